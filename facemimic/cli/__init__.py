@@ -1,0 +1,67 @@
+"""The ``facemimic`` command line: a thin click group over the library.
+
+Commands live one per module in this package (``facemimic/cli/<name>.py`` defines ``command``) and
+are discovered without importing them, so ``facemimic --help`` never loads MediaPipe, PyAV or
+NumPy: each command module imports only click at the top and the library inside its function.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+import sys
+from importlib import import_module
+
+import click
+
+from .. import __version__
+
+
+def _command_modules() -> dict[str, str]:
+    names = {}
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            names[info.name.replace("_", "-")] = info.name
+    return names
+
+
+class LazyGroup(click.Group):
+    """Finds ``command`` objects in sibling modules on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_command_modules()))
+
+    def get_command(self, ctx: click.Context, name: str):
+        cmd = super().get_command(ctx, name)
+        if cmd is not None:
+            return cmd
+        module = _command_modules().get(name)
+        if module is None:
+            return None
+        return import_module(f"{__name__}.{module}").command
+
+    def invoke(self, ctx: click.Context):
+        from ..errors import FaceMimicError
+
+        try:
+            return super().invoke(ctx)
+        except FaceMimicError as e:
+            # One line, no traceback: the message names the file and the problem.
+            raise click.ClickException(str(e)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="facemimic")
+def cli() -> None:
+    """FaceMimic: AI facial expressions for avatars.
+
+    Capture faces from images, videos and webcams into VRCFaceTracking Unified Expressions,
+    and send them on to VRChat, VTuber apps and animation tools.
+    """
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="facemimic")

