@@ -306,7 +306,9 @@ def _read_csv(path: Path) -> ExpressionTrack:
     c = {name: i for i, name in enumerate(CSV_COLUMNS)}
     col = lambda *names: data[:, [c[n] for n in names]]  # noqa: E731
     t = data[:, 0]
-    fps = 1.0 / float(np.median(np.diff(np.unique(t)))) if len(np.unique(t)) > 1 else 30.0
+    # CSV has no header for metadata: the frame rate is the median frame step (times are rounded
+    # to the microsecond, so round the rate to 1e-3: 24, 29.97, 23.976 survive).
+    fps = round(1.0 / float(np.median(np.diff(np.unique(t)))), 3) if len(np.unique(t)) > 1 else 30.0
     return ExpressionTrack.from_arrays({
         "time": t, "face_id": data[:, 1], "present": data[:, 2] > 0.5, "confidence": data[:, 3],
         "head_rotation": col(*_HEAD_COLS[:3]), "head_position": col(*_HEAD_COLS[3:]),

@@ -1,0 +1,118 @@
+"""ExpressionFrame / ExpressionTrack: construction, gaps, slicing, resampling, merging."""
+
+import numpy as np
+import pytest
+
+from facemimic.errors import ParameterError, ShapeError, UnknownNameError
+from facemimic.expressions import ExpressionFrame, ExpressionTrack, merge_tracks, region_mask
+from facemimic.expressions.names import N_UE, UE_INDEX
+
+
+def ramp_track(n=11, fps=10.0, channel="JawOpen"):
+    w = np.zeros((n, N_UE), np.float32)
+    w[:, UE_INDEX[channel]] = np.linspace(0, 1, n)
+    return ExpressionTrack.from_arrays({"weights": w}, fps=fps)
+
+
+def test_frame_is_frozen_and_validated():
+    f = ExpressionFrame.from_shapes({"JawOpen": 0.5}, time=1.0)
+    with pytest.raises(Exception):
+        f.time = 2.0
+    with pytest.raises(ValueError):
+        f.weights[0] = 1.0  # read-only array
+    assert f.weight("JawOpen") == 0.5
+    assert f.top(1) == [("JawOpen", 0.5)]
+    with pytest.raises(ShapeError):
+        ExpressionFrame(time=0, weights=np.zeros(52))
+    with pytest.raises(UnknownNameError, match="did you mean"):
+        ExpressionFrame.from_shapes({"JawOpn": 1})
+
+
+def test_gap_frames_are_explicit_and_hold_the_eyes():
+    last = ExpressionFrame.neutral(0.0).replace(gaze_left=(0.3, 0.1), openness_right=0.4)
+    gap = ExpressionFrame.gap(0.1, last=last, confidence=0.5)
+    assert not gap.present and np.isnan(gap.weights).all() and np.isnan(gap.head_rotation).all()
+    assert gap.gaze_left == (0.3, 0.1) and gap.openness_right == 0.4
+    assert gap.top() == []
+
+
+def test_track_round_trips_frames_and_arrays():
+    frames = [ExpressionFrame.from_shapes({"MouthCornerPullLeft": i / 10}, time=i / 30, face_id=i % 2,
+                                          head_rotation=(i, -i, 0.5 * i)) for i in range(10)]
+    tr = ExpressionTrack.from_frames(frames, fps=30, metadata={"source": "test"})
+    assert len(tr) == 10 and tr.face_ids() == (0, 1)
+    assert tr[3].weight("MouthCornerPullLeft") == pytest.approx(0.3)
+    assert tr[-1].head_rotation == (9.0, -9.0, 4.5)
+    again = ExpressionTrack.from_arrays(tr.to_arrays(), fps=tr.fps, metadata=tr.metadata)
+    assert np.array_equal(again.weights, tr.weights)
+    assert len(tr.for_face(1)) == 5
+    assert tr[2:4].time.tolist() == pytest.approx([2 / 30, 3 / 30])
+    with pytest.raises(IndexError):
+        tr[10]
+
+
+def test_track_rejects_bad_input():
+    with pytest.raises(ShapeError):
+        ExpressionTrack.from_arrays({"weights": np.zeros((4, 52))})
+    with pytest.raises(ParameterError):
+        ExpressionTrack.from_arrays({"weights": np.zeros((2, N_UE)), "time": [1.0, 0.5]})
+    with pytest.raises(ParameterError):
+        ramp_track(fps=-1)
+
+
+def test_slice_by_time():
+    tr = ramp_track()
+    part = tr.slice(0.2, 0.5)
+    assert part.time.tolist() == pytest.approx([0.2, 0.3, 0.4])
+
+
+def test_resample_interpolates_and_keeps_gaps():
+    tr = ramp_track(n=11, fps=10)
+    up = tr.resample(20)
+    assert len(up) == 21
+    assert up.channel("JawOpen")[1] == pytest.approx(0.05)
+    frames = list(tr)
+    frames[5] = ExpressionFrame.gap(frames[5].time, last=frames[4])
+    gappy = ExpressionTrack.from_frames(frames, fps=10)
+    up = gappy.resample(20)
+    # Samples touching the gap frame (t=0.45, 0.5, 0.55) are gaps; the rest interpolate.
+    gaps = up.time[~up.present]
+    assert gaps.tolist() == pytest.approx([0.45, 0.5, 0.55])
+    assert np.isnan(up.weights[~up.present]).all()
+    assert np.isfinite(up.weights[up.present]).all()
+    down = tr.resample(5)
+    assert down.channel("JawOpen").tolist() == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def test_fill_gaps():
+    frames = list(ramp_track(n=5, fps=10))
+    frames[2] = ExpressionFrame.gap(frames[2].time)
+    tr = ExpressionTrack.from_frames(frames, fps=10)
+    assert tr.fill_gaps("hold").channel("JawOpen")[2] == pytest.approx(0.25)
+    assert tr.fill_gaps("ease").channel("JawOpen")[2] == pytest.approx(0.5)
+    assert tr.fill_gaps("neutral").channel("JawOpen")[2] == 0
+    assert not tr.fill_gaps("ease").present[2]
+
+
+def test_merge_puts_speech_over_mood():
+    n = 24
+    mood_w = np.zeros((n, N_UE), np.float32)
+    mood_w[:, UE_INDEX["MouthCornerPullLeft"]] = 0.6
+    mood_w[:, UE_INDEX["BrowInnerUpLeft"]] = 0.7
+    mood = ExpressionTrack.from_arrays({"weights": mood_w}, fps=20)
+    lip = ramp_track(n=10, fps=10)  # JawOpen 0 -> 1 over 0.9 s, no smile
+    out = merge_tracks(mood, lip, "speech")
+    assert out.channel("BrowInnerUpLeft").tolist() == pytest.approx([0.7] * n)  # outside the region
+    # lip's JawOpen is t / 0.9 (t in s); mood samples every 0.05 s.
+    assert out.channel("JawOpen")[10] == pytest.approx(0.5 / 0.9, abs=1e-5)
+    assert out.channel("JawOpen")[19] == pytest.approx(1.0)  # t = 0.95: lip's last frame lasts to 1.0
+    assert out.channel("JawOpen")[22] == 0  # t = 1.1: past the lip track, the mood shows through
+    assert out.channel("MouthCornerPullLeft")[22] == pytest.approx(0.6)
+    assert out.channel("MouthCornerPullLeft")[5] == 0  # speech owns the mouth
+    soft = merge_tracks(mood, lip, "speech", strength=0.5)
+    assert soft.channel("MouthCornerPullLeft")[5] == pytest.approx(0.3)
+    added = merge_tracks(mood, lip, "speech", mode="max")
+    assert added.channel("MouthCornerPullLeft")[5] == pytest.approx(0.6)
+    assert region_mask("speech")[UE_INDEX["JawOpen"]] == 1
+    with pytest.raises(UnknownNameError):
+        merge_tracks(mood, lip, "mouths")
