@@ -1,0 +1,333 @@
+"""Temporal smoothing of captured frames: a vectorised One Euro filter and per-group presets.
+
+Why One Euro (Casiez, Roussel & Vogel, CHI 2012): it is a first-order low-pass whose cutoff rises
+with the signal's speed, so a still face is smoothed hard (jitter gone) while a fast move (a blink,
+a head turn) passes with little lag. A fixed low-pass reaching the same jitter costs 100–140 ms of
+lag; a One Euro tuned per signal costs 25–55 ms (``shared/specs/tracking.md`` §1.4).
+
+MediaPipe's VIDEO mode already runs a One Euro filter on its landmarks, so the default preset
+(``light``) only takes off part of the residual jitter. ``raw`` is for unsmoothed (IMAGE-mode) input
+where this filter does all the work; it keeps brow/lip micro-motion that MediaPipe's filter halves.
+
+Channel groups (each with its own :class:`FilterSettings`):
+
+* ``pose``: head rotation (yaw, pitch, roll), in degrees; ``beta`` in Hz per °/s.
+* ``position``: head position, in metres; ``beta`` in Hz per m/s.
+* ``expression``: every Unified Expressions shape except the eye shapes (brows, cheeks, jaw,
+  mouth, tongue …), in weight units; ``beta`` in Hz per weight/s.
+* ``eyes``: gaze (VRCFT units, 1.0 = 45°), eye openness and the ``EyeSquint*``/``EyeWide*`` shapes.
+  Light smoothing and a high ``beta`` so saccades stay crisp and blinks survive.
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ParameterError, UnknownNameError, suggest
+from ..expressions.frame import ExpressionFrame
+from ..expressions.names import N_UE
+from ..expressions.regions import region_mask
+
+Clock = Callable[[], float]
+
+_TWO_PI = 2.0 * math.pi
+
+
+def _alpha(cutoff: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """Smoothing factor of a first-order low-pass with ``cutoff`` Hz sampled every ``dt`` s."""
+    tau = 1.0 / (_TWO_PI * cutoff)
+    return 1.0 / (1.0 + tau / dt)
+
+
+class OneEuroFilter:
+    """A One Euro filter over an array of independent channels.
+
+    Parameters
+    ----------
+    min_cutoff : float
+        Cutoff (Hz) when the signal is still. Lower = less jitter, more lag on slow motion.
+    beta : float
+        How fast the cutoff rises with speed (Hz per unit/s). Higher = less lag on fast motion.
+    d_cutoff : float
+        Cutoff (Hz) of the low-pass on the speed estimate.
+    clock : callable, optional
+        Returns the current time in seconds; used when :meth:`__call__` gets no ``t``.
+        Defaults to :func:`time.monotonic`. Inject a fake clock in tests and replays.
+
+    Notes
+    -----
+    Each channel keeps its own state and last time stamp. A NaN input leaves that channel's state
+    untouched and returns NaN for it, so a channel that drops out and comes back resumes from
+    where it was (with the longer ``dt`` making it catch up quickly). A time stamp equal to the
+    previous one returns the previous output; an earlier one restarts the filter (a new clip).
+    """
+
+    def __init__(self, *, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0,
+                 clock: Clock | None = None) -> None:
+        for name, v in (("min_cutoff", min_cutoff), ("d_cutoff", d_cutoff)):
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ParameterError(f"{name} must be a positive number of Hz, got {v!r}")
+        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
+            raise ParameterError(f"beta must be a number >= 0, got {beta!r}")
+        self.min_cutoff = float(min_cutoff)
+        self.beta = float(beta)
+        self.d_cutoff = float(d_cutoff)
+        self.clock: Clock = clock or _time.monotonic
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all state: the next sample is passed through and starts the filter."""
+        self._x: np.ndarray | None = None  # last filtered value per channel (NaN = no state)
+        self._dx: np.ndarray | None = None  # last filtered speed per channel
+        self._t: np.ndarray | None = None  # last time stamp per channel
+
+    def __call__(self, x, t: float | None = None) -> np.ndarray:
+        """Filter one sample.
+
+        Parameters
+        ----------
+        x : array_like [shape=(...)]
+            The sample: any shape, the same on every call (a scalar is fine).
+        t : float, optional
+            Its time in seconds; ``None`` reads the injected clock.
+
+        Returns
+        -------
+        np.ndarray [shape=x.shape, dtype=float64]
+            The filtered sample (NaN where ``x`` is NaN).
+        """
+        x = np.asarray(x, dtype=np.float64)
+        t = float(self.clock() if t is None else t)
+        if self._x is None or self._x.shape != x.shape:
+            self._x = np.full(x.shape, np.nan)
+            self._dx = np.zeros(x.shape)
+            self._t = np.full(x.shape, np.nan)
+        valid = np.isfinite(x)
+        fresh = valid & ~np.isfinite(self._x)  # no state yet: start from this sample
+        dt = t - self._t
+        backwards = valid & ~fresh & (dt < 0)
+        fresh |= backwards  # time went back (a new clip): restart those channels
+        step = valid & ~fresh & (dt > 0)  # dt == 0: duplicate stamp, hold the last output
+
+        out = np.where(valid, self._x, np.nan)
+        if np.any(step):
+            dts = np.where(step, dt, 1.0)  # 1.0 only keeps masked lanes finite
+            prev = np.where(step, self._x, 0.0)
+            dx = (np.where(step, x, 0.0) - prev) / dts
+            dx_hat = self._dx + _alpha(np.full_like(dts, self.d_cutoff), dts) * (dx - self._dx)
+            cutoff = self.min_cutoff + self.beta * np.abs(dx_hat)
+            x_hat = prev + _alpha(cutoff, dts) * (np.where(step, x, 0.0) - prev)
+            out = np.where(step, x_hat, out)
+            self._dx = np.where(step, dx_hat, self._dx)
+        out = np.where(fresh, x, out)
+        self._dx = np.where(fresh, 0.0, self._dx)
+        self._x = np.where(valid, out, self._x)
+        self._t = np.where(step | fresh, t, self._t)
+        return out
+
+
+@dataclass(frozen=True)
+class FilterSettings:
+    """One Euro parameters for one channel group (see :class:`OneEuroFilter`)."""
+
+    min_cutoff: float  # Hz when still: lower = steadier but laggier on slow moves
+    beta: float  # Hz per (unit/s): how quickly the cutoff opens up on fast moves
+    d_cutoff: float = 1.0  # Hz, low-pass on the speed estimate (the paper's default)
+
+    def make(self, clock: Clock | None = None) -> OneEuroFilter:
+        """A fresh :class:`OneEuroFilter` with these settings."""
+        return OneEuroFilter(min_cutoff=self.min_cutoff, beta=self.beta, d_cutoff=self.d_cutoff,
+                             clock=clock)
+
+
+_GROUPS = ("pose", "position", "expression", "eyes")
+
+
+@dataclass(frozen=True)
+class SmoothingOptions:
+    """Per-group smoothing settings; ``None`` leaves a group unfiltered.
+
+    Build one from a preset with :meth:`preset` and change single groups with
+    :func:`dataclasses.replace`. Defaults are the ``light`` preset.
+    """
+
+    # Head rotation (degrees). 1 Hz / 0.2: −30–50 % residual jitter for ~23 ms lag on the
+    # VIDEO-mode stream (tracking.md §1.4 table "pose 1.0 / 0.2").
+    pose: FilterSettings | None = FilterSettings(1.0, 0.2)
+    # Head position (metres). Depth from a monocular fit jitters most, so a low cutoff; beta is
+    # large because the units are small (0.1 m/s is a brisk lean).
+    position: FilterSettings | None = FilterSettings(1.0, 20.0)
+    # Non-eye shapes (weight units). 1 Hz / 5: between the 0.5/2 (27 ms) and 1/10 (13 ms) rows.
+    expression: FilterSettings | None = FilterSettings(1.0, 5.0)
+    # Gaze, openness, eye shapes. High cutoff and beta: a 100–150 ms blink keeps >= 0.6 of its
+    # depth and saccades are not smeared; only the tremor of a still gaze is taken off.
+    eyes: FilterSettings | None = FilterSettings(2.0, 10.0, 2.0)
+    # Seconds without a face after which a face's filters restart, so a face that comes back
+    # appears where it is instead of sliding in from where it was lost.
+    reset_after: float = 0.5
+
+    def __post_init__(self) -> None:
+        self._verify()
+
+    def _verify(self) -> None:
+        for name in _GROUPS:
+            s = getattr(self, name)
+            if s is None:
+                continue
+            if not isinstance(s, FilterSettings):
+                raise ParameterError(f"smoothing group {name!r} must be FilterSettings or None, got {s!r}")
+            for f in fields(FilterSettings):
+                v = getattr(s, f.name)
+                ok = isinstance(v, (int, float)) and math.isfinite(v) and (v >= 0 if f.name == "beta" else v > 0)
+                if not ok:
+                    raise ParameterError(f"smoothing {name}.{f.name} must be a "
+                                         f"{'number >= 0' if f.name == 'beta' else 'positive number'}, got {v!r}")
+        if not (isinstance(self.reset_after, (int, float)) and self.reset_after >= 0):
+            raise ParameterError(f"reset_after must be seconds >= 0, got {self.reset_after!r}")
+
+    @property
+    def is_identity(self) -> bool:
+        """True when no group is filtered (the ``off`` preset)."""
+        return all(getattr(self, g) is None for g in _GROUPS)
+
+    @classmethod
+    def preset(cls, name: str) -> "SmoothingOptions":
+        """The options of a named preset: ``off``, ``light``, ``strong`` or ``raw``."""
+        try:
+            return PRESETS[name]
+        except KeyError:
+            raise UnknownNameError(
+                f"unknown smoothing preset {name!r}{suggest(name, list(PRESETS))}; "
+                f"choose one of {', '.join(PRESETS)}") from None
+
+
+PRESETS = MappingProxyType({
+    # No filtering at all: frames come out exactly as they went in.
+    "off": SmoothingOptions(pose=None, position=None, expression=None, eyes=None),
+    # Default, on top of MediaPipe's already-filtered VIDEO-mode output.
+    "light": SmoothingOptions(),
+    # Calm, "streamer" look: the slower rows of tracking.md §1.4 (~50 ms lag on slow motion).
+    "strong": SmoothingOptions(
+        pose=FilterSettings(0.5, 0.05),
+        position=FilterSettings(0.5, 10.0),
+        expression=FilterSettings(0.5, 2.0),
+        eyes=FilterSettings(1.0, 5.0, 2.0),
+    ),
+    # For unsmoothed IMAGE-mode input, where this filter must do MediaPipe's job too. The
+    # 0.5 Hz / high-beta rows cut IMAGE-mode jitter to ~7–8 % (tracking.md §1.4) while the speed
+    # term lets real brow/lip movements through at full amplitude.
+    "raw": SmoothingOptions(
+        pose=FilterSettings(0.5, 0.05),
+        position=FilterSettings(0.5, 10.0),
+        expression=FilterSettings(0.5, 2.0),
+        eyes=FilterSettings(1.0, 8.0, 2.0),
+    ),
+})
+SMOOTHING_PRESETS: tuple[str, ...] = tuple(PRESETS)
+
+# Which UE shapes follow the eye group (EyeSquint*, EyeWide*); all others are "expression".
+_EYE_SHAPES = region_mask("eyes").astype(bool)
+
+
+@dataclass
+class _FaceState:
+    """The filters of one face."""
+
+    pose: OneEuroFilter | None
+    position: OneEuroFilter | None
+    expression: OneEuroFilter | None
+    eyes: OneEuroFilter | None
+    last_seen: float = -math.inf  # time of the last present frame
+
+
+class FrameSmoother:
+    """Smooths a stream of :class:`ExpressionFrame` s, one filter bank per ``face_id``.
+
+    Parameters
+    ----------
+    preset : str
+        ``off`` (identity), ``light`` (default, for MediaPipe VIDEO-mode output), ``strong`` or
+        ``raw`` (for unsmoothed IMAGE-mode output).
+    clock : callable, optional
+        Time source for frames whose ``time`` is not finite (defaults to :func:`time.monotonic`).
+    options : SmoothingOptions, optional
+        Explicit settings; overrides ``preset``.
+
+    Examples
+    --------
+    >>> smoother = FrameSmoother("light")
+    >>> smoothed = [smoother.process(f) for f in frames]  # doctest: +SKIP
+    """
+
+    def __init__(self, preset: str = "light", *, clock: Clock | None = None,
+                 options: SmoothingOptions | None = None) -> None:
+        if options is not None and not isinstance(options, SmoothingOptions):
+            raise ParameterError(f"options must be SmoothingOptions, got {type(options).__name__}")
+        self.options = options if options is not None else SmoothingOptions.preset(preset)
+        self.preset = preset if options is None else "custom"
+        self.clock: Clock = clock or _time.monotonic
+        self._faces: dict[int, _FaceState] = {}
+
+    def reset(self) -> None:
+        """Forget every face's filter state."""
+        self._faces.clear()
+
+    def _state(self, face_id: int) -> _FaceState:
+        st = self._faces.get(face_id)
+        if st is None:
+            o = self.options
+            st = _FaceState(*(getattr(o, g).make(self.clock) if getattr(o, g) else None for g in _GROUPS))
+            self._faces[face_id] = st
+        return st
+
+    def process(self, frame: ExpressionFrame) -> ExpressionFrame:
+        """Smooth one frame, using ``frame.time`` as its time stamp.
+
+        Gap frames (``present=False``) pass through unchanged; after a gap longer than
+        ``options.reset_after`` the face's filters restart from the next frame it is seen.
+        """
+        if self.options.is_identity or not frame.present:
+            return frame
+        t = frame.time if math.isfinite(frame.time) else self.clock()
+        st = self._state(frame.face_id)
+        if t - st.last_seen > self.options.reset_after or t < st.last_seen:
+            for g in _GROUPS:  # long gap (or a new clip): start afresh, no slide-in
+                if getattr(st, g) is not None:
+                    getattr(st, g).reset()
+        st.last_seen = t
+        changes: dict = {}
+        weights = np.asarray(frame.weights, np.float64)
+        new_w = weights.copy()
+        if st.expression is not None:
+            new_w[~_EYE_SHAPES] = st.expression(weights[~_EYE_SHAPES], t)
+        if st.eyes is not None:
+            eye_in = np.concatenate([weights[_EYE_SHAPES], frame.gaze.reshape(-1),
+                                     np.asarray(frame.openness, np.float64)])
+            eye_out = st.eyes(eye_in, t)
+            n = int(_EYE_SHAPES.sum())
+            new_w[_EYE_SHAPES] = eye_out[:n]
+            g = eye_out[n:n + 4]
+            changes.update(gaze_left=(float(g[0]), float(g[1])), gaze_right=(float(g[2]), float(g[3])),
+                           openness_left=float(eye_out[n + 4]), openness_right=float(eye_out[n + 5]))
+        if st.expression is not None or st.eyes is not None:
+            # One Euro output is a convex mix of inputs, so this only trims rounding.
+            changes["weights"] = np.clip(new_w, 0.0, 1.0).astype(np.float32)
+        if st.pose is not None:
+            changes["head_rotation"] = tuple(float(v) for v in st.pose(frame.head_rotation, t))
+        if st.position is not None:
+            changes["head_position"] = tuple(float(v) for v in st.position(frame.head_position, t))
+        return frame.replace(**changes)
+
+    def process_all(self, frames) -> list[ExpressionFrame]:
+        """Smooth an iterable of frames in order; returns a list."""
+        return [self.process(f) for f in frames]
+
+
+__all__ = ["FilterSettings", "FrameSmoother", "OneEuroFilter", "PRESETS", "SMOOTHING_PRESETS",
+           "SmoothingOptions"]
