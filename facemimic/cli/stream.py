@@ -1,0 +1,172 @@
+"""``facemimic stream``: send expressions live to VRChat (OSC) or a VTuber app (VMC)."""
+
+from __future__ import annotations
+
+import click
+
+_TRACK_SUFFIXES = (".jsonl", ".csv", ".npz")
+
+
+def _parse_source(source: str | None, camera: int | None):
+    """-> ("camera", index) | ("track", path) | ("media", path)."""
+    if camera is not None:
+        if source is not None:
+            raise click.UsageError("give either SOURCE or --camera, not both")
+        return "camera", camera
+    if source is None:
+        raise click.UsageError("missing SOURCE (a video, a track file, camera:N) or --camera N")
+    if source.lower().startswith("camera:"):
+        idx = source.split(":", 1)[1]
+        if not idx.isdigit():
+            raise click.UsageError(f"bad camera {source!r}: use camera:0, camera:1 …")
+        return "camera", int(idx)
+    if source.lower().endswith(_TRACK_SUFFIXES):
+        return "track", source
+    return "media", source
+
+
+def _capture_frames(kind: str, value, *, loop: bool, capture_kwargs: dict):
+    """Frames from a camera or video via the capture API; a looped video restarts with later times."""
+    from facemimic.capture.api import capture
+
+    offset = 0.0
+    while True:
+        last = None
+        for frame in capture(value, **capture_kwargs):
+            last = frame
+            yield frame if offset == 0 else frame.replace(time=frame.time + offset)
+        if not loop or kind == "camera" or last is None:
+            return
+        offset += last.time + 1.0 / 30.0
+
+
+@click.command("stream")
+@click.argument("source", required=False)
+@click.option("--to", "to", required=True, metavar="TARGET",
+              help="Where to send: vrchat (OSC avatar parameters) or vmc (VMC protocol).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Receiver host or IP.")
+@click.option("--port", type=int, default=None,
+              help="Receiver UDP port [default: 9000 for vrchat, 39539 for vmc].")
+@click.option("--camera", type=int, default=None, metavar="N", help="Stream from webcam N (same as camera:N).")
+@click.option("--loop", is_flag=True, help="Repeat a video or track file until stopped.")
+@click.option("--duration", type=float, default=None, metavar="SECONDS", help="Stop after this long.")
+@click.option("--max-hz", type=float, default=60.0, show_default=True, help="Rate cap (frames per second sent).")
+@click.option("--face", "face_id", type=int, default=None, metavar="ID",
+              help="Face id to follow (default: the first face seen).")
+@click.option("--gap", type=click.Choice(["hold", "ease"]), default="ease", show_default=True,
+              help="No face: hold the last expression, or ease it to neutral.")
+# VRChat
+@click.option("--prefix", default="FT/", show_default=True,
+              help="vrchat: parameter prefix before v2/ (ignored with --avatar-config).")
+@click.option("--avatar-config", type=click.Path(dir_okay=False), default=None,
+              help="vrchat: the avatar's VRChat OSC config JSON; send only its parameters.")
+@click.option("--binary", "binary", multiple=True, metavar="NAME=BITS[+neg]",
+              help="vrchat: also send NAME as a binary bool family (repeatable; e.g. MouthX=4+neg).")
+@click.option("--binary-preset", type=click.Choice(["jerry"]), default=None,
+              help="vrchat: binary families of Jerry's UE template.")
+@click.option("--no-floats", is_flag=True, help="vrchat: skip float parameters (binary/bools only).")
+@click.option("--native-eyes", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True,
+              help="vrchat: VRChat's /tracking/eye/* (auto: only for avatars without eye parameters).")
+@click.option("--keepalive", type=float, default=1.0, show_default=True, metavar="SECONDS",
+              help="vrchat: resend unchanged values this often.")
+@click.option("--lost-after", type=float, default=1.0, show_default=True, metavar="SECONDS",
+              help="vrchat: *TrackingActive turn false after this long without a face.")
+# VMC
+@click.option("--perfect-sync", is_flag=True, help="vmc: send the 52 ARKit names instead of VRM 0.x clips.")
+@click.option("--no-head-position", is_flag=True, help="vmc: send head rotation only.")
+@click.option("--no-eye-bones", is_flag=True, help="vmc: do not send LeftEye/RightEye bones.")
+# capture
+@click.option("--smoothing", type=click.Choice(["off", "light", "strong", "raw"]), default=None,
+              help="Camera/video: capture smoothing.")
+@click.option("--profile", type=click.Path(dir_okay=False), default=None,
+              help="Camera/video: calibration profile JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No live status line.")
+def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap, prefix, avatar_config,
+            binary, binary_preset, no_floats, native_eyes, keepalive, lost_after, perfect_sync,
+            no_head_position, no_eye_bones, smoothing, profile, quiet):
+    """Stream expressions live from a webcam, a video or a track file.
+
+    \b
+    Examples:
+      facemimic stream --camera 0 --to vrchat
+      facemimic stream talk.mp4 --to vmc --loop
+      facemimic stream take1.jsonl --to vrchat --avatar-config avtr_1234.json
+      facemimic stream camera:0 --to vmc --perfect-sync --port 39540
+
+    Videos and tracks play in real time (by their timestamps). Ctrl-C stops cleanly; the live
+    status line shows frames/s, messages/s, dropped frames and receiver errors (a receiver that
+    is not listening is counted, not fatal).
+    """
+    from facemimic.deliver.streamers import STREAMERS, get_streamer
+
+    kind, value = _parse_source(source, camera)
+    target = to.lower()
+    if target not in STREAMERS:
+        get_streamer(target)  # raises with the list of valid targets
+    if target == "vrchat":
+        from facemimic.deliver.vrchat import BINARY_PRESETS, load_avatar_config, parse_binary_spec
+
+        specs = dict(BINARY_PRESETS[binary_preset]) if binary_preset else {}
+        specs.update(parse_binary_spec(b) for b in binary)
+        avatar = load_avatar_config(avatar_config) if avatar_config else None
+        options = dict(prefix=prefix, avatar=avatar, binary=specs, floats=not no_floats,
+                       native_eyes=native_eyes, keepalive_s=keepalive, lost_after_s=lost_after)
+    else:
+        options = dict(standard="arkit" if perfect_sync else "vrm0", head_position=not no_head_position,
+                       eye_bones=not no_eye_bones)
+    streamer = get_streamer(target, **options)
+    _run(streamer, kind, value, host=host, port=port if port is not None else streamer.default_port,
+         loop=loop, duration=duration, max_hz=max_hz, face_id=face_id, gap=gap,
+         capture_kwargs={k: v for k, v in (("smoothing", smoothing), ("profile", profile)) if v is not None},
+         quiet=quiet)
+
+
+def _run(streamer, kind, value, *, host, port, loop, duration, max_hz, face_id, gap, capture_kwargs, quiet):
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from facemimic.deliver.osc import UdpTransport
+    from facemimic.deliver.streamers import StreamOptions, stream_frames, track_frames
+
+    options = StreamOptions(max_hz=max_hz, duration=duration, gap=gap)
+    if kind == "track":
+        from facemimic.expressions.io import read_track
+
+        track = read_track(value)
+        if len(track) == 0:
+            from facemimic.errors import InputError
+
+            raise InputError(value, "track has no frames")
+        frames = track_frames(track, loop=loop, face_id=face_id)
+        droppable = True
+    else:
+        frames = _capture_frames(kind, value, loop=loop, capture_kwargs=capture_kwargs)
+        droppable = False
+
+    console = Console(stderr=True)
+    transport = UdpTransport(host, port)
+    live = None
+    try:
+        if not quiet and console.is_terminal:
+            live = Live(Text("starting…"), console=console, refresh_per_second=4, transient=False)
+            live.start()
+
+        def on_status(stats) -> None:
+            if live is not None:
+                live.update(Text(stats.line()))
+
+        stats = stream_frames(frames, streamer, transport, options=options, droppable=droppable,
+                              face_id=face_id, on_status=on_status)
+    finally:
+        if live is not None:
+            live.stop()
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+        transport.close()
+    verb = "Interrupted" if stats.interrupted else "Done"
+    click.echo(f"{verb}: {stats.frames_sent} frames, {stats.messages} messages, {stats.bytes} bytes "
+               f"to {host}:{port} via {streamer.name} in {stats.elapsed:.1f}s "
+               f"({stats.fps:.1f} fps, {stats.messages_per_s:.0f} msg/s); dropped {stats.frames_dropped}, "
+               f"rate-capped {stats.frames_capped}, receiver errors {stats.errors}", err=True)
