@@ -12,6 +12,9 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +94,35 @@ def _retarget_matrix(m: np.ndarray, crop: tuple[int, int, int, int], full: tuple
     return out
 
 
+@contextmanager
+def quiet_native_stderr():
+    """Silence C++ stderr (file descriptor 2) for a moment.
+
+    MediaPipe's native code logs 4-5 INFO/WARNING lines ("Logging before InitGoogle", "Created
+    TensorFlow Lite XNNPACK delegate", …) whenever a landmarker is created and first run;
+    ``GLOG_minloglevel`` is not honoured by the ctypes build, so fd 2 is pointed at /dev/null
+    around those two calls only. Python exceptions are unaffected. Set
+    ``FACEMIMIC_NATIVE_LOGS=1`` to see the lines.
+    """
+    if os.environ.get("FACEMIMIC_NATIVE_LOGS"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no real fd 2 (some embedded interpreters): leave it alone
+        yield
+        return
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class FaceLandmarkerRunner:
     """A MediaPipe FaceLandmarker set up for one source (MediaPipe keeps per-stream state).
 
@@ -124,14 +156,20 @@ class FaceLandmarkerRunner:
             ))
 
         self._make = make
-        self._landmarker = make(options.max_faces)
+        with quiet_native_stderr():
+            self._landmarker = make(options.max_faces)
         self._last_ms = -1
+        self._warm = False  # the first inference logs too
 
     # -- one pass ---------------------------------------------------------------------------------
     def _run(self, image: np.ndarray, time_s: float | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         import mediapipe as mp
 
         mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
+        if not self._warm:
+            self._warm = True
+            with quiet_native_stderr():
+                return self._run(image, time_s)
         if self.video:
             ms = int(round((time_s or 0.0) * 1000.0))
             if ms <= self._last_ms:  # MediaPipe needs strictly increasing timestamps

