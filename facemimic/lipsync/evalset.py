@@ -1,0 +1,178 @@
+"""The lip-sync evaluation set, synthesised at run time (nothing large is committed).
+
+Twelve English sentences (eight Harvard sentences and four conversational ones with pauses),
+spoken by several espeak-ng US voices in rotation. The truth is the phone list espeak-ng reports
+for the audio it produced, so the timing is exact by construction. ``eval/lipsync/build_eval.py``
+writes the set to a folder (WAV at 16 kHz + a ground-truth TSV per sentence).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .phonemes import SILENCE, Phone
+
+SENTENCES: tuple[tuple[str, str], ...] = (
+    ("s01", "The birch canoe slid on the smooth planks."),
+    ("s02", "Glue the sheet to the dark blue background."),
+    ("s03", "It's easy to tell the depth of a well."),
+    ("s04", "These days a chicken leg is a rare dish."),
+    ("s05", "Rice is often served in round bowls."),
+    ("s06", "The juice of lemons makes fine punch."),
+    ("s07", "The box was thrown beside the parked truck."),
+    ("s08", "The hogs were fed chopped corn and garbage."),
+    ("s09", "Well... maybe. I'm not sure about that, to be honest."),
+    ("s10", "Hi there! Could you pass me the bread, please?"),
+    ("s11", "Oh, wow. That was a big surprise, wasn't it?"),
+    ("s12", "Give me a moment; I will be right back with more paper."),
+)
+# (espeak-ng voice, words per minute, pitch) in rotation: male, female and a deeper male.
+VOICES: tuple[tuple[str, int, int], ...] = (
+    ("en-us", 170, 50), ("en-us+f3", 175, 55), ("en-us+m3", 165, 40),
+)
+LEAD_SILENCE = 0.2  # seconds before each sentence (as in the spec's MBROLA set)
+TRAIL_SILENCE = 0.15
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One sentence of the set: audio (16 kHz mono int16) and its exact phones."""
+
+    id: str
+    text: str
+    voice: str
+    audio: np.ndarray
+    sample_rate: int
+    phones: tuple[Phone, ...]
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+def build_items(ids: "list[str] | None" = None, *, sample_rate: int = 16000) -> list[EvalItem]:
+    """Synthesise the set (or the sentences named in ``ids``) in memory."""
+    from ..voice.synth import VoiceOptions, say
+    from .audio import as_pcm16
+
+    out = []
+    for k, (sid, text) in enumerate(SENTENCES):
+        if ids is not None and sid not in ids:
+            continue
+        voice, rate, pitch = VOICES[k % len(VOICES)]
+        sp = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch,
+                                            lead_silence=LEAD_SILENCE, trail_silence=TRAIL_SILENCE))
+        pcm = as_pcm16(sp.audio, sp.sample_rate, target_rate=sample_rate)
+        # Phone times are in seconds, so they hold at the new rate; clip the last to the new length.
+        dur = len(pcm) / sample_rate
+        phones = [p for p in sp.phones if p.start < dur]
+        if phones and phones[-1].end != dur:
+            last = phones[-1]
+            phones[-1] = Phone(last.start, dur, last.name, last.word)
+        out.append(EvalItem(sid, text, voice, pcm, sample_rate, tuple(phones)))
+    return out
+
+
+# MBROLA SAMPA (us1/us2/us3 voices, as espeak-ng's --pho writes it) -> ARPAbet.
+SAMPA_TO_ARPABET = {
+    "p": "P", "b": "B", "t": "T", "d": "D", "k": "K", "g": "G", "f": "F", "v": "V", "T": "TH",
+    "D": "DH", "s": "S", "z": "Z", "S": "SH", "Z": "ZH", "tS": "CH", "dZ": "JH", "m": "M", "n": "N",
+    "N": "NG", "l": "L", "r": "R", "w": "W", "j": "Y", "h": "HH", "i": "IY", "I": "IH", "E": "EH",
+    "{": "AE", "A": "AA", "V": "AH", "O": "AO", "U": "UH", "u": "UW", "@": "AH", "r=": "ER",
+    "3`": "ER", "EI": "EY", "AI": "AY", "OI": "OY", "aU": "AW", "@U": "OW", "_": SILENCE,
+}
+MBROLA_VOICES = ("us1", "us2", "us3")
+
+
+def mbrola_available() -> bool:
+    """True when Debian's ``espeak-ng``, ``mbrola`` and the us1-us3 voices are installed."""
+    import shutil
+
+    return bool(shutil.which("espeak-ng") and shutil.which("mbrola")) and all(
+        Path(f"/usr/share/mbrola/{v}/{v}").exists() for v in MBROLA_VOICES)
+
+
+def build_mbrola_items(ids: "list[str] | None" = None, *, sample_rate: int = 16000) -> list[EvalItem]:
+    """The same sentences spoken by MBROLA diphone voices (real recorded diphones, closer to
+    natural speech than espeak-ng's formant voice), truth from the ``.pho`` file they were made
+    from (the spec's method). Needs ``scripts/setup.d/30-mbrola-voices.sh``."""
+    import subprocess
+    import tempfile
+
+    from .audio import as_pcm16, load_audio
+
+    if not mbrola_available():
+        from ..errors import ModelAssetError
+        raise ModelAssetError("MBROLA voices are not installed (run scripts/setup.d/30-mbrola-voices.sh)")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, (sid, text) in enumerate(SENTENCES):
+            if ids is not None and sid not in ids:
+                continue
+            v = MBROLA_VOICES[k % len(MBROLA_VOICES)]
+            pho = subprocess.run(["espeak-ng", "-v", f"mb-{v}", "-q", "--pho", text], check=True,
+                                 capture_output=True, text=True).stdout
+            lines = [f"_\t{int(LEAD_SILENCE * 1000)}"] + [ln for ln in pho.splitlines()
+                                                       if ln.strip() and not ln.startswith(";")]
+            lines.append(f"_\t{int(TRAIL_SILENCE * 1000)}")
+            pho_path, wav_path = Path(tmp) / f"{sid}.pho", Path(tmp) / f"{sid}.wav"
+            pho_path.write_text("\n".join(lines) + "\n")
+            subprocess.run(["mbrola", "-e", f"/usr/share/mbrola/{v}/{v}", str(pho_path), str(wav_path)],
+                           check=True, capture_output=True)
+            pcm = load_audio(wav_path, sample_rate=sample_rate)
+            phones, t = [], 0.0
+            for ln in lines:
+                f = ln.split()
+                name, dur = f[0], float(f[1]) / 1000.0
+                arpa = SAMPA_TO_ARPABET.get(name) or SAMPA_TO_ARPABET.get(name.split("_")[0], SILENCE)
+                phones.append(Phone(t, t + dur, arpa))
+                t += dur
+            from .phonemes import merge_silence
+            phones = merge_silence(phones)
+            dur = len(pcm) / sample_rate
+            phones = [p for p in phones if p.start < dur]
+            phones[-1] = Phone(phones[-1].start, dur, phones[-1].name)
+            out.append(EvalItem(sid, text, f"mb-{v}", pcm, sample_rate, tuple(phones)))
+    return out
+
+
+def concatenate(items: list[EvalItem]) -> EvalItem:
+    """All items as one long file (for speed runs), phones shifted accordingly."""
+    audio = np.concatenate([it.audio for it in items])
+    phones: list[Phone] = []
+    t = 0.0
+    for it in items:
+        phones.extend(Phone(p.start + t, p.end + t, p.name, p.word) for p in it.phones)
+        t += it.duration
+    return EvalItem("all", " ".join(it.text for it in items), "mixed", audio,
+                    items[0].sample_rate, tuple(phones))
+
+
+def write_set(folder: str | Path, items: list[EvalItem]) -> Path:
+    """Write ``wav/<id>.wav``, ``gt/<id>.tsv`` (start, end, phone, word) and ``sentences.tsv``."""
+    from .audio import write_wav
+
+    folder = Path(folder)
+    (folder / "wav").mkdir(parents=True, exist_ok=True)
+    (folder / "gt").mkdir(exist_ok=True)
+    rows = ["id\tvoice\ttext"]
+    for it in items:
+        write_wav(folder / "wav" / f"{it.id}.wav", it.audio, it.sample_rate)
+        lines = [f"{p.start:.4f}\t{p.end:.4f}\t{p.name}\t{p.word}" for p in it.phones]
+        (folder / "gt" / f"{it.id}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        rows.append(f"{it.id}\t{it.voice}\t{it.text}")
+    (folder / "sentences.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def set_stats(items: list[EvalItem]) -> dict:
+    """Duration, speech time, phone and bilabial counts of a set."""
+    dur = sum(it.duration for it in items)
+    speech = sum(p.duration for it in items for p in it.phones if p.name != SILENCE)
+    n_ph = sum(1 for it in items for p in it.phones if p.name != SILENCE)
+    n_bil = sum(1 for it in items for p in it.phones if p.name in ("P", "B", "M"))
+    return {"files": len(items), "duration_s": round(dur, 2), "speech_s": round(speech, 2),
+            "phones": n_ph, "bilabials": n_bil}

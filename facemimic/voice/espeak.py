@@ -1,0 +1,149 @@
+"""A ctypes binding to the libespeak-ng shipped by ``espeakng-loader`` (no system install needed).
+
+espeak-ng is a process-global C library, so one :class:`_Engine` is created lazily and every call
+holds a lock. Synthesis runs in ``AUDIO_OUTPUT_SYNCHRONOUS`` mode: a callback receives the samples
+and the event list (word and phoneme events, each with its exact sample position), so the phones
+we report are the ones the synthesiser spoke, not a guess.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ModelAssetError, ParameterError
+
+# speak_lib.h constants
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_INIT_PHONEME_EVENTS = 0x0001
+_INIT_DONT_EXIT = 0x8000
+_POS_CHARACTER = 1
+_CHARS_UTF8 = 1
+_EV_LIST_TERMINATED, _EV_WORD, _EV_SENTENCE, _EV_END, _EV_PHONEME = 0, 1, 2, 5, 7
+_PARAM_RATE, _PARAM_VOLUME, _PARAM_PITCH, _PARAM_RANGE = 1, 2, 3, 4
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint),
+                ("text_position", ctypes.c_int), ("length", ctypes.c_int),
+                ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
+                ("user_data", ctypes.c_void_p), ("id", _EventId)]
+
+
+_Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int,
+                             ctypes.POINTER(_Event))
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """One espeak-ng event: ``kind`` 'phoneme' or 'word', sample index, and payload."""
+
+    kind: str  # "phoneme" | "word"
+    sample: int  # sample index at the engine's rate where the event starts
+    value: str  # phoneme mnemonic, or the word text
+    text_position: int  # 1-based character position in the input (words)
+
+
+class _Engine:
+    def __init__(self) -> None:
+        try:
+            import espeakng_loader
+        except ImportError as e:  # pragma: no cover - a declared dependency
+            raise ModelAssetError(f"espeakng-loader is not installed ({e})") from None
+        try:
+            self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+            data = espeakng_loader.get_data_path()
+        except (OSError, RuntimeError) as e:
+            raise ModelAssetError(f"cannot load libespeak-ng from espeakng-loader: {e}") from None
+        lib = self.lib
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int,
+                                     ctypes.c_uint, ctypes.c_uint, ctypes.POINTER(ctypes.c_uint),
+                                     ctypes.c_void_p]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
+        self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(),
+                                                 _INIT_PHONEME_EVENTS | _INIT_DONT_EXIT)
+        if self.sample_rate <= 0:
+            raise ModelAssetError(f"espeak-ng failed to initialise with data at {data}")
+        self._chunks: list[np.ndarray] = []
+        self._events: list[RawEvent] = []
+        self._cb = _Callback(self._on_audio)  # keep a reference: C holds only the pointer
+        lib.espeak_SetSynthCallback(self._cb)
+        self.lock = threading.Lock()
+        self._voice: bytes | None = None
+
+    def _on_audio(self, wav, n, events) -> int:
+        if n > 0 and wav:
+            self._chunks.append(np.ctypeslib.as_array(wav, (n,)).copy())
+        i = 0
+        while events[i].type != _EV_LIST_TERMINATED:
+            e = events[i]
+            if e.type == _EV_PHONEME:
+                self._events.append(RawEvent("phoneme", int(e.sample),
+                                             bytes(e.id.string).split(b"\0")[0].decode("utf-8", "replace"),
+                                             int(e.text_position)))
+            elif e.type == _EV_WORD:
+                self._events.append(RawEvent("word", int(e.sample), str(e.length), int(e.text_position)))
+            i += 1
+        return 0
+
+    def set_voice(self, voice: str) -> None:
+        if voice.encode() == self._voice:
+            return
+        if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            raise ParameterError(f"unknown espeak-ng voice {voice!r} (try en-us, en-us+f3, en, en-gb-x-rp)")
+        self._voice = voice.encode()
+
+    def synth(self, text: str, *, voice: str, rate: int, pitch: int) -> tuple[np.ndarray, list[RawEvent]]:
+        with self.lock:
+            self.set_voice(voice)
+            self.lib.espeak_SetParameter(_PARAM_RATE, int(rate), 0)
+            self.lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
+            self._chunks, self._events = [], []
+            data = text.encode("utf-8")
+            rc = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+            if rc != 0:
+                raise ParameterError(f"espeak-ng could not synthesise the text (error {rc})")
+            audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+            events = self._events
+            self._chunks, self._events = [], []
+            return audio.astype(np.int16, copy=False), events
+
+    def phonemize(self, text: str, *, voice: str) -> str:
+        """espeak-ng mnemonics for ``text`` (phonemes separated by spaces within words? no: raw)."""
+        with self.lock:
+            self.set_voice(voice)
+            buf = ctypes.c_char_p(text.encode("utf-8"))
+            ptr = ctypes.pointer(buf)
+            parts = []
+            # Each call returns one clause and advances the pointer; NULL when done.
+            while ptr.contents.value:
+                res = self.lib.espeak_TextToPhonemes(ptr, _CHARS_UTF8, 0)
+                if res is None:
+                    break
+                parts.append(res.decode("utf-8", "replace"))
+            return " ".join(p.strip() for p in parts if p.strip())
+
+
+_ENGINE: _Engine | None = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def engine() -> _Engine:
+    """The process-wide espeak-ng engine (loaded on first use)."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            _ENGINE = _Engine()
+        return _ENGINE

@@ -1,0 +1,165 @@
+"""``say``: offline speech from espeak-ng with the exact phones it spoke.
+
+The phone timings come from espeak-ng's own phoneme events (sample positions in the audio it
+returns), so speech made by FaceMimic needs no recognition at all: its lip sync is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..lipsync.phonemes import SILENCE, Phone, espeak_to_arpabet, merge_silence
+from .espeak import RawEvent, engine
+
+
+@dataclass(frozen=True)
+class VoiceOptions:
+    """How the built-in voice speaks."""
+
+    voice: str = "en-us"  # espeak-ng voice name, optionally with a variant: en-us+f3, en-gb-x-rp
+    rate: int = 175  # words per minute, 80..450
+    pitch: int = 50  # base pitch, 0..99
+    lead_silence: float = 0.0  # seconds of silence added before the speech
+    trail_silence: float = 0.0  # seconds of silence added after it
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.voice, str) or not self.voice.strip():
+            raise ParameterError(f"voice must be an espeak-ng voice name, got {self.voice!r}")
+        if not 80 <= int(self.rate) <= 450:
+            raise ParameterError(f"rate must be 80..450 words per minute, got {self.rate!r}")
+        if not 0 <= int(self.pitch) <= 99:
+            raise ParameterError(f"pitch must be 0..99, got {self.pitch!r}")
+        if not (0 <= self.lead_silence <= 60 and 0 <= self.trail_silence <= 60):
+            raise ParameterError("lead/trail silence must be 0..60 seconds")
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Synthesised speech and what was said when.
+
+    Attributes
+    ----------
+    audio : np.ndarray [shape=(N,), dtype=int16]
+        Mono samples at ``sample_rate``.
+    sample_rate : int
+        espeak-ng's output rate (22050 Hz).
+    phones : tuple of Phone
+        ARPAbet phones covering ``[0, duration]`` exactly, silences as ``SIL``.
+    espeak_phonemes : tuple of (float, str)
+        The raw espeak-ng mnemonics with their start times (for debugging and IPA users).
+    """
+
+    audio: np.ndarray
+    sample_rate: int
+    phones: tuple[Phone, ...]
+    espeak_phonemes: tuple[tuple[float, str], ...] = field(default=(), repr=False)
+    text: str = ""
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def __iter__(self):  # ``audio, sr, phones = say(...)``
+        return iter((self.audio, self.sample_rate, self.phones))
+
+
+def _words(text: str, events: list[RawEvent]) -> list[tuple[int, str]]:
+    """(sample, word text) for every word event."""
+    out = []
+    for e in events:
+        if e.kind == "word":
+            start = e.text_position - 1
+            out.append((e.sample, text[start:start + int(e.value)]))
+    return out
+
+
+def events_to_phones(events: list[RawEvent], n_samples: int, sample_rate: int,
+                     text: str = "") -> tuple[list[Phone], list[tuple[float, str]]]:
+    """Turn espeak-ng phoneme events into contiguous ARPAbet phones over ``[0, n/sr]``.
+
+    Each phoneme lasts until the next phoneme event (or the end of the audio); a diphthong that
+    maps to two ARPAbet phones is split 60/40.
+    """
+    ph = [e for e in events if e.kind == "phoneme"]
+    words = _words(text, events)
+    out: list[Phone] = []
+    raw: list[tuple[float, str]] = []
+    end_s = n_samples / sample_rate
+    wi = -1
+    for i, e in enumerate(ph):
+        t0 = min(e.sample, n_samples) / sample_rate
+        t1 = (min(ph[i + 1].sample, n_samples) if i + 1 < len(ph) else n_samples) / sample_rate
+        raw.append((t0, e.value))
+        while wi + 1 < len(words) and words[wi + 1][0] <= e.sample:
+            wi += 1
+        names = espeak_to_arpabet(e.value)
+        if t1 <= t0 or not names:
+            continue
+        word = words[wi][1] if wi >= 0 and names != (SILENCE,) else ""
+        if len(names) == 1:
+            out.append(Phone(t0, t1, names[0], word))
+        else:
+            cut = t0 + 0.6 * (t1 - t0)
+            out.append(Phone(t0, cut, names[0], word))
+            out.append(Phone(cut, t1, names[1], word))
+    phones = merge_silence(out)
+    if not phones:
+        phones = [Phone(0.0, end_s, SILENCE)] if end_s > 0 else []
+    else:
+        if phones[0].start > 0:
+            phones.insert(0, Phone(0.0, phones[0].start, SILENCE))
+        if phones[-1].end < end_s:
+            phones.append(Phone(phones[-1].end, end_s, SILENCE))
+        phones = merge_silence(phones)
+    return phones, raw
+
+
+def say(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50,
+        options: VoiceOptions | None = None) -> Speech:
+    """Speak ``text`` offline with espeak-ng and return the audio and its exact phones.
+
+    Parameters
+    ----------
+    text : str
+        What to say (UTF-8; punctuation makes pauses).
+    voice, rate, pitch
+        Shortcuts for :class:`VoiceOptions` fields (ignored when ``options`` is given).
+
+    Returns
+    -------
+    Speech
+        Unpacks as ``audio (N,) int16, sample_rate, phones``.
+
+    Examples
+    --------
+    >>> audio, sr, phones = say("Hello world")            # doctest: +SKIP
+    >>> [p.name for p in phones][:5]                        # doctest: +SKIP
+    ['SIL', 'HH', 'AH', 'L', 'OW']
+    """
+    opts = options or VoiceOptions(voice=voice, rate=rate, pitch=pitch)
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError("say needs some text to speak")
+    eng = engine()
+    audio, events = eng.synth(text, voice=opts.voice, rate=opts.rate, pitch=opts.pitch)
+    sr = eng.sample_rate
+    lead = int(round(opts.lead_silence * sr))
+    trail = int(round(opts.trail_silence * sr))
+    if lead or trail:
+        audio = np.concatenate([np.zeros(lead, np.int16), audio, np.zeros(trail, np.int16)])
+        events = [RawEvent(e.kind, e.sample + lead, e.value, e.text_position) for e in events]
+    phones, raw = events_to_phones(events, len(audio), sr, text)
+    return Speech(audio=audio, sample_rate=sr, phones=tuple(phones), espeak_phonemes=tuple(raw), text=text)
+
+
+def phonemize_arpabet(word: str, *, voice: str = "en-us") -> list[str]:
+    """ARPAbet pronunciation of a word from espeak-ng's rules (for words CMUdict lacks)."""
+    from ..lipsync.phonemes import split_espeak_phonemes
+
+    mnemonics = engine().phonemize(word, voice=voice)
+    out: list[str] = []
+    for m in split_espeak_phonemes(mnemonics):
+        out.extend(n for n in espeak_to_arpabet(m) if n != SILENCE)
+    return out
