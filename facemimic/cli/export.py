@@ -1,0 +1,72 @@
+"""``facemimic export``: a track file into glTF/VRM, VRM expressions, VRMA, Godot or Unity clips."""
+
+from __future__ import annotations
+
+import click
+
+
+def _parse_expression(value: str) -> tuple[str, float]:
+    name, sep, time = value.rpartition("=")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"{value!r} is not NAME=SECONDS (e.g. happy=2.5)", param_hint="--expression")
+    try:
+        return name.strip(), float(time)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: {time!r} is not a time in seconds", param_hint="--expression") from None
+
+
+@click.command("export")
+@click.argument("track", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="File to write (.glb/.gltf, .vrm, .vrma, .tres, .anim).")
+@click.option("-f", "--format", "fmt", default=None, metavar="FORMAT",
+              help="gltf | vrm | vrma | godot | unity (default: from the output extension).")
+@click.option("-a", "--avatar", default=None, type=click.Path(dir_okay=False),
+              help="Avatar .glb/.gltf/.vrm whose morph targets to drive (default: FaceMimic's test head).")
+@click.option("--gaps", type=click.Choice(["hold", "ease", "neutral"]), default="hold", show_default=True,
+              help="Tracking gaps: hold the last face, ease linearly to the next, or go neutral.")
+@click.option("--fps", type=float, default=None, help="Resample the track to this frame rate first.")
+@click.option("--face", "face_id", type=int, default=None, help="Face id of a multi-face track (default: first).")
+@click.option("--name", default=None, help="Clip/animation name (default: the output file's stem).")
+@click.option("--node-path", default=None,
+              help="Godot/Unity: the mesh node path the curves target (default: the avatar's node paths).")
+@click.option("-e", "--expression", "expressions", multiple=True, metavar="NAME=SECONDS",
+              help="vrm: write the frame at SECONDS as expression NAME (repeatable).")
+@click.option("--no-head", is_flag=True, help="vrma: do not animate the head bone.")
+@click.option("--perfect-sync", is_flag=True, help="vrma without --avatar: add the 52 ARKit custom expressions.")
+@click.option("--loop", is_flag=True, help="godot/unity: mark the clip as looping.")
+def command(track, output, fmt, avatar, gaps, fps, face_id, name, node_path, expressions, no_head,
+            perfect_sync, loop):
+    """Export TRACK (a .jsonl/.csv/.npz track file) as an avatar animation clip.
+
+    \b
+    Formats:
+      gltf   the avatar (or test head) with a morph-target weight animation (.glb/.gltf/.vrm)
+      vrm    the VRM avatar with named expressions added (--expression NAME=SECONDS)
+      vrma   a VRM Animation of expression weights and head rotation
+      godot  a Godot 4 Animation resource (.tres) with blend_shape tracks
+      unity  a Unity AnimationClip (.anim) with blendShape curves (weights 0-100)
+
+    Morph target names are matched case- and style-insensitively against Unified Expressions,
+    ARKit and VRM names (see docs/export.md). Without --avatar the procedural test head is used.
+
+    \b
+    Examples:
+      facemimic export talk.jsonl -o talk.glb --avatar me.vrm
+      facemimic export talk.jsonl -o talk.anim --avatar me.vrm --node-path Body
+      facemimic export talk.jsonl -o faces.vrm -f vrm --avatar me.vrm -e happy=1.2 -e pout=3.4
+    """
+    from pathlib import Path
+
+    from ..deliver.export import ExportOptions, format_for_path, get_exporter
+    from ..expressions.io import read_track
+
+    exporter = get_exporter(fmt) if fmt else get_exporter(format_for_path(output))
+    options = ExportOptions(
+        avatar=avatar, gaps=gaps, fps=fps, face_id=face_id, name=name, node_path=node_path,
+        head=not no_head, perfect_sync=perfect_sync, loop=loop,
+        expressions=tuple(_parse_expression(e) for e in expressions))
+    if expressions and exporter.name != "vrm":
+        raise click.UsageError("--expression applies to --format vrm only")
+    result = exporter.export(read_track(track), Path(output), options)
+    click.echo(result.summary())

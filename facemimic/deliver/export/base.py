@@ -1,0 +1,222 @@
+"""What every clip exporter shares: options, the result/report, track preparation, avatar mapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import InputError, ParameterError
+from .aliases import Alias, resolve_name
+from .gltf_io import GltfDocument, MorphNode, load_gltf, morph_nodes
+
+GAP_METHODS = ("hold", "ease", "neutral")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Options of every exporter (each uses the fields that apply to its format)."""
+
+    avatar: str | Path | None = None  # .glb/.gltf/.vrm avatar; None = FaceMimic's procedural test head
+    gaps: str = "hold"  # tracking gaps: hold the last face, ease linearly across, or go neutral
+    fps: float | None = None  # resample the track to this rate first; None keeps its frames as they are
+    face_id: int | None = None  # which face of a multi-face track; None = the first face
+    name: str | None = None  # clip/animation name; None = the output file's stem
+    node_path: str | None = None  # Godot/Unity: mesh node path (overrides the avatar's node paths)
+    head: bool = True  # VRMA: animate the head bone from the track's head rotation
+    perfect_sync: bool = False  # VRMA without avatar: also write the 52 ARKit names as custom expressions
+    loop: bool = False  # Godot loop_mode / Unity m_LoopTime
+    expressions: tuple[tuple[str, float], ...] = ()  # VRM: (expression name, track time in s) pairs
+
+    def __post_init__(self) -> None:
+        if self.gaps not in GAP_METHODS:
+            raise ParameterError(f"unknown gap handling {self.gaps!r}; valid: {', '.join(GAP_METHODS)}")
+        if self.fps is not None and not (np.isfinite(self.fps) and 0 < self.fps <= 1000):
+            raise ParameterError(f"fps must be in (0, 1000], got {self.fps!r}")
+        if self.face_id is not None and int(self.face_id) != self.face_id:
+            raise ParameterError(f"face_id must be an integer, got {self.face_id!r}")
+        if self.name is not None and not str(self.name).strip():
+            raise ParameterError("clip name must not be empty")
+        if self.node_path is not None and not str(self.node_path).strip():
+            raise ParameterError("node path must not be empty")
+        exprs = tuple((str(n), float(t)) for n, t in self.expressions)
+        for n, t in exprs:
+            if not n.strip():
+                raise ParameterError("expression names must not be empty")
+            if not np.isfinite(t):
+                raise ParameterError(f"expression {n!r}: time must be a number, got {t!r}")
+        object.__setattr__(self, "expressions", exprs)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote and what it could not map (both ways)."""
+
+    path: Path  # the file written
+    format: str  # exporter name
+    frames: int  # keyframes per curve before any simplification
+    duration: float  # seconds from the first to the last keyframe
+    mapped: tuple[tuple[str, str, str], ...]  # (node path, target name, alias key) per driven target
+    unmapped_targets: tuple[str, ...]  # "node/target" the track cannot drive
+    unused_channels: tuple[str, ...]  # track channels (UE names, gaze, openness) nothing receives
+    notes: tuple[str, ...] = field(default_factory=tuple)  # renames, replaced expressions, gap fills …
+
+    def summary(self) -> str:
+        """A few human-readable lines for the CLI."""
+        lines = [f"Wrote {self.path} ({self.format}): {self.frames} frames, {self.duration:.2f} s, "
+                 f"{len(self.mapped)} targets driven"]
+        if self.unmapped_targets:
+            lines.append(f"  not driven ({len(self.unmapped_targets)}): {_short(self.unmapped_targets)}")
+        if self.unused_channels:
+            lines.append(f"  track channels with no target ({len(self.unused_channels)}): "
+                         f"{_short(self.unused_channels)}")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _short(items, n: int = 12) -> str:
+    items = list(items)
+    return ", ".join(items[:n]) + (f", … (+{len(items) - n})" if len(items) > n else "")
+
+
+# -- track preparation -------------------------------------------------------------------------------
+
+def prepare_track(track, options: ExportOptions):
+    """One face, gaps filled, optionally resampled, strictly increasing times starting at 0.
+
+    Returns
+    -------
+    track : ExpressionTrack
+        Times shifted so the clip starts at 0 s (``metadata['time_offset']`` keeps the shift).
+    notes : list of str
+    """
+    from ...expressions.track import ExpressionTrack
+
+    notes: list[str] = []
+    if not isinstance(track, ExpressionTrack):
+        raise ParameterError(f"expected an ExpressionTrack, got {type(track).__name__}")
+    if len(track) == 0:
+        raise ParameterError("the track has no frames")
+    faces = track.face_ids()
+    fid = faces[0] if options.face_id is None else int(options.face_id)
+    if fid not in faces:
+        raise ParameterError(f"face {fid} is not in the track (faces: {', '.join(map(str, faces))})")
+    if len(faces) > 1 and options.face_id is None:
+        notes.append(f"track has faces {list(faces)}; exported face {fid} (choose with face_id / --face)")
+    tr = track.for_face(fid)
+    gaps = int((~tr.present).sum())
+    if gaps and not tr.present.any():
+        notes.append("the track has no face in any frame: exported a neutral face")
+    elif gaps:
+        notes.append(f"{gaps} gap frame(s) filled by '{options.gaps}'")
+    tr = tr.fill_gaps(options.gaps)
+    if options.fps is not None:
+        tr = tr.resample(options.fps)
+    # glTF and the engines need strictly increasing key times: keep the last of equal times.
+    keep = np.append(np.diff(tr.time) > 1e-9, True)
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} frame(s) with repeated times dropped")
+        tr = tr[keep]
+    tr = tr.shifted(-float(tr.time[0])).with_metadata(time_offset=float(track.time[0]))
+    return tr, notes
+
+
+# -- avatar mapping --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NodeMapping:
+    """One morph node of the avatar and the alias of each of its targets (None = not driven)."""
+
+    node: MorphNode
+    aliases: tuple[Alias | None, ...]
+
+    @property
+    def matched(self) -> int:
+        return sum(a is not None for a in self.aliases)
+
+
+@dataclass(frozen=True)
+class AvatarMapping:
+    """The avatar document and how each of its morph targets is driven."""
+
+    doc: GltfDocument
+    nodes: tuple[NodeMapping, ...]  # every node with morph targets, in node order
+
+    @property
+    def driven(self) -> tuple[NodeMapping, ...]:
+        """The nodes with at least one driven target."""
+        return tuple(nm for nm in self.nodes if nm.matched)
+
+    @property
+    def split_blink(self) -> bool:
+        """True when the avatar has a ``blink`` target besides per-eye ones (see TrackSignals)."""
+        return any(a is not None and a.key == "vrm:blink" for nm in self.nodes for a in nm.aliases)
+
+    def all_aliases(self) -> list[Alias]:
+        return [a for nm in self.nodes for a in nm.aliases if a is not None]
+
+    def mapped(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple((nm.node.node_path, name, a.key) for nm in self.nodes
+                     for name, a in zip(nm.node.target_names, nm.aliases) if a is not None)
+
+    def unmapped(self) -> tuple[str, ...]:
+        return tuple(f"{nm.node.node_path}/{name}" for nm in self.nodes
+                     for name, a in zip(nm.node.target_names, nm.aliases) if a is None)
+
+
+def load_avatar(avatar: str | Path | None, *, vrm: str | None = None) -> GltfDocument:
+    """The avatar document, or the test head (as VRM ``vrm`` version if given) when ``avatar`` is None."""
+    if avatar is None:
+        from .testhead import build_test_head
+
+        return build_test_head(vrm=vrm)
+    return load_gltf(avatar)
+
+
+def map_avatar(doc: GltfDocument) -> AvatarMapping:
+    """Resolve every morph target name of every mesh node through the alias table.
+
+    Raises
+    ------
+    InputError
+        The avatar has no morph targets, or none of their names is known (the message lists what
+        was found, so the user can see the naming scheme).
+    """
+    found = morph_nodes(doc.json)
+    if not found:
+        meshes = [m.get("name") or f"mesh{i}" for i, m in enumerate(doc.json.get("meshes", []))]
+        raise InputError(doc.source, "has no morph targets (blend shapes)"
+                         + (f"; meshes: {_short(meshes, 8)}" if meshes else "; it has no meshes"))
+    mapped = [NodeMapping(mn, tuple(resolve_name(n) for n in mn.target_names)) for mn in found]
+    if not any(nm.matched for nm in mapped):
+        names = sorted({n for mn in found for n in mn.target_names})
+        raise InputError(doc.source, f"none of its {len(names)} morph target names is a known UE, ARKit or "
+                         f"VRM name; found: {_short(names, 15)}")
+    return AvatarMapping(doc, tuple(mapped))
+
+
+
+
+class ClipExporter:
+    """One export format: a ``name``, the file ``extension`` it writes, and :meth:`export`."""
+
+    name = ""
+    extension = ""
+    description = ""
+
+    def export(self, track, path: str | Path, options: ExportOptions | None = None) -> ExportResult:
+        """Write ``track`` (an :class:`ExpressionTrack`) to ``path``; returns what was mapped."""
+        raise NotImplementedError  # pragma: no cover - every registered exporter overrides it
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} ({self.extension})>"
+
+
+def clip_name(options: ExportOptions, path: str | Path) -> str:
+    """The clip name: the option, else the output file's stem."""
+    return str(options.name).strip() if options.name else (Path(path).stem or "FaceMimic")
+
+
+__all__ = ["AvatarMapping", "ClipExporter", "ExportOptions", "ExportResult", "GAP_METHODS", "NodeMapping",
+           "clip_name", "load_avatar", "map_avatar", "prepare_track"]

@@ -1,0 +1,54 @@
+"""Per-target curves for the engine formats (Godot, Unity): one (node path, shape, values) each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import AvatarMapping, ExportOptions
+from .signals import TrackSignals
+
+
+@dataclass(frozen=True)
+class ShapeCurve:
+    """The keys of one blend shape on one mesh node."""
+
+    path: str  # mesh node path (Godot NodePath / Unity renderer path)
+    shape: str  # blend shape name as the avatar spells it
+    alias: str  # alias key that drives it (e.g. "arkit:jawOpen")
+    values: np.ndarray  # (T,) weights in [0, 1]
+
+
+def shape_curves(mapping: AvatarMapping, signals: TrackSignals, options: ExportOptions) -> list[ShapeCurve]:
+    """Curves for every driven target; with ``options.node_path`` all go to that one path (the
+    first node's spelling wins where several nodes share a shape name)."""
+    out: list[ShapeCurve] = []
+    seen: set[tuple[str, str]] = set()
+    for nm in mapping.driven:
+        path = options.node_path or nm.node.node_path
+        for name, alias in zip(nm.node.target_names, nm.aliases):
+            if alias is None or (path, name) in seen:
+                continue
+            seen.add((path, name))
+            out.append(ShapeCurve(path, name, alias.key, signals.values(alias)))
+    return out
+
+
+def keep_keys(values: np.ndarray) -> np.ndarray:
+    """Mask of keys to keep: drops the inside of runs of equal values (exact under linear
+    interpolation), so a still shape costs two keys instead of one per frame.
+
+    Parameters
+    ----------
+    values : np.ndarray [shape=(T,)]
+
+    Returns
+    -------
+    np.ndarray [shape=(T,), dtype=bool]
+    """
+    v = np.asarray(values)
+    keep = np.ones(len(v), bool)
+    if len(v) > 2:
+        keep[1:-1] = ~((v[1:-1] == v[:-2]) & (v[1:-1] == v[2:]))
+    return keep

@@ -1,0 +1,86 @@
+"""Godot 4 ``Animation`` resource (``.tres``) with one blend-shape track per driven shape.
+
+Grammar (Godot 4 text resource, ``format=3``)::
+
+    [gd_resource type="Animation" format=3]
+
+    [resource]
+    resource_name = "smile"
+    length = 2.5
+    loop_mode = 0
+    step = 0.0333333
+    tracks/0/type = "blend_shape"
+    tracks/0/imported = false
+    tracks/0/enabled = true
+    tracks/0/path = NodePath("HeadARKit:jawOpen")
+    tracks/0/interp = 1
+    tracks/0/loop_wrap = true
+    tracks/0/keys = PackedFloat32Array(0, 1, 0.1, 0.0333333, 1, 0.25, …)
+
+A blend-shape track's ``keys`` are triplets ``time, transition, value`` (``BLEND_SHAPE_TRACK_SIZE``
+= 3 in Godot's ``animation.cpp``); transition 1 is linear easing, ``interp = 1`` is linear
+interpolation. Runs of equal values are reduced to their ends (exact under linear interpolation).
+The NodePath is ``<mesh node path>:<blend shape>`` relative to the AnimationPlayer's root node:
+by default the glTF node's path in the avatar (what Godot's glTF importer names the
+MeshInstance3D), or ``--node-path`` (e.g. ``Armature/Skeleton3D/Body`` for skinned avatars).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ...expressions.io import AtomicFile
+from .base import ClipExporter, ExportOptions, ExportResult, clip_name, load_avatar, map_avatar, prepare_track
+from .curves import keep_keys, shape_curves
+from .signals import TrackSignals, unused_channels
+
+
+def gd_string(s: str) -> str:
+    """A Godot string literal (quotes and backslashes escaped)."""
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _num(x: float) -> str:
+    return f"{x:.6g}"
+
+
+class GodotExporter(ClipExporter):
+    name = "godot"
+    extension = ".tres"
+    description = "Godot 4 Animation resource with blend_shape tracks"
+
+    def export(self, track, path, options: ExportOptions | None = None) -> ExportResult:
+        options = options or ExportOptions()
+        path = Path(path)
+        tr, notes = prepare_track(track, options)
+        mapping = map_avatar(load_avatar(options.avatar))
+        signals = TrackSignals.from_track(tr, split_blink=mapping.split_blink)
+        curves = shape_curves(mapping, signals, options)
+        times = tr.time.astype(np.float64)
+        length = float(times[-1]) if len(times) > 1 else 1.0 / tr.fps
+        lines = ['[gd_resource type="Animation" format=3]', "", "[resource]",
+                 f"resource_name = {gd_string(clip_name(options, path))}",
+                 f"length = {_num(length)}", f"loop_mode = {1 if options.loop else 0}",
+                 f"step = {_num(1.0 / tr.fps)}"]
+        for k, c in enumerate(curves):
+            v = np.round(c.values.astype(np.float64), 6)
+            keep = keep_keys(v)
+            trip = np.stack([times[keep], np.ones(int(keep.sum())), v[keep]], 1).reshape(-1)
+            p = f"tracks/{k}/"
+            lines += [f'{p}type = "blend_shape"', f"{p}imported = false", f"{p}enabled = true",
+                      f"{p}path = NodePath({gd_string(c.path + ':' + c.shape)})",
+                      f"{p}interp = 1", f"{p}loop_wrap = true",
+                      f"{p}keys = PackedFloat32Array({', '.join(map(_num, trip))})"]
+        out = AtomicFile(path, "w")
+        try:
+            out.file.write("\n".join(lines) + "\n")
+        except BaseException:
+            out.discard()
+            raise
+        written = out.commit()
+        return ExportResult(
+            path=written, format=self.name, frames=len(tr), duration=float(times[-1]),
+            mapped=tuple((c.path, c.shape, c.alias) for c in curves), unmapped_targets=mapping.unmapped(),
+            unused_channels=unused_channels(signals, mapping.all_aliases()), notes=tuple(notes))

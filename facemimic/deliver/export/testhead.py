@@ -1,0 +1,479 @@
+"""A procedural 3D test head with morph targets for every ARKit and Unified Expressions shape.
+
+Built from code (no asset files) so that every exporter can be tried and tested without an avatar.
+The ``.glb`` holds **two head meshes side by side** that share one geometry (an ellipsoid face of
+~2,300 vertices with a nose, indexed triangles, normals and vertex colours for eyes, brows and lips):
+
+* node ``HeadARKit`` (left of the origin, x = −0.11 m): 52 targets named like ARKit (``jawOpen``);
+* node ``HeadUE`` (right, x = +0.11 m): 98 targets named like Unified Expressions — the 88 enum
+  shapes plus the 10 eye base shapes ``EyeClosedLeft/Right``, ``EyeLook{Out,In,Up,Down}{L,R}``.
+
+Each target is a plausible geometric deformation built from smooth Gaussian "bumps" around facial
+landmarks on the ellipsoid: ``jawOpen`` rotates the lower face about a jaw hinge, smiles pull the
+mouth corners up and out, blinks bring the upper lid down to the eye line, brows rise and fall,
+puffs push the cheeks out along the normal. The head has no tongue or teeth, so tongue shapes move
+the lips and mouth opening instead. Targets are stored as sparse accessors (only moved vertices).
+
+The head faces +Z (glTF and VRM 1.0 forward); the subject's left is +X. ``vrm="1.0"`` or
+``vrm="0.x"`` wraps the heads in a minimal humanoid (the required bones, no skin) with VRM preset
+expressions bound to the ARKit head, so VRM expression and VRMA exports have a model to go with.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ...expressions.names import ARKIT_NAMES, UE_NAMES
+from .aliases import UE_EYE_NAMES
+from .gltf_io import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, FLOAT, GltfDocument, parse_glb
+
+RADII = np.array([0.080, 0.105, 0.095], np.float32)  # ellipsoid half-axes x, y, z (metres)
+N_LAT, N_LON = 40, 56  # rings and segments of the UV sphere
+HEAD_OFFSET = 0.11  # each head sits this far from the origin along x
+UE_TARGET_NAMES: tuple[str, ...] = UE_NAMES + UE_EYE_NAMES
+
+
+def _dir(az: float, el: float) -> np.ndarray:
+    """Unit direction from azimuth (from +Z towards +X = subject's left) and elevation (up)."""
+    return np.array([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)], np.float32)
+
+
+# Landmarks as directions on the ellipsoid; s = +1 subject's left, -1 subject's right.
+def _eye(s): return _dir(0.40 * s, 0.20)
+def _brow_in(s): return _dir(0.17 * s, 0.42)
+def _brow_mid(s): return _dir(0.38 * s, 0.43)
+def _brow_out(s): return _dir(0.58 * s, 0.38)
+def _cheek(s): return _dir(0.62 * s, -0.22)
+def _cheek_hi(s): return _dir(0.48 * s, -0.02)
+def _nostril(s): return _dir(0.11 * s, -0.16)
+def _corner(s): return _dir(0.30 * s, -0.45)
+def _upper_lip(s=0): return _dir(0.13 * s, -0.37)
+def _lower_lip(s=0): return _dir(0.13 * s, -0.52)
+def _neck(s=0): return _dir(0.5 * s, -1.05)
+
+
+MOUTH = _dir(0.0, -0.44)
+NOSE_TIP = _dir(0.0, -0.06)
+CHIN = _dir(0.0, -0.75)
+
+
+@lru_cache(maxsize=1)
+def _geometry():
+    """Positions (V, 3), normals (V, 3), colours (V, 4), indices (I,), unit directions (V, 3)."""
+    lat = np.linspace(np.pi / 2, -np.pi / 2, N_LAT + 1)
+    lon = np.linspace(-np.pi, np.pi, N_LON + 1)
+    el, az = np.meshgrid(lat, lon, indexing="ij")
+    d = np.stack([np.sin(az) * np.cos(el), np.sin(el), np.cos(az) * np.cos(el)], -1).reshape(-1, 3)
+    d = d.astype(np.float32)
+    pos = d * RADII
+    # Nose: a forward bump on the midline; eye sockets: a slight dent.
+    pos += _gauss(d, NOSE_TIP, 0.13)[:, None] * np.array([0, -0.004, 0.022], np.float32)
+    for s in (1, -1):
+        pos += _gauss(d, _eye(s), 0.12)[:, None] * np.array([0, 0, -0.006], np.float32)
+    tris = []
+    w = N_LON + 1
+    for i in range(N_LAT):
+        for j in range(N_LON):
+            a, b, c, e = i * w + j, i * w + j + 1, (i + 1) * w + j, (i + 1) * w + j + 1
+            if i != 0:  # the top ring's quads collapse to one triangle at the pole
+                tris.append((a, c, b))
+            if i != N_LAT - 1:
+                tris.append((b, c, e))
+    idx = np.array(tris, np.uint32)
+    # Counter-clockwise seen from outside: flip if the first triangle's normal points inwards.
+    p0, p1, p2 = pos[idx[:, 0]], pos[idx[:, 1]], pos[idx[:, 2]]
+    face_n = np.cross(p1 - p0, p2 - p0)
+    if np.einsum("ij,ij->i", face_n, p0).mean() < 0:
+        idx = idx[:, [0, 2, 1]]
+        face_n = -face_n
+    normals = np.zeros_like(pos)
+    for k in range(3):
+        np.add.at(normals, idx[:, k], face_n)
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    # Vertices no triangle uses (the collapsed pole row) get the ellipsoid's own normal.
+    normals = np.where(length > 1e-12, normals / np.maximum(length, 1e-12), d / RADII)
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    colour = np.tile(np.array([0.87, 0.70, 0.60, 1.0], np.float32), (len(pos), 1))
+    paint = [(_eye(1), 0.07, (0.15, 0.12, 0.10)), (_eye(-1), 0.07, (0.15, 0.12, 0.10)),
+             (_brow_mid(1), 0.09, (0.35, 0.22, 0.15)), (_brow_mid(-1), 0.09, (0.35, 0.22, 0.15)),
+             (MOUTH, 0.10, (0.70, 0.30, 0.30))]
+    for centre, sigma, rgb in paint:
+        g = np.clip(_gauss(d, centre, sigma) * 1.6, 0, 1)[:, None]
+        colour[:, :3] = colour[:, :3] * (1 - g) + np.array(rgb, np.float32) * g
+    return pos.astype(np.float32), normals.astype(np.float32), colour, idx.reshape(-1).astype(np.uint16), d
+
+
+def _gauss(d: np.ndarray, centre: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian of the angle between vertex directions and a landmark direction."""
+    ang = np.arccos(np.clip(d @ centre, -1.0, 1.0))
+    return np.exp(-((ang / sigma) ** 2)).astype(np.float32)
+
+
+class _Deformer:
+    """Builds one target's position deltas (V, 3) from bumps, normal pushes and rotations."""
+
+    def __init__(self) -> None:
+        self.pos, self.normals, _, _, self.d = _geometry()
+        self.delta = np.zeros_like(self.pos)
+
+    def bump(self, centre, sigma, vec, mask=None):
+        g = _gauss(self.d, centre, sigma)
+        if mask is not None:
+            g = g * mask
+        self.delta += g[:, None] * np.asarray(vec, np.float32)
+        return self
+
+    def push(self, centre, sigma, amount):
+        self.delta += (_gauss(self.d, centre, sigma) * amount)[:, None] * self.normals
+        return self
+
+    def above(self, centre):
+        return (self.d[:, 1] > centre[1]).astype(np.float32)
+
+    def below(self, centre):
+        return (self.d[:, 1] <= centre[1]).astype(np.float32)
+
+    def lid(self, s, amount):
+        """Upper lid towards the eye line (amount 1 = closed), inside the eye region."""
+        e = _eye(s)
+        g = _gauss(self.d, e, 0.16) * self.above(e)
+        ey = e[1] * RADII[1]
+        self.delta[:, 1] += g * (ey - self.pos[:, 1]) * amount
+        self.delta[:, 2] += g * 0.002 * amount
+        return self
+
+    def jaw_weight(self):
+        el = np.arcsin(np.clip(self.d[:, 1], -1, 1))
+        return (np.clip((-0.40 - el) / 0.18, 0, 1) * np.clip((self.d[:, 2] + 0.2) / 0.5, 0, 1)).astype(np.float32)
+
+    def jaw_rotate(self, angle):
+        w = self.jaw_weight()
+        hinge = np.array([0.0, -0.01, -0.03], np.float32)
+        p = self.pos - hinge
+        th = angle * w
+        y = p[:, 1] * np.cos(th) - p[:, 2] * np.sin(th)
+        z = p[:, 1] * np.sin(th) + p[:, 2] * np.cos(th)
+        self.delta[:, 1] += y - p[:, 1]
+        self.delta[:, 2] += z - p[:, 2]
+        return self
+
+    def jaw_move(self, vec):
+        self.delta += self.jaw_weight()[:, None] * np.asarray(vec, np.float32)
+        return self
+
+
+def _side(name: str) -> int:
+    return 1 if name.endswith("Left") else -1 if name.endswith("Right") else 0
+
+
+def _arkit_delta(name: str) -> np.ndarray:
+    D, s = _Deformer(), _side(name)
+    base = name[:-4] if s == 1 else name[:-5] if s == -1 else name
+    if base == "browDown":
+        D.bump(_brow_mid(s), 0.2, (0, -0.008, 0)).bump(_brow_in(s), 0.12, (-s * 0.003, -0.003, 0))
+    elif base == "browInnerUp":
+        D.bump(_brow_in(1), 0.13, (0, 0.009, 0)).bump(_brow_in(-1), 0.13, (0, 0.009, 0))
+    elif base == "browOuterUp":
+        D.bump(_brow_out(s), 0.14, (0, 0.009, 0))
+    elif base == "cheekPuff":
+        D.push(_cheek(1), 0.3, 0.012).push(_cheek(-1), 0.3, 0.012)
+    elif base == "cheekSquint":
+        D.bump(_cheek_hi(s), 0.18, (0, 0.006, 0.002))
+    elif base == "eyeBlink":
+        D.lid(s, 0.95)
+    elif base.startswith("eyeLook"):
+        way = base[len("eyeLook"):]
+        vec = {"Up": (0, 0.004, 0), "Down": (0, -0.004, 0), "In": (-s * 0.004, 0, 0), "Out": (s * 0.004, 0, 0)}[way]
+        D.bump(_eye(s), 0.09, vec)
+    elif base == "eyeSquint":
+        D.bump(_eye(s), 0.14, (0, 0.005, 0.001), D.below(_eye(s)))
+    elif base == "eyeWide":
+        D.bump(_eye(s), 0.17, (0, 0.006, 0.001), D.above(_eye(s)))
+    elif base == "jawOpen":
+        D.jaw_rotate(0.32)
+    elif base == "jawForward":
+        D.jaw_move((0, 0, 0.008))
+    elif name == "jawLeft":
+        D.jaw_move((0.008, 0, 0))
+    elif name == "jawRight":
+        D.jaw_move((-0.008, 0, 0))
+    elif base == "mouthClose":
+        D.bump(_lower_lip(), 0.12, (0, 0.010, 0)).bump(_upper_lip(), 0.1, (0, -0.004, 0))
+    elif base == "mouthFunnel":
+        D.bump(MOUTH, 0.2, (0, 0, 0.008)).bump(_upper_lip(), 0.1, (0, 0.003, 0)).bump(_lower_lip(), 0.1, (0, -0.003, 0))
+    elif base == "mouthPucker":
+        D.bump(MOUTH, 0.18, (0, 0, 0.010)).bump(_corner(1), 0.12, (-0.006, 0, 0)).bump(_corner(-1), 0.12, (0.006, 0, 0))
+    elif base == "mouth" and s:  # mouthLeft / mouthRight
+        D.bump(MOUTH, 0.25, (s * 0.008, 0, 0))
+    elif base == "mouthSmile":
+        D.bump(_corner(s), 0.14, (s * 0.005, 0.007, -0.002))
+    elif base == "mouthFrown":
+        D.bump(_corner(s), 0.14, (0, -0.007, 0))
+    elif base == "mouthDimple":
+        D.bump(_corner(s), 0.12, (s * 0.003, 0, -0.004))
+    elif base == "mouthStretch":
+        D.bump(_corner(s), 0.16, (s * 0.007, -0.003, 0))
+    elif base == "mouthRollLower":
+        D.bump(_lower_lip(), 0.1, (0, 0.002, -0.006))
+    elif base == "mouthRollUpper":
+        D.bump(_upper_lip(), 0.1, (0, -0.002, -0.006))
+    elif base == "mouthShrugLower":
+        D.bump(_lower_lip(), 0.15, (0, 0.005, 0.002))
+    elif base == "mouthShrugUpper":
+        D.bump(_upper_lip(), 0.1, (0, 0.004, 0.001))
+    elif base == "mouthPress":
+        D.bump(_upper_lip(s), 0.09, (0, -0.002, -0.002)).bump(_lower_lip(s), 0.09, (0, 0.002, -0.002))
+    elif base == "mouthLowerDown":
+        D.bump(_lower_lip(s), 0.1, (0, -0.006, 0))
+    elif base == "mouthUpperUp":
+        D.bump(_upper_lip(s), 0.1, (0, 0.006, 0))
+    elif base == "noseSneer":
+        D.bump(_nostril(s), 0.1, (0, 0.005, 0.001))
+    elif base == "tongueOut":
+        D.bump(MOUTH, 0.08, (0, -0.002, 0.012))
+    else:  # pragma: no cover - every ARKit name has a rule (checked by the tests)
+        raise KeyError(name)
+    return D.delta
+
+
+def _ue_delta(name: str) -> np.ndarray:
+    D, s = _Deformer(), _side(name)
+    base = name[:-4] if s == 1 else name[:-5] if s == -1 else name
+    same = {  # UE shapes whose ARKit counterpart has the same geometry
+        "EyeSquint": "eyeSquint", "EyeWide": "eyeWide", "BrowOuterUp": "browOuterUp",
+        "CheekSquint": "cheekSquint", "NoseSneer": "noseSneer", "MouthUpperUp": "mouthUpperUp",
+        "MouthLowerDown": "mouthLowerDown", "MouthFrown": "mouthFrown", "MouthStretch": "mouthStretch",
+        "MouthDimple": "mouthDimple", "MouthPress": "mouthPress", "EyeClosed": "eyeBlink",
+        "EyeLookOut": "eyeLookOut", "EyeLookIn": "eyeLookIn", "EyeLookUp": "eyeLookUp",
+        "EyeLookDown": "eyeLookDown",
+    }
+    whole = {"JawOpen": "jawOpen", "JawForward": "jawForward", "JawLeft": "jawLeft", "JawRight": "jawRight",
+             "MouthClosed": "mouthClose", "MouthRaiserUpper": "mouthShrugUpper",
+             "MouthRaiserLower": "mouthShrugLower", "TongueOut": "tongueOut"}
+    if name in whole:
+        return _arkit_delta(whole[name])
+    if base in same and s:
+        return _arkit_delta(same[base] + ("Left" if s == 1 else "Right"))
+    if base == "BrowPinch":
+        D.bump(_brow_in(s), 0.12, (-s * 0.004, -0.002, 0))
+    elif base == "BrowLowerer":
+        D.bump(_brow_mid(s), 0.2, (0, -0.008, 0))
+    elif base == "BrowInnerUp":
+        D.bump(_brow_in(s), 0.13, (0, 0.009, 0))
+    elif base == "NasalDilation":
+        D.push(_nostril(s), 0.07, 0.003)
+    elif base == "NasalConstrict":
+        D.push(_nostril(s), 0.07, -0.003)
+    elif base == "CheekPuff":
+        D.push(_cheek(s), 0.3, 0.012)
+    elif base == "CheekSuck":
+        D.push(_cheek(s), 0.25, -0.008)
+    elif name == "JawBackward":
+        D.jaw_move((0, 0, -0.006))
+    elif name == "JawClench":
+        D.bump(_dir(0.9, -0.5), 0.3, (0.002, 0.002, 0)).bump(_dir(-0.9, -0.5), 0.3, (-0.002, 0.002, 0))
+    elif name == "JawMandibleRaise":
+        D.jaw_move((0, 0.004, 0))
+    elif base == "LipSuckUpper":
+        D.bump(_upper_lip(s), 0.09, (0, -0.002, -0.006))
+    elif base == "LipSuckLower":
+        D.bump(_lower_lip(s), 0.09, (0, 0.002, -0.006))
+    elif base == "LipSuckCorner":
+        D.bump(_corner(s), 0.08, (0, 0, -0.004))
+    elif base == "LipFunnelUpper":
+        D.bump(_upper_lip(s), 0.1, (0, 0.003, 0.006))
+    elif base == "LipFunnelLower":
+        D.bump(_lower_lip(s), 0.1, (0, -0.003, 0.006))
+    elif base == "LipPuckerUpper":
+        D.bump(_upper_lip(s), 0.1, (-s * 0.004, 0, 0.007))
+    elif base == "LipPuckerLower":
+        D.bump(_lower_lip(s), 0.1, (-s * 0.004, 0, 0.007))
+    elif base == "MouthUpperDeepen":
+        D.bump(_dir(0.2 * s, -0.33), 0.08, (0, 0.004, -0.002))
+    elif base == "MouthUpper":
+        D.bump(_upper_lip(), 0.15, (s * 0.007, 0, 0))
+    elif base == "MouthLower":
+        D.bump(_lower_lip(), 0.15, (s * 0.007, 0, 0))
+    elif base == "MouthCornerPull":
+        D.bump(_corner(s), 0.14, (s * 0.005, 0.006, -0.002))
+    elif base == "MouthCornerSlant":
+        D.bump(_corner(s), 0.12, (0, 0.007, 0))
+    elif base == "MouthTightener":
+        D.bump(_upper_lip(s), 0.1, (-s * 0.003, 0, 0.002)).bump(_lower_lip(s), 0.1, (-s * 0.003, 0, 0.002))
+    elif name == "TongueUp":
+        D.bump(MOUTH, 0.07, (0, 0.004, 0.004))
+    elif name == "TongueDown":
+        D.bump(MOUTH, 0.07, (0, -0.004, 0.004))
+    elif base == "Tongue" and s:  # TongueLeft / TongueRight
+        D.bump(MOUTH, 0.07, (s * 0.004, 0, 0.004))
+    elif name == "TongueRoll":
+        D.bump(MOUTH, 0.06, (0, 0, 0.005))
+    elif name == "TongueBendDown":
+        D.bump(_lower_lip(), 0.07, (0, -0.003, 0.003))
+    elif name == "TongueCurlUp":
+        D.bump(_upper_lip(), 0.07, (0, 0.003, 0.003))
+    elif name == "TongueSquish":
+        D.bump(MOUTH, 0.06, (0, 0.002, 0.002))
+    elif name == "TongueFlat":
+        D.bump(MOUTH, 0.08, (0, -0.001, 0.003))
+    elif base == "TongueTwist":
+        D.bump(MOUTH, 0.06, (s * 0.002, 0.002, 0.002))
+    elif name == "SoftPalateClose":
+        D.bump(_dir(0, -0.30), 0.1, (0, -0.002, -0.002))
+    elif name == "ThroatSwallow":
+        D.bump(_neck(), 0.25, (0, 0.006, -0.002))
+    elif base == "NeckFlex":
+        D.bump(_neck(s), 0.3, (s * 0.003, 0, 0.002))
+    else:  # pragma: no cover - every UE name has a rule (checked by the tests)
+        raise KeyError(name)
+    return D.delta
+
+
+def target_deltas(names: tuple[str, ...], *, vocabulary: str) -> list[np.ndarray]:
+    """Position deltas (V, 3) per target name, for ``vocabulary`` ``"arkit"`` or ``"ue"``."""
+    fn = _arkit_delta if vocabulary == "arkit" else _ue_delta
+    return [fn(n).astype(np.float32) for n in names]
+
+
+def _add_sparse_target(doc: GltfDocument, delta: np.ndarray, eps: float = 1e-6) -> int:
+    moved = np.flatnonzero(np.abs(delta).max(axis=1) > eps)
+    values = np.ascontiguousarray(delta[moved], np.float32)
+    acc = {"componentType": FLOAT, "count": int(len(delta)), "type": "VEC3",
+           "min": [float(min(0.0, x)) for x in (values.min(axis=0) if len(moved) else np.zeros(3))],
+           "max": [float(max(0.0, x)) for x in (values.max(axis=0) if len(moved) else np.zeros(3))]}
+    if len(moved):
+        acc["sparse"] = {
+            "count": int(len(moved)),
+            "indices": {"bufferView": doc.add_buffer_view(moved.astype(np.uint16).tobytes()), "componentType": 5123},
+            "values": {"bufferView": doc.add_buffer_view(values.tobytes())},
+        }
+    doc.json.setdefault("accessors", []).append(acc)
+    return len(doc.json["accessors"]) - 1
+
+
+# Preset expressions of the VRM variants, bound to the ARKit head: preset -> {ARKit target: weight}.
+_VRM_PRESET_BINDS = {
+    "aa": {"jawOpen": 1.0}, "ih": {"mouthStretchLeft": 0.6, "mouthStretchRight": 0.6, "jawOpen": 0.2},
+    "ou": {"mouthPucker": 1.0}, "ee": {"mouthStretchLeft": 0.8, "mouthStretchRight": 0.8, "jawOpen": 0.4},
+    "oh": {"mouthFunnel": 1.0, "jawOpen": 0.5},
+    "happy": {"mouthSmileLeft": 1.0, "mouthSmileRight": 1.0, "cheekSquintLeft": 0.5, "cheekSquintRight": 0.5},
+    "angry": {"browDownLeft": 1.0, "browDownRight": 1.0, "mouthPressLeft": 0.5, "mouthPressRight": 0.5},
+    "sad": {"browInnerUp": 1.0, "mouthFrownLeft": 1.0, "mouthFrownRight": 1.0},
+    "relaxed": {"mouthSmileLeft": 0.5, "mouthSmileRight": 0.5, "eyeBlinkLeft": 0.3, "eyeBlinkRight": 0.3},
+    "surprised": {"eyeWideLeft": 1.0, "eyeWideRight": 1.0, "browInnerUp": 1.0, "jawOpen": 0.4},
+    "blink": {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0},
+    "blinkLeft": {"eyeBlinkLeft": 1.0}, "blinkRight": {"eyeBlinkRight": 1.0},
+}
+_VRM1_TO_VRM0 = {"aa": "a", "ih": "i", "ou": "u", "ee": "e", "oh": "o", "happy": "joy", "angry": "angry",
+                 "sad": "sorrow", "relaxed": "fun", "blink": "blink", "blinkLeft": "blink_l",
+                 "blinkRight": "blink_r"}
+_VRM0_CLIP_NAMES = {"a": "A", "i": "I", "u": "U", "e": "E", "o": "O", "joy": "Joy", "angry": "Angry",
+                    "sorrow": "Sorrow", "fun": "Fun", "blink": "Blink", "blink_l": "Blink_L", "blink_r": "Blink_R"}
+# The VRM 1.0 required humanoid bones: name -> (parent, local translation in metres).
+_BONES = {
+    "hips": (None, (0, 0.95, 0)), "spine": ("hips", (0, 0.12, 0)), "chest": ("spine", (0, 0.13, 0)),
+    "neck": ("chest", (0, 0.20, 0)), "head": ("neck", (0, 0.08, 0)),
+    "leftUpperLeg": ("hips", (0.09, -0.05, 0)), "leftLowerLeg": ("leftUpperLeg", (0, -0.42, 0)),
+    "leftFoot": ("leftLowerLeg", (0, -0.42, 0)),
+    "rightUpperLeg": ("hips", (-0.09, -0.05, 0)), "rightLowerLeg": ("rightUpperLeg", (0, -0.42, 0)),
+    "rightFoot": ("rightLowerLeg", (0, -0.42, 0)),
+    "leftUpperArm": ("chest", (0.18, 0.17, 0)), "leftLowerArm": ("leftUpperArm", (0.28, 0, 0)),
+    "leftHand": ("leftLowerArm", (0.25, 0, 0)),
+    "rightUpperArm": ("chest", (-0.18, 0.17, 0)), "rightLowerArm": ("rightUpperArm", (-0.28, 0, 0)),
+    "rightHand": ("rightLowerArm", (-0.25, 0, 0)),
+}
+
+
+@lru_cache(maxsize=4)
+def _test_head_glb(vrm: str | None) -> bytes:
+    pos, normals, colour, idx, _ = _geometry()
+    doc = GltfDocument({"asset": {"version": "2.0", "generator": "FaceMimic test head"}})
+    a_pos = doc.add_accessor(pos, "VEC3", target=ARRAY_BUFFER)
+    a_nrm = doc.add_accessor(normals, "VEC3", target=ARRAY_BUFFER, min_max=False)
+    a_col = doc.add_accessor(colour, "VEC4", target=ARRAY_BUFFER, min_max=False)
+    a_idx = doc.add_accessor(idx, "SCALAR", target=ELEMENT_ARRAY_BUFFER, min_max=False)
+    g = doc.json
+    g["materials"] = [{"name": "Skin", "pbrMetallicRoughness": {
+        "baseColorFactor": [1, 1, 1, 1], "metallicFactor": 0.0, "roughnessFactor": 0.8}}]
+    meshes, nodes = [], []
+    for node_name, names, vocab, x in (("HeadARKit", ARKIT_NAMES, "arkit", -HEAD_OFFSET),
+                                       ("HeadUE", UE_TARGET_NAMES, "ue", HEAD_OFFSET)):
+        targets = [{"POSITION": _add_sparse_target(doc, d)} for d in target_deltas(names, vocabulary=vocab)]
+        meshes.append({
+            "name": node_name,
+            "primitives": [{"attributes": {"POSITION": a_pos, "NORMAL": a_nrm, "COLOR_0": a_col},
+                            "indices": a_idx, "material": 0, "mode": 4, "targets": targets}],
+            "weights": [0.0] * len(names),
+            "extras": {"targetNames": list(names)},
+        })
+        nodes.append({"name": node_name, "mesh": len(meshes) - 1, "translation": [x, 0.0, 0.0]})
+    g["meshes"] = meshes
+    g["nodes"] = nodes
+    if vrm is None:
+        g["scene"], g["scenes"] = 0, [{"name": "FaceMimicTestHead", "nodes": [0, 1]}]
+        return doc.glb_bytes()
+    # Humanoid: bones as plain nodes; the heads hang under the head bone.
+    bone_index = {}
+    for bone, (parent, t) in _BONES.items():
+        bone_index[bone] = len(nodes)
+        nodes.append({"name": bone, "translation": [float(v) for v in t]})
+    for bone, (parent, _) in _BONES.items():
+        if parent:
+            nodes[bone_index[parent]].setdefault("children", []).append(bone_index[bone])
+    nodes[bone_index["head"]]["children"] = [0, 1]
+    nodes[0]["translation"][1] = nodes[1]["translation"][1] = 0.08
+    g["scene"], g["scenes"] = 0, [{"name": "FaceMimicTestHead", "nodes": [bone_index["hips"]]}]
+    arkit_index = {n: i for i, n in enumerate(ARKIT_NAMES)}
+    if vrm == "1.0":
+        presets = {name: {"morphTargetBinds": [{"node": 0, "index": arkit_index[t], "weight": w}
+                                               for t, w in binds.items()],
+                          "isBinary": False}
+                   for name, binds in _VRM_PRESET_BINDS.items()}
+        g["extensions"] = {"VRMC_vrm": {
+            "specVersion": "1.0",
+            "meta": {"name": "FaceMimic test head", "version": "1", "authors": ["FaceMimic"],
+                     "licenseUrl": "https://vrm.dev/licenses/1.0/", "avatarPermission": "everyone",
+                     "commercialUsage": "corporation", "allowRedistribution": True, "modification": "allowModification"},
+            "humanoid": {"humanBones": {b: {"node": i} for b, i in bone_index.items()}},
+            "expressions": {"preset": presets, "custom": {}},
+        }}
+        g["extensionsUsed"] = ["VRMC_vrm"]
+    elif vrm == "0.x":
+        groups = [{"name": _VRM0_CLIP_NAMES[_VRM1_TO_VRM0[n]],
+                   "presetName": _VRM1_TO_VRM0[n],
+                   "binds": [{"mesh": 0, "index": arkit_index[t], "weight": w * 100} for t, w in binds.items()],
+                   "materialValues": [], "isBinary": False}
+                  for n, binds in _VRM_PRESET_BINDS.items() if n in _VRM1_TO_VRM0]
+        g["extensions"] = {"VRM": {
+            "exporterVersion": "FaceMimic", "specVersion": "0.0",
+            "meta": {"title": "FaceMimic test head", "version": "1", "author": "FaceMimic",
+                     "allowedUserName": "Everyone", "licenseName": "CC0"},
+            "humanoid": {"humanBones": [{"bone": b, "node": i, "useDefaultValues": True} for b, i in bone_index.items()]},
+            "blendShapeMaster": {"blendShapeGroups": groups},
+            "firstPerson": {}, "secondaryAnimation": {"boneGroups": [], "colliderGroups": []},
+            "materialProperties": [],
+        }}
+        g["extensionsUsed"] = ["VRM"]
+    else:
+        raise ValueError(f"vrm must be None, '1.0' or '0.x', got {vrm!r}")
+    return doc.glb_bytes()
+
+
+def build_test_head(*, vrm: str | None = None) -> GltfDocument:
+    """A fresh in-memory copy of the test head (``vrm``: None, ``"1.0"`` or ``"0.x"``)."""
+    if vrm not in (None, "1.0", "0.x"):
+        from ...errors import ParameterError
+
+        raise ParameterError(f"vrm must be None, '1.0' or '0.x', got {vrm!r}")
+    return parse_glb(_test_head_glb(vrm), source=f"<test head{' VRM ' + vrm if vrm else ''}>")
+
+
+def write_test_head(path: str | Path, *, vrm: str | None = None) -> Path:
+    """Write the test head as ``.glb``/``.vrm`` (or ``.gltf``) atomically; returns the path."""
+    return build_test_head(vrm=vrm).save(path)
+
+
+__all__ = ["HEAD_OFFSET", "UE_TARGET_NAMES", "build_test_head", "target_deltas", "write_test_head"]

@@ -1,0 +1,177 @@
+"""VRM Animation (``.vrma``, ``VRMC_vrm_animation`` 1.0): expression weights for VRM apps.
+
+Per the VRMA spec each expression is a glTF node listed under
+``extensions.VRMC_vrm_animation.expressions.preset|custom``, and the **x component of that node's
+translation** is the expression's weight (clamped to [0, 1] by players). The ``look*`` presets are
+not allowed (gaze belongs to ``lookAt``, which FaceMimic does not write yet).
+
+The file also carries the humanoid (``humanoid.humanBones``, required by the spec) as a T-pose
+skeleton of the VRM 1.0 required bones plus chest and neck; with ``head=True`` the head bone is
+animated from the track's head rotation (VRM 1.0 axes: +Z forward, +Y up, subject's left = +X).
+
+Which expressions:
+
+* with an avatar (VRM 1.0 or 0.x): the avatar's own expressions — its presets (0.x presets
+  renamed to 1.0, ``joy`` -> ``happy`` …) and every custom expression whose name the alias table
+  knows (e.g. ARKit-named "perfect sync" customs);
+* without: the presets happy, angry, sad, relaxed, surprised, aa, ih, ou, ee, oh, blinkLeft,
+  blinkRight, plus the 52 ARKit names as custom expressions when ``perfect_sync=True``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import InputError
+from ...expressions.names import ARKIT_NAMES, VRM1_PRESETS
+from .aliases import _VRM0_PRESET_TO_VRM1, Alias, resolve_name
+from .base import ClipExporter, ExportOptions, ExportResult, clip_name, load_avatar, prepare_track
+from .gltf_io import GltfDocument
+from .signals import TrackSignals, unused_channels
+from .testhead import _BONES
+
+SPEC_VERSION = "1.0"
+# Presets a VRMA may animate (look* are lookAt's job).
+VRMA_PRESETS = tuple(p for p in VRM1_PRESETS if not p.startswith("look"))
+DEFAULT_PRESETS = ("happy", "angry", "sad", "relaxed", "surprised", "aa", "ih", "ou", "ee", "oh",
+                   "blinkLeft", "blinkRight")
+
+
+def _axis_quat(axis: int, angle: np.ndarray) -> np.ndarray:
+    q = np.zeros(angle.shape + (4,), np.float64)
+    q[..., axis] = np.sin(angle / 2)
+    q[..., 3] = np.cos(angle / 2)
+    return q
+
+
+def _qmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ax, ay, az, aw = np.moveaxis(a, -1, 0)
+    bx, by, bz, bw = np.moveaxis(b, -1, 0)
+    return np.stack([aw * bx + ax * bw + ay * bz - az * by,
+                     aw * by - ax * bz + ay * bw + az * bx,
+                     aw * bz + ax * by - ay * bx + az * bw,
+                     aw * bw - ax * bx - ay * by - az * bz], -1)
+
+
+def head_quaternions(head_rotation: np.ndarray) -> np.ndarray:
+    """FaceMimic head (yaw, pitch, roll) degrees -> VRM 1.0 local rotations (x, y, z, w).
+
+    +yaw (subject turns to their right) turns the face from +Z towards −X (a negative rotation
+    about +Y); +pitch (looks down) is a positive rotation about +X; +roll (tilts to the subject's
+    left, i.e. +X) is a negative rotation about +Z. Applied yaw, then pitch, then roll.
+
+    Parameters
+    ----------
+    head_rotation : np.ndarray [shape=(T, 3)]
+
+    Returns
+    -------
+    np.ndarray [shape=(T, 4), dtype=float32], unit quaternions with w >= 0 continuity-fixed.
+    """
+    r = np.radians(np.nan_to_num(np.asarray(head_rotation, np.float64)))
+    q = _qmul(_qmul(_axis_quat(1, -r[:, 0]), _axis_quat(0, r[:, 1])), _axis_quat(2, -r[:, 2]))
+    # Keep neighbouring quaternions in the same hemisphere so LINEAR interpolation takes the short way.
+    for i in range(1, len(q)):
+        if np.dot(q[i], q[i - 1]) < 0:
+            q[i] = -q[i]
+    return (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+
+
+def avatar_expressions(doc: GltfDocument) -> list[tuple[str, bool, Alias | None]]:
+    """``(name, is_preset, alias)`` for every expression a VRM avatar defines (VRM 1.0 names)."""
+    ext = doc.json.get("extensions", {})
+    out: list[tuple[str, bool, Alias | None]] = []
+    if "VRMC_vrm" in ext:
+        exprs = ext["VRMC_vrm"].get("expressions", {})
+        for name in exprs.get("preset", {}):
+            out.append((name, True, Alias("vrm", name) if name in VRM1_PRESETS else None))
+        for name in exprs.get("custom", {}):
+            out.append((name, False, resolve_name(name)))
+    elif "VRM" in ext:
+        for g in ext["VRM"].get("blendShapeMaster", {}).get("blendShapeGroups", []):
+            preset = _VRM0_PRESET_TO_VRM1.get(str(g.get("presetName", "unknown")).lower())
+            if preset:
+                out.append((preset, True, Alias("vrm", preset)))
+            elif g.get("name"):
+                out.append((str(g["name"]), False, resolve_name(str(g["name"]))))
+    else:
+        raise InputError(doc.source, "is not a VRM (no VRMC_vrm or VRM extension); a VRMA drives a VRM's "
+                         "expressions, so give a VRM avatar or none")
+    return out
+
+
+class VrmaExporter(ClipExporter):
+    name = "vrma"
+    extension = ".vrma"
+    description = "VRM Animation (VRMC_vrm_animation 1.0) of expression weights and head rotation"
+
+    def export(self, track, path, options: ExportOptions | None = None) -> ExportResult:
+        options = options or ExportOptions()
+        path = Path(path)
+        tr, notes = prepare_track(track, options)
+        if options.avatar is not None:
+            avatar = load_avatar(options.avatar)
+            exprs = avatar_expressions(avatar)
+        else:
+            exprs = [(p, True, Alias("vrm", p)) for p in DEFAULT_PRESETS]
+            if options.perfect_sync:
+                exprs += [(n, False, Alias("arkit", n)) for n in ARKIT_NAMES]
+        skipped = [n for n, is_preset, _ in exprs if is_preset and n not in VRMA_PRESETS]
+        if skipped:
+            notes.append(f"not animatable in VRMA (lookAt's job): {', '.join(skipped)}")
+        exprs = [(n, p, a) for n, p, a in exprs if not (p and n not in VRMA_PRESETS) and n != "neutral"]
+        driven = [(n, p, a) for n, p, a in exprs if a is not None]
+        names = {n for n, _, _ in driven}
+        split = "blink" in names and bool({"blinkLeft", "blinkRight"} & names)
+        signals = TrackSignals.from_track(tr, split_blink=split)
+
+        doc = GltfDocument({"asset": {"version": "2.0", "generator": "FaceMimic"}})
+        nodes: list[dict] = []
+        bone_index = {}
+        for bone, (parent, t) in _BONES.items():
+            bone_index[bone] = len(nodes)
+            nodes.append({"name": bone, "translation": [float(v) for v in t]})
+        for bone, (parent, _) in _BONES.items():
+            if parent:
+                nodes[bone_index[parent]].setdefault("children", []).append(bone_index[bone])
+        times = tr.time.astype(np.float32)
+        t_in = doc.add_accessor(times, "SCALAR")
+        samplers, channels = [], []
+        preset_nodes, custom_nodes = {}, {}
+        zeros = np.zeros(len(tr), np.float32)
+        for n, is_preset, alias in driven:
+            idx = len(nodes)
+            nodes.append({"name": f"Expression_{n}"})
+            (preset_nodes if is_preset else custom_nodes)[n] = {"node": idx}
+            xyz = np.stack([signals.values(alias), zeros, zeros], 1)
+            samplers.append({"input": t_in, "output": doc.add_accessor(xyz, "VEC3"), "interpolation": "LINEAR"})
+            channels.append({"sampler": len(samplers) - 1, "target": {"node": idx, "path": "translation"}})
+        if options.head:
+            q = head_quaternions(tr.head_rotation)
+            samplers.append({"input": t_in, "output": doc.add_accessor(q, "VEC4"), "interpolation": "LINEAR"})
+            channels.append({"sampler": len(samplers) - 1, "target": {"node": bone_index["head"], "path": "rotation"}})
+        g = doc.json
+        g["nodes"] = nodes
+        g["scene"] = 0
+        g["scenes"] = [{"nodes": [bone_index["hips"]] + [v["node"] for v in (*preset_nodes.values(),
+                                                                             *custom_nodes.values())]}]
+        g["animations"] = [{"name": clip_name(options, path), "samplers": samplers, "channels": channels}]
+        expressions = {}
+        if preset_nodes:
+            expressions["preset"] = preset_nodes
+        if custom_nodes:
+            expressions["custom"] = custom_nodes
+        ext = {"specVersion": SPEC_VERSION, "humanoid": {"humanBones": {b: {"node": i} for b, i in bone_index.items()}}}
+        if expressions:
+            ext["expressions"] = expressions
+        g["extensions"] = {"VRMC_vrm_animation": ext}
+        doc.add_extension_used("VRMC_vrm_animation")
+        written = doc.save(path)
+        read = [a for _, _, a in driven]
+        return ExportResult(
+            path=written, format=self.name, frames=len(tr), duration=float(times[-1]),
+            mapped=tuple(("expressions", n, a.key) for n, _, a in driven),
+            unmapped_targets=tuple(f"expressions/{n}" for n, _, a in exprs if a is None),
+            unused_channels=unused_channels(signals, read), notes=tuple(notes))
