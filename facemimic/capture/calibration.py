@@ -6,7 +6,8 @@ reads as a head tilted down, and some MediaPipe channels are weak (brows, cheeks
 mediapipe#4450/#4436; its VIDEO filter halves browInnerUp, tracking.md §1.4). A profile recorded
 from a few seconds of the user's neutral face fixes all of this with one cheap per-frame map:
 
-``w' = clip((w - baseline - spread) * gain, 0, 1)``, ``openness' = clip((o - closed) / (rest - closed), 0, 1)``,
+``w' = clip((w - baseline - spread) * gain, 0, 1)`` with ``gain = max(prior, 1 / (1 - baseline - spread))``
+(or ``1 / (user max - baseline - spread)`` for a channel the user exercised while calibrating),, ``openness' = clip((o - closed) / (rest - closed), 0, 1)``,
 ``gaze' = gaze - gaze_offset``, ``head' = head - head_offset``.
 
 Profiles are small versioned JSON files (one object per UE shape, hand-editable)::
@@ -80,7 +81,7 @@ class CalibrationProfile:
     """
 
     baseline: np.ndarray  # (88,) resting weight of each UE shape: the median over the neutral frames
-    spread: np.ndarray  # (88,) resting noise (p95 - median): a dead zone so a still face reads 0
+    spread: np.ndarray  # (88,) resting noise (2 robust sigmas, from the MAD): a dead zone so a still face reads 0
     gains: np.ndarray  # (88,) scale after subtracting baseline + spread (so full motion reaches 1)
     openness_rest: tuple[float, float] = (1.0, 1.0)  # (left, right) openness of the resting eye
     openness_closed: tuple[float, float] = (0.0, 0.0)  # (left, right) openness the tracker reports shut
@@ -141,7 +142,7 @@ class CalibrationProfile:
         source: str = "",
         face_id: int | None = None,
         gain_priors=DEFAULT_GAIN_PRIORS,
-        spread_percentile: float = 95.0,
+        spread_sigmas: float = 2.0,
         range_percentile: float = 99.0,
         min_range: float = 0.3,
     ) -> "CalibrationProfile":
@@ -158,8 +159,10 @@ class CalibrationProfile:
             Which face to use; default: the face seen in the most frames.
         gain_priors : mapping of UE name -> float
             Gains for channels the tracker under-reports (:data:`DEFAULT_GAIN_PRIORS`).
-        spread_percentile : float
-            Upper percentile of the resting frames taken as noise (dead zone = it minus median).
+        spread_sigmas : float
+            Dead zone above the baseline, in robust standard deviations (1.4826 x the median
+            absolute deviation): resting jitter reads 0, and a smile held for part of the
+            calibration does not inflate it (the MAD ignores up to half the frames).
         range_percentile : float
             Percentile taken as the user's own maximum of a channel, when that channel moved at
             least ``min_range`` above rest during calibration (e.g. the user was asked to smile);
@@ -183,17 +186,19 @@ class CalibrationProfile:
         present = [f for f in present if f.face_id == face_id]
         if not present:
             raise NoFaceError(source or "calibration", "no face found in the calibration frames")
-        if not (0 < spread_percentile < 100 and 0 < range_percentile <= 100 and min_range > 0):
-            raise ParameterError("need 0 < spread_percentile < 100, 0 < range_percentile <= 100, min_range > 0")
+        if not (spread_sigmas >= 0 and 0 < range_percentile <= 100 and min_range > 0):
+            raise ParameterError("need spread_sigmas >= 0, 0 < range_percentile <= 100, min_range > 0")
         w = np.stack([f.weights for f in present]).astype(np.float64)  # (N, 88)
         base = np.nan_to_num(np.nanmedian(w, axis=0), nan=0.0)
-        spread = np.clip(np.nan_to_num(np.nanpercentile(w, spread_percentile, axis=0), nan=0.0) - base, 0, None)
+        mad = np.nan_to_num(np.nanmedian(np.abs(w - base), axis=0), nan=0.0)
+        spread = spread_sigmas * 1.4826 * mad
         top = np.nan_to_num(np.nanpercentile(w, range_percentile, axis=0), nan=0.0)
         # Cap the dead zone: a channel that "rests" high still needs room to move.
         base = np.clip(base, 0.0, 0.9)
         spread = np.minimum(spread, 0.95 - base)
         room = 1.0 - base - spread  # what is left for real motion
-        gains = _prior_array(gain_priors) / room  # full tracker output still reaches 1.0
+        # Full tracker output still reaches 1.0 (1 / room); weak channels get at least their prior.
+        gains = np.maximum(_prior_array(gain_priors), 1.0 / room)
         exercised = (top - base - spread) >= min_range
         gains[exercised] = 1.0 / (top - base - spread)[exercised]
         gains = np.clip(gains, 0.0, MAX_GAIN)
@@ -227,6 +232,24 @@ class CalibrationProfile:
             gaze_left=(float(g[0, 0]), float(g[0, 1])), gaze_right=(float(g[1, 0]), float(g[1, 1])),
             head_rotation=tuple(float(v) for v in h),
         )
+
+    def warnings(self) -> list[str]:
+        """Signs that the calibration face was not neutral (a held smile, closed eyes, a turned
+        head), each as one sentence; empty when the profile looks sane. Such a profile makes
+        tracking insensitive in those channels, so the CLI tells the user to record again."""
+        out = []
+        strong = [(UE_NAMES[i], float(self.baseline[i])) for i in np.argsort(-self.baseline)[:3]
+                  if self.baseline[i] >= 0.5]
+        if strong:
+            out.append("the resting face reads as an expression (" +
+                       ", ".join(f"{n} {v:.2f}" for n, v in strong) + "); relax your face and record again")
+        if min(self.openness_rest) < 0.4:
+            out.append(f"the eyes look nearly closed at rest (openness {self.openness_rest[0]:.2f} / "
+                       f"{self.openness_rest[1]:.2f}); keep your eyes open while calibrating")
+        big = [f"{k} {v:+.0f}°" for k, v in zip(("yaw", "pitch", "roll"), self.head_rotation_offset) if abs(v) > 25]
+        if big:
+            out.append(f"the head is turned far from the camera ({', '.join(big)}); sit as you will when tracking")
+        return out
 
     def apply_all(self, frames: Iterable[ExpressionFrame]) -> list[ExpressionFrame]:
         """:meth:`apply` over an iterable of frames; returns a list."""
