@@ -28,6 +28,7 @@ relative to the first tracked position: ``(X, Y, Z) = -(x, y, z)``.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ from .vrm_mapping import STANDARDS
 
 DEFAULT_PORT = 39539  # Marionette (receiver) port in the VMC spec
 
+_pack_f = struct.Struct(">f").pack
 _BLEND_VAL = osc_string("/VMC/Ext/Blend/Val") + osc_string(",sf")
 _APPLY = element(encode_message("/VMC/Ext/Blend/Apply"))
 
@@ -127,7 +129,7 @@ class VMCEncoder:
         head = self._names_cache.get(name)
         if head is None:
             head = self._names_cache[name] = _BLEND_VAL + osc_string(name)
-        msg = head + np.float32(value).astype(">f4").tobytes()
+        msg = head + _pack_f(value)
         return len(msg).to_bytes(4, "big") + msg
 
     def start(self, now: float = 0.0) -> list[bytes]:
