@@ -1,0 +1,228 @@
+"""``lipsync()``: audio (+ optional transcript) -> timed phones -> mouth cues -> curves / track.
+
+With a transcript the words are force-aligned (exact phones, fast); without one, speech found by
+voice-activity detection is phone-recognised segment by segment while the file streams in, so
+memory stays flat on hour-long recordings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+from .phonemes import SILENCE, Phone, merge_silence
+from .recognize import RecognizerOptions
+from .shapes import AnimationOptions, MouthCue, animate
+from .vad import VadOptions
+from .visemes import check_interpolation, viseme_curves
+
+SAMPLE_RATE = 16000
+
+
+@dataclass(frozen=True)
+class LipSyncOptions:
+    """Everything that shapes a lip-sync run (each part validated in its own dataclass)."""
+
+    animation: AnimationOptions = field(default_factory=AnimationOptions)  # shape rules
+    recognizer: RecognizerOptions = field(default_factory=RecognizerOptions)  # pocketsphinx tuning
+    vad: VadOptions = field(default_factory=VadOptions)  # speech detection (no transcript)
+    fps: float = 60.0  # frame rate of tracks and curve files
+    interpolation: str = "smooth"  # smooth | cosine | linear-keyframes | step
+    max_align_duration: float = 900.0  # s: longer files with a transcript fall back on recognition
+    block: float = 10.0  # s of audio decoded at a time (memory bound for long files)
+
+    def __post_init__(self) -> None:
+        if not (0 < self.fps <= 1000):
+            raise ParameterError(f"fps must be in (0, 1000], got {self.fps!r}")
+        check_interpolation(self.interpolation)
+        if self.max_align_duration <= 0 or self.block <= 0:
+            raise ParameterError("max_align_duration and block must be positive")
+
+
+@dataclass(frozen=True)
+class LipSyncResult:
+    """What was said when, and how the mouth moves.
+
+    Attributes
+    ----------
+    phones : tuple of Phone
+        Timed phones (``SIL`` for silence).
+    cues : tuple of MouthCue
+        Rhubarb mouth shapes covering ``[0, duration]``.
+    duration : float
+        Seconds of audio.
+    method : str
+        ``align`` (transcript), ``recognize`` (phone recognition), ``given`` (phones supplied,
+        e.g. by ``facemimic say``) or ``empty``.
+    warnings : tuple of str
+        Problems worth telling the user (no speech, transcript mismatch, clipping …).
+    """
+
+    phones: tuple[Phone, ...]
+    cues: tuple[MouthCue, ...]
+    duration: float
+    method: str
+    sound_file: str = ""
+    options: LipSyncOptions = field(default_factory=LipSyncOptions)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def extended_shapes(self) -> str:
+        return self.options.animation.extended_shapes
+
+    def curves(self, kind: str = "ue", *, fps: float | None = None, interpolation: str | None = None):
+        """``(times (T,), weights (T, C), names)`` for ``kind`` in ue | rhubarb | oculus | vrm."""
+        return viseme_curves(list(self.cues), list(self.phones), self.duration, kind=kind,
+                             interpolation=interpolation or self.options.interpolation,
+                             fps=fps or self.options.fps)
+
+    def track(self, *, fps: float | None = None, interpolation: str | None = None):
+        """The mouth as an :class:`ExpressionTrack` that owns only the ``speech`` region.
+
+        Weights outside ``region_mask('speech')`` are 0, eyes open, head level; merge it over a
+        mood with ``merge_tracks(mood, lip, 'speech')``.
+        """
+        from ..expressions.regions import region_mask
+        from ..expressions.track import ExpressionTrack
+
+        fps = fps or self.options.fps
+        interp = interpolation or self.options.interpolation
+        t, w, _ = self.curves("ue", fps=fps, interpolation=interp)
+        w = w * region_mask("speech")[None]
+        meta = {"source": "facemimic.lipsync", "region": "speech", "regions": ["jaw", "mouth", "tongue"],
+                "method": self.method, "interpolation": interp, "sound_file": self.sound_file}
+        return ExpressionTrack.from_arrays({"time": t, "weights": w}, fps=fps, metadata=meta)
+
+    def write(self, path: str | Path, fmt: str | None = None, **options) -> Path:
+        """Write a Rhubarb/phones/curves file (see :mod:`.formats`)."""
+        from .formats import write
+
+        kw = {"fps": self.options.fps, "interpolation": self.options.interpolation, **options}
+        return write(self, path, fmt, **kw)
+
+
+def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions | None = None,
+                method: str = "given", sound_file: str = "", warnings: tuple[str, ...] = ()) -> LipSyncResult:
+    """Animate known phones (e.g. from ``facemimic say`` or your own TTS) without any audio."""
+    opt = options or LipSyncOptions()
+    if duration < 0 or not np.isfinite(duration):
+        raise ParameterError(f"duration must be a finite number >= 0, got {duration!r}")
+    phones = merge_silence([p for p in phones if p.start < duration])
+    cues = animate(phones, duration, opt.animation) if duration > 0 else []
+    return LipSyncResult(tuple(phones), tuple(cues), float(duration), method, sound_file, opt, tuple(warnings))
+
+
+def _audio_blocks(audio, sample_rate: int | None, block: float):
+    """(iterator of int16 16 kHz blocks, sound_file name, expected duration or None)."""
+    from .audio import as_pcm16, audio_info, iter_audio
+
+    if isinstance(audio, (str, Path)):
+        path = Path(audio)
+        info = audio_info(path)
+        return iter_audio(path, block=block), str(path.resolve()), info.get("duration"), info
+    if hasattr(audio, "audio") and hasattr(audio, "sample_rate"):  # a voice.Speech
+        audio, sample_rate = audio.audio, audio.sample_rate
+    if sample_rate is None:
+        raise ParameterError("sample_rate is required when audio is an array")
+    pcm = as_pcm16(np.asarray(audio), int(sample_rate))
+    n = int(block * SAMPLE_RATE)
+    return (pcm[i:i + n] for i in range(0, len(pcm), n)), "", len(pcm) / SAMPLE_RATE, \
+        {"sample_rate": sample_rate, "channels": 1}
+
+
+def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
+            options: LipSyncOptions | None = None,
+            progress: Callable[[float, float | None], None] | None = None) -> LipSyncResult:
+    """Lip-sync an audio file or signal.
+
+    Parameters
+    ----------
+    audio : str, Path, np.ndarray [shape=(n,) or (n, channels)] or voice.Speech
+        A file PyAV can read (WAV, FLAC, OGG, MP3, M4A, video) or samples (then ``sample_rate``).
+    text : str, optional
+        The transcript. Given, the words are force-aligned; if they do not match the audio the
+        result falls back on recognition and says so in ``warnings``.
+    progress : callable, optional
+        Called as ``progress(seconds_done, total_seconds_or_None)``.
+
+    Returns
+    -------
+    LipSyncResult
+    """
+    from .recognize import recognize_phones
+    from .vad import SpeechSegmenter
+
+    opt = options or LipSyncOptions()
+    blocks, sound_file, expected, info = _audio_blocks(audio, sample_rate, opt.block)
+    label = sound_file or "audio"
+    warnings: list[str] = []
+    if info.get("sample_rate") and info["sample_rate"] < 16000:
+        warnings.append(f"{label}: {info['sample_rate']} Hz audio (telephone quality) was upsampled; "
+                        "expect lower accuracy")
+    use_align = text is not None and text.strip() != ""
+    if text is not None and not use_align:
+        warnings.append(f"{label}: the transcript is empty; recognising phones instead")
+    if use_align and expected is not None and expected > opt.max_align_duration:
+        warnings.append(f"{label}: {expected:.0f} s is too long to align in one piece "
+                        f"(> {opt.max_align_duration:.0f} s); recognising phones instead")
+        use_align = False
+
+    seg = SpeechSegmenter(opt.vad, sample_rate=SAMPLE_RATE)
+    phones: list[Phone] = []
+    kept: list[np.ndarray] = []  # whole audio, only when aligning
+    spans: list[tuple[float, float]] = []
+    n_total = n_clipped = 0
+    for b in blocks:
+        n_total += len(b)
+        n_clipped += int(np.count_nonzero((b >= 32700) | (b <= -32700)))
+        for start, x in seg.push(b):
+            spans.append((start / SAMPLE_RATE, (start + len(x)) / SAMPLE_RATE))
+            if use_align:
+                continue
+            phones += recognize_phones(x, offset=start / SAMPLE_RATE, options=opt.recognizer)
+        if use_align:
+            kept.append(b)
+        if progress:
+            progress(n_total / SAMPLE_RATE, expected)
+    for start, x in seg.flush():
+        spans.append((start / SAMPLE_RATE, (start + len(x)) / SAMPLE_RATE))
+        if not use_align:
+            phones += recognize_phones(x, offset=start / SAMPLE_RATE, options=opt.recognizer)
+    duration = n_total / SAMPLE_RATE
+    if n_total == 0:
+        raise InputError(label, "contains no audio samples (0 s)")
+    if n_clipped > 0.01 * n_total:
+        warnings.append(f"{label}: {100 * n_clipped / n_total:.1f} % of samples are clipped; "
+                        "recognition may suffer")
+    method = "align" if use_align else "recognize"
+    if not spans:
+        if use_align:
+            warnings.append(f"{label}: no speech found, but a transcript was given; mouth kept at rest")
+        else:
+            warnings.append(f"{label}: no speech found; mouth kept at rest")
+        return from_phones([Phone(0.0, duration, SILENCE)], duration, options=opt, method="empty",
+                           sound_file=sound_file, warnings=tuple(warnings))
+    if use_align:
+        from .align import AlignmentError, align
+
+        pcm = np.concatenate(kept)
+        a = max(int((spans[0][0] - 0.2) * SAMPLE_RATE), 0)  # align only the speech span (speed)
+        b = min(int((spans[-1][1] + 0.2) * SAMPLE_RATE), len(pcm))
+        try:
+            phones = align(pcm[a:b], text, offset=a / SAMPLE_RATE, options=opt.recognizer)
+        except AlignmentError as e:
+            warnings.append(f"{label}: {e}; recognising phones instead")
+            method = "recognize"
+            phones = []
+            for s0, s1 in spans:
+                i, j = int(s0 * SAMPLE_RATE), int(s1 * SAMPLE_RATE)
+                phones += recognize_phones(pcm[i:j], offset=s0, options=opt.recognizer)
+        del kept
+    if not any(p.name != SILENCE for p in phones):
+        warnings.append(f"{label}: no speech sounds recognised; mouth kept at rest")
+    return from_phones(phones, duration, options=opt, method=method, sound_file=sound_file,
+                       warnings=tuple(warnings))

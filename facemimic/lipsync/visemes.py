@@ -1,0 +1,271 @@
+"""Viseme weight curves: Rhubarb shapes, the 15 Oculus visemes, VRM ``aa ih ou ee oh`` and
+Unified Expressions mouth/jaw/tongue shapes, sampled at any frame rate.
+
+Interpolation (``--interpolation``):
+
+* ``smooth`` (default): each channel's target steps are blended by a zero-phase, critically damped
+  second-order filter (forward then backward), so neighbouring visemes overlap (co-articulation)
+  and every movement starts a little before its sound (anticipation) without overshoot. Lip
+  closures are then re-imposed so a P/B/M always shows closed lips.
+* ``cosine``: cosine ease-in/out between consecutive cues over up to 8 cs.
+* ``linear-keyframes``: the seed report's formula (cue keyframes, linear multiplier ramps through
+  0.5; from/to rest ramps 0 <-> 1), kept for comparison.
+* ``step``: hold each cue (what a sprite-swap animator shows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UnknownNameError, suggest
+from ..expressions.names import N_UE, UE_INDEX
+from .phonemes import SILENCE, Phone
+from .shapes import ALL_SHAPES, MouthCue
+
+RHUBARB_CHANNELS: tuple[str, ...] = tuple(ALL_SHAPES)
+OCULUS_VISEMES: tuple[str, ...] = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa",
+                                   "E", "ih", "oh", "ou")
+VRM_VISEMES: tuple[str, ...] = ("aa", "ih", "ou", "ee", "oh")
+INTERPOLATIONS = ("smooth", "cosine", "linear-keyframes", "step")
+CURVE_SETS = ("rhubarb", "oculus", "vrm", "ue")
+
+PHONE_OCULUS = {
+    "P": "PP", "B": "PP", "M": "PP", "F": "FF", "V": "FF", "TH": "TH", "DH": "TH", "T": "DD", "D": "DD",
+    "K": "kk", "G": "kk", "NG": "kk", "HH": "kk", "CH": "CH", "JH": "CH", "SH": "CH", "ZH": "CH",
+    "S": "SS", "Z": "SS", "N": "nn", "L": "nn", "R": "RR", "ER": "RR", "AA": "aa", "AH": "aa",
+    "AE": "aa", "AY": "aa", "AW": "aa", "EH": "E", "EY": "E", "IH": "ih", "IY": "ih", "Y": "ih",
+    "AO": "oh", "OW": "oh", "OY": "oh", "UW": "ou", "UH": "ou", "W": "ou", SILENCE: "sil", "NOISE": "sil",
+}
+# Rhubarb shape -> VRM weights (A and X closed; B slightly open like "i").
+SHAPE_VRM = {
+    "A": {}, "X": {}, "B": {"ih": 0.35}, "C": {"ee": 0.55, "aa": 0.25}, "D": {"aa": 1.0},
+    "E": {"oh": 0.8}, "F": {"ou": 0.9}, "G": {"ih": 0.2}, "H": {"aa": 0.45, "ee": 0.2},
+}
+
+
+def _both(name: str, v: float) -> dict[str, float]:
+    return {name + "Right": v, name + "Left": v}
+
+
+# Rhubarb shape -> UE pose (weights of mouth/jaw/tongue shapes). Left/right symmetric.
+SHAPE_UE: dict[str, dict[str, float]] = {
+    "X": {},
+    "A": {"JawOpen": 0.06, "MouthClosed": 0.06, **_both("MouthPress", 0.35)},
+    "B": {"JawOpen": 0.12, **_both("MouthStretch", 0.25), **_both("MouthUpperUp", 0.15),
+          **_both("MouthLowerDown", 0.15)},
+    "C": {"JawOpen": 0.35, **_both("MouthUpperUp", 0.3), **_both("MouthLowerDown", 0.35),
+          **_both("MouthStretch", 0.15)},
+    "D": {"JawOpen": 0.7, **_both("MouthUpperUp", 0.35), **_both("MouthLowerDown", 0.5)},
+    "E": {"JawOpen": 0.35, **_both("LipFunnelUpper", 0.5), **_both("LipFunnelLower", 0.5),
+          **_both("LipPuckerUpper", 0.2), **_both("LipPuckerLower", 0.2)},
+    "F": {"JawOpen": 0.15, **_both("LipPuckerUpper", 0.7), **_both("LipPuckerLower", 0.7),
+          **_both("LipFunnelUpper", 0.3), **_both("LipFunnelLower", 0.3)},
+    "G": {"JawOpen": 0.1, **_both("LipSuckLower", 0.55), **_both("MouthUpperUp", 0.25)},
+    "H": {"JawOpen": 0.4, "TongueUp": 0.6, **_both("MouthUpperUp", 0.2),
+          **_both("MouthLowerDown", 0.3)},
+}
+# Phone-specific tongue additions on top of the shape pose.
+PHONE_UE_EXTRA: dict[str, dict[str, float]] = {
+    "TH": {"TongueOut": 0.45}, "DH": {"TongueOut": 0.35}, "L": {"TongueUp": 0.6, "TongueOut": 0.1},
+    "T": {"TongueUp": 0.3}, "D": {"TongueUp": 0.3}, "N": {"TongueUp": 0.3},
+}
+CLOSURE_UE = {"JawOpen": 0.06, "MouthClosed": 0.06}  # limits imposed on closure frames
+
+
+def _pose_vector(pose: dict[str, float]) -> np.ndarray:
+    v = np.zeros(N_UE, np.float32)
+    for k, w in pose.items():
+        v[UE_INDEX[k]] = w
+    return v
+
+
+_SHAPE_UE_VEC = {s: _pose_vector(p) for s, p in SHAPE_UE.items()}
+_EXTRA_VEC = {p: _pose_vector(d) for p, d in PHONE_UE_EXTRA.items()}
+
+
+def check_interpolation(name: str) -> str:
+    if name not in INTERPOLATIONS:
+        raise UnknownNameError(f"unknown interpolation {name!r}{suggest(name, INTERPOLATIONS)}; "
+                               f"valid: {', '.join(INTERPOLATIONS)}")
+    return name
+
+
+# -- grids -------------------------------------------------------------------------------------
+def shape_grid(cues: list[MouthCue], n: int) -> np.ndarray:
+    """Shape letter per centisecond, shape ``(n,)``."""
+    g = np.full(n, "X", dtype="<U1")
+    for c in cues:
+        a, b = max(int(round(c.start * 100)), 0), min(int(round(c.end * 100)), n)
+        g[a:b] = c.shape
+    return g
+
+
+def phone_grid(phones: list[Phone], n: int) -> np.ndarray:
+    g = np.full(n, SILENCE, dtype="<U5")
+    for p in phones:
+        a, b = max(int(round(p.start * 100)), 0), min(int(round(p.end * 100)), n)
+        g[a:b] = p.name
+    return g
+
+
+def _one_hot(labels: np.ndarray, names: tuple[str, ...], table=None) -> np.ndarray:
+    idx = {k: i for i, k in enumerate(names)}
+    out = np.zeros((len(labels), len(names)), np.float32)
+    for i, lab in enumerate(labels):
+        key = table.get(lab, names[0]) if table is not None else lab
+        out[i, idx.get(key, 0)] = 1.0
+    return out
+
+
+def _targets(kind: str, shapes: np.ndarray, phones: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Step targets per centisecond for one curve set: (n, channels), channel names."""
+    if kind == "rhubarb":
+        return _one_hot(shapes, RHUBARB_CHANNELS), RHUBARB_CHANNELS
+    if kind == "oculus":
+        t = _one_hot(phones, OCULUS_VISEMES, PHONE_OCULUS)
+        closed = shapes == "A"  # closures the animator imposed show as PP
+        t[closed] = 0.0
+        t[closed, OCULUS_VISEMES.index("PP")] = 1.0
+        rest = shapes == "X"
+        t[rest] = 0.0
+        t[rest, 0] = 1.0
+        return t, OCULUS_VISEMES
+    if kind == "vrm":
+        t = np.zeros((len(shapes), len(VRM_VISEMES)), np.float32)
+        for s, pose in SHAPE_VRM.items():
+            m = shapes == s
+            for k, w in pose.items():
+                t[m, VRM_VISEMES.index(k)] = w
+        return t, VRM_VISEMES
+    if kind == "ue":
+        t = np.stack([_SHAPE_UE_VEC[s] for s in shapes]) if len(shapes) else np.zeros((0, N_UE), np.float32)
+        for p, v in _EXTRA_VEC.items():
+            m = (phones == p) & (shapes != "A") & (shapes != "X")
+            if m.any():
+                t[m] = np.maximum(t[m], v)
+        return t, tuple(UE_INDEX)
+    raise UnknownNameError(f"unknown curve set {kind!r}{suggest(kind, CURVE_SETS)}; valid: {', '.join(CURVE_SETS)}")
+
+
+# -- smoothing ---------------------------------------------------------------------------------
+def critically_damped(x: np.ndarray, *, tau: float, dt: float = 0.01, state=None) -> tuple[np.ndarray, tuple]:
+    """Causal critically damped low-pass along axis 0: two identical first-order stages (a double
+    real pole), so a step rises smoothly and never overshoots.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(T, C)]
+    tau : float
+        Time constant in seconds of each stage.
+    state : tuple or None
+        The state returned by the previous call (streaming); ``None`` starts at rest on ``x[0]``.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(T, C)]
+    state : tuple
+    """
+    from scipy.signal import lfilter
+
+    x = np.asarray(x, np.float64)
+    if len(x) == 0:
+        return x, state
+    e = float(np.exp(-dt / tau))
+    b, a = [1.0 - e], [1.0, -e]
+    s1, s2 = (x[0] * e, x[0] * e) if state is None else state
+    y1, z1 = lfilter(b, a, x, axis=0, zi=np.asarray(s1)[None])
+    y2, z2 = lfilter(b, a, y1, axis=0, zi=np.asarray(s2)[None])
+    return y2, (z1[0], z2[0])
+
+
+def _smooth(t: np.ndarray, tau: float) -> np.ndarray:
+    if len(t) == 0:
+        return t
+    fwd, _ = critically_damped(t, tau=tau)
+    back, _ = critically_damped(fwd[::-1], tau=tau)
+    return back[::-1].astype(np.float32)
+
+
+def _keyframe_curves(targets: np.ndarray, cues: list[MouthCue], n: int, mode: str) -> np.ndarray:
+    """Interpolate between cue keyframes (``linear-keyframes`` or ``cosine``)."""
+    out = np.zeros_like(targets)
+    keys = [(int(round(c.start * 100)), c.shape) for c in cues if int(round(c.start * 100)) < n]
+    keys.append((n, "X"))
+    for (a, s1), (b, s2) in zip(keys[:-1], keys[1:]):
+        if b <= a:
+            continue
+        v1 = targets[min(a, n - 1)]
+        v2 = targets[min(b, n - 1)] if b < n else v1
+        u = (np.arange(a, b) - a) / max(b - a, 1)
+        if mode == "linear-keyframes":
+            if s1 == "X":
+                seg = v2[None] * u[:, None]
+            elif s2 == "X":
+                seg = v1[None] * (1 - u[:, None])
+            else:
+                first = u < 0.5
+                seg = np.where(first[:, None], v1[None] * (1 - u[:, None]), v2[None] * u[:, None])
+        else:  # cosine ease from v1 to v2 over the last min(8 cs, half) of the segment
+            span = max(1, min(8, (b - a) // 2))
+            k = np.clip((np.arange(a, b) - (b - span)) / span, 0, 1)
+            e = 0.5 - 0.5 * np.cos(np.pi * k)
+            seg = v1[None] * (1 - e[:, None]) + v2[None] * e[:, None]
+        out[a:b] = seg
+    return out
+
+
+def viseme_curves(cues: list[MouthCue], phones: list[Phone], duration: float, *, kind: str = "ue",
+                  interpolation: str = "smooth", fps: float = 100.0, tau: float = 0.025
+                  ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Weight curves for one curve set.
+
+    Parameters
+    ----------
+    cues : list of MouthCue
+        The animated shapes (from :func:`shapes.animate`).
+    phones : list of Phone
+        The phones they came from (Oculus visemes and tongue shapes use them).
+    duration : float
+        Seconds; frames cover ``[0, duration]``.
+    kind : {"ue", "rhubarb", "oculus", "vrm"}
+    interpolation : {"smooth", "cosine", "linear-keyframes", "step"}
+    fps : float
+        Output frame rate.
+
+    Returns
+    -------
+    times : np.ndarray [shape=(T,)]
+    weights : np.ndarray [shape=(T, C), dtype=float32] in [0, 1]
+    names : tuple of str, length C
+    """
+    check_interpolation(interpolation)
+    n = max(int(np.ceil(duration * 100 - 1e-6)), 1)
+    shapes = shape_grid(cues, n)
+    pg = phone_grid(phones, n)
+    targets, names = _targets(kind, shapes, pg)
+    if interpolation == "step":
+        curves = targets
+    elif interpolation == "smooth":
+        curves = _smooth(targets, tau)
+        if kind == "ue":  # closures must close: cap the jaw on closure frames
+            closed = shapes == "A"
+            for k, v in CLOSURE_UE.items():
+                c = curves[:, UE_INDEX[k]]
+                c[closed] = np.minimum(c[closed], v)
+            for k in ("MouthPressRight", "MouthPressLeft"):
+                c = curves[:, UE_INDEX[k]]
+                c[closed] = np.maximum(c[closed], targets[closed, UE_INDEX[k]])
+    else:
+        curves = _keyframe_curves(targets, cues, n, interpolation)
+    curves = np.clip(curves, 0.0, 1.0).astype(np.float32)
+    if kind == "ue":  # VRCFT corrector: MouthClosed never exceeds JawOpen
+        j, m = UE_INDEX["JawOpen"], UE_INDEX["MouthClosed"]
+        curves[:, m] = np.minimum(curves[:, m], curves[:, j])
+    n_out = max(int(np.floor(duration * fps + 1e-6)) + 1, 1)
+    t_out = np.arange(n_out) / fps
+    src_t = (np.arange(n) + 0.5) / 100.0  # centre of each centisecond
+    if n_out and n > 1:
+        out = np.stack([np.interp(t_out, src_t, curves[:, c]) for c in range(curves.shape[1])], 1)
+    else:
+        out = np.repeat(curves[:1], n_out, axis=0)
+    return t_out, out.astype(np.float32), names
