@@ -1,0 +1,239 @@
+"""Training data for the generator and the analyser.
+
+Two sources, one format:
+
+* **FACS-grounded samples** (:func:`sample_facs`): for a mixture of states and a style, draw the
+  apex AU intensities each state's FACS definition allows (core AUs within their ranges, optional
+  AUs with their probabilities), add person-to-person variation (overall gain, left/right
+  imbalance, which side a one-sided display uses) and turn them into UE through the one AU table.
+* **Real tracked frames**: tracks of real faces (the capture API on real photos/videos) cut into
+  labelled spans — by ``facemimic label`` (users) or by the default recipe in
+  :func:`real_frames` (FaceMimic's sample media, labelled by eye).
+
+A dataset file is an NPZ: ``x`` (N, 90) float32 expression vectors (88 UE + eye closure L/R),
+``labels`` (N,) state names ("" = unlabelled), ``time`` (N,) seconds in the source, ``source`` (N,)
+file names and ``header`` (JSON: ``format: facemimic.dataset``, ``schema``, ``names``).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .constraints import project
+from .emotions import N_STATES, STATE_NAMES, STATES, STYLES, get_state
+from .facs import AU_POS, CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_NAMES, au_to_x
+
+DATASET_TAG = "facemimic.dataset"
+DATASET_SCHEMA = 1
+# Below this many labelled frames a fine-tune learns noise, not a person's expression.
+MIN_LABELLED_FRAMES = 20
+
+_ANIME_BOOST = {1: 1.2, 2: 1.2, 4: 1.15, 25: 1.2, 26: 1.3, 27: 1.2}
+_ANIME_DAMP = {9: 0.0, 10: 0.5, 11: 0.0, 7: 0.5, 20: 0.6, 14: 0.5, 38: 0.0, 21: 0.0}
+
+
+def _state_aus(state, n: int, style: str, rng: np.random.Generator) -> np.ndarray:
+    """Apex AU intensities for ``n`` displays of one state, shape (n, N_AU, 2)."""
+    a = np.zeros((n, N_AU, 2), np.float32)
+    for r in state.aus:
+        lo, hi, p = r.low, r.high, r.p
+        if style == "subtle":
+            lo, hi, p = lo * 0.5, hi * 0.65, p * 0.4 if r.p < 1 else 1.0
+        elif style == "exaggerated":
+            lo, hi = min(1.0, (lo + hi) / 2 + 0.15), min(1.0, hi + 0.15)
+            p = max(p, 0.8) if r.p < 1 else 1.0
+        present = rng.random(n) < p
+        val = rng.uniform(lo, hi, n) * present
+        for s in r.sides:
+            col = a[:, AU_POS[r.au], s]
+            np.maximum(col, val, out=col)
+    if style == "anime":
+        for au, g in _ANIME_BOOST.items():
+            a[:, AU_POS[au]] *= g
+        nose = a[:, AU_POS[9]].copy()
+        for au, g in _ANIME_DAMP.items():
+            a[:, AU_POS[au]] *= g
+        a[:, AU_POS[4]] = np.maximum(a[:, AU_POS[4]], 0.6 * nose)
+        # Anime "^ ^" eyes: a strong smile closes the eyes into arcs instead of raising cheeks.
+        smile = a[:, AU_POS[12]].mean(-1, keepdims=True)
+        a[:, AU_POS[43]] = np.maximum(a[:, AU_POS[43]], np.where(smile > 0.5, 0.9 * a[:, AU_POS[6]] / 0.9, 0))
+        a[:, AU_POS[6]] *= 0.3
+    return np.clip(a, 0, 1)
+
+
+def sample_facs(mixtures: np.ndarray, styles: "np.ndarray | list[str]", *, rng: np.random.Generator,
+                person_variation: bool = True, mirror_p: float = 0.0) -> np.ndarray:
+    """FACS-grounded apex expression vectors for a batch of state mixtures.
+
+    Parameters
+    ----------
+    mixtures : np.ndarray [shape=(B, S)]
+        Relative weights over :data:`STATE_NAMES` (largest = 1, see ``mixture_vector``). Each
+        state's AUs are scaled by its weight and combined by maximum, so a secondary state colours
+        the dominant one.
+    styles : sequence of str, length B
+    rng : np.random.Generator
+    mirror_p : float
+        Probability of mirroring a sample. 0 for generator training: one-sided displays stay on
+        their defined side (a VAE would average the two sides into a symmetric face) and the
+        generator mirrors them per variation instead. The analyser trains with 0.5.
+
+    Returns
+    -------
+    np.ndarray [shape=(B, 90), dtype=float32], projected onto the plausible set.
+    """
+    m = np.asarray(mixtures, np.float32)
+    b = m.shape[0]
+    styles = np.asarray(styles)
+    au = np.zeros((b, N_AU, 2), np.float32)
+    for si, name in enumerate(STATE_NAMES):
+        rows = np.flatnonzero(m[:, si] > 0)
+        if rows.size == 0:
+            continue
+        for style in STYLES:
+            r = rows[styles[rows] == style]
+            if r.size:
+                part = _state_aus(STATES[name], r.size, style, rng) * m[r, si, None, None]
+                au[r] = np.maximum(au[r], part)
+    if person_variation:
+        natural = ~np.isin(styles, ["anime"])
+        gain = np.where(natural, rng.uniform(0.85, 1.1, b), 1.0).astype(np.float32)
+        d = np.where(natural, rng.normal(0, 0.06, b), 0.0).astype(np.float32)
+        au[:, :, 0] *= (gain * (1 + d))[:, None]
+        au[:, :, 1] *= (gain * (1 - d))[:, None]
+    # One-sided displays (contempt, smug, a raised brow) use either side across people.
+    flip = rng.random(b) < mirror_p
+    au[flip] = au[flip][:, :, ::-1]
+    return project(au_to_x(np.clip(au, 0, 1)))
+
+
+def random_conditions(n: int, *, rng: np.random.Generator, p_mix: float = 0.3,
+                      style_p=(0.55, 0.15, 0.15, 0.15)) -> tuple[np.ndarray, np.ndarray]:
+    """Random training conditions: mostly pure states, some two-state mixtures.
+
+    Returns
+    -------
+    mixtures : np.ndarray [shape=(n, S)] (largest weight 1)
+    styles : np.ndarray [shape=(n,)] of style names
+    """
+    m = np.zeros((n, N_STATES), np.float32)
+    first = rng.integers(0, N_STATES, n)
+    m[np.arange(n), first] = 1.0
+    mix = np.flatnonzero(rng.random(n) < p_mix)
+    second = rng.integers(0, N_STATES, mix.size)
+    ok = second != first[mix]
+    m[mix[ok], second[ok]] = rng.uniform(0.2, 1.0, ok.sum())
+    styles = rng.choice(np.array(STYLES), n, p=np.asarray(style_p) / np.sum(style_p))
+    return m, styles
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataset files
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LabelledFrames:
+    """Expression vectors with state labels (one row per tracked frame)."""
+
+    x: np.ndarray  # (N, 90) float32: 88 UE weights + eye closure (left, right)
+    labels: np.ndarray  # (N,) str: canonical state name, "" where unlabelled
+    time: np.ndarray  # (N,) float64 seconds in the source
+    source: np.ndarray  # (N,) str: source file name
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def labelled(self) -> "LabelledFrames":
+        keep = self.labels != ""
+        return LabelledFrames(self.x[keep], self.labels[keep], self.time[keep], self.source[keep])
+
+    def counts(self) -> dict[str, int]:
+        names, n = np.unique(self.labels[self.labels != ""], return_counts=True)
+        return {str(a): int(b) for a, b in zip(names, n)}
+
+    @staticmethod
+    def concat(parts: "list[LabelledFrames]") -> "LabelledFrames":
+        if not parts:
+            return LabelledFrames(np.zeros((0, N_X), np.float32), np.zeros(0, "<U32"), np.zeros(0), np.zeros(0, "<U64"))
+        return LabelledFrames(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("x", "labels", "time", "source")))
+
+
+def track_to_x(track) -> tuple[np.ndarray, np.ndarray]:
+    """(expression vectors (T, 90), present mask (T,)) of an :class:`ExpressionTrack`."""
+    x = np.zeros((len(track), N_X), np.float32)
+    x[:, :88] = np.nan_to_num(track.weights)
+    x[:, CLOSURE_LEFT] = 1.0 - track.openness[:, 0]
+    x[:, CLOSURE_RIGHT] = 1.0 - track.openness[:, 1]
+    return np.clip(x, 0, 1), np.asarray(track.present, bool)
+
+
+def label_track(track, spans: "list[tuple[float, float, str]]", *, source: str = "") -> LabelledFrames:
+    """Label the frames of a track that fall in ``[start, end)`` spans; others stay unlabelled."""
+    x, present = track_to_x(track)
+    labels = np.full(len(track), "", "<U32")
+    for start, end, name in spans:
+        labels[(track.time >= start) & (track.time < end)] = get_state(name).name
+    keep = present
+    return LabelledFrames(x[keep], labels[keep], np.asarray(track.time)[keep],
+                          np.full(int(keep.sum()), source, "<U64"))
+
+
+def save_dataset(data: LabelledFrames, path: "str | Path", *, metadata: dict | None = None) -> Path:
+    """Write a dataset NPZ atomically."""
+    from ..expressions.io import AtomicFile
+
+    head = {"format": DATASET_TAG, "schema": DATASET_SCHEMA, "names": list(X_NAMES),
+            "counts": data.counts(), "metadata": metadata or {}}
+    out = AtomicFile(path, "wb")
+    try:
+        np.savez_compressed(out.file, x=data.x.astype(np.float32), labels=data.labels.astype("<U32"),
+                            time=data.time.astype(np.float64), source=data.source.astype("<U64"),
+                            header=np.array(json.dumps(head)))
+    except BaseException:
+        out.discard()
+        raise
+    return out.commit()
+
+
+def load_dataset(path: "str | Path") -> LabelledFrames:
+    """Read a dataset NPZ written by :func:`save_dataset` (``facemimic label``)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise InputError(path, "dataset file is empty")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            head = json.loads(str(z["header"]))
+            arrays = {k: z[k] for k in ("x", "labels", "time", "source")}
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise InputError(path, f"not a FaceMimic dataset ({e})") from None
+    if head.get("format") != DATASET_TAG:
+        raise InputError(path, "not a FaceMimic dataset (missing format header)")
+    if list(head.get("names", [])) != list(X_NAMES) or arrays["x"].ndim != 2 or arrays["x"].shape[1] != N_X:
+        raise InputError(path, f"dataset vectors must have the {N_X} FaceMimic channels")
+    return LabelledFrames(arrays["x"].astype(np.float32), arrays["labels"].astype("<U32"),
+                          arrays["time"].astype(np.float64), arrays["source"].astype("<U64"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Real tracked frames from FaceMimic's sample media (labelled by eye; see docs/generate.md)
+# ---------------------------------------------------------------------------------------------
+# (sample file, [(start s, end s, state)]); photos use (0, inf).
+REAL_LABELS: tuple[tuple[str, tuple[tuple[float, float, str], ...]], ...] = (
+    ("0-f1-su-ph.jpg", ((0.0, np.inf, "surprised"),)),
+    ("0-f15-hao-ph.jpg", ((0.0, np.inf, "happy"),)),
+    ("15-f13-anc-ph.jpg", ((0.0, np.inf, "angry"),)),
+    ("45-m7-di-ph.jpg", ((0.0, np.inf, "disgusted"),)),
+    ("single_face.jpg", ((0.0, np.inf, "happy"),)),
+    ("single_face.mp4", ((0.0, np.inf, "happy"),)),
+    # 23.976 fps; checked frame by frame: crying/sad (frames 0-130), anxious/fearful with a hand at
+    # the mouth (168-225), then laughing/happy (264-471).
+    ("WolfgangLanger_Pexels.mp4", ((0.0, 5.0, "sad"), (7.0, 9.4, "fearful"), (11.0, 20.0, "happy"))),
+)
