@@ -305,7 +305,9 @@ def stream_frames(
                 stats.frames_dropped += 1
                 continue
             frame = gaps(frame, now)
-            if not limiter.allow(now):
+            # The cap runs on media time: a 120 fps file is thinned evenly whatever the CPU load,
+            # and a camera's capture times are wall-clock times anyway.
+            if not limiter.allow(frame.time):
                 stats.frames_capped += 1
                 pending = frame
                 continue

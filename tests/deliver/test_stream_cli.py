@@ -1,0 +1,166 @@
+"""``facemimic stream`` end to end: real files and a real video in, real UDP receivers out."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from facemimic.cli import cli
+from facemimic.deliver.osc import UdpTransport
+from facemimic.deliver.pacing import ManualClock
+from facemimic.deliver.streamers import StreamOptions, get_streamer, stream_frames
+from facemimic.expressions.frame import ExpressionFrame
+from facemimic.expressions.io import write_track
+from facemimic.expressions.track import ExpressionTrack
+
+P = "/avatar/parameters/"
+
+
+def short_track(n: int = 6, fps: float = 30.0) -> ExpressionTrack:
+    frames = [ExpressionFrame.from_shapes({"JawOpen": 0.1 * (i + 1), "MouthFrownRight": 0.6}, time=i / fps,
+                                          head_rotation=(5.0 * i, 0.0, 0.0)) for i in range(n)]
+    return ExpressionTrack.from_frames(frames, fps=fps)
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, ["stream", *map(str, args)])
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "npz"])
+def test_track_files_stream_to_vrchat(tmp_path, osc_receiver, fmt):
+    path = write_track(short_track(), tmp_path / f"take.{fmt}")
+    res = invoke(path, "--to", "vrchat", "--port", osc_receiver.port, "--binary", "SmileFrownRight=3+neg")
+    assert res.exit_code == 0, res.output
+    assert "Done: 6 frames" in res.output and "receiver errors 0" in res.output
+    msgs = osc_receiver.wait()
+    jaw = [args[0] for a, args in msgs if a == f"{P}FT/v2/JawOpen"]
+    assert jaw == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], abs=1e-6)
+    bits = {a.rsplit("SmileFrownRight", 1)[1]: args[0] for a, args in msgs if "SmileFrownRight" in a and a[-1] != "t"}
+    assert bits == {"1": False, "2": False, "4": True, "Negative": True}  # -0.6, 3 bits + sign
+    yaw = [args[0] for a, args in msgs if a == f"{P}FT/v2/Head/Yaw"]
+    assert yaw == pytest.approx([5.0 * i / 90 for i in range(6)], abs=1e-6)
+
+
+def test_track_to_vmc_perfect_sync_seen_by_oscdump(tmp_path, osc_dump):
+    path = write_track(short_track(3), tmp_path / "take.jsonl")
+    res = invoke(path, "--to", "vmc", "--port", osc_dump.port, "--perfect-sync")
+    assert res.exit_code == 0, res.output
+    records = osc_dump.wait()
+    applies = [i for i, r in enumerate(records) if r[0] == "/VMC/Ext/Blend/Apply"]
+    assert len(applies) == 3
+    jaw = [float(args[1]) for a, _, args in records if a == "/VMC/Ext/Blend/Val" and args[0] == '"jawOpen"']
+    assert jaw == pytest.approx([0.1, 0.2, 0.3], abs=1e-6)
+
+
+def test_avatar_config_limits_what_is_sent(tmp_path, osc_receiver, osc_avatar_config):
+    path = write_track(short_track(2), tmp_path / "take.jsonl")
+    res = invoke(path, "--to", "vrchat", "--port", osc_receiver.port, "--avatar-config", osc_avatar_config)
+    assert res.exit_code == 0, res.output
+    addresses = {a for a, _ in osc_receiver.wait()}
+    assert f"{P}FT/v2/JawOpen" in addresses and f"{P}FT/v2/SmileFrownRight4" in addresses
+    assert f"{P}FT/v2/MouthFrownRight" not in addresses  # not on this avatar
+    assert all(a.startswith(P) for a in addresses)
+
+
+def test_loop_and_duration(tmp_path, osc_receiver):
+    path = write_track(short_track(6), tmp_path / "take.npz")  # 0.2 s long
+    res = invoke(path, "--to", "vmc", "--port", osc_receiver.port, "--loop", "--duration", "0.7")
+    assert res.exit_code == 0, res.output
+    msgs = osc_receiver.wait()
+    times = [args[0] for a, args in msgs if a == "/VMC/Ext/T"]
+    assert len(times) >= 15  # ~21 frames in 0.7 s: the 6-frame track played 3+ times
+    assert all(b > a for a, b in zip(times, times[1:]))  # media time keeps increasing across loops
+    assert times[-1] < 0.75
+
+
+def test_video_streams_through_capture(samples, osc_receiver):
+    res = invoke(samples / "single_face.mp4", "--to", "vmc", "--port", osc_receiver.port)
+    assert res.exit_code == 0, res.output
+    msgs = osc_receiver.wait()
+    oks = [args for a, args in msgs if a == "/VMC/Ext/OK"]
+    assert len(oks) == 72 + 1 and oks[0] == (1, 3, 0, 1)  # every video frame had a face; stop says 0
+    smile = [args[1] for a, args in msgs if a == "/VMC/Ext/Blend/Val" and args[0] == "Joy"]
+    assert max(smile) > 0.5  # the person in the clip smiles
+
+
+def test_receiver_not_listening_keeps_going(tmp_path):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = write_track(short_track(8), tmp_path / "take.jsonl")
+    res = invoke(path, "--to", "vrchat", "--port", port)
+    assert res.exit_code == 0, res.output
+    assert "Done: 8 frames" in res.output
+    errors = int(res.output.split("receiver errors ")[1].split()[0])
+    assert errors >= 1  # ICMP port unreachable counted, not fatal
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--to", "vrcaht"], "valid targets: vrchat, vmc"),
+    (["--to", "vrchat", "--port", "70000"], "invalid port 70000"),
+    (["--to", "vmc", "--host", "no.such.host.invalid"], "invalid host 'no.such.host.invalid'"),
+    (["--to", "vrchat", "--binary", "JawOpn=3"], "did you mean JawOpen"),
+    (["--to", "vrchat", "--avatar-config", "missing.json"], "missing.json: file not found"),
+    (["--to", "vrchat", "--prefix", "F T"], "invalid parameter prefix"),
+    (["--to", "vrchat", "--duration", "-1"], "--duration must be a positive"),
+])
+def test_bad_options_give_one_line_errors(tmp_path, args, message):
+    path = write_track(short_track(2), tmp_path / "take.jsonl")
+    res = CliRunner().invoke(cli, ["stream", str(path), *args])
+    assert res.exit_code == 1, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0]
+
+
+def test_bad_sources(tmp_path):
+    res = invoke(tmp_path / "missing.jsonl", "--to", "vmc")
+    assert res.exit_code == 1 and "missing.jsonl: file not found" in res.output
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text("hello\n")
+    res = invoke(bad, "--to", "vmc")
+    assert res.exit_code == 1 and "broken.jsonl" in res.output
+    res = invoke(tmp_path / "x.jsonl", "--camera", "0", "--to", "vmc")
+    assert res.exit_code == 2 and "not both" in res.output
+    res = invoke("camera:x", "--to", "vmc")
+    assert res.exit_code == 2 and "camera:0" in res.output
+    res = CliRunner().invoke(cli, ["stream", "--to", "vmc"])
+    assert res.exit_code == 2 and "missing SOURCE" in res.output
+
+
+def test_ctrl_c_stops_cleanly_and_says_tracking_is_off(osc_receiver):
+    def frames():
+        for i in range(10):
+            yield ExpressionFrame.from_shapes({"JawOpen": 0.5}, time=i / 30)
+        raise KeyboardInterrupt
+
+    clock = ManualClock()
+    with UdpTransport("127.0.0.1", osc_receiver.port) as tr:
+        stats = stream_frames(frames(), get_streamer("vrchat"), tr, options=StreamOptions(), clock=clock,
+                              sleep=clock.sleep)
+    assert stats.interrupted and stats.frames_sent == 10
+    eye = [args[0] for a, args in osc_receiver.wait() if a == P + "EyeTrackingActive"]
+    assert eye == [True, False]
+
+
+def test_ctrl_c_in_cli_prints_summary(tmp_path, osc_receiver, monkeypatch):
+    import facemimic.deliver.streamers as streamers
+
+    def interrupted(track, **_):
+        yield track[0]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(streamers, "track_frames", interrupted)
+    path = write_track(short_track(4), tmp_path / "take.jsonl")
+    res = invoke(path, "--to", "vrchat", "--port", osc_receiver.port)
+    assert res.exit_code == 0, res.output
+    assert "Interrupted: 1 frames" in res.output
+
+
+def test_help_lists_the_targets():
+    res = CliRunner().invoke(cli, ["stream", "--help"])
+    assert res.exit_code == 0
+    for word in ("--to", "vrchat", "vmc", "--avatar-config", "--perfect-sync", "--max-hz", "--loop"):
+        assert word in res.output
+    assert "stream" in CliRunner().invoke(cli, ["--help"]).output
