@@ -28,7 +28,8 @@ def _background(width: int, height: int, top: RGB, bottom: RGB) -> np.ndarray:
 
 
 def _fixed(points: np.ndarray, ox: float, oy: float) -> np.ndarray:
-    p = (points - np.array([ox, oy], np.float32)) * _ONE
+    # Drawing coordinates follow SVG (pixel i covers [i, i+1)); OpenCV puts pixel i's centre at i.
+    p = (points - np.array([ox + 0.5, oy + 0.5], np.float32)) * _ONE
     return np.round(p).astype(np.int32).reshape(-1, 1, 2)
 
 
@@ -48,7 +49,8 @@ def _paint(img: np.ndarray, s: Shape, ox: float, oy: float) -> None:
     if s.fill is not None and s.closed and len(s.points) >= 3:
         cv2.fillPoly(img, [pts], s.fill, cv2.LINE_AA, _SHIFT)
     if s.stroke is not None and s.width > 0:
-        cv2.polylines(img, [pts], s.closed, s.stroke, max(1, int(round(s.width))), cv2.LINE_AA, _SHIFT)
+        # OpenCV's anti-aliased lines come out about half a pixel wider than asked: compensate.
+        cv2.polylines(img, [pts], s.closed, s.stroke, max(1, int(round(s.width - 0.5))), cv2.LINE_AA, _SHIFT)
 
 
 def _blend(roi: np.ndarray, layer: np.ndarray, alpha: np.ndarray | float) -> None:

@@ -288,7 +288,7 @@ def _nose(add, pose, rig, pal, lw) -> None:
                 ln = qbez((sg * 0.03, yy), (sg * 0.08, yy - 0.025), (sg * 0.13, yy + 0.005), 6)
                 add(Shape(pose.face(ln, 0.12), stroke=pal.skin_shadow, width=0.016 * lw, closed=False,
                           opacity=min(1.0, sneer[i] * 1.3)))
-    shine = ellipse(-0.015, y - 0.005, 0.025, 0.018, 10)
+    shine = ellipse(0.0, y - 0.005, 0.025, 0.018, 10)
     add(Shape(pose.face(shine, 0.24), fill=WHITE, opacity=0.45))
 
 
@@ -326,9 +326,10 @@ def _eye(add, pose, rig, style, pal, lw, i: int) -> None:
             Shape(pose.face(ellipse(icx, icy + 0.25 * iry, 0.7 * ir, 0.55 * iry, 20), depth),
                   fill=shade(pal.iris, 0.25), opacity=0.5),
             Shape(pose.face(ellipse(icx, icy, 0.46 * ir, 0.46 * iry, 20), depth), fill=(22, 18, 20)),
-            Shape(pose.face(ellipse(icx + 0.35 * ir, icy - 0.4 * iry, 0.22 * ir, 0.22 * ir, 12), depth),
+            # catch-lights mirror between the eyes so the resting face is exactly symmetric
+            Shape(pose.face(ellipse(icx + sg * 0.35 * ir, icy - 0.4 * iry, 0.22 * ir, 0.22 * ir, 12), depth),
                   fill=WHITE),
-            Shape(pose.face(ellipse(icx - 0.35 * ir, icy + 0.35 * iry, 0.1 * ir, 0.1 * ir, 8), depth),
+            Shape(pose.face(ellipse(icx - sg * 0.35 * ir, icy + 0.35 * iry, 0.1 * ir, 0.1 * ir, 8), depth),
                   fill=WHITE, opacity=0.8),
             # the upper lid's shadow on the eyeball
             Shape(pose.face(np.concatenate([upper_pts, np.stack([x, upper + 0.035], 1)[::-1]]), depth),
@@ -526,7 +527,7 @@ def _hair_front(add, pose, rig, style, pal, lw) -> None:
         add(Shape(pose.face(shine, 0.02), stroke=WHITE, width=0.04 * lw, closed=False, opacity=0.35))
         return
     # Outer edge (silhouette) from the left temple over the top to the right temple.
-    outer = _arc(1.08, 1.3, np.pi * 1.0, np.pi * 2.0, 34, cy=0.02)
+    outer = _arc(1.08, 1.3, np.pi * 1.0, np.pi * 2.0, 35, cy=0.02)  # odd: spikes stay symmetric
     if hs == "spiky":
         n = len(outer)
         bump = np.zeros(n)
@@ -550,8 +551,9 @@ def _hair_front(add, pose, rig, style, pal, lw) -> None:
     shape = np.concatenate([pose.rim(outer, 0.0), inner_px])
     add(Shape(shape, fill=pal.hair, stroke=shade(pal.hair_dark, -0.2), width=0.02 * lw))
     # Strands: a few highlight strokes for depth.
-    for sx in (-0.5, -0.1, 0.35):
-        s = qbez((sx, -1.0), (sx + 0.12, -0.85), (sx + 0.2, -0.7), 8)
+    for sx in (-0.45, 0.0, 0.45):  # symmetric, like the rest of the resting face
+        d = float(np.sign(sx))
+        s = qbez((sx, -1.0), (sx + 0.06 * d, -0.85), (sx + 0.1 * d, -0.7), 8)
         add(Shape(pose.face(s, 0.0), stroke=pal.hair_light, width=0.025 * lw, closed=False, opacity=0.35))
     if hs in ("long", "bob"):  # side locks in front of the ears
         for sg in SIDE_SIGN:
