@@ -31,13 +31,15 @@ def _capture_frames(kind: str, value, *, loop: bool, capture_kwargs: dict):
 
     offset = 0.0
     while True:
-        last = None
+        last = step = None
         for frame in capture(value, **capture_kwargs):
+            if last is not None and frame.time > last.time:
+                step = frame.time - last.time
             last = frame
             yield frame if offset == 0 else frame.replace(time=frame.time + offset)
         if not loop or kind == "camera" or last is None:
             return
-        offset += last.time + 1.0 / 30.0
+        offset += last.time + (step or 1.0 / 30.0)  # next pass starts one frame after the last
 
 
 @click.command("stream")

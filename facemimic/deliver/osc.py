@@ -117,6 +117,9 @@ def pack_bundles(elements: Sequence[bytes], *, max_size: int = MAX_DATAGRAM) -> 
         Datagrams; empty when ``elements`` is empty. Order is preserved across datagrams.
     """
     room = max_size - len(BUNDLE_HEADER)
+    sizes = list(map(len, elements))
+    if sum(sizes) <= room:  # the common case: one datagram
+        return [BUNDLE_HEADER + b"".join(elements)] if sizes else []
     out: list[bytes] = []
     chunk: list[bytes] = []
     size = 0

@@ -155,7 +155,8 @@ class StreamStats:
         err = f" ({self.last_error})" if self.errors and self.last_error else ""
         return (f"{self.target}  {self.elapsed:6.1f}s  {self.fps:5.1f} fps  {self.messages_per_s:7.0f} msg/s  "
                 f"dropped {self.frames_dropped}  capped {self.frames_capped}  "
-                f"receiver errors {self.errors}{err}  face {'yes' if self.face_present else 'no'}")
+                f"lag {self.lag * 1e3:4.0f} ms  receiver errors {self.errors}{err}  "
+                f"face {'yes' if self.face_present else 'no'}")
 
 
 @dataclass(frozen=True)

@@ -436,6 +436,9 @@ class VRChatEncoder:
                 slots.append(BoolSlot(t.negative))
             self._binaries.append((_NAME_INDEX[t.name], t, start))
         self._slots = slots
+        self._float_heads = [s.element(0.0)[:-4] for s in slots[:len(plan.floats)]]
+        self._bool_pairs = [None] * len(plan.floats) + [(s.element(False), s.element(True))
+                                                       for s in slots[len(plan.floats):]]
         self._n_float = len(plan.floats)
         self._values = np.full(len(slots), np.nan)
         self._changes = ChangeFilter(len(slots), keepalive_s=o.keepalive_s, epsilon=o.epsilon)
@@ -449,11 +452,14 @@ class VRChatEncoder:
     # The float vector of all 182 parameters (PARAMETER_NAMES order) for one frame.
     def parameter_values(self, frame) -> np.ndarray:
         """All v2 float parameters of ``frame`` as an array of shape (182,)."""
-        p = vrcft_parameters(frame.weights, frame.gaze, np.array(frame.openness, np.float32),
-                             np.array(frame.head_rotation, np.float32),
-                             np.array(frame.head_position, np.float32),
+        # A batch of one: every formula then yields a (1,) array and one concatenate collects them
+        # (much cheaper than converting 182 NumPy scalars one by one).
+        p = vrcft_parameters(frame.weights[None], frame.gaze[None],
+                             np.array([frame.openness], np.float32),
+                             np.array([frame.head_rotation], np.float32),
+                             np.array([frame.head_position], np.float32),
                              head_origin=self.options.head_origin, prefix="")
-        return np.fromiter((float(v) for v in p.values()), np.float64, len(p))
+        return np.concatenate(list(p.values())).astype(np.float64)
 
     def _active_elements(self, active: bool, now: float, force: bool = False) -> list[bytes]:
         if not self._active_slots:
@@ -468,6 +474,7 @@ class VRChatEncoder:
         """Messages to send when streaming starts: the tracking-active bools, true."""
         self._changes.reset()
         self._native.reset()
+        self._last_seen = now  # the face gets lost_after_s to show up before the flags drop
         return self._active_elements(True, now, force=True)
 
     def stop(self, now: float = 0.0) -> list[bytes]:
@@ -500,10 +507,17 @@ class VRChatEncoder:
                 vec[start + j] = (big >> bit) & 1
             if neg is not None:
                 vec[start + n] = neg
-        slots = self._slots
-        for i in self._changes.select(vec, now):
-            v = vec[i]
-            out.append(slots[i].element(v if i < nf else v > 0.5))
+        sel = self._changes.select(vec, now)
+        split = int(np.searchsorted(sel, nf))
+        fi, bi = sel[:split], sel[split:]
+        if len(fi):
+            # Floats: pack every selected value in one call, then prepend the pre-encoded heads.
+            packed = vec[fi].astype(">f4").tobytes()
+            heads = self._float_heads
+            out += [heads[i] + packed[k:k + 4] for k, i in zip(range(0, 4 * len(fi), 4), fi.tolist())]
+        if len(bi):
+            pairs = self._bool_pairs
+            out += [pairs[i][f] for i, f in zip(bi.tolist(), (vec[bi] > 0.5).tolist())]
         plan = self.plan
         if plan.native_gaze or plan.native_closed:
             g = gaze_pitch_yaw(frame.gaze)
