@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time as _time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Callable
 
@@ -50,12 +50,15 @@ class OneEuroFilter:
 
     Parameters
     ----------
-    min_cutoff : float
+    min_cutoff : float or array_like
         Cutoff (Hz) when the signal is still. Lower = less jitter, more lag on slow motion.
-    beta : float
+    beta : float or array_like
         How fast the cutoff rises with speed (Hz per unit/s). Higher = less lag on fast motion.
-    d_cutoff : float
+    d_cutoff : float or array_like
         Cutoff (Hz) of the low-pass on the speed estimate.
+
+    Each parameter may be an array broadcasting against the samples, so one filter can hold
+    channels with different settings (FrameSmoother runs one per face this way).
     clock : callable, optional
         Returns the current time in seconds; used when :meth:`__call__` gets no ``t``.
         Defaults to :func:`time.monotonic`. Inject a fake clock in tests and replays.
@@ -70,14 +73,19 @@ class OneEuroFilter:
 
     def __init__(self, *, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0,
                  clock: Clock | None = None) -> None:
-        for name, v in (("min_cutoff", min_cutoff), ("d_cutoff", d_cutoff)):
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ParameterError(f"{name} must be a positive number of Hz, got {v!r}")
-        if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
-            raise ParameterError(f"beta must be a number >= 0, got {beta!r}")
-        self.min_cutoff = float(min_cutoff)
-        self.beta = float(beta)
-        self.d_cutoff = float(d_cutoff)
+        def param(name, v, lowest_ok):
+            try:
+                a = np.asarray(v, dtype=np.float64)
+            except (TypeError, ValueError):
+                a = np.array(np.nan)
+            ok = a.size > 0 and np.all(np.isfinite(a)) and (np.all(a >= 0) if lowest_ok else np.all(a > 0))
+            if not ok or isinstance(v, (bool, str)):
+                raise ParameterError(f"{name} must be {'a number >= 0' if lowest_ok else 'a positive number of Hz'}, got {v!r}")
+            return float(a) if a.ndim == 0 else a
+
+        self.min_cutoff = param("min_cutoff", min_cutoff, False)
+        self.beta = param("beta", beta, True)
+        self.d_cutoff = param("d_cutoff", d_cutoff, False)
         self.clock: Clock = clock or _time.monotonic
         self.reset()
 
@@ -120,7 +128,7 @@ class OneEuroFilter:
             dts = np.where(step, dt, 1.0)  # 1.0 only keeps masked lanes finite
             prev = np.where(step, self._x, 0.0)
             dx = (np.where(step, x, 0.0) - prev) / dts
-            dx_hat = self._dx + _alpha(np.full_like(dts, self.d_cutoff), dts) * (dx - self._dx)
+            dx_hat = self._dx + _alpha(np.broadcast_to(self.d_cutoff, dts.shape), dts) * (dx - self._dx)
             cutoff = self.min_cutoff + self.beta * np.abs(dx_hat)
             x_hat = prev + _alpha(cutoff, dts) * (np.where(step, x, 0.0) - prev)
             out = np.where(step, x_hat, out)
@@ -236,15 +244,34 @@ SMOOTHING_PRESETS: tuple[str, ...] = tuple(PRESETS)
 # Which UE shapes follow the eye group (EyeSquint*, EyeWide*); all others are "expression".
 _EYE_SHAPES = region_mask("eyes").astype(bool)
 
+# One filter per face runs over all channels at once, laid out as:
+# weights (88) | gaze lx, ly, rx, ry (4) | openness l, r (2) | head rotation (3) | head position (3)
+_W = slice(0, N_UE)
+_GAZE = slice(N_UE, N_UE + 4)
+_OPEN = slice(N_UE + 4, N_UE + 6)
+_ROT = slice(N_UE + 6, N_UE + 9)
+_POS = slice(N_UE + 9, N_UE + 12)
+N_CHANNELS = N_UE + 12
+
+
+def _channel_groups() -> np.ndarray:
+    """Group name of each channel in the layout above."""
+    g = np.empty(N_CHANNELS, dtype=object)
+    g[_W] = np.where(_EYE_SHAPES, "eyes", "expression")
+    g[_GAZE] = g[_OPEN] = "eyes"
+    g[_ROT] = "pose"
+    g[_POS] = "position"
+    return g
+
+
+_CHANNEL_GROUP = _channel_groups()
+
 
 @dataclass
 class _FaceState:
-    """The filters of one face."""
+    """The filter of one face."""
 
-    pose: OneEuroFilter | None
-    position: OneEuroFilter | None
-    expression: OneEuroFilter | None
-    eyes: OneEuroFilter | None
+    filter: OneEuroFilter
     last_seen: float = -math.inf  # time of the last present frame
 
 
@@ -275,6 +302,17 @@ class FrameSmoother:
         self.preset = preset if options is None else "custom"
         self.clock: Clock = clock or _time.monotonic
         self._faces: dict[int, _FaceState] = {}
+        # Per-channel parameters; channels of an unfiltered group are masked out.
+        o = self.options
+        params = np.ones((3, N_CHANNELS))
+        self._filtered = np.zeros(N_CHANNELS, bool)
+        for group in _GROUPS:
+            s = getattr(o, group)
+            if s is not None:
+                sel = _CHANNEL_GROUP == group
+                params[:, sel] = np.array([[s.min_cutoff], [s.beta], [s.d_cutoff]])
+                self._filtered |= sel
+        self._params = params
 
     def reset(self) -> None:
         """Forget every face's filter state."""
@@ -283,8 +321,8 @@ class FrameSmoother:
     def _state(self, face_id: int) -> _FaceState:
         st = self._faces.get(face_id)
         if st is None:
-            o = self.options
-            st = _FaceState(*(getattr(o, g).make(self.clock) if getattr(o, g) else None for g in _GROUPS))
+            mc, beta, dc = self._params
+            st = _FaceState(OneEuroFilter(min_cutoff=mc, beta=beta, d_cutoff=dc, clock=self.clock))
             self._faces[face_id] = st
         return st
 
@@ -299,32 +337,24 @@ class FrameSmoother:
         t = frame.time if math.isfinite(frame.time) else self.clock()
         st = self._state(frame.face_id)
         if t - st.last_seen > self.options.reset_after or t < st.last_seen:
-            for g in _GROUPS:  # long gap (or a new clip): start afresh, no slide-in
-                if getattr(st, g) is not None:
-                    getattr(st, g).reset()
+            st.filter.reset()  # long gap (or a new clip): start afresh, no slide-in
         st.last_seen = t
-        changes: dict = {}
-        weights = np.asarray(frame.weights, np.float64)
-        new_w = weights.copy()
-        if st.expression is not None:
-            new_w[~_EYE_SHAPES] = st.expression(weights[~_EYE_SHAPES], t)
-        if st.eyes is not None:
-            eye_in = np.concatenate([weights[_EYE_SHAPES], frame.gaze.reshape(-1),
-                                     np.asarray(frame.openness, np.float64)])
-            eye_out = st.eyes(eye_in, t)
-            n = int(_EYE_SHAPES.sum())
-            new_w[_EYE_SHAPES] = eye_out[:n]
-            g = eye_out[n:n + 4]
-            changes.update(gaze_left=(float(g[0]), float(g[1])), gaze_right=(float(g[2]), float(g[3])),
-                           openness_left=float(eye_out[n + 4]), openness_right=float(eye_out[n + 5]))
-        if st.expression is not None or st.eyes is not None:
-            # One Euro output is a convex mix of inputs, so this only trims rounding.
-            changes["weights"] = np.clip(new_w, 0.0, 1.0).astype(np.float32)
-        if st.pose is not None:
-            changes["head_rotation"] = tuple(float(v) for v in st.pose(frame.head_rotation, t))
-        if st.position is not None:
-            changes["head_position"] = tuple(float(v) for v in st.position(frame.head_position, t))
-        return frame.replace(**changes)
+        x = np.empty(N_CHANNELS)
+        x[_W] = frame.weights
+        x[_GAZE] = (*frame.gaze_left, *frame.gaze_right)
+        x[_OPEN] = (frame.openness_left, frame.openness_right)
+        x[_ROT] = frame.head_rotation
+        x[_POS] = frame.head_position
+        y = np.where(self._filtered, st.filter(x, t), x)
+        # One Euro output is a convex mix of inputs, so clipping only trims rounding.
+        w = np.clip(y[_W], 0.0, 1.0)
+        g = y[_GAZE].tolist()
+        o = y[_OPEN].tolist()
+        return frame.replace(
+            weights=w, gaze_left=(g[0], g[1]), gaze_right=(g[2], g[3]),
+            openness_left=o[0], openness_right=o[1],
+            head_rotation=tuple(y[_ROT].tolist()), head_position=tuple(y[_POS].tolist()),
+        )
 
     def process_all(self, frames) -> list[ExpressionFrame]:
         """Smooth an iterable of frames in order; returns a list."""

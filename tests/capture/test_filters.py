@@ -308,6 +308,32 @@ def wolfgang_openness(samples):
     keep = tr.present
     times, openness = tr.time[keep], tr.openness[keep].astype(np.float64)
     m = openness.mean(axis=1)
-    blinks = [i for i in range(6, len(m) - 3)
-              if m[i] == m[i - 2:i + 3].min() and np.median(m[i - 6:i - 2]) > 0.75 and np.median(m[i - 6:i - 2]) - m[i] > 0.2]
+    blinks = []
+    for i in range(6, len(m) - 3):
+        pre = np.median(m[i - 6:i - 2])
+        if m[i] == m[i - 2:i + 3].min() and pre > 0.75 and pre - m[i] > 0.2 and (not blinks or i - blinks[-1] > 3):
+            blinks.append(i)
     return times, openness, blinks
+
+
+def test_custom_options_leave_unfiltered_groups_untouched():
+    from dataclasses import replace
+
+    opts = replace(SmoothingOptions.preset("strong"), pose=None)
+    sm = FrameSmoother(options=opts)
+    assert sm.preset == "custom"
+    frames = _noisy_frames(40)
+    out = sm.process_all(frames)
+    assert [f.head_rotation for f in out] == pytest.approx([f.head_rotation for f in frames])
+    assert _jitter(out, lambda f: f.weight("JawOpen")) < 0.5 * _jitter(frames, lambda f: f.weight("JawOpen"))
+
+
+def test_array_parameters_match_separate_filters():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((50, 2)).cumsum(axis=0)
+    both = OneEuroFilter(min_cutoff=[0.5, 2.0], beta=[0.1, 3.0], d_cutoff=[1.0, 2.0])
+    a = OneEuroFilter(min_cutoff=0.5, beta=0.1, d_cutoff=1.0)
+    b = OneEuroFilter(min_cutoff=2.0, beta=3.0, d_cutoff=2.0)
+    for i, row in enumerate(x):
+        y = both(row, i / 30)
+        assert y[0] == pytest.approx(float(a(row[0], i / 30))) and y[1] == pytest.approx(float(b(row[1], i / 30)))
