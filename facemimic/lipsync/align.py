@@ -38,14 +38,41 @@ def _ascii_fold(word: str) -> str:
     return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
 
 
+_ALT_DONE: set[str] = set()  # dictionary words already given an espeak-ng variant
+
+
+def _add_espeak_variant(word: str, d) -> None:
+    """Add espeak-ng's pronunciation as an alternative (``word(N)``) when CMUdict lacks it.
+
+    The alignment grammar considers every variant, so accents and reductions that CMUdict does
+    not list (and our own ``facemimic say`` voice) align with the phones actually spoken.
+    """
+    from ..voice.synth import phonemize_arpabet
+
+    _ALT_DONE.add(word)
+    variants = [d.lookup_word(word)]
+    k = 2
+    while d.lookup_word(f"{word}({k})"):
+        variants.append(d.lookup_word(f"{word}({k})"))
+        k += 1
+    if not word.isascii() or any(c.isdigit() for c in word):
+        return
+    ph = " ".join(p for p in phonemize_arpabet(word) if p in ARPABET)
+    if ph and ph not in variants:
+        d.add_word(f"{word}({k})", ph, True)
+
+
 def pronounce(word: str, d) -> tuple[str, list[str]]:
     """(dictionary name, ARPAbet phones) for a word, adding it to decoder ``d`` if needed."""
     if word in _OOV:
         return _OOV[word], []
+    from ..voice.synth import phonemize_arpabet
+
     for cand in (word, _ascii_fold(word)):
         if cand and d.lookup_word(cand):
+            if cand not in _ALT_DONE:
+                _add_espeak_variant(cand, d)
             return cand, d.lookup_word(cand).split()
-    from ..voice.synth import phonemize_arpabet
 
     phones = [p for p in phonemize_arpabet(word) if p in ARPABET]
     if not phones:

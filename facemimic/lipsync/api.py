@@ -7,6 +7,7 @@ memory stays flat on hour-long recordings.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -212,9 +213,22 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         pcm = np.concatenate(kept)
         a = max(int((spans[0][0] - 0.2) * SAMPLE_RATE), 0)  # align only the speech span (speed)
         b = min(int((spans[-1][1] + 0.2) * SAMPLE_RATE), len(pcm))
-        try:
-            phones = align(pcm[a:b], text, offset=a / SAMPLE_RATE, options=opt.recognizer)
-        except AlignmentError as e:
+        phones, error = [], None
+        # pocketsphinx's alignment grammar sometimes fails to finish at one frame rate and
+        # succeeds at another (phones shorter than 3 frames); try the configured rate, then 100
+        # and 200 fps, before concluding that the transcript does not match.
+        rates = list(dict.fromkeys([opt.recognizer.frame_rate, 100, 200]))
+        for k, rate in enumerate(rates):
+            ropt = dataclasses.replace(opt.recognizer, frame_rate=rate)
+            span = (a, b) if k == 0 else (0, len(pcm))
+            try:
+                phones = align(pcm[span[0]:span[1]], text, offset=span[0] / SAMPLE_RATE, options=ropt)
+                error = None
+                break
+            except AlignmentError as e:
+                error = e
+        if error is not None:
+            e = error
             warnings.append(f"{label}: {e}; recognising phones instead")
             method = "recognize"
             phones = []

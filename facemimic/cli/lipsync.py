@@ -1,0 +1,151 @@
+"""``facemimic lipsync``: a drop-in for Rhubarb Lip Sync (same shapes and file formats)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+FORMAT_CHOICES = ("rhubarb-tsv", "rhubarb-json", "rhubarb-xml", "rhubarb-dat", "phones", "jsonl", "csv")
+# Rhubarb's own -f values are accepted too.
+RHUBARB_ALIASES = {"tsv": "rhubarb-tsv", "json": "rhubarb-json", "xml": "rhubarb-xml", "dat": "rhubarb-dat"}
+INTERPOLATION_CHOICES = ("smooth", "cosine", "linear-keyframes", "step")
+
+
+def _out_name(src, out_dir, fmt):
+    from pathlib import Path
+
+    from ..lipsync.formats import get_format
+
+    return Path(out_dir) / (Path(src).stem + get_format(fmt).extension)
+
+
+@click.command("lipsync")
+@click.argument("audio", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--text", "-t", help="What is said (enables forced alignment).")
+@click.option("--dialog", "--dialogFile", "-d", "dialog", type=click.Path(exists=True, dir_okay=False),
+              help="Plain-text file with what is said (Rhubarb's --dialogFile).")
+@click.option("-o", "--output", type=click.Path(), help="Output file (a folder for several inputs); "
+              "default: standard output.")
+@click.option("--format", "-f", "--exportFormat", "fmt",
+              type=click.Choice(FORMAT_CHOICES + tuple(RHUBARB_ALIASES), case_sensitive=False),
+              help="Output format (default: from the -o extension, else rhubarb-tsv).")
+@click.option("--extended-shapes", "--extendedShapes", default="GHX", show_default=True,
+              help="Which extended shapes (G, H, X) may appear; '' for the basic six.")
+@click.option("--fps", type=float, default=60.0, show_default=True, help="Frame rate of curves and tracks.")
+@click.option("--interpolation", type=click.Choice(INTERPOLATION_CHOICES), default="smooth",
+              show_default=True, help="How curves move between shapes.")
+@click.option("--tweens/--no-tweens", default=False, show_default=True,
+              help="Insert Rhubarb-style in-between shapes (D->C->A …).")
+@click.option("--dat-fps", "--datFrameRate", "dat_fps", type=int, default=24, show_default=True,
+              help="Frame rate of the dat format (24..100).")
+@click.option("--dat-preston-blair", "--datUsePrestonBlair", "preston", is_flag=True,
+              help="dat format: Preston Blair shape names (MBP, etc, E, AI, O, U, FV, L, rest).")
+@click.option("--track", "track_out", type=click.Path(), help="Also write the UE expression track "
+              "(.jsonl/.csv/.npz) that owns only the speech region.")
+@click.option("--live", is_flag=True, help="Lip-sync the microphone live (Ctrl+C stops).")
+@click.option("--device", help="Microphone (sounddevice name or index) for --live.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on standard error.")
+def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolation, tweens, dat_fps,
+            preston, track_out, live, device, quiet):
+    """Lip-sync AUDIO (WAV, FLAC, OGG, MP3, M4A or a video's audio) to mouth shapes and curves.
+
+    Writes Rhubarb Lip Sync's formats exactly as Rhubarb does (A-H and X mouth cues), timed
+    phones, or viseme curves (Rhubarb shapes, Oculus visemes, VRM, Unified Expressions).
+    """
+    from pathlib import Path
+
+    from ..errors import FaceMimicError, InputError, ParameterError
+    from ..lipsync.api import LipSyncOptions, lipsync
+    from ..lipsync.shapes import AnimationOptions
+
+    if text is not None and dialog is not None:
+        raise click.UsageError("use --text or --dialog, not both")
+    if dialog is not None:
+        try:
+            text = Path(dialog).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(dialog, f"cannot read the dialog text ({e})") from None
+    fmt = RHUBARB_ALIASES.get((fmt or "").lower(), fmt)
+    options = LipSyncOptions(animation=AnimationOptions(extended_shapes=extended_shapes, tweens=tweens),
+                             fps=fps, interpolation=interpolation)
+    if live:
+        return _live(output, fps, device, quiet)
+    if not audio:
+        raise click.UsageError("give an AUDIO file (or --live)")
+    many = len(audio) > 1
+    if many and (not output or not Path(output).is_dir()):
+        raise click.UsageError("several inputs need -o FOLDER (an existing folder)")
+    from ..lipsync.formats import format_for_path
+
+    failures = 0
+    for src in audio:
+        try:
+            out_fmt = fmt or (format_for_path(output) if output and not many else "rhubarb-tsv")
+            result = _run_one(src, text, options, quiet)
+            for w in result.warnings:
+                if not quiet:
+                    click.echo(f"Warning: {w}", err=True)
+            extra = {"dat_fps": dat_fps, "preston_blair": preston}
+            if output:
+                target = _out_name(src, output, out_fmt) if many else Path(output)
+                result.write(target, out_fmt, **extra)
+            else:
+                from ..lipsync.formats import render
+
+                kw = {"fps": fps, "interpolation": interpolation, **extra}
+                sys.stdout.write(render(result, out_fmt, **kw))
+            if track_out:
+                from ..expressions.io import write_track
+
+                t_target = Path(track_out)
+                if many:
+                    t_target = Path(track_out) / (Path(src).stem + ".track.jsonl")
+                write_track(result.track(), t_target)
+        except (FaceMimicError, ParameterError) as e:
+            if not many:
+                raise
+            failures += 1
+            click.echo(f"Warning: skipping {src}: {e}", err=True)
+    if many and failures == len(audio):
+        raise click.ClickException("no input could be lip-synced")
+
+
+def _run_one(src, text, options, quiet):
+    from ..lipsync.api import lipsync
+
+    if quiet or not sys.stderr.isatty():
+        return lipsync(src, text=text, options=options)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("lipsync {task.description}"), BarColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(str(src), total=None)
+
+        def cb(done, total):
+            bar.update(task, completed=done, total=total)
+
+        return lipsync(src, text=text, options=options, progress=cb)
+
+
+def _live(output, fps, device, quiet):
+    from ..lipsync.live import LiveOptions, live_microphone
+
+    writer = None
+    if output:
+        from ..expressions.io import open_writer
+
+        writer = open_writer(output, fps=fps, metadata={"source": "facemimic.lipsync.live",
+                                                         "region": "speech"})
+    try:
+        for frame in live_microphone(device=device, options=LiveOptions(fps=fps)):
+            if writer:
+                writer.write(frame)
+            elif not quiet:
+                top = ", ".join(f"{n} {w:.2f}" for n, w in frame.top(3) if w > 0.01)
+                click.echo(f"{frame.time:8.2f}  {top}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if writer:
+            writer.close()

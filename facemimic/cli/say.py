@@ -1,0 +1,58 @@
+"""``facemimic say``: offline speech with exact phone timings and the matching lip sync."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("say")
+@click.argument("text")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="WAV file to write.")
+@click.option("--voice", default="en-us", show_default=True,
+              help="espeak-ng voice, optionally with a variant (en-us+f3, en-gb-x-rp …).")
+@click.option("--rate", type=int, default=175, show_default=True, help="Words per minute (80..450).")
+@click.option("--pitch", type=int, default=50, show_default=True, help="Base pitch (0..99).")
+@click.option("--phones", "phones_out", type=click.Path(dir_okay=False),
+              help="Also write the timed phones (TSV: start, end, phone, word).")
+@click.option("--track", "track_out", type=click.Path(dir_okay=False),
+              help="Also write the lip-sync UE track (.jsonl/.csv/.npz).")
+@click.option("--cues", "cues_out", type=click.Path(dir_okay=False),
+              help="Also write Rhubarb mouth cues (.tsv/.json/.xml/.dat).")
+@click.option("--fps", type=float, default=60.0, show_default=True, help="Frame rate of the track.")
+@click.option("--interpolation", type=click.Choice(("smooth", "cosine", "linear-keyframes", "step")),
+              default="smooth", show_default=True)
+def command(text, output, voice, rate, pitch, phones_out, track_out, cues_out, fps, interpolation):
+    """Speak TEXT with the built-in offline voice (espeak-ng) into a WAV file.
+
+    The phones come from the synthesiser itself, so the lip sync written with --track/--cues is
+    exact: no recognition needed. TEXT '-' reads standard input.
+    """
+    import sys
+    from pathlib import Path
+
+    from ..lipsync.api import LipSyncOptions, from_phones
+    from ..lipsync.audio import write_wav
+    from ..voice import VoiceOptions, say
+
+    if text == "-":
+        text = sys.stdin.read()
+    speech = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch))
+    # Validate every output target before writing anything.
+    for p in (output, phones_out, track_out, cues_out):
+        if p and not (Path(p).parent if str(Path(p).parent) else Path(".")).is_dir():
+            from ..errors import OutputError
+            raise OutputError(p, f"folder {str(Path(p).parent)!r} does not exist")
+    write_wav(output, speech.audio, speech.sample_rate)
+    result = from_phones(list(speech.phones), speech.duration,
+                         options=LipSyncOptions(fps=fps, interpolation=interpolation),
+                         sound_file=str(Path(output).resolve()))
+    if phones_out:
+        result.write(phones_out, "phones")
+    if cues_out:
+        result.write(cues_out)
+    if track_out:
+        from ..expressions.io import write_track
+
+        write_track(result.track(), track_out)
+    click.echo(f"{output}: {speech.duration:.2f} s, {sum(p.name != 'SIL' for p in speech.phones)} phones",
+               err=True)

@@ -1,0 +1,217 @@
+"""Live lip sync: audio chunks in, mouth frames out, with a fixed small delay.
+
+Each pushed chunk goes straight into an open pocketsphinx phone-loop utterance; the partial
+result's phones (all but the last ``settle`` seconds, which may still change) become UE mouth
+poses that a causal, critically damped filter smooths. No look-ahead beyond ``delay``: a frame
+for time *t* is emitted as soon as audio up to *t + delay* has arrived. Utterances restart at
+pauses so partial decoding stays cheap in hour-long sessions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..expressions.frame import ExpressionFrame
+from ..expressions.regions import region_mask
+from .phonemes import SILENCE
+from .recognize import RecognizerOptions, model_paths, unit_name
+from .shapes import PHONE_SHAPE, DIPHTHONG_SHAPES
+from .visemes import _SHAPE_UE_VEC, _EXTRA_VEC, critically_damped
+
+SR = 16000
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """Latency/quality trade-offs of :class:`LiveLipSync`."""
+
+    fps: float = 60.0  # frames emitted per second of audio
+    delay: float = 0.06  # s: frames lag the audio by this much (phones settle meanwhile)
+    tau: float = 0.02  # s: smoothing time constant of each filter stage
+    min_rms: float = 150.0  # int16 RMS below which the mouth rests
+    pause: float = 0.4  # s of quiet that ends an utterance (decoder restarts)
+    recognizer: RecognizerOptions = field(default_factory=RecognizerOptions)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.fps <= 240:
+            raise ParameterError(f"fps must be 1..240, got {self.fps!r}")
+        if not 0 <= self.delay <= 0.15:
+            raise ParameterError(f"delay must be 0..0.15 s (the live latency budget), got {self.delay!r}")
+        if not 0 < self.tau <= 0.2:
+            raise ParameterError(f"tau must be in (0, 0.2] s, got {self.tau!r}")
+
+
+class LiveLipSync:
+    """Streaming lip sync.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Rate of the chunks you push (resampled to 16 kHz inside).
+    options : LiveOptions
+    clock : callable
+        Monotonic seconds, injectable for tests; used to report processing latency.
+
+    Examples
+    --------
+    >>> live = LiveLipSync(sample_rate=48000)            # doctest: +SKIP
+    >>> for chunk in mic_chunks():                       # doctest: +SKIP
+    ...     for frame in live.push(chunk):
+    ...         send(frame)
+    """
+
+    def __init__(self, *, sample_rate: int = SR, options: LiveOptions | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        from pocketsphinx import Decoder
+
+        self.opt = options or LiveOptions()
+        self.sample_rate = int(sample_rate)
+        self.clock = clock
+        p = model_paths()
+        r = self.opt.recognizer
+        self._dec = Decoder(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=r.frame_rate,
+                            allphone=p["allphone"], lw=r.language_weight, beam=r.beam, pbeam=r.beam,
+                            dither=True, seed=1)
+        self._frate = float(r.frame_rate)
+        self._in_utt = False
+        self._utt_start = 0  # stream sample where the open utterance began
+        self._phones: list[tuple[float, float, str]] = []  # settled (start, end, name) in stream time
+        self._partial: list[tuple[float, float, str]] = []
+        self._received = 0  # 16 kHz samples received
+        self._quiet = 0  # consecutive quiet samples
+        self._next_frame = 0  # index of the next frame to emit
+        self._rms_hist: list[tuple[int, float]] = []  # (end sample, rms) per chunk
+        self._state = None
+        self._mask = region_mask("speech")
+        self._resample_tail = np.zeros(0)
+        self.latencies: list[float] = []  # seconds from push() entry to return, per call
+
+    # -- internals ------------------------------------------------------------------------------
+    def _to16k(self, chunk: np.ndarray) -> np.ndarray:
+        from .audio import as_pcm16
+
+        return as_pcm16(np.asarray(chunk), self.sample_rate) if len(chunk) else np.zeros(0, np.int16)
+
+    def _shape_at(self, t: float) -> tuple[str, str]:
+        for a, b, name in reversed(self._partial or []):
+            if a <= t < b:
+                return self._shape_for(name, t, a, b), name
+        for a, b, name in reversed(self._phones):
+            if a <= t < b:
+                return self._shape_for(name, t, a, b), name
+            if b <= t:
+                break
+        return "X", SILENCE
+
+    @staticmethod
+    def _shape_for(name: str, t: float, a: float, b: float) -> str:
+        if name in DIPHTHONG_SHAPES:
+            s1, s2 = DIPHTHONG_SHAPES[name]
+            return s1 if t < a + 0.6 * (b - a) else s2
+        return PHONE_SHAPE.get(name, "B")
+
+    def _rms_at(self, sample: int) -> float:
+        for end, rms in reversed(self._rms_hist):
+            if end - 800 <= sample:  # chunks are short; nearest chunk within 50 ms
+                return rms
+        return 0.0
+
+    def _update_phones(self) -> None:
+        segs = self._dec.seg() or []
+        off = self._utt_start / SR
+        self._partial = [(off + s.start_frame / self._frate, off + (s.end_frame + 1) / self._frate,
+                          unit_name(s.word)) for s in segs]
+
+    def _end_utt(self) -> None:
+        if self._in_utt:
+            self._dec.end_utt()
+            self._update_phones()
+            self._phones.extend(self._partial)
+            self._partial = []
+            self._in_utt = False
+            # keep only recent history
+            cutoff = self._received / SR - 2.0
+            self._phones = [p for p in self._phones if p[1] >= cutoff]
+
+    def _emit(self, upto: float) -> list[ExpressionFrame]:
+        fps = self.opt.fps
+        frames = []
+        while True:
+            t = self._next_frame / fps
+            if t > upto:
+                break
+            shape, name = self._shape_at(t)
+            if self._rms_at(int(t * SR)) < self.opt.min_rms and shape != "A":
+                shape = "X"
+            target = _SHAPE_UE_VEC[shape]
+            if name in _EXTRA_VEC and shape not in "AX":
+                target = np.maximum(target, _EXTRA_VEC[name])
+            y, self._state = critically_damped(target[None].astype(np.float64), tau=self.opt.tau,
+                                               dt=1.0 / fps, state=self._state)
+            w = np.clip(y[0], 0, 1).astype(np.float32) * self._mask
+            frames.append(ExpressionFrame(time=t, weights=w))
+            self._next_frame += 1
+        return frames
+
+    # -- API ------------------------------------------------------------------------------------
+    def push(self, chunk: np.ndarray) -> list[ExpressionFrame]:
+        """Feed the next audio chunk (int16 or float, mono or (n, channels)); returns the frames
+        that are now final (times up to ``received - delay``)."""
+        t0 = self.clock()
+        pcm = self._to16k(chunk)
+        if len(pcm):
+            rms = float(np.sqrt(np.mean(pcm.astype(np.float32) ** 2)))
+            self._received += len(pcm)
+            self._rms_hist.append((self._received, rms))
+            self._rms_hist = self._rms_hist[-200:]
+            loud = rms >= self.opt.min_rms
+            self._quiet = 0 if loud else self._quiet + len(pcm)
+            if loud and not self._in_utt:
+                self._dec.start_utt()
+                self._in_utt = True
+                self._utt_start = self._received - len(pcm)
+            if self._in_utt:
+                self._dec.process_raw(pcm.tobytes())
+                self._update_phones()
+                if self._quiet >= self.opt.pause * SR or self._received - self._utt_start > 20 * SR:
+                    self._end_utt()
+        frames = self._emit(self._received / SR - self.opt.delay)
+        self.latencies.append(self.clock() - t0)
+        return frames
+
+    def close(self) -> list[ExpressionFrame]:
+        """End of stream: finish the utterance and emit the remaining frames."""
+        self._end_utt()
+        return self._emit(self._received / SR)
+
+
+def live_microphone(*, device=None, options: LiveOptions | None = None, block: float = 0.02):
+    """Yield frames from a microphone via ``sounddevice`` (Ctrl+C stops)."""
+    import queue
+
+    try:
+        import sounddevice as sd
+    except (ImportError, OSError) as e:
+        from ..errors import InputError
+        raise InputError("microphone", f"sounddevice is not available ({e})") from None
+    q: "queue.Queue[np.ndarray]" = queue.Queue()
+    live = LiveLipSync(sample_rate=SR, options=options)
+
+    def cb(indata, frames, t, status):  # audio thread: only hand the block over
+        q.put(indata[:, 0].copy())
+
+    try:
+        stream = sd.InputStream(samplerate=SR, channels=1, dtype="int16", blocksize=int(block * SR),
+                                device=device, callback=cb)
+    except Exception as e:  # PortAudio raises its own types
+        from ..errors import InputError
+        raise InputError(f"microphone {device if device is not None else '(default)'}",
+                         f"cannot open ({e})") from None
+    with stream:
+        while True:
+            yield from live.push(q.get())
