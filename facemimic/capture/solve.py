@@ -16,8 +16,11 @@ Conventions (see :mod:`facemimic.expressions.frame`): left/right are the **subje
 * **Gaze** per eye, VRCFT units (``tan`` of the angle; +x to the subject's right, +y up): a blend of
   the ``eyeLook*`` blendshapes (via ``arkit_to_ue``, 1.0 = 30°) and the iris landmarks (468–472:
   subject's right eye, 473–477: left eye) measured along each eye's corner-to-corner axis.
-  Horizontal: ``(1 - w) * shapes + w * iris`` with ``w = gaze_iris_weight`` (default 0.5); vertical
-  uses half that iris weight, because the lids move the visible iris centre up and down.
+  Horizontal: ``(1 - w) * shapes + w * iris`` with ``w = gaze_iris_weight`` (default 0.5).
+  Vertical: the shapes only. The iris centre's height against the corner line is biased by the
+  lids (on ``single_face.jpg`` it reads +0.14 "up" while the face looks slightly down) and a blink
+  drags it down, so it is not used. Neither source is mirror-exact: MediaPipe's ``eyeLook`` scores
+  on that photo are 0.39 / 0.18 for the same eye mirrored.
 * **Openness** per eye from ``eyeBlink`` remapped over MediaPipe's measured range (open ≈ 0.1–0.2,
   closed ≥ 0.55), never averaged across eyes so winks survive. Past |yaw| = 20° the far eye (half
   hidden, unreliable) is blended towards the visible one, fully copied at 35°.
@@ -42,6 +45,8 @@ YAW_EYE_BLEND = (20.0, 35.0)
 # Iris gaze: horizontal iris offset as a fraction of half the eye width -> sin(angle) factor.
 # Half an eye is ~15 mm and the eyeball radius ~12 mm, so offset * 15/12 = sin(angle).
 IRIS_SIN_PER_HALF_WIDTH = 15.0 / 12.0
+# Gaze is clipped to +-45° (VRCFT 1.0) per axis.
+MAX_GAZE = 1.0
 
 # Landmarks: (outer corner, inner corner, iris centre) for the subject's (right, left) eye.
 RIGHT_EYE = (33, 133, 468)
@@ -118,8 +123,9 @@ def iris_gaze(landmarks: np.ndarray, *, frame_size: tuple[int, int]) -> np.ndarr
         uy = np.array([ux[1], -ux[0]]) if ux[0] >= 0 else np.array([-ux[1], ux[0]])
         s_in = float(np.dot(c - mid, ux) / half)  # >0: iris towards the nose
         s_up = float(np.dot(c - mid, uy) / half)
-        ang_in = math.asin(max(-1.0, min(1.0, s_in * IRIS_SIN_PER_HALF_WIDTH)))
-        ang_up = math.asin(max(-1.0, min(1.0, s_up * IRIS_SIN_PER_HALF_WIDTH)))
+        limit = math.sin(math.radians(45.0))
+        ang_in = math.asin(max(-limit, min(limit, s_in * IRIS_SIN_PER_HALF_WIDTH)))
+        ang_up = math.asin(max(-limit, min(limit, s_up * IRIS_SIN_PER_HALF_WIDTH)))
         # Looking "in" moves the left eye to the subject's right (+x) and the right eye to -x.
         x = math.tan(ang_in) if row == 0 else -math.tan(ang_in)
         out[row] = (x, math.tan(ang_up))
@@ -161,7 +167,7 @@ def solve_face(face: RawFace, *, time: float, face_id: int, iris_weight: float =
         Seconds from the start of the source.
     face_id : int
     iris_weight : float
-        Share of iris-landmark gaze in the horizontal gaze blend (half of it vertically).
+        Share of iris-landmark gaze in the horizontal gaze blend (vertical gaze uses the shapes).
     keep_landmarks : bool
         Attach the (478, 3) landmarks to the frame.
     confidence : float
@@ -170,10 +176,12 @@ def solve_face(face: RawFace, *, time: float, face_id: int, iris_weight: float =
     weights, shape_gaze, _ = arkit_to_ue(arkit)
     rotation, position = head_pose(face.matrix)
     iris = iris_gaze(face.landmarks, frame_size=face.frame_size)
-    wx, wy = iris_weight, iris_weight / 2
     gaze = np.empty((2, 2), np.float32)
-    gaze[:, 0] = (1 - wx) * shape_gaze[:, 0] + wx * iris[:, 0]
-    gaze[:, 1] = (1 - wy) * shape_gaze[:, 1] + wy * iris[:, 1]
+    gaze[:, 0] = (1 - iris_weight) * shape_gaze[:, 0] + iris_weight * iris[:, 0]
+    gaze[:, 1] = shape_gaze[:, 1]
+    # Eyes do not turn past ~45° (1.0); a face half out of the frame can put the iris landmark
+    # outside the eye corners, where asin/tan blow up.
+    gaze = np.clip(np.nan_to_num(gaze), -MAX_GAZE, MAX_GAZE)
     blink = np.array([arkit[_BLINK_L], arkit[_BLINK_R]], np.float32)
     openness = visible_eye_openness(blink_to_openness(blink), rotation[0])
     return ExpressionFrame(

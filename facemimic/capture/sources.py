@@ -124,8 +124,14 @@ def _image_header_size(path: Path) -> tuple[int, int] | None:
             warnings.simplefilter("ignore")
             with Image.open(path) as im:
                 return tuple(im.size)  # type: ignore[return-value]
-    except Image.DecompressionBombError:
-        return (1 << 16, 1 << 16)  # absurd: rejected by the caller
+    except Image.DecompressionBombError as e:
+        # Pillow refuses > ~179 MP before telling the size; its message carries the pixel count.
+        import re
+
+        m = re.search(r"\((\d+) pixels\)", str(e))
+        pixels = int(m.group(1)) if m else 1 << 32
+        side = int(pixels ** 0.5)
+        return (side, max(1, pixels // side))
     except Exception:
         return None
 
@@ -167,7 +173,7 @@ def read_image(path: str | Path, *, max_side: int, max_megapixels: float) -> tup
         w, h = size
         mp = w * h / 1e6
         if mp > max_megapixels:
-            raise InputError(p, f"image is {w}x{h} ({mp:.0f} megapixels), larger than the "
+            raise InputError(p, f"image is {mp:.0f} megapixels, larger than the "
                                 f"{max_megapixels:g}-megapixel limit; downscale it first")
         # Decode at 1/2, 1/4 or 1/8 scale when that still leaves at least max_side pixels: a
         # 50-MP JPEG then costs ~1/16 of the memory and time.
@@ -266,6 +272,8 @@ class VideoSource(Source):
         try:
             self._container = av.open(str(path))
         except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
+            if _looks_like_iso_media(path):  # an MP4/MOV whose index (moov) is cut off or damaged
+                raise InputError(path, f"MP4/MOV video is truncated or corrupt ({_av_reason(e)})") from None
             raise InputError(path, f"not a video or image FFmpeg can read ({_av_reason(e)})") from None
         if not self._container.streams.video:
             self._container.close()
@@ -330,20 +338,24 @@ class VideoSource(Source):
         q: queue.Queue = queue.Queue(maxsize=8)
         done = object()
 
+        def put(item) -> bool:
+            """Hand one item to the consumer; False once the consumer has gone away."""
+            while not self._stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         def worker() -> None:
             try:
                 for item in self._decode():
-                    while not self._stop.is_set():
-                        try:
-                            q.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    if self._stop.is_set():
+                    if not put(item):
                         return
             except BaseException as e:  # surfaced in the consumer thread
-                q.put(e)
-            q.put(done)
+                put(e)
+            put(done)
 
         thread = threading.Thread(target=worker, name="facemimic-decode", daemon=True)
         thread.start()
@@ -370,6 +382,17 @@ class VideoSource(Source):
                 pass
 
 
+def _looks_like_iso_media(path: Path) -> bool:
+    """True for files that start like an ISO-BMFF (MP4/MOV/3GP) container: a size + ``ftyp``
+    box, or an ``mdat``/``wide``/``moov`` box as old QuickTime files do."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return len(head) >= 8 and head[4:8] in (b"ftyp", b"mdat", b"wide", b"moov", b"free")
+
+
 def _av_reason(e: BaseException) -> str:
     msg = getattr(e, "strerror", None) or str(e)
     return str(msg).strip().splitlines()[0] if msg else type(e).__name__
@@ -388,7 +411,12 @@ class CameraSource(Source):
         self.name = f"camera {index}"
         self.options = options
         self.clock = clock or timelib.monotonic
-        self._cap = cv2.VideoCapture(index)
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our error says it in one line
+        try:
+            self._cap = cv2.VideoCapture(index)
+        finally:
+            cv2.utils.logging.setLogLevel(level)
         if not self._cap.isOpened():
             self._cap.release()
             raise InputError(self.name, "cannot be opened (no such camera, no permission, or in use)")

@@ -1,0 +1,80 @@
+"""MediaPipe runner: small-face tiling on a real group photo, VIDEO-mode timestamps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facemimic.capture.landmarker import FaceLandmarkerRunner, _tile_origins, box_iou, same_face
+from facemimic.capture.model import resolve_model
+from facemimic.capture.options import CaptureOptions
+from facemimic.capture.sources import read_image
+
+
+@pytest.fixture(scope="module")
+def group_rgb(samples):
+    rgb, _, _ = read_image(samples / "multi_face.jpg", max_side=2560, max_megapixels=100)
+    return rgb
+
+
+def test_tiling_finds_all_five_faces_a_single_pass_misses(group_rgb):
+    with FaceLandmarkerRunner(resolve_model(), video=False, options=CaptureOptions(max_faces=8)) as r:
+        single = r.detect(group_rgb)
+        tiled = r.detect_still(group_rgb)
+    assert len(single) == 2  # measured: MediaPipe's 128x128 detector sees only the two largest
+    assert len(tiled) == 5
+    assert sum(f.from_tile for f in tiled) == 3
+    # Five different people: no two boxes overlap, and each box is face-sized.
+    for i, a in enumerate(tiled):
+        w, h = a.box[2] - a.box[0], a.box[3] - a.box[1]
+        assert 50 < w < 200 and 50 < h < 200
+        for b in tiled[i + 1:]:
+            assert box_iou(a.box, b.box) == 0.0
+    # Tile faces are placed back into full-frame coordinates: landmarks inside their own box.
+    for f in tiled:
+        xs, ys = f.landmarks[:, 0] * group_rgb.shape[1], f.landmarks[:, 1] * group_rgb.shape[0]
+        assert xs.min() >= f.box[0] - 1e-3 and ys.max() <= f.box[3] + 1e-3
+        assert f.matrix[2, 3] < 0  # in front of the (full-frame) camera
+
+
+def test_group_track_has_five_distinct_ids(group_track):
+    assert len(group_track) == 5
+    assert sorted(group_track.face_id.tolist()) == [0, 1, 2, 3, 4]
+    assert group_track.present.all()
+    # Further faces (smaller in the photo) are further away.
+    lm = group_track.landmarks
+    width = lm[:, :, 0].max(1) - lm[:, :, 0].min(1)
+    z = group_track.head_position[:, 2]
+    assert np.corrcoef(width, z)[0, 1] < -0.5
+
+
+def test_max_faces_caps_the_group(samples):
+    from facemimic.capture.api import track
+
+    tr = track(samples / "multi_face.jpg", max_faces=3)
+    assert len(tr) == 3
+
+
+def test_tiling_off_keeps_the_single_pass(samples):
+    from facemimic.capture.api import track
+
+    assert len(track(samples / "multi_face.jpg", max_faces=8, tiling="off")) == 2
+
+
+def test_tile_grid_covers_the_frame():
+    tiles = _tile_origins(1000, 667, 400, 0.3)
+    assert (0, 0) in tiles and max(x for x, _ in tiles) == 600 and max(y for _, y in tiles) == 267
+    assert _tile_origins(300, 300, 400, 0.3) == [(0, 0)]
+
+
+def test_same_face_rules():
+    a = (0, 0, 10, 10)
+    assert same_face(a, (1, 1, 11, 11)) and same_face(a, (4, 4, 30, 30)) and not same_face(a, (20, 20, 30, 30))
+
+
+def test_video_mode_timestamps_stay_strictly_increasing(smile_rgb):
+    """Duplicate or backwards times (broken PTS) must not crash MediaPipe's VIDEO mode."""
+    with FaceLandmarkerRunner(resolve_model(), video=True, options=CaptureOptions()) as r:
+        for t in (0.0, 0.0, 0.0004, -1.0, 0.033):
+            assert len(r.detect(smile_rgb, t)) == 1
+        assert r._last_ms == 33
