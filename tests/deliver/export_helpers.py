@@ -307,3 +307,100 @@ class BrowserProbe:
         self.pw.stop()
         self.server.shutdown()
         self.server.server_close()
+
+
+# -- format readers for the engine files (written against each format's grammar) --------------------
+
+def _yaml_scalar(s: str):
+    s = s.strip()
+    if s == "[]":
+        return []
+    if s.startswith("{") and s.endswith("}"):
+        body = s[1:-1].strip()
+        return {k.strip(): _yaml_scalar(v) for k, v in (p.split(":", 1) for p in body.split(","))} if body else {}
+    if s.startswith("'") and s.endswith("'"):
+        return s[1:-1].replace("''", "'")
+    try:
+        return int(s)
+    except ValueError:
+        pass
+    try:
+        return float(s)
+    except ValueError:
+        return s
+
+
+def parse_unity_yaml(text: str) -> dict:
+    """A Unity-YAML subset reader: ``%`` directives, one ``--- !u!<class> &<id>`` document, block
+    mappings (2-space indents), Unity-style sequences (``- `` at the parent key's indent), flow
+    mappings ``{a: 1}``, ``[]``, plain and single-quoted scalars. Returns ``{"class": …, "id": …,
+    "body": {…}}``; raises AssertionError on anything outside that grammar."""
+    lines = text.split("\n")
+    assert lines[0] == "%YAML 1.1" and lines[1] == "%TAG !u! tag:unity3d.com,2011:", lines[:2]
+    import re
+
+    m = re.fullmatch(r"--- !u!(\d+) &(\d+)", lines[2])
+    assert m, lines[2]
+    body = [ln for ln in lines[3:] if ln.strip()]
+    assert all(not ln.startswith("---") for ln in body), "one document expected"
+
+    def indent(ln):
+        return len(ln) - len(ln.lstrip(" "))
+
+    def block(i, ind):
+        if body[i].lstrip().startswith("- ") and indent(body[i]) == ind:
+            items = []
+            while i < len(body) and indent(body[i]) == ind and body[i].lstrip().startswith("- "):
+                body[i] = " " * (ind + 2) + body[i].lstrip()[2:]  # the item's first key
+                item, i = block(i, ind + 2)
+                items.append(item)
+            return items, i
+        out = {}
+        while i < len(body) and indent(body[i]) == ind and not body[i].lstrip().startswith("- "):
+            key, sep, rest = body[i].strip().partition(":")
+            assert sep, f"not a key: {body[i]!r}"
+            assert key not in out, f"duplicate key {key}"
+            i += 1
+            if rest.strip():
+                out[key] = _yaml_scalar(rest)
+            elif i < len(body) and (indent(body[i]) > ind or
+                                    (indent(body[i]) == ind and body[i].lstrip().startswith("- "))):
+                out[key], i = block(i, indent(body[i]))
+            else:
+                out[key] = None
+        return out, i
+
+    doc, end = block(0, 0)
+    assert end == len(body), f"unparsed line {end}: {body[end]!r}"
+    return {"class": int(m.group(1)), "id": int(m.group(2)), "body": doc}
+
+
+def parse_tres(text: str) -> dict:
+    """A Godot 4 text-resource reader for Animation resources: the ``[gd_resource …]`` header
+    attributes, then ``[resource]`` properties whose values are strings, numbers, booleans,
+    ``NodePath("…")`` or ``PackedFloat32Array(…)`` (returned as NumPy float32)."""
+    import re
+
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    head = re.fullmatch(r"\[gd_resource (.*)\]", lines[0])
+    assert head, lines[0]
+    attrs = dict(re.findall(r'(\w+)=("[^"]*"|\d+)', head.group(1)))
+    assert lines[1] == "[resource]", lines[1]
+    props = {}
+    string = r'"((?:[^"\\]|\\.)*)"'
+    for ln in lines[2:]:
+        key, sep, value = ln.partition(" = ")
+        assert sep and re.fullmatch(r"[\w/]+", key), ln
+        assert key not in props, f"duplicate {key}"
+        if m := re.fullmatch(string, value):
+            props[key] = re.sub(r"\\(.)", r"\1", m.group(1))
+        elif m := re.fullmatch(r"NodePath\(" + string + r"\)", value):
+            props[key] = ("NodePath", re.sub(r"\\(.)", r"\1", m.group(1)))
+        elif m := re.fullmatch(r"PackedFloat32Array\((.*)\)", value):
+            props[key] = np.array([float(x) for x in m.group(1).split(",")] if m.group(1).strip() else [], np.float32)
+        elif value in ("true", "false"):
+            props[key] = value == "true"
+        else:
+            props[key] = float(value) if re.fullmatch(r"-?[\d.]+(e-?\d+)?", value) else value
+            assert not isinstance(props[key], str), f"unknown value syntax: {ln!r}"
+    return {"header": {k: v.strip('"') for k, v in attrs.items()}, "props": props}

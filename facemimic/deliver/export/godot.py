@@ -46,6 +46,11 @@ def _num(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _time(x: float) -> str:
+    # Key times need float32's full precision: a 1e-6 s error on a fast blink is visible.
+    return f"{x:.9g}"
+
+
 class GodotExporter(ClipExporter):
     name = "godot"
     extension = ".tres"
@@ -62,17 +67,17 @@ class GodotExporter(ClipExporter):
         length = float(times[-1]) if len(times) > 1 else 1.0 / tr.fps
         lines = ['[gd_resource type="Animation" format=3]', "", "[resource]",
                  f"resource_name = {gd_string(clip_name(options, path))}",
-                 f"length = {_num(length)}", f"loop_mode = {1 if options.loop else 0}",
+                 f"length = {_time(length)}", f"loop_mode = {1 if options.loop else 0}",
                  f"step = {_num(1.0 / tr.fps)}"]
         for k, c in enumerate(curves):
             v = np.round(c.values.astype(np.float64), 6)
             keep = keep_keys(v)
-            trip = np.stack([times[keep], np.ones(int(keep.sum())), v[keep]], 1).reshape(-1)
+            cells = [f"{_time(t)}, 1, {_num(x)}" for t, x in zip(times[keep], v[keep])]
             p = f"tracks/{k}/"
             lines += [f'{p}type = "blend_shape"', f"{p}imported = false", f"{p}enabled = true",
                       f"{p}path = NodePath({gd_string(c.path + ':' + c.shape)})",
                       f"{p}interp = 1", f"{p}loop_wrap = true",
-                      f"{p}keys = PackedFloat32Array({', '.join(map(_num, trip))})"]
+                      f"{p}keys = PackedFloat32Array({', '.join(cells)})"]
         out = AtomicFile(path, "w")
         try:
             out.file.write("\n".join(lines) + "\n")

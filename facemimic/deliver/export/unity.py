@@ -50,7 +50,7 @@ def _curve_block(times: np.ndarray, values: np.ndarray, indent: str) -> list[str
     out = [f"{indent}curve:", f"{indent}  serializedVersion: 2", f"{indent}  m_Curve:"]
     k = indent + "  "
     for t, v, i, o in zip(times, values, in_s, out_s):
-        out += [f"{k}- serializedVersion: 3", f"{k}  time: {_num(t)}", f"{k}  value: {_num(v)}",
+        out += [f"{k}- serializedVersion: 3", f"{k}  time: {t:.9g}", f"{k}  value: {_num(v)}",
                 f"{k}  inSlope: {_num(i)}", f"{k}  outSlope: {_num(o)}", f"{k}  tangentMode: {LINEAR_TANGENTS}",
                 f"{k}  weightedMode: 0", f"{k}  inWeight: 0.33333334", f"{k}  outWeight: 0.33333334"]
     out += [f"{indent}  m_PreInfinity: 2", f"{indent}  m_PostInfinity: 2", f"{indent}  m_RotationOrder: 4"]
@@ -99,7 +99,7 @@ class UnityExporter(ClipExporter):
                "  m_ClipBindingConstant:", "    genericBindings:" + ("" if curves else " []")]
         tail = ["    pptrCurveMapping: []", "  m_AnimationClipSettings:", "    serializedVersion: 2",
                 "    m_AdditiveReferencePoseClip: {fileID: 0}", "    m_AdditiveReferencePoseTime: 0",
-                "    m_StartTime: 0", f"    m_StopTime: {_num(stop)}", "    m_OrientationOffsetY: 0",
+                "    m_StartTime: 0", f"    m_StopTime: {stop:.9g}", "    m_OrientationOffsetY: 0",
                 "    m_Level: 0", "    m_CycleOffset: 0", "    m_HasAdditiveReferencePose: 0",
                 f"    m_LoopTime: {1 if options.loop else 0}", "    m_LoopBlend: 0",
                 "    m_LoopBlendOrientation: 0", "    m_LoopBlendPositionY: 0", "    m_LoopBlendPositionXZ: 0",
