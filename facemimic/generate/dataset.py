@@ -233,7 +233,41 @@ REAL_LABELS: tuple[tuple[str, tuple[tuple[float, float, str], ...]], ...] = (
     ("45-m7-di-ph.jpg", ((0.0, np.inf, "disgusted"),)),
     ("single_face.jpg", ((0.0, np.inf, "happy"),)),
     ("single_face.mp4", ((0.0, np.inf, "happy"),)),
-    # 23.976 fps; checked frame by frame: crying/sad (frames 0-130), anxious/fearful with a hand at
-    # the mouth (168-225), then laughing/happy (264-471).
-    ("WolfgangLanger_Pexels.mp4", ((0.0, 5.0, "sad"), (7.0, 9.4, "fearful"), (11.0, 20.0, "happy"))),
+    # 23.976 fps; checked frame by frame: sad (frames 0-24), crying with eyes squeezed (24-130),
+    # anxious/fearful with a hand over the mouth (168-225), then laughing/happy (264-471).
+    ("WolfgangLanger_Pexels.mp4", ((0.0, 1.0, "sad"), (1.0, 5.0, "crying"), (7.0, 9.4, "fearful"),
+                                   (11.0, 20.0, "happy"))),
 )
+
+
+# Spans whose mouth is hidden by a hand: they teach the analyser (upper face) but not the generator.
+MOUTH_OCCLUDED = (("WolfgangLanger_Pexels.mp4", "fearful"), ("WolfgangLanger_Pexels.mp4", "crying"))
+
+
+def tracked_sample(name: str, *, cache: bool = True):
+    """Track one sample media file with the capture API (cached as NPZ next to the samples)."""
+    from ..expressions.io import read_track, write_track
+    from ..samples import sample_path
+
+    src = sample_path(name)
+    cached = src.parent / "tracked" / f"{name}.track.npz"
+    if cache and cached.exists() and cached.stat().st_mtime >= src.stat().st_mtime:
+        return read_track(cached)
+    from ..capture.api import track
+
+    tr = track(src)
+    if cache:
+        cached.parent.mkdir(exist_ok=True)
+        write_track(tr, cached)
+    return tr
+
+
+def real_frames(*, labels=REAL_LABELS, progress=None) -> LabelledFrames:
+    """Real tracked frames of FaceMimic's sample media with their by-eye labels (:data:`REAL_LABELS`)."""
+    parts = []
+    for k, (name, spans) in enumerate(labels):
+        tr = tracked_sample(name)
+        parts.append(label_track(tr, list(spans), source=name))
+        if progress:
+            progress(k + 1, len(labels), name)
+    return LabelledFrames.concat(parts)

@@ -140,7 +140,7 @@ _state("disgusted", "basic", "9:.5-1 10:.5-.9 17:.3-.7",
        aliases=("disgust", "grossed", "gross", "revolted", "repulsed", "nauseated", "icky", "eww", "ew", "yuck",
                 "disgusting", "repelled"),
        head=(0.0, -3.0, 0.0), source="FACS 9+15+16 / Du 9+10+17")
-_state("contempt", "basic", "R12:.25-.55 R14:.35-.65", "L14:.05-.15@.2 2:.1-.3@.2 43:.1-.2@.2", (-0.5, 0.2),
+_state("contempt", "basic", "R12:.3-.6 R14:.4-.7", "L14:.05-.15@.2 2:.1-.3@.2 43:.1-.2@.2", (-0.5, 0.2),
        {"contempt": 1},
        aliases=("contemptuous", "disdain", "disdainful", "scorn", "scornful", "condescending", "dismissive"),
        head=(0.0, -5.0, 4.0), source="FACS R12A+R14A (unilateral)")

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import InputError, ParameterError
 from .dataset import MIN_LABELLED_FRAMES, LabelledFrames, random_conditions, sample_facs
 from .emotions import N_STATES, STATE_INDEX
-from .facs import N_X
+from .facs import N_X, X_NAMES
 from .model import HIDDEN, LATENT, N_COND, GeneratorModel, condition, new_header
 from .nn import Adam, init_mlp, mlp_backward, mlp_forward, sigmoid
 
@@ -38,6 +38,7 @@ class TrainOptions:
     real_repeat: int = 8  # each real labelled frame appears this many times per epoch
     seed: int = 0  # everything is deterministic for a seed
     finetune: bool = False  # start from ``init`` and replay only states absent from the real data
+    full_mask: bool = False  # real frames supervise every channel (a user's own capture rig), not only reliable ones
 
     def __post_init__(self) -> None:
         for name in ("epochs", "n_synthetic", "batch", "real_repeat"):
@@ -48,13 +49,27 @@ class TrainOptions:
             raise ParameterError(f"lr must be in (0, 1), got {self.lr!r}")
 
 
-def _real_part(real: LabelledFrames | None) -> tuple[np.ndarray, np.ndarray]:
+# Channels a webcam tracker (MediaPipe) measures reliably: real frames supervise only these, so
+# its dead or weak channels (brows, cheeks, eyeWide, noseSneer; spec tracking.md) never teach the
+# generator that a smile has no cheek raise.
+_RELIABLE = np.array([i for i, n in enumerate(X_NAMES) if n.startswith(
+    ("MouthCornerPull", "MouthCornerSlant", "MouthUpperUp", "MouthLowerDown", "MouthStretch", "MouthPress",
+     "MouthFrown", "MouthDimple", "MouthRaiser", "LipPucker", "LipFunnel", "LipSuck", "JawOpen", "EyeSquint",
+     "EyeClosed"))])
+
+
+def _real_part(real: LabelledFrames | None, *, full_mask: bool = False):
+    """(x, condition, loss mask) of the labelled real frames."""
     if real is None or len(real) == 0:
-        return np.zeros((0, N_X), np.float32), np.zeros((0, N_COND), np.float32)
+        return np.zeros((0, N_X), np.float32), np.zeros((0, N_COND), np.float32), np.zeros((0, N_X), np.float32)
     lab = real.labelled
     m = np.zeros((len(lab), N_STATES), np.float32)
     m[np.arange(len(lab)), [STATE_INDEX[s] for s in lab.labels]] = 1.0
-    return lab.x.astype(np.float32), condition(m, "natural")
+    mask = np.ones((len(lab), N_X), np.float32)
+    if not full_mask:
+        mask[:] = 0
+        mask[:, _RELIABLE] = 1
+    return lab.x.astype(np.float32), condition(m, "natural"), mask
 
 
 def check_training_data(real: LabelledFrames, *, name: str = "dataset") -> LabelledFrames:
@@ -97,7 +112,7 @@ def train_generator(real: LabelledFrames | None = None, *, options: TrainOptions
     o = options
     rng = np.random.default_rng(o.seed)
     t0 = clock()
-    xr, cr = _real_part(real)
+    xr, cr, mr = _real_part(real, full_mask=o.full_mask)
     labelled_states = set(np.flatnonzero(cr[:, :N_STATES].max(axis=0) > 0)) if len(cr) else set()
     m, styles = random_conditions(o.n_synthetic, rng=rng)
     if o.finetune and labelled_states:
@@ -108,6 +123,7 @@ def train_generator(real: LabelledFrames | None = None, *, options: TrainOptions
     cs = condition(m, styles)
     x_all = np.concatenate([xs] + [xr] * o.real_repeat).astype(np.float32)
     c_all = np.concatenate([cs] + [cr] * o.real_repeat).astype(np.float32)
+    w_all = np.concatenate([np.ones_like(xs)] + [mr] * o.real_repeat).astype(np.float32)
     if len(x_all) == 0:
         raise ParameterError("nothing to train on: no synthetic samples and no labelled frames")
 
@@ -127,7 +143,7 @@ def train_generator(real: LabelledFrames | None = None, *, options: TrainOptions
         tot = rec = kl_tot = 0.0
         for s in range(0, n, o.batch):
             idx = order[s:s + o.batch]
-            x, c = x_all[idx], c_all[idx]
+            x, c, w = x_all[idx], c_all[idx], w_all[idx]
             b = len(idx)
             lr = o.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps)))
             # -- forward
@@ -138,7 +154,7 @@ def train_generator(real: LabelledFrames | None = None, *, options: TrainOptions
             z = mu + std * eps
             logits, dec_acts = mlp_forward(params, np.concatenate([z, c], 1), prefix="dec", keep=True)
             y = sigmoid(logits)
-            err = y - x
+            err = (y - x) * w  # masked channels give no gradient
             recon = 0.5 * (err ** 2).sum(1) / SIGMA ** 2
             kl = 0.5 * (mu ** 2 + np.exp(logvar) - 1 - logvar).sum(1)
             # -- backward (mean over the batch)

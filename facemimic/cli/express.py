@@ -1,0 +1,144 @@
+"""``facemimic express``: a feeling in words -> Unified Expressions poses or a timed clip."""
+
+from __future__ import annotations
+
+import click
+
+_POSE_FORMATS = ("json", "csv", "jsonl")
+_TRACK_FORMATS = ("jsonl", "csv", "npz")
+
+
+@click.command("express")
+@click.argument("prompt", required=False)
+@click.option("--intensity", type=float, default=None, help="0..1 [default: 0.75, scaled by words like 'very'].")
+@click.option("--asymmetry", type=float, default=0.0, show_default=True,
+              help="-1..1: >0 moves weight to the subject's right shapes, <0 to the left.")
+@click.option("--style", type=click.Choice(["natural", "subtle", "exaggerated", "anime"]), default=None,
+              help="Display style [default: named in the prompt, else natural].")
+@click.option("-n", "--variations", type=int, default=1, show_default=True, help="How many distinct expressions.")
+@click.option("--seed", type=int, default=None, help="Same seed, same output [default: random, printed].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="Write to a file (.json/.csv/.jsonl for poses; .jsonl/.csv/.npz for clips).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "npz"]), default=None,
+              help="Output format [default: from the extension]; without -o, print it to stdout.")
+@click.option("--model", default=None, metavar="MODEL.npz", help="A generator from `facemimic train`.")
+@click.option("--fallback", is_flag=True, help="If --model cannot be loaded, warn and use the default model.")
+@click.option("--duration", type=float, default=None,
+              help="Make a timed clip of this many seconds (onset, apex, offset, blinks, gaze, head).")
+@click.option("--fps", type=float, default=30.0, show_default=True, help="Clip frame rate.")
+@click.option("--mode", type=click.Choice(["spontaneous", "posed"]), default="spontaneous", show_default=True,
+              help="Clip dynamics: spontaneous (slower, smoother) or posed (faster, larger).")
+@click.option("--talking", is_flag=True, help="Clip blinks at the conversational rate (26/min).")
+@click.option("--list", "list_states", is_flag=True, help="List every known state with its FACS AUs and exit.")
+def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, model, fallback, duration, fps,
+            mode, talking, list_states) -> None:
+    """Generate expressions for PROMPT: a feeling in words or a timeline.
+
+    \b
+      facemimic express happy
+      facemimic express "a bit disgusted but amused" -n 8 --seed 3 -o amused.csv
+      facemimic express "trying not to laugh" --style anime -o pose.json
+      facemimic express "nervous smile" --duration 3 -o nervous.jsonl
+      facemimic express "neutral 0.5s > surprised 1s > happy 2s" -o reaction.jsonl
+      facemimic express --list
+    """
+    import sys
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from ..errors import ParameterError
+
+    console = Console(stderr=True)
+    if list_states:
+        _print_states()
+        return
+    if not prompt:
+        raise click.UsageError("give a PROMPT (e.g. 'happy', 'a bit nervous') or use --list")
+    is_clip = duration is not None or ">" in prompt or " then " in prompt
+    if output is not None and fmt is None:
+        fmt = Path(output).suffix.lower().lstrip(".") or None
+        valid = _TRACK_FORMATS if is_clip else _POSE_FORMATS
+        if fmt not in valid:
+            raise ParameterError(f"{output}: cannot tell the format from the extension; use "
+                                 f"{', '.join('.' + v for v in valid)} or --format")
+    if is_clip:
+        if fmt is not None and fmt not in _TRACK_FORMATS:
+            raise ParameterError(f"clips are tracks: use --format {', '.join(_TRACK_FORMATS)} (not {fmt})")
+        from ..generate.clips import ClipOptions, clip
+
+        tr = clip(prompt, duration=duration, options=ClipOptions(fps=fps, mode=mode, talking=talking),
+                  intensity=intensity, asymmetry=asymmetry, style=style, seed=seed, model=model, fallback=fallback)
+        if output is not None:
+            from ..expressions.io import write_track
+
+            write_track(tr, output, fmt=fmt)
+            console.print(f"[green]wrote[/] {output}: {len(tr)} frames, {tr.duration:.2f} s, seed {tr.metadata['seed']}")
+        elif fmt is not None:
+            _track_to_stdout(tr, fmt)
+        else:
+            for seg in tr.metadata["timeline"]:
+                click.echo(f"{seg['start']:6.2f}s  {seg['seconds']:.2f}s  {seg['meaning']}")
+            click.echo(f"{len(tr)} frames at {tr.fps:g} fps, {len(tr.metadata['blinks'])} blinks, "
+                       f"seed {tr.metadata['seed']} (use -o FILE.jsonl to save)")
+        return
+    if fmt is not None and fmt not in _POSE_FORMATS:
+        raise ParameterError(f"poses are written as {', '.join(_POSE_FORMATS)} (npz is for clips with --duration)")
+    from ..generate.api import GenerateOptions, generate
+
+    g = generate(prompt, options=GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style,
+                                                 variations=variations, seed=seed), model=model, fallback=fallback)
+    if output is None and fmt is None:
+        _print_generation(g)
+        return
+    from ..generate.export import write_generation
+
+    if output is None:
+        write_generation(g, sys.stdout, fmt)
+    else:
+        write_generation(g, output, fmt)
+        console.print(f"[green]wrote[/] {output}: {len(g.x)} variation(s) of '{g.prompt.describe()}', seed {g.seed}")
+
+
+def _track_to_stdout(tr, fmt: str) -> None:
+    import os
+    import sys
+    import tempfile
+
+    from ..expressions.io import write_track
+
+    if fmt == "npz":
+        raise click.UsageError("npz is binary: give -o FILE.npz")
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, f"clip.{fmt}")
+        write_track(tr, path, fmt=fmt)
+        with open(path, encoding="utf-8") as fh:
+            sys.stdout.write(fh.read())
+
+
+def _print_generation(g) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{g.prompt.describe()}[/]  intensity {g.intensity:.2f}, style {g.style}, seed {g.seed}, "
+                  f"model {g.model}")
+    table = Table("#", "strongest shapes", "eyes open L/R", "head yaw/pitch/roll")
+    for k, f in enumerate(g.frames()):
+        shapes = ", ".join(f"{n} {w:.2f}" for n, w in f.top(6) if w > 0.01) or "(neutral)"
+        table.add_row(str(k + 1), shapes, f"{f.openness_left:.2f}/{f.openness_right:.2f}",
+                      "/".join(f"{v:+.0f}" for v in f.head_rotation))
+    console.print(table)
+
+
+def _print_states() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..generate.emotions import describe
+
+    table = Table("state", "kind", "core AUs", "optional AUs", "valence", "arousal", "also")
+    for s in describe():
+        table.add_row(s["name"], s["kind"], s["core"], s["optional"], f"{s['valence']:+.1f}", f"{s['arousal']:+.1f}",
+                      ", ".join(s["aliases"][:6]))
+    Console().print(table)

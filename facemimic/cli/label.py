@@ -1,0 +1,142 @@
+"""``facemimic label``: cut a recording into labelled spans -> a training dataset (NPZ)."""
+
+from __future__ import annotations
+
+import click
+
+
+def parse_time(text: str) -> float:
+    """``"3"``, ``"3.5s"``, ``"0:03"``, ``"1:02.5"``, ``"1:00:02"`` -> seconds."""
+    from ..errors import ParameterError
+
+    s = text.strip().lower().removesuffix("s")
+    try:
+        parts = [float(p) for p in s.split(":")]
+    except ValueError:
+        raise ParameterError(f"bad time {text!r}: use seconds (3.5) or m:ss (0:03)") from None
+    if not parts or len(parts) > 3 or any(p < 0 for p in parts):
+        raise ParameterError(f"bad time {text!r}: use seconds (3.5) or m:ss (0:03)")
+    sec = 0.0
+    for p in parts:
+        sec = sec * 60 + p
+    return sec
+
+
+def parse_span(text: str) -> tuple[float, float, str]:
+    """``"0:03-0:05=happy"`` -> (3.0, 5.0, "happy") with the state validated."""
+    from ..errors import ParameterError
+    from ..generate.emotions import get_state
+
+    if "=" not in text or "-" not in text.split("=", 1)[0]:
+        raise ParameterError(f"bad label span {text!r}: write START-END=STATE, e.g. 0:03-0:05=happy")
+    times, state = text.split("=", 1)
+    a, b = times.split("-", 1)
+    start, end = parse_time(a), parse_time(b)
+    if end <= start:
+        raise ParameterError(f"bad label span {text!r}: the end must come after the start")
+    return start, end, get_state(state.strip()).name
+
+
+def read_labels_file(path: str) -> list[tuple[float, float, str]]:
+    """Spans from a file: lines ``0:03-0:05=happy`` or ``start,end,state`` (CSV, optional header), or
+    JSON ``[{"start":…, "end":…, "label":…}]``."""
+    import json
+    from pathlib import Path
+
+    from ..errors import FaceMimicError, InputError
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(path, "labels file not found")
+    text = p.read_text(encoding="utf-8")
+    spans = []
+    try:
+        if text.lstrip().startswith("["):
+            for item in json.loads(text):
+                spans.append(parse_span(f"{item['start']}-{item['end']}={item.get('label') or item['state']}"))
+        else:
+            for n, line in enumerate(text.splitlines(), 1):
+                line = line.split("#", 1)[0].strip()
+                if not line:
+                    continue
+                if "=" in line:
+                    spans.append(parse_span(line))
+                    continue
+                cells = [c.strip() for c in line.replace("\t", ",").split(",")]
+                if len(cells) != 3:
+                    raise InputError(path, f"line {n}: expected START-END=STATE or start,end,state")
+                if n == 1 and cells[0].lower() in ("start", "from", "begin"):
+                    continue
+                spans.append(parse_span(f"{cells[0]}-{cells[1]}={cells[2]}"))
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise InputError(path, f"not a labels file ({e})") from None
+    except FaceMimicError as e:
+        if isinstance(e, InputError):
+            raise
+        raise InputError(path, str(e)) from None
+    if not spans:
+        raise InputError(path, "labels file has no spans")
+    return spans
+
+
+@click.command("label")
+@click.argument("source", type=str)
+@click.option("--at", "spans", multiple=True, metavar="START-END=STATE",
+              help="A labelled span, e.g. --at 0:03-0:05=happy (repeatable).")
+@click.option("--labels", "labels_file", type=click.Path(dir_okay=False, path_type=str), default=None,
+              help="File of spans (lines START-END=STATE, CSV start,end,state, or JSON).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
+              help="Dataset file to write (.npz).")
+@click.option("--face", "face_id", type=int, default=None, help="Which face of a multi-face recording.")
+@click.option("--keep-unlabelled", is_flag=True, help="Also keep frames outside the spans (label '').")
+def command(source, spans, labels_file, output, face_id, keep_unlabelled) -> None:
+    """Track SOURCE (a video, photo or saved track) and label spans of it -> a dataset for `facemimic train`.
+
+    \b
+      facemimic label me.mp4 --at 0:03-0:05=happy --at 0:08-0:10=smug -o me.npz
+      facemimic label me.mp4 --labels spans.txt -o me.npz
+      facemimic train me.npz -o my_model.npz
+    """
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from ..errors import InputError, ParameterError
+    from ..generate.dataset import label_track, save_dataset
+
+    console = Console(stderr=True)
+    all_spans = [parse_span(s) for s in spans]
+    if labels_file:
+        all_spans += read_labels_file(labels_file)
+    if not all_spans:
+        raise click.UsageError("give at least one span: --at 0:03-0:05=happy, or --labels FILE")
+    if not output.lower().endswith(".npz"):
+        raise ParameterError(f"{output}: datasets are .npz files")
+    src = Path(source)
+    if src.suffix.lower() in (".jsonl", ".csv", ".npz"):
+        from ..expressions.io import read_track
+
+        tr = read_track(src)
+    else:
+        if not src.exists():
+            raise InputError(source, "file not found")
+        from ..capture.api import track
+
+        with console.status(f"tracking {source} ..."):
+            tr = track(source)
+    if len(tr) and face_id is not None:
+        tr = tr.for_face(face_id)
+    elif len(tr):
+        tr = tr.for_face(tr.face_ids()[0])
+    end = float(tr.time[-1]) if len(tr) else 0.0
+    for a, b, state in all_spans:
+        if a > end:
+            raise ParameterError(f"span {a:g}-{b:g}={state} starts after the end of {source} ({end:.2f} s)")
+    data = label_track(tr, all_spans, source=src.name)
+    if not keep_unlabelled:
+        data = data.labelled
+    if len(data.labelled) == 0:
+        raise InputError(source, "no tracked face inside the labelled spans")
+    save_dataset(data, output, metadata={"source": src.name, "spans": [list(s) for s in all_spans]})
+    counts = ", ".join(f"{k} {v}" for k, v in data.counts().items())
+    console.print(f"[green]wrote[/] {output}: {len(data)} frames ({counts})")

@@ -1,0 +1,330 @@
+"""Timed clips: onset/apex/offset dynamics, blinks, gaze saccades, micro-movements, head motion.
+
+``clip("happy", duration=3)`` rises from neutral into a generated "happy" apex, holds it with
+micro-movements and relaxes back; ``clip("neutral 0.5s > surprised 1s > happy 2s")`` plays a
+timeline, each segment easing from the previous expression into its own.
+
+Dynamics (spec ``expressions.md`` §2.5; numbers are defaults, all in :class:`ClipOptions`):
+
+* **Onset/offset**: minimum-jerk easing. *Spontaneous* displays rise in 0.6 s and relax in 0.9 s;
+  *posed* ones are faster (0.35 s / 0.5 s) and 10 % larger (Schmidt et al. 2006: deliberate smiles
+  have greater onset/offset speed and amplitude; genuine smiles have longer onset, apex and offset,
+  Guo et al. 2018). Weaker (secondary) shapes lag the strongest by up to 25 % of the onset, e.g. the
+  cheek raise follows the lip-corner pull.
+* **Blinks**: log-normal inter-blink intervals around the state's rate (rest 17/min, talking
+  26/min; Bentivoglio 1997), durations log-normal with median 170 ms clipped to 100-400 ms,
+  closing 40 % of the time, opening 60 % (closing is faster); 35 % of blinks are incomplete.
+* **Gaze**: fixations (log-normal, median 1.2 s) around the state's gaze tendency with saccades
+  whose duration follows the main sequence (20 ms + 2.5 ms/degree); larger gaze shifts often
+  carry a blink.
+* **Head**: the state's posture plus slow 1/f-like drift (about 1-2 degrees) that partly follows
+  large gaze shifts; **micro-movements**: a few percent of slow intensity fluctuation on active
+  shapes, shared by both sides so a smile never flickers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ParameterError
+from ..expressions.names import N_UE
+from ..expressions.track import ExpressionTrack, merge_tracks
+from .api import GenerateOptions, generate
+from .facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_INDEX
+from .prompt import parse_prompt
+
+_DUR = re.compile(r"^(?P<prompt>.*?)\s*(?:(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|sec|secs|seconds?)?)?\s*$")
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    """How a clip moves; every field is checked in ``__post_init__``."""
+
+    fps: float = 30.0  # frames per second of the output track
+    mode: str = "spontaneous"  # spontaneous | posed: onset/offset speed and amplitude (spec §2.5)
+    talking: bool = False  # blink at the conversational rate (26/min) instead of the state's rate
+    blinks: bool = True  # add blinks
+    saccades: bool = True  # add fixations and saccades
+    head_motion: bool = True  # add head drift
+    micro: float = 0.05  # relative amplitude of slow intensity fluctuation at the apex
+    lead_in: float = 0.1  # seconds of neutral before a single prompt's onset
+
+    def __post_init__(self) -> None:
+        if not (0 < self.fps <= 240):
+            raise ParameterError(f"fps must be in (0, 240], got {self.fps!r}")
+        if self.mode not in ("spontaneous", "posed"):
+            raise ParameterError(f"mode must be 'spontaneous' or 'posed', got {self.mode!r}")
+        if not (0 <= self.micro <= 0.3):
+            raise ParameterError(f"micro must be between 0 and 0.3, got {self.micro!r}")
+
+
+_TIMING = {"spontaneous": (0.6, 0.9, 1.0), "posed": (0.35, 0.5, 1.1)}  # onset s, offset s, amplitude
+
+
+def parse_timeline(text: str, *, duration: float | None = None) -> list[tuple[str, float]]:
+    """``"neutral 0.5s > surprised 1s > happy 2s"`` -> ``[(prompt, seconds), …]``.
+
+    Segments are separated by ``>`` (or ``->``, ``then``). A segment without a duration gets an
+    equal share of what ``duration`` leaves (1 s each when no duration is given).
+    """
+    parts = [p.strip() for p in re.split(r"->|>|\bthen\b", text) if p.strip()]
+    if not parts:
+        raise ParameterError("empty timeline: write e.g. 'neutral 0.5s > surprised 1s > happy 2s'")
+    segs: list[tuple[str, float | None]] = []
+    for p in parts:
+        m = _DUR.match(p)
+        prompt, num, unit = m.group("prompt").strip(), m.group("num"), m.group("unit")
+        if not prompt:
+            raise ParameterError(f"timeline segment {p!r} names no expression")
+        sec = None
+        if num is not None:
+            sec = float(num) / (1000.0 if unit == "ms" else 1.0)
+            if sec <= 0:
+                raise ParameterError(f"timeline segment {p!r} has a zero duration")
+        segs.append((prompt, sec))
+    fixed = sum(s for _, s in segs if s is not None)
+    free = [i for i, (_, s) in enumerate(segs) if s is None]
+    if free:
+        share = 1.0 if duration is None else (duration - fixed) / len(free)
+        if share <= 0:
+            raise ParameterError(f"timeline needs more than {duration} s: its fixed segments take {fixed:g} s")
+        segs = [(p, s if s is not None else share) for p, s in segs]
+    return [(p, float(s)) for p, s in segs]
+
+
+def min_jerk(tau: np.ndarray) -> np.ndarray:
+    """Minimum-jerk easing ``10t^3 - 15t^4 + 6t^5`` on [0, 1] (clipped outside)."""
+    t = np.clip(tau, 0.0, 1.0)
+    return t * t * t * (10 - 15 * t + 6 * t * t)
+
+
+def smooth_noise(n: int, *, fps: float, cutoff: float, rng: np.random.Generator, channels: int = 1) -> np.ndarray:
+    """Low-pass filtered Gaussian noise with unit standard deviation, shape (n, channels)."""
+    a = np.exp(-2 * np.pi * cutoff / fps)
+    w = rng.standard_normal((n + int(3 * fps / max(cutoff, 1e-3)) + 1, channels))
+    out = np.empty_like(w)
+    acc = np.zeros(channels)
+    for i in range(len(w)):  # one-pole filter; n is small (seconds of video)
+        acc = a * acc + (1 - a) * w[i]
+        out[i] = acc
+    out = out[-n:] if n else out[:0]
+    sd = out.std(axis=0) if n > 1 else np.ones(channels)
+    return out / np.where(sd > 0, sd, 1.0)
+
+
+def blink_curve(t: np.ndarray, *, rate_per_min: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list]:
+    """Eye-closure added by blinks, shape (T,), and the list of (start, duration, depth)."""
+    closure = np.zeros_like(t)
+    events = []
+    if len(t) == 0:
+        return closure, events
+    now = float(t[0]) + rng.uniform(0.2, 1.5)
+    end = float(t[-1])
+    while now < end:
+        k = min(int(np.searchsorted(t, now)), len(t) - 1)
+        rate = max(float(rate_per_min[k]), 1.0)
+        dur = float(np.clip(rng.lognormal(np.log(0.17), 0.35), 0.1, 0.4))
+        depth = 1.0 if rng.random() > 0.35 else float(rng.uniform(0.6, 0.9))
+        events.append((now, dur, depth))
+        tc = 0.4 * dur  # closing is faster than opening
+        u = t - now
+        up = np.where((u >= 0) & (u < tc), min_jerk(u / tc), 0.0)
+        down = np.where((u >= tc) & (u < dur), 1 - min_jerk((u - tc) / (dur - tc)), 0.0)
+        closure = np.maximum(closure, depth * np.maximum(up, down))
+        mean_gap = 60.0 / rate
+        now += dur + max(0.25, rng.lognormal(np.log(mean_gap) - 0.18, 0.6))
+    return closure, events
+
+
+def _segments_for(prompt_or_timeline: str, duration: float | None, o: ClipOptions) -> tuple[list, bool]:
+    single = not re.search(r"->|>|\bthen\b", prompt_or_timeline)
+    if single:
+        m = _DUR.match(prompt_or_timeline.strip())
+        if m.group("num") is not None and duration is None:
+            segs = parse_timeline(prompt_or_timeline)
+        else:
+            d = 3.0 if duration is None else float(duration)
+            segs = [(prompt_or_timeline.strip(), d)]
+        return segs, True
+    segs = parse_timeline(prompt_or_timeline, duration=duration)
+    if duration is not None:
+        total = sum(s for _, s in segs)
+        if total < duration:  # hold the last expression to fill the requested length
+            segs[-1] = (segs[-1][0], segs[-1][1] + duration - total)
+    return segs, False
+
+
+def clip(prompt_or_timeline: str, *, duration: float | None = None, options: ClipOptions | None = None,
+         intensity: float | None = None, asymmetry: float = 0.0, style: str | None = None, seed: int | None = None,
+         model=None, fallback: bool = False, **clip_kwargs) -> ExpressionTrack:
+    """Generate a timed clip.
+
+    Parameters
+    ----------
+    prompt_or_timeline : str
+        A prompt ("nervous smile") or a timeline ("neutral 0.5s > surprised 1s > happy 2s").
+    duration : float, optional
+        Total seconds (default 3 s for a single prompt; the sum of the segments for a timeline).
+    options : ClipOptions, optional
+        Or its fields as keywords (``fps=60, mode="posed", talking=True``).
+    intensity, asymmetry, style, seed, model, fallback
+        As in :func:`facemimic.generate.api.express`.
+
+    Returns
+    -------
+    ExpressionTrack
+        ``fps`` frames per second; ``metadata`` has the timeline, seed, blinks and model.
+    """
+    o = options or ClipOptions(**clip_kwargs)
+    if duration is not None and not (0 < float(duration) <= 3600):
+        raise ParameterError(f"duration must be between 0 and 3600 seconds, got {duration!r}")
+    segs, single = _segments_for(prompt_or_timeline, duration, o)
+    GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style, seed=seed)  # validate early
+    seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (2 ** 31))
+    rng = np.random.default_rng([seed, 3])
+    onset, offset, amp = _TIMING[o.mode]
+    total = sum(s for _, s in segs)
+    n = max(int(round(total * o.fps)), 1)
+    t = np.arange(n) / o.fps
+
+    x = np.zeros((n, N_X), np.float32)
+    head_bias = np.zeros((n, 3), np.float32)
+    gaze_bias = np.zeros((n, 2), np.float32)
+    blink_rate = np.zeros(n, np.float32)
+    prev_x = np.zeros(N_X, np.float32)
+    prev_h = np.zeros(3, np.float32)
+    prev_g = np.zeros(2, np.float32)
+    start = 0.0
+    seg_meta = []
+    keys = []  # (start, dur, from, to, ...)
+    for k, (prompt, sec) in enumerate(segs):
+        g = generate(prompt, options=GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style,
+                                                     seed=seed + k), model=model, fallback=fallback)
+        apex = np.clip(g.x[0] * amp, 0, 1)
+        p = g.prompt
+        rate = 26.0 if o.talking else sum(w * _state_blink(s) for s, w in p.mixture.items())
+        lead = o.lead_in if (single and k == 0) else 0.0
+        d_on = min(onset * rng.uniform(0.8, 1.2), 0.45 * sec)
+        keys.append((start + lead, d_on, prev_x, apex, prev_h, g.head[0], prev_g, g.gaze[0].mean(0)))
+        sl = (t >= start) & (t < start + sec)
+        blink_rate[sl] = rate
+        seg_meta.append({"prompt": prompt, "start": round(start, 4), "seconds": sec, "meaning": p.describe()})
+        prev_x, prev_h, prev_g = apex, g.head[0], g.gaze[0].mean(0)
+        start += sec
+    if single:  # relax back to neutral at the end: the offset
+        d_off = min(offset * rng.uniform(0.8, 1.2), 0.4 * total)
+        keys.append((total - d_off, d_off, prev_x, np.zeros(N_X, np.float32), prev_h, np.zeros(3, np.float32),
+                     prev_g, np.zeros(2, np.float32)))
+    x[:] = 0
+    for (s0, d, xa, xb, ha, hb, ga, gb) in keys:
+        peak = max(float(np.max(np.maximum(xa, xb))), 1e-6)
+        rel = np.maximum(xa, xb) / peak
+        lag = 0.25 * d * (1.0 - rel)  # weaker shapes join later
+        tau = (t[:, None] - s0 - lag[None]) / d
+        e = min_jerk(tau)
+        after = t >= s0
+        x[after] = (xa[None] + (xb - xa)[None] * e)[after]
+        eh = min_jerk((t - s0) / max(d, 1e-3))[:, None]
+        head_bias[after] = (ha + (hb - ha) * eh)[after]
+        gaze_bias[after] = (ga + (gb - ga) * eh)[after]
+
+    # Micro-movements: slow shared intensity fluctuation plus a faint left/right imbalance.
+    if o.micro > 0:
+        common = smooth_noise(n, fps=o.fps, cutoff=0.4, rng=rng)[:, 0]
+        side = smooth_noise(n, fps=o.fps, cutoff=0.3, rng=rng)[:, 0]
+        gain = 1 + o.micro * common
+        x *= gain[:, None].astype(np.float32)
+        left = np.array([i for i in range(N_UE) if _name(i).endswith("Left")])
+        right = np.array([i for i in range(N_UE) if _name(i).endswith("Right")])
+        x[:, left] *= (1 + 0.3 * o.micro * side)[:, None]
+        x[:, right] *= (1 - 0.3 * o.micro * side)[:, None]
+    x = np.clip(x, 0, 1)
+
+    blinks: list = []
+    if o.blinks:
+        bc, blinks = blink_curve(t, rate_per_min=blink_rate, rng=rng)
+        for c in (CLOSURE_LEFT, CLOSURE_RIGHT):
+            x[:, c] = np.maximum(x[:, c], bc)
+    gaze = np.repeat(gaze_bias[:, None, :], 2, axis=1)
+    if o.saccades:
+        gaze += _saccades(t, rng)[:, None, :]
+    head = head_bias.copy()
+    if o.head_motion:
+        drift = smooth_noise(n, fps=o.fps, cutoff=0.25, rng=rng, channels=3) * np.array([1.5, 1.0, 0.8])
+        head += drift.astype(np.float32)
+        follow = np.degrees(np.arctan(gaze.mean(1) - gaze_bias)) * 0.3  # head follows the eyes a little
+        head[:, 0] += follow[:, 0]
+        head[:, 1] -= follow[:, 1]
+    from .constraints import project
+
+    x = project(x)
+    arrays = {"time": t, "weights": x[:, :N_UE], "gaze": gaze.astype(np.float32),
+              "openness": 1.0 - x[:, [CLOSURE_LEFT, CLOSURE_RIGHT]], "head_rotation": head}
+    meta = {"generator": "facemimic.generate", "timeline": seg_meta, "seed": seed, "mode": o.mode,
+            "talking": o.talking, "blinks": [[round(a, 3), round(b, 3), round(c, 2)] for a, b, c in blinks],
+            "model": str(model) if model is not None else "default"}
+    return ExpressionTrack.from_arrays(arrays, fps=o.fps, metadata=meta)
+
+
+def _name(i: int) -> str:
+    from .facs import X_NAMES
+
+    return X_NAMES[i]
+
+
+def _state_blink(name: str) -> float:
+    from .emotions import STATES
+
+    return STATES[name].blink_rate
+
+
+def _saccades(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Gaze offsets from fixations and saccades (VRCFT units), shape (T, 2)."""
+    out = np.zeros((len(t), 2), np.float32)
+    if len(t) == 0:
+        return out
+    pos = np.zeros(2)
+    now = float(t[0]) + rng.uniform(0.1, 0.8)
+    while now < t[-1]:
+        big = rng.random() < 0.15
+        target = rng.normal(0, 0.22 if big else 0.07, 2) * np.array([1.0, 0.6])
+        target = np.clip(target, -0.5, 0.5)
+        amp_deg = float(np.degrees(np.arctan(np.linalg.norm(target - pos))))
+        dur = 0.02 + 0.0025 * amp_deg
+        e = min_jerk((t - now) / dur)[:, None]
+        after = t >= now
+        out[after] = (pos + (target - pos) * e)[after]
+        pos = target
+        now += dur + max(0.15, rng.lognormal(np.log(1.2), 0.5))
+    return out
+
+
+# Mouth-corner shapes a mood keeps (partly) under speech: a smile shows while talking.
+CORNER_SHAPES = ("MouthCornerPull", "MouthCornerSlant", "MouthFrown", "MouthDimple", "MouthStretch")
+
+
+def merge_with_speech(mood: ExpressionTrack, lip: ExpressionTrack, *, keep_corners: float = 0.6) -> ExpressionTrack:
+    """Speech owns the mouth, the mood keeps the rest, with a soft blend at the lips.
+
+    ``merge_tracks(mood, lip, "speech")`` replaces jaw, mouth and tongue; then the mood's lip-corner
+    shapes come back at ``keep_corners`` of their strength wherever they exceed the speech's own
+    (a smiling talker keeps smiling). Cheeks, eyes and brows stay the mood's.
+    """
+    if not 0 <= keep_corners <= 1:
+        raise ParameterError(f"keep_corners must be in [0, 1], got {keep_corners!r}")
+    merged = merge_tracks(mood, lip, "speech")
+    a = merged.to_arrays()
+    w = np.array(a["weights"], copy=True)
+    idx = [X_INDEX[f"{s}{side}"] for s in CORNER_SHAPES for side in ("Left", "Right")]
+    mood_w = np.nan_to_num(mood.weights[:, idx])
+    w[:, idx] = np.maximum(np.nan_to_num(w[:, idx]), keep_corners * mood_w)
+    w[~merged.present] = np.nan
+    a["weights"] = w
+    meta = {**merged.metadata, "speech_blend": {"keep_corners": keep_corners}}
+    return ExpressionTrack.from_arrays(a, fps=merged.fps, metadata=meta)
+
+
+__all__ = ["ClipOptions", "clip", "parse_timeline", "merge_with_speech", "blink_curve", "min_jerk"]

@@ -1,0 +1,62 @@
+import pytest
+
+from facemimic.errors import ParameterError, UnknownNameError
+from facemimic.generate.prompt import parse_prompt
+
+
+def test_degree_and_contrast():
+    p = parse_prompt("a bit disgusted but amused")
+    assert set(p.mixture) == {"disgusted", "amused"}
+    assert p.mixture["amused"] > p.mixture["disgusted"]
+    assert sum(p.mixture.values()) == pytest.approx(1.0)
+
+
+def test_degree_words_scale_intensity_in_order():
+    scales = [parse_prompt(t).intensity_scale for t in ("barely happy", "a bit happy", "happy", "very happy",
+                                                        "extremely happy")]
+    assert scales == sorted(scales) and scales[2] == 1.0
+
+
+def test_trying_not_to_laugh_is_held_back_laughter():
+    p = parse_prompt("trying not to laugh")
+    assert p.mixture == {"laughing": 1.0} and "laughing" in p.suppressed
+
+
+def test_nervous_smile_mixes_two_states():
+    assert set(parse_prompt("nervous smile").mixture) == {"nervous", "happy"}
+
+
+def test_adverb_compounds_and_morphology():
+    assert parse_prompt("angrily surprised").mixture == {"angrily surprised": 1.0}
+    assert parse_prompt("Happily surprised!").mixture == {"happily surprised": 1.0}
+    assert parse_prompt("smiling").mixture == {"happy": 1.0}
+    assert parse_prompt("sadness").mixture == {"sad": 1.0}
+    assert parse_prompt("laughs").mixture == {"laughing": 1.0}
+    assert parse_prompt("smiling happily").mixture == {"happy": 1.0}
+
+
+def test_negation():
+    assert set(parse_prompt("not happy").mixture) == {"sad"}
+    assert parse_prompt("not angry").mixture == {"neutral": 1.0}
+    assert parse_prompt("isn't sad").mixture == {"neutral": 1.0}
+
+
+def test_modifiers():
+    p = parse_prompt("subtle smug smile, looking away, head tilted")
+    assert p.style == "subtle" and p.gaze is not None and p.head is not None and p.lateral
+    p = parse_prompt("happy with eyes closed on the left")
+    assert 43 in p.extra_aus and p.side == "left"
+    assert parse_prompt("eyes closed").mixture == {"neutral": 1.0}
+
+
+def test_unknown_words_name_the_closest_states():
+    with pytest.raises(UnknownNameError, match="unknown word 'hapy'.*happy"):
+        parse_prompt("hapy")
+    with pytest.raises(UnknownNameError, match="'zorbly'"):
+        parse_prompt("happy but zorbly")
+
+
+def test_empty_prompts():
+    for bad in ("", "   ", "the a and"):
+        with pytest.raises(ParameterError):
+            parse_prompt(bad)
