@@ -61,6 +61,10 @@ class AtomicFile:
         except OSError as e:
             raise OutputError(self.path, f"cannot write here ({e.strerror or e})") from None
         self.tmp = Path(tmp)
+        # mkstemp makes 0600 files; give the result the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o666 & ~umask)
         self.file: IO = os.fdopen(fd, mode, newline=newline, **({} if "b" in mode else {"encoding": "utf-8"}))
 
     def commit(self) -> Path:

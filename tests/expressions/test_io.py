@@ -133,3 +133,10 @@ def test_bad_files(tmp_path, track):
     (tmp_path / "new.jsonl").write_text(json.dumps(newer) + "\n")
     with pytest.raises(InputError, match="newer"):
         read_track(tmp_path / "new.jsonl")
+
+
+def test_written_files_get_normal_permissions(tmp_path, track):
+    umask = os.umask(0)
+    os.umask(umask)
+    path = write_track(track, tmp_path / "t.csv")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
