@@ -60,8 +60,11 @@ def _capture_frames(kind: str, value, *, loop: bool, capture_kwargs: dict):
 # VRChat
 @click.option("--prefix", default="FT/", show_default=True,
               help="vrchat: parameter prefix before v2/ (ignored with --avatar-config).")
-@click.option("--avatar-config", type=click.Path(dir_okay=False), default=None,
-              help="vrchat: the avatar's VRChat OSC config JSON; send only its parameters.")
+@click.option("--avatar-config", default=None, metavar="FILE|FOLDER|auto",
+              help="vrchat: send only the avatar's parameters. FILE: one avatar's VRChat OSC config "
+                   "JSON; FOLDER: VRChat's OSC/usr_…/Avatars (follows /avatar/change); auto: find that folder.")
+@click.option("--listen-port", type=int, default=9001, show_default=True,
+              help="vrchat: with an avatar FOLDER, where VRChat sends /avatar/change.")
 @click.option("--binary", "binary", multiple=True, metavar="NAME=BITS[+neg]",
               help="vrchat: also send NAME as a binary bool family (repeatable; e.g. MouthX=4+neg).")
 @click.option("--binary-preset", type=click.Choice(["jerry"]), default=None,
@@ -84,7 +87,7 @@ def _capture_frames(kind: str, value, *, loop: bool, capture_kwargs: dict):
               help="Camera/video: calibration profile JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No live status line.")
 def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap, prefix, avatar_config,
-            binary, binary_preset, no_floats, native_eyes, keepalive, lost_after, perfect_sync,
+            listen_port, binary, binary_preset, no_floats, native_eyes, keepalive, lost_after, perfect_sync,
             no_head_position, no_eye_bones, smoothing, profile, quiet):
     """Stream expressions live from a webcam, a video or a track file.
 
@@ -99,6 +102,8 @@ def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap
     status line shows frames/s, messages/s, dropped frames and receiver errors (a receiver that
     is not listening is counted, not fatal).
     """
+    from pathlib import Path
+
     from facemimic.deliver.streamers import STREAMERS, get_streamer
 
     kind, value = _parse_source(source, camera)
@@ -110,17 +115,36 @@ def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap
 
         specs = dict(BINARY_PRESETS[binary_preset]) if binary_preset else {}
         specs.update(parse_binary_spec(b) for b in binary)
-        avatar = load_avatar_config(avatar_config) if avatar_config else None
+        avatar = folder = None
+        if avatar_config == "auto":
+            from facemimic.deliver.vrchat import vrchat_osc_folders
+
+            found = vrchat_osc_folders()
+            if not found:
+                from facemimic.errors import InputError
+
+                raise InputError("--avatar-config auto", "no VRChat OSC folder found (enable OSC in VRChat's "
+                                 "Action Menu, or give the folder)")
+            folder = found[0]
+        elif avatar_config and Path(avatar_config).is_dir():
+            folder = avatar_config
+        elif avatar_config:
+            avatar = load_avatar_config(avatar_config)
         options = dict(prefix=prefix, avatar=avatar, binary=specs, floats=not no_floats,
                        native_eyes=native_eyes, keepalive_s=keepalive, lost_after_s=lost_after)
+        if folder is not None:
+            options.update(avatar_folder=folder, listen_port=listen_port)
     else:
         options = dict(standard="arkit" if perfect_sync else "vrm0", head_position=not no_head_position,
                        eye_bones=not no_eye_bones)
     streamer = get_streamer(target, **options)
-    _run(streamer, kind, value, host=host, port=port if port is not None else streamer.default_port,
-         loop=loop, duration=duration, max_hz=max_hz, face_id=face_id, gap=gap,
-         capture_kwargs={k: v for k, v in (("smoothing", smoothing), ("profile", profile)) if v is not None},
-         quiet=quiet)
+    try:
+        _run(streamer, kind, value, host=host, port=port if port is not None else streamer.default_port,
+             loop=loop, duration=duration, max_hz=max_hz, face_id=face_id, gap=gap,
+             capture_kwargs={k: v for k, v in (("smoothing", smoothing), ("profile", profile)) if v is not None},
+             quiet=quiet)
+    finally:
+        streamer.close()
 
 
 def _run(streamer, kind, value, *, host, port, loop, duration, max_hz, face_id, gap, capture_kwargs, quiet):

@@ -206,3 +206,99 @@ class UdpTransport:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# -- decoding (for the few messages FaceMimic listens to, e.g. VRChat's /avatar/change) ---------
+def _read_string(data: bytes, i: int) -> tuple[str, int]:
+    end = data.index(b"\x00", i)
+    return data[i:end].decode("utf-8", "replace"), end + 1 + (-(end + 1 - i) % 4)
+
+
+def decode_packet(data: bytes) -> list[tuple[str, tuple]]:
+    """Messages of one OSC datagram (bundles flattened, in order) as ``(address, args)``.
+
+    Supports the types VRChat and VMC senders use (``i f s T F N``); a malformed datagram
+    raises ``ValueError``.
+    """
+    out: list[tuple[str, tuple]] = []
+    try:
+        _decode(memoryview(data).tobytes(), out)
+    except (IndexError, struct.error) as e:
+        raise ValueError(f"malformed OSC datagram ({e})") from None
+    return out
+
+
+def _decode(data: bytes, out: list) -> None:
+    if data.startswith(b"#bundle\x00"):
+        i = 16
+        while i < len(data):
+            (n,) = struct.unpack_from(">i", data, i)
+            if n < 0 or i + 4 + n > len(data):
+                raise ValueError("bundle element overruns the datagram")
+            _decode(data[i + 4:i + 4 + n], out)
+            i += 4 + n
+        return
+    address, i = _read_string(data, 0)
+    if not address.startswith("/"):
+        raise ValueError(f"not an OSC message (address {address!r})")
+    if i >= len(data):
+        out.append((address, ()))
+        return
+    tags, i = _read_string(data, i)
+    args: list = []
+    for t in tags.lstrip(","):
+        if t == "i":
+            args.append(struct.unpack_from(">i", data, i)[0])
+            i += 4
+        elif t == "f":
+            args.append(struct.unpack_from(">f", data, i)[0])
+            i += 4
+        elif t == "s":
+            s, i = _read_string(data, i)
+            args.append(s)
+        elif t in "TF":
+            args.append(t == "T")
+        elif t == "N":
+            args.append(None)
+        else:
+            raise ValueError(f"unsupported OSC type tag {t!r}")
+    out.append((address, tuple(args)))
+
+
+class UdpListener:
+    """Non-blocking UDP receiver: :meth:`poll` returns the OSC messages that arrived since last time."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 9001) -> None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ParameterError(f"invalid listen port {port!r}: must be an integer from 0 to 65535")
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._sock.bind((host, port))
+        except OSError as e:
+            self._sock.close()
+            hint = " (is another OSC app, e.g. VRCFaceTracking, using it?)" if e.errno == errno.EADDRINUSE else ""
+            raise ParameterError(f"cannot listen on {host}:{port}: {e.strerror or e}{hint}") from None
+        self._sock.setblocking(False)
+        self.host, self.port = host, self._sock.getsockname()[1]
+        self.malformed = 0  # datagrams that were not OSC
+
+    def poll(self) -> list[tuple[str, tuple]]:
+        """All messages waiting in the socket buffer (never blocks)."""
+        out: list[tuple[str, tuple]] = []
+        while True:
+            try:
+                data = self._sock.recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return out
+            except OSError:
+                return out
+            try:
+                out += decode_packet(data)
+            except ValueError:
+                self.malformed += 1
+
+    def close(self) -> None:
+        """Close the socket (idempotent)."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None

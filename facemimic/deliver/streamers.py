@@ -37,6 +37,9 @@ class Streamer:
         """Messages to send after the last frame."""
         return self.encoder.stop(now)
 
+    def close(self) -> None:
+        """Release sockets the streamer holds (idempotent)."""
+
 
 class VRChatStreamer(Streamer):
     """VRChat avatar parameters (VRCFaceTracking v2 names) over OSC."""
@@ -45,11 +48,71 @@ class VRChatStreamer(Streamer):
     default_port = 9000
     description = "VRChat avatar parameters (VRCFT v2 floats, binary bools, native eyes) over OSC"
 
-    def __init__(self, **options) -> None:
-        from .vrchat import VRChatEncoder, VRChatOptions
+    def __init__(self, *, avatar_folder=None, listen_host: str = "127.0.0.1", listen_port: int | None = None,
+                 **options) -> None:
+        """``options`` are :class:`~facemimic.deliver.vrchat.VRChatOptions` fields.
+
+        With ``avatar_folder`` (VRChat's ``OSC/usr_…/Avatars``) the streamer starts with the newest
+        config there and, if ``listen_port`` is given (VRChat sends on 9001), follows
+        ``/avatar/change`` to the new avatar's config, like VRCFaceTracking.
+        """
+        from dataclasses import replace
+
+        from .osc import UdpListener
+        from .vrchat import AvatarLibrary, VRChatEncoder, VRChatOptions
 
         self.options = VRChatOptions(**options)
+        self.library = AvatarLibrary(avatar_folder) if avatar_folder is not None else None
+        if self.library is not None and self.options.avatar is None:
+            latest = self.library.latest()
+            if latest is not None:
+                self.options = replace(self.options, avatar=latest)
         self.encoder = VRChatEncoder(self.options)
+        self.listener = None
+        if listen_port is not None:
+            self.listener = UdpListener(listen_host, listen_port)
+        self.avatar_changes = 0  # /avatar/change messages acted on
+
+    @property
+    def note(self) -> str:
+        """Which avatar's parameters are being sent (status line)."""
+        a = self.options.avatar
+        text = f"avatar {a.name or a.id}" if a is not None else "all parameters"
+        if self.library is not None and self.library.problem:
+            text += f" ({self.library.problem})"
+        return text
+
+    def _follow_avatar(self, now: float) -> list[bytes]:
+        from dataclasses import replace
+
+        from .vrchat import VRChatEncoder
+
+        new_id = None
+        for address, args in self.listener.poll():
+            if address == "/avatar/change" and args and isinstance(args[0], str):
+                new_id = args[0]
+        if new_id is None:
+            return []
+        self.avatar_changes += 1
+        config = self.library.get(new_id) if self.library is not None else None
+        # Unknown avatar (no config yet): fall back to every parameter at the default prefix.
+        self.options = replace(self.options, avatar=config)
+        self.encoder = VRChatEncoder(self.options)
+        return self.encoder.start(now)  # fresh change filter: the new avatar gets every value
+
+    def encode(self, frame, now: float) -> list[bytes]:
+        pre = self._follow_avatar(now) if self.listener is not None else []
+        return pre + self.encoder.encode(frame, now)
+
+    def stop(self, now: float) -> list[bytes]:
+        try:
+            return self.encoder.stop(now)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
 
 
 class VMCStreamer(Streamer):
@@ -149,6 +212,7 @@ class StreamStats:
     messages_per_s: float = 0.0  # over the last status window
     interrupted: bool = False  # stopped by Ctrl-C
     face_present: bool = False  # last frame had a face
+    note: str = ""  # streamer's own status (e.g. which avatar VRChat has loaded)
 
     def line(self) -> str:
         """One-line status for the terminal."""
@@ -156,7 +220,7 @@ class StreamStats:
         return (f"{self.target}  {self.elapsed:6.1f}s  {self.fps:5.1f} fps  {self.messages_per_s:7.0f} msg/s  "
                 f"dropped {self.frames_dropped}  capped {self.frames_capped}  "
                 f"lag {self.lag * 1e3:4.0f} ms  receiver errors {self.errors}{err}  "
-                f"face {'yes' if self.face_present else 'no'}")
+                f"face {'yes' if self.face_present else 'no'}" + (f"  {self.note}" if self.note else ""))
 
 
 @dataclass(frozen=True)
@@ -283,6 +347,7 @@ def stream_frames(
             stats.messages_per_s = (stats.messages - base[1]) / dt
         window[:] = [now, stats.frames_sent, stats.messages]
         stats.elapsed = now - t0
+        stats.note = getattr(streamer, "note", "")
         next_status = now + opt.status_every_s
         if on_status is not None:
             on_status(stats)

@@ -206,6 +206,52 @@ def load_avatar_config(path: str | Path) -> AvatarConfig:
     return parse_avatar_config(obj, str(path))
 
 
+
+def vrchat_osc_folders() -> list[Path]:
+    """VRChat's per-user avatar config folders (``…/VRChat/VRChat/OSC/usr_*/Avatars``), newest first.
+
+    Looks where VRChat writes them on Windows and under Steam Proton on Linux (as VRCFT does).
+    """
+    import os
+
+    home = Path.home()
+    roots = [Path(os.environ.get("USERPROFILE", home)) / "AppData/LocalLow/VRChat/VRChat/OSC"]
+    for steam in (home / ".steam/steam", home / ".local/share/Steam"):
+        roots.append(steam / "steamapps/compatdata/438100/pfx/drive_c/users/steamuser/AppData/LocalLow/VRChat/VRChat/OSC")
+    found = [d for r in roots if r.is_dir() for d in r.glob("usr_*/Avatars") if d.is_dir()]
+    return sorted(set(found), key=lambda d: d.stat().st_mtime, reverse=True)
+
+
+class AvatarLibrary:
+    """A folder of avatar OSC configs named ``<avatar id>.json`` (VRChat's ``OSC/usr_…/Avatars``)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise InputError(self.folder, "not a folder of VRChat avatar OSC configs")
+        self.problem = ""  # last config that could not be used, for the status line
+
+    def get(self, avatar_id: str) -> AvatarConfig | None:
+        """The config of ``avatar_id``, or None (with :attr:`problem` set) if missing or broken."""
+        if not re.fullmatch(r"[A-Za-z0-9_\-]+", avatar_id or ""):
+            self.problem = f"ignored odd avatar id {avatar_id!r}"
+            return None
+        try:
+            return load_avatar_config(self.folder / f"{avatar_id}.json")
+        except InputError as e:
+            self.problem = str(e)
+            return None
+
+    def latest(self) -> AvatarConfig | None:
+        """The most recently written config (VRChat writes it when the avatar loads), or None."""
+        for path in sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True):
+            try:
+                return load_avatar_config(path)
+            except InputError as e:
+                self.problem = str(e)
+        return None
+
+
 def _name_regex(name: str) -> "re.Pattern[str]":
     # VRCFT: (?<!(v\d+))(/<name>)$|^(<name>)$ . Python has no variable-width look-behind, so the
     # "not preceded by v<digits>" test is done in :func:`matches_name` instead.

@@ -62,6 +62,21 @@ def test_avatar_config_limits_what_is_sent(tmp_path, osc_receiver, osc_avatar_co
     assert all(a.startswith(P) for a in addresses)
 
 
+def test_avatar_folder_and_auto(tmp_path, osc_receiver, osc_avatar_config, monkeypatch):
+    folder = tmp_path / "OSC" / "usr_1" / "Avatars"
+    folder.mkdir(parents=True)
+    (folder / osc_avatar_config.name).write_bytes(osc_avatar_config.read_bytes())
+    path = write_track(short_track(2), tmp_path / "take.jsonl")
+    res = invoke(path, "--to", "vrchat", "--port", osc_receiver.port, "--avatar-config", folder, "--listen-port", 0)
+    assert res.exit_code == 0, res.output
+    addresses = {a for a, _ in osc_receiver.wait()}
+    assert f"{P}FT/v2/MouthX8" in addresses and f"{P}FT/v2/MouthFrownRight" not in addresses
+    monkeypatch.setenv("HOME", str(tmp_path / "nohome"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "nohome"))
+    res = invoke(path, "--to", "vrchat", "--avatar-config", "auto")
+    assert res.exit_code == 1 and "no VRChat OSC folder found" in res.output
+
+
 def test_loop_and_duration(tmp_path, osc_receiver):
     path = write_track(short_track(6), tmp_path / "take.npz")  # 0.2 s long
     res = invoke(path, "--to", "vmc", "--port", osc_receiver.port, "--loop", "--duration", "0.7")

@@ -352,3 +352,50 @@ def test_real_tracked_video_reaches_vrchat(osc_receiver, osc_tracked, osc_avatar
                 decoded.append(sign * (state["1"] + 2 * state["2"] + 4 * state["4"]) / 8)
     assert max(decoded) == math.floor(float(truth.max()) * 8) / 8
     assert state == expected_bits(float(truth[-1]), 3, True)
+
+
+def test_follows_vrchat_avatar_changes(tmp_path, osc_avatar_config):
+    """A VRChat OSC folder + /avatar/change (as VRChat sends on 9001): the plan follows the avatar."""
+    import os
+
+    from pythonosc.osc_message import OscMessage
+    from pythonosc.udp_client import SimpleUDPClient
+
+    folder = tmp_path / "usr_test" / "Avatars"
+    folder.mkdir(parents=True)
+    jerry = json.loads(osc_avatar_config.read_text(encoding="utf-8-sig"))
+    (folder / f"{jerry['id']}.json").write_text(json.dumps(jerry), encoding="utf-8-sig")
+    small = {"id": "avtr_small", "name": "Small", "parameters": [
+        {"name": "v2/JawOpen", "input": {"address": f"{P}v2/JawOpen", "type": "Float"}},
+        {"name": "EyeTrackingActive", "input": {"address": f"{P}EyeTrackingActive", "type": "Bool"}}]}
+    (folder / "avtr_small.json").write_text(json.dumps(small), encoding="utf-8")
+    os.utime(folder / f"{jerry['id']}.json", (1e9, 1e9))  # the small avatar is the newest file
+    streamer = get_streamer("vrchat", avatar_folder=folder, listen_port=0)
+    try:
+        addresses = lambda els: {OscMessage(e[4:]).address for e in els}  # noqa: E731
+        # This avatar has no eye parameters, so VRChat's native eye tracking is used (VRCFT's rule).
+        assert addresses(streamer.start(0.0) + streamer.encode(face(), 0.0)) == {
+            f"{P}v2/JawOpen", f"{P}EyeTrackingActive", "/tracking/eye/LeftRightPitchYaw",
+            "/tracking/eye/EyesClosedAmount"}
+        vrchat = SimpleUDPClient("127.0.0.1", streamer.listener.port)
+        vrchat.send_message("/avatar/change", jerry["id"])
+        for i in range(200):  # the change arrives asynchronously over UDP
+            sent = addresses(streamer.encode(face(), 0.01 * (i + 1)))
+            if streamer.avatar_changes:
+                break
+        assert f"{P}FT/v2/MouthX8" in sent and f"{P}FT/v2/JawOpen" in sent and f"{P}v2/JawOpen" not in sent
+        assert "Jerry UE Template Test" in streamer.note
+        vrchat.send_message("/avatar/change", "avtr_unknown")
+        for i in range(200):
+            sent = addresses(streamer.encode(face(), 3 + 0.01 * i))
+            if streamer.avatar_changes == 2:
+                break
+        assert f"{P}FT/v2/MouthFrownRight" in sent  # no config: every parameter at the default prefix
+        assert "avtr_unknown.json: file not found" in streamer.note
+    finally:
+        streamer.close()
+
+
+def test_listen_port_in_use_is_a_clear_error(osc_receiver, tmp_path):
+    with pytest.raises(ParameterError, match=f"cannot listen on 127.0.0.1:{osc_receiver.port}"):
+        get_streamer("vrchat", avatar_folder=tmp_path, listen_port=osc_receiver.port)
