@@ -1,0 +1,78 @@
+"""``facemimic export`` driven through click's CliRunner."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from export_helpers import assert_valid, make_avatar, parse_tres, parse_unity_yaml, read_glb, real_track
+from facemimic.cli import cli
+from facemimic.expressions import write_track
+
+
+@pytest.fixture(scope="module")
+def track_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "face.jsonl"
+    write_track(real_track(), path)
+    return path
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, ["export", *map(str, args)], catch_exceptions=False)
+
+
+def test_every_format_from_the_output_extension(track_file, tmp_path):
+    outs = {ext: tmp_path / f"face.{ext}" for ext in ("glb", "gltf", "vrma", "vrm", "tres", "anim")}
+    for ext, out in outs.items():
+        r = _run(track_file, "-o", out)
+        assert r.exit_code == 0, r.output
+        assert f"Wrote {out}" in r.output and "frames" in r.output
+    assert_valid(outs["glb"], outs["gltf"], outs["vrma"], outs["vrm"])
+    assert parse_tres(outs["tres"].read_text())["header"]["type"] == "Animation"
+    assert parse_unity_yaml(outs["anim"].read_text())["class"] == 74
+
+
+def test_options_reach_the_exporters(track_file, tmp_path):
+    avatar = make_avatar(tmp_path / "av.glb", [["jawOpen", "mouthSmile_L", "Bulge"]])
+    out = tmp_path / "clip.tres"
+    r = _run(track_file, "-o", out, "--avatar", avatar, "--node-path", "Body", "--name", "Hello",
+             "--fps", "10", "--loop", "--gaps", "ease")
+    assert r.exit_code == 0, r.output
+    assert "not driven (1): Mesh0/Bulge" in r.output
+    props = parse_tres(out.read_text())["props"]
+    assert props["resource_name"] == "Hello" and props["loop_mode"] == 1
+    assert props["tracks/0/path"] == ("NodePath", "Body:jawOpen")
+    assert props["step"] == pytest.approx(0.1)
+    vrm = tmp_path / "e.vrm"
+    r = _run(track_file, "-o", vrm, "-e", "happy=2.0", "-e", "calm=0.1")
+    assert r.exit_code == 0, r.output
+    exprs = read_glb(vrm).json["extensions"]["VRMC_vrm"]["expressions"]
+    assert "calm" in exprs["custom"] and exprs["preset"]["happy"]["morphTargetBinds"]
+    r = _run(track_file, "-o", tmp_path / "x.vrma", "--perfect-sync", "--no-head")
+    assert r.exit_code == 0 and "64 targets driven" in r.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-o", "{tmp}/x.glb", "--format", "fbx"], "unknown export format 'fbx'"),
+    (["-o", "{tmp}/x.fbx"], "cannot tell the export format"),
+    (["-o", "{tmp}/x.glb", "--avatar", "{track}"], "not a glTF file"),
+    (["-o", "{tmp}/nope/x.glb"], "does not exist"),
+    (["-o", "{tmp}/x.glb", "--face", "3"], "face 3 is not in the track"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(track_file, tmp_path, args, message):
+    args = [a.format(tmp=tmp_path, track=track_file) for a in args]
+    r = _run(track_file, *args)
+    assert r.exit_code == 1
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], r.output
+    assert not (tmp_path / "x.glb").exists() and not any(p.suffix == ".tmp" for p in tmp_path.iterdir())
+
+
+def test_usage_errors(track_file, tmp_path):
+    r = _run(track_file, "-o", tmp_path / "x.glb", "-e", "happy")
+    assert r.exit_code == 2 and "NAME=SECONDS" in r.output
+    r = _run(track_file, "-o", tmp_path / "x.glb", "-e", "happy=1")
+    assert r.exit_code == 2 and "--format vrm only" in r.output
+    r = _run(tmp_path / "missing.jsonl", "-o", tmp_path / "x.glb")
+    assert r.exit_code == 1 and "missing.jsonl: file not found" in r.output
+    assert "unity" in CliRunner().invoke(cli, ["export", "--help"]).output
