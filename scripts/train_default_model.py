@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reproduce FaceMimic's shipped generator and analyser weights (deterministic, ~2-3 min on 2 cores).
 
-    python scripts/train_default_model.py            # writes facemimic/generate/weights/*.npz + SHA256SUMS
+    python scripts/train_default_model.py            # writes facemimic/generate/weights/*.npz + checksums.json
 
 Steps: track the labelled real sample media with the capture API (cached next to the samples),
 train the conditional VAE on FACS-grounded samples + the real frames (mouth-occluded spans
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import sys
 import time
@@ -63,12 +64,13 @@ def main() -> None:
                             progress=lambda e, n, loss: print(f"  epoch {e}/{n} loss {loss:.3f}", flush=True))
     clf.save(args.out / "analyzer.npz")
 
-    lines = []
+    sums = {}
     for name in ("analyzer.npz", "default.npz"):
-        h = hashlib.sha256((args.out / name).read_bytes()).hexdigest()
-        lines.append(f"{h}  {name}")
-    (args.out / "SHA256SUMS").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        (args.out / name).chmod(0o644)
+        sums[name] = {"sha256": hashlib.sha256((args.out / name).read_bytes()).hexdigest(),
+                      "bytes": (args.out / name).stat().st_size}
+    (args.out / "checksums.json").write_text(json.dumps(sums, indent=1) + "\n")
+    print(json.dumps(sums, indent=1))
     print(f"done in {time.perf_counter() - t0:.0f} s")
 
 

@@ -15,6 +15,7 @@ tracker noise, speech jaw motion, partial blinks) and the real labelled frames a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelAssetError
+from ..generate.model import _expected_sha
 from ..expressions.names import N_UE, UE_MIRROR
 from ..generate.emotions import BASIC, BASIC_COMPOSITION, N_STATES, STATE_INDEX, STATE_NAMES, STYLES
 from ..generate.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_INDEX
@@ -93,6 +95,10 @@ def load_classifier(path=None) -> EmotionClassifier:
             mean, scale = z["mean"], z["scale"]
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as e:
         raise ModelAssetError(f"{p}: not a readable analyser file ({e})") from None
+    want = _expected_sha(p)
+    if want is not None and hashlib.sha256(p.read_bytes()).hexdigest() != want:
+        raise ModelAssetError(f"{p}: SHA-256 does not match weights/checksums.json (damaged install); reinstall "
+                              f"FaceMimic or run scripts/train_default_model.py")
     if header.get("format") != CLASSIFIER_TAG or header.get("states") != list(STATE_NAMES) or mean.shape != (N_FEATURES,):
         raise ModelAssetError(f"{p}: analyser was trained for a different emotion vocabulary; retrain it")
     clf = EmotionClassifier(params, mean, scale, header)

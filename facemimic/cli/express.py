@@ -49,7 +49,10 @@ def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, 
 
     from ..errors import ParameterError
 
+    import warnings
+
     console = Console(stderr=True)
+    warnings.showwarning = lambda message, *a, **k: console.print(f"[yellow]Warning:[/] {message}")
     if list_states:
         _print_states()
         return
@@ -132,13 +135,10 @@ def _print_generation(g) -> None:
 
 
 def _print_states() -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     from ..generate.emotions import describe
 
-    table = Table("state", "kind", "core AUs", "optional AUs", "valence", "arousal", "also")
+    # Plain columns (greppable, never wrapped): name, kind, valence/arousal, core AUs | optional AUs, aliases.
     for s in describe():
-        table.add_row(s["name"], s["kind"], s["core"], s["optional"], f"{s['valence']:+.1f}", f"{s['arousal']:+.1f}",
-                      ", ".join(s["aliases"][:6]))
-    Console().print(table)
+        aus = s["core"] + (f" | {s['optional']}" if s["optional"] else "")
+        click.echo(f"{s['name']:22s} {s['kind']:8s} v{s['valence']:+.1f} a{s['arousal']:+.1f}  {aus:40s}  "
+                   f"{', '.join(s['aliases'][:8])}")

@@ -172,7 +172,7 @@ _state("angrily disgusted", "compound", "4:.6-1 10:.5-.9 17:.4-.8", "9:.3-.6@.5 
        (-0.7, 0.5), {"angry": 1, "disgusted": 1}, components=("angry", "disgusted"), source=_DU)
 _state("disgustedly surprised", "compound", "1:.5-.9 2:.5-.9 5:.4-.8 10:.5-.9", "9:.2-.5@.4 25:.3-.6@.5 26:.2-.4@.3",
        (-0.4, 0.6), {"disgusted": 1, "surprised": 1}, components=("disgusted", "surprised"), source=_DU)
-_state("happily fearful", "compound", "1:.5-.9 2:.4-.8 12:.5-.9 25:.4-.8 26:.3-.6", "5:.3-.6@.4 20:.2-.5@.4",
+_state("happily fearful", "compound", "1:.5-.9 2:.4-.8 12:.5-.9 25:.4-.8 26:.3-.6", "5:.3-.6@.5 20:.3-.6@.7 4:.2-.4@.4",
        (0.2, 0.7), {"happy": 1, "fearful": 1}, components=("happy", "fearful"), source=_DU)
 _state("happily sad", "compound", "4:.4-.8 6:.3-.6 12:.4-.8 25:.3-.6", "1:.3-.6@.5 15:.2-.4@.3",
        (0.0, -0.1), {"happy": 1, "sad": 1}, components=("happy", "sad"), aliases=("bittersweet", "wistful"), source=_DU)

@@ -9,7 +9,7 @@ are generated per millisecond batch and a single one in well under a millisecond
 Model files are ``.npz`` with the weight arrays plus ``header`` (JSON: ``format:
 facemimic.generator``, schema, state and style vocabularies, latent size, training record). The
 shipped default lives in ``facemimic/generate/weights/default.npz`` and is checked against
-``weights/SHA256SUMS``; ``scripts/train_default_model.py`` reproduces it.
+``weights/checksums.json``; ``scripts/train_default_model.py`` reproduces it.
 """
 
 from __future__ import annotations
@@ -108,19 +108,17 @@ def _sha256(path: Path) -> str:
 
 
 def _expected_sha(path: Path) -> str | None:
-    sums = path.with_name("SHA256SUMS")
+    sums = path.with_name("checksums.json")
     if not sums.exists():
         return None
-    for line in sums.read_text().splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1] == path.name:
-            return parts[0]
-    return None
+    return json.loads(sums.read_text()).get(path.name, {}).get("sha256")
 
 
 def _read(path: Path) -> GeneratorModel:
     if not path.exists():
         raise ModelAssetError(f"{path}: model file not found")
+    if not zipfile.is_zipfile(path):
+        raise ModelAssetError(f"{path}: not a FaceMimic model (not an .npz archive; damaged or the wrong file)")
     try:
         with np.load(path, allow_pickle=False) as z:
             header = json.loads(str(z["header"]))
@@ -169,7 +167,7 @@ def load_model(path: "str | Path | GeneratorModel | None" = None, *, fallback: b
                                       f"run scripts/train_default_model.py")
             want = _expected_sha(p)
             if want is not None and _sha256(p) != want:
-                raise ModelAssetError(f"{p}: SHA-256 does not match weights/SHA256SUMS (damaged install); "
+                raise ModelAssetError(f"{p}: SHA-256 does not match weights/checksums.json (damaged install); "
                                       f"reinstall FaceMimic or run scripts/train_default_model.py")
             _CACHE[key] = _read(p)
         return _CACHE[key]

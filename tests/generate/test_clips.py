@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from facemimic.errors import ParameterError
+from facemimic.expressions.names import ue_index
+from facemimic.expressions.track import ExpressionTrack
+from facemimic.generate.clips import ClipOptions, blink_curve, clip, merge_with_speech, min_jerk, parse_timeline
+
+
+def test_single_prompt_has_onset_apex_offset():
+    tr = clip("happy", duration=3, seed=1, options=ClipOptions(blinks=False, saccades=False, head_motion=False))
+    assert len(tr) == 90 and tr.fps == 30 and tr.metadata["generator"] == "facemimic.generate"
+    smile = tr.channel("MouthCornerPullLeft")
+    assert smile[0] < 0.02 and smile[-1] < 0.1  # starts and ends neutral
+    assert smile[40:50].mean() > 0.3  # apex in the middle
+    rise = np.diff(smile[:20])
+    assert np.all(rise >= -0.02)  # onset rises smoothly
+
+
+def test_posed_is_faster_than_spontaneous():
+    kw = dict(duration=3, seed=4, intensity=0.8)
+    o = dict(blinks=False, saccades=False, head_motion=False, micro=0.0)
+    spont = clip("happy", options=ClipOptions(mode="spontaneous", **o), **kw).channel("MouthCornerPullLeft")
+    posed = clip("happy", options=ClipOptions(mode="posed", **o), **kw).channel("MouthCornerPullLeft")
+    t_half = lambda c: int(np.argmax(c >= 0.5 * c.max()))  # noqa: E731
+    assert t_half(posed) < t_half(spont) and posed.max() > spont.max()
+
+
+def test_timeline_segments():
+    segs = parse_timeline("neutral 0.5s > surprised 1s > happy 2s")
+    assert segs == [("neutral", 0.5), ("surprised", 1.0), ("happy", 2.0)]
+    assert parse_timeline("happy > sad 500ms", duration=2.0) == [("happy", 1.5), ("sad", 0.5)]
+    tr = clip("neutral 0.5s > surprised 1s > happy 2s", seed=2, options=ClipOptions(blinks=False))
+    assert len(tr) == 105
+    brow = tr.channel("BrowInnerUpLeft")
+    smile = tr.channel("MouthCornerPullLeft")
+    assert brow[:12].max() < 0.1 and brow[35:45].mean() > 0.3 and smile[-10:].mean() > 0.3
+    with pytest.raises(ParameterError):
+        parse_timeline(" > ")
+
+
+def test_blinks_are_natural():
+    rng = np.random.default_rng(0)
+    t = np.arange(0, 600, 1 / 60)
+    closure, events = blink_curve(t, rate_per_min=np.full(len(t), 17.0), rng=rng)
+    rate = len(events) / 10.0
+    assert 13 <= rate <= 21  # ~17/min at rest
+    durs = np.array([d for _, d, _ in events])
+    assert durs.min() >= 0.1 and durs.max() <= 0.4
+    assert closure.max() == pytest.approx(1.0) and np.mean([p < 1 for *_, p in events]) > 0.2  # some incomplete
+    _, talk = blink_curve(t, rate_per_min=np.full(len(t), 26.0), rng=np.random.default_rng(1))
+    assert len(talk) > len(events)
+
+
+def test_clip_eyes_and_head_move():
+    tr = clip("neutral", duration=20, seed=5, options=ClipOptions(talking=True))
+    assert tr.openness.min() < 0.3  # blinks close the eyes
+    assert 4 <= len(tr.metadata["blinks"]) <= 16
+    g = tr.gaze[:, 0, 0]
+    assert np.abs(np.diff(g)).max() > 0.02  # saccades jump
+    assert 0.3 < tr.head_rotation[:, 0].std() < 5  # small head motion
+
+
+def test_seed_reproducible_and_options_checked():
+    a, b = clip("smug", duration=1, seed=7), clip("smug", duration=1, seed=7)
+    assert np.array_equal(a.weights, b.weights) and np.array_equal(a.gaze, b.gaze)
+    with pytest.raises(ParameterError, match="mode"):
+        ClipOptions(mode="fast")
+    with pytest.raises(ParameterError, match="duration"):
+        clip("happy", duration=-1)
+
+
+def test_merge_with_speech_keeps_the_smile():
+    mood = clip("happy", duration=2, seed=1, intensity=0.9)
+    n = len(mood)
+    w = np.zeros((n, 88), np.float32)
+    w[:, ue_index("JawOpen")] = 0.5 * (1 + np.sin(np.arange(n) / 3))
+    lip = ExpressionTrack.from_arrays({"time": mood.time, "weights": w}, fps=mood.fps)
+    out = merge_with_speech(mood, lip, keep_corners=0.6)
+    jaw, corner = ue_index("JawOpen"), ue_index("MouthCornerPullLeft")
+    assert np.allclose(out.weights[:, jaw], w[:, jaw])  # speech owns the jaw
+    mid = slice(n // 3, 2 * n // 3)
+    assert np.allclose(out.weights[mid, corner], 0.6 * mood.weights[mid, corner], atol=1e-6)
+    cheek = ue_index("CheekSquintLeft")
+    assert np.array_equal(out.weights[:, cheek], mood.weights[:, cheek])  # the mood keeps the cheeks
+
+
+def test_min_jerk():
+    assert min_jerk(np.array([0.0, 0.5, 1.0, 2.0])).tolist() == [0.0, 0.5, 1.0, 1.0]
