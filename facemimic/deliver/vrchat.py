@@ -416,6 +416,88 @@ def plan_parameters(
     return ParameterPlan(tuple(fl), tuple(bo), tuple(bi), tuple(active), gaze, closed)
 
 
+# -- fast parameter evaluation ------------------------------------------------------------------
+_N_IN = 88 + 4 + 2 + 3 + 3  # weights, gaze (2x2), openness, head rotation, head position
+_HEAD_SLICE = slice(len(PARAMETER_NAMES) - 6, len(PARAMETER_NAMES))
+
+
+def _exact_parameters(x: np.ndarray, head_origin) -> np.ndarray:
+    """vrcft_parameters on input rows ``x`` (N, 100) -> (N, 182), the reference."""
+    p = vrcft_parameters(x[:, :88], x[:, 88:92].reshape(-1, 2, 2), x[:, 92:94], x[:, 94:97], x[:, 97:100],
+                         head_origin=head_origin, prefix="")
+    return np.stack([np.broadcast_to(v, x.shape[:1]) for v in p.values()], axis=1).astype(np.float64)
+
+
+class ParameterEvaluator:
+    """All 182 v2 float parameters of one frame, fast: an affine map plus the few nonlinear formulas.
+
+    Almost every VRCFT formula is affine in (weights, gaze, openness, head); only a handful use
+    ``max``/``min`` (``MouthSad*``, ``SmileSad*``, ``EyeWide``, ``EyeSquint`` …) and the head
+    parameters are clipped to [-1, 1]. The affine map is *measured* from
+    :func:`~facemimic.expressions.vrcft.vrcft_parameters` (the single source of truth) on basis
+    inputs; outputs that then disagree on random probes are evaluated with VRCFT's own formula
+    objects. The whole evaluator is verified against ``vrcft_parameters`` on random probes at
+    construction and falls back to it (``exact_only``) if anything differs by more than 1e-5.
+    """
+
+    def __init__(self, head_origin=None, *, probes: int = 256, seed: int = 0) -> None:
+        from ..expressions import vrcft as ref
+
+        self.head_origin = head_origin
+        step = 0.125  # small enough that no probe reaches a clip; a power of 2 keeps it exact
+        basis = np.vstack([np.zeros(_N_IN), step * np.eye(_N_IN)])
+        out = _exact_parameters(basis, head_origin)
+        self._c = out[0]
+        self._m = (out[1:] - out[0]) / step  # (100, 182)
+        rng = np.random.default_rng(seed)
+        x = np.hstack([rng.uniform(0, 1, (probes, 88)), rng.uniform(-1.5, 1.5, (probes, 4)),
+                       rng.uniform(0, 1, (probes, 2)), rng.uniform(-200, 200, (probes, 3)),
+                       rng.uniform(-1.5, 1.5, (probes, 3))])
+        truth = _exact_parameters(x, head_origin)
+        nonlinear = np.flatnonzero(np.abs(self._affine(x) - truth).max(axis=0) > 1e-5)
+        formulas = dict(ref.COMBINED_FORMULAS)
+        self._nl = []  # (output index, "simple" | formula)
+        self.exact_only = False
+        for i in nonlinear:
+            name = PARAMETER_NAMES[i]
+            if name in UE_SIMPLE_NAMES:
+                self._nl.append((i, name, None))
+            elif name in formulas:
+                self._nl.append((i, name, formulas[name]))
+            else:
+                self.exact_only = True
+        self._inputs = ref._Inputs  # VRCFT formula objects read their inputs through this
+        self._simple = ref.simple_expressions
+        if not self.exact_only:
+            got = np.stack([self._fast(row) for row in x[:64]])
+            self.exact_only = bool(np.abs(got - truth[:64]).max() > 1e-5)
+        self.nonlinear = tuple(PARAMETER_NAMES[i] for i in nonlinear)  # for inspection/tests
+
+    def _affine(self, x: np.ndarray) -> np.ndarray:
+        v = x @ self._m + self._c
+        v[..., _HEAD_SLICE] = np.clip(v[..., _HEAD_SLICE], -1.0, 1.0)
+        return v
+
+    def _fast(self, x: np.ndarray) -> np.ndarray:
+        v = self._affine(x)
+        if self._nl:
+            w = x[None, :88]
+            simple = self._simple(w)
+            inputs = self._inputs(w, x[None, 88:92].reshape(1, 2, 2), x[None, 92:94])
+            for i, name, f in self._nl:
+                v[i] = (simple[name] if f is None else f(inputs, simple))[0]
+        return v
+
+    def __call__(self, frame) -> np.ndarray:
+        """Values of :data:`PARAMETER_NAMES` for ``frame``, shape (182,), float64."""
+        x = np.concatenate([frame.weights, np.ravel(frame.gaze), frame.openness, frame.head_rotation,
+                            frame.head_position]).astype(np.float64)
+        if self.exact_only or np.isnan(x).any():
+            # NaN (a gap) must only blank the parameters that read it, as vrcft_parameters does.
+            return _exact_parameters(x[None], self.head_origin)[0]
+        return self._fast(x)
+
+
 # -- the encoder -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class VRChatOptions:
@@ -494,18 +576,12 @@ class VRChatEncoder:
         self._active_sent_at = -math.inf
         self._last_seen: float | None = None
         self.n_parameters = len(slots)
+        self._evaluate = _evaluator(o.head_origin)
 
     # The float vector of all 182 parameters (PARAMETER_NAMES order) for one frame.
     def parameter_values(self, frame) -> np.ndarray:
         """All v2 float parameters of ``frame`` as an array of shape (182,)."""
-        # A batch of one: every formula then yields a (1,) array and one concatenate collects them
-        # (much cheaper than converting 182 NumPy scalars one by one).
-        p = vrcft_parameters(frame.weights[None], frame.gaze[None],
-                             np.array([frame.openness], np.float32),
-                             np.array([frame.head_rotation], np.float32),
-                             np.array([frame.head_position], np.float32),
-                             head_origin=self.options.head_origin, prefix="")
-        return np.concatenate(list(p.values())).astype(np.float64)
+        return self._evaluate(frame)
 
     def _active_elements(self, active: bool, now: float, force: bool = False) -> list[bytes]:
         if not self._active_slots:
@@ -574,3 +650,15 @@ class VRChatEncoder:
             if plan.native_closed and 4 in sel:
                 out.append(element(encode_message(NATIVE_CLOSED_ADDRESS, float(closed))))
         return out
+
+
+_EVALUATORS: dict = {}
+
+
+def _evaluator(head_origin) -> ParameterEvaluator:
+    """One shared evaluator per head origin (building one costs a few milliseconds)."""
+    key = None if head_origin is None else tuple(float(v) for v in head_origin)
+    ev = _EVALUATORS.get(key)
+    if ev is None:
+        ev = _EVALUATORS[key] = ParameterEvaluator(key)
+    return ev

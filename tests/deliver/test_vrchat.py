@@ -399,3 +399,29 @@ def test_follows_vrchat_avatar_changes(tmp_path, osc_avatar_config):
 def test_listen_port_in_use_is_a_clear_error(osc_receiver, tmp_path):
     with pytest.raises(ParameterError, match=f"cannot listen on 127.0.0.1:{osc_receiver.port}"):
         get_streamer("vrchat", avatar_folder=tmp_path, listen_port=osc_receiver.port)
+
+
+def test_fast_evaluator_equals_vrcft_parameters():
+    """The measured affine map + nonlinear formulas reproduce vrcft_parameters (incl. clipping, gaps)."""
+    from facemimic.deliver.vrchat import ParameterEvaluator
+    from facemimic.expressions.vrcft import PARAMETER_NAMES, vrcft_parameters
+
+    ev = ParameterEvaluator(head_origin=(0.0, 0.0, 0.5))
+    assert not ev.exact_only
+    assert set(ev.nonlinear) == {"MouthSadRight", "MouthSadLeft", "EyeWide", "EyeSquint", "EyesSquint",
+                                 "SmileSadRight", "SmileSadLeft", "SmileSad"}
+    rng = np.random.default_rng(7)
+    frames = [ExpressionFrame(time=0.0, weights=rng.random(88, dtype=np.float32),
+                              gaze_left=tuple(rng.uniform(-1, 1, 2)), gaze_right=tuple(rng.uniform(-1, 1, 2)),
+                              openness_left=float(rng.random()), openness_right=float(rng.random()),
+                              head_rotation=tuple(rng.uniform(-150, 150, 3)),  # beyond ±90°: clipped
+                              head_position=tuple(rng.uniform(-0.5, 1.5, 3))) for _ in range(50)]
+    frames.append(ExpressionFrame.gap(1.0, last=frames[0]))
+    for f in frames:
+        ref = vrcft_parameters(f.weights, f.gaze, np.array(f.openness, np.float32),
+                               np.array(f.head_rotation, np.float32), np.array(f.head_position, np.float32),
+                               head_origin=(0.0, 0.0, 0.5), prefix="")
+        want = np.array([float(ref[n]) for n in PARAMETER_NAMES])
+        np.testing.assert_allclose(ev(f), want, atol=2e-6, equal_nan=True)
+    gap = ev(frames[-1])
+    assert np.isnan(gap[0]) and not np.isnan(gap[list(PARAMETER_NAMES).index("EyeLidLeft")])
