@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import FaceMimicError
 from .phonemes import ARPABET, SILENCE, Phone, merge_silence
-from .recognize import RecognizerOptions, decoder, decoder_lock
+from .recognize import RecognizerOptions, decoder, decoder_lock, dithered
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
@@ -83,6 +83,30 @@ def pronounce(word: str, d) -> tuple[str, list[str]]:
     return name, phones
 
 
+_VOWEL_WEIGHT = 1.6  # vowels last longer than consonants in running speech
+
+
+def _phones_from_words(segs, d) -> tuple[list, list]:
+    """(word rows, phone rows) from word segments: each word's frames split over its phones."""
+    from .phonemes import VOWELS
+
+    wrows, prows = [], []
+    for word, a, b in segs:
+        n = b - a + 1
+        wrows.append((word.split("(")[0], a, n))
+        pron = d.lookup_word(word) if not word.startswith(("<", "[", "+")) else None
+        if not pron:
+            prows.append(("SIL", a, n))
+            continue
+        ph = pron.split()
+        w = np.array([_VOWEL_WEIGHT if p in VOWELS else 1.0 for p in ph])
+        edges = a + np.round(np.concatenate([[0], np.cumsum(w) / w.sum()]) * n).astype(int)
+        for p, e0, e1 in zip(ph, edges[:-1], edges[1:]):
+            if e1 > e0:
+                prows.append((p, int(e0), int(e1 - e0)))
+    return wrows, prows
+
+
 def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float = 0.0,
           options: RecognizerOptions | None = None) -> list[Phone]:
     """Align ``text`` to ``pcm`` and return its timed phones.
@@ -115,7 +139,7 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
                 spoken.append(w)
         if not names:
             raise AlignmentError("the transcript has no words to align")
-        data = np.asarray(pcm, np.int16).tobytes()
+        data = dithered(pcm)
         try:
             d.set_align_text(" ".join(names))
             d.start_utt()
@@ -123,6 +147,10 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
             d.end_utt()
             if d.hyp() is None:
                 raise RuntimeError("no path")
+            segs = [(sg.word, sg.start_frame, sg.end_frame) for sg in d.seg()]
+        except RuntimeError:
+            raise AlignmentError("the transcript does not match the audio (alignment failed)") from None
+        try:
             d.set_alignment()
             d.start_utt()
             d.process_raw(data, full_utt=True)
@@ -131,7 +159,9 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
             wrows = [(w.name, w.start, w.duration) for w in al.words()]
             prows = [(p.name, p.start, p.duration) for p in al.phones()]
         except RuntimeError:
-            raise AlignmentError("the transcript does not match the audio (alignment failed)") from None
+            # The word alignment worked but the phone-level pass did not finish (it happens on a
+            # few clipped or very fast utterances): spread each aligned word over its phones.
+            wrows, prows = _phones_from_words(segs, d)
     # word label per phone, by time
     name_to_word = dict(zip(names, spoken))
     out: list[Phone] = []
@@ -139,7 +169,7 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
     for name, start, dur in prows:
         while wi + 1 < len(wrows) and wrows[wi + 1][1] <= start:
             wi += 1
-        wname = wrows[wi][0] if wrows else ""
+        wname = wrows[wi][0].split("(")[0] if wrows else ""
         ph = name.upper() if name.upper() in ARPABET else SILENCE
         word = name_to_word.get(wname, "") if ph != SILENCE else ""
         out.append(Phone(offset + start / fr, offset + (start + dur) / fr, ph, word))

@@ -19,7 +19,7 @@ from ..errors import ParameterError
 from ..expressions.frame import ExpressionFrame
 from ..expressions.regions import region_mask
 from .phonemes import SILENCE
-from .recognize import RecognizerOptions, model_paths, unit_name
+from .recognize import RecognizerOptions, dithered, model_paths, unit_name
 from .shapes import PHONE_SHAPE, DIPHTHONG_SHAPES
 from .visemes import _SHAPE_UE_VEC, _EXTRA_VEC, critically_damped
 
@@ -75,8 +75,7 @@ class LiveLipSync:
         p = model_paths()
         r = self.opt.recognizer
         self._dec = Decoder(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=r.frame_rate,
-                            allphone=p["allphone"], lw=r.language_weight, beam=r.beam, pbeam=r.beam,
-                            dither=True, seed=1)
+                            allphone=p["allphone"], lw=r.language_weight, beam=r.beam, pbeam=r.beam)
         self._frate = float(r.frame_rate)
         self._in_utt = False
         self._utt_start = 0  # stream sample where the open utterance began
@@ -176,7 +175,7 @@ class LiveLipSync:
                 self._in_utt = True
                 self._utt_start = self._received - len(pcm)
             if self._in_utt:
-                self._dec.process_raw(pcm.tobytes())
+                self._dec.process_raw(dithered(pcm))
                 self._update_phones()
                 if self._quiet >= self.opt.pause * SR or self._received - self._utt_start > 20 * SR:
                     self._end_utt()

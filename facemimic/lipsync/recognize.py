@@ -69,8 +69,7 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
         if key in _CACHE:
             return _CACHE[key][0]
         p = model_paths()
-        common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=opt.frame_rate,
-                      dither=True, seed=1)  # dither: digital silence would give log(0) features
+        common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=opt.frame_rate)
         if kind == "allphone":
             d = Decoder(allphone=p["allphone"], lw=opt.language_weight, beam=opt.beam, pbeam=opt.beam,
                         **common)
@@ -85,6 +84,18 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
 def decoder_lock(kind: str, options: RecognizerOptions | None = None) -> threading.Lock:
     decoder(kind, options)
     return _CACHE[(kind, options or RecognizerOptions())][1]
+
+
+def dithered(pcm: np.ndarray) -> bytes:
+    """PCM bytes with +-1 LSB of fixed-seed noise added.
+
+    Digital silence gives log(0) filterbank energies; pocketsphinx's own ``-dither`` fixes that
+    with a generator whose state carries over between utterances, which made results depend on
+    call order. A fixed seed per call keeps every run reproducible.
+    """
+    x = np.asarray(pcm, np.int16)
+    noise = np.random.default_rng(len(x)).integers(-1, 2, len(x), dtype=np.int16)
+    return np.clip(x.astype(np.int32) + noise, -32768, 32767).astype(np.int16).tobytes()
 
 
 def unit_name(word: str) -> str:
@@ -120,7 +131,7 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
     fr = float(opt.frame_rate)
     with decoder_lock("allphone", opt):
         d.start_utt()
-        d.process_raw(np.asarray(pcm, np.int16).tobytes(), full_utt=True)
+        d.process_raw(dithered(pcm), full_utt=True)
         d.end_utt()
         segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg()]
     phones = [Phone(offset + a / fr, offset + (b + 1) / fr, unit_name(w)) for w, a, b in segs]
