@@ -424,4 +424,4 @@ def test_fast_evaluator_equals_vrcft_parameters():
         want = np.array([float(ref[n]) for n in PARAMETER_NAMES])
         np.testing.assert_allclose(ev(f), want, atol=2e-6, equal_nan=True)
     gap = ev(frames[-1])
-    assert np.isnan(gap[0]) and not np.isnan(gap[list(PARAMETER_NAMES).index("EyeLidLeft")])
+    assert np.isnan(gap[0]) and not np.isnan(gap[list(PARAMETER_NAMES).index("EyeLeftX")])  # eyes hold
