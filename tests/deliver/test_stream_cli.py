@@ -96,6 +96,9 @@ def test_video_streams_through_capture(samples, osc_receiver):
     assert len(oks) == 72 + 1 and oks[0] == (1, 3, 0, 1)  # every video frame had a face; stop says 0
     smile = [args[1] for a, args in msgs if a == "/VMC/Ext/Blend/Val" and args[0] == "Joy"]
     assert max(smile) > 0.5  # the person in the clip smiles
+    # Played in real time: 72 frames at 30 fps span 2.37 s of media time.
+    elapsed = float(res.output.split(" in ")[1].split("s")[0])
+    assert 2.3 <= elapsed < 20
 
 
 def test_receiver_not_listening_keeps_going(tmp_path):
@@ -179,3 +182,52 @@ def test_help_lists_the_targets():
     for word in ("--to", "vrchat", "vmc", "--avatar-config", "--perfect-sync", "--max-hz", "--loop"):
         assert word in res.output
     assert "stream" in CliRunner().invoke(cli, ["--help"]).output
+
+
+class StallingClock(ManualClock):
+    """A manual clock that loses ``stall`` seconds once, the ``at``-th time it is read."""
+
+    def __init__(self, at: int, stall: float) -> None:
+        super().__init__(0.0)
+        self.reads, self.at, self.stall = 0, at, stall
+
+    def __call__(self) -> float:
+        self.reads += 1
+        if self.reads == self.at:
+            self.now += self.stall
+        return self.now
+
+
+def test_stale_frames_are_dropped_after_a_stall(osc_receiver):
+    frames = [ExpressionFrame.from_shapes({"JawOpen": i / 100}, time=i / 30) for i in range(60)]
+    clock = StallingClock(at=40, stall=0.5)  # the sender freezes for half a second mid-file
+    with UdpTransport("127.0.0.1", osc_receiver.port) as tr:
+        stats = stream_frames(frames, get_streamer("vmc"), tr, clock=clock, sleep=clock.sleep, droppable=True)
+    # Frames more than max_lag (0.25 s) late are skipped, then playback is on time again.
+    assert 5 <= stats.frames_dropped <= 10
+    assert stats.frames_sent + stats.frames_dropped == 60
+    jaw = [args[1] for a, args in osc_receiver.wait() if a == "/VMC/Ext/Blend/Val" and args[0] == "A"]
+    assert jaw[-1] == pytest.approx(0.59, abs=1e-6)  # the last frame arrived
+
+
+def test_status_callback_and_multi_face_tracks(osc_receiver):
+    frames = []
+    for i in range(90):  # two faces, 3 s at 30 fps
+        frames.append(ExpressionFrame.from_shapes({"JawOpen": 0.2}, time=i / 30, face_id=0))
+        frames.append(ExpressionFrame.from_shapes({"JawOpen": 0.9}, time=i / 30, face_id=3))
+    track = ExpressionTrack.from_frames(frames, fps=30)
+    from facemimic.deliver.streamers import track_frames
+
+    seen = []
+    clock = ManualClock()
+    with UdpTransport("127.0.0.1", osc_receiver.port) as tr:
+        stats = stream_frames(track_frames(track, face_id=3), get_streamer("vmc"), tr, clock=clock,
+                              sleep=clock.sleep, on_status=lambda st: seen.append((st.elapsed, st.fps, st.line())))
+    assert stats.frames_sent == 90 and stats.frames_in == 90
+    assert [round(e, 2) for e, _, _ in seen[:3]] == [0.5, 1.0, 1.5]  # every 0.5 s of (injected) time
+    assert all(f == pytest.approx(30, rel=0.1) for _, f, _ in seen[:-1])
+    assert "30.3 fps" in seen[-1][2] and "receiver errors 0" in seen[-1][2]  # 90 frames in 89/30 s
+    a = {args[1] for a, args in osc_receiver.wait() if a == "/VMC/Ext/Blend/Val" and args[0] == "A"}
+    assert a == {pytest.approx(0.9)}  # only face 3
+    with pytest.raises(Exception, match="no face 7"):
+        list(track_frames(track, face_id=7))
