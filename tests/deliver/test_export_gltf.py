@@ -257,3 +257,32 @@ def test_registry_and_options_validation():
         from facemimic.expressions import ExpressionTrack
 
         export_track(ExpressionTrack.empty(), "x.glb")
+
+
+def test_gltf_avatar_with_external_buffer_and_image_is_folded_into_the_glb(tmp_path):
+    import base64
+    import json
+
+    from facemimic.deliver.export.testhead import write_test_head
+    from facemimic.samples import ensure_samples
+
+    text = json.loads(write_test_head(tmp_path / "head.gltf").read_text())
+    uri = text["buffers"][0]["uri"]
+    (tmp_path / "head data.bin").write_bytes(base64.b64decode(uri.split(",", 1)[1]))
+    text["buffers"][0]["uri"] = "head%20data.bin"  # URI-encoded relative path
+    png = ensure_samples() / "Image_with_alpha.png"
+    (tmp_path / "skin.png").write_bytes(png.read_bytes())
+    text["images"] = [{"uri": "skin.png"}]
+    text["samplers"] = [{}]
+    text["textures"] = [{"source": 0, "sampler": 0}]
+    avatar = tmp_path / "avatar.gltf"
+    avatar.write_text(json.dumps(text))
+    (tmp_path / "out").mkdir()  # written elsewhere: relative URIs would break, embedded data does not
+    r = export_track(ramp_track(JawOpen=(0, 1)), tmp_path / "out" / "clip.glb", avatar=avatar)
+    assert_valid(r.path)
+    glb = read_glb(r.path)
+    image = glb.json["images"][0]
+    assert "uri" not in image and image["mimeType"] == "image/png"
+    view = glb.json["bufferViews"][image["bufferView"]]
+    assert glb.blob[view["byteOffset"]: view["byteOffset"] + view["byteLength"]] == png.read_bytes()
+    assert len(glb.json["buffers"]) == 1 and "uri" not in glb.json["buffers"][0]

@@ -209,7 +209,12 @@ def _fold_buffers(doc: GltfDocument, base: Path | None) -> None:
     gltf = doc.json
     blobs, starts, total = [], [], 0
     for i, b in enumerate(gltf.get("buffers", [])):
-        data = bytes(doc.bin) if i == 0 and "uri" not in b else _read_uri(b["uri"], base, doc.source)
+        if "uri" in b:
+            data = _read_uri(b["uri"], base, doc.source)
+        elif i == 0:
+            data = bytes(doc.bin)
+        else:  # e.g. an EXT_meshopt_compression fallback buffer: no data, only a size
+            data = bytes(b.get("byteLength", 0))
         total += -total % 8
         starts.append(total)
         blobs.append((total, data[: b.get("byteLength", len(data))]))
