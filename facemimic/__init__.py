@@ -23,6 +23,9 @@ _LAZY = {
     "capture": "facemimic.capture.api",
     "CaptureOptions": "facemimic.capture.options",
     "FaceMimicError": "facemimic.errors",
+    "LipSyncOptions": "facemimic.lipsync.api",
+    "LiveLipSync": "facemimic.lipsync.live",
+    "say": "facemimic.voice.synth",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

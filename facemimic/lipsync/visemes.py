@@ -263,7 +263,7 @@ def viseme_curves(cues: list[MouthCue], phones: list[Phone], duration: float, *,
         curves[:, m] = np.minimum(curves[:, m], curves[:, j])
     n_out = max(int(np.floor(duration * fps + 1e-6)) + 1, 1)
     t_out = np.arange(n_out) / fps
-    src_t = (np.arange(n) + 0.5) / 100.0  # centre of each centisecond
+    src_t = np.arange(n) / 100.0  # value of the centisecond that starts at t
     if n_out and n > 1:
         out = np.stack([np.interp(t_out, src_t, curves[:, c]) for c in range(curves.shape[1])], 1)
     else:
