@@ -268,7 +268,7 @@ def track_frames(track, *, loop: bool = False, face_id: int | None = None) -> It
     fid = int(track.face_id[0]) if face_id is None else face_id
     one = track.for_face(fid)
     if len(one) == 0:
-        raise ParameterError(f"the track has no face {fid} (faces: {', '.join(map(str, track.face_ids))})")
+        raise ParameterError(f"the track has no face {fid} (faces: {', '.join(map(str, track.face_ids()))})")
     period = float(one.time[-1] - one.time[0]) + 1.0 / one.fps
     offset = 0.0
     while True:

@@ -229,5 +229,7 @@ def test_status_callback_and_multi_face_tracks(osc_receiver):
     assert "30.3 fps" in seen[-1][2] and "receiver errors 0" in seen[-1][2]  # 90 frames in 89/30 s
     a = [args[1] for a, args in osc_receiver.wait() if a == "/VMC/Ext/Blend/Val" and args[0] == "A"]
     assert len(a) == 90 and a == pytest.approx([0.9] * 90)  # only face 3
-    with pytest.raises(Exception, match="no face 7"):
+    from facemimic.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"no face 7 \(faces: 0, 3\)"):
         list(track_frames(track, face_id=7))
