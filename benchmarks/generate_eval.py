@@ -151,7 +151,7 @@ def tracker_view(x):
 
 def plausibility():
     print("\n== plausibility vs held-out real tracked frames")
-    from facemimic.generate.dataset import REAL_LABELS, track_to_x, tracked_sample
+    from facemimic.generate.dataset import REAL_LABELS, held_out, real_frames, track_to_x, tracked_sample
 
     held = []
     for name in ("multi_face.jpg", "face_noface.mov", "noface_face.mov", "Image_with_alpha.png", "BWPictureHuman.jpg"):
@@ -170,7 +170,12 @@ def plausibility():
     inside = np.zeros(len(t), bool)
     for a, b, _ in spans:
         inside |= (t >= a) & (t < b)
-    held.append(("WolfgangLanger (unlabelled gaps)", x[ok & ~inside], t[ok & ~inside]))
+    held.append(("WolfgangLanger_Pexels.mp4", x[ok & ~inside], t[ok & ~inside]))
+    # Labelled video frames held out of generator training (every 4th half-second).
+    d = real_frames()
+    for src in ("WolfgangLanger_Pexels.mp4", "single_face.mp4"):
+        k = held_out(d.source, d.time) & (d.source == src)
+        held.append((src, d.x[k], d.time[k]))
     names = np.concatenate([[n] * len(v) for n, v, _ in held])
     times = np.concatenate([tt for _, _, tt in held])
     r = tracker_view(np.concatenate([v for _, v, _ in held]))

@@ -38,7 +38,7 @@ def main() -> None:
     import numpy as np
 
     from facemimic.analysis.classifier import fit_classifier
-    from facemimic.generate.dataset import MOUTH_OCCLUDED, LabelledFrames, real_frames
+    from facemimic.generate.dataset import MOUTH_OCCLUDED, LabelledFrames, held_out, real_frames
     from facemimic.generate.train import TrainOptions, plot_history, train_generator
 
     t0 = time.perf_counter()
@@ -46,7 +46,8 @@ def main() -> None:
     if not args.no_real:
         real = real_frames(progress=lambda k, n, name: print(f"  tracked {k}/{n} {name}", flush=True))
         print(f"real frames: {len(real)} ({real.counts()})")
-    occluded = np.zeros(len(real), bool)
+    occluded = held_out(real.source, real.time)  # kept for the plausibility check
+    print(f"held out for evaluation: {int(occluded.sum())} frames")
     for src, lab in MOUTH_OCCLUDED:
         occluded |= (real.source == src) & (real.labels == lab)
     gen_real = LabelledFrames(real.x[~occluded], real.labels[~occluded], real.time[~occluded], real.source[~occluded])

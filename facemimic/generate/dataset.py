@@ -244,6 +244,13 @@ REAL_LABELS: tuple[tuple[str, tuple[tuple[float, float, str], ...]], ...] = (
 MOUTH_OCCLUDED = (("WolfgangLanger_Pexels.mp4", "fearful"), ("WolfgangLanger_Pexels.mp4", "crying"))
 
 
+def held_out(source: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Frames kept out of generator training for the plausibility check: every 4th half-second of
+    the sample videos (so the check has real laughing, crying and talking frames the model never saw)."""
+    video = np.isin(source, ["WolfgangLanger_Pexels.mp4", "single_face.mp4"])
+    return video & (np.floor(np.asarray(time) / 0.5).astype(int) % 4 == 3)
+
+
 def tracked_sample(name: str, *, cache: bool = True):
     """Track one sample media file with the capture API (cached as NPZ next to the samples)."""
     from ..expressions.io import read_track, write_track

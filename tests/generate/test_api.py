@@ -32,7 +32,7 @@ def test_same_seed_same_output_and_first_variation_is_stable():
     one = generate("nervous smile", seed=11, variations=1)
     assert np.array_equal(a.x, b.x) and np.array_equal(a.head, b.head) and np.array_equal(a.gaze, b.gaze)
     assert not np.allclose(a.x, c.x)
-    assert np.allclose(one.x[0], a.x[0])
+    assert np.allclose(one.x[0], a.x[0], atol=1e-5)
 
 
 @pytest.mark.parametrize("prompt", ["happy", "surprised", "angry", "sad", "smug"])
@@ -90,9 +90,12 @@ def test_projection_fixes_impossible_vectors():
 def test_styles_differ():
     nat = generate("happy", seed=4, style="natural", intensity=0.9).x[0]
     sub = generate("happy", seed=4, style="subtle", intensity=0.9).x[0]
-    anime = generate("laughing", seed=4, style="anime", intensity=0.9).x[0]
+    anime = generate("laughing", seed=4, style="anime", intensity=0.9, variations=8).x
+    real = generate("laughing", seed=4, style="natural", intensity=0.9, variations=8).x
     assert sub[:88].sum() < nat[:88].sum()
-    assert anime[X_INDEX["EyeClosedLeft"]] > 0.5 and anime[X_INDEX["NoseSneerLeft"]] < 0.05  # ^ ^ eyes
+    closed = X_INDEX["EyeClosedLeft"]
+    assert anime[:, closed].mean() > real[:, closed].mean() + 0.15  # ^ ^ eyes
+    assert anime[:, X_INDEX["NoseSneerLeft"]].max() < 0.05  # anime rigs draw no nose wrinkles
 
 
 def test_held_back_laughter_keeps_the_mouth_closed():
