@@ -1,7 +1,7 @@
 """VMC protocol output: message order, names, values and Unity-frame head/eye rotations.
 
-Quaternions are checked against SciPy's rotations (``Rotation.from_euler("YXZ")`` is Unity's
-``Quaternion.Euler`` order: Z, then X, then Y about the fixed axes).
+Quaternions are checked against rotation matrices built here: Unity's ``Quaternion.Euler(x, y, z)``
+rotates about Z, then X, then Y (fixed axes), i.e. ``R = Ry(y) · Rx(x) · Rz(z)``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ import math
 
 import numpy as np
 import pytest
-from scipy.spatial.transform import Rotation
-
 from facemimic.deliver.osc import UdpTransport
 from facemimic.deliver.pacing import ManualClock
 from facemimic.deliver.streamers import StreamOptions, get_streamer, stream_frames
@@ -23,12 +21,29 @@ from facemimic.expressions.names import ARKIT_NAMES, VRM0_CLIPS
 FORWARD, UP = np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0])  # Unity: +Z forward, +Y up, +X right
 
 
+def quat_matrix(q):
+    """Rotation matrix of a unit quaternion (x, y, z, w)."""
+    x, y, z, w = q
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def axis_matrix(axis: str, deg: float):
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    return {"x": np.array([[1, 0, 0], [0, c, -s], [0, s, c]]),
+            "y": np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]),
+            "z": np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])}[axis]
+
+
+def unity_euler(pitch, yaw, roll):
+    """Quaternion.Euler(pitch, yaw, roll) as a matrix: Z first, then X, then Y (fixed axes)."""
+    return axis_matrix("y", yaw) @ axis_matrix("x", pitch) @ axis_matrix("z", roll)
+
+
 def rotate(q, v):
-    return Rotation.from_quat(q).apply(v)
-
-
-def same_rotation(q1, q2, tol=1e-6):
-    return abs(abs(float(np.dot(q1, q2))) - 1.0) < tol
+    return quat_matrix(q) @ np.asarray(v, float)
 
 
 def test_pure_yaw_is_a_positive_y_rotation_towards_the_right():
@@ -50,9 +65,8 @@ def test_pitch_down_and_roll_left():
 @pytest.mark.parametrize("ypr", [(20, -10, 5), (-45, 30, -12), (170, 5, 60), (0, 89, 0)])
 def test_composition_is_unity_euler_order(ypr):
     yaw, pitch, roll = ypr
-    want = Rotation.from_euler("YXZ", [yaw, pitch, roll], degrees=True).as_quat()
     got = head_quaternion(yaw, pitch, roll)
-    assert same_rotation(got, want)
+    np.testing.assert_allclose(quat_matrix(got), unity_euler(pitch, yaw, roll), atol=1e-9)
     assert got[3] >= 0  # canonical hemisphere
     assert math.isclose(sum(c * c for c in got), 1.0, rel_tol=1e-9)
 
@@ -94,7 +108,7 @@ def test_frame_order_values_and_bones_python_osc(osc_receiver):
     bone, *pose = first[2][1]
     assert bone == "Head"
     assert pose[:3] == [0.0, 0.0, 0.0]  # the first tracked position is the origin
-    assert same_rotation(pose[3:], Rotation.from_euler("YXZ", [20, -10, 5], degrees=True).as_quat(), 1e-6)
+    np.testing.assert_allclose(quat_matrix(pose[3:]), unity_euler(-10, 20, 5), atol=2e-6)  # float32 on the wire
     assert first[3][1][0] == "LeftEye" and first[4][1][0] == "RightEye"
     clips = {name: value for _, (name, value) in first[5:22]}
     assert list(clips) == list(VRM0_CLIPS)
