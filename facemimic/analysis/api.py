@@ -264,9 +264,12 @@ def analyze(source, *, face_id: int | None = None, capture_options: dict | None 
     basic = np.full((n, len(BASIC)), np.nan, np.float32)
     aus = np.full((n, len(AU_LABELS), 2), np.nan, np.float32)
     if present.any():
+        from ..generate.nn import single_blas_thread
+
         clf = load_classifier()
-        a = decode_aus(x[present])
-        ps, pb = clf.predict(features(x[present], a))
+        with single_blas_thread():
+            a = decode_aus(x[present])
+            ps, pb = clf.predict(features(x[present], a))
         states[present], basic[present], aus[present] = ps, pb, a
     valence = np.where(present, np.nan_to_num(states) @ VALENCE, np.nan).astype(np.float32)
     arousal = np.where(present, np.nan_to_num(states) @ AROUSAL, np.nan).astype(np.float32)

@@ -28,7 +28,7 @@ from ..generate.model import _expected_sha
 from ..expressions.names import N_UE, UE_MIRROR
 from ..generate.emotions import BASIC, BASIC_COMPOSITION, N_STATES, STATE_INDEX, STATE_NAMES, STYLES
 from ..generate.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_INDEX
-from ..generate.nn import Adam, init_mlp, mlp_backward, mlp_forward, softmax
+from ..generate.nn import Adam, init_mlp, mlp_backward, mlp_forward, single_blas_thread, softmax
 from .aus import decode_aus
 
 CLASSIFIER_TAG = "facemimic.analyzer"
@@ -170,6 +170,11 @@ def fit_classifier(real_x: np.ndarray | None = None, real_labels: np.ndarray | N
                    n_synthetic: int = 40000, epochs: int = 10, real_repeat: int = 20, seed: int = 0,
                    progress=None) -> tuple[EmotionClassifier, list[dict]]:
     """Train the classifier (see module docstring). Returns (classifier, per-epoch history)."""
+    with single_blas_thread():
+        return _fit(real_x, real_labels, n_synthetic, epochs, real_repeat, seed, progress)
+
+
+def _fit(real_x, real_labels, n_synthetic, epochs, real_repeat, seed, progress):
     rng = np.random.default_rng([seed, 7])
     x, ts, tb = synthetic_training_set(n_synthetic, rng=rng)
     n_real = 0

@@ -91,6 +91,18 @@ class Adam:
             self.params[k] -= (lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)).astype(np.float32)
 
 
+def single_blas_thread():
+    """Context manager: one BLAS thread inside (small matrices are fastest that way, and
+    several threads fight other processes for the cores). A no-op without ``threadpoolctl``."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - declared dependency
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax."""
     z = logits - logits.max(axis=axis, keepdims=True)

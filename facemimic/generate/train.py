@@ -22,7 +22,7 @@ from .dataset import MIN_LABELLED_FRAMES, LabelledFrames, random_conditions, sam
 from .emotions import N_STATES, STATE_INDEX
 from .facs import N_X, X_NAMES
 from .model import HIDDEN, LATENT, N_COND, GeneratorModel, condition, new_header
-from .nn import Adam, init_mlp, mlp_backward, mlp_forward, sigmoid
+from .nn import Adam, init_mlp, mlp_backward, mlp_forward, sigmoid, single_blas_thread
 
 SIGMA = 0.06
 
@@ -109,6 +109,11 @@ def train_generator(real: LabelledFrames | None = None, *, options: TrainOptions
     history : list of dict
         Per epoch: ``epoch``, ``loss``, ``recon`` (mean squared error per channel), ``kl``.
     """
+    with single_blas_thread():
+        return _train(real, options, init, progress, clock)
+
+
+def _train(real, options, init, progress, clock):
     o = options
     rng = np.random.default_rng(o.seed)
     t0 = clock()
