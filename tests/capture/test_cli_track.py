@@ -137,3 +137,15 @@ def _huge_png(path):
     ihdr = struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b""))
     return path
+
+
+def test_camera_capture_to_file(samples, tmp_path, monkeypatch):
+    import cv2
+
+    real = cv2.VideoCapture
+    monkeypatch.setattr(cv2, "VideoCapture", lambda index: real(str(samples / "single_face.mp4")))
+    out = tmp_path / "cam.csv"
+    r = _run("--camera", 0, "--duration", 0.2, "-o", out, "--camera-size", "640x360")
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out)
+    assert len(df) >= 1 and df["present"].all() and df["time"].is_monotonic_increasing

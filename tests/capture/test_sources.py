@@ -236,3 +236,24 @@ def test_numpy_sources(smile_rgb):
         open_source(True, OPTS)
     with pytest.raises(ParameterError):
         open_source(object(), OPTS)
+
+
+def test_camera_source_with_a_fake_device_and_clock(samples, monkeypatch):
+    """The webcam path, fed by OpenCV reading a real clip in place of a device; timestamps come
+    from the injected clock, not from the file."""
+    real = cv2.VideoCapture
+    opened = []
+
+    def fake_capture(index):
+        opened.append(index)
+        return real(str(samples / "single_face.mp4"))
+
+    monkeypatch.setattr(cv2, "VideoCapture", fake_capture)
+    ticks = iter(100.0 + 0.0625 * np.arange(1000))  # exact in binary
+    from facemimic.capture.api import track
+
+    tr = track(2, duration=0.5, clock=lambda: float(next(ticks)))
+    assert opened == [2]
+    assert tr.metadata["source"] == "camera 2" and tr.metadata["source_kind"] == "camera"
+    assert tr.time.tolist() == (np.arange(8) * 0.0625).tolist()  # 0 .. 0.4375 s, then stop at 0.5
+    assert tr.present.all()
