@@ -86,9 +86,11 @@ def _capture_frames(kind: str, value, *, loop: bool, capture_kwargs: dict):
 @click.option("--profile", type=click.Path(dir_okay=False), default=None,
               help="Camera/video: calibration profile JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No live status line.")
+@click.option("--show-plan", is_flag=True,
+              help="Print what would be sent (addresses, bit counts, clip names) and exit; needs no SOURCE.")
 def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap, prefix, avatar_config,
             listen_port, binary, binary_preset, no_floats, native_eyes, keepalive, lost_after, perfect_sync,
-            no_head_position, no_eye_bones, smoothing, profile, quiet):
+            no_head_position, no_eye_bones, smoothing, profile, quiet, show_plan):
     """Stream expressions live from a webcam, a video or a track file.
 
     \b
@@ -106,7 +108,7 @@ def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap
 
     from facemimic.deliver.streamers import STREAMERS, get_streamer
 
-    kind, value = _parse_source(source, camera)
+    kind, value = (None, None) if show_plan else _parse_source(source, camera)
     target = to.lower()
     if target not in STREAMERS:
         get_streamer(target)  # raises with the list of valid targets
@@ -138,6 +140,12 @@ def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap
         options = dict(standard="arkit" if perfect_sync else "vrm0", head_position=not no_head_position,
                        eye_bones=not no_eye_bones)
     streamer = get_streamer(target, **options)
+    if show_plan:
+        try:
+            _show_plan(streamer)
+        finally:
+            streamer.close()
+        return
     try:
         _run(streamer, kind, value, host=host, port=port if port is not None else streamer.default_port,
              loop=loop, duration=duration, max_hz=max_hz, face_id=face_id, gap=gap,
@@ -145,6 +153,25 @@ def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap
              quiet=quiet)
     finally:
         streamer.close()
+
+
+def _show_plan(streamer) -> None:
+    if streamer.name == "vrchat":
+        from facemimic.deliver.vrchat import describe_plan
+
+        lines = describe_plan(streamer.encoder.plan, streamer.options.avatar)
+    else:
+        from facemimic.deliver.vrm_mapping import ARKIT_NAMES, VRM0_CLIPS
+
+        o = streamer.options
+        names = ARKIT_NAMES if o.standard == "arkit" else VRM0_CLIPS
+        bones = ["Head"] * o.head + ["LeftEye", "RightEye"] * o.eye_bones
+        lines = ["Per frame: /VMC/Ext/OK, /VMC/Ext/T, "
+                 + ", ".join(f'/VMC/Ext/Bone/Pos "{b}"' for b in bones),
+                 f"/VMC/Ext/Blend/Val x {len(names)} ({o.standard}): " + " ".join(names),
+                 "/VMC/Ext/Blend/Apply"]
+    for line in lines:
+        click.echo(line)
 
 
 def _run(streamer, kind, value, *, host, port, loop, duration, max_hz, face_id, gap, capture_kwargs, quiet):
@@ -180,7 +207,7 @@ def _run(streamer, kind, value, *, host, port, loop, duration, max_hz, face_id, 
 
         def on_status(stats) -> None:
             if live is not None:
-                live.update(Text(stats.line()))
+                live.update(Text(stats.line(), no_wrap=True, overflow="ellipsis"))
 
         stats = stream_frames(frames, streamer, transport, options=options, droppable=droppable,
                               face_id=face_id, on_status=on_status)

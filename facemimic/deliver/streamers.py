@@ -217,10 +217,12 @@ class StreamStats:
     def line(self) -> str:
         """One-line status for the terminal."""
         err = f" ({self.last_error})" if self.errors and self.last_error else ""
-        return (f"{self.target}  {self.elapsed:6.1f}s  {self.fps:5.1f} fps  {self.messages_per_s:7.0f} msg/s  "
-                f"dropped {self.frames_dropped}  capped {self.frames_capped}  "
-                f"lag {self.lag * 1e3:4.0f} ms  receiver errors {self.errors}{err}  "
-                f"face {'yes' if self.face_present else 'no'}" + (f"  {self.note}" if self.note else ""))
+        parts = [self.target, f"{self.elapsed:.1f} s", f"{self.fps:.1f} fps", f"{self.messages_per_s:.0f} msg/s",
+                 f"dropped {self.frames_dropped}", f"capped {self.frames_capped}", f"lag {self.lag * 1e3:.0f} ms",
+                 f"receiver errors {self.errors}{err}", f"face {'yes' if self.face_present else 'no'}"]
+        if self.note:
+            parts.append(self.note)
+        return " | ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -321,6 +321,27 @@ class ParameterPlan:
                 + int(self.native_closed) + sum(b.n_bits + (b.negative is not None) for b in self.binaries))
 
 
+def describe_plan(plan: ParameterPlan, avatar: AvatarConfig | None = None) -> list[str]:
+    """Human-readable lines listing what a :class:`ParameterPlan` sends (``--show-plan``)."""
+    lines = [f"Avatar: {avatar.name or '?'} ({avatar.id or 'no id'}) from {avatar.source}" if avatar is not None
+             else "No avatar config: every float parameter (VRChat ignores the ones an avatar lacks)"]
+    lines.append(f"Floats ({len(plan.floats)}):")
+    lines += [f"  {a}" for _, a in plan.floats]
+    lines.append(f"Binary families ({len(plan.binaries)}):")
+    for t in plan.binaries:
+        base = t.bits[0][1][: -len(str(1 << t.bits[0][0]))] if t.bits else t.name
+        neg = " + Negative" if t.negative else ""
+        lines.append(f"  {base}{{{','.join(str(1 << b) for b, _ in t.bits)}}}  {t.n_bits} bits{neg}")
+    if plan.bools:
+        lines.append(f"Bools ({len(plan.bools)}):")
+        lines += [f"  {a}" for _, a in plan.bools]
+    lines.append("Tracking flags: " + (", ".join(a for _, a in plan.active) or "none"))
+    lines.append(f"Native eyes: {NATIVE_GAZE_ADDRESS} {'on' if plan.native_gaze else 'off'}, "
+                 f"{NATIVE_CLOSED_ADDRESS} {'on' if plan.native_closed else 'off'}")
+    lines.append(f"Messages per keep-alive: {plan.n_messages}")
+    return lines
+
+
 def normalise_prefix(prefix: str) -> str:
     """``"FT"`` / ``"/FT/"`` -> ``"FT/"``; ``""`` stays empty. Rejects OSC-reserved characters."""
     p = prefix.strip("/")

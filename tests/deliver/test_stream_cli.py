@@ -233,3 +233,17 @@ def test_status_callback_and_multi_face_tracks(osc_receiver):
 
     with pytest.raises(ParameterError, match=r"no face 7 \(faces: 0, 3\)"):
         list(track_frames(track, face_id=7))
+
+
+def test_show_plan_lists_what_an_avatar_gets(osc_avatar_config):
+    res = CliRunner().invoke(cli, ["stream", "--to", "vrchat", "--show-plan", "--avatar-config",
+                                   str(osc_avatar_config)])
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "Jerry UE Template Test" in out and "Floats (8):" in out and "Binary families (27):" in out
+    assert f"{P}FT/v2/MouthX{{1,2,4,8}}  4 bits + Negative" in out
+    assert f"{P}FT/v2/TongueOut{{1,2,4}}  3 bits\n" in out
+    assert "TongueRoll" not in out and "CheekPuffLeft" not in out  # decoys
+    assert "Tracking flags: /avatar/parameters/EyeTrackingActive, /avatar/parameters/LipTrackingActive" in out
+    res = CliRunner().invoke(cli, ["stream", "--to", "vmc", "--show-plan"])
+    assert res.exit_code == 0 and "/VMC/Ext/Blend/Val x 17 (vrm0): Neutral A I U E O Blink" in res.output
