@@ -33,10 +33,11 @@ def _parse_expression(value: str) -> tuple[str, float]:
 @click.option("-e", "--expression", "expressions", multiple=True, metavar="NAME=SECONDS",
               help="vrm: write the frame at SECONDS as expression NAME (repeatable).")
 @click.option("--no-head", is_flag=True, help="vrma: do not animate the head bone.")
+@click.option("--no-look-at", is_flag=True, help="vrma: do not write the gaze (lookAt) rotation.")
 @click.option("--perfect-sync", is_flag=True, help="vrma without --avatar: add the 52 ARKit custom expressions.")
 @click.option("--loop", is_flag=True, help="godot/unity: mark the clip as looping.")
 def command(track, output, fmt, avatar, gaps, fps, face_id, name, node_path, expressions, no_head,
-            perfect_sync, loop):
+            no_look_at, perfect_sync, loop):
     """Export TRACK (a .jsonl/.csv/.npz track file) as an avatar animation clip.
 
     \b
@@ -64,7 +65,7 @@ def command(track, output, fmt, avatar, gaps, fps, face_id, name, node_path, exp
     exporter = get_exporter(fmt) if fmt else get_exporter(format_for_path(output))
     options = ExportOptions(
         avatar=avatar, gaps=gaps, fps=fps, face_id=face_id, name=name, node_path=node_path,
-        head=not no_head, perfect_sync=perfect_sync, loop=loop,
+        head=not no_head, look_at=not no_look_at, perfect_sync=perfect_sync, loop=loop,
         expressions=tuple(_parse_expression(e) for e in expressions))
     if expressions and exporter.name != "vrm":
         raise click.UsageError("--expression applies to --format vrm only")

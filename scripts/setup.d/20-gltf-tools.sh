@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tools the glTF/VRM export tests need (tests/deliver/test_export*.py):
-#   * Khronos glTF validator (npm "gltf-validator") and three.js (npm "three"), installed into a
-#     cache folder outside the repo: ${FACEMIMIC_NPM_CACHE:-~/.cache/facemimic/npm}/node_modules
+#   * Khronos glTF validator (npm "gltf-validator"), three.js (npm "three") and pixiv's VRM loaders
+#     (npm "@pixiv/three-vrm", "@pixiv/three-vrm-animation"), installed into a cache folder outside
+#     the repo: ${FACEMIMIC_NPM_CACHE:-~/.cache/facemimic/npm}/node_modules
 #   * Debian's chromium at /usr/bin/chromium (driven headless by Python Playwright).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
@@ -9,6 +10,7 @@ set -euo pipefail
 NPM_DIR="${FACEMIMIC_NPM_CACHE:-$HOME/.cache/facemimic/npm}"
 GLTF_VALIDATOR_VERSION="2.0.0-dev.3.10"
 THREE_VERSION="0.170.0"
+THREE_VRM_VERSION="3.5.5"
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "20-gltf-tools: installing nodejs/npm (apt)"
@@ -20,12 +22,14 @@ have_pkg() {  # name version
   [ -f "$NPM_DIR/node_modules/$1/package.json" ] &&
     node -e "process.exit(require('$NPM_DIR/node_modules/$1/package.json').version === '$2' ? 0 : 1)"
 }
-if ! have_pkg gltf-validator "$GLTF_VALIDATOR_VERSION" || ! have_pkg three "$THREE_VERSION"; then
-  echo "20-gltf-tools: npm install gltf-validator@$GLTF_VALIDATOR_VERSION three@$THREE_VERSION -> $NPM_DIR"
+if ! have_pkg gltf-validator "$GLTF_VALIDATOR_VERSION" || ! have_pkg three "$THREE_VERSION" ||
+   ! have_pkg @pixiv/three-vrm "$THREE_VRM_VERSION" || ! have_pkg @pixiv/three-vrm-animation "$THREE_VRM_VERSION"; then
+  echo "20-gltf-tools: npm install gltf-validator three @pixiv/three-vrm @pixiv/three-vrm-animation -> $NPM_DIR"
   mkdir -p "$NPM_DIR"
   [ -f "$NPM_DIR/package.json" ] || echo '{"name": "facemimic-npm-cache", "private": true}' > "$NPM_DIR/package.json"
   npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error \
-    "gltf-validator@$GLTF_VALIDATOR_VERSION" "three@$THREE_VERSION"
+    "gltf-validator@$GLTF_VALIDATOR_VERSION" "three@$THREE_VERSION" \
+    "@pixiv/three-vrm@$THREE_VRM_VERSION" "@pixiv/three-vrm-animation@$THREE_VRM_VERSION"
 fi
 
 if [ ! -x /usr/bin/chromium ]; then

@@ -38,7 +38,7 @@ def require_tools(*, browser: bool = False) -> None:
     missing = []
     if shutil.which("node") is None:
         missing.append("node")
-    for pkg in ("gltf-validator", "three"):
+    for pkg in ("gltf-validator", "three", "@pixiv/three-vrm", "@pixiv/three-vrm-animation"):
         if not (NODE_MODULES / pkg / "package.json").exists():
             missing.append(f"npm {pkg} in {NODE_MODULES}")
     if browser and not Path(CHROMIUM).exists():
@@ -230,10 +230,44 @@ def assert_valid(*paths) -> dict[str, dict]:
 
 _PAGE = """<!doctype html><html><body>
 <script type="importmap">{"imports": {"three": "/three/build/three.module.js",
-                                      "three/addons/": "/three/examples/jsm/"}}</script>
+  "three/addons/": "/three/examples/jsm/",
+  "@pixiv/three-vrm": "/pixiv/three-vrm/lib/three-vrm.module.js",
+  "@pixiv/three-vrm-animation": "/pixiv/three-vrm-animation/lib/three-vrm-animation.module.js"}}</script>
 <script type="module">
 import * as THREE from 'three';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+import { VRMLoaderPlugin } from '@pixiv/three-vrm';
+import { VRMAnimationLoaderPlugin, createVRMAnimationClip } from '@pixiv/three-vrm-animation';
+// A VRM avatar driven by a VRMA through pixiv's own loaders (what VRM web apps use).
+window.probeVrma = async (vrmUrl, vrmaUrl, times, names) => {
+  const loader = new GLTFLoader();
+  loader.register(p => new VRMLoaderPlugin(p));
+  loader.register(p => new VRMAnimationLoaderPlugin(p));
+  const vrm = (await loader.loadAsync(vrmUrl)).userData.vrm;
+  const vrma = (await loader.loadAsync(vrmaUrl)).userData.vrmAnimations[0];
+  const clip = createVRMAnimationClip(vrma, vrm);
+  const mixer = new THREE.AnimationMixer(vrm.scene);
+  mixer.clipAction(clip).play();
+  const head = vrm.humanoid.getNormalizedBoneNode('head');
+  const samples = [];
+  for (const t of times) {
+    mixer.setTime(t);
+    vrm.update(0);
+    const expressions = {};
+    for (const n of names) expressions[n] = vrm.expressionManager.getValue(n);
+    const morphs = {};
+    vrm.scene.traverse(o => {
+      if (o.isMesh && o.morphTargetDictionary) {
+        const m = {};
+        for (const [k, i] of Object.entries(o.morphTargetDictionary)) m[k] = o.morphTargetInfluences[i];
+        morphs[o.name] = m;
+      }
+    });
+    samples.push({t, expressions, morphs, yaw: vrm.lookAt.yaw, pitch: vrm.lookAt.pitch,
+                  head: head.quaternion.toArray()});
+  }
+  return {tracks: clip.tracks.map(tr => tr.name), samples};
+};
 window.probe = async (url, times, clipIndex) => {
   const gltf = await new GLTFLoader().loadAsync(url);
   const clip = gltf.animations[clipIndex ?? 0];
@@ -282,7 +316,8 @@ class BrowserProbe:
 
         self.files = files
         (files / "index.html").write_text(_PAGE)
-        handler = type("H", (_Handler,), {"roots": {"/three": NODE_MODULES / "three", "/files": files}})
+        handler = type("H", (_Handler,), {"roots": {"/three": NODE_MODULES / "three",
+                                                    "/pixiv": NODE_MODULES / "@pixiv", "/files": files}})
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -301,6 +336,16 @@ class BrowserProbe:
             shutil.copyfile(path, target)
         return self.page.evaluate("([u, t, c]) => window.probe(u, t, c)",
                                   [f"/files/{target.name}", list(map(float, times)), clip_index])
+
+    def probe_vrma(self, vrm: Path, vrma: Path, times, names) -> dict:
+        urls = []
+        for path in (vrm, vrma):
+            target = self.files / Path(path).name
+            if Path(path).resolve() != target.resolve():
+                shutil.copyfile(path, target)
+            urls.append(f"/files/{target.name}")
+        return self.page.evaluate("([v, a, t, n]) => window.probeVrma(v, a, t, n)",
+                                  [*urls, list(map(float, times)), list(names)])
 
     def close(self) -> None:
         self.browser.close()

@@ -1,4 +1,5 @@
-"""Exported files load and animate in three.js (GLTFLoader + AnimationMixer) in headless Chromium."""
+"""Exported files load and animate in three.js (GLTFLoader + AnimationMixer) in headless Chromium,
+and VRMA clips drive a VRM through pixiv's three-vrm / three-vrm-animation loaders."""
 
 from __future__ import annotations
 
@@ -64,3 +65,28 @@ def test_vrma_expression_nodes_move(browser, tmp_path):
     q0, q1 = out["samples"][0]["nodes"]["head"][3:], out["samples"][2]["nodes"]["head"][3:]
     assert q0 == pytest.approx([0, 0, 0, 1], abs=1e-5)
     assert q1[1] == pytest.approx(-np.sin(np.radians(38) / 2), abs=1e-3)  # yaw right = -Y rotation
+
+
+def test_vrma_drives_a_vrm_through_three_vrm(browser, tmp_path):
+    """End to end as VRM web apps do it: the test head VRM + our VRMA in @pixiv/three-vrm-animation."""
+    tr = ramp_track(n=21, fps=20, JawOpen=(0, 1), MouthCornerPullLeft=(0, 1), MouthCornerPullRight=(0, 1),
+                    openness=(1, 0), yaw=(0, 40), gaze_x=(0, 1))
+    avatar = write_test_head(tmp_path / "head.vrm", vrm="1.0")
+    clip = export_track(tr, tmp_path / "face.vrma", avatar=avatar)
+    out = browser.probe_vrma(avatar, clip.path, [0.0, 0.5], ["aa", "happy", "blinkLeft", "blink"])
+    assert any(t.endswith(".weight") for t in out["tracks"]) and any("quaternion" in t for t in out["tracks"])
+    a, b = out["samples"]
+    assert a["expressions"]["aa"] == pytest.approx(0, abs=1e-5)
+    # "aa" at t = 0.5: jaw 0.5, unrounded lips -> 0.5; three-vrm applies it to the bound jawOpen.
+    assert b["expressions"]["aa"] == pytest.approx(0.5, abs=1e-3)
+    assert b["expressions"]["happy"] == pytest.approx(0.4, abs=1e-3)  # VRCFT smile 0.8 x 0.5
+    # The avatar has blink and blinkLeft: both eyes half closed -> blink 0.5, sides carry the rest (0).
+    assert b["expressions"]["blink"] == pytest.approx(0.5, abs=1e-3)
+    assert b["expressions"]["blinkLeft"] == pytest.approx(0, abs=1e-3)
+    morphs = b["morphs"]["HeadARKit"]
+    assert morphs["jawOpen"] > 0.45  # aa binds jawOpen 1.0 (plus ih/ee/surprised contributions)
+    assert morphs["eyeBlinkLeft"] == pytest.approx(0.5 + 0.3 * 0.0, abs=0.05)
+    # Gaze to the subject's right (22.5 deg at t = 0.5): VRM yaw is negative (towards -X).
+    assert b["yaw"] == pytest.approx(-np.degrees(np.arctan(0.5)), abs=0.5) and a["yaw"] == pytest.approx(0, abs=1e-3)
+    # Head yaw 20 deg to the subject's right: a negative rotation about +Y.
+    assert b["head"][1] == pytest.approx(-np.sin(np.radians(20) / 2), abs=1e-3)

@@ -8,7 +8,7 @@ import pytest
 from export_helpers import assert_valid, make_avatar, ramp_track, read_glb, real_track
 from facemimic.deliver.export import ExportOptions, export_track, get_exporter
 from facemimic.deliver.export.testhead import write_test_head
-from facemimic.deliver.export.vrma import head_quaternions
+from facemimic.deliver.export.vrma import gaze_quaternions, head_quaternions
 from facemimic.errors import InputError
 from facemimic.expressions import ExpressionFrame
 from facemimic.expressions.names import ARKIT_NAMES, VRM1_PRESETS
@@ -159,7 +159,8 @@ def test_vrma_uses_the_avatars_own_expressions(tmp_path, vrm_heads):
         presets = ext["expressions"]["preset"]
         # The test head defines happy … blinkRight; blink is split from the sides there.
         assert {"aa", "happy", "blink", "blinkLeft", "blinkRight"} <= set(presets), version
-        assert all(path == "translation" for (_, path) in tracks)
+        look = ext["lookAt"]["node"]
+        assert all(path == "translation" for (node, path) in tracks if node != look)
     plain = make_avatar(tmp_path / "plain.glb", [["jawOpen"]])
     with pytest.raises(InputError, match="is not a VRM"):
         export_track(tr, tmp_path / "p.vrma", avatar=plain)
@@ -171,3 +172,19 @@ def test_vrma_from_a_real_capture(tmp_path):
     ext, tracks = _vrma_tracks(read_glb(r.path))
     _, happy = tracks[(ext["expressions"]["preset"]["happy"]["node"], "translation")]
     assert happy[:, 0].max() > 0.3 and np.all((happy[:, 0] >= 0) & (happy[:, 0] <= 1))
+
+
+def test_gaze_drives_the_look_at_rotation(tmp_path):
+    tr = ramp_track(n=11, gaze_x=(0, 1))  # both eyes turn to the subject's right, up to 45 degrees
+    r = export_track(tr, tmp_path / "gaze.vrma")
+    assert "gaze" not in r.unused_channels
+    ext, tracks = _vrma_tracks(read_glb(r.path))
+    _, q = tracks[(ext["lookAt"]["node"], "rotation")]
+    assert np.allclose(q[0], [0, 0, 0, 1], atol=1e-6)
+    # +yaw in VRM looks to the model's left (+X); the subject's right is therefore a -Y rotation.
+    assert q[-1][1] == pytest.approx(-np.sin(np.radians(45) / 2), abs=1e-5)
+    up = gaze_quaternions(np.array([[[0, 1], [0, 1]]], np.float32))[0]
+    assert up[0] == pytest.approx(-np.sin(np.radians(45) / 2), abs=1e-5)  # looking up: -X rotation
+    r = export_track(tr, tmp_path / "nogaze.vrma", look_at=False)
+    assert "gaze" in r.unused_channels
+    assert "lookAt" not in read_glb(r.path).json["extensions"]["VRMC_vrm_animation"]

@@ -366,6 +366,11 @@ _VRM_PRESET_BINDS = {
     "surprised": {"eyeWideLeft": 1.0, "eyeWideRight": 1.0, "browInnerUp": 1.0, "jawOpen": 0.4},
     "blink": {"eyeBlinkLeft": 1.0, "eyeBlinkRight": 1.0},
     "blinkLeft": {"eyeBlinkLeft": 1.0}, "blinkRight": {"eyeBlinkRight": 1.0},
+    # Gaze as expressions (VRM 1.0 lookAt type "expression"); lookLeft = the model's own left.
+    "lookLeft": {"eyeLookOutLeft": 1.0, "eyeLookInRight": 1.0},
+    "lookRight": {"eyeLookInLeft": 1.0, "eyeLookOutRight": 1.0},
+    "lookUp": {"eyeLookUpLeft": 1.0, "eyeLookUpRight": 1.0},
+    "lookDown": {"eyeLookDownLeft": 1.0, "eyeLookDownRight": 1.0},
 }
 _VRM1_TO_VRM0 = {"aa": "a", "ih": "i", "ou": "u", "ee": "e", "oh": "o", "happy": "joy", "angry": "angry",
                  "sad": "sorrow", "relaxed": "fun", "blink": "blink", "blinkLeft": "blink_l",
@@ -439,6 +444,9 @@ def _test_head_glb(vrm: str | None) -> bytes:
                      "commercialUsage": "corporation", "allowRedistribution": True, "modification": "allowModification"},
             "humanoid": {"humanBones": {b: {"node": i} for b, i in bone_index.items()}},
             "expressions": {"preset": presets, "custom": {}},
+            "lookAt": {"offsetFromHeadBone": [0.0, 0.06, 0.0], "type": "expression",
+                       **{f"rangeMap{k}": {"inputMaxValue": 30.0, "outputScale": 1.0}
+                          for k in ("HorizontalInner", "HorizontalOuter", "VerticalDown", "VerticalUp")}},
         }}
         g["extensionsUsed"] = ["VRMC_vrm"]
     elif vrm == "0.x":

@@ -3,7 +3,13 @@
 Per the VRMA spec each expression is a glTF node listed under
 ``extensions.VRMC_vrm_animation.expressions.preset|custom``, and the **x component of that node's
 translation** is the expression's weight (clamped to [0, 1] by players). The ``look*`` presets are
-not allowed (gaze belongs to ``lookAt``, which FaceMimic does not write yet).
+not allowed: gaze goes to ``lookAt`` instead.
+
+**lookAt** (``look_at=True``): a root node whose **rotation** turns +Z (forward) to the gaze
+direction (mean of both eyes; yaw about +Y, then pitch about +X: +yaw looks to the model's left,
++pitch looks down), relative to the head. The spec draft speaks of the node's position as a gaze
+point, but the reference loader (``@pixiv/three-vrm-animation``) reads the lookAt node's rotation
+and rejects any other path, so FaceMimic writes the rotation only.
 
 The file also carries the humanoid (``humanoid.humanBones``, required by the spec) as a T-pose
 skeleton of the VRM 1.0 required bones plus chest and neck; with ``head=True`` the head bone is
@@ -76,6 +82,21 @@ def head_quaternions(head_rotation: np.ndarray) -> np.ndarray:
     for i in range(1, len(q)):
         if np.dot(q[i], q[i - 1]) < 0:
             q[i] = -q[i]
+    return (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+
+
+def gaze_quaternions(gaze: np.ndarray) -> np.ndarray:
+    """FaceMimic gaze (VRCFT units, both eyes) -> lookAt rotations (x, y, z, w), shape (T, 4).
+
+    Parameters
+    ----------
+    gaze : np.ndarray [shape=(T, 2, 2)]
+        ``[left, right] x [x, y]``, ``tan`` of the angle; +x the subject's right, +y up.
+    """
+    g = np.nan_to_num(np.asarray(gaze, np.float64)).mean(axis=1)  # (T, 2)
+    yaw = -np.arctan(g[:, 0])  # the subject's right is the model's -X: negative yaw
+    pitch = -np.arctan(g[:, 1])  # up is negative pitch
+    q = _qmul(_axis_quat(1, yaw), _axis_quat(0, pitch))
     return (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -152,11 +173,20 @@ class VrmaExporter(ClipExporter):
             q = head_quaternions(tr.head_rotation)
             samplers.append({"input": t_in, "output": doc.add_accessor(q, "VEC4"), "interpolation": "LINEAR"})
             channels.append({"sampler": len(samplers) - 1, "target": {"node": bone_index["head"], "path": "rotation"}})
+        look_node = None
+        if options.look_at:
+            look_node = len(nodes)
+            head_y = sum(_BONES[b][1][1] for b in ("hips", "spine", "chest", "neck", "head"))
+            nodes.append({"name": "lookAt", "translation": [0.0, float(head_y) + 0.06, 0.0]})
+            q = gaze_quaternions(tr.gaze)
+            samplers.append({"input": t_in, "output": doc.add_accessor(q, "VEC4"), "interpolation": "LINEAR"})
+            channels.append({"sampler": len(samplers) - 1, "target": {"node": look_node, "path": "rotation"}})
         g = doc.json
         g["nodes"] = nodes
         g["scene"] = 0
         g["scenes"] = [{"nodes": [bone_index["hips"]] + [v["node"] for v in (*preset_nodes.values(),
-                                                                             *custom_nodes.values())]}]
+                                                                             *custom_nodes.values())]
+                                 + ([look_node] if look_node is not None else [])}]
         g["animations"] = [{"name": clip_name(options, path), "samplers": samplers, "channels": channels}]
         expressions = {}
         if preset_nodes:
@@ -166,6 +196,8 @@ class VrmaExporter(ClipExporter):
         ext = {"specVersion": SPEC_VERSION, "humanoid": {"humanBones": {b: {"node": i} for b, i in bone_index.items()}}}
         if expressions:
             ext["expressions"] = expressions
+        if look_node is not None:
+            ext["lookAt"] = {"node": look_node}
         g["extensions"] = {"VRMC_vrm_animation": ext}
         doc.add_extension_used("VRMC_vrm_animation")
         written = doc.save(path)
@@ -174,4 +206,6 @@ class VrmaExporter(ClipExporter):
             path=written, format=self.name, frames=len(tr), duration=float(times[-1]),
             mapped=tuple(("expressions", n, a.key) for n, _, a in driven),
             unmapped_targets=tuple(f"expressions/{n}" for n, _, a in exprs if a is None),
-            unused_channels=unused_channels(signals, read), notes=tuple(notes))
+            unused_channels=tuple(c for c in unused_channels(signals, read)
+                                  if not (c == "gaze" and look_node is not None)),
+            notes=tuple(notes))
