@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time as _time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Callable
 
@@ -181,6 +181,14 @@ class SmoothingOptions:
     # Seconds without a face after which a face's filters restart, so a face that comes back
     # appears where it is instead of sliding in from where it was lost.
     reset_after: float = 0.5
+    # Openness below which an eye's gaze is held at its last open value: as the lid closes the
+    # iris vanishes and MediaPipe reads the blink as a glance down (0.12–0.22 = 7–12° on the six
+    # WolfgangLanger blinks; VSeeFaceReleases#30). 0.7 removes the dip on 4 of the 6 (0.5: 3),
+    # the other two dip before the lid moves. None: no hold.
+    blink_gaze_hold: float | None = 0.7
+    # Longest hold, in seconds (blinks last 0.1–0.4 s): a longer closure is someone looking down
+    # through half-shut lids, whose gaze must pass.
+    blink_hold_max: float = 0.4
 
     def __post_init__(self) -> None:
         self._verify()
@@ -200,11 +208,17 @@ class SmoothingOptions:
                                          f"{'number >= 0' if f.name == 'beta' else 'positive number'}, got {v!r}")
         if not (isinstance(self.reset_after, (int, float)) and self.reset_after >= 0):
             raise ParameterError(f"reset_after must be seconds >= 0, got {self.reset_after!r}")
+        h = self.blink_gaze_hold
+        if h is not None and not (isinstance(h, (int, float)) and not isinstance(h, bool) and 0 < h < 1):
+            raise ParameterError(f"blink_gaze_hold must be an openness between 0 and 1 (or None), got {h!r}")
+        m = self.blink_hold_max
+        if not (isinstance(m, (int, float)) and not isinstance(m, bool) and math.isfinite(m) and m >= 0):
+            raise ParameterError(f"blink_hold_max must be seconds >= 0, got {m!r}")
 
     @property
     def is_identity(self) -> bool:
-        """True when no group is filtered (the ``off`` preset)."""
-        return all(getattr(self, g) is None for g in _GROUPS)
+        """True when nothing is changed (the ``off`` preset)."""
+        return all(getattr(self, g) is None for g in _GROUPS) and self.blink_gaze_hold is None
 
     @classmethod
     def preset(cls, name: str) -> "SmoothingOptions":
@@ -219,7 +233,7 @@ class SmoothingOptions:
 
 PRESETS = MappingProxyType({
     # No filtering at all: frames come out exactly as they went in.
-    "off": SmoothingOptions(pose=None, position=None, expression=None, eyes=None),
+    "off": SmoothingOptions(pose=None, position=None, expression=None, eyes=None, blink_gaze_hold=None),
     # Default, on top of MediaPipe's already-filtered VIDEO-mode output.
     "light": SmoothingOptions(),
     # Calm, "streamer" look: the slower rows of tracking.md §1.4 (~50 ms lag on slow motion).
@@ -273,6 +287,13 @@ class _FaceState:
 
     filter: OneEuroFilter
     last_seen: float = -math.inf  # time of the last present frame
+    held_gaze: np.ndarray = field(default_factory=lambda: np.full((2, 2), np.nan))  # last open gaze per eye
+    closed_since: np.ndarray = field(default_factory=lambda: np.full(2, np.nan))  # when each eye shut
+
+    def reset(self) -> None:
+        self.filter.reset()
+        self.held_gaze[:] = np.nan
+        self.closed_since[:] = np.nan
 
 
 class FrameSmoother:
@@ -337,11 +358,14 @@ class FrameSmoother:
         t = frame.time if math.isfinite(frame.time) else self.clock()
         st = self._state(frame.face_id)
         if t - st.last_seen > self.options.reset_after or t < st.last_seen:
-            st.filter.reset()  # long gap (or a new clip): start afresh, no slide-in
+            st.reset()  # long gap (or a new clip): start afresh, no slide-in
         st.last_seen = t
+        gaze = np.array([frame.gaze_left, frame.gaze_right], np.float64)
+        if self.options.blink_gaze_hold is not None:
+            gaze = self._hold_gaze_in_blinks(st, gaze, frame.openness, t)
         x = np.empty(N_CHANNELS)
         x[_W] = frame.weights
-        x[_GAZE] = (*frame.gaze_left, *frame.gaze_right)
+        x[_GAZE] = gaze.reshape(-1)
         x[_OPEN] = (frame.openness_left, frame.openness_right)
         x[_ROT] = frame.head_rotation
         x[_POS] = frame.head_position
@@ -355,6 +379,22 @@ class FrameSmoother:
             openness_left=o[0], openness_right=o[1],
             head_rotation=tuple(y[_ROT].tolist()), head_position=tuple(y[_POS].tolist()),
         )
+
+    def _hold_gaze_in_blinks(self, st: _FaceState, gaze: np.ndarray, openness, t: float) -> np.ndarray:
+        """Per eye: while it is (nearly) shut, for at most ``blink_hold_max`` s, keep the gaze
+        it had when last open."""
+        o = self.options
+        for eye in (0, 1):
+            if not openness[eye] < o.blink_gaze_hold:  # open (or NaN): remember, no hold
+                if np.all(np.isfinite(gaze[eye])):
+                    st.held_gaze[eye] = gaze[eye]
+                st.closed_since[eye] = np.nan
+                continue
+            if np.isnan(st.closed_since[eye]):
+                st.closed_since[eye] = t
+            if t - st.closed_since[eye] <= o.blink_hold_max and np.all(np.isfinite(st.held_gaze[eye])):
+                gaze[eye] = st.held_gaze[eye]
+        return gaze
 
     def process_all(self, frames) -> list[ExpressionFrame]:
         """Smooth an iterable of frames in order; returns a list."""

@@ -281,7 +281,7 @@ def test_short_blink_survives(preset, fps):
 def test_real_blinks_keep_most_of_their_depth(wolfgang_openness):
     """WolfgangLanger's real blinks (MediaPipe VIDEO mode): the light eye filter keeps >= 80 % of
     each blink's depth and >= 90 % on average."""
-    times, openness, blinks = wolfgang_openness
+    times, openness, blinks, _ = wolfgang_openness
     assert len(blinks) >= 3
     sm = FrameSmoother("light")
     out = np.array([sm.process(ExpressionFrame.neutral(t).replace(openness_left=float(o[0]), openness_right=float(o[1])))
@@ -301,19 +301,19 @@ def test_real_blinks_keep_most_of_their_depth(wolfgang_openness):
 @pytest.fixture(scope="module")
 def wolfgang_openness(samples):
     """Per-frame eye openness of the WolfgangLanger clip from the capture pipeline (no smoothing)
-    and the frame indices of its blinks (sharp dips from an open eye)."""
+    and gaze, and the frame indices of its blinks (sharp dips from an open eye)."""
     from facemimic.capture.api import track
 
     tr = track(samples / "WolfgangLanger_Pexels.mp4", smoothing="off")
     keep = tr.present
-    times, openness = tr.time[keep], tr.openness[keep].astype(np.float64)
+    times, openness, gaze = tr.time[keep], tr.openness[keep].astype(np.float64), tr.gaze[keep].astype(np.float64)
     m = openness.mean(axis=1)
     blinks = []
     for i in range(6, len(m) - 3):
         pre = np.median(m[i - 6:i - 2])
         if m[i] == m[i - 2:i + 3].min() and pre > 0.75 and pre - m[i] > 0.2 and (not blinks or i - blinks[-1] > 3):
             blinks.append(i)
-    return times, openness, blinks
+    return times, openness, blinks, gaze
 
 
 def test_custom_options_leave_unfiltered_groups_untouched():
@@ -337,3 +337,47 @@ def test_array_parameters_match_separate_filters():
     for i, row in enumerate(x):
         y = both(row, i / 30)
         assert y[0] == pytest.approx(float(a(row[0], i / 30))) and y[1] == pytest.approx(float(b(row[1], i / 30)))
+
+
+def test_gaze_is_held_through_a_blink_but_not_a_long_closure():
+    fps = 30.0
+    sm = FrameSmoother("light")
+    out = []
+    for i in range(60):
+        closed = 20 <= i < 24 or 40 <= i < 60  # a 133 ms blink, then a 0.67 s closure
+        f = ExpressionFrame.neutral(i / fps).replace(
+            openness_left=0.05 if closed else 1.0, openness_right=0.05 if closed else 1.0,
+            gaze_left=(0.2, -0.3 if closed else 0.1), gaze_right=(0.2, -0.3 if closed else 0.1))
+        out.append(sm.process(f))
+    gy = np.array([f.gaze_left[1] for f in out])
+    assert np.allclose(gy[20:24], 0.1, atol=1e-6)  # the blink's fake "look down" never shows
+    assert np.allclose(gy[40:52], 0.1, atol=1e-6)  # held for up to blink_hold_max = 0.4 s ...
+    assert gy[-1] < -0.25  # ... then a longer closure's gaze passes (looking down, lids low)
+    assert min(f.openness_left for f in out[20:24]) < 0.1  # the blink itself is untouched
+    no_hold = FrameSmoother(options=SmoothingOptions(blink_gaze_hold=None))
+    gy2 = np.array([no_hold.process(f).gaze_left[1] for f in _blink_frames()])
+    assert gy2.min() < 0.0
+    with pytest.raises(ParameterError, match="blink_gaze_hold"):
+        SmoothingOptions(blink_gaze_hold=1.5)
+
+
+def _blink_frames():
+    return [ExpressionFrame.neutral(i / 30).replace(
+        openness_left=0.05 if 10 <= i < 14 else 1.0, gaze_left=(0.0, -0.3 if 10 <= i < 14 else 0.1))
+        for i in range(30)]
+
+
+def test_real_blinks_no_longer_look_down(wolfgang_openness):
+    times, openness, blinks, gaze = wolfgang_openness
+    sm = FrameSmoother("light")
+    out = np.array([sm.process(ExpressionFrame.neutral(t).replace(
+        openness_left=float(o[0]), openness_right=float(o[1]),
+        gaze_left=tuple(g[0]), gaze_right=tuple(g[1]))).gaze for t, o, g in zip(times, openness, gaze)])
+    dips_in, dips_out = [], []
+    for i in blinks:
+        before = gaze[i - 4, :, 1]
+        dips_in.append(np.max(before - gaze[i - 1:i + 2, :, 1].min(axis=0)))
+        dips_out.append(np.max(before - out[i - 1:i + 2, :, 1].min(axis=0)))
+    # Each blink pulls MediaPipe's vertical gaze down by ~0.1–0.2 (6–11°); held, the dip shrinks.
+    assert np.mean(dips_in) > 0.08
+    assert np.mean(dips_out) < 0.5 * np.mean(dips_in), (dips_in, dips_out)
