@@ -418,8 +418,9 @@ def plan_parameters(
             i = binary_index(p.name, full)
             if i is not None:
                 found.setdefault(i, p.address)
-        if found:
-            bi.append(BinaryTarget(n, tuple(sorted(found.items())), first(full + "Negative", "Bool")))
+        negative = first(full + "Negative", "Bool")
+        if found or negative:  # VRCFT sends a lone <Name>Negative too
+            bi.append(BinaryTarget(n, tuple(sorted(found.items())), negative))
     active = []
     if tracking_active:
         for n in ACTIVE_NAMES:
@@ -557,7 +558,8 @@ def gaze_pitch_yaw(gaze: np.ndarray) -> tuple[float, float, float, float]:
     """
     g = np.asarray(gaze, np.float64)
     deg = np.degrees(np.arctan(g))
-    return (float(-deg[0, 1]), float(deg[0, 0]), float(-deg[1, 1]), float(deg[1, 0]))
+    # "+ 0.0" turns -0.0 into 0.0 so an idle gaze is not sent as a change.
+    return (float(-deg[0, 1]) + 0.0, float(deg[0, 0]), float(-deg[1, 1]) + 0.0, float(deg[1, 0]))
 
 
 class VRChatEncoder:
