@@ -1,0 +1,300 @@
+"""``PortraitAnimator``: one still portrait + expression frames -> animated frames.
+
+Set-up (once per source, a second or two): find the face with the capture stage, scale (or crop)
+the image to the output size, build the personalised displacement model, the mesh warp, the mouth
+painter, the eye rig and the head-pose model, and optionally calibrate the model's response with
+the capture stage as the critic. Per frame: a small matrix product (weights -> landmark motion),
+the iris move, one warp, and cheap composites (mouth interior, lash line).
+
+Semantics: the source photo is the **rest pose** (``rest="source"``, the default): all-zero
+weights, open eyes, zero gaze and zero head rotation reproduce the photo exactly, and weights add
+expression on top of the one in the photo. ``rest="neutral"`` instead treats the weights as
+absolute: the photo's own expression (as measured by the capture stage) is subtracted first, so
+neutral weights relax a smiling photo towards neutral.
+
+>>> anim = PortraitAnimator("me.jpg", PortraitOptions(size=512))         # doctest: +SKIP
+>>> rgb = anim.render(ExpressionFrame.from_shapes({"JawOpen": 0.6}))     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ...errors import ParameterError, UnknownNameError, suggest
+from ...expressions.frame import ExpressionFrame
+from ...expressions.names import ue_index
+from ...expressions.track import ExpressionTrack
+from .eyes import EyeRig, lash_line
+from .model import DisplacementModel, drive_vector
+from .mouth import MouthPainter
+from .pose import HeadPose
+from .source import choose_face, find_faces, load_image
+from .warp import MeshWarp
+
+CROPS = ("fit", "face")
+RESTS = ("source", "neutral")
+EXTREME_YAW = 30.0  # degrees: beyond this a 2D warp of one photo starts to show its limits
+_TONGUE = ue_index("TongueOut")
+
+
+@dataclass(frozen=True)
+class PortraitOptions:
+    """How to animate a portrait. All fields are checked in ``__post_init__``."""
+
+    size: int = 512  # output size in px: the longer side ("fit") or the square's side ("face")
+    crop: str = "fit"  # fit: the whole image scaled; face: a square around the face
+    face: int | None = None  # which face (0-based, left to right); None: the largest
+    rest: str = "source"  # source: the photo is the rest pose; neutral: weights are absolute
+    calibrate: bool = True  # fit the model's response with the capture stage as critic (~2-5 s)
+    mouth: bool = True  # paint the mouth interior when the lips part
+    eyes: bool = True  # move the irises with the gaze
+    head: bool = True  # apply the track's head rotation (relative to the photo's)
+    max_head_angle: float = 15.0  # degrees; larger rotations are clamped
+    face_scale: float = 2.6  # "face" crop: square side / face-oval width
+
+    def __post_init__(self) -> None:
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or not 64 <= self.size <= 4096:
+            raise ParameterError(f"size must be a whole number of pixels in [64, 4096], got {self.size!r}")
+        for name, value, valid in (("crop", self.crop, CROPS), ("rest", self.rest, RESTS)):
+            if value not in valid:
+                raise UnknownNameError(f"unknown {name} {value!r}{suggest(str(value), valid)}; "
+                                       f"valid: {', '.join(valid)}")
+        if self.face is not None and (isinstance(self.face, bool) or not isinstance(self.face, int)
+                                      or self.face < 0):
+            raise ParameterError(f"face must be a face number >= 0 or None, got {self.face!r}")
+        for name in ("calibrate", "mouth", "eyes", "head"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not (isinstance(self.max_head_angle, (int, float)) and 0 <= self.max_head_angle <= 30):
+            raise ParameterError(f"max_head_angle must be between 0 and 30 degrees, got {self.max_head_angle!r}")
+        if not (isinstance(self.face_scale, (int, float)) and 1.2 <= self.face_scale <= 8):
+            raise ParameterError(f"face_scale must be between 1.2 and 8, got {self.face_scale!r}")
+
+
+@dataclass
+class PortraitStats:
+    """What set-up found and cost (for the CLI's summary and the benchmark)."""
+
+    faces: int = 0  # faces in the image
+    face_width: float = 0.0  # chosen face width in output pixels
+    source_yaw: float = 0.0  # the photo's head yaw, degrees
+    setup_s: float = 0.0  # seconds to find the face and build the model
+    calibrate_s: float = 0.0  # seconds spent calibrating
+    calibration: dict = field(default_factory=dict)  # group -> {"response": [...], "gain": …}
+
+
+def _even(x: float) -> int:
+    return max(2, int(round(x / 2)) * 2)
+
+
+class PortraitAnimator:
+    """Animates one face of one portrait.
+
+    Parameters
+    ----------
+    source : str, Path or np.ndarray [shape=(H, W, 3|4), dtype=uint8]
+        A photo or drawing (RGB, or RGBA whose alpha is kept).
+    options : PortraitOptions, optional
+        Or its fields as keywords.
+
+    Attributes
+    ----------
+    image : np.ndarray [shape=(h, w, 3|4), dtype=uint8]
+        The source at output size (what neutral frames reproduce).
+    warnings : list of str
+        Things the user should know (extreme pose, …).
+    """
+
+    def __init__(self, source, options: PortraitOptions | None = None, *,
+                 clock: Callable[[], float] = time.perf_counter, **kwargs) -> None:
+        import cv2
+
+        opts = options or PortraitOptions(**kwargs)
+        if options is not None and kwargs:
+            from dataclasses import replace
+
+            opts = replace(options, **kwargs)
+        self.options = opts
+        self.warnings: list[str] = []
+        self.stats = PortraitStats()
+        t0 = clock()
+        image, self.name = load_image(source)
+        faces = find_faces(image, self.name)
+        face = choose_face(faces, opts.face, self.name)
+        self.stats.faces = len(faces)
+        yaw = float(face.frame.head_rotation[0])
+        self.stats.source_yaw = yaw
+        if math.isfinite(yaw) and abs(yaw) > EXTREME_YAW:
+            self.warnings.append(f"{self.name}: the face is turned {abs(yaw):.0f} degrees (more than "
+                                 f"{EXTREME_YAW:.0f}); expect distortions on the far side")
+        # Output geometry: scale (and crop) to the requested size.
+        pts = face.landmarks.copy()
+        h, w = image.shape[:2]
+        if opts.crop == "face":
+            oval = pts[:, :2][:468]
+            cx, cy = oval[:, 0].mean(), oval[:, 1].mean() - 0.05 * face.width
+            side = opts.face_scale * face.width
+            x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+            s = int(round(side))
+            pad = max(0, -x0, -y0, x0 + s - w, y0 + s - h)
+            if pad:
+                image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+                x0, y0 = x0 + pad, y0 + pad
+            image = image[y0:y0 + s, x0:x0 + s]
+            pts[:, :2] -= (x0 - pad, y0 - pad)
+            h, w = image.shape[:2]
+            out_w = out_h = _even(opts.size)
+        else:
+            k = opts.size / max(h, w)
+            out_w, out_h = _even(w * k), _even(h * k)
+        sx, sy = out_w / w, out_h / h
+        interp = cv2.INTER_AREA if sx < 1 else cv2.INTER_CUBIC
+        self.image = np.ascontiguousarray(cv2.resize(image, (out_w, out_h), interpolation=interp))
+        pts = pts * np.array([sx, sy, sx])
+        self.stats.face_width = face.width * sx
+        if self.stats.face_width < 64:
+            raise ParameterError(f"{self.name}: at size {opts.size} the face would be only "
+                                 f"{self.stats.face_width:.0f} px wide; use a larger size or crop='face' "
+                                 "(--crop face)")
+        self.points = pts[:, :2].astype(np.float64)
+        self.face_frame = face.frame
+        rest = None
+        if opts.rest == "neutral":
+            f = face.frame
+            rest = drive_vector(f.weights, (f.openness_right, f.openness_left))
+        self.model = DisplacementModel.for_face(self.points, rest=rest)
+        down = self.model.frame.rotation[:, 1]
+        self.warp = MeshWarp(self.points, self.image.shape[:2], down)
+        self.mouth = MouthPainter(self.points, down, self.model.frame.sx, self.image) if opts.mouth else None
+        self.eyes = EyeRig(self.points, self.image, self.model.frame.rotation) if opts.eyes else None
+        self.pose = HeadPose(pts, max_angle=opts.max_head_angle) if opts.head else None
+        self._src_gaze = np.array([face.frame.gaze_right, face.frame.gaze_left], np.float64) \
+            if opts.rest == "neutral" else np.zeros((2, 2))
+        self._eye_buf = np.empty_like(self.image)
+        self._out = np.empty_like(self.image)
+        self._last: tuple | None = None
+        self.stats.setup_s = clock() - t0
+        if opts.calibrate:
+            from .calibrate import calibrate
+
+            t1 = clock()
+            curves, report = calibrate(self)
+            self.model = self.model.replace(curves=curves)
+            self.stats.calibrate_s = clock() - t1
+            self.stats.calibration = report
+
+    # --------------------------------------------------------------------------------------------
+    @property
+    def size(self) -> tuple[int, int]:
+        """Output (width, height) in pixels."""
+        return self.image.shape[1], self.image.shape[0]
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.image.shape[2] == 4
+
+    def render_parts(self, motion: np.ndarray, *, gaze=None, closure=(0.0, 0.0), tongue_out: float = 0.0,
+                     out: np.ndarray | None = None) -> np.ndarray:
+        """Render from landmark ``motion`` (478, 2) px directly (used by calibration and tests)."""
+        src = self.image
+        if self.eyes is not None and gaze is not None:
+            src = self.eyes.apply(self.image, np.asarray(gaze) - self._src_gaze, self._eye_buf)
+        res = self.warp.apply(src, motion, out)
+        target = self.points + motion
+        if self.mouth is not None:
+            self.mouth.paint(res, target, tongue_out=tongue_out)
+        lash_line(res, target, closure)
+        return res
+
+    def render(self, frame: ExpressionFrame | None, *, reuse: bool = False) -> np.ndarray:
+        """One animated frame, shape (h, w, 3|4) uint8.
+
+        A gap frame (``present=False``) or ``None`` holds the last face rendered (the rest pose
+        before any). ``reuse=True`` renders into an internal buffer (fast; overwritten next call).
+        """
+        if frame is not None and frame.present and np.all(np.isfinite(frame.weights)):
+            w = np.asarray(frame.weights, np.float32)
+            op = (frame.openness_right, frame.openness_left)
+            gaze = np.array([frame.gaze_right, frame.gaze_left], np.float64)
+            head = np.asarray(frame.head_rotation, np.float64)
+            if not np.all(np.isfinite(head)):
+                head = np.zeros(3)
+            self._last = (w, op, gaze, head)
+        elif self._last is None:
+            self._last = (np.zeros(len(frame.weights) if frame is not None else 88, np.float32), (1.0, 1.0),
+                          np.zeros((2, 2)), np.zeros(3))
+        w, op, gaze, head = self._last
+        drive = drive_vector(w, op)
+        motion = self.model.displacement(drive)
+        if self.pose is not None:
+            motion = motion + self.pose.motion(head)
+        closure = (float(np.clip(1 - op[0], 0, 1)), float(np.clip(1 - op[1], 0, 1)))
+        return self.render_parts(motion, gaze=np.nan_to_num(gaze), closure=closure,
+                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)),
+                                 out=self._out if reuse else None)
+
+    def frames(self, track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,
+               face_id: int | None = None, reuse: bool = False) -> Iterator[np.ndarray]:
+        """Render a track at ``fps`` (default: the track's) for ``duration`` seconds (default: the
+        track's length). After the track ends the face eases back to rest in 0.4 s and stays there.
+
+        Yields
+        ------
+        np.ndarray [shape=(h, w, 3|4), dtype=uint8]
+        """
+        for f in timeline(track, fps=fps, duration=duration, face_id=face_id):
+            yield self.render(f, reuse=reuse)
+
+
+def timeline(track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,
+             face_id: int | None = None, ease: float = 0.4) -> list[ExpressionFrame]:
+    """One face's frames at a steady ``fps``, padded to ``duration`` by easing back to rest.
+
+    Parameters
+    ----------
+    track : ExpressionTrack
+        Any track (several faces: the first, or ``face_id``).
+    fps : float, optional
+        Output rate (default: the track's).
+    duration : float, optional
+        Seconds of output (default: the track's own length).
+    ease : float
+        Seconds to relax from the last frame to the rest pose after the track ends.
+    """
+    if len(track) == 0:
+        raise ParameterError("the track has no frames to animate")
+    ids = track.face_ids()
+    fid = ids[0] if face_id is None else face_id
+    if fid not in ids:
+        raise ParameterError(f"face {fid} is not in the track (faces: {', '.join(map(str, ids))})")
+    one = track.for_face(fid).fill_gaps("hold")
+    fps = float(fps or one.fps)
+    if not (fps > 0 and math.isfinite(fps)):
+        raise ParameterError(f"fps must be a positive number, got {fps!r}")
+    frames = list(one.resample(fps))
+    if not frames:
+        raise ParameterError("the track has no frames to animate")
+    t0 = frames[0].time
+    total = len(frames) if duration is None else max(int(round(duration * fps)), 1)
+    frames = frames[:total]
+    last = frames[-1]
+    rest = ExpressionFrame.neutral()
+    for i in range(len(frames), total):
+        t = (i - len(frames) + 1) / fps
+        k = min(t / ease, 1.0) if ease > 0 else 1.0
+        k = k * k * (3 - 2 * k)
+        frames.append(last.replace(
+            time=t0 + i / fps,
+            weights=(np.nan_to_num(last.weights) * (1 - k)).astype(np.float32),
+            gaze_left=tuple(np.asarray(last.gaze_left) * (1 - k)),
+            gaze_right=tuple(np.asarray(last.gaze_right) * (1 - k)),
+            openness_left=last.openness_left + (rest.openness_left - last.openness_left) * k,
+            openness_right=last.openness_right + (rest.openness_right - last.openness_right) * k,
+            head_rotation=tuple(np.nan_to_num(np.asarray(last.head_rotation, np.float64)) * (1 - k)),
+            present=True))
+    return frames

@@ -1,0 +1,162 @@
+"""Irises that move inside the eye (gaze) and a lash line on closed lids.
+
+Per source eye (precomputed): the visible eye opening (lid polygon), the iris disc (centre and
+radius from MediaPipe's iris landmarks), a copy of the eye with the iris painted out (OpenCV
+inpainting: the white of the eye and lid shadow flow in) and the iris itself as a soft-edged
+patch. Per frame the iris patch is pasted at its new place into a working copy of the source,
+clipped to the eye opening, *before* the warp — so the eyelids then close over the moved iris.
+
+Gaze (VRCFT units, ``x = tan(angle)``; +x the subject's right, +y up) moves the iris by the
+eyeball's radius (about 0.42 of the eye's width) times ``sin(angle)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import landmarks as L
+
+EYEBALL_RADIUS = 0.42  # eyeball radius / eye width (12 mm vs a ~29 mm palpebral fissure)
+
+
+@dataclass
+class _Eye:
+    side: str
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the eye patch in the image
+    centre: np.ndarray  # (2,) iris centre, image px
+    radius: float  # iris radius, px
+    width: float  # eye width (corner to corner), px
+    opening: np.ndarray  # (h, w, 1) float32 soft mask of the visible eye, patch coordinates
+    clean: np.ndarray  # (h, w, C) float32: the eye with the iris painted out
+    iris: np.ndarray  # (h, w, C) float32: the source patch (iris visible where ``iris_alpha`` > 0)
+    iris_alpha: np.ndarray  # (h, w) float32 soft iris disc inside the opening
+
+
+class EyeRig:
+    """Moves both irises of one face.
+
+    Parameters
+    ----------
+    points : np.ndarray [shape=(478, 2)]
+        Source landmark pixels (468..477 are the irises).
+    image : np.ndarray [shape=(H, W, C), dtype=uint8]
+        The source (RGB or RGBA).
+    rotation : np.ndarray [shape=(2, 2)]
+        Face axes in the image (columns: towards the subject's left, towards the chin).
+    """
+
+    def __init__(self, points: np.ndarray, image: np.ndarray, rotation: np.ndarray) -> None:
+        import cv2
+
+        self.rotation = np.asarray(rotation, np.float64)
+        self.eyes: list[_Eye] = []
+        h, w = image.shape[:2]
+        pts = np.asarray(points, np.float64)
+        for side in ("right", "left"):
+            lid = np.concatenate([pts[list(L.EYE_UPPER[side])], pts[list(L.EYE_LOWER[side])][::-1]])
+            width = float(np.linalg.norm(pts[L.EYE_UPPER[side][0]] - pts[L.EYE_UPPER[side][-1]]))
+            ring = pts[list(L.IRIS_RING[side])]
+            centre = pts[L.IRIS_CENTRE[side]]
+            radius = float(np.mean(np.linalg.norm(ring - centre, axis=1)))
+            if width < 6 or radius < 1.5:  # too small to bother (or a failed mesh)
+                continue
+            m = int(np.ceil(radius * 1.5 + 3))
+            x0 = int(max(np.floor(lid[:, 0].min()) - m, 0))
+            y0 = int(max(np.floor(lid[:, 1].min()) - m, 0))
+            x1 = int(min(np.ceil(lid[:, 0].max()) + m, w))
+            y1 = int(min(np.ceil(lid[:, 1].max()) + m, h))
+            patch = np.ascontiguousarray(image[y0:y1, x0:x1])
+            o = np.array([x0, y0])
+            sh, k = 4, 16.0
+            opening = np.zeros(patch.shape[:2], np.uint8)
+            cv2.fillPoly(opening, [np.round((lid - o) * k).astype(np.int32)], 255, cv2.LINE_AA, sh)
+            disc = np.zeros_like(opening)
+            c = np.round((centre - o) * k).astype(np.int32)
+            cv2.circle(disc, (int(c[0]), int(c[1])), int(round(radius * 1.08 * k)), 255, -1, cv2.LINE_AA, sh)
+            # Paint the iris out (inside the opening) so a moved iris leaves the white of the eye.
+            hole = cv2.dilate(((disc > 0) & (opening > 0)).astype(np.uint8) * 255, np.ones((3, 3), np.uint8))
+            rgb = np.ascontiguousarray(patch[..., :3][..., ::-1])
+            clean_bgr = cv2.inpaint(rgb, hole, max(2.0, radius * 0.6), cv2.INPAINT_TELEA)
+            clean = patch.astype(np.float32).copy()
+            clean[..., :3] = clean_bgr[..., ::-1]
+            op = cv2.GaussianBlur(opening, (3, 3), 0.6).astype(np.float32) / 255.0
+            iris_alpha = (cv2.GaussianBlur(disc, (3, 3), 0.7).astype(np.float32) / 255.0) * op
+            self.eyes.append(_Eye(side, (x0, y0, x1, y1), centre, radius, width, op[..., None], clean,
+                                  patch.astype(np.float32), iris_alpha))
+
+    def offsets(self, gaze: np.ndarray) -> list[np.ndarray]:
+        """Iris shift in pixels per eye (right, left order of :attr:`eyes`) for gaze (2, 2)."""
+        out = []
+        for e in self.eyes:
+            gx, gy = gaze[0 if e.side == "right" else 1]
+            ang_x, ang_y = np.arctan(gx), np.arctan(gy)
+            reach = EYEBALL_RADIUS * e.width
+            # canonical: +x is the subject's left, +y down; gaze +x is the subject's right, +y up
+            d = np.array([-np.sin(ang_x) * reach, -np.sin(ang_y) * reach * 0.75])
+            lim = np.array([max(0.5 * e.width - 0.8 * e.radius, 0.0), 0.6 * e.radius])
+            d = np.clip(d, -lim, lim)
+            out.append(self.rotation @ d)
+        return out
+
+    def apply(self, image: np.ndarray, gaze: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``image`` with both irises moved for ``gaze`` (2, 2) [right, left] x [x, y].
+
+        Returns ``image`` itself when nothing moves; otherwise ``out`` (or a copy) with the eye
+        patches rewritten.
+        """
+        import cv2
+
+        shifts = self.offsets(np.nan_to_num(np.asarray(gaze, np.float64)))
+        if all(np.hypot(*s) < 0.05 for s in shifts):
+            return image
+        if out is None:
+            out = image.copy()
+        else:
+            out[...] = image
+        for e, s in zip(self.eyes, shifts):
+            if np.hypot(*s) < 0.05:
+                continue
+            x0, y0, x1, y1 = e.box
+            m = np.float32([[1, 0, s[0]], [0, 1, s[1]]])
+            size = (x1 - x0, y1 - y0)
+            iris = cv2.warpAffine(e.iris, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            ia = cv2.warpAffine(e.iris_alpha, m, size, flags=cv2.INTER_LINEAR)[..., None] * e.opening
+            eye = e.clean * (1 - ia) + iris * ia
+            roi = out[y0:y1, x0:x1].astype(np.float32)
+            roi = roi * (1 - e.opening) + eye * e.opening
+            out[y0:y1, x0:x1] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
+        return out
+
+
+def lash_line(out: np.ndarray, points: np.ndarray, closure: tuple[float, float]) -> None:
+    """Darken the lid margin of closing eyes (in place): a closed eye shows its lashes as a line.
+
+    Parameters
+    ----------
+    closure : (right, left)
+        Eye closure 0..1 (``1 - openness``); drawn from 0.5 upwards.
+    """
+    import cv2
+
+    for side, c in zip(("right", "left"), closure):
+        a = float(np.clip((c - 0.5) / 0.4, 0, 1))
+        if a <= 0:
+            continue
+        lid = np.asarray(points)[list(L.EYE_UPPER[side])]
+        width = float(np.linalg.norm(lid[0] - lid[-1]))
+        thick = max(1, int(round(width * 0.05)))
+        x0 = int(max(lid[:, 0].min() - 3 * thick, 0))
+        y0 = int(max(lid[:, 1].min() - 3 * thick, 0))
+        x1 = int(min(lid[:, 0].max() + 3 * thick, out.shape[1]))
+        y1 = int(min(lid[:, 1].max() + 3 * thick, out.shape[0]))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        p = np.round((lid - (x0, y0)) * 16).astype(np.int32)
+        cv2.polylines(mask, [p], False, 255, thick, cv2.LINE_AA, 4)
+        m = cv2.GaussianBlur(mask, (3, 3), 0.8).astype(np.float32)[..., None] / 255.0 * (0.55 * a)
+        roi = out[y0:y1, x0:x1, :3].astype(np.float32)
+        dark = roi * 0.35
+        out[y0:y1, x0:x1, :3] = np.clip(roi + (dark - roi) * m + 0.5, 0, 255).astype(np.uint8)

@@ -1,0 +1,496 @@
+"""The personalised displacement model: Unified Expressions -> 2D landmark motion for one face.
+
+Each *control* (jaw drop, left mouth-corner pull, right eyelid closing …) is a displacement of the
+478 MediaPipe landmarks authored in a **canonical face frame** — origin between the eyes, x along
+the eye line towards the subject's left eye, y down towards the chin, x measured in inter-ocular
+distances and y in 0.36 face heights (so horizontal motion is foreshortened on a turned face the
+way it would be in the photo). The templates are built from *this* face's own landmarks (its lip
+seam, lid margins, brow lines), then mapped to image pixels with the face's roll and scale.
+
+Per frame the model is ``landmark motion = basis (478*2, K) @ curve(mix (K, 91) @ drive (91,))``:
+``drive`` is the 88 UE weights, the two eye closures (``1 - openness``) and JawOpen x MouthClosed.
+``curve`` is a per-control monotone response curve fitted by :func:`facemimic.animate.portrait.
+calibrate.calibrate` so that re-tracking the animated portrait with the capture stage gives back the
+requested weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...expressions.names import UE_NAMES, ue_index
+from . import landmarks as L
+
+N_DRIVE = len(UE_NAMES) + 3  # 88 weights, closure right, closure left, JawOpen*MouthClosed
+DRIVE_CLOSE_RIGHT = len(UE_NAMES)
+DRIVE_CLOSE_LEFT = len(UE_NAMES) + 1
+DRIVE_LIPS_CLOSED = len(UE_NAMES) + 2
+SIDES = ("right", "left")
+SIDE_SIGN = {"right": -1.0, "left": 1.0}  # canonical x of the subject's right/left side
+
+# Controls: name -> {drive input: gain}. Sided controls use "{S}" for Right/Left.
+_SIDED = {
+    "corner_pull": {"MouthCornerPull{S}": 1.0, "MouthCornerSlant{S}": 0.0},
+    "frown": {"MouthFrown{S}": 1.0},
+    "stretch": {"MouthStretch{S}": 1.0},
+    "dimple": {"MouthDimple{S}": 1.0},
+    "upper_up": {"MouthUpperUp{S}": 1.0, "MouthUpperDeepen{S}": 0.3},
+    "lower_down": {"MouthLowerDown{S}": 1.0},
+    "press": {"MouthPress{S}": 0.6, "MouthTightener{S}": 0.6, "LipSuckUpper{S}": 0.5,
+              "LipSuckLower{S}": 0.5, "LipSuckCorner{S}": 0.3},
+    "pucker": {"LipPuckerUpper{S}": 0.5, "LipPuckerLower{S}": 0.5, "LipFunnelUpper{S}": 0.3,
+               "LipFunnelLower{S}": 0.3},
+    "funnel": {"LipFunnelUpper{S}": 0.5, "LipFunnelLower{S}": 0.5},
+    "cheek_puff": {"CheekPuff{S}": 1.0, "CheekSuck{S}": -0.7},
+    "cheek_squint": {"CheekSquint{S}": 1.0},
+    "nose_sneer": {"NoseSneer{S}": 1.0},
+    "eye_wide": {"EyeWide{S}": 1.0},
+    "eye_squint": {"EyeSquint{S}": 1.0},
+    "brow_inner_up": {"BrowInnerUp{S}": 1.0},
+    "brow_outer_up": {"BrowOuterUp{S}": 1.0},
+    "brow_lower": {"BrowLowerer{S}": 1.0},
+    "brow_pinch": {"BrowPinch{S}": 1.0},
+}
+_SINGLE = {
+    "jaw_open": {"JawOpen": 1.0},
+    "lips_close": {"*lips_closed": 1.0},
+    "jaw_side": {"JawLeft": 1.0, "JawRight": -1.0},  # + towards the subject's left
+    "jaw_forward": {"JawForward": 1.0, "JawBackward": -0.5},
+    "upper_lip_side": {"MouthUpperLeft": 1.0, "MouthUpperRight": -1.0},
+    "lower_lip_side": {"MouthLowerLeft": 1.0, "MouthLowerRight": -1.0},
+    "chin_raise": {"MouthRaiserLower": 1.0, "MouthRaiserUpper": 0.3},
+}
+
+
+def control_names() -> tuple[str, ...]:
+    """Names of the K controls, in basis order (sided ones as ``name_right``/``name_left``)."""
+    names = list(_SINGLE)
+    names += [f"{n}_{s}" for n in _SIDED for s in SIDES]
+    names += ["eye_close_right", "eye_close_left"]
+    return tuple(names)
+
+
+CONTROL_NAMES = control_names()
+
+
+def mix_matrix() -> np.ndarray:
+    """(K, 91) matrix turning the drive vector into control amounts."""
+    m = np.zeros((len(CONTROL_NAMES), N_DRIVE), np.float32)
+    row = {n: i for i, n in enumerate(CONTROL_NAMES)}
+
+    def col(name: str) -> int:
+        return DRIVE_LIPS_CLOSED if name == "*lips_closed" else ue_index(name)
+
+    for n, ins in _SINGLE.items():
+        for src, g in ins.items():
+            m[row[n], col(src)] += g
+    for n, ins in _SIDED.items():
+        for s in SIDES:
+            for src, g in ins.items():
+                m[row[f"{n}_{s}"], col(src.replace("{S}", s.capitalize()))] += g
+    m[row["eye_close_right"], DRIVE_CLOSE_RIGHT] = 1.0
+    m[row["eye_close_left"], DRIVE_CLOSE_LEFT] = 1.0
+    return m
+
+
+def drive_vector(weights: np.ndarray, openness: tuple[float, float]) -> np.ndarray:
+    """The (91,) drive: 88 UE weights, closure right, closure left, JawOpen*MouthClosed.
+
+    Parameters
+    ----------
+    weights : np.ndarray [shape=(88,)]
+    openness : (right, left) eye openness, 1 open
+    """
+    x = np.zeros(N_DRIVE, np.float32)
+    w = np.nan_to_num(np.asarray(weights, np.float32), nan=0.0)
+    x[:len(UE_NAMES)] = w
+    x[DRIVE_CLOSE_RIGHT] = 1.0 - float(openness[0])
+    x[DRIVE_CLOSE_LEFT] = 1.0 - float(openness[1])
+    x[DRIVE_LIPS_CLOSED] = w[_JAW] * w[_MOUTH_CLOSED]
+    return x
+
+
+_JAW = ue_index("JawOpen")
+_MOUTH_CLOSED = ue_index("MouthClosed")
+
+
+# ------------------------------------------------------------------------------------------------
+# The face's own frame
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FaceFrame:
+    """Canonical face frame of one detected face (pixels of the work image).
+
+    ``canonical = inv(R @ diag(sx, sy)) @ (pixel - origin)``.
+    """
+
+    origin: np.ndarray  # (2,) px: midpoint of the two eye centres
+    rotation: np.ndarray  # (2, 2): columns are the canonical x (eye line) and y (down) axes in the image
+    sx: float  # px per canonical x unit: inter-ocular distance (foreshortened on a turned face)
+    sy: float  # px per canonical y unit: 0.36 x forehead-to-chin distance
+    points: np.ndarray  # (478, 2) landmark pixels
+    canonical: np.ndarray  # (478, 2) landmarks in the canonical frame
+
+    @classmethod
+    def from_landmarks(cls, pts: np.ndarray) -> "FaceFrame":
+        """Build from (478, 2) landmark pixels."""
+        pts = np.asarray(pts, np.float64)[:, :2]
+        er = pts[[33, 133]].mean(0)
+        el = pts[[263, 362]].mean(0)
+        ex = el - er
+        iod = float(np.hypot(*ex))
+        ax = ex / max(iod, 1e-6)
+        ay = np.array([-ax[1], ax[0]])  # 90 degrees clockwise in image coordinates: "down"
+        if np.dot(pts[L.CHIN] - pts[L.FOREHEAD_TOP], ay) < 0:  # a mirrored mesh: keep y towards the chin
+            ay = -ay
+        origin = (er + el) / 2
+        height = float(abs(np.dot(pts[L.CHIN] - pts[L.FOREHEAD_TOP], ay)))
+        sy = max(0.36 * height, 1e-6)
+        rot = np.stack([ax, ay], axis=1)
+        can = ((pts - origin) @ rot) / np.array([max(iod, 1e-6), sy])
+        return cls(origin, rot, max(iod, 1e-6), sy, pts, can)
+
+    def to_pixels(self, d: np.ndarray) -> np.ndarray:
+        """Canonical displacements (..., 2) -> pixel displacements (..., 2)."""
+        return (np.asarray(d) * np.array([self.sx, self.sy])) @ self.rotation.T
+
+    @property
+    def size(self) -> float:
+        """A face size in pixels (the larger of the two scales, x 2.8: about the face's width)."""
+        return 2.8 * max(self.sx, self.sy)
+
+
+# ------------------------------------------------------------------------------------------------
+# Templates
+# ------------------------------------------------------------------------------------------------
+def _smoothstep(x):
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _interp_chain(chain_pts: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """v of a polyline (points sorted by u) at abscissae ``u`` (held flat beyond its ends)."""
+    order = np.argsort(chain_pts[:, 0])
+    return np.interp(u, chain_pts[order, 0], chain_pts[order, 1])
+
+
+class _Geometry:
+    """Canonical landmark positions plus the derived lines the templates need."""
+
+    def __init__(self, frame: FaceFrame) -> None:
+        P = frame.canonical
+        self.P = P
+        self.u, self.v = P[:, 0], P[:, 1]
+        self.idx = np.arange(len(P))
+        self.mesh = self.idx < L.N_MESH
+        inner_u = P[list(L.LIP_INNER_UPPER)]
+        inner_l = P[list(L.LIP_INNER_LOWER)]
+        self.seam = (inner_u + inner_l) / 2  # (11, 2) mouth seam from right to left corner
+        self.corner = {s: P[L.MOUTH_CORNER[s]] for s in SIDES}
+        self.mouth_centre = (P[13] + P[14]) / 2
+        self.mouth_half = max(abs(self.corner["left"][0] - self.corner["right"][0]) / 2, 0.2)
+        self.lip_gap = float(max(P[14, 1] - P[13, 1], 0.0))
+        self.lower_set = set(L.LIP_INNER_LOWER[1:-1]) | set(L.LIP_OUTER_LOWER[1:-1])
+        self.upper_set = set(L.LIP_INNER_UPPER[1:-1]) | set(L.LIP_OUTER_UPPER[1:-1])
+        self.lip_height = float(max(P[17, 1] - P[0, 1], 0.15))  # outer top to outer bottom
+
+    def seam_v(self, u):
+        return _interp_chain(self.seam, u)
+
+    def below_seam(self) -> np.ndarray:
+        """Membership (478,) of the lower jaw: 1 on the lower lip and chin, 0 above the seam."""
+        u, v = self.u, self.v
+        d = v - self.seam_v(u)
+        out_of_corners = np.maximum(np.abs(u - self.mouth_centre[0]) - self.mouth_half, 0.0)
+        width = 0.03 + 0.6 * out_of_corners  # hard at the lips, soft beside the mouth
+        m = _smoothstep(d / width + 0.5)
+        m[list(self.lower_set)] = 1.0
+        m[list(self.upper_set)] = 0.0
+        # Near the corners both lips share the motion (the corners belong to both), so the mouth
+        # opens into a lens, not a box, and the skin beside the corners does not tear.
+        to_corner = np.minimum(np.hypot(u - self.corner["right"][0], v - self.corner["right"][1]),
+                               np.hypot(u - self.corner["left"][0], v - self.corner["left"][1]))
+        taper = _smoothstep(to_corner / (0.6 * self.mouth_half))
+        m = 0.5 + (m - 0.5) * taper
+        return m
+
+    def lateral(self, start: float, end: float) -> np.ndarray:
+        """1 within ``start`` of the mouth's midline, falling to 0 at ``end``."""
+        a = np.abs(self.u - self.mouth_centre[0])
+        return 1.0 - _smoothstep((a - start) / max(end - start, 1e-6))
+
+    def gauss(self, centre, sigma: float, sy: float | None = None) -> np.ndarray:
+        sy = sigma if sy is None else sy
+        du = (self.u - centre[0]) / sigma
+        dv = (self.v - centre[1]) / sy
+        return np.exp(-0.5 * (du * du + dv * dv))
+
+    def lip_zone(self, reach: float = 1.6) -> np.ndarray:
+        """1 on the lips, fading within ``reach`` lip heights of the seam and beyond the corners."""
+        d = np.abs(self.v - self.seam_v(self.u)) / (self.lip_height * reach)
+        return (1 - _smoothstep(d)) * self.lateral(self.mouth_half * 0.9, self.mouth_half * 1.5)
+
+
+def _eye_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
+    """Closing, widening and squinting displacements of one eye (478, 2)."""
+    P, u, v = g.P, g.u, g.v
+    up = P[list(L.EYE_UPPER[side])]
+    lo = P[list(L.EYE_LOWER[side])]
+    gap_at = lambda x: np.maximum(_interp_chain(lo, x) - _interp_chain(up, x), 0.0)  # noqa: E731
+    umin, umax = min(up[:, 0].min(), lo[:, 0].min()), max(up[:, 0].max(), lo[:, 0].max())
+    width = umax - umin
+    eye_h = float(max(gap_at(np.linspace(umin, umax, 9)).max(), 0.04))
+    ucen = (umin + umax) / 2
+    # horizontal falloff: full over the eye, gone half an eye-width beyond the corners
+    lat = 1 - _smoothstep((np.abs(u - ucen) - width / 2) / (0.5 * width))
+    v_up = _interp_chain(up, u)
+    v_lo = _interp_chain(lo, u)
+    gap = gap_at(np.clip(u, umin, umax))
+    above = np.clip((v_up - v) / (2.6 * eye_h), 0, None)  # 0 on the lid margin, 1 far above
+    below = np.clip((v - v_lo) / (2.2 * eye_h), 0, None)
+    f_above = (1 - _smoothstep(above)) * (v <= v_up + 1e-9) * lat
+    f_below = (1 - _smoothstep(below)) * (v >= v_lo - 1e-9) * lat
+    upper_ids = list(L.EYE_UPPER[side][1:-1])
+    lower_ids = list(L.EYE_LOWER[side][1:-1])
+    corners = [L.EYE_UPPER[side][0], L.EYE_UPPER[side][-1]]
+    out = {}
+    # Close: the upper lid travels 85 % of the opening, the lower lid rises 15 %; the skin above
+    # follows (the lid fold stretches), the cheek below barely moves.
+    d = np.zeros_like(P)
+    d[:, 1] += 0.85 * gap * f_above
+    d[:, 1] -= 0.15 * gap * f_below * 0.6
+    d[upper_ids, 1] = 0.85 * gap[upper_ids]
+    d[lower_ids, 1] = -0.15 * gap[lower_ids]
+    d[corners] = 0.0
+    d[~g.mesh] = 0.0
+    out["eye_close"] = d
+    # Wide: the upper lid rises by 35 % of the eye's height with the skin above.
+    d = np.zeros_like(P)
+    d[:, 1] -= 0.35 * eye_h * f_above * np.clip(gap / eye_h, 0.3, 1.0)
+    d[corners] = 0.0
+    d[~g.mesh] = 0.0
+    out["eye_wide"] = d
+    # Squint: the lower lid rises 35 % of the eye's height, the upper lid lowers a little.
+    d = np.zeros_like(P)
+    d[:, 1] -= 0.35 * eye_h * f_below * np.clip(gap / eye_h, 0.3, 1.0)
+    d[:, 1] += 0.08 * eye_h * f_above
+    d[corners] = 0.0
+    d[~g.mesh] = 0.0
+    out["eye_squint"] = d
+    # Cheek squint: the cheek and the lower lid rise (orbicularis oculi, AU6).
+    cheek = np.array([ucen, float(lo[:, 1].max()) + 0.35])
+    d = np.zeros_like(P)
+    d[:, 1] -= 0.10 * g.gauss(cheek, 0.35, 0.35) * g.mesh
+    d[:, 1] -= 0.30 * eye_h * f_below
+    d[corners, 1] *= 0.5
+    out["cheek_squint"] = d
+    return out
+
+
+def _brow_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
+    P, u, v = g.P, g.u, g.v
+    top = P[list(L.BROW_UPPER[side])]
+    bot = P[list(L.BROW_LOWER[side])]
+    mid = (top + bot) / 2  # outer -> inner
+    uo, ui = mid[0, 0], mid[-1, 0]
+    span = abs(ui - uo)
+    t_outer = np.clip((u - ui) / (uo - ui), 0, 1)  # 0 at the inner end, 1 at the outer end
+    v_brow = _interp_chain(mid, u)
+    lid = P[list(L.EYE_UPPER[side])]
+    v_lid = _interp_chain(lid, u)
+    umin, umax = min(uo, ui), max(uo, ui)
+    lat = 1 - _smoothstep((np.maximum(umin - u, u - umax)) / (0.45 * span))
+    # above the brow: the forehead follows, fading over 0.9 units; below: fades to 0 at the lid
+    above = np.clip((v_brow - v) / 0.9, 0, None)
+    f = np.where(v <= v_brow, 1 - _smoothstep(above),
+                 1 - _smoothstep((v - v_brow) / np.maximum(v_lid - v_brow, 0.05)))
+    f = f * lat * g.mesh
+    f[v > v_lid + 0.02] = 0.0
+    inner = 1 - t_outer
+    towards_mid = -SIDE_SIGN[side]  # x direction towards the face's midline
+    out = {}
+    d = np.zeros_like(P)
+    d[:, 1] = -0.20 * f * (0.35 + 0.65 * inner ** 1.5)
+    out["brow_inner_up"] = d
+    d = np.zeros_like(P)
+    d[:, 1] = -0.18 * f * (0.25 + 0.75 * t_outer)
+    out["brow_outer_up"] = d
+    d = np.zeros_like(P)
+    d[:, 1] = 0.13 * f * (0.6 + 0.4 * inner)
+    d[:, 0] = 0.04 * towards_mid * f * inner
+    out["brow_lower"] = d
+    d = np.zeros_like(P)
+    d[:, 0] = 0.07 * towards_mid * f * inner
+    d[:, 1] = 0.02 * f * inner
+    out["brow_pinch"] = d
+    return out
+
+
+def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
+    P = g.P
+    sgn = SIDE_SIGN[side]
+    c = g.corner[side]
+    zone = g.lip_zone()
+    # Which half of the mouth: 1 on this side of the midline, fading across it.
+    half = _smoothstep((sgn * (g.u - g.mouth_centre[0])) / (0.6 * g.mouth_half) + 0.5)
+    low = g.below_seam()
+    out = {}
+    w = g.gauss(c, 0.30) * g.mesh
+    d = np.zeros_like(P)
+    d[:, 0] = 0.13 * sgn * w
+    d[:, 1] = -0.19 * w
+    nl = g.gauss(c + np.array([0.12 * sgn, -0.5]), 0.3) * g.mesh  # the cheek above rises with it
+    d[:, 1] -= 0.06 * nl
+    out["corner_pull"] = d
+    w = g.gauss(c, 0.28) * g.mesh
+    d = np.zeros_like(P)
+    d[:, 0] = 0.02 * sgn * w
+    d[:, 1] = 0.16 * w
+    out["frown"] = d
+    d = np.zeros_like(P)
+    d[:, 0] = 0.14 * sgn * w
+    d[:, 1] = 0.05 * w
+    out["stretch"] = d
+    w = g.gauss(c, 0.2) * g.mesh
+    d = np.zeros_like(P)
+    d[:, 0] = 0.07 * sgn * w
+    d[:, 1] = -0.02 * w
+    out["dimple"] = d
+    d = np.zeros_like(P)
+    d[:, 1] = -0.16 * zone * (1 - low) * half * g.mesh
+    out["upper_up"] = d
+    d = np.zeros_like(P)
+    d[:, 1] = 0.16 * zone * low * half * g.mesh
+    out["lower_down"] = d
+    # Press / suck: the lips thin towards the seam.
+    d = np.zeros_like(P)
+    d[:, 1] = -0.35 * (g.v - g.seam_v(g.u)) * zone * half * g.mesh
+    out["press"] = d
+    # Pucker: the lips gather towards the middle; funnel: and part.
+    towards = -(g.u - g.mouth_centre[0])
+    d = np.zeros_like(P)
+    d[:, 0] = 0.40 * towards * zone * half * g.mesh
+    out["pucker"] = d
+    d = np.zeros_like(P)
+    d[:, 0] = 0.25 * towards * zone * half * g.mesh
+    d[:, 1] = (0.10 * low - 0.05 * (1 - low)) * zone * half * g.mesh
+    out["funnel"] = d
+    # Cheek puff / suck: the lower cheek bulges outwards.
+    cheek = np.array([c[0] + 0.35 * sgn, c[1] - 0.25])
+    d = np.zeros_like(P)
+    d[:, 0] = 0.10 * sgn * g.gauss(cheek, 0.35) * g.mesh
+    out["cheek_puff"] = d
+    ala = P[L.NOSE_ALA[side]]
+    d = np.zeros_like(P)
+    d[:, 1] = -0.09 * g.gauss(ala, 0.16) * g.mesh - 0.05 * g.gauss(ala + np.array([0, 0.35]), 0.2) * g.mesh
+    out["nose_sneer"] = d
+    return out
+
+
+def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
+    P = g.P
+    low = g.below_seam()
+    lat = g.lateral(g.mouth_half * 1.2, g.mouth_half * 3.2)
+    depth = np.clip((g.v - g.seam_v(g.u)) / 1.2, 0, 1)  # the chin moves a bit more than the lip
+    out = {}
+    d = np.zeros_like(P)
+    d[:, 1] = 0.50 * low * lat * (0.85 + 0.15 * depth) * g.mesh
+    d[:, 0] = -0.06 * (g.u - g.mouth_centre[0]) * low * lat * g.mesh  # the jaw narrows a little
+    out["jaw_open"] = d
+    near = 1 - _smoothstep((g.v - g.seam_v(g.u)) / (2.0 * g.lip_height))
+    d = np.zeros_like(P)
+    d[:, 1] = -0.50 * low * near * g.lateral(g.mouth_half, g.mouth_half * 1.6) * g.mesh
+    out["lips_close"] = d
+    d = np.zeros_like(P)
+    d[:, 0] = 0.14 * low * lat * g.mesh
+    out["jaw_side"] = d
+    d = np.zeros_like(P)
+    d[:, 1] = 0.03 * low * lat * g.mesh
+    out["jaw_forward"] = d
+    zone = g.lip_zone()
+    d = np.zeros_like(P)
+    d[:, 0] = 0.12 * zone * (1 - low) * g.mesh
+    out["upper_lip_side"] = d
+    d = np.zeros_like(P)
+    d[:, 0] = 0.12 * zone * low * g.mesh
+    out["lower_lip_side"] = d
+    chin = P[L.CHIN] + np.array([0, -0.4])
+    d = np.zeros_like(P)
+    d[:, 1] = -0.08 * g.gauss(chin, 0.45) * low * g.mesh
+    out["chin_raise"] = d
+    return out
+
+
+def build_templates(frame: FaceFrame) -> np.ndarray:
+    """Canonical displacement templates (K, 478, 2) for this face, in :data:`CONTROL_NAMES` order."""
+    g = _Geometry(frame)
+    t = _single_templates(g)
+    sided = {}
+    for s in SIDES:
+        for name, d in {**_mouth_templates(g, s), **_brow_templates(g, s), **_eye_templates(g, s)}.items():
+            sided[f"{name}_{s}"] = d
+    t.update(sided)
+    return np.stack([t[n] for n in CONTROL_NAMES]).astype(np.float32)
+
+
+# ------------------------------------------------------------------------------------------------
+# The model
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ResponseCurves:
+    """Per-control monotone response: requested amount -> template amount (``np.interp``)."""
+
+    knots: np.ndarray  # (n,) requested amounts, ascending, spanning [-1, 1]
+    values: np.ndarray  # (K, n) template amounts at the knots
+
+    @classmethod
+    def identity(cls, k: int) -> "ResponseCurves":
+        knots = np.array([-1.0, 0.0, 1.0], np.float32)
+        return cls(knots, np.tile(knots, (k, 1)))
+
+    def __call__(self, c: np.ndarray) -> np.ndarray:
+        """Map (K,) control amounts (piecewise linear, extrapolated linearly beyond +-1)."""
+        out = np.empty_like(c)
+        for k in range(len(c)):
+            out[k] = np.interp(c[k], self.knots, self.values[k])
+        over = c > self.knots[-1]
+        out[over] += (c[over] - self.knots[-1]) * (self.values[over, -1] - self.values[over, -2]) / (
+            self.knots[-1] - self.knots[-2])
+        return out
+
+
+@dataclass(frozen=True)
+class DisplacementModel:
+    """UE weights -> landmark pixel motion for one face (see the module docstring)."""
+
+    frame: FaceFrame  # the source face's canonical frame
+    basis: np.ndarray  # (K, 478, 2) pixel displacement per unit control
+    mix: np.ndarray  # (K, 91) drive -> controls
+    curves: ResponseCurves = field(default=None)  # calibrated response (identity when uncalibrated)
+    rest: np.ndarray = field(default=None)  # (91,) drive subtracted before mixing (zeros: the source is the rest pose)
+
+    @classmethod
+    def for_face(cls, landmarks_px: np.ndarray, *, curves: ResponseCurves | None = None,
+                 rest: np.ndarray | None = None) -> "DisplacementModel":
+        """Build the personalised model from one face's (478, 2) landmark pixels."""
+        frame = FaceFrame.from_landmarks(landmarks_px)
+        basis = frame.to_pixels(build_templates(frame)).astype(np.float32)
+        k = len(CONTROL_NAMES)
+        return cls(frame, basis, mix_matrix(), curves or ResponseCurves.identity(k),
+                   np.zeros(N_DRIVE, np.float32) if rest is None else np.asarray(rest, np.float32))
+
+    def controls(self, drive: np.ndarray) -> np.ndarray:
+        """(K,) template amounts for a (91,) drive vector."""
+        return self.curves(self.mix @ (np.asarray(drive, np.float32) - self.rest))
+
+    def displacement(self, drive: np.ndarray) -> np.ndarray:
+        """Landmark motion in pixels, shape (478, 2), for a (91,) drive vector."""
+        c = self.controls(drive)
+        return np.tensordot(c, self.basis, axes=1)
+
+    def replace(self, **kw) -> "DisplacementModel":
+        from dataclasses import replace
+
+        return replace(self, **kw)
