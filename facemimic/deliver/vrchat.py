@@ -510,10 +510,16 @@ class ParameterEvaluator:
                 v[i] = (simple[name] if f is None else f(inputs, simple))[0]
         return v
 
-    def __call__(self, frame) -> np.ndarray:
-        """Values of :data:`PARAMETER_NAMES` for ``frame``, shape (182,), float64."""
+    def __call__(self, frame, *, origin=None) -> np.ndarray:
+        """Values of :data:`PARAMETER_NAMES` for ``frame``, shape (182,), float64.
+
+        ``origin`` (camera-frame metres) is subtracted from the head position first, on top of
+        the evaluator's own ``head_origin``.
+        """
         x = np.concatenate([frame.weights, np.ravel(frame.gaze), frame.openness, frame.head_rotation,
                             frame.head_position]).astype(np.float64)
+        if origin is not None:
+            x[97:100] -= origin
         if self.exact_only or np.isnan(x).any():
             # NaN (a gap) must only blank the parameters that read it, as vrcft_parameters does.
             return _exact_parameters(x[None], self.head_origin)[0]
@@ -534,7 +540,7 @@ class VRChatOptions:
     keepalive_s: float = 1.0  # resend every value this often even if unchanged
     epsilon: float = 0.0  # a float must change by more than this to be resent
     lost_after_s: float = 1.0  # *TrackingActive turn false after this long without a face
-    head_origin: tuple[float, float, float] | None = None  # camera-frame head rest position (m)
+    head_origin: tuple[float, float, float] | None = None  # head rest position, camera frame (m); None: first tracked
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "prefix", normalise_prefix(self.prefix))
@@ -599,12 +605,19 @@ class VRChatEncoder:
         self._active_sent_at = -math.inf
         self._last_seen: float | None = None
         self.n_parameters = len(slots)
-        self._evaluate = _evaluator(o.head_origin)
+        self._evaluate = _evaluator()
+        # Head/Pos* are offsets from a rest position: given, or the first tracked one (VRCFT's
+        # range is ±0.5 m around the user, so the camera's own origin would saturate them).
+        self._origin = None if o.head_origin is None else np.asarray(o.head_origin, np.float64)
 
     # The float vector of all 182 parameters (PARAMETER_NAMES order) for one frame.
     def parameter_values(self, frame) -> np.ndarray:
         """All v2 float parameters of ``frame`` as an array of shape (182,)."""
-        return self._evaluate(frame)
+        if self._origin is None and frame.present:
+            pos = np.asarray(frame.head_position, np.float64)
+            if np.isfinite(pos).all():
+                self._origin = pos
+        return self._evaluate(frame, origin=self._origin)
 
     def _active_elements(self, active: bool, now: float, force: bool = False) -> list[bytes]:
         if not self._active_slots:
@@ -678,10 +691,9 @@ class VRChatEncoder:
 _EVALUATORS: dict = {}
 
 
-def _evaluator(head_origin) -> ParameterEvaluator:
-    """One shared evaluator per head origin (building one costs a few milliseconds)."""
-    key = None if head_origin is None else tuple(float(v) for v in head_origin)
-    ev = _EVALUATORS.get(key)
+def _evaluator() -> ParameterEvaluator:
+    """One shared evaluator per process (building one costs a few milliseconds)."""
+    ev = _EVALUATORS.get(None)
     if ev is None:
-        ev = _EVALUATORS[key] = ParameterEvaluator(key)
+        ev = _EVALUATORS[None] = ParameterEvaluator()
     return ev

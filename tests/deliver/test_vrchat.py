@@ -425,3 +425,19 @@ def test_fast_evaluator_equals_vrcft_parameters():
         np.testing.assert_allclose(ev(f), want, atol=2e-6, equal_nan=True)
     gap = ev(frames[-1])
     assert np.isnan(gap[0]) and not np.isnan(gap[list(PARAMETER_NAMES).index("EyeLeftX")])  # eyes hold
+
+
+def test_head_position_is_relative_to_the_first_tracked_position():
+    from pythonosc.osc_message import OscMessage
+
+    enc = VRChatEncoder(VRChatOptions(tracking_active=False))
+    values = lambda els: {OscMessage(e[4:]).address.rsplit("/", 1)[1]: OscMessage(e[4:]).params[0]  # noqa: E731
+                          for e in els}
+    first = values(enc.encode(face(head_position=(0.02, -0.03, 0.65), head_rotation=(45.0, -9.0, 18.0)), 0.0))
+    assert (first["PosX"], first["PosY"], first["PosZ"]) == (0.0, 0.0, 0.0)
+    assert (first["Yaw"], first["Pitch"], first["Roll"]) == pytest.approx((0.5, -0.1, 0.2), abs=1e-6)  # ÷ 90°
+    # 5 cm to image-right (the subject's left), 10 cm up, 20 cm closer to the camera; ÷ 0.5 m.
+    moved = values(enc.encode(face(head_position=(0.07, -0.13, 0.45)), 0.1))
+    assert (moved["PosX"], moved["PosY"], moved["PosZ"]) == pytest.approx((-0.1, 0.2, 0.4), abs=1e-6)
+    fixed = VRChatEncoder(VRChatOptions(tracking_active=False, head_origin=(0.0, 0.0, 0.0)))
+    assert values(fixed.encode(face(head_position=(0.0, 0.0, 0.65)), 0.0))["PosZ"] == -1.0  # clipped
