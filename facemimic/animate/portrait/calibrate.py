@@ -30,6 +30,8 @@ GROUPS = {
     "outer_up": (("brow_outer_up_right", "brow_outer_up_left"), ("BrowOuterUpRight", "BrowOuterUpLeft")),
 }
 AMOUNTS = (-0.7, 0.35, 0.7, 1.05, 1.4)  # template amounts rendered per group (0 = the photo itself)
+# Lids cannot close further than shut: beyond ~1 they cross and the tracker's reading falls again.
+GROUP_AMOUNTS = {"blink": (-0.5, 0.3, 0.6, 0.85, 1.05)}
 KNOTS = np.array([-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0], np.float32)  # requested weights
 TOP = 0.95  # in "source" mode weight 1 aims for this re-tracked value (or +0.3 above the photo's)
 MIN_RESPONSE = 0.05  # a group the tracker barely sees keeps the identity curve
@@ -129,7 +131,7 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
     renders = [animator.render_parts(np.zeros((len(animator.points), 2), np.float32))[y0:y1, x0:x1]]
     plan = []
     for g, (controls, _) in groups.items():
-        for a in amounts:
+        for a in (GROUP_AMOUNTS.get(g, amounts) if amounts is AMOUNTS else amounts):
             c = np.zeros(k, np.float32)
             for name in controls:
                 c[index[name]] = a

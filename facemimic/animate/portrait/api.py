@@ -1,0 +1,168 @@
+"""``animate()``: a portrait (or the built-in avatar) + a driver -> a marked MP4 and a PNG preview.
+
+>>> from facemimic.animate.drivers import DriverSpec
+>>> animate("me.jpg", "me.mp4", DriverSpec(say="Hello there!", mood="cheerful"))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ...errors import OutputError, ParameterError
+from ..drivers import DriverSpec, build
+from .animator import PortraitAnimator, PortraitOptions, timeline
+from .source import flatten_alpha
+
+AVATAR_PREFIX = "avatar"
+
+
+@dataclass(frozen=True)
+class AnimateResult:
+    """What :func:`animate` wrote."""
+
+    video: Path  # the MP4
+    preview: Path  # the first frame as PNG (alpha kept for transparent portraits)
+    frames: int  # video frames written
+    fps: float  # frame rate
+    size: tuple[int, int]  # (width, height)
+    audio: bool  # whether sound was muxed
+    warnings: tuple[str, ...]  # things the user should know
+
+
+def check_output(path: str | Path) -> Path:
+    """Refuse an output we could not write, before any slow work."""
+    p = Path(path)
+    if p.suffix.lower() != ".mp4":
+        raise OutputError(p, "the output must be an .mp4 file")
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise OutputError(p, "is a folder")
+    if not parent.is_dir():
+        raise OutputError(p, f"folder {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(p, f"folder {str(parent)!r} is not writable")
+    return p
+
+
+def preview_path(video: str | Path) -> Path:
+    """``OUT.mp4`` -> ``OUT.png``."""
+    return Path(video).with_suffix(".png")
+
+
+def write_png(image: np.ndarray, path: str | Path, *, mark: bool = True, description: str = "") -> Path:
+    """Save RGB or RGBA (H, W, 3|4) uint8 as a PNG atomically, labelled as synthetic: PNG text
+    chunks ``Comment``/``Description`` and (``mark``) the visible mark."""
+    import io
+
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from ... import __version__
+    from ...expressions.io import AtomicFile
+    from ..video import SYNTHETIC_COMMENT, add_mark, readable
+
+    img = np.ascontiguousarray(image).copy()
+    if mark:
+        rgb = np.ascontiguousarray(img[..., :3])
+        add_mark(rgb)
+        img[..., :3] = rgb
+    info = PngInfo()
+    info.add_text("Comment", SYNTHETIC_COMMENT)
+    info.add_text("Description", f"Synthetic (AI-generated) image made by FaceMimic {__version__}"
+                  + (f": {description}" if description else ""))
+    buf = io.BytesIO()
+    Image.fromarray(img, "RGBA" if img.shape[2] == 4 else "RGB").save(buf, format="PNG", pnginfo=info)
+    out = AtomicFile(path, mode="wb")
+    try:
+        out.file.write(buf.getvalue())
+    except BaseException:
+        out.discard()
+        raise
+    readable(out.tmp)
+    return out.commit()
+
+
+def is_avatar(source: str) -> bool:
+    """``avatar`` or ``avatar:FILE|PRESET`` names the built-in 2D avatar."""
+    s = str(source)
+    return s == AVATAR_PREFIX or s.startswith(AVATAR_PREFIX + ":")
+
+
+def animate(source, output: str | Path, driver: DriverSpec, *, options: PortraitOptions | None = None,
+            fps: float | None = None, mark: bool = True, background=(255, 255, 255),
+            progress: Callable[[int, int], None] | None = None,
+            status: Callable[[str], None] | None = None) -> AnimateResult:
+    """Animate a portrait (or ``avatar[:STYLE]``) with a driver into ``output`` (.mp4) + ``.png``.
+
+    Parameters
+    ----------
+    source : str, Path or np.ndarray
+        A photo/drawing, or ``"avatar"`` / ``"avatar:neko"`` / ``"avatar:me.json"``.
+    output : str or Path
+        The MP4 to write (atomically; the preview PNG lands next to it).
+    driver : DriverSpec
+        What the face does (see :mod:`facemimic.animate.drivers`).
+    options : PortraitOptions, optional
+        Size, face, crop … (``size`` also sets the avatar's size).
+    fps : float, optional
+        Video frame rate (default: ``driver.fps``).
+    mark : bool
+        Visible "AI-generated" mark (metadata always says synthetic).
+    background : RGB
+        What shows through transparent pixels in the video (the PNG preview keeps the alpha).
+    progress : callable, optional
+        ``progress(done, total)`` after each frame.
+    status : callable, optional
+        Called with a short text before each slow step.
+    """
+    from ..video import VideoWriter
+
+    out = check_output(output)
+    opts = options or PortraitOptions()
+    fps = float(fps or driver.fps)
+    if not 1 <= fps <= 240:
+        raise ParameterError(f"fps must be between 1 and 240, got {fps!r}")
+    tell = status or (lambda _m: None)
+    avatar = isinstance(source, str) and is_avatar(source)
+    if not avatar:  # fail fast on a bad image before a slow driver
+        from .source import load_image
+
+        load_image(source)
+    with build(driver, progress=tell) as driven:
+        warnings = list(driven.warnings)
+        frames = timeline(driven.track, fps=fps, duration=driven.duration)
+        if avatar:
+            from ..avatar.render import AvatarRenderer
+
+            style = source.split(":", 1)[1] if ":" in source else None
+            renderer = AvatarRenderer(style or None, size=opts.size)
+            render = lambda f: renderer.render(f, reuse=True)  # noqa: E731
+            what = f"the built-in avatar {renderer.style.name!r}"
+        else:
+            tell("preparing the portrait")
+            anim = PortraitAnimator(source, opts)
+            warnings += anim.warnings
+            render = lambda f: anim.render(f, reuse=True)  # noqa: E731
+            what = f"portrait {Path(str(source)).name if not isinstance(source, np.ndarray) else 'image'}"
+        first = None
+        tell("rendering")
+        desc = f"{what} animated by {driven.description}"
+        probe = render(frames[0])
+        h, w = probe.shape[:2]
+        with VideoWriter(out, width=w, height=h, fps=fps, audio=driven.audio, mark=mark,
+                         description=desc) as video:
+            for i, f in enumerate(frames):
+                img = probe if i == 0 else render(f)
+                if i == 0:
+                    first = img.copy()
+                video.write(flatten_alpha(img, background))
+                if progress:
+                    progress(i + 1, len(frames))
+        audio = driven.audio is not None
+    preview = write_png(first, preview_path(out), mark=mark, description=desc)
+    return AnimateResult(out, preview, len(frames), fps, (w, h), audio, tuple(warnings))
