@@ -155,6 +155,25 @@ def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap
         streamer.close()
 
 
+def _primed(frames):
+    """Start a capture before anything is sent, so a missing camera/video fails cleanly first."""
+    import itertools
+
+    try:
+        first = next(frames)
+    except StopIteration:
+        return iter(())
+    rest = itertools.chain([first], frames)
+
+    def gen():
+        try:
+            yield from rest
+        finally:
+            frames.close()
+
+    return gen()
+
+
 def _show_plan(streamer) -> None:
     if streamer.name == "vrchat":
         from facemimic.deliver.vrchat import describe_plan
@@ -194,7 +213,7 @@ def _run(streamer, kind, value, *, host, port, loop, duration, max_hz, face_id, 
         frames = track_frames(track, loop=loop, face_id=face_id)
         droppable = True
     else:
-        frames = _capture_frames(kind, value, loop=loop, capture_kwargs=capture_kwargs)
+        frames = _primed(_capture_frames(kind, value, loop=loop, capture_kwargs=capture_kwargs))
         droppable = False
 
     console = Console(stderr=True)

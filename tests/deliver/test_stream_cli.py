@@ -247,3 +247,11 @@ def test_show_plan_lists_what_an_avatar_gets(osc_avatar_config):
     assert "Tracking flags: /avatar/parameters/EyeTrackingActive, /avatar/parameters/LipTrackingActive" in out
     res = CliRunner().invoke(cli, ["stream", "--to", "vmc", "--show-plan"])
     assert res.exit_code == 0 and "/VMC/Ext/Blend/Val x 17 (vrm0): Neutral A I U E O Blink" in res.output
+
+
+def test_missing_camera_fails_before_sending(osc_receiver):
+    res = invoke("--camera", 57, "--to", "vrchat", "--port", osc_receiver.port)
+    assert res.exit_code == 1
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: camera 57")
+    assert osc_receiver.wait(quiet=0.2) == []  # nothing was sent
