@@ -371,18 +371,18 @@ def stream_frames(
             stats.lag = lateness
             if droppable and lateness > opt.max_lag_s:
                 stats.frames_dropped += 1
-                continue
-            frame = gaps(frame, now)
-            # The cap runs on media time: a 120 fps file is thinned evenly whatever the CPU load,
-            # and a camera's capture times are wall-clock times anyway.
-            if not limiter.allow(frame.time):
-                stats.frames_capped += 1
-                pending = frame
-                continue
-            pending = None
-            stats.face_present = bool(frame.present)
-            send(streamer.encode(frame, now))
-            stats.frames_sent += 1
+            else:
+                frame = gaps(frame, now)
+                # The cap runs on media time: a 120 fps file is thinned evenly whatever the CPU
+                # load, and a camera's capture times are wall-clock times anyway.
+                if limiter.allow(frame.time):
+                    pending = None
+                    stats.face_present = bool(frame.present)
+                    send(streamer.encode(frame, now))
+                    stats.frames_sent += 1
+                else:
+                    stats.frames_capped += 1
+                    pending = frame
             if now >= next_status:
                 status(now)
         if pending is not None:
