@@ -240,7 +240,7 @@ def lag_ms(ref: np.ndarray, sig: np.ndarray, fps: float, max_lag: int = 8) -> fl
 def step_lag() -> None:
     fps = 30.0
     print(f"\n## 3b. Step response at {fps:g} fps (ms to 50 % / 90 % of the step; 1 frame = {1000 / fps:.0f} ms)\n")
-    print("| preset | JawOpen 0 -> 0.8 | head yaw 0 -> 15° | eye openness 1 -> 0.1 | gaze x 0 -> 0.5 |")
+    print("| preset | JawOpen 0 -> 0.8 | head yaw 0 -> 15° | left eye openness 1 -> 0.1 | right eye gaze x 0 -> 0.5 |")
     print("|---|---|---|---|---|")
     for preset in PRESETS:
         sm = FrameSmoother(preset)
@@ -250,12 +250,12 @@ def step_lag() -> None:
             f = ExpressionFrame.from_shapes({"JawOpen": 0.8 if on else 0.0}, time=i / fps,
                                             head_rotation=(15.0 if on else 0.0, 0.0, 0.0),
                                             openness_left=0.1 if on else 1.0,
-                                            gaze_left=(0.5 if on else 0.0, 0.0))
+                                            gaze_right=(0.5 if on else 0.0, 0.0))  # open eye: no blink hold
             rows.append(sm.process(f))
         t = np.arange(60) / fps
         cells = []
         for get, a, b in ((lambda f: f.weight("JawOpen"), 0.0, 0.8), (lambda f: f.head_rotation[0], 0.0, 15.0),
-                          (lambda f: f.openness_left, 1.0, 0.1), (lambda f: f.gaze_left[0], 0.0, 0.5)):
+                          (lambda f: f.openness_left, 1.0, 0.1), (lambda f: f.gaze_right[0], 0.0, 0.5)):
             y = np.array([get(f) for f in rows])
             frac = (y - a) / (b - a)
             t50 = t[np.flatnonzero(frac >= 0.5)[0]] - t[15]
