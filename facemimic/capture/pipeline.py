@@ -9,7 +9,8 @@ hold the last gaze/openness and whose confidence decays from its last value with
 ``CaptureOptions.confidence_half_life`` (0.2 s: ~0.03 after one second). Tracking resumes with the
 same id when the face returns (with ``max_faces=1`` always id 0; with several faces an id unseen for
 ``retire_after`` seconds is retired and stops getting rows). If no face was ever seen, each frame
-gets one face-0 gap row (confidence 0).
+gets one face-0 gap row (confidence 0); if every id has been retired, one gap row for the face
+seen last.
 """
 
 from __future__ import annotations
@@ -155,7 +156,10 @@ class CapturePipeline:
             if fid not in rows:
                 rows[fid] = self._gap(fid, sf.time)
         if not rows:
-            rows[0] = ExpressionFrame.gap(sf.time, face_id=0, confidence=0.0)
+            # Nobody yet (face 0), or every id retired: one gap row for the face seen last, so
+            # every input frame keeps at least one row and the timeline has no holes.
+            fid = max(self._last, key=lambda k: self._last[k].time) if self._last else 0
+            rows[fid] = self._gap(fid, sf.time)
         return FrameGroup(source_frame=sf, frames=tuple(rows[k] for k in sorted(rows)))
 
     def _gap(self, fid: int, time: float) -> ExpressionFrame:

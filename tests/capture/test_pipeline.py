@@ -126,9 +126,9 @@ def test_numpy_clip_with_gap(smile_rgb):
     assert tr.fps == 10.0
 
 
-def test_multi_face_stream_keeps_ids_and_gap_rows(samples):
-    """Two faces side by side, then one of them covered: its id gets gap rows, the other's id
-    stays the same."""
+@pytest.fixture(scope="module")
+def two_people(samples):
+    """(both, one): two real faces side by side, and the same with the right-hand one gone."""
     import cv2
 
     a = cv2.cvtColor(cv2.imread(str(samples / "single_face.jpg")), cv2.COLOR_BGR2RGB)
@@ -136,7 +136,14 @@ def test_multi_face_stream_keeps_ids_and_gap_rows(samples):
     b = cv2.resize(b, (a.shape[0] * b.shape[1] // b.shape[0], a.shape[0]))
     both = np.ascontiguousarray(np.hstack([a, b]))
     one = both.copy()
-    one[:, a.shape[1]:] = 90  # the right-hand person leaves
+    one[:, a.shape[1]:] = 90
+    return both, one
+
+
+def test_multi_face_stream_keeps_ids_and_gap_rows(two_people):
+    """Two faces side by side, then one of them leaves: its id gets gap rows, the other's id
+    stays the same, and the same person coming back within 2 s gets the old id back."""
+    both, one = two_people
     frames = [both] * 3 + [one] * 3 + [both] * 2
     tr = track(frames, max_faces=2, image_fps=10)
     assert set(tr.face_id.tolist()) == {0, 1}
@@ -146,6 +153,17 @@ def test_multi_face_stream_keeps_ids_and_gap_rows(samples):
     right = max(x, key=x.get)
     assert by_id[right].present.tolist() == [True] * 3 + [False] * 3 + [True] * 2
     assert by_id[1 - right].present.all()
+
+
+def test_a_face_gone_longer_than_retire_after_gets_a_new_id(two_people):
+    both, one = two_people
+    # At 1 frame/s the right-hand person is away for 4 s > retire_after (2 s).
+    tr = track([both] * 2 + [one] * 5 + [both], max_faces=2, image_fps=1)
+    rows_per_frame = np.unique(tr.time, return_counts=True)[1].tolist()
+    # Last seen at t=1: gap rows at t=2 and 3 (<= 2 s), retired from t=4 on (no rows).
+    assert rows_per_frame == [2, 2, 2, 2, 1, 1, 1, 2]
+    last_ids = set(tr.face_id[tr.time == tr.time[-1]].tolist())
+    assert len(last_ids) == 2 and 2 in last_ids  # back after 6 s: a new id, never a reused one
 
 
 def test_single_image_without_a_face_raises(samples):
