@@ -132,9 +132,14 @@ class MeshWarp:
         # Per-triangle affine map moved -> source: [x y 1] @ A (3, 2).
         ones = np.ones((len(tri_t), 3, 1))
         t_h = np.concatenate([tri_t, ones], 2)  # (M, 3, 3)
-        det = np.linalg.det(t_h)
-        t_h[np.abs(det) < 1e-6] += np.array([[0, 0, 0], [1e-3, 0, 0], [0, 1e-3, 0]])  # degenerate: nudge
-        aff = np.linalg.solve(t_h, self.vertices[self.triangles]).astype(np.float32)  # (M, 3, 2)
+        src_t = self.vertices[self.triangles]  # (M, 3, 2)
+        flat_tri = np.abs(np.linalg.det(t_h)) < 0.5  # area < 0.25 px^2: no affine map to speak of
+        t_h[flat_tri] = np.eye(3)
+        aff = np.linalg.solve(t_h, np.where(flat_tri[:, None, None], 0.0, src_t))
+        # A collapsed triangle (a closed lip seam) just carries its points along: a translation.
+        aff[flat_tri, :2] = np.eye(2)
+        aff[flat_tri, 2] = (src_t[flat_tri] - tri_t[flat_tri]).mean(1)
+        aff = aff.astype(np.float32)  # (M, 3, 2)
         flat = ids.ravel()
         pos = self._grid_h[:, :2].copy()
         inside = np.flatnonzero(flat)
@@ -155,6 +160,8 @@ class MeshWarp:
         else:
             out[...] = image
         x0, y0, x1, y1 = self.roi
+        if not np.any(np.abs(motion) > 1e-3):  # at rest: the photo itself, bit for bit
+            return out
         m = self.coordinate_map(motion)
         warped = cv2.remap(image, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out[y0:y1, x0:x1] = warped.reshape(out[y0:y1, x0:x1].shape)
