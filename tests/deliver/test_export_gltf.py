@@ -286,3 +286,14 @@ def test_gltf_avatar_with_external_buffer_and_image_is_folded_into_the_glb(tmp_p
     view = glb.json["bufferViews"][image["bufferView"]]
     assert glb.blob[view["byteOffset"]: view["byteOffset"] + view["byteLength"]] == png.read_bytes()
     assert len(glb.json["buffers"]) == 1 and "uri" not in glb.json["buffers"][0]
+
+
+def test_track_file_paths_and_vrm_outputs_without_an_avatar(tmp_path):
+    from facemimic.expressions import write_track
+
+    path = write_track(ramp_track(JawOpen=(0, 1)), tmp_path / "t.npz")
+    r = export_track(path, tmp_path / "plain.vrm", format="gltf")
+    glb = read_glb(r.path)
+    assert "VRMC_vrm" in glb.json["extensions"]  # a .vrm output is a real VRM (the VRM test head)
+    assert glb.json["animations"][0]["name"] == "plain"
+    assert_valid(r.path)

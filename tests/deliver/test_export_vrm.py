@@ -44,6 +44,9 @@ def test_vrm1_custom_and_preset_expressions(tmp_path, vrm_heads):
     assert set(custom) == {"pout", "aa_custom"}
     assert not set(custom) & set(VRM1_PRESETS)
     assert any("aa_custom" in n for n in r.notes) and any("replaced" in n for n in r.notes)
+    # The avatar's own settings of a replaced preset are kept (the test head's emotions block blinks).
+    assert preset["happy"]["isBinary"] is False and preset["happy"]["overrideBlink"] == "block"
+    assert custom["pout"]["overrideBlink"] == "none"
     binds = {(b["node"], b["index"]): b["weight"] for b in preset["happy"]["morphTargetBinds"]}
     # Node 0 is the ARKit head: mouthSmileLeft = mean(CornerPullLeft, CornerSlantLeft) = 0.5.
     assert binds[(0, _arkit_index("mouthSmileLeft"))] == pytest.approx(0.5, abs=1e-4)

@@ -86,15 +86,20 @@ def _short(items, n: int = 12) -> str:
 def prepare_track(track, options: ExportOptions):
     """One face, gaps filled, optionally resampled, strictly increasing times starting at 0.
 
+    ``track`` is an :class:`ExpressionTrack` or the path of a track file.
+
     Returns
     -------
     track : ExpressionTrack
         Times shifted so the clip starts at 0 s (``metadata['time_offset']`` keeps the shift).
     notes : list of str
     """
+    from ...expressions.io import read_track
     from ...expressions.track import ExpressionTrack
 
     notes: list[str] = []
+    if isinstance(track, (str, Path)):  # a track file (.jsonl/.csv/.npz)
+        track = read_track(track)
     if not isinstance(track, ExpressionTrack):
         raise ParameterError(f"expected an ExpressionTrack, got {type(track).__name__}")
     if len(track) == 0:

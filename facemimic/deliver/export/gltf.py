@@ -43,7 +43,9 @@ class GltfExporter(ClipExporter):
         options = options or ExportOptions()
         path = Path(path)
         tr, notes = prepare_track(track, options)
-        mapping = map_avatar(load_avatar(options.avatar))
+        # A ".vrm" output without an avatar gets the VRM 1.0 test head, so the file is a real VRM.
+        vrm = "1.0" if options.avatar is None and path.suffix.lower() == ".vrm" else None
+        mapping = map_avatar(load_avatar(options.avatar, vrm=vrm))
         doc = mapping.doc
         signals = TrackSignals.from_track(tr, split_blink=mapping.split_blink)
         times = tr.time.astype(np.float32)

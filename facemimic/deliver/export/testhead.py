@@ -372,6 +372,7 @@ _VRM_PRESET_BINDS = {
     "lookUp": {"eyeLookUpLeft": 1.0, "eyeLookUpRight": 1.0},
     "lookDown": {"eyeLookDownLeft": 1.0, "eyeLookDownRight": 1.0},
 }
+_EMOTIONS = ("happy", "angry", "sad", "relaxed", "surprised")
 _VRM1_TO_VRM0 = {"aa": "a", "ih": "i", "ou": "u", "ee": "e", "oh": "o", "happy": "joy", "angry": "angry",
                  "sad": "sorrow", "relaxed": "fun", "blink": "blink", "blinkLeft": "blink_l",
                  "blinkRight": "blink_r"}
@@ -435,7 +436,9 @@ def _test_head_glb(vrm: str | None) -> bytes:
     if vrm == "1.0":
         presets = {name: {"morphTargetBinds": [{"node": 0, "index": arkit_index[t], "weight": w}
                                                for t, w in binds.items()],
-                          "isBinary": False}
+                          "isBinary": False,
+                          # Emotions block blinking, as VRoid/UniVRM models usually do.
+                          "overrideBlink": "block" if name in _EMOTIONS else "none"}
                    for name, binds in _VRM_PRESET_BINDS.items()}
         g["extensions"] = {"VRMC_vrm": {
             "specVersion": "1.0",

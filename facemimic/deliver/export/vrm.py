@@ -10,7 +10,8 @@ through the alias table, and written as
 
 Emotion names become presets: ``happy``/``joy``, ``angry``, ``sad``/``sorrow``,
 ``relaxed``/``fun``, ``surprised`` (VRM 0.x has no surprised preset: it stays custom). An existing
-preset or custom expression of the same name is replaced (and reported). Any other name that
+preset or custom expression of the same name is replaced (and reported); in VRM 1.0 its
+``isBinary``/``override*`` settings are kept, so the avatar's blink/mouth blocking still works. Any other name that
 collides with a preset or 0.x clip name (``aa``, ``Blink``, ``neutral`` …) gets ``_custom`` appended,
 so exported names never shadow presets. Binds below 0.01 are left out.
 """
@@ -105,12 +106,12 @@ def write_expressions(doc, frames: dict[str, ExpressionFrame]) -> tuple[list, li
             exprs = ext["VRMC_vrm"].setdefault("expressions", {})
             group = "preset" if preset else "custom"
             table = exprs.setdefault(group, {})
+            flags = {"isBinary": False, "overrideBlink": "none", "overrideLookAt": "none", "overrideMouth": "none"}
             if final in table:
-                notes.append(f"replaced the avatar's {group} expression {final!r}")
-            table[final] = {
-                "morphTargetBinds": [{"node": n, "index": i, "weight": w} for n, _, i, w in binds],
-                "isBinary": False, "overrideBlink": "none", "overrideLookAt": "none", "overrideMouth": "none",
-            }
+                notes.append(f"replaced the avatar's {group} expression {final!r} (its override settings kept)")
+                flags.update({k: v for k, v in table[final].items() if k in flags})
+            table[final] = {"morphTargetBinds": [{"node": n, "index": i, "weight": w} for n, _, i, w in binds],
+                            **flags}
         else:
             groups = ext["VRM"].setdefault("blendShapeMaster", {}).setdefault("blendShapeGroups", [])
             name0, preset0 = _VRM0_EMOTION.get(preset, (final if not preset else final.capitalize(), "unknown"))
