@@ -36,7 +36,7 @@ SAMPLES = {
     "no_face.mp4": "98 frames without a face",
     "face_noface.mov": "HEVC, a face that leaves the frame",
     "noface_face.mov": "HEVC, a face that enters the frame",
-    "WolfgangLanger_Pexels.mp4": "472 frames, a talking man (sad -> fearful -> happy)",
+    "WolfgangLanger_Pexels.mp4": "472 frames, 640x360, a woman talking (sad -> fearful -> happy)",
     "Image_with_alpha.png": "RGBA portrait with transparency",
     "BWPictureHuman.jpg": "black-and-white war photo, profile face",
     "free-mountain-vector-01.jpg": "a landscape illustration, no face",
