@@ -158,9 +158,9 @@ class PortraitAnimator:
         pts = pts * np.array([sx, sy, sx])
         self.stats.face_width = face.width * sx
         if self.stats.face_width < 64:
+            hint = "a larger size" if opts.crop == "face" else "a larger size or crop='face' (--crop face)"
             raise ParameterError(f"{self.name}: at size {opts.size} the face would be only "
-                                 f"{self.stats.face_width:.0f} px wide; use a larger size or crop='face' "
-                                 "(--crop face)")
+                                 f"{self.stats.face_width:.0f} px wide (at least 64 needed); use {hint}")
         self.points = pts[:, :2].astype(np.float64)
         self.face_frame = face.frame
         rest = None

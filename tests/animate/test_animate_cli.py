@@ -1,0 +1,161 @@
+"""``facemimic animate`` end to end: real portraits, MP4s read back with PyAV, PNG previews with PIL."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from facemimic.cli import cli
+from facemimic.expressions.io import write_track
+from facemimic.expressions.track import ExpressionTrack
+
+
+@pytest.fixture(scope="module")
+def small_track(tmp_path_factory) -> Path:
+    """0.6 s at 10 fps: the jaw opens and closes, one blink, a glance."""
+    from facemimic.expressions.names import ue_index
+
+    n = 6
+    w = np.zeros((n, 88), np.float32)
+    w[:, ue_index("JawOpen")] = np.sin(np.linspace(0, np.pi, n)) * 0.7
+    openness = np.ones((n, 2), np.float32)
+    openness[3] = 0.1
+    gaze = np.zeros((n, 2, 2), np.float32)
+    gaze[4:, :, 0] = 0.3
+    tr = ExpressionTrack.from_arrays({"time": np.arange(n) / 10.0, "weights": w, "openness": openness,
+                                      "gaze": gaze}, fps=10.0)
+    path = tmp_path_factory.mktemp("track") / "jaw.jsonl"
+    write_track(tr, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tone(tmp_path_factory) -> Path:
+    """1.0 s of a 220 Hz tone, mono 16 kHz WAV (longer than the 0.6 s track)."""
+    path = tmp_path_factory.mktemp("audio") / "tone.wav"
+    t = np.arange(16000) / 16000
+    pcm = (np.sin(2 * np.pi * 220 * t) * 8000).astype(np.int16)
+    with wave.open(str(path), "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(16000)
+        f.writeframes(pcm.tobytes())
+    return path
+
+
+def _read(path: Path):
+    import av
+
+    with av.open(str(path)) as c:
+        meta = dict(c.metadata)
+        codecs = {s.type: s.codec_context.name for s in c.streams}
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+        audio_s = None
+        if c.streams.audio:
+            s = c.streams.audio[0]
+            audio_s = float(s.duration * s.time_base) if s.duration else None
+    return meta, codecs, frames, audio_s
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, ["animate", *map(str, args)], catch_exceptions=False)
+
+
+def test_track_drives_a_portrait_into_a_marked_h264(samples, small_track, tmp_path):
+    out = tmp_path / "jaw.mp4"
+    r = _run(samples / "single_face.jpg", "-o", out, "--track", small_track, "--crop", "face", "--size", "192",
+             "--fps", "10", "--no-calibrate")
+    assert r.exit_code == 0, r.output
+    meta, codecs, frames, audio_s = _read(out)
+    assert codecs == {"video": "h264"} and audio_s is None
+    assert len(frames) == 6 and frames[0].shape == (192, 192, 3)
+    assert "synthetic" in meta["comment"].lower() and "single_face.jpg" in meta["description"]
+    # The face moves: the jaw-open frame differs from the first around the mouth.
+    assert np.abs(frames[3].astype(int) - frames[0].astype(int)).mean() > 0.5
+    # Visible mark in the bottom-right corner (white text on a dark box), not in the top-left.
+    corner = frames[0][-14:, -60:].astype(int)
+    assert corner.max() > 200 and corner.min() < 90
+    from PIL import Image
+
+    png = Image.open(out.with_suffix(".png"))
+    assert png.size == (192, 192) and "Synthetic" in png.info.get("Comment", "")
+    assert not list(tmp_path.glob("*.tmp*")) and sorted(p.name for p in tmp_path.iterdir()) == ["jaw.mp4", "jaw.png"]
+
+
+def test_audio_is_muxed_and_the_video_lasts_as_long_as_the_sound(samples, small_track, tone, tmp_path):
+    out = tmp_path / "sound.mp4"
+    r = _run(samples / "single_face.jpg", "-o", out, "--track", small_track, "--audio", tone, "--crop", "face",
+             "--size", "192", "--fps", "10", "--no-calibrate", "--no-mark")
+    assert r.exit_code == 0, r.output
+    meta, codecs, frames, audio_s = _read(out)
+    assert codecs == {"video": "h264", "audio": "aac"}
+    assert len(frames) == 10  # 1.0 s of sound at 10 fps, though the motion lasts 0.6 s
+    assert audio_s is None or abs(audio_s - 1.0) < 0.1
+    # After the track the face rests: the last two frames are identical (no mark, no motion).
+    assert np.abs(frames[-1].astype(int) - frames[-2].astype(int)).mean() < 0.5
+    corner = frames[0][-14:, -60:].astype(int)
+    assert np.abs(corner - frames[0][-28:-14, -60:].astype(int)).mean() < 40  # no mark drawn
+
+
+def test_avatar_source_uses_the_builtin_avatar(small_track, tmp_path):
+    out = tmp_path / "avatar.mp4"
+    r = _run("avatar:neko", "-o", out, "--track", small_track, "--size", "128", "--fps", "10")
+    assert r.exit_code == 0, r.output
+    meta, codecs, frames, _ = _read(out)
+    assert len(frames) == 6 and frames[0].shape == (128, 128, 3) and "neko" in meta["description"].lower()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--expression", "happy", "--track", "x.jsonl"], "one driver"),
+    ([], "nothing drives the face"),
+    (["--text", "hello"], "--text"),
+])
+def test_driver_mistakes_are_one_line_errors(samples, tmp_path, args, message):
+    r = CliRunner().invoke(cli, ["animate", str(samples / "single_face.jpg"), "-o", str(tmp_path / "x.mp4"), *args])
+    assert r.exit_code == 1 and message in r.output and r.output.count("\n") == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_unwritable_output_fails_before_any_work(samples, small_track, tmp_path):
+    target = tmp_path / "missing" / "out.mp4"
+    r = CliRunner().invoke(cli, ["animate", str(samples / "single_face.jpg"), "-o", str(target),
+                                 "--track", str(small_track)])
+    assert r.exit_code == 1 and r.output.startswith("Error:") and "does not exist" in r.output
+    assert not target.parent.exists()
+
+
+def test_no_face_and_bad_face_number_are_refused(samples, small_track, tmp_path):
+    out = tmp_path / "x.mp4"
+    r = CliRunner().invoke(cli, ["animate", str(samples / "free-mountain-vector-01.jpg"), "-o", str(out),
+                                 "--track", str(small_track), "--no-calibrate"])
+    assert r.exit_code == 1 and "free-mountain-vector-01.jpg" in r.output and "no face" in r.output
+    r = CliRunner().invoke(cli, ["animate", str(samples / "multi_face.jpg"), "-o", str(out),
+                                 "--track", str(small_track), "--face", "9", "--no-calibrate"])
+    assert r.exit_code == 1 and "5 faces" in r.output
+    r = CliRunner().invoke(cli, ["animate", str(tmp_path / "nope.jpg"), "-o", str(out), "--track", str(small_track)])
+    assert r.exit_code == 1 and "nope.jpg: file not found" in r.output
+    assert not out.exists() and not out.with_suffix(".png").exists()
+
+
+def test_relative_motion_copies_changes_not_the_drivers_resting_face():
+    from facemimic.animate.drivers import relative_motion
+    from facemimic.expressions.names import ue_index
+
+    n = 4
+    w = np.zeros((n, 88), np.float32)
+    j, s = ue_index("JawOpen"), ue_index("MouthCornerPullLeft")
+    w[:, s] = [0.3, 0.3, 0.65, 1.0]
+    w[:, j] = [0.1, 0.55, 0.1, 0.0]
+    head = np.array([[5, 1, 0], [5, 1, 0], [15, 1, 0], [5, -2, 0]], np.float32)
+    openness = np.array([[0.8, 0.8], [0.4, 0.8], [0.8, 0.8], [0.9, 0.9]], np.float32)
+    tr = ExpressionTrack.from_arrays({"time": np.arange(n) / 30, "weights": w, "head_rotation": head,
+                                      "openness": openness}, fps=30)
+    rel = relative_motion(tr)
+    np.testing.assert_allclose(rel.weights[:, s], [0, 0, 0.5, 1.0], atol=1e-6)
+    np.testing.assert_allclose(rel.weights[:, j], [0, 0.5, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(rel.head_rotation[:, 0], [0, 0, 10, 0], atol=1e-6)
+    np.testing.assert_allclose(rel.openness[:, 0], [1, 0.5, 1, 1], atol=1e-6)
