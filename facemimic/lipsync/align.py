@@ -128,7 +128,7 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
     opt = options or RecognizerOptions()
     words = transcript_words(text)
     d = decoder("align", opt)
-    fr = float(opt.frame_rate)
+    fr = float(opt.align_frame_rate)
     with decoder_lock("align", opt):
         names: list[str] = []
         spoken: list[str] = []

@@ -217,9 +217,9 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         # pocketsphinx's alignment grammar sometimes fails to finish at one frame rate and
         # succeeds at another (phones shorter than 3 frames); try the configured rate, then 100
         # and 200 fps, before concluding that the transcript does not match.
-        rates = list(dict.fromkeys([opt.recognizer.frame_rate, 100, 200]))
+        rates = list(dict.fromkeys([opt.recognizer.align_frame_rate, 100, 200]))
         for k, rate in enumerate(rates):
-            ropt = dataclasses.replace(opt.recognizer, frame_rate=rate)
+            ropt = dataclasses.replace(opt.recognizer, align_frame_rate=rate)
             span = (a, b) if k == 0 else (0, len(pcm))
             try:
                 phones = align(pcm[span[0]:span[1]], text, offset=span[0] / SAMPLE_RATE, options=ropt)
