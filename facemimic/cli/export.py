@@ -44,7 +44,7 @@ def command(track, output, fmt, avatar, gaps, fps, face_id, name, node_path, exp
     Formats:
       gltf   the avatar (or test head) with a morph-target weight animation (.glb/.gltf/.vrm)
       vrm    the VRM avatar with named expressions added (--expression NAME=SECONDS)
-      vrma   a VRM Animation of expression weights and head rotation
+      vrma   a VRM Animation of expression weights, gaze (lookAt) and head rotation
       godot  a Godot 4 Animation resource (.tres) with blend_shape tracks
       unity  a Unity AnimationClip (.anim) with blendShape curves (weights 0-100)
 

@@ -59,7 +59,7 @@ UE_EYE_NAMES: tuple[str, ...] = tuple(
 ) + ("EyeClosedRight", "EyeClosedLeft")
 
 # VRM 0.x presetName enum values (lower-case) -> VRM 1.0 preset.
-_VRM0_PRESET_TO_VRM1 = {
+VRM0_PRESET_TO_VRM1 = {
     "neutral": "neutral", "a": "aa", "i": "ih", "u": "ou", "e": "ee", "o": "oh", "blink": "blink",
     "joy": "happy", "angry": "angry", "sorrow": "sad", "fun": "relaxed", "lookup": "lookUp",
     "lookdown": "lookDown", "lookleft": "lookLeft", "lookright": "lookRight",
@@ -115,7 +115,7 @@ def _build_table() -> dict[str, Alias]:
     add(UE_SIMPLE_NAMES, "ue_simple")
     add(VRM1_PRESETS, "vrm")
     add(VRM0_CLIPS, "vrm", lambda n: VRM0_TO_VRM1[n])
-    add(_VRM0_PRESET_TO_VRM1, "vrm", lambda n: _VRM0_PRESET_TO_VRM1[n])
+    add(VRM0_PRESET_TO_VRM1, "vrm", lambda n: VRM0_PRESET_TO_VRM1[n])
     # Common spellings of the same presets.
     add(["joy"], "vrm", lambda n: "happy")
     add(["sorrow"], "vrm", lambda n: "sad")
@@ -196,4 +196,4 @@ def alias_sources(alias: Alias) -> frozenset[str]:
     return _VRM_SOURCES[alias.name]
 
 
-__all__ = ["ALIAS_TABLE", "Alias", "KINDS", "UE_EYE_NAMES", "alias_sources", "normalize_name", "resolve_name"]
+__all__ = ["ALIAS_TABLE", "Alias", "KINDS", "UE_EYE_NAMES", "VRM0_PRESET_TO_VRM1", "alias_sources", "normalize_name", "resolve_name"]

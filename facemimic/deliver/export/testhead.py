@@ -379,7 +379,7 @@ _VRM1_TO_VRM0 = {"aa": "a", "ih": "i", "ou": "u", "ee": "e", "oh": "o", "happy":
 _VRM0_CLIP_NAMES = {"a": "A", "i": "I", "u": "U", "e": "E", "o": "O", "joy": "Joy", "angry": "Angry",
                     "sorrow": "Sorrow", "fun": "Fun", "blink": "Blink", "blink_l": "Blink_L", "blink_r": "Blink_R"}
 # The VRM 1.0 required humanoid bones: name -> (parent, local translation in metres).
-_BONES = {
+HUMANOID_BONES = {
     "hips": (None, (0, 0.95, 0)), "spine": ("hips", (0, 0.12, 0)), "chest": ("spine", (0, 0.13, 0)),
     "neck": ("chest", (0, 0.20, 0)), "head": ("neck", (0, 0.08, 0)),
     "leftUpperLeg": ("hips", (0.09, -0.05, 0)), "leftLowerLeg": ("leftUpperLeg", (0, -0.42, 0)),
@@ -423,10 +423,10 @@ def _test_head_glb(vrm: str | None) -> bytes:
         return doc.glb_bytes()
     # Humanoid: bones as plain nodes; the heads hang under the head bone.
     bone_index = {}
-    for bone, (parent, t) in _BONES.items():
+    for bone, (parent, t) in HUMANOID_BONES.items():
         bone_index[bone] = len(nodes)
         nodes.append({"name": bone, "translation": [float(v) for v in t]})
-    for bone, (parent, _) in _BONES.items():
+    for bone, (parent, _) in HUMANOID_BONES.items():
         if parent:
             nodes[bone_index[parent]].setdefault("children", []).append(bone_index[bone])
     nodes[bone_index["head"]]["children"] = [0, 1]
@@ -487,4 +487,4 @@ def write_test_head(path: str | Path, *, vrm: str | None = None) -> Path:
     return build_test_head(vrm=vrm).save(path)
 
 
-__all__ = ["HEAD_OFFSET", "UE_TARGET_NAMES", "build_test_head", "target_deltas", "write_test_head"]
+__all__ = ["HEAD_OFFSET", "HUMANOID_BONES", "UE_TARGET_NAMES", "build_test_head", "target_deltas", "write_test_head"]

@@ -32,11 +32,11 @@ import numpy as np
 
 from ...errors import InputError
 from ...expressions.names import ARKIT_NAMES, VRM1_PRESETS
-from .aliases import _VRM0_PRESET_TO_VRM1, Alias, resolve_name
+from .aliases import VRM0_PRESET_TO_VRM1, Alias, resolve_name
 from .base import ClipExporter, ExportOptions, ExportResult, clip_name, load_avatar, prepare_track
 from .gltf_io import GltfDocument
 from .signals import TrackSignals, unused_channels
-from .testhead import _BONES
+from .testhead import HUMANOID_BONES
 
 SPEC_VERSION = "1.0"
 # Presets a VRMA may animate (look* are lookAt's job).
@@ -112,7 +112,7 @@ def avatar_expressions(doc: GltfDocument) -> list[tuple[str, bool, Alias | None]
             out.append((name, False, resolve_name(name)))
     elif "VRM" in ext:
         for g in ext["VRM"].get("blendShapeMaster", {}).get("blendShapeGroups", []):
-            preset = _VRM0_PRESET_TO_VRM1.get(str(g.get("presetName", "unknown")).lower())
+            preset = VRM0_PRESET_TO_VRM1.get(str(g.get("presetName", "unknown")).lower())
             if preset:
                 out.append((preset, True, Alias("vrm", preset)))
             elif g.get("name"):
@@ -151,10 +151,10 @@ class VrmaExporter(ClipExporter):
         doc = GltfDocument({"asset": {"version": "2.0", "generator": "FaceMimic"}})
         nodes: list[dict] = []
         bone_index = {}
-        for bone, (parent, t) in _BONES.items():
+        for bone, (parent, t) in HUMANOID_BONES.items():
             bone_index[bone] = len(nodes)
             nodes.append({"name": bone, "translation": [float(v) for v in t]})
-        for bone, (parent, _) in _BONES.items():
+        for bone, (parent, _) in HUMANOID_BONES.items():
             if parent:
                 nodes[bone_index[parent]].setdefault("children", []).append(bone_index[bone])
         times = tr.time.astype(np.float32)
@@ -176,7 +176,7 @@ class VrmaExporter(ClipExporter):
         look_node = None
         if options.look_at:
             look_node = len(nodes)
-            head_y = sum(_BONES[b][1][1] for b in ("hips", "spine", "chest", "neck", "head"))
+            head_y = sum(HUMANOID_BONES[b][1][1] for b in ("hips", "spine", "chest", "neck", "head"))
             nodes.append({"name": "lookAt", "translation": [0.0, float(head_y) + 0.06, 0.0]})
             q = gaze_quaternions(tr.gaze)
             samplers.append({"input": t_in, "output": doc.add_accessor(q, "VEC4"), "interpolation": "LINEAR"})
