@@ -16,9 +16,9 @@ def _parse_expression(value: str) -> tuple[str, float]:
 
 
 @click.command("export")
-@click.argument("track", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
-              help="File to write (.glb/.gltf, .vrm, .vrma, .tres, .anim).")
+@click.argument("tracks", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output", required=True, type=click.Path(),
+              help="File to write (.glb/.gltf, .vrm, .vrma, .tres, .anim); a folder for several TRACKs.")
 @click.option("-f", "--format", "fmt", default=None, metavar="FORMAT",
               help="gltf | vrm | vrma | godot | unity (default: from the output extension).")
 @click.option("-a", "--avatar", default=None, type=click.Path(dir_okay=False),
@@ -36,9 +36,12 @@ def _parse_expression(value: str) -> tuple[str, float]:
 @click.option("--no-look-at", is_flag=True, help="vrma: do not write the gaze (lookAt) rotation.")
 @click.option("--perfect-sync", is_flag=True, help="vrma without --avatar: add the 52 ARKit custom expressions.")
 @click.option("--loop", is_flag=True, help="godot/unity: mark the clip as looping.")
-def command(track, output, fmt, avatar, gaps, fps, face_id, name, node_path, expressions, no_head,
+def command(tracks, output, fmt, avatar, gaps, fps, face_id, name, node_path, expressions, no_head,
             no_look_at, perfect_sync, loop):
     """Export TRACK (a .jsonl/.csv/.npz track file) as an avatar animation clip.
+
+    With several TRACKs, OUTPUT is a folder (created if missing) and --format is required; each
+    clip is named after its track, and a track that fails is skipped with a warning.
 
     \b
     Formats:
@@ -62,6 +65,9 @@ def command(track, output, fmt, avatar, gaps, fps, face_id, name, node_path, exp
     from ..deliver.export import ExportOptions, format_for_path, get_exporter
     from ..expressions.io import read_track
 
+    batch = len(tracks) > 1 or Path(output).is_dir()
+    if batch and not fmt:
+        raise click.UsageError("several tracks (or a folder as --output) need --format")
     exporter = get_exporter(fmt) if fmt else get_exporter(format_for_path(output))
     options = ExportOptions(
         avatar=avatar, gaps=gaps, fps=fps, face_id=face_id, name=name, node_path=node_path,
@@ -69,5 +75,25 @@ def command(track, output, fmt, avatar, gaps, fps, face_id, name, node_path, exp
         expressions=tuple(_parse_expression(e) for e in expressions))
     if expressions and exporter.name != "vrm":
         raise click.UsageError("--expression applies to --format vrm only")
-    result = exporter.export(read_track(track), Path(output), options)
-    click.echo(result.summary())
+    if not batch:
+        result = exporter.export(read_track(tracks[0]), Path(output), options)
+        click.echo(result.summary())
+        return
+    from ..errors import FaceMimicError
+
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    done = 0
+    for track in tracks:
+        target = folder / (Path(track).stem + exporter.extension)
+        try:
+            result = exporter.export(read_track(track), target, options)
+        except FaceMimicError as e:
+            # One bad file never stops the batch.
+            click.echo(f"Warning: skipping {track}: {e}", err=True)
+            continue
+        click.echo(result.summary())
+        done += 1
+    click.echo(f"Exported {done} of {len(tracks)} tracks to {folder}")
+    if done == 0:
+        raise click.ClickException("no track could be exported")

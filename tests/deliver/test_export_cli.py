@@ -76,3 +76,25 @@ def test_usage_errors(track_file, tmp_path):
     r = _run(tmp_path / "missing.jsonl", "-o", tmp_path / "x.glb")
     assert r.exit_code == 1 and "missing.jsonl: file not found" in r.output
     assert "unity" in CliRunner().invoke(cli, ["export", "--help"]).output
+
+
+def test_batch_skips_a_bad_track_and_goes_on(track_file, tmp_path):
+    from facemimic.expressions import write_track
+
+    from export_helpers import ramp_track
+
+    second = write_track(ramp_track(JawOpen=(0, 1)), tmp_path / "second.csv")
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text("not a track\n")
+    out = tmp_path / "clips"
+    r = CliRunner().invoke(cli, ["export", str(track_file), str(bad), str(second), "-o", str(out),
+                                 "--format", "unity", "--node-path", "Body"])
+    assert r.exit_code == 0, r.output
+    assert "Warning: skipping" in r.output and "broken.jsonl" in r.output
+    assert "Exported 2 of 3 tracks" in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["face.anim", "second.anim"]
+    assert parse_unity_yaml((out / "second.anim").read_text())["body"]["AnimationClip"]["m_Name"] == "second"
+    r = CliRunner().invoke(cli, ["export", str(track_file), str(second), "-o", str(out)])
+    assert r.exit_code == 2 and "need --format" in r.output
+    r = CliRunner().invoke(cli, ["export", str(bad), str(bad), "-o", str(out), "-f", "gltf"])
+    assert r.exit_code == 1 and "no track could be exported" in r.output
