@@ -141,11 +141,19 @@ def diversity(n=16):
     print(f"  mean distance between different basic emotions: {between:.3f}")
 
 
+# ARKit shapes MediaPipe's blendshape model leaves (near) zero whatever the face does
+# (spec tracking.md: eyeWide*, noseSneer*, cheekPuff; cheekSquint measured dead on single_face.jpg).
+_DEAD = ("EyeWide", "NoseSneer", "CheekPuff", "CheekSquint")
+
+
 def tracker_view(x):
-    """What a webcam tracker can report: the ARKit-driven UE channels plus eye closure."""
+    """What a webcam tracker (MediaPipe) can report: the ARKit-driven UE channels it does not
+    leave dead, plus eye closure."""
     from facemimic.expressions.arkit import UE_DRIVEN_BY_ARKIT
+    from facemimic.generate.facs import X_NAMES
 
     keep = np.concatenate([UE_DRIVEN_BY_ARKIT, [True, True]])
+    keep &= ~np.array([n.startswith(_DEAD) for n in X_NAMES])
     return np.asarray(x)[:, keep]
 
 

@@ -33,6 +33,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=ROOT / "facemimic" / "generate" / "weights")
     ap.add_argument("--no-real", action="store_true", help="FACS-grounded data only (no capture needed)")
+    ap.add_argument("--plot", type=Path, default=ROOT / "benchmarks" / "generate_default_loss.png",
+                    help="where to save the generator's loss curves")
     args = ap.parse_args()
 
     import numpy as np
@@ -58,7 +60,7 @@ def main() -> None:
     model.header["name"] = "default"
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "default.npz")
-    plot_history(hist, args.out.parent.parent.parent / "benchmarks" / "generate_default_loss.png")
+    plot_history(hist, args.plot)
 
     print("training the analyser ...", flush=True)
     clf, _ = fit_classifier(real.x, real.labels, seed=args.seed,

@@ -89,7 +89,9 @@ def read_labels_file(path: str) -> list[tuple[float, float, str]]:
               help="Dataset file to write (.npz).")
 @click.option("--face", "face_id", type=int, default=None, help="Which face of a multi-face recording.")
 @click.option("--keep-unlabelled", is_flag=True, help="Also keep frames outside the spans (label '').")
-def command(source, spans, labels_file, output, face_id, keep_unlabelled) -> None:
+@click.option("--auto", "auto", type=float, default=None, metavar="P",
+              help="Label frames outside the spans with the analyser's state where its probability >= P.")
+def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) -> None:
     """Track SOURCE (a video, photo or saved track) and label spans of it -> a dataset for `facemimic train`.
 
     \b
@@ -108,8 +110,10 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled) -> Non
     all_spans = [parse_span(s) for s in spans]
     if labels_file:
         all_spans += read_labels_file(labels_file)
-    if not all_spans:
-        raise click.UsageError("give at least one span: --at 0:03-0:05=happy, or --labels FILE")
+    if not all_spans and auto is None:
+        raise click.UsageError("give at least one span (--at 0:03-0:05=happy, --labels FILE) or --auto P")
+    if auto is not None and not 0 < auto <= 1:
+        raise ParameterError(f"--auto must be a probability in (0, 1], got {auto}")
     if not output.lower().endswith(".npz"):
         raise ParameterError(f"{output}: datasets are .npz files")
     src = Path(source)
@@ -133,6 +137,18 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled) -> Non
         if a > end:
             raise ParameterError(f"span {a:g}-{b:g}={state} starts after the end of {source} ({end:.2f} s)")
     data = label_track(tr, all_spans, source=src.name)
+    if auto is not None:
+        # Pseudo-labels from the analyser where it is confident and the user said nothing.
+        import numpy as np
+
+        from ..analysis.api import analyze
+        from ..generate.emotions import STATE_NAMES
+
+        res = analyze(tr)
+        p = res.states[res.present]
+        best = p.argmax(1)
+        sure = (p.max(1) >= auto) & (data.labels == "")
+        data.labels[sure] = np.array(STATE_NAMES)[best[sure]]
     if not keep_unlabelled:
         data = data.labelled
     if len(data.labelled) == 0:

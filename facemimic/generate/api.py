@@ -36,7 +36,7 @@ from .prompt import Prompt, parse_prompt
 DEFAULT_INTENSITY = 0.75  # when neither the caller nor the prompt says how strong
 MAX_VARIATIONS = 100_000
 # Latent temperature per style: subtle and anime displays vary less between takes.
-TEMPERATURE = {"natural": 1.12, "subtle": 0.8, "exaggerated": 1.1, "anime": 0.9}
+TEMPERATURE = {"natural": 1.2, "subtle": 0.8, "exaggerated": 1.1, "anime": 0.9}
 # How far gaze/head tendencies are expressed per style.
 POSTURE_GAIN = {"natural": 1.0, "subtle": 0.5, "exaggerated": 1.4, "anime": 1.2}
 

@@ -99,6 +99,18 @@ def test_label_train_express_model(run, tmp_path):
     assert doc["model"] == "mine" and np.array(doc["variations"][0]["weights"]).max() > 0.2
 
 
+def test_label_auto_uses_the_analyser(run, tmp_path):
+    from facemimic.generate.clips import clip
+
+    write_track(clip("neutral 1s > angry 2s", seed=3), tmp_path / "a.jsonl")
+    r = run("label", str(tmp_path / "a.jsonl"), "--auto", "0.5", "-o", str(tmp_path / "a.npz"))
+    assert r.exit_code == 0, r.output
+    from facemimic.generate.dataset import load_dataset
+
+    counts = load_dataset(tmp_path / "a.npz").counts()
+    assert counts.get("angry", 0) > 20 and counts.get("neutral", 0) > 10
+
+
 def test_label_and_train_bad_input(tmp_path):
     runner = CliRunner()
     r = runner.invoke(cli, ["label", "missing.mp4", "--at", "0-1=happy", "-o", str(tmp_path / "d.npz")])
