@@ -29,6 +29,8 @@ class RecognizerOptions:
     align_frame_rate: int = 150  # feature frames/s of forced alignment
     language_weight: float = 2.0  # phone-LM weight of the allphone search
     beam: float = 1e-20  # HMM beam of the allphone search (narrower = faster, less accurate)
+    topn: int = 4  # Gaussians scored per mixture in recognition (pocketsphinx default 4)
+    align_topn: int = 2  # ... in alignment: 2 is twice as fast and loses ~1 point (docs/lipsync.md)
 
     def __post_init__(self) -> None:
         for name in ("frame_rate", "align_frame_rate"):
@@ -36,6 +38,8 @@ class RecognizerOptions:
                 raise ParameterError(f"{name} must be 50..400, got {getattr(self, name)!r}")
         if not 0 < self.language_weight <= 20:
             raise ParameterError(f"language_weight must be in (0, 20], got {self.language_weight!r}")
+        if not (1 <= self.topn <= 16 and 1 <= self.align_topn <= 16):
+            raise ParameterError(f"topn must be 1..16, got {self.topn!r}/{self.align_topn!r}")
         if not 0 < self.beam < 1:
             raise ParameterError(f"beam must be in (0, 1), got {self.beam!r}")
 
@@ -73,7 +77,8 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
             return _CACHE[key][0]
         p = model_paths()
         rate = opt.align_frame_rate if kind == "align" else opt.frame_rate
-        common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=rate)
+        common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=rate,
+                      topn=opt.align_topn if kind == "align" else opt.topn)
         if kind == "allphone":
             d = Decoder(allphone=p["allphone"], lw=opt.language_weight, beam=opt.beam, pbeam=opt.beam,
                         **common)
