@@ -34,7 +34,8 @@ def _parse_expression(value: str) -> tuple[str, float]:
               help="vrm: write the frame at SECONDS as expression NAME (repeatable).")
 @click.option("--no-head", is_flag=True, help="vrma: do not animate the head bone.")
 @click.option("--no-look-at", is_flag=True, help="vrma: do not write the gaze (lookAt) rotation.")
-@click.option("--perfect-sync", is_flag=True, help="vrma without --avatar: add the 52 ARKit custom expressions.")
+@click.option("--perfect-sync", is_flag=True,
+              help="vrm: add the 52 ARKit shapes as custom expressions; vrma without --avatar: animate them.")
 @click.option("--loop", is_flag=True, help="godot/unity: mark the clip as looping.")
 def command(tracks, output, fmt, avatar, gaps, fps, face_id, name, node_path, expressions, no_head,
             no_look_at, perfect_sync, loop):

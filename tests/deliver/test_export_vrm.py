@@ -191,3 +191,16 @@ def test_gaze_drives_the_look_at_rotation(tmp_path):
     r = export_track(tr, tmp_path / "nogaze.vrma", look_at=False)
     assert "gaze" in r.unused_channels
     assert "lookAt" not in read_glb(r.path).json["extensions"]["VRMC_vrm_animation"]
+
+
+def test_perfect_sync_adds_the_52_arkit_expressions(tmp_path, vrm_heads):
+    r = export_track(ramp_track(n=5), tmp_path / "ps.vrm", avatar=vrm_heads["1.0"], perfect_sync=True)
+    assert_valid(r.path)
+    custom = read_glb(r.path).json["extensions"]["VRMC_vrm"]["expressions"]["custom"]
+    assert set(custom) == set(ARKIT_NAMES)
+    for name in ARKIT_NAMES:
+        # On the ARKit head (node 0) each expression binds exactly its own target at 1.0.
+        on_arkit = [b for b in custom[name]["morphTargetBinds"] if b["node"] == 0]
+        assert on_arkit == [{"node": 0, "index": _arkit_index(name), "weight": 1.0}], name
+    blink_ue = {b["index"] for b in custom["eyeBlinkLeft"]["morphTargetBinds"] if b["node"] == 1}
+    assert blink_ue  # and the UE head's EyeClosedLeft follows from the openness

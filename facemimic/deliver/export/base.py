@@ -26,7 +26,7 @@ class ExportOptions:
     node_path: str | None = None  # Godot/Unity: mesh node path (overrides the avatar's node paths)
     head: bool = True  # VRMA: animate the head bone from the track's head rotation
     look_at: bool = True  # VRMA: animate the lookAt node from the track's gaze
-    perfect_sync: bool = False  # VRMA without avatar: also write the 52 ARKit names as custom expressions
+    perfect_sync: bool = False  # VRM / VRMA without avatar: also write the 52 ARKit names as custom expressions
     loop: bool = False  # Godot loop_mode / Unity m_LoopTime
     expressions: tuple[tuple[str, float], ...] = ()  # VRM: (expression name, track time in s) pairs
 

@@ -130,6 +130,23 @@ def write_expressions(doc, frames: dict[str, ExpressionFrame]) -> tuple[list, li
         [f"channels no target receives: {', '.join(unused)}"] if unused else [])
 
 
+def perfect_sync_frames() -> dict[str, ExpressionFrame]:
+    """The 52 ARKit shapes as expressions ("perfect sync"): one frame per shape at weight 1.
+
+    Each frame is the ARKit one-hot vector taken through ``arkit_to_ue`` (eyeBlink as openness,
+    eyeLook as gaze), so on an avatar with ARKit-named targets each expression binds its own
+    target at 1.0 — the 52 custom clips VSeeFace/iFacialMocap-style "perfect sync" senders drive.
+    """
+    from ...expressions.arkit import arkit_to_ue
+    from ...expressions.names import ARKIT_NAMES
+
+    weights, gaze, openness = arkit_to_ue(np.eye(len(ARKIT_NAMES), dtype=np.float32))
+    return {name: ExpressionFrame(time=0.0, weights=weights[i], gaze_left=tuple(gaze[i, 0]),
+                                  gaze_right=tuple(gaze[i, 1]), openness_left=float(openness[i, 0]),
+                                  openness_right=float(openness[i, 1]))
+            for i, name in enumerate(ARKIT_NAMES)}
+
+
 class VrmExpressionExporter(ClipExporter):
     name = "vrm"
     extension = ".vrm"
@@ -139,7 +156,8 @@ class VrmExpressionExporter(ClipExporter):
         """Write the frames at ``options.expressions`` (name, time) pairs as expressions.
 
         With no pairs given, one expression named after the output file is taken from the frame
-        where the face moves most (largest sum of UE weights).
+        where the face moves most (largest sum of UE weights) — unless ``perfect_sync`` adds the
+        52 ARKit expressions (:func:`perfect_sync_frames`).
         """
         options = options or ExportOptions()
         path = Path(path)
@@ -150,10 +168,12 @@ class VrmExpressionExporter(ClipExporter):
             for name, t in options.expressions:
                 i = int(np.argmin(np.abs(tr.time + offset - t)))
                 frames[name] = tr[i]
-        else:
+        elif not options.perfect_sync:
             i = int(np.argmax(np.nansum(tr.weights, axis=1)))
             frames[path.stem or "expression"] = tr[i]
             notes.append(f"no expression times given: {path.stem!r} taken from t = {tr.time[i] + offset:.3f} s")
+        if options.perfect_sync:
+            frames.update(perfect_sync_frames())
         return self.export_frames(frames, path, options, notes=notes, frame_count=len(tr))
 
     def export_frames(self, frames: dict[str, ExpressionFrame], path, options: ExportOptions | None = None,
