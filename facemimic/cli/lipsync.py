@@ -46,8 +46,16 @@ def _out_name(src, out_dir, fmt):
 @click.option("--live", is_flag=True, help="Lip-sync the microphone live (Ctrl+C stops).")
 @click.option("--device", help="Microphone (sounddevice name or index) for --live.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on standard error.")
+@click.option("-r", "--recognizer", type=click.Choice(("pocketSphinx", "phonetic"), case_sensitive=False),
+              default="pocketSphinx", help="Rhubarb's recognizer switch: 'phonetic' ignores the "
+              "transcript (phone recognition only).")
+@click.option("--machineReadable", "--machine-readable", "machine", is_flag=True,
+              help="Rhubarb-style JSON status lines on standard error (start, progress, success, failure).")
+@click.option("--threads", type=int, hidden=True)  # accepted for Rhubarb compatibility
+@click.option("--consoleLevel", "--logLevel", "console_level", hidden=True)
+@click.option("--logFile", "log_file", hidden=True)
 def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolation, tweens, dat_fps,
-            preston, track_out, live, device, quiet):
+            preston, track_out, live, device, quiet, recognizer, machine, threads, console_level, log_file):
     """Lip-sync AUDIO (WAV, FLAC, OGG, MP3, M4A or a video's audio) to mouth shapes and curves.
 
     Writes Rhubarb Lip Sync's formats exactly as Rhubarb does (A-H and X mouth cues), timed
@@ -66,6 +74,8 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
             text = Path(dialog).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(dialog, f"cannot read the dialog text ({e})") from None
+    if recognizer.lower() == "phonetic":
+        text = None
     fmt = RHUBARB_ALIASES.get((fmt or "").lower(), fmt)
     options = LipSyncOptions(animation=AnimationOptions(extended_shapes=extended_shapes, tweens=tweens),
                              fps=fps, interpolation=interpolation)
@@ -82,7 +92,10 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
     for src in audio:
         try:
             out_fmt = fmt or (format_for_path(output) if output and not many else "rhubarb-tsv")
-            result = _run_one(src, text, options, quiet)
+            if machine:
+                _status("start", file=str(src), level="Info",
+                        message=f'Application startup. Input file: "{src}".')
+            result = _run_one(src, text, options, quiet or machine, machine)
             for w in result.warnings:
                 if not quiet:
                     click.echo(f"Warning: {w}", err=True)
@@ -102,7 +115,11 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
                 if many:
                     t_target = Path(track_out) / (Path(src).stem + ".track.jsonl")
                 write_track(result.track(), t_target)
+            if machine:
+                _status("success", level="Info", message="Application terminating normally.")
         except (FaceMimicError, ParameterError) as e:
+            if machine:
+                _status("failure", reason=str(e), level="Fatal", message=str(e))
             if not many:
                 raise
             failures += 1
@@ -111,9 +128,22 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
         raise click.ClickException("no input could be lip-synced")
 
 
-def _run_one(src, text, options, quiet):
+def _status(kind, *, level, message, **fields):
+    """One Rhubarb ``--machineReadable`` line on stderr."""
+    import json
+
+    click.echo(json.dumps({"type": kind, **fields, "log": {"level": level, "message": message}}), err=True)
+
+
+def _run_one(src, text, options, quiet, machine=False):
     from ..lipsync.api import lipsync
 
+    if machine:
+        def report(done, total):
+            if total:
+                v = min(done / total, 1.0)
+                _status("progress", value=round(v, 2), level="Trace", message=f"Progress: {v:.0%}")
+        return lipsync(src, text=text, options=options, progress=report)
     if quiet or not sys.stderr.isatty():
         return lipsync(src, text=text, options=options)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

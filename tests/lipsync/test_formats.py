@@ -162,3 +162,18 @@ def test_cli_errors_are_one_line(tmp_path):
     empty.write_bytes(b"")
     r = CliRunner().invoke(cli, ["lipsync", str(empty), "-o", str(tmp_path / "o.tsv")])
     assert r.exit_code == 1 and "empty" in r.output and not (tmp_path / "o.tsv").exists()
+
+
+def test_cli_machine_readable_status(speech_wavs, tmp_path):
+    """Rhubarb's --machineReadable protocol (used by its After Effects/OpenToonz integrations)."""
+    r = CliRunner().invoke(cli, ["lipsync", str(speech_wavs["s10"]), "--machineReadable", "-r", "phonetic",
+                                 "--threads", "2", "-o", str(tmp_path / "o.tsv")])
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(ln) for ln in r.output.splitlines() if ln.startswith("{")]
+    assert [ln["type"] for ln in lines][0] == "start" and lines[-1]["type"] == "success"
+    prog = [ln["value"] for ln in lines if ln["type"] == "progress"]
+    assert prog and prog == sorted(prog) and prog[-1] == 1.0
+    assert all({"level", "message"} <= ln["log"].keys() for ln in lines)
+    r = CliRunner().invoke(cli, ["lipsync", str(tmp_path / "none.wav"), "--machineReadable"])
+    fail = [json.loads(ln) for ln in r.output.splitlines() if ln.startswith("{")][-1]
+    assert r.exit_code == 1 and fail["type"] == "failure" and "file not found" in fail["reason"]
