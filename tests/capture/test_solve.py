@@ -127,8 +127,6 @@ def test_yaw_sign_matches_face_geometry(wolf_track):
 def test_iris_and_blendshape_gaze_agree_in_direction(wolf_track):
     """The two gaze estimates are independent (iris landmarks vs eyeLook scores); where the eyes
     are open and clearly turned they must point the same way horizontally."""
-    from facemimic.expressions.arkit import arkit_to_ue  # noqa: F401  (documented source of shape gaze)
-
     agree = total = 0
     for f in wolf_track:
         if not f.present or min(f.openness) < 0.8:
