@@ -32,7 +32,7 @@ def _parse_expression(value: str) -> tuple[str, float]:
               help="Godot/Unity: the mesh node path the curves target (default: the avatar's node paths).")
 @click.option("-e", "--expression", "expressions", multiple=True, metavar="NAME=SECONDS",
               help="vrm: write the frame at SECONDS as expression NAME (repeatable).")
-@click.option("--no-head", is_flag=True, help="vrma: do not animate the head bone.")
+@click.option("--no-head", is_flag=True, help="gltf/vrma: do not turn the head with the track's head pose.")
 @click.option("--no-look-at", is_flag=True, help="vrma: do not write the gaze (lookAt) rotation.")
 @click.option("--perfect-sync", is_flag=True,
               help="vrm: add the 52 ARKit shapes as custom expressions; vrma without --avatar: animate them.")

@@ -53,6 +53,13 @@ def test_real_capture_animates_on_a_vrm_avatar(browser, tmp_path):
     assert b["mouthSmileLeft"] == pytest.approx(expect(j), abs=1e-4)
     assert abs(a["mouthSmileLeft"] - b["mouthSmileLeft"]) > 0.05  # the weights change over time
     assert out["samples"][0]["meshes"]["HeadUE"]["JawOpen"] == pytest.approx(w[i, UE_INDEX["JawOpen"]], abs=1e-4)
+    # The captured head pose turns the VRM's head bone (its rest rotation is identity here).
+    from facemimic.deliver.export.vrma import head_quaternions
+
+    hq = head_quaternions(tr.fill_gaps("hold").head_rotation)
+    for sample, k in zip(out["samples"], (i, j)):
+        assert abs(np.dot(sample["nodes"]["head"][3:], hq[k])) == pytest.approx(1, abs=1e-5)
+    assert abs(np.dot(hq[i], hq[j])) < 0.99999  # and it moves
 
 
 def test_vrma_expression_nodes_move(browser, tmp_path):

@@ -17,6 +17,8 @@ def _animation(glb, index=-1):
     anim = g["animations"][index]
     out = {}
     for ch in anim["channels"]:
+        if ch["target"]["path"] != "weights":
+            continue
         node = g["nodes"][ch["target"]["node"]]
         s = anim["samplers"][ch["sampler"]]
         names = g["meshes"][node["mesh"]]["extras"]["targetNames"]
@@ -41,8 +43,9 @@ def test_real_capture_animates_both_test_heads(real_glb):
     assert set(chans) == {"HeadARKit", "HeadUE"}
     # pygltflib (an independent parser) reads the same animation.
     pyg = glb.gltf.animations[-1]
-    assert pyg.name == "real" and len(pyg.channels) == 2
-    assert {glb.gltf.nodes[c.target.node].name for c in pyg.channels} == {"HeadARKit", "HeadUE"}
+    assert pyg.name == "real" and len(pyg.channels) == 4  # weights + head rotation on both heads
+    assert {(glb.gltf.nodes[c.target.node].name, c.target.path) for c in pyg.channels} == {
+        (n, p) for n in ("HeadARKit", "HeadUE") for p in ("weights", "rotation")}
     filled = tr.fill_gaps("hold")
     w = filled.weights
     for node, (times, weights, sampler, ch) in chans.items():
@@ -71,8 +74,8 @@ def test_accessors_have_bounds_and_file_passes_validator(real_glb, tmp_path):
         for i in (s["input"], s["output"]):
             acc = glb.json["accessors"][i]
             assert acc["componentType"] == 5126 and "min" in acc and "max" in acc
-            data = glb.accessor(i)
-            assert np.isclose(acc["min"][0], data.min()) and np.isclose(acc["max"][0], data.max())
+            data = glb.accessor(i).reshape(acc["count"], -1)
+            assert np.allclose(acc["min"], data.min(axis=0)) and np.allclose(acc["max"], data.max(axis=0))
     assert_valid(result.path)
 
 
@@ -122,6 +125,8 @@ def _animation_by_targets(glb, avatar):
     anim = glb.json["animations"][-1]
     out = {}
     for ch in anim["channels"]:
+        if ch["target"]["path"] != "weights":
+            continue
         node = glb.json["nodes"][ch["target"]["node"]]
         mesh = src["meshes"][node["mesh"]]
         names = mesh.get("extras", {}).get("targetNames") or mesh["primitives"][0]["extras"]["targetNames"]
@@ -297,3 +302,48 @@ def test_track_file_paths_and_vrm_outputs_without_an_avatar(tmp_path):
     assert "VRMC_vrm" in glb.json["extensions"]  # a .vrm output is a real VRM (the VRM test head)
     assert glb.json["animations"][0]["name"] == "plain"
     assert_valid(r.path)
+
+
+def test_head_rotation_turns_the_head_about_model_axes_whatever_the_rig():
+    from facemimic.deliver.export.headpose import head_local_rotations, head_nodes
+    from facemimic.deliver.export.vrma import _qmul, head_quaternions
+
+    s = np.sin(np.pi / 4)
+    # A rig whose bones are rotated: parent 90 deg about X, head -90 deg about X (world rest = identity).
+    gltf = {"nodes": [{"name": "Root", "rotation": [s, 0, 0, s], "children": [1]},
+                      {"name": "J_Bip_C_Head", "rotation": [-s, 0, 0, s]},
+                      {"name": "Face", "mesh": 0}]}
+    heads, how = head_nodes(gltf, [2])
+    assert heads == [1] and "J_Bip_C_Head" in how
+    pose = np.array([[30, 0, 0], [0, 20, 0], [10, -5, 15]], np.float32)
+    local = head_local_rotations(gltf, 1, pose).astype(np.float64)
+    parent = np.array([s, 0, 0, s])
+    world = _qmul(np.broadcast_to(parent, local.shape), local)
+    expect = head_quaternions(pose).astype(np.float64)  # world rest is identity, so world = delta
+    assert np.allclose(np.abs(np.einsum("ij,ij->i", world, expect)), 1, atol=1e-5)
+    # VRM 0.x models face -Z: yaw keeps its axis, pitch (about X) and roll (about Z) flip sign.
+    vrm0 = {"nodes": [{"name": "head"}], "extensions": {"VRM": {"humanoid": {"humanBones": [{"bone": "head", "node": 0}]}}}}
+    q0, q1 = head_local_rotations(vrm0, 0, pose), head_quaternions(pose)
+    assert np.allclose(q0[0], q1[0], atol=1e-6)
+    assert q0[1][0] < 0 < q1[1][0] and np.allclose(q0[2] * [-1, 1, -1, 1], q1[2], atol=1e-6)
+
+
+def test_head_rotation_is_exported_on_the_test_head_and_vrm_head_bone(tmp_path):
+    from facemimic.deliver.export.testhead import write_test_head
+    from facemimic.deliver.export.vrma import head_quaternions
+
+    tr = ramp_track(n=11, JawOpen=(0, 1), yaw=(0, 30))
+    plain = export_track(tr, tmp_path / "h.glb")
+    vrm = export_track(tr, tmp_path / "h.vrm", format="gltf", avatar=write_test_head(tmp_path / "a.vrm", vrm="1.0"))
+    still = export_track(tr, tmp_path / "still.glb", head=False)
+    assert_valid(plain.path, vrm.path)
+    expect = head_quaternions(tr.head_rotation)
+    for r, nodes in ((plain, {"HeadARKit", "HeadUE"}), (vrm, {"head"})):
+        glb = read_glb(r.path)
+        anim = glb.json["animations"][-1]
+        rot = {glb.json["nodes"][c["target"]["node"]]["name"]: glb.accessor(anim["samplers"][c["sampler"]]["output"])
+               for c in anim["channels"] if c["target"]["path"] == "rotation"}
+        assert set(rot) == nodes
+        for q in rot.values():
+            assert np.allclose(q, expect, atol=1e-6)
+    assert all(c["target"]["path"] == "weights" for c in read_glb(still.path).json["animations"][-1]["channels"])

@@ -24,7 +24,7 @@ class ExportOptions:
     face_id: int | None = None  # which face of a multi-face track; None = the first face
     name: str | None = None  # clip/animation name; None = the output file's stem
     node_path: str | None = None  # Godot/Unity: mesh node path (overrides the avatar's node paths)
-    head: bool = True  # VRMA: animate the head bone from the track's head rotation
+    head: bool = True  # glTF/VRMA: turn the head bone (or unrigged head) with the track's head pose
     look_at: bool = True  # VRMA: animate the lookAt node from the track's gaze
     perfect_sync: bool = False  # VRM / VRMA without avatar: also write the 52 ARKit names as custom expressions
     loop: bool = False  # Godot loop_mode / Unity m_LoopTime

@@ -3,6 +3,10 @@
 Every mesh node with at least one driven target gets a ``weights`` channel; all channels share one
 time accessor (one keyframe per frame, LINEAR). Targets the track cannot drive keep the mesh's
 default weight. Existing animations are kept; the new one is appended (named after the clip).
+
+With ``head=True`` (default) and a track whose head moves, the head also turns: a ``rotation``
+channel on the VRM humanoid head bone, a node named like a head bone, or — for unrigged heads such
+as the test head — the mesh nodes themselves (:mod:`.headpose`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import ClipExporter, ExportOptions, ExportResult, clip_name, load_avatar, map_avatar, prepare_track
+from .headpose import head_local_rotations, head_nodes
 from .signals import TrackSignals, unused_channels
 
 
@@ -59,6 +64,17 @@ class GltfExporter(ClipExporter):
                 samplers.append({"input": t_in, "output": out, "interpolation": "LINEAR"})
                 by_mesh[mesh] = len(samplers) - 1
             channels.append({"sampler": by_mesh[mesh], "target": {"node": nm.node.node, "path": "weights"}})
+        if options.head and np.abs(np.nan_to_num(tr.head_rotation)).max(initial=0) > 1e-3:
+            heads, how = head_nodes(doc.json, [nm.node.node for nm in mapping.driven])
+            movable = [h for h in heads if "matrix" not in doc.json["nodes"][h]]
+            if movable:
+                for h in movable:
+                    q = head_local_rotations(doc.json, h, tr.head_rotation)
+                    samplers.append({"input": t_in, "output": doc.add_accessor(q, "VEC4"), "interpolation": "LINEAR"})
+                    channels.append({"sampler": len(samplers) - 1, "target": {"node": h, "path": "rotation"}})
+                notes.append(f"head rotation on {how}")
+            else:
+                notes.append(f"head rotation not exported ({how if not heads else 'head node uses a matrix'})")
         doc.json.setdefault("animations", []).append({
             "name": clip_name(options, path), "samplers": samplers, "channels": channels,
             "extras": {"facemimic": {"fps": tr.fps, "gaps": options.gaps,
