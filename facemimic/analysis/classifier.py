@@ -28,7 +28,7 @@ from ..generate.model import _expected_sha
 from ..expressions.names import N_UE, UE_MIRROR
 from ..generate.emotions import BASIC, BASIC_COMPOSITION, N_STATES, STATE_INDEX, STATE_NAMES, STYLES
 from ..generate.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_INDEX
-from ..generate.nn import Adam, init_mlp, mlp_backward, mlp_forward, single_blas_thread, softmax
+from ..generate.nn import Adam, init_mlp, mlp_backward, mlp_forward, single_blas_thread, softmax, write_npz
 from .aus import decode_aus
 
 CLASSIFIER_TAG = "facemimic.analyzer"
@@ -69,8 +69,8 @@ class EmotionClassifier:
 
         out = AtomicFile(path, "wb")
         try:
-            np.savez_compressed(out.file, header=np.array(json.dumps(self.header)), mean=self.mean,
-                                scale=self.scale, **self.params)
+            write_npz(out.file, {"header": np.array(json.dumps(self.header, sort_keys=True)), "mean": self.mean,
+                                 "scale": self.scale, **self.params})
         except BaseException:
             out.discard()
             raise

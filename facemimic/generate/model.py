@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import ModelAssetError
 from .emotions import N_STATES, STATE_NAMES, STYLES
 from .facs import N_X
-from .nn import mlp_forward, sigmoid
+from .nn import mlp_forward, sigmoid, write_npz
 
 MODEL_TAG = "facemimic.generator"
 MODEL_SCHEMA = 1
@@ -86,8 +86,8 @@ class GeneratorModel:
 
         out = AtomicFile(path, "wb")
         try:
-            np.savez_compressed(out.file, header=np.array(json.dumps(self.header)),
-                                **{k: v.astype(np.float32) for k, v in self.params.items()})
+            write_npz(out.file, {"header": np.array(json.dumps(self.header, sort_keys=True)),
+                                 **{k: v.astype(np.float32) for k, v in self.params.items()}})
         except BaseException:
             out.discard()
             raise

@@ -103,6 +103,26 @@ def single_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def write_npz(fh, arrays: dict) -> None:
+    """Write arrays as a compressed ``.npz`` whose bytes depend only on the arrays.
+
+    ``np.savez_compressed`` stamps each member with the current time, so retraining identical
+    weights would change the file's SHA-256; fixed timestamps make the shipped weights
+    reproducible byte for byte.
+    """
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asanyarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buf.getvalue())
+
+
 def softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax."""
     z = logits - logits.max(axis=axis, keepdims=True)
