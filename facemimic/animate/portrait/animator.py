@@ -138,15 +138,13 @@ class PortraitAnimator:
         if opts.crop == "face":
             oval = pts[:, :2][:468]
             cx, cy = oval[:, 0].mean(), oval[:, 1].mean() - 0.05 * face.width
-            side = opts.face_scale * face.width
-            x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-            s = int(round(side))
-            pad = max(0, -x0, -y0, x0 + s - w, y0 + s - h)
-            if pad:
-                image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-                x0, y0 = x0 + pad, y0 + pad
+            # The square is kept inside the picture (slid, and shrunk if the picture is smaller),
+            # so nothing has to be invented at its edges.
+            s = int(round(min(opts.face_scale * face.width, h, w)))
+            x0 = int(np.clip(round(cx - s / 2), 0, w - s))
+            y0 = int(np.clip(round(cy - s / 2), 0, h - s))
             image = image[y0:y0 + s, x0:x0 + s]
-            pts[:, :2] -= (x0 - pad, y0 - pad)
+            pts[:, :2] -= (x0, y0)
             h, w = image.shape[:2]
             out_w = out_h = _even(opts.size)
         else:
@@ -183,8 +181,8 @@ class PortraitAnimator:
             from .calibrate import calibrate
 
             t1 = clock()
-            curves, report = calibrate(self)
-            self.model = self.model.replace(curves=curves)
+            curves, report, cross = calibrate(self)
+            self.model = self.model.replace(curves=curves, cross=cross)
             self.stats.calibrate_s = clock() - t1
             self.stats.calibration = report
 

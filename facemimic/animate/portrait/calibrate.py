@@ -28,6 +28,7 @@ GROUPS = {
     "frown": (("frown_right", "frown_left"), ("MouthFrownRight", "MouthFrownLeft")),
     "wide": (("eye_wide_right", "eye_wide_left"), ("EyeWideRight", "EyeWideLeft")),
     "outer_up": (("brow_outer_up_right", "brow_outer_up_left"), ("BrowOuterUpRight", "BrowOuterUpLeft")),
+    "squint": (("eye_squint_right", "eye_squint_left"), ("EyeSquintRight", "EyeSquintLeft")),
 }
 AMOUNTS = (-0.7, 0.35, 0.7, 1.05, 1.4)  # template amounts rendered per group (0 = the photo itself)
 # Lids cannot close further than shut: beyond ~1 they cross and the tracker's reading falls again.
@@ -114,13 +115,14 @@ def retrack(images, centre: np.ndarray | None = None, *, max_faces: int = 4,
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
-              progress: Callable[[int, int], None] | None = None) -> tuple[ResponseCurves, dict]:
-    """Fit per-control response curves for one :class:`PortraitAnimator`.
+              progress: Callable[[int, int], None] | None = None) -> tuple[ResponseCurves, dict, np.ndarray]:
+    """Fit per-control response curves (and cross-talk cancellation) for a :class:`PortraitAnimator`.
 
     Returns
     -------
-    (ResponseCurves, report)
-        ``report[group] = {"amounts": [...], "response": [...], "photo": value}``.
+    (ResponseCurves, report, cross)
+        ``report[group] = {"amounts": [...], "response": [...], "photo": value, "curve": [...]}``;
+        ``cross`` (K, K): template amounts ``c`` become ``c + cross @ c``.
     """
     groups = GROUPS if groups is None else groups
     model = animator.model
@@ -190,7 +192,55 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
         for name in controls:
             values[index[name]] = curve
         report[g]["curve"] = curve.round(3).tolist()
-    return ResponseCurves(KNOTS.copy(), values), report
+    cross = _cross_talk(groups, plan, tracked, index, report)
+    return ResponseCurves(KNOTS.copy(), values), report, cross
+
+
+# Channels the tracker reads into other shapes: a smile reads as half-closed eyes and lowered
+# brows (real smiles squint, and the tracker has learnt that). To read back what was asked, the
+# model cancels that cross-talk: it opens the lids / lifts the brows by the share measured here.
+CROSS_TARGETS = {"blink": ("closure",), "brow_down": ("BrowLowererRight", "BrowLowererLeft")}
+MAX_CROSS = 1.0  # at most one unit of compensation per unit of the other control
+
+
+def _cross_talk(groups, plan, tracked, index, report) -> np.ndarray:
+    """(K, K) matrix C: template amounts c become c + C @ c (cancels measured cross-talk)."""
+    k = len(index)
+    cross = np.zeros((k, k), np.float32)
+    base = tracked[0]
+    by = {}
+    for (g, a), f in zip(plan, tracked[1:]):
+        by.setdefault(g, []).append((a, f))
+    for target, channels in CROSS_TARGETS.items():
+        if target not in groups or target not in by:
+            continue
+        r0 = measure(base, channels)
+        own = [(a, measure(f, channels) - r0) for a, f in by[target] if a > 0]
+        own = [(a, r) for a, r in own if np.isfinite(r)]
+        if not own or not np.isfinite(r0):
+            continue
+        slope = sum(a * r for a, r in own) / sum(a * a for a, _ in own)  # response per unit amount
+        if slope < 0.1:
+            continue
+        t_controls = groups[target][0]
+        for g, pairs in by.items():
+            if g == target:
+                continue
+            pts = [(a, measure(f, channels) - r0) for a, f in pairs if a > 0]
+            pts = [(a, r) for a, r in pts if np.isfinite(r)]
+            if not pts:
+                continue
+            leak = sum(a * r for a, r in pts) / sum(a * a for a, _ in pts)  # target reading per unit
+            kx = float(np.clip(leak / slope, 0.0, MAX_CROSS))
+            if kx < 0.05:
+                continue
+            report.setdefault(g, {})[f"cancels_{target}"] = round(kx, 3)
+            for tc in t_controls:
+                for gc in groups[g][0]:
+                    same_side = tc.rsplit("_", 1)[-1] == gc.rsplit("_", 1)[-1] or not gc.endswith(("_left", "_right"))
+                    if same_side:
+                        cross[index[tc], index[gc]] = -kx
+    return cross
 
 
 def _invert(resp: np.ndarray, amounts: np.ndarray, target: float) -> float:

@@ -272,18 +272,18 @@ def _eye_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d[corners] = 0.0
     d[~g.mesh] = 0.0
     out["eye_wide"] = d
-    # Squint: the lower lid rises 35 % of the eye's height, the upper lid lowers a little.
+    # Squint: the lower lid rises 22 % of the eye's height (the upper lid stays: a squint is not
+    # a blink, and the tracker reads a lowered upper lid as closing).
     d = np.zeros_like(P)
-    d[:, 1] -= 0.35 * eye_h * f_below * np.clip(gap / eye_h, 0.3, 1.0)
-    d[:, 1] += 0.08 * eye_h * f_above
+    d[:, 1] -= 0.22 * eye_h * f_below * np.clip(gap / eye_h, 0.3, 1.0)
     d[corners] = 0.0
     d[~g.mesh] = 0.0
     out["eye_squint"] = d
     # Cheek squint: the cheek and the lower lid rise (orbicularis oculi, AU6).
-    cheek = np.array([ucen, float(lo[:, 1].max()) + 0.35])
+    cheek = np.array([ucen, float(lo[:, 1].max()) + 0.5])
     d = np.zeros_like(P)
-    d[:, 1] -= 0.10 * g.gauss(cheek, 0.35, 0.35) * g.mesh
-    d[:, 1] -= 0.30 * eye_h * f_below
+    d[:, 1] -= 0.08 * g.gauss(cheek, 0.35, 0.2) * g.mesh  # the cheek's apple, kept off the lid
+    d[:, 1] -= 0.12 * eye_h * f_below
     d[corners, 1] *= 0.5
     out["cheek_squint"] = d
     return out
@@ -341,7 +341,7 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d = np.zeros_like(P)
     d[:, 0] = 0.13 * sgn * w
     d[:, 1] = -0.19 * w
-    nl = g.gauss(c + np.array([0.12 * sgn, -0.5]), 0.3) * g.mesh  # the cheek above rises with it
+    nl = g.gauss(c + np.array([0.12 * sgn, -0.3]), 0.25, 0.18) * g.mesh  # the cheek above rises with it
     d[:, 1] -= 0.06 * nl
     out["corner_pull"] = d
     w = g.gauss(c, 0.28) * g.mesh
@@ -470,6 +470,7 @@ class DisplacementModel:
     mix: np.ndarray  # (K, 91) drive -> controls
     curves: ResponseCurves = field(default=None)  # calibrated response (identity when uncalibrated)
     rest: np.ndarray = field(default=None)  # (91,) drive subtracted before mixing (zeros: the source is the rest pose)
+    cross: np.ndarray | None = None  # (K, K) cross-talk cancellation: c -> c + cross @ c (None: off)
 
     @classmethod
     def for_face(cls, landmarks_px: np.ndarray, *, curves: ResponseCurves | None = None,
@@ -483,7 +484,10 @@ class DisplacementModel:
 
     def controls(self, drive: np.ndarray) -> np.ndarray:
         """(K,) template amounts for a (91,) drive vector."""
-        return self.curves(self.mix @ (np.asarray(drive, np.float32) - self.rest))
+        c = self.curves(self.mix @ (np.asarray(drive, np.float32) - self.rest))
+        if self.cross is not None:
+            c = c + self.cross @ c
+        return c
 
     def displacement(self, drive: np.ndarray) -> np.ndarray:
         """Landmark motion in pixels, shape (478, 2), for a (91,) drive vector."""
