@@ -134,8 +134,8 @@ def prepare_track(track, options: ExportOptions):
 class NodeMapping:
     """One morph node of the avatar and the alias of each of its targets (None = not driven)."""
 
-    node: MorphNode
-    aliases: tuple[Alias | None, ...]
+    node: MorphNode  # the glTF node, its mesh and target names
+    aliases: tuple[Alias | None, ...]  # one per target, in target order; None = not driven
 
     @property
     def matched(self) -> int:
@@ -146,7 +146,7 @@ class NodeMapping:
 class AvatarMapping:
     """The avatar document and how each of its morph targets is driven."""
 
-    doc: GltfDocument
+    doc: GltfDocument  # the avatar (edited in place by the exporters that write into it)
     nodes: tuple[NodeMapping, ...]  # every node with morph targets, in node order
 
     @property
