@@ -80,6 +80,9 @@ class GltfExporter(ClipExporter):
             "extras": {"facemimic": {"fps": tr.fps, "gaps": options.gaps,
                                      "time_offset": tr.metadata.get("time_offset", 0.0)}},
         })
+        if {"VRMC_vrm", "VRM"} & set(doc.json.get("extensions", {})) and options.avatar is not None:
+            notes.append("VRM runtimes (UniVRM, three-vrm) set morph targets from expressions every frame; "
+                         "for VRM apps export --format vrma")
         asset = doc.json.setdefault("asset", {"version": "2.0"})
         asset.setdefault("generator", "FaceMimic")
         written = doc.save(path)
