@@ -37,7 +37,6 @@ def main() -> None:
                     help="where to save the generator's loss curves")
     args = ap.parse_args()
 
-    import numpy as np
 
     from facemimic.analysis.classifier import fit_classifier
     from facemimic.generate.dataset import MOUTH_OCCLUDED, LabelledFrames, held_out, real_frames

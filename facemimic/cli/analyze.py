@@ -31,7 +31,7 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
     from rich.table import Table
 
     from ..analysis.api import analyze
-    from ..errors import FaceMimicError, OutputError
+    from ..errors import FaceMimicError, NoFaceError, OutputError
 
     err = Console(stderr=True)
     out = Console()
@@ -48,6 +48,8 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
         try:
             with err.status(f"analysing {src} ..."):
                 res = analyze(source, face_id=face_id, capture_options=opts)
+            if not res.present.any():
+                raise NoFaceError(src, f"no face found in any of its {len(res)} frames")
         except FaceMimicError as e:
             if not many:
                 raise

@@ -29,7 +29,7 @@ from ..expressions.frame import ExpressionFrame
 from ..expressions.names import N_UE, UE_MIRROR
 from .constraints import project
 from .emotions import STATE_NAMES, STATES, check_style, mixture_vector
-from .facs import AU_POS, AU_TO_X, CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_NAMES, au_to_x
+from .facs import AU_POS, CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_NAMES, au_to_x
 from .model import LATENT, GeneratorModel, condition, load_model
 from .prompt import Prompt, parse_prompt
 

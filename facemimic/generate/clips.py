@@ -34,7 +34,6 @@ from ..expressions.names import N_UE
 from ..expressions.track import ExpressionTrack, merge_tracks
 from .api import GenerateOptions, generate
 from .facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_INDEX
-from .prompt import parse_prompt
 
 _DUR = re.compile(r"^(?P<prompt>.*?)\s*(?:(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|sec|secs|seconds?)?)?\s*$")
 

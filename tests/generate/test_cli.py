@@ -135,6 +135,8 @@ def test_analyze_cli(run, tmp_path, samples):
     assert "angry" in r.output and pd.read_csv(tmp_path / "m.csv")["dominant"].iloc[-1] == "angry"
     r = run("analyze", str(samples / "0-f15-hao-ph.jpg"), "--json")
     assert json.loads(r.output)["segments"][0]["state"] == "happy"
+    r = CliRunner().invoke(cli, ["analyze", str(samples / "no_face.mp4")])
+    assert r.exit_code == 1 and "no face found in any of its" in r.output
     # Batch: a bad file is skipped with a warning, the rest goes on.
     (tmp_path / "bad.jsonl").write_text("nope\n")
     r = run("analyze", str(tmp_path / "bad.jsonl"), str(tmp_path / "mood.jsonl"), "--json")
