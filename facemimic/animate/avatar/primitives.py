@@ -9,6 +9,7 @@ mouth). Curves are already flattened to points, so both back ends draw exactly t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Hashable
 
 import numpy as np
 
@@ -66,3 +67,5 @@ class Drawing:
     height: int
     background: tuple[RGB, RGB]  # vertical gradient top -> bottom (equal for a flat colour)
     items: tuple[Shape | Clip, ...]
+    static: int = 0  # the first `static` items never change for this static_key (cached by rasterize)
+    static_key: Hashable | None = None  # identifies those items (style and size); None: no caching

@@ -142,7 +142,7 @@ def rig_from_frame(frame: ExpressionFrame) -> Rig | None:
         nostril=tuple(d - 0.6 * c for d, c in zip(P("NasalDilation"), P("NasalConstrict"))),
         jaw_open=g("JawOpen"), jaw_side=g("JawLeft") - g("JawRight"), jaw_forward=g("JawForward"),
         lips_closed=g("MouthClosed"),
-        corner_up=tuple(_clip(p + 0.7 * s) for p, s in zip(pull, slant)),
+        corner_up=tuple(1.0 - (1.0 - p) * (1.0 - 0.7 * s) for p, s in zip(pull, slant)),  # soft OR, no clipping
         corner_out=tuple(_clip(0.45 * p + 0.8 * st + 0.25 * d) for p, st, d in zip(pull, stretch, dimple)),
         corner_down=frown, stretch=stretch, dimple=dimple,
         press=tuple(_clip(p + 0.6 * t) for p, t in zip(press, tight)),

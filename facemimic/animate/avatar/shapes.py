@@ -35,10 +35,22 @@ _EYES = {
 # ------------------------------------------------------------------------------------------------
 # Geometry helpers (face units unless noted)
 # ------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=64)
+def _circle(n: int) -> tuple[np.ndarray, np.ndarray]:
+    t = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
+    return np.cos(t), np.sin(t)
+
+
+@lru_cache(maxsize=64)
+def _bez_weights(n: int) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, n)
+    return np.stack([(1 - t) ** 2, 2 * (1 - t) * t, t ** 2], 1)  # (n, 3)
+
+
 def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 28, angle: float = 0.0) -> np.ndarray:
     """Points on an ellipse, shape (n, 2)."""
-    t = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
-    x, y = rx * np.cos(t), ry * np.sin(t)
+    c, s = _circle(n)
+    x, y = rx * c, ry * s
     if angle:
         c, s = math.cos(angle), math.sin(angle)
         x, y = x * c - y * s, x * s + y * c
@@ -47,9 +59,7 @@ def ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 28, angle: floa
 
 def qbez(p0, p1, p2, n: int = 16) -> np.ndarray:
     """Quadratic Bézier through control point ``p1``, shape (n, 2)."""
-    t = np.linspace(0.0, 1.0, n)[:, None]
-    p0, p1, p2 = (np.asarray(p, float) for p in (p0, p1, p2))
-    return (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t ** 2 * p2
+    return _bez_weights(n) @ np.array([p0, p1, p2], float)
 
 
 def ribbon(centre: np.ndarray, widths: np.ndarray) -> np.ndarray:
@@ -178,6 +188,7 @@ def build_drawing(rig: Rig | None, style: AvatarStyle, *, size: int = 512, heigh
     add = items.append
 
     _body(add, pose, pal, lw, size, h)
+    static = len(items)  # the body never moves: the raster back end draws it once per style
     _hair_back(add, pose, rig, style, pal)
     _ears(add, pose, rig, style, pal, lw)
     outline = _head_outline(rig)
@@ -192,7 +203,7 @@ def build_drawing(rig: Rig | None, style: AvatarStyle, *, size: int = 512, heigh
     _hair_front(add, pose, rig, style, pal, lw)
     _glasses(add, pose, rig, style, pal, lw)
     _headwear(add, pose, rig, style, pal, lw)
-    return Drawing(size, h, pal.background, tuple(items))
+    return Drawing(size, h, pal.background, tuple(items), static=static, static_key=(style, "body"))
 
 
 def _body(add, pose: Pose, pal: Palette, lw: float, w: int, h: int) -> None:
