@@ -410,12 +410,13 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
     up_u = np.asarray(r.upper_up)[side]
     down_u = np.asarray(r.lower_down)[side]
     stretch_u = np.asarray(r.stretch)[side]
-    open_up = 0.02 * round_ + 0.03 * r.funnel + 0.03 * float(np.mean(r.upper_up))
+    open_up = 0.02 * round_ + 0.03 * r.funnel
     open_lo = (0.36 * jaw + 0.05 * float(np.mean(r.lower_down)) + 0.1 * r.funnel + 0.04 * r.pucker * 0
                + 0.1 * r.tongue_out - 0.03 * r.chin_raise)
     line = cy_u + (my - cy_u) * m  # the lips' meeting line (a smile curve when the corners rise)
-    upper = line - open_up * m - 0.07 * up_u * lateral
-    lower = line + max(open_lo, 0.0) * m + 0.07 * down_u * lateral + 0.05 * stretch_u * lateral
+    broad = m ** 0.35  # lip raisers lift the whole lip, not just its middle
+    upper = line - open_up * m - 0.065 * up_u * broad
+    lower = line + max(open_lo, 0.0) * m + 0.07 * down_u * broad + 0.05 * stretch_u * broad * lateral
     lower = np.maximum(lower, upper)
     gap = float(np.max(lower - upper))
     dz = 0.06 + 0.08 * round_
@@ -525,9 +526,9 @@ def _hair_back(add, pose, rig, style, pal) -> None:
         add(Shape(pose.rim(ellipse(0.0, -1.3, 0.36, 0.3, 28), -0.3), fill=pal.hair, stroke=pal.hair_dark,
                   width=0.02 * pose.k))
         return
-    else:  # short, spiky: a cap just larger than the skull
+    else:  # short, spiky: a cap just larger than the skull (part of the silhouette: no shift)
         shape = _arc(1.08, 1.3, np.pi * 0.95, np.pi * 2.05, 30, cy=0.0)
-    add(Shape(pose.rim(shape, -0.25), fill=pal.hair_dark if hs in ("long", "bob") else pal.hair,
+    add(Shape(pose.rim(shape, -0.25 if hs in ("long", "bob") else 0.0), fill=pal.hair_dark if hs in ("long", "bob") else pal.hair,
               stroke=shade(pal.hair_dark, -0.2), width=0.02 * pose.k))
 
 
@@ -561,17 +562,21 @@ def _hair_front(add, pose, rig, style, pal, lw) -> None:
     inner_px = pose.blend(inner * [0.98, 1.0], np.clip((np.abs(xs) - 0.45) / 0.55, 0, 1) ** 1.5, 0.04)
     shape = np.concatenate([pose.rim(outer, 0.0), inner_px])
     add(Shape(shape, fill=pal.hair, stroke=shade(pal.hair_dark, -0.2), width=0.02 * lw))
+    if hs in ("long", "bob"):  # tapered side locks framing the cheeks, drawn over the fringe
+        tip_y = 0.95 if hs == "bob" else 1.25
+        for sg in SIDE_SIGN:
+            lock = np.concatenate([
+                qbez((sg * 1.07, -0.55), (sg * 1.13, 0.35), (sg * 1.0, tip_y), 14),
+                qbez((sg * 1.0, tip_y), (sg * 0.8, 0.35), (sg * 0.84, -0.55), 14)])
+            add(Shape(pose.rim(lock, 0.05), fill=pal.hair))  # no outline on top: it merges with the fringe
+            add(Shape(pose.rim(lock[3:-3], 0.05), stroke=shade(pal.hair_dark, -0.2), width=0.02 * lw, closed=False))
+            strand = qbez((sg * 0.97, -0.3), (sg * 1.0, 0.4), (sg * 0.98, tip_y - 0.2), 10)
+            add(Shape(pose.rim(strand, 0.05), stroke=pal.hair_dark, width=0.015 * lw, closed=False, opacity=0.5))
     # Strands: a few highlight strokes for depth.
     for sx in (-0.45, 0.0, 0.45):  # symmetric, like the rest of the resting face
         d = float(np.sign(sx))
         s = qbez((sx, -1.0), (sx + 0.06 * d, -0.85), (sx + 0.1 * d, -0.7), 8)
         add(Shape(pose.face(s, 0.0), stroke=pal.hair_light, width=0.025 * lw, closed=False, opacity=0.35))
-    if hs in ("long", "bob"):  # side locks in front of the ears
-        for sg in SIDE_SIGN:
-            lock = np.concatenate([
-                qbez((sg * 0.98, -0.35), (sg * 1.1, 0.3), (sg * (1.04 if hs == "bob" else 1.0), 0.9 if hs == "bob" else 1.4), 12),
-                qbez((sg * (1.04 if hs == "bob" else 1.0), 0.9 if hs == "bob" else 1.4), (sg * 0.86, 0.4), (sg * 0.83, -0.3), 12)])
-            add(Shape(pose.rim(lock, 0.1), fill=pal.hair, stroke=shade(pal.hair_dark, -0.2), width=0.02 * lw))
 
 
 def _glasses(add, pose, rig, style, pal, lw) -> None:
