@@ -57,6 +57,10 @@ def main() -> None:
     model, hist = train_generator(gen_real, options=TrainOptions(seed=args.seed, real_repeat=4),
                                   progress=lambda e, n, loss: print(f"  epoch {e}/{n} loss {loss:.3f}", flush=True))
     model.header["name"] = "default"
+    if not args.no_real:  # the real frames depend on the tracker: record which capture code made them
+        from facemimic.generate.dataset import _capture_fingerprint
+
+        model.header["training"]["capture_fingerprint"] = _capture_fingerprint()
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "default.npz")
     plot_history(hist, args.plot)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import FaceMimicError, InputError
 from .constraints import project
 from .emotions import N_STATES, STATE_NAMES, STATES, STYLES, get_state
 from .facs import AU_POS, CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_NAMES, au_to_x
@@ -251,21 +251,37 @@ def held_out(source: np.ndarray, time: np.ndarray) -> np.ndarray:
     return video & (np.floor(np.asarray(time) / 0.5).astype(int) % 4 == 3)
 
 
+def _capture_fingerprint() -> str:
+    """Short hash of the capture code, so cached tracks are redone when the tracker changes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent / "capture"
+    for f in sorted(root.glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def tracked_sample(name: str, *, cache: bool = True):
-    """Track one sample media file with the capture API (cached as NPZ next to the samples)."""
+    """Track one sample media file with the capture API (cached next to the samples, keyed by the
+    capture code's hash; a read-only cache folder only disables caching)."""
     from ..expressions.io import read_track, write_track
     from ..samples import sample_path
 
     src = sample_path(name)
-    cached = src.parent / "tracked" / f"{name}.track.npz"
-    if cache and cached.exists() and cached.stat().st_mtime >= src.stat().st_mtime:
+    cached = src.parent / "tracked" / f"{name}.{_capture_fingerprint()}.track.npz"
+    if cache and cached.exists():
         return read_track(cached)
     from ..capture.api import track
 
     tr = track(src)
     if cache:
-        cached.parent.mkdir(exist_ok=True)
-        write_track(tr, cached)
+        try:
+            cached.parent.mkdir(exist_ok=True)
+            write_track(tr, cached)
+        except (OSError, FaceMimicError):
+            pass  # caching is an optimisation only
     return tr
 
 
