@@ -89,7 +89,7 @@ def main() -> None:
             x0, y0, x1, y1 = anim.warp.roi
             ring = anim.warp.vertices[-36:]
             mask = np.ones(anim.image.shape[:2], np.uint8)
-            cv2.fillPoly(mask, [np.round(ring).astype(np.int32)], 0)
+            cv2.fillPoly(mask, [cv2.convexHull(np.round(ring).astype(np.int32))], 0)
             mask = mask.astype(bool)
             for f in frames:
                 o = anim.render(f).copy()

@@ -35,7 +35,10 @@ AMOUNTS = (-0.7, 0.35, 0.7, 1.05, 1.4)  # template amounts rendered per group (0
 GROUP_AMOUNTS = {"blink": (-0.5, 0.3, 0.6, 0.85, 1.05)}
 KNOTS = np.array([-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0], np.float32)  # requested weights
 TOP = 0.95  # in "source" mode weight 1 aims for this re-tracked value (or +0.3 above the photo's)
-MIN_RESPONSE = 0.05  # a group the tracker barely sees keeps the identity curve
+MIN_RESPONSE = 0.05
+# The tracker reads a squint mostly as closing lids, not as EyeSquint: fitting its curve would
+# push squints to the maximum; it is measured only to cancel its cross-talk.
+NO_CURVE = {"squint"}  # a group the tracker barely sees keeps the identity curve
 
 
 def measure(frame, channels: tuple[str, ...]) -> float:
@@ -166,6 +169,9 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
                      "photo": None if not np.isfinite(r0) else round(r0, 3)}
         pos = amts >= 0
         neg = amts <= 0
+        if g in NO_CURVE:
+            report[g]["curve"] = "identity (measured for cross-talk only)"
+            continue
         if not np.isfinite(r0) or pos.sum() < 2 or np.nanmax(resp[pos]) < MIN_RESPONSE:
             report[g]["curve"] = "identity (the tracker does not see this group)"
             continue

@@ -66,7 +66,7 @@ class MeshWarp:
         ring_ids = np.concatenate([np.array(L.FACE_OVAL), L.N_MESH + np.arange(2 * n_oval)])
         dl = Delaunay(self.vertices[ring_ids])
         oval_poly = oval.astype(np.float32).reshape(-1, 1, 2)
-        anchor_poly = anchor.astype(np.float32).reshape(-1, 1, 2)
+        anchor_poly = cv2.convexHull(anchor.astype(np.float32))  # robust on turned faces
         for s in dl.simplices:
             c = self.vertices[ring_ids[s]].mean(0)
             if (cv2.pointPolygonTest(oval_poly, (float(c[0]), float(c[1])), False) < 0
@@ -96,6 +96,10 @@ class MeshWarp:
         self._grid_h = np.concatenate([self.grid.reshape(-1, 2), np.ones((gh * gw, 1), np.float32)], 1)
         self._ids = np.zeros((gh, gw), np.int32)
         self._up_size = (gw * st, gh * st)
+        # Identity map of the ROI: the coarse grid carries only displacements (zero at the ROI's
+        # edges, so the upsampling's edge clamping is exact there).
+        ix, iy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        self._identity = np.ascontiguousarray(np.stack([ix, iy], -1))
         self._oval = np.array(L.FACE_OVAL)
 
     def vertex_motion(self, motion: np.ndarray) -> np.ndarray:
@@ -146,9 +150,9 @@ class MeshWarp:
         a = aff[flat[inside] - 1]
         g = self._grid_h[inside]
         pos[inside] = np.einsum("ni,nij->nj", g, a)
-        pos = pos.reshape(*self.grid_shape, 2)
-        up = cv2.resize(pos, self._up_size, interpolation=cv2.INTER_LINEAR)
-        return up[:y1 - y0, :x1 - x0]
+        disp = (pos - self._grid_h[:, :2]).reshape(*self.grid_shape, 2)
+        up = cv2.resize(disp, self._up_size, interpolation=cv2.INTER_LINEAR)
+        return up[:y1 - y0, :x1 - x0] + self._identity
 
     def apply(self, image: np.ndarray, motion: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Warp ``image`` (H, W, C) uint8 by landmark ``motion`` (478, 2); pixels outside the
