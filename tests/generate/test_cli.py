@@ -141,3 +141,14 @@ def test_analyze_cli(run, tmp_path, samples):
     (tmp_path / "bad.jsonl").write_text("nope\n")
     r = run("analyze", str(tmp_path / "bad.jsonl"), str(tmp_path / "mood.jsonl"), "--json")
     assert r.exit_code == 0 and "Skipping" in r.output
+
+
+def test_command_modules_stay_light():
+    # `facemimic --help` must stay instant: the command modules import only click at the top.
+    import subprocess
+    import sys
+
+    code = ("import sys, facemimic.cli.express, facemimic.cli.analyze, facemimic.cli.label, facemimic.cli.train; "
+            "print(sorted(m for m in ('numpy', 'mediapipe', 'av', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
