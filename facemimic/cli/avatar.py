@@ -53,8 +53,9 @@ def command() -> None:
                                                "(the file's metadata still says it is synthetic).")
 @click.option("--at", "at", default=None, type=float, help="For .svg/.png: the time in seconds [default: 0].")
 @click.option("--face", "face_id", default=None, type=int, help="Which face of a multi-face track.")
+@click.option("--transparent", is_flag=True, help="For .png/.svg: no background (RGBA PNG).")
 def render(track: str, output: str, avatar: str | None, size: int, fps: float | None, audio: str | None,
-           no_mark: bool, at: float | None, face_id: int | None) -> None:
+           no_mark: bool, at: float | None, face_id: int | None, transparent: bool) -> None:
     """Draw the avatar performing TRACK (a .jsonl/.csv/.npz expression track)."""
     from pathlib import Path
 
@@ -68,9 +69,12 @@ def render(track: str, output: str, avatar: str | None, size: int, fps: float | 
     if Path(output).suffix.lower() != ".mp4":
         if audio:
             raise click.UsageError("--audio only applies to .mp4 output")
-        path = render_track_to_file(tr, output, style=avatar, size=size, fps=fps, at=at, face_id=face_id)
+        path = render_track_to_file(tr, output, style=avatar, size=size, fps=fps, at=at, face_id=face_id,
+                                    transparent=transparent)
         click.echo(f"Wrote {path}")
         return
+    if transparent:
+        raise click.UsageError("--transparent only applies to .png/.svg output (H.264 has no alpha)")
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]avatar[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as bar:

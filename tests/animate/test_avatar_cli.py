@@ -123,3 +123,27 @@ def test_audio_only_for_video(track_file, tmp_path):
     res = CliRunner().invoke(cli, ["avatar", "render", str(track_file), "-o", str(tmp_path / "x.png"),
                                    "--audio", str(track_file)])
     assert res.exit_code == 2 and "--audio only applies to .mp4" in res.output
+
+
+def test_transparent_png_and_refusals(track_file, tmp_path):
+    png = tmp_path / "t.png"
+    assert run("avatar", "render", track_file, "-o", png, "--transparent", "--size", 96).exit_code == 0
+    img = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)
+    assert img.shape == (96, 96, 4) and img[0, 0, 3] == 0 and img[48, 48, 3] == 255
+    res = CliRunner().invoke(cli, ["avatar", "render", str(track_file), "-o", str(tmp_path / "t.mp4"),
+                                   "--transparent"])
+    assert res.exit_code == 2 and "--transparent only applies" in res.output
+    folder = tmp_path / "taken.png"
+    folder.mkdir()
+    res = CliRunner().invoke(cli, ["avatar", "render", str(track_file), "-o", str(folder)])
+    assert res.exit_code == 2 and "is a directory" in res.output  # click refuses it up front
+    from facemimic.animate.avatar import render_track_to_file
+    from facemimic.errors import OutputError
+    from facemimic.expressions.io import read_track
+
+    for name in ("taken.png", "taken.mp4"):  # the library says so too, and leaves no temp file
+        (tmp_path / name).mkdir(exist_ok=True)
+        with pytest.raises(OutputError, match="cannot write here"):
+            render_track_to_file(read_track(track_file), tmp_path / name, size=64)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.png", "taken.mp4", "taken.png"]
+    assert list(folder.iterdir()) == []

@@ -64,3 +64,20 @@ def test_svg_and_raster_agree_in_a_browser(tmp_path):
     # and it is not trivially equal to a different expression
     other = rasterize(r.drawing(F.from_shapes({"JawOpen": 1.0, "EyeWideLeft": 1.0}))).astype(int)
     assert np.abs(browser - other).sum(-1).mean() > diff.mean() * 1.3
+
+
+def test_transparent_outputs_composite_back_to_the_opaque_frame():
+    from facemimic.animate.avatar.raster import _background
+
+    r = AvatarRenderer("neko", size=160)
+    rgba = r.render(SMILE, transparent=True)
+    opaque = r.render(SMILE).astype(float)
+    assert rgba.shape == (160, 160, 4)
+    assert rgba[0, 0, 3] == 0 and rgba[80, 80, 3] == 255  # corner is background, face is solid
+    d = r.drawing(SMILE)
+    bg = _background(160, 160, *d.background).astype(float)
+    a = rgba[..., 3:] / 255.0
+    assert np.abs(rgba[..., :3] * a + bg * (1 - a) - opaque).mean() < 0.1
+    root = ET.fromstring(r.svg(SMILE, transparent=True).split("\n", 1)[1])
+    assert root.find("svg:rect", NS) is None
+    assert ET.fromstring(r.svg(SMILE).split("\n", 1)[1]).find("svg:rect", NS) is not None

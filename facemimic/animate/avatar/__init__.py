@@ -7,7 +7,7 @@ avatar file (:func:`load_style`, :func:`save_style`, built-in :func:`preset_name
 """
 
 from .primitives import Clip, Drawing, Shape
-from .raster import rasterize
+from .raster import rasterize, rasterize_rgba
 from .render import (AvatarRenderer, RenderOptions, frames_for_video, render_frame, render_svg,
                      render_track_to_file, write_png, write_svg)
 from .rig import REST, SHOWN_CHANNELS, Rig, rig_from_frame
@@ -19,6 +19,6 @@ from .svg import to_svg
 __all__ = [
     "AvatarRenderer", "AvatarStyle", "Clip", "Drawing", "EYE_SHAPES", "GLASSES", "HAIR_STYLES", "HEADWEAR",
     "REST", "RenderOptions", "Rig", "SHOWN_CHANNELS", "Shape", "build_drawing", "frames_for_video",
-    "load_style", "preset_names", "rasterize", "render_frame", "render_svg", "render_track_to_file", "rig_from_frame",
+    "load_style", "preset_names", "rasterize", "rasterize_rgba", "render_frame", "render_svg", "render_track_to_file", "rig_from_frame",
     "save_style", "style_from_dict", "to_svg", "write_png", "write_svg",
 ]

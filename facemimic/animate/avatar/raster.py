@@ -7,6 +7,7 @@ and confining every translucent, blurred or clipped shape to its bounding box.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import cv2
@@ -131,6 +132,19 @@ def _draw_clip(img: np.ndarray, c: Clip) -> None:
     mask = np.zeros(roi.shape[:2], np.uint8)
     cv2.fillPoly(mask, [_fixed(c.points, x0, y0)], 255, cv2.LINE_AA, _SHIFT)
     _blend(roi, layer, mask.astype(np.float32) * np.float32(1.0 / 255.0))
+
+
+def rasterize_rgba(drawing: Drawing) -> np.ndarray:
+    """Draw with a transparent background: RGBA, shape (H, W, 4) uint8 (straight alpha).
+
+    Drawn twice, over black and over white: every blend OpenCV does is linear, so the two results
+    give each pixel's exact coverage (``alpha = 1 - (white - black)``) and colour.
+    """
+    black = rasterize(replace(drawing, background=((0, 0, 0), (0, 0, 0)))).astype(np.float32)
+    white = rasterize(replace(drawing, background=((255, 255, 255), (255, 255, 255)))).astype(np.float32)
+    alpha = np.clip(255.0 - (white - black).mean(-1), 0.0, 255.0)
+    colour = np.where(alpha[..., None] > 0, black * 255.0 / np.maximum(alpha[..., None], 1e-3), 0.0)
+    return np.dstack([np.clip(colour + 0.5, 0, 255), alpha + 0.5]).astype(np.uint8)
 
 
 def rasterize(drawing: Drawing, *, out: np.ndarray | None = None) -> np.ndarray:

@@ -16,7 +16,7 @@ from ...errors import ParameterError
 from ...expressions.frame import ExpressionFrame
 from ...expressions.track import ExpressionTrack
 from .primitives import Drawing
-from .raster import rasterize
+from .raster import rasterize, rasterize_rgba
 from .rig import REST, Rig, rig_from_frame
 from .shapes import build_drawing
 from .style import AvatarStyle, load_style
@@ -84,19 +84,23 @@ class AvatarRenderer:
         """Primitives for one frame (see :mod:`.primitives`)."""
         return build_drawing(self.rig(frame), self.style, size=self.options.size, height=self.options.height)
 
-    def render(self, frame: ExpressionFrame | None, *, reuse: bool = False) -> np.ndarray:
-        """RGB pixels for one frame, shape (H, W, 3) uint8.
+    def render(self, frame: ExpressionFrame | None, *, reuse: bool = False,
+               transparent: bool = False) -> np.ndarray:
+        """RGB pixels for one frame, shape (H, W, 3) uint8; RGBA (H, W, 4) with ``transparent``.
 
         ``reuse=True`` draws into an internal buffer (fast; the array is overwritten next call).
+        ``transparent=True`` leaves out the background (for overlays; about half the speed).
         """
+        if transparent:
+            return rasterize_rgba(self.drawing(frame))
         if reuse:
             self._buffer = rasterize(self.drawing(frame), out=self._buffer)
             return self._buffer
         return rasterize(self.drawing(frame))
 
-    def svg(self, frame: ExpressionFrame | None) -> str:
-        """One frame as an SVG document."""
-        return to_svg(self.drawing(frame), title=f"FaceMimic avatar: {self.style.name}")
+    def svg(self, frame: ExpressionFrame | None, *, transparent: bool = False) -> str:
+        """One frame as an SVG document (``transparent``: no background)."""
+        return to_svg(self.drawing(frame), title=f"FaceMimic avatar: {self.style.name}", transparent=transparent)
 
     def frames(self, track: ExpressionTrack, *, fps: float | None = None, face_id: int | None = None,
                reuse: bool = False) -> Iterator[np.ndarray]:
@@ -149,13 +153,14 @@ OUTPUT_KINDS = {".mp4": "video", ".svg": "svg", ".png": "png"}
 
 
 def write_png(rgb: np.ndarray, path: str | Path) -> Path:
-    """Save RGB pixels (H, W, 3) uint8 as a PNG atomically."""
+    """Save RGB (H, W, 3) or RGBA (H, W, 4) uint8 pixels as a PNG atomically."""
     import cv2
 
     from ...expressions.io import AtomicFile
     from ..video import readable
 
-    ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))
+    order = [2, 1, 0, 3][: rgb.shape[-1]]  # OpenCV writes BGR(A)
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[..., order]))
     if not ok:  # pragma: no cover - OpenCV always encodes uint8 RGB
         raise ParameterError(f"{path}: cannot encode the image as PNG")
     out = AtomicFile(path, mode="wb")
@@ -186,7 +191,8 @@ def write_svg(text: str, path: str | Path) -> Path:
 def render_track_to_file(track: ExpressionTrack, path: str | Path, *,
                          style: AvatarStyle | str | Path | None = None, size: int = 512,
                          fps: float | None = None, audio: str | Path | None = None, mark: bool = True,
-                         at: float | None = None, face_id: int | None = None, progress=None) -> Path:
+                         at: float | None = None, face_id: int | None = None, transparent: bool = False,
+                         progress=None) -> Path:
     """Render a track to ``.mp4`` (the whole track) or ``.svg``/``.png`` (one frame ``at`` seconds).
 
     Parameters
@@ -203,6 +209,8 @@ def render_track_to_file(track: ExpressionTrack, path: str | Path, *,
         Visible "AI-generated · FaceMimic" mark on video frames.
     at : float, optional
         For stills: seconds from the track's start (default 0, the first frame).
+    transparent : bool
+        Stills only: no background (RGBA PNG, SVG without the background rectangle).
     progress : callable, optional
         ``progress(done, total)`` after each video frame.
 
@@ -222,6 +230,9 @@ def render_track_to_file(track: ExpressionTrack, path: str | Path, *,
     if kind == "video":
         from ..video import VideoWriter
 
+        if transparent:
+            raise ParameterError(f"{path}: H.264 MP4 has no transparency; use a PNG/SVG, or a solid "
+                                 "background colour in the avatar file for chroma keying")
         desc = f"avatar {renderer.style.name!r} driven by an expression track"
         if track.metadata.get("source"):
             desc += f" from {track.metadata['source']}"
@@ -240,5 +251,5 @@ def render_track_to_file(track: ExpressionTrack, path: str | Path, *,
     for frame in frames[:index]:  # walk up to it so a gap holds the face before it
         renderer.rig(frame)
     if kind == "svg":
-        return write_svg(renderer.svg(frames[index]), path)
-    return write_png(renderer.render(frames[index]), path)
+        return write_svg(renderer.svg(frames[index], transparent=transparent), path)
+    return write_png(renderer.render(frames[index], transparent=transparent), path)

@@ -35,11 +35,12 @@ def _shape(s: Shape, filters: dict[float, str]) -> str:
     return "<path " + " ".join(attrs) + "/>"
 
 
-def to_svg(drawing: Drawing, *, title: str = "FaceMimic avatar") -> str:
+def to_svg(drawing: Drawing, *, title: str = "FaceMimic avatar", transparent: bool = False) -> str:
     """Serialise a :class:`Drawing` as a standalone SVG document (UTF-8 text).
 
     Blurred shapes use ``feGaussianBlur`` filters, clipped groups use ``clipPath``; the document
-    carries a ``<desc>`` saying it is a synthetic avatar made by FaceMimic.
+    carries a ``<desc>`` saying it is a synthetic avatar made by FaceMimic. ``transparent`` leaves
+    out the background.
     """
     filters: dict[float, str] = {}
     body: list[str] = []
@@ -64,4 +65,5 @@ def to_svg(drawing: Drawing, *, title: str = "FaceMimic avatar") -> str:
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}">\n'
             f"<title>{escape(title)}</title><desc>{escape(SYNTHETIC_NOTE)}</desc>\n"
             f"<defs>{''.join(defs)}</defs>\n"
-            f'<rect width="{w}" height="{h}" fill="url(#bg)"/>\n' + "\n".join(b for b in body if b) + "\n</svg>\n")
+            + ("" if transparent else f'<rect width="{w}" height="{h}" fill="url(#bg)"/>\n')
+            + "\n".join(b for b in body if b) + "\n</svg>\n")
