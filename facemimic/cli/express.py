@@ -127,11 +127,14 @@ def _print_generation(g) -> None:
     console.print(f"[bold]{g.prompt.describe()}[/]  intensity {g.intensity:.2f}, style {g.style}, seed {g.seed}, "
                   f"model {g.model}")
     table = Table("#", "strongest shapes", "eyes open L/R", "head yaw/pitch/roll")
-    for k, f in enumerate(g.frames()):
+    shown = 20  # a table of thousands helps nobody: the files have them all
+    for k, f in enumerate(g.frames()[:shown]):
         shapes = ", ".join(f"{n} {w:.2f}" for n, w in f.top(6) if w > 0.01) or "(neutral)"
         table.add_row(str(k + 1), shapes, f"{f.openness_left:.2f}/{f.openness_right:.2f}",
                       "/".join(f"{v:+.0f}" for v in f.head_rotation))
     console.print(table)
+    if len(g.x) > shown:
+        console.print(f"… and {len(g.x) - shown} more (use -o FILE.csv/.json/.jsonl to get them all)")
 
 
 def _print_states() -> None:
