@@ -128,7 +128,10 @@ def _print_generation(g) -> None:
                   f"model {g.model}")
     table = Table("#", "strongest shapes", "eyes open L/R", "head yaw/pitch/roll")
     shown = 20  # a table of thousands helps nobody: the files have them all
-    for k, f in enumerate(g.frames()[:shown]):
+    from dataclasses import replace
+
+    head = replace(g, x=g.x[:shown], gaze=g.gaze[:shown], head=g.head[:shown])
+    for k, f in enumerate(head.frames()):
         shapes = ", ".join(f"{n} {w:.2f}" for n, w in f.top(6) if w > 0.01) or "(neutral)"
         table.add_row(str(k + 1), shapes, f"{f.openness_left:.2f}/{f.openness_right:.2f}",
                       "/".join(f"{v:+.0f}" for v in f.head_rotation))
