@@ -33,7 +33,7 @@ class CaptureOptions:
     camera_size: tuple[int, int] = (1280, 720)  # requested webcam resolution (width, height)
     camera_fps: float = 30.0  # requested webcam frame rate
     image_fps: float = 30.0  # nominal frame rate given to image sequences and NumPy frames without times
-    tiling: str = "auto"  # small-face search on stills: auto (stills only), on (also video), off
+    tiling: str = "auto"  # small-face search: auto (stills only), on (also video frames in raw/IMAGE mode), off
     max_side: int = 1280  # longest image side fed to the landmarker; larger frames are downscaled (never stretched)
     max_megapixels: float = 400.0  # refuse images bigger than this (decoded reduced, but headers lie)
     min_detection_confidence: float = 0.5  # MediaPipe face detector threshold
