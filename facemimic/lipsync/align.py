@@ -31,14 +31,14 @@ def transcript_words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-_OOV: dict[str, str] = {}  # word -> private dictionary name already added to the align decoder
+_OOV: dict[str, str] = {}  # word -> private dictionary name (the same in every decoder)
+_ADDED: set[tuple[int, str]] = set()  # (id(decoder), name) already added
 
 
 def _ascii_fold(word: str) -> str:
     return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
 
 
-_ALT_DONE: set[str] = set()  # dictionary words already given an espeak-ng variant
 
 
 def _add_espeak_variant(word: str, d) -> None:
@@ -49,7 +49,6 @@ def _add_espeak_variant(word: str, d) -> None:
     """
     from ..voice.synth import phonemize_arpabet
 
-    _ALT_DONE.add(word)
     variants = [d.lookup_word(word)]
     k = 2
     while d.lookup_word(f"{word}({k})"):
@@ -64,23 +63,32 @@ def _add_espeak_variant(word: str, d) -> None:
 
 def pronounce(word: str, d) -> tuple[str, list[str]]:
     """(dictionary name, ARPAbet phones) for a word, adding it to decoder ``d`` if needed."""
-    if word in _OOV:
-        return _OOV[word], []
     from ..voice.synth import phonemize_arpabet
 
     for cand in (word, _ascii_fold(word)):
         if cand and d.lookup_word(cand):
-            if cand not in _ALT_DONE:
+            if (id(d), cand) not in _ALT_DONE_D:
+                _ALT_DONE_D.add((id(d), cand))
                 _add_espeak_variant(cand, d)
             return cand, d.lookup_word(cand).split()
-
-    phones = [p for p in phonemize_arpabet(word) if p in ARPABET]
-    if not phones:
-        return "", []  # nothing pronounceable (e.g. a lone symbol): skip the word
-    name = f"fmoov{len(_OOV)}"
-    d.add_word(name, " ".join(phones), True)
-    _OOV[word] = name
+    if word in _OOV:
+        name = _OOV[word]
+        phones = _OOV_PHONES[name]
+    else:
+        phones = [p for p in phonemize_arpabet(word) if p in ARPABET]
+        if not phones:
+            return "", []  # nothing pronounceable (e.g. a lone symbol): skip the word
+        name = f"fmoov{len(_OOV)}"
+        _OOV[word] = name
+        _OOV_PHONES[name] = phones
+    if (id(d), name) not in _ADDED:
+        d.add_word(name, " ".join(phones), True)
+        _ADDED.add((id(d), name))
     return name, phones
+
+
+_OOV_PHONES: dict[str, list[str]] = {}
+_ALT_DONE_D: set[tuple[int, str]] = set()
 
 
 _VOWEL_WEIGHT = 1.6  # vowels last longer than consonants in running speech
@@ -107,6 +115,86 @@ def _phones_from_words(segs, d) -> tuple[list, list]:
     return wrows, prows
 
 
+def _word_pass(d, names: list[str], data: bytes) -> list[tuple[str, int, int]]:
+    """Word-level alignment: ``[(word, start_frame, end_frame)]`` or AlignmentError."""
+    try:
+        d.set_align_text(" ".join(names))
+        d.start_utt()
+        d.process_raw(data, full_utt=True)
+        d.end_utt()
+        if d.hyp() is None:
+            raise RuntimeError("no path")
+        segs = [(sg.word, sg.start_frame, sg.end_frame) for sg in d.seg()]
+    except RuntimeError:
+        raise AlignmentError("the transcript does not match the audio (alignment failed)") from None
+    # pocketsphinx occasionally ends the grammar early (a word missing from the result): treat
+    # it as a failed alignment so the caller retries at another frame rate
+    got = [w.split("(")[0] for w, _, _ in segs if not w.startswith(("<", "[", "+"))]
+    if got != list(names):
+        raise AlignmentError("the transcript does not match the audio (incomplete alignment)")
+    return segs
+
+
+def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float) -> tuple[list, list]:
+    """(word rows, phone rows) in seconds: ``(name, start_s, duration_s)``."""
+    data = dithered(pcm)
+    segs = _word_pass(d, names, data)
+    try:
+        d.set_alignment()
+        d.start_utt()
+        d.process_raw(data, full_utt=True)
+        d.end_utt()
+        al = d.get_alignment()
+        wrows = [(w.name, w.start, w.duration) for w in al.words()]
+        prows = [(p.name, p.start, p.duration) for p in al.phones()]
+    except RuntimeError:
+        # The word alignment worked but the phone-level pass did not finish (it happens on a
+        # few clipped or very fast utterances): spread each aligned word over its phones.
+        wrows, prows = _phones_from_words(segs, d)
+    return ([(n, a / fr, k / fr) for n, a, k in wrows], [(n, a / fr, k / fr) for n, a, k in prows])
+
+
+# The phone pass (state alignment) costs O(frames x states), i.e. it grows with the square of the
+# utterance length; longer audio is cut into chunks at the silences a cheap word pass finds.
+CHUNK_TARGET = 3.0  # s: start looking for a cut after this much
+CHUNK_MAX = 8.0  # s: cut at the longest pause (or any word boundary) by then
+MIN_CUT_PAUSE = 0.12  # s: pauses at least this long are cut points
+
+
+def _chunks(segs, fr: float, n_samples: int, sample_rate: int) -> list[tuple[int, int, list[str]]]:
+    """Cut a coarse word segmentation into ``(start_sample, end_sample, word names)`` chunks."""
+    chunks: list[tuple[int, int, list[str]]] = []
+    words: list[str] = []
+    start = 0.0
+    best = None  # (pause length, cut time, words before)
+    for w, a, b in segs:
+        t0, t1 = a / fr, (b + 1) / fr
+        filler = w.startswith(("<", "[", "+")) or w == "SIL"
+        if filler:
+            if words and t1 - t0 >= MIN_CUT_PAUSE:
+                cut = (t0 + t1) / 2
+                if best is None or t1 - t0 >= best[0]:
+                    best = (t1 - t0, cut, list(words))
+                if cut - start >= CHUNK_TARGET:
+                    chunks.append((int(start * sample_rate), int(cut * sample_rate), list(words)))
+                    start, words, best = cut, [], None
+            continue
+        if words and t1 - start > CHUNK_MAX:
+            if best is not None:
+                _, cut, before = best
+            else:
+                cut, before = t0, list(words)
+            chunks.append((int(start * sample_rate), int(cut * sample_rate), before))
+            words = words[len(before):]
+            start, best = cut, None
+        words.append(w)
+    if words:
+        chunks.append((int(start * sample_rate), n_samples, words))
+    elif chunks:
+        chunks[-1] = (chunks[-1][0], n_samples, chunks[-1][2])
+    return chunks
+
+
 def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float = 0.0,
           options: RecognizerOptions | None = None) -> list[Phone]:
     """Align ``text`` to ``pcm`` and return its timed phones.
@@ -129,6 +217,7 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
     words = transcript_words(text)
     d = decoder("align", opt)
     fr = float(opt.align_frame_rate)
+    long = len(pcm) / sample_rate > CHUNK_MAX
     with decoder_lock("align", opt):
         names: list[str] = []
         spoken: list[str] = []
@@ -139,38 +228,40 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
                 spoken.append(w)
         if not names:
             raise AlignmentError("the transcript has no words to align")
-        data = dithered(pcm)
-        try:
-            d.set_align_text(" ".join(names))
-            d.start_utt()
-            d.process_raw(data, full_utt=True)
-            d.end_utt()
-            if d.hyp() is None:
-                raise RuntimeError("no path")
-            segs = [(sg.word, sg.start_frame, sg.end_frame) for sg in d.seg()]
-        except RuntimeError:
-            raise AlignmentError("the transcript does not match the audio (alignment failed)") from None
-        try:
-            d.set_alignment()
-            d.start_utt()
-            d.process_raw(data, full_utt=True)
-            d.end_utt()
-            al = d.get_alignment()
-            wrows = [(w.name, w.start, w.duration) for w in al.words()]
-            prows = [(p.name, p.start, p.duration) for p in al.phones()]
-        except RuntimeError:
-            # The word alignment worked but the phone-level pass did not finish (it happens on a
-            # few clipped or very fast utterances): spread each aligned word over its phones.
-            wrows, prows = _phones_from_words(segs, d)
+        if not long:
+            wrows, prows = _two_pass(d, names, pcm, fr)
+        else:
+            coarse = decoder("align-coarse", opt)
+            with decoder_lock("align-coarse", opt):
+                for w in spoken:
+                    pronounce(w, coarse)
+                try:
+                    segs, seg_fr = _word_pass(coarse, names, dithered(pcm)), 100.0
+                except AlignmentError:
+                    # the cheap pass could not fit (very fast speech): a full-settings word pass
+                    segs, seg_fr = _word_pass(d, names, dithered(pcm)), fr
+            wrows, prows = [], []
+            for a, b, chunk_names in _chunks(segs, seg_fr, len(pcm), sample_rate):
+                t = a / sample_rate
+                try:
+                    cw, cp = _two_pass(d, chunk_names, pcm[a:b], fr)
+                except AlignmentError:
+                    # keep the coarse word timing for this chunk
+                    sub = [(w, f0, f1) for w, f0, f1 in segs if a / sample_rate <= f0 / seg_fr < b / sample_rate]
+                    cw, cp = _phones_from_words(sub, coarse)
+                    cw = [(n, f0 / seg_fr - t, k / seg_fr) for n, f0, k in cw]
+                    cp = [(n, f0 / seg_fr - t, k / seg_fr) for n, f0, k in cp]
+                wrows += [(n, t + s0, k) for n, s0, k in cw]
+                prows += [(n, t + s0, k) for n, s0, k in cp]
     # word label per phone, by time
     name_to_word = dict(zip(names, spoken))
     out: list[Phone] = []
     wi = 0
     for name, start, dur in prows:
-        while wi + 1 < len(wrows) and wrows[wi + 1][1] <= start:
+        while wi + 1 < len(wrows) and wrows[wi + 1][1] <= start + 1e-9:
             wi += 1
         wname = wrows[wi][0].split("(")[0] if wrows else ""
         ph = name.upper() if name.upper() in ARPABET else SILENCE
         word = name_to_word.get(wname, "") if ph != SILENCE else ""
-        out.append(Phone(offset + start / fr, offset + (start + dur) / fr, ph, word))
+        out.append(Phone(offset + start, offset + start + dur, ph, word))
     return merge_silence(out)

