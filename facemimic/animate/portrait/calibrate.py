@@ -36,6 +36,7 @@ GROUP_AMOUNTS = {"blink": (-0.5, 0.3, 0.6, 0.85, 1.05)}
 KNOTS = np.array([-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0], np.float32)  # requested weights
 TOP = 0.95  # in "source" mode weight 1 aims for this re-tracked value (or +0.3 above the photo's)
 MIN_RESPONSE = 0.05
+MAX_GAIN = 2.0  # a calibrated curve asks for at most 2x the template's own amount
 # The tracker reads a squint mostly as closing lids, not as EyeSquint: fitting its curve would
 # push squints to the maximum; it is measured only to cancel its cross-talk.
 NO_CURVE = {"squint"}  # a group the tracker barely sees keeps the identity curve
@@ -190,9 +191,11 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
             else:
                 target = wv * max(r0, 0.1)
             if target >= 0:
-                curve[j] = _invert(rp, ap, target)
+                # never more than twice the uncalibrated motion: a group the tracker reads weakly
+                # (a frown) must not jump to its extreme for a small request
+                curve[j] = min(_invert(rp, ap, target), MAX_GAIN * abs(wv))
             elif rn is not None:
-                curve[j] = _invert(rn, an, target)
+                curve[j] = max(_invert(rn, an, target), -MAX_GAIN * abs(wv))
             else:
                 curve[j] = wv
         for name in controls:
@@ -205,7 +208,9 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
 # Channels the tracker reads into other shapes: a smile reads as half-closed eyes and lowered
 # brows (real smiles squint, and the tracker has learnt that). To read back what was asked, the
 # model cancels that cross-talk: it opens the lids / lifts the brows by the share measured here.
-CROSS_TARGETS = {"blink": ("closure",), "brow_down": ("BrowLowererRight", "BrowLowererLeft")}
+CROSS_TARGETS = {"blink": ("closure",), "brow_down": ("BrowLowererRight", "BrowLowererLeft"),
+                 "jaw": ("JawOpen",), "brow_up": ("BrowInnerUpRight", "BrowInnerUpLeft"),
+                 "smile": ("MouthCornerPullRight", "MouthCornerPullLeft")}
 MAX_CROSS = 1.0  # at most one unit of compensation per unit of the other control
 
 

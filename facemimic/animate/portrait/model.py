@@ -7,7 +7,7 @@ distances and y in 0.36 face heights (so horizontal motion is foreshortened on a
 way it would be in the photo). The templates are built from *this* face's own landmarks (its lip
 seam, lid margins, brow lines), then mapped to image pixels with the face's roll and scale.
 
-Per frame the model is ``landmark motion = basis (478*2, K) @ curve(mix (K, 91) @ drive (91,))``:
+Per frame the model is ``landmark motion = basis (478*2, K) @ curve(mix (K, 93) @ drive (93,))``:
 ``drive`` is the 88 UE weights, the two eye closures (``1 - openness``) and JawOpen x MouthClosed.
 ``curve`` is a per-control monotone response curve fitted by :func:`facemimic.animate.portrait.
 calibrate.calibrate` so that re-tracking the animated portrait with the capture stage gives back the
@@ -23,10 +23,14 @@ import numpy as np
 from ...expressions.names import UE_NAMES, ue_index
 from . import landmarks as L
 
-N_DRIVE = len(UE_NAMES) + 3  # 88 weights, closure right, closure left, JawOpen*MouthClosed
+N_DRIVE = len(UE_NAMES) + 5  # 88 weights, closure R/L, JawOpen*MouthClosed, sad brow R/L
 DRIVE_CLOSE_RIGHT = len(UE_NAMES)
 DRIVE_CLOSE_LEFT = len(UE_NAMES) + 1
 DRIVE_LIPS_CLOSED = len(UE_NAMES) + 2
+DRIVE_SAD_BROW = {"right": len(UE_NAMES) + 3, "left": len(UE_NAMES) + 4}
+# AU1 + AU4 (the "sad" brow): the lowerer would swallow the inner raise; the product of the two
+# adds back inner raise, so both read back (measured with the capture stage on real portraits).
+SAD_BROW_GAIN = 2.0
 SIDES = ("right", "left")
 SIDE_SIGN = {"right": -1.0, "left": 1.0}  # canonical x of the subject's right/left side
 
@@ -73,10 +77,11 @@ def control_names() -> tuple[str, ...]:
 
 
 CONTROL_NAMES = control_names()
+_JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
 
 
 def mix_matrix() -> np.ndarray:
-    """(K, 91) matrix turning the drive vector into control amounts."""
+    """(K, 93) matrix turning the drive vector into control amounts."""
     m = np.zeros((len(CONTROL_NAMES), N_DRIVE), np.float32)
     row = {n: i for i, n in enumerate(CONTROL_NAMES)}
 
@@ -92,11 +97,14 @@ def mix_matrix() -> np.ndarray:
                 m[row[f"{n}_{s}"], col(src.replace("{S}", s.capitalize()))] += g
     m[row["eye_close_right"], DRIVE_CLOSE_RIGHT] = 1.0
     m[row["eye_close_left"], DRIVE_CLOSE_LEFT] = 1.0
+    for s in SIDES:
+        m[row[f"brow_inner_up_{s}"], DRIVE_SAD_BROW[s]] = SAD_BROW_GAIN
     return m
 
 
 def drive_vector(weights: np.ndarray, openness: tuple[float, float]) -> np.ndarray:
-    """The (91,) drive: 88 UE weights, closure right, closure left, JawOpen*MouthClosed.
+    """The (93,) drive: 88 UE weights, closure right/left, JawOpen*MouthClosed, and the "sad brow"
+    products BrowInnerUp*BrowLowerer right/left.
 
     Parameters
     ----------
@@ -109,11 +117,15 @@ def drive_vector(weights: np.ndarray, openness: tuple[float, float]) -> np.ndarr
     x[DRIVE_CLOSE_RIGHT] = 1.0 - float(openness[0])
     x[DRIVE_CLOSE_LEFT] = 1.0 - float(openness[1])
     x[DRIVE_LIPS_CLOSED] = w[_JAW] * w[_MOUTH_CLOSED]
+    for s in SIDES:
+        x[DRIVE_SAD_BROW[s]] = w[_BROW_UP[s]] * w[_BROW_DOWN[s]]
     return x
 
 
 _JAW = ue_index("JawOpen")
 _MOUTH_CLOSED = ue_index("MouthClosed")
+_BROW_UP = {s: ue_index(f"BrowInnerUp{s.capitalize()}") for s in SIDES}
+_BROW_DOWN = {s: ue_index(f"BrowLowerer{s.capitalize()}") for s in SIDES}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -467,9 +479,9 @@ class DisplacementModel:
 
     frame: FaceFrame  # the source face's canonical frame
     basis: np.ndarray  # (K, 478, 2) pixel displacement per unit control
-    mix: np.ndarray  # (K, 91) drive -> controls
+    mix: np.ndarray  # (K, 93) drive -> controls
     curves: ResponseCurves = field(default=None)  # calibrated response (identity when uncalibrated)
-    rest: np.ndarray = field(default=None)  # (91,) drive subtracted before mixing (zeros: the source is the rest pose)
+    rest: np.ndarray = field(default=None)  # (93,) drive subtracted before mixing (zeros: the source is the rest pose)
     cross: np.ndarray | None = None  # (K, K) cross-talk cancellation: c -> c + cross @ c (None: off)
 
     @classmethod
@@ -483,14 +495,18 @@ class DisplacementModel:
                    np.zeros(N_DRIVE, np.float32) if rest is None else np.asarray(rest, np.float32))
 
     def controls(self, drive: np.ndarray) -> np.ndarray:
-        """(K,) template amounts for a (91,) drive vector."""
+        """(K,) template amounts for a (93,) drive vector."""
         c = self.curves(self.mix @ (np.asarray(drive, np.float32) - self.rest))
         if self.cross is not None:
-            c = c + self.cross @ c
+            # The jaw is never pushed past its rest into pressing the lips together: cancelling
+            # a jaw over-read only takes away jaw drop that was asked for.
+            c2 = c + self.cross @ c
+            c2[_JAW_CONTROL] = max(c2[_JAW_CONTROL], min(c[_JAW_CONTROL], 0.0))
+            c = c2
         return c
 
     def displacement(self, drive: np.ndarray) -> np.ndarray:
-        """Landmark motion in pixels, shape (478, 2), for a (91,) drive vector."""
+        """Landmark motion in pixels, shape (478, 2), for a (93,) drive vector."""
         c = self.controls(drive)
         return np.tensordot(c, self.basis, axes=1)
 
