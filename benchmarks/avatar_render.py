@@ -42,7 +42,8 @@ def animation(n: int) -> list[ExpressionFrame]:
         w[UE_NAMES.index("MouthCornerPullLeft")] = w[UE_NAMES.index("MouthCornerPullRight")] = 0.5 + 0.5 * np.sin(t)
         blink = 0.0 if (i % 90) < 4 else 1.0
         out.append(ExpressionFrame(time=t, weights=w, openness_left=blink, openness_right=blink,
-                                   gaze_left=(0.4 * np.sin(t), 0.2 * np.cos(t)), gaze_right=(0.4 * np.sin(t), 0.2 * np.cos(t)),
+                                   gaze_left=(0.4 * np.sin(t), 0.2 * np.cos(t)),
+                                   gaze_right=(0.4 * np.sin(t), 0.2 * np.cos(t)),
                                    head_rotation=(20 * np.sin(t * 0.7), 8 * np.sin(t * 1.1), 10 * np.sin(t * 0.5))))
     return out
 

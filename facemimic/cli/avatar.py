@@ -119,7 +119,10 @@ def new(output: str, base: str, freckles: bool | None, preview: str | None, **va
         smile = ExpressionFrame.from_shapes({"MouthCornerPullLeft": 0.7, "MouthCornerPullRight": 0.7,
                                              "CheekSquintLeft": 0.3, "CheekSquintRight": 0.3})
         r = AvatarRenderer(style, size=512)
-        p = write_svg(r.svg(smile), preview) if preview.lower().endswith(".svg") else write_png(r.render(smile), preview)
+        if preview.lower().endswith(".svg"):
+            p = write_svg(r.svg(smile), preview)
+        else:
+            p = write_png(r.render(smile), preview)
         click.echo(f"Wrote {p}")
 
 

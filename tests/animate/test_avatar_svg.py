@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from facemimic.animate.avatar import AvatarRenderer, Clip, Shape, rasterize, to_svg
+from facemimic.animate.avatar import AvatarRenderer, Clip, Shape, rasterize
 from facemimic.expressions.frame import ExpressionFrame as F
 
 NS = {"svg": "http://www.w3.org/2000/svg"}

@@ -17,8 +17,9 @@ from .style import (EYE_SHAPES, GLASSES, HAIR_STYLES, HEADWEAR, AvatarStyle, loa
 from .svg import to_svg
 
 __all__ = [
-    "AvatarRenderer", "AvatarStyle", "Clip", "Drawing", "EYE_SHAPES", "GLASSES", "HAIR_STYLES", "HEADWEAR",
-    "REST", "RenderOptions", "Rig", "SHOWN_CHANNELS", "Shape", "build_drawing", "frames_for_video",
-    "load_style", "preset_names", "rasterize", "rasterize_rgba", "render_frame", "render_svg", "render_track_to_file", "rig_from_frame",
-    "save_style", "style_from_dict", "to_svg", "write_png", "write_svg",
+    "AvatarRenderer", "AvatarStyle", "Clip", "Drawing", "EYE_SHAPES", "GLASSES", "HAIR_STYLES",
+    "HEADWEAR", "REST", "RenderOptions", "Rig", "SHOWN_CHANNELS", "Shape", "build_drawing",
+    "frames_for_video", "load_style", "preset_names", "rasterize", "rasterize_rgba", "render_frame",
+    "render_svg", "render_track_to_file", "rig_from_frame", "save_style", "style_from_dict",
+    "to_svg", "write_png", "write_svg",
 ]

@@ -246,7 +246,7 @@ def _outline_depth(outline: np.ndarray) -> np.ndarray:
 
 
 def _ears(add, pose, rig, style, pal, lw) -> None:
-    for i, sg in enumerate(SIDE_SIGN):
+    for sg in SIDE_SIGN:
         e = ellipse(sg * 0.98, 0.2, 0.14, 0.2, 20)
         add(Shape(pose.rigid(e, -0.1), fill=pal.skin, stroke=pal.outline, width=0.022 * lw))
         inner = qbez((sg * 0.99, 0.09), (sg * 1.07, 0.2), (sg * 0.99, 0.3), 8)
@@ -355,8 +355,9 @@ def _eye(add, pose, rig, style, pal, lw, i: int) -> None:
     add(Shape(pose.face(ribbon(upper_pts, lid_w), depth), fill=pal.outline))
     if style.eye_shape != "round" and op * hu > 0.012:
         tipx = ex + sg * (hw + 0.045)
-        lash = np.array([[ex + sg * hw * 0.85, upper[-1 if sg > 0 else 0] - 0.0], [tipx, corner[-1 if sg > 0 else 0] - 0.05],
-                         [ex + sg * hw * 0.7, upper[-3 if sg > 0 else 2] - 0.012]])
+        end, near_end = (-1, -3) if sg > 0 else (0, 2)  # the outer corner's index
+        lash = np.array([[ex + sg * hw * 0.85, upper[end]], [tipx, corner[end] - 0.05],
+                         [ex + sg * hw * 0.7, upper[near_end] - 0.012]])
         add(Shape(pose.face(lash, depth), fill=pal.outline))
     if op * hu > 0.012 and style.eye_shape != "anime":
         crease = np.stack([x[3:-3], (upper - 0.05 - 0.02 * fu)[3:-3]], 1)
@@ -411,7 +412,7 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
     down_u = np.asarray(r.lower_down)[side]
     stretch_u = np.asarray(r.stretch)[side]
     open_up = 0.02 * round_ + 0.03 * r.funnel
-    open_lo = (0.36 * jaw + 0.05 * float(np.mean(r.lower_down)) + 0.1 * r.funnel + 0.04 * r.pucker * 0
+    open_lo = (0.36 * jaw + 0.05 * float(np.mean(r.lower_down)) + 0.1 * r.funnel
                + 0.1 * r.tongue_out - 0.03 * r.chin_raise)
     line = cy_u + (my - cy_u) * m  # the lips' meeting line (a smile curve when the corners rise)
     broad = m ** 0.35  # lip raisers lift the whole lip, not just its middle
@@ -425,7 +426,8 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
     # Lips: bands above the upper and below the lower meeting line.
     press = float(np.mean(r.press))
     t_up = 0.045 * (1 - 0.8 * r.suck_upper) * (1 - 0.6 * press) * (1 + 1.2 * r.pucker + 0.4 * r.funnel)
-    t_lo = 0.06 * (1 - 0.8 * r.suck_lower) * (1 - 0.6 * press) * (1 + 1.0 * r.pucker + 0.4 * r.funnel) * (1 + 0.3 * r.jaw_forward)
+    t_lo = (0.06 * (1 - 0.8 * r.suck_lower) * (1 - 0.6 * press) * (1 + 1.0 * r.pucker + 0.4 * r.funnel)
+            * (1 + 0.3 * r.jaw_forward))
     bow = 0.35 * np.exp(-(u / 0.18) ** 2)  # cupid's bow dip
     upper_lip = np.concatenate([np.stack([x, upper - t_up * m ** 0.5 * (1 - bow * 0.5)], 1), up_pts[::-1]])
     lower_lip = np.concatenate([lo_pts, np.stack([x, lower + t_lo * m ** 0.5], 1)[::-1]])
@@ -456,7 +458,8 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
     if gap <= 0.012:
         add(Shape(pose.face(np.stack([x, (upper + lower) / 2], 1), dz), stroke=pal.lip_line, width=0.026 * lw,
                   closed=False))
-    shine = qbez((mx - 0.05, lower[12] + t_lo * 0.45), (mx, lower[12] + t_lo * 0.3), (mx + 0.06, lower[12] + t_lo * 0.45), 6)
+    ly = lower[12]  # the lower lip's middle
+    shine = qbez((mx - 0.05, ly + t_lo * 0.45), (mx, ly + t_lo * 0.3), (mx + 0.06, ly + t_lo * 0.45), 6)
     add(Shape(pose.face(shine, dz), stroke=WHITE, width=0.016 * lw, closed=False, opacity=0.45))
     # Corner marks: smile creases, dimples, frown lines.
     for i, sg in enumerate(SIDE_SIGN):
@@ -468,13 +471,15 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
             add(Shape(pose.face(c, dz), stroke=pal.skin_shadow, width=0.016 * lw, closed=False, opacity=min(1.0, up)))
         if dim > 0.1:
             c = qbez((cx_ + sg * 0.07, cy_ - 0.02), (cx_ + sg * 0.1, cy_ + 0.03), (cx_ + sg * 0.075, cy_ + 0.07), 6)
-            add(Shape(pose.face(c, dz), stroke=pal.skin_shadow, width=0.02 * lw, closed=False, opacity=min(1.0, dim * 1.2)))
+            add(Shape(pose.face(c, dz), stroke=pal.skin_shadow, width=0.02 * lw, closed=False,
+                      opacity=min(1.0, dim * 1.2)))
         if dn > 0.2:
             c = qbez((cx_ + sg * 0.01, cy_ + 0.02), (cx_ + sg * 0.05, cy_ + 0.06), (cx_ + sg * 0.05, cy_ + 0.12), 6)
             add(Shape(pose.face(c, dz), stroke=pal.skin_shadow, width=0.016 * lw, closed=False, opacity=min(1.0, dn)))
     if r.chin_raise > 0.2:  # chin bunching
         c = qbez((-0.09, 1.0), (0.0, 0.96), (0.09, 1.0), 8)
-        add(Shape(pose.face(c, 0.05), stroke=pal.skin_shadow, width=0.015 * lw, closed=False, opacity=min(1.0, r.chin_raise)))
+        add(Shape(pose.face(c, 0.05), stroke=pal.skin_shadow, width=0.015 * lw, closed=False,
+                  opacity=min(1.0, r.chin_raise)))
     if r.tongue_out > 0.05:
         _tongue_out(add, pose, r, pal, lw, x, upper, lower, dz)
 
@@ -528,7 +533,8 @@ def _hair_back(add, pose, rig, style, pal) -> None:
         return
     else:  # short, spiky: a cap just larger than the skull (part of the silhouette: no shift)
         shape = _arc(1.08, 1.3, np.pi * 0.95, np.pi * 2.05, 30, cy=0.0)
-    add(Shape(pose.rim(shape, -0.25 if hs in ("long", "bob") else 0.0), fill=pal.hair_dark if hs in ("long", "bob") else pal.hair,
+    flowing = hs in ("long", "bob")  # hair hanging behind the head swings opposite to the face
+    add(Shape(pose.rim(shape, -0.25 if flowing else 0.0), fill=pal.hair_dark if flowing else pal.hair,
               stroke=shade(pal.hair_dark, -0.2), width=0.02 * pose.k))
 
 
@@ -556,7 +562,8 @@ def _hair_front(add, pose, rig, style, pal, lw) -> None:
     elif hs == "spiky":
         hairline = -0.55 + 0.45 * np.abs(xs) ** 2.5 + 0.09 * np.abs(np.sin(xs * np.pi * 3))
     else:  # short: a soft M with a little wave
-        hairline = -0.6 + 0.5 * np.abs(xs) ** 2.4 + 0.08 * np.exp(-(xs / 0.18) ** 2) - 0.08 * np.exp(-((np.abs(xs) - 0.45) / 0.2) ** 2)
+        hairline = (-0.6 + 0.5 * np.abs(xs) ** 2.4 + 0.08 * np.exp(-(xs / 0.18) ** 2)
+                    - 0.08 * np.exp(-((np.abs(xs) - 0.45) / 0.2) ** 2))
     inner = np.stack([xs, hairline], 1)
     # Temples stay on the silhouette, the fringe rides on the forehead.
     inner_px = pose.blend(inner * [0.98, 1.0], np.clip((np.abs(xs) - 0.45) / 0.55, 0, 1) ** 1.5, 0.04)
