@@ -62,7 +62,7 @@ def test_each_shown_channel_changes_its_region_on_its_side(renderer, name):
     assert lo <= uy <= hi, f"{name}: change centred at y={uy:.2f}, expected within {lo}..{hi}"
     # Per-side shapes that live on one side of the face: the subject's left is the image's right.
     one_sided = name.startswith(("Eye", "Brow", "Cheek", "MouthCorner", "MouthFrown", "MouthDimple",
-                                 "NoseSneer", "MouthStretch"))
+                                 "NoseSneer", "MouthStretch", "LipSuckUpper", "LipSuckLower"))
     if one_sided and name.endswith("Left"):
         assert ux > 0.03, f"{name}: change centred at x={ux:.2f}, expected on the image's right"
     if one_sided and name.endswith("Right"):

@@ -70,8 +70,8 @@ class Rig:
     lower_down: tuple[float, float] = (0.0, 0.0)  # lower lip lowered, teeth show
     pucker: float = 0.0
     funnel: float = 0.0
-    suck_upper: float = 0.0  # lip roll in (LipSuck)
-    suck_lower: float = 0.0
+    suck_upper: tuple[float, float] = (0.0, 0.0)  # upper lip rolled in (LipSuckUpper*), per half
+    suck_lower: tuple[float, float] = (0.0, 0.0)  # lower lip rolled in (LipSuckLower*), per half
     suck_corner: float = 0.0
     mouth_shift: float = 0.0  # -1..1, + mouth to image right (MouthUpperLeft/MouthLowerLeft)
     chin_raise: float = 0.0  # MouthRaiserLower: lower lip pushed up
@@ -117,7 +117,7 @@ def rig_from_frame(frame: ExpressionFrame) -> Rig | None:
     squint, wide = P("EyeSquint"), P("EyeWide")
     cheek_sq = P("CheekSquint")
     openness = (_clip(_finite(frame.openness_left, 1.0)), _clip(_finite(frame.openness_right, 1.0)))
-    eye_open = tuple(o * (1.0 + 0.4 * wd) * (1.0 - 0.3 * sq) for o, wd, sq in zip(openness, wide, squint))
+    eye_open = tuple(o * (1.0 + 0.32 * wd) * (1.0 - 0.3 * sq) for o, wd, sq in zip(openness, wide, squint))
     eye_lower = tuple(_clip(0.75 * sq + 0.35 * cs) for sq, cs in zip(squint, cheek_sq))
     gaze = []
     for gx, gy in (frame.gaze_left, frame.gaze_right):
@@ -149,8 +149,7 @@ def rig_from_frame(frame: ExpressionFrame) -> Rig | None:
         upper_up=P("MouthUpperUp"), lower_down=P("MouthLowerDown"),
         pucker=mean("LipPuckerUpperLeft", "LipPuckerUpperRight", "LipPuckerLowerLeft", "LipPuckerLowerRight"),
         funnel=mean("LipFunnelUpperLeft", "LipFunnelUpperRight", "LipFunnelLowerLeft", "LipFunnelLowerRight"),
-        suck_upper=mean("LipSuckUpperLeft", "LipSuckUpperRight"),
-        suck_lower=mean("LipSuckLowerLeft", "LipSuckLowerRight"),
+        suck_upper=P("LipSuckUpper"), suck_lower=P("LipSuckLower"),
         suck_corner=mean("LipSuckCornerLeft", "LipSuckCornerRight"),
         mouth_shift=0.5 * (g("MouthUpperLeft") - g("MouthUpperRight") + g("MouthLowerLeft") - g("MouthLowerRight")),
         chin_raise=g("MouthRaiserLower"), upper_raise=g("MouthRaiserUpper"),

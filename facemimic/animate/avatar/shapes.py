@@ -28,7 +28,7 @@ WHITE: RGB = (253, 253, 252)
 _EYES = {
     "round": (0.19, 0.19, 0.165, 0.55, 0.6, 0.0),
     "almond": (0.215, 0.14, 0.1, 0.8, 1.1, 0.035),
-    "anime": (0.2, 0.245, 0.18, 0.35, 0.8, 0.02),
+    "anime": (0.2, 0.245, 0.18, 0.45, 0.8, 0.02),
 }
 
 
@@ -425,13 +425,15 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
     lo_pts = np.stack([x, lower], 1)
     # Lips: bands above the upper and below the lower meeting line.
     press = float(np.mean(r.press))
-    t_up = 0.045 * (1 - 0.8 * r.suck_upper) * (1 - 0.6 * press) * (1 + 1.2 * r.pucker + 0.4 * r.funnel)
-    t_lo = (0.06 * (1 - 0.8 * r.suck_lower) * (1 - 0.6 * press) * (1 + 1.0 * r.pucker + 0.4 * r.funnel)
+    suck_up = np.asarray(r.suck_upper)[side]  # lips roll in per half: the subject's left on image right
+    suck_lo = np.asarray(r.suck_lower)[side]
+    t_up = 0.045 * (1 - 0.8 * suck_up) * (1 - 0.6 * press) * (1 + 1.2 * r.pucker + 0.4 * r.funnel)
+    t_lo = (0.06 * (1 - 0.8 * suck_lo) * (1 - 0.6 * press) * (1 + 1.0 * r.pucker + 0.4 * r.funnel)
             * (1 + 0.3 * r.jaw_forward))
     bow = 0.35 * np.exp(-(u / 0.18) ** 2)  # cupid's bow dip
     upper_lip = np.concatenate([np.stack([x, upper - t_up * m ** 0.5 * (1 - bow * 0.5)], 1), up_pts[::-1]])
     lower_lip = np.concatenate([lo_pts, np.stack([x, lower + t_lo * m ** 0.5], 1)[::-1]])
-    lip_fill = mix(pal.lip, pal.skin, 0.35 + 0.4 * max(r.suck_upper, r.suck_lower) * 0.5)
+    lip_fill = mix(pal.lip, pal.skin, 0.35)
     if gap > 0.012:
         hole = np.concatenate([up_pts, lo_pts[::-1]])
         hole_px = pose.face(hole, dz)
@@ -459,7 +461,8 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
         add(Shape(pose.face(np.stack([x, (upper + lower) / 2], 1), dz), stroke=pal.lip_line, width=0.026 * lw,
                   closed=False))
     ly = lower[12]  # the lower lip's middle
-    shine = qbez((mx - 0.05, ly + t_lo * 0.45), (mx, ly + t_lo * 0.3), (mx + 0.06, ly + t_lo * 0.45), 6)
+    tl = float(t_lo[12])
+    shine = qbez((mx - 0.05, ly + tl * 0.45), (mx, ly + tl * 0.3), (mx + 0.06, ly + tl * 0.45), 6)
     add(Shape(pose.face(shine, dz), stroke=WHITE, width=0.016 * lw, closed=False, opacity=0.45))
     # Corner marks: smile creases, dimples, frown lines.
     for i, sg in enumerate(SIDE_SIGN):
