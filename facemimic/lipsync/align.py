@@ -115,6 +115,15 @@ def _phones_from_words(segs, d) -> tuple[list, list]:
     return wrows, prows
 
 
+class _IncompleteAlignment(AlignmentError):
+    """The word pass finished the grammar early: ``done`` words aligned, ending at ``end_frame``."""
+
+    def __init__(self, done: int, end_frame: int) -> None:
+        super().__init__("the transcript does not match the audio (incomplete alignment)")
+        self.done = done
+        self.end_frame = end_frame
+
+
 def _word_pass(d, names: list[str], data: bytes) -> list[tuple[str, int, int]]:
     """Word-level alignment: ``[(word, start_frame, end_frame)]`` or AlignmentError."""
     try:
@@ -127,18 +136,33 @@ def _word_pass(d, names: list[str], data: bytes) -> list[tuple[str, int, int]]:
         segs = [(sg.word, sg.start_frame, sg.end_frame) for sg in d.seg()]
     except RuntimeError:
         raise AlignmentError("the transcript does not match the audio (alignment failed)") from None
-    # pocketsphinx occasionally ends the grammar early (a word missing from the result): treat
-    # it as a failed alignment so the caller retries at another frame rate
-    got = [w.split("(")[0] for w, _, _ in segs if not w.startswith(("<", "[", "+"))]
+    # pocketsphinx sometimes ends the grammar early: the last word(s) are missing from the result
+    # and their sound is labelled silence. Report how far it got so the rest can be aligned alone.
+    real = [(w.split("(")[0], b) for w, _, b in segs if not w.startswith(("<", "[", "+"))]
+    got = [w for w, _ in real]
     if got != list(names):
-        raise AlignmentError("the transcript does not match the audio (incomplete alignment)")
+        if got and got == list(names[:len(got)]):
+            raise _IncompleteAlignment(len(got), real[-1][1] + 1)
+        raise AlignmentError("the transcript does not match the audio (alignment failed)")
     return segs
 
 
-def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float) -> tuple[list, list]:
+def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0) -> tuple[list, list]:
     """(word rows, phone rows) in seconds: ``(name, start_s, duration_s)``."""
     data = dithered(pcm)
-    segs = _word_pass(d, names, data)
+    try:
+        segs = _word_pass(d, names, data)
+    except _IncompleteAlignment as e:
+        if depth >= 3:
+            raise
+        # align the words that fitted on their audio, and the missing tail on the rest
+        cut = int(round(e.end_frame / fr * 16000))
+        if cut >= len(pcm) - 1600:
+            raise
+        w1, p1 = _two_pass(d, names[:e.done], pcm[:cut], fr, depth + 1)
+        w2, p2 = _two_pass(d, names[e.done:], pcm[cut:], fr, depth + 1)
+        t = cut / 16000
+        return (w1 + [(n, t + a, k) for n, a, k in w2], p1 + [(n, t + a, k) for n, a, k in p2])
     try:
         d.set_alignment()
         d.start_utt()

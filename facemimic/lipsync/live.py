@@ -89,6 +89,9 @@ class LiveLipSync:
         self._mask = region_mask("speech")
         self._resample_tail = np.zeros(0)
         self.latencies: list[float] = []  # seconds from push() entry to return, per call
+        # Warm up lazy imports (scipy.signal) and the filter now, not inside the first push().
+        critically_damped(np.zeros((1, self._mask.shape[0])), tau=self.opt.tau)
+        self._to16k(np.zeros(16, np.int16))
 
     # -- internals ------------------------------------------------------------------------------
     def _to16k(self, chunk: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ class RecognizerOptions:
     beam: float = 1e-15  # HMM beam of the allphone search (1e-20 scored the same, 10 % slower)
     topn: int = 4  # Gaussians scored per mixture in recognition (pocketsphinx default 4)
     align_topn: int = 2  # ... in alignment: 2 is twice as fast and loses ~1 point (docs/lipsync.md)
+    align_beam: float = 1e-30  # HMM beam of alignment (1e-48 default: 10 % slower, no better)
 
     def __post_init__(self) -> None:
         for name in ("frame_rate", "align_frame_rate"):
@@ -40,7 +41,7 @@ class RecognizerOptions:
             raise ParameterError(f"language_weight must be in (0, 20], got {self.language_weight!r}")
         if not (1 <= self.topn <= 16 and 1 <= self.align_topn <= 16):
             raise ParameterError(f"topn must be 1..16, got {self.topn!r}/{self.align_topn!r}")
-        if not 0 < self.beam < 1:
+        if not (0 < self.beam < 1 and 0 < self.align_beam < 1):
             raise ParameterError(f"beam must be in (0, 1), got {self.beam!r}")
 
 
@@ -82,6 +83,8 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
             rate = opt.align_frame_rate if kind == "align" else opt.frame_rate
             common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=rate,
                           topn=opt.align_topn if kind == "align" else opt.topn)
+            if kind == "align":
+                common.update(beam=opt.align_beam, wbeam=min(opt.align_beam * 1e10, 1e-10))
         if kind == "allphone":
             d = Decoder(allphone=p["allphone"], lw=opt.language_weight, beam=opt.beam, pbeam=opt.beam,
                         **common)
