@@ -190,9 +190,10 @@ def build_drawing(rig: Rig | None, style: AvatarStyle, *, size: int = 512, heigh
     _body(add, pose, pal, lw, size, h)
     static = len(items)  # the body never moves: the raster back end draws it once per style
     _hair_back(add, pose, rig, style, pal)
-    _ears(add, pose, rig, style, pal, lw)
+    _ears(add, pose, rig, style, pal, lw, front=False)
     outline = _head_outline(rig)
     add(Shape(pose.rim(outline, _outline_depth(outline)), fill=pal.skin, stroke=pal.outline, width=0.024 * lw))
+    _ears(add, pose, rig, style, pal, lw, front=True)
     _cheeks(add, pose, rig, style, pal, lw)
     _nose(add, pose, rig, pal, lw)
     for i in (0, 1):
@@ -245,12 +246,21 @@ def _outline_depth(outline: np.ndarray) -> np.ndarray:
     return 0.55 * np.clip((outline[:, 1] - 0.3) / 0.8, 0.0, 1.0) ** 2 * np.clip(1 - np.abs(outline[:, 0]), 0, 1)
 
 
-def _ears(add, pose, rig, style, pal, lw) -> None:
+def _ears(add, pose, rig, style, pal, lw, *, front: bool) -> None:
+    """Ears behind the head; with the head turned, the trailing ear comes round onto the skull."""
+    turn = math.sin(math.radians(rig.yaw))
     for sg in SIDE_SIGN:
-        e = ellipse(sg * 0.98, 0.2, 0.14, 0.2, 20)
-        add(Shape(pose.rigid(e, -0.1), fill=pal.skin, stroke=pal.outline, width=0.022 * lw))
-        inner = qbez((sg * 0.99, 0.09), (sg * 1.07, 0.2), (sg * 0.99, 0.3), 8)
-        add(Shape(pose.rigid(inner, -0.1), stroke=pal.skin_shadow, width=0.02 * lw, closed=False))
+        trailing = sg * turn > 0  # +yaw moves the face to the image's left: the right ear trails
+        on_top = trailing and abs(rig.yaw) > 15
+        if on_top != front:
+            continue
+        # The leading ear hides behind the head, the trailing one moves in a little and shows.
+        shift = -sg * 0.25 * abs(turn) if trailing else -sg * 0.98 * (1 - math.cos(math.radians(rig.yaw)))
+        e = ellipse(sg * 0.98 + shift, 0.2, 0.14 * (1 - 0.35 * abs(turn) * trailing), 0.2, 20)
+        add(Shape(pose.rim(e), fill=pal.skin, stroke=pal.outline, width=0.022 * lw))
+        inner = qbez((sg * 0.99 + shift, 0.09), (sg * (1.07 - 0.05 * abs(turn) * trailing) + shift, 0.2),
+                     (sg * 0.99 + shift, 0.3), 8)
+        add(Shape(pose.rim(inner), stroke=pal.skin_shadow, width=0.02 * lw, closed=False))
 
 
 def _cheeks(add, pose, rig, style, pal, lw) -> None:
