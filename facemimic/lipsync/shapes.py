@@ -6,7 +6,7 @@ instead of Rhubarb's "closest to the previous shape", which is what makes Rhubar
 its own phones. Steps, all on a 10 ms (centisecond) grid:
 
 1. phones -> shapes (diphthongs split 60/40, HH takes the next sound's shape);
-2. pauses: < 12 cs hold the previous shape, <= 35 cs relax it, longer -> X (rest);
+2. pauses: short ones hold the previous shape, medium ones relax it, longer ones rest (X);
 3. anticipation: the mouth starts moving out of rest a little before the sound;
 4. minimum durations: shapes shorter than ``min_duration`` are merged into a neighbour, but lip
    closures (A) are kept and stretched to ``min_closure`` — missed closures are the most visible
@@ -67,7 +67,9 @@ class AnimationOptions:
     min_closure: float = 0.05  # s: every P/B/M closure (A) lasts at least this long
     anticipation: float = 0.0  # s: the mouth leaves rest this much before the first sound
     hold_pause: float = 0.05  # s: shorter pauses keep the previous shape
-    relax_pause: float = 0.15  # s: pauses up to this relax the mouth, longer ones go to rest (X)
+    relax_pause: float = 0.05  # s: pauses up to this relax the mouth, longer ones rest (X);
+    # Rhubarb relaxes up to 35 cs, but resting from 5 cs on showed 15 points more of the
+    # bilabial closures on the espeak set at no cost elsewhere (docs/lipsync.md)
     tweens: bool = False  # insert in-between shapes (D->C->A …), as Rhubarb does
 
     def __post_init__(self) -> None:

@@ -47,8 +47,13 @@ def test_pauses_hold_relax_rest():
     relax, d2 = _ph(*base, ("SIL", 10), ("AA", 20), ("SIL", 20))
     rest, d3 = _ph(*base, ("SIL", 40), ("AA", 20), ("SIL", 20))
     assert _shapes_at(animate(hold, d1), 0.415) == "D"
-    assert _shapes_at(animate(relax, d2), 0.45) == "C"  # relaxed D
+    assert _shapes_at(animate(relax, d2), 0.45) == "X"  # default: rest from 5 cs on
+    rhubarb_like = AnimationOptions(hold_pause=0.12, relax_pause=0.35)
+    assert _shapes_at(animate(relax, d2, rhubarb_like), 0.45) == "D"  # < 12 cs holds
+    relax15, d4 = _ph(*base, ("SIL", 20), ("AA", 20), ("SIL", 20))
+    assert _shapes_at(animate(relax15, d4, rhubarb_like), 0.5) == "C"  # relaxed D
     assert _shapes_at(animate(rest, d3), 0.6) == "X"
+    assert _shapes_at(animate(rest, d3, rhubarb_like), 0.6) == "X"
 
 
 def test_extended_shapes_and_tweens():
