@@ -44,8 +44,9 @@ def test_svg_parses_and_matches_the_primitives(preset):
 
 def test_svg_and_raster_agree_in_a_browser(tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    if chromium is None:  # scripts/setup.d/20-gltf-tools.sh installs it; never skip silently
+        pytest.fail("Debian's chromium is missing: run scripts/test.sh (or apt-get install chromium)",
+                    pytrace=False)
     import cv2
 
     r = AvatarRenderer("scholar", size=256)
