@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from facemimic.animate.avatar import SHOWN_CHANNELS, AvatarRenderer, rig_from_frame
 from facemimic.animate.avatar.shapes import WHITE
@@ -213,3 +215,19 @@ def test_nan_and_out_of_range_values_draw_something_sane(renderer):
     assert img.shape == (S, S, 3) and img.dtype == np.uint8
     over = renderer.render(F.from_shapes({n: 5.0 for n in UE_NAMES}))
     assert over.std() > 10
+
+
+@settings(max_examples=25, deadline=None)
+@given(weights=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=88, max_size=88),
+       gaze=st.tuples(st.floats(-3, 3), st.floats(-3, 3)), openness=st.floats(-1, 2),
+       rot=st.tuples(st.floats(-180, 180), st.floats(-180, 180), st.floats(-180, 180)))
+def test_any_frame_draws_and_serialises(weights, gaze, openness, rot):
+    import xml.etree.ElementTree as ET
+
+    r = AvatarRenderer("neko", size=64)
+    f = F(time=0.0, weights=np.array(weights, np.float32), gaze_left=gaze, gaze_right=gaze,
+          openness_left=openness, openness_right=openness, head_rotation=rot)
+    img = r.render(f)
+    assert img.shape == (64, 64, 3) and img.dtype == np.uint8
+    ET.fromstring(r.svg(f).split("\n", 1)[1])  # always well-formed, never NaN coordinates
+    assert "nan" not in r.svg(f).lower()
