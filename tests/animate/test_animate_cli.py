@@ -196,3 +196,20 @@ def test_expression_timeline_drives_the_face(samples, tmp_path):
     _, codecs, frames, _ = _read(out)
     assert codecs == {"video": "h264"} and len(frames) == 10
     assert np.abs(frames[-1].astype(int) - frames[0].astype(int)).mean() > 0.5
+
+
+def test_audio_alone_is_lip_synced_with_its_transcript(samples, tmp_path):
+    from facemimic.lipsync.audio import write_wav
+    from facemimic.voice import say
+
+    speech = say("Open your mouth wide.")
+    wav = write_wav(tmp_path / "speech.wav", speech.audio, speech.sample_rate)
+    out = tmp_path / "talk.mp4"
+    r = _run(samples / "0-f15-hao-ph.jpg", "-o", out, "--audio", wav, "--text", "Open your mouth wide.",
+             "--crop", "face", "--size", "192", "--fps", "15", "--no-calibrate", "--seed", "2")
+    assert r.exit_code == 0, r.output
+    meta, codecs, frames, _ = _read(out)
+    assert codecs == {"video": "h264", "audio": "aac"} and "lip sync of speech.wav" in meta["description"]
+    assert abs(len(frames) / 15 - speech.duration) < 0.2
+    stack = np.stack([f[110:160, 60:132].astype(np.float32) for f in frames])
+    assert stack.std(0).mean() > 2.0
