@@ -12,7 +12,6 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import time
 import wave
 from pathlib import Path
 
@@ -48,7 +47,6 @@ def main() -> None:
                 w.writeframes(block.tobytes())
                 total += len(block)
                 k += 1
-        t = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", CHILD, str(path), str(tmp / "o.tsv")], check=True,
                              capture_output=True, text=True).stdout.split()
         secs, rss, cues = float(out[0]), float(out[1]), int(out[2])

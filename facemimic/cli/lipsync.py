@@ -64,7 +64,7 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
     from pathlib import Path
 
     from ..errors import FaceMimicError, InputError, ParameterError
-    from ..lipsync.api import LipSyncOptions, lipsync
+    from ..lipsync.api import LipSyncOptions
     from ..lipsync.shapes import AnimationOptions
 
     if text is not None and dialog is not None:

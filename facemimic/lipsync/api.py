@@ -118,7 +118,7 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
 
 
 def _audio_blocks(audio, sample_rate: int | None, block: float):
-    """(iterator of int16 16 kHz blocks, sound_file name, expected duration or None)."""
+    """(iterator of int16 16 kHz blocks, sound_file name, expected duration or None, info dict)."""
     from .audio import as_pcm16, audio_info, iter_audio
 
     if isinstance(audio, (str, Path)):

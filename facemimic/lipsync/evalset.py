@@ -102,7 +102,7 @@ def build_mbrola_items(ids: "list[str] | None" = None, *, sample_rate: int = 160
     import subprocess
     import tempfile
 
-    from .audio import as_pcm16, load_audio
+    from .audio import load_audio
 
     if not mbrola_available():
         from ..errors import ModelAssetError

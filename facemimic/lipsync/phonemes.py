@@ -115,9 +115,11 @@ def merge_silence(phones: list[Phone], *, min_gap: float = 0.0) -> list[Phone]:
     for p in sorted(phones, key=lambda p: p.start):
         if p.end - p.start <= 1e-6:
             continue
-        if out and p.start > out[-1].end + min_gap + 1e-6:
-            gap = Phone(out[-1].end, p.start, SILENCE)
-            out.append(gap) if out[-1].name != SILENCE else out.__setitem__(-1, Phone(out[-1].start, p.start, SILENCE))
+        if out and p.start > out[-1].end + min_gap + 1e-6:  # a hole: silence fills it
+            if out[-1].name == SILENCE:
+                out[-1] = Phone(out[-1].start, p.start, SILENCE)
+            else:
+                out.append(Phone(out[-1].end, p.start, SILENCE))
         if out and p.name == SILENCE and out[-1].name == SILENCE:
             out[-1] = Phone(out[-1].start, max(out[-1].end, p.end), SILENCE)
             continue

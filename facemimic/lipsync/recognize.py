@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelAssetError, ParameterError
-from .phonemes import ARPABET, NOISE, SILENCE, Phone, merge_silence
+from .phonemes import ARPABET, SILENCE, Phone, merge_silence
 
 
 @dataclass(frozen=True)
@@ -153,4 +153,4 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
     return merge_silence(phones)
 
 
-__all__ = ["RecognizerOptions", "recognize_phones", "decoder", "model_paths", "NOISE"]
+__all__ = ["RecognizerOptions", "recognize_phones", "decoder", "model_paths", "dithered"]

@@ -39,7 +39,6 @@ def test_without_transcript(speech_items, recognized):
 
 
 def test_words_carry_through_alignment(speech_items, aligned):
-    it = next(i for i in speech_items if i.id == "s10")
     words = [p.word for p in aligned["s10"].phones if p.word]
     assert words[0] == "hi" and "bread" in words and words[-1] == "please"
 

@@ -59,7 +59,6 @@ def test_linear_keyframes_formula(res):
     """Seed formula: between two non-rest cues the first shape falls 1 -> 0.5, the second rises."""
     t, w, names = viseme_curves(list(res.cues), list(res.phones), res.duration, kind="rhubarb",
                                 interpolation="linear-keyframes", fps=100)
-    cues = [c for c in res.cues if c.duration >= 0.08]
     a, b = next((x, y) for x, y in zip(res.cues, res.cues[1:]) if x.duration >= 0.08 and "X" not in (x.shape, y.shape))
     i0 = int(round(a.start * 100))
     quarter = int(round((a.start + a.duration / 4) * 100))

@@ -14,10 +14,9 @@ from click.testing import CliRunner
 
 from facemimic.cli import cli
 from facemimic.errors import UnknownNameError
-from facemimic.lipsync.api import LipSyncOptions, from_phones
+from facemimic.lipsync.api import from_phones
 from facemimic.lipsync.formats import FORMATS, format_for_path, render
-from facemimic.lipsync.phonemes import Phone
-from facemimic.lipsync.shapes import AnimationOptions, MouthCue
+from facemimic.lipsync.shapes import MouthCue
 
 
 class _Result:  # the minimal object the Rhubarb writers read
