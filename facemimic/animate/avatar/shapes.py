@@ -470,6 +470,12 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
     if gap <= 0.012:
         add(Shape(pose.face(np.stack([x, (upper + lower) / 2], 1), dz), stroke=pal.lip_line, width=0.026 * lw,
                   closed=False))
+    bite = float(np.mean(r.suck_lower)) - 0.25
+    if bite > 0:  # "f"/"v": the upper teeth rest on the rolled-in lower lip
+        mid = slice(6, 19)
+        edge = np.maximum(upper[mid] + 0.015, (upper[mid] + lower[mid]) / 2 + 0.025 * min(1.0, 3 * bite))
+        teeth = np.concatenate([np.stack([x[mid], upper[mid]], 1), np.stack([x[mid], edge], 1)[::-1]])
+        add(Shape(pose.face(teeth, dz), fill=WHITE, stroke=shade(WHITE, -0.25), width=0.008 * lw))
     ly = lower[12]  # the lower lip's middle
     tl = float(t_lo[12])
     shine = qbez((mx - 0.05, ly + tl * 0.45), (mx, ly + tl * 0.3), (mx + 0.06, ly + tl * 0.45), 6)
