@@ -6,8 +6,9 @@ import click
 
 
 @click.command("say")
-@click.argument("text")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="WAV file to write.")
+@click.argument("text", required=False)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="WAV file to write.")
+@click.option("--list-voices", is_flag=True, help="List the voices (language code first) and variants.")
 @click.option("--voice", default="en-us", show_default=True,
               help="espeak-ng voice, optionally with a variant (en-us+f3, en-gb-x-rp …).")
 @click.option("--rate", type=int, default=175, show_default=True, help="Words per minute (80..450).")
@@ -21,7 +22,8 @@ import click
 @click.option("--fps", type=float, default=60.0, show_default=True, help="Frame rate of the track.")
 @click.option("--interpolation", type=click.Choice(("smooth", "cosine", "linear-keyframes", "step")),
               default="smooth", show_default=True)
-def command(text, output, voice, rate, pitch, phones_out, track_out, cues_out, fps, interpolation):
+def command(text, output, list_voices, voice, rate, pitch, phones_out, track_out, cues_out, fps,
+            interpolation):
     """Speak TEXT with the built-in offline voice (espeak-ng) into a WAV file.
 
     The phones come from the synthesiser itself, so the lip sync written with --track/--cues is
@@ -34,6 +36,15 @@ def command(text, output, voice, rate, pitch, phones_out, track_out, cues_out, f
     from ..lipsync.audio import write_wav
     from ..voice import VoiceOptions, say
 
+    if list_voices:
+        from ..voice.espeak import list_variants, list_voices as voices
+
+        for v in sorted(voices(), key=lambda v: v["language"]):
+            click.echo(f"{v['language']:18s} {v['name']}")
+        click.echo("variants (append as +name, e.g. en-us+f3): " + ", ".join(list_variants()))
+        return
+    if text is None or not output:
+        raise click.UsageError("give TEXT and -o OUTPUT.wav (or --list-voices)")
     if text == "-":
         text = sys.stdin.read()
     speech = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch))

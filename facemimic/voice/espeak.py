@@ -136,6 +136,47 @@ class _Engine:
             return " ".join(p.strip() for p in parts if p.strip())
 
 
+class _Voice(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
+def list_voices() -> list[dict]:
+    """espeak-ng's voices: ``[{"name", "language", "identifier", "gender"}]``.
+
+    Any voice takes a variant suffix (``en-us+f3``); :func:`list_variants` names them.
+    """
+    eng = engine()
+    with eng.lock:
+        fn = eng.lib.espeak_ListVoices
+        fn.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+        fn.argtypes = [ctypes.c_void_p]
+        arr = fn(None)
+        out = []
+        i = 0
+        while arr[i]:
+            v = arr[i].contents
+            # languages: (priority byte, name, NUL) pairs; the first is the voice's own language
+            raw = ctypes.string_at(v.languages, 32) if v.languages else b"\0"
+            lang = raw[1:raw.index(b"\0", 1)].decode("utf-8", "replace") if raw[0] else ""
+            out.append({"name": (v.name or b"").decode(), "language": lang,
+                        "identifier": (v.identifier or b"").decode(),
+                        "gender": {1: "male", 2: "female"}.get(v.gender, "")})
+            i += 1
+        return out
+
+
+def list_variants() -> list[str]:
+    """Voice variants (``f1`` … ``m7``, ``klatt`` …) usable as ``<voice>+<variant>``."""
+    import os
+
+    import espeakng_loader
+
+    folder = os.path.join(espeakng_loader.get_data_path(), "voices", "!v")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
 _ENGINE: _Engine | None = None
 _ENGINE_LOCK = threading.Lock()
 

@@ -110,3 +110,23 @@ def test_cli_say_bad_folder_writes_nothing(tmp_path):
                                  str(tmp_path / "missing" / "t.jsonl")])
     assert r.exit_code == 1 and "does not exist" in r.output
     assert not (tmp_path / "v.wav").exists()
+
+
+def test_list_voices():
+    from facemimic.voice.espeak import list_variants, list_voices
+
+    voices = list_voices()
+    langs = {v["language"] for v in voices}
+    assert {"en-us", "en-gb", "de"} <= langs and any(x.startswith("fr") for x in langs) and len(voices) > 50
+    assert "f3" in list_variants() and "m3" in list_variants()
+    r = CliRunner().invoke(cli, ["say", "--list-voices"])
+    assert r.exit_code == 0 and "English (America)" in r.output and "en-us+f3" in r.output
+    r = CliRunner().invoke(cli, ["say", "hello"])
+    assert r.exit_code == 2  # -o missing
+
+
+def test_other_language_voice_speaks_with_phones():
+    sp = say("Guten Morgen, wie geht es dir?", voice="de")
+    assert sp.duration > 1.0
+    names = [p.name for p in sp.phones if p.name != "SIL"]
+    assert len(names) > 10 and "M" in names  # approximate ARPAbet mapping of German phonemes
