@@ -45,7 +45,9 @@ def command() -> None:
               help="OUT.mp4 (the whole track), OUT.svg or OUT.png (one frame).")
 @click.option("--avatar", "avatar", default=None, metavar="FILE|PRESET",
               help="Avatar file (.json) or preset name (see `facemimic avatar presets`).")
-@click.option("--size", default=512, show_default=True, type=int, help="Width and height in pixels.")
+@click.option("--size", default=512, show_default=True, type=int, help="Width in pixels.")
+@click.option("--height", default=None, type=int, help="Height in pixels [default: --size, square]; "
+                                                       "e.g. --size 1280 --height 720.")
 @click.option("--fps", default=None, type=float, help="Video frame rate [default: the track's].")
 @click.option("--audio", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="Audio file muxed into the MP4 as AAC.")
@@ -54,8 +56,8 @@ def command() -> None:
 @click.option("--at", "at", default=None, type=float, help="For .svg/.png: the time in seconds [default: 0].")
 @click.option("--face", "face_id", default=None, type=int, help="Which face of a multi-face track.")
 @click.option("--transparent", is_flag=True, help="For .png/.svg: no background (RGBA PNG).")
-def render(track: str, output: str, avatar: str | None, size: int, fps: float | None, audio: str | None,
-           no_mark: bool, at: float | None, face_id: int | None, transparent: bool) -> None:
+def render(track: str, output: str, avatar: str | None, size: int, height: int | None, fps: float | None,
+           audio: str | None, no_mark: bool, at: float | None, face_id: int | None, transparent: bool) -> None:
     """Draw the avatar performing TRACK (a .jsonl/.csv/.npz expression track)."""
     from pathlib import Path
 
@@ -69,8 +71,8 @@ def render(track: str, output: str, avatar: str | None, size: int, fps: float | 
     if Path(output).suffix.lower() != ".mp4":
         if audio:
             raise click.UsageError("--audio only applies to .mp4 output")
-        path = render_track_to_file(tr, output, style=avatar, size=size, fps=fps, at=at, face_id=face_id,
-                                    transparent=transparent)
+        path = render_track_to_file(tr, output, style=avatar, size=size, height=height, fps=fps, at=at,
+                                    face_id=face_id, transparent=transparent)
         click.echo(f"Wrote {path}")
         return
     if transparent:
@@ -80,7 +82,7 @@ def render(track: str, output: str, avatar: str | None, size: int, fps: float | 
                   console=console, transient=True) as bar:
         task = bar.add_task("render", total=None)
         path = render_track_to_file(
-            tr, output, style=avatar, size=size, fps=fps, audio=audio, mark=not no_mark, face_id=face_id,
+            tr, output, style=avatar, size=size, height=height, fps=fps, audio=audio, mark=not no_mark, face_id=face_id,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
     click.echo(f"Wrote {path}")
 

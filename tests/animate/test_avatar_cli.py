@@ -49,6 +49,16 @@ def test_render_mp4(track_file, tmp_path):
     assert n == 20  # 0 .. 0.967 s resampled to 20 fps
 
 
+def test_render_wide_video(track_file, tmp_path):
+    out = tmp_path / "wide.mp4"
+    res = run("avatar", "render", track_file, "-o", out, "--size", 160, "--height", 90, "--fps", 10)
+    assert res.exit_code == 0, res.output
+    with av.open(str(out)) as c:
+        v = c.streams.video[0]
+        assert (v.width, v.height) == (160, 90)
+        assert sum(1 for _ in c.decode(video=0)) == 10
+
+
 def test_render_svg_and_png_at_a_time(track_file, tmp_path):
     svg, png, png0 = tmp_path / "a.svg", tmp_path / "a.png", tmp_path / "b.png"
     assert run("avatar", "render", track_file, "-o", svg, "--at", 0.9).exit_code == 0

@@ -190,7 +190,8 @@ def write_svg(text: str, path: str | Path) -> Path:
 
 def render_track_to_file(track: ExpressionTrack, path: str | Path, *,
                          style: AvatarStyle | str | Path | None = None, size: int = 512,
-                         fps: float | None = None, audio: str | Path | None = None, mark: bool = True,
+                         height: int | None = None, fps: float | None = None,
+                         audio: str | Path | None = None, mark: bool = True,
                          at: float | None = None, face_id: int | None = None, transparent: bool = False,
                          progress=None) -> Path:
     """Render a track to ``.mp4`` (the whole track) or ``.svg``/``.png`` (one frame ``at`` seconds).
@@ -201,6 +202,8 @@ def render_track_to_file(track: ExpressionTrack, path: str | Path, *,
         What to draw; one face (the first, or ``face_id``).
     path : str or Path
         Output; the kind comes from the extension (``.mp4``, ``.svg``, ``.png``).
+    size, height : int
+        Width and height in pixels (height defaults to ``size``: square).
     fps : float, optional
         Video frame rate (default: the track's).
     audio : str or Path, optional
@@ -224,7 +227,7 @@ def render_track_to_file(track: ExpressionTrack, path: str | Path, *,
     if kind is None:
         raise ParameterError(f"{path}: cannot tell what to write from {path.suffix or 'no extension'!r}; "
                              f"use {', '.join(OUTPUT_KINDS)}")
-    renderer = AvatarRenderer(style, size=size)
+    renderer = AvatarRenderer(style, size=size, height=height)
     frames = frames_for_video(track, fps=fps, face_id=face_id)
     rate = float(fps or track.fps)
     if kind == "video":
@@ -236,7 +239,7 @@ def render_track_to_file(track: ExpressionTrack, path: str | Path, *,
         desc = f"avatar {renderer.style.name!r} driven by an expression track"
         if track.metadata.get("source"):
             desc += f" from {track.metadata['source']}"
-        with VideoWriter(path, width=size, height=size, fps=rate, audio=audio, mark=mark,
+        with VideoWriter(path, width=size, height=height or size, fps=rate, audio=audio, mark=mark,
                          description=desc) as video:
             for i, frame in enumerate(frames):
                 video.write(renderer.render(frame, reuse=True))

@@ -105,12 +105,6 @@ class Pose:
         y = p[:, 1] * self.cp + 0.6 * z1 * self.sp
         return self._roll_px(x, y)
 
-    def rigid(self, p: np.ndarray, z: float | np.ndarray = 0.0) -> np.ndarray:
-        """Project points at depth ``z`` with the true head rotation (ears on the head's sides)."""
-        p = np.asarray(p, float)
-        x = p[:, 0] * self.cyaw - z * self.sy
-        return self._roll_px(x, p[:, 1])
-
     def blend(self, p: np.ndarray, w: np.ndarray, dz: float = 0.0) -> np.ndarray:
         """Per point, ``w`` of the way from the face surface (0) to the silhouette (1)."""
         w = np.asarray(w, np.float32)[:, None]
