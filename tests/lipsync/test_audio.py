@@ -129,3 +129,35 @@ def test_truncated_file_keeps_what_decodes(converted, tmp_path):
     cut.write_bytes(data[: len(data) // 2])
     r = lipsync(cut)
     assert 0.3 * it.duration < r.duration < 0.7 * it.duration
+
+
+def test_speech_in_a_video_file(speech_items, tmp_path):
+    """A real MP4 (video + AAC audio) written with PyAV: the speech track is found and aligned."""
+    it = next(i for i in speech_items if i.id == "s07")
+    path = tmp_path / "talk.mp4"
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("mpeg4", rate=10)
+        vs.width, vs.height, vs.pix_fmt = 64, 64, "yuv420p"
+        a = c.add_stream("aac", rate=16000)
+        a.layout = "mono"
+        for k in range(int(it.duration * 10) + 1):
+            img = np.full((64, 64, 3), (k * 7) % 255, np.uint8)
+            for pkt in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(pkt)
+        for pkt in vs.encode(None):
+            c.mux(pkt)
+        frame = av.AudioFrame.from_ndarray((it.audio.astype(np.float32) / 32768)[None], format="fltp",
+                                           layout="mono")
+        frame.sample_rate = 16000
+        for pkt in a.encode(frame):
+            c.mux(pkt)
+        for pkt in a.encode(None):
+            c.mux(pkt)
+    r = lipsync(path, text=it.text)
+    assert r.method == "align" and not r.warnings
+    assert sum(c.shape == "A" for c in r.cues) >= 2  # "box", "beside", "parked"
+
+
+def test_silent_video_track_rests(samples):
+    r = lipsync(samples / "WolfgangLanger_Pexels.mp4")  # its audio track is digital silence
+    assert [c.shape for c in r.cues] == ["X"] and any("no speech" in w for w in r.warnings)
