@@ -331,10 +331,10 @@ def _eye(add, pose, rig, style, pal, lw, i: int) -> None:
         white_px = pose.face(white, depth)
         add(Shape(white_px, fill=WHITE))
         gx, gy = rig.gaze[i]
-        ir = 0.58 * hw if style.eye_shape != "anime" else 0.64 * hw
+        ir = 0.66 * hw if style.eye_shape != "anime" else 0.66 * hw  # big irises read friendlier
         iry = ir * (1.0 if style.eye_shape != "anime" else 1.2)
         icx = ex + gx * 0.55 * hw
-        icy = ey + gy * 0.55 * hu + 0.01
+        icy = ey + gy * 0.55 * hu + 0.02  # the upper lid just covers the iris's top: a relaxed look
         kids = [
             Shape(pose.face(ellipse(icx, icy, ir, iry, 28), depth), fill=pal.iris, stroke=pal.iris_dark,
                   width=0.014 * lw),
@@ -402,7 +402,7 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
         w = 0.25 * (1 + 0.55 * r.corner_out[i] + 0.12 * r.press[i] - 0.55 * r.pucker - 0.35 * r.funnel
                     - 0.15 * r.suck_corner - 0.12 * jaw + 0.1 * r.dimple[i])
         hw.append(max(w, 0.05))
-        cy.append(my - 0.005 - 0.17 * r.corner_up[i] + 0.11 * r.corner_down[i] + 0.09 * jaw + 0.03 * r.stretch[i]
+        cy.append(my - 0.015 - 0.17 * r.corner_up[i] + 0.11 * r.corner_down[i] + 0.09 * jaw + 0.03 * r.stretch[i]
                   - 0.02 * r.dimple[i])
     u = np.linspace(-1.0, 1.0, 25)
     side = np.where(u >= 0, 0, 1)  # u > 0 is the image's right = the subject's left (index 0)
