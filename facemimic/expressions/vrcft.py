@@ -23,8 +23,9 @@ HEAD_ANGLE_RANGE_DEG = 90.0  # VRCFT Head/Yaw|Pitch|Roll = angle / 90°
 HEAD_POSITION_RANGE_M = 0.5  # VRCFT Head/PosX = 1 means 0.5 m
 
 
-class _Inputs:
-    """Lazy named access to the columns the formulas read."""
+class FormulaInputs:
+    """What a formula in :data:`COMBINED_FORMULAS` reads: ``S(name)`` (a UE weight), ``mean(*names)``,
+    gaze ``g`` (..., 2, 2) and openness ``o`` (..., 2). Public so fast evaluators can reuse formulas."""
 
     def __init__(self, weights, gaze, openness):
         self.w, self.g, self.o = weights, gaze, openness
@@ -36,7 +37,7 @@ class _Inputs:
         return sum(self.S(n) for n in names) / len(names)
 
 
-def _simple(x: _Inputs) -> dict[str, np.ndarray]:
+def _simple(x: FormulaInputs) -> dict[str, np.ndarray]:
     S = x.S
     out = {}
     for side in ("Right", "Left"):
@@ -47,7 +48,7 @@ def _simple(x: _Inputs) -> dict[str, np.ndarray]:
     return {n: out[n] for n in UE_SIMPLE_NAMES}
 
 
-Formula = Callable[[_Inputs, dict], np.ndarray]
+Formula = Callable[[FormulaInputs, dict], np.ndarray]
 
 
 def _lr(fmt: str) -> list[str]:
@@ -174,7 +175,7 @@ def simple_expressions(weights: np.ndarray) -> dict[str, np.ndarray]:
     w = np.asarray(weights, np.float32)
     if w.shape[-1] != N_UE:
         raise ShapeError("weights", w.shape, f"(..., {N_UE})")
-    return _simple(_Inputs(w, None, None))
+    return _simple(FormulaInputs(w, None, None))
 
 
 def vrcft_parameters(
@@ -217,7 +218,7 @@ def vrcft_parameters(
     lead = w.shape[:-1]
     g = np.zeros(lead + (2, 2), np.float32) if gaze is None else np.asarray(gaze, np.float32)
     o = np.ones(lead + (2,), np.float32) if openness is None else np.asarray(openness, np.float32)
-    x = _Inputs(w, g, o)
+    x = FormulaInputs(w, g, o)
     simple = _simple(x)
     out: dict[str, np.ndarray] = {}
     for i, name in enumerate(UE_NAMES):

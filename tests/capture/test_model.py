@@ -33,7 +33,7 @@ def test_verification_is_cached_per_path_and_mtime(tmp_path, monkeypatch):
     shutil.copy(bundled_model_path(), copy)
     verify_model(copy)
     calls = []
-    monkeypatch.setattr(model, "_sha256", lambda p: calls.append(p) or FACE_LANDMARKER_SHA256)
+    monkeypatch.setattr(model, "sha256_file", lambda p: calls.append(p) or FACE_LANDMARKER_SHA256)
     verify_model(copy)
     assert calls == []  # cached
     copy.touch()
