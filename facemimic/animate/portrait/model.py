@@ -28,9 +28,10 @@ DRIVE_CLOSE_RIGHT = len(UE_NAMES)
 DRIVE_CLOSE_LEFT = len(UE_NAMES) + 1
 DRIVE_LIPS_CLOSED = len(UE_NAMES) + 2
 DRIVE_SAD_BROW = {"right": len(UE_NAMES) + 3, "left": len(UE_NAMES) + 4}
-# AU1 + AU4 (the "sad" brow): the lowerer would swallow the inner raise; the product of the two
-# adds back inner raise, so both read back (measured with the capture stage on real portraits).
-SAD_BROW_GAIN = 2.0
+# AU1 + AU4 (the "sad" brow): on a warped photo the tracker reads either the lowerer or the inner
+# raise, never both; the product of the two adds back some inner raise. Gain 1 is the measured
+# compromise (0: the inner raise vanishes in sadness; 2: the lowerer does).
+SAD_BROW_GAIN = 1.0
 SIDES = ("right", "left")
 SIDE_SIGN = {"right": -1.0, "left": 1.0}  # canonical x of the subject's right/left side
 
@@ -260,7 +261,11 @@ def _eye_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     v_up = _interp_chain(up, u)
     v_lo = _interp_chain(lo, u)
     gap = gap_at(np.clip(u, umin, umax))
-    above = np.clip((v_up - v) / (2.6 * eye_h), 0, None)  # 0 on the lid margin, 1 far above
+    # The lid's skin follows up to 2.6 eye heights above the margin, but never reaches the brow
+    # (drawn eyes are large and sit close under the brows).
+    brow = P[list(L.BROW_LOWER[side])]
+    reach = np.clip(0.8 * (v_up - _interp_chain(brow, u)), 0.5 * eye_h, 2.6 * eye_h)
+    above = np.clip((v_up - v) / reach, 0, None)  # 0 on the lid margin, 1 at the reach
     below = np.clip((v - v_lo) / (2.2 * eye_h), 0, None)
     f_above = (1 - _smoothstep(above)) * (v <= v_up + 1e-9) * lat
     f_below = (1 - _smoothstep(below)) * (v >= v_lo - 1e-9) * lat
