@@ -5,9 +5,10 @@
 
 Steps: track the labelled real sample media with the capture API (cached next to the samples),
 train the conditional VAE on FACS-grounded samples + the real frames (mouth-occluded spans
-excluded; real frames supervise only the channels a webcam tracker measures reliably), train the
-analyser on FACS samples degraded like a webcam tracker + every labelled real frame, then write
-the weights and their SHA-256 sums.
+excluded; real frames supervise only the channels a webcam tracker measures reliably), fit the
+webcam tracker's measurement model on the same training frames (``tracker.json``; the frames
+held out for the plausibility check are never used), train the analyser on FACS samples degraded
+like a webcam tracker + every labelled real frame, then write the weights and their SHA-256 sums.
 """
 
 from __future__ import annotations
@@ -65,13 +66,26 @@ def main() -> None:
     model.save(args.out / "default.npz")
     plot_history(hist, args.plot)
 
+    from facemimic.generate.tracker_model import fit_tracker_model
+
+    tracker = None
+    if not args.no_real:
+        tracker = fit_tracker_model(gen_real, seed=args.seed)
+        tracker.save(args.out / "tracker.json")
+        print(f"tracker model fitted on {len(gen_real)} frames of {len(tracker.sources)} sources")
+
     print("training the analyser ...", flush=True)
-    clf, _ = fit_classifier(real.x, real.labels, seed=args.seed,
+    # The analyser keeps its fixed table of weak-channel gains: calibrating it with the measured
+    # tracker model instead changed nothing on unseen people (leave-one-person-out 6/10 either
+    # way) and cost a little round-trip accuracy (benchmarks/generate_eval.py), so it stays opt-in.
+    clf, _ = fit_classifier(real.x, real.labels, seed=args.seed, tracker=None,
                             progress=lambda e, n, loss: print(f"  epoch {e}/{n} loss {loss:.3f}", flush=True))
     clf.save(args.out / "analyzer.npz")
 
     sums = {}
-    for name in ("analyzer.npz", "default.npz"):
+    for name in ("analyzer.npz", "default.npz", "tracker.json"):
+        if not (args.out / name).exists():
+            continue
         (args.out / name).chmod(0o644)
         sums[name] = {"sha256": hashlib.sha256((args.out / name).read_bytes()).hexdigest(),
                       "bytes": (args.out / name).stat().st_size}

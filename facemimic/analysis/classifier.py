@@ -123,16 +123,24 @@ _NOT_TRACKED = [i for n, i in _I.items() if n.startswith(("Tongue", "NeckFlex", 
                                                            "JawBackward", "JawMandible", "SoftPalate", "Throat"))]
 
 
-def degrade_like_tracker(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def degrade_like_tracker(x: np.ndarray, rng: np.random.Generator, tracker=None) -> np.ndarray:
     """Make synthetic expression vectors look like webcam tracking (MediaPipe) output.
 
-    Weak channel groups get random gains, shapes MediaPipe never outputs are zeroed, and
-    tracker noise, partial blinks and speech-like jaw motion are added.
+    With a measured ``tracker`` (:class:`~facemimic.generate.tracker_model.TrackerModel`), each
+    sample goes through the tracker's measurement model with its gains jittered per channel pair
+    (log-normal, sigma 0.35: people and lighting differ); without one, weak channel groups get
+    random gains from a fixed table and shapes MediaPipe never outputs are zeroed. Tracker noise,
+    partial blinks and speech-like jaw motion are added in both cases.
     """
     x = np.array(x, np.float32, copy=True)
     n = len(x)
-    for idx, (lo, hi) in _WEAK_GROUPS.values():
-        x[:, idx] *= rng.uniform(lo, hi, (n, 1)).astype(np.float32)
+    if tracker is not None:
+        jitter = np.exp(rng.normal(0, 0.35, (n, N_X))).astype(np.float32)
+        jitter = np.sqrt(jitter * jitter[:, _X_MIRROR])  # both sides of a shape move together
+        x = np.clip(tracker.floor + tracker.gain * jitter * x, 0, 1) * tracker.reported
+    else:
+        for idx, (lo, hi) in _WEAK_GROUPS.values():
+            x[:, idx] *= rng.uniform(lo, hi, (n, 1)).astype(np.float32)
     x[:, _NOT_TRACKED] = 0.0
     x += np.abs(rng.normal(0, 0.02, x.shape)).astype(np.float32) * (rng.random(x.shape) < 0.3)
     blink = rng.uniform(0, 0.35, n).astype(np.float32) * (rng.random(n) < 0.5)
@@ -141,10 +149,13 @@ def degrade_like_tracker(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     talk = rng.uniform(0, 0.25, n).astype(np.float32) * (rng.random(n) < 0.35)
     x[:, _I["JawOpen"]] += talk
     x[:, [_I["MouthLowerDownLeft"], _I["MouthLowerDownRight"]]] += 0.5 * talk[:, None]
+    if tracker is not None:
+        x *= tracker.reported  # a tracker outputs nothing, not even noise, on shapes it does not have
     return np.clip(x, 0, 1)
 
 
-def synthetic_training_set(n: int, *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def synthetic_training_set(n: int, *, rng: np.random.Generator,
+                           tracker=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(expression vectors (n, 90), state targets (n, S), basic targets (n, 8)) from the FACS sampler."""
     from ..generate.api import apply_asymmetry, ramp_intensity
     from ..generate.dataset import random_conditions, sample_facs
@@ -156,7 +167,7 @@ def synthetic_training_set(n: int, *, rng: np.random.Generator) -> tuple[np.ndar
     for k in np.flatnonzero(rng.random(n) < 0.3):
         x[k] = apply_asymmetry(x[k:k + 1], float(rng.uniform(-0.4, 0.4)))[0]
     tracked = rng.random(n) < 0.5
-    x[tracked] = degrade_like_tracker(x[tracked], rng)
+    x[tracked] = degrade_like_tracker(x[tracked], rng, tracker)
     # Targets: the mixture (normalised), faint displays partly neutral.
     t = m / m.sum(1, keepdims=True)
     sure = np.clip((intensity - 0.1) / 0.25, 0, 1)[:, None]
@@ -168,15 +179,24 @@ def synthetic_training_set(n: int, *, rng: np.random.Generator) -> tuple[np.ndar
 
 def fit_classifier(real_x: np.ndarray | None = None, real_labels: np.ndarray | None = None, *,
                    n_synthetic: int = 40000, epochs: int = 10, real_repeat: int = 20, seed: int = 0,
-                   progress=None) -> tuple[EmotionClassifier, list[dict]]:
-    """Train the classifier (see module docstring). Returns (classifier, per-epoch history)."""
+                   tracker=None, progress=None) -> tuple[EmotionClassifier, list[dict]]:
+    """Train the classifier (see module docstring). Returns (classifier, per-epoch history).
+
+    ``tracker``: a :class:`~facemimic.generate.tracker_model.TrackerModel` measured on real frames
+    (the shipped one by default: ``"default"``; None = the fixed table of weak-channel gains). For
+    honest validation on unseen people, pass one fitted without them.
+    """
+    if isinstance(tracker, str) and tracker == "default":
+        from ..generate.tracker_model import load_tracker_model
+
+        tracker = load_tracker_model()
     with single_blas_thread():
-        return _fit(real_x, real_labels, n_synthetic, epochs, real_repeat, seed, progress)
+        return _fit(real_x, real_labels, n_synthetic, epochs, real_repeat, seed, progress, tracker)
 
 
-def _fit(real_x, real_labels, n_synthetic, epochs, real_repeat, seed, progress):
+def _fit(real_x, real_labels, n_synthetic, epochs, real_repeat, seed, progress, tracker=None):
     rng = np.random.default_rng([seed, 7])
-    x, ts, tb = synthetic_training_set(n_synthetic, rng=rng)
+    x, ts, tb = synthetic_training_set(n_synthetic, rng=rng, tracker=tracker)
     n_real = 0
     if real_x is not None and len(real_x):
         lab = np.asarray(real_labels)
@@ -214,7 +234,8 @@ def _fit(real_x, real_labels, n_synthetic, epochs, real_repeat, seed, progress):
             progress(ep + 1, epochs, tot / n)
     header = {"format": CLASSIFIER_TAG, "schema": 1, "states": list(STATE_NAMES), "basic": list(BASIC),
               "styles": list(STYLES), "training": {"seed": seed, "n_synthetic": n_synthetic, "n_real": n_real,
-                                                    "epochs": epochs, "real_repeat": real_repeat}}
+                                                    "epochs": epochs, "real_repeat": real_repeat,
+                                                    "tracker_model": None if tracker is None else list(tracker.sources)}}
     return EmotionClassifier(params, mean.astype(np.float32), scale.astype(np.float32), header), history
 
 

@@ -29,9 +29,12 @@ _TRACK_FORMATS = ("jsonl", "csv", "npz")
 @click.option("--mode", type=click.Choice(["spontaneous", "posed"]), default="spontaneous", show_default=True,
               help="Clip dynamics: spontaneous (slower, smoother) or posed (faster, larger).")
 @click.option("--talking", is_flag=True, help="Clip blinks at the conversational rate (26/min).")
+@click.option("--as-tracked", is_flag=True,
+              help="Output what a webcam tracker (MediaPipe) would report for these faces, not what an avatar "
+                   "should show (for comparing with captures / testing capture pipelines).")
 @click.option("--list", "list_states", is_flag=True, help="List every known state with its FACS AUs and exit.")
 def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, model, fallback, duration, fps,
-            mode, talking, list_states) -> None:
+            mode, talking, as_tracked, list_states) -> None:
     """Generate expressions for PROMPT: a feeling in words or a timeline.
 
     \b
@@ -66,6 +69,8 @@ def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, 
             raise ParameterError(f"{output}: cannot tell the format from the extension; use "
                                  f"{', '.join('.' + v for v in valid)} or --format")
     if is_clip:
+        if as_tracked:
+            raise click.UsageError("--as-tracked works on poses, not clips")
         if fmt is not None and fmt not in _TRACK_FORMATS:
             raise ParameterError(f"clips are tracks: use --format {', '.join(_TRACK_FORMATS)} (not {fmt})")
         from ..generate.clips import ClipOptions, clip
@@ -91,6 +96,10 @@ def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, 
 
     g = generate(prompt, options=GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style,
                                                  variations=variations, seed=seed), model=model, fallback=fallback)
+    if as_tracked:
+        from dataclasses import replace
+
+        g = replace(g, x=g.as_tracked())
     if output is None and fmt is None:
         _print_generation(g)
         return

@@ -91,6 +91,21 @@ class Generation:
         """UE weights, shape (N, 88)."""
         return self.x[:, :N_UE]
 
+    def as_tracked(self, tracker=None) -> np.ndarray:
+        """What a webcam tracker (MediaPipe, via FaceMimic's capture) would report for these
+        expressions: the measurement model of :mod:`.tracker_model` (the shipped one by default).
+
+        Use it to compare generated expressions with captured ones, or to test a capture pipeline;
+        avatars should get :attr:`x` itself (what the face shows).
+
+        Returns
+        -------
+        np.ndarray [shape=(N, 90), dtype=float32]
+        """
+        from .tracker_model import load_tracker_model
+
+        return (tracker or load_tracker_model()).observe(self.x)
+
     def frames(self, *, time: float = 0.0) -> list[ExpressionFrame]:
         """One :class:`ExpressionFrame` per variation."""
         out = []

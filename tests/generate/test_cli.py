@@ -152,3 +152,16 @@ def test_command_modules_stay_light():
             "print(sorted(m for m in ('numpy', 'mediapipe', 'av', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_express_as_tracked(run, tmp_path):
+    shown, seen = tmp_path / "shown.csv", tmp_path / "seen.csv"
+    assert run("express", "surprised", "-n", "4", "--seed", "1", "-o", str(shown)).exit_code == 0
+    r = run("express", "surprised", "-n", "4", "--seed", "1", "--as-tracked", "-o", str(seen))
+    assert r.exit_code == 0, r.output
+    a, b = pd.read_csv(shown), pd.read_csv(seen)
+    # MediaPipe never reports wide eyes and reports raised brows at a fraction of their size.
+    assert a["EyeWideLeft"].mean() > 0.3 and b["EyeWideLeft"].mean() < 0.05
+    assert b["BrowInnerUpLeft"].mean() < 0.8 * a["BrowInnerUpLeft"].mean()
+    r = CliRunner().invoke(cli, ["express", "happy", "--duration", "1", "--as-tracked"])
+    assert r.exit_code != 0 and "poses" in r.output

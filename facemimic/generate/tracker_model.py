@@ -1,0 +1,178 @@
+"""What a webcam face tracker reports for an expression: a measurement model learned from real frames.
+
+FaceMimic generates what an avatar should *show* (FACS-sized displays). A webcam tracker
+(MediaPipe's blendshapes, which the capture stage uses) *observes* a real face differently: it
+never reports some shapes (eyeWide, noseSneer, cheek raise), reports brows, lip-corner frowns and
+the upper-lip raiser at a fraction of their size, and over-reports eye closure when the eyes
+squint. Comparing generated expressions with real tracked frames therefore needs the tracker's
+measurement model, ``observed = clip(floor + gain * shown, 0, 1)`` on the channels it reports:
+
+* ``reported``: UE channels an ARKit-style tracker drives at all (VRCFT's ARKit table) plus eye
+  closure; channels the tracker leaves dead get a gain near 0 from the data, they are not dropped;
+* ``gain``: per channel, least squares through the floor of the real frames' mean per labelled
+  state against the FACS prototype's mean for that state (:func:`dataset.sample_facs`); left and
+  right channels share one gain (trackers are not one-sided);
+* ``floor``: the tracker's resting level, the 10th percentile of the real frames.
+
+It is fitted only on the frames it is given (the benchmarks pass training frames, never the
+held-out ones) and is used (1) by the plausibility benchmark to view generated expressions the way
+the tracker would, (2) by :meth:`Generation.as_tracked` and (3) by the analyser, which simulates
+tracker output around these gains instead of hand-picked ones.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelAssetError
+from ..expressions.names import UE_MIRROR
+from .facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_NAMES
+
+TRACKER_TAG = "facemimic.tracker_model"
+TRACKER_PATH = Path(__file__).with_name("weights") / "tracker.json"
+_X_MIRROR = np.array(list(UE_MIRROR) + [CLOSURE_RIGHT, CLOSURE_LEFT])
+MAX_GAIN = 1.5  # a tracker may over-report (eye closure when squinting), but not without bound
+MIN_STATE_FRAMES = 1  # a posed photo is one frame
+
+
+@dataclass(frozen=True)
+class TrackerModel:
+    """Per-channel measurement model of a webcam tracker (see module docstring)."""
+
+    gain: np.ndarray  # (90,) observed = floor + gain * shown on reported channels
+    floor: np.ndarray  # (90,) the tracker's resting output per channel
+    reported: np.ndarray  # (90,) bool: channels the tracker outputs at all
+    states: tuple[str, ...] = ()  # labelled states the gains were fitted on
+    sources: tuple[str, ...] = ()  # real media the model was fitted on
+
+    def __post_init__(self) -> None:
+        for name in ("gain", "floor", "reported"):
+            v = np.asarray(getattr(self, name))
+            if v.shape != (N_X,):
+                raise ModelAssetError(f"tracker model: {name} must have {N_X} values, got shape {v.shape}")
+        if not np.isfinite(self.gain).all() or not np.isfinite(self.floor).all():
+            raise ModelAssetError("tracker model: gains/floors must be finite")
+
+    def observe(self, x: np.ndarray) -> np.ndarray:
+        """What the tracker would report for expressions ``x``.
+
+        Parameters
+        ----------
+        x : np.ndarray [shape=(N, 90)]
+            Expressions as shown (88 UE weights + eye closure L/R).
+
+        Returns
+        -------
+        np.ndarray [shape=(N, 90), dtype=float32]; channels the tracker never reports are 0.
+        """
+        x = np.atleast_2d(np.asarray(x, np.float32))
+        out = np.clip(self.floor + self.gain * x, 0.0, 1.0) * self.reported
+        return out.astype(np.float32)
+
+    def view(self, x: np.ndarray) -> np.ndarray:
+        """Only the reported channels of ``x`` (real tracked frames are compared this way), (N, R)."""
+        return np.atleast_2d(np.asarray(x, np.float32))[:, self.reported]
+
+    def to_json(self) -> dict:
+        return {"format": TRACKER_TAG, "schema": 1, "names": list(X_NAMES),
+                "gain": [round(float(v), 4) for v in self.gain], "floor": [round(float(v), 4) for v in self.floor],
+                "reported": [bool(v) for v in self.reported], "states": list(self.states),
+                "sources": list(self.sources)}
+
+    @staticmethod
+    def from_json(d: dict, *, name: str = "tracker model") -> "TrackerModel":
+        if d.get("format") != TRACKER_TAG or list(d.get("names", [])) != list(X_NAMES):
+            raise ModelAssetError(f"{name}: not a FaceMimic tracker model for these {N_X} channels")
+        return TrackerModel(np.asarray(d["gain"], np.float32), np.asarray(d["floor"], np.float32),
+                            np.asarray(d["reported"], bool), tuple(d.get("states", ())), tuple(d.get("sources", ())))
+
+    def save(self, path: "str | Path") -> Path:
+        from ..expressions.io import AtomicFile
+
+        out = AtomicFile(path, "w")
+        try:
+            out.file.write(json.dumps(self.to_json(), indent=None, separators=(",", ":")) + "\n")
+        except BaseException:
+            out.discard()
+            raise
+        return out.commit()
+
+
+def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0) -> TrackerModel:
+    """Fit the measurement model on real tracked frames.
+
+    Parameters
+    ----------
+    real : LabelledFrames
+        Real tracked frames (labelled rows fit the gains; all rows the floor and the reported set).
+    n_per_state : int
+        FACS prototype samples per labelled state (natural style) whose mean is the "shown" value.
+    seed : int
+
+    Returns
+    -------
+    TrackerModel
+    """
+    from ..expressions.arkit import UE_DRIVEN_BY_ARKIT
+    from .dataset import sample_facs
+    from .emotions import N_STATES, STATE_INDEX
+
+    x_all = np.asarray(real.x, np.float32)
+    if len(x_all) == 0:
+        raise ModelAssetError("tracker model: no real frames to fit on")
+    x_sym = np.concatenate([x_all, x_all[:, _X_MIRROR]])  # a tracker has no preferred side
+    floor = np.percentile(x_sym, 10, axis=0).astype(np.float32)
+    reported = np.concatenate([UE_DRIVEN_BY_ARKIT, [True, True]])
+    lab = real.labelled
+    states = [s for s in dict.fromkeys(lab.labels.tolist()) if (lab.labels == s).sum() >= MIN_STATE_FRAMES]
+    rng = np.random.default_rng([seed, 11])
+    shown, seen = [], []
+    for s in states:
+        m = np.zeros((n_per_state, N_STATES), np.float32)
+        m[:, STATE_INDEX[s]] = 1.0
+        f = sample_facs(m, ["natural"] * n_per_state, rng=rng)
+        f = np.concatenate([f, f[:, _X_MIRROR]])
+        r = lab.x[lab.labels == s]
+        r = np.concatenate([r, r[:, _X_MIRROR]])
+        shown.append(f.mean(0))
+        seen.append(r.mean(0))
+    gain = np.ones(N_X, np.float32)
+    if states:
+        fm, rm = np.stack(shown), np.stack(seen) - floor
+        for c in range(N_X):
+            f = fm[:, c]
+            if f.max() >= 0.05:  # the prototypes use this channel: its gain is measurable
+                gain[c] = np.clip((rm[:, c] @ f) / (f @ f), 0.0, MAX_GAIN)
+    gain = np.where(reported, gain, 0.0).astype(np.float32)
+    return TrackerModel(gain, np.where(reported, floor, 0.0).astype(np.float32), reported, tuple(states),
+                        tuple(sorted(set(real.source.tolist()))))
+
+
+_CACHE: dict = {}
+
+
+def load_tracker_model(path: "str | Path | None" = None) -> TrackerModel:
+    """The shipped tracker model (``weights/tracker.json``, SHA-256 checked) or one at ``path``."""
+    from .model import _expected_sha, _sha256
+
+    p = Path(path) if path is not None else TRACKER_PATH
+    key = (str(p), p.stat().st_mtime if p.exists() else 0.0)
+    if key in _CACHE:
+        return _CACHE[key]
+    if not p.exists():
+        raise ModelAssetError(f"{p}: tracker model not found; run scripts/train_default_model.py")
+    if path is None:
+        want = _expected_sha(p)
+        if want is not None and _sha256(p) != want:
+            raise ModelAssetError(f"{p}: SHA-256 does not match weights/checksums.json (damaged install)")
+    try:
+        d = json.loads(p.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelAssetError(f"{p}: not a readable tracker model ({e})") from None
+    tm = TrackerModel.from_json(d, name=str(p))
+    _CACHE[key] = tm
+    return tm
