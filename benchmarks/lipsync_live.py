@@ -10,6 +10,7 @@ the processing time of ``push``. Prints processing-time percentiles and the wors
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 
@@ -25,23 +26,43 @@ def main() -> None:
     live = LiveLipSync(sample_rate=16000)
     n = int(args.chunk_ms * 16)
     lags = []
-    frames = 0
+    out_frames = []
+    cpu = []
     for k in range(0, len(it.audio), n):
+        c = time.process_time()
         out = live.push(it.audio[k:k + n])
+        cpu.append(time.process_time() - c)
         received = min(k + n, len(it.audio)) / 16000
         lags += [received - f.time for f in out]
-        frames += len(out)
-    frames += len(live.close())
+        out_frames += out
+    out_frames += live.close()
+    frames = len(out_frames)
     proc = np.array(live.latencies) * 1000
     delay = live.opt.delay * 1000
     print(f"audio {it.duration:.1f} s, {frames} frames at {live.opt.fps:g} fps, chunk {args.chunk_ms:g} ms, "
           f"settle delay {delay:g} ms")
     print(f"push() processing: median {np.median(proc):.2f} ms, p95 {np.percentile(proc, 95):.2f} ms, "
           f"max {proc.max():.2f} ms; real-time factor {proc.sum() / 1000 / it.duration:.3f}")
+    print(f"push() CPU time: median {1000 * np.median(cpu):.2f} ms, max {1000 * max(cpu):.2f} ms "
+          f"(a wall max far above the CPU max is the shared machine descheduling us)")
     print(f"frame lag behind received audio: {1000 * min(lags):.0f}..{1000 * max(lags):.0f} ms")
     worst = args.chunk_ms + delay + np.percentile(proc, 95)
     print(f"chunk-in -> weights-out latency: typical {args.chunk_ms / 2 + delay + np.median(proc):.0f} ms, "
           f"p95 worst-case {worst:.0f} ms (budget 150 ms)")
+    # quality: lip closures shown (JawOpen <= 0.07 with pressed lips, or rest) at the true P/B/M
+    from facemimic.lipsync.api import lipsync
+    from facemimic.lipsync.scoring import closure_scores
+
+    jaw = np.array([f.weight("JawOpen") for f in out_frames])
+    press = np.array([f.weight("MouthPressLeft") for f in out_frames])
+    t = np.arange(int(it.duration * 100)) / 100
+    idx = np.minimum((t * live.opt.fps).astype(int), len(jaw) - 1)
+    lab = np.where((press[idx] > 0.2) & (jaw[idx] <= 0.07), "A", np.where(jaw[idx] < 0.02, "X", "B"))
+    hits, n_bil, _, _ = closure_scores(list(it.phones), lab)
+    off = lipsync(it.audio, sample_rate=16000).track(fps=live.opt.fps).channel("JawOpen")
+    m = min(len(off), len(jaw))
+    print(f"live closures shown at {hits}/{n_bil} true P/B/M ({100 * hits / n_bil:.0f} %); "
+          f"JawOpen correlation with offline (no transcript): {np.corrcoef(off[:m], jaw[:m])[0, 1]:.2f}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@ from ..expressions.regions import region_mask
 from .phonemes import SILENCE
 from .recognize import RecognizerOptions, dithered, model_paths, unit_name
 from .shapes import PHONE_SHAPE, DIPHTHONG_SHAPES
-from .visemes import _SHAPE_UE_VEC, _EXTRA_VEC, critically_damped
+from ..expressions.names import UE_INDEX
+from .visemes import _EXTRA_VEC, _SHAPE_UE_VEC, CLOSURE_UE, critically_damped
 
 SR = 16000
 
@@ -110,6 +111,13 @@ class LiveLipSync:
                 break
         return "X", SILENCE
 
+    def _bilabial_near(self, t: float, half: float = 0.025) -> bool:
+        """A P/B/M phone overlaps ``[t - half, t + half]`` (within the settle delay)."""
+        for a, b, name in (self._partial or []) + self._phones[-8:]:
+            if name in ("P", "B", "M") and a < t + half and b > t - half:
+                return True
+        return False
+
     @staticmethod
     def _shape_for(name: str, t: float, a: float, b: float) -> str:
         if name in DIPHTHONG_SHAPES:
@@ -148,14 +156,20 @@ class LiveLipSync:
             if t > upto:
                 break
             shape, name = self._shape_at(t)
-            if self._rms_at(int(t * SR)) < self.opt.min_rms and shape != "A":
+            if self._bilabial_near(t):
+                shape = "A"  # closures are short: show them for the whole +-25 ms window
+            elif self._rms_at(int(t * SR)) < self.opt.min_rms:
                 shape = "X"
             target = _SHAPE_UE_VEC[shape]
             if name in _EXTRA_VEC and shape not in "AX":
                 target = np.maximum(target, _EXTRA_VEC[name])
             y, self._state = critically_damped(target[None].astype(np.float64), tau=self.opt.tau,
                                                dt=1.0 / fps, state=self._state)
-            w = np.clip(y[0], 0, 1).astype(np.float32) * self._mask
+            w = np.clip(y[0], 0, 1).astype(np.float32)
+            if shape == "A":  # the lips must meet even though the filter is still catching up
+                for k, v in CLOSURE_UE.items():
+                    w[UE_INDEX[k]] = min(w[UE_INDEX[k]], v)
+            w *= self._mask
             frames.append(ExpressionFrame(time=t, weights=w))
             self._next_frame += 1
         return frames
