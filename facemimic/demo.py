@@ -1,15 +1,149 @@
-"""What ``facemimic demo`` reports: a short, human summary of a captured track."""
+"""``facemimic demo``: the built-in voice speaks a few lines while the built-in avatar talks with
+changing moods — no input, no download. Also a short summary for the optional capture step.
+
+Pipeline (every stage is the public API of its package):
+voice (espeak-ng, exact phones) → lip sync from those phones (mouth only) → a generated mood
+timeline, one mood per line → ``merge_with_speech`` → the 2D avatar → ``demo.mp4`` with sound,
+plus the UE track, Rhubarb cues and a contact sheet.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from .expressions.io import read_track
+from .expressions.io import read_track, write_track
 from .expressions.track import ExpressionTrack
 
 
+@dataclass(frozen=True)
+class DemoLine:
+    text: str  # what the avatar says
+    mood: str  # a prompt for the face while saying it
+
+
+DEMO_SCRIPT: tuple[DemoLine, ...] = (
+    DemoLine("Hi! I'm FaceMimic. I give your avatar a face that moves like yours.", "happy"),
+    DemoLine("Wait, what? You want me to look surprised?", "surprised"),
+    DemoLine("Hmm. I am not so sure about that.", "skeptical"),
+    DemoLine("Ha! Of course I can. Let's make something wonderful together!", "laughing"),
+)
+PAUSE = 0.45  # seconds of silence after each line: the mood changes while the mouth rests
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    size: int = 512  # video width and height in pixels
+    fps: float = 30.0  # video frame rate
+    voice: str = "en-us"  # espeak-ng voice
+    avatar: str | None = None  # avatar file or preset name (None: the default avatar)
+    seed: int = 7  # the moods' random seed: the same demo every run
+    mark: bool = True  # visible "AI-generated" mark on the video
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    video: Path  # demo.mp4: the avatar talking, with sound
+    voice: Path  # demo-voice.wav
+    track: Path  # demo-track.jsonl: the Unified Expressions track that drove the avatar
+    cues: Path  # demo-cues.tsv: Rhubarb mouth cues of the voice
+    contact_sheet: Path  # demo-contact-sheet.png
+    duration: float  # seconds
+    moods: tuple[tuple[float, str], ...]  # (start time, mood) per line
+
+
+def speak_script(script=DEMO_SCRIPT, *, voice: str = "en-us"):
+    """Speak every line with a pause after it; returns (audio int16 (N,), rate, phones, line starts)."""
+    from .lipsync.phonemes import Phone
+    from .voice.synth import VoiceOptions, say
+
+    audio, phones, starts, t0, rate = [], [], [], 0.0, 0
+    for line in script:
+        speech = say(line.text, options=VoiceOptions(voice=voice, trail_silence=PAUSE))
+        rate = speech.sample_rate
+        starts.append(t0)
+        audio.append(speech.audio)
+        phones += [Phone(start=p.start + t0, end=p.end + t0, name=p.name, word=p.word) for p in speech.phones]
+        t0 += speech.duration
+    return np.concatenate(audio), rate, phones, starts
+
+
+def build_demo_track(options: DemoOptions = DemoOptions(), script=DEMO_SCRIPT):
+    """The demo's voice and the track that drives the avatar.
+
+    Returns
+    -------
+    audio : np.ndarray [shape=(N,), dtype=int16]
+    sample_rate : int
+    lipsync : LipSyncResult
+        Phones and Rhubarb cues of the voice.
+    track : ExpressionTrack
+        Mood timeline with speech merged over the mouth, at ``options.fps``.
+    starts : list of float
+        Start time of each line.
+    """
+    from .generate.clips import clip, merge_with_speech
+    from .lipsync.api import LipSyncOptions, from_phones
+
+    audio, rate, phones, starts = speak_script(script, voice=options.voice)
+    duration = len(audio) / rate
+    lip = from_phones(phones, duration, options=LipSyncOptions(fps=options.fps), sound_file="demo-voice.wav")
+    ends = starts[1:] + [duration]
+    timeline = " > ".join(f"{line.mood} {end - start:.3f}s" for line, start, end in zip(script, starts, ends))
+    mood = clip(timeline, duration=duration, seed=options.seed, fps=options.fps, talking=True)
+    track = merge_with_speech(mood, lip.track(fps=options.fps))
+    track = track.with_metadata(source="facemimic.demo", script=[line.text for line in script],
+                                timeline=timeline)
+    return audio, rate, lip, track, starts
+
+
+def contact_sheet(track: ExpressionTrack, labels: list[tuple[float, str]], path: Path, *,
+                  avatar: str | None = None, columns: int = 4, tile: int = 256) -> Path:
+    """A grid of avatar frames at evenly spaced times, each labelled with its time and mood."""
+    import cv2
+
+    from .animate.avatar.render import AvatarRenderer, write_png
+
+    renderer = AvatarRenderer(avatar, size=tile)
+    rows = 2
+    times = np.linspace(track.time[0], track.time[-1], columns * rows + 2)[1:-1]
+    sheet = np.full((rows * (tile + 28), columns * tile, 3), 255, np.uint8)
+    for k, t in enumerate(times):
+        i = int(np.argmin(np.abs(track.time - t)))
+        img = renderer.render(track[i])
+        r, c = divmod(k, columns)
+        y, x = r * (tile + 28), c * tile
+        sheet[y:y + tile, x:x + tile] = img
+        mood = [m for start, m in labels if start <= t][-1] if labels else ""
+        cv2.putText(sheet, f"{t:4.1f}s  {mood}", (x + 8, y + tile + 20), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.55, (40, 40, 40), 1, cv2.LINE_AA)
+    return write_png(sheet, path)
+
+
+def run_demo(out_dir: str | Path, options: DemoOptions = DemoOptions(), *,
+             progress: Callable[[int, int], None] | None = None) -> DemoResult:
+    """Write the demo's files into ``out_dir`` (created if needed) and describe them."""
+    from .animate.avatar.render import render_track_to_file
+    from .lipsync.audio import write_wav
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    audio, rate, lip, track, starts = build_demo_track(options)
+    voice = write_wav(out / "demo-voice.wav", audio, rate)
+    track_path = write_track(track, out / "demo-track.jsonl")
+    cues = lip.write(out / "demo-cues.tsv", "rhubarb-tsv")
+    moods = tuple((round(s, 3), line.mood) for s, line in zip(starts, DEMO_SCRIPT))
+    video = render_track_to_file(track, out / "demo.mp4", style=options.avatar, size=options.size,
+                                 fps=options.fps, audio=voice, mark=options.mark, progress=progress)
+    sheet = contact_sheet(track, list(moods), out / "demo-contact-sheet.png", avatar=options.avatar)
+    return DemoResult(video=Path(video), voice=Path(voice), track=Path(track_path), cues=Path(cues),
+                      contact_sheet=Path(sheet), duration=len(audio) / rate, moods=moods)
+
+
+# -- the optional capture step ------------------------------------------------------------------
 def count_blinks(track: ExpressionTrack, *, closed: float = 0.4, reopen: float = 0.7) -> int:
     """Blinks in face 0: the mean openness of both eyes drops below ``closed`` and comes back above
     ``reopen`` (hysteresis, so flicker around one threshold is not counted twice)."""
@@ -26,6 +160,8 @@ def count_blinks(track: ExpressionTrack, *, closed: float = 0.4, reopen: float =
 
 def summarise_capture(path: str | Path) -> str:
     """A few lines: frames, face coverage, head motion, blinks and the most active shapes."""
+    from .expressions.names import UE_NAMES
+
     track = read_track(path)
     face = track.for_face(track.face_ids()[0])
     seen = face.present
@@ -38,8 +174,6 @@ def summarise_capture(path: str | Path) -> str:
         lines.append(f"  blinks       {count_blinks(track)}")
         w = face.weights[seen]
         spread = np.percentile(w, 95, axis=0) - np.percentile(w, 5, axis=0)
-        from .expressions.names import UE_NAMES
-
         top = np.argsort(-spread)[:6]
         lines.append("  most active  " + ", ".join(f"{UE_NAMES[i]} ({spread[i]:.2f})" for i in top))
     return "\n".join(lines)
