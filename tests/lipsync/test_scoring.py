@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401  (arrays compared below)
+import numpy as np
 
 from facemimic.lipsync.phonemes import Phone
 from facemimic.lipsync.scoring import (Score, closure_scores, cues_to_frames, levenshtein,
