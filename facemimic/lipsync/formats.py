@@ -128,17 +128,14 @@ def _curve_table(result, fps: float, interpolation: str):
     return t, shapes, phones, cols, np.concatenate(blocks, axis=1)
 
 
-def curves_csv(result, *, fps: float = 60.0, interpolation: str = "smooth", **_) -> str:
-    """One row per frame: time, shape, phone, then every curve (``rhubarb.A`` … ``ue.TongueOut``)."""
+def _csv_lines(result, *, fps: float = 60.0, interpolation: str = "smooth", **_):
     t, shapes, phones, cols, w = _curve_table(result, fps, interpolation)
-    lines = [",".join(["time", "shape", "phone"] + cols)]
+    yield ",".join(["time", "shape", "phone"] + cols) + "\n"
     for i in range(len(t)):
-        lines.append(",".join([f"{t[i]:.4f}", shapes[i], phones[i]] + [f"{v:.4g}" for v in w[i]]))
-    return "\n".join(lines) + "\n"
+        yield ",".join([f"{t[i]:.4f}", shapes[i], phones[i]] + [f"{v:.4g}" for v in w[i]]) + "\n"
 
 
-def curves_jsonl(result, *, fps: float = 60.0, interpolation: str = "smooth", **_) -> str:
-    """Header line (format, fps, channel names per set), then one object per frame."""
+def _jsonl_lines(result, *, fps: float = 60.0, interpolation: str = "smooth", **_):
     t, shapes, phones, cols, w = _curve_table(result, fps, interpolation)
     sets: dict[str, list[str]] = {}
     for c in cols:
@@ -147,14 +144,27 @@ def curves_jsonl(result, *, fps: float = 60.0, interpolation: str = "smooth", **
     head = {"format": "facemimic.visemes", "schema": 1, "fps": fps, "interpolation": interpolation,
             "duration": round(result.duration, 4), "channels": sets,
             "source": result.sound_file}
-    lines = [json.dumps(head)]
+    yield json.dumps(head) + "\n"
     bounds = np.cumsum([0] + [len(v) for v in sets.values()])
     for i in range(len(t)):
         row = {"t": round(float(t[i]), 4), "shape": str(shapes[i]), "phone": str(phones[i])}
         for (k, _), a, b in zip(sets.items(), bounds[:-1], bounds[1:]):
             row[k] = [round(float(v), 4) for v in w[i, a:b]]
-        lines.append(json.dumps(row))
-    return "\n".join(lines) + "\n"
+        yield json.dumps(row) + "\n"
+
+
+def curves_csv(result, **kw) -> str:
+    """One row per frame: time, shape, phone, then every curve (``rhubarb.A`` … ``ue.TongueOut``)."""
+    return "".join(_csv_lines(result, **kw))
+
+
+def curves_jsonl(result, **kw) -> str:
+    """Header line (format, fps, channel names per set), then one object per frame."""
+    return "".join(_jsonl_lines(result, **kw))
+
+
+# Writers that stream line by line (long files never become one big string).
+_STREAMING = {"csv": _csv_lines, "jsonl": _jsonl_lines}
 
 
 @dataclass(frozen=True)
@@ -210,10 +220,12 @@ def write(result, path: str | Path, fmt: str | None = None, **options) -> Path:
     """Write ``result`` to ``path`` atomically (format from ``fmt`` or the file name)."""
     from ..expressions.io import AtomicFile
 
-    text = render(result, fmt or format_for_path(path), **options)
+    fmt = get_format(fmt or format_for_path(path)).name
+    chunks = _STREAMING[fmt](result, **options) if fmt in _STREAMING else [render(result, fmt, **options)]
     out = AtomicFile(path, "w", newline="")
     try:
-        out.file.write(text)
+        for text in chunks:
+            out.file.write(text)
     except BaseException:
         out.discard()
         raise
