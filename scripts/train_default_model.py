@@ -6,8 +6,8 @@
 Steps: track the labelled real sample media with the capture API (cached next to the samples),
 train the conditional VAE on FACS-grounded samples + the real frames (mouth-occluded spans
 excluded; real frames supervise only the channels a webcam tracker measures reliably), fit the
-webcam tracker's measurement model on the same training frames (``tracker.json``; the frames
-held out for the plausibility check are never used), train the analyser on FACS samples degraded
+webcam tracker's measurement model on the training frames (``tracker.json``; the frames held out
+for the plausibility check and frames with a hand over the mouth are never used), train the analyser on FACS samples degraded
 like a webcam tracker + every labelled real frame, then write the weights and their SHA-256 sums.
 """
 
@@ -70,9 +70,12 @@ def main() -> None:
 
     tracker = None
     if not args.no_real:
-        tracker = fit_tracker_model(gen_real, seed=args.seed)
+        from facemimic.generate.dataset import tracker_fit_frames
+
+        fit_on = tracker_fit_frames(real)  # held-out frames and frames with a hand over the mouth excluded
+        tracker = fit_tracker_model(fit_on, seed=args.seed)
         tracker.save(args.out / "tracker.json")
-        print(f"tracker model fitted on {len(gen_real)} frames of {len(tracker.sources)} sources")
+        print(f"tracker model fitted on {len(fit_on)} frames of {len(tracker.sources)} sources")
 
     print("training the analyser ...", flush=True)
     # The analyser keeps its fixed table of weak-channel gains: calibrating it with the measured

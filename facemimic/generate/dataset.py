@@ -242,6 +242,25 @@ REAL_LABELS: tuple[tuple[str, tuple[tuple[float, float, str], ...]], ...] = (
 
 # Spans whose mouth is hidden by a hand: they teach the analyser (upper face) but not the generator.
 MOUTH_OCCLUDED = (("WolfgangLanger_Pexels.mp4", "fearful"), ("WolfgangLanger_Pexels.mp4", "crying"))
+# Frame-accurate (checked by eye): when a hand actually covers the mouth, (source, start s, end s).
+# The crying before 2.4 s is unoccluded, so the tracker model can measure how the tracker reports it.
+HAND_OVER_MOUTH = (("WolfgangLanger_Pexels.mp4", 2.4, 9.4),)
+
+
+def hand_over_mouth(source: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """True for frames whose mouth a hand covers (:data:`HAND_OVER_MOUTH`)."""
+    source, time = np.asarray(source), np.asarray(time)
+    out = np.zeros(len(source), bool)
+    for src, a, b in HAND_OVER_MOUTH:
+        out |= (source == src) & (time >= a) & (time < b)
+    return out
+
+
+def tracker_fit_frames(real: LabelledFrames) -> LabelledFrames:
+    """The real frames the shipped tracker model is fitted on: everything but the frames held out
+    for the plausibility check and the frames with a hand over the mouth."""
+    keep = ~held_out(real.source, real.time) & ~hand_over_mouth(real.source, real.time)
+    return LabelledFrames(real.x[keep], real.labels[keep], real.time[keep], real.source[keep])
 
 
 def held_out(source: np.ndarray, time: np.ndarray) -> np.ndarray:

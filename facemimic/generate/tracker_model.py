@@ -12,7 +12,7 @@ measurement model, ``observed = clip(floor + gain * shown, 0, 1)`` on the channe
 * ``gain``: per channel, least squares through the floor of the real frames' mean per labelled
   state against the FACS prototype's mean for that state (:func:`dataset.sample_facs`); left and
   right channels share one gain (trackers are not one-sided);
-* ``floor``: the tracker's resting level, the 10th percentile of the real frames.
+* ``floor``: the tracker's resting level, the lowest of the sources' 10th percentiles.
 
 It is fitted only on the frames it is given (the benchmarks pass training frames, never the
 held-out ones) and is used (1) by the plausibility benchmark to view generated expressions the way
@@ -124,8 +124,12 @@ def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0) -> Tracker
     x_all = np.asarray(real.x, np.float32)
     if len(x_all) == 0:
         raise ModelAssetError("tracker model: no real frames to fit on")
-    x_sym = np.concatenate([x_all, x_all[:, _X_MIRROR]])  # a tracker has no preferred side
-    floor = np.percentile(x_sym, 10, axis=0).astype(np.float32)
+    # Resting output: the lowest of the sources' 10th percentiles (mirrored: a tracker has no
+    # preferred side). Per source, because most frames of a clip may hold one expression (a
+    # smiling video says nothing about the tracker's output for a relaxed mouth).
+    src = np.asarray(real.source)
+    floor = np.min([np.percentile(np.concatenate([x_all[src == s], x_all[src == s][:, _X_MIRROR]]), 10, axis=0)
+                    for s in dict.fromkeys(src.tolist())], axis=0).astype(np.float32)
     reported = np.concatenate([UE_DRIVEN_BY_ARKIT, [True, True]])
     lab = real.labelled
     states = [s for s in dict.fromkeys(lab.labels.tolist()) if (lab.labels == s).sum() >= MIN_STATE_FRAMES]

@@ -22,12 +22,11 @@ def test_shipped_model_is_checksummed_and_reproducible(real):
     sums = json.loads(TRACKER_PATH.with_name("checksums.json").read_text())
     assert "tracker.json" in sums
     # Refit exactly as scripts/train_default_model.py does: training frames only.
-    from facemimic.generate.dataset import MOUTH_OCCLUDED
+    from facemimic.generate.dataset import hand_over_mouth, tracker_fit_frames
 
-    drop = held_out(real.source, real.time)
-    for src, lab in MOUTH_OCCLUDED:
-        drop |= (real.source == src) & (real.labels == lab)
-    refit = fit_tracker_model(LabelledFrames(real.x[~drop], real.labels[~drop], real.time[~drop], real.source[~drop]))
+    fit_on = tracker_fit_frames(real)
+    assert not held_out(fit_on.source, fit_on.time).any() and not hand_over_mouth(fit_on.source, fit_on.time).any()
+    refit = fit_tracker_model(fit_on)
     assert np.allclose(refit.gain, shipped.gain, atol=1e-3) and np.allclose(refit.floor, shipped.floor, atol=1e-3)
 
 
