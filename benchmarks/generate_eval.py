@@ -28,13 +28,13 @@ for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from facemimic.analysis.classifier import features, fit_classifier, load_classifier  # noqa: E402
-from facemimic.generate.api import generate  # noqa: E402
-from facemimic.generate.constraints import violations  # noqa: E402
-from facemimic.generate.emotions import BASIC, COMPOUNDS, STATE_NAMES, STATES  # noqa: E402
-from facemimic.generate.facs import X_INDEX  # noqa: E402
+from facemimic.analysis.classifier import features, fit_classifier, load_classifier
+from facemimic.generate.api import generate
+from facemimic.generate.constraints import violations
+from facemimic.generate.emotions import BASIC, COMPOUNDS, STATE_NAMES, STATES
+from facemimic.generate.facs import X_INDEX
 
 EMOTIONS = BASIC[1:]
 
@@ -167,7 +167,13 @@ def held_out_real():
     WolfgangLanger frames outside its labelled spans, and every 4th half-second of the labelled
     video spans (``dataset.held_out``). BWPictureHuman.jpg has no face the tracker finds.
     """
-    from facemimic.generate.dataset import REAL_LABELS, held_out, real_frames, track_to_x, tracked_sample
+    from facemimic.generate.dataset import (
+        REAL_LABELS,
+        held_out,
+        real_frames,
+        track_to_x,
+        tracked_sample,
+    )
 
     held = []
     for name in ("multi_face.jpg", "face_noface.mov", "noface_face.mov", "Image_with_alpha.png", "BWPictureHuman.jpg"):
@@ -202,12 +208,20 @@ PLAUSIBILITY_PROMPTS = ("neutral", "happy", "sad", "surprised", "laughing", "cry
 
 def plausibility():
     print("\n== plausibility vs held-out real tracked frames")
-    from facemimic.generate.tracker_model import TrackerModel, fit_tracker_model, load_tracker_model
+    from facemimic.generate.tracker_model import (
+        TrackerModel,
+        fit_tracker_model,
+        load_tracker_model,
+    )
 
     real, names, times = held_out_real()
     print(f"  held-out real frames: {len(real)} from {len(set(names.tolist()))} sources "
-          f"({len(set(n.split('#')[0] for n in names))} files)")
-    from facemimic.generate.dataset import LabelledFrames, real_frames, tracker_fit_frames
+          f"({len({n.split('#')[0] for n in names})} files)")
+    from facemimic.generate.dataset import (
+        LabelledFrames,
+        real_frames,
+        tracker_fit_frames,
+    )
 
     train = tracker_fit_frames(real_frames())
     shipped = load_tracker_model()

@@ -40,7 +40,12 @@ def main() -> None:
 
 
     from facemimic.analysis.classifier import fit_classifier
-    from facemimic.generate.dataset import MOUTH_OCCLUDED, LabelledFrames, held_out, real_frames
+    from facemimic.generate.dataset import (
+        MOUTH_OCCLUDED,
+        LabelledFrames,
+        held_out,
+        real_frames,
+    )
     from facemimic.generate.train import TrainOptions, plot_history, train_generator
 
     t0 = time.perf_counter()

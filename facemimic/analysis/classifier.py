@@ -24,11 +24,26 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelAssetError
-from ..generate.model import _expected_sha
 from ..expressions.names import N_UE, UE_MIRROR
-from ..generate.emotions import BASIC, BASIC_COMPOSITION, N_STATES, STATE_INDEX, STATE_NAMES, STYLES
+from ..generate.emotions import (
+    BASIC,
+    BASIC_COMPOSITION,
+    N_STATES,
+    STATE_INDEX,
+    STATE_NAMES,
+    STYLES,
+)
 from ..generate.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_INDEX
-from ..generate.nn import Adam, init_mlp, mlp_backward, mlp_forward, single_blas_thread, softmax, write_npz
+from ..generate.model import _expected_sha
+from ..generate.nn import (
+    Adam,
+    init_mlp,
+    mlp_backward,
+    mlp_forward,
+    single_blas_thread,
+    softmax,
+    write_npz,
+)
 from .aus import decode_aus
 
 CLASSIFIER_TAG = "facemimic.analyzer"

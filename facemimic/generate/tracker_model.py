@@ -84,13 +84,13 @@ class TrackerModel:
                 "sources": list(self.sources)}
 
     @staticmethod
-    def from_json(d: dict, *, name: str = "tracker model") -> "TrackerModel":
+    def from_json(d: dict, *, name: str = "tracker model") -> TrackerModel:
         if d.get("format") != TRACKER_TAG or list(d.get("names", [])) != list(X_NAMES):
             raise ModelAssetError(f"{name}: not a FaceMimic tracker model for these {N_X} channels")
         return TrackerModel(np.asarray(d["gain"], np.float32), np.asarray(d["floor"], np.float32),
                             np.asarray(d["reported"], bool), tuple(d.get("states", ())), tuple(d.get("sources", ())))
 
-    def save(self, path: "str | Path") -> Path:
+    def save(self, path: str | Path) -> Path:
         from ..expressions.io import AtomicFile
 
         out = AtomicFile(path, "w")
@@ -159,7 +159,7 @@ def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0) -> Tracker
 _CACHE: dict = {}
 
 
-def load_tracker_model(path: "str | Path | None" = None) -> TrackerModel:
+def load_tracker_model(path: str | Path | None = None) -> TrackerModel:
     """The shipped tracker model (``weights/tracker.json``, SHA-256 checked) or one at ``path``."""
     from .model import _expected_sha, _sha256
 

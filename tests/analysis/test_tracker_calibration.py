@@ -2,7 +2,12 @@
 
 import numpy as np
 
-from facemimic.analysis.classifier import degrade_like_tracker, features, fit_classifier, load_classifier
+from facemimic.analysis.classifier import (
+    degrade_like_tracker,
+    features,
+    fit_classifier,
+    load_classifier,
+)
 from facemimic.generate.api import generate
 from facemimic.generate.emotions import BASIC
 from facemimic.generate.facs import X_INDEX

@@ -7,9 +7,14 @@ import pytest
 
 from facemimic.errors import ModelAssetError
 from facemimic.generate.api import generate
-from facemimic.generate.dataset import LabelledFrames, held_out, real_frames
+from facemimic.generate.dataset import held_out, real_frames
 from facemimic.generate.facs import X_INDEX
-from facemimic.generate.tracker_model import TRACKER_PATH, TrackerModel, fit_tracker_model, load_tracker_model
+from facemimic.generate.tracker_model import (
+    TRACKER_PATH,
+    TrackerModel,
+    fit_tracker_model,
+    load_tracker_model,
+)
 
 
 @pytest.fixture(scope="session")
