@@ -181,8 +181,8 @@ class PortraitAnimator:
             from .calibrate import calibrate
 
             t1 = clock()
-            curves, report, cross, pose_cross = calibrate(self)
-            self.model = self.model.replace(curves=curves, cross=cross, pose_cross=pose_cross)
+            curves, report, cross = calibrate(self)
+            self.model = self.model.replace(curves=curves, cross=cross)
             self.stats.calibrate_s = clock() - t1
             self.stats.calibration = report
 
@@ -228,11 +228,9 @@ class PortraitAnimator:
                           np.zeros((2, 2)), np.zeros(3))
         w, op, gaze, head = self._last
         drive = drive_vector(w, op)
+        motion = self.model.displacement(drive)
         if self.pose is not None:
-            pitch = float(np.clip(head[1], -self.pose.max_angle, self.pose.max_angle))
-            motion = self.model.displacement(drive, pitch) + self.pose.motion(head)
-        else:
-            motion = self.model.displacement(drive)
+            motion = motion + self.pose.motion(head)
         closure = (float(np.clip(1 - op[0], 0, 1)), float(np.clip(1 - op[1], 0, 1)))
         return self.render_parts(motion, gaze=np.nan_to_num(gaze), closure=closure,
                                  tongue_out=float(np.clip(w[_TONGUE], 0, 1)),

@@ -119,15 +119,14 @@ def retrack(images, centre: np.ndarray | None = None, *, max_faces: int = 4,
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
-              progress: Callable[[int, int], None] | None = None) -> tuple[ResponseCurves, dict, np.ndarray, np.ndarray | None]:
+              progress: Callable[[int, int], None] | None = None) -> tuple[ResponseCurves, dict, np.ndarray]:
     """Fit per-control response curves (and cross-talk cancellation) for a :class:`PortraitAnimator`.
 
     Returns
     -------
-    (ResponseCurves, report, cross, pose_cross)
+    (ResponseCurves, report, cross)
         ``report[group] = {"amounts": [...], "response": [...], "photo": value, "curve": [...]}``;
-        ``cross`` (K, K): template amounts ``c`` become ``c + cross @ c``; ``pose_cross`` (K, 2):
-        plus ``pose_cross @ [max(pitch, 0), max(-pitch, 0)]`` (None without head motion).
+        ``cross`` (K, K): template amounts ``c`` become ``c + cross @ c``.
     """
     groups = GROUPS if groups is None else groups
     model = animator.model
@@ -146,11 +145,6 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
             closure = (max(a, 0.0),) * 2 if g == "blink" else (0.0, 0.0)
             renders.append(animator.render_parts(motion, closure=closure)[y0:y1, x0:x1].copy())
             plan.append((g, a))
-    if animator.pose is not None:  # a pitched 2D warp reads as brow/jaw motion: measure it
-        for name, pitch in (("pitch_down", PITCH_PROBE), ("pitch_up", -PITCH_PROBE)):
-            motion = animator.pose.motion(np.array([0.0, pitch, 0.0])).astype(np.float32)
-            renders.append(animator.render_parts(motion)[y0:y1, x0:x1].copy())
-            plan.append((name, PITCH_PROBE))
     centre = animator.points.mean(0) - (x0, y0)
     tracked = retrack(renders, centre)
     if progress:
@@ -208,47 +202,7 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
             values[index[name]] = curve
         report[g]["curve"] = curve.round(3).tolist()
     cross = _cross_talk(groups, plan, tracked, index, report)
-    pose_cross = _pose_cross_talk(groups, plan, tracked, index, report)
-    return ResponseCurves(KNOTS.copy(), values), report, cross, pose_cross
-
-
-PITCH_PROBE = 8.0  # degrees of pitch rendered to measure what the tracker over-reads
-
-
-def _own_slope(channels, pairs, r0) -> float:
-    own = [(a, measure(f, channels) - r0) for a, f in pairs if a > 0]
-    own = [(a, r) for a, r in own if np.isfinite(r)]
-    if not own:
-        return float("nan")
-    return sum(a * r for a, r in own) / sum(a * a for a, _ in own)
-
-
-def _pose_cross_talk(groups, plan, tracked, index, report) -> np.ndarray | None:
-    """(K, 2): control change per degree of pitch down / up that cancels the pose's over-read."""
-    by = {}
-    for (g, a), f in zip(plan, tracked[1:]):
-        by.setdefault(g, []).append((a, f))
-    if "pitch_down" not in by:
-        return None
-    out = np.zeros((len(index), 2), np.float32)
-    base = tracked[0]
-    for target, channels in CROSS_TARGETS.items():
-        if target not in groups or target not in by:
-            continue
-        r0 = measure(base, channels)
-        slope = _own_slope(channels, by[target], r0)
-        if not np.isfinite(slope) or slope < 0.1:
-            continue
-        for col, name in enumerate(("pitch_down", "pitch_up")):
-            (deg, f), = by[name]
-            leak = (measure(f, channels) - r0) / deg  # per degree
-            if not np.isfinite(leak) or leak <= 0.002:
-                continue
-            kx = float(min(leak / slope, 0.1))  # template amount per degree
-            report.setdefault(name, {})[f"cancels_{target}_per_degree"] = round(kx, 4)
-            for tc in groups[target][0]:
-                out[index[tc], col] = -kx
-    return out
+    return ResponseCurves(KNOTS.copy(), values), report, cross
 
 
 # Channels the tracker reads into other shapes: a smile reads as half-closed eyes and lowered
@@ -281,7 +235,7 @@ def _cross_talk(groups, plan, tracked, index, report) -> np.ndarray:
             continue
         t_controls = groups[target][0]
         for g, pairs in by.items():
-            if g == target or g not in groups:
+            if g == target:
                 continue
             pts = [(a, measure(f, channels) - r0) for a, f in pairs if a > 0]
             pts = [(a, r) for a, r in pts if np.isfinite(r)]

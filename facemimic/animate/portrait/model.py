@@ -488,7 +488,6 @@ class DisplacementModel:
     curves: ResponseCurves = field(default=None)  # calibrated response (identity when uncalibrated)
     rest: np.ndarray = field(default=None)  # (93,) drive subtracted before mixing (zeros: the source is the rest pose)
     cross: np.ndarray | None = None  # (K, K) cross-talk cancellation: c -> c + cross @ c (None: off)
-    pose_cross: np.ndarray | None = None  # (K, 2) per degree of pitch down / up: what a pitched warp over-reads
 
     @classmethod
     def for_face(cls, landmarks_px: np.ndarray, *, curves: ResponseCurves | None = None,
@@ -500,25 +499,20 @@ class DisplacementModel:
         return cls(frame, basis, mix_matrix(), curves or ResponseCurves.identity(k),
                    np.zeros(N_DRIVE, np.float32) if rest is None else np.asarray(rest, np.float32))
 
-    def controls(self, drive: np.ndarray, pitch: float = 0.0) -> np.ndarray:
-        """(K,) template amounts for a (93,) drive vector (and the head's pitch in degrees)."""
+    def controls(self, drive: np.ndarray) -> np.ndarray:
+        """(K,) template amounts for a (93,) drive vector."""
         c = self.curves(self.mix @ (np.asarray(drive, np.float32) - self.rest))
-        c2 = c
         if self.cross is not None:
-            c2 = c2 + self.cross @ c
-        if self.pose_cross is not None and pitch:
-            c2 = c2 + self.pose_cross[:, 0] * max(pitch, 0.0) + self.pose_cross[:, 1] * max(-pitch, 0.0)
-        if c2 is not c:
             # The jaw is never pushed past its rest into pressing the lips together: cancelling
             # a jaw over-read only takes away jaw drop that was asked for.
+            c2 = c + self.cross @ c
             c2[_JAW_CONTROL] = max(c2[_JAW_CONTROL], min(c[_JAW_CONTROL], 0.0))
-        return c2
+            c = c2
+        return c
 
-    def displacement(self, drive: np.ndarray, pitch: float = 0.0) -> np.ndarray:
-        """Landmark motion in pixels, shape (478, 2), for a (93,) drive vector (``pitch``: the
-        head's pitch in degrees, for the pose cross-talk cancellation)."""
-        c = self.controls(drive, pitch)
-        return np.tensordot(c, self.basis, axes=1)
+    def displacement(self, drive: np.ndarray) -> np.ndarray:
+        """Landmark motion in pixels, shape (478, 2), for a (93,) drive vector."""
+        return np.tensordot(self.controls(drive), self.basis, axes=1)
 
     def replace(self, **kw) -> "DisplacementModel":
         from dataclasses import replace
