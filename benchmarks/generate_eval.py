@@ -294,8 +294,15 @@ def plausibility_person_out():
     tracker model WITHOUT any of that person's frames, then compare with that person's frames (all
     of them) plus the people never used in training (multi_face.jpg x5, Image_with_alpha.png)."""
     print("\n== plausibility, leave-one-person-out (generator + tracker model retrained without the person)")
-    from facemimic.generate.dataset import (MOUTH_OCCLUDED, LabelledFrames, held_out, real_frames, track_to_x,
-                                            tracked_sample, tracker_fit_frames)
+    from facemimic.generate.dataset import (
+        MOUTH_OCCLUDED,
+        LabelledFrames,
+        held_out,
+        real_frames,
+        track_to_x,
+        tracked_sample,
+        tracker_fit_frames,
+    )
     from facemimic.generate.tracker_model import fit_tracker_model
     from facemimic.generate.train import TrainOptions, train_generator
 
