@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ShapeError
 from ..expressions.arkit import ue_to_arkit
-from ..expressions.names import ARKIT_NAMES, N_UE, UE_INDEX, VRM0_CLIPS, VRM0_TO_VRM1, VRM1_PRESETS
+from ..expressions.vrcft import frame_inputs
+from ..expressions.names import ARKIT_NAMES, UE_INDEX, VRM0_CLIPS, VRM0_TO_VRM1, VRM1_PRESETS
 
 # Gaze angle (degrees) that drives a Look* clip fully; VRM 0.x's default lookAt curve for
 # blendshape-type avatars saturates at a similar angle and the ARKit table uses 30° too.
@@ -43,20 +43,6 @@ __all__ = [
     "LOOK_FULL_DEG", "VRM0_CLIPS", "VRM1_PRESETS", "ARKIT_NAMES",
     "vrm0_weights", "vrm1_weights", "arkit_weights", "frame_weights", "STANDARDS",
 ]
-
-
-def _inputs(weights, gaze, openness):
-    w = np.asarray(weights, np.float32)
-    if w.shape[-1] != N_UE:
-        raise ShapeError("weights", w.shape, f"(..., {N_UE})")
-    lead = w.shape[:-1]
-    g = np.zeros(lead + (2, 2), np.float32) if gaze is None else np.asarray(gaze, np.float32)
-    o = np.ones(lead + (2,), np.float32) if openness is None else np.asarray(openness, np.float32)
-    if g.shape != lead + (2, 2):
-        raise ShapeError("gaze", g.shape, str(lead + (2, 2)))
-    if o.shape != lead + (2,):
-        raise ShapeError("openness", o.shape, str(lead + (2,)))
-    return w, g, o
 
 
 def _mean(w: np.ndarray, *names: str) -> np.ndarray:
@@ -117,7 +103,7 @@ def vrm0_weights(weights: np.ndarray, gaze: np.ndarray | None = None,
     dict[str, np.ndarray [shape=(...)]]
         ``{clip: weight}`` for all 17 :data:`VRM0_CLIPS`, in that order, each in [0, 1].
     """
-    w, g, o = _inputs(weights, gaze, openness)
+    w, g, o = frame_inputs(weights, gaze, openness)
     f = _features(w, g, o)
     op, rd, sp = f["open"], f["round"], f["spread"]
     zero = np.zeros(w.shape[:-1], np.float32) + np.where(np.isnan(w[..., 0]), np.nan, 0).astype(np.float32)
@@ -150,7 +136,7 @@ def vrm1_weights(weights: np.ndarray, gaze: np.ndarray | None = None,
     Same rules as :func:`vrm0_weights` renamed by the VMC spec's table (Joy -> happy, A -> aa …),
     plus ``surprised`` (new in 1.0). Shapes as in :func:`vrm0_weights`.
     """
-    w, g, o = _inputs(weights, gaze, openness)
+    w, g, o = frame_inputs(weights, gaze, openness)
     v0 = vrm0_weights(w, g, o)
     out = {VRM0_TO_VRM1[k]: v for k, v in v0.items()}
     f = _features(w, g, o)
@@ -164,7 +150,7 @@ def arkit_weights(weights: np.ndarray, gaze: np.ndarray | None = None,
 
     Shapes as in :func:`vrm0_weights`; returns ``{arkit name: (...)}`` in :data:`ARKIT_NAMES` order.
     """
-    w, g, o = _inputs(weights, gaze, openness)
+    w, g, o = frame_inputs(weights, gaze, openness)
     a = ue_to_arkit(w, g, o)
     a = np.where(np.isnan(w[..., :1]), np.nan, a).astype(np.float32)
     return {name: a[..., i] for i, name in enumerate(ARKIT_NAMES)}

@@ -165,6 +165,23 @@ HEAD_NAMES: tuple[str, ...] = ("Head/Yaw", "Head/Pitch", "Head/Roll", "Head/PosX
 PARAMETER_NAMES: tuple[str, ...] = UE_NAMES + UE_SIMPLE_NAMES + COMBINED_NAMES + HEAD_NAMES
 
 
+def frame_inputs(weights: np.ndarray, gaze: np.ndarray | None = None,
+                 openness: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked float32 ``(weights (..., 88), gaze (..., 2, 2), openness (..., 2))``; missing eyes are
+    straight ahead and open. Raises :class:`ShapeError` naming the array that does not fit."""
+    w = np.asarray(weights, np.float32)
+    if w.shape[-1:] != (N_UE,):
+        raise ShapeError("weights", w.shape, f"(..., {N_UE})")
+    lead = w.shape[:-1]
+    g = np.zeros(lead + (2, 2), np.float32) if gaze is None else np.asarray(gaze, np.float32)
+    o = np.ones(lead + (2,), np.float32) if openness is None else np.asarray(openness, np.float32)
+    if g.shape != lead + (2, 2):
+        raise ShapeError("gaze", g.shape, str(lead + (2, 2)))
+    if o.shape != lead + (2,):
+        raise ShapeError("openness", o.shape, str(lead + (2,)))
+    return w, g, o
+
+
 def simple_expressions(weights: np.ndarray) -> dict[str, np.ndarray]:
     """The 8 ``UnifiedSimpleExpressions`` (BrowUpRight … MouthSadLeft) from UE weights.
 
@@ -212,12 +229,8 @@ def vrcft_parameters(
         ``{prefix + name: value}`` for the 88 base shapes, 8 simple, 80 combined floats and 6 head
         parameters, in :data:`PARAMETER_NAMES` order.
     """
-    w = np.asarray(weights, np.float32)
-    if w.shape[-1] != N_UE:
-        raise ShapeError("weights", w.shape, f"(..., {N_UE})")
+    w, g, o = frame_inputs(weights, gaze, openness)
     lead = w.shape[:-1]
-    g = np.zeros(lead + (2, 2), np.float32) if gaze is None else np.asarray(gaze, np.float32)
-    o = np.ones(lead + (2,), np.float32) if openness is None else np.asarray(openness, np.float32)
     x = FormulaInputs(w, g, o)
     simple = _simple(x)
     out: dict[str, np.ndarray] = {}

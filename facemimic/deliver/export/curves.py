@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import AvatarMapping, ExportOptions
-from .signals import TrackSignals
+from .base import AvatarMapping, ExportOptions, ExportResult, load_avatar, map_avatar, prepare_track
+from .signals import TrackSignals, unused_channels
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,33 @@ def shape_curves(mapping: AvatarMapping, signals: TrackSignals, options: ExportO
             seen.add((path, name))
             out.append(ShapeCurve(path, name, alias.key, signals.values(alias)))
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class EngineClip:
+    """What a game-engine clip writer (Godot, Unity) needs: the gap-free track and its curves."""
+
+    track: object  # the prepared ExpressionTrack (one face, gaps filled)
+    curves: list  # ShapeCurve per driven target
+    mapping: AvatarMapping  # the avatar's targets and their aliases
+    signals: TrackSignals  # per-frame values of every alias
+    notes: tuple  # what prepare_track had to say (gaps filled, faces dropped …)
+
+    def result(self, path, fmt: str, duration: float) -> ExportResult:
+        """The :class:`ExportResult` for a written clip."""
+        return ExportResult(
+            path=path, format=fmt, frames=len(self.track), duration=duration,
+            mapped=tuple((c.path, c.shape, c.alias) for c in self.curves),
+            unmapped_targets=self.mapping.unmapped(),
+            unused_channels=unused_channels(self.signals, self.mapping.all_aliases()), notes=self.notes)
+
+
+def engine_clip(track, options: ExportOptions) -> EngineClip:
+    """Prepare ``track`` for ``options.avatar`` (or the test head) and build its shape curves."""
+    tr, notes = prepare_track(track, options)
+    mapping = map_avatar(load_avatar(options.avatar))
+    signals = TrackSignals.from_track(tr, split_blink=mapping.split_blink)
+    return EngineClip(tr, shape_curves(mapping, signals, options), mapping, signals, tuple(notes))
 
 
 def keep_keys(values: np.ndarray) -> np.ndarray:

@@ -32,9 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from ...expressions.io import AtomicFile
-from .base import ClipExporter, ExportOptions, ExportResult, clip_name, load_avatar, map_avatar, prepare_track
-from .curves import keep_keys, shape_curves
-from .signals import TrackSignals, unused_channels
+from .base import ClipExporter, ExportOptions, ExportResult, clip_name
+from .curves import engine_clip, keep_keys
 
 
 def gd_string(s: str) -> str:
@@ -59,10 +58,8 @@ class GodotExporter(ClipExporter):
     def export(self, track, path, options: ExportOptions | None = None) -> ExportResult:
         options = options or ExportOptions()
         path = Path(path)
-        tr, notes = prepare_track(track, options)
-        mapping = map_avatar(load_avatar(options.avatar))
-        signals = TrackSignals.from_track(tr, split_blink=mapping.split_blink)
-        curves = shape_curves(mapping, signals, options)
+        clip = engine_clip(track, options)
+        tr, curves = clip.track, clip.curves
         times = tr.time.astype(np.float64)
         length = float(times[-1]) if len(times) > 1 else 1.0 / tr.fps
         lines = ['[gd_resource type="Animation" format=3]', "", "[resource]",
@@ -85,7 +82,4 @@ class GodotExporter(ClipExporter):
             out.discard()
             raise
         written = out.commit()
-        return ExportResult(
-            path=written, format=self.name, frames=len(tr), duration=float(times[-1]),
-            mapped=tuple((c.path, c.shape, c.alias) for c in curves), unmapped_targets=mapping.unmapped(),
-            unused_channels=unused_channels(signals, mapping.all_aliases()), notes=tuple(notes))
+        return clip.result(written, self.name, float(times[-1]))

@@ -18,9 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ...expressions.io import AtomicFile
-from .base import ClipExporter, ExportOptions, ExportResult, clip_name, load_avatar, map_avatar, prepare_track
-from .curves import keep_keys, shape_curves
-from .signals import TrackSignals, unused_channels
+from .base import ClipExporter, ExportOptions, ExportResult, clip_name
+from .curves import engine_clip, keep_keys
 
 SKINNED_MESH_RENDERER = 137  # Unity class ID
 LINEAR_TANGENTS = 69  # broken (1) | left Linear (2 << 1) | right Linear (2 << 5)
@@ -67,10 +66,8 @@ class UnityExporter(ClipExporter):
     def export(self, track, path, options: ExportOptions | None = None) -> ExportResult:
         options = options or ExportOptions()
         path = Path(path)
-        tr, notes = prepare_track(track, options)
-        mapping = map_avatar(load_avatar(options.avatar))
-        signals = TrackSignals.from_track(tr, split_blink=mapping.split_blink)
-        curves = shape_curves(mapping, signals, options)
+        clip = engine_clip(track, options)
+        tr, curves = clip.track, clip.curves
         times = tr.time.astype(np.float64)
         float_curves: list[str] = []
         bindings: list[str] = []
@@ -119,7 +116,4 @@ class UnityExporter(ClipExporter):
             out.discard()
             raise
         written = out.commit()
-        return ExportResult(
-            path=written, format=self.name, frames=len(tr), duration=stop,
-            mapped=tuple((c.path, c.shape, c.alias) for c in curves), unmapped_targets=mapping.unmapped(),
-            unused_channels=unused_channels(signals, mapping.all_aliases()), notes=tuple(notes))
+        return clip.result(written, self.name, stop)
