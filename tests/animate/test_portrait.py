@@ -219,3 +219,31 @@ def test_options_are_validated():
         PortraitOptions(crop="fitt")
     with pytest.raises(ParameterError):
         PortraitOptions(max_head_angle=90)
+
+
+def test_a_drawing_animates_where_the_tracker_finds_its_face(tracker):
+    """Illustrations work: FaceMimic's own cartoon avatar, drawn, then animated as a portrait."""
+    from facemimic.animate.avatar import render_frame
+
+    drawing = render_frame(F.neutral(), "default", size=384)
+    a = PortraitAnimator(drawing, PortraitOptions(size=384, calibrate=False))
+    assert np.array_equal(a.render(F.neutral()), a.image)
+    before, after = retrack([a.image, a.render(F.from_shapes({"JawOpen": 1.0})).copy()], a.points.mean(0),
+                            tracker=tracker)
+    assert after.weight("JawOpen") > before.weight("JawOpen") + 0.1
+
+
+def test_timeline_pads_by_easing_back_to_rest():
+    from facemimic.animate.portrait.animator import timeline
+    from facemimic.expressions.track import ExpressionTrack
+
+    w = np.zeros((5, 88), np.float32)
+    w[:, 22] = 0.8  # JawOpen
+    tr = ExpressionTrack.from_arrays({"time": np.arange(5) / 10, "weights": w,
+                                      "openness": np.full((5, 2), 0.5, np.float32)}, fps=10)
+    frames = timeline(tr, fps=10, duration=1.5)
+    assert len(frames) == 15
+    assert frames[4].weight("JawOpen") == pytest.approx(0.8)
+    assert 0 < frames[6].weight("JawOpen") < 0.8  # easing
+    assert frames[-1].weight("JawOpen") == 0 and frames[-1].openness_left == 1.0  # at rest
+    assert np.allclose([f.time for f in frames], np.arange(15) / 10)

@@ -282,8 +282,9 @@ def timeline(track: ExpressionTrack, *, fps: float | None = None, duration: floa
     frames = frames[:total]
     last = frames[-1]
     rest = ExpressionFrame.neutral()
-    for i in range(len(frames), total):
-        t = (i - len(frames) + 1) / fps
+    n_track = len(frames)
+    for i in range(n_track, total):
+        t = (i - n_track + 1) / fps
         k = min(t / ease, 1.0) if ease > 0 else 1.0
         k = k * k * (3 - 2 * k)
         frames.append(last.replace(
