@@ -30,7 +30,7 @@ from ...expressions.frame import ExpressionFrame
 from ...expressions.names import ue_index
 from ...expressions.track import ExpressionTrack
 from .eyes import EyeRig, lash_line
-from .model import DisplacementModel, drive_vector
+from .model import CONTROL_NAMES, DisplacementModel, drive_vector
 from .mouth import MouthPainter
 from .pose import HeadPose
 from .source import choose_face, find_faces, load_image
@@ -40,6 +40,7 @@ CROPS = ("fit", "face")
 RESTS = ("source", "neutral")
 EXTREME_YAW = 30.0  # degrees: beyond this a 2D warp of one photo starts to show its limits
 _TONGUE = ue_index("TongueOut")
+_JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
 
 
 @dataclass(frozen=True)
@@ -197,15 +198,17 @@ class PortraitAnimator:
         return self.image.shape[2] == 4
 
     def render_parts(self, motion: np.ndarray, *, gaze=None, closure=(0.0, 0.0), tongue_out: float = 0.0,
-                     out: np.ndarray | None = None) -> np.ndarray:
-        """Render from landmark ``motion`` (478, 2) px directly (used by calibration and tests)."""
+                     jaw_gap: float | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """Render from landmark ``motion`` (478, 2) px directly (used by calibration and tests).
+
+        ``jaw_gap``: how many pixels of the lips' opening the jaw made (None: all of it)."""
         src = self.image
         if self.eyes is not None and gaze is not None:
             src = self.eyes.apply(self.image, np.asarray(gaze) - self._src_gaze, self._eye_buf)
         res = self.warp.apply(src, motion, out)
         target = self.points + motion
         if self.mouth is not None:
-            self.mouth.paint(res, target, tongue_out=tongue_out)
+            self.mouth.paint(res, target, tongue_out=tongue_out, jaw_gap=jaw_gap)
         lash_line(res, target, closure)
         return res
 
@@ -228,12 +231,16 @@ class PortraitAnimator:
                           np.zeros((2, 2)), np.zeros(3))
         w, op, gaze, head = self._last
         drive = drive_vector(w, op)
-        motion = self.model.displacement(drive)
+        controls = self.model.controls(drive)
+        motion = np.tensordot(controls, self.model.basis, axes=1)
+        # The jaw's share of the lip opening: its control's motion of the lower lip's middle.
+        jaw = self.model.basis[_JAW_CONTROL, 14] * controls[_JAW_CONTROL]
+        jaw_gap = max(float(jaw @ self.model.frame.rotation[:, 1]), 0.0)
         if self.pose is not None:
             motion = motion + self.pose.motion(head)
         closure = (float(np.clip(1 - op[0], 0, 1)), float(np.clip(1 - op[1], 0, 1)))
         return self.render_parts(motion, gaze=np.nan_to_num(gaze), closure=closure,
-                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)),
+                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap,
                                  out=self._out if reuse else None)
 
     def frames(self, track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,

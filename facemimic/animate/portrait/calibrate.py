@@ -198,6 +198,10 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
                 curve[j] = max(_invert(rn, an, target), -MAX_GAIN * abs(wv))
             else:
                 curve[j] = wv
+        # monotone in the request (a cap above may otherwise dip the curve)
+        zero = int(np.flatnonzero(KNOTS == 0)[0])
+        curve[zero:] = np.maximum.accumulate(curve[zero:])
+        curve[:zero + 1] = np.minimum.accumulate(curve[:zero + 1][::-1])[::-1]
         for name in controls:
             values[index[name]] = curve
         report[g]["curve"] = curve.round(3).tolist()
@@ -263,6 +267,11 @@ def _invert(resp: np.ndarray, amounts: np.ndarray, target: float) -> float:
         # np.interp needs increasing x: make ties strictly increasing
         r = resp + np.arange(len(resp)) * 1e-6
         return float(np.interp(target, r, amounts))
+    # Out of reach (a photo already smiling at 0.9 cannot smile much more): go only as far as
+    # the response still pays, the least amount that gives 90 % of the largest response measured,
+    # instead of driving the geometry to its extreme for nothing.
     if target > resp[-1]:
-        return float(amounts[-1] * 1.0)
-    return float(amounts[0] * 1.0)
+        k = int(np.argmax(resp >= 0.9 * resp[-1])) if resp[-1] > 0 else len(resp) - 1
+        return float(max(amounts[k], 0.0) if resp[-1] > 0 else amounts[-1])
+    k = int(np.argmax(resp[::-1] <= 0.9 * resp[0])) if resp[0] < 0 else 0
+    return float(min(amounts[::-1][k], 0.0) if resp[0] < 0 else amounts[0])

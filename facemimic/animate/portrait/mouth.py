@@ -57,19 +57,32 @@ class MouthPainter:
         lo = np.asarray(points)[list(L.LIP_INNER_LOWER[3:8])]
         return float(max(np.mean((lo - up) @ self.down), 0.0))
 
-    def amount(self, points: np.ndarray) -> float:
-        """How much of the synthesised interior shows (0..1) for a moved mouth."""
-        h = self.opening(points)
-        extra = h - self.source_open
-        ref = max(self.source_open, 0.05 * self.scale, 1.5)
-        return float(np.clip(2.0 * extra / ref, 0.0, 1.0))
+    def amount(self, points: np.ndarray, jaw_gap: float | None = None) -> float:
+        """How much of the synthesised interior shows (0..1) for a moved mouth.
 
-    def paint(self, out: np.ndarray, points: np.ndarray, *, tongue_out: float = 0.0) -> float:
+        When the photo shows its own mouth interior (teeth), lips parted by a smile or a raised
+        lip keep the photo's own (stretched) teeth, which look more real than painted ones; the
+        painting fades in only as the *jaw* drops (``jaw_gap`` px; None: the whole opening).
+        """
+        h = self.opening(points)
+        ref = max(self.source_open, 0.05 * self.scale, 1.5)
+        if self.source_open > 0.05 * self.scale:
+            jaw = h - self.source_open if jaw_gap is None else jaw_gap
+            return float(np.clip((jaw / ref - 0.3) / 0.7, 0.0, 1.0))
+        return float(np.clip(2.0 * (h - self.source_open) / ref, 0.0, 1.0))
+
+    def paint(self, out: np.ndarray, points: np.ndarray, *, tongue_out: float = 0.0,
+              jaw_gap: float | None = None) -> float:
         """Paint into ``out`` (H, W, C) uint8 in place for landmarks ``points`` (478, 2); returns
-        the amount painted (0 = nothing to do)."""
+        the amount painted (0 = nothing to do).
+
+        ``jaw_gap`` (px) is how far the jaw itself dropped: lips parted by a smile or a raised
+        upper lip show teeth meeting (a grin), a dropped jaw shows the dark gap between them.
+        None: assume the whole opening is the jaw's.
+        """
         import cv2
 
-        a = self.amount(points)
+        a = self.amount(points, jaw_gap)
         if a <= 0.01:
             return 0.0
         poly = _poly(points)
@@ -134,10 +147,16 @@ class MouthPainter:
         lit = np.clip(1.0 - 0.5 * np.abs(along) ** 1.5, 0.45, 1.0)[..., None]  # darker to the sides
         teeth = TEETH * lit * (1.0 - 0.22 * gaps) * (0.93 + 0.07 * np.clip(-down, -1, 1))[..., None]
         img = img * (1 - um) + teeth * um / np.sqrt(self.light)  # teeth stay bright in dim light
-        # Lower teeth: only their edges, over the middle, when the mouth is well open.
+        # Lower teeth: they fill what the upper teeth and the jaw's gap leave of the opening
+        # (a grin), or just show their edges when the jaw is well open.
+        gap = open_h if jaw_gap is None else float(np.clip(jaw_gap, 0.0, open_h))
+        low_h = float(np.clip(open_h - teeth_h - gap, 0.0, 0.12 * self.scale))
         if open_h > 0.2 * self.scale and tongue_out < 0.3:
-            keep_l = np.abs(pos) <= 0.5
-            lt = (lo[keep_l] - self.down * (0.25 * teeth_h))
+            low_h = max(low_h, 0.25 * teeth_h)
+        if low_h > 0.5 and tongue_out < 0.3:
+            keep_l = np.abs(pos) <= (0.5 if low_h <= 0.25 * teeth_h + 1e-6 else 0.65)
+            prof_l = np.clip(1.0 - 0.6 * pos ** 2, 0, 1)[keep_l]
+            lt = (lo[keep_l] - self.down * (low_h * prof_l)[:, None])
             lm = np.zeros((rh, rw), np.uint8)
             cv2.fillPoly(lm, [ipoly(np.concatenate([lt, lo[keep_l][::-1]]))], 255, cv2.LINE_AA, sh)
             lm = cv2.GaussianBlur(lm, (0, 0), soft).astype(np.float32)[..., None] / 255.0 * 0.7
