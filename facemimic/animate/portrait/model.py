@@ -8,7 +8,8 @@ way it would be in the photo). The templates are built from *this* face's own la
 seam, lid margins, brow lines), then mapped to image pixels with the face's roll and scale.
 
 Per frame the model is ``landmark motion = basis (478*2, K) @ curve(mix (K, 93) @ drive (93,))``:
-``drive`` is the 88 UE weights, the two eye closures (``1 - openness``) and JawOpen x MouthClosed.
+``drive`` is the 88 UE weights, the two eye closures (``1 - openness``), JawOpen x MouthClosed and
+the two "sad brow" products BrowInnerUp x BrowLowerer.
 ``curve`` is a per-control monotone response curve fitted by :func:`facemimic.animate.portrait.
 calibrate.calibrate` so that re-tracking the animated portrait with the capture stage gives back the
 requested weights.

@@ -131,7 +131,6 @@ class MouthPainter:
         up = points[list(L.LIP_INNER_UPPER)]
         lo = points[list(L.LIP_INNER_LOWER)]
         teeth_h = min(0.38 * open_h, 0.14 * self.scale)
-        n = len(up)
         pos = np.clip(((up - centre) @ right) / half_w, -1, 1)  # where each lip point sits along the mouth
         keep = np.abs(pos) <= 0.72
         prof = np.clip(1.0 - 0.6 * pos ** 2, 0, 1)[keep]
