@@ -72,7 +72,7 @@ def write_png(image: np.ndarray, path: str | Path, *, mark: bool = True, descrip
         add_mark(rgb)
         img[..., :3] = rgb
     info = PngInfo()
-    info.add_text("Comment", SYNTHETIC_COMMENT)
+    info.add_text("Comment", SYNTHETIC_COMMENT.replace("video", "image"))
     info.add_text("Description", f"Synthetic (AI-generated) image made by FaceMimic {__version__}"
                   + (f": {description}" if description else ""))
     buf = io.BytesIO()
