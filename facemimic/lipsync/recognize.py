@@ -32,6 +32,8 @@ class RecognizerOptions:
     topn: int = 4  # Gaussians scored per mixture in recognition (pocketsphinx default 4)
     align_topn: int = 2  # ... in alignment: 2 is twice as fast and loses ~1 point (docs/lipsync.md)
     align_beam: float = 1e-30  # HMM beam of alignment (1e-48 default: 10 % slower, no better)
+    closure_detector: bool = True  # insert P/B/M the phone loop missed (acoustic detector, bilabial.py)
+    closure_threshold: float | None = None  # detector threshold; None = the one trained with the weights
 
     def __post_init__(self) -> None:
         for name in ("frame_rate", "align_frame_rate"):
@@ -43,6 +45,8 @@ class RecognizerOptions:
             raise ParameterError(f"topn must be 1..16, got {self.topn!r}/{self.align_topn!r}")
         if not (0 < self.beam < 1 and 0 < self.align_beam < 1):
             raise ParameterError(f"beam must be in (0, 1), got {self.beam!r}")
+        if self.closure_threshold is not None and not 0 < self.closure_threshold < 1:
+            raise ParameterError(f"closure_threshold must be in (0, 1), got {self.closure_threshold!r}")
 
 
 _CACHE: dict[tuple, object] = {}
@@ -149,8 +153,16 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
         d.process_raw(dithered(pcm), full_utt=True)
         d.end_utt()
         segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg()]
-    phones = [Phone(offset + a / fr, offset + (b + 1) / fr, unit_name(w)) for w, a, b in segs]
-    return merge_silence(phones)
+    phones = merge_silence([Phone(offset + a / fr, offset + (b + 1) / fr, unit_name(w)) for w, a, b in segs])
+    if opt.closure_detector:
+        from .bilabial import ClosureOptions, add_missed_closures, closure_probability, load_weights
+
+        w = load_weights()
+        copt = ClosureOptions(threshold=opt.closure_threshold or float(w["threshold"]),
+                              min_frames=int(w["min_frames"]))
+        phones = merge_silence(add_missed_closures(phones, closure_probability(pcm), offset=offset,
+                                                   options=copt))
+    return phones
 
 
 __all__ = ["RecognizerOptions", "recognize_phones", "decoder", "model_paths", "dithered"]

@@ -12,6 +12,8 @@ its own phones. Steps, all on a 10 ms (centisecond) grid:
    closures (A) are kept and stretched to ``min_closure`` — missed closures are the most visible
    lip-sync error;
 5. tweens: D -> A/X/B pass through C, C/D -> F through E ("pop open, close slowly");
+5b. optionally Rhubarb's "avoid static segments": a shape held >= 75 cs across >= 3 syllables
+   gets its middle vowel changed (B -> C, C -> B, …) so the mouth does not freeze;
 6. shapes outside ``--extended-shapes`` become their basic shape (G->A, H->C, X->A).
 """
 
@@ -71,13 +73,16 @@ class AnimationOptions:
     # Rhubarb relaxes up to 35 cs, but resting from 5 cs on showed 15 points more of the
     # bilabial closures on the espeak set at no cost elsewhere (docs/lipsync.md)
     tweens: bool = False  # insert in-between shapes (D->C->A …), as Rhubarb does
+    avoid_static: bool = True  # break shapes held >= static_duration over >= 3 syllables (Rhubarb)
+    static_duration: float = 0.75  # s: Rhubarb's 75 cs
 
     def __post_init__(self) -> None:
         ext = self.extended_shapes.upper()
         if any(c not in EXTENDED_SHAPES for c in ext):
             raise ParameterError(f"extended shapes must be letters from 'GHX', got {self.extended_shapes!r}")
         object.__setattr__(self, "extended_shapes", "".join(c for c in EXTENDED_SHAPES if c in ext))
-        for name in ("min_duration", "min_closure", "anticipation", "hold_pause", "relax_pause"):
+        for name in ("min_duration", "min_closure", "anticipation", "hold_pause", "relax_pause",
+                     "static_duration"):
             v = getattr(self, name)
             if not 0 <= v <= 1.0:
                 raise ParameterError(f"{name} must be 0..1 s, got {v!r}")
@@ -113,6 +118,48 @@ def phone_segments(phones: list[Phone]) -> list[list]:
             continue
         shape = PHONE_SHAPE.get(name, "B")
         segs.append([a, b, shape, name == SILENCE])
+    return segs
+
+
+# The alternative shape a vowel takes to break a static segment: the neighbouring opening
+# (Rhubarb's example is B -> C on a vowel).
+STATIC_ALTERNATIVE = {"B": "C", "C": "B", "D": "C", "E": "C", "F": "E", "G": "B", "H": "C"}
+MIN_STATIC_SYLLABLES = 3
+
+
+def _avoid_static(segs: list[list], phones: list[Phone], total: int, min_len: int) -> list[list]:
+    """Rhubarb's staticSegments rule: split shapes held >= ``min_len`` cs over >= 3 syllables.
+
+    The vowel nearest the middle of such a run takes :data:`STATIC_ALTERNATIVE` of the shape;
+    repeated until no run qualifies (each split at least halves a run, so this ends).
+    """
+    import numpy as np
+
+    from .phonemes import VOWELS
+
+    syl = np.full(total, -1)
+    for k, p in enumerate(phones):
+        if p.name in VOWELS:
+            syl[max(_cs(p.start), 0):min(_cs(p.end), total)] = k
+    for _ in range(4 * len(segs) + 4):
+        hit = None
+        for i, (a, b, shape, _) in enumerate(segs):
+            if shape in STATIC_ALTERNATIVE and b - a >= min_len:
+                ids = [k for k in np.unique(syl[a:b]) if k >= 0]
+                if len(ids) >= MIN_STATIC_SYLLABLES:
+                    hit = (i, ids)
+                    break
+        if hit is None:
+            break
+        i, ids = hit
+        a, b, shape, pause = segs[i]
+        mid = (a + b) / 2
+        k = min(ids[1:-1] or ids, key=lambda k: abs((_cs(phones[k].start) + _cs(phones[k].end)) / 2 - mid))
+        va, vb = max(_cs(phones[k].start), a), min(_cs(phones[k].end), b)
+        if vb <= va:
+            break
+        new = [[a, va, shape, pause], [va, vb, STATIC_ALTERNATIVE[shape], False], [vb, b, shape, pause]]
+        segs = _merge_equal(segs[:i] + [s for s in new if s[1] > s[0]] + segs[i + 1:])
     return segs
 
 
@@ -267,6 +314,10 @@ def animate(phones: list[Phone], duration: float, options: AnimationOptions | No
                     nxt[0] += n_tw
                     out.append([nxt[0] - n_tw, nxt[0], shape, False])
         segs = _merge_equal(out)
+
+    # 5b. avoid static segments
+    if opt.avoid_static:
+        segs = _avoid_static(segs, phones, total, _cs(opt.static_duration))
 
     # 6. allowed shape set
     allowed = BASIC_SHAPES + opt.extended_shapes

@@ -79,11 +79,30 @@ phone_lists = st.lists(st.tuples(st.sampled_from(ARPABET + ("SIL",)), st.integer
                        max_size=40)
 
 
+def test_avoid_static_segments_breaks_a_long_held_shape():
+    # "ee-t-ee-s-ee-k-ee": 1.1 s of B over 4 syllables; Rhubarb's rule opens a middle vowel to C
+    phones, dur = _ph(("SIL", 20), ("IY", 20), ("T", 10), ("IY", 20), ("S", 10), ("IY", 20), ("K", 10),
+                      ("IY", 20), ("SIL", 20))
+    static = animate(phones, dur, AnimationOptions(avoid_static=False))
+    assert [c.shape for c in static] == ["X", "B", "X"]
+    broken = animate(phones, dur, AnimationOptions(avoid_static=True))
+    assert [c.shape for c in broken] == ["X", "B", "C", "B", "X"]
+    c = broken[2]
+    assert 0.5 <= c.start and c.end <= 0.9  # one of the two middle vowels, not the first or last
+    assert all(x.duration < 0.75 for x in broken if x.shape != "X")
+    # two syllables held 1 s are not a static segment (Rhubarb needs three)
+    two, d2 = _ph(("SIL", 20), ("IY", 45), ("T", 10), ("IY", 45), ("SIL", 20))
+    assert [x.shape for x in animate(two, d2, AnimationOptions(avoid_static=True))] == ["X", "B", "X"]
+    # shorter than 75 cs: untouched
+    short, d3 = _ph(("SIL", 20), ("IY", 12), ("T", 8), ("IY", 12), ("S", 8), ("IY", 12), ("SIL", 20))
+    assert [x.shape for x in animate(short, d3, AnimationOptions(avoid_static=True))] == ["X", "B", "X"]
+
+
 @settings(max_examples=60, deadline=None)
-@given(phone_lists, st.sampled_from(["", "X", "GHX", "GH"]), st.booleans())
-def test_cues_always_tile_the_file(spec, ext, tweens):
+@given(phone_lists, st.sampled_from(["", "X", "GHX", "GH"]), st.booleans(), st.booleans())
+def test_cues_always_tile_the_file(spec, ext, tweens, avoid_static):
     phones, dur = _ph(*spec)
-    cues = animate(phones, dur, AnimationOptions(extended_shapes=ext, tweens=tweens))
+    cues = animate(phones, dur, AnimationOptions(extended_shapes=ext, tweens=tweens, avoid_static=avoid_static))
     allowed = set("ABCDEF" + ext)
     assert cues[0].start == 0 and abs(cues[-1].end - round(dur, 2)) < 1e-9
     for a, b in zip(cues, cues[1:]):
