@@ -2,7 +2,8 @@
 
     python benchmarks/lipsync_accuracy.py [--set espeak|mbrola|both]
 
-Rows: FaceMimic without / with transcript (shapes after the animation rules), the naive renderer
+Rows: FaceMimic without / with transcript (shapes after the animation rules), without transcript
+and without the acoustic bilabial-closure detector (the recogniser alone), the naive renderer
 (same phones, canonical table, no rules) and two references: ground-truth phones through
 FaceMimic's rules, and the pocketsphinx allphone baseline at the default 100 frames/s (the
 spec's "pocketsphinx allphone + table" row).
@@ -26,34 +27,37 @@ def _score(items, phones_of, cues_of=None):
 
 
 def run(name, items):
-    from facemimic.lipsync.api import from_phones, lipsync
+    from facemimic.lipsync.api import LipSyncOptions, from_phones, lipsync
     from facemimic.lipsync.evalset import set_stats
     from facemimic.lipsync.recognize import RecognizerOptions, recognize_phones
 
     print(f"\n== {name} set: {set_stats(items)}")
     cache = {}
 
-    def fm(text):
+    def fm(text, **ropt):
         def phones_of(it):
-            r = lipsync(it.audio, sample_rate=it.sample_rate, text=it.text if text else None)
-            cache[(it.id, text)] = r
+            opt = LipSyncOptions(recognizer=RecognizerOptions(**ropt))
+            r = lipsync(it.audio, sample_rate=it.sample_rate, text=it.text if text else None, options=opt)
+            cache[(it.id, text, bool(ropt))] = r
             return list(r.phones)
         return phones_of
 
-    def cues_fm(text):
-        return lambda it, ph: cache[(it.id, text)].cues
+    def cues_fm(text, plain=False):
+        return lambda it, ph: cache[(it.id, text, plain)].cues
 
     def rules(it, ph):
         return from_phones(ph, it.duration).cues
 
     rows = [
         ("FaceMimic, no transcript", _score(items, fm(False), cues_fm(False))),
+        ("  without the closure detector (before)", _score(items, fm(False, closure_detector=False),
+                                                          cues_fm(False, True))),
         ("FaceMimic + transcript", _score(items, fm(True), cues_fm(True))),
-        ("  same phones, naive table (no transcript)", _score(items, lambda it: list(cache[(it.id, False)].phones))),
-        ("  same phones, naive table (transcript)", _score(items, lambda it: list(cache[(it.id, True)].phones))),
+        ("  same phones, naive table (no transcript)", _score(items, lambda it: list(cache[(it.id, False, False)].phones))),
+        ("  same phones, naive table (transcript)", _score(items, lambda it: list(cache[(it.id, True, False)].phones))),
         ("ref: ground-truth phones -> FaceMimic rules", _score(items, lambda it: list(it.phones), rules)),
         ("baseline: allphone 100 fps + table (spec)", _score(
-            items, lambda it: recognize_phones(it.audio, options=RecognizerOptions(frame_rate=100)))),
+            items, lambda it: recognize_phones(it.audio, options=RecognizerOptions(frame_rate=100, closure_detector=False)))),
     ]
     print(f"{'system':46s} {'exact':>6s} {'close':>6s} {'macroR':>7s} {'clsR':>6s} {'clsP':>6s} {'PER':>6s}")
     for label, sc in rows:

@@ -37,6 +37,12 @@ def _out_name(src, out_dir, fmt):
               show_default=True, help="How curves move between shapes.")
 @click.option("--tweens/--no-tweens", default=False, show_default=True,
               help="Insert Rhubarb-style in-between shapes (D->C->A …).")
+@click.option("--closures", type=click.Choice(("detect", "recognizer")), default="detect", show_default=True,
+              help="Without a transcript: 'detect' adds the P/B/M lip closures an acoustic detector "
+                   "hears and the phone recogniser missed (more closures, some false ones); "
+                   "'recognizer' trusts the recogniser alone.")
+@click.option("--static-segments/--no-static-segments", "avoid_static", default=True, show_default=True,
+              help="Break a shape held >= 0.75 s over >= 3 syllables (Rhubarb's rule).")
 @click.option("--dat-fps", "--datFrameRate", "dat_fps", type=int, default=24, show_default=True,
               help="Frame rate of the dat format (24..100).")
 @click.option("--dat-preston-blair", "--datUsePrestonBlair", "preston", is_flag=True,
@@ -54,7 +60,8 @@ def _out_name(src, out_dir, fmt):
 @click.option("--threads", type=int, hidden=True)  # accepted for Rhubarb compatibility
 @click.option("--consoleLevel", "--logLevel", "console_level", hidden=True)
 @click.option("--logFile", "log_file", hidden=True)
-def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolation, tweens, dat_fps,
+def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolation, tweens, closures,
+            avoid_static, dat_fps,
             preston, track_out, live, device, quiet, recognizer, machine, threads, console_level, log_file):
     """Lip-sync AUDIO (WAV, FLAC, OGG, MP3, M4A or a video's audio) to mouth shapes and curves.
 
@@ -65,6 +72,7 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
 
     from ..errors import FaceMimicError, InputError, ParameterError
     from ..lipsync.api import LipSyncOptions
+    from ..lipsync.recognize import RecognizerOptions
     from ..lipsync.shapes import AnimationOptions
 
     if text is not None and dialog is not None:
@@ -77,7 +85,9 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
     if recognizer.lower() == "phonetic":
         text = None
     fmt = RHUBARB_ALIASES.get((fmt or "").lower(), fmt)
-    options = LipSyncOptions(animation=AnimationOptions(extended_shapes=extended_shapes, tweens=tweens),
+    options = LipSyncOptions(animation=AnimationOptions(extended_shapes=extended_shapes, tweens=tweens,
+                                                        avoid_static=avoid_static),
+                             recognizer=RecognizerOptions(closure_detector=closures == "detect"),
                              fps=fps, interpolation=interpolation)
     if live:
         return _live(output, fps, device, quiet)

@@ -42,6 +42,7 @@ class ClosureOptions:
 
     threshold: float = 0.5  # frame probability of a closed-lip bilabial (chosen on the tuning set)
     min_frames: int = 3  # a detection must last this many 10 ms frames
+    peak: float = 0.0  # ... and reach this (smoothed) probability somewhere (hysteresis; 0: off)
     near: float = 0.04  # s: a recognised P/B/M this close to a detection already explains it
     min_duration: float = 0.05  # s: an inserted closure lasts at least this long
     veto: float = 0.0  # a recognised P/B/M whose peak probability stays below this is relabelled (0: off)
@@ -172,7 +173,7 @@ def detections(prob: np.ndarray, options: ClosureOptions) -> list[tuple[int, int
     edges = np.diff(on)
     out = []
     for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-        if b - a >= options.min_frames:
+        if b - a >= options.min_frames and p[a:b].max() >= options.peak:
             name = "M" if prob[a:b, 2].sum() > prob[a:b, 1].sum() else "B"
             out.append((int(a), int(b), name))
     return out
