@@ -1,8 +1,9 @@
 """Accuracy floors on a 3-sentence subset of the evaluation set (full numbers: benchmarks/).
 
 Scores follow the spec's method (10 ms frames against exact espeak-ng phone timing). Floors sit
-below the measured values (with transcript: 68 % macro recall, 100 % closures, PER 0 %; without:
-66 % / 86 % / 52 %) so that a regression fails CI while machine noise cannot.
+below the measured values (with transcript: 68 % macro recall, 100 % closures, PER 0 %; without,
+recogniser + closure detector: 63 % / 86 % (6 of 7) / 51 %) so that a regression fails CI while
+machine noise cannot.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def test_without_transcript(speech_items, recognized):
     assert all(r.method == "recognize" for r in recognized.values())
     sc = _score(speech_items, recognized)
     assert sc.macro_recall >= 50.0
-    assert sc.closure_recall >= 57.0
+    assert sc.closure_recall >= 70.0  # at least 5 of the 7 closures
     assert sc.exact_pct >= 60.0
     assert sc.per <= 70.0
 
