@@ -182,8 +182,8 @@ class PortraitAnimator:
             from .calibrate import calibrate
 
             t1 = clock()
-            curves, report, cross = calibrate(self)
-            self.model = self.model.replace(curves=curves, cross=cross)
+            curves, report, cross, brows = calibrate(self)
+            self.model = self.model.replace(curves=curves, cross=cross, brows=brows)
             self.stats.calibrate_s = clock() - t1
             self.stats.calibration = report
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from .model import CONTROL_NAMES, ResponseCurves
+from .model import BROW_DOWN_MIX, CONTROL_NAMES, SIDES, BrowMap, ResponseCurves
 
 # group -> (controls, measured UE channels; "openness" means 1 - mean openness)
 GROUPS = {
@@ -119,14 +119,16 @@ def retrack(images, centre: np.ndarray | None = None, *, max_faces: int = 4,
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
-              progress: Callable[[int, int], None] | None = None) -> tuple[ResponseCurves, dict, np.ndarray]:
+              brows: bool = True, progress: Callable[[int, int], None] | None = None
+              ) -> tuple[ResponseCurves, dict, np.ndarray, BrowMap | None]:
     """Fit per-control response curves (and cross-talk cancellation) for a :class:`PortraitAnimator`.
 
     Returns
     -------
-    (ResponseCurves, report, cross)
+    (ResponseCurves, report, cross, brow_map)
         ``report[group] = {"amounts": [...], "response": [...], "photo": value, "curve": [...]}``;
-        ``cross`` (K, K): template amounts ``c`` become ``c + cross @ c``.
+        ``cross`` (K, K): template amounts ``c`` become ``c + cross @ c``; ``brow_map``: the joint
+        brow response (:class:`BrowMap`, None when ``brows=False`` or the tracker lost the brows).
     """
     groups = GROUPS if groups is None else groups
     model = animator.model
@@ -145,8 +147,19 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
             closure = (max(a, 0.0),) * 2 if g == "blink" else (0.0, 0.0)
             renders.append(animator.render_parts(motion, closure=closure)[y0:y1, x0:x1].copy())
             plan.append((g, a))
+    n_groups = len(renders)
+    brow_plan = []
+    if brows:
+        for a in BROW_AMOUNTS:
+            for d in BROW_AMOUNTS:
+                c = _brow_controls(k, index, a, d)
+                renders.append(animator.render_parts(np.tensordot(c, model.basis, axes=1))[y0:y1, x0:x1].copy())
+                brow_plan.append((a, d))
+
     centre = animator.points.mean(0) - (x0, y0)
     tracked = retrack(renders, centre)
+    brow_tracked = tracked[n_groups:]
+    tracked = tracked[:n_groups]
     if progress:
         progress(len(renders), len(renders))
     base = tracked[0]
@@ -206,7 +219,151 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
             values[index[name]] = curve
         report[g]["curve"] = curve.round(3).tolist()
     cross = _cross_talk(groups, plan, tracked, index, report)
-    return ResponseCurves(KNOTS.copy(), values), report, cross
+    brow_map = None
+    if brows:
+        leak = _brow_leak(groups, plan, tracked, index)
+        brow_map = _fit_brow_map(brow_plan, brow_tracked, leak, absolute=bool(np.any(rest_drive)),
+                                 report=report)
+    if brow_map is not None:
+        # the map replaces the brows' own curves and cross-talk
+        for s in SIDES:
+            cross[index[f"brow_inner_up_{s}"]] = 0.0
+            cross[index[f"brow_lower_{s}"]] = 0.0
+    return ResponseCurves(KNOTS.copy(), values), report, cross, brow_map
+
+
+# ------------------------------------------------------------------------------------------------
+# The joint brow map
+# ------------------------------------------------------------------------------------------------
+# The tracker reads a raised inner brow and a lowered brow as one joint shape: raising the inner
+# end of a lowered brow first cancels the lowering, then reads as raised (measured: the readings
+# are nearly exclusive, with a narrow band where both show, the "sad" brow of AU1+AU4). Fitting
+# each control on its own therefore misses every combination; instead the brows are probed on a
+# grid of (inner raise, down) amounts and the map picks, for every requested pair, the amounts
+# whose re-tracked reading comes closest.
+BROW_AMOUNTS = (-0.7, -0.35, 0.0, 0.45, 0.9, 1.35, 1.8, 2.25)  # probed on both axes (64 renders)
+BROW_GRID = np.linspace(-1.0, 1.0, 21).astype(np.float32)  # requested changes tabulated
+BROW_FINE = np.linspace(-0.7, 2.25, 60)  # template amounts searched (bilinear between probes)
+BROW_COST = 0.002  # squared-error cost of one unit of motion: the least motion among near ties
+BROW_ALONG = 0.25  # pull along the target's ray when raise and lowering are asked for evenly
+BROW_SOFT = 0.0015  # soft-min temperature (squared error): near ties average instead of flipping
+
+
+def _brow_error(u, d, tu, td):
+    """How far re-tracked brow readings (u, d) are from the target (tu, td) (arrays broadcast).
+
+    The tracker reads raise and lowering together only weakly (their sum stays around 0.5), so a
+    target asking for both is usually out of reach; then keeping the *proportion* of the two
+    matters more than the amount: the error is the distance from the target's ray plus a lighter
+    pull along it, the lighter the more evenly both are asked for."""
+    n = np.sqrt(tu * tu + td * td)
+    safe = np.maximum(n, 1e-6)
+    proj = (u * tu + d * td) / safe
+    perp2 = np.maximum(u * u + d * d - proj * proj, 0.0)
+    balance = np.minimum(tu, td) / np.maximum(np.maximum(tu, td), 1e-6)
+    along = 1.0 - (1.0 - BROW_ALONG) * balance
+    ray = perp2 + along * (n - proj) ** 2
+    plain = (u - tu) ** 2 + (d - td) ** 2
+    return np.where(n < 0.05, plain, ray)
+
+
+def _brow_controls(k: int, index: dict, a: float, d: float) -> np.ndarray:
+    c = np.zeros(k, np.float32)
+    for s in SIDES:
+        c[index[f"brow_inner_up_{s}"]] = a
+        c[index[f"brow_lower_{s}"]] = BROW_DOWN_MIX[0] * d
+        c[index[f"brow_outer_up_{s}"]] = BROW_DOWN_MIX[1] * d
+    return c
+
+
+def _bilinear_grid(values: np.ndarray, probes: np.ndarray, fine: np.ndarray) -> np.ndarray:
+    """Resample a (n, n) surface sampled at ``probes`` on both axes onto ``fine`` x ``fine``."""
+    rows = np.stack([np.interp(fine, probes, values[i]) for i in range(len(probes))])  # (n, m)
+    return np.stack([np.interp(fine, probes, rows[:, j]) for j in range(len(fine))], axis=1)
+
+
+def _brow_leak(groups, plan, tracked, index) -> np.ndarray:
+    """(2 sides, 2, K): the (BrowInnerUp, BrowLowerer) reading per unit of every non-brow control,
+    least squares over the positive probes of its group (both sides move together in a probe)."""
+    k = len(index)
+    leak = np.zeros((2, 2, k), np.float32)
+    base = tracked[0]
+    chans = (("BrowInnerUpRight", "BrowInnerUpLeft"), ("BrowLowererRight", "BrowLowererLeft"))
+    r0 = [measure(base, ch) for ch in chans]
+    for g, (controls, _) in groups.items():
+        if g in ("brow_up", "brow_down"):
+            continue
+        for ci, ch in enumerate(chans):
+            pts = [(a, measure(f, ch) - r0[ci]) for (gg, a), f in zip(plan, tracked[1:]) if gg == g and a > 0]
+            pts = [(a, r) for a, r in pts if np.isfinite(r)]
+            if not pts or not np.isfinite(r0[ci]):
+                continue
+            slope = sum(a * r for a, r in pts) / sum(a * a for a, _ in pts)
+            for name in controls:
+                for si, s in enumerate(SIDES):
+                    if not name.endswith(("_left", "_right")) or name.endswith(s):
+                        leak[si, ci, index[name]] = slope
+    return leak
+
+
+def _fit_brow_map(plan, tracked, leak, *, absolute: bool, report: dict) -> BrowMap | None:
+    """Fit the joint brow map from the grid renders (see above)."""
+    fit = _fit_brow_table(plan, tracked, absolute=absolute, report=report)
+    return None if fit is None else BrowMap(BROW_GRID.copy(), fit, leak)
+
+
+def _fit_brow_table(plan, tracked, *, absolute: bool, report: dict):
+    """The (n, n, 3) table of the joint brow map (None when the tracker lost the probes)."""
+    probes = np.asarray(BROW_AMOUNTS, np.float64)
+    n = len(probes)
+    up = np.full((n, n), np.nan)
+    down = np.full((n, n), np.nan)
+    shut = np.full((n, n), np.nan)
+    pos = {v: i for i, v in enumerate(BROW_AMOUNTS)}
+    for (a, d), f in zip(plan, tracked):
+        up[pos[a], pos[d]] = measure(f, ("BrowInnerUpRight", "BrowInnerUpLeft"))
+        down[pos[a], pos[d]] = measure(f, ("BrowLowererRight", "BrowLowererLeft"))
+        shut[pos[a], pos[d]] = measure(f, ("closure",))
+    i0 = pos[0.0]
+    if not (np.isfinite(up[i0, i0]) and np.isfinite(down[i0, i0])) or np.isnan(up).mean() > 0.25:
+        report["brows"] = {"map": "none (the tracker lost the face on the brow probes)"}
+        return None
+    for m in (up, down, shut):  # a lost probe takes its nearest neighbour's reading
+        bad = np.argwhere(~np.isfinite(m))
+        good = np.argwhere(np.isfinite(m))
+        for i, j in bad:
+            gi, gj = good[np.argmin(np.abs(good - (i, j)).sum(1))]
+            m[i, j] = m[gi, gj]
+    r_up, r_down, r_shut = float(up[i0, i0]), float(down[i0, i0]), float(shut[i0, i0])
+    fu = _bilinear_grid(up, probes, BROW_FINE).ravel()
+    fd = _bilinear_grid(down, probes, BROW_FINE).ravel()
+    aa, dd = np.meshgrid(BROW_FINE, BROW_FINE, indexing="ij")
+    aa, dd = aa.ravel(), dd.ravel()
+    effort = BROW_COST * (aa * aa + dd * dd)
+
+    def target(r0: float, w: np.ndarray) -> np.ndarray:
+        if absolute:  # the requested change is the change of the reading
+            t = r0 + w
+        else:  # the photo is the rest: weight 1 aims for TOP (or +0.3 above the photo's reading)
+            t = np.where(w >= 0, r0 + w * max(TOP - r0, 0.3), r0 + w * max(r0, 0.1))
+        return np.clip(t, 0.0, 1.0)
+
+    g = BROW_GRID.astype(np.float64)
+    tu = target(r_up, g)[:, None, None]
+    td = target(r_down, g)[None, :, None]
+    err = _brow_error(fu[None, None], fd[None, None], tu, td) + effort[None, None]
+    w = np.exp(-(err - err.min(axis=2, keepdims=True)) / BROW_SOFT)
+    w /= w.sum(axis=2, keepdims=True)
+    # Lowered brows push the lid skin down and read as closing eyes: the map also says how much
+    # closure the chosen brows add, which the model takes off the eyes' own request.
+    fs = _bilinear_grid(shut, probes, BROW_FINE).ravel() - r_shut
+    table = np.stack([(w * aa).sum(2), (w * dd).sum(2), (w * fs).sum(2)], axis=2).astype(np.float32)
+    # a request of no change keeps the photo's brows exactly
+    z = int(np.argmin(np.abs(BROW_GRID)))
+    table -= table[z, z]
+    report["brows"] = {"probes": list(BROW_AMOUNTS), "inner_up": up.round(3).tolist(),
+                       "lowerer": down.round(3).tolist(), "photo": [round(r_up, 3), round(r_down, 3)]}
+    return table
 
 
 # Channels the tracker reads into other shapes: a smile reads as half-closed eyes and lowered

@@ -456,6 +456,38 @@ def build_templates(frame: FaceFrame) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 # The model
 # ------------------------------------------------------------------------------------------------
+# The joint brow map's "down" axis: how much brow lowering and outer-brow drop one unit asks for.
+# Lowering the whole brow line (not just its inner end) is what the tracker reads as BrowLowerer.
+BROW_DOWN_MIX = (0.5, -1.0)  # (brow_lower, brow_outer_up) template amounts per unit of "down"
+_C_INNER = {s: CONTROL_NAMES.index(f"brow_inner_up_{s}") for s in SIDES}
+_C_LOWER = {s: CONTROL_NAMES.index(f"brow_lower_{s}") for s in SIDES}
+_C_OUTER = {s: CONTROL_NAMES.index(f"brow_outer_up_{s}") for s in SIDES}
+_BROW_JOINT = [_C_INNER[s] for s in SIDES] + [_C_LOWER[s] for s in SIDES]  # set by the joint map
+
+
+@dataclass(frozen=True)
+class BrowMap:
+    """Joint brow response of one face: the requested change of (BrowInnerUp, BrowLowerer) ->
+    template amounts (inner raise, down), fitted by calibration (bilinear lookup)."""
+
+    grid: np.ndarray  # (n,) requested changes, ascending, shared by both axes
+    table: np.ndarray  # (n, n, 3) template amounts (inner raise, down) and the eye closure they read as
+    leak: np.ndarray  # (2 sides, 2, K): (BrowInnerUp, BrowLowerer) reading per unit of each other control
+
+    def __call__(self, up: float, down: float) -> tuple[float, float, float]:
+        """Template amounts (inner raise, down) for a requested (inner raise, lowering) change, and
+        the eye closure (1 - openness) the tracker reads into those brows."""
+        g = self.grid
+        fu = float(np.interp(up, g, np.arange(len(g))))
+        fd = float(np.interp(down, g, np.arange(len(g))))
+        i, j = min(int(fu), len(g) - 2), min(int(fd), len(g) - 2)
+        tu, td = fu - i, fd - j
+        t = self.table
+        v = ((1 - tu) * (1 - td) * t[i, j] + tu * (1 - td) * t[i + 1, j]
+             + (1 - tu) * td * t[i, j + 1] + tu * td * t[i + 1, j + 1])
+        return float(v[0]), float(v[1]), float(v[2])
+
+
 @dataclass(frozen=True)
 class ResponseCurves:
     """Per-control monotone response: requested amount -> template amount (``np.interp``)."""
@@ -489,6 +521,7 @@ class DisplacementModel:
     curves: ResponseCurves = field(default=None)  # calibrated response (identity when uncalibrated)
     rest: np.ndarray = field(default=None)  # (93,) drive subtracted before mixing (zeros: the source is the rest pose)
     cross: np.ndarray | None = None  # (K, K) cross-talk cancellation: c -> c + cross @ c (None: off)
+    brows: BrowMap | None = None  # calibrated joint brow response (None: the per-control curves)
 
     @classmethod
     def for_face(cls, landmarks_px: np.ndarray, *, curves: ResponseCurves | None = None,
@@ -502,14 +535,43 @@ class DisplacementModel:
 
     def controls(self, drive: np.ndarray) -> np.ndarray:
         """(K,) template amounts for a (93,) drive vector."""
-        c = self.curves(self.mix @ (np.asarray(drive, np.float32) - self.rest))
+        x = np.asarray(drive, np.float32) - self.rest
+        c = self.curves(self.mix @ x)
+        src = c  # the amounts cross-talk is cancelled from
+        if self.brows is not None:
+            # the joint map already accounts for what the brows themselves read as
+            src = c.copy()
+            src[_BROW_JOINT] = 0.0
+            c = self._joint_brows(x, c)
         if self.cross is not None:
             # The jaw is never pushed past its rest into pressing the lips together: cancelling
             # a jaw over-read only takes away jaw drop that was asked for.
-            c2 = c + self.cross @ c
+            c2 = c + self.cross @ src
             c2[_JAW_CONTROL] = max(c2[_JAW_CONTROL], min(c[_JAW_CONTROL], 0.0))
             c = c2
         return c
+
+    def _joint_brows(self, x: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Replace the brow controls of ``c`` by the joint brow map's choice.
+
+        The tracker reads the brows as one joint shape (a raised inner brow and a lowered brow
+        are not independent readings), so the pair is mapped jointly. What the rest of the face
+        reads into the brows (a frown, a smile, raised outer brows) is taken off the request
+        first, and the closure the chosen brows read as is taken off the eyes' request."""
+        others = np.maximum(c, 0.0)
+        others[_BROW_JOINT] = 0.0
+        closes = x.copy()
+        out = c.copy()
+        for s, close in zip(SIDES, (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT)):
+            leak = self.brows.leak[SIDES.index(s)] @ others
+            a, d, shut = self.brows(float(x[_BROW_UP[s]] - leak[0]), float(x[_BROW_DOWN[s]] - leak[1]))
+            closes[close] -= shut
+            out[_C_INNER[s]] = a
+            out[_C_LOWER[s]] = BROW_DOWN_MIX[0] * d
+            out[_C_OUTER[s]] = c[_C_OUTER[s]] + BROW_DOWN_MIX[1] * d
+        eyes = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
+        out[eyes] = self.curves(self.mix @ closes)[eyes]
+        return out
 
     def displacement(self, drive: np.ndarray) -> np.ndarray:
         """Landmark motion in pixels, shape (478, 2), for a (93,) drive vector."""
