@@ -35,6 +35,16 @@ from ..expressions.track import ExpressionTrack
 DRIVERS = ("expression", "track", "drive", "audio", "say")
 
 
+def default_rest(spec: DriverSpec) -> str:
+    """The rest pose a driver means: ``"neutral"`` for a generated expression alone
+    (``--expression``, or ``--mood`` without speech: "make my photo look sad" asks for a sad face,
+    whatever the photo shows), ``"source"`` for everything that moves the photo's own face
+    (reenactment's relative motion, speech over the photo's expression, a track)."""
+    if spec.expression or (spec.mood and not (spec.audio or spec.say or spec.track or spec.drive)):
+        return "neutral"
+    return "source"
+
+
 @dataclass(frozen=True)
 class DriverSpec:
     """What drives the face. Exactly one motion driver (``audio`` may accompany the others)."""

@@ -31,8 +31,10 @@ import click
 @click.option("--fps", default=30.0, show_default=True, type=float, help="Video frame rate.")
 @click.option("--face", "face", default=None, type=int,
               help="Which face of a group photo (0 = leftmost) [default: the largest].")
-@click.option("--rest", default="source", show_default=True, type=click.Choice(["source", "neutral"]),
-              help="source: the photo is the resting face; neutral: weights are absolute.")
+@click.option("--rest", default="auto", show_default=True, type=click.Choice(["auto", "source", "neutral"]),
+              help="source: the photo is the resting face; neutral: weights are absolute (the photo's "
+                   "own expression is relaxed first); auto: neutral for --expression/--mood alone, "
+                   "source otherwise.")
 @click.option("--no-calibrate", is_flag=True, help="Skip the per-face calibration (faster start).")
 @click.option("--no-mark", is_flag=True, help="Leave out the visible 'AI-generated' mark "
                                                "(the file's metadata still says it is synthetic).")
@@ -53,13 +55,15 @@ def command(source, output, expression, track_file, drive, audio, text, say_text
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from ..animate.drivers import DriverSpec
+    from ..animate.drivers import DriverSpec, default_rest
     from ..animate.portrait.animator import PortraitOptions
     from ..animate.portrait.api import animate, check_output
 
     check_output(output)
     spec = DriverSpec(expression=expression, track=track_file, drive=drive, audio=audio, text=text,
                       say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)
+    if rest == "auto":
+        rest = default_rest(spec)
     opts = PortraitOptions(size=size, crop=crop, face=face, rest=rest, calibrate=not no_calibrate)
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]animate[/] {task.description}"), BarColumn(), MofNCompleteColumn(),

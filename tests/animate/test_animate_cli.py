@@ -213,3 +213,29 @@ def test_audio_alone_is_lip_synced_with_its_transcript(samples, tmp_path):
     assert abs(len(frames) / 15 - speech.duration) < 0.2
     stack = np.stack([f[110:160, 60:132].astype(np.float32) for f in frames])
     assert stack.std(0).mean() > 2.0
+
+
+def test_default_rest_follows_the_driver(samples, tmp_path):
+    """`--rest auto`: a generated expression is absolute (a smiling photo asked for "sad" relaxes
+    its smile), while speech and reenactment keep the photo's own face as the rest."""
+    from facemimic.animate.drivers import DriverSpec, default_rest
+
+    assert default_rest(DriverSpec(expression="sad")) == "neutral"
+    assert default_rest(DriverSpec(mood="sad")) == "neutral"
+    assert default_rest(DriverSpec(say="hi", mood="sad")) == "source"
+    assert default_rest(DriverSpec(drive="x.mp4")) == "source"
+    assert default_rest(DriverSpec(track="x.jsonl")) == "source"
+    # On the broadly smiling photo, a neutral expression with the default relaxes the smile and
+    # `--rest source` keeps it (same seed: the same gaze, blinks and head drift in both).
+    smile = {}
+    from facemimic.animate.portrait.calibrate import retrack
+
+    for rest in ("auto", "source"):
+        out = tmp_path / f"{rest}.mp4"
+        r = _run(samples / "0-f15-hao-ph.jpg", "-o", out, "--expression", "neutral 0.2s",
+                 "--crop", "face", "--size", "256", "--fps", "10", "--no-calibrate", "--no-mark",
+                 "--seed", "1", "--rest", rest)
+        assert r.exit_code == 0, r.output
+        got = retrack([_read(out)[2][0]])[0]
+        smile[rest] = 0.5 * (got.weight("MouthCornerPullLeft") + got.weight("MouthCornerPullRight"))
+    assert smile["source"] > 0.5 and smile["auto"] < smile["source"] - 0.2, smile

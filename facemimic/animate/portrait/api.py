@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ...errors import OutputError, ParameterError
-from ..drivers import DriverSpec, build
+from ..drivers import DriverSpec, build, default_rest
 from .animator import PortraitAnimator, PortraitOptions, timeline
 from .source import flatten_alpha
 
@@ -108,7 +108,8 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
     driver : DriverSpec
         What the face does (see :mod:`facemimic.animate.drivers`).
     options : PortraitOptions, optional
-        Size, face, crop … (``size`` also sets the avatar's size).
+        Size, face, crop … (``size`` also sets the avatar's size); default: the rest pose the driver
+        means (:func:`facemimic.animate.drivers.default_rest`).
     fps : float, optional
         Video frame rate (default: ``driver.fps``).
     mark : bool
@@ -123,7 +124,7 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
     from ..video import VideoWriter
 
     out = check_output(output)
-    opts = options or PortraitOptions()
+    opts = options or PortraitOptions(rest=default_rest(driver))
     fps = float(fps or driver.fps)
     if not 1 <= fps <= 240:
         raise ParameterError(f"fps must be between 1 and 240, got {fps!r}")
