@@ -8,9 +8,9 @@ stop (P/B: closure silence or voice bar, then a flat, weak burst) or a nasal (M:
 murmur, damped upper formants). Where it is confident and the recogniser heard no bilabial
 nearby, a P/B/M phone is inserted.
 
-The weights (``bilabial_weights.npz``, ~30 kB) are trained by ``eval/lipsync/train_bilabial.py``
-on MBROLA speech of 40 tuning sentences that are *not* in the evaluation set; the decision
-threshold is chosen there too.
+The weights (``bilabial_weights.npz``, 43 kB) are trained by ``eval/lipsync/train_bilabial.py``
+on MBROLA speech of random word strings and 40 tuning sentences, none of them in the evaluation
+set; the decision setting (threshold, minimum run, peak) is chosen on held-out tuning sentences.
 """
 
 from __future__ import annotations
