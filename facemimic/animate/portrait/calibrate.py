@@ -241,9 +241,10 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
 # each control on its own therefore misses every combination; instead the brows are probed on a
 # grid of (inner raise, down) amounts and the map picks, for every requested pair, the amounts
 # whose re-tracked reading comes closest.
-BROW_AMOUNTS = (-0.7, -0.35, 0.0, 0.45, 0.9, 1.35, 1.8, 2.25)  # probed on both axes (64 renders)
+BROW_AMOUNTS = (-0.7, -0.35, 0.0, 0.3, 0.6, 0.9, 1.2, 1.5)  # probed on both axes (64 renders); larger
+# amounts only over-read the lowering and squash the lids
 BROW_GRID = np.linspace(-1.0, 1.0, 21).astype(np.float32)  # requested changes tabulated
-BROW_FINE = np.linspace(-0.7, 2.25, 60)  # template amounts searched (bilinear between probes)
+BROW_FINE = np.linspace(BROW_AMOUNTS[0], BROW_AMOUNTS[-1], 60)  # template amounts searched (bilinear between probes)
 BROW_COST = 0.002  # squared-error cost of one unit of motion: the least motion among near ties
 BROW_ALONG = 0.25  # pull along the target's ray when raise and lowering are asked for evenly
 BROW_SOFT = 0.0015  # soft-min temperature (squared error): near ties average instead of flipping
