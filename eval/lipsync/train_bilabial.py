@@ -120,7 +120,13 @@ def train(x: np.ndarray, y: np.ndarray, *, epochs: int, seed: int = 0) -> dict[s
 def pipeline_scores(items, weights, thresholds):
     """Spec §4 scores of the no-transcript pipeline with closures inserted at each threshold."""
     from facemimic.lipsync.api import from_phones
-    from facemimic.lipsync.bilabial import ClosureOptions, add_missed_closures, context_features, forward, log_mel
+    from facemimic.lipsync.bilabial import (
+        ClosureOptions,
+        add_missed_closures,
+        context_features,
+        forward,
+        log_mel,
+    )
     from facemimic.lipsync.recognize import RecognizerOptions, recognize_phones
     from facemimic.lipsync.scoring import Score, cues_to_frames
 
@@ -176,7 +182,11 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--random", type=int, default=800, help="random-word utterances added to training")
     args = ap.parse_args(argv)
-    from facemimic.lipsync.evalset import MBROLA_VOICES, TUNING_SENTENCES, build_mbrola_items
+    from facemimic.lipsync.evalset import (
+        MBROLA_VOICES,
+        TUNING_SENTENCES,
+        build_mbrola_items,
+    )
 
     t = time.perf_counter()
     items = []
@@ -198,7 +208,7 @@ def main(argv=None) -> int:
     print(f"{'threshold':>10s} {'frames':>6s} {'peak':>5s} {'macroR':>7s} {'clsR':>6s} {'clsP':>6s}")
     rows = pipeline_scores(part_b, w_a, thresholds)
     for (thr, n, pk), s in rows:
-        print(f"{str(thr):>10s} {n:6d} {pk:5.2f} {s['macro_recall']:7.1f} {s['closure_recall']:6.1f} {s['closure_precision']:6.1f}")
+        print(f"{thr!s:>10s} {n:6d} {pk:5.2f} {s['macro_recall']:7.1f} {s['closure_recall']:6.1f} {s['closure_precision']:6.1f}")
     # Among the settings that reach the closure-recall target (+ margin) on fold B, the most
     # precise one (fewest false closures); if none does, the one with the best recall.
     ok = [(s["closure_precision"], key) for key, s in rows[1:] if s["closure_recall"] >= SELECT_RECALL]

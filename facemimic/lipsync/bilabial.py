@@ -253,5 +253,11 @@ def _carve(phones: list[Phone], new: Phone) -> list[Phone]:
     return out
 
 
-__all__ = ["ClosureOptions", "closure_probability", "add_missed_closures", "detections",
-           "log_mel", "context_features", "SILENCE"]
+__all__ = [
+    "ClosureOptions",
+    "add_missed_closures",
+    "closure_probability",
+    "context_features",
+    "detections",
+    "log_mel",
+]

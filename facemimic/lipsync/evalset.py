@@ -77,7 +77,7 @@ class EvalItem:
         return len(self.audio) / self.sample_rate
 
 
-def build_items(ids: "list[str] | None" = None, *, sample_rate: int = 16000) -> list[EvalItem]:
+def build_items(ids: list[str] | None = None, *, sample_rate: int = 16000) -> list[EvalItem]:
     """Synthesise the set (or the sentences named in ``ids``) in memory."""
     from ..voice.synth import VoiceOptions, say
     from .audio import as_pcm16
@@ -119,9 +119,9 @@ def mbrola_available() -> bool:
         Path(f"/usr/share/mbrola/{v}/{v}").exists() for v in MBROLA_VOICES)
 
 
-def build_mbrola_items(ids: "list[str] | None" = None, *, sample_rate: int = 16000,
-                       sentences: "tuple[tuple[str, str], ...]" = SENTENCES,
-                       voices: "tuple[str, ...] | None" = None, rate: int | None = None) -> list[EvalItem]:
+def build_mbrola_items(ids: list[str] | None = None, *, sample_rate: int = 16000,
+                       sentences: tuple[tuple[str, str], ...] = SENTENCES,
+                       voices: tuple[str, ...] | None = None, rate: int | None = None) -> list[EvalItem]:
     """The same sentences spoken by MBROLA diphone voices (real recorded diphones, closer to
     natural speech than espeak-ng's formant voice), truth from the ``.pho`` file they were made
     from (the spec's method). Needs ``scripts/setup.d/30-mbrola-voices.sh``.

@@ -155,7 +155,12 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
         segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg()]
     phones = merge_silence([Phone(offset + a / fr, offset + (b + 1) / fr, unit_name(w)) for w, a, b in segs])
     if opt.closure_detector:
-        from .bilabial import ClosureOptions, add_missed_closures, closure_probability, load_weights
+        from .bilabial import (
+            ClosureOptions,
+            add_missed_closures,
+            closure_probability,
+            load_weights,
+        )
 
         w = load_weights()
         copt = ClosureOptions(threshold=opt.closure_threshold or float(w["threshold"]),
@@ -165,4 +170,4 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
     return phones
 
 
-__all__ = ["RecognizerOptions", "recognize_phones", "decoder", "model_paths", "dithered"]
+__all__ = ["RecognizerOptions", "decoder", "dithered", "model_paths", "recognize_phones"]

@@ -8,7 +8,12 @@ import pytest
 
 from facemimic.errors import ParameterError
 from facemimic.lipsync import bilabial
-from facemimic.lipsync.bilabial import ClosureOptions, add_missed_closures, closure_probability, log_mel
+from facemimic.lipsync.bilabial import (
+    ClosureOptions,
+    add_missed_closures,
+    closure_probability,
+    log_mel,
+)
 from facemimic.lipsync.phonemes import Phone
 
 
