@@ -111,6 +111,13 @@ class _Engine:
             self.lib.espeak_SetParameter(_PARAM_RATE, int(rate), 0)
             self.lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
             self._chunks, self._events = [], []
+            # espeak-ng draws random numbers (noise sources): a fixed seed per call makes a fresh
+            # process give the same samples and phone timing every run (measured: without it the
+            # evaluation set differed run to run). Synthesiser state left by earlier calls still
+            # shifts a later call of the same text by a few samples within one process.
+            seed = getattr(self.lib, "espeak_ng_SetRandSeed", None)
+            if seed is not None:
+                seed(ctypes.c_long(0))
             data = text.encode("utf-8")
             rc = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
             if rc != 0:
