@@ -68,7 +68,7 @@ def _connections() -> tuple[np.ndarray, np.ndarray]:
         cont = [C.FACE_LANDMARKS_CONTOURS, C.FACE_LANDMARKS_LEFT_IRIS, C.FACE_LANDMARKS_RIGHT_IRIS]
         contours = np.array([(c.start, c.end) for group in cont for c in group], np.int32)
         return tess, contours
-    except Exception:  # pragma: no cover - MediaPipe is a core dependency; keep previews working anyway
+    except (ImportError, AttributeError):  # pragma: no cover - an older MediaPipe without the connections
         # Fallback: the outline of the face oval (MediaPipe's published ring order).
         oval = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400,
                 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
