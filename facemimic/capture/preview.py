@@ -29,6 +29,7 @@ N_BARS = 8  # strongest shapes listed per face
 
 # MediaPipe landmark indices used for the overlays.
 NOSE_TIP = 1
+CHIN = 152  # MediaPipe mesh: lowest point of the chin
 RIGHT_IRIS = 468  # subject's right eye (image left in an unmirrored frame)
 LEFT_IRIS = 473
 EYE_OUTER = (33, 263)  # subject's right / left outer eye corners: the inter-ocular distance (IOD)
@@ -240,13 +241,24 @@ def render_preview(
 
     for f in faces:
         _draw_pose_and_gaze(img, f, w, h, lw, s)
-    x0 = int(8 * s)
-    for k, f in enumerate(faces):
-        panel_w = int(205 * s)
-        if x0 + panel_w > w:
-            break  # no room for more panels; the meshes still show every face
-        _draw_panel(img, f, x0, int(8 * s), s, show_id=len(faces) > 1)
-        x0 += panel_w + int(8 * s)
+    if len(faces) == 1:
+        _draw_panel(img, faces[0], int(8 * s), int(8 * s), s, show_id=False)
+    elif faces:
+        # Group shots: smaller panels (top 4 shapes) along the bottom edge, where bodies rather than
+        # faces usually are, and a "face N" tag under each chin so panels and faces pair up.
+        ps = min(s * 0.7, (w - 8 * s) / (len(faces) * 215.0))  # shrink so every face gets a panel
+        panel_w, panel_h = int(205 * ps), int(17 * ps) * (4 + 3) + int(10 * ps)
+        x0 = int(8 * s)
+        for f in sorted(faces, key=_face_x):
+            if x0 + panel_w > w:
+                break  # no room for more panels; the meshes and tags still show every face
+            _draw_panel(img, f, x0, max(0, h - panel_h - int(26 * s)), ps, show_id=True, n_bars=4)
+            x0 += panel_w + int(6 * s)
+        for f in faces:
+            if f.landmarks is not None and len(f.landmarks) > CHIN:
+                chin = np.asarray(f.landmarks[CHIN, :2], np.float64) * (w, h)
+                _label(img, f"face {f.face_id}", (int(chin[0]), int(chin[1] + 16 * s)), 0.42 * s, TEXT,
+                       centred=True, box=True)
     if not faces:
         _label(img, "no face", (w // 2, h // 2), 1.1 * s, NO_FACE, centred=True, box=True)
     t = next((f.time for f in frames), None)
@@ -291,12 +303,18 @@ def _draw_pose_and_gaze(img: np.ndarray, f: ExpressionFrame, w: int, h: int, lw:
         cv2.line(img, _pt(start), _pt(start + d[:2] * 1.2 * iod), GAZE, lw, cv2.LINE_AA)
 
 
-def _draw_panel(img: np.ndarray, f: ExpressionFrame, x: int, y: int, s: float, *, show_id: bool) -> None:
+def _face_x(f: ExpressionFrame) -> float:
+    """Horizontal position of a face in the image (0..1), for ordering panels left to right."""
+    return float(np.nanmean(f.landmarks[:, 0])) if f.landmarks is not None and len(f.landmarks) else 0.5
+
+
+def _draw_panel(img: np.ndarray, f: ExpressionFrame, x: int, y: int, s: float, *, show_id: bool,
+                n_bars: int = N_BARS) -> None:
     import cv2
 
     row = int(17 * s)
     pw = int(205 * s)
-    ph = row * (N_BARS + 3) + int(10 * s)
+    ph = row * (n_bars + 3) + int(10 * s)
     y1, x1 = min(img.shape[0], y + ph), min(img.shape[1], x + pw)
     roi = img[y:y1, x:x1]
     roi[:] = (roi * 0.35 + np.array(PANEL_BG) * 0.65).astype(np.uint8)  # translucent backdrop
@@ -306,7 +324,7 @@ def _draw_panel(img: np.ndarray, f: ExpressionFrame, x: int, y: int, s: float, *
     _label(img, f"{title}  conf {f.confidence:.2f}", (x + int(6 * s), cy - int(3 * s)), fs, TEXT)
     name_w = int(128 * s)
     bar_x, bar_w = x + name_w, pw - name_w - int(36 * s)
-    for name, v in f.top(N_BARS):
+    for name, v in f.top(n_bars):
         cy += row
         v = float(np.nan_to_num(v))
         _label(img, name, (x + int(6 * s), cy - int(4 * s)), fs, TEXT)
