@@ -125,3 +125,25 @@ def test_odd_size_is_rounded_to_even(groups, tmp_path):
             pw.write(image, frames)
     (codec, w, h, pix, fps), images = _decode(path)
     assert (w, h) == (322, 182) and len(images) == 3 and pix == "yuv420p"
+
+
+def test_group_shot_panels_leave_every_face_visible(samples, group_track):
+    """With five faces the panels go along the bottom: no face is hidden under a dark backdrop."""
+    import cv2
+
+    rgb = cv2.cvtColor(cv2.imread(str(samples / "multi_face.jpg")), cv2.COLOR_BGR2RGB)
+    faces = [f for f in group_track if f.present]
+    assert len(faces) == 5
+    out = render_preview(rgb, faces)
+    h, w = rgb.shape[:2]
+    before, after = rgb.astype(np.float32).mean(axis=2), out.astype(np.float32).mean(axis=2)
+    for f in faces:
+        x0, y0 = (f.landmarks[:, :2].min(axis=0) * (w, h)).astype(int)
+        x1, y1 = (f.landmarks[:, :2].max(axis=0) * (w, h)).astype(int)
+        mx, my = (x1 - x0) // 5, (y1 - y0) // 5  # the inner face, away from the drawn outline
+        inner = (slice(y0 + my, y1 - my), slice(x0 + mx, x1 - mx))
+        darkened = np.mean(after[inner] < 0.6 * before[inner])
+        assert darkened < 0.1, (f.face_id, darkened)  # a panel backdrop would darken most of it
+    # Each face still gets its panel: "face N" titles for all five appear in the bottom strip.
+    bottom = np.abs(out[int(h * 0.6):].astype(int) - rgb[int(h * 0.6):].astype(int)).sum(axis=2) > 60
+    assert bottom.mean() > 0.15
