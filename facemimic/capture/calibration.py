@@ -349,20 +349,9 @@ class CalibrationProfile:
             The file is missing, unreadable, not JSON, not a profile, of a newer version, or holds
             bad values; the message names the file and the problem.
         """
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(path, "calibration profile not found") from None
-        except IsADirectoryError:
-            raise InputError(path, "is a folder, not a calibration profile") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(path, f"cannot read calibration profile ({getattr(e, 'strerror', None) or e})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(path, f"calibration profile is not valid JSON ({e.msg} at line {e.lineno})") from None
-        return cls.from_json(data, source=str(path))
+        from ..expressions.io import read_json_file
+
+        return cls.from_json(read_json_file(path, "calibration profile"), source=str(path))
 
 
 def _number(v, what: str) -> float:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import OutputError, ParameterError, ShapeError
 from ..expressions.frame import ExpressionFrame
-from ..expressions.io import AtomicFile
+from ..expressions.io import AtomicFile, AtomicOutput
 
 N_BARS = 8  # strongest shapes listed per face
 
@@ -90,7 +90,7 @@ def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     return rx @ ry @ rz
 
 
-class PreviewWriter:
+class PreviewWriter(AtomicOutput):
     """Writes an annotated H.264 MP4 preview, one video frame per :meth:`write`.
 
     Parameters
@@ -140,15 +140,6 @@ class PreviewWriter:
             self._out.discard()
             raise OutputError(self.path, f"cannot start an H.264 preview ({e})") from None
 
-    # -- context manager ----------------------------------------------------------------------
-    def __enter__(self) -> "PreviewWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.discard()
 
     # -- writing ------------------------------------------------------------------------------
     def write(self, rgb_image: np.ndarray, frames: Sequence[ExpressionFrame]) -> None:
@@ -178,12 +169,12 @@ class PreviewWriter:
         self._container.close()
         return self._out.commit()
 
-    def discard(self) -> None:
+    def abort(self) -> None:
         """Abandon the preview: nothing is left at the target path."""
         try:
             self._container.close()
-        except Exception:
-            pass  # already broken; the temp file goes either way
+        except Exception:  # noqa: BLE001 - already failing; the temp file goes either way
+            pass
         self._out.discard()
 
 

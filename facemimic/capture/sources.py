@@ -115,10 +115,8 @@ def to_rgb_uint8(array: np.ndarray, *, label: str) -> tuple[np.ndarray, np.ndarr
 
 def _image_header_size(path: Path) -> tuple[int, int] | None:
     """(width, height) from the file header without decoding pixels (Pillow), or None."""
-    try:
-        from PIL import Image
-    except ImportError:  # Pillow is optional: fall back to a full decode
-        return None
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -132,7 +130,7 @@ def _image_header_size(path: Path) -> tuple[int, int] | None:
         pixels = int(m.group(1)) if m else 1 << 32
         side = int(pixels ** 0.5)
         return (side, max(1, pixels // side))
-    except Exception:
+    except (OSError, ValueError, SyntaxError):  # not an image Pillow knows: OpenCV decodes in full
         return None
 
 
@@ -209,7 +207,7 @@ def _apply_exif_orientation(path: Path, image: np.ndarray) -> np.ndarray:
         from PIL import Image
         with Image.open(path) as im:
             orientation = im.getexif().get(0x0112, 1)
-    except Exception:
+    except (OSError, ValueError, SyntaxError):  # no readable EXIF: keep the pixels as decoded
         return image
     ops = {2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
            5: lambda a: np.rot90(a, 1)[::-1], 6: lambda a: np.rot90(a, -1),
@@ -378,7 +376,7 @@ class VideoSource(Source):
             self._stop.set()
             try:
                 self._container.close()
-            except Exception:
+            except Exception:  # noqa: BLE001 - closing a broken stream; nothing more to release
                 pass
 
 

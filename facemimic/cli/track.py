@@ -123,7 +123,7 @@ def command(input, output, fmt, preview, max_faces, smoothing, camera, camera_si
         except BaseException:
             writer.abort()
             if pw is not None:
-                pw.discard()
+                pw.abort()
             run.close()
             raise
         path = writer.close()

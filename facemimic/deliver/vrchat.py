@@ -20,7 +20,6 @@ is the number of ``<Name><2^i>`` bools it has. Without a config, every float goe
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import InputError, ParameterError, UnknownNameError, suggest
+from ..expressions.io import read_json_file
 from ..expressions.names import UE_NAMES, UE_SIMPLE_NAMES
 from ..expressions.vrcft import PARAMETER_NAMES, PREFIX as VERSION_PREFIX, vrcft_parameters
 from .osc import BoolSlot, FloatSlot, element, encode_message
@@ -193,16 +193,7 @@ def parse_avatar_config(obj: object, source: str = "<avatar config>") -> AvatarC
 def load_avatar_config(path: str | Path) -> AvatarConfig:
     """Read a VRChat avatar OSC config JSON file (VRChat writes it with a UTF-8 BOM)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read avatar config ({e})") from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"not valid JSON (line {e.lineno}: {e.msg})") from None
+    obj = read_json_file(path, "VRChat avatar config")
     return parse_avatar_config(obj, str(path))
 
 

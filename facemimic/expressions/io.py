@@ -82,12 +82,48 @@ class AtomicFile:
         self.tmp.unlink(missing_ok=True)
 
 
+def read_json_file(path: str | Path, what: str):
+    """Parse a JSON file (a UTF-8 BOM is allowed: VRChat writes one), with one-line errors.
+
+    Raises :class:`InputError` ``"<path>: <problem>"`` for a missing file, a folder, an unreadable
+    file or invalid JSON; ``what`` names the kind of file in the message.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except IsADirectoryError:
+        raise InputError(path, f"is a folder, not a {what}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(path, f"cannot read {what} ({getattr(e, 'strerror', None) or e})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"not valid JSON ({e.msg} at line {e.lineno}); expected a {what}") from None
+
+
 def _num(x: float, nd: int = 6):
     x = float(x)
     return None if not math.isfinite(x) else round(x, nd)
 
 
-class TrackWriter:
+class AtomicOutput:
+    """Context-manager protocol shared by every output written under a temporary name (track
+    files, videos, previews): ``close()`` commits on success, ``abort()`` leaves nothing on error.
+    Subclasses define both."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class TrackWriter(AtomicOutput):
     """Streams frames into a file. Use as a context manager; on an exception nothing is left."""
 
     name = ""
@@ -115,15 +151,6 @@ class TrackWriter:
 
     def abort(self) -> None:
         self._out.discard()
-
-    def __enter__(self) -> "TrackWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 class JsonlWriter(TrackWriter):

@@ -205,6 +205,19 @@ class ExpressionTrack:
         """Only the rows of one face."""
         return self._take(self.face_id == face_id)
 
+    def single_face(self, face_id: int | None = None) -> "ExpressionTrack":
+        """The rows of one face: ``face_id``, or the lowest id in the track.
+
+        Raises :class:`ParameterError` for an empty track or an id the track does not have.
+        """
+        if len(self) == 0:
+            raise ParameterError("the track has no frames")
+        ids = self.face_ids()
+        fid = ids[0] if face_id is None else int(face_id)
+        if fid not in ids:
+            raise ParameterError(f"face {fid} is not in the track (faces: {', '.join(map(str, ids))})")
+        return self.for_face(fid)
+
     def channel(self, name: str) -> np.ndarray:
         """One UE shape's weights over time, shape (T,)."""
         from .names import ue_index

@@ -124,13 +124,7 @@ class AvatarRenderer:
 def frames_for_video(track: ExpressionTrack, *, fps: float | None = None,
                      face_id: int | None = None) -> list[ExpressionFrame]:
     """One face's frames at a steady ``fps`` (resampled), starting at the track's first time."""
-    if len(track) == 0:
-        raise ParameterError("the track has no frames to render")
-    ids = track.face_ids()
-    fid = ids[0] if face_id is None else face_id
-    if fid not in ids:
-        raise ParameterError(f"face {fid} is not in the track (faces: {', '.join(map(str, ids))})")
-    one = track.for_face(fid)
+    one = track.single_face(face_id)
     fps = float(fps or one.fps)
     if not (fps > 0 and np.isfinite(fps)):
         raise ParameterError(f"fps must be a positive number, got {fps!r}")

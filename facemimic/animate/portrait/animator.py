@@ -271,13 +271,7 @@ def timeline(track: ExpressionTrack, *, fps: float | None = None, duration: floa
     ease : float
         Seconds to relax from the last frame to the rest pose after the track ends.
     """
-    if len(track) == 0:
-        raise ParameterError("the track has no frames to animate")
-    ids = track.face_ids()
-    fid = ids[0] if face_id is None else face_id
-    if fid not in ids:
-        raise ParameterError(f"face {fid} is not in the track (faces: {', '.join(map(str, ids))})")
-    one = track.for_face(fid).fill_gaps("hold")
+    one = track.single_face(face_id).fill_gaps("hold")
     fps = float(fps or one.fps)
     if not (fps > 0 and math.isfinite(fps)):
         raise ParameterError(f"fps must be a positive number, got {fps!r}")

@@ -102,15 +102,10 @@ def prepare_track(track, options: ExportOptions):
         track = read_track(track)
     if not isinstance(track, ExpressionTrack):
         raise ParameterError(f"expected an ExpressionTrack, got {type(track).__name__}")
-    if len(track) == 0:
-        raise ParameterError("the track has no frames")
+    tr = track.single_face(options.face_id)
     faces = track.face_ids()
-    fid = faces[0] if options.face_id is None else int(options.face_id)
-    if fid not in faces:
-        raise ParameterError(f"face {fid} is not in the track (faces: {', '.join(map(str, faces))})")
     if len(faces) > 1 and options.face_id is None:
-        notes.append(f"track has faces {list(faces)}; exported face {fid} (choose with face_id / --face)")
-    tr = track.for_face(fid)
+        notes.append(f"track has faces {list(faces)}; exported face {faces[0]} (choose with face_id / --face)")
     gaps = int((~tr.present).sum())
     if gaps and not tr.present.any():
         notes.append("the track has no face in any frame: exported a neutral face")

@@ -12,6 +12,7 @@ from functools import cached_property
 import numpy as np
 
 from ...expressions.names import N_UE, UE_INDEX, UE_NAMES as _UE_NAMES
+from ...expressions.vrcft import simple_expressions
 from ..vrm_mapping import arkit_weights, vrm1_weights
 from .aliases import Alias, alias_sources
 
@@ -66,15 +67,7 @@ class TrackSignals:
 
     @cached_property
     def _simple(self) -> dict[str, np.ndarray]:
-        w = self.weights
-        S = lambda n: w[:, UE_INDEX[n]]  # noqa: E731
-        out = {}
-        for side in ("Right", "Left"):
-            out[f"BrowUp{side}"] = 0.60 * S(f"BrowOuterUp{side}") + 0.40 * S(f"BrowInnerUp{side}")
-            out[f"BrowDown{side}"] = 0.75 * S(f"BrowLowerer{side}") + 0.25 * S(f"BrowPinch{side}")
-            out[f"MouthSmile{side}"] = 0.80 * S(f"MouthCornerPull{side}") + 0.20 * S(f"MouthCornerSlant{side}")
-            out[f"MouthSad{side}"] = np.maximum(S(f"MouthFrown{side}"), S(f"MouthStretch{side}"))
-        return out
+        return simple_expressions(self.weights)  # VRCFT's formulas, kept in expressions/vrcft.py
 
     def values(self, alias: Alias) -> np.ndarray:
         """The alias's weight per frame, shape (T,), float32 in [0, 1]."""

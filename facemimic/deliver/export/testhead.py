@@ -393,6 +393,18 @@ HUMANOID_BONES = {
 }
 
 
+def add_humanoid_nodes(nodes: list[dict]) -> dict[str, int]:
+    """Append :data:`HUMANOID_BONES` to glTF ``nodes`` as a parented hierarchy; returns bone -> index."""
+    index = {}
+    for bone, (_, t) in HUMANOID_BONES.items():
+        index[bone] = len(nodes)
+        nodes.append({"name": bone, "translation": [float(v) for v in t]})
+    for bone, (parent, _) in HUMANOID_BONES.items():
+        if parent:
+            nodes[index[parent]].setdefault("children", []).append(index[bone])
+    return index
+
+
 @lru_cache(maxsize=4)
 def _test_head_glb(vrm: str | None) -> bytes:
     pos, normals, colour, idx, _ = _geometry()
@@ -422,13 +434,7 @@ def _test_head_glb(vrm: str | None) -> bytes:
         g["scene"], g["scenes"] = 0, [{"name": "FaceMimicTestHead", "nodes": [0, 1]}]
         return doc.glb_bytes()
     # Humanoid: bones as plain nodes; the heads hang under the head bone.
-    bone_index = {}
-    for bone, (parent, t) in HUMANOID_BONES.items():
-        bone_index[bone] = len(nodes)
-        nodes.append({"name": bone, "translation": [float(v) for v in t]})
-    for bone, (parent, _) in HUMANOID_BONES.items():
-        if parent:
-            nodes[bone_index[parent]].setdefault("children", []).append(bone_index[bone])
+    bone_index = add_humanoid_nodes(nodes)
     nodes[bone_index["head"]]["children"] = [0, 1]
     nodes[0]["translation"][1] = nodes[1]["translation"][1] = 0.08
     g["scene"], g["scenes"] = 0, [{"name": "FaceMimicTestHead", "nodes": [bone_index["hips"]]}]
@@ -487,4 +493,4 @@ def write_test_head(path: str | Path, *, vrm: str | None = None) -> Path:
     return build_test_head(vrm=vrm).save(path)
 
 
-__all__ = ["HEAD_OFFSET", "HUMANOID_BONES", "UE_TARGET_NAMES", "build_test_head", "target_deltas", "write_test_head"]
+__all__ = ["HEAD_OFFSET", "HUMANOID_BONES", "add_humanoid_nodes", "UE_TARGET_NAMES", "build_test_head", "target_deltas", "write_test_head"]

@@ -36,7 +36,7 @@ from .aliases import VRM0_PRESET_TO_VRM1, Alias, resolve_name
 from .base import ClipExporter, ExportOptions, ExportResult, clip_name, load_avatar, prepare_track
 from .gltf_io import GltfDocument
 from .signals import TrackSignals, unused_channels
-from .testhead import HUMANOID_BONES
+from .testhead import HUMANOID_BONES, add_humanoid_nodes
 
 SPEC_VERSION = "1.0"
 # Presets a VRMA may animate (look* are lookAt's job).
@@ -150,13 +150,7 @@ class VrmaExporter(ClipExporter):
 
         doc = GltfDocument({"asset": {"version": "2.0", "generator": "FaceMimic"}})
         nodes: list[dict] = []
-        bone_index = {}
-        for bone, (parent, t) in HUMANOID_BONES.items():
-            bone_index[bone] = len(nodes)
-            nodes.append({"name": bone, "translation": [float(v) for v in t]})
-        for bone, (parent, _) in HUMANOID_BONES.items():
-            if parent:
-                nodes[bone_index[parent]].setdefault("children", []).append(bone_index[bone])
+        bone_index = add_humanoid_nodes(nodes)
         times = tr.time.astype(np.float32)
         t_in = doc.add_accessor(times, "SCALAR")
         samplers, channels = [], []
