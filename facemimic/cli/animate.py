@@ -14,7 +14,10 @@ import click
 @click.option("--track", "track_file", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="An expression track (.jsonl/.csv/.npz).")
 @click.option("--drive", default=None, type=click.Path(dir_okay=False, path_type=str), metavar="VIDEO",
-              help="Reenactment: copy a person's motion from a video (relative to its first frame).")
+              help="Reenactment: copy a person's motion from a video (changes from their resting face).")
+@click.option("--reference", default="rest", show_default=True, type=click.Choice(["rest", "first"]),
+              help="--drive: measure the driver's changes from their resting face over the whole video "
+                   "(rest) or from its first frame (first, as FOMM does; the video must start neutral).")
 @click.option("--audio", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="A voice recording: lip sync (alone) or just the soundtrack (with another driver).")
 @click.option("--text", default=None, help="Transcript of --audio (exact alignment).")
@@ -38,7 +41,7 @@ import click
 @click.option("--no-calibrate", is_flag=True, help="Skip the per-face calibration (faster start).")
 @click.option("--no-mark", is_flag=True, help="Leave out the visible 'AI-generated' mark "
                                                "(the file's metadata still says it is synthetic).")
-def command(source, output, expression, track_file, drive, audio, text, say_text, voice, mood, duration,
+def command(source, output, expression, track_file, drive, reference, audio, text, say_text, voice, mood, duration,
             seed, size, crop, fps, face, rest, no_calibrate, no_mark) -> None:
     """Animate SOURCE: a photo or drawing of a face, or `avatar[:STYLE|FILE]` for the built-in avatar.
 
@@ -60,8 +63,8 @@ def command(source, output, expression, track_file, drive, audio, text, say_text
     from ..animate.portrait.api import animate, check_output
 
     check_output(output)
-    spec = DriverSpec(expression=expression, track=track_file, drive=drive, audio=audio, text=text,
-                      say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)
+    spec = DriverSpec(expression=expression, track=track_file, drive=drive, reference=reference, audio=audio,
+                      text=text,                      say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)
     if rest == "auto":
         rest = default_rest(spec)
     opts = PortraitOptions(size=size, crop=crop, face=face, rest=rest, calibrate=not no_calibrate)

@@ -154,11 +154,43 @@ def test_relative_motion_copies_changes_not_the_drivers_resting_face():
     openness = np.array([[0.8, 0.8], [0.4, 0.8], [0.8, 0.8], [0.9, 0.9]], np.float32)
     tr = ExpressionTrack.from_arrays({"time": np.arange(n) / 30, "weights": w, "head_rotation": head,
                                       "openness": openness}, fps=30)
-    rel = relative_motion(tr)
+    rel = relative_motion(tr, "first")
     np.testing.assert_allclose(rel.weights[:, s], [0, 0, 0.5, 1.0], atol=1e-6)
     np.testing.assert_allclose(rel.weights[:, j], [0, 0.5, 0, 0], atol=1e-6)
     np.testing.assert_allclose(rel.head_rotation[:, 0], [0, 0, 10, 0], atol=1e-6)
     np.testing.assert_allclose(rel.openness[:, 0], [1, 0.5, 1, 1], atol=1e-6)
+
+
+def test_relative_motion_from_the_resting_face_keeps_what_the_first_frame_hides():
+    """A video opening on a frown: from its first frame, the frown relaxing is lost (weights cannot
+    go below zero); from the driver's resting face over the video, every change is kept."""
+    from facemimic.animate.drivers import relative_motion
+    from facemimic.errors import UnknownNameError
+    from facemimic.expressions.names import ue_index
+
+    n = 40
+    w = np.zeros((n, 88), np.float32)
+    b = ue_index("BrowLowererLeft")
+    w[:, b] = 0.05
+    w[:5, b] = 0.6  # opens frowning
+    w[20:25, b] = 0.4  # frowns again later
+    head = np.zeros((n, 3), np.float32)
+    head[:, 1] = 2.0
+    head[0, 1] = 9.0  # first frame looks down
+    openness = np.full((n, 2), 0.9, np.float32)
+    openness[10:12] = 0.0  # a blink
+    tr = ExpressionTrack.from_arrays({"time": np.arange(n) / 30, "weights": w, "head_rotation": head,
+                                      "openness": openness}, fps=30)
+    first = relative_motion(tr, "first")
+    assert np.all(first.weights[20:25, b] == 0)  # the later frown is below the first frame: lost
+    rest = relative_motion(tr)
+    np.testing.assert_allclose(rest.weights[20:25, b], (0.4 - 0.05) / 0.95, atol=1e-6)
+    np.testing.assert_allclose(rest.weights[30:, b], 0, atol=1e-6)
+    np.testing.assert_allclose(rest.head_rotation[:, 1], np.where(np.arange(n) == 0, 7.0, 0.0), atol=1e-6)
+    np.testing.assert_allclose(rest.openness[:, 0], np.where((np.arange(n) >= 10) & (np.arange(n) < 12), 0, 1))
+    assert rest.metadata["relative_to"] == "rest"
+    with pytest.raises(UnknownNameError, match="valid: rest, first"):
+        relative_motion(tr, "middle")
 
 
 def test_say_speaks_and_moves_the_lips(samples, tmp_path):
@@ -223,7 +255,7 @@ def test_default_rest_follows_the_driver(samples, tmp_path):
     assert default_rest(DriverSpec(expression="sad")) == "neutral"
     assert default_rest(DriverSpec(mood="sad")) == "neutral"
     assert default_rest(DriverSpec(say="hi", mood="sad")) == "source"
-    assert default_rest(DriverSpec(drive="x.mp4")) == "source"
+    assert default_rest(DriverSpec(drive="x.mp4")) == "neutral"
     assert default_rest(DriverSpec(track="x.jsonl")) == "source"
     # On the broadly smiling photo, a neutral expression with the default relaxes the smile and
     # `--rest source` keeps it (same seed: the same gaze, blinks and head drift in both).

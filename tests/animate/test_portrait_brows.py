@@ -69,3 +69,24 @@ def test_inner_raise_reads_back_and_lowering_does_not_leak_into_it(pair):
     # raised clearly (the photo reads ~0.05), within the tracker's coarse reach of the request
     assert 0.3 < up < 0.9, up
     assert down_as_up < 0.1 and up_as_down < 0.1, (down_as_up, up_as_down)
+
+
+def test_sad_brows_read_back_on_a_head_looking_down(pair):
+    """A few degrees of looking down read as lowered brows to the tracker: the map is calibrated per
+    pitch, so a sad brow (raised *and* lowered) on a lowered head still reads as both."""
+    joint, _ = pair
+    brows = joint.model.brows
+    assert len(brows.pitches) == 3 and brows.pitches[0] < 0 < brows.pitches[-1]
+    flat = joint.model.replace(brows=BrowMap(brows.grid, brows.table[1:2], brows.leak, brows.pitches[1:2]))
+    frame = F.from_shapes({n: 0.45 for n in BROWS_UP + BROWS_DOWN}).replace(head_rotation=(0.0, 7.0, 0.0))
+    with StillTracker() as t:
+        got = [_read(joint, joint.model, frame, t, names) for names in (BROWS_UP, BROWS_DOWN)]
+        got_flat = [_read(joint, flat, frame, t, names) for names in (BROWS_UP, BROWS_DOWN)]
+    err = abs(got[0] - 0.45) + abs(got[1] - 0.45)
+    err_flat = abs(got_flat[0] - 0.45) + abs(got_flat[1] - 0.45)
+    assert err < err_flat, (got, got_flat)
+    # measured on this face: (0.10, 0.39) vs (0.02, 0.62) with the photo's pitch only; the tracker
+    # reads raise and lowering as nearly exclusive, so "both" is a tilt, not the full request
+    assert got[0] > got_flat[0] + 0.04 and got[1] < got_flat[1] - 0.1, (got, got_flat)
+    # looking down without any brow request: the photo's own pitch-0 brows are kept at pitch 0
+    assert np.allclose(brows(0.0, 0.0, 0.0), 0.0, atol=1e-6)

@@ -231,7 +231,9 @@ class PortraitAnimator:
                           np.zeros((2, 2)), np.zeros(3))
         w, op, gaze, head = self._last
         drive = drive_vector(w, op)
-        controls = self.model.controls(drive)
+        # the brows are calibrated per head pitch (the tracker reads looking down as lowered brows)
+        pitch = float(np.clip(head[1], -self.pose.max_angle, self.pose.max_angle)) if self.pose is not None else 0.0
+        controls = self.model.controls(drive, pitch)
         motion = np.tensordot(controls, self.model.basis, axes=1)
         # The jaw's share of the lip opening: its control's motion of the lower lip's middle.
         jaw = self.model.basis[_JAW_CONTROL, 14] * controls[_JAW_CONTROL]

@@ -149,12 +149,16 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
             plan.append((g, a))
     n_groups = len(renders)
     brow_plan = []
+    pitches = BROW_PITCHES if getattr(animator, "pose", None) is not None else (0.0,)
     if brows:
-        for a in BROW_AMOUNTS:
-            for d in BROW_AMOUNTS:
-                c = _brow_controls(k, index, a, d)
-                renders.append(animator.render_parts(np.tensordot(c, model.basis, axes=1))[y0:y1, x0:x1].copy())
-                brow_plan.append((a, d))
+        for p in pitches:
+            head = animator.pose.motion((0.0, p, 0.0)) if p else 0.0
+            for a in BROW_AMOUNTS:
+                for d in BROW_AMOUNTS:
+                    c = _brow_controls(k, index, a, d)
+                    motion = np.tensordot(c, model.basis, axes=1) + head
+                    renders.append(animator.render_parts(motion)[y0:y1, x0:x1].copy())
+                    brow_plan.append((p, a, d))
 
     centre = animator.points.mean(0) - (x0, y0)
     tracked = retrack(renders, centre)
@@ -222,7 +226,7 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
     brow_map = None
     if brows:
         leak = _brow_leak(groups, plan, tracked, index)
-        brow_map = _fit_brow_map(brow_plan, brow_tracked, leak, absolute=bool(np.any(rest_drive)),
+        brow_map = _fit_brow_map(brow_plan, brow_tracked, leak, pitches, absolute=bool(np.any(rest_drive)),
                                  report=report)
     if brow_map is not None:
         # the map replaces the brows' own curves and cross-talk
@@ -243,6 +247,9 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
 # whose re-tracked reading comes closest.
 BROW_AMOUNTS = (-0.7, -0.35, 0.0, 0.3, 0.6, 0.9, 1.2, 1.5)  # probed on both axes (64 renders); larger
 # amounts only over-read the lowering and squash the lids
+# Head pitches (degrees, relative to the photo) the grid is probed at: 3-4 degrees of looking down
+# already turn a "sad" brow (raised and lowered) into a plain lowering for the tracker.
+BROW_PITCHES = (-8.0, 0.0, 8.0)
 BROW_GRID = np.linspace(-1.0, 1.0, 21).astype(np.float32)  # requested changes tabulated
 BROW_FINE = np.linspace(BROW_AMOUNTS[0], BROW_AMOUNTS[-1], 60)  # template amounts searched (bilinear between probes)
 BROW_COST = 0.002  # squared-error cost of one unit of motion: the least motion among near ties
@@ -307,14 +314,37 @@ def _brow_leak(groups, plan, tracked, index) -> np.ndarray:
     return leak
 
 
-def _fit_brow_map(plan, tracked, leak, *, absolute: bool, report: dict) -> BrowMap | None:
-    """Fit the joint brow map from the grid renders (see above)."""
-    fit = _fit_brow_table(plan, tracked, absolute=absolute, report=report)
-    return None if fit is None else BrowMap(BROW_GRID.copy(), fit, leak)
+def _fit_brow_map(plan, tracked, leak, pitches, *, absolute: bool, report: dict) -> BrowMap | None:
+    """Fit the joint brow map from the grid renders (see above): one table per head pitch, all
+    aiming at the readings asked for relative to the photo's own (at its own pitch)."""
+    rest = None
+    tables = []
+    i0 = list(pitches).index(0.0)
+    order = [i0] + [i for i in range(len(pitches)) if i != i0]  # the photo's pitch first: it sets the rest
+    for i in order:
+        sub = [(j, (a, d)) for j, (p, a, d) in enumerate(plan) if p == pitches[i]]
+        fit = _fit_brow_table([ad for _, ad in sub], [tracked[j] for j, _ in sub], absolute=absolute,
+                              report=report if i == i0 else {}, rest=rest)
+        if fit is None:
+            if i == i0:
+                return None
+            continue  # a pitch the tracker lost: interpolate over the others
+        table, r = fit
+        if rest is None:
+            rest = r
+        tables.append((pitches[i], table))
+    tables.sort(key=lambda pt: pt[0])
+    return BrowMap(BROW_GRID.copy(), np.stack([t for _, t in tables]), leak,
+                   np.asarray([p for p, _ in tables], np.float32))
 
 
-def _fit_brow_table(plan, tracked, *, absolute: bool, report: dict):
-    """The (n, n, 3) table of the joint brow map (None when the tracker lost the probes)."""
+def _fit_brow_table(plan, tracked, *, absolute: bool, report: dict, rest: tuple | None = None):
+    """The (n, n, 3) table of the joint brow map and the photo's (inner up, lowerer) reading it
+    aims from (None when the tracker lost the probes).
+
+    ``rest``: the readings of the photo at its own pitch; None means these probes are at that pitch
+    (then a request of no change keeps the brows exactly as in the photo). At another pitch the
+    table aims at the same readings, so it may move the brows to cancel what the pitch reads as."""
     probes = np.asarray(BROW_AMOUNTS, np.float64)
     n = len(probes)
     up = np.full((n, n), np.nan)
@@ -335,7 +365,8 @@ def _fit_brow_table(plan, tracked, *, absolute: bool, report: dict):
         for i, j in bad:
             gi, gj = good[np.argmin(np.abs(good - (i, j)).sum(1))]
             m[i, j] = m[gi, gj]
-    r_up, r_down, r_shut = float(up[i0, i0]), float(down[i0, i0]), float(shut[i0, i0])
+    r_shut = float(shut[i0, i0])  # the lids' reading is taken relative to this pitch's own
+    r_up, r_down = (float(up[i0, i0]), float(down[i0, i0])) if rest is None else rest
     fu = _bilinear_grid(up, probes, BROW_FINE).ravel()
     fd = _bilinear_grid(down, probes, BROW_FINE).ravel()
     aa, dd = np.meshgrid(BROW_FINE, BROW_FINE, indexing="ij")
@@ -359,12 +390,13 @@ def _fit_brow_table(plan, tracked, *, absolute: bool, report: dict):
     # closure the chosen brows add, which the model takes off the eyes' own request.
     fs = _bilinear_grid(shut, probes, BROW_FINE).ravel() - r_shut
     table = np.stack([(w * aa).sum(2), (w * dd).sum(2), (w * fs).sum(2)], axis=2).astype(np.float32)
-    # a request of no change keeps the photo's brows exactly
-    z = int(np.argmin(np.abs(BROW_GRID)))
-    table -= table[z, z]
+    if rest is None:
+        # a request of no change keeps the photo's brows exactly
+        z = int(np.argmin(np.abs(BROW_GRID)))
+        table -= table[z, z]
     report["brows"] = {"probes": list(BROW_AMOUNTS), "inner_up": up.round(3).tolist(),
                        "lowerer": down.round(3).tolist(), "photo": [round(r_up, 3), round(r_down, 3)]}
-    return table
+    return table, (r_up, r_down)
 
 
 # Channels the tracker reads into other shapes: a smile reads as half-closed eyes and lowered

@@ -468,23 +468,36 @@ _BROW_JOINT = [_C_INNER[s] for s in SIDES] + [_C_LOWER[s] for s in SIDES]  # set
 @dataclass(frozen=True)
 class BrowMap:
     """Joint brow response of one face: the requested change of (BrowInnerUp, BrowLowerer) ->
-    template amounts (inner raise, down), fitted by calibration (bilinear lookup)."""
+    template amounts (inner raise, down), fitted by calibration (bilinear lookup), per head pitch.
+
+    The tracker's brow reading depends on the head's pitch (a few degrees of looking down read as
+    lowered brows: the brow ridge sits in front of the eyes), so calibration probes the brows at
+    several pitches and the lookup interpolates linearly between them (clamped at the ends)."""
 
     grid: np.ndarray  # (n,) requested changes, ascending, shared by both axes
-    table: np.ndarray  # (n, n, 3) template amounts (inner raise, down) and the eye closure they read as
+    table: np.ndarray  # (P, n, n, 3) template amounts (inner raise, down) and the eye closure they read as
     leak: np.ndarray  # (2 sides, 2, K): (BrowInnerUp, BrowLowerer) reading per unit of each other control
+    pitches: np.ndarray = field(default_factory=lambda: np.zeros(1, np.float32))  # (P,) degrees, ascending
 
-    def __call__(self, up: float, down: float) -> tuple[float, float, float]:
-        """Template amounts (inner raise, down) for a requested (inner raise, lowering) change, and
-        the eye closure (1 - openness) the tracker reads into those brows."""
+    def __call__(self, up: float, down: float, pitch: float = 0.0) -> tuple[float, float, float]:
+        """Template amounts (inner raise, down) for a requested (inner raise, lowering) change at a
+        head pitch (degrees relative to the photo), and the eye closure (1 - openness) the tracker
+        reads into those brows."""
         g = self.grid
         fu = float(np.interp(up, g, np.arange(len(g))))
         fd = float(np.interp(down, g, np.arange(len(g))))
         i, j = min(int(fu), len(g) - 2), min(int(fd), len(g) - 2)
         tu, td = fu - i, fd - j
-        t = self.table
-        v = ((1 - tu) * (1 - td) * t[i, j] + tu * (1 - td) * t[i + 1, j]
-             + (1 - tu) * td * t[i, j + 1] + tu * td * t[i + 1, j + 1])
+        fp = float(np.interp(pitch, self.pitches, np.arange(len(self.pitches)))) if len(self.pitches) > 1 else 0.0
+        p = min(int(fp), max(len(self.pitches) - 2, 0))
+        tp = fp - p
+        v = np.zeros(3)
+        for pi, wp in ((p, 1 - tp), (p + 1, tp)):
+            if wp <= 0:
+                continue
+            t = self.table[pi]
+            v += wp * ((1 - tu) * (1 - td) * t[i, j] + tu * (1 - td) * t[i + 1, j]
+                       + (1 - tu) * td * t[i, j + 1] + tu * td * t[i + 1, j + 1])
         return float(v[0]), float(v[1]), float(v[2])
 
 
@@ -533,8 +546,9 @@ class DisplacementModel:
         return cls(frame, basis, mix_matrix(), curves or ResponseCurves.identity(k),
                    np.zeros(N_DRIVE, np.float32) if rest is None else np.asarray(rest, np.float32))
 
-    def controls(self, drive: np.ndarray) -> np.ndarray:
-        """(K,) template amounts for a (93,) drive vector."""
+    def controls(self, drive: np.ndarray, pitch: float = 0.0) -> np.ndarray:
+        """(K,) template amounts for a (93,) drive vector at a head pitch (degrees relative to the
+        photo; only the joint brow map depends on it)."""
         x = np.asarray(drive, np.float32) - self.rest
         c = self.curves(self.mix @ x)
         src = c  # the amounts cross-talk is cancelled from
@@ -542,7 +556,7 @@ class DisplacementModel:
             # the joint map already accounts for what the brows themselves read as
             src = c.copy()
             src[_BROW_JOINT] = 0.0
-            c = self._joint_brows(x, c)
+            c = self._joint_brows(x, c, pitch)
         if self.cross is not None:
             # The jaw is never pushed past its rest into pressing the lips together: cancelling
             # a jaw over-read only takes away jaw drop that was asked for.
@@ -551,7 +565,7 @@ class DisplacementModel:
             c = c2
         return c
 
-    def _joint_brows(self, x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    def _joint_brows(self, x: np.ndarray, c: np.ndarray, pitch: float = 0.0) -> np.ndarray:
         """Replace the brow controls of ``c`` by the joint brow map's choice.
 
         The tracker reads the brows as one joint shape (a raised inner brow and a lowered brow
@@ -564,7 +578,7 @@ class DisplacementModel:
         out = c.copy()
         for s, close in zip(SIDES, (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT)):
             leak = self.brows.leak[SIDES.index(s)] @ others
-            a, d, shut = self.brows(float(x[_BROW_UP[s]] - leak[0]), float(x[_BROW_DOWN[s]] - leak[1]))
+            a, d, shut = self.brows(float(x[_BROW_UP[s]] - leak[0]), float(x[_BROW_DOWN[s]] - leak[1]), pitch)
             closes[close] -= shut
             out[_C_INNER[s]] = a
             out[_C_LOWER[s]] = BROW_DOWN_MIX[0] * d
