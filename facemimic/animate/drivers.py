@@ -6,11 +6,12 @@
 * ``track``: a track file (``.jsonl``/``.csv``/``.npz``) from ``facemimic track``, ``express``,
   ``lipsync`` … used as is.
 * ``drive``: reenactment from a video of a person. The video is captured and its motion taken
-  **relative to its first frame** (as FOMM and Avatarify do): weights as the share of the way from
-  the first frame's value to 1, eye openness as a ratio, gaze and head as differences. So the
-  portrait keeps its own resting expression and copies only the *changes* — a driver who starts
-  with a slight smile does not stamp that smile onto the portrait. The video's own sound (if any)
-  is muxed unless ``audio`` is given.
+  **relative to the driver's resting face** (FOMM and Avatarify's relative mode, with the rest
+  measured over the whole video instead of read off the first frame; ``reference="first"`` gives
+  theirs): weights as the share of the way from the rest value to 1, eye openness as a ratio, gaze
+  and head as differences. So only the *changes* are copied: a driver with a habitual slight smile
+  does not stamp it onto the portrait, and a video opening on a frown still shows the frown
+  relaxing. The video's own sound (if any) is muxed unless ``audio`` is given.
 * ``audio`` (+ ``text``): lip sync of a voice recording (forced alignment with a transcript,
   phone recognition without), laid over a ``mood`` clip (blinks at the talking rate, gaze, head).
 * ``say``: FaceMimic's offline voice speaks the text; its exact phones drive the lips, over a

@@ -64,7 +64,7 @@ def command(source, output, expression, track_file, drive, reference, audio, tex
 
     check_output(output)
     spec = DriverSpec(expression=expression, track=track_file, drive=drive, reference=reference, audio=audio,
-                      text=text,                      say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)
+                      text=text, say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)
     if rest == "auto":
         rest = default_rest(spec)
     opts = PortraitOptions(size=size, crop=crop, face=face, rest=rest, calibrate=not no_calibrate)

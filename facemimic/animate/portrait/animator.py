@@ -51,7 +51,7 @@ class PortraitOptions:
     crop: str = "fit"  # fit: the whole image scaled; face: a square around the face
     face: int | None = None  # which face (0-based, left to right); None: the largest
     rest: str = "source"  # source: the photo is the rest pose; neutral: weights are absolute
-    calibrate: bool = True  # fit the model's response with the capture stage as critic (~2-5 s)
+    calibrate: bool = True  # fit the model's response with the capture stage as critic (~4-5 s)
     mouth: bool = True  # paint the mouth interior when the lips part
     eyes: bool = True  # move the irises with the gaze
     head: bool = True  # apply the track's head rotation (relative to the photo's)
