@@ -72,7 +72,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="4 s clips and 4 s of driving video")
     ap.add_argument("--rest", default="neutral", choices=["source", "neutral"],
                     help="neutral: weights are absolute (the fidelity target's mode, and reenactment's default)")
-    ap.add_argument("--portraits", nargs="*", default=list(PORTRAITS))
+    ap.add_argument("--portraits", nargs="*", default=list(PORTRAITS),
+                    help="sample images; FILE:N animates face N of a group photo (cropped around it)")
     ap.add_argument("--clip", default=CLIP, help="fidelity timeline (a held-out one checks generality)")
     ap.add_argument("--seed", type=int, default=7, help="generator seed of the fidelity clip")
     ap.add_argument("--reference", default="rest", choices=["rest", "first"],
@@ -91,7 +92,10 @@ def main() -> None:
     with StillTracker() as tracker:
         for name in ([] if "fidelity" in args.skip else args.portraits):
             t0 = time.perf_counter()
-            anim = PortraitAnimator(str(sample_path(name)), PortraitOptions(size=512, rest=args.rest))
+            file, _, face = name.partition(":")  # "multi_face.jpg:2": face 2 of a group, cropped
+            opts = PortraitOptions(size=512, rest=args.rest, face=int(face), crop="face") if face else \
+                PortraitOptions(size=512, rest=args.rest)
+            anim = PortraitAnimator(str(sample_path(file)), opts)
             setup = time.perf_counter() - t0
             outs, outside = [], []
             x0, y0, x1, y1 = anim.warp.roi
