@@ -80,14 +80,16 @@ def sweep(args, tracker, seconds: float) -> None:
     drives = [timeline(clip(text, duration=seconds, fps=30, seed=seed), fps=30) for seed, text in clips]
     for name in args.portraits:
         file, _, face = name.partition(":")
-        opts = PortraitOptions(size=512, rest=args.rest, face=int(face), crop="face") if face else \
-            PortraitOptions(size=512, rest=args.rest)
+        opts = PortraitOptions(size=512, rest=args.rest, face=int(face), crop="face", refine=args.refine) \
+            if face else PortraitOptions(size=512, rest=args.rest, refine=args.refine)
         anim = PortraitAnimator(str(sample_path(file)), opts)
         rows = []
         for (seed, text), frames in zip(clips, drives):
+            anim.reset()
             tracked = retrack([anim.render(f).copy() for f in frames], anim.points.mean(0), tracker=tracker)
             rows.append(correlate(frames, tracked))
             print(f"   {name:20s} seed {seed}: {fmt(rows[-1])}   ({text.replace(' 2s', '')})")
+        anim.close()
         meets = sum(all(np.isfinite(v) and v >= 0.8 for v in r.values()) for r in rows)
         mean = {k: float(np.nanmean([r[k] for r in rows])) for k in CHANNELS}
         print(f"{name:22s} mean r: {fmt(mean)}; all five >= 0.8 in {meets}/{len(rows)} clips")
@@ -112,6 +114,7 @@ def main() -> None:
                     help="sample images; FILE:N animates face N of a group photo (cropped around it)")
     ap.add_argument("--clip", default=CLIP, help="fidelity timeline (a held-out one checks generality)")
     ap.add_argument("--seed", type=int, default=7, help="generator seed of the fidelity clip")
+    ap.add_argument("--refine", action="store_true", help="closed loop: re-track and correct every frame")
     ap.add_argument("--sweep", type=int, default=0, metavar="N",
                     help="fidelity over N more clips fixed in advance (seed 100+i, the four emotions in an "
                          "order drawn from that seed): per-clip r and how many clips meet r >= 0.8 on all")
@@ -132,8 +135,8 @@ def main() -> None:
         for name in ([] if "fidelity" in args.skip else args.portraits):
             t0 = time.perf_counter()
             file, _, face = name.partition(":")  # "multi_face.jpg:2": face 2 of a group, cropped
-            opts = PortraitOptions(size=512, rest=args.rest, face=int(face), crop="face") if face else \
-                PortraitOptions(size=512, rest=args.rest)
+            opts = PortraitOptions(size=512, rest=args.rest, face=int(face), crop="face", refine=args.refine) \
+                if face else PortraitOptions(size=512, rest=args.rest, refine=args.refine)
             anim = PortraitAnimator(str(sample_path(file)), opts)
             setup = time.perf_counter() - t0
             outs, outside = [], []
@@ -204,6 +207,16 @@ def main() -> None:
     print(f"portrait render: {n / dt:6.1f} fps ({1000 * dt / n:.1f} ms/frame)")
     print(f"baseline one full-frame cv2.remap: {n / base:6.1f} fps ({1000 * base / n:.1f} ms); "
           f"render costs {dt / base:.1f}x that")
+    with PortraitAnimator(str(sample_path("single_face.jpg")), PortraitOptions(size=512, crop="face",
+                                                                              refine=True)) as looped:
+        for f in frames[:10]:
+            looped.render(f, reuse=True)
+        t0 = time.perf_counter()
+        for f in frames[:n]:
+            looped.render(f, reuse=True)
+        dt_loop = time.perf_counter() - t0
+    print(f"closed loop (--refine: one extra render + one re-track a frame): {n / dt_loop:6.1f} fps "
+          f"({1000 * dt_loop / n:.1f} ms/frame), {dt_loop / dt:.1f}x the open-loop render")
     print(f"load average now {os.getloadavg()[0]:.1f}")
 
 

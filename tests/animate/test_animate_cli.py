@@ -193,6 +193,23 @@ def test_relative_motion_from_the_resting_face_keeps_what_the_first_frame_hides(
         relative_motion(tr, "middle")
 
 
+def test_closed_loop_renders_the_same_clip_with_corrections(samples, small_track, tmp_path):
+    """The closed loop (on by default) re-tracks every frame: the video is written the same way and
+    differs from the open-loop one (--no-refine) only where the loop corrected jaw, smile or lids."""
+    outs = []
+    for extra in (("--no-refine",), ()):
+        out = tmp_path / f"jaw{len(extra)}.mp4"
+        r = _run(samples / "single_face.jpg", "-o", out, "--track", small_track, "--crop", "face", "--size", "192",
+                 "--fps", "10", "--no-calibrate", *extra)
+        assert r.exit_code == 0, r.output
+        outs.append(_read(out)[2])
+    plain, looped = (np.stack(f).astype(np.int16) for f in outs)
+    assert plain.shape == looped.shape == (6, 192, 192, 3)
+    diff = np.abs(plain - looped).max(axis=(0, 3))
+    assert diff.max() > 8  # the loop moved something
+    assert diff[:20].max() <= 6 and diff[:, :20].max() <= 6  # not the borders (beyond codec noise)
+
+
 def test_say_speaks_and_moves_the_lips(samples, tmp_path):
     out = tmp_path / "hello.mp4"
     r = _run(samples / "0-f15-hao-ph.jpg", "-o", out, "--say", "Hello, how are you?", "--mood", "cheerful",

@@ -30,7 +30,7 @@ from ...expressions.frame import ExpressionFrame
 from ...expressions.names import ue_index
 from ...expressions.track import ExpressionTrack
 from .eyes import EyeRig, lash_line
-from .model import CONTROL_NAMES, DisplacementModel, drive_vector
+from .model import CONTROL_NAMES, DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DisplacementModel, drive_vector
 from .mouth import MouthPainter
 from .pose import HeadPose
 from .source import choose_face, find_faces, load_image
@@ -52,6 +52,7 @@ class PortraitOptions:
     face: int | None = None  # which face (0-based, left to right); None: the largest
     rest: str = "source"  # source: the photo is the rest pose; neutral: weights are absolute
     calibrate: bool = True  # fit the model's response with the capture stage as critic (~4-5 s)
+    refine: bool = False  # re-track every frame, correct jaw, smile and lids (closed loop; ~5x slower; CLI default)
     mouth: bool = True  # paint the mouth interior when the lips part
     eyes: bool = True  # move the irises with the gaze
     head: bool = True  # apply the track's head rotation (relative to the photo's)
@@ -68,7 +69,7 @@ class PortraitOptions:
         if self.face is not None and (isinstance(self.face, bool) or not isinstance(self.face, int)
                                       or self.face < 0):
             raise ParameterError(f"face must be a face number >= 0 or None, got {self.face!r}")
-        for name in ("calibrate", "mouth", "eyes", "head"):
+        for name in ("calibrate", "refine", "mouth", "eyes", "head"):
             if not isinstance(getattr(self, name), bool):
                 raise ParameterError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if not (isinstance(self.max_head_angle, (int, float)) and 0 <= self.max_head_angle <= 30):
@@ -186,6 +187,31 @@ class PortraitAnimator:
             self.model = self.model.replace(curves=curves, cross=cross, brows=brows)
             self.stats.calibrate_s = clock() - t1
             self.stats.calibration = report
+        self._loop = None
+        if opts.refine:
+            from .refine import ClosedLoop
+
+            self._loop = ClosedLoop(self)
+
+    def reset(self) -> None:
+        """Forget what carries over between frames (the last face, the closed loop's correction):
+        call between unrelated clips."""
+        self._last = None
+        if self._loop is not None:
+            self._loop.reset()
+
+    def close(self) -> None:
+        """Stop the closed loop (``refine=True``); rendering goes on open-loop. (Its landmarker is
+        shared by the process and stays open for other animators.)"""
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+
+    def __enter__(self) -> "PortraitAnimator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # --------------------------------------------------------------------------------------------
     @property
@@ -231,6 +257,11 @@ class PortraitAnimator:
                           np.zeros((2, 2)), np.zeros(3))
         w, op, gaze, head = self._last
         drive = drive_vector(w, op)
+        if self._loop is not None:
+            drive = self._loop.correct(drive, lambda d: self._render_drive(d, w, gaze, head, None))
+        return self._render_drive(drive, w, gaze, head, self._out if reuse else None)
+
+    def _render_drive(self, drive: np.ndarray, w: np.ndarray, gaze, head, out) -> np.ndarray:
         # the brows are calibrated per head pitch (the tracker reads looking down as lowered brows)
         pitch = float(np.clip(head[1], -self.pose.max_angle, self.pose.max_angle)) if self.pose is not None else 0.0
         controls = self.model.controls(drive, pitch)
@@ -240,10 +271,9 @@ class PortraitAnimator:
         jaw_gap = max(float(jaw @ self.model.frame.rotation[:, 1]), 0.0)
         if self.pose is not None:
             motion = motion + self.pose.motion(head)
-        closure = (float(np.clip(1 - op[0], 0, 1)), float(np.clip(1 - op[1], 0, 1)))
+        closure = (float(np.clip(drive[DRIVE_CLOSE_RIGHT], 0, 1)), float(np.clip(drive[DRIVE_CLOSE_LEFT], 0, 1)))
         return self.render_parts(motion, gaze=np.nan_to_num(gaze), closure=closure,
-                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap,
-                                 out=self._out if reuse else None)
+                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap, out=out)
 
     def frames(self, track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,
                face_id: int | None = None, reuse: bool = False) -> Iterator[np.ndarray]:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +136,7 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
         from .source import load_image
 
         load_image(source)
-    with build(driver, progress=tell) as driven:
+    with build(driver, progress=tell) as driven, contextlib.ExitStack() as stack:
         warnings = list(driven.warnings)
         frames = timeline(driven.track, fps=fps, duration=driven.duration)
         if avatar:
@@ -146,7 +148,7 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
             what = f"the built-in avatar {renderer.style.name!r}"
         else:
             tell("preparing the portrait")
-            anim = PortraitAnimator(source, opts)
+            anim = stack.enter_context(PortraitAnimator(source, opts))
             warnings += anim.warnings
             render = lambda f: anim.render(f, reuse=True)  # noqa: E731
             what = f"portrait {Path(str(source)).name if not isinstance(source, np.ndarray) else 'image'}"
