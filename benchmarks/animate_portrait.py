@@ -171,12 +171,14 @@ def main() -> None:
         if "reenactment" not in args.skip:
             print(f"\n== Reenactment: a real video drives single_face.jpg (relative to the driver's "
                   f"{'resting face' if args.reference == 'rest' else 'first frame'})")
-            anim = PortraitAnimator(str(sample_path("single_face.jpg")), PortraitOptions(size=512, rest=args.rest))
+            anim = PortraitAnimator(str(sample_path("single_face.jpg")),
+                                    PortraitOptions(size=512, rest=args.rest, refine=args.refine))
             for video in ("WolfgangLanger_Pexels.mp4", "single_face.mp4"):
                 t0 = time.perf_counter()
                 cap = capture_track(str(sample_path(video)), duration=seconds)
                 rel = relative_motion(cap, args.reference)
                 dframes = timeline(rel, fps=cap.fps)
+                anim.reset()
                 outs = [anim.render(f).copy() for f in dframes]
                 tracked = retrack(outs, anim.points.mean(0), tracker=tracker)
                 raw = timeline(cap.for_face(cap.face_ids()[0]).fill_gaps("hold"), fps=cap.fps)
