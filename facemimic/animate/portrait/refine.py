@@ -68,7 +68,10 @@ def shared_tracker() -> StillTracker:
     with _SHARED_LOCK:
         if _SHARED is None:
             _SHARED = StillTracker()
-            atexit.register(_close_shared)
+            # MediaPipe closes through a thread pool that Python shuts down before plain atexit
+            # hooks run; threading's exit hooks run before that shutdown (latest first).
+            register = getattr(threading, "_register_atexit", atexit.register)
+            register(_close_shared)
         return _SHARED
 
 
