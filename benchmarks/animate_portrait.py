@@ -57,6 +57,17 @@ def fmt(rs: dict[str, float]) -> str:
     return "  ".join(f"{k} {v:5.2f}" if np.isfinite(v) else f"{k}   n/a" for k, v in rs.items())
 
 
+def portrait(name: str, args):
+    """(image path, PortraitOptions) for a benchmark portrait; "multi_face.jpg:2" is face 2 of a
+    group photo, cropped around it."""
+    from facemimic.animate.portrait.animator import PortraitOptions
+    from facemimic.samples import sample_path
+
+    file, _, face = name.partition(":")
+    extra = {"face": int(face), "crop": "face"} if face else {}
+    return str(sample_path(file)), PortraitOptions(size=512, rest=args.rest, refine=args.refine, **extra)
+
+
 def sweep_clips(n: int) -> list[tuple[int, str]]:
     """``n`` fidelity clips fixed in advance: seed 100+i, the four emotions in that seed's order."""
     out = []
@@ -69,20 +80,16 @@ def sweep_clips(n: int) -> list[tuple[int, str]]:
 
 def sweep(args, tracker, seconds: float) -> None:
     """Fidelity over several generated clips per portrait (one calibration per portrait)."""
-    from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
+    from facemimic.animate.portrait.animator import PortraitAnimator, timeline
     from facemimic.animate.portrait.calibrate import retrack
     from facemimic.generate.clips import clip
-    from facemimic.samples import sample_path
 
     clips = sweep_clips(args.sweep)
     print(f"\n== Fidelity sweep: {len(clips)} clips of {seconds:g} s (seeds {clips[0][0]}-{clips[-1][0]}), "
           f"rest={args.rest}")
     drives = [timeline(clip(text, duration=seconds, fps=30, seed=seed), fps=30) for seed, text in clips]
     for name in args.portraits:
-        file, _, face = name.partition(":")
-        opts = PortraitOptions(size=512, rest=args.rest, face=int(face), crop="face", refine=args.refine) \
-            if face else PortraitOptions(size=512, rest=args.rest, refine=args.refine)
-        anim = PortraitAnimator(str(sample_path(file)), opts)
+        anim = PortraitAnimator(*portrait(name, args))
         rows = []
         for (seed, text), frames in zip(clips, drives):
             anim.reset()
@@ -134,10 +141,7 @@ def main() -> None:
     with StillTracker() as tracker:
         for name in ([] if "fidelity" in args.skip else args.portraits):
             t0 = time.perf_counter()
-            file, _, face = name.partition(":")  # "multi_face.jpg:2": face 2 of a group, cropped
-            opts = PortraitOptions(size=512, rest=args.rest, face=int(face), crop="face", refine=args.refine) \
-                if face else PortraitOptions(size=512, rest=args.rest, refine=args.refine)
-            anim = PortraitAnimator(str(sample_path(file)), opts)
+            anim = PortraitAnimator(*portrait(name, args))
             setup = time.perf_counter() - t0
             outs, outside = [], []
             x0, y0, x1, y1 = anim.warp.roi
