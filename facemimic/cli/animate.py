@@ -40,8 +40,8 @@ import click
                    "source otherwise.")
 @click.option("--no-calibrate", is_flag=True, help="Skip the per-face calibration (faster start).")
 @click.option("--refine/--no-refine", default=True, show_default=True,
-              help="Portraits: re-track every frame and correct jaw, smile and eyelids so the video reads "
-                   "back as asked (closed loop; ~45 fps at 512 px instead of ~200).")
+              help="Portraits: re-track every frame and correct jaw, smile, eyelids and brows so the video "
+                   "reads back as asked (closed loop; ~45 fps at 512 px instead of ~200).")
 @click.option("--no-mark", is_flag=True, help="Leave out the visible 'AI-generated' mark "
                                                "(the file's metadata still says it is synthetic).")
 def command(source, output, expression, track_file, drive, reference, audio, text, say_text, voice, mood, duration,

@@ -195,7 +195,7 @@ def test_relative_motion_from_the_resting_face_keeps_what_the_first_frame_hides(
 
 def test_closed_loop_renders_the_same_clip_with_corrections(samples, small_track, tmp_path):
     """The closed loop (on by default) re-tracks every frame: the video is written the same way and
-    differs from the open-loop one (--no-refine) only where the loop corrected jaw, smile or lids."""
+    differs from the open-loop one (--no-refine) only where the loop corrected jaw, smile, lids or brows."""
     outs = []
     for extra in (("--no-refine",), ()):
         out = tmp_path / f"jaw{len(extra)}.mp4"

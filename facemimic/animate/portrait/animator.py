@@ -52,7 +52,7 @@ class PortraitOptions:
     face: int | None = None  # which face (0-based, left to right); None: the largest
     rest: str = "source"  # source: the photo is the rest pose; neutral: weights are absolute
     calibrate: bool = True  # fit the model's response with the capture stage as critic (~4-5 s)
-    refine: bool = False  # re-track every frame, correct jaw, smile and lids (closed loop; ~5x slower; CLI default)
+    refine: bool = False  # re-track every frame, correct jaw, smile, lids, brows (closed loop; ~5x slower; CLI default)
     mouth: bool = True  # paint the mouth interior when the lips part
     eyes: bool = True  # move the irises with the gaze
     head: bool = True  # apply the track's head rotation (relative to the photo's)
