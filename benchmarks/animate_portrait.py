@@ -4,14 +4,16 @@
   and gaze included) drives each portrait; every output frame is re-tracked on its own by the
   capture stage (IMAGE mode, no smoothing) and the re-tracked channels are correlated (Pearson r)
   with the driving ones: JawOpen, mouth-corner pull, eye openness, BrowInnerUp, brow lowering.
+  ``--sweep N`` adds N clips fixed in advance (seed 100+i, the four emotions in that seed's order).
 * **Faithfulness**: neutral weights vs the source (PSNR), and the mean change of pixels outside the
   face region (outside the warp's anchor ring) over the whole clip, in 1/255 units.
-* **Reenactment**: a real video drives the portrait (relative motion from its first frame); the
-  output is re-tracked and correlated with the driver's own captured channels.
-* **Speed**: frames per second of ``PortraitAnimator.render`` at 512x512 (encoding excluded), with a
-  baseline measured in the same process: one plain full-frame ``cv2.remap`` of the same size.
+* **Reenactment**: a real video drives the portrait (relative to the driver's resting face, or
+  ``--reference first``); the output is re-tracked and correlated with the driver's own capture.
+* **Speed**: frames per second of ``PortraitAnimator.render`` at 512x512 (encoding excluded), open
+  and closed loop, with a baseline measured in the same process: one plain full-frame ``cv2.remap``.
 
-Run: ``python benchmarks/animate_portrait.py`` (about 5-10 minutes on 2 busy cores);
+Run: ``python benchmarks/animate_portrait.py`` (open loop, ``--rest neutral``; about 5-10 minutes on
+2 busy cores); ``--refine`` measures the closed loop ``facemimic animate`` uses by default;
 ``--quick`` uses 4 s clips and 4 s of driving video.
 """
 
