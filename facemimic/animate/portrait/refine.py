@@ -47,9 +47,10 @@ LOOP = (
     (ue_index("BrowLowererRight"), "BrowLowererRight"),
     (ue_index("BrowLowererLeft"), "BrowLowererLeft"),
 )
-# (inner raise, lowering) loop slots per side: only the clearly dominant one of a pair is corrected
-BROW_PAIRS = ((5, 7), (6, 8))
-BROW_MARGIN = 0.1  # how much larger one brow request must be than the other to be corrected
+_SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
+# (inner raise, lowering) loop slots per side: they are corrected jointly (see ClosedLoop.correct)
+BROW_PAIRS = tuple((_SLOT[f"BrowInnerUp{s}"], _SLOT[f"BrowLowerer{s}"]) for s in ("Right", "Left"))
+BROW_MARGIN = 0.1  # how much larger one brow request must be than the other to be corrected alone
 GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
@@ -163,6 +164,8 @@ class ClosedLoop:
             # The tracker reads a raised and a lowered brow as nearly exclusive: correct the channel
             # that clearly dominates the request on its own; where both are asked for about evenly
             # (a sad brow), correct only their balance, since both cannot be read at full strength.
+            if max(target[up], target[down]) < BROW_MARGIN:
+                continue  # neither asked for: both readings are simply brought down
             if target[up] > target[down] + BROW_MARGIN:
                 err[down] = 0.0
             elif target[down] > target[up] + BROW_MARGIN:
