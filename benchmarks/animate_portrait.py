@@ -70,13 +70,13 @@ def portrait(name: str, args):
     return str(sample_path(file)), PortraitOptions(size=512, rest=args.rest, refine=args.refine, **extra)
 
 
-def sweep_clips(n: int) -> list[tuple[int, str]]:
-    """``n`` fidelity clips fixed in advance: seed 100+i, the four emotions in that seed's order."""
+def sweep_clips(n: int, base: int = 100) -> list[tuple[int, str]]:
+    """``n`` fidelity clips fixed in advance: seed base+i, the four emotions in that seed's order."""
     out = []
     for i in range(n):
-        rng = np.random.default_rng(100 + i)
+        rng = np.random.default_rng(base + i)
         order = rng.permutation(["happy", "surprised", "angry", "sad"])
-        out.append((100 + i, "neutral 1s > " + " > ".join(f"{e} 2s" for e in order) + " > neutral 1s"))
+        out.append((base + i, "neutral 1s > " + " > ".join(f"{e} 2s" for e in order) + " > neutral 1s"))
     return out
 
 
@@ -86,7 +86,7 @@ def sweep(args, tracker, seconds: float) -> None:
     from facemimic.animate.portrait.calibrate import retrack
     from facemimic.generate.clips import clip
 
-    clips = sweep_clips(args.sweep)
+    clips = sweep_clips(args.sweep, args.sweep_base)
     print(f"\n== Fidelity sweep: {len(clips)} clips of {seconds:g} s (seeds {clips[0][0]}-{clips[-1][0]}), "
           f"rest={args.rest}")
     drives = [timeline(clip(text, duration=seconds, fps=30, seed=seed), fps=30) for seed, text in clips]
@@ -127,6 +127,8 @@ def main() -> None:
     ap.add_argument("--sweep", type=int, default=0, metavar="N",
                     help="fidelity over N more clips fixed in advance (seed 100+i, the four emotions in an "
                          "order drawn from that seed): per-clip r and how many clips meet r >= 0.8 on all")
+    ap.add_argument("--sweep-base", type=int, default=100, metavar="SEED",
+                    help="first seed of the sweep (another base gives clips no setting was chosen on)")
     ap.add_argument("--reference", default="rest", choices=["rest", "first"],
                     help="reenactment: relative to the driver's resting face or to its first frame")
     ap.add_argument("--skip", nargs="*", default=[], choices=["fidelity", "reenactment", "speed"],
