@@ -138,8 +138,7 @@ class Analysis:
 
         from ..expressions.io import AtomicFile
 
-        out = AtomicFile(path, "w", newline="")
-        try:
+        with AtomicFile(path, "w", newline="") as out:
             w = csv.writer(out.file)
             w.writerow(["time", "present", "dominant", "detail", "valence", "arousal"]
                        + [f"p_{b}" for b in BASIC] + [f"p_{s.replace(' ', '_')}" for s in STATE_NAMES]
@@ -155,10 +154,7 @@ class Analysis:
                             f"{self.valence[i]:.4f}", f"{self.arousal[i]:.4f}"]
                            + [f"{v:.4f}" for v in self.basic[i]] + [f"{v:.4f}" for v in self.states[i]]
                            + [f"{v:.4f}" for v in au[i]])
-        except BaseException:
-            out.discard()
-            raise
-        return out.commit()
+        return out.path
 
     def plot(self, path, *, title: str | None = None) -> Path:
         """Timeline PNG: stacked basic-emotion probabilities, valence and arousal (matplotlib Agg)."""
@@ -196,15 +192,12 @@ class Analysis:
         ax2.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
         fig.suptitle(title or f"FaceMimic emotion analysis: {self.source}", fontsize=10)
         fig.tight_layout()
-        out = AtomicFile(path, "wb")
         try:
-            fig.savefig(out.file, format="png")
-        except BaseException:
-            out.discard()
-            raise
+            with AtomicFile(path, "wb") as out:
+                fig.savefig(out.file, format="png")
         finally:
             plt.close(fig)
-        return out.commit()
+        return out.path
 
 
 def _to_track(source, capture_options: dict | None) -> tuple[ExpressionTrack, str]:

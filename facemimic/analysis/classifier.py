@@ -82,14 +82,10 @@ class EmotionClassifier:
     def save(self, path) -> Path:
         from ..expressions.io import AtomicFile
 
-        out = AtomicFile(path, "wb")
-        try:
+        with AtomicFile(path, "wb") as out:
             write_npz(out.file, {"header": np.array(json.dumps(self.header, sort_keys=True)), "mean": self.mean,
                                  "scale": self.scale, **self.params})
-        except BaseException:
-            out.discard()
-            raise
-        return out.commit()
+        return out.path
 
 
 _CACHE: dict = {}

@@ -54,15 +54,6 @@ class VideoOptions:
             raise ParameterError(f"unknown x264 preset {self.preset!r}")
 
 
-def readable(path: Path) -> None:
-    """Give a finished temp file the usual permissions (``mkstemp`` makes it owner-only)."""
-    import os
-
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 # ------------------------------------------------------------------------------------------------
 # The visible mark
 # ------------------------------------------------------------------------------------------------
@@ -278,7 +269,6 @@ class VideoWriter(AtomicOutput):
         except BaseException:
             self._cleanup()
             raise
-        readable(self._out.tmp)
         return self._out.commit()
 
     def abort(self) -> None:

@@ -288,14 +288,10 @@ class CalibrationProfile:
 
     def save(self, path: str | Path) -> Path:
         """Write the profile as JSON, atomically (nothing is left behind on failure)."""
-        out = AtomicFile(path)
-        try:
+        with AtomicFile(path) as out:
             json.dump(self.to_json(), out.file, indent=1)
             out.file.write("\n")
-        except BaseException:
-            out.discard()
-            raise
-        return out.commit()
+        return out.path
 
     @classmethod
     def from_json(cls, data: dict, *, source: str = "profile") -> "CalibrationProfile":

@@ -81,6 +81,16 @@ class AtomicFile:
             self.file.close()
         self.tmp.unlink(missing_ok=True)
 
+    def __enter__(self) -> "AtomicFile":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # committed only when the block finished: an error (or Ctrl-C) leaves nothing behind
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
 
 def read_json_file(path: str | Path, what: str):
     """Parse a JSON file (a UTF-8 BOM is allowed: VRChat writes one), with one-line errors.

@@ -190,15 +190,11 @@ def save_dataset(data: LabelledFrames, path: "str | Path", *, metadata: dict | N
 
     head = {"format": DATASET_TAG, "schema": DATASET_SCHEMA, "names": list(X_NAMES),
             "counts": data.counts(), "metadata": metadata or {}}
-    out = AtomicFile(path, "wb")
-    try:
+    with AtomicFile(path, "wb") as out:
         np.savez_compressed(out.file, x=data.x.astype(np.float32), labels=data.labels.astype("<U32"),
                             time=data.time.astype(np.float64), source=data.source.astype("<U64"),
                             header=np.array(json.dumps(head)))
-    except BaseException:
-        out.discard()
-        raise
-    return out.commit()
+    return out.path
 
 
 def load_dataset(path: "str | Path") -> LabelledFrames:

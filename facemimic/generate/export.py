@@ -79,12 +79,7 @@ def write_generation(g, target: "str | Path | IO[str]", fmt: str) -> None:
     if isinstance(target, (str, Path)):
         from ..expressions.io import AtomicFile
 
-        out = AtomicFile(target, "w", newline="")
-        try:
+        with AtomicFile(target, "w", newline="") as out:
             emit(out.file)
-        except BaseException:
-            out.discard()
-            raise
-        out.commit()
     else:
         emit(target)

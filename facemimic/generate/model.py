@@ -84,14 +84,10 @@ class GeneratorModel:
         """Write the model atomically as ``.npz``."""
         from ..expressions.io import AtomicFile
 
-        out = AtomicFile(path, "wb")
-        try:
+        with AtomicFile(path, "wb") as out:
             write_npz(out.file, {"header": np.array(json.dumps(self.header, sort_keys=True)),
                                  **{k: v.astype(np.float32) for k, v in self.params.items()}})
-        except BaseException:
-            out.discard()
-            raise
-        return out.commit()
+        return out.path
 
 
 def new_header(**training) -> dict:

@@ -93,13 +93,9 @@ class TrackerModel:
     def save(self, path: str | Path) -> Path:
         from ..expressions.io import AtomicFile
 
-        out = AtomicFile(path, "w")
-        try:
+        with AtomicFile(path, "w") as out:
             out.file.write(json.dumps(self.to_json(), indent=None, separators=(",", ":")) + "\n")
-        except BaseException:
-            out.discard()
-            raise
-        return out.commit()
+        return out.path
 
 
 def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0) -> TrackerModel:

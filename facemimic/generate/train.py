@@ -204,9 +204,8 @@ def plot_history(history: list[dict], path) -> None:
     axes[1].set_xlabel("epoch")
     axes[1].set_ylabel("reconstruction MSE / channel")
     fig.tight_layout()
-    out = AtomicFile(path, "wb")
     try:
-        fig.savefig(out.file, format="png")
+        with AtomicFile(path, "wb") as out:
+            fig.savefig(out.file, format="png")
     finally:
         plt.close(fig)
-    out.commit()

@@ -161,14 +161,10 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
     a = np.asarray(audio)
     if a.dtype != np.int16:
         a = as_pcm16(a, sample_rate, target_rate=sample_rate)
-    out = AtomicFile(path, "wb")
-    try:
+    with AtomicFile(path, "wb") as out:
         with wave.open(out.file, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(int(sample_rate))
             w.writeframes(a.astype("<i2").tobytes())
-    except BaseException:
-        out.discard()
-        raise
-    return out.commit()
+    return out.path

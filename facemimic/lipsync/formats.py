@@ -222,11 +222,7 @@ def write(result, path: str | Path, fmt: str | None = None, **options) -> Path:
 
     fmt = get_format(fmt or format_for_path(path)).name
     chunks = _STREAMING[fmt](result, **options) if fmt in _STREAMING else [render(result, fmt, **options)]
-    out = AtomicFile(path, "w", newline="")
-    try:
+    with AtomicFile(path, "w", newline="") as out:
         for text in chunks:
             out.file.write(text)
-    except BaseException:
-        out.discard()
-        raise
-    return out.commit()
+    return out.path

@@ -151,35 +151,23 @@ def write_png(rgb: np.ndarray, path: str | Path) -> Path:
     import cv2
 
     from ...expressions.io import AtomicFile
-    from ..video import readable
 
     order = [2, 1, 0, 3][: rgb.shape[-1]]  # OpenCV writes BGR(A)
     ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[..., order]))
     if not ok:  # pragma: no cover - OpenCV always encodes uint8 RGB
         raise ParameterError(f"{path}: cannot encode the image as PNG")
-    out = AtomicFile(path, mode="wb")
-    try:
+    with AtomicFile(path, mode="wb") as out:
         out.file.write(data.tobytes())
-    except BaseException:
-        out.discard()
-        raise
-    readable(out.tmp)
-    return out.commit()
+    return out.path
 
 
 def write_svg(text: str, path: str | Path) -> Path:
     """Save an SVG document atomically."""
     from ...expressions.io import AtomicFile
-    from ..video import readable
 
-    out = AtomicFile(path)
-    try:
+    with AtomicFile(path) as out:
         out.file.write(text)
-    except BaseException:
-        out.discard()
-        raise
-    readable(out.tmp)
-    return out.commit()
+    return out.path
 
 
 def render_track_to_file(track: ExpressionTrack, path: str | Path, *,

@@ -208,10 +208,6 @@ def save_style(style: AvatarStyle, path: str | Path) -> Path:
     """Write an avatar file atomically; returns the path."""
     from ...expressions.io import AtomicFile
 
-    out = AtomicFile(path)
-    try:
+    with AtomicFile(path) as out:
         out.file.write(json.dumps(style.to_json(), indent=2) + "\n")
-    except BaseException:
-        out.discard()
-        raise
-    return out.commit()
+    return out.path

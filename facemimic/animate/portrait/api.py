@@ -66,7 +66,7 @@ def write_png(image: np.ndarray, path: str | Path, *, mark: bool = True, descrip
 
     from ... import __version__
     from ...expressions.io import AtomicFile
-    from ..video import SYNTHETIC_COMMENT, add_mark, readable
+    from ..video import SYNTHETIC_COMMENT, add_mark
 
     img = np.ascontiguousarray(image).copy()
     if mark:
@@ -79,14 +79,9 @@ def write_png(image: np.ndarray, path: str | Path, *, mark: bool = True, descrip
                   + (f": {description}" if description else ""))
     buf = io.BytesIO()
     Image.fromarray(img, "RGBA" if img.shape[2] == 4 else "RGB").save(buf, format="PNG", pnginfo=info)
-    out = AtomicFile(path, mode="wb")
-    try:
+    with AtomicFile(path, mode="wb") as out:
         out.file.write(buf.getvalue())
-    except BaseException:
-        out.discard()
-        raise
-    readable(out.tmp)
-    return out.commit()
+    return out.path
 
 
 def is_avatar(source: str) -> bool:

@@ -136,21 +136,10 @@ class GltfDocument:
     def save(self, path: str | Path) -> Path:
         """Write atomically: ``.gltf`` as JSON, anything else as GLB."""
         path = Path(path)
-        if path.suffix.lower() == ".gltf":
-            out = AtomicFile(path, "w")
-            try:
-                out.file.write(self.gltf_text())
-            except BaseException:
-                out.discard()
-                raise
-        else:
-            out = AtomicFile(path, "wb")
-            try:
-                out.file.write(self.glb_bytes())
-            except BaseException:
-                out.discard()
-                raise
-        return out.commit()
+        text = path.suffix.lower() == ".gltf"
+        with AtomicFile(path, "w" if text else "wb") as out:
+            out.file.write(self.gltf_text() if text else self.glb_bytes())
+        return out.path
 
 
 def parse_glb(data: bytes, source: str = "<memory>") -> GltfDocument:

@@ -75,11 +75,6 @@ class GodotExporter(ClipExporter):
                       f"{p}path = NodePath({gd_string(c.path + ':' + c.shape)})",
                       f"{p}interp = 1", f"{p}loop_wrap = true",
                       f"{p}keys = PackedFloat32Array({', '.join(cells)})"]
-        out = AtomicFile(path, "w")
-        try:
+        with AtomicFile(path, "w") as out:
             out.file.write("\n".join(lines) + "\n")
-        except BaseException:
-            out.discard()
-            raise
-        written = out.commit()
-        return clip.result(written, self.name, float(times[-1]))
+        return clip.result(out.path, self.name, float(times[-1]))

@@ -109,11 +109,6 @@ class UnityExporter(ClipExporter):
                "  m_Events: []"]
         parts = ["\n".join(head)] + ([fc] if curves else []) + ["\n".join(mid)] + \
             (["\n".join(bindings)] if curves else []) + ["\n".join(tail)] + ([fc] if curves else []) + ["\n".join(end)]
-        out = AtomicFile(path, "w")
-        try:
+        with AtomicFile(path, "w") as out:
             out.file.write("\n".join(parts) + "\n")
-        except BaseException:
-            out.discard()
-            raise
-        written = out.commit()
-        return clip.result(written, self.name, stop)
+        return clip.result(out.path, self.name, stop)
