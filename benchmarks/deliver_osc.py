@@ -41,14 +41,14 @@ def sink() -> tuple[socket.socket, int]:
     return s, s.getsockname()[1]
 
 
-def bench_facemimic(fr, port, *, keepalive_s: float):
+def _stream(enc, fr, port, start=()):
+    """Send every frame's encoding over UDP; (seconds, messages, bytes, datagrams, CPU seconds)."""
     from facemimic.deliver.osc import UdpTransport, pack_bundles
-    from facemimic.deliver.vrchat import JERRY_BINARY, VRChatEncoder, VRChatOptions
 
-    enc = VRChatEncoder(VRChatOptions(binary=JERRY_BINARY, native_eyes="on", keepalive_s=keepalive_s))
     tr = UdpTransport("127.0.0.1", port)
     msgs = 0
-    tr.send(pack_bundles(enc.start(0.0)))
+    if start:
+        tr.send(pack_bundles(start))
     t, c = time.perf_counter(), time.process_time()
     for f in fr:
         el = enc.encode(f, f.time)
@@ -56,7 +56,15 @@ def bench_facemimic(fr, port, *, keepalive_s: float):
         tr.send(pack_bundles(el))
     dt, cpu = time.perf_counter() - t, time.process_time() - c
     tr.close()
-    return dt, msgs, tr.sent_bytes, tr.sent_datagrams, enc.plan.n_messages, cpu
+    return dt, msgs, tr.sent_bytes, tr.sent_datagrams, cpu
+
+
+def bench_facemimic(fr, port, *, keepalive_s: float):
+    from facemimic.deliver.vrchat import JERRY_BINARY, VRChatEncoder, VRChatOptions
+
+    enc = VRChatEncoder(VRChatOptions(binary=JERRY_BINARY, native_eyes="on", keepalive_s=keepalive_s))
+    dt, msgs, nbytes, datagrams, cpu = _stream(enc, fr, port, enc.start(0.0))
+    return dt, msgs, nbytes, datagrams, enc.plan.n_messages, cpu
 
 
 def bench_naive(fr, port):
@@ -94,20 +102,9 @@ def bench_naive(fr, port):
 
 
 def bench_vmc(fr, port, standard):
-    from facemimic.deliver.osc import UdpTransport, pack_bundles
     from facemimic.deliver.vmc import VMCEncoder, VMCOptions
 
-    enc = VMCEncoder(VMCOptions(standard=standard))
-    tr = UdpTransport("127.0.0.1", port)
-    msgs = 0
-    t, c = time.perf_counter(), time.process_time()
-    for f in fr:
-        el = enc.encode(f, f.time)
-        msgs += len(el)
-        tr.send(pack_bundles(el))
-    dt, cpu = time.perf_counter() - t, time.process_time() - c
-    tr.close()
-    return dt, msgs, tr.sent_bytes, tr.sent_datagrams, cpu
+    return _stream(VMCEncoder(VMCOptions(standard=standard)), fr, port)
 
 
 def best(fn, repeats):
