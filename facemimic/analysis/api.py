@@ -136,7 +136,7 @@ class Analysis:
         """One row per frame: time, present, dominant, valence, arousal, p_<basic>…, p_<state>…, AU…"""
         import csv
 
-        from ..expressions.io import AtomicFile
+        from ..common.files import AtomicFile
 
         with AtomicFile(path, "w", newline="") as out:
             w = csv.writer(out.file)
@@ -163,7 +163,7 @@ class Analysis:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from ..expressions.io import AtomicFile
+        from ..common.files import AtomicFile
 
         colors = {"neutral": "#bbbbbb", "happy": "#f2c14e", "sad": "#4e79a7", "surprised": "#76b7b2",
                   "fearful": "#b07aa1", "angry": "#e15759", "disgusted": "#59a14f", "contempt": "#9c755f"}

@@ -80,7 +80,7 @@ class EmotionClassifier:
         return softmax(logits[:, :N_STATES]), softmax(logits[:, N_STATES:])
 
     def save(self, path) -> Path:
-        from ..expressions.io import AtomicFile
+        from ..common.files import AtomicFile
 
         with AtomicFile(path, "wb") as out:
             write_npz(out.file, {"header": np.array(json.dumps(self.header, sort_keys=True)), "mean": self.mean,

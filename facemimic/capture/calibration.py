@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import InputError, NoFaceError, ParameterError, suggest
 from ..expressions.frame import ExpressionFrame
-from ..expressions.io import AtomicFile
+from ..common.files import AtomicFile
 from ..expressions.names import N_UE, UE_INDEX, UE_NAMES
 
 FORMAT = "facemimic.calibration"
@@ -345,7 +345,7 @@ class CalibrationProfile:
             The file is missing, unreadable, not JSON, not a profile, of a newer version, or holds
             bad values; the message names the file and the problem.
         """
-        from ..expressions.io import read_json_file
+        from ..common.files import read_json_file
 
         return cls.from_json(read_json_file(path, "calibration profile"), source=str(path))
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import OutputError, ParameterError, ShapeError
 from ..expressions.frame import ExpressionFrame
-from ..expressions.io import AtomicFile, AtomicOutput
+from ..common.files import AtomicFile, AtomicOutput
 
 N_BARS = 8  # strongest shapes listed per face
 

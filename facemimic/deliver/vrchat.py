@@ -29,7 +29,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import InputError, ParameterError, UnknownNameError, suggest
-from ..expressions.io import read_json_file
+from ..common.files import read_json_file
 from ..expressions.names import UE_NAMES, UE_SIMPLE_NAMES
 from ..expressions.vrcft import PARAMETER_NAMES, PREFIX as VERSION_PREFIX, vrcft_parameters
 from .osc import BoolSlot, FloatSlot, element, encode_message

@@ -186,7 +186,7 @@ def label_track(track, spans: "list[tuple[float, float, str]]", *, source: str =
 
 def save_dataset(data: LabelledFrames, path: "str | Path", *, metadata: dict | None = None) -> Path:
     """Write a dataset NPZ atomically."""
-    from ..expressions.io import AtomicFile
+    from ..common.files import AtomicFile
 
     head = {"format": DATASET_TAG, "schema": DATASET_SCHEMA, "names": list(X_NAMES),
             "counts": data.counts(), "metadata": metadata or {}}

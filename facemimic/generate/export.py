@@ -77,7 +77,7 @@ def write_generation(g, target: "str | Path | IO[str]", fmt: str) -> None:
             w.writerows(_rows(g))
 
     if isinstance(target, (str, Path)):
-        from ..expressions.io import AtomicFile
+        from ..common.files import AtomicFile
 
         with AtomicFile(target, "w", newline="") as out:
             emit(out.file)

@@ -82,7 +82,7 @@ class GeneratorModel:
 
     def save(self, path: "str | Path") -> Path:
         """Write the model atomically as ``.npz``."""
-        from ..expressions.io import AtomicFile
+        from ..common.files import AtomicFile
 
         with AtomicFile(path, "wb") as out:
             write_npz(out.file, {"header": np.array(json.dumps(self.header, sort_keys=True)),

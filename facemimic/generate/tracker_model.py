@@ -91,7 +91,7 @@ class TrackerModel:
                             np.asarray(d["reported"], bool), tuple(d.get("states", ())), tuple(d.get("sources", ())))
 
     def save(self, path: str | Path) -> Path:
-        from ..expressions.io import AtomicFile
+        from ..common.files import AtomicFile
 
         with AtomicFile(path, "w") as out:
             out.file.write(json.dumps(self.to_json(), indent=None, separators=(",", ":")) + "\n")

@@ -192,7 +192,7 @@ def plot_history(history: list[dict], path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..expressions.io import AtomicFile
+    from ..common.files import AtomicFile
 
     ep = [h["epoch"] for h in history]
     fig, axes = plt.subplots(1, 2, figsize=(8, 3), dpi=100)

@@ -156,7 +156,7 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
     """Write mono int16 PCM as a WAV file atomically."""
     import wave
 
-    from ..expressions.io import AtomicFile
+    from ..common.files import AtomicFile
 
     a = np.asarray(audio)
     if a.dtype != np.int16:

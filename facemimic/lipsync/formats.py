@@ -218,7 +218,7 @@ def render(result, fmt: str, **options) -> str:
 
 def write(result, path: str | Path, fmt: str | None = None, **options) -> Path:
     """Write ``result`` to ``path`` atomically (format from ``fmt`` or the file name)."""
-    from ..expressions.io import AtomicFile
+    from ..common.files import AtomicFile
 
     fmt = get_format(fmt or format_for_path(path)).name
     chunks = _STREAMING[fmt](result, **options) if fmt in _STREAMING else [render(result, fmt, **options)]

@@ -150,7 +150,7 @@ def write_png(rgb: np.ndarray, path: str | Path) -> Path:
     """Save RGB (H, W, 3) or RGBA (H, W, 4) uint8 pixels as a PNG atomically."""
     import cv2
 
-    from ...expressions.io import AtomicFile
+    from ...common.files import AtomicFile
 
     order = [2, 1, 0, 3][: rgb.shape[-1]]  # OpenCV writes BGR(A)
     ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[..., order]))
@@ -163,7 +163,7 @@ def write_png(rgb: np.ndarray, path: str | Path) -> Path:
 
 def write_svg(text: str, path: str | Path) -> Path:
     """Save an SVG document atomically."""
-    from ...expressions.io import AtomicFile
+    from ...common.files import AtomicFile
 
     with AtomicFile(path) as out:
         out.file.write(text)

@@ -206,7 +206,7 @@ def load_style(source: str | Path | None = None) -> AvatarStyle:
 
 def save_style(style: AvatarStyle, path: str | Path) -> Path:
     """Write an avatar file atomically; returns the path."""
-    from ...expressions.io import AtomicFile
+    from ...common.files import AtomicFile
 
     with AtomicFile(path) as out:
         out.file.write(json.dumps(style.to_json(), indent=2) + "\n")

@@ -65,7 +65,7 @@ def write_png(image: np.ndarray, path: str | Path, *, mark: bool = True, descrip
     from PIL.PngImagePlugin import PngInfo
 
     from ... import __version__
-    from ...expressions.io import AtomicFile
+    from ...common.files import AtomicFile
     from ..video import SYNTHETIC_COMMENT, add_mark
 
     img = np.ascontiguousarray(image).copy()

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputError
-from ...expressions.io import AtomicFile
+from ...common.files import AtomicFile
 
 GLB_MAGIC = b"glTF"
 _CHUNK_JSON = 0x4E4F534A

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...expressions.io import AtomicFile
+from ...common.files import AtomicFile
 from .base import ClipExporter, ExportOptions, ExportResult, clip_name
 from .curves import engine_clip, keep_keys
 
