@@ -48,7 +48,17 @@ def read_labels_file(path: str) -> list[tuple[float, float, str]]:
     p = Path(path)
     if not p.exists():
         raise InputError(path, "labels file not found")
-    text = p.read_text(encoding="utf-8")
+    if p.is_dir():
+        raise InputError(path, "is a folder, not a labels file")
+    try:
+        text = p.read_text(encoding="utf-8-sig")  # a BOM from Windows editors is fine
+    except UnicodeDecodeError as e:
+        raise InputError(path, f"not a labels file: not UTF-8 text (byte 0x{e.object[e.start]:02x} at "
+                               f"offset {e.start}); expected lines START-END=STATE, CSV or JSON") from None
+    except OSError as e:
+        raise InputError(path, f"cannot read the labels file ({e.strerror or e})") from None
+    if "\x00" in text:  # UTF-16 or other binary data that happens to decode
+        raise InputError(path, "not a labels file: binary data; expected lines START-END=STATE, CSV or JSON")
     spans = []
     try:
         if text.lstrip().startswith("["):

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import click
 
+from ._options import SEED
+
 
 @click.command("train")
 @click.argument("datasets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Model file to write (.npz); use it with `facemimic express --model`.")
-@click.option("--epochs", type=int, default=6, show_default=True, help="Passes over the training data.")
+@click.option("--epochs", type=click.IntRange(1, None), default=6, show_default=True,
+              help="Passes over the training data (at most 1000).")
 @click.option("--from", "start", type=click.Choice(["default", "scratch"]), default="default", show_default=True,
               help="Fine-tune the shipped model, or train a new one from scratch.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Training seed (same data + seed = same model).")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Training seed, 0 to 2**32-1 (same data + seed = same model).")
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Loss plot PNG [default: MODEL.loss.png].")
 @click.option("--all-channels", is_flag=True,
@@ -31,13 +35,13 @@ def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> No
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from ..errors import ParameterError
     from ..generate.dataset import LabelledFrames, load_dataset
     from ..generate.model import load_model
-    from ..generate.train import TrainOptions, check_training_data, plot_history, train_generator
+    from ..generate.train import MAX_EPOCHS, TrainOptions, check_training_data, plot_history, train_generator
 
+    if epochs > MAX_EPOCHS:  # before any data is read: 10**9 epochs would run for years in silence
+        raise ParameterError(f"--epochs must be 1 to {MAX_EPOCHS}, got {epochs}")
     if not output.lower().endswith(".npz"):
         raise ParameterError(f"{output}: models are .npz files")
     parts = []
@@ -48,12 +52,8 @@ def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> No
                         n_synthetic=30000 if start == "default" else 60000,
                         real_repeat=max(4, min(40, 6000 // max(len(data), 1))))
     init = load_model(None) if start == "default" else None
-    with Progress(TextColumn("training"), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
-                  TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(), transient=False) as bar:
-        task = bar.add_task("train", total=epochs, loss="-")
-        model, history = train_generator(
-            data, options=opts, init=init,
-            progress=lambda e, n, loss: bar.update(task, completed=e, loss=f"{loss:.2f}"))
+    with _epoch_progress(epochs) as report:
+        model, history = train_generator(data, options=opts, init=init, progress=report)
     model.header["name"] = Path(output).stem
     model.header["training"]["datasets"] = [Path(d).name for d in datasets]
     model.save(output)
@@ -61,3 +61,33 @@ def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> No
     plot_history(history, plot)
     click.echo(f"wrote {output} ({len(data)} labelled frames: "
                f"{', '.join(f'{k} {v}' for k, v in data.counts().items())}); loss plot {plot}")
+
+
+def _epoch_progress(epochs: int):
+    """Context manager giving a ``progress(epoch, epochs, loss)`` callback that reports on stderr:
+    a rich bar on a terminal, else a line every tenth of the run (logs and pipes see progress too)."""
+    import contextlib
+    import sys
+    import time
+
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        @contextlib.contextmanager
+        def bar():
+            with Progress(TextColumn("training"), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
+                          TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
+                          console=Console(stderr=True), transient=False) as p:
+                task = p.add_task("train", total=epochs, loss="-")
+                yield lambda e, n, loss: p.update(task, completed=e, loss=f"{loss:.2f}")
+
+        return bar()
+    every = max(1, epochs // 10)
+    t0 = time.monotonic()
+
+    def line(e, n, loss):
+        if e % every == 0 or e == n:
+            click.echo(f"training: epoch {e}/{n}, loss {loss:.2f}, {time.monotonic() - t0:.1f} s", err=True)
+
+    return contextlib.nullcontext(line)

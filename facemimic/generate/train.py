@@ -25,6 +25,10 @@ from .model import HIDDEN, LATENT, N_COND, GeneratorModel, condition, new_header
 from .nn import Adam, init_mlp, mlp_backward, mlp_forward, sigmoid, single_blas_thread
 
 SIGMA = 0.06
+# Upper bound on passes: an epoch over the default data takes about 0.3-0.6 s on one core, so
+# 1000 epochs is minutes; a larger number is a typo that would otherwise run for days.
+MAX_EPOCHS = 1000
+MAX_SEED = 2**32 - 1  # what every NumPy generator accepts
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,18 @@ class TrainOptions:
             v = getattr(self, name)
             if not isinstance(v, int) or v < (0 if name in ("n_synthetic", "real_repeat") else 1):
                 raise ParameterError(f"{name} must be a positive integer, got {v!r}")
+        if self.epochs > MAX_EPOCHS:
+            raise ParameterError(f"epochs must be 1 to {MAX_EPOCHS}, got {self.epochs}")
+        check_seed(self.seed)
         if not (0 < self.lr < 1):
             raise ParameterError(f"lr must be in (0, 1), got {self.lr!r}")
+
+
+def check_seed(seed) -> int:
+    """``seed`` if it is an integer from 0 to :data:`MAX_SEED`, else a :class:`ParameterError`."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ParameterError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    return int(seed)
 
 
 # Channels a webcam tracker (MediaPipe) measures reliably: real frames supervise only these, so
