@@ -1,6 +1,27 @@
 """FaceMimic: AI facial expressions for avatars.
 
-The public API is loaded lazily (``facemimic.track`` imports MediaPipe only when first used), so
+The public API, one call per job (each is documented where it is defined)::
+
+    facemimic.track(source)                 capture a photo/video/folder/webcam -> ExpressionTrack
+    facemimic.capture_frames(source)        the same, streamed frame by frame (live webcams)
+    facemimic.express(prompt)               generated expressions -> list[ExpressionFrame]
+    facemimic.express_clip(prompt)          a generated timed clip -> ExpressionTrack
+    facemimic.lip_sync(audio, text=...)     speech -> mouth cues, phones, visemes, a mouth track
+    facemimic.from_phones(phones, seconds)  known phones (e.g. from say) -> the same result
+    facemimic.say(text)                     the built-in offline voice: audio + exact phones
+    facemimic.animate_face(source, out)     a portrait or the built-in avatar -> MP4 + PNG
+    facemimic.export(track, path)           glTF / VRM / VRMA / Godot / Unity clips
+    facemimic.stream(source, to)            live to VRChat (OSC) or VMC receivers
+    facemimic.analyze(source)               emotions, valence/arousal, action units
+    facemimic.read_track(path) / write_track(track, path)
+
+plus the types (``ExpressionFrame``, ``ExpressionTrack``, ``merge_tracks``), the vocabularies
+(``UE_NAMES``, ``ARKIT_NAMES``), the option dataclasses and ``FaceMimicError`` (the base of every
+error FaceMimic raises).
+
+No public name equals a subpackage's name (``facemimic.capture``, ``.lipsync``, ``.animate`` …):
+importing a subpackage sets that attribute on this module, which would shadow a function of the
+same name. Everything loads lazily (``facemimic.track`` imports MediaPipe only when first used), so
 ``import facemimic`` and ``facemimic --help`` stay instant.
 """
 
@@ -10,32 +31,52 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-# name -> module that defines it
+# public name -> (module that defines it, its name there)
 _LAZY = {
-    "ExpressionFrame": "facemimic.expressions.frame",
-    "ExpressionTrack": "facemimic.expressions.track",
-    "merge_tracks": "facemimic.expressions.track",
-    "read_track": "facemimic.expressions.io",
-    "write_track": "facemimic.expressions.io",
-    "UE_NAMES": "facemimic.expressions.names",
-    "ARKIT_NAMES": "facemimic.expressions.names",
-    "track": "facemimic.capture.api",
-    "capture": "facemimic.capture.api",
-    "CaptureOptions": "facemimic.capture.options",
-    "FaceMimicError": "facemimic.errors",
-    "LipSyncOptions": "facemimic.lipsync.api",
-    "LiveLipSync": "facemimic.lipsync.live",
-    "say": "facemimic.voice.synth",
+    # expression data
+    "ExpressionFrame": ("facemimic.expressions.frame", "ExpressionFrame"),
+    "ExpressionTrack": ("facemimic.expressions.track", "ExpressionTrack"),
+    "merge_tracks": ("facemimic.expressions.track", "merge_tracks"),
+    "read_track": ("facemimic.expressions.io", "read_track"),
+    "write_track": ("facemimic.expressions.io", "write_track"),
+    "UE_NAMES": ("facemimic.expressions.names", "UE_NAMES"),
+    "ARKIT_NAMES": ("facemimic.expressions.names", "ARKIT_NAMES"),
+    # capture
+    "track": ("facemimic.capture.api", "track"),
+    "capture_frames": ("facemimic.capture.api", "capture_frames"),
+    "CaptureOptions": ("facemimic.capture.options", "CaptureOptions"),
+    # generate and analyse
+    "express": ("facemimic.generate.api", "express"),
+    "express_clip": ("facemimic.generate.api", "express_clip"),
+    "GenerateOptions": ("facemimic.generate.api", "GenerateOptions"),
+    "analyze": ("facemimic.analysis.api", "analyze"),
+    # speech
+    "lip_sync": ("facemimic.lipsync.api", "lipsync"),
+    "from_phones": ("facemimic.lipsync.api", "from_phones"),
+    "LipSyncOptions": ("facemimic.lipsync.api", "LipSyncOptions"),
+    "LiveLipSync": ("facemimic.lipsync.live", "LiveLipSync"),
+    "say": ("facemimic.voice.synth", "say"),
+    "VoiceOptions": ("facemimic.voice.synth", "VoiceOptions"),
+    # animate, export, stream
+    "animate_face": ("facemimic.animate.portrait.api", "animate_face"),
+    "PortraitOptions": ("facemimic.animate.portrait.animator", "PortraitOptions"),
+    "export": ("facemimic.deliver.export", "export_track"),
+    "ExportOptions": ("facemimic.deliver.export.base", "ExportOptions"),
+    "stream": ("facemimic.deliver.api", "stream"),
+    "StreamOptions": ("facemimic.deliver.streamers", "StreamOptions"),
+    # errors
+    "FaceMimicError": ("facemimic.errors", "FaceMimicError"),
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'facemimic' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'facemimic' has no attribute {name!r}") from None
+    value = getattr(import_module(module), attribute)
     globals()[name] = value
     return value
 

@@ -3,7 +3,7 @@
 Modules, one job each: :mod:`options` (``CaptureOptions``), :mod:`model` (the verified
 FaceLandmarker asset), :mod:`sources` (decoding), :mod:`landmarker` (MediaPipe, tiling),
 :mod:`solve` (blendshapes/pose/eyes -> ``ExpressionFrame``), :mod:`faces` (stable ids),
-:mod:`pipeline` (the loop, tracking loss), :mod:`api` (``capture``/``track``); smoothing
+:mod:`pipeline` (the loop, tracking loss), :mod:`api` (``capture_frames``/``track``); smoothing
 (:mod:`filters`), calibration (:mod:`calibration`) and previews (:mod:`preview`) plug in.
 Nothing heavy is imported here: ``from facemimic.capture import track`` loads MediaPipe lazily.
 """
@@ -11,11 +11,14 @@ Nothing heavy is imported here: ``from facemimic.capture import track`` loads Me
 from __future__ import annotations
 
 
-def capture(source, options=None, **kwargs):
-    """See :func:`facemimic.capture.api.capture`."""
-    from .api import capture as _capture
+def capture_frames(source, options=None, **kwargs):
+    """See :func:`facemimic.capture.api.capture_frames`."""
+    from .api import capture_frames as _capture_frames
 
-    return _capture(source, options, **kwargs)
+    return _capture_frames(source, options, **kwargs)
+
+
+capture = capture_frames  # the older name (see facemimic.capture.api)
 
 
 def track(source, options=None, **kwargs):
@@ -25,4 +28,4 @@ def track(source, options=None, **kwargs):
     return _track(source, options, **kwargs)
 
 
-__all__ = ["capture", "track"]
+__all__ = ["capture", "capture_frames", "track"]

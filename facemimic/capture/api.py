@@ -1,9 +1,12 @@
-"""Public capture API: ``capture()`` streams frames, ``track()`` returns a whole track.
+"""Public capture API: ``capture_frames()`` streams frames, ``track()`` returns a whole track.
 
 >>> import facemimic
->>> tr = facemimic.track("talk.mp4")                       # doctest: +SKIP
->>> for frame in facemimic.capture(0, max_faces=2):        # webcam 0, live  # doctest: +SKIP
+>>> tr = facemimic.track("talk.mp4")                              # doctest: +SKIP
+>>> for frame in facemimic.capture_frames(0, max_faces=2):        # webcam 0, live  # doctest: +SKIP
 ...     print(frame.time, frame.face_id, frame.top(3))
+
+``capture`` is the older name of :func:`capture_frames`, kept for code that imports it from here
+(it is not offered as ``facemimic.capture``: that name is the ``facemimic.capture`` subpackage).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from .sources import open_source
 
 class CaptureRun:
     """An opened capture: iterate for :class:`FrameGroup` s; ``fps``, ``stats`` and ``metadata``
-    describe it. Used by the CLI (progress, preview) and by :func:`capture` / :func:`track`."""
+    describe it. Used by the CLI (progress, preview) and by :func:`capture_frames` / :func:`track`."""
 
     def __init__(self, source, options: CaptureOptions | None = None, *,
                  clock: Callable[[], float] | None = None, **kwargs) -> None:
@@ -71,8 +74,8 @@ class CaptureRun:
         self.source.close()
 
 
-def capture(source, options: CaptureOptions | None = None, *, clock: Callable[[], float] | None = None,
-            **kwargs) -> Iterator[ExpressionFrame]:
+def capture_frames(source, options: CaptureOptions | None = None, *,
+                   clock: Callable[[], float] | None = None, **kwargs) -> Iterator[ExpressionFrame]:
     """Stream :class:`ExpressionFrame` s from a photo, video, folder/glob, webcam or NumPy frames.
 
     Parameters
@@ -104,7 +107,7 @@ def capture(source, options: CaptureOptions | None = None, *, clock: Callable[[]
 
 def track(source, options: CaptureOptions | None = None, *, clock: Callable[[], float] | None = None,
           **kwargs) -> ExpressionTrack:
-    """Capture a whole :class:`ExpressionTrack` (see :func:`capture` for the arguments).
+    """Capture a whole :class:`ExpressionTrack` (see :func:`capture_frames` for the arguments).
 
     Returns
     -------
@@ -119,4 +122,7 @@ def track(source, options: CaptureOptions | None = None, *, clock: Callable[[], 
     return ExpressionTrack.from_frames(frames, fps=run.fps, metadata=run.metadata)
 
 
-__all__ = ["CaptureOptions", "CaptureRun", "capture", "track"]
+# The older name, for code that imports it from here (``from facemimic.capture.api import capture``).
+capture = capture_frames
+
+__all__ = ["CaptureOptions", "CaptureRun", "capture", "capture_frames", "track"]

@@ -204,7 +204,7 @@ def vrcft_parameters(
     *,
     head_origin: "tuple[float, float, float] | None" = None,
     prefix: str = PREFIX,
-) -> dict[str, np.ndarray]:
+) -> "dict[str, float] | dict[str, np.ndarray]":
     """All VRCFT v2 float avatar parameters for one frame or a batch of frames.
 
     Parameters
@@ -225,9 +225,10 @@ def vrcft_parameters(
 
     Returns
     -------
-    dict[str, np.ndarray [shape=(...)]]
+    dict[str, float] for one frame (``weights`` of shape (88,)), else dict[str, np.ndarray [shape=(...)]]
         ``{prefix + name: value}`` for the 88 base shapes, 8 simple, 80 combined floats and 6 head
-        parameters, in :data:`PARAMETER_NAMES` order.
+        parameters, in :data:`PARAMETER_NAMES` order: plain Python floats for one frame, float32
+        arrays over the leading axes for a batch.
     """
     w, g, o = frame_inputs(weights, gaze, openness)
     lead = w.shape[:-1]
@@ -254,15 +255,16 @@ def vrcft_parameters(
     )
     for name, v in zip(HEAD_NAMES, head):
         out[prefix + name] = np.clip(v, -1.0, 1.0).astype(np.float32)
+    if not lead:  # one frame: plain floats (0-d arrays print and serialise badly)
+        return {k: float(v) for k, v in out.items()}
     return out
 
 
 def frame_parameters(frame, *, prefix: str = PREFIX, head_origin=None) -> dict[str, float]:
-    """:func:`vrcft_parameters` for one :class:`ExpressionFrame`, as plain floats."""
-    p = vrcft_parameters(frame.weights, frame.gaze, np.array(frame.openness, np.float32),
-                         np.array(frame.head_rotation, np.float32),
-                         np.array(frame.head_position, np.float32), head_origin=head_origin, prefix=prefix)
-    return {k: float(v) for k, v in p.items()}
+    """:func:`vrcft_parameters` for one :class:`ExpressionFrame` (eyes and head included), as plain floats."""
+    return vrcft_parameters(frame.weights, frame.gaze, np.array(frame.openness, np.float32),
+                            np.array(frame.head_rotation, np.float32),
+                            np.array(frame.head_position, np.float32), head_origin=head_origin, prefix=prefix)
 
 
 assert len(COMBINED_DEFINITIONS) == 77, len(COMBINED_DEFINITIONS)

@@ -164,3 +164,63 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
         audio = driven.audio is not None
     preview = write_png(first, preview_path(out), mark=mark, description=desc)
     return AnimateResult(out, preview, len(frames), fps, (w, h), audio, tuple(warnings))
+
+
+def animate_face(source, output: str | Path, *, expression: str | None = None, track=None,
+                 drive: str | Path | None = None, audio: str | Path | None = None, text: str | None = None,
+                 say: str | None = None, mood: str | None = None, duration: float | None = None,
+                 seed: int | None = None, voice: str = "en-us", fps: float = 30.0, reference: str = "rest",
+                 options: PortraitOptions | None = None, mark: bool = True) -> AnimateResult:
+    """Animate a portrait or the built-in avatar into an MP4 (+ PNG preview): :func:`animate` with
+    the driver given as keywords, as ``facemimic animate`` takes them.
+
+    Parameters
+    ----------
+    source : str, Path or np.ndarray [shape=(H, W, 3|4)]
+        A photo or drawing of a face, or ``"avatar"`` / ``"avatar:neko"`` / ``"avatar:me.json"``.
+    output : str or Path
+        The ``.mp4`` to write (atomically); the first frame is also saved as ``.png`` next to it.
+    expression : str, optional
+        A prompt or timeline for the generator: ``"happy"``, ``"neutral 1s > surprised 1s > happy 2s"``.
+    track : str, Path or ExpressionTrack, optional
+        An expression track (a ``.jsonl``/``.csv``/``.npz`` file, or a track in memory).
+    drive : str or Path, optional
+        Reenactment: a video of a person whose changes from their resting face are copied.
+    audio : str or Path, optional
+        A voice recording: lip-synced when it is the only driver, else just the soundtrack.
+    text : str, optional
+        The transcript of ``audio`` (exact alignment).
+    say : str, optional
+        Text for the built-in offline voice (its exact phones drive the lips).
+    mood : str, optional
+        The face around the lips for ``audio``/``say``; alone, an expression.
+    duration, seed, voice, fps, reference
+        Seconds of a generated expression, generator seed, espeak-ng voice for ``say``, video frame
+        rate, and the reenactment reference (``"rest"`` or ``"first"``): see
+        :class:`~facemimic.animate.drivers.DriverSpec`.
+    options : PortraitOptions, optional
+        Size, crop, face, rest pose, closed-loop ``refine`` …; default: the rest pose the driver
+        means (:func:`~facemimic.animate.drivers.default_rest`).
+    mark : bool
+        The small visible "AI-generated" mark (the file's metadata always says synthetic).
+
+    Returns
+    -------
+    AnimateResult
+        ``video``, ``preview``, ``frames``, ``fps``, ``size`` (width, height), ``audio``, ``warnings``.
+    """
+    import tempfile
+
+    from ...expressions.track import ExpressionTrack
+
+    name = lambda p: None if p is None else str(p)  # noqa: E731 - DriverSpec holds plain strings
+    with contextlib.ExitStack() as stack:
+        if isinstance(track, ExpressionTrack):  # the drivers read tracks from files: write it once
+            from ...expressions.io import write_track
+
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="facemimic-track-"))
+            track = write_track(track, Path(folder) / "track.jsonl")
+        spec = DriverSpec(expression=expression, track=name(track), drive=name(drive), reference=reference,
+                          audio=name(audio), text=text, say=say, mood=mood, duration=duration, fps=fps,
+                          seed=seed, voice=voice)
+        return animate(source, output, spec, options=options, fps=fps, mark=mark)
