@@ -114,16 +114,14 @@ class _AudioSource:
     def __init__(self, path: str | Path, rate: int = 48000) -> None:
         import av
 
+        from ..lipsync.audio import open_audio
+
         self.path = Path(path)
         if not self.path.is_file():
             raise InputError(self.path, "audio file not found")
-        try:
-            self.container = av.open(str(self.path))
-            self.stream = self.container.streams.audio[0]
-        except (av.error.FFmpegError, IndexError, UnicodeDecodeError):
-            if getattr(self, "container", None) is not None:
-                self.container.close()
-            raise InputError(self.path, "not a readable audio file (no audio stream)") from None
+        # The one audio opener: empty files, no audio track, lying sample rates -> InputError.
+        self.container = open_audio(self.path)
+        self.stream = self.container.streams.audio[0]
         self.rate = rate
         self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=rate, frame_size=1024)
         self._frames = self._iter()

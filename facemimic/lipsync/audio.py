@@ -15,6 +15,22 @@ import numpy as np
 from ..errors import InputError, ParameterError
 
 SAMPLE_RATE = 16000  # pocketsphinx en-us acoustic model rate
+# Plausible sample rates. Real audio runs from 8 kHz (telephone; 4 kHz leaves room for old
+# formats) to 768 kHz (the highest rate pro interfaces offer). A header outside that range lies:
+# a WAV claiming 7 Hz would make 2 s of speech "last" 100 minutes and lipsync chew on it.
+MIN_SAMPLE_RATE = 4_000
+MAX_SAMPLE_RATE = 768_000
+
+
+def open_audio(path: str | Path):
+    """Open ``path`` with PyAV for its first audio stream, refusing what cannot be audio.
+
+    The one place FaceMimic opens audio files (``lipsync``, ``say``'s readers, ``animate
+    --audio``, ``avatar render --audio``): missing, empty, folder, undecodable, no audio track
+    and implausible sample rates (outside :data:`MIN_SAMPLE_RATE` .. :data:`MAX_SAMPLE_RATE`)
+    all raise :class:`InputError` naming the file. The caller closes the returned container.
+    """
+    return _open(Path(path))
 
 
 def _open(path: Path):
@@ -34,6 +50,12 @@ def _open(path: Path):
     if not container.streams.audio:
         container.close()
         raise InputError(path, "has no audio track")
+    rate = container.streams.audio[0].codec_context.sample_rate
+    if rate and not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:  # 0: unknown until decoded
+        container.close()
+        raise InputError(path, f"implausible sample rate {rate} Hz in the file header (audio is "
+                               f"{MIN_SAMPLE_RATE // 1000} kHz to {MAX_SAMPLE_RATE // 1000} kHz); "
+                               "the file is damaged or mislabelled")
     return container
 
 
@@ -124,6 +146,8 @@ def as_pcm16(audio: np.ndarray, sample_rate: int, *, target_rate: int = SAMPLE_R
     sample_rate : int
         Rate of ``audio``.
     """
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise ParameterError(f"sample rate must be {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, got {sample_rate!r}")
     a = np.asarray(audio)
     if a.ndim == 2:
         a = a.mean(axis=1) if a.shape[1] <= 8 else a.mean(axis=0)

@@ -104,7 +104,7 @@ def test_bad_outputs_and_inputs(tmp_path, tone):
         write_video(frames(2), tmp_path / "x.mp4", audio=tmp_path / "missing.wav")
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"not audio at all" * 10)
-    with pytest.raises(InputError, match="junk.wav: not a readable audio file"):
+    with pytest.raises(InputError, match="junk.wav: not a readable audio"):
         write_video(frames(2), tmp_path / "x.mp4", audio=junk)
     with pytest.raises(ParameterError, match="no frames"):
         write_video([], tmp_path / "x.mp4")
