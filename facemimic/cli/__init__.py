@@ -40,16 +40,34 @@ class LazyGroup(click.Group):
         return import_module(f"{__name__}.{module}").command
 
     def invoke(self, ctx: click.Context):
+        from ..common.signals import TERMINATED_EXIT, Terminated, sigterm_unwinds
         from ..errors import FaceMimicError
 
-        try:
-            return super().invoke(ctx)
-        except FaceMimicError as e:
-            # One line, no traceback: the message names the file and the problem.
-            raise click.ClickException(str(e)) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
+        with sigterm_unwinds():  # SIGTERM unwinds like Ctrl-C: no temporary file is left
+            try:
+                return super().invoke(ctx)
+            except FaceMimicError as e:
+                # One line, no traceback: the message names the file and the problem.
+                raise click.ClickException(str(e)) from None
+            except Terminated:
+                click.echo("Terminated.", err=True)
+                sys.exit(TERMINATED_EXIT)
+            except KeyboardInterrupt:
+                click.echo("Interrupted.", err=True)
+                sys.exit(130)
+            except OSError as e:
+                # Last resort for a system error no stage turned into a FaceMimicError (a full
+                # disk, a vanished folder): still one line, never a traceback.
+                raise click.ClickException(describe_os_error(e)) from None
+
+
+def describe_os_error(e: OSError) -> str:
+    """``"<file>: <problem>"`` for an ``OSError`` (``"<problem>"`` when it names no file)."""
+    from ..common.files import DISK_PROBLEMS
+
+    text = e.strerror or str(e) or type(e).__name__
+    problem = DISK_PROBLEMS.get(e.errno) or text[:1].lower() + text[1:]
+    return f"{e.filename}: {problem}" if e.filename else problem
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,47 +7,144 @@ interrupted run never leaves a half-written file.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO
 
 from ..errors import InputError, OutputError
 
+# errno -> the problem as the user reads it, for writes the disk refuses.
+DISK_PROBLEMS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for this file system",
+    errno.EROFS: "read-only file system",
+    errno.EIO: "input/output error while writing",
+}
+
+
+def write_error(target: str | Path, error: OSError) -> OutputError:
+    """The one-line :class:`OutputError` for an ``OSError`` raised while writing ``target``."""
+    problem = DISK_PROBLEMS.get(error.errno) or f"cannot write ({error.strerror or error})"
+    return OutputError(target, problem)
+
+
+class _TargetIO(io.FileIO):
+    """The raw file under an :class:`AtomicFile`: a refused write (disk full, quota, file too
+    large) raises an :class:`OutputError` naming the target instead of a bare ``OSError``."""
+
+    def __init__(self, fd: int, target: Path) -> None:
+        super().__init__(fd, "w")
+        self.target = target
+
+    def write(self, data) -> int:
+        try:
+            # os.write is the single system call every output goes through (tests make it fail).
+            return os.write(self.fileno(), data)
+        except OSError as e:
+            raise write_error(self.target, e) from None
+
+
+def _open_stream(fd: int, mode: str, newline: str | None, target: Path) -> IO:
+    buffered = io.BufferedWriter(_TargetIO(fd, target))
+    if "b" in mode:
+        return buffered
+    return io.TextIOWrapper(buffered, encoding="utf-8", newline=newline)
+
+
+def _is_special(path: Path) -> bool:
+    """An existing file that is not a regular file or folder: /dev/null, /dev/full, a FIFO."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
 
 class AtomicFile:
-    """A file written under a temporary name and renamed into place by :meth:`commit`."""
+    """A file written under a temporary name beside its target and renamed into place by
+    :meth:`commit`; :meth:`discard` (or an exception in a ``with`` block) leaves nothing behind.
+
+    * The target is the file a symlink points to (the link stays a link).
+    * A device or FIFO (``/dev/null``, ``/dev/full``) is written directly: it cannot be replaced.
+    * A write the disk refuses (full, quota, too large) raises :class:`OutputError` naming the
+      target, and the temporary file is removed.
+    * Inside an active :class:`facemimic.common.outputs.OutputSet`, the rename waits for the set,
+      so several outputs of one command appear together or not at all.
+    """
 
     def __init__(self, path: str | Path, mode: str = "w", newline: str | None = None) -> None:
         self.path = Path(path)
-        parent = self.path.parent if str(self.path.parent) else Path(".")
-        if not parent.is_dir():
-            raise OutputError(self.path, f"folder {str(parent)!r} does not exist")
+        self.target = Path(os.path.realpath(self.path))
+        self.tmp: Path | None = None
+        if self.target.is_dir():
+            raise OutputError(self.path, "is a folder")
+        if _is_special(self.target):
+            flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+            try:
+                fd = os.open(self.target, flags)
+            except OSError as e:
+                raise OutputError(self.path, f"cannot write here ({e.strerror or e})") from None
+        else:
+            parent = self.target.parent
+            if not parent.is_dir():
+                shown = self.path.parent if str(self.path.parent) else Path(".")
+                raise OutputError(self.path, f"folder {str(shown)!r} does not exist")
+            try:
+                fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=parent)
+            except OSError as e:
+                raise OutputError(self.path, f"cannot write here ({e.strerror or e})") from None
+            self.tmp = Path(tmp)
+            # mkstemp makes 0600 files; give the result the permissions a plain open() would.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)
+        self.file: IO = _open_stream(fd, mode, newline, self.path)
+        from . import outputs
+
+        outputs.opened(self)
+
+    def _close(self) -> None:
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=parent)
-        except OSError as e:
-            raise OutputError(self.path, f"cannot write here ({e.strerror or e})") from None
-        self.tmp = Path(tmp)
-        # mkstemp makes 0600 files; give the result the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.tmp, 0o666 & ~umask)
-        self.file: IO = os.fdopen(fd, mode, newline=newline, **({} if "b" in mode else {"encoding": "utf-8"}))
+            self.file.close()  # flushes: a full disk shows up here
+        except BaseException:
+            self.discard()
+            raise
 
     def commit(self) -> Path:
-        self.file.close()
+        """Finish the file and move it into place (or hand it to the active output set)."""
+        self._close()
+        if self.tmp is None:  # written straight into a device
+            return self.path
+        from . import outputs
+
+        if outputs.stage(self):
+            return self.path
+        self.rename()
+        return self.path
+
+    def rename(self) -> None:
+        """Move the finished temporary file onto the target (used by :meth:`commit`)."""
         try:
-            os.replace(self.tmp, self.path)
+            os.replace(self.tmp, self.target)
         except OSError as e:
             self.discard()
             raise OutputError(self.path, f"cannot write here ({e.strerror or e})") from None
-        return self.path
 
     def discard(self) -> None:
+        """Leave nothing behind: remove the temporary file (a full disk cannot stop this)."""
+        if self.tmp is not None:
+            self.tmp.unlink(missing_ok=True)
         if not self.file.closed:
-            self.file.close()
-        self.tmp.unlink(missing_ok=True)
+            try:
+                self.file.close()
+            except Exception:  # noqa: BLE001 - flushing into a full disk fails; the file is gone anyway
+                pass
 
     def __enter__(self) -> "AtomicFile":
         return self
@@ -58,7 +155,6 @@ class AtomicFile:
             self.commit()
         else:
             self.discard()
-
 
 
 class AtomicOutput:
