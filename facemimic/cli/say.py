@@ -45,25 +45,32 @@ def command(text, output, list_voices, voice, rate, pitch, phones_out, track_out
         return
     if text is None or not output:
         raise click.UsageError("give TEXT and -o OUTPUT.wav (or --list-voices)")
+    from ..common.outputs import OutputSet
+    from ..expressions.io import format_for_path as track_format
+    from ..lipsync.formats import format_for_path as cues_format
+
+    # Every output (folder, format, not an input) is checked before speaking, and all of them
+    # appear together or none does.
+    if cues_out:
+        cues_format(cues_out)
+    if track_out:
+        track_format(track_out)
+    outputs = OutputSet((output, phones_out, track_out, cues_out))
     if text == "-":
         text = sys.stdin.read()
     speech = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch))
-    # Validate every output target before writing anything.
-    for p in (output, phones_out, track_out, cues_out):
-        if p and not (Path(p).parent if str(Path(p).parent) else Path(".")).is_dir():
-            from ..errors import OutputError
-            raise OutputError(p, f"folder {str(Path(p).parent)!r} does not exist")
-    write_wav(output, speech.audio, speech.sample_rate)
-    result = from_phones(list(speech.phones), speech.duration,
-                         options=LipSyncOptions(fps=fps, interpolation=interpolation),
-                         sound_file=str(Path(output).resolve()))
-    if phones_out:
-        result.write(phones_out, "phones")
-    if cues_out:
-        result.write(cues_out)
-    if track_out:
-        from ..expressions.io import write_track
+    with outputs:
+        write_wav(output, speech.audio, speech.sample_rate)
+        result = from_phones(list(speech.phones), speech.duration,
+                             options=LipSyncOptions(fps=fps, interpolation=interpolation),
+                             sound_file=str(Path(output).resolve()))
+        if phones_out:
+            result.write(phones_out, "phones")
+        if cues_out:
+            result.write(cues_out)
+        if track_out:
+            from ..expressions.io import write_track
 
-        write_track(result.track(), track_out)
+            write_track(result.track(), track_out)
     click.echo(f"{output}: {speech.duration:.2f} s, {sum(p.name != 'SIL' for p in speech.phones)} phones",
                err=True)

@@ -44,6 +44,13 @@ def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> No
         raise ParameterError(f"--epochs must be 1 to {MAX_EPOCHS}, got {epochs}")
     if not output.lower().endswith(".npz"):
         raise ParameterError(f"{output}: models are .npz files")
+    from ..common.outputs import OutputSet
+
+    plot = plot_out or str(Path(output).with_suffix(".loss.png"))
+    if not plot.lower().endswith(".png"):
+        raise ParameterError(f"{plot}: the loss plot is a .png file")
+    # Model and plot: checked before training, written together or not at all.
+    outputs = OutputSet((output, plot), inputs=datasets)
     parts = []
     for d in datasets:
         parts.append(check_training_data(load_dataset(d), name=d) if len(datasets) == 1 else load_dataset(d))
@@ -56,9 +63,9 @@ def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> No
         model, history = train_generator(data, options=opts, init=init, progress=report)
     model.header["name"] = Path(output).stem
     model.header["training"]["datasets"] = [Path(d).name for d in datasets]
-    model.save(output)
-    plot = plot_out or str(Path(output).with_suffix(".loss.png"))
-    plot_history(history, plot)
+    with outputs:
+        model.save(output)
+        plot_history(history, plot)
     click.echo(f"wrote {output} ({len(data)} labelled frames: "
                f"{', '.join(f'{k} {v}' for k, v in data.counts().items())}); loss plot {plot}")
 
