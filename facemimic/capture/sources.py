@@ -10,8 +10,11 @@ file is skipped with a :class:`SkippedInputWarning` and the batch goes on.
 
 from __future__ import annotations
 
+import contextlib
 import glob as globlib
 import math
+import os
+import sys
 import queue
 import threading
 import time as timelib
@@ -180,7 +183,8 @@ def read_image(path: str | Path, *, max_side: int, max_megapixels: float) -> tup
     flags = {1: cv2.IMREAD_UNCHANGED, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
              8: cv2.IMREAD_REDUCED_COLOR_8}[reduce]
     try:
-        data = cv2.imread(str(p), flags)
+        with _c_stderr_silenced():  # libjpeg prints "Corrupt JPEG data: …" on fd 2 and decodes anyway
+            data = cv2.imread(str(p), flags)
     except cv2.error as e:
         raise InputError(p, f"cannot decode image ({str(e).strip().splitlines()[-1]})") from None
     if data is None:
@@ -199,6 +203,32 @@ def read_image(path: str | Path, *, max_side: int, max_megapixels: float) -> tup
             data = _apply_exif_orientation(p, data)
     rgb, alpha = to_rgb_uint8(fit_within(data, max_side), label=str(p))
     return rgb, alpha, (int(size[0]), int(size[1]))
+
+
+@contextlib.contextmanager
+def _c_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to the null device for the block.
+
+    C libraries under OpenCV (libjpeg, libpng, libtiff) write warnings about damaged but decodable
+    files straight to fd 2, past Python, in the middle of progress bars and one-line errors.
+    Python's own ``sys.stderr`` is flushed first so nothing of ours is lost.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no fd 2 (a detached process): nothing to silence
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _apply_exif_orientation(path: Path, image: np.ndarray) -> np.ndarray:
@@ -247,6 +277,11 @@ class ImageFilesSource(Source):
             yield SourceFrame(index=index, time=index / self.fps, image=rgb, name=str(path),
                               original_size=size, alpha=alpha)
             index += 1
+        if index == 0 and self.paths:
+            # Every file was skipped: an empty track would look like success.
+            n = len(self.paths)
+            raise InputError(self.name, f"no image could be read ({n} file{'s' if n > 1 else ''} skipped, "
+                                        "see the warnings above)")
 
 
 class VideoSource(Source):
