@@ -31,7 +31,8 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
     from rich.table import Table
 
     from ..analysis.api import analyze
-    from ..errors import FaceMimicError, NoFaceError, OutputError
+    from ..common.outputs import OutputSet
+    from ..errors import FaceMimicError, NoFaceError, OutputError, ParameterError
 
     err = Console(stderr=True)
     out = Console()
@@ -39,13 +40,28 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
     for target in (csv_out, plot_out):
         if many and target is not None and not Path(target).is_dir():
             raise OutputError(target, "with several inputs, --csv/--plot must be an existing folder")
+    if plot_out and not many and not plot_out.lower().endswith(".png"):
+        raise ParameterError(f"{plot_out}: the timeline plot is a .png file")
+
+    def outputs_for(src) -> tuple[Path | None, Path | None]:
+        stem = Path(str(src)).name
+        csv_path = plot_path = None
+        if csv_out:
+            csv_path = Path(csv_out) / f"{stem}.emotions.csv" if many else Path(csv_out)
+        if plot_out:
+            plot_path = Path(plot_out) / f"{stem}.emotions.png" if many else Path(plot_out)
+        return csv_path, plot_path
+
     opts = {"max_faces": max_faces}
     if duration is not None:
         opts["duration"] = duration
     docs, failed = [], 0
     for src in inputs:
         source = int(src) if src.isdigit() and not Path(src).exists() else src
+        csv_path, plot_path = outputs_for(src)
         try:
+            # CSV and plot of one input: checked before the analysis, written together or not at all.
+            outputs = OutputSet((csv_path, plot_path), inputs=inputs)
             with err.status(f"analysing {src} ..."):
                 res = analyze(source, face_id=face_id, capture_options=opts)
             if not res.present.any():
@@ -56,15 +72,14 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
             err.print(f"[yellow]Skipping {src}:[/] {e}")
             failed += 1
             continue
-        stem = Path(str(src)).name
-        if csv_out:
-            path = Path(csv_out) / f"{stem}.emotions.csv" if many else Path(csv_out)
-            res.to_csv(path)
-            err.print(f"[green]wrote[/] {path}")
-        if plot_out:
-            path = Path(plot_out) / f"{stem}.emotions.png" if many else Path(plot_out)
-            res.plot(path)
-            err.print(f"[green]wrote[/] {path}")
+        with outputs:
+            if csv_path:
+                res.to_csv(csv_path)
+            if plot_path:
+                res.plot(plot_path)
+        for path in (csv_path, plot_path):
+            if path:
+                err.print(f"[green]wrote[/] {path}")
         segs = res.summary()
         mean = res.mean_basic()
         doc = {"input": str(src), "frames": len(res), "with_face": int(res.present.sum()),

@@ -65,7 +65,13 @@ def command(source, output, expression, track_file, drive, reference, audio, tex
     from ..animate.portrait.animator import PortraitOptions
     from ..animate.portrait.api import animate, check_output
 
-    check_output(output)
+    from ..animate.portrait.api import is_avatar, preview_path
+    from ..common.outputs import OutputSet
+
+    check_output(output, source)
+    # Video and preview: neither may be an input; both appear together or neither does.
+    source_file = source.split(":", 1)[1] if is_avatar(source) and ":" in source else source
+    outputs = OutputSet((output, preview_path(output)), inputs=(source_file, track_file, drive, audio))
     spec = DriverSpec(expression=expression, track=track_file, drive=drive, reference=reference, audio=audio,
                       text=text, say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)
     if rest == "auto":
@@ -75,9 +81,10 @@ def command(source, output, expression, track_file, drive, reference, audio, tex
     with Progress(TextColumn("[bold]animate[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task("", total=None)
-        result = animate(source, output, spec, options=opts, fps=fps, mark=not no_mark,
-                         progress=lambda done, total: bar.update(task, completed=done, total=total),
-                         status=lambda msg: bar.update(task, description=msg))
+        with outputs:
+            result = animate(source, output, spec, options=opts, fps=fps, mark=not no_mark,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total),
+                             status=lambda msg: bar.update(task, description=msg))
     for w in result.warnings:
         click.echo(f"Warning: {w}", err=True)
     w, h = result.size

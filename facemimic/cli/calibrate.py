@@ -44,19 +44,16 @@ def command(input, output, seconds, camera, name, smoothing, model, quiet):
 
     from ..capture.api import CaptureRun
     from ..capture.calibration import CalibrationProfile
-    from ..errors import OutputError
     from ..expressions.names import UE_NAMES
 
     if input is not None and camera is None and input.isdigit() and not Path(input).exists():
         camera, input = int(input), None  # "facemimic calibrate 0": webcam 0
     if (input is None) == (camera is None):
         raise click.UsageError("give exactly one of INPUT or --camera N")
+    from ..common.outputs import OutputSet
+
     out = Path(output)
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():  # fail before recording, not after
-        raise OutputError(out, f"folder {str(parent)!r} does not exist")
-    if out.is_dir():
-        raise OutputError(out, "is a folder")
+    outputs = OutputSet([out], inputs=(input, model))  # fail before recording, not after
     source = camera if camera is not None else input
     label = f"camera {camera}" if camera is not None else str(input)
     console = Console(stderr=True, quiet=quiet)
@@ -78,7 +75,8 @@ def command(input, output, seconds, camera, name, smoothing, model, quiet):
         run.close()
 
     profile = CalibrationProfile.from_frames(frames, name=name or out.stem, source=label)
-    profile.save(out)
+    with outputs:
+        profile.save(out)
 
     if not quiet:
         table = Table(title=f"Resting face of {profile.name!r} ({profile.frames} frames)", title_justify="left")

@@ -126,6 +126,9 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) 
         raise ParameterError(f"--auto must be a probability in (0, 1], got {auto}")
     if not output.lower().endswith(".npz"):
         raise ParameterError(f"{output}: datasets are .npz files")
+    from ..common.outputs import OutputSet
+
+    outputs = OutputSet([output], inputs=(source, labels_file))  # before tracking: not an input, writable
     src = Path(source)
     if src.suffix.lower() in (".jsonl", ".csv", ".npz"):
         from ..expressions.io import read_track
@@ -163,6 +166,7 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) 
         data = data.labelled
     if len(data.labelled) == 0:
         raise InputError(source, "no tracked face inside the labelled spans")
-    save_dataset(data, output, metadata={"source": src.name, "spans": [list(s) for s in all_spans]})
+    with outputs:
+        save_dataset(data, output, metadata={"source": src.name, "spans": [list(s) for s in all_spans]})
     counts = ", ".join(f"{k} {v}" for k, v in data.counts().items())
     console.print(f"[green]wrote[/] {output}: {len(data)} frames ({counts})")

@@ -77,6 +77,11 @@ def command(input, output, fmt, preview, max_faces, smoothing, camera, camera_si
         raise ParameterError(f"--preview must be an .mp4 file, got {preview!r}")
     if preview is not None and Path(preview).resolve() == Path(output).resolve():
         raise ParameterError("--preview and --output must be different files")
+    from ..common.outputs import OutputSet
+
+    # Track and preview: checked before capture starts (neither may be an input photo), written
+    # together or not at all.
+    outputs = OutputSet((output, preview), inputs=(*_input_files(input), profile, model))
     try:
         cam_w, cam_h = (int(v) for v in camera_size.lower().split("x"))
     except ValueError:
@@ -88,7 +93,7 @@ def command(input, output, fmt, preview, max_faces, smoothing, camera, camera_si
         # Skipped files are reported even with --quiet: the batch went on without them.
         click.echo(f"Warning: {message}", err=True)
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), outputs:
         warnings.simplefilter("always", SkippedInputWarning)
         warnings.showwarning = show_warning
         run = CaptureRun(camera if camera is not None else input, max_faces=max_faces, smoothing=smoothing,
@@ -126,7 +131,7 @@ def command(input, output, fmt, preview, max_faces, smoothing, camera, camera_si
                 pw.abort()
             run.close()
             raise
-        path = writer.close()
+        path = writer.close()  # staged: the set renames both files when the block ends
         if pw is not None:
             pw.close()
     st = run.stats
@@ -135,6 +140,23 @@ def command(input, output, fmt, preview, max_faces, smoothing, camera, camera_si
             f"[bold green]Wrote[/] {path} ({fmt}): {st.frames} frames, {st.face_ratio:.0%} with a face, "
             f"{len(st.face_ids)} face(s) seen, {st.fps:.1f} fps"
             + (f"; preview {preview}" if preview else ""), highlight=False, soft_wrap=True)
+
+
+def _input_files(source: str | None) -> list[str]:
+    """The files INPUT names: itself, the photos in a folder, or a glob's matches (the output must
+    be none of them)."""
+    import glob
+
+    if source is None:
+        return []
+    p = Path(source)
+    if p.is_dir():
+        from ..capture.sources import IMAGE_EXTENSIONS
+
+        return [str(f) for f in p.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS]
+    if not p.exists() and any(ch in source for ch in "*?["):
+        return glob.glob(source, recursive=True)
+    return [source]
 
 
 def _progress(run, console, quiet):

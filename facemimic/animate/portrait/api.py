@@ -36,11 +36,18 @@ class AnimateResult:
     warnings: tuple[str, ...]  # things the user should know
 
 
-def check_output(path: str | Path) -> Path:
-    """Refuse an output we could not write, before any slow work."""
+def check_output(path: str | Path, source=None) -> Path:
+    """Refuse an output we could not write, or whose PNG preview would replace ``source`` (the
+    photo being animated), before any slow work."""
     p = Path(path)
     if p.suffix.lower() != ".mp4":
         raise OutputError(p, "the output must be an .mp4 file")
+    if isinstance(source, (str, Path)) and not is_avatar(str(source)):
+        from ...common.outputs import same_file
+
+        if same_file(preview_path(p), source):
+            raise OutputError(preview_path(p), f"the preview of {p} would overwrite the source image; "
+                                               "choose another output name")
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise OutputError(p, "is a folder")
@@ -120,7 +127,7 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
     """
     from ..video import VideoWriter
 
-    out = check_output(output)
+    out = check_output(output, source)
     opts = options or PortraitOptions(rest=default_rest(driver))
     fps = float(fps or driver.fps)
     if not 1 <= fps <= 240:
