@@ -67,12 +67,16 @@ def render(track: str, output: str, avatar: str | None, size: int, height: int |
     from ..animate.avatar.render import render_track_to_file
     from ..expressions.io import read_track
 
+    from ..common.outputs import OutputSet
+
+    outputs = OutputSet([output], inputs=(track, audio, avatar))  # never one of the inputs
     tr = read_track(track)
     if Path(output).suffix.lower() != ".mp4":
         if audio:
             raise click.UsageError("--audio only applies to .mp4 output")
-        path = render_track_to_file(tr, output, style=avatar, size=size, height=height, fps=fps, at=at,
-                                    face_id=face_id, transparent=transparent)
+        with outputs:
+            path = render_track_to_file(tr, output, style=avatar, size=size, height=height, fps=fps, at=at,
+                                        face_id=face_id, transparent=transparent)
         click.echo(f"Wrote {path}")
         return
     if transparent:
@@ -81,9 +85,10 @@ def render(track: str, output: str, avatar: str | None, size: int, height: int |
     with Progress(TextColumn("[bold]avatar[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as bar:
         task = bar.add_task("render", total=None)
-        path = render_track_to_file(
-            tr, output, style=avatar, size=size, height=height, fps=fps, audio=audio, mark=not no_mark, face_id=face_id,
-            progress=lambda done, total: bar.update(task, completed=done, total=total))
+        with outputs:
+            path = render_track_to_file(
+                tr, output, style=avatar, size=size, height=height, fps=fps, audio=audio, mark=not no_mark,
+                face_id=face_id, progress=lambda done, total: bar.update(task, completed=done, total=total))
     click.echo(f"Wrote {path}")
 
 
@@ -97,8 +102,16 @@ def render(track: str, output: str, avatar: str | None, size: int, height: int |
               help="Also save a smiling preview image (.png or .svg).")
 def new(output: str, base: str, freckles: bool | None, preview: str | None, **values) -> None:
     """Make an avatar file: start from a preset and change what you like."""
-    from ..animate.avatar.style import load_style, save_style, style_from_dict
+    from pathlib import Path
 
+    from ..animate.avatar.style import load_style, save_style, style_from_dict
+    from ..common.outputs import OutputSet
+    from ..errors import ParameterError
+
+    if preview and Path(preview).suffix.lower() not in (".png", ".svg"):
+        raise ParameterError(f"{preview}: the preview is a .png or .svg image")
+    # Avatar file and preview: checked first, written together or not at all.
+    outputs = OutputSet((output, preview), inputs=(base,))
     style = load_style(base)
     data = style.to_json()
     for _, field, _, _ in _STYLE_OPTIONS:
@@ -108,24 +121,24 @@ def new(output: str, base: str, freckles: bool | None, preview: str | None, **va
     if freckles is not None:
         data["freckles"] = freckles
     if values.get("name") is None:
-        from pathlib import Path
-
         data["name"] = Path(output).stem  # "me.json" -> an avatar called "me"
     style = style_from_dict(data, source="command line")
-    path = save_style(style, output)
+    with outputs:
+        path = save_style(style, output)
+        if preview:
+            from ..animate.avatar.render import AvatarRenderer, write_png, write_svg
+            from ..expressions.frame import ExpressionFrame
+
+            smile = ExpressionFrame.from_shapes({"MouthCornerPullLeft": 0.7, "MouthCornerPullRight": 0.7,
+                                                 "CheekSquintLeft": 0.3, "CheekSquintRight": 0.3})
+            r = AvatarRenderer(style, size=512)
+            if preview.lower().endswith(".svg"):
+                write_svg(r.svg(smile), preview)
+            else:
+                write_png(r.render(smile), preview)
     click.echo(f"Wrote {path}")
     if preview:
-        from ..animate.avatar.render import AvatarRenderer, write_png, write_svg
-        from ..expressions.frame import ExpressionFrame
-
-        smile = ExpressionFrame.from_shapes({"MouthCornerPullLeft": 0.7, "MouthCornerPullRight": 0.7,
-                                             "CheekSquintLeft": 0.3, "CheekSquintRight": 0.3})
-        r = AvatarRenderer(style, size=512)
-        if preview.lower().endswith(".svg"):
-            p = write_svg(r.svg(smile), preview)
-        else:
-            p = write_png(r.render(smile), preview)
-        click.echo(f"Wrote {p}")
+        click.echo(f"Wrote {preview}")
 
 
 for _opt, _field, _type, _help in _STYLE_OPTIONS:
