@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._renamed import RenamedChoice
+
 
 def _parse_expression(value: str) -> tuple[str, float]:
     name, sep, time = value.rpartition("=")
@@ -23,8 +25,9 @@ def _parse_expression(value: str) -> tuple[str, float]:
               help="gltf | vrm | vrma | godot | unity (default: from the output extension).")
 @click.option("-a", "--avatar", default=None, type=click.Path(dir_okay=False),
               help="Avatar .glb/.gltf/.vrm whose morph targets to drive (default: FaceMimic's test head).")
-@click.option("--gaps", type=click.Choice(["hold", "ease", "neutral"]), default="hold", show_default=True,
-              help="Tracking gaps: hold the last face, ease linearly to the next, or go neutral.")
+@click.option("--gaps", type=RenamedChoice(["hold", "interpolate", "neutral"], {"ease": "interpolate"}),
+              default="hold", show_default=True,
+              help="Tracking gaps: hold the last face, interpolate linearly to the next, or go neutral.")
 @click.option("--fps", type=float, default=None, help="Resample the track to this frame rate first.")
 @click.option("--face", "face_id", type=int, default=None, help="Face id of a multi-face track (default: first).")
 @click.option("--name", default=None, help="Clip/animation name (default: the output file's stem).")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-_POSE_FORMATS = ("json", "csv", "jsonl")
-_TRACK_FORMATS = ("jsonl", "csv", "npz")
+_TRACK_FORMATS = ("jsonl", "csv", "npz")  # the track files of facemimic.expressions.io
 
 
 @click.command("express")
@@ -18,9 +17,9 @@ _TRACK_FORMATS = ("jsonl", "csv", "npz")
 @click.option("-n", "--variations", type=int, default=1, show_default=True, help="How many distinct expressions.")
 @click.option("--seed", type=int, default=None, help="Same seed, same output [default: random, printed].")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="Write to a file (.json/.csv/.jsonl for poses; .jsonl/.csv/.npz for clips).")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "npz"]), default=None,
-              help="Output format [default: from the extension]; without -o, print it to stdout.")
+              help="Write a track file (.jsonl, .csv or .npz); poses are one frame per variation, 1 s apart.")
+@click.option("--format", "fmt", type=click.Choice(_TRACK_FORMATS), default=None,
+              help="Track format [default: from the extension]; without -o, print it to stdout (jsonl, csv).")
 @click.option("--model", default=None, metavar="MODEL.npz", help="A generator from `facemimic train`.")
 @click.option("--fallback", is_flag=True, help="If --model cannot be loaded, warn and use the default model.")
 @click.option("--duration", type=float, default=None,
@@ -37,20 +36,20 @@ def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, 
             mode, talking, as_tracked, list_states) -> None:
     """Generate expressions for PROMPT: a feeling in words or a timeline.
 
+    Every output is a FaceMimic track file (the format `track` writes, and `export`, `analyze`,
+    `animate --track`, `avatar render` and `stream` read). Poses: variation k is the frame at k
+    seconds. Clips (--duration, a timeline "a 1s > b 2s", or a prompt ending in a duration): FPS
+    frames per second. JSONL and NPZ keep the prompt, meaning and seed in the header metadata.
+
     \b
       facemimic express happy
       facemimic express "a bit disgusted but amused" -n 8 --seed 3 -o amused.csv
-      facemimic express "trying not to laugh" --style anime -o pose.json
+      facemimic express "trying not to laugh" --style anime -o pose.jsonl
       facemimic express "nervous smile" --duration 3 -o nervous.jsonl
       facemimic express "neutral 0.5s > surprised 1s > happy 2s" -o reaction.jsonl
       facemimic express --list
     """
-    import sys
-    from pathlib import Path
-
     from rich.console import Console
-
-    from ..errors import ParameterError
 
     import warnings
 
@@ -61,55 +60,47 @@ def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, 
         return
     if not prompt:
         raise click.UsageError("give a PROMPT (e.g. 'happy', 'a bit nervous') or use --list")
-    is_clip = duration is not None or ">" in prompt or " then " in prompt
-    if output is not None and fmt is None:
-        fmt = Path(output).suffix.lower().lstrip(".") or None
-        valid = _TRACK_FORMATS if is_clip else _POSE_FORMATS
-        if fmt not in valid:
-            raise ParameterError(f"{output}: cannot tell the format from the extension; use "
-                                 f"{', '.join('.' + v for v in valid)} or --format")
-    if is_clip:
+    from ..expressions.io import format_for_path, write_track
+    from ..generate.clips import is_timed
+
+    if output is not None:
+        fmt = format_for_path(output, fmt)  # one line naming the file for an unknown extension
+    elif fmt == "npz":
+        raise click.UsageError("npz is binary: give -o FILE.npz")
+    if duration is not None or is_timed(prompt):
         if as_tracked:
             raise click.UsageError("--as-tracked works on poses, not clips")
-        if fmt is not None and fmt not in _TRACK_FORMATS:
-            raise ParameterError(f"clips are tracks: use --format {', '.join(_TRACK_FORMATS)} (not {fmt})")
         from ..generate.clips import ClipOptions, clip
 
         tr = clip(prompt, duration=duration, options=ClipOptions(fps=fps, mode=mode, talking=talking),
                   intensity=intensity, asymmetry=asymmetry, style=style, seed=seed, model=model, fallback=fallback)
-        if output is not None:
-            from ..expressions.io import write_track
-
-            write_track(tr, output, fmt=fmt)
-            console.print(f"[green]wrote[/] {output}: {len(tr)} frames, {tr.duration:.2f} s, seed {tr.metadata['seed']}")
-        elif fmt is not None:
-            _track_to_stdout(tr, fmt)
-        else:
+        done = f"{len(tr)} frames, {tr.duration:.2f} s, seed {tr.metadata['seed']}"
+        if output is None and fmt is None:
             for seg in tr.metadata["timeline"]:
                 click.echo(f"{seg['start']:6.2f}s  {seg['seconds']:.2f}s  {seg['meaning']}")
             click.echo(f"{len(tr)} frames at {tr.fps:g} fps, {len(tr.metadata['blinks'])} blinks, "
                        f"seed {tr.metadata['seed']} (use -o FILE.jsonl to save)")
-        return
-    if fmt is not None and fmt not in _POSE_FORMATS:
-        raise ParameterError(f"poses are written as {', '.join(_POSE_FORMATS)} (npz is for clips with --duration)")
-    from ..generate.api import GenerateOptions, generate
-
-    g = generate(prompt, options=GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style,
-                                                 variations=variations, seed=seed), model=model, fallback=fallback)
-    if as_tracked:
-        from dataclasses import replace
-
-        g = replace(g, x=g.as_tracked())
-    if output is None and fmt is None:
-        _print_generation(g)
-        return
-    from ..generate.export import write_generation
-
-    if output is None:
-        write_generation(g, sys.stdout, fmt)
+            return
     else:
-        write_generation(g, output, fmt)
-        console.print(f"[green]wrote[/] {output}: {len(g.x)} variation(s) of '{g.prompt.describe()}', seed {g.seed}")
+        from ..generate.api import GenerateOptions, generate
+        from ..generate.poses import poses_track
+
+        g = generate(prompt, options=GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style,
+                                                     variations=variations, seed=seed), model=model, fallback=fallback)
+        if as_tracked:
+            from dataclasses import replace
+
+            g = replace(g, x=g.as_tracked())
+        if output is None and fmt is None:
+            _print_generation(g)
+            return
+        tr = poses_track(g, as_tracked=as_tracked)
+        done = f"{len(g.x)} variation(s) of '{g.prompt.describe()}' (one frame per second), seed {g.seed}"
+    if output is None:
+        _track_to_stdout(tr, fmt)
+        return
+    write_track(tr, output, fmt=fmt)
+    console.print(f"[green]wrote[/] {output}: {done}")
 
 
 def _track_to_stdout(tr, fmt: str) -> None:
@@ -119,8 +110,6 @@ def _track_to_stdout(tr, fmt: str) -> None:
 
     from ..expressions.io import write_track
 
-    if fmt == "npz":
-        raise click.UsageError("npz is binary: give -o FILE.npz")
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, f"clip.{fmt}")
         write_track(tr, path, fmt=fmt)
@@ -146,7 +135,7 @@ def _print_generation(g) -> None:
                       "/".join(f"{v:+.0f}" for v in f.head_rotation))
     console.print(table)
     if len(g.x) > shown:
-        console.print(f"… and {len(g.x) - shown} more (use -o FILE.csv/.json/.jsonl to get them all)")
+        console.print(f"… and {len(g.x) - shown} more (use -o FILE.jsonl/.csv/.npz to get them all)")
 
 
 def _print_states() -> None:

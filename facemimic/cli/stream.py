@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._renamed import RenamedChoice
+
 _TRACK_SUFFIXES = (".jsonl", ".csv", ".npz")
 
 
@@ -55,8 +57,9 @@ def _capture_frames(kind: str, value, *, loop: bool, capture_kwargs: dict):
 @click.option("--max-hz", type=float, default=60.0, show_default=True, help="Rate cap (frames per second sent).")
 @click.option("--face", "face_id", type=int, default=None, metavar="ID",
               help="Face id to follow (default: the first face seen).")
-@click.option("--gap", type=click.Choice(["hold", "ease"]), default="ease", show_default=True,
-              help="No face: hold the last expression, or ease it to neutral.")
+@click.option("--gap", type=RenamedChoice(["hold", "ease-to-neutral"], {"ease": "ease-to-neutral"}),
+              default="ease-to-neutral", show_default=True,
+              help="No face: hold the last expression, or hold it 0.25 s and then ease it to neutral.")
 # VRChat
 @click.option("--prefix", default="FT/", show_default=True,
               help="vrchat: parameter prefix before v2/ (ignored with --avatar-config).")

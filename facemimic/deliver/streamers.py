@@ -151,18 +151,34 @@ def _smoothstep(k: float) -> float:
     return k * k * (3 - 2 * k)
 
 
+# Live gap modes. Not ExpressionTrack.fill_gaps: that one interpolates to the next face, which a live
+# stream cannot know. The old "ease" is refused with the new name, never guessed.
+GAP_MODES: tuple[str, ...] = ("hold", "ease-to-neutral")
+_RENAMED_GAP_MODES = {"ease": "ease-to-neutral"}
+
+
+def check_gap_mode(method: str) -> str:
+    """``method`` if it is one of :data:`GAP_MODES`, else a :class:`ParameterError` (naming the new
+    spelling of a renamed mode)."""
+    if method in GAP_MODES:
+        return method
+    if method in _RENAMED_GAP_MODES:
+        raise ParameterError(f"gap mode {method!r} is now called {_RENAMED_GAP_MODES[method]!r}; valid: "
+                             f"{', '.join(GAP_MODES)}")
+    raise ParameterError(f"unknown gap mode {method!r}; valid: {', '.join(GAP_MODES)}")
+
+
 class GapFiller:
     """What to send while the face is lost (``present`` False frames carry NaN weights).
 
-    ``hold``: keep the last tracked face. ``ease``: keep it for ``hold_s``, then ease weights and
-    head to neutral and the eyes to open and straight ahead over ``ease_s`` (smoothstep), so the
-    avatar relaxes instead of freezing mid-blink. The filled frames keep ``present=False`` so the
-    tracking-active flags still flip.
+    ``hold``: keep the last tracked face. ``ease-to-neutral``: keep it for ``hold_s``, then ease
+    weights and head to neutral and the eyes to open and straight ahead over ``ease_s``
+    (smoothstep), so the avatar relaxes instead of freezing mid-blink. The filled frames keep
+    ``present=False`` so the tracking-active flags still flip.
     """
 
-    def __init__(self, method: str = "ease", *, hold_s: float = 0.25, ease_s: float = 0.5) -> None:
-        if method not in ("hold", "ease"):
-            raise ParameterError(f"gap handling must be hold or ease, got {method!r}")
+    def __init__(self, method: str = "ease-to-neutral", *, hold_s: float = 0.25, ease_s: float = 0.5) -> None:
+        check_gap_mode(method)
         self.method, self.hold_s, self.ease_s = method, hold_s, ease_s
         self._last = None  # last present frame
         self._lost_at: float | None = None
@@ -177,7 +193,7 @@ class GapFiller:
             self._lost_at = now
         last = self._last
         k = 0.0
-        if self.method == "ease":
+        if self.method == "ease-to-neutral":
             k = _smoothstep(min(max((now - self._lost_at - self.hold_s) / max(self.ease_s, 1e-9), 0.0), 1.0))
         keep = 1.0 - k
         return frame.replace(
@@ -232,9 +248,9 @@ class StreamOptions:
     max_hz: float = 60.0  # rate cap: at most this many frames per second go out
     duration: float | None = None  # stop after this many seconds (None: until the source ends)
     realtime: bool = True  # pace frames by their timestamps (False: as fast as possible)
-    gap: str = "ease"  # no face: "hold" the last face or "ease" it to neutral
-    hold_s: float = 0.25  # ease: hold this long before easing
-    ease_s: float = 0.5  # ease: duration of the ease to neutral
+    gap: str = "ease-to-neutral"  # no face: "hold" the last face or "ease-to-neutral" after hold_s
+    hold_s: float = 0.25  # ease-to-neutral: hold this long before easing
+    ease_s: float = 0.5  # ease-to-neutral: duration of the ease to neutral
     max_lag_s: float = 0.25  # droppable sources: frames later than this are skipped
     status_every_s: float = 0.5  # how often on_status is called
     max_datagram: int = MAX_DATAGRAM  # bundle size limit (bytes)
@@ -244,8 +260,7 @@ class StreamOptions:
             raise ParameterError(f"--max-hz must be a positive number, got {self.max_hz!r}")
         if self.duration is not None and not (self.duration > 0 and math.isfinite(self.duration)):
             raise ParameterError(f"--duration must be a positive number of seconds, got {self.duration!r}")
-        if self.gap not in ("hold", "ease"):
-            raise ParameterError(f"--gap must be hold or ease, got {self.gap!r}")
+        check_gap_mode(self.gap)
         for label, v in (("hold time", self.hold_s), ("ease time", self.ease_s),
                          ("max lag", self.max_lag_s), ("status interval", self.status_every_s)):
             if not (v >= 0 and math.isfinite(v)):

@@ -23,16 +23,17 @@ import csv
 import json
 import math
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 
 from ..common.files import AtomicFile, AtomicOutput
-from ..errors import InputError, UnknownNameError, suggest
+from ..errors import InputError, ParameterError, UnknownNameError, suggest
 from .frame import ExpressionFrame
 from .names import N_UE, UE_NAMES
-from .track import ExpressionTrack
+from .track import COLUMNS, ExpressionTrack
 
 SCHEMA_VERSION = 1
 FORMAT_TAG = "facemimic.track"
@@ -187,115 +188,339 @@ def write_track(track: ExpressionTrack, path: str | Path, *, fmt: str | None = N
 
 # ---------------------------------------------------------------------------------------------
 # Readers
+#
+# Every problem in a file is an InputError naming the file and, where it applies, the line (JSONL,
+# CSV) or frame (NPZ) and the column or channel, so one bad cell never surfaces as a traceback.
 # ---------------------------------------------------------------------------------------------
-def _check_header(path: Path, head: dict) -> None:
-    if head.get("format") != FORMAT_TAG:
+# UE weights are 0..1 (some tools use -1..1); past this a file is broken or on a 0-100 scale.
+MAX_ABS_WEIGHT = 10.0
+# The other channels of a frame with a face: (column, per-component names, largest |value|, unit).
+# NaN (unknown, e.g. no head matrix) is allowed there; infinities and absurd sizes are not.
+_CHANNEL_LIMITS = (
+    ("head_rotation", _HEAD_COLS[:3], 360.0, "degrees"),
+    ("head_position", _HEAD_COLS[3:], 100.0, "metres"),
+    ("gaze", _EYE_COLS[:4], 10.0, "VRCFT gaze units"),
+    ("openness", _EYE_COLS[4:], 10.0, ""),
+    ("confidence", ("confidence",), 10.0, ""),
+)
+_SHOW_LIMIT = 40  # cells and values are quoted up to this many characters in messages
+
+
+def _show(value) -> str:
+    """A value quoted for a one-line message, cut short if long."""
+    text = repr(value)
+    return text if len(text) <= _SHOW_LIMIT else text[:_SHOW_LIMIT] + "…"
+
+
+def _check_header(path: Path, head) -> None:
+    if not isinstance(head, dict) or head.get("format") != FORMAT_TAG:
         raise InputError(path, "not a FaceMimic track (missing format header)")
-    if int(head.get("schema", 0)) > SCHEMA_VERSION:
-        raise InputError(path, f"track schema {head.get('schema')} is newer than this FaceMimic "
+    schema = head.get("schema", 0)
+    if isinstance(schema, bool) or not isinstance(schema, (int, float)):
+        raise InputError(path, f"header: schema {_show(schema)} is not a version number")
+    if schema > SCHEMA_VERSION:
+        raise InputError(path, f"track schema {schema} is newer than this FaceMimic "
                                f"reads ({SCHEMA_VERSION}); upgrade FaceMimic")
     if list(head.get("names", [])) != list(UE_NAMES):
         raise InputError(path, "track uses a different shape list than Unified Expressions")
+    fps = head.get("fps")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (math.isfinite(fps) and fps > 0):
+        raise InputError(path, f"header: fps {_show(fps)} is not a positive number")
+    if not isinstance(head.get("metadata", {}), dict):
+        raise InputError(path, "header: metadata is not a JSON object")
 
 
-def _frame_from_json(obj: dict) -> ExpressionFrame:
-    eyes = obj["eyes"]
-    present = bool(obj["present"])
-    nanify = lambda v: float("nan") if v is None else float(v)  # noqa: E731
+def _check_values(path: Path, cols: dict, where, *, prev_time: float | None = None) -> None:
+    """Refuse impossible values in raw (float64) columns before they become a track.
+
+    Times must be finite and non-decreasing (also after ``prev_time``); frames with a face
+    (``present``) need 88 finite weights within :data:`MAX_ABS_WEIGHT` and no infinite or absurd
+    head, gaze, openness or confidence. Gap rows may hold anything (they carry NaN by design).
+    ``where(i)`` names row ``i`` (``"line 14"``, ``"frame 12"``).
+    """
+    t = np.asarray(cols["time"], np.float64) if "time" in cols else None
+    if t is not None and len(t):
+        bad = ~np.isfinite(t)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(path, f"{where(i)}, time: {t[i]:g} is not a finite number of seconds")
+        tt = t if prev_time is None else np.concatenate([[prev_time], t])
+        back = np.flatnonzero(np.diff(tt) < 0)
+        if back.size:
+            i = int(back[0]) + (1 if prev_time is None else 0)
+            before = tt[back[0]]
+            raise InputError(path, f"{where(i)}, time: {t[i]:g} s comes before the previous frame's {before:g} s "
+                                   f"(track times must be non-decreasing)")
+    w = np.asarray(cols["weights"], np.float64)
+    present = (np.asarray(cols["present"], bool) if "present" in cols
+               else np.isfinite(w).all(axis=1))  # as ExpressionTrack.from_arrays decides it
+    rows = np.flatnonzero(present)
+    if rows.size == 0:
+        return
+    wp = w[rows]
+    bad = ~np.isfinite(wp) | (np.abs(np.nan_to_num(wp, nan=0.0, posinf=np.inf, neginf=np.inf)) > MAX_ABS_WEIGHT)
+    if bad.any():
+        r, c = (int(v) for v in np.argwhere(bad)[0])
+        v = wp[r, c]
+        if not np.isfinite(v):
+            problem = (f"weight {v:g} in a frame with a face (present); every weight there must be a finite "
+                       f"number (only gap frames, present = false, may lack weights)")
+        else:
+            problem = (f"weight {v:g} is out of range (weights are 0..1; more than {MAX_ABS_WEIGHT:g} in size "
+                       f"is refused: a broken file or a 0-100 scale?)")
+        raise InputError(path, f"{where(int(rows[r]))}, {UE_NAMES[c]}: {problem}")
+    for col, names, limit, unit in _CHANNEL_LIMITS:
+        if col not in cols:
+            continue
+        a = np.asarray(cols[col], np.float64).reshape(len(w), -1)[rows]
+        bad = np.isinf(a) | (np.abs(np.nan_to_num(a)) > limit)
+        if bad.any():
+            r, c = (int(v) for v in np.argwhere(bad)[0])
+            size = f"|value| > {limit:g}" + (f" {unit}" if unit else "")
+            raise InputError(path, f"{where(int(rows[r]))}, {names[c]}: {a[r, c]:g} is out of range ({size})")
+
+
+# -- JSON Lines --------------------------------------------------------------------------------
+class _BadField(Exception):
+    """A field of one JSONL frame is malformed (message: ``field: problem``)."""
+
+
+def _json_number(value, name: str) -> float:
+    if value is None:
+        return float("nan")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _BadField(f"{name}: {_show(value)} is not a number")
+    return float(value)
+
+
+def _json_get(obj, key: str, name: str | None = None):
+    if not isinstance(obj, dict):
+        raise _BadField(f"{name or key}: expected an object, got {_show(obj)}")
+    if key not in obj:
+        raise _BadField(f"missing {name or key!r}")
+    return obj[key]
+
+
+def _json_numbers(value, n: int, name: str, labels=None) -> list[float]:
+    if not isinstance(value, list) or len(value) != n:
+        got = f"{len(value)} values" if isinstance(value, list) else _show(value)
+        raise _BadField(f"{name}: expected a list of {n} numbers, got {got}")
+    return [_json_number(v, f"{name}[{k}]" + (f" ({labels[k]})" if labels else "")) for k, v in enumerate(value)]
+
+
+def _frame_from_json(path: Path, where: str, obj, prev_time: float | None) -> ExpressionFrame:
+    """One checked frame from a parsed JSONL object (``where`` names its line)."""
+    if not isinstance(obj, dict):
+        raise _BadField(f"expected a frame object, got {_show(obj)}")
+    t = _json_number(_json_get(obj, "t"), "t")
+    present = _json_get(obj, "present")
+    if present not in (True, False, 0, 1):
+        raise _BadField(f"present: {_show(present)} is not true or false")
+    present = bool(present)
+    face = _json_get(obj, "face")
+    if isinstance(face, bool) or not isinstance(face, int) or face < 0:
+        raise _BadField(f"face: {_show(face)} is not a face id (0, 1, …)")
+    eyes = _json_get(obj, "eyes")
+    gaze, opens = [], []
+    for side in ("left", "right"):
+        eye = _json_get(eyes, side, f"eyes.{side}")
+        gaze += _json_numbers(_json_get(eye, "gaze", f"eyes.{side}.gaze"), 2, f"eyes.{side}.gaze")
+        opens.append(_json_number(_json_get(eye, "openness", f"eyes.{side}.openness"), f"eyes.{side}.openness"))
+    conf = _json_number(obj.get("confidence"), "confidence")
     if present:
-        head = obj["head"]
-        rot = tuple(nanify(head[k]) for k in ("yaw", "pitch", "roll"))
-        pos = tuple(nanify(head[k]) for k in ("x", "y", "z"))
-        weights = np.array([nanify(v) for v in obj["weights"]], np.float32)
+        head = _json_get(obj, "head")
+        hv = [_json_number(_json_get(head, k, f"head.{k}"), f"head.{k}") for k in ("yaw", "pitch", "roll", "x", "y", "z")]
+        weights = _json_numbers(_json_get(obj, "weights"), N_UE, "weights", UE_NAMES)
     else:
-        rot = pos = (float("nan"),) * 3
-        weights = np.full(N_UE, np.nan, np.float32)
+        hv = [float("nan")] * 6
+        weights = [float("nan")] * N_UE
+    _check_values(path, {"time": [t], "present": [present], "weights": [weights], "head_rotation": [hv[:3]],
+                         "head_position": [hv[3:]], "gaze": [gaze], "openness": [opens], "confidence": [conf]},
+                  lambda i: where, prev_time=prev_time)
     return ExpressionFrame(
-        time=float(obj["t"]), weights=weights,
-        gaze_left=tuple(nanify(v) for v in eyes["left"]["gaze"]),
-        gaze_right=tuple(nanify(v) for v in eyes["right"]["gaze"]),
-        openness_left=nanify(eyes["left"]["openness"]), openness_right=nanify(eyes["right"]["openness"]),
-        head_rotation=rot, head_position=pos, confidence=nanify(obj["confidence"]),
-        face_id=int(obj["face"]), present=present)
+        time=t, weights=np.array(weights, np.float32), gaze_left=tuple(gaze[:2]), gaze_right=tuple(gaze[2:]),
+        openness_left=opens[0], openness_right=opens[1], head_rotation=tuple(hv[:3]),
+        head_position=tuple(hv[3:]), confidence=conf, face_id=face, present=present)
 
 
 def iter_jsonl(path: str | Path) -> tuple[dict, Iterator[ExpressionFrame]]:
-    """Header and a lazy frame iterator for a JSONL track (for streaming long files)."""
+    """Header and a lazy frame iterator for a JSONL track (for streaming long files).
+
+    Each frame is checked as it is read (see :func:`read_track`); a bad line raises
+    :class:`InputError` naming the file, the line and the field.
+    """
     path = Path(path)
     fh = path.open("r", encoding="utf-8")
     try:
         head = json.loads(fh.readline() or "{}")
+        _check_header(path, head)
     except json.JSONDecodeError:
         fh.close()
         raise InputError(path, "not a FaceMimic track (first line is not JSON)") from None
-    try:
-        _check_header(path, head)
-    except InputError:
+    except BaseException:
         fh.close()
         raise
 
     def frames() -> Iterator[ExpressionFrame]:
+        prev = None
         with fh:
             for n, line in enumerate(fh, start=2):
                 if not line.strip():
                     continue
                 try:
-                    yield _frame_from_json(json.loads(line))
-                except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
-                    raise InputError(path, f"line {n} is not a valid frame ({e})") from None
+                    obj = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise InputError(path, f"line {n} is not JSON ({e.msg} at column {e.colno})") from None
+                try:
+                    frame = _frame_from_json(path, f"line {n}", obj, prev)
+                except _BadField as e:
+                    raise InputError(path, f"line {n}, {e}") from None
+                prev = frame.time
+                yield frame
 
     return head, frames()
 
 
 def _read_jsonl(path: Path) -> ExpressionTrack:
     head, frames = iter_jsonl(path)
-    return ExpressionTrack.from_frames(frames, fps=head["fps"], metadata=head.get("metadata", {}))
+    return ExpressionTrack.from_frames(frames, fps=head["fps"], metadata=head.get("metadata", {}), origin=str(path))
+
+
+# -- CSV ---------------------------------------------------------------------------------------
+_TIME, _FACE, _PRESENT = 0, 1, 2
+_BOOL_CELLS = {"true": 1.0, "false": 0.0}  # pandas writes a bool column as True/False
+
+
+def _csv_row(path: Path, line: int, cells: list[str]) -> list[float]:
+    """Numbers of one CSV row (empty cell = NaN), or an InputError naming the line and column."""
+    try:
+        out = [float(c) if c else math.nan for c in cells]
+    except ValueError:
+        out = []
+        for j, c in enumerate(cells):
+            try:
+                out.append(float(c) if c.strip() else math.nan)
+            except ValueError:
+                if j == _PRESENT and c.strip().lower() in _BOOL_CELLS:
+                    out.append(_BOOL_CELLS[c.strip().lower()])
+                    continue
+                raise InputError(path, f"line {line}, column {CSV_COLUMNS[j]}: {_show(c)} is not a number") from None
+    for j, rule in ((_TIME, "a time in seconds"), (_FACE, "a face id (0, 1, …)"), (_PRESENT, "0 or 1")):
+        v = out[j]
+        if math.isnan(v):
+            raise InputError(path, f"line {line}, column {CSV_COLUMNS[j]}: empty; every row needs {rule}")
+        if j == _FACE and not (v >= 0 and v == int(v) and v < 2 ** 31):
+            raise InputError(path, f"line {line}, column face_id: {_show(cells[j])} is not {rule}")
+        if j == _PRESENT and v not in (0.0, 1.0):
+            raise InputError(path, f"line {line}, column present: {_show(cells[j])} is not {rule}")
+    return out
 
 
 def _read_csv(path: Path) -> ExpressionTrack:
+    rows, lines = [], []
     with path.open("r", encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
-        cols = next(reader, None)
-        if cols is None or tuple(cols) != CSV_COLUMNS:
-            raise InputError(path, "not a FaceMimic track CSV (unexpected header row)")
-        rows = [r for r in reader if r]
-    if rows and any(len(r) != len(CSV_COLUMNS) for r in rows):
-        raise InputError(path, "a row has the wrong number of columns")
-    data = np.array([[float(c) if c != "" else np.nan for c in r] for r in rows], np.float64).reshape(
-        len(rows), len(CSV_COLUMNS))
+        try:
+            cols = next(reader, None)
+            if cols is None or tuple(c.strip() for c in cols) != CSV_COLUMNS:
+                if cols and cols[0].strip() == "variation":
+                    raise InputError(path, "an old `facemimic express` pose table, not a track; write it again "
+                                           "with `facemimic express … -o FILE.csv`")
+                raise InputError(path, "not a FaceMimic track CSV (unexpected header row)")
+            for r in reader:
+                if not r or not any(c.strip() for c in r):
+                    continue
+                if len(r) != len(CSV_COLUMNS):
+                    raise InputError(path, f"line {reader.line_num}: {len(r)} cells, expected {len(CSV_COLUMNS)} "
+                                           f"(one per header column)")
+                rows.append(_csv_row(path, reader.line_num, r))
+                lines.append(reader.line_num)
+        except csv.Error as e:
+            raise InputError(path, f"line {reader.line_num}: not valid CSV ({e})") from None
+    data = np.array(rows, np.float64).reshape(len(rows), len(CSV_COLUMNS))
     c = {name: i for i, name in enumerate(CSV_COLUMNS)}
     col = lambda *names: data[:, [c[n] for n in names]]  # noqa: E731
-    t = data[:, 0]
+    t = data[:, _TIME]
+    cols = {"time": t, "face_id": data[:, _FACE], "present": data[:, _PRESENT] > 0.5, "confidence": data[:, 3],
+            "head_rotation": col(*_HEAD_COLS[:3]), "head_position": col(*_HEAD_COLS[3:]),
+            "gaze": col(*_EYE_COLS[:4]).reshape(-1, 2, 2), "openness": col(*_EYE_COLS[4:]),
+            "weights": col(*UE_NAMES)}
+    _check_values(path, cols, lambda i: f"line {lines[i]}")
     # CSV has no header for metadata: the frame rate is the median frame step (times are rounded
     # to the microsecond, so round the rate to 1e-3: 24, 29.97, 23.976 survive).
     fps = round(1.0 / float(np.median(np.diff(np.unique(t)))), 3) if len(np.unique(t)) > 1 else 30.0
-    return ExpressionTrack.from_arrays({
-        "time": t, "face_id": data[:, 1], "present": data[:, 2] > 0.5, "confidence": data[:, 3],
-        "head_rotation": col(*_HEAD_COLS[:3]), "head_position": col(*_HEAD_COLS[3:]),
-        "gaze": col(*_EYE_COLS[:4]).reshape(-1, 2, 2), "openness": col(*_EYE_COLS[4:]),
-        "weights": col(*UE_NAMES),
-    }, fps=fps)
+    return ExpressionTrack.from_arrays(cols, fps=fps, origin=str(path))
+
+
+# -- NPZ ---------------------------------------------------------------------------------------
+_NPZ_ARRAYS = (*COLUMNS, "landmarks")
 
 
 def _read_npz(path: Path) -> ExpressionTrack:
+    # np.load reads a file that is not a zip as a pickle and then blames pickling: look first.
+    if not zipfile.is_zipfile(path):
+        raise InputError(path, "not an NPZ file (an NPZ is a zip archive of arrays; this file is not one)")
+    key = "header"
     try:
         with np.load(path, allow_pickle=False) as z:
+            if "header" not in z.files:
+                raise InputError(path, "not a FaceMimic NPZ track (it has no 'header' array)")
             head = json.loads(str(z["header"]))
             _check_header(path, head)
-            arrays = {k: z[k] for k in z.files if k != "header"}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise InputError(path, f"not a readable FaceMimic NPZ track ({e})") from None
-    return ExpressionTrack.from_arrays(arrays, fps=head["fps"], metadata=head.get("metadata", {}))
+            raw = {}
+            for key in z.files:
+                if key in _NPZ_ARRAYS:
+                    raw[key] = z[key]
+    except InputError:
+        raise
+    except json.JSONDecodeError:
+        raise InputError(path, "not a FaceMimic NPZ track (its 'header' array is not JSON)") from None
+    except ValueError as e:
+        if "pickle" in str(e):  # an object array: FaceMimic never writes one
+            raise InputError(path, f"array {key!r} holds Python objects, not numbers") from None
+        raise InputError(path, f"array {key!r} cannot be read ({e})") from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+        raise InputError(path, f"damaged NPZ file ({e})") from None
+    arrays = {}
+    for key, a in raw.items():
+        dtype = np.bool_ if key == "present" else np.float64
+        if a.dtype.kind not in "biuf":
+            raise InputError(path, f"array {key!r} holds {a.dtype} values, not numbers")
+        arrays[key] = a.astype(dtype)
+    if "weights" not in arrays:
+        raise InputError(path, "not a FaceMimic NPZ track (it has no 'weights' array)")
+    shape = arrays["weights"].shape
+    if len(shape) != 2 or shape[1] != N_UE:
+        raise InputError(path, f"array 'weights' has shape {shape}, expected (T, {N_UE})")
+    for key, a in arrays.items():
+        want = (shape[0], *COLUMNS[key][1]) if key in COLUMNS else None
+        if want is not None and a.shape != want:
+            raise InputError(path, f"array {key!r} has shape {a.shape}, expected {want}")
+    _check_values(path, arrays, lambda i: f"frame {i}")
+    try:
+        return ExpressionTrack.from_arrays(arrays, fps=head["fps"], metadata=head.get("metadata", {}),
+                                           origin=str(path))
+    except ParameterError as e:  # e.g. landmarks of the wrong shape
+        raise InputError(path, str(e)) from None
 
 
 READERS = {"jsonl": _read_jsonl, "csv": _read_csv, "npz": _read_npz}
 
 
 def read_track(path: str | Path, *, fmt: str | None = None) -> ExpressionTrack:
-    """Read a track written by :func:`write_track` (format from ``fmt`` or the extension)."""
+    """Read a track written by :func:`write_track` (format from ``fmt`` or the extension).
+
+    Every problem is one :class:`InputError` naming the file and, where it applies, the line
+    (JSONL, CSV) or frame (NPZ) and the column: cells that are not numbers, malformed lines,
+    times that go backwards, and frames with a face (``present``) whose weights are missing, not
+    finite or larger than :data:`MAX_ABS_WEIGHT`. Gap frames (``present`` false) may hold NaN.
+    The track's ``origin`` is the path, so later errors (no frames, unknown face) name it too.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(path, "file not found")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a track file")
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty")
     name = format_for_path(path, fmt)
@@ -303,3 +528,5 @@ def read_track(path: str | Path, *, fmt: str | None = None) -> ExpressionTrack:
         return READERS[name](path)
     except UnicodeDecodeError:
         raise InputError(path, f"not a {name.upper()} text file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None

@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..errors import ParameterError, ShapeError
+from ..errors import InputError, ParameterError, ShapeError
 from .frame import ExpressionFrame
 from .names import N_UE, UE_NAMES
 from .regions import expand_regions, region_mask
@@ -28,6 +28,10 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "face_id": (np.int32, ()),
     "present": (np.bool_, ()),
 }
+# fill_gaps methods. "ease" was the old name of "interpolate"; the live streamers' GapFiller has an
+# "ease-to-neutral" mode that does something else, so the old word is refused, never guessed.
+GAP_FILLS: tuple[str, ...] = ("hold", "interpolate", "neutral")
+_RENAMED_GAP_FILLS = {"ease": "interpolate"}
 
 
 def _column(name: str, value, n: int) -> np.ndarray:
@@ -58,6 +62,7 @@ class ExpressionTrack:
     fps: float = 30.0
     metadata: dict = field(default_factory=dict)
     landmarks: np.ndarray | None = None  # (T, L, 3) or None
+    origin: str = ""  # the file this track was read from ("" if made in memory), named in errors
 
     def __post_init__(self) -> None:
         n = int(np.shape(self.time)[0]) if np.ndim(self.time) else 0
@@ -72,14 +77,23 @@ class ExpressionTrack:
         if not (self.fps > 0 and np.isfinite(self.fps)):
             raise ParameterError(f"fps must be a positive number, got {self.fps!r}")
         if n > 1 and np.any(np.diff(self.time) < 0):
-            raise ParameterError("track times must be non-decreasing")
+            i = int(np.flatnonzero(np.diff(self.time) < 0)[0]) + 1
+            self._fail(f"track times must be non-decreasing (frame {i} at {self.time[i]:g} s comes after "
+                       f"{self.time[i - 1]:g} s)")
         object.__setattr__(self, "fps", float(self.fps))
+        object.__setattr__(self, "origin", str(self.origin or ""))
         object.__setattr__(self, "metadata", dict(self.metadata))
+
+    def _fail(self, problem: str):
+        """Raise ``problem`` naming the source file when the track came from one."""
+        if self.origin:
+            raise InputError(self.origin, problem)
+        raise ParameterError(problem)
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
     def from_frames(cls, frames: Iterable[ExpressionFrame], *, fps: float = 30.0,
-                    metadata: dict | None = None) -> "ExpressionTrack":
+                    metadata: dict | None = None, origin: str = "") -> "ExpressionTrack":
         """Stack frames (in time order) into a track. Landmarks are kept only if every frame has
         them with the same count (gaps get NaN landmarks when the others agree)."""
         frames = list(frames)
@@ -102,11 +116,12 @@ class ExpressionTrack:
             confidence=np.array([f.confidence for f in frames], np.float32),
             face_id=np.array([f.face_id for f in frames], np.int32),
             present=np.array([f.present for f in frames], np.bool_),
-            fps=fps, metadata=metadata or {}, landmarks=lm,
+            fps=fps, metadata=metadata or {}, landmarks=lm, origin=origin,
         )
 
     @classmethod
-    def from_arrays(cls, arrays: dict, *, fps: float = 30.0, metadata: dict | None = None) -> "ExpressionTrack":
+    def from_arrays(cls, arrays: dict, *, fps: float = 30.0, metadata: dict | None = None,
+                    origin: str = "") -> "ExpressionTrack":
         """Build from a dict of column arrays (see :meth:`to_arrays`); missing optional columns get
         defaults (eyes open and centred, head level, confidence 1, face 0, present where weights
         are finite)."""
@@ -130,7 +145,7 @@ class ExpressionTrack:
             head_position=arrays.get("head_position", np.zeros((n, 3))),
             confidence=arrays.get("confidence", np.ones(n)),
             face_id=arrays.get("face_id", np.zeros(n)),
-            present=present, fps=fps, metadata=metadata or {}, landmarks=arrays.get("landmarks"),
+            present=present, fps=fps, metadata=metadata or {}, landmarks=arrays.get("landmarks"), origin=origin,
         )
 
     @classmethod
@@ -146,7 +161,7 @@ class ExpressionTrack:
 
     def _take(self, index) -> "ExpressionTrack":
         arrays = {k: v[index] for k, v in self.to_arrays().items()}
-        return ExpressionTrack.from_arrays(arrays, fps=self.fps, metadata=self.metadata)
+        return ExpressionTrack.from_arrays(arrays, fps=self.fps, metadata=self.metadata, origin=self.origin)
 
     # -- sequence protocol ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -208,14 +223,15 @@ class ExpressionTrack:
     def single_face(self, face_id: int | None = None) -> "ExpressionTrack":
         """The rows of one face: ``face_id``, or the lowest id in the track.
 
-        Raises :class:`ParameterError` for an empty track or an id the track does not have.
+        Raises :class:`ParameterError` for an empty track or an id the track does not have
+        (:class:`InputError` naming the file for a track read from one).
         """
         if len(self) == 0:
-            raise ParameterError("the track has no frames")
+            self._fail("the track has no frames")
         ids = self.face_ids()
         fid = ids[0] if face_id is None else int(face_id)
         if fid not in ids:
-            raise ParameterError(f"face {fid} is not in the track (faces: {', '.join(map(str, ids))})")
+            self._fail(f"face {fid} is not in the track (faces: {', '.join(map(str, ids))})")
         return self.for_face(fid)
 
     def channel(self, name: str) -> np.ndarray:
@@ -238,11 +254,11 @@ class ExpressionTrack:
         """The same track with ``offset`` seconds added to every time."""
         a = self.to_arrays()
         a["time"] = self.time + offset
-        return ExpressionTrack.from_arrays(a, fps=self.fps, metadata=self.metadata)
+        return ExpressionTrack.from_arrays(a, fps=self.fps, metadata=self.metadata, origin=self.origin)
 
     def with_metadata(self, **items) -> "ExpressionTrack":
         return ExpressionTrack.from_arrays(self.to_arrays(), fps=self.fps,
-                                           metadata={**self.metadata, **items})
+                                           metadata={**self.metadata, **items}, origin=self.origin)
 
     def resample(self, fps: float, *, start: float | None = None, end: float | None = None) -> "ExpressionTrack":
         """Resample every face to a new frame rate by linear interpolation.
@@ -254,7 +270,7 @@ class ExpressionTrack:
         if not (fps > 0 and np.isfinite(fps)):
             raise ParameterError(f"fps must be a positive number, got {fps!r}")
         if len(self) == 0:
-            return ExpressionTrack.empty(fps=fps, metadata=self.metadata)
+            return ExpressionTrack.from_frames([], fps=fps, metadata=self.metadata, origin=self.origin)
         parts = []
         t0 = self.time[0] if start is None else start
         t1 = self.time[-1] if end is None else end
@@ -265,17 +281,16 @@ class ExpressionTrack:
         merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         order = np.lexsort((merged["face_id"], merged["time"]))
         merged = {k: v[order] for k, v in merged.items()}
-        return ExpressionTrack.from_arrays(merged, fps=fps, metadata=self.metadata)
+        return ExpressionTrack.from_arrays(merged, fps=fps, metadata=self.metadata, origin=self.origin)
 
     def fill_gaps(self, method: str = "hold") -> "ExpressionTrack":
         """Replace gap rows so sinks never see NaN.
 
         ``hold`` repeats the last seen face (the first seen before it); ``neutral`` puts a resting
-        face; ``ease`` moves linearly from the last seen face to the next one (hold at the ends).
-        Rows keep ``present=False`` so the gap stays visible.
+        face; ``interpolate`` moves linearly from the last seen face to the next one (hold at the
+        ends). Rows keep ``present=False`` so the gap stays visible.
         """
-        if method not in ("hold", "neutral", "ease"):
-            raise ParameterError(f"unknown gap fill {method!r}; valid: hold, neutral, ease")
+        check_gap_fill(method)
         a = {k: np.array(v, copy=True) for k, v in self.to_arrays().items()}
         for fid in self.face_ids():
             rows = np.flatnonzero(self.face_id == fid)
@@ -289,7 +304,18 @@ class ExpressionTrack:
                 else:
                     v[~ok] = _fill(self.time[rows], v, ok, method)
                 a[col][rows] = v
-        return ExpressionTrack.from_arrays(a, fps=self.fps, metadata=self.metadata)
+        return ExpressionTrack.from_arrays(a, fps=self.fps, metadata=self.metadata, origin=self.origin)
+
+
+def check_gap_fill(method: str) -> str:
+    """``method`` if it is one of :data:`GAP_FILLS`; a :class:`ParameterError` naming the new
+    spelling for a renamed one (``ease`` -> ``interpolate``)."""
+    if method in GAP_FILLS:
+        return method
+    if method in _RENAMED_GAP_FILLS:
+        raise ParameterError(f"gap fill {method!r} is now called {_RENAMED_GAP_FILLS[method]!r} (linear from the "
+                             f"last seen face to the next); valid: {', '.join(GAP_FILLS)}")
+    raise ParameterError(f"unknown gap fill {method!r}; valid: {', '.join(GAP_FILLS)}")
 
 
 def _fill(t: np.ndarray, v: np.ndarray, ok: np.ndarray, method: str) -> np.ndarray:
@@ -301,7 +327,7 @@ def _fill(t: np.ndarray, v: np.ndarray, ok: np.ndarray, method: str) -> np.ndarr
         prev = np.searchsorted(idx_ok, gaps, side="right") - 1
         src = idx_ok[np.clip(prev, 0, len(idx_ok) - 1)]
         out = flat[src]
-    else:  # ease: linear in time between the surrounding present rows, per channel
+    else:  # interpolate: linear in time between the surrounding present rows, per channel
         out = np.stack([np.interp(t[gaps], t[idx_ok], flat[idx_ok, c]) for c in range(flat.shape[1])], 1)
     return out.reshape((len(gaps),) + v.shape[1:])
 
@@ -379,7 +405,7 @@ def merge_tracks(
     src = over.for_face(over.face_ids()[0]) if len(over) else over
     a = {k: np.array(v, copy=True) for k, v in base.to_arrays().items()}
     if len(src) == 0 or len(base) == 0:
-        return ExpressionTrack.from_arrays(a, fps=base.fps, metadata=base.metadata)
+        return ExpressionTrack.from_arrays(a, fps=base.fps, metadata=base.metadata, origin=base.origin)
     res = _resample_face(src, base.time, 0)
     inside = (base.time >= src.time[0] - 0.5 / src.fps) & (base.time <= src.time[-1] + 0.5 / src.fps)
     use = res["present"] & inside & base.present
@@ -399,7 +425,7 @@ def merge_tracks(
         a["head_rotation"][use] = a["head_rotation"][use] * (1 - s) + res["head_rotation"][use] * s
     meta = {**base.metadata, "merged": [*base.metadata.get("merged", []),
                                         {"regions": list(names) or "mask", "mode": mode, "strength": s}]}
-    return ExpressionTrack.from_arrays(a, fps=base.fps, metadata=meta)
+    return ExpressionTrack.from_arrays(a, fps=base.fps, metadata=meta, origin=base.origin)
 
 
-__all__ = ["ExpressionTrack", "merge_tracks", "COLUMNS", "UE_NAMES"]
+__all__ = ["ExpressionTrack", "merge_tracks", "check_gap_fill", "COLUMNS", "GAP_FILLS", "UE_NAMES"]

@@ -34,8 +34,15 @@ from ..expressions.names import N_UE
 from ..expressions.track import ExpressionTrack, merge_tracks
 from .api import GenerateOptions, generate
 from .facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_INDEX
+from .prompt import quote_input
 
-_DUR = re.compile(r"^(?P<prompt>.*?)\s*(?:(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>ms|s|sec|secs|seconds?)?)?\s*$")
+# A timeline is segments separated by ">", "->" or "then"; each may end in a duration.
+_SEPARATORS = re.compile(r"->|>|\bthen\b")
+_UNITS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0}
+_DURATION = re.compile(r"^(?P<num>\d+(?:\.\d+)?|\.\d+)(?P<unit>[a-z]*)$")
+# A last word that starts like a number (or a signed one) is meant as a duration: it must be one.
+_DURATION_LIKE = re.compile(r"^[-+\u2212]?\.?\d")
+MAX_CLIP_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -63,27 +70,61 @@ class ClipOptions:
 _TIMING = {"spontaneous": (0.6, 0.9, 1.0), "posed": (0.35, 0.5, 1.1)}  # onset s, offset s, amplitude
 
 
+def split_duration(segment: str) -> tuple[str, float | None]:
+    """``"surprised 1s"`` -> ``("surprised", 1.0)``; ``"happy"`` -> ``("happy", None)``.
+
+    The last word is a duration when it starts like a number: digits with an optional unit
+    (``ms``, ``s``, ``sec``, ``seconds``; none means seconds), also written apart (``2 s``). A
+    last word that starts like a number but is not a positive duration (``-1s``, ``0s``,
+    ``1,5s``, ``2min``) is refused rather than read as part of the prompt.
+    """
+    words = segment.split()
+    if not words:
+        raise ParameterError("empty timeline segment: write e.g. 'neutral 0.5s > surprised 1s > happy 2s'")
+    tail, n_tail = words[-1], 1
+    if len(words) >= 2 and tail.lower() in _UNITS and _DURATION_LIKE.match(words[-2]):
+        tail, n_tail = words[-2] + tail, 2
+    if not _DURATION_LIKE.match(tail):
+        return " ".join(words), None
+    prompt = " ".join(words[:-n_tail])
+    m = _DURATION.match(tail.lower())
+    sign = prompt[-1:] in ("-", "+", "\u2212")  # "happy - 1s": a detached sign
+    if m is None or m.group("unit") not in ("", *_UNITS) or sign:
+        shown = (words[-n_tail - 1] + " " if sign else "") + " ".join(words[-n_tail:])
+        raise ParameterError(f"timeline segment {quote_input(segment)}: {quote_input(shown)} is not a duration; "
+                             f"write a positive number of seconds or milliseconds, e.g. 1.5s or 500ms")
+    sec = float(m.group("num")) * _UNITS.get(m.group("unit") or "s", 1.0)
+    if sec <= 0:
+        raise ParameterError(f"timeline segment {quote_input(segment)} has a zero duration; durations must be "
+                             f"positive")
+    if not prompt:
+        raise ParameterError(f"timeline segment {quote_input(segment)} names no expression")
+    return prompt, sec
+
+
+def is_timed(text: str) -> bool:
+    """True for a timeline (``a > b``) or a prompt ending in a duration (``happy 2s``): a clip."""
+    if _SEPARATORS.search(text):
+        return True
+    words = text.split()
+    return bool(words) and bool(_DURATION_LIKE.match(words[-1]) or
+                                (len(words) >= 2 and words[-1].lower() in _UNITS and _DURATION_LIKE.match(words[-2])))
+
+
 def parse_timeline(text: str, *, duration: float | None = None) -> list[tuple[str, float]]:
     """``"neutral 0.5s > surprised 1s > happy 2s"`` -> ``[(prompt, seconds), …]``.
 
     Segments are separated by ``>`` (or ``->``, ``then``). A segment without a duration gets an
-    equal share of what ``duration`` leaves (1 s each when no duration is given).
+    equal share of what ``duration`` leaves (1 s each when no duration is given). Negative, zero
+    or malformed durations raise :class:`ParameterError` quoting the segment (cut to 60 characters).
     """
-    parts = [p.strip() for p in re.split(r"->|>|\bthen\b", text) if p.strip()]
-    if not parts:
+    parts = [p.strip() for p in _SEPARATORS.split(text)]
+    if not any(parts):
         raise ParameterError("empty timeline: write e.g. 'neutral 0.5s > surprised 1s > happy 2s'")
-    segs: list[tuple[str, float | None]] = []
-    for p in parts:
-        m = _DUR.match(p)
-        prompt, num, unit = m.group("prompt").strip(), m.group("num"), m.group("unit")
-        if not prompt:
-            raise ParameterError(f"timeline segment {p!r} names no expression")
-        sec = None
-        if num is not None:
-            sec = float(num) / (1000.0 if unit == "ms" else 1.0)
-            if sec <= 0:
-                raise ParameterError(f"timeline segment {p!r} has a zero duration")
-        segs.append((prompt, sec))
+    if not all(parts):
+        raise ParameterError(f"timeline {quote_input(text)} has an empty segment (two separators in a row, or one "
+                             f"at an end)")
+    segs = [split_duration(p) for p in parts]
     fixed = sum(s for _, s in segs if s is not None)
     free = [i for i, (_, s) in enumerate(segs) if s is None]
     if free:
@@ -139,15 +180,12 @@ def blink_curve(t: np.ndarray, *, rate_per_min: np.ndarray, rng: np.random.Gener
 
 
 def _segments_for(prompt_or_timeline: str, duration: float | None, o: ClipOptions) -> tuple[list, bool]:
-    single = not re.search(r"->|>|\bthen\b", prompt_or_timeline)
+    single = not _SEPARATORS.search(prompt_or_timeline)
     if single:
-        m = _DUR.match(prompt_or_timeline.strip())
-        if m.group("num") is not None and duration is None:
-            segs = parse_timeline(prompt_or_timeline)
-        else:
-            d = 3.0 if duration is None else float(duration)
-            segs = [(prompt_or_timeline.strip(), d)]
-        return segs, True
+        prompt, sec = split_duration(prompt_or_timeline)
+        # An explicit duration wins over one written in the prompt; 3 s when neither says.
+        d = float(duration) if duration is not None else (sec if sec is not None else 3.0)
+        return [(prompt, d)], True
     segs = parse_timeline(prompt_or_timeline, duration=duration)
     if duration is not None:
         total = sum(s for _, s in segs)
@@ -181,6 +219,9 @@ def clip(prompt_or_timeline: str, *, duration: float | None = None, options: Cli
     if duration is not None and not (0 < float(duration) <= 3600):
         raise ParameterError(f"duration must be between 0 and 3600 seconds, got {duration!r}")
     segs, single = _segments_for(prompt_or_timeline, duration, o)
+    if sum(s for _, s in segs) > MAX_CLIP_SECONDS:
+        raise ParameterError(f"the timeline lasts {sum(s for _, s in segs):g} s; clips are at most "
+                             f"{MAX_CLIP_SECONDS:g} s")
     GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style, seed=seed)  # validate early
     seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (2 ** 31))
     rng = np.random.default_rng([seed, 3])
@@ -326,4 +367,4 @@ def merge_with_speech(mood: ExpressionTrack, lip: ExpressionTrack, *, keep_corne
     return ExpressionTrack.from_arrays(a, fps=merged.fps, metadata=meta)
 
 
-__all__ = ["ClipOptions", "clip", "parse_timeline", "merge_with_speech", "blink_curve", "min_jerk"]
+__all__ = ["ClipOptions", "clip", "is_timed", "parse_timeline", "split_duration", "merge_with_speech", "blink_curve", "min_jerk"]

@@ -114,6 +114,15 @@ plus + & , with show showing shows expressing express
 _NEG_POSITIVE = ("sad", 0.5)
 
 
+ECHO_LIMIT = 60  # characters of a user's prompt quoted back in an error message
+
+
+def quote_input(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` quoted for a one-line error message, cut to ``limit`` characters plus "…"."""
+    text = str(text)
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def _norm_key(s: str) -> str:
     return " ".join(s.lower().replace("-", " ").replace("_", " ").split())
 
@@ -171,7 +180,8 @@ class Prompt:
 
 def _tokens(text: str) -> list[str]:
     t = text.lower().replace("n't", " not").replace("’", "'")
-    t = re.sub(r"[^a-z0-9'+&,?]+", " ", t.replace("-", " "))
+    # Unicode words stay whole ("très" is one word, so an error quotes all of it).
+    t = re.sub(r"[^\w'+&,?]+", " ", t.replace("-", " ").replace("_", " "))
     t = t.replace(",", " , ")
     return [w.strip("'") for w in t.split() if w.strip("'")]
 
@@ -316,15 +326,15 @@ def parse_prompt(text: str) -> Prompt:
     flush_adverb()
     if unknown:
         w = unknown[0]
-        raise UnknownNameError(f"unknown word {w!r} in prompt {text!r}; closest known states: {_closest(w)} "
-                               f"(see `facemimic express --list`)")
+        raise UnknownNameError(f"unknown word {quote_input(w)} in prompt {quote_input(text)}; closest known "
+                               f"states: {_closest(w)} (see `facemimic express --list`)")
     if not amounts:
         if negate or negated:
             amounts["neutral"] = 1.0
         elif extra or gaze is not None or head is not None or style:
             amounts["neutral"] = 1.0
         else:
-            raise ParameterError(f"prompt {text!r} names no feeling; try e.g. 'happy', 'a bit nervous', "
+            raise ParameterError(f"prompt {quote_input(text)} names no feeling; try e.g. 'happy', 'a bit nervous', "
                                  f"'trying not to laugh'")
     total = sum(amounts.values())
     mixture = {k: v / total for k, v in amounts.items()}

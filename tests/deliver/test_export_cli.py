@@ -36,7 +36,7 @@ def test_options_reach_the_exporters(track_file, tmp_path):
     avatar = make_avatar(tmp_path / "av.glb", [["jawOpen", "mouthSmile_L", "Bulge"]])
     out = tmp_path / "clip.tres"
     r = _run(track_file, "-o", out, "--avatar", avatar, "--node-path", "Body", "--name", "Hello",
-             "--fps", "10", "--loop", "--gaps", "ease")
+             "--fps", "10", "--loop", "--gaps", "interpolate")
     assert r.exit_code == 0, r.output
     assert "not driven (1): Mesh0/Bulge" in r.output
     props = parse_tres(out.read_text())["props"]

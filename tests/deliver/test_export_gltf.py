@@ -154,7 +154,7 @@ def test_blink_splits_when_the_avatar_has_both_blink_kinds(tmp_path):
     assert np.allclose(c["Blink"] + c["Blink_R"], closed_r, atol=1e-5)
 
 
-def test_gaps_hold_or_ease(tmp_path):
+def test_gaps_hold_interpolate_or_neutral(tmp_path):
     tr = ramp_track(n=30, JawOpen=(0, 1))
     arrays = tr.to_arrays()
     present = np.ones(30, bool)
@@ -166,13 +166,13 @@ def test_gaps_hold_or_ease(tmp_path):
 
     gappy = ExpressionTrack.from_arrays(arrays, fps=30)
     jaw = {}
-    for gaps in ("hold", "ease", "neutral"):
+    for gaps in ("hold", "interpolate", "neutral"):
         r = export_track(gappy, tmp_path / f"{gaps}.glb", gaps=gaps)
         assert any("10 gap frame(s)" in n for n in r.notes)
         jaw[gaps] = _animation(read_glb(r.path))[1]["HeadUE"][1]["JawOpen"]
     ramp = np.linspace(0, 1, 30)
     assert np.allclose(jaw["hold"][10:20], ramp[9], atol=1e-6)
-    assert np.allclose(jaw["ease"][10:20], ramp[10:20], atol=1e-5)  # linear across the gap
+    assert np.allclose(jaw["interpolate"][10:20], ramp[10:20], atol=1e-5)  # linear across the gap
     assert np.allclose(jaw["neutral"][10:20], 0)
     assert np.allclose(jaw["hold"][20:], ramp[20:], atol=1e-6)
 

@@ -161,7 +161,7 @@ def test_gap_holds_values_and_reports_tracking_lost():
 def test_ease_relaxes_the_avatar_during_a_long_gap(osc_receiver):
     frames = [FRAME.replace(time=i / 30) for i in range(10)]
     frames += [ExpressionFrame.gap(t, last=FRAME) for t in np.arange(10, 60) / 30]
-    stats = send(frames, osc_receiver.port, gap="ease")
+    stats = send(frames, osc_receiver.port, gap="ease-to-neutral")
     msgs = osc_receiver.wait(count=stats.messages)
     a = [args[1] for addr, args in msgs if addr == "/VMC/Ext/Blend/Val" and args[0] == "A"]
     assert a[0] == pytest.approx(0.7, abs=1e-6) and a[-1] == 0.0

@@ -93,7 +93,7 @@ def expected_bits(value: float, bits: int, negative: bool) -> dict[str, bool]:
     return out
 
 
-def run(frames, receiver_port, *, clock=None, max_hz=60.0, gap="ease", **options):
+def run(frames, receiver_port, *, clock=None, max_hz=60.0, gap="ease-to-neutral", **options):
     streamer = get_streamer("vrchat", **options)
     clock = clock or ManualClock(100.0)
     with UdpTransport("127.0.0.1", receiver_port) as tr:
@@ -300,7 +300,7 @@ def test_rate_cap_with_injected_clock(osc_receiver):
     assert stats.frames_sent == 60 and stats.frames_capped == 0
 
 
-@pytest.mark.parametrize("gap", ["hold", "ease"])
+@pytest.mark.parametrize("gap", ["hold", "ease-to-neutral"])
 def test_face_lost_flips_tracking_active_and_holds_or_eases(osc_receiver, gap):
     frames = []
     last = None

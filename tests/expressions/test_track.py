@@ -89,9 +89,28 @@ def test_fill_gaps():
     frames[2] = ExpressionFrame.gap(frames[2].time)
     tr = ExpressionTrack.from_frames(frames, fps=10)
     assert tr.fill_gaps("hold").channel("JawOpen")[2] == pytest.approx(0.25)
-    assert tr.fill_gaps("ease").channel("JawOpen")[2] == pytest.approx(0.5)
+    assert tr.fill_gaps("interpolate").channel("JawOpen")[2] == pytest.approx(0.5)
     assert tr.fill_gaps("neutral").channel("JawOpen")[2] == 0
-    assert not tr.fill_gaps("ease").present[2]
+    assert not tr.fill_gaps("interpolate").present[2]
+
+
+def test_old_gap_fill_name_is_refused_with_the_new_one():
+    # "ease" meant interpolate here but hold-then-ease-to-neutral in the live streamers: the word
+    # is gone from both, and each names its replacement instead of guessing.
+    from facemimic.deliver.export import ExportOptions
+    from facemimic.deliver.streamers import GapFiller, StreamOptions
+
+    tr = ramp_track(n=5, fps=10)
+    with pytest.raises(ParameterError, match="'ease' is now called 'interpolate'"):
+        tr.fill_gaps("ease")
+    with pytest.raises(ParameterError, match="'ease' is now called 'interpolate'"):
+        ExportOptions(gaps="ease")
+    with pytest.raises(ParameterError, match="'ease' is now called 'ease-to-neutral'"):
+        GapFiller("ease")
+    with pytest.raises(ParameterError, match="'ease' is now called 'ease-to-neutral'"):
+        StreamOptions(gap="ease")
+    with pytest.raises(ParameterError, match="unknown gap fill 'lerp'"):
+        tr.fill_gaps("lerp")
 
 
 def test_merge_puts_speech_over_mood():

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from facemimic.cli import cli
-from facemimic.expressions.io import read_track, write_track
+from facemimic.expressions.io import CSV_COLUMNS, read_track, write_track
 from facemimic.expressions.names import UE_NAMES
 
 
@@ -19,27 +19,52 @@ def run():
     return go
 
 
-def test_express_csv_one_row_per_variation(run, tmp_path):
+def test_express_csv_is_a_track_one_frame_per_variation(run, tmp_path):
     out = tmp_path / "amused.csv"
     r = run("express", "a bit disgusted but amused", "-n", "8", "--seed", "3", "-o", str(out))
     assert r.exit_code == 0, r.output
     df = pd.read_csv(out)
-    assert len(df) == 8 and list(df.columns[1:89]) == list(UE_NAMES)
+    assert len(df) == 8 and tuple(df.columns) == CSV_COLUMNS
+    assert df["time"].tolist() == list(range(8)) and (df["present"] == 1).all()
     assert df[list(UE_NAMES)].to_numpy().max() <= 1 and df["MouthCornerPullLeft"].mean() > 0.1
+    tr = read_track(out)
+    assert len(tr) == 8 and tr.fps == 1.0
     r2 = run("express", "a bit disgusted but amused", "-n", "8", "--seed", "3", "--format", "csv")
     assert r2.output.strip().splitlines() == out.read_text().strip().splitlines()  # same seed, same output
 
 
-def test_express_json_and_jsonl(run, tmp_path):
-    r = run("express", "trying not to laugh", "--style", "anime", "--seed", "1", "-n", "2", "-o", str(tmp_path / "p.json"))
+def test_express_poses_keep_prompt_and_seed_in_the_track_header(run, tmp_path):
+    for ext in ("jsonl", "npz"):
+        path = tmp_path / f"p.{ext}"
+        r = run("express", "trying not to laugh", "--style", "anime", "--seed", "1", "-n", "2", "-o", str(path))
+        assert r.exit_code == 0, r.output
+        tr = read_track(path)
+        assert len(tr) == 2 and tr.time.tolist() == [0.0, 1.0]
+        meta = tr.metadata
+        assert meta["prompt"] == "trying not to laugh" and meta["seed"] == 1 and meta["style"] == "anime"
+        assert meta["mixture"] == {"laughing": 1.0} and "laughing" in meta["meaning"] and meta["variations"] == 2
+    head = json.loads((tmp_path / "p.jsonl").read_text().splitlines()[0])
+    assert head["format"] == "facemimic.track" and head["metadata"]["kind"] == "poses"
+
+
+@pytest.mark.parametrize("ext", ["jsonl", "csv", "npz"])
+def test_express_output_feeds_every_track_reader(run, tmp_path, ext):
+    # The README's own example, in each format, read by export (and read_track) without complaint.
+    poses = tmp_path / f"poses.{ext}"
+    r = run("express", "happy", "-n", "4", "--seed", "5", "-o", str(poses))
     assert r.exit_code == 0, r.output
-    doc = json.loads((tmp_path / "p.json").read_text())
-    assert doc["style"] == "anime" and len(doc["variations"]) == 2 and len(doc["variations"][0]["weights"]) == 88
-    assert doc["mixture"] == {"laughing": 1.0}
-    r = run("express", "nervous smile", "-n", "3", "--seed", "2", "-o", str(tmp_path / "p.jsonl"))
-    assert r.exit_code == 0
-    tr = read_track(tmp_path / "p.jsonl")
-    assert len(tr) == 3 and tr.metadata["prompt"] == "nervous smile"
+    r = run("export", str(poses), "-o", str(tmp_path / "poses.anim"))
+    assert r.exit_code == 0, r.output
+    assert "m_Name: poses" in (tmp_path / "poses.anim").read_text()
+    assert read_track(poses).channel("MouthCornerPullLeft").min() > 0.1
+
+
+def test_express_json_is_no_longer_a_format(tmp_path):
+    r = CliRunner().invoke(cli, ["express", "happy", "-o", str(tmp_path / "pose.json")])
+    assert r.exit_code == 1 and "pose.json: cannot tell the track format" in r.output and ".jsonl" in r.output
+    r = CliRunner().invoke(cli, ["express", "happy", "--format", "json"])
+    assert r.exit_code == 2 and "'json' is not one of" in r.output
+    assert not (tmp_path / "pose.json").exists()
 
 
 def test_express_clip_and_timeline(run, tmp_path):
@@ -64,7 +89,7 @@ def test_express_prints_and_lists(run):
     (("express", "hapy"), "closest known states: happy"),
     (("express", "happy", "--intensity", "1.5"), "intensity must be between 0 and 1"),
     (("express", "happy", "--asymmetry", "-3"), "asymmetry must be between -1 and 1"),
-    (("express", "happy", "-o", "x.txt"), "cannot tell the format"),
+    (("express", "happy", "-o", "x.txt"), "x.txt: cannot tell the track format"),
     (("express", "happy", "--model", "nope.npz"), "nope.npz: model file not found"),
 ])
 def test_express_bad_input_is_one_line(run, args, msg, tmp_path):
@@ -94,9 +119,10 @@ def test_label_train_express_model(run, tmp_path):
     r = run("train", str(tmp_path / "me.npz"), "-o", str(tmp_path / "mine.npz"), "--epochs", "1")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "mine.loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    r = run("express", "happy", "--model", str(tmp_path / "mine.npz"), "--seed", "1", "--format", "json")
-    doc = json.loads(r.output)
-    assert doc["model"] == "mine" and np.array(doc["variations"][0]["weights"]).max() > 0.2
+    r = run("express", "happy", "--model", str(tmp_path / "mine.npz"), "--seed", "1", "-o", str(tmp_path / "m.jsonl"))
+    assert r.exit_code == 0, r.output
+    tr = read_track(tmp_path / "m.jsonl")
+    assert tr.metadata["model"] == "mine" and np.nanmax(tr.weights[0]) > 0.2
 
 
 def test_label_auto_uses_the_analyser(run, tmp_path):

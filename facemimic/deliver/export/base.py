@@ -9,9 +9,10 @@ import numpy as np
 
 from ...errors import InputError, ParameterError
 from .aliases import Alias, resolve_name
+from ...expressions.track import GAP_FILLS, check_gap_fill
 from .gltf_io import GltfDocument, MorphNode, load_gltf, morph_nodes
 
-GAP_METHODS = ("hold", "ease", "neutral")
+GAP_METHODS = GAP_FILLS  # ExpressionTrack.fill_gaps: hold | interpolate | neutral
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class ExportOptions:
     """Options of every exporter (each uses the fields that apply to its format)."""
 
     avatar: str | Path | None = None  # .glb/.gltf/.vrm avatar; None = FaceMimic's procedural test head
-    gaps: str = "hold"  # tracking gaps: hold the last face, ease linearly across, or go neutral
+    gaps: str = "hold"  # tracking gaps: hold the last face, interpolate linearly across, or go neutral
     fps: float | None = None  # resample the track to this rate first; None keeps its frames as they are
     face_id: int | None = None  # which face of a multi-face track; None = the first face
     name: str | None = None  # clip/animation name; None = the output file's stem
@@ -31,8 +32,7 @@ class ExportOptions:
     expressions: tuple[tuple[str, float], ...] = ()  # VRM: (expression name, track time in s) pairs
 
     def __post_init__(self) -> None:
-        if self.gaps not in GAP_METHODS:
-            raise ParameterError(f"unknown gap handling {self.gaps!r}; valid: {', '.join(GAP_METHODS)}")
+        check_gap_fill(self.gaps)
         if self.fps is not None and not (np.isfinite(self.fps) and 0 < self.fps <= 1000):
             raise ParameterError(f"fps must be in (0, 1000], got {self.fps!r}")
         if self.face_id is not None and int(self.face_id) != self.face_id:
