@@ -123,23 +123,84 @@ def contact_sheet(track: ExpressionTrack, labels: list[tuple[float, str]], path:
     return write_png(sheet, path)
 
 
-def run_demo(out_dir: str | Path, options: DemoOptions = DemoOptions(), *,
-             progress: Callable[[int, int], None] | None = None) -> DemoResult:
-    """Write the demo's files into ``out_dir`` (created if needed) and describe them."""
-    from .animate.avatar.render import render_track_to_file
-    from .lipsync.audio import write_wav
+DEMO_FILES = ("demo.mp4", "demo-voice.wav", "demo-track.jsonl", "demo-cues.tsv", "demo-contact-sheet.png")
+
+
+def check_demo_setup(out_dir: str | Path, options: DemoOptions = DemoOptions()) -> None:
+    """Refuse, in one line and before any work, an output folder that is (or lies under) a file
+    and an avatar that cannot be loaded."""
+    from .animate.avatar.style import load_style
+    from .common.outputs import check_writable
+    from .errors import OutputError
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    audio, rate, lip, track, starts = build_demo_track(options)
-    voice = write_wav(out / "demo-voice.wav", audio, rate)
-    track_path = write_track(track, out / "demo-track.jsonl")
-    cues = lip.write(out / "demo-cues.tsv", "rhubarb-tsv")
-    moods = tuple((round(s, 3), line.mood) for s, line in zip(starts, DEMO_SCRIPT))
-    video = render_track_to_file(track, out / "demo.mp4", style=options.avatar, size=options.size,
-                                 fps=options.fps, audio=voice, mark=options.mark, progress=progress)
-    sheet = contact_sheet(track, list(moods), out / "demo-contact-sheet.png", avatar=options.avatar)
-    return DemoResult(video=Path(video), voice=Path(voice), track=Path(track_path), cues=Path(cues),
+    for above in (out, *out.parents):
+        if above.exists() and not above.is_dir():
+            where = "is a file" if above == out else f"lies under the file {str(above)!r}"
+            raise OutputError(out, f"{where}, not a folder")
+        if above.exists():  # the folder itself, or the one its missing folders will be made in
+            check_writable(above, out)
+            break
+    load_style(options.avatar)
+
+
+def prepare_folder(out_dir: str | Path) -> list[Path]:
+    """Create ``out_dir`` (and missing parents) for the demo's files; returns the folders created,
+    outermost first, so a failed run can remove them again.
+
+    Raises :class:`OutputError` in one line when the folder cannot be created (no permission,
+    read-only file system).
+    """
+    from .errors import OutputError
+
+    out = Path(out_dir)
+    missing = [d for d in (out, *out.parents) if not d.exists()][::-1]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(out, f"cannot create the folder ({e.strerror or e})") from None
+    return missing
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """Undo :func:`prepare_folder`: remove the folders it created, innermost first, if empty."""
+    for d in reversed(folders):
+        try:
+            d.rmdir()
+        except OSError:
+            break  # not empty (or already gone): leave it and everything above
+
+
+def run_demo(out_dir: str | Path, options: DemoOptions = DemoOptions(), *,
+             progress: Callable[[int, int], None] | None = None) -> DemoResult:
+    """Write the demo's files into ``out_dir`` (created if needed) and describe them.
+
+    The five files appear together or not at all: a bad ``options.avatar``, an unwritable folder,
+    an error or an interrupt (Ctrl-C, SIGTERM) leaves none of them, and no folder it created.
+    """
+    from .animate.avatar.render import render_track_to_file
+    from .common.outputs import OutputSet
+    from .lipsync.audio import write_wav
+
+    check_demo_setup(out_dir, options)  # before anything is written
+    out = Path(out_dir)
+    created = prepare_folder(out)
+    try:
+        with OutputSet([out / name for name in DEMO_FILES], inputs=(options.avatar,)) as outputs:
+            audio, rate, lip, track, starts = build_demo_track(options)
+            voice = write_wav(out / "demo-voice.wav", audio, rate)
+            track_path = write_track(track, out / "demo-track.jsonl")
+            cues = lip.write(out / "demo-cues.tsv", "rhubarb-tsv")
+            moods = tuple((round(s, 3), line.mood) for s, line in zip(starts, DEMO_SCRIPT))
+            # The voice is still under its temporary name: the set renames all five at the end.
+            render_track_to_file(track, out / "demo.mp4", style=options.avatar, size=options.size,
+                                 fps=options.fps, audio=outputs.staged(voice), mark=options.mark,
+                                 progress=progress)
+            sheet = contact_sheet(track, list(moods), out / "demo-contact-sheet.png", avatar=options.avatar)
+    except BaseException:
+        remove_empty_folders(created)
+        raise
+    return DemoResult(video=out / "demo.mp4", voice=Path(voice), track=Path(track_path), cues=Path(cues),
                       contact_sheet=Path(sheet), duration=len(audio) / rate, moods=moods)
 
 

@@ -27,11 +27,12 @@ def command(ctx: click.Context, output_dir: str, avatar: str | None, size: int, 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from ..demo import DEMO_SCRIPT, DemoOptions, run_demo
+    from ..demo import DEMO_SCRIPT, DemoOptions, check_demo_setup, run_demo
 
     console = Console(stderr=True)
     out = Path(output_dir)
     options = DemoOptions(size=size, avatar=avatar, mark=not no_mark)
+    check_demo_setup(out, options)  # a bad folder or avatar: one line, nothing written
     console.print(f"[bold]FaceMimic demo[/]: the avatar says {len(DEMO_SCRIPT)} lines with changing moods "
                   f"({', '.join(line.mood for line in DEMO_SCRIPT)}).", soft_wrap=True, highlight=False)
     with Progress(TextColumn("[bold]rendering[/]"), BarColumn(), MofNCompleteColumn(), console=console,

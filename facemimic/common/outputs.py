@@ -66,10 +66,17 @@ def _check_folder(path: Path) -> None:
             if above.exists() and not above.is_dir():
                 raise OutputError(path, f"cannot write under {str(above)!r}: it is a file, not a folder")
         raise OutputError(path, f"folder {str(shown)!r} does not exist")
-    try:  # a real probe: os.access says yes to root on read-only mounts and in /proc
+    check_writable(folder, path, shown=shown)
+
+
+def check_writable(folder: str | Path, path: str | Path, *, shown: str | Path | None = None) -> None:
+    """Refuse (as an :class:`OutputError` about ``path``) when no file can be created in the
+    existing ``folder``: a real probe, since ``os.access`` says yes to root on read-only mounts."""
+    try:
         fd, probe = tempfile.mkstemp(prefix=".facemimic-probe.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise OutputError(path, f"folder {str(shown)!r} is not writable ({e.strerror or e})") from None
+        where = str(shown if shown is not None else folder)
+        raise OutputError(path, f"folder {where!r} is not writable ({e.strerror or e})") from None
     os.close(fd)
     os.unlink(probe)
 
