@@ -511,8 +511,12 @@ class ParameterEvaluator:
                             frame.head_position]).astype(np.float64)
         if origin is not None:
             x[97:100] -= origin
-        if self.exact_only or np.isnan(x).any():
-            # NaN (a gap) must only blank the parameters that read it, as vrcft_parameters does.
+        if not np.isfinite(x).all():
+            # NaN (a gap) must only blank the parameters that read it, as vrcft_parameters does;
+            # ±inf (a broken source) is no value either: blanked the same way, never sent.
+            x[np.isinf(x)] = np.nan
+            return _exact_parameters(x[None], self.head_origin)[0]
+        if self.exact_only:
             return _exact_parameters(x[None], self.head_origin)[0]
         return self._fast(x)
 
@@ -636,7 +640,9 @@ class VRChatEncoder:
             self._last_seen = now
         lost = self._last_seen is None or now - self._last_seen >= self.options.lost_after_s
         out = self._active_elements(not lost, now)
-        values = self.parameter_values(frame)
+        # Out-of-range input (a weight of 5) is clamped to each parameter's range; non-finite
+        # values are NaN here and never sent, so the avatar holds the last value it got.
+        values = np.clip(self.parameter_values(frame), _parameter_floor(), 1.0)
         vec = self._values
         nf = self._n_float
         vec[:nf] = values[self._float_idx]
@@ -670,9 +676,11 @@ class VRChatEncoder:
         plan = self.plan
         if plan.native_gaze or plan.native_closed:
             g = gaze_pitch_yaw(frame.gaze)
-            closed = 1.0 - 0.5 * (frame.openness_left + frame.openness_right)
-            sel = set(self._native.select(np.array(g + (closed,)), now).tolist())
-            if plan.native_gaze and sel & {0, 1, 2, 3}:
+            closed = float(np.clip(1.0 - 0.5 * (frame.openness_left + frame.openness_right), 0.0, 1.0))
+            native = np.array(g + (closed,))
+            native[~np.isfinite(native)] = np.nan  # not sent: VRChat keeps its last value
+            sel = set(self._native.select(native, now).tolist())
+            if plan.native_gaze and sel & {0, 1, 2, 3} and not np.isnan(native[:4]).any():
                 out.append(element(encode_message(NATIVE_GAZE_ADDRESS, *g)))
             if plan.native_closed and 4 in sel:
                 out.append(element(encode_message(NATIVE_CLOSED_ADDRESS, float(closed))))
@@ -680,6 +688,21 @@ class VRChatEncoder:
 
 
 _EVALUATORS: dict = {}
+_FLOOR: list = []
+
+
+def _parameter_floor() -> np.ndarray:
+    """Lowest value of each of :data:`PARAMETER_NAMES` (shape (182,)): -1 for the signed ones
+    (``JawX``, ``SmileFrown``, head …), 0 for the rest; the top is 1 for all. Measured from
+    :func:`vrcft_parameters` over valid inputs, so it follows the formulas."""
+    if not _FLOOR:
+        rng = np.random.default_rng(0)
+        n = 512
+        x = np.hstack([rng.integers(0, 2, (n, 88)).astype(np.float64), rng.uniform(-1, 1, (n, 4)),
+                       rng.uniform(0, 1, (n, 2)), rng.uniform(-90, 90, (n, 3)), rng.uniform(-0.5, 0.5, (n, 3))])
+        low = _exact_parameters(x, None).min(axis=0)
+        _FLOOR.append(np.where(low < -1e-6, -1.0, 0.0))
+    return _FLOOR[0]
 
 
 def _evaluator() -> ParameterEvaluator:
