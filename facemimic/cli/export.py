@@ -79,7 +79,10 @@ def command(tracks, output, fmt, avatar, gaps, fps, face_id, name, node_path, ex
         expressions=tuple(_parse_expression(e) for e in expressions))
     if expressions and exporter.name != "vrm":
         raise click.UsageError("--expression applies to --format vrm only")
+    from ..common.outputs import check_output
+
     if not batch:
+        check_output(output, inputs=(*tracks, avatar))  # never overwrite the track or the avatar
         result = exporter.export(read_track(tracks[0]), Path(output), options)
         click.echo(result.summary())
         return
@@ -91,6 +94,7 @@ def command(tracks, output, fmt, avatar, gaps, fps, face_id, name, node_path, ex
     for track in tracks:
         target = folder / (Path(track).stem + exporter.extension)
         try:
+            check_output(target, inputs=(*tracks, avatar))  # e.g. -f vrm into the avatar's own folder
             result = exporter.export(read_track(track), target, options)
         except FaceMimicError as e:
             # One bad file never stops the batch.

@@ -65,6 +65,9 @@ def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, 
 
     if output is not None:
         fmt = format_for_path(output, fmt)  # one line naming the file for an unknown extension
+        from ..common.outputs import check_output
+
+        check_output(output, inputs=(model,))  # writable, and never the --model file it reads
     elif fmt == "npz":
         raise click.UsageError("npz is binary: give -o FILE.npz")
     if duration is not None or is_timed(prompt):

@@ -96,8 +96,15 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
     many = len(audio) > 1
     if many and (not output or not Path(output).is_dir()):
         raise click.UsageError("several inputs need -o FOLDER (an existing folder)")
+    from ..common.outputs import OutputSet
     from ..lipsync.formats import format_for_path
 
+    if not many:  # before the slow work: writable, a known track format, never an input
+        if track_out:
+            from ..expressions.io import format_for_path as track_format
+
+            track_format(track_out)
+        OutputSet((output, track_out), inputs=(*audio, dialog))
     failures = 0
     for src in audio:
         try:
@@ -110,21 +117,23 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
                 if not quiet:
                     click.echo(f"Warning: {w}", err=True)
             extra = {"dat_fps": dat_fps, "preston_blair": preston}
+            target = t_target = None
             if output:
                 target = _out_name(src, output, out_fmt) if many else Path(output)
-                result.write(target, out_fmt, **extra)
-            else:
-                from ..lipsync.formats import render
-
-                kw = {"fps": fps, "interpolation": interpolation, **extra}
-                sys.stdout.write(render(result, out_fmt, **kw))
             if track_out:
-                from ..expressions.io import write_track
+                t_target = Path(track_out) / (Path(src).stem + ".track.jsonl") if many else Path(track_out)
+            with OutputSet((target, t_target), inputs=(*audio, dialog)):  # cues and track together or neither
+                if target:
+                    result.write(target, out_fmt, **extra)
+                else:
+                    from ..lipsync.formats import render
 
-                t_target = Path(track_out)
-                if many:
-                    t_target = Path(track_out) / (Path(src).stem + ".track.jsonl")
-                write_track(result.track(), t_target)
+                    kw = {"fps": fps, "interpolation": interpolation, **extra}
+                    sys.stdout.write(render(result, out_fmt, **kw))
+                if t_target:
+                    from ..expressions.io import write_track
+
+                    write_track(result.track(), t_target)
             if machine:
                 _status("success", level="Info", message="Application terminating normally.")
         except (FaceMimicError, ParameterError) as e:
