@@ -45,7 +45,10 @@ def command(tracks, output, fmt, avatar, gaps, fps, face_id, name, node_path, ex
     """Export TRACK (a .jsonl/.csv/.npz track file) as an avatar animation clip.
 
     With several TRACKs, OUTPUT is a folder (created if missing) and --format is required; each
-    clip is named after its track, and a track that fails is skipped with a warning.
+    clip is named after its track. A track that cannot be read or exported is skipped with a
+    one-line warning naming it and the others are still exported (each clip is written whole or
+    not at all); the exit status is then 1 ("Error: N of M tracks failed"), 0 only when every
+    track was exported.
 
     \b
     Formats:
@@ -86,22 +89,30 @@ def command(tracks, output, fmt, avatar, gaps, fps, face_id, name, node_path, ex
         result = exporter.export(read_track(tracks[0]), Path(output), options)
         click.echo(result.summary())
         return
-    from ..errors import FaceMimicError
+    from ..errors import FaceMimicError, InputError
 
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
-    done = 0
+    failed: list[str] = []
+    claimed: dict[Path, str] = {}  # clip file -> the track that wrote it (two "take.jsonl" would collide)
     for track in tracks:
         target = folder / (Path(track).stem + exporter.extension)
         try:
             check_output(target, inputs=(*tracks, avatar))  # e.g. -f vrm into the avatar's own folder
+            if target in claimed:
+                raise InputError(track, f"its clip {target.name} is already written from {claimed[target]}")
             result = exporter.export(read_track(track), target, options)
-        except FaceMimicError as e:
-            # One bad file never stops the batch.
-            click.echo(f"Warning: skipping {track}: {e}", err=True)
+        except (FaceMimicError, OSError) as e:
+            # One bad file never stops the batch; the error already names its file when it is the track.
+            line = str(e) if isinstance(e, InputError) and e.source == str(track) else f"{track}: {e}"
+            click.echo(f"Warning: skipping {line}", err=True)
+            failed.append(str(track))
             continue
+        claimed[target] = str(track)
         click.echo(result.summary())
-        done += 1
+    done = len(tracks) - len(failed)
     click.echo(f"Exported {done} of {len(tracks)} tracks to {folder}")
     if done == 0:
         raise click.ClickException("no track could be exported")
+    if failed:
+        raise click.ClickException(f"{len(failed)} of {len(tracks)} tracks failed: {', '.join(failed)}")

@@ -89,12 +89,52 @@ def test_batch_skips_a_bad_track_and_goes_on(track_file, tmp_path):
     out = tmp_path / "clips"
     r = CliRunner().invoke(cli, ["export", str(track_file), str(bad), str(second), "-o", str(out),
                                  "--format", "unity", "--node-path", "Body"])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # the others are exported, but the run reports the failure
     assert "Warning: skipping" in r.output and "broken.jsonl" in r.output
-    assert "Exported 2 of 3 tracks" in r.output
+    assert "Exported 2 of 3 tracks" in r.output and "Error: 1 of 3 tracks failed" in r.output
     assert sorted(p.name for p in out.iterdir()) == ["face.anim", "second.anim"]
     assert parse_unity_yaml((out / "second.anim").read_text())["body"]["AnimationClip"]["m_Name"] == "second"
     r = CliRunner().invoke(cli, ["export", str(track_file), str(second), "-o", str(out)])
     assert r.exit_code == 2 and "need --format" in r.output
     r = CliRunner().invoke(cli, ["export", str(bad), str(bad), "-o", str(out), "-f", "gltf"])
     assert r.exit_code == 1 and "no track could be exported" in r.output
+
+
+def test_batch_with_a_bad_csv_cell_skips_it_and_exits_1(track_file, tmp_path):
+    # Issue: `export A.jsonl B.jsonl bad.csv -o dir -f unity` crashed with a traceback after writing
+    # one clip, although the help promised to skip failing tracks with a warning.
+    import csv
+
+    from facemimic.expressions import read_track
+    from facemimic.expressions.io import CSV_COLUMNS
+
+    a = write_track(read_track(track_file), tmp_path / "A.jsonl")
+    b = write_track(read_track(track_file).shifted(1.0), tmp_path / "B.jsonl")
+    bad = write_track(read_track(track_file), tmp_path / "bad.csv")
+    rows = list(csv.reader(bad.open(newline="")))
+    rows[4][CSV_COLUMNS.index("JawOpen")] = "abc"
+    with bad.open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    out = tmp_path / "clips"
+    r = CliRunner().invoke(cli, ["export", str(a), str(b), str(bad), "-o", str(out), "-f", "unity"])
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    warning = [line for line in r.output.splitlines() if line.startswith("Warning:")]
+    assert warning == [f"Warning: skipping {bad}: line 5, column JawOpen: 'abc' is not a number"]
+    assert "Exported 2 of 3 tracks" in r.output and f"Error: 1 of 3 tracks failed: {bad}" in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["A.anim", "B.anim"]  # nothing half-written
+    for name in ("A", "B"):
+        assert parse_unity_yaml((out / f"{name}.anim").read_text())["body"]["AnimationClip"]["m_Name"] == name
+    # All good: exit 0.
+    r = CliRunner().invoke(cli, ["export", str(a), str(b), "-o", str(out), "-f", "unity"])
+    assert r.exit_code == 0 and "Exported 2 of 2 tracks" in r.output
+
+
+def test_batch_refuses_two_tracks_with_one_clip_name(track_file, tmp_path):
+    (tmp_path / "x").mkdir()
+    other = write_track(real_track(), tmp_path / "x" / "face.csv")
+    out = tmp_path / "clips"
+    r = CliRunner().invoke(cli, ["export", str(track_file), str(other), "-o", str(out), "-f", "godot"])
+    assert r.exit_code == 1, r.output
+    assert f"Warning: skipping {other}: its clip face.tres is already written from {track_file}" in r.output
+    assert [p.name for p in out.iterdir()] == ["face.tres"]
+    assert parse_tres((out / "face.tres").read_text())["header"]["type"] == "Animation"
