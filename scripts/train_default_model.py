@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
 """Reproduce FaceMimic's shipped generator and analyser weights (deterministic, ~2-3 min on 2 cores).
 
-    python scripts/train_default_model.py            # writes facemimic/generate/weights/*.npz + checksums.json
+    python scripts/train_default_model.py            # writes facemimic/generate/weights/* and their SHA-256
 
 Steps: track the labelled real sample media with the capture API (cached next to the samples),
 train the conditional VAE on FACS-grounded samples + the real frames (mouth-occluded spans
 excluded; real frames supervise only the channels a webcam tracker measures reliably), fit the
 webcam tracker's measurement model on the training frames (``tracker.json``; the frames held out
 for the plausibility check and frames with a hand over the mouth are never used), train the analyser on FACS samples degraded
-like a webcam tracker + every labelled real frame, then write the weights and their SHA-256 sums.
+like a webcam tracker + every labelled real frame, then write the weights and record their SHA-256
+in the package's asset manifest (facemimic/common/asset_checksums.json), which every loader checks.
+With ``--out`` elsewhere the manifest is left alone and the sums are only printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -90,14 +91,20 @@ def main() -> None:
                             progress=lambda e, n, loss: print(f"  epoch {e}/{n} loss {loss:.3f}", flush=True))
     clf.save(args.out / "analyzer.npz")
 
-    sums = {}
-    for name in ("analyzer.npz", "default.npz", "tracker.json"):
-        if not (args.out / name).exists():
-            continue
-        (args.out / name).chmod(0o644)
-        sums[name] = {"sha256": hashlib.sha256((args.out / name).read_bytes()).hexdigest(),
-                      "bytes": (args.out / name).stat().st_size}
-    (args.out / "checksums.json").write_text(json.dumps(sums, indent=1) + "\n")
+    from facemimic._hashing import sha256_file
+    from facemimic.common.assets import asset_location, manifest_path, record_checksums
+
+    written = [args.out / name for name in ("analyzer.npz", "default.npz", "tracker.json")
+               if (args.out / name).exists()]
+    for path in written:
+        path.chmod(0o644)
+    if args.out.resolve() == asset_location("generate/weights").resolve():
+        sums = record_checksums(written, fix="reinstall FaceMimic (pip install --force-reinstall .) "
+                                             "or run scripts/train_default_model.py")
+        print(f"recorded in {manifest_path()}:")
+    else:
+        sums = {p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size} for p in written}
+        print(f"not the shipped weights folder: {manifest_path()} left unchanged")
     print(json.dumps(sums, indent=1))
     print(f"done in {time.perf_counter() - t0:.0f} s")
 

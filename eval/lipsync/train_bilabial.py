@@ -221,6 +221,11 @@ def main(argv=None) -> int:
     w["peak"] = np.float32(best[2])
     np.savez_compressed(args.out, **w)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {time.perf_counter() - t:.0f} s")
+    from facemimic.common.assets import asset_location, record_checksums
+
+    if args.out.resolve() == asset_location("lipsync/bilabial_weights.npz").resolve():
+        record_checksums([args.out])  # the shipped copy: every load checks this SHA-256
+        print("SHA-256 recorded in facemimic/common/asset_checksums.json")
     return 0
 
 

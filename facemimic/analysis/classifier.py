@@ -15,7 +15,6 @@ tracker noise, speech jaw motion, partial blinks) and the real labelled frames a
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.assets import asset_location, shipped_path
 from ..errors import ModelAssetError
 from ..expressions.names import N_UE, UE_MIRROR
 from ..generate.emotions import (
@@ -34,7 +34,6 @@ from ..generate.emotions import (
     STYLES,
 )
 from ..generate.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_INDEX
-from ..generate.model import _expected_sha
 from ..generate.nn import (
     Adam,
     init_mlp,
@@ -47,7 +46,8 @@ from ..generate.nn import (
 from .aus import decode_aus
 
 CLASSIFIER_TAG = "facemimic.analyzer"
-ANALYZER_PATH = Path(__file__).resolve().parent.parent / "generate" / "weights" / "analyzer.npz"
+ANALYZER_ASSET = "generate/weights/analyzer.npz"  # its name in the asset manifest
+ANALYZER_PATH = asset_location(ANALYZER_ASSET)
 _X_MIRROR = np.array(list(UE_MIRROR) + [CLOSURE_RIGHT, CLOSURE_LEFT])
 N_FEATURES = 2 * N_AU + 2 * N_X
 HIDDEN = 128
@@ -92,13 +92,18 @@ _CACHE: dict = {}
 
 
 def load_classifier(path=None) -> EmotionClassifier:
-    """The shipped analyser (or one at ``path``); raises :class:`ModelAssetError` naming the file."""
-    p = Path(path) if path is not None else ANALYZER_PATH
+    """The shipped analyser or one at ``path``; raises :class:`ModelAssetError` naming the file.
+
+    The shipped ``analyzer.npz`` is checked by SHA-256 against the asset manifest
+    (:mod:`facemimic.common.assets`) before it is opened; a file at ``path`` is a user's model,
+    checked for format only.
+    """
+    p = shipped_path(ANALYZER_ASSET) if path is None else Path(path)
     key = (str(p), p.stat().st_mtime if p.exists() else 0)
     if key in _CACHE:
         return _CACHE[key]
     if not p.exists():
-        raise ModelAssetError(f"{p}: analyser weights not found; run scripts/train_default_model.py")
+        raise ModelAssetError(f"{p}: analyser weights not found")
     try:
         with np.load(p, allow_pickle=False) as z:
             header = json.loads(str(z["header"]))
@@ -106,10 +111,6 @@ def load_classifier(path=None) -> EmotionClassifier:
             mean, scale = z["mean"], z["scale"]
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as e:
         raise ModelAssetError(f"{p}: not a readable analyser file ({e})") from None
-    want = _expected_sha(p)
-    if want is not None and hashlib.sha256(p.read_bytes()).hexdigest() != want:
-        raise ModelAssetError(f"{p}: SHA-256 does not match weights/checksums.json (damaged install); reinstall "
-                              f"FaceMimic or run scripts/train_default_model.py")
     if header.get("format") != CLASSIFIER_TAG or header.get("states") != list(STATE_NAMES) or mean.shape != (N_FEATURES,):
         raise ModelAssetError(f"{p}: analyser was trained for a different emotion vocabulary; retrain it")
     clf = EmotionClassifier(params, mean, scale, header)

@@ -8,13 +8,14 @@ are generated per millisecond batch and a single one in well under a millisecond
 
 Model files are ``.npz`` with the weight arrays plus ``header`` (JSON: ``format:
 facemimic.generator``, schema, state and style vocabularies, latent size, training record). The
-shipped default lives in ``facemimic/generate/weights/default.npz`` and is checked against
-``weights/checksums.json``; ``scripts/train_default_model.py`` reproduces it.
+shipped default lives in ``facemimic/generate/weights/default.npz`` and is checked by SHA-256 against
+the package's asset manifest (:mod:`facemimic.common.assets`) before its format is checked; a
+user's model (``facemimic train``) is checked for format only. ``scripts/train_default_model.py``
+reproduces the default and updates the manifest.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.assets import asset_location, shipped_path
 from ..errors import ModelAssetError
 from .emotions import N_STATES, STATE_NAMES, STYLES
 from .facs import N_X
@@ -31,8 +33,9 @@ MODEL_TAG = "facemimic.generator"
 MODEL_SCHEMA = 1
 LATENT = 8
 HIDDEN = 128
-WEIGHTS_DIR = Path(__file__).with_name("weights")
-DEFAULT_MODEL = WEIGHTS_DIR / "default.npz"
+DEFAULT_MODEL_ASSET = "generate/weights/default.npz"  # its name in the asset manifest
+DEFAULT_MODEL = asset_location(DEFAULT_MODEL_ASSET)
+WEIGHTS_DIR = DEFAULT_MODEL.parent
 N_COND = N_STATES + len(STYLES)
 
 
@@ -95,22 +98,8 @@ def new_header(**training) -> dict:
             "latent": LATENT, "hidden": HIDDEN, "x_dim": N_X, "training": training}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _expected_sha(path: Path) -> str | None:
-    sums = path.with_name("checksums.json")
-    if not sums.exists():
-        return None
-    return json.loads(sums.read_text()).get(path.name, {}).get("sha256")
-
-
 def _read(path: Path) -> GeneratorModel:
+    """A generator from ``path``, checked for format (header, vocabulary, shapes, finite weights)."""
     if not path.exists():
         raise ModelAssetError(f"{path}: model file not found")
     if not zipfile.is_zipfile(path):
@@ -155,19 +144,12 @@ def load_model(path: "str | Path | GeneratorModel | None" = None, *, fallback: b
     if isinstance(path, GeneratorModel):
         return path
     if path is None or str(path) == "default":
-        p = DEFAULT_MODEL
-        key = (str(p), p.stat().st_mtime if p.exists() else 0.0)
+        p = shipped_path(DEFAULT_MODEL_ASSET)  # SHA-256 against the manifest (cached per file)
+        key = (str(p), p.stat().st_mtime)
         if key not in _CACHE:
-            if not p.exists():
-                raise ModelAssetError(f"{p}: the default generator weights are missing; reinstall FaceMimic or "
-                                      f"run scripts/train_default_model.py")
-            want = _expected_sha(p)
-            if want is not None and _sha256(p) != want:
-                raise ModelAssetError(f"{p}: SHA-256 does not match weights/checksums.json (damaged install); "
-                                      f"reinstall FaceMimic or run scripts/train_default_model.py")
             _CACHE[key] = _read(p)
         return _CACHE[key]
-    p = Path(path)
+    p = Path(path)  # a user's model: not in the manifest, checked for format only
     try:
         return _read(p)
     except ModelAssetError as e:

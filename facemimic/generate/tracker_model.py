@@ -28,12 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.assets import asset_location, shipped_path
 from ..errors import ModelAssetError
 from ..expressions.names import UE_MIRROR
 from .facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_NAMES
 
 TRACKER_TAG = "facemimic.tracker_model"
-TRACKER_PATH = Path(__file__).with_name("weights") / "tracker.json"
+TRACKER_ASSET = "generate/weights/tracker.json"  # its name in the asset manifest
+TRACKER_PATH = asset_location(TRACKER_ASSET)
 _X_MIRROR = np.array(list(UE_MIRROR) + [CLOSURE_RIGHT, CLOSURE_LEFT])
 MAX_GAIN = 1.5  # a tracker may over-report (eye closure when squinting), but not without bound
 MIN_STATE_FRAMES = 1  # a posed photo is one frame
@@ -156,23 +158,29 @@ _CACHE: dict = {}
 
 
 def load_tracker_model(path: str | Path | None = None) -> TrackerModel:
-    """The shipped tracker model (``weights/tracker.json``, SHA-256 checked) or one at ``path``."""
-    from .model import _expected_sha, _sha256
+    """The shipped tracker model or one at ``path``.
 
-    p = Path(path) if path is not None else TRACKER_PATH
+    The shipped ``weights/tracker.json`` is checked by SHA-256 against the asset manifest
+    (:mod:`facemimic.common.assets`); a file at ``path`` is a user's model, checked for format only.
+
+    Raises
+    ------
+    ModelAssetError
+        Naming the file: missing, failing its SHA-256 check, or not a tracker model.
+    """
+    p = shipped_path(TRACKER_ASSET) if path is None else Path(path)
     key = (str(p), p.stat().st_mtime if p.exists() else 0.0)
     if key in _CACHE:
         return _CACHE[key]
     if not p.exists():
-        raise ModelAssetError(f"{p}: tracker model not found; run scripts/train_default_model.py")
-    if path is None:
-        want = _expected_sha(p)
-        if want is not None and _sha256(p) != want:
-            raise ModelAssetError(f"{p}: SHA-256 does not match weights/checksums.json (damaged install)")
+        raise ModelAssetError(f"{p}: tracker model not found")
     try:
         d = json.loads(p.read_text())
-    except (OSError, ValueError) as e:
-        raise ModelAssetError(f"{p}: not a readable tracker model ({e})") from None
-    tm = TrackerModel.from_json(d, name=str(p))
+        tm = TrackerModel.from_json(d, name=str(p))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ModelAssetError(f"{p}: not a readable tracker model ({type(e).__name__}: {e})") from None
+    if not all(a.shape == (N_X,) for a in (tm.gain, tm.floor, tm.reported)) or not (
+            np.isfinite(tm.gain).all() and np.isfinite(tm.floor).all()):
+        raise ModelAssetError(f"{p}: tracker model is damaged (gain/floor/reported must be {N_X} finite values)")
     _CACHE[key] = tm
     return tm

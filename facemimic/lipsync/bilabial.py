@@ -8,7 +8,8 @@ stop (P/B: closure silence or voice bar, then a flat, weak burst) or a nasal (M:
 murmur, damped upper formants). Where it is confident and the recogniser heard no bilabial
 nearby, a P/B/M phone is inserted.
 
-The weights (``bilabial_weights.npz``, 43 kB) are trained by ``eval/lipsync/train_bilabial.py``
+The weights (``bilabial_weights.npz``, 43 kB, SHA-256 checked against the asset manifest of
+:mod:`facemimic.common.assets`) are trained by ``eval/lipsync/train_bilabial.py``
 on MBROLA speech of random word strings and 40 tuning sentences, none of them in the evaluation
 set; the decision setting (threshold, minimum run, peak) is chosen on held-out tuning sentences.
 """
@@ -17,11 +18,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelAssetError, ParameterError
+from ..common.assets import asset_location, load_shipped_npz
+from ..errors import ParameterError
 from .phonemes import NOISE, SILENCE, VOWELS, Phone
 
 SR = 16000
@@ -31,7 +32,8 @@ NFFT = 512
 N_MELS = 24
 #: Context frames stacked around each frame (10 ms units): ±80 ms, denser near the centre.
 OFFSETS = (-8, -6, -4, -3, -2, -1, 0, 1, 2, 3, 4, 6, 8)
-WEIGHTS_PATH = Path(__file__).with_name("bilabial_weights.npz")
+WEIGHTS_ASSET = "lipsync/bilabial_weights.npz"  # its name in the asset manifest
+WEIGHTS_PATH = asset_location(WEIGHTS_ASSET)
 BILABIALS = ("P", "B", "M")
 _NOT_BILABIAL = {"P": "T", "B": "D", "M": "N"}  # what a vetoed closure most likely was
 
@@ -134,12 +136,9 @@ def context_features(lm: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def load_weights() -> dict[str, np.ndarray]:
-    """The detector's weights (feature normalisation, one hidden layer, softmax over other/PB/M)."""
-    if not WEIGHTS_PATH.exists():
-        raise ModelAssetError(f"{WEIGHTS_PATH}: bilabial detector weights missing "
-                              "(python eval/lipsync/train_bilabial.py writes them)")
-    with np.load(WEIGHTS_PATH) as z:
-        return {k: z[k] for k in z.files}
+    """The detector's weights (feature normalisation, one hidden layer, softmax over other/PB/M),
+    verified by SHA-256 (a missing, changed or unlisted file raises :class:`ModelAssetError`)."""
+    return load_shipped_npz(WEIGHTS_ASSET)
 
 
 def forward(x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:

@@ -33,7 +33,9 @@ def test_verification_is_cached_per_path_and_mtime(tmp_path, monkeypatch):
     shutil.copy(bundled_model_path(), copy)
     verify_model(copy)
     calls = []
-    monkeypatch.setattr(model, "sha256_file", lambda p: calls.append(p) or FACE_LANDMARKER_SHA256)
+    from facemimic.common import assets
+
+    monkeypatch.setattr(assets, "sha256_file", lambda p: calls.append(p) or FACE_LANDMARKER_SHA256)
     verify_model(copy)
     assert calls == []  # cached
     copy.touch()
@@ -49,7 +51,7 @@ def test_missing_and_wrong_model_files(tmp_path, monkeypatch):
         verify_model(tmp_path / "nope.task")
     bad = tmp_path / "bad.task"
     bad.write_bytes(b"not the model")
-    with pytest.raises(ModelAssetError, match=r"bad.task' has SHA-256 .* expected 64184e229b26"):
+    with pytest.raises(ModelAssetError, match=r"bad.task: SHA-256 .* but face_landmarker.task is 64184e229b26"):
         verify_model(bad)
     monkeypatch.setenv(model.ENV_VAR, str(bad))
     with pytest.raises(ModelAssetError):
