@@ -21,6 +21,8 @@ update the manifest with :func:`record_checksums` when they rewrite weights.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Iterable
 
@@ -36,7 +38,7 @@ _REINSTALL = "reinstall FaceMimic (pip install --force-reinstall .)"
 
 # (manifest path, size, mtime_ns) -> {name: entry}
 _MANIFEST_CACHE: dict[tuple[str, int, int], dict[str, dict]] = {}
-# (resolved path, size, mtime_ns) -> SHA-256 hex digest of that file
+# (path, size, mtime_ns) -> SHA-256 hex digest of that file
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
@@ -60,7 +62,7 @@ def read_manifest() -> dict[str, dict]:
     """
     path = manifest_path()
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         raise ModelAssetError(f"{path}: the model checksum manifest is missing, so no shipped model can be "
                               f"verified; {_REINSTALL}") from None
@@ -120,11 +122,14 @@ def verify_file(path: str | Path, name: str, *, fix: str | None = None) -> Path:
     """
     want = expected_sha256(name)
     p = Path(path).expanduser()
-    if not p.is_file():
-        raise ModelAssetError(f"{p}: {name} not found; {_fix(name, fix)}")
     try:
-        st = p.stat()
-        key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+        st = os.stat(p)  # one system call when the file was verified before
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        raise ModelAssetError(f"{p}: {name} not found; {_fix(name, fix)}")
+    key = (str(p), st.st_size, st.st_mtime_ns)
+    try:
         digest = _DIGESTS.get(key) or sha256_file(p)
     except OSError as e:
         raise ModelAssetError(f"{p}: {name} cannot be read ({e.strerror or e}); {_fix(name, fix)}") from None
