@@ -157,14 +157,20 @@ class Analysis:
         return out.path
 
     def plot(self, path, *, title: str | None = None) -> Path:
-        """Timeline PNG: stacked basic-emotion probabilities, valence and arousal (matplotlib Agg)."""
+        """Timeline plot: stacked basic-emotion probabilities, valence and arousal (matplotlib Agg).
+
+        The format follows ``path``'s extension: ``.png``, ``.jpg``, ``.gif``, ``.webp``, ``.svg``
+        or ``.pdf`` (:func:`facemimic.common.images.save_figure`); anything else is an
+        :class:`OutputError` raised before any drawing.
+        """
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from ..common.files import AtomicFile
+        from ..common.images import check_image_path, save_figure
 
+        check_image_path(path, vector=True)
         colors = {"neutral": "#bbbbbb", "happy": "#f2c14e", "sad": "#4e79a7", "surprised": "#76b7b2",
                   "fearful": "#b07aa1", "angry": "#e15759", "disgusted": "#59a14f", "contempt": "#9c755f"}
         fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 5), dpi=100, sharex=True,
@@ -193,11 +199,9 @@ class Analysis:
         fig.suptitle(title or f"FaceMimic emotion analysis: {self.source}", fontsize=10)
         fig.tight_layout()
         try:
-            with AtomicFile(path, "wb") as out:
-                fig.savefig(out.file, format="png")
+            return save_figure(fig, path)
         finally:
             plt.close(fig)
-        return out.path
 
 
 def _to_track(source, capture_options: dict | None) -> tuple[ExpressionTrack, str]:

@@ -10,7 +10,7 @@ import click
 @click.option("--csv", "csv_out", type=click.Path(path_type=str), default=None,
               help="Per-frame CSV (probabilities, valence/arousal, AUs). A folder when several INPUTS.")
 @click.option("--plot", "plot_out", type=click.Path(path_type=str), default=None,
-              help="Timeline PNG. A folder when several INPUTS.")
+              help="Timeline plot (.png, .jpg, .gif, .webp, .svg or .pdf). A folder when several INPUTS.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--face", "face_id", type=int, default=None, help="Which face of a multi-face input.")
 @click.option("--duration", type=float, default=None, help="Seconds to capture from a camera or video.")
@@ -32,7 +32,7 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
 
     from ..analysis.api import analyze
     from ..common.outputs import OutputSet
-    from ..errors import FaceMimicError, NoFaceError, OutputError, ParameterError
+    from ..errors import FaceMimicError, NoFaceError, OutputError
 
     err = Console(stderr=True)
     out = Console()
@@ -40,8 +40,10 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
     for target in (csv_out, plot_out):
         if many and target is not None and not Path(target).is_dir():
             raise OutputError(target, "with several inputs, --csv/--plot must be an existing folder")
-    if plot_out and not many and not plot_out.lower().endswith(".png"):
-        raise ParameterError(f"{plot_out}: the timeline plot is a .png file")
+    if plot_out and not many:
+        from ..common.images import check_image_path
+
+        check_image_path(plot_out, vector=True)  # .png/.jpg/.gif/.webp/.svg/.pdf, before any work
 
     def outputs_for(src) -> tuple[Path | None, Path | None]:
         stem = Path(str(src)).name

@@ -99,17 +99,18 @@ def render(track: str, output: str, avatar: str | None, size: int, height: int |
               help="Start from this avatar file or preset.")
 @click.option("--freckles/--no-freckles", default=None, help="Freckles on the cheeks and nose.")
 @click.option("--preview", default=None, type=click.Path(dir_okay=False, path_type=str),
-              help="Also save a smiling preview image (.png or .svg).")
+              help="Also save a smiling preview image (.png, .jpg, .gif, .webp or .svg).")
 def new(output: str, base: str, freckles: bool | None, preview: str | None, **values) -> None:
     """Make an avatar file: start from a preset and change what you like."""
     from pathlib import Path
 
     from ..animate.avatar.style import load_style, save_style, style_from_dict
     from ..common.outputs import OutputSet
-    from ..errors import ParameterError
 
-    if preview and Path(preview).suffix.lower() not in (".png", ".svg"):
-        raise ParameterError(f"{preview}: the preview is a .png or .svg image")
+    if preview and Path(preview).suffix.lower() != ".svg":
+        from ..common.images import check_image_path
+
+        check_image_path(preview)  # .png/.jpg/.gif/.webp: the format its name says, before any work
     # Avatar file and preview: checked first, written together or not at all.
     outputs = OutputSet((output, preview), inputs=(base,))
     style = load_style(base)
@@ -126,7 +127,8 @@ def new(output: str, base: str, freckles: bool | None, preview: str | None, **va
     with outputs:
         path = save_style(style, output)
         if preview:
-            from ..animate.avatar.render import AvatarRenderer, write_png, write_svg
+            from ..animate.avatar.render import AvatarRenderer, write_svg
+            from ..common.images import write_image
             from ..expressions.frame import ExpressionFrame
 
             smile = ExpressionFrame.from_shapes({"MouthCornerPullLeft": 0.7, "MouthCornerPullRight": 0.7,
@@ -135,7 +137,7 @@ def new(output: str, base: str, freckles: bool | None, preview: str | None, **va
             if preview.lower().endswith(".svg"):
                 write_svg(r.svg(smile), preview)
             else:
-                write_png(r.render(smile), preview)
+                write_image(r.render(smile), preview)
     click.echo(f"Wrote {path}")
     if preview:
         click.echo(f"Wrote {preview}")

@@ -18,7 +18,7 @@ from ._options import SEED
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Training seed, 0 to 2**32-1 (same data + seed = same model).")
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False, path_type=str), default=None,
-              help="Loss plot PNG [default: MODEL.loss.png].")
+              help="Loss plot (.png, .jpg, .gif, .webp, .svg or .pdf) [default: MODEL.loss.png].")
 @click.option("--all-channels", is_flag=True,
               help="Let your frames teach every channel, also those webcams track weakly (brows, cheeks).")
 def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> None:
@@ -47,8 +47,9 @@ def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> No
     from ..common.outputs import OutputSet
 
     plot = plot_out or str(Path(output).with_suffix(".loss.png"))
-    if not plot.lower().endswith(".png"):
-        raise ParameterError(f"{plot}: the loss plot is a .png file")
+    from ..common.images import check_image_path
+
+    check_image_path(plot, vector=True)  # .png/.jpg/.gif/.webp/.svg/.pdf, before training
     # Model and plot: checked before training, written together or not at all.
     outputs = OutputSet((output, plot), inputs=datasets)
     parts = []

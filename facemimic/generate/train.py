@@ -200,14 +200,16 @@ def _train(real, options, init, progress, clock):
 
 
 def plot_history(history: list[dict], path) -> None:
-    """Save the training curves (loss, reconstruction error, KL) as a PNG (matplotlib, Agg)."""
+    """Save the training curves (loss, reconstruction error, KL) as an image (matplotlib, Agg);
+    the format follows ``path``'s extension (:func:`facemimic.common.images.save_figure`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..common.files import AtomicFile
+    from ..common.images import check_image_path, save_figure
 
+    check_image_path(path, vector=True)
     ep = [h["epoch"] for h in history]
     fig, axes = plt.subplots(1, 2, figsize=(8, 3), dpi=100)
     axes[0].plot(ep, [h["loss"] for h in history], "o-", label="loss (ELBO)")
@@ -219,7 +221,6 @@ def plot_history(history: list[dict], path) -> None:
     axes[1].set_ylabel("reconstruction MSE / channel")
     fig.tight_layout()
     try:
-        with AtomicFile(path, "wb") as out:
-            fig.savefig(out.file, format="png")
+        save_figure(fig, path)
     finally:
         plt.close(fig)
