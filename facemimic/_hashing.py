@@ -1,4 +1,4 @@
-"""SHA-256 of files, for model assets and downloaded wheels (checked, never trusted)."""
+"""SHA-256 of files: for the checked model loader (facemimic/common/assets.py) and downloaded wheels."""
 
 from __future__ import annotations
 
