@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._options import FPS
+
 
 @click.command("animate")
 @click.argument("source", metavar="SOURCE")
@@ -31,7 +33,7 @@ import click
               help="Output size in pixels (the longer side; the square's side with --crop face).")
 @click.option("--crop", default="fit", show_default=True, type=click.Choice(["fit", "face"]),
               help="fit: the whole picture; face: a square around the face.")
-@click.option("--fps", default=30.0, show_default=True, type=float, help="Video frame rate.")
+@click.option("--fps", default=30.0, show_default=True, type=FPS, help="Video frame rate.")
 @click.option("--face", "face", default=None, type=int,
               help="Which face of a group photo (0 = leftmost) [default: the largest].")
 @click.option("--rest", default="auto", show_default=True, type=click.Choice(["auto", "source", "neutral"]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._options import FPS
+
 # Style fields settable from `avatar new`: option name -> (field, type, help).
 _STYLE_OPTIONS = (
     ("--name", "name", str, "Name of the avatar."),
@@ -48,7 +50,7 @@ def command() -> None:
 @click.option("--size", default=512, show_default=True, type=int, help="Width in pixels.")
 @click.option("--height", default=None, type=int, help="Height in pixels [default: --size, square]; "
                                                        "e.g. --size 1280 --height 720.")
-@click.option("--fps", default=None, type=float, help="Video frame rate [default: the track's].")
+@click.option("--fps", default=None, type=FPS, help="Video frame rate [default: the track's].")
 @click.option("--audio", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="Audio file muxed into the MP4 as AAC.")
 @click.option("--no-mark", is_flag=True, help="Leave out the visible 'AI-generated · FaceMimic' mark "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ._options import FPS
 from ._renamed import RenamedChoice
 
 
@@ -28,7 +29,7 @@ def _parse_expression(value: str) -> tuple[str, float]:
 @click.option("--gaps", type=RenamedChoice(["hold", "interpolate", "neutral"], {"ease": "interpolate"}),
               default="hold", show_default=True,
               help="Tracking gaps: hold the last face, interpolate linearly to the next, or go neutral.")
-@click.option("--fps", type=float, default=None, help="Resample the track to this frame rate first.")
+@click.option("--fps", type=FPS, default=None, help="Resample the track to this frame rate first.")
 @click.option("--face", "face_id", type=int, default=None, help="Face id of a multi-face track (default: first).")
 @click.option("--name", default=None, help="Clip/animation name (default: the output file's stem).")
 @click.option("--node-path", default=None,

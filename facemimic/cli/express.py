@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._options import FPS
+
 _TRACK_FORMATS = ("jsonl", "csv", "npz")  # the track files of facemimic.expressions.io
 
 
@@ -24,7 +26,7 @@ _TRACK_FORMATS = ("jsonl", "csv", "npz")  # the track files of facemimic.express
 @click.option("--fallback", is_flag=True, help="If --model cannot be loaded, warn and use the default model.")
 @click.option("--duration", type=float, default=None,
               help="Make a timed clip of this many seconds (onset, apex, offset, blinks, gaze, head).")
-@click.option("--fps", type=float, default=30.0, show_default=True, help="Clip frame rate.")
+@click.option("--fps", type=FPS, default=30.0, show_default=True, help="Clip frame rate.")
 @click.option("--mode", type=click.Choice(["spontaneous", "posed"]), default="spontaneous", show_default=True,
               help="Clip dynamics: spontaneous (slower, smoother) or posed (faster, larger).")
 @click.option("--talking", is_flag=True, help="Clip blinks at the conversational rate (26/min).")

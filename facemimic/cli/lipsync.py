@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from ._options import FPS
+
 FORMAT_CHOICES = ("rhubarb-tsv", "rhubarb-json", "rhubarb-xml", "rhubarb-dat", "phones", "jsonl", "csv")
 # Rhubarb's own -f values are accepted too.
 RHUBARB_ALIASES = {"tsv": "rhubarb-tsv", "json": "rhubarb-json", "xml": "rhubarb-xml", "dat": "rhubarb-dat"}
@@ -32,7 +34,7 @@ def _out_name(src, out_dir, fmt):
               help="Output format (default: from the -o extension, else rhubarb-tsv).")
 @click.option("--extended-shapes", "--extendedShapes", default="GHX", show_default=True,
               help="Which extended shapes (G, H, X) may appear; '' for the basic six.")
-@click.option("--fps", type=float, default=60.0, show_default=True, help="Frame rate of curves and tracks.")
+@click.option("--fps", type=FPS, default=60.0, show_default=True, help="Frame rate of curves and tracks.")
 @click.option("--interpolation", type=click.Choice(INTERPOLATION_CHOICES), default="smooth",
               show_default=True, help="How curves move between shapes.")
 @click.option("--tweens/--no-tweens", default=False, show_default=True,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ._options import FPS
+
 
 @click.command("say")
 @click.argument("text", required=False)
@@ -19,7 +21,7 @@ import click
               help="Also write the lip-sync UE track (.jsonl/.csv/.npz).")
 @click.option("--cues", "cues_out", type=click.Path(dir_okay=False),
               help="Also write Rhubarb mouth cues (.tsv/.json/.xml/.dat).")
-@click.option("--fps", type=float, default=60.0, show_default=True, help="Frame rate of the track.")
+@click.option("--fps", type=FPS, default=60.0, show_default=True, help="Frame rate of the track.")
 @click.option("--interpolation", type=click.Choice(("smooth", "cosine", "linear-keyframes", "step")),
               default="smooth", show_default=True)
 def command(text, output, list_voices, voice, rate, pitch, phones_out, track_out, cues_out, fps,

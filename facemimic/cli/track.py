@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ._options import FPS
+
 FORMATS = ("jsonl", "csv", "npz")
 SMOOTHING = ("off", "light", "strong", "raw")
 
@@ -39,7 +41,7 @@ def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
               help="Capture from webcam N instead of INPUT (stop with Ctrl+C or --duration).")
 @click.option("--camera-size", default="1280x720", show_default=True, metavar="WxH",
               help="Resolution to request from the webcam.")
-@click.option("--camera-fps", type=click.FloatRange(1, 240), default=30.0, show_default=True,
+@click.option("--camera-fps", type=FPS, default=30.0, show_default=True,
               help="Frame rate to request from the webcam.")
 @click.option("--duration", type=click.FloatRange(0, None, min_open=True), default=None, metavar="S",
               help="Stop after S seconds of input.")
