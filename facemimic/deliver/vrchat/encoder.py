@@ -28,12 +28,12 @@ from typing import Mapping
 
 import numpy as np
 
-from ..errors import InputError, ParameterError, UnknownNameError, suggest
-from ..common.files import read_json_file
-from ..expressions.names import UE_NAMES, UE_SIMPLE_NAMES
-from ..expressions.vrcft import PARAMETER_NAMES, PREFIX as VERSION_PREFIX, vrcft_parameters
-from .osc import BoolSlot, FloatSlot, element, encode_message
-from .pacing import ChangeFilter
+from ...errors import InputError, ParameterError, UnknownNameError, suggest
+from ...common.files import read_json_file
+from ...expressions.names import UE_NAMES, UE_SIMPLE_NAMES
+from ...expressions.vrcft import PARAMETER_NAMES, PREFIX as VERSION_PREFIX, vrcft_parameters
+from ..osc import BoolSlot, FloatSlot, element, encode_message
+from ..pacing import ChangeFilter
 
 ADDRESS_PREFIX = "/avatar/parameters/"
 ACTIVE_NAMES = ("EyeTrackingActive", "ExpressionTrackingActive", "LipTrackingActive")
@@ -454,7 +454,7 @@ class ParameterEvaluator:
     """
 
     def __init__(self, head_origin=None, *, probes: int = 256, seed: int = 0) -> None:
-        from ..expressions import vrcft as ref
+        from ...expressions import vrcft as ref
 
         self.head_origin = head_origin
         step = 0.125  # small enough that no probe reaches a clip; a power of 2 keeps it exact
