@@ -102,6 +102,13 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
     from ..lipsync.formats import format_for_path
 
     if not many:  # before the slow work: writable, a known track format, never an input
+        if output and not fmt:
+            from ..errors import UnknownNameError
+
+            try:
+                format_for_path(output)
+            except UnknownNameError as e:  # the library names no option; this command has one
+                raise UnknownNameError(f"{e}, or give --format") from None
         if track_out:
             from ..expressions.io import format_for_path as track_format
 

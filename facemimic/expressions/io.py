@@ -171,7 +171,7 @@ def format_for_path(path: str | Path, fmt: str | None = None) -> str:
         if w.extension == ext:
             return w.name
     raise UnknownNameError(f"{path}: cannot tell the track format from {ext or 'no extension'!r}; "
-                           f"use one of {', '.join(w.extension for w in WRITERS.values())} or --format")
+                           f"use one of {', '.join(w.extension for w in WRITERS.values())}")
 
 
 def open_writer(path: str | Path, *, fps: float, fmt: str | None = None, metadata: dict | None = None) -> TrackWriter:

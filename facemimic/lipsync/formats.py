@@ -207,8 +207,9 @@ def format_for_path(path: str | Path) -> str:
     for f in sorted(FORMATS.values(), key=lambda f: -len(f.extension)):
         if name.endswith(f.extension):
             return f.name
-    raise UnknownNameError(f"{path}: cannot tell the lip-sync format from the file name; use --format "
-                           f"({', '.join(FORMATS)})")
+    # No option named here: `say --cues` has none, `lipsync` adds its --format itself.
+    raise UnknownNameError(f"{path}: cannot tell the lip-sync format from the file name; end it in one of "
+                           f"{', '.join(f.extension for f in FORMATS.values())}")
 
 
 def render(result, fmt: str, **options) -> str:
