@@ -94,6 +94,10 @@ class AtomicFile:
             parent = self.target.parent
             if not parent.is_dir():
                 shown = self.path.parent if str(self.path.parent) else Path(".")
+                # "f/out.json" where f is a file: say so, not "folder 'f' does not exist".
+                blocker = next((a for a in (shown, *shown.parents) if a.exists() and not a.is_dir()), None)
+                if blocker is not None:
+                    raise OutputError(self.path, f"{str(blocker)!r} is a file, not a folder")
                 raise OutputError(self.path, f"folder {str(shown)!r} does not exist")
             try:
                 fd, tmp = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=parent)
