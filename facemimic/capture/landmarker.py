@@ -7,6 +7,10 @@
 * MediaPipe's face detector sees a 128x128 view of the whole frame, so small faces in group photos
   are missed (one pass finds 2 of the 5 faces in ``multi_face.jpg``). :meth:`detect_still` adds
   overlapping square tiles at two scales and merges detections by landmark-box IoU.
+* In IMAGE mode every face gets a measured score (:mod:`.face_score`: the bundle's face detector
+  re-run on crops around it) and faces below ``min_face_score`` are dropped: in small tiles the
+  landmarker also accepts round objects (a silver bowl on a table). VIDEO mode is not scored (its
+  throughput stays that of bare MediaPipe); its faces carry ``score=None``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import math
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +34,8 @@ VERTICAL_FOV_DEG = 63.0
 TILE_SCALES = ((0.6, 0.3), (0.36, 0.3))
 # Detections whose IoU exceeds this (or whose centre lies inside the other box) are one face.
 DEDUP_IOU = 0.3
+# A tile detection this close to an already rejected one is the same object (not scored again).
+REJECTED_IOU = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +48,7 @@ class RawFace:
     box: tuple[float, float, float, float]  # landmark bounding box (x0, y0, x1, y1) in pixels
     frame_size: tuple[int, int]  # (width, height) of the frame the coordinates refer to
     from_tile: bool = False  # found by the small-face tiling pass rather than the full frame
+    score: float | None = None  # measured face score in [0, 1] (IMAGE mode); None: not scored (VIDEO mode)
 
     @property
     def area(self) -> float:
@@ -133,9 +140,13 @@ class FaceLandmarkerRunner:
     video : bool
         VIDEO mode (tracking between frames) if True, else IMAGE mode.
     options : CaptureOptions
+    score_faces : bool, optional
+        Score every face and drop those below ``options.min_face_score``; default: in IMAGE mode
+        only. (The group-face benchmark turns it off to measure what it costs and what it removes.)
     """
 
-    def __init__(self, model_path: Path, *, video: bool, options: CaptureOptions) -> None:
+    def __init__(self, model_path: Path, *, video: bool, options: CaptureOptions,
+                 score_faces: bool | None = None) -> None:
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
@@ -156,8 +167,14 @@ class FaceLandmarkerRunner:
             ))
 
         self._make = make
+        self._scorer = None
         with quiet_native_stderr():
             self._landmarker = make(options.max_faces)
+            if (not video) if score_faces is None else score_faces:
+                from .face_score import FaceScorer
+
+                self._scorer = FaceScorer(model_path)
+        self.rejected: list[RawFace] = []  # faces dropped for a low score in the last detect/detect_still
         self._last_ms = -1
         self._warm = False  # the first inference logs too
 
@@ -204,7 +221,21 @@ class FaceLandmarkerRunner:
         h, w = img.shape[:2]
         faces = [RawFace(landmarks=pts, blendshapes=bs, matrix=mat, box=_box(pts, w, h), frame_size=(w, h))
                  for pts, bs, mat in self._run(img, time_s)]
-        return faces
+        self.rejected = []
+        return [f for f in (self._scored(img, f) for f in faces) if self._keep(f)]
+
+    def _scored(self, image: np.ndarray, face: RawFace) -> RawFace:
+        """``face`` with its measured score (unchanged when this runner does not score)."""
+        if self._scorer is None:
+            return face
+        return replace(face, score=self._scorer.score(image, face.box))
+
+    def _keep(self, face: RawFace) -> bool:
+        """Whether a scored face passes ``min_face_score`` (records it in ``rejected`` if not)."""
+        if face.score is None or face.score >= self.options.min_face_score:
+            return True
+        self.rejected.append(face)
+        return False
 
     def detect_still(self, image: np.ndarray, *, tiling: bool = True) -> list[RawFace]:
         """Faces in a still: a full-frame pass, then (if fewer than ``max_faces`` were found)
@@ -228,6 +259,7 @@ class FaceLandmarkerRunner:
         h, w = image.shape[:2]
         # Full-pass boxes were measured on the downscaled frame; express everything in `image` pixels.
         found = [_rescale(f, w, h) for f in faces]
+        rejected = [_rescale(f, w, h) for f in self.rejected]
         for frac, overlap in TILE_SCALES:
             side = int(round(min(w, h) * frac))
             if side < 48:
@@ -249,16 +281,28 @@ class FaceLandmarkerRunner:
                     box = _box(full, w, h)
                     if any(same_face(box, f.box) for f in found):
                         continue
-                    found.append(RawFace(landmarks=full, blendshapes=bs,
-                                         matrix=_retarget_matrix(mat, (x0, y0, side, side), (w, h)),
-                                         box=box, frame_size=(w, h), from_tile=True))
+                    # An object already rejected, seen again by an overlapping tile: not re-scored.
+                    # (Only near-identical boxes: a rejected partial view must not hide a real face.)
+                    if any(box_iou(box, f.box) > REJECTED_IOU for f in rejected):
+                        continue
+                    face = self._scored(image, RawFace(
+                        landmarks=full, blendshapes=bs, matrix=_retarget_matrix(mat, (x0, y0, side, side), (w, h)),
+                        box=box, frame_size=(w, h), from_tile=True))
+                    if self._keep(face):
+                        found.append(face)
+                    else:
+                        rejected.append(face)
+        self.rejected = rejected
         return sorted(found, key=lambda f: -f.area)[:limit]
 
     def close(self) -> None:
-        """Release the MediaPipe graph (idempotent)."""
+        """Release the MediaPipe graphs (idempotent)."""
         if self._landmarker is not None:
             self._landmarker.close()
             self._landmarker = None
+        if self._scorer is not None:
+            self._scorer.close()
+            self._scorer = None
 
     def __enter__(self) -> "FaceLandmarkerRunner":
         return self
@@ -268,8 +312,7 @@ class FaceLandmarkerRunner:
 
 
 def _rescale(face: RawFace, w: int, h: int) -> RawFace:
-    return RawFace(landmarks=face.landmarks, blendshapes=face.blendshapes, matrix=face.matrix,
-                   box=_box(face.landmarks, w, h), frame_size=(w, h), from_tile=face.from_tile)
+    return replace(face, box=_box(face.landmarks, w, h), frame_size=(w, h))
 
 
 def _tile_origins(w: int, h: int, side: int, overlap: float) -> list[tuple[int, int]]:

