@@ -13,8 +13,10 @@ import click
               help="Timeline plot (.png, .jpg, .gif, .webp, .svg or .pdf). A folder when several INPUTS.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--face", "face_id", type=int, default=None, help="Which face of a multi-face input.")
-@click.option("--duration", type=float, default=None, help="Seconds to capture from a camera or video.")
-@click.option("--max-faces", type=int, default=1, show_default=True, help="Faces to track in images/videos.")
+@click.option("--duration", type=click.FloatRange(0, None, min_open=True), default=None,
+              help="Seconds to capture from a camera or video.")
+@click.option("--max-faces", type=click.IntRange(1, 20), default=1, show_default=True,
+              help="Faces to track in images/videos.")
 def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) -> None:
     """Analyse INPUTS: images, videos, a camera index, or saved/generated tracks (.jsonl/.csv/.npz).
 

@@ -30,6 +30,8 @@ def parse_span(text: str) -> tuple[float, float, str]:
     if "=" not in text or "-" not in text.split("=", 1)[0]:
         raise ParameterError(f"bad label span {text!r}: write START-END=STATE, e.g. 0:03-0:05=happy")
     times, state = text.split("=", 1)
+    if times.strip().startswith("-"):  # "-1-2=happy": '-' is the separator, so say what is wrong
+        raise ParameterError(f"bad label span {text!r}: times must be 0 or more")
     a, b = times.split("-", 1)
     start, end = parse_time(a), parse_time(b)
     if end <= start:
@@ -141,10 +143,8 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) 
 
         with console.status(f"tracking {source} ..."):
             tr = track(source)
-    if len(tr) and face_id is not None:
-        tr = tr.for_face(face_id)
-    elif len(tr):
-        tr = tr.for_face(tr.face_ids()[0])
+    if len(tr):  # the face asked for (one line naming the faces there are), else the first
+        tr = tr.single_face(face_id)
     end = float(tr.time[-1]) if len(tr) else 0.0
     for a, b, state in all_spans:
         if a > end:

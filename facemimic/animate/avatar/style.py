@@ -193,6 +193,8 @@ def load_style(source: str | Path | None = None) -> AvatarStyle:
             raise UnknownNameError(f"unknown avatar preset {str(source)!r}"
                                    f"{suggest(str(source), preset_names())}; "
                                    f"presets: {', '.join(preset_names())} (or give a .json file)")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not an avatar file (.json)")
     if not path.is_file():
         raise InputError(path, "avatar file not found")
     try:
