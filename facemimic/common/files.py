@@ -36,25 +36,36 @@ def write_error(target: str | Path, error: OSError) -> OutputError:
 
 class _TargetIO(io.FileIO):
     """The raw file under an :class:`AtomicFile`: a refused write (disk full, quota, file too
-    large) raises an :class:`OutputError` naming the target instead of a bare ``OSError``."""
+    large) raises an :class:`OutputError` naming the target instead of a bare ``OSError``.
+
+    After the first refused write the file is lost anyway: later writes are dropped quietly (so a
+    library flushing again while it unwinds, such as PyAV seeking to finish an MP4, raises no second
+    error) and :meth:`AtomicFile.commit` raises the first one, so a damaged file is never committed
+    even if a library swallowed the error.
+    """
 
     def __init__(self, fd: int, target: Path) -> None:
         super().__init__(fd, "w")
         self.target = target
+        self.failure: OutputError | None = None
 
     def write(self, data) -> int:
+        if self.failure is not None:
+            return memoryview(data).nbytes
         try:
             # os.write is the single system call every output goes through (tests make it fail).
             return os.write(self.fileno(), data)
         except OSError as e:
-            raise write_error(self.target, e) from None
+            self.failure = write_error(self.target, e)
+            raise self.failure from None
 
 
-def _open_stream(fd: int, mode: str, newline: str | None, target: Path) -> IO:
-    buffered = io.BufferedWriter(_TargetIO(fd, target))
+def _open_stream(fd: int, mode: str, newline: str | None, target: Path) -> tuple[IO, _TargetIO]:
+    raw = _TargetIO(fd, target)
+    buffered = io.BufferedWriter(raw)
     if "b" in mode:
-        return buffered
-    return io.TextIOWrapper(buffered, encoding="utf-8", newline=newline)
+        return buffered, raw
+    return io.TextIOWrapper(buffered, encoding="utf-8", newline=newline), raw
 
 
 def _is_special(path: Path) -> bool:
@@ -108,7 +119,7 @@ class AtomicFile:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(self.tmp, 0o666 & ~umask)
-        self.file: IO = _open_stream(fd, mode, newline, self.path)
+        self.file, self._raw = _open_stream(fd, mode, newline, self.path)
         from . import outputs
 
         outputs.opened(self)
@@ -119,6 +130,9 @@ class AtomicFile:
         except BaseException:
             self.discard()
             raise
+        if self._raw.failure is not None:  # a write failed earlier and someone swallowed the error
+            self.discard()
+            raise self._raw.failure
 
     def commit(self) -> Path:
         """Finish the file and move it into place (or hand it to the active output set)."""
@@ -171,7 +185,11 @@ class AtomicOutput:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.close()
+            try:
+                self.close()  # finishing can fail too (a full disk while flushing)
+            except BaseException:
+                self.abort()
+                raise
         else:
             self.abort()
 

@@ -190,3 +190,26 @@ def test_sigterm_unwinds_like_ctrl_c_and_the_handler_is_restored(tmp_path):
     assert isinstance(Terminated(), KeyboardInterrupt)
     assert signal.getsignal(signal.SIGTERM) == before
     assert names(tmp_path) == []
+
+
+def test_a_swallowed_write_error_still_stops_the_commit(tmp_path, monkeypatch):
+    """A library that catches the error and carries on (PyAV seeks and flushes again while it
+    finishes an MP4) must not get a damaged file committed, nor a second error."""
+    real_write = os.write
+    calls = []
+
+    def full_once(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", full_once)
+    f = AtomicFile(tmp_path / "clip.mp4", "wb")
+    with pytest.raises(OutputError):
+        f.file.write(b"x" * 100_000)
+    f.file.write(b"y" * 100_000)  # dropped quietly: the file is lost already
+    f.file.seek(0)
+    with pytest.raises(OutputError, match=r"clip.mp4: no space left on device$"):
+        f.commit()
+    assert len(calls) == 1 and names(tmp_path) == []
