@@ -37,7 +37,7 @@ def _track_of(source):
 
 
 def stream(source, to: str = "vrchat", *, host: str = "127.0.0.1", port: int | None = None,
-           duration: float | None = None, max_hz: float = 60.0, gap: str = "ease", loop: bool = False,
+           duration: float | None = None, max_hz: float = 60.0, gap: str | None = None, loop: bool = False,
            face_id: int | None = None, capture_options: dict | None = None,
            on_status: Callable[[StreamStats], None] | None = None, **streamer_options) -> StreamStats:
     """Stream expressions in real time to VRChat (OSC, VRCFT v2 parameters) or a VMC receiver.
@@ -54,8 +54,8 @@ def stream(source, to: str = "vrchat", *, host: str = "127.0.0.1", port: int | N
     duration : float, optional
         Stop after this many seconds (default: when the source ends; a camera never does).
     max_hz, gap
-        Rate cap (frames per second) and what a lost face does (``"ease"`` to neutral or ``"hold"``);
-        see :class:`~.streamers.StreamOptions`.
+        Rate cap (frames per second) and what a lost face does (:data:`~.streamers.GAP_MODES`;
+        default: :class:`~.streamers.StreamOptions`' default).
     loop : bool
         Repeat a track or video until ``duration`` (a video is tracked once, then replayed).
     face_id : int, optional
@@ -82,7 +82,7 @@ def stream(source, to: str = "vrchat", *, host: str = "127.0.0.1", port: int | N
     """
     from .osc import UdpTransport
 
-    options = StreamOptions(max_hz=max_hz, duration=duration, gap=gap)
+    options = StreamOptions(max_hz=max_hz, duration=duration, **({} if gap is None else {"gap": gap}))
     if loop and isinstance(source, int):
         raise ParameterError("loop repeats a track or a video, not a camera")
     streamer = get_streamer(to, **streamer_options)  # a bad target or option fails first
