@@ -7,6 +7,8 @@ import click
 
 def parse_time(text: str) -> float:
     """``"3"``, ``"3.5s"``, ``"0:03"``, ``"1:02.5"``, ``"1:00:02"`` -> seconds."""
+    import math
+
     from ..errors import ParameterError
 
     s = text.strip().lower().removesuffix("s")
@@ -14,7 +16,7 @@ def parse_time(text: str) -> float:
         parts = [float(p) for p in s.split(":")]
     except ValueError:
         raise ParameterError(f"bad time {text!r}: use seconds (3.5) or m:ss (0:03)") from None
-    if not parts or len(parts) > 3 or any(p < 0 for p in parts):
+    if not parts or len(parts) > 3 or any(not 0 <= p < math.inf for p in parts):  # also nan, inf
         raise ParameterError(f"bad time {text!r}: use seconds (3.5) or m:ss (0:03)")
     sec = 0.0
     for p in parts:

@@ -204,6 +204,8 @@ def load_dataset(path: "str | Path") -> LabelledFrames:
         raise InputError(path, "file not found")
     if path.stat().st_size == 0:
         raise InputError(path, "dataset file is empty")
+    if path.is_dir() or not zipfile.is_zipfile(path):  # else np.load talks about pickles
+        raise InputError(path, "not a FaceMimic dataset (not an .npz archive; damaged or the wrong file)")
     try:
         with np.load(path, allow_pickle=False) as z:
             head = json.loads(str(z["header"]))
