@@ -1,0 +1,81 @@
+"""SIGTERM mid-run (``kill``, a service manager, a CI timeout) cleans up like Ctrl-C.
+
+Real ``facemimic`` subprocesses are terminated while they write: the exit status is 143, stderr is
+the one line ``Terminated.``, and neither the output nor a hidden temporary file is left.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+FACEMIMIC = str(Path(sys.executable).with_name("facemimic"))
+
+
+@pytest.fixture(scope="module")
+def long_track(tmp_path_factory) -> Path:
+    """A minute of generated expressions: long enough to be terminated mid-render."""
+    path = tmp_path_factory.mktemp("long") / "long.jsonl"
+    subprocess.run([FACEMIMIC, "express", "neutral 1s > happy 29s > surprised 30s", "--seed", "3", "-o",
+                    str(path)], check=True, capture_output=True, timeout=300)
+    return path
+
+
+def terminate_mid_write(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Start ``facemimic ARGS``, wait until it is writing (a temporary file exists), send SIGTERM."""
+    before = set(p.name for p in cwd.rglob("*"))
+    proc = subprocess.Popen([FACEMIMIC, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 240
+    while not any(p.name.endswith(".tmp") for p in cwd.rglob(".*")):
+        assert proc.poll() is None, f"finished before it could be terminated: {proc.communicate()}"
+        assert time.monotonic() < deadline, "never started writing"
+        time.sleep(0.05)
+    time.sleep(0.3)  # well inside the run
+    assert proc.poll() is None, "finished before it could be terminated"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    left = sorted(str(p.relative_to(cwd)) for p in cwd.rglob("*") if p.name not in before)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), left
+
+
+def assert_clean_termination(result, left, *, banner: str | None = None):
+    """Exit 143, ``Terminated.`` as the only line after the command's own ``banner`` line (if it
+    prints one before the work starts), nothing left."""
+    assert result.returncode == 143, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == ([banner] if banner else []) + ["Terminated."], result.stderr
+    assert left == []  # no output, no temporary file, no folder
+
+
+def test_sigterm_during_track_leaves_nothing(samples, tmp_path):
+    shutil.copy(samples / "WolfgangLanger_Pexels.mp4", tmp_path / "talk.mp4")
+    result, left = terminate_mid_write(["track", "talk.mp4", "-o", "x.jsonl", "--preview", "x.mp4"], tmp_path)
+    assert_clean_termination(result, left)
+
+
+def test_sigterm_during_avatar_render_leaves_nothing(long_track, tmp_path):
+    result, left = terminate_mid_write(["avatar", "render", str(long_track), "-o", "v.mp4", "--size", "256"],
+                                       tmp_path)
+    assert_clean_termination(result, left)
+
+
+def test_sigterm_during_animate_leaves_nothing(samples, long_track, tmp_path):
+    shutil.copy(samples / "single_face.jpg", tmp_path / "me.jpg")
+    result, left = terminate_mid_write(["animate", "me.jpg", "-o", "me.mp4", "--track", str(long_track),
+                                        "--no-refine", "--no-calibrate"], tmp_path)
+    assert_clean_termination(result, left)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["me.jpg"]
+
+
+def test_sigterm_during_demo_leaves_none_of_its_files(tmp_path):
+    result, left = terminate_mid_write(["demo", "-o", "out/demo"], tmp_path)
+    assert_clean_termination(result, left, banner="FaceMimic demo: the avatar says 4 lines with changing moods "
+                                                  "(happy, surprised, skeptical, laughing).")
+    assert list(tmp_path.iterdir()) == []  # not even the folders it created
