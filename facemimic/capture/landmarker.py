@@ -7,10 +7,10 @@
 * MediaPipe's face detector sees a 128x128 view of the whole frame, so small faces in group photos
   are missed (one pass finds 2 of the 5 faces in ``multi_face.jpg``). :meth:`detect_still` adds
   overlapping square tiles at two scales and merges detections by landmark-box IoU.
-* In IMAGE mode every face gets a measured score (:mod:`.face_score`: the bundle's face detector
-  re-run on crops around it) and faces below ``min_face_score`` are dropped: in small tiles the
-  landmarker also accepts round objects (a silver bowl on a table). VIDEO mode is not scored (its
-  throughput stays that of bare MediaPipe); its faces carry ``score=None``.
+* A scoring runner (by default IMAGE mode; the pipeline asks for it on photos and tiled frames)
+  gives every face a measured score (:mod:`.face_score`: the bundle's face detector re-run on crops
+  around it) and drops faces below ``min_face_score``: in small tiles the landmarker also accepts
+  round objects (a silver bowl on a table). Unscored faces carry ``score=None``.
 """
 
 from __future__ import annotations
@@ -142,7 +142,8 @@ class FaceLandmarkerRunner:
     options : CaptureOptions
     score_faces : bool, optional
         Score every face and drop those below ``options.min_face_score``; default: in IMAGE mode
-        only. (The group-face benchmark turns it off to measure what it costs and what it removes.)
+        only. (The pipeline scores photos and tiled frames; the group-face benchmark turns it off
+        to measure what it costs and what it removes.)
     """
 
     def __init__(self, model_path: Path, *, video: bool, options: CaptureOptions,

@@ -39,7 +39,7 @@ class CaptureOptions:
     min_detection_confidence: float = 0.5  # MediaPipe face detector threshold
     min_presence_confidence: float = 0.5  # MediaPipe face presence threshold
     min_tracking_confidence: float = 0.5  # MediaPipe tracking threshold (VIDEO mode)
-    min_face_score: float = 0.7  # IMAGE mode (photos, raw): drop faces whose measured score (face_score.py) is lower
+    min_face_score: float = 0.7  # photos and tiled frames: drop faces whose measured score (face_score.py) is lower
     retire_after: float = 2.0  # seconds an unseen face id keeps its gap rows before it is retired (multi-face)
     confidence_half_life: float = 0.2  # seconds for a lost face's confidence to halve in gap rows
     gaze_iris_weight: float = 0.5  # share of the iris-landmark gaze in the blend with eyeLook* gaze (0..1)

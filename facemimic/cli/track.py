@@ -35,7 +35,7 @@ def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
 @click.option("--max-faces", type=click.IntRange(1, 20), default=1, show_default=True,
               help="Faces to track per frame.")
 @click.option("--min-face-score", type=click.FloatRange(0, 1), default=0.7, show_default=True,
-              help="Photos (and --smoothing raw): drop faces whose measured face score is lower.")
+              help="Photos: drop faces whose measured face score (0-1) is lower.")
 @click.option("--smoothing", type=click.Choice(SMOOTHING), default="light", show_default=True,
               help="off: MediaPipe's own filter only; light/strong: plus FaceMimic's One Euro; "
                    "raw: no MediaPipe filter (keeps brow micro-motion), FaceMimic's filter only.")

@@ -153,3 +153,22 @@ def test_video_mode_is_not_scored(smile_rgb):
     with FaceLandmarkerRunner(resolve_model(), video=True, options=CaptureOptions()) as r:
         (face,) = r.detect(smile_rgb, 0.0)
         assert face.score is None and r._scorer is None
+
+
+def test_untiled_stream_frames_keep_confidence_one(smile_rgb):
+    """Video frames (VIDEO mode, or raw IMAGE mode without tiling) are not scored: confidence 1."""
+    clip = np.stack([smile_rgb] * 3)
+    for smoothing in ("light", "raw"):
+        tr = track(clip, smoothing=smoothing, tiling="off")
+        assert tr.present.all() and (tr.confidence == 1.0).all()
+
+
+def test_tiled_stream_frames_are_scored_and_drop_the_bowl(group_samples):
+    """tiling="on" with raw smoothing tiles every video frame: the score applies there too."""
+    rgb, _, _ = read_image(group_samples / "t1.jpg", max_side=1280, max_megapixels=100)
+    tr = track(np.stack([rgb, rgb]), smoothing="raw", tiling="on", max_faces=12, keep_landmarks=True)
+    for t in np.unique(tr.time):
+        rows = tr[tr.time == t]
+        assert len(rows) == 6 and rows.present.all()
+        assert np.all(rows.confidence > 0.8) and np.ptp(rows.confidence) > 0.01
+        _assert_faces_are(_boxes(rows, (1280, 886)), T1_FACES, objects=[T1_BOWL])
