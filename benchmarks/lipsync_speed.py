@@ -25,9 +25,11 @@ from pathlib import Path
 
 
 def _clear_caches() -> None:
-    from facemimic.lipsync import align, bilabial, recognize
+    from facemimic.lipsync import align, bilabial, dictionary, recognize
 
     recognize._CACHE.clear()
+    dictionary._DICTS.clear()
+    align._ESPEAK.clear()
     bilabial.load_weights.cache_clear()
     align._OOV.clear()
     align._OOV_PHONES.clear()

@@ -41,14 +41,24 @@ def _ascii_fold(word: str) -> str:
 
 
 
+_ESPEAK: dict[str, tuple[str, ...]] = {}  # word -> espeak-ng's ARPAbet (asked once per process)
+
+
+def _espeak_arpabet(word: str) -> tuple[str, ...]:
+    """espeak-ng's pronunciation of ``word`` in ARPAbet, remembered: each decoder asks for it."""
+    if word not in _ESPEAK:
+        from ..voice.synth import phonemize_arpabet
+
+        _ESPEAK[word] = tuple(phonemize_arpabet(word))
+    return _ESPEAK[word]
+
+
 def _add_espeak_variant(word: str, d) -> None:
     """Add espeak-ng's pronunciation as an alternative (``word(N)``) when CMUdict lacks it.
 
     The alignment grammar considers every variant, so accents and reductions that CMUdict does
     not list (and our own ``facemimic say`` voice) align with the phones actually spoken.
     """
-    from ..voice.synth import phonemize_arpabet
-
     variants = [d.lookup_word(word)]
     k = 2
     while d.lookup_word(f"{word}({k})"):
@@ -56,15 +66,18 @@ def _add_espeak_variant(word: str, d) -> None:
         k += 1
     if not word.isascii() or any(c.isdigit() for c in word):
         return
-    ph = " ".join(p for p in phonemize_arpabet(word) if p in ARPABET)
+    ph = " ".join(p for p in _espeak_arpabet(word) if p in ARPABET)
     if ph and ph not in variants:
         d.add_word(f"{word}({k})", ph, True)
 
 
 def pronounce(word: str, d) -> tuple[str, list[str]]:
     """(dictionary name, ARPAbet phones) for a word, adding it to decoder ``d`` if needed."""
-    from ..voice.synth import phonemize_arpabet
+    from .dictionary import load_words
+    from .recognize import model_paths
 
+    # The decoders start without CMUdict (start-up speed): give them this word's entries first.
+    load_words((word, _ascii_fold(word)), d, model_paths()["dict"])
     for cand in (word, _ascii_fold(word)):
         if cand and d.lookup_word(cand):
             if (id(d), cand) not in _ALT_DONE_D:
@@ -75,7 +88,7 @@ def pronounce(word: str, d) -> tuple[str, list[str]]:
         name = _OOV[word]
         phones = _OOV_PHONES[name]
     else:
-        phones = [p for p in phonemize_arpabet(word) if p in ARPABET]
+        phones = [p for p in _espeak_arpabet(word) if p in ARPABET]
         if not phones:
             return "", []  # nothing pronounceable (e.g. a lone symbol): skip the word
         name = f"fmoov{len(_OOV)}"

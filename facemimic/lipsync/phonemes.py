@@ -68,6 +68,7 @@ ESPEAK_TO_ARPABET: dict[str, tuple[str, ...]] = {
     "n-": ("N",), "m-": ("M",), "l-": ("L",), "l/": ("L",), "x": ("K",), "W": ("W",), "n^": ("N",),
     "t2": ("T",), "d2": ("D",), "z#": ("Z",), "s2": ("S",), "k#": ("K",),
 }
+_LONGEST_FIRST = sorted(ESPEAK_TO_ARPABET, key=len, reverse=True)  # longest match first (sorted once)
 # Silence/pause mnemonics from espeak-ng.
 ESPEAK_PAUSES = frozenset({"_", "_:", "_!", "_;", "_^_", "__", "_|", "||", "|"})
 
@@ -91,7 +92,7 @@ def espeak_to_arpabet(mnemonic: str) -> tuple[str, ...]:
 
 def split_espeak_phonemes(text: str) -> list[str]:
     """Split an espeak-ng mnemonic string (``"h@l'oU"``) into phonemes by longest match."""
-    keys = sorted(ESPEAK_TO_ARPABET, key=len, reverse=True)
+    keys = _LONGEST_FIRST
     out: list[str] = []
     i = 0
     s = text.replace("'", "").replace(",", "").replace("%", "").replace("=", "")

@@ -11,6 +11,7 @@ once per process and reused.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -55,6 +56,12 @@ _CACHE_LOCK = threading.Lock()
 
 def model_paths() -> dict[str, str]:
     """Paths of the en-us acoustic model, dictionary and phone LM inside the pocketsphinx wheel."""
+    return dict(_model_paths())
+
+
+@functools.lru_cache(maxsize=1)
+def _model_paths() -> dict[str, str]:
+    # found once per process: ``get_model_path`` asks the import system, and alignment asks per word
     try:
         from pocketsphinx import get_model_path
     except ImportError as e:  # pragma: no cover - declared dependency
@@ -81,11 +88,13 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
         if key in _CACHE:
             return _CACHE[key][0]
         p = model_paths()
+        # No dictionary: parsing CMUdict costs ~0.1 s per decoder; the phone loop does not use it,
+        # and alignment loads just the transcript's words (dictionary.load_words).
         if kind == "align-coarse":  # word boundaries only, to cut long files: cheap settings
-            common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=100, ds=2, topn=2)
+            common = dict(hmm=p["hmm"], dict=None, lm=None, loglevel="FATAL", frate=100, ds=2, topn=2)
         else:
             rate = opt.align_frame_rate if kind == "align" else opt.frame_rate
-            common = dict(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=rate,
+            common = dict(hmm=p["hmm"], dict=None, lm=None, loglevel="FATAL", frate=rate,
                           topn=opt.align_topn if kind == "align" else opt.topn)
             if kind == "align":
                 common.update(beam=opt.align_beam, wbeam=min(opt.align_beam * 1e10, 1e-10))
