@@ -47,7 +47,7 @@ _LAZY = {
     "CaptureOptions": ("facemimic.capture.options", "CaptureOptions"),
     # generate and analyse
     "express": ("facemimic.generate.api", "express"),
-    "express_clip": ("facemimic.generate.api", "express_clip"),
+    "express_clip": ("facemimic.generate.clips", "clip"),
     "GenerateOptions": ("facemimic.generate.api", "GenerateOptions"),
     "analyze": ("facemimic.analysis.api", "analyze"),
     # speech

@@ -108,7 +108,26 @@ class LipSyncResult:
 
 def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions | None = None,
                 method: str = "given", sound_file: str = "", warnings: tuple[str, ...] = ()) -> LipSyncResult:
-    """Animate known phones (e.g. from ``facemimic say`` or your own TTS) without any audio."""
+    """Animate known phones (e.g. from ``facemimic say`` or your own TTS) without any audio.
+
+    Parameters
+    ----------
+    phones : list of Phone
+        Timed phones (``Phone(start, end, name)``, ARPAbet names, ``SIL`` for silence), in order;
+        ``facemimic.say(text).phones`` gives the exact ones the built-in voice spoke.
+    duration : float
+        Seconds of the utterance (phones starting later are dropped).
+    options : LipSyncOptions, optional
+        Frame rate, interpolation and mouth-shape rules.
+    method, sound_file, warnings
+        Recorded in the result (what produced the phones, which sound they belong to).
+
+    Returns
+    -------
+    LipSyncResult
+        The same result type as :func:`lipsync`: ``cues``, ``phones``, ``track()``, ``curves()``,
+        ``write()``.
+    """
     opt = options or LipSyncOptions()
     if duration < 0 or not np.isfinite(duration):
         raise ParameterError(f"duration must be a finite number >= 0, got {duration!r}")

@@ -1,0 +1,67 @@
+"""``facemimic.animate_face()``: the driver as keywords, a track in memory, portraits and the avatar."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import facemimic
+from facemimic.errors import ParameterError
+
+
+def _video(path: Path) -> tuple[int, int, bool, str]:
+    """(video frames, height, has audio, comment tag) read back with PyAV."""
+    import av
+
+    with av.open(str(path)) as c:
+        comment = c.metadata.get("comment", "")
+        audio = any(s.type == "audio" for s in c.streams)
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    return len(frames), frames[0].shape[0], audio, comment
+
+
+def test_the_avatar_performs_a_track_in_memory(tmp_path):
+    track = facemimic.express_clip("neutral 0.4s > surprised 0.6s", seed=3, fps=30)
+    before = set(Path(tempfile.gettempdir()).glob("facemimic-track-*"))
+    result = facemimic.animate_face("avatar:neko", tmp_path / "neko.mp4", track=track,
+                                    options=facemimic.PortraitOptions(size=256))
+    assert set(Path(tempfile.gettempdir()).glob("facemimic-track-*")) == before  # no temp file left
+    frames, height, audio, comment = _video(result.video)
+    assert result.frames == frames == 30 and height == 256 and not audio
+    assert "AI-generated" in comment or "Synthetic" in comment
+    assert result.preview.is_file() and result.preview.suffix == ".png"
+
+
+def test_a_track_file_gives_the_same_video_as_the_track(tmp_path):
+    track = facemimic.express_clip("happy", duration=0.5, seed=4, fps=30)
+    path = facemimic.write_track(track, tmp_path / "happy.jsonl")
+    a = facemimic.animate_face("avatar", tmp_path / "a.mp4", track=track, mark=False)
+    b = facemimic.animate_face("avatar", tmp_path / "b.mp4", track=str(path), mark=False)
+    assert a.frames == b.frames == 15
+    from PIL import Image
+
+    pa = np.asarray(Image.open(a.preview), np.int16)
+    pb = np.asarray(Image.open(b.preview), np.int16)
+    assert np.abs(pa - pb).max() <= 2  # the same face (the file keeps 6 decimals)
+
+
+def test_a_photo_speaks_with_the_built_in_voice(samples, tmp_path):
+    result = facemimic.animate_face(samples / "single_face.jpg", tmp_path / "hello.mp4", say="Hello!",
+                                    mood="cheerful", seed=1,
+                                    options=facemimic.PortraitOptions(size=256, calibrate=False))
+    frames, height, audio, _ = _video(result.video)
+    assert audio and result.audio and frames == result.frames
+    spoken = facemimic.say("Hello!").duration  # the same voice, so the same length
+    assert abs(result.frames - spoken * result.fps) <= 1.5
+    assert max(result.size) == 256
+
+
+def test_nothing_to_do_is_refused_before_any_file_is_written(tmp_path):
+    with pytest.raises(ParameterError, match="nothing drives the face"):
+        facemimic.animate_face("avatar", tmp_path / "x.mp4")
+    with pytest.raises(ParameterError, match="give one driver"):
+        facemimic.animate_face("avatar", tmp_path / "x.mp4", say="hi", expression="happy")
+    assert list(tmp_path.iterdir()) == []
