@@ -182,3 +182,32 @@ def test_demo_into_a_bad_folder_is_one_line(tmp_path, where, message):
     lines = error_lines(result)
     assert len(lines) == 1 and lines[0].startswith(message), lines
     assert left(tmp_path) == ["afile"] and (tmp_path / "afile").read_text() == "keep me"
+
+
+def test_track_never_writes_over_a_photo_of_its_folder_or_glob(inputs, tmp_path):
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    shutil.copy(inputs / "f.jpg", shots / "a.jpg")
+    before = digest(shots / "a.jpg")
+    for source in ("shots", "shots/*.jpg"):
+        result = run("track", source, "-o", "shots/a.jpg", "--format", "jsonl", cwd=tmp_path)
+        assert result.exit_code == 1
+        assert error_lines(result) == ["Error: shots/a.jpg: is also an input; refusing to overwrite it "
+                                       "(choose another output name)"]
+    assert digest(shots / "a.jpg") == before and os.listdir(shots) == ["a.jpg"]
+
+
+def test_an_unexpected_system_error_is_one_line(inputs, tmp_path, monkeypatch):
+    """The CLI root's last resort: an OSError no stage turned into a FaceMimicError."""
+    import errno
+
+    import facemimic.expressions.io as track_io
+
+    def failing_disk(path, *a, **k):
+        raise OSError(errno.EIO, os.strerror(errno.EIO), str(path))
+
+    monkeypatch.setattr(track_io, "read_track", failing_disk)
+    result = run("export", inputs / "t.jsonl", "-o", "t.glb", cwd=tmp_path)
+    assert result.exit_code == 1
+    assert error_lines(result) == [f"Error: {inputs / 't.jsonl'}: input/output error (the disk may be failing)"]
+    assert os.listdir(tmp_path) == []

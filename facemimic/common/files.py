@@ -24,7 +24,7 @@ DISK_PROBLEMS = {
     errno.EDQUOT: "disk quota exceeded",
     errno.EFBIG: "file too large for this file system",
     errno.EROFS: "read-only file system",
-    errno.EIO: "input/output error while writing",
+    errno.EIO: "input/output error (the disk may be failing)",
 }
 
 
