@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
-from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -62,6 +61,8 @@ def rhubarb_json(cues: list[MouthCue], duration: float, *, sound_file: str = "",
 
 
 def rhubarb_xml(cues: list[MouthCue], duration: float, *, sound_file: str = "", **_) -> str:
+    from xml.sax.saxutils import escape  # here: it pulls in urllib and http (start-up time)
+
     out = ['<?xml version="1.0" encoding="utf-8"?>', "<rhubarbResult>", "  <metadata>",
            f"    <soundFile>{escape(sound_file)}</soundFile>",
            f"    <duration>{_sec(_duration_cs(duration))}</duration>", "  </metadata>", "  <mouthCues>"]
