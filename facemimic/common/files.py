@@ -93,12 +93,13 @@ class AtomicFile:
         self.path = Path(path)
         self.target = Path(os.path.realpath(self.path))
         self.tmp: Path | None = None
-        if self.target.is_dir():
+        if self.path.is_dir():
             raise OutputError(self.path, "is a folder")
-        if _is_special(self.target):
+        if _is_special(self.path):  # stat follows /dev/stdout -> /proc/self/fd/1 -> a pipe
+            self.target = self.path
             flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
             try:
-                fd = os.open(self.target, flags)
+                fd = os.open(self.path, flags)
             except OSError as e:
                 raise OutputError(self.path, f"cannot write here ({e.strerror or e})") from None
         else:

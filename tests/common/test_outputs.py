@@ -213,3 +213,20 @@ def test_a_swallowed_write_error_still_stops_the_commit(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match=r"clip.mp4: no space left on device$"):
         f.commit()
     assert len(calls) == 1 and names(tmp_path) == []
+
+
+def test_dev_stdout_into_a_pipe_is_written_not_replaced():
+    """``-o /dev/stdout`` is a link to /proc/self/fd/1, a pipe here: written through, never
+    replaced by a file (as root, a rename would have replaced /dev/stdout itself)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    facemimic = str(Path(sys.executable).with_name("facemimic"))
+    p = subprocess.run([facemimic, "express", "happy", "--seed", "1", "-o", "/dev/stdout", "--format", "jsonl"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    header, frame = (json.loads(line) for line in p.stdout.splitlines())
+    assert header["format"] == "facemimic.track" and len(frame["weights"]) == 88
+    assert os.path.islink("/dev/stdout")
