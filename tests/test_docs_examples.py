@@ -165,6 +165,14 @@ def test_blocks_are_found():
     assert "README.md" in per_doc and len(per_doc) >= 8 and len(BLOCKS) >= 12
 
 
+def test_python_is_always_tagged_python():
+    """A block tagged ```py or ```python3 would silently escape this test."""
+    fence = re.compile(r"^```[ \t]*(\S+)", re.M)
+    odd = [f"{doc.name}: {tag}" for doc in DOCS for tag in fence.findall(doc.read_text(encoding="utf-8"))
+           if tag.lower() != "python" and tag.lower().startswith(("py", "ipython"))]
+    assert odd == []
+
+
 @pytest.mark.parametrize("doc,line,code", BLOCKS, ids=[f"{d}:{n}" for d, n, _ in BLOCKS])
 def test_doc_example_runs(doc, line, code, block_results):
     r = block_results[doc, line].result()
