@@ -11,7 +11,9 @@ from facemimic.errors import InputError, ParameterError, UnknownNameError
 def test_a_track_in_memory_reaches_a_vmc_receiver(osc_receiver, osc_tracked):
     stats = facemimic.stream(osc_tracked, "vmc", port=osc_receiver.port, standard="arkit")
     msgs = osc_receiver.wait(quiet=0.3)
-    assert stats.frames_sent == len(osc_tracked) == 72 and stats.frames_dropped == 0 and stats.errors == 0
+    # a file runs ahead of real time: a frame may only be skipped if this process was starved
+    assert stats.frames_sent + stats.frames_dropped == len(osc_tracked) == 72 and stats.frames_sent >= 60
+    assert stats.errors == 0
     blend = [args for addr, args in msgs if addr == "/VMC/Ext/Blend/Val"]
     names = {a[0] for a in blend}
     assert "jawOpen" in names and "mouthSmileRight" in names  # the 52 ARKit names (perfect sync)
@@ -25,7 +27,8 @@ def test_a_track_file_goes_to_vrchat_with_the_prefix(osc_receiver, osc_tracked, 
     path = facemimic.write_track(osc_tracked, tmp_path / "take.jsonl")
     stats = facemimic.stream(str(path), "vrchat", port=osc_receiver.port, prefix="FT/", duration=1.0)
     msgs = osc_receiver.wait(quiet=0.3)
-    assert 0.9 <= stats.elapsed <= 1.5 and 20 <= stats.frames_sent <= 32  # stopped after 1 s of 2.4
+    assert 0.9 <= stats.elapsed <= 1.5 and stats.frames_in <= 32  # stopped after 1 s of 2.4
+    assert stats.frames_sent >= 15
     jaw = [args[0] for addr, args in msgs if addr == "/avatar/parameters/FT/v2/JawOpen"]
     assert jaw and all(isinstance(v, float) and 0 <= v <= 1 for v in jaw)
 
