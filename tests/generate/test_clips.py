@@ -87,3 +87,46 @@ def test_merge_with_speech_keeps_the_smile():
 
 def test_min_jerk():
     assert min_jerk(np.array([0.0, 0.5, 1.0, 2.0])).tolist() == [0.0, 0.5, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("timeline,fragment", [
+    ("happy -1s > sad 1s", "timeline segment 'happy -1s': '-1s' is not a duration"),
+    ("happy - 1s > sad", "'- 1s' is not a duration"),
+    ("happy 0s > sad 1s", "timeline segment 'happy 0s' has a zero duration"),
+    ("happy 0ms", "has a zero duration"),
+    ("happy 1,5s > sad", "'1,5s' is not a duration"),
+    ("happy 2min > sad", "'2min' is not a duration"),
+    ("happy 1e3s > sad", "'1e3s' is not a duration"),
+    ("happy >> sad", "has an empty segment"),
+    ("happy 1s >", "has an empty segment"),
+    ("5s > sad", "timeline segment '5s' names no expression"),
+    ("happy 99999s", "clips are at most 3600 s"),
+])
+def test_bad_timeline_durations_are_one_line_errors(timeline, fragment):
+    # "happy -1s" used to become a 1 s span named "happy -".
+    with pytest.raises(ParameterError) as info:
+        clip(timeline, seed=1)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_timeline_durations_in_every_spelling():
+    assert parse_timeline("happy 2 s > sad .5 > smug 250ms > angry 1 second") == [
+        ("happy", 2.0), ("sad", 0.5), ("smug", 0.25), ("angry", 1.0)]
+    segment = "x" * 500 + " -1s > sad"
+    with pytest.raises(ParameterError) as info:
+        parse_timeline(segment)
+    assert len(str(info.value)) < 220 and "…" in str(info.value)
+
+
+def test_a_prompt_ending_in_a_duration_is_a_clip(tmp_path):
+    from click.testing import CliRunner
+
+    from facemimic.cli import cli
+    from facemimic.expressions.io import read_track
+
+    r = CliRunner().invoke(cli, ["express", "happy 2s", "--seed", "1", "-o", str(tmp_path / "c.jsonl")])
+    assert r.exit_code == 0, r.output
+    tr = read_track(tmp_path / "c.jsonl")
+    assert len(tr) == 60 and tr.metadata["timeline"][0]["prompt"] == "happy"
+    r = CliRunner().invoke(cli, ["express", "happy -1s > sad 1s"])
+    assert r.exit_code == 1 and "Error: timeline segment 'happy -1s': '-1s' is not a duration" in r.output

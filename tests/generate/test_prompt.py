@@ -60,3 +60,25 @@ def test_empty_prompts():
     for bad in ("", "   ", "the a and"):
         with pytest.raises(ParameterError):
             parse_prompt(bad)
+
+
+def test_unicode_words_are_quoted_whole():
+    # "très" used to be cut at the accent and reported as 'tr'.
+    with pytest.raises(UnknownNameError) as info:
+        parse_prompt("très heureux")
+    assert "unknown word 'très' in prompt 'très heureux'" in str(info.value)
+    with pytest.raises(UnknownNameError, match="unknown word 'glücklich'"):
+        parse_prompt("happy but glücklich")
+    assert parse_prompt("Happy—but nervous").mixture.keys() == {"happy", "nervous"}  # punctuation still splits
+
+
+def test_long_prompts_are_not_echoed_whole():
+    prompt = "happy " + "zorbly" * 2000  # 12,006 characters
+    with pytest.raises(UnknownNameError) as info:
+        parse_prompt(prompt)
+    msg = str(info.value)
+    assert len(msg) < 250 and "\n" not in msg
+    assert "'happy zorblyzorbly" in msg and "…'" in msg
+    with pytest.raises(ParameterError) as info:
+        parse_prompt("the " * 3000)
+    assert len(str(info.value)) < 250
