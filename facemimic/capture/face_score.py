@@ -12,7 +12,8 @@ mean of the four views, which steadies single-view noise.
 Measured (``benchmarks/capture_group_faces.py``): the 17 real faces of the test photos score
 0.86-0.95, the bowl 0.58 and the ear 0.49; every frame of ``WolfgangLanger_Pexels.mp4`` (crying,
 eyes shut, laughing) scores 0.79 or more (median 0.92). The default threshold,
-``CaptureOptions.min_face_score`` = 0.7, sits between. One view costs about 2.3 ms on the 2-core build machine (a face ~9 ms).
+``CaptureOptions.min_face_score`` = 0.7, sits between. One view costs about 2.3 ms on the 2-core
+build machine (a face ~9 ms).
 """
 
 from __future__ import annotations

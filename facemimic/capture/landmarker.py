@@ -7,7 +7,7 @@
 * MediaPipe's face detector sees a 128x128 view of the whole frame, so small faces in group photos
   are missed (one pass finds 2 of the 5 faces in ``multi_face.jpg``). :meth:`detect_still` adds
   overlapping square tiles at two scales and merges detections by landmark-box IoU.
-* A scoring runner (by default IMAGE mode; the pipeline asks for it on photos and tiled frames)
+* A scoring runner (``score_faces=True``; the pipeline asks for it on photos and tiled frames)
   gives every face a measured score (:mod:`.face_score`: the bundle's face detector re-run on crops
   around it) and drops faces below ``min_face_score``: in small tiles the landmarker also accepts
   round objects (a silver bowl on a table). Unscored faces carry ``score=None``.
@@ -140,14 +140,14 @@ class FaceLandmarkerRunner:
     video : bool
         VIDEO mode (tracking between frames) if True, else IMAGE mode.
     options : CaptureOptions
-    score_faces : bool, optional
-        Score every face and drop those below ``options.min_face_score``; default: in IMAGE mode
-        only. (The pipeline scores photos and tiled frames; the group-face benchmark turns it off
-        to measure what it costs and what it removes.)
+    score_faces : bool
+        Score every face and drop those below ``options.min_face_score`` (the pipeline does for
+        photos and tiled frames). Off by default, so other users of the runner (the portrait
+        calibration re-tracking rendered faces) keep every face MediaPipe finds.
     """
 
     def __init__(self, model_path: Path, *, video: bool, options: CaptureOptions,
-                 score_faces: bool | None = None) -> None:
+                 score_faces: bool = False) -> None:
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
@@ -171,7 +171,7 @@ class FaceLandmarkerRunner:
         self._scorer = None
         with quiet_native_stderr():
             self._landmarker = make(options.max_faces)
-            if (not video) if score_faces is None else score_faces:
+            if score_faces:
                 from .face_score import FaceScorer
 
                 self._scorer = FaceScorer(model_path)

@@ -53,6 +53,7 @@ class CaptureStats:
     frames_with_face: int = 0  # input frames where at least one face was found
     rows: int = 0  # ExpressionFrame rows produced (faces x frames)
     face_ids: set = field(default_factory=set)  # every face id seen
+    faces_rejected: int = 0  # detections dropped for a face score below min_face_score (photos, tiles)
     started: float = field(default_factory=timelib.perf_counter)  # perf_counter at start
     elapsed: float = 0.0  # seconds of wall time so far
 
@@ -132,12 +133,17 @@ class CapturePipeline:
             runner.close()
             self.source.close()
         if self.source.kind == "image" and self.stats.frames_with_face == 0:
-            raise NoFaceError(self.source.name, "no face found in the image")
+            n = self.stats.faces_rejected
+            why = (f" ({n} candidate{'s' if n > 1 else ''} scored below min_face_score "
+                   f"{self.options.min_face_score:g}: lower --min-face-score to keep {'them' if n > 1 else 'it'})"
+                   if n else "")
+            raise NoFaceError(self.source.name, f"no face found in the image{why}")
 
     def _process(self, runner: FaceLandmarkerRunner, sf: SourceFrame) -> FrameGroup:
         opts = self.options
         if self.source.still or not self.video_mode:
             raws = runner.detect_still(sf.image, tiling=self.tiling) if self.tiling else runner.detect(sf.image)
+            self.stats.faces_rejected += len(runner.rejected)
         else:
             raws = runner.detect(sf.image, sf.time)
         boxes = []

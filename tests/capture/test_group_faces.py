@@ -101,7 +101,7 @@ def test_without_the_score_the_bowl_is_tracked_and_its_score_is_low(group_sample
         unscored = r.detect_still(rgb)
     assert len(unscored) == 7 and all(f.score is None for f in unscored)
     assert sum(_inside(T1_BOWL, f.box) for f in unscored) == 1
-    with FaceLandmarkerRunner(resolve_model(), video=False, options=opts) as r:
+    with FaceLandmarkerRunner(resolve_model(), video=False, options=opts, score_faces=True) as r:
         scored = r.detect_still(rgb)
         rejected = r.rejected
     assert len(scored) == 6 and min(f.score for f in scored) > 0.8
@@ -134,7 +134,7 @@ def test_min_face_score_is_validated():
 def test_face_score_is_mirror_symmetric_and_zero_without_a_face(smile_rgb):
     scorer = FaceScorer(resolve_model())
     try:
-        with FaceLandmarkerRunner(resolve_model(), video=False, options=CaptureOptions()) as r:
+        with FaceLandmarkerRunner(resolve_model(), video=False, options=CaptureOptions(), score_faces=True) as r:
             (face,) = r.detect(smile_rgb)
         w = smile_rgb.shape[1]
         x0, y0, x1, y1 = face.box
@@ -148,11 +148,12 @@ def test_face_score_is_mirror_symmetric_and_zero_without_a_face(smile_rgb):
         scorer.close()
 
 
-def test_video_mode_is_not_scored(smile_rgb):
-    """Stream throughput stays that of bare MediaPipe: VIDEO mode runs no extra detector."""
-    with FaceLandmarkerRunner(resolve_model(), video=True, options=CaptureOptions()) as r:
-        (face,) = r.detect(smile_rgb, 0.0)
-        assert face.score is None and r._scorer is None
+def test_runner_scores_only_when_asked(smile_rgb):
+    """Other users of the runner (portrait calibration) and VIDEO mode run no extra detector."""
+    for video in (False, True):
+        with FaceLandmarkerRunner(resolve_model(), video=video, options=CaptureOptions()) as r:
+            (face,) = r.detect(smile_rgb, 0.0)
+            assert face.score is None and r._scorer is None
 
 
 def test_untiled_stream_frames_keep_confidence_one(smile_rgb):
@@ -172,3 +173,24 @@ def test_tiled_stream_frames_are_scored_and_drop_the_bowl(group_samples):
         assert len(rows) == 6 and rows.present.all()
         assert np.all(rows.confidence > 0.8) and np.ptp(rows.confidence) > 0.01
         _assert_faces_are(_boxes(rows, (1280, 886)), T1_FACES, objects=[T1_BOWL])
+
+
+def test_a_photo_of_only_the_bowl_says_why_no_face_was_found(group_samples, tmp_path):
+    """A 300x300 crop of t1.jpg around the bowl: the landmarker takes it for a face, the score
+    does not, and the one-line error names the threshold instead of a bare "no face"."""
+    import cv2
+
+    from facemimic.cli import cli
+    from facemimic.expressions.io import read_track
+
+    crop = tmp_path / "bowl.png"
+    assert cv2.imwrite(str(crop), cv2.imread(str(group_samples / "t1.jpg"))[540:840, 960:1260])
+    out = tmp_path / "bowl.jsonl"
+    res = CliRunner().invoke(cli, ["track", str(crop), "-q", "-o", str(out)])
+    assert res.exit_code == 1 and not out.exists()
+    assert res.output.strip().endswith("bowl.png: no face found in the image (1 candidate scored below "
+                                       "min_face_score 0.7: lower --min-face-score to keep it)")
+    res = CliRunner().invoke(cli, ["track", str(crop), "--min-face-score", "0", "-q", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    tr = read_track(out)
+    assert len(tr) == 1 and tr.present.all() and 0.5 < tr.confidence[0] < 0.7
