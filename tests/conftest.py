@@ -21,3 +21,20 @@ def samples() -> Path:
         return ensure_samples()
     except FaceMimicError as e:
         pytest.fail(f"SAMPLE MEDIA UNAVAILABLE, real-data tests cannot run: {e}", pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Caches (calibrations, dictionary indexes) go to a folder of this session, never the user's;
+    set in the environment, so CLI subprocesses use it too."""
+    import os
+
+    from facemimic.common.cache import ENV_DIR
+
+    old = os.environ.get(ENV_DIR)
+    os.environ[ENV_DIR] = str(tmp_path_factory.mktemp("facemimic-cache"))
+    yield
+    if old is None:
+        os.environ.pop(ENV_DIR, None)
+    else:
+        os.environ[ENV_DIR] = old

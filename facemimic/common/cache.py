@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 ENV_DIR = "FACEMIMIC_CACHE_DIR"
@@ -50,6 +51,13 @@ def content_key(*parts) -> str:
         h.update(len(b).to_bytes(8, "little"))
         h.update(b)
     return h.hexdigest()
+
+
+def _touch(path: Path) -> None:
+    """Set the modification time to now at full resolution: the kernel's own file times tick in
+    milliseconds, too coarse to order entries used in quick succession."""
+    now = time.time_ns()
+    os.utime(path, ns=(now, now))
 
 
 class DiskCache:
@@ -88,7 +96,7 @@ class DiskCache:
             return None
         try:
             data = p.read_bytes()
-            os.utime(p)  # least recently *used*: a hit keeps the entry
+            _touch(p)  # least recently *used*: a hit keeps the entry
         except OSError:
             return None
         return data
@@ -107,6 +115,7 @@ class DiskCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             with AtomicFile(p, mode="wb") as out:
                 out.file.write(data)
+            _touch(p)
         except (OSError, OutputError):
             return None
         self.prune(keep=p)

@@ -118,10 +118,26 @@ def retrack(images, centre: np.ndarray | None = None, *, max_faces: int = 4,
     return out
 
 
+def _constants() -> dict:
+    """The tuning constants a calibration depends on (part of its cache key)."""
+    return {"AMOUNTS": AMOUNTS, "GROUP_AMOUNTS": GROUP_AMOUNTS, "KNOTS": KNOTS.tolist(), "TOP": TOP,
+            "MIN_RESPONSE": MIN_RESPONSE, "MAX_GAIN": MAX_GAIN, "NO_CURVE": sorted(NO_CURVE),
+            "BROW_AMOUNTS": BROW_AMOUNTS, "BROW_PITCHES": BROW_PITCHES, "BROW_GRID": BROW_GRID.tolist(),
+            "BROW_FINE": BROW_FINE.tolist(), "BROW_COST": BROW_COST, "BROW_ALONG": BROW_ALONG,
+            "BROW_SOFT": BROW_SOFT, "CROSS_TARGETS": CROSS_TARGETS, "MAX_CROSS": MAX_CROSS,
+            "BROW_DOWN_MIX": tuple(BROW_DOWN_MIX)}
+
+
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
-              brows: bool = True, progress: Callable[[int, int], None] | None = None
+              brows: bool = True, progress: Callable[[int, int], None] | None = None, cache: bool = True
               ) -> tuple[ResponseCurves, dict, np.ndarray, BrowMap | None]:
     """Fit per-control response curves (and cross-talk cancellation) for a :class:`PortraitAnimator`.
+
+    Parameters
+    ----------
+    cache : bool
+        Reuse (and keep) the result in the user cache, keyed by the portrait's content and every
+        option (:mod:`.calibration_cache`); ``FACEMIMIC_NO_CACHE=1`` turns it off everywhere.
 
     Returns
     -------
@@ -131,6 +147,26 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
         brow response (:class:`BrowMap`, None when ``brows=False`` or the tracker lost the brows).
     """
     groups = GROUPS if groups is None else groups
+    key = store = None
+    if cache:
+        from . import calibration_cache as cc
+
+        store = cc.calibration_cache()
+        if store.enabled:
+            key = cc.calibration_key(animator, groups=groups, amounts=amounts, brows=brows, constants=_constants())
+            found = cc.load(key, store)
+            if found is not None:
+                if progress:
+                    progress(1, 1)
+                return found
+    result = _calibrate(animator, groups=groups, amounts=amounts, brows=brows, progress=progress)
+    if key is not None:
+        cc.store(key, result, store)
+    return result
+
+
+def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...], brows: bool,
+               progress: Callable[[int, int], None] | None):
     model = animator.model
     k = len(CONTROL_NAMES)
     index = {n: i for i, n in enumerate(CONTROL_NAMES)}

@@ -1,0 +1,158 @@
+"""The calibration cache on a real portrait: hits, misses, eviction, corrupt entries, switched off.
+
+Calibrations here probe only the jaw (6 re-tracked renders) so that each miss costs a fraction of
+a second; the cache key and file format are the same as for a full calibration.
+"""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from facemimic.animate.portrait import calibrate as C
+from facemimic.animate.portrait import calibration_cache as cc
+from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
+
+JAW = {"jaw": C.GROUPS["jaw"]}
+
+
+@pytest.fixture(scope="module")
+def photo(samples):
+    return samples / "single_face.jpg"
+
+
+@pytest.fixture(scope="module")
+def anim(photo):
+    return PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral"))
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEMIMIC_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("FACEMIMIC_NO_CACHE", raising=False)
+    return tmp_path / cc.FOLDER
+
+
+@pytest.fixture
+def retracks(monkeypatch):
+    """Counts the calibrations that really ran (each one re-tracks its renders once)."""
+    calls = []
+    real = C.retrack
+
+    def counting(images, *a, **kw):
+        calls.append(len(images))
+        return real(images, *a, **kw)
+
+    monkeypatch.setattr(C, "retrack", counting)
+    return calls
+
+
+def _same(r1, r2) -> bool:
+    (c1, rep1, x1, b1), (c2, rep2, x2, b2) = r1, r2
+    return (np.array_equal(c1.knots, c2.knots) and np.array_equal(c1.values, c2.values)
+            and np.array_equal(x1, x2) and (b1 is None) == (b2 is None)
+            and json.dumps(rep1, sort_keys=True) == json.dumps(rep2, sort_keys=True))
+
+
+def test_same_content_and_options_hit(anim, cache_dir, retracks):
+    first = C.calibrate(anim, groups=JAW, brows=False)
+    assert retracks == [6]
+    entries = list(cache_dir.glob("*.bin"))
+    assert len(entries) == 1
+    second = C.calibrate(anim, groups=JAW, brows=False)
+    assert retracks == [6]  # nothing re-rendered or re-tracked
+    assert _same(first, second)
+    assert first[1]["jaw"]["response"][-1] > 0.2  # a real measurement: the jaw opens when asked
+
+
+def test_a_new_process_sees_the_same_key(anim, photo, cache_dir, retracks):
+    C.calibrate(anim, groups=JAW, brows=False)
+    again = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral"))
+    C.calibrate(again, groups=JAW, brows=False)
+    assert retracks == [6]  # the same photo and options, found again from scratch: a hit
+
+
+def test_changed_options_miss(anim, photo, cache_dir, retracks):
+    C.calibrate(anim, groups=JAW, brows=False)
+    C.calibrate(anim, groups=JAW, brows=False, amounts=(0.35, 0.7))  # calibrate()'s own options
+    assert len(retracks) == 2
+    source = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="source"))
+    C.calibrate(source, groups=JAW, brows=False)  # another rest pose
+    assert len(retracks) == 3
+    no_mouth = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral", mouth=False))
+    C.calibrate(no_mouth, groups=JAW, brows=False)  # a rendering option
+    assert len(retracks) == 4
+    assert len(list(cache_dir.glob("*.bin"))) == 4
+    # refine and calibrate do not change a calibration: no new entry
+    refined = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral", refine=False))
+    C.calibrate(refined, groups=JAW, brows=False)
+    assert len(retracks) == 4
+
+
+def test_changed_image_bytes_miss(anim, photo, tmp_path, cache_dir, retracks):
+    C.calibrate(anim, groups=JAW, brows=False)
+    img = cv2.imread(str(photo))
+    img[:8, :8] = 255 - img[:8, :8]  # a corner of the background, far from the face
+    edited = tmp_path / "edited.png"
+    cv2.imwrite(str(edited), img)
+    other = PortraitAnimator(edited, PortraitOptions(size=256, calibrate=False, rest="neutral"))
+    C.calibrate(other, groups=JAW, brows=False)
+    assert len(retracks) == 2
+    assert len(list(cache_dir.glob("*.bin"))) == 2
+
+
+def test_bounded_size_evicts_least_recently_used(anim, cache_dir, retracks, monkeypatch):
+    monkeypatch.setattr(cc, "MAX_ENTRIES", 2)
+    a = C.calibrate(anim, groups=JAW, brows=False, amounts=(0.35,))
+    C.calibrate(anim, groups=JAW, brows=False, amounts=(0.7,))
+    C.calibrate(anim, groups=JAW, brows=False, amounts=(0.35,))  # a hit: (0.35,) is now the most recent
+    assert len(retracks) == 2
+    C.calibrate(anim, groups=JAW, brows=False, amounts=(1.05,))  # a third entry: (0.7,) goes
+    assert len(retracks) == 3
+    assert len(list(cache_dir.glob("*.bin"))) == 2
+    assert _same(a, C.calibrate(anim, groups=JAW, brows=False, amounts=(0.35,)))
+    assert len(retracks) == 3  # kept
+    C.calibrate(anim, groups=JAW, brows=False, amounts=(0.7,))
+    assert len(retracks) == 4  # evicted, so calibrated again
+
+
+def test_corrupt_entry_is_rebuilt(anim, cache_dir, retracks):
+    first = C.calibrate(anim, groups=JAW, brows=False)
+    (entry,) = cache_dir.glob("*.bin")
+    good = entry.read_bytes()
+    for bad in (b"not a calibration", good[: len(good) // 2]):  # garbage, and a truncated file
+        entry.write_bytes(bad)
+        again = C.calibrate(anim, groups=JAW, brows=False)
+        assert _same(first, again)
+        assert entry.read_bytes() != bad  # rewritten with a valid entry
+    assert len(retracks) == 3
+    C.calibrate(anim, groups=JAW, brows=False)
+    assert len(retracks) == 3  # and it is used again
+
+
+def test_full_calibration_round_trips(anim, cache_dir):
+    """A whole calibration (all groups, the joint brow map) comes back identical from the cache."""
+    fresh = C.calibrate(anim)
+    cached = C.calibrate(anim)
+    assert fresh[3] is not None and cached[3] is not None
+    for f in ("grid", "table", "leak", "pitches"):
+        assert np.array_equal(getattr(fresh[3], f), getattr(cached[3], f))
+    assert _same(fresh, cached)
+
+
+def test_switched_off_by_the_environment(anim, cache_dir, retracks, monkeypatch):
+    monkeypatch.setenv("FACEMIMIC_NO_CACHE", "1")
+    C.calibrate(anim, groups=JAW, brows=False)
+    C.calibrate(anim, groups=JAW, brows=False)
+    assert len(retracks) == 2
+    assert not cache_dir.exists()
+
+
+def test_switched_off_by_the_argument(anim, cache_dir, retracks):
+    C.calibrate(anim, groups=JAW, brows=False, cache=False)
+    C.calibrate(anim, groups=JAW, brows=False, cache=False)
+    assert len(retracks) == 2
+    assert not cache_dir.exists()
