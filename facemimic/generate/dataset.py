@@ -198,26 +198,65 @@ def save_dataset(data: LabelledFrames, path: "str | Path", *, metadata: dict | N
 
 
 def load_dataset(path: "str | Path") -> LabelledFrames:
-    """Read a dataset NPZ written by :func:`save_dataset` (``facemimic label``)."""
+    """Read a dataset NPZ written by :func:`save_dataset` (``facemimic label``).
+
+    A track file (``.jsonl``/``.csv``, or a track ``.npz``) is refused with a pointer to
+    ``facemimic label``; a file that is not an NPZ at all is named as such (not as a pickle).
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(path, "file not found")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a dataset file")
     if path.stat().st_size == 0:
         raise InputError(path, "dataset file is empty")
-    if path.is_dir() or not zipfile.is_zipfile(path):  # else np.load talks about pickles
-        raise InputError(path, "not a FaceMimic dataset (not an .npz archive; damaged or the wrong file)")
+    if path.suffix.lower() in (".jsonl", ".csv"):
+        raise InputError(path, _TRACK_NOT_DATASET)
+    # np.load reads a file that is not a zip as a pickle and then blames pickling: look first.
+    if not zipfile.is_zipfile(path):
+        raise InputError(path, "not an NPZ file (a dataset is a zip archive of arrays; this file is not one)")
     try:
         with np.load(path, allow_pickle=False) as z:
+            if "header" not in z.files:
+                raise InputError(path, "not a FaceMimic dataset (it has no 'header' array)")
             head = json.loads(str(z["header"]))
+            if isinstance(head, dict) and head.get("format") == "facemimic.track":
+                raise InputError(path, _TRACK_NOT_DATASET)
+            missing = [k for k in ("x", "labels", "time", "source") if k not in z.files]
+            if missing:
+                raise InputError(path, f"not a FaceMimic dataset (no {', '.join(map(repr, missing))} array)")
             arrays = {k: z[k] for k in ("x", "labels", "time", "source")}
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise InputError(path, f"not a FaceMimic dataset ({e})") from None
-    if head.get("format") != DATASET_TAG:
+    except InputError:
+        raise
+    except json.JSONDecodeError:
+        raise InputError(path, "not a FaceMimic dataset (its 'header' array is not JSON)") from None
+    except ValueError as e:
+        problem = "an array holds Python objects, not numbers or text" if "pickle" in str(e) else str(e)
+        raise InputError(path, f"not a FaceMimic dataset ({problem})") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise InputError(path, f"damaged dataset file ({e})") from None
+    if not isinstance(head, dict) or head.get("format") != DATASET_TAG:
         raise InputError(path, "not a FaceMimic dataset (missing format header)")
-    if list(head.get("names", [])) != list(X_NAMES) or arrays["x"].ndim != 2 or arrays["x"].shape[1] != N_X:
+    x = arrays["x"]
+    if list(head.get("names", [])) != list(X_NAMES) or x.ndim != 2 or x.shape[1] != N_X:
         raise InputError(path, f"dataset vectors must have the {N_X} FaceMimic channels")
-    return LabelledFrames(arrays["x"].astype(np.float32), arrays["labels"].astype("<U32"),
-                          arrays["time"].astype(np.float64), arrays["source"].astype("<U64"))
+    if x.dtype.kind not in "biuf" or arrays["time"].dtype.kind not in "biuf":
+        raise InputError(path, "dataset arrays 'x' and 'time' must hold numbers")
+    n = x.shape[0]
+    for k in ("labels", "time", "source"):
+        if arrays[k].shape != (n,):
+            raise InputError(path, f"dataset array {k!r} has shape {arrays[k].shape}, expected ({n},)")
+    x = x.astype(np.float32)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        i, c = (int(v) for v in np.argwhere(bad)[0])
+        raise InputError(path, f"row {i}, {X_NAMES[c]}: {x[i, c]:g} is not a finite number")
+    return LabelledFrames(x, arrays["labels"].astype("<U32"), arrays["time"].astype(np.float64),
+                          arrays["source"].astype("<U64"))
+
+
+_TRACK_NOT_DATASET = ("a track file, not a training dataset: label it first, e.g. "
+                      "`facemimic label TRACK --at 0:03-0:05=happy -o data.npz`")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -208,3 +208,9 @@ def test_later_track_errors_name_the_file(real_track, tmp_path):
 
     with pytest.raises(ParameterError, match=r"non-decreasing \(frame 1 at 0.5 s comes after 1 s\)"):
         ExpressionTrack.from_arrays({"weights": np.zeros((2, 88)), "time": [1.0, 0.5]})
+
+
+def test_an_old_express_pose_table_is_named_as_one(tmp_path):
+    old = tmp_path / "amused.csv"  # the separate schema `express` wrote before it wrote tracks
+    old.write_text("variation," + ",".join(UE_NAMES) + ",openness_left\n1," + ",".join(["0.1"] * 88) + ",1\n")
+    one_line_error(old, "an old `facemimic express` pose table, not a track")
