@@ -71,7 +71,7 @@ def export_track(track, path: str | Path, *, format: str | None = None,
                  options: ExportOptions | None = None, **option_fields) -> ExportResult:
     """Export ``track`` to ``path``; the format comes from ``format`` or the file extension.
 
-    ``option_fields`` are :class:`ExportOptions` fields (``avatar=…``, ``gaps="ease"`` …).
+    ``option_fields`` are :class:`ExportOptions` fields (``avatar=…``, ``gaps="interpolate"`` …).
     """
     if options is None:
         options = ExportOptions(**option_fields)
