@@ -459,7 +459,7 @@ _NPZ_ARRAYS = (*COLUMNS, "landmarks")
 def _read_npz(path: Path) -> ExpressionTrack:
     # np.load reads a file that is not a zip as a pickle and then blames pickling: look first.
     if not zipfile.is_zipfile(path):
-        raise InputError(path, "not an NPZ file (an NPZ is a zip archive of arrays; this file is not one)")
+        raise InputError(path, "not an .npz archive (an NPZ track is a zip of arrays; this file is not one)")
     key = "header"
     try:
         with np.load(path, allow_pickle=False) as z:

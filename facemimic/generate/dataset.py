@@ -214,7 +214,7 @@ def load_dataset(path: "str | Path") -> LabelledFrames:
         raise InputError(path, _TRACK_NOT_DATASET)
     # np.load reads a file that is not a zip as a pickle and then blames pickling: look first.
     if not zipfile.is_zipfile(path):
-        raise InputError(path, "not an NPZ file (a dataset is a zip archive of arrays; this file is not one)")
+        raise InputError(path, "not an .npz archive (a dataset is a zip of arrays; this file is not one)")
     try:
         with np.load(path, allow_pickle=False) as z:
             if "header" not in z.files:

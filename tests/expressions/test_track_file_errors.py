@@ -167,7 +167,7 @@ def test_jsonl_problems_name_line_and_field(real_track, tmp_path):
 def test_npz_problems(real_track, tmp_path):
     renamed = tmp_path / "notes.npz"
     renamed.write_text("these are my notes, not arrays\n")
-    msg = one_line_error(renamed, "not an NPZ file", "zip")
+    msg = one_line_error(renamed, "not an .npz archive", "zip")
     assert "pickle" not in msg
     arrays = real_track.to_arrays()
     header = np.array(json.dumps({"format": "facemimic.track", "schema": 1, "fps": 30.0, "names": list(UE_NAMES),

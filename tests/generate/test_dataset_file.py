@@ -30,7 +30,7 @@ def test_not_a_dataset_is_one_line(recording, tmp_path):
     notes.write_text("my labels, typed by hand\n")
     with pytest.raises(InputError) as info:
         load_dataset(notes)
-    assert "not an NPZ file" in str(info.value) and "pickle" not in str(info.value)
+    assert "not an .npz archive" in str(info.value) and "pickle" not in str(info.value)
     for ext in ("csv", "jsonl", "npz"):  # a track is not a dataset: say how to make one
         track = write_track(recording, tmp_path / f"take.{ext}")
         with pytest.raises(InputError, match=r"a track file, not a training dataset: label it first"):
