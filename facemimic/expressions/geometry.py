@@ -278,7 +278,7 @@ def _ipd_scale(pts: np.ndarray, size: np.ndarray, yaw: np.ndarray) -> np.ndarray
     median over the frontal frames; with none, :data:`POPULATION_IPD_PER_SIZE`.
     """
     iris = np.linalg.norm(pts[:, LEFT_IRIS] - pts[:, RIGHT_IRIS], axis=-1)
-    frontal = (yaw < FRONTAL_YAW_DEG) & np.isfinite(iris) & (size > 0)
+    frontal = (yaw < FRONTAL_YAW_DEG) & np.isfinite(iris) & (iris > 0) & (size > 0)
     ratio = float(np.median(iris[frontal] / size[frontal])) if frontal.any() else POPULATION_IPD_PER_SIZE
     return size * ratio
 
@@ -313,10 +313,12 @@ def _to_face_frame(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = np.isfinite(pts[:, :N_LANDMARKS]).all(axis=(1, 2))
     if ok.any():
         p = pts[ok]
-        rot, size, yaw = _fit(p)
-        ipd = _ipd_scale(p, size, yaw)
-        origin = p[:, list(_EYE_CORNERS)].mean(axis=1, keepdims=True)
-        out[ok] = np.einsum("tij,tkj->tki", rot, p - origin) / ipd[:, None, None]
+        with np.errstate(invalid="ignore", divide="ignore"):  # a degenerate face gives NaN, not a warning
+            rot, size, yaw = _fit(p)
+            ipd = _ipd_scale(p, size, yaw)
+            ipd = np.where(ipd > 0, ipd, np.nan)
+            origin = p[:, list(_EYE_CORNERS)].mean(axis=1, keepdims=True)
+            out[ok] = np.einsum("tij,tkj->tki", rot, p - origin) / ipd[:, None, None]
         ipd_px[ok] = ipd
     return out, ipd_px
 
@@ -549,7 +551,10 @@ def estimate_rest(landmarks: np.ndarray, image_size: tuple[float, float], *,
 # --- the unit: channels and their full extents -------------------------------------------------------
 @dataclass(frozen=True)
 class Channel:
-    """How one UE shape is measured: ``weight = measure / full_extent`` (1.0 = full extent)."""
+    """How one UE shape is measured: ``weight = measure / full_extent`` (1.0 = full extent).
+
+    ``EyeClosedLeft/Right`` are not UE shapes but VRCFaceTracking's eye data: ``1 - openness``.
+    """
 
     name: str  # UE shape name
     measure: str  # FaceMeasures field
