@@ -43,8 +43,9 @@ def retracks(monkeypatch):
     real = C.retrack
 
     def counting(images, *a, **kw):
-        calls.append(len(images))
-        return real(images, *a, **kw)
+        out = real(images, *a, **kw)
+        calls.append(len(out))  # renders re-tracked
+        return out
 
     monkeypatch.setattr(C, "retrack", counting)
     return calls
@@ -156,3 +157,24 @@ def test_switched_off_by_the_argument(anim, cache_dir, retracks):
     C.calibrate(anim, groups=JAW, brows=False, cache=False)
     assert len(retracks) == 2
     assert not cache_dir.exists()
+
+
+def test_a_failing_render_stops_calibration_and_caches_nothing(photo, cache_dir, monkeypatch):
+    """Probes are rendered on a worker thread: its error reaches the caller, and the thread ends."""
+    import threading
+
+    broken = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral"))
+    real = broken.render_parts
+    count = []
+
+    def failing(*a, **kw):
+        count.append(1)
+        if len(count) == 3:
+            raise MemoryError("out of memory in render")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(broken, "render_parts", failing)
+    with pytest.raises(MemoryError, match="out of memory in render"):
+        C.calibrate(broken, groups=JAW, brows=False)
+    assert not any(t.name == "facemimic-calibration-render" for t in threading.enumerate())
+    assert not list(cache_dir.glob("*.bin"))
