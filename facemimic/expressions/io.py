@@ -301,11 +301,33 @@ def _json_get(obj, key: str, name: str | None = None):
     return obj[key]
 
 
+_JSON_NUMBER_TYPES = {int, float}
+
+
 def _json_numbers(value, n: int, name: str, labels=None) -> list[float]:
     if not isinstance(value, list) or len(value) != n:
         got = f"{len(value)} values" if isinstance(value, list) else _show(value)
         raise _BadField(f"{name}: expected a list of {n} numbers, got {got}")
+    if set(map(type, value)) <= _JSON_NUMBER_TYPES:  # the usual case, in C
+        return list(map(float, value))
     return [_json_number(v, f"{name}[{k}]" + (f" ({labels[k]})" if labels else "")) for k, v in enumerate(value)]
+
+
+def _plausible(t: float, prev_time: float | None, present: bool, weights: list, hv: list, gaze: list,
+               opens: list, conf: float) -> bool:
+    """Cheap scalar version of :func:`_check_values` for one frame (False: look closer)."""
+    if not math.isfinite(t) or (prev_time is not None and t < prev_time):
+        return False
+    if not present:
+        return True
+    # A sum of bounded finite numbers is finite, so a non-finite sum means NaN or inf somewhere.
+    if not (math.isfinite(sum(weights)) and min(weights) >= -MAX_ABS_WEIGHT and max(weights) <= MAX_ABS_WEIGHT):
+        return False
+    for values, (_, _, limit, _) in zip((hv[:3], hv[3:], gaze, opens, (conf,)), _CHANNEL_LIMITS):
+        for v in values:
+            if abs(v) > limit:  # NaN (unknown) passes, infinities do not
+                return False
+    return True
 
 
 def _frame_from_json(path: Path, where: str, obj, prev_time: float | None) -> ExpressionFrame:
@@ -334,9 +356,10 @@ def _frame_from_json(path: Path, where: str, obj, prev_time: float | None) -> Ex
     else:
         hv = [float("nan")] * 6
         weights = [float("nan")] * N_UE
-    _check_values(path, {"time": [t], "present": [present], "weights": [weights], "head_rotation": [hv[:3]],
-                         "head_position": [hv[3:]], "gaze": [gaze], "openness": [opens], "confidence": [conf]},
-                  lambda i: where, prev_time=prev_time)
+    if not _plausible(t, prev_time, present, weights, hv, gaze, opens, conf):
+        _check_values(path, {"time": [t], "present": [present], "weights": [weights], "head_rotation": [hv[:3]],
+                             "head_position": [hv[3:]], "gaze": [gaze], "openness": [opens], "confidence": [conf]},
+                      lambda i: where, prev_time=prev_time)
     return ExpressionFrame(
         time=t, weights=np.array(weights, np.float32), gaze_left=tuple(gaze[:2]), gaze_right=tuple(gaze[2:]),
         openness_left=opens[0], openness_right=opens[1], head_rotation=tuple(hv[:3]),
