@@ -66,5 +66,5 @@ def command(ctx: click.Context, output_dir: str, avatar: str | None, size: int, 
         "  facemimic animate your_photo.jpg -o me.mp4 --say \"Hello there!\"   # your own portrait talks\n"
         "  facemimic track --camera 0 --preview live.mp4                      # capture a webcam\n"
         "  facemimic stream --camera 0 --to vrchat                            # drive a VRChat avatar live\n"
-        "  facemimic express \"nervous smile\" -n 4 -o smiles.json             # generate expressions\n"
+        "  facemimic express \"nervous smile\" -n 4 -o smiles.jsonl            # generate expressions (a track)\n"
         f"  facemimic export {track} -o talk.glb --format gltf        # a clip for glTF/VRM tools")
