@@ -234,7 +234,8 @@ def main(argv=None) -> int:
         keep = np.concatenate([np.arange(len(p["landmarks"])) % (VIDEO_STEP if p["kind"] == "video" else 1) == 0
                                for p in people for n in names])
         ok = np.isfinite(score) & np.isfinite(weight) & keep
-        out["channels"][stem] = {"score": np.round(score[ok], 3).tolist(), "geometric": np.round(weight[ok], 3).tolist()}
+        out["channels"][stem] = {"score": np.round(score[ok], 3).tolist(),
+                                 "geometric": np.round(weight[ok], 3).tolist()}
 
     target = Path(args.json)
     target.parent.mkdir(parents=True, exist_ok=True)

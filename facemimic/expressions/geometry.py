@@ -9,13 +9,14 @@ Pipeline (NumPy only; the landmarks come from any tracker using MediaPipe's topo
 1. :func:`canonical_points`: landmarks in normalised image coordinates -> the **face frame**:
    head rotation and translation removed by a rigid fit of stable points (eye corners, nose
    dorsum, forehead, the face's sides at ear level) to MediaPipe's canonical face mesh, and
-   divided by the subject's own **inter-pupil distance** (IPD, iris centres 468 and 473, in 3D).
+   divided by the subject's own **inter-pupil distance** (IPD, iris centres 468 and 473, in 3D,
+   on frames within 25° of frontal; carried to turned frames through the face size).
    Axes: +x towards the subject's **left**, +y up, +z out of the face (towards the viewer);
    origin midway between the four eye corners.
 2. :func:`measure`: per-frame geometric measures (:class:`FaceMeasures`). Some are absolute
    (inner-lip gap, eyelid aperture); the others are displacements from a **rest face**: the
-   person's own neutral frame when one is given, else :data:`POPULATION_REST`, MediaPipe's
-   canonical (population-average, neutral) face.
+   person's own rest (:func:`rest_face` of a neutral frame, :func:`estimate_rest` of a video)
+   when given, else :data:`POPULATION_REST`, MediaPipe's landmarks of 9 real people at rest.
 3. :func:`geometric_weights`, :func:`extent_to_weight`, :func:`weight_to_extent`: measure <->
    UE weight through each channel's full extent (:data:`CHANNELS`, numbers and sources in
    ``docs/units.md``).
@@ -206,7 +207,8 @@ def _as_points(landmarks, image_size) -> tuple[np.ndarray, bool]:
     if single:
         lm = lm[None]
     if lm.ndim != 3 or lm.shape[1] < N_LANDMARKS or lm.shape[2] != 3:
-        raise ShapeError("landmarks", lm.shape if not single else lm.shape[1:], f"({N_LANDMARKS}, 3) or (T, {N_LANDMARKS}, 3)")
+        raise ShapeError("landmarks", lm.shape if not single else lm.shape[1:],
+                         f"({N_LANDMARKS}, 3) or (T, {N_LANDMARKS}, 3)")
     try:
         w, h = (float(v) for v in image_size)
     except (TypeError, ValueError):
@@ -491,7 +493,8 @@ def measure(landmarks: np.ndarray, image_size: tuple[float, float],
     result = dict(
         lip_gap=lip_gap, eye_aperture=aperture, mouth_width=width,
         jaw_drop=jaw_drop, jaw_angle=jaw_angle,
-        corner_out=corner_out, corner_up=corner_up, corner_down=-corner_up, smile_pull=smile_pull, corner_stretch=corner_stretch,
+        corner_out=corner_out, corner_up=corner_up, corner_down=-corner_up,
+        smile_pull=smile_pull, corner_stretch=corner_stretch,
         mouth_narrowing=width0 - width, lip_protrusion=lips_z - lips_z0,
         upper_lip_raise=nose_to_lip(r) - nose_to_lip(c), lower_lip_depress=lip_to_chin(r) - lip_to_chin(c),
         lip_thinning=red_lip(r) - red_lip(c),
@@ -576,13 +579,16 @@ def _quadrants(stem: str, measure: str, extent: float, source: str) -> list[Chan
 
 _CHANNEL_LIST = [
     Channel("JawOpen", "jaw_drop", None, 0.75, "anatomy: maximal mouth opening ~47 mm (0.75 IPD)"),
-    *_sided("MouthCornerPull", "smile_pull", 0.25, "real faces: the broadest laughs measured (multi_face.jpg #1, WolfgangLanger)"),
-    *_sided("MouthCornerSlant", "corner_up", 0.16, "real faces: the highest corner lift measured (WolfgangLanger laugh)"),
+    *_sided("MouthCornerPull", "smile_pull", 0.25,
+            "real faces: the broadest laughs measured (multi_face.jpg #1, WolfgangLanger)"),
+    *_sided("MouthCornerSlant", "corner_up", 0.16,
+            "real faces: the highest corner lift measured (WolfgangLanger laugh)"),
     *_sided("MouthFrown", "corner_down", 0.1, "anatomy: AU15 at E, corners ~6 mm down"),
     *_sided("MouthStretch", "corner_stretch", 0.2, "anatomy: AU20 at E, corners ~12 mm out"),
     *_quadrants("LipPucker", "mouth_narrowing", 0.3, "anatomy: AU18 at E, mouth ~40 % narrower"),
     *_quadrants("LipFunnel", "lip_protrusion", 0.15, "anatomy: AU22 at E, lips ~10 mm forward"),
-    *_sided("MouthUpperUp", "upper_lip_raise", 0.1, "real faces: the largest raise measured (WolfgangLanger); AU10 at E ~6 mm"),
+    *_sided("MouthUpperUp", "upper_lip_raise", 0.1,
+            "real faces: the largest raise measured (WolfgangLanger); AU10 at E ~6 mm"),
     *_sided("MouthLowerDown", "lower_lip_depress", 0.25, "anatomy: AU16 at E, lower lip ~16 mm down"),
     *_sided("MouthPress", "lip_thinning", 0.11, "anatomy: AU24 at E, half the red-lip height"),
     *_sided("CheekPuff", "cheek_puff", 0.1, "anatomy: AU34 at E, cheek ~6 mm out"),
