@@ -33,8 +33,8 @@ import numpy as np
 from facemimic.analysis.classifier import features, fit_classifier, load_classifier
 from facemimic.generate.api import generate
 from facemimic.generate.constraints import violations
-from facemimic.generate.emotions import BASIC, COMPOUNDS, STATE_NAMES, STATES
-from facemimic.generate.facs import X_INDEX
+from facemimic.emotions.states import BASIC, COMPOUNDS, STATE_NAMES, STATES
+from facemimic.emotions.facs import X_INDEX
 
 EMOTIONS = BASIC[1:]
 
@@ -230,7 +230,7 @@ def plausibility():
     no_wl = train.source != "WolfgangLanger_Pexels.mp4"
     strict = fit_tracker_model(LabelledFrames(train.x[no_wl], train.labels[no_wl], train.time[no_wl], train.source[no_wl]))
     # The earlier protocol: shown expressions as they are, minus the shapes MediaPipe never reports.
-    from facemimic.generate.facs import X_NAMES
+    from facemimic.emotions.facs import X_NAMES
 
     dead = np.array([n.startswith(("EyeWide", "NoseSneer", "CheekPuff", "CheekSquint")) for n in X_NAMES])
     raw = TrackerModel(np.where(shipped.reported & ~dead, 1.0, 0.0).astype(np.float32), np.zeros_like(shipped.floor),

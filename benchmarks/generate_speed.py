@@ -35,7 +35,7 @@ def main():
     from facemimic.analysis.api import analyze
     from facemimic.generate.api import express, generate
     from facemimic.generate.clips import clip
-    from facemimic.generate.emotions import mixture_vector
+    from facemimic.emotions.states import mixture_vector
     from facemimic.generate.model import LATENT, condition, load_model
 
     model = load_model()

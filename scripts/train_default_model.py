@@ -33,7 +33,11 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=ROOT / "facemimic" / "generate" / "weights")
+    ap.add_argument("--out", type=Path, default=ROOT / "facemimic" / "generate" / "weights",
+                    help="folder for the generator and tracker model (default: the shipped one)")
+    ap.add_argument("--analyzer-out", type=Path, default=None,
+                    help="folder for analyzer.npz (default: the shipped analysis/weights when --out is "
+                         "the shipped folder, else --out)")
     ap.add_argument("--no-real", action="store_true", help="FACS-grounded data only (no capture needed)")
     ap.add_argument("--plot", type=Path, default=ROOT / "benchmarks" / "generate_default_loss.png",
                     help="where to save the generator's loss curves")
@@ -89,16 +93,19 @@ def main() -> None:
     # way) and cost a little round-trip accuracy (benchmarks/generate_eval.py), so it stays opt-in.
     clf, _ = fit_classifier(real.x, real.labels, seed=args.seed, tracker=None,
                             progress=lambda e, n, loss: print(f"  epoch {e}/{n} loss {loss:.3f}", flush=True))
-    clf.save(args.out / "analyzer.npz")
+    shipped = args.out.resolve() == (ROOT / "facemimic" / "generate" / "weights").resolve()
+    analyzer_dir = args.analyzer_out or (ROOT / "facemimic" / "analysis" / "weights" if shipped else args.out)
+    analyzer_dir.mkdir(parents=True, exist_ok=True)
+    clf.save(analyzer_dir / "analyzer.npz")
 
     from facemimic._hashing import sha256_file
     from facemimic.common.assets import asset_location, manifest_path, record_checksums
 
-    written = [args.out / name for name in ("analyzer.npz", "default.npz", "tracker.json")
-               if (args.out / name).exists()]
+    written = [p for p in (analyzer_dir / "analyzer.npz", args.out / "default.npz", args.out / "tracker.json")
+               if p.exists()]
     for path in written:
         path.chmod(0o644)
-    if args.out.resolve() == asset_location("generate/weights").resolve():
+    if shipped and analyzer_dir.resolve() == asset_location("analysis/weights").resolve():
         sums = record_checksums(written, fix="reinstall FaceMimic (pip install --force-reinstall .) "
                                              "or run scripts/train_default_model.py")
         print(f"recorded in {manifest_path()}:")

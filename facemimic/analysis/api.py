@@ -21,8 +21,8 @@ from ..errors import InputError, ParameterError
 from ..expressions.frame import ExpressionFrame
 from ..expressions.names import N_UE
 from ..expressions.track import ExpressionTrack
-from ..generate.emotions import AROUSAL, BASIC, STATE_NAMES, VALENCE
-from ..generate.facs import AU_LABELS, N_X
+from ..emotions.states import AROUSAL, BASIC, STATE_NAMES, VALENCE
+from ..emotions.facs import AU_LABELS, N_X
 from .aus import decode_aus
 from .classifier import features, load_classifier
 
@@ -253,7 +253,7 @@ def analyze(source, *, face_id: int | None = None, capture_options: dict | None 
         if fid not in fids:
             raise ParameterError(f"face {face_id} is not in {name}; faces: {', '.join(map(str, fids))}")
         tr = tr.for_face(fid)
-    from ..generate.dataset import track_to_x
+    from ..emotions.facs import track_to_x
 
     x, present = track_to_x(tr)
     n = len(tr)
@@ -261,7 +261,7 @@ def analyze(source, *, face_id: int | None = None, capture_options: dict | None 
     basic = np.full((n, len(BASIC)), np.nan, np.float32)
     aus = np.full((n, len(AU_LABELS), 2), np.nan, np.float32)
     if present.any():
-        from ..generate.nn import single_blas_thread
+        from ..common.nn import single_blas_thread
 
         clf = load_classifier()
         with single_blas_thread():

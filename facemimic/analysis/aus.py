@@ -1,7 +1,7 @@
 """Decode FACS Action Unit intensities from expression vectors (the inverse of the AU table).
 
 Solves, per frame, ``min_a ||A a - x||^2 + lam * sum(a)`` with ``0 <= a <= 1``, where ``A`` is the
-one AU -> UE table of :mod:`facemimic.generate.facs` and ``x`` the 88 UE weights plus eye closure.
+one AU -> UE table of :mod:`facemimic.emotions.facs` and ``x`` the 88 UE weights plus eye closure.
 Accelerated projected gradient (FISTA) on the whole batch at once, so a 10-minute track decodes in
 a fraction of a second.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..generate.facs import AU_TO_X_FLAT, N_AU, N_X
+from ..emotions.facs import AU_TO_X_FLAT, N_AU, N_X
 
 _A = AU_TO_X_FLAT.astype(np.float64)
 _AtA = _A.T @ _A

@@ -25,7 +25,7 @@ import numpy as np
 from ..common.assets import asset_location, shipped_path
 from ..errors import ModelAssetError
 from ..expressions.names import N_UE, UE_MIRROR
-from ..generate.emotions import (
+from ..emotions.states import (
     BASIC,
     BASIC_COMPOSITION,
     N_STATES,
@@ -33,8 +33,8 @@ from ..generate.emotions import (
     STATE_NAMES,
     STYLES,
 )
-from ..generate.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_INDEX
-from ..generate.nn import (
+from ..emotions.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_INDEX
+from ..common.nn import (
     Adam,
     init_mlp,
     mlp_backward,
@@ -46,7 +46,7 @@ from ..generate.nn import (
 from .aus import decode_aus
 
 CLASSIFIER_TAG = "facemimic.analyzer"
-ANALYZER_ASSET = "generate/weights/analyzer.npz"  # its name in the asset manifest
+ANALYZER_ASSET = "analysis/weights/analyzer.npz"  # its name in the asset manifest
 ANALYZER_PATH = asset_location(ANALYZER_ASSET)
 _X_MIRROR = np.array(list(UE_MIRROR) + [CLOSURE_RIGHT, CLOSURE_LEFT])
 N_FEATURES = 2 * N_AU + 2 * N_X
@@ -169,8 +169,7 @@ def degrade_like_tracker(x: np.ndarray, rng: np.random.Generator, tracker=None) 
 def synthetic_training_set(n: int, *, rng: np.random.Generator,
                            tracker=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(expression vectors (n, 90), state targets (n, S), basic targets (n, 8)) from the FACS sampler."""
-    from ..generate.api import apply_asymmetry, ramp_intensity
-    from ..generate.dataset import random_conditions, sample_facs
+    from ..generate.api import apply_asymmetry, ramp_intensity, random_conditions, sample_facs
 
     m, styles = random_conditions(n, rng=rng, p_mix=0.25, style_p=(0.6, 0.15, 0.15, 0.1))
     x = sample_facs(m, styles, rng=rng, mirror_p=0.5)
@@ -199,7 +198,7 @@ def fit_classifier(real_x: np.ndarray | None = None, real_labels: np.ndarray | N
     honest validation on unseen people, pass one fitted without them.
     """
     if isinstance(tracker, str) and tracker == "default":
-        from ..generate.tracker_model import load_tracker_model
+        from ..generate.api import load_tracker_model
 
         tracker = load_tracker_model()
     with single_blas_thread():

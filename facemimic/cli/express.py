@@ -144,7 +144,7 @@ def _print_generation(g) -> None:
 
 
 def _print_states() -> None:
-    from ..generate.emotions import describe
+    from ..emotions.states import describe
 
     # Plain columns (greppable, never wrapped): name, kind, valence/arousal, core AUs | optional AUs, aliases.
     for s in describe():

@@ -27,7 +27,7 @@ def parse_time(text: str) -> float:
 def parse_span(text: str) -> tuple[float, float, str]:
     """``"0:03-0:05=happy"`` -> (3.0, 5.0, "happy") with the state validated."""
     from ..errors import ParameterError
-    from ..generate.emotions import get_state
+    from ..emotions.states import get_state
 
     if "=" not in text or "-" not in text.split("=", 1)[0]:
         raise ParameterError(f"bad label span {text!r}: write START-END=STATE, e.g. 0:03-0:05=happy")
@@ -157,7 +157,7 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) 
         import numpy as np
 
         from ..analysis.api import analyze
-        from ..generate.emotions import STATE_NAMES
+        from ..emotions.states import STATE_NAMES
 
         res = analyze(tr)
         p = res.states[res.present]

@@ -24,14 +24,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..emotions.facs import AU_POS, CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_NAMES, au_to_x
+from ..emotions.states import STATE_NAMES, STATES, check_style, mixture_vector
 from ..errors import ParameterError
 from ..expressions.frame import ExpressionFrame
 from ..expressions.names import N_UE, UE_MIRROR
 from .constraints import project
-from .emotions import STATE_NAMES, STATES, check_style, mixture_vector
-from .facs import AU_POS, CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_NAMES, au_to_x
+# The analyser learns from the same FACS-grounded samples (and the measured tracker model) as the
+# generator: part of this stage's public surface.
+from .dataset import random_conditions, sample_facs
 from .model import LATENT, GeneratorModel, condition, load_model
 from .prompt import Prompt, parse_prompt
+from .tracker_model import TrackerModel, load_tracker_model
 
 DEFAULT_INTENSITY = 0.75  # when neither the caller nor the prompt says how strong
 MAX_VARIATIONS = 100_000
@@ -302,5 +306,6 @@ def express_clip(prompt_or_timeline: str, *, duration: float | None = None, **kw
     return clip(prompt_or_timeline, duration=duration, **kwargs)
 
 
-__all__ = ["GenerateOptions", "Generation", "express", "express_clip", "generate", "ramp_intensity",
-           "apply_asymmetry"]
+__all__ = ["GenerateOptions", "Generation", "TrackerModel", "apply_asymmetry", "express",
+           "express_clip", "generate", "load_tracker_model", "ramp_intensity", "random_conditions",
+           "sample_facs"]

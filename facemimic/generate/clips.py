@@ -33,7 +33,7 @@ from ..errors import ParameterError
 from ..expressions.names import N_UE
 from ..expressions.track import ExpressionTrack, merge_tracks
 from .api import GenerateOptions, generate
-from .facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_INDEX
+from ..emotions.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_INDEX
 from .prompt import quote_input
 
 # A timeline is segments separated by ">", "->" or "then"; each may end in a duration.
@@ -310,13 +310,13 @@ def clip(prompt_or_timeline: str, *, duration: float | None = None, options: Cli
 
 
 def _name(i: int) -> str:
-    from .facs import X_NAMES
+    from ..emotions.facs import X_NAMES
 
     return X_NAMES[i]
 
 
 def _state_blink(name: str) -> float:
-    from .emotions import STATES
+    from ..emotions.states import STATES
 
     return STATES[name].blink_rate
 

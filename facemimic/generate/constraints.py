@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .facs import X_INDEX
+from ..emotions.facs import X_INDEX
 
 _I = X_INDEX
 

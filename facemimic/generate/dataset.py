@@ -26,8 +26,8 @@ import numpy as np
 
 from ..errors import FaceMimicError, InputError
 from .constraints import project
-from .emotions import N_STATES, STATE_NAMES, STATES, STYLES, get_state
-from .facs import AU_POS, CLOSURE_LEFT, CLOSURE_RIGHT, N_AU, N_X, X_NAMES, au_to_x
+from ..emotions.states import N_STATES, STATE_NAMES, STATES, STYLES, get_state
+from ..emotions.facs import AU_POS, N_AU, N_X, X_NAMES, au_to_x, track_to_x
 
 DATASET_TAG = "facemimic.dataset"
 DATASET_SCHEMA = 1
@@ -162,15 +162,6 @@ class LabelledFrames:
         if not parts:
             return LabelledFrames(np.zeros((0, N_X), np.float32), np.zeros(0, "<U32"), np.zeros(0), np.zeros(0, "<U64"))
         return LabelledFrames(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("x", "labels", "time", "source")))
-
-
-def track_to_x(track) -> tuple[np.ndarray, np.ndarray]:
-    """(expression vectors (T, 90), present mask (T,)) of an :class:`ExpressionTrack`."""
-    x = np.zeros((len(track), N_X), np.float32)
-    x[:, :88] = np.nan_to_num(track.weights)
-    x[:, CLOSURE_LEFT] = 1.0 - track.openness[:, 0]
-    x[:, CLOSURE_RIGHT] = 1.0 - track.openness[:, 1]
-    return np.clip(x, 0, 1), np.asarray(track.present, bool)
 
 
 def label_track(track, spans: "list[tuple[float, float, str]]", *, source: str = "") -> LabelledFrames:

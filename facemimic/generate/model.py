@@ -25,9 +25,9 @@ import numpy as np
 
 from ..common.assets import asset_location, shipped_path
 from ..errors import ModelAssetError
-from .emotions import N_STATES, STATE_NAMES, STYLES
-from .facs import N_X
-from .nn import mlp_forward, sigmoid, write_npz
+from ..emotions.states import N_STATES, STATE_NAMES, STYLES
+from ..emotions.facs import N_X
+from ..common.nn import mlp_forward, sigmoid, write_npz
 
 MODEL_TAG = "facemimic.generator"
 MODEL_SCHEMA = 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..errors import ParameterError, UnknownNameError
-from .emotions import BASIC, COMPOUND_OF_PAIR, STATES, STYLES
+from ..emotions.states import BASIC, COMPOUND_OF_PAIR, STATES, STYLES
 
 # Degree words -> how strongly the next state shows (1 = as named).
 DEGREE = MappingProxyType({

@@ -31,7 +31,7 @@ import numpy as np
 from ..common.assets import asset_location, shipped_path
 from ..errors import ModelAssetError
 from ..expressions.names import UE_MIRROR
-from .facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_NAMES
+from ..emotions.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_NAMES
 
 TRACKER_TAG = "facemimic.tracker_model"
 TRACKER_ASSET = "generate/weights/tracker.json"  # its name in the asset manifest
@@ -117,7 +117,7 @@ def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0) -> Tracker
     """
     from ..expressions.arkit import UE_DRIVEN_BY_ARKIT
     from .dataset import sample_facs
-    from .emotions import N_STATES, STATE_INDEX
+    from ..emotions.states import N_STATES, STATE_INDEX
 
     x_all = np.asarray(real.x, np.float32)
     if len(x_all) == 0:

@@ -19,10 +19,10 @@ import numpy as np
 
 from ..errors import InputError, ParameterError
 from .dataset import MIN_LABELLED_FRAMES, LabelledFrames, random_conditions, sample_facs
-from .emotions import N_STATES, STATE_INDEX
-from .facs import N_X, X_NAMES
+from ..emotions.states import N_STATES, STATE_INDEX
+from ..emotions.facs import N_X, X_NAMES
 from .model import HIDDEN, LATENT, N_COND, GeneratorModel, condition, new_header
-from .nn import Adam, init_mlp, mlp_backward, mlp_forward, sigmoid, single_blas_thread
+from ..common.nn import Adam, init_mlp, mlp_backward, mlp_forward, sigmoid, single_blas_thread
 
 SIGMA = 0.06
 # Upper bound on passes: an epoch over the default data takes about 0.3-0.6 s on one core, so

@@ -8,7 +8,7 @@ from facemimic.errors import InputError
 from facemimic.expressions.io import read_track, write_track
 from facemimic.generate.api import generate
 from facemimic.generate.clips import clip
-from facemimic.generate.emotions import BASIC, STATE_NAMES, STATES
+from facemimic.emotions.states import BASIC, STATE_NAMES, STATES
 
 
 @pytest.mark.parametrize("emotion", BASIC[1:])

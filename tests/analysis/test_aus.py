@@ -3,7 +3,7 @@ import pytest
 
 from facemimic.analysis.aus import decode_aus
 from facemimic.errors import ShapeError
-from facemimic.generate.facs import N_AU, au_position, au_to_x
+from facemimic.emotions.facs import N_AU, au_position, au_to_x
 
 
 def test_recovers_sparse_aus_exactly_enough():

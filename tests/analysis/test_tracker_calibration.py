@@ -9,8 +9,8 @@ from facemimic.analysis.classifier import (
     load_classifier,
 )
 from facemimic.generate.api import generate
-from facemimic.generate.emotions import BASIC
-from facemimic.generate.facs import X_INDEX
+from facemimic.emotions.states import BASIC
+from facemimic.emotions.facs import X_INDEX
 from facemimic.generate.tracker_model import load_tracker_model
 
 

@@ -48,7 +48,7 @@ def _load_bilabial():
 # Every file shipped inside the package, with the loader that reads it.
 LOADERS = {
     "generate/weights/default.npz": _load_generator,
-    "generate/weights/analyzer.npz": _load_analyser,
+    "analysis/weights/analyzer.npz": _load_analyser,
     "generate/weights/tracker.json": _load_tracker_model,
     "lipsync/bilabial_weights.npz": _load_bilabial,
 }
@@ -116,7 +116,7 @@ def test_a_tampered_copy_of_each_shipped_file_is_refused(package_copy, name, tam
     elif tamper == "truncate":
         path.write_bytes(path.read_bytes()[:-100])
     else:  # a well-formed file of the same kind: only the hash can tell
-        other = {".npz": "lipsync/bilabial_weights.npz" if "generate" in name else "generate/weights/analyzer.npz",
+        other = {".npz": "lipsync/bilabial_weights.npz" if name != "lipsync/bilabial_weights.npz" else "analysis/weights/analyzer.npz",
                  ".json": assets.MANIFEST_NAME}[path.suffix]
         shutil.copy(REAL_ROOT / other, path)
     msg = _one_line_error(LOADERS[name])
@@ -195,7 +195,7 @@ def test_the_cli_reports_a_tampered_default_model_in_one_line(package_copy):
 
 
 def test_verification_is_hashed_once_per_process(package_copy, monkeypatch):
-    name = "generate/weights/analyzer.npz"
+    name = "analysis/weights/analyzer.npz"
     calls = []
     real_hash = assets.sha256_file
     monkeypatch.setattr(assets, "sha256_file", lambda p: calls.append(p) or real_hash(p))

@@ -6,8 +6,8 @@ from facemimic.expressions.frame import ExpressionFrame
 from facemimic.expressions.names import UE_NAMES
 from facemimic.generate.api import apply_asymmetry, express, generate, ramp_intensity
 from facemimic.generate.constraints import project, violations
-from facemimic.generate.emotions import BASIC, STATE_NAMES
-from facemimic.generate.facs import X_INDEX
+from facemimic.emotions.states import BASIC, STATE_NAMES
+from facemimic.emotions.facs import X_INDEX
 
 LEFT = [i for i, n in enumerate(UE_NAMES) if n.endswith("Left")]
 RIGHT = [UE_NAMES.index(UE_NAMES[i][:-4] + "Right") for i in LEFT]

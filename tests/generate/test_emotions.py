@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from facemimic.errors import UnknownNameError
-from facemimic.generate.emotions import (BASIC, BASIC_COMPOSITION, COMPOUNDS, STATES, get_state, mixture_vector)
+from facemimic.emotions.states import (BASIC, BASIC_COMPOSITION, COMPOUNDS, STATES, get_state, mixture_vector)
 
 DU_COMPOUNDS = ("happily surprised", "happily disgusted", "sadly fearful", "sadly angry", "sadly surprised",
                 "sadly disgusted", "fearfully angry", "fearfully surprised", "fearfully disgusted",

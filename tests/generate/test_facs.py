@@ -4,7 +4,7 @@ import pytest
 from facemimic.errors import UnknownNameError
 from facemimic.expressions.arkit import ARKIT_TO_UE
 from facemimic.expressions.names import UE_NAMES
-from facemimic.generate.facs import (AU_NUMBERS, AU_TABLE, N_AU, N_X, X_INDEX, X_NAMES, au_dict_to_x, au_position,
+from facemimic.emotions.facs import (AU_NUMBERS, AU_TABLE, N_AU, N_X, X_INDEX, X_NAMES, au_dict_to_x, au_position,
                                      au_to_x, table_rows)
 
 

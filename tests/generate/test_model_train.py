@@ -5,8 +5,8 @@ from facemimic.errors import InputError, ModelAssetError
 from facemimic.generate.api import generate
 from facemimic.generate.dataset import (MIN_LABELLED_FRAMES, LabelledFrames, label_track, load_dataset,
                                         save_dataset, sample_facs)
-from facemimic.generate.emotions import STATE_INDEX, N_STATES
-from facemimic.generate.facs import X_INDEX
+from facemimic.emotions.states import STATE_INDEX, N_STATES
+from facemimic.emotions.facs import X_INDEX
 from facemimic.generate.model import load_model
 from facemimic.generate.train import TrainOptions, check_training_data, train_generator
 

@@ -8,7 +8,7 @@ import pytest
 from facemimic.errors import ModelAssetError
 from facemimic.generate.api import generate
 from facemimic.generate.dataset import held_out, real_frames
-from facemimic.generate.facs import X_INDEX
+from facemimic.emotions.facs import X_INDEX
 from facemimic.generate.tracker_model import (
     TRACKER_PATH,
     TrackerModel,

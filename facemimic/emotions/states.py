@@ -4,7 +4,7 @@ A state is a set of **core** Action Units (always present, with an intensity ran
 a natural expression) and **optional** AUs (present in some people / some of the time, with a
 probability), plus where it sits in valence/arousal space, how it tends to hold the eyes and head,
 and how fast it blinks. Every state becomes Unified Expressions only through the one table in
-:mod:`facemimic.generate.facs`.
+:mod:`facemimic.emotions.facs`.
 
 Sources (spec ``expressions.md`` §2.1-2.2): basic emotions from EMFACS / FACS Table 11-1 and the
 FACS Wikipedia table; compound categories and their core AUs from Du, Tao & Martinez (PNAS 2014,

@@ -148,3 +148,13 @@ def table_rows() -> list[tuple[str, str, str]]:
 
 
 assert all(n in UE_INDEX or n.startswith("EyeClosed") for n in X_NAMES)
+
+
+def track_to_x(track) -> tuple[np.ndarray, np.ndarray]:
+    """(expression vectors (T, 90), present mask (T,)) of an :class:`ExpressionTrack`: its 88 UE
+    weights (gaps as 0) and each eye's closure (1 - openness), clipped to [0, 1]."""
+    x = np.zeros((len(track), N_X), np.float32)
+    x[:, :88] = np.nan_to_num(track.weights)
+    x[:, CLOSURE_LEFT] = 1.0 - track.openness[:, 0]
+    x[:, CLOSURE_RIGHT] = 1.0 - track.openness[:, 1]
+    return np.clip(x, 0, 1), np.asarray(track.present, bool)
