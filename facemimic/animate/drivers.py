@@ -130,7 +130,7 @@ def _audio_duration(path: str) -> float | None:
 
 
 def _mood_clip(mood: str | None, duration: float, fps: float, seed: int | None) -> ExpressionTrack:
-    from ..generate.clips import clip
+    from ..generate.api import express_clip as clip
 
     return clip(mood or "neutral", duration=max(duration, 0.1), fps=fps, seed=seed, talking=True)
 
@@ -218,7 +218,7 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
     tmp = None
     warnings: list[str] = []
     if kind == "expression":
-        from ..generate.clips import clip
+        from ..generate.api import express_clip as clip
 
         prompt = spec.expression or spec.mood
         say("generating the expression")
