@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     from facemimic.lipsync.api import lipsync
-    from facemimic.lipsync.audio import write_wav
+    from facemimic.common.audio import write_wav
     from facemimic.lipsync.evalset import build_items, build_mbrola_items, concatenate, mbrola_available
     from facemimic.lipsync.recognize import RecognizerOptions, recognize_phones
 

@@ -82,7 +82,7 @@ def timed(cmd: list[str], env: dict, runs: int, before=None, warmup: bool = True
 
 def eval_file(folder: Path) -> tuple[Path, Path, float, str]:
     """(WAV, dialog text file, seconds, set name) of the joined English evaluation set."""
-    from facemimic.lipsync.audio import write_wav
+    from facemimic.common.audio import write_wav
     from facemimic.lipsync.evalset import build_items, build_mbrola_items, concatenate, mbrola_available
 
     items = build_mbrola_items() if mbrola_available() else build_items()

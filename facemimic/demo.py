@@ -57,7 +57,7 @@ class DemoResult:
 
 def speak_script(script=DEMO_SCRIPT, *, voice: str = "en-us"):
     """Speak every line with a pause after it; returns (audio int16 (N,), rate, phones, line starts)."""
-    from .lipsync.phonemes import Phone
+    from .phonetics.phones import Phone
     from .voice.synth import VoiceOptions, say
 
     audio, phones, starts, t0, rate = [], [], [], 0.0, 0
@@ -180,7 +180,7 @@ def run_demo(out_dir: str | Path, options: DemoOptions = DemoOptions(), *,
     """
     from .animate.avatar.render import render_track_to_file
     from .common.outputs import OutputSet
-    from .lipsync.audio import write_wav
+    from .common.audio import write_wav
 
     check_demo_setup(out_dir, options)  # before anything is written
     out = Path(out_dir)

@@ -77,7 +77,7 @@ def _build_media(samples: Path, folder: Path) -> dict[str, Path]:
     from facemimic.capture.api import track
     from facemimic.deliver.export.testhead import write_test_head
     from facemimic.expressions.io import write_track
-    from facemimic.lipsync.audio import audio_info, load_audio, write_wav
+    from facemimic.common.audio import audio_info, load_audio, write_wav
     from facemimic.voice import say
 
     media = {name: samples / sample for name, sample in (
@@ -104,7 +104,7 @@ def test_stand_ins_are_the_real_media(doc_media, samples):
     import av
 
     from facemimic.expressions.io import read_track
-    from facemimic.lipsync.audio import audio_info
+    from facemimic.common.audio import audio_info
 
     with av.open(str(samples / "WolfgangLanger_Pexels.mp4")) as c:
         rate = float(c.streams.video[0].average_rate)

@@ -119,7 +119,7 @@ class Driven:
 
 
 def _audio_duration(path: str) -> float | None:
-    from ..lipsync.audio import audio_info
+    from ..common.audio import audio_info
 
     try:
         return audio_info(path).get("duration")
@@ -256,7 +256,7 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
     else:  # say
         from ..expressions.track import merge_tracks
         from ..lipsync.api import LipSyncOptions, from_phones
-        from ..lipsync.audio import write_wav
+        from ..common.audio import write_wav
         from ..voice import VoiceOptions
         from ..voice import say as speak
 

@@ -114,7 +114,7 @@ class _AudioSource:
     def __init__(self, path: str | Path, rate: int = 48000) -> None:
         import av
 
-        from ..lipsync.audio import open_audio
+        from ..common.audio import open_audio
 
         self.path = Path(path)
         if not self.path.is_file():

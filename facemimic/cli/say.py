@@ -35,11 +35,11 @@ def command(text, output, list_voices, voice, rate, pitch, phones_out, track_out
     from pathlib import Path
 
     from ..lipsync.api import LipSyncOptions, from_phones
-    from ..lipsync.audio import write_wav
+    from ..common.audio import write_wav
     from ..voice import VoiceOptions, say
 
     if list_voices:
-        from ..voice.espeak import list_variants, list_voices as voices
+        from ..phonetics.espeak import list_variants, list_voices as voices
 
         for v in sorted(voices(), key=lambda v: v["language"]):
             click.echo(f"{v['language']:18s} {v['name']}")

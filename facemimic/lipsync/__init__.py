@@ -6,7 +6,7 @@
 
 from .api import LipSyncOptions, LipSyncResult, from_phones, lipsync
 from .live import LiveLipSync, LiveOptions
-from .phonemes import Phone
+from ..phonetics.phones import Phone
 from .shapes import AnimationOptions, MouthCue
 
 __all__ = ["AnimationOptions", "LipSyncOptions", "LipSyncResult", "LiveLipSync", "LiveOptions",

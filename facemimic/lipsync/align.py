@@ -14,7 +14,7 @@ import unicodedata
 import numpy as np
 
 from ..errors import FaceMimicError
-from .phonemes import ARPABET, SILENCE, Phone, merge_silence
+from ..phonetics.phones import ARPABET, SILENCE, Phone, merge_silence
 from .recognize import RecognizerOptions, decoder, decoder_lock, dithered
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -47,7 +47,7 @@ _ESPEAK: dict[str, tuple[str, ...]] = {}  # word -> espeak-ng's ARPAbet (asked o
 def _espeak_arpabet(word: str) -> tuple[str, ...]:
     """espeak-ng's pronunciation of ``word`` in ARPAbet, remembered: each decoder asks for it."""
     if word not in _ESPEAK:
-        from ..voice.synth import phonemize_arpabet
+        from ..phonetics.g2p import phonemize_arpabet
 
         _ESPEAK[word] = tuple(phonemize_arpabet(word))
     return _ESPEAK[word]
@@ -109,7 +109,7 @@ _VOWEL_WEIGHT = 1.6  # vowels last longer than consonants in running speech
 
 def _phones_from_words(segs, d) -> tuple[list, list]:
     """(word rows, phone rows) from word segments: each word's frames split over its phones."""
-    from .phonemes import VOWELS
+    from ..phonetics.phones import VOWELS
 
     wrows, prows = [], []
     for word, a, b in segs:

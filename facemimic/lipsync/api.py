@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from .phonemes import SILENCE, Phone, merge_silence
+from ..phonetics.phones import SILENCE, Phone, merge_silence
 from .recognize import RecognizerOptions
 from .shapes import AnimationOptions, MouthCue, animate
 from .vad import VadOptions
@@ -138,7 +138,7 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
 
 def _audio_blocks(audio, sample_rate: int | None, block: float):
     """(iterator of int16 16 kHz blocks, sound_file name, expected duration or None, info dict)."""
-    from .audio import as_pcm16, audio_info, iter_audio
+    from ..common.audio import as_pcm16, audio_info, iter_audio
 
     if isinstance(audio, (str, Path)):
         path = Path(audio)

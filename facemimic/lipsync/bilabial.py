@@ -23,7 +23,7 @@ import numpy as np
 
 from ..common.assets import asset_location, load_shipped_npz
 from ..errors import ParameterError
-from .phonemes import NOISE, SILENCE, VOWELS, Phone
+from ..phonetics.phones import NOISE, SILENCE, VOWELS, Phone
 
 SR = 16000
 HOP = 160  # 10 ms

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .phonemes import SILENCE, Phone
+from ..phonetics.phones import SILENCE, Phone
 
 SENTENCES: tuple[tuple[str, str], ...] = (
     ("s01", "The birch canoe slid on the smooth planks."),
@@ -79,8 +79,8 @@ class EvalItem:
 
 def build_items(ids: list[str] | None = None, *, sample_rate: int = 16000) -> list[EvalItem]:
     """Synthesise the set (or the sentences named in ``ids``) in memory."""
-    from ..voice.synth import VoiceOptions, say
-    from .audio import as_pcm16
+    from ..voice import VoiceOptions, say
+    from ..common.audio import as_pcm16
 
     out = []
     for k, (sid, text) in enumerate(SENTENCES):
@@ -150,8 +150,8 @@ def build_mbrola_items(ids: list[str] | None = None, *, sample_rate: int = 16000
 def _mbrola_item(sid: str, text: str, v: str, tmp: Path, sample_rate: int, rate: int | None) -> EvalItem:
     import subprocess
 
-    from .audio import load_audio
-    from .phonemes import merge_silence
+    from ..common.audio import load_audio
+    from ..phonetics.phones import merge_silence
 
     cmd = ["espeak-ng", "-v", f"mb-{v}", "-q", "--pho"] + (["-s", str(rate)] if rate else []) + [text]
     pho = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -191,7 +191,7 @@ def concatenate(items: list[EvalItem]) -> EvalItem:
 
 def write_set(folder: str | Path, items: list[EvalItem]) -> Path:
     """Write ``wav/<id>.wav``, ``gt/<id>.tsv`` (start, end, phone, word) and ``sentences.tsv``."""
-    from .audio import write_wav
+    from ..common.audio import write_wav
 
     folder = Path(folder)
     (folder / "wav").mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..expressions.frame import ExpressionFrame
 from ..expressions.regions import region_mask
-from .phonemes import SILENCE
+from ..phonetics.phones import SILENCE
 from .recognize import RecognizerOptions, dithered, model_paths, unit_name
 from .shapes import PHONE_SHAPE, DIPHTHONG_SHAPES
 from ..expressions.names import UE_INDEX
@@ -96,7 +96,7 @@ class LiveLipSync:
 
     # -- internals ------------------------------------------------------------------------------
     def _to16k(self, chunk: np.ndarray) -> np.ndarray:
-        from .audio import as_pcm16
+        from ..common.audio import as_pcm16
 
         return as_pcm16(np.asarray(chunk), self.sample_rate) if len(chunk) else np.zeros(0, np.int16)
 

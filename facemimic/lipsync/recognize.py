@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelAssetError, ParameterError
-from .phonemes import ARPABET, SILENCE, Phone, merge_silence
+from ..phonetics.phones import ARPABET, SILENCE, Phone, merge_silence
 
 
 @dataclass(frozen=True)

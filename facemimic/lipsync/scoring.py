@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .phonemes import SILENCE, Phone
+from ..phonetics.phones import SILENCE, Phone
 
 SHAPES = "ABCDEFGHX"
 FRAME = 0.01  # 10 ms

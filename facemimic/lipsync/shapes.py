@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ParameterError
-from .phonemes import NOISE, SILENCE, Phone
+from ..phonetics.phones import NOISE, SILENCE, Phone
 
 BASIC_SHAPES = "ABCDEF"
 EXTENDED_SHAPES = "GHX"
@@ -344,7 +344,7 @@ def avoid_static_segments(segs: list[Segment], phones: list[Phone], total: int, 
     """
     import numpy as np
 
-    from .phonemes import VOWELS
+    from ..phonetics.phones import VOWELS
 
     syl = np.full(total, -1)
     for k, p in enumerate(phones):

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import UnknownNameError, suggest
 from ..expressions.names import N_UE, UE_INDEX
-from .phonemes import SILENCE, Phone
+from ..phonetics.phones import SILENCE, Phone
 from .shapes import ALL_SHAPES, MouthCue
 
 RHUBARB_CHANNELS: tuple[str, ...] = tuple(ALL_SHAPES)

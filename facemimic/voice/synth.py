@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ParameterError
-from ..lipsync.phonemes import SILENCE, Phone, espeak_to_arpabet, merge_silence
-from .espeak import RawEvent, engine
+from ..phonetics.espeak import RawEvent, engine
+from ..phonetics.phones import SILENCE, Phone, espeak_to_arpabet, merge_silence
 
 
 @dataclass(frozen=True)
@@ -152,14 +152,3 @@ def say(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50,
         events = [RawEvent(e.kind, e.sample + lead, e.value, e.text_position) for e in events]
     phones, raw = events_to_phones(events, len(audio), sr, text)
     return Speech(audio=audio, sample_rate=sr, phones=tuple(phones), espeak_phonemes=tuple(raw), text=text)
-
-
-def phonemize_arpabet(word: str, *, voice: str = "en-us") -> list[str]:
-    """ARPAbet pronunciation of a word from espeak-ng's rules (for words CMUdict lacks)."""
-    from ..lipsync.phonemes import split_espeak_phonemes
-
-    mnemonics = engine().phonemize(word, voice=voice)
-    out: list[str] = []
-    for m in split_espeak_phonemes(mnemonics):
-        out.extend(n for n in espeak_to_arpabet(m) if n != SILENCE)
-    return out

@@ -248,7 +248,7 @@ def test_expression_timeline_drives_the_face(samples, tmp_path):
 
 
 def test_audio_alone_is_lip_synced_with_its_transcript(samples, tmp_path):
-    from facemimic.lipsync.audio import write_wav
+    from facemimic.common.audio import write_wav
     from facemimic.voice import say
 
     speech = say("Open your mouth wide.")

@@ -23,7 +23,7 @@ def speech_items():
 @pytest.fixture(scope="session")
 def speech_wavs(speech_items, tmp_path_factory) -> dict[str, Path]:
     """id -> WAV path (16 kHz mono) of each subset sentence."""
-    from facemimic.lipsync.audio import write_wav
+    from facemimic.common.audio import write_wav
 
     folder = tmp_path_factory.mktemp("speech")
     return {it.id: write_wav(folder / f"{it.id}.wav", it.audio, it.sample_rate) for it in speech_items}

@@ -14,7 +14,7 @@ from facemimic.lipsync.bilabial import (
     closure_probability,
     log_mel,
 )
-from facemimic.lipsync.phonemes import Phone
+from facemimic.phonetics.phones import Phone
 
 
 def test_log_mel_frames_and_tone_band():

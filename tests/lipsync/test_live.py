@@ -66,7 +66,7 @@ def test_injectable_clock_and_stereo_float_input(speech_items):
     it = speech_items[0]
     clock = FakeClock()
     live = LiveLipSync(sample_rate=48000, clock=clock)
-    from facemimic.lipsync.audio import resample
+    from facemimic.common.audio import resample
 
     x = (resample(it.audio.astype(np.float64), 16000, 48000) / 32768).astype(np.float32)
     stereo = np.stack([x, x * 0.5], 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from facemimic.lipsync.phonemes import Phone
+from facemimic.phonetics.phones import Phone
 from facemimic.lipsync.scoring import (Score, closure_scores, cues_to_frames, levenshtein,
                                        phone_sequence, phones_to_frames)
 from facemimic.lipsync.shapes import MouthCue

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from facemimic.errors import ParameterError
-from facemimic.lipsync.phonemes import ARPABET, Phone
+from facemimic.phonetics.phones import ARPABET, Phone
 from facemimic.lipsync.shapes import AnimationOptions, animate
 
 

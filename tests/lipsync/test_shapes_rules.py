@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from facemimic.lipsync.phonemes import Phone
+from facemimic.phonetics.phones import Phone
 from facemimic.lipsync.shapes import (
     TWEEN_CS,
     MouthCue,

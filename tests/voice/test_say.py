@@ -113,7 +113,7 @@ def test_cli_say_bad_folder_writes_nothing(tmp_path):
 
 
 def test_list_voices():
-    from facemimic.voice.espeak import list_variants, list_voices
+    from facemimic.phonetics.espeak import list_variants, list_voices
 
     voices = list_voices()
     langs = {v["language"] for v in voices}

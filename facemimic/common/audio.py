@@ -1,5 +1,6 @@
-"""Audio in: any file PyAV can decode (WAV, FLAC, OGG, MP3, M4A, the audio of a video), any rate
-and channel count, delivered as 16 kHz mono int16 — the format pocketsphinx wants.
+"""Audio in and out, shared by lip sync, the video writer and the animation drivers: any file PyAV
+can decode (WAV, FLAC, OGG, MP3, M4A, the audio of a video), any rate and channel count, delivered as
+16 kHz mono int16 — the format pocketsphinx wants.
 
 :func:`iter_audio` streams fixed-size blocks so an hour-long file never sits in memory;
 :func:`load_audio` is the convenience for short clips. Errors name the file and the problem.

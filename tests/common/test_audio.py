@@ -9,13 +9,13 @@ import pytest
 
 from facemimic.errors import InputError
 from facemimic.lipsync.api import lipsync
-from facemimic.lipsync.audio import audio_info, iter_audio, load_audio
+from facemimic.common.audio import audio_info, iter_audio, load_audio
 from facemimic.lipsync.scoring import levenshtein
 
 
 def _encode(src_pcm: np.ndarray, sr_in: int, path, codec: str, rate: int, layout: str) -> None:
     """Write ``src_pcm`` (16 kHz mono int16) with PyAV as ``codec`` at ``rate``/``layout``."""
-    from facemimic.lipsync.audio import resample
+    from facemimic.common.audio import resample
 
     x = resample(src_pcm.astype(np.float64), sr_in, rate) if rate != sr_in else src_pcm.astype(np.float64)
     x = np.clip(x, -32768, 32767).astype(np.int16)
