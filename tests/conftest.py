@@ -38,3 +38,25 @@ def _private_cache(tmp_path_factory):
         os.environ.pop(ENV_DIR, None)
     else:
         os.environ[ENV_DIR] = old
+
+
+# Real speech from FaceMimic's own espeak-ng voice with exact phones: a small subset of the lip-sync
+# evaluation set (3 sentences, 3 voices), built once per session (synthesis takes milliseconds) and
+# written to WAV files that file-based tests (lip sync, audio decoding) read back with PyAV.
+SUBSET = ["s04", "s07", "s10"]  # chicken leg / box thrown (bilabials) / pass me the bread (pauses)
+
+
+@pytest.fixture(scope="session")
+def speech_items():
+    from facemimic.lipsync.evalset import build_items
+
+    return build_items(SUBSET)
+
+
+@pytest.fixture(scope="session")
+def speech_wavs(speech_items, tmp_path_factory) -> dict[str, Path]:
+    """id -> WAV path (16 kHz mono) of each subset sentence."""
+    from facemimic.common.audio import write_wav
+
+    folder = tmp_path_factory.mktemp("speech")
+    return {it.id: write_wav(folder / f"{it.id}.wav", it.audio, it.sample_rate) for it in speech_items}
