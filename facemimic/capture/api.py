@@ -56,7 +56,9 @@ class CaptureRun:
     def metadata(self) -> dict:
         """Track metadata: where it came from and how it was captured."""
         o = self.options
-        return {"source": self.source.name, "source_kind": self.source.kind, "capture": {
+        # "units" tells every reader what a weight means (docs/units.md); a captured track without
+        # it predates the key and holds MediaPipe's scores.
+        return {"source": self.source.name, "source_kind": self.source.kind, "units": o.units, "capture": {
             "engine": "mediapipe-face-landmarker", "model_sha256": FACE_LANDMARKER_SHA256,
             "mode": "video" if self.pipeline.video_mode else "image", "smoothing": o.smoothing,
             "max_faces": o.max_faces, "tiling": self.pipeline.tiling, "profile": o.profile,
@@ -125,4 +127,6 @@ def track(source, options: CaptureOptions | None = None, *, clock: Callable[[], 
 # The older name, for code that imports it from here (``from facemimic.capture.api import capture``).
 capture = capture_frames
 
-__all__ = ["CaptureOptions", "CaptureRun", "capture", "capture_frames", "track"]
+from .still import StillTracker  # noqa: E402  (independent stills: the portrait animator re-tracks its renders)
+
+__all__ = ["CaptureOptions", "CaptureRun", "StillTracker", "capture", "capture_frames", "track"]

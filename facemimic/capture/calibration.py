@@ -10,9 +10,18 @@ from a few seconds of the user's neutral face fixes all of this with one cheap p
 (or ``1 / (user max - baseline - spread)`` for a channel the user exercised while calibrating),, ``openness' = clip((o - closed) / (rest - closed), 0, 1)``,
 ``gaze' = gaze - gaze_offset``, ``head' = head - head_offset``.
 
+**Units.** Baselines and gains are numbers in the unit of the track they were measured on
+(``CaptureOptions.units``: ``"extent"``, the fraction of full extent of ``docs/units.md``, or
+``"mediapipe"``, MediaPipe's scores), so a profile records its unit and capture refuses a profile
+of the other unit (:meth:`CalibrationProfile.check_units`). A version-1 profile has no ``units``:
+it was recorded before the unit existed, in MediaPipe's scores. The gain priors
+(:data:`DEFAULT_GAIN_PRIORS`) make up for MediaPipe's weak channels, so they apply to
+``"mediapipe"`` profiles only: in the unit, brows, eyes and cheeks are measured from the
+landmarks at their full scale already (``docs/capture.md``, *Units*).
+
 Profiles are small versioned JSON files (one object per UE shape, hand-editable)::
 
-    {"format": "facemimic.calibration", "version": 1, "name": "alice", "created": "...",
+    {"format": "facemimic.calibration", "version": 2, "units": "extent", "name": "alice", "created": "...",
      "source": "webcam 0", "frames": 90,
      "shapes": {"EyeSquintRight": {"baseline": 0.02, "spread": 0.004, "gain": 1.02}, ...},
      "eyes": {"openness_rest": [0.86, 0.83], "openness_closed": [0.0, 0.0],
@@ -38,7 +47,8 @@ from ..common.files import AtomicFile
 from ..expressions.names import N_UE, UE_INDEX, UE_NAMES
 
 FORMAT = "facemimic.calibration"
-VERSION = 1
+VERSION = 2  # 2: "units" (version 1 profiles are in MediaPipe's scores)
+UNITS = ("extent", "mediapipe")
 
 # Gain priors for channels MediaPipe under-reports, used unless the calibration frames show the
 # user's own range for that channel. Reasons:
@@ -91,11 +101,15 @@ class CalibrationProfile:
     created: str = ""  # ISO 8601 UTC time of creation
     source: str = ""  # what it was recorded from (file, "camera 0" …)
     frames: int = 0  # how many face frames went into it
+    units: str = "extent"  # the unit of baseline/spread/gains: "extent" or "mediapipe" (capture's units)
 
     def __post_init__(self) -> None:
         self._verify()
 
     def _verify(self) -> None:
+        if self.units not in UNITS:
+            raise ParameterError(f"units must be one of {', '.join(UNITS)}, got {self.units!r}"
+                                 f"{suggest(str(self.units), UNITS)}")
         for field_name in ("baseline", "spread", "gains"):
             a = np.array(getattr(self, field_name), np.float32, copy=True).reshape(-1)
             if a.shape != (N_UE,):
@@ -129,9 +143,9 @@ class CalibrationProfile:
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
-    def identity(cls, *, name: str = "identity") -> "CalibrationProfile":
+    def identity(cls, *, name: str = "identity", units: str = "extent") -> "CalibrationProfile":
         """A profile whose :meth:`apply` changes nothing (baseline 0, gains 1, no offsets)."""
-        return cls(baseline=np.zeros(N_UE), spread=np.zeros(N_UE), gains=np.ones(N_UE), name=name)
+        return cls(baseline=np.zeros(N_UE), spread=np.zeros(N_UE), gains=np.ones(N_UE), name=name, units=units)
 
     @classmethod
     def from_frames(
@@ -141,7 +155,8 @@ class CalibrationProfile:
         name: str = "default",
         source: str = "",
         face_id: int | None = None,
-        gain_priors=DEFAULT_GAIN_PRIORS,
+        units: str | None = None,
+        gain_priors=None,
         spread_sigmas: float = 2.0,
         range_percentile: float = 99.0,
         min_range: float = 0.3,
@@ -157,8 +172,12 @@ class CalibrationProfile:
             Stored in the profile.
         face_id : int, optional
             Which face to use; default: the face seen in the most frames.
-        gain_priors : mapping of UE name -> float
-            Gains for channels the tracker under-reports (:data:`DEFAULT_GAIN_PRIORS`).
+        units : {"extent", "mediapipe"}, optional
+            The unit the frames' weights are in (the capture's ``units``); default: the unit
+            recorded in ``frames.metadata`` when ``frames`` is a track, else ``"extent"``.
+        gain_priors : mapping of UE name -> float, optional
+            Gains for channels the tracker under-reports; default :data:`DEFAULT_GAIN_PRIORS` for
+            ``"mediapipe"``, none for ``"extent"`` (measured at full scale from the landmarks).
         spread_sigmas : float
             Dead zone above the baseline, in robust standard deviations (1.4826 x the median
             absolute deviation): resting jitter reads 0, and a smile held for part of the
@@ -179,6 +198,15 @@ class CalibrationProfile:
         NoFaceError
             If no frame has a face.
         """
+        if units is None:
+            from .units import track_units
+
+            meta = getattr(frames, "metadata", None)
+            units = track_units(meta) if isinstance(meta, dict) and meta else "extent"
+        if units not in UNITS:
+            raise ParameterError(f"units must be one of {', '.join(UNITS)}, got {units!r}")
+        if gain_priors is None:
+            gain_priors = DEFAULT_GAIN_PRIORS if units == "mediapipe" else {}
         present = [f for f in frames if f.present]
         if face_id is None and present:
             ids, counts = np.unique([f.face_id for f in present], return_counts=True)
@@ -211,9 +239,22 @@ class CalibrationProfile:
             baseline=base, spread=spread, gains=gains,
             openness_rest=tuple(rest), openness_closed=(0.0, 0.0),
             gaze_offset=gaze, head_rotation_offset=tuple(head),
-            name=name, source=str(source), frames=len(present),
+            name=name, source=str(source), frames=len(present), units=units,
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
+
+    def check_units(self, units: str, source: str = "calibration profile") -> None:
+        """Refuse to calibrate a track of another unit (baselines and gains would mean other numbers).
+
+        Raises
+        ------
+        InputError
+            Naming ``source`` (the profile file) and how to get a matching profile.
+        """
+        if units != self.units:
+            raise InputError(source, f"calibration profile is in {self.units!r} units but capture is in {units!r} "
+                                     f"(docs/units.md); record it again with `facemimic calibrate --units {units}` "
+                                     f"or capture with --units {self.units}")
 
     # -- use -----------------------------------------------------------------------------------
     def apply(self, frame: ExpressionFrame) -> ExpressionFrame:
@@ -271,6 +312,7 @@ class CalibrationProfile:
         return {
             "format": FORMAT,
             "version": VERSION,
+            "units": self.units,
             "name": self.name,
             "created": self.created,
             "source": self.source,
@@ -331,6 +373,8 @@ class CalibrationProfile:
                 head_rotation_offset=tuple(_number(head.get(k, 0.0), f"head.{k}") for k in ("yaw", "pitch", "roll")),
                 name=str(data.get("name", "default")), created=str(data.get("created", "")),
                 source=str(data.get("source", "")), frames=int(data.get("frames", 0) or 0),
+                # Version 1 predates units: its numbers are MediaPipe's scores.
+                units=data.get("units", "mediapipe") if version >= 2 else "mediapipe",
             )
         except (ParameterError, TypeError, ValueError, AttributeError) as e:
             raise InputError(source, f"invalid calibration profile: {e}") from None
@@ -356,4 +400,4 @@ def _number(v, what: str) -> float:
     return float(v)
 
 
-__all__ = ["CalibrationProfile", "DEFAULT_GAIN_PRIORS", "FORMAT", "MAX_GAIN", "VERSION"]
+__all__ = ["CalibrationProfile", "DEFAULT_GAIN_PRIORS", "FORMAT", "MAX_GAIN", "UNITS", "VERSION"]

@@ -14,6 +14,8 @@ from ..errors import ParameterError, UnknownNameError, suggest
 
 SMOOTHING_PRESETS = ("off", "light", "strong", "raw")
 TILING_MODES = ("auto", "on", "off")
+# extent: the unit of docs/units.md (capture/units.py); mediapipe: MediaPipe's scores, as before.
+UNITS = ("extent", "mediapipe")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class CaptureOptions:
     retire_after: float = 2.0  # seconds an unseen face id keeps its gap rows before it is retired (multi-face)
     confidence_half_life: float = 0.2  # seconds for a lost face's confidence to halve in gap rows
     gaze_iris_weight: float = 0.5  # share of the iris-landmark gaze in the blend with eyeLook* gaze (0..1)
+    units: str = "extent"  # extent: UE weights as fractions of full extent (docs/units.md); mediapipe: raw scores
 
     def __post_init__(self) -> None:
         def positive(name: str, value, *, integer: bool = False, allow_zero: bool = False) -> None:
@@ -62,6 +65,9 @@ class CaptureOptions:
             raise UnknownNameError(f"unknown smoothing {self.smoothing!r}"
                                    f"{suggest(str(self.smoothing), SMOOTHING_PRESETS)}; "
                                    f"valid: {', '.join(SMOOTHING_PRESETS)}")
+        if self.units not in UNITS:
+            raise UnknownNameError(f"unknown units {self.units!r}{suggest(str(self.units), UNITS)}; "
+                                   f"valid: {', '.join(UNITS)}")
         if self.tiling not in TILING_MODES:
             raise UnknownNameError(f"unknown tiling {self.tiling!r}{suggest(str(self.tiling), TILING_MODES)}; "
                                    f"valid: {', '.join(TILING_MODES)}")

@@ -93,6 +93,14 @@ class CapturePipeline:
         # IMAGE mode for stills and the raw preset; VIDEO mode (ROI tracking + MediaPipe's filter)
         # for streams.
         self.video_mode = (not source.still) and options.smoothing != "raw"
+        # Weights in the requested unit (units.py): per-face rest estimates for streams, the
+        # population rest for unrelated stills; None keeps MediaPipe's scores.
+        self.units = None
+        if options.units != "mediapipe":
+            from .units import UnitConverter
+
+            self.units = UnitConverter(options.units, still=source.still,
+                                       mode="video" if self.video_mode else "image")
         self.tiling = options.tiling == "on" or (options.tiling == "auto" and source.still)
         self.ids = FaceIdTracker(single=options.max_faces == 1, retire_after=options.retire_after)
         self._last: dict[int, ExpressionFrame] = {}  # last present frame per face id
@@ -109,7 +117,9 @@ class CapturePipeline:
             return _passthrough
         from .calibration import CalibrationProfile
 
-        return CalibrationProfile.load(self.options.profile).apply
+        profile = CalibrationProfile.load(self.options.profile)
+        profile.check_units(self.options.units, self.options.profile)  # baselines and gains are per unit
+        return profile.apply
 
     def __iter__(self) -> Iterator[FrameGroup]:
         opts = self.options
@@ -160,14 +170,17 @@ class CapturePipeline:
             # scored (MediaPipe's detection/tracking gates passed them), so 1.0.
             confidence = raw.score if raw.score is not None else 1.0
             frame = solve_face(raw, time=sf.time, face_id=fid, iris_weight=opts.gaze_iris_weight,
-                               keep_landmarks=opts.keep_landmarks, confidence=confidence)
+                               keep_landmarks=opts.keep_landmarks, confidence=confidence, units=self.units)
             frame = self.calibrate(self.smooth(frame))
             rows[fid] = frame
             self._last[fid] = frame
             self.stats.face_ids.add(fid)
-        for fid in self.ids.active_ids():
+        active = self.ids.active_ids()
+        for fid in active:
             if fid not in rows:
                 rows[fid] = self._gap(fid, sf.time)
+        if self.units is not None:
+            self.units.keep_only(set(active) | set(rows))
         if not rows:
             # Nobody yet (face 0), or every id retired: one gap row for the face seen last, so
             # every input frame keeps at least one row and the timeline has no holes.

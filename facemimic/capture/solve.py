@@ -157,7 +157,7 @@ def visible_eye_openness(openness: np.ndarray, yaw: float) -> np.ndarray:
 
 
 def solve_face(face: RawFace, *, time: float, face_id: int, iris_weight: float = 0.5,
-               keep_landmarks: bool = False, confidence: float = 1.0) -> ExpressionFrame:
+               keep_landmarks: bool = False, confidence: float = 1.0, units=None) -> ExpressionFrame:
     """Turn one :class:`RawFace` into an :class:`ExpressionFrame`.
 
     Parameters
@@ -171,9 +171,15 @@ def solve_face(face: RawFace, *, time: float, face_id: int, iris_weight: float =
     keep_landmarks : bool
         Attach the (478, 3) landmarks to the frame.
     confidence : float
+    units : facemimic.capture.units.UnitConverter, optional
+        Puts the weights into its unit (with the face's landmarks and per-face rest state); None
+        keeps MediaPipe's scores (``units="mediapipe"``).
     """
     arkit = mediapipe_to_arkit(face.blendshapes)
     weights, shape_gaze, _ = arkit_to_ue(arkit)
+    weights = np.clip(weights, 0.0, 1.0)
+    if units is not None:
+        weights = units.weights(weights, face.landmarks, face.frame_size, face_id)
     rotation, position = head_pose(face.matrix)
     iris = iris_gaze(face.landmarks, frame_size=face.frame_size)
     gaze = np.empty((2, 2), np.float32)
@@ -185,7 +191,7 @@ def solve_face(face: RawFace, *, time: float, face_id: int, iris_weight: float =
     blink = np.array([arkit[_BLINK_L], arkit[_BLINK_R]], np.float32)
     openness = visible_eye_openness(blink_to_openness(blink), rotation[0])
     return ExpressionFrame(
-        time=float(time), weights=np.clip(weights, 0.0, 1.0),
+        time=float(time), weights=weights,
         gaze_left=(float(gaze[0, 0]), float(gaze[0, 1])), gaze_right=(float(gaze[1, 0]), float(gaze[1, 1])),
         openness_left=float(openness[0]), openness_right=float(openness[1]),
         head_rotation=rotation, head_position=position, confidence=float(confidence), face_id=int(face_id),

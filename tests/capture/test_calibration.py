@@ -24,7 +24,10 @@ SMILE = slice(430, 472)
 def wolfgang(samples):
     from facemimic.capture.api import track
 
-    tr = track(samples / "WolfgangLanger_Pexels.mp4")  # default capture: VIDEO mode + light smoothing
+    # Default capture (VIDEO mode + light smoothing) in MediaPipe's scale: these tests pin the
+    # calibration arithmetic on the scores it was designed on (its brow priors are for them);
+    # tests/capture/test_units.py calibrates in the unit.
+    tr = track(samples / "WolfgangLanger_Pexels.mp4", units="mediapipe")
     frames = list(tr)
     assert all(f.present for f in frames[REST]) and all(f.present for f in frames[SMILE])
     return frames
@@ -108,7 +111,8 @@ def test_user_range_sets_the_gain_and_priors_boost_weak_channels():
     frames = [ExpressionFrame.from_shapes({"MouthCornerPullLeft": 0.1 + 0.01 * rng.standard_normal()}, time=i / 30)
               for i in range(80)]
     frames += [ExpressionFrame.from_shapes({"MouthCornerPullLeft": 0.6}, time=(80 + i) / 30) for i in range(20)]
-    p = CalibrationProfile.from_frames(frames)
+    p = CalibrationProfile.from_frames(frames, units="mediapipe")
+    assert p.units == "mediapipe"
     # The user's widest smile during calibration becomes 1.0.
     assert p.apply(frames[-1]).weight("MouthCornerPullLeft") == pytest.approx(1.0, abs=0.02)
     # Brows up carry a prior gain: a weak brow raise reads stronger than it came in.
@@ -116,6 +120,10 @@ def test_user_range_sets_the_gain_and_priors_boost_weak_channels():
     out = p.apply(brow)
     assert out.weight("BrowInnerUpLeft") > 0.4 and out.weight("JawOpen") == pytest.approx(0.3, abs=1e-6)
     assert p.with_gains({"JawOpen": 2.0}).apply(brow).weight("JawOpen") == pytest.approx(0.6, abs=1e-6)
+    # The priors make up for MediaPipe's weak brows; in the unit brows are measured at full scale.
+    q = CalibrationProfile.from_frames(frames)
+    assert q.units == "extent" and q.apply(brow).weight("BrowInnerUpLeft") == pytest.approx(0.3, abs=1e-6)
+    assert q.apply(frames[-1]).weight("MouthCornerPullLeft") == pytest.approx(1.0, abs=0.02)
 
 
 def test_gaps_identity_and_errors():
