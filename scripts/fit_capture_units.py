@@ -145,9 +145,10 @@ def fit_all(people: list[dict]) -> units.ResponseCurves:
             for n in targets:
                 tables[mode][UE_INDEX[n]] = knots
         fitted += targets
+    n_people = len({(p["name"], p["face"]) for p in people})
     about = ("Capture response curves: MediaPipe score (ARKit table, units='mediapipe') -> UE weight as the "
              "fraction of full extent (docs/units.md), per channel and MediaPipe running mode, at scores "
-             f"0, 0.05, ..., 1. Fitted by scripts/fit_capture_units.py on {len({(p['name'], p['face']) for p in people})} "
+             f"0, 0.05, ..., 1. Fitted by scripts/fit_capture_units.py on {n_people} "
              "real people (isotonic regression, every person weighted alike).")
     return units.ResponseCurves(tables=tables, fitted=tuple(fitted), about=about)
 

@@ -225,7 +225,9 @@ def _to_track(source, capture_options: dict | None) -> tuple[ExpressionTrack, st
         raise InputError(source, "file not found")
     from ..capture.api import track
 
-    return track(source, **(capture_options or {})), str(source)
+    # The analyser was fitted on MediaPipe-scale tracks: capture for it in that scale until it is refit
+    # in the unit of docs/units.md (issue #11).
+    return track(source, **{"units": "mediapipe", **(capture_options or {})}), str(source)
 
 
 def analyze(source, *, face_id: int | None = None, capture_options: dict | None = None) -> Analysis:

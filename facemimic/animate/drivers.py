@@ -238,7 +238,9 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         if not Path(spec.drive).exists():
             raise InputError(spec.drive, "file not found")
         say("capturing the driving video")
-        tr = relative_motion(capture_track(spec.drive), spec.reference)
+        # MediaPipe's scale: the portrait animator is calibrated on MediaPipe's readings until it
+        # moves to the unit of docs/units.md (issue #11).
+        tr = relative_motion(capture_track(spec.drive, units="mediapipe"), spec.reference)
         desc = f"reenactment of {Path(spec.drive).name}"
         if audio is None and _has_audio(spec.drive):
             audio = spec.drive

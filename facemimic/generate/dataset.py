@@ -321,7 +321,8 @@ def tracked_sample(name: str, *, cache: bool = True):
     from ..samples import sample_path
 
     src = sample_path(name)
-    opts = SAMPLE_TRACK_OPTIONS.get(name, {})
+    # MediaPipe's scale: the shipped generator and tracker model were fitted on it (issue #11 refits them).
+    opts = {"units": "mediapipe", **SAMPLE_TRACK_OPTIONS.get(name, {})}
     tag = "".join(f".{k}{v}" for k, v in sorted(opts.items()))
     cached = src.parent / "tracked" / f"{name}.{_capture_fingerprint()}{tag}.track.npz"
     if cache and cached.exists():

@@ -89,7 +89,8 @@ def find_faces(image: np.ndarray, name: str, *, max_faces: int = 10) -> list[Fou
 
     h, w = image.shape[:2]
     rgb = flatten_alpha(image)
-    frames = [f for f in capture(rgb, keep_landmarks=True, max_faces=max_faces, smoothing="raw")
+    # units="mediapipe": the animator's rest and calibration read MediaPipe's scores (issue #11).
+    frames = [f for f in capture(rgb, keep_landmarks=True, max_faces=max_faces, smoothing="raw", units="mediapipe")
               if f.present and f.landmarks is not None]
     if not frames:
         raise NoFaceError(name, "no face found (the capture stage needs a visible, roughly frontal face)")
