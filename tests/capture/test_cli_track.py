@@ -65,7 +65,9 @@ def test_folder_to_npz_skips_a_bad_file(samples, tmp_path):
     with np.load(out, allow_pickle=False) as z:
         assert z["weights"].shape == (2, len(UE_NAMES)) and z["present"].all()
         jaw = z["weights"][:, UE_NAMES.index("JawOpen")]
-        assert jaw[1] > jaw[0] + 0.3  # the surprised face opens the jaw
+        # The surprised gape opens the jaw (0.51 of full extent) well past the toothy smile (0.31
+        # against the population rest, which carries +-0.18 of person-to-person spread; docs/units.md).
+        assert jaw[1] > jaw[0] + 0.15
 
 
 def test_default_output_name_and_format(samples, tmp_path, monkeypatch):

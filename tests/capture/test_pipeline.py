@@ -89,8 +89,9 @@ def test_blinks_match_the_ones_counted_by_eye(wolf_track):
 
 
 def test_raw_mode_keeps_more_brow_motion(samples):
-    """``raw`` skips MediaPipe's VIDEO filter, which halves browInnerUp (tracking.md §1.4)."""
-    kw = dict(duration=4.0)
+    """``raw`` skips MediaPipe's VIDEO filter, which halves browInnerUp (tracking.md §1.4): a
+    property of MediaPipe's scores, so measured on them (``units="mediapipe"``)."""
+    kw = dict(duration=4.0, units="mediapipe")
     video = track(samples / "WolfgangLanger_Pexels.mp4", smoothing="off", **kw)
     raw = track(samples / "WolfgangLanger_Pexels.mp4", smoothing="raw", **kw)
     assert raw.metadata["capture"]["mode"] == "image" and video.metadata["capture"]["mode"] == "video"
