@@ -1,0 +1,47 @@
+"""Still images judged one by one: the landmarker in IMAGE mode plus the solver, no smoothing.
+
+For callers that render faces and need the capture stage's reading of each render on its own (the
+portrait animator's calibration and closed loop, benchmarks): no tracking state or filtering is
+carried from one image to the next, unlike a video.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .landmarker import FaceLandmarkerRunner
+from .model import resolve_model
+from .options import CaptureOptions
+from .solve import solve_face
+
+
+class StillTracker:
+    """The capture stage on independent RGB images. Use as a context manager.
+
+    Parameters
+    ----------
+    max_faces : int
+        Faces looked for in each image.
+    **options
+        Other :class:`CaptureOptions` fields (``smoothing`` is always ``"raw"`` and landmarks are
+        always kept).
+    """
+
+    def __init__(self, *, max_faces: int = 4, **options) -> None:
+        self.options = CaptureOptions(max_faces=max_faces, **{**options, "smoothing": "raw", "keep_landmarks": True})
+        self.runner = FaceLandmarkerRunner(resolve_model(self.options.model), video=False, options=self.options)
+
+    def faces(self, image: np.ndarray, time: float = 0.0) -> list:
+        """ExpressionFrames (with landmarks (478, 3)) of every face in one RGB uint8 image (H, W, 3)."""
+        raws = self.runner.detect(np.ascontiguousarray(image))
+        return [solve_face(r, time=time, face_id=i, iris_weight=self.options.gaze_iris_weight,
+                           keep_landmarks=True) for i, r in enumerate(raws)]
+
+    def close(self) -> None:
+        self.runner.close()
+
+    def __enter__(self) -> "StillTracker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
