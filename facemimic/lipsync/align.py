@@ -27,8 +27,16 @@ class AlignmentError(FaceMimicError):
 def transcript_words(text: str) -> list[str]:
     """Words of a transcript, lower-cased, apostrophes kept (``"It's 4 o'clock!"`` ->
     ``["it's", "4", "o'clock"]``)."""
+    return [w for w, _ in transcript_tokens(text)]
+
+
+def transcript_tokens(text: str) -> list[tuple[str, str]]:
+    """``(word, text that follows it up to the next word)`` for each word of a transcript:
+    the punctuation after a word tells where a speaker is likely to pause."""
     text = unicodedata.normalize("NFC", text).replace("’", "'")
-    return [w.lower() for w in _WORD.findall(text)]
+    found = list(_WORD.finditer(text))
+    return [(m.group().lower(), text[m.end():found[k + 1].start() if k + 1 < len(found) else len(text)])
+            for k, m in enumerate(found)]
 
 
 _OOV: dict[str, str] = {}  # word -> private dictionary name (the same in every decoder)
@@ -137,10 +145,59 @@ class _IncompleteAlignment(AlignmentError):
         self.end_frame = end_frame
 
 
-def _word_pass(d, names: list[str], data: bytes) -> list[tuple[str, int, int]]:
-    """Word-level alignment: ``[(word, start_frame, end_frame)]`` or AlignmentError."""
-    try:
+def _fresh_stream(d) -> None:
+    """Forget the noise estimate that pocketsphinx carries from one utterance to the next.
+
+    Its noise removal keeps a running noise level across utterances, so a piece aligned after
+    others came out differently from the same piece aligned first; reset, every alignment
+    depends only on its own audio (and pieces can be aligned in any order, on any core).
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "unnecessary", but it is the reset
+        d.start_stream()
+
+
+def _set_grammar(d, names: list[str], starts: list[int] | None) -> None:
+    """The word grammar: ``names`` in order, or (``starts`` given) beginning at any of those words.
+
+    Exactly ``set_align_text``'s grammar (a chain of words, pocketsphinx adds the optional
+    silences and alternative pronunciations), plus, for each extra start word, a link from the
+    start state past the words before it.
+    """
+    if not starts or list(starts) == [0]:
         d.set_align_text(" ".join(names))
+        return
+    from pocketsphinx import FsgModel
+
+    lo = min(starts)
+    names = names[lo:]
+    n = len(names)
+    fsg = FsgModel("_align_pieces", d.get_logmath(), float(d.config["lw"]), n + 1)
+    fsg.set_start_state(0)
+    fsg.set_final_state(n)
+    skips = {i - lo for i in starts}
+    for k, name in enumerate(names):
+        wid = fsg.word_add(name)
+        fsg.trans_add(k, k + 1, 0, wid)
+        if k in skips and k > 0:
+            fsg.trans_add(0, k + 1, 0, wid)
+    d.add_fsg("_align_pieces", fsg)
+    d.activate_search("_align_pieces")
+
+
+def _word_pass(d, names: list[str], data: bytes, starts: list[int] | None = None
+               ) -> tuple[list[tuple[str, int, int]], int]:
+    """Word-level alignment: ``([(word, start_frame, end_frame)], first word index)``.
+
+    ``starts`` lets the alignment begin at any of those word indices (the words before the
+    chosen one belong to the previous piece); without it, it begins at word 0.
+    Raises AlignmentError (or its subclass for an early end of the grammar).
+    """
+    try:
+        _set_grammar(d, names, starts)
+        _fresh_stream(d)
         d.start_utt()
         d.process_raw(data, full_utt=True)
         d.end_utt()
@@ -149,22 +206,25 @@ def _word_pass(d, names: list[str], data: bytes) -> list[tuple[str, int, int]]:
         segs = [(sg.word, sg.start_frame, sg.end_frame) for sg in d.seg()]
     except RuntimeError:
         raise AlignmentError("the transcript does not match the audio (alignment failed)") from None
-    # pocketsphinx sometimes ends the grammar early: the last word(s) are missing from the result
-    # and their sound is labelled silence. Report how far it got so the rest can be aligned alone.
     real = [(w.split("(")[0], b) for w, _, b in segs if not w.startswith(("<", "[", "+"))]
     got = [w for w, _ in real]
-    if got != list(names):
-        if got and got == list(names[:len(got)]):
-            raise _IncompleteAlignment(len(got), real[-1][1] + 1)
-        raise AlignmentError("the transcript does not match the audio (alignment failed)")
-    return segs
+    options = sorted(starts) if starts else [0]
+    for first in options:
+        if got == list(names[first:]):
+            return segs, first
+    # pocketsphinx sometimes ends the grammar early: the last word(s) are missing from the result
+    # and their sound is labelled silence. Report how far it got so the rest can be aligned alone.
+    if not starts and got and got == list(names[:len(got)]):
+        raise _IncompleteAlignment(len(got), real[-1][1] + 1)
+    raise AlignmentError("the transcript does not match the audio (alignment failed)")
 
 
-def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0) -> tuple[list, list]:
-    """(word rows, phone rows) in seconds: ``(name, start_s, duration_s)``."""
+def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0,
+              starts: list[int] | None = None) -> tuple[list, list, int]:
+    """(word rows, phone rows, first word index); rows are ``(name, start_s, duration_s)``."""
     data = dithered(pcm)
     try:
-        segs = _word_pass(d, names, data)
+        segs, first = _word_pass(d, names, data, starts)
     except _IncompleteAlignment as e:
         if depth >= 3:
             raise
@@ -172,10 +232,10 @@ def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0) -
         cut = int(round(e.end_frame / fr * 16000))
         if cut >= len(pcm) - 1600:
             raise
-        w1, p1 = _two_pass(d, names[:e.done], pcm[:cut], fr, depth + 1)
-        w2, p2 = _two_pass(d, names[e.done:], pcm[cut:], fr, depth + 1)
+        w1, p1, _ = _two_pass(d, names[:e.done], pcm[:cut], fr, depth + 1)
+        w2, p2, _ = _two_pass(d, names[e.done:], pcm[cut:], fr, depth + 1)
         t = cut / 16000
-        return (w1 + [(n, t + a, k) for n, a, k in w2], p1 + [(n, t + a, k) for n, a, k in p2])
+        return (w1 + [(n, t + a, k) for n, a, k in w2], p1 + [(n, t + a, k) for n, a, k in p2], 0)
     try:
         d.set_alignment()
         d.start_utt()
@@ -188,18 +248,23 @@ def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0) -
         # The word alignment worked but the phone-level pass did not finish (it happens on a
         # few clipped or very fast utterances): spread each aligned word over its phones.
         wrows, prows = _phones_from_words(segs, d)
-    return ([(n, a / fr, k / fr) for n, a, k in wrows], [(n, a / fr, k / fr) for n, a, k in prows])
+    return ([(n, a / fr, k / fr) for n, a, k in wrows], [(n, a / fr, k / fr) for n, a, k in prows], first)
 
 
-# The phone pass (state alignment) costs O(frames x states), i.e. it grows with the square of the
-# utterance length; longer audio is cut into chunks at the silences a cheap word pass finds.
-CHUNK_TARGET = 3.0  # s: start looking for a cut after this much
-CHUNK_MAX = 8.0  # s: cut at the longest pause (or any word boundary) by then
-MIN_CUT_PAUSE = 0.12  # s: pauses at least this long are cut points
+# Long audio: the phone pass is cheap only on short utterances and pocketsphinx's word pass
+# fails more often the longer it runs, so audio longer than CHUNK_MAX is aligned in pieces.
+CHUNK_TARGET = 3.0  # s: (fallback) start looking for a cut after this much
+CHUNK_MAX = 8.0  # s: longer audio is aligned in pieces; (fallback) cut by then
+MIN_CUT_PAUSE = 0.12  # s: (fallback) pauses at least this long are cut points
+START_SLACK = 3  # words: a piece may start this many words before or after the guessed boundary
 
 
 def _chunks(segs, fr: float, n_samples: int, sample_rate: int) -> list[tuple[int, int, list[str]]]:
-    """Cut a coarse word segmentation into ``(start_sample, end_sample, word names)`` chunks."""
+    """Cut a coarse word segmentation into ``(start_sample, end_sample, word names)`` chunks.
+
+    Names are the dictionary words, not the pronunciation the coarse pass chose (``to`` rather
+    than ``to(3)``): each chunk's own alignment picks the variant again at full resolution.
+    """
     chunks: list[tuple[int, int, list[str]]] = []
     words: list[str] = []
     start = 0.0
@@ -224,7 +289,7 @@ def _chunks(segs, fr: float, n_samples: int, sample_rate: int) -> list[tuple[int
             chunks.append((int(start * sample_rate), int(cut * sample_rate), before))
             words = words[len(before):]
             start, best = cut, None
-        words.append(w)
+        words.append(w.split("(")[0])
     if words:
         chunks.append((int(start * sample_rate), n_samples, words))
     elif chunks:
@@ -232,18 +297,132 @@ def _chunks(segs, fr: float, n_samples: int, sample_rate: int) -> list[tuple[int
     return chunks
 
 
+def _align_job(job) -> tuple:
+    """Align one piece (in this process or a forked one): ``("ok", first, wrows, prows)`` or
+    ``("failed", reason)``; rows in seconds from the piece's start."""
+    pcm, names, starts, opt = job
+    d = decoder("align", opt)
+    try:
+        wrows, prows, first = _two_pass(d, names, pcm, float(opt.align_frame_rate), depth=3, starts=starts)
+    except AlignmentError as e:
+        return ("failed", str(e))
+    return ("ok", first, wrows, prows)
+
+
+def _speech_spans(pcm: np.ndarray, sample_rate: int) -> list[tuple[int, int]]:
+    from .vad import speech_segments
+
+    return [(int(a * sample_rate), int(b * sample_rate)) for a, b in speech_segments(pcm, sample_rate=sample_rate)]
+
+
+def _align_pieces(d, names: list[str], breaks: list[str], pcm: np.ndarray, spans, opt, sample_rate: int,
+                  workers: int, stats: dict) -> tuple[list, list]:
+    """Piecewise alignment of long audio: (word rows, phone rows) in seconds, or AlignmentError."""
+    from ..phonetics.phones import VOWELS
+    from .forked import fork_map
+    from .piecewise import guess_boundaries, plan_pieces
+
+    pieces = plan_pieces(spans if spans is not None else _speech_spans(pcm, sample_rate), len(pcm),
+                         sample_rate=sample_rate)
+    if len(pieces) < 2:
+        raise AlignmentError("no pause to cut the audio at")
+    units = np.array([sum(_VOWEL_WEIGHT if p in VOWELS else 1.0 for p in (d.lookup_word(n) or "").split())
+                      for n in names])
+    try:
+        bounds = guess_boundaries(units, breaks, [p.speech for p in pieces])
+    except ValueError as e:
+        raise AlignmentError(str(e)) from None
+    used = [k for k in range(len(pieces)) if bounds[k + 1] > bounds[k]]  # pieces given words
+    jobs, costs, base = [], [], []
+    for j, k in enumerate(used):
+        lo, hi = bounds[k], bounds[k + 1]
+        if j == 0:
+            starts = [0]
+        else:  # the guess may be a few words off: let the acoustics settle the boundary
+            starts = list(range(max(lo - START_SLACK, bounds[used[j - 1]] + 1), min(lo + START_SLACK, hi - 1) + 1))
+        base.append(starts[0])
+        jobs.append((pcm[pieces[k].start:pieces[k].end], names[starts[0]:hi], [s - starts[0] for s in starts], opt))
+        costs.append(pieces[k].end - pieces[k].start)
+    results, procs = fork_map(_align_job, jobs, workers=workers, costs=costs)
+    stats.update(pieces=len(pieces), aligned=len(jobs), processes=procs, redone=0)
+    for r, k in zip(results, used):
+        if r[0] != "ok":
+            raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {r[1]}")
+    first_abs = [b0 + r[1] for b0, r in zip(base, results)]  # index of each piece's first word
+    # a piece that starts elsewhere than guessed moves the end of the piece before it: redo that one
+    ends = first_abs[1:] + [len(names)]
+    wrows, prows = [], []
+    for j, k in enumerate(used):
+        a, b = first_abs[j], ends[j]
+        if b <= a:
+            raise AlignmentError(f"piece {k + 1} of {len(pieces)}: its words went to its neighbours")
+        r = results[j]
+        if b != bounds[k + 1]:  # its words changed at the end
+            r = _align_job((pcm[pieces[k].start:pieces[k].end], names[a:b], None, opt))
+            stats["redone"] += 1
+            if r[0] != "ok":
+                raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {r[1]}")
+        t = pieces[k].start / sample_rate
+        wrows += [(n, t + s, dur) for n, s, dur in r[2]]
+        prows += [(n, t + s, dur) for n, s, dur in r[3]]
+    return wrows, prows
+
+
+def _align_coarse(d, names: list[str], spoken: list[str], pcm: np.ndarray, fr: float, opt,
+                  sample_rate: int) -> tuple[list, list]:
+    """Long audio, the robust way: a cheap word pass over all of it finds the pauses, then the
+    chunks between them are aligned one by one."""
+    coarse = decoder("align-coarse", opt)
+    with decoder_lock("align-coarse", opt):
+        for w in spoken:
+            pronounce(w, coarse)
+        try:
+            segs, seg_fr = _word_pass(coarse, names, dithered(pcm))[0], 100.0
+        except AlignmentError:
+            # the cheap pass could not fit (very fast speech): a full-settings word pass
+            segs, seg_fr = _word_pass(d, names, dithered(pcm))[0], fr
+    wrows, prows = [], []
+    for a, b, chunk_names in _chunks(segs, seg_fr, len(pcm), sample_rate):
+        t = a / sample_rate
+        try:
+            cw, cp, _ = _two_pass(d, chunk_names, pcm[a:b], fr)
+        except AlignmentError:
+            # keep the coarse word timing for this chunk
+            sub = [(w, f0, f1) for w, f0, f1 in segs if a / sample_rate <= f0 / seg_fr < b / sample_rate]
+            cw, cp = _phones_from_words(sub, coarse)
+            cw = [(n, f0 / seg_fr - t, k / seg_fr) for n, f0, k in cw]
+            cp = [(n, f0 / seg_fr - t, k / seg_fr) for n, f0, k in cp]
+        wrows += [(n, t + s0, k) for n, s0, k in cw]
+        prows += [(n, t + s0, k) for n, s0, k in cp]
+    return wrows, prows
+
+
 def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float = 0.0,
-          options: RecognizerOptions | None = None) -> list[Phone]:
+          options: RecognizerOptions | None = None, spans: list[tuple[int, int]] | None = None,
+          workers: int = 1, stats: dict | None = None) -> list[Phone]:
     """Align ``text`` to ``pcm`` and return its timed phones.
+
+    Audio longer than ``CHUNK_MAX`` seconds is cut at its pauses into pieces, the transcript is
+    shared out over them (:mod:`.piecewise`) and the pieces are aligned independently, on
+    ``workers`` processes; should the pieces disagree about their words, a cheap word pass over
+    the whole audio places the words instead.
 
     Parameters
     ----------
     pcm : np.ndarray [shape=(n,), dtype=int16]
         16 kHz mono audio containing the whole transcript.
     text : str
-        What is said. Punctuation is ignored; unknown words are phonemised by espeak-ng.
+        What is said. Punctuation is ignored, except as a hint where pauses fall; unknown words
+        are phonemised by espeak-ng.
     offset : float
         Time of ``pcm[0]`` in the file.
+    spans : list of (start_sample, end_sample), optional
+        Speech found by voice-activity detection in ``pcm`` (found here when not given).
+    workers : int
+        Processes for the pieces of long audio (forked after the model is loaded; 1: none).
+    stats : dict, optional
+        Filled with how the audio was aligned: ``method`` (``whole``, ``pieces`` or ``coarse``)
+        and, for pieces, ``pieces``, ``aligned``, ``processes``, ``redone``.
 
     Raises
     ------
@@ -251,45 +430,38 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
         When the transcript has no words or pocketsphinx cannot fit it to the audio.
     """
     opt = options or RecognizerOptions()
-    words = transcript_words(text)
+    stats = stats if stats is not None else {}
+    tokens = transcript_tokens(text)
     d = decoder("align", opt)
     fr = float(opt.align_frame_rate)
     long = len(pcm) / sample_rate > CHUNK_MAX
     with decoder_lock("align", opt):
         names: list[str] = []
         spoken: list[str] = []
-        for w in words:
+        after: list[str] = []  # text following each kept word (pause hints)
+        for w, following in tokens:
             name, _ = pronounce(w, d)
             if name:
                 names.append(name)
                 spoken.append(w)
+                after.append(following)
+            elif after:
+                after[-1] += " " + following  # a skipped word's punctuation still counts
         if not names:
             raise AlignmentError("the transcript has no words to align")
         if not long:
-            wrows, prows = _two_pass(d, names, pcm, fr)
+            stats["method"] = "whole"
+            wrows, prows, _ = _two_pass(d, names, pcm, fr)
         else:
-            coarse = decoder("align-coarse", opt)
-            with decoder_lock("align-coarse", opt):
-                for w in spoken:
-                    pronounce(w, coarse)
-                try:
-                    segs, seg_fr = _word_pass(coarse, names, dithered(pcm)), 100.0
-                except AlignmentError:
-                    # the cheap pass could not fit (very fast speech): a full-settings word pass
-                    segs, seg_fr = _word_pass(d, names, dithered(pcm)), fr
-            wrows, prows = [], []
-            for a, b, chunk_names in _chunks(segs, seg_fr, len(pcm), sample_rate):
-                t = a / sample_rate
-                try:
-                    cw, cp = _two_pass(d, chunk_names, pcm[a:b], fr)
-                except AlignmentError:
-                    # keep the coarse word timing for this chunk
-                    sub = [(w, f0, f1) for w, f0, f1 in segs if a / sample_rate <= f0 / seg_fr < b / sample_rate]
-                    cw, cp = _phones_from_words(sub, coarse)
-                    cw = [(n, f0 / seg_fr - t, k / seg_fr) for n, f0, k in cw]
-                    cp = [(n, f0 / seg_fr - t, k / seg_fr) for n, f0, k in cp]
-                wrows += [(n, t + s0, k) for n, s0, k in cw]
-                prows += [(n, t + s0, k) for n, s0, k in cp]
+            from .piecewise import break_kind
+
+            try:
+                wrows, prows = _align_pieces(d, names, [break_kind(a) for a in after], pcm, spans, opt,
+                                             sample_rate, workers, stats)
+                stats["method"] = "pieces"
+            except AlignmentError as e:
+                stats.update(method="coarse", pieces_failed=str(e))
+                wrows, prows = _align_coarse(d, names, spoken, pcm, fr, opt, sample_rate)
     # word label per phone, by time
     name_to_word = dict(zip(names, spoken))
     out: list[Phone] = []

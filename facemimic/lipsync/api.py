@@ -35,6 +35,7 @@ class LipSyncOptions:
     interpolation: str = "smooth"  # smooth | cosine | linear-keyframes | step
     max_align_duration: float = 900.0  # s: longer files with a transcript fall back on recognition
     block: float = 10.0  # s of audio decoded at a time (memory bound for long files)
+    workers: int = 0  # processes aligning the pieces of a long file; 0: one per core (see forked.py)
 
     def __post_init__(self) -> None:
         if not (0 < self.fps <= 1000):
@@ -42,6 +43,8 @@ class LipSyncOptions:
         check_interpolation(self.interpolation)
         if self.max_align_duration <= 0 or self.block <= 0:
             raise ParameterError("max_align_duration and block must be positive")
+        if not isinstance(self.workers, int) or self.workers < 0:
+            raise ParameterError(f"workers must be an integer >= 0 (0: one per core), got {self.workers!r}")
 
 
 @dataclass(frozen=True)
@@ -237,11 +240,21 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         # succeeds at another (phones shorter than 3 frames); try the configured rate, then 100
         # and 200 fps, before concluding that the transcript does not match.
         rates = list(dict.fromkeys([opt.recognizer.align_frame_rate, 100, 200]))
+        if opt.workers:
+            workers = opt.workers
+        else:
+            from .forked import cpu_workers
+
+            workers = cpu_workers()
         for k, rate in enumerate(rates):
             ropt = dataclasses.replace(opt.recognizer, align_frame_rate=rate)
             span = (a, b) if k == 0 else (0, len(pcm))
+            # the speech the VAD found, in samples of the aligned span (pieces are cut between)
+            inner = [(max(int(s0 * SAMPLE_RATE) - span[0], 0), min(int(s1 * SAMPLE_RATE) - span[0], span[1] - span[0]))
+                     for s0, s1 in spans]
             try:
-                phones = align(pcm[span[0]:span[1]], text, offset=span[0] / SAMPLE_RATE, options=ropt)
+                phones = align(pcm[span[0]:span[1]], text, offset=span[0] / SAMPLE_RATE, options=ropt,
+                               spans=inner, workers=workers)
                 error = None
                 break
             except AlignmentError as e:

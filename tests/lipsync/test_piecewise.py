@@ -1,0 +1,185 @@
+"""Long files with a transcript: cut at pauses, words shared out, pieces aligned (on two processes
+where the machine allows), every word placed and every lip closure kept; the planning steps alone.
+
+The long file is the whole espeak-ng evaluation set joined (12 sentences, ~34 s of real speech
+with exact phone timing)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facemimic.lipsync.align import align, transcript_tokens, transcript_words
+from facemimic.lipsync.forked import can_fork, fork_map
+from facemimic.lipsync.piecewise import Piece, break_kind, guess_boundaries, plan_pieces
+from facemimic.lipsync.scoring import Score, cues_to_frames
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def joined():
+    from facemimic.lipsync.evalset import build_items, concatenate
+
+    items = build_items()
+    return items, concatenate(items)
+
+
+@pytest.fixture(scope="module")
+def long_results(joined):
+    """(stats, phones) aligned on one process and on two."""
+    _, it = joined
+    out = {}
+    for workers in (1, 2):
+        stats: dict = {}
+        out[workers] = (stats, align(it.audio, it.text, workers=workers, stats=stats))
+    return out
+
+
+def _spoken_words(phones) -> list[str]:
+    words: list[str] = []
+    prev = None
+    for p in phones:
+        if p.word and (p.word != prev or p.name == "SIL"):
+            words.append(p.word)
+        prev = p.word if p.name != "SIL" else None
+    return words
+
+
+def test_long_file_is_aligned_in_pieces(joined, long_results):
+    stats, phones = long_results[1]
+    assert stats["method"] == "pieces"
+    assert stats["pieces"] >= 10 and stats["aligned"] >= 10  # 12 sentences, pauses between them
+    _, it = joined
+    assert phones[0].start >= 0 and phones[-1].end <= it.duration + 1e-6
+    assert all(a.end <= b.start + 1e-6 for a, b in zip(phones, phones[1:]))
+
+
+def test_every_transcript_word_is_placed_in_order(joined, long_results):
+    _, it = joined
+    for _, phones in long_results.values():
+        got = _spoken_words(phones)
+        want = transcript_words(it.text)
+        # consecutive repeats ("the the") may merge; compare without them
+        dedup = [w for k, w in enumerate(want) if k == 0 or w != want[k - 1]]
+        assert got == dedup
+
+
+def test_same_phones_on_one_process_and_two(long_results):
+    (s1, p1), (s2, p2) = long_results[1], long_results[2]
+    assert p1 == p2
+    assert s1["processes"] == 1
+    assert s2["processes"] == (2 if can_fork() else 1)
+
+
+def test_long_file_cues_close_every_bilabial(joined):
+    from facemimic.lipsync.api import lipsync
+
+    _, it = joined
+    res = lipsync(it.audio, sample_rate=it.sample_rate, text=it.text)
+    assert res.method == "align" and not res.warnings
+    assert res.cues[0].start == 0 and abs(res.cues[-1].end - it.duration) <= 0.01  # centiseconds
+    assert all(0 <= c.start < c.end <= it.duration + 1e-6 for c in res.cues)
+    sc = Score()
+    sc.add(list(it.phones), cues_to_frames(res.cues, it.duration), it.duration, list(res.phones))
+    assert sc.closures >= 30
+    assert sc.closure_recall == 100.0
+    assert sc.per <= 6.0
+    assert sc.macro_recall >= 60.0
+
+
+def test_a_pause_free_long_file_falls_back_on_a_whole_file_word_pass(joined):
+    items, _ = joined
+    pcm = np.concatenate([it.audio for it in items[:4]])  # ~10 s, over the piece limit
+    text = " ".join(it.text for it in items[:4])
+    stats: dict = {}
+    phones = align(pcm, text, spans=[(0, len(pcm))], stats=stats)  # as if it never paused
+    assert stats["method"] == "coarse"
+    assert _spoken_words(phones) == transcript_words(text)
+
+
+def test_a_piece_finds_its_first_word(speech_items):
+    """Given a few words of the sentence before, the piece starts at its own first word."""
+    from facemimic.lipsync.align import _two_pass, pronounce
+    from facemimic.lipsync.recognize import RecognizerOptions, decoder
+
+    a, b = speech_items[0], speech_items[1]
+    d = decoder("align", RecognizerOptions())
+    before = [pronounce(w, d)[0] for w in transcript_words(a.text)][-2:]
+    own = [pronounce(w, d)[0] for w in transcript_words(b.text)]
+    _, prows, first = _two_pass(d, before + own, b.audio, 150.0, starts=[0, 1, 2, 3])
+    assert first == 2
+    _, exact, _ = _two_pass(d, own, b.audio, 150.0)
+    assert prows == exact  # the same alignment as with the exact words
+
+
+def test_alignment_does_not_depend_on_what_ran_before(speech_items):
+    a, b = speech_items[0], speech_items[2]
+    first = align(b.audio, b.text)
+    align(a.audio, a.text)
+    assert align(b.audio, b.text) == first
+
+
+# -- planning -------------------------------------------------------------------------------------
+
+def test_pieces_cut_in_the_middle_of_pauses_and_cover_the_signal():
+    s = SR
+    spans = [(0, 2 * s), (3 * s, 5 * s), (5 * s + 8000, 5 * s + 12000), (7 * s, 9 * s)]
+    pieces = plan_pieces(spans, 10 * s)
+    # the 0.25 s burst (0.05 s of speech without padding) joins its nearer neighbour
+    assert [(p.start, p.end) for p in pieces] == [(0, 40000), (40000, 102000), (102000, 160000)]
+    assert pieces[1].speech == pytest.approx(1.8 + 0.05)
+    assert plan_pieces([], 100) == [Piece(0, 100, 0.0)]
+
+
+def test_break_kinds_from_punctuation():
+    tokens = transcript_tokens("Well... maybe. I'm not sure, to be honest\nOK")
+    assert [break_kind(f) for _, f in tokens] == [
+        "sentence", "sentence", "none", "none", "clause", "none", "none", "sentence", "none"]
+    assert [w for w, _ in tokens] == transcript_words("Well... maybe. I'm not sure, to be honest\nOK")
+
+
+def test_words_are_shared_out_by_duration_and_punctuation():
+    units = np.array([3.0, 4, 2, 5, 3, 3, 4, 2, 3])  # three sentences of 3 words
+    breaks = ["none", "none", "sentence"] * 3
+    assert guess_boundaries(units, breaks, [1.8, 2.2, 1.8]) == [0, 3, 6, 9]
+    # two equal pieces, nine equal words: 4 + 5 or 5 + 4? the full stop says
+    units = np.full(9, 3.0)
+    for stop in (3, 4):
+        breaks = ["none"] * 9
+        breaks[stop] = breaks[8] = "sentence"
+        assert guess_boundaries(units, breaks, [2.0, 2.0]) == [0, stop + 1, 9]
+
+
+def test_a_cough_gets_no_words():
+    units = np.array([4.0, 4, 4, 4, 4, 4])
+    breaks = ["none", "none", "sentence", "none", "none", "sentence"]
+    b = guess_boundaries(units, breaks, [2.0, 0.15, 2.0])
+    assert b == [0, 3, 3, 6]
+
+
+# -- forking ------------------------------------------------------------------------------------------
+
+def _square(x):
+    return x * x
+
+
+def _fail_on_7(x):
+    if x == 7:
+        raise ValueError("seven")
+    return x
+
+
+def test_fork_map_keeps_job_order():
+    jobs = list(range(9))
+    got, procs = fork_map(_square, jobs, workers=2, costs=[1, 9, 1, 1, 5, 1, 1, 1, 1])
+    assert got == [x * x for x in jobs]
+    assert procs == (2 if can_fork() else 1)
+    assert fork_map(_square, jobs, workers=1) == ([x * x for x in jobs], 1)
+
+
+def test_fork_map_error_in_a_child_surfaces_in_the_caller():
+    # job 0 alone weighs as much as the rest: this process runs it, a child runs jobs 1-7; the
+    # child's failure makes this process redo its share, and the error surfaces here
+    with pytest.raises(ValueError, match="seven"):
+        fork_map(_fail_on_7, list(range(8)), workers=2, costs=[10, 1, 1, 1, 1, 1, 1, 1])
