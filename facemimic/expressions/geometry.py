@@ -517,9 +517,9 @@ def estimate_rest(landmarks: np.ndarray, image_size: tuple[float, float], *,
     """A person's rest face estimated from a video of them (one face).
 
     The mouth, jaw and everything else come from the median of the frames with the lips together;
-    the eyelids from the median of the frames whose aperture lies in the middle half of the
-    sequence (a face with closed lips may have closed eyes: WolfgangLanger's are shut in all 86
-    of hers).
+    the eyelids from the median of the frames whose aperture lies between the sequence's 50th and
+    90th percentiles (a face with closed lips may have closed eyes: WolfgangLanger's are shut in
+    all 86 of hers, and in her first 5 s).
 
     Parameters
     ----------
@@ -545,7 +545,9 @@ def estimate_rest(landmarks: np.ndarray, image_size: tuple[float, float], *,
     rest = np.nanmedian(c[closed], axis=0)
     aperture = _lid_gap(c, UPPER_LID, LOWER_LID).mean(axis=-1)
     ok = np.isfinite(aperture)
-    lo, hi = np.percentile(aperture[ok], [25, 75])
+    # the open half of the sequence, short of its widest tenth: shut and half-shut eyes (blinks,
+    # crying, smiling squints) never set the rest, wide surprise does not either
+    lo, hi = np.percentile(aperture[ok], [50, 90])
     typical = ok & (aperture >= lo) & (aperture <= hi)
     lids = list(EYELID_POINTS)
     rest[lids] = np.nanmedian(c[typical][:, lids], axis=0)
