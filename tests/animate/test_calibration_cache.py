@@ -40,14 +40,14 @@ def cache_dir(tmp_path, monkeypatch):
 def retracks(monkeypatch):
     """Counts the calibrations that really ran (each one re-tracks its renders once)."""
     calls = []
-    real = C.retrack
+    real = C._render_and_retrack
 
-    def counting(images, *a, **kw):
-        out = real(images, *a, **kw)
+    def counting(render, jobs, *a, **kw):
+        out = real(render, jobs, *a, **kw)
         calls.append(len(out))  # renders re-tracked
         return out
 
-    monkeypatch.setattr(C, "retrack", counting)
+    monkeypatch.setattr(C, "_render_and_retrack", counting)
     return calls
 
 
@@ -178,3 +178,39 @@ def test_a_failing_render_stops_calibration_and_caches_nothing(photo, cache_dir,
         C.calibrate(broken, groups=JAW, brows=False)
     assert not any(t.name == "facemimic-calibration-render" for t in threading.enumerate())
     assert not list(cache_dir.glob("*.bin"))
+
+
+def test_probes_on_several_threads_read_exactly_as_on_one(anim):
+    """Each worker has its own landmarker and render buffers; IMAGE mode judges every probe on its
+    own, so spreading the probes over threads changes nothing but the wall time."""
+    rng = np.random.default_rng(3)
+    k = anim.model.basis.shape[0]
+    jobs = [(np.tensordot(rng.uniform(-0.6, 1.2, k).astype(np.float32) * (rng.random(k) < 0.3), anim.model.basis,
+                          axes=1), (float(c), float(c))) for c in rng.uniform(0, 1, 9)]
+    x0, y0, x1, y1 = anim.warp.roi
+    centre = anim.points.mean(0) - (x0, y0)
+
+    def render(job, scratch):
+        return anim.render_parts(job[0], closure=job[1], scratch=scratch)[y0:y1, x0:x1].copy()
+
+    one = C._render_and_retrack(render, jobs, centre, workers=1, new_scratch=anim.new_scratch)
+    three = C._render_and_retrack(render, jobs, centre, workers=3, new_scratch=anim.new_scratch)
+    assert all(f is not None for f in one)
+    for a, b in zip(one, three):
+        assert np.array_equal(a.weights, b.weights) and np.array_equal(a.landmarks, b.landmarks)
+        assert (a.openness_left, a.openness_right) == (b.openness_left, b.openness_right)
+    # the probes differ from each other: a real reading per render
+    assert np.ptp([f.weight("JawOpen") for f in one]) > 0.05
+
+
+def test_an_error_while_rendering_a_probe_is_raised_and_stops_the_workers(anim):
+    import threading
+
+    def render(job, scratch):
+        if job == 5:
+            raise ValueError("probe 5 failed")
+        return anim.image
+
+    with pytest.raises(ValueError, match="probe 5 failed"):
+        C._render_and_retrack(render, list(range(40)), None, workers=2, new_scratch=anim.new_scratch)
+    assert not any(t.name.startswith("facemimic-calibration") for t in threading.enumerate())

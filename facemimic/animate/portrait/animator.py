@@ -90,6 +90,24 @@ class PortraitStats:
     calibration: dict = field(default_factory=dict)  # group -> {"response": [...], "gain": …}
 
 
+@dataclass(frozen=True)
+class FramePlan:
+    """One frame as :meth:`PortraitAnimator.plan` decided it, ready to :meth:`~PortraitAnimator.draw`."""
+
+    drive: np.ndarray  # (93,) drive vector (the closed loop's correction included)
+    weights: np.ndarray  # (88,) the frame's UE weights (the tongue is drawn from them)
+    gaze: np.ndarray  # (2, 2) [right, left] x [x, y] gaze
+    head: np.ndarray  # (3,) head rotation, degrees
+
+
+@dataclass(frozen=True)
+class RenderScratch:
+    """Working buffers of one rendering thread (eye patch pass, the warp's triangle-id grid)."""
+
+    eyes: np.ndarray  # (h, w, 3|4) uint8
+    ids: np.ndarray  # (gh, gw) int32
+
+
 def _even(x: float) -> int:
     return max(2, int(round(x / 2)) * 2)
 
@@ -103,6 +121,8 @@ class PortraitAnimator:
         A photo or drawing (RGB, or RGBA whose alpha is kept).
     options : PortraitOptions, optional
         Or its fields as keywords.
+    name : str, optional
+        What messages call the source (default: its path, or "image" for an array).
 
     Attributes
     ----------
@@ -112,7 +132,7 @@ class PortraitAnimator:
         Things the user should know (extreme pose, …).
     """
 
-    def __init__(self, source, options: PortraitOptions | None = None, *,
+    def __init__(self, source, options: PortraitOptions | None = None, *, name: str | None = None,
                  clock: Callable[[], float] = time.perf_counter, **kwargs) -> None:
         import cv2
 
@@ -126,6 +146,7 @@ class PortraitAnimator:
         self.stats = PortraitStats()
         t0 = clock()
         image, self.name = load_image(source)
+        self.name = name or self.name
         faces = find_faces(image, self.name)
         face = choose_face(faces, opts.face, self.name)
         self.stats.faces = len(faces)
@@ -175,7 +196,7 @@ class PortraitAnimator:
         self.pose = HeadPose(pts, max_angle=opts.max_head_angle) if opts.head else None
         self._src_gaze = np.array([face.frame.gaze_right, face.frame.gaze_left], np.float64) \
             if opts.rest == "neutral" else np.zeros((2, 2))
-        self._eye_buf = np.empty_like(self.image)
+        self._scratch = self.new_scratch()
         self._out = np.empty_like(self.image)
         self._last: tuple | None = None
         self.stats.setup_s = clock() - t0
@@ -224,26 +245,40 @@ class PortraitAnimator:
         return self.image.shape[2] == 4
 
     def render_parts(self, motion: np.ndarray, *, gaze=None, closure=(0.0, 0.0), tongue_out: float = 0.0,
-                     jaw_gap: float | None = None, out: np.ndarray | None = None) -> np.ndarray:
+                     jaw_gap: float | None = None, out: np.ndarray | None = None,
+                     scratch: RenderScratch | None = None) -> np.ndarray:
         """Render from landmark ``motion`` (478, 2) px directly (used by calibration and tests).
 
-        ``jaw_gap``: how many pixels of the lips' opening the jaw made (None: all of it)."""
+        ``jaw_gap``: how many pixels of the lips' opening the jaw made (None: all of it).
+        ``scratch``: working buffers (default: the animator's own; a thread rendering at the same
+        time as another needs its own, from :meth:`new_scratch`)."""
+        scratch = scratch or self._scratch
         src = self.image
         if self.eyes is not None and gaze is not None:
-            src = self.eyes.apply(self.image, np.asarray(gaze) - self._src_gaze, self._eye_buf)
-        res = self.warp.apply(src, motion, out)
+            src = self.eyes.apply(self.image, np.asarray(gaze) - self._src_gaze, scratch.eyes)
+        res = self.warp.apply(src, motion, out, ids=scratch.ids)
         target = self.points + motion
         if self.mouth is not None:
             self.mouth.paint(res, target, tongue_out=tongue_out, jaw_gap=jaw_gap)
         lash_line(res, target, closure)
         return res
 
+    def new_scratch(self) -> RenderScratch:
+        """Working buffers for rendering on another thread (see :meth:`draw`)."""
+        return RenderScratch(np.empty_like(self.image), self.warp.new_ids())
+
     def render(self, frame: ExpressionFrame | None, *, reuse: bool = False) -> np.ndarray:
-        """One animated frame, shape (h, w, 3|4) uint8.
+        """One animated frame, shape (h, w, 3|4) uint8: :meth:`draw` of :meth:`plan`.
 
         A gap frame (``present=False``) or ``None`` holds the last face rendered (the rest pose
         before any). ``reuse=True`` renders into an internal buffer (fast; overwritten next call).
         """
+        return self.draw(self.plan(frame), out=self._out if reuse else None)
+
+    def plan(self, frame: ExpressionFrame | None) -> FramePlan:
+        """What one frame shows: the frame's drive (closed loop: corrected after a trial render
+        and a re-track), gaze and head. Call in frame order (a gap holds the last face, and the
+        closed loop carries its correction from frame to frame)."""
         if frame is not None and frame.present and np.all(np.isfinite(frame.weights)):
             w = np.asarray(frame.weights, np.float32)
             op = (frame.openness_right, frame.openness_left)
@@ -258,10 +293,16 @@ class PortraitAnimator:
         w, op, gaze, head = self._last
         drive = drive_vector(w, op)
         if self._loop is not None:
-            drive = self._loop.correct(drive, lambda d: self._render_drive(d, w, gaze, head, None))
-        return self._render_drive(drive, w, gaze, head, self._out if reuse else None)
+            drive = self._loop.correct(drive, lambda d: self.draw(FramePlan(d, w, gaze, head)))
+        return FramePlan(drive, w, gaze, head)
 
-    def _render_drive(self, drive: np.ndarray, w: np.ndarray, gaze, head, out) -> np.ndarray:
+    def draw(self, plan: FramePlan, *, out: np.ndarray | None = None,
+             scratch: RenderScratch | None = None) -> np.ndarray:
+        """Render a :meth:`plan` into ``out`` (h, w, 3|4) uint8 (default: a new array).
+
+        Plans are independent of each other: drawing may run on another thread, behind planning,
+        given its own ``scratch`` (:meth:`new_scratch`) and ``out``."""
+        drive, w, gaze, head = plan.drive, plan.weights, plan.gaze, plan.head
         # the brows are calibrated per head pitch (the tracker reads looking down as lowered brows)
         pitch = float(np.clip(head[1], -self.pose.max_angle, self.pose.max_angle)) if self.pose is not None else 0.0
         controls = self.model.controls(drive, pitch)
@@ -273,7 +314,8 @@ class PortraitAnimator:
             motion = motion + self.pose.motion(head)
         closure = (float(np.clip(drive[DRIVE_CLOSE_RIGHT], 0, 1)), float(np.clip(drive[DRIVE_CLOSE_LEFT], 0, 1)))
         return self.render_parts(motion, gaze=np.nan_to_num(gaze), closure=closure,
-                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap, out=out)
+                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap, out=out,
+                                 scratch=scratch)
 
     def frames(self, track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,
                face_id: int | None = None, reuse: bool = False) -> Iterator[np.ndarray]:

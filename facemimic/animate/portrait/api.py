@@ -85,7 +85,9 @@ def write_png(image: np.ndarray, path: str | Path, *, mark: bool = True, descrip
     info.add_text("Description", f"Synthetic (AI-generated) image made by FaceMimic {__version__}"
                   + (f": {description}" if description else ""))
     buf = io.BytesIO()
-    Image.fromarray(img, "RGBA" if img.shape[2] == 4 else "RGB").save(buf, format="PNG", pnginfo=info)
+    # zlib level 1: 5x faster than PIL's default 6 (16 vs 82 ms at 512 px) for ~9 % more bytes
+    Image.fromarray(img, "RGBA" if img.shape[2] == 4 else "RGB").save(buf, format="PNG", pnginfo=info,
+                                                                       compress_level=1)
     with AtomicFile(path, mode="wb") as out:
         out.file.write(buf.getvalue())
     return out.path
@@ -125,6 +127,7 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
     status : callable, optional
         Called with a short text before each slow step.
     """
+    from ..pipeline import run_two_stage
     from ..video import VideoWriter
 
     out = check_output(output, source)
@@ -134,10 +137,10 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
         raise ParameterError(f"fps must be between 1 and 240, got {fps!r}")
     tell = status or (lambda _m: None)
     avatar = isinstance(source, str) and is_avatar(source)
-    if not avatar:  # fail fast on a bad image before a slow driver
+    if not avatar:  # fail fast on a bad image before a slow driver (and decode it only once)
         from .source import load_image
 
-        load_image(source)
+        image, name = load_image(source)
     with build(driver, progress=tell) as driven, contextlib.ExitStack() as stack:
         warnings = list(driven.warnings)
         frames = timeline(driven.track, fps=fps, duration=driven.duration)
@@ -146,28 +149,32 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
 
             style = source.split(":", 1)[1] if ":" in source else None
             renderer = AvatarRenderer(style or None, size=opts.size)
-            render = lambda f: renderer.render(f, reuse=True)  # noqa: E731
+            # stage one draws (a new array a frame: the writer thread still holds the last one)
+            first_stage, second_stage = renderer.render, lambda img: img
             what = f"the built-in avatar {renderer.style.name!r}"
         else:
             tell("preparing the portrait")
-            anim = stack.enter_context(PortraitAnimator(source, opts))
+            anim = stack.enter_context(PortraitAnimator(image, opts, name=name))
             warnings += anim.warnings
-            render = lambda f: anim.render(f, reuse=True)  # noqa: E731
+            # Stage one decides each frame (the closed loop's trial render and re-track, a chain
+            # from frame to frame); stage two draws it, behind, with its own buffers.
+            scratch, canvas = anim.new_scratch(), np.empty_like(anim.image)
+            first_stage = anim.plan
+            second_stage = lambda plan: anim.draw(plan, out=canvas, scratch=scratch)  # noqa: E731
             what = f"portrait {Path(str(source)).name if not isinstance(source, np.ndarray) else 'image'}"
-        first = None
         tell("rendering")
         desc = f"{what} animated by {driven.description}"
-        probe = render(frames[0])
-        h, w = probe.shape[:2]
+        first = second_stage(first_stage(frames[0])).copy()
+        h, w = first.shape[:2]
         with VideoWriter(out, width=w, height=h, fps=fps, audio=driven.audio, mark=mark,
                          description=desc) as video:
-            for i, f in enumerate(frames):
-                img = probe if i == 0 else render(f)
-                if i == 0:
-                    first = img.copy()
-                video.write(flatten_alpha(img, background))
-                if progress:
-                    progress(i + 1, len(frames))
+            video.write(flatten_alpha(first, background))
+            if progress:
+                progress(1, len(frames))
+            # The video is encoded on the drawing thread too (the encoder copies each frame).
+            run_two_stage(frames[1:], first_stage,
+                          lambda item: video.write(flatten_alpha(second_stage(item), background)),
+                          progress=(lambda done: progress(done + 1, len(frames))) if progress else None)
         audio = driven.audio is not None
     preview = write_png(first, preview_path(out), mark=mark, description=desc)
     return AnimateResult(out, preview, len(frames), fps, (w, h), audio, tuple(warnings))

@@ -7,11 +7,14 @@ amount*: the model then asks for exactly as much motion as this face needs for t
 read the requested weight back. A face whose photo already smiles at 0.9 gets a gentler target
 (it can only go from 0.9 to 1), a wide face a smaller jaw drop than a narrow one, and so on.
 
-All renders of one calibration are re-tracked by one IMAGE-mode landmarker (one model load).
+The renders of one calibration are drawn and re-tracked on one thread per core (up to 4), each
+with its own IMAGE-mode landmarker: every probe is judged on its own, so the readings are those
+of one thread.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 import numpy as np
@@ -42,52 +45,63 @@ MAX_GAIN = 2.0  # a calibrated curve asks for at most 2x the template's own amou
 NO_CURVE = {"squint"}  # a group the tracker barely sees keeps the identity curve
 
 
-def _render_ahead(render: Callable, jobs: list, depth: int = 4):
-    """Yield ``render(job)`` for every job, rendering up to ``depth`` ahead on a worker thread.
+def probe_workers() -> int:
+    """How many threads render and re-track calibration probes: one per core, at most 4 (each has
+    its own landmarker; MediaPipe runs landmarkers on separate threads in parallel)."""
+    return max(1, min(os.cpu_count() or 1, 4))
 
-    An error in ``render`` is raised here, in the consumer; a consumer that stops early (an error
-    while re-tracking) stops the worker too."""
-    import queue
+
+def _render_and_retrack(render: Callable, jobs: list, centre: np.ndarray | None, *, workers: int,
+                        new_scratch: Callable) -> list:
+    """``retrack([render(job, scratch) for job in jobs], centre)``, spread over ``workers`` threads.
+
+    Every probe is rendered and judged on its own (IMAGE mode: no state between images), so the
+    readings are those of one thread; each worker has its own landmarker and render buffers
+    (``new_scratch()``) and takes every ``workers``-th probe. Rendering (NumPy/OpenCV) and
+    re-tracking (MediaPipe) release the GIL for most of their work: on 2 cores two workers
+    calibrate in ~60 % of one's wall time. An error in any worker stops the others and is
+    raised here."""
     import threading
 
-    q: queue.Queue = queue.Queue(maxsize=depth)
+    out: list = [None] * len(jobs)
+    failure: list[BaseException] = []
     stop = threading.Event()
-    done = object()
-
-    def work() -> None:
-        try:
-            for job in jobs:
-                if stop.is_set():
-                    return
-                item = render(job)
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-            q.put(done)
-        except BaseException as e:  # handed to the consumer, raised there
-            q.put(e)
-
-    worker = threading.Thread(target=work, name="facemimic-calibration-render", daemon=True)
-    worker.start()
+    workers = max(1, min(workers, len(jobs)))
+    trackers: list[StillTracker] = []
     try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a worker waiting to put
+        # Landmarkers are made, and run for the first time, on this thread only: MediaPipe's native
+        # log lines are silenced then by swapping file descriptor 2 for the whole process, which
+        # must not happen on two threads at once.
+        scratches = [new_scratch() for _ in range(workers)]
+        for k in range(workers):
+            trackers.append(StillTracker())
+            out[k] = retrack([render(jobs[k], scratches[k])], centre, tracker=trackers[k])[0]
+
+        def work(k: int) -> None:
             try:
-                q.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        worker.join()
+                for j in range(k + workers, len(jobs), workers):
+                    if stop.is_set():
+                        return
+                    out[j] = retrack([render(jobs[j], scratches[k])], centre, tracker=trackers[k])[0]
+            except BaseException as e:  # noqa: BLE001 - handed to the calling thread
+                failure.append(e)
+                stop.set()
+
+        threads = [threading.Thread(target=work, args=(k,), name=f"facemimic-calibration-{k}", daemon=True)
+                   for k in range(1, workers)]
+        for t in threads:
+            t.start()
+        try:
+            work(0)
+        finally:
+            for t in threads:
+                t.join()
+    finally:
+        for tracker in trackers:
+            tracker.close()
+    if failure:
+        raise failure[0]
+    return out
 
 
 def measure(frame, channels: tuple[str, ...]) -> float:
@@ -99,29 +113,28 @@ def measure(frame, channels: tuple[str, ...]) -> float:
     return float(np.mean([frame.weight(c) for c in channels]))
 
 
+def _capture_still_tracker():
+    from ...capture.api import StillTracker as CaptureStillTracker
+
+    return CaptureStillTracker
+
+
 class StillTracker:
-    """The capture stage's landmarker and solver in IMAGE mode: every image is judged on its own
-    (no tracking or smoothing between renders, unlike a video). Use as a context manager."""
+    """The capture stage's :class:`~facemimic.capture.api.StillTracker` for renders: RGBA renders
+    are flattened on white first. Use as a context manager."""
 
     def __init__(self, *, max_faces: int = 4) -> None:
-        from ...capture.landmarker import FaceLandmarkerRunner
-        from ...capture.model import resolve_model
-        from ...capture.options import CaptureOptions
-
-        self.options = CaptureOptions(max_faces=max_faces, smoothing="raw", keep_landmarks=True)
-        self.runner = FaceLandmarkerRunner(resolve_model(self.options.model), video=False, options=self.options)
+        self._tracker = _capture_still_tracker()(max_faces=max_faces)
+        self.options = self._tracker.options
 
     def faces(self, image: np.ndarray, time: float = 0.0) -> list:
         """ExpressionFrames (with landmarks) of every face in one RGB(A) image."""
-        from ...capture.solve import solve_face
         from .source import flatten_alpha
 
-        raws = self.runner.detect(np.ascontiguousarray(flatten_alpha(image)))
-        return [solve_face(r, time=time, face_id=i, iris_weight=self.options.gaze_iris_weight,
-                           keep_landmarks=True) for i, r in enumerate(raws)]
+        return self._tracker.faces(flatten_alpha(image), time)
 
     def close(self) -> None:
-        self.runner.close()
+        self._tracker.close()
 
     def __enter__(self) -> "StillTracker":
         return self
@@ -246,11 +259,10 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...], brows: boo
                     brow_plan.append((p, a, d))
 
     centre = animator.points.mean(0) - (x0, y0)
-    # Rendering (numpy/OpenCV) and re-tracking (MediaPipe) both release the GIL for most of their
-    # work: the probes are rendered on a second thread while the tracker reads the previous ones
-    # (the same images in the same order, so the same readings; ~30 % less wall time on 2 cores).
-    renders = _render_ahead(lambda job: animator.render_parts(job[0], closure=job[1])[y0:y1, x0:x1].copy(), jobs)
-    tracked = retrack(renders, centre)
+    # The probes are rendered and re-tracked on one thread per core (the same readings as one thread).
+    tracked = _render_and_retrack(
+        lambda job, scratch: animator.render_parts(job[0], closure=job[1], scratch=scratch)[y0:y1, x0:x1].copy(),
+        jobs, centre, workers=probe_workers(), new_scratch=animator.new_scratch)
     brow_tracked = tracked[n_groups:]
     tracked = tracked[:n_groups]
     if progress:

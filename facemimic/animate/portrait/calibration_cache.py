@@ -60,6 +60,11 @@ def code_fingerprint() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _mediapipe_version() -> str:
+    import sys
+
+    loaded = getattr(sys.modules.get("mediapipe"), "__version__", None)
+    if isinstance(loaded, str):  # already imported (it found the face): no metadata scan (~20 ms)
+        return loaded
     from importlib.metadata import PackageNotFoundError, version
 
     try:

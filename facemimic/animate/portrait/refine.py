@@ -68,6 +68,9 @@ def shared_tracker() -> StillTracker:
     global _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
+            from ..mediapipe_import import import_mediapipe
+
+            import_mediapipe()
             _SHARED = StillTracker()
             # MediaPipe closes through a thread pool that Python shuts down before plain atexit
             # hooks run; threading's exit hooks run before that shutdown (latest first).
@@ -114,11 +117,12 @@ class ClosedLoop:
         self.corr = np.zeros(len(LOOP), np.float32)
         self._prev: np.ndarray | None = None  # the previous frame's targets
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
-        # The photo's own readings: the base of the targets in "source" mode.
-        x0, y0, x1, y1 = animator.warp.roi
-        photo = self._retrack(animator.image[y0:y1, x0:x1], animator.points.mean(0) - (x0, y0))
-        self.photo = np.array([reading(photo, ch) for _, ch in LOOP], np.float32)
-        self.photo = np.nan_to_num(self.photo)
+        # The photo's own readings: the base of the targets in "source" mode (unused in "neutral").
+        self.photo = np.zeros(len(LOOP), np.float32)
+        if not self.absolute:
+            x0, y0, x1, y1 = animator.warp.roi
+            photo = self._retrack(animator.image[y0:y1, x0:x1], animator.points.mean(0) - (x0, y0))
+            self.photo = np.nan_to_num(np.array([reading(photo, ch) for _, ch in LOOP], np.float32))
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:

@@ -47,7 +47,8 @@ class MeshWarp:
     def __init__(self, points: np.ndarray, shape: tuple[int, int], down: np.ndarray, *,
                  step: int | None = None) -> None:
         import cv2
-        from scipy.spatial import Delaunay
+
+        from .delaunay import delaunay
 
         h, w = shape
         pts = np.asarray(points, np.float64)[:L.N_MESH, :2]
@@ -64,10 +65,9 @@ class MeshWarp:
         tris = [np.array(t) for t in sorted(holes)]
         # Outside the oval: Delaunay over oval + rings, keeping triangles outside the face.
         ring_ids = np.concatenate([np.array(L.FACE_OVAL), L.N_MESH + np.arange(2 * n_oval)])
-        dl = Delaunay(self.vertices[ring_ids])
         oval_poly = oval.astype(np.float32).reshape(-1, 1, 2)
         anchor_poly = cv2.convexHull(anchor.astype(np.float32))  # robust on turned faces
-        for s in dl.simplices:
+        for s in delaunay(self.vertices[ring_ids]):
             c = self.vertices[ring_ids[s]].mean(0)
             if (cv2.pointPolygonTest(oval_poly, (float(c[0]), float(c[1])), False) < 0
                     and cv2.pointPolygonTest(anchor_poly, (float(c[0]), float(c[1])), False) > 0):
@@ -94,7 +94,7 @@ class MeshWarp:
         gy = y0 + off + st * np.arange(gh, dtype=np.float64)
         self.grid = np.stack(np.meshgrid(gx, gy), axis=-1).astype(np.float32)  # (gh, gw, 2) px
         self._grid_h = np.concatenate([self.grid.reshape(-1, 2), np.ones((gh * gw, 1), np.float32)], 1)
-        self._ids = np.zeros((gh, gw), np.int32)
+        self._ids = self.new_ids()
         self._up_size = (gw * st, gh * st)
         # Identity map of the ROI: the coarse grid carries only displacements (zero at the ROI's
         # edges, so the upsampling's edge clamping is exact there).
@@ -102,13 +102,18 @@ class MeshWarp:
         self._identity = np.ascontiguousarray(np.stack([ix, iy], -1))
         self._oval = np.array(L.FACE_OVAL)
 
+    def new_ids(self) -> np.ndarray:
+        """A triangle-id grid (gh, gw) int32: the per-frame scratch of :meth:`coordinate_map` (a
+        thread warping at the same time as another needs its own)."""
+        return np.zeros(self.grid_shape, np.int32)
+
     def vertex_motion(self, motion: np.ndarray) -> np.ndarray:
         """Landmark motion (478, 2) -> motion of every mesh vertex (V, 2) (rings included)."""
         m = np.asarray(motion, np.float32)[:L.N_MESH]
         head = HEAD_RING_FOLLOW * m[self._oval]
         return np.concatenate([m, head, np.zeros_like(head)])
 
-    def coordinate_map(self, motion: np.ndarray) -> np.ndarray:
+    def coordinate_map(self, motion: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
         """Source position of every ROI pixel, shape (roi_h, roi_w, 2) float32.
 
         The moved mesh is rasterised on the coarse grid (triangle ids); each grid point is sent
@@ -119,6 +124,8 @@ class MeshWarp:
         ----------
         motion : np.ndarray [shape=(478, 2)]
             Landmark motion in pixels (where each source landmark goes).
+        ids : np.ndarray [shape=(gh, gw), dtype=int32], optional
+            Scratch grid (:meth:`new_ids`; default: this warp's own).
         """
         import cv2
 
@@ -128,7 +135,7 @@ class MeshWarp:
         tgt = self.vertices + self.vertex_motion(motion)
         tri_t = tgt[self.triangles]  # (M, 3, 2) moved triangles
         q = np.round((tri_t - (x0 + off, y0 + off)) * (16.0 / st)).astype(np.int32)
-        ids = self._ids
+        ids = self._ids if ids is None else ids
         ids[...] = 0
         fill = cv2.fillConvexPoly
         for i, poly in enumerate(q, 1):
@@ -154,9 +161,11 @@ class MeshWarp:
         up = cv2.resize(disp, self._up_size, interpolation=cv2.INTER_LINEAR)
         return up[:y1 - y0, :x1 - x0] + self._identity
 
-    def apply(self, image: np.ndarray, motion: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, image: np.ndarray, motion: np.ndarray, out: np.ndarray | None = None, *,
+              ids: np.ndarray | None = None) -> np.ndarray:
         """Warp ``image`` (H, W, C) uint8 by landmark ``motion`` (478, 2); pixels outside the
-        anchor ring are copied unchanged. ``out`` (same shape) is reused when given."""
+        anchor ring are copied unchanged. ``out`` (same shape) is reused when given; ``ids`` is
+        the scratch grid of :meth:`coordinate_map`."""
         import cv2
 
         if out is None:
@@ -166,7 +175,7 @@ class MeshWarp:
         x0, y0, x1, y1 = self.roi
         if not np.any(np.abs(motion) > 1e-3):  # at rest: the photo itself, bit for bit
             return out
-        m = self.coordinate_map(motion)
+        m = self.coordinate_map(motion, ids)
         warped = cv2.remap(image, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         out[y0:y1, x0:x1] = warped.reshape(out[y0:y1, x0:x1].shape)
         return out
