@@ -6,7 +6,13 @@ Rows: FaceMimic without / with transcript (shapes after the animation rules), wi
 and without the acoustic bilabial-closure detector (the recogniser alone), the naive renderer
 (same phones, canonical table, no rules) and two references: ground-truth phones through
 FaceMimic's rules, and the pocketsphinx allphone baseline at the default 100 frames/s (the
-spec's "pocketsphinx allphone + table" row).
+spec's "pocketsphinx allphone + table" row). Last, the set's sentences joined into one long file
+(~32 s), without and with its transcript: long files are aligned in pieces (docs/lipsync.md).
+
+    python benchmarks/lipsync_accuracy.py --set tuning    # the 40 tuning sentences (MBROLA)
+
+``--set tuning`` scores the tuning sentences that decoder settings may be chosen on (never on
+the evaluation sentences; see docs/lipsync.md).
 """
 
 from __future__ import annotations
@@ -24,6 +30,21 @@ def _score(items, phones_of, cues_of=None):
         frames = cues_to_frames(cues_of(it, ph), it.duration) if cues_of else phones_to_frames(ph, it.duration)
         sc.add(list(it.phones), frames, it.duration, ph)
     return sc
+
+
+def long_file_rows(items):
+    """The same sentences joined into one long file (issue #16: a long file should lose at most
+    2 points against the same speech cut into sentences), with and without the transcript."""
+    from facemimic.lipsync.api import lipsync
+    from facemimic.lipsync.evalset import concatenate
+
+    joined = concatenate(items)
+    rows = []
+    for label, text in (("joined file, no transcript", None), ("joined file + transcript", joined.text)):
+        r = lipsync(joined.audio, sample_rate=joined.sample_rate, text=text)
+        rows.append((f"{label} ({joined.duration:.0f} s)", _score([joined], lambda it: list(r.phones),
+                                                                 lambda it, ph: r.cues)))
+    return rows
 
 
 def run(name, items):
@@ -59,6 +80,7 @@ def run(name, items):
         ("baseline: allphone 100 fps + table (spec)", _score(
             items, lambda it: recognize_phones(it.audio, options=RecognizerOptions(frame_rate=100, closure_detector=False)))),
     ]
+    rows += long_file_rows(items)
     print(f"{'system':46s} {'exact':>6s} {'close':>6s} {'macroR':>7s} {'clsR':>6s} {'clsP':>6s} {'PER':>6s}")
     for label, sc in rows:
         s = sc.summary()
@@ -70,11 +92,15 @@ def run(name, items):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--set", choices=("espeak", "mbrola", "both"), default="both")
+    ap.add_argument("--set", choices=("espeak", "mbrola", "both", "tuning"), default="both")
     args = ap.parse_args()
-    from facemimic.lipsync.evalset import build_items, build_mbrola_items, mbrola_available
+    from facemimic.lipsync.evalset import TUNING_SENTENCES, build_items, build_mbrola_items, mbrola_available
 
     t = time.perf_counter()
+    if args.set == "tuning":
+        if not mbrola_available():
+            raise SystemExit("the tuning set is spoken by MBROLA voices (scripts/setup.d/30-mbrola-voices.sh)")
+        run("tuning (40 sentences, MBROLA us1-us3)", build_mbrola_items(sentences=TUNING_SENTENCES))
     if args.set in ("mbrola", "both"):
         if mbrola_available():
             run("mbrola (MBROLA us1-us3 diphone voices, spec method)", build_mbrola_items())

@@ -59,7 +59,7 @@ def _out_name(src, out_dir, fmt):
               "transcript (phone recognition only).")
 @click.option("--machineReadable", "--machine-readable", "machine", is_flag=True,
               help="Rhubarb-style JSON status lines on standard error (start, progress, success, failure).")
-@click.option("--threads", type=int, hidden=True)  # accepted for Rhubarb compatibility
+@click.option("--threads", type=int, hidden=True)  # Rhubarb's: processes for long files with a transcript
 @click.option("--consoleLevel", "--logLevel", "console_level", hidden=True)
 @click.option("--logFile", "log_file", hidden=True)
 def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolation, tweens, closures,
@@ -70,8 +70,12 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
     Writes Rhubarb Lip Sync's formats exactly as Rhubarb does (A-H and X mouth cues), timed
     phones, or viseme curves (Rhubarb shapes, Oculus visemes, VRM, Unified Expressions).
     """
+    import os
     from pathlib import Path
 
+    # Lip sync makes no matrix products worth a thread pool, but OpenBLAS starts one per core
+    # when NumPy loads and spins it for ~30 ms of CPU next to the decoders (start-up speed).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from ..errors import FaceMimicError, InputError, ParameterError
     from ..lipsync.api import LipSyncOptions
     from ..lipsync.recognize import RecognizerOptions
@@ -79,6 +83,8 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
 
     if text is not None and dialog is not None:
         raise click.UsageError("use --text or --dialog, not both")
+    if threads is not None and threads < 1:
+        raise click.UsageError(f"--threads must be at least 1, got {threads}")
     if dialog is not None:
         try:
             text = Path(dialog).read_text(encoding="utf-8-sig")
@@ -90,7 +96,8 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
     options = LipSyncOptions(animation=AnimationOptions(extended_shapes=extended_shapes, tweens=tweens,
                                                         avoid_static=avoid_static),
                              recognizer=RecognizerOptions(closure_detector=closures == "detect"),
-                             fps=fps, interpolation=interpolation)
+                             fps=fps, interpolation=interpolation,
+                             workers=0 if threads is None else threads)  # Rhubarb's --threads: processes
     if live:
         return _live(output, fps, device, quiet)
     if not audio:

@@ -183,3 +183,27 @@ def test_fork_map_error_in_a_child_surfaces_in_the_caller():
     # child's failure makes this process redo its share, and the error surfaces here
     with pytest.raises(ValueError, match="seven"):
         fork_map(_fail_on_7, list(range(8)), workers=2, costs=[10, 1, 1, 1, 1, 1, 1, 1])
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+def test_cli_threads_sets_the_processes_and_not_the_result(joined, tmp_path):
+    from click.testing import CliRunner
+
+    from facemimic.cli import cli
+    from facemimic.common.audio import write_wav
+
+    _, it = joined
+    wav = write_wav(tmp_path / "long.wav", it.audio, it.sample_rate)
+    dialog = tmp_path / "long.txt"
+    dialog.write_text(it.text, encoding="utf-8")
+    outs = []
+    for extra in ([], ["--threads", "1"], ["--threads", "2"]):
+        out = tmp_path / f"cues{len(outs)}.tsv"
+        res = CliRunner().invoke(cli, ["lipsync", str(wav), "--dialog", str(dialog), "-o", str(out), "-q", *extra])
+        assert res.exit_code == 0, res.output
+        outs.append(out.read_text())
+    assert outs[0] == outs[1] == outs[2]
+    assert outs[0].splitlines()[-1].startswith(f"{int(it.duration * 100) / 100:.2f}\t")
+    res = CliRunner().invoke(cli, ["lipsync", str(wav), "--threads", "0"])
+    assert res.exit_code == 2 and "--threads must be at least 1" in res.output
