@@ -90,12 +90,18 @@ def fork_map(fn: Callable[[J], R], jobs: Sequence[J], *, workers: int,
         os.close(w)
         children.append((pid, r, share))
     results: dict[int, R] = {}
+    finished = False
     try:
         for i in shares[0]:
             results[i] = fn(jobs[i])
+        finished = True
     finally:
         done = []
         for pid, r, share in children:
+            if not finished:  # this process failed: the children's work is of no use
+                import signal
+
+                os.kill(pid, signal.SIGKILL)
             with os.fdopen(r, "rb") as f:
                 data = f.read()
             os.waitpid(pid, 0)

@@ -1,9 +1,10 @@
 """Accuracy floors on a 3-sentence subset of the evaluation set (full numbers: benchmarks/).
 
 Scores follow the spec's method (10 ms frames against exact espeak-ng phone timing). Floors sit
-below the measured values (with transcript: 68 % macro recall, 100 % closures, PER 0 %; without,
-recogniser + closure detector: 63 % / 86 % (6 of 7) / 51 %) so that a regression fails CI while
-machine noise cannot.
+below the measured values (with transcript: 69.6 % macro recall, 100 % closures, PER 1.3 % — one
+phone: "was" aligned with CMUdict's W AA Z where this voice says W AH Z; without, recogniser +
+closure detector: 66.5 % / 71 % (5 of 7) / 48 %) so that a regression fails CI while machine
+noise cannot.
 """
 
 from __future__ import annotations

@@ -207,3 +207,15 @@ def test_cli_threads_sets_the_processes_and_not_the_result(joined, tmp_path):
     assert outs[0].splitlines()[-1].startswith(f"{int(it.duration * 100) / 100:.2f}\t")
     res = CliRunner().invoke(cli, ["lipsync", str(wav), "--threads", "0"])
     assert res.exit_code == 2 and "--threads must be at least 1" in res.output
+
+
+def _fail_on_0(x):
+    if x == 0:
+        raise KeyError("zero")
+    return x
+
+
+def test_fork_map_error_here_stops_the_children():
+    # job 0 (this process's share) fails at once; the child is stopped rather than waited for
+    with pytest.raises(KeyError, match="zero"):
+        fork_map(_fail_on_0, list(range(8)), workers=2, costs=[10, 1, 1, 1, 1, 1, 1, 1])
