@@ -49,6 +49,7 @@ class Shape:
     closed: bool = True  # False: an open polyline (stroke only)
     opacity: float = 1.0  # 0..1 for the whole shape
     blur: float = 0.0  # Gaussian blur sigma in pixels (soft blush and shadows); 0 = crisp
+    part: str = ""  # which facial feature it draws ("pupil:0", "upper_lip", ...): read by measure.py
 
 
 @dataclass(frozen=True, slots=True, eq=False)

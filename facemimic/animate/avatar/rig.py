@@ -5,7 +5,9 @@ per-side pair is the subject's *left* feature, which is drawn on the image's *ri
 the viewer, like a person seen through a camera); ``SIDE_SIGN[i]`` is its x direction in the image.
 Signed values (``jaw_side``, ``mouth_shift``, ``tongue_side``, gaze x) are positive towards the image's
 right. Which UE shapes feed which numbers is the whole mapping; the drawing in :mod:`.shapes` never
-reads UE names.
+reads UE names. The numbers stay fractions (0..1) of each channel; :mod:`.shapes` turns them into
+motion in FaceMimic's unit (a weight w moves the drawing w x the channel's full extent in the
+avatar's own inter-pupil distances, ``docs/units.md``).
 
 Unused channels (no visible 2D counterpart): JawBackward, JawClench, JawMandibleRaise,
 MouthUpperDeepen*, NasalConstrict* (only narrows nostrils), TongueBendDown, TongueCurlUp,
@@ -44,7 +46,9 @@ class Rig:
     yaw: float = 0.0  # degrees, + turns to the subject's right (features move to image left)
     pitch: float = 0.0  # degrees, + looks down
     roll: float = 0.0  # degrees, + tilts to the subject's left (clockwise in the image)
-    eye_open: tuple[float, float] = (1.0, 1.0)  # upper lid: 0 shut, 1 rest, up to ~1.4 wide
+    eye_open: tuple[float, float] = (1.0, 1.0)  # openness: 0 shut, 1 open (1 - EyeClosed)
+    eye_wide: tuple[float, float] = (0.0, 0.0)  # EyeWide: upper lid raised 0..1
+    eye_squint: tuple[float, float] = (0.0, 0.0)  # EyeSquint 0..1 (narrows the eye)
     eye_lower: tuple[float, float] = (0.0, 0.0)  # lower lid raise 0..1 (squint, cheek squint)
     gaze: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))  # image x right, y down, -1..1
     brow_inner: tuple[float, float] = (0.0, 0.0)  # inner end raise 0..1
@@ -56,12 +60,12 @@ class Rig:
     cheek_suck: tuple[float, float] = (0.0, 0.0)
     sneer: tuple[float, float] = (0.0, 0.0)  # nose wing up + wrinkle
     nostril: tuple[float, float] = (0.0, 0.0)  # -1 narrowed .. 1 flared
-    jaw_open: float = 0.0  # 0..1 chin drops
+    jaw_open: float = 0.0  # 0..1 chin (and the lower lip on it) drops
     jaw_side: float = 0.0  # -1..1, + chin to image right (JawLeft)
     jaw_forward: float = 0.0  # 0..1
-    lips_closed: float = 0.0  # MouthClosed: lips stay together while the jaw opens
-    corner_up: tuple[float, float] = (0.0, 0.0)  # smile lift (pull + slant)
-    corner_out: tuple[float, float] = (0.0, 0.0)  # widen (pull, stretch, dimple)
+    lips_closed: float = 0.0  # MouthClosed: lips stay together while the jaw opens (<= jaw_open)
+    corner_pull: tuple[float, float] = (0.0, 0.0)  # MouthCornerPull: up and out along the smile line
+    corner_slant: tuple[float, float] = (0.0, 0.0)  # MouthCornerSlant: corner up
     corner_down: tuple[float, float] = (0.0, 0.0)  # frown
     stretch: tuple[float, float] = (0.0, 0.0)  # lower lip pulled sideways/down
     dimple: tuple[float, float] = (0.0, 0.0)
@@ -117,8 +121,7 @@ def rig_from_frame(frame: ExpressionFrame) -> Rig | None:
     squint, wide = P("EyeSquint"), P("EyeWide")
     cheek_sq = P("CheekSquint")
     openness = (_clip(_finite(frame.openness_left, 1.0)), _clip(_finite(frame.openness_right, 1.0)))
-    eye_open = tuple(o * (1.0 + 0.32 * wd) * (1.0 - 0.3 * sq) for o, wd, sq in zip(openness, wide, squint))
-    eye_lower = tuple(_clip(0.75 * sq + 0.35 * cs) for sq, cs in zip(squint, cheek_sq))
+    eye_lower = tuple(_clip(sq + 0.4 * cs) for sq, cs in zip(squint, cheek_sq))  # AU6 pushes the lid up too
     gaze = []
     for gx, gy in (frame.gaze_left, frame.gaze_right):
         # VRCFT gaze: +x the subject's right = image left; +y up = image up.
@@ -134,17 +137,15 @@ def rig_from_frame(frame: ExpressionFrame) -> Rig | None:
     return Rig(
         yaw=_clip(rot[0], -MAX_YAW, MAX_YAW), pitch=_clip(rot[1], -MAX_PITCH, MAX_PITCH),
         roll=_clip(rot[2], -MAX_ROLL, MAX_ROLL),
-        eye_open=eye_open, eye_lower=eye_lower, gaze=(gaze[0], gaze[1]),
+        eye_open=openness, eye_wide=wide, eye_squint=squint, eye_lower=eye_lower, gaze=(gaze[0], gaze[1]),
         brow_inner=P("BrowInnerUp"), brow_outer=P("BrowOuterUp"), brow_lower=P("BrowLowerer"),
         brow_pinch=P("BrowPinch"),
         cheek_puff=P("CheekPuff"), cheek_raise=cheek_sq, cheek_suck=P("CheekSuck"),
         sneer=P("NoseSneer"),
         nostril=tuple(d - 0.6 * c for d, c in zip(P("NasalDilation"), P("NasalConstrict"))),
         jaw_open=g("JawOpen"), jaw_side=g("JawLeft") - g("JawRight"), jaw_forward=g("JawForward"),
-        lips_closed=g("MouthClosed"),
-        corner_up=tuple(1.0 - (1.0 - p) * (1.0 - 0.7 * s) for p, s in zip(pull, slant)),  # soft OR, no clipping
-        corner_out=tuple(_clip(0.45 * p + 0.8 * st + 0.25 * d) for p, st, d in zip(pull, stretch, dimple)),
-        corner_down=frown, stretch=stretch, dimple=dimple,
+        lips_closed=min(g("MouthClosed"), g("JawOpen")),  # VRCFT's corrector: MouthClosed <= JawOpen
+        corner_pull=pull, corner_slant=slant, corner_down=frown, stretch=stretch, dimple=dimple,
         press=tuple(_clip(p + 0.6 * t) for p, t in zip(press, tight)),
         upper_up=P("MouthUpperUp"), lower_down=P("MouthLowerDown"),
         pucker=mean("LipPuckerUpperLeft", "LipPuckerUpperRight", "LipPuckerLowerLeft", "LipPuckerLowerRight"),

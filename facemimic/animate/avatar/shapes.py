@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ...expressions.geometry import CHANNELS, SMILE_ANGLE_DEG
 from .primitives import RGB, Clip, Drawing, Shape, hex_to_rgb, mix, shade
 from .rig import REST, SIDE_SIGN, Rig
 from .style import AvatarStyle
@@ -21,6 +22,39 @@ from .style import AvatarStyle
 _A, _B, _C = 1.0, 1.25, 0.95  # face ellipsoid half-axes (x, y, depth)
 EYE_Y, BROW_Y, NOSE_Y, MOUTH_Y = 0.12, -0.2, 0.43, 0.7
 EYE_X = 0.38
+
+# FaceMimic's unit (docs/units.md): weight 1.0 = the shape's full extent, in inter-pupil distances.
+# The avatar's IPD is the distance between its pupil centres; each motion a key channel drives is
+# that channel's full extent in face units, so weight w moves the drawing w x the extent, measured
+# the same way as on a real face (measure.py; tests/animate/test_avatar_units.py).
+IPD = 2 * EYE_X
+
+
+def _extent(channel: str) -> float:
+    return CHANNELS[channel].full_extent * IPD
+
+
+_SMILE = math.radians(SMILE_ANGLE_DEG)
+JAW_DROP = _extent("JawOpen")  # the chin, and the lower lip riding on it
+PULL_OUT = _extent("MouthCornerPullLeft") * math.cos(_SMILE)  # along the zygomaticus line
+PULL_UP = _extent("MouthCornerPullLeft") * math.sin(_SMILE)
+SLANT_UP = _extent("MouthCornerSlantLeft")
+FROWN_DOWN = _extent("MouthFrownLeft")
+STRETCH_OUT = _extent("MouthStretchLeft")
+PUCKER_IN = _extent("LipPuckerUpperLeft") / 2  # per corner: the mouth narrows by the extent
+UPPER_LIP_UP = _extent("MouthUpperUpLeft")
+LOWER_LIP_DOWN = _extent("MouthLowerDownLeft")
+PRESS_THIN = _extent("MouthPressLeft")  # red-lip height lost, upper + lower lip
+CHEEK_OUT = _extent("CheekPuffLeft")
+CHEEK_UP = _extent("CheekSquintLeft")
+SNEER_UP = _extent("NoseSneerLeft")
+BROW_UP = _extent("BrowInnerUpLeft")  # inner and outer ends alike
+BROW_DOWN = _extent("BrowLowererLeft")  # mean of the inner end and the middle
+BROW_IN = _extent("BrowPinchLeft")
+LID_UP = _extent("EyeWideLeft")  # EyeWide: aperture gained
+LOWER_LID_UP = _extent("EyeSquintLeft")
+# EyeClosed is 1 - openness: the eye's own aperture times the weight (a cartoon eye is four times
+# as tall as a human one in IPD units, and 1.0 must shut it; docs/avatar.md, Units).
 NECK_PIVOT = (0.0, 1.05)  # roll turns the head about this point
 WHITE: RGB = (253, 253, 252)
 
@@ -186,7 +220,8 @@ def build_drawing(rig: Rig | None, style: AvatarStyle, *, size: int = 512, heigh
     _hair_back(add, pose, rig, style, pal)
     _ears(add, pose, rig, style, pal, lw, front=False)
     outline = _head_outline(rig)
-    add(Shape(pose.rim(outline, _outline_depth(outline)), fill=pal.skin, stroke=pal.outline, width=0.024 * lw))
+    add(Shape(pose.rim(outline, _outline_depth(outline)), fill=pal.skin, stroke=pal.outline, width=0.024 * lw,
+              part="head"))
     _ears(add, pose, rig, style, pal, lw, front=True)
     _cheeks(add, pose, rig, style, pal, lw)
     _nose(add, pose, rig, pal, lw)
@@ -226,10 +261,11 @@ def _head_outline(rig: Rig) -> np.ndarray:
     side = np.where(x >= 0, 0, 1)
     puff = np.asarray(rig.cheek_puff)[side]
     suck = np.asarray(rig.cheek_suck)[side]
-    x = x + np.sign(x) * band * (0.13 * puff - 0.07 * suck)
-    # Jaw: everything below the cheekbones follows the chin down and sideways.
-    jaw = np.clip((y - 0.25) / 0.85, 0.0, 1.0) ** 1.5
-    drop = 0.3 * rig.jaw_open * (1 - 0.7 * rig.lips_closed) + 0.05 * rig.jaw_forward + 0.03 * rig.tongue_out
+    x = x + np.sign(x) * band * (CHEEK_OUT * puff - 0.07 * suck)
+    # Jaw: everything below the cheekbones follows the chin down and sideways (the chin, at y 1.08,
+    # by the whole drop). MouthClosed does not lift it: the lips close, the jaw stays open.
+    jaw = np.clip((y - 0.25) / 0.83, 0.0, 1.0) ** 1.5
+    drop = JAW_DROP * rig.jaw_open + 0.05 * rig.jaw_forward + 0.03 * rig.tongue_out
     y = y + jaw * drop
     x = x + jaw * 0.11 * rig.jaw_side
     return np.stack([x, y], 1)
@@ -262,8 +298,9 @@ def _cheeks(add, pose, rig, style, pal, lw) -> None:
         puff, raise_, suck = rig.cheek_puff[i], rig.cheek_raise[i], rig.cheek_suck[i]
         a = style.blush * (1 + 0.6 * raise_ + 0.4 * puff) + 0.25 * puff
         if a > 0.01:
-            e = ellipse(sg * (0.6 + 0.06 * puff), 0.45 - 0.09 * raise_, 0.16 + 0.07 * puff, 0.09 + 0.04 * puff, 20)
-            add(Shape(pose.face(e), fill=pal.blush, opacity=min(a, 1.0) * 0.55, blur=0.035 * pose.k))
+            e = ellipse(sg * (0.6 + 0.06 * puff), 0.45 - CHEEK_UP * raise_, 0.16 + 0.07 * puff, 0.09 + 0.04 * puff, 20)
+            add(Shape(pose.face(e), fill=pal.blush, opacity=min(a, 1.0) * 0.55, blur=0.035 * pose.k,
+                      part=f"cheek:{i}"))
         if puff > 0.05:  # a shine on the puffed cheek
             hl = qbez((sg * 0.55, 0.33), (sg * 0.7, 0.28), (sg * 0.8, 0.38), 8)
             add(Shape(pose.face(hl), stroke=WHITE, width=0.03 * lw, closed=False, opacity=0.6 * puff))
@@ -280,7 +317,7 @@ def _cheeks(add, pose, rig, style, pal, lw) -> None:
         for sg in SIDE_SIGN:
             for fx, fy in ((0.46, 0.36), (0.54, 0.42), (0.62, 0.35), (0.5, 0.5), (0.66, 0.46), (0.4, 0.45),
                            (0.58, 0.55)):
-                pts.append((sg * fx, fy - 0.06 * rig.cheek_raise[0 if sg > 0 else 1]))
+                pts.append((sg * fx, fy - 0.7 * CHEEK_UP * rig.cheek_raise[0 if sg > 0 else 1]))
         for p in pts:
             add(Shape(pose.face(ellipse(p[0], p[1], 0.016, 0.014, 8)), fill=shade(pal.skin, -0.35), opacity=0.75))
 
@@ -289,11 +326,12 @@ def _nose(add, pose, rig, pal, lw) -> None:
     y = NOSE_Y
     sneer = rig.sneer
     tip = ellipse(0.0, y + 0.02, 0.09, 0.06, 16)
-    add(Shape(pose.face(tip, 0.22), fill=shade(pal.skin, -0.12), opacity=0.45, blur=0.03 * pose.k))
+    add(Shape(pose.face(tip, 0.22), fill=shade(pal.skin, -0.12), opacity=0.45, blur=0.03 * pose.k, part="nose"))
     for i, sg in enumerate(SIDE_SIGN):
-        lift = 0.06 * sneer[i]
+        lift = SNEER_UP * sneer[i]
         wing = qbez((sg * 0.05, y + 0.06), (sg * 0.12, y + 0.07 - lift), (sg * 0.13, y - 0.01 - lift), 8)
-        add(Shape(pose.face(wing, 0.14), stroke=pal.skin_shadow, width=0.022 * lw, closed=False))
+        add(Shape(pose.face(wing, 0.14), stroke=pal.skin_shadow, width=0.022 * lw, closed=False,
+                  part=f"nose_wing:{i}"))
         r = 0.014 * (1 + 0.8 * rig.nostril[i])
         nos = ellipse(sg * 0.05, y + 0.045 - 0.6 * lift, r * 1.5, r, 10, angle=sg * 0.4)
         add(Shape(pose.face(nos, 0.2), fill=shade(pal.skin, -0.45), opacity=0.55))
@@ -321,15 +359,19 @@ def _eye(add, pose, rig, style, pal, lw, i: int) -> None:
     corner = ey - tilt * outward
     base = corner + 0.3 * hl * fl  # where the lids meet when shut
     op = max(0.0, rig.eye_open[i])
-    upper = base - op * (hu + 0.3 * hl) * fu
-    lower = corner + hl * fl * (1 - 0.85 * rig.eye_lower[i])
+    # Both lids close towards `base` with the openness (the aperture is linear in EyeClosed); EyeWide
+    # lifts the upper lid and EyeSquint the lower one by their extents (absolute, whatever the eye's
+    # size); a squint narrows the upper lid a little too.
+    upper = base - op * ((hu + 0.3 * hl) * (1 - 0.15 * rig.eye_squint[i]) + LID_UP * rig.eye_wide[i]) * fu
+    lower = base + (op * 0.7 * hl - LOWER_LID_UP * rig.eye_lower[i]) * fl
     lower = np.maximum(lower, upper)
     depth = 0.03
     upper_pts = np.stack([x, upper], 1)
-    if op * hu > 0.012:
+    seen = float(np.max(lower - upper)) > 0.012  # a shut eye is only its lid line
+    if seen:
         white = np.concatenate([upper_pts, np.stack([x, lower], 1)[::-1]])
         white_px = pose.face(white, depth)
-        add(Shape(white_px, fill=WHITE))
+        add(Shape(white_px, fill=WHITE, part=f"eye_white:{i}"))
         gx, gy = rig.gaze[i]
         ir = 0.66 * hw if style.eye_shape != "anime" else 0.66 * hw  # big irises read friendlier
         iry = ir * (1.0 if style.eye_shape != "anime" else 1.2)
@@ -340,7 +382,8 @@ def _eye(add, pose, rig, style, pal, lw, i: int) -> None:
                   width=0.014 * lw),
             Shape(pose.face(ellipse(icx, icy + 0.25 * iry, 0.7 * ir, 0.55 * iry, 20), depth),
                   fill=shade(pal.iris, 0.25), opacity=0.5),
-            Shape(pose.face(ellipse(icx, icy, 0.46 * ir, 0.46 * iry, 20), depth), fill=(22, 18, 20)),
+            Shape(pose.face(ellipse(icx, icy, 0.46 * ir, 0.46 * iry, 20), depth), fill=(22, 18, 20),
+                  part=f"pupil:{i}"),
             # catch-lights mirror between the eyes so the resting face is exactly symmetric
             Shape(pose.face(ellipse(icx + sg * 0.35 * ir, icy - 0.4 * iry, 0.22 * ir, 0.22 * ir, 12), depth),
                   fill=WHITE),
@@ -356,14 +399,14 @@ def _eye(add, pose, rig, style, pal, lw, i: int) -> None:
                       closed=False, opacity=min(1.0, rig.eye_lower[i] * 1.5)))
     # Upper lid line: thicker towards the outer corner (lashes), a swoosh for anime eyes.
     lid_w = (0.028 + 0.028 * np.clip(outward, 0, 1) ** 2) * (1.35 if style.eye_shape == "anime" else 1.0)
-    add(Shape(pose.face(ribbon(upper_pts, lid_w), depth), fill=pal.outline))
-    if style.eye_shape != "round" and op * hu > 0.012:
+    add(Shape(pose.face(ribbon(upper_pts, lid_w), depth), fill=pal.outline, part=f"upper_lid:{i}"))
+    if style.eye_shape != "round" and seen:
         tipx = ex + sg * (hw + 0.045)
         end, near_end = (-1, -3) if sg > 0 else (0, 2)  # the outer corner's index
         lash = np.array([[ex + sg * hw * 0.85, upper[end]], [tipx, corner[end] - 0.05],
                          [ex + sg * hw * 0.7, upper[near_end] - 0.012]])
         add(Shape(pose.face(lash, depth), fill=pal.outline))
-    if op * hu > 0.012 and style.eye_shape != "anime":
+    if seen and style.eye_shape != "anime":
         crease = np.stack([x[3:-3], (upper - 0.05 - 0.02 * fu)[3:-3]], 1)
         add(Shape(pose.face(crease, depth), stroke=pal.skin_shadow, width=0.012 * lw, closed=False, opacity=0.7))
 
@@ -374,14 +417,15 @@ def _brow(add, pose, rig, style, pal, i: int) -> None:
     inner_r, outer_r = rig.brow_inner[i], rig.brow_outer[i]
     low, pinch = rig.brow_lower[i], rig.brow_pinch[i]
     by = BROW_Y - 0.04 * (style.eye_size - 1)
-    inner = (ex - sg * (0.17 - 0.02 + 0.06 * pinch), by + 0.03 - 0.15 * inner_r + 0.11 * low + 0.03 * pinch)
-    outer = (ex + sg * 0.2, by + 0.04 - 0.15 * outer_r + 0.05 * low - 0.02 * inner_r)
-    mid = ((inner[0] + outer[0]) / 2 + sg * 0.03,
-           min(inner[1], outer[1]) - 0.07 - 0.03 * outer_r + 0.03 * low + 0.03 * inner_r * (1 - outer_r))
+    # Raises move each end by the unit's extent; lowering drops the inner end most, and the mean of
+    # the inner end and the brow's middle (what the unit measures) by BROW_DOWN.
+    inner = (ex - sg * (0.15 + BROW_IN * pinch), by + 0.03 - BROW_UP * inner_r + 1.18 * BROW_DOWN * low + 0.02 * pinch)
+    outer = (ex + sg * 0.2, by + 0.04 - BROW_UP * outer_r + 0.53 * BROW_DOWN * low - 0.015 * inner_r)
+    mid = ((inner[0] + outer[0]) / 2 + sg * 0.03, (inner[1] + outer[1]) / 2 - 0.075 - 0.02 * outer_r)
     centre = qbez(inner, mid, outer, 14)
     t = np.linspace(0, 1, len(centre))
     widths = style.brow_thickness * (0.075 - 0.04 * t ** 1.5)
-    add(Shape(pose.face(ribbon(centre, widths), 0.05), fill=pal.brow))
+    add(Shape(pose.face(ribbon(centre, widths), 0.05), fill=pal.brow, part=f"brow:{i}"))
     if pinch + low > 0.35 and i == 0:  # furrow between the brows
         a = min(1.0, pinch + low - 0.3)
         for s in SIDE_SIGN:
@@ -393,17 +437,22 @@ def _brow(add, pose, rig, style, pal, i: int) -> None:
 def _mouth(add, pose, rig, style, pal, lw) -> None:
     r = rig
     round_ = max(r.pucker, r.funnel)
-    jaw = r.jaw_open * (1 - r.lips_closed)
+    # The jaw drops the lower lip with the chin; the corners, joining the two lips, go half as far, so
+    # a plain jaw opening neither raises nor lowers them relative to the mouth's centre. MouthClosed
+    # (<= JawOpen) brings the lips together halfway while the jaw stays open.
+    drop = JAW_DROP * r.jaw_open
+    closing = JAW_DROP * r.lips_closed
     mx = 0.12 * r.mouth_shift + 0.04 * r.jaw_side
-    my = MOUTH_Y + 0.03 * r.jaw_open - 0.03 * r.upper_raise
+    my = MOUTH_Y - 0.03 * r.upper_raise
     hw = []
     cy = []
     for i in (0, 1):
-        w = 0.25 * (1 + 0.55 * r.corner_out[i] + 0.12 * r.press[i] - 0.55 * r.pucker - 0.35 * r.funnel
-                    - 0.15 * r.suck_corner - 0.12 * jaw + 0.1 * r.dimple[i])
+        w = (0.25 + PULL_OUT * r.corner_pull[i] + STRETCH_OUT * r.stretch[i] + 0.025 * r.dimple[i]
+             + 0.015 * r.press[i] - PUCKER_IN * r.pucker - 0.0875 * r.funnel - 0.0375 * r.suck_corner
+             - 0.02 * r.jaw_open)
         hw.append(max(w, 0.05))
-        cy.append(my - 0.015 - 0.17 * r.corner_up[i] + 0.11 * r.corner_down[i] + 0.09 * jaw + 0.03 * r.stretch[i]
-                  - 0.02 * r.dimple[i])
+        rise = max(PULL_UP * r.corner_pull[i], SLANT_UP * r.corner_slant[i])  # one corner: not added twice
+        cy.append(my - 0.015 - rise + FROWN_DOWN * r.corner_down[i] + drop / 2 - 0.02 * r.dimple[i])
     u = np.linspace(-1.0, 1.0, 25)
     side = np.where(u >= 0, 0, 1)  # u > 0 is the image's right = the subject's left (index 0)
     hw_u = np.asarray(hw)[side]
@@ -411,30 +460,34 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
     x = mx + u * hw_u + 0.1 * r.jaw_side * (1 - u ** 2) * 0.4
     p = 0.9 - 0.45 * round_
     m = (1 - u ** 2) ** p
+    m_quarter = (1 - 0.25 ** 2) ** p  # where the unit measures the lips (measure.py)
     lateral = np.sin(np.pi * np.abs(u)) ** 1.2
     up_u = np.asarray(r.upper_up)[side]
     down_u = np.asarray(r.lower_down)[side]
     stretch_u = np.asarray(r.stretch)[side]
     open_up = 0.02 * round_ + 0.03 * r.funnel
-    open_lo = (0.36 * jaw + 0.05 * float(np.mean(r.lower_down)) + 0.1 * r.funnel
-               + 0.1 * r.tongue_out - 0.03 * r.chin_raise)
-    line = cy_u + (my - cy_u) * m  # the lips' meeting line (a smile curve when the corners rise)
-    broad = m ** 0.35  # lip raisers lift the whole lip, not just its middle
-    upper = line - open_up * m - 0.065 * up_u * broad
-    lower = line + max(open_lo, 0.0) * m + 0.07 * down_u * broad + 0.05 * stretch_u * broad * lateral
+    open_lo = drop - closing + 0.1 * r.funnel + 0.1 * r.tongue_out - 0.03 * r.chin_raise
+    line = cy_u + (my + closing / 2 - cy_u) * m  # the lips' meeting line (a smile curve when the corners rise)
+    broad = (m / m_quarter) ** 0.35  # lip raisers lift the whole lip, not just its middle
+    upper = line - open_up * m - UPPER_LIP_UP * up_u * broad
+    lower = line + max(open_lo, 0.0) * m + LOWER_LIP_DOWN * down_u * broad + 0.05 * stretch_u * broad * lateral
     lower = np.maximum(lower, upper)
     gap = float(np.max(lower - upper))
     dz = 0.06 + 0.08 * round_
     up_pts = np.stack([x, upper], 1)
     lo_pts = np.stack([x, lower], 1)
-    # Lips: bands above the upper and below the lower meeting line.
-    press = float(np.mean(r.press))
+    # Lips: bands above the upper and below the lower meeting line. MouthPress thins them, per side,
+    # by PRESS_THIN of red lip where the unit measures it (a quarter of the way to the corner).
     suck_up = np.asarray(r.suck_upper)[side]  # lips roll in per half: the subject's left on image right
     suck_lo = np.asarray(r.suck_lower)[side]
-    t_up = 0.045 * (1 - 0.8 * suck_up) * (1 - 0.6 * press) * (1 + 1.2 * r.pucker + 0.4 * r.funnel)
-    t_lo = (0.06 * (1 - 0.8 * suck_lo) * (1 - 0.6 * press) * (1 + 1.0 * r.pucker + 0.4 * r.funnel)
-            * (1 + 0.3 * r.jaw_forward))
+    press_u = np.asarray(r.press)[side]
     bow = 0.35 * np.exp(-(u / 0.18) ** 2)  # cupid's bow dip
+    full_up = 0.045 * (1 + 1.2 * r.pucker + 0.4 * r.funnel)
+    full_lo = 0.06 * (1 + 1.0 * r.pucker + 0.4 * r.funnel) * (1 + 0.3 * r.jaw_forward)
+    red_quarter = (full_up * (1 - 0.5 * 0.35 * math.exp(-(0.25 / 0.18) ** 2)) + full_lo) * m_quarter ** 0.5
+    thin = 1 - np.minimum(PRESS_THIN * press_u / red_quarter, 0.9)
+    t_up = full_up * (1 - 0.8 * suck_up) * thin
+    t_lo = full_lo * (1 - 0.8 * suck_lo) * thin
     upper_lip = np.concatenate([np.stack([x, upper - t_up * m ** 0.5 * (1 - bow * 0.5)], 1), up_pts[::-1]])
     lower_lip = np.concatenate([lo_pts, np.stack([x, lower + t_lo * m ** 0.5], 1)[::-1]])
     lip_fill = mix(pal.lip, pal.skin, 0.35)
@@ -459,8 +512,8 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
         kids.append(Shape(pose.face(ellipse(tx, ty, trx, 0.1, 24), dz), fill=pal.tongue))
         add(Clip(hole_px, tuple(kids)))
         add(Shape(hole_px, stroke=pal.lip_line, width=0.018 * lw))
-    add(Shape(pose.face(upper_lip, dz), fill=lip_fill, stroke=pal.lip_line, width=0.012 * lw))
-    add(Shape(pose.face(lower_lip, dz), fill=lip_fill, stroke=pal.lip_line, width=0.012 * lw))
+    add(Shape(pose.face(upper_lip, dz), fill=lip_fill, stroke=pal.lip_line, width=0.012 * lw, part="upper_lip"))
+    add(Shape(pose.face(lower_lip, dz), fill=lip_fill, stroke=pal.lip_line, width=0.012 * lw, part="lower_lip"))
     if gap <= 0.012:
         add(Shape(pose.face(np.stack([x, (upper + lower) / 2], 1), dz), stroke=pal.lip_line, width=0.026 * lw,
                   closed=False))
@@ -478,7 +531,8 @@ def _mouth(add, pose, rig, style, pal, lw) -> None:
     for i, sg in enumerate(SIDE_SIGN):
         end = -1 if sg > 0 else 0
         cx_, cy_ = x[end], line[end]
-        up, dn, dim = r.corner_up[i], r.corner_down[i], r.dimple[i]
+        up = max(r.corner_pull[i], r.corner_slant[i])
+        dn, dim = r.corner_down[i], r.dimple[i]
         if up > 0.2:
             c = qbez((cx_ + sg * 0.02, cy_ - 0.05), (cx_ + sg * 0.06, cy_), (cx_ + sg * 0.03, cy_ + 0.05), 6)
             add(Shape(pose.face(c, dz), stroke=pal.skin_shadow, width=0.016 * lw, closed=False, opacity=min(1.0, up)))
