@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import UnknownNameError, suggest
+from ..expressions.geometry import MOUTH_CLOSED_GAP_EXTENT, extent_to_weight
+from ..expressions.mouth import LIPS_MEET_GAP, implied_mouth
 from ..expressions.names import N_UE, UE_INDEX
 from ..phonetics.phones import SILENCE, Phone
 from .shapes import ALL_SHAPES, MouthCue
@@ -47,29 +49,62 @@ def _both(name: str, v: float) -> dict[str, float]:
     return {name + "Right": v, name + "Left": v}
 
 
-# Rhubarb shape -> UE pose (weights of mouth/jaw/tongue shapes). Left/right symmetric.
-SHAPE_UE: dict[str, dict[str, float]] = {
-    "X": {},
-    "A": {"JawOpen": 0.06, "MouthClosed": 0.06, **_both("MouthPress", 0.35)},
-    "B": {"JawOpen": 0.12, **_both("MouthStretch", 0.25), **_both("MouthUpperUp", 0.15),
-          **_both("MouthLowerDown", 0.15)},
-    "C": {"JawOpen": 0.35, **_both("MouthUpperUp", 0.3), **_both("MouthLowerDown", 0.35),
-          **_both("MouthStretch", 0.15)},
-    "D": {"JawOpen": 0.7, **_both("MouthUpperUp", 0.35), **_both("MouthLowerDown", 0.5)},
-    "E": {"JawOpen": 0.35, **_both("LipFunnelUpper", 0.5), **_both("LipFunnelLower", 0.5),
-          **_both("LipPuckerUpper", 0.2), **_both("LipPuckerLower", 0.2)},
-    "F": {"JawOpen": 0.15, **_both("LipPuckerUpper", 0.7), **_both("LipPuckerLower", 0.7),
-          **_both("LipFunnelUpper", 0.3), **_both("LipFunnelLower", 0.3)},
-    "G": {"JawOpen": 0.1, **_both("LipSuckLower", 0.55), **_both("MouthUpperUp", 0.25)},
-    "H": {"JawOpen": 0.4, "TongueUp": 0.6, **_both("MouthUpperUp", 0.2),
-          **_both("MouthLowerDown", 0.3)},
+# Rhubarb shape -> the mouth it stands for in normal speech, in the unit of docs/units.md:
+# (chin drop, inner-lip gap) in inter-pupil distances (IPD), plus the lip shapes as UE weights.
+# JawOpen and MouthClosed follow from the two distances (_ue_pose), so a weight means the same
+# motion here as in capture: JawOpen 1.0 is a 0.75 IPD chin drop (a maximal gape), not "open".
+# The numbers are fitted so that normal speech (FaceMimic's voice and MBROLA, sentence after
+# sentence) matches real faces at the median and 95th percentile within 20 % and never opens
+# wider than the widest real opening (0.29 IPD); docs/lipsync.md, "Units", has the measurements
+# and benchmarks/units_speech.py re-measures them. Short vowels do not reach these targets: the
+# smooth curves undershoot them as real jaws do.
+_FUNNEL = {**_both("LipFunnelUpper", 0.5), **_both("LipFunnelLower", 0.5),
+           **_both("LipPuckerUpper", 0.2), **_both("LipPuckerLower", 0.2)}
+_PUCKER = {**_both("LipPuckerUpper", 0.7), **_both("LipPuckerLower", 0.7),
+           **_both("LipFunnelUpper", 0.3), **_both("LipFunnelLower", 0.3)}
+SHAPE_MOUTH: dict[str, tuple[float, float, dict[str, float]]] = {
+    "X": (0.0, 0.0, {}),  # rest
+    "A": (0.03, 0.0, _both("MouthPress", 0.35)),  # P B M: lips pressed together, jaw nearly shut
+    "B": (0.165, 0.12, {**_both("MouthStretch", 0.25), **_both("MouthUpperUp", 0.1),
+                        **_both("MouthLowerDown", 0.1)}),  # EE and most consonants: lips a little apart
+    "C": (0.25, 0.28, {**_both("MouthUpperUp", 0.15), **_both("MouthLowerDown", 0.1),
+                       **_both("MouthStretch", 0.15)}),  # EH AE AH: open
+    "D": (0.275, 0.29, {**_both("MouthUpperUp", 0.2), **_both("MouthLowerDown", 0.1)}),  # AA: widest
+    "E": (0.25, 0.25, _FUNNEL),  # AO ER: open and rounded
+    "F": (0.13, 0.07, _PUCKER),  # UW W: puckered, lips nearly together
+    "G": (0.11, 0.015, {**_both("LipSuckLower", 0.55), **_both("MouthUpperUp", 0.1)}),  # F V: lip to teeth
+    "H": (0.23, 0.25, {"TongueUp": 0.6, **_both("MouthUpperUp", 0.15),
+                       **_both("MouthLowerDown", 0.1)}),  # L: open, tongue up
 }
+
+
+def _ue_pose(chin_drop: float, lip_gap: float, lips: dict[str, float]) -> dict[str, float]:
+    """UE weights for a mouth: JawOpen from the chin drop, then MouthClosed so that the jaw, the
+    lips and MouthClosed together imply ``lip_gap`` (:func:`facemimic.expressions.mouth.implied_mouth`)."""
+    jaw = float(extent_to_weight("JawOpen", chin_drop))
+    pose = {**lips}
+    lip_share = float(implied_mouth(_pose_vector(pose)).lip_gap)  # what the lip shapes part alone
+    closed = jaw - (lip_gap - lip_share) / MOUTH_CLOSED_GAP_EXTENT
+    if not (-1e-9 <= closed <= jaw + 1e-9):
+        raise ValueError(f"no MouthClosed gives a {lip_gap} IPD lip gap with a {chin_drop} IPD chin drop")
+    if jaw > 0:
+        pose["JawOpen"] = round(jaw, 4)
+    if closed > 1e-9:
+        pose["MouthClosed"] = round(closed, 4)
+    return pose
+
+
 # Phone-specific tongue additions on top of the shape pose.
 PHONE_UE_EXTRA: dict[str, dict[str, float]] = {
     "TH": {"TongueOut": 0.45}, "DH": {"TongueOut": 0.35}, "L": {"TongueUp": 0.6, "TongueOut": 0.1},
     "T": {"TongueUp": 0.3}, "D": {"TongueUp": 0.3}, "N": {"TongueUp": 0.3},
 }
-CLOSURE_UE = {"JawOpen": 0.06, "MouthClosed": 0.06}  # limits imposed on closure frames
+# Lips that meet: the implied inner-lip gap at most LIPS_MEET_GAP. Closure frames (A) are capped
+# so that this holds whatever the smoothing left in MouthClosed: the jaw at most
+# LIPS_MEET_GAP / MOUTH_CLOSED_GAP_EXTENT (a 0.03 IPD chin drop) and no lip raised or lowered;
+# offline curves also set MouthClosed = JawOpen there, so the implied gap is 0.
+CLOSURE_UE = {"JawOpen": round(LIPS_MEET_GAP / MOUTH_CLOSED_GAP_EXTENT, 4),
+              **_both("MouthUpperUp", 0.0), **_both("MouthLowerDown", 0.0)}  # caps on closure frames
 
 
 def _pose_vector(pose: dict[str, float]) -> np.ndarray:
@@ -79,6 +114,8 @@ def _pose_vector(pose: dict[str, float]) -> np.ndarray:
     return v
 
 
+# Rhubarb shape -> UE pose (weights of mouth/jaw/tongue shapes), left/right symmetric.
+SHAPE_UE: dict[str, dict[str, float]] = {s: _ue_pose(*m) for s, m in SHAPE_MOUTH.items()}
 _SHAPE_UE_VEC = {s: _pose_vector(p) for s, p in SHAPE_UE.items()}
 _EXTRA_VEC = {p: _pose_vector(d) for p, d in PHONE_UE_EXTRA.items()}
 
@@ -255,6 +292,8 @@ def viseme_curves(cues: list[MouthCue], phones: list[Phone], duration: float, *,
             for k in ("MouthPressRight", "MouthPressLeft"):
                 c = curves[:, UE_INDEX[k]]
                 c[closed] = np.maximum(c[closed], targets[closed, UE_INDEX[k]])
+            # lips together, whatever the jaw: MouthClosed takes all of it (implied gap 0)
+            curves[closed, UE_INDEX["MouthClosed"]] = curves[closed, UE_INDEX["JawOpen"]]
     else:
         curves = _keyframe_curves(targets, cues, n, interpolation)
     curves = np.clip(curves, 0.0, 1.0).astype(np.float32)
