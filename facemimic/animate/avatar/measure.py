@@ -229,3 +229,75 @@ def channel_value(measures: geo.FaceMeasures, channel: str) -> np.ndarray:
     ch = geo.CHANNELS[channel]
     v = np.asarray(getattr(measures, ch.measure))
     return v[..., ch.side] if ch.side is not None else v
+
+
+# The channels that carry most of an expression (docs/units.md) which a flat drawing can show:
+# everything there but LipFunnel (lips moving forward, invisible head-on), both sides.
+KEY_CHANNELS: tuple[str, ...] = (
+    "JawOpen", "MouthClosed",
+    *(f"{stem}{side}" for stem in (
+        "MouthCornerPull", "MouthCornerSlant", "MouthFrown", "MouthStretch", "MouthUpperUp",
+        "MouthLowerDown", "MouthPress", "CheekPuff", "CheekSquint", "NoseSneer", "BrowInnerUp",
+        "BrowOuterUp", "BrowLowerer", "BrowPinch", "EyeClosed", "EyeWide", "EyeSquint")
+      for side in ("Left", "Right")),
+    "LipPucker",
+)
+_PUCKER = tuple(f"LipPucker{part}{side}" for part in ("Upper", "Lower") for side in ("Left", "Right"))
+
+
+def channel_frame(channel: str, weight: float) -> ExpressionFrame:
+    """A frame asking for ``weight`` of one key channel alone.
+
+    ``LipPucker`` sets its four quadrants (the unit has one measure for them); ``EyeClosedLeft`` /
+    ``Right`` is VRCFaceTracking's ``1 - openness``; ``MouthClosed`` rides on ``JawOpen`` 1.0 (the
+    lips close while the jaw is open, and MouthClosed <= JawOpen).
+    """
+    if channel == "LipPucker":
+        return ExpressionFrame.from_shapes({n: weight for n in _PUCKER})
+    if channel.startswith("EyeClosed"):
+        eye = "openness_left" if channel.endswith("Left") else "openness_right"
+        return ExpressionFrame.neutral().replace(**{eye: 1.0 - weight})
+    if channel == "MouthClosed":
+        return ExpressionFrame.from_shapes({"JawOpen": 1.0, "MouthClosed": weight})
+    return ExpressionFrame.from_shapes({channel: weight})
+
+
+def drawn_fraction(measured: DrawnMeasures, channel: str) -> np.ndarray:
+    """What a key channel's frames did to the drawing, as a fraction of the channel's full extent.
+
+    The unit's own measure over its full extent (:data:`geometry.CHANNELS`, unclipped), except:
+    ``MouthClosed`` = JawOpen's fraction - lip gap / ``geometry.MOUTH_CLOSED_GAP_EXTENT`` (its
+    definition), and ``EyeClosed`` = the eye's closure over **its own** rest aperture: the unit's
+    EyeClosed extent is a human eye's open aperture (0.14 IPD), and a cartoon eye is 3-5 times taller
+    in IPD units, so 1.0 shuts it (:func:`literal_eye_closed` gives the closure in the unit's extent).
+
+    Returns
+    -------
+    np.ndarray [shape=(T,)]
+    """
+    m = measured.measures
+    if channel == "MouthClosed":
+        return (geo.extent_to_weight("JawOpen", m.jaw_drop)
+                - np.asarray(m.lip_gap) / geo.MOUTH_CLOSED_GAP_EXTENT)
+    if channel == "LipPucker":
+        channel = _PUCKER[0]
+    if channel.startswith("EyeClosed"):
+        side = geo.CHANNELS[channel].side
+        closure = np.asarray(m.eye_closure)[..., side]
+        return closure / (closure + np.asarray(m.eye_aperture)[..., side])
+    return geo.extent_to_weight(channel, channel_value(m, channel))
+
+
+def literal_eye_closed(measured: DrawnMeasures, channel: str) -> np.ndarray:
+    """EyeClosed in the unit's own extent (closure / 0.14 IPD), for comparison, shape (T,)."""
+    return geo.extent_to_weight(channel, channel_value(measured.measures, channel))
+
+
+def unit_ratios(channel: str, weights: Sequence[float] = (0.25, 0.5, 1.0),
+                style: AvatarStyle | str | None = None, *, size: int = 512) -> np.ndarray:
+    """The avatar's extent over the requested extent for one key channel, per weight, shape (W,).
+
+    1.0 everywhere means weight w moves the drawing exactly w x the channel's full extent.
+    """
+    measured = measure_frames([channel_frame(channel, w) for w in weights], style, size=size)
+    return drawn_fraction(measured, channel) / np.asarray(weights, np.float64)
