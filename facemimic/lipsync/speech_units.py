@@ -47,14 +47,13 @@ def speech_mouth(result, *, fps: float = 100.0) -> SpeechMouth:
     result : LipSyncResult
         From :func:`~facemimic.lipsync.lipsync` or :func:`~facemimic.lipsync.from_phones`.
     fps : float
-        Frame rate the track is sampled at. At 100 fps every frame is one centisecond of the
-        curves, so closure frames are exactly the frames inside closure cues.
+        Frame rate the track is sampled at.
 
     Returns
     -------
     SpeechMouth
-        ``closure_gaps[k]`` is the largest implied gap over the frames strictly inside closure cue
-        ``k`` (its first and last frames may blend with the neighbours).
+        ``closure_gaps[k]`` is the largest implied gap over the frames that fall inside closure
+        cue ``k`` (0 when no frame does: a cue shorter than a frame).
     """
     tr = result.track(fps=fps)
     weights, times = tr.weights, tr.time
@@ -63,7 +62,7 @@ def speech_mouth(result, *, fps: float = 100.0) -> SpeechMouth:
     closures = tuple(c for c in result.cues if c.shape == "A")
     widest = []
     for c in closures:
-        inside = (times > c.start + 0.5 / fps) & (times < c.end - 0.5 / fps)
+        inside = (times >= c.start - 1e-6) & (times < c.end - 1e-6)
         widest.append(float(gaps_all[inside].max()) if inside.any() else 0.0)
     return SpeechMouth(mouth, np.asarray(widest, np.float64), closures)
 

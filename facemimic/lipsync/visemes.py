@@ -120,6 +120,20 @@ _SHAPE_UE_VEC = {s: _pose_vector(p) for s, p in SHAPE_UE.items()}
 _EXTRA_VEC = {p: _pose_vector(d) for p, d in PHONE_UE_EXTRA.items()}
 
 
+def _close_lips(curves: np.ndarray, closed: np.ndarray) -> None:
+    """Impose lip closure on the frames ``closed`` (T,) of UE curves (T, 88), in place: the caps
+    of :data:`CLOSURE_UE`, the closure's pressed lips, and MouthClosed = JawOpen (implied lip gap 0)."""
+    if not closed.any():
+        return
+    for k, v in CLOSURE_UE.items():
+        c = curves[:, UE_INDEX[k]]
+        c[closed] = np.minimum(c[closed], v)
+    for k in ("MouthPressRight", "MouthPressLeft"):
+        c = curves[:, UE_INDEX[k]]
+        c[closed] = np.maximum(c[closed], SHAPE_UE["A"][k])
+    curves[closed, UE_INDEX["MouthClosed"]] = curves[closed, UE_INDEX["JawOpen"]]
+
+
 def check_interpolation(name: str) -> str:
     if name not in INTERPOLATIONS:
         raise UnknownNameError(f"unknown interpolation {name!r}{suggest(name, INTERPOLATIONS)}; "
@@ -285,15 +299,7 @@ def viseme_curves(cues: list[MouthCue], phones: list[Phone], duration: float, *,
     elif interpolation == "smooth":
         curves = _smooth(targets, tau)
         if kind == "ue":  # closures must close: cap the jaw on closure frames
-            closed = shapes == "A"
-            for k, v in CLOSURE_UE.items():
-                c = curves[:, UE_INDEX[k]]
-                c[closed] = np.minimum(c[closed], v)
-            for k in ("MouthPressRight", "MouthPressLeft"):
-                c = curves[:, UE_INDEX[k]]
-                c[closed] = np.maximum(c[closed], targets[closed, UE_INDEX[k]])
-            # lips together, whatever the jaw: MouthClosed takes all of it (implied gap 0)
-            curves[closed, UE_INDEX["MouthClosed"]] = curves[closed, UE_INDEX["JawOpen"]]
+            _close_lips(curves, shapes == "A")
     else:
         curves = _keyframe_curves(targets, cues, n, interpolation)
     curves = np.clip(curves, 0.0, 1.0).astype(np.float32)
@@ -307,4 +313,9 @@ def viseme_curves(cues: list[MouthCue], phones: list[Phone], duration: float, *,
         out = np.stack([np.interp(t_out, src_t, curves[:, c]) for c in range(curves.shape[1])], 1)
     else:
         out = np.repeat(curves[:1], n_out, axis=0)
+    if kind == "ue" and interpolation == "smooth":
+        # A frame inside a closure centisecond blends with the next (open) one when resampled:
+        # close it again, so the lips meet at any frame rate.
+        cs = np.minimum((t_out * 100 + 1e-6).astype(int), n - 1)
+        _close_lips(out, shapes[cs] == "A")
     return t_out, out.astype(np.float32), names

@@ -104,11 +104,13 @@ def test_speech_opens_like_real_speech(source, real, request):
 
 
 @pytest.mark.parametrize("source", ["said", "aligned", "recognized"])
-def test_every_closure_closes_the_lips(source, request):
+@pytest.mark.parametrize("fps", [100, 60, 24])
+def test_every_closure_closes_the_lips(source, fps, request):
+    """Every frame inside every closure cue shows lips that meet, at any frame rate."""
     results = request.getfixturevalue(source)
     n = 0
     for res in results.values():
-        sm = speech_mouth(res)
+        sm = speech_mouth(res, fps=fps)
         assert np.all(sm.closure_gaps <= LIPS_MEET_GAP), sm.closure_gaps
         n += len(sm.closures)
     assert n >= 5  # the subset has 7 P/B/M
