@@ -106,14 +106,15 @@ def facemimic_sets(use_mbrola: bool):
 
 def implied_measures(results) -> tuple[dict, np.ndarray, int]:
     """Pooled implied geometry over the speech frames, closure gaps, and the P/B/M count."""
+    from facemimic.expressions import geometry as geo
     from facemimic.lipsync.speech_units import bilabial_phones, speech_mouth
 
     parts, gaps, n_bilabial = {k: [] for k in MEASURES}, [], 0
     for it, res in results:
         sm = speech_mouth(res, fps=100)
         mo = sm.mouth
-        jaw_w = mo.jaw_drop / 0.75
-        closed = np.clip(jaw_w - mo.lip_gap / 0.75, 0, jaw_w)  # MouthClosed as geometry defines it
+        jaw_w = geo.extent_to_weight("JawOpen", mo.jaw_drop)
+        closed = np.clip(jaw_w - mo.lip_gap / geo.MOUTH_CLOSED_GAP_EXTENT, 0, jaw_w)  # as geometry defines it
         for key, v in (("lip_gap", mo.lip_gap), ("jaw_drop", mo.jaw_drop), ("smile_pull", mo.smile_pull),
                        ("mouth_narrowing", mo.mouth_narrowing), ("lip_protrusion", mo.lip_protrusion),
                        ("mouth_closed", closed)):
