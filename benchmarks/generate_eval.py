@@ -10,9 +10,14 @@
   source out (honest numbers for unseen people).
 * diversity: 16 variations of one prompt vs the distance between different basic emotions
   (target >= 1/4), and are all 16 still recognised?
-* plausibility: generated natural expressions, seen the way a webcam tracker sees a face, against
-  held-out real tracked frames: share within the 95th percentile of real-to-real nearest-neighbour
-  distances (target >= 90 %); and impossible combinations (target: never).
+* plausibility: generated natural expressions, seen the way a capture of a real face reports them
+  (the measurement model fitted in the unit on training frames), against held-out real frames
+  captured in the unit: share within the 95th percentile of real-to-real nearest-neighbour
+  distances (target >= 90 %); also as they are (no model), and in MediaPipe's scale
+  (``Generation.as_tracked`` against ``units="mediapipe"`` captures); impossible combinations
+  (target: never).
+* as tracked: how well the MediaPipe response curves predict MediaPipe's scores from the same
+  frames captured in the unit (mean |error| per key channel), against the older tracker model.
 * controls: intensity monotonic, asymmetry moves weight, same seed same output.
 """
 
@@ -160,7 +165,7 @@ def diversity(n=16):
     print(f"  mean distance between different basic emotions: {between:.3f}")
 
 
-def held_out_real():
+def held_out_real(units="extent"):
     """Real tracked frames never used to train the shipped generator: (x (N, 90), source names, times).
 
     multi_face.jpg (5 people), face_noface.mov / noface_face.mov, Image_with_alpha.png, the
@@ -178,7 +183,7 @@ def held_out_real():
     held = []
     for name in ("multi_face.jpg", "face_noface.mov", "noface_face.mov", "Image_with_alpha.png", "BWPictureHuman.jpg"):
         try:
-            tr = tracked_sample(name)
+            tr = tracked_sample(name, units=units)
         except Exception as e:  # a sample the tracker cannot read is reported, not fatal
             print(f"  (skipped {name}: {e})")
             continue
@@ -187,14 +192,14 @@ def held_out_real():
         for f in np.unique(faces[ok]):  # each person in a group photo is their own source
             k = ok & (faces == f)
             held.append((name if len(np.unique(faces[ok])) == 1 else f"{name}#{f}", x[k], np.asarray(tr.time)[k]))
-    wl = tracked_sample("WolfgangLanger_Pexels.mp4")
+    wl = tracked_sample("WolfgangLanger_Pexels.mp4", units=units)
     x, ok = track_to_x(wl)
     t = np.asarray(wl.time)
     inside = np.zeros(len(t), bool)
     for a, b, _ in dict(REAL_LABELS)["WolfgangLanger_Pexels.mp4"]:
         inside |= (t >= a) & (t < b)
     held.append(("WolfgangLanger_Pexels.mp4", x[ok & ~inside], t[ok & ~inside]))
-    d = real_frames()
+    d = real_frames(units=units)
     for src in ("WolfgangLanger_Pexels.mp4", "single_face.mp4"):
         k = held_out(d.source, d.time) & (d.source == src)
         held.append((src, d.x[k], d.time[k]))
@@ -225,14 +230,16 @@ def plausibility():
 
     train = tracker_fit_frames(real_frames())
     shipped = load_tracker_model()
+    assert shipped.units == "extent", "the shipped tracker model is not fitted in the unit"
     fitted = fit_tracker_model(train)
     assert np.allclose(fitted.gain, shipped.gain, atol=1e-3), "shipped tracker model differs from a refit"
     no_wl = train.source != "WolfgangLanger_Pexels.mp4"
     strict = fit_tracker_model(LabelledFrames(train.x[no_wl], train.labels[no_wl], train.time[no_wl], train.source[no_wl]))
-    # The earlier protocol: shown expressions as they are, minus the shapes MediaPipe never reports.
+    # As generated, in the unit (no measurement model): only the shapes capture never reports are
+    # dropped (channels without an ARKit source; cheek puff, which capture takes from MediaPipe's dead score).
     from facemimic.emotions.facs import X_NAMES
 
-    dead = np.array([n.startswith(("EyeWide", "NoseSneer", "CheekPuff", "CheekSquint")) for n in X_NAMES])
+    dead = np.array([n.startswith("CheekPuff") for n in X_NAMES])
     raw = TrackerModel(np.where(shipped.reported & ~dead, 1.0, 0.0).astype(np.float32), np.zeros_like(shipped.floor),
                        shipped.reported & ~dead)
     shown = {}
@@ -245,8 +252,8 @@ def plausibility():
     others = {p: generate(p, seed=7, variations=40, intensity=0.8).x
               for p in ("angry", "disgusted", "shouting", "yawning", "kissing", "playful", "huffy")}
     control = np.random.default_rng(5).uniform(0, 1, (400, 90)).astype(np.float32) ** 3
-    views = (("raw (dead channels removed, no gains)", raw),
-             ("tracker model (fitted on training frames)", shipped),
+    views = (("as generated, in the unit (no measurement model)", raw),
+             ("tracker model in the unit (fitted on training frames)", shipped),
              ("strict: tracker model fitted without WolfgangLanger", strict))
     overall = {}
     from facemimic.generate.tracker_model import _X_MIRROR
@@ -278,6 +285,27 @@ def plausibility():
                          for p, x in others.items()}
                 print("    (selectivity: displays absent from the real frames: "
                       + ", ".join(f"{p} {v:.0%}" for p, v in other.items()) + ")")
+    # MediaPipe's scale: generated faces as MediaPipe would score them (the response curves, fitted on
+    # other people's faces, nothing learned from these samples) against the same held-out frames
+    # captured with units="mediapipe".
+    mp_real, mp_names, mp_times = held_out_real(units="mediapipe")
+    rep = shipped.reported & ~dead
+    r = mp_real[:, rep]
+    d = np.linalg.norm(r[:, None] - r[None], axis=-1)
+    d[(mp_names[:, None] == mp_names[None]) & (np.abs(mp_times[:, None] - mp_times[None]) < 1.0)] = np.inf
+    nn = d.min(1)
+    thr = float(np.percentile(nn[np.isfinite(nn)], 95))
+    from facemimic.generate.mediapipe_response import load_mediapipe_response
+
+    response = load_mediapipe_response()
+    rows = {p: float((np.linalg.norm(response.observe(x)[:, rep][:, None] - r[None], axis=-1).min(1) <= thr).mean())
+            for p, x in shown.items()}
+    ctrl = float((np.linalg.norm(response.observe(control)[:, rep][:, None] - r[None], axis=-1).min(1) <= thr).mean())
+    overall[("as tracked", "mediapipe")] = float(np.mean(list(rows.values())))
+    print(f"  [as tracked: MediaPipe's scale (response curves) vs held-out frames captured with units=mediapipe] "
+          f"95th percentile real-to-real NN distance {thr:.3f}")
+    print("    " + ", ".join(f"{p} {v:.1%}" for p, v in rows.items()))
+    print(f"    overall within p95: {overall[('as tracked', 'mediapipe')]:.1%}; random-face control {ctrl:.0%}")
     bad = 0
     tot = 0
     for k, n in enumerate(STATE_NAMES):
@@ -287,6 +315,51 @@ def plausibility():
             tot += len(g.x)
     print(f"  impossible combinations: {bad} of {tot} generated expressions (target 0)")
     return overall
+
+
+AS_TRACKED_CHANNELS = ("JawOpen", "MouthCornerPull", "MouthCornerSlant", "MouthUpperUp", "MouthLowerDown",
+                      "MouthStretch", "MouthPress", "MouthFrown", "BrowInnerUp", "BrowOuterUp", "BrowLowerer",
+                      "EyeWide", "EyeSquint", "CheekSquint", "NoseSneer")
+
+
+def as_tracked_accuracy():
+    """MediaPipe's scores predicted from the unit, on the same frames captured both ways."""
+    print("\n== as tracked: MediaPipe's score predicted from the same frames captured in the unit")
+    from facemimic.generate.dataset import REAL_LABELS, track_to_x, tracked_sample
+    from facemimic.generate.mediapipe_response import load_mediapipe_response
+    from facemimic.generate.tracker_model import TrackerModel
+    from facemimic.emotions.facs import X_NAMES
+
+    names = [n for n, _ in REAL_LABELS] + ["multi_face.jpg", "face_noface.mov", "noface_face.mov", "Image_with_alpha.png"]
+    xe, xm = [], []
+    for name in names:
+        te, tm = tracked_sample(name, units="extent"), tracked_sample(name, units="mediapipe")
+        (a, oka), (b, okb) = track_to_x(te), track_to_x(tm)
+        if len(te) != len(tm) or not np.array_equal(np.asarray(te.time), np.asarray(tm.time)):
+            print(f"  (skipped {name}: the two captures have different frames)")
+            continue
+        ok = oka & okb
+        xe.append(a[ok])
+        xm.append(b[ok])
+    xe, xm = np.concatenate(xe), np.concatenate(xm)
+    models = {"identity": lambda x: x, "response curves": lambda x: load_mediapipe_response().observe(x)}
+    old = Path(__file__).resolve().parent.parent / "eval" / "generate" / "tracker_mediapipe_v1.json"
+    if old.exists():  # the tracker model shipped before issue #11 (shown -> MediaPipe's score, FACS-fitted)
+        import json
+
+        old_model = TrackerModel.from_json(json.loads(old.read_text()))
+        models["old tracker model"] = old_model.observe
+    print(f"  {len(xe)} frames of {len(names)} sample files; mean |predicted - MediaPipe's score|, sides pooled")
+    print("  " + f"{'channel':18s}" + "".join(f"{k:>18s}" for k in models))
+    pred = {k: f(xe) for k, f in models.items()}
+    means = {k: [] for k in models}
+    for stem in AS_TRACKED_CHANNELS:
+        idx = [i for i, n in enumerate(X_NAMES) if n == stem or (n.startswith(stem) and n[len(stem):] in ("Left", "Right"))]
+        row = {k: float(np.abs(pred[k][:, idx] - xm[:, idx]).mean()) for k in models}
+        for k in models:
+            means[k].append(row[k])
+        print("  " + f"{stem:18s}" + "".join(f"{row[k]:18.3f}" for k in models))
+    print("  " + f"{'mean':18s}" + "".join(f"{np.mean(means[k]):18.3f}" for k in models))
 
 
 def plausibility_person_out():
@@ -380,6 +453,7 @@ def main():
     diversity()
     controls()
     plausibility()
+    as_tracked_accuracy()
     if args.person_out:
         plausibility_person_out()
     real_faces(args.loso or args.loso_tracker, args.loso_tracker)

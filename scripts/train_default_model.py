@@ -3,14 +3,17 @@
 
     python scripts/train_default_model.py            # writes facemimic/generate/weights/* and their SHA-256
 
-Steps: track the labelled real sample media with the capture API (cached next to the samples),
-train the conditional VAE on FACS-grounded samples + the real frames (mouth-occluded spans
-excluded; real frames supervise only the channels a webcam tracker measures reliably), fit the
-webcam tracker's measurement model on the training frames (``tracker.json``; the frames held out
-for the plausibility check and frames with a hand over the mouth are never used), train the analyser on FACS samples degraded
-like a webcam tracker + every labelled real frame, then write the weights and record their SHA-256
-in the package's asset manifest (facemimic/common/asset_checksums.json), which every loader checks.
-With ``--out`` elsewhere the manifest is left alone and the sums are only printed.
+Steps: track the labelled real sample media with the capture API in the unit of docs/units.md
+(cached next to the samples), train the conditional VAE on FACS-grounded samples + the real frames
+(mouth-occluded spans excluded; real frames supervise only the channels listed in
+``generate.train``), fit the capture measurement model on the training frames (``tracker.json``;
+the frames held out for the plausibility check and frames with a hand over the mouth are never
+used), fit the MediaPipe response curves (``mediapipe_response.json``: weight in the unit ->
+MediaPipe's score, for ``express --as-tracked``) on the real faces capture's own response curves
+were fitted on (``eval/units/capture_response_samples.json``), train the analyser on FACS samples
+degraded like a capture + every labelled real frame, then write the weights and record their
+SHA-256 in the package's asset manifest (facemimic/common/asset_checksums.json), which every loader
+checks. With ``--out`` elsewhere the manifest is left alone and the sums are only printed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+# Real faces with MediaPipe's score and the geometric weight of the same frames (scripts/fit_capture_units.py).
+RESPONSE_SAMPLES = ROOT / "eval" / "units" / "capture_response_samples.json"
 
 
 def main() -> None:
@@ -83,9 +88,16 @@ def main() -> None:
         from facemimic.generate.dataset import tracker_fit_frames
 
         fit_on = tracker_fit_frames(real)  # held-out frames and frames with a hand over the mouth excluded
-        tracker = fit_tracker_model(fit_on, seed=args.seed)
+        tracker = fit_tracker_model(fit_on, seed=args.seed, units="extent")
         tracker.save(args.out / "tracker.json")
         print(f"tracker model fitted on {len(fit_on)} frames of {len(tracker.sources)} sources")
+
+    from facemimic.generate.mediapipe_response import fit_mediapipe_response
+
+    people = json.loads(RESPONSE_SAMPLES.read_text(encoding="utf-8"))["people"]
+    response = fit_mediapipe_response(people)
+    response.save(args.out / "mediapipe_response.json")
+    print(f"MediaPipe response curves for {len(response.fitted)} channels from {RESPONSE_SAMPLES.name}")
 
     print("training the analyser ...", flush=True)
     # The analyser keeps its fixed table of weak-channel gains: calibrating it with the measured
@@ -101,8 +113,8 @@ def main() -> None:
     from facemimic._hashing import sha256_file
     from facemimic.common.assets import asset_location, manifest_path, record_checksums
 
-    written = [p for p in (analyzer_dir / "analyzer.npz", args.out / "default.npz", args.out / "tracker.json")
-               if p.exists()]
+    written = [p for p in (analyzer_dir / "analyzer.npz", args.out / "default.npz", args.out / "tracker.json",
+                           args.out / "mediapipe_response.json") if p.exists()]
     for path in written:
         path.chmod(0o644)
     if shipped and analyzer_dir.resolve() == asset_location("analysis/weights").resolve():

@@ -225,9 +225,28 @@ def _to_track(source, capture_options: dict | None) -> tuple[ExpressionTrack, st
         raise InputError(source, "file not found")
     from ..capture.api import track
 
-    # The analyser was fitted on MediaPipe-scale tracks: capture for it in that scale until it is refit
-    # in the unit of docs/units.md (issue #11).
-    return track(source, **{"units": "mediapipe", **(capture_options or {})}), str(source)
+    return track(source, **(capture_options or {})), str(source)
+
+
+def in_unit(tr: ExpressionTrack) -> ExpressionTrack:
+    """``tr`` with its weights in the unit the analyser is trained in (docs/units.md).
+
+    A track in MediaPipe's scale (``track --units mediapipe``, ``express --as-tracked``, or captured
+    before tracks recorded their unit) is converted through capture's response curves
+    (``capture.api.scores_to_extent``, in the MediaPipe mode it was captured in); eye openness is
+    the same in both units. Any other track is returned as it is.
+    """
+    from ..capture.api import scores_to_extent, track_units
+
+    meta = tr.metadata or {}
+    # ``express --as-tracked`` poses written before tracks recorded their unit hold MediaPipe's scale too.
+    legacy_as_tracked = bool(meta.get("as_tracked")) and "units" not in meta
+    if track_units(meta) != "mediapipe" and not legacy_as_tracked:
+        return tr
+    mode = (meta.get("capture") or {}).get("mode", "image")
+    arrays = tr.to_arrays()
+    arrays["weights"] = scores_to_extent(arrays["weights"], mode if mode in ("image", "video") else "image")
+    return ExpressionTrack.from_arrays(arrays, fps=tr.fps, metadata={**meta, "units": "extent"}, origin=tr.origin)
 
 
 def analyze(source, *, face_id: int | None = None, capture_options: dict | None = None) -> Analysis:
@@ -236,7 +255,9 @@ def analyze(source, *, face_id: int | None = None, capture_options: dict | None 
     Parameters
     ----------
     source : path, int, ExpressionTrack, list of ExpressionFrame, or np.ndarray [shape=(T, 88) or (T, 90)]
-        Images and videos (and camera indices) go through the capture API.
+        Images and videos (and camera indices) go through the capture API (in the unit, its
+        default). Tracks in MediaPipe's scale (their header says ``"units": "mediapipe"``) are
+        converted to the unit first (:func:`in_unit`); arrays and frames are taken to be in the unit.
     face_id : int, optional
         Which face of a multi-face track (default: the first).
     capture_options : dict, optional
@@ -249,6 +270,7 @@ def analyze(source, *, face_id: int | None = None, capture_options: dict | None 
         ``aus`` (T, N_AU, 2), with :meth:`Analysis.summary`, :meth:`~Analysis.to_csv`, :meth:`~Analysis.plot`.
     """
     tr, name = _to_track(source, capture_options)
+    tr = in_unit(tr)  # the analyser reads weights in the unit; MediaPipe-scale tracks are converted
     if len(tr):
         fids = tr.face_ids()
         fid = fids[0] if face_id is None else face_id
@@ -276,4 +298,4 @@ def analyze(source, *, face_id: int | None = None, capture_options: dict | None 
                     valence=valence, arousal=arousal, aus=aus, source=name, metadata=dict(tr.metadata))
 
 
-__all__ = ["Analysis", "Segment", "analyze"]
+__all__ = ["Analysis", "Segment", "analyze", "in_unit"]

@@ -7,10 +7,13 @@ two sides), so a smirk on either side reads the same.
 
 Training data (``fit_classifier``): FACS-grounded samples of every state and style at intensities
 0.1-1 (faint displays are labelled partly neutral), two-state mixtures with soft labels, and real
-tracked frames with labels. **Calibration for real trackers**: MediaPipe's blendshapes are weak or
-dead on brows, cheeks, eyeWide and noseSneer (spec ``tracking.md``), and talking moves the jaw, so
-half of the synthetic samples are degraded that way (per-channel gains measured on real frames,
-tracker noise, speech jaw motion, partial blinks) and the real labelled frames are repeated.
+tracked frames with labels, all in the unit of docs/units.md (captures in the unit; MediaPipe-scale
+tracks are converted by :func:`facemimic.analysis.api.in_unit`). **Calibration for real captures**:
+real people show brows, cheek raise, wide eyes, nose wrinkles, squints and frowns at a fraction of
+the FACS prototypes' apex (in the unit the capture measurement model's gains are 0.05-0.75 on those
+channels; with MediaPipe's scores they were dead or weak), and talking moves the jaw, so half of the
+synthetic samples are degraded that way (random gains per channel group, capture noise, speech jaw
+motion, partial blinks) and the real labelled frames are repeated.
 """
 
 from __future__ import annotations
@@ -122,7 +125,11 @@ def load_classifier(path=None) -> EmotionClassifier:
 # Training
 # ---------------------------------------------------------------------------------------------
 _I = X_INDEX
-_WEAK_GROUPS = {  # channels real webcam trackers under-report, with the gain range to simulate
+# Channels real captures read below the FACS prototypes, with the gain range to simulate. First set for
+# MediaPipe's scores; kept in the unit because a table re-ranged to the unit's measured gains (brows
+# 0.15-1, cheeks and sneer 0.1-1, wide eyes 0.3-1.1, frowns 0-1), and the measured model itself, did no
+# better on unseen people (docs/generate.md).
+_WEAK_GROUPS = {
     "brows": ([i for n, i in _I.items() if n.startswith("Brow")], (0.25, 1.0)),
     "cheeks": ([_I["CheekSquintLeft"], _I["CheekSquintRight"]], (0.0, 0.6)),
     "wide": ([_I["EyeWideLeft"], _I["EyeWideRight"]], (0.0, 0.7)),
@@ -136,7 +143,7 @@ _NOT_TRACKED = [i for n, i in _I.items() if n.startswith(("Tongue", "NeckFlex", 
 
 
 def degrade_like_tracker(x: np.ndarray, rng: np.random.Generator, tracker=None) -> np.ndarray:
-    """Make synthetic expression vectors look like webcam tracking (MediaPipe) output.
+    """Make synthetic expression vectors look like captures of real faces (in the unit).
 
     With a measured ``tracker`` (:class:`~facemimic.generate.tracker_model.TrackerModel`), each
     sample goes through the tracker's measurement model with its gains jittered per channel pair

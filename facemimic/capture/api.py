@@ -128,5 +128,9 @@ def track(source, options: CaptureOptions | None = None, *, clock: Callable[[], 
 capture = capture_frames
 
 from .still import StillTracker  # noqa: E402  (independent stills: the portrait animator re-tracks its renders)
+# The unit of a captured weight (docs/units.md), for stages that read tracks or model MediaPipe's scale:
+# which source each channel takes, MediaPipe scores -> the unit, a track's unit, and the curve fit.
+from .units import SOURCES, fit_curve, scores_to_extent, track_units  # noqa: E402
 
-__all__ = ["CaptureOptions", "CaptureRun", "StillTracker", "capture", "capture_frames", "track"]
+__all__ = ["CaptureOptions", "CaptureRun", "SOURCES", "StillTracker", "capture", "capture_frames", "fit_curve",
+           "scores_to_extent", "track", "track_units"]

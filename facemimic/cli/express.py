@@ -31,8 +31,9 @@ _TRACK_FORMATS = ("jsonl", "csv", "npz")  # the track files of facemimic.express
               help="Clip dynamics: spontaneous (slower, smoother) or posed (faster, larger).")
 @click.option("--talking", is_flag=True, help="Clip blinks at the conversational rate (26/min).")
 @click.option("--as-tracked", is_flag=True,
-              help="Output what a webcam tracker (MediaPipe) would report for these faces, not what an avatar "
-                   "should show (for comparing with captures / testing capture pipelines).")
+              help="Output these faces as MediaPipe would score them (its blendshape scale: the track says "
+                   "units 'mediapipe'), not in the unit avatars use (for comparing with `track --units mediapipe` "
+                   "captures / testing pipelines that read MediaPipe's scores).")
 @click.option("--list", "list_states", is_flag=True, help="List every known state with its FACS AUs and exit.")
 def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, model, fallback, duration, fps,
             mode, talking, as_tracked, list_states) -> None:

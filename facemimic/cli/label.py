@@ -144,7 +144,7 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) 
         from ..capture.api import track
 
         with console.status(f"tracking {source} ..."):
-            tr = track(source, units="mediapipe")  # the generator trains on MediaPipe-scale frames (issue #11)
+            tr = track(source)  # in the unit (docs/units.md), what the generator learns in
     if len(tr):  # the face asked for (one line naming the faces there are), else the first
         tr = tr.single_face(face_id)
     end = float(tr.time[-1]) if len(tr) else 0.0

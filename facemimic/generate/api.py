@@ -35,6 +35,7 @@ from .constraints import project
 from .dataset import random_conditions, sample_facs
 from .model import LATENT, GeneratorModel, condition, load_model
 from .prompt import Prompt, parse_prompt
+from .mediapipe_response import MediaPipeResponse, load_mediapipe_response
 from .tracker_model import TrackerModel, load_tracker_model
 
 DEFAULT_INTENSITY = 0.75  # when neither the caller nor the prompt says how strong
@@ -95,20 +96,30 @@ class Generation:
         """UE weights, shape (N, 88)."""
         return self.x[:, :N_UE]
 
-    def as_tracked(self, tracker=None) -> np.ndarray:
-        """What a webcam tracker (MediaPipe, via FaceMimic's capture) would report for these
-        expressions: the measurement model of :mod:`.tracker_model` (the shipped one by default).
+    def as_tracked(self, response=None, *, mode: str = "image") -> np.ndarray:
+        """These expressions as MediaPipe would score them (its blendshape scale, ``units="mediapipe"``).
 
-        Use it to compare generated expressions with captured ones, or to test a capture pipeline;
-        avatars should get :attr:`x` itself (what the face shows).
+        :attr:`x` is in FaceMimic's unit (the fraction of each shape's full extent, what avatars
+        and ``facemimic track`` use); MediaPipe's scores are non-linear, saturate and stay dead on
+        some channels. The per-channel response curves of :mod:`.mediapipe_response` (fitted on
+        real faces) map one to the other. Use it to compare generated faces with tracks captured
+        with ``--units mediapipe`` or to test a pipeline that consumes MediaPipe's scores; avatars
+        should get :attr:`x` itself.
+
+        Parameters
+        ----------
+        response : MediaPipeResponse, optional
+            The curves to use (default: the shipped ones).
+        mode : {"image", "video"}
+            MediaPipe's running mode (poses are stills: ``"image"``).
 
         Returns
         -------
         np.ndarray [shape=(N, 90), dtype=float32]
         """
-        from .tracker_model import load_tracker_model
+        from .mediapipe_response import load_mediapipe_response
 
-        return (tracker or load_tracker_model()).observe(self.x)
+        return (response or load_mediapipe_response()).observe(self.x, mode)
 
     def frames(self, *, time: float = 0.0) -> list[ExpressionFrame]:
         """One :class:`ExpressionFrame` per variation."""
@@ -306,6 +317,6 @@ def express_clip(prompt_or_timeline: str, *, duration: float | None = None, **kw
     return clip(prompt_or_timeline, duration=duration, **kwargs)
 
 
-__all__ = ["GenerateOptions", "Generation", "TrackerModel", "apply_asymmetry", "express",
-           "express_clip", "generate", "load_tracker_model", "ramp_intensity", "random_conditions",
-           "sample_facs"]
+__all__ = ["GenerateOptions", "Generation", "MediaPipeResponse", "TrackerModel", "apply_asymmetry", "express",
+           "express_clip", "generate", "load_mediapipe_response", "load_tracker_model", "ramp_intensity",
+           "random_conditions", "sample_facs"]

@@ -28,6 +28,7 @@ from ..errors import FaceMimicError, InputError
 from .constraints import project
 from ..emotions.states import N_STATES, STATE_NAMES, STATES, STYLES, get_state
 from ..emotions.facs import AU_POS, N_AU, N_X, X_NAMES, au_to_x, track_to_x
+from ..expressions.names import N_UE
 
 DATASET_TAG = "facemimic.dataset"
 DATASET_SCHEMA = 1
@@ -164,9 +165,29 @@ class LabelledFrames:
         return LabelledFrames(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("x", "labels", "time", "source")))
 
 
+def weights_in_unit(weights: np.ndarray, metadata: dict | None) -> np.ndarray:
+    """A track's (T, 88) weights in the unit of docs/units.md (what the generator learns in).
+
+    A track in MediaPipe's scale (``track --units mediapipe``, or captured before tracks recorded
+    their unit) is converted through capture's response curves, in the MediaPipe mode it was
+    captured in; any other track is already in the unit.
+    """
+    from ..capture.api import scores_to_extent, track_units
+
+    meta = metadata or {}
+    if track_units(meta) != "mediapipe":
+        return weights
+    mode = (meta.get("capture") or {}).get("mode", "image")
+    return scores_to_extent(weights, mode if mode in ("image", "video") else "image")
+
+
 def label_track(track, spans: "list[tuple[float, float, str]]", *, source: str = "") -> LabelledFrames:
-    """Label the frames of a track that fall in ``[start, end)`` spans; others stay unlabelled."""
+    """Label the frames of a track that fall in ``[start, end)`` spans; others stay unlabelled.
+
+    The frames are taken in the unit (:func:`weights_in_unit`): a MediaPipe-scale track is converted.
+    """
     x, present = track_to_x(track)
+    x[:, :N_UE] = np.clip(np.nan_to_num(weights_in_unit(x[:, :N_UE], track.metadata)), 0, 1)
     labels = np.full(len(track), "", "<U32")
     for start, end, name in spans:
         labels[(track.time >= start) & (track.time < end)] = get_state(name).name
@@ -179,7 +200,7 @@ def save_dataset(data: LabelledFrames, path: "str | Path", *, metadata: dict | N
     """Write a dataset NPZ atomically."""
     from ..common.files import AtomicFile
 
-    head = {"format": DATASET_TAG, "schema": DATASET_SCHEMA, "names": list(X_NAMES),
+    head = {"format": DATASET_TAG, "schema": DATASET_SCHEMA, "names": list(X_NAMES), "units": "extent",
             "counts": data.counts(), "metadata": metadata or {}}
     with AtomicFile(path, "wb") as out:
         np.savez_compressed(out.file, x=data.x.astype(np.float32), labels=data.labels.astype("<U32"),
@@ -242,8 +263,30 @@ def load_dataset(path: "str | Path") -> LabelledFrames:
     if bad.any():
         i, c = (int(v) for v in np.argwhere(bad)[0])
         raise InputError(path, f"row {i}, {X_NAMES[c]}: {x[i, c]:g} is not a finite number")
+    units = head.get("units", "mediapipe")
+    if units not in ("extent", "mediapipe"):
+        raise InputError(path, f"dataset is in unknown units {units!r} (extent or mediapipe)")
+    if units == "mediapipe":
+        # Written before datasets recorded their unit: `facemimic label` captured MediaPipe's scores.
+        x[:, :N_UE] = _legacy_to_unit(x[:, :N_UE], arrays["source"])
     return LabelledFrames(x, arrays["labels"].astype("<U32"), arrays["time"].astype(np.float64),
                           arrays["source"].astype("<U64"))
+
+
+_VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".gif")
+
+
+def _legacy_to_unit(weights: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """MediaPipe-scale dataset weights (N, 88) -> the unit, per source (videos were captured in
+    MediaPipe's VIDEO mode, photos in its IMAGE mode)."""
+    from ..capture.api import scores_to_extent
+
+    out = np.array(weights, np.float32, copy=True)
+    video = np.array([str(s).lower().endswith(_VIDEO_SUFFIXES) for s in sources], bool)
+    for mode, rows in (("video", video), ("image", ~video)):
+        if rows.any():
+            out[rows] = scores_to_extent(out[rows], mode)
+    return np.clip(out, 0.0, 1.0)
 
 
 _TRACK_NOT_DATASET = ("a track file, not a training dataset: label it first, e.g. "
@@ -299,12 +342,15 @@ def held_out(source: np.ndarray, time: np.ndarray) -> np.ndarray:
 
 
 def _capture_fingerprint() -> str:
-    """Short hash of the capture code, so cached tracks are redone when the tracker changes."""
+    """Short hash of what makes a captured weight, so cached tracks are redone when it changes: the
+    capture code, its shipped response curves and the unit's geometric definition."""
     import hashlib
 
     h = hashlib.sha256()
-    root = Path(__file__).resolve().parent.parent / "capture"
-    for f in sorted(root.glob("*.py")):
+    pkg = Path(__file__).resolve().parent.parent
+    files = [*sorted((pkg / "capture").glob("*.py")), *sorted((pkg / "capture" / "weights").glob("*.json")),
+             pkg / "expressions" / "geometry.py"]
+    for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:12]
@@ -314,15 +360,18 @@ def _capture_fingerprint() -> str:
 SAMPLE_TRACK_OPTIONS = {"multi_face.jpg": {"max_faces": 5}}
 
 
-def tracked_sample(name: str, *, cache: bool = True):
+def tracked_sample(name: str, *, units: str = "extent", cache: bool = True):
     """Track one sample media file with the capture API (cached next to the samples, keyed by the
-    capture code's hash and the options; a read-only cache folder only disables caching)."""
+    capture code's hash and the options; a read-only cache folder only disables caching).
+
+    ``units``: ``"extent"`` (the unit of docs/units.md, what the generator and analyser learn
+    from) or ``"mediapipe"`` (MediaPipe's scores, what :meth:`Generation.as_tracked` is checked on).
+    """
     from ..expressions.io import read_track, write_track
     from ..samples import sample_path
 
     src = sample_path(name)
-    # MediaPipe's scale: the shipped generator and tracker model were fitted on it (issue #11 refits them).
-    opts = {"units": "mediapipe", **SAMPLE_TRACK_OPTIONS.get(name, {})}
+    opts = {"units": units, **SAMPLE_TRACK_OPTIONS.get(name, {})}
     tag = "".join(f".{k}{v}" for k, v in sorted(opts.items()))
     cached = src.parent / "tracked" / f"{name}.{_capture_fingerprint()}{tag}.track.npz"
     if cache and cached.exists():
@@ -339,11 +388,12 @@ def tracked_sample(name: str, *, cache: bool = True):
     return tr
 
 
-def real_frames(*, labels=REAL_LABELS, progress=None) -> LabelledFrames:
-    """Real tracked frames of FaceMimic's sample media with their by-eye labels (:data:`REAL_LABELS`)."""
+def real_frames(*, labels=REAL_LABELS, units: str = "extent", progress=None) -> LabelledFrames:
+    """Real tracked frames of FaceMimic's sample media with their by-eye labels (:data:`REAL_LABELS`),
+    in ``units`` (see :func:`tracked_sample`)."""
     parts = []
     for k, (name, spans) in enumerate(labels):
-        tr = tracked_sample(name)
+        tr = tracked_sample(name, units=units)
         parts.append(label_track(tr, list(spans), source=name))
         if progress:
             progress(k + 1, len(labels), name)

@@ -25,14 +25,16 @@ def poses_track(g, *, as_tracked: bool = False) -> ExpressionTrack:
     g : Generation
         ``g.x`` (N, 90), ``g.gaze`` (N, 2, 2), ``g.head`` (N, 3).
     as_tracked : bool
-        Only recorded in the metadata: ``g`` already holds what a webcam tracker would report.
+        ``g`` already holds what MediaPipe would score (:meth:`Generation.as_tracked`): the track
+        says so (``"units": "mediapipe"``), so readers convert it back (``capture.api.track_units``).
 
     Returns
     -------
     ExpressionTrack
         N frames at times ``0, 1, 2, …`` s (``fps`` 1), face 0, all present; ``metadata`` has
         ``generator``, ``kind`` ("poses"), ``prompt``, ``meaning``, ``mixture``, ``intensity``,
-        ``style``, ``seed``, ``model``, ``variations`` and ``as_tracked``.
+        ``style``, ``seed``, ``model``, ``variations``, ``as_tracked`` and ``units`` ("extent", the
+        unit of docs/units.md, or "mediapipe" for ``as_tracked``).
     """
     frames = g.frames()
     n = len(frames)
@@ -42,7 +44,7 @@ def poses_track(g, *, as_tracked: bool = False) -> ExpressionTrack:
         "generator": "facemimic.generate", "kind": "poses", "prompt": g.prompt.text,
         "meaning": g.prompt.describe(), "mixture": {k: round(float(v), 4) for k, v in g.prompt.mixture.items()},
         "intensity": round(float(g.intensity), 4), "style": g.style, "seed": int(g.seed), "model": g.model,
-        "variations": n, "as_tracked": bool(as_tracked),
+        "variations": n, "as_tracked": bool(as_tracked), "units": "mediapipe" if as_tracked else "extent",
     }
     return ExpressionTrack.from_arrays(arrays, fps=1.0 / POSE_SPACING_S, metadata=meta)
 

@@ -1,23 +1,28 @@
-"""What a webcam face tracker reports for an expression: a measurement model learned from real frames.
+"""How capture reports a FACS-sized display: a measurement model learned from real frames.
 
-FaceMimic generates what an avatar should *show* (FACS-sized displays). A webcam tracker
-(MediaPipe's blendshapes, which the capture stage uses) *observes* a real face differently: it
-never reports some shapes (eyeWide, noseSneer, cheek raise), reports brows, lip-corner frowns and
-the upper-lip raiser at a fraction of their size, and over-reports eye closure when the eyes
-squint. Comparing generated expressions with real tracked frames therefore needs the tracker's
-measurement model, ``observed = clip(floor + gain * shown, 0, 1)`` on the channels it reports:
+FaceMimic generates what an avatar should *show*: FACS prototype displays turned into UE weights
+through the one AU table (:mod:`facemimic.emotions.facs`). Real people captured in the same unit
+(docs/units.md; capture measures the weights from the landmarks) show those displays at their own
+size, and a webcam's landmarks move less than the skin on some channels. Comparing generated
+expressions with real captured frames therefore uses a measurement model,
+``observed = clip(floor + gain * shown, 0, 1)`` on the channels a capture reports:
 
-* ``reported``: UE channels an ARKit-style tracker drives at all (VRCFT's ARKit table) plus eye
-  closure; channels the tracker leaves dead get a gain near 0 from the data, they are not dropped;
+* ``reported``: UE channels an ARKit-style capture drives at all (VRCFT's ARKit table) plus eye
+  closure; channels a capture leaves dead get a gain near 0 from the data, they are not dropped;
 * ``gain``: per channel, least squares through the floor of the real frames' mean per labelled
   state against the FACS prototype's mean for that state (:func:`dataset.sample_facs`); left and
-  right channels share one gain (trackers are not one-sided);
-* ``floor``: the tracker's resting level, the lowest of the sources' 10th percentiles.
+  right channels share one gain;
+* ``floor``: the capture's resting level, the lowest of the sources' 10th percentiles.
+
+``units`` records the unit of the frames it was fitted on: ``"extent"`` (the shipped model,
+fitted on frames captured in the unit) or ``"mediapipe"`` (MediaPipe's scores; the model shipped
+before issue #11, when ``Generation.as_tracked`` used it). What MediaPipe would *score* a face is a
+different question, answered by :mod:`.mediapipe_response`.
 
 It is fitted only on the frames it is given (the benchmarks pass training frames, never the
-held-out ones) and is used (1) by the plausibility benchmark to view generated expressions the way
-the tracker would, (2) by :meth:`Generation.as_tracked` and (3) by the analyser, which simulates
-tracker output around these gains instead of hand-picked ones.
+held-out ones) and is used by the plausibility benchmark to view generated expressions the way a
+capture of a real face would, and optionally by the analyser
+(``fit_classifier(..., tracker="default")``), which then simulates captures around these gains.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class TrackerModel:
     reported: np.ndarray  # (90,) bool: channels the tracker outputs at all
     states: tuple[str, ...] = ()  # labelled states the gains were fitted on
     sources: tuple[str, ...] = ()  # real media the model was fitted on
+    units: str = "extent"  # the unit of the frames it was fitted on ("extent" or "mediapipe")
 
     def __post_init__(self) -> None:
         for name in ("gain", "floor", "reported"):
@@ -60,7 +66,7 @@ class TrackerModel:
             raise ModelAssetError("tracker model: gains/floors must be finite")
 
     def observe(self, x: np.ndarray) -> np.ndarray:
-        """What the tracker would report for expressions ``x``.
+        """What a capture (in :attr:`units`) would report for expressions ``x``.
 
         Parameters
         ----------
@@ -69,7 +75,7 @@ class TrackerModel:
 
         Returns
         -------
-        np.ndarray [shape=(N, 90), dtype=float32]; channels the tracker never reports are 0.
+        np.ndarray [shape=(N, 90), dtype=float32]; channels a capture never reports are 0.
         """
         x = np.atleast_2d(np.asarray(x, np.float32))
         out = np.clip(self.floor + self.gain * x, 0.0, 1.0) * self.reported
@@ -80,7 +86,7 @@ class TrackerModel:
         return np.atleast_2d(np.asarray(x, np.float32))[:, self.reported]
 
     def to_json(self) -> dict:
-        return {"format": TRACKER_TAG, "schema": 1, "names": list(X_NAMES),
+        return {"format": TRACKER_TAG, "schema": 2, "units": self.units, "names": list(X_NAMES),
                 "gain": [round(float(v), 4) for v in self.gain], "floor": [round(float(v), 4) for v in self.floor],
                 "reported": [bool(v) for v in self.reported], "states": list(self.states),
                 "sources": list(self.sources)}
@@ -89,8 +95,13 @@ class TrackerModel:
     def from_json(d: dict, *, name: str = "tracker model") -> TrackerModel:
         if d.get("format") != TRACKER_TAG or list(d.get("names", [])) != list(X_NAMES):
             raise ModelAssetError(f"{name}: not a FaceMimic tracker model for these {N_X} channels")
+        # Schema 1 (before units were recorded) was fitted on MediaPipe's scores.
+        units = d.get("units", "mediapipe")
+        if units not in ("extent", "mediapipe"):
+            raise ModelAssetError(f"{name}: unknown units {units!r} (extent or mediapipe)")
         return TrackerModel(np.asarray(d["gain"], np.float32), np.asarray(d["floor"], np.float32),
-                            np.asarray(d["reported"], bool), tuple(d.get("states", ())), tuple(d.get("sources", ())))
+                            np.asarray(d["reported"], bool), tuple(d.get("states", ())), tuple(d.get("sources", ())),
+                            units)
 
     def save(self, path: str | Path) -> Path:
         from ..common.files import AtomicFile
@@ -100,13 +111,15 @@ class TrackerModel:
         return out.path
 
 
-def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0) -> TrackerModel:
+def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0, units: str = "extent") -> TrackerModel:
     """Fit the measurement model on real tracked frames.
 
     Parameters
     ----------
     real : LabelledFrames
         Real tracked frames (labelled rows fit the gains; all rows the floor and the reported set).
+    units : {"extent", "mediapipe"}
+        The unit ``real`` was captured in (recorded in the model).
     n_per_state : int
         FACS prototype samples per labelled state (natural style) whose mean is the "shown" value.
     seed : int
@@ -151,7 +164,7 @@ def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0) -> Tracker
                 gain[c] = np.clip((rm[:, c] @ f) / (f @ f), 0.0, MAX_GAIN)
     gain = np.where(reported, gain, 0.0).astype(np.float32)
     return TrackerModel(gain, np.where(reported, floor, 0.0).astype(np.float32), reported, tuple(states),
-                        tuple(sorted(set(real.source.tolist()))))
+                        tuple(sorted(set(real.source.tolist()))), units)
 
 
 _CACHE: dict = {}

@@ -63,9 +63,11 @@ def check_seed(seed) -> int:
     return int(seed)
 
 
-# Channels a webcam tracker (MediaPipe) measures reliably: real frames supervise only these, so
-# its dead or weak channels (brows, cheeks, eyeWide, noseSneer; spec tracking.md) never teach the
-# generator that a smile has no cheek raise.
+# Channels real frames supervise (mouth, jaw, eye squint, eye closure). Captured in the unit (issue #11),
+# brows, cheek raise, nose wrinkle and wide eyes are measured now instead of being dead MediaPipe scores,
+# but the default data shows most of them on one posed photo per state, at a fraction of the FACS
+# prototype (capture measurement model gains 0.15-0.75, docs/generate.md); letting those frames
+# supervise them would teach a smile without cheek raise. `train --all-channels` lifts the mask.
 _RELIABLE = np.array([i for i, n in enumerate(X_NAMES) if n.startswith(
     ("MouthCornerPull", "MouthCornerSlant", "MouthUpperUp", "MouthLowerDown", "MouthStretch", "MouthPress",
      "MouthFrown", "MouthDimple", "MouthRaiser", "LipPucker", "LipFunnel", "LipSuck", "JawOpen", "EyeSquint",

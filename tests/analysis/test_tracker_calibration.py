@@ -1,4 +1,4 @@
-"""The analyser's calibration for webcam trackers uses the measured tracker model."""
+"""The analyser's optional calibration for captures uses the measured tracker model (fitted in the unit)."""
 
 import numpy as np
 
@@ -19,10 +19,12 @@ def test_degradation_follows_the_measured_gains():
     x = generate("surprised", seed=0, variations=400, intensity=1.0).x
     seen = degrade_like_tracker(x, np.random.default_rng(0), tm)
     assert seen.shape == x.shape and seen.min() >= 0 and seen.max() <= 1
-    wide, brow = X_INDEX["EyeWideLeft"], X_INDEX["BrowInnerUpLeft"]
-    assert seen[:, wide].mean() < 0.1 * x[:, wide].mean()  # dead in MediaPipe: (almost) gone
-    ratio = seen[:, brow].mean() / x[:, brow].mean()
-    assert 0.5 * tm.gain[brow] < ratio < 1.6 * tm.gain[brow]  # jittered around the measured gain
+    # Jittered around the measured gains (in the unit capture measures the lids, so wide eyes stay).
+    for name in ("EyeWideLeft", "BrowInnerUpLeft"):
+        c = X_INDEX[name]
+        ratio = seen[:, c].mean() / x[:, c].mean()
+        assert 0.5 * tm.gain[c] < ratio < 1.6 * tm.gain[c], name
+    assert seen[:, X_INDEX["EyeWideLeft"]].mean() > 0.2
     assert np.all(seen[:, ~tm.reported] == 0)
 
 

@@ -38,6 +38,19 @@ def _load_tracker_model():
     return load_tracker_model()
 
 
+def _load_mediapipe_response():
+    from facemimic.generate.mediapipe_response import load_mediapipe_response
+
+    return load_mediapipe_response()
+
+
+def _load_response_curves():
+    from facemimic.capture.units import load_curves
+
+    load_curves.cache_clear()  # the curves are kept once loaded
+    return load_curves()
+
+
 def _load_bilabial():
     from facemimic.lipsync import bilabial
 
@@ -50,6 +63,8 @@ LOADERS = {
     "generate/weights/default.npz": _load_generator,
     "analysis/weights/analyzer.npz": _load_analyser,
     "generate/weights/tracker.json": _load_tracker_model,
+    "generate/weights/mediapipe_response.json": _load_mediapipe_response,
+    "capture/weights/response_curves.json": _load_response_curves,
     "lipsync/bilabial_weights.npz": _load_bilabial,
 }
 FACE_MODEL = "face_landmarker.task"
@@ -68,6 +83,9 @@ def package_copy(tmp_path, monkeypatch):
     from facemimic.lipsync import bilabial
 
     bilabial.load_weights.cache_clear()  # later tests load the installed weights again
+    from facemimic.capture.units import load_curves
+
+    load_curves.cache_clear()
 
 
 def _one_line_error(call) -> str:
@@ -93,7 +111,7 @@ def test_every_shipped_file_verifies_and_loads():
     assert listed[FACE_MODEL]["sha256"] == FACE_LANDMARKER_SHA256  # what tracks record as model_sha256
     assert resolve_model() == bundled_model_path()
     # every model file in the package is in the manifest (a new one cannot slip in unchecked)
-    found = {p.relative_to(REAL_ROOT).as_posix() for pattern in ("*.npz", "*.task", "generate/weights/*")
+    found = {p.relative_to(REAL_ROOT).as_posix() for pattern in ("*.npz", "*.task", "generate/weights/*", "capture/weights/*")
              for p in REAL_ROOT.rglob(pattern) if "__pycache__" not in p.parts}
     assert found - {assets.MANIFEST_NAME} == set(LOADERS)
     for name in LOADERS:
@@ -122,7 +140,8 @@ def test_a_tampered_copy_of_each_shipped_file_is_refused(package_copy, name, tam
     msg = _one_line_error(LOADERS[name])
     want = _manifest(package_copy)["files"][name]["sha256"]
     assert msg.startswith(f"{path}: SHA-256 ") and f"but {name} is {want[:12]}" in msg
-    assert "reinstall FaceMimic" in msg and ("train_default_model.py" in msg or "train_bilabial.py" in msg)
+    assert "reinstall FaceMimic" in msg and any(
+        script in msg for script in ("train_default_model.py", "train_bilabial.py", "fit_capture_units.py"))
 
 
 def test_a_tampered_face_model_is_refused_wherever_it_lives(tmp_path, monkeypatch):

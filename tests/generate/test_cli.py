@@ -186,8 +186,9 @@ def test_express_as_tracked(run, tmp_path):
     r = run("express", "surprised", "-n", "4", "--seed", "1", "--as-tracked", "-o", str(seen))
     assert r.exit_code == 0, r.output
     a, b = pd.read_csv(shown), pd.read_csv(seen)
-    # MediaPipe never reports wide eyes and reports raised brows at a fraction of their size.
+    # MediaPipe's scale (issue #11: --as-tracked = as MediaPipe would score it): eyeWide stays dead
+    # and browInnerUp saturates below 0.5 however far the brows go in the unit.
     assert a["EyeWideLeft"].mean() > 0.3 and b["EyeWideLeft"].mean() < 0.05
-    assert b["BrowInnerUpLeft"].mean() < 0.8 * a["BrowInnerUpLeft"].mean()
+    assert b["BrowInnerUpLeft"].max() < 0.5 < a["BrowInnerUpLeft"].max()
     r = CliRunner().invoke(cli, ["express", "happy", "--duration", "1", "--as-tracked"])
     assert r.exit_code != 0 and "poses" in r.output

@@ -1,4 +1,4 @@
-"""The webcam tracker's measurement model: fitted on real tracked frames, shipped, used for plausibility."""
+"""The capture measurement model: fitted in the unit on real captured frames, shipped, used for plausibility."""
 
 import json
 
@@ -36,15 +36,19 @@ def test_shipped_model_is_checksummed_and_reproducible(real):
     assert np.allclose(refit.gain, shipped.gain, atol=1e-3) and np.allclose(refit.floor, shipped.floor, atol=1e-3)
 
 
-def test_measured_gains_match_what_mediapipe_is_known_to_do():
+def test_measured_gains_in_the_unit():
+    # Issue #11: capture measures these channels from the landmarks, so the shapes MediaPipe's scores
+    # never move (eyeWide, noseSneer, cheekSquint: gains 0.05, 0, 0 when this model was fitted on
+    # MediaPipe's scale) are seen now; the jaw is read at about its size (a gape is a gape).
     tm = load_tracker_model()
+    assert tm.units == "extent"
     g = {n: float(tm.gain[i]) for n, i in X_INDEX.items()}
-    # Dead in MediaPipe's blendshapes (spec tracking.md): measured near zero, not assumed.
-    for n in ("EyeWideLeft", "NoseSneerLeft", "CheekSquintLeft"):
-        assert g[n] < 0.1, n
-    # Brows are reported at a fraction of their size; the smile close to its size.
-    assert 0.1 < g["BrowLowererLeft"] < 0.7 and 0.1 < g["BrowInnerUpLeft"] < 0.8
-    assert g["MouthCornerPullLeft"] > 0.6
+    assert g["EyeWideLeft"] > 0.5
+    for n in ("NoseSneerLeft", "CheekSquintLeft"):
+        assert g[n] > 0.1, n
+    assert 0.8 < g["JawOpen"] <= 1.5
+    # Real people show a smile and raised brows smaller than the FACS prototypes' apex (measured, not assumed).
+    assert 0.3 < g["MouthCornerPullLeft"] < 1.0 and 0.05 < g["BrowInnerUpLeft"] < 0.8
     assert g["BrowLowererLeft"] == g["BrowLowererRight"]  # no preferred side
     assert not tm.reported[X_INDEX["TongueUp"]] and tm.reported[X_INDEX["EyeClosedLeft"]]
 
@@ -52,14 +56,28 @@ def test_measured_gains_match_what_mediapipe_is_known_to_do():
 def test_observe_is_bounded_and_monotonic():
     tm = load_tracker_model()
     g = generate("surprised", seed=2, variations=8)
-    seen = g.as_tracked()
+    seen = tm.observe(g.x)
     assert seen.shape == (8, 90) and seen.min() >= 0 and seen.max() <= 1
-    assert np.all(tm.observe(g.x * 0.5) <= tm.observe(g.x) + 1e-6)
+    assert np.all(tm.observe(g.x * 0.5) <= seen + 1e-6)
     assert np.all(seen[:, ~tm.reported] == 0)
 
 
+def test_old_mediapipe_scale_model_files_still_load(tmp_path):
+    # A schema-1 file (before models recorded their unit) was fitted on MediaPipe's scores.
+    d = load_tracker_model().to_json()
+    d.pop("units")
+    d["schema"] = 1
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(d))
+    assert load_tracker_model(old).units == "mediapipe"
+    d["units"] = "furlongs"
+    old.write_text(json.dumps(d))
+    with pytest.raises(ModelAssetError, match="old.json: unknown units 'furlongs'"):
+        load_tracker_model(old)
+
+
 def test_tracked_view_of_generated_faces_is_near_real_frames_but_noise_is_not(real):
-    # Held-out real frames of the sample videos vs generated "happy"/"surprised", seen by the tracker.
+    # Held-out real frames of the sample videos vs generated "happy"/"amused", seen as a capture would.
     tm = load_tracker_model()
     k = held_out(real.source, real.time)
     r, src, t = tm.view(real.x[k]), real.source[k], real.time[k]
@@ -67,7 +85,7 @@ def test_tracked_view_of_generated_faces_is_near_real_frames_but_noise_is_not(re
     d_rr[(src[:, None] == src[None]) & (np.abs(t[:, None] - t[None]) < 1.0)] = np.inf  # not the same moment
     thr = np.percentile(d_rr.min(1), 95)
     for p in ("happy", "amused"):
-        x = generate(p, seed=1, variations=20, intensity=0.7).as_tracked()
+        x = tm.observe(generate(p, seed=1, variations=20, intensity=0.7).x)
         assert (np.linalg.norm(tm.view(x)[:, None] - r[None], axis=-1).min(1) <= thr).mean() >= 0.8, p
     noise = np.random.default_rng(0).uniform(0, 1, (50, 90)).astype(np.float32)
     assert (np.linalg.norm(tm.view(tm.observe(noise))[:, None] - r[None], axis=-1).min(1) <= thr).mean() < 0.1
