@@ -117,3 +117,49 @@ def test_vrm_variants_carry_humanoid_and_presets(heads):
     groups = {g["presetName"]: g for g in v0["blendShapeMaster"]["blendShapeGroups"]}
     assert {"a", "joy", "blink_l"} <= set(groups)
     assert all(0 < b["weight"] <= 100 for g in groups.values() for b in g["binds"])
+
+
+# --- the unit (docs/units.md): key targets at 1.0 move the head by the channel's full extent -------
+UNIT_WEIGHTS = np.array([0.25, 0.5, 1.0])
+
+
+def _unit_cases():
+    from facemimic.deliver.export.testhead import UNIT_TARGETS
+
+    node = {"arkit": "HeadARKit", "ue": "HeadUE"}
+    return [(node[voc], name, channel) for voc, table in UNIT_TARGETS.items() for name, channel in table.items()]
+
+
+@pytest.mark.parametrize("node,name,channel", _unit_cases())
+def test_key_targets_reach_the_channels_full_extent(glb, node, name, channel):
+    """Read back from the .glb: weight w moves the head's landmarks w x the full extent (within 20 %),
+    measured by expressions.geometry in the head's own inter-pupil distance."""
+    from facemimic.deliver.export.testhead import head_fraction
+
+    base, t, _ = _targets(glb, node)
+    if channel in ("LipPucker", "LipFunnel") and node == "HeadUE":  # the four quadrants make one shape
+        delta = sum(t[f"{channel}{p}{s}"] for p in ("Upper", "Lower") for s in ("Left", "Right"))
+    else:
+        delta = t[name]
+    jaw = t["jawOpen" if node == "HeadARKit" else "JawOpen"] if channel == "MouthClosed" else 0.0
+    poses = np.stack([w * delta + jaw for w in UNIT_WEIGHTS])  # MouthClosed: lips together, jaw open
+    fraction = head_fraction(base, poses, channel, 1 if name.endswith("Right") else 0)
+    assert np.all(np.abs(fraction / UNIT_WEIGHTS - 1) <= 0.2), (name, (fraction / UNIT_WEIGHTS).round(2))
+
+
+def test_the_heads_own_measure(glb):
+    from facemimic.deliver.export.testhead import LANDMARKS, head_landmarks, head_measures
+    from facemimic.expressions import geometry as geo
+
+    base, t, _ = _targets(glb, "HeadARKit")
+    lm = head_landmarks(base)
+    ipd = np.linalg.norm(lm[473] - lm[468])
+    assert 0.055 < ipd < 0.07  # an adult's 55-70 mm, between the painted eye centres
+    assert {473, 468, 13, 14, 152, 291, 61} <= set(LANDMARKS)
+    m = head_measures(base, np.stack([t["jawOpen"], t["eyeBlinkLeft"]]))
+    # The chin drops 0.75 IPD (~46 mm) away from the nose dorsum, and the lips part as far.
+    assert m.jaw_drop[0] * ipd == pytest.approx(geo.CHANNELS["JawOpen"].full_extent * ipd, rel=0.02)
+    rest_gap = head_measures(base, np.zeros((1,) + base.shape)).lip_gap[0]
+    assert m.lip_gap[0] - rest_gap == pytest.approx(geo.MOUTH_CLOSED_GAP_EXTENT, rel=0.05)
+    # A full blink shuts the eye: its lids meet, the other eye stays open.
+    assert abs(m.eye_aperture[1, 0]) < 0.01 and m.eye_closure[1, 1] == pytest.approx(0, abs=1e-3)

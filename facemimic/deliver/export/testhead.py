@@ -10,9 +10,15 @@ The ``.glb`` holds **two head meshes side by side** that share one geometry (an 
 
 Each target is a plausible geometric deformation built from smooth Gaussian "bumps" around facial
 landmarks on the ellipsoid: ``jawOpen`` rotates the lower face about a jaw hinge, smiles pull the
-mouth corners up and out, blinks bring the upper lid down to the eye line, brows rise and fall,
+mouth corners up and out, blinks bring the upper lid down to the lower lid, brows rise and fall,
 puffs push the cheeks out along the normal. The head has no tongue or teeth, so tongue shapes move
 the lips and mouth opening instead. Targets are stored as sparse accessors (only moved vertices).
+
+The key targets speak FaceMimic's unit (``docs/units.md``): at 1.0 each moves the head's landmarks
+(:data:`LANDMARKS`: points on the mesh, read off its vertices) by the channel's full extent in the
+head's own inter-pupil distance (IPD, 61 mm between the painted eye centres), measured by
+:mod:`facemimic.expressions.geometry`; a target's shape is drawn by hand, its size is set by that
+measure (:data:`UNIT_TARGETS`, :func:`head_measures`).
 
 The head faces +Z (glTF and VRM 1.0 forward); the subject's left is +X. ``vrm="1.0"`` or
 ``vrm="0.x"`` wraps the heads in a minimal humanoid (the required bones, no skin) with VRM preset
@@ -26,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...expressions import geometry as geo
 from ...expressions.names import ARKIT_NAMES, UE_NAMES
 from .aliases import UE_EYE_NAMES
 from .gltf_io import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, FLOAT, GltfDocument, parse_glb
@@ -42,7 +49,11 @@ def _dir(az: float, el: float) -> np.ndarray:
 
 
 # Landmarks as directions on the ellipsoid; s = +1 subject's left, -1 subject's right.
-def _eye(s): return _dir(0.40 * s, 0.20)
+EYE_AZ, EYE_EL = 0.40, 0.20  # the painted eye's centre (the pupil)
+LID_HALF_ANGLE = 0.0415  # lids this far above / below it: a 0.14 IPD aperture, the unit's EyeClosed extent
+
+
+def _eye(s): return _dir(EYE_AZ * s, EYE_EL)
 def _brow_in(s): return _dir(0.17 * s, 0.42)
 def _brow_mid(s): return _dir(0.38 * s, 0.43)
 def _brow_out(s): return _dir(0.58 * s, 0.38)
@@ -58,6 +69,35 @@ def _neck(s=0): return _dir(0.5 * s, -1.05)
 MOUTH = _dir(0.0, -0.44)
 NOSE_TIP = _dir(0.0, -0.06)
 CHIN = _dir(0.0, -0.75)
+
+# The mouth line (elevation -0.44) runs between two vertex rows: the upper lip's inner edge is the row
+# above it, the lower lip's the row below (the jaw moves that one, see _Deformer.jaw_weight).
+_ROWS = np.linspace(np.pi / 2, -np.pi / 2, N_LAT + 1)
+EL_LIP_UPPER_INNER, EL_LIP_LOWER_INNER = float(_ROWS[25]), float(_ROWS[26])
+EL_LIP_UPPER_OUTER, EL_LIP_LOWER_OUTER = -0.35, -0.53  # the painted lips' outer borders
+AZ_LIP_QUARTER = 0.112  # a third of the way to the mouth corner (0.30), where MediaPipe's 267/314 sit
+# MediaPipe landmark -> (azimuth, elevation) of the point on the head that plays it (positive azimuth
+# = the subject's left). What the unit's measures need; geometry's head-fit points are added by
+# head_landmarks.
+LANDMARKS: dict[int, tuple[float, float]] = {
+    473: (EYE_AZ, EYE_EL), 468: (-EYE_AZ, EYE_EL),
+    386: (EYE_AZ, EYE_EL + LID_HALF_ANGLE), 159: (-EYE_AZ, EYE_EL + LID_HALF_ANGLE),
+    374: (EYE_AZ, EYE_EL - LID_HALF_ANGLE), 145: (-EYE_AZ, EYE_EL - LID_HALF_ANGLE),
+    336: (0.17, 0.42), 285: (0.17, 0.42), 107: (-0.17, 0.42), 55: (-0.17, 0.42),  # inner brow
+    334: (0.38, 0.43), 282: (0.38, 0.43), 105: (-0.38, 0.43), 52: (-0.38, 0.43),  # middle of the brow
+    300: (0.58, 0.38), 276: (0.58, 0.38), 70: (-0.58, 0.38), 46: (-0.58, 0.38),  # outer brow
+    13: (0.0, EL_LIP_UPPER_INNER), 14: (0.0, EL_LIP_LOWER_INNER),
+    0: (0.0, EL_LIP_UPPER_OUTER), 17: (0.0, EL_LIP_LOWER_OUTER),
+    291: (0.30, -0.44), 61: (-0.30, -0.44),  # mouth corners
+    267: (AZ_LIP_QUARTER, EL_LIP_UPPER_OUTER), 37: (-AZ_LIP_QUARTER, EL_LIP_UPPER_OUTER),
+    312: (AZ_LIP_QUARTER, EL_LIP_UPPER_INNER), 82: (-AZ_LIP_QUARTER, EL_LIP_UPPER_INNER),
+    317: (AZ_LIP_QUARTER, EL_LIP_LOWER_INNER), 87: (-AZ_LIP_QUARTER, EL_LIP_LOWER_INNER),
+    314: (AZ_LIP_QUARTER, EL_LIP_LOWER_OUTER), 84: (-AZ_LIP_QUARTER, EL_LIP_LOWER_OUTER),
+    2: (0.0, -0.20), 195: (0.0, 0.05), 152: (0.0, -0.75),  # subnasale, nose dorsum, chin
+    411: (0.62, -0.22), 187: (-0.62, -0.22),  # buccal cheek (_cheek)
+    347: (0.48, -0.02), 118: (-0.48, -0.02),  # infraorbital cheek (_cheek_hi)
+    358: (0.11, -0.16), 129: (-0.11, -0.16),  # nose wing (_nostril)
+}
 
 
 @lru_cache(maxsize=1)
@@ -137,17 +177,19 @@ class _Deformer:
         return (self.d[:, 1] <= centre[1]).astype(np.float32)
 
     def lid(self, s, amount):
-        """Upper lid towards the eye line (amount 1 = closed), inside the eye region."""
+        """Upper lid down to the lower lid's line (amount 1 = shut), inside the eye region."""
         e = _eye(s)
         g = _gauss(self.d, e, 0.16) * self.above(e)
-        ey = e[1] * RADII[1]
-        self.delta[:, 1] += g * (ey - self.pos[:, 1]) * amount
+        lower = np.sin(EYE_EL - LID_HALF_ANGLE) * RADII[1]
+        self.delta[:, 1] += g * (lower - self.pos[:, 1]) * amount
         self.delta[:, 2] += g * 0.002 * amount
         return self
 
     def jaw_weight(self):
+        # The lower lip rides on the jaw: its inner edge (the row below the mouth line) moves with
+        # the chin, the upper lip's (the row above) stays, so the lips part as far as the jaw drops.
         el = np.arcsin(np.clip(self.d[:, 1], -1, 1))
-        return (np.clip((-0.40 - el) / 0.18, 0, 1) * np.clip((self.d[:, 2] + 0.2) / 0.5, 0, 1)).astype(np.float32)
+        return (np.clip((-0.40 - el) / 0.06, 0, 1) * np.clip((self.d[:, 2] + 0.2) / 0.5, 0, 1)).astype(np.float32)
 
     def jaw_rotate(self, angle):
         w = self.jaw_weight()
@@ -169,7 +211,8 @@ def _side(name: str) -> int:
     return 1 if name.endswith("Left") else -1 if name.endswith("Right") else 0
 
 
-def _arkit_delta(name: str) -> np.ndarray:
+def _arkit_raw(name: str) -> np.ndarray:
+    """An ARKit target's shape, before it is sized in the unit (jawOpen is already sized)."""
     D, s = _Deformer(), _side(name)
     base = name[:-4] if s == 1 else name[:-5] if s == -1 else name
     if base == "browDown":
@@ -178,8 +221,8 @@ def _arkit_delta(name: str) -> np.ndarray:
         D.bump(_brow_in(1), 0.13, (0, 0.009, 0)).bump(_brow_in(-1), 0.13, (0, 0.009, 0))
     elif base == "browOuterUp":
         D.bump(_brow_out(s), 0.14, (0, 0.009, 0))
-    elif base == "cheekPuff":
-        D.push(_cheek(1), 0.3, 0.012).push(_cheek(-1), 0.3, 0.012)
+    elif base == "cheekPuff":  # (narrow enough to leave the eyes where they are)
+        D.push(_cheek(1), 0.22, 0.012).push(_cheek(-1), 0.22, 0.012)
     elif base == "cheekSquint":
         D.bump(_cheek_hi(s), 0.18, (0, 0.006, 0.002))
     elif base == "eyeBlink":
@@ -193,7 +236,8 @@ def _arkit_delta(name: str) -> np.ndarray:
     elif base == "eyeWide":
         D.bump(_eye(s), 0.17, (0, 0.006, 0.001), D.above(_eye(s)))
     elif base == "jawOpen":
-        D.jaw_rotate(0.32)
+        angle, lip = _jaw_motion()
+        D.jaw_rotate(angle).bump(_lower_lip(), 0.1, (0, -lip, 0), D.below(MOUTH))
     elif base == "jawForward":
         D.jaw_move((0, 0, 0.008))
     elif name == "jawLeft":
@@ -224,8 +268,8 @@ def _arkit_delta(name: str) -> np.ndarray:
         D.bump(_lower_lip(), 0.15, (0, 0.005, 0.002))
     elif base == "mouthShrugUpper":
         D.bump(_upper_lip(), 0.1, (0, 0.004, 0.001))
-    elif base == "mouthPress":
-        D.bump(_upper_lip(s), 0.09, (0, -0.002, -0.002)).bump(_lower_lip(s), 0.09, (0, 0.002, -0.002))
+    elif base == "mouthPress":  # the lips' outer borders close on the mouth line: thinner red lips
+        D.bump(_dir(0.13 * s, -0.30), 0.06, (0, -0.004, -0.001)).bump(_dir(0.13 * s, -0.58), 0.06, (0, 0.004, -0.001))
     elif base == "mouthLowerDown":
         D.bump(_lower_lip(s), 0.1, (0, -0.006, 0))
     elif base == "mouthUpperUp":
@@ -240,23 +284,33 @@ def _arkit_delta(name: str) -> np.ndarray:
 
 
 def _ue_delta(name: str) -> np.ndarray:
-    D, s = _Deformer(), _side(name)
+    s = _side(name)
     base = name[:-4] if s == 1 else name[:-5] if s == -1 else name
-    same = {  # UE shapes whose ARKit counterpart has the same geometry
-        "EyeSquint": "eyeSquint", "EyeWide": "eyeWide", "BrowOuterUp": "browOuterUp",
-        "CheekSquint": "cheekSquint", "NoseSneer": "noseSneer", "MouthUpperUp": "mouthUpperUp",
-        "MouthLowerDown": "mouthLowerDown", "MouthFrown": "mouthFrown", "MouthStretch": "mouthStretch",
-        "MouthDimple": "mouthDimple", "MouthPress": "mouthPress", "EyeClosed": "eyeBlink",
-        "EyeLookOut": "eyeLookOut", "EyeLookIn": "eyeLookIn", "EyeLookUp": "eyeLookUp",
-        "EyeLookDown": "eyeLookDown",
-    }
-    whole = {"JawOpen": "jawOpen", "JawForward": "jawForward", "JawLeft": "jawLeft", "JawRight": "jawRight",
+    if name in _UE_WHOLE:
+        return _arkit_delta(_UE_WHOLE[name])
+    if base in _UE_SAME and s:
+        return _arkit_delta(_UE_SAME[base] + ("Left" if s == 1 else "Right"))
+    return _ue_raw(name) * _unit_scale("ue", name)
+
+
+# UE shapes whose ARKit counterpart has the same geometry.
+_UE_SAME = {
+    "EyeSquint": "eyeSquint", "EyeWide": "eyeWide", "BrowOuterUp": "browOuterUp",
+    "CheekSquint": "cheekSquint", "NoseSneer": "noseSneer", "MouthUpperUp": "mouthUpperUp",
+    "MouthLowerDown": "mouthLowerDown", "MouthFrown": "mouthFrown", "MouthStretch": "mouthStretch",
+    "MouthDimple": "mouthDimple", "MouthPress": "mouthPress", "EyeClosed": "eyeBlink",
+    "EyeLookOut": "eyeLookOut", "EyeLookIn": "eyeLookIn", "EyeLookUp": "eyeLookUp",
+    "EyeLookDown": "eyeLookDown",
+}
+_UE_WHOLE = {"JawOpen": "jawOpen", "JawForward": "jawForward", "JawLeft": "jawLeft", "JawRight": "jawRight",
              "MouthClosed": "mouthClose", "MouthRaiserUpper": "mouthShrugUpper",
              "MouthRaiserLower": "mouthShrugLower", "TongueOut": "tongueOut"}
-    if name in whole:
-        return _arkit_delta(whole[name])
-    if base in same and s:
-        return _arkit_delta(same[base] + ("Left" if s == 1 else "Right"))
+
+
+def _ue_raw(name: str) -> np.ndarray:
+    """A UE-only target's shape, before it is sized in the unit."""
+    D, s = _Deformer(), _side(name)
+    base = name[:-4] if s == 1 else name[:-5] if s == -1 else name
     if base == "BrowPinch":
         D.bump(_brow_in(s), 0.12, (-s * 0.004, -0.002, 0))
     elif base == "BrowLowerer":
@@ -268,7 +322,7 @@ def _ue_delta(name: str) -> np.ndarray:
     elif base == "NasalConstrict":
         D.push(_nostril(s), 0.07, -0.003)
     elif base == "CheekPuff":
-        D.push(_cheek(s), 0.3, 0.012)
+        D.push(_cheek(s), 0.22, 0.012)
     elif base == "CheekSuck":
         D.push(_cheek(s), 0.25, -0.008)
     elif name == "JawBackward":
@@ -283,14 +337,14 @@ def _ue_delta(name: str) -> np.ndarray:
         D.bump(_lower_lip(s), 0.09, (0, 0.002, -0.006))
     elif base == "LipSuckCorner":
         D.bump(_corner(s), 0.08, (0, 0, -0.004))
-    elif base == "LipFunnelUpper":
-        D.bump(_upper_lip(s), 0.1, (0, 0.003, 0.006))
+    elif base == "LipFunnelUpper":  # each quadrant a quarter of the whole funnel (all four: full extent)
+        D.bump(_dir(0.07 * s, -0.37), 0.1, (0, 0.003, 0.006))
     elif base == "LipFunnelLower":
-        D.bump(_lower_lip(s), 0.1, (0, -0.003, 0.006))
-    elif base == "LipPuckerUpper":
-        D.bump(_upper_lip(s), 0.1, (-s * 0.004, 0, 0.007))
+        D.bump(_dir(0.07 * s, -0.52), 0.1, (0, -0.003, 0.006))
+    elif base == "LipPuckerUpper":  # the corner's half of the lip pulled in and forward
+        D.bump(_dir(0.24 * s, -0.41), 0.12, (-s * 0.006, 0, 0.006))
     elif base == "LipPuckerLower":
-        D.bump(_lower_lip(s), 0.1, (-s * 0.004, 0, 0.007))
+        D.bump(_dir(0.24 * s, -0.48), 0.12, (-s * 0.006, 0, 0.006))
     elif base == "MouthUpperDeepen":
         D.bump(_dir(0.2 * s, -0.33), 0.08, (0, 0.004, -0.002))
     elif base == "MouthUpper":
@@ -330,6 +384,210 @@ def _ue_delta(name: str) -> np.ndarray:
     else:  # pragma: no cover - every UE name has a rule (checked by the tests)
         raise KeyError(name)
     return D.delta
+
+
+# --- the unit: landmarks read off the mesh, measured by expressions.geometry ---------------------
+# Key targets -> the UE channel (stem) whose full extent they reach at 1.0 (docs/units.md). Sided
+# targets measure their own side; two-sided ones (cheekPuff, browInnerUp) the subject's left.
+_ARKIT_UNIT = {
+    "jawOpen": "JawOpen", "mouthClose": "MouthClosed", "mouthSmile": "MouthCornerPull", "mouthFrown": "MouthFrown",
+    "mouthStretch": "MouthStretch", "mouthPucker": "LipPucker", "mouthFunnel": "LipFunnel",
+    "mouthUpperUp": "MouthUpperUp", "mouthLowerDown": "MouthLowerDown", "mouthPress": "MouthPress",
+    "cheekPuff": "CheekPuff", "cheekSquint": "CheekSquint", "noseSneer": "NoseSneer", "browInnerUp": "BrowInnerUp",
+    "browOuterUp": "BrowOuterUp", "browDown": "BrowLowerer", "eyeBlink": "EyeClosed", "eyeWide": "EyeWide",
+    "eyeSquint": "EyeSquint",
+}
+_UE_UNIT = {
+    "MouthCornerPull": "MouthCornerPull", "MouthCornerSlant": "MouthCornerSlant", "BrowPinch": "BrowPinch",
+    "BrowLowerer": "BrowLowerer", "BrowInnerUp": "BrowInnerUp", "CheekPuff": "CheekPuff",
+    # the four quadrants together make the one measured pucker / funnel
+    "LipPuckerUpper": "LipPucker", "LipPuckerLower": "LipPucker",
+    "LipFunnelUpper": "LipFunnel", "LipFunnelLower": "LipFunnel",
+}
+_QUADRANTS = {stem: tuple(f"{stem}{part}{side}" for part in ("Upper", "Lower") for side in ("Left", "Right"))
+              for stem in ("LipPucker", "LipFunnel")}
+
+
+def _stem(name: str) -> tuple[str, int]:
+    s = _side(name)
+    return (name[:-4] if s == 1 else name[:-5] if s == -1 else name), (1 if s == -1 else 0)
+
+
+def _unit_channel(vocabulary: str, name: str) -> str | None:
+    base, _ = _stem(name)
+    if vocabulary == "arkit":
+        return _ARKIT_UNIT.get(base)
+    if name in _UE_WHOLE:
+        return _ARKIT_UNIT.get(_UE_WHOLE[name])
+    if base in _UE_SAME and name != base:
+        return _ARKIT_UNIT.get(_UE_SAME[base])
+    return _UE_UNIT.get(base)
+
+
+def _unit_targets(vocabulary: str) -> dict[str, str]:
+    names = ARKIT_NAMES if vocabulary == "arkit" else UE_TARGET_NAMES
+    return {n: ch for n in names if (ch := _unit_channel(vocabulary, n)) is not None}
+
+
+@lru_cache(maxsize=1)
+def _landmark_weights() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Landmark ids (L,), the 4 grid vertices around each (L, 4) and their bilinear weights (L, 4)."""
+    ids = np.array(list(LANDMARKS))
+    idx = np.zeros((len(ids), 4), np.int64)
+    w = np.zeros((len(ids), 4))
+    row = N_LON + 1
+    for k, i in enumerate(ids):
+        az, el = LANDMARKS[int(i)]
+        fi, fj = (np.pi / 2 - el) / (np.pi / N_LAT), (az + np.pi) / (2 * np.pi / N_LON)
+        i0, j0 = int(np.floor(fi)), int(np.floor(fj))
+        a, b = fi - i0, fj - j0
+        idx[k] = [i0 * row + j0, i0 * row + j0 + 1, (i0 + 1) * row + j0, (i0 + 1) * row + j0 + 1]
+        w[k] = [(1 - a) * (1 - b), (1 - a) * b, a * (1 - b), a * b]
+    return ids, idx, w
+
+
+def _canonical_stable() -> dict[int, np.ndarray]:
+    """geometry's head-fit points on the canonical face, in its pupil distances, about its nose dorsum."""
+    pts = {i: np.asarray(p, np.float64) for i, p in geo.CANONICAL_CM.items()}
+    ipd = float(np.linalg.norm((pts[263] + pts[362]) / 2 - (pts[33] + pts[133]) / 2))
+    return {i: (pts[i] - pts[geo.NOSE_DORSUM]) / ipd for i in geo.STABLE_POINTS}
+
+
+_STABLE = _canonical_stable()
+
+
+def head_landmarks(positions: np.ndarray, rest: np.ndarray | None = None) -> np.ndarray:
+    """The head's landmarks in MediaPipe's topology, for :func:`geometry.measure` (image size (1, 1)).
+
+    Each point of :data:`LANDMARKS` is interpolated (bilinearly, on the latitude/longitude grid) from
+    the mesh vertices around it. geometry's head fit also wants 15 stable points (eye corners, nose
+    dorsum, forehead, the sides at ear level): the canonical face's, scaled to the head's IPD and
+    placed with their nose dorsum on the head's (landmark 195), so the fit returns the head's own
+    axes (it faces +z with +x the subject's left, as geometry's face frame does).
+
+    Parameters
+    ----------
+    positions : np.ndarray [shape=(V, 3) or (T, V, 3)]
+        Vertex positions in metres (the base mesh plus weighted target deltas).
+    rest : np.ndarray [shape=(V, 3)], optional
+        Where the stable points come from (default: ``positions`` itself; for a sequence, its first).
+
+    Returns
+    -------
+    np.ndarray [shape=(478, 3) or (T, 478, 3)]
+        MediaPipe's convention (x right, y down, z away from the viewer), metres; unused points sit
+        between the eyes.
+    """
+    p = np.asarray(positions, np.float64)
+    single = p.ndim == 2
+    if single:
+        p = p[None]
+    ids, idx, w = _landmark_weights()
+    pts = np.einsum("tlkc,lk->tlc", p[:, idx], w)  # (T, L, 3)
+    anchor = np.einsum("lkc,lk->lc", (p[0] if rest is None else np.asarray(rest, np.float64))[idx], w)
+    at = {int(i): k for k, i in enumerate(ids)}
+    ipd = float(np.linalg.norm(anchor[at[473]] - anchor[at[468]]))
+    out = np.tile((pts[:, at[473]] + pts[:, at[468]])[:, None] / 2, (1, geo.N_LANDMARKS, 1))
+    out[:, ids] = pts
+    for i, c in _STABLE.items():
+        out[:, i] = anchor[at[geo.NOSE_DORSUM]] + ipd * c
+    out = out * np.array([1.0, -1.0, -1.0])
+    return out[0] if single else out
+
+
+def head_measures(base: np.ndarray, deltas: np.ndarray) -> geo.FaceMeasures:
+    """The unit's measures of a head with target deltas applied, against the bare head.
+
+    Parameters
+    ----------
+    base : np.ndarray [shape=(V, 3)]
+        The mesh's rest positions (metres).
+    deltas : np.ndarray [shape=(T, V, 3)]
+        Position offsets (weighted sums of targets), one set per measured pose.
+
+    Returns
+    -------
+    geometry.FaceMeasures
+        ``(T,)`` / ``(T, 2)`` arrays in the head's IPD units, relative to the bare head.
+    """
+    base = np.asarray(base, np.float64)
+    rest = geo.rest_face(head_landmarks(base), (1.0, 1.0))
+    return geo.measure(head_landmarks(base[None] + np.asarray(deltas, np.float64), base), (1.0, 1.0), rest=rest)
+
+
+def head_fraction(base: np.ndarray, deltas: np.ndarray, channel: str, side: int = 0) -> np.ndarray:
+    """How far poses move the head along one UE channel, as a fraction of its full extent, shape (T,).
+
+    ``channel`` is a stem (``"MouthCornerPull"``, ``"LipPucker"``, ``"JawOpen"``, ``"MouthClosed"``)
+    and ``side`` 0 the subject's left, 1 the right. ``MouthClosed`` is JawOpen's fraction minus the
+    lip gap gained over ``geometry.MOUTH_CLOSED_GAP_EXTENT`` (the head's lips touch only as paint, so
+    its gap is counted from rest); the poses should include the jaw.
+    """
+    m = head_measures(base, deltas)
+    if channel == "MouthClosed":
+        rest_gap = head_measures(base, np.zeros((1,) + np.shape(base))).lip_gap[0]
+        jaw = geo.extent_to_weight("JawOpen", m.jaw_drop)
+        return jaw - (np.asarray(m.lip_gap) - rest_gap) / geo.MOUTH_CLOSED_GAP_EXTENT
+    name = _QUADRANTS[channel][0] if channel in _QUADRANTS else channel
+    if name not in geo.CHANNELS:
+        name += ("Left", "Right")[side]
+    ch = geo.CHANNELS[name]
+    v = np.asarray(getattr(m, ch.measure))
+    return geo.extent_to_weight(name, v[..., ch.side] if ch.side is not None else v)
+
+
+@lru_cache(maxsize=1)
+def _jaw_motion() -> tuple[float, float]:
+    """JawOpen at 1.0: the jaw rotation (radians) that drops the chin by the full extent (bisection),
+    and the extra drop (metres) of the lower lip that parts the lips as far (the unit's relaxed lips,
+    ``geometry.MOUTH_CLOSED_GAP_EXTENT``; the lip, nearer the hinge, swings a little less)."""
+    base = _geometry()[0]
+    lo, hi = 0.05, 1.2
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if head_fraction(base, _Deformer().jaw_rotate(mid).delta[None], "JawOpen")[0] < 1.0:
+            lo = mid
+        else:
+            hi = mid
+    angle = (lo + hi) / 2
+    D = _Deformer()
+    poses = np.stack([np.zeros_like(D.pos), D.jaw_rotate(angle).delta,
+                      _Deformer().bump(_lower_lip(), 0.1, (0, -1.0, 0), D.below(MOUTH)).delta])
+    gap = head_measures(base, poses).lip_gap
+    return angle, float((geo.MOUTH_CLOSED_GAP_EXTENT - (gap[1] - gap[0])) / (gap[2] - gap[0]))
+
+
+@lru_cache(maxsize=None)
+def _unit_scale(vocabulary: str, name: str) -> float:
+    """The factor that sizes a target's hand-drawn shape to its channel's full extent (1 if none)."""
+    channel = _unit_channel(vocabulary, name)
+    if channel is None or channel == "JawOpen":  # the jaw's angle is solved for directly
+        return 1.0
+    base_name, side = _stem(name)
+    if vocabulary == "ue" and name in _UE_WHOLE:  # built from an ARKit target: sized there
+        return _unit_scale("arkit", _UE_WHOLE[name])
+    if vocabulary == "ue" and base_name in _UE_SAME and name != base_name:
+        return _unit_scale("arkit", _UE_SAME[base_name] + ("Left", "Right")[side])
+    raw = _arkit_raw if vocabulary == "arkit" else _ue_raw
+    base = _geometry()[0]
+    if channel == "MouthClosed":  # lips together with the jaw open: cancel the jaw's lip gap
+        jaw = _arkit_delta("jawOpen")
+        gap = lambda d: head_measures(base, d[None]).lip_gap[0]  # noqa: E731
+        return float((gap(jaw) - gap(np.zeros_like(jaw))) / (gap(jaw) - gap(jaw + raw(name))))
+    if vocabulary == "ue" and channel in _QUADRANTS:  # the four quadrants at 1.0 make the full extent
+        shape = sum(raw(n) for n in _QUADRANTS[channel])
+    else:
+        shape = raw(name)
+    return float(1.0 / head_fraction(base, shape[None], channel, side)[0])
+
+
+def _arkit_delta(name: str) -> np.ndarray:
+    return _arkit_raw(name) * _unit_scale("arkit", name)
+
+
+# Every key target of each head -> the UE channel stem whose full extent it reaches at 1.0 (sided
+# targets on their own side; UE's pucker and funnel quadrants reach it all four together).
+UNIT_TARGETS: dict[str, dict[str, str]] = {v: _unit_targets(v) for v in ("arkit", "ue")}
 
 
 def target_deltas(names: tuple[str, ...], *, vocabulary: str) -> list[np.ndarray]:
@@ -493,4 +751,5 @@ def write_test_head(path: str | Path, *, vrm: str | None = None) -> Path:
     return build_test_head(vrm=vrm).save(path)
 
 
-__all__ = ["HEAD_OFFSET", "HUMANOID_BONES", "add_humanoid_nodes", "UE_TARGET_NAMES", "build_test_head", "target_deltas", "write_test_head"]
+__all__ = ["HEAD_OFFSET", "HUMANOID_BONES", "LANDMARKS", "UE_TARGET_NAMES", "UNIT_TARGETS", "add_humanoid_nodes",
+           "build_test_head", "head_fraction", "head_landmarks", "head_measures", "target_deltas", "write_test_head"]
