@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reproduce FaceMimic's shipped generator and analyser weights (deterministic, ~2-3 min on 2 cores).
+"""Reproduce FaceMimic's shipped generator and analyser weights (deterministic, ~40 s on 2 cores once the samples are tracked).
 
     python scripts/train_default_model.py            # writes facemimic/generate/weights/* and their SHA-256
 
@@ -101,8 +101,8 @@ def main() -> None:
 
     print("training the analyser ...", flush=True)
     # The analyser keeps its fixed table of weak-channel gains: calibrating it with the measured
-    # tracker model instead changed nothing on unseen people (leave-one-person-out 6/10 either
-    # way) and cost a little round-trip accuracy (benchmarks/generate_eval.py), so it stays opt-in.
+    # capture model instead did no better on unseen people (in the unit: leave-one-person-out 6/10
+    # against the table's 7/10) and cost a little round-trip accuracy (docs/generate.md), so it stays opt-in.
     clf, _ = fit_classifier(real.x, real.labels, seed=args.seed, tracker=None,
                             progress=lambda e, n, loss: print(f"  epoch {e}/{n} loss {loss:.3f}", flush=True))
     shipped = args.out.resolve() == (ROOT / "facemimic" / "generate" / "weights").resolve()
