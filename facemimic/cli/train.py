@@ -20,7 +20,8 @@ from ._options import SEED
 @click.option("--plot", "plot_out", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Loss plot (.png, .jpg, .gif, .webp, .svg or .pdf) [default: MODEL.loss.png].")
 @click.option("--all-channels", is_flag=True,
-              help="Let your frames teach every channel, also those webcams track weakly (brows, cheeks).")
+              help="Let your frames teach every channel, also brows, cheeks, nose and wide eyes (by default only "
+                   "the mouth, jaw and eyelids learn from real frames).")
 def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> None:
     """Train a generator on DATASETS from `facemimic label` ("learn my smile").
 
