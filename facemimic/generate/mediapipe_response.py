@@ -86,7 +86,8 @@ class MediaPipeResponse:
             In MediaPipe's scale; channels MediaPipe has no blendshape for are 0.
         """
         if mode not in self.tables:
-            raise UnknownNameError(f"unknown MediaPipe mode {mode!r}{suggest(str(mode), MODES)}; valid: {', '.join(MODES)}")
+            raise UnknownNameError(f"unknown MediaPipe mode {mode!r}{suggest(str(mode), MODES)}; "
+                                   f"valid: {', '.join(MODES)}")
         x = np.atleast_2d(np.asarray(x, np.float32))
         if x.shape[-1] != N_X:
             raise ParameterError(f"expression vectors must have {N_X} channels, got shape {x.shape}")
