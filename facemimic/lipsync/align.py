@@ -315,36 +315,75 @@ def _speech_spans(pcm: np.ndarray, sample_rate: int) -> list[tuple[int, int]]:
     return [(int(a * sample_rate), int(b * sample_rate)) for a, b in speech_segments(pcm, sample_rate=sample_rate)]
 
 
-def _align_pieces(d, names: list[str], breaks: list[str], pcm: np.ndarray, spans, opt, sample_rate: int,
-                  workers: int, stats: dict) -> tuple[list, list]:
-    """Piecewise alignment of long audio: (word rows, phone rows) in seconds, or AlignmentError."""
-    from ..phonetics.phones import VOWELS
-    from .forked import fork_map
-    from .piecewise import guess_boundaries, plan_pieces
+def _plan_pieces(pcm: np.ndarray, spans, sample_rate: int) -> list:
+    """The pieces of long audio, cut at its pauses (AlignmentError when it never pauses)."""
+    from .piecewise import plan_pieces
 
     pieces = plan_pieces(spans if spans is not None else _speech_spans(pcm, sample_rate), len(pcm),
                          sample_rate=sample_rate)
     if len(pieces) < 2:
         raise AlignmentError("no pause to cut the audio at")
+    return pieces
+
+
+def _guessed_bounds(d, names: list[str], breaks: list[str], pieces) -> list[int]:
+    """Each piece's first word, from speaking time and punctuation (:func:`.piecewise.guess_boundaries`)."""
+    from ..phonetics.phones import VOWELS
+    from .piecewise import guess_boundaries
+
     units = np.array([sum(_VOWEL_WEIGHT if p in VOWELS else 1.0 for p in (d.lookup_word(n) or "").split())
                       for n in names])
     try:
-        bounds = guess_boundaries(units, breaks, [p.speech for p in pieces])
+        return guess_boundaries(units, breaks, [p.speech for p in pieces])
     except ValueError as e:
         raise AlignmentError(str(e)) from None
+
+
+def _coarse_bounds(segs, seg_fr: float, pieces, sample_rate: int, n_words: int) -> list[int]:
+    """Each piece's first word, from a whole-file word pass: a word belongs where its middle is."""
+    import bisect
+
+    starts = [p.start / sample_rate for p in pieces]
+    owner = [max(bisect.bisect_right(starts, (a + b + 1) / 2 / seg_fr) - 1, 0)
+             for w, a, b in segs if not w.startswith(("<", "[", "+"))]
+    if len(owner) != n_words:
+        raise AlignmentError("the word pass did not place every word")
+    return [sum(1 for o in owner if o < k) for k in range(len(pieces))] + [n_words]
+
+
+def _align_pieces(names: list[str], pcm: np.ndarray, pieces, bounds: list[int], slack: int, opt,
+                  sample_rate: int, workers: int, stats: dict, done: dict) -> tuple[list, list]:
+    """Align each piece with its words, ``bounds[k]:bounds[k + 1]``, on ``workers`` processes.
+
+    With ``slack``, a piece may start that many words before or after its guessed first word; a
+    piece whose successor started elsewhere is aligned again with its corrected words. ``done``
+    keeps every piece result by ``(piece, first word, end word)`` for a later attempt to reuse.
+    Returns (word rows, phone rows) in seconds, or raises AlignmentError.
+    """
+    from .forked import fork_map
+
     used = [k for k in range(len(pieces)) if bounds[k + 1] > bounds[k]]  # pieces given words
-    jobs, costs, base = [], [], []
+    jobs, costs, base, todo = [], [], [], []
     for j, k in enumerate(used):
         lo, hi = bounds[k], bounds[k + 1]
-        if j == 0:
-            starts = [0]
-        else:  # the guess may be a few words off: let the acoustics settle the boundary
-            starts = list(range(max(lo - START_SLACK, bounds[used[j - 1]] + 1), min(lo + START_SLACK, hi - 1) + 1))
+        starts = [lo]
+        if j > 0 and slack:  # the guess may be a few words off: let the acoustics settle the boundary
+            starts = list(range(max(lo - slack, bounds[used[j - 1]] + 1), min(lo + slack, hi - 1) + 1))
         base.append(starts[0])
-        jobs.append((pcm[pieces[k].start:pieces[k].end], names[starts[0]:hi], [s - starts[0] for s in starts], opt))
+        if len(starts) == 1 and (k, lo, hi) in done:
+            continue
+        todo.append(j)
+        rel = [s - starts[0] for s in starts] if len(starts) > 1 else None
+        jobs.append((pcm[pieces[k].start:pieces[k].end], names[starts[0]:hi], rel, opt))
         costs.append(pieces[k].end - pieces[k].start)
-    results, procs = fork_map(_align_job, jobs, workers=workers, costs=costs)
+    fresh, procs = fork_map(_align_job, jobs, workers=workers, costs=costs)
     stats.update(pieces=len(pieces), aligned=len(jobs), processes=procs, redone=0)
+    results = [done.get((k, bounds[k], bounds[k + 1])) for k in used]
+    for j, r in zip(todo, fresh):
+        results[j] = r
+    for r, k, b0 in zip(results, used, base):  # kept for a later attempt, failures or not
+        if r[0] == "ok":
+            done[(k, b0 + r[1], bounds[k + 1])] = ("ok", 0, r[2], r[3])
     for r, k in zip(results, used):
         if r[0] != "ok":
             raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {r[1]}")
@@ -358,8 +397,9 @@ def _align_pieces(d, names: list[str], breaks: list[str], pcm: np.ndarray, spans
             raise AlignmentError(f"piece {k + 1} of {len(pieces)}: its words went to its neighbours")
         r = results[j]
         if b != bounds[k + 1]:  # its words changed at the end
-            r = _align_job((pcm[pieces[k].start:pieces[k].end], names[a:b], None, opt))
+            r = done.get((k, a, b)) or _align_job((pcm[pieces[k].start:pieces[k].end], names[a:b], None, opt))
             stats["redone"] += 1
+            done[(k, a, b)] = r
             if r[0] != "ok":
                 raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {r[1]}")
         t = pieces[k].start / sample_rate
@@ -368,19 +408,23 @@ def _align_pieces(d, names: list[str], breaks: list[str], pcm: np.ndarray, spans
     return wrows, prows
 
 
-def _align_coarse(d, names: list[str], spoken: list[str], pcm: np.ndarray, fr: float, opt,
-                  sample_rate: int) -> tuple[list, list]:
-    """Long audio, the robust way: a cheap word pass over all of it finds the pauses, then the
-    chunks between them are aligned one by one."""
+def _coarse_pass(d, names: list[str], spoken: list[str], pcm: np.ndarray, fr: float, opt):
+    """A cheap word pass over the whole audio: ``(segments, frames per second, decoder)``."""
     coarse = decoder("align-coarse", opt)
     with decoder_lock("align-coarse", opt):
         for w in spoken:
             pronounce(w, coarse)
         try:
-            segs, seg_fr = _word_pass(coarse, names, dithered(pcm))[0], 100.0
+            return _word_pass(coarse, names, dithered(pcm))[0], 100.0, coarse
         except AlignmentError:
             # the cheap pass could not fit (very fast speech): a full-settings word pass
-            segs, seg_fr = _word_pass(d, names, dithered(pcm))[0], fr
+            return _word_pass(d, names, dithered(pcm))[0], fr, d
+
+
+def _align_chunks(d, segs, seg_fr: float, coarse, pcm: np.ndarray, fr: float,
+                  sample_rate: int) -> tuple[list, list]:
+    """Long audio, the last resort: the chunks between the pauses of a whole-file word pass,
+    aligned one by one (a chunk that fails keeps the word pass's timing)."""
     wrows, prows = [], []
     for a, b, chunk_names in _chunks(segs, seg_fr, len(pcm), sample_rate):
         t = a / sample_rate
@@ -397,6 +441,35 @@ def _align_coarse(d, names: list[str], spoken: list[str], pcm: np.ndarray, fr: f
     return wrows, prows
 
 
+def _align_long(d, names, spoken, after, pcm, spans, fr, opt, sample_rate, workers, stats):
+    """Long audio: pieces placed by the text; failing that, by a whole-file word pass; failing
+    that, the chunks between that pass's pauses."""
+    from .piecewise import break_kind
+
+    done: dict = {}
+    try:
+        pieces = _plan_pieces(pcm, spans, sample_rate)
+    except AlignmentError as e:
+        pieces, stats["pieces_failed"] = None, str(e)
+    if pieces is not None:
+        try:
+            bounds = _guessed_bounds(d, names, [break_kind(a) for a in after], pieces)
+            stats["method"] = "pieces"
+            return _align_pieces(names, pcm, pieces, bounds, START_SLACK, opt, sample_rate, workers, stats, done)
+        except AlignmentError as e:
+            stats["pieces_failed"] = str(e)
+    segs, seg_fr, coarse = _coarse_pass(d, names, spoken, pcm, fr, opt)
+    if pieces is not None:
+        try:
+            bounds = _coarse_bounds(segs, seg_fr, pieces, sample_rate, len(names))
+            stats["method"] = "coarse pieces"
+            return _align_pieces(names, pcm, pieces, bounds, 0, opt, sample_rate, workers, stats, done)
+        except AlignmentError as e:
+            stats["coarse_pieces_failed"] = str(e)
+    stats["method"] = "coarse chunks"
+    return _align_chunks(d, segs, seg_fr, coarse, pcm, fr, sample_rate)
+
+
 def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float = 0.0,
           options: RecognizerOptions | None = None, spans: list[tuple[int, int]] | None = None,
           workers: int = 1, stats: dict | None = None) -> list[Phone]:
@@ -405,7 +478,8 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
     Audio longer than ``CHUNK_MAX`` seconds is cut at its pauses into pieces, the transcript is
     shared out over them (:mod:`.piecewise`) and the pieces are aligned independently, on
     ``workers`` processes; should the pieces disagree about their words, a cheap word pass over
-    the whole audio places the words instead.
+    the whole audio places the words on the pieces instead (and should that fail too, the
+    chunks between that pass's pauses are aligned one by one).
 
     Parameters
     ----------
@@ -421,8 +495,10 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
     workers : int
         Processes for the pieces of long audio (forked after the model is loaded; 1: none).
     stats : dict, optional
-        Filled with how the audio was aligned: ``method`` (``whole``, ``pieces`` or ``coarse``)
-        and, for pieces, ``pieces``, ``aligned``, ``processes``, ``redone``.
+        Filled with how the audio was aligned: ``method`` (``whole``; ``pieces``: placed by the
+        text; ``coarse pieces``: placed by a whole-file word pass; ``coarse chunks``: the chunks
+        between that pass's pauses) and, for pieces, ``pieces``, ``aligned``, ``processes``,
+        ``redone``.
 
     Raises
     ------
@@ -453,15 +529,7 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
             stats["method"] = "whole"
             wrows, prows, _ = _two_pass(d, names, pcm, fr)
         else:
-            from .piecewise import break_kind
-
-            try:
-                wrows, prows = _align_pieces(d, names, [break_kind(a) for a in after], pcm, spans, opt,
-                                             sample_rate, workers, stats)
-                stats["method"] = "pieces"
-            except AlignmentError as e:
-                stats.update(method="coarse", pieces_failed=str(e))
-                wrows, prows = _align_coarse(d, names, spoken, pcm, fr, opt, sample_rate)
+            wrows, prows = _align_long(d, names, spoken, after, pcm, spans, fr, opt, sample_rate, workers, stats)
     # word label per phone, by time
     name_to_word = dict(zip(names, spoken))
     out: list[Phone] = []

@@ -94,8 +94,34 @@ def test_a_pause_free_long_file_falls_back_on_a_whole_file_word_pass(joined):
     text = " ".join(it.text for it in items[:4])
     stats: dict = {}
     phones = align(pcm, text, spans=[(0, len(pcm))], stats=stats)  # as if it never paused
-    assert stats["method"] == "coarse"
+    assert stats["method"] == "coarse chunks"
     assert _spoken_words(phones) == transcript_words(text)
+
+
+def test_a_transcript_without_punctuation_still_places_every_word(joined):
+    """Without full stops the text says nothing about pauses; where the guess is too far off,
+    a whole-file word pass shares the words out over the same pieces."""
+    import re
+
+    _, it = joined
+    text = re.sub(r"[^\w\s']", "", it.text).lower()
+    stats: dict = {}
+    phones = align(it.audio, text, workers=2, stats=stats)
+    assert stats["method"] in ("pieces", "coarse pieces")
+    assert _spoken_words(phones) == transcript_words(text)
+    assert phones[-1].end <= it.duration + 1e-6
+
+
+def test_words_go_to_the_piece_that_holds_their_middle():
+    from facemimic.lipsync.align import _coarse_bounds
+
+    pieces = [Piece(0, 32000, 1.5), Piece(32000, 64000, 1.5), Piece(64000, 96000, 1.5)]
+    # frames at 100/s: a, b end in piece 0; c straddles 2.0 s but its middle is in piece 1; d, e in 2
+    segs = [("<sil>", 0, 10), ("a", 11, 60), ("b", 61, 150), ("c", 190, 230), ("<sil>", 231, 300),
+            ("d", 420, 470), ("e(2)", 471, 520), ("[noise]", 521, 599)]
+    assert _coarse_bounds(segs, 100.0, pieces, SR, 5) == [0, 2, 3, 5]
+    with pytest.raises(Exception, match="every word"):
+        _coarse_bounds(segs, 100.0, pieces, SR, 6)
 
 
 def test_a_piece_finds_its_first_word(speech_items):
