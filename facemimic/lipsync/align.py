@@ -159,12 +159,14 @@ def _fresh_stream(d) -> None:
         d.start_stream()
 
 
-def _set_grammar(d, names: list[str], starts: list[int] | None) -> None:
+def _set_grammar(d, names: list[str], starts: list[int] | None, guess: int = 0) -> None:
     """The word grammar: ``names`` in order, or (``starts`` given) beginning at any of those words.
 
     Exactly ``set_align_text``'s grammar (a chain of words, pocketsphinx adds the optional
     silences and alternative pronunciations), plus, for each extra start word, a link from the
-    start state past the words before it.
+    start state past the words before it. Starting ``k`` words away from ``guess`` costs
+    ``START_PENALTY ** k`` (times the language weight): without it, a piece whose first words
+    sounded unclear would rather call them silence and leave them to its neighbour.
     """
     if not starts or list(starts) == [0]:
         d.set_align_text(" ".join(names))
@@ -174,20 +176,22 @@ def _set_grammar(d, names: list[str], starts: list[int] | None) -> None:
     lo = min(starts)
     names = names[lo:]
     n = len(names)
-    fsg = FsgModel("_align_pieces", d.get_logmath(), float(d.config["lw"]), n + 1)
+    lmath = d.get_logmath()
+    fsg = FsgModel("_align_pieces", lmath, float(d.config["lw"]), n + 1)
     fsg.set_start_state(0)
     fsg.set_final_state(n)
-    skips = {i - lo for i in starts}
+    step = lmath.log(START_PENALTY)
+    cost = {i - lo: int(round(step * abs(i - guess))) for i in starts}
     for k, name in enumerate(names):
         wid = fsg.word_add(name)
-        fsg.trans_add(k, k + 1, 0, wid)
-        if k in skips and k > 0:
-            fsg.trans_add(0, k + 1, 0, wid)
+        fsg.trans_add(k, k + 1, cost[0] if k == 0 else 0, wid)  # from state 0: the earliest start
+        if k in cost and k > 0:
+            fsg.trans_add(0, k + 1, cost[k], wid)
     d.add_fsg("_align_pieces", fsg)
     d.activate_search("_align_pieces")
 
 
-def _word_pass(d, names: list[str], data: bytes, starts: list[int] | None = None
+def _word_pass(d, names: list[str], data: bytes, starts: list[int] | None = None, guess: int = 0
                ) -> tuple[list[tuple[str, int, int]], int]:
     """Word-level alignment: ``([(word, start_frame, end_frame)], first word index)``.
 
@@ -196,7 +200,7 @@ def _word_pass(d, names: list[str], data: bytes, starts: list[int] | None = None
     Raises AlignmentError (or its subclass for an early end of the grammar).
     """
     try:
-        _set_grammar(d, names, starts)
+        _set_grammar(d, names, starts, guess)
         _fresh_stream(d)
         d.start_utt()
         d.process_raw(data, full_utt=True)
@@ -220,11 +224,11 @@ def _word_pass(d, names: list[str], data: bytes, starts: list[int] | None = None
 
 
 def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0,
-              starts: list[int] | None = None) -> tuple[list, list, int]:
+              starts: list[int] | None = None, guess: int = 0) -> tuple[list, list, int]:
     """(word rows, phone rows, first word index); rows are ``(name, start_s, duration_s)``."""
     data = dithered(pcm)
     try:
-        segs, first = _word_pass(d, names, data, starts)
+        segs, first = _word_pass(d, names, data, starts, guess)
     except _IncompleteAlignment as e:
         if depth >= 3:
             raise
@@ -257,6 +261,7 @@ CHUNK_TARGET = 3.0  # s: (fallback) start looking for a cut after this much
 CHUNK_MAX = 8.0  # s: longer audio is aligned in pieces; (fallback) cut by then
 MIN_CUT_PAUSE = 0.12  # s: (fallback) pauses at least this long are cut points
 START_SLACK = 3  # words: a piece may start this many words before or after the guessed boundary
+START_PENALTY = 1e-20  # grammar probability per word a piece starts away from the guessed boundary
 
 
 def _chunks(segs, fr: float, n_samples: int, sample_rate: int) -> list[tuple[int, int, list[str]]]:
@@ -299,14 +304,33 @@ def _chunks(segs, fr: float, n_samples: int, sample_rate: int) -> list[tuple[int
 
 def _align_job(job) -> tuple:
     """Align one piece (in this process or a forked one): ``("ok", first, wrows, prows)`` or
-    ``("failed", reason)``; rows in seconds from the piece's start."""
-    pcm, names, starts, opt = job
-    d = decoder("align", opt)
-    try:
-        wrows, prows, first = _two_pass(d, names, pcm, float(opt.align_frame_rate), depth=3, starts=starts)
-    except AlignmentError as e:
-        return ("failed", str(e))
-    return ("ok", first, wrows, prows)
+    ``("failed", reason)``; rows in seconds from the piece's start.
+
+    As for a whole file, a piece that will not align at the configured frame rate is tried at
+    100 and 200 frames/s (pocketsphinx's grammar sometimes fails to finish at one rate only).
+    The caller holds the lock of the configured rate's decoder; the others are taken here.
+    """
+    import dataclasses
+
+    pcm, names, spoken, starts, guess, opt = job
+    error = "the transcript does not match the audio"
+    for rate in dict.fromkeys([opt.align_frame_rate, 100, 200]):
+        ropt = opt if rate == opt.align_frame_rate else dataclasses.replace(opt, align_frame_rate=rate)
+        d = decoder("align", ropt)
+        lock = decoder_lock("align", ropt) if ropt is not opt else None
+        try:
+            if lock is not None:
+                lock.acquire()
+                for w in spoken:
+                    pronounce(w, d)
+            wrows, prows, first = _two_pass(d, names, pcm, float(rate), depth=3, starts=starts, guess=guess)
+            return ("ok", first, wrows, prows)
+        except AlignmentError as e:
+            error = str(e)
+        finally:
+            if lock is not None:
+                lock.release()
+    return ("failed", error)
 
 
 def _speech_spans(pcm: np.ndarray, sample_rate: int) -> list[tuple[int, int]]:
@@ -351,8 +375,8 @@ def _coarse_bounds(segs, seg_fr: float, pieces, sample_rate: int, n_words: int) 
     return [sum(1 for o in owner if o < k) for k in range(len(pieces))] + [n_words]
 
 
-def _align_pieces(names: list[str], pcm: np.ndarray, pieces, bounds: list[int], slack: int, opt,
-                  sample_rate: int, workers: int, stats: dict, done: dict) -> tuple[list, list]:
+def _align_pieces(names: list[str], spoken: list[str], pcm: np.ndarray, pieces, bounds: list[int], slack: int,
+                  opt, sample_rate: int, workers: int, stats: dict, done: dict) -> tuple[list, list]:
     """Align each piece with its words, ``bounds[k]:bounds[k + 1]``, on ``workers`` processes.
 
     With ``slack``, a piece may start that many words before or after its guessed first word; a
@@ -374,7 +398,8 @@ def _align_pieces(names: list[str], pcm: np.ndarray, pieces, bounds: list[int], 
             continue
         todo.append(j)
         rel = [s - starts[0] for s in starts] if len(starts) > 1 else None
-        jobs.append((pcm[pieces[k].start:pieces[k].end], names[starts[0]:hi], rel, opt))
+        jobs.append((pcm[pieces[k].start:pieces[k].end], names[starts[0]:hi], spoken[starts[0]:hi], rel,
+                     lo - starts[0], opt))
         costs.append(pieces[k].end - pieces[k].start)
     fresh, procs = fork_map(_align_job, jobs, workers=workers, costs=costs)
     stats.update(pieces=len(pieces), aligned=len(jobs), processes=procs, redone=0)
@@ -397,7 +422,8 @@ def _align_pieces(names: list[str], pcm: np.ndarray, pieces, bounds: list[int], 
             raise AlignmentError(f"piece {k + 1} of {len(pieces)}: its words went to its neighbours")
         r = results[j]
         if b != bounds[k + 1]:  # its words changed at the end
-            r = done.get((k, a, b)) or _align_job((pcm[pieces[k].start:pieces[k].end], names[a:b], None, opt))
+            r = done.get((k, a, b)) or _align_job((pcm[pieces[k].start:pieces[k].end], names[a:b], spoken[a:b],
+                                                   None, 0, opt))
             stats["redone"] += 1
             done[(k, a, b)] = r
             if r[0] != "ok":
@@ -455,7 +481,7 @@ def _align_long(d, names, spoken, after, pcm, spans, fr, opt, sample_rate, worke
         try:
             bounds = _guessed_bounds(d, names, [break_kind(a) for a in after], pieces)
             stats["method"] = "pieces"
-            return _align_pieces(names, pcm, pieces, bounds, START_SLACK, opt, sample_rate, workers, stats, done)
+            return _align_pieces(names, spoken, pcm, pieces, bounds, START_SLACK, opt, sample_rate, workers, stats, done)
         except AlignmentError as e:
             stats["pieces_failed"] = str(e)
     segs, seg_fr, coarse = _coarse_pass(d, names, spoken, pcm, fr, opt)
@@ -463,7 +489,7 @@ def _align_long(d, names, spoken, after, pcm, spans, fr, opt, sample_rate, worke
         try:
             bounds = _coarse_bounds(segs, seg_fr, pieces, sample_rate, len(names))
             stats["method"] = "coarse pieces"
-            return _align_pieces(names, pcm, pieces, bounds, 0, opt, sample_rate, workers, stats, done)
+            return _align_pieces(names, spoken, pcm, pieces, bounds, 0, opt, sample_rate, workers, stats, done)
         except AlignmentError as e:
             stats["coarse_pieces_failed"] = str(e)
     stats["method"] = "coarse chunks"
