@@ -138,7 +138,8 @@ def _mood_clip(mood: str | None, duration: float, fps: float, seed: int | None) 
 def relative_motion(track: ExpressionTrack, reference: str = "rest") -> ExpressionTrack:
     """Reenactment motion: a captured track relative to the driver's own resting face.
 
-    Weights become ``clip((w - w0) / (1 - w0), 0, 1)``, openness ``clip(o / o0, 0, 1)``, gaze
+    Weights become ``clip(w - w0, 0, 1)`` (in the unit a weight is a fraction of the shape's full
+    extent, so the motion from the rest is the difference, not a rescaling), openness ``clip(o / o0, 0, 1)``, gaze
     ``g - g0`` and head rotation ``r - r0``; gaps stay gaps.
 
     Parameters
@@ -178,7 +179,7 @@ def relative_motion(track: ExpressionTrack, reference: str = "rest") -> Expressi
         o0 = robust(a["openness"], np.nanpercentile, OPEN_PERCENTILE)
         g0 = robust(a["gaze"], np.nanmedian)
         r0 = robust(a["head_rotation"], np.nanmedian)
-    a["weights"] = np.clip((a["weights"] - w0) / np.maximum(1.0 - w0, 0.05), 0, 1).astype(np.float32)
+    a["weights"] = np.clip(a["weights"] - w0, 0, 1).astype(np.float32)
     a["weights"][~a["present"]] = np.nan
     a["openness"] = np.clip(a["openness"] / np.maximum(o0, 0.3), 0, 1).astype(np.float32)
     a["gaze"] = (a["gaze"] - g0).astype(np.float32)
@@ -238,9 +239,9 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         if not Path(spec.drive).exists():
             raise InputError(spec.drive, "file not found")
         say("capturing the driving video")
-        # MediaPipe's scale: the portrait animator is calibrated on MediaPipe's readings until it
-        # moves to the unit of docs/units.md (issue #11).
-        tr = relative_motion(capture_track(spec.drive, units="mediapipe"), spec.reference)
+        # In the unit (docs/units.md): capture measures the driver against its own running rest,
+        # and the portrait moves by the same extents.
+        tr = relative_motion(capture_track(spec.drive), spec.reference)
         desc = f"reenactment of {Path(spec.drive).name}"
         if audio is None and _has_audio(spec.drive):
             audio = spec.drive

@@ -186,9 +186,9 @@ class PortraitAnimator:
         self.face_frame = face.frame
         rest = None
         if opts.rest == "neutral":
-            f = face.frame
-            rest = drive_vector(f.weights, (f.openness_right, f.openness_left))
-        self.model = DisplacementModel.for_face(self.points, rest=rest)
+            rest = neutral_rest(face.frame, pts)
+        # (x, y, depth): the model is sized by the unit on the photo's own 3D landmarks
+        self.model = DisplacementModel.for_face(pts, rest=rest)
         down = self.model.frame.rotation[:, 1]
         self.warp = MeshWarp(self.points, self.image.shape[:2], down)
         self.mouth = MouthPainter(self.points, down, self.model.frame.sx, self.image) if opts.mouth else None
@@ -328,6 +328,23 @@ class PortraitAnimator:
         """
         for f in timeline(track, fps=fps, duration=duration, face_id=face_id):
             yield self.render(f, reuse=reuse)
+
+
+def neutral_rest(frame, points: np.ndarray) -> np.ndarray:
+    """The (93,) drive of the photo's own expression, in the unit, for ``rest="neutral"``.
+
+    The capture stage's weights of the photo (measured against the population rest, as for every
+    photo), except the jaw: lips that are together hold no jaw opening, so JawOpen's rest is at
+    most the photo's own inner-lip gap over :data:`~facemimic.expressions.geometry.
+    MOUTH_CLOSED_GAP_EXTENT` (a long chin is a face, not an expression)."""
+    from ...expressions import geometry
+
+    w = np.nan_to_num(np.asarray(frame.weights, np.float32))
+    gap = float(geometry.measure(np.asarray(points, np.float64)[:, :3], (1.0, 1.0)).lip_gap)
+    jaw = ue_index("JawOpen")
+    if np.isfinite(gap):
+        w[jaw] = min(w[jaw], max(gap, 0.0) / geometry.MOUTH_CLOSED_GAP_EXTENT)
+    return drive_vector(w, (frame.openness_right, frame.openness_left))
 
 
 def timeline(track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,

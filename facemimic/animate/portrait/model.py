@@ -8,11 +8,21 @@ way it would be in the photo). The templates are built from *this* face's own la
 seam, lid margins, brow lines), then mapped to image pixels with the face's roll and scale.
 
 Per frame the model is ``landmark motion = basis (478*2, K) @ curve(mix (K, 93) @ drive (93,))``:
-``drive`` is the 88 UE weights, the two eye closures (``1 - openness``), JawOpen x MouthClosed and
-the two "sad brow" products BrowInnerUp x BrowLowerer.
+``drive`` is the 88 UE weights, the two eye closures (``1 - openness``), the lips the jaw keeps
+together (``min(MouthClosed, JawOpen)``, VRCFaceTracking's rule) and the two "sad brow" products
+BrowInnerUp x BrowLowerer.
+
+**The unit** (``docs/units.md``, issue #11): every key control's template is scaled, for this face,
+so that amount 1 moves its landmarks by the channel's full extent as
+:func:`facemimic.expressions.geometry.measure` measures it (IPD units, the photo as the rest):
+JawOpen 1 drops the chin 0.75 IPD (the lower lip, chin and lower cheeks ride on the jaw), a corner
+pull of 1 moves the mouth corner 0.25 IPD along the zygomatic line, and so on (:data:`UNIT_CONTROLS`).
+The lip gap is not a control: it follows from the jaw, MouthClosed and the lip shapes
+(:func:`facemimic.expressions.mouth.implied_lip_gap`); a photo whose lips are already parted (a
+toothy smile) has its own gap sealed as far as the frame's lips close (:meth:`DisplacementModel.seal`).
 ``curve`` is a per-control monotone response curve fitted by :func:`facemimic.animate.portrait.
-calibrate.calibrate` so that re-tracking the animated portrait with the capture stage gives back the
-requested weights.
+calibrate.calibrate` so that the landmarks re-tracked on the animated portrait move by the requested
+extent (identity: the landmark motion itself is by the unit).
 """
 
 from __future__ import annotations
@@ -21,10 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...expressions import geometry
+from ...expressions.mouth import LIPS_MEET_GAP, implied_lip_gap
 from ...expressions.names import UE_NAMES, ue_index
 from . import landmarks as L
 
-N_DRIVE = len(UE_NAMES) + 5  # 88 weights, closure R/L, JawOpen*MouthClosed, sad brow R/L
+N_DRIVE = len(UE_NAMES) + 5  # 88 weights, closure R/L, min(MouthClosed, JawOpen), sad brow R/L
 DRIVE_CLOSE_RIGHT = len(UE_NAMES)
 DRIVE_CLOSE_LEFT = len(UE_NAMES) + 1
 DRIVE_LIPS_CLOSED = len(UE_NAMES) + 2
@@ -62,6 +74,7 @@ _SIDED = {
 _SINGLE = {
     "jaw_open": {"JawOpen": 1.0},
     "lips_close": {"*lips_closed": 1.0},
+    "seal": {},  # closes the photo's own lip gap; its amount comes from DisplacementModel.seal
     "jaw_side": {"JawLeft": 1.0, "JawRight": -1.0},  # + towards the subject's left
     "jaw_forward": {"JawForward": 1.0, "JawBackward": -0.5},
     "upper_lip_side": {"MouthUpperLeft": 1.0, "MouthUpperRight": -1.0},
@@ -80,6 +93,99 @@ def control_names() -> tuple[str, ...]:
 
 CONTROL_NAMES = control_names()
 _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
+_LIPS_CONTROL = CONTROL_NAMES.index("lips_close")
+_SEAL_CONTROL = CONTROL_NAMES.index("seal")
+
+# Controls scaled by the unit: control stem -> the UE channel whose full extent amount 1 moves
+# (``geometry.CHANNELS``: its measure, side and extent). "{S}": the subject's Right/Left.
+# Not here: lips_close (scaled with the jaw, so MouthClosed = JawOpen seals what the jaw opened),
+# seal (the photo's own gap), LipFunnel (lips forward: depth a 2D warp cannot show), the eye
+# closures (1 = the lids meet, whatever the eye's own aperture), dimple, jaw side/forward, the
+# lips' sideways moves and the chin raiser (no geometric definition yet).
+UNIT_CONTROLS = {
+    "jaw_open": "JawOpen",
+    "corner_pull": "MouthCornerPull{S}", "frown": "MouthFrown{S}", "stretch": "MouthStretch{S}",
+    "upper_up": "MouthUpperUp{S}", "lower_down": "MouthLowerDown{S}", "press": "MouthPress{S}",
+    "pucker": "LipPuckerUpper{S}", "cheek_puff": "CheekPuff{S}", "cheek_squint": "CheekSquint{S}",
+    "nose_sneer": "NoseSneer{S}", "brow_inner_up": "BrowInnerUp{S}", "brow_outer_up": "BrowOuterUp{S}",
+    "brow_lower": "BrowLowerer{S}", "brow_pinch": "BrowPinch{S}", "eye_wide": "EyeWide{S}",
+    "eye_squint": "EyeSquint{S}",
+}
+UNIT_PROBE = 0.5  # template amount measured to size each control (the measures are near linear)
+UNIT_GAIN_RANGE = (0.2, 5.0)  # a template is never rescaled beyond this (a lost measure keeps 1)
+
+
+def unit_controls() -> dict[str, tuple[str, ...]]:
+    """UE channel -> the controls that move it together (both sides for a central measure)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for stem, channel in UNIT_CONTROLS.items():
+        if "{S}" not in channel:
+            out[channel] = (stem,)
+            continue
+        central = geometry.CHANNELS[channel.replace("{S}", "Left")].side is None
+        for s in SIDES:
+            name = channel.replace("{S}", s.capitalize())
+            out[name] = (f"{stem}_right", f"{stem}_left") if central else (f"{stem}_{s}",)
+    return out
+
+
+def measure_motion(points: np.ndarray, motions: np.ndarray, rest: np.ndarray) -> geometry.FaceMeasures:
+    """Geometric measures (IPD units, against ``rest``) of the face's landmarks moved in 2D.
+
+    Parameters
+    ----------
+    points : np.ndarray [shape=(478, 3)]
+        Landmark pixels (x, y, depth in x's pixels).
+    motions : np.ndarray [shape=(T, 478, 2)]
+        Pixel motions; depth is kept.
+    rest : np.ndarray [shape=(478, 3)]
+        The face's rest in the face frame (``geometry.rest_face(points, (1, 1))``).
+    """
+    moved = np.repeat(np.asarray(points, np.float64)[None, :, :3], len(motions), axis=0)
+    moved[..., :2] += motions
+    return geometry.measure(moved, (1.0, 1.0), rest)
+
+
+def unit_gains(points: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Per-control factors that make each template's amount 1 the channel's full extent.
+
+    Parameters
+    ----------
+    points : np.ndarray [shape=(478, 3)]
+        The photo's landmark pixels (x, y, depth), its own rest.
+    basis : np.ndarray [shape=(K, 478, 2)]
+        Pixel templates in :data:`CONTROL_NAMES` order.
+
+    Returns
+    -------
+    (gains (K,), report {channel: extent per unit template amount before scaling, as a fraction of
+    the full extent})
+    """
+    rest = geometry.rest_face(points, (1.0, 1.0))
+    index = {n: i for i, n in enumerate(CONTROL_NAMES)}
+    groups = unit_controls()
+    motions = []
+    for controls in groups.values():
+        c = np.zeros(len(CONTROL_NAMES), np.float32)
+        c[[index[n] for n in controls]] = UNIT_PROBE
+        motions.append(np.tensordot(c, basis, axes=1))
+    m = measure_motion(points, np.stack(motions), rest)
+    gains = np.ones(len(CONTROL_NAMES), np.float32)
+    report = {}
+    for t, (channel, controls) in enumerate(groups.items()):
+        ch = geometry.CHANNELS[channel]
+        v = getattr(m, ch.measure)[t]
+        v = float(v if ch.side is None else v[ch.side]) / UNIT_PROBE
+        frac = v / ch.full_extent
+        report[channel] = round(frac, 3)
+        if np.isfinite(frac) and frac > 0.02:
+            for n in controls:
+                if ch.side is not None or n.endswith(SIDES[0]) or len(controls) == 1:
+                    gains[index[n]] = np.clip(1.0 / frac, *UNIT_GAIN_RANGE)
+                else:
+                    gains[index[n]] = gains[index[controls[0]]]
+    gains[_LIPS_CONTROL] = gains[_JAW_CONTROL]  # MouthClosed = JawOpen seals what the jaw opened
+    return gains, report
 
 
 def mix_matrix() -> np.ndarray:
@@ -105,8 +211,9 @@ def mix_matrix() -> np.ndarray:
 
 
 def drive_vector(weights: np.ndarray, openness: tuple[float, float]) -> np.ndarray:
-    """The (93,) drive: 88 UE weights, closure right/left, JawOpen*MouthClosed, and the "sad brow"
-    products BrowInnerUp*BrowLowerer right/left.
+    """The (93,) drive: 88 UE weights, closure right/left, the lips the jaw keeps together
+    (``min(MouthClosed, JawOpen)``: the unit's rule, ``docs/units.md``), and the "sad brow" products
+    BrowInnerUp*BrowLowerer right/left.
 
     Parameters
     ----------
@@ -118,7 +225,7 @@ def drive_vector(weights: np.ndarray, openness: tuple[float, float]) -> np.ndarr
     x[:len(UE_NAMES)] = w
     x[DRIVE_CLOSE_RIGHT] = 1.0 - float(openness[0])
     x[DRIVE_CLOSE_LEFT] = 1.0 - float(openness[1])
-    x[DRIVE_LIPS_CLOSED] = w[_JAW] * w[_MOUTH_CLOSED]
+    x[DRIVE_LIPS_CLOSED] = min(max(w[_MOUTH_CLOSED], 0.0), max(w[_JAW], 0.0))
     for s in SIDES:
         x[DRIVE_SAD_BROW[s]] = w[_BROW_UP[s]] * w[_BROW_DOWN[s]]
     return x
@@ -411,16 +518,32 @@ def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
     P = g.P
     low = g.below_seam()
     lat = g.lateral(g.mouth_half * 1.2, g.mouth_half * 3.2)
-    depth = np.clip((g.v - g.seam_v(g.u)) / 1.2, 0, 1)  # the chin moves a bit more than the lip
     out = {}
+    # The mandible rotates about its joints: the lower lip, chin and lower cheeks drop together
+    # (the inner-lip gap follows the chin drop one for one, as MOUTH_CLOSED_GAP_EXTENT says), the
+    # chin swings back a little (narrowing in 2D) and the skin fades out towards the ears.
     d = np.zeros_like(P)
-    d[:, 1] = 0.50 * low * lat * (0.85 + 0.15 * depth) * g.mesh
+    d[:, 1] = 0.50 * low * lat * g.mesh
     d[:, 0] = -0.06 * (g.u - g.mouth_centre[0]) * low * lat * g.mesh  # the jaw narrows a little
     out["jaw_open"] = d
     near = 1 - _smoothstep((g.v - g.seam_v(g.u)) / (2.0 * g.lip_height))
     d = np.zeros_like(P)
     d[:, 1] = -0.50 * low * near * g.lateral(g.mouth_half, g.mouth_half * 1.6) * g.mesh
     out["lips_close"] = d
+    # Seal: the photo's own lip gap closed by the lower lip rising to the upper one (the upper
+    # lip, measured against the nose, stays where MouthUpperUp puts it); the chin stays on the
+    # jaw. Amount 1 brings the inner lips together.
+    upper = P[list(L.LIP_INNER_UPPER)]
+    lower = P[list(L.LIP_INNER_LOWER)]
+    uc = np.clip(g.u, upper[:, 0].min(), upper[:, 0].max())
+    gap = np.maximum(_interp_chain(lower, uc) - _interp_chain(upper, uc), 0.0)
+    side = g.lateral(g.mouth_half, g.mouth_half * 1.6) * g.mesh
+    below = 1 - _smoothstep((g.v - g.seam_v(g.u)) / (1.4 * g.lip_height))
+    d = np.zeros_like(P)
+    d[:, 1] = -low * below * gap * side
+    inner_lower = list(L.LIP_INNER_LOWER[1:-1])
+    d[inner_lower, 1] = -gap[inner_lower]
+    out["seal"] = d
     d = np.zeros_like(P)
     d[:, 0] = 0.14 * low * lat * g.mesh
     out["jaw_side"] = d
@@ -535,22 +658,61 @@ class DisplacementModel:
     rest: np.ndarray = field(default=None)  # (93,) drive subtracted before mixing (zeros: the source is the rest pose)
     cross: np.ndarray | None = None  # (K, K) cross-talk cancellation: c -> c + cross @ c (None: off)
     brows: BrowMap | None = None  # calibrated joint brow response (None: the per-control curves)
+    photo_gap: float = 0.0  # the photo's own inner-lip gap, IPD units (what the seal closes)
+    units: dict = field(default_factory=dict)  # channel -> template extent before scaling (fraction of full)
 
     @classmethod
     def for_face(cls, landmarks_px: np.ndarray, *, curves: ResponseCurves | None = None,
                  rest: np.ndarray | None = None) -> "DisplacementModel":
-        """Build the personalised model from one face's (478, 2) landmark pixels."""
-        frame = FaceFrame.from_landmarks(landmarks_px)
+        """Build the personalised model from one face's landmark pixels.
+
+        ``landmarks_px`` (478, 3) (x, y, depth in x's pixels) gives the model in the unit: every
+        template of :data:`UNIT_CONTROLS` scaled by :func:`unit_gains`. (478, 2) (no depth) keeps
+        the templates' own sizes (the face frame cannot be measured in 3D)."""
+        pts = np.asarray(landmarks_px, np.float64)
+        frame = FaceFrame.from_landmarks(pts[:, :2])
         basis = frame.to_pixels(build_templates(frame)).astype(np.float32)
         k = len(CONTROL_NAMES)
+        photo_gap, units = 0.0, {}
+        if pts.shape[1] >= 3:
+            gains, units = unit_gains(pts, basis)
+            basis = basis * gains[:, None, None]
+            gap = float(geometry.measure(pts[:, :3], (1.0, 1.0)).lip_gap)
+            photo_gap = gap if np.isfinite(gap) else 0.0
         return cls(frame, basis, mix_matrix(), curves or ResponseCurves.identity(k),
-                   np.zeros(N_DRIVE, np.float32) if rest is None else np.asarray(rest, np.float32))
+                   np.zeros(N_DRIVE, np.float32) if rest is None else np.asarray(rest, np.float32),
+                   photo_gap=photo_gap, units=units)
+
+    def seal(self, x: np.ndarray) -> float:
+        """How much of the photo's own lip gap the (rest-relative) drive ``x`` (93,) closes, 0..1.
+
+        The jaw's opening counts from closed lips, not on top of the photo's: the jaw's part of the
+        inner-lip gap becomes ``max(photo gap x (1 - f), jaw gap)``, where ``jaw gap =
+        MOUTH_CLOSED_GAP_EXTENT x (JawOpen - MouthClosed)`` and ``f = MouthClosed / JawOpen`` is
+        the share of the opening the lips keep closed (1 on a /p b m/ closure); the lip shapes
+        (MouthUpperUp, MouthLowerDown) add to it. All-zero weights keep the photo exactly."""
+        if self.photo_gap <= LIPS_MEET_GAP:
+            return 0.0
+        w = x[:len(UE_NAMES)]
+        jaw, closed = max(float(w[_JAW]), 0.0), float(w[_MOUTH_CLOSED])
+        f = float(np.clip(closed / jaw, 0.0, 1.0)) if jaw > 1e-3 else 0.0
+        jaw_gap = geometry.MOUTH_CLOSED_GAP_EXTENT * jaw * (1.0 - f)
+        return float(np.clip(1.0 - max(self.photo_gap * (1.0 - f) - jaw_gap, 0.0) / self.photo_gap, 0.0, 1.0))
+
+    def lip_gap(self, x: np.ndarray, photo_gap: float | None = None) -> float:
+        """The inner-lip gap (IPD) the rest-relative drive ``x`` (93,) asks of this face: the
+        photo's own gap (``photo_gap``, default the model's) as far as :meth:`seal` leaves it, plus
+        the frame's implied opening."""
+        gap0 = self.photo_gap if photo_gap is None else float(photo_gap)
+        implied = float(implied_lip_gap(np.asarray(x, np.float32)[:len(UE_NAMES)]))
+        return max(gap0 * (1.0 - self.seal(x)), 0.0) + implied
 
     def controls(self, drive: np.ndarray, pitch: float = 0.0) -> np.ndarray:
         """(K,) template amounts for a (93,) drive vector at a head pitch (degrees relative to the
         photo; only the joint brow map depends on it)."""
         x = np.asarray(drive, np.float32) - self.rest
         c = self.curves(self.mix @ x)
+        c[_SEAL_CONTROL] = self.seal(x)
         src = c  # the amounts cross-talk is cancelled from
         if self.brows is not None:
             # the joint map already accounts for what the brows themselves read as

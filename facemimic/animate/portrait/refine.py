@@ -1,27 +1,28 @@
-"""Closed-loop refinement: the capture stage as the critic of every rendered frame.
+"""Closed-loop refinement: every rendered frame re-tracked and measured in the unit.
 
 Calibration fits one response curve per control group on a still face; in a clip the groups act
-together (a smile squints, relaxed brows open the lids, a lowered head closes them), so the
-re-tracked readings drift from the request by a few hundredths, which is as much as the lids move
-between blinks. With refinement on, each frame is rendered, re-tracked by the capture stage in
-IMAGE mode, and the drive of the measured channels (jaw, mouth-corner pull, eye closure, inner
-brow raise and brow lowering, per side) is corrected by the reading's error before the final
-render:
+together (a smile lifts the cheeks under the eyes, the jaw pulls the mouth corners down with it),
+so the re-tracked extents drift from the request. With refinement on, each frame is rendered,
+re-tracked by the capture stage in IMAGE mode, its landmarks are measured with
+:func:`facemimic.expressions.geometry.measure` against the re-tracked photo (the rest), and the
+drive of the measured channels (the inner-lip gap, mouth-corner pull, eye closure, inner
+brow raise and brow lowering, per side) is corrected by the error in weight units (measure / full
+extent) before the final render:
 
     corr <- clip(corr + GAIN * (target - reading), -LIMIT, LIMIT)
 
 The correction is carried from frame to frame (an integral controller: one re-track per frame
 converges over a few frames and averages the tracker's frame-to-frame noise instead of following
-it), except on a channel whose request just jumped (a blink starting or ending, a new expression):
-there the old correction belongs to another regime (lids held open against an angry brow would
-weaken the blink), so that channel starts again from zero.
+it), except on a channel whose request just jumped (a blink, a /p/ closing the lips): there the old
+correction belongs to another regime, so that channel starts again from zero.
 
-The brows are special: the tracker reads a raised inner brow and a lowered brow as nearly
-exclusive (see ``calibrate.py``'s joint brow map), so per side only the clearly dominant one of the
-two is corrected; where both are asked for about evenly (a sad brow), only their balance is.
-
-Targets are what calibration aims at: in ``rest="neutral"`` the requested value itself; in
-``rest="source"`` the photo's reading plus the request scaled to the room left (``TOP``).
+Targets are geometric extents, never MediaPipe's blendshape scores: ``weight x full extent`` of
+each channel relative to the photo (``rest="neutral"``: relative to the photo's own expression,
+which the model subtracts), and for the lips the gap the frame implies
+(:meth:`~facemimic.animate.portrait.model.DisplacementModel.lip_gap`), read through MouthClosed's
+drive. A raised inner brow and a lowered brow move the same points in opposite directions, so per
+side only the clearly dominant one of the two is corrected; where both are asked for about evenly
+(a sad brow), only their balance is.
 """
 
 from __future__ import annotations
@@ -31,13 +32,20 @@ import threading
 
 import numpy as np
 
+from ...expressions import geometry
 from ...expressions.names import ue_index
-from .calibrate import TOP, StillTracker
-from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT
+from .calibrate import StillTracker, rest_of
+from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED
 
-# (drive index, re-tracked channel) pairs that are corrected; "closure_*" is 1 - that eye's openness
+# (drive index, what is measured): a UE channel of geometry.CHANNELS, "closure_*" (the share of
+# that eye's rest aperture closed) or "lips" (-inner-lip gap / MOUTH_CLOSED_GAP_EXTENT: rises as
+# MouthClosed's drive closes the lips)
+# The jaw itself is not corrected: MediaPipe under-reads a warped chin as it drops (calibration's
+# jaw curve already takes the lip gap it makes into account); chasing the chin reading would gape
+# the lips and, through MouthClosed's share of JawOpen, reopen a /p b m/ closure. The lips' slot
+# keeps the visible gap on target instead.
 LOOP = (
-    (ue_index("JawOpen"), "JawOpen"),
+    (DRIVE_LIPS_CLOSED, "lips"),
     (ue_index("MouthCornerPullRight"), "MouthCornerPullRight"),
     (ue_index("MouthCornerPullLeft"), "MouthCornerPullLeft"),
     (DRIVE_CLOSE_RIGHT, "closure_right"),
@@ -48,12 +56,14 @@ LOOP = (
     (ue_index("BrowLowererLeft"), "BrowLowererLeft"),
 )
 _SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
+_LIPS = _SLOT["lips"]
 # (inner raise, lowering) loop slots per side: they are corrected jointly (see ClosedLoop.correct)
 BROW_PAIRS = tuple((_SLOT[f"BrowInnerUp{s}"], _SLOT[f"BrowLowerer{s}"]) for s in ("Right", "Left"))
 BROW_MARGIN = 0.1  # how much larger one brow request must be than the other to be corrected alone
 GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
+SLOT_LIMIT: dict[str, float] = {}  # per-slot limits where LIMIT does not fit
 
 
 _SHARED: StillTracker | None = None
@@ -86,15 +96,30 @@ def _close_shared() -> None:
         pass
 
 
-def reading(frame, channel: str) -> float:
-    """One re-tracked channel (``closure_right``/``closure_left``: 1 - that eye's openness)."""
-    if frame is None or not frame.present:
-        return float("nan")
-    if channel == "closure_right":
-        return 1.0 - float(frame.openness_right)
-    if channel == "closure_left":
-        return 1.0 - float(frame.openness_left)
-    return float(frame.weight(channel))
+def readings(frame, rest: np.ndarray | None, aperture0, size: tuple[int, int]) -> np.ndarray:
+    """(len(LOOP),) re-tracked extents of a frame, weight units (NaN when the face was lost).
+
+    Parameters
+    ----------
+    frame : ExpressionFrame or None
+        Re-tracked, with landmarks normalised by ``size`` (width, height).
+    rest, aperture0 : the re-tracked photo's rest face and eyelid apertures (:func:`.calibrate.rest_of`)
+    """
+    out = np.full(len(LOOP), np.nan, np.float32)
+    if frame is None or not frame.present or frame.landmarks is None or rest is None:
+        return out
+    m = geometry.measure(np.asarray(frame.landmarks, np.float64), size, rest)
+    for k, (_, channel) in enumerate(LOOP):
+        if channel == "lips":
+            out[k] = -float(m.lip_gap) / geometry.MOUTH_CLOSED_GAP_EXTENT
+        elif channel.startswith("closure_"):
+            side = 1 if channel.endswith("right") else 0  # measures are (left, right)
+            out[k] = (aperture0[side] - m.eye_aperture[side]) / max(aperture0[side], 1e-3)
+        else:
+            ch = geometry.CHANNELS[channel]
+            v = getattr(m, ch.measure)
+            out[k] = float(v if ch.side is None else v[ch.side]) / ch.full_extent
+    return out
 
 
 class ClosedLoop:
@@ -112,17 +137,18 @@ class ClosedLoop:
         self.animator = animator
         self._shared = tracker is None
         self.tracker = tracker or shared_tracker()
-        self.absolute = animator.options.rest == "neutral"
         self.index = np.array([i for i, _ in LOOP])
+        self.limit = np.array([SLOT_LIMIT.get(ch, LIMIT) for _, ch in LOOP], np.float32)
         self.corr = np.zeros(len(LOOP), np.float32)
         self._prev: np.ndarray | None = None  # the previous frame's targets
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
-        # The photo's own readings: the base of the targets in "source" mode (unused in "neutral").
-        self.photo = np.zeros(len(LOOP), np.float32)
-        if not self.absolute:
-            x0, y0, x1, y1 = animator.warp.roi
-            photo = self._retrack(animator.image[y0:y1, x0:x1], animator.points.mean(0) - (x0, y0))
-            self.photo = np.nan_to_num(np.array([reading(photo, ch) for _, ch in LOOP], np.float32))
+        # The re-tracked photo is the rest every reading is measured against.
+        x0, y0, x1, y1 = animator.warp.roi
+        self.size = (x1 - x0, y1 - y0)
+        photo = self._retrack(animator.image[y0:y1, x0:x1], animator.points.mean(0) - (x0, y0))
+        self.rest, self.aperture0 = rest_of(photo, self.size)
+        self.photo_gap = float(geometry.measure(np.asarray(photo.landmarks, np.float64), self.size).lip_gap) \
+            if self.rest is not None else animator.model.photo_gap
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
@@ -137,12 +163,12 @@ class ClosedLoop:
                                                              - centre)))
 
     def targets(self, drive: np.ndarray) -> np.ndarray:
-        """(len(LOOP),) readings the request asks for."""
-        w = np.asarray(drive, np.float32)[self.index]
-        if self.absolute:
-            return np.clip(w, 0.0, 1.0)
-        r0 = self.photo
-        return np.clip(np.where(w >= 0, r0 + w * np.maximum(TOP - r0, 0.3), r0 + w * np.maximum(r0, 0.1)), 0, 1)
+        """(len(LOOP),) extents the request asks for, weight units, relative to the photo."""
+        model = self.animator.model
+        x = np.asarray(drive, np.float32) - model.rest
+        t = x[self.index].astype(np.float32)
+        t[_LIPS] = -model.lip_gap(x, self.photo_gap) / geometry.MOUTH_CLOSED_GAP_EXTENT
+        return t
 
     def correct(self, drive: np.ndarray, render) -> np.ndarray:
         """The corrected (93,) drive for one frame.
@@ -156,20 +182,22 @@ class ClosedLoop:
         self._prev = target
         trial = drive.copy()
         trial[self.index] += self.corr
+        if self.rest is None:
+            return trial
         x0, y0, x1, y1 = self.animator.warp.roi
         img = render(trial)
         got = self._retrack(img[y0:y1, x0:x1], self.animator.points.mean(0) - (x0, y0))
         if got is None:
             self.lost += 1
             return trial
-        r = np.array([reading(got, ch) for _, ch in LOOP], np.float32)
+        r = readings(got, self.rest, self.aperture0, self.size)
         err = np.where(np.isfinite(r), target - r, 0.0)
         for up, down in BROW_PAIRS:
-            # The tracker reads a raised and a lowered brow as nearly exclusive: correct the channel
+            # A raised and a lowered brow move the same points opposite ways: correct the channel
             # that clearly dominates the request on its own; where both are asked for about evenly
-            # (a sad brow), correct only their balance, since both cannot be read at full strength.
+            # (a sad brow), correct only their balance.
             if max(target[up], target[down]) < BROW_MARGIN:
-                continue  # neither asked for: both readings are simply brought down
+                continue  # neither asked for: both readings are simply brought back to rest
             if target[up] > target[down] + BROW_MARGIN:
                 err[down] = 0.0
             elif target[down] > target[up] + BROW_MARGIN:
@@ -177,7 +205,7 @@ class ClosedLoop:
             else:
                 diff = 0.5 * (err[up] - err[down])
                 err[up], err[down] = diff, -diff
-        self.corr = np.clip(self.corr + GAIN * err, -LIMIT, LIMIT).astype(np.float32)
+        self.corr = np.clip(self.corr + GAIN * err, -self.limit, self.limit).astype(np.float32)
         out = drive.copy()
         out[self.index] += self.corr
         return out

@@ -92,8 +92,9 @@ def find_faces(image: np.ndarray, name: str, *, max_faces: int = 10) -> list[Fou
 
     h, w = image.shape[:2]
     rgb = flatten_alpha(image)
-    # units="mediapipe": the animator's rest and calibration read MediaPipe's scores (issue #11).
-    frames = [f for f in capture(rgb, keep_landmarks=True, max_faces=max_faces, smoothing="raw", units="mediapipe")
+    # In the unit (docs/units.md): the weights are only the photo's own expression for
+    # rest="neutral"; the animator measures everything else on the landmarks.
+    frames = [f for f in capture(rgb, keep_landmarks=True, max_faces=max_faces, smoothing="raw")
               if f.present and f.landmarks is not None]
     if not frames:
         raise NoFaceError(name, "no face found (the capture stage needs a visible, roughly frontal face)")

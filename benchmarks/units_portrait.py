@@ -1,0 +1,251 @@
+"""Portraits in the unit (issue #11): speech, same weight same motion, reenactment.
+
+Every number is measured on the **output**: each rendered frame is re-tracked by the capture stage
+and its landmarks measured with :func:`facemimic.expressions.geometry.measure` (IPD units; the
+re-tracked photo is the rest).
+
+* speech: ``--say`` (the built-in voice, several sentences: exact phones, so the /p b m/ frames are
+  known) and ``--audio`` of the same speech with its transcript; inner-lip aperture (13-14 / IPD)
+  median, 95th percentile, max, and the largest aperture over the bilabial frames;
+* same weight, same motion: per key channel the re-tracked extent / requested extent (w x full);
+* reenactment: WolfgangLanger_Pexels.mp4 -> single_face.jpg, driver's apertures and brow
+  displacements (measured on the driver's landmarks against its own rest) vs the portrait's;
+* a contact sheet per portrait (open vowels, bilabials, expression apexes) under ``--sheets``.
+
+    python benchmarks/units_portrait.py [--portraits a.jpg b.jpg] [--sheets DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+TEXT = ("Hello, I will be back soon with many photos. Maybe my brother Bob paid for the map. "
+        "We were happy to see you at the party.")
+PORTRAITS = ("single_face.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "0-f1-su-ph.jpg")
+BILABIALS = {"P", "B", "M"}
+OPEN_VOWELS = {"AA", "AE", "AH", "AO", "AW", "AY"}
+KEY = ("JawOpen", "MouthCornerPullLeft", "MouthFrownLeft", "MouthStretchLeft", "MouthUpperUpLeft",
+       "MouthLowerDownLeft", "BrowInnerUpLeft", "BrowLowererLeft", "BrowOuterUpLeft", "EyeWideLeft",
+       "LipPuckerUpperLeft")
+
+
+def illustration(folder: Path) -> Path:
+    """The illustration: a render of the built-in 2D avatar (drawn face), saved as a PNG."""
+    import cv2
+
+    from facemimic.animate.avatar.render import render_frame
+    from facemimic.expressions.frame import ExpressionFrame
+
+    img = render_frame(ExpressionFrame.neutral(), size=512)
+    path = folder / "avatar_illustration.png"
+    cv2.imwrite(str(path), cv2.cvtColor(img[..., :3], cv2.COLOR_RGB2BGR))
+    return path
+
+
+def retracked_measures(anim, frames_rgb):
+    """Re-track rendered frames; geometric measures against the re-tracked photo."""
+    from facemimic.animate.portrait.calibrate import StillTracker, rest_of, retrack
+    from facemimic.expressions import geometry
+
+    x0, y0, x1, y1 = anim.warp.roi
+    size = (x1 - x0, y1 - y0)
+    centre = anim.points.mean(0) - (x0, y0)
+    with StillTracker() as tr:
+        photo = retrack([anim.image[y0:y1, x0:x1]], centre, tracker=tr)[0]
+        got = retrack([f[y0:y1, x0:x1] for f in frames_rgb], centre, tracker=tr)
+    rest, _ = rest_of(photo, size)
+    lm = np.stack([np.asarray(f.landmarks, np.float64) if f is not None and f.present
+                   else np.full((478, 3), np.nan) for f in got])
+    return geometry.measure(lm, size, rest), geometry.measure(np.asarray(photo.landmarks), size, rest)
+
+
+def speech(path: Path, *, refine: bool, audio: bool, sheet_dir: Path | None):
+    from facemimic.animate.portrait.animator import PortraitAnimator, timeline
+    from facemimic.expressions.track import merge_tracks  # noqa: F401
+    from facemimic.lipsync.api import LipSyncOptions, from_phones, lipsync
+    from facemimic.common.audio import write_wav
+    from facemimic.voice import say
+
+    sp = say(TEXT)
+    fps = 30
+    if audio:
+        with tempfile.TemporaryDirectory() as tmp:
+            wav = write_wav(Path(tmp) / "s.wav", sp.audio, sp.sample_rate)
+            track = lipsync(str(wav), text=TEXT, options=LipSyncOptions(fps=fps)).track(fps=fps)
+    else:
+        track = from_phones(list(sp.phones), sp.duration, options=LipSyncOptions(fps=fps)).track(fps=fps)
+    anim = PortraitAnimator(str(path), size=512, refine=refine)
+    frames = timeline(track, fps=fps)
+    t0 = time.perf_counter()
+    out = [anim.render(f) for f in frames]
+    render_s = time.perf_counter() - t0
+    anim.close()
+    m, photo = retracked_measures(anim, out)
+    gap = np.asarray(m.lip_gap)
+    times = np.array([f.time for f in frames])
+    bil = np.zeros(len(frames), bool)
+    vow = np.zeros(len(frames), bool)
+    for p in sp.phones:
+        inside = (times >= p.start) & (times < p.end)
+        # the middle of a closure (its first and last frame are transitions the phone aligner
+        # cannot place to the frame)
+        if p.name in BILABIALS:
+            k = np.flatnonzero(inside)
+            if len(k):
+                bil[k[len(k) // 2]] = True
+        if p.name in OPEN_VOWELS:
+            k = np.flatnonzero(inside)
+            if len(k):
+                vow[k[len(k) // 2]] = True
+    ok = np.isfinite(gap)
+    res = dict(p50=float(np.percentile(gap[ok], 50)), p95=float(np.percentile(gap[ok], 95)),
+               max=float(gap[ok].max()), bilabial_max=float(np.nanmax(gap[bil])),
+               bilabials=int(bil.sum()), bilabials_met=int((gap[bil] <= 0.03).sum()),
+               photo_gap=float(photo.lip_gap), lost=int((~ok).sum()), fps=len(out) / render_s)
+    if sheet_dir is not None:
+        pick = list(np.flatnonzero(vow)[:4]) + list(np.flatnonzero(bil)[:4])
+        contact_sheet([out[i] for i in pick], [f"{'vowel' if vow[i] else 'p/b/m'} {gap[i]:.2f}" for i in pick],
+                      sheet_dir / f"speech_{path.stem}{'_audio' if audio else ''}.png", anim)
+    return res
+
+
+def contact_sheet(images, labels, path: Path, anim, crop: float = 1.3):
+    """Mouth-and-face crops side by side with their labels."""
+    import cv2
+
+    pts = anim.points
+    cx, cy = pts[:468, 0].mean(), pts[:468, 1].mean()
+    half = crop * 0.5 * np.ptp(pts[:468, 0])
+    x0, x1 = int(max(cx - half, 0)), int(min(cx + half, anim.image.shape[1]))
+    y0, y1 = int(max(cy - half, 0)), int(min(cy + half, anim.image.shape[0]))
+    tiles = []
+    for im, lab in zip(images, labels):
+        t = np.ascontiguousarray(cv2.resize(im[y0:y1, x0:x1, :3], (256, 256)))
+        cv2.putText(t, lab, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 0), 2)
+        tiles.append(t)
+    while len(tiles) % 4:
+        tiles.append(np.zeros_like(tiles[0]))
+    rows = [np.concatenate(tiles[i:i + 4], axis=1) for i in range(0, len(tiles), 4)]
+    cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
+
+
+def same_motion(path: Path, weight: float, sheet_dir: Path | None):
+    """Per key channel: re-tracked extent / requested extent, at ``weight``."""
+    from facemimic.animate.portrait.animator import PortraitAnimator
+    from facemimic.expressions import geometry
+    from facemimic.expressions.frame import ExpressionFrame
+
+    anim = PortraitAnimator(str(path), size=512)
+    imgs = []
+    for ch in KEY:
+        shapes = {ch: weight}
+        if ch.endswith("Left"):
+            shapes[ch[:-4] + "Right"] = weight
+        if ch.startswith("LipPucker"):
+            shapes = {f"LipPucker{p}{s}": weight for p in ("Upper", "Lower") for s in ("Left", "Right")}
+        imgs.append(anim.render(ExpressionFrame.from_shapes(shapes)))
+    m, _ = retracked_measures(anim, imgs)
+    ratios = {}
+    for t, ch in enumerate(KEY):
+        c = geometry.CHANNELS[ch]
+        v = getattr(m, c.measure)[t]
+        v = float(v if c.side is None else v[c.side])
+        ratios[ch] = v / (weight * c.full_extent)
+    if sheet_dir is not None:
+        contact_sheet([anim.image] + imgs, ["photo"] + [f"{c[:14]} {ratios[c]:.2f}" for c in KEY],
+                      sheet_dir / f"apex_{path.stem}.png", anim)
+    return ratios
+
+
+def reenactment(samples: Path):
+    """WolfgangLanger -> single_face: the driver's apertures and brow displacements reproduced."""
+    from facemimic.animate.drivers import relative_motion
+    from facemimic.animate.portrait.animator import PortraitAnimator, timeline
+    from facemimic.capture.api import track as capture_track
+    from facemimic.expressions import geometry
+
+    video = samples / "WolfgangLanger_Pexels.mp4"
+    raw = capture_track(str(video), keep_landmarks=True)
+    a = raw.to_arrays()
+    import av
+
+    with av.open(str(video)) as c:
+        s = c.streams.video[0]
+        size = (s.codec_context.width, s.codec_context.height)
+    lm = a["landmarks"]
+    rest = geometry.estimate_rest(lm, size)
+    drv = geometry.measure(lm, size, rest)
+    rel = relative_motion(raw)
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), size=512, refine=True)
+    frames = timeline(rel, fps=rel.fps)
+    out = [anim.render(f) for f in frames]
+    anim.close()
+    m, photo = retracked_measures(anim, out)
+    n = min(len(out), len(lm))
+    rows = {}
+    for name, d, p in (
+            ("lip gap (change)", drv.lip_gap - np.nanmin(drv.lip_gap), m.lip_gap - photo.lip_gap),
+            ("jaw drop", drv.jaw_drop, m.jaw_drop),
+            ("eye aperture (change)", drv.eye_aperture.mean(-1) - np.nanpercentile(drv.eye_aperture.mean(-1), 50),
+             m.eye_aperture.mean(-1) - photo.eye_aperture.mean()),
+            ("brow inner raise", drv.brow_inner_raise.mean(-1), m.brow_inner_raise.mean(-1)),
+            ("brow outer raise", drv.brow_outer_raise.mean(-1), m.brow_outer_raise.mean(-1)),
+            ("smile pull", drv.smile_pull.mean(-1), m.smile_pull.mean(-1))):
+        d, p = np.asarray(d[:n], float), np.asarray(p[:n], float)
+        ok = np.isfinite(d) & np.isfinite(p)
+        amp_d = np.percentile(d[ok], 95) - np.percentile(d[ok], 5)
+        amp_p = np.percentile(p[ok], 95) - np.percentile(p[ok], 5)
+        r = float(np.corrcoef(d[ok], p[ok])[0, 1])
+        rows[name] = (amp_d, amp_p, amp_p / amp_d if amp_d > 0 else float("nan"), r)
+    return rows
+
+
+def main(argv=None) -> int:
+    from facemimic.samples import ensure_samples
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--portraits", nargs="*", default=None)
+    ap.add_argument("--sheets", type=Path, default=None, help="folder for contact sheets (PNG)")
+    ap.add_argument("--no-refine", action="store_true", help="open loop (calibrated) speech")
+    ap.add_argument("--skip", nargs="*", default=(), choices=("speech", "audio", "motion", "reenact"))
+    args = ap.parse_args(argv)
+    samples = Path(ensure_samples())
+    if args.sheets:
+        args.sheets.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [Path(p) for p in args.portraits] if args.portraits else \
+            [samples / p for p in PORTRAITS] + [illustration(Path(args.sheets or tmp))]
+        for path in paths:
+            if "speech" not in args.skip:
+                r = speech(path, refine=not args.no_refine, audio=False, sheet_dir=args.sheets)
+                print(f"{path.name:26s} say    aperture p50 {r['p50']:.3f} p95 {r['p95']:.3f} max {r['max']:.3f} "
+                      f"(photo {r['photo_gap']:.3f}); bilabials met {r['bilabials_met']}/{r['bilabials']} "
+                      f"(max {r['bilabial_max']:.3f}); lost {r['lost']}; {r['fps']:.0f} fps", flush=True)
+            if "audio" not in args.skip:
+                r = speech(path, refine=not args.no_refine, audio=True, sheet_dir=args.sheets)
+                print(f"{path.name:26s} audio  aperture p50 {r['p50']:.3f} p95 {r['p95']:.3f} max {r['max']:.3f} "
+                      f"(photo {r['photo_gap']:.3f}); bilabials met {r['bilabials_met']}/{r['bilabials']} "
+                      f"(max {r['bilabial_max']:.3f}); lost {r['lost']}", flush=True)
+            if "motion" not in args.skip:
+                for w in (0.3, 0.6):
+                    ratios = same_motion(path, w, args.sheets if w == 0.6 else None)
+                    within = sum(abs(v - 1) <= 0.2 for v in ratios.values())
+                    print(f"{path.name:26s} w={w} extent/requested " + " ".join(
+                        f"{k.replace('Left', '')}={v:.2f}" for k, v in ratios.items())
+                        + f"  ({within}/{len(ratios)} within 20 %)", flush=True)
+    if "reenact" not in args.skip:
+        rows = reenactment(samples)
+        for name, (d, p, ratio, r) in rows.items():
+            print(f"reenact {name:24s} driver {d:.3f} portrait {p:.3f} ratio {ratio:.2f} r {r:.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
