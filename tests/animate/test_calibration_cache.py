@@ -60,11 +60,11 @@ def _same(r1, r2) -> bool:
 
 def test_same_content_and_options_hit(anim, cache_dir, retracks):
     first = C.calibrate(anim, groups=JAW, brows=False)
-    assert retracks == [6]
+    assert retracks == [4]
     entries = list(cache_dir.glob("*.bin"))
     assert len(entries) == 1
     second = C.calibrate(anim, groups=JAW, brows=False)
-    assert retracks == [6]  # nothing re-rendered or re-tracked
+    assert retracks == [4]  # nothing re-rendered or re-tracked
     assert _same(first, second)
     assert first[1]["jaw"]["response"][-1] > 0.2  # a real measurement: the jaw opens when asked
 
@@ -73,7 +73,7 @@ def test_a_new_process_sees_the_same_key(anim, photo, cache_dir, retracks):
     C.calibrate(anim, groups=JAW, brows=False)
     again = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral"))
     C.calibrate(again, groups=JAW, brows=False)
-    assert retracks == [6]  # the same photo and options, found again from scratch: a hit
+    assert retracks == [4]  # the same photo and options, found again from scratch: a hit
 
 
 def test_changed_options_miss(anim, photo, cache_dir, retracks):
@@ -135,12 +135,10 @@ def test_corrupt_entry_is_rebuilt(anim, cache_dir, retracks):
 
 
 def test_full_calibration_round_trips(anim, cache_dir):
-    """A whole calibration (all groups, the joint brow map) comes back identical from the cache."""
+    """A whole calibration (every group, measured in the unit) comes back identical from the cache."""
     fresh = C.calibrate(anim)
     cached = C.calibrate(anim)
-    assert fresh[3] is not None and cached[3] is not None
-    for f in ("grid", "table", "leak", "pitches"):
-        assert np.array_equal(getattr(fresh[3], f), getattr(cached[3], f))
+    assert set(fresh[1]) == set(C.GROUPS)
     assert _same(fresh, cached)
 
 

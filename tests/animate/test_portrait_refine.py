@@ -1,4 +1,5 @@
-"""Closed-loop refinement: every frame re-tracked, jaw / smile / lids corrected towards the request."""
+"""Closed-loop refinement: every frame re-tracked and measured in the unit, corrected towards the
+requested extents."""
 
 from __future__ import annotations
 
@@ -9,26 +10,32 @@ import pytest
 
 from facemimic.animate.portrait import refine
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
-from facemimic.animate.portrait.calibrate import StillTracker, retrack
+from facemimic.animate.portrait.calibrate import StillTracker, rest_of, retrack
 from facemimic.animate.portrait.model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, N_DRIVE
+from facemimic.expressions import geometry
 from facemimic.expressions.frame import ExpressionFrame as F
 
 
 class _Plant:
-    """A stand-in tracker whose eyes read back only 60 % of the closure drawn (an under-reading
-    tracker), so the loop's control law can be checked exactly."""
+    """A stand-in for re-tracking + measuring: reads back ``gain`` x what is drawn on each loop
+    slot (an under-reading critic), so the loop's control law can be checked exactly."""
 
-    def __init__(self):
-        self.drawn = 0.0
+    def __init__(self, gains: dict[str, float]):
+        self.gains = gains
+        self.drawn = np.zeros(N_DRIVE, np.float32)
 
     def faces(self, image):
-        open_ = 1.0 - 0.6 * self.drawn
-        return [SimpleNamespace(present=True, openness_left=open_, openness_right=open_,
-                                landmarks=np.full((478, 3), 0.5), weight=lambda name: 0.0)]
+        return [SimpleNamespace(present=True, landmarks=np.full((478, 3), 0.5))]
+
+    def read(self, *_args) -> np.ndarray:
+        return np.array([self.gains.get(ch, 1.0) * self.drawn[i] for i, ch in refine.LOOP], np.float32)
 
 
-def _loop(plant):
-    anim = SimpleNamespace(options=SimpleNamespace(rest="neutral"), warp=SimpleNamespace(roi=(0, 0, 4, 4)),
+def _loop(plant, monkeypatch):
+    monkeypatch.setattr(refine, "readings", plant.read)
+    monkeypatch.setattr(refine, "rest_of", lambda frame, size: (np.zeros((478, 3)), np.ones(2)))
+    model = SimpleNamespace(rest=np.zeros(N_DRIVE, np.float32), photo_gap=0.0, lip_gap=lambda x, gap: 0.0)
+    anim = SimpleNamespace(warp=SimpleNamespace(roi=(0, 0, 4, 4)), model=model,
                            points=np.full((478, 2), 2.0), image=np.zeros((4, 4, 3), np.uint8))
     return refine.ClosedLoop(anim, tracker=plant)
 
@@ -39,52 +46,36 @@ def _drive(closure: float) -> np.ndarray:
     return d
 
 
-def test_the_loop_converges_on_an_under_reading_tracker_and_restarts_on_a_jump():
-    plant = _Plant()
-    loop = _loop(plant)
+def test_the_loop_converges_on_an_under_reading_critic_and_restarts_on_a_jump(monkeypatch):
+    plant = _Plant({"closure_right": 0.6, "closure_left": 0.6})
+    loop = _loop(plant, monkeypatch)
 
     def render(d):
-        plant.drawn = float(d[DRIVE_CLOSE_RIGHT])
+        plant.drawn = np.asarray(d, np.float32).copy()
         return np.zeros((4, 4, 3), np.uint8)
 
     out = None
     for _ in range(20):  # a held request: lids asked to close by 0.2
         out = loop.correct(_drive(0.2), render)
-    # the tracker reads 60 % of what is drawn: the loop draws ~0.33 so that 0.2 reads back
     assert out[DRIVE_CLOSE_RIGHT] == pytest.approx(0.2 / 0.6, abs=0.01)
     assert out[DRIVE_CLOSE_LEFT] == pytest.approx(0.2 / 0.6, abs=0.01)
-    # a blink starts: the request jumps, the held correction is dropped before this frame's step
-    loop.correct(_drive(0.9), render)
-    assert plant.drawn == pytest.approx(0.9)  # rendered without the old correction
-    # never more than LIMIT away from the request
+    loop.correct(_drive(0.9), render)  # a blink starts: the held correction is dropped first
+    assert plant.drawn[DRIVE_CLOSE_RIGHT] == pytest.approx(0.9)
     for _ in range(20):
         out = loop.correct(_drive(0.9), render)
-    assert out[DRIVE_CLOSE_RIGHT] == pytest.approx(0.9 + refine.LIMIT)
+    assert out[DRIVE_CLOSE_RIGHT] == pytest.approx(0.9 + refine.LIMIT)  # never more than LIMIT
 
 
-class _BrowPlant:
-    """A stand-in tracker that reads the inner raise at 80 % and the lowering at 30 % of what is
-    drawn, each side alike (as the real one, it favours one brow reading over the other)."""
-
-    def __init__(self):
-        self.up = self.down = 0.0
-
-    def faces(self, image):
-        vals = {"BrowInnerUpRight": 0.8 * self.up, "BrowInnerUpLeft": 0.8 * self.up,
-                "BrowLowererRight": 0.3 * self.down, "BrowLowererLeft": 0.3 * self.down}
-        return [SimpleNamespace(present=True, openness_left=1.0, openness_right=1.0,
-                                landmarks=np.full((478, 3), 0.5), weight=lambda name: vals.get(name, 0.0))]
-
-
-def test_brows_are_corrected_one_at_a_time_or_for_their_balance():
+def test_brows_are_corrected_one_at_a_time_or_for_their_balance(monkeypatch):
     from facemimic.expressions.names import ue_index
 
     up, down = ue_index("BrowInnerUpRight"), ue_index("BrowLowererRight")
-    plant = _BrowPlant()
-    loop = _loop(plant)
+    plant = _Plant({f"BrowInnerUp{s}": 0.8 for s in ("Right", "Left")}
+                   | {f"BrowLowerer{s}": 0.3 for s in ("Right", "Left")})
+    loop = _loop(plant, monkeypatch)
 
     def render(d):
-        plant.up, plant.down = float(d[up]), float(d[down])
+        plant.drawn = np.asarray(d, np.float32).copy()
         return np.zeros((4, 4, 3), np.uint8)
 
     def drive(u, dn):
@@ -99,29 +90,32 @@ def test_brows_are_corrected_one_at_a_time_or_for_their_balance():
     loop.reset()
     for _ in range(30):  # both asked evenly: only their balance is corrected
         out = loop.correct(drive(0.3, 0.3), render)
-    assert 0.8 * out[up] == pytest.approx(0.3 * out[down], abs=0.02)  # read back evenly
-    assert out[up] + out[down] == pytest.approx(0.6, abs=0.01)  # the total request is kept
+    assert 0.8 * out[up] == pytest.approx(0.3 * out[down], abs=0.02)
+    assert out[up] + out[down] == pytest.approx(0.6, abs=0.01)
 
 
-def test_refine_reads_back_closer_on_a_real_portrait(samples):
-    """A smile of 0.5 on a smiling photo relaxed to neutral: open-loop calibration over-shoots it
-    (re-tracked ~0.7); with the loop the reading comes to the request over a few frames."""
-    path = str(samples / "0-f15-hao-ph.jpg")
-    frame = F.from_shapes({"MouthCornerPullLeft": 0.5, "MouthCornerPullRight": 0.5})
-    plain = PortraitAnimator(path, PortraitOptions(size=384, rest="neutral"))
-    with PortraitAnimator(path, PortraitOptions(size=384, rest="neutral", refine=True)) as looped:
-        for _ in range(10):  # a held expression: the correction builds up over frames
+def test_refine_holds_the_retracked_extent_on_a_real_portrait(samples):
+    """A held inner-brow raise of 0.5 on a real photo: with the loop the re-tracked brow raise
+    (geometry, IPD / full extent) lands within 0.1 of the request, no farther than open loop, and
+    the jaw is left alone."""
+    path = str(samples / "single_face.jpg")
+    frame = F.from_shapes({"BrowInnerUpLeft": 0.5, "BrowInnerUpRight": 0.5})
+    plain = PortraitAnimator(path, PortraitOptions(size=384))
+    with PortraitAnimator(path, PortraitOptions(size=384, refine=True)) as looped:
+        for _ in range(10):
             img_loop = looped.render(frame).copy()
         assert looped._loop.lost == 0
     img_plain = plain.render(frame).copy()
     with StillTracker() as t:
-        got_plain, got_loop = retrack([img_plain, img_loop], plain.points.mean(0), tracker=t)
+        photo, got_plain, got_loop = retrack([plain.image, img_plain, img_loop], plain.points.mean(0), tracker=t)
+    size = plain.size
+    rest, _ = rest_of(photo, size)
+    ext = geometry.CHANNELS["BrowInnerUpLeft"].full_extent
 
-    def smile(f):
-        return 0.5 * (f.weight("MouthCornerPullLeft") + f.weight("MouthCornerPullRight"))
+    def brow(f):
+        return float(np.mean(geometry.measure(np.asarray(f.landmarks), size, rest).brow_inner_raise)) / ext
 
-    err_plain, err_loop = abs(smile(got_plain) - 0.5), abs(smile(got_loop) - 0.5)
-    assert err_loop < err_plain - 0.05, (smile(got_plain), smile(got_loop))
-    assert err_loop < 0.1, smile(got_loop)
-    # the rest of the face is left alone: the jaw reads as before
-    assert abs(got_loop.weight("JawOpen") - got_plain.weight("JawOpen")) < 0.05
+    err_plain, err_loop = abs(brow(got_plain) - 0.5), abs(brow(got_loop) - 0.5)
+    assert err_loop < 0.1 and err_loop <= err_plain + 0.02, (brow(got_plain), brow(got_loop))
+    jaw = [float(geometry.measure(np.asarray(f.landmarks), size, rest).jaw_drop) for f in (got_plain, got_loop)]
+    assert abs(jaw[0] - jaw[1]) < 0.03

@@ -116,7 +116,7 @@ def measure(frame, channels: tuple[str, ...], rest: np.ndarray | None, size: tup
         A re-tracked frame with landmarks (:func:`retrack`).
     channels : tuple of str
         UE channels of ``geometry.CHANNELS``, or ``("closure",)``: the share of the rest's eyelid
-        aperture ``aperture0`` (2,) that closed; ``("JawOpen",)``: the larger of the chin drop
+        aperture ``aperture0`` (2,) that closed; ``("JawOpen",)``: the mean of the chin drop
         and the lip gap gained over the photo's ``gap0`` (per MOUTH_CLOSED_GAP_EXTENT).
     rest : np.ndarray [shape=(478, 3)]
         Face-frame rest (the re-tracked photo's, :func:`rest_of`).
@@ -131,10 +131,13 @@ def measure(frame, channels: tuple[str, ...], rest: np.ndarray | None, size: tup
         return float(np.mean((aperture0 - m.eye_aperture) / np.maximum(aperture0, 1e-3)))
     if channels == ("JawOpen",):
         # MediaPipe under-reads a warped photo's chin as the jaw drops further (0.38 of 0.52 IPD
-        # at JawOpen 0.7 on 15-f13-anc) while it reads the lips exactly: the jaw counts as open
-        # by the larger of its chin drop and the lip gap it made (relaxed lips: one for one).
-        lips = (float(m.lip_gap) - gap0) / geometry.MOUTH_CLOSED_GAP_EXTENT if gap0 is not None else -np.inf
-        return max(float(m.jaw_drop) / geometry.CHANNELS["JawOpen"].full_extent, lips)
+        # at JawOpen 0.7 on 15-f13-anc) while it reads the lips exactly: the jaw is judged by the
+        # mean of its chin drop and the lip gap it made (relaxed lips: one for one), so that
+        # neither the chin falls short nor the lips gape by more than ~20 %.
+        chin = float(m.jaw_drop) / geometry.CHANNELS["JawOpen"].full_extent
+        if gap0 is None:
+            return chin
+        return 0.5 * (chin + (float(m.lip_gap) - gap0) / geometry.MOUTH_CLOSED_GAP_EXTENT)
     vals = []
     for c in channels:
         ch = geometry.CHANNELS[c]

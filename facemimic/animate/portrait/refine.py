@@ -64,6 +64,11 @@ GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
 SLOT_LIMIT: dict[str, float] = {}  # per-slot limits where LIMIT does not fit
+# A channel the frame does not ask for (|target| below this) is left as drawn: its landmarks do
+# not move by construction, and what the tracker reads into it is the tracker's cross-talk (an
+# opening jaw re-tracks as lowered brows by ~0.03 IPD, and chasing that lifts the brows as the
+# portrait talks). The lips are always held to the gap the frame implies.
+ACTIVE = 0.05
 
 
 _SHARED: StillTracker | None = None
@@ -147,8 +152,9 @@ class ClosedLoop:
         self.size = (x1 - x0, y1 - y0)
         photo = self._retrack(animator.image[y0:y1, x0:x1], animator.points.mean(0) - (x0, y0))
         self.rest, self.aperture0 = rest_of(photo, self.size)
-        self.photo_gap = float(geometry.measure(np.asarray(photo.landmarks, np.float64), self.size).lip_gap) \
-            if self.rest is not None else animator.model.photo_gap
+        gap = float(geometry.measure(np.asarray(photo.landmarks, np.float64), self.size).lip_gap) \
+            if self.rest is not None else float("nan")
+        self.photo_gap = gap if np.isfinite(gap) else animator.model.photo_gap
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
@@ -192,12 +198,16 @@ class ClosedLoop:
             return trial
         r = readings(got, self.rest, self.aperture0, self.size)
         err = np.where(np.isfinite(r), target - r, 0.0)
+        idle = np.abs(target) < ACTIVE
+        idle[_LIPS] = False
+        err[idle] = 0.0
+        self.corr[idle] = 0.0
         for up, down in BROW_PAIRS:
             # A raised and a lowered brow move the same points opposite ways: correct the channel
             # that clearly dominates the request on its own; where both are asked for about evenly
             # (a sad brow), correct only their balance.
             if max(target[up], target[down]) < BROW_MARGIN:
-                continue  # neither asked for: both readings are simply brought back to rest
+                continue
             if target[up] > target[down] + BROW_MARGIN:
                 err[down] = 0.0
             elif target[down] > target[up] + BROW_MARGIN:

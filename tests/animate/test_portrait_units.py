@@ -1,0 +1,96 @@
+"""The portrait animator in the unit (issue #11): re-tracked landmarks move by w x full extent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
+from facemimic.animate.portrait.calibrate import StillTracker, rest_of, retrack
+from facemimic.expressions import geometry
+from facemimic.expressions.frame import ExpressionFrame as F
+
+
+def _measures(anim, images):
+    x0, y0, x1, y1 = anim.warp.roi
+    size = (x1 - x0, y1 - y0)
+    centre = anim.points.mean(0) - (x0, y0)
+    with StillTracker() as t:
+        photo, *got = retrack([anim.image[y0:y1, x0:x1]] + [im[y0:y1, x0:x1] for im in images], centre, tracker=t)
+    rest, _ = rest_of(photo, size)
+    assert rest is not None and all(g is not None for g in got)
+    lm = np.stack([np.asarray(g.landmarks, np.float64) for g in got])
+    return geometry.measure(lm, size, rest)
+
+
+@pytest.fixture(scope="module")
+def closed_mouth(samples):
+    return PortraitAnimator(str(samples / "15-f13-anc-ph.jpg"), PortraitOptions(size=384))
+
+
+@pytest.mark.parametrize("w", [0.2, 0.4])
+def test_jaw_open_moves_the_retracked_chin_by_the_unit(closed_mouth, w):
+    """JawOpen w drops the re-tracked chin (nose dorsum 195 -> chin 152) by w x 0.75 IPD +-20 %,
+    and the lips part with it (the lip gap follows the jaw drop)."""
+    m = _measures(closed_mouth, [closed_mouth.render(F.from_shapes({"JawOpen": w}))])
+    want = w * geometry.CHANNELS["JawOpen"].full_extent
+    assert abs(float(m.jaw_drop[0]) / want - 1) <= 0.2, (float(m.jaw_drop[0]), want)
+    assert float(m.lip_gap[0]) > 0.5 * want
+
+
+def test_uncalibrated_landmark_motion_is_the_unit(samples):
+    """Before any rendering, the model's own landmark motion measures w x full extent exactly:
+    the templates are sized on the photo's landmarks (model.unit_gains)."""
+    from facemimic.animate.portrait.model import drive_vector, measure_motion
+
+    a = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=384, calibrate=False))
+    from facemimic.animate.portrait.source import find_faces
+
+    face = find_faces(a.image, "t")[0]  # the photo at output size, with depth
+    pts = face.landmarks
+    rest = geometry.rest_face(pts, (1.0, 1.0))
+    for ch, w in (("MouthCornerPullLeft", 0.5), ("BrowInnerUpRight", 0.5), ("BrowLowererLeft", 0.4)):
+        motion = a.model.displacement(drive_vector(F.from_shapes({ch: w}).weights, (1, 1)))
+        m = measure_motion(pts, motion[None], rest)
+        c = geometry.CHANNELS[ch]
+        got = float(getattr(m, c.measure)[0][c.side])
+        assert abs(got / (w * c.full_extent) - 1) <= 0.1, (ch, got)
+
+
+def test_said_bilabials_close_the_lips_even_on_a_toothy_photo(samples):
+    """Every /p b m/ of the built-in voice closes the re-tracked lips (<= 0.03 IPD) on a photo whose
+    own lips are parted 0.2 IPD, and speech never gapes past a real surprised gape (0.33)."""
+    from facemimic.lipsync.api import LipSyncOptions, from_phones
+    from facemimic.voice import say
+
+    sp = say("Maybe my brother Bob paid for the map.")
+    track = from_phones(list(sp.phones), sp.duration, options=LipSyncOptions(fps=30)).track(fps=30)
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=384, refine=True))
+    frames = timeline(track, fps=30)
+    out = [anim.render(f).copy() for f in frames]
+    m = _measures(anim, out)
+    times = np.array([f.time for f in frames])
+    mids = []
+    for p in sp.phones:
+        k = np.flatnonzero((times >= p.start) & (times < p.end))
+        if p.name in ("P", "B", "M") and len(k):
+            mids.append(k[len(k) // 2])
+    # the closures lip sync asks for (a /b/ it blends into a neighbouring vowel is not one)
+    from facemimic.expressions.mouth import implied_lip_gap
+
+    mids = [i for i in mids if implied_lip_gap(frames[i].weights) <= 0.03]
+    assert len(mids) >= 8
+    gap = np.asarray(m.lip_gap)
+    assert np.all(gap[mids] <= 0.03), gap[mids]
+    assert np.nanmax(gap) <= 0.35 and np.nanpercentile(gap, 95) <= 0.30
+
+
+def test_neutral_rest_relaxes_a_smiling_photo(samples):
+    """rest="neutral": all-zero weights take the photo's own smile off (the corners come down and
+    in), while rest="source" keeps the photo exactly."""
+    path = str(samples / "0-f15-hao-ph.jpg")
+    src = PortraitAnimator(path, PortraitOptions(size=384, calibrate=False))
+    assert np.array_equal(src.render(F.neutral()), src.image)
+    neu = PortraitAnimator(path, PortraitOptions(size=384, calibrate=False, rest="neutral"))
+    m = _measures(neu, [neu.render(F.neutral())])
+    assert float(np.mean(m.smile_pull[0])) < -0.05
