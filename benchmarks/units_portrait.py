@@ -18,7 +18,6 @@ re-tracked photo is the rest).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -68,7 +67,6 @@ def retracked_measures(anim, frames_rgb):
 
 def speech(path: Path, *, refine: bool, audio: bool, sheet_dir: Path | None):
     from facemimic.animate.portrait.animator import PortraitAnimator, timeline
-    from facemimic.expressions.track import merge_tracks  # noqa: F401
     from facemimic.lipsync.api import LipSyncOptions, from_phones, lipsync
     from facemimic.common.audio import write_wav
     from facemimic.voice import say
