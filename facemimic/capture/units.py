@@ -35,6 +35,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..common.curves import knot_lookup, tables_from_json, tables_to_json
 from ..errors import ModelAssetError, ParameterError, UnknownNameError, suggest
 from ..expressions import geometry as geo
 from ..expressions.names import N_UE, UE_INDEX, UE_NAMES
@@ -157,44 +158,18 @@ class ResponseCurves:
         s = np.asarray(scores, np.float32)
         if s.shape[-1] != N_UE:
             raise ParameterError(f"scores must have {N_UE} channels in the last axis, got shape {s.shape}")
-        table = self.tables[mode]
-        pos = np.clip(s, 0.0, 1.0) * (N_KNOTS - 1)
-        finite = np.isfinite(pos)
-        pos = np.where(finite, pos, 0.0)
-        i0 = np.minimum(pos.astype(np.int64), N_KNOTS - 2)
-        frac = pos - i0
-        flat = table.ravel()
-        base = np.arange(N_UE) * N_KNOTS + i0
-        lo, hi = flat[base], flat[base + 1]
-        out = lo + frac * (hi - lo)
-        return np.where(finite, out, np.nan).astype(np.float32)
+        return knot_lookup(self.tables[mode], s)
 
     def to_json(self) -> dict:
-        return {"format": CURVES_FORMAT, "version": 1, "about": self.about, "knots": N_KNOTS,
-                "curves": {n: {m: [round(float(v), 4) for v in self.tables[m][UE_INDEX[n]]] for m in MODES}
-                           for n in self.fitted}}
+        return tables_to_json(CURVES_FORMAT, self.about, self.tables, UE_INDEX, self.fitted)
 
     @classmethod
     def from_json(cls, data: dict, *, source: str = "response curves") -> "ResponseCurves":
         """Parse :meth:`to_json`'s form; anything else raises :class:`ModelAssetError`."""
-        if not isinstance(data, dict) or data.get("format") != CURVES_FORMAT or data.get("knots") != N_KNOTS:
-            raise ModelAssetError(f"{source}: not FaceMimic response curves ({CURVES_FORMAT}, {N_KNOTS} knots)")
-        grid = np.linspace(0.0, 1.0, N_KNOTS)
-        tables = {m: np.tile(grid, (N_UE, 1)) for m in MODES}
-        curves = data.get("curves")
-        if not isinstance(curves, dict):
-            raise ModelAssetError(f"{source}: 'curves' must map UE names to per-mode knots")
-        for name, per_mode in curves.items():
-            if name not in UE_INDEX or not isinstance(per_mode, dict):
-                raise ModelAssetError(f"{source}: bad curve entry {name!r}")
-            for m in MODES:
-                k = np.asarray(per_mode.get(m), np.float64)
-                if k.shape != (N_KNOTS,) or not np.all(np.isfinite(k)) or np.any(np.diff(k) < 0):
-                    raise ModelAssetError(f"{source}: curve {name}/{m} must be {N_KNOTS} finite non-decreasing numbers")
-                tables[m][UE_INDEX[name]] = k
-        for t in tables.values():
-            t.setflags(write=False)
-        return cls(tables=tables, fitted=tuple(curves), about=str(data.get("about", "")))
+        tables, fitted, about = tables_from_json(data, source=source, tag=CURVES_FORMAT,
+                                                 what="FaceMimic response curves", index=UE_INDEX,
+                                                 n_channels=N_UE, n_knots=N_KNOTS, modes=MODES)
+        return cls(tables=tables, fitted=fitted, about=about)
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..common.assets import asset_location, shipped_path
+from ..common.curves import identity_tables, knot_lookup, tables_from_json, tables_to_json
 from ..emotions.facs import N_X, X_INDEX, X_NAMES
 from ..errors import ModelAssetError, ParameterError, UnknownNameError, suggest
 
@@ -39,7 +40,6 @@ RESPONSE_ASSET = "generate/weights/mediapipe_response.json"  # its name in the a
 RESPONSE_PATH = asset_location(RESPONSE_ASSET)
 N_KNOTS = 21  # weights 0, 0.05, ..., 1
 MODES = ("image", "video")  # MediaPipe's running modes (VIDEO mode's filter halves the brow scores)
-_GRID = np.linspace(0.0, 1.0, N_KNOTS)
 
 
 def stem_channels(stem: str) -> list[str]:
@@ -91,39 +91,19 @@ class MediaPipeResponse:
         x = np.atleast_2d(np.asarray(x, np.float32))
         if x.shape[-1] != N_X:
             raise ParameterError(f"expression vectors must have {N_X} channels, got shape {x.shape}")
-        pos = np.clip(np.nan_to_num(x), 0.0, 1.0) * (N_KNOTS - 1)
-        i0 = np.minimum(pos.astype(np.int64), N_KNOTS - 2)
-        frac = pos - i0
-        flat = self.tables[mode].ravel()
-        base = np.arange(N_X) * N_KNOTS + i0
-        out = flat[base] + frac * (flat[base + 1] - flat[base])
+        out = knot_lookup(self.tables[mode], np.nan_to_num(x))
         return (np.clip(out, 0.0, 1.0) * _reported()).astype(np.float32)
 
     def to_json(self) -> dict:
-        return {"format": RESPONSE_TAG, "version": 1, "about": self.about, "knots": N_KNOTS,
-                "curves": {n: {m: [round(float(v), 4) for v in self.tables[m][X_INDEX[n]]] for m in MODES}
-                           for n in self.fitted}}
+        return tables_to_json(RESPONSE_TAG, self.about, self.tables, X_INDEX, self.fitted)
 
     @classmethod
     def from_json(cls, data: dict, *, source: str = "MediaPipe response") -> "MediaPipeResponse":
         """Parse :meth:`to_json`'s form; anything else raises :class:`ModelAssetError` naming ``source``."""
-        if not isinstance(data, dict) or data.get("format") != RESPONSE_TAG or data.get("knots") != N_KNOTS:
-            raise ModelAssetError(f"{source}: not a FaceMimic MediaPipe response ({RESPONSE_TAG}, {N_KNOTS} knots)")
-        curves = data.get("curves")
-        if not isinstance(curves, dict):
-            raise ModelAssetError(f"{source}: 'curves' must map channel names to per-mode knots")
-        tables = {m: np.tile(_GRID, (N_X, 1)) for m in MODES}
-        for name, per_mode in curves.items():
-            if name not in X_INDEX or not isinstance(per_mode, dict):
-                raise ModelAssetError(f"{source}: bad curve entry {name!r}")
-            for m in MODES:
-                k = np.asarray(per_mode.get(m), np.float64)
-                if k.shape != (N_KNOTS,) or not np.all(np.isfinite(k)) or np.any(np.diff(k) < 0):
-                    raise ModelAssetError(f"{source}: curve {name}/{m} must be {N_KNOTS} finite non-decreasing numbers")
-                tables[m][X_INDEX[name]] = k
-        for t in tables.values():
-            t.setflags(write=False)
-        return cls(tables=tables, fitted=tuple(curves), about=str(data.get("about", "")))
+        tables, fitted, about = tables_from_json(data, source=source, tag=RESPONSE_TAG,
+                                                 what="a FaceMimic MediaPipe response", index=X_INDEX,
+                                                 n_channels=N_X, n_knots=N_KNOTS, modes=MODES)
+        return cls(tables=tables, fitted=fitted, about=about)
 
     def save(self, path):
         from ..common.files import AtomicFile
@@ -167,7 +147,7 @@ def fit_mediapipe_response(people: list[dict]) -> MediaPipeResponse:
     if not people:
         raise ParameterError("fit_mediapipe_response needs real faces (no people given)")
     stems = sorted({s for p in people for s in p["score"]})
-    tables = {m: np.tile(_GRID, (N_X, 1)) for m in MODES}
+    tables = identity_tables(N_X, N_KNOTS, MODES)
     fitted = []
     for stem in stems:
         names = [n for n in stem_channels(stem) if SOURCES.get(n) == "geometry"]
