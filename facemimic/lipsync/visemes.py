@@ -134,6 +134,64 @@ def _close_lips(curves: np.ndarray, closed: np.ndarray) -> None:
     curves[closed, UE_INDEX["MouthClosed"]] = curves[closed, UE_INDEX["JawOpen"]]
 
 
+#: Seconds a lip closure is held beyond each end of its closure cue (A) in the UE curves. Aligned
+#: closures sit where the audio is silent, which need not be where a synthesiser says its P/B/M is:
+#: ``facemimic say``'s phone times lag the aligned closures by 19-24 ms (espeak-ng reports the
+#: burst, the silent closure comes before it), MBROLA's lead them by up to 16 ms. Animators hold
+#: a closure for a couple of frames anyway; this hold covers both, at any frame rate.
+CLOSURE_HOLD = 0.025
+#: Output frames a lip closure shows at least (animators' rule: a closure under two frames is missed).
+CLOSURE_MIN_FRAMES = 2
+
+
+def closure_frames(cues: list[MouthCue], times: np.ndarray, *, hold: float = CLOSURE_HOLD,
+                   min_frames: int = CLOSURE_MIN_FRAMES) -> np.ndarray:
+    """Frames that show closed lips: each closure cue (A) held ``hold`` seconds beyond both ends
+    (a frame counts when the half frame either side of it reaches that), and at least
+    ``min_frames`` frames.
+
+    The hold takes at most half of an opening neighbour, and a shape between two closures keeps
+    its middle frame open, so the vowel of "mom" or "bib" still shows. Rest (X) neighbours are closed lips already.
+
+    Parameters
+    ----------
+    cues : list of MouthCue
+        Contiguous cues (from :func:`shapes.animate`).
+    times : np.ndarray [shape=(T,)]
+        Frame times in seconds, evenly spaced.
+
+    Returns
+    -------
+    np.ndarray [shape=(T,), dtype=bool]
+    """
+    times = np.asarray(times, np.float64)
+    closed = np.zeros(len(times), bool)
+    if not len(times):
+        return closed
+    # a frame stands for the half frame either side of it: it is closed when that span reaches
+    # the held closure
+    half = float(times[1] - times[0]) / 2 if len(times) > 1 else 0.0
+    reach = hold + half
+
+    def _room(k: int) -> float:  # how far the hold may enter cue k: at most half of it, and not
+        # onto its middle frame when closures hold it from both sides
+        if k < 0 or k >= len(cues) or cues[k].shape == "X":
+            return reach
+        shut = 0 < k < len(cues) - 1 and cues[k - 1].shape == cues[k + 1].shape == "A"
+        return min(reach, max(cues[k].duration / 2 - (half if shut else 0.0), 0.0))
+
+    for i, c in enumerate(cues):
+        if c.shape != "A":
+            continue
+        lead, lag = _room(i - 1), _room(i + 1)
+        inside = (times > c.start - lead + 1e-6) & (times < c.end + lag - 1e-6)
+        if inside.sum() < min_frames:  # too short for the frame rate: the frames nearest its middle
+            mid = (c.start + c.end) / 2
+            inside[np.argsort(np.abs(times - mid), kind="stable")[:min_frames]] = True
+        closed |= inside
+    return closed
+
+
 def check_interpolation(name: str) -> str:
     if name not in INTERPOLATIONS:
         raise UnknownNameError(f"unknown interpolation {name!r}{suggest(name, INTERPOLATIONS)}; "
@@ -298,8 +356,8 @@ def viseme_curves(cues: list[MouthCue], phones: list[Phone], duration: float, *,
         curves = targets
     elif interpolation == "smooth":
         curves = _smooth(targets, tau)
-        if kind == "ue":  # closures must close: cap the jaw on closure frames
-            _close_lips(curves, shapes == "A")
+        if kind == "ue":  # closures must close: cap the jaw on closure frames (held, see closure_frames)
+            _close_lips(curves, closure_frames(cues, np.arange(n) / 100.0))
     else:
         curves = _keyframe_curves(targets, cues, n, interpolation)
     curves = np.clip(curves, 0.0, 1.0).astype(np.float32)
@@ -314,8 +372,7 @@ def viseme_curves(cues: list[MouthCue], phones: list[Phone], duration: float, *,
     else:
         out = np.repeat(curves[:1], n_out, axis=0)
     if kind == "ue" and interpolation == "smooth":
-        # A frame inside a closure centisecond blends with the next (open) one when resampled:
-        # close it again, so the lips meet at any frame rate.
-        cs = np.minimum((t_out * 100 + 1e-6).astype(int), n - 1)
-        _close_lips(out, shapes[cs] == "A")
+        # A frame inside a closure blends with the next (open) one when resampled, and a short
+        # closure may fall between frames: close the held closure frames at the output rate.
+        _close_lips(out, closure_frames(cues, t_out))
     return t_out, out.astype(np.float32), names

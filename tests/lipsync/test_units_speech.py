@@ -126,3 +126,38 @@ def test_every_bilabial_shows_closed_lips(said):
             assert gaps[int(round((p.start + p.end) * 50))] <= LIPS_MEET_GAP, p
             n += 1
     assert n == 7
+
+
+@pytest.mark.parametrize("fps", [30, 60])
+def test_aligned_bilabials_close_at_their_true_middle(aligned, speech_items, fps):
+    """With the transcript, every P/B/M of the voice shows lips that meet at the voice's own
+    phone middle, although the aligned closures sit ~20 ms before the voice's phone times (the
+    closure is held around the aligned cue: visemes.closure_frames)."""
+    n = 0
+    for it in speech_items:
+        tr = aligned[it.id].track(fps=fps)
+        gaps = implied_mouth(tr.weights).lip_gap
+        for p in bilabial_phones(it.phones):
+            k = min(int(round((p.start + p.end) / 2 * fps)), len(gaps) - 1)
+            assert gaps[k] <= LIPS_MEET_GAP, (it.id, p, float(gaps[k]))
+            n += 1
+    assert n == 7
+
+
+def test_closure_hold_leaves_the_vowel_between_bilabials_open():
+    """The held closure never swallows the vowel of "mom": its middle frame stays open."""
+    from facemimic.lipsync.shapes import MouthCue
+    from facemimic.lipsync.visemes import closure_frames
+
+    cues = [MouthCue(0.0, 0.2, "X"), MouthCue(0.2, 0.25, "A"), MouthCue(0.25, 0.31, "D"),
+            MouthCue(0.31, 0.36, "A"), MouthCue(0.36, 0.6, "X")]
+    for fps in (24, 30, 60, 100):
+        t = np.arange(int(0.6 * fps) + 1) / fps
+        closed = closure_frames(cues, t)
+        assert not closed[np.argmin(np.abs(t - 0.28))], fps
+        assert closed[np.argmin(np.abs(t - 0.225))] and closed[np.argmin(np.abs(t - 0.335))]
+    # a closure shorter than a frame still shows on two frames, held or not
+    t = np.arange(25) / 24
+    short = [MouthCue(0.0, 0.5, "D"), MouthCue(0.51, 0.52, "A"), MouthCue(0.52, 1.0, "D")]
+    assert closure_frames(short, t, hold=0.0).sum() == 2
+    assert closure_frames(short, t).sum() >= 2
