@@ -1,27 +1,126 @@
-"""The mouth interior: dark oral cavity, upper and lower teeth and tongue, painted where the lips
-part further than in the source photo (which usually shows a closed or barely open mouth).
+"""The mouth interior: teeth fixed to the jaws, a dark oral cavity and the tongue, painted where
+the lips part further than in the source photo (which usually shows a closed or barely open mouth).
 
-The warp stretches whatever lay between the lips (a seam of lip pixels, or the source's own
-teeth); once the opening is larger than the source's, that stretched strip is replaced, blending in
-as the opening grows, by a synthesised interior lit to match the face ("Bringing Portraits to
-Life" hallucinates the inner mouth the same way, from a generic model).
+Geometry (:class:`MouthPainter`): the **upper teeth are fixed to the skull** (they follow the
+nose bridge, i.e. the head, never JawOpen), so a raised upper lip reveals more of them and, only
+when raised far, the gum above; the **lower teeth are fixed to the jaw**: they drop with the
+jaw's own motion of the lower lip (``jaw_gap``) and the lower lip hides their roots. Both rows sit
+on an arch (central incisors to molars, foreshortened and darker towards the corners), the rows
+meet with a small overbite at the photo's own lip seam (or bite line, for a photo showing teeth),
+and everything above the upper row's edge is teeth or gum, everything below the lower row's edge
+teeth, gum or tongue, so no dark slab shows above the teeth when a smile lifts the lip.
+
+Colours come from the photo (:func:`mouth_palette`): the teeth from the photo's own teeth when it
+shows them, else a neutral ivory darkened like the skin; the cavity from the darkest colour inside
+the lips; gum and tongue from the lips' own colour.
+
+Where the lips close further than in a photo that shows its teeth (a bilabial on a smile), the warp
+squashes the photo's teeth into a thin jagged line; :meth:`MouthPainter.seal` paints the lips'
+own colour over it with a soft lip line.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import landmarks as L
 
-CAVITY_DEEP = np.array([24, 8, 10], np.float32)  # RGB at the back of the mouth
-CAVITY_EDGE = np.array([92, 38, 42], np.float32)  # RGB just inside the lips
-TEETH = np.array([242, 236, 224], np.float32)
-TONGUE = np.array([184, 90, 96], np.float32)
+SKULL = (6, 168, 197, 195)  # nose bridge landmarks: they move with the head only
+IVORY = np.array([236, 228, 210], np.float32)
+# Arch-length boundaries of the teeth from the midline (IPD units): central incisor, lateral
+# incisor, canine, two premolars, first molar (a 63 mm IPD, crown widths after Wheeler).
+UPPER_TEETH = np.array([0.0, 0.135, 0.24, 0.36, 0.47, 0.58, 0.75])
+LOWER_TEETH = np.array([0.0, 0.085, 0.18, 0.29, 0.40, 0.51, 0.68])
+ARCH_RADIUS = 0.55  # IPD: projected u = R sin(s / R) (teeth foreshorten round the arch)
+UPPER_CROWN = 0.17  # IPD: visible crown height of a central incisor (~10.5 mm)
+LOWER_CROWN = 0.14
+INCISAL_DISPLAY = 0.04  # IPD: upper incisors below a relaxed upper lip (~2.5 mm)
+OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is closed
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
     """Inner-lip polygon (22, 2): upper lip right -> left, then lower lip left -> right."""
     return np.concatenate([points[list(L.LIP_INNER_UPPER)], points[list(L.LIP_INNER_LOWER)][::-1]])
+
+
+def _smooth(x):
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3 - 2 * x)
+
+
+@dataclass(frozen=True)
+class MouthPalette:
+    """RGB colours (float32 (3,)) of one sitter's mouth interior, taken from the photo."""
+
+    teeth: np.ndarray  # lit teeth
+    deep: np.ndarray  # back of the cavity
+    edge: np.ndarray  # cavity just inside the lips
+    gum: np.ndarray
+    tongue: np.ndarray
+    lip: np.ndarray  # the lips' median colour (the seal)
+    from_photo: bool  # teeth colour measured on the photo's own teeth
+
+
+def _pixels(image: np.ndarray, poly: np.ndarray, hole: np.ndarray | None = None) -> np.ndarray:
+    """RGB pixels (N, 3) float32 inside polygon ``poly`` (K, 2) and outside ``hole``."""
+    import cv2
+
+    h, w = image.shape[:2]
+    m = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(m, [np.round(poly).astype(np.int32)], 1)
+    if hole is not None:
+        cv2.fillPoly(m, [np.round(hole).astype(np.int32)], 0)
+    return image[m > 0, :3].astype(np.float32)
+
+
+def mouth_palette(image: np.ndarray, points: np.ndarray, scale: float, source_open: float) -> MouthPalette:
+    """The sitter's mouth colours from the photo ``image`` (H, W, C) uint8 and its landmarks
+    ``points`` (478, 2) px; ``scale`` px per IPD, ``source_open`` the photo's lip opening (px)."""
+    P = np.asarray(points, np.float64)
+    outer = np.concatenate([P[list(L.LIP_OUTER_UPPER)], P[list(L.LIP_OUTER_LOWER)][::-1]])
+    inner = _poly(P)
+    lips = _pixels(image, outer, inner)
+    if len(lips) < 8:
+        lips = np.array([[170, 100, 100]], np.float32)
+    lum = lips.mean(1)
+    lip = np.median(lips, 0)
+    dark = lips[lum <= np.percentile(lum, 8)].mean(0)  # the darkest lip-interior colour
+    inside = _pixels(image, inner) if source_open > 0.04 * scale else np.zeros((0, 3), np.float32)
+    teeth, from_photo = None, False
+    if len(inside) >= 30:
+        li = inside.mean(1)
+        sat = inside.max(1) - inside.min(1)
+        bright = inside[(li >= np.percentile(li, 70)) & (sat < 0.45 * np.maximum(li, 1))]
+        if len(bright) >= 10 and bright.mean() > lip.mean() * 1.05:
+            teeth, from_photo = bright.mean(0) / 0.92, True  # 0.92: the shading's typical lit level
+        dark = np.minimum(dark, inside[li <= np.percentile(li, 5)].mean(0))
+    if teeth is None:
+        # Neutral ivory, darkened like the skin round the mouth (dim photos, drawings).
+        cheek = P[[205, 425, 18, 200]].astype(int)
+        h, w = image.shape[:2]
+        skin = image[np.clip(cheek[:, 1], 0, h - 1), np.clip(cheek[:, 0], 0, w - 1), :3].astype(np.float32).mean(0)
+        teeth = IVORY * float(np.clip(skin.mean() / 175.0, 0.55, 1.0)) ** 0.5
+    teeth = np.clip(teeth, 0, 250).astype(np.float32)
+    return MouthPalette(teeth=teeth, deep=(dark * 0.38).astype(np.float32), edge=(dark * 0.8).astype(np.float32),
+                        gum=np.clip(lip * np.array([1.08, 0.92, 0.95]), 0, 255).astype(np.float32),
+                        tongue=np.clip(lip * np.array([1.0, 0.82, 0.86]), 0, 255).astype(np.float32),
+                        lip=lip.astype(np.float32), from_photo=from_photo)
+
+
+def _arch(u_ipd: np.ndarray, bounds: np.ndarray):
+    """Tooth shading along the arch for abscissae ``u_ipd`` (IPD from the midline).
+
+    Returns (gaps, round, depth, inside): a dark line at every tooth boundary (0..1), the
+    convexity of each crown (1 mid-tooth, 0 at its sides), the depth along the arch (IPD of arch
+    length) and whether a tooth is there at all (0..1, soft at the last molar)."""
+    R = ARCH_RADIUS
+    s = R * np.arcsin(np.clip(np.abs(u_ipd) / R, 0, 0.999))
+    i = np.clip(np.searchsorted(bounds, s) - 1, 0, len(bounds) - 2)
+    t = (s - bounds[i]) / (bounds[i + 1] - bounds[i])  # 0..1 across the tooth
+    d = np.minimum(t, 1 - t) * (bounds[i + 1] - bounds[i]) * np.cos(s / R)  # projected IPD to a gap
+    return t, d, s, 1.0 - _smooth((s - bounds[-1]) / 0.04 + 0.5)
 
 
 class MouthPainter:
@@ -34,22 +133,27 @@ class MouthPainter:
     down : np.ndarray [shape=(2,)]
         Unit vector towards the chin.
     scale : float
-        Pixels per inter-ocular distance.
+        Pixels per inter-pupil distance.
     image : np.ndarray [shape=(H, W, C), dtype=uint8]
-        The source, to light the interior like the face.
+        The source, to colour the interior like the sitter's own mouth.
     """
 
     def __init__(self, points: np.ndarray, down: np.ndarray, scale: float, image: np.ndarray) -> None:
         self.down = np.asarray(down, np.float64)
+        self.right = np.array([-self.down[1], self.down[0]])  # image x-ish, towards the mouth's left end
         self.scale = float(scale)
-        self.source_open = self.opening(points)
-        # Light the interior like the skin around the mouth (dark photos, drawings).
-        cheek = np.asarray(points)[[205, 425, 18, 200]].astype(int)  # cheeks and chin, MediaPipe ids
-        h, w = image.shape[:2]
-        xs = np.clip(cheek[:, 0], 0, w - 1)
-        ys = np.clip(cheek[:, 1], 0, h - 1)
-        skin = image[ys, xs, :3].astype(np.float32).mean(0)
-        self.light = float(np.clip(skin.mean() / 170.0, 0.45, 1.25))
+        self.source = np.asarray(points, np.float64)[:, :2].copy()
+        self.source_open = self.opening(self.source)
+        self.palette = mouth_palette(image, self.source, self.scale, self.source_open)
+        P = self.source
+        self.half_width = max(float(np.linalg.norm(P[308] - P[78])) / 2, 2.0)
+        # The bite: where the upper incisal edges sit on the skull. Lips together: at the seam;
+        # a photo showing its teeth: most of the opening is upper teeth.
+        up, lo = P[13], P[14]
+        bite = min(0.62 * self.source_open, (UPPER_CROWN - 0.02) * self.scale)
+        # Lips together: relaxed upper incisors show ~2-3 mm below the upper lip once it parts.
+        closed = 0.5 * self.source_open + INCISAL_DISPLAY * self.scale
+        self.bite = up + self.down * (bite if self.source_open > 0.04 * self.scale else closed)
 
     def opening(self, points: np.ndarray) -> float:
         """Lip opening in pixels at the middle of the mouth."""
@@ -57,18 +161,27 @@ class MouthPainter:
         lo = np.asarray(points)[list(L.LIP_INNER_LOWER[3:8])]
         return float(max(np.mean((lo - up) @ self.down), 0.0))
 
+    def skull_offset(self, points: np.ndarray) -> np.ndarray:
+        """How far (px, (2,)) the skull (and so the upper teeth) moved: the nose bridge's motion."""
+        ids = list(SKULL)
+        return np.asarray(points, np.float64)[ids, :2].mean(0) - self.source[ids].mean(0)
+
     def amount(self, points: np.ndarray, jaw_gap: float | None = None) -> float:
         """How much of the synthesised interior shows (0..1) for a moved mouth.
 
-        When the photo shows its own mouth interior (teeth), lips parted by a smile or a raised
-        lip keep the photo's own (stretched) teeth, which look more real than painted ones; the
-        painting fades in only as the *jaw* drops (``jaw_gap`` px; None: the whole opening).
+        When the photo shows its own teeth, lips parted a little by a smile keep the photo's own
+        (stretched) teeth, which look more real than painted ones; the painting fades in as the
+        *jaw* drops (``jaw_gap`` px; None: the whole opening) or the lips part far beyond the photo's.
         """
         h = self.opening(points)
         ref = max(self.source_open, 0.05 * self.scale, 1.5)
         if self.source_open > 0.05 * self.scale:
             jaw = h - self.source_open if jaw_gap is None else jaw_gap
-            return float(np.clip((jaw / ref - 0.3) / 0.7, 0.0, 1.0))
+            by_jaw = (jaw / ref - 0.3) / 0.7
+            by_lips = (h / self.source_open - 1.35) / 0.5
+            # lips sealed over a dropped jaw (MouthClosed on JawOpen): the seal shows, not teeth
+            shut = np.clip((h / self.source_open - 0.5) / 0.5, 0.0, 1.0)
+            return float(np.clip(max(by_jaw, by_lips), 0.0, 1.0) * shut)
         return float(np.clip(2.0 * (h - self.source_open) / ref, 0.0, 1.0))
 
     def paint(self, out: np.ndarray, points: np.ndarray, *, tongue_out: float = 0.0,
@@ -76,12 +189,13 @@ class MouthPainter:
         """Paint into ``out`` (H, W, C) uint8 in place for landmarks ``points`` (478, 2); returns
         the amount painted (0 = nothing to do).
 
-        ``jaw_gap`` (px) is how far the jaw itself dropped: lips parted by a smile or a raised
-        upper lip show teeth meeting (a grin), a dropped jaw shows the dark gap between them.
-        None: assume the whole opening is the jaw's.
+        ``jaw_gap`` (px) is how far the jaw itself dropped (the lower teeth drop with it); None:
+        assume the whole opening beyond the photo's is the jaw's.
         """
         import cv2
 
+        points = np.asarray(points, np.float64)[:, :2]
+        self.seal(out, points)
         a = self.amount(points, jaw_gap)
         if a <= 0.01:
             return 0.0
@@ -97,72 +211,71 @@ class MouthPainter:
         o = np.array([x0, y0], np.float64)
         sh = 4  # sub-pixel bits for drawing
         k = float(1 << sh)
-
-        def ipoly(p):
-            return np.round((np.asarray(p) - o) * k).astype(np.int32)
-
         mask = np.zeros((rh, rw), np.uint8)
-        cv2.fillPoly(mask, [ipoly(poly)], 255, cv2.LINE_AA, sh)
-        centre = (points[13] + points[14]) / 2
-        half_w = max(np.linalg.norm(points[308] - points[78]) / 2, 2.0)
-        open_h = max(self.opening(points), 1.0)
-        right = (points[308] - points[78]) / (2 * half_w)  # unit vector along the mouth
-        yy, xx = np.mgrid[0:rh, 0:rw].astype(np.float32)
-        rx, ry = xx + x0 - centre[0], yy + y0 - centre[1]
-        along = (rx * right[0] + ry * right[1]) / half_w  # -1 .. 1 corner to corner
-        down = (rx * self.down[0] + ry * self.down[1]) / (0.5 * open_h + 1)  # -1 top .. 1 bottom
-        soft = max(0.6, 0.012 * self.scale)  # edge softness in px, grows with the face
-        # Cavity: dark at the back, a little lighter towards the lips, shadowed under the upper lip.
-        r = np.clip(np.sqrt(along ** 2 + 0.6 * down ** 2), 0, 1)[..., None]
-        img = CAVITY_DEEP + (CAVITY_EDGE - CAVITY_DEEP) * r ** 2
-        # Tongue: a low mound on the floor of the mouth (raised and forward for TongueOut).
-        lift = 0.55 - 0.35 * tongue_out
-        t_c = points[14] + self.down * (lift * open_h * 0.5)
-        t_ax = (0.60 * half_w, max((0.35 + 0.25 * tongue_out) * open_h, 1.0))
-        tm = np.zeros((rh, rw), np.uint8)
-        ang = float(np.degrees(np.arctan2(right[1], right[0])))
-        tc = ipoly(t_c)
-        cv2.ellipse(tm, (int(tc[0]), int(tc[1])), (int(t_ax[0] * k), int(t_ax[1] * k)), ang, 0, 360, 255, -1,
-                    cv2.LINE_AA, sh)
-        tm = cv2.GaussianBlur(tm, (0, 0), soft * 1.5).astype(np.float32)[..., None] / 255.0
-        t_shade = np.clip(0.55 + 0.45 * (1 - np.abs(along)) - 0.25 * np.clip(-down, 0, 1), 0.4, 1.0)[..., None]
-        img = img * (1 - tm * 0.9) + TONGUE * t_shade * tm * 0.9
-        # Upper incisors and canines hang from the upper lip over the middle of the mouth.
-        up = points[list(L.LIP_INNER_UPPER)]
-        lo = points[list(L.LIP_INNER_LOWER)]
-        teeth_h = min(0.38 * open_h, 0.14 * self.scale)
-        pos = np.clip(((up - centre) @ right) / half_w, -1, 1)  # where each lip point sits along the mouth
-        keep = np.abs(pos) <= 0.72
-        prof = np.clip(1.0 - 0.6 * pos ** 2, 0, 1)[keep]
-        top = up[keep] - self.down * 1.0
-        bottom = (up[keep] + self.down * (teeth_h * prof)[:, None])[::-1]
-        um = np.zeros((rh, rw), np.uint8)
-        cv2.fillPoly(um, [ipoly(np.concatenate([top, bottom]))], 255, cv2.LINE_AA, sh)
-        um = cv2.GaussianBlur(um, (0, 0), soft).astype(np.float32)[..., None] / 255.0
-        # Gaps between teeth: faint darker lines, central incisors ~0.13 inter-ocular distances wide.
-        tooth = 0.13 * self.scale / half_w
-        phase = np.abs(((along / tooth) + 0.5) % 1.0 - 0.5)  # 0 at a gap
-        gaps = np.exp(-(phase * tooth * half_w / max(soft, 0.7)) ** 2 * 2.0)[..., None]
-        lit = np.clip(1.0 - 0.5 * np.abs(along) ** 1.5, 0.45, 1.0)[..., None]  # darker to the sides
-        teeth = TEETH * lit * (1.0 - 0.22 * gaps) * (0.93 + 0.07 * np.clip(-down, -1, 1))[..., None]
-        img = img * (1 - um) + teeth * um / np.sqrt(self.light)  # teeth stay bright in dim light
-        # Lower teeth: they fill what the upper teeth and the jaw's gap leave of the opening
-        # (a grin), or just show their edges when the jaw is well open.
-        gap = open_h if jaw_gap is None else float(np.clip(jaw_gap, 0.0, open_h))
-        low_h = float(np.clip(open_h - teeth_h - gap, 0.0, 0.12 * self.scale))
-        if open_h > 0.2 * self.scale and tongue_out < 0.3:
-            low_h = max(low_h, 0.25 * teeth_h)
-        if low_h > 0.5 and tongue_out < 0.3:
-            keep_l = np.abs(pos) <= (0.5 if low_h <= 0.25 * teeth_h + 1e-6 else 0.65)
-            prof_l = np.clip(1.0 - 0.6 * pos ** 2, 0, 1)[keep_l]
-            lt = (lo[keep_l] - self.down * (low_h * prof_l)[:, None])
-            lm = np.zeros((rh, rw), np.uint8)
-            cv2.fillPoly(lm, [ipoly(np.concatenate([lt, lo[keep_l][::-1]]))], 255, cv2.LINE_AA, sh)
-            lm = cv2.GaussianBlur(lm, (0, 0), soft).astype(np.float32)[..., None] / 255.0 * 0.7
-            img = img * (1 - lm) + TEETH * 0.8 * lit * lm
-        # Shadow under the upper lip.
-        shadow = 1.0 - 0.35 * np.exp(-np.clip(down + 1.0, 0, None) * 3.0)[..., None]
-        img = img * shadow * self.light
+        cv2.fillPoly(mask, [np.round((poly - o) * k).astype(np.int32)], 255, cv2.LINE_AA, sh)
+        S = self.scale
+        pal = self.palette
+        soft = max(0.7, 0.01 * S)  # edge softness in px, grows with the face
+        skull = self.skull_offset(points)
+        bite = self.bite + skull
+        drop = (max(self.opening(points) - self.source_open, 0.0) if jaw_gap is None else max(float(jaw_gap), 0.0))
+        # Pixel coordinates in the skull's frame: u along the mouth (IPD), v down (px) from the bite.
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        rx, ry = xx - np.float32(bite[0]), yy - np.float32(bite[1])
+        u = (rx * self.right[0] + ry * self.right[1]) / S
+        v = rx * self.down[0] + ry * self.down[1]
+        wide = self.half_width / S  # the photo's mouth half-width, IPD
+        # The upper lip's inner edge in the same frame (its shadow falls on the teeth).
+        up = points[list(L.LIP_INNER_UPPER)] - bite
+        up_u, up_v = (up @ self.right) / S, up @ self.down
+        order = np.argsort(up_u)
+        lip_v = np.interp(u, up_u[order], up_v[order])
+        # Cavity: dark at the back, lighter towards the lips and corners.
+        centre_v = 0.5 * drop
+        r = np.clip(np.sqrt((u / max(wide, 0.2)) ** 2 + ((v - centre_v) / (0.6 * drop + 0.1 * S)) ** 2), 0, 1)[..., None]
+        img = pal.deep + (pal.edge - pal.deep) * r ** 2
+        # Tongue: a mound on the floor of the jaw, behind the lower teeth (forward for TongueOut).
+        lo_edge = 0.8 * drop - OVERBITE * S  # lower incisal edge (nearer the jaw's pivot than the lip)
+        t_top = lo_edge - (0.04 + 0.1 * tongue_out) * S - 0.25 * tongue_out * drop
+        t_w = 0.36 + 0.1 * tongue_out
+        tongue_v = t_top + 0.5 * S * (u / t_w) ** 2
+        tm = _smooth((v - tongue_v) / (2 * soft) + 0.5)[..., None]
+        t_shade = np.clip(1.0 - 0.5 * (u / t_w) ** 2 - 0.3 * _smooth((tongue_v + 0.15 * S - v) / (0.15 * S)) * 0, 0.35, 1)
+        t_shade = (t_shade * (0.55 + 0.45 * _smooth(drop / (0.25 * S))))[..., None]
+        img = img + (pal.tongue * t_shade - img) * tm
+
+        def row(sign: float, edge_v, bounds, crown: float, lit: float):
+            """(colour, coverage) of one row of teeth; sign -1: upper (crowns above the edge)."""
+            t, gap_d, s, there = _arch(u, bounds)
+            # Incisal edges curve up round the arch (the smile line) and round off at each tooth.
+            e = edge_v + sign * (0.09 * S * (s / 0.5) ** 2) + sign * 0.03 * S * (2 * t - 1) ** 6
+            depth = sign * (v - e)  # px into the crown from its edge (>0: on the tooth)
+            crown_px = crown * S * (1.0 - 0.3 * _smooth(s / 0.6))
+            cover = _smooth(depth / (1.5 * soft) + 0.5) * there
+            along = np.clip(depth / crown_px, 0, 1.4)
+            # Convex crowns: lit in the middle of each tooth, darker into the gaps and the sides.
+            shade = 1.0 - 0.14 * (2 * t - 1) ** 2 - 0.16 * np.exp(-(gap_d * S / max(1.6 * soft, 1.0)) ** 2)
+            shade = shade * (0.95 - 0.12 * along ** 2 + 0.05 * np.exp(-((along - 0.35) / 0.3) ** 2))
+            shade = shade * np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0) * lit  # back teeth in the dark
+            clr = pal.teeth * shade[..., None]
+            # Translucent incisal tip, gum above/below the crown.
+            tip = np.exp(-(depth / (0.03 * S)) ** 2)[..., None] * 0.12
+            clr = clr * (1 - tip) + pal.edge * tip * 2
+            gum = _smooth((depth - crown_px) / (2 * soft) + 0.5)[..., None]
+            clr = clr * (1 - gum) + pal.gum * np.clip(1.0 - 1.2 * s, 0.35, 1.0)[..., None] * gum
+            return clr, cover[..., None]
+
+        lc, lcov = row(1.0, lo_edge, LOWER_TEETH, LOWER_CROWN, 0.82)
+        if tongue_out > 0.3:  # the tongue comes out over the lower teeth
+            lcov = lcov * (1 - tm)
+        img = img + (lc - img) * lcov
+        uc, ucov = row(-1.0, 0.0, UPPER_TEETH, UPPER_CROWN, 1.0)
+        # Between the rows a thin contact shadow where they meet (a closed bite).
+        img = img + (uc - img) * ucov
+        # Shadow of the upper lip over the teeth and into the cavity; the lower lip a little too.
+        below_lip = np.clip(v - lip_v, 0, None)
+        shadow = 1.0 - 0.4 * np.exp(-below_lip / (0.05 * S))
+        img = img * shadow[..., None]
         alpha = cv2.GaussianBlur(mask, (0, 0), soft).astype(np.float32)[..., None] / 255.0 * a
         roi = out[y0:y1, x0:x1]
         rgb = roi[..., :3].astype(np.float32)
@@ -170,3 +283,52 @@ class MouthPainter:
         if roi.shape[2] == 4:  # the mouth is opaque even on a half-transparent drawing
             roi[..., 3] = np.maximum(roi[..., 3], (alpha[..., 0] * 255).astype(np.uint8))
         return a
+
+    def seal(self, out: np.ndarray, points: np.ndarray) -> float:
+        """Where the lips close further than in a photo that shows its teeth, paint over the
+        squashed strip of photo teeth with the lips' colour and a soft lip line; returns how
+        much (0..1) was painted."""
+        import cv2
+
+        if self.source_open <= max(0.04 * self.scale, 2.0):
+            return 0.0
+        h_now = self.opening(points)
+        k = float(np.clip((0.85 - h_now / self.source_open) / 0.35, 0.0, 1.0))
+        if k <= 0.01:
+            return 0.0
+        poly = _poly(points)
+        h, w = out.shape[:2]
+        pad = int(np.ceil(0.05 * self.scale)) + 3
+        x0 = int(max(np.floor(poly[:, 0].min()) - pad, 0))
+        y0 = int(max(np.floor(poly[:, 1].min()) - pad, 0))
+        x1 = int(min(np.ceil(poly[:, 0].max()) + pad, w))
+        y1 = int(min(np.ceil(poly[:, 1].max()) + pad, h))
+        if x1 - x0 < 3 or y1 - y0 < 3:
+            return 0.0
+        o = np.array([x0, y0], np.float64)
+        roi = out[y0:y1, x0:x1]
+        rgb = np.ascontiguousarray(roi[..., :3])
+        # The squashed strip and a rim round it, refilled with the lips just above and below it
+        # (shifted copies of the frame, smoothed along the mouth: no jagged teeth left).
+        seam = (points[list(L.LIP_INNER_UPPER)] + points[list(L.LIP_INNER_LOWER)]) / 2 - o
+        rim = 0.045 * self.scale  # the photo's dark teeth edge lies just outside its inner-lip line
+        m = np.zeros(rgb.shape[:2], np.uint8)
+        cv2.fillPoly(m, [np.round((poly - o) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
+        cv2.polylines(m, [np.round(seam * 16).astype(np.int32)], False, 255,
+                      max(int(round(2 * rim)), 2), cv2.LINE_AA, 4)
+        d = h_now / 2 + 1.5 * rim + 1.0
+        size = (rgb.shape[1], rgb.shape[0])
+        shifted = [cv2.warpAffine(rgb, np.float32([[1, 0, -sgn * d * self.down[0]], [0, 1, -sgn * d * self.down[1]]]),
+                                  size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                   for sgn in (-1.0, 1.0)]
+        filled = (shifted[0].astype(np.float32) + shifted[1]) / 2
+        filled = cv2.blur(filled, (max(int(0.06 * self.scale) | 1, 3), 1))
+        # The lip line: the seam between the lips, a little darker than the lips, soft.
+        line = np.zeros_like(m)
+        cv2.polylines(line, [np.round(seam * 16).astype(np.int32)], False, 255,
+                      max(int(round(0.012 * self.scale)), 1), cv2.LINE_AA, 4)
+        line = cv2.GaussianBlur(line, (0, 0), max(0.6, 0.006 * self.scale)).astype(np.float32)[..., None] / 255.0
+        filled = filled * (1.0 - 0.22 * line)
+        alpha = cv2.GaussianBlur(m, (0, 0), max(0.8, 0.5 * rim)).astype(np.float32)[..., None] / 255.0 * k
+        roi[..., :3] = np.clip(rgb + (filled - rgb) * alpha + 0.5, 0, 255).astype(np.uint8)
+        return k
