@@ -220,7 +220,10 @@ class MouthPainter:
         bite = self.bite + skull
         drop = (max(self.opening(points) - self.source_open, 0.0) if jaw_gap is None else max(float(jaw_gap), 0.0))
         # Pixel coordinates in the skull's frame: u along the mouth (IPD), v down (px) from the bite.
-        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        # Large mouths: the smooth interior is computed on a 2 px grid and upsampled (4x cheaper).
+        st = 2 if rw * rh > 6000 else 1
+        gh, gw = -(-rh // st), -(-rw // st)
+        yy, xx = np.mgrid[0:gh, 0:gw].astype(np.float32) * st + np.float32([[[y0]], [[x0]]]) + (st - 1) / 2
         rx, ry = xx - np.float32(bite[0]), yy - np.float32(bite[1])
         u = (rx * self.right[0] + ry * self.right[1]) / S
         v = rx * self.down[0] + ry * self.down[1]
@@ -276,6 +279,8 @@ class MouthPainter:
         below_lip = np.clip(v - lip_v, 0, None)
         shadow = 1.0 - 0.4 * np.exp(-below_lip / (0.05 * S))
         img = img * shadow[..., None]
+        if st > 1:
+            img = cv2.resize(img.astype(np.float32), (gw * st, gh * st), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
         alpha = cv2.GaussianBlur(mask, (0, 0), soft).astype(np.float32)[..., None] / 255.0 * a
         roi = out[y0:y1, x0:x1]
         rgb = roi[..., :3].astype(np.float32)
