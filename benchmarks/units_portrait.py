@@ -162,7 +162,7 @@ def same_motion(path: Path, weight: float, sheet_dir: Path | None):
     return ratios
 
 
-def reenactment(samples: Path):
+def reenactment(samples: Path, series: dict | None = None):
     """WolfgangLanger -> single_face: the driver's apertures and brow displacements reproduced."""
     from facemimic.animate.drivers import relative_motion
     from facemimic.animate.portrait.animator import PortraitAnimator, timeline
@@ -202,6 +202,8 @@ def reenactment(samples: Path):
         amp_p = np.percentile(p[ok], 95) - np.percentile(p[ok], 5)
         r = float(np.corrcoef(d[ok], p[ok])[0, 1])
         rows[name] = (amp_d, amp_p, amp_p / amp_d if amp_d > 0 else float("nan"), r)
+        if series is not None:
+            series[name] = (d, p)
     return rows
 
 
