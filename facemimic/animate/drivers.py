@@ -42,11 +42,13 @@ OPEN_PERCENTILE = 90.0  # the eyes' resting openness: open, but not the rare wid
 def default_rest(spec: DriverSpec) -> str:
     """The rest pose a driver means: ``"neutral"`` for a generated expression alone
     (``--expression``, or ``--mood`` without speech: "make my photo look sad" asks for a sad face,
-    whatever the photo shows) and for reenactment (the driver's changes from *its* resting face
-    land on the portrait's neutral face, so a smiling photo smiles exactly when the driver does;
-    measured: re-tracked jaw r 0.94 vs 0.58 with the photo as rest, whose parted lips swallow
-    small jaw motion), ``"source"`` for speech over the photo's expression and for a track."""
-    if spec.expression or spec.drive or (spec.mood and not (spec.audio or spec.say or spec.track)):
+    whatever the photo shows); ``"source"`` for speech over the photo's expression, for a track and
+    for reenactment. In the unit a reenactment weight is the driver's *change* from its resting
+    face (``w - w0``), which lands on the photo as it is; measured WolfgangLanger -> single_face.jpg
+    (benchmarks/units_portrait.py), extent ratio / r with the photo as rest vs neutral: jaw
+    0.62 / 0.79 vs 0.52 / 0.16, lip gap 1.22 / 0.72 vs 0.92 / 0.49, inner brow 0.84 / 0.72 vs
+    0.66 / 0.69 (a neutral rest's opened jaw swallows the driver's small jaw motion)."""
+    if spec.expression or (spec.mood and not (spec.audio or spec.say or spec.track or spec.drive)):
         return "neutral"
     return "source"
 

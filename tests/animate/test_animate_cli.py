@@ -267,13 +267,14 @@ def test_audio_alone_is_lip_synced_with_its_transcript(samples, tmp_path):
 
 def test_default_rest_follows_the_driver(samples, tmp_path):
     """`--rest auto`: a generated expression is absolute (a smiling photo asked for "sad" relaxes
-    its smile), while speech and reenactment keep the photo's own face as the rest."""
+    its smile), while speech, tracks and reenactment (the driver's changes) keep the photo's own face
+    as the rest."""
     from facemimic.animate.drivers import DriverSpec, default_rest
 
     assert default_rest(DriverSpec(expression="sad")) == "neutral"
     assert default_rest(DriverSpec(mood="sad")) == "neutral"
     assert default_rest(DriverSpec(say="hi", mood="sad")) == "source"
-    assert default_rest(DriverSpec(drive="x.mp4")) == "neutral"
+    assert default_rest(DriverSpec(drive="x.mp4")) == "source"
     assert default_rest(DriverSpec(track="x.jsonl")) == "source"
     # On the broadly smiling photo, a neutral expression with the default relaxes the smile and
     # `--rest source` keeps it (same seed: the same gaze, blinks and head drift in both).
