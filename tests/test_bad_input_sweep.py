@@ -108,6 +108,22 @@ def test_implausible_sample_rate_refused_by_every_audio_reader(work, tmp_path, s
     assert sorted(p.name for p in tmp_path.iterdir()) == [wav.name]
 
 
+def test_audio_without_samples_refused_by_every_audio_reader(work, tmp_path, samples):
+    # A valid WAV header with nothing after it: the video writer once muxed it silently.
+    wav = write_wav(tmp_path / "zero.wav", header_rate=16000, seconds=0.0)
+    assert_one_line_error(run("avatar", "render", work["track"], "-o", tmp_path / "r.mp4", "--audio", wav),
+                          "zero.wav", "no sound")
+    assert_one_line_error(run("animate", samples / "single_face.jpg", "-o", tmp_path / "a.mp4", "--audio", wav,
+                              "--no-calibrate"), "zero.wav")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [wav.name]
+
+
+def test_avatar_file_must_be_named_json(tmp_path):
+    res = run("avatar", "new", "-o", tmp_path / "me.txt")
+    assert res.exit_code == 2 and "me.txt: an avatar file is JSON" in res.output, res.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_plausible_low_rate_still_lip_syncs(tmp_path):
     # 8 kHz (telephone) is real audio: the bound must not refuse it.
     wav = write_wav(tmp_path / "phone.wav", header_rate=8000, true_rate=8000, seconds=1.0)

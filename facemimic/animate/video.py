@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -125,6 +126,13 @@ class _AudioSource:
         self.rate = rate
         self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=rate, frame_size=1024)
         self._frames = self._iter()
+        # A header with no samples after it would mux a silent track without a word: decode the
+        # first frame now, so such a file is refused before any video is written.
+        first = next(self._frames, None)
+        if first is None:
+            self.container.close()
+            raise InputError(self.path, "holds no sound (0 audio samples)")
+        self._frames = itertools.chain([first], self._frames)
         self.samples_out = 0
         self.done = False
 

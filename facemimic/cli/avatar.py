@@ -109,6 +109,8 @@ def new(output: str, base: str, freckles: bool | None, preview: str | None, **va
     from ..animate.avatar.style import load_style, save_style, style_from_dict
     from ..common.outputs import OutputSet
 
+    if Path(output).suffix.lower() != ".json":  # an avatar file is JSON: its name says so
+        raise click.UsageError(f"{output}: an avatar file is JSON; name it with .json (e.g. me.json)")
     if preview and Path(preview).suffix.lower() != ".svg":
         from ..common.images import check_image_path
 
