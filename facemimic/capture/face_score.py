@@ -40,6 +40,9 @@ class FaceScorer:
     """
 
     def __init__(self, model_path: Path) -> None:
+        from .mediapipe_import import import_mediapipe
+
+        import_mediapipe()
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 

@@ -148,6 +148,9 @@ class FaceLandmarkerRunner:
 
     def __init__(self, model_path: Path, *, video: bool, options: CaptureOptions,
                  score_faces: bool = False) -> None:
+        from .mediapipe_import import import_mediapipe
+
+        import_mediapipe()  # MediaPipe without the matplotlib/sounddevice imports it never needs here
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 

@@ -83,9 +83,6 @@ def shared_tracker() -> StillTracker:
     global _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
-            from ..mediapipe_import import import_mediapipe
-
-            import_mediapipe()
             _SHARED = StillTracker()
             # MediaPipe closes through a thread pool that Python shuts down before plain atexit
             # hooks run; threading's exit hooks run before that shutdown (latest first).

@@ -84,9 +84,6 @@ def find_faces(image: np.ndarray, name: str, *, max_faces: int = 10) -> list[Fou
     NoFaceError
         When the capture stage finds none.
     """
-    from ..mediapipe_import import import_mediapipe
-
-    import_mediapipe()  # before the capture stage does: MediaPipe without matplotlib's pyplot
     from ...capture.api import capture
     from . import landmarks as L
 

@@ -20,7 +20,7 @@ def test_mediapipe_works_without_loading_pyplot_or_sounddevice():
     out = _run("""
         import sys
         import numpy as np
-        from facemimic.animate.mediapipe_import import import_mediapipe
+        from facemimic.capture.mediapipe_import import import_mediapipe
 
         mp = import_mediapipe()
         print(sorted(m for m in ("matplotlib", "matplotlib.pyplot", "sounddevice") if m in sys.modules))
@@ -34,7 +34,7 @@ def test_mediapipe_works_without_loading_pyplot_or_sounddevice():
 def test_the_stand_ins_hand_over_to_the_real_modules_on_use():
     out = _run("""
         import sys
-        from facemimic.animate.mediapipe_import import DeferredModule, import_mediapipe
+        from facemimic.capture.mediapipe_import import DeferredModule, import_mediapipe
 
         import_mediapipe()
         from mediapipe.tasks.python.vision import drawing_utils
@@ -51,7 +51,7 @@ def test_the_stand_ins_hand_over_to_the_real_modules_on_use():
 def test_modules_imported_before_are_left_alone():
     out = _run("""
         import matplotlib.pyplot as plt
-        from facemimic.animate.mediapipe_import import import_mediapipe
+        from facemimic.capture.mediapipe_import import import_mediapipe
 
         import_mediapipe()
         from mediapipe.tasks.python.vision import drawing_utils
