@@ -149,7 +149,7 @@ class MouthPainter:
         self.half_width = max(float(np.linalg.norm(P[308] - P[78])) / 2, 2.0)
         # The bite: where the upper incisal edges sit on the skull. Lips together: at the seam;
         # a photo showing its teeth: most of the opening is upper teeth.
-        up, lo = P[13], P[14]
+        up = P[13]  # upper lip, inner centre
         bite = min(0.62 * self.source_open, (UPPER_CROWN - 0.02) * self.scale)
         # Lips together: relaxed upper incisors show ~2-3 mm below the upper lip once it parts.
         closed = 0.5 * self.source_open + INCISAL_DISPLAY * self.scale
