@@ -106,7 +106,6 @@ def test_every_module_is_in_a_layer():
 
 
 def test_allowed_stage_directions_have_no_cycle():
-
     def visit(stage: str, stack: tuple[str, ...]) -> None:
         assert stage not in stack, " -> ".join(stack + (stage,))
         for dep in ALLOWED[stage]:
