@@ -94,3 +94,29 @@ def test_neutral_rest_relaxes_a_smiling_photo(samples):
     neu = PortraitAnimator(path, PortraitOptions(size=384, calibrate=False, rest="neutral"))
     m = _measures(neu, [neu.render(F.neutral())])
     assert float(np.mean(m.smile_pull[0])) < -0.05
+
+
+def test_jaw_open_moves_the_chin_by_the_unit_on_a_toothy_photo(samples):
+    """On a photo whose lips are parted (0.2 IPD, the seal closes them from below as the jaw
+    opens), JawOpen w still drops the re-tracked chin by w x 0.75 IPD +-20 % (judged on the mean of
+    chin and lip gap the calibration left it at 0.67-0.80)."""
+    w = 0.3
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512))
+    m = _measures(anim, [anim.render(F.from_shapes({"JawOpen": w}))])
+    want = w * geometry.CHANNELS["JawOpen"].full_extent
+    assert abs(float(m.jaw_drop[0]) / want - 1) <= 0.2, (float(m.jaw_drop[0]), want)
+
+
+def test_jaw_curve_never_extrapolates_far_past_its_probes(samples):
+    """The jaw's calibrated curve asks at most JAW_EXTRAPOLATION x its largest (rising) probe's
+    amount, even on a gaping photo whose chin reading collapses past the probes (0-f1-su)."""
+    from facemimic.animate.portrait.calibrate import JAW_EXTRAPOLATION
+
+    for name in ("0-f1-su-ph.jpg", "15-f13-anc-ph.jpg"):
+        anim = PortraitAnimator(str(samples / name), PortraitOptions(size=384))
+        rep = anim.stats.calibration["jaw"]
+        resp = np.asarray(rep["response"])
+        rising = np.concatenate([[True], resp[1:] > np.maximum.accumulate(resp)[:-1]])
+        last = len(resp) if rising.all() else int(np.argmin(rising))
+        largest = np.asarray(rep["amounts"])[:max(last, 2)].max()
+        assert max(rep["curve"]) <= JAW_EXTRAPOLATION * largest + 1e-3, (name, rep)

@@ -47,6 +47,10 @@ KNOTS = np.array([-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0], np.float32)  # request
 MIN_RESPONSE = 0.1  # below this share of the request at amount 1 the tracker does not see the group
 GAIN_RANGE = (0.5, 2.5)  # a calibrated curve asks for 0.5x-2.5x the unit's landmark motion
 MAX_AMOUNT = {"blink": 1.05}  # closed is closed
+# The jaw's curve never extrapolates past its largest probe by more than this factor: beyond the
+# probes the tracker's reading of a warped chin collapses (0-f1-su at JawOpen 0.6 asked 1.36, read
+# a chin *rising*), so a request past the probes gets at most 1.2 x the largest probe's amount.
+JAW_EXTRAPOLATION = 1.2
 def probe_workers() -> int:
     """How many threads render and re-track calibration probes: one per core, at most 4 (each has
     its own landmarker; MediaPipe runs landmarkers on separate threads in parallel)."""
@@ -107,7 +111,7 @@ def _render_and_retrack(render: Callable, jobs: list, centre: np.ndarray | None,
 
 
 def measure(frame, channels: tuple[str, ...], rest: np.ndarray | None, size: tuple[int, int],
-            aperture0=None, gap0: float | None = None) -> float:
+            aperture0=None) -> float:
     """Mean re-tracked extent of ``channels`` in weight units (measure / full extent).
 
     Parameters
@@ -116,8 +120,7 @@ def measure(frame, channels: tuple[str, ...], rest: np.ndarray | None, size: tup
         A re-tracked frame with landmarks (:func:`retrack`).
     channels : tuple of str
         UE channels of ``geometry.CHANNELS``, or ``("closure",)``: the share of the rest's eyelid
-        aperture ``aperture0`` (2,) that closed; ``("JawOpen",)``: the mean of the chin drop
-        and the lip gap gained over the photo's ``gap0`` (per MOUTH_CLOSED_GAP_EXTENT).
+        aperture ``aperture0`` (2,) that closed; ``("JawOpen",)``: the chin drop.
     rest : np.ndarray [shape=(478, 3)]
         Face-frame rest (the re-tracked photo's, :func:`rest_of`).
     size : (width, height)
@@ -130,14 +133,11 @@ def measure(frame, channels: tuple[str, ...], rest: np.ndarray | None, size: tup
     if channels == ("closure",):
         return float(np.mean((aperture0 - m.eye_aperture) / np.maximum(aperture0, 1e-3)))
     if channels == ("JawOpen",):
-        # MediaPipe under-reads a warped photo's chin as the jaw drops further (0.38 of 0.52 IPD
-        # at JawOpen 0.7 on 15-f13-anc) while it reads the lips exactly: the jaw is judged by the
-        # mean of its chin drop and the lip gap it made (relaxed lips: one for one), so that
-        # neither the chin falls short nor the lips gape by more than ~20 %.
-        chin = float(m.jaw_drop) / geometry.CHANNELS["JawOpen"].full_extent
-        if gap0 is None:
-            return chin
-        return 0.5 * (chin + (float(m.lip_gap) - gap0) / geometry.MOUTH_CLOSED_GAP_EXTENT)
+        # The jaw is judged by its chin alone, as the unit defines it. MediaPipe under-reads a
+        # warped photo's chin as the jaw drops further; judging it by the mean of chin and lip gap
+        # left the chin at 0.7-0.8 of the request. What kept the chin-only curve from gaping
+        # (asking far past the probes where the reading collapses) is JAW_EXTRAPOLATION.
+        return float(m.jaw_drop) / geometry.CHANNELS["JawOpen"].full_extent
     vals = []
     for c in channels:
         ch = geometry.CHANNELS[c]
@@ -226,6 +226,7 @@ def _constants() -> dict:
     """The tuning constants a calibration depends on (part of its cache key)."""
     return {"AMOUNTS": AMOUNTS, "GROUP_AMOUNTS": GROUP_AMOUNTS, "KNOTS": KNOTS.tolist(),
             "MIN_RESPONSE": MIN_RESPONSE, "GAIN_RANGE": GAIN_RANGE, "MAX_AMOUNT": MAX_AMOUNT,
+            "JAW_EXTRAPOLATION": JAW_EXTRAPOLATION,
             "units": "extent"}
 
 
@@ -300,14 +301,13 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
     if progress:
         progress(len(jobs), len(jobs))
     rest, aperture0 = rest_of(tracked[0], size)
-    gap0 = float(geometry.measure(np.asarray(tracked[0].landmarks), size).lip_gap) if rest is not None else None
     values = np.tile(KNOTS, (k, 1)).astype(np.float32)
     report = {}
     for g, (controls, channels) in groups.items():
         amts, resp = [0.0], [0.0]
         for (gg, a), f in zip(plan, tracked[1:]):
             if gg == g:
-                v = measure(f, channels, rest, size, aperture0, gap0)
+                v = measure(f, channels, rest, size, aperture0)
                 if np.isfinite(v):
                     amts.append(a)
                     resp.append(v)
@@ -348,6 +348,8 @@ def _fit_curve(amts: np.ndarray, resp: np.ndarray, group: str) -> np.ndarray:
         curve[j] = np.clip(a, min(lo * w, hi * w), max(lo * w, hi * w))
     if group in MAX_AMOUNT:
         curve = np.minimum(curve, MAX_AMOUNT[group])
+    if group == "jaw":
+        curve = np.minimum(curve, JAW_EXTRAPOLATION * float(amts.max()))
     zero = int(np.flatnonzero(KNOTS == 0)[0])
     curve[zero:] = np.maximum.accumulate(curve[zero:])
     curve[:zero + 1] = np.minimum.accumulate(curve[:zero + 1][::-1])[::-1]
