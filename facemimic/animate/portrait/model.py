@@ -95,6 +95,8 @@ CONTROL_NAMES = control_names()
 _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
 _LIPS_CONTROL = CONTROL_NAMES.index("lips_close")
 _SEAL_CONTROL = CONTROL_NAMES.index("seal")
+SPEAKING_REST_GAP = 0.10  # IPD: the widest own lip gap kept while the mouth moves (a toothy smile's)
+SPEAKING_ONSET = 0.1  # JawOpen / MouthClosed at which a wider photo gap has relaxed to it
 
 # Controls scaled by the unit: control stem -> the UE channel whose full extent amount 1 moves
 # (``geometry.CHANNELS``: its measure, side and extent). "{S}": the subject's Right/Left.
@@ -697,7 +699,11 @@ class DisplacementModel:
         jaw, closed = max(float(w[_JAW]), 0.0), float(w[_MOUTH_CLOSED])
         f = float(np.clip(closed / jaw, 0.0, 1.0)) if jaw > 1e-3 else 0.0
         jaw_gap = geometry.MOUTH_CLOSED_GAP_EXTENT * jaw * (1.0 - f)
-        return float(np.clip(1.0 - max(self.photo_gap * (1.0 - f) - jaw_gap, 0.0) / self.photo_gap, 0.0, 1.0))
+        # A photo gaping wider than a speaking mouth's rest (a surprised face) relaxes to that rest
+        # as soon as the mouth moves (jaw or closure): speech adds to a talking rest, not a gape.
+        moving = float(np.clip(max(jaw, closed) / SPEAKING_ONSET, 0.0, 1.0))
+        rest = self.photo_gap - moving * max(self.photo_gap - SPEAKING_REST_GAP, 0.0)
+        return float(np.clip(1.0 - max(rest * (1.0 - f) - jaw_gap, 0.0) / self.photo_gap, 0.0, 1.0))
 
     def lip_gap(self, x: np.ndarray, photo_gap: float | None = None) -> float:
         """The inner-lip gap (IPD) the rest-relative drive ``x`` (93,) asks of this face: the
