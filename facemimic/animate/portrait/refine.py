@@ -69,6 +69,12 @@ SLOT_LIMIT: dict[str, float] = {}  # per-slot limits where LIMIT does not fit
 # opening jaw re-tracks as lowered brows by ~0.03 IPD, and chasing that lifts the brows as the
 # portrait talks). The lips are always held to the gap the frame implies.
 ACTIVE = 0.05
+# An opening (lip gap asked for, weight units: gap / MOUTH_CLOSED_GAP_EXTENT) above this is an open
+# vowel, whose lips' correction is carried across jumps as a share of the opening (ClosedLoop.correct)
+LIPS_OPEN = 0.15
+# The lips' correction may close up to this much of MouthClosed's drive: a face whose jaw
+# over-opens its lips needs more than LIMIT (0-f1-su-ph.jpg: 0.35 held for whole vowels)
+SLOT_LIMIT["lips"] = 0.6
 
 
 _SHARED: StillTracker | None = None
@@ -143,6 +149,7 @@ class ClosedLoop:
         self.limit = np.array([SLOT_LIMIT.get(ch, LIMIT) for _, ch in LOOP], np.float32)
         self.corr = np.zeros(len(LOOP), np.float32)
         self._prev: np.ndarray | None = None  # the previous frame's targets
+        self._lip_share = 0.0  # lips' correction / requested opening on the last open frame
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
         # The re-tracked photo is the rest every reading is measured against.
         x0, y0, x1, y1 = animator.warp.roi
@@ -183,6 +190,13 @@ class ClosedLoop:
         if self._prev is not None:
             self.corr[np.abs(target - self._prev) > JUMP] = 0.0
         self._prev = target
+        opening = -float(target[_LIPS])  # the gap asked for, weight units
+        if opening > LIPS_OPEN and self.corr[_LIPS] == 0.0:
+            # A face whose jaw over-opens its lips (a photo that already gapes, its chin
+            # under-read in calibration) over-opens every vowel by about the same share: a vowel
+            # after a jump starts from the share the last open vowels needed, not from zero
+            # (from zero, its first frame gaped 0.55 IPD on 0-f1-su-ph.jpg for a 0.25 request).
+            self.corr[_LIPS] = np.clip(self._lip_share * opening, -self.limit[_LIPS], self.limit[_LIPS])
         trial = drive.copy()
         trial[self.index] += self.corr
         if self.rest is None:
@@ -213,6 +227,8 @@ class ClosedLoop:
                 diff = 0.5 * (err[up] - err[down])
                 err[up], err[down] = diff, -diff
         self.corr = np.clip(self.corr + GAIN * err, -self.limit, self.limit).astype(np.float32)
+        if opening > LIPS_OPEN:
+            self._lip_share = float(self.corr[_LIPS]) / opening
         out = drive.copy()
         out[self.index] += self.corr
         return out
@@ -221,6 +237,7 @@ class ClosedLoop:
         """Forget the carried correction (a new clip)."""
         self.corr[:] = 0.0
         self._prev = None
+        self._lip_share = 0.0
 
     def close(self) -> None:
         """Nothing to release for the shared landmarker; a caller's own tracker stays the caller's."""
