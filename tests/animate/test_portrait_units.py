@@ -120,3 +120,12 @@ def test_jaw_curve_never_extrapolates_far_past_its_probes(samples):
         last = len(resp) if rising.all() else int(np.argmin(rising))
         largest = np.asarray(rep["amounts"])[:max(last, 2)].max()
         assert max(rep["curve"]) <= JAW_EXTRAPOLATION * largest + 1e-3, (name, rep)
+
+
+def test_frown_lowers_the_corners_of_a_narrow_mouth(closed_mouth):
+    """MouthFrown 0.3 on 15-f13-anc (a mouth 0.75 IPD wide) drops each re-tracked corner, measured
+    from the lips' middle, by 0.3 x 0.1 IPD +-20 % (the middle of the lips stays: it used to drop
+    with the corners and the frown read 0)."""
+    m = _measures(closed_mouth, [closed_mouth.render(F.from_shapes({"MouthFrownLeft": 0.3, "MouthFrownRight": 0.3}))])
+    expected = 0.3 * geometry.CHANNELS["MouthFrownLeft"].full_extent
+    assert np.all(np.abs(m.corner_down[0] / expected - 1.0) <= 0.2), m.corner_down[0]
