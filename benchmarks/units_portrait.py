@@ -187,12 +187,20 @@ def reenactment(samples: Path, series: dict | None = None):
     anim.close()
     m, photo = retracked_measures(anim, out)
     n = min(len(out), len(lm))
+    drv_ap = drv.eye_aperture.mean(-1)
+    drv_open = np.asarray(rel.to_arrays()["openness"], float).mean(-1) >= 0.95
     rows = {}
     for name, d, p in (
             ("lip gap (change)", drv.lip_gap - np.nanmin(drv.lip_gap), m.lip_gap - photo.lip_gap),
             ("jaw drop", drv.jaw_drop, m.jaw_drop),
-            ("eye aperture (change)", drv.eye_aperture.mean(-1) - np.nanpercentile(drv.eye_aperture.mean(-1), 50),
-             m.eye_aperture.mean(-1) - photo.eye_aperture.mean()),
+            # EyeClosed is relative to each face's own open aperture (docs/units.md): the photo's
+            # open eye (~0.10 IPD) is narrower than the driver's (~0.13), so compare the share of
+            # the open aperture closed; the driver's open aperture is its median over the frames
+            # its own track calls open (relative openness >= 0.95; it looks down often, so the
+            # median over all frames would count half-closed lids as open)
+            # (closure only: an eye wider than open is EyeWide's, so both are clipped at 0)
+            ("eye closure (share of open)", np.clip(1 - drv_ap / np.nanmedian(drv_ap[drv_open]), 0, None),
+             np.clip(1 - m.eye_aperture.mean(-1) / photo.eye_aperture.mean(), 0, None)),
             ("brow inner raise", drv.brow_inner_raise.mean(-1), m.brow_inner_raise.mean(-1)),
             ("brow outer raise", drv.brow_outer_raise.mean(-1), m.brow_outer_raise.mean(-1)),
             ("smile pull", drv.smile_pull.mean(-1), m.smile_pull.mean(-1))):
