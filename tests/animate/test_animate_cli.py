@@ -290,3 +290,45 @@ def test_default_rest_follows_the_driver(samples, tmp_path):
         got = retrack([_read(out)[2][0]])[0]
         smile[rest] = 0.5 * (got.weight("MouthCornerPullLeft") + got.weight("MouthCornerPullRight"))
     assert smile["source"] > 0.5 and smile["auto"] < smile["source"] - 0.2, smile
+
+
+def test_reenacted_eye_closure_is_a_share_of_each_faces_own_open_aperture(samples):
+    """EyeClosed is relative to each face's own open aperture (docs/units.md): the driver's
+    relative openness follows its lids as that share, and the portrait closes that share of its
+    own (narrower) aperture, measured on the re-tracked output."""
+    import av
+
+    from dataclasses import replace
+
+    from facemimic.animate.drivers import relative_motion
+    from facemimic.animate.portrait.animator import PortraitAnimator
+    from facemimic.animate.portrait.calibrate import StillTracker, retrack
+    from facemimic.capture.api import track as capture_track
+    from facemimic.expressions import geometry
+    from facemimic.expressions.frame import ExpressionFrame
+
+    video = samples / "WolfgangLanger_Pexels.mp4"
+    raw = capture_track(str(video), keep_landmarks=True)
+    lm = raw.to_arrays()["landmarks"]
+    with av.open(str(video)) as c:
+        size = (c.streams.video[0].codec_context.width, c.streams.video[0].codec_context.height)
+    aperture = geometry.measure(lm, size, geometry.estimate_rest(lm, size)).eye_aperture.mean(-1)
+    closure = 1 - np.asarray(relative_motion(raw).to_arrays()["openness"], float).mean(-1)
+    ok = np.isfinite(aperture) & np.isfinite(closure)
+    share = 1 - aperture / np.median(aperture[ok & (closure <= 0.05)])
+    slope, _ = np.polyfit(closure[ok], share[ok], 1)
+    assert np.corrcoef(closure[ok], share[ok])[0, 1] > 0.9
+    assert 0.8 < slope < 1.25  # one for one: a half-closed driver is a half-closed portrait
+
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), size=512, refine=False)
+    x0, y0, x1, y1 = anim.warp.roi
+    centre = anim.points.mean(0) - (x0, y0)
+    shots = [anim.image] + [anim.render(replace(ExpressionFrame.neutral(), openness_left=1 - c,
+                                                openness_right=1 - c)) for c in (0.25, 0.5)]
+    anim.close()
+    with StillTracker() as tr:
+        got = retrack([s[y0:y1, x0:x1] for s in shots], centre, tracker=tr)
+    ap = geometry.measure(np.stack([np.asarray(f.landmarks, np.float64) for f in got]),
+                          (x1 - x0, y1 - y0)).eye_aperture.mean(-1)
+    assert ap[0] < np.median(aperture[ok & (closure <= 0.05)])  # the photo's eyes are narrower
+    np.testing.assert_allclose(1 - ap[1:] / ap[0], (0.25, 0.5), rtol=0.2)
