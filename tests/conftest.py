@@ -47,10 +47,29 @@ SUBSET = ["s04", "s07", "s10"]  # chicken leg / box thrown (bilabials) / pass me
 
 
 @pytest.fixture(scope="session")
-def speech_items():
-    from facemimic.lipsync.evalset import build_items
+def synthesised_items(tmp_path_factory):
+    """``build(ids=None)`` -> the lip-sync evaluation items (all, or ``ids``), synthesised in a
+    fresh interpreter: espeak-ng keeps state between utterances inside one process (the same text
+    after other speech comes out a few samples different), so building them in the test process
+    would make every lip-sync number depend on which tests ran before."""
+    import pickle
+    import subprocess
+    import sys
 
-    return build_items(SUBSET)
+    def build(ids=None):
+        out = tmp_path_factory.mktemp("speech_items") / "items.pkl"
+        code = ("import pickle, sys; from facemimic.lipsync.evalset import build_items; "
+                "pickle.dump(build_items(sys.argv[2:] or None), open(sys.argv[1], 'wb'))")
+        subprocess.run([sys.executable, "-c", code, str(out), *(ids or [])], check=True)
+        with open(out, "rb") as f:
+            return pickle.load(f)  # written just now by the child above
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def speech_items(synthesised_items):
+    return synthesised_items(SUBSET)
 
 
 @pytest.fixture(scope="session")

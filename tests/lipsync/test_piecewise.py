@@ -18,10 +18,10 @@ SR = 16000
 
 
 @pytest.fixture(scope="module")
-def joined():
-    from facemimic.lipsync.evalset import build_items, concatenate
+def joined(synthesised_items):
+    from facemimic.lipsync.evalset import concatenate
 
-    items = build_items()
+    items = synthesised_items()  # in a fresh interpreter: the same audio whatever ran before
     return items, concatenate(items)
 
 
