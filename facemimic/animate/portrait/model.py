@@ -96,7 +96,7 @@ _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
 _LIPS_CONTROL = CONTROL_NAMES.index("lips_close")
 _SEAL_CONTROL = CONTROL_NAMES.index("seal")
 SPEAKING_REST_GAP = 0.10  # IPD: the widest own lip gap kept while the mouth moves (a toothy smile's)
-SPEAKING_ONSET = 0.1  # JawOpen / MouthClosed at which a wider photo gap has relaxed to it
+SPEAKING_ONSET = 0.1  # MouthClosed / speaking lip shape at which a wider photo gap has relaxed to it
 
 # Controls scaled by the unit: control stem -> the UE channel whose full extent amount 1 moves
 # (``geometry.CHANNELS``: its measure, side and extent). "{S}": the subject's Right/Left.
@@ -235,6 +235,10 @@ def drive_vector(weights: np.ndarray, openness: tuple[float, float]) -> np.ndarr
 
 _JAW = ue_index("JawOpen")
 _MOUTH_CLOSED = ue_index("MouthClosed")
+# Lip shapes that neither drop the jaw nor part the lips: any of them active means the mouth is
+# speaking, so DisplacementModel.seal relaxes a gaping photo gap to SPEAKING_REST_GAP.
+_SPEAKING_SHAPES = np.array([ue_index(n) for n in UE_NAMES
+                             if n.startswith(("LipFunnel", "LipPucker", "MouthStretch", "MouthPress", "LipSuck"))])
 _BROW_UP = {s: ue_index(f"BrowInnerUp{s.capitalize()}") for s in SIDES}
 _BROW_DOWN = {s: ue_index(f"BrowLowerer{s.capitalize()}") for s in SIDES}
 
@@ -704,8 +708,11 @@ class DisplacementModel:
         f = float(np.clip(closed / jaw, 0.0, 1.0)) if jaw > 1e-3 else 0.0
         jaw_gap = geometry.MOUTH_CLOSED_GAP_EXTENT * jaw * (1.0 - f)
         # A photo gaping wider than a speaking mouth's rest (a surprised face) relaxes to that rest
-        # as soon as the mouth moves (jaw or closure): speech adds to a talking rest, not a gape.
-        moving = float(np.clip(max(jaw, closed) / SPEAKING_ONSET, 0.0, 1.0))
+        # as soon as the lips move (closure, funnel, pucker, stretch, press, suck): speech adds to
+        # a talking rest, not a gape. Not the jaw: its own gap only grows from max(rest, jaw gap),
+        # so the gap a frame implies never shrinks as JawOpen rises (reenactment r 0.67 -> 0.89).
+        lips = max(closed, float(np.max(w[_SPEAKING_SHAPES])))
+        moving = float(np.clip(lips / SPEAKING_ONSET, 0.0, 1.0))
         rest = self.photo_gap - moving * max(self.photo_gap - SPEAKING_REST_GAP, 0.0)
         return float(np.clip(1.0 - max(rest * (1.0 - f) - jaw_gap, 0.0) / self.photo_gap, 0.0, 1.0))
 
