@@ -28,15 +28,13 @@ Eye openness is the same in both units (see ``docs/capture.md``).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from ..common.curves import knot_lookup, tables_from_json, tables_to_json
-from ..errors import ModelAssetError, ParameterError, UnknownNameError, suggest
+from ..errors import ParameterError, UnknownNameError, suggest
 from ..expressions import geometry as geo
 from ..expressions.names import N_UE, UE_INDEX, UE_NAMES
 
@@ -172,17 +170,12 @@ class ResponseCurves:
         return cls(tables=tables, fitted=fitted, about=about)
 
 
-@lru_cache(maxsize=1)
 def load_curves() -> ResponseCurves:
     """The shipped response curves (:data:`CURVES_ASSET`), checked by SHA-256 first."""
-    from ..common.assets import shipped_path
+    from ..common.assets import load_json_model
 
-    path = shipped_path(CURVES_ASSET)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ModelAssetError(f"{path}: response curves cannot be read ({e})") from None
-    return ResponseCurves.from_json(data, source=str(path))
+    return load_json_model(CURVES_ASSET, what="response curves",
+                           parse=lambda data, source: ResponseCurves.from_json(data, source=source))
 
 
 def scores_to_extent(weights: np.ndarray, mode: str = "image") -> np.ndarray:

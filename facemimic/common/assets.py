@@ -167,6 +167,34 @@ def load_shipped_npz(name: str) -> dict:
         raise ModelAssetError(f"{path}: not a readable .npz archive ({e}); {_fix(name, None)}") from None
 
 
+_JSON_MODELS: dict[tuple[str, int, int], object] = {}
+
+
+def load_json_model(asset: str, path: str | Path | None = None, *, what: str, parse):
+    """A JSON model: the shipped ``asset`` (SHA-256 checked) or a user's file at ``path`` (format
+    only), parsed by ``parse(data, source)`` and kept per (file, mtime) for the process.
+
+    Raises
+    ------
+    ModelAssetError
+        ``"<file>: …"``: missing, failing its check, not JSON, or refused by ``parse`` (a
+        ``ValueError``/``KeyError``/``TypeError``/``AttributeError`` there means a malformed file).
+    """
+    p = shipped_path(asset) if path is None else Path(path)
+    if not p.exists():
+        raise ModelAssetError(f"{p}: {what} not found")
+    st = p.stat()
+    key = (str(p), st.st_size, st.st_mtime_ns)  # a changed file is parsed again
+    if key in _JSON_MODELS:
+        return _JSON_MODELS[key]
+    try:
+        model = parse(json.loads(p.read_text(encoding="utf-8")), str(p))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ModelAssetError(f"{p}: not a readable {what} ({type(e).__name__}: {e})") from None
+    _JSON_MODELS[key] = model
+    return model
+
+
 def record_checksums(paths: Iterable[str | Path], *, fix: str | None = None) -> dict[str, dict]:
     """Write the SHA-256 and size of files inside the package into the manifest (atomically).
 

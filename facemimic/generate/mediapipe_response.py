@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..common.assets import asset_location, shipped_path
+from ..common.assets import asset_location, load_json_model
 from ..common.curves import identity_tables, knot_lookup, tables_from_json, tables_to_json
 from ..emotions.facs import N_X, X_INDEX, X_NAMES
-from ..errors import ModelAssetError, ParameterError, UnknownNameError, suggest
+from ..errors import ParameterError, UnknownNameError, suggest
 
 RESPONSE_TAG = "facemimic.mediapipe_response"
 RESPONSE_ASSET = "generate/weights/mediapipe_response.json"  # its name in the asset manifest
@@ -167,9 +167,6 @@ def fit_mediapipe_response(people: list[dict]) -> MediaPipeResponse:
     return MediaPipeResponse(tables=tables, fitted=tuple(n for n in X_NAMES if n in fitted), about=about)
 
 
-_CACHE: dict = {}
-
-
 def load_mediapipe_response(path=None) -> MediaPipeResponse:
     """The shipped curves (SHA-256 checked against the asset manifest) or a file at ``path``.
 
@@ -178,21 +175,8 @@ def load_mediapipe_response(path=None) -> MediaPipeResponse:
     ModelAssetError
         Naming the file: missing, failing its SHA-256 check, or not a response file.
     """
-    from pathlib import Path
-
-    p = shipped_path(RESPONSE_ASSET) if path is None else Path(path)
-    key = (str(p), p.stat().st_mtime if p.exists() else 0.0)
-    if key in _CACHE:
-        return _CACHE[key]
-    if not p.exists():
-        raise ModelAssetError(f"{p}: MediaPipe response curves not found")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ModelAssetError(f"{p}: not a readable MediaPipe response file ({e})") from None
-    resp = MediaPipeResponse.from_json(data, source=str(p))
-    _CACHE[key] = resp
-    return resp
+    return load_json_model(RESPONSE_ASSET, path, what="MediaPipe response file",
+                           parse=lambda data, source: MediaPipeResponse.from_json(data, source=source))
 
 
 __all__ = ["MODES", "MediaPipeResponse", "RESPONSE_ASSET", "fit_mediapipe_response", "load_mediapipe_response",

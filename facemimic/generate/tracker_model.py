@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.assets import asset_location, shipped_path
+from ..common.assets import asset_location, load_json_model
 from ..errors import ModelAssetError
 from ..expressions.names import UE_MIRROR
 from ..emotions.facs import CLOSURE_LEFT, CLOSURE_RIGHT, N_X, X_NAMES
@@ -167,7 +167,12 @@ def fit_tracker_model(real, *, n_per_state: int = 400, seed: int = 0, units: str
                         tuple(sorted(set(real.source.tolist()))), units)
 
 
-_CACHE: dict = {}
+def _parse_tracker(data: dict, source: str) -> "TrackerModel":
+    tm = TrackerModel.from_json(data, name=source)
+    if not all(a.shape == (N_X,) for a in (tm.gain, tm.floor, tm.reported)) or not (
+            np.isfinite(tm.gain).all() and np.isfinite(tm.floor).all()):
+        raise ModelAssetError(f"{source}: tracker model is damaged (gain/floor/reported must be {N_X} finite values)")
+    return tm
 
 
 def load_tracker_model(path: str | Path | None = None) -> TrackerModel:
@@ -181,19 +186,4 @@ def load_tracker_model(path: str | Path | None = None) -> TrackerModel:
     ModelAssetError
         Naming the file: missing, failing its SHA-256 check, or not a tracker model.
     """
-    p = shipped_path(TRACKER_ASSET) if path is None else Path(path)
-    key = (str(p), p.stat().st_mtime if p.exists() else 0.0)
-    if key in _CACHE:
-        return _CACHE[key]
-    if not p.exists():
-        raise ModelAssetError(f"{p}: tracker model not found")
-    try:
-        d = json.loads(p.read_text())
-        tm = TrackerModel.from_json(d, name=str(p))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ModelAssetError(f"{p}: not a readable tracker model ({type(e).__name__}: {e})") from None
-    if not all(a.shape == (N_X,) for a in (tm.gain, tm.floor, tm.reported)) or not (
-            np.isfinite(tm.gain).all() and np.isfinite(tm.floor).all()):
-        raise ModelAssetError(f"{p}: tracker model is damaged (gain/floor/reported must be {N_X} finite values)")
-    _CACHE[key] = tm
-    return tm
+    return load_json_model(TRACKER_ASSET, path, what="tracker model", parse=_parse_tracker)

@@ -47,8 +47,7 @@ def _load_mediapipe_response():
 def _load_response_curves():
     from facemimic.capture.units import load_curves
 
-    load_curves.cache_clear()  # the curves are kept once loaded
-    return load_curves()
+    return load_curves()  # kept per (file, mtime): the copy under test is another file
 
 
 def _load_bilabial():
@@ -83,9 +82,6 @@ def package_copy(tmp_path, monkeypatch):
     from facemimic.lipsync import bilabial
 
     bilabial.load_weights.cache_clear()  # later tests load the installed weights again
-    from facemimic.capture.units import load_curves
-
-    load_curves.cache_clear()
 
 
 def _one_line_error(call) -> str:
