@@ -30,7 +30,9 @@ ALLOWED = {
     "generate": {"capture"},  # the default model learns from tracked sample media
     "analysis": {"capture", "generate"},  # analyse videos; train on generated expressions
     "deliver": {"capture"},  # stream a camera or a video
-    "animate": {"capture", "generate", "lipsync", "voice"},  # the drivers
+    "avatar3d": {"capture", "generate"},  # fit a selfie's landmarks; expression basis from tracked video
+    "animate": {"capture", "generate", "lipsync", "voice", "avatar3d"},  # the drivers; 3D avatars
+    "batch": {"capture", "analysis", "lipsync"},  # corpora: one worker per file, the stages' own calls
 }
 PUBLIC = {"api", None}  # facemimic.<stage> or facemimic.<stage>.api
 
