@@ -30,8 +30,8 @@ ALLOWED = {
     "generate": {"capture"},  # the default model learns from tracked sample media
     "analysis": {"capture", "generate"},  # analyse videos; train on generated expressions
     "deliver": {"capture"},  # stream a camera or a video
-    "avatar3d": {"capture", "generate"},  # fit a selfie's landmarks; expression basis from tracked video
-    "animate": {"capture", "generate", "lipsync", "voice", "avatar3d"},  # the drivers; 3D avatars
+    "head3d": {"capture", "generate"},  # selfie -> 3D avatar (facemimic.avatar3d): fit a selfie's landmarks; expression basis from tracked video
+    "animate": {"capture", "generate", "lipsync", "voice", "head3d"},  # the drivers; 3D avatars
     "batch": {"capture", "analysis", "lipsync"},  # corpora: one worker per file, the stages' own calls
 }
 PUBLIC = {"api", None}  # facemimic.<stage> or facemimic.<stage>.api
