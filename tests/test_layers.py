@@ -30,7 +30,7 @@ ALLOWED = {
     "generate": {"capture"},  # the default model learns from tracked sample media
     "analysis": {"capture", "generate"},  # analyse videos; train on generated expressions
     "deliver": {"capture"},  # stream a camera or a video
-    "head3d": {"capture", "generate"},  # selfie -> 3D avatar (facemimic.avatar3d): fit a selfie's landmarks; expression basis from tracked video
+    "head3d": {"capture", "generate", "deliver"},  # selfie -> 3D avatar (facemimic.avatar3d): fit, learn a basis, write VRM
     "animate": {"capture", "generate", "lipsync", "voice", "head3d"},  # the drivers; 3D avatars
     "batch": {"capture", "analysis", "lipsync"},  # corpora: one worker per file, the stages' own calls
 }
