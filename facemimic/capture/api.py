@@ -62,7 +62,9 @@ class CaptureRun:
             "engine": "mediapipe-face-landmarker", "model_sha256": FACE_LANDMARKER_SHA256,
             "mode": "video" if self.pipeline.video_mode else "image", "smoothing": o.smoothing,
             "max_faces": o.max_faces, "tiling": self.pipeline.tiling, "profile": o.profile,
-            "gaze_iris_weight": o.gaze_iris_weight}}
+            "gaze_iris_weight": o.gaze_iris_weight,
+            # The landmarks' pixel aspect (geometry in docs/units.md needs it); None if frames differ.
+            "frame_size": list(self.stats.frame_size) if self.stats.frame_size else None}}
 
     def __iter__(self) -> Iterator[FrameGroup]:
         return iter(self.pipeline)

@@ -56,6 +56,22 @@ class CaptureStats:
     faces_rejected: int = 0  # detections dropped for a face score below min_face_score (photos, tiles)
     started: float = field(default_factory=timelib.perf_counter)  # perf_counter at start
     elapsed: float = 0.0  # seconds of wall time so far
+    # (width, height) in pixels of the frames the landmarks are normalised to, at the source's own
+    # resolution (rotation applied); None before the first frame or when frames differ in size.
+    frame_size: tuple[int, int] | None = None
+    _sizes_vary: bool = False
+
+    def note_frame(self, sf) -> None:
+        """Record the frame size of ``sf`` (a SourceFrame) for the track metadata."""
+        h, w = sf.image.shape[:2]
+        scale = max(sf.original_size) / max(w, h) if max(w, h) else 1.0
+        size = (int(round(w * scale)), int(round(h * scale)))
+        if self._sizes_vary:
+            return
+        if self.frame_size is None:
+            self.frame_size = size
+        elif self.frame_size != size:
+            self.frame_size, self._sizes_vary = None, True
 
     @property
     def fps(self) -> float:
@@ -151,6 +167,7 @@ class CapturePipeline:
 
     def _process(self, runner: FaceLandmarkerRunner, sf: SourceFrame) -> FrameGroup:
         opts = self.options
+        self.stats.note_frame(sf)
         if self.source.still or not self.video_mode:
             raws = runner.detect_still(sf.image, tiling=self.tiling) if self.tiling else runner.detect(sf.image)
             self.stats.faces_rejected += len(runner.rejected)

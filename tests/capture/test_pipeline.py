@@ -192,3 +192,26 @@ def test_capture_run_reports_progress_numbers(samples):
     st = run.stats
     assert st.frames == len(groups) == 30 and st.frames_with_face == 30 and st.face_ids == {0}
     assert st.fps > 0 and st.face_ratio == 1.0
+
+
+def test_track_metadata_records_the_frame_size_the_landmarks_refer_to(samples, tmp_path):
+    """The geometry of docs/units.md needs the landmarks' pixel aspect: capture records it."""
+    import av
+    from PIL import Image
+
+    from facemimic.capture.api import track
+
+    photo = samples / "single_face.jpg"
+    assert track(photo).metadata["capture"]["frame_size"] == list(Image.open(photo).size)
+    video = samples / "WolfgangLanger_Pexels.mp4"
+    with av.open(str(video)) as c:
+        s = c.streams.video[0]
+        size = [s.codec_context.width, s.codec_context.height]
+    assert track(video, duration=0.2).metadata["capture"]["frame_size"] == size
+    # A folder of photos of different sizes has no one frame size.
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    im = Image.open(photo).convert("RGB")
+    im.save(folder / "a.jpg")
+    im.resize((im.width // 2, im.height // 2)).save(folder / "b.jpg")
+    assert track(folder).metadata["capture"]["frame_size"] is None
