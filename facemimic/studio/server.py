@@ -1,0 +1,206 @@
+"""``create_app()``: the studio's FastAPI application (pages, workspace files, live capture).
+
+Everything the studio computes is a call into the library (capture, deliver, the 2D avatar); this
+module only wires HTTP and WebSocket routes to those calls, behind :mod:`.security`.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from ..errors import FaceMimicError, InputError
+from .security import SecurityMiddleware, StudioSecurity, UploadTooLarge, confine
+
+STATIC_DIR = Path(__file__).with_name("static")
+# The JavaScript libraries the page may load from the npm cache (scripts/setup.d/20-gltf-tools.sh);
+# nothing else in node_modules is served.
+VENDOR_PACKAGES = ("three", "@pixiv/three-vrm")
+VENDOR_INSTALL_HINT = "bash scripts/setup.d/20-gltf-tools.sh   (installs three and @pixiv/three-vrm into " \
+                      "~/.cache/facemimic/npm; then reload the page)"
+# What may be uploaded into the workspace, by extension -> the check that reads it (the CLI's readers).
+UPLOAD_KINDS = {".jsonl": "track", ".csv": "track", ".npz": "track", ".json": "profile",
+                ".vrm": "model", ".glb": "model"}
+
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("model/gltf-binary", ".glb")
+mimetypes.add_type("model/gltf-binary", ".vrm")
+
+
+def npm_cache_dir() -> Path:
+    """Where scripts/setup.d/20-gltf-tools.sh installs the npm packages (``node_modules`` inside)."""
+    return Path(os.environ.get("FACEMIMIC_NPM_CACHE", Path.home() / ".cache" / "facemimic" / "npm")) / "node_modules"
+
+
+def vendor_available(root: Path | None = None) -> bool:
+    """True when three.js and three-vrm are installed where the studio serves them from."""
+    root = root or npm_cache_dir()
+    return (root / "three" / "build" / "three.module.js").is_file() and \
+        (root / "@pixiv" / "three-vrm" / "lib" / "three-vrm.module.js").is_file()
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    """What one launch serves.
+
+    Parameters
+    ----------
+    workspace : Path
+        The only folder the studio reads user files from and writes into.
+    security : StudioSecurity
+        Token, own address and upload limit.
+    vendor_dir : Path or None
+        ``node_modules`` holding three.js and three-vrm (None: :func:`npm_cache_dir`).
+    """
+
+    workspace: Path
+    security: StudioSecurity
+    vendor_dir: Path | None = None
+
+
+def check_upload(path: Path, name: str) -> str:
+    """Read an uploaded file (at ``path``, a temporary name) with the CLI's own reader.
+
+    Returns the file's kind (``UPLOAD_KINDS``); raises the reader's one-line error, naming ``name``.
+    """
+    suffix = Path(name).suffix.lower()
+    kind = UPLOAD_KINDS.get(suffix)
+    try:
+        _read_as(path, name, kind, suffix)
+    except InputError as e:
+        raise InputError(name, e.problem) from None
+    return kind
+
+
+def _read_as(path: Path, name: str, kind: str | None, suffix: str) -> None:
+    if kind == "track":
+        from ..expressions.io import read_track
+
+        read_track(path, fmt=suffix[1:])
+    elif kind == "profile":
+        from ..capture.calibration import CalibrationProfile
+
+        CalibrationProfile.load(path)
+    elif kind == "model":
+        with open(path, "rb") as f:
+            head = f.read(12)
+        if len(head) < 12 or head[:4] != b"glTF" or int.from_bytes(head[4:8], "little") != 2:
+            raise InputError(name, "not a binary glTF 2.0 file (.vrm/.glb must start with 'glTF', version 2)")
+
+
+def create_app(config: StudioConfig):
+    """The studio's ASGI app.
+
+    Parameters
+    ----------
+    config : StudioConfig
+
+    Returns
+    -------
+    starlette ASGI app
+        The FastAPI application wrapped in :class:`~.security.SecurityMiddleware`.
+    """
+    from .. import __version__
+    from ..common.files import AtomicFile
+
+    workspace = Path(config.workspace).resolve()
+    vendor_dir = config.vendor_dir or npm_cache_dir()
+    app = FastAPI(title="FaceMimic studio", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def error(status: int, message: str) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status)
+
+    def file_response(path: Path):
+        if not path.is_file():
+            return error(404, f"{path.name}: not found")
+        return FileResponse(path, headers={"cache-control": "no-cache", "x-content-type-options": "nosniff"})
+
+    @app.get("/")
+    def index():
+        return FileResponse(STATIC_DIR / "index.html", headers={
+            "cache-control": "no-cache",
+            # The page loads only its own scripts; frames may not embed it (clickjacking).
+            "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                                       "connect-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            "x-frame-options": "DENY"})
+
+    @app.get("/static/{path:path}")
+    def static(path: str):
+        try:
+            return file_response(confine(STATIC_DIR, path))
+        except InputError as e:
+            return error(403, str(e))
+
+    @app.get("/vendor/{path:path}")
+    def vendor(path: str):
+        if not path.startswith(tuple(p + "/" for p in VENDOR_PACKAGES)):
+            return error(404, f"{path}: not a vendored library (served: {', '.join(VENDOR_PACKAGES)})")
+        try:
+            target = confine(vendor_dir, path)
+        except InputError as e:
+            return error(403, str(e))
+        if not target.is_file():
+            return error(404, f"{path}: not installed; run {VENDOR_INSTALL_HINT}")
+        return file_response(target)
+
+    @app.get("/api/info")
+    def info():
+        from ..expressions.names import UE_NAMES
+
+        return {"version": __version__, "workspace": str(workspace), "ue_names": list(UE_NAMES),
+                "vendor": vendor_available(vendor_dir), "vendor_hint": VENDOR_INSTALL_HINT,
+                "max_upload_bytes": config.security.max_upload_bytes}
+
+    @app.get("/api/files")
+    def list_files():
+        files = []
+        for p in sorted(workspace.rglob("*")):
+            if p.is_file() and not p.name.startswith(".") and p.resolve().is_relative_to(workspace):
+                files.append({"path": p.relative_to(workspace).as_posix(), "bytes": p.stat().st_size})
+        return {"files": files}
+
+    @app.get("/files/{path:path}")
+    def download(path: str):
+        try:
+            return file_response(confine(workspace, path))
+        except InputError as e:
+            return error(403, str(e))
+
+    @app.put("/api/upload/{name}")
+    async def upload(name: str, request: Request):
+        if "/" in name or Path(name).suffix.lower() not in UPLOAD_KINDS:
+            return error(400, f"{name}: cannot upload this kind of file "
+                              f"(accepted: {', '.join(sorted(UPLOAD_KINDS))})")
+        try:
+            target = confine(workspace, name)
+        except InputError as e:
+            return error(403, str(e))
+        limit = config.security.max_upload_bytes
+        try:
+            with AtomicFile(target, "wb") as out:
+                size = 0
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > limit:
+                        raise UploadTooLarge(limit)
+                    out.file.write(chunk)
+                out.file.flush()
+                # Validate before the file appears: a bad upload leaves nothing behind.
+                kind = check_upload(out.tmp, name)
+        except UploadTooLarge as e:
+            return error(413, f"{name}: {e}")
+        except FaceMimicError as e:
+            return error(422, str(e))
+        return {"path": target.relative_to(workspace).as_posix(), "bytes": size, "kind": kind}
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return Response(status_code=204)
+
+    return SecurityMiddleware(app, config.security)
