@@ -13,6 +13,8 @@ from ._options import FPS
 @click.option("--list-voices", is_flag=True, help="List the voices (language code first) and variants.")
 @click.option("--voice", default="en-us", show_default=True,
               help="espeak-ng voice, optionally with a variant (en-us+f3, en-gb-x-rp …).")
+@click.option("--language", "-l", help="Language code or name (de, fr, es, it, ja, pt-br, German …): "
+              "speak with that language's voice (keeps a +variant of --voice).")
 @click.option("--rate", type=int, default=175, show_default=True, help="Words per minute (80..450).")
 @click.option("--pitch", type=int, default=50, show_default=True, help="Base pitch (0..99).")
 @click.option("--phones", "phones_out", type=click.Path(dir_okay=False),
@@ -24,7 +26,7 @@ from ._options import FPS
 @click.option("--fps", type=FPS, default=60.0, show_default=True, help="Frame rate of the track.")
 @click.option("--interpolation", type=click.Choice(("smooth", "cosine", "linear-keyframes", "step")),
               default="smooth", show_default=True)
-def command(text, output, list_voices, voice, rate, pitch, phones_out, track_out, cues_out, fps,
+def command(text, output, list_voices, voice, language, rate, pitch, phones_out, track_out, cues_out, fps,
             interpolation):
     """Speak TEXT with the built-in offline voice (espeak-ng) into a WAV file.
 
@@ -47,6 +49,10 @@ def command(text, output, list_voices, voice, rate, pitch, phones_out, track_out
         return
     if text is None or not output:
         raise click.UsageError("give TEXT and -o OUTPUT.wav (or --list-voices)")
+    if language is not None:  # an unknown code fails before anything is written
+        from ..phonetics.languages import resolve_language
+
+        resolve_language(language)
     from ..common.outputs import OutputSet
     from ..expressions.io import format_for_path as track_format
     from ..lipsync.formats import format_for_path as cues_format
@@ -60,7 +66,7 @@ def command(text, output, list_voices, voice, rate, pitch, phones_out, track_out
     outputs = OutputSet((output, phones_out, track_out, cues_out))
     if text == "-":
         text = sys.stdin.read()
-    speech = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch))
+    speech = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch, language=language))
     with outputs:
         write_wav(output, speech.audio, speech.sample_rate)
         result = from_phones(list(speech.phones), speech.duration,

@@ -70,6 +70,7 @@ class _Engine:
                                      ctypes.c_void_p]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_ng_SetPhonemeEvents.argtypes = [ctypes.c_int, ctypes.c_int]
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
         self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(),
@@ -105,9 +106,13 @@ class _Engine:
             raise ParameterError(f"unknown espeak-ng voice {voice!r} (try en-us, en-us+f3, en, en-gb-x-rp)")
         self._voice = voice.encode()
 
-    def synth(self, text: str, *, voice: str, rate: int, pitch: int) -> tuple[np.ndarray, list[RawEvent]]:
+    def synth(self, text: str, *, voice: str, rate: int, pitch: int,
+              ipa: bool = False) -> tuple[np.ndarray, list[RawEvent]]:
+        """Speak ``text``: (int16 samples, events). ``ipa``: phoneme events carry IPA symbols
+        (any language) instead of espeak-ng's ASCII mnemonics (which are per-language names)."""
         with self.lock:
             self.set_voice(voice)
+            self.lib.espeak_ng_SetPhonemeEvents(1, 1 if ipa else 0)
             self.lib.espeak_SetParameter(_PARAM_RATE, int(rate), 0)
             self.lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
             self._chunks, self._events = [], []
@@ -127,8 +132,10 @@ class _Engine:
             self._chunks, self._events = [], []
             return audio.astype(np.int16, copy=False), events
 
-    def phonemize(self, text: str, *, voice: str) -> str:
-        """espeak-ng mnemonics for ``text`` (phonemes separated by spaces within words? no: raw)."""
+    def phonemize(self, text: str, *, voice: str, ipa: bool = False, separator: str = "") -> str:
+        """espeak-ng's phonemes for ``text``: words separated by spaces; ASCII mnemonics, or IPA
+        (``ipa``); ``separator`` (one character) between the phonemes of a word."""
+        mode = (2 if ipa else 0) | (ord(separator) << 8 if separator else 0)
         with self.lock:
             self.set_voice(voice)
             buf = ctypes.c_char_p(text.encode("utf-8"))
@@ -136,7 +143,7 @@ class _Engine:
             parts = []
             # Each call returns one clause and advances the pointer; NULL when done.
             while ptr.contents.value:
-                res = self.lib.espeak_TextToPhonemes(ptr, _CHARS_UTF8, 0)
+                res = self.lib.espeak_TextToPhonemes(ptr, _CHARS_UTF8, mode)
                 if res is None:
                     break
                 parts.append(res.decode("utf-8", "replace"))

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ParameterError
+from ..phonetics.articulation import ipa_to_arpabet
 from ..phonetics.espeak import RawEvent, engine
+from ..phonetics.languages import is_english, resolve_language
 from ..phonetics.phones import SILENCE, Phone, espeak_to_arpabet, merge_silence
 
 
@@ -20,6 +22,7 @@ class VoiceOptions:
     """How the built-in voice speaks."""
 
     voice: str = "en-us"  # espeak-ng voice name, optionally with a variant: en-us+f3, en-gb-x-rp
+    language: str | None = None  # a language code (de, fr, es, ja …): its voice, keeping voice's +variant
     rate: int = 175  # words per minute, 80..450
     pitch: int = 50  # base pitch, 0..99
     lead_silence: float = 0.0  # seconds of silence added before the speech
@@ -34,6 +37,17 @@ class VoiceOptions:
             raise ParameterError(f"pitch must be 0..99, got {self.pitch!r}")
         if not (0 <= self.lead_silence <= 60 and 0 <= self.trail_silence <= 60):
             raise ParameterError("lead/trail silence must be 0..60 seconds")
+        if self.language is not None:
+            resolve_language(self.language)  # unknown codes fail here, with suggestions
+
+    @property
+    def espeak_voice(self) -> str:
+        """The espeak-ng voice to speak with: ``language``'s voice plus ``voice``'s variant."""
+        if self.language is None:
+            return self.voice
+        variant = self.voice.partition("+")[2]
+        base = resolve_language(self.language).voice
+        return f"{base}+{variant}" if variant else base
 
 
 @dataclass(frozen=True)
@@ -76,13 +90,19 @@ def _words(text: str, events: list[RawEvent]) -> list[tuple[int, str]]:
     return out
 
 
+def _ipa_names(value: str) -> tuple[str, ...]:
+    return ipa_to_arpabet(value) or (SILENCE,)  # IPA events name a pause ""
+
+
 def events_to_phones(events: list[RawEvent], n_samples: int, sample_rate: int,
-                     text: str = "") -> tuple[list[Phone], list[tuple[float, str]]]:
+                     text: str = "", *, ipa: bool = False) -> tuple[list[Phone], list[tuple[float, str]]]:
     """Turn espeak-ng phoneme events into contiguous ARPAbet phones over ``[0, n/sr]``.
 
     Each phoneme lasts until the next phoneme event (or the end of the audio); a diphthong that
-    maps to two ARPAbet phones is split 60/40.
+    maps to two ARPAbet phones is split 60/40. ``ipa``: the events carry IPA symbols (any
+    language), mapped through articulatory features; else English espeak-ng mnemonics.
     """
+    to_arpabet = _ipa_names if ipa else espeak_to_arpabet
     ph = [e for e in events if e.kind == "phoneme"]
     words = _words(text, events)
     out: list[Phone] = []
@@ -95,7 +115,7 @@ def events_to_phones(events: list[RawEvent], n_samples: int, sample_rate: int,
         raw.append((t0, e.value))
         while wi + 1 < len(words) and words[wi + 1][0] <= e.sample:
             wi += 1
-        names = espeak_to_arpabet(e.value)
+        names = to_arpabet(e.value)
         if t1 <= t0 or not names:
             continue
         word = words[wi][1] if wi >= 0 and names != (SILENCE,) else ""
@@ -118,15 +138,17 @@ def events_to_phones(events: list[RawEvent], n_samples: int, sample_rate: int,
 
 
 def say(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50,
-        options: VoiceOptions | None = None) -> Speech:
+        language: str | None = None, options: VoiceOptions | None = None) -> Speech:
     """Speak ``text`` offline with espeak-ng and return the audio and its exact phones.
 
     Parameters
     ----------
     text : str
         What to say (UTF-8; punctuation makes pauses).
-    voice, rate, pitch
+    voice, rate, pitch, language
         Shortcuts for :class:`VoiceOptions` fields (ignored when ``options`` is given).
+        ``language`` (``de``, ``fr``, ``es``, ``ja`` …) speaks with that language's voice; its
+        phones are exact as in English, mapped to ARPAbet through articulatory features.
 
     Returns
     -------
@@ -139,16 +161,20 @@ def say(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50,
     >>> [p.name for p in phones][:5]                        # doctest: +SKIP
     ['SIL', 'HH', 'AH', 'L', 'OW']
     """
-    opts = options or VoiceOptions(voice=voice, rate=rate, pitch=pitch)
+    opts = options or VoiceOptions(voice=voice, rate=rate, pitch=pitch, language=language)
     if not isinstance(text, str) or not text.strip():
         raise ParameterError("say needs some text to speak")
     eng = engine()
-    audio, events = eng.synth(text, voice=opts.voice, rate=opts.rate, pitch=opts.pitch)
+    espeak_voice = opts.espeak_voice
+    # English keeps espeak-ng's English mnemonics (the table the lip sync was measured with);
+    # every other language reports IPA, which articulatory features map for any language.
+    ipa = not is_english(espeak_voice)
+    audio, events = eng.synth(text, voice=espeak_voice, rate=opts.rate, pitch=opts.pitch, ipa=ipa)
     sr = eng.sample_rate
     lead = int(round(opts.lead_silence * sr))
     trail = int(round(opts.trail_silence * sr))
     if lead or trail:
         audio = np.concatenate([np.zeros(lead, np.int16), audio, np.zeros(trail, np.int16)])
         events = [RawEvent(e.kind, e.sample + lead, e.value, e.text_position) for e in events]
-    phones, raw = events_to_phones(events, len(audio), sr, text)
+    phones, raw = events_to_phones(events, len(audio), sr, text, ipa=ipa)
     return Speech(audio=audio, sample_rate=sr, phones=tuple(phones), espeak_phonemes=tuple(raw), text=text)
