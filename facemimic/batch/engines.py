@@ -1,0 +1,169 @@
+"""Engines: spread files over workers and hand back one :class:`FileResult` per file as it finishes.
+
+* ``local``: a process pool on this machine (no extra dependency). Each pool process builds one
+  :class:`FileWorker` when it starts and keeps it for its lifetime.
+* ``ray``: Ray Data, ``map_batches`` with a callable class over an actor pool, one file per batch;
+  the same code runs on a laptop (Ray started locally) or a cluster (``address``). Each actor holds
+  one :class:`FileWorker`.
+
+Both call the same :meth:`FileWorker.process` on the same paths, so they give identical rows. Results
+come back to the caller (the driver), which alone writes the dataset: workers need to read the
+input files but never write anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Iterator
+
+from .options import WorkSpec
+from .work import FileResult, FileWorker
+
+# (path, source_id, content_hash) of one file to process
+Item = tuple[str, str, str]
+
+_WORKER: FileWorker | None = None  # this pool process's worker (local engine)
+
+
+def _init_local(spec: WorkSpec) -> None:
+    import signal
+
+    # Ctrl-C reaches the whole process group: the driver decides what happens, workers carry on
+    # until it stops them (so no worker dies half-way through a message).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _WORKER
+    _WORKER = FileWorker(spec)
+
+
+def _process_local(item: Item) -> FileResult:
+    return _WORKER.process(*item)
+
+
+def run_local(items: list[Item], spec: WorkSpec, workers: int) -> Iterator[FileResult]:
+    """Process ``items`` on a pool of ``workers`` processes; yields results in completion order.
+
+    A worker process that dies (a crash inside native code) does not stop the batch: the files that
+    were in flight are done again afterwards one at a time in a fresh process, so a file that crashes
+    its worker again fails alone, with that reason, and the others get their rows.
+    """
+    from collections import deque
+
+    suspects: list[Item] = []
+    yield from _pool_run(deque(items), spec, workers, suspects)
+    for it in suspects:
+        crashed: list[Item] = []
+        yield from _pool_run(deque([it]), spec, 1, crashed)
+        if crashed:
+            yield FileResult(source_id=it[1], path=it[0], content_hash=it[2], status="failed",
+                             error=f"{it[0]}: the worker process died on this file (killed or crashed)")
+
+
+def _pool_run(queue, spec: WorkSpec, workers: int, crashed: list) -> Iterator[FileResult]:
+    """Run ``queue`` through pools; items in flight when a pool breaks go to ``crashed``."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    while queue:
+        # spawn: a clean interpreter per worker (forking a driver that runs a progress thread, or
+        # has Ray loaded, is unsafe)
+        n = max(1, min(workers, len(queue)))
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_local, initargs=(spec,))
+        try:
+            pending: dict = {}
+            broken = False
+            while (queue or pending) and not broken:
+                while queue and len(pending) < n:  # at most one file in flight per worker
+                    it = queue.popleft()
+                    pending[pool.submit(_process_local, it)] = it
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    it = pending.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        crashed.append(it)
+                        continue
+                    yield result
+            crashed.extend(pending.values())  # in flight when the pool broke
+        finally:
+            _stop_pool(pool)
+
+
+def _stop_pool(pool) -> None:
+    """Shut a pool down now: queued work cancelled, running workers terminated (Ctrl-C, SIGTERM)."""
+    procs = list(getattr(pool, "_processes", {}).values())  # no public handle before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
+class RayFileWorker:
+    """The Ray Data callable class: one :class:`FileWorker` per actor, one file per batch."""
+
+    def __init__(self, spec: WorkSpec) -> None:
+        self.worker = FileWorker(spec)
+
+    def __call__(self, batch: dict) -> dict:
+        import numpy as np
+
+        out = [pickle.dumps(self.worker.process(str(p), str(s), str(h)))
+               for p, s, h in zip(batch["path"], batch["source_id"], batch["content_hash"])]
+        return {"result": np.array(out, dtype=object)}
+
+
+def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str | None) -> Iterator[FileResult]:
+    """Process ``items`` with Ray Data on an actor pool; yields results as they finish.
+
+    Ray is started locally (all CPUs) unless it is already running in this process or ``address``
+    names a cluster; a Ray started here is shut down at the end.
+    """
+    import logging
+
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        from ..errors import ParameterError
+
+        raise ParameterError('--engine ray needs Ray: pip install "facemimic[ray]"') from None
+    started = False
+    if not ray.is_initialized():
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                 runtime_env={"env_vars": {"OPENBLAS_NUM_THREADS": "1"}})
+        started = True
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    try:
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False  # the CLI shows its own bar
+        ctx.verbose_progress = False
+        n = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        n = max(1, min(n, len(items)))
+        ds = ray.data.from_items([{"path": p, "source_id": s, "content_hash": h} for p, s, h in items],
+                                 override_num_blocks=len(items))
+        results = ds.map_batches(RayFileWorker, fn_constructor_kwargs={"spec": spec}, batch_size=1,
+                                 batch_format="numpy", num_cpus=1,
+                                 compute=ray.data.ActorPoolStrategy(size=n, max_tasks_in_flight_per_actor=1))
+        for batch in results.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+            for blob in batch["result"]:
+                yield pickle.loads(blob)  # written by RayFileWorker just above, in our own workers
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def default_workers() -> int:
+    """Local workers when none are asked for: one per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+__all__ = ["RayFileWorker", "default_workers", "run_local", "run_ray"]
