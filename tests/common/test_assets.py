@@ -57,6 +57,12 @@ def _load_bilabial():
     return bilabial.load_weights()
 
 
+def _load_head3d_face_model():
+    from facemimic.head3d.learn import load_face_model
+
+    return load_face_model()
+
+
 # Every file shipped inside the package, with the loader that reads it.
 LOADERS = {
     "generate/weights/default.npz": _load_generator,
@@ -65,6 +71,7 @@ LOADERS = {
     "generate/weights/mediapipe_response.json": _load_mediapipe_response,
     "capture/weights/response_curves.json": _load_response_curves,
     "lipsync/bilabial_weights.npz": _load_bilabial,
+    "head3d/weights/face_model.npz": _load_head3d_face_model,
 }
 FACE_MODEL = "face_landmarker.task"
 REAL_ROOT = assets.PACKAGE_ROOT
@@ -137,7 +144,8 @@ def test_a_tampered_copy_of_each_shipped_file_is_refused(package_copy, name, tam
     want = _manifest(package_copy)["files"][name]["sha256"]
     assert msg.startswith(f"{path}: SHA-256 ") and f"but {name} is {want[:12]}" in msg
     assert "reinstall FaceMimic" in msg and any(
-        script in msg for script in ("train_default_model.py", "train_bilabial.py", "fit_capture_units.py"))
+        script in msg for script in ("train_default_model.py", "train_bilabial.py", "fit_capture_units.py",
+                                      "facemimic.head3d.learn"))
 
 
 def test_a_tampered_face_model_is_refused_wherever_it_lives(tmp_path, monkeypatch):

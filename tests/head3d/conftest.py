@@ -1,0 +1,51 @@
+"""Fixtures for the selfie -> 3D avatar tests: real faces tracked once per session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def tracked_photo(path):
+    """(image size, the first face's ExpressionFrame with landmarks) of a real photo."""
+    from PIL import Image
+
+    from facemimic.capture.api import capture_frames
+
+    with Image.open(path) as im:
+        size = im.size
+    frames = [f for f in capture_frames(str(path), keep_landmarks=True, smoothing="raw") if f.present]
+    return size, frames[0]
+
+
+def tracked_video_frames(path, indices):
+    """{index: (size, frame)} for chosen frames of a real video, each judged on its own."""
+    import cv2
+
+    from facemimic.capture.api import StillTracker
+
+    out, cap = {}, cv2.VideoCapture(str(path))
+    with StillTracker(max_faces=1) as tracker:
+        k = 0
+        while len(out) < len(indices):
+            ok, bgr = cap.read()
+            assert ok, f"{path} ended before frame {max(indices)}"
+            if k in indices:
+                out[k] = ((bgr.shape[1], bgr.shape[0]), tracker.faces(np.ascontiguousarray(bgr[:, :, ::-1]))[0])
+            k += 1
+    cap.release()
+    return out
+
+
+@pytest.fixture(scope="session")
+def fitted_people(samples):
+    """Fits of four different people's photos and of two frames (30, 400) of one talking-head video."""
+    from facemimic.head3d.fit import fit_face, frame_arkit
+
+    out = {}
+    for name in ("single_face.jpg", "0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg"):
+        size, frame = tracked_photo(samples / name)
+        out[name] = fit_face(frame.landmarks, size, frame_arkit(frame))
+    for k, (size, frame) in tracked_video_frames(samples / "WolfgangLanger_Pexels.mp4", (30, 400)).items():
+        out[f"video#{k}"] = fit_face(frame.landmarks, size, frame_arkit(frame))
+    return out
