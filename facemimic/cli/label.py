@@ -102,15 +102,19 @@ def read_labels_file(path: str) -> list[tuple[float, float, str]]:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Dataset file to write (.npz).")
 @click.option("--face", "face_id", type=int, default=None, help="Which face of a multi-face recording.")
+@click.option("--file", "dataset_file", default=None, metavar="NAME",
+              help="With a `facemimic batch` dataset as SOURCE: the file to label (source id, path or name).")
 @click.option("--keep-unlabelled", is_flag=True, help="Also keep frames outside the spans (label '').")
 @click.option("--auto", "auto", type=float, default=None, metavar="P",
               help="Label frames outside the spans with the analyser's state where its probability >= P.")
-def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) -> None:
+def command(source, spans, labels_file, output, face_id, dataset_file, keep_unlabelled, auto) -> None:
     """Track SOURCE (a video, photo or saved track) and label spans of it -> a dataset for `facemimic train`.
 
     \b
       facemimic label me.mp4 --at 0:03-0:05=happy --at 0:08-0:10=smug -o me.npz
       facemimic label me.mp4 --labels spans.txt -o me.npz
+      facemimic label faces/ --file me.mp4 --at 0:03-0:05=happy -o me.npz   # a `batch track` dataset
+      facemimic label faces/ --auto 0.8 -o corpus.npz                       # every file of it
       facemimic train me.npz -o my_model.npz
     """
     from pathlib import Path
@@ -134,25 +138,56 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) 
 
     outputs = OutputSet([output], inputs=(source, labels_file))  # before tracking: not an input, writable
     src = Path(source)
-    if src.suffix.lower() in (".jsonl", ".csv", ".npz"):
+    from ..batch.dataset import is_dataset
+
+    if is_dataset(src):  # a `facemimic batch track|analyze` dataset: its tracks, no re-tracking
+        from ..batch.dataset import read_tracks
+
+        tracks = read_tracks(src, source=dataset_file)
+        if all_spans and len(tracks) > 1:
+            raise ParameterError(f"{source}: spans belong to one recording but the dataset holds {len(tracks)} "
+                                 "files; choose one with --file NAME")
+    elif dataset_file is not None:
+        raise ParameterError("--file chooses a file of a `facemimic batch` dataset folder; SOURCE is not one")
+    elif src.suffix.lower() in (".jsonl", ".csv", ".npz"):
         from ..expressions.io import read_track
 
-        tr = read_track(src)
+        tracks = {source: read_track(src)}
     else:
         if not src.exists():
             raise InputError(source, "file not found")
         from ..capture.api import track
 
         with console.status(f"tracking {source} ..."):
-            tr = track(source)  # in the unit (docs/units.md), what the generator learns in
+            tracks = {source: track(source)}  # in the unit (docs/units.md), what the generator learns in
+    from ..generate.dataset import LabelledFrames
+
+    data = LabelledFrames.concat([label_one(name, tr, all_spans, face_id, auto) for name, tr in tracks.items()])
+    if not keep_unlabelled:
+        data = data.labelled
+    if len(data.labelled) == 0:
+        raise InputError(source, "no tracked face inside the labelled spans")
+    with outputs:
+        save_dataset(data, output, metadata={"source": src.name, "spans": [list(s) for s in all_spans]})
+    counts = ", ".join(f"{k} {v}" for k, v in data.counts().items())
+    console.print(f"[green]wrote[/] {output}: {len(data)} frames ({counts})")
+
+
+def label_one(source: str, tr, spans, face_id, auto):
+    """One recording's frames labelled by ``spans`` (and by the analyser where ``auto`` is given)."""
+    from pathlib import Path
+
+    from ..errors import ParameterError
+    from ..generate.dataset import label_track
+
     if len(tr):  # the face asked for (one line naming the faces there are), else the first
         tr = tr.single_face(face_id)
     end = float(tr.time[-1]) if len(tr) else 0.0
-    for a, b, state in all_spans:
+    for a, b, state in spans:
         if a > end:
             raise ParameterError(f"span {a:g}-{b:g}={state} starts after the end of {source} ({end:.2f} s)")
-    data = label_track(tr, all_spans, source=src.name)
-    if auto is not None:
+    data = label_track(tr, spans, source=Path(source).name)
+    if auto is not None and len(data):
         # Pseudo-labels from the analyser where it is confident and the user said nothing.
         import numpy as np
 
@@ -164,11 +199,4 @@ def command(source, spans, labels_file, output, face_id, keep_unlabelled, auto) 
         best = p.argmax(1)
         sure = (p.max(1) >= auto) & (data.labels == "")
         data.labels[sure] = np.array(STATE_NAMES)[best[sure]]
-    if not keep_unlabelled:
-        data = data.labelled
-    if len(data.labelled) == 0:
-        raise InputError(source, "no tracked face inside the labelled spans")
-    with outputs:
-        save_dataset(data, output, metadata={"source": src.name, "spans": [list(s) for s in all_spans]})
-    counts = ", ".join(f"{k} {v}" for k, v in data.counts().items())
-    console.print(f"[green]wrote[/] {output}: {len(data)} frames ({counts})")
+    return data

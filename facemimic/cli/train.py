@@ -8,7 +8,7 @@ from ._options import SEED
 
 
 @click.command("train")
-@click.argument("datasets", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=str))
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="Model file to write (.npz); use it with `facemimic express --model`.")
 @click.option("--epochs", type=click.IntRange(1, None), default=6, show_default=True,
@@ -22,11 +22,15 @@ from ._options import SEED
 @click.option("--all-channels", is_flag=True,
               help="Let your frames teach every channel, also brows, cheeks, nose and wide eyes (by default only "
                    "the mouth, jaw and eyelids learn from real frames).")
-def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> None:
-    """Train a generator on DATASETS from `facemimic label` ("learn my smile").
+@click.option("--auto", type=click.FloatRange(0, 1, min_open=True), default=0.8, show_default=True, metavar="P",
+              help="For a `facemimic batch track|analyze` dataset folder: label its frames with the analyser's "
+                   "state where its probability >= P (as `label --auto P`).")
+def command(datasets, output, epochs, start, seed, plot_out, all_channels, auto) -> None:
+    """Train a generator on DATASETS from `facemimic label` ("learn my smile") or `facemimic batch` folders.
 
     \b
       facemimic train me.npz -o my_model.npz
+      facemimic train faces/ -o corpus_model.npz --auto 0.8    # a `facemimic batch track` dataset
       facemimic express happy --model my_model.npz
     """
     import os
@@ -55,7 +59,8 @@ def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> No
     outputs = OutputSet((output, plot), inputs=datasets)
     parts = []
     for d in datasets:
-        parts.append(check_training_data(load_dataset(d), name=d) if len(datasets) == 1 else load_dataset(d))
+        part = _read_dataset(d, auto, load_dataset)
+        parts.append(check_training_data(part, name=d) if len(datasets) == 1 else part)
     data = check_training_data(LabelledFrames.concat(parts), name=", ".join(datasets))
     opts = TrainOptions(epochs=epochs, seed=seed, finetune=start == "default", full_mask=all_channels,
                         n_synthetic=30000 if start == "default" else 60000,
@@ -70,6 +75,20 @@ def command(datasets, output, epochs, start, seed, plot_out, all_channels) -> No
         plot_history(history, plot)
     click.echo(f"wrote {output} ({len(data)} labelled frames: "
                f"{', '.join(f'{k} {v}' for k, v in data.counts().items())}); loss plot {plot}")
+
+
+def _read_dataset(path: str, auto: float, load_dataset):
+    """A `facemimic label` NPZ, or the frames of a `facemimic batch` dataset folder labelled by the
+    analyser where it is at least ``auto`` sure (its unsure frames are left out)."""
+    from ..batch.dataset import is_dataset
+
+    if not is_dataset(path):
+        return load_dataset(path)
+    from ..batch.dataset import read_tracks
+    from ..generate.dataset import LabelledFrames
+    from .label import label_one
+
+    return LabelledFrames.concat([label_one(name, tr, [], None, auto) for name, tr in read_tracks(path).items()]).labelled
 
 
 def _epoch_progress(epochs: int):
