@@ -12,7 +12,10 @@ Pipeline for one call (each step is documented in docs/generate.md):
 3. held-back emotions ("trying not to …") keep 75 % of their upper face and 30 % of the mouth,
    plus pressed lips (masking leaks in the upper face; Ekman & Friesen);
 4. modifier AUs ("eyes closed", "mouth open") are added through the FACS table;
-5. intensity ramps every shape up monotonically, weaker (secondary) shapes joining later;
+5. intensity ramps every shape up monotonically, weaker (secondary) shapes joining later; under it
+   lies the prototype's floor (every core AU of the prompt's states at its FACS range's low end),
+   shown in full at the default intensity 0.75 and exaggerated above it, so a plain "happy" always
+   reaches a recognisable apex;
 6. asymmetry moves weight between the left and right shapes; one-sided displays follow ``side``;
 7. the constraint projection (:mod:`.constraints`) removes impossible combinations;
 8. gaze and head come from the states' tendencies plus per-variation variation.
@@ -39,6 +42,10 @@ from .mediapipe_response import MediaPipeResponse, load_mediapipe_response
 from .tracker_model import TrackerModel, load_tracker_model
 
 DEFAULT_INTENSITY = 0.75  # when neither the caller nor the prompt says how strong
+# The intensity at which a state shows its natural FACS apex (its AU ranges, the prototype a viewer
+# recognises): a plain "happy" is a full natural smile; intensity 1 ("very happy") goes 1/0.75 of
+# the way further (an exaggerated display, each shape clipped at its full extent); below, the ramp.
+APEX_INTENSITY = DEFAULT_INTENSITY
 MAX_VARIATIONS = 100_000
 # Latent temperature per style: subtle and anime displays vary less between takes.
 TEMPERATURE = {"natural": 1.2, "subtle": 0.8, "exaggerated": 1.1, "anime": 0.9}
@@ -164,6 +171,68 @@ def ramp_intensity(x: np.ndarray, intensity: "float | np.ndarray") -> np.ndarray
     return (x * ramp).astype(np.float32)
 
 
+def apex_amplitude(x: np.ndarray, intensity: float) -> np.ndarray:
+    """A natural apex shown at a requested intensity; :data:`APEX_INTENSITY` shows it as it is.
+
+    Below it, :func:`ramp_intensity` of ``intensity / APEX_INTENSITY`` (secondary shapes join
+    late); above it, every shape scaled by ``intensity / APEX_INTENSITY`` and clipped at 1, so
+    "very happy" is stronger than "happy" and every shape keeps the order of intensities.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(N, 90)]
+        Apex expressions (a natural display).
+    intensity : float in [0, 1]
+
+    Returns
+    -------
+    np.ndarray [shape=(N, 90), dtype=float32]
+    """
+    rel = float(intensity) / APEX_INTENSITY
+    if rel <= 1.0:
+        return ramp_intensity(x, rel)
+    return np.clip(np.asarray(x, np.float32) * rel, 0.0, 1.0).astype(np.float32)
+
+
+def prototype_floor(mixture: "dict[str, float]", *, skip: "frozenset[str]" = frozenset()) -> np.ndarray:
+    """The least a natural apex of a mixture shows: every core AU at the low end of its FACS range.
+
+    The decoder learned from FACS samples *and* real frames; real labelled spans are mostly onsets,
+    offsets and mild displays, so the learned apex sits below the prototype (a "happy" corner pull
+    of 0.58 where FACS's AU12 C-E says 0.6-1). Without its defining AUs at a recognisable intensity
+    a display does not read as that emotion, so :func:`generate` keeps every expression at or above
+    this floor (shown at the requested intensity by :func:`apex_amplitude`); the latent still varies
+    everything above it. Each state's core AUs come from ``emotions/states.py``, scaled by the
+    state's share of the mixture (the largest = 1).
+
+    Parameters
+    ----------
+    mixture : dict
+        ``{state: weight}`` of the prompt.
+    skip : frozenset of str
+        States left out (those a user's fine-tuned model learned from their own face).
+
+    Returns
+    -------
+    np.ndarray [shape=(90,), dtype=float32]
+    """
+    a = np.zeros((N_AU, 2), np.float32)
+    top = max(mixture.values(), default=0.0)
+    for name, wt in mixture.items():
+        if name in skip or top <= 0:
+            continue
+        for r in STATES[name].core:
+            for side in r.sides:
+                a[AU_POS[r.au], side] = max(a[AU_POS[r.au], side], r.low * wt / top)
+    return au_to_x(a)
+
+
+def _user_states(gen: GeneratorModel) -> frozenset:
+    """States a fine-tuned model learned from someone's own face: their apex is theirs, not FACS's."""
+    training = gen.header.get("training", {}) if isinstance(gen.header, dict) else {}
+    return frozenset(training.get("real_states", ())) if training.get("finetune") else frozenset()
+
+
 def apply_asymmetry(x: np.ndarray, asymmetry: float) -> np.ndarray:
     """Move a fraction ``|asymmetry|`` of each left shape's weight onto its right twin (or back).
 
@@ -242,13 +311,16 @@ def generate(prompt, *, options: GenerateOptions | None = None, model: "Generato
     m = mixture_vector(p.mixture)
     cond = condition(np.broadcast_to(m, (n, m.size)), style)
     x = gen.decode(z, cond)
+    floor = prototype_floor(p.mixture, skip=_user_states(gen))
+    if p.suppressed:  # a held-back emotion's floor is held back like the rest of it
+        floor = floor * _suppress_scale(p)[1]
     x = _suppress(x, p, m)
     if p.extra_aus:
         a = np.zeros((N_AU, 2), np.float32)
         for au, v in p.extra_aus.items():
             a[AU_POS[au]] = v
         x = np.maximum(x, au_to_x(a)[None])
-    x = ramp_intensity(x, intensity)
+    x = np.maximum(ramp_intensity(x, intensity), apex_amplitude(floor[None], intensity))
     if p.side is None and _one_sided(p):
         # One-sided displays (contempt, a smirk, a wink) use either side across people and takes.
         flip = np.random.default_rng([seed, 2]).random(n) < 0.35
@@ -268,13 +340,20 @@ def _one_sided(p: Prompt) -> bool:
     return any(len(r.sides) == 1 for name in p.mixture for r in STATES[name].core)
 
 
+def _suppress_scale(p: Prompt) -> "tuple[float, np.ndarray]":
+    """(share of held-back states, per-channel scale): a held-back emotion keeps 75 % of its upper
+    face and 30 % of its mouth."""
+    share = sum(p.mixture.get(s, 0.0) for s in p.suppressed) / max(sum(p.mixture.values()), 1e-9)
+    scale = np.full(N_X, 1.0 - 0.25 * share, np.float32)
+    scale[_MOUTH] = 1.0 - 0.7 * share
+    return share, scale
+
+
 def _suppress(x: np.ndarray, p: Prompt, m: np.ndarray) -> np.ndarray:
     if not p.suppressed:
         return x
-    share = sum(p.mixture.get(s, 0.0) for s in p.suppressed) / max(sum(p.mixture.values()), 1e-9)
+    share, scale = _suppress_scale(p)
     x = np.array(x, copy=True)
-    scale = np.full(N_X, 1.0 - 0.25 * share, np.float32)
-    scale[_MOUTH] = 1.0 - 0.7 * share
     x *= scale
     a = np.zeros((N_AU, 2), np.float32)
     a[AU_POS[24]], a[AU_POS[17]], a[AU_POS[14]] = 0.55 * share, 0.35 * share, 0.25 * share
@@ -317,6 +396,7 @@ def express_clip(prompt_or_timeline: str, *, duration: float | None = None, **kw
     return clip(prompt_or_timeline, duration=duration, **kwargs)
 
 
-__all__ = ["GenerateOptions", "Generation", "MediaPipeResponse", "TrackerModel", "apply_asymmetry", "express",
-           "express_clip", "generate", "load_mediapipe_response", "load_tracker_model", "ramp_intensity",
-           "random_conditions", "sample_facs"]
+__all__ = ["APEX_INTENSITY", "GenerateOptions", "Generation", "MediaPipeResponse", "TrackerModel", "apex_amplitude",
+           "apply_asymmetry", "express",
+           "express_clip", "generate", "load_mediapipe_response", "load_tracker_model", "prototype_floor",
+           "ramp_intensity", "random_conditions", "sample_facs"]

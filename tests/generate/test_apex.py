@@ -1,0 +1,78 @@
+"""Generated basic emotions reach a recognisable FACS apex (issue #12 §2), in the unit of docs/units.md.
+
+FACS prototypes: happy = AU6+12, surprised = AU1+2+5+26, angry = AU4+5+7+23/24, disgusted = AU9+10,
+fearful = AU1+2+4+5+20+26, sad = AU1+4+15. At the apex of ``express_clip(EMOTION)`` (default
+intensity) each defining UE channel must exceed a floor (a weight is a fraction of the shape's full
+physical extent; FACS intensity C = 0.6, B = 0.4) and channels that would contradict the emotion
+stay low. Both sides are checked; several seeds, since the generator varies every take.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facemimic.expressions.names import UE_INDEX
+from facemimic.generate.api import express, express_clip, generate
+
+SIDED = ("BrowInnerUp", "BrowOuterUp", "BrowLowerer", "BrowPinch", "EyeWide", "EyeSquint", "CheekSquint",
+         "MouthCornerPull", "MouthFrown", "MouthStretch", "MouthPress", "NoseSneer", "MouthUpperUp")
+
+# emotion -> ({defining channel: floor}, {contradicting channel: ceiling})
+APEX = {
+    "happy": ({"MouthCornerPull": 0.55, "CheekSquint": 0.35}, {"MouthFrown": 0.1, "BrowLowerer": 0.15,
+                                                                "BrowInnerUp": 0.15}),
+    "surprised": ({"BrowInnerUp": 0.55, "BrowOuterUp": 0.55, "EyeWide": 0.45, "JawOpen": 0.22},
+                  {"BrowLowerer": 0.1, "EyeSquint": 0.1, "MouthCornerPull": 0.1}),
+    "angry": ({"BrowLowerer": 0.55, "BrowPinch": 0.55, "EyeSquint": 0.45, "EyeWide": 0.25, "MouthPress": 0.35},
+              {"BrowInnerUp": 0.15, "BrowOuterUp": 0.1, "MouthCornerPull": 0.1}),
+    "disgusted": ({"NoseSneer": 0.45, "MouthUpperUp": 0.45}, {"MouthCornerPull": 0.1, "BrowOuterUp": 0.1}),
+    "fearful": ({"BrowInnerUp": 0.55, "BrowOuterUp": 0.35, "BrowLowerer": 0.35, "EyeWide": 0.55,
+                 "MouthStretch": 0.45},
+                {"MouthCornerPull": 0.1, "EyeSquint": 0.2}),
+    "sad": ({"BrowInnerUp": 0.45, "BrowLowerer": 0.35, "MouthFrown": 0.45},
+            {"MouthCornerPull": 0.1, "BrowOuterUp": 0.15, "EyeWide": 0.15}),
+}
+
+
+def _values(weights: np.ndarray, channel: str) -> list[float]:
+    if channel in SIDED:
+        return [float(weights[UE_INDEX[channel + "Left"]]), float(weights[UE_INDEX[channel + "Right"]])]
+    return [float(weights[UE_INDEX[channel]])]
+
+
+@pytest.mark.parametrize("emotion", list(APEX))
+@pytest.mark.parametrize("seed", [0, 7, 42])
+def test_clip_apex_shows_the_facs_prototype(emotion, seed):
+    track = express_clip(emotion, duration=3, seed=seed)
+    w = np.nan_to_num(track.weights)
+    apex = w[int(np.argmax(w.sum(1)))]
+    defining, contradicting = APEX[emotion]
+    for ch, floor in defining.items():
+        assert min(_values(apex, ch)) >= floor, (emotion, seed, ch, _values(apex, ch))
+    for ch, ceiling in contradicting.items():
+        assert max(_values(apex, ch)) <= ceiling, (emotion, seed, ch, _values(apex, ch))
+
+
+@pytest.mark.parametrize("emotion", list(APEX))
+def test_every_pose_variation_reaches_the_floor(emotion):
+    # express() poses: 24 latent draws, none may fall below the prototype's floor.
+    poses = np.stack([f.weights for f in express(emotion, variations=24, seed=3)])
+    for ch, floor in APEX[emotion][0].items():
+        lowest = min(min(_values(p, ch)) for p in poses)
+        assert lowest >= floor, (emotion, ch, lowest)
+
+
+def test_degree_words_order_the_apex():
+    # "a bit" < plain < "very": the natural apex is the plain prompt, the extremes on either side.
+    corner = UE_INDEX["MouthCornerPullLeft"]
+    v = [generate(p, seed=1, variations=16).x[:, corner].mean() for p in ("a bit happy", "happy", "very happy")]
+    assert v[0] < v[1] < v[2], v
+    assert v[1] >= 0.6
+
+
+def test_low_intensity_stays_faint():
+    # The floor is the natural apex, not a minimum at every intensity: a faint smile stays faint.
+    corner = UE_INDEX["MouthCornerPullLeft"]
+    faint = generate("happy", seed=1, variations=16, intensity=0.2).x[:, corner]
+    assert faint.max() < 0.3
