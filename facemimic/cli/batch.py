@@ -16,7 +16,7 @@ def _engine_options(f):
                      help="Worker processes (local) or actors (ray) [default: one per CPU].")(f)
     f = click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
                      help=ENGINE_HELP)(f)
-    f = click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=str),
+    f = click.option("-o", "--output", required=True, type=click.Path(path_type=str),
                      help="Dataset folder (created; run again to resume).")(f)
     return click.argument("patterns", nargs=-1, required=True)(f)
 
