@@ -334,16 +334,25 @@ def neutral_rest(frame, points: np.ndarray) -> np.ndarray:
     """The (93,) drive of the photo's own expression, in the unit, for ``rest="neutral"``.
 
     The capture stage's weights of the photo (measured against the population rest, as for every
-    photo), except the jaw: lips that are together hold no jaw opening, so JawOpen's rest is at
-    most the photo's own inner-lip gap over :data:`~facemimic.expressions.geometry.
-    MOUTH_CLOSED_GAP_EXTENT` (a long chin is a face, not an expression)."""
+    photo), except the mouth's opening: the rest implies exactly the photo's own inner-lip gap
+    (``expressions.mouth.implied_lip_gap``), so taking it away closes the lips, no more. The lip
+    shapes (MouthUpperUp, MouthLowerDown) take their share of the gap first and JawOpen the rest,
+    at most what the capture stage reads (lips that are together hold no jaw opening: a long chin
+    is a face, not an expression); MouthClosed's rest is 0 (the lips the rest keeps together are
+    already in its gap). The model then sizes the rest's jaw on the photo's own landmarks so that
+    taking the rest away brings the lips exactly together (``model._rest_jaw``)."""
     from ...expressions import geometry
+    from ...expressions.mouth import implied_lip_gap
 
     w = np.nan_to_num(np.asarray(frame.weights, np.float32))
     gap = float(geometry.measure(np.asarray(points, np.float64)[:, :3], (1.0, 1.0)).lip_gap)
-    jaw = ue_index("JawOpen")
+    jaw, closed = ue_index("JawOpen"), ue_index("MouthClosed")
+    w[closed] = 0.0
     if np.isfinite(gap):
-        w[jaw] = min(w[jaw], max(gap, 0.0) / geometry.MOUTH_CLOSED_GAP_EXTENT)
+        lips = w.copy()
+        lips[jaw] = 0.0
+        rest_of_gap = max(gap, 0.0) - float(implied_lip_gap(lips))
+        w[jaw] = float(np.clip(rest_of_gap / geometry.MOUTH_CLOSED_GAP_EXTENT, 0.0, max(w[jaw], 0.0)))
     return drive_vector(w, (frame.openness_right, frame.openness_left))
 
 

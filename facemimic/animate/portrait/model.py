@@ -190,6 +190,28 @@ def unit_gains(points: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, dict]
     return gains, report
 
 
+REST_LIMIT = 1.5  # largest rest amount the jaw takes (a photo gaping wider is not a rest)
+
+
+def _rest_jaw(points: np.ndarray, basis: np.ndarray, rest_mix: np.ndarray) -> float:
+    """The jaw amount of a ``rest="neutral"`` rest: what closes the photo's inner-lip gap that
+    the rest's other controls leave open (so taking the rest away brings the lips together, and
+    no further: lips driven past each other fold the mesh)."""
+    own = geometry.rest_face(points, (1.0, 1.0))
+    others = rest_mix.copy()
+    others[[_JAW_CONTROL, _LIPS_CONTROL, _SEAL_CONTROL]] = 0.0
+    probe = np.zeros_like(others)
+    probe[_JAW_CONTROL] = UNIT_PROBE
+    motions = np.stack([np.tensordot(-others, basis, axes=1), np.tensordot(probe, basis, axes=1)])
+    m = measure_motion(points, motions, own)
+    gap0 = float(geometry.measure(np.asarray(points, np.float64)[:, :3], (1.0, 1.0)).lip_gap)
+    left = float(m.lip_gap[0])  # the photo's gap with the other rest controls taken away
+    per_amount = (float(m.lip_gap[1]) - gap0) / UNIT_PROBE
+    if not (np.isfinite(left) and np.isfinite(per_amount)) or per_amount <= 1e-6:
+        return 0.0
+    return float(np.clip(left / per_amount, 0.0, REST_LIMIT))
+
+
 def mix_matrix() -> np.ndarray:
     """(K, 93) matrix turning the drive vector into control amounts."""
     m = np.zeros((len(CONTROL_NAMES), N_DRIVE), np.float32)
@@ -670,6 +692,11 @@ class DisplacementModel:
     brows: BrowMap | None = None  # calibrated joint brow response (None: the per-control curves)
     photo_gap: float = 0.0  # the photo's own inner-lip gap, IPD units (what the seal closes)
     units: dict = field(default_factory=dict)  # channel -> template extent before scaling (fraction of full)
+    # rest="neutral": the weights are absolute and ``rest`` is the photo's own expression, its lip
+    # gap included (the rest's jaw and lip shapes account for it), so nothing is sealed and the
+    # lips' target is the gap the absolute weights imply
+    absolute: bool = False
+    rest_mix: np.ndarray | None = None  # (K,) control amounts of the rest (default: mix @ rest)
 
     @classmethod
     def for_face(cls, landmarks_px: np.ndarray, *, curves: ResponseCurves | None = None,
@@ -684,14 +711,20 @@ class DisplacementModel:
         basis = frame.to_pixels(build_templates(frame)).astype(np.float32)
         k = len(CONTROL_NAMES)
         photo_gap, units = 0.0, {}
+        mix = mix_matrix()
+        absolute = rest is not None
+        rest = np.zeros(N_DRIVE, np.float32) if rest is None else np.asarray(rest, np.float32)
+        rest_mix = mix @ rest
         if pts.shape[1] >= 3:
             gains, units = unit_gains(pts, basis)
             basis = basis * gains[:, None, None]
             gap = float(geometry.measure(pts[:, :3], (1.0, 1.0)).lip_gap)
             photo_gap = gap if np.isfinite(gap) else 0.0
-        return cls(frame, basis, mix_matrix(), curves or ResponseCurves.identity(k),
-                   np.zeros(N_DRIVE, np.float32) if rest is None else np.asarray(rest, np.float32),
-                   photo_gap=photo_gap, units=units)
+            if absolute:
+                rest_mix[_SEAL_CONTROL] = 0.0
+                rest_mix[_JAW_CONTROL] = _rest_jaw(pts, basis, rest_mix)
+        return cls(frame, basis, mix, curves or ResponseCurves.identity(k), rest,
+                   photo_gap=photo_gap, units=units, absolute=absolute, rest_mix=rest_mix)
 
     def seal(self, x: np.ndarray) -> float:
         """How much of the photo's own lip gap the (rest-relative) drive ``x`` (93,) closes, 0..1.
@@ -701,7 +734,9 @@ class DisplacementModel:
         MOUTH_CLOSED_GAP_EXTENT x (JawOpen - MouthClosed)`` and ``f = MouthClosed / JawOpen`` is
         the share of the opening the lips keep closed (1 on a /p b m/ closure); the lip shapes
         (MouthUpperUp, MouthLowerDown) add to it. All-zero weights keep the photo exactly."""
-        if self.photo_gap <= LIPS_MEET_GAP:
+        if self.photo_gap <= LIPS_MEET_GAP or self.absolute:
+            # (absolute weights: the rest's own jaw and lip shapes hold the photo's gap, and
+            # subtracting them closes it; sealing too would press the lips through each other)
             return 0.0
         w = x[:len(UE_NAMES)]
         jaw, closed = max(float(w[_JAW]), 0.0), float(w[_MOUTH_CLOSED])
@@ -719,7 +754,10 @@ class DisplacementModel:
     def lip_gap(self, x: np.ndarray, photo_gap: float | None = None) -> float:
         """The inner-lip gap (IPD) the rest-relative drive ``x`` (93,) asks of this face: the
         photo's own gap (``photo_gap``, default the model's) as far as :meth:`seal` leaves it, plus
-        the frame's implied opening."""
+        the frame's implied opening. Absolute weights (``rest="neutral"``): the gap they imply, from
+        closed lips (the photo's own gap is part of the rest they replace)."""
+        if self.absolute:
+            return float(implied_lip_gap((np.asarray(x, np.float32) + self.rest)[:len(UE_NAMES)]))
         gap0 = self.photo_gap if photo_gap is None else float(photo_gap)
         implied = float(implied_lip_gap(np.asarray(x, np.float32)[:len(UE_NAMES)]))
         return max(gap0 * (1.0 - self.seal(x)), 0.0) + implied
@@ -728,7 +766,14 @@ class DisplacementModel:
         """(K,) template amounts for a (93,) drive vector at a head pitch (degrees relative to the
         photo; only the joint brow map depends on it)."""
         x = np.asarray(drive, np.float32) - self.rest
-        c = self.curves(self.mix @ x)
+        if self.absolute:
+            # the rest is taken off in template amounts, where the unit is exact on the photo's
+            # own landmarks (the lips meet, the corners reach the population's neutral); the
+            # calibrated curves map only the absolute request
+            rest_mix = self.mix @ self.rest if self.rest_mix is None else self.rest_mix
+            c = self.curves(self.mix @ np.asarray(drive, np.float32)) - rest_mix
+        else:
+            c = self.curves(self.mix @ x)
         c[_SEAL_CONTROL] = self.seal(x)
         src = c  # the amounts cross-talk is cancelled from
         if self.brows is not None:

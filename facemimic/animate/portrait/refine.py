@@ -227,6 +227,12 @@ class ClosedLoop:
                 diff = 0.5 * (err[up] - err[down])
                 err[up], err[down] = diff, -diff
         self.corr = np.clip(self.corr + GAIN * err, -self.limit, self.limit).astype(np.float32)
+        if getattr(self.animator.model, "absolute", False):
+            # rest="neutral": the rest is taken off where the lips meet on the photo's own
+            # landmarks, so closing further only drives the lower lip through the upper one (the
+            # warp then lifts both: MouthUpperUp read 0.9-1.4 for 0.16 asked on toothy photos);
+            # what re-tracks as a gap there is the painted teeth. The lips' slot only opens.
+            self.corr[_LIPS] = min(float(self.corr[_LIPS]), 0.0)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
         out = drive.copy()

@@ -1,0 +1,92 @@
+"""Portrait amplitude with absolute weights (issue #12, ``rest="neutral"``): the photo's own
+expression is taken away (a smiling photo's neutral frame has the population's neutral corners and
+closed lips), and a requested smile lands at its extent, measured on the re-tracked output against
+the population rest (docs/units.md: how a photo's weights are measured)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
+from facemimic.animate.portrait.calibrate import StillTracker, retrack
+from facemimic.expressions import geometry
+from facemimic.expressions.frame import ExpressionFrame as F
+
+
+def _absolute(anim, image):
+    """Measures of the re-tracked render against the population rest, and of the photo."""
+    x0, y0, x1, y1 = anim.warp.roi
+    size = (x1 - x0, y1 - y0)
+    centre = anim.points.mean(0) - (x0, y0)
+    with StillTracker() as t:
+        photo, got = retrack([anim.image[y0:y1, x0:x1], image[y0:y1, x0:x1]], centre, tracker=t)
+    assert photo is not None and got is not None
+    return (geometry.measure(np.asarray(got.landmarks, np.float64), size),
+            geometry.measure(np.asarray(photo.landmarks, np.float64), size))
+
+
+def _hold(anim, frame, n=6):
+    """Render one frame ``n`` times (the closed loop converges over a few frames)."""
+    anim.reset()
+    img = None
+    for _ in range(n):
+        img = anim.render(frame)
+    return img
+
+
+@pytest.fixture(scope="module")
+def smiling(samples):
+    """0-f15-hao-ph.jpg: a broad toothy smile (corner pull 0.6 of full extent, lips 0.23 IPD apart)."""
+    anim = PortraitAnimator(str(samples / "0-f15-hao-ph.jpg"), PortraitOptions(size=512, rest="neutral", refine=True))
+    yield anim
+    anim.close()
+
+
+def test_neutral_rest_removes_the_photos_own_smile(smiling):
+    """All-zero absolute weights: the corners come down to the population's neutral (the photo's
+    pull 0.6 reads within ±0.15 of 0: the spread of real people's rest corners) and the lips meet."""
+    m, photo = _absolute(smiling, _hold(smiling, F.neutral()))
+    pull0 = float(np.mean(photo.smile_pull)) / geometry.CHANNELS["MouthCornerPullLeft"].full_extent
+    pull = float(np.mean(m.smile_pull)) / geometry.CHANNELS["MouthCornerPullLeft"].full_extent
+    assert pull0 > 0.4, pull0  # the photo does smile
+    assert abs(pull) <= 0.15, pull
+    assert float(photo.lip_gap) > 0.15 and float(m.lip_gap) <= 0.05, (float(photo.lip_gap), float(m.lip_gap))
+
+
+def test_neutral_rest_lips_target_is_the_absolute_gap(smiling):
+    """With absolute weights the photo's own gap is part of the rest: nothing is sealed and the
+    lips' target is the gap the weights imply (0 for neutral), not the photo's 0.23 IPD."""
+    from facemimic.animate.portrait.model import drive_vector
+
+    model = smiling.model
+    assert model.absolute
+    x = drive_vector(F.neutral().weights, (1.0, 1.0)) - model.rest
+    assert model.seal(x) == 0.0
+    assert model.lip_gap(x) == pytest.approx(0.0, abs=1e-6)
+    opened = drive_vector(F.from_shapes({"JawOpen": 0.3}).weights, (1.0, 1.0)) - model.rest
+    assert model.lip_gap(opened) == pytest.approx(0.3 * geometry.MOUTH_CLOSED_GAP_EXTENT, rel=1e-4)
+
+
+@pytest.mark.parametrize("photo,w", [("0-f15-hao-ph.jpg", 0.5), ("single_face.jpg", 0.5)])
+def test_absolute_smile_lands_at_its_extent(samples, photo, w):
+    """MouthCornerPull w (absolute) on a smiling and on a stern photo: the re-tracked corner pull
+    against the population rest is w x full extent ±20 %, whatever the photo's own smile was."""
+    anim = smiling_or_new(samples, photo)
+    try:
+        m, _ = _absolute(anim, _hold(anim, F.from_shapes({"MouthCornerPullLeft": w, "MouthCornerPullRight": w})))
+        got = float(np.mean(m.smile_pull)) / geometry.CHANNELS["MouthCornerPullLeft"].full_extent
+        assert abs(got / w - 1) <= 0.2, (photo, got)
+    finally:
+        anim.close()
+
+
+def smiling_or_new(samples, photo):
+    return PortraitAnimator(str(samples / photo), PortraitOptions(size=512, rest="neutral", refine=True))
+
+
+def test_source_rest_still_reproduces_the_photo_exactly(samples):
+    """rest="source" (the default) is untouched: all-zero weights give the photo back bit for bit."""
+    anim = PortraitAnimator(str(samples / "0-f15-hao-ph.jpg"), PortraitOptions(size=384, calibrate=False))
+    assert not anim.model.absolute
+    assert np.array_equal(anim.render(F.neutral()), anim.image)
