@@ -51,6 +51,9 @@ SNEER_UP = _extent("NoseSneerLeft")
 BROW_UP = _extent("BrowInnerUpLeft")  # inner and outer ends alike
 BROW_DOWN = _extent("BrowLowererLeft")  # mean of the inner end and the middle
 BROW_IN = _extent("BrowPinchLeft")
+# Brow lowering per end, as multiples of BROW_DOWN: the measured point (mean of the inner end and the
+# brow's middle, which sits ~0.54 along the curve) moves 0.73 * INNER + 0.27 * OUTER = 1.0 x BROW_DOWN.
+INNER_DROP, OUTER_DROP = 1.3, 0.2
 LID_UP = _extent("EyeWideLeft")  # EyeWide: aperture gained
 LOWER_LID_UP = _extent("EyeSquintLeft")
 # EyeClosed is 1 - openness: the eye's own aperture times the weight (a cartoon eye is four times
@@ -417,15 +420,27 @@ def _brow(add, pose, rig, style, pal, i: int) -> None:
     inner_r, outer_r = rig.brow_inner[i], rig.brow_outer[i]
     low, pinch = rig.brow_lower[i], rig.brow_pinch[i]
     by = BROW_Y - 0.04 * (style.eye_size - 1)
-    # Raises move each end by the unit's extent; lowering drops the inner end most, and the mean of
-    # the inner end and the brow's middle (what the unit measures) by BROW_DOWN.
-    inner = (ex - sg * (0.15 + BROW_IN * pinch), by + 0.03 - BROW_UP * inner_r + 1.18 * BROW_DOWN * low + 0.02 * pinch)
-    outer = (ex + sg * 0.2, by + 0.04 - BROW_UP * outer_r + 0.53 * BROW_DOWN * low - 0.015 * inner_r)
+    # Raises move each end by the unit's extent; lowering drops the inner end most (the corrugator's
+    # oblique pull: the outer end barely moves, so an angry brow slants down to the nose at a
+    # glance), and the mean of the inner end and the brow's middle (what the unit measures) by
+    # BROW_DOWN. With the inner brow raiser (AU1+4: sadness, fear) the lowerer pulls the inner ends
+    # together and lowers the middle, but does not undo the inner raise (FACS: "inner corners raised
+    # and drawn together"), so a sad brow keeps its upward slant to the middle.
+    inner_drop = INNER_DROP * BROW_DOWN * low * max(0.0, 1.0 - 1.5 * inner_r)
+    inner = (ex - sg * (0.15 + BROW_IN * pinch), by + 0.03 - BROW_UP * inner_r + inner_drop + 0.02 * pinch)
+    outer = (ex + sg * 0.2, by + 0.04 - BROW_UP * outer_r + OUTER_DROP * BROW_DOWN * low - 0.015 * inner_r)
     mid = ((inner[0] + outer[0]) / 2 + sg * 0.03, (inner[1] + outer[1]) / 2 - 0.075 - 0.02 * outer_r)
     centre = qbez(inner, mid, outer, 14)
     t = np.linspace(0, 1, len(centre))
     widths = style.brow_thickness * (0.075 - 0.04 * t ** 1.5)
     add(Shape(pose.face(ribbon(centre, widths), 0.05), fill=pal.brow, part=f"brow:{i}"))
+    if inner_r > 0.3 and outer_r < 0.5 * inner_r:  # AU1 alone or with AU4: worry lines over the inner ends
+        a = min(1.0, 1.5 * (inner_r - 0.3))
+        for k in range(2):
+            yy = inner[1] - 0.07 - 0.045 * k
+            ln = qbez((ex - sg * 0.2, yy + 0.01), (ex - sg * 0.1, yy - 0.02), (ex + sg * 0.02, yy + 0.015), 6)
+            add(Shape(pose.face(ln, 0.05), stroke=pal.skin_shadow, width=0.012 * pose.k * style.line_width,
+                      closed=False, opacity=a * (1.0 - 0.3 * k)))
     if pinch + low > 0.35 and i == 0:  # furrow between the brows
         a = min(1.0, pinch + low - 0.3)
         for s in SIDE_SIGN:
