@@ -14,14 +14,14 @@ only whole partitions behind.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from .corpus import SourceFile, content_hash, expand
 from .dataset import Manifest, open_dataset_folder, remove_partition, write_partition
-from .options import SCHEMA_VERSION, BatchOptions
+from .options import SCHEMA_VERSION, BatchOptions, WorkSpec
 from .work import FileResult, one_line
 
 # A file is attempted at most this many times in a row (over runs) while it keeps failing.
@@ -75,6 +75,19 @@ def plan(files: list[SourceFile], manifest: Manifest, key: str, *, force: bool, 
     return todo
 
 
+def normalized(spec: WorkSpec) -> WorkSpec:
+    """``spec`` with only the capture options that differ from the defaults (checked now, not once per
+    file in the workers), so ``max_faces=1`` given or not is the same run and the same resume key."""
+    if spec.task not in ("track", "analyze"):
+        return replace(spec, capture=())
+    from ..capture.api import CaptureOptions
+
+    chosen = CaptureOptions.from_kwargs(None, **spec.capture_kwargs)
+    default = CaptureOptions()
+    return replace(spec, capture=tuple((f.name, getattr(chosen, f.name)) for f in fields(CaptureOptions)
+                                       if getattr(chosen, f.name) != getattr(default, f.name)))
+
+
 def run_batch(patterns: "list[str] | tuple[str, ...]", output: str | Path, options: BatchOptions | None = None,
               *, progress: Callable[[BatchSummary, FileResult | None], None] | None = None) -> BatchSummary:
     """Process every file matched by ``patterns`` into the Parquet dataset ``output``.
@@ -104,7 +117,7 @@ def run_batch(patterns: "list[str] | tuple[str, ...]", output: str | Path, optio
     from .engines import default_workers, run_local, run_ray
 
     opts = options or BatchOptions()
-    spec = opts.spec
+    spec = normalized(opts.spec)
     key = spec.key()
     suffixes = None
     if spec.task == "lipsync":
@@ -112,10 +125,6 @@ def run_batch(patterns: "list[str] | tuple[str, ...]", output: str | Path, optio
 
         suffixes = AUDIO_SUFFIXES + VIDEO_SUFFIXES
     files = expand(list(patterns), suffixes=suffixes, exclude=output)
-    if spec.task in ("track", "analyze"):  # fail on a bad option now, not once per file in the workers
-        from ..capture.api import CaptureOptions
-
-        CaptureOptions.from_kwargs(None, **spec.capture_kwargs)
     root = open_dataset_folder(output, spec.task, {"schema": SCHEMA_VERSION, "spec": spec.describe(),
                                                    "options_key": key})
     manifest = Manifest(root)
@@ -176,4 +185,4 @@ def _commit(root: Path, manifest: Manifest, res: FileResult, f: SourceFile, key:
         progress(summary, res)
 
 
-__all__ = ["BatchSummary", "MAX_ATTEMPTS", "plan", "run_batch"]
+__all__ = ["BatchSummary", "MAX_ATTEMPTS", "normalized", "plan", "run_batch"]
