@@ -12,6 +12,7 @@ The public API, one call per job (each is documented where it is defined)::
     facemimic.animate_face(source, out)     a portrait or the built-in avatar -> MP4 + PNG
     facemimic.export(track, path)           glTF / VRM / VRMA / Godot / Unity clips
     facemimic.stream(source, to)            live to VRChat (OSC) or VMC receivers
+    facemimic.avatar3d(photo, out)          a photo -> a textured 3D head (VRM/glTF, ARKit + UE targets)
     facemimic.analyze(source)               emotions, valence/arousal, action units
     facemimic.read_track(path) / write_track(track, path)
 
@@ -64,6 +65,9 @@ _LAZY = {
     "ExportOptions": ("facemimic.deliver.export.base", "ExportOptions"),
     "stream": ("facemimic.deliver.api", "stream"),
     "StreamOptions": ("facemimic.deliver.streamers", "StreamOptions"),
+    # a 3D avatar from a photo
+    "avatar3d": ("facemimic.head3d.api", "avatar3d"),
+    "Avatar3DOptions": ("facemimic.head3d.api", "Avatar3DOptions"),
     # errors
     "FaceMimicError": ("facemimic.errors", "FaceMimicError"),
 }

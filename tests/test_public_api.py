@@ -13,9 +13,9 @@ import pytest
 import facemimic
 
 PUBLIC = [
-    "ARKIT_NAMES", "CaptureOptions", "ExportOptions", "ExpressionFrame", "ExpressionTrack", "FaceMimicError",
+    "ARKIT_NAMES", "Avatar3DOptions", "CaptureOptions", "ExportOptions", "ExpressionFrame", "ExpressionTrack", "FaceMimicError",
     "GenerateOptions", "LipSyncOptions", "LiveLipSync", "PortraitOptions", "StreamOptions", "UE_NAMES",
-    "VoiceOptions", "__version__", "analyze", "animate_face", "capture_frames", "export", "express",
+    "VoiceOptions", "__version__", "analyze", "animate_face", "avatar3d", "capture_frames", "export", "express",
     "express_clip", "from_phones", "lip_sync", "merge_tracks", "read_track", "say", "stream", "track",
     "write_track",
 ]
@@ -28,6 +28,7 @@ DEFINED_IN = {
     "export": ("facemimic.deliver.export", "export_track"),
     "stream": ("facemimic.deliver.api", "stream"),
     "say": ("facemimic.voice.synth", "say"),
+    "avatar3d": ("facemimic.head3d.api", "avatar3d"),
 }
 
 

@@ -124,4 +124,9 @@ def _chain(first, rest):
         rest.close()
 
 
-__all__ = ["TRACK_SUFFIXES", "stream"]
+# The glTF writer and the VRM humanoid skeleton, for stages that build avatars (head3d: facemimic.avatar3d).
+from .export.gltf_io import ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER, GltfDocument, parse_glb  # noqa: E402
+from .export.testhead import HUMANOID_BONES, add_humanoid_nodes  # noqa: E402
+
+__all__ = ["ARRAY_BUFFER", "ELEMENT_ARRAY_BUFFER", "GltfDocument", "HUMANOID_BONES", "TRACK_SUFFIXES",
+           "add_humanoid_nodes", "parse_glb", "stream"]

@@ -1,0 +1,253 @@
+"""``facemimic.avatar3d``: a photo of a face -> a textured 3D head with 52 ARKit + 88 UE morph targets.
+
+>>> import facemimic
+>>> result = facemimic.avatar3d("me.jpg", "me.vrm", preview="me.png")     # doctest: +SKIP
+>>> result.targets, result.fit_error                                        # doctest: +SKIP
+
+Steps (each in its own module): the capture stage finds the face (478 landmarks, its expression);
+:mod:`.fit` fits the learned face model; :mod:`.texture` bakes the photo into the face's texture and
+reads the iris, skin and hair colours; :mod:`.head` builds the whole head; :mod:`.targets` makes
+every morph target from the learned basis; :mod:`.write` writes VRM 1.0 or glTF. Every output is
+checked before the work and written atomically, all of them or none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+
+MAX_YAW_DEG = 30.0  # beyond this the far side of the face is guessed, not seen: refused
+MIN_IPD_PX = 24.0  # a face smaller than this has too few pixels for landmarks or a texture
+MAX_SIDE_PX = 2048  # larger photos are scaled down first (landmarks need no more)
+MAX_PIXELS = 100_000_000  # refused above this (a decompression bomb, or a scan, not a selfie)
+FORMATS = {".vrm": True, ".glb": False}
+HAIR = ("auto", "none")
+
+
+@dataclass(frozen=True)
+class Avatar3DOptions:
+    """Options of :func:`avatar3d` (checked on creation)."""
+
+    face: int | None = None  # which face (0 = leftmost); None: the photo must hold exactly one
+    hair: str = "auto"  # "auto": a cap in the hair colour read from the photo; "none"
+    shapes: str = "arkit+ue"  # morph target names: "arkit+ue", "arkit" or "ue"
+    texture_size: int = 1024
+
+    def __post_init__(self) -> None:
+        from .targets import SHAPE_SETS
+
+        if self.face is not None and (not isinstance(self.face, (int, np.integer)) or self.face < 0):
+            raise ParameterError(f"face must be a face number >= 0, got {self.face!r}")
+        if self.hair not in HAIR:
+            raise ParameterError(f"hair must be one of {', '.join(HAIR)}, got {self.hair!r}")
+        if self.shapes not in SHAPE_SETS:
+            raise ParameterError(f"shapes must be one of {', '.join(SHAPE_SETS)}, got {self.shapes!r}")
+        if not (256 <= int(self.texture_size) <= 4096):
+            raise ParameterError(f"texture_size must be 256 to 4096, got {self.texture_size!r}")
+
+
+@dataclass(frozen=True)
+class Avatar3DResult:
+    """What :func:`avatar3d` wrote and measured."""
+
+    path: Path
+    preview: Path | None
+    format: str  # "vrm" or "glb"
+    faces_found: int
+    face: int
+    targets: int  # morph targets written
+    fit_error: float  # mean image-plane distance of the fitted mesh to the landmarks, IPD units
+    yaw_deg: float
+    iris_rgb: tuple
+    hair_rgb: tuple | None
+    bytes: int
+    notes: tuple = field(default=())
+
+
+def _load_photo(photo) -> tuple[np.ndarray, str, list[str]]:
+    """RGB uint8 (H, W, 3) of a path or an array, its name, and notes (scaled down …)."""
+    notes = []
+    if isinstance(photo, np.ndarray):
+        img, name = photo, "<array>"
+        if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
+            raise ParameterError(f"photo array must be (H, W, 3) uint8, got {img.shape} {img.dtype}")
+        img = img[:, :, :3]
+    else:
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        name = str(photo)
+        p = Path(photo)
+        if not p.exists():
+            raise InputError(p, "file not found")
+        if p.is_dir():
+            raise InputError(p, "is a folder, not a photo")
+        try:
+            Image.MAX_IMAGE_PIXELS = None  # checked below, with a message of our own
+            with Image.open(p) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    raise InputError(p, f"photo too large ({im.width}x{im.height} pixels; at most "
+                                        f"{MAX_PIXELS // 1_000_000} megapixels)")
+                im.draft("RGB", (MAX_SIDE_PX, MAX_SIDE_PX))  # JPEG: decode at a reduced size when huge
+                img = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+        except UnidentifiedImageError:
+            raise InputError(p, "not an image Pillow can read (use a JPEG, PNG or WebP photo)") from None
+        except OSError as e:
+            raise InputError(p, f"cannot read the photo ({e})") from None
+    h, w = img.shape[:2]
+    if max(h, w) > MAX_SIDE_PX:
+        import cv2
+
+        k = MAX_SIDE_PX / max(h, w)
+        img = cv2.resize(img, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
+        notes.append(f"photo scaled down from {w}x{h} to {img.shape[1]}x{img.shape[0]}")
+    return np.ascontiguousarray(img), name, notes
+
+
+def find_faces(img: np.ndarray, name: str) -> list:
+    """Every face the capture stage finds in the photo, left to right (ExpressionFrames with landmarks)."""
+    from ..capture.api import capture_frames
+    from ..errors import NoFaceError
+
+    try:
+        frames = [f for f in capture_frames(img, keep_landmarks=True, smoothing="raw", max_faces=8) if f.present]
+    except NoFaceError:
+        frames = []
+    if not frames:
+        raise InputError(name, "no face found in the photo")
+    return sorted(frames, key=lambda f: float(np.median(f.landmarks[:, 0])))
+
+
+def choose_face(frames: list, face: int | None, name: str):
+    """The face to use: the only one, or number ``face`` (left to right from 0)."""
+    if face is None:
+        if len(frames) > 1:
+            raise InputError(name, f"{len(frames)} faces found; choose one with --face N "
+                                   f"(0 to {len(frames) - 1}, left to right)")
+        return 0, frames[0]
+    if face >= len(frames):
+        raise InputError(name, f"--face {face} asked for, but only {len(frames)} face"
+                               f"{'s' if len(frames) > 1 else ''} found (0 to {len(frames) - 1}, left to right)")
+    return face, frames[face]
+
+
+def calibrate_blink(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis with each eyeBlink scaled so that at 1.0 the upper lid meets the lower lid on this
+    face (the unit's EyeClosed: fully closed); the regression only sees the data's partial blinks."""
+    from ..expressions.names import ARKIT_NAMES
+
+    out = expressions.copy()
+    for name, upper, lower in (("eyeBlinkLeft", 386, 374), ("eyeBlinkRight", 159, 145)):
+        k = ARKIT_NAMES.index(name)
+        gap = face[upper, 1] - face[lower, 1]
+        closes = -(expressions[k, upper, 1] - expressions[k, lower, 1])
+        if gap > 0 and closes > 1e-6:
+            out[k] *= float(np.clip(gap / closes, 1.0, 4.0))
+    return out
+
+
+def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "auto", shapes: str = "arkit+ue",
+             options: Avatar3DOptions | None = None) -> Avatar3DResult:
+    """Make a 3D avatar of the face in a photo.
+
+    Parameters
+    ----------
+    photo : str, Path or np.ndarray
+        A photo file (JPEG, PNG, WebP …) or RGB pixels (H, W, 3) uint8; the face should be within
+        30 degrees of frontal.
+    out : str or Path
+        ``.vrm`` (VRM 1.0: humanoid, look-at, expressions, meta) or ``.glb`` (plain glTF 2.0).
+    face : int, optional
+        Which face when the photo holds several (0 = leftmost).
+    preview : str or Path, optional
+        Also write a picture of the avatar (front and three-quarter view; ``.png``/``.jpg``/…).
+    hair : {"auto", "none"}
+    shapes : {"arkit+ue", "arkit", "ue"}
+        Which morph target names to write (``"arkit+ue"``: all 52 + 88 names, 113 targets, shared
+        names once).
+    options : Avatar3DOptions, optional
+        Instead of the keyword arguments.
+
+    Returns
+    -------
+    Avatar3DResult
+
+    Raises
+    ------
+    InputError
+        No face, several faces without ``face``, a face turned more than 30 degrees, a tiny face, an
+        unreadable or huge photo.
+    OutputError, ParameterError
+        An output that cannot be written (checked before any work), an unknown extension or option.
+    """
+    from ..common.files import AtomicFile
+    from ..common.images import check_image_path, write_image
+    from ..common.outputs import OutputSet
+
+    opts = options or Avatar3DOptions(face=face, hair=hair, shapes=shapes)
+    out = Path(out)
+    ext = out.suffix.lower()
+    if ext not in FORMATS:
+        from ..errors import OutputError
+
+        raise OutputError(out, f"unknown avatar format {ext or '(no extension)'!r}; use .vrm (VRM 1.0) or .glb (glTF)")
+    if preview is not None:
+        check_image_path(preview)
+    inputs = [photo] if not isinstance(photo, np.ndarray) else []
+    outputs = OutputSet([out, preview], inputs=inputs)  # refused here, before any work
+    img, name, notes = _load_photo(photo)
+    frames = find_faces(img, name)
+    index, frame = choose_face(frames, opts.face, name)
+    from .fit import fit_face, frame_arkit
+    from .head import build_head, frontal_layout
+    from .learn import load_face_model
+    from .targets import build_targets
+    from .texture import bake_texture, hair_colour, iris_colour
+    from .write import build_document
+
+    model = load_face_model()
+    fit = fit_face(frame.landmarks, (img.shape[1], img.shape[0]), frame_arkit(frame), model=model)
+    which = f"face {index}" if len(frames) > 1 else "the face"
+    if fit.yaw_deg > MAX_YAW_DEG:
+        raise InputError(name, f"{which} is turned {fit.yaw_deg:.0f} degrees from the camera (at most "
+                               f"{MAX_YAW_DEG:.0f}): its far side is not in the photo; use a frontal photo")
+    if fit.ipd_px < MIN_IPD_PX:
+        raise InputError(name, f"{which} is too small ({fit.ipd_px:.0f} px between the pupils, at least "
+                               f"{MIN_IPD_PX:.0f}): use a closer or larger photo")
+    layout = frontal_layout(fit.neutral)
+    texture, skin = bake_texture(img, fit, layout, size=int(opts.texture_size))
+    iris = iris_colour(img, fit)
+    hair_rgb = hair_colour(img, fit, skin) if opts.hair == "auto" else None
+    if opts.hair == "auto" and hair_rgb is None:
+        notes.append("no hair found above the forehead (or it is outside the photo): no hair cap")
+    head = build_head(fit.neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb)
+    expressions = calibrate_blink(fit.neutral, model.expressions)
+    targets = build_targets(head, expressions, opts.shapes)
+    doc = build_document(head, texture, targets, vrm=FORMATS[ext], name=Path(name).stem or "avatar")
+    with outputs:
+        with AtomicFile(out, "wb") as f:
+            f.file.write(doc.glb_bytes())
+        if preview is not None:
+            write_image(render_preview(head, texture), preview)
+    return Avatar3DResult(path=out, preview=Path(preview) if preview is not None else None, format=ext[1:],
+                          faces_found=len(frames), face=index, targets=len(targets),
+                          fit_error=float(fit.errors().mean()), yaw_deg=fit.yaw_deg, iris_rgb=iris,
+                          hair_rgb=hair_rgb, bytes=out.stat().st_size, notes=tuple(notes))
+
+
+def render_preview(head, texture: np.ndarray, *, skin=None, parts=None, size: int = 512) -> np.ndarray:
+    """Front and three-quarter views of the avatar side by side, RGB uint8 (size, 2*size, 3)."""
+    from .raster import Surface, render
+
+    skin = head.skin.positions if skin is None else skin
+    parts = head.parts.positions if parts is None else parts
+    surfaces = [Surface(skin, head.skin.triangles, uv=head.skin.uv, texture=texture),
+                Surface(parts, head.parts.triangles, colours=head.parts.colours)]
+    views = [render(surfaces, size=(size, size), yaw_deg=y, centre=(0.0, -0.6), span=5.2) for y in (0.0, 35.0)]
+    return np.concatenate(views, axis=1)
+
+
+__all__ = ["Avatar3DOptions", "Avatar3DResult", "MAX_YAW_DEG", "MIN_IPD_PX", "avatar3d", "render_preview"]

@@ -1,0 +1,326 @@
+"""The whole head around a fitted face: skull cap, neck and ears, eyeballs, mouth interior, hair.
+
+Everything is built in the face frame of :mod:`.fit` (IPD units, +x the subject's left, +y up, +z
+out of the face) and scaled to the face it is joined to. Proportions are adult averages over a
+63 mm inter-pupil distance (head breadth ~150 mm, length ~195 mm, eyeball radius 12 mm, iris
+radius 6 mm), so a wider or longer face gives a wider or longer head.
+
+Two parts, because they are drawn differently:
+
+* :class:`Skin`: the fitted face (MediaPipe's 468 surface points, its triangles) closed by a skull
+  cap swept from the face oval to the back of the head, plus a neck and two ears; textured from the
+  photo (UVs in a frontal layout of the face; the cap continues that layout outwards);
+* :class:`Parts`: eyeballs (sclera, the photo's iris colour, pupil), upper and lower teeth, tongue,
+  the mouth cavity (its faces point inwards, so from outside only its inside is seen through the
+  lips) and a hair cap; vertex-coloured.
+
+Each vertex outside the face also says how it follows the face's landmarks when an expression moves
+them (:attr:`Skin.follow`, :attr:`Parts.follow`): a smooth kernel over nearby landmarks for the cap,
+neck, ears, cavity and hair, the jaw's landmarks for the lower teeth and the tongue, nothing for the
+upper teeth (fixed to the skull); eyeballs turn with their iris (see :mod:`.targets`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .topology import LEFT_IRIS, N_SURFACE, RIGHT_IRIS, boundary_loops, triangles
+
+CAP_RINGS = 14  # rings swept from the face oval to the back of the head
+EYE_RADIUS = 0.19  # 12 mm over a 63 mm IPD
+IRIS_ANGLE, PUPIL_ANGLE = 0.52, 0.2  # half-angles (radians) of the iris and pupil seen from the eye's centre
+FOLLOW_SIGMA = 0.35  # kernel width (IPD) over which off-face vertices follow the landmarks
+JAW_POINTS = (14, 17, 84, 314, 87, 317, 152, 175, 199, 200, 18)  # lower lip and chin: the jaw's motion
+SKIN_PATCH_UV = (0.02, 0.98)  # a texel that only ever holds skin tone (neck, ears)
+UV_SPAN = 3.2  # the texture's side in IPD (the frontal layout of the face, with a margin)
+
+
+@dataclass(frozen=True)
+class Skin:
+    """The textured skin surface (IPD units).
+
+    positions (N, 3), uv (N, 2), triangles (M, 3); the first 478 positions are the face's landmarks
+    (the irises unused by the triangles); ``follow`` (N, 478) maps landmark displacements to vertex
+    displacements (identity on the face); ``region`` (N,) names where each vertex is
+    (``"face"``, ``"cap"``, ``"neck"``, ``"ear"``).
+    """
+
+    positions: np.ndarray
+    uv: np.ndarray
+    triangles: np.ndarray
+    follow: np.ndarray
+    region: np.ndarray
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Vertex-coloured parts (IPD units): positions (N, 3), colours (N, 4) linear RGBA in 0..1,
+    triangles (M, 3), ``follow`` (N, 478), ``part`` (N,) labels, and the eyeballs' centres
+    ``eye_centres`` {``"eye_left"``/``"eye_right"``: (3,)}."""
+
+    positions: np.ndarray
+    colours: np.ndarray
+    triangles: np.ndarray
+    follow: np.ndarray
+    part: np.ndarray
+    eye_centres: dict
+
+
+@dataclass(frozen=True)
+class Head:
+    skin: Skin
+    parts: Parts
+    cranium: tuple[np.ndarray, np.ndarray]  # the skull ellipsoid: centre (3,), radii (3,)
+
+
+def _ellipsoid_radius(direction: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    """Distance from an ellipsoid's centre to its surface along unit directions (N, 3)."""
+    return 1.0 / np.sqrt(((direction / radii) ** 2).sum(axis=-1))
+
+
+def _slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation of unit vectors a (N, 3) towards b (3,)."""
+    dot = np.clip(a @ b, -0.999, 0.999)
+    om = np.arccos(dot)[:, None]
+    return (np.sin((1 - t) * om) * a + np.sin(t * om) * b) / np.sin(om)
+
+
+def cranium_of(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The skull ellipsoid (centre, radii) for a face (478, 3): as wide as the face's oval at the
+    temples plus a margin, as deep as an adult head relative to that width."""
+    oval = face[boundary_loops()["oval"]]
+    half_width = 0.5 * (oval[:, 0].max() - oval[:, 0].min())
+    rx = 1.09 * half_width  # 1.2 for the mean face (150 mm head breadth)
+    centre = np.array([0.0, 0.35 * rx / 1.2, face[168, 2] - 1.55 * rx / 1.2])
+    return centre, np.array([rx, 1.6 * rx / 1.2, 1.6 * rx / 1.2])
+
+
+def _grid_triangles(rows: int, cols: int, offset: int = 0, closed: bool = True) -> list:
+    """Quads between consecutive rings of ``cols`` vertices, as triangles (outward if rings advance
+    away from the viewer's side counter-clockwise)."""
+    out = []
+    for r in range(rows - 1):
+        for c in range(cols if closed else cols - 1):
+            a, b = offset + r * cols + c, offset + r * cols + (c + 1) % cols
+            d, e = a + cols, b + cols
+            out += [(a, d, b), (b, d, e)]
+    return out
+
+
+def _orient_outwards(positions: np.ndarray, tris: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Flip triangles whose normal points towards ``centre`` (3,)."""
+    p0, p1, p2 = (positions[tris[:, k]] for k in range(3))
+    n = np.cross(p1 - p0, p2 - p0)
+    inward = ((p0 + p1 + p2) / 3 - centre) @ np.eye(3)
+    flip = (n * inward).sum(axis=1) < 0
+    tris = tris.copy()
+    tris[flip] = tris[flip][:, [0, 2, 1]]
+    return tris
+
+
+def _uv_sphere(centre, radii, n_lat: int, n_lon: int, axis_forward: bool = True):
+    """Positions (N, 3) and triangles of an ellipsoid; the poles on +z (``axis_forward``) or +y."""
+    lat = np.linspace(0, np.pi, n_lat + 1)[1:-1]
+    lon = np.linspace(0, 2 * np.pi, n_lon, endpoint=False)
+    th, ph = np.meshgrid(lat, lon, indexing="ij")
+    if axis_forward:
+        d = np.stack([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)], -1).reshape(-1, 3)
+        poles = np.array([[0, 0, 1.0], [0, 0, -1.0]])
+    else:
+        d = np.stack([np.sin(th) * np.cos(ph), np.cos(th), np.sin(th) * np.sin(ph)], -1).reshape(-1, 3)
+        poles = np.array([[0, 1.0, 0], [0, -1.0, 0]])
+    pts = np.concatenate([d, poles])
+    tris = _grid_triangles(len(lat), n_lon)
+    top, bottom = len(d), len(d) + 1
+    last = (len(lat) - 1) * n_lon
+    for c in range(n_lon):
+        tris += [(top, c, (c + 1) % n_lon), (bottom, last + (c + 1) % n_lon, last + c)]
+    tris = np.array(tris)
+    pos = np.asarray(centre) + pts * np.asarray(radii)
+    return pos, _orient_outwards(pos, tris, np.asarray(centre)), pts
+
+
+def _kernel_follow(points: np.ndarray, face: np.ndarray, *, sigma: float = FOLLOW_SIGMA,
+                   reach: float = 3.0) -> np.ndarray:
+    """(N, 478) weights: each point moves as a Gaussian-weighted mean of its nearby surface
+    landmarks, fading out with its distance from the face (no motion beyond ``reach`` sigmas)."""
+    d = np.linalg.norm(points[:, None] - face[None, :N_SURFACE], axis=-1)
+    near = d.min(axis=1, keepdims=True)
+    w = np.exp(-((d - near) / sigma) ** 2)
+    w /= w.sum(axis=1, keepdims=True)
+    fade = np.exp(-(near[:, 0] / (sigma * reach / 2)) ** 2)
+    out = np.zeros((len(points), face.shape[0]))
+    out[:, :N_SURFACE] = w * fade[:, None]
+    return out
+
+
+def build_skin(face: np.ndarray, layout: np.ndarray) -> tuple[Skin, tuple[np.ndarray, np.ndarray]]:
+    """The skin: the face (478, 3) closed by a cap to the back of the head, a neck and ears.
+
+    ``layout`` (478, 2) are the face's texture coordinates (the frontal layout, 0..1)."""
+    centre, radii = cranium_of(face)
+    oval = boundary_loops()["oval"]
+    back = np.array([0.0, -0.15, -1.0])
+    back /= np.linalg.norm(back)
+    u0 = face[oval] - centre
+    r0 = np.linalg.norm(u0, axis=1)
+    u0 = u0 / r0[:, None]
+    rings, ring_uv = [], []
+    uv_centre = layout[[1, 168]].mean(axis=0)
+    for k in range(1, CAP_RINGS + 1):
+        t = k / (CAP_RINGS + 1)
+        d = _slerp(u0, back, t)
+        blend = np.clip(t / 0.3, 0, 1)
+        blend = blend * blend * (3 - 2 * blend)  # leave the oval along the face, then become the skull
+        r = (1 - blend) * r0 + blend * _ellipsoid_radius(d, radii)
+        rings.append(centre + d * r[:, None])
+        ring_uv.append(np.clip(uv_centre + (layout[oval] - uv_centre) * (1 + 0.07 * k), 0.002, 0.998))
+    pole = centre + back * _ellipsoid_radius(back[None], radii)[0]
+    n_face = face.shape[0]
+    cap = np.concatenate(rings + [pole[None]])
+    cap_uv = np.concatenate(ring_uv + [np.array([SKIN_PATCH_UV])])
+    m = len(oval)
+    tris = []
+    for c in range(m):  # the oval to the first ring
+        a, b = oval[c], oval[(c + 1) % m]
+        d_, e = n_face + c, n_face + (c + 1) % m
+        tris += [(a, d_, b), (b, d_, e)]
+    tris += _grid_triangles(CAP_RINGS, m, offset=n_face)
+    pole_i = n_face + len(cap) - 1
+    last = n_face + (CAP_RINGS - 1) * m
+    tris += [(last + c, pole_i, last + (c + 1) % m) for c in range(m)]
+    cap_tris = _orient_outwards(np.concatenate([face, cap]), np.array(tris), centre)
+    # Neck: an elliptic tube from inside the head down to the shoulders, closed at the bottom.
+    rx = radii[0]
+    n_seg, ys = 20, np.linspace(centre[1] - 0.9 * radii[1] * 0.7, centre[1] - 3.3 * rx / 1.2, 6)
+    ang = np.linspace(0, 2 * np.pi, n_seg, endpoint=False)
+    neck_centre = np.array([0.0, 0.0, centre[2] + 0.25 * radii[2]])
+    ring = np.stack([0.72 * rx * np.cos(ang), np.zeros(n_seg), 0.68 * rx * np.sin(ang)], -1)
+    neck = np.concatenate([ring + [neck_centre[0], y, neck_centre[2]] for y in ys]
+                          + [np.array([[neck_centre[0], ys[-1], neck_centre[2]]])])
+    base = n_face + len(cap)
+    neck_tris = _grid_triangles(len(ys), n_seg, offset=base)
+    bottom = base + len(neck) - 1
+    neck_tris += [(base + (len(ys) - 1) * n_seg + c, bottom, base + (len(ys) - 1) * n_seg + (c + 1) % n_seg)
+                  for c in range(n_seg)]
+    neck_pos_all = np.concatenate([face, cap, neck])
+    neck_tris = np.array(neck_tris)
+    axis_pts = neck_pos_all[neck_tris].mean(axis=1) * np.array([0, 1, 0]) + neck_centre * np.array([1, 0, 1])
+    p0, p1, p2 = (neck_pos_all[neck_tris[:, k]] for k in range(3))
+    flip = (np.cross(p1 - p0, p2 - p0) * ((p0 + p1 + p2) / 3 - axis_pts)).sum(axis=1) < 0
+    neck_tris[flip] = neck_tris[flip][:, [0, 2, 1]]
+    # Ears: flattened ellipsoids on the sides of the skull at the height between the eyes and nose.
+    ears, ear_tris = [], []
+    offset = base + len(neck)
+    for s in (1, -1):
+        ec = np.array([s * (radii[0] * 0.98), face[1, 1] * 0.55, centre[2] + 0.08 * radii[2]])
+        pos, tri, _ = _uv_sphere(ec, np.array([0.17, 0.45, 0.3]) * rx / 1.2, 8, 12, axis_forward=False)
+        ears.append(pos)
+        ear_tris.append(tri + offset)
+        offset += len(pos)
+    ear_pos = np.concatenate(ears)
+    positions = np.concatenate([face, cap, neck, ear_pos])
+    uv = np.concatenate([layout, cap_uv, np.tile(SKIN_PATCH_UV, (len(neck) + len(ear_pos), 1))])
+    all_tris = np.concatenate([triangles(), cap_tris, neck_tris, *ear_tris]).astype(np.uint32)
+    follow = np.zeros((len(positions), n_face))
+    follow[np.arange(n_face), np.arange(n_face)] = 1.0
+    follow[n_face:] = _kernel_follow(positions[n_face:], face)
+    region = np.array(["face"] * n_face + ["cap"] * len(cap) + ["neck"] * len(neck) + ["ear"] * len(ear_pos))
+    return Skin(positions, uv.astype(np.float32), all_tris, follow, region), (centre, radii)
+
+
+def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iris_rgb, hair_rgb=None,
+                skin_rgb=(0.8, 0.6, 0.5)) -> Parts:
+    """Eyeballs, teeth, tongue, mouth cavity and (if ``hair_rgb``) a hair cap for a face (478, 3)."""
+    pos, col, tris, follow, part = [], [], [], [], []
+    n_face = face.shape[0]
+    eye_centres = {}
+
+    def add(p, c, t, f, label):
+        base = sum(len(x) for x in pos)
+        pos.append(p)
+        col.append(np.broadcast_to(np.asarray(c, np.float64), (len(p), 4)) if np.ndim(c) == 1 else c)
+        tris.append(np.asarray(t) + base)
+        follow.append(f)
+        part.extend([label] * len(p))
+
+    still = lambda n: np.zeros((n, n_face))  # noqa: E731
+    for label, iris in (("eye_left", LEFT_IRIS), ("eye_right", RIGHT_IRIS)):
+        loop = face[boundary_loops()[label]]
+        front = np.array([face[iris, 0], face[iris, 1], max(face[iris, 2], loop[:, 2].max() - 0.03)])
+        centre = front - np.array([0.0, 0.0, EYE_RADIUS])
+        eye_centres[label] = centre
+        p, t, d = _uv_sphere(centre, np.full(3, EYE_RADIUS), 12, 18)
+        ang = np.arccos(np.clip(d[:, 2], -1, 1))
+        c = np.tile([0.92, 0.89, 0.86, 1.0], (len(p), 1))
+        c[ang < IRIS_ANGLE, :3] = iris_rgb
+        c[ang < PUPIL_ANGLE, :3] = (0.02, 0.02, 0.02)
+        add(p, c, t, still(len(p)), label)
+    mouth_y = 0.5 * (face[13, 1] + face[14, 1])
+    lip_z = 0.5 * (face[13, 2] + face[14, 2])
+    half = 0.5 * (face[291, 0] - face[61, 0])
+    # Mouth cavity: an ellipsoid behind the lips with its faces turned inwards.
+    cav_c = np.array([0.0, mouth_y - 0.1, lip_z - 0.55])
+    p, t, _ = _uv_sphere(cav_c, np.array([half * 1.05, 0.38, 0.6]), 10, 16)
+    t = t[:, [0, 2, 1]]
+    jaw = np.zeros(n_face)
+    jaw[list(JAW_POINTS)] = 1.0 / len(JAW_POINTS)
+    lower = np.clip((mouth_y - p[:, 1]) / 0.3, 0, 1)[:, None]
+    add(p, (0.25, 0.06, 0.07, 1.0), t, lower * jaw[None], "mouth")
+    # Teeth: an arc band behind each lip, facing forwards.
+    phi = np.linspace(-1.15, 1.15, 15)
+    a, b = half * 0.85, 0.42
+    arc_x, arc_z = a * np.sin(phi), lip_z - 0.13 - b * (1 - np.cos(phi))
+    for label, y0, y1 in (("teeth_upper", mouth_y + 0.2, mouth_y + 0.01), ("teeth_lower", mouth_y - 0.01, mouth_y - 0.17)):
+        p = np.concatenate([np.stack([arc_x, np.full_like(arc_x, y), arc_z], -1) for y in (y0, y1)])
+        n = len(phi)
+        t = [(i, i + n, i + 1) for i in range(n - 1)] + [(i + 1, i + n, i + n + 1) for i in range(n - 1)]
+        t = np.array(t)
+        v0, v1, v2 = (p[t[:, k]] for k in range(3))
+        if (np.cross(v1 - v0, v2 - v0)[:, 2]).mean() < 0:
+            t = t[:, [0, 2, 1]]
+        f = np.tile(jaw, (len(p), 1)) if label == "teeth_lower" else still(len(p))
+        add(p, (0.93, 0.91, 0.84, 1.0), t, f, label)
+    p, t, _ = _uv_sphere(np.array([0.0, mouth_y - 0.17, lip_z - 0.42]), np.array([half * 0.75, 0.07, 0.38]), 6, 12)
+    add(p, (0.75, 0.35, 0.38, 1.0), t, np.tile(jaw, (len(p), 1)), "tongue")
+    if hair_rgb is not None:
+        centre, radii = cranium
+        top = face[10] - centre
+        front_el = np.arcsin(np.clip(top[1] / np.linalg.norm(top), -1, 1)) + 0.06
+        # A grid from the hairline (high over the forehead, low at the nape) to the crown.
+        n_az, n_up = 64, 14
+        az = np.linspace(-np.pi, np.pi, n_az, endpoint=False)
+        line = front_el - (front_el + 0.6) * (1 - np.cos(az)) / 2
+        s_ = np.linspace(0, 1, n_up)[:, None]
+        el = line[None] + (np.pi / 2 - 0.02 - line[None]) * s_
+        d = np.stack([np.sin(az)[None] * np.cos(el), np.sin(el), np.cos(az)[None] * np.cos(el)], -1).reshape(-1, 3)
+        p = centre + d * (_ellipsoid_radius(d, radii) * 1.05)[:, None]
+        p = np.concatenate([p, [centre + np.array([0.0, radii[1] * 1.05, 0.0])]])
+        t = np.array(_grid_triangles(n_up, n_az) + [((n_up - 1) * n_az + c, len(p) - 1, (n_up - 1) * n_az + (c + 1) % n_az)
+                                                    for c in range(n_az)])
+        t = _orient_outwards(p, t, centre)
+        keep_idx = np.arange(len(p))
+        remap = keep_idx
+        add(p[keep_idx], (*hair_rgb, 1.0), remap[t], _kernel_follow(p[keep_idx], face), "hair")
+    return Parts(np.concatenate(pos), np.concatenate(col).astype(np.float32),
+                 np.concatenate(tris).astype(np.uint32), np.concatenate(follow), np.array(part), eye_centres)
+
+
+def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None) -> Head:
+    """The whole head for a fitted neutral face (478, 3) with texture layout (478, 2)."""
+    skin, cranium = build_skin(face, layout)
+    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb), cranium)
+
+
+def frontal_layout(face: np.ndarray) -> np.ndarray:
+    """Texture coordinates (478, 2) of the face: its symmetrised frontal view, ``UV_SPAN`` IPD across,
+    the eyes' midpoint a little above the middle (u right = the subject's left, v down)."""
+    from .learn import mirror_index
+
+    partner = mirror_index(face)
+    sym = 0.5 * (face + face[partner] * np.array([-1.0, 1.0, 1.0]))
+    u = 0.5 + sym[:, 0] / UV_SPAN
+    v = 0.36 - sym[:, 1] / UV_SPAN
+    return np.stack([u, v], axis=1).astype(np.float32)

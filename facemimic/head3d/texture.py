@@ -1,0 +1,188 @@
+"""The avatar's texture and colours, taken from the photo.
+
+* :func:`bake_texture`: the photo warped triangle by triangle into the face's frontal layout
+  (:func:`.head.frontal_layout`); where the photo saw a triangle at a grazing angle or from behind
+  (a turned head's far cheek), the mirrored texel from the other side of the face fills it; the
+  light is evened (the colour divided by its own blurred brightness, so one-sided light and
+  shadows fade); outside the face and in the eye and mouth openings the skin tone continues, with
+  a soft edge.
+* :func:`iris_colour`, :func:`hair_colour`, :func:`skin_colour`: medians over the photo's pixels in
+  the iris ring, above the forehead and on the cheeks and forehead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .fit import FaceFit
+from .raster import interpolate, rasterize
+from .topology import LEFT_IRIS, LEFT_IRIS_RING, RIGHT_IRIS, RIGHT_IRIS_RING, triangles
+
+TEXTURE_SIZE = 1024
+SKIN_SAMPLES = (50, 280, 151, 108, 337, 205, 425)  # cheeks, forehead: usually bare, evenly lit skin
+
+
+def _photo_float(photo: np.ndarray) -> np.ndarray:
+    return np.asarray(photo, np.float32) / 255.0
+
+
+def _sample_photo(photo: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bilinear samples (N, 3) of an RGB float photo at pixel (column, row) positions (N, 2)."""
+    import cv2
+
+    n = len(xy)
+    cols = 1024  # OpenCV maps must stay under 32767 on a side
+    m = np.zeros((-(-n // cols) * cols, 2), np.float32)
+    m[:n] = xy
+    m = m.reshape(-1, cols, 2)
+    out = cv2.remap(photo, np.ascontiguousarray(m[..., 0]), np.ascontiguousarray(m[..., 1]), cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(-1, 3)[:n]
+
+
+def iris_colour(photo: np.ndarray, fit: FaceFit) -> tuple[float, float, float]:
+    """The iris colour (RGB 0..1): median of the iris ring's pixels in both eyes, highlights and
+    the pupil left out."""
+    img = _photo_float(photo)
+    samples = []
+    for centre, ring in ((LEFT_IRIS, LEFT_IRIS_RING), (RIGHT_IRIS, RIGHT_IRIS_RING)):
+        c = fit.landmarks_px[centre]
+        r = np.linalg.norm(fit.landmarks_px[list(ring)] - c, axis=1).mean()
+        if not r > 1.0:
+            continue
+        ang = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+        rad = np.linspace(0.4, 0.85, 4) * r
+        pts = c + np.stack([np.outer(rad, np.cos(ang)), np.outer(rad, np.sin(ang))], -1).reshape(-1, 2)
+        samples.append(_sample_photo(img, pts))
+    if not samples:
+        return (0.30, 0.22, 0.16)
+    s = np.concatenate(samples)
+    lum = s.mean(axis=1)
+    keep = (lum > np.quantile(lum, 0.15)) & (lum < np.quantile(lum, 0.8))
+    return tuple(float(v) for v in np.median(s[keep] if keep.any() else s, axis=0))
+
+
+def hair_colour(photo: np.ndarray, fit: FaceFit, skin: np.ndarray) -> tuple[float, float, float] | None:
+    """The hair colour (RGB 0..1), or None (bald, hidden, or outside the photo).
+
+    Rows of the photo are read upwards from the top of the face's mesh, in the face's own frame:
+    the hair starts at the first row whose colour departs from the skin tone ``skin`` (3,), and its
+    colour is the median of the band above that."""
+    top = fit.neutral[10]
+    xs = np.linspace(-0.35, 0.35, 8)
+    ys = top[1] + np.arange(0.05, 1.3, 0.05)
+    pts = np.array([[x, y, top[2] - 0.1 - 0.3 * (y - top[1])] for y in ys for x in xs])
+    xy = fit.project(pts)
+    w, h = fit.image_size
+    inside = ((xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)).reshape(len(ys), len(xs))
+    rows = _sample_photo(_photo_float(photo), np.clip(xy, 0, [w - 1, h - 1])).reshape(len(ys), len(xs), 3)
+    med = np.median(rows, axis=1)
+    away = np.linalg.norm(med - np.asarray(skin), axis=1) > 0.18
+    for i in range(len(ys) - 3):
+        if inside[i].mean() < 0.75:
+            return None
+        if away[i] and away[i + 1]:
+            band = rows[i + 2:i + 8][inside[i + 2:i + 8]]  # past the hairline's mixed pixels
+            return tuple(float(v) for v in np.median(band, axis=0))
+    return None
+
+
+def _blur(img: np.ndarray, mask: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of ``img`` (H, W, C) using only the ``mask``ed pixels (normalised convolution),
+    computed at 1/8 resolution (the blur is wide, so nothing is lost) and scaled back up."""
+    import cv2
+
+    h, w = mask.shape
+    small = (max(w // 8, 1), max(h // 8, 1))
+    m = cv2.resize(mask.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+    x = cv2.resize(np.ascontiguousarray(img * mask[..., None], np.float32), small, interpolation=cv2.INTER_AREA)
+    x = x.reshape(small[1], small[0], -1)
+    num = cv2.GaussianBlur(x, (0, 0), sigma / 8).reshape(x.shape)
+    den = cv2.GaussianBlur(m, (0, 0), sigma / 8)[..., None]
+    out = cv2.resize(num / np.maximum(den, 1e-6), (w, h), interpolation=cv2.INTER_LINEAR)
+    return out.reshape(h, w, -1)
+
+
+def bake_texture(photo: np.ndarray, fit: FaceFit, layout: np.ndarray, *, size: int = TEXTURE_SIZE):
+    """The skin texture (size, size, 3) float 0..1 and the skin tone (3,).
+
+    Parameters
+    ----------
+    photo : np.ndarray [shape=(H, W, 3), dtype=uint8]
+    fit : FaceFit
+        The face fitted in ``photo``.
+    layout : np.ndarray [shape=(478, 2)]
+        Texture coordinates of the face's vertices (0..1, v down), symmetric about u = 0.5.
+    """
+    import cv2
+
+    tris = triangles()
+    screen = np.concatenate([layout * size, np.zeros((len(layout), 1))], axis=1)
+    tri_id, bary = rasterize(screen.astype(np.float64), tris, (size, size), cull=False)
+    hit = tri_id >= 0
+    # Where each texel was in the photo (the shape as photographed lands on the landmarks).
+    xy = interpolate(fit.project(fit.shape), tris, tri_id, bary)
+    colour = np.zeros((size, size, 3), np.float32)
+    img = _photo_float(photo)
+    colour[hit] = _sample_photo(img, xy[hit])
+    # How squarely the photo saw each triangle (its normal towards the camera).
+    cam = fit.shape @ fit.rotation.T
+    p0, p1, p2 = (cam[tris[:, k]] for k in range(3))
+    n = np.cross(p1 - p0, p2 - p0)
+    facing = n[:, 2] / np.maximum(np.linalg.norm(n, axis=1), 1e-12)
+    seen = np.zeros((size, size), np.float32)
+    seen[hit] = np.clip((facing[tri_id[hit]] - 0.2) / 0.4, 0, 1)
+    # Fill what the photo saw poorly from the face's other side (the layout is mirror-symmetric).
+    m_colour, m_seen = colour[:, ::-1], seen[:, ::-1]
+    wa, wb = seen ** 2 + 1e-4, m_seen ** 2 * (1 - seen)
+    colour = (colour * wa[..., None] + m_colour * wb[..., None]) / (wa + wb)[..., None]
+    # Even the light: divide by the blurred brightness (one-sided light and soft shadows fade).
+    lum = colour.mean(axis=2, keepdims=True)
+    low = _blur(lum, hit, size / 14)
+    level = float(np.median(low[hit]))
+    colour = np.clip(colour * (level / np.maximum(low, 1e-3)) ** 0.85, 0, 1)
+    skin = np.median(_sample_uv(colour, layout[list(SKIN_SAMPLES)]), axis=0)
+    # Holes (eyes, mouth) and the outside: skin tone, with a soft edge along the face's border.
+    hit_u8 = hit.astype(np.uint8)
+    inner = cv2.distanceTransform(hit_u8, cv2.DIST_L2, 5)
+    edge = np.clip(inner / (size / 40), 0, 1)[..., None]
+    holes = _holes_mask(layout, size)
+    x0, y0, w, h = cv2.boundingRect(holes.astype(np.uint8))  # inpaint only around the openings (fast)
+    pad = 8
+    x0, y0 = max(x0 - pad, 0), max(y0 - pad, 0)
+    x1, y1 = min(x0 + w + 2 * pad, size), min(y0 + h + 2 * pad, size)
+    crop = (np.clip(colour[y0:y1, x0:x1], 0, 1) * 255).astype(np.uint8)
+    filled = np.tile(skin.astype(np.float32), (size, size, 1))
+    filled[y0:y1, x0:x1] = cv2.inpaint(crop, (1 - hit_u8[y0:y1, x0:x1]) * holes[y0:y1, x0:x1].astype(np.uint8),
+                                       5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+    base = np.where(holes[..., None], filled, skin)
+    out = np.where(hit[..., None], colour * edge + base * (1 - edge), base)
+    return out.astype(np.float32), skin
+
+
+def _holes_mask(layout: np.ndarray, size: int) -> np.ndarray:
+    """Texels inside the eye and mouth openings of the layout (bool (size, size))."""
+    import cv2
+
+    from .topology import boundary_loops
+
+    mask = np.zeros((size, size), np.uint8)
+    loops = boundary_loops()
+    for name in ("eye_left", "eye_right", "mouth"):
+        poly = (layout[loops[name]] * size).astype(np.int32)
+        cv2.fillPoly(mask, [poly], 1)
+    return cv2.dilate(mask, np.ones((9, 9), np.uint8)).astype(bool)
+
+
+def _sample_uv(texture: np.ndarray, uv: np.ndarray) -> np.ndarray:
+    size = texture.shape[0]
+    ij = np.clip((uv * size).astype(int), 0, size - 1)
+    return texture[ij[:, 1], ij[:, 0]]
+
+
+def skin_colour_of(texture: np.ndarray, layout: np.ndarray) -> np.ndarray:
+    """The skin tone (3,) read back from a baked texture at the cheeks and forehead."""
+    return np.median(_sample_uv(texture, layout[list(SKIN_SAMPLES)]), axis=0)
+
+
+__all__ = ["TEXTURE_SIZE", "bake_texture", "hair_colour", "iris_colour", "skin_colour_of"]
