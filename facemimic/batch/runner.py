@@ -173,7 +173,7 @@ def _commit(root: Path, manifest: Manifest, res: FileResult, f: SourceFile, key:
         "mtime_ns": f.mtime_ns, "options_key": key, "task": task, "status": res.status, "error": res.error,
         "attempts": attempts + 1 if res.status == "failed" else 0, "frames": res.frames, "rows": res.rows,
         "faces": res.faces, "duration": res.duration, "seconds": round(res.seconds, 4),
-        "write_seconds": round(write_s, 4), "worker": res.worker,
+        "write_seconds": round(write_s, 4), "worker": res.worker, "worker_rss_mb": round(res.worker_rss_mb, 1),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     summary.finished += 1
     summary.frames += res.frames

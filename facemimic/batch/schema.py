@@ -51,7 +51,8 @@ MANIFEST_SCHEMA = pa.schema([
     pa.field("task", pa.string()), pa.field("status", pa.string()), pa.field("error", pa.string()),
     pa.field("attempts", pa.int32()), pa.field("frames", pa.int64()), pa.field("rows", pa.int64()),
     pa.field("faces", pa.int32()), pa.field("duration", pa.float64()), pa.field("seconds", pa.float64()),
-    pa.field("write_seconds", pa.float64()), pa.field("worker", pa.string()), pa.field("finished_at", pa.string()),
+    pa.field("write_seconds", pa.float64()), pa.field("worker", pa.string()), pa.field("worker_rss_mb", pa.float64()),
+    pa.field("finished_at", pa.string()),
 ])
 
 __all__ = ["ANALYSIS_FIELDS", "AU_COLUMNS", "BASIC_COLUMNS", "CAPTURE_FIELDS", "LIPSYNC_FIELDS", "MANIFEST_SCHEMA",

