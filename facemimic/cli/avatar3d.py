@@ -40,10 +40,12 @@ def command(photo: str, output: str, face: int | None, preview: str | None, hair
     r = avatar3d(photo, output, face=face, preview=preview, hair=hair, shapes=shapes)
     for note in r.notes:
         click.echo(f"note: {note}", err=True)
-    hair_text = "none" if r.hair_rgb is None else "#%02x%02x%02x" % tuple(round(255 * c) for c in r.hair_rgb)
+    def hex_of(rgb) -> str:
+        return "#" + "".join(f"{round(255 * c):02x}" for c in rgb)
+
+    hair_text = "none" if r.hair_rgb is None else hex_of(r.hair_rgb)
     click.echo(f"{r.path}: {r.format.upper()} avatar, {r.targets} morph targets, {r.bytes / 1e6:.1f} MB; face "
                f"{r.face} of {r.faces_found}, turned {r.yaw_deg:.0f} deg, fit error {100 * r.fit_error:.2f} % of "
-               f"the IPD; iris #%02x%02x%02x, hair {hair_text}; {time.perf_counter() - t0:.1f} s"
-               % tuple(round(255 * c) for c in r.iris_rgb))
+               f"the IPD; iris {hex_of(r.iris_rgb)}, hair {hair_text}; {time.perf_counter() - t0:.1f} s")
     if r.preview is not None:
         click.echo(f"{r.preview}: preview")

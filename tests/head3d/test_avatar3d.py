@@ -1,0 +1,201 @@
+"""avatar3d end to end: a real photo -> VRM 1.0 / glTF files checked by independent tools.
+
+The Khronos glTF validator, three-vrm in headless Chromium, the test's own GLB reader and Pillow read
+the files back; the preview is re-tracked by the capture stage (a face must be found in it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deliver"))  # the export tests' harness
+from export_helpers import BrowserProbe, assert_valid, read_glb  # noqa: E402
+
+from facemimic.cli import cli  # noqa: E402
+from facemimic.expressions.names import ARKIT_NAMES, UE_NAMES  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def made(samples, tmp_path_factory):
+    """single_face.jpg made into me.vrm (+ preview, through the CLI) and me.glb (through the API)."""
+    import facemimic
+
+    folder = tmp_path_factory.mktemp("avatar3d")
+    res = CliRunner().invoke(cli, ["avatar3d", str(samples / "single_face.jpg"), "-o", str(folder / "me.vrm"),
+                                   "--preview", str(folder / "me.png")])
+    assert res.exit_code == 0, res.output
+    result = facemimic.avatar3d(samples / "single_face.jpg", folder / "me.glb", hair="none")
+    return {"folder": folder, "cli": res.output, "glb": result}
+
+
+def test_cli_reports_what_it_made(made):
+    out = made["cli"]
+    assert "me.vrm: VRM avatar, 113 morph targets" in out and "me.png: preview" in out
+    r = made["glb"]
+    assert r.format == "glb" and r.targets == 113 and r.faces_found == 1 and r.hair_rgb is None
+    assert r.fit_error < 0.015 and r.yaw_deg < 30
+    assert (made["folder"] / "me.glb").stat().st_size == r.bytes < 10_000_000
+
+
+def test_files_pass_the_khronos_validator(made):
+    reports = assert_valid(made["folder"] / "me.vrm", made["folder"] / "me.glb")
+    for report in reports.values():
+        assert report["issues"]["numWarnings"] == 0, report["issues"]["messages"][:5]
+
+
+def test_every_arkit_and_ue_name_is_a_target_with_real_motion(made):
+    glb = read_glb(made["folder"] / "me.vrm")
+    mesh = glb.json["meshes"][0]
+    names = mesh["extras"]["targetNames"]
+    lower = {n.lower(): i for i, n in enumerate(names)}
+    assert len(names) == 113 and all(n.lower() in lower for n in (*ARKIT_NAMES, *UE_NAMES))
+    skin = mesh["primitives"][0]
+    pos = glb.accessor(skin["attributes"]["POSITION"])
+    ipd = float(np.linalg.norm(pos[473] - pos[468]))  # the first 478 vertices are the landmarks
+    assert 0.055 < ipd < 0.07
+
+    def moved(name):
+        return glb.accessor(skin["targets"][lower[name.lower()]]["POSITION"])
+
+    jaw = moved("jawOpen")
+    assert jaw[152, 1] < -0.15 * ipd and abs(jaw[10]).max() < 0.05 * ipd  # the chin drops, the forehead stays
+    smile = moved("MouthCornerPullLeft")  # a UE-only name: the subject's left corner goes out and up
+    assert smile[291, 0] > 0.03 * ipd and smile[291, 1] > 0 and abs(smile[61]).max() < abs(smile[291]).max() / 2
+    blink = moved("eyeBlinkLeft")
+    gap = pos[386, 1] - pos[374, 1]
+    closed = (pos[386, 1] + blink[386, 1]) - (pos[374, 1] + blink[374, 1])
+    assert gap > 0 and abs(closed) < 0.25 * gap  # the lids meet at 1.0
+
+
+def test_texture_is_the_photo(made, samples):
+    import io
+
+    from PIL import Image
+
+    glb = read_glb(made["folder"] / "me.glb")
+    view = glb.json["bufferViews"][glb.json["images"][0]["bufferView"]]
+    tex = np.asarray(Image.open(io.BytesIO(glb.blob[view["byteOffset"]:view["byteOffset"] + view["byteLength"]]))
+                     .convert("RGB"), np.float64) / 255
+    photo = np.asarray(Image.open(samples / "single_face.jpg").convert("RGB"), np.float64) / 255
+    cheek_tex = tex[int(0.55 * tex.shape[0]), int(0.3 * tex.shape[1])]
+    face_photo = photo[230:300, 230:330].reshape(-1, 3).mean(axis=0)  # the photo's cheeks and nose
+    assert np.abs(cheek_tex - face_photo).max() < 0.15, (cheek_tex, face_photo)
+    assert tex.std(axis=(0, 1)).mean() > 0.02  # not a flat colour: the face's detail is there
+
+
+def test_loads_in_three_vrm(made, tmp_path):
+    probe = BrowserProbe(tmp_path)
+    try:
+        import shutil
+
+        shutil.copy(made["folder"] / "me.vrm", tmp_path / "me.vrm")
+        got = probe.page.evaluate("""async (url) => {
+          const { GLTFLoader } = await import('three/addons/loaders/GLTFLoader.js');
+          const { VRMLoaderPlugin } = await import('@pixiv/three-vrm');
+          const loader = new GLTFLoader(); loader.register(p => new VRMLoaderPlugin(p));
+          const vrm = (await loader.loadAsync(url)).userData.vrm;
+          const read = () => { const m = {}; vrm.scene.traverse(o => { if (o.isMesh && o.morphTargetDictionary)
+              for (const [k, i] of Object.entries(o.morphTargetDictionary))
+                if (o.morphTargetInfluences[i] > 1e-4) m[k] = o.morphTargetInfluences[i]; }); return m; };
+          vrm.expressionManager.setValue('blink', 1.0); vrm.update(0); const blink = read();
+          vrm.expressionManager.setValue('blink', 0); vrm.expressionManager.setValue('UE_JawOpen', 1); vrm.update(0);
+          return {names: vrm.expressionManager.expressions.map(e => e.expressionName), blink, jaw: read(),
+                  head: !!vrm.humanoid.getRawBoneNode('head'), lookAt: vrm.lookAt !== null,
+                  copyright: vrm.meta.copyrightInformation};
+        }""", "/files/me.vrm")
+    finally:
+        probe.close()
+    assert not probe.errors
+    assert got["head"] and got["lookAt"] and "Synthetic media" in got["copyright"]
+    assert {"happy", "angry", "sad", "relaxed", "surprised", "aa", "blink", "lookLeft"} <= set(got["names"])
+    assert {f"UE_{n}" for n in UE_NAMES} <= set(got["names"])
+    assert got["blink"] == {"eyeBlinkLeft": 1, "eyeBlinkRight": 1} and got["jaw"] == {"jawOpen": 1}
+
+
+def test_preview_shows_a_face_the_capture_stage_finds(made):
+    from PIL import Image
+
+    from facemimic.capture.api import StillTracker
+
+    img = np.asarray(Image.open(made["folder"] / "me.png").convert("RGB"))
+    assert img.shape == (512, 1024, 3)
+    with StillTracker(max_faces=2) as tracker:
+        front = tracker.faces(np.ascontiguousarray(img[:, :512]))
+        turned = tracker.faces(np.ascontiguousarray(img[:, 512:]))
+    assert len(front) == 1 and len(turned) == 1
+    assert abs(front[0].head_rotation[0]) < 10 and abs(turned[0].head_rotation[0]) > 20
+
+
+@pytest.mark.parametrize("case", ["no face", "several faces", "face out of range", "profile", "tiny face",
+                                  "not an image", "missing folder", "bad extension", "huge photo"])
+def test_bad_input_is_one_line_and_leaves_nothing(case, samples, tmp_path):
+    photo, args = samples / "single_face.jpg", []
+    out = tmp_path / "a.vrm"
+    want = {"no face": "no face found", "several faces": "5 faces found; choose one with --face N",
+            "face out of range": "--face 7 asked for, but only 5 faces found", "profile": "turned 46 degrees",
+            "tiny face": "too small", "not an image": "not an image", "missing folder": "does not exist",
+            "bad extension": "unknown avatar format '.obj'", "huge photo": "photo too large"}[case]
+    if case == "no face":
+        photo = samples / "free-mountain-vector-01.jpg"
+    elif case in ("several faces", "face out of range"):
+        photo = samples / "multi_face.jpg"
+        args = ["--face", "7"] if case == "face out of range" else []
+    elif case == "profile":
+        photo = samples / "45-m7-di-ph.jpg"
+    elif case == "tiny face":
+        from PIL import Image
+
+        photo = tmp_path / "tiny.jpg"
+        Image.open(samples / "single_face.jpg").resize((48, 47)).save(photo)
+    elif case == "not an image":
+        photo = tmp_path / "text.jpg"
+        photo.write_text("not a photo")
+    elif case == "missing folder":
+        out = tmp_path / "nowhere" / "a.vrm"
+    elif case == "bad extension":
+        out = tmp_path / "a.obj"
+    elif case == "huge photo":
+        photo = _png_claiming(tmp_path / "huge.png", 20000, 20000)
+    res = CliRunner().invoke(cli, ["avatar3d", str(photo), "-o", str(out), "--preview", str(tmp_path / "p.png"), *args])
+    assert res.exit_code == 1, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and want in lines[0], res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in [photo] if p.parent == tmp_path)  # nothing written, no temporary file
+
+
+def _png_claiming(path: Path, width: int, height: int) -> Path:
+    """A real 1x1 PNG whose header claims width x height (what a decompression bomb looks like)."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    ihdr = data[12:29]  # b"IHDR" + 13 bytes
+    ihdr[4:12] = struct.pack(">II", width, height)
+    data[12:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_large_photo_is_scaled_down_with_a_note(samples, tmp_path):
+    from PIL import Image
+
+    import facemimic
+
+    big = tmp_path / "big.jpg"
+    Image.open(samples / "single_face.jpg").resize((4000, 3930)).save(big, quality=80)
+    r = facemimic.avatar3d(big, tmp_path / "big.glb", hair="none", shapes="arkit")
+    assert r.targets == 52 and any("scaled down from 4000x3930" in n for n in r.notes)
+    assert json.loads(json.dumps(r.fit_error)) < 0.015
