@@ -27,6 +27,8 @@ def _out_name(src, out_dir, fmt):
 @click.option("--text", "-t", help="What is said (enables forced alignment).")
 @click.option("--dialog", "--dialogFile", "-d", "dialog", type=click.Path(exists=True, dir_okay=False),
               help="Plain-text file with what is said (Rhubarb's --dialogFile).")
+@click.option("--language", "-l", help="Language of the speech: a code or name (de, fr, es, it, ja, pt-br, "
+              "German …; any espeak-ng language) or 'auto' (guessed from the transcript). Default English.")
 @click.option("-o", "--output", type=click.Path(), help="Output file (a folder for several inputs); "
               "default: standard output.")
 @click.option("--format", "-f", "--exportFormat", "fmt",
@@ -62,7 +64,7 @@ def _out_name(src, out_dir, fmt):
 @click.option("--threads", type=int, hidden=True)  # Rhubarb's: processes for long files with a transcript
 @click.option("--consoleLevel", "--logLevel", "console_level", hidden=True)
 @click.option("--logFile", "log_file", hidden=True)
-def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolation, tweens, closures,
+def command(audio, text, dialog, language, output, fmt, extended_shapes, fps, interpolation, tweens, closures,
             avoid_static, dat_fps,
             preston, track_out, live, device, quiet, recognizer, machine, threads, console_level, log_file):
     """Lip-sync AUDIO (WAV, FLAC, OGG, MP3, M4A or a video's audio) to mouth shapes and curves.
@@ -92,10 +94,14 @@ def command(audio, text, dialog, output, fmt, extended_shapes, fps, interpolatio
             raise InputError(dialog, f"cannot read the dialog text ({e})") from None
     if recognizer.lower() == "phonetic":
         text = None
+    from ..lipsync.api import resolve_transcript_language
+
+    # before any audio is read: an unknown code or a transcript in another script fails at once
+    lang = resolve_transcript_language(language, text, source=dialog or "the transcript (--text)")
     fmt = RHUBARB_ALIASES.get((fmt or "").lower(), fmt)
     options = LipSyncOptions(animation=AnimationOptions(extended_shapes=extended_shapes, tweens=tweens,
                                                         avoid_static=avoid_static),
-                             recognizer=RecognizerOptions(closure_detector=closures == "detect"),
+                             recognizer=RecognizerOptions(closure_detector=closures == "detect", language=lang),
                              fps=fps, interpolation=interpolation,
                              workers=0 if threads is None else threads)  # Rhubarb's --threads: processes
     if live:

@@ -14,7 +14,7 @@ import unicodedata
 import numpy as np
 
 from ..errors import FaceMimicError
-from ..phonetics.phones import ARPABET, SILENCE, Phone, merge_silence
+from ..phonetics.phones import ARPABET, SILENCE, VOWELS, Phone, merge_silence
 from .recognize import RecognizerOptions, decoder, decoder_lock, dithered
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -39,7 +39,7 @@ def transcript_tokens(text: str) -> list[tuple[str, str]]:
             for k, m in enumerate(found)]
 
 
-_OOV: dict[str, str] = {}  # word -> private dictionary name (the same in every decoder)
+_OOV: dict = {}  # word (English) or (language, word) -> private dictionary name (the same in every decoder)
 _ADDED: set[tuple[int, str]] = set()  # (id(decoder), name) already added
 
 
@@ -79,10 +79,42 @@ def _add_espeak_variant(word: str, d) -> None:
         d.add_word(f"{word}({k})", ph, True)
 
 
-def pronounce(word: str, d) -> tuple[str, list[str]]:
-    """(dictionary name, ARPAbet phones) for a word, adding it to decoder ``d`` if needed."""
+def _foreign_phones(word: str, language: str) -> list[str]:
+    """ARPAbet for a word of another language: espeak-ng's IPA, mapped through articulatory
+    features (:mod:`facemimic.phonetics.articulation`)."""
+    from ..phonetics.g2p import pronounce_language
+    from ..phonetics.languages import resolve_language
+
+    phones = [p for p in pronounce_language(word, voice=resolve_language(language).voice) if p in ARPABET]
+    # a long (geminate) consonant is one sound, not two: Italian "mamma" is M AA M AA, and two
+    # three-state phones would need more frames than a fast speaker gives it
+    return [p for k, p in enumerate(phones) if k == 0 or p != phones[k - 1] or p in VOWELS]
+
+
+def pronounce(word: str, d, language: str = "en-us") -> tuple[str, list[str]]:
+    """(dictionary name, ARPAbet phones) for a word, adding it to decoder ``d`` if needed.
+
+    English words come from CMUdict (plus espeak-ng's variant); words of any other
+    ``language`` get espeak-ng's pronunciation in that language under a private name.
+    """
+    from ..phonetics.languages import is_english
     from .dictionary import load_words
     from .recognize import model_paths
+
+    if not is_english(language):
+        key = (language, word)
+        if key not in _OOV:
+            phones = _foreign_phones(word, language)
+            if not phones:
+                return "", []
+            name = f"fmoov{len(_OOV)}"
+            _OOV[key] = name
+            _OOV_PHONES[name] = phones
+        name = _OOV[key]
+        if (id(d), name) not in _ADDED:
+            d.add_word(name, " ".join(_OOV_PHONES[name]), True)
+            _ADDED.add((id(d), name))
+        return name, _OOV_PHONES[name]
 
     # The decoders start without CMUdict (start-up speed): give them this word's entries first.
     load_words((word, _ascii_fold(word)), d, model_paths()["dict"])
@@ -224,8 +256,11 @@ def _word_pass(d, names: list[str], data: bytes, starts: list[int] | None = None
 
 
 def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0,
-              starts: list[int] | None = None, guess: int = 0) -> tuple[list, list, int]:
-    """(word rows, phone rows, first word index); rows are ``(name, start_s, duration_s)``."""
+              starts: list[int] | None = None, guess: int = 0, split: bool = False) -> tuple[list, list, int]:
+    """(word rows, phone rows, first word index); rows are ``(name, start_s, duration_s)``.
+
+    ``split``: when no path fits the whole, align it as two halves (:func:`_split_in_halves`).
+    """
     data = dithered(pcm)
     try:
         segs, first = _word_pass(d, names, data, starts, guess)
@@ -240,6 +275,10 @@ def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0,
         w2, p2, _ = _two_pass(d, names[e.done:], pcm[cut:], fr, depth + 1)
         t = cut / 16000
         return (w1 + [(n, t + a, k) for n, a, k in w2], p1 + [(n, t + a, k) for n, a, k in p2], 0)
+    except AlignmentError:
+        if not split or starts:
+            raise
+        return _split_in_halves(d, names, pcm, fr, depth)
     try:
         d.set_alignment()
         d.start_utt()
@@ -253,6 +292,111 @@ def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0,
         # few clipped or very fast utterances): spread each aligned word over its phones.
         wrows, prows = _phones_from_words(segs, d)
     return ([(n, a / fr, k / fr) for n, a, k in wrows], [(n, a / fr, k / fr) for n, a, k in prows], first)
+
+
+def _speaking_units(d, names: list[str]) -> np.ndarray:
+    """Each word's expected length: its phones, vowels weighted :data:`_VOWEL_WEIGHT`."""
+    from ..phonetics.phones import VOWELS
+
+    return np.array([sum(_VOWEL_WEIGHT if p in VOWELS else 1.0 for p in (d.lookup_word(n) or "").split())
+                     for n in names])
+
+
+SKIP_PENALTY = 1e-40  # grammar probability of leaving a word out in the relaxed word pass
+MIN_FOUND = 0.6  # share of the words the relaxed pass must find, else the transcript does not match
+
+
+def _relaxed_pass(d, names: list[str], data: bytes, n_frames: int) -> list[tuple[str, int, int]]:
+    """A word pass in which any word may be left out (at :data:`SKIP_PENALTY` each).
+
+    Returns ``(name, first frame, last frame)`` for every word: the ones pocketsphinx found at
+    their place, the ones it left out shared (by speaking time) over the gap between their found
+    neighbours. Raises AlignmentError when it found fewer than :data:`MIN_FOUND` of the words.
+    """
+    from pocketsphinx import FsgModel
+
+    n = len(names)
+    lmath = d.get_logmath()
+    fsg = FsgModel("_align_relaxed", lmath, float(d.config["lw"]), n + 1)
+    fsg.set_start_state(0)
+    fsg.set_final_state(n)
+    skip = lmath.log(SKIP_PENALTY)
+    for k, name in enumerate(names):
+        fsg.trans_add(k, k + 1, 0, fsg.word_add(name))
+        fsg.null_trans_add(k, k + 1, skip)
+    d.add_fsg("_align_relaxed", fsg)
+    d.activate_search("_align_relaxed")
+    try:
+        _fresh_stream(d)
+        d.start_utt()
+        d.process_raw(data, full_utt=True)
+        d.end_utt()
+        segs = [(sg.word, sg.start_frame, sg.end_frame) for sg in d.seg()] if d.hyp() is not None else []
+    except RuntimeError:
+        segs = []
+    found: dict[int, tuple[int, int]] = {}
+    k = 0
+    for w, a, b in segs:
+        base = w.split("(")[0]
+        while k < n and names[k] != base:
+            k += 1
+        if k < n:
+            found[k] = (a, b)
+            k += 1
+    if len(found) < MIN_FOUND * n:
+        raise AlignmentError("the transcript does not match the audio (alignment failed)")
+    units = _speaking_units(d, names)
+    out: list[tuple[str, int, int]] = []
+    k = 0
+    while k < n:
+        if k in found:
+            out.append((names[k], *found[k]))
+            k += 1
+            continue
+        j = k
+        while j < n and j not in found:
+            j += 1
+        lo = out[-1][2] + 1 if out else 0
+        hi = found[j][0] - 1 if j < n else n_frames - 1
+        if hi - lo + 1 < 3 * (j - k):  # no room: take some from the neighbours' edges
+            lo, hi = max(lo - 3 * (j - k), 0), min(hi + 3 * (j - k), n_frames - 1)
+        edges = lo + np.round(np.concatenate([[0], np.cumsum(units[k:j]) / max(units[k:j].sum(), 1e-9)])
+                              * (hi - lo + 1)).astype(int)
+        for i in range(k, j):
+            out.append((names[i], int(edges[i - k]), int(max(edges[i - k + 1] - 1, edges[i - k]))))
+        k = j
+    return out
+
+
+def _split_in_halves(d, names: list[str], pcm: np.ndarray, fr: float, depth: int,
+                     sample_rate: int = 16000) -> tuple[list, list, int]:
+    """Align a sentence in two halves when no path fits the whole.
+
+    Other languages go through the English acoustic model, and pocketsphinx sometimes finds no
+    path through a whole sentence although its halves align at once (4 of 12 Spanish sentences
+    of FaceMimic's own voice, exact transcripts; whether one fails changes with a few samples).
+    A relaxed word pass (:func:`_relaxed_pass`) places the words; the sentence is cut at the
+    word boundary nearest half its speaking time and each half aligned again (itself split if
+    needed, three levels deep); a part that still fails keeps the relaxed pass's word timing,
+    spread over its phones.
+    """
+    data = dithered(pcm)
+    n_frames = int(len(pcm) * fr / sample_rate)
+    segs = _relaxed_pass(d, names, data, n_frames)
+    if len(names) < 2 or depth >= 3:
+        wrows, prows = _phones_from_words(segs, d)
+        return ([(n, a / fr, k / fr) for n, a, k in wrows], [(n, a / fr, k / fr) for n, a, k in prows], 0)
+    units = np.cumsum(_speaking_units(d, names))
+    k = int(np.clip(np.argmin(np.abs(units[:-1] - units[-1] / 2)) + 1, 1, len(names) - 1))
+    cut_frame = (segs[k - 1][2] + 1 + segs[k][1]) // 2
+    cut = int(round(cut_frame / fr * sample_rate))
+    if not (0.05 * sample_rate < cut < len(pcm) - 0.05 * sample_rate):
+        wrows, prows = _phones_from_words(segs, d)
+        return ([(n, a / fr, k / fr) for n, a, k in wrows], [(n, a / fr, k / fr) for n, a, k in prows], 0)
+    t = cut / sample_rate
+    w1, p1, _ = _two_pass(d, names[:k], pcm[:cut], fr, depth + 1, split=True)
+    w2, p2, _ = _two_pass(d, names[k:], pcm[cut:], fr, depth + 1, split=True)
+    return w1 + [(n, t + a, n2) for n, a, n2 in w2], p1 + [(n, t + a, n2) for n, a, n2 in p2], 0
 
 
 # Long audio: the phone pass is cheap only on short utterances and pocketsphinx's word pass
@@ -322,7 +466,7 @@ def _align_job(job) -> tuple:
             if lock is not None:
                 lock.acquire()
                 for w in spoken:
-                    pronounce(w, d)
+                    pronounce(w, d, opt.language)
             wrows, prows, first = _two_pass(d, names, pcm, float(rate), depth=3, starts=starts, guess=guess)
             return ("ok", first, wrows, prows)
         except AlignmentError as e:
@@ -439,7 +583,7 @@ def _coarse_pass(d, names: list[str], spoken: list[str], pcm: np.ndarray, fr: fl
     coarse = decoder("align-coarse", opt)
     with decoder_lock("align-coarse", opt):
         for w in spoken:
-            pronounce(w, coarse)
+            pronounce(w, coarse, opt.language)
         try:
             return _word_pass(coarse, names, dithered(pcm))[0], 100.0, coarse
         except AlignmentError:
@@ -542,7 +686,7 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
         spoken: list[str] = []
         after: list[str] = []  # text following each kept word (pause hints)
         for w, following in tokens:
-            name, _ = pronounce(w, d)
+            name, _ = pronounce(w, d, opt.language)
             if name:
                 names.append(name)
                 spoken.append(w)
@@ -553,7 +697,9 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
             raise AlignmentError("the transcript has no words to align")
         if not long:
             stats["method"] = "whole"
-            wrows, prows, _ = _two_pass(d, names, pcm, fr)
+            from ..phonetics.languages import is_english
+
+            wrows, prows, _ = _two_pass(d, names, pcm, fr, split=not is_english(opt.language))
         else:
             wrows, prows = _align_long(d, names, spoken, after, pcm, spans, fr, opt, sample_rate, workers, stats)
     # word label per phone, by time

@@ -157,8 +157,29 @@ def _audio_blocks(audio, sample_rate: int | None, block: float):
         {"sample_rate": sample_rate, "channels": 1}
 
 
+def resolve_transcript_language(language: str | None, text: str | None, *,
+                                source: str = "the transcript") -> str:
+    """The espeak-ng language code lip sync uses for ``language`` and a transcript.
+
+    ``None`` keeps English; ``"auto"`` guesses from the transcript (English without one); an
+    unknown code raises :class:`~facemimic.errors.UnknownNameError` with suggestions, and a
+    transcript written in another script than the language a :class:`ParameterError`.
+    """
+    from ..phonetics.languages import AUTO, ENGLISH, check_script, guess_language, resolve_language
+
+    if language is None:
+        return ENGLISH
+    has_text = text is not None and text.strip() != ""
+    if language.strip().lower() == AUTO:
+        return guess_language(text) if has_text else ENGLISH
+    lang = resolve_language(language)
+    if has_text:
+        check_script(text, lang, source=source)
+    return lang.code
+
+
 def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
-            options: LipSyncOptions | None = None,
+            language: str | None = None, options: LipSyncOptions | None = None,
             progress: Callable[[float, float | None], None] | None = None) -> LipSyncResult:
     """Lip-sync an audio file or signal.
 
@@ -169,6 +190,12 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
     text : str, optional
         The transcript. Given, the words are force-aligned; if they do not match the audio the
         result falls back on recognition and says so in ``warnings``.
+    language : str, optional
+        The transcript's language (``de``, ``fr``, ``es``, ``it``, ``ja`` … any espeak-ng
+        language, or ``auto`` to guess it from the transcript); default English (or
+        ``options.recognizer.language``). Its words are pronounced by espeak-ng's rules for that
+        language and mapped to the aligner's phones through articulatory features. Without a
+        transcript the phones are recognised the same way in every language.
     progress : callable, optional
         Called as ``progress(seconds_done, total_seconds_or_None)``.
 
@@ -180,6 +207,9 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
     from .vad import SpeechSegmenter
 
     opt = options or LipSyncOptions()
+    if language is not None:
+        code = resolve_transcript_language(language, text)
+        opt = dataclasses.replace(opt, recognizer=dataclasses.replace(opt.recognizer, language=code))
     blocks, sound_file, expected, info = _audio_blocks(audio, sample_rate, opt.block)
     label = sound_file or "audio"
     warnings: list[str] = []

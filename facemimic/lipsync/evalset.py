@@ -147,7 +147,21 @@ def build_mbrola_items(ids: list[str] | None = None, *, sample_rate: int = 16000
     return out
 
 
-def _mbrola_item(sid: str, text: str, v: str, tmp: Path, sample_rate: int, rate: int | None) -> EvalItem:
+def _english_names(name: str) -> tuple[str, ...]:
+    arpa = SAMPA_TO_ARPABET.get(name) or SAMPA_TO_ARPABET.get(name.split("_")[0], SILENCE)
+    return (arpa,)
+
+
+def _sampa_names(name: str) -> tuple[str, ...]:
+    """Any language's MBROLA phone: SAMPA -> IPA -> articulatory features -> ARPAbet."""
+    from ..phonetics.articulation import ipa_to_arpabet
+    from ..phonetics.sampa import sampa_to_ipa
+
+    return ipa_to_arpabet(sampa_to_ipa(name)) or (SILENCE,)
+
+
+def _mbrola_item(sid: str, text: str, v: str, tmp: Path, sample_rate: int, rate: int | None,
+                 names_of=_english_names) -> EvalItem:
     import subprocess
 
     from ..common.audio import load_audio
@@ -167,8 +181,11 @@ def _mbrola_item(sid: str, text: str, v: str, tmp: Path, sample_rate: int, rate:
     for ln in lines:
         f = ln.split()
         name, dur = f[0], float(f[1]) / 1000.0
-        arpa = SAMPA_TO_ARPABET.get(name) or SAMPA_TO_ARPABET.get(name.split("_")[0], SILENCE)
-        phones.append(Phone(t, t + dur, arpa))
+        names = names_of(name)
+        if len(names) == 1:
+            phones.append(Phone(t, t + dur, names[0]))
+        else:  # a diphthong English lacks, or a lip stop + fricative: split 60/40 as say() does
+            phones += [Phone(t, t + 0.6 * dur, names[0]), Phone(t + 0.6 * dur, t + dur, names[1])]
         t += dur
     phones = merge_silence(phones)
     dur = len(pcm) / sample_rate
@@ -214,3 +231,73 @@ def set_stats(items: list[EvalItem]) -> dict:
     n_bil = sum(1 for it in items for p in it.phones if p.name in ("P", "B", "M"))
     return {"files": len(items), "duration_s": round(dur, 2), "speech_s": round(speech, 2),
             "phones": n_ph, "bilabials": n_bil}
+
+
+# Other languages (issue #16): sentences written for FaceMimic (none from a corpus), each
+# language's set rich in bilabials, spoken by two MBROLA voices of that language in rotation.
+LANGUAGE_SENTENCES: dict[str, tuple[str, ...]] = {
+    "de": ("Bitte pack mir ein Brot und etwas Butter ein.", "Mein Bruder malt ein großes Bild vom Meer.",
+           "Am Montag fahren wir mit dem Bus nach München.", "Die Lampe im Zimmer brennt seit gestern Abend.",
+           "Peter bringt morgen frische Blumen mit.", "Wir haben keine Milch mehr, nur noch Wasser.",
+           "Das Wetter war gestern wirklich wunderbar.", "Kannst du mir bitte sagen, wie spät es ist?",
+           "Hallo! Schön, dass du da bist. Komm doch rein.", "Ich glaube, das Problem ist jetzt gelöst.",
+           "Meine Oma backt jeden Sonntag einen Apfelkuchen.", "Ruf mich bitte an, wenn du im Büro bist."),
+    "fr": ("Bonjour, je voudrais un peu de pain, s'il vous plaît.", "Mon père boit un café noir tous les matins.",
+           "Le bébé dort paisiblement dans sa chambre.", "Nous partons à Paris au mois de mai.",
+           "Elle a mis une jolie robe bleue pour la fête.", "Ce problème est beaucoup plus simple que prévu.",
+           "Passe-moi le beurre et la confiture, merci.", "Il pleut depuis ce matin sur toute la ville.",
+           "Attends! Je ne trouve plus mes lunettes.", "Mon ami Pierre habite près de la mer.",
+           "Tu peux fermer la porte, s'il te plaît?", "Le musée ouvre ses portes à neuf heures."),
+    "es": ("Buenos días, ¿me pasas el pan, por favor?", "Mi hermano vive en una casa cerca del mar.",
+           "El perro blanco bebe agua de la fuente.", "Mañana vamos a comprar manzanas en el mercado.",
+           "La película empieza a las nueve de la noche.", "¡Bienvenidos! Pasen y siéntense, por favor.",
+           "Mi madre prepara una paella muy buena.", "Ayer compré un libro sobre el cambio climático.",
+           "¿Puedes abrir la ventana? Hace mucho calor.", "El tiempo pasa muy rápido cuando estamos felices.",
+           "Pablo bailó toda la noche con Marta.", "Siempre tomo un café después de comer."),
+    "it": ("Buongiorno, mi passi il pane, per favore?", "Mio padre beve un caffè ogni mattina.",
+           "Il bambino gioca nel parco con la palla.", "Domani partiamo per Roma in macchina.",
+           "Questa pizza è buonissima, complimenti!", "Mamma, posso mangiare un biscotto?",
+           "Il mare è molto bello in primavera.", "Ho comprato una bottiglia di vino rosso.",
+           "Aspetta! Ho dimenticato il mio ombrello.", "Paolo lavora in una banca vicino al porto.",
+           "Per piacere, apri la finestra della camera.", "Ieri abbiamo visto un film molto divertente."),
+}
+# Debian's mbrola-* voices per language (scripts/setup.d/40-mbrola-languages.sh installs them).
+LANGUAGE_VOICES: dict[str, tuple[str, ...]] = {
+    "de": ("de1", "de2"), "fr": ("fr1", "fr4"), "es": ("es1", "es2"), "it": ("it3", "it4"),
+}
+
+
+def language_mbrola_available(language: str) -> bool:
+    """True when espeak-ng, mbrola and ``language``'s MBROLA voices are installed."""
+    import shutil
+
+    return bool(shutil.which("espeak-ng") and shutil.which("mbrola")) and all(
+        Path(f"/usr/share/mbrola/{v}/{v}").exists() for v in LANGUAGE_VOICES[language])
+
+
+def build_language_items(language: str, ids: list[str] | None = None, *, sample_rate: int = 16000,
+                         rate: int | None = None) -> list[EvalItem]:
+    """``language``'s evaluation set (``de``, ``fr``, ``es``, ``it``): ids ``<language>01`` …,
+    spoken by its MBROLA voices in rotation, truth from the ``.pho`` files (SAMPA -> IPA ->
+    articulatory features -> ARPAbet, :mod:`facemimic.phonetics.sampa`)."""
+    import tempfile
+
+    if language not in LANGUAGE_SENTENCES:
+        from ..errors import UnknownNameError, suggest
+
+        raise UnknownNameError(f"no evaluation set for {language!r}{suggest(language, list(LANGUAGE_SENTENCES))}")
+    if not language_mbrola_available(language):
+        from ..errors import ModelAssetError
+
+        raise ModelAssetError(f"MBROLA voices for {language} are not installed "
+                              "(run scripts/setup.d/40-mbrola-languages.sh)")
+    voices = LANGUAGE_VOICES[language]
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, text in enumerate(LANGUAGE_SENTENCES[language]):
+            sid = f"{language}{k + 1:02d}"
+            if ids is not None and sid not in ids:
+                continue
+            out.append(_mbrola_item(sid, text, voices[k % len(voices)], Path(tmp), sample_rate, rate,
+                                    names_of=_sampa_names))
+    return out

@@ -35,6 +35,7 @@ class RecognizerOptions:
     align_beam: float = 1e-30  # HMM beam of alignment (1e-48 default: 10 % slower, no better)
     closure_detector: bool = True  # insert P/B/M the phone loop missed (acoustic detector, bilabial.py)
     closure_threshold: float | None = None  # detector threshold; None = the one trained with the weights
+    language: str = "en-us"  # transcript's language (espeak-ng code): CMUdict for English, else espeak-ng G2P
 
     def __post_init__(self) -> None:
         for name in ("frame_rate", "align_frame_rate"):
@@ -48,7 +49,22 @@ class RecognizerOptions:
             raise ParameterError(f"beam must be in (0, 1), got {self.beam!r}")
         if self.closure_threshold is not None and not 0 < self.closure_threshold < 1:
             raise ParameterError(f"closure_threshold must be in (0, 1), got {self.closure_threshold!r}")
+        from ..phonetics.languages import is_english
 
+        if not is_english(self.language):  # an unknown code fails here, with suggestions
+            from ..phonetics.languages import resolve_language
+
+            resolve_language(self.language)
+
+
+# Other languages are aligned with the English acoustic model: their sounds fit its phones less
+# well, and the English beam pruned the only path through some sentences (5 of 12 Spanish and
+# Italian ones failed at 1e-30). pocketsphinx's default beam keeps them.
+FOREIGN_ALIGN_BEAM = float(os.environ.get("FACEMIMIC_FOREIGN_ALIGN_BEAM", "1e-100"))
+# ... and their best path lags: a sound the English model knows badly holds the path in its
+# states (pocketsphinx's phone insertion penalty 1 does not push it on), so by the end of the
+# audio it has not reached the last word. A bonus for entering the next phone moves it along.
+FOREIGN_PHONE_BONUS = float(os.environ.get("FACEMIMIC_FOREIGN_PHONE_BONUS", "10"))
 
 _CACHE: dict[tuple, object] = {}
 _CACHE_LOCK = threading.Lock()
@@ -82,6 +98,8 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
     """
     from pocketsphinx import Decoder
 
+    from ..phonetics.languages import is_english
+
     opt = options or RecognizerOptions()
     key = (kind, opt)
     with _CACHE_LOCK:
@@ -101,7 +119,10 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
                 # lattice: the lattice adds a one-frame <s>/</s> word wherever several words
                 # could start or end the utterance, on which the phone pass then failed (2 of
                 # the 40 tuning sentences, 5 of 12 pieces of the joined evaluation file).
-                common.update(beam=opt.align_beam, wbeam=min(opt.align_beam * 1e10, 1e-10), bestpath=False)
+                beam = opt.align_beam if is_english(opt.language) else min(opt.align_beam, FOREIGN_ALIGN_BEAM)
+                common.update(beam=beam, wbeam=min(beam * 1e10, 1e-10), bestpath=False)
+                if not is_english(opt.language):
+                    common.update(pbeam=beam, pip=FOREIGN_PHONE_BONUS)
         if kind == "allphone":
             d = Decoder(allphone=p["allphone"], lw=opt.language_weight, beam=opt.beam, pbeam=opt.beam,
                         **common)

@@ -20,7 +20,11 @@ ENGLISH = "en-us"
 AUTO = "auto"
 # Codes people use that espeak-ng spells differently.
 ALIASES = {"zh": "cmn", "zh-cn": "cmn", "mandarin": "cmn", "cantonese": "yue", "fr": "fr-fr",
-           "en": "en-us", "english": "en-us", "pt-pt": "pt", "nb-no": "nb", "no": "nb", "jp": "ja"}
+           "en": "en-us", "english": "en-us", "pt-pt": "pt", "nb-no": "nb", "no": "nb", "jp": "ja",
+           # ISO 639-2/3 codes of the most asked-for languages
+           "eng": "en-us", "deu": "de", "ger": "de", "fra": "fr-fr", "fre": "fr-fr", "spa": "es", "ita": "it",
+           "por": "pt", "nld": "nl", "dut": "nl", "rus": "ru", "jpn": "ja", "kor": "ko", "zho": "cmn",
+           "chi": "cmn", "pol": "pl", "tur": "tr", "ara": "ar", "hin": "hi", "swe": "sv"}
 # Scripts of the languages not written in Latin letters (Unicode script names as unicodedata
 # spells a letter's name). Every other language is written in Latin letters.
 SCRIPTS: dict[str, tuple[str, ...]] = {
