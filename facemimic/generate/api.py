@@ -320,7 +320,13 @@ def generate(prompt, *, options: GenerateOptions | None = None, model: "Generato
         for au, v in p.extra_aus.items():
             a[AU_POS[au]] = v
         x = np.maximum(x, au_to_x(a)[None])
-    x = np.maximum(ramp_intensity(x, intensity), apex_amplitude(floor[None], intensity))
+    # The prompt's defining channels (those with a floor) show the learned apex, never below the
+    # prototype's floor, as a natural apex at the default intensity; every other channel keeps the
+    # plain intensity ramp (a neutral face's faint learned residue stays faint).
+    core = floor > 0
+    learned = ramp_intensity(x, intensity)
+    natural = apex_amplitude(np.maximum(x, floor[None]), intensity)
+    x = np.where(core[None], np.maximum(learned, natural), learned).astype(np.float32)
     if p.side is None and _one_sided(p):
         # One-sided displays (contempt, a smirk, a wink) use either side across people and takes.
         flip = np.random.default_rng([seed, 2]).random(n) < 0.35
