@@ -75,7 +75,8 @@ def interpolate(values: np.ndarray, tris: np.ndarray, tri_id: np.ndarray, bary: 
     hit = tri_id >= 0
     out = np.zeros(tri_id.shape + (values.shape[1],))
     t = tris[tri_id[hit]]
-    out[hit] = np.einsum("pk,pkc->pc", bary[hit], values[t])
+    b = bary[hit]
+    out[hit] = b[:, 0:1] * values[t[:, 0]] + b[:, 1:2] * values[t[:, 1]] + b[:, 2:3] * values[t[:, 2]]
     return out
 
 

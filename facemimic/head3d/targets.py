@@ -61,28 +61,43 @@ def _eye_rotation(yaw: float, pitch: float) -> np.ndarray:
 
 
 def head_deltas(head: Head, landmark_delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vertex displacements of the skin (Ns, 3) and the parts (Np, 3) for landmark displacements (478, 3)."""
-    skin = head.skin.follow @ landmark_delta
-    parts = head.parts.follow @ landmark_delta
+    """Vertex displacements of the skin (..., Ns, 3) and the parts (..., Np, 3) for landmark
+    displacements (..., 478, 3) (one set, or a stack of T sets at once)."""
+    d = np.asarray(landmark_delta, np.float64)
+    skin, parts = _follow(head.skin.follow, d), _follow(head.parts.follow, d)
     for label, centre in head.parts.eye_centres.items():
-        corners = landmark_delta[list(EYE_CORNERS[label])].mean(axis=0)
-        rel = landmark_delta[IRISES[label]] - corners
-        rot = _eye_rotation(float(np.arcsin(np.clip(rel[0] / EYE_RADIUS, -0.9, 0.9))),
-                            float(np.arcsin(np.clip(rel[1] / EYE_RADIUS, -0.9, 0.9))))
-        sel = head.parts.part == label
+        corners = d[..., list(EYE_CORNERS[label]), :].mean(axis=-2)
+        rel = d[..., IRISES[label], :] - corners
+        yaw = np.arcsin(np.clip(rel[..., 0] / EYE_RADIUS, -0.9, 0.9))
+        pitch = np.arcsin(np.clip(rel[..., 1] / EYE_RADIUS, -0.9, 0.9))
+        sel = np.flatnonzero(head.parts.part == label)
         p = head.parts.positions[sel] - centre
-        parts[sel] = p @ rot.T - p
+        rot = _eye_rotations(np.atleast_1d(yaw), np.atleast_1d(pitch))  # (T, 3, 3)
+        turned = np.einsum("tij,nj->tni", rot, p) - p
+        parts[..., sel, :] = turned.reshape(parts[..., sel, :].shape)
     return skin, parts
+
+
+def _follow(follow: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``follow`` (N, L) applied to displacements (..., L, 3), as one matrix product (BLAS)."""
+    lead = d.shape[:-2]
+    flat = np.moveaxis(d.reshape((-1,) + d.shape[-2:]), 1, 0).reshape(d.shape[-2], -1)  # (L, T*3)
+    out = (follow @ flat).reshape(follow.shape[0], -1, 3)  # (N, T, 3)
+    return np.moveaxis(out, 1, 0).reshape(lead + (follow.shape[0], 3))
+
+
+def _eye_rotations(yaw: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    return np.stack([_eye_rotation(float(y), float(p)) for y, p in zip(yaw, pitch)])
 
 
 def build_targets(head: Head, expressions: np.ndarray, shapes: str = "arkit+ue") -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Every target's (skin, parts) displacements, IPD units, by name (see :func:`target_names`).
 
     ``expressions`` is the learned basis (52, 478, 3)."""
-    out = {}
-    for name in target_names(shapes):
-        out[name] = head_deltas(head, np.einsum("k,kvc->vc", arkit_mix(name), expressions))
-    return out
+    names = target_names(shapes)
+    mix = np.stack([arkit_mix(n) for n in names])  # (T, 52)
+    skin, parts = head_deltas(head, np.einsum("tk,kvc->tvc", mix, expressions))
+    return {n: (skin[i], parts[i]) for i, n in enumerate(names)}
 
 
 def blended(head: Head, expressions: np.ndarray, arkit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
