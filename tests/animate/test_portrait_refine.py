@@ -66,12 +66,25 @@ def test_the_loop_converges_on_an_under_reading_critic_and_restarts_on_a_jump(mo
     assert out[DRIVE_CLOSE_RIGHT] == pytest.approx(0.9 + refine.LIMIT)  # never more than LIMIT
 
 
-def test_brows_are_corrected_one_at_a_time_or_for_their_balance(monkeypatch):
-    from facemimic.expressions.names import ue_index
+def test_brows_aim_at_the_composed_measures(monkeypatch):
+    """A raised inner brow and a lowered brow move the same landmarks: each slot aims at what the
+    two together ask of its measure (implied.implied_measures), so a plant that composes them as
+    the unit does (and under-reads the raise) converges on both at once, alone and as a sad brow."""
+    from facemimic.animate.portrait.implied import implied_measures, implied_weight
+    from facemimic.expressions.names import UE_NAMES, ue_index
 
     up, down = ue_index("BrowInnerUpRight"), ue_index("BrowLowererRight")
-    plant = _Plant({f"BrowInnerUp{s}": 0.8 for s in ("Right", "Left")}
-                   | {f"BrowLowerer{s}": 0.3 for s in ("Right", "Left")})
+
+    class Composing(_Plant):
+        def read(self, *_args):
+            w = self.drawn[:len(UE_NAMES)].astype(np.float64).copy()
+            for side in ("Right", "Left"):
+                w[ue_index("BrowInnerUp" + side)] *= 0.8  # the raise is under-read
+            m = implied_measures(w)
+            return np.array([implied_weight(m, ch) if ch in geometry.CHANNELS else 0.0 for _, ch in refine.LOOP],
+                            np.float32)
+
+    plant = Composing({})
     loop = _loop(plant, monkeypatch)
 
     def render(d):
@@ -84,14 +97,16 @@ def test_brows_are_corrected_one_at_a_time_or_for_their_balance(monkeypatch):
             d[ue_index("BrowInnerUp" + side)], d[ue_index("BrowLowerer" + side)] = u, dn
         return d
 
-    for _ in range(20):  # raise only: the raise is corrected, the lowering left alone
-        out = loop.correct(drive(0.4, 0.0), render)
-    assert out[up] == pytest.approx(0.5, abs=0.01) and out[down] == 0.0
-    loop.reset()
-    for _ in range(30):  # both asked evenly: only their balance is corrected
-        out = loop.correct(drive(0.3, 0.3), render)
-    assert 0.8 * out[up] == pytest.approx(0.3 * out[down], abs=0.02)
-    assert out[up] + out[down] == pytest.approx(0.6, abs=0.01)
+    for u, dn in ((0.4, 0.0), (0.55, 0.44)):  # a raise alone; a sad brow (AU1 + AU4)
+        loop.reset()
+        for _ in range(40):
+            out = loop.correct(drive(u, dn), render)
+        want = implied_measures(drive(u, dn)[:len(UE_NAMES)])
+        got = plant.read()
+        for ch in ("BrowInnerUpRight", "BrowLowererRight"):
+            assert got[refine._SLOT[ch]] == pytest.approx(implied_weight(want, ch), abs=0.02), (u, dn, ch)
+        assert out[down] == pytest.approx(dn, abs=0.02)  # the lowering was already read right
+        assert out[up] == pytest.approx(u / 0.8, abs=0.02)
 
 
 def test_refine_holds_the_retracked_extent_on_a_real_portrait(samples):

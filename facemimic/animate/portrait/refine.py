@@ -6,7 +6,8 @@ so the re-tracked extents drift from the request. With refinement on, each frame
 re-tracked by the capture stage in IMAGE mode, its landmarks are measured with
 :func:`facemimic.expressions.geometry.measure` against the re-tracked photo (the rest), and the
 drive of the measured channels (the inner-lip gap, mouth-corner pull, eye closure, inner
-brow raise and brow lowering, per side) is corrected by the error in weight units (measure / full
+brow raise and brow lowering, frown, stretch, upper-lip raise, press, cheek squint, nose sneer,
+outer brow raise, brow pinch, eye widening and squint, per side) is corrected by the error in weight units (measure / full
 extent) before the final render:
 
     corr <- clip(corr + GAIN * (target - reading), -LIMIT, LIMIT)
@@ -20,9 +21,11 @@ Targets are geometric extents, never MediaPipe's blendshape scores: ``weight x f
 each channel relative to the photo (``rest="neutral"``: relative to the photo's own expression,
 which the model subtracts), and for the lips the gap the frame implies
 (:meth:`~facemimic.animate.portrait.model.DisplacementModel.lip_gap`), read through MouthClosed's
-drive. A raised inner brow and a lowered brow move the same points in opposite directions, so per
-side only the clearly dominant one of the two is corrected; where both are asked for about evenly
-(a sad brow), only their balance is.
+drive. The targets of the UE channels are what the frame's channels ask of each measure together
+(:func:`.implied.implied_measures`: a raised inner brow and a lowered brow, a frown and a pull, a
+squint and a widening move shared landmarks, and each alone would contradict the other), so the
+slots that move shared landmarks aim at one consistent face and are corrected together; a blink
+owns the lid aperture while it lasts (the widening is not corrected then).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 from ...expressions import geometry
 from ...expressions.names import ue_index
 from .calibrate import StillTracker, rest_of
+from .implied import implied_measures, implied_weight
 from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED
 
 # (drive index, what is measured): a UE channel of geometry.CHANNELS, "closure_*" (the share of
@@ -44,22 +48,25 @@ from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED
 # jaw curve already takes the lip gap it makes into account); chasing the chin reading would gape
 # the lips and, through MouthClosed's share of JawOpen, reopen a /p b m/ closure. The lips' slot
 # keeps the visible gap on target instead.
+# The UE channels' targets are the measures the whole frame implies, channels composed
+# (:func:`.implied.implied_measures`): a frown lowers the corner a pull raises, a pucker draws in
+# the corner a pull moves out, a squint narrows the eye a widening opens, so each slot aims at what
+# the frame's channels together ask of its measure, and slots moving shared landmarks agree.
+# Not in the loop: the lower lip's depressor and the pucker (the lips' slot holds the lips), the jaw.
+_SIDED_SLOTS = ("MouthCornerPull", "BrowInnerUp", "BrowLowerer", "MouthFrown", "MouthStretch", "MouthUpperUp",
+                "MouthPress", "CheekSquint", "NoseSneer", "BrowOuterUp", "BrowPinch", "EyeWide", "EyeSquint")
 LOOP = (
     (DRIVE_LIPS_CLOSED, "lips"),
-    (ue_index("MouthCornerPullRight"), "MouthCornerPullRight"),
-    (ue_index("MouthCornerPullLeft"), "MouthCornerPullLeft"),
     (DRIVE_CLOSE_RIGHT, "closure_right"),
     (DRIVE_CLOSE_LEFT, "closure_left"),
-    (ue_index("BrowInnerUpRight"), "BrowInnerUpRight"),
-    (ue_index("BrowInnerUpLeft"), "BrowInnerUpLeft"),
-    (ue_index("BrowLowererRight"), "BrowLowererRight"),
-    (ue_index("BrowLowererLeft"), "BrowLowererLeft"),
+    *((ue_index(stem + s), stem + s) for stem in _SIDED_SLOTS for s in ("Right", "Left")),
 )
 _SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
 _LIPS = _SLOT["lips"]
 # (inner raise, lowering) loop slots per side: they are corrected jointly (see ClosedLoop.correct)
-BROW_PAIRS = tuple((_SLOT[f"BrowInnerUp{s}"], _SLOT[f"BrowLowerer{s}"]) for s in ("Right", "Left"))
-BROW_MARGIN = 0.1  # how much larger one brow request must be than the other to be corrected alone
+# (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
+EYE_PAIRS = tuple((_SLOT[f"closure_{s.lower()}"], _SLOT[f"EyeWide{s}"]) for s in ("Right", "Left"))
+_CLOSE = {"Left": DRIVE_CLOSE_LEFT, "Right": DRIVE_CLOSE_RIGHT}
 GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
@@ -178,6 +185,13 @@ class ClosedLoop:
         x = np.asarray(drive, np.float32) - model.rest
         t = x[self.index].astype(np.float32)
         t[_LIPS] = -model.lip_gap(x, self.photo_gap) / geometry.MOUTH_CLOSED_GAP_EXTENT
+        if len(x) > DRIVE_CLOSE_LEFT:
+            closure = (float(x[DRIVE_CLOSE_LEFT]), float(x[DRIVE_CLOSE_RIGHT]))
+            implied = implied_measures(x[:DRIVE_CLOSE_RIGHT], closure,
+                                       None if self.aperture0 is None else self.aperture0)
+            for k, (_, channel) in enumerate(LOOP):
+                if channel in geometry.CHANNELS:
+                    t[k] = implied_weight(implied, channel)
         return t
 
     def correct(self, drive: np.ndarray, render) -> np.ndarray:
@@ -209,23 +223,15 @@ class ClosedLoop:
             return trial
         r = readings(got, self.rest, self.aperture0, self.size)
         err = np.where(np.isfinite(r), target - r, 0.0)
-        idle = np.abs(target) < ACTIVE
+        # a slot is idle when neither its measure is asked for nor its own channel (a sad brow's
+        # lowering is asked for even where the inner raise leaves its measure near 0)
+        idle = (np.abs(target) < ACTIVE) & (np.abs(drive[self.index] - self.animator.model.rest[self.index]) < ACTIVE)
         idle[_LIPS] = False
         err[idle] = 0.0
         self.corr[idle] = 0.0
-        for up, down in BROW_PAIRS:
-            # A raised and a lowered brow move the same points opposite ways: correct the channel
-            # that clearly dominates the request on its own; where both are asked for about evenly
-            # (a sad brow), correct only their balance.
-            if max(target[up], target[down]) < BROW_MARGIN:
-                continue
-            if target[up] > target[down] + BROW_MARGIN:
-                err[down] = 0.0
-            elif target[down] > target[up] + BROW_MARGIN:
-                err[up] = 0.0
-            else:
-                diff = 0.5 * (err[up] - err[down])
-                err[up], err[down] = diff, -diff
+        for close, wide in EYE_PAIRS:
+            if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
+                err[wide] = 0.0
         self.corr = np.clip(self.corr + GAIN * err, -self.limit, self.limit).astype(np.float32)
         if getattr(self.animator.model, "absolute", False):
             # rest="neutral": the rest is taken off where the lips meet on the photo's own

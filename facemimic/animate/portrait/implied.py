@@ -1,0 +1,106 @@
+"""The geometric measures a combination of UE weights asks for, channels composed, not added.
+
+``docs/units.md`` defines each channel by one measure (IPD units) at its full extent, but several
+channels move the same landmarks: a corner pull raises the corner that MouthFrown lowers and moves
+it out as MouthStretch does, while LipPucker draws it in; BrowInnerUp raises the inner brow that
+BrowLowerer lowers with the middle brow; EyeSquint raises the lower lid whose gap to the upper lid
+EyeWide widens. Judged one channel at a time such combinations contradict each other (a sad brow,
+inner raise 0.66 with lowering 0.44, would need the middle brow 0.17 IPD down; an angry eye, wide
+0.33 with squint 0.55, a wider and a narrower aperture at once). Here each channel is the
+**displacement** its definition gives and the displacements add; the measures are then read off
+the summed motion exactly as :func:`facemimic.expressions.geometry.measure` reads them off
+landmarks:
+
+* mouth corner (per side): ``up = 0.25 sin40 Pull - 0.10 Frown``, ``out = 0.25 cos40 Pull + 0.20
+  Stretch - 0.15 Pucker`` (the pucker narrows the mouth by 0.30 at full extent, half per corner);
+  smile_pull, corner_up/down, corner_stretch and mouth_narrowing follow from (out, up);
+  MouthCornerSlant is drawn with the pull (``0.25 sin40 = 0.16`` = its own extent), not added;
+* brows: BrowInnerUp raises the inner end by 0.12, BrowLowerer lowers inner and middle by 0.10:
+  ``inner = 0.12 U - 0.10 L``, ``brow_lower = -(inner + middle) / 2 = 0.10 L - 0.06 U``;
+* eyes: the aperture changes by ``0.06 Wide - 0.05 Squint`` (the squint's lower lid rise narrows
+  it), plus the closure; ``lower_lid_raise = 0.05 Squint``;
+* every other channel moves only its own measure (``weight x full extent``; JawOpen the chin).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...expressions import geometry
+from ...expressions.names import ue_index
+
+_ANGLE = math.radians(geometry.SMILE_ANGLE_DEG)
+SIDES = ("Left", "Right")  # the order of geometry's sided measures
+# measure -> the one channel stem that moves only it (extent from geometry.CHANNELS)
+_OWN = {"upper_lip_raise": "MouthUpperUp", "lower_lip_depress": "MouthLowerDown", "lip_thinning": "MouthPress",
+        "cheek_puff": "CheekPuff", "cheek_raise": "CheekSquint", "nose_wing_raise": "NoseSneer",
+        "brow_outer_raise": "BrowOuterUp", "brow_pinch": "BrowPinch"}
+
+
+def _ext(stem: str) -> float:
+    return geometry.CHANNELS[stem + "Left"].full_extent
+
+
+def _w(weights: np.ndarray, stem: str) -> np.ndarray:
+    """(2,) [left, right] weights of a sided channel."""
+    return np.array([weights[ue_index(stem + s)] for s in SIDES], np.float64)
+
+
+def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0.0),
+                     aperture: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
+    """Measures (IPD) the weights ask for, relative to the face they start from.
+
+    Parameters
+    ----------
+    weights : np.ndarray [shape=(88,)]
+        UE weights (relative to the starting face: rest-relative drive weights work too).
+    closure : (left, right)
+        Share of each eye's own aperture closed (EyeClosed, ``1 - openness``).
+    aperture : (left, right), optional
+        The eyes' open apertures (IPD), to turn the closure into a distance (default 0.10).
+
+    Returns
+    -------
+    dict
+        ``geometry.FaceMeasures`` field name -> (2,) [left, right] array, or a float for the
+        central ``mouth_narrowing`` and ``jaw_drop``; only the measures the composition defines.
+    """
+    w = np.nan_to_num(np.asarray(weights, np.float64))
+    pull, frown, stretch = _w(w, "MouthCornerPull"), _w(w, "MouthFrown"), _w(w, "MouthStretch")
+    pucker = np.array([np.mean([w[ue_index(f"LipPucker{p}{s}")] for p in ("Upper", "Lower")]) for s in SIDES])
+    up = _ext("MouthCornerPull") * math.sin(_ANGLE) * pull - _ext("MouthFrown") * frown
+    out = (_ext("MouthCornerPull") * math.cos(_ANGLE) * pull + _ext("MouthStretch") * stretch
+           - 0.5 * geometry.CHANNELS["LipPuckerUpperLeft"].full_extent * pucker)
+    res: dict[str, np.ndarray] = {
+        "corner_out": out,
+        "smile_pull": out * math.cos(_ANGLE) + up * math.sin(_ANGLE),
+        "corner_up": up, "corner_down": -up,
+        "corner_stretch": out - np.maximum(up, 0.0) / math.tan(_ANGLE),
+        "mouth_narrowing": -float(out.sum()),
+    }
+    inner_up, lower = _w(w, "BrowInnerUp"), _w(w, "BrowLowerer")
+    inner = _ext("BrowInnerUp") * inner_up - _ext("BrowLowerer") * lower
+    middle = -_ext("BrowLowerer") * lower
+    res["brow_inner_raise"] = inner
+    res["brow_lower"] = -(inner + middle) / 2
+    ap = np.full(2, 0.10) if aperture is None else np.asarray(aperture, np.float64)
+    squint = _ext("EyeSquint") * _w(w, "EyeSquint")
+    res["eye_widen"] = _ext("EyeWide") * _w(w, "EyeWide") - squint - np.asarray(closure, np.float64) * ap
+    res["lower_lid_raise"] = squint
+    for measure, stem in _OWN.items():
+        res[measure] = _ext(stem) * _w(w, stem)
+    res["jaw_drop"] = np.float64(geometry.CHANNELS["JawOpen"].full_extent * w[ue_index("JawOpen")])
+    return res
+
+
+def implied_weight(measures: dict[str, np.ndarray], channel: str) -> float:
+    """A channel's implied measure in weight units (measure / full extent) from
+    :func:`implied_measures` (NaN where the composition does not define its measure)."""
+    ch = geometry.CHANNELS[channel]
+    v = measures.get(ch.measure)
+    if v is None:
+        return float("nan")
+    v = np.asarray(v, np.float64)
+    return float(v if ch.side is None or v.ndim == 0 else v[ch.side]) / ch.full_extent
