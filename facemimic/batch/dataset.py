@@ -33,6 +33,7 @@ PARTITION_FILE = "frames.parquet"
 INFO_FILE = "_dataset.json"
 MANIFEST_FILE = "_manifest.parquet"
 JOURNAL_FILE = "_manifest.jsonl"
+LOCK_FILE = "_batch.lock"  # held by the run writing the dataset (runner._lock)
 
 
 def partition_path(root: str | Path, source_id: str) -> Path:
@@ -76,7 +77,7 @@ def open_dataset_folder(root: str | Path, task: str, spec_info: dict) -> Path:
             info = read_info(root)
             if info.get("task") != task:
                 raise OutputError(root, f"holds a {info.get('task')!r} dataset; write {task!r} rows to another folder")
-        elif any(not p.name.startswith(".") for p in root.iterdir()):
+        elif any(not p.name.startswith(".") and p.name != LOCK_FILE for p in root.iterdir()):
             raise OutputError(root, "is a folder that is not a FaceMimic batch dataset (and not empty)")
     try:
         root.mkdir(exist_ok=True)
@@ -285,7 +286,10 @@ def read_tracks(root: str | Path, *, source: str | None = None) -> dict:
                   "head_position": np.stack([col["head_x"], col["head_y"], col["head_z"]], 1),
                   "confidence": col["confidence"], "face_id": col["face_id"], "present": col["present"]}
         fps = r["frames"] / r["duration"] if r["duration"] else 30.0
-        meta = {"source": r["path"], "units": units, "batch": {"dataset": str(root), "source_id": r["source_id"]}}
+        # the unit and MediaPipe's mode, so readers of MediaPipe-scale weights convert them (docs/units.md)
+        mode = "image" if capture.get("smoothing") == "raw" or r["frames"] == 1 else "video"
+        meta = {"source": r["path"], "units": units, "capture": {"mode": mode, **capture},
+                "batch": {"dataset": str(root), "source_id": r["source_id"]}}
         out[r["path"]] = ExpressionTrack.from_arrays(arrays, fps=fps, metadata=meta, origin=str(root))
     return out
 

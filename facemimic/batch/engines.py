@@ -1,4 +1,4 @@
-"""Engines: spread files over workers and hand back one :class:`FileResult` per file as it finishes.
+"""Engines: spread files over workers and hand back one ``FileResult`` per file as it finishes.
 
 * ``local``: a process pool on this machine (no extra dependency). Each pool process builds one
   :class:`FileWorker` when it starts and keeps it for its lifetime.
@@ -18,29 +18,41 @@ import pickle
 from typing import Iterator
 
 from .options import WorkSpec
-from .work import FileResult, FileWorker
 
 # (path, source_id, content_hash) of one file to process
 Item = tuple[str, str, str]
+# One core per worker: BLAS thread pools inside each would oversubscribe the machine. Set in a
+# worker before it imports NumPy (this module imports neither NumPy nor .work at the top for that).
+WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
-_WORKER: FileWorker | None = None  # this pool process's worker (local engine)
+_WORKER = None  # this pool process's FileWorker (local engine)
 
 
 def _init_local(spec: WorkSpec) -> None:
     import signal
 
+    for k, v in WORKER_ENV.items():
+        os.environ.setdefault(k, v)
     # Ctrl-C reaches the whole process group: the driver decides what happens, workers carry on
     # until it stops them (so no worker dies half-way through a message).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .work import FileWorker
+
     global _WORKER
     _WORKER = FileWorker(spec)
 
 
-def _process_local(item: Item) -> FileResult:
+def _process_local(item: Item):
     return _WORKER.process(*item)
 
 
-def run_local(items: list[Item], spec: WorkSpec, workers: int) -> Iterator[FileResult]:
+def _failed(item: Item, error: str):
+    from .work import FileResult
+
+    return FileResult(source_id=item[1], path=item[0], content_hash=item[2], status="failed", error=error)
+
+
+def run_local(items: list[Item], spec: WorkSpec, workers: int) -> Iterator:
     """Process ``items`` on a pool of ``workers`` processes; yields results in completion order.
 
     A worker process that dies (a crash inside native code) does not stop the batch: the files that
@@ -55,11 +67,10 @@ def run_local(items: list[Item], spec: WorkSpec, workers: int) -> Iterator[FileR
         crashed: list[Item] = []
         yield from _pool_run(deque([it]), spec, 1, crashed)
         if crashed:
-            yield FileResult(source_id=it[1], path=it[0], content_hash=it[2], status="failed",
-                             error=f"{it[0]}: the worker process died on this file (killed or crashed)")
+            yield _failed(it, f"{it[0]}: the worker process died on this file (killed or crashed)")
 
 
-def _pool_run(queue, spec: WorkSpec, workers: int, crashed: list) -> Iterator[FileResult]:
+def _pool_run(queue, spec: WorkSpec, workers: int, crashed: list) -> Iterator:
     """Run ``queue`` through pools; items in flight when a pool breaks go to ``crashed``."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -108,6 +119,10 @@ class RayFileWorker:
     """The Ray Data callable class: one :class:`FileWorker` per actor, one file per batch."""
 
     def __init__(self, spec: WorkSpec) -> None:
+        for k, v in WORKER_ENV.items():
+            os.environ.setdefault(k, v)
+        from .work import FileWorker
+
         self.worker = FileWorker(spec)
 
     def __call__(self, batch: dict) -> dict:
@@ -118,7 +133,7 @@ class RayFileWorker:
         return {"result": np.array(out, dtype=object)}
 
 
-def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str | None) -> Iterator[FileResult]:
+def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str | None) -> Iterator:
     """Process ``items`` with Ray Data on an actor pool; yields results as they finish.
 
     Ray is started locally (all CPUs) unless it is already running in this process or ``address``
@@ -136,7 +151,7 @@ def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str
     started = False
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                 runtime_env={"env_vars": {"OPENBLAS_NUM_THREADS": "1"}})
+                 runtime_env={"env_vars": dict(WORKER_ENV)})
         started = True
     logging.getLogger("ray.data").setLevel(logging.WARNING)
     try:

@@ -52,14 +52,16 @@ class BatchSummary:
 
 
 def plan(files: list[SourceFile], manifest: Manifest, key: str, *, force: bool, summary: BatchSummary):
-    """``[(SourceFile, content hash, attempts so far)]`` to process; counts skips into ``summary``."""
+    """``[(SourceFile, content hash or None, failed attempts so far, error or "")]`` to process (a file
+    that cannot even be read for its hash comes with its error); counts skips into ``summary``."""
     todo = []
     for f in files:
         rec = manifest.get(f.source_id)
         try:
             h = content_hash(f, rec)
         except Exception as e:  # noqa: BLE001 - an unreadable file is recorded, the batch goes on
-            todo.append((f, None, one_line(f.path, e)))
+            failed_before = rec is not None and rec["status"] == "failed" and not rec.get("content_hash")
+            todo.append((f, None, (rec.get("attempts") or 0) if failed_before else 0, one_line(f.path, e)))
             continue
         same = rec is not None and rec.get("content_hash") == h and rec.get("options_key") == key
         if same and not force:
@@ -71,7 +73,7 @@ def plan(files: list[SourceFile], manifest: Manifest, key: str, *, force: bool, 
                 summary.errors.append(f"{rec.get('error')} (failed {rec.get('attempts')} times; not retried)")
                 continue
         attempts = (rec.get("attempts") or 0) if (same and rec["status"] == "failed" and not force) else 0
-        todo.append((f, h, attempts))
+        todo.append((f, h, attempts, ""))
     return todo
 
 
@@ -127,18 +129,19 @@ def run_batch(patterns: "list[str] | tuple[str, ...]", output: str | Path, optio
     files = expand(list(patterns), suffixes=suffixes, exclude=output)
     root = open_dataset_folder(output, spec.task, {"schema": SCHEMA_VERSION, "spec": spec.describe(),
                                                    "options_key": key})
+    lock = _lock(root)
     manifest = Manifest(root)
     summary = BatchSummary(total=len(files))
     todo = plan(files, manifest, key, force=opts.force, summary=summary)
     summary.todo = len(todo)
-    by_id = {f.source_id: (f, attempts) for f, _h, attempts in todo}
+    by_id = {f.source_id: (f, attempts) for f, _h, attempts, _e in todo}
     try:
         # Unreadable files fail at once, without a worker.
         runnable = []
-        for f, h, extra in todo:
+        for f, h, attempts, error in todo:
             if h is None:
-                _commit(root, manifest, FileResult(f.source_id, f.path, "", "failed", error=extra), f, key,
-                        spec.task, 0, summary, progress)
+                _commit(root, manifest, FileResult(f.source_id, f.path, "", "failed", error=error), f, key,
+                        spec.task, attempts, summary, progress)
             else:
                 runnable.append((f.path, f.source_id, h))
         if progress:
@@ -155,8 +158,31 @@ def run_batch(patterns: "list[str] | tuple[str, ...]", output: str | Path, optio
             finally:
                 results.close()  # Ctrl-C / SIGTERM: stop the workers now
     finally:
-        manifest.save()
+        try:
+            manifest.save()
+        finally:
+            lock.close()
     return summary
+
+
+def _lock(root: Path):
+    """An exclusive lock on the dataset for this run (``_batch.lock``): two runs writing one dataset at
+    once would each fold the other's records away."""
+    from ..errors import OutputError
+
+    from .dataset import LOCK_FILE
+
+    f = (root / LOCK_FILE).open("a")
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; one run at a time is up to the user
+        return f
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise OutputError(root, "another `facemimic batch` run is writing this dataset") from None
+    return f
 
 
 def _commit(root: Path, manifest: Manifest, res: FileResult, f: SourceFile, key: str, task: str, attempts: int,

@@ -76,7 +76,6 @@ class FileWorker:
     def __init__(self, spec: WorkSpec) -> None:
         # Models for capture and analysis are cached per process by their stages; touching them
         # here moves their load out of the first file's timing.
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core per worker: no BLAS oversubscription
         self.spec = spec
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         if spec.task in ("track", "analyze"):
@@ -134,10 +133,11 @@ class FileWorker:
             for n, group in enumerate(run, 1):
                 frames += group.frames
                 index += [n - 1] * len(group.frames)
-            fps = run.fps
+            fps, meta = run.fps, run.metadata
         finally:
             run.close()
-        tr = ExpressionTrack.from_frames(frames, fps=fps)
+        # the metadata says which unit the weights are in (analysis converts MediaPipe's scale)
+        tr = ExpressionTrack.from_frames(frames, fps=fps, metadata=meta)
         info = {"frames": n, "faces": len({f.face_id for f in frames if f.present}),
                 "duration": (float(tr.time[-1]) + 1.0 / fps) if len(tr) else 0.0}
         if not tr.present.any():

@@ -35,6 +35,9 @@ def test_corpus_rows_match_the_capture_api(local_dataset, corpus):
     # one bad file fails the exit code, after every other file was written
     assert result.exit_code == 1, result.output
     assert "1 of 4 files failed" in result.output
+    # progress, one line per file when not on a terminal: files/s, frames/s and the ETA
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("[")]
+    assert len(lines) == 4 and all("files/s" in ln and "frames/s" in ln and "ETA" in ln for ln in lines)
     m = _manifest(root)
     assert {k: v["status"] for k, v in m.items()} == {
         "single_face.mp4": "done", "wolfgang.mp4": "done", "no_face.mp4": "no_face", "corrupt.mp4": "failed"}
@@ -197,3 +200,26 @@ def test_output_that_is_not_a_dataset_is_refused(corpus, tmp_path):
         r = CliRunner().invoke(cli, ["batch", "track", str(corpus / "talk"), "-o", str(out)])
         assert r.exit_code == 1 and r.output.strip() == f"Error: {out}: {problem}"
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+
+
+def test_a_second_run_on_the_same_dataset_is_refused(corpus, tmp_path):
+    import fcntl
+
+    from facemimic.batch import BatchOptions, WorkSpec, run_batch
+    from facemimic.errors import OutputError
+
+    out = tmp_path / "ds"
+    out.mkdir()
+    with (out / "_batch.lock").open("a") as held:  # another run holds the dataset
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(OutputError, match="another `facemimic batch` run is writing this dataset"):
+            run_batch([str(corpus / "talk")], out, BatchOptions(WorkSpec("track"), workers=1))
+    assert not list(out.glob("source_id=*"))
+
+
+def test_the_command_module_stays_light():
+    # `facemimic --help` lists `batch` without loading NumPy, pyarrow, Ray or MediaPipe
+    code = ("import sys, facemimic.cli.batch as b; b.command.get_command(None, 'track'); "
+            "print(sorted(m for m in ('numpy', 'pyarrow', 'ray', 'mediapipe') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -18,10 +18,12 @@ def test_analyze_rows_carry_the_analysers_output(corpus, tmp_path):
 
     clip = corpus / "talk" / "single_face.mp4"
     out = tmp_path / "emotions"
-    s = run_batch([str(clip), str(corpus / "no_face.mp4")], out, BatchOptions(WorkSpec("analyze"), workers=2))
+    # weights in MediaPipe's scale: the analyser must be told (track metadata) and convert them
+    spec = WorkSpec("analyze", capture=(("units", "mediapipe"),))
+    s = run_batch([str(clip), str(corpus / "no_face.mp4")], out, BatchOptions(spec, workers=2))
     assert (s.done, s.no_face) == (1, 1)
     df = read_dataset(out).to_pandas().sort_values("frame")
-    a = analyze(track(clip))  # the same file through the analysis API
+    a = analyze(track(clip, units="mediapipe"))  # the same file through the analysis API
     assert len(df) == len(a) == 30
     np.testing.assert_allclose(df[list(BASIC_COLUMNS)].to_numpy(), a.basic, atol=1e-6)
     np.testing.assert_allclose(df[list(STATE_COLUMNS)].to_numpy(), a.states, atol=1e-6)
