@@ -134,21 +134,6 @@ def choose_face(frames: list, face: int | None, name: str):
     return face, frames[face]
 
 
-def calibrate_blink(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
-    """The basis with each eyeBlink scaled so that at 1.0 the upper lid meets the lower lid on this
-    face (the unit's EyeClosed: fully closed); the regression only sees the data's partial blinks."""
-    from ..expressions.names import ARKIT_NAMES
-
-    out = expressions.copy()
-    for name, upper, lower in (("eyeBlinkLeft", 386, 374), ("eyeBlinkRight", 159, 145)):
-        k = ARKIT_NAMES.index(name)
-        gap = face[upper, 1] - face[lower, 1]
-        closes = -(expressions[k, upper, 1] - expressions[k, lower, 1])
-        if gap > 0 and closes > 1e-6:
-            out[k] *= float(np.clip(gap / closes, 1.0, 4.0))
-    return out
-
-
 def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "auto", shapes: str = "arkit+ue",
              options: Avatar3DOptions | None = None) -> Avatar3DResult:
     """Make a 3D avatar of the face in a photo.
@@ -198,15 +183,70 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
         check_image_path(preview)
     inputs = [photo] if not isinstance(photo, np.ndarray) else []
     outputs = OutputSet([out, preview], inputs=inputs)  # refused here, before any work
+    from .targets import build_targets
+    from .write import build_document
+
+    avatar = make_avatar(photo, opts)
+    targets = build_targets(avatar.head, avatar.expressions, opts.shapes)
+    doc = build_document(avatar.head, avatar.texture, targets, vrm=FORMATS[ext], name=avatar.name)
+    with outputs:
+        with AtomicFile(out, "wb") as f:
+            f.file.write(doc.glb_bytes())
+        if preview is not None:
+            write_image(render_preview(avatar.head, avatar.texture), preview)
+    return Avatar3DResult(path=out, preview=Path(preview) if preview is not None else None, format=ext[1:],
+                          faces_found=avatar.faces_found, face=avatar.face, targets=len(targets),
+                          fit_error=float(avatar.fit.errors().mean()), yaw_deg=avatar.fit.yaw_deg,
+                          iris_rgb=avatar.iris_rgb, hair_rgb=avatar.hair_rgb, bytes=out.stat().st_size,
+                          notes=avatar.notes)
+
+
+@dataclass(frozen=True)
+class Avatar:
+    """An avatar in memory: what :func:`avatar3d` writes, for rendering and checks.
+
+    ``head`` (:class:`.head.Head`, IPD units), ``texture`` (T, T, 3) floats, ``expressions`` the
+    learned ARKit basis (52, 478, 3) calibrated to this face, ``fit`` the :class:`.fit.FaceFit`."""
+
+    name: str
+    head: object
+    texture: np.ndarray
+    expressions: np.ndarray
+    fit: object
+    iris_rgb: tuple
+    hair_rgb: tuple | None
+    faces_found: int
+    face: int
+    notes: tuple
+
+    def posed(self, frame) -> tuple[np.ndarray, np.ndarray]:
+        """Skin and parts positions (IPD units) showing an ExpressionFrame's weights, gaze and
+        openness (through ``ue_to_arkit``, as the ARKit targets would be driven)."""
+        from .fit import frame_arkit
+        from .targets import blended
+
+        return blended(self.head, self.expressions, frame_arkit(frame))
+
+    def render(self, frame=None, *, size: int = 512, yaw_deg: float = 0.0) -> np.ndarray:
+        """A front view (RGB uint8 (size, size, 3)), neutral or showing ``frame``."""
+        from .raster import Surface, render
+
+        skin, parts = (self.head.skin.positions, self.head.parts.positions) if frame is None else self.posed(frame)
+        return render([Surface(skin, self.head.skin.triangles, uv=self.head.skin.uv, texture=self.texture),
+                       Surface(parts, self.head.parts.triangles, colours=self.head.parts.colours)],
+                      size=(size, size), yaw_deg=yaw_deg, centre=(0.0, -0.55), span=4.0)
+
+
+def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
+    """Build the avatar of the face in ``photo`` in memory (see :func:`avatar3d`; nothing is written)."""
+    opts = options or Avatar3DOptions()
     img, name, notes = _load_photo(photo)
     frames = find_faces(img, name)
     index, frame = choose_face(frames, opts.face, name)
     from .fit import fit_face, frame_arkit
     from .head import build_head, frontal_layout
     from .learn import load_face_model
-    from .targets import build_targets
     from .texture import bake_texture, hair_colour, iris_colour
-    from .write import build_document
 
     model = load_face_model()
     fit = fit_face(frame.landmarks, (img.shape[1], img.shape[0]), frame_arkit(frame), model=model)
@@ -224,18 +264,12 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
     if opts.hair == "auto" and hair_rgb is None:
         notes.append("no hair found above the forehead (or it is outside the photo): no hair cap")
     head = build_head(fit.neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb)
-    expressions = calibrate_blink(fit.neutral, model.expressions)
-    targets = build_targets(head, expressions, opts.shapes)
-    doc = build_document(head, texture, targets, vrm=FORMATS[ext], name=Path(name).stem or "avatar")
-    with outputs:
-        with AtomicFile(out, "wb") as f:
-            f.file.write(doc.glb_bytes())
-        if preview is not None:
-            write_image(render_preview(head, texture), preview)
-    return Avatar3DResult(path=out, preview=Path(preview) if preview is not None else None, format=ext[1:],
-                          faces_found=len(frames), face=index, targets=len(targets),
-                          fit_error=float(fit.errors().mean()), yaw_deg=fit.yaw_deg, iris_rgb=iris,
-                          hair_rgb=hair_rgb, bytes=out.stat().st_size, notes=tuple(notes))
+    from .unit import calibrate_to_unit
+
+    expressions, _ = calibrate_to_unit(fit.neutral, model.expressions)
+    return Avatar(name=Path(name).stem or "avatar", head=head, texture=texture,
+                  expressions=expressions, fit=fit, iris_rgb=iris,
+                  hair_rgb=hair_rgb, faces_found=len(frames), face=index, notes=tuple(notes))
 
 
 def render_preview(head, texture: np.ndarray, *, skin=None, parts=None, size: int = 512) -> np.ndarray:
@@ -250,4 +284,4 @@ def render_preview(head, texture: np.ndarray, *, skin=None, parts=None, size: in
     return np.concatenate(views, axis=1)
 
 
-__all__ = ["Avatar3DOptions", "Avatar3DResult", "MAX_YAW_DEG", "MIN_IPD_PX", "avatar3d", "render_preview"]
+__all__ = ["Avatar", "Avatar3DOptions", "Avatar3DResult", "make_avatar", "MAX_YAW_DEG", "MIN_IPD_PX", "avatar3d", "render_preview"]

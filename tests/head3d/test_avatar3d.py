@@ -64,7 +64,8 @@ def test_every_arkit_and_ue_name_is_a_target_with_real_motion(made):
         return glb.accessor(skin["targets"][lower[name.lower()]]["POSITION"])
 
     jaw = moved("jawOpen")
-    assert jaw[152, 1] < -0.15 * ipd and abs(jaw[10]).max() < 0.05 * ipd  # the chin drops, the forehead stays
+    # the chin drops by most of the unit's JawOpen extent (0.75 IPD), the forehead hardly moves
+    assert jaw[152, 1] < -0.45 * ipd and abs(jaw[10]).max() < abs(jaw[152, 1]) / 6
     smile = moved("MouthCornerPullLeft")  # a UE-only name: the subject's left corner goes out and up
     assert smile[291, 0] > 0.03 * ipd and smile[291, 1] > 0 and abs(smile[61]).max() < abs(smile[291]).max() / 2
     blink = moved("eyeBlinkLeft")

@@ -1,0 +1,91 @@
+"""Do the avatar's expressions read back? Render it posed, re-track the renders, compare.
+
+The renders come from the NumPy rasteriser (:meth:`.api.Avatar.render`), the reading from the
+capture stage judging each render on its own (``StillTracker``), in FaceMimic's unit. Compared per
+channel: JawOpen, corner pull (MouthCornerPull, both sides), eye openness, brow raise (BrowInnerUp
+and BrowOuterUp) and brow lowering (BrowLowerer and BrowPinch) — each the mean of its sides. The
+neutral render's reading is the avatar's own rest and is taken off every reading, as the capture
+stage's calibration profile does for a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..expressions.names import UE_INDEX
+
+CHANNELS = {
+    "JawOpen": ("JawOpen",),
+    "corner pull": ("MouthCornerPullLeft", "MouthCornerPullRight"),
+    "eye openness": (),  # from openness, not a UE weight
+    "brow raise": ("BrowInnerUpLeft", "BrowInnerUpRight", "BrowOuterUpLeft", "BrowOuterUpRight"),
+    "brow lowering": ("BrowLowererLeft", "BrowLowererRight", "BrowPinchLeft", "BrowPinchRight"),
+}
+
+
+def channel_values(frame) -> dict[str, float]:
+    """The compared channels of one ExpressionFrame."""
+    w = np.nan_to_num(np.asarray(frame.weights, np.float64))
+    out = {k: float(np.mean([w[UE_INDEX[n]] for n in names])) for k, names in CHANNELS.items() if names}
+    out["eye openness"] = float(np.mean([frame.openness_left, frame.openness_right]))
+    return out
+
+
+@dataclass(frozen=True)
+class RetrackResult:
+    """Per channel: driven and read values (N,), Pearson r and mean absolute error."""
+
+    driven: dict
+    read: dict
+    r: dict
+    mae: dict
+    missed: int  # renders in which the capture stage found no face
+
+    def line(self) -> str:
+        return "; ".join(f"{k} r {self.r[k]:.2f} MAE {self.mae[k]:.3f}" for k in self.r)
+
+
+def retrack(avatar, frames, *, size: int = 512) -> RetrackResult:
+    """Render ``avatar`` with each ExpressionFrame in ``frames``, re-track, and compare."""
+    from ..capture.api import StillTracker
+
+    driven = {k: [] for k in CHANNELS}
+    read = {k: [] for k in CHANNELS}
+    missed = 0
+    with StillTracker(max_faces=1) as tracker:
+        rest_faces = tracker.faces(avatar.render(None, size=size))
+        if not rest_faces:
+            raise RuntimeError("the capture stage finds no face in the avatar's neutral render")
+        rest = channel_values(rest_faces[0])
+        for f in frames:
+            got = tracker.faces(avatar.render(f, size=size))
+            if not got:
+                missed += 1
+                continue
+            want, seen = channel_values(f), channel_values(got[0])
+            for k in CHANNELS:
+                driven[k].append(want[k])
+                # openness reads against the rest's openness (1 = as open as the avatar's eyes at rest)
+                read[k].append(seen[k] / max(rest[k], 1e-3) if k == "eye openness" else seen[k] - rest[k])
+    d = {k: np.array(v) for k, v in driven.items()}
+    g = {k: np.array(v) for k, v in read.items()}
+    r = {k: float(np.corrcoef(d[k], g[k])[0, 1]) if d[k].std() > 0 and g[k].std() > 0 else float("nan") for k in d}
+    mae = {k: float(np.mean(np.abs(d[k] - g[k]))) for k in d}
+    return RetrackResult(d, g, r, mae, missed)
+
+
+def generated_frames(n_per_prompt: int = 3, seed: int = 0) -> list:
+    """Expressions from the generate stage that exercise the compared channels (ExpressionFrames)."""
+    from ..generate.api import express
+
+    prompts = ("happy", "surprised", "angry", "sad", "sleepy", "laughing", "neutral", "fearful", "disgusted",
+               "mouth open", "eyes closed", "skeptical")
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, p in enumerate(prompts):
+        for f in express(p, variations=n_per_prompt, seed=seed + i):
+            out.append(f)
+    rng.shuffle(out)
+    return out

@@ -1,0 +1,84 @@
+"""Size the learned targets in FaceMimic's unit on the avatar's own face (docs/units.md).
+
+The regression in :mod:`.learn` gets each shape's *direction* from data, but its *size* shrinks
+where the data hardly reaches the shape's full extent (the talking-head videos seldom open the jaw
+or shut the eyes fully, and ridge regression pulls rarely-seen shapes towards zero). So, as the
+procedural test head does, each ARKit target whose main UE channel has a geometric definition
+(``geometry.CHANNELS``: JawOpen on the chin, EyeClosed on the lids, MouthCornerPull on the mouth
+corners …) is scaled so that at 1.0 it moves this face's landmarks by that channel's full extent,
+measured by :mod:`facemimic.expressions.geometry` exactly as the capture stage measures a person.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..expressions import geometry as geo
+from ..expressions.arkit import ARKIT_TO_UE_MATRIX
+from ..expressions.names import ARKIT_NAMES, UE_NAMES
+
+MIN_SCALE, MAX_SCALE = 1.0, 4.0  # a target is only grown (ridge shrinks), and not without bound
+# The shapes sized here: those whose data direction is clean (the jaw drops the chin, a blink
+# closes the lids). The lips' finer shapes keep the regression's size: their learned directions
+# mix neighbouring motions, and growing them grows the mix.
+CALIBRATED = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight")
+_SIZE = (1000.0, 1000.0)  # a virtual image for the measures (the face 100 px per IPD, centred)
+
+
+def _as_landmarks(points: np.ndarray) -> np.ndarray:
+    """Face-frame points (..., 478, 3) -> MediaPipe-style normalised landmarks in :data:`_SIZE`."""
+    p = np.asarray(points, np.float64)
+    return np.stack([0.5 + 0.1 * p[..., 0], 0.5 - 0.1 * p[..., 1], -0.1 * p[..., 2]], axis=-1)
+
+
+def main_channel(arkit_index: int) -> tuple[str, float] | None:
+    """The UE channel with a geometric definition that an ARKit shape drives most, and how much."""
+    col = ARKIT_TO_UE_MATRIX[:, arkit_index]
+    best = None
+    for u in np.argsort(-col):
+        if col[u] <= 0:
+            break
+        if UE_NAMES[u] in geo.CHANNELS:
+            best = (UE_NAMES[u], float(col[u]))
+            break
+    name = ARKIT_NAMES[arkit_index]
+    if best is None and name.startswith("eyeBlink"):  # blinks are eye data, not a UE shape
+        best = ("EyeClosed" + name[len("eyeBlink"):], 1.0)
+    return best
+
+
+def unit_fractions(face: np.ndarray, expressions: np.ndarray) -> dict[str, tuple[str, float]]:
+    """For each ARKit shape with a measured channel: (channel, fraction of its full extent reached
+    at weight 1 on ``face``)."""
+    rest = geo.rest_face(_as_landmarks(face), _SIZE)
+    names, channels = [], []
+    for k, name in enumerate(ARKIT_NAMES):
+        ch = main_channel(k)
+        if ch is not None:
+            names.append(k)
+            channels.append(ch)
+    posed = _as_landmarks(face[None] + expressions[names])
+    m = geo.measure(posed, _SIZE, rest=rest)
+    m0 = geo.measure(_as_landmarks(face)[None], _SIZE, rest=rest)
+    out = {}
+    for i, (k, (channel, want)) in enumerate(zip(names, channels)):
+        c = geo.CHANNELS[channel]
+        v = np.asarray(getattr(m, c.measure))[i]
+        v0 = np.asarray(getattr(m0, c.measure))[0]
+        if c.side is not None:
+            v, v0 = v[c.side], v0[c.side]
+        out[ARKIT_NAMES[k]] = (channel, float(geo.extent_to_weight(channel, v - v0)) / want)
+    return out
+
+
+def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+    """The basis (52, 478, 3) with each measured target scaled to its channel's full extent on
+    ``face``; also the scales applied by name."""
+    out = np.array(expressions, np.float64, copy=True)
+    scales = {}
+    for name, (_, fraction) in unit_fractions(face, expressions).items():
+        if name in CALIBRATED and np.isfinite(fraction) and fraction > 1e-3:
+            s = float(np.clip(1.0 / fraction, MIN_SCALE, MAX_SCALE))
+            out[ARKIT_NAMES.index(name)] *= s
+            scales[name] = s
+    return out, scales
