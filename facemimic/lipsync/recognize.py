@@ -65,6 +65,7 @@ FOREIGN_ALIGN_BEAM = float(os.environ.get("FACEMIMIC_FOREIGN_ALIGN_BEAM", "1e-10
 # states (pocketsphinx's phone insertion penalty 1 does not push it on), so by the end of the
 # audio it has not reached the last word. A bonus for entering the next phone moves it along.
 FOREIGN_PHONE_BONUS = float(os.environ.get("FACEMIMIC_FOREIGN_PHONE_BONUS", "10"))
+FOREIGN_SILENCE_PROB = float(os.environ.get("FACEMIMIC_FOREIGN_SILENCE_PROB", "1e-20"))
 
 _CACHE: dict[tuple, object] = {}
 _CACHE_LOCK = threading.Lock()
@@ -122,7 +123,7 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
                 beam = opt.align_beam if is_english(opt.language) else min(opt.align_beam, FOREIGN_ALIGN_BEAM)
                 common.update(beam=beam, wbeam=min(beam * 1e10, 1e-10), bestpath=False)
                 if not is_english(opt.language):
-                    common.update(pbeam=beam, pip=FOREIGN_PHONE_BONUS)
+                    common.update(pbeam=beam, pip=FOREIGN_PHONE_BONUS, silprob=FOREIGN_SILENCE_PROB)
         if kind == "allphone":
             d = Decoder(allphone=p["allphone"], lw=opt.language_weight, beam=opt.beam, pbeam=opt.beam,
                         **common)

@@ -1,0 +1,137 @@
+"""Lip sync beyond English (issue #16): accuracy and speed per language on MBROLA speech.
+
+    python benchmarks/lipsync_languages.py [--languages de fr es it en] [--rate WPM] [--no-speed]
+
+For each language: its 12 sentences (``evalset.LANGUAGE_SENTENCES``; English: the spec's MBROLA
+set) spoken by two MBROLA voices, truth from the ``.pho`` files (SAMPA -> IPA -> articulatory
+features -> ARPAbet). Scores per 10 ms frame as in the lip-sync spec §4 (macro recall over
+shapes, closure recall/precision, PER), for:
+
+* with the transcript (``--language L``), without it, and the naive floor (every speech
+  frame ``B``, silence ``X``);
+* the ceiling: the true phones through FaceMimic's shape rules (what perfect phones would score);
+* the set joined into one long file, with and without the transcript (§4: at most 2 points
+  below sentence by sentence);
+* speed: the whole CLI (``facemimic lipsync``, a fresh process: imports, model load, decode,
+  writing) on the joined file, in audio seconds per wall second ("x real time").
+
+``--rate`` makes espeak-ng drive MBROLA at that many words per minute (default: its own).
+Needs ``scripts/setup.d/40-mbrola-languages.sh`` (and 30-mbrola-voices.sh for English).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _items(lang: str, rate: int | None):
+    from facemimic.lipsync.evalset import build_language_items, build_mbrola_items
+
+    return build_mbrola_items(rate=rate) if lang == "en" else build_language_items(lang, rate=rate)
+
+
+def _score(items, results):
+    from facemimic.lipsync.scoring import Score, cues_to_frames
+
+    sc = Score()
+    for it, r in zip(items, results):
+        sc.add(list(it.phones), cues_to_frames(r.cues, it.duration), it.duration, list(r.phones))
+    return sc
+
+
+def _naive(items):
+    from facemimic.lipsync.scoring import Score, phones_to_frames
+
+    sc = Score()
+    for it in items:
+        t = phones_to_frames(list(it.phones), it.duration)
+        sc.add(list(it.phones), np.where(t == "X", "X", "B"), it.duration)
+    return sc
+
+
+def _ceiling(items):
+    from facemimic.lipsync.api import from_phones
+
+    return _score(items, [from_phones(list(it.phones), it.duration) for it in items])
+
+
+def _cli_speed(joined, lang: str, with_text: bool, runs: int = 2) -> float:
+    """Best of ``runs`` whole-process runs: audio seconds per wall second."""
+    from facemimic.common.audio import write_wav
+
+    exe = str(Path(sys.executable).with_name("facemimic"))
+    with tempfile.TemporaryDirectory() as tmp:
+        wav, txt = Path(tmp) / "joined.wav", Path(tmp) / "joined.txt"
+        write_wav(wav, joined.audio, joined.sample_rate)
+        txt.write_text(joined.text, encoding="utf-8")
+        cmd = [exe, "lipsync", str(wav), "-o", str(Path(tmp) / "out.tsv"), "-q"]
+        if lang != "en":
+            cmd += ["--language", lang]
+        if with_text:
+            cmd += ["--dialog", str(txt)]
+        best = float("inf")
+        for _ in range(runs):
+            t = time.perf_counter()
+            subprocess.run(cmd, check=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+            best = min(best, time.perf_counter() - t)
+    return joined.duration / best
+
+
+def run(lang: str, rate: int | None, speed: bool) -> dict:
+    from facemimic.lipsync.api import lipsync
+    from facemimic.lipsync.evalset import concatenate, set_stats
+
+    code = None if lang == "en" else lang
+    items = _items(lang, rate)
+    stats = set_stats(items)
+    with_t = [lipsync(it.audio, sample_rate=it.sample_rate, text=it.text, language=code) for it in items]
+    without = [lipsync(it.audio, sample_rate=it.sample_rate, language=code) for it in items]
+    joined = concatenate(items)
+    long_t = lipsync(joined.audio, sample_rate=joined.sample_rate, text=joined.text, language=code)
+    long_n = lipsync(joined.audio, sample_rate=joined.sample_rate, language=code)
+    rows = {
+        "transcript": _score(items, with_t), "no transcript": _score(items, without),
+        "naive floor (all B)": _naive(items), "ceiling (true phones)": _ceiling(items),
+        f"joined {joined.duration:.0f} s + transcript": _score([joined], [long_t]),
+        f"joined {joined.duration:.0f} s, no transcript": _score([joined], [long_n]),
+    }
+    fell_back = sum(r.method != "align" for r in with_t) + (long_t.method != "align")
+    print(f"\n== {lang}: {stats}" + (f"  ({fell_back} transcript runs fell back on recognition)" if fell_back else ""))
+    print(f"{'run':34s} {'macroR':>7s} {'clsR':>6s} {'clsP':>6s} {'exact':>6s} {'PER':>6s}")
+    for label, sc in rows.items():
+        s = sc.summary()
+        per = "-" if s["per"] is None else f"{s['per']:.1f}"
+        print(f"{label:34s} {s['macro_recall']:7.1f} {s['closure_recall']:6.1f} {s['closure_precision']:6.1f} "
+              f"{s['exact']:6.1f} {per:>6s}")
+    out = {"language": lang, "rows": {k: v.summary() for k, v in rows.items()}}
+    if speed:
+        out["xrt_transcript"] = _cli_speed(joined, lang, True)
+        out["xrt_no_transcript"] = _cli_speed(joined, lang, False)
+        print(f"speed, whole CLI on the joined file: {out['xrt_transcript']:.0f}x real time with the "
+              f"transcript, {out['xrt_no_transcript']:.0f}x without")
+    sys.stdout.flush()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--languages", nargs="+", default=["de", "fr", "es", "it", "en"])
+    ap.add_argument("--rate", type=int, default=None, help="espeak-ng words per minute for MBROLA")
+    ap.add_argument("--no-speed", action="store_true")
+    args = ap.parse_args()
+    t = time.perf_counter()
+    for lang in args.languages:
+        run(lang, args.rate, not args.no_speed)
+    print(f"\n(total {time.perf_counter() - t:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
