@@ -1,0 +1,131 @@
+"""Benchmark ``facemimic avatar3d`` (issue #15): fit error, same vs different person, speed, size, re-track.
+
+    nice python benchmarks/avatar3d.py            # all of it (~2 minutes on 2 cores)
+    nice python benchmarks/avatar3d.py --quick    # fewer re-track frames, one timing run
+
+1. Fit: mean image-plane distance of the fitted mesh's vertices to the detected landmarks, in
+   inter-pupil distances (IPD), on every frontal sample photo and on frames of the talking-head video.
+2. Same vs different person: RMS distance (IPD) between fitted neutral faces of frames of one video
+   (WolfgangLanger_Pexels.mp4; single_face.mp4) against the distances between different people.
+3. Speed: ``facemimic avatar3d single_face.jpg -o me.vrm`` as a fresh process (wall seconds).
+4. Size of the .vrm.
+5. Re-track: the avatar rendered with generated expressions (12 prompts), re-tracked by the capture
+   stage; Pearson r and mean absolute error on JawOpen, corner pull, eye openness, brow raise and
+   brow lowering (targets: r >= 0.8, MAE <= 0.15).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PHOTOS = ("single_face.jpg", "0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg")
+VIDEO_FRAMES = {"WolfgangLanger_Pexels.mp4": (30, 150, 270, 400), "single_face.mp4": (5, 60)}
+
+
+def _tracked_photo(path):
+    from PIL import Image
+
+    from facemimic.capture.api import capture_frames
+
+    with Image.open(path) as im:
+        size = im.size
+    return size, [f for f in capture_frames(str(path), keep_landmarks=True, smoothing="raw") if f.present][0]
+
+
+def _tracked_frames(path, indices):
+    import cv2
+
+    from facemimic.capture.api import StillTracker
+
+    out, cap, k = {}, cv2.VideoCapture(str(path)), 0
+    with StillTracker(max_faces=1) as tracker:
+        while len(out) < len(indices):
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            if k in indices:
+                out[k] = ((bgr.shape[1], bgr.shape[0]), tracker.faces(np.ascontiguousarray(bgr[:, :, ::-1]))[0])
+            k += 1
+    cap.release()
+    return out
+
+
+def fits(samples: Path) -> dict:
+    from facemimic.head3d.fit import fit_face, frame_arkit
+
+    out = {}
+    for name in PHOTOS:
+        size, frame = _tracked_photo(samples / name)
+        out[name] = fit_face(frame.landmarks, size, frame_arkit(frame))
+    for video, idx in VIDEO_FRAMES.items():
+        for k, (size, frame) in _tracked_frames(samples / video, idx).items():
+            out[f"{video}#{k}"] = fit_face(frame.landmarks, size, frame_arkit(frame))
+    return out
+
+
+def identity(fitted: dict) -> dict:
+    from facemimic.head3d.fit import shape_distance
+
+    def person(key):
+        return key.split("#")[0]
+
+    same, different = [], []
+    for a, b in itertools.combinations(fitted, 2):
+        d = shape_distance(fitted[a].neutral, fitted[b].neutral)
+        (same if person(a) == person(b) else different).append(d)
+    return {"same_person": {"n": len(same), "mean": float(np.mean(same)), "max": float(np.max(same))},
+            "different_people": {"n": len(different), "mean": float(np.mean(different)),
+                                 "min": float(np.min(different)), "median": float(np.median(different))},
+            "same_below_every_different": bool(np.max(same) < np.min(different)),
+            "same_mean_over_different_median": float(np.mean(same) / np.median(different))}
+
+
+def speed(samples: Path, runs: int) -> dict:
+    exe = Path(sys.executable).with_name("facemimic")
+    times, size = [], None
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([str(exe), "avatar3d", str(samples / "single_face.jpg"), "-o", f"{tmp}/me.vrm"],
+                           check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+            size = Path(f"{tmp}/me.vrm").stat().st_size
+    return {"photo_to_vrm_s": times, "median_s": float(np.median(times)), "vrm_bytes": size}
+
+
+def retrack_check(samples: Path, per_prompt: int) -> dict:
+    from facemimic.head3d.api import make_avatar
+    from facemimic.head3d.retrack import generated_frames, retrack
+
+    res = retrack(make_avatar(samples / "single_face.jpg"), generated_frames(per_prompt), size=512)
+    return {"frames": int(len(next(iter(res.driven.values())))), "missed": res.missed, "r": res.r, "mae": res.mae,
+            "line": res.line()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    from facemimic.samples import ensure_samples
+
+    samples = ensure_samples()
+    fitted = fits(samples)
+    report = {"fit_error_ipd": {k: float(f.errors().mean()) for k, f in fitted.items()},
+              "fit_error_ipd_max_vertex": {k: float(f.errors().max()) for k, f in fitted.items()},
+              "identity": identity(fitted),
+              "speed": speed(samples, 1 if args.quick else 3),
+              "retrack": retrack_check(samples, 1 if args.quick else 3)}
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
