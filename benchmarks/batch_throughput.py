@@ -53,10 +53,17 @@ def run(corpus: Path, out: Path, *, engine: str, workers: int) -> dict:
     assert s.failed == 0 and s.done == len(m), s.errors
     cpu = children_cpu() - cpu0  # local pool processes (Ray's workers are not our children)
     per_file = [r["seconds"] for r in m]
+    # worker seconds = fixed cost per file + cost per frame (two clip lengths in the corpus)
+    if len({r["frames"] for r in m}) > 1:
+        per_frame, fixed = np.polyfit([r["frames"] for r in m], per_file, 1)
+    else:
+        per_frame = fixed = float("nan")
     return {"engine": engine, "workers": workers, "files": len(m), "frames": s.frames, "wall_s": round(wall, 2),
             "frames_per_s": round(s.frames / wall, 1),
             "worker_ms_per_frame": round(1000 * sum(per_file) / s.frames, 2),
             "cpu_ms_per_frame": round(1000 * cpu / s.frames, 2) if engine == "local" else None,
+            "fit_file_fixed_s": round(float(fixed), 3), "fit_ms_per_frame": round(1000 * float(per_frame), 2),
+            "write_s_median": round(float(np.median([r["write_seconds"] for r in m])), 4),
             "per_file_s_median": round(float(np.median(per_file)), 3), "load_avg": os.getloadavg()[0]}
 
 

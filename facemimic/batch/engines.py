@@ -165,7 +165,18 @@ def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str
         results = ds.map_batches(RayFileWorker, fn_constructor_kwargs={"spec": spec}, batch_size=1,
                                  batch_format="numpy", num_cpus=1,
                                  compute=ray.data.ActorPoolStrategy(size=n, max_tasks_in_flight_per_actor=1))
-        for batch in results.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+        batches = results.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception as e:  # noqa: BLE001 - Ray gave up (an actor crashed past its retries, a node was lost)
+                from ..errors import FaceMimicError
+
+                first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+                raise FaceMimicError(f"the Ray run stopped ({first.strip()[:300]}); the files finished so far "
+                                     "are in the dataset: run again to continue") from None
             for blob in batch["result"]:
                 yield pickle.loads(blob)  # written by RayFileWorker just above, in our own workers
     finally:
