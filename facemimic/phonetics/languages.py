@@ -56,7 +56,7 @@ STOPWORDS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
              "sur avec mon ma mes ce cette",
     "es": "el la los las y es un una de que no en por para con mi tu su del al yo pero muy este esta",
     "it": "il lo la gli le e è un una di che non per con mi ti si del della io sono questo questa "
-          "anche molto",
+          "anche molto mio mia tuo ogni ci ho ha",
     "pt": "o a os as e é um uma de que não em para com do da meu minha você eu muito",
     "nl": "de het een en is niet ik je jij wij met op van dat die voor zijn maar",
     "pl": "i w nie na się z że to jest jak ale do ja ty",
