@@ -21,7 +21,11 @@ MIN_SCALE, MAX_SCALE = 1.0, 4.0  # a target is only grown (ridge shrinks), and n
 # The shapes sized here: those whose data direction is clean (the jaw drops the chin, a blink
 # closes the lids). The lips' finer shapes keep the regression's size: their learned directions
 # mix neighbouring motions, and growing them grows the mix.
-CALIBRATED = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight")
+CALIBRATED = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight", "browDownLeft", "browDownRight", "browInnerUp",
+              "browOuterUpLeft", "browOuterUpRight")
+# The brows' learned motion below the eyes is the data's correlation (frowns come with tight mouths,
+# raised brows with open jaws), not the brows: it fades out between these heights (IPD, face frame).
+BROW_FADE = (-0.45, -0.05)
 _SIZE = (1000.0, 1000.0)  # a virtual image for the measures (the face 100 px per IPD, centred)
 
 
@@ -72,9 +76,16 @@ def unit_fractions(face: np.ndarray, expressions: np.ndarray) -> dict[str, tuple
 
 
 def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-    """The basis (52, 478, 3) with each measured target scaled to its channel's full extent on
-    ``face``; also the scales applied by name."""
+    """The basis (52, 478, 3) with the brows kept to the upper face (:data:`BROW_FADE`) and each
+    target in :data:`CALIBRATED` scaled to its channel's full extent on ``face``; also the scales
+    applied by name."""
     out = np.array(expressions, np.float64, copy=True)
+    t = np.clip((face[:, 1] - BROW_FADE[0]) / (BROW_FADE[1] - BROW_FADE[0]), 0, 1)
+    fade = t * t * (3 - 2 * t)
+    for k, name in enumerate(ARKIT_NAMES):
+        if name.startswith("brow"):
+            out[k] *= fade[:, None]
+    expressions = out.copy()
     scales = {}
     for name, (_, fraction) in unit_fractions(face, expressions).items():
         if name in CALIBRATED and np.isfinite(fraction) and fraction > 1e-3:
