@@ -23,9 +23,10 @@ MIN_SCALE, MAX_SCALE = 1.0, 4.0  # a target is only grown (ridge shrinks), and n
 # mix neighbouring motions, and growing them grows the mix.
 CALIBRATED = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight", "browDownLeft", "browDownRight", "browInnerUp",
               "browOuterUpLeft", "browOuterUpRight")
-# The brows' learned motion below the eyes is the data's correlation (frowns come with tight mouths,
-# raised brows with open jaws), not the brows: it fades out between these heights (IPD, face frame).
-BROW_FADE = (-0.45, -0.05)
+# Learned motion far from a shape's own part of the face is the data's correlation (frowns come with
+# tight mouths, laughs with closed eyes and open jaws), not the shape: it fades out. Per family:
+# (landmark whose height is the reference, fade from (IPD below it, motion 0), to (IPD, motion 1)).
+REGION_FADES = {"brow": (468, -0.45, -0.05), "eye": (468, -0.8, -0.4), "mouth": (152, 0.12, 0.4)}
 _SIZE = (1000.0, 1000.0)  # a virtual image for the measures (the face 100 px per IPD, centred)
 
 
@@ -76,15 +77,17 @@ def unit_fractions(face: np.ndarray, expressions: np.ndarray) -> dict[str, tuple
 
 
 def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-    """The basis (52, 478, 3) with the brows kept to the upper face (:data:`BROW_FADE`) and each
+    """The basis (52, 478, 3) with the brows, eyes and lips kept to their parts of the face
+    (:data:`REGION_FADES`: only the jaw moves the chin, only the eyes and brows the upper face) and each
     target in :data:`CALIBRATED` scaled to its channel's full extent on ``face``; also the scales
     applied by name."""
     out = np.array(expressions, np.float64, copy=True)
-    t = np.clip((face[:, 1] - BROW_FADE[0]) / (BROW_FADE[1] - BROW_FADE[0]), 0, 1)
-    fade = t * t * (3 - 2 * t)
-    for k, name in enumerate(ARKIT_NAMES):
-        if name.startswith("brow"):
-            out[k] *= fade[:, None]
+    for family, (ref, lo, hi) in REGION_FADES.items():
+        t = np.clip((face[:, 1] - face[ref, 1] - lo) / (hi - lo), 0, 1)
+        fade = t * t * (3 - 2 * t)
+        for k, name in enumerate(ARKIT_NAMES):
+            if name.startswith(family):
+                out[k] *= fade[:, None]
     expressions = out.copy()
     scales = {}
     for name, (_, fraction) in unit_fractions(face, expressions).items():
