@@ -64,6 +64,10 @@ LOOP = (
 _SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
 _LIPS = _SLOT["lips"]
 # (inner raise, lowering) loop slots per side: they are corrected jointly (see ClosedLoop.correct)
+# the slots added with the composed targets (#12); the first ones: lips, closure, pull, inner brow, lowering
+_ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
+                         or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
+_BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
 # (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
 EYE_PAIRS = tuple((_SLOT[f"closure_{s.lower()}"], _SLOT[f"EyeWide{s}"]) for s in ("Right", "Left"))
 _CLOSE = {"Left": DRIVE_CLOSE_LEFT, "Right": DRIVE_CLOSE_RIGHT}
@@ -194,6 +198,18 @@ class ClosedLoop:
                     t[k] = implied_weight(implied, channel)
         return t
 
+    def _asked(self, drive: np.ndarray) -> np.ndarray:
+        """(len(LOOP),) what the absolute weights of ``drive`` ask of each UE slot's measure (or
+        of the slot's own channel, whichever is larger), weight units."""
+        d = np.asarray(drive, np.float32)
+        implied = implied_measures(d[:DRIVE_CLOSE_RIGHT])
+        out = np.zeros(len(LOOP), np.float32)
+        for k, (i, channel) in enumerate(LOOP):
+            if channel in geometry.CHANNELS:
+                v = implied_weight(implied, channel)
+                out[k] = max(abs(v) if np.isfinite(v) else 0.0, abs(float(d[i])))
+        return out
+
     def correct(self, drive: np.ndarray, render) -> np.ndarray:
         """The corrected (93,) drive for one frame.
 
@@ -225,7 +241,19 @@ class ClosedLoop:
         err = np.where(np.isfinite(r), target - r, 0.0)
         # a slot is idle when neither its measure is asked for nor its own channel (a sad brow's
         # lowering is asked for even where the inner raise leaves its measure near 0)
-        idle = (np.abs(target) < ACTIVE) & (np.abs(drive[self.index] - self.animator.model.rest[self.index]) < ACTIVE)
+        own = np.abs(drive[self.index] - self.animator.model.rest[self.index]) >= ACTIVE
+        idle = (np.abs(target) < ACTIVE) & ~own
+        # a brow slot holds its own channel only: a raise alone implies a lowering reading of -0.6x
+        # its weight, which the raise itself makes (its template lifts the middle brow a little
+        # too); chasing it lifted the middle brow and overshot the raise (reenactment r 0.73 -> 0.66)
+        idle |= _BROW & ~own
+        if getattr(self.animator.model, "absolute", False):
+            # rest="neutral": the slots added for composed measures hold what the frame asks for,
+            # not the photo's own expression taken away (that is exact in template amounts; the
+            # re-tracked lips and nose of a relaxed toothy smile misread, and chasing them warped
+            # the mouth and nose of every frame)
+            asked = self._asked(drive)
+            idle |= _ADDED & (np.abs(asked) < ACTIVE)
         idle[_LIPS] = False
         err[idle] = 0.0
         self.corr[idle] = 0.0
