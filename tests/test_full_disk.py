@@ -87,6 +87,7 @@ COMMANDS = [
     ["demo", "-o", "{out}/demo", "--size", "64"],
     ["animate", "{in}/f.jpg", "-o", "{out}/x.mp4", "--expression", "happy", "--duration", "1",
      "--no-calibrate", "--no-refine", "--size", "192", "--crop", "face"],
+    ["avatar3d", "{in}/f.jpg", "-o", "{out}/me.vrm", "--preview", "{out}/me.png"],
 ]
 
 
