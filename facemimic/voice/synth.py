@@ -90,6 +90,9 @@ def _words(text: str, events: list[RawEvent]) -> list[tuple[int, str]]:
     return out
 
 
+MIN_IPA_PAUSE = 0.04  # s: an unnamed IPA event shorter than this is not a pause
+
+
 def _ipa_names(value: str) -> tuple[str, ...]:
     return ipa_to_arpabet(value) or (SILENCE,)  # IPA events name a pause ""
 
@@ -104,6 +107,7 @@ def events_to_phones(events: list[RawEvent], n_samples: int, sample_rate: int,
     """
     to_arpabet = _ipa_names if ipa else espeak_to_arpabet
     ph = [e for e in events if e.kind == "phoneme"]
+    last_named = max((k for k, e in enumerate(ph) if e.value.strip()), default=-1)
     words = _words(text, events)
     out: list[Phone] = []
     raw: list[tuple[float, str]] = []
@@ -116,6 +120,14 @@ def events_to_phones(events: list[RawEvent], n_samples: int, sample_rate: int,
         while wi + 1 < len(words) and words[wi + 1][0] <= e.sample:
             wi += 1
         names = to_arpabet(e.value)
+        if ipa and not ipa_to_arpabet(e.value) and t1 > t0 and out and out[-1].name != SILENCE \
+                and out[-1].end >= t0 - 1e-9 and i < last_named \
+                and (e.value.strip() or t1 - t0 < MIN_IPA_PAUSE):
+            # a modifier espeak-ng reports as a phoneme of its own (Russian ʲ), or a short
+            # unnamed step inside a word (a release): part of the sound before, not a pause
+            last = out[-1]
+            out[-1] = Phone(last.start, t1, last.name, last.word)
+            continue
         if t1 <= t0 or not names:
             continue
         word = words[wi][1] if wi >= 0 and names != (SILENCE,) else ""
