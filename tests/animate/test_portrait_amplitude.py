@@ -90,3 +90,48 @@ def test_source_rest_still_reproduces_the_photo_exactly(samples):
     anim = PortraitAnimator(str(samples / "0-f15-hao-ph.jpg"), PortraitOptions(size=384, calibrate=False))
     assert not anim.model.absolute
     assert np.array_equal(anim.render(F.neutral()), anim.image)
+
+
+@pytest.mark.parametrize("emotion,photo,stem", [
+    ("happy", "single_face.jpg", "MouthCornerPull"),
+    ("sad", "15-f13-anc-ph.jpg", "MouthFrown"),
+    ("angry", "15-f13-anc-ph.jpg", "BrowLowerer"),
+    ("surprised", "0-f15-hao-ph.jpg", "BrowOuterUp"),
+])
+def test_generated_emotion_reaches_its_extent_at_the_apex(samples, emotion, photo, stem):
+    """``--expression EMOTION`` (the generator's clip, rest="neutral", closed loop): at the apex the
+    re-tracked extent of a defining channel, reached from the photo's own expression (the change
+    against the photo plus the expression the animator took off), is the request ±20 %, channels
+    composed as displacements (portrait.implied)."""
+    from facemimic.animate.portrait.animator import timeline
+    from facemimic.animate.portrait.calibrate import rest_of
+    from facemimic.animate.portrait.implied import implied_measures, implied_weight
+    from facemimic.animate.portrait.model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT
+    from facemimic.expressions.names import ue_index
+    from facemimic.generate.api import express_clip
+
+    frames = timeline(express_clip(emotion, duration=3.0, fps=30, seed=0))
+    sides = [stem + "Left", stem + "Right"]
+    k = int(np.argmax([sum(f.weights[ue_index(c)] for c in sides) for f in frames]))
+    anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=512, rest="neutral", refine=True))
+    try:
+        for f in frames[:k + 1]:
+            img = anim.render(f)
+    finally:
+        anim.close()
+    x0, y0, x1, y1 = anim.warp.roi
+    size = (x1 - x0, y1 - y0)
+    with StillTracker() as t:
+        ph, got = retrack([anim.image[y0:y1, x0:x1], img[y0:y1, x0:x1]], anim.points.mean(0) - (x0, y0), tracker=t)
+    rest, aperture = rest_of(ph, size)
+    change = geometry.measure(np.asarray(got.landmarks, np.float64), size, rest)
+    apex = frames[k]
+    want = implied_measures(apex.weights, (1 - apex.openness_left, 1 - apex.openness_right), aperture)
+    own = anim.model.rest
+    base = implied_measures(own[:88], (own[DRIVE_CLOSE_LEFT], own[DRIVE_CLOSE_RIGHT]), aperture)
+    for c in sides:
+        ch = geometry.CHANNELS[c]
+        reached = float(np.asarray(getattr(change, ch.measure))[ch.side]) / ch.full_extent + implied_weight(base, c)
+        asked = implied_weight(want, c)
+        assert asked > 0.3, (c, asked)  # the generator does ask for it
+        assert abs(reached / asked - 1) <= 0.2, (emotion, photo, c, asked, reached)
