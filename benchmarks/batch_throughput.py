@@ -77,12 +77,17 @@ def memory_slope(out: Path) -> dict:
         mine = [r for r in rows if r["worker"] == w]
         rss = np.array([r["worker_rss_mb"] for r in mine])
         hours = np.cumsum([r["duration"] for r in mine]) / 3600
-        keep = slice(2, None)  # the first files load the models
-        slope = float(np.polyfit(hours[keep], rss[keep], 1)[0]) if len(mine) > 4 else float("nan")
+
+        def slope(keep):
+            return round(float(np.polyfit(hours[keep], rss[keep], 1)[0]), 2) if len(rss[keep]) > 3 else None
+
+        third = len(mine) // 3
         fits[w] = {"files": len(mine), "video_min": round(hours[-1] * 60, 1), "rss_first_mb": round(rss[0], 1),
-                   "rss_after_warmup_mb": round(rss[2], 1) if len(rss) > 2 else None,
                    "rss_last_mb": round(rss[-1], 1), "rss_max_mb": round(rss.max(), 1),
-                   "slope_mb_per_video_hour": round(slope, 2)}
+                   "rss_by_thirds_mb": [round(float(np.mean(part)), 1) for part in np.array_split(rss, 3)],
+                   # all files but the first two (model loading), and the last two thirds (after glibc's
+                   # arenas have settled): MiB per hour of video
+                   "slope_after_2_files": slope(slice(2, None)), "slope_last_two_thirds": slope(slice(third, None))}
     return fits
 
 
