@@ -200,3 +200,23 @@ def test_a_large_photo_is_scaled_down_with_a_note(samples, tmp_path):
     r = facemimic.avatar3d(big, tmp_path / "big.glb", hair="none", shapes="arkit")
     assert r.targets == 52 and any("scaled down from 4000x3930" in n for n in r.notes)
     assert json.loads(json.dumps(r.fit_error)) < 0.015
+
+
+def test_export_drives_each_shape_once(made, tmp_path):
+    """`facemimic export --avatar me.vrm`: the ARKit targets carry a real smile, the UE copies of the
+    same shapes stay still (driving both would double it)."""
+    from facemimic.expressions.io import write_track
+    from facemimic.expressions.track import ExpressionTrack
+    from facemimic.generate.api import express
+
+    write_track(ExpressionTrack.from_frames(express("happy", intensity=1.0, seed=0)), tmp_path / "happy.jsonl")
+    res = CliRunner().invoke(cli, ["export", str(tmp_path / "happy.jsonl"), "-o", str(tmp_path / "h.glb"),
+                                   "--avatar", str(made["folder"] / "me.vrm")])
+    assert res.exit_code == 0, res.output
+    glb = read_glb(tmp_path / "h.glb")
+    names = glb.json["meshes"][0]["extras"]["targetNames"]
+    anim = glb.json["animations"][0]
+    [ch] = [c for c in anim["channels"] if c["target"]["path"] == "weights"]
+    w = dict(zip(names, glb.accessor(anim["samplers"][ch["sampler"]]["output"]).reshape(-1, len(names))[0]))
+    assert w["mouthSmileLeft"] > 0.5 and w["mouthSmileRight"] > 0.5
+    assert w["MouthCornerPullLeft"] == 0 and w["MouthCornerSlantLeft"] == 0

@@ -175,6 +175,21 @@ def load_avatar(avatar: str | Path | None, *, vrm: str | None = None) -> GltfDoc
     return load_gltf(avatar)
 
 
+def one_vocabulary(aliases: tuple[Alias | None, ...]) -> tuple[Alias | None, ...]:
+    """A mesh with both ARKit- and UE-named targets (a "perfect sync + Unified Expressions" face,
+    e.g. from ``facemimic avatar3d``) is driven through its ARKit targets only: every UE shape is
+    also in the ARKit mix (``ue_to_arkit``), so driving both would move each shape twice."""
+    from ...expressions.names import UE_NAMES
+    from .aliases import UE_EYE_NAMES
+
+    # names both vocabularies share (JawOpen, EyeLookInLeft) are not a sign of an ARKit set
+    ue = {n.lower() for n in (*UE_NAMES, *UE_EYE_NAMES)}
+    arkit_only = any(a is not None and a.kind == "arkit" and a.name.lower() not in ue for a in aliases)
+    if arkit_only and any(a is not None and a.kind in ("ue", "ue_simple") for a in aliases):
+        return tuple(None if a is not None and a.kind in ("ue", "ue_simple") else a for a in aliases)
+    return aliases
+
+
 def map_avatar(doc: GltfDocument) -> AvatarMapping:
     """Resolve every morph target name of every mesh node through the alias table.
 
@@ -189,7 +204,7 @@ def map_avatar(doc: GltfDocument) -> AvatarMapping:
         meshes = [m.get("name") or f"mesh{i}" for i, m in enumerate(doc.json.get("meshes", []))]
         raise InputError(doc.source, "has no morph targets (blend shapes)"
                          + (f"; meshes: {_short(meshes, 8)}" if meshes else "; it has no meshes"))
-    mapped = [NodeMapping(mn, tuple(resolve_name(n) for n in mn.target_names)) for mn in found]
+    mapped = [NodeMapping(mn, one_vocabulary(tuple(resolve_name(n) for n in mn.target_names))) for mn in found]
     if not any(nm.matched for nm in mapped):
         names = sorted({n for mn in found for n in mn.target_names})
         raise InputError(doc.source, f"none of its {len(names)} morph target names is a known UE, ARKit or "
