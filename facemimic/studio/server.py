@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from ..errors import FaceMimicError, InputError
@@ -199,8 +199,55 @@ def create_app(config: StudioConfig):
             return error(422, str(e))
         return {"path": target.relative_to(workspace).as_posix(), "bytes": size, "kind": kind}
 
+    @app.websocket("/ws/live")
+    async def live(ws: WebSocket):
+        await live_socket(ws, workspace)
+
     @app.get("/favicon.ico")
     def favicon():
         return Response(status_code=204)
 
     return SecurityMiddleware(app, config.security)
+
+
+async def live_socket(ws, workspace: Path) -> None:
+    """Move messages between one page and its :class:`~.session.LiveSession`.
+
+    Capture runs in one worker thread per socket (MediaPipe's graph stays in it); the event loop
+    only receives and sends. The page keeps one frame in flight, so frames never queue up here.
+    """
+    import asyncio
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from starlette.websockets import WebSocketDisconnect
+
+    from .session import LiveSession
+
+    await ws.accept()
+    loop = asyncio.get_running_loop()
+    worker = ThreadPoolExecutor(1, thread_name_prefix="studio-live")
+    session = await loop.run_in_executor(worker, LiveSession, workspace)
+    try:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            if message.get("bytes") is not None:
+                replies = await loop.run_in_executor(worker, session.on_frame, message["bytes"])
+            else:
+                replies = await loop.run_in_executor(worker, session.on_command, message.get("text") or "")
+            for reply in replies:
+                await ws.send_text(json.dumps(reply, allow_nan=False))
+            if message.get("bytes") is not None:
+                # The avatar's SVG goes after the weights, so drawing it never delays them.
+                avatar = await loop.run_in_executor(worker, session.avatar_message)
+                if avatar is not None:
+                    await ws.send_text(json.dumps(avatar))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        # Submitted, not awaited: even when this task is cancelled the session is closed, in
+        # the thread that owns MediaPipe's graph (closing it from another thread can hang).
+        worker.submit(session.close)
+        worker.shutdown(wait=False)
