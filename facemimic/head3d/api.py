@@ -68,13 +68,15 @@ class Avatar3DResult:
     notes: tuple = field(default=())
 
 
-def _load_photo(photo) -> tuple[np.ndarray, str, list[str]]:
-    """RGB uint8 (H, W, 3) of a path or an array, its name, and notes (scaled down …)."""
-    notes = []
+def _load_photo(photo) -> tuple[np.ndarray, np.ndarray | None, str, list[str]]:
+    """RGB uint8 (H, W, 3) of a path or an array, its opacity (H, W) (None: opaque), its name, and
+    notes (scaled down …)."""
+    notes, alpha = [], None
     if isinstance(photo, np.ndarray):
         img, name = photo, "<array>"
         if img.ndim != 3 or img.shape[2] not in (3, 4) or img.dtype != np.uint8:
             raise ParameterError(f"photo array must be (H, W, 3) uint8, got {img.shape} {img.dtype}")
+        alpha = img[:, :, 3] if img.shape[2] == 4 else None
         img = img[:, :, :3]
     else:
         from PIL import Image, ImageOps, UnidentifiedImageError
@@ -92,7 +94,10 @@ def _load_photo(photo) -> tuple[np.ndarray, str, list[str]]:
                     raise InputError(p, f"photo too large ({im.width}x{im.height} pixels; at most "
                                         f"{MAX_PIXELS // 1_000_000} megapixels)")
                 im.draft("RGB", (MAX_SIDE_PX, MAX_SIDE_PX))  # JPEG: decode at a reduced size when huge
-                img = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+                upright = ImageOps.exif_transpose(im)
+                img = np.asarray(upright.convert("RGB"))
+                if "A" in upright.getbands() or "transparency" in upright.info:
+                    alpha = np.asarray(upright.convert("RGBA"))[:, :, 3]
         except UnidentifiedImageError:
             raise InputError(p, "not an image Pillow can read (use a JPEG, PNG or WebP photo)") from None
         except OSError as e:
@@ -102,9 +107,13 @@ def _load_photo(photo) -> tuple[np.ndarray, str, list[str]]:
         import cv2
 
         k = MAX_SIDE_PX / max(h, w)
-        img = cv2.resize(img, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
+        size = (max(1, round(w * k)), max(1, round(h * k)))
+        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
         notes.append(f"photo scaled down from {w}x{h} to {img.shape[1]}x{img.shape[0]}")
-    return np.ascontiguousarray(img), name, notes
+    if alpha is not None and alpha.min() == 255:
+        alpha = None
+    return np.ascontiguousarray(img), alpha, name, notes
 
 
 def find_faces(img: np.ndarray, name: str) -> list:
@@ -240,7 +249,7 @@ class Avatar:
 def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     """Build the avatar of the face in ``photo`` in memory (see :func:`avatar3d`; nothing is written)."""
     opts = options or Avatar3DOptions()
-    img, name, notes = _load_photo(photo)
+    img, alpha, name, notes = _load_photo(photo)
     frames = find_faces(img, name)
     index, frame = choose_face(frames, opts.face, name)
     from .fit import fit_face, frame_arkit
@@ -260,7 +269,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     layout = frontal_layout(fit.neutral)
     texture, skin = bake_texture(img, fit, layout, size=int(opts.texture_size))
     iris = iris_colour(img, fit)
-    hair_rgb = hair_colour(img, fit, skin) if opts.hair == "auto" else None
+    hair_rgb = hair_colour(img, fit, skin, alpha=alpha) if opts.hair == "auto" else None
     if opts.hair == "auto" and hair_rgb is None:
         notes.append("no hair found above the forehead (or it is outside the photo): no hair cap")
     head = build_head(fit.neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb)

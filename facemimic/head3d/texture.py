@@ -62,19 +62,25 @@ def iris_colour(photo: np.ndarray, fit: FaceFit) -> tuple[float, float, float]:
     return tuple(float(v) for v in np.median(s[keep] if keep.any() else s, axis=0))
 
 
-def hair_colour(photo: np.ndarray, fit: FaceFit, skin: np.ndarray) -> tuple[float, float, float] | None:
-    """The hair colour (RGB 0..1), or None (bald, hidden, or outside the photo).
+def hair_colour(photo: np.ndarray, fit: FaceFit, skin: np.ndarray, *,
+                alpha: np.ndarray | None = None) -> tuple[float, float, float] | None:
+    """The hair colour (RGB 0..1), or None (bald, hidden, outside the photo, or transparent there).
 
     Rows of the photo are read upwards from the top of the face's mesh, in the face's own frame:
     the hair starts at the first row whose colour departs from the skin tone ``skin`` (3,), and its
-    colour is the median of the band above that."""
+    colour is the median of the band above that. Transparent pixels (``alpha`` (H, W) < 128: a cut-out
+    portrait) count as outside the photo."""
     top = fit.neutral[10]
     xs = np.linspace(-0.35, 0.35, 8)
     ys = top[1] + np.arange(0.05, 1.3, 0.05)
     pts = np.array([[x, y, top[2] - 0.1 - 0.3 * (y - top[1])] for y in ys for x in xs])
     xy = fit.project(pts)
     w, h = fit.image_size
-    inside = ((xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)).reshape(len(ys), len(xs))
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    if alpha is not None:
+        ij = np.clip(xy.astype(int), 0, [w - 1, h - 1])
+        inside &= alpha[ij[:, 1], ij[:, 0]] >= 128
+    inside = inside.reshape(len(ys), len(xs))
     rows = _sample_photo(_photo_float(photo), np.clip(xy, 0, [w - 1, h - 1])).reshape(len(ys), len(xs), 3)
     med = np.median(rows, axis=1)
     away = np.linalg.norm(med - np.asarray(skin), axis=1) > 0.18
