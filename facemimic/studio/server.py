@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from ..errors import FaceMimicError, InputError
+from .live import regions
 from .security import SecurityMiddleware, StudioSecurity, UploadTooLarge, confine
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -26,6 +27,9 @@ VENDOR_INSTALL_HINT = "bash scripts/setup.d/20-gltf-tools.sh   (installs three a
 # What may be uploaded into the workspace, by extension -> the check that reads it (the CLI's readers).
 UPLOAD_KINDS = {".jsonl": "track", ".csv": "track", ".npz": "track", ".json": "profile",
                 ".vrm": "model", ".glb": "model"}
+
+# Downloads of a take: the track file formats, then the clip exporters (test head, no avatar).
+EXPORT_FORMATS = ("jsonl", "csv", "npz", "glb", "vrma", "anim", "tres")
 
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("text/javascript", ".mjs")
@@ -94,6 +98,21 @@ def _read_as(path: Path, name: str, kind: str | None, suffix: str) -> None:
             raise InputError(name, "not a binary glTF 2.0 file (.vrm/.glb must start with 'glTF', version 2)")
 
 
+def convert_track(source: Path, target: Path, shown: str) -> None:
+    """Write the track at ``source`` as ``target`` (its extension names the format)."""
+    from ..deliver.export import export_track
+    from ..expressions.io import read_track, write_track
+
+    try:
+        track = read_track(source)
+    except InputError as e:
+        raise InputError(shown, e.problem) from None
+    if target.suffix in (".jsonl", ".csv", ".npz"):
+        write_track(track, target)
+    else:
+        export_track(track, target)
+
+
 def create_app(config: StudioConfig):
     """The studio's ASGI app.
 
@@ -155,7 +174,37 @@ def create_app(config: StudioConfig):
 
         return {"version": __version__, "workspace": str(workspace), "ue_names": list(UE_NAMES),
                 "vendor": vendor_available(vendor_dir), "vendor_hint": VENDOR_INSTALL_HINT,
-                "max_upload_bytes": config.security.max_upload_bytes}
+                "max_upload_bytes": config.security.max_upload_bytes, "regions": regions(),
+                "export_formats": list(EXPORT_FORMATS)}
+
+    @app.get("/api/export/{path:path}")
+    def export(path: str, format: str = "jsonl"):
+        """A workspace track in another format, through the CLI's writers and exporters."""
+        import tempfile
+
+        from starlette.background import BackgroundTask
+
+        if format not in EXPORT_FORMATS:
+            return error(400, f"unknown format {format!r}; valid: {', '.join(EXPORT_FORMATS)}")
+        try:
+            source = confine(workspace, path)
+            if not source.is_file():
+                raise InputError(path, "not found")
+            tmp = Path(tempfile.mkdtemp(prefix="facemimic-studio-export-"))
+            target = tmp / (Path(path).stem + "." + format)
+            try:
+                convert_track(source, target, path)
+            except BaseException:
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        except FaceMimicError as e:
+            return error(422 if not isinstance(e, InputError) or "leaves" not in str(e) else 403, str(e))
+        import shutil
+
+        return FileResponse(target, filename=target.name, media_type="application/octet-stream",
+                            background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
 
     @app.get("/api/files")
     def list_files():

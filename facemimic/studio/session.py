@@ -39,6 +39,10 @@ class LiveSession:
         self._avatar_next = 0.0
         self._status_next = 0.0
         self.last = None  # last sent ExpressionFrame (the 2D avatar draws it)
+        self.profile = None  # CalibrationProfile applied to every frame (raw -> calibrated)
+        self.profile_path: str | None = None  # its path in the workspace
+        self._calibration: dict | None = None  # collecting neutral frames: {"name", "until", "frames"}
+        self._take: list | None = None  # frames of the take being recorded
 
     # -- frames -----------------------------------------------------------------------------------
     def on_frame(self, data: bytes) -> list[dict]:
@@ -56,13 +60,19 @@ class LiveSession:
         replies = []
         if group.frames:
             raw = group.frames[0]
-            calibrated = raw
+            calibrated = self.profile.apply(raw) if self.profile is not None else raw
             sent = calibrated
+            if self._take is not None:
+                self._take.append(sent)
             self.last = sent
             for out in self.outputs.values():
                 out.push(sent)
             timing = {"decode_ms": round((t1 - t0) * 1e3, 2), "capture_ms": round((t2 - t1) * 1e3, 2)}
             replies.append(frame_message(calibrated, raw=raw, sent=sent, frame_id=cam.frame_id, timing=timing))
+        if self._calibration is not None and group.frames:
+            replies += self._collect_neutral(group.frames[0], cam.time)
+        if self._take is not None and len(self._take) % 15 == 1:
+            replies.append({"type": "recording", "frames": len(self._take)})
         now = time.monotonic()
         if self.outputs and now >= self._status_next:
             self._status_next = now + 0.5
@@ -138,6 +148,96 @@ class LiveSession:
         self.avatar_style = style
         self._avatar_next = 0.0
         return [{"type": "avatar2d", "svg": self.avatar.svg(self.last, transparent=True)}]
+
+    # -- calibration and profiles -----------------------------------------------------------------
+    def _cmd_calibrate(self, args: dict) -> list[dict]:
+        """``{"type": "calibrate", "name": "me", "seconds": 3}``: the next seconds of the camera are
+        the user's resting face; the profile is saved to ``profiles/<name>.json`` and applied."""
+        name = str(args.get("name") or "me").strip()
+        seconds = args.get("seconds", 3.0)
+        if not name.replace("-", "").replace("_", "").isalnum() or len(name) > 64:
+            raise ParameterError(f"profile name {name!r}: use letters, digits, - and _ (at most 64)")
+        if not isinstance(seconds, (int, float)) or not 0.5 <= seconds <= 30:
+            raise ParameterError(f"calibration time must be 0.5 to 30 seconds, got {seconds!r}")
+        self._calibration = {"name": name, "seconds": float(seconds), "start": None, "frames": []}
+        return [{"type": "calibrating", "left": float(seconds)}]
+
+    def _collect_neutral(self, raw, t: float) -> list[dict]:
+        from ..capture.calibration import CalibrationProfile
+        from .security import confine
+
+        cal = self._calibration
+        if cal["start"] is None:
+            cal["start"] = t
+        cal["frames"].append(raw)
+        left = cal["seconds"] - (t - cal["start"])
+        if left > 0:
+            return [{"type": "calibrating", "left": round(left, 2)}]
+        self._calibration = None
+        # The CLI's `facemimic calibrate` measure and file: `track/stream --profile` read it as is.
+        profile = CalibrationProfile.from_frames(cal["frames"], name=cal["name"], source="studio camera",
+                                                 units=self.capture_options.get("units", "extent"))
+        relative = f"profiles/{cal['name']}.json"
+        target = confine(self.workspace, relative)
+        target.parent.mkdir(exist_ok=True)
+        profile.save(target)
+        self.profile, self.profile_path = profile, relative
+        return [{"type": "profile", "path": relative, "frames": len(cal["frames"]), "warnings": profile.warnings()}]
+
+    def _cmd_profile(self, args: dict) -> list[dict]:
+        """``{"type": "profile", "path": "profiles/me.json"}`` (null: no profile)."""
+        from ..capture.calibration import CalibrationProfile
+        from .security import confine
+
+        path = args.get("path")
+        if not path:
+            self.profile = self.profile_path = None
+            return [{"type": "profile", "path": None}]
+        profile = CalibrationProfile.load(confine(self.workspace, str(path)))
+        profile.check_units(self.capture_options.get("units", "extent"), str(path))
+        self.profile, self.profile_path = profile, str(path)
+        return [{"type": "profile", "path": self.profile_path}]
+
+    # -- takes ------------------------------------------------------------------------------------
+    def _cmd_record(self, args: dict) -> list[dict]:
+        """``{"type": "record", "on": true}`` starts a take; ``false`` saves it as ``takes/take-<time>.jsonl``."""
+        if args.get("on", True):
+            self._take = []
+            return [{"type": "recording", "frames": 0}]
+        frames, self._take = self._take, None
+        if not frames:
+            raise ParameterError("nothing recorded: no camera frames arrived while recording")
+        return [self.save_take(frames)]
+
+    def save_take(self, frames: list) -> dict:
+        """Write recorded frames as a track file in ``takes/`` (times from 0, settings in the header)."""
+        from datetime import datetime, timezone
+
+        from ..expressions.io import write_track
+        from ..expressions.track import ExpressionTrack
+        from .security import confine
+
+        t0 = frames[0].time
+        shifted = [f.replace(time=f.time - t0) for f in frames]
+        duration = shifted[-1].time
+        fps = (len(shifted) - 1) / duration if duration > 0 else 30.0
+        metadata = {"source": "facemimic studio camera", "source_kind": "camera",
+                    "units": self.capture_options.get("units", "extent"),
+                    "capture": {"engine": "mediapipe-face-landmarker", **self.capture_options,
+                                "profile": self.profile_path},
+                    "profile": self.profile.to_json() if self.profile is not None else None}
+        track = ExpressionTrack.from_frames(shifted, fps=min(240.0, max(1.0, fps)), metadata=metadata)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        relative = f"takes/take-{stamp}.jsonl"
+        target = confine(self.workspace, relative)
+        n = 1
+        while target.exists():
+            n += 1
+            relative = f"takes/take-{stamp}-{n}.jsonl"
+            target = confine(self.workspace, relative)
+        target.parent.mkdir(exist_ok=True)
+        write_track(track, target)
+        return {"type": "take", "path": relative, "frames": len(frames), "seconds": round(duration, 3)}
 
     def _cmd_status(self, args: dict) -> list[dict]:
         """``{"type": "status"}``: the outputs' counters now."""

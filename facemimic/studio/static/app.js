@@ -1,1 +1,320 @@
-// placeholder
+// FaceMimic studio page: camera -> WebSocket -> meters, overlay, plots, avatar, outputs.
+// Plain ES module, no bundler. The server does every computation; this file only draws.
+import { Plot } from "./plot.js";
+import { drawOverlay } from "./overlay.js";
+
+const $ = (id) => document.getElementById(id);
+const FRAME_MAGIC = [0x46, 0x4d, 0x46, 0x31]; // "FMF1", see facemimic/studio/live.py
+// Two frames in flight: the server tracks one while the next is encoded and sent, so the frame
+// rate is not capped by the round trip; never more, so frames cannot queue up (latency stays low).
+const MAX_IN_FLIGHT = 2;
+const state = {
+  ws: null, stream: null, running: false, inFlight: 0, frameId: 0, sentAt: new Map(),
+  info: null, meters: [], last: null, recording: false,
+};
+// Numbers the browser tests and benchmarks/studio_latency.py read.
+window.studio = { frames: 0, latencies: [], errors: [], last: null, outputs: null, messages: [] };
+
+const eyesPlot = new Plot($("plot-eyes"), 10, [[0, 1], [0, 1], [-1, 1], [-1, 1]]);
+const headPlot = new Plot($("plot-head"), 10, [[-45, 45], [-45, 45], [-45, 45]]);
+
+function showError(text) {
+  const box = $("error");
+  box.textContent = text;
+  box.hidden = !text;
+  if (text) window.studio.errors.push(text);
+}
+
+async function loadInfo() {
+  const r = await fetch("/api/info");
+  state.info = await r.json();
+  buildMeters(state.info.regions);
+  $("avatar3d-note").textContent = state.info.vendor
+    ? "3D avatar libraries found (three.js, three-vrm)."
+    : "3D avatar: three.js and three-vrm are not installed; the studio runs 2D only. To add them: "
+      + state.info.vendor_hint;
+  refreshFiles();
+}
+
+function buildMeters(regions) {
+  const box = $("meters");
+  box.textContent = "";
+  const index = new Map(state.info.ue_names.map((n, i) => [n, i]));
+  for (const [region, names] of Object.entries(regions)) {
+    const h = document.createElement("h3");
+    h.textContent = region;
+    box.append(h);
+    for (const name of names) {
+      const row = document.createElement("div");
+      row.className = "meter";
+      row.dataset.name = name;
+      row.innerHTML = `<span class="name" title="${name}">${name}</span>`
+        + `<span class="bar" role="meter" aria-label="${name}" aria-valuemin="0" aria-valuemax="1">`
+        + `<b class="cal"></b><b class="sent"></b><b class="raw"></b></span><span class="val">0.00</span>`;
+      box.append(row);
+      const [cal, sent, raw] = row.querySelectorAll("b");
+      state.meters.push({ i: index.get(name), cal, sent, raw, bar: row.querySelector(".bar"),
+                          val: row.querySelector(".val") });
+    }
+  }
+}
+
+function pct(v) { return `${Math.max(0, Math.min(1, v ?? 0)) * 100}%`; }
+
+function drawMeters(m) {
+  for (const meter of state.meters) {
+    const s = m.sent[meter.i] ?? 0;
+    meter.cal.style.width = pct(m.weights[meter.i]);
+    meter.sent.style.width = pct(s);
+    meter.raw.style.width = pct(m.raw[meter.i]);
+    meter.val.textContent = s.toFixed(2);
+    meter.bar.setAttribute("aria-valuenow", s.toFixed(2));
+  }
+}
+
+// -- WebSocket ---------------------------------------------------------------------------------
+function connect() {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://${location.host}/ws/live`);
+    ws.onopen = () => { $("conn").textContent = "connected"; $("conn").className = "pill ok"; resolve(ws); };
+    ws.onerror = () => reject(new Error("WebSocket failed"));
+    ws.onclose = () => { $("conn").textContent = "disconnected"; $("conn").className = "pill"; state.ws = null; };
+    ws.onmessage = (ev) => onMessage(JSON.parse(ev.data));
+    state.ws = ws;
+  });
+}
+
+function send(cmd) {
+  if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(cmd));
+}
+
+function onMessage(m) {
+  window.studio.messages.push(m.type);
+  if (window.studio.messages.length > 200) window.studio.messages.shift();
+  switch (m.type) {
+    case "frame": return onFrame(m);
+    case "avatar2d": return showAvatar(m.svg);
+    case "outputs": return showOutputs(m);
+    case "error": state.inFlight = Math.max(0, state.inFlight - 1); return showError(m.message);
+    case "calibrating": $("calib-note").textContent = `hold a neutral face… ${m.left.toFixed(1)} s`; return;
+    case "profile": return onProfile(m);
+    case "take": return onTake(m);
+    case "recording": $("record-note").textContent = `recording… ${m.frames} frames`; return;
+  }
+}
+
+function onFrame(m) {
+  const sentAt = state.sentAt.get(m.id);
+  state.sentAt.delete(m.id);
+  state.inFlight = Math.max(0, state.inFlight - 1);
+  state.last = m;
+  if (m.present) drawMeters(m);
+  drawOverlay($("overlay"), $("video"), m, {
+    mesh: $("show-mesh").checked, axes: $("show-axes").checked, gaze: $("show-gaze").checked });
+  const now = performance.now() / 1000;
+  if (m.present) {
+    eyesPlot.push(now, [m.eyes.left.openness, m.eyes.right.openness,
+      (m.eyes.left.gaze[0] + m.eyes.right.gaze[0]) / 2, (m.eyes.left.gaze[1] + m.eyes.right.gaze[1]) / 2]);
+    headPlot.push(now, [m.head.yaw, m.head.pitch, m.head.roll]);
+  }
+  eyesPlot.draw(now);
+  headPlot.draw(now);
+  if (sentAt !== undefined) {
+    const ms = performance.now() - sentAt;  // camera frame grabbed -> weights drawn
+    const lat = window.studio.latencies;
+    lat.push(ms);
+    if (lat.length > 5000) lat.shift();
+    $("latency").textContent = `latency ${ms.toFixed(0)} ms · capture ${m.timing.capture_ms?.toFixed(1)} ms`;
+  }
+  window.studio.frames += 1;
+  window.studio.last = m;
+  updateFps();
+}
+
+let fpsWindow = [];
+function updateFps() {
+  const now = performance.now();
+  fpsWindow.push(now);
+  while (fpsWindow.length && now - fpsWindow[0] > 1000) fpsWindow.shift();
+  $("fps").textContent = `${fpsWindow.length} fps`;
+  window.studio.fps = fpsWindow.length;
+}
+
+let avatarUrl = null;
+function showAvatar(svg) {
+  // A blob: URL, not innerHTML: the SVG is shown as a picture and can never run script.
+  const url = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
+  $("avatar2d").src = url;
+  if (avatarUrl) URL.revokeObjectURL(avatarUrl);
+  avatarUrl = url;
+}
+
+function showOutputs(m) {
+  window.studio.outputs = m;
+  for (const t of ["vrchat", "vmc"]) {
+    const s = m[t];
+    const box = $(`${t}-status`);
+    if (!s) { box.textContent = "off"; box.className = "status"; continue; }
+    const err = s.errors ? ` · receiver errors ${s.errors}${s.last_error ? ` (${s.last_error})` : ""}` : "";
+    box.textContent = `${s.target} · ${s.fps.toFixed(1)} fps · ${s.messages_per_s.toFixed(0)} msg/s · `
+      + `${s.messages} messages${err}${s.note ? " · " + s.note : ""}`;
+    box.className = s.errors ? "status bad" : "status";
+  }
+}
+
+// -- camera --------------------------------------------------------------------------------------
+const grab = document.createElement("canvas");
+
+async function listCameras() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const sel = $("camera-device");
+  const keep = sel.value;
+  sel.length = 1;
+  for (const d of devices.filter((d) => d.kind === "videoinput")) {
+    const o = new Option(d.label || `camera ${sel.length}`, d.deviceId);
+    sel.add(o);
+  }
+  sel.value = keep;
+}
+
+async function startCamera() {
+  const [w, h] = $("camera-size").value.split("x").map(Number);
+  const video = { width: { ideal: w }, height: { ideal: h } };
+  if ($("camera-device").value) video.deviceId = { exact: $("camera-device").value };
+  try {
+    state.stream = await navigator.mediaDevices.getUserMedia({ video, audio: false });
+  } catch (e) {
+    return showError(`camera: ${e.message || e.name}`);
+  }
+  const v = $("video");
+  v.srcObject = state.stream;
+  await v.play();
+  if (!state.ws) await connect();
+  sendSettings();
+  state.running = true;
+  $("start").textContent = "Stop camera";
+  $("start").classList.add("on");
+  listCameras();
+  pump();
+}
+
+function stopCamera() {
+  state.running = false;
+  if (state.stream) state.stream.getTracks().forEach((t) => t.stop());
+  state.stream = null;
+  $("start").textContent = "Start camera";
+  $("start").classList.remove("on");
+}
+
+// At most MAX_IN_FLIGHT frames on their way: the next camera frame is grabbed when a slot frees.
+function pump() {
+  if (!state.running) return;
+  const v = $("video");
+  const next = () => (v.requestVideoFrameCallback ? v.requestVideoFrameCallback(pump) : requestAnimationFrame(pump));
+  if (state.inFlight >= MAX_IN_FLIGHT || !state.ws || state.ws.readyState !== 1 || v.readyState < 2) return next();
+  const [w, h] = [v.videoWidth, v.videoHeight];
+  grab.width = w; grab.height = h;
+  grab.getContext("2d").drawImage(v, 0, 0, w, h);
+  const t0 = performance.now();
+  const id = ++state.frameId;
+  state.inFlight += 1;
+  state.sentAt.set(id, t0);
+  grab.toBlob(async (blob) => {
+    const jpeg = new Uint8Array(await blob.arrayBuffer());
+    const msg = new Uint8Array(16 + jpeg.length);
+    const view = new DataView(msg.buffer);
+    FRAME_MAGIC.forEach((b, i) => view.setUint8(i, b));
+    view.setUint32(4, id, true);
+    view.setFloat64(8, t0 / 1000, true);
+    msg.set(jpeg, 16);
+    if (state.ws && state.ws.readyState === 1) state.ws.send(msg); else state.inFlight -= 1;
+  }, "image/jpeg", 0.85);
+  next();
+}
+
+// -- settings, outputs ---------------------------------------------------------------------------
+function sendSettings() {
+  send({ type: "capture", smoothing: $("smoothing").value });
+  send({ type: "avatar2d", style: $("avatar-style").value });
+  sendOutput("vrchat");
+  sendOutput("vmc");
+}
+
+function sendOutput(to) {
+  const on = $(`${to}-on`).checked;
+  const cmd = { type: "output", to, enabled: on };
+  if (on) {
+    cmd.host = $(`${to}-host`).value.trim();
+    cmd.port = Number($(`${to}-port`).value);
+    if (to === "vrchat") {
+      cmd.prefix = $("vrchat-prefix").value;
+      cmd.binary_preset = $("vrchat-binary").checked ? "jerry" : null;
+      cmd.avatar_config = $("vrchat-auto").checked ? "auto" : null;
+    } else {
+      cmd.perfect_sync = $("vmc-sync").checked;
+    }
+  }
+  if (on || state.ws) send(cmd);
+}
+
+// -- calibration, profiles, takes ----------------------------------------------------------------
+function onProfile(m) {
+  $("calib-note").textContent = m.path ? `profile ${m.path} applied` : "no profile";
+  refreshFiles(m.path);
+}
+
+function onTake(m) {
+  $("record-note").textContent = `saved ${m.path} (${m.frames} frames)`;
+  refreshFiles();
+}
+
+async function refreshFiles(selected) {
+  const r = await fetch("/api/files");
+  const files = (await r.json()).files.map((f) => f.path);
+  const sel = $("profile-list");
+  const keep = selected ?? sel.value;
+  sel.length = 1;
+  for (const p of files.filter((p) => p.startsWith("profiles/") && p.endsWith(".json"))) sel.add(new Option(p, p));
+  sel.value = files.includes(keep) ? keep : "";
+  const takes = $("takes");
+  takes.textContent = "";
+  for (const p of files.filter((p) => p.startsWith("takes/") && p.endsWith(".jsonl"))) {
+    const li = document.createElement("li");
+    li.append(`${p.slice(6)} `);
+    for (const fmt of state.info.export_formats) {
+      const a = document.createElement("a");
+      a.href = `/api/export/${encodeURI(p)}?format=${fmt}`;
+      a.textContent = fmt;
+      a.download = "";
+      li.append(a);
+    }
+    takes.append(li);
+  }
+}
+
+// -- wiring ------------------------------------------------------------------------------------
+$("start").onclick = () => (state.running ? stopCamera() : startCamera());
+$("smoothing").onchange = () => send({ type: "capture", smoothing: $("smoothing").value });
+$("avatar-style").onchange = () => send({ type: "avatar2d", style: $("avatar-style").value });
+for (const t of ["vrchat", "vmc"]) {
+  for (const el of document.querySelectorAll(`#out-${t} input`)) el.onchange = () => sendOutput(t);
+}
+$("calibrate").onclick = () => {
+  if (!state.running) return showError("start the camera first: calibration records your resting face");
+  send({ type: "calibrate", name: $("profile-name").value.trim() || "me", seconds: 3 });
+};
+$("profile-list").onchange = () => send({ type: "profile", path: $("profile-list").value || null });
+$("record").onclick = () => {
+  if (!state.running && !state.recording) return showError("start the camera first");
+  state.recording = !state.recording;
+  $("record").classList.toggle("on", state.recording);
+  $("record").textContent = state.recording ? "■ Stop" : "● Record";
+  send({ type: "record", on: state.recording });
+};
+document.addEventListener("keydown", (e) => {
+  if (e.target.matches("input, select, textarea") || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.key === " ") { e.preventDefault(); $("start").click(); }
+});
+
+window.studioReady = loadInfo().then(() => connect()).then(() => sendSettings())
+  .catch((e) => showError(String(e.message || e)));
