@@ -232,8 +232,9 @@ def build_skin(face: np.ndarray, layout: np.ndarray) -> tuple[Skin, tuple[np.nda
 
 
 def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iris_rgb, hair_rgb=None,
-                skin_rgb=(0.8, 0.6, 0.5)) -> Parts:
-    """Eyeballs, teeth, tongue, mouth cavity and (if ``hair_rgb``) a hair cap for a face (478, 3)."""
+                under: np.ndarray | None = None) -> Parts:
+    """Eyeballs, teeth, tongue, mouth cavity and (if ``hair_rgb``) a hair cap for a face (478, 3);
+    the hair stays outside the skin points ``under`` (N, 3) (default: the face's)."""
     pos, col, tris, follow, part = [], [], [], [], []
     n_face = face.shape[0]
     eye_centres = {}
@@ -296,14 +297,17 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         s_ = np.linspace(0, 1, n_up)[:, None]
         el = line[None] + (np.pi / 2 - 0.02 - line[None]) * s_
         d = np.stack([np.sin(az)[None] * np.cos(el), np.sin(el), np.cos(az)[None] * np.cos(el)], -1).reshape(-1, 3)
-        p = centre + d * (_ellipsoid_radius(d, radii) * 1.05)[:, None]
+        # Over the skull, and over the face's own edge where it stands out of the skull (the temples).
+        rel = (face[:N_SURFACE] if under is None else under) - centre
+        dist = np.linalg.norm(rel, axis=1)
+        near = (d @ (rel / dist[:, None]).T) > np.cos(0.12)
+        face_r = np.where(near, dist[None], 0.0).max(axis=1)
+        p = centre + d * np.maximum(_ellipsoid_radius(d, radii) * 1.05, face_r + 0.04)[:, None]
         p = np.concatenate([p, [centre + np.array([0.0, radii[1] * 1.05, 0.0])]])
         t = np.array(_grid_triangles(n_up, n_az) + [((n_up - 1) * n_az + c, len(p) - 1, (n_up - 1) * n_az + (c + 1) % n_az)
                                                     for c in range(n_az)])
         t = _orient_outwards(p, t, centre)
-        keep_idx = np.arange(len(p))
-        remap = keep_idx
-        add(p[keep_idx], (*hair_rgb, 1.0), remap[t], _kernel_follow(p[keep_idx], face), "hair")
+        add(p, (*hair_rgb, 1.0), t, _kernel_follow(p, face), "hair")
     return Parts(np.concatenate(pos), np.concatenate(col).astype(np.float32),
                  np.concatenate(tris).astype(np.uint32), np.concatenate(follow), np.array(part), eye_centres)
 
@@ -311,7 +315,8 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
 def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None) -> Head:
     """The whole head for a fitted neutral face (478, 3) with texture layout (478, 2)."""
     skin, cranium = build_skin(face, layout)
-    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb), cranium)
+    skull = skin.positions[np.isin(skin.region, ("face", "cap"))]
+    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb, under=skull), cranium)
 
 
 def frontal_layout(face: np.ndarray) -> np.ndarray:
