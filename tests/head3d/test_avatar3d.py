@@ -220,3 +220,23 @@ def test_export_drives_each_shape_once(made, tmp_path):
     w = dict(zip(names, glb.accessor(anim["samplers"][ch["sampler"]]["output"]).reshape(-1, len(names))[0]))
     assert w["mouthSmileLeft"] > 0.5 and w["mouthSmileRight"] > 0.5
     assert w["MouthCornerPullLeft"] == 0 and w["MouthCornerSlantLeft"] == 0
+
+
+def test_one_vocabulary_and_options(samples, tmp_path):
+    import facemimic
+    from facemimic.head3d.api import Avatar3DOptions
+
+    opts = Avatar3DOptions(shapes="ue", hair="none", texture_size=256)
+    r = facemimic.avatar3d(samples / "single_face.jpg", tmp_path / "ue.vrm", options=opts)
+    again = facemimic.avatar3d(samples / "single_face.jpg", tmp_path / "ue2.vrm", options=opts)
+    assert r.targets == 88 and r.hair_rgb is None
+    assert (tmp_path / "ue.vrm").read_bytes() == (tmp_path / "ue2.vrm").read_bytes() and again.bytes == r.bytes
+    glb = read_glb(tmp_path / "ue.vrm")
+    assert glb.json["meshes"][0]["extras"]["targetNames"] == list(UE_NAMES)
+    custom = glb.json["extensions"]["VRMC_vrm"]["expressions"]["custom"]
+    assert custom["UE_JawOpen"]["morphTargetBinds"] == [{"node": 0, "index": UE_NAMES.index("JawOpen"), "weight": 1.0}]
+    assert_valid(tmp_path / "ue.vrm")
+    with pytest.raises(facemimic.FaceMimicError, match="shapes must be one of"):
+        Avatar3DOptions(shapes="visemes")
+    with pytest.raises(facemimic.FaceMimicError, match="hair must be one of"):
+        Avatar3DOptions(hair="mohawk")
