@@ -16,8 +16,8 @@ judges. It needs only NumPy, h5py, OpenCV and dlib; every weight file comes from
   dlib's ResNet face descriptor (128-d, LFW 99.38 %); two photos of one person are closer than
   0.6 (euclidean), the threshold dlib and ``face_recognition`` use.
 
-Protocol: a JSON list on stdin of image paths (every judge) or ``{"path": p, "emotion": false}``
-(identity only, ~3x faster); a JSON list on stdout, one object per image:
+Protocol: a JSON list on stdin of image paths (every judge, the largest face) or ``{"path": p,
+"emotion": false, "pick": "leftmost"}`` (identity only, ~3x faster; the leftmost face); a JSON list on stdout, one object per image:
 ``{"fer": {label: p}, "pyemotion": {label: p}, "descriptor": [128 floats] | null, "box": [x, y, w, h]}``
 (``fer``/``pyemotion`` null when no face was found or not asked).
 """
@@ -218,7 +218,7 @@ class Judges:
         self.shape5 = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
         self.resnet = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
 
-    def judge(self, path: str, emotion: bool = True) -> dict:
+    def judge(self, path: str, emotion: bool = True, pick: str = "largest") -> dict:
         bgr = cv2.imread(path, cv2.IMREAD_COLOR)
         if bgr is None:
             raise SystemExit(f"judges: cannot read {path}")
@@ -227,7 +227,9 @@ class Judges:
         dets = self.detector(rgb, 0)  # HOG finds faces from ~80 px; upsample once only if it found none
         if not len(dets):
             dets = self.detector(rgb, 1)
-        tight = max(dets, key=lambda r: r.area()) if len(dets) else None
+        # the face to judge: the largest, or the leftmost (a group photo animated with --face 0)
+        order = (lambda r: r.area()) if pick == "largest" else (lambda r: -r.left())
+        tight = max(dets, key=order) if len(dets) else None
         out = {"fer": None, "pyemotion": None, "descriptor": None, "box": None}
         if tight is not None:
             shape = self.shape5(rgb, tight)
@@ -237,6 +239,8 @@ class Judges:
         # fer: its own Haar cascade and crop (largest face), as FER().detect_emotions does.
         faces = self.haar.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, flags=cv2.CASCADE_SCALE_IMAGE,
                                            minSize=(50, 50))
+        if pick != "largest" and tight is not None:  # the cascade's box of the same face as dlib's
+            faces = [b for b in faces if abs(b[0] + b[2] / 2 - tight.center().x) < b[2] / 2]
         if len(faces) or tight is not None:
             if len(faces):
                 x, y, w, h = (int(v) for v in max(faces, key=lambda b: b[2] * b[3]))
@@ -271,7 +275,7 @@ def main() -> None:
         if isinstance(item, str):
             out.append(judges.judge(item))
         else:
-            out.append(judges.judge(item["path"], bool(item.get("emotion", True))))
+            out.append(judges.judge(item["path"], bool(item.get("emotion", True)), item.get("pick", "largest")))
     json.dump(out, sys.stdout)
 
 

