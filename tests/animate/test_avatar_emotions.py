@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facemimic.animate.avatar import AvatarRenderer
+from facemimic.animate.avatar import AvatarRenderer, preset_names
 from facemimic.animate.avatar.measure import drawing_landmarks, frontal
 from facemimic.generate.api import express
 
@@ -59,13 +59,16 @@ def neutral(renderer):
 
 
 @pytest.mark.parametrize("emotion", list(DRAWN))
-@pytest.mark.parametrize("seed", [0, 3, 11])
-def test_defining_shapes_are_drawn(renderer, neutral, emotion, seed):
-    frame = frontal(express(emotion, seed=seed)[0])
-    drawn = _features(renderer, frame)
-    for feature, (sign, least) in DRAWN[emotion].items():
-        change = drawn[feature] - neutral[feature]
-        assert sign * change >= least, (emotion, seed, feature, round(change, 4))
+@pytest.mark.parametrize("preset", preset_names())
+def test_defining_shapes_are_drawn(preset, emotion):
+    # every built-in look (anime eyes, glasses, hair over the brows …), three generated takes each
+    r = AvatarRenderer(preset, size=SIZE)
+    neutral = _features(r, None)
+    for seed in (0, 3, 11):
+        drawn = _features(r, frontal(express(emotion, seed=seed)[0]))
+        for feature, (sign, least) in DRAWN[emotion].items():
+            change = drawn[feature] - neutral[feature]
+            assert sign * change >= least, (preset, emotion, seed, feature, round(change, 4))
 
 
 def test_anger_and_sadness_slant_the_brows_opposite_ways(renderer, neutral):
