@@ -1,6 +1,6 @@
 """Lip sync beyond English (issue #16): accuracy and speed per language on MBROLA speech.
 
-    python benchmarks/lipsync_languages.py [--languages de fr es it en] [--rate WPM] [--no-speed]
+    python benchmarks/lipsync_languages.py [--languages de fr es it en] [--rate WPM] [--no-speed] [--heldout]
 
 For each language: its 12 sentences (``evalset.LANGUAGE_SENTENCES``; English: the spec's MBROLA
 set) spoken by two MBROLA voices, truth from the ``.pho`` files (SAMPA -> IPA -> articulatory
@@ -32,10 +32,15 @@ from pathlib import Path
 import numpy as np
 
 
+HELDOUT = False  # --heldout: the held-out sentences (evalset.LANGUAGE_HELDOUT), not the evaluation set
+
+
 def _items(lang: str, rate: int | None):
     from facemimic.lipsync.evalset import build_language_items, build_mbrola_items
 
-    return build_mbrola_items(rate=rate) if lang == "en" else build_language_items(lang, rate=rate)
+    if lang == "en":
+        return build_mbrola_items(rate=rate)
+    return build_language_items(lang, rate=rate, heldout=HELDOUT)
 
 
 def _score(items, results):
@@ -132,7 +137,10 @@ def main() -> None:
     ap.add_argument("--languages", nargs="+", default=["de", "fr", "es", "it", "en"])
     ap.add_argument("--rate", type=int, default=None, help="espeak-ng words per minute for MBROLA")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--heldout", action="store_true", help="the 6 held-out sentences per language")
     args = ap.parse_args()
+    global HELDOUT
+    HELDOUT = args.heldout
     t = time.perf_counter()
     for lang in args.languages:
         run(lang, args.rate, not args.no_speed)

@@ -261,6 +261,23 @@ LANGUAGE_SENTENCES: dict[str, tuple[str, ...]] = {
            "Aspetta! Ho dimenticato il mio ombrello.", "Paolo lavora in una banca vicino al porto.",
            "Per piacere, apri la finestra della camera.", "Ieri abbiamo visto un film molto divertente."),
 }
+# Held-out sentences (issue #16): written after the alignment settings were chosen on
+# LANGUAGE_SENTENCES, used only to check them (ids <language>h1 …, same voices in rotation).
+LANGUAGE_HELDOUT: dict[str, tuple[str, ...]] = {
+    "de": ("Morgen besuchen wir meine Großmutter in Bremen.", "Der Hund spielt im Garten mit einem Ball.",
+           "Bitte mach das Fenster zu, es ist kalt.", "Am Abend trinken wir gemeinsam ein Bier.",
+           "Warum bist du heute so müde?", "Papa kocht Suppe mit Kartoffeln und Bohnen."),
+    "fr": ("Demain matin, nous irons à la plage.", "Mon petit frère mange une pomme verte.",
+           "Prends ton parapluie, il va pleuvoir.", "Le boulanger ouvre sa boutique à sept heures.",
+           "Pourquoi est-ce que tu ris comme ça?", "Maman prépare un bon repas pour nous."),
+    "es": ("Mañana por la mañana iremos a la playa.", "Mi hermano pequeño come una manzana verde.",
+           "Toma el paraguas, va a llover.", "El panadero abre su tienda a las siete.",
+           "¿Por qué te ríes tanto?", "Mamá prepara una comida muy rica para nosotros."),
+    "it": ("Domani mattina andiamo al mare.", "Mio fratello piccolo mangia una mela verde.",
+           "Prendi l'ombrello, sta per piovere.", "Il panettiere apre il negozio alle sette.",
+           "Perché ridi così tanto?", "La mamma prepara un buon pranzo per tutti."),
+}
+
 # Debian's mbrola-* voices per language (scripts/setup.d/40-mbrola-languages.sh installs them).
 LANGUAGE_VOICES: dict[str, tuple[str, ...]] = {
     "de": ("de1", "de2"), "fr": ("fr1", "fr4"), "es": ("es1", "es2"), "it": ("it3", "it4"),
@@ -276,10 +293,11 @@ def language_mbrola_available(language: str) -> bool:
 
 
 def build_language_items(language: str, ids: list[str] | None = None, *, sample_rate: int = 16000,
-                         rate: int | None = None) -> list[EvalItem]:
+                         rate: int | None = None, heldout: bool = False) -> list[EvalItem]:
     """``language``'s evaluation set (``de``, ``fr``, ``es``, ``it``): ids ``<language>01`` …,
     spoken by its MBROLA voices in rotation, truth from the ``.pho`` files (SAMPA -> IPA ->
-    articulatory features -> ARPAbet, :mod:`facemimic.phonetics.sampa`)."""
+    articulatory features -> ARPAbet, :mod:`facemimic.phonetics.sampa`). ``heldout``: the
+    held-out sentences instead (``LANGUAGE_HELDOUT``, ids ``<language>h1`` …)."""
     import tempfile
 
     if language not in LANGUAGE_SENTENCES:
@@ -294,8 +312,9 @@ def build_language_items(language: str, ids: list[str] | None = None, *, sample_
     voices = LANGUAGE_VOICES[language]
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        for k, text in enumerate(LANGUAGE_SENTENCES[language]):
-            sid = f"{language}{k + 1:02d}"
+        sentences = (LANGUAGE_HELDOUT if heldout else LANGUAGE_SENTENCES)[language]
+        for k, text in enumerate(sentences):
+            sid = f"{language}h{k + 1}" if heldout else f"{language}{k + 1:02d}"
             if ids is not None and sid not in ids:
                 continue
             out.append(_mbrola_item(sid, text, voices[k % len(voices)], Path(tmp), sample_rate, rate,
