@@ -48,6 +48,7 @@ class ClosureOptions:
     near: float = 0.04  # s: a recognised P/B/M this close to a detection already explains it
     min_duration: float = 0.05  # s: an inserted closure lasts at least this long
     veto: float = 0.0  # a recognised P/B/M whose peak probability stays below this is relabelled (0: off)
+    veto_window: float = 0.02  # s: the peak is looked for this far beyond the recognised phone
     consonants_only: bool = True  # insert only where the recogniser heard a consonant
 
     def __post_init__(self) -> None:
@@ -202,8 +203,9 @@ def add_missed_closures(phones: list[Phone], prob: np.ndarray, *, offset: float 
         p = prob[:, 1] + prob[:, 2]
         for i, ph in enumerate(out):
             if ph.name in BILABIALS:
-                a = max(int((ph.start - offset) * SR / HOP) - 2, 0)
-                b = min(int(np.ceil((ph.end - offset) * SR / HOP)) + 2, len(p))
+                k = int(round(opt.veto_window * SR / HOP))
+                a = max(int((ph.start - offset) * SR / HOP) - k, 0)
+                b = min(int(np.ceil((ph.end - offset) * SR / HOP)) + k, len(p))
                 if b > a and p[a:b].max() < opt.veto:
                     out[i] = Phone(ph.start, ph.end, _NOT_BILABIAL[ph.name], ph.word)
     for a, b, name in detections(prob, opt):

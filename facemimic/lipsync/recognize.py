@@ -209,7 +209,8 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
 
         w = load_weights()
         copt = ClosureOptions(threshold=opt.closure_threshold or float(w["threshold"]),
-                              min_frames=int(w["min_frames"]), peak=float(w.get("peak", 0.0)))
+                              min_frames=int(w["min_frames"]), peak=float(w.get("peak", 0.0)),
+                              veto=float(w.get("veto", 0.0)))  # trained with real speech (issue #16 §3)
         phones = merge_silence(add_missed_closures(phones, closure_probability(pcm), offset=offset,
                                                    options=copt))
     return phones
