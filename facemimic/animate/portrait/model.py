@@ -44,7 +44,7 @@ DRIVE_SAD_BROW = {"right": len(UE_NAMES) + 3, "left": len(UE_NAMES) + 4}
 # AU1 + AU4 (the "sad" brow): on a warped photo the tracker reads either the lowerer or the inner
 # raise, never both; the product of the two adds back some inner raise. Gain 1 is the measured
 # compromise (0: the inner raise vanishes in sadness; 2: the lowerer does).
-SAD_BROW_GAIN = 1.0
+SAD_BROW_GAIN = 0.0
 SIDES = ("right", "left")
 SIDE_SIGN = {"right": -1.0, "left": 1.0}  # canonical x of the subject's right/left side
 

@@ -196,6 +196,11 @@ class ClosedLoop:
             for k, (_, channel) in enumerate(LOOP):
                 if channel in geometry.CHANNELS:
                     t[k] = implied_weight(implied, channel)
+                elif channel.startswith("closure_") and self.aperture0 is not None:
+                    # the lids' share closed as widening and squint change it too (a blink, or a
+                    # squinting photo's rest taken off, owns the aperture and must aim at all of it)
+                    side = 1 if channel.endswith("right") else 0  # measures are (left, right)
+                    t[k] = -float(implied["eye_widen"][side]) / max(float(self.aperture0[side]), 1e-3)
         return t
 
     def _asked(self, drive: np.ndarray) -> np.ndarray:
