@@ -41,9 +41,10 @@ DRIVE_CLOSE_RIGHT = len(UE_NAMES)
 DRIVE_CLOSE_LEFT = len(UE_NAMES) + 1
 DRIVE_LIPS_CLOSED = len(UE_NAMES) + 2
 DRIVE_SAD_BROW = {"right": len(UE_NAMES) + 3, "left": len(UE_NAMES) + 4}
-# AU1 + AU4 (the "sad" brow): on a warped photo the tracker reads either the lowerer or the inner
-# raise, never both; the product of the two adds back some inner raise. Gain 1 is the measured
-# compromise (0: the inner raise vanishes in sadness; 2: the lowerer does).
+# AU1 + AU4 (the "sad" brow): the product of the two could add inner raise. It was 1 while the
+# loop chased MediaPipe's brow readings (which see either the lowerer or the raise, never both);
+# with the loop's composed targets (implied.py: the raise and the lowering as displacements that
+# add) it only overshot the inner raise (fearful: 1.5-2.5x) and lifted the middle brow, so 0.
 SAD_BROW_GAIN = 0.0
 SIDES = ("right", "left")
 SIDE_SIGN = {"right": -1.0, "left": 1.0}  # canonical x of the subject's right/left side
