@@ -189,6 +189,23 @@ def contact_sheet(name: str, tiles: list[tuple[str, np.ndarray, list[str]]], hei
     return np.hstack(cells[:-1])
 
 
+def print_matrix(rows: list[tuple]) -> None:
+    """The compact table of docs/animate.md: portraits × emotions, "fer / PyEmotion" top labels."""
+    short = {"happy": "ha", "sad": "sa", "angry": "an", "surprised": "su", "fearful": "fe", "disgusted": "di",
+             "neutral": "ne", "-": "-"}
+    by: dict[str, dict] = {}
+    for name, emotion, fer, pe, _f1, _f2, mean, top_d, first in rows:
+        by.setdefault(name, {})[emotion] = (fer.split()[0], pe.split()[0], mean, top_d, first)
+    print("| portrait | " + " | ".join(EMOTIONS) + " | identity: first / mean / max |")
+    print("|---|" + "---|" * len(EMOTIONS) + "---|")
+    for name, d in by.items():
+        cells = [" / ".join(f"**{short[lab]}**" if lab == e else short[lab] for lab in d[e][:2]) for e in EMOTIONS]
+        first = np.mean([v[4] for v in d.values()])
+        mean = np.mean([v[2] for v in d.values()])
+        worst = max(v[3] for v in d.values())
+        print(f"| {name} | " + " | ".join(cells) + f" | {first:.2f} / {mean:.2f} / {worst:.2f} |")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--setup", action="store_true", help="create the judges' virtual environment and exit")
@@ -273,6 +290,8 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} / {r[5]} | {r[6]:.3f} | {r[7]:.3f} | {r[8]:.3f} |")
+    print()
+    print_matrix(rows)
     print()
     for j in JUDGES:
         rate = hits[j] / n
