@@ -29,6 +29,7 @@ from ...errors import ParameterError, UnknownNameError, suggest
 from ...expressions.frame import ExpressionFrame
 from ...expressions.names import ue_index
 from ...expressions.track import ExpressionTrack
+from .creases import CreasePainter
 from .eyes import EyeRig, lash_line
 from .model import CONTROL_NAMES, DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DisplacementModel, drive_vector
 from .mouth import MouthPainter
@@ -193,6 +194,8 @@ class PortraitAnimator:
         self.warp = MeshWarp(self.points, self.image.shape[:2], down)
         self.mouth = MouthPainter(self.points, down, self.model.frame.sx, self.image) if opts.mouth else None
         self.eyes = EyeRig(self.points, self.image, self.model.frame.rotation) if opts.eyes else None
+        # creases shaded from the weights (with a neutral rest, only beyond the photo's own expression)
+        self.creases = CreasePainter(self.points, self.image, face.frame.weights if opts.rest == "neutral" else None)
         self.pose = HeadPose(pts, max_angle=opts.max_head_angle) if opts.head else None
         self._src_gaze = np.array([face.frame.gaze_right, face.frame.gaze_left], np.float64) \
             if opts.rest == "neutral" else np.zeros((2, 2))
@@ -246,7 +249,7 @@ class PortraitAnimator:
 
     def render_parts(self, motion: np.ndarray, *, gaze=None, closure=(0.0, 0.0), tongue_out: float = 0.0,
                      jaw_gap: float | None = None, out: np.ndarray | None = None,
-                     scratch: RenderScratch | None = None) -> np.ndarray:
+                     scratch: RenderScratch | None = None, weights: np.ndarray | None = None) -> np.ndarray:
         """Render from landmark ``motion`` (478, 2) px directly (used by calibration and tests).
 
         ``jaw_gap``: how many pixels of the lips' opening the jaw made (None: all of it).
@@ -261,6 +264,8 @@ class PortraitAnimator:
         target = self.points + motion
         if self.mouth is not None:
             self.mouth.paint(res, target, tongue_out=tongue_out, jaw_gap=jaw_gap)
+        if weights is not None:  # the frame's UE weights (88,): creases (creases.py)
+            self.creases.paint(res, target, weights)
         lash_line(res, target, closure)
         return res
 
@@ -316,7 +321,7 @@ class PortraitAnimator:
         closure = (float(np.clip(drive[DRIVE_CLOSE_RIGHT], 0, 1)), float(np.clip(drive[DRIVE_CLOSE_LEFT], 0, 1)))
         return self.render_parts(motion, gaze=np.nan_to_num(gaze), closure=closure,
                                  tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap, out=out,
-                                 scratch=scratch)
+                                 scratch=scratch, weights=w)
 
     def frames(self, track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,
                face_id: int | None = None, reuse: bool = False) -> Iterator[np.ndarray]:

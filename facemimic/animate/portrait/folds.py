@@ -160,7 +160,7 @@ def unfold(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray, orientation:
 
 
 def _safe_fraction(src, P, ia, ib, ic, o) -> float:
-    """Largest t in [0, 1] with every triangle's oriented area >= min(0, its source area) on
+    """Largest t in [0, 1] with every triangle's oriented area >= min(1e-3, its source area) on
     src + t (P - src) (exact: a quadratic per triangle), kept 1 % inside."""
     s, d = np.asarray(src, np.float64), np.asarray(P, np.float64) - src
     sa, sb, sc = s[ia], s[ib], s[ic]
@@ -174,7 +174,7 @@ def _safe_fraction(src, P, ia, ib, ic, o) -> float:
     A0 = 0.5 * o * cross(e1, e2)
     B = 0.5 * o * (cross(e1, f2) + cross(f1, e2))
     C = 0.5 * o * cross(f1, f2)
-    bound = np.minimum(A0, 0.0)
+    bound = np.minimum(A0, 1e-3)  # a hair above zero: rounding must not turn a line over
     ts = np.linspace(0.0, 1.0, 201)  # coarse scan, then the exact root in the first bad interval
     vals = A0[:, None] + B[:, None] * ts + C[:, None] * ts ** 2 - bound[:, None]
     bad_cols = np.flatnonzero((vals < 0).any(0))

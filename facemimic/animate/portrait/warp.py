@@ -24,6 +24,7 @@ from . import landmarks as L
 
 HEAD_RING_FOLLOW = 0.4  # share of the oval's motion the head ring follows
 SEAM_GAP = 0.5  # px: crossing lips (lids) meet this far apart
+SOFT_INSIDE = 2.0  # grid cells: the outside blend starts this far inside the face outline
 
 
 def _ring(points: np.ndarray, centre: np.ndarray, down: np.ndarray, top: float, bottom: float) -> np.ndarray:
@@ -43,6 +44,78 @@ def _faces_only(triangles: np.ndarray) -> list:
     tris = [tuple(int(v) for v in t) for t in triangles]
     edges = Counter(tuple(sorted(e)) for a, b, c in tris for e in ((a, b), (b, c), (c, a)))
     return [t for t in tris if not all(edges[tuple(sorted(e))] > 2 for e in ((t[0], t[1]), (t[1], t[2]), (t[2], t[0])))]
+
+
+def _zip_rings(v: np.ndarray, *rings: np.ndarray) -> np.ndarray | None:
+    """Triangles (K, 3) joining consecutive closed rings of equal length point by point (each
+    quad split along its shorter diagonal), or None when they do not tile (a ring crosses the
+    next: some triangle turns the other way round)."""
+    from .folds import signed_areas
+
+    tris = []
+    n = len(rings[0])
+    for inner, outer in zip(rings, rings[1:]):
+        for i in range(n):
+            j = (i + 1) % n
+            a, b, c, d = inner[i], inner[j], outer[j], outer[i]
+            if np.linalg.norm(v[a] - v[c]) <= np.linalg.norm(v[b] - v[d]):
+                tris += [(a, b, c), (a, c, d)]
+            else:
+                tris += [(a, b, d), (b, c, d)]
+    out = np.array(tris, np.int64)
+    area = signed_areas(v, out)
+    if not (np.all(area > 0) or np.all(area < 0)):
+        return None
+    return out
+
+
+def _coherent_orientation(triangles: np.ndarray, areas: np.ndarray) -> np.ndarray:
+    """+1/-1 per triangle: the sign its area has when the mesh is oriented coherently (every
+    shared edge run both ways), the sign most of the photo's triangles have (a breadth-first walk
+    over the shared edges; the few triangles the photo shows turned over get the other sign)."""
+    from collections import deque
+
+    tris = [tuple(int(v) for v in t) for t in triangles]
+    by_edge: dict = {}
+    for i, t in enumerate(tris):
+        for k in range(3):
+            by_edge.setdefault(frozenset((t[k], t[(k + 1) % 3])), []).append(i)
+    flip = np.zeros(len(tris), np.int8)  # 0 unknown, 1 as stored, -1 reversed
+    for seed in range(len(tris)):
+        if flip[seed]:
+            continue
+        flip[seed] = 1
+        todo = deque([seed])
+        while todo:
+            i = todo.popleft()
+            t = tris[i] if flip[i] > 0 else tris[i][::-1]
+            for k in range(3):
+                u, v = t[k], t[(k + 1) % 3]
+                for j in by_edge[frozenset((u, v))]:
+                    if flip[j]:
+                        continue
+                    s = tris[j]
+                    runs_vu = any(s[r] == v and s[(r + 1) % 3] == u for r in range(3))
+                    flip[j] = 1 if runs_vu else -1
+                    todo.append(j)
+    sign = flip.astype(np.float64)
+    if np.sum(np.sign(areas) * sign > 0) < np.sum(np.sign(areas) * sign < 0):
+        sign = -sign
+    return sign
+
+
+def _neighbours(triangles: np.ndarray) -> np.ndarray:
+    """(M, 3) the triangle across the edge opposite each vertex (-1: none)."""
+    owner: dict = {}
+    for i, (a, b, c) in enumerate(triangles.tolist()):
+        for k, e in enumerate(((b, c), (c, a), (a, b))):
+            owner.setdefault(tuple(sorted(e)), []).append((i, k))
+    nbr = -np.ones((len(triangles), 3), np.int64)
+    for pairs in owner.values():
+        if len(pairs) == 2:
+            (i, ki), (j, kj) = pairs
+            nbr[i, ki], nbr[j, kj] = j, i
+    return nbr
 
 
 class MeshWarp:
@@ -79,17 +152,27 @@ class MeshWarp:
         holes = {tuple(sorted(t)) for t in L.hole_triangles()}
         mesh_tris = [t for t in _faces_only(L.face_triangles()) if tuple(sorted(t)) not in holes]
         tris = [np.array(t) for t in sorted(holes)]
-        # Outside the oval: Delaunay over oval + rings, keeping triangles outside the face.
-        ring_ids = np.concatenate([np.array(L.FACE_OVAL), L.N_MESH + np.arange(2 * n_oval)])
-        oval_poly = oval.astype(np.float32).reshape(-1, 1, 2)
-        anchor_poly = cv2.convexHull(anchor.astype(np.float32))  # robust on turned faces
-        for s in delaunay(self.vertices[ring_ids]):
-            c = self.vertices[ring_ids[s]].mean(0)
-            if (cv2.pointPolygonTest(oval_poly, (float(c[0]), float(c[1])), False) < 0
-                    and cv2.pointPolygonTest(anchor_poly, (float(c[0]), float(c[1])), False) > 0):
-                tris.append(ring_ids[s])
+        # Outside the oval: the two rings zipped to the oval quad by quad, so every oval edge is
+        # shared by one face and one ring triangle (a tiling: no gap can open between the face
+        # and the rings when they move apart, which would show the unwarped photo as a seam).
+        ring_tris = _zip_rings(self.vertices, np.array(L.FACE_OVAL), L.N_MESH + np.arange(n_oval),
+                               L.N_MESH + n_oval + np.arange(n_oval))
+        if ring_tris is None:  # a turned face whose rings cross themselves: Delaunay, face cut out
+            ring_tris = []
+            ring_ids = np.concatenate([np.array(L.FACE_OVAL), L.N_MESH + np.arange(2 * n_oval)])
+            oval_poly = oval.astype(np.float32).reshape(-1, 1, 2)
+            anchor_poly = cv2.convexHull(anchor.astype(np.float32))
+            for s in delaunay(self.vertices[ring_ids]):
+                c = self.vertices[ring_ids[s]].mean(0)
+                if (cv2.pointPolygonTest(oval_poly, (float(c[0]), float(c[1])), False) < 0
+                        and cv2.pointPolygonTest(anchor_poly, (float(c[0]), float(c[1])), False) > 0):
+                    ring_tris.append(ring_ids[s])
+        tris += list(ring_tris)
         tris += mesh_tris
         self.triangles = np.array(tris, np.int64)  # drawing order: holes, rings, face mesh
+        self._n_holes = len(holes)
+        self._n_ring = len(tris) - len(holes) - len(mesh_tris)
+        self._nbr = _neighbours(self.triangles)
 
         # Region of interest: the anchor ring's box, inside the image.
         x0 = int(np.clip(np.floor(anchor[:, 0].min()) - 1, 0, w - 1))
@@ -99,6 +182,7 @@ class MeshWarp:
         self.roi = (x0, y0, x1, y1)
         size = max(float(np.ptp(anchor[:, 0])), float(np.ptp(anchor[:, 1])), 1.0)
         self.step = int(step) if step else int(np.clip(round(size / 130), 2, 6))
+        self._soft_cells = max(0.06 * size / self.step, 1.5)  # the outside blend's width, grid cells
         st = self.step
         gw = -(-(x1 - x0) // st)
         gh = -(-(y1 - y0) // st)
@@ -121,34 +205,41 @@ class MeshWarp:
 
     def _fold_setup(self, down: np.ndarray, size: float) -> None:
         """Each triangle's orientation and smallest allowed area, for :meth:`fold_free`."""
-        from .folds import HOLE_FLOOR, SKIN_FLOOR, signed_areas
+        from .folds import HOLE_FLOOR, SKIN_FLOOR, signed_areas, unfold
 
         n_oval = len(self._oval)
+        self._down = np.asarray(down, np.float64)
+        self._seam_setup()
         holes = {tuple(sorted(t)) for t in L.hole_triangles()}
         is_hole = np.array([tuple(sorted(t)) in holes for t in self.triangles.tolist()])
+        a_photo = signed_areas(self.vertices, self.triangles)
+        coherent = np.where(a_photo < 0, -1.0, 1.0)  # the rings: as drawn (they are built so)
+        face = np.ones(len(self.triangles), bool)
+        face[self._n_holes:self._n_holes + self._n_ring] = False
+        coherent[face] = _coherent_orientation(self.triangles[face], a_photo[face])
+        # The photo's own mesh folds where the face turns away (MediaPipe's cheek and jaw
+        # triangles overlap at the silhouette, a dozen on a turned face; closed lips cross a
+        # little): two layers of one place, which tear apart as soon as they move differently.
+        # The warp's source mesh is that mesh unfolded (silhouette points nudged a pixel or
+        # two), so it tiles the face; at rest the photo is still copied untouched.
+        a_src = np.abs(a_photo)
+        # skin at least a tenth of a typical triangle (thin slivers would pin every later motion)
+        floor0 = np.where(is_hole, 0.02, 0.1 * float(np.median(a_src[~is_hole])))  # px^2
+        flat = unfold(self.vertices, self.vertices, self.triangles, coherent, floor0,
+                      np.arange(len(self.vertices)) < L.N_MESH, rounds=200)
+        nudge = np.linalg.norm(flat - self.vertices, axis=1).max()
+        if np.all(signed_areas(flat, self.triangles) * coherent > 0) and nudge < 0.05 * size:
+            self.vertices, self.orientation = flat, coherent
+        else:
+            # A face turned far (half its far side folded behind the nose): no small nudge
+            # unfolds it; each triangle keeps the photo's own sign (strips: the coherent one).
+            self.orientation = np.where(is_hole | (a_src < 1.0), coherent, np.sign(a_photo))
+            self.orientation[self.orientation == 0] = 1.0
+            flat = self.vertices.copy()
+            self._meet(flat)  # closed lips that cross a little in the photo: a hair apart
+            if np.linalg.norm(flat - self.vertices, axis=1).max() < 0.02 * size:
+                self.vertices = flat
         a0 = signed_areas(self.vertices, self.triangles)
-        self.orientation = np.where(a0 < 0, -1.0, 1.0)
-        # Closed (or crossed) lips and lids make their strip a line whose sign means nothing: a
-        # strip triangle takes the orientation that agrees with the skin triangle across its
-        # edge with the lip or lid (a consistently oriented mesh runs a shared edge both ways).
-        tris = self.triangles.tolist()
-        owner = {}
-        for i, t in enumerate(tris):
-            if is_hole[i]:
-                continue
-            cyc = t if self.orientation[i] > 0 else t[::-1]
-            for u, v in ((cyc[0], cyc[1]), (cyc[1], cyc[2]), (cyc[2], cyc[0])):
-                if abs(a0[i]) > abs(owner.get((u, v), (0, 0.0))[1]):
-                    owner[(u, v)] = (i, a0[i])
-        for i in np.flatnonzero(is_hole):
-            a, b, c = tris[i]
-            for u, v in ((a, b), (b, c), (c, a)):  # the stored cycle's edges
-                if (v, u) in owner:  # skin runs v -> u: the strip, positively, runs u -> v
-                    self.orientation[i] = 1.0
-                    break
-                if (u, v) in owner:
-                    self.orientation[i] = -1.0
-                    break
         share = np.where(is_hole, HOLE_FLOOR, SKIN_FLOOR)
         oriented = self.orientation * a0
         # never ask more than the source has (a photo's own crossed lips stay as they are)
@@ -158,14 +249,13 @@ class MeshWarp:
         self._movable = np.zeros(len(self.vertices), bool)
         self._movable[:L.N_MESH] = True  # the rings are held (the head ring follows the oval)
         self._head = L.N_MESH + np.arange(n_oval)
-        self._down = np.asarray(down, np.float64)
-        self._seam_setup()
         skin = self.triangles[~is_hole]
         e = np.sort(np.concatenate([skin[:, [0, 1]], skin[:, [1, 2]], skin[:, [2, 0]]]), 1)
         self._smooth_edges = np.unique(e, axis=0)  # no edge across the mouth or an eye
 
-    def _meet(self, P: np.ndarray) -> None:
-        """Lips (and lids) that cross meet instead (in place on the moved vertices ``P``).
+    def _meet(self, P: np.ndarray) -> bool:
+        """Lips (and lids) that cross meet instead (in place on the moved vertices ``P``; True
+        when something moved).
 
         Where a lower inner-lip point is driven above its upper partner, both go to their mean
         height along the face's down axis (a pressed seam, what lips do); the rest of the face
@@ -190,9 +280,10 @@ class MeshWarp:
             delta[k + n:k + 2 * n] = -0.5 * np.minimum(gap_lo - SEAM_GAP, 0.0)[:, None] * d
             k += 2 * n
         if not np.any(delta):
-            return
+            return False
         P[self._seam_ids] += delta
         P[self._free_ids] += self._harmonic @ delta
+        return True
 
     def _seam_setup(self) -> None:
         """The harmonic map from seam corrections to the rest of the face (for :meth:`_meet`)."""
@@ -226,7 +317,7 @@ class MeshWarp:
             return motion
         src = self.vertices
         dst = src + self.vertex_motion(m)
-        self._meet(dst)
+        met = self._meet(dst)
         oval = self._oval
         head = self._head
 
@@ -235,7 +326,7 @@ class MeshWarp:
 
         P = unfold(src, dst, self.triangles, self.orientation, self.area_floor, self._movable, follow=follow,
                    edges=self._smooth_edges)
-        if P is dst:
+        if P is dst and not met:
             return motion
         out = np.array(m, np.float64, copy=True)
         out[:L.N_MESH] = P[:L.N_MESH] - src[:L.N_MESH]
@@ -248,7 +339,7 @@ class MeshWarp:
 
     def vertex_motion(self, motion: np.ndarray) -> np.ndarray:
         """Landmark motion (478, 2) -> motion of every mesh vertex (V, 2) (rings included)."""
-        m = np.asarray(motion, np.float32)[:L.N_MESH]
+        m = np.asarray(motion, np.float64)[:L.N_MESH]
         head = HEAD_RING_FOLLOW * m[self._oval]
         return np.concatenate([m, head, np.zeros_like(head)])
 
@@ -293,12 +384,76 @@ class MeshWarp:
         flat = ids.ravel()
         pos = self._grid_h[:, :2].copy()
         inside = np.flatnonzero(flat)
-        a = aff[flat[inside] - 1]
         g = self._grid_h[inside]
-        pos[inside] = np.einsum("ni,nij->nj", g, a)
+        tid, out, bc = self._owner(g, flat[inside] - 1, t_h, flat_tri)
+        p_in = np.einsum("ni,nij->nj", g, aff[tid])
+        if len(out):
+            p_in[out] = np.einsum("ni,nij->nj", bc, src_t[tid[out]].astype(np.float32))
+        pos[inside] = p_in
         disp = (pos - self._grid_h[:, :2]).reshape(*self.grid_shape, 2)
+        disp = self._soften(disp, tid, inside)
         up = cv2.resize(disp, self._up_size, interpolation=cv2.INTER_LINEAR)
         return up[:y1 - y0, :x1 - x0] + self._identity
+
+    def _soften(self, disp: np.ndarray, tid: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        """Smooth the displacement (gh, gw, 2) outside the face (in place, returned).
+
+        Between the face outline and the still anchor ring the piecewise-affine map has kinks
+        along every ring triangle's edges: straight creases and stretched wedges of the face's
+        edge where the moved face meets the held background (a seam, hardest on small faces
+        scaled up). There the field is blended with a blurred copy of itself, from nothing at
+        the face outline to all of it a short way out, so it eases into the still region."""
+        import cv2
+
+        face = np.zeros(self.grid_shape, np.uint8)
+        f = face.reshape(-1)
+        ring = (tid >= self._n_holes) & (tid < self._n_holes + self._n_ring)
+        f[inside[~ring]] = 1
+        if not f.any():
+            return disp
+        # signed distance to the outline in cells (> 0 outside); the blend starts a little inside,
+        # so the kink on the outline itself (coarse-sampled, it draws a staircase) is rounded too
+        sd = cv2.distanceTransform(1 - face, cv2.DIST_L2, 3) - cv2.distanceTransform(face, cv2.DIST_L2, 3)
+        a = np.clip((sd + SOFT_INSIDE) / (self._soft_cells + SOFT_INSIDE), 0.0, 1.0)
+        # ... and back to nothing at the anchor ring, where the still photo begins (the blur
+        # must not carry motion past it: that would be a seam of its own)
+        covered = np.zeros(self.grid_shape, np.uint8)
+        covered.reshape(-1)[inside] = 1
+        if not covered.all():
+            to_still = cv2.distanceTransform(covered, cv2.DIST_L2, 3)
+            a = np.minimum(a, np.clip((to_still - 1.0) / self._soft_cells, 0.0, 1.0))
+        a = a[..., None]
+        blurred = cv2.GaussianBlur(disp, (0, 0), self._soft_cells / 2, borderType=cv2.BORDER_REPLICATE)
+        disp += a * (blurred - disp)
+        return disp
+
+    def _owner(self, g: np.ndarray, tid: np.ndarray, t_h: np.ndarray, flat_tri: np.ndarray):
+        """The triangle that really holds each grid point (``g`` (n, 3) homogeneous px): its ids
+        (n,), and the points still outside (indices) with their clamped barycentric weights.
+
+        The coarse raster gives a triangle its boundary cells too, up to a grid step outside
+        it; a thin triangle's affine map extrapolated that far sends the point far off (jagged
+        specks along the face's outline). A point outside its triangle walks to the neighbour
+        across the edge it is beyond (twice at most); what is still outside is clamped onto its
+        triangle (barycentric weights clipped), which bounds the error to the step."""
+        inv = np.linalg.inv(t_h).astype(np.float32)  # rows -> barycentric weights
+        b = np.einsum("ni,nij->nj", g, inv[tid])
+        rows = np.arange(len(tid))
+        for _ in range(2):
+            k = b.argmin(1)
+            out = (b[rows, k] < -0.01) & ~flat_tri[tid]
+            if not out.any():
+                break
+            sel = np.flatnonzero(out)
+            nb = self._nbr[tid[sel], k[sel]]
+            sel, nb = sel[nb >= 0], nb[nb >= 0]
+            tid = tid.copy()
+            tid[sel] = nb
+            b[sel] = np.einsum("ni,nij->nj", g[sel], inv[nb])
+        out = np.flatnonzero((b.min(1) < -0.01) & ~flat_tri[tid])
+        bc = np.clip(b[out], 0.0, None)
+        bc /= np.maximum(bc.sum(1, keepdims=True), 1e-6)
+        return tid, out, bc
 
     def apply(self, image: np.ndarray, motion: np.ndarray, out: np.ndarray | None = None, *,
               ids: np.ndarray | None = None) -> np.ndarray:

@@ -1,0 +1,263 @@
+"""Creases as shading: what a warp cannot make.
+
+A warp moves the photo's pixels; it cannot draw the folds a viewer reads an expression by. Here
+they are shaded onto each frame along the moved landmarks, as deep as the frame's Unified
+Expressions weights ask, darkening (or, for the cheek's bulge, lightening) a thin soft band of the
+sitter's own skin: the shadow colour is the skin's own, darker and a little more saturated (a
+valley in skin is lit by light that passed through skin), never a painted grey line.
+
+=================  ==============================================  ================================
+crease             drawn along                                      driven by
+=================  ==============================================  ================================
+nasolabial fold    nose wing to beyond the mouth corner (curved)    corner pull, cheek squint, sneer,
+                                                                    upper lip up/deepen
+cheek bulge        the cheek apple below the eye (soft light)       corner pull, cheek squint
+glabellar furrow   two vertical lines between the inner brows       brow lowerer, brow pinch
+nose wrinkles      across the nose bridge, and from the inner       nose sneer
+                   eye corners down the bridge's sides
+forehead lines     three arcs following the brows, above them       brow inner/outer up
+crow's feet        three short lines fanning from each outer        cheek squint, eye squint
+                   eye corner
+=================  ==============================================  ================================
+
+With every driving weight zero (and with ``rest_weights`` equal to the frame's) nothing is
+touched: the frame stays bit for bit what the warp made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...expressions.names import ue_index
+from . import landmarks as L
+
+CREASES = ("nasolabial", "cheek_bulge", "glabella", "nose_wrinkle", "forehead", "crows_feet")
+SIDES = ("right", "left")
+# Shape -> crease drive, per side ("{}" = Right/Left); a crease's weight is the clipped sum.
+DRIVERS = {
+    "nasolabial": {"MouthCornerPull{}": 0.8, "CheekSquint{}": 0.6, "NoseSneer{}": 0.7, "MouthUpperUp{}": 0.5,
+                   "MouthUpperDeepen{}": 0.6},
+    "cheek_bulge": {"MouthCornerPull{}": 0.7, "CheekSquint{}": 0.8},
+    "glabella": {"BrowLowerer{}": 1.0, "BrowPinch{}": 0.6},
+    "nose_wrinkle": {"NoseSneer{}": 1.0},
+    "forehead": {"BrowInnerUp{}": 1.0, "BrowOuterUp{}": 0.7},
+    "crows_feet": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.4},
+}
+# Darkening at full weight (share of the way to the skin's shadow colour); the bulge lightens.
+DEPTH = {"nasolabial": 0.8, "cheek_bulge": 0.3, "glabella": 0.6, "nose_wrinkle": 0.7, "forehead": 0.6,
+         "crows_feet": 0.7}
+MIN_WEIGHT = 0.02  # below this a crease is not drawn at all
+CHEEKS = (205, 425, 50, 280, 187, 411)  # landmarks on the cheeks: the skin colour is read there
+
+_MATRIX = None
+
+
+def _driver_matrix() -> np.ndarray:
+    """(len(CREASES), 2, 88): UE weights -> crease weights per side."""
+    global _MATRIX
+    if _MATRIX is None:
+        m = np.zeros((len(CREASES), 2, 88), np.float32)
+        for i, c in enumerate(CREASES):
+            for name, k in DRIVERS[c].items():
+                for s, side in enumerate(("Right", "Left")):
+                    m[i, s, ue_index(name.format(side))] = k
+        _MATRIX = m
+    return _MATRIX
+
+
+def crease_weights(weights: np.ndarray, rest_weights: np.ndarray | None = None) -> np.ndarray:
+    """How deep each crease is, shape (len(CREASES), 2) [right, left] in 0..1.
+
+    Parameters
+    ----------
+    weights : np.ndarray [shape=(88,)]
+        The frame's Unified Expressions weights.
+    rest_weights : np.ndarray [shape=(88,)], optional
+        What the photo itself already shows (its creases are in its pixels): only the frame's
+        excess over it is shaded.
+    """
+    w = np.nan_to_num(np.asarray(weights, np.float32))
+    if rest_weights is not None:
+        w = np.maximum(w - np.nan_to_num(np.asarray(rest_weights, np.float32)), 0.0)
+    return np.clip(_driver_matrix() @ np.clip(w, 0.0, None), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """One crease line: a polyline (K, 2) px, its crease and side, width (px) and darkness share."""
+
+    points: np.ndarray
+    crease: int
+    side: int
+    width: float
+    strength: float = 1.0
+
+
+def _bezier(a, c, b, n: int = 12) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    return (1 - t) ** 2 * a + 2 * (1 - t) * t * c + t ** 2 * b
+
+
+def strokes(points: np.ndarray) -> tuple[list[Stroke], list[tuple[np.ndarray, float, int]]]:
+    """The crease lines and cheek-bulge spots of a face with landmarks ``points`` (478, 2) px.
+
+    Returns
+    -------
+    (lines, spots)
+        ``lines``: :class:`Stroke` list; ``spots``: (centre (2,), radius px, side) of each
+        cheek's bulge highlight.
+    """
+    P = np.asarray(points, np.float64)[:, :2]
+    S = max(float(np.linalg.norm(P[473] - P[468])), 4.0)  # inter-pupil distance, px
+    r = P[263] - P[33]
+    r = r / max(np.linalg.norm(r), 1e-6)  # towards the subject's left
+    d = np.array([-r[1], r[0]])  # towards the chin
+    lines: list[Stroke] = []
+    spots = []
+    nl, cb, gl, nw, fh, cf = range(len(CREASES))
+    for s, side in enumerate(SIDES):
+        lat = -r if side == "right" else r  # outwards on this side
+        ala = P[L.NOSE_ALA[side]]
+        corner = P[L.MOUTH_CORNER[side]]
+        eye_out = P[L.EYE_UPPER[side][0]]
+        eye_in = P[L.EYE_UPPER[side][-1]]
+        # Nasolabial fold: from above the nose wing, round the cheek, past the mouth corner.
+        a = ala + lat * 0.07 * S - d * 0.03 * S
+        b = corner + lat * 0.09 * S + d * 0.16 * S
+        c = 0.5 * (a + b) + lat * 0.09 * S
+        lines.append(Stroke(_bezier(a, c, b), nl, s, 0.04 * S))
+        # Cheek bulge: a broad soft light on the cheek apple, between the eye and the fold.
+        centre = 0.45 * eye_out + 0.55 * ala + lat * 0.06 * S + d * 0.02 * S
+        spots.append((centre, 0.2 * S, s))
+        # Glabellar furrow: a vertical line between the inner brow ends, one per side.
+        mid = 0.5 * (P[L.BROW_LOWER["right"][-1]] + P[L.BROW_LOWER["left"][-1]])
+        half = 0.5 * float(np.linalg.norm(P[L.BROW_LOWER["left"][-1]] - P[L.BROW_LOWER["right"][-1]]))
+        x = mid + lat * 0.3 * half
+        lines.append(Stroke(np.array([x + d * 0.08 * S, x - d * 0.12 * S + lat * 0.02 * S,
+                                      x - d * 0.3 * S + lat * 0.05 * S]), gl, s, 0.028 * S))
+        # Nose wrinkles: from the inner eye corner down the side of the bridge.
+        st = eye_in + d * 0.07 * S - lat * 0.03 * S
+        lines.append(Stroke(np.array([st, st + d * 0.08 * S - lat * 0.04 * S,
+                                      st + d * 0.16 * S - lat * 0.06 * S]), nw, s, 0.028 * S))
+        # Crow's feet: three short lines fanning out from the outer eye corner.
+        for ang in (-0.5, 0.0, 0.45):
+            u = lat * np.cos(ang) + d * np.sin(ang)
+            st = eye_out + lat * 0.07 * S
+            lines.append(Stroke(_bezier(st, st + u * 0.08 * S - d * 0.01 * S, st + u * 0.16 * S, 6), cf, s,
+                                0.022 * S, 1.0 if ang == 0.0 else 0.8))
+    # Across the nose bridge (both sides' sneer): short arcs between the eyes.
+    top, low = P[168], P[197]
+    for k, t in enumerate((0.3, 0.55, 0.8)):
+        m = top + t * (low - top)
+        for s, lat in enumerate((-r, r)):
+            a, b = m, m + lat * 0.13 * S + d * 0.015 * S
+            lines.append(Stroke(_bezier(a, 0.5 * (a + b) - d * 0.02 * S, b, 6), nw, s, 0.024 * S, 0.9 - 0.1 * k))
+    # Forehead lines: arcs following the brows' upper edges, raised towards the hairline.
+    brow = {side: P[list(L.BROW_UPPER[side])] for side in SIDES}  # outer -> inner
+    brow_mid = 0.5 * (brow["right"].mean(0) + brow["left"].mean(0))
+    height = max(float((brow_mid - P[L.FOREHEAD_TOP]) @ d), 0.1 * S)
+    for k, t in enumerate((0.28, 0.48, 0.68)):
+        for s, side in enumerate(SIDES):
+            line = brow[side] - d * t * height
+            lat = -r if side == "right" else r
+            # the inner half flattens towards the midline, the outer end stops short
+            inner = brow_mid - d * t * height * 1.05
+            line = np.concatenate([line[1:], inner[None]])
+            # a little irregular (skin folds are not drawn with a ruler), each line its own way
+            wob = (0.012 * S) * np.sin(np.linspace(0, np.pi * (1.5 + k), len(line)) + k + s)[:, None] * d
+            lines.append(Stroke(line + wob, fh, s, 0.022 * S, (0.8, 1.0, 0.7)[k]))
+    return lines, spots
+
+
+class CreasePainter:
+    """Shades the creases of one face (precomputed per source: the skin's shadow and light).
+
+    Parameters
+    ----------
+    points : np.ndarray [shape=(478, 2)]
+        Source landmark pixels.
+    image : np.ndarray [shape=(H, W, C), dtype=uint8]
+        The source, for the sitter's skin colour.
+    rest_weights : np.ndarray [shape=(88,)], optional
+        The photo's own expression (only the frame's excess over it is shaded).
+    """
+
+    def __init__(self, points: np.ndarray, image: np.ndarray, rest_weights: np.ndarray | None = None) -> None:
+        P = np.asarray(points, np.float64)[:, :2]
+        h, w = image.shape[:2]
+        S = max(float(np.linalg.norm(P[473] - P[468])), 4.0)
+        patch = max(int(0.04 * S), 1)
+        samples = []
+        for i in CHEEKS:
+            x, y = int(round(P[i, 0])), int(round(P[i, 1]))
+            box = image[max(y - patch, 0):min(y + patch + 1, h), max(x - patch, 0):min(x + patch + 1, w), :3]
+            if box.size:
+                samples.append(box.reshape(-1, 3))
+        skin = np.median(np.concatenate(samples), 0).astype(np.float64) if samples else np.full(3, 170.0)
+        skin = np.clip(skin, 20.0, 250.0)
+        self.skin = skin.astype(np.float32)
+        # Shadow: the skin's colour darker and a little more saturated (a power > 1 of its own
+        # colour: a fold's shadow is lit through skin), scaled down.
+        self.shadow = (0.72 * 255.0 * (skin / 255.0) ** 1.25).astype(np.float32)
+        self.light = np.minimum(255.0 * (skin / 255.0) ** 0.75, 255.0).astype(np.float32)
+        self.rest = None if rest_weights is None else np.nan_to_num(np.asarray(rest_weights, np.float32))
+
+    def paint(self, out: np.ndarray, points: np.ndarray, weights: np.ndarray) -> float:
+        """Shade the creases into ``out`` (H, W, C) uint8 in place for landmarks ``points``
+        (478, 2) and the frame's UE ``weights`` (88,); returns the deepest crease weight drawn
+        (0: nothing was touched)."""
+        import cv2
+
+        cw = crease_weights(weights, self.rest)
+        if float(cw.max()) < MIN_WEIGHT:
+            return 0.0
+        lines, spots = strokes(points)
+        lines = [st for st in lines if cw[st.crease, st.side] >= MIN_WEIGHT]
+        spots = [sp for sp in spots if cw[CREASES.index("cheek_bulge"), sp[2]] >= MIN_WEIGHT]
+        if not lines and not spots:
+            return 0.0
+        pts = [st.points for st in lines] + [sp[0][None] for sp in spots]
+        allp = np.concatenate(pts)
+        pad = int(np.ceil(max([st.width for st in lines] + [sp[1] for sp in spots]) * 2 + 3))
+        h, w = out.shape[:2]
+        x0, y0 = int(max(np.floor(allp[:, 0].min()) - pad, 0)), int(max(np.floor(allp[:, 1].min()) - pad, 0))
+        x1, y1 = int(min(np.ceil(allp[:, 0].max()) + pad, w)), int(min(np.ceil(allp[:, 1].max()) + pad, h))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return 0.0
+        o = np.array([x0, y0], np.float64)
+        dark = np.zeros((y1 - y0, x1 - x0), np.float32)
+        sh = 4
+        masks = {}
+        for st in lines:
+            a = cw[st.crease, st.side] * DEPTH[CREASES[st.crease]] * st.strength
+            thick = max(int(round(st.width)), 1)
+            m = masks.setdefault(thick, np.zeros(dark.shape, np.uint8))
+            q = np.round((st.points - o) * (1 << sh)).astype(np.int32)
+            # deepest in the middle, fading out at both ends (a crease has no blunt end)
+            n = len(q) - 1
+            for i in range(n):
+                t = (i + 0.5) / n
+                v = int(round(255 * a * np.sin(np.pi * t) ** 0.7))
+                if v > 0:
+                    cv2.line(m, tuple(map(int, q[i])), tuple(map(int, q[i + 1])), v, thick, cv2.LINE_AA, sh)
+        for thick, m in masks.items():
+            mf = cv2.GaussianBlur(m, (0, 0), max(0.7, 0.5 * thick)).astype(np.float32) / 255.0
+            np.maximum(dark, mf, out=dark)
+        light = None
+        if spots:
+            light = np.zeros_like(dark)
+            for centre, rad, side in spots:
+                a = cw[CREASES.index("cheek_bulge"), side] * DEPTH["cheek_bulge"]
+                c = centre - o
+                yy, xx = np.ogrid[0:dark.shape[0], 0:dark.shape[1]]
+                g = np.exp(-(((xx - c[0]) ** 2) + ((yy - c[1]) * 1.3) ** 2) / (2 * rad * rad)).astype(np.float32)
+                np.maximum(light, g * a, out=light)
+        roi = out[y0:y1, x0:x1, :3].astype(np.float32)
+        k_dark = 1.0 - dark[..., None] * (1.0 - self.shadow / self.skin)
+        res = roi * k_dark
+        if light is not None:
+            res = res * (1.0 + light[..., None] * (self.light / self.skin - 1.0))
+        out[y0:y1, x0:x1, :3] = np.clip(res + 0.5, 0, 255).astype(np.uint8)
+        return float(cw.max())

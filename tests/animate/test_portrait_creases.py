@@ -1,0 +1,117 @@
+"""Creases shaded from the weights on real portraits: each crease darkens (the cheek's bulge lightens)
+its own band as its weight rises and touches nothing else; zero weights (or weights the photo already
+shows, with a neutral rest) leave the frame bit for bit as it was; the shading is the sitter's skin,
+darker, not a grey or coloured paint."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
+from facemimic.animate.portrait.creases import CREASES, DRIVERS, CreasePainter, crease_weights, strokes
+from facemimic.expressions.frame import ExpressionFrame
+from facemimic.expressions.names import ue_index
+
+
+@pytest.fixture(scope="module", params=["single_face.jpg", "0-f1-su-ph.jpg"])
+def anim(samples, request):
+    return PortraitAnimator(samples / request.param, PortraitOptions(size=512, calibrate=False))
+
+
+def _weights(crease: str, side: str = "Right", value: float = 1.0) -> np.ndarray:
+    w = np.zeros(88, np.float32)
+    name = next(iter(DRIVERS[crease]))  # the crease's main driving shape
+    w[ue_index(name.format(side))] = value
+    return w
+
+
+def _band(image_shape, points, crease: str, side: int, reach: float, spot: float = 1.5) -> np.ndarray:
+    """Mask of the pixels within ``reach`` px of one crease's strokes (bulge: ``spot`` x its
+    spot's radius)."""
+    m = np.zeros(image_shape[:2], np.uint8)
+    lines, spots = strokes(points)
+    k = CREASES.index(crease)
+    for st in lines:
+        if st.crease == k and st.side == side:
+            cv2.polylines(m, [np.round(st.points).astype(np.int32)], False, 1, max(int(2 * reach), 1))
+    for centre, rad, s in spots:
+        if crease == "cheek_bulge" and s == side:
+            cv2.circle(m, tuple(int(v) for v in np.round(centre)), int(rad * spot), 1, -1)
+    return m > 0
+
+
+def _lum(img, mask):
+    return float(img[mask][:, :3].astype(np.float32).mean())
+
+
+@pytest.mark.parametrize("crease", CREASES)
+def test_each_crease_shades_its_own_band_more_as_its_weight_rises(anim, crease):
+    painter = CreasePainter(anim.points, anim.image)
+    P = anim.points
+    S = float(np.linalg.norm(P[473] - P[468]))
+    band = _band(anim.image.shape, P, crease, 0, 0.04 * S)
+    assert band.sum() > 20
+    previous = _lum(anim.image, band)
+    for value in (0.3, 0.6, 1.0):
+        img = anim.image.copy()
+        assert painter.paint(img, P, _weights(crease, "Right", value)) > 0
+        now = _lum(img, band)
+        if crease == "cheek_bulge":
+            assert now > previous + 0.3, (value, previous, now)  # a bulge catches the light
+        else:
+            assert now < previous - 0.3, (value, previous, now)
+        previous = now
+    # far from every stroke the crease could draw (this side's strokes of every crease), and on
+    # the whole other side of the face: untouched, bit for bit
+    near = np.zeros(anim.image.shape[:2], bool)
+    for c in CREASES:
+        near |= _band(anim.image.shape, P, c, 0, 0.35 * S, spot=4.0)  # 4 sigma of the light
+    changed = np.any(img != anim.image, axis=2)
+    assert not np.any(changed & ~near), crease
+
+
+def test_the_shading_is_the_skin_darker_not_paint(anim):
+    painter = CreasePainter(anim.points, anim.image)
+    img = anim.image.copy()
+    painter.paint(img, anim.points, _weights("glabella") + _weights("glabella", "Left"))
+    changed = np.any(img != anim.image, axis=2)
+    before = anim.image[changed][:, :3].astype(np.float32)
+    after = img[changed][:, :3].astype(np.float32)
+    assert np.all(after <= before + 0.5)  # only darker
+    # the hue stays the skin's: each pixel is scaled, channel ratios move by a few per cent at most
+    k = after.sum(1) / np.maximum(before.sum(1), 1)
+    assert k.min() > 0.5
+    chroma_before = before / np.maximum(before.sum(1, keepdims=True), 1)
+    chroma_after = after / np.maximum(after.sum(1, keepdims=True), 1)
+    assert np.abs(chroma_after - chroma_before).max() < 0.05
+
+
+def test_zero_weights_and_the_photos_own_expression_change_nothing(anim):
+    painter = CreasePainter(anim.points, anim.image)
+    img = anim.image.copy()
+    assert painter.paint(img, anim.points, np.zeros(88, np.float32)) == 0.0
+    assert np.array_equal(img, anim.image)
+    rest = _weights("forehead", "Right", 0.5) + _weights("nasolabial", "Left", 0.4)
+    own = CreasePainter(anim.points, anim.image, rest_weights=rest)
+    assert own.paint(img, anim.points, rest) == 0.0
+    assert np.array_equal(img, anim.image)
+    assert crease_weights(rest + _weights("forehead", "Right", 0.2), rest)[CREASES.index("forehead"), 0] > 0
+    # and the animator's neutral frame is still the photo itself
+    assert np.array_equal(anim.render(ExpressionFrame.neutral()), anim.image)
+
+
+def test_the_animator_shades_the_furrow_of_a_lowered_brow(anim):
+    frame = ExpressionFrame.from_shapes({"BrowLowererLeft": 0.8, "BrowLowererRight": 0.8})
+    plan = anim.plan(frame)
+    shaded = anim.draw(plan)
+    controls = anim.model.controls(plan.drive, 0.0)
+    motion = np.tensordot(controls, anim.model.basis, axes=1)
+    if anim.pose is not None:
+        motion = motion + anim.pose.motion(plan.head)
+    bare = anim.render_parts(motion, gaze=plan.gaze, closure=(0.0, 0.0))  # same warp, no weights
+    moved = anim.points + anim.warp.fold_free(motion)
+    S = float(np.linalg.norm(moved[473] - moved[468]))
+    band = _band(shaded.shape, moved, "glabella", 0, 0.03 * S) | _band(shaded.shape, moved, "glabella", 1, 0.03 * S)
+    assert _lum(shaded, band) < _lum(bare, band) - 2.0
