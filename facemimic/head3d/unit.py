@@ -76,6 +76,40 @@ def unit_fractions(face: np.ndarray, expressions: np.ndarray) -> dict[str, tuple
     return out
 
 
+# Lip shapes that must not lift the mouth corners (the smile's and the slant's job): in the data they
+# often come with a smile, and the regression lends them its corner lift.
+NO_CORNER_LIFT = ("mouthStretch", "mouthPress", "mouthDimple", "mouthLowerDown", "mouthUpperUp", "mouthRoll",
+                  "mouthShrug", "mouthPucker", "mouthFunnel", "mouthClose")
+LIFT_SMOOTH = 0.25  # IPD: the correction spreads over the lips this smoothly
+
+
+def _corner_lift_jacobian(face: np.ndarray, eps: float = 1e-3) -> np.ndarray:
+    """d corner_up [left, right] / d landmark coordinates, (2, 478 * 3), by finite differences."""
+    rest = geo.rest_face(_as_landmarks(face), _SIZE)
+    n = face.size
+    poses = np.repeat(face[None], n + 1, axis=0).reshape(n + 1, -1)
+    poses[1 + np.arange(n), np.arange(n)] += eps
+    m = geo.measure(_as_landmarks(poses.reshape(n + 1, *face.shape)), _SIZE, rest=rest)
+    up = np.asarray(m.corner_up)  # (n + 1, 2)
+    return ((up[1:] - up[0]) / eps).T
+
+
+def without_corner_lift(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The lip shapes of :data:`NO_CORNER_LIFT` with their corner lift taken out by the smoothest
+    correction that makes the unit's ``corner_up`` measure read zero for them."""
+    out = np.array(expressions, np.float64, copy=True)
+    jac = _corner_lift_jacobian(face)  # (2, V*3)
+    d = np.linalg.norm(face[:, None] - face[None], axis=-1)
+    kernel = np.exp(-(d / LIFT_SMOOTH) ** 2)  # (V, V): spreads a correction smoothly over the lips
+    basis = np.einsum("vw,jwc->vcj", kernel, jac.reshape(2, *face.shape)).reshape(face.size, 2)  # (V*3, 2)
+    gram = jac @ basis
+    for k, name in enumerate(ARKIT_NAMES):
+        if name.startswith(NO_CORNER_LIFT):
+            alpha = np.linalg.solve(gram, -(jac @ out[k].ravel()))
+            out[k] += (basis @ alpha).reshape(out[k].shape)
+    return out
+
+
 def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     """The basis (52, 478, 3) with the brows, eyes and lips kept to their parts of the face
     (:data:`REGION_FADES`: only the jaw moves the chin, only the eyes and brows the upper face) and each
@@ -88,6 +122,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
         for k, name in enumerate(ARKIT_NAMES):
             if name.startswith(family):
                 out[k] *= fade[:, None]
+    out = without_corner_lift(face, out)
     expressions = out.copy()
     scales = {}
     for name, (_, fraction) in unit_fractions(face, expressions).items():
