@@ -6,23 +6,262 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def write_y4m(video: Path, out: Path, start: float, end: float) -> int:
-    """Write the frames of ``video`` in [start, end) as a YUV4MPEG2 (4:2:0) file; -> frame count."""
+def write_y4m(video: Path, out: Path, start: float, end: float, *, repeat: int = 1) -> int:
+    """Write the frames of ``video`` in [start, end), ``repeat`` times over, as a YUV4MPEG2 (4:2:0)
+    file (what Chromium's fake camera plays, looping); -> frames per repeat."""
     import av
 
-    n = 0
-    with av.open(str(video)) as c, open(out, "wb") as f:
+    planes = []
+    with av.open(str(video)) as c:
         stream = c.streams.video[0]
         rate = stream.average_rate
-        f.write(f"YUV4MPEG2 W{stream.width} H{stream.height} F{rate.numerator}:{rate.denominator} "
-                f"Ip A1:1 C420jpeg\n".encode())
+        header = (f"YUV4MPEG2 W{stream.width} H{stream.height} F{rate.numerator}:{rate.denominator} "
+                  f"Ip A1:1 C420jpeg\n").encode()
         for frame in c.decode(stream):
             t = float(frame.pts * stream.time_base)
             if t < start:
                 continue
             if t >= end:
                 break
-            f.write(b"FRAME\n")
-            f.write(frame.to_ndarray(format="yuv420p").tobytes())
-            n += 1
-    return n
+            planes.append(frame.to_ndarray(format="yuv420p").tobytes())
+    with open(out, "wb") as f:
+        f.write(header)
+        for _ in range(repeat):
+            for p in planes:
+                f.write(b"FRAME\n")
+                f.write(p)
+    return len(planes)
+
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+from conftest import CLIP
+
+LOOP = (15.0, 17.0)  # the fake camera loops these 2 s of the clip; its blink is at 16.1 s (5 frames shut)
+BLINK_IN_LOOP = 1.1
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+@pytest.fixture(scope="module")
+def y4m(samples, tmp_path_factory):
+    out = tmp_path_factory.mktemp("fakecam") / "clip.y4m"
+    assert write_y4m(samples / CLIP, out, *LOOP) == 48
+    return out
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    from facemimic.studio import make_studio
+
+    s = make_studio(workspace=tmp_path_factory.mktemp("studio-ws"), port=0).start_in_thread()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(y4m):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={y4m}"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def osc_receiver():
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import ThreadingOSCUDPServer
+
+    received: dict[str, list] = {}
+    dispatcher = Dispatcher()
+    dispatcher.set_default_handler(lambda address, *args: received.setdefault(address, []).append(args))
+    server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], received
+    server.shutdown()
+    server.server_close()
+
+
+def _open(browser, studio):
+    # bypass_csp only lets Playwright's own polling (eval) run; the page's scripts are unchanged.
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+    page.goto(studio.url)
+    assert "token" not in page.url  # the redirect dropped the secret from the address bar
+    page.evaluate("window.studioReady")
+    return page
+
+
+def _save_shot(page, name, **kw):
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    path = DOCS_IMG / name
+    page.screenshot(path=str(path), type="jpeg", quality=60, **kw)
+    assert path.stat().st_size < 200_000
+    return path
+
+
+def test_live_page_meters_blink_and_vrchat_osc(browser, studio, osc_receiver):
+    port, received = osc_receiver
+    page = _open(browser, studio)
+    page.fill("#vrchat-port", str(port))
+    page.check("#vrchat-on")
+    page.click("#start")
+    page.wait_for_function("window.studio.frames > 5", timeout=30000)
+    t_start = page.evaluate("window.studio.history.length ? window.studio.history[0][0] : 0")
+    page.wait_for_function(f"window.studio.history.length && window.studio.history.at(-1)[0] - {t_start} > 6.5",
+                           timeout=30000)
+    stats = page.evaluate("({history: window.studio.history, errors: window.studio.errors, "
+                          "outputs: window.studio.outputs, lat: window.studio.latencies})")
+    meters = []  # the drawn meters (their aria values) of the channels this clip moves most
+    for _ in range(8):
+        meters.append([float(page.get_attribute(f'.meter[data-name="{n}"] .bar', "aria-valuenow"))
+                       for n in ("MouthCornerPullRight", "BrowLowererRight", "EyeSquintRight", "JawOpen")])
+        time.sleep(0.15)
+    _save_shot(page, "studio-live.jpg", clip={"x": 0, "y": 0, "width": 1400, "height": 1000})
+    page.click("#start")  # stop the camera
+    page.close()
+
+    assert stats["errors"] == []
+    hist = np.array(stats["history"])
+    t, openness = hist[:, 0], hist[:, 1]
+    assert openness.min() < 0.3 and np.median(openness) > 0.8
+    # The blink comes round once per 2 s loop: closed frames (openness < 0.5) sit 2.0 s apart.
+    closed = t[openness < 0.5]
+    onsets = closed[np.r_[True, np.diff(closed) > 0.5]]
+    print("blink onsets", onsets - t[0], "frames", len(t))
+    assert len(onsets) >= 2
+    gaps = np.diff(onsets) / (LOOP[1] - LOOP[0])
+    assert np.allclose(gaps, np.round(gaps), atol=0.12) and np.all(np.round(gaps) >= 1)
+    # The VRChat receiver got the VRCFT parameters, and the page shows the output's live status.
+    assert "/avatar/parameters/FT/v2/JawOpen" in received
+    lid = received.get("/avatar/parameters/FT/v2/EyeLidLeft") or received["/avatar/parameters/FT/v2/EyeOpenLeft"]
+    assert min(a[0] for a in lid) < 0.4 and max(a[0] for a in lid) > 0.7
+    assert stats["outputs"]["vrchat"]["messages"] > 100
+    print(f"browser: {len(hist)} frames over {t[-1] - t[0]:.1f} s, median latency "
+          f"{np.median(stats['lat']):.0f} ms")
+    assert np.ptp(np.array(meters), axis=0).max() > 0.05  # the meters move with the face
+
+
+def test_calibration_in_the_page_changes_sent_values(browser, studio):
+    page = _open(browser, studio)
+    page.click("#start")
+    page.wait_for_function("window.studio.frames > 5", timeout=30000)
+    before = page.evaluate("window.studio.last")
+    assert np.allclose(np.array(before["sent"], float), np.array(before["raw"], float))
+    page.fill("#profile-name", "browser")
+    page.click("#calibrate")
+    page.wait_for_function("document.querySelector('#calib-note').textContent.includes('applied')", timeout=30000)
+    page.wait_for_function("window.studio.frames > 0", timeout=5000)
+    time.sleep(0.5)
+    after = page.evaluate("window.studio.last")
+    raw, sent = np.array(after["raw"], float), np.array(after["sent"], float)
+    assert np.abs(sent - raw).max() > 0.05  # the profile moved what is sent
+    assert (studio.workspace / "profiles" / "browser.json").is_file()
+    assert page.input_value("#profile-list") == "profiles/browser.json"
+    page.click("#start")
+    page.close()
+
+
+def test_recorded_take_matches_facemimic_track(browser, studio, samples, tmp_path):
+    """The take recorded in the page against `facemimic track` on the same clip: per-channel r >= 0.9."""
+    import facemimic
+
+    page = _open(browser, studio)
+    page.select_option("#profile-list", "")  # no calibration: compare like with like
+    # raw: every frame is measured on its own, so the page's irregular frame times (it keeps the
+    # frames it has time for) cannot change the filtering the weights went through.
+    page.select_option("#smoothing", "raw")
+    page.click("#start")
+    page.wait_for_function("window.studio.frames > 10", timeout=30000)
+    page.click("#record")
+    time.sleep(4.2)
+    page.click("#record")
+    page.wait_for_function("document.querySelector('#record-note').textContent.startsWith('saved')", timeout=15000)
+    top = page.evaluate("document.querySelector('#calib-panel').getBoundingClientRect().top + window.scrollY")
+    _save_shot(page, "studio-takes.jpg", full_page=True, clip={"x": 0, "y": top - 10, "width": 1400, "height": 720})
+    page.click("#start")
+    page.close()
+    takes = sorted((studio.workspace / "takes").glob("*.jsonl"))
+    take = facemimic.read_track(takes[-1])
+    assert len(take) > 40
+
+    # The reference: `facemimic track` on the very clip the fake camera played, looped as it
+    # loops it, from a fresh start as the page's capture (the unit's running rest depends on history).
+    ref = facemimic.read_track(_reference_track(samples, tmp_path))
+    channels = np.where(np.nanstd(ref.weights, 0) > 0.06)[0]
+    assert len(channels) >= 4
+
+    def at(offset, speed):  # the reference at the take's times: shifted, played at speed
+        return np.stack([np.interp(take.time * speed + offset, ref.time, ref.weights[:, c]) for c in channels], 1)
+
+    def corr(a, b):
+        return np.array([np.corrcoef(a[:, i], b[:, i])[0, 1] for i in range(a.shape[1])])
+
+    tw = take.weights[:, channels]
+    # Chromium's fake camera plays the file by its own timer, a few % slow on a busy machine
+    # (blinks 2.1 s apart for a 2.0 s loop): fit the take's start and the playback speed.
+    span = ref.time[-1] - take.time[-1] * 1.05
+    grid = [(o, v) for v in np.arange(0.80, 1.051, 0.01) for o in np.arange(0, span, 0.02)]
+    best = max(grid, key=lambda ov: np.nanmean(corr(at(*ov), tw)))
+    r = corr(at(*best), tw)
+    names = [facemimic.UE_NAMES[c] for c in channels]
+    print("take vs track: start %.2f s, speed %.2f" % best, dict(zip(names, r.round(2))))
+    assert np.all(r >= 0.9), dict(zip(names, r.round(2)))
+
+
+def _reference_track(samples, tmp_path):
+    from click.testing import CliRunner
+
+    from facemimic.cli import cli
+
+    looped = tmp_path / "loop.y4m"
+    write_y4m(samples / CLIP, looped, *LOOP, repeat=5)
+    out = tmp_path / "ref.jsonl"
+    result = CliRunner().invoke(cli, ["track", str(looped), "--smoothing", "raw", "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_security_refusals_in_the_browser(browser, studio):
+    """A page on another origin cannot read the studio's files or open its WebSocket, and the
+    studio's address without the token is refused."""
+    import http.server
+
+    handler = type("H", (http.server.SimpleHTTPRequestHandler,), {
+        "do_GET": lambda self: (self.send_response(200), self.send_header("content-type", "text/html"),
+                                self.end_headers(), self.wfile.write(b"<html><body>elsewhere</body></html>")),
+        "log_message": lambda self, *a: None})
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    base = studio.url.split("?")[0]
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(studio.url)  # the user's own tab: has the cookie now
+        page.goto(f"http://127.0.0.1:{other.server_address[1]}/")
+        result = page.evaluate("""async (base) => {
+            let fetched;
+            try { const r = await fetch(base + 'api/files', {credentials: 'include'}); fetched = 'status ' + r.status; }
+            catch (e) { fetched = 'blocked'; }
+            const ws = await new Promise((resolve) => {
+                const s = new WebSocket(base.replace('http', 'ws') + 'ws/live');
+                s.onopen = () => resolve('open'); s.onclose = (e) => resolve('closed ' + e.code);
+            });
+            return {fetched, ws};
+        }""", base)
+        assert result["fetched"] in ("blocked", "status 403")
+        assert result["ws"].startswith("closed")
+        fresh = browser.new_page()  # no cookie, no token
+        response = fresh.goto(base)
+        assert response.status == 401 and "token" in fresh.content()
+        fresh.close()
+        context.close()
+    finally:
+        other.shutdown()
+        other.server_close()

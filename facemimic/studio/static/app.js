@@ -13,7 +13,7 @@ const state = {
   info: null, meters: [], last: null, recording: false,
 };
 // Numbers the browser tests and benchmarks/studio_latency.py read.
-window.studio = { frames: 0, latencies: [], errors: [], last: null, outputs: null, messages: [] };
+window.studio = { frames: 0, latencies: [], errors: [], last: null, outputs: null, messages: [], history: [] };
 
 const eyesPlot = new Plot($("plot-eyes"), 10, [[0, 1], [0, 1], [-1, 1], [-1, 1]]);
 const headPlot = new Plot($("plot-head"), 10, [[-45, 45], [-45, 45], [-45, 45]]);
@@ -128,6 +128,11 @@ function onFrame(m) {
   }
   window.studio.frames += 1;
   window.studio.last = m;
+  if (m.present) {
+    const h = window.studio.history;  // [capture time (s), mean eye openness]
+    h.push([m.t, (m.eyes.left.openness + m.eyes.right.openness) / 2]);
+    if (h.length > 3000) h.shift();
+  }
   updateFps();
 }
 
