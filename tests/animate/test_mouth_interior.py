@@ -103,3 +103,86 @@ def test_sealed_lips_over_photo_teeth_show_no_dark_line(toothy):
     # no squashed teeth or cavity: the seam is at most a soft lip line, a little darker than the lips
     assert lum.min() > 0.6 * pal.lip.mean(), (lum, pal.lip)
     assert np.ptp(lum) < 0.35 * pal.lip.mean(), lum  # not jagged along the mouth
+
+
+def _small_face(samples):
+    """The 112 px face crop of single_face.jpg (a small face), upscaled to 512 by the animator."""
+    from test_portrait_folds import crop_112
+
+    return PortraitAnimator(crop_112(samples / "single_face.jpg"), PortraitOptions(size=512, calibrate=False,
+                                                                                   rest="neutral"))
+
+
+def _inner(anim, img, shapes):
+    """RGB pixels (N, 3) inside the moved inner-lip polygon (2 px in from its edge) and the
+    moved landmarks."""
+    from facemimic.animate.portrait.mouth import _poly
+
+    plan = anim.plan(ExpressionFrame.from_shapes(shapes))
+    motion = anim.warp.fold_free(np.tensordot(anim.model.controls(plan.drive, 0.0), anim.model.basis, axes=1))
+    pts = anim.points + motion
+    m = np.zeros(img.shape[:2], np.uint8)
+    import cv2
+
+    cv2.fillPoly(m, [np.round(_poly(pts)).astype(np.int32)], 1)
+    m = cv2.erode(m, np.ones((5, 5), np.uint8))
+    return img[m > 0, :3].astype(np.float32), pts
+
+
+@pytest.mark.parametrize("which", ["small", "large"])
+def test_an_open_mouth_shows_upper_teeth_a_shaded_tongue_and_a_dark_cavity(samples, which):
+    anim = (_small_face(samples) if which == "small" else
+            PortraitAnimator(samples / "single_face.jpg", PortraitOptions(size=1024, crop="face", calibrate=False,
+                                                                           rest="neutral")))
+    pal = anim.mouth.palette
+    shapes = {"JawOpen": 0.6}
+    img = anim.render(ExpressionFrame.from_shapes(shapes))
+    inside, pts = _inner(anim, img, shapes)
+    lum = inside.mean(1)
+    # a cavity darker than the lips, teeth brighter than the lips, both present
+    assert np.percentile(lum, 10) < 0.45 * pal.lip.mean()
+    assert np.percentile(lum, 97) > 1.1 * pal.lip.mean()
+    # the upper teeth: a bright run just below the upper lip's middle (not hidden behind it), on
+    # a central incisor (half an incisor's width off the midline, where the two meet)
+    S = anim.mouth.scale
+    x = int(round(pts[13, 0] + 0.065 * S * anim.mouth.right[0]))
+    col = img[:, x - 1:x + 2, :3].astype(np.float32).mean((1, 2))
+    y_lip = int(round(pts[13, 1]))
+    below = col[y_lip + 1:y_lip + int(0.12 * S) + 2]
+    # (in the upper lip's shadow: well above the cavity, most of the lit teeth's brightness)
+    assert below.max() > 0.6 * float(np.mean(pal.teeth)) > 4 * below[-1], (below.round(), pal.teeth)
+    # a tongue with TongueOut: shaded (groove, back darker), not one flat colour
+    shapes = {"JawOpen": 0.5, "TongueOut": 0.6}
+    img = anim.render(ExpressionFrame.from_shapes(shapes))
+    inside, pts = _inner(anim, img, shapes)
+    tongue_like = inside[(inside[:, 0] > inside[:, 1] * 1.15) & (inside.mean(1) > 0.5 * pal.tongue.mean())]
+    assert len(tongue_like) > 50
+    assert tongue_like.mean(1).std() > 6.0, tongue_like.mean(1).std()
+
+
+def test_a_barely_open_jaw_hides_the_lower_teeth_behind_the_lip(closed_lips):
+    import cv2
+
+    from facemimic.animate.portrait.mouth import _poly
+
+    anim = closed_lips
+    pal = anim.mouth.palette
+    bright = (float(np.mean(pal.teeth)) * 0.8 + float(np.mean(pal.edge))) / 1.8
+
+    def lower_teeth_share(jaw):
+        shapes = {"JawOpen": jaw}
+        img = anim.render(ExpressionFrame.from_shapes(shapes))
+        plan = anim.plan(ExpressionFrame.from_shapes(shapes))
+        pts = anim.points + anim.warp.fold_free(np.tensordot(anim.model.controls(plan.drive, 0.0), anim.model.basis,
+                                                             axes=1))
+        m = np.zeros(img.shape[:2], np.uint8)
+        cv2.fillPoly(m, [np.round(_poly(pts)).astype(np.int32)], 1)
+        ys, xs = np.nonzero(m)
+        d = anim.mouth.down
+        depth = (np.stack([xs, ys], 1) - pts[13]) @ d / max(anim.mouth.opening(pts), 1.0)
+        low = depth > 0.6  # the lower part of the opening, above the lower lip
+        lum = img[ys[low], xs[low], :3].astype(np.float32).mean(1)
+        return float((lum > bright).mean())
+
+    assert lower_teeth_share(0.12) < 0.15  # barely open: the lower lip covers the lower teeth
+    assert lower_teeth_share(0.6) > 0.2  # open: they show

@@ -244,6 +244,10 @@ class MouthPainter:
         tongue_v = t_top + 0.5 * S * (u / t_w) ** 2
         tm = _smooth((v - tongue_v) / (2 * soft) + 0.5)[..., None]
         t_shade = np.clip(1.0 - 0.5 * (u / t_w) ** 2 - 0.3 * _smooth((tongue_v + 0.15 * S - v) / (0.15 * S)) * 0, 0.35, 1)
+        # a rounded tongue: its midline groove, a wet highlight near its tip, darker towards the back
+        t_shade = t_shade * (1.0 - 0.14 * np.exp(-(u / 0.035) ** 2) * _smooth((v - tongue_v) / (0.05 * S)))
+        t_shade = t_shade * (0.7 + 0.3 * _smooth((v - tongue_v) / (0.18 * S)))
+        t_shade = t_shade + 0.12 * np.exp(-((u - 0.06) / 0.07) ** 2 - ((v - tongue_v - 0.1 * S) / (0.05 * S)) ** 2)
         t_shade = (t_shade * (0.55 + 0.45 * _smooth(drop / (0.25 * S))))[..., None]
         img = img + (pal.tongue * t_shade - img) * tm
 
@@ -268,16 +272,28 @@ class MouthPainter:
             clr = clr * (1 - gum) + pal.gum * np.clip(1.0 - 1.2 * s, 0.35, 1.0)[..., None] * gum
             return clr, cover[..., None]
 
-        lc, lcov = row(1.0, lo_edge, LOWER_TEETH, LOWER_CROWN, 0.82)
+        # A barely open jaw: the lower lip rests on the lower incisors and hides them; they show
+        # above it only as the jaw drops further (at most a crown's height once well open).
+        lo = points[list(L.LIP_INNER_LOWER)] - bite
+        lo_u, lo_v = (lo @ self.right) / S, lo @ self.down
+        o2 = np.argsort(lo_u)
+        lo_lip_v = np.interp(u, lo_u[o2], lo_v[o2])
+        reveal = LOWER_CROWN * S * float(_smooth((drop - 0.06 * S) / (0.16 * S)))
+        lo_edge = np.maximum(lo_edge, lo_lip_v - reveal)
+        lc, lcov = row(1.0, lo_edge, LOWER_TEETH, LOWER_CROWN, 0.9)
         if tongue_out > 0.3:  # the tongue comes out over the lower teeth
             lcov = lcov * (1 - tm)
         img = img + (lc - img) * lcov
-        uc, ucov = row(-1.0, 0.0, UPPER_TEETH, UPPER_CROWN, 1.0)
+        # The upper incisal edge: on the skull, but a relaxed upper lip that came down over it (a
+        # smile relaxed to neutral) still shows a sliver of teeth once the lips part, as lips do.
+        show = INCISAL_DISPLAY * S * float(np.clip(drop / (0.1 * S), 0.0, 1.0))
+        up_edge = np.maximum(0.0, lip_v + show) if show > 0 else 0.0
+        uc, ucov = row(-1.0, up_edge, UPPER_TEETH, UPPER_CROWN, 1.0)
         # Between the rows a thin contact shadow where they meet (a closed bite).
         img = img + (uc - img) * ucov
         # Shadow of the upper lip over the teeth and into the cavity; the lower lip a little too.
         below_lip = np.clip(v - lip_v, 0, None)
-        shadow = 1.0 - 0.4 * np.exp(-below_lip / (0.05 * S))
+        shadow = 1.0 - 0.3 * np.exp(-below_lip / (0.05 * S))
         img = img * shadow[..., None]
         if st > 1:
             img = cv2.resize(img.astype(np.float32), (gw * st, gh * st), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
