@@ -2,8 +2,8 @@
 
 Two sentences per language (``evalset.LANGUAGE_SENTENCES`` 01 and 02, one per MBROLA voice),
 truth from the ``.pho`` files. Floors sit below the values measured on these sentences
-(with transcript: de 71.0, fr 74.9, es 57.1, it 73.6 % macro recall, every closure; without:
-42-50 %, every closure); the whole sets are in docs/lipsync.md (benchmarks/lipsync_languages.py).
+(with transcript: de 78.3, fr 76.0, es 56.2, it 71.6 % macro recall, every closure; without:
+41-55 %, 91-100 % of the closures); the whole sets are in docs/lipsync.md (benchmarks/lipsync_languages.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from facemimic.lipsync.scoring import Score, cues_to_frames
 
 LANGUAGES = ("de", "fr", "es", "it")
-FLOOR_WITH = {"de": 67.0, "fr": 70.0, "es": 53.0, "it": 70.0}
+FLOOR_WITH = {"de": 72.0, "fr": 72.0, "es": 53.0, "it": 68.0}
 FLOOR_WITHOUT = 38.0
 
 
@@ -51,7 +51,7 @@ def test_with_transcript(lang, language_items, language_results):
     sc = _score(items, language_results, True)
     assert sc.closures >= 8
     assert sc.closure_recall == 100.0
-    assert sc.closure_precision >= 90.0
+    assert sc.closure_precision >= 85.0  # es: 10 of 11 closure cues on a P/B/M
     assert sc.per <= 16.0  # espeak-ng's G2P against the MBROLA voice's own phones
     assert sc.macro_recall >= FLOOR_WITH[lang]
 
