@@ -248,6 +248,10 @@ def create_app(config: StudioConfig):
             return error(422, str(e))
         return {"path": target.relative_to(workspace).as_posix(), "bytes": size, "kind": kind}
 
+    from .create import create_router  # issue #14: designer, animation jobs
+
+    app.include_router(create_router(workspace, config.security.max_upload_bytes))
+
     @app.websocket("/ws/live")
     async def live(ws: WebSocket):
         await live_socket(ws, workspace)

@@ -1,0 +1,325 @@
+"""Animate a portrait in the background (issue #14 §3): a job queue persisted in the workspace.
+
+Each job is :func:`facemimic.animate.portrait.api.animate` with a
+:class:`~facemimic.animate.drivers.DriverSpec` (what ``facemimic animate`` runs), writing
+``animations/JOB.mp4`` + ``.png`` (labelled synthetic by the library, as the CLI's are). One worker
+thread runs the jobs in order: the studio's machine has 2 cores and one animation fills them.
+
+``jobs/JOB.json`` holds each job's state (queued, running, done, failed, cancelled), its progress
+and result, so the list survives a page reload and a studio restart (a job that was running when
+the studio stopped is marked failed, "interrupted"; queued ones run again).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from ...errors import FaceMimicError, InputError, ParameterError
+
+JOBS_DIR = "jobs"
+OUTPUT_DIR = "animations"
+PORTRAIT_DIR = "portraits"
+AUDIO_DIR = "audio"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
+DRIVERS = ("expression", "say", "audio")
+SIZES = (256, 384, 512, 768, 1024)
+STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class JobCancelled(Exception):
+    """Raised from the progress callback to stop a running animation (its output is discarded)."""
+
+
+@dataclass(frozen=True)
+class AnimateRequest:
+    """One animation as the page asks for it.
+
+    Parameters
+    ----------
+    source : str
+        A workspace-relative image (``portraits/me.jpg``) or ``avatar`` / ``avatar:neko``.
+    driver : str
+        ``expression`` (a prompt or a timeline "neutral 0.5s > happy 1s"), ``say`` (text for the
+        built-in voice) or ``audio`` (a workspace-relative recording, ``text`` its transcript).
+    value : str
+        The prompt, the text to say, or the audio file.
+    mood : str or None
+        The face around the lips for ``say``/``audio``.
+    text : str or None
+        The transcript of ``audio``.
+    size : int
+        Output size in px (the longer side).
+    seed : int or None
+        Generator seed.
+    calibrate : bool
+        The per-face calibration (~4-5 s more; ``--no-calibrate`` when False).
+    """
+
+    source: str
+    driver: str
+    value: str
+    mood: str | None = None
+    text: str | None = None
+    size: int = 512
+    seed: int | None = None
+    calibrate: bool = True
+
+    def __post_init__(self) -> None:
+        if self.driver not in DRIVERS:
+            raise ParameterError(f"unknown driver {self.driver!r}; valid: {', '.join(DRIVERS)}")
+        if not isinstance(self.value, str) or not self.value.strip():
+            raise ParameterError(f"give the {self.driver} to animate with")
+        if self.size not in SIZES:
+            raise ParameterError(f"size must be one of {', '.join(map(str, SIZES))}, got {self.size!r}")
+
+    @classmethod
+    def from_json(cls, data: dict) -> "AnimateRequest":
+        """From the page's JSON; unknown fields are refused."""
+        if not isinstance(data, dict):
+            raise ParameterError("an animation request must be a JSON object")
+        extra = sorted(set(data) - {f for f in cls.__dataclass_fields__})
+        if extra:
+            raise ParameterError(f"unknown field(s): {', '.join(extra)}")
+        try:
+            return cls(source=str(data.get("source") or ""), driver=str(data.get("driver") or ""),
+                       value=str(data.get("value") or ""), mood=data.get("mood") or None,
+                       text=data.get("text") or None, size=int(data.get("size") or 512),
+                       seed=None if data.get("seed") in (None, "") else int(data["seed"]),
+                       calibrate=bool(data.get("calibrate", True)))
+        except (TypeError, ValueError) as e:
+            raise ParameterError(f"bad animation value: {e}") from None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job's persisted record (``jobs/ID.json``)."""
+
+    id: str
+    request: dict
+    state: str = "queued"
+    done: int = 0
+    total: int = 0
+    status: str = ""
+    error: str | None = None
+    video: str | None = None  # workspace-relative, once done
+    preview: str | None = None
+    frames: int = 0
+    audio: bool = False
+    warnings: list = field(default_factory=list)
+    created: float = 0.0
+    finished: float | None = None
+
+
+def check_image(path: Path, shown: str) -> None:
+    """Read an uploaded portrait with the animator's own reader; its one-line error names ``shown``."""
+    from ...animate.portrait.source import load_image
+
+    try:
+        load_image(path)
+    except InputError as e:
+        raise InputError(shown, e.problem) from None
+
+
+def check_audio(path: Path, shown: str) -> None:
+    """Decode an uploaded recording with the CLI's audio reader; one-line error naming ``shown``."""
+    from ...common.audio import load_audio
+
+    try:
+        load_audio(path)
+    except InputError as e:
+        raise InputError(shown, e.problem) from None
+
+
+class JobQueue:
+    """Animation jobs for one workspace, run one at a time by a worker thread.
+
+    Parameters
+    ----------
+    workspace : Path
+        Jobs go to ``jobs/``, results to ``animations/``.
+    """
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = Path(workspace)
+        self.jobs_dir = self.workspace / JOBS_DIR
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._cancel: dict[str, threading.Event] = {}
+        self._jobs: dict[str, Job] = {}
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._load()
+
+    # --- persistence -------------------------------------------------------------------------
+    def _load(self) -> None:
+        for p in sorted(self.jobs_dir.glob("*.json")) if self.jobs_dir.is_dir() else ():
+            try:
+                job = Job(**json.loads(p.read_text(encoding="utf-8")))
+            except (OSError, ValueError, TypeError):
+                continue  # not a job record of ours
+            if job.state == "running":  # the studio stopped under it: its output was never committed
+                job = replace(job, state="failed", error="interrupted (the studio stopped while it ran)",
+                              finished=time.time())
+                self._save(job)
+            self._jobs[job.id] = job
+
+    def _save(self, job: Job) -> None:
+        from ...common.files import AtomicFile
+
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        with AtomicFile(self.jobs_dir / f"{job.id}.json", "w") as f:
+            f.file.write(json.dumps(asdict(job)))
+
+    def _update(self, job_id: str, **changes) -> Job:
+        with self._lock:
+            job = replace(self._jobs[job_id], **changes)
+            self._jobs[job_id] = job
+        self._save(job)
+        return job
+
+    # --- the page's calls --------------------------------------------------------------------
+    def submit(self, request: AnimateRequest) -> Job:
+        """Check the request's files now (one-line errors), queue it, start the worker if idle."""
+        from ...animate.portrait.api import is_avatar
+        from ..security import confine
+
+        if not is_avatar(request.source):
+            src = confine(self.workspace, request.source)
+            if not src.is_file():
+                raise InputError(request.source, "not found in the workspace (upload the photo first)")
+        if request.driver == "audio" and not confine(self.workspace, request.value).is_file():
+            raise InputError(request.value, "not found in the workspace (upload the recording first)")
+        job = Job(id=time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6], request=asdict(request),
+                  created=time.time())
+        with self._lock:
+            self._jobs[job.id] = job
+        self._save(job)
+        self.start()
+        with self._wake:
+            self._wake.notify()
+        return job
+
+    def list(self) -> list[Job]:
+        """All jobs, newest first."""
+        with self._lock:
+            return sorted(self._jobs.values(), key=lambda j: j.created, reverse=True)
+
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise InputError(job_id, "no such job")
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        """Stop a running job (its partial output is discarded) or drop a queued one."""
+        job = self.get(job_id)
+        if job.state == "queued":
+            return self._update(job_id, state="cancelled", finished=time.time())
+        if job.state == "running":
+            self._cancel.setdefault(job_id, threading.Event()).set()
+        return self.get(job_id)
+
+    def wait(self, job_id: str, timeout: float) -> Job:
+        """Block until the job has finished (for tests and scripts); -> the job."""
+        end = time.monotonic() + timeout
+        while self.get(job_id).state in ("queued", "running") and time.monotonic() < end:
+            time.sleep(0.05)
+        return self.get(job_id)
+
+    # --- the worker --------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
+                self._thread = threading.Thread(target=self._work, name="studio-animate", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the worker to stop after the current job (a running one is cancelled)."""
+        with self._wake:
+            self._stopping = True
+            for ev in self._cancel.values():
+                ev.set()
+            self._wake.notify_all()
+
+    def _next(self) -> Job | None:
+        with self._wake:
+            while not self._stopping:
+                queued = sorted((j for j in self._jobs.values() if j.state == "queued"), key=lambda j: j.created)
+                if queued:
+                    return queued[0]
+                self._wake.wait(timeout=1.0)
+        return None
+
+    def _work(self) -> None:
+        while (job := self._next()) is not None:
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        cancel = self._cancel.setdefault(job.id, threading.Event())
+        self._update(job.id, state="running", status="starting")
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if cancel.is_set():
+                raise JobCancelled()
+            now = time.monotonic()
+            if now - last[0] > 0.25 or done == total:  # the record is rewritten at most 4 times a second
+                last[0] = now
+                self._update(job.id, done=done, total=total)
+
+        def status(message: str) -> None:
+            if cancel.is_set():
+                raise JobCancelled()
+            self._update(job.id, status=message)
+
+        try:
+            result = run_request(self.workspace, job.id, AnimateRequest(**job.request), progress, status)
+        except JobCancelled:
+            self._update(job.id, state="cancelled", status="", finished=time.time())
+        except FaceMimicError as e:
+            self._update(job.id, state="failed", error=str(e), status="", finished=time.time())
+        except Exception as e:  # noqa: BLE001 - a bug must show in the page, not kill the queue
+            self._update(job.id, state="failed", error=f"{type(e).__name__}: {e}", status="", finished=time.time())
+        else:
+            rel = lambda p: Path(p).resolve().relative_to(self.workspace.resolve()).as_posix()  # noqa: E731
+            self._update(job.id, state="done", status="", video=rel(result.video), preview=rel(result.preview),
+                         frames=result.frames, audio=bool(result.audio), warnings=list(result.warnings),
+                         finished=time.time())
+        finally:
+            self._cancel.pop(job.id, None)
+
+
+def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress, status):
+    """Run one animation as ``facemimic animate`` does -> AnimateResult.
+
+    ``animations/JOB.mp4`` and its preview appear together or not at all (the CLI's OutputSet).
+    """
+    from ...animate.drivers import DriverSpec, default_rest
+    from ...animate.portrait.animator import PortraitOptions
+    from ...animate.portrait.api import animate, is_avatar, preview_path
+    from ...common.outputs import OutputSet
+    from ..security import confine
+
+    ws = Path(workspace).resolve()
+    source = request.source if is_avatar(request.source) else str(confine(ws, request.source))
+    out = ws / OUTPUT_DIR / f"{job_id}.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    kw = {"expression": request.value} if request.driver == "expression" else \
+        {"say": request.value, "mood": request.mood} if request.driver == "say" else \
+        {"audio": str(confine(ws, request.value)), "text": request.text, "mood": request.mood}
+    spec = DriverSpec(seed=request.seed, **kw)
+    opts = PortraitOptions(size=request.size, rest=default_rest(spec), calibrate=request.calibrate)
+    with OutputSet((out, preview_path(out)), inputs=(source,)):
+        return animate(source, out, spec, options=opts, progress=progress, status=status)
+
+
+__all__ = ["AUDIO_DIR", "AUDIO_SUFFIXES", "AnimateRequest", "DRIVERS", "IMAGE_SUFFIXES", "Job", "JobCancelled",
+           "JobQueue", "OUTPUT_DIR", "PORTRAIT_DIR", "check_audio", "check_image", "run_request"]

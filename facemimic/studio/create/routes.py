@@ -1,0 +1,154 @@
+"""HTTP routes of the create panels: ``/api/create/…`` (designer, uploads, animation jobs).
+
+Each route is a thin wrapper over :mod:`.designer` and :mod:`.jobs`; errors are the library's
+one-line messages as ``{"error": …}`` (422 for bad input, 403 for a path outside the workspace).
+Plain ``def`` routes run in FastAPI's thread pool, so a generator call never blocks the live socket.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...errors import FaceMimicError, InputError, ParameterError
+
+
+def _error(e: FaceMimicError):
+    from fastapi.responses import JSONResponse
+
+    status = 403 if isinstance(e, InputError) and "leaves" in str(e) else 404 if "no such job" in str(e) else 422
+    return JSONResponse({"error": str(e)}, status_code=status)
+
+
+def create_router(workspace: Path, max_upload_bytes: int | None = None):
+    """The create routes for one workspace.
+
+    Parameters
+    ----------
+    workspace : Path
+        The studio's workspace (library in ``expressions/``, uploads in ``portraits/`` and
+        ``audio/``, jobs in ``jobs/``, videos in ``animations/``).
+    max_upload_bytes : int, optional
+        Largest upload (the launch's limit; the security middleware also checks Content-Length).
+
+    Returns
+    -------
+    fastapi.APIRouter
+    """
+    from dataclasses import asdict
+
+    from fastapi import APIRouter, Body, Request
+
+    from . import designer
+    from .jobs import (AUDIO_DIR, AUDIO_SUFFIXES, DRIVERS, IMAGE_SUFFIXES, PORTRAIT_DIR, SIZES, AnimateRequest,
+                       JobQueue, check_audio, check_image)
+
+    workspace = Path(workspace).resolve()
+    router = APIRouter(prefix="/api/create")
+    queue = JobQueue(workspace)
+    router.job_queue = queue  # for the launcher and tests: the queue behind these routes
+    router.on_shutdown.append(queue.stop)
+
+    @router.get("/info")
+    def info():
+        from ...animate.avatar import preset_names
+
+        return {"styles": list(designer.STYLES), "pose_keys": {k: list(v) for k, v in designer.POSE_KEYS.items()},
+                "avatar_styles": list(preset_names()), "drivers": list(DRIVERS), "sizes": list(SIZES),
+                "max_variations": designer.MAX_VARIATIONS}
+
+    @router.post("/express")
+    def express(data: dict = Body(...)):
+        """The prompt's variations (generator output, edits applied) with the 2D avatar's SVG each."""
+        try:
+            style = str(data.pop("avatar_style", "default"))
+            return designer.variations_json(designer.generate_design(designer.Design.from_json(data)), style)
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.post("/pose")
+    def pose(data: dict = Body(...)):
+        """The 2D avatar drawn for one edited pose (the sliders' live view)."""
+        try:
+            return {"svg": designer.avatar_svg(designer.frame_from_json(data), str(data.get("avatar_style", "default")))}
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.get("/library")
+    def library():
+        return {"expressions": designer.list_library(workspace)}
+
+    @router.post("/library/{name}")
+    def save(name: str, data: dict = Body(...)):
+        """Save a design as ``expressions/NAME.jsonl`` (re-generated with its seed, edits applied)."""
+        try:
+            design = designer.Design.from_json(data)
+            if design.seed is None:
+                raise ParameterError("save needs the seed the variations were made with")
+            path = designer.save_design(workspace, name, design)
+        except FaceMimicError as e:
+            return _error(e)
+        return {"name": name, "path": path.relative_to(workspace).as_posix()}
+
+    @router.put("/upload/{name}")
+    async def upload(name: str, request: Request):
+        """A portrait (``portraits/``) or a recording (``audio/``), checked by the animator's readers."""
+        from ...common.files import AtomicFile
+        from ..security import UploadTooLarge, confine
+
+        suffix = Path(name).suffix.lower()
+        folder = PORTRAIT_DIR if suffix in IMAGE_SUFFIXES else AUDIO_DIR if suffix in AUDIO_SUFFIXES else None
+        if "/" in name or "\\" in name or folder is None:
+            return _error(InputError(name, "cannot upload this kind of file (accepted: "
+                                           f"{', '.join(IMAGE_SUFFIXES + AUDIO_SUFFIXES)})"))
+        try:
+            target = confine(workspace, f"{folder}/{name}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            limit = max_upload_bytes
+            size = 0
+            with AtomicFile(target, "wb") as out:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise UploadTooLarge(limit)
+                    out.file.write(chunk)
+                out.file.flush()
+                # Read with the CLI's reader before the file appears: a bad upload leaves nothing.
+                (check_image if folder == PORTRAIT_DIR else check_audio)(out.tmp, name)
+        except FaceMimicError as e:
+            return _error(e)
+        except UploadTooLarge as e:
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse({"error": f"{name}: {e}"}, status_code=413)
+        return {"path": target.relative_to(workspace).as_posix(), "bytes": size,
+                "kind": "portrait" if folder == PORTRAIT_DIR else "audio"}
+
+    @router.get("/jobs")
+    def jobs():
+        return {"jobs": [asdict(j) for j in queue.list()]}
+
+    @router.post("/jobs")
+    def submit(data: dict = Body(...)):
+        try:
+            return asdict(queue.submit(AnimateRequest.from_json(data)))
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.get("/jobs/{job_id}")
+    def job(job_id: str):
+        try:
+            return asdict(queue.get(job_id))
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.post("/jobs/{job_id}/cancel")
+    def cancel(job_id: str):
+        try:
+            return asdict(queue.cancel(job_id))
+        except FaceMimicError as e:
+            return _error(e)
+
+    return router
+
+
+__all__ = ["create_router"]
