@@ -43,6 +43,7 @@ class LiveSession:
         self.profile_path: str | None = None  # its path in the workspace
         self._calibration: dict | None = None  # collecting neutral frames: {"name", "until", "frames"}
         self._take: list | None = None  # frames of the take being recorded
+        self._last_time = float("-inf")  # capture time of the last frame tracked
 
     # -- frames -----------------------------------------------------------------------------------
     def on_frame(self, data: bytes) -> list[dict]:
@@ -51,6 +52,11 @@ class LiveSession:
         try:
             cam = parse_frame_message(data)
             t1 = time.perf_counter()
+            if cam.time <= self._last_time:
+                # A frame older than one already tracked (a page reload, a clock step): skipped,
+                # not an error; the capture stage needs increasing times.
+                return [{"type": "skipped", "id": cam.frame_id}]
+            self._last_time = cam.time
             if self.capture is None:
                 self.capture = LiveCapture(**self.capture_options)
             group = self.capture.process(cam.time, cam.rgb)

@@ -157,6 +157,9 @@ def test_bad_frames_and_commands_are_one_line_errors(tmp_path, blink_frames):
         t, jpeg = blink_frames[0]
         ws.send_bytes(encode_frame_message(1, t, jpeg))
         assert _frames_only(ws, 1)[0][0]["present"]
+        # a frame older than the last one tracked is skipped, not an error
+        ws.send_bytes(encode_frame_message(2, t - 0.5, jpeg))
+        assert json.loads(ws.receive_text()) == {"type": "skipped", "id": 2}
 
 
 def test_avatar2d_is_the_renderers_svg(tmp_path, blink_frames):

@@ -10,7 +10,7 @@ const FRAME_MAGIC = [0x46, 0x4d, 0x46, 0x31]; // "FMF1", see facemimic/studio/li
 const MAX_IN_FLIGHT = 2;
 const state = {
   ws: null, stream: null, running: false, inFlight: 0, frameId: 0, sentAt: new Map(),
-  info: null, meters: [], last: null, recording: false,
+  info: null, meters: [], last: null, recording: false, sendChain: Promise.resolve(),
 };
 // Numbers the browser tests and benchmarks/studio_latency.py read.
 window.studio = { frames: 0, latencies: [], errors: [], last: null, outputs: null, messages: [], history: [] };
@@ -95,6 +95,7 @@ function onMessage(m) {
     case "frame": return onFrame(m);
     case "avatar2d": return showAvatar(m.svg);
     case "outputs": return showOutputs(m);
+    case "skipped": state.inFlight = Math.max(0, state.inFlight - 1); state.sentAt.delete(m.id); return;
     case "error": state.inFlight = Math.max(0, state.inFlight - 1); return showError(m.message);
     case "calibrating": $("calib-note").textContent = `hold a neutral face… ${m.left.toFixed(1)} s`; return;
     case "profile": return onProfile(m);
@@ -224,8 +225,10 @@ function pump() {
   const id = ++state.frameId;
   state.inFlight += 1;
   state.sentAt.set(id, t0);
-  grab.toBlob(async (blob) => {
-    const jpeg = new Uint8Array(await blob.arrayBuffer());
+  const encoded = new Promise((resolve) => grab.toBlob(resolve, "image/jpeg", 0.85));
+  // Sends are chained: two encodings may finish out of order, the frames must not.
+  state.sendChain = state.sendChain.then(async () => {
+    const jpeg = new Uint8Array(await (await encoded).arrayBuffer());
     const msg = new Uint8Array(16 + jpeg.length);
     const view = new DataView(msg.buffer);
     FRAME_MAGIC.forEach((b, i) => view.setUint8(i, b));
@@ -233,7 +236,7 @@ function pump() {
     view.setFloat64(8, t0 / 1000, true);
     msg.set(jpeg, 16);
     if (state.ws && state.ws.readyState === 1) state.ws.send(msg); else state.inFlight -= 1;
-  }, "image/jpeg", 0.85);
+  });
   next();
 }
 

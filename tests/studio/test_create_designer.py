@@ -1,0 +1,117 @@
+"""The expression designer's routes (issue #14 §1): the same generator and files as `facemimic express`.
+
+A design saved from the studio (prompt, options, seed) is the track `facemimic express … --seed S -o`
+writes; slider edits land in exactly the shapes edited; exports go through the track writers; bad
+input gets the library's one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from facemimic.expressions.io import read_track
+from facemimic.expressions.names import UE_NAMES
+from facemimic.studio.security import StudioSecurity
+from facemimic.studio.server import StudioConfig, create_app
+
+PORT = 8766
+CLI = "/tmp/venv-new/bin/facemimic"
+DESIGN = {"prompt": "a bit disgusted but amused", "intensity": 0.8, "style": "exaggerated", "variations": 3,
+          "seed": 11}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from fastapi.testclient import TestClient
+
+    ws = tmp_path_factory.mktemp("designer-ws")
+    sec = StudioSecurity(token="designer-token", port=PORT)
+    with TestClient(create_app(StudioConfig(workspace=ws, security=sec)), base_url=f"http://127.0.0.1:{PORT}") as c:
+        c.cookies.set(sec.cookie_name, "designer-token")
+        c.workspace = ws
+        yield c
+
+
+def _cli_track(tmp_path, *args):
+    out = tmp_path / "cli.jsonl"
+    subprocess.run([CLI, "express", *args, "-o", str(out)], check=True, capture_output=True)
+    return read_track(out)
+
+
+def test_variations_are_the_generators_and_drawn(client):
+    r = client.post("/api/create/express", json=dict(DESIGN, avatar_style="neko"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["seed"] == 11 and len(body["variations"]) == 3
+    from facemimic import express
+
+    frames = express(DESIGN["prompt"], intensity=0.8, style="exaggerated", variations=3, seed=11)
+    for v, f in zip(body["variations"], frames):
+        assert np.allclose(v["weights"], f.weights, atol=1e-4)
+        assert v["svg"].startswith("<svg") or v["svg"].lstrip().startswith("<?xml")
+    # distinct variations, distinct drawings
+    assert len({v["svg"] for v in body["variations"]}) == 3
+
+
+def test_saved_design_equals_facemimic_express(client, tmp_path):
+    r = client.post("/api/create/library/amused", json=DESIGN)
+    assert r.status_code == 200, r.text
+    saved = read_track(client.workspace / r.json()["path"])
+    cli = _cli_track(tmp_path, DESIGN["prompt"], "--intensity", "0.8", "--style", "exaggerated", "-n", "3",
+                     "--seed", "11")
+    a, b = saved.to_arrays(), cli.to_arrays()
+    assert set(a) == set(b)
+    for k in a:
+        if a[k] is not None:
+            assert np.array_equal(a[k], b[k]), k
+    assert saved.metadata == cli.metadata
+    # the re-export through part 1's /api/export equals the CLI's CSV
+    csv_text = client.get("/api/export/expressions/amused.jsonl", params={"format": "csv"}).text
+    cli_csv = tmp_path / "cli.csv"
+    subprocess.run([CLI, "express", DESIGN["prompt"], "--intensity", "0.8", "--style", "exaggerated", "-n", "3",
+                    "--seed", "11", "-o", str(cli_csv)], check=True, capture_output=True)
+    assert list(csv.reader(csv_text.splitlines())) == list(csv.reader(cli_csv.read_text().splitlines()))
+    listed = client.get("/api/create/library").json()["expressions"]
+    assert [e["name"] for e in listed] == ["amused"] and listed[0]["seed"] == 11 and not listed[0]["edited"]
+
+
+def test_edits_change_only_the_edited_shapes(client):
+    edits = {"1": {"JawOpen": 0.61, "EyeOpennessLeft": 0.2, "HeadYaw": 12.0}}
+    r = client.post("/api/create/library/amused-nudged", json=dict(DESIGN, edits=edits))
+    assert r.status_code == 200, r.text
+    plain = read_track(client.workspace / "expressions/amused.jsonl")
+    nudged = read_track(client.workspace / "expressions/amused-nudged.jsonl")
+    pf, nf = plain.frames, nudged.frames
+    assert np.array_equal(pf[0].weights, nf[0].weights) and np.array_equal(pf[2].weights, nf[2].weights)
+    diff = np.flatnonzero(pf[1].weights != nf[1].weights)
+    assert list(diff) == [UE_NAMES.index("JawOpen")] and nf[1].weights[diff[0]] == pytest.approx(0.61, abs=1e-4)
+    assert nf[1].openness_left == pytest.approx(0.2, abs=1e-4) and nf[1].head_rotation[0] == pytest.approx(12, abs=1e-3)
+    assert nudged.metadata["designer"]["edits"] == edits
+    # the drawn pose follows the sliders: another jaw, another drawing
+    pose = {"weights": list(map(float, nf[1].weights)), "openness": [0.2, 1.0], "gaze": [[0, 0], [0, 0]],
+            "head": [12, 0, 0]}
+    svg1 = client.post("/api/create/pose", json=pose).json()["svg"]
+    pose["weights"][UE_NAMES.index("JawOpen")] = 0.0
+    svg2 = client.post("/api/create/pose", json=pose).json()["svg"]
+    assert svg1 != svg2
+
+
+@pytest.mark.parametrize("route,body,message", [
+    ("/api/create/express", {"prompt": ""}, "give a prompt"),
+    ("/api/create/express", {"prompt": "happy", "style": "gothic"}, "unknown style 'gothic'"),
+    ("/api/create/express", {"prompt": "happy", "edits": {"0": {"JawOpn": 0.5}}}, "did you mean"),
+    ("/api/create/express", {"prompt": "happy", "edits": {"0": {"JawOpen": 2}}}, "JawOpen must be a number in [0, 1]"),
+    ("/api/create/library/..%2Fescape", dict(DESIGN), "expression name"),
+    ("/api/create/library/x", {"prompt": "happy"}, "needs the seed"),
+])
+def test_bad_designs_get_one_line_errors(client, route, body, message):
+    r = client.post(route, json=body)
+    assert r.status_code in (404, 422), r.text
+    if r.status_code == 422:
+        err = r.json()["error"]
+        assert message in err and "\n" not in err
+    assert not list(client.workspace.glob("expressions/x.jsonl"))
