@@ -338,11 +338,11 @@ def _relaxed_pass(d, names: list[str], data: bytes, n_frames: int) -> list[tuple
     k = 0
     for w, a, b in segs:
         base = w.split("(")[0]
-        while k < n and names[k] != base:
-            k += 1
-        if k < n:
-            found[k] = (a, b)
-            k += 1
+        if not base or base.startswith(("<", "[", "+")) or base not in names[k:]:
+            continue  # silence, fillers, "(NULL)" steps of skipped words
+        k = names.index(base, k)
+        found[k] = (a, b)
+        k += 1
     if len(found) < MIN_FOUND * n:
         raise AlignmentError("the transcript does not match the audio (alignment failed)")
     units = _speaking_units(d, names)
