@@ -165,7 +165,7 @@ def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str
         results = ds.map_batches(RayFileWorker, fn_constructor_kwargs={"spec": spec}, batch_size=1,
                                  batch_format="numpy", num_cpus=1,
                                  compute=ray.data.ActorPoolStrategy(size=n, max_tasks_in_flight_per_actor=1))
-        batches = results.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0)
+        batches = iter(results.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0))
         while True:
             try:
                 batch = next(batches)
