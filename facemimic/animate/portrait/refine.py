@@ -36,6 +36,7 @@ import threading
 import numpy as np
 
 from ...expressions import geometry
+from ...expressions.mouth import LIPS_MEET_GAP
 from ...expressions.names import ue_index
 from .calibrate import StillTracker, rest_of
 from .implied import implied_measures, implied_weight
@@ -266,11 +267,13 @@ class ClosedLoop:
             if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
                 err[wide] = 0.0
         self.corr = np.clip(self.corr + GAIN * err, -self.limit, self.limit).astype(np.float32)
-        if getattr(self.animator.model, "absolute", False):
-            # rest="neutral": the rest is taken off where the lips meet on the photo's own
-            # landmarks, so closing further only drives the lower lip through the upper one (the
-            # warp then lifts both: MouthUpperUp read 0.9-1.4 for 0.16 asked on toothy photos);
-            # what re-tracks as a gap there is the painted teeth. The lips' slot only opens.
+        if getattr(self.animator.model, "absolute", False) and opening <= LIPS_MEET_GAP / geometry.MOUTH_CLOSED_GAP_EXTENT:
+            # rest="neutral", lips asked to meet: the rest is taken off where the lips meet on the
+            # photo's own landmarks, so closing further only drives the lower lip through the
+            # upper one (the warp then lifts both: MouthUpperUp read 0.9-1.4 for 0.16 asked on
+            # toothy photos); what re-tracks as a gap there is the painted teeth. Only opening.
+            # (An open mouth is held both ways: the jaw alone re-tracks a gap 1.4x its request,
+            # MouthLowerDown 0.5 where none was asked, on 15-f13-anc at JawOpen 0.32.)
             self.corr[_LIPS] = min(float(self.corr[_LIPS]), 0.0)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
