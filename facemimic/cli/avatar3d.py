@@ -6,7 +6,7 @@ import click
 
 
 @click.command("avatar3d")
-@click.argument("photo", type=click.Path(dir_okay=True, path_type=str))
+@click.argument("photos", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=str),
               help="OUT.vrm (VRM 1.0: humanoid, look-at, expressions) or OUT.glb (plain glTF 2.0).")
 @click.option("--face", default=None, type=click.IntRange(min=0),
@@ -18,8 +18,11 @@ import click
 @click.option("--shapes", default="arkit+ue", show_default=True, type=click.Choice(["arkit+ue", "arkit", "ue"]),
               help="Morph target names: all 52 ARKit + 88 Unified Expressions names (shared ones once), "
                    "or one vocabulary (drivers that set both would double every shape).")
-def command(photo: str, output: str, face: int | None, preview: str | None, hair: str, shapes: str) -> None:
-    """Make a 3D avatar of the face in PHOTO (within 30 degrees of frontal).
+def command(photos: tuple[str, ...], output: str, face: int | None, preview: str | None, hair: str, shapes: str) -> None:
+    """Make a 3D avatar of the face in PHOTOS (within 30 degrees of frontal).
+
+    One photo; or several photos, or a short video, of the same person (the shape is fitted from
+    every usable view, the texture taken from the most frontal one).
 
     The face is fitted from the capture stage's 478 landmarks with a shape model learned from real
     faces, joined to a whole head (ears, neck, eyeballs with the photo's iris colour, teeth, tongue,
@@ -31,13 +34,15 @@ def command(photo: str, output: str, face: int | None, preview: str | None, hair
     \b
       facemimic avatar3d me.jpg -o me.vrm --preview me.png
       facemimic avatar3d group.jpg -o friend.glb --face 2 --hair none
+      facemimic avatar3d me-front.jpg me-left.jpg me-right.jpg -o me.vrm
+      facemimic avatar3d selfie-video.mp4 -o me.vrm
     """
     import time
 
     from ..head3d.api import avatar3d
 
     t0 = time.perf_counter()
-    r = avatar3d(photo, output, face=face, preview=preview, hair=hair, shapes=shapes)
+    r = avatar3d(photos[0] if len(photos) == 1 else list(photos), output, face=face, preview=preview, hair=hair, shapes=shapes)
     for note in r.notes:
         click.echo(f"note: {note}", err=True)
     def hex_of(rgb) -> str:

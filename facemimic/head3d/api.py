@@ -24,6 +24,8 @@ MAX_YAW_DEG = 30.0  # beyond this the far side of the face is guessed, not seen:
 MIN_IPD_PX = 24.0  # a face smaller than this has too few pixels for landmarks or a texture
 MAX_SIDE_PX = 2048  # larger photos are scaled down first (landmarks need no more)
 MAX_PIXELS = 100_000_000  # refused above this (a decompression bomb, or a scan, not a selfie)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
+MAX_VIEWS = 12  # frames taken from a video, spread over it
 FORMATS = {".vrm": True, ".glb": False}
 HAIR = ("auto", "none")
 
@@ -66,6 +68,7 @@ class Avatar3DResult:
     hair_rgb: tuple | None
     bytes: int
     notes: tuple = field(default=())
+    views: int = 1  # photos or video frames the shape was fitted from
 
 
 def _load_photo(photo) -> tuple[np.ndarray, np.ndarray | None, str, list[str]]:
@@ -149,9 +152,11 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
 
     Parameters
     ----------
-    photo : str, Path or np.ndarray
-        A photo file (JPEG, PNG, WebP …) or RGB pixels (H, W, 3) uint8; the face should be within
-        30 degrees of frontal.
+    photo : str, Path, np.ndarray or a list of them
+        A photo file (JPEG, PNG, WebP …) or RGB pixels (H, W, 3) uint8, the face within 30 degrees
+        of frontal; or several photos, or a short video (``.mp4``, ``.mov`` … : 12 frames spread over
+        it), of the same person: the shape is fitted from all usable views, the texture taken from
+        the most frontal one.
     out : str or Path
         ``.vrm`` (VRM 1.0: humanoid, look-at, expressions, meta) or ``.glb`` (plain glTF 2.0).
     face : int, optional
@@ -190,7 +195,8 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
         raise OutputError(out, f"unknown avatar format {ext or '(no extension)'!r}; use .vrm (VRM 1.0) or .glb (glTF)")
     if preview is not None:
         check_image_path(preview)
-    inputs = [photo] if not isinstance(photo, np.ndarray) else []
+    items = list(photo) if isinstance(photo, (list, tuple)) else [photo]
+    inputs = [p for p in items if not isinstance(p, np.ndarray)]
     outputs = OutputSet([out, preview], inputs=inputs)  # refused here, before any work
     from .targets import build_targets
     from .write import build_document
@@ -207,7 +213,7 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
                           faces_found=avatar.faces_found, face=avatar.face, targets=len(targets),
                           fit_error=float(avatar.fit.errors().mean()), yaw_deg=avatar.fit.yaw_deg,
                           iris_rgb=avatar.iris_rgb, hair_rgb=avatar.hair_rgb, bytes=out.stat().st_size,
-                          notes=avatar.notes)
+                          notes=avatar.notes, views=avatar.views)
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,7 @@ class Avatar:
     faces_found: int
     face: int
     notes: tuple
+    views: int = 1  # photos or video frames the shape was fitted from
 
     def posed(self, frame) -> tuple[np.ndarray, np.ndarray]:
         """Skin and parts positions (IPD units) showing an ExpressionFrame's weights, gaze and
@@ -246,18 +253,67 @@ class Avatar:
                       size=(size, size), yaw_deg=yaw_deg, centre=(0.0, -0.55), span=4.0)
 
 
-def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
-    """Build the avatar of the face in ``photo`` in memory (see :func:`avatar3d`; nothing is written)."""
-    opts = options or Avatar3DOptions()
-    img, alpha, name, notes = _load_photo(photo)
+@dataclass(frozen=True)
+class _View:
+    """One photo (or video frame) with its chosen face fitted."""
+
+    img: np.ndarray
+    alpha: np.ndarray | None
+    name: str
+    fit: object
+    faces: int
+    face: int
+
+
+def _video_frames(path: Path, count: int) -> list[tuple[np.ndarray, str]]:
+    """Up to ``count`` RGB frames spread evenly over a video, each with a name ``file#frame``."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise InputError(path, "cannot read the video (not a video OpenCV can open)")
+        total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
+        wanted = set(np.linspace(0, total - 1, min(count, total)).round().astype(int).tolist())
+        out, k = [], 0
+        while len(out) < len(wanted):
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            if k in wanted:
+                out.append((np.ascontiguousarray(bgr[:, :, ::-1]), f"{path}#{k}"))
+            k += 1
+    finally:
+        cap.release()
+    if not out:
+        raise InputError(path, "no frames could be read from the video")
+    return out
+
+
+def _sources(photo) -> list:
+    """The photos to use: one photo, a list of photos of the same person, or a video's frames."""
+    items = list(photo) if isinstance(photo, (list, tuple)) else [photo]
+    if not items:
+        raise ParameterError("no photo given")
+    out = []
+    for item in items:
+        if isinstance(item, (str, Path)) and Path(item).suffix.lower() in VIDEO_SUFFIXES:
+            if not Path(item).is_file():
+                raise InputError(item, "file not found")
+            out += _video_frames(Path(item), MAX_VIEWS)
+        else:
+            out.append((item, None))
+    return out
+
+
+def _fit_view(source, name_override, opts: Avatar3DOptions, model, notes: list) -> _View:
+    from .fit import fit_face, frame_arkit
+
+    img, alpha, name, more = _load_photo(source)
+    name = name_override or name
+    notes += more
     frames = find_faces(img, name)
     index, frame = choose_face(frames, opts.face, name)
-    from .fit import fit_face, frame_arkit
-    from .head import build_head, frontal_layout
-    from .learn import load_face_model
-    from .texture import bake_texture, hair_colour, iris_colour
-
-    model = load_face_model()
     fit = fit_face(frame.landmarks, (img.shape[1], img.shape[0]), frame_arkit(frame), model=model)
     which = f"face {index}" if len(frames) > 1 else "the face"
     if fit.yaw_deg > MAX_YAW_DEG:
@@ -266,19 +322,54 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     if fit.ipd_px < MIN_IPD_PX:
         raise InputError(name, f"{which} is too small ({fit.ipd_px:.0f} px between the pupils, at least "
                                f"{MIN_IPD_PX:.0f}): use a closer or larger photo")
-    layout = frontal_layout(fit.neutral)
-    texture, skin = bake_texture(img, fit, layout, size=int(opts.texture_size))
-    iris = iris_colour(img, fit)
-    hair_rgb = hair_colour(img, fit, skin, alpha=alpha) if opts.hair == "auto" else None
-    if opts.hair == "auto" and hair_rgb is None:
-        notes.append("no hair found above the forehead (or it is outside the photo): no hair cap")
-    head = build_head(fit.neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb)
+    return _View(img, alpha, name, fit, len(frames), index)
+
+
+def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
+    """Build the avatar in memory (see :func:`avatar3d`; nothing is written).
+
+    ``photo`` is one photo, a list of photos of the same person, or a short video of them. With
+    several views the face's shape is the median of their fitted neutral faces (each view's own
+    expression taken off), views that cannot be used (no face, turned too far, too small) are left
+    out with a note, and the texture and colours come from the most frontal view."""
+    from ..errors import FaceMimicError
+    from .head import build_head, frontal_layout
+    from .learn import load_face_model
+    from .texture import bake_texture, hair_colour, iris_colour
     from .unit import calibrate_to_unit
 
-    expressions, _ = calibrate_to_unit(fit.neutral, model.expressions)
-    return Avatar(name=Path(name).stem or "avatar", head=head, texture=texture,
-                  expressions=expressions, fit=fit, iris_rgb=iris,
-                  hair_rgb=hair_rgb, faces_found=len(frames), face=index, notes=tuple(notes))
+    opts = options or Avatar3DOptions()
+    model = load_face_model()
+    sources = _sources(photo)
+    notes: list[str] = []
+    views = []
+    for source, name in sources:
+        try:
+            views.append(_fit_view(source, name, opts, model, notes))
+        except FaceMimicError as e:
+            if len(sources) == 1:
+                raise
+            notes.append(f"left out: {e}")
+    if not views:
+        raise InputError(sources[0][1] or str(sources[0][0]), f"none of the {len(sources)} views can be used "
+                                                               f"({notes[-1][len('left out: '):]})")
+    main = min(views, key=lambda v: v.fit.yaw_deg)
+    fit = main.fit
+    neutral = np.median(np.stack([v.fit.neutral for v in views]), axis=0) if len(views) > 1 else fit.neutral
+    if len(views) > 1:
+        notes.append(f"shape from {len(views)} views; texture from {main.name} (turned {fit.yaw_deg:.0f} deg)")
+    layout = frontal_layout(neutral)
+    texture, skin = bake_texture(main.img, fit, layout, size=int(opts.texture_size))
+    iris = iris_colour(main.img, fit)
+    hair_rgb = hair_colour(main.img, fit, skin, alpha=main.alpha) if opts.hair == "auto" else None
+    if opts.hair == "auto" and hair_rgb is None:
+        notes.append("no hair found above the forehead (or it is outside the photo): no hair cap")
+    head = build_head(neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb)
+    expressions, _ = calibrate_to_unit(neutral, model.expressions)
+    stem = Path(str(main.name).split("#")[0]).stem
+    return Avatar(name=stem or "avatar", head=head, texture=texture, expressions=expressions, fit=fit,
+                  iris_rgb=iris, hair_rgb=hair_rgb, faces_found=main.faces, face=main.face, notes=tuple(notes),
+                  views=len(views))
 
 
 def render_preview(head, texture: np.ndarray, *, skin=None, parts=None, size: int = 512) -> np.ndarray:

@@ -240,3 +240,24 @@ def test_one_vocabulary_and_options(samples, tmp_path):
         Avatar3DOptions(shapes="visemes")
     with pytest.raises(facemimic.FaceMimicError, match="hair must be one of"):
         Avatar3DOptions(hair="mohawk")
+
+
+def test_several_views_of_one_person(samples, tmp_path):
+    """A short video (12 frames spread over it) and a list of photos: the shape from every usable
+    view, unusable ones left out with a note, none usable is one line."""
+    import facemimic
+    from facemimic.head3d.api import Avatar3DOptions, make_avatar
+
+    opts = Avatar3DOptions(hair="none", texture_size=256)
+    video = make_avatar(samples / "single_face.mp4", opts)
+    assert video.views == 12 and any("shape from 12 views" in n for n in video.notes)
+    one = make_avatar(samples / "single_face.mp4", opts)  # the same frames again: the same face
+    assert np.allclose(one.head.skin.positions, video.head.skin.positions)
+    mixed = facemimic.avatar3d([samples / "single_face.jpg", samples / "free-mountain-vector-01.jpg"],
+                               tmp_path / "mixed.glb", options=opts)
+    assert mixed.views == 1 and any("left out" in n and "no face found" in n for n in mixed.notes)
+    res = CliRunner().invoke(cli, ["avatar3d", str(samples / "free-mountain-vector-01.jpg"),
+                                   str(samples / "45-m7-di-ph.jpg"), "-o", str(tmp_path / "none.glb")])
+    assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1
+    assert "none of the 2 views can be used" in res.output and "turned 46 degrees" in res.output
+    assert not (tmp_path / "none.glb").exists()
