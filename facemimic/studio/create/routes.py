@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# FastAPI reads the routes' annotations by name: Request must be a module global.
+from fastapi import APIRouter, Body, Request
+
 from ...errors import FaceMimicError, InputError, ParameterError
 
 
@@ -35,8 +38,6 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
     fastapi.APIRouter
     """
     from dataclasses import asdict
-
-    from fastapi import APIRouter, Body, Request
 
     from . import designer
     from .jobs import (AUDIO_DIR, AUDIO_SUFFIXES, DRIVERS, IMAGE_SUFFIXES, PORTRAIT_DIR, SIZES, AnimateRequest,

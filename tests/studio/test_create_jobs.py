@@ -1,0 +1,104 @@
+"""Animate-a-portrait jobs (issue #14 §3): uploads read by the animator's readers, a background queue
+persisted in the workspace, real MP4s with sound, cancel, and a restart that keeps the results."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from facemimic.studio.security import StudioSecurity
+from facemimic.studio.server import StudioConfig, create_app
+
+PORT = 8767
+PHOTO = "single_face.jpg"
+
+
+def _client(ws):
+    from fastapi.testclient import TestClient
+
+    sec = StudioSecurity(token="jobs-token", port=PORT)
+    c = TestClient(create_app(StudioConfig(workspace=ws, security=sec)), base_url=f"http://127.0.0.1:{PORT}")
+    c.cookies.set(sec.cookie_name, "jobs-token")
+    return c
+
+
+def _wait(c, job_id, states=("done", "failed", "cancelled"), timeout=120):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        job = c.get(f"/api/create/jobs/{job_id}").json()
+        if job["state"] in states:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {job['state']}")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return tmp_path_factory.mktemp("jobs-ws")
+
+
+def test_bad_uploads_get_the_readers_one_line_errors(workspace, samples):
+    with _client(workspace) as c:
+        r = c.put("/api/create/upload/me.jpg", content=b"this is not a jpeg at all")
+        assert r.status_code == 422
+        assert r.json()["error"] == "me.jpg: not a readable image (JPEG, PNG, WebP, BMP or TIFF)"
+        r = c.put("/api/create/upload/talk.wav", content=b"RIFF\x00\x00\x00\x00WAVEjunk")
+        assert r.status_code == 422 and r.json()["error"].startswith("talk.wav: ") and "\n" not in r.json()["error"]
+        r = c.put("/api/create/upload/run.sh", content=b"#!/bin/sh")
+        assert r.status_code == 422 and "cannot upload this kind of file" in r.json()["error"]
+        r = c.post("/api/create/jobs", json={"source": "portraits/missing.jpg", "driver": "say", "value": "hi"})
+        assert r.status_code == 422 and r.json()["error"].startswith("portraits/missing.jpg: not found")
+        r = c.post("/api/create/jobs", json={"source": "../../etc/passwd", "driver": "say", "value": "hi"})
+        assert r.status_code == 403
+    assert not any(workspace.rglob("me.jpg")) and not any(workspace.rglob("talk.wav"))
+
+
+def test_job_runs_to_an_mp4_with_sound_and_survives_a_restart(workspace, samples):
+    import av
+
+    with _client(workspace) as c:
+        r = c.put(f"/api/create/upload/{PHOTO}", content=(samples / PHOTO).read_bytes())
+        assert r.status_code == 200, r.text and r.json()["path"] == f"portraits/{PHOTO}"
+        job = c.post("/api/create/jobs", json={"source": f"portraits/{PHOTO}", "driver": "say",
+                                               "value": "hello there", "size": 256, "calibrate": False}).json()
+        assert job["state"] in ("queued", "running")
+        seen = set()
+        end = time.monotonic() + 120
+        while (j := c.get(f"/api/create/jobs/{job['id']}").json())["state"] in ("queued", "running"):
+            seen.add((j["state"], j["done"] > 0))
+            assert time.monotonic() < end
+            time.sleep(0.05)
+        assert j["state"] == "done", j
+        assert ("running", True) in seen or ("running", False) in seen
+        video = c.get(f"/files/{j['video']}")
+        assert video.status_code == 200 and c.get(f"/files/{j['preview']}").status_code == 200
+    path = workspace / j["video"]
+    with av.open(str(path)) as box:
+        vs, aus = box.streams.video, box.streams.audio
+        assert len(vs) == 1 and len(aus) == 1
+        frames = sum(1 for _ in box.decode(vs[0]))
+        assert frames == j["frames"] and frames > 10
+        assert max(vs[0].width, vs[0].height) == 256
+        meta = {k.lower(): v for k, v in box.metadata.items()}
+    assert "synthetic" in json.dumps(meta).lower() or "ai-generated" in json.dumps(meta).lower(), meta
+    # a new studio on the same workspace lists the job and its files
+    with _client(workspace) as c2:
+        jobs = c2.get("/api/create/jobs").json()["jobs"]
+        assert [x["id"] for x in jobs if x["state"] == "done"] == [j["id"]]
+
+
+def test_cancel_discards_the_partial_video(workspace, samples):
+    with _client(workspace) as c:
+        job = c.post("/api/create/jobs", json={"source": f"portraits/{PHOTO}", "driver": "expression",
+                                               "value": "neutral 1s > surprised 4s > happy 4s", "size": 256,
+                                               "calibrate": False}).json()
+        _wait(c, job["id"], states=("running",), timeout=60)
+        while c.get(f"/api/create/jobs/{job['id']}").json()["done"] < 3:
+            time.sleep(0.05)
+        c.post(f"/api/create/jobs/{job['id']}/cancel")
+        j = _wait(c, job["id"])
+        assert j["state"] == "cancelled" and j["video"] is None
+    assert not (workspace / "animations" / f"{job['id']}.mp4").exists()
+    assert not list((workspace / "animations").glob(f".*{job['id']}*"))  # no temporary left behind
