@@ -64,6 +64,7 @@ DEFAULT_GAIN_PRIORS = MappingProxyType({
 })
 MAX_GAIN = 4.0  # from_frames never goes beyond this: a channel's noise floor would become visible motion
 GAIN_LIMIT = 10.0  # hand-edited profiles may go this far
+CURVE_LIMITS = (0.2, 5.0)  # response exponents of hand tuning (the studio's curve slider)
 
 
 def _prior_array(priors) -> np.ndarray:
@@ -102,6 +103,11 @@ class CalibrationProfile:
     source: str = ""  # what it was recorded from (file, "camera 0" …)
     frames: int = 0  # how many face frames went into it
     units: str = "extent"  # the unit of baseline/spread/gains: "extent" or "mediapipe" (capture's units)
+    # Hand tuning after calibration (the studio's sliders; identity by default), per UE shape:
+    # w'' = clip((w' - floor) / (ceiling - floor), 0, 1) ** curve
+    floor: np.ndarray | None = None  # (88,) dead zone: calibrated weights below this read 0
+    ceiling: np.ndarray | None = None  # (88,) calibrated weights at or above this read 1
+    curve: np.ndarray | None = None  # (88,) response exponent: < 1 lifts small motion, > 1 calms it
 
     def __post_init__(self) -> None:
         self._verify()
@@ -134,6 +140,21 @@ class CalibrationProfile:
         head = np.asarray(self.head_rotation_offset, np.float64).reshape(-1)
         if head.shape != (3,) or not np.all(np.isfinite(head)):
             raise ParameterError(f"head_rotation_offset must be (yaw, pitch, roll), got {self.head_rotation_offset!r}")
+        for field_name, default, lo, hi in (("floor", 0.0, 0.0, 0.95), ("ceiling", 1.0, 0.05, 1.0),
+                                            ("curve", 1.0, CURVE_LIMITS[0], CURVE_LIMITS[1])):
+            value = getattr(self, field_name)
+            a = np.full(N_UE, default, np.float32) if value is None else np.array(value, np.float32).reshape(-1)
+            if a.shape != (N_UE,) or not np.all(np.isfinite(a)):
+                raise ParameterError(f"{field_name} must have {N_UE} finite values (one per UE shape)")
+            if np.any((a < lo) | (a > hi)):
+                i = int(np.flatnonzero((a < lo) | (a > hi))[0])
+                raise ParameterError(f"{field_name} of {UE_NAMES[i]} must be in [{lo:g}, {hi:g}], got {a[i]:g}")
+            a.setflags(write=False)
+            object.__setattr__(self, field_name, a)
+        if np.any(self.ceiling - self.floor < 0.05):
+            i = int(np.flatnonzero(self.ceiling - self.floor < 0.05)[0])
+            raise ParameterError(f"{UE_NAMES[i]}: ceiling ({self.ceiling[i]:g}) must be at least 0.05 above "
+                                 f"floor ({self.floor[i]:g})")
         object.__setattr__(self, "openness_rest", rest)
         object.__setattr__(self, "openness_closed", closed)
         object.__setattr__(self, "gaze_offset", tuple(tuple(float(v) for v in row) for row in gaze))
@@ -267,12 +288,37 @@ class CalibrationProfile:
         o = np.clip((np.array(frame.openness, np.float64) - closed) / (rest - closed), 0.0, 1.0)
         g = frame.gaze.astype(np.float64) - np.array(self.gaze_offset)
         h = np.asarray(frame.head_rotation, np.float64) - np.array(self.head_rotation_offset)
+        w = np.clip(w, 0.0, 1.0)  # NaN (a missing channel) stays NaN
+        if self.tuned:
+            w = np.clip((w - self.floor) / (self.ceiling - self.floor), 0.0, 1.0) ** self.curve
         return frame.replace(
-            weights=np.clip(w, 0.0, 1.0),  # NaN (a missing channel) stays NaN
+            weights=w,
             openness_left=float(o[0]), openness_right=float(o[1]),
             gaze_left=(float(g[0, 0]), float(g[0, 1])), gaze_right=(float(g[1, 0]), float(g[1, 1])),
             head_rotation=tuple(float(v) for v in h),
         )
+
+    @property
+    def tuned(self) -> bool:
+        """True when any shape has a floor, ceiling or curve other than the identity."""
+        return bool(np.any(self.floor != 0) or np.any(self.ceiling != 1) or np.any(self.curve != 1))
+
+    def with_tuning(self, shapes: "dict[str, dict]") -> "CalibrationProfile":
+        """A copy with some shapes' ``gain``, ``floor``, ``ceiling`` and ``curve`` set by UE name,
+        e.g. ``{"JawOpen": {"floor": 0.05, "curve": 0.8}}`` (keys left out keep their values)."""
+        arrays = {k: np.array(getattr(self, a), np.float64)
+                  for k, a in (("gain", "gains"), ("floor", "floor"), ("ceiling", "ceiling"), ("curve", "curve"))}
+        for n, entry in shapes.items():
+            if n not in UE_INDEX:
+                raise ParameterError(f"unknown Unified Expressions shape {n!r}{suggest(n, UE_NAMES)}")
+            if not isinstance(entry, dict):
+                raise ParameterError(f"tuning of {n} must be an object, got {entry!r}")
+            for k, v in entry.items():
+                if k not in arrays:
+                    raise ParameterError(f"unknown tuning {k!r} for {n}; valid: {', '.join(arrays)}")
+                arrays[k][UE_INDEX[n]] = _number(v, f"{n}.{k}")
+        return replace(self, gains=arrays["gain"], floor=arrays["floor"], ceiling=arrays["ceiling"],
+                       curve=arrays["curve"])
 
     def warnings(self) -> list[str]:
         """Signs that the calibration face was not neutral (a held smile, closed eyes, a turned
@@ -317,7 +363,10 @@ class CalibrationProfile:
             "created": self.created,
             "source": self.source,
             "frames": self.frames,
-            "shapes": {n: {"baseline": r(self.baseline[i]), "spread": r(self.spread[i]), "gain": r(self.gains[i])}
+            "shapes": {n: {"baseline": r(self.baseline[i]), "spread": r(self.spread[i]), "gain": r(self.gains[i]),
+                           # hand tuning, written only where it is not the identity
+                           **{k: r(a[i]) for k, a, d in (("floor", self.floor, 0), ("ceiling", self.ceiling, 1),
+                                                         ("curve", self.curve, 1)) if a[i] != d}}
                        for i, n in enumerate(UE_NAMES)},
             "eyes": {
                 "openness_rest": [r(v) for v in self.openness_rest],
@@ -350,6 +399,7 @@ class CalibrationProfile:
             raise InputError(source, f"unsupported calibration profile version {version}")
         try:
             base, spread, gains = np.zeros(N_UE), np.zeros(N_UE), np.ones(N_UE)
+            floor, ceiling, curve = np.zeros(N_UE), np.ones(N_UE), np.ones(N_UE)
             shapes = data.get("shapes", {})
             if not isinstance(shapes, dict):
                 raise ParameterError("'shapes' must be an object of {shape name: {baseline, spread, gain}}")
@@ -362,11 +412,14 @@ class CalibrationProfile:
                 base[i] = _number(entry.get("baseline", 0.0), f"{n}.baseline")
                 spread[i] = _number(entry.get("spread", 0.0), f"{n}.spread")
                 gains[i] = _number(entry.get("gain", 1.0), f"{n}.gain")
+                floor[i] = _number(entry.get("floor", 0.0), f"{n}.floor")
+                ceiling[i] = _number(entry.get("ceiling", 1.0), f"{n}.ceiling")
+                curve[i] = _number(entry.get("curve", 1.0), f"{n}.curve")
             eyes = data.get("eyes", {}) or {}
             gaze = eyes.get("gaze_offset", {}) or {}
             head = (data.get("head", {}) or {}).get("rotation_offset", {}) or {}
             return cls(
-                baseline=base, spread=spread, gains=gains,
+                baseline=base, spread=spread, gains=gains, floor=floor, ceiling=ceiling, curve=curve,
                 openness_rest=eyes.get("openness_rest", (1.0, 1.0)),
                 openness_closed=eyes.get("openness_closed", (0.0, 0.0)),
                 gaze_offset=(gaze.get("left", (0.0, 0.0)), gaze.get("right", (0.0, 0.0))),
