@@ -1,0 +1,403 @@
+// FaceMimic studio, create half (issue #14): the expression designer and "animate a portrait".
+// Plain ES module, loaded beside app.js; it adds a Live/Create switch to the header and its own
+// <main>. Every computation is a server call (/api/create/*: the generator, the animator); this
+// file only draws and keeps the designer's edits (undo/redo) until they are saved.
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, props = {}, ...kids) => {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...kids);
+  return e;
+};
+// What the browser tests read.
+window.studioCreate = { errors: [], saved: [], variations: 0, jobs: [] };
+
+const S = {
+  info: null, create: null, ueIndex: new Map(), result: null, design: null, picked: 0,
+  edits: {}, undo: [], redo: [], drawing: false, redraw: false, poll: null,
+};
+
+function showError(text) {
+  const box = $("create-error");
+  box.textContent = text || "";
+  box.hidden = !text;
+  if (text) window.studioCreate.errors.push(text);
+}
+
+async function api(method, url, body, raw = false) {
+  const opts = { method, headers: {} };
+  if (body !== undefined) {
+    opts.body = raw ? body : JSON.stringify(body);
+    if (!raw) opts.headers["content-type"] = "application/json";
+  }
+  const r = await fetch(url, opts);
+  const data = await r.json().catch(() => ({ error: `${url}: HTTP ${r.status}` }));
+  if (!r.ok || data.error) throw new Error(data.error || (data.detail && JSON.stringify(data.detail)) || r.status);
+  return data;
+}
+
+// -- layout -------------------------------------------------------------------------------------
+function buildPage() {
+  const link = el("link", { rel: "stylesheet", href: "/static/create/create.css" });
+  document.head.append(link);
+  const live = document.querySelector("main");
+  live.id = live.id || "live-main";
+  const nav = el("nav", { className: "views", ariaLabel: "studio views" },
+    el("button", { id: "view-live", type: "button", className: "on", textContent: "Live" }),
+    el("button", { id: "view-create", type: "button", textContent: "Create", title: "Design expressions, animate a portrait" }));
+  document.querySelector("header h1").after(nav);
+  const main = el("main", { id: "create-main", hidden: true });
+  main.innerHTML = DESIGNER_HTML + ANIMATE_HTML;
+  live.after(main);
+  main.before(el("div", { id: "create-error", className: "error", role: "alert", hidden: true }));
+  const show = (create) => {
+    live.hidden = create; main.hidden = !create;
+    $("view-live").classList.toggle("on", !create); $("view-create").classList.toggle("on", create);
+    if (!create) showError("");
+  };
+  $("view-live").onclick = () => show(false);
+  $("view-create").onclick = () => show(true);
+  if (location.hash === "#create") show(true);
+}
+
+const DESIGNER_HTML = `
+<section class="panel wide" id="designer-panel" aria-labelledby="h-designer">
+  <h2 id="h-designer">Expression designer</h2>
+  <form id="d-form" class="row">
+    <label class="grow">Prompt <input id="d-prompt" value="a bit disgusted but amused" size="34"
+      title="a feeling in words: degree words ('very', 'a bit') and compounds ('X but Y') work"></label>
+    <label>Intensity <input id="d-intensity" type="number" min="0" max="1" step="0.05" placeholder="auto"></label>
+    <label>Asymmetry <input id="d-asymmetry" type="number" min="-1" max="1" step="0.1" value="0"></label>
+    <label>Style <select id="d-style"><option value="">from prompt</option></select></label>
+    <label>Variations <input id="d-variations" type="number" min="1" max="16" value="4"></label>
+    <label>Seed <input id="d-seed" type="number" placeholder="random"></label>
+    <label>Avatar <select id="d-avatar"></select></label>
+    <button id="d-generate" type="submit">Generate</button>
+  </form>
+  <p id="d-meaning" class="muted" aria-live="polite"></p>
+  <div id="d-variations-box" class="variations" role="listbox" aria-label="variations"></div>
+  <div class="designer-edit">
+    <div>
+      <div class="row">
+        <button id="d-undo" type="button" title="Undo (Ctrl+Z)" disabled>Undo</button>
+        <button id="d-redo" type="button" title="Redo (Ctrl+Shift+Z)" disabled>Redo</button>
+        <button id="d-reset" type="button" title="Forget the edits of this variation">Reset variation</button>
+        <label><input type="checkbox" id="d-link" checked> link left/right</label>
+        <span id="d-edit-note" class="muted"></span>
+      </div>
+      <div id="d-sliders" class="sliders"></div>
+    </div>
+    <div class="save-box">
+      <h3>Library</h3>
+      <div class="row">
+        <label>Name <input id="d-name" value="my-expression" size="16"></label>
+        <button id="d-save" type="button">Save</button>
+      </div>
+      <ul id="d-library" class="takes"></ul>
+    </div>
+  </div>
+</section>`;
+
+const ANIMATE_HTML = `
+<section class="panel wide" id="animate-panel" aria-labelledby="h-animate">
+  <h2 id="h-animate">Animate a portrait <small>videos are marked as AI-generated</small></h2>
+  <form id="a-form" class="row">
+    <label>Photo <input id="a-photo" type="file" accept="image/*"></label>
+    <label>Face <select id="a-source"><option value="avatar">built-in avatar</option></select></label>
+    <label>Driver <select id="a-driver">
+      <option value="say">typed text (built-in voice)</option>
+      <option value="expression">expression or timeline</option>
+      <option value="audio">audio recording</option></select></label>
+    <label class="grow">Text <input id="a-value" value="Hello, I am a synthetic face." size="36"></label>
+    <label>Mood <input id="a-mood" placeholder="(optional)" size="10"></label>
+    <label>Size <select id="a-size"></select></label>
+    <label><input type="checkbox" id="a-calibrate" checked> calibrate</label>
+    <button id="a-start" type="submit">Animate</button>
+  </form>
+  <div class="row"><label>Audio <input id="a-audio" type="file" accept="audio/*"></label>
+    <span class="muted">for the "audio recording" driver; the text box is then its transcript (optional)</span></div>
+  <ul id="a-jobs" class="jobs" aria-live="polite"></ul>
+</section>`;
+
+// -- designer -----------------------------------------------------------------------------------
+function buildDesigner() {
+  for (const s of S.create.styles) $("d-style").append(el("option", { value: s, textContent: s }));
+  for (const s of S.create.avatar_styles) $("d-avatar").append(el("option", { value: s, textContent: s }));
+  const box = $("d-sliders");
+  const groups = Object.entries(S.info.regions);
+  groups.push(["Eyes, gaze and head", Object.keys(S.create.pose_keys)]);
+  for (const [region, names] of groups) {
+    const g = el("fieldset", { className: "slider-group" }, el("legend", { textContent: region }));
+    for (const name of names) {
+      const [lo, hi] = S.create.pose_keys[name] || [0, 1];
+      const input = el("input", { type: "range", min: lo, max: hi, step: (hi - lo) / 100, value: lo });
+      input.dataset.name = name;
+      input.setAttribute("aria-label", name);
+      const val = el("span", { className: "val", textContent: "0.00" });
+      input.oninput = () => setEdit(name, Number(input.value));
+      g.append(el("label", { className: "slider", title: name }, el("span", { className: "name", textContent: name }), input, val));
+    }
+    box.append(g);
+  }
+  $("d-form").onsubmit = (ev) => { ev.preventDefault(); generate(); };
+  $("d-undo").onclick = undo;
+  $("d-redo").onclick = redo;
+  $("d-reset").onclick = () => { pushUndo(); delete S.edits[S.picked]; afterEdit(); };
+  $("d-save").onclick = save;
+  document.addEventListener("keydown", (ev) => {
+    if ($("create-main").hidden || !(ev.ctrlKey || ev.metaKey) || ev.key.toLowerCase() !== "z") return;
+    if (ev.target.tagName === "INPUT" && ev.target.type !== "range") return;
+    ev.preventDefault();
+    ev.shiftKey ? redo() : undo();
+  });
+}
+
+function designFromForm() {
+  const num = (id) => ($(id).value === "" ? null : Number($(id).value));
+  return { prompt: $("d-prompt").value, intensity: num("d-intensity"), asymmetry: num("d-asymmetry") || 0,
+           style: $("d-style").value || null, variations: num("d-variations") || 1, seed: num("d-seed") };
+}
+
+async function generate() {
+  showError("");
+  try {
+    const design = designFromForm();
+    const result = await api("POST", "/api/create/express", { ...design, avatar_style: $("d-avatar").value });
+    // The seed used is kept: saving regenerates exactly these variations.
+    S.design = { ...design, seed: result.seed };
+    $("d-seed").placeholder = `random (last ${result.seed})`;
+    S.result = result; S.edits = {}; S.undo = []; S.redo = []; S.picked = 0;
+    $("d-meaning").textContent = `${result.meaning} · intensity ${result.intensity} · style ${result.style} · seed ${result.seed}`;
+    drawVariations();
+    pick(0);
+    window.studioCreate.variations = result.variations.length;
+  } catch (e) { showError(e.message); }
+}
+
+function drawVariations() {
+  const box = $("d-variations-box");
+  box.textContent = "";
+  S.result.variations.forEach((v, i) => {
+    const img = el("img", { alt: `variation ${i + 1}`, width: 200, height: 200 });
+    setSvg(img, v.svg);
+    const card = el("button", { type: "button", className: "variation", title: "pick this variation, then adjust it" },
+      img, el("span", { textContent: `#${i + 1}` }));
+    card.setAttribute("role", "option");
+    card.dataset.index = i;
+    card.onclick = () => pick(i);
+    box.append(card);
+  });
+}
+
+function setSvg(img, svg) {
+  if (img.src) URL.revokeObjectURL(img.src);
+  img.src = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
+}
+
+function pick(i) {
+  S.picked = i;
+  document.querySelectorAll(".variation").forEach((c) => c.setAttribute("aria-selected", String(Number(c.dataset.index) === i)));
+  syncSliders();
+}
+
+function currentPose(i) {
+  const v = S.result.variations[i];
+  const pose = { weights: v.weights.slice(), openness: v.openness.slice(),
+                 gaze: v.gaze.map((g) => g.slice()), head: v.head.slice() };
+  for (const [k, x] of Object.entries(S.edits[i] || {})) {
+    if (S.ueIndex.has(k)) pose.weights[S.ueIndex.get(k)] = x;
+    else if (k === "EyeOpennessLeft") pose.openness[0] = x;
+    else if (k === "EyeOpennessRight") pose.openness[1] = x;
+    else if (k === "GazeX" || k === "GazeY") { const j = k === "GazeX" ? 0 : 1; pose.gaze[0][j] = x; pose.gaze[1][j] = x; }
+    else pose.head[["HeadYaw", "HeadPitch", "HeadRoll"].indexOf(k)] = x;
+  }
+  return pose;
+}
+
+function poseValue(pose, k) {
+  if (S.ueIndex.has(k)) return pose.weights[S.ueIndex.get(k)];
+  if (k === "EyeOpennessLeft") return pose.openness[0];
+  if (k === "EyeOpennessRight") return pose.openness[1];
+  if (k === "GazeX") return pose.gaze[0][0];
+  if (k === "GazeY") return pose.gaze[0][1];
+  return pose.head[["HeadYaw", "HeadPitch", "HeadRoll"].indexOf(k)];
+}
+
+function syncSliders() {
+  if (!S.result) return;
+  const pose = currentPose(S.picked);
+  const edited = S.edits[S.picked] || {};
+  for (const input of document.querySelectorAll("#d-sliders input")) {
+    const v = poseValue(pose, input.dataset.name);
+    input.value = v;
+    input.nextElementSibling.textContent = Number(v).toFixed(2);
+    input.parentElement.classList.toggle("edited", input.dataset.name in edited);
+  }
+  $("d-undo").disabled = !S.undo.length;
+  $("d-redo").disabled = !S.redo.length;
+  const n = Object.keys(edited).length;
+  $("d-edit-note").textContent = `variation #${S.picked + 1}` + (n ? `, ${n} shape(s) adjusted` : "");
+}
+
+function partner(name) {
+  if (!$("d-link").checked) return null;
+  const m = name.match(/^(.*)(Left|Right)(.*)$/);
+  if (!m) return null;
+  const other = m[1] + (m[2] === "Left" ? "Right" : "Left") + m[3];
+  return S.ueIndex.has(other) || other in S.create.pose_keys ? other : null;
+}
+
+const snapshot = () => JSON.stringify(S.edits);
+function pushUndo() { S.undo.push(snapshot()); S.redo = []; }
+
+function setEdit(name, value) {
+  if (!S.result) return;
+  pushUndo();
+  const e = (S.edits[S.picked] ||= {});
+  e[name] = value;
+  const other = partner(name);
+  if (other) e[other] = value;
+  afterEdit();
+}
+
+function undo() { if (!S.undo.length) return; S.redo.push(snapshot()); S.edits = JSON.parse(S.undo.pop()); afterEdit(); }
+function redo() { if (!S.redo.length) return; S.undo.push(snapshot()); S.edits = JSON.parse(S.redo.pop()); afterEdit(); }
+
+function afterEdit() {
+  syncSliders();
+  redraw();
+}
+
+// One drawing request in flight; a change during it asks for one more (the latest pose).
+async function redraw() {
+  if (S.drawing) { S.redraw = true; return; }
+  S.drawing = true;
+  try {
+    do {
+      S.redraw = false;
+      const i = S.picked;
+      const { svg } = await api("POST", "/api/create/pose", { ...currentPose(i), avatar_style: $("d-avatar").value });
+      setSvg(document.querySelector(`.variation[data-index="${i}"] img`), svg);
+    } while (S.redraw);
+  } catch (e) { showError(e.message); } finally { S.drawing = false; }
+}
+
+async function save() {
+  showError("");
+  if (!S.design) return showError("generate variations first");
+  const name = $("d-name").value.trim();
+  try {
+    const r = await api("POST", `/api/create/library/${encodeURIComponent(name)}`, { ...S.design, edits: S.edits });
+    window.studioCreate.saved.push(r.path);
+    await refreshLibrary();
+  } catch (e) { showError(e.message); }
+}
+
+async function refreshLibrary() {
+  const { expressions } = await api("GET", "/api/create/library");
+  const list = $("d-library");
+  list.textContent = "";
+  for (const x of expressions) {
+    const li = el("li", {}, el("b", { textContent: x.name }),
+      el("span", { className: "muted", textContent: ` "${x.prompt}" seed ${x.seed}, ${x.variations} pose(s)${x.edited ? ", adjusted" : ""} ` }));
+    for (const f of S.info.export_formats) {
+      const a = el("a", { href: `/api/export/${x.path}?format=${f}`, textContent: f, download: `${x.name}.${f}` });
+      a.dataset.format = f;
+      li.append(a);
+    }
+    li.dataset.name = x.name;
+    list.append(li);
+  }
+}
+
+// -- animate ------------------------------------------------------------------------------------
+function buildAnimate() {
+  for (const s of S.create.sizes) $("a-size").append(el("option", { value: s, textContent: `${s} px`, selected: s === 512 }));
+  for (const s of S.create.avatar_styles.filter((x) => x !== "default")) {
+    $("a-source").append(el("option", { value: `avatar:${s}`, textContent: `avatar: ${s}` }));
+  }
+  $("a-photo").onchange = () => upload($("a-photo"), (path) => {
+    const opt = el("option", { value: path, textContent: path.split("/").pop(), selected: true });
+    $("a-source").prepend(opt);
+    $("a-source").value = path;
+  });
+  $("a-audio").onchange = () => upload($("a-audio"), (path) => { S.audio = path; $("a-driver").value = "audio"; });
+  $("a-driver").onchange = () => {
+    $("a-value").placeholder = { say: "text to say", expression: "happy, or neutral 0.5s > surprised 1s", audio: "transcript (optional)" }[$("a-driver").value];
+  };
+  $("a-form").onsubmit = (ev) => { ev.preventDefault(); startJob(); };
+}
+
+async function upload(input, done) {
+  showError("");
+  const file = input.files[0];
+  if (!file) return;
+  try {
+    const r = await api("PUT", `/api/create/upload/${encodeURIComponent(file.name)}`, file, true);
+    done(r.path);
+  } catch (e) { showError(e.message); input.value = ""; }
+}
+
+async function startJob() {
+  showError("");
+  const driver = $("a-driver").value;
+  const body = { source: $("a-source").value, driver, size: Number($("a-size").value),
+                 calibrate: $("a-calibrate").checked, mood: $("a-mood").value || null };
+  if (driver === "audio") {
+    if (!S.audio) return showError("choose an audio recording first");
+    Object.assign(body, { value: S.audio, text: $("a-value").value || null });
+  } else body.value = $("a-value").value;
+  try {
+    await api("POST", "/api/create/jobs", body);
+    await refreshJobs();
+  } catch (e) { showError(e.message); }
+}
+
+async function refreshJobs() {
+  const { jobs } = await api("GET", "/api/create/jobs");
+  window.studioCreate.jobs = jobs;
+  const list = $("a-jobs");
+  list.textContent = "";
+  for (const j of jobs) list.append(jobItem(j));
+  const active = jobs.some((j) => j.state === "queued" || j.state === "running");
+  clearTimeout(S.poll);
+  if (active) S.poll = setTimeout(() => refreshJobs().catch((e) => showError(e.message)), 400);
+}
+
+function jobItem(j) {
+  const r = j.request;
+  const li = el("li", { className: `job ${j.state}` });
+  li.dataset.id = j.id;
+  li.dataset.state = j.state;
+  const what = `${r.source.split("/").pop()} · ${r.driver}: “${r.driver === "audio" ? r.value.split("/").pop() : r.value}”`;
+  li.append(el("div", {}, el("b", { textContent: j.state }), ` ${what} `, el("span", { className: "muted", textContent: j.status || "" })));
+  if (j.state === "running" || j.state === "queued") {
+    const bar = el("progress", { max: j.total || 1, value: j.done });
+    bar.setAttribute("aria-label", `job ${j.id} progress`);
+    const cancel = el("button", { type: "button", textContent: "Cancel", className: "cancel" });
+    cancel.onclick = () => api("POST", `/api/create/jobs/${j.id}/cancel`).then(refreshJobs).catch((e) => showError(e.message));
+    li.append(el("div", { className: "row" }, bar, el("span", { textContent: `${j.done}/${j.total || "?"} frames` }), cancel));
+  }
+  if (j.state === "failed") li.append(el("div", { className: "status bad", textContent: j.error }));
+  if (j.state === "done") {
+    const video = el("video", { controls: true, src: `/files/${j.video}`, preload: "metadata", poster: `/files/${j.preview}` });
+    const note = `${j.frames} frames${j.audio ? ", with sound" : ""} · synthetic (AI-generated, marked in the file)`;
+    li.append(video, el("div", { className: "row" },
+      el("a", { href: `/files/${j.video}`, download: j.video.split("/").pop(), textContent: "Download MP4" }),
+      el("span", { className: "muted", textContent: note })));
+    for (const w of j.warnings || []) li.append(el("div", { className: "status", textContent: `warning: ${w}` }));
+  }
+  return li;
+}
+
+// -- start --------------------------------------------------------------------------------------
+async function init() {
+  buildPage();
+  [S.info, S.create] = await Promise.all([api("GET", "/api/info"), api("GET", "/api/create/info")]);
+  S.info.ue_names.forEach((n, i) => S.ueIndex.set(n, i));
+  buildDesigner();
+  buildAnimate();
+  await Promise.all([refreshLibrary(), refreshJobs()]);
+}
+
+window.studioCreate.ready = init().catch((e) => showError(String(e.message || e)));
