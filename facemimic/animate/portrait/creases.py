@@ -235,13 +235,16 @@ class CreasePainter:
             thick = max(int(round(st.width)), 1)
             m = masks.setdefault(thick, np.zeros(dark.shape, np.uint8))
             q = np.round((st.points - o) * (1 << sh)).astype(np.int32)
-            # deepest in the middle, fading out at both ends (a crease has no blunt end)
-            n = len(q) - 1
-            for i in range(n):
-                t = (i + 0.5) / n
-                v = int(round(255 * a * np.sin(np.pi * t) ** 0.7))
-                if v > 0:
-                    cv2.line(m, tuple(map(int, q[i])), tuple(map(int, q[i + 1])), v, thick, cv2.LINE_AA, sh)
+            # deepest along its middle, half as deep on its end segments (no blunt ends)
+            v = int(round(255 * a))
+            if v <= 0:
+                continue
+            if len(q) > 3:
+                cv2.polylines(m, [q[1:-1]], False, v, thick, cv2.LINE_AA, sh)
+                for e0, e1 in ((q[0], q[1]), (q[-2], q[-1])):
+                    cv2.line(m, tuple(map(int, e0)), tuple(map(int, e1)), v // 2, thick, cv2.LINE_AA, sh)
+            else:
+                cv2.polylines(m, [q], False, v, thick, cv2.LINE_AA, sh)
         for thick, m in masks.items():
             mf = cv2.GaussianBlur(m, (0, 0), max(0.7, 0.5 * thick)).astype(np.float32) / 255.0
             np.maximum(dark, mf, out=dark)
@@ -251,9 +254,14 @@ class CreasePainter:
             for centre, rad, side in spots:
                 a = cw[CREASES.index("cheek_bulge"), side] * DEPTH["cheek_bulge"]
                 c = centre - o
-                yy, xx = np.ogrid[0:dark.shape[0], 0:dark.shape[1]]
+                # only within 3.5 sigma of the spot (beyond, < 1/255 of its light)
+                bx0, by0 = max(int(c[0] - 3.5 * rad), 0), max(int(c[1] - 3.5 * rad), 0)
+                bx1, by1 = min(int(c[0] + 3.5 * rad) + 1, dark.shape[1]), min(int(c[1] + 3.5 * rad) + 1, dark.shape[0])
+                if bx1 <= bx0 or by1 <= by0:
+                    continue
+                yy, xx = np.ogrid[by0:by1, bx0:bx1]
                 g = np.exp(-(((xx - c[0]) ** 2) + ((yy - c[1]) * 1.3) ** 2) / (2 * rad * rad)).astype(np.float32)
-                np.maximum(light, g * a, out=light)
+                np.maximum(light[by0:by1, bx0:bx1], g * a, out=light[by0:by1, bx0:bx1])
         roi = out[y0:y1, x0:x1, :3].astype(np.float32)
         k_dark = 1.0 - dark[..., None] * (1.0 - self.shadow / self.skin)
         res = roi * k_dark
