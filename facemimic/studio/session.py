@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 from ..errors import FaceMimicError, ParameterError
-from .live import LiveCapture, frame_message, parse_frame_message
+import numpy as np
+
+from .live import LiveCapture, frame_message, parse_frame_message, regions
 from .outputs import TARGETS, LiveOutput, OutputSettings
 
 CAPTURE_KEYS = ("smoothing", "max_faces", "units")  # capture options the page may change
@@ -44,6 +46,8 @@ class LiveSession:
         self._calibration: dict | None = None  # collecting neutral frames: {"name", "until", "frames"}
         self._take: list | None = None  # frames of the take being recorded
         self._last_time = float("-inf")  # capture time of the last frame tracked
+        self._untuned = None  # the profile without its hand tuning (the "calibrated" meters)
+        self.regions_off: dict[str, set[str]] = {}  # output -> face regions it does not send
 
     # -- frames -----------------------------------------------------------------------------------
     def on_frame(self, data: bytes) -> list[dict]:
@@ -66,13 +70,18 @@ class LiveSession:
         replies = []
         if group.frames:
             raw = group.frames[0]
-            calibrated = self.profile.apply(raw) if self.profile is not None else raw
-            sent = calibrated
+            # calibrated: the profile's neutral-face map alone; tuned: with its hand tuning too
+            calibrated = self._untuned.apply(raw) if self.profile is not None else raw
+            tuned = self.profile.apply(raw) if self.profile is not None else raw
             if self._take is not None:
-                self._take.append(sent)
-            self.last = sent
-            for out in self.outputs.values():
-                out.push(sent)
+                self._take.append(tuned)
+            self.last = tuned
+            sent = None  # the meters show what the first output sends (its regions switched off)
+            for to, out in self.outputs.items():
+                shown = self._without_regions(tuned, self.regions_off.get(to))
+                out.push(shown)
+                sent = shown if sent is None else sent
+            sent = tuned if sent is None else sent
             timing = {"decode_ms": round((t1 - t0) * 1e3, 2), "capture_ms": round((t2 - t1) * 1e3, 2)}
             replies.append(frame_message(calibrated, raw=raw, sent=sent, frame_id=cam.frame_id, timing=timing))
         if self._calibration is not None and group.frames:
@@ -84,6 +93,25 @@ class LiveSession:
             self._status_next = now + 0.5
             replies.append(self.outputs_status())
         return replies
+
+    @staticmethod
+    def _without_regions(frame, off):
+        """``frame`` with the shapes of the face regions in ``off`` at 0 (that output does not drive them)."""
+        if not off or not frame.present:
+            return frame
+        from ..expressions.names import UE_INDEX
+
+        w = np.array(frame.weights, np.float32)
+        for region, names in regions().items():
+            if region in off:
+                w[[UE_INDEX[n] for n in names]] = 0.0
+        return frame.replace(weights=w)
+
+    def _set_profile(self, profile, path) -> None:
+        from dataclasses import replace
+
+        self.profile, self.profile_path = profile, path
+        self._untuned = None if profile is None else replace(profile, floor=None, ceiling=None, curve=None)
 
     def avatar_message(self) -> dict | None:
         """The 2D avatar's SVG for the last frame (the renderer's own drawing), at most 15 times a second."""
@@ -187,8 +215,9 @@ class LiveSession:
         target = confine(self.workspace, relative)
         target.parent.mkdir(exist_ok=True)
         profile.save(target)
-        self.profile, self.profile_path = profile, relative
-        return [{"type": "profile", "path": relative, "frames": len(cal["frames"]), "warnings": profile.warnings()}]
+        self._set_profile(profile, relative)
+        return [{"type": "profile", "path": relative, "frames": len(cal["frames"]), "warnings": profile.warnings(),
+                 "tuning": self.tuning()}]
 
     def _cmd_profile(self, args: dict) -> list[dict]:
         """``{"type": "profile", "path": "profiles/me.json"}`` (null: no profile)."""
@@ -197,12 +226,64 @@ class LiveSession:
 
         path = args.get("path")
         if not path:
-            self.profile = self.profile_path = None
-            return [{"type": "profile", "path": None}]
+            self._set_profile(None, None)
+            return [{"type": "profile", "path": None, "tuning": {}}]
         profile = CalibrationProfile.load(confine(self.workspace, str(path)))
         profile.check_units(self.capture_options.get("units", "extent"), str(path))
-        self.profile, self.profile_path = profile, str(path)
-        return [{"type": "profile", "path": self.profile_path}]
+        self._set_profile(profile, str(path))
+        return [{"type": "profile", "path": self.profile_path, "tuning": self.tuning()}]
+
+    def tuning(self) -> dict:
+        """``{shape: {"gain", "floor", "ceiling", "curve"}}`` of the current profile (every shape)."""
+        from ..expressions.names import UE_NAMES
+
+        if self.profile is None:
+            return {}
+        p = self.profile
+        return {n: {"gain": round(float(p.gains[i]), 4), "floor": round(float(p.floor[i]), 4),
+                    "ceiling": round(float(p.ceiling[i]), 4), "curve": round(float(p.curve[i]), 4)}
+                for i, n in enumerate(UE_NAMES)}
+
+    def _cmd_tune(self, args: dict) -> list[dict]:
+        """``{"type": "tune", "shapes": {"JawOpen": {"floor": 0.05, "curve": 0.8}}, "link": true}``:
+        hand tuning saved into the current profile file (``profiles/tuned.json`` when there is none);
+        ``link`` gives a left/right shape's partner the same values."""
+        from ..capture.calibration import CalibrationProfile
+        from .security import confine
+
+        shapes = args.get("shapes")
+        if not isinstance(shapes, dict) or not shapes:
+            raise ParameterError("tune needs 'shapes': {shape name: {gain, floor, ceiling, curve}}")
+        if args.get("link"):
+            linked = {}
+            for n, entry in shapes.items():
+                for a, b in (("Left", "Right"), ("Right", "Left")):
+                    if n.endswith(a):
+                        linked[n[: -len(a)] + b] = entry
+            shapes = {**linked, **shapes}
+        if self.profile is None:
+            base = CalibrationProfile.identity(name="tuned", units=self.capture_options.get("units", "extent"))
+            path = "profiles/tuned.json"
+        else:
+            base, path = self.profile, self.profile_path
+        profile = base.with_tuning(shapes)
+        target = confine(self.workspace, path)
+        target.parent.mkdir(exist_ok=True)
+        profile.save(target)
+        self._set_profile(profile, path)
+        full = self.tuning()
+        return [{"type": "tuning", "path": path, "shapes": {n: full[n] for n in shapes}}]
+
+    def _cmd_regions(self, args: dict) -> list[dict]:
+        """``{"type": "regions", "to": "vrchat", "off": ["Tongue"]}``: face regions an output does not send."""
+        to, off = args.get("to"), args.get("off", [])
+        if to not in TARGETS:
+            OutputSettings(to=to)
+        known = regions()
+        if not isinstance(off, list) or any(r not in known for r in off):
+            raise ParameterError(f"regions must be a list of {', '.join(known)}, got {off!r}")
+        self.regions_off[to] = set(off)
+        return [{"type": "regions", "to": to, "off": sorted(off)}]
 
     # -- takes ------------------------------------------------------------------------------------
     def _cmd_record(self, args: dict) -> list[dict]:

@@ -128,3 +128,38 @@ def test_record_without_frames_is_an_error(tmp_path):
         ws.send_text(json.dumps({"type": "calibrate", "name": "../evil"}))
         assert "profile name" in json.loads(ws.receive_text())["message"]
     assert not (tmp_path / "takes").exists()
+
+
+def test_tuning_and_regions_change_what_is_sent(tmp_path, open_eye_frames):
+    import facemimic
+    from facemimic.capture.calibration import CalibrationProfile
+
+    names = facemimic.UE_NAMES
+    with _client(tmp_path) as client, client.websocket_connect(f"ws://127.0.0.1:{PORT}/ws/live") as ws:
+        ws.send_text(json.dumps({"type": "tune", "link": True, "shapes": {
+            "MouthCornerPullLeft": {"floor": 0.1, "ceiling": 0.7, "curve": 0.5}, "JawOpen": {"gain": 2.0}}}))
+        m = json.loads(ws.receive_text())
+        assert m["type"] == "tuning" and m["path"] == "profiles/tuned.json"
+        assert m["shapes"]["MouthCornerPullRight"] == {"gain": 1.0, "floor": 0.1, "ceiling": 0.7, "curve": 0.5}
+        saved = CalibrationProfile.load(tmp_path / "profiles" / "tuned.json")  # the CLI's --profile file
+        assert saved.tuned and saved.gains[names.index("JawOpen")] == 2.0
+        ws.send_text(json.dumps({"type": "output", "to": "vmc", "port": 9}))
+        ws.receive_text()
+        ws.send_text(json.dumps({"type": "regions", "to": "vmc", "off": ["Mouth", "Tongue"]}))
+        assert json.loads(ws.receive_text()) == {"type": "regions", "to": "vmc", "off": ["Mouth", "Tongue"]}
+        frames = [m for m in _send_frames(ws, open_eye_frames[:12]) if m["type"] == "frame"]
+        ws.send_text(json.dumps({"type": "regions", "to": "vmc", "off": ["Lips", "Chin"]}))
+        assert "regions must be a list" in json.loads(ws.receive_text())["message"]
+    mouth = [names.index(n) for n in names if n.startswith("Mouth")]
+    for m in frames:
+        raw, cal, sent = (np.array(m[k], float) for k in ("raw", "weights", "sent"))
+        # calibrated: the profile's gains (the gain slider edits them); sent: + floor, ceiling, curve
+        expected_cal = raw.copy()
+        expected_cal[names.index("JawOpen")] = min(1.0, raw[names.index("JawOpen")] * 2)
+        assert np.allclose(cal, expected_cal, atol=1e-4)
+        tuned = expected_cal.copy()
+        for n in ("MouthCornerPullLeft", "MouthCornerPullRight"):
+            tuned[names.index(n)] = np.clip((raw[names.index(n)] - 0.1) / 0.6, 0, 1) ** 0.5
+        tuned[mouth] = 0.0  # this output does not send the mouth region
+        assert np.allclose(sent, tuned, atol=3e-4)
+    assert max(m["raw"][names.index("MouthCornerPullLeft")] for m in frames) > 0.15  # the tuning had work to do

@@ -1,0 +1,151 @@
+"""The create view in a real browser (Playwright + Debian's Chromium), issue #14 §5.
+
+Designer: prompt -> variations drawn on the 2D avatar, a saved design equals `facemimic express`
+with the same prompt and seed (file and downloaded CSV), slider edits with the left-right link,
+undo/redo. Animate: a bad upload shows the reader's one-line error in the page; a job runs to a
+video the page plays, still listed after a reload; a long job is cancelled from the page."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facemimic.expressions.io import read_track
+from facemimic.expressions.names import UE_NAMES
+
+CLI = "/tmp/venv-new/bin/facemimic"
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+PROMPT, SEED = "a bit disgusted but amused", 11
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    from facemimic.studio import make_studio
+
+    s = make_studio(workspace=tmp_path_factory.mktemp("create-ws"), port=0).start_in_thread()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium")
+        yield b
+        b.close()
+
+
+def _open_create(browser, studio):
+    # bypass_csp only lets Playwright's own polling (eval) run; the page's scripts are unchanged.
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True, accept_downloads=True)
+    page.goto(studio.url)
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    assert page.is_visible("#designer-panel") and not page.is_visible("#camera-panel")
+    return page
+
+
+def test_designer_session_saved_and_exported_equals_facemimic_express(browser, studio, tmp_path):
+    page = _open_create(browser, studio)
+    page.fill("#d-prompt", PROMPT)
+    page.fill("#d-intensity", "0.8")
+    page.select_option("#d-style", "exaggerated")
+    page.fill("#d-variations", "3")
+    page.fill("#d-seed", str(SEED))
+    page.click("#d-generate")
+    page.wait_for_function("window.studioCreate.variations === 3")
+    page.wait_for_function("[...document.querySelectorAll('.variation img')].every(i => i.complete && i.naturalWidth > 0)")
+    assert page.locator(".variation").count() == 3
+    assert "seed 11" in page.inner_text("#d-meaning")
+
+    # Save untouched: the file is what `facemimic express` writes with the same prompt and seed.
+    page.fill("#d-name", "amused")
+    page.click("#d-save")
+    page.wait_for_selector('#d-library li[data-name="amused"]')
+    cli_jsonl, cli_csv = tmp_path / "cli.jsonl", tmp_path / "cli.csv"
+    args = [CLI, "express", PROMPT, "--intensity", "0.8", "--style", "exaggerated", "-n", "3", "--seed", str(SEED)]
+    for out in (cli_jsonl, cli_csv):
+        subprocess.run(args + ["-o", str(out)], check=True, capture_output=True)
+    saved, cli = read_track(studio.workspace / "expressions/amused.jsonl"), read_track(cli_jsonl)
+    a, b = saved.to_arrays(), cli.to_arrays()
+    assert all(np.array_equal(a[k], b[k]) for k in a if a[k] is not None) and saved.metadata == cli.metadata
+    with page.expect_download() as dl:
+        page.click('#d-library li[data-name="amused"] a[data-format="csv"]')
+    assert Path(dl.value.path()).read_text() == cli_csv.read_text()
+
+    # Nudge variation 2: a linked slider moves both sides; undo and redo; the drawing follows.
+    page.click('.variation[data-index="1"]')
+    before = page.get_attribute('.variation[data-index="1"] img', "src")
+    page.fill('#d-sliders input[data-name="MouthCornerPullLeft"]', "0.9")
+    page.wait_for_function("src => document.querySelector('.variation[data-index=\"1\"] img').src !== src", arg=before)
+    right = float(page.input_value('#d-sliders input[data-name="MouthCornerPullRight"]'))
+    assert right == pytest.approx(0.9)
+    page.fill('#d-sliders input[data-name="JawOpen"]', "0.5")
+    page.click("#d-undo")  # back to the generated value (the slider shows it to its 0.01 step)
+    assert float(page.input_value('#d-sliders input[data-name="JawOpen"]')) == pytest.approx(
+        float(cli.frames[1].weights[UE_NAMES.index("JawOpen")]), abs=0.006)
+    page.click("#d-redo")
+    assert float(page.input_value('#d-sliders input[data-name="JawOpen"]')) == pytest.approx(0.5)
+    page.fill("#d-name", "amused-nudged")
+    page.click("#d-save")
+    page.wait_for_selector('#d-library li[data-name="amused-nudged"]')
+    _save_shot(page, "studio-designer.jpg")
+    page.close()
+    nudged = read_track(studio.workspace / "expressions/amused-nudged.jsonl")
+    f0, f1 = cli.frames[1], nudged.frames[1]
+    changed = {UE_NAMES[i] for i in np.flatnonzero(f0.weights != f1.weights)}
+    assert changed <= {"MouthCornerPullLeft", "MouthCornerPullRight", "JawOpen"} and "MouthCornerPullRight" in changed
+    assert f1.weights[UE_NAMES.index("MouthCornerPullLeft")] == pytest.approx(0.9, abs=1e-4)
+    assert f1.weights[UE_NAMES.index("JawOpen")] == pytest.approx(0.5, abs=1e-4)
+    assert np.array_equal(nudged.frames[0].weights, cli.frames[0].weights)
+
+
+def test_animate_in_the_page_errors_job_reload_cancel(browser, studio, samples):
+    page = _open_create(browser, studio)
+    page.set_input_files("#a-photo", files=[{"name": "broken.jpg", "mimeType": "image/jpeg", "buffer": b"not an image"}])
+    page.wait_for_selector("#create-error:not([hidden])")
+    assert page.inner_text("#create-error") == "broken.jpg: not a readable image (JPEG, PNG, WebP, BMP or TIFF)"
+
+    page.set_input_files("#a-photo", str(samples / "single_face.jpg"))
+    page.wait_for_function("document.querySelector('#a-source').value === 'portraits/single_face.jpg'")
+    page.select_option("#a-driver", "say")
+    page.fill("#a-value", "hello there")
+    page.select_option("#a-size", "256")
+    page.uncheck("#a-calibrate")
+    page.click("#a-start")
+    page.wait_for_selector('#a-jobs li[data-state="done"] video', timeout=120000)
+    # the page plays the MP4: its metadata loads and it has a duration
+    page.wait_for_function("(() => { const v = document.querySelector('#a-jobs video'); "
+                           "return v.readyState >= 1 && v.duration > 0.5; })()", timeout=20000)
+    assert "synthetic" in page.inner_text('#a-jobs li[data-state="done"]')
+    _save_shot(page, "studio-animate.jpg", selector="#animate-panel")
+
+    page.reload()  # the job list comes from the workspace
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.wait_for_selector('#a-jobs li[data-state="done"] video')
+
+    page.select_option("#a-source", "portraits/single_face.jpg")
+    page.select_option("#a-driver", "expression")
+    page.fill("#a-value", "neutral 1s > surprised 4s > happy 4s")
+    page.click("#a-start")
+    page.wait_for_function("window.studioCreate.jobs.some(j => j.state === 'running' && j.done >= 2)", timeout=60000)
+    page.click('#a-jobs li[data-state="running"] button.cancel')
+    page.wait_for_selector('#a-jobs li[data-state="cancelled"]', timeout=30000)
+    states = page.evaluate("window.studioCreate.jobs.map(j => j.state)")
+    page.close()
+    assert sorted(states) == ["cancelled", "done"]
+    assert len(list((studio.workspace / "animations").glob("*.mp4"))) == 1
+
+
+def _save_shot(page, name, selector=None):
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    path = DOCS_IMG / name
+    target = page.locator(selector) if selector else page
+    target.screenshot(path=str(path), type="jpeg", quality=60)
+    assert path.stat().st_size < 200_000
