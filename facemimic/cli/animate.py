@@ -48,7 +48,8 @@ from ._options import FPS
                                                "(the file's metadata still says it is synthetic).")
 def command(source, output, expression, track_file, drive, reference, audio, text, say_text, voice, mood, duration,
             seed, size, crop, fps, face, rest, no_calibrate, refine, no_mark) -> None:
-    """Animate SOURCE: a photo or drawing of a face, or `avatar[:STYLE|FILE]` for the built-in avatar.
+    """Animate SOURCE: a photo or drawing of a face, `avatar[:STYLE|FILE]` for the built-in avatar, or
+    `avatar3d:FILE.vrm` for a 3D avatar made by `facemimic avatar3d`.
 
     \b
       facemimic animate me.jpg -o hello.mp4 --say "Hello there!" --mood cheerful
@@ -72,7 +73,8 @@ def command(source, output, expression, track_file, drive, reference, audio, tex
 
     check_output(output, source)
     # Video and preview: neither may be an input; both appear together or neither does.
-    source_file = source.split(":", 1)[1] if is_avatar(source) and ":" in source else source
+    in_3d = source.startswith("avatar3d:")  # a file from `facemimic avatar3d`
+    source_file = source.split(":", 1)[1] if (is_avatar(source) or in_3d) and ":" in source else source
     outputs = OutputSet((output, preview_path(output)), inputs=(source_file, track_file, drive, audio))
     spec = DriverSpec(expression=expression, track=track_file, drive=drive, reference=reference, audio=audio,
                       text=text, say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)

@@ -384,4 +384,6 @@ def render_preview(head, texture: np.ndarray, *, skin=None, parts=None, size: in
     return np.concatenate(views, axis=1)
 
 
-__all__ = ["Avatar", "Avatar3DOptions", "Avatar3DResult", "make_avatar", "MAX_YAW_DEG", "MIN_IPD_PX", "avatar3d", "render_preview"]
+from .player import AvatarPlayer, is_avatar3d  # noqa: E402  (animate plays avatar3d files through these)
+
+__all__ = ["Avatar", "AvatarPlayer", "is_avatar3d", "Avatar3DOptions", "Avatar3DResult", "make_avatar", "MAX_YAW_DEG", "MIN_IPD_PX", "avatar3d", "render_preview"]

@@ -137,6 +137,12 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
         raise ParameterError(f"fps must be between 1 and 240, got {fps!r}")
     tell = status or (lambda _m: None)
     avatar = isinstance(source, str) and is_avatar(source)
+    player = None
+    if isinstance(source, str) and source.startswith("avatar3d:"):  # a file from `facemimic avatar3d`
+        from ...head3d.api import AvatarPlayer
+
+        player = AvatarPlayer(source.split(":", 1)[1], size=opts.size)  # a bad file fails here, fast
+    avatar = avatar or player is not None
     if not avatar:  # fail fast on a bad image before a slow driver (and decode it only once)
         from .source import load_image
 
@@ -144,7 +150,10 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
     with build(driver, progress=tell) as driven, contextlib.ExitStack() as stack:
         warnings = list(driven.warnings)
         frames = timeline(driven.track, fps=fps, duration=driven.duration)
-        if avatar:
+        if player is not None:  # a 3D avatar from `facemimic avatar3d`, drawn by its own renderer
+            first_stage, second_stage = player.render, lambda img: img
+            what = f"the 3D avatar {player.name!r}"
+        elif avatar:
             from ..avatar.render import AvatarRenderer
 
             style = source.split(":", 1)[1] if ":" in source else None
