@@ -164,6 +164,17 @@ def test_calibration_in_the_page_changes_sent_values(browser, studio):
     assert np.abs(sent - raw).max() > 0.05  # the profile moved what is sent
     assert (studio.workspace / "profiles" / "browser.json").is_file()
     assert page.input_value("#profile-list") == "profiles/browser.json"
+    # Tuning in the page: choose a shape by its meter, move the floor slider; the profile file changes.
+    page.click('.meter[data-name="MouthCornerPullRight"]')
+    assert page.text_content("#tune-shape") == "MouthCornerPullRight"
+    page.eval_on_selector("#tune-floor", "(el) => { el.value = 0.3; el.dispatchEvent(new Event('change')); }")
+    page.wait_for_function("document.querySelector('#tune-note').textContent.includes('browser.json')", timeout=10000)
+    from facemimic.capture.calibration import CalibrationProfile
+    import facemimic
+
+    tuned = CalibrationProfile.load(studio.workspace / "profiles" / "browser.json")
+    for n in ("MouthCornerPullRight", "MouthCornerPullLeft"):  # linked left/right
+        assert tuned.floor[facemimic.UE_NAMES.index(n)] == pytest.approx(0.3)
     page.click("#start")
     page.close()
 

@@ -10,7 +10,7 @@ const FRAME_MAGIC = [0x46, 0x4d, 0x46, 0x31]; // "FMF1", see facemimic/studio/li
 const MAX_IN_FLIGHT = 2;
 const state = {
   ws: null, stream: null, running: false, inFlight: 0, frameId: 0, sentAt: new Map(),
-  info: null, meters: [], last: null, recording: false, sendChain: Promise.resolve(),
+  info: null, meters: [], last: null, recording: false, tuning: {}, tuneShape: null, sendChain: Promise.resolve(),
 };
 // Numbers the browser tests and benchmarks/studio_latency.py read.
 window.studio = { frames: 0, latencies: [], errors: [], last: null, outputs: null, messages: [], history: [] };
@@ -29,6 +29,7 @@ async function loadInfo() {
   const r = await fetch("/api/info");
   state.info = await r.json();
   buildMeters(state.info.regions);
+  buildRegionSwitches(state.info.regions);
   $("avatar3d-note").textContent = state.info.vendor
     ? "3D avatar libraries found (three.js, three-vrm)."
     : "3D avatar: three.js and three-vrm are not installed; the studio runs 2D only. To add them: "
@@ -53,10 +54,49 @@ function buildMeters(regions) {
         + `<b class="cal"></b><b class="sent"></b><b class="raw"></b></span><span class="val">0.00</span>`;
       box.append(row);
       const [cal, sent, raw] = row.querySelectorAll("b");
+      row.tabIndex = 0;
+      row.onclick = () => selectShape(name);
+      row.onkeydown = (e) => { if (e.key === "Enter") selectShape(name); };
       state.meters.push({ i: index.get(name), cal, sent, raw, bar: row.querySelector(".bar"),
                           val: row.querySelector(".val") });
     }
   }
+}
+
+function buildRegionSwitches(regions) {
+  for (const box of document.querySelectorAll(".regions")) {
+    box.textContent = "";
+    for (const region of Object.keys(regions)) {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = true;
+      input.dataset.region = region;
+      input.onchange = () => send({ type: "regions", to: box.dataset.output,
+        off: [...box.querySelectorAll("input")].filter((i) => !i.checked).map((i) => i.dataset.region) });
+      label.append(input, ` ${region}`);
+      box.append(label);
+    }
+  }
+}
+
+// -- tuning ------------------------------------------------------------------------------------
+const TUNE_KEYS = ["gain", "floor", "ceiling", "curve"];
+function selectShape(name) {
+  state.tuneShape = name;
+  $("tune-shape").textContent = name;
+  document.querySelectorAll(".meter.selected").forEach((r) => r.classList.remove("selected"));
+  document.querySelector(`.meter[data-name="${name}"]`)?.classList.add("selected");
+  const t = state.tuning[name] || { gain: 1, floor: 0, ceiling: 1, curve: 1 };
+  for (const k of TUNE_KEYS) { $(`tune-${k}`).value = t[k]; $(`tune-${k}-v`).textContent = Number(t[k]).toFixed(2); }
+}
+for (const k of TUNE_KEYS) {
+  $(`tune-${k}`).oninput = () => { $(`tune-${k}-v`).textContent = Number($(`tune-${k}`).value).toFixed(2); };
+  $(`tune-${k}`).onchange = () => {
+    if (!state.tuneShape) return showError("choose a shape first: click its meter");
+    const entry = Object.fromEntries(TUNE_KEYS.map((key) => [key, Number($(`tune-${key}`).value)]));
+    send({ type: "tune", link: $("tune-link").checked, shapes: { [state.tuneShape]: entry } });
+  };
 }
 
 function pct(v) { return `${Math.max(0, Math.min(1, v ?? 0)) * 100}%`; }
@@ -100,6 +140,11 @@ function onMessage(m) {
     case "calibrating": $("calib-note").textContent = `hold a neutral face… ${m.left.toFixed(1)} s`; return;
     case "profile": return onProfile(m);
     case "take": return onTake(m);
+    case "tuning":
+      Object.assign(state.tuning, m.shapes);
+      $("tune-note").textContent = `saved into ${m.path}`;
+      return refreshFiles(m.path);
+    case "regions": return;
     case "recording": $("record-note").textContent = `recording… ${m.frames} frames`; return;
   }
 }
@@ -267,6 +312,8 @@ function sendOutput(to) {
 
 // -- calibration, profiles, takes ----------------------------------------------------------------
 function onProfile(m) {
+  state.tuning = m.tuning || {};
+  if (state.tuneShape) selectShape(state.tuneShape);
   $("calib-note").textContent = m.path ? `profile ${m.path} applied` : "no profile";
   refreshFiles(m.path);
 }

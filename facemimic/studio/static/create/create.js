@@ -328,6 +328,18 @@ function buildAnimate() {
   $("a-form").onsubmit = (ev) => { ev.preventDefault(); startJob(); };
 }
 
+// Photos and recordings uploaded earlier (the workspace keeps them) are offered again after a reload.
+async function listUploads() {
+  const { files } = await api("GET", "/api/files");
+  for (const f of files) {
+    if (f.path.startsWith("portraits/") && !$("a-source").querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
+      $("a-source").prepend(el("option", { value: f.path, textContent: f.path.split("/").pop() }));
+    }
+    if (f.path.startsWith("audio/")) S.audio = f.path;
+  }
+  $("a-source").value = $("a-source").options[0].value;
+}
+
 async function upload(input, done) {
   showError("");
   const file = input.files[0];
@@ -397,7 +409,7 @@ async function init() {
   S.info.ue_names.forEach((n, i) => S.ueIndex.set(n, i));
   buildDesigner();
   buildAnimate();
-  await Promise.all([refreshLibrary(), refreshJobs()]);
+  await Promise.all([refreshLibrary(), refreshJobs(), listUploads()]);
 }
 
 window.studioCreate.ready = init().catch((e) => showError(String(e.message || e)));
