@@ -198,7 +198,7 @@ def _commit(root: Path, manifest: Manifest, res: FileResult, f: SourceFile, key:
         "source_id": res.source_id, "path": res.path, "content_hash": res.content_hash or None, "size": f.size,
         "mtime_ns": f.mtime_ns, "options_key": key, "task": task, "status": res.status, "error": res.error,
         "attempts": attempts + 1 if res.status == "failed" else 0, "frames": res.frames, "rows": res.rows,
-        "faces": res.faces, "duration": res.duration, "seconds": round(res.seconds, 4),
+        "faces": res.faces, "duration": res.duration, "seconds": round(res.seconds, 4), "cpu_seconds": round(res.cpu_seconds, 4),
         "write_seconds": round(write_s, 4), "worker": res.worker, "worker_rss_mb": round(res.worker_rss_mb, 1),
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     summary.finished += 1

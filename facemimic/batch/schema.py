@@ -50,7 +50,7 @@ MANIFEST_SCHEMA = pa.schema([
     pa.field("size", pa.int64()), pa.field("mtime_ns", pa.int64()), pa.field("options_key", pa.string()),
     pa.field("task", pa.string()), pa.field("status", pa.string()), pa.field("error", pa.string()),
     pa.field("attempts", pa.int32()), pa.field("frames", pa.int64()), pa.field("rows", pa.int64()),
-    pa.field("faces", pa.int32()), pa.field("duration", pa.float64()), pa.field("seconds", pa.float64()),
+    pa.field("faces", pa.int32()), pa.field("duration", pa.float64()), pa.field("seconds", pa.float64()), pa.field("cpu_seconds", pa.float64()),
     pa.field("write_seconds", pa.float64()), pa.field("worker", pa.string()), pa.field("worker_rss_mb", pa.float64()),
     pa.field("finished_at", pa.string()),
 ])

@@ -46,6 +46,7 @@ class FileResult:
     faces: int = 0
     duration: float = 0.0  # seconds of media
     seconds: float = 0.0  # worker wall time for this file
+    cpu_seconds: float = 0.0  # CPU time of the worker process (all its threads) for this file
     worker: str = ""  # host:pid
     worker_rss_mb: float = 0.0  # the worker's resident memory after this file (flat over a corpus: no leak)
     table: object = None
@@ -96,9 +97,10 @@ class FileWorker:
         """Rows for one file (never raises for a bad file; see the module docstring)."""
         from dataclasses import replace
 
+        cpu0 = time.process_time()
         result = self._process(path, source_id, content_hash)
         release_free_memory()
-        return replace(result, worker_rss_mb=resident_mb())
+        return replace(result, cpu_seconds=time.process_time() - cpu0, worker_rss_mb=resident_mb())
 
     def _process(self, path: str, source_id: str, content_hash: str) -> FileResult:
         t0 = time.perf_counter()
