@@ -121,7 +121,7 @@ def test_animate_in_the_page_errors_job_reload_cancel(browser, studio, samples):
     page.wait_for_selector('#a-jobs li[data-state="done"] video', timeout=120000)
     # the page plays the MP4: its metadata loads and it has a duration
     page.wait_for_function("(() => { const v = document.querySelector('#a-jobs video'); "
-                           "return v.readyState >= 1 && v.duration > 0.5; })()", timeout=20000)
+                           "return v.readyState >= 2 && v.duration > 0.5; })()", timeout=20000)
     assert "synthetic" in page.inner_text('#a-jobs li[data-state="done"]')
     _save_shot(page, "studio-animate.jpg", selector="#animate-panel")
 
