@@ -205,7 +205,7 @@ def arpabet(label: str, table: dict[str, str] | None = None) -> str:
 
 
 def _phones(rows, table=None) -> tuple[Phone, ...]:
-    return tuple(Phone(round(a, 4), round(b, 4), arpabet(t, table)) for a, b, t in rows if b > a)
+    return tuple(Phone(round(a, 4), round(b, 4), arpabet(t, table)) for a, b, t in rows if round(b, 4) > round(a, 4))
 
 
 def _load(path: Path) -> np.ndarray:
@@ -216,7 +216,7 @@ def _load(path: Path) -> np.ndarray:
 
 def _item(id_, text, voice, audio, phones) -> EvalItem:
     end = len(audio) / SR
-    phones = [p for p in phones if p.start < end]
+    phones = [p for p in phones if p.start < end - 1e-6]  # labels past the audio's end are dropped
     if phones and phones[-1].end > end:
         phones[-1] = Phone(phones[-1].start, end, phones[-1].name)
     return EvalItem(id_, text, voice, audio, SR, tuple(phones))
