@@ -90,6 +90,46 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
             return _error(e)
         return {"name": name, "path": path.relative_to(workspace).as_posix()}
 
+    @router.post("/timeline/parse")
+    def timeline_parse(data: dict = Body(...)):
+        """Timeline text -> spans (the generator's parser)."""
+        from .timeline import parse
+
+        try:
+            return {"spans": parse(data.get("text"))}
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.post("/timeline/format")
+    def timeline_format(data: dict = Body(...)):
+        """Spans -> timeline text (parses back to the same spans)."""
+        from .timeline import format_timeline, parse
+
+        try:
+            text = format_timeline(data.get("spans"))
+            return {"text": text, "spans": parse(text)}
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.post("/timeline/build/{name}")
+    def timeline_build(name: str, data: dict = Body(...)):
+        """Mood + speech lanes -> ``timelines/NAME.jsonl`` (+ ``.wav``), as ``animate --say --mood`` builds them."""
+        from .timeline import TimelineRequest, build_timeline
+
+        try:
+            extra = sorted(set(data) - set(TimelineRequest.__dataclass_fields__))
+            if extra:
+                raise ParameterError(f"unknown field(s): {', '.join(extra)}")
+            try:
+                req = TimelineRequest(mood=str(data.get("mood") or ""), say=str(data.get("say") or ""),
+                                      seed=int(data.get("seed") or 0), fps=float(data.get("fps") or 30.0),
+                                      voice=str(data.get("voice") or "en-us"))
+            except (TypeError, ValueError) as e:
+                raise ParameterError(f"bad timeline value: {e}") from None
+            return build_timeline(workspace, name, req)
+        except FaceMimicError as e:
+            return _error(e)
+
     @router.put("/upload/{name}")
     async def upload(name: str, request: Request):
         """A portrait (``portraits/``) or a recording (``audio/``), checked by the animator's readers."""

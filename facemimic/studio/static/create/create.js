@@ -47,7 +47,7 @@ function buildPage() {
     el("button", { id: "view-create", type: "button", textContent: "Create", title: "Design expressions, animate a portrait" }));
   document.querySelector("header h1").after(nav);
   const main = el("main", { id: "create-main", hidden: true });
-  main.innerHTML = DESIGNER_HTML + ANIMATE_HTML;
+  main.innerHTML = DESIGNER_HTML + TIMELINE_HTML + ANIMATE_HTML;
   live.after(main);
   main.before(el("div", { id: "create-error", className: "error", role: "alert", hidden: true }));
   const show = (create) => {
@@ -94,6 +94,32 @@ const DESIGNER_HTML = `
         <button id="d-save" type="button">Save</button>
       </div>
       <ul id="d-library" class="takes"></ul>
+    </div>
+  </div>
+</section>`;
+
+const TIMELINE_HTML = `
+<section class="panel wide" id="timeline-panel" aria-labelledby="h-timeline">
+  <h2 id="h-timeline">Timeline <small>mood + speech, as animate --mood … --say … builds them</small></h2>
+  <div class="row">
+    <label class="grow">Mood <input id="t-text" value="neutral 0.5s > surprised 1s > happy 2s"
+      title="expressions with durations, separated by >"></label>
+    <button id="t-parse" type="button" title="Text -> lane">Show in lane</button>
+  </div>
+  <div id="t-lane" class="lane" aria-label="mood lane: one block per span"></div>
+  <div class="row">
+    <label class="grow">Speech <input id="t-say" value="Hello! Nice to meet you." title="text for the built-in voice"></label>
+    <label>Seed <input id="t-seed" type="number" value="1"></label>
+    <label>Name <input id="t-name" value="my-timeline" size="14"></label>
+    <button id="t-build" type="button">Build</button>
+  </div>
+  <div class="timeline-play">
+    <img id="t-avatar" alt="the built-in avatar playing the timeline" width="240" height="240">
+    <div>
+      <audio id="t-audio" controls preload="auto"></audio>
+      <input id="t-scrub" type="range" min="0" max="1" step="0.001" value="0" aria-label="scrub the timeline">
+      <p id="t-note" class="muted" aria-live="polite"></p>
+      <p id="t-exports"></p>
     </div>
   </div>
 </section>`;
@@ -310,6 +336,91 @@ async function refreshLibrary() {
   }
 }
 
+// -- timeline -----------------------------------------------------------------------------------
+function buildTimeline() {
+  $("t-parse").onclick = () => parseTimeline().catch((e) => showError(e.message));
+  $("t-build").onclick = () => buildTrack().catch((e) => showError(e.message));
+  $("t-scrub").oninput = () => { if (S.tl) { $("t-audio").currentTime = Number($("t-scrub").value) * S.tl.duration; drawAt(Number($("t-scrub").value) * S.tl.duration); } };
+  $("t-audio").onplay = () => playLoop();
+  parseTimeline().catch((e) => showError(e.message));
+}
+
+async function parseTimeline() {
+  showError("");
+  const { spans } = await api("POST", "/api/create/timeline/parse", { text: $("t-text").value });
+  drawLane(spans);
+}
+
+// One block per span, its width the span's share; editing a block rewrites the text (round trip).
+function drawLane(spans) {
+  const lane = $("t-lane");
+  lane.textContent = "";
+  const total = spans.reduce((a, s) => a + s.seconds, 0);
+  spans.forEach((sp, i) => {
+    const name = el("input", { value: sp.prompt, size: 10, ariaLabel: `span ${i + 1} expression` });
+    const secs = el("input", { type: "number", value: sp.seconds, min: 0.05, step: 0.05, ariaLabel: `span ${i + 1} seconds` });
+    name.onchange = secs.onchange = () => laneToText().catch((e) => showError(e.message));
+    const block = el("div", { className: "span" }, name, secs, el("span", { className: "muted", textContent: "s" }));
+    block.style.flexGrow = String(sp.seconds / total);
+    block.dataset.index = i;
+    lane.append(block);
+  });
+  window.studioCreate.spans = spans;
+}
+
+async function laneToText() {
+  showError("");
+  const spans = [...document.querySelectorAll("#t-lane .span")].map((b) => {
+    const [name, secs] = b.querySelectorAll("input");
+    return { prompt: name.value, seconds: Number(secs.value) };
+  });
+  const r = await api("POST", "/api/create/timeline/format", { spans });
+  $("t-text").value = r.text;
+  drawLane(r.spans);
+}
+
+async function buildTrack() {
+  showError("");
+  $("t-note").textContent = "building…";
+  const name = $("t-name").value.trim();
+  const r = await api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`,
+    { mood: $("t-text").value, say: $("t-say").value, seed: Number($("t-seed").value || 0) });
+  S.tl = r;
+  $("t-note").textContent = `${r.frames.length} frames at ${r.fps} fps, ${r.duration.toFixed(2)} s` + (r.audio ? ", with the voice" : "");
+  $("t-audio").src = r.audio ? `/files/${r.audio}` : "";
+  $("t-audio").hidden = !r.audio;
+  const links = $("t-exports");
+  links.textContent = "Export: ";
+  for (const f of S.info.export_formats) {
+    const a = el("a", { href: `/api/export/${r.track}?format=${f}`, textContent: f, download: `${name}.${f}` });
+    a.dataset.format = f;
+    links.append(a, " ");
+  }
+  if (r.audio) links.append(el("a", { href: `/files/${r.audio}`, download: `${name}.wav`, textContent: "wav" }));
+  window.studioCreate.timeline = { track: r.track, audio: r.audio, frames: r.frames.length, duration: r.duration, drawn: [] };
+  await drawAt(0);
+}
+
+// The avatar follows the audio clock: each drawn pose is the track's frame at currentTime.
+async function drawAt(t) {
+  const tl = S.tl;
+  const i = Math.max(0, Math.min(tl.frames.length - 1, Math.floor(t * tl.fps)));
+  const [weights, openness, gaze, head] = tl.frames[i];
+  const { svg } = await api("POST", "/api/create/pose", { weights, openness, gaze, head, avatar_style: $("d-avatar").value });
+  setSvg($("t-avatar"), svg);
+  window.studioCreate.timeline.drawn.push([t, i]);
+}
+
+async function playLoop() {
+  const audio = $("t-audio");
+  while (!audio.paused && !audio.ended) {
+    const t = audio.currentTime;
+    $("t-scrub").value = String(t / S.tl.duration);
+    await drawAt(t);
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+}
+
 // -- animate ------------------------------------------------------------------------------------
 function buildAnimate() {
   for (const s of S.create.sizes) $("a-size").append(el("option", { value: s, textContent: `${s} px`, selected: s === 512 }));
@@ -408,6 +519,7 @@ async function init() {
   [S.info, S.create] = await Promise.all([api("GET", "/api/info"), api("GET", "/api/create/info")]);
   S.info.ue_names.forEach((n, i) => S.ueIndex.set(n, i));
   buildDesigner();
+  buildTimeline();
   buildAnimate();
   await Promise.all([refreshLibrary(), refreshJobs(), listUploads()]);
 }

@@ -1,0 +1,133 @@
+"""The timeline (issue #14 §2): a mood lane in the text timeline syntax and a speech lane.
+
+The mood lane is the generator's timeline (``neutral 0.5s > surprised 1s > happy 2s``, parsed by
+:func:`facemimic.generate.clips.parse_timeline`); :func:`format_timeline` writes spans back in the
+same syntax, so text and lane round-trip. Building runs the animator's own driver
+(:func:`facemimic.animate.drivers.build` with the ``DriverSpec`` of ``facemimic animate --say TEXT
+--mood TIMELINE`` or ``--expression TIMELINE``): the merged track (speech owns the mouth, the mood
+the rest) is written to ``timelines/NAME.jsonl`` and the voice to ``timelines/NAME.wav``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...errors import ParameterError
+
+TIMELINE_DIR = "timelines"
+MAX_SECONDS = 120.0  # a studio timeline; longer pieces go through the CLI
+
+
+def parse(text: str) -> list[dict]:
+    """Timeline text -> spans ``[{"prompt", "seconds", "start"}]`` (the generator's parser)."""
+    from ...generate.clips import parse_timeline
+
+    if not isinstance(text, str):
+        raise ParameterError("a timeline must be text, e.g. 'neutral 0.5s > surprised 1s > happy 2s'")
+    spans, start = [], 0.0
+    for prompt, seconds in parse_timeline(text):
+        spans.append({"prompt": prompt, "seconds": seconds, "start": round(start, 6)})
+        start += seconds
+    return spans
+
+
+def format_timeline(spans: list) -> str:
+    """Spans ``[{"prompt", "seconds"}]`` -> ``"neutral 0.5s > surprised 1s"`` (parses back to them)."""
+    from ...generate.clips import split_duration
+
+    if not isinstance(spans, list) or not spans:
+        raise ParameterError("a timeline needs at least one span")
+    parts = []
+    for i, s in enumerate(spans):
+        try:
+            prompt, seconds = str(s["prompt"]).strip(), float(s["seconds"])
+        except (KeyError, TypeError, ValueError):
+            raise ParameterError(f"span {i + 1}: needs a prompt and seconds") from None
+        if ">" in prompt or not prompt:
+            raise ParameterError(f"span {i + 1}: the expression must be words without '>'")
+        if not 0 < seconds <= MAX_SECONDS:
+            raise ParameterError(f"span {i + 1} ({prompt}): seconds must be in (0, {MAX_SECONDS:g}], got {seconds:g}")
+        if split_duration(prompt)[1] is not None:
+            raise ParameterError(f"span {i + 1}: {prompt!r} ends in a duration; put it in the seconds field")
+        parts.append(f"{prompt} {seconds:g}s")
+    return " > ".join(parts)
+
+
+@dataclass(frozen=True)
+class TimelineRequest:
+    """One timeline to build.
+
+    Parameters
+    ----------
+    mood : str
+        The mood lane (a timeline or a prompt; empty: neutral when there is speech).
+    say : str
+        The speech lane's text for the built-in voice (empty: no speech).
+    seed : int
+        Generator seed (fixed, so the page's preview and the export agree).
+    fps : float
+        Frames per second of the track.
+    voice : str
+        espeak-ng voice.
+    """
+
+    mood: str = ""
+    say: str = ""
+    seed: int = 0
+    fps: float = 30.0
+    voice: str = "en-us"
+
+    def spec(self):
+        """The ``DriverSpec`` ``facemimic animate`` builds for the same lanes."""
+        from ...animate.drivers import DriverSpec
+
+        mood, say = self.mood.strip() or None, self.say.strip() or None
+        if say:
+            return DriverSpec(say=say, mood=mood, seed=self.seed, fps=self.fps, voice=self.voice)
+        if mood is None:
+            raise ParameterError("the timeline is empty: write a mood timeline or something to say")
+        return DriverSpec(expression=mood, seed=self.seed, fps=self.fps)
+
+
+def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict:
+    """Build the lanes into ``timelines/NAME.jsonl`` (+ ``.wav`` with speech).
+
+    Returns
+    -------
+    dict
+        ``track``/``audio`` (workspace-relative; audio None without speech), ``duration`` (s),
+        ``fps`` and ``frames``: per frame ``[weights (88,), openness (2,), gaze (2, 2), head (3,)]``
+        for playback in the page.
+    """
+    from ...animate.drivers import build
+    from ...common.files import AtomicFile
+    from ...expressions.io import write_track
+    from .designer import frame_json, library_path
+
+    stem = library_path(workspace, name).stem  # the same name rules as the designer's library
+    folder = Path(workspace) / TIMELINE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    track_path, audio_path = folder / f"{stem}.jsonl", folder / f"{stem}.wav"
+    with build(request.spec()) as driven:
+        if driven.duration > MAX_SECONDS:
+            raise ParameterError(f"the timeline lasts {driven.duration:.1f} s; the studio builds at most "
+                                 f"{MAX_SECONDS:g} s (use facemimic animate for longer pieces)")
+        track = driven.track
+        track.metadata["studio_timeline"] = {"mood": request.mood, "say": request.say, "seed": request.seed}
+        write_track(track, track_path)
+        if driven.audio is not None:
+            with AtomicFile(audio_path, "wb") as out, open(driven.audio, "rb") as src:
+                shutil.copyfileobj(src, out.file)
+        elif audio_path.exists():
+            audio_path.unlink()  # a rebuilt timeline without speech keeps no stale voice
+        duration = driven.duration
+    frames = [frame_json(f) for f in track.frames]
+    rel = lambda p: p.relative_to(Path(workspace)).as_posix()  # noqa: E731
+    return {"track": rel(track_path), "audio": rel(audio_path) if audio_path.exists() else None,
+            "duration": round(float(duration), 4), "fps": float(track.fps),
+            "frames": [[f["weights"], f["openness"], f["gaze"], f["head"]] for f in frames]}
+
+
+__all__ = ["MAX_SECONDS", "TIMELINE_DIR", "TimelineRequest", "build_timeline", "format_timeline", "parse"]
