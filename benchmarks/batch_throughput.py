@@ -42,13 +42,34 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def ray_daemons_cpu() -> float:
+    """CPU seconds used so far by Ray's own processes on this machine (raylet, GCS, dashboard agents…),
+    not its worker processes (those run our files and are measured per file)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ray" not in cmd or b"default_worker.py" in cmd or os.getpid() == int(stat.parent.name):
+            continue
+        fields = text.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def run(corpus: Path, out: Path, *, engine: str, workers: int) -> dict:
     from facemimic.batch import BatchOptions, WorkSpec, read_manifest, run_batch
 
     shutil.rmtree(out, ignore_errors=True)
     cpu0, t0 = children_cpu(), time.perf_counter()
+    self0, ray0 = time.process_time(), ray_daemons_cpu() if engine == "ray" else 0.0
     s = run_batch([str(corpus)], out, BatchOptions(WorkSpec("track"), engine=engine, workers=workers))
     wall = time.perf_counter() - t0
+    driver_cpu = time.process_time() - self0
+    daemons_cpu = ray_daemons_cpu() - ray0 if engine == "ray" else 0.0
     m = read_manifest(out).to_pylist()
     assert s.failed == 0 and s.done == len(m), s.errors
     cpu = children_cpu() - cpu0  # local pool processes (Ray's workers are not our children)
@@ -66,6 +87,7 @@ def run(corpus: Path, out: Path, *, engine: str, workers: int) -> dict:
             "file_cpu_ms_per_frame": round(1000 * sum(r["cpu_seconds"] for r in m) / s.frames, 2),
             "fit_file_fixed_s": round(float(fixed), 3), "fit_ms_per_frame": round(1000 * float(per_frame), 2),
             "write_s_median": round(float(np.median([r["write_seconds"] for r in m])), 4),
+            "driver_cpu_s": round(driver_cpu, 2), "ray_daemons_cpu_s": round(daemons_cpu, 2),
             "per_file_s_median": round(float(np.median(per_file)), 3), "load_avg": os.getloadavg()[0]}
 
 
@@ -111,7 +133,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="facemimic-batch-bench-") as tmp:
         tmp = Path(tmp)
         corpus = build_corpus(tmp / "corpus", samples, long_clips=args.long_clips, short_clips=args.short_clips)
-        if "scaling" in parts or "ray" in parts:
+        if "scaling" in parts:
             one = run(corpus, tmp / "one", engine="local", workers=1)
             two = run(corpus, tmp / "two", engine="local", workers=2)
             results["local_1_worker"], results["local_2_workers"] = one, two
@@ -128,7 +150,8 @@ def main() -> None:
             # between runs, and pairs measured back to back see about the same load.
             pairs = []
             for i in range(args.ray_pairs):
-                loc = run(corpus, tmp / "loc", engine="local", workers=2) if i else results["local_2_workers"]
+                loc = results.get("local_2_workers") if i == 0 else None
+                loc = loc or run(corpus, tmp / "loc", engine="local", workers=2)
                 r2 = run(corpus, tmp / "ray", engine="ray", workers=2)
                 pairs.append({"local": loc, "ray": r2, "ray_vs_local_wall": round(r2["wall_s"] / loc["wall_s"], 3)})
                 print(json.dumps(pairs[-1]), flush=True)
