@@ -48,7 +48,11 @@ def rasterize(screen: np.ndarray, tris: np.ndarray, size: tuple[int, int], *, cu
     ok = (np.abs(area) > 1e-12) & (xmax > xmin) & (ymax > ymin)
     if cull:
         ok &= area < 0
-    for i in np.flatnonzero(ok):
+    # Small triangles (most of a head at preview sizes) all at once: every pixel of each one's
+    # TILE x TILE box, the nearest candidate kept per pixel; larger ones one by one below.
+    small = ok & (xmax - xmin <= TILE) & (ymax - ymin <= TILE)
+    _rasterize_small(np.flatnonzero(small), p, e1, e2, area, xmin, xmax, ymin, ymax, depth, tri_id, bary)
+    for i in np.flatnonzero(ok & ~small):
         xs = np.arange(xmin[i], xmax[i]) + 0.5
         ys = np.arange(ymin[i], ymax[i]) + 0.5
         dx, dy = xs[None, :] - x0[i], ys[:, None] - y0[i]
@@ -68,6 +72,39 @@ def rasterize(screen: np.ndarray, tris: np.ndarray, size: tuple[int, int], *, cu
         bsub = bary[ymin[i]:ymax[i], xmin[i]:xmax[i]]
         bsub[win] = np.stack([b0[win], b1[win], b2[win]], -1)
     return tri_id, bary
+
+
+TILE = 16  # triangles whose pixel box fits in TILE x TILE are rasterised together
+
+
+def _rasterize_small(idx, p, e1, e2, area, xmin, xmax, ymin, ymax, depth, tri_id, bary) -> None:
+    """Rasterise the triangles ``idx`` together into the (empty) buffers (see :func:`rasterize`)."""
+    if not len(idx):
+        return
+    h, w = depth.shape
+    r = np.arange(TILE)
+    gx = xmin[idx, None, None] + r[None, None, :]  # (B, 1, T)
+    gy = ymin[idx, None, None] + r[None, :, None]  # (B, T, 1)
+    dx = gx + 0.5 - p[idx, 0, 0][:, None, None]
+    dy = gy + 0.5 - p[idx, 0, 1][:, None, None]
+    a = area[idx][:, None, None]
+    b1 = (dx * e2[idx, 1][:, None, None] - dy * e2[idx, 0][:, None, None]) / a
+    b2 = (dy * e1[idx, 0][:, None, None] - dx * e1[idx, 1][:, None, None]) / a
+    b0 = 1 - b1 - b2
+    inside = ((b0 >= -1e-9) & (b1 >= -1e-9) & (b2 >= -1e-9)
+              & (gx < xmax[idx, None, None]) & (gy < ymax[idx, None, None]))
+    bi, yi, xi = np.nonzero(inside)
+    if not len(bi):
+        return
+    px = (ymin[idx][bi] + yi) * w + (xmin[idx][bi] + xi)
+    c0, c1, c2 = b0[bi, yi, xi], b1[bi, yi, xi], b2[bi, yi, xi]
+    z = c0 * p[idx, 0, 2][bi] + c1 * p[idx, 1, 2][bi] + c2 * p[idx, 2, 2][bi]
+    order = np.lexsort((z, px))  # by pixel, then nearest last
+    last = np.append(px[order][1:] != px[order][:-1], True)
+    keep = order[last]
+    depth.reshape(-1)[px[keep]] = z[keep]
+    tri_id.reshape(-1)[px[keep]] = idx[bi[keep]]
+    bary.reshape(-1, 3)[px[keep]] = np.stack([c0[keep], c1[keep], c2[keep]], -1)
 
 
 def interpolate(values: np.ndarray, tris: np.ndarray, tri_id: np.ndarray, bary: np.ndarray) -> np.ndarray:
