@@ -35,7 +35,8 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium")
+        # the timeline's Play is pressed by the test (no user gesture): allow audio to start
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--autoplay-policy=no-user-gesture-required"])
         yield b
         b.close()
 
@@ -141,6 +142,50 @@ def test_animate_in_the_page_errors_job_reload_cancel(browser, studio, samples):
     page.close()
     assert sorted(states) == ["cancelled", "done"]
     assert len(list((studio.workspace / "animations").glob("*.mp4"))) == 1
+
+
+def test_timeline_lane_round_trip_build_and_play_with_sound(browser, studio):
+    page = _open_create(browser, studio)
+    page.fill("#t-text", "neutral 0.5s > surprised 1s > happy 1.5s")
+    page.click("#t-parse")
+    page.wait_for_function("window.studioCreate.spans && window.studioCreate.spans.length === 3 "
+                           "&& window.studioCreate.spans[2].seconds === 1.5")
+    # lane -> text: lengthen the surprise in its block
+    page.fill('#t-lane .span[data-index="1"] input[type=number]', "1.25")
+    page.dispatch_event('#t-lane .span[data-index="1"] input[type=number]', "change")
+    page.wait_for_function("document.querySelector('#t-text').value === 'neutral 0.5s > surprised 1.25s > happy 1.5s'")
+    page.fill("#t-say", "Hello! Nice to meet you.")
+    page.fill("#t-seed", "5")
+    page.fill("#t-name", "greeting")
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.timeline && window.studioCreate.timeline.drawn.length > 0", timeout=60000)
+    tl = page.evaluate("window.studioCreate.timeline")
+    assert tl["audio"] == "timelines/greeting.wav" and tl["track"] == "timelines/greeting.jsonl"
+    saved = read_track(studio.workspace / tl["track"])
+    assert len(saved) == tl["frames"] and saved.metadata["studio_timeline"]["mood"].startswith("neutral 0.5s > surprised 1.25s")
+    # play with sound: the audio element decodes the voice and the avatar follows its clock
+    page.wait_for_function("document.querySelector('#t-audio').readyState >= 2")
+    page.evaluate("document.querySelector('#t-audio').play()")
+    page.wait_for_function("window.studioCreate.playing === true")
+    page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
+    drawn = np.array(page.evaluate("window.studioCreate.timeline.drawn")[1:])  # [0] is the still before play
+    voice = page.evaluate("document.querySelector('#t-audio').duration")
+    _save_shot(page, "studio-timeline.jpg", selector="#timeline-panel")
+    with page.expect_download() as dl:
+        page.click('#t-exports a[data-format="csv"]')
+    csv_text = Path(dl.value.path()).read_text()
+    page.close()
+    assert 0.8 < voice <= tl["duration"] + 0.05
+    # the avatar plays the whole timeline (past the voice's end), in order
+    assert len(drawn) >= 10 and np.all(np.diff(drawn[:, 1]) >= 0) and drawn[-1, 1] >= len(saved) - 3
+    # drawn pose vs sound at the moment it appears, in frames (+: the face is behind the voice)
+    during = drawn[drawn[:, 2] < voice - 0.05]
+    assert len(during) >= 8
+    lag_frames = (during[:, 2] - during[:, 0]) * saved.fps
+    print("frames drawn", len(drawn), "lag (frames) median", np.median(lag_frames),
+          "median |lag|", np.median(np.abs(lag_frames)), "p90 |lag|", np.percentile(np.abs(lag_frames), 90))
+    assert np.median(np.abs(lag_frames)) <= 1.5
+    assert csv_text.splitlines()[0].startswith("time") and len(csv_text.splitlines()) == len(saved) + 1
 
 
 def _save_shot(page, name, selector=None):

@@ -408,17 +408,38 @@ async function drawAt(t) {
   const [weights, openness, gaze, head] = tl.frames[i];
   const { svg } = await api("POST", "/api/create/pose", { weights, openness, gaze, head, avatar_style: $("d-avatar").value });
   setSvg($("t-avatar"), svg);
-  window.studioCreate.timeline.drawn.push([t, i]);
+  // [time drawn for, frame, playback clock when drawn]: the tests measure how far drawing and sound differ
+  window.studioCreate.timeline.drawn.push([t, i, S.playing ? clockNow() : t]);
 }
 
-async function playLoop() {
+// The playback clock is the audio's while the voice plays, then the page's own clock until the
+// mood lane ends (the voice is often shorter than the moods).
+function clockNow() {
   const audio = $("t-audio");
-  while (!audio.paused && !audio.ended) {
-    const t = audio.currentTime;
-    $("t-scrub").value = String(t / S.tl.duration);
-    await drawAt(t);
-    await new Promise((r) => requestAnimationFrame(r));
+  if (!audio.paused && !audio.ended) {
+    S.clock0 = performance.now() - audio.currentTime * 1000;
+    return audio.currentTime;
   }
+  return (performance.now() - S.clock0) / 1000;
+}
+
+// Each drawing takes a server round trip, so the pose asked for is the one due when it will
+// arrive: the clock plus the recent drawing time (a running mean), not the clock now.
+async function playLoop() {
+  if (S.playing) return;
+  const audio = $("t-audio");
+  S.playing = window.studioCreate.playing = true;
+  S.drawLatency ??= 0.05;
+  S.clock0 = performance.now() - audio.currentTime * 1000;
+  try {
+    for (let t = clockNow(); t < S.tl.duration && !(audio.paused && !audio.ended); t = clockNow()) {
+      const start = performance.now();
+      $("t-scrub").value = String(t / S.tl.duration);
+      await drawAt(Math.min(t + S.drawLatency, S.tl.duration));
+      S.drawLatency = 0.7 * S.drawLatency + 0.3 * (performance.now() - start) / 1000;
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+  } finally { S.playing = window.studioCreate.playing = false; }
 }
 
 // -- animate ------------------------------------------------------------------------------------
