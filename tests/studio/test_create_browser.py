@@ -170,7 +170,6 @@ def test_timeline_lane_round_trip_build_and_play_with_sound(browser, studio):
     page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
     drawn = np.array(page.evaluate("window.studioCreate.timeline.drawn")[1:])  # [0] is the still before play
     voice = page.evaluate("document.querySelector('#t-audio').duration")
-    _save_shot(page, "studio-timeline.jpg", selector="#timeline-panel")
     with page.expect_download() as dl:
         page.click('#t-exports a[data-format="csv"]')
     csv_text = Path(dl.value.path()).read_text()
