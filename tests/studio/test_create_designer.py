@@ -115,3 +115,30 @@ def test_bad_designs_get_one_line_errors(client, route, body, message):
         err = r.json()["error"]
         assert message in err and "\n" not in err
     assert not list(client.workspace.glob("expressions/x.jsonl"))
+
+
+def test_vrm_expressions_equal_facemimic_export(client, tmp_path):
+    import json
+    import struct
+
+    assert client.post("/api/create/library/amused", json=DESIGN).status_code == 200
+    r = client.get("/api/create/library/amused/vrm")
+    assert r.status_code == 200, r.text
+    cli_out = tmp_path / "cli.vrm"
+    subprocess.run([CLI, "export", str(client.workspace / "expressions/amused.jsonl"), "-o", str(cli_out), "-f", "vrm",
+                    "-e", "amused-1=0", "-e", "amused-2=1", "-e", "amused-3=2"], check=True, capture_output=True)
+
+    def gltf_json(data: bytes) -> dict:
+        assert data[:4] == b"glTF"
+        length, kind = struct.unpack("<I4s", data[12:20])
+        assert kind == b"JSON"
+        return json.loads(data[20:20 + length])
+
+    ours, theirs = gltf_json(r.content), gltf_json(cli_out.read_bytes())
+    custom = ours["extensions"]["VRMC_vrm"]["expressions"]["custom"]
+    assert {"amused-1", "amused-2", "amused-3"} <= set(custom)
+    assert custom == theirs["extensions"]["VRMC_vrm"]["expressions"]["custom"]
+    r = client.get("/api/create/library/nothing-saved/vrm")
+    assert r.status_code == 422 and r.json()["error"] == "expressions/nothing-saved.jsonl: not found (save the expression first)"
+    r = client.get("/api/create/library/amused/vrm", params={"avatar": "../outside.vrm"})
+    assert r.status_code == 403

@@ -249,6 +249,35 @@ def list_library(workspace: Path) -> list[dict]:
     return out
 
 
+def export_vrm_expressions(workspace: Path, name: str, target: Path, avatar: str | None = None) -> Path:
+    """The saved expression ``name`` as VRM expressions: ``facemimic export expressions/NAME.jsonl
+    -f vrm --avatar AVATAR -e NAME-1=0 -e NAME-2=1 …`` (variation k is the pose at k seconds).
+
+    Parameters
+    ----------
+    avatar : str, optional
+        A workspace-relative ``.vrm``; None: the procedural test head.
+    """
+    from ...deliver.export import ExportOptions, get_exporter
+    from ...expressions.io import read_track
+    from ...generate.poses import POSE_SPACING_S
+    from ..security import confine
+
+    source = library_path(workspace, name)
+    if not source.is_file():
+        raise InputError(f"{LIBRARY_DIR}/{name}.jsonl", "not found (save the expression first)")
+    track = read_track(source)
+    avatar_path = None
+    if avatar:
+        avatar_path = confine(workspace, avatar)
+        if not avatar_path.is_file():
+            raise InputError(avatar, "not found in the workspace (drop the .vrm onto the page first)")
+    names = tuple((f"{name}-{k + 1}", k * POSE_SPACING_S) for k in range(len(track)))
+    get_exporter("vrm").export(track, target, ExportOptions(avatar=None if avatar_path is None else str(avatar_path),
+                                                           expressions=names))
+    return target
+
+
 __all__ = ["Design", "LIBRARY_DIR", "POSE_KEYS", "STYLES", "apply_edits", "avatar_svg", "check_edits",
-           "frame_from_json", "frame_json", "generate_design", "library_path", "list_library", "save_design",
+           "export_vrm_expressions", "frame_from_json", "frame_json", "generate_design", "library_path", "list_library", "save_design",
            "variations_json"]

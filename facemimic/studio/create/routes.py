@@ -90,6 +90,27 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
             return _error(e)
         return {"name": name, "path": path.relative_to(workspace).as_posix()}
 
+    @router.get("/library/{name}/vrm")
+    def vrm_expressions(name: str, avatar: str | None = None):
+        """The saved expression's variations as VRM expressions (``facemimic export -f vrm -e …``)."""
+        import shutil
+        import tempfile
+
+        from fastapi.responses import FileResponse
+        from starlette.background import BackgroundTask
+
+        tmp = Path(tempfile.mkdtemp(prefix="facemimic-studio-vrm-"))
+        try:
+            target = designer.export_vrm_expressions(workspace, name, tmp / f"{name}.vrm", avatar)
+        except FaceMimicError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return _error(e)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return FileResponse(target, filename=target.name, media_type="model/gltf-binary",
+                            background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))
+
     @router.post("/timeline/parse")
     def timeline_parse(data: dict = Body(...)):
         """Timeline text -> spans (the generator's parser)."""

@@ -331,6 +331,10 @@ async function refreshLibrary() {
       a.dataset.format = f;
       li.append(a);
     }
+    const vrm = el("a", { href: `/api/create/library/${encodeURIComponent(x.name)}/vrm`, textContent: "VRM expressions",
+                          download: `${x.name}.vrm`, title: "each variation as a VRM expression (on the test head)" });
+    vrm.dataset.format = "vrm-expressions";
+    li.append(vrm);
     li.dataset.name = x.name;
     list.append(li);
   }
