@@ -86,3 +86,24 @@ def test_built_timeline_is_animates_driver(client):
     assert brows[(t > 0.9) & (t < 1.4)].mean() > brows[t < 0.3].mean() + 0.05
     r = client.post("/api/create/timeline/build/greeting", json={"mood": "", "say": ""})
     assert r.status_code == 422 and "timeline is empty" in r.json()["error"]
+
+
+def test_speech_cues_equal_facemimic_lipsync(client):
+    import json
+    import subprocess
+
+    say = "Hello! Nice to meet you."
+    assert client.post("/api/create/timeline/build/cues", json={"mood": "happy 2s", "say": say, "seed": 2}).status_code == 200
+    r = client.get("/api/create/timeline/cues/cues", params={"format": "rhubarb-tsv"})
+    assert r.status_code == 200, r.text
+    wav = client.workspace / "timelines/cues.wav"
+    cli = subprocess.run(["/tmp/venv-new/bin/facemimic", "lipsync", str(wav), "--text", say, "-f", "rhubarb-tsv", "-q"],
+                         check=True, capture_output=True, text=True).stdout
+    assert r.text == cli
+    lines = [ln.split("\t") for ln in cli.strip().splitlines()]
+    assert len(lines) >= 5 and {s for _, s in lines} - {"X"}  # mouth shapes besides rest
+    cues = json.loads(client.get("/api/create/timeline/cues/cues", params={"format": "rhubarb-json"}).text)
+    # the same cues (Rhubarb's TSV ends with an extra rest line at the end time)
+    assert [c["value"] for c in cues["mouthCues"]] == [s for _, s in lines[:-1]] and lines[-1][1] == "X"
+    r = client.get("/api/create/timeline/cues/none-built")
+    assert r.status_code == 422 and r.json()["error"].startswith("timelines/none-built.wav: not found")

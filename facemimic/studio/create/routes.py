@@ -151,6 +151,20 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         except FaceMimicError as e:
             return _error(e)
 
+    @router.get("/timeline/cues/{name}")
+    def timeline_cues(name: str, format: str = "rhubarb-tsv"):
+        """The speech lane's Rhubarb cues, as ``facemimic lipsync`` writes them."""
+        from fastapi.responses import Response
+
+        from .timeline import speech_cues
+
+        try:
+            text, filename = speech_cues(workspace, name, format)
+        except FaceMimicError as e:
+            return _error(e)
+        return Response(text, media_type="text/plain; charset=utf-8",
+                        headers={"content-disposition": f'attachment; filename="{filename}"'})
+
     @router.put("/upload/{name}")
     async def upload(name: str, request: Request):
         """A portrait (``portraits/``) or a recording (``audio/``), checked by the animator's readers."""

@@ -130,4 +130,34 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
             "frames": [[f["weights"], f["openness"], f["gaze"], f["head"]] for f in frames]}
 
 
-__all__ = ["MAX_SECONDS", "TIMELINE_DIR", "TimelineRequest", "build_timeline", "format_timeline", "parse"]
+CUE_FORMATS = ("rhubarb-tsv", "rhubarb-json", "rhubarb-xml", "rhubarb-dat")
+
+
+def speech_cues(workspace: Path, name: str, fmt: str = "rhubarb-tsv") -> tuple[str, str]:
+    """Rhubarb mouth cues of a built timeline's speech lane: ``facemimic lipsync
+    timelines/NAME.wav --text SAID -f FMT`` (its voice aligned to the text it says).
+
+    Returns
+    -------
+    (text, file name)
+    """
+    from ...expressions.io import read_track
+    from ...lipsync.api import LipSyncOptions, lipsync
+    from ...lipsync.formats import get_format, render
+    from .designer import library_path
+
+    if fmt not in CUE_FORMATS:
+        raise ParameterError(f"unknown cue format {fmt!r}; valid: {', '.join(CUE_FORMATS)}")
+    stem = library_path(workspace, name).stem
+    folder = Path(workspace) / TIMELINE_DIR
+    track_path, audio_path = folder / f"{stem}.jsonl", folder / f"{stem}.wav"
+    if not audio_path.is_file() or not track_path.is_file():
+        from ...errors import InputError
+
+        raise InputError(f"{TIMELINE_DIR}/{stem}.wav", "not found (build a timeline with speech first)")
+    said = read_track(track_path).metadata.get("studio_timeline", {}).get("say") or None
+    result = lipsync(audio_path, text=said, options=LipSyncOptions(fps=60.0))  # the CLI's default fps
+    return render(result, fmt), f"{stem}{get_format(fmt).extension}"
+
+
+__all__ = ["CUE_FORMATS", "MAX_SECONDS", "TIMELINE_DIR", "TimelineRequest", "build_timeline", "format_timeline", "parse", "speech_cues"]

@@ -400,7 +400,14 @@ async function buildTrack() {
     a.dataset.format = f;
     links.append(a, " ");
   }
-  if (r.audio) links.append(el("a", { href: `/files/${r.audio}`, download: `${name}.wav`, textContent: "wav" }));
+  if (r.audio) {
+    links.append(el("a", { href: `/files/${r.audio}`, download: `${name}.wav`, textContent: "wav" }), " · Rhubarb cues: ");
+    for (const f of ["rhubarb-tsv", "rhubarb-json", "rhubarb-xml", "rhubarb-dat"]) {
+      const a = el("a", { href: `/api/create/timeline/cues/${encodeURIComponent(name)}?format=${f}`, textContent: f.slice(8) });
+      a.dataset.format = f;
+      links.append(a, " ");
+    }
+  }
   window.studioCreate.timeline = { track: r.track, audio: r.audio, frames: r.frames.length, duration: r.duration, drawn: [] };
   await drawAt(0);
 }
