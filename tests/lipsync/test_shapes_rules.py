@@ -18,6 +18,7 @@ from facemimic.lipsync.shapes import (
     avoid_static_segments,
     fill_gaps,
     insert_tweens,
+    keep_vowels_visible,
     merge_short_shapes,
     phone_segments,
     restrict_shapes,
@@ -95,6 +96,36 @@ def test_stretch_closures_takes_time_from_both_sides():
     # ... but not the other way round
     out = stretch_closures(_segs(("D", 20), ("A", 2), ("C", 2)), min_closure_cs=8)
     assert _shapes(out) == [("D", 17), ("A", 6), ("C", 1)]
+
+
+def test_keep_vowels_visible_shifts_neighbours_instead_of_merging():
+    # a 2 cs vowel between 6 cs consonants (Spanish MBROLA) takes 1 cs from its left neighbour
+    out = keep_vowels_visible(_segs(("B", 6), ("D", 2), ("B", 6)), min_duration_cs=3, min_closure_cs=5)
+    assert _shapes(out) == [("B", 5), ("D", 3), ("B", 6)]
+    # the time comes from whichever neighbour has more to spare, a cs at a time
+    out = keep_vowels_visible(_segs(("B", 4), ("E", 1), ("G", 9)), min_duration_cs=4, min_closure_cs=5)
+    assert _shapes(out) == [("B", 4), ("E", 4), ("G", 6)]
+    # a closure keeps min_closure and a neighbour min_duration: here nobody can give enough,
+    # so the vowel is left short (merge_short_shapes decides) and nothing moves
+    segs = _segs(("A", 5), ("C", 1), ("B", 4))
+    assert keep_vowels_visible(segs, min_duration_cs=3, min_closure_cs=5) == segs
+    # only vowel openings (C-F) are kept; a short B or H is not
+    segs = _segs(("C", 10), ("B", 1), ("H", 2), ("D", 10))
+    assert keep_vowels_visible(segs, min_duration_cs=3, min_closure_cs=5) == segs
+
+
+def test_keep_vowels_visible_then_merge_keeps_every_short_vowel():
+    """Through the whole of animate(): the vowels of 'el perro' as es1 speaks them (e 24 ms,
+    o 24 ms between 65-90 ms consonants) stay on screen; without the rule they vanish."""
+    from facemimic.lipsync.shapes import AnimationOptions, animate
+
+    t = [0.0, 0.2, 0.224, 0.289, 0.379, 0.418, 0.483, 0.507, 0.8]
+    names = ["SIL", "EH", "L", "P", "EH", "R", "OW", "SIL"]
+    phones = [Phone(a, b, n) for a, b, n in zip(t, t[1:], names)]
+    kept = [c.shape for c in animate(phones, 0.8)]
+    lost = [c.shape for c in animate(phones, 0.8, AnimationOptions(keep_vowels=False))]
+    assert kept == ["X", "C", "H", "A", "C", "B", "E", "F", "X"]
+    assert "E" not in lost and lost.count("C") < 2
 
 
 def test_merge_short_shapes_prefers_the_wider_opening_and_keeps_closures():
