@@ -98,6 +98,36 @@ def _read_as(path: Path, name: str, kind: str | None, suffix: str) -> None:
             raise InputError(name, "not a binary glTF 2.0 file (.vrm/.glb must start with 'glTF', version 2)")
 
 
+def import_map_hash() -> str:
+    """CSP source for the page's inline import map (``'sha256-…'``): it may run, nothing else inline."""
+    import base64
+    import hashlib
+    import re
+
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    m = re.search(r'<script type="importmap">(.*?)</script>', html, re.S)
+    if m is None:
+        return ""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(m.group(1).encode()).digest()).decode() + "'"
+
+
+_TEST_HEAD: list[bytes] = []
+
+
+def test_head_glb() -> bytes:
+    """The test head as .glb bytes, built once per process (it takes a few seconds)."""
+    if not _TEST_HEAD:
+        from ..deliver.export.testhead import build_test_head
+
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "testhead.glb"
+            build_test_head().save(path)
+            _TEST_HEAD.append(path.read_bytes())
+    return _TEST_HEAD[0]
+
+
 def convert_track(source: Path, target: Path, shown: str) -> None:
     """Write the track at ``source`` as ``target`` (its extension names the format)."""
     from ..deliver.export import export_track
@@ -140,14 +170,20 @@ def create_app(config: StudioConfig):
             return error(404, f"{path.name}: not found")
         return FileResponse(path, headers={"cache-control": "no-cache", "x-content-type-options": "nosniff"})
 
+    page_csp = ("default-src 'self'; script-src 'self' " + import_map_hash() + "; img-src 'self' data: blob:; "
+                "media-src 'self' blob:; connect-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
+                "frame-ancestors 'none'")
+
     @app.get("/")
     def index():
+        # The page loads only its own scripts (and its import map, by hash); no frame may embed it.
         return FileResponse(STATIC_DIR / "index.html", headers={
-            "cache-control": "no-cache",
-            # The page loads only its own scripts; frames may not embed it (clickjacking).
-            "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-                                       "connect-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-            "x-frame-options": "DENY"})
+            "cache-control": "no-cache", "content-security-policy": page_csp, "x-frame-options": "DENY"})
+
+    @app.get("/api/testhead.glb")
+    def testhead():
+        """The exporters' procedural test head (88 UE + 52 ARKit morph targets) for the 3D panel."""
+        return Response(test_head_glb(), media_type="model/gltf-binary", headers={"cache-control": "no-cache"})
 
     @app.get("/static/{path:path}")
     def static(path: str):

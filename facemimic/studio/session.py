@@ -48,6 +48,8 @@ class LiveSession:
         self._last_time = float("-inf")  # capture time of the last frame tracked
         self._untuned = None  # the profile without its hand tuning (the "calibrated" meters)
         self.regions_off: dict[str, set[str]] = {}  # output -> face regions it does not send
+        self.last_present = None  # last frame with a face (the 3D avatar holds it over gaps)
+        self.morph_aliases: list = []  # the 3D avatar's morph targets resolved by export's alias table
 
     # -- frames -----------------------------------------------------------------------------------
     def on_frame(self, data: bytes) -> list[dict]:
@@ -76,6 +78,8 @@ class LiveSession:
             if self._take is not None:
                 self._take.append(tuned)
             self.last = tuned
+            if tuned.present:
+                self.last_present = tuned
             sent = None  # the meters show what the first output sends (its regions switched off)
             for to, out in self.outputs.items():
                 shown = self._without_regions(tuned, self.regions_off.get(to))
@@ -83,7 +87,10 @@ class LiveSession:
                 sent = shown if sent is None else sent
             sent = tuned if sent is None else sent
             timing = {"decode_ms": round((t1 - t0) * 1e3, 2), "capture_ms": round((t2 - t1) * 1e3, 2)}
-            replies.append(frame_message(calibrated, raw=raw, sent=sent, frame_id=cam.frame_id, timing=timing))
+            message = frame_message(calibrated, raw=raw, sent=sent, frame_id=cam.frame_id, timing=timing)
+            if self.morph_aliases:
+                message["morphs"] = self.morph_values(sent)
+            replies.append(message)
         if self._calibration is not None and group.frames:
             replies += self._collect_neutral(group.frames[0], cam.time)
         if self._take is not None and len(self._take) % 15 == 1:
@@ -325,6 +332,29 @@ class LiveSession:
         target.parent.mkdir(exist_ok=True)
         write_track(track, target)
         return {"type": "take", "path": relative, "frames": len(frames), "seconds": round(duration, 3)}
+
+    # -- 3D avatar ----------------------------------------------------------------------------------
+    def _cmd_avatar3d(self, args: dict) -> list[dict]:
+        """``{"type": "avatar3d", "targets": [morph target names]}``: resolve the loaded model's
+        morph targets through the exporters' alias table; each frame then carries ``morphs``."""
+        from ..deliver.export.aliases import resolve_name
+
+        targets = args.get("targets", [])
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets) or len(targets) > 2000:
+            raise ParameterError("avatar3d needs 'targets': a list of morph target names")
+        resolved = [(t, resolve_name(t)) for t in dict.fromkeys(targets)]
+        self.morph_aliases = [(t, a) for t, a in resolved if a is not None]
+        unmapped = [t for t, a in resolved if a is None]
+        return [{"type": "avatar3d", "mapped": len(self.morph_aliases), "unmapped": unmapped}]
+
+    def morph_values(self, frame) -> dict[str, float]:
+        """``{morph target: weight}`` for one frame, by the same rules as ``facemimic export``."""
+        from ..deliver.export.signals import TrackSignals
+
+        if not frame.present:
+            frame = self.last_present or frame
+        signals = TrackSignals(np.asarray(frame.weights)[None], np.asarray(frame.gaze)[None], np.asarray(frame.openness)[None])
+        return {t: round(float(signals.values(a)[0]), 4) for t, a in self.morph_aliases}
 
     def _cmd_status(self, args: dict) -> list[dict]:
         """``{"type": "status"}``: the outputs' counters now."""

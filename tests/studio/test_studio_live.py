@@ -186,3 +186,40 @@ def test_frame_message_roundtrip_and_regions():
 
     assert sorted(n for names in groups.values() for n in names) == sorted(facemimic.UE_NAMES)
     assert groups["Eyes"][:2] == ["EyeSquintRight", "EyeSquintLeft"] and "JawOpen" in groups["Jaw"]
+
+
+def test_avatar3d_morphs_follow_the_export_alias_table(tmp_path, blink_frames):
+    """A model's morph target names are resolved by `facemimic export`'s alias table; each frame
+    then carries their values, equal to what the exporters compute for the same frame."""
+    from facemimic.deliver.export.aliases import resolve_name
+    from facemimic.deliver.export.signals import TrackSignals
+
+    names = ["jawOpen", "Fcl_MTH_A", "EyeClosedLeft", "Face.mouthSmile_L", "MouthCornerPullRight", "hair_swing"]
+    with _client(tmp_path) as client, _socket(client) as ws:
+        ws.send_text(json.dumps({"type": "avatar3d", "targets": names}))
+        assert json.loads(ws.receive_text()) == {"type": "avatar3d", "mapped": 5, "unmapped": ["hair_swing"]}
+        got = []
+        for i, (t, jpeg) in enumerate(blink_frames[:24]):
+            ws.send_bytes(encode_frame_message(i, t, jpeg))
+            got += _frames_only(ws, 1)[0]
+    for m in got:
+        sent = np.array(m["sent"], float)
+        gaze = np.array([m["eyes"]["left"]["gaze"], m["eyes"]["right"]["gaze"]], float)
+        openness = np.array([m["eyes"]["left"]["openness"], m["eyes"]["right"]["openness"]], float)
+        signals = TrackSignals(sent[None], gaze[None], openness[None])
+        for n in names[:-1]:
+            assert m["morphs"][n] == pytest.approx(float(signals.values(resolve_name(n))[0]), abs=2e-3)
+    closed = [m["morphs"]["EyeClosedLeft"] for m in got]
+    assert max(closed) > 0.7 and min(closed) < 0.2  # the blink reaches the 3D avatar's eyelids
+
+
+def test_test_head_is_served_for_the_3d_panel(tmp_path):
+    with _client(tmp_path) as client:
+        r = client.get("/api/testhead.glb")
+    assert r.status_code == 200 and r.content[:4] == b"glTF"
+    import struct
+
+    length = struct.unpack_from("<I", r.content, 12)[0]
+    doc = json.loads(r.content[20:20 + length])
+    targets = {n for mesh in doc["meshes"] for n in mesh.get("extras", {}).get("targetNames", [])}
+    assert "jawOpen" in targets and "JawOpen" in targets

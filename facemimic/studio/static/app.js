@@ -2,6 +2,7 @@
 // Plain ES module, no bundler. The server does every computation; this file only draws.
 import { Plot } from "./plot.js";
 import { drawOverlay } from "./overlay.js";
+import { Avatar3D } from "./avatar3d.js";
 
 const $ = (id) => document.getElementById(id);
 const FRAME_MAGIC = [0x46, 0x4d, 0x46, 0x31]; // "FMF1", see facemimic/studio/live.py
@@ -30,10 +31,14 @@ async function loadInfo() {
   state.info = await r.json();
   buildMeters(state.info.regions);
   buildRegionSwitches(state.info.regions);
-  $("avatar3d-note").textContent = state.info.vendor
-    ? "3D avatar libraries found (three.js, three-vrm)."
-    : "3D avatar: three.js and three-vrm are not installed; the studio runs 2D only. To add them: "
-      + state.info.vendor_hint;
+  if (state.info.vendor) {
+    // Loaded on request: WebGL without a GPU costs CPU that tracking needs on a small laptop.
+    $("avatar3d-note").textContent = "3D avatar: press Test head, or drop your .vrm/.glb on the panel.";
+  } else {
+    $("avatar3d").hidden = true;
+    $("avatar3d-note").textContent = "3D avatar: three.js and three-vrm are not installed; the studio runs "
+      + "2D only. To add them: " + state.info.vendor_hint;
+  }
   refreshFiles();
 }
 
@@ -61,6 +66,26 @@ function buildMeters(regions) {
                           val: row.querySelector(".val") });
     }
   }
+}
+
+// -- 3D avatar ------------------------------------------------------------------------------------
+async function start3D(url, label) {
+  try {
+    state.avatar3d = state.avatar3d || await Avatar3D.create($("avatar3d"));
+    $("avatar3d-note").textContent = `loading ${label}…`;
+    const targets = await state.avatar3d.load(url);
+    state.avatar3dLabel = label;
+    send({ type: "avatar3d", targets });
+  } catch (e) {
+    $("avatar3d-note").textContent = `3D avatar: ${e.message || e}`;
+  }
+}
+
+async function uploadModel(file) {
+  const r = await fetch(`/api/upload/${encodeURIComponent(file.name)}`, { method: "PUT", body: file });
+  const body = await r.json();
+  if (!r.ok) return showError(body.error);
+  start3D(`/files/${encodeURI(body.path)}`, body.path);
 }
 
 function buildRegionSwitches(regions) {
@@ -145,6 +170,11 @@ function onMessage(m) {
       $("tune-note").textContent = `saved into ${m.path}`;
       return refreshFiles(m.path);
     case "regions": return;
+    case "avatar3d":
+      $("avatar3d-note").textContent = `${state.avatar3dLabel}: ${m.mapped} morph targets driven through the `
+        + `export alias table${m.unmapped.length ? `, ${m.unmapped.length} not mapped` : ""}`;
+      window.studio.avatar3d = m;
+      return;
     case "recording": $("record-note").textContent = `recording… ${m.frames} frames`; return;
   }
 }
@@ -155,6 +185,7 @@ function onFrame(m) {
   state.inFlight = Math.max(0, state.inFlight - 1);
   state.last = m;
   if (m.present) drawMeters(m);
+  if (state.avatar3d) state.avatar3d.update(m);
   drawOverlay($("overlay"), $("video"), m, {
     mesh: $("show-mesh").checked, axes: $("show-axes").checked, gaze: $("show-gaze").checked });
   const now = performance.now() / 1000;
@@ -348,6 +379,10 @@ async function refreshFiles(selected) {
 }
 
 // -- wiring ------------------------------------------------------------------------------------
+$("model-file").onchange = () => { if ($("model-file").files[0]) uploadModel($("model-file").files[0]); };
+$("testhead").onclick = () => state.info.vendor && start3D("/api/testhead.glb", "the exporters' test head");
+$("avatar3d").ondragover = (e) => e.preventDefault();
+$("avatar3d").ondrop = (e) => { e.preventDefault(); if (e.dataTransfer.files[0]) uploadModel(e.dataTransfer.files[0]); };
 $("start").onclick = () => (state.running ? stopCamera() : startCamera());
 $("smoothing").onchange = () => send({ type: "capture", smoothing: $("smoothing").value });
 $("avatar-style").onchange = () => send({ type: "avatar2d", style: $("avatar-style").value });
@@ -371,5 +406,5 @@ document.addEventListener("keydown", (e) => {
   if (e.key === " ") { e.preventDefault(); $("start").click(); }
 });
 
-window.studioReady = loadInfo().then(() => connect()).then(() => sendSettings())
+window.studioReady = connect().then(() => loadInfo()).then(() => sendSettings())
   .catch((e) => showError(String(e.message || e)));
