@@ -99,8 +99,14 @@ def _open(browser, studio):
 
 
 def _save_shot(page, name, **kw):
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    path = DOCS_IMG / name
+    """Screenshots go to the test's temporary folder; FACEMIMIC_UPDATE_DOCS_IMG=1 writes them into
+    docs/img/ for docs/studio.md instead (a plain test run leaves the repository untouched)."""
+    import os
+    import tempfile
+
+    folder = DOCS_IMG if os.environ.get("FACEMIMIC_UPDATE_DOCS_IMG") == "1" else Path(tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     page.screenshot(path=str(path), type="jpeg", quality=60, **kw)
     assert path.stat().st_size < 200_000
     return path
