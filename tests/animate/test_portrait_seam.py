@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from test_portrait_folds import EMOTIONS, crop_112
+from test_portrait_folds import EMOTIONS, _drawn_motion, crop_112
 
 from facemimic.animate.drivers import DriverSpec, build
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
@@ -25,9 +25,7 @@ def test_the_warp_boundary_steps_no_more_than_the_photo_and_nothing_tears(sample
     image = crop_112(samples / "single_face.jpg") if source == "crop112" else samples / source
     anim = PortraitAnimator(image, PortraitOptions(size=512, rest="neutral"), name=source)
     W = anim.warp
-    seen = []
-    real = W.apply
-    W.apply = lambda img, motion, out=None, *, ids=None: (seen.append(np.array(motion)), real(img, motion, out, ids=ids))[1]
+    seen = _drawn_motion(anim)  # the motion each frame's warp really draws
     ring = _anchor_ring(anim)
     photo_step = boundary_step(anim.image, ring)
     assert np.isfinite(photo_step) and photo_step > 1.0  # the curve crosses real texture
