@@ -166,6 +166,10 @@ def test_calibration_in_the_page_changes_sent_values(browser, studio):
     avatar3d = page.evaluate("window.studio.avatar3d")
     assert avatar3d["mapped"] >= 140 and avatar3d["unmapped"] == []
     page.wait_for_function("window.studio.frames > 5", timeout=30000)
+    time.sleep(0.5)
+    box = page.evaluate("(() => { const r = document.querySelector('#avatar-panel').getBoundingClientRect(); "
+                        "return {x: r.x, y: r.y, width: r.width, height: r.height}; })()")
+    _save_shot(page, "studio-3d.jpg", clip=box)
     before = page.evaluate("window.studio.last")
     assert np.allclose(np.array(before["sent"], float), np.array(before["raw"], float))
     page.fill("#profile-name", "browser")
