@@ -2,6 +2,7 @@
 
     nice python benchmarks/avatar3d.py            # all of it (~2 minutes on 2 cores)
     nice python benchmarks/avatar3d.py --quick    # fewer re-track frames, one timing run
+    nice python benchmarks/avatar3d.py --judges   # only the outside judges (6 and 7 below; ~1 minute)
 
 1. Fit: mean image-plane distance of the fitted mesh's vertices to the detected landmarks, in
    inter-pupil distances (IPD), on every frontal sample photo and on frames of the talking-head video.
@@ -12,6 +13,14 @@
 5. Re-track: the avatar rendered with generated expressions (12 prompts), re-tracked by the capture
    stage; Pearson r and mean absolute error on JawOpen, corner pull, eye openness, brow raise and
    brow lowering (targets: r >= 0.8, MAE <= 0.15).
+6. Likeness (``--judges``): each photo's avatar rendered frontal and neutral by head3d's rasteriser
+   (as ``--preview`` draws it), 512 px; dlib's face descriptor distance photo <-> its own render and
+   photo <-> the other people's renders (same person below 0.6, dlib's threshold).
+7. Emotions (``--judges``): the six basic emotions from ``facemimic express`` (seed 1) rendered on
+   every avatar, named by fer and PyEmotion; each judge's hit rate against its hit rate on the real
+   posed photos (portrait_judges.py's baseline; target ratio >= 0.8).
+The judges are portrait_judges.py's: their own venv (``python benchmarks/portrait_judges.py
+--setup``), run as a subprocess of benchmarks/judges_worker.py; FaceMimic never imports them.
 """
 
 from __future__ import annotations
@@ -111,13 +120,76 @@ def retrack_check(samples: Path, per_prompt: int) -> dict:
             "line": res.line()}
 
 
+# Likeness and emotion portraits: the frontal posed photos (45-m7-di-ph.jpg is turned 46 degrees:
+# avatar3d refuses it), single_face.jpg and the astronaut the project never tuned on.
+JUDGED_PHOTOS = ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "single_face.jpg")
+
+
+def judged(samples: Path, out: Path) -> dict:
+    """Likeness (descriptor distances) and emotions (judges' labels) of rendered avatars."""
+    import cv2
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import portrait_judges as pj
+
+    from facemimic.generate.api import express
+    from facemimic.head3d.api import make_avatar
+
+    photos = {Path(n).stem: samples / n for n in JUDGED_PHOTOS}
+    photos["astronaut"] = pj.astronaut()
+    moods = {e: express(e, variations=1, seed=1)[0] for e in pj.EMOTIONS}
+    out.mkdir(parents=True, exist_ok=True)
+    neutral, emotional = {}, {}
+    for name, photo in photos.items():
+        avatar = make_avatar(photo)
+        neutral[name] = out / f"{name}-neutral.png"
+        cv2.imwrite(str(neutral[name]), avatar.render(None, size=512)[:, :, ::-1])
+        for e, frame in moods.items():
+            emotional[name, e] = out / f"{name}-{e}.png"
+            cv2.imwrite(str(emotional[name, e]), avatar.render(frame, size=512)[:, :, ::-1])
+    ident = [*photos.values(), *neutral.values()]
+    verdicts = dict(zip(map(str, ident + list(emotional.values())),
+                        pj.judge(ident + list(emotional.values()), set(emotional.values()))))
+    posed = list(pj.POSED.items())
+    posed_v = pj.judge([samples / n for n in pj.POSED])
+    baseline = {j: float(np.mean([pj.top(v[j])[0] == want for v, (_, want) in zip(posed_v, posed)]))
+                for j in pj.JUDGES}
+
+    def desc(p):
+        return verdicts[str(p)]["descriptor"]
+
+    likeness = {}
+    for name, photo in photos.items():
+        others = {o: pj.distance(desc(photo), desc(neutral[o])) for o in photos if o != name}
+        likeness[name] = {"own_render": pj.distance(desc(photo), desc(neutral[name])),
+                          "others_renders_min": min(others.values()), "others_renders": others}
+    labels = {f"{n}/{e}": {j: pj.top(verdicts[str(p)][j])[0] for j in pj.JUDGES} for (n, e), p in emotional.items()}
+    per_emotion = {e: {j: sum(labels[f"{n}/{e}"][j] == e for n in photos) for j in pj.JUDGES} for e in pj.EMOTIONS}
+    hits = {j: sum(v[j] for v in per_emotion.values()) for j in pj.JUDGES}
+    n = len(emotional)
+    rate = {j: hits[j] / n for j in pj.JUDGES}
+    return {"likeness": likeness, "threshold": 0.6,
+            "own_below_threshold": sum(v["own_render"] < 0.6 for v in likeness.values()),
+            "own_below_every_other": sum(v["own_render"] < v["others_renders_min"] for v in likeness.values()),
+            "emotions": {"per_emotion_hits_of": len(photos), "per_emotion": per_emotion, "hits": hits,
+                         "renders": n, "rate": rate, "posed_baseline": baseline,
+                         "ratio": {j: rate[j] / baseline[j] if baseline[j] else float("nan") for j in pj.JUDGES},
+                         "labels": labels},
+            "judges": pj.JUDGE_INFO}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--judges", action="store_true", help="only the outside judges: likeness and emotions")
+    parser.add_argument("--out", type=Path, default=Path("avatar3d-judged"), help="renders for --judges")
     args = parser.parse_args()
     from facemimic.samples import ensure_samples
 
     samples = ensure_samples()
+    if args.judges:
+        print(json.dumps(judged(samples, args.out), indent=1))
+        return
     fitted = fits(samples)
     report = {"fit_error_ipd": {k: float(f.errors().mean()) for k, f in fitted.items()},
               "fit_error_ipd_max_vertex": {k: float(f.errors().max()) for k, f in fitted.items()},
