@@ -173,7 +173,14 @@ def test_timeline_lane_round_trip_build_and_play_with_sound(browser, studio):
     with page.expect_download() as dl:
         page.click('#t-exports a[data-format="csv"]')
     csv_text = Path(dl.value.path()).read_text()
+    # a recording for the speech lane is read by the CLI's audio reader: a broken one is refused
+    page.select_option("#t-speech-kind", "audio")
+    page.set_input_files("#t-rec", files=[{"name": "take.wav", "mimeType": "audio/wav", "buffer": b"RIFF0000WAVEjunk"}])
+    page.wait_for_selector("#create-error:not([hidden])")
+    error = page.inner_text("#create-error")
     page.close()
+    assert error.startswith("take.wav: ") and "\n" not in error
+    assert not (studio.workspace / "audio" / "take.wav").exists()
     assert 0.8 < voice <= tl["duration"] + 0.05
     # the avatar plays the whole timeline (past the voice's end), in order
     assert len(drawn) >= 10 and np.all(np.diff(drawn[:, 1]) >= 0) and drawn[-1, 1] >= len(saved) - 3

@@ -107,3 +107,34 @@ def test_speech_cues_equal_facemimic_lipsync(client):
     assert [c["value"] for c in cues["mouthCues"]] == [s for _, s in lines[:-1]] and lines[-1][1] == "X"
     r = client.get("/api/create/timeline/cues/none-built")
     assert r.status_code == 422 and r.json()["error"].startswith("timelines/none-built.wav: not found")
+
+
+def test_recorded_speech_lane_is_animates_audio_driver(client, tmp_path):
+    import subprocess
+
+    from facemimic.animate.drivers import DriverSpec, build
+
+    said = "Good morning, everybody."
+    rec = tmp_path / "morning.wav"  # a recording: another voice, slower
+    subprocess.run(["/tmp/venv-new/bin/facemimic", "say", said, "--voice", "en-us+f3", "--rate", "150", "-o", str(rec)],
+                   check=True, capture_output=True)
+    up = client.put("/api/create/upload/morning.wav", content=rec.read_bytes())
+    assert up.status_code == 200 and up.json()["path"] == "audio/morning.wav"
+    body = {"mood": "calm 1s > happy 1s", "audio": "audio/morning.wav", "text": said, "seed": 4}
+    r = client.post("/api/create/timeline/build/morning", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["audio"] == "timelines/morning.wav"
+    saved = read_track(client.workspace / "timelines/morning.jsonl")
+    with build(DriverSpec(audio=str(client.workspace / "audio/morning.wav"), text=said, mood="calm 1s > happy 1s",
+                          seed=4)) as driven:
+        assert np.allclose(saved.to_arrays()["weights"], driven.track.to_arrays()["weights"], atol=1e-5, equal_nan=True)
+    assert (client.workspace / "timelines/morning.wav").read_bytes() == rec.read_bytes()
+    jaw = np.nan_to_num(saved.weights[:, UE_NAMES.index("JawOpen")])
+    assert jaw.max() > 0.15
+    # its cues are the transcript aligned to the recording
+    cues = client.get("/api/create/timeline/cues/morning").text
+    assert len(cues.strip().splitlines()) >= 5
+    r = client.post("/api/create/timeline/build/morning", json=dict(body, say="hi"))
+    assert r.status_code == 422 and "not both" in r.json()["error"]
+    r = client.post("/api/create/timeline/build/morning", json=dict(body, audio="audio/missing.wav"))
+    assert r.status_code == 422 and r.json()["error"].startswith("audio/missing.wav: not found")

@@ -4,8 +4,9 @@ The mood lane is the generator's timeline (``neutral 0.5s > surprised 1s > happy
 :func:`facemimic.generate.clips.parse_timeline`); :func:`format_timeline` writes spans back in the
 same syntax, so text and lane round-trip. Building runs the animator's own driver
 (:func:`facemimic.animate.drivers.build` with the ``DriverSpec`` of ``facemimic animate --say TEXT
---mood TIMELINE`` or ``--expression TIMELINE``): the merged track (speech owns the mouth, the mood
-the rest) is written to ``timelines/NAME.jsonl`` and the voice to ``timelines/NAME.wav``.
+--mood TIMELINE``, ``--audio REC [--text T] --mood TIMELINE`` or ``--expression TIMELINE``): the
+merged track (speech owns the mouth, the mood the rest) is written to ``timelines/NAME.jsonl`` and
+the voice beside it (``timelines/NAME.wav``, or the recording's own format).
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class TimelineRequest:
         The mood lane (a timeline or a prompt; empty: neutral when there is speech).
     say : str
         The speech lane's text for the built-in voice (empty: no speech).
+    audio : str
+        Or a recording for the speech lane (workspace-relative; ``say`` then stays empty).
+    text : str
+        The recording's transcript (optional; exact alignment when given).
     seed : int
         Generator seed (fixed, so the page's preview and the export agree).
     fps : float
@@ -75,15 +80,28 @@ class TimelineRequest:
 
     mood: str = ""
     say: str = ""
+    audio: str = ""
+    text: str = ""
     seed: int = 0
     fps: float = 30.0
     voice: str = "en-us"
 
-    def spec(self):
-        """The ``DriverSpec`` ``facemimic animate`` builds for the same lanes."""
+    def spec(self, workspace: Path):
+        """The ``DriverSpec`` ``facemimic animate`` builds for the same lanes (``--say`` or
+        ``--audio [--text]``, with ``--mood``; or ``--expression`` alone)."""
         from ...animate.drivers import DriverSpec
+        from ..security import confine
 
         mood, say = self.mood.strip() or None, self.say.strip() or None
+        if self.audio:
+            if say:
+                raise ParameterError("the speech lane is either typed text or a recording, not both")
+            path = confine(workspace, self.audio)
+            if not path.is_file():
+                from ...errors import InputError
+
+                raise InputError(self.audio, "not found in the workspace (upload the recording first)")
+            return DriverSpec(audio=str(path), text=self.text.strip() or None, mood=mood, seed=self.seed, fps=self.fps)
         if say:
             return DriverSpec(say=say, mood=mood, seed=self.seed, fps=self.fps, voice=self.voice)
         if mood is None:
@@ -109,19 +127,25 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
     stem = library_path(workspace, name).stem  # the same name rules as the designer's library
     folder = Path(workspace) / TIMELINE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    track_path, audio_path = folder / f"{stem}.jsonl", folder / f"{stem}.wav"
-    with build(request.spec()) as driven:
+    spec = request.spec(workspace)
+    track_path = folder / f"{stem}.jsonl"
+    # the voice keeps its format (the built-in one is WAV; a recording may be MP3, FLAC …)
+    audio_path = folder / (stem + (Path(spec.audio).suffix.lower() if spec.audio else ".wav"))
+    with build(spec) as driven:
         if driven.duration > MAX_SECONDS:
             raise ParameterError(f"the timeline lasts {driven.duration:.1f} s; the studio builds at most "
                                  f"{MAX_SECONDS:g} s (use facemimic animate for longer pieces)")
         track = driven.track
-        track.metadata["studio_timeline"] = {"mood": request.mood, "say": request.say, "seed": request.seed}
+        track.metadata["studio_timeline"] = {"mood": request.mood, "say": request.say, "audio": request.audio,
+                                             "text": request.text, "seed": request.seed,
+                                             "voice_file": audio_path.name if driven.audio else None}
         write_track(track, track_path)
         if driven.audio is not None:
             with AtomicFile(audio_path, "wb") as out, open(driven.audio, "rb") as src:
                 shutil.copyfileobj(src, out.file)
-        elif audio_path.exists():
-            audio_path.unlink()  # a rebuilt timeline without speech keeps no stale voice
+        for stale in folder.glob(f"{stem}.*"):  # a rebuilt timeline keeps no older voice (another format, or none)
+            if stale.suffix in (".wav", ".mp3", ".flac", ".ogg", ".m4a") and (stale != audio_path or driven.audio is None):
+                stale.unlink()
         duration = driven.duration
     frames = [frame_json(f) for f in track.frames]
     rel = lambda p: p.relative_to(Path(workspace)).as_posix()  # noqa: E731
@@ -135,7 +159,8 @@ CUE_FORMATS = ("rhubarb-tsv", "rhubarb-json", "rhubarb-xml", "rhubarb-dat")
 
 def speech_cues(workspace: Path, name: str, fmt: str = "rhubarb-tsv") -> tuple[str, str]:
     """Rhubarb mouth cues of a built timeline's speech lane: ``facemimic lipsync
-    timelines/NAME.wav --text SAID -f FMT`` (its voice aligned to the text it says).
+    timelines/NAME.wav --text SAID -f FMT`` (its voice aligned to the typed text or the
+    recording's transcript; a recording without one is recognised).
 
     Returns
     -------
@@ -150,12 +175,14 @@ def speech_cues(workspace: Path, name: str, fmt: str = "rhubarb-tsv") -> tuple[s
         raise ParameterError(f"unknown cue format {fmt!r}; valid: {', '.join(CUE_FORMATS)}")
     stem = library_path(workspace, name).stem
     folder = Path(workspace) / TIMELINE_DIR
-    track_path, audio_path = folder / f"{stem}.jsonl", folder / f"{stem}.wav"
-    if not audio_path.is_file() or not track_path.is_file():
+    track_path = folder / f"{stem}.jsonl"
+    lanes = read_track(track_path).metadata.get("studio_timeline", {}) if track_path.is_file() else {}
+    audio_path = folder / (lanes.get("voice_file") or f"{stem}.wav")
+    if not audio_path.is_file():
         from ...errors import InputError
 
-        raise InputError(f"{TIMELINE_DIR}/{stem}.wav", "not found (build a timeline with speech first)")
-    said = read_track(track_path).metadata.get("studio_timeline", {}).get("say") or None
+        raise InputError(f"{TIMELINE_DIR}/{audio_path.name}", "not found (build a timeline with speech first)")
+    said = lanes.get("say") or lanes.get("text") or None
     result = lipsync(audio_path, text=said, options=LipSyncOptions(fps=60.0))  # the CLI's default fps
     return render(result, fmt), f"{stem}{get_format(fmt).extension}"
 

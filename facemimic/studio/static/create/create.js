@@ -108,7 +108,10 @@ const TIMELINE_HTML = `
   </div>
   <div id="t-lane" class="lane" aria-label="mood lane: one block per span"></div>
   <div class="row">
-    <label class="grow">Speech <input id="t-say" value="Hello! Nice to meet you." title="text for the built-in voice"></label>
+    <label>Speech <select id="t-speech-kind"><option value="say">typed text → built-in voice</option>
+      <option value="audio">recording (+ transcript)</option></select></label>
+    <label id="t-rec-label" hidden>Recording <input id="t-rec" type="file" accept="audio/*"></label>
+    <label class="grow"><span id="t-say-label">Text</span> <input id="t-say" value="Hello! Nice to meet you." title="text for the built-in voice, or the recording's transcript (optional)"></label>
     <label>Seed <input id="t-seed" type="number" value="1"></label>
     <label>Name <input id="t-name" value="my-timeline" size="14"></label>
     <button id="t-build" type="button">Build</button>
@@ -343,9 +346,15 @@ async function refreshLibrary() {
 // -- timeline -----------------------------------------------------------------------------------
 function buildTimeline() {
   $("t-parse").onclick = () => parseTimeline().catch((e) => showError(e.message));
-  $("t-build").onclick = () => buildTrack().catch((e) => showError(e.message));
+  $("t-build").onclick = () => buildTrack().catch((e) => { $("t-note").textContent = ""; showError(e.message); });
   $("t-scrub").oninput = () => { if (S.tl) { $("t-audio").currentTime = Number($("t-scrub").value) * S.tl.duration; drawAt(Number($("t-scrub").value) * S.tl.duration); } };
   $("t-audio").onplay = () => playLoop();
+  $("t-speech-kind").onchange = () => {
+    const rec = $("t-speech-kind").value === "audio";
+    $("t-rec-label").hidden = !rec;
+    $("t-say-label").textContent = rec ? "Transcript" : "Text";
+  };
+  $("t-rec").onchange = () => upload($("t-rec"), (path) => { S.tlAudio = path; });
   parseTimeline().catch((e) => showError(e.message));
 }
 
@@ -387,8 +396,11 @@ async function buildTrack() {
   showError("");
   $("t-note").textContent = "building…";
   const name = $("t-name").value.trim();
+  const rec = $("t-speech-kind").value === "audio";
+  if (rec && !S.tlAudio) { $("t-note").textContent = ""; return showError("choose a recording for the speech lane first"); }
+  const speech = rec ? { audio: S.tlAudio, text: $("t-say").value } : { say: $("t-say").value };
   const r = await api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`,
-    { mood: $("t-text").value, say: $("t-say").value, seed: Number($("t-seed").value || 0) });
+    { mood: $("t-text").value, ...speech, seed: Number($("t-seed").value || 0) });
   S.tl = r;
   $("t-note").textContent = `${r.frames.length} frames at ${r.fps} fps, ${r.duration.toFixed(2)} s` + (r.audio ? ", with the voice" : "");
   $("t-audio").src = r.audio ? `/files/${r.audio}` : "";
@@ -401,7 +413,7 @@ async function buildTrack() {
     links.append(a, " ");
   }
   if (r.audio) {
-    links.append(el("a", { href: `/files/${r.audio}`, download: `${name}.wav`, textContent: "wav" }), " · Rhubarb cues: ");
+    links.append(el("a", { href: `/files/${r.audio}`, download: r.audio.split("/").pop(), textContent: "voice" }), " · Rhubarb cues: ");
     for (const f of ["rhubarb-tsv", "rhubarb-json", "rhubarb-xml", "rhubarb-dat"]) {
       const a = el("a", { href: `/api/create/timeline/cues/${encodeURIComponent(name)}?format=${f}`, textContent: f.slice(8) });
       a.dataset.format = f;
