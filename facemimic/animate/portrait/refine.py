@@ -7,8 +7,8 @@ re-tracked by the capture stage in IMAGE mode, its landmarks are measured with
 :func:`facemimic.expressions.geometry.measure` against the re-tracked photo (the rest), and the
 drive of the measured channels (the inner-lip gap, mouth-corner pull, eye closure, inner
 brow raise and brow lowering, frown, stretch, upper-lip raise, press, cheek squint, nose sneer,
-outer brow raise, brow pinch, eye widening and squint, per side) is corrected by the error in weight units (measure / full
-extent) before the final render:
+outer brow raise, brow pinch, eye widening and squint, per side) is corrected by the error in
+weight units (measure / full extent) before the final render:
 
     corr <- clip(corr + GAIN * (target - reading), -LIMIT, LIMIT)
 
@@ -64,14 +64,12 @@ LOOP = (
 )
 _SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
 _LIPS = _SLOT["lips"]
-# (inner raise, lowering) loop slots per side: they are corrected jointly (see ClosedLoop.correct)
 # the slots added with the composed targets (#12); the first ones: lips, closure, pull, inner brow, lowering
 _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
 _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
 # (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
 EYE_PAIRS = tuple((_SLOT[f"closure_{s.lower()}"], _SLOT[f"EyeWide{s}"]) for s in ("Right", "Left"))
-_CLOSE = {"Left": DRIVE_CLOSE_LEFT, "Right": DRIVE_CLOSE_RIGHT}
 GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
