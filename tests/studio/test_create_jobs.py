@@ -102,3 +102,30 @@ def test_cancel_discards_the_partial_video(workspace, samples):
         assert j["state"] == "cancelled" and j["video"] is None
     assert not (workspace / "animations" / f"{job['id']}.mp4").exists()
     assert not list((workspace / "animations").glob(f".*{job['id']}*"))  # no temporary left behind
+
+
+def test_timeline_driver_face_crop_and_bad_options(workspace, samples):
+    import av
+
+    with _client(workspace) as c:
+        assert c.put(f"/api/create/upload/{PHOTO}", content=(samples / PHOTO).read_bytes()).status_code == 200
+        built = c.post("/api/create/timeline/build/hi", json={"mood": "happy 1s", "say": "Hi!", "seed": 1}).json()
+        job = c.post("/api/create/jobs", json={"source": f"portraits/{PHOTO}", "driver": "timeline", "value": "hi",
+                                               "size": 256, "calibrate": False, "crop": "face"}).json()
+        j = _wait(c, job["id"])
+        assert j["state"] == "done", j
+        with av.open(str(workspace / j["video"])) as box:
+            v = box.streams.video[0]
+            assert v.width == v.height == 256 and len(box.streams.audio) == 1  # a square face crop, the voice
+            assert abs(float(box.duration / av.time_base) - built["duration"]) < 0.2
+        r = c.post("/api/create/jobs", json={"source": f"portraits/{PHOTO}", "driver": "say", "value": "hi",
+                                             "crop": "square"})
+        assert r.status_code == 422 and r.json()["error"].startswith("unknown crop 'square'")
+        r = c.post("/api/create/jobs", json={"source": f"portraits/{PHOTO}", "driver": "timeline", "value": "nope"})
+        assert r.status_code == 422 and r.json()["error"] == "timelines/nope.jsonl: not found (build the timeline first)"
+        # a face the photo does not have: the animator's one-line error, in the job
+        job = c.post("/api/create/jobs", json={"source": f"portraits/{PHOTO}", "driver": "expression", "value": "happy",
+                                               "size": 256, "calibrate": False, "face": 3}).json()
+        j = _wait(c, job["id"])
+        assert j["state"] == "failed" and "\n" not in j["error"], j
+        assert j["error"].startswith(f"portraits/{PHOTO}: face 3 does not exist"), j

@@ -27,7 +27,7 @@ PORTRAIT_DIR = "portraits"
 AUDIO_DIR = "audio"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
-DRIVERS = ("expression", "say", "audio")
+DRIVERS = ("expression", "say", "audio", "timeline")
 SIZES = (256, 384, 512, 768, 1024)
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
@@ -46,9 +46,11 @@ class AnimateRequest:
         A workspace-relative image (``portraits/me.jpg``) or ``avatar`` / ``avatar:neko``.
     driver : str
         ``expression`` (a prompt or a timeline "neutral 0.5s > happy 1s"), ``say`` (text for the
-        built-in voice) or ``audio`` (a workspace-relative recording, ``text`` its transcript).
+        built-in voice), ``audio`` (a workspace-relative recording, ``text`` its transcript) or
+        ``timeline`` (one built in the timeline panel: its track and its voice, as
+        ``animate --track timelines/NAME.jsonl --audio timelines/NAME.wav``).
     value : str
-        The prompt, the text to say, or the audio file.
+        The prompt, the text to say, the audio file or the timeline's name.
     mood : str or None
         The face around the lips for ``say``/``audio``.
     text : str or None
@@ -59,6 +61,10 @@ class AnimateRequest:
         Generator seed.
     calibrate : bool
         The per-face calibration (~4-5 s more; ``--no-calibrate`` when False).
+    crop : str
+        ``fit`` (the whole photo, its own aspect) or ``face`` (a square around the face).
+    face : int or None
+        Which face of a group photo (0-based, left to right); None: the largest.
     """
 
     source: str
@@ -69,6 +75,8 @@ class AnimateRequest:
     size: int = 512
     seed: int | None = None
     calibrate: bool = True
+    crop: str = "fit"
+    face: int | None = None
 
     def __post_init__(self) -> None:
         if self.driver not in DRIVERS:
@@ -91,7 +99,8 @@ class AnimateRequest:
                        value=str(data.get("value") or ""), mood=data.get("mood") or None,
                        text=data.get("text") or None, size=int(data.get("size") or 512),
                        seed=None if data.get("seed") in (None, "") else int(data["seed"]),
-                       calibrate=bool(data.get("calibrate", True)))
+                       calibrate=bool(data.get("calibrate", True)), crop=str(data.get("crop") or "fit"),
+                       face=None if data.get("face") in (None, "") else int(data["face"]))
         except (TypeError, ValueError) as e:
             raise ParameterError(f"bad animation value: {e}") from None
 
@@ -195,6 +204,11 @@ class JobQueue:
                 raise InputError(request.source, "not found in the workspace (upload the photo first)")
         if request.driver == "audio" and not confine(self.workspace, request.value).is_file():
             raise InputError(request.value, "not found in the workspace (upload the recording first)")
+        if request.driver == "timeline":
+            timeline_files(self.workspace, request.value)  # a one-line error now, not in the queue
+        from ...animate.portrait.animator import PortraitOptions
+
+        PortraitOptions(size=request.size, crop=request.crop, face=request.face)  # its own checks, now
         job = Job(id=time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6], request=asdict(request),
                   created=time.time())
         with self._lock:
@@ -285,7 +299,9 @@ class JobQueue:
         except JobCancelled:
             self._update(job.id, state="cancelled", status="", finished=time.time())
         except FaceMimicError as e:
-            self._update(job.id, state="failed", error=str(e), status="", finished=time.time())
+            # The library names files by the path it was given; the page shows workspace names.
+            message = str(e).replace(str(self.workspace.resolve()) + "/", "")
+            self._update(job.id, state="failed", error=message, status="", finished=time.time())
         except Exception as e:  # noqa: BLE001 - a bug must show in the page, not kill the queue
             self._update(job.id, state="failed", error=f"{type(e).__name__}: {e}", status="", finished=time.time())
         else:
@@ -295,6 +311,21 @@ class JobQueue:
                          finished=time.time())
         finally:
             self._cancel.pop(job.id, None)
+
+
+def timeline_files(workspace: Path, name: str) -> tuple[Path, Path | None]:
+    """A built timeline's track and voice (None without speech); one-line error if not built."""
+    from ...expressions.io import read_track
+    from .designer import library_path
+    from .timeline import TIMELINE_DIR
+
+    stem = library_path(workspace, name).stem
+    folder = Path(workspace) / TIMELINE_DIR
+    track = folder / f"{stem}.jsonl"
+    if not track.is_file():
+        raise InputError(f"{TIMELINE_DIR}/{stem}.jsonl", "not found (build the timeline first)")
+    voice = read_track(track).metadata.get("studio_timeline", {}).get("voice_file")
+    return track, (folder / voice if voice and (folder / voice).is_file() else None)
 
 
 def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress, status):
@@ -312,14 +343,19 @@ def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress,
     source = request.source if is_avatar(request.source) else str(confine(ws, request.source))
     out = ws / OUTPUT_DIR / f"{job_id}.mp4"
     out.parent.mkdir(parents=True, exist_ok=True)
-    kw = {"expression": request.value} if request.driver == "expression" else \
-        {"say": request.value, "mood": request.mood} if request.driver == "say" else \
-        {"audio": str(confine(ws, request.value)), "text": request.text, "mood": request.mood}
+    if request.driver == "timeline":
+        track, voice = timeline_files(ws, request.value)
+        kw = {"track": str(track), "audio": None if voice is None else str(voice)}
+    else:
+        kw = {"expression": request.value} if request.driver == "expression" else \
+            {"say": request.value, "mood": request.mood} if request.driver == "say" else \
+            {"audio": str(confine(ws, request.value)), "text": request.text, "mood": request.mood}
     spec = DriverSpec(seed=request.seed, **kw)
-    opts = PortraitOptions(size=request.size, rest=default_rest(spec), calibrate=request.calibrate)
+    opts = PortraitOptions(size=request.size, rest=default_rest(spec), calibrate=request.calibrate,
+                           crop=request.crop, face=request.face)
     with OutputSet((out, preview_path(out)), inputs=(source,)):
         return animate(source, out, spec, options=opts, progress=progress, status=status)
 
 
 __all__ = ["AUDIO_DIR", "AUDIO_SUFFIXES", "AnimateRequest", "DRIVERS", "IMAGE_SUFFIXES", "Job", "JobCancelled",
-           "JobQueue", "OUTPUT_DIR", "PORTRAIT_DIR", "check_audio", "check_image", "run_request"]
+           "JobQueue", "OUTPUT_DIR", "PORTRAIT_DIR", "check_audio", "check_image", "run_request", "timeline_files"]

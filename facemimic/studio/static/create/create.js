@@ -136,10 +136,13 @@ const ANIMATE_HTML = `
     <label>Driver <select id="a-driver">
       <option value="say">typed text (built-in voice)</option>
       <option value="expression">expression or timeline</option>
-      <option value="audio">audio recording</option></select></label>
+      <option value="audio">audio recording</option>
+      <option value="timeline">a timeline built above (its name)</option></select></label>
     <label class="grow">Text <input id="a-value" value="Hello, I am a synthetic face." size="36"></label>
     <label>Mood <input id="a-mood" placeholder="(optional)" size="10"></label>
     <label>Size <select id="a-size"></select></label>
+    <label>Crop <select id="a-crop"><option value="fit">whole photo</option><option value="face">square around the face</option></select></label>
+    <label>Face <input id="a-face" type="number" min="0" placeholder="largest" title="group photos: face number, 0 = leftmost"></label>
     <label><input type="checkbox" id="a-calibrate" checked> calibrate</label>
     <button id="a-start" type="submit">Animate</button>
   </form>
@@ -478,7 +481,9 @@ function buildAnimate() {
   });
   $("a-audio").onchange = () => upload($("a-audio"), (path) => { S.audio = path; $("a-driver").value = "audio"; });
   $("a-driver").onchange = () => {
-    $("a-value").placeholder = { say: "text to say", expression: "happy, or neutral 0.5s > surprised 1s", audio: "transcript (optional)" }[$("a-driver").value];
+    $("a-value").placeholder = { say: "text to say", expression: "happy, or neutral 0.5s > surprised 1s",
+                                 audio: "transcript (optional)", timeline: "timeline name" }[$("a-driver").value];
+    if ($("a-driver").value === "timeline") $("a-value").value = $("t-name").value;
   };
   $("a-form").onsubmit = (ev) => { ev.preventDefault(); startJob(); };
 }
@@ -509,7 +514,8 @@ async function startJob() {
   showError("");
   const driver = $("a-driver").value;
   const body = { source: $("a-source").value, driver, size: Number($("a-size").value),
-                 calibrate: $("a-calibrate").checked, mood: $("a-mood").value || null };
+                 calibrate: $("a-calibrate").checked, mood: $("a-mood").value || null,
+                 crop: $("a-crop").value, face: $("a-face").value === "" ? null : Number($("a-face").value) };
   if (driver === "audio") {
     if (!S.audio) return showError("choose an audio recording first");
     Object.assign(body, { value: S.audio, text: $("a-value").value || null });
