@@ -265,7 +265,8 @@ class ClosedLoop:
             if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
                 err[wide] = 0.0
         self.corr = np.clip(self.corr + GAIN * err, -self.limit, self.limit).astype(np.float32)
-        if getattr(self.animator.model, "absolute", False) and opening <= LIPS_MEET_GAP / geometry.MOUTH_CLOSED_GAP_EXTENT:
+        meet = opening <= LIPS_MEET_GAP / geometry.MOUTH_CLOSED_GAP_EXTENT
+        if getattr(self.animator.model, "absolute", False) and meet:
             # rest="neutral", lips asked to meet: the rest is taken off where the lips meet on the
             # photo's own landmarks, so closing further only drives the lower lip through the
             # upper one (the warp then lifts both: MouthUpperUp read 0.9-1.4 for 0.16 asked on
