@@ -3,9 +3,9 @@
 Everything goes through :func:`facemimic.generate.api.generate` and
 :func:`facemimic.generate.poses.poses_track` (what ``facemimic express`` runs): a saved expression
 is the generator re-run with the same prompt and seed, the person's slider edits applied on top,
-written as an ordinary track file (``expressions/NAME.jsonl`` in the workspace). With no edits it is
-byte for byte what ``facemimic express PROMPT --seed S -o NAME.jsonl`` writes; every exporter and
-``/api/export`` read it.
+written as an ordinary track file (``expressions/NAME.jsonl`` in the workspace). With no edits its
+frames and the generator's header are what ``facemimic express PROMPT --seed S -o NAME.jsonl``
+writes (plus a ``designer`` header entry: what was asked); every exporter and ``/api/export`` read it.
 
 A design is a :class:`Design` (the generator's inputs) plus edits: ``{variation: {key: value}}``
 where a key is a UE shape name or one of :data:`POSE_KEYS` (eye openness, gaze, head pose).
@@ -216,7 +216,8 @@ def save_design(workspace: Path, name: str, design: Design) -> Path:
     """Generate ``design`` (seed fixed) and write it as the track ``expressions/NAME.jsonl``.
 
     The header carries the generator's metadata (as ``facemimic express`` writes it) plus
-    ``"designer": {"asymmetry", "edits"}`` so the page can reopen the design.
+    ``"designer": {"intensity", "style", "asymmetry", "edits"}`` (what was asked) so the page can
+    reopen the design.
     """
     from ...expressions.io import write_track
     from ...generate.poses import poses_track
@@ -224,9 +225,10 @@ def save_design(workspace: Path, name: str, design: Design) -> Path:
     target = library_path(workspace, name)
     g = generate_design(design)
     track = poses_track(g)
-    if design.edits or design.asymmetry:
-        track.metadata["designer"] = {"asymmetry": design.asymmetry,
-                                      "edits": {str(k): v for k, v in design.edits.items()}}
+    # What was asked (the header's intensity/style are the effective ones: degree words scale an
+    # asked intensity, so reopening needs the asked one) and the edits.
+    track.metadata["designer"] = {"intensity": design.intensity, "style": design.style,
+                                  "asymmetry": design.asymmetry, "edits": {str(k): v for k, v in design.edits.items()}}
     target.parent.mkdir(parents=True, exist_ok=True)
     write_track(track, target)
     return target
@@ -243,9 +245,12 @@ def list_library(workspace: Path) -> list[dict]:
             meta = read_track(p).metadata
         except InputError:
             continue  # a file someone else put there that is not a track: not ours to list
+        designer = meta.get("designer", {})
         out.append({"name": p.stem, "path": f"{LIBRARY_DIR}/{p.name}", "prompt": meta.get("prompt"),
-                    "seed": meta.get("seed"), "intensity": meta.get("intensity"), "style": meta.get("style"),
-                    "variations": meta.get("variations"), "edited": bool(meta.get("designer", {}).get("edits"))})
+                    "seed": meta.get("seed"), "intensity": designer.get("intensity", meta.get("intensity")),
+                    "style": designer.get("style", meta.get("style")),
+                    "variations": meta.get("variations"), "asymmetry": designer.get("asymmetry", 0.0),
+                    "edits": designer.get("edits", {}), "edited": bool(designer.get("edits"))})
     return out
 
 

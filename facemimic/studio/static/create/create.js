@@ -337,6 +337,9 @@ async function refreshLibrary() {
       a.dataset.format = f;
       li.append(a);
     }
+    const open = el("button", { type: "button", className: "open", textContent: "Open", title: "back into the designer, edits included" });
+    open.onclick = () => openDesign(x).catch((e) => showError(e.message));
+    li.append(open, " ");
     const vrm = el("a", { href: `/api/create/library/${encodeURIComponent(x.name)}/vrm`, textContent: "VRM expressions",
                           download: `${x.name}.vrm`, title: "each variation as a VRM expression (on the test head)" });
     vrm.dataset.format = "vrm-expressions";
@@ -344,6 +347,21 @@ async function refreshLibrary() {
     li.dataset.name = x.name;
     list.append(li);
   }
+}
+
+// A saved expression back in the designer: the same prompt, options and seed, then its edits.
+async function openDesign(x) {
+  $("d-prompt").value = x.prompt;
+  $("d-intensity").value = x.intensity ?? "";
+  $("d-asymmetry").value = x.asymmetry ?? 0;
+  $("d-style").value = x.style || "";
+  $("d-variations").value = x.variations;
+  $("d-seed").value = x.seed;
+  $("d-name").value = x.name;
+  await generate();
+  S.edits = JSON.parse(JSON.stringify(x.edits || {}));
+  for (const i of Object.keys(S.edits)) { S.picked = Number(i); await redraw(); }
+  pick(Number(Object.keys(S.edits)[0] ?? 0));
 }
 
 // -- timeline -----------------------------------------------------------------------------------
