@@ -120,8 +120,12 @@ class LiveOutput:
                               "messages_per_s": 0.0, "messages": 0, "errors": 0, "last_error": "", "note": ""}
         self._lock = threading.Lock()
         self._stats = None
-        # realtime=False: frames arrive live from the camera, so they go out as they come
-        options = StreamOptions(max_hz=settings.max_hz, realtime=False, status_every_s=0.5)
+        # realtime=False: frames arrive live from the camera, so they go out as they come.
+        # status_every_s=0: the loop hands over its live StreamStats from the first frame on;
+        # the rates shown are computed here, between two status() calls (see status()).
+        options = StreamOptions(max_hz=settings.max_hz, realtime=False, status_every_s=0.0)
+        self._rate_base = None  # (time, frames_sent, messages) at the last status() call
+        self._rates = (0.0, 0.0)  # frames/s and messages/s between the last two status() calls
         self._thread = threading.Thread(
             target=stream_frames, name=f"studio-{settings.to}", daemon=True,
             args=(self._frames(), self.streamer, self.transport),
@@ -155,11 +159,22 @@ class LiveOutput:
 
     def status(self) -> dict:
         """Counters of :class:`facemimic.deliver.StreamStats` (``messages_per_s``, ``errors``, ``last_error`` …)."""
+        import time
+
         with self._lock:
             if self._stats is None:
                 out = dict(self._status)
             else:
                 out = asdict(self._stats)
+                now = time.monotonic()
+                if self._rate_base is None:
+                    self._rate_base = (now, out["frames_sent"], out["messages"])
+                elif now - self._rate_base[0] >= 0.2:
+                    dt = now - self._rate_base[0]
+                    self._rates = ((out["frames_sent"] - self._rate_base[1]) / dt,
+                                   (out["messages"] - self._rate_base[2]) / dt)
+                    self._rate_base = (now, out["frames_sent"], out["messages"])
+                out["fps"], out["messages_per_s"] = self._rates
         # The transport counts receiver errors as they happen (ICMP port unreachable …).
         out.update(errors=self.transport.errors, last_error=self.transport.last_error,
                    alive=self._thread.is_alive())

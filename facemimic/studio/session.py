@@ -99,6 +99,8 @@ class LiveSession:
         if self.outputs and now >= self._status_next:
             self._status_next = now + 0.5
             replies.append(self.outputs_status())
+        # The frame goes last: a client that reads up to its frame has read everything this frame said.
+        replies.sort(key=lambda m: m["type"] == "frame")
         return replies
 
     @staticmethod

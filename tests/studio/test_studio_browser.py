@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import CLIP
+from studio_media import CLIP
 
 LOOP = (15.0, 17.0)  # the fake camera loops these 2 s of the clip; its blink is at 16.1 s (5 frames shut)
 BLINK_IN_LOOP = 1.1

@@ -13,7 +13,7 @@ import threading
 import cv2
 import numpy as np
 import pytest
-from conftest import BLINK_AT
+from studio_media import BLINK_AT
 
 from facemimic.studio.live import encode_frame_message, parse_frame_message, regions
 from facemimic.studio.security import StudioSecurity

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import CLIP, clip_frames
+from studio_media import CLIP, clip_frames
 
 from facemimic.studio.live import encode_frame_message
 from facemimic.studio.security import StudioSecurity

