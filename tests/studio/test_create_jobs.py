@@ -129,3 +129,55 @@ def test_timeline_driver_face_crop_and_bad_options(workspace, samples):
         j = _wait(c, job["id"])
         assert j["state"] == "failed" and "\n" not in j["error"], j
         assert j["error"].startswith(f"portraits/{PHOTO}: face 3 does not exist"), j
+
+
+def _clip_mp4(src, out, start, end):
+    """Real frames of ``src`` in [start, end) re-encoded as a short H.264 MP4 (a driving video)."""
+    import av
+
+    with av.open(str(src)) as c, av.open(str(out), "w") as o:
+        s = c.streams.video[0]
+        v = o.add_stream("libx264", rate=int(round(float(s.average_rate))))
+        v.width, v.height, v.pix_fmt = s.width, s.height, "yuv420p"
+        for frame in c.decode(s):
+            t = float(frame.pts * s.time_base)
+            if t >= end:
+                break
+            if t >= start:
+                for p in v.encode(frame.reformat(format="yuv420p")):
+                    o.mux(p)
+        for p in v.encode():
+            o.mux(p)
+
+
+def test_video_and_track_drivers(workspace, samples, tmp_path):
+    import av
+
+    from facemimic.expressions.io import read_track
+
+    clip = tmp_path / "drive.mp4"
+    _clip_mp4(samples / "WolfgangLanger_Pexels.mp4", clip, 11.4, 12.6)  # the clip's blink
+    with _client(workspace) as c:
+        assert c.put(f"/api/create/upload/{PHOTO}", content=(samples / PHOTO).read_bytes()).status_code == 200
+        r = c.put("/api/create/upload/drive.mp4", content=clip.read_bytes())
+        assert r.status_code == 200 and r.json() == {"path": "videos/drive.mp4", "bytes": clip.stat().st_size,
+                                                     "kind": "video"}
+        r = c.put("/api/create/upload/broken.mp4", content=b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+        assert r.status_code == 422 and r.json()["error"].startswith("broken.mp4: MP4/MOV video is truncated or corrupt")
+        assert not (workspace / "videos" / "broken.mp4").exists()
+        job = c.post("/api/create/jobs", json={"source": f"portraits/{PHOTO}", "driver": "video",
+                                               "value": "videos/drive.mp4", "size": 256, "calibrate": False}).json()
+        j = _wait(c, job["id"])
+        assert j["state"] == "done", j
+        with av.open(str(workspace / j["video"])) as box:
+            assert abs(float(box.duration / av.time_base) - 1.2) < 0.15
+        # a track in the workspace (a saved expression) drives the face
+        assert c.post("/api/create/library/pose", json={"prompt": "surprised", "variations": 2, "seed": 1}).status_code == 200
+        job = c.post("/api/create/jobs", json={"source": "avatar:neko", "driver": "track",
+                                               "value": "expressions/pose.jsonl", "size": 256}).json()
+        j = _wait(c, job["id"])
+        assert j["state"] == "done", j
+        assert j["frames"] >= round(read_track(workspace / "expressions/pose.jsonl").duration * 30)
+        (workspace / "notes.csv").write_text("not,a,track\n1,2\n")
+        r = c.post("/api/create/jobs", json={"source": "avatar", "driver": "track", "value": "notes.csv"})
+        assert r.status_code == 422 and r.json()["error"].startswith("notes.csv: ") and "\n" not in r.json()["error"]

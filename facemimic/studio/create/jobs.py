@@ -27,7 +27,10 @@ PORTRAIT_DIR = "portraits"
 AUDIO_DIR = "audio"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a")
-DRIVERS = ("expression", "say", "audio", "timeline")
+VIDEO_DIR = "videos"
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".avi")
+TRACK_SUFFIXES = (".jsonl", ".csv", ".npz")
+DRIVERS = ("expression", "say", "audio", "timeline", "track", "video")
 SIZES = (256, 384, 512, 768, 1024)
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
@@ -48,9 +51,11 @@ class AnimateRequest:
         ``expression`` (a prompt or a timeline "neutral 0.5s > happy 1s"), ``say`` (text for the
         built-in voice), ``audio`` (a workspace-relative recording, ``text`` its transcript) or
         ``timeline`` (one built in the timeline panel: its track and its voice, as
-        ``animate --track timelines/NAME.jsonl --audio timelines/NAME.wav``).
+        ``animate --track timelines/NAME.jsonl --audio timelines/NAME.wav``), ``track`` (a
+        workspace track file: a take from the live page, a saved expression) or ``video`` (a
+        driving video in the workspace: reenactment, ``animate --drive``).
     value : str
-        The prompt, the text to say, the audio file or the timeline's name.
+        The prompt, the text to say, the timeline's name, or the workspace file.
     mood : str or None
         The face around the lips for ``say``/``audio``.
     text : str or None
@@ -145,6 +150,27 @@ def check_audio(path: Path, shown: str) -> None:
         raise InputError(shown, e.problem) from None
 
 
+def check_video(path: Path, shown: str) -> None:
+    """Open an uploaded driving video with the capture stage's reader; one-line error naming ``shown``."""
+    from ...capture.options import CaptureOptions
+    from ...capture.sources import VideoSource
+
+    try:
+        VideoSource(Path(path), CaptureOptions()).close()
+    except InputError as e:
+        raise InputError(shown, e.problem) from None
+
+
+def check_track(path: Path, shown: str) -> None:
+    """Read a workspace track with the CLI's reader; one-line error naming ``shown``."""
+    from ...expressions.io import read_track
+
+    try:
+        read_track(path)
+    except InputError as e:
+        raise InputError(shown, e.problem) from None
+
+
 class JobQueue:
     """Animation jobs for one workspace, run one at a time by a worker thread.
 
@@ -202,8 +228,10 @@ class JobQueue:
             src = confine(self.workspace, request.source)
             if not src.is_file():
                 raise InputError(request.source, "not found in the workspace (upload the photo first)")
-        if request.driver == "audio" and not confine(self.workspace, request.value).is_file():
-            raise InputError(request.value, "not found in the workspace (upload the recording first)")
+        if request.driver in ("audio", "track", "video") and not confine(self.workspace, request.value).is_file():
+            raise InputError(request.value, "not found in the workspace (upload it first)")
+        if request.driver == "track":
+            check_track(confine(self.workspace, request.value), request.value)
         if request.driver == "timeline":
             timeline_files(self.workspace, request.value)  # a one-line error now, not in the queue
         from ...animate.portrait.animator import PortraitOptions
@@ -346,6 +374,8 @@ def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress,
     if request.driver == "timeline":
         track, voice = timeline_files(ws, request.value)
         kw = {"track": str(track), "audio": None if voice is None else str(voice)}
+    elif request.driver in ("track", "video"):
+        kw = {"track" if request.driver == "track" else "drive": str(confine(ws, request.value))}
     else:
         kw = {"expression": request.value} if request.driver == "expression" else \
             {"say": request.value, "mood": request.mood} if request.driver == "say" else \
@@ -358,4 +388,5 @@ def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress,
 
 
 __all__ = ["AUDIO_DIR", "AUDIO_SUFFIXES", "AnimateRequest", "DRIVERS", "IMAGE_SUFFIXES", "Job", "JobCancelled",
-           "JobQueue", "OUTPUT_DIR", "PORTRAIT_DIR", "check_audio", "check_image", "run_request", "timeline_files"]
+           "JobQueue", "OUTPUT_DIR", "PORTRAIT_DIR", "TRACK_SUFFIXES", "VIDEO_DIR", "VIDEO_SUFFIXES", "check_audio",
+           "check_image", "check_track", "check_video", "run_request", "timeline_files"]

@@ -40,8 +40,8 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
     from dataclasses import asdict
 
     from . import designer
-    from .jobs import (AUDIO_DIR, AUDIO_SUFFIXES, DRIVERS, IMAGE_SUFFIXES, PORTRAIT_DIR, SIZES, AnimateRequest,
-                       JobQueue, check_audio, check_image)
+    from .jobs import (AUDIO_DIR, AUDIO_SUFFIXES, DRIVERS, IMAGE_SUFFIXES, PORTRAIT_DIR, SIZES, VIDEO_DIR,
+                       VIDEO_SUFFIXES, AnimateRequest, JobQueue, check_audio, check_image, check_video)
 
     workspace = Path(workspace).resolve()
     router = APIRouter(prefix="/api/create")
@@ -168,15 +168,19 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
 
     @router.put("/upload/{name}")
     async def upload(name: str, request: Request):
-        """A portrait (``portraits/``) or a recording (``audio/``), checked by the animator's readers."""
+        """A portrait (``portraits/``), a recording (``audio/``) or a driving video (``videos/``),
+        checked by the CLI's readers before it appears."""
         from ...common.files import AtomicFile
         from ..security import UploadTooLarge, confine
 
         suffix = Path(name).suffix.lower()
-        folder = PORTRAIT_DIR if suffix in IMAGE_SUFFIXES else AUDIO_DIR if suffix in AUDIO_SUFFIXES else None
-        if "/" in name or "\\" in name or folder is None:
+        kinds = {**{s: (PORTRAIT_DIR, check_image, "portrait") for s in IMAGE_SUFFIXES},
+                 **{s: (AUDIO_DIR, check_audio, "audio") for s in AUDIO_SUFFIXES},
+                 **{s: (VIDEO_DIR, check_video, "video") for s in VIDEO_SUFFIXES}}
+        if "/" in name or "\\" in name or suffix not in kinds:
             return _error(InputError(name, "cannot upload this kind of file (accepted: "
-                                           f"{', '.join(IMAGE_SUFFIXES + AUDIO_SUFFIXES)})"))
+                                           f"{', '.join(sorted(kinds))})"))
+        folder, check, kind = kinds[suffix]
         try:
             target = confine(workspace, f"{folder}/{name}")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -190,15 +194,14 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
                     out.file.write(chunk)
                 out.file.flush()
                 # Read with the CLI's reader before the file appears: a bad upload leaves nothing.
-                (check_image if folder == PORTRAIT_DIR else check_audio)(out.tmp, name)
+                check(out.tmp, name)
         except FaceMimicError as e:
             return _error(e)
         except UploadTooLarge as e:
             from fastapi.responses import JSONResponse
 
             return JSONResponse({"error": f"{name}: {e}"}, status_code=413)
-        return {"path": target.relative_to(workspace).as_posix(), "bytes": size,
-                "kind": "portrait" if folder == PORTRAIT_DIR else "audio"}
+        return {"path": target.relative_to(workspace).as_posix(), "bytes": size, "kind": kind}
 
     @router.get("/jobs")
     def jobs():

@@ -137,8 +137,11 @@ const ANIMATE_HTML = `
       <option value="say">typed text (built-in voice)</option>
       <option value="expression">expression or timeline</option>
       <option value="audio">audio recording</option>
-      <option value="timeline">a timeline built above (its name)</option></select></label>
-    <label class="grow">Text <input id="a-value" value="Hello, I am a synthetic face." size="36"></label>
+      <option value="timeline">a timeline built above (its name)</option>
+      <option value="track">a track file (a take, a saved expression)</option>
+      <option value="video">a driving video (reenactment)</option></select></label>
+    <label class="grow">Text <input id="a-value" value="Hello, I am a synthetic face." size="36" list="a-files"></label>
+    <datalist id="a-files"></datalist>
     <label>Mood <input id="a-mood" placeholder="(optional)" size="10"></label>
     <label>Size <select id="a-size"></select></label>
     <label>Crop <select id="a-crop"><option value="fit">whole photo</option><option value="face">square around the face</option></select></label>
@@ -147,7 +150,8 @@ const ANIMATE_HTML = `
     <button id="a-start" type="submit">Animate</button>
   </form>
   <div class="row"><label>Audio <input id="a-audio" type="file" accept="audio/*"></label>
-    <span class="muted">for the "audio recording" driver; the text box is then its transcript (optional)</span></div>
+    <span class="muted">for the "audio recording" driver; the text box is then its transcript (optional)</span>
+    <label>Driving video <input id="a-video" type="file" accept="video/*"></label></div>
   <ul id="a-jobs" class="jobs" aria-live="polite"></ul>
 </section>`;
 
@@ -492,15 +496,21 @@ function buildAnimate() {
   for (const s of S.create.avatar_styles.filter((x) => x !== "default")) {
     $("a-source").append(el("option", { value: `avatar:${s}`, textContent: `avatar: ${s}` }));
   }
+  $("a-source").onchange = () => { S.sourcePicked = true; };
   $("a-photo").onchange = () => upload($("a-photo"), (path) => {
     const opt = el("option", { value: path, textContent: path.split("/").pop(), selected: true });
     $("a-source").prepend(opt);
     $("a-source").value = path;
+    S.sourcePicked = true;
   });
   $("a-audio").onchange = () => upload($("a-audio"), (path) => { S.audio = path; $("a-driver").value = "audio"; });
+  $("a-video").onchange = () => upload($("a-video"), (path) => {
+    $("a-driver").value = "video"; $("a-value").value = path; listUploads();
+  });
   $("a-driver").onchange = () => {
     $("a-value").placeholder = { say: "text to say", expression: "happy, or neutral 0.5s > surprised 1s",
-                                 audio: "transcript (optional)", timeline: "timeline name" }[$("a-driver").value];
+                                 audio: "transcript (optional)", timeline: "timeline name",
+                                 track: "takes/… .jsonl, expressions/… .jsonl", video: "videos/… .mp4" }[$("a-driver").value];
     if ($("a-driver").value === "timeline") $("a-value").value = $("t-name").value;
   };
   $("a-form").onsubmit = (ev) => { ev.preventDefault(); startJob(); };
@@ -509,13 +519,16 @@ function buildAnimate() {
 // Photos and recordings uploaded earlier (the workspace keeps them) are offered again after a reload.
 async function listUploads() {
   const { files } = await api("GET", "/api/files");
+  // the value box suggests workspace tracks and videos (for the track and video drivers)
+  $("a-files").replaceChildren(...files.filter((f) => /\.(jsonl|csv|npz)$/.test(f.path) && !f.path.startsWith("jobs/")
+    || f.path.startsWith("videos/")).map((f) => el("option", { value: f.path })));
   for (const f of files) {
     if (f.path.startsWith("portraits/") && !$("a-source").querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
       $("a-source").prepend(el("option", { value: f.path, textContent: f.path.split("/").pop() }));
     }
     if (f.path.startsWith("audio/")) S.audio = f.path;
   }
-  $("a-source").value = $("a-source").options[0].value;
+  if (!S.sourcePicked) $("a-source").value = $("a-source").options[0].value;
 }
 
 async function upload(input, done) {
