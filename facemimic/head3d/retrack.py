@@ -6,6 +6,12 @@ channel: JawOpen, corner pull (MouthCornerPull, both sides), eye openness, brow 
 and BrowOuterUp) and brow lowering (BrowLowerer and BrowPinch) — each the mean of its sides. The
 neutral render's reading is the avatar's own rest and is taken off every reading, as the capture
 stage's calibration profile does for a person.
+
+Brow lowering is also reported on the renders whose brows are not raised at the same time
+(``"brow lowering, brows not raised"``: driven brow raise below :data:`RAISED`). When a face lowers
+and raises its brows together (the generate stage's fear and sadness: browDown with browInnerUp) the
+two cancel on the brow's height, on a correct mesh as on a real face; the capture stage reads the
+net height, so such frames read no lowering whatever the mesh does.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ CHANNELS = {
     "brow lowering": ("BrowLowererLeft", "BrowLowererRight", "BrowPinchLeft", "BrowPinchRight"),
 }
 
+RAISED = 0.2  # driven brow raise from which a frame's brow lowering is not read from the brows' height
+LOWERING_ALONE = "brow lowering, brows not raised"
+
 
 def channel_values(frame) -> dict[str, float]:
     """The compared channels of one ExpressionFrame."""
@@ -35,7 +44,8 @@ def channel_values(frame) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class RetrackResult:
-    """Per channel: driven and read values (N,), Pearson r and mean absolute error."""
+    """Per channel: driven and read values (N,), Pearson r and mean absolute error (the channels
+    of :data:`CHANNELS`, then :data:`LOWERING_ALONE` on the frames whose brows are not raised)."""
 
     driven: dict
     read: dict
@@ -71,6 +81,8 @@ def retrack(avatar, frames, *, size: int = 512) -> RetrackResult:
                 read[k].append(seen[k] / max(rest[k], 1e-3) if k == "eye openness" else seen[k] - rest[k])
     d = {k: np.array(v) for k, v in driven.items()}
     g = {k: np.array(v) for k, v in read.items()}
+    alone = d["brow raise"] < RAISED
+    d[LOWERING_ALONE], g[LOWERING_ALONE] = d["brow lowering"][alone], g["brow lowering"][alone]
     r = {k: float(np.corrcoef(d[k], g[k])[0, 1]) if d[k].std() > 0 and g[k].std() > 0 else float("nan") for k in d}
     mae = {k: float(np.mean(np.abs(d[k] - g[k]))) for k in d}
     return RetrackResult(d, g, r, mae, missed)

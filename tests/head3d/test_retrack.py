@@ -36,3 +36,35 @@ def test_generated_expressions_are_recovered(avatar):
     assert res.r["corner pull"] >= 0.7 and res.mae["corner pull"] <= 0.2, res.line()
     assert res.r["JawOpen"] >= 0.5 and res.mae["JawOpen"] <= 0.2, res.line()
     assert res.r["brow raise"] >= 0.5, res.line()
+
+
+def test_shapes_the_data_hardly_shows_reach_the_unit(avatar):
+    """Frown, upper-lip raise and sneer: learned at 5 %, 35 % and -3 % of their extent, completed to it."""
+    from facemimic.head3d.unit import COMPLETED, unit_fractions
+
+    fractions = unit_fractions(avatar.fit.neutral, avatar.expressions)
+    for name in COMPLETED:
+        assert 0.9 <= fractions[name][1] <= 1.1, (name, fractions[name])
+    # renders re-tracked: the upper lip's raise reads back as a weight; the frown moves the corners the
+    # capture stage finds down (geometry's measure on its landmarks; its MediaPipe-score path reads ~0)
+    from facemimic.capture.api import StillTracker
+    from facemimic.expressions import geometry as geo
+
+    size = (384, 384)
+    with StillTracker(max_faces=1) as tracker:
+        rest = geo.rest_face(np.asarray(tracker.faces(avatar.render(None, size=384))[0].landmarks), size)
+        lip = tracker.faces(avatar.render(ExpressionFrame.from_shapes({"MouthUpperUpLeft": 1.0, "MouthUpperUpRight": 1.0}),
+                                          size=384))[0]
+        frown = tracker.faces(avatar.render(ExpressionFrame.from_shapes({"MouthFrownLeft": 1.0, "MouthFrownRight": 1.0}),
+                                            size=384))[0]
+    assert min(lip.weight("MouthUpperUpLeft"), lip.weight("MouthUpperUpRight")) > 0.5, lip.weight("MouthUpperUpLeft")
+    down = np.asarray(geo.measure(np.asarray(frown.landmarks)[None], size, rest=rest).corner_down)[0] / 0.1
+    assert down.min() > 0.25, down
+
+
+def test_brow_lowering_reads_back_when_the_brows_are_not_raised(avatar):
+    from facemimic.head3d.retrack import LOWERING_ALONE, generated_frames, retrack
+
+    res = retrack(avatar, generated_frames(1, seed=3), size=384)
+    assert len(res.driven[LOWERING_ALONE]) >= 6 and res.driven[LOWERING_ALONE].max() > 0.5, res.driven[LOWERING_ALONE]
+    assert res.r[LOWERING_ALONE] >= 0.7 and res.mae[LOWERING_ALONE] <= 0.2, res.line()
