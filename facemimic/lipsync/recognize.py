@@ -199,6 +199,14 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
         d.end_utt()
         segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg()]
     phones = merge_silence([Phone(offset + a / fr, offset + (b + 1) / fr, unit_name(w)) for w, a, b in segs])
+    from ..phonetics.languages import is_english
+
+    if not is_english(opt.language):
+        # the English loop hears Spanish/Italian "a" as AH/AE (half open) as often as AA: vowels
+        # the language lacks move to its nearest one (phonetics/inventory.py; es +12.7 points)
+        from ..phonetics.inventory import snap_vowels
+
+        phones = snap_vowels(phones, opt.language)
     if opt.closure_detector:
         from .bilabial import (
             ClosureOptions,
