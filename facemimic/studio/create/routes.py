@@ -166,6 +166,16 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         return Response(text, media_type="text/plain; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{filename}"'})
 
+    @router.post("/analyse")
+    def analyse(data: dict = Body(...)):
+        """The emotion timeline of a workspace take, track or video (``facemimic analyze FILE --csv``)."""
+        from .analyse import analyse_file
+
+        try:
+            return analyse_file(workspace, str(data.get("source") or ""))
+        except FaceMimicError as e:
+            return _error(e)
+
     @router.put("/upload/{name}")
     async def upload(name: str, request: Request):
         """A portrait (``portraits/``), a recording (``audio/``) or a driving video (``videos/``),
