@@ -92,16 +92,20 @@ def _run(task, patterns, output, engine, workers, address, force, quiet, *, capt
     with _progress(quiet) as report:
         summary = run_batch(patterns, output, opts, progress=report)
     s = summary
-    parts = [f"{s.done} done", f"{s.no_face} without a face" if s.no_face else "", f"{s.failed} failed" if s.failed else "",
-             f"{s.skipped} already done" if s.skipped else "", f"{s.gave_up} given up" if s.gave_up else ""]
+    parts = [f"{s.done} done", f"{s.no_face} without a face" if s.no_face else "",
+             f"{s.failed} failed" if s.failed else "", f"{s.skipped} already done" if s.skipped else "",
+             f"{s.gave_up} given up" if s.gave_up else ""]
     rate = f", {s.frames / s.elapsed:.1f} frames/s" if s.frames and s.elapsed > 0 else ""
-    click.echo(f"{output}: {s.total} files ({', '.join(p for p in parts if p)}), {s.rows} rows in "
-               f"{s.elapsed:.1f} s{rate}", err=True)
+    files = f"{s.total} file{'s' if s.total != 1 else ''}"
+    click.echo(f"{output}: {files} ({', '.join(p for p in parts if p)}), {s.rows} rows in {s.elapsed:.1f} s{rate}",
+               err=True)
     for line in s.errors:
         click.echo(f"  {line}", err=True)
     if s.failed or s.gave_up:
+        # Every other file was written; the exit status tells scripts that some were not.
+        hint = "run again to retry them" if s.failed else "fix them, or use --force to try again"
         raise click.ClickException(f"{s.failed + s.gave_up} of {s.total} files failed (listed above and in "
-                                   f"{output.rstrip('/')}/_manifest.parquet); run again to retry them")
+                                   f"{output.rstrip('/')}/_manifest.parquet); {hint}")
 
 
 def _progress(quiet: bool):

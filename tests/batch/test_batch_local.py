@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -223,3 +224,26 @@ def test_the_command_module_stays_light():
             "print(sorted(m for m in ('numpy', 'pyarrow', 'ray', 'mediapipe') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_worker_killed_mid_file_does_not_stop_the_batch(corpus, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(corpus / "talk" / "single_face.mp4", src / "clip.mp4")
+    out = tmp_path / "ds"
+    p = subprocess.Popen([FACEMIMIC, "batch", "track", str(src), "-o", str(out), "--workers", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    victims: list[int] = []
+    while time.monotonic() < deadline and not victims:
+        # the pool worker (the resource tracker, also a child, holds no MediaPipe)
+        victims = [c for c in _children(p.pid) if "mediapipe" in Path(f"/proc/{c}/maps").read_text()]
+        time.sleep(0.05)
+    assert victims
+    time.sleep(0.3)
+    os.kill(victims[0], signal.SIGKILL)  # a crash inside native code, as far as the driver can tell
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err  # the file in flight was done again, alone, in a fresh worker
+    assert "1 file (1 done)" in err
+    (rec,) = _manifest(out).values()
+    assert rec["status"] == "done" and rec["rows"] == 30 and not rec["worker"].endswith(f":{victims[0]}")
