@@ -204,6 +204,31 @@ def test_timeline_lane_round_trip_build_and_play_with_sound(browser, studio):
     assert csv_text.splitlines()[0].startswith("time") and len(csv_text.splitlines()) == len(saved) + 1
 
 
+def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):
+    page = _open_create(browser, studio)
+    page.fill("#t-text", "neutral 1s > happy 1.5s > surprised 1.5s")
+    page.fill("#t-say", "")
+    page.fill("#t-name", "moods")
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.timeline && window.studioCreate.timeline.track === 'timelines/moods.jsonl'",
+                           timeout=60000)
+    page.fill("#y-source", "timelines/moods.jsonl")
+    page.click("#y-run")
+    page.wait_for_function("window.studioCreate.analysis && window.studioCreate.analysis.frames > 0", timeout=60000)
+    result = page.evaluate("window.studioCreate.analysis")
+    assert [s["state"] for s in result["segments"]][-1] == "surprised"
+    box = page.locator("#y-plot").bounding_box()
+    # hover at 2.2 s of the 4 s clip (frames 0 .. 3.967 s): the tooltip names that frame, "happy" leads
+    page.hover("#y-plot", position={"x": box["width"] * 2.2 / 3.967, "y": box["height"] / 2})
+    page.wait_for_selector("#y-tip:not([hidden])")
+    tip = page.inner_text("#y-tip")
+    page.close()
+    lines = tip.splitlines()
+    assert lines[0].endswith(" s") and 2.0 <= float(lines[0].split()[0]) <= 2.4, tip
+    assert lines[1].startswith("happy "), tip
+    assert "valence" in tip and "AUs:" in tip and result["frames"] == 120
+
+
 def _save_shot(page, name, selector=None):
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     path = DOCS_IMG / name

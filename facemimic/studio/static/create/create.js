@@ -47,7 +47,7 @@ function buildPage() {
     el("button", { id: "view-create", type: "button", textContent: "Create", title: "Design expressions, animate a portrait" }));
   document.querySelector("header h1").after(nav);
   const main = el("main", { id: "create-main", hidden: true });
-  main.innerHTML = DESIGNER_HTML + TIMELINE_HTML + ANIMATE_HTML;
+  main.innerHTML = DESIGNER_HTML + TIMELINE_HTML + ANIMATE_HTML + ANALYSE_HTML;
   live.after(main);
   main.before(el("div", { id: "create-error", className: "error", role: "alert", hidden: true }));
   const show = (create) => {
@@ -153,6 +153,23 @@ const ANIMATE_HTML = `
     <span class="muted">for the "audio recording" driver; the text box is then its transcript (optional)</span>
     <label>Driving video <input id="a-video" type="file" accept="video/*"></label></div>
   <ul id="a-jobs" class="jobs" aria-live="polite"></ul>
+</section>`;
+
+const ANALYSE_HTML = `
+<section class="panel wide" id="analyse-panel" aria-labelledby="h-analyse">
+  <h2 id="h-analyse">Analyse <small>the emotion timeline of a take, a track or a video (facemimic analyze)</small></h2>
+  <div class="row">
+    <label class="grow">File <input id="y-source" list="a-files" placeholder="takes/… .jsonl, timelines/… .jsonl, videos/… .mp4"></label>
+    <button id="y-run" type="button">Analyse</button>
+    <span id="y-note" class="muted" aria-live="polite"></span>
+  </div>
+  <div class="analyse-plot">
+    <canvas id="y-plot" width="1200" height="220" aria-label="basic emotion probabilities over time; hover for details"></canvas>
+    <canvas id="y-va" width="1200" height="80" aria-label="valence and arousal over time"></canvas>
+    <div id="y-segments" class="segments"></div>
+    <div id="y-tip" class="tip" role="status" hidden></div>
+  </div>
+  <p id="y-legend" class="legend"></p>
 </section>`;
 
 // -- designer -----------------------------------------------------------------------------------
@@ -490,6 +507,97 @@ async function playLoop() {
   } finally { S.playing = window.studioCreate.playing = false; }
 }
 
+// -- analyse ------------------------------------------------------------------------------------
+const EMOTION_COLOURS = ["#8b93a3", "#ffd166", "#5aa9ff", "#d77bff", "#7ee2b8", "#ff6b6b", "#9bd35a", "#ffb35a"];
+
+function buildAnalyse() {
+  $("y-run").onclick = () => runAnalysis().catch((e) => { $("y-note").textContent = ""; showError(e.message); });
+  for (const c of [$("y-plot"), $("y-va")]) {
+    c.onmousemove = (ev) => hoverAnalysis(ev, c);
+    c.onmouseleave = () => { $("y-tip").hidden = true; };
+  }
+}
+
+async function runAnalysis() {
+  showError("");
+  $("y-note").textContent = "analysing…";
+  const a = await api("POST", "/api/create/analyse", { source: $("y-source").value.trim() });
+  S.analysis = a;
+  window.studioCreate.analysis = { source: a.source, frames: a.time.length, segments: a.segments, csv: a.csv };
+  $("y-note").replaceChildren(`${a.time.length} frames · `, el("a", { href: `/files/${a.csv}`, download: a.csv.split("/").pop(), textContent: "CSV" }));
+  $("y-legend").replaceChildren(...a.basic_names.flatMap((n, i) => {
+    const sw = el("i"); sw.style.background = EMOTION_COLOURS[i];
+    return [sw, n];
+  }), " · valence (solid), arousal (dashed)");
+  drawAnalysis();
+}
+
+function drawAnalysis() {
+  const a = S.analysis, c = $("y-plot"), g = c.getContext("2d"), W = c.width, H = c.height;
+  const t0 = a.time[0] ?? 0, t1 = a.time.at(-1) ?? 1, x = (t) => ((t - t0) / Math.max(t1 - t0, 1e-6)) * (W - 2) + 1;
+  g.clearRect(0, 0, W, H);
+  g.fillStyle = "#0f1116"; g.fillRect(0, 0, W, H);
+  a.basic_names.forEach((_, k) => {
+    g.strokeStyle = EMOTION_COLOURS[k]; g.lineWidth = 2; g.beginPath();
+    let pen = false;
+    a.time.forEach((t, i) => {
+      const p = a.basic[i][k];
+      if (p === null) { pen = false; return; }
+      const y = H - 4 - p * (H - 8);
+      pen ? g.lineTo(x(t), y) : g.moveTo(x(t), y);
+      pen = true;
+    });
+    g.stroke();
+  });
+  const v = $("y-va"), h = v.getContext("2d"), VH = v.height;
+  h.fillStyle = "#0f1116"; h.fillRect(0, 0, W, VH);
+  h.strokeStyle = "#2b303b"; h.beginPath(); h.moveTo(0, VH / 2); h.lineTo(W, VH / 2); h.stroke();
+  for (const [series, dash] of [[a.valence, []], [a.arousal, [6, 4]]]) {
+    h.setLineDash(dash); h.strokeStyle = "#e4e6eb"; h.lineWidth = 1.5; h.beginPath();
+    let pen = false;
+    a.time.forEach((t, i) => {
+      if (series[i] === null) { pen = false; return; }
+      const y = VH / 2 - series[i] * (VH / 2 - 4);
+      pen ? h.lineTo(x(t), y) : h.moveTo(x(t), y);
+      pen = true;
+    });
+    h.stroke();
+  }
+  h.setLineDash([]);
+  const seg = $("y-segments");
+  seg.replaceChildren(...a.segments.map((s) => {
+    const b = el("span", { textContent: s.state, title: `${s.start.toFixed(2)}–${s.end.toFixed(2)} s: ${s.state} ${s.probability} (${s.detail})` });
+    b.style.left = `${(100 * (s.start - t0)) / Math.max(t1 - t0, 1e-6)}%`;
+    b.style.width = `${(100 * (s.end - s.start)) / Math.max(t1 - t0, 1e-6)}%`;
+    b.style.background = EMOTION_COLOURS[a.basic_names.indexOf(s.state)] + "55";
+    return b;
+  }));
+}
+
+// Hover: the frame under the pointer, its probabilities, valence/arousal and strongest AUs.
+function hoverAnalysis(ev, canvas) {
+  const a = S.analysis;
+  if (!a || !a.time.length) return;
+  const r = canvas.getBoundingClientRect();
+  const t = a.time[0] + ((ev.clientX - r.left) / r.width) * (a.time.at(-1) - a.time[0]);
+  let i = 0;
+  while (i + 1 < a.time.length && a.time[i + 1] <= t) i++;
+  const tip = $("y-tip");
+  tip.hidden = false;
+  tip.style.left = `${ev.clientX - r.left + 12}px`;
+  tip.style.top = `${ev.clientY - canvas.parentElement.getBoundingClientRect().top + 12}px`;
+  if (!a.present[i]) { tip.textContent = `${a.time[i].toFixed(2)} s: no face`; return; }
+  const probs = a.basic_names.map((n, k) => [n, a.basic[i][k]]).sort((p, q) => q[1] - p[1]);
+  const aus = a.au_names.map((n, k) => [n, a.aus[i][k]]).filter((p) => p[1] > 0.1).sort((p, q) => q[1] - p[1]).slice(0, 4);
+  tip.replaceChildren(
+    el("b", { textContent: `${a.time[i].toFixed(2)} s` }), el("br"),
+    ...probs.slice(0, 4).flatMap(([n, p]) => [`${n} ${(100 * p).toFixed(0)}%`, el("br")]),
+    `states: ${a.top[i].map(([n, p]) => `${n} ${(100 * p).toFixed(0)}%`).join(", ")}`, el("br"),
+    `valence ${a.valence[i]?.toFixed(2)}, arousal ${a.arousal[i]?.toFixed(2)}`, el("br"),
+    `AUs: ${aus.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(", ") || "none"}`);
+  tip.dataset.frame = i;
+}
+
 // -- animate ------------------------------------------------------------------------------------
 function buildAnimate() {
   for (const s of S.create.sizes) $("a-size").append(el("option", { value: s, textContent: `${s} px`, selected: s === 512 }));
@@ -602,6 +710,7 @@ async function init() {
   buildDesigner();
   buildTimeline();
   buildAnimate();
+  buildAnalyse();
   await Promise.all([refreshLibrary(), refreshJobs(), listUploads()]);
 }
 
