@@ -41,7 +41,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..errors import InputError, NoFaceError, ParameterError, suggest
+from ..errors import InputError, NoFaceError, ParameterError, UnknownNameError, suggest
 from ..expressions.frame import ExpressionFrame
 from ..common.files import AtomicFile
 from ..expressions.names import N_UE, UE_INDEX, UE_NAMES
@@ -108,6 +108,9 @@ class CalibrationProfile:
     floor: np.ndarray | None = None  # (88,) dead zone: calibrated weights below this read 0
     ceiling: np.ndarray | None = None  # (88,) calibrated weights at or above this read 1
     curve: np.ndarray | None = None  # (88,) response exponent: < 1 lifts small motion, > 1 calms it
+    # Smoothing per face region, on top of the capture's preset (filters.region_smoothing):
+    # {"eyes"|"brows"|"mouth"|"head": preset name or {"min_cutoff", "beta"[, "d_cutoff"]}}; None: the preset alone
+    smoothing: dict | None = None
 
     def __post_init__(self) -> None:
         self._verify()
@@ -155,6 +158,14 @@ class CalibrationProfile:
             i = int(np.flatnonzero(self.ceiling - self.floor < 0.05)[0])
             raise ParameterError(f"{UE_NAMES[i]}: ceiling ({self.ceiling[i]:g}) must be at least 0.05 above "
                                  f"floor ({self.floor[i]:g})")
+        if self.smoothing is not None:
+            from .filters import region_smoothing
+
+            if not isinstance(self.smoothing, (dict, MappingProxyType)):
+                raise ParameterError(f"smoothing must be an object of {{region: preset or values}}, got {self.smoothing!r}")
+            region_smoothing("light", dict(self.smoothing))  # unknown regions, presets or bad numbers fail here
+            object.__setattr__(self, "smoothing", MappingProxyType(
+                {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.smoothing.items()}) or None)
         object.__setattr__(self, "openness_rest", rest)
         object.__setattr__(self, "openness_closed", closed)
         object.__setattr__(self, "gaze_offset", tuple(tuple(float(v) for v in row) for row in gaze))
@@ -298,6 +309,22 @@ class CalibrationProfile:
             head_rotation=tuple(float(v) for v in h),
         )
 
+    def smoothing_options(self, base: str):
+        """The :class:`~facemimic.capture.filters.SmoothingOptions` of the capture preset ``base``
+        with this profile's per-region smoothing (``None`` when the profile has none)."""
+        if not self.smoothing:
+            return None
+        from .filters import region_smoothing
+
+        return region_smoothing(base, dict(self.smoothing))
+
+    def with_smoothing(self, regions: "dict[str, str | dict]") -> "CalibrationProfile":
+        """A copy with some face regions' smoothing set (``{"eyes": "strong", "mouth": {"min_cutoff":
+        0.8, "beta": 4}}``); ``None`` as a value removes that region's own setting."""
+        merged = {**dict(self.smoothing or {}), **regions}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        return replace(self, smoothing=merged or None)
+
     @property
     def tuned(self) -> bool:
         """True when any shape has a floor, ceiling or curve other than the identity."""
@@ -375,6 +402,9 @@ class CalibrationProfile:
                                 "right": [r(v) for v in self.gaze_offset[1]]},
             },
             "head": {"rotation_offset": dict(zip(("yaw", "pitch", "roll"), (r(v) for v in self.head_rotation_offset)))},
+            # written only when set: older readers see the profile they know
+            **({"smoothing": {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.smoothing.items()}}
+               if self.smoothing else {}),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -428,8 +458,9 @@ class CalibrationProfile:
                 source=str(data.get("source", "")), frames=int(data.get("frames", 0) or 0),
                 # Version 1 predates units: its numbers are MediaPipe's scores.
                 units=data.get("units", "mediapipe") if version >= 2 else "mediapipe",
+                smoothing=data.get("smoothing"),
             )
-        except (ParameterError, TypeError, ValueError, AttributeError) as e:
+        except (ParameterError, UnknownNameError, TypeError, ValueError, AttributeError) as e:
             raise InputError(source, f"invalid calibration profile: {e}") from None
 
     @classmethod

@@ -13,8 +13,10 @@ Channel groups (each with its own :class:`FilterSettings`):
 
 * ``pose``: head rotation (yaw, pitch, roll), in degrees; ``beta`` in Hz per °/s.
 * ``position``: head position, in metres; ``beta`` in Hz per m/s.
-* ``expression``: every Unified Expressions shape except the eye shapes (brows, cheeks, jaw,
-  mouth, tongue …), in weight units; ``beta`` in Hz per weight/s.
+* ``expression``: every Unified Expressions shape except the eye and brow shapes (cheeks, nose,
+  jaw, mouth, tongue …), in weight units; ``beta`` in Hz per weight/s.
+* ``brows``: the ``Brow*`` shapes; by default the same settings as ``expression`` (every preset),
+  its own group so a profile can calm the brows without slowing the mouth (:func:`region_smoothing`).
 * ``eyes``: gaze (VRCFT units, 1.0 = 45°), eye openness and the ``EyeSquint*``/``EyeWide*`` shapes.
   Light smoothing and a high ``beta`` so saccades stay crisp and blinks survive.
 """
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time as _time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Callable
 
@@ -154,7 +156,8 @@ class FilterSettings:
                              clock=clock)
 
 
-_GROUPS = ("pose", "position", "expression", "eyes")
+_GROUPS = ("pose", "position", "expression", "eyes", "brows")
+SAME_AS_EXPRESSION = "expression"  # the ``brows`` default: follow the expression group
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,8 @@ class SmoothingOptions:
     # blink's depth (1.5 / 10 kept only 77 %), a 100 ms 0.95-deep blink still drops 0.94, and the
     # tremor of a still eye is roughly halved (diff-std x0.46).
     eyes: FilterSettings | None = FilterSettings(1.5, 30.0)
+    # Brow shapes: "expression" (the default) uses the expression group's settings.
+    brows: FilterSettings | None | str = SAME_AS_EXPRESSION
     # Seconds without a face after which a face's filters restart, so a face that comes back
     # appears where it is instead of sliding in from where it was lost.
     reset_after: float = 0.5
@@ -195,7 +200,7 @@ class SmoothingOptions:
 
     def _verify(self) -> None:
         for name in _GROUPS:
-            s = getattr(self, name)
+            s = self.group(name)
             if s is None:
                 continue
             if not isinstance(s, FilterSettings):
@@ -215,10 +220,15 @@ class SmoothingOptions:
         if not (isinstance(m, (int, float)) and not isinstance(m, bool) and math.isfinite(m) and m >= 0):
             raise ParameterError(f"blink_hold_max must be seconds >= 0, got {m!r}")
 
+    def group(self, name: str) -> FilterSettings | None:
+        """The settings of one channel group (``brows`` resolved to ``expression`` by default)."""
+        s = getattr(self, name)
+        return self.expression if (name == "brows" and s == SAME_AS_EXPRESSION) else s
+
     @property
     def is_identity(self) -> bool:
         """True when nothing is changed (the ``off`` preset)."""
-        return all(getattr(self, g) is None for g in _GROUPS) and self.blink_gaze_hold is None
+        return all(self.group(g) is None for g in _GROUPS) and self.blink_gaze_hold is None
 
     @classmethod
     def preset(cls, name: str) -> "SmoothingOptions":
@@ -257,6 +267,7 @@ SMOOTHING_PRESETS: tuple[str, ...] = tuple(PRESETS)
 
 # Which UE shapes follow the eye group (EyeSquint*, EyeWide*); all others are "expression".
 _EYE_SHAPES = region_mask("eyes").astype(bool)
+_BROW_SHAPES = region_mask("brows").astype(bool)
 
 # One filter per face runs over all channels at once, laid out as:
 # weights (88) | gaze lx, ly, rx, ry (4) | openness l, r (2) | head rotation (3) | head position (3)
@@ -271,7 +282,7 @@ N_CHANNELS = N_UE + 12
 def _channel_groups() -> np.ndarray:
     """Group name of each channel in the layout above."""
     g = np.empty(N_CHANNELS, dtype=object)
-    g[_W] = np.where(_EYE_SHAPES, "eyes", "expression")
+    g[_W] = np.where(_EYE_SHAPES, "eyes", np.where(_BROW_SHAPES, "brows", "expression"))
     g[_GAZE] = g[_OPEN] = "eyes"
     g[_ROT] = "pose"
     g[_POS] = "position"
@@ -328,7 +339,7 @@ class FrameSmoother:
         params = np.ones((3, N_CHANNELS))
         self._filtered = np.zeros(N_CHANNELS, bool)
         for group in _GROUPS:
-            s = getattr(o, group)
+            s = o.group(group)
             if s is not None:
                 sel = _CHANNEL_GROUP == group
                 params[:, sel] = np.array([[s.min_cutoff], [s.beta], [s.d_cutoff]])
@@ -401,5 +412,56 @@ class FrameSmoother:
         return [self.process(f) for f in frames]
 
 
+# Face regions a user tunes separately (the studio's smoothing panel, a profile's "smoothing"),
+# and the channel groups each sets. "mouth" is the rest of the face's shapes (cheeks, nose, jaw,
+# lips, tongue): they move together when speaking. "head" sets the rotation (degrees); custom
+# values leave the head position (metres, other units) at the base preset's.
+SMOOTHING_REGIONS = MappingProxyType({"eyes": ("eyes",), "brows": ("brows",), "mouth": ("expression",),
+                                      "head": ("pose", "position")})
+_CUSTOM_KEYS = tuple(f.name for f in fields(FilterSettings))
+
+
+def region_smoothing(base: str, regions: "dict | None") -> SmoothingOptions:
+    """Smoothing options: the ``base`` preset with some face regions set on their own.
+
+    Parameters
+    ----------
+    base : str
+        The preset for everything not in ``regions`` (``off``, ``light``, ``strong``, ``raw``).
+    regions : dict, optional
+        ``{region: preset name or {"min_cutoff", "beta"[, "d_cutoff"]}}`` for regions of
+        :data:`SMOOTHING_REGIONS` (eyes, brows, mouth, head); a preset name takes that preset's
+        settings for the region's groups (``"off"``: unfiltered), a dict is a custom One Euro filter.
+
+    Returns
+    -------
+    SmoothingOptions
+
+    Raises
+    ------
+    UnknownNameError, ParameterError
+        An unknown region or preset, or custom values that are not valid One Euro parameters.
+    """
+    options = SmoothingOptions.preset(base)
+    changes = {}
+    for region, value in (regions or {}).items():
+        if region not in SMOOTHING_REGIONS:
+            raise UnknownNameError(f"unknown smoothing region {region!r}{suggest(str(region), list(SMOOTHING_REGIONS))}; "
+                                   f"valid: {', '.join(SMOOTHING_REGIONS)}")
+        groups = SMOOTHING_REGIONS[region]
+        if isinstance(value, str):
+            preset = SmoothingOptions.preset(value)
+            changes.update({g: preset.group(g) for g in groups})
+        elif isinstance(value, dict):
+            bad = sorted(set(value) - set(_CUSTOM_KEYS))
+            if bad or not {"min_cutoff", "beta"} <= set(value):
+                raise ParameterError(f"custom {region} smoothing needs min_cutoff and beta (and optionally d_cutoff), "
+                                     f"got {sorted(value)}")
+            changes[groups[0]] = FilterSettings(**value)
+        else:
+            raise ParameterError(f"{region} smoothing must be a preset name or {{min_cutoff, beta}}, got {value!r}")
+    return replace(options, **changes)  # __post_init__ checks the custom numbers
+
+
 __all__ = ["FilterSettings", "FrameSmoother", "OneEuroFilter", "PRESETS", "SMOOTHING_PRESETS",
-           "SmoothingOptions"]
+           "SMOOTHING_REGIONS", "SmoothingOptions", "region_smoothing"]

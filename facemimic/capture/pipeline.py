@@ -104,6 +104,7 @@ class CapturePipeline:
         self.options = options
         self.model_path = resolve_model(options.model)
         self.stats = CaptureStats()
+        self._clock = clock
         self.smooth = self._make_smoother(clock)
         self.calibrate = self._make_calibration()
         # IMAGE mode for stills and the raw preset; VIDEO mode (ROI tracking + MediaPipe's filter)
@@ -135,7 +136,18 @@ class CapturePipeline:
 
         profile = CalibrationProfile.load(self.options.profile)
         profile.check_units(self.options.units, self.options.profile)  # baselines and gains are per unit
+        self.use_smoothing(profile.smoothing_options(self.options.smoothing))
         return profile.apply
+
+    def use_smoothing(self, smoothing) -> None:
+        """Smooth with these :class:`~facemimic.capture.filters.SmoothingOptions` from now on (a
+        profile's per-region smoothing; the studio's panel). ``None`` keeps the current smoother;
+        stills are never smoothed."""
+        if smoothing is None or self.source.still:
+            return
+        from .filters import FrameSmoother
+
+        self.smooth = FrameSmoother(options=smoothing, clock=self._clock).process
 
     def __iter__(self) -> Iterator[FrameGroup]:
         opts = self.options
