@@ -51,6 +51,9 @@ class Design:
         None: a fresh seed (reported back in the result).
     edits : dict
         ``{variation index: {UE name or POSE_KEYS key: value}}``, applied after generation.
+    model : str or None
+        A workspace-relative generator from ``facemimic train`` (``models/me.npz``); None: the
+        shipped one (``express --model``).
     """
 
     prompt: str
@@ -60,6 +63,7 @@ class Design:
     variations: int = 1
     seed: int | None = None
     edits: dict = field(default_factory=dict)
+    model: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.prompt, str) or not self.prompt.strip():
@@ -76,7 +80,7 @@ class Design:
         """A design from the page's JSON (unknown fields are an error, not ignored)."""
         if not isinstance(data, dict):
             raise ParameterError("a design must be a JSON object")
-        known = {"prompt", "intensity", "asymmetry", "style", "variations", "seed", "edits"}
+        known = {"prompt", "intensity", "asymmetry", "style", "variations", "seed", "edits", "model"}
         extra = sorted(set(data) - known)
         if extra:
             raise ParameterError(f"unknown design field(s): {', '.join(extra)}")
@@ -86,7 +90,7 @@ class Design:
                        asymmetry=float(data.get("asymmetry") or 0.0), style=data.get("style") or None,
                        variations=int(data.get("variations", 1)),
                        seed=None if data.get("seed") in (None, "") else int(data["seed"]),
-                       edits=data.get("edits") or {})
+                       edits=data.get("edits") or {}, model=data.get("model") or None)
         except (TypeError, ValueError) as e:
             raise ParameterError(f"bad design value: {e}") from None
 
@@ -122,8 +126,9 @@ def check_edits(edits, variations: int) -> dict:
     return out
 
 
-def generate_design(design: Design):
-    """Run the generator for ``design`` and apply its edits.
+def generate_design(design: Design, workspace: Path | None = None):
+    """Run the generator for ``design`` and apply its edits (``design.model`` is looked up in
+    ``workspace``).
 
     Returns
     -------
@@ -132,9 +137,24 @@ def generate_design(design: Design):
     """
     from ...generate.api import GenerateOptions, generate
 
-    g = generate(design.prompt, options=GenerateOptions(
-        intensity=design.intensity, asymmetry=design.asymmetry, style=design.style,
-        variations=design.variations, seed=design.seed))
+    model = None
+    if design.model:
+        from ..security import confine
+
+        if workspace is None:
+            raise ParameterError("a trained model needs the workspace it lives in")
+        path = confine(workspace, design.model)
+        if not path.is_file():
+            raise InputError(design.model, "not found in the workspace (train a model first)")
+        model = str(path)
+    try:
+        g = generate(design.prompt, options=GenerateOptions(
+            intensity=design.intensity, asymmetry=design.asymmetry, style=design.style,
+            variations=design.variations, seed=design.seed), model=model)
+    except InputError as e:
+        if model is None:
+            raise
+        raise InputError(design.model, e.problem) from None
     return apply_edits(g, design.edits) if design.edits else g
 
 
@@ -216,19 +236,20 @@ def save_design(workspace: Path, name: str, design: Design) -> Path:
     """Generate ``design`` (seed fixed) and write it as the track ``expressions/NAME.jsonl``.
 
     The header carries the generator's metadata (as ``facemimic express`` writes it) plus
-    ``"designer": {"intensity", "style", "asymmetry", "edits"}`` (what was asked) so the page can
+    ``"designer": {"intensity", "style", "asymmetry", "edits", "model"}`` (what was asked) so the page can
     reopen the design.
     """
     from ...expressions.io import write_track
     from ...generate.poses import poses_track
 
     target = library_path(workspace, name)
-    g = generate_design(design)
+    g = generate_design(design, workspace)
     track = poses_track(g)
     # What was asked (the header's intensity/style are the effective ones: degree words scale an
     # asked intensity, so reopening needs the asked one) and the edits.
     track.metadata["designer"] = {"intensity": design.intensity, "style": design.style,
-                                  "asymmetry": design.asymmetry, "edits": {str(k): v for k, v in design.edits.items()}}
+                                  "asymmetry": design.asymmetry, "edits": {str(k): v for k, v in design.edits.items()},
+                                  "model": design.model}
     target.parent.mkdir(parents=True, exist_ok=True)
     write_track(track, target)
     return target
@@ -250,7 +271,8 @@ def list_library(workspace: Path) -> list[dict]:
                     "seed": meta.get("seed"), "intensity": designer.get("intensity", meta.get("intensity")),
                     "style": designer.get("style", meta.get("style")),
                     "variations": meta.get("variations"), "asymmetry": designer.get("asymmetry", 0.0),
-                    "edits": designer.get("edits", {}), "edited": bool(designer.get("edits"))})
+                    "edits": designer.get("edits", {}), "edited": bool(designer.get("edits")),
+                    "model": designer.get("model")})
     return out
 
 

@@ -62,7 +62,7 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         """The prompt's variations (generator output, edits applied) with the 2D avatar's SVG each."""
         try:
             style = str(data.pop("avatar_style", "default"))
-            return designer.variations_json(designer.generate_design(designer.Design.from_json(data)), style)
+            return designer.variations_json(designer.generate_design(designer.Design.from_json(data), workspace), style)
         except FaceMimicError as e:
             return _error(e)
 
@@ -175,6 +175,45 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
             return analyse_file(workspace, str(data.get("source") or ""))
         except FaceMimicError as e:
             return _error(e)
+
+    from .learn import Trainer
+
+    trainer = Trainer(workspace)
+
+    @router.post("/label/{name}")
+    def label(name: str, data: dict = Body(...)):
+        """Labelled spans of a workspace file -> ``datasets/NAME.npz`` (``facemimic label --at …``)."""
+        from .learn import label_spans
+
+        try:
+            return label_spans(workspace, str(data.get("source") or ""), data.get("spans"), name)
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.post("/train/{name}")
+    def train(name: str, data: dict = Body(...)):
+        """Start training ``models/NAME.npz`` on a dataset (``facemimic train``); poll the job."""
+        try:
+            try:
+                epochs, seed = int(data.get("epochs") or 6), int(data.get("seed") or 0)
+            except (TypeError, ValueError):
+                raise ParameterError("epochs and seed must be whole numbers") from None
+            return asdict(trainer.start(str(data.get("dataset") or ""), name, epochs, seed))
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.get("/train/job/{job_id}")
+    def train_job(job_id: str):
+        try:
+            return asdict(trainer.get(job_id))
+        except FaceMimicError as e:
+            return _error(e)
+
+    @router.get("/models")
+    def models():
+        from .learn import list_models
+
+        return {"models": list_models(workspace)}
 
     @router.put("/upload/{name}")
     async def upload(name: str, request: Request):
