@@ -86,6 +86,9 @@ class LiveCapture:
 
     Parameters
     ----------
+    filters : SmoothingOptions, optional
+        Per-region smoothing (a profile's, :func:`facemimic.capture.filters.region_smoothing`)
+        instead of the ``smoothing`` preset's filter; the preset still picks MediaPipe's mode.
     **capture_options
         :class:`facemimic.capture.api.CaptureOptions` fields (``smoothing``, ``max_faces`` …);
         ``keep_landmarks`` is always on (the page draws the mesh).
@@ -95,13 +98,19 @@ class LiveCapture:
     Not thread-safe: call :meth:`process` from one thread (MediaPipe's graph lives in it).
     """
 
-    def __init__(self, **capture_options) -> None:
+    def __init__(self, filters=None, **capture_options) -> None:
         from ..capture.api import CaptureRun
 
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._last_time = -math.inf
         self.run = CaptureRun(self._frames(), keep_landmarks=True, **capture_options)
+        self.use_smoothing(filters)
         self._groups = iter(self.run)
+
+    def use_smoothing(self, smoothing) -> None:
+        """Smooth with these :class:`~facemimic.capture.filters.SmoothingOptions` from the next frame
+        (the capture pipeline's own switch, the one ``track --profile`` uses); ``None``: unchanged."""
+        self.run.pipeline.use_smoothing(smoothing)
 
     def _frames(self):
         while True:

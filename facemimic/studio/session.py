@@ -64,7 +64,7 @@ class LiveSession:
                 return [{"type": "skipped", "id": cam.frame_id}]
             self._last_time = cam.time
             if self.capture is None:
-                self.capture = LiveCapture(**self.capture_options)
+                self.capture = LiveCapture(filters=self._smoothing(), **self.capture_options)
             group = self.capture.process(cam.time, cam.rgb)
         except FaceMimicError as e:
             return [{"type": "error", "message": str(e)}]
@@ -119,8 +119,22 @@ class LiveSession:
     def _set_profile(self, profile, path) -> None:
         from dataclasses import replace
 
+        from ..capture.filters import SmoothingOptions
+
         self.profile, self.profile_path = profile, path
         self._untuned = None if profile is None else replace(profile, floor=None, ceiling=None, curve=None)
+        if self.capture is not None:  # the profile's smoothing (or the preset's again) from the next frame
+            self.capture.use_smoothing(self._smoothing() or SmoothingOptions.preset(self.capture_options["smoothing"]))
+
+    def _smoothing(self):
+        """The profile's per-region smoothing over the capture preset (``None``: the preset alone),
+        by the function ``track/stream --profile`` use."""
+        return None if self.profile is None else self.profile.smoothing_options(self.capture_options["smoothing"])
+
+    def smoothing(self) -> dict:
+        """``{region: preset or {min_cutoff, beta[, d_cutoff]}}`` the current profile sets."""
+        return {} if self.profile is None or not self.profile.smoothing else \
+            {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.profile.smoothing.items()}
 
     def avatar_message(self) -> dict | None:
         """The 2D avatar's SVG for the last frame (the renderer's own drawing), at most 15 times a second."""
@@ -226,7 +240,7 @@ class LiveSession:
         profile.save(target)
         self._set_profile(profile, relative)
         return [{"type": "profile", "path": relative, "frames": len(cal["frames"]), "warnings": profile.warnings(),
-                 "tuning": self.tuning()}]
+                 "tuning": self.tuning(), "smoothing": self.smoothing()}]
 
     def _cmd_profile(self, args: dict) -> list[dict]:
         """``{"type": "profile", "path": "profiles/me.json"}`` (null: no profile)."""
@@ -236,11 +250,11 @@ class LiveSession:
         path = args.get("path")
         if not path:
             self._set_profile(None, None)
-            return [{"type": "profile", "path": None, "tuning": {}}]
+            return [{"type": "profile", "path": None, "tuning": {}, "smoothing": {}}]
         profile = CalibrationProfile.load(confine(self.workspace, str(path)))
         profile.check_units(self.capture_options.get("units", "extent"), str(path))
         self._set_profile(profile, str(path))
-        return [{"type": "profile", "path": self.profile_path, "tuning": self.tuning()}]
+        return [{"type": "profile", "path": self.profile_path, "tuning": self.tuning(), "smoothing": self.smoothing()}]
 
     def tuning(self) -> dict:
         """``{shape: {"gain", "floor", "ceiling", "curve"}}`` of the current profile (every shape)."""
@@ -282,6 +296,34 @@ class LiveSession:
         self._set_profile(profile, path)
         full = self.tuning()
         return [{"type": "tuning", "path": path, "shapes": {n: full[n] for n in shapes}}]
+
+    def _editable_profile(self):
+        """(profile, workspace path) to change: the current one, or an identity ``profiles/tuned.json``."""
+        from ..capture.calibration import CalibrationProfile
+
+        if self.profile is None:
+            return (CalibrationProfile.identity(name="tuned", units=self.capture_options.get("units", "extent")),
+                    "profiles/tuned.json")
+        return self.profile, self.profile_path
+
+    def _cmd_smoothing(self, args: dict) -> list[dict]:
+        """``{"type": "smoothing", "regions": {"eyes": "strong", "mouth": {"min_cutoff": 0.8, "beta": 4},
+        "brows": null}}``: smoothing per face region (eyes, brows, mouth, head), saved into the current
+        profile file (``profiles/tuned.json`` when there is none) and applied from the next frame;
+        ``null`` gives a region back to the capture preset."""
+        from .security import confine
+
+        regions = args.get("regions")
+        if not isinstance(regions, dict) or not regions:
+            raise ParameterError("smoothing needs 'regions': {eyes|brows|mouth|head: preset name or "
+                                 "{min_cutoff, beta}}")
+        base, path = self._editable_profile()
+        profile = base.with_smoothing(regions)  # unknown regions/presets, bad numbers: the library's errors
+        target = confine(self.workspace, path)
+        target.parent.mkdir(exist_ok=True)
+        profile.save(target)
+        self._set_profile(profile, path)
+        return [{"type": "smoothing", "path": path, "regions": self.smoothing()}]
 
     def _cmd_regions(self, args: dict) -> list[dict]:
         """``{"type": "regions", "to": "vrchat", "off": ["Tongue"]}``: face regions an output does not send."""

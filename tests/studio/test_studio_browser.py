@@ -193,6 +193,22 @@ def test_calibration_in_the_page_changes_sent_values(browser, studio):
     tuned = CalibrationProfile.load(studio.workspace / "profiles" / "browser.json")
     for n in ("MouthCornerPullRight", "MouthCornerPullLeft"):  # linked left/right
         assert tuned.floor[facemimic.UE_NAMES.index(n)] == pytest.approx(0.3)
+    # Smoothing per region in the page: mouth off, custom eyes; saved into the same profile file.
+    page.select_option("#smooth-mouth", "off")
+    page.wait_for_function("window.studio.smoothing && window.studio.smoothing.regions.mouth === 'off'", timeout=10000)
+    page.select_option("#smooth-eyes", "custom")
+    page.fill("#smooth-eyes-mc", "0.6")
+    page.press("#smooth-eyes-mc", "Tab")  # change fires on leaving the field
+    page.wait_for_function("window.studio.smoothing.regions.eyes && window.studio.smoothing.regions.eyes.min_cutoff === 0.6",
+                           timeout=10000)
+    assert page.is_visible("#smooth-eyes-beta") and not page.is_visible("#smooth-mouth-beta")
+    saved = CalibrationProfile.load(studio.workspace / "profiles" / "browser.json")
+    assert dict(saved.smoothing) == {"mouth": "off", "eyes": {"min_cutoff": 0.6, "beta": 5}}
+    assert saved.floor[facemimic.UE_NAMES.index("MouthCornerPullRight")] == pytest.approx(0.3)  # tuning kept
+    page.wait_for_function("window.studio.frames > 0 && window.studio.errors.length === 0", timeout=5000)
+    box = page.evaluate("(() => { const r = document.querySelector('#tune-panel').getBoundingClientRect(); "
+                        "return {x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height}; })()")
+    _save_shot(page, "studio-tuning.jpg", full_page=True, clip=box)
     page.click("#start")
     page.close()
 

@@ -31,6 +31,7 @@ async function loadInfo() {
   state.info = await r.json();
   buildMeters(state.info.regions);
   buildRegionSwitches(state.info.regions);
+  buildSmoothing();
   if (state.info.vendor) {
     // Loaded on request: WebGL without a GPU costs CPU that tracking needs on a small laptop.
     $("avatar3d-note").textContent = "3D avatar: press Test head, or drop your .vrm/.glb on the panel.";
@@ -124,6 +125,51 @@ for (const k of TUNE_KEYS) {
   };
 }
 
+// -- smoothing per face region (saved in the profile, as `track --profile` reads it) ----------------
+const SMOOTH_REGIONS = ["eyes", "brows", "mouth", "head"];
+const SMOOTH_CHOICES = ["preset", "off", "light", "strong", "raw", "custom"];
+function buildSmoothing() {
+  const box = $("smooth-regions");
+  for (const region of SMOOTH_REGIONS) {
+    const label = document.createElement("label");
+    label.htmlFor = `smooth-${region}`;
+    label.textContent = region;
+    const sel = document.createElement("select");
+    sel.id = `smooth-${region}`;
+    for (const c of SMOOTH_CHOICES) sel.add(new Option(c, c));
+    const custom = document.createElement("span");
+    custom.className = "custom";
+    custom.hidden = true;
+    custom.innerHTML = `<label>min cutoff (Hz) <input type="number" id="smooth-${region}-mc" min="0.01" step="0.1" value="1" `
+      + `aria-label="${region} min cutoff (Hz)"></label><label>beta <input type="number" id="smooth-${region}-beta" `
+      + `min="0" step="0.5" value="5" aria-label="${region} beta"></label>`;
+    const changed = () => {
+      custom.hidden = sel.value !== "custom";
+      let v = sel.value === "preset" ? null : sel.value;
+      if (sel.value === "custom") {
+        v = { min_cutoff: Number($(`smooth-${region}-mc`).value), beta: Number($(`smooth-${region}-beta`).value) };
+      }
+      send({ type: "smoothing", regions: { [region]: v } });
+    };
+    sel.onchange = changed;
+    custom.querySelectorAll("input").forEach((i) => { i.onchange = changed; });
+    box.append(label, sel, custom);
+  }
+}
+function showSmoothing(regions) {
+  for (const region of SMOOTH_REGIONS) {
+    const v = (regions || {})[region];
+    const sel = $(`smooth-${region}`);
+    if (!sel) continue;
+    sel.value = v == null ? "preset" : (typeof v === "string" ? v : "custom");
+    sel.nextElementSibling.hidden = sel.value !== "custom";
+    if (v && typeof v === "object") {
+      $(`smooth-${region}-mc`).value = v.min_cutoff;
+      $(`smooth-${region}-beta`).value = v.beta;
+    }
+  }
+}
+
 function pct(v) { return `${Math.max(0, Math.min(1, v ?? 0)) * 100}%`; }
 
 function drawMeters(m) {
@@ -167,7 +213,13 @@ function onMessage(m) {
     case "take": return onTake(m);
     case "tuning":
       Object.assign(state.tuning, m.shapes);
+      if (state.tuneShape) selectShape(state.tuneShape);  // the sliders show what was saved
       $("tune-note").textContent = `saved into ${m.path}`;
+      return refreshFiles(m.path);
+    case "smoothing":
+      showSmoothing(m.regions);
+      $("smooth-note").textContent = `saved into ${m.path}`;
+      window.studio.smoothing = m;
       return refreshFiles(m.path);
     case "regions": return;
     case "avatar3d":
@@ -344,6 +396,7 @@ function sendOutput(to) {
 // -- calibration, profiles, takes ----------------------------------------------------------------
 function onProfile(m) {
   state.tuning = m.tuning || {};
+  showSmoothing(m.smoothing);
   if (state.tuneShape) selectShape(state.tuneShape);
   $("calib-note").textContent = m.path ? `profile ${m.path} applied` : "no profile";
   refreshFiles(m.path);
