@@ -229,6 +229,57 @@ def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):
     assert "valence" in tip and "AUs:" in tip and result["frames"] == 120
 
 
+def test_learn_my_face_from_a_dragged_span(browser, studio):
+    """Drag a span over the analysed timeline, label it, train, and generate with the model."""
+    page = _open_create(browser, studio)
+    page.fill("#t-text", "neutral 1s > very happy 2s > neutral 1s")
+    page.fill("#t-say", "")
+    page.fill("#t-name", "smile")
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.timeline && window.studioCreate.timeline.track === 'timelines/smile.jsonl'",
+                           timeout=60000)
+    page.fill("#y-source", "timelines/smile.jsonl")
+    page.click("#y-run")
+    page.wait_for_function("window.studioCreate.analysis && window.studioCreate.analysis.source === 'timelines/smile.jsonl'",
+                           timeout=60000)
+    plot = page.locator("#y-plot")
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    x = lambda t: box["x"] + box["width"] * t / 3.967  # noqa: E731 - the clip's frames span 0..3.967 s
+    page.mouse.move(x(1.4), box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(x(2.1), box["y"] + 60)
+    page.mouse.move(x(2.8), box["y"] + 60)
+    page.mouse.up()
+    page.fill("#l-state", "happy")
+    page.click("#l-add")
+    spans = page.evaluate("window.studioCreate.spansLabelled")
+    assert len(spans) == 1 and spans[0][2] == "happy" and abs(spans[0][0] - 1.4) < 0.1 and abs(spans[0][1] - 2.8) < 0.1
+    page.fill("#l-name", "my-smile")
+    page.click("#l-label")
+    page.wait_for_function("window.studioCreate.dataset")
+    dataset = page.evaluate("window.studioCreate.dataset")
+    assert dataset["dataset"] == "datasets/my-smile.npz" and dataset["counts"] == {"happy": dataset["frames"]}
+    page.fill("#l-epochs", "2")
+    page.click("#l-train")
+    page.wait_for_function("window.studioCreate.training && window.studioCreate.training.state !== 'running'",
+                           timeout=120000)
+    job = page.evaluate("window.studioCreate.training")
+    assert job["state"] == "done" and len(job["losses"]) == 2, job
+    # the model is in the designer's choice and generates
+    page.select_option("#d-model", "models/my-smile.npz")
+    page.fill("#d-prompt", "happy")
+    page.fill("#d-variations", "2")
+    page.fill("#d-seed", "3")
+    page.click("#d-generate")
+    page.wait_for_function("window.studioCreate.variations === 2 && document.querySelector('#d-meaning').textContent.includes('seed 3')")
+    meaning = page.inner_text("#d-meaning")
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    assert errors == [] and "happy" in meaning and "model my-smile" in meaning, meaning
+    assert (studio.workspace / "models" / "my-smile.npz").is_file()
+
+
 def _save_shot(page, name, selector=None):
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     path = DOCS_IMG / name

@@ -71,6 +71,7 @@ const DESIGNER_HTML = `
     <label>Style <select id="d-style"><option value="">from prompt</option></select></label>
     <label>Variations <input id="d-variations" type="number" min="1" max="16" value="4"></label>
     <label>Seed <input id="d-seed" type="number" placeholder="random"></label>
+    <label>Model <select id="d-model" title="the shipped generator, or one trained below (Analyse → Learn)"><option value="">shipped</option></select></label>
     <label>Avatar <select id="d-avatar"></select></label>
     <button id="d-generate" type="submit">Generate</button>
   </form>
@@ -170,6 +171,25 @@ const ANALYSE_HTML = `
     <div id="y-tip" class="tip" role="status" hidden></div>
   </div>
   <p id="y-legend" class="legend"></p>
+  <h3 class="sub">Learn my face</h3>
+  <p class="muted">Drag across the plot to mark a span, name the state it shows, add it; then label
+    (a dataset, as <code>facemimic label</code>) and train (<code>facemimic train</code>). The model
+    appears in the designer's model choice.</p>
+  <div class="row">
+    <span id="l-span" class="muted">no span marked</span>
+    <label>State <input id="l-state" value="happy" size="12" list="l-states"></label>
+    <datalist id="l-states"></datalist>
+    <button id="l-add" type="button">Add span</button>
+  </div>
+  <ul id="l-spans" class="takes"></ul>
+  <div class="row">
+    <label>Name <input id="l-name" value="my-face" size="14"></label>
+    <button id="l-label" type="button">Label</button>
+    <label>Epochs <input id="l-epochs" type="number" min="1" max="50" value="6"></label>
+    <button id="l-train" type="button">Train</button>
+    <span id="l-note" class="muted" aria-live="polite"></span>
+  </div>
+  <canvas id="l-loss" width="480" height="120" aria-label="training loss per epoch"></canvas>
 </section>`;
 
 // -- designer -----------------------------------------------------------------------------------
@@ -208,7 +228,8 @@ function buildDesigner() {
 function designFromForm() {
   const num = (id) => ($(id).value === "" ? null : Number($(id).value));
   return { prompt: $("d-prompt").value, intensity: num("d-intensity"), asymmetry: num("d-asymmetry") || 0,
-           style: $("d-style").value || null, variations: num("d-variations") || 1, seed: num("d-seed") };
+           style: $("d-style").value || null, variations: num("d-variations") || 1, seed: num("d-seed"),
+           model: $("d-model").value || null };
 }
 
 async function generate() {
@@ -220,7 +241,7 @@ async function generate() {
     S.design = { ...design, seed: result.seed };
     $("d-seed").placeholder = `random (last ${result.seed})`;
     S.result = result; S.edits = {}; S.undo = []; S.redo = []; S.picked = 0;
-    $("d-meaning").textContent = `${result.meaning} · intensity ${result.intensity} · style ${result.style} · seed ${result.seed}`;
+    $("d-meaning").textContent = `${result.meaning} · intensity ${result.intensity} · style ${result.style} · seed ${result.seed} · model ${result.model}`;
     drawVariations();
     pick(0);
     window.studioCreate.variations = result.variations.length;
@@ -379,6 +400,7 @@ async function openDesign(x) {
   $("d-variations").value = x.variations;
   $("d-seed").value = x.seed;
   $("d-name").value = x.name;
+  $("d-model").value = x.model || "";
   await generate();
   S.edits = JSON.parse(JSON.stringify(x.edits || {}));
   for (const i of Object.keys(S.edits)) { S.picked = Number(i); await redraw(); }
@@ -513,9 +535,97 @@ const EMOTION_COLOURS = ["#8b93a3", "#ffd166", "#5aa9ff", "#d77bff", "#7ee2b8", 
 function buildAnalyse() {
   $("y-run").onclick = () => runAnalysis().catch((e) => { $("y-note").textContent = ""; showError(e.message); });
   for (const c of [$("y-plot"), $("y-va")]) {
-    c.onmousemove = (ev) => hoverAnalysis(ev, c);
+    c.onmousemove = (ev) => { hoverAnalysis(ev, c); if (S.drag) { S.drag[1] = timeAt(ev, c); showSpan(); } };
     c.onmouseleave = () => { $("y-tip").hidden = true; };
+    c.onmousedown = (ev) => { if (S.analysis) { S.drag = [timeAt(ev, c), timeAt(ev, c)]; showSpan(); } };
+    c.onmouseup = (ev) => { if (S.drag) { S.drag[1] = timeAt(ev, c); S.marked = [...S.drag].sort((a, b) => a - b); S.drag = null; showSpan(); } };
   }
+  S.spans = [];
+  $("l-add").onclick = () => {
+    if (!S.marked || S.marked[1] - S.marked[0] < 0.05) return showError("drag across the plot to mark a span first");
+    S.spans.push([+S.marked[0].toFixed(2), +S.marked[1].toFixed(2), $("l-state").value.trim()]);
+    drawSpans();
+  };
+  $("l-label").onclick = () => labelSpans().catch((e) => showError(e.message));
+  $("l-train").onclick = () => trainModel().catch((e) => showError(e.message));
+}
+
+function timeAt(ev, canvas) {
+  const a = S.analysis, r = canvas.getBoundingClientRect();
+  const f = Math.max(0, Math.min(1, (ev.clientX - r.left) / r.width));
+  return a.time[0] + f * (a.time.at(-1) - a.time[0]);
+}
+
+function showSpan() {
+  const span = S.drag || S.marked;
+  if (!span) return;
+  const [a, b] = [...span].sort((p, q) => p - q);
+  $("l-span").textContent = `span ${a.toFixed(2)}–${b.toFixed(2)} s`;
+  drawAnalysis();
+  const c = $("y-plot"), g = c.getContext("2d"), t0 = S.analysis.time[0], t1 = S.analysis.time.at(-1);
+  const x = (t) => ((t - t0) / Math.max(t1 - t0, 1e-6)) * c.width;
+  g.fillStyle = "#5aa9ff33";
+  g.fillRect(x(a), 0, x(b) - x(a), c.height);
+}
+
+function drawSpans() {
+  $("l-spans").replaceChildren(...S.spans.map(([a, b, st], i) => {
+    const del = el("button", { type: "button", textContent: "remove" });
+    del.onclick = () => { S.spans.splice(i, 1); drawSpans(); };
+    return el("li", {}, `${a.toFixed(2)}–${b.toFixed(2)} s = ${st} `, del);
+  }));
+  window.studioCreate.spansLabelled = S.spans.slice();
+}
+
+async function labelSpans() {
+  showError("");
+  if (!S.analysis) return showError("analyse a file first");
+  const r = await api("POST", `/api/create/label/${encodeURIComponent($("l-name").value.trim())}`,
+    { source: S.analysis.source, spans: S.spans });
+  S.dataset = r.dataset;
+  $("l-note").textContent = `${r.dataset}: ${r.frames} frames (${Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(", ")})`;
+  window.studioCreate.dataset = r;
+}
+
+async function trainModel() {
+  showError("");
+  if (!S.dataset) return showError("label some spans first");
+  let job = await api("POST", `/api/create/train/${encodeURIComponent($("l-name").value.trim())}`,
+    { dataset: S.dataset, epochs: Number($("l-epochs").value) });
+  while (job.state === "running") {
+    $("l-note").textContent = `training ${job.model}: epoch ${job.losses.length}/${job.epochs}`;
+    drawLoss(job);
+    await new Promise((r) => setTimeout(r, 300));
+    job = await api("GET", `/api/create/train/job/${job.id}`);
+  }
+  drawLoss(job);
+  window.studioCreate.training = job;
+  if (job.state === "failed") return showError(job.error);
+  $("l-note").textContent = `trained ${job.model} (loss ${job.losses.at(-1)}); choose it in the designer's Model`;
+  await refreshModels();
+}
+
+function drawLoss(job) {
+  const c = $("l-loss"), g = c.getContext("2d"), L = job.losses;
+  g.fillStyle = "#0f1116"; g.fillRect(0, 0, c.width, c.height);
+  if (!L.length) return;
+  const hi = Math.max(...L), lo = Math.min(...L), n = Math.max(job.epochs, 2);
+  g.strokeStyle = "#5aa9ff"; g.lineWidth = 2; g.beginPath();
+  L.forEach((v, i) => {
+    const x = 10 + (i / (n - 1)) * (c.width - 20), y = c.height - 10 - ((v - lo) / Math.max(hi - lo, 1e-9)) * (c.height - 20);
+    i ? g.lineTo(x, y) : g.moveTo(x, y);
+  });
+  g.stroke();
+  g.fillStyle = "#8b93a3"; g.font = "11px sans-serif";
+  g.fillText(`loss ${L.at(-1)} (epoch ${L.length}/${job.epochs})`, 10, 14);
+}
+
+async function refreshModels() {
+  const { models } = await api("GET", "/api/create/models");
+  const sel = $("d-model"), keep = sel.value;
+  sel.replaceChildren(el("option", { value: "", textContent: "shipped" }),
+    ...models.map((m) => el("option", { value: m.path, textContent: m.name })));
+  sel.value = keep;
 }
 
 async function runAnalysis() {
@@ -523,6 +633,7 @@ async function runAnalysis() {
   $("y-note").textContent = "analysing…";
   const a = await api("POST", "/api/create/analyse", { source: $("y-source").value.trim() });
   S.analysis = a;
+  $("l-states").replaceChildren(...a.basic_names.map((n) => el("option", { value: n })));
   window.studioCreate.analysis = { source: a.source, frames: a.time.length, segments: a.segments, csv: a.csv };
   $("y-note").replaceChildren(`${a.time.length} frames · `, el("a", { href: `/files/${a.csv}`, download: a.csv.split("/").pop(), textContent: "CSV" }));
   $("y-legend").replaceChildren(...a.basic_names.flatMap((n, i) => {
@@ -711,7 +822,7 @@ async function init() {
   buildTimeline();
   buildAnimate();
   buildAnalyse();
-  await Promise.all([refreshLibrary(), refreshJobs(), listUploads()]);
+  await Promise.all([refreshLibrary(), refreshJobs(), listUploads(), refreshModels()]);
 }
 
 window.studioCreate.ready = init().catch((e) => showError(String(e.message || e)));
