@@ -50,6 +50,7 @@ class LiveSession:
         self.regions_off: dict[str, set[str]] = {}  # output -> face regions it does not send
         self.last_present = None  # last frame with a face (the 3D avatar holds it over gaps)
         self.morph_aliases: list = []  # the 3D avatar's morph targets resolved by export's alias table
+        self.player = None  # TakePlayer: a take on the avatars instead of the camera (takes.py)
 
     # -- frames -----------------------------------------------------------------------------------
     def on_frame(self, data: bytes) -> list[dict]:
@@ -138,8 +139,8 @@ class LiveSession:
 
     def avatar_message(self) -> dict | None:
         """The 2D avatar's SVG for the last frame (the renderer's own drawing), at most 15 times a second."""
-        if self.avatar is None or self.last is None:
-            return None
+        if self.avatar is None or self.last is None or self.player is not None:
+            return None  # (while a take plays, the avatars show the take)
         now = time.monotonic()
         if now < self._avatar_next:
             return None
@@ -376,6 +377,43 @@ class LiveSession:
         target.parent.mkdir(exist_ok=True)
         write_track(track, target)
         return {"type": "take", "path": relative, "frames": len(frames), "seconds": round(duration, 3)}
+
+    def _cmd_playback(self, args: dict) -> list[dict]:
+        """``{"type": "playback", "path": "takes/x.jsonl"}`` opens a take for playback (``null``
+        closes it: the avatars follow the camera again); ``{"type": "playback", "time": 1.5}``
+        answers the take's frame at that time, with the 2D avatar's drawing and the 3D avatar's
+        morph values, as a live frame would have them."""
+        from .takes import TakePlayer
+
+        if "path" in args:
+            if not args["path"]:
+                self.player = None
+                return [{"type": "playback", "path": None}]
+            self.player = TakePlayer(self.workspace, str(args["path"]))
+            return [self._playback_message(self.player.start, opened=True)]
+        if self.player is None:
+            raise ParameterError("no take is open for playback: send its 'path' first")
+        return [self._playback_message(args.get("time"))]
+
+    def _playback_message(self, t, *, opened: bool = False) -> dict:
+        frame = self.player.frame_at(t)
+        message = {"type": "playback", "path": self.player.path, "t": round(float(frame.time), 4),
+                   "frame": frame_message(frame)}
+        if opened:
+            message.update(start=self.player.start, end=self.player.end, frames=len(self.player.times),
+                           fps=round(float(self.player.track.fps), 3))
+        if self.morph_aliases:
+            message["frame"]["morphs"] = self.morph_values(frame)
+        if self.avatar is not None:
+            message["svg"] = self.avatar.svg(frame, transparent=True)
+        return message
+
+    def _cmd_trim(self, args: dict) -> list[dict]:
+        """``{"type": "trim", "start": 0.5, "end": 2.0}``: the open take's frames in [start, end]
+        saved as a new track file in ``takes/`` (times from 0; the range noted in its header)."""
+        if self.player is None:
+            raise ParameterError("no take is open: open one for playback, then set its in and out points")
+        return [self.player.save_trim(args.get("start"), args.get("end"))]
 
     # -- 3D avatar ----------------------------------------------------------------------------------
     def _cmd_avatar3d(self, args: dict) -> list[dict]:
