@@ -69,7 +69,8 @@ def test_saved_design_equals_facemimic_express(client, tmp_path):
         if a[k] is not None:
             assert np.array_equal(a[k], b[k]), k
     assert {k: v for k, v in saved.metadata.items() if k != "designer"} == cli.metadata
-    assert saved.metadata["designer"] == {"intensity": 0.8, "style": "exaggerated", "asymmetry": 0.0, "edits": {}}
+    assert saved.metadata["designer"] == {"intensity": 0.8, "style": "exaggerated", "asymmetry": 0.0, "edits": {},
+                                         "model": None}
     # the re-export through part 1's /api/export equals the CLI's CSV
     csv_text = client.get("/api/export/expressions/amused.jsonl", params={"format": "csv"}).text
     cli_csv = tmp_path / "cli.csv"
