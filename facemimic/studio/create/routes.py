@@ -74,6 +74,25 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         except FaceMimicError as e:
             return _error(e)
 
+    from .still import StillRenderer
+
+    stills = StillRenderer(workspace)
+
+    @router.post("/still")
+    def still(data: dict = Body(...)):
+        """One pose on the user's portrait, drawn by the animator (JPEG)."""
+        from fastapi.responses import Response
+
+        try:
+            try:
+                size = int(data.get("size") or 512)
+            except (TypeError, ValueError):
+                raise ParameterError("size must be a whole number of pixels") from None
+            jpeg = stills.render(str(data.get("source") or ""), designer.frame_from_json(data), size)
+        except FaceMimicError as e:
+            return _error(e)
+        return Response(jpeg, media_type="image/jpeg", headers={"cache-control": "no-store"})
+
     @router.get("/library")
     def library():
         return {"expressions": designer.list_library(workspace)}

@@ -1,0 +1,68 @@
+"""The designer's pose on the user's portrait (issue #14 §1): stills drawn by the animator."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from facemimic.expressions.names import UE_NAMES
+from facemimic.studio.security import StudioSecurity
+from facemimic.studio.server import StudioConfig, create_app
+
+PORT = 8771
+PHOTO = "single_face.jpg"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, samples):
+    from fastapi.testclient import TestClient
+
+    ws = tmp_path_factory.mktemp("still-ws")
+    sec = StudioSecurity(token="still-token", port=PORT)
+    with TestClient(create_app(StudioConfig(workspace=ws, security=sec)), base_url=f"http://127.0.0.1:{PORT}") as c:
+        c.cookies.set(sec.cookie_name, "still-token")
+        assert c.put(f"/api/create/upload/{PHOTO}", content=(samples / PHOTO).read_bytes()).status_code == 200
+        yield c
+
+
+def _decode(data: bytes) -> np.ndarray:
+    import cv2
+
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None
+    return img
+
+
+def test_stills_follow_the_pose_and_are_quick_after_the_first(client):
+    v = client.post("/api/create/express", json={"prompt": "surprised", "seed": 1}).json()["variations"][0]
+    pose = {k: v[k] for k in ("weights", "openness", "gaze", "head")}
+    neutral = dict(pose, weights=[0.0] * len(UE_NAMES), openness=[1, 1], head=[0, 0, 0], gaze=[[0, 0], [0, 0]])
+    t = time.perf_counter()
+    r0 = client.post("/api/create/still", json=dict(neutral, source=f"portraits/{PHOTO}", size=512))
+    first = time.perf_counter() - t
+    assert r0.status_code == 200 and r0.headers["content-type"] == "image/jpeg"
+    a = _decode(r0.content)
+    assert max(a.shape[:2]) == 512
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        r1 = client.post("/api/create/still", json=dict(pose, source=f"portraits/{PHOTO}", size=512))
+        times.append(time.perf_counter() - t)
+    b = _decode(r1.content)
+    print(f"first still {first * 1000:.0f} ms, then median {np.median(times) * 1000:.0f} ms")
+    assert b.shape == a.shape
+    diff = np.abs(a.astype(int) - b.astype(int)).max(axis=2)
+    assert (diff > 40).mean() > 0.003  # the surprised face differs from the neutral one
+    assert np.median(times) < first
+
+
+def test_still_errors(client):
+    pose = {"weights": [0.0] * len(UE_NAMES)}
+    r = client.post("/api/create/still", json=dict(pose, source="portraits/none.jpg"))
+    assert r.status_code == 422 and r.json()["error"] == "portraits/none.jpg: not found in the workspace (upload the photo first)"
+    r = client.post("/api/create/still", json=dict(pose, source=f"portraits/{PHOTO}", size=999))
+    assert r.status_code == 422 and "size must be one of" in r.json()["error"]
+    r = client.post("/api/create/still", json={"weights": [0.0] * 3, "source": f"portraits/{PHOTO}"})
+    assert r.status_code == 422 and r.json()["error"].startswith("bad pose")
