@@ -228,12 +228,38 @@ def test_recorded_take_matches_facemimic_track(browser, studio, samples, tmp_pat
     time.sleep(4.2)
     page.click("#record")
     page.wait_for_function("document.querySelector('#record-note').textContent.startsWith('saved')", timeout=15000)
+    take_path = page.text_content("#record-note").split()[1]
+    page.click("#start")  # the camera off: playback alone drives the avatars
+    # Playback: open the take, scrub to 1.5 s, trim 0.5-2.0 s into a new track file.
+    page.click(f'button[aria-label="play {take_path}"]')
+    page.wait_for_function("window.studio.playback && window.studio.playback.start === 0", timeout=10000)
+    page.eval_on_selector("#player-scrub", "(el) => { el.value = 1.5; el.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("Math.abs(window.studio.playback.t - 1.5) < 0.2", timeout=10000)
+    shown = page.evaluate("window.studio.playback")
+    page.click("#player-play")
+    page.wait_for_function("window.studio.playback.t > 2.5", timeout=15000)  # it plays on its own
+    page.click("#player-play")
+    page.fill("#player-in-v", "0.5")
+    page.fill("#player-out-v", "2.0")
+    page.click("#player-save")
+    page.wait_for_function("window.studio.trimmed", timeout=10000)
+    trimmed = page.evaluate("window.studio.trimmed")
+    page.eval_on_selector("#player-scrub", "(el) => { el.value = 1.5; el.dispatchEvent(new Event('input')); }")
+    page.wait_for_function("Math.abs(window.studio.playback.t - 1.5) < 0.2", timeout=10000)
+    time.sleep(0.3)
     top = page.evaluate("document.querySelector('#calib-panel').getBoundingClientRect().top + window.scrollY")
     _save_shot(page, "studio-takes.jpg", full_page=True, clip={"x": 0, "y": top - 10, "width": 1400, "height": 720})
-    page.click("#start")
+    errors = page.evaluate("window.studio.errors")
     page.close()
-    takes = sorted((studio.workspace / "takes").glob("*.jsonl"))
-    take = facemimic.read_track(takes[-1])
+    assert errors == []
+    take = facemimic.read_track(studio.workspace / take_path)
+    i = int(np.searchsorted(take.time, shown["t"] + 1e-9) - 1)
+    assert take.time[i] == pytest.approx(shown["t"], abs=1e-4)
+    assert np.allclose(np.array(shown["frame"]["weights"], float), take.weights[i], atol=1e-4)
+    part = facemimic.read_track(studio.workspace / trimmed["path"])
+    keep = (take.time >= 0.5) & (take.time <= 2.0 + 1e-9)
+    assert len(part) == keep.sum() and np.allclose(part.weights, take.weights[keep], atol=1e-6)
+    assert part.metadata["trimmed_from"]["path"] == take_path
     assert len(take) > 20
 
     # The reference: `facemimic track` on the very clip the fake camera played, looped as it

@@ -207,7 +207,11 @@ function onMessage(m) {
     case "avatar2d": return showAvatar(m.svg);
     case "outputs": return showOutputs(m);
     case "skipped": state.inFlight = Math.max(0, state.inFlight - 1); state.sentAt.delete(m.id); return;
-    case "error": state.inFlight = Math.max(0, state.inFlight - 1); return showError(m.message);
+    case "error":
+      state.inFlight = Math.max(0, state.inFlight - 1);
+      if (state.play) state.play.pending = false;
+      return showError(m.message);
+    case "playback": return onPlayback(m);
     case "calibrating": $("calib-note").textContent = `hold a neutral face… ${m.left.toFixed(1)} s`; return;
     case "profile": return onProfile(m);
     case "take": return onTake(m);
@@ -236,8 +240,9 @@ function onFrame(m) {
   state.sentAt.delete(m.id);
   state.inFlight = Math.max(0, state.inFlight - 1);
   state.last = m;
-  if (m.present) drawMeters(m);
-  if (state.avatar3d) state.avatar3d.update(m);
+  const live = !state.play;  // while a take plays, it (not the camera) drives meters and avatars
+  if (m.present && live) drawMeters(m);
+  if (state.avatar3d && live) state.avatar3d.update(m);
   drawOverlay($("overlay"), $("video"), m, {
     mesh: $("show-mesh").checked, axes: $("show-axes").checked, gaze: $("show-gaze").checked });
   const now = performance.now() / 1000;
@@ -403,9 +408,77 @@ function onProfile(m) {
 }
 
 function onTake(m) {
-  $("record-note").textContent = `saved ${m.path} (${m.frames} frames)`;
+  if (m.trimmed_from) {
+    $("player-note").textContent = `saved ${m.path} (${m.frames} frames)`;
+    window.studio.trimmed = m;
+  } else {
+    $("record-note").textContent = `saved ${m.path} (${m.frames} frames)`;
+  }
   refreshFiles();
 }
+
+// -- take playback: the server answers the take's frame at a time (one request in flight, the latest wins)
+function onPlayback(m) {
+  window.studio.playback = m;
+  if (!m.path) { state.play = null; $("player").hidden = true; return; }
+  if (m.start !== undefined) {
+    state.play = { path: m.path, start: m.start, end: m.end, playing: false, pending: false, want: null };
+    $("player").hidden = false;
+    $("player-name").textContent = m.path;
+    Object.assign($("player-scrub"), { min: m.start, max: m.end, value: m.start });
+    $("player-in-v").value = m.start.toFixed(2);
+    $("player-out-v").value = m.end.toFixed(2);
+    $("player-note").textContent = `${m.frames} frames, ${(m.end - m.start).toFixed(2)} s`;
+  }
+  const p = state.play;
+  p.pending = false;
+  if (m.frame.present) drawMeters(m.frame);
+  if (state.avatar3d) state.avatar3d.update(m.frame);
+  if (m.svg) showAvatar(m.svg);
+  $("player-time").textContent = `${m.t.toFixed(2)} s`;
+  if (!p.playing) $("player-scrub").value = m.t;
+  if (p.want !== null) { const t = p.want; p.want = null; seek(t); }
+}
+
+function seek(t) {
+  const p = state.play;
+  if (!p) return;
+  if (p.pending) { p.want = t; return; }
+  p.pending = true;
+  send({ type: "playback", time: t });
+}
+
+function playTick() {
+  const p = state.play;
+  if (!p || !p.playing) return;
+  const t = p.from + (performance.now() - p.t0) / 1000;
+  if (t >= p.end) { seek(p.end); return stopPlaying(); }
+  $("player-scrub").value = t;
+  seek(t);
+  requestAnimationFrame(playTick);
+}
+
+function stopPlaying() {
+  if (state.play) state.play.playing = false;
+  $("player-play").textContent = "▶ Play";
+}
+
+$("player-play").onclick = () => {
+  const p = state.play;
+  if (!p) return;
+  if (p.playing) return stopPlaying();
+  let from = Number($("player-scrub").value);
+  if (from >= p.end) from = p.start;
+  Object.assign(p, { playing: true, from, t0: performance.now() });
+  $("player-play").textContent = "❚❚ Pause";
+  requestAnimationFrame(playTick);
+};
+$("player-scrub").oninput = () => { stopPlaying(); seek(Number($("player-scrub").value)); };
+$("player-in").onclick = () => { $("player-in-v").value = Number($("player-scrub").value).toFixed(2); };
+$("player-out").onclick = () => { $("player-out-v").value = Number($("player-scrub").value).toFixed(2); };
+$("player-save").onclick = () => send({ type: "trim", start: Number($("player-in-v").value),
+                                        end: Number($("player-out-v").value) });
+$("player-close").onclick = () => { stopPlaying(); send({ type: "playback", path: null }); };
 
 async function refreshFiles(selected) {
   const r = await fetch("/api/files");
@@ -419,7 +492,12 @@ async function refreshFiles(selected) {
   takes.textContent = "";
   for (const p of files.filter((p) => p.startsWith("takes/") && p.endsWith(".jsonl"))) {
     const li = document.createElement("li");
-    li.append(`${p.slice(6)} `);
+    const open = document.createElement("button");
+    open.textContent = "▶";
+    open.title = `play ${p} on the avatars`;
+    open.setAttribute("aria-label", `play ${p}`);
+    open.onclick = () => { stopPlaying(); send({ type: "playback", path: p }); };
+    li.append(open, `${p.slice(6)} `);
     for (const fmt of state.info.export_formats) {
       const a = document.createElement("a");
       a.href = `/api/export/${encodeURI(p)}?format=${fmt}`;
