@@ -280,6 +280,30 @@ def test_learn_my_face_from_a_dragged_span(browser, studio):
     assert (studio.workspace / "models" / "my-smile.npz").is_file()
 
 
+def test_designer_on_my_portrait(browser, studio, samples):
+    """The picked variation drawn on an uploaded portrait, redrawn when a slider moves."""
+    page = _open_create(browser, studio)
+    page.set_input_files("#a-photo", str(samples / "single_face.jpg"))
+    page.wait_for_selector('#d-portrait option[value="portraits/single_face.jpg"]', state="attached")
+    page.fill("#d-prompt", "surprised")
+    page.fill("#d-variations", "2")
+    page.fill("#d-seed", "1")
+    page.click("#d-generate")
+    page.wait_for_function("window.studioCreate.variations === 2")
+    page.select_option("#d-portrait", "portraits/single_face.jpg")
+    page.wait_for_function("window.studioCreate.stills >= 1", timeout=60000)
+    first = page.evaluate("document.querySelector('#d-still').src")
+    page.fill('#d-sliders input[data-name="JawOpen"]', "0.8")
+    page.wait_for_function("src => document.querySelector('#d-still').src !== src && window.studioCreate.stills >= 2",
+                           arg=first, timeout=30000)
+    size = page.evaluate("(() => { const i = document.querySelector('#d-still'); return [i.naturalWidth, i.naturalHeight]; })()")
+    ms = page.evaluate("window.studioCreate.stillMs")
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    print(f"portrait still after a slider change: {ms:.0f} ms in the page")
+    assert errors == [] and max(size) == 512
+
+
 def _save_shot(page, name, selector=None):
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     path = DOCS_IMG / name

@@ -76,7 +76,14 @@ const DESIGNER_HTML = `
     <button id="d-generate" type="submit">Generate</button>
   </form>
   <p id="d-meaning" class="muted" aria-live="polite"></p>
-  <div id="d-variations-box" class="variations" role="listbox" aria-label="variations"></div>
+  <div class="designer-views">
+    <div id="d-variations-box" class="variations" role="listbox" aria-label="variations"></div>
+    <figure class="portrait-view">
+      <label>On my portrait <select id="d-portrait"><option value="">(none)</option></select></label>
+      <img id="d-still" alt="the picked variation on your portrait (drawn by the animator)" hidden>
+      <figcaption id="d-still-note" class="muted"></figcaption>
+    </figure>
+  </div>
   <div class="designer-edit">
     <div>
       <div class="row">
@@ -213,6 +220,7 @@ function buildDesigner() {
     box.append(g);
   }
   $("d-form").onsubmit = (ev) => { ev.preventDefault(); generate(); };
+  $("d-portrait").onchange = () => drawStill().catch((e) => showError(e.message));
   $("d-undo").onclick = undo;
   $("d-redo").onclick = redo;
   $("d-reset").onclick = () => { pushUndo(); delete S.edits[S.picked]; afterEdit(); };
@@ -268,10 +276,30 @@ function setSvg(img, svg) {
   img.src = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
 }
 
+// The picked variation on the chosen portrait: one frame from the animator (JPEG).
+async function drawStill() {
+  const source = $("d-portrait").value, img = $("d-still");
+  if (!source || !S.result) { img.hidden = true; return; }
+  const t = performance.now();
+  $("d-still-note").textContent = S.stillReady === source ? "" : "preparing the portrait (a few seconds, once)…";
+  const r = await fetch("/api/create/still", { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...currentPose(S.picked), source, size: 512 }) });
+  if (!r.ok) throw new Error((await r.json()).error);
+  if (img.src) URL.revokeObjectURL(img.src);
+  img.src = URL.createObjectURL(await r.blob());
+  img.hidden = false;
+  S.stillReady = source;
+  const ms = performance.now() - t;
+  $("d-still-note").textContent = `variation #${S.picked + 1} · ${ms.toFixed(0)} ms · AI-generated preview`;
+  window.studioCreate.stills = (window.studioCreate.stills || 0) + 1;
+  window.studioCreate.stillMs = ms;
+}
+
 function pick(i) {
   S.picked = i;
   document.querySelectorAll(".variation").forEach((c) => c.setAttribute("aria-selected", String(Number(c.dataset.index) === i)));
   syncSliders();
+  drawStill().catch((e) => showError(e.message));
 }
 
 function currentPose(i) {
@@ -352,6 +380,7 @@ async function redraw() {
       const i = S.picked;
       const { svg } = await api("POST", "/api/create/pose", { ...currentPose(i), avatar_style: $("d-avatar").value });
       setSvg(document.querySelector(`.variation[data-index="${i}"] img`), svg);
+      if (i === S.picked) await drawStill();
     } while (S.redraw);
   } catch (e) { showError(e.message); } finally { S.drawing = false; }
 }
@@ -721,6 +750,7 @@ function buildAnimate() {
     $("a-source").prepend(opt);
     $("a-source").value = path;
     S.sourcePicked = true;
+    listUploads();
   });
   $("a-audio").onchange = () => upload($("a-audio"), (path) => { S.audio = path; $("a-driver").value = "audio"; });
   $("a-video").onchange = () => upload($("a-video"), (path) => {
@@ -746,6 +776,9 @@ async function listUploads() {
       $("a-source").prepend(el("option", { value: f.path, textContent: f.path.split("/").pop() }));
     }
     if (f.path.startsWith("audio/")) S.audio = f.path;
+    if (f.path.startsWith("portraits/") && !$("d-portrait").querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
+      $("d-portrait").append(el("option", { value: f.path, textContent: f.path.split("/").pop() }));
+    }
   }
   if (!S.sourcePicked) $("a-source").value = $("a-source").options[0].value;
 }
