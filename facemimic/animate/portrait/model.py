@@ -192,6 +192,33 @@ def unit_gains(points: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, dict]
 
 
 REST_LIMIT = 1.5  # largest rest amount the jaw takes (a photo gaping wider is not a rest)
+# the rest's lip shapes that hold the lips apart (a toothy smile's raised upper and lowered lower lip)
+_LIP_OPENERS = [CONTROL_NAMES.index(f"{n}_{s}") for n in ("upper_up", "lower_down") for s in SIDES]
+
+
+def _rest_lips(points: np.ndarray, basis: np.ndarray, rest_mix: np.ndarray) -> np.ndarray:
+    """``rest_mix`` with the rest's lip-opening shapes scaled back so that taking them away closes
+    the photo's inner-lip gap and no further (``rest="neutral"``).
+
+    The rest is read as weights and taken off in template amounts; on a toothy smile the raised
+    upper lip and lowered lower lip read stronger than the photo's own gap (0-f15-hao-ph.jpg:
+    MouthUpperUp 0.8 and MouthLowerDown 0.4 close 38 px of a 27.5 px gap at 512 px), so taking
+    them off drove the lower lip 11-15 px through the upper one: the warp pressed the lips
+    together into a pout. The shapes are scaled by the share that just closes the gap (the jaw,
+    :func:`_rest_jaw`, then closes what is left, nothing here)."""
+    own = geometry.rest_face(points, (1.0, 1.0))
+    others = rest_mix.copy()
+    others[[_JAW_CONTROL, _LIPS_CONTROL, _SEAL_CONTROL]] = 0.0
+    kept = others.copy()
+    kept[_LIP_OPENERS] = 0.0
+    m = measure_motion(points, np.stack([np.tensordot(-others, basis, axes=1),
+                                         np.tensordot(-kept, basis, axes=1)]), own)
+    full, without = float(m.lip_gap[0]), float(m.lip_gap[1])  # gap left with / without the openers off
+    out = rest_mix.copy()
+    if np.isfinite(full) and np.isfinite(without) and full < 0.0 < without:
+        # the lip gap is linear in the template amounts: this share of the openers closes it exactly
+        out[_LIP_OPENERS] *= without / (without - full)
+    return out
 
 
 def _rest_jaw(points: np.ndarray, basis: np.ndarray, rest_mix: np.ndarray) -> float:
@@ -723,6 +750,7 @@ class DisplacementModel:
             photo_gap = gap if np.isfinite(gap) else 0.0
             if absolute:
                 rest_mix[_SEAL_CONTROL] = 0.0
+                rest_mix = _rest_lips(pts, basis, rest_mix)
                 rest_mix[_JAW_CONTROL] = _rest_jaw(pts, basis, rest_mix)
         return cls(frame, basis, mix, curves or ResponseCurves.identity(k), rest,
                    photo_gap=photo_gap, units=units, absolute=absolute, rest_mix=rest_mix)
