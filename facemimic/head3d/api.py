@@ -337,6 +337,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     from .learn import load_face_model
     from .texture import bake_texture, hair_colour, iris_colour
     from .unit import calibrate_to_unit
+    from .rest import lips_closed
 
     opts = options or Avatar3DOptions()
     model = load_face_model()
@@ -356,6 +357,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     main = min(views, key=lambda v: v.fit.yaw_deg)
     fit = main.fit
     neutral = np.median(np.stack([v.fit.neutral for v in views]), axis=0) if len(views) > 1 else fit.neutral
+    neutral = lips_closed(neutral)  # a face at rest has its lips together (.rest)
     if len(views) > 1:
         notes.append(f"shape from {len(views)} views; texture from {main.name} (turned {fit.yaw_deg:.0f} deg)")
     layout = frontal_layout(neutral)
