@@ -26,7 +26,11 @@ VENDOR_INSTALL_HINT = "bash scripts/setup.d/20-gltf-tools.sh   (installs three a
                       "~/.cache/facemimic/npm; then reload the page)"
 # What may be uploaded into the workspace, by extension -> the check that reads it (the CLI's readers).
 UPLOAD_KINDS = {".jsonl": "track", ".csv": "track", ".npz": "track", ".json": "profile",
-                ".vrm": "model", ".glb": "model"}
+                ".vrm": "model", ".glb": "model",
+                **dict.fromkeys((".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"), "image"),
+                **dict.fromkeys((".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"), "video")}
+# Folder of the workspace each kind is uploaded into ("": the top).
+UPLOAD_FOLDERS = {"image": "media", "video": "media"}
 
 # Downloads of a take: the track file formats, then the clip exporters (test head, no avatar).
 EXPORT_FORMATS = ("jsonl", "csv", "npz", "glb", "vrma", "anim", "tres")
@@ -91,11 +95,34 @@ def _read_as(path: Path, name: str, kind: str | None, suffix: str) -> None:
         from ..capture.calibration import CalibrationProfile
 
         CalibrationProfile.load(path)
+    elif kind in ("image", "video"):
+        _read_media(path, name)
     elif kind == "model":
         with open(path, "rb") as f:
             head = f.read(12)
         if len(head) < 12 or head[:4] != b"glTF" or int.from_bytes(head[4:8], "little") != 2:
             raise InputError(name, "not a binary glTF 2.0 file (.vrm/.glb must start with 'glTF', version 2)")
+
+
+def _read_media(path: Path, name: str) -> None:
+    """Open a picture or video as ``facemimic track`` does (the capture stage's ``open_source``) and
+    decode it: a photo's pixels, every frame of a video (a video cut short fails at its end)."""
+    import tempfile
+
+    from ..capture.api import CaptureOptions
+    from ..capture.sources import open_source
+
+    # The source is chosen by the file's extension, as the CLI chooses it: show the reader the
+    # upload under its own name (a link to the not-yet-committed temporary file).
+    with tempfile.TemporaryDirectory(prefix="facemimic-upload-") as tmp:
+        shown = Path(tmp) / Path(name).name
+        shown.symlink_to(Path(path).resolve())
+        source = open_source(shown, CaptureOptions())
+        try:
+            for _ in source.frames():
+                pass
+        finally:
+            source.close()
 
 
 def import_map_hash() -> str:
@@ -259,13 +286,19 @@ def create_app(config: StudioConfig):
 
     @app.put("/api/upload/{name}")
     async def upload(name: str, request: Request):
+        import asyncio
+        import contextlib
+
         if "/" in name or Path(name).suffix.lower() not in UPLOAD_KINDS:
             return error(400, f"{name}: cannot upload this kind of file "
                               f"(accepted: {', '.join(sorted(UPLOAD_KINDS))})")
+        folder = UPLOAD_FOLDERS.get(UPLOAD_KINDS[Path(name).suffix.lower()], "")
         try:
-            target = confine(workspace, name)
+            target = confine(workspace, f"{folder}/{name}" if folder else name)
         except InputError as e:
             return error(403, str(e))
+        new_folder = not target.parent.exists()
+        target.parent.mkdir(exist_ok=True)
         limit = config.security.max_upload_bytes
         try:
             with AtomicFile(target, "wb") as out:
@@ -276,12 +309,14 @@ def create_app(config: StudioConfig):
                         raise UploadTooLarge(limit)
                     out.file.write(chunk)
                 out.file.flush()
-                # Validate before the file appears: a bad upload leaves nothing behind.
-                kind = check_upload(out.tmp, name)
-        except UploadTooLarge as e:
-            return error(413, f"{name}: {e}")
-        except FaceMimicError as e:
-            return error(422, str(e))
+                # Validate before the file appears: a bad upload leaves nothing behind. In a
+                # thread: decoding a video takes a while and the live socket must keep going.
+                kind = await asyncio.get_running_loop().run_in_executor(None, check_upload, out.tmp, name)
+        except (UploadTooLarge, FaceMimicError) as e:
+            if new_folder:  # nothing of a refused upload stays, not even its folder
+                with contextlib.suppress(OSError):
+                    target.parent.rmdir()
+            return error(413, f"{name}: {e}") if isinstance(e, UploadTooLarge) else error(422, str(e))
         return {"path": target.relative_to(workspace).as_posix(), "bytes": size, "kind": kind}
 
     from .create import create_router  # issue #14: designer, animation jobs

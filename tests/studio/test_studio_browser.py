@@ -347,3 +347,26 @@ def test_security_refusals_in_the_browser(browser, studio):
     finally:
         other.shutdown()
         other.server_close()
+
+
+def test_dropped_media_is_checked_by_the_cli_readers(browser, studio, samples):
+    """A corrupt JPEG and a truncated MP4 chosen in the page show the CLI's one-line error and leave
+    nothing in the workspace; a real photo is saved into media/."""
+    photo = (samples / "single_face.jpg").read_bytes()
+    video = (samples / CLIP).read_bytes()
+    page = _open(browser, studio)
+    before = sorted(p.relative_to(studio.workspace) for p in studio.workspace.rglob("*"))
+    for name, data, error in (
+            ("corrupt.jpg", photo[:600] + bytes(range(256)) * 20,
+             "corrupt.jpg: not an image OpenCV can read (unknown format or corrupt file)"),
+            ("cut.mp4", video[: len(video) * 6 // 10], "cut.mp4: video is truncated: decoded 288 of 472 frames")):
+        page.set_input_files("#media-file", files=[{"name": name, "mimeType": "application/octet-stream", "buffer": data}])
+        page.wait_for_function(f"window.studio.upload && window.studio.upload.error && "
+                               f"window.studio.upload.error.startsWith('{name}')", timeout=20000)
+        assert page.text_content("#error") == error and page.is_visible("#error")
+    assert sorted(p.relative_to(studio.workspace) for p in studio.workspace.rglob("*")) == before
+    page.set_input_files("#media-file", files=[{"name": "face.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+    page.wait_for_function("window.studio.upload.path === 'media/face.jpg'", timeout=20000)
+    assert page.text_content("#media-note") == "saved media/face.jpg (image)" and not page.is_visible("#error")
+    assert (studio.workspace / "media" / "face.jpg").read_bytes() == photo
+    page.close()

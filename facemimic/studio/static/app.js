@@ -509,11 +509,32 @@ async function refreshFiles(selected) {
   }
 }
 
+// Any other file: uploaded and read by the CLI's own reader on the server (pictures and videos by
+// the capture stage's source opening); a bad file shows the CLI's one-line error here.
+async function uploadFile(file) {
+  $("media-note").textContent = `checking ${file.name}…`;
+  const r = await fetch(`/api/upload/${encodeURIComponent(file.name)}`, { method: "PUT", body: file });
+  const body = await r.json();
+  window.studio.upload = { status: r.status, ...body };
+  if (!r.ok) { $("media-note").textContent = ""; return showError(body.error); }
+  showError("");
+  $("media-note").textContent = `saved ${body.path} (${body.kind})`;
+  refreshFiles();
+}
+
 // -- wiring ------------------------------------------------------------------------------------
+$("media-file").onchange = () => { if ($("media-file").files[0]) uploadFile($("media-file").files[0]); };
+document.addEventListener("dragover", (e) => e.preventDefault());
+document.addEventListener("drop", (e) => {
+  e.preventDefault();
+  for (const f of e.dataTransfer.files) {
+    if (/\.(vrm|glb)$/i.test(f.name)) uploadModel(f); else uploadFile(f);
+  }
+});
 $("model-file").onchange = () => { if ($("model-file").files[0]) uploadModel($("model-file").files[0]); };
 $("testhead").onclick = () => state.info.vendor && start3D("/api/testhead.glb", "the exporters' test head");
 $("avatar3d").ondragover = (e) => e.preventDefault();
-$("avatar3d").ondrop = (e) => { e.preventDefault(); if (e.dataTransfer.files[0]) uploadModel(e.dataTransfer.files[0]); };
+$("avatar3d").ondrop = (e) => { e.preventDefault(); e.stopPropagation(); if (e.dataTransfer.files[0]) uploadModel(e.dataTransfer.files[0]); };
 $("start").onclick = () => (state.running ? stopCamera() : startCamera());
 $("smoothing").onchange = () => send({ type: "capture", smoothing: $("smoothing").value });
 $("avatar-style").onchange = () => send({ type: "avatar2d", style: $("avatar-style").value });
