@@ -59,7 +59,7 @@ def test_shapes_the_data_hardly_shows_reach_the_unit(avatar):
                                             size=384))[0]
     assert min(lip.weight("MouthUpperUpLeft"), lip.weight("MouthUpperUpRight")) > 0.5, lip.weight("MouthUpperUpLeft")
     down = np.asarray(geo.measure(np.asarray(frown.landmarks)[None], size, rest=rest).corner_down)[0] / 0.1
-    assert down.min() > 0.25, down
+    assert down.min() > 0.2, down  # 0.27-0.34 measured; the learned frown alone: ~0.05
 
 
 def test_brow_lowering_reads_back_when_the_brows_are_not_raised(avatar):
