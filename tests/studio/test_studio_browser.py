@@ -370,3 +370,46 @@ def test_dropped_media_is_checked_by_the_cli_readers(browser, studio, samples):
     assert page.text_content("#media-note") == "saved media/face.jpg (image)" and not page.is_visible("#error")
     assert (studio.workspace / "media" / "face.jpg").read_bytes() == photo
     page.close()
+
+
+def test_vrm_driven_through_three_vrm(browser, studio, tmp_path):
+    """A .vrm dropped on the 3D panel loads through @pixiv/three-vrm: its expressions (presets and
+    a custom one named after an ARKit shape) are driven through the export alias table, the gaze
+    through its lookAt; the clip's blink closes the VRM's eyes."""
+    from click.testing import CliRunner
+
+    from facemimic.cli import cli
+
+    # A VRM 1.0 avatar: the exporters' test head with its presets and a custom "mouthSmileLeft".
+    track = tmp_path / "smile.jsonl"
+    assert CliRunner().invoke(cli, ["express", "happy", "-o", str(track), "--seed", "1"]).exit_code == 0
+    vrm = tmp_path / "head.vrm"
+    r = CliRunner().invoke(cli, ["export", str(track), "-f", "vrm", "-e", "mouthSmileLeft=0", "-o", str(vrm)])
+    assert r.exit_code == 0, r.output
+    page = _open(browser, studio)
+    page.click("#start")
+    page.set_input_files("#model-file", str(vrm))
+    page.wait_for_function("window.studio.avatar3d && window.studio.avatar3d.kind === 'vrm'", timeout=30000)
+    info = page.evaluate("window.studio.avatar3d")
+    assert info["mapped"] >= 12 and info["unmapped"] == [], info  # presets (aa … blinkRight, emotions), the custom one
+    assert "mouthSmileLeft" not in info["unmapped"] and "VRM expressions" in page.text_content("#avatar3d-note")
+    seen = []
+    t_end = time.time() + 4.5  # two loops of the fake camera: the blink comes round at least once
+    while time.time() < t_end:
+        s = page.evaluate("window.studio.avatar3dState")
+        if s and s.get("expressions"):
+            seen.append(s)
+            b = [max(x["expressions"]["blinkLeft"], x["expressions"]["blink"]) for x in seen]
+            if max(b) > 0.5 and b[-1] < 0.3:  # shut and open again: enough seen
+                break
+        time.sleep(0.05)
+    box = page.evaluate("(() => { const r = document.querySelector('#avatar-panel').getBoundingClientRect(); "
+                        "return {x: r.x, y: r.y, width: r.width, height: r.height}; })()")
+    _save_shot(page, "studio-vrm.jpg", clip=box)
+    page.click("#start")
+    page.close()
+    assert seen and all(s["kind"] == "vrm" for s in seen)
+    blink = [max(s["expressions"]["blinkLeft"], s["expressions"]["blink"]) for s in seen]
+    assert max(blink) > 0.5 and min(blink) < 0.3, (min(blink), max(blink))  # the clip's blink, open between
+    assert any(abs(s["lookAt"]["yaw"]) + abs(s["lookAt"]["pitch"]) > 0.5 for s in seen)  # gaze reaches lookAt
+    assert len({round(s["expressions"]["mouthSmileLeft"], 3) for s in seen}) > 1  # the custom one moves

@@ -226,11 +226,15 @@ function onMessage(m) {
       window.studio.smoothing = m;
       return refreshFiles(m.path);
     case "regions": return;
-    case "avatar3d":
-      $("avatar3d-note").textContent = `${state.avatar3dLabel}: ${m.mapped} morph targets driven through the `
-        + `export alias table${m.unmapped.length ? `, ${m.unmapped.length} not mapped` : ""}`;
-      window.studio.avatar3d = m;
+    case "avatar3d": {
+      const vrm = state.avatar3d && state.avatar3d.kind === "vrm";
+      $("avatar3d-note").textContent = `${state.avatar3dLabel}: ${m.mapped} ${vrm ? "VRM expressions (three-vrm; gaze "
+        + "by lookAt)" : "morph targets"} driven through the export alias table`
+        + `${m.unmapped.length ? `, ${m.unmapped.length} not mapped (${m.unmapped.slice(0, 4).join(", ")}`
+          + `${m.unmapped.length > 4 ? " …" : ""})` : ""}`;
+      window.studio.avatar3d = { ...m, kind: state.avatar3d ? state.avatar3d.kind : null };
       return;
+    }
     case "recording": $("record-note").textContent = `recording… ${m.frames} frames`; return;
   }
 }
@@ -242,7 +246,10 @@ function onFrame(m) {
   state.last = m;
   const live = !state.play;  // while a take plays, it (not the camera) drives meters and avatars
   if (m.present && live) drawMeters(m);
-  if (state.avatar3d && live) state.avatar3d.update(m);
+  if (state.avatar3d && live) {
+    state.avatar3d.update(m);
+    window.studio.avatar3dState = state.avatar3d.state();
+  }
   drawOverlay($("overlay"), $("video"), m, {
     mesh: $("show-mesh").checked, axes: $("show-axes").checked, gaze: $("show-gaze").checked });
   const now = performance.now() / 1000;

@@ -2,16 +2,32 @@
 // procedural test head or the user's own .vrm/.glb. Morph targets are driven by the values the
 // server computes for them with `facemimic export`'s alias table (frame.morphs); the head turns
 // with the tracked yaw/pitch/roll. Loaded only when the libraries are installed.
+// A .vrm goes through @pixiv/three-vrm when it is there: its expressions (presets and customs,
+// resolved by the same alias table) are set through the VRM's expression manager, the gaze through
+// its lookAt and the head pose on its head bone; without three-vrm the plain glTF path drives the
+// morph targets directly.
+const VRM_LOOK = ["lookUp", "lookDown", "lookLeft", "lookRight"];  // driven by lookAt, not by values
+const GAZE_DEG = 45;  // VRCFT gaze units: 1.0 = 45 degrees
+
 export class Avatar3D {
   static async create(container) {
     const THREE = await import("three");
     const { GLTFLoader } = await import("three/addons/loaders/GLTFLoader.js");
-    return new Avatar3D(container, THREE, GLTFLoader);
+    let vrmLib = null;
+    try {
+      vrmLib = await import("@pixiv/three-vrm");
+    } catch (e) {
+      console.warn("three-vrm not available, .vrm files load as plain glTF:", e);
+    }
+    return new Avatar3D(container, THREE, GLTFLoader, vrmLib);
   }
 
-  constructor(container, THREE, GLTFLoader) {
+  constructor(container, THREE, GLTFLoader, vrmLib) {
     this.THREE = THREE;
     this.loader = new GLTFLoader();
+    if (vrmLib) this.loader.register((parser) => new vrmLib.VRMLoaderPlugin(parser));
+    this.hasVrmLib = Boolean(vrmLib);
+    this.vrm = null;
     const [w, h] = [container.clientWidth || 320, container.clientHeight || 320];
     this.renderer = new THREE.WebGLRenderer({ antialias: true, alpha: true });
     this.renderer.setSize(w, h);
@@ -30,7 +46,8 @@ export class Avatar3D {
   async load(url) {
     const gltf = await this.loader.loadAsync(url);
     if (this.root) this.scene.remove(this.root);
-    this.root = gltf.scene;
+    this.vrm = gltf.userData.vrm || null;
+    this.root = this.vrm ? this.vrm.scene : gltf.scene;
     this.scene.add(this.root);
     this.meshes = [];
     this.root.traverse((o) => { if (o.morphTargetDictionary) this.meshes.push(o); });
@@ -46,8 +63,27 @@ export class Avatar3D {
     this.camera.position.set(target.x, target.y, target.z + front * span * 2.2);
     this.camera.lookAt(target);
     this.front = front;
+    this.lastUpdate = performance.now();
+    if (this.vrm) this.vrm.update(0);
     this.renderer.render(this.scene, this.camera);
+    if (this.vrm && this.vrm.expressionManager) {
+      this.kind = "vrm";
+      // The VRM's expressions are the targets (their morph binds are the avatar's business); the
+      // look expressions belong to lookAt when the model has one.
+      const look = this.vrm.lookAt ? VRM_LOOK : [];
+      return Object.keys(this.vrm.expressionManager.expressionMap).filter((n) => !look.includes(n));
+    }
+    this.kind = "gltf";
     return [...new Set(this.meshes.flatMap((m) => Object.keys(m.morphTargetDictionary)))];
+  }
+
+  // What the panel shows now (the browser tests read it): expression values and lookAt angles.
+  state() {
+    if (!this.vrm) return { kind: this.kind };
+    const em = this.vrm.expressionManager;
+    const values = Object.fromEntries(Object.keys(em.expressionMap).map((n) => [n, em.getValue(n)]));
+    return { kind: "vrm", expressions: values, lookAt: this.vrm.lookAt
+      ? { yaw: this.vrm.lookAt.yaw, pitch: this.vrm.lookAt.pitch } : null };
   }
 
   update(frame) {
@@ -58,6 +94,7 @@ export class Avatar3D {
     if (now - (this.lastDraw || 0) < 100) return;
     this.lastDraw = now;
     const morphs = frame.morphs || {};
+    if (this.vrm) return this.updateVrm(frame, morphs, now);
     for (const mesh of this.meshes) {
       for (const [name, i] of Object.entries(mesh.morphTargetDictionary)) {
         if (name in morphs) mesh.morphTargetInfluences[i] = morphs[name];
@@ -68,6 +105,25 @@ export class Avatar3D {
       // VRCFT: +yaw turns to the subject's right, +pitch looks down, +roll to the left shoulder.
       this.root.rotation.set(frame.head.pitch * r, -frame.head.yaw * r * this.front, -frame.head.roll * r * this.front, "YXZ");
     }
+    this.renderer.render(this.scene, this.camera);
+  }
+
+  updateVrm(frame, morphs, now) {
+    const em = this.vrm.expressionManager;
+    for (const [name, v] of Object.entries(morphs)) em.setValue(name, v);
+    if (frame.present) {
+      const r = Math.PI / 180;
+      const { left, right } = frame.eyes;
+      if (this.vrm.lookAt && left.gaze[0] !== null) {
+        // VRCFT: +x looks to the subject's right, +y up; three-vrm: +yaw is the model's left, -pitch up.
+        this.vrm.lookAt.yaw = -((left.gaze[0] + right.gaze[0]) / 2) * GAZE_DEG;
+        this.vrm.lookAt.pitch = -((left.gaze[1] + right.gaze[1]) / 2) * GAZE_DEG;
+      }
+      const head = this.vrm.humanoid?.getNormalizedBoneNode("head");
+      if (head) head.rotation.set(frame.head.pitch * r, -frame.head.yaw * r * this.front, -frame.head.roll * r * this.front, "YXZ");
+    }
+    this.vrm.update((now - this.lastUpdate) / 1000);
+    this.lastUpdate = now;
     this.renderer.render(this.scene, this.camera);
   }
 }
