@@ -47,10 +47,16 @@ def npm_cache_dir() -> Path:
 
 
 def vendor_available(root: Path | None = None) -> bool:
-    """True when three.js and three-vrm are installed where the studio serves them from."""
+    """True when three.js is installed where the studio serves it from (the 3D panel needs it)."""
     root = root or npm_cache_dir()
-    return (root / "three" / "build" / "three.module.js").is_file() and \
-        (root / "@pixiv" / "three-vrm" / "lib" / "three-vrm.module.js").is_file()
+    return (root / "three" / "build" / "three.module.js").is_file()
+
+
+def vrm_library_available(root: Path | None = None) -> bool:
+    """True when three-vrm is installed too (``.vrm`` files then load through it; without it they
+    load as plain glTF)."""
+    root = root or npm_cache_dir()
+    return vendor_available(root) and (root / "@pixiv" / "three-vrm" / "lib" / "three-vrm.module.js").is_file()
 
 
 @dataclass(frozen=True)
@@ -236,7 +242,8 @@ def create_app(config: StudioConfig):
         from ..expressions.names import UE_NAMES
 
         return {"version": __version__, "workspace": str(workspace), "ue_names": list(UE_NAMES),
-                "vendor": vendor_available(vendor_dir), "vendor_hint": VENDOR_INSTALL_HINT,
+                "vendor": vendor_available(vendor_dir), "vrm_library": vrm_library_available(vendor_dir),
+                "vendor_hint": VENDOR_INSTALL_HINT,
                 "max_upload_bytes": config.security.max_upload_bytes, "regions": regions(),
                 "export_formats": list(EXPORT_FORMATS)}
 

@@ -372,20 +372,28 @@ def test_dropped_media_is_checked_by_the_cli_readers(browser, studio, samples):
     page.close()
 
 
-def test_vrm_driven_through_three_vrm(browser, studio, tmp_path):
-    """A .vrm dropped on the 3D panel loads through @pixiv/three-vrm: its expressions (presets and
-    a custom one named after an ARKit shape) are driven through the export alias table, the gaze
-    through its lookAt; the clip's blink closes the VRM's eyes."""
+@pytest.fixture(scope="module")
+def head_vrm(tmp_path_factory):
+    """A VRM 1.0 avatar: the exporters' test head with its presets and a custom "mouthSmileLeft"
+    (written by `facemimic export -f vrm`)."""
     from click.testing import CliRunner
 
     from facemimic.cli import cli
 
-    # A VRM 1.0 avatar: the exporters' test head with its presets and a custom "mouthSmileLeft".
-    track = tmp_path / "smile.jsonl"
+    folder = tmp_path_factory.mktemp("vrm")
+    track = folder / "smile.jsonl"
     assert CliRunner().invoke(cli, ["express", "happy", "-o", str(track), "--seed", "1"]).exit_code == 0
-    vrm = tmp_path / "head.vrm"
+    vrm = folder / "head.vrm"
     r = CliRunner().invoke(cli, ["export", str(track), "-f", "vrm", "-e", "mouthSmileLeft=0", "-o", str(vrm)])
     assert r.exit_code == 0, r.output
+    return vrm
+
+
+def test_vrm_driven_through_three_vrm(browser, studio, head_vrm):
+    """A .vrm dropped on the 3D panel loads through @pixiv/three-vrm: its expressions (presets and
+    a custom one named after an ARKit shape) are driven through the export alias table, the gaze
+    through its lookAt; the clip's blink closes the VRM's eyes."""
+    vrm = head_vrm
     page = _open(browser, studio)
     page.click("#start")
     page.set_input_files("#model-file", str(vrm))
@@ -413,3 +421,26 @@ def test_vrm_driven_through_three_vrm(browser, studio, tmp_path):
     assert max(blink) > 0.5 and min(blink) < 0.3, (min(blink), max(blink))  # the clip's blink, open between
     assert any(abs(s["lookAt"]["yaw"]) + abs(s["lookAt"]["pitch"]) > 0.5 for s in seen)  # gaze reaches lookAt
     assert len({round(s["expressions"]["mouthSmileLeft"], 3) for s in seen}) > 1  # the custom one moves
+
+
+def test_vrm_without_three_vrm_falls_back_to_gltf(browser, head_vrm, tmp_path):
+    """With three.js but no three-vrm installed, the page says so and a .vrm loads as plain glTF:
+    its morph targets are driven directly."""
+    import shutil
+
+    from facemimic.studio import make_studio
+    from facemimic.studio.server import npm_cache_dir
+
+    vendor = tmp_path / "node_modules"
+    shutil.copytree(npm_cache_dir() / "three", vendor / "three")  # three.js only
+    s = make_studio(workspace=tmp_path / "ws", port=0, vendor_dir=vendor).start_in_thread()
+    try:
+        page = _open(browser, s)
+        assert "three-vrm is not installed" in page.text_content("#avatar3d-note")
+        page.set_input_files("#model-file", str(head_vrm))
+        page.wait_for_function("window.studio.avatar3d", timeout=30000)
+        info = page.evaluate("window.studio.avatar3d")
+        page.close()
+    finally:
+        s.stop()
+    assert info["kind"] == "gltf" and info["mapped"] >= 140 and info["unmapped"] == [], info

@@ -34,7 +34,9 @@ async function loadInfo() {
   buildSmoothing();
   if (state.info.vendor) {
     // Loaded on request: WebGL without a GPU costs CPU that tracking needs on a small laptop.
-    $("avatar3d-note").textContent = "3D avatar: press Test head, or drop your .vrm/.glb on the panel.";
+    $("avatar3d-note").textContent = "3D avatar: press Test head, or drop your .vrm/.glb on the panel."
+      + (state.info.vrm_library ? "" : " (three-vrm is not installed: a .vrm loads as plain glTF; to add it: "
+        + state.info.vendor_hint + ")");
   } else {
     $("avatar3d").hidden = true;
     $("avatar3d-note").textContent = "3D avatar: three.js and three-vrm are not installed; the studio runs "
