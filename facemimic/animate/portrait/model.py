@@ -518,7 +518,12 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     half = _smoothstep((sgn * (g.u - g.mouth_centre[0])) / (0.6 * g.mouth_half) + 0.5)
     low = g.below_seam()
     out = {}
-    w = g.gauss(c, 0.30) * g.mesh
+    # Corner shapes move this corner, not the middle of the lips (nor the nose and chin above and
+    # below it): on a narrow mouth (15-f13-anc, 0.75 IPD wide) the corner's Gaussian reached the
+    # lips' middle, which moved with the corners, so the corner (measured from the lips' middle)
+    # read little of the motion, its unit gain grew, and the whole mouth was carried off.
+    from_middle = _smoothstep(sgn * (g.u - g.mouth_centre[0]) / (0.7 * g.mouth_half))
+    w = g.gauss(c, 0.30) * g.mesh * from_middle
     d = np.zeros_like(P)
     d[:, 0] = 0.13 * sgn * w
     d[:, 1] = -0.19 * w
@@ -526,10 +531,6 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d[:, 1] -= 0.06 * nl
     out["corner_pull"] = d
     w = g.gauss(c, 0.28) * g.mesh
-    # The frown pulls this corner down, not the middle of the lips: on a narrow mouth (15-f13-anc,
-    # 0.75 IPD wide) the corner's Gaussian reached the lips' middle, which dropped with the
-    # corners, so the corner (measured from the lips' middle) read no frown at all.
-    from_middle = _smoothstep(sgn * (g.u - g.mouth_centre[0]) / (0.7 * g.mouth_half))
     d = np.zeros_like(P)
     d[:, 0] = 0.02 * sgn * w * from_middle
     d[:, 1] = 0.16 * w * from_middle
