@@ -1,0 +1,185 @@
+"""A per-closure score for the recogniser's and the detector's closures (issue #16 §3, round 2).
+
+    python eval/lipsync/real_combine.py record mfa mbrola-tune espeak-tune real sonnet mbrola espeak
+    python eval/lipsync/real_closure_score.py
+
+Instead of one frame threshold, every candidate closure gets features: where it comes from (a
+recognised P/B/M or a detector run the recogniser did not explain), the detector's peak and mean
+probability, its duration (bilabial closures last 50-120 ms), the energy dip against ±100 ms
+around it (a closure is near-silent), the low- against high-band balance (the murmur of M, the
+voice bar of B), what the recogniser heard under it (nasal, stop, fricative) and whether it
+touches the segment's edge. A logistic regression is fitted on the *tuning* recordings only (MFA's
+real speech weighted ×2, MBROLA and espeak-ng tuning sentences t21-t40); a candidate is kept when
+its score reaches a level, one level for recognised P/B/M (a veto) and one for insertions. The
+levels are chosen on the tuning sets by a rule fixed before scoring: the highest levels at which
+MBROLA's tuning recall stays at the shipped level and espeak's loses at most 1.5 points, then the
+held-out sets are scored once. Measured results: docs/lipsync.md, "Real voices".
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import real_combine as rc  # noqa: E402
+
+TUNE = ("mfa", "mbrola-tune", "espeak-tune")
+HELD_OUT = ("real", "sonnet", "mbrola", "espeak")
+NASAL = {"N", "NG", "M"}
+STOP = {"T", "D", "K", "G", "P", "B"}
+FRIC = {"F", "V", "TH", "DH", "S", "Z", "SH", "ZH", "HH"}
+
+
+def candidates(phones, prob, offset, lm, *, insert_at: float = 0.5):
+    """(kind, t0, t1, name, features) for every recognised P/B/M and every unexplained detector run
+    (smoothed probability >= ``insert_at`` for >= 3 frames, under a consonant), as the shipped
+    :func:`add_missed_closures` would consider them. ``lm``: :func:`log_mel` of the segment."""
+    from facemimic.lipsync import bilabial as bl
+    from facemimic.phonetics.phones import NOISE, SILENCE, VOWELS
+
+    p = prob[:, 1] + prob[:, 2]
+    ps = np.convolve(p, np.ones(3) / 3, mode="same")
+    energy = lm[:, -1] - lm[:, -1].max()
+    low = lm[:, :6].mean(1) - lm[:, 12:].mean(1)
+    low = low - np.median(low)
+    n = len(p)
+
+    def features(a, b, recognised, under):
+        a = max(a, 0)
+        b = min(max(b, a + 1), n)
+        w0, w1 = max(a - 2, 0), min(b + 2, n)
+        dip = energy[max(a - 10, 0):min(b + 10, n)].max() - energy[a:b].min()
+        m_share = prob[w0:w1, 2].sum() / (prob[w0:w1, 1:].sum() + 1e-6)
+        return [float(recognised), p[w0:w1].max(), p[a:b].mean(), np.log((b - a) / 100 + 0.01), m_share,
+                dip / 10, low[a:b].mean() / 5, float(under in NASAL), float(under in STOP),
+                float(under in FRIC), float(a <= 3 or b >= n - 3)]
+
+    out = []
+    for q in phones:
+        if q.name in bl.BILABIALS:
+            a, b = int((q.start - offset) * 100), int(np.ceil((q.end - offset) * 100))
+            out.append(("rec", q.start, q.end, q.name, features(a, b, True, q.name)))
+    edges = np.diff(np.concatenate([[0], (ps >= insert_at).astype(np.int8), [0]]))
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        if b - a < 3:
+            continue
+        t0, t1 = offset + a / 100, offset + b / 100
+        if any(q.name in bl.BILABIALS and q.start < t1 + 0.04 and q.end > t0 - 0.04 for q in phones):
+            continue
+        mid = 0.5 * (t0 + t1)
+        under = [q for q in phones if q.start <= mid < q.end]
+        if not under or under[0].name in VOWELS or under[0].name in (SILENCE, NOISE):
+            continue
+        name = "M" if prob[a:b, 2].sum() > prob[a:b, 1].sum() else "B"
+        out.append(("ins", t0, t1, name, features(a, b, False, under[0].name)))
+    return out
+
+
+def apply(phones, cands, keep):
+    """``phones`` with the kept insertions carved in and the dropped recognised P/B/M relabelled."""
+    from facemimic.lipsync import bilabial as bl
+    from facemimic.phonetics.phones import Phone
+
+    out = list(phones)
+    for (kind, t0, t1, name, _), k in zip(cands, keep):
+        if kind == "rec" and not k:
+            out = [Phone(q.start, q.end, bl._NOT_BILABIAL[q.name], q.word) if (q.start, q.end) == (t0, t1) else q
+                   for q in out]
+        elif kind == "ins" and k:
+            if t1 - t0 < 0.05:
+                mid = 0.5 * (t0 + t1)
+                t0, t1 = mid - 0.025, mid + 0.025
+            out = bl._carve(out, Phone(t0, t1, name))
+    return out
+
+
+def collect(data):
+    """Candidates per (recording, segment) and rows (features, is a true closure ±40 ms)."""
+    from facemimic.lipsync import bilabial as bl
+
+    per_segment, rows = {}, []
+    for id_, _dur, truth, audio, sr in data["items"]:
+        spans = [(q.start - 0.04, q.end + 0.04) for q in truth if q.name in bl.BILABIALS]
+        for k, (phones, prob, offset, _) in enumerate(data["segments"][id_]):
+            i0 = int(round(offset * sr))
+            lm = bl.log_mel(audio[i0:i0 + len(prob) * 160])[:len(prob)]
+            lm = np.concatenate([lm, np.repeat(lm[-1:], len(prob) - len(lm), 0)])
+            cs = candidates(phones, prob, offset, lm)
+            per_segment[(id_, k)] = cs
+            rows += [(c[4], any(c[1] < b and c[2] > a for a, b in spans)) for c in cs]
+    return per_segment, rows
+
+
+def fit(x, y, weight, *, l2=1e-2, steps=3000, rate=0.5):
+    """L2-regularised logistic regression by gradient descent on standardised features."""
+    mu, sd = x.mean(0), x.std(0) + 1e-6
+    z = (x - mu) / sd
+    w, b = np.zeros(x.shape[1]), 0.0
+    for _ in range(steps):
+        g = (1 / (1 + np.exp(-(z @ w + b))) - y) * weight
+        w -= rate * (z.T @ g / weight.sum() + l2 * w)
+        b -= rate * g.sum() / weight.sum()
+    return lambda f: 1 / (1 + np.exp(-(((np.asarray(f) - mu) / sd) @ w + b)))
+
+
+def scored(data, per_segment, keep):
+    def combine_for(id_):
+        k = [0]
+
+        def combine(phones, prob, offset, options):
+            cs = per_segment[(id_, k[0])]
+            k[0] += 1
+            return apply(phones, cs, [keep(c) for c in cs])
+        return combine
+
+    from facemimic.lipsync.api import lipsync
+    from facemimic.lipsync.scoring import Score, cues_to_frames
+
+    sc = Score()
+    for id_, dur, truth, audio, sr in data["items"]:
+        with rc.replayed(data["segments"][id_], combine_for(id_)):
+            r = lipsync(audio, sample_rate=sr)
+        sc.add(list(truth), cues_to_frames(r.cues, dur), dur, list(r.phones))
+    s = sc.summary()
+    return s["closure_recall"], s["closure_precision"], s["macro_recall"]
+
+
+def main() -> int:
+    sets = {n: rc.load(n) for n in TUNE + HELD_OUT}
+    cands = {n: collect(d) for n, d in sets.items()}
+    x = np.concatenate([np.array([f for f, _ in cands[n][1]]) for n in TUNE])
+    y = np.concatenate([np.array([t for _, t in cands[n][1]], float) for n in TUNE])
+    wt = np.concatenate([np.full(len(cands[n][1]), 2.0 if n == "mfa" else 1.0) for n in TUNE])
+    prob = fit(x, y, wt)
+
+    def keeper(rec, ins):
+        return lambda c: prob(c[4]) >= (rec if c[0] == "rec" else ins)
+
+    def line(levels, names):
+        r = {n: scored(sets[n], cands[n][0], keeper(*levels)) for n in names}
+        return r, " | ".join(f"{n} {v[0]:.1f}/{v[1]:.1f} {v[2]:.1f}" for n, v in r.items())
+
+    base, text = line((0.0, 0.0), TUNE)
+    print("tuning, every candidate kept:", text)
+    ok = []
+    for levels in itertools.product((0.0, 0.2, 0.3, 0.4), (0.0, 0.3, 0.5, 0.6, 0.7, 1.01)):
+        r, text = line(levels, TUNE)
+        print("tuning", levels, text, flush=True)
+        if r["mbrola-tune"][0] >= base["mbrola-tune"][0] and r["espeak-tune"][0] >= base["espeak-tune"][0] - 1.5:
+            ok.append((r["mfa"][1], levels))
+    pick = max(ok)[1]
+    print("picked on the tuning sets:", pick)
+    for levels in ((0.0, 0.0), pick):
+        print("held out", levels, line(levels, HELD_OUT)[1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
