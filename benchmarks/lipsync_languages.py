@@ -1,6 +1,7 @@
 """Lip sync beyond English (issue #16): accuracy and speed per language on MBROLA speech.
 
     python benchmarks/lipsync_languages.py [--languages de fr es it en] [--rate WPM] [--no-speed] [--heldout]
+                                           [--phone-lm]
 
 For each language: its 12 sentences (``evalset.LANGUAGE_SENTENCES``; English: the spec's MBROLA
 set) spoken by two MBROLA voices, truth from the ``.pho`` files (SAMPA -> IPA -> articulatory
@@ -138,7 +139,13 @@ def main() -> None:
     ap.add_argument("--rate", type=int, default=None, help="espeak-ng words per minute for MBROLA")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--heldout", action="store_true", help="the 6 held-out sentences per language")
+    ap.add_argument("--phone-lm", action="store_true",
+                    help="without a transcript, the language's own phone LM (lipsync/phone_lm.py; off by "
+                         "default); FACEMIMIC_PHONE_LM_ORDER/_DISCOUNT/_ENGLISH and "
+                         "FACEMIMIC_FOREIGN_LANGUAGE_WEIGHT set it up")
     args = ap.parse_args()
+    if args.phone_lm:  # read by facemimic.lipsync.recognize at import, here and in the CLI runs
+        os.environ["FACEMIMIC_FOREIGN_PHONE_LM"] = "1"
     global HELDOUT
     HELDOUT = args.heldout
     t = time.perf_counter()

@@ -73,7 +73,13 @@ FOREIGN_ALIGN_BEAM = float(os.environ.get("FACEMIMIC_FOREIGN_ALIGN_BEAM", "1e-10
 FOREIGN_PHONE_BONUS = float(os.environ.get("FACEMIMIC_FOREIGN_PHONE_BONUS", "30"))
 # Without a transcript the phone loop is English (the only model in the wheel); its phone
 # bigram weighted 1 instead of 2 lifted macro recall 1-1.7 points in each of de/fr/es/it.
-FOREIGN_LANGUAGE_WEIGHT = 1.0
+FOREIGN_LANGUAGE_WEIGHT = float(os.environ.get("FACEMIMIC_FOREIGN_LANGUAGE_WEIGHT", "1.0"))
+# A phone LM of the language's own (phone_lm.py: espeak-ng's pronunciation of prose in that
+# language, in the English model's phones) is OFF: it cut the phone error rate 3-6 points in
+# de/fr/it, but macro shape recall moved -2.3..+1.9 points by language and setting (weight 1-2,
+# bigram or trigram, mixed with the English LM or not), never up in all four, and fell 2-4
+# points on held-out German and Spanish (docs/lipsync.md, Languages). FACEMIMIC_FOREIGN_PHONE_LM=1 turns it on for experiments.
+FOREIGN_PHONE_LM = os.environ.get("FACEMIMIC_FOREIGN_PHONE_LM", "0") not in ("", "0")
 
 _CACHE: dict[tuple, object] = {}
 _CACHE_LOCK = threading.Lock()
@@ -136,7 +142,13 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
             # the phone bigram is English phonotactics: other languages lean on it less
             lw = opt.language_weight if is_english(opt.language) else min(opt.language_weight,
                                                                          FOREIGN_LANGUAGE_WEIGHT)
-            d = Decoder(allphone=p["allphone"], lw=lw, beam=opt.beam, pbeam=opt.beam, **common)
+            lm = p["allphone"]
+            if not is_english(opt.language) and FOREIGN_PHONE_LM:
+                from .phone_lm import has_phone_lm, phone_lm_path
+
+                if has_phone_lm(opt.language):
+                    lm = str(phone_lm_path(opt.language))
+            d = Decoder(allphone=lm, lw=lw, beam=opt.beam, pbeam=opt.beam, **common)
         elif kind in ("align", "align-coarse"):
             d = Decoder(**common)
         else:
