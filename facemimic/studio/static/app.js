@@ -250,7 +250,15 @@ function onFrame(m) {
   if (m.present && live) drawMeters(m);
   if (state.avatar3d && live) {
     state.avatar3d.update(m);
-    window.studio.avatar3dState = state.avatar3d.state();
+    const st = state.avatar3d.state();
+    window.studio.avatar3dState = st;
+    if (st.expressions) {  // each expression's [min, max] so far (the browser tests read it)
+      const range = window.studio.avatar3dRange ||= {};
+      const vals = { ...st.expressions, "lookAt.yaw": st.lookAt?.yaw ?? 0, "lookAt.pitch": st.lookAt?.pitch ?? 0 };
+      for (const [k, v] of Object.entries(vals)) {
+        range[k] = range[k] ? [Math.min(range[k][0], v), Math.max(range[k][1], v)] : [v, v];
+      }
+    }
   }
   drawOverlay($("overlay"), $("video"), m, {
     mesh: $("show-mesh").checked, axes: $("show-axes").checked, gaze: $("show-gaze").checked });

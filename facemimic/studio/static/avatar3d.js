@@ -88,13 +88,18 @@ export class Avatar3D {
 
   update(frame) {
     if (!this.root) return;
+    const morphs = frame.morphs || {};
+    if (this.vrm) this.setVrm(frame, morphs);  // every frame (cheap); the drawing below is throttled
     // At most 10 redraws a second: WebGL without a GPU (software rendering) costs the CPU that
     // tracking needs; the 2D avatar and the meters keep the full rate.
     const now = performance.now();
     if (now - (this.lastDraw || 0) < 100) return;
     this.lastDraw = now;
-    const morphs = frame.morphs || {};
-    if (this.vrm) return this.updateVrm(frame, morphs, now);
+    if (this.vrm) {
+      this.vrm.update((now - this.lastUpdate) / 1000);
+      this.lastUpdate = now;
+      return this.renderer.render(this.scene, this.camera);
+    }
     for (const mesh of this.meshes) {
       for (const [name, i] of Object.entries(mesh.morphTargetDictionary)) {
         if (name in morphs) mesh.morphTargetInfluences[i] = morphs[name];
@@ -108,7 +113,7 @@ export class Avatar3D {
     this.renderer.render(this.scene, this.camera);
   }
 
-  updateVrm(frame, morphs, now) {
+  setVrm(frame, morphs) {
     const em = this.vrm.expressionManager;
     for (const [name, v] of Object.entries(morphs)) em.setValue(name, v);
     if (frame.present) {
@@ -122,8 +127,5 @@ export class Avatar3D {
       const head = this.vrm.humanoid?.getNormalizedBoneNode("head");
       if (head) head.rotation.set(frame.head.pitch * r, -frame.head.yaw * r * this.front, -frame.head.roll * r * this.front, "YXZ");
     }
-    this.vrm.update((now - this.lastUpdate) / 1000);
-    this.lastUpdate = now;
-    this.renderer.render(this.scene, this.camera);
   }
 }
