@@ -75,10 +75,10 @@ FOREIGN_PHONE_BONUS = float(os.environ.get("FACEMIMIC_FOREIGN_PHONE_BONUS", "30"
 # bigram weighted 1 instead of 2 lifted macro recall 1-1.7 points in each of de/fr/es/it.
 FOREIGN_LANGUAGE_WEIGHT = float(os.environ.get("FACEMIMIC_FOREIGN_LANGUAGE_WEIGHT", "1.0"))
 # A phone LM of the language's own (phone_lm.py: espeak-ng's pronunciation of prose in that
-# language, in the English model's phones) is OFF: it cut the phone error rate 3-6 points in
-# de/fr/it, but macro shape recall moved -2.3..+1.9 points by language and setting (weight 1-2,
-# bigram or trigram, mixed with the English LM or not), never up in all four, and fell 2-4
-# points on held-out German and Spanish (docs/lipsync.md, Languages). FACEMIMIC_FOREIGN_PHONE_LM=1 turns it on for experiments.
+# language, in the English model's phones) is OFF: at weight 2 it cut the phone error rate in
+# German by 6 points, but macro shape recall moved -2.3..+1.9 points by language and setting
+# (weight 1-2, bigram or trigram, mixed with the English LM or not), never up in all four, and
+# fell 2-4 points on held-out German and Spanish (docs/lipsync.md, Languages). FACEMIMIC_FOREIGN_PHONE_LM=1 turns it on for experiments.
 FOREIGN_PHONE_LM = os.environ.get("FACEMIMIC_FOREIGN_PHONE_LM", "0") not in ("", "0")
 
 _CACHE: dict[tuple, object] = {}
