@@ -38,6 +38,8 @@ UPPER_CROWN = 0.17  # IPD: visible crown height of a central incisor (~10.5 mm)
 LOWER_CROWN = 0.14
 INCISAL_DISPLAY = 0.04  # IPD: upper incisors below a relaxed upper lip (~2.5 mm)
 OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is closed
+CAVITY_DEEP = 0.24  # share of the lips' colour at the back of the open mouth (shadowed tissue)
+CAVITY_EDGE = 0.45  # ... and just inside the lips
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -103,7 +105,12 @@ def mouth_palette(image: np.ndarray, points: np.ndarray, scale: float, source_op
         skin = image[np.clip(cheek[:, 1], 0, h - 1), np.clip(cheek[:, 0], 0, w - 1), :3].astype(np.float32).mean(0)
         teeth = IVORY * float(np.clip(skin.mean() / 175.0, 0.55, 1.0)) ** 0.5
     teeth = np.clip(teeth, 0, 250).astype(np.float32)
-    return MouthPalette(teeth=teeth, deep=(dark * 0.38).astype(np.float32), edge=(dark * 0.8).astype(np.float32),
+    # The cavity is the sitter's own tissue in shadow, never darker than the lips' colour at these
+    # shares: the darkest pixels inside a toothy photo's lips are the black gaps between its teeth,
+    # and a cavity painted from them (x 0.38: [20, 1, 1] on single_face.jpg) read as a black hole.
+    deep = np.maximum(dark * 0.38, lip * CAVITY_DEEP)
+    edge = np.maximum(dark * 0.8, lip * CAVITY_EDGE)
+    return MouthPalette(teeth=teeth, deep=deep.astype(np.float32), edge=edge.astype(np.float32),
                         gum=np.clip(lip * np.array([1.08, 0.92, 0.95]), 0, 255).astype(np.float32),
                         tongue=np.clip(lip * np.array([1.0, 0.82, 0.86]), 0, 255).astype(np.float32),
                         lip=lip.astype(np.float32), from_photo=from_photo)
