@@ -12,7 +12,8 @@ teeth, gum or tongue, so no dark slab shows above the teeth when a smile lifts t
 
 Colours come from the photo (:func:`mouth_palette`): the teeth from the photo's own teeth when it
 shows them, else a neutral ivory darkened like the skin; the cavity from the darkest colour inside
-the lips; gum and tongue from the lips' own colour.
+the lips, but never darker than the lips' own colour in shadow (a toothy photo's darkest pixels are
+the black gaps between its teeth); gum and tongue from the lips' own colour.
 
 Where the lips close further than in a photo that shows its teeth (a bilabial on a smile), the warp
 squashes the photo's teeth into a thin jagged line; :meth:`MouthPainter.seal` paints the lips'
