@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import FaceMimicError
 from ..phonetics.phones import ARPABET, SILENCE, VOWELS, Phone, merge_silence
-from .recognize import RecognizerOptions, decoder, decoder_lock, dithered
+from .recognize import RecognizerOptions, decoder, decoder_lock, dithered, start_fresh_utterance
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
@@ -177,20 +177,6 @@ class _IncompleteAlignment(AlignmentError):
         self.end_frame = end_frame
 
 
-def _fresh_stream(d) -> None:
-    """Forget the noise estimate that pocketsphinx carries from one utterance to the next.
-
-    Its noise removal keeps a running noise level across utterances, so a piece aligned after
-    others came out differently from the same piece aligned first; reset, every alignment
-    depends only on its own audio (and pieces can be aligned in any order, on any core).
-    """
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # "unnecessary", but it is the reset
-        d.start_stream()
-
-
 def _set_grammar(d, names: list[str], starts: list[int] | None, guess: int = 0) -> None:
     """The word grammar: ``names`` in order, or (``starts`` given) beginning at any of those words.
 
@@ -233,8 +219,7 @@ def _word_pass(d, names: list[str], data: bytes, starts: list[int] | None = None
     """
     try:
         _set_grammar(d, names, starts, guess)
-        _fresh_stream(d)
-        d.start_utt()
+        start_fresh_utterance(d)
         d.process_raw(data, full_utt=True)
         d.end_utt()
         if d.hyp() is None:
@@ -281,7 +266,7 @@ def _two_pass(d, names: list[str], pcm: np.ndarray, fr: float, depth: int = 0,
         return _split_in_halves(d, names, pcm, fr, depth)
     try:
         d.set_alignment()
-        d.start_utt()
+        start_fresh_utterance(d)
         d.process_raw(data, full_utt=True)
         d.end_utt()
         al = d.get_alignment()
@@ -327,8 +312,7 @@ def _relaxed_pass(d, names: list[str], data: bytes, n_frames: int) -> list[tuple
     d.add_fsg("_align_relaxed", fsg)
     d.activate_search("_align_relaxed")
     try:
-        _fresh_stream(d)
-        d.start_utt()
+        start_fresh_utterance(d)
         d.process_raw(data, full_utt=True)
         d.end_utt()
         segs = [(sg.word, sg.start_frame, sg.end_frame) for sg in d.seg()] if d.hyp() is not None else []

@@ -154,7 +154,31 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
         else:
             raise ParameterError(f"unknown decoder kind {kind!r}")
         _CACHE[key] = (d, threading.Lock())
+        _INITIAL_CMN[id(d)] = d.get_cmn()
         return d
+
+
+_INITIAL_CMN: dict[int, str] = {}
+
+
+def start_fresh_utterance(d) -> None:
+    """``d.start_utt()`` as if ``d`` had never heard anything before.
+
+    pocketsphinx carries two running estimates from one utterance to the next: the noise level
+    (reset by ``start_stream``) and the live cepstral mean. With a cached decoder both made a
+    recognition depend on what the process had decoded before (the same sentence gave different
+    phones after other audio); restoring the model's initial mean makes every call depend only on
+    its own audio, in any order, in any process.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "unnecessary", but it is the reset
+        d.start_stream()
+    initial = _INITIAL_CMN.get(id(d))
+    if initial is not None:
+        d.set_cmn(initial)
+    d.start_utt()
 
 
 def decoder_lock(kind: str, options: RecognizerOptions | None = None) -> threading.Lock:
@@ -206,7 +230,7 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
     d = decoder("allphone", opt)
     fr = float(opt.frame_rate)
     with decoder_lock("allphone", opt):
-        d.start_utt()
+        start_fresh_utterance(d)
         d.process_raw(dithered(pcm), full_utt=True)
         d.end_utt()
         segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg()]
