@@ -3,6 +3,8 @@ timeline, through `facemimic analyze` (the per-frame CSV is the CLI's, byte for 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 import subprocess
 
 import numpy as np
@@ -12,7 +14,7 @@ from facemimic.studio.security import StudioSecurity
 from facemimic.studio.server import StudioConfig, create_app
 
 PORT = 8769
-CLI = "/tmp/venv-new/bin/facemimic"
+CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
 
 
 @pytest.fixture(scope="module")

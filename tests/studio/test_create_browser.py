@@ -7,6 +7,7 @@ video the page plays, still listed after a reload; a long job is cancelled from 
 
 from __future__ import annotations
 
+import sys
 import subprocess
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from facemimic.expressions.io import read_track
 from facemimic.expressions.names import UE_NAMES
 
-CLI = "/tmp/venv-new/bin/facemimic"
+CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 PROMPT, SEED = "a bit disgusted but amused", 11
 

@@ -6,6 +6,8 @@ input gets the library's one-line errors."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 import csv
 import json
 import subprocess
@@ -19,7 +21,7 @@ from facemimic.studio.security import StudioSecurity
 from facemimic.studio.server import StudioConfig, create_app
 
 PORT = 8766
-CLI = "/tmp/venv-new/bin/facemimic"
+CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
 DESIGN = {"prompt": "a bit disgusted but amused", "intensity": 0.8, "style": "exaggerated", "variations": 3,
           "seed": 11}
 

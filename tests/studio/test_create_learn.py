@@ -3,6 +3,8 @@ trained model (`facemimic train`, loss per epoch) -> the designer generates with
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 import subprocess
 import time
 
@@ -13,7 +15,7 @@ from facemimic.studio.security import StudioSecurity
 from facemimic.studio.server import StudioConfig, create_app
 
 PORT = 8770
-CLI = "/tmp/venv-new/bin/facemimic"
+CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
 
 
 @pytest.fixture(scope="module")

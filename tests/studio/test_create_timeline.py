@@ -3,6 +3,9 @@ built timeline is the track and voice `facemimic animate --say TEXT --mood TIMEL
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,6 +14,7 @@ from facemimic.expressions.names import UE_NAMES
 from facemimic.studio.security import StudioSecurity
 from facemimic.studio.server import StudioConfig, create_app
 
+CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
 PORT = 8768
 
 
@@ -97,7 +101,7 @@ def test_speech_cues_equal_facemimic_lipsync(client):
     r = client.get("/api/create/timeline/cues/cues", params={"format": "rhubarb-tsv"})
     assert r.status_code == 200, r.text
     wav = client.workspace / "timelines/cues.wav"
-    cli = subprocess.run(["/tmp/venv-new/bin/facemimic", "lipsync", str(wav), "--text", say, "-f", "rhubarb-tsv", "-q"],
+    cli = subprocess.run([CLI, "lipsync", str(wav), "--text", say, "-f", "rhubarb-tsv", "-q"],
                          check=True, capture_output=True, text=True).stdout
     assert r.text == cli
     lines = [ln.split("\t") for ln in cli.strip().splitlines()]
@@ -116,7 +120,7 @@ def test_recorded_speech_lane_is_animates_audio_driver(client, tmp_path):
 
     said = "Good morning, everybody."
     rec = tmp_path / "morning.wav"  # a recording: another voice, slower
-    subprocess.run(["/tmp/venv-new/bin/facemimic", "say", said, "--voice", "en-us+f3", "--rate", "150", "-o", str(rec)],
+    subprocess.run([CLI, "say", said, "--voice", "en-us+f3", "--rate", "150", "-o", str(rec)],
                    check=True, capture_output=True)
     up = client.put("/api/create/upload/morning.wav", content=rec.read_bytes())
     assert up.status_code == 200 and up.json()["path"] == "audio/morning.wav"
