@@ -134,3 +134,36 @@ def test_refine_holds_the_retracked_extent_on_a_real_portrait(samples):
     assert err_loop < 0.1 and err_loop <= err_plain + 0.02, (brow(got_plain), brow(got_loop))
     jaw = [float(geometry.measure(np.asarray(f.landmarks), size, rest).jaw_drop) for f in (got_plain, got_loop)]
     assert abs(jaw[0] - jaw[1]) < 0.03
+
+
+def test_a_brow_slot_holds_its_correction_while_its_request_hovers_at_the_threshold(monkeypatch):
+    """An under-read inner-brow raise, its request wandering across ACTIVE (0.06 / 0.04, as a
+    driver's brows do): the correction built while asked for is held on the idle frames, not
+    dropped and rebuilt (that snapped the drawn brow on every crossing); a mouth slot going idle
+    still drops its own."""
+    from facemimic.expressions.names import ue_index
+
+    plant = _Plant({"BrowInnerUpRight": 0.5, "MouthCornerPullRight": 0.5})
+    loop = _loop(plant, monkeypatch)
+
+    def render(d):
+        plant.drawn = np.asarray(d, np.float32).copy()
+        return np.zeros((4, 4, 3), np.uint8)
+
+    brow, pull = ue_index("BrowInnerUpRight"), ue_index("MouthCornerPullRight")
+    brow_slot, pull_slot = refine._SLOT["BrowInnerUpRight"], refine._SLOT["MouthCornerPullRight"]
+    d = np.zeros(N_DRIVE, np.float32)
+    d[brow] = d[pull] = 0.06
+    for _ in range(20):
+        loop.correct(d, render)
+    held = float(loop.corr[brow_slot])
+    assert held == pytest.approx(0.06, abs=0.005)  # 0.5 x (0.06 + corr) read = 0.06
+    assert float(loop.corr[pull_slot]) == pytest.approx(0.06, abs=0.005)
+    d[brow] = d[pull] = 0.04  # below ACTIVE, a step smaller than JUMP
+    out = loop.correct(d, render)
+    assert float(loop.corr[brow_slot]) == pytest.approx(held)
+    assert out[brow] == pytest.approx(0.04 + held)
+    assert float(loop.corr[pull_slot]) == 0.0
+    d[brow] = 0.06
+    out = loop.correct(d, render)
+    assert plant.drawn[brow] == pytest.approx(0.06 + held)  # drawn with the held correction at once

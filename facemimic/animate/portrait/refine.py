@@ -68,6 +68,8 @@ _LIPS = _SLOT["lips"]
 _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
 _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
+# every brow slot (their correction is held while idle: ClosedLoop.correct)
+_BROWS = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowPinch", "BrowOuterUp")) for _, ch in LOOP])
 # (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
 EYE_PAIRS = tuple((_SLOT[f"closure_{s.lower()}"], _SLOT[f"EyeWide{s}"]) for s in ("Right", "Left"))
 GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
@@ -260,7 +262,12 @@ class ClosedLoop:
             idle |= _ADDED & (np.abs(asked) < ACTIVE)
         idle[_LIPS] = False
         err[idle] = 0.0
-        self.corr[idle] = 0.0
+        # An idle brow slot holds its correction instead of dropping it: the driver's brow
+        # channels hover around ACTIVE, and zeroing on every crossing snapped the drawn brow by
+        # the whole correction (up to LIMIT) in frames where the request barely moved, a jitter
+        # the driver does not have (reenactment inner brow r 0.67 -> 0.71, outer ratio 1.20 ->
+        # 1.07). A jump in its request still starts it afresh (above).
+        self.corr[idle & ~_BROWS] = 0.0
         for close, wide in EYE_PAIRS:
             if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
                 err[wide] = 0.0
