@@ -4,6 +4,8 @@ once several test folders are collected)."""
 
 from __future__ import annotations
 
+import contextlib
+
 CLIP = "WolfgangLanger_Pexels.mp4"
 # The clip's known blink: eyes open from 6.0 s, fully shut for one frame near 12.0 s, then open again
 # (facemimic track: openness 0.98-1.00 around it, 0.02 at the blink).
@@ -30,3 +32,19 @@ def clip_frames(path, start: float, end: float, *, quality: int = 90):
             assert ok
             out.append((t, jpeg.tobytes()))
     return out
+
+
+@contextlib.contextmanager
+def studio_client(workspace, name: str, port: int):
+    """A FastAPI TestClient on a studio app over ``workspace``, already holding its launch token."""
+    from fastapi.testclient import TestClient
+
+    from facemimic.studio.security import StudioSecurity
+    from facemimic.studio.server import StudioConfig, create_app
+
+    sec = StudioSecurity(token=f"{name}-token", port=port)
+    with TestClient(create_app(StudioConfig(workspace=workspace, security=sec)),
+                    base_url=f"http://127.0.0.1:{port}") as c:
+        c.cookies.set(sec.cookie_name, f"{name}-token")
+        c.workspace = workspace
+        yield c

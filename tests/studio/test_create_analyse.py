@@ -10,8 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from facemimic.studio.security import StudioSecurity
-from facemimic.studio.server import StudioConfig, create_app
+from studio_media import studio_client
 
 PORT = 8769
 CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
@@ -19,13 +18,7 @@ CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the i
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    from fastapi.testclient import TestClient
-
-    ws = tmp_path_factory.mktemp("analyse-ws")
-    sec = StudioSecurity(token="analyse-token", port=PORT)
-    with TestClient(create_app(StudioConfig(workspace=ws, security=sec)), base_url=f"http://127.0.0.1:{PORT}") as c:
-        c.cookies.set(sec.cookie_name, "analyse-token")
-        c.workspace = ws
+    with studio_client(tmp_path_factory.mktemp("analyse-ws"), "analyse", PORT) as c:
         yield c
 
 

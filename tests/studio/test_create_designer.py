@@ -17,8 +17,7 @@ import pytest
 
 from facemimic.expressions.io import read_track
 from facemimic.expressions.names import UE_NAMES
-from facemimic.studio.security import StudioSecurity
-from facemimic.studio.server import StudioConfig, create_app
+from studio_media import studio_client
 
 PORT = 8766
 CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
@@ -28,13 +27,7 @@ DESIGN = {"prompt": "a bit disgusted but amused", "intensity": 0.8, "style": "ex
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    from fastapi.testclient import TestClient
-
-    ws = tmp_path_factory.mktemp("designer-ws")
-    sec = StudioSecurity(token="designer-token", port=PORT)
-    with TestClient(create_app(StudioConfig(workspace=ws, security=sec)), base_url=f"http://127.0.0.1:{PORT}") as c:
-        c.cookies.set(sec.cookie_name, "designer-token")
-        c.workspace = ws
+    with studio_client(tmp_path_factory.mktemp("designer-ws"), "designer", PORT) as c:
         yield c
 
 

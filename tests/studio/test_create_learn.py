@@ -11,8 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from facemimic.studio.security import StudioSecurity
-from facemimic.studio.server import StudioConfig, create_app
+from studio_media import studio_client
 
 PORT = 8770
 CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
@@ -20,13 +19,7 @@ CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the i
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    from fastapi.testclient import TestClient
-
-    ws = tmp_path_factory.mktemp("learn-ws")
-    sec = StudioSecurity(token="learn-token", port=PORT)
-    with TestClient(create_app(StudioConfig(workspace=ws, security=sec)), base_url=f"http://127.0.0.1:{PORT}") as c:
-        c.cookies.set(sec.cookie_name, "learn-token")
-        c.workspace = ws
+    with studio_client(tmp_path_factory.mktemp("learn-ws"), "learn", PORT) as c:
         yield c
 
 

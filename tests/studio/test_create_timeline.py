@@ -11,8 +11,7 @@ import pytest
 
 from facemimic.expressions.io import read_track
 from facemimic.expressions.names import UE_NAMES
-from facemimic.studio.security import StudioSecurity
-from facemimic.studio.server import StudioConfig, create_app
+from studio_media import studio_client
 
 CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
 PORT = 8768
@@ -20,13 +19,7 @@ PORT = 8768
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    from fastapi.testclient import TestClient
-
-    ws = tmp_path_factory.mktemp("timeline-ws")
-    sec = StudioSecurity(token="timeline-token", port=PORT)
-    with TestClient(create_app(StudioConfig(workspace=ws, security=sec)), base_url=f"http://127.0.0.1:{PORT}") as c:
-        c.cookies.set(sec.cookie_name, "timeline-token")
-        c.workspace = ws
+    with studio_client(tmp_path_factory.mktemp("timeline-ws"), "timeline", PORT) as c:
         yield c
 
 
