@@ -166,8 +166,11 @@ function showSmoothing(regions) {
     sel.value = v == null ? "preset" : (typeof v === "string" ? v : "custom");
     sel.nextElementSibling.hidden = sel.value !== "custom";
     if (v && typeof v === "object") {
-      $(`smooth-${region}-mc`).value = v.min_cutoff;
-      $(`smooth-${region}-beta`).value = v.beta;
+      // Why skip the focused field: an echo of an earlier change must not overwrite what the user is typing.
+      for (const [key, val] of [["mc", v.min_cutoff], ["beta", v.beta]]) {
+        const input = $(`smooth-${region}-${key}`);
+        if (input !== document.activeElement) input.value = val;
+      }
     }
   }
 }
