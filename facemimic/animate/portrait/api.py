@@ -102,7 +102,8 @@ def is_avatar(source: str) -> bool:
 def animate(source, output: str | Path, driver: DriverSpec, *, options: PortraitOptions | None = None,
             fps: float | None = None, mark: bool = True, background=(255, 255, 255),
             progress: Callable[[int, int], None] | None = None,
-            status: Callable[[str], None] | None = None) -> AnimateResult:
+            status: Callable[[str], None] | None = None,
+            on_frame: Callable[[int, np.ndarray], None] | None = None) -> AnimateResult:
     """Animate a portrait (or ``avatar[:STYLE]``) with a driver into ``output`` (.mp4) + ``.png``.
 
     Parameters
@@ -126,6 +127,11 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
         ``progress(done, total)`` after each frame.
     status : callable, optional
         Called with a short text before each slow step.
+    on_frame : callable, optional
+        ``on_frame(index, image)`` with each video frame as it goes to the encoder (RGB uint8,
+        shape (H, W, 3), before the visible mark), in order from 0, on the thread that encodes it;
+        the array is reused after the call returns (copy or encode it there). For a live view of
+        a long job.
     """
     from ..pipeline import run_two_stage
     from ..video import VideoWriter
@@ -175,14 +181,21 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
         desc = f"{what} animated by {driven.description}"
         first = second_stage(first_stage(frames[0])).copy()
         h, w = first.shape[:2]
+        written = [0]
+
+        def write(image: np.ndarray) -> None:
+            video.write(image)
+            if on_frame is not None:
+                on_frame(written[0], image)
+            written[0] += 1
+
         with VideoWriter(out, width=w, height=h, fps=fps, audio=driven.audio, mark=mark,
                          description=desc) as video:
-            video.write(flatten_alpha(first, background))
+            write(flatten_alpha(first, background))
             if progress:
                 progress(1, len(frames))
             # The video is encoded on the drawing thread too (the encoder copies each frame).
-            run_two_stage(frames[1:], first_stage,
-                          lambda item: video.write(flatten_alpha(second_stage(item), background)),
+            run_two_stage(frames[1:], first_stage, lambda item: write(flatten_alpha(second_stage(item), background)),
                           progress=(lambda done: progress(done + 1, len(frames))) if progress else None)
         audio = driven.audio is not None
     preview = write_png(first, preview_path(out), mark=mark, description=desc)
