@@ -111,12 +111,64 @@ def is_timed(text: str) -> bool:
                                 (len(words) >= 2 and words[-1].lower() in _UNITS and _DURATION_LIKE.match(words[-2])))
 
 
-def parse_timeline(text: str, *, duration: float | None = None) -> list[tuple[str, float]]:
-    """``"neutral 0.5s > surprised 1s > happy 2s"`` -> ``[(prompt, seconds), …]``.
+# A segment may end in its dynamics: "surprised 1s (onset 0.3s, offset 0.2s)".
+_DYNAMICS = re.compile(r"\(([^()]*)\)\s*$")
+_DYNAMIC_KEYS = ("onset", "offset")
 
-    Segments are separated by ``>`` (or ``->``, ``then``). A segment without a duration gets an
-    equal share of what ``duration`` leaves (1 s each when no duration is given). Negative, zero
-    or malformed durations raise :class:`ParameterError` quoting the segment (cut to 60 characters).
+
+@dataclass(frozen=True)
+class TimelineSpan:
+    """One segment of a timeline: ``surprised 1s (onset 0.3s, offset 0.2s)``.
+
+    ``onset`` is the rise from the previous expression into this one's apex, from the span's start;
+    ``offset`` the relaxation to neutral that ends the span. The apex holds between them. None:
+    the generator's own timing (a randomised 0.6 s / 0.35 s onset, capped at 45 % of the span; no
+    offset inside a timeline, a 0.9 s / 0.5 s one at the end of a single prompt).
+    """
+
+    prompt: str
+    seconds: float
+    onset: float | None = None
+    offset: float | None = None
+
+    def text(self) -> str:
+        """The segment in the timeline syntax (parses back to this span)."""
+        dyn = [f"{k} {v:g}s" for k, v in (("onset", self.onset), ("offset", self.offset)) if v is not None]
+        return f"{self.prompt} {self.seconds:g}s" + (f" ({', '.join(dyn)})" if dyn else "")
+
+
+def split_dynamics(segment: str) -> tuple[str, float | None, float | None]:
+    """``"surprised 1s (onset 0.3s, offset 0.2s)"`` -> ``("surprised 1s", 0.3, 0.2)``.
+
+    The parenthesis names ``onset`` and/or ``offset``, each with a duration in the timeline's
+    spelling (``0.3s``, ``300ms``, ``0``: an instant change); anything else is refused in one line.
+    """
+    m = _DYNAMICS.search(segment)
+    if m is None:
+        if "(" in segment or ")" in segment:
+            raise ParameterError(f"timeline segment {quote_input(segment)}: write its dynamics at the end as "
+                                 f"'(onset 0.3s, offset 0.2s)'")
+        return segment, None, None
+    found: dict[str, float] = {}
+    for item in [x.strip() for x in m.group(1).split(",")]:
+        words = item.split()
+        key = words[0].lower() if words else ""
+        if key not in _DYNAMIC_KEYS or len(words) not in (2, 3) or key in found:
+            raise ParameterError(f"timeline segment {quote_input(segment)}: {quote_input(item or '()')} is not "
+                                 f"'onset DURATION' or 'offset DURATION' (each at most once)")
+        d = _DURATION.match("".join(words[1:]).lower())
+        if d is None or d.group("unit") not in ("", *_UNITS):
+            raise ParameterError(f"timeline segment {quote_input(segment)}: {quote_input(' '.join(words[1:]))} is "
+                                 f"not a duration; write e.g. 0.3s or 300ms")
+        found[key] = float(d.group("num")) * _UNITS.get(d.group("unit") or "s", 1.0)
+    return segment[:m.start()].rstrip(), found.get("onset"), found.get("offset")
+
+
+def parse_spans(text: str, *, duration: float | None = None) -> list[TimelineSpan]:
+    """``"neutral 0.5s > surprised 1s (onset 0.3s, offset 0.2s)"`` -> :class:`TimelineSpan` list.
+
+    As :func:`parse_timeline`, with each segment's optional dynamics; onset + offset must fit in the
+    segment's seconds.
     """
     parts = [p.strip() for p in _SEPARATORS.split(text)]
     if not any(parts):
@@ -124,7 +176,8 @@ def parse_timeline(text: str, *, duration: float | None = None) -> list[tuple[st
     if not all(parts):
         raise ParameterError(f"timeline {quote_input(text)} has an empty segment (two separators in a row, or one "
                              f"at an end)")
-    segs = [split_duration(p) for p in parts]
+    dyn = [split_dynamics(p) for p in parts]
+    segs = [split_duration(rest) for rest, _, _ in dyn]
     fixed = sum(s for _, s in segs if s is not None)
     free = [i for i, (_, s) in enumerate(segs) if s is None]
     if free:
@@ -132,7 +185,29 @@ def parse_timeline(text: str, *, duration: float | None = None) -> list[tuple[st
         if share <= 0:
             raise ParameterError(f"timeline needs more than {duration} s: its fixed segments take {fixed:g} s")
         segs = [(p, s if s is not None else share) for p, s in segs]
-    return [(p, float(s)) for p, s in segs]
+    spans = [TimelineSpan(p, float(s), on, off) for (p, s), (_, on, off) in zip(segs, dyn)]
+    for sp, part in zip(spans, parts):
+        if (sp.onset or 0.0) + (sp.offset or 0.0) > sp.seconds + 1e-9:
+            raise ParameterError(f"timeline segment {quote_input(part)}: onset + offset take more than its "
+                                 f"{sp.seconds:g} s")
+    return spans
+
+
+def format_spans(spans) -> str:
+    """:class:`TimelineSpan` list -> timeline text (``parse_spans`` reads it back)."""
+    return " > ".join(sp.text() for sp in spans)
+
+
+def parse_timeline(text: str, *, duration: float | None = None) -> list[tuple[str, float]]:
+    """``"neutral 0.5s > surprised 1s > happy 2s"`` -> ``[(prompt, seconds), …]``.
+
+    Segments are separated by ``>`` (or ``->``, ``then``). A segment without a duration gets an
+    equal share of what ``duration`` leaves (1 s each when no duration is given). Negative, zero
+    or malformed durations raise :class:`ParameterError` quoting the segment (cut to 60 characters).
+    Segments' dynamics (``(onset 0.3s, offset 0.2s)``) are read and left out: :func:`parse_spans`
+    keeps them.
+    """
+    return [(sp.prompt, sp.seconds) for sp in parse_spans(text, duration=duration)]
 
 
 def min_jerk(tau: np.ndarray) -> np.ndarray:
@@ -180,17 +255,22 @@ def blink_curve(t: np.ndarray, *, rate_per_min: np.ndarray, rng: np.random.Gener
 
 
 def _segments_for(prompt_or_timeline: str, duration: float | None, o: ClipOptions) -> tuple[list, bool]:
+    from dataclasses import replace
+
     single = not _SEPARATORS.search(prompt_or_timeline)
     if single:
-        prompt, sec = split_duration(prompt_or_timeline)
+        rest, onset, offset = split_dynamics(prompt_or_timeline.strip())
+        prompt, sec = split_duration(rest)
         # An explicit duration wins over one written in the prompt; 3 s when neither says.
         d = float(duration) if duration is not None else (sec if sec is not None else 3.0)
-        return [(prompt, d)], True
-    segs = parse_timeline(prompt_or_timeline, duration=duration)
+        if (onset or 0.0) + (offset or 0.0) > d + 1e-9:
+            raise ParameterError(f"prompt {quote_input(prompt_or_timeline)}: onset + offset take more than its {d:g} s")
+        return [TimelineSpan(prompt, d, onset, offset)], True
+    segs = parse_spans(prompt_or_timeline, duration=duration)
     if duration is not None:
-        total = sum(s for _, s in segs)
+        total = sum(sp.seconds for sp in segs)
         if total < duration:  # hold the last expression to fill the requested length
-            segs[-1] = (segs[-1][0], segs[-1][1] + duration - total)
+            segs[-1] = replace(segs[-1], seconds=segs[-1].seconds + duration - total)
     return segs, False
 
 
@@ -219,14 +299,14 @@ def clip(prompt_or_timeline: str, *, duration: float | None = None, options: Cli
     if duration is not None and not (0 < float(duration) <= 3600):
         raise ParameterError(f"duration must be between 0 and 3600 seconds, got {duration!r}")
     segs, single = _segments_for(prompt_or_timeline, duration, o)
-    if sum(s for _, s in segs) > MAX_CLIP_SECONDS:
-        raise ParameterError(f"the timeline lasts {sum(s for _, s in segs):g} s; clips are at most "
+    if sum(sp.seconds for sp in segs) > MAX_CLIP_SECONDS:
+        raise ParameterError(f"the timeline lasts {sum(sp.seconds for sp in segs):g} s; clips are at most "
                              f"{MAX_CLIP_SECONDS:g} s")
     GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style, seed=seed)  # validate early
     seed = int(seed) if seed is not None else int(np.random.SeedSequence().entropy % (2 ** 31))
     rng = np.random.default_rng([seed, 3])
     onset, offset, amp = _TIMING[o.mode]
-    total = sum(s for _, s in segs)
+    total = sum(sp.seconds for sp in segs)
     n = max(int(round(total * o.fps)), 1)
     t = np.arange(n) / o.fps
 
@@ -240,30 +320,41 @@ def clip(prompt_or_timeline: str, *, duration: float | None = None, options: Cli
     start = 0.0
     seg_meta = []
     keys = []  # (start, dur, from, to, ...)
-    for k, (prompt, sec) in enumerate(segs):
+    zero_x, zero_3, zero_2 = np.zeros(N_X, np.float32), np.zeros(3, np.float32), np.zeros(2, np.float32)
+    for k, span in enumerate(segs):
+        prompt, sec = span.prompt, span.seconds
         g = generate(prompt, options=GenerateOptions(intensity=intensity, asymmetry=asymmetry, style=style,
                                                      seed=seed + k), model=model, fallback=fallback)
         apex = np.clip(g.x[0] * amp, 0, 1)
         p = g.prompt
         rate = 26.0 if o.talking else sum(w * _state_blink(s) for s, w in p.mixture.items())
         lead = o.lead_in if (single and k == 0) else 0.0
-        d_on = min(onset * rng.uniform(0.8, 1.2), 0.45 * sec)
+        d_on = min(onset * rng.uniform(0.8, 1.2), 0.45 * sec)  # drawn even when given: same seed, same rest
+        if span.onset is not None:
+            d_on = span.onset
         keys.append((start + lead, d_on, prev_x, apex, prev_h, g.head[0], prev_g, g.gaze[0].mean(0)))
         sl = (t >= start) & (t < start + sec)
         blink_rate[sl] = rate
-        seg_meta.append({"prompt": prompt, "start": round(start, 4), "seconds": sec, "meaning": p.describe()})
+        seg_meta.append({"prompt": prompt, "start": round(start, 4), "seconds": sec, "meaning": p.describe(),
+                         "onset": round(float(d_on), 4)})
         prev_x, prev_h, prev_g = apex, g.head[0], g.gaze[0].mean(0)
+        if span.offset is not None and not single:  # this span relaxes to neutral before the next
+            keys.append((start + sec - span.offset, span.offset, prev_x, zero_x, prev_h, zero_3, prev_g, zero_2))
+            seg_meta[-1]["offset"] = round(float(span.offset), 4)
+            prev_x, prev_h, prev_g = zero_x, zero_3, zero_2
         start += sec
     if single:  # relax back to neutral at the end: the offset
         d_off = min(offset * rng.uniform(0.8, 1.2), 0.4 * total)
-        keys.append((total - d_off, d_off, prev_x, np.zeros(N_X, np.float32), prev_h, np.zeros(3, np.float32),
-                     prev_g, np.zeros(2, np.float32)))
+        if segs[0].offset is not None:
+            d_off = segs[0].offset
+        keys.append((total - d_off, d_off, prev_x, zero_x, prev_h, zero_3, prev_g, zero_2))
+        seg_meta[-1]["offset"] = round(float(d_off), 4)
     x[:] = 0
     for (s0, d, xa, xb, ha, hb, ga, gb) in keys:
         peak = max(float(np.max(np.maximum(xa, xb))), 1e-6)
         rel = np.maximum(xa, xb) / peak
         lag = 0.25 * d * (1.0 - rel)  # weaker shapes join later
-        tau = (t[:, None] - s0 - lag[None]) / d
+        tau = (t[:, None] - s0 - lag[None]) / max(d, 1e-3)
         e = min_jerk(tau)
         after = t >= s0
         x[after] = (xa[None] + (xb - xa)[None] * e)[after]
@@ -367,4 +458,4 @@ def merge_with_speech(mood: ExpressionTrack, lip: ExpressionTrack, *, keep_corne
     return ExpressionTrack.from_arrays(a, fps=merged.fps, metadata=meta)
 
 
-__all__ = ["ClipOptions", "clip", "is_timed", "parse_timeline", "split_duration", "merge_with_speech", "blink_curve", "min_jerk"]
+__all__ = ["ClipOptions", "TimelineSpan", "clip", "format_spans", "is_timed", "parse_spans", "parse_timeline", "split_duration", "split_dynamics", "merge_with_speech", "blink_curve", "min_jerk"]

@@ -130,3 +130,48 @@ def test_a_prompt_ending_in_a_duration_is_a_clip(tmp_path):
     assert len(tr) == 60 and tr.metadata["timeline"][0]["prompt"] == "happy"
     r = CliRunner().invoke(cli, ["express", "happy -1s > sad 1s"])
     assert r.exit_code == 1 and "Error: timeline segment 'happy -1s': '-1s' is not a duration" in r.output
+
+
+def test_segment_dynamics_round_trip_and_shape_the_clip():
+    from facemimic.generate.clips import TimelineSpan, format_spans, parse_spans
+
+    text = "neutral 0.5s > surprised 1.2s (onset 0.2s, offset 300ms) > happy 2s (onset 0.8s)"
+    spans = parse_spans(text)
+    assert spans == [TimelineSpan("neutral", 0.5), TimelineSpan("surprised", 1.2, 0.2, 0.3),
+                     TimelineSpan("happy", 2.0, 0.8, None)]
+    assert format_spans(spans) == "neutral 0.5s > surprised 1.2s (onset 0.2s, offset 0.3s) > happy 2s (onset 0.8s)"
+    assert parse_spans(format_spans(spans)) == spans
+    assert parse_timeline(text) == [("neutral", 0.5), ("surprised", 1.2), ("happy", 2.0)]
+    o = ClipOptions(blinks=False, saccades=False, head_motion=False, micro=0.0)
+    tr = clip(text, seed=2, options=o)
+    brow = tr.channel("BrowInnerUpLeft")
+    fps = tr.fps
+    at = lambda s: int(round(s * fps))  # noqa: E731
+    # the surprise reaches its apex by 0.5 + 0.2 s (+ the weaker shapes' lag) and relaxes to neutral
+    # in its last 0.3 s: nothing of it is left when the smile's slow 0.8 s onset starts
+    apex = brow[at(0.8):at(1.35)].mean()
+    assert apex > 0.3 and brow[at(0.62)] > 0.5 * apex
+    assert brow[at(1.7) - 1] < 0.05 * apex
+    seg = tr.metadata["timeline"]
+    assert seg[1]["onset"] == 0.2 and seg[1]["offset"] == 0.3 and seg[2]["onset"] == 0.8 and "offset" not in seg[2]
+    smile = tr.channel("MouthCornerPullLeft")
+    half = np.argmax(smile >= 0.5 * smile[-5:].mean()) / fps - 1.7
+    assert 0.25 < half < 0.6  # min-jerk reaches half way in the middle of the 0.8 s onset
+    # a single prompt's offset is the relaxation at its end
+    single = clip("happy 2s (onset 0.5s, offset 0.4s)", seed=2, options=o).channel("MouthCornerPullLeft")
+    assert single[-1] < 0.02 and single[at(2.0 - 0.4) - 2] > 0.9 * single.max()
+
+
+@pytest.mark.parametrize("timeline, fragment", [
+    ("happy 1s (onset 0.6s, offset 0.6s)", "onset + offset take more than its 1 s"),
+    ("happy 1s (attack 0.2s)", "is not 'onset DURATION' or 'offset DURATION'"),
+    ("happy 1s (onset 0.2s, onset 0.3s)", "each at most once"),
+    ("happy 1s (onset fast)", "'fast' is not a duration"),
+    ("happy (onset 0.2s) 1s > sad", "write its dynamics at the end"),
+])
+def test_bad_segment_dynamics_are_one_line_errors(timeline, fragment):
+    from facemimic.generate.clips import parse_spans
+
+    with pytest.raises(ParameterError) as info:
+        parse_spans(timeline)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
