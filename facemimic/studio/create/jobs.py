@@ -8,6 +8,10 @@ thread runs the jobs in order: the studio's machine has 2 cores and one animatio
 ``jobs/JOB.json`` holds each job's state (queued, running, done, failed, cancelled), its progress
 and result, so the list survives a page reload and a studio restart (a job that was running when
 the studio stopped is marked failed, "interrupted"; queued ones run again).
+
+Listeners (:meth:`JobQueue.subscribe`: the page's WebSocket, :mod:`.job_socket`) are told of
+every change to a record and, at most :data:`FRAME_INTERVAL_S` apart, of the frame the running
+job has just drawn (a small JPEG: the live view of a long job).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ TRACK_SUFFIXES = (".jsonl", ".csv", ".npz")
 DRIVERS = ("expression", "say", "audio", "timeline", "track", "video")
 SIZES = (256, 384, 512, 768, 1024)
 STATES = ("queued", "running", "done", "failed", "cancelled")
+FRAME_INTERVAL_S = 0.5  # the live frame: at most 2 a second (a JPEG encode + a message each)
+FRAME_SIZE = 256  # px, the live frame's longer side
 
 
 class JobCancelled(Exception):
@@ -189,6 +195,8 @@ class JobQueue:
         self._jobs: dict[str, Job] = {}
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._listeners: list = []
+        self._frames: dict[str, dict] = {}  # running job -> its latest live frame message
         self._load()
 
     # --- persistence -------------------------------------------------------------------------
@@ -215,8 +223,59 @@ class JobQueue:
         with self._lock:
             job = replace(self._jobs[job_id], **changes)
             self._jobs[job_id] = job
+            if job.state not in ("queued", "running"):
+                self._frames.pop(job_id, None)  # finished: its preview stands for it now
         self._save(job)
+        self._tell({"type": "job", "job": asdict(job)})
         return job
+
+    # --- listeners (the page's WebSocket) --------------------------------------------------------
+    def subscribe(self, listener):
+        """Call ``listener(message)`` on every change (from the worker thread) -> ``unsubscribe()``.
+
+        Messages: ``{"type": "job", "job": {record}}`` and ``{"type": "frame", "id", "index",
+        "total", "jpeg": base64}`` (the running job's latest frame, at most 2 a second).
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def latest_frames(self) -> list[dict]:
+        """The live frame message of each running job (a page that connects mid-job sees it at once)."""
+        with self._lock:
+            return list(self._frames.values())
+
+    def _tell(self, message: dict) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(message)
+            except Exception:  # noqa: BLE001 - a closed page must not stop the job
+                pass
+
+    def _frame(self, job_id: str, index: int, total: int, image) -> None:
+        """Keep and announce one drawn frame as a small JPEG."""
+        import base64
+
+        import cv2
+
+        h, w = image.shape[:2]
+        scale = FRAME_SIZE / max(h, w)
+        small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
+                           interpolation=cv2.INTER_AREA) if scale < 1 else image
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        message = {"type": "frame", "id": job_id, "index": int(index), "total": int(total),
+                   "jpeg": base64.b64encode(jpeg.tobytes()).decode("ascii")}
+        with self._lock:
+            self._frames[job_id] = message
+        self._tell(message)
 
     # --- the page's calls --------------------------------------------------------------------
     def submit(self, request: AnimateRequest) -> Job:
@@ -308,6 +367,8 @@ class JobQueue:
         cancel = self._cancel.setdefault(job.id, threading.Event())
         self._update(job.id, state="running", status="starting")
         last = [0.0]
+        shown = [-FRAME_INTERVAL_S]
+        totals = [0]
 
         def progress(done: int, total: int) -> None:
             if cancel.is_set():
@@ -316,6 +377,13 @@ class JobQueue:
             if now - last[0] > 0.25 or done == total:  # the record is rewritten at most 4 times a second
                 last[0] = now
                 self._update(job.id, done=done, total=total)
+            totals[0] = total
+
+        def frame(index: int, image) -> None:  # on the encoding thread, every frame: keep it cheap
+            now = time.monotonic()
+            if now - shown[0] >= FRAME_INTERVAL_S:
+                shown[0] = now
+                self._frame(job.id, index, totals[0], image)
 
         def status(message: str) -> None:
             if cancel.is_set():
@@ -323,7 +391,7 @@ class JobQueue:
             self._update(job.id, status=message)
 
         try:
-            result = run_request(self.workspace, job.id, AnimateRequest(**job.request), progress, status)
+            result = run_request(self.workspace, job.id, AnimateRequest(**job.request), progress, status, frame)
         except JobCancelled:
             self._update(job.id, state="cancelled", status="", finished=time.time())
         except FaceMimicError as e:
@@ -356,8 +424,10 @@ def timeline_files(workspace: Path, name: str) -> tuple[Path, Path | None]:
     return track, (folder / voice if voice and (folder / voice).is_file() else None)
 
 
-def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress, status):
+def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress, status, on_frame=None):
     """Run one animation as ``facemimic animate`` does -> AnimateResult.
+
+    ``on_frame(index, image)`` sees each frame as it is encoded (see ``animate``).
 
     ``animations/JOB.mp4`` and its preview appear together or not at all (the CLI's OutputSet).
     """
@@ -384,9 +454,10 @@ def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress,
     opts = PortraitOptions(size=request.size, rest=default_rest(spec), calibrate=request.calibrate,
                            crop=request.crop, face=request.face)
     with OutputSet((out, preview_path(out)), inputs=(source,)):
-        return animate(source, out, spec, options=opts, progress=progress, status=status)
+        return animate(source, out, spec, options=opts, progress=progress, status=status, on_frame=on_frame)
 
 
-__all__ = ["AUDIO_DIR", "AUDIO_SUFFIXES", "AnimateRequest", "DRIVERS", "IMAGE_SUFFIXES", "Job", "JobCancelled",
-           "JobQueue", "OUTPUT_DIR", "PORTRAIT_DIR", "TRACK_SUFFIXES", "VIDEO_DIR", "VIDEO_SUFFIXES", "check_audio",
-           "check_image", "check_track", "check_video", "run_request", "timeline_files"]
+__all__ = ["AUDIO_DIR", "AUDIO_SUFFIXES", "AnimateRequest", "DRIVERS", "FRAME_INTERVAL_S", "FRAME_SIZE",
+           "IMAGE_SUFFIXES", "Job", "JobCancelled", "JobQueue", "OUTPUT_DIR", "PORTRAIT_DIR", "TRACK_SUFFIXES",
+           "VIDEO_DIR", "VIDEO_SUFFIXES", "check_audio", "check_image", "check_track", "check_video", "run_request",
+           "timeline_files"]

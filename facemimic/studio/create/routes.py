@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# FastAPI reads the routes' annotations by name: Request must be a module global.
-from fastapi import APIRouter, Body, Request
+# FastAPI reads the routes' annotations by name: Request and WebSocket must be module globals.
+from fastapi import APIRouter, Body, Request, WebSocket
 
 from ...errors import FaceMimicError, InputError, ParameterError
 
@@ -281,6 +281,13 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
             return asdict(queue.submit(AnimateRequest.from_json(data)))
         except FaceMimicError as e:
             return _error(e)
+
+    @router.websocket("/jobs/ws")
+    async def jobs_socket(ws: WebSocket):
+        """Job changes and the running job's live frame, pushed (see :mod:`.job_socket`)."""
+        from .job_socket import job_socket
+
+        await job_socket(ws, queue)
 
     @router.get("/jobs/{job_id}")
     def job(job_id: str):
