@@ -57,8 +57,26 @@ class ClipOptions:
     head_motion: bool = True  # add head drift
     micro: float = 0.05  # relative amplitude of slow intensity fluctuation at the apex
     lead_in: float = 0.1  # seconds of neutral before a single prompt's onset
+    # Explicit events instead of the random ones (an edited blink or gaze lane; metadata lists the
+    # generated ones in the same form): blinks (start s, duration s, depth 0-1), fixations
+    # (time s, gaze x, gaze y) each reached by a main-sequence saccade.
+    blink_events: tuple | None = None
+    saccade_events: tuple | None = None
 
     def __post_init__(self) -> None:
+        for name, lo, hi in (("blink_events", (0.0, 0.02, 0.0), (MAX_CLIP_SECONDS, 1.0, 1.0)),
+                             ("saccade_events", (0.0, -1.0, -1.0), (MAX_CLIP_SECONDS, 1.0, 1.0))):
+            events = getattr(self, name)
+            if events is None:
+                continue
+            try:
+                arr = np.asarray(events, np.float64).reshape(-1, 3)
+            except (TypeError, ValueError):
+                raise ParameterError(f"{name} must be a list of [time, a, b] triples") from None
+            if len(arr) != len(events) or not np.all(np.isfinite(arr)) or np.any(arr < lo) or np.any(arr > hi):
+                raise ParameterError(f"{name}: each event must be [time in [0, {MAX_CLIP_SECONDS:g}], "
+                                     f"{'duration in [0.02, 1], depth in [0, 1]' if name == 'blink_events' else 'x, y in [-1, 1]'}]")
+            object.__setattr__(self, name, tuple(tuple(float(v) for v in e) for e in sorted(arr.tolist())))
         if not (0 < self.fps <= 240):
             raise ParameterError(f"fps must be in (0, 240], got {self.fps!r}")
         if self.mode not in ("spontaneous", "posed"):
@@ -230,12 +248,26 @@ def smooth_noise(n: int, *, fps: float, cutoff: float, rng: np.random.Generator,
     return out / np.where(sd > 0, sd, 1.0)
 
 
+def blink_closure(t: np.ndarray, events) -> np.ndarray:
+    """Eye closure of blink events ``[(start, duration, depth), …]`` at times ``t`` (T,), shape (T,).
+
+    Closing takes 40 % of a blink, opening the rest (closing is faster), both minimum-jerk.
+    """
+    closure = np.zeros_like(np.asarray(t, np.float64))
+    for now, dur, depth in events:
+        tc = 0.4 * dur
+        u = t - now
+        up = np.where((u >= 0) & (u < tc), min_jerk(u / tc), 0.0)
+        down = np.where((u >= tc) & (u < dur), 1 - min_jerk((u - tc) / (dur - tc)), 0.0)
+        closure = np.maximum(closure, depth * np.maximum(up, down))
+    return closure
+
+
 def blink_curve(t: np.ndarray, *, rate_per_min: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list]:
     """Eye-closure added by blinks, shape (T,), and the list of (start, duration, depth)."""
-    closure = np.zeros_like(t)
     events = []
     if len(t) == 0:
-        return closure, events
+        return np.zeros_like(t), events
     now = float(t[0]) + rng.uniform(0.2, 1.5)
     end = float(t[-1])
     while now < end:
@@ -244,14 +276,9 @@ def blink_curve(t: np.ndarray, *, rate_per_min: np.ndarray, rng: np.random.Gener
         dur = float(np.clip(rng.lognormal(np.log(0.17), 0.35), 0.1, 0.4))
         depth = 1.0 if rng.random() > 0.35 else float(rng.uniform(0.6, 0.9))
         events.append((now, dur, depth))
-        tc = 0.4 * dur  # closing is faster than opening
-        u = t - now
-        up = np.where((u >= 0) & (u < tc), min_jerk(u / tc), 0.0)
-        down = np.where((u >= tc) & (u < dur), 1 - min_jerk((u - tc) / (dur - tc)), 0.0)
-        closure = np.maximum(closure, depth * np.maximum(up, down))
         mean_gap = 60.0 / rate
         now += dur + max(0.25, rng.lognormal(np.log(mean_gap) - 0.18, 0.6))
-    return closure, events
+    return blink_closure(t, events), events
 
 
 def _segments_for(prompt_or_timeline: str, duration: float | None, o: ClipOptions) -> tuple[list, bool]:
@@ -375,13 +402,23 @@ def clip(prompt_or_timeline: str, *, duration: float | None = None, options: Cli
     x = np.clip(x, 0, 1)
 
     blinks: list = []
-    if o.blinks:
+    if o.blinks:  # drawn even when events are given: the head drift after them stays the seed's
         bc, blinks = blink_curve(t, rate_per_min=blink_rate, rng=rng)
+    if o.blink_events is not None:
+        blinks = list(o.blink_events)
+        bc = blink_closure(t, blinks)
+    if blinks:
         for c in (CLOSURE_LEFT, CLOSURE_RIGHT):
             x[:, c] = np.maximum(x[:, c], bc)
     gaze = np.repeat(gaze_bias[:, None, :], 2, axis=1)
+    fixations: list = []
     if o.saccades:
-        gaze += _saccades(t, rng)[:, None, :]
+        shift, fixations = _saccades(t, rng)
+    if o.saccade_events is not None:
+        fixations = list(o.saccade_events)
+        shift = saccade_gaze(t, fixations)
+    if fixations:
+        gaze += shift[:, None, :]
     head = head_bias.copy()
     if o.head_motion:
         drift = smooth_noise(n, fps=o.fps, cutoff=0.25, rng=rng, channels=3) * np.array([1.5, 1.0, 0.8])
@@ -396,6 +433,7 @@ def clip(prompt_or_timeline: str, *, duration: float | None = None, options: Cli
               "openness": 1.0 - x[:, [CLOSURE_LEFT, CLOSURE_RIGHT]], "head_rotation": head}
     meta = {"generator": "facemimic.generate", "timeline": seg_meta, "seed": seed, "mode": o.mode,
             "talking": o.talking, "blinks": [[round(a, 3), round(b, 3), round(c, 2)] for a, b, c in blinks],
+            "saccades": [[round(a, 3), round(b, 3), round(c, 3)] for a, b, c in fixations],
             "model": str(model) if model is not None else "default"}
     return ExpressionTrack.from_arrays(arrays, fps=o.fps, metadata=meta)
 
@@ -412,24 +450,40 @@ def _state_blink(name: str) -> float:
     return STATES[name].blink_rate
 
 
-def _saccades(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Gaze offsets from fixations and saccades (VRCFT units), shape (T, 2)."""
-    out = np.zeros((len(t), 2), np.float32)
+def _saccades(t: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list]:
+    """Gaze offsets from fixations and saccades (VRCFT units), shape (T, 2), and the fixations
+    ``[(time, x, y), …]`` (each saccade's start and target)."""
+    events = []
     if len(t) == 0:
-        return out
+        return np.zeros((0, 2), np.float32), events
     pos = np.zeros(2)
     now = float(t[0]) + rng.uniform(0.1, 0.8)
     while now < t[-1]:
         big = rng.random() < 0.15
         target = rng.normal(0, 0.22 if big else 0.07, 2) * np.array([1.0, 0.6])
         target = np.clip(target, -0.5, 0.5)
-        amp_deg = float(np.degrees(np.arctan(np.linalg.norm(target - pos))))
-        dur = 0.02 + 0.0025 * amp_deg
-        e = min_jerk((t - now) / dur)[:, None]
+        events.append((now, float(target[0]), float(target[1])))
+        now += _saccade_seconds(pos, target) + max(0.15, rng.lognormal(np.log(1.2), 0.5))
+        pos = target
+    return saccade_gaze(t, events), events
+
+
+def _saccade_seconds(a, b) -> float:
+    """Main sequence: 20 ms + 2.5 ms per degree of the gaze shift."""
+    return 0.02 + 0.0025 * float(np.degrees(np.arctan(np.linalg.norm(np.subtract(b, a)))))
+
+
+def saccade_gaze(t: np.ndarray, events) -> np.ndarray:
+    """Gaze offsets (VRCFT units) of fixations ``[(time, x, y), …]`` at times ``t`` (T,), shape (T, 2):
+    each a minimum-jerk saccade of main-sequence duration from the previous fixation (start: 0, 0)."""
+    out = np.zeros((len(t), 2), np.float32)
+    pos = np.zeros(2)
+    for now, x, y in events:
+        target = np.array([x, y])
+        e = min_jerk((t - now) / _saccade_seconds(pos, target))[:, None]
         after = t >= now
         out[after] = (pos + (target - pos) * e)[after]
         pos = target
-        now += dur + max(0.15, rng.lognormal(np.log(1.2), 0.5))
     return out
 
 
@@ -458,4 +512,4 @@ def merge_with_speech(mood: ExpressionTrack, lip: ExpressionTrack, *, keep_corne
     return ExpressionTrack.from_arrays(a, fps=merged.fps, metadata=meta)
 
 
-__all__ = ["ClipOptions", "TimelineSpan", "clip", "format_spans", "is_timed", "parse_spans", "parse_timeline", "split_duration", "split_dynamics", "merge_with_speech", "blink_curve", "min_jerk"]
+__all__ = ["ClipOptions", "TimelineSpan", "clip", "format_spans", "is_timed", "parse_spans", "parse_timeline", "split_duration", "split_dynamics", "merge_with_speech", "blink_closure", "blink_curve", "min_jerk", "saccade_gaze"]

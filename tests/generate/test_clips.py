@@ -175,3 +175,27 @@ def test_bad_segment_dynamics_are_one_line_errors(timeline, fragment):
     with pytest.raises(ParameterError) as info:
         parse_spans(timeline)
     assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_edited_blink_and_gaze_events_replace_the_random_ones():
+    base = clip("neutral 0.5s > happy 3.5s", seed=6, talking=True)
+    blinks, fixations = base.metadata["blinks"], base.metadata["saccades"]
+    assert blinks and fixations and all(len(e) == 3 for e in blinks + fixations)
+    # the generated events given back reproduce the clip (to the metadata's rounding)
+    again = clip("neutral 0.5s > happy 3.5s", seed=6, talking=True, blink_events=blinks, saccade_events=fixations)
+    np.testing.assert_allclose(again.openness, base.openness, atol=0.01)
+    np.testing.assert_allclose(again.gaze, base.gaze, atol=0.01)
+    np.testing.assert_allclose(again.head_rotation, base.head_rotation, atol=0.2)  # later random draws unchanged (head follows gaze a little)
+    # one blink moved to 2 s, the others deleted; one fixation moved
+    moved = clip("neutral 0.5s > happy 3.5s", seed=6, talking=True, blink_events=[[2.0, 0.2, 1.0]],
+                 saccade_events=[[1.0, 0.3, -0.1]])
+    t = moved.time
+    assert moved.metadata["blinks"] == [[2.0, 0.2, 1.0]]
+    shut = t[moved.openness[:, 0] < 0.2]
+    assert len(shut) and shut.min() >= 2.0 and shut.max() <= 2.2
+    assert moved.gaze[t < 1.0, 0, 0] == pytest.approx(0.0, abs=1e-6)
+    assert moved.gaze[t > 1.2, 0, 0] == pytest.approx(0.3, abs=1e-6)
+    with pytest.raises(ParameterError, match="blink_events: each event must be"):
+        ClipOptions(blink_events=[[1.0, 5.0, 1.0]])
+    with pytest.raises(ParameterError, match="saccade_events must be a list"):
+        ClipOptions(saccade_events=[["a"]])
