@@ -24,7 +24,8 @@ def client(tmp_path_factory):
 
 
 @pytest.mark.parametrize("text", ["neutral 0.5s > surprised 1s > happy 2s", "a bit sad 750ms -> very angry 1.25 s",
-                                  "calm then nervous smile 2s", "happy"])
+                                  "calm then nervous smile 2s", "happy",
+                                  "neutral 0.5s > surprised 1s (onset 0.2s, offset 300ms) > happy 2s (onset 0.8s)"])
 def test_text_and_lane_round_trip(client, text):
     spans = client.post("/api/create/timeline/parse", json={"text": text}).json()["spans"]
     assert spans and all(s["seconds"] > 0 for s in spans)
@@ -49,6 +50,21 @@ def test_bad_lane_spans(client):
     assert r.status_code == 422 and "ends in a duration" in r.json()["error"]
     r = client.post("/api/create/timeline/format", json={"spans": [{"prompt": "happy", "seconds": 0}]})
     assert r.status_code == 422 and "seconds must be in" in r.json()["error"]
+
+
+def test_dragged_handles_write_the_generators_dynamics(client):
+    # the lane's onset/offset handles are the text syntax's own fields: the CLI reads what the page wrote
+    from facemimic.generate.clips import TimelineSpan, parse_spans
+
+    spans = [{"prompt": "neutral", "seconds": 0.5}, {"prompt": "surprised", "seconds": 1.2, "onset": 0.25, "offset": 0.3},
+             {"prompt": "happy", "seconds": 2, "onset": 0.8, "offset": None}]
+    r = client.post("/api/create/timeline/format", json={"spans": spans}).json()
+    assert r["text"] == "neutral 0.5s > surprised 1.2s (onset 0.25s, offset 0.3s) > happy 2s (onset 0.8s)"
+    assert parse_spans(r["text"])[1] == TimelineSpan("surprised", 1.2, 0.25, 0.3)
+    assert [(s["onset"], s["offset"]) for s in r["spans"]] == [(None, None), (0.25, 0.3), (0.8, None)]
+    bad = client.post("/api/create/timeline/format", json={"spans": [{"prompt": "happy", "seconds": 1, "onset": 0.7,
+                                                                      "offset": 0.5}]})
+    assert bad.status_code == 422 and "onset + offset take more than its 1 s" in bad.json()["error"]
 
 
 def test_built_timeline_is_animates_driver(client):

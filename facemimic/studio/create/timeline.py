@@ -1,7 +1,7 @@
 """The timeline (issue #14 §2): a mood lane in the text timeline syntax and a speech lane.
 
-The mood lane is the generator's timeline (``neutral 0.5s > surprised 1s > happy 2s``, parsed by
-:func:`facemimic.generate.clips.parse_timeline`); :func:`format_timeline` writes spans back in the
+The mood lane is the generator's timeline (``neutral 0.5s > surprised 1s (onset 0.2s) > happy 2s``,
+parsed by :func:`facemimic.generate.clips.parse_spans`, onset/offset included); :func:`format_timeline` writes spans back in the
 same syntax, so text and lane round-trip. Building runs the animator's own driver
 (:func:`facemimic.animate.drivers.build` with the ``DriverSpec`` of ``facemimic animate --say TEXT
 --mood TIMELINE``, ``--audio REC [--text T] --mood TIMELINE`` or ``--expression TIMELINE``): the
@@ -22,38 +22,48 @@ MAX_SECONDS = 120.0  # a studio timeline; longer pieces go through the CLI
 
 
 def parse(text: str) -> list[dict]:
-    """Timeline text -> spans ``[{"prompt", "seconds", "start"}]`` (the generator's parser)."""
-    from ...generate.clips import parse_timeline
+    """Timeline text -> spans ``[{"prompt", "seconds", "start", "onset", "offset"}]`` (the
+    generator's parser, :func:`facemimic.generate.clips.parse_spans`; onset/offset None: the
+    generator's own timing)."""
+    from ...generate.clips import parse_spans
 
     if not isinstance(text, str):
         raise ParameterError("a timeline must be text, e.g. 'neutral 0.5s > surprised 1s > happy 2s'")
     spans, start = [], 0.0
-    for prompt, seconds in parse_timeline(text):
-        spans.append({"prompt": prompt, "seconds": seconds, "start": round(start, 6)})
-        start += seconds
+    for sp in parse_spans(text):
+        spans.append({"prompt": sp.prompt, "seconds": sp.seconds, "start": round(start, 6),
+                      "onset": sp.onset, "offset": sp.offset})
+        start += sp.seconds
     return spans
 
 
 def format_timeline(spans: list) -> str:
-    """Spans ``[{"prompt", "seconds"}]`` -> ``"neutral 0.5s > surprised 1s"`` (parses back to them)."""
-    from ...generate.clips import split_duration
+    """Spans ``[{"prompt", "seconds", "onset"?, "offset"?}]`` -> ``"neutral 0.5s > surprised 1s
+    (onset 0.2s)"`` (parses back to them; :func:`facemimic.generate.clips.format_spans`)."""
+    from ...generate.clips import TimelineSpan, format_spans, split_duration, split_dynamics
 
     if not isinstance(spans, list) or not spans:
         raise ParameterError("a timeline needs at least one span")
-    parts = []
+    out = []
     for i, s in enumerate(spans):
         try:
             prompt, seconds = str(s["prompt"]).strip(), float(s["seconds"])
-        except (KeyError, TypeError, ValueError):
-            raise ParameterError(f"span {i + 1}: needs a prompt and seconds") from None
-        if ">" in prompt or not prompt:
-            raise ParameterError(f"span {i + 1}: the expression must be words without '>'")
+            onset, offset = (None if s.get(k) is None else round(float(s[k]), 3) for k in ("onset", "offset"))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ParameterError(f"span {i + 1}: needs a prompt and seconds (onset/offset: seconds or null)") from None
+        if ">" in prompt or not prompt or "(" in prompt or ")" in prompt:
+            raise ParameterError(f"span {i + 1}: the expression must be words without '>' or brackets")
         if not 0 < seconds <= MAX_SECONDS:
             raise ParameterError(f"span {i + 1} ({prompt}): seconds must be in (0, {MAX_SECONDS:g}], got {seconds:g}")
-        if split_duration(prompt)[1] is not None:
+        if split_duration(split_dynamics(prompt)[0])[1] is not None:
             raise ParameterError(f"span {i + 1}: {prompt!r} ends in a duration; put it in the seconds field")
-        parts.append(f"{prompt} {seconds:g}s")
-    return " > ".join(parts)
+        for name, v in (("onset", onset), ("offset", offset)):
+            if v is not None and not 0 <= v <= seconds:
+                raise ParameterError(f"span {i + 1} ({prompt}): {name} must be in [0, {seconds:g}] s, got {v:g}")
+        if (onset or 0) + (offset or 0) > seconds + 1e-9:
+            raise ParameterError(f"span {i + 1} ({prompt}): onset + offset take more than its {seconds:g} s")
+        out.append(TimelineSpan(prompt, seconds, onset, offset))
+    return format_spans(out)
 
 
 @dataclass(frozen=True)
