@@ -157,17 +157,7 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         from .timeline import TimelineRequest, build_timeline
 
         try:
-            extra = sorted(set(data) - set(TimelineRequest.__dataclass_fields__))
-            if extra:
-                raise ParameterError(f"unknown field(s): {', '.join(extra)}")
-            try:
-                req = TimelineRequest(mood=str(data.get("mood") or ""), say=str(data.get("say") or ""),
-                                      audio=str(data.get("audio") or ""), text=str(data.get("text") or ""),
-                                      seed=int(data.get("seed") or 0), fps=float(data.get("fps") or 30.0),
-                                      voice=str(data.get("voice") or "en-us"))
-            except (TypeError, ValueError) as e:
-                raise ParameterError(f"bad timeline value: {e}") from None
-            return build_timeline(workspace, name, req)
+            return build_timeline(workspace, name, TimelineRequest.from_json(data))
         except FaceMimicError as e:
             return _error(e)
 
