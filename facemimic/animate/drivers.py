@@ -69,6 +69,10 @@ class DriverSpec:
     fps: float = 30.0  # frame rate of generated tracks
     seed: int | None = None  # generator seed (same seed, same clip)
     voice: str = "en-us"  # espeak-ng voice for ``say``
+    # generated faces only: edited blink / fixation events instead of the random ones (the studio
+    # timeline's lanes; facemimic.generate.clips.ClipOptions.blink_events / saccade_events)
+    blink_events: tuple | None = None
+    saccade_events: tuple | None = None
 
     def __post_init__(self) -> None:
         motion = [n for n in ("expression", "track", "drive", "say") if getattr(self, n)]
@@ -131,10 +135,11 @@ def _audio_duration(path: str) -> float | None:
         raise InputError(path, f"not a readable audio file ({e})") from None
 
 
-def _mood_clip(mood: str | None, duration: float, fps: float, seed: int | None) -> ExpressionTrack:
+def _mood_clip(mood: str | None, duration: float, fps: float, seed: int | None, spec=None) -> ExpressionTrack:
     from ..generate.api import express_clip as clip
 
-    return clip(mood or "neutral", duration=max(duration, 0.1), fps=fps, seed=seed, talking=True)
+    return clip(mood or "neutral", duration=max(duration, 0.1), fps=fps, seed=seed, talking=True,
+                blink_events=getattr(spec, "blink_events", None), saccade_events=getattr(spec, "saccade_events", None))
 
 
 def relative_motion(track: ExpressionTrack, reference: str = "rest") -> ExpressionTrack:
@@ -228,7 +233,8 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         duration = spec.duration
         if duration is None and audio_len and spec.expression is None:
             duration = audio_len
-        tr = clip(prompt, duration=duration, fps=spec.fps, seed=spec.seed)
+        tr = clip(prompt, duration=duration, fps=spec.fps, seed=spec.seed, blink_events=spec.blink_events,
+                  saccade_events=spec.saccade_events)
         desc = f"expression {prompt!r}"
     elif kind == "track":
         from ..expressions.io import read_track
@@ -256,7 +262,7 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         res = lipsync(audio, text=spec.text, options=LipSyncOptions(fps=spec.fps))
         warnings += list(res.warnings)
         lip = res.track(fps=spec.fps)
-        tr = merge_tracks(_mood_clip(spec.mood, res.duration, spec.fps, spec.seed), lip, "speech")
+        tr = merge_tracks(_mood_clip(spec.mood, res.duration, spec.fps, spec.seed, spec), lip, "speech")
         desc = f"lip sync of {Path(audio).name}" + (f", mood {spec.mood!r}" if spec.mood else "")
     else:  # say
         from ..expressions.track import merge_tracks
@@ -272,7 +278,7 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         audio_len = speech.duration
         res = from_phones(list(speech.phones), speech.duration, options=LipSyncOptions(fps=spec.fps))
         lip = res.track(fps=spec.fps)
-        tr = merge_tracks(_mood_clip(spec.mood, speech.duration, spec.fps, spec.seed), lip, "speech")
+        tr = merge_tracks(_mood_clip(spec.mood, speech.duration, spec.fps, spec.seed, spec), lip, "speech")
         desc = "built-in voice saying the text" + (f", mood {spec.mood!r}" if spec.mood else "")
     if len(tr) == 0:
         raise ParameterError("the driver produced no frames")

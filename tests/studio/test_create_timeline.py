@@ -151,3 +151,40 @@ def test_recorded_speech_lane_is_animates_audio_driver(client, tmp_path):
     assert r.status_code == 422 and "not both" in r.json()["error"]
     r = client.post("/api/create/timeline/build/morning", json=dict(body, audio="audio/missing.wav"))
     assert r.status_code == 422 and r.json()["error"].startswith("audio/missing.wav: not found")
+
+
+def test_edited_lanes_are_the_generators_events_and_the_librarys_merge(client):
+    # blinks/gaze edited in their lanes, a manual JawOpen lane and a bent head: the saved track is
+    # the animator's driver given those events, then facemimic.expressions.keyframes.merge_keyframes
+    from facemimic.animate.drivers import DriverSpec, build
+    from facemimic.expressions.keyframes import merge_keyframes
+
+    mood, say = "neutral 0.5s > happy 2.5s", "Nice to meet you."
+    first = client.post("/api/create/timeline/build/lanes", json={"mood": mood, "say": say, "seed": 3}).json()
+    assert first["blinks"] and first["saccades"]  # the generated events the lanes show
+    blinks = [[2.2, 0.18, 1.0]]  # the first blink moved to 2.2 s, the others deleted
+    saccades = [[s[0] + (0.3 if i == 0 else 0), s[1], s[2]] for i, s in enumerate(first["saccades"])]
+    keys = {"BrowInnerUpLeft": [[1.0, 0.9], [1.6, 0.9]]}
+    head = {"HeadYaw": [[0.5, 0], [1.0, 12.0], [1.5, 0]]}
+    body = {"mood": mood, "say": say, "seed": 3, "blinks": blinks, "saccades": saccades, "keys": keys, "head": head}
+    r = client.post("/api/create/timeline/build/lanes", json=body)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["blinks"] == blinks and got["saccades"] == [[round(v, 3) for v in s] for s in saccades]
+    saved = read_track(client.workspace / got["track"])
+    with build(DriverSpec(say=say, mood=mood, seed=3, blink_events=tuple(map(tuple, blinks)),
+                          saccade_events=tuple(map(tuple, saccades)))) as driven:
+        ref = merge_keyframes(merge_keyframes(driven.track, keys), head, mode="add")
+    a, b = saved.to_arrays(), ref.to_arrays()
+    assert np.allclose(a["weights"], b["weights"], atol=1e-5, equal_nan=True)
+    assert all(np.allclose(a[k], b[k], atol=1e-3) for k in ("gaze", "openness", "head_rotation"))
+    t = a["time"]
+    shut = t[a["openness"][:, 0] < 0.3]
+    assert len(shut) and shut.min() >= 2.2 and shut.max() <= 2.2 + 0.18
+    brow = a["weights"][:, UE_NAMES.index("BrowInnerUpLeft")]
+    assert np.allclose(brow[(t >= 1.0) & (t <= 1.6)], 0.9, atol=1e-4)
+    assert saved.metadata["keyframes"] == {"replace": keys, "add": head}
+    bad = client.post("/api/create/timeline/build/lanes", json={**body, "keys": {"JawOpn": [[1, 1]]}})
+    assert bad.status_code == 422 and "unknown keyframe channel 'JawOpn'" in bad.json()["error"]
+    bad = client.post("/api/create/timeline/build/lanes", json={**body, "blinks": [[1.0, 3.0, 1.0]]})
+    assert bad.status_code == 422 and "blink_events: each event must be" in bad.json()["error"]

@@ -86,6 +86,17 @@ class TimelineRequest:
         Frames per second of the track.
     voice : str
         espeak-ng voice.
+    blinks : list, optional
+        The blink lane as edited: ``[[start s, duration s, depth], …]`` instead of the generator's
+        random blinks (None: the generator's, listed in the built track's metadata).
+    saccades : list, optional
+        The gaze lane as edited: fixations ``[[time s, x, y], …]`` (None: the generator's).
+    keys : dict, optional
+        Manual keyframe lanes ``{channel: [[time s, value], …]}`` laid over the built track
+        (:func:`facemimic.expressions.keyframes.merge_keyframes`, replace).
+    head : dict, optional
+        The head lane's edits: offset keys ``{"HeadYaw"|"HeadPitch"|"HeadRoll": [[time s, degrees], …]}``
+        added to the generated head motion (``merge_keyframes(..., mode="add")``).
     """
 
     mood: str = ""
@@ -95,6 +106,37 @@ class TimelineRequest:
     seed: int = 0
     fps: float = 30.0
     voice: str = "en-us"
+    blinks: list | None = None
+    saccades: list | None = None
+    keys: dict | None = None
+    head: dict | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> "TimelineRequest":
+        """The page's request body (unknown fields and bad values: one-line errors)."""
+        if not isinstance(data, dict):
+            raise ParameterError("a timeline request must be a JSON object")
+        extra = sorted(set(data) - set(cls.__dataclass_fields__))
+        if extra:
+            raise ParameterError(f"unknown field(s): {', '.join(extra)}")
+        try:
+            req = cls(mood=str(data.get("mood") or ""), say=str(data.get("say") or ""),
+                      audio=str(data.get("audio") or ""), text=str(data.get("text") or ""),
+                      seed=int(data.get("seed") or 0), fps=float(data.get("fps") or 30.0),
+                      voice=str(data.get("voice") or "en-us"))
+        except (TypeError, ValueError) as e:
+            raise ParameterError(f"bad timeline value: {e}") from None
+        lanes = {}
+        for name, kind in (("blinks", list), ("saccades", list), ("keys", dict), ("head", dict)):
+            v = data.get(name)
+            if v is not None and not isinstance(v, kind):
+                raise ParameterError(f"{name} must be a {'list of events' if kind is list else 'map of channel to keys'}")
+            lanes[name] = v
+        if lanes["head"] and set(lanes["head"]) - {"HeadYaw", "HeadPitch", "HeadRoll"}:
+            raise ParameterError("head keys are for HeadYaw, HeadPitch and HeadRoll")
+        from dataclasses import replace
+
+        return replace(req, **lanes)
 
     def spec(self, workspace: Path):
         """The ``DriverSpec`` ``facemimic animate`` builds for the same lanes (``--say`` or
@@ -111,12 +153,20 @@ class TimelineRequest:
                 from ...errors import InputError
 
                 raise InputError(self.audio, "not found in the workspace (upload the recording first)")
-            return DriverSpec(audio=str(path), text=self.text.strip() or None, mood=mood, seed=self.seed, fps=self.fps)
+            return DriverSpec(audio=str(path), text=self.text.strip() or None, mood=mood, seed=self.seed, fps=self.fps,
+                              **self._events())
         if say:
-            return DriverSpec(say=say, mood=mood, seed=self.seed, fps=self.fps, voice=self.voice)
+            return DriverSpec(say=say, mood=mood, seed=self.seed, fps=self.fps, voice=self.voice, **self._events())
         if mood is None:
             raise ParameterError("the timeline is empty: write a mood timeline or something to say")
-        return DriverSpec(expression=mood, seed=self.seed, fps=self.fps)
+        return DriverSpec(expression=mood, seed=self.seed, fps=self.fps, **self._events())
+
+    def _events(self) -> dict:
+        """The edited blink/gaze lanes as the generator's events (checked by ``ClipOptions``)."""
+        from ...generate.clips import ClipOptions
+
+        o = ClipOptions(blink_events=self.blinks, saccade_events=self.saccades)
+        return {"blink_events": o.blink_events, "saccade_events": o.saccade_events}
 
 
 def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict:
@@ -146,8 +196,16 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
             raise ParameterError(f"the timeline lasts {driven.duration:.1f} s; the studio builds at most "
                                  f"{MAX_SECONDS:g} s (use facemimic animate for longer pieces)")
         track = driven.track
+        if request.keys or request.head:
+            from ...expressions.keyframes import merge_keyframes
+
+            # the manual lanes over the generated ones, then the head lane's bends (the library's merge)
+            track = merge_keyframes(track, request.keys or {})
+            track = merge_keyframes(track, request.head or {}, mode="add")
         track.metadata["studio_timeline"] = {"mood": request.mood, "say": request.say, "audio": request.audio,
                                              "text": request.text, "seed": request.seed,
+                                             "blinks": request.blinks, "saccades": request.saccades,
+                                             "keys": request.keys, "head": request.head,
                                              "voice_file": audio_path.name if driven.audio else None}
         write_track(track, track_path)
         if driven.audio is not None:
@@ -161,6 +219,8 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
     rel = lambda p: p.relative_to(Path(workspace)).as_posix()  # noqa: E731
     return {"track": rel(track_path), "audio": rel(audio_path) if audio_path.exists() else None,
             "duration": round(float(duration), 4), "fps": float(track.fps),
+            # the generated (or edited) events the blink and gaze lanes show
+            "blinks": track.metadata.get("blinks", []), "saccades": track.metadata.get("saccades", []),
             "frames": [[f["weights"], f["openness"], f["gaze"], f["head"]] for f in frames]}
 
 
