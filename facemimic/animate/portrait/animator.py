@@ -211,6 +211,9 @@ class PortraitAnimator:
             self.model = self.model.replace(curves=curves, cross=cross, brows=brows)
             self.stats.calibrate_s = clock() - t1
             self.stats.calibration = report
+        # (478, 2) px added to every frame's motion: the rest's channels that read one motion twice
+        # taken off once (rest="neutral"; zeros otherwise)
+        self._rest_overlap = rest_overlap(self.model, self.points)
         self._loop = None
         if opts.refine:
             from .refine import ClosedLoop
@@ -316,6 +319,7 @@ class PortraitAnimator:
         # The jaw's share of the lip opening: its control's motion of the lower lip's middle.
         jaw = self.model.basis[_JAW_CONTROL, 14] * controls[_JAW_CONTROL]
         jaw_gap = max(float(jaw @ self.model.frame.rotation[:, 1]), 0.0)
+        motion = motion + self._rest_overlap
         if self.pose is not None:
             motion = motion + self.pose.motion(head)
         closure = (float(np.clip(drive[DRIVE_CLOSE_RIGHT], 0, 1)), float(np.clip(drive[DRIVE_CLOSE_LEFT], 0, 1)))
@@ -334,6 +338,46 @@ class PortraitAnimator:
         """
         for f in timeline(track, fps=fps, duration=duration, face_id=face_id):
             yield self.render(f, reuse=reuse)
+
+
+def rest_overlap(model, points: np.ndarray) -> np.ndarray:
+    """What a neutral rest over-subtracts, (478, 2) px, to add back to every frame's motion.
+
+    The capture stage reads one motion of a smiling photo as several channels at once (the cheek
+    raise is also CheekSquint, NoseSneer and MouthUpperUp), and their templates overlap, so taking
+    each off in full moves the skin where they overlap back two or three times as far as the photo
+    ever moved it (0-f15-hao: the nose wings 0.24 IPD down, the astronaut's nose drawn into a
+    snout). Each landmark is moved back at most as far as the largest single channel moves it.
+    The lips are exempt: their rest is sized to close the photo's lip gap exactly
+    (``model._rest_lips``/``_rest_jaw``), which needs the sum.
+
+    Parameters
+    ----------
+    model : DisplacementModel
+        With ``rest_mix`` (K,) and ``basis`` (K, 478, 2); a model without an absolute rest gives zeros.
+    points : np.ndarray [shape=(478, 2)]
+        The photo's landmark pixels.
+
+    Returns
+    -------
+    np.ndarray [shape=(478, 2), dtype=float32]
+    """
+    from . import landmarks as L
+
+    if not model.absolute or model.rest_mix is None:
+        return np.zeros(model.basis.shape[1:], np.float32)
+    parts = -np.asarray(model.rest_mix, np.float64)[:, None, None] * model.basis  # each channel's move back
+    total = parts.sum(0)
+    largest = np.linalg.norm(parts, axis=2).max(0)
+    norm = np.linalg.norm(total, axis=1)
+    keep = np.minimum(1.0, largest / np.maximum(norm, 1e-9))
+    lips = list(L.LIP_OUTER_UPPER + L.LIP_OUTER_LOWER + L.LIP_INNER_UPPER + L.LIP_INNER_LOWER)
+    ipd = float(np.linalg.norm(points[468] - points[473]))
+    d = np.min(np.linalg.norm(points[:, None, :2] - points[None, lips, :2], axis=2), axis=1) / max(ipd, 1e-6)
+    t = np.clip(d / 0.15, 0.0, 1.0)
+    exempt = 1.0 - t * t * (3 - 2 * t)  # 1 on the lips, 0 from 0.15 IPD away
+    keep = exempt + (1.0 - exempt) * keep
+    return (-total * (1.0 - keep)[:, None]).astype(np.float32)  # the frame's motion holds all of total
 
 
 def neutral_rest(frame, points: np.ndarray) -> np.ndarray:

@@ -634,7 +634,34 @@ def build_templates(frame: FaceFrame) -> np.ndarray:
         for name, d in {**_mouth_templates(g, s), **_brow_templates(g, s), **_eye_templates(g, s)}.items():
             sided[f"{name}_{s}"] = d
     t.update(sided)
+    # What no expression moves (the sitter's identity): the nose and the face's sides at ear level.
+    # The lip, cheek and press shapes' fields reached the nose (a smile lifted its tip and wings
+    # 0.13-0.24 IPD, so taking a photo's smile off dragged it into a long snout). Only the sneer
+    # moves the nose wings.
+    still = 1.0 - _rigid(g)
+    for name in t:
+        if not name.startswith("nose_sneer"):
+            t[name] = t[name] * still[:, None]
     return np.stack([t[n] for n in CONTROL_NAMES]).astype(np.float32)
+
+
+RIGID_SIDES = (127, 356, 234, 454, 93, 323, 162, 389)  # the face's sides at ear level (geometry.STABLE_POINTS)
+
+
+def _rigid(g: _Geometry) -> np.ndarray:
+    """How still each landmark stays (478,), 0..1: 1 on the nose (bridge to subnasale, wing to wing)
+    and at the face's sides by the ears, fading over ~0.08 units around them."""
+    u, v, P = g.u, g.v, g.P
+    top, base = P[168], P[L.SUBNASALE]
+    wings = P[[129, 358]]
+    mid = np.interp(v, [top[1], base[1]], [top[0], base[0]])
+    half_width = np.interp(v, [top[1], wings[:, 1].mean(), base[1]],
+                           [0.12, 0.5 * abs(wings[1, 0] - wings[0, 0]) + 0.04, 0.5 * abs(wings[1, 0] - wings[0, 0])])
+    nose = ((1 - _smoothstep((np.abs(u - mid) - half_width) / 0.08))
+            * (1 - _smoothstep((v - base[1]) / 0.05)) * (1 - _smoothstep((top[1] - v) / 0.1)))
+    d = np.min(np.hypot(u[:, None] - P[list(RIGID_SIDES), 0], v[:, None] - P[list(RIGID_SIDES), 1]), axis=1)
+    sides = np.exp(-0.5 * (d / 0.1) ** 2)
+    return np.maximum(nose, sides) * g.mesh
 
 
 # ------------------------------------------------------------------------------------------------
