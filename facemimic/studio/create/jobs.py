@@ -67,7 +67,8 @@ class AnimateRequest:
     text : str or None
         The transcript of ``audio``.
     size : int
-        Output size in px (the longer side).
+        Output size in px (the longer side; the square's side for ``crop="face"``), 64 to 4096 as
+        ``animate --size``: the page offers :data:`SIZES` and the photo's original resolution.
     seed : int or None
         Generator seed.
     calibrate : bool
@@ -76,6 +77,9 @@ class AnimateRequest:
         ``fit`` (the whole photo, its own aspect) or ``face`` (a square around the face).
     face : int or None
         Which face of a group photo (0-based, left to right); None: the largest.
+    refine : bool
+        The closed loop (re-track every frame and correct it), on by default as in
+        ``facemimic animate`` (``--no-refine`` when False: about 4x faster, less exact).
     """
 
     source: str
@@ -88,14 +92,16 @@ class AnimateRequest:
     calibrate: bool = True
     crop: str = "fit"
     face: int | None = None
+    refine: bool = True
 
     def __post_init__(self) -> None:
         if self.driver not in DRIVERS:
             raise ParameterError(f"unknown driver {self.driver!r}; valid: {', '.join(DRIVERS)}")
         if not isinstance(self.value, str) or not self.value.strip():
             raise ParameterError(f"give the {self.driver} to animate with")
-        if self.size not in SIZES:
-            raise ParameterError(f"size must be one of {', '.join(map(str, SIZES))}, got {self.size!r}")
+        # SIZES are the page's choices; any size `animate --size` takes is valid (the original resolution)
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or not 64 <= self.size <= 4096:
+            raise ParameterError(f"size must be a whole number of pixels in [64, 4096], got {self.size!r}")
 
     @classmethod
     def from_json(cls, data: dict) -> "AnimateRequest":
@@ -111,7 +117,8 @@ class AnimateRequest:
                        text=data.get("text") or None, size=int(data.get("size") or 512),
                        seed=None if data.get("seed") in (None, "") else int(data["seed"]),
                        calibrate=bool(data.get("calibrate", True)), crop=str(data.get("crop") or "fit"),
-                       face=None if data.get("face") in (None, "") else int(data["face"]))
+                       face=None if data.get("face") in (None, "") else int(data["face"]),
+                       refine=bool(data.get("refine", True)))
         except (TypeError, ValueError) as e:
             raise ParameterError(f"bad animation value: {e}") from None
 
@@ -451,8 +458,9 @@ def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress,
             {"say": request.value, "mood": request.mood} if request.driver == "say" else \
             {"audio": str(confine(ws, request.value)), "text": request.text, "mood": request.mood}
     spec = DriverSpec(seed=request.seed, **kw)
+    # The CLI's defaults: PortraitOptions' own refine default is False, `animate`'s is --refine.
     opts = PortraitOptions(size=request.size, rest=default_rest(spec), calibrate=request.calibrate,
-                           crop=request.crop, face=request.face)
+                           crop=request.crop, face=request.face, refine=request.refine)
     with OutputSet((out, preview_path(out)), inputs=(source,)):
         return animate(source, out, spec, options=opts, progress=progress, status=status, on_frame=on_frame)
 

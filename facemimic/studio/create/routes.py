@@ -261,6 +261,16 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
             return JSONResponse({"error": f"{name}: {e}"}, status_code=413)
         return {"path": target.relative_to(workspace).as_posix(), "bytes": size, "kind": kind}
 
+    @router.get("/faces")
+    def faces(source: str):
+        """Every face of an uploaded photo with a thumbnail, numbered as ``animate --face N`` (the picker)."""
+        from .faces import photo_faces
+
+        try:
+            return photo_faces(workspace, source)
+        except FaceMimicError as e:
+            return _error(e)
+
     @router.get("/jobs")
     def jobs():
         return {"jobs": [asdict(j) for j in queue.list()]}

@@ -4,6 +4,7 @@
 // file only draws and keeps the designer's edits (undo/redo) until they are saved.
 
 import { TIMELINE_HTML, buildTimeline } from "./timeline.js";
+import { ANIMATE_HTML, buildAnimate, showFaces } from "./animate.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -16,7 +17,7 @@ window.studioCreate = { errors: [], saved: [], variations: 0, jobs: [] };
 
 const S = {
   info: null, create: null, ueIndex: new Map(), result: null, design: null, picked: 0,
-  edits: {}, undo: [], redo: [], drawing: false, redraw: false, poll: null,
+  edits: {}, undo: [], redo: [], drawing: false, redraw: false,
 };
 
 function showError(text) {
@@ -106,34 +107,6 @@ const DESIGNER_HTML = `
       <ul id="d-library" class="takes"></ul>
     </div>
   </div>
-</section>`;
-
-const ANIMATE_HTML = `
-<section class="panel wide" id="animate-panel" aria-labelledby="h-animate">
-  <h2 id="h-animate">Animate a portrait <small>videos are marked as AI-generated</small></h2>
-  <form id="a-form" class="row">
-    <label>Photo <input id="a-photo" type="file" accept="image/*"></label>
-    <label>Face <select id="a-source"><option value="avatar">built-in avatar</option></select></label>
-    <label>Driver <select id="a-driver">
-      <option value="say">typed text (built-in voice)</option>
-      <option value="expression">expression or timeline</option>
-      <option value="audio">audio recording</option>
-      <option value="timeline">a timeline built above (its name)</option>
-      <option value="track">a track file (a take, a saved expression)</option>
-      <option value="video">a driving video (reenactment)</option></select></label>
-    <label class="grow">Text <input id="a-value" value="Hello, I am a synthetic face." size="36" list="a-files"></label>
-    <datalist id="a-files"></datalist>
-    <label>Mood <input id="a-mood" placeholder="(optional)" size="10"></label>
-    <label>Size <select id="a-size"></select></label>
-    <label>Crop <select id="a-crop"><option value="fit">whole photo</option><option value="face">square around the face</option></select></label>
-    <label>Face <input id="a-face" type="number" min="0" placeholder="largest" title="group photos: face number, 0 = leftmost"></label>
-    <label><input type="checkbox" id="a-calibrate" checked> calibrate</label>
-    <button id="a-start" type="submit">Animate</button>
-  </form>
-  <div class="row"><label>Audio <input id="a-audio" type="file" accept="audio/*"></label>
-    <span class="muted">for the "audio recording" driver; the text box is then its transcript (optional)</span>
-    <label>Driving video <input id="a-video" type="file" accept="video/*"></label></div>
-  <ul id="a-jobs" class="jobs" aria-live="polite"></ul>
 </section>`;
 
 const ANALYSE_HTML = `
@@ -589,33 +562,7 @@ function hoverAnalysis(ev, canvas) {
   tip.dataset.frame = i;
 }
 
-// -- animate ------------------------------------------------------------------------------------
-function buildAnimate() {
-  for (const s of S.create.sizes) $("a-size").append(el("option", { value: s, textContent: `${s} px`, selected: s === 512 }));
-  for (const s of S.create.avatar_styles.filter((x) => x !== "default")) {
-    $("a-source").append(el("option", { value: `avatar:${s}`, textContent: `avatar: ${s}` }));
-  }
-  $("a-source").onchange = () => { S.sourcePicked = true; };
-  $("a-photo").onchange = () => upload($("a-photo"), (path) => {
-    const opt = el("option", { value: path, textContent: path.split("/").pop(), selected: true });
-    $("a-source").prepend(opt);
-    $("a-source").value = path;
-    S.sourcePicked = true;
-    listUploads();
-  });
-  $("a-audio").onchange = () => upload($("a-audio"), (path) => { S.audio = path; $("a-driver").value = "audio"; });
-  $("a-video").onchange = () => upload($("a-video"), (path) => {
-    $("a-driver").value = "video"; $("a-value").value = path; listUploads();
-  });
-  $("a-driver").onchange = () => {
-    $("a-value").placeholder = { say: "text to say", expression: "happy, or neutral 0.5s > surprised 1s",
-                                 audio: "transcript (optional)", timeline: "timeline name",
-                                 track: "takes/… .jsonl, expressions/… .jsonl", video: "videos/… .mp4" }[$("a-driver").value];
-    if ($("a-driver").value === "timeline") $("a-value").value = $("t-name").value;
-  };
-  $("a-form").onsubmit = (ev) => { ev.preventDefault(); startJob(); };
-}
-
+// -- uploads (the animate panel, the designer's portrait, the timeline's recording) ---------------
 // Photos and recordings uploaded earlier (the workspace keeps them) are offered again after a reload.
 async function listUploads() {
   const { files } = await api("GET", "/api/files");
@@ -644,59 +591,6 @@ async function upload(input, done) {
   } catch (e) { showError(e.message); input.value = ""; }
 }
 
-async function startJob() {
-  showError("");
-  const driver = $("a-driver").value;
-  const body = { source: $("a-source").value, driver, size: Number($("a-size").value),
-                 calibrate: $("a-calibrate").checked, mood: $("a-mood").value || null,
-                 crop: $("a-crop").value, face: $("a-face").value === "" ? null : Number($("a-face").value) };
-  if (driver === "audio") {
-    if (!S.audio) return showError("choose an audio recording first");
-    Object.assign(body, { value: S.audio, text: $("a-value").value || null });
-  } else body.value = $("a-value").value;
-  try {
-    await api("POST", "/api/create/jobs", body);
-    await refreshJobs();
-  } catch (e) { showError(e.message); }
-}
-
-async function refreshJobs() {
-  const { jobs } = await api("GET", "/api/create/jobs");
-  window.studioCreate.jobs = jobs;
-  const list = $("a-jobs");
-  list.textContent = "";
-  for (const j of jobs) list.append(jobItem(j));
-  const active = jobs.some((j) => j.state === "queued" || j.state === "running");
-  clearTimeout(S.poll);
-  if (active) S.poll = setTimeout(() => refreshJobs().catch((e) => showError(e.message)), 400);
-}
-
-function jobItem(j) {
-  const r = j.request;
-  const li = el("li", { className: `job ${j.state}` });
-  li.dataset.id = j.id;
-  li.dataset.state = j.state;
-  const what = `${r.source.split("/").pop()} · ${r.driver}: “${r.driver === "audio" ? r.value.split("/").pop() : r.value}”`;
-  li.append(el("div", {}, el("b", { textContent: j.state }), ` ${what} `, el("span", { className: "muted", textContent: j.status || "" })));
-  if (j.state === "running" || j.state === "queued") {
-    const bar = el("progress", { max: j.total || 1, value: j.done });
-    bar.setAttribute("aria-label", `job ${j.id} progress`);
-    const cancel = el("button", { type: "button", textContent: "Cancel", className: "cancel" });
-    cancel.onclick = () => api("POST", `/api/create/jobs/${j.id}/cancel`).then(refreshJobs).catch((e) => showError(e.message));
-    li.append(el("div", { className: "row" }, bar, el("span", { textContent: `${j.done}/${j.total || "?"} frames` }), cancel));
-  }
-  if (j.state === "failed") li.append(el("div", { className: "status bad", textContent: j.error }));
-  if (j.state === "done") {
-    const video = el("video", { controls: true, src: `/files/${j.video}`, preload: "metadata", poster: `/files/${j.preview}` });
-    const note = `${j.frames} frames${j.audio ? ", with sound" : ""} · synthetic (AI-generated, marked in the file)`;
-    li.append(video, el("div", { className: "row" },
-      el("a", { href: `/files/${j.video}`, download: j.video.split("/").pop(), textContent: "Download MP4" }),
-      el("span", { className: "muted", textContent: note })));
-    for (const w of j.warnings || []) li.append(el("div", { className: "status", textContent: `warning: ${w}` }));
-  }
-  return li;
-}
-
 // -- start --------------------------------------------------------------------------------------
 async function init() {
   buildPage();
@@ -704,9 +598,10 @@ async function init() {
   S.info.ue_names.forEach((n, i) => S.ueIndex.set(n, i));
   buildDesigner();
   buildTimeline({ api, showError, upload, setSvg, info: S.info, avatarStyle: () => $("d-avatar").value });
-  buildAnimate();
+  buildAnimate({ api, showError, upload, listUploads, create: S.create, shared: S, timelineName: () => $("t-name").value });
   buildAnalyse();
-  await Promise.all([refreshLibrary(), refreshJobs(), listUploads(), refreshModels()]);
+  await Promise.all([refreshLibrary(), listUploads(), refreshModels()]);
+  showFaces().catch((e) => showError(e.message));
 }
 
 window.studioCreate.ready = init().catch((e) => showError(String(e.message || e)));

