@@ -34,6 +34,8 @@ IRIS_ANGLE, PUPIL_ANGLE = 0.52, 0.2  # half-angles (radians) of the iris and pup
 FOLLOW_SIGMA = 0.35  # kernel width (IPD) over which off-face vertices follow the landmarks
 JAW_POINTS = (14, 17, 84, 314, 87, 317, 152, 175, 199, 200, 18)  # lower lip and chin: the jaw's motion
 SKIN_PATCH_UV = (0.02, 0.98)  # a texel that only ever holds skin tone (neck, ears)
+MOUTH_RGB, TONGUE_RGB, TEETH_RGB = (0.2, 0.05, 0.06), (0.62, 0.27, 0.3), (0.9, 0.88, 0.8)
+MOUTH_SHADOW_DEPTH, MOUTH_SHADOW_FLOOR = 0.6, 0.2  # IPD behind the front, darkest fraction left there
 UV_SPAN = 3.2  # the texture's side in IPD (the frontal layout of the face, with a margin)
 
 
@@ -196,8 +198,8 @@ def build_skin(face: np.ndarray, layout: np.ndarray) -> tuple[Skin, tuple[np.nda
     rx = radii[0]
     n_seg, ys = 20, np.linspace(centre[1] - 0.9 * radii[1] * 0.7, centre[1] - 3.3 * rx / 1.2, 6)
     ang = np.linspace(0, 2 * np.pi, n_seg, endpoint=False)
-    neck_centre = np.array([0.0, 0.0, centre[2] + 0.25 * radii[2]])
-    ring = np.stack([0.72 * rx * np.cos(ang), np.zeros(n_seg), 0.68 * rx * np.sin(ang)], -1)
+    neck_centre, neck_depth = _neck(centre, radii)
+    ring = np.stack([0.72 * rx * np.cos(ang), np.zeros(n_seg), neck_depth * np.sin(ang)], -1)
     neck = np.concatenate([ring + [neck_centre[0], y, neck_centre[2]] for y in ys]
                           + [np.array([[neck_centre[0], ys[-1], neck_centre[2]]])])
     base = n_face + len(cap)
@@ -229,6 +231,11 @@ def build_skin(face: np.ndarray, layout: np.ndarray) -> tuple[Skin, tuple[np.nda
     follow[n_face:] = _kernel_follow(positions[n_face:], face)
     region = np.array(["face"] * n_face + ["cap"] * len(cap) + ["neck"] * len(neck) + ["ear"] * len(ear_pos))
     return Skin(positions, uv.astype(np.float32), all_tris, follow, region), (centre, radii)
+
+
+def _neck(centre: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, float]:
+    """The neck tube's axis point (3,) and its front-to-back half depth, for the skull ellipsoid."""
+    return np.array([0.0, 0.0, centre[2] + 0.25 * radii[2]]), 0.68 * radii[0]
 
 
 def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iris_rgb, hair_rgb=None,
@@ -265,11 +272,15 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     # Mouth cavity: an ellipsoid behind the lips with its faces turned inwards.
     cav_c = np.array([0.0, mouth_y - 0.1, lip_z - 0.55])
     p, t, _ = _uv_sphere(cav_c, np.array([half * 1.05, 0.38, 0.6]), 10, 16)
+    # Its back wall is flattened in front of the neck tube (which rises inside the head to the
+    # mouth's height): otherwise the neck's skin shows through an open mouth as a pink patch.
+    neck_centre, neck_depth = _neck(*cranium)
+    p[:, 2] = np.maximum(p[:, 2], neck_centre[2] + neck_depth + 0.05)
     t = t[:, [0, 2, 1]]
     jaw = np.zeros(n_face)
     jaw[list(JAW_POINTS)] = 1.0 / len(JAW_POINTS)
     lower = np.clip((mouth_y - p[:, 1]) / 0.3, 0, 1)[:, None]
-    add(p, (0.25, 0.06, 0.07, 1.0), t, lower * jaw[None], "mouth")
+    add(p, _in_shadow(MOUTH_RGB, p, lip_z), t, lower * jaw[None], "mouth")
     # Teeth: an arc band behind each lip, facing forwards.
     phi = np.linspace(-1.15, 1.15, 15)
     a, b = half * 0.85, 0.42
@@ -283,9 +294,10 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         if (np.cross(v1 - v0, v2 - v0)[:, 2]).mean() < 0:
             t = t[:, [0, 2, 1]]
         f = np.tile(jaw, (len(p), 1)) if label == "teeth_lower" else still(len(p))
-        add(p, (0.93, 0.91, 0.84, 1.0), t, f, label)
-    p, t, _ = _uv_sphere(np.array([0.0, mouth_y - 0.17, lip_z - 0.42]), np.array([half * 0.75, 0.07, 0.38]), 6, 12)
-    add(p, (0.75, 0.35, 0.38, 1.0), t, np.tile(jaw, (len(p), 1)), "tongue")
+        add(p, _in_shadow(TEETH_RGB, p, lip_z - 0.13), t, f, label)
+    # The tongue lies behind the lower teeth (its tip 0.1 IPD behind them), low in the mouth.
+    p, t, _ = _uv_sphere(np.array([0.0, mouth_y - 0.2, lip_z - 0.62]), np.array([half * 0.7, 0.07, 0.38]), 6, 12)
+    add(p, _in_shadow(TONGUE_RGB, p, lip_z), t, np.tile(jaw, (len(p), 1)), "tongue")
     if hair_rgb is not None:
         centre, radii = cranium
         top = face[10] - centre
@@ -310,6 +322,18 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         add(p, (*hair_rgb, 1.0), t, _kernel_follow(p, face), "hair")
     return Parts(np.concatenate(pos), np.concatenate(col).astype(np.float32),
                  np.concatenate(tris).astype(np.uint32), np.concatenate(follow), np.array(part), eye_centres)
+
+
+def _in_shadow(rgb, points: np.ndarray, front_z: float) -> np.ndarray:
+    """Vertex colours (N, 4) of a part inside the mouth: ``rgb`` at ``front_z`` (the lips' or the
+    teeth's front), darker the deeper each point lies behind it. The renderers light every surface
+    from the front, so without this the inside of an open mouth is as bright as the lips and reads
+    as a flat pink patch, not an opening; a real mouth's inside is in the lips' shadow."""
+    depth = np.clip((front_z - points[:, 2]) / MOUTH_SHADOW_DEPTH, 0, 1)
+    level = 1.0 - (1.0 - MOUTH_SHADOW_FLOOR) * depth ** 0.7
+    out = np.ones((len(points), 4))
+    out[:, :3] = np.asarray(rgb)[None] * level[:, None]
+    return out
 
 
 def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None) -> Head:

@@ -150,6 +150,7 @@ def bake_texture(photo: np.ndarray, fit: FaceFit, layout: np.ndarray, *, size: i
     low = _blur(lum, hit, size / 14)
     level = float(np.median(low[hit]))
     colour = np.clip(colour * (level / np.maximum(low, 1e-3)) ** 0.85, 0, 1)
+    colour = flatten_creases(colour, layout, hit)
     skin = np.median(_sample_uv(colour, layout[list(SKIN_SAMPLES)]), axis=0)
     # Holes (eyes, mouth) and the outside: skin tone, with a soft edge along the face's border.
     hit_u8 = hit.astype(np.uint8)
@@ -167,6 +168,78 @@ def bake_texture(photo: np.ndarray, fit: FaceFit, layout: np.ndarray, *, size: i
     base = np.where(holes[..., None], filled, skin)
     out = np.where(hit[..., None], colour * edge + base * (1 - edge), base)
     return out.astype(np.float32), skin
+
+
+# Where an expression folds the skin (the folds a photo's expression leaves in the texture), per
+# side where the face has two: the nasolabial fold from the nose wing past the mouth corner; the
+# glabella and the forehead (a frown's vertical furrows, a raised brow's horizontal lines). (Not the
+# chin: the shadow under the lower lip is the lip's edge; without it the capture stage reads the
+# rest mouth as open, JawOpen 0.03 -> 0.10 on 0-f1-su-ph.) Convex hulls of these landmarks, in the texture layout.
+_CREASE_ZONES = (
+    (129, 36, 205, 187, 192, 214, 210, 57, 186, 92, 165, 98, 64, 102, 48),  # right nasolabial fold
+    (358, 266, 425, 411, 416, 434, 430, 287, 410, 322, 391, 327, 294, 331, 278),  # left nasolabial fold
+    (9, 8, 107, 336, 55, 285, 151, 108, 337),  # glabella, between the brows
+    (10, 151, 109, 338, 67, 297, 69, 299, 108, 337, 104, 333),  # forehead, above the brows
+)
+# Features inside or beside those zones whose shading is the person, not the expression.
+_FEATURES = (
+    ((276, 282, 283, 293, 295, 296, 300, 334), 0.04),  # left brow
+    ((46, 52, 53, 63, 65, 66, 70, 105), 0.04),  # right brow
+    ((1, 2, 4, 5, 19, 94, 97, 98, 326, 327, 64, 294, 48, 278, 115, 344, 220, 440, 45, 275), 0.01),  # lower nose
+    ((0, 17, 37, 39, 40, 61, 84, 91, 146, 181, 185, 267, 269, 270, 291, 314, 321, 375, 405, 409), 0.02),  # lips
+)
+CREASE_BAND = (1 / 300, 1 / 40)  # texture sides: finer than this is skin grain (kept), coarser is light
+CREASE_EDGE = 0.04  # IPD: feathering of the zones' edges
+
+
+def flatten_creases(colour: np.ndarray, layout: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """The texture ``colour`` (T, T, 3) with the photo's folds and furrows evened out.
+
+    A smile's nasolabial folds, a frown's furrows between the brows, a raised brow's forehead lines
+    are the expression the photo was taken with: baked into the texture they show on every
+    expression of the avatar (a sad face with a smile's folds reads happy). They are the middle
+    band of the skin's brightness (wider than pores and freckles, narrower than the light's
+    gradients); that band is taken out where expressions fold the skin (``_CREASE_ZONES``: the
+    nasolabial folds, between and above the brows), but not on the brows, nose and lips
+    there, and nowhere else (the eye sockets', cheekbones' and jaw's shading is the person's likeness).
+
+    Parameters
+    ----------
+    colour : np.ndarray [shape=(T, T, 3)]
+        Light-evened texture, 0..1.
+    layout : np.ndarray [shape=(478, 2)]
+        The face's texture coordinates.
+    hit : np.ndarray [shape=(T, T), dtype=bool]
+        Texels the face covers.
+    """
+    import cv2
+
+    from .head import UV_SPAN
+
+    size = colour.shape[0]
+    per_ipd = size / UV_SPAN
+    m = hit.astype(np.float32)
+
+    def blur(x, sigma):  # normalised inside the face: the background's skin tone does not bleed in
+        num = cv2.GaussianBlur(np.ascontiguousarray(x * m[..., None], np.float32), (0, 0), sigma)
+        return num / np.maximum(cv2.GaussianBlur(m, (0, 0), sigma), 1e-4)[..., None]
+
+    band = blur(colour, size * CREASE_BAND[0]) - blur(colour, size * CREASE_BAND[1])
+
+    def hulls(groups, grow):
+        mask = np.zeros((size, size), np.uint8)
+        for points, margin in groups:
+            one = np.zeros_like(mask)
+            cv2.fillConvexPoly(one, cv2.convexHull((layout[list(points)] * size).astype(np.float32)).astype(np.int32), 1)
+            r = int(round((margin + grow) * per_ipd))
+            mask |= cv2.dilate(one, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) if r > 0 else one
+        return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), CREASE_EDGE * per_ipd)
+
+    zones = hulls([(z, 0.0) for z in _CREASE_ZONES], 0.02)
+    flat = np.clip(zones, 0, 1) * (1.0 - np.clip(hulls(_FEATURES, 0.0), 0, 1)) * m
+    # Per channel: a fold's darker, redder shadow is taken out with its colour (scaling the
+    # brightness alone would turn it orange).
+    return np.clip(colour - band * flat[..., None], 0, 1).astype(np.float32)
 
 
 def _holes_mask(layout: np.ndarray, size: int) -> np.ndarray:
@@ -194,4 +267,4 @@ def skin_colour_of(texture: np.ndarray, layout: np.ndarray) -> np.ndarray:
     return np.median(_sample_uv(texture, layout[list(SKIN_SAMPLES)]), axis=0)
 
 
-__all__ = ["TEXTURE_SIZE", "bake_texture", "hair_colour", "iris_colour", "skin_colour_of"]
+__all__ = ["TEXTURE_SIZE", "bake_texture", "flatten_creases", "hair_colour", "iris_colour", "skin_colour_of"]
