@@ -244,10 +244,14 @@ class Avatar:
         return blended(self.head, self.expressions, frame_arkit(frame))
 
     def render(self, frame=None, *, size: int = 512, yaw_deg: float = 0.0) -> np.ndarray:
-        """A front view (RGB uint8 (size, size, 3)), neutral or showing ``frame``."""
+        """A front view (RGB uint8 (size, size, 3)), neutral or showing ``frame`` (its weights, gaze,
+        openness and head rotation)."""
         from .raster import Surface, render
 
+        from .pose import frame_rotation, turned
+
         skin, parts = (self.head.skin.positions, self.head.parts.positions) if frame is None else self.posed(frame)
+        skin, parts = turned(skin, frame_rotation(frame)), turned(parts, frame_rotation(frame))  # head pose
         return render([Surface(skin, self.head.skin.triangles, uv=self.head.skin.uv, texture=self.texture),
                        Surface(parts, self.head.parts.triangles, colours=self.head.parts.colours)],
                       size=(size, size), yaw_deg=yaw_deg, centre=(0.0, -0.55), span=4.0)

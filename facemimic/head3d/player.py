@@ -118,11 +118,15 @@ class AvatarPlayer:
         return w
 
     def render(self, frame=None) -> np.ndarray:
-        """The avatar's front view, neutral or showing ``frame`` (RGB uint8 (size, size, 3))."""
+        """The avatar's front view, neutral or showing ``frame`` (RGB uint8 (size, size, 3)): its
+        weights drive the targets and its ``head_rotation`` turns the head (:mod:`.pose`)."""
+        from .pose import frame_rotation, turned
+
         w = np.zeros(len(self.names)) if frame is None else self.weights(frame)
+        rotation = frame_rotation(frame)  # the track's head pose turns the head about its neck
         surfaces = []
         for part in self.parts:
-            pos = part.positions + np.einsum("t,tnc->nc", w, part.targets)
+            pos = turned(part.positions + np.einsum("t,tnc->nc", w, part.targets), rotation)
             if part.uv is not None:
                 surfaces.append(Surface(pos, part.triangles, uv=part.uv, texture=self.texture))
             else:
