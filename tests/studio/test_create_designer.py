@@ -139,3 +139,29 @@ def test_vrm_expressions_equal_facemimic_export(client, tmp_path):
     assert r.status_code == 422 and r.json()["error"] == "expressions/nothing-saved.jsonl: not found (save the expression first)"
     r = client.get("/api/create/library/amused/vrm", params={"avatar": "../outside.vrm"})
     assert r.status_code == 403
+
+
+def test_morph_values_for_a_3d_model_follow_the_export_alias_table(client):
+    """/api/create/morphs: a model's targets valued for designed poses by the live 3D panel's rule."""
+    body = client.post("/api/create/express", json=dict(DESIGN)).json()
+    poses = [{k: v[k] for k in ("weights", "openness", "gaze", "head")} for v in body["variations"]]
+    poses[1]["weights"][UE_NAMES.index("JawOpen")] = 0.7
+    targets = ["JawOpen", "jawOpen", "mouthSmileLeft", "aa", "blinkLeft", "NotAShape"]
+    r = client.post("/api/create/morphs", json={"targets": targets, "poses": poses})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["mapped"] == 5 and got["unmapped"] == ["NotAShape"] and len(got["values"]) == 3
+    assert got["values"][1]["JawOpen"] == pytest.approx(0.7, abs=1e-4)  # a UE target carries its weight
+    assert got["values"][1]["jawOpen"] > got["values"][0]["jawOpen"]  # ARKit's, through the table
+    from facemimic.deliver.export.aliases import resolve_name
+    from facemimic.deliver.export.signals import TrackSignals
+
+    w = np.asarray([p["weights"] for p in poses], np.float32)
+    s = TrackSignals(w, np.asarray([p["gaze"] for p in poses], np.float32), np.asarray([p["openness"] for p in poses]))
+    for t in targets[:-1]:
+        assert [v[t] for v in got["values"]] == pytest.approx(s.values(resolve_name(t)), abs=1e-4)
+    for bad, message in (({"targets": "JawOpen", "poses": poses}, "targets must be a list"),
+                         ({"targets": targets, "poses": ["x"]}, "poses must be a list"),
+                         ({"targets": targets, "poses": [{"weights": [0.1]}]}, "bad pose")):
+        r = client.post("/api/create/morphs", json=bad)
+        assert r.status_code == 422 and r.json()["error"].startswith(message) and "\n" not in r.json()["error"]

@@ -305,6 +305,45 @@ def export_vrm_expressions(workspace: Path, name: str, target: Path, avatar: str
     return target
 
 
-__all__ = ["Design", "LIBRARY_DIR", "POSE_KEYS", "STYLES", "apply_edits", "avatar_svg", "check_edits",
-           "export_vrm_expressions", "frame_from_json", "frame_json", "generate_design", "library_path", "list_library", "save_design",
-           "variations_json"]
+MAX_TARGETS = 2000  # morph targets of one 3D model (the live socket's limit)
+
+
+def morph_values(targets, frames) -> dict:
+    """A 3D model's morph targets driven by designed poses, by the live view's rules.
+
+    Each target name is resolved through the exporters' alias table
+    (:func:`facemimic.deliver.export.aliases.resolve_name`, what ``facemimic export`` and the live
+    page's 3D panel use) and valued by :class:`~facemimic.deliver.export.signals.TrackSignals`.
+
+    Parameters
+    ----------
+    targets : list of str
+        The model's morph target (or VRM expression) names.
+    frames : list of ExpressionFrame
+        The poses (the variations, or the one being edited).
+
+    Returns
+    -------
+    dict
+        ``mapped`` (how many targets the table knows), ``unmapped`` (names it does not) and
+        ``values``: one ``{target: value}`` per frame, values in [0, 1] for the mapped targets.
+    """
+    from ...deliver.export.aliases import resolve_name
+    from ...deliver.export.signals import TrackSignals
+
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets) or len(targets) > MAX_TARGETS:
+        raise ParameterError(f"targets must be a list of at most {MAX_TARGETS} morph target names")
+    if not frames:
+        raise ParameterError("give at least one pose")
+    resolved = [(t, resolve_name(t)) for t in dict.fromkeys(targets)]
+    mapped = [(t, a) for t, a in resolved if a is not None]
+    signals = TrackSignals(np.stack([f.weights for f in frames]), np.stack([f.gaze for f in frames]),
+                           np.asarray([f.openness for f in frames], np.float32))
+    columns = {t: signals.values(a) for t, a in mapped}  # (T,) each
+    return {"mapped": len(mapped), "unmapped": [t for t, a in resolved if a is None],
+            "values": [{t: round(float(v[i]), 4) for t, v in columns.items()} for i in range(len(frames))]}
+
+
+__all__ = ["Design", "LIBRARY_DIR", "MAX_TARGETS", "POSE_KEYS", "STYLES", "apply_edits", "avatar_svg",
+           "check_edits", "export_vrm_expressions", "frame_from_json", "frame_json", "generate_design", "library_path",
+           "list_library", "morph_values", "save_design", "variations_json"]

@@ -74,6 +74,18 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         except FaceMimicError as e:
             return _error(e)
 
+    @router.post("/morphs")
+    def morphs(data: dict = Body(...)):
+        """A 3D model's morph targets for designed poses (the export alias table, as the live 3D panel)."""
+        try:
+            poses = data.get("poses")
+            if not isinstance(poses, list) or len(poses) > designer.MAX_VARIATIONS \
+                    or not all(isinstance(p, dict) for p in poses):
+                raise ParameterError(f"poses must be a list of at most {designer.MAX_VARIATIONS} poses")
+            return designer.morph_values(data.get("targets"), [designer.frame_from_json(p) for p in poses])
+        except FaceMimicError as e:
+            return _error(e)
+
     from .still import StillRenderer
 
     stills = StillRenderer(workspace)

@@ -5,6 +5,7 @@
 
 import { TIMELINE_HTML, buildTimeline } from "./timeline.js";
 import { ANIMATE_HTML, buildAnimate, showFaces } from "./animate.js";
+import { buildDesigner3D, picked3D, show3D } from "./designer3d.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -215,6 +216,7 @@ function drawVariations() {
     card.onclick = () => pick(i);
     box.append(card);
   });
+  show3D();  // the variations on the 3D avatar, when one is loaded
 }
 
 function setSvg(img, svg) {
@@ -246,6 +248,7 @@ function pick(i) {
   document.querySelectorAll(".variation").forEach((c) => c.setAttribute("aria-selected", String(Number(c.dataset.index) === i)));
   syncSliders();
   drawStill().catch((e) => showError(e.message));
+  picked3D();
 }
 
 function currentPose(i) {
@@ -326,6 +329,7 @@ async function redraw() {
       const i = S.picked;
       const { svg } = await api("POST", "/api/create/pose", { ...currentPose(i), avatar_style: $("d-avatar").value });
       setSvg(document.querySelector(`.variation[data-index="${i}"] img`), svg);
+      show3D(i);  // not awaited: the 3D avatar follows on its own
       if (i === S.picked) await drawStill();
     } while (S.redraw);
   } catch (e) { showError(e.message); } finally { S.drawing = false; }
@@ -597,6 +601,8 @@ async function init() {
   [S.info, S.create] = await Promise.all([api("GET", "/api/info"), api("GET", "/api/create/info")]);
   S.info.ue_names.forEach((n, i) => S.ueIndex.set(n, i));
   buildDesigner();
+  buildDesigner3D({ api, showError, info: S.info, count: () => (S.result ? S.result.variations.length : 0),
+                    pose: currentPose, picked: () => S.picked });
   buildTimeline({ api, showError, upload, setSvg, info: S.info, avatarStyle: () => $("d-avatar").value });
   buildAnimate({ api, showError, upload, listUploads, create: S.create, shared: S, timelineName: () => $("t-name").value });
   buildAnalyse();

@@ -1,0 +1,146 @@
+"""The designer's variations on a 3D avatar in Chromium (issue #14 §1): the exporters' test head
+loaded in the designer, every variation and every slider edit drives its morph targets through the
+export alias table the live 3D panel uses. The influences are read back from the three.js scene
+and compared with the values `facemimic express` + the alias table give for the same prompt/seed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from facemimic.expressions.io import read_track
+from facemimic.expressions.names import UE_NAMES
+
+CLI = str(Path(sys.executable).with_name("facemimic"))
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+PROMPT, SEED, N = "very happy", 7, 3
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    from facemimic.studio import make_studio
+
+    s = make_studio(workspace=tmp_path_factory.mktemp("designer3d-ws"), port=0).start_in_thread()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium")
+        yield b
+        b.close()
+
+
+def _expected(targets, frames):
+    """What the live 3D panel's rule gives each target for each frame (the alias table)."""
+    from facemimic.deliver.export.aliases import resolve_name
+    from facemimic.deliver.export.signals import TrackSignals
+
+    s = TrackSignals(np.stack([f.weights for f in frames]), np.stack([f.gaze for f in frames]),
+                     np.asarray([f.openness for f in frames], np.float32))
+    return [{t: float(s.values(resolve_name(t))[i]) for t in targets} for i in range(len(frames))]
+
+
+def test_variations_and_edits_drive_the_test_heads_morph_targets(browser, studio, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)
+    page.goto(studio.url)
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.fill("#d-prompt", PROMPT)
+    page.fill("#d-variations", str(N))
+    page.fill("#d-seed", str(SEED))
+    page.click("#d-generate")
+    page.wait_for_function(f"window.studioCreate.variations === {N}")
+    page.select_option("#d-3d-model", "testhead")
+    page.wait_for_function(f"window.studioCreate.avatar3d && window.studioCreate.avatar3d.variations.length === {N}",
+                           timeout=60000)
+    state = page.evaluate("window.studioCreate.avatar3d")
+    thumbs = page.evaluate("[...document.querySelectorAll('#d-3d-variations img')].map(i => i.src)")
+    assert state["kind"] == "gltf" and state["mapped"] >= 140 and state["unmapped"] == 0, state
+    assert len(thumbs) == N and len(set(thumbs)) == N and all(t.startswith("data:image/jpeg") for t in thumbs)
+
+    # each variation's influences in the scene = the alias table applied to `facemimic express`'s frames
+    cli = tmp_path / "cli.jsonl"
+    subprocess.run([CLI, "express", PROMPT, "-n", str(N), "--seed", str(SEED), "-o", str(cli)], check=True,
+                   capture_output=True)
+    frames = read_track(cli).frames
+    targets = sorted(state["variations"][0]["influences"])
+    want = _expected(targets, frames)
+    for i in range(N):
+        got = state["variations"][i]["influences"]
+        err = max(abs(got[t] - want[i][t]) for t in targets)
+        assert err < 1e-3, (i, err)
+    smile = [state["variations"][i]["influences"]["mouthSmileLeft"] for i in range(N)]
+    assert min(smile) > 0.2, smile  # a happy face on the ARKit mesh too
+    assert state["influences"] == state["variations"][0]["influences"]  # the picked one is shown
+
+    # nudge variation 2: the jaw slider drives JawOpen (UE mesh) and jawOpen (ARKit mesh) in the scene
+    page.click('.variation[data-index="1"]')
+    page.wait_for_function("window.studioCreate.avatar3d.picked === 1")
+    page.fill('#d-sliders input[data-name="JawOpen"]', "0.8")
+    page.wait_for_function("Math.abs(window.studioCreate.avatar3d.influences.JawOpen - 0.8) < 0.006", timeout=30000)
+    edited = page.evaluate("window.studioCreate.avatar3d")
+    page.wait_for_timeout(300)
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    shot = DOCS_IMG / "studio-designer-3d.jpg"
+    page.locator("#designer-panel .designer-views").screenshot(path=str(shot), type="jpeg", quality=60)
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    assert errors == []
+    f = frames[1]
+    jaw = f.weights.copy()
+    jaw[UE_NAMES.index("JawOpen")] = 0.8
+    want_edit = _expected(targets, [f.replace(weights=jaw)])[0]
+    got = edited["variations"][1]["influences"]
+    assert max(abs(got[t] - want_edit[t]) for t in targets) < 6e-3  # the slider's 0.01 step
+    assert got["jawOpen"] > state["variations"][1]["influences"]["jawOpen"] + 0.2
+    # the other variations are untouched
+    assert edited["variations"][0]["influences"] == state["variations"][0]["influences"]
+    assert shot.stat().st_size < 150_000
+
+
+def test_a_vrm_in_the_workspace_gets_the_variations_as_expressions(browser, studio, tmp_path):
+    """A .vrm (`facemimic export -f vrm`: presets and a custom "mouthSmileLeft") loads through
+    three-vrm; the variation's expression values are set on its expression manager, which moves the
+    meshes' morph targets in the scene."""
+    from click.testing import CliRunner
+
+    from facemimic.cli import cli
+
+    track = tmp_path / "happy.jsonl"
+    assert CliRunner().invoke(cli, ["express", "happy", "-o", str(track), "--seed", "1"]).exit_code == 0
+    (studio.workspace / "avatars").mkdir(exist_ok=True)
+    vrm = studio.workspace / "avatars" / "head.vrm"
+    r = CliRunner().invoke(cli, ["export", str(track), "-f", "vrm", "-e", "mouthSmileLeft=0", "-o", str(vrm)])
+    assert r.exit_code == 0, r.output
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)
+    page.goto(studio.url)
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.fill("#d-prompt", "very happy")
+    page.fill("#d-variations", "2")
+    page.fill("#d-seed", "2")
+    page.click("#d-generate")
+    page.wait_for_function("window.studioCreate.variations === 2")
+    page.focus("#d-3d-model")  # lists the workspace's .vrm/.glb files
+    page.wait_for_selector('#d-3d-model option[value="avatars/head.vrm"]', state="attached")
+    page.select_option("#d-3d-model", "avatars/head.vrm")
+    page.wait_for_function("window.studioCreate.avatar3d && window.studioCreate.avatar3d.variations.length === 2",
+                           timeout=60000)
+    state = page.evaluate("window.studioCreate.avatar3d")
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    assert errors == [] and state["kind"] == "vrm" and state["unmapped"] == 0 and state["mapped"] >= 12, state
+    for v in state["variations"]:
+        # what was sent is what the expression manager holds (the look expressions belong to lookAt)
+        assert all(abs(v["expressions"][k] - x) < 1e-4 for k, x in v["sent"].items()), v
+        assert v["sent"]["mouthSmileLeft"] > 0.2 and v["sent"]["happy"] > 0.2
+        assert max(v["influences"].values()) > 0.2  # three-vrm moved the meshes' morph targets
