@@ -1,6 +1,13 @@
 // FaceMimic studio, create half: the timeline panel (issue #14 §2). Its own ES module, imported by
-// create.js (which lays out the page and passes its helpers in): mood spans in the text timeline
-// syntax, the speech lane, build (the animator's driver), playback following the sound's clock.
+// create.js (which lays out the page and passes its helpers in). Lanes on one time axis:
+//   mood    spans in the text timeline syntax, with onset / apex / offset handles (the generator's
+//           own fields: "surprised 1s (onset 0.2s, offset 0.3s)"; the text round-trips),
+//   blinks  the generator's blink events (drag to move, double-click to delete or add),
+//   gaze    the generated gaze with its fixations (drag a dot: time and target; double-click: delete),
+//   head    the generated head motion with keys every 0.5 s (drag a key up/down: the curve bends there),
+//   manual  a keyframe lane per chosen UE shape (click: add a key, drag: time/value, double-click: delete),
+// then the speech lane, build (the animator's driver; edits are sent with it and merged on the server
+// by the library), playback following the sound's clock, scrubbing, zoom (buttons, ctrl+wheel).
 // Every computation is a server call (/api/create/timeline/*, /api/create/pose).
 
 const $ = (id) => document.getElementById(id);
@@ -9,20 +16,59 @@ const el = (tag, props = {}, ...kids) => {
   e.append(...kids);
   return e;
 };
+const SVG_NS = "http://www.w3.org/2000/svg";
+const svgEl = (tag, attrs = {}) => {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+};
 
 // The page's helpers (create.js): api, showError, upload, setSvg, info (/api/info), avatarStyle().
 let C = null;
-const S = {};
+const PPS = 120; // pixels per second at zoom 1
+const HEAD_STEP = 0.5; // s between the head lane's keys
+const GAZE_RANGE = 0.6, HEAD_RANGE = 15; // lane heights: ± these values
+const S = {
+  spans: [], tl: null, zoom: 1, playing: false,
+  // what the user changed; sent with every build (null / empty: the generator's own)
+  edits: { blinks: null, saccades: null, keys: {}, head: {} },
+};
+const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+const pps = () => PPS * S.zoom;
+const moodSeconds = () => S.spans.reduce((a, s) => a + s.seconds, 0);
+const duration = () => Math.max(moodSeconds(), S.tl ? S.tl.duration : 0, 0.5);
+// The generator's own onset when none is given (ClipOptions' spontaneous 0.6 s, capped at 45 %).
+const autoOnset = (sp) => Math.min(0.6, 0.45 * sp.seconds);
 
 export const TIMELINE_HTML = `
 <section class="panel wide" id="timeline-panel" aria-labelledby="h-timeline">
-  <h2 id="h-timeline">Timeline <small>mood + speech, as animate --mood … --say … builds them</small></h2>
+  <h2 id="h-timeline">Timeline <small>mood + speech, as animate --mood … --say … builds them; blinks, gaze, head and your own keys on top</small></h2>
   <div class="row">
     <label class="grow">Mood <input id="t-text" value="neutral 0.5s > surprised 1s > happy 2s"
-      title="expressions with durations, separated by >"></label>
+      title="expressions with durations, separated by >; a span's dynamics: surprised 1s (onset 0.2s, offset 0.3s)"></label>
     <button id="t-parse" type="button" title="Text -> lane">Show in lane</button>
   </div>
-  <div id="t-lane" class="lane" aria-label="mood lane: one block per span"></div>
+  <div class="row t-tools">
+    <span>Zoom</span>
+    <button id="t-zoom-out" type="button" title="zoom out (or Ctrl + wheel on the lanes)">−</button>
+    <button id="t-zoom-in" type="button" title="zoom in (or Ctrl + wheel on the lanes)">+</button>
+    <button id="t-zoom-fit" type="button" title="the whole timeline in view">fit</button>
+    <span id="t-zoom-label" class="muted"></span>
+    <label>Keyframe lane <select id="t-key-shape" aria-label="shape for a new keyframe lane"></select></label>
+    <button id="t-key-add" type="button">Add lane</button>
+    <span class="muted">drag the handles · double-click a handle: the generator's timing · double-click a blink, fixation or key: delete</span>
+  </div>
+  <div id="t-lanes" class="t-lanes">
+    <div id="t-inner" class="t-inner">
+      <div id="t-ruler" class="t-ruler" title="click or drag: scrub"></div>
+      <div id="t-lane" class="lane t-track" aria-label="mood lane: one block per span"></div>
+      <div id="t-blinks" class="t-track t-blinks" aria-label="blink lane" title="drag a blink to move it; double-click: delete it, or add one"></div>
+      <div id="t-gaze" class="t-track t-curve" aria-label="gaze lane"></div>
+      <div id="t-head" class="t-track t-curve" aria-label="head lane"></div>
+      <div id="t-keylanes"></div>
+      <div id="t-playhead" class="t-playhead"></div>
+    </div>
+  </div>
   <div class="row">
     <label>Speech <select id="t-speech-kind"><option value="say">typed text → built-in voice</option>
       <option value="audio">recording (+ transcript)</option></select></label>
@@ -31,6 +77,7 @@ export const TIMELINE_HTML = `
     <label>Seed <input id="t-seed" type="number" value="1"></label>
     <label>Name <input id="t-name" value="my-timeline" size="14"></label>
     <button id="t-build" type="button">Build</button>
+    <button id="t-reset-lanes" type="button" title="forget the blink, gaze, head and keyframe edits">Reset lanes</button>
   </div>
   <div class="timeline-play">
     <img id="t-avatar" alt="the built-in avatar playing the timeline" width="240" height="240">
@@ -45,9 +92,16 @@ export const TIMELINE_HTML = `
 
 export function buildTimeline(context) {
   C = context;
-  $("t-parse").onclick = () => parseTimeline().catch((e) => C.showError(e.message));
+  document.head.append(el("link", { rel: "stylesheet", href: "/static/create/timeline.css" }));
+  window.studioCreate.timelineView = { zoom: S.zoom, pps: pps(), seeks: [] };
+  $("t-parse").onclick = () => parseTimeline().then(zoomFit).catch((e) => C.showError(e.message));
   $("t-build").onclick = () => buildTrack().catch((e) => { $("t-note").textContent = ""; C.showError(e.message); });
-  $("t-scrub").oninput = () => { if (S.tl) { $("t-audio").currentTime = Number($("t-scrub").value) * S.tl.duration; drawAt(Number($("t-scrub").value) * S.tl.duration); } };
+  $("t-reset-lanes").onclick = () => {
+    S.edits = { blinks: null, saccades: null, keys: {}, head: {} };
+    $("t-keylanes").textContent = "";
+    if (S.tl) rebuild();
+  };
+  $("t-scrub").oninput = () => { if (S.tl) seek(Number($("t-scrub").value) * S.tl.duration); };
   $("t-audio").onplay = () => playLoop();
   $("t-speech-kind").onchange = () => {
     const rec = $("t-speech-kind").value === "audio";
@@ -55,56 +109,399 @@ export function buildTimeline(context) {
     $("t-say-label").textContent = rec ? "Transcript" : "Text";
   };
   $("t-rec").onchange = () => C.upload($("t-rec"), (path) => { S.tlAudio = path; });
+  $("t-key-shape").append(...C.info.ue_names.map((n) => el("option", { value: n, textContent: n })));
+  $("t-key-shape").value = "JawOpen";
+  $("t-key-add").onclick = () => {
+    const name = $("t-key-shape").value;
+    S.edits.keys[name] ||= [];
+    drawKeyLanes();
+  };
+  // zoom: buttons keep the playhead in place, ctrl+wheel the time under the pointer
+  $("t-zoom-in").onclick = () => zoomBy(1.5);
+  $("t-zoom-out").onclick = () => zoomBy(1 / 1.5);
+  $("t-zoom-fit").onclick = () => zoomFit();
+  $("t-lanes").addEventListener("wheel", (ev) => {
+    if (!(ev.ctrlKey || ev.metaKey)) return;
+    ev.preventDefault();
+    zoomBy(Math.exp(-ev.deltaY * 0.0015), ev.clientX);
+  }, { passive: false });
+  // the ruler scrubs: the time under the pointer, exactly (whatever the zoom and scroll)
+  drag($("t-ruler"), (ev) => seek(timeAt(ev)), null, (ev) => seek(timeAt(ev)));
   parseTimeline().catch((e) => C.showError(e.message));
 }
 
+// -- the time axis --------------------------------------------------------------------------------
+function timeAt(ev) {
+  const r = $("t-inner").getBoundingClientRect();
+  return Math.max(0, Math.min(duration(), (ev.clientX - r.left) / pps()));
+}
+
+// Pointer drag with capture: down(ev) at the start, move(ev) while dragging, up(ev) once at the end
+// if the pointer moved (a click or the first click of a double-click changes nothing).
+function drag(node, move, up, down) {
+  node.addEventListener("pointerdown", (ev) => {
+    if (ev.button !== 0 || ev.target.tagName === "INPUT") return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    node.setPointerCapture(ev.pointerId);
+    if (down) down(ev);
+    let moved = false;
+    const onMove = (e) => { if (Math.abs(e.clientX - ev.clientX) + Math.abs(e.clientY - ev.clientY) >= 2) moved = true; if (moved) move(e); };
+    const onUp = (e) => {
+      node.removeEventListener("pointermove", onMove);
+      node.removeEventListener("pointerup", onUp);
+      node.removeEventListener("pointercancel", onUp);
+      if (up && moved) up(e);
+    };
+    node.addEventListener("pointermove", onMove);
+    node.addEventListener("pointerup", onUp);
+    node.addEventListener("pointercancel", onUp);
+  });
+}
+
+function setZoom(zoom, anchorX) {
+  const box = $("t-lanes");
+  const r = box.getBoundingClientRect();
+  const x = anchorX ?? (S.shownAt != null ? r.left + Math.min(Math.max(S.shownAt * pps() - box.scrollLeft, 0), r.width) : r.left + r.width / 2);
+  const t = (x - r.left + box.scrollLeft) / pps(); // the time under the anchor stays there
+  S.zoom = Math.max(5 / PPS, Math.min(2000 / PPS, zoom));
+  drawAll();
+  box.scrollLeft = Math.max(0, t * pps() - (x - r.left));
+  window.studioCreate.timelineView.zoom = S.zoom;
+  window.studioCreate.timelineView.pps = pps();
+  $("t-zoom-label").textContent = `${Math.round(pps())} px/s`;
+}
+const zoomBy = (f, anchorX) => setZoom(S.zoom * f, anchorX);
+function zoomFit() {
+  const w = $("t-lanes").clientWidth - 24;
+  setZoom(w > 0 ? w / (duration() * PPS) : 1);
+}
+
+function drawAll() {
+  const W = Math.ceil(duration() * pps()) + 24;
+  $("t-inner").style.width = `${W}px`;
+  drawRuler();
+  layoutMood();
+  drawBlinks();
+  drawGaze();
+  drawHead();
+  drawKeyLanes();
+  showPlayhead(S.shownAt ?? 0);
+}
+
+function drawRuler() {
+  const ruler = $("t-ruler");
+  ruler.textContent = "";
+  const steps = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60];
+  const step = steps.find((s) => s * pps() >= 60) ?? 60;
+  for (let t = 0; t <= duration() + 1e-9; t += step) {
+    const tick = el("span", { textContent: `${round(t, 2)}s` });
+    tick.style.left = `${t * pps()}px`;
+    ruler.append(tick);
+  }
+}
+
+function showPlayhead(t) {
+  S.shownAt = t;
+  $("t-playhead").style.left = `${t * pps()}px`;
+}
+
+// Scrubbing: the sound, the avatar and the playhead go to exactly this time.
+function seek(t) {
+  if (!S.tl) { showPlayhead(t); return; }
+  const audio = $("t-audio");
+  if (S.tl.audio && Number.isFinite(audio.duration)) audio.currentTime = Math.min(t, audio.duration);
+  S.clock0 = performance.now() - t * 1000;
+  $("t-scrub").value = String(t / S.tl.duration);
+  showPlayhead(t);
+  window.studioCreate.timelineView.seeks.push([t, audio.currentTime]);
+  drawAt(t);
+}
+
+// -- mood lane ------------------------------------------------------------------------------------
 async function parseTimeline() {
   C.showError("");
   const { spans } = await C.api("POST", "/api/create/timeline/parse", { text: $("t-text").value });
   drawLane(spans);
 }
 
-// One block per span, its width the span's share; editing a block rewrites the text (round trip).
+// One block per span with its envelope (rise over the onset, the apex held, the offset's fall) and
+// three handles: end of the onset, start of the offset, end of the span (its length).
 function drawLane(spans) {
+  S.spans = spans.map((s) => ({ ...s }));
   const lane = $("t-lane");
   lane.textContent = "";
-  const total = spans.reduce((a, s) => a + s.seconds, 0);
-  spans.forEach((sp, i) => {
+  S.spans.forEach((sp, i) => {
     const name = el("input", { value: sp.prompt, size: 10, ariaLabel: `span ${i + 1} expression` });
     const secs = el("input", { type: "number", value: sp.seconds, min: 0.05, step: 0.05, ariaLabel: `span ${i + 1} seconds` });
-    name.onchange = secs.onchange = () => laneToText().catch((e) => C.showError(e.message));
-    const block = el("div", { className: "span" }, name, secs, el("span", { className: "muted", textContent: "s" }));
-    block.style.flexGrow = String(sp.seconds / total);
+    name.onchange = () => { sp.prompt = name.value; laneToText().catch((e) => C.showError(e.message)); };
+    secs.onchange = () => {
+      sp.seconds = Number(secs.value);
+      for (const k of ["onset", "offset"]) if (sp[k] != null) sp[k] = Math.min(sp[k], sp.seconds / 2);
+      laneToText().catch((e) => C.showError(e.message));
+    };
+    const env = svgEl("svg", { class: "t-envelope", preserveAspectRatio: "none" });
+    env.append(svgEl("polygon"));
+    const block = el("div", { className: "span" }, env,
+      el("div", { className: "fields" }, name, secs, el("span", { className: "muted", textContent: "s" })));
     block.dataset.index = i;
+    for (const kind of ["onset", "offset", "end"]) {
+      const h = el("div", { className: `handle ${kind}`, title: {
+        onset: "onset: drag to set the rise into this expression (double-click: the generator's)",
+        offset: "offset: drag to relax to neutral before the span ends (double-click: none)",
+        end: "drag to change the span's length" }[kind] });
+      h.dataset.kind = kind;
+      h.setAttribute("role", "slider");
+      h.setAttribute("aria-label", `span ${i + 1} ${kind}`);
+      drag(h, (ev) => dragHandle(i, kind, ev), () => laneToText().catch((e) => C.showError(e.message)));
+      if (kind !== "end") h.ondblclick = () => { sp[kind] = null; laneToText().catch((e) => C.showError(e.message)); };
+      block.append(h);
+    }
     lane.append(block);
   });
-  window.studioCreate.spans = spans;
+  window.studioCreate.spans = S.spans.map((s) => ({ ...s }));
+  // the first time the lanes are on screen, the whole timeline fits their width
+  if (!S.fitted && $("t-lanes").clientWidth > 0) { S.fitted = true; zoomFit(); } else drawAll();
 }
 
+function dragHandle(i, kind, ev) {
+  const sp = S.spans[i];
+  const start = S.spans.slice(0, i).reduce((a, s) => a + s.seconds, 0);
+  const t = round(timeAt(ev) - start, 2);
+  if (kind === "onset") sp.onset = Math.max(0, Math.min(t, sp.seconds - (sp.offset ?? 0)));
+  else if (kind === "offset") sp.offset = Math.max(0, Math.min(round(sp.seconds - t, 2), sp.seconds - (sp.onset ?? 0)));
+  else sp.seconds = Math.max(0.05, (sp.onset ?? 0) + (sp.offset ?? 0), t);
+  layoutMood();
+}
+
+function layoutMood() {
+  let start = 0;
+  const p = pps();
+  document.querySelectorAll("#t-lane .span").forEach((block) => {
+    const sp = S.spans[Number(block.dataset.index)];
+    if (!sp) return;
+    block.style.left = `${start * p}px`;
+    block.style.width = `${sp.seconds * p}px`;
+    const on = sp.onset ?? autoOnset(sp), off = sp.offset ?? 0, w = sp.seconds;
+    const env = block.querySelector("svg");
+    env.setAttribute("viewBox", `0 0 ${w} 1`);
+    env.querySelector("polygon").setAttribute("points", `0,1 ${on},0.12 ${w - off},0.12 ${w},${sp.offset == null ? 0.12 : 1} ${w},1`);
+    const at = { onset: on, offset: w - off, end: w };
+    for (const h of block.querySelectorAll(".handle")) {
+      h.style.left = `${at[h.dataset.kind] * p}px`;
+      h.classList.toggle("auto", h.dataset.kind !== "end" && sp[h.dataset.kind] == null);
+      h.setAttribute("aria-valuenow", String(round(h.dataset.kind === "end" ? w : (sp[h.dataset.kind] ?? 0), 2)));
+    }
+    block.querySelector("input[type=number]").value = String(round(sp.seconds, 3));
+    start += sp.seconds;
+  });
+  $("t-inner").style.width = `${Math.ceil(duration() * p) + 24}px`;
+}
+
+// lane -> text: the server writes the spans in the timeline syntax and parses them back
 async function laneToText() {
   C.showError("");
-  const spans = [...document.querySelectorAll("#t-lane .span")].map((b) => {
-    const [name, secs] = b.querySelectorAll("input");
-    return { prompt: name.value, seconds: Number(secs.value) };
-  });
+  const spans = S.spans.map((s) => ({ prompt: s.prompt, seconds: round(s.seconds, 3), onset: s.onset ?? null, offset: s.offset ?? null }));
   const r = await C.api("POST", "/api/create/timeline/format", { spans });
   $("t-text").value = r.text;
   drawLane(r.spans);
+  if (S.tl) rebuild();
+}
+
+// -- generated lanes: blinks, gaze, head ----------------------------------------------------------
+function drawBlinks() {
+  const lane = $("t-blinks");
+  lane.textContent = "";
+  lane.append(el("span", { className: "t-label", textContent: "blinks" }));
+  if (!S.tl) return;
+  const events = S.edits.blinks ?? S.tl.blinks;
+  events.forEach((ev, i) => {
+    const [start, dur, depth] = ev;
+    const b = el("div", { className: "blink", tabIndex: 0, title: `blink at ${start.toFixed(2)} s, ${Math.round(dur * 1000)} ms, depth ${depth}` });
+    b.dataset.index = i;
+    b.style.left = `${start * pps()}px`;
+    b.style.width = `${Math.max(dur * pps(), 6)}px`;
+    b.style.opacity = String(0.4 + 0.6 * depth);
+    let grab = 0;
+    drag(b, (e) => { ev[0] = round(Math.max(0, timeAt(e) - grab), 3); b.style.left = `${ev[0] * pps()}px`; },
+      () => setBlinks(events), (e) => { grab = timeAt(e) - ev[0]; });
+    const remove = () => { events.splice(i, 1); setBlinks(events); };
+    b.ondblclick = (e) => { e.stopPropagation(); remove(); };
+    b.onkeydown = (e) => { if (e.key === "Delete" || e.key === "Backspace") remove(); };
+    lane.append(b);
+  });
+  lane.ondblclick = (e) => {
+    if (e.target !== lane) return;
+    events.push([round(timeAt(e), 3), 0.17, 1.0]);
+    setBlinks(events);
+  };
+}
+
+function setBlinks(events) {
+  S.edits.blinks = events.map((e) => e.slice()).sort((a, b) => a[0] - b[0]);
+  drawBlinks();
+  rebuild();
+}
+
+// A curve lane: an SVG as wide as the timeline, values in [-range, range] (or [0, 1]) top to bottom.
+function curveSvg(lane, label, height = 64) {
+  lane.textContent = "";
+  lane.append(el("span", { className: "t-label", textContent: label }));
+  const svg = svgEl("svg", { width: Math.ceil(duration() * pps()) + 24, height });
+  lane.append(svg);
+  return svg;
+}
+
+function polyline(svg, values, y, cls) {
+  const fps = S.tl.fps;
+  const pts = values.map((v, i) => `${((i / fps) * pps()).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+  svg.append(svgEl("polyline", { points: pts, class: cls }));
+}
+
+function drawGaze() {
+  const lane = $("t-gaze");
+  const svg = curveSvg(lane, "gaze");
+  if (!S.tl) return;
+  const H = 64, y = (v) => H / 2 - (v / GAZE_RANGE) * (H / 2 - 4);
+  polyline(svg, S.tl.frames.map((f) => f[2][0][0]), y, "gx");
+  polyline(svg, S.tl.frames.map((f) => f[2][0][1]), y, "gy");
+  const events = S.edits.saccades ?? S.tl.saccades;
+  events.forEach((ev, i) => {
+    const dot = svgEl("circle", { cx: ev[0] * pps(), cy: y(ev[1]), r: 6, class: "key fixation", tabindex: 0 });
+    dot.dataset.index = i;
+    dot.append(svgEl("title"));
+    dot.firstChild.textContent = `fixation at ${ev[0].toFixed(2)} s: x ${ev[1]}, y ${ev[2]} (drag: time and x)`;
+    drag(dot, (e) => {
+      const r = svg.getBoundingClientRect();
+      ev[0] = round(timeAt(e), 3);
+      ev[1] = round(Math.max(-1, Math.min(1, ((H / 2 - (e.clientY - r.top)) / (H / 2 - 4)) * GAZE_RANGE)), 3);
+      dot.setAttribute("cx", ev[0] * pps()); dot.setAttribute("cy", y(ev[1]));
+    }, () => setSaccades(events));
+    dot.addEventListener("dblclick", (e) => { e.stopPropagation(); events.splice(i, 1); setSaccades(events); });
+    svg.append(dot);
+  });
+}
+
+function setSaccades(events) {
+  S.edits.saccades = events.map((e) => e.slice()).sort((a, b) => a[0] - b[0]);
+  drawGaze();
+  rebuild();
+}
+
+// The head lane: yaw (solid) and pitch (dashed) in degrees, keys every HEAD_STEP seconds on both.
+// Dragging a key sets an offset there (the others keep 0): the library adds the bent curve.
+function drawHead() {
+  const lane = $("t-head");
+  const H = 72;
+  const svg = curveSvg(lane, "head", H);
+  if (!S.tl) return;
+  const y = (v) => H / 2 - (v / HEAD_RANGE) * (H / 2 - 4);
+  const frames = S.tl.frames, fps = S.tl.fps;
+  [["HeadYaw", 0, "yaw"], ["HeadPitch", 1, "pitch"]].forEach(([channel, j, cls]) => {
+    polyline(svg, frames.map((f) => f[3][j]), y, cls);
+    const times = [];
+    for (let t = 0; t <= S.tl.duration + 1e-9; t += HEAD_STEP) times.push(round(t, 3));
+    const offsets = S.edits.head[channel] ? new Map(S.edits.head[channel]) : new Map();
+    times.forEach((t) => {
+      const shown = frames[Math.min(frames.length - 1, Math.round(t * fps))][3][j];
+      const dot = svgEl("circle", { cx: t * pps(), cy: y(shown), r: 5, class: `key head ${cls}` });
+      dot.dataset.channel = channel;
+      dot.dataset.time = t;
+      let from = 0, base = 0;
+      drag(dot, (e) => {
+        const r = svg.getBoundingClientRect();
+        const v = ((H / 2 - (e.clientY - r.top)) / (H / 2 - 4)) * HEAD_RANGE;
+        offsets.set(t, round(base + v - from, 2));
+        dot.setAttribute("cy", y(v));
+      }, () => {
+        S.edits.head[channel] = times.map((k) => [k, offsets.get(k) ?? 0]);
+        rebuild();
+      }, () => { from = shown; base = offsets.get(t) ?? 0; });
+      svg.append(dot);
+    });
+  });
+}
+
+// -- manual keyframe lanes (one per chosen UE shape) -----------------------------------------------
+function drawKeyLanes() {
+  const box = $("t-keylanes");
+  box.textContent = "";
+  const H = 56, y = (v) => H - 4 - v * (H - 8), vAt = (svg, e) => Math.max(0, Math.min(1, (H - 4 - (e.clientY - svg.getBoundingClientRect().top)) / (H - 8)));
+  for (const [name, keys] of Object.entries(S.edits.keys)) {
+    const lane = el("div", { className: "t-track t-curve t-keylane" });
+    lane.dataset.shape = name;
+    const svg = curveSvg(lane, name, H);
+    const close = el("button", { type: "button", className: "t-remove", textContent: "×", title: `remove the ${name} lane` });
+    close.onclick = () => { delete S.edits.keys[name]; drawKeyLanes(); rebuild(); };
+    lane.querySelector(".t-label").append(" ", close);
+    if (S.tl) {
+      const j = C.info.ue_names.indexOf(name);
+      polyline(svg, S.tl.frames.map((f) => f[0][j] ?? 0), y, "shape");
+    }
+    keys.sort((a, b) => a[0] - b[0]).forEach((k, i) => {
+      const dot = svgEl("circle", { cx: k[0] * pps(), cy: y(k[1]), r: 6, class: "key manual" });
+      dot.dataset.index = i;
+      drag(dot, (e) => {
+        k[0] = round(timeAt(e), 3); k[1] = round(vAt(svg, e), 3);
+        dot.setAttribute("cx", k[0] * pps()); dot.setAttribute("cy", y(k[1]));
+      }, () => setKeys(name, keys));
+      dot.addEventListener("dblclick", (e) => { e.stopPropagation(); keys.splice(i, 1); setKeys(name, keys); });
+      svg.append(dot);
+    });
+    // a click on the lane (not on a key) adds a key there
+    svg.addEventListener("click", (e) => {
+      if (e.target.tagName === "circle") return;
+      keys.push([round(timeAt(e), 3), round(vAt(svg, e), 3)]);
+      setKeys(name, keys);
+    });
+    box.append(lane);
+  }
+  window.studioCreate.keyLanes = JSON.parse(JSON.stringify(S.edits.keys));
+}
+
+function setKeys(name, keys) {
+  // two keys may not share a time: the later-placed one wins
+  const byTime = new Map(keys.map((k) => [k[0], k]));
+  S.edits.keys[name] = [...byTime.values()].sort((a, b) => a[0] - b[0]);
+  drawKeyLanes();
+  rebuild();
+}
+
+// -- build and play -------------------------------------------------------------------------------
+function request() {
+  const rec = $("t-speech-kind").value === "audio";
+  const speech = rec ? { audio: S.tlAudio, text: $("t-say").value } : { say: $("t-say").value };
+  const keys = Object.fromEntries(Object.entries(S.edits.keys).filter(([, k]) => k.length));
+  return { mood: $("t-text").value, ...speech, seed: Number($("t-seed").value || 0),
+           blinks: S.edits.blinks, saccades: S.edits.saccades,
+           keys: Object.keys(keys).length ? keys : null,
+           head: Object.keys(S.edits.head).length ? S.edits.head : null };
+}
+
+// An edit rebuilds the track (the export is always what the lanes show); edits during a build
+// ask for one more.
+async function rebuild() {
+  if (S.building) { S.again = true; return; }
+  S.building = window.studioCreate.timelineBusy = true;
+  try {
+    do { S.again = false; await buildTrack(); } while (S.again);
+  } catch (e) { C.showError(e.message); } finally { S.building = window.studioCreate.timelineBusy = false; }
 }
 
 async function buildTrack() {
   C.showError("");
   $("t-note").textContent = "building…";
   const name = $("t-name").value.trim();
-  const rec = $("t-speech-kind").value === "audio";
-  if (rec && !S.tlAudio) { $("t-note").textContent = ""; return C.showError("choose a recording for the speech lane first"); }
-  const speech = rec ? { audio: S.tlAudio, text: $("t-say").value } : { say: $("t-say").value };
-  const r = await C.api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`,
-    { mood: $("t-text").value, ...speech, seed: Number($("t-seed").value || 0) });
+  if ($("t-speech-kind").value === "audio" && !S.tlAudio) { $("t-note").textContent = ""; return C.showError("choose a recording for the speech lane first"); }
+  const r = await C.api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`, request());
   S.tl = r;
-  $("t-note").textContent = `${r.frames.length} frames at ${r.fps} fps, ${r.duration.toFixed(2)} s` + (r.audio ? ", with the voice" : "");
-  $("t-audio").src = r.audio ? `/files/${r.audio}` : "";
-  $("t-audio").hidden = !r.audio;
+  const edited = [S.edits.blinks && "blinks", S.edits.saccades && "gaze", Object.keys(S.edits.head).length && "head",
+                  Object.keys(S.edits.keys).length && "keys"].filter(Boolean);
+  $("t-note").textContent = `${r.frames.length} frames at ${r.fps} fps, ${r.duration.toFixed(2)} s` + (r.audio ? ", with the voice" : "")
+    + (edited.length ? ` · edited: ${edited.join(", ")}` : "");
+  const audio = $("t-audio"), src = r.audio ? `/files/${r.audio}?v=${Date.now()}` : "";
+  if (audio.getAttribute("src") !== src) audio.src = src;
+  audio.hidden = !r.audio;
   const links = $("t-exports");
   links.textContent = "Export: ";
   for (const f of C.info.export_formats) {
@@ -120,8 +517,11 @@ async function buildTrack() {
       links.append(a, " ");
     }
   }
-  window.studioCreate.timeline = { track: r.track, audio: r.audio, frames: r.frames.length, duration: r.duration, drawn: [] };
-  await drawAt(0);
+  const builds = (window.studioCreate.timeline?.builds ?? 0) + 1;
+  window.studioCreate.timeline = { track: r.track, audio: r.audio, frames: r.frames.length, duration: r.duration, drawn: [],
+                                   blinks: r.blinks, saccades: r.saccades, builds, request: request() };
+  drawAll();
+  await drawAt(S.shownAt && S.shownAt < r.duration ? S.shownAt : 0);
 }
 
 // The avatar follows the audio clock: each drawn pose is the track's frame at currentTime.
@@ -158,6 +558,7 @@ async function playLoop() {
     for (let t = clockNow(); t < S.tl.duration && !(audio.paused && !audio.ended); t = clockNow()) {
       const start = performance.now();
       $("t-scrub").value = String(t / S.tl.duration);
+      showPlayhead(t);
       await drawAt(Math.min(t + S.drawLatency, S.tl.duration));
       S.drawLatency = 0.7 * S.drawLatency + 0.3 * (performance.now() - start) / 1000;
       await new Promise((r) => requestAnimationFrame(r));
