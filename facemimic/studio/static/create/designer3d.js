@@ -84,6 +84,7 @@ export async function show3D(only) {
       D.all = false;
       D.queue.clear();
       if (!which.length) continue;
+      const t0 = performance.now();
       const poses = which.map((i) => C.pose(i));
       const r = await C.api("POST", "/api/create/morphs", { targets: D.targets, poses });
       if (which.length === n) $("d-3d-variations").replaceChildren(...which.map((i) => thumb(i)));
@@ -101,7 +102,8 @@ export async function show3D(only) {
       }
       state.variations.length = n;
       Object.assign(state, { label: D.label, kind: D.av.kind, mapped: r.mapped, unmapped: r.unmapped.length,
-                             picked: p, influences: influences(), renders: (state.renders || 0) + which.length });
+                             picked: p, influences: influences(), renders: (state.renders || 0) + which.length,
+                             ms: performance.now() - t0 });  // request + renders of this pass
       $("d-3d-note").textContent = `${D.label}: ${r.mapped} ${D.av.kind === "vrm" ? "VRM expressions" : "morph targets"} `
         + `driven through the export alias table${r.unmapped.length ? `, ${r.unmapped.length} not mapped` : ""}`;
       markPicked();
