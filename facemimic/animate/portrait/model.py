@@ -637,11 +637,14 @@ def build_templates(frame: FaceFrame) -> np.ndarray:
     # What no expression moves (the sitter's identity): the nose and the face's sides at ear level.
     # The lip, cheek and press shapes' fields reached the nose (a smile lifted its tip and wings
     # 0.13-0.24 IPD, so taking a photo's smile off dragged it into a long snout). Only the sneer
-    # moves the nose wings.
-    still = 1.0 - _rigid(g)
+    # moves the nose wings in full; the upper-lip raiser (levator labii, inserted at the wings)
+    # keeps half its pull there.
+    rigid = _rigid(g)
     for name in t:
-        if not name.startswith("nose_sneer"):
-            t[name] = t[name] * still[:, None]
+        if name.startswith("upper_up"):
+            t[name] = t[name] * (1.0 - 0.5 * rigid)[:, None]
+        elif not name.startswith("nose_sneer"):
+            t[name] = t[name] * (1.0 - rigid)[:, None]
     return np.stack([t[n] for n in CONTROL_NAMES]).astype(np.float32)
 
 
