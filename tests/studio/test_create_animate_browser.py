@@ -37,6 +37,12 @@ def browser():
         b.close()
 
 
+def _cli_args(samples, out, face):
+    """`facemimic animate` with the options the page's job uses."""
+    return [CLI, "animate", str(samples / "multi_face.jpg"), "-o", str(out), "--expression", MOOD, "--face",
+            str(face), "--crop", "face", "--size", "256", "--seed", "4", "--no-calibrate"]
+
+
 def _png(path):
     from PIL import Image
 
@@ -52,10 +58,12 @@ def test_face_picker_face_2_equals_cli_face_2_and_live_frames(browser, studio, s
     page.click("#view-create")
     page.wait_for_function("window.studioCreate.jobSocket === true")
     page.set_input_files("#a-photo", str(samples / "multi_face.jpg"))
-    page.wait_for_function("window.studioCreate.faces && window.studioCreate.faces.source === 'portraits/multi_face.jpg'",
+    page.wait_for_function("window.studioCreate.faces && "
+                           "window.studioCreate.faces.source === 'portraits/multi_face.jpg'",
                            timeout=60000)
     faces = page.evaluate("window.studioCreate.faces")
-    thumbs = page.evaluate("[...document.querySelectorAll('#a-faces .face img')].map(i => [i.complete, i.naturalWidth])")
+    thumbs = page.evaluate("[...document.querySelectorAll('#a-faces .face img')]"
+                           ".map(i => [i.complete, i.naturalWidth])")
     assert faces["count"] == 5 and len(thumbs) == 5 and all(ok and w > 0 for ok, w in thumbs), (faces, thumbs)
     # by default the largest face is marked; a click picks face 2
     assert page.get_attribute(f'#a-faces .face[data-index="{faces["largest"]}"]', "aria-selected") == "true"
@@ -95,15 +103,13 @@ def test_face_picker_face_2_equals_cli_face_2_and_live_frames(browser, studio, s
     assert mine and mine[0] == 0 and all(b > a for a, b in zip(mine, mine[1:])), mine
 
     out = tmp_path / "cli.mp4"
-    subprocess.run([CLI, "animate", str(samples / "multi_face.jpg"), "-o", str(out), "--expression", MOOD, "--face", "2",
-                    "--crop", "face", "--size", "256", "--seed", "4", "--no-calibrate"], check=True, capture_output=True)
+    subprocess.run(_cli_args(samples, out, 2), check=True, capture_output=True)
     studio_first, cli_first = _png(studio.workspace / job["preview"]), _png(out.with_suffix(".png"))
     assert studio_first.shape == cli_first.shape
     diff = np.abs(studio_first - cli_first).mean()
     # ... and not the same picture as another face: face 3 at the same options
     other = tmp_path / "face3.mp4"
-    subprocess.run([CLI, "animate", str(samples / "multi_face.jpg"), "-o", str(other), "--expression", MOOD, "--face", "3",
-                    "--crop", "face", "--size", "256", "--seed", "4", "--no-calibrate"], check=True, capture_output=True)
+    subprocess.run(_cli_args(samples, other, 3), check=True, capture_output=True)
     print(f"first frame vs the CLI's --face 2: mean |diff| {diff:.3f}; vs --face 3: "
           f"{np.abs(studio_first - _png(other.with_suffix('.png'))).mean():.1f}; live frames {mine}; {label}")
     assert diff == 0  # the same pixels: same face, crop, size, seed and the CLI's defaults (--refine)

@@ -19,7 +19,8 @@ def test_faces_of_a_group_photo_in_animates_order_with_thumbnails(tmp_path, samp
     from facemimic.animate.portrait.source import find_faces, load_image
 
     with studio_client(tmp_path, "faces", PORT) as c:
-        assert c.put("/api/create/upload/group.jpg", content=(samples / "multi_face.jpg").read_bytes()).status_code == 200
+        photo = (samples / "multi_face.jpg").read_bytes()
+        assert c.put("/api/create/upload/group.jpg", content=photo).status_code == 200
         r = c.get("/api/create/faces", params={"source": "portraits/group.jpg"})
         assert r.status_code == 200, r.text
         got = r.json()
