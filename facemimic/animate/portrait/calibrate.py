@@ -47,6 +47,12 @@ KNOTS = np.array([-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0], np.float32)  # request
 MIN_RESPONSE = 0.1  # below this share of the request at amount 1 the tracker does not see the group
 GAIN_RANGE = (0.5, 2.5)  # a calibrated curve asks for 0.5x-2.5x the unit's landmark motion
 MAX_AMOUNT = {"blink": 1.05}  # closed is closed
+# The jaw's curve asks at most this gain over the unit's own amount: sealed, the chin is read
+# 0.6-0.7 of its motion on single_face.jpg and 0-f15-hao-ph.jpg (gain 1.4-1.7); lower readings
+# are not the chin's (0-f1-su-ph.jpg's chin sits 0.34 IPD above the picture's edge and its
+# reading stalls at 0.19 of the request: a gain of 2.5 there gaped every vowel and parted 3 of 14
+# /p b m/ closures in --say).
+GROUP_GAIN_RANGE = {"jaw": (0.5, 1.7)}
 # The jaw's curve never extrapolates past its largest probe by more than this factor: beyond the
 # probes the tracker's reading of a warped chin collapses (0-f1-su at JawOpen 0.6 asked 1.36, read
 # a chin *rising*), so a request past the probes gets at most 1.2 x the largest probe's amount.
@@ -227,7 +233,8 @@ def _constants() -> dict:
     return {"AMOUNTS": AMOUNTS, "GROUP_AMOUNTS": GROUP_AMOUNTS, "KNOTS": KNOTS.tolist(),
             "MIN_RESPONSE": MIN_RESPONSE, "GAIN_RANGE": GAIN_RANGE, "MAX_AMOUNT": MAX_AMOUNT,
             "JAW_EXTRAPOLATION": JAW_EXTRAPOLATION,
-            "units": "extent"}
+            "units": "extent", "jaw_probe": "sealed",
+            "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE}
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
@@ -289,6 +296,13 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
             c = np.zeros(k, np.float32)
             for name in controls:
                 c[index[name]] = a
+            if g == "jaw":
+                # The jaw is probed as it is drawn: with the seal the model adds for that opening
+                # (the photo's own lip gap closed by the lower lip). Unsealed, a toothy or gaping
+                # photo's lips part by the photo's gap on top of the jaw's, and MediaPipe reads a
+                # gaping mouth's chin further down than the same chin under sealed lips: curves
+                # fitted unsealed left the chin at 0.65 of the driver's in reenactment.
+                c[index["seal"]] = _jaw_seal(model, a)
             motion = np.tensordot(c, model.basis, axes=1)
             closure = (max(a, 0.0),) * 2 if g == "blink" else (0.0, 0.0)
             jobs.append((motion, closure))
@@ -325,6 +339,17 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
     return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32), None
 
 
+def _jaw_seal(model, amount: float) -> float:
+    """The seal (share of the photo's own lip gap closed) the model draws with a JawOpen request
+    of ``amount`` alone (0 for absolute weights: their rest holds the photo's gap)."""
+    from .model import drive_vector
+    from ...expressions.names import N_UE, ue_index
+
+    w = np.zeros(N_UE, np.float32)
+    w[ue_index("JawOpen")] = amount
+    return float(model.seal(drive_vector(w, (1.0, 1.0))))
+
+
 def _fit_curve(amts: np.ndarray, resp: np.ndarray, group: str) -> np.ndarray:
     """Template amounts at :data:`KNOTS` whose re-tracked extent is the knot (monotone, within
     :data:`GAIN_RANGE` of the unit's own amount); negative requests mirror the first slope."""
@@ -335,7 +360,7 @@ def _fit_curve(amts: np.ndarray, resp: np.ndarray, group: str) -> np.ndarray:
     amts, resp = amts[:max(stop, 2)], resp[:max(stop, 2)]
     rp = np.maximum.accumulate(resp)
     curve = np.zeros(len(KNOTS), np.float32)
-    lo, hi = GAIN_RANGE
+    lo, hi = GROUP_GAIN_RANGE.get(group, GAIN_RANGE)
     first = int(np.argmax(amts > 0))
     slope0 = rp[first] / amts[first] if rp[first] > 0 else 1.0  # extent per amount near rest
     for j, w in enumerate(KNOTS):
