@@ -7,6 +7,7 @@ import base64
 import time
 
 import numpy as np
+import pytest
 from studio_media import studio_client
 
 PORT = 8771
@@ -73,3 +74,19 @@ def test_job_socket_pushes_progress_and_decodable_frames_of_increasing_index(tmp
     # the face moves (neutral -> surprised): the live frames are not one picture
     assert np.abs(images[-1].astype(int) - images[0]).mean() > 1.5
     print(f"{len(frames)} live frames over {elapsed:.1f} s, indices {index}")
+
+
+def test_job_socket_needs_the_token_and_the_studios_origin(tmp_path):
+    from starlette.websockets import WebSocketDisconnect
+
+    url = f"ws://127.0.0.1:{PORT}/api/create/jobs/ws"
+    with studio_client(tmp_path, "frames", PORT) as c:
+        with pytest.raises(WebSocketDisconnect) as e:
+            with c.websocket_connect(url, headers={"origin": "http://evil.example"}):
+                pass
+        assert e.value.code == 4403
+        c.cookies.clear()
+        with pytest.raises(WebSocketDisconnect) as e:
+            with c.websocket_connect(url):
+                pass
+        assert e.value.code == 4401
