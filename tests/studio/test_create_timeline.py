@@ -193,3 +193,27 @@ def test_edited_lanes_are_the_generators_events_and_the_librarys_merge(client):
     assert bad.status_code == 422 and "unknown keyframe channel 'JawOpn'" in bad.json()["error"]
     bad = client.post("/api/create/timeline/build/lanes", json={**body, "blinks": [[1.0, 3.0, 1.0]]})
     assert bad.status_code == 422 and "blink_events: each event must be" in bad.json()["error"]
+
+
+def test_morph_values_for_the_3d_avatar_are_exports(client):
+    # the 3D avatar plays a timeline from values the export's alias table gives its morph targets
+    from facemimic.deliver.export.aliases import resolve_name
+    from facemimic.deliver.export.signals import TrackSignals
+
+    assert client.post("/api/create/timeline/build/morphs", json={"mood": "neutral 0.5s > happy 1s", "say": "Hi there.",
+                                                                  "seed": 2}).status_code == 200
+    targets = ["JawOpen", "MouthCornerPullLeft", "eyeBlinkLeft", "blendShape1.jawOpen", "NotAShape"]
+    r = client.post("/api/create/timeline/morphs/morphs", json={"targets": targets})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    saved = read_track(client.workspace / "timelines/morphs.jsonl")
+    assert body["targets"] == targets[:4] and body["unmapped"] == ["NotAShape"] and body["fps"] == saved.fps
+    values = np.array(body["values"])
+    assert values.shape == (len(saved), 4)
+    signals = TrackSignals.from_track(saved)
+    for k, name in enumerate(body["targets"]):
+        assert np.allclose(values[:, k], signals.values(resolve_name(name)), atol=1e-4)
+    assert np.allclose(values[:, 0], np.nan_to_num(saved.weights[:, UE_NAMES.index("JawOpen")]), atol=1e-4)
+    assert values[:, 0].max() > 0.1 and values[:, 2].max() > 0.5  # speech opens the jaw; a blink closes the eye
+    r = client.post("/api/create/timeline/morphs/none-built", json={"targets": targets})
+    assert r.status_code == 422 and r.json()["error"].startswith("timelines/none-built.jsonl: not found")

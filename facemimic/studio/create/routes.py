@@ -173,6 +173,16 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         except FaceMimicError as e:
             return _error(e)
 
+    @router.post("/timeline/morphs/{name}")
+    def timeline_morphs(name: str, data: dict = Body(...)):
+        """A built timeline's values for the 3D avatar's morph targets (export's alias table), all frames."""
+        from .timeline import timeline_morphs as morphs
+
+        try:
+            return morphs(workspace, name, data.get("targets"))
+        except FaceMimicError as e:
+            return _error(e)
+
     @router.get("/timeline/cues/{name}")
     def timeline_cues(name: str, format: str = "rhubarb-tsv"):
         """The speech lane's Rhubarb cues, as ``facemimic lipsync`` writes them."""

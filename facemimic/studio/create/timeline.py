@@ -224,6 +224,44 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
             "frames": [[f["weights"], f["openness"], f["gaze"], f["head"]] for f in frames]}
 
 
+MAX_TARGETS = 2000
+
+
+def timeline_morphs(workspace: Path, name: str, targets) -> dict:
+    """A built timeline's values for a 3D avatar's morph targets, every frame at once.
+
+    The targets are resolved by ``facemimic export``'s alias table and valued by its
+    :class:`facemimic.deliver.export.signals.TrackSignals` (as the live page's 3D avatar is), so the
+    page can play the 3D avatar from its own clock without a server call per frame.
+
+    Returns
+    -------
+    dict
+        ``targets`` (the mapped names, K), ``unmapped`` (names nothing drives), ``fps`` and
+        ``values``: (T, K) rounded to 1e-4.
+    """
+    from ...deliver.export.aliases import resolve_name
+    from ...deliver.export.signals import TrackSignals
+    from ...expressions.io import read_track
+    from .designer import library_path
+
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets) or len(targets) > MAX_TARGETS:
+        raise ParameterError(f"targets must be a list of at most {MAX_TARGETS} morph target names")
+    stem = library_path(workspace, name).stem
+    path = Path(workspace) / TIMELINE_DIR / f"{stem}.jsonl"
+    if not path.is_file():
+        from ...errors import InputError
+
+        raise InputError(f"{TIMELINE_DIR}/{stem}.jsonl", "not found (build the timeline first)")
+    track = read_track(path)
+    resolved = [(t, resolve_name(t)) for t in dict.fromkeys(targets)]
+    mapped = [(t, a) for t, a in resolved if a is not None]
+    signals = TrackSignals.from_track(track)
+    values = [[round(float(v), 4) for v in signals.values(a)] for _, a in mapped]
+    return {"targets": [t for t, _ in mapped], "unmapped": [t for t, a in resolved if a is None],
+            "fps": float(track.fps), "values": [list(row) for row in zip(*values)] if values else []}
+
+
 CUE_FORMATS = ("rhubarb-tsv", "rhubarb-json", "rhubarb-xml", "rhubarb-dat")
 
 
@@ -257,4 +295,4 @@ def speech_cues(workspace: Path, name: str, fmt: str = "rhubarb-tsv") -> tuple[s
     return render(result, fmt), f"{stem}{get_format(fmt).extension}"
 
 
-__all__ = ["CUE_FORMATS", "MAX_SECONDS", "TIMELINE_DIR", "TimelineRequest", "build_timeline", "format_timeline", "parse", "speech_cues"]
+__all__ = ["CUE_FORMATS", "MAX_SECONDS", "TIMELINE_DIR", "TimelineRequest", "build_timeline", "format_timeline", "parse", "speech_cues", "timeline_morphs"]
