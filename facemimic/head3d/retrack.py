@@ -1,17 +1,24 @@
 """Do the avatar's expressions read back? Render it posed, re-track the renders, compare.
 
 The renders come from the NumPy rasteriser (:meth:`.api.Avatar.render`), the reading from the
-capture stage judging each render on its own (``StillTracker``), in FaceMimic's unit. Compared per
-channel: JawOpen, corner pull (MouthCornerPull, both sides), eye openness, brow raise (BrowInnerUp
-and BrowOuterUp) and brow lowering (BrowLowerer and BrowPinch) — each the mean of its sides. The
-neutral render's reading is the avatar's own rest and is taken off every reading, as the capture
-stage's calibration profile does for a person.
+capture stage's landmarks of each render (``StillTracker``), put into FaceMimic's unit as the
+capture stage puts a person's face (``units="extent"``, the default of ``facemimic track``): each
+channel measured on the landmarks by :mod:`facemimic.expressions.geometry` against the person's own
+rest face — here the avatar's neutral render, as a calibration profile or a video's rest estimate
+gives the capture stage a person's rest. Compared per channel: JawOpen, corner pull
+(MouthCornerPull, both sides), eye openness, brow raise (BrowInnerUp and BrowOuterUp) and brow
+lowering (BrowLowerer and BrowPinch) — each the mean of its sides.
+
+(``StillTracker.faces`` returns MediaPipe's blendshape scores taken through the ARKit table, not the
+unit: there BrowLowerer and BrowPinch are both browDown's one score, so a render whose brows came
+down by their full extent without pinching read 0.3-0.4 on both. Comparing the unit's drive with
+that scale was the re-track's error, not the mesh's; :func:`unit_reading` measures instead.)
 
 Brow lowering is also reported on the renders whose brows are not raised at the same time
 (``"brow lowering, brows not raised"``: driven brow raise below :data:`RAISED`). When a face lowers
 and raises its brows together (the generate stage's fear and sadness: browDown with browInnerUp) the
-two cancel on the brow's height, on a correct mesh as on a real face; the capture stage reads the
-net height, so such frames read no lowering whatever the mesh does.
+two cancel on the brow's height, on a correct mesh as on a real face; the unit reads the net height
+(BrowLowerer) and the inner brows' pull together (BrowPinch), so such frames read only the pinch.
 """
 
 from __future__ import annotations
@@ -34,12 +41,25 @@ RAISED = 0.2  # driven brow raise from which a frame's brow lowering is not read
 LOWERING_ALONE = "brow lowering, brows not raised"
 
 
-def channel_values(frame) -> dict[str, float]:
-    """The compared channels of one ExpressionFrame."""
-    w = np.nan_to_num(np.asarray(frame.weights, np.float64))
+def channel_values(frame, weights: np.ndarray | None = None) -> dict[str, float]:
+    """The compared channels of one ExpressionFrame (its own weights, or ``weights`` (88,))."""
+    w = np.nan_to_num(np.asarray(frame.weights if weights is None else weights, np.float64))
     out = {k: float(np.mean([w[UE_INDEX[n]] for n in names])) for k, names in CHANNELS.items() if names}
     out["eye openness"] = float(np.mean([frame.openness_left, frame.openness_right]))
     return out
+
+
+def unit_reading(frame, size: int, rest: np.ndarray) -> np.ndarray:
+    """UE weights (88,) of a re-tracked render in FaceMimic's unit: the geometric channels measured on
+    its landmarks (478, 3) against ``rest`` (the avatar's rest face, ``geometry.rest_face``), the
+    others as the capture stage read them."""
+    from ..expressions import geometry as geo
+
+    w = np.array(frame.weights, np.float64, copy=True)
+    for name, value in geo.geometric_weights(geo.measure(frame.landmarks, (size, size), rest=rest)).items():
+        if name in UE_INDEX:
+            w[UE_INDEX[name]] = float(value)
+    return w
 
 
 @dataclass(frozen=True)
@@ -68,13 +88,16 @@ def retrack(avatar, frames, *, size: int = 512) -> RetrackResult:
         rest_faces = tracker.faces(avatar.render(None, size=size))
         if not rest_faces:
             raise RuntimeError("the capture stage finds no face in the avatar's neutral render")
-        rest = channel_values(rest_faces[0])
+        from ..expressions import geometry as geo
+
+        rest_shape = geo.rest_face(rest_faces[0].landmarks, (size, size))
+        rest = channel_values(rest_faces[0], unit_reading(rest_faces[0], size, rest_shape))
         for f in frames:
             got = tracker.faces(avatar.render(f, size=size))
             if not got:
                 missed += 1
                 continue
-            want, seen = channel_values(f), channel_values(got[0])
+            want, seen = channel_values(f), channel_values(got[0], unit_reading(got[0], size, rest_shape))
             for k in CHANNELS:
                 driven[k].append(want[k])
                 # openness reads against the rest's openness (1 = as open as the avatar's eyes at rest)

@@ -155,6 +155,52 @@ def completed_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     return out
 
 
+# The brows, per side (ARKit's browDown and browOuterUp are one-sided; the data's faces move both
+# brows together, so the regression lent each side's shape the other brow's motion: on
+# single_face.jpg browDownLeft lowered the right brow by 0.69 of the unit's full extent, and
+# browOuterUpLeft spread the right inner brow by 0.7 of BrowPinch's). browDown drives BrowLowerer
+# and BrowPinch both at 1.0 (``ue_to_arkit``; ARKit has no pinch of its own), but the learned one
+# pinched 0.31 of the extent, so fear and sadness — browDown with browInnerUp, whose heights
+# cancel — showed no sign of their lowering at all. Each brow shape is completed by the smoothest
+# added motion to these measures, [own side, other side], in full extents (None: as learned).
+BROW_TARGETS = {
+    "browDown": {"brow_lower": (1.0, 0.0), "brow_pinch": (1.0, 0.0)},
+    "browOuterUp": {"brow_pinch": (0.0, 0.0), "brow_lower": (None, 0.0), "brow_outer_raise": (None, 0.0)},
+}
+
+
+def brows_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with browDownLeft/Right and browOuterUpLeft/Right meeting
+    :data:`BROW_TARGETS` on ``face`` at weight 1 by the smoothest added motion (a
+    :data:`COMPLETE_SMOOTH` kernel over the landmarks), the rest of their motion kept."""
+    out = np.array(expressions, np.float64, copy=True)
+    measures = tuple({m for t in BROW_TARGETS.values() for m in t})
+    jac = _measure_jacobians(face, measures)
+    rest = geo.rest_face(_as_landmarks(face), _SIZE)
+    d = np.linalg.norm(face[:, None] - face[None], axis=-1)
+    kernel = np.exp(-(d / COMPLETE_SMOOTH) ** 2)  # (V, V)
+    full = {"brow_lower": geo.CHANNELS["BrowLowererLeft"].full_extent, "brow_pinch": geo.CHANNELS["BrowPinchLeft"].full_extent,
+            "brow_outer_raise": geo.CHANNELS["BrowOuterUpLeft"].full_extent}
+    m0 = geo.measure(_as_landmarks(face)[None], _SIZE, rest=rest)
+    for family, targets in BROW_TARGETS.items():
+        for side_name in ("Left", "Right"):
+            k = ARKIT_NAMES.index(family + side_name)
+            own = geo.CHANNELS["BrowLowerer" + side_name].side  # index of this side in a measure's (2,)
+            m = geo.measure(_as_landmarks(face + out[k])[None], _SIZE, rest=rest)
+            rows, want = [], []
+            for measure, (own_t, other_t) in targets.items():
+                now = np.asarray(getattr(m, measure))[0] - np.asarray(getattr(m0, measure))[0]
+                for side, t in ((own, own_t), (1 - own, other_t)):
+                    if t is not None:
+                        rows.append(jac[measure][side])
+                        want.append(t * full[measure] - now[side])
+            j = np.stack(rows)  # (C, V*3)
+            basis = np.einsum("vw,jwc->vcj", kernel, j.reshape(len(rows), *face.shape)).reshape(face.size, len(rows))
+            alpha = np.linalg.solve(j @ basis, np.asarray(want))
+            out[k] += (basis @ alpha).reshape(out[k].shape)
+    return out
+
+
 def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     """The basis (52, 478, 3) with the brows, eyes and lips kept to their parts of the face
     (:data:`REGION_FADES`: only the jaw moves the chin, only the eyes and brows the upper face) and each
@@ -167,7 +213,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
         for k, name in enumerate(ARKIT_NAMES):
             if name.startswith(family):
                 out[k] *= fade[:, None]
-    out = completed_to_unit(face, without_corner_lift(face, out))
+    out = brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))
     expressions = out.copy()
     scales = {}
     for name, (_, fraction) in unit_fractions(face, expressions).items():

@@ -1,0 +1,45 @@
+"""The avatar's brow targets in FaceMimic's unit: one-sided, and browDown pinching as it lowers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def measured(samples):
+    """Brow measures (full extents, [left, right]) of each brow target at weight 1 on a real avatar."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.api import make_avatar
+    from facemimic.head3d.unit import _SIZE, _as_landmarks
+
+    avatar = make_avatar(samples / "0-f15-hao-ph.jpg")
+    face = avatar.head.skin.positions[:478]  # the rest face the targets were sized on
+    rest = geo.rest_face(_as_landmarks(face), _SIZE)
+    m0 = geo.measure(_as_landmarks(face)[None], _SIZE, rest=rest)
+    full = {"brow_lower": 0.1, "brow_pinch": 0.06, "brow_outer_raise": geo.CHANNELS["BrowOuterUpLeft"].full_extent}
+    assert geo.CHANNELS["BrowLowererLeft"].full_extent == 0.1 and geo.CHANNELS["BrowPinchLeft"].full_extent == 0.06
+    out = {}
+    for name in ("browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight"):
+        m = geo.measure(_as_landmarks(face + avatar.expressions[ARKIT_NAMES.index(name)])[None], _SIZE, rest=rest)
+        out[name] = {k: (np.asarray(getattr(m, k))[0] - np.asarray(getattr(m0, k))[0]) / v for k, v in full.items()}
+    side = {"Left": geo.CHANNELS["BrowLowererLeft"].side, "Right": geo.CHANNELS["BrowLowererRight"].side}
+    return out, side
+
+
+def test_brow_down_lowers_and_pinches_its_own_brow_only(measured):
+    out, side = measured
+    for s, other in (("Left", "Right"), ("Right", "Left")):
+        m = out["browDown" + s]
+        assert 0.9 < m["brow_lower"][side[s]] < 1.1 and 0.9 < m["brow_pinch"][side[s]] < 1.1, m
+        assert abs(m["brow_lower"][side[other]]) < 0.1 and abs(m["brow_pinch"][side[other]]) < 0.1, m
+
+
+def test_outer_brow_raise_neither_pinches_nor_spreads(measured):
+    out, side = measured
+    for s, other in (("Left", "Right"), ("Right", "Left")):
+        m = out["browOuterUp" + s]
+        assert m["brow_outer_raise"][side[s]] > 0.8, m  # it still raises its own outer brow
+        assert np.abs(m["brow_pinch"]).max() < 0.1, m
+        assert abs(m["brow_outer_raise"][side[other]]) < 0.1 and abs(m["brow_lower"][side[other]]) < 0.1, m
