@@ -183,3 +183,29 @@ def test_zoom_keeps_scrubbing_exact(page):
         assert abs(head["x"] + head["width"] / 2 - x_of(page, t)) < 1.5
     page.click("#t-zoom-fit")
     assert page.evaluate("document.getElementById('t-lanes').scrollWidth <= document.getElementById('t-lanes').clientWidth + 1")
+
+
+def test_playback_on_the_3d_avatar(page):
+    # three.js from the npm cache (scripts/setup.d/20-gltf-tools.sh): the exporters' test head plays
+    # the timeline from the page's clock, its morph targets valued by export's alias table
+    page.click("#t-3d")
+    page.wait_for_function("window.studioCreate.timeline3d && window.studioCreate.timeline3d.ready", timeout=30000)
+    assert page.evaluate("window.studioCreate.timeline3d.targets") >= 140
+    r = page.evaluate("fetch('/api/create/timeline/morphs/lanes', {method: 'POST', headers: {'content-type': "
+                      "'application/json'}, body: JSON.stringify({targets: ['JawOpen']})}).then((r) => r.json())")
+    jaw = np.array(r["values"])[:, 0]
+    page.evaluate("window.studioCreate.timeline3d.drawn = []; document.querySelector('#t-audio').currentTime = 0;"
+                  " document.querySelector('#t-audio').play()")
+    page.wait_for_function("window.studioCreate.playing === true")
+    page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
+    drawn = np.array(page.evaluate("window.studioCreate.timeline3d.drawn"), float)
+    box = page.locator("#t-avatar3d").bounding_box()
+    page.screenshot(path=str(DOCS_IMG / "studio-timeline-3d.jpg"), quality=85,
+                    clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]})
+    voice = page.evaluate("document.querySelector('#t-audio').duration")
+    during = drawn[drawn[:, 0] < voice - 0.05]
+    assert len(during) >= 8  # drawn at up to 10 Hz (software WebGL)
+    # each drawing shows the frame due at the sound's clock, and the mesh got that frame's value
+    assert np.all(np.abs(during[:, 0] * 30 - during[:, 1]) <= 1.0)
+    assert np.allclose(during[:, 2], jaw[during[:, 1].astype(int)], atol=1e-4)
+    assert during[:, 2].max() > 0.1  # the jaw moves with the voice

@@ -81,6 +81,11 @@ export const TIMELINE_HTML = `
   </div>
   <div class="timeline-play">
     <img id="t-avatar" alt="the built-in avatar playing the timeline" width="240" height="240">
+    <div class="t-3d">
+      <div id="t-avatar3d" class="t-avatar3d" hidden></div>
+      <button id="t-3d" type="button" title="play the timeline on the 3D test head too (three.js from the npm cache)">3D avatar</button>
+      <span id="t-3d-note" class="muted"></span>
+    </div>
     <div>
       <audio id="t-audio" controls preload="auto"></audio>
       <input id="t-scrub" type="range" min="0" max="1" step="0.001" value="0" aria-label="scrub the timeline">
@@ -103,6 +108,7 @@ export function buildTimeline(context) {
   };
   $("t-scrub").oninput = () => { if (S.tl) seek(Number($("t-scrub").value) * S.tl.duration); };
   $("t-audio").onplay = () => playLoop();
+  $("t-3d").onclick = () => start3D().catch((e) => C.showError(`3D avatar: ${e.message || e}`));
   $("t-speech-kind").onchange = () => {
     const rec = $("t-speech-kind").value === "audio";
     $("t-rec-label").hidden = !rec;
@@ -215,6 +221,7 @@ function seek(t) {
   $("t-scrub").value = String(t / S.tl.duration);
   showPlayhead(t);
   window.studioCreate.timelineView.seeks.push([t, audio.currentTime]);
+  show3D(t);
   drawAt(t);
 }
 
@@ -521,7 +528,59 @@ async function buildTrack() {
   window.studioCreate.timeline = { track: r.track, audio: r.audio, frames: r.frames.length, duration: r.duration, drawn: [],
                                    blinks: r.blinks, saccades: r.saccades, builds, request: request() };
   drawAll();
+  if (S.av3d) await loadMorphs();
   await drawAt(S.shownAt && S.shownAt < r.duration ? S.shownAt : 0);
+}
+
+// -- the 3D avatar (the exporters' test head, three.js) ---------------------------------------------
+// Its morph targets' values for every frame come from the server once per build (export's alias
+// table); playback then sets them from the page's clock on every animation frame, no server call.
+async function start3D() {
+  if (!C.info.vendor) throw new Error(`three.js is not installed; to add it: ${C.info.vendor_hint}`);
+  if (!S.av3d) {
+    $("t-3d-note").textContent = "loading the test head…";
+    const { Avatar3D } = await import("../avatar3d.js");
+    $("t-avatar3d").hidden = false;
+    const av = await Avatar3D.create($("t-avatar3d"));
+    S.av3dTargets = await av.load("/api/testhead.glb");
+    S.av3d = av;
+  }
+  if (S.tl) await loadMorphs();
+  $("t-3d-note").textContent = `test head: ${S.morphs ? S.morphs.targets.length : 0} morph targets driven`;
+  window.studioCreate.timeline3d = { ready: true, drawn: [], targets: S.morphs ? S.morphs.targets.length : 0 };
+  show3D(S.shownAt ?? 0);
+}
+
+async function loadMorphs() {
+  const name = $("t-name").value.trim();
+  S.morphs = await C.api("POST", `/api/create/timeline/morphs/${encodeURIComponent(name)}`, { targets: S.av3dTargets });
+}
+
+function show3D(t) {
+  if (!S.av3d || !S.morphs || !S.tl) return;
+  const m = S.morphs, i = Math.max(0, Math.min(m.values.length - 1, Math.floor(t * m.fps)));
+  const [, , gaze, head] = S.tl.frames[Math.min(i, S.tl.frames.length - 1)];
+  const morphs = Object.fromEntries(m.targets.map((n, k) => [n, m.values[i][k]]));
+  const before = S.av3d.lastDraw;
+  S.av3d.update({ present: true, morphs, head: { yaw: head[0], pitch: head[1], roll: head[2] },
+                  eyes: { left: { gaze: gaze[0] }, right: { gaze: gaze[1] } } });
+  if (S.av3d.lastDraw !== before && window.studioCreate.timeline3d) {
+    // [page time it was drawn for, frame, the JawOpen influence the mesh got]: the tests read it
+    const mesh = S.av3d.meshes.find((x) => "JawOpen" in x.morphTargetDictionary);
+    const jaw = mesh ? mesh.morphTargetInfluences[mesh.morphTargetDictionary.JawOpen] : null;
+    window.studioCreate.timeline3d.drawn.push([S.playing ? clockNow() : t, i, jaw]);
+  }
+}
+
+// While the sound plays the 3D head follows its clock on every animation frame (the 2D avatar's
+// drawings are server round trips; these are not).
+function play3D() {
+  const tick = () => {
+    if (!S.playing) return;
+    show3D(clockNow());
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
 }
 
 // The avatar follows the audio clock: each drawn pose is the track's frame at currentTime.
@@ -554,6 +613,7 @@ async function playLoop() {
   S.playing = window.studioCreate.playing = true;
   S.drawLatency ??= 0.05;
   S.clock0 = performance.now() - audio.currentTime * 1000;
+  play3D();
   try {
     for (let t = clockNow(); t < S.tl.duration && !(audio.paused && !audio.ended); t = clockNow()) {
       const start = performance.now();
