@@ -7,6 +7,12 @@ same syntax, so text and lane round-trip. Building runs the animator's own drive
 --mood TIMELINE``, ``--audio REC [--text T] --mood TIMELINE`` or ``--expression TIMELINE``): the
 merged track (speech owns the mouth, the mood the rest) is written to ``timelines/NAME.jsonl`` and
 the voice beside it (``timelines/NAME.wav``, or the recording's own format).
+
+The generated lanes are edited in the page and sent with every build: blink and fixation events go
+back to the generator (``DriverSpec.blink_events`` / ``saccade_events``), manual keyframe lanes and
+the head lane's bends are laid over the built track by
+:func:`facemimic.expressions.keyframes.merge_keyframes`. :func:`timeline_morphs` values a 3D
+avatar's morph targets for every frame (export's alias table) so the page plays it on its own clock.
 """
 
 from __future__ import annotations
