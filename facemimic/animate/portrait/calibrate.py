@@ -233,7 +233,7 @@ def _constants() -> dict:
     return {"AMOUNTS": AMOUNTS, "GROUP_AMOUNTS": GROUP_AMOUNTS, "KNOTS": KNOTS.tolist(),
             "MIN_RESPONSE": MIN_RESPONSE, "GAIN_RANGE": GAIN_RANGE, "MAX_AMOUNT": MAX_AMOUNT,
             "JAW_EXTRAPOLATION": JAW_EXTRAPOLATION,
-            "units": "extent", "jaw_probe": "sealed",
+            "units": "extent", "probes": "sealed",
             "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE}
 
 
@@ -296,13 +296,14 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
             c = np.zeros(k, np.float32)
             for name in controls:
                 c[index[name]] = a
-            if g == "jaw":
-                # The jaw is probed as it is drawn: with the seal the model adds for that opening
-                # (the photo's own lip gap closed by the lower lip). Unsealed, a toothy or gaping
-                # photo's lips part by the photo's gap on top of the jaw's, and MediaPipe reads a
-                # gaping mouth's chin further down than the same chin under sealed lips: curves
-                # fitted unsealed left the chin at 0.65 of the driver's in reenactment.
-                c[index["seal"]] = _jaw_seal(model, a)
+            # Every group is probed as it is drawn: with the seal the model adds for that request
+            # (the photo's own lip gap closed by the lower lip as the jaw opens, relaxed to a
+            # speaking rest as the lips pucker or stretch). Unsealed, a toothy or gaping photo's
+            # lips part by the photo's gap on top of the jaw's, and MediaPipe reads a gaping
+            # mouth's chin further down than the same chin under sealed lips (curves fitted
+            # unsealed left the chin at 0.65 of the driver's in reenactment); a gaping pucker
+            # reads narrower than the relaxed one drawn (0-f1-su: LipPucker 0.3 read 1.39x).
+            c[index["seal"]] = _probe_seal(model, controls, a)
             motion = np.tensordot(c, model.basis, axes=1)
             closure = (max(a, 0.0),) * 2 if g == "blink" else (0.0, 0.0)
             jobs.append((motion, closure))
@@ -339,14 +340,17 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
     return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32), None
 
 
-def _jaw_seal(model, amount: float) -> float:
-    """The seal (share of the photo's own lip gap closed) the model draws with a JawOpen request
-    of ``amount`` alone (0 for absolute weights: their rest holds the photo's gap)."""
+def _probe_seal(model, controls: tuple[str, ...], amount: float) -> float:
+    """The seal (share of the photo's own lip gap closed) the model draws when the UE weights
+    that feed ``controls`` (their positive inputs in ``model.mix``) are all ``amount`` (0 for
+    absolute weights: their rest holds the photo's gap)."""
     from .model import drive_vector
-    from ...expressions.names import N_UE, ue_index
+    from ...expressions.names import N_UE
 
     w = np.zeros(N_UE, np.float32)
-    w[ue_index("JawOpen")] = amount
+    for name in controls:
+        row = model.mix[CONTROL_NAMES.index(name), :N_UE]
+        w[row > 0] = amount
     return float(model.seal(drive_vector(w, (1.0, 1.0))))
 
 
