@@ -188,3 +188,43 @@ def test_a_barely_open_jaw_hides_the_lower_teeth_behind_the_lip(closed_lips):
 
     assert lower_teeth_share(0.12) < 0.15  # barely open: the lower lip covers the lower teeth
     assert lower_teeth_share(0.6) > 0.2  # open: they show
+
+
+def _narrowed(anim, share):
+    """Landmark motion (478, 2) that closes the photo's open mouth to ``share`` of its opening
+    (the jaw rising), found by bisection on the jaw control."""
+    mouth = anim.mouth
+    lo, hi = 0.0, 2.0
+    for _ in range(30):
+        c = np.zeros(len(CONTROL_NAMES), np.float32)
+        c[JAW] = -(lo + hi) / 2
+        motion = np.tensordot(c, anim.model.basis, axes=1)
+        if mouth.opening(anim.points + motion) > share * mouth.source_open:
+            lo = (lo + hi) / 2
+        else:
+            hi = (lo + hi) / 2
+    return motion
+
+
+def test_an_open_photo_mouth_narrowed_but_open_shows_an_interior_not_a_lip_slab(samples):
+    # 0-f1-su (a surprised mouth, 0.33 IPD open) narrowed to 40 % (a fearful stretch from a
+    # neutral rest): the seal painted the whole opening the lips' own colour (84 % of the pixels
+    # inside the lips within 30 of it, 90th/10th luminance 1.22); now 13 %, 1.57: teeth and cavity
+    import cv2
+
+    anim = PortraitAnimator(f"{samples}/0-f1-su-ph.jpg", PortraitOptions(size=512, calibrate=False))
+    motion = _narrowed(anim, 0.4)
+    img = anim.render_parts(motion)
+    target = anim.points + motion
+    assert anim.mouth.squashed(anim.mouth.opening(target)) > 0.9
+    poly = np.concatenate([target[[78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]],
+                           target[[308, 324, 318, 402, 317, 14, 87, 178, 88, 95, 78]][::-1]])
+    mask = np.zeros(img.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
+    mask = cv2.erode(mask, np.ones((3, 3), np.uint8))  # the inside, not the lips' edge
+    inside = img[mask > 0, :3].astype(np.float32)
+    assert len(inside) > 200
+    lip_like = np.linalg.norm(inside - anim.mouth.palette.lip, axis=1) < 30
+    assert lip_like.mean() < 0.5, lip_like.mean()
+    lum = inside.mean(1)
+    assert np.percentile(lum, 90) > 1.3 * np.percentile(lum, 10)  # teeth over a darker cavity

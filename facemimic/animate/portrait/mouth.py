@@ -41,6 +41,7 @@ INCISAL_DISPLAY = 0.04  # IPD: upper incisors below a relaxed upper lip (~2.5 mm
 OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is closed
 CAVITY_DEEP = 0.24  # share of the lips' colour at the back of the open mouth (shadowed tissue)
 CAVITY_EDGE = 0.45  # ... and just inside the lips
+SEAL_OPEN = 0.03  # IPD: lips nearer than this are sealed over a toothy photo's teeth; from twice it, the interior shows
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -189,8 +190,17 @@ class MouthPainter:
             by_lips = (h / self.source_open - 1.35) / 0.5
             # lips sealed over a dropped jaw (MouthClosed on JawOpen): the seal shows, not teeth
             shut = np.clip((h / self.source_open - 0.5) / 0.5, 0.0, 1.0)
-            return float(np.clip(max(by_jaw, by_lips), 0.0, 1.0) * shut)
+            return float(max(np.clip(max(by_jaw, by_lips), 0.0, 1.0) * shut, self.squashed(h)))
         return float(np.clip(2.0 * (h - self.source_open) / ref, 0.0, 1.0))
+
+    def squashed(self, h: float) -> float:
+        """How much (0..1) a mouth opened ``h`` px, less than the photo's own opening, is still
+        open (not :meth:`seal`-ed) and squashes the photo's teeth and cavity: painted afresh (an
+        open photo mouth narrowed by a fearful stretch showed a flat lip-coloured slab)."""
+        if self.source_open <= max(0.04 * self.scale, 2.0):
+            return 0.0
+        narrower = np.clip((0.85 - h / self.source_open) / 0.35, 0.0, 1.0)
+        return float(narrower * np.clip((h - SEAL_OPEN * self.scale) / (SEAL_OPEN * self.scale), 0.0, 1.0))
 
     def paint(self, out: np.ndarray, points: np.ndarray, *, tongue_out: float = 0.0,
               jaw_gap: float | None = None) -> float:
@@ -322,7 +332,7 @@ class MouthPainter:
         if self.source_open <= max(0.04 * self.scale, 2.0):
             return 0.0
         h_now = self.opening(points)
-        k = float(np.clip((0.85 - h_now / self.source_open) / 0.35, 0.0, 1.0))
+        k = float(np.clip((0.85 - h_now / self.source_open) / 0.35, 0.0, 1.0)) - self.squashed(h_now)
         if k <= 0.01:
             return 0.0
         poly = _poly(points)
