@@ -9,6 +9,8 @@ as `facemimic animate --say … --mood …`), plays it with sound and records
   (``window.studioCreate.timeline.drawn``): the error in frames is ``clock x fps - frame``
   (+: the face is behind the sound), reported as median / p90 / max of its size, and its trend
   (a least-squares line over the run: how many frames it drifts over 60 s);
+* with ``--3d``, per drawing of the 3D test head (three.js, software WebGL: at most 10 a second):
+  the frame it showed against the sound's clock then;
 * per animation frame: the audio element's currentTime against the page's clock
   (performance.now), to see whether the sound's own clock drifts from wall time.
 
@@ -36,6 +38,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--words", type=int, default=210, help="words of speech (210: about 60 s)")
     ap.add_argument("--json", help="write the numbers here too")
+    ap.add_argument("--3d", dest="three_d", action="store_true", help="also play on the 3D test head (three.js)")
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -62,6 +65,11 @@ def main() -> None:
             built_s = time.perf_counter() - t0
             tl = page.evaluate("({duration: window.studioCreate.timeline.duration, frames: window.studioCreate.timeline.frames})")
             page.wait_for_function("document.querySelector('#t-audio').readyState >= 2")
+            if args.three_d:
+                page.click("#t-3d")
+                page.wait_for_function("window.studioCreate.timeline3d && window.studioCreate.timeline3d.ready",
+                                       timeout=60000)
+                page.evaluate("window.studioCreate.timeline3d.drawn = []")
             voice = page.evaluate("document.querySelector('#t-audio').duration")
             # the sound's clock against the page's, sampled every animation frame while it plays
             page.evaluate("""() => { const a = document.querySelector('#t-audio'); window.clockPairs = [];
@@ -73,6 +81,8 @@ def main() -> None:
                                    timeout=int((tl["duration"] + 60) * 1000))
             drawn = np.array(page.evaluate("window.studioCreate.timeline.drawn"), float)
             pairs = np.array(page.evaluate("window.clockPairs"), float)
+            drawn3d = np.array(page.evaluate("window.studioCreate.timeline3d ? window.studioCreate.timeline3d.drawn : []"),
+                               float).reshape(-1, 3)
             b.close()
     finally:
         studio.stop()
@@ -100,6 +110,13 @@ def main() -> None:
                                             "max_abs": float(np.abs(audio_vs_page).max() * 1000),
                                             "trend_per_60s": float((rate - 1.0) * 60000)},
     }
+    if len(drawn3d):
+        d3 = drawn3d[drawn3d[:, 0] < voice - 0.05]
+        e3 = d3[:, 0] * fps - d3[:, 1]
+        out["3d"] = {"drawings": int(len(d3)), "per_s": round(len(d3) / max(d3[-1, 0] - d3[0, 0], 1e-9), 1),
+                     "frame_error_abs": {"median": float(np.median(np.abs(e3))), "p90": float(np.percentile(np.abs(e3), 90)),
+                                         "max": float(np.abs(e3).max())},
+                     "trend_frames_per_60s": float(np.polyfit(d3[:, 0], e3, 1)[0] * 60.0)}
     print(json.dumps(out, indent=2))
     if args.json:
         with open(args.json, "w") as f:
