@@ -200,8 +200,13 @@ def test_morph_values_for_the_3d_avatar_are_exports(client):
     from facemimic.deliver.export.aliases import resolve_name
     from facemimic.deliver.export.signals import TrackSignals
 
-    assert client.post("/api/create/timeline/build/morphs", json={"mood": "neutral 0.5s > happy 1s", "say": "Hi there.",
-                                                                  "seed": 2}).status_code == 200
+    built = client.post("/api/create/timeline/build/morphs", json={"mood": "neutral 0.5s > happy 1s (onset 0.3s)",
+                                                                   "say": "Hi there.", "seed": 2})
+    assert built.status_code == 200
+    # the mood lane's spans as generated: a given onset as given, the generator's own otherwise
+    spans = built.json()["mood_timeline"]
+    assert [s["prompt"] for s in spans] == ["neutral", "happy"] and spans[1]["onset"] == 0.3
+    assert 0 < spans[0]["onset"] <= 0.45 * 0.5
     targets = ["JawOpen", "MouthCornerPullLeft", "eyeBlinkLeft", "blendShape1.jawOpen", "NotAShape"]
     r = client.post("/api/create/timeline/morphs/morphs", json={"targets": targets})
     assert r.status_code == 200, r.text

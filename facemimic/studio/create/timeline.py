@@ -227,6 +227,8 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
             "duration": round(float(duration), 4), "fps": float(track.fps),
             # the generated (or edited) events the blink and gaze lanes show
             "blinks": track.metadata.get("blinks", []), "saccades": track.metadata.get("saccades", []),
+            # each mood span as generated (its onset/offset in seconds, also where the text left them to the generator)
+            "mood_timeline": track.metadata.get("timeline", []),
             "frames": [[f["weights"], f["openness"], f["gaze"], f["head"]] for f in frames]}
 
 

@@ -37,8 +37,12 @@ const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 const pps = () => PPS * S.zoom;
 const moodSeconds = () => S.spans.reduce((a, s) => a + s.seconds, 0);
 const duration = () => Math.max(moodSeconds(), S.tl ? S.tl.duration : 0, 0.5);
-// The generator's own onset when none is given (ClipOptions' spontaneous 0.6 s, capped at 45 %).
-const autoOnset = (sp) => Math.min(0.6, 0.45 * sp.seconds);
+// The generator's own onset when none is given: the built clip's (randomised around 0.6 s), or
+// before a build the nominal 0.6 s capped at 45 % of the span.
+const autoOnset = (sp, i) => {
+  const built = S.tl && S.tl.mood_timeline ? S.tl.mood_timeline[i] : null;
+  return built && built.prompt === sp.prompt && built.onset != null ? Math.min(built.onset, sp.seconds) : Math.min(0.6, 0.45 * sp.seconds);
+};
 
 export const TIMELINE_HTML = `
 <section class="panel wide" id="timeline-panel" aria-labelledby="h-timeline">
@@ -285,11 +289,11 @@ function layoutMood() {
   let start = 0;
   const p = pps();
   document.querySelectorAll("#t-lane .span").forEach((block) => {
-    const sp = S.spans[Number(block.dataset.index)];
+    const i = Number(block.dataset.index), sp = S.spans[i];
     if (!sp) return;
     block.style.left = `${start * p}px`;
     block.style.width = `${sp.seconds * p}px`;
-    const on = sp.onset ?? autoOnset(sp), off = sp.offset ?? 0, w = sp.seconds;
+    const on = sp.onset ?? autoOnset(sp, i), off = sp.offset ?? 0, w = sp.seconds;
     const env = block.querySelector("svg");
     env.setAttribute("viewBox", `0 0 ${w} 1`);
     env.querySelector("polygon").setAttribute("points", `0,1 ${on},0.12 ${w - off},0.12 ${w},${sp.offset == null ? 0.12 : 1} ${w},1`);
