@@ -213,16 +213,17 @@ def contact_sheet(name: str, tiles: list[tuple[str, np.ndarray, list[str]]], hei
     return np.hstack(cells[:-1])
 
 
-def print_matrix(rows: list[tuple]) -> None:
-    """The compact table of docs/animate.md: portraits × emotions, "fer / PyEmotion / facex" top labels."""
+def print_matrix(rows: list[dict], sources: dict[str, dict]) -> None:
+    """The compact table of docs/animate.md: portraits × emotions, "fer / PyEmotion / facex" top labels
+    at the apex, and what they say of the source photo itself."""
     short = {"happy": "ha", "sad": "sa", "angry": "an", "surprised": "su", "fearful": "fe", "disgusted": "di",
              "neutral": "ne", "-": "-"}
     by: dict[str, dict] = {}
     for r in rows:
         by.setdefault(r["portrait"], {})[r["emotion"]] = (*(r["apex"][j] for j in JUDGES), r["id_mean"],
                                                            r["id_max"], r["id_first"])
-    print("| portrait | " + " | ".join(EMOTIONS) + " | identity: first / mean / max |")
-    print("|---|" + "---|" * len(EMOTIONS) + "---|")
+    print("| portrait | source photo | " + " | ".join(EMOTIONS) + " | identity: first / mean / max |")
+    print("|---|---|" + "---|" * len(EMOTIONS) + "---|")
     for name, d in by.items():
         k = len(JUDGES)
         cells = [" / ".join(f"**{short[lab]}**" if lab == e else short[lab] for lab in d[e][:k]) if e in d else "-"
@@ -230,9 +231,8 @@ def print_matrix(rows: list[tuple]) -> None:
         first = np.mean([v[k + 2] for v in d.values()])
         mean = np.mean([v[k] for v in d.values()])
         worst = max(v[k + 1] for v in d.values())
-        print(f"| {name} | " + " | ".join(cells) + f" | {first:.2f} / {mean:.2f} / {worst:.2f} |")
-
-
+        src = " / ".join(short[sources[name][j]] for j in JUDGES)
+        print(f"| {name} | {src} | " + " | ".join(cells) + f" | {first:.2f} / {mean:.2f} / {worst:.2f} |")
 
 
 def baseline(out: Path) -> dict:
@@ -340,6 +340,7 @@ def main(argv=None) -> int:
 
     # 3. per clip: every judge's top label at the apex and at the first frame, identity
     rows = []
+    sources = {name: {j: top(verdicts[str(photo)][j])[0] for j in JUDGES} for name, photo, _ in todo}
     for name, photo, _ in todo:
         src = verdicts[str(photo)]["descriptor"]
         tiles = []
@@ -372,12 +373,13 @@ def main(argv=None) -> int:
               + " | ".join(f"{r['apex'][j]} ({r['p_asked'][j]:.2f})" for j in JUDGES)
               + f" | {' / '.join(r['first'][j] for j in JUDGES)} | {r['id_mean']:.3f} | {r['id_max']:.3f} | {r['id_first']:.3f} |")
     print()
-    print_matrix(rows)
+    print_matrix(rows, sources)
     print()
     summary = summarise(rows, base, emotions)
     print_summary(summary, len(todo), emotions)
     (args.out / "results.json").write_text(json.dumps(
         {"portraits": [p[0] for p in todo], "emotions": emotions, "summary": summary, "baseline": base,
+         "sources": sources,
          "rows": rows, "judges": JUDGE_INFO}, indent=1))
     print(f"\nwrote {args.out / 'results.json'}, {args.out / 'baseline.json'} and {len(todo)} contact sheets "
           f"({args.out}/*-sheet.png)")
