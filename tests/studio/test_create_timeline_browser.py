@@ -197,11 +197,13 @@ def test_playback_on_the_3d_avatar(page):
     page.evaluate("window.studioCreate.timeline3d.drawn = []; document.querySelector('#t-audio').currentTime = 0;"
                   " document.querySelector('#t-audio').play()")
     page.wait_for_function("window.studioCreate.playing === true")
-    page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
-    drawn = np.array(page.evaluate("window.studioCreate.timeline3d.drawn"), float)
+    # the shot for docs/studio.md while the head speaks (its jaw open)
+    page.wait_for_function("window.studioCreate.timeline3d.drawn.some((d) => d[2] > 0.15)", timeout=10000)
     box = page.locator("#t-avatar3d").bounding_box()
     page.screenshot(path=str(DOCS_IMG / "studio-timeline-3d.jpg"), quality=85,
                     clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]})
+    page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
+    drawn = np.array(page.evaluate("window.studioCreate.timeline3d.drawn"), float)
     voice = page.evaluate("document.querySelector('#t-audio').duration")
     during = drawn[drawn[:, 0] < voice - 0.05]
     assert len(during) >= 8  # drawn at up to 10 Hz (software WebGL)
