@@ -293,16 +293,37 @@ def test_designer_on_my_portrait(browser, studio, samples):
     page.wait_for_function("window.studioCreate.variations === 2")
     page.select_option("#d-portrait", "portraits/single_face.jpg")
     page.wait_for_function("window.studioCreate.stills >= 1", timeout=60000)
+    # every variation on the portrait, side by side (one animator still each)
+    page.wait_for_function("window.studioCreate.portraitVariations === 2", timeout=60000)
+    thumbs = page.evaluate(_THUMBS)
     first = page.evaluate("document.querySelector('#d-still').src")
     page.fill('#d-sliders input[data-name="JawOpen"]', "0.8")
     page.wait_for_function("src => document.querySelector('#d-still').src !== src && window.studioCreate.stills >= 2",
                            arg=first, timeout=30000)
+    page.wait_for_function(f"(() => {{ const c = document.querySelector('#d-still-variations canvas[data-index=\"0\"]');"
+                           f" return c.toDataURL() !== {thumbs[0]['url']!r}; }})()", timeout=30000)
+    edited = page.evaluate(_THUMBS)
+    per_ms = page.evaluate("window.studioCreate.portraitVariationsMs")
     size = page.evaluate("(() => { const i = document.querySelector('#d-still'); return [i.naturalWidth, i.naturalHeight]; })()")
     ms = page.evaluate("window.studioCreate.stillMs")
     errors = page.evaluate("window.studioCreate.errors")
     page.close()
-    print(f"portrait still after a slider change: {ms:.0f} ms in the page")
+    print(f"portrait still after a slider change: {ms:.0f} ms in the page; variation thumbnails "
+          f"{', '.join(f'{x:.0f}' for x in per_ms)} ms (the first waits for the portrait's preparation)")
     assert errors == [] and max(size) == 512
+    assert [t["w"] for t in thumbs] == [120, 120] and thumbs[0]["url"] != thumbs[1]["url"]
+    assert _mean_diff(thumbs[0]["px"], thumbs[1]["px"]) > 0.5  # two variations, two faces
+    # the picked variation's thumbnail followed the jaw slider; the other did not move
+    assert _mean_diff(thumbs[0]["px"], edited[0]["px"]) > 0.5 and edited[1]["url"] == thumbs[1]["url"]
+
+
+_THUMBS = """[...document.querySelectorAll('#d-still-variations canvas')].map(c => ({
+  w: Math.max(c.width, c.height), url: c.toDataURL(),
+  px: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 !== 3))}))"""
+
+
+def _mean_diff(a, b):
+    return float(np.abs(np.asarray(a, float) - np.asarray(b, float)).mean())
 
 
 def _save_shot(page, name, selector=None):

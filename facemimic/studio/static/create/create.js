@@ -6,6 +6,7 @@
 import { TIMELINE_HTML, buildTimeline } from "./timeline.js";
 import { ANIMATE_HTML, buildAnimate, showFaces } from "./animate.js";
 import { buildDesigner3D, picked3D, show3D } from "./designer3d.js";
+import { buildStills, markPicked as markStill, showStills, stillThumb } from "./stills.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -167,7 +168,10 @@ function buildDesigner() {
     box.append(g);
   }
   $("d-form").onsubmit = (ev) => { ev.preventDefault(); generate(); };
-  $("d-portrait").onchange = () => drawStill().catch((e) => showError(e.message));
+  $("d-portrait").onchange = () => {
+    drawStill().catch((e) => showError(e.message));
+    showStills().catch((e) => showError(e.message));  // every variation on it, side by side
+  };
   $("d-undo").onclick = undo;
   $("d-redo").onclick = redo;
   $("d-reset").onclick = () => { pushUndo(); delete S.edits[S.picked]; afterEdit(); };
@@ -217,6 +221,7 @@ function drawVariations() {
     box.append(card);
   });
   show3D();  // the variations on the 3D avatar, when one is loaded
+  showStills().catch((e) => showError(e.message));  // ... and on the chosen portrait
 }
 
 function setSvg(img, svg) {
@@ -226,7 +231,7 @@ function setSvg(img, svg) {
 
 // The picked variation on the chosen portrait: one frame from the animator (JPEG).
 async function drawStill() {
-  const source = $("d-portrait").value, img = $("d-still");
+  const source = $("d-portrait").value, img = $("d-still"), picked = S.picked;
   if (!source || !S.result) { img.hidden = true; return; }
   const t = performance.now();
   $("d-still-note").textContent = S.stillReady === source ? "" : "preparing the portrait (a few seconds, once)…";
@@ -236,6 +241,7 @@ async function drawStill() {
   if (img.src) URL.revokeObjectURL(img.src);
   img.src = URL.createObjectURL(await r.blob());
   img.hidden = false;
+  stillThumb(picked, img).catch(() => {});  // its thumbnail among the variations follows
   S.stillReady = source;
   const ms = performance.now() - t;
   $("d-still-note").textContent = `variation #${S.picked + 1} · ${ms.toFixed(0)} ms · AI-generated preview`;
@@ -249,6 +255,7 @@ function pick(i) {
   syncSliders();
   drawStill().catch((e) => showError(e.message));
   picked3D();
+  markStill();
 }
 
 function currentPose(i) {
@@ -603,6 +610,7 @@ async function init() {
   buildDesigner();
   buildDesigner3D({ api, showError, info: S.info, count: () => (S.result ? S.result.variations.length : 0),
                     pose: currentPose, picked: () => S.picked });
+  buildStills({ count: () => (S.result ? S.result.variations.length : 0), pose: currentPose, picked: () => S.picked, pick });
   buildTimeline({ api, showError, upload, setSvg, info: S.info, avatarStyle: () => $("d-avatar").value });
   buildAnimate({ api, showError, upload, listUploads, create: S.create, shared: S, timelineName: () => $("t-name").value });
   buildAnalyse();
