@@ -198,7 +198,9 @@ def distance(a, b) -> float:
 
 
 def contact_sheet(name: str, tiles: list[tuple[str, np.ndarray, list[str]]], height: int) -> np.ndarray:
-    """One row: neutral + six apexes, each labelled with what was asked and what the judges said."""
+    """One row: the source photo, the neutral first frame and the six apexes, each labelled with what
+    was asked and what the judges said (green: the asked emotion, or neutral on the first frame; red:
+    anything else; black: the source photo, which asks for nothing)."""
     cells = []
     for title, rgb, lines in tiles:
         h, w = rgb.shape[:2]
@@ -207,11 +209,23 @@ def contact_sheet(name: str, tiles: list[tuple[str, np.ndarray, list[str]]], hei
         cv2.putText(band, title, (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
         for k, line in enumerate(lines):
             ok = line.endswith("*")
-            cv2.putText(band, line.rstrip("*"), (4, 27 + 14 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.38,
-                        (0, 120, 0) if ok else (170, 0, 0), 1, cv2.LINE_AA)
+            colour = (0, 0, 0) if title == "source photo" else (0, 120, 0) if ok else (170, 0, 0)
+            cv2.putText(band, line.rstrip("*"), (4, 27 + 14 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.38, colour, 1,
+                        cv2.LINE_AA)
         cells.append(np.vstack([img, band]))
         cells.append(np.full((cells[-1].shape[0], 4, 3), 255, np.uint8))
     return np.hstack(cells[:-1])
+
+
+def face_region(photo: Path, box: "list[int] | None") -> np.ndarray:
+    """The photo around the judged face (a square 2.2 face boxes wide), RGB; the whole photo if no face."""
+    rgb = cv2.cvtColor(cv2.imread(str(photo), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    if not box:
+        return rgb
+    x, y, w, h = box
+    cx, cy, half = x + w / 2, y + h / 2, 1.1 * max(w, h)
+    x0, y0 = max(int(cx - half), 0), max(int(cy - half), 0)
+    return rgb[y0:int(cy + half), x0:int(cx + half)]
 
 
 def print_matrix(rows: list[dict], sources: dict[str, dict]) -> None:
@@ -344,7 +358,9 @@ def main(argv=None) -> int:
     sources = {name: {j: top(verdicts[str(photo)][j])[0] for j in JUDGES} for name, photo, _ in todo}
     for name, photo, _ in todo:
         src = verdicts[str(photo)]["descriptor"]
-        tiles = []
+        # the sheet starts with the source photo (around the judged face) and what the judges say of it
+        tiles = [("source photo", face_region(photo, verdicts[str(photo)]["box"]),
+                  [f"{TAG[j]} {sources[name][j]}" for j in JUDGES])]
         for emotion in emotions:
             frames, files, ai = clips[name, emotion]
             v_apex, v_first = verdicts[str(files[ai])], verdicts[str(files[0])]
@@ -362,7 +378,7 @@ def main(argv=None) -> int:
         sheet = contact_sheet(name, tiles, 200)
         cv2.imwrite(str(args.out / f"{name}-sheet.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if args.docs:
-            small = contact_sheet(name, tiles, 128)
+            small = contact_sheet(name, tiles, 144)
             cv2.imwrite(str(args.docs / f"judged-{name}.jpg"), cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
                         [cv2.IMWRITE_JPEG_QUALITY, 82])
 
