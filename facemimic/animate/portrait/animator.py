@@ -191,7 +191,7 @@ class PortraitAnimator:
         # (x, y, depth): the model is sized by the unit on the photo's own 3D landmarks
         self.model = DisplacementModel.for_face(pts, rest=rest)
         down = self.model.frame.rotation[:, 1]
-        self.warp = MeshWarp(self.points, self.image.shape[:2], down)
+        self.warp = MeshWarp(self.points, self.image.shape[:2], down, depth=pts[:, 2])
         self.mouth = MouthPainter(self.points, down, self.model.frame.sx, self.image) if opts.mouth else None
         self.eyes = EyeRig(self.points, self.image, self.model.frame.rotation) if opts.eyes else None
         # creases shaded from the weights (with a neutral rest, only beyond the photo's own expression)

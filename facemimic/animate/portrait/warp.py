@@ -131,10 +131,14 @@ class MeshWarp:
         Unit vector towards the chin (image coordinates).
     step : int, optional
         Coarse grid spacing in pixels (default: about a 200th of the face ring's size, 2..4).
+    depth : np.ndarray [shape=(478,)], optional
+        The landmarks' depth (larger: further from the camera). The face's triangles are drawn
+        far to near, so where a turned face's far side lies behind its nose and near cheek in
+        the photo, the visible layer is drawn last and stays on top.
     """
 
     def __init__(self, points: np.ndarray, shape: tuple[int, int], down: np.ndarray, *,
-                 step: int | None = None) -> None:
+                 step: int | None = None, depth: np.ndarray | None = None) -> None:
         import cv2
 
         from .delaunay import delaunay
@@ -151,6 +155,12 @@ class MeshWarp:
         n_oval = len(L.FACE_OVAL)
         holes = {tuple(sorted(t)) for t in L.hole_triangles()}
         mesh_tris = [t for t in _faces_only(L.face_triangles()) if tuple(sorted(t)) not in holes]
+        if depth is not None:
+            # Painter's order: on a face turned 35-45 degrees MediaPipe's far cheek triangles
+            # overlap the nose and the mouth's near corner; drawn in the mesh's own order they
+            # covered them in ragged blocks as soon as the two layers moved differently.
+            z = np.asarray(depth, np.float64)[:L.N_MESH]
+            mesh_tris = sorted(mesh_tris, key=lambda t: -float(z[list(t)].mean()))
         tris = [np.array(t) for t in sorted(holes)]
         # Outside the oval: the two rings zipped to the oval quad by quad, so every oval edge is
         # shared by one face and one ring triangle (a tiling: no gap can open between the face
