@@ -75,7 +75,7 @@ def main() -> None:
             page.evaluate("""() => { const a = document.querySelector('#t-audio'); window.clockPairs = [];
                 const tick = () => { if (!a.paused && !a.ended) window.clockPairs.push([a.currentTime, performance.now()]);
                                      if (!a.ended) requestAnimationFrame(tick); }; requestAnimationFrame(tick); }""")
-            page.evaluate("window.studioCreate.timeline.drawn = []; document.querySelector('#t-audio').play()")
+            page.evaluate("window.studioCreate.timeline.drawn = []; document.querySelector('#t-audio').play().catch(() => null)")
             page.wait_for_function("window.studioCreate.playing === true")
             page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing",
                                    timeout=int((tl["duration"] + 60) * 1000))

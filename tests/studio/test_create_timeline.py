@@ -222,3 +222,33 @@ def test_morph_values_for_the_3d_avatar_are_exports(client):
     assert values[:, 0].max() > 0.1 and values[:, 2].max() > 0.5  # speech opens the jaw; a blink closes the eye
     r = client.post("/api/create/timeline/morphs/none-built", json={"targets": targets})
     assert r.status_code == 422 and r.json()["error"].startswith("timelines/none-built.jsonl: not found")
+
+
+def test_2d_poses_in_chunks_are_the_renderers_drawings(client):
+    # playback shows the 2D avatar from chunks of drawings cached in the page: each one is the CLI's
+    # 2D renderer (AvatarRenderer, as designer.avatar_svg draws it) on the built track's own frame
+    from facemimic.studio.create.designer import avatar_svg
+
+    built = client.post("/api/create/timeline/build/poses", json={"mood": "neutral 0.3s > surprised 0.6s", "seed": 4}).json()
+    saved = read_track(client.workspace / "timelines/poses.jsonl")
+    r = client.post("/api/create/timeline/poses/poses", json={"start": 5, "count": 12, "avatar_style": "default"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["start"] == 5 and body["frames"] == len(saved) == len(built["frames"]) and body["fps"] == saved.fps
+    assert body["version"] == built["version"] and len(body["svgs"]) == 12
+    for k in (0, 7, 11):
+        assert body["svgs"][k] == avatar_svg(saved.frames[5 + k], "default")
+    assert body["svgs"][0] != body["svgs"][11]  # the surprise rises: the drawings differ
+    # the last chunk is clipped to the track; another preset draws another avatar
+    tail = client.post("/api/create/timeline/poses/poses", json={"start": len(saved) - 3, "count": 30}).json()
+    assert len(tail["svgs"]) == 3 and tail["svgs"][-1] == avatar_svg(saved.frames[-1])
+    # a rebuild changes the version the page's cache is keyed by
+    again = client.post("/api/create/timeline/build/poses", json={"mood": "neutral 0.3s > happy 0.6s", "seed": 4}).json()
+    assert again["version"] != built["version"]
+    assert client.post("/api/create/timeline/poses/poses", json={"start": 0, "count": 1}).json()["version"] == again["version"]
+    for body, message in (({"start": -1, "count": 5}, "start must be >= 0"), ({"start": 0, "count": 500}, "count in [1, 150]"),
+                          ({"start": "x"}, "whole numbers"), ({"start": 0, "count": 2, "avatar_style": "nope"}, "unknown avatar preset")):
+        bad = client.post("/api/create/timeline/poses/poses", json=body)
+        assert bad.status_code == 422 and message in bad.json()["error"] and "\n" not in bad.json()["error"]
+    missing = client.post("/api/create/timeline/poses/none-built", json={"start": 0, "count": 1})
+    assert missing.status_code == 422 and missing.json()["error"].startswith("timelines/none-built.jsonl: not found")

@@ -224,12 +224,83 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
     frames = [frame_json(f) for f in track.frames]
     rel = lambda p: p.relative_to(Path(workspace)).as_posix()  # noqa: E731
     return {"track": rel(track_path), "audio": rel(audio_path) if audio_path.exists() else None,
+            # which build the page's pose cache holds (poses of an older build are dropped)
+            "version": _version(track_path),
             "duration": round(float(duration), 4), "fps": float(track.fps),
             # the generated (or edited) events the blink and gaze lanes show
             "blinks": track.metadata.get("blinks", []), "saccades": track.metadata.get("saccades", []),
             # each mood span as generated (its onset/offset in seconds, also where the text left them to the generator)
             "mood_timeline": track.metadata.get("timeline", []),
             "frames": [[f["weights"], f["openness"], f["gaze"], f["head"]] for f in frames]}
+
+
+def _version(path: Path) -> str:
+    """A built track's identity (changes with every build): its file's mtime and size."""
+    st = path.stat()
+    return f"{st.st_mtime_ns:x}-{st.st_size:x}"
+
+
+_TRACKS: dict = {}  # path -> (version, track): the last few built tracks, so each chunk of poses skips the read
+
+
+def _built_track(workspace: Path, name: str):
+    """``timelines/NAME.jsonl`` read (cached while unchanged) -> (track, version)."""
+    from ...expressions.io import read_track
+    from .designer import library_path
+
+    stem = library_path(workspace, name).stem
+    path = Path(workspace) / TIMELINE_DIR / f"{stem}.jsonl"
+    if not path.is_file():
+        from ...errors import InputError
+
+        raise InputError(f"{TIMELINE_DIR}/{stem}.jsonl", "not found (build the timeline first)")
+    version = _version(path)
+    hit = _TRACKS.get(path)
+    if hit is None or hit[0] != version:
+        while len(_TRACKS) >= 4:
+            _TRACKS.pop(next(iter(_TRACKS)))
+        hit = _TRACKS[path] = (version, read_track(path))
+    return hit[1], version
+
+
+MAX_POSE_CHUNK = 150  # poses per request: 5 s at 30 fps, about 4 MB of SVG
+
+
+def timeline_poses(workspace: Path, name: str, start: int, count: int, style: str = "default") -> dict:
+    """The built-in 2D avatar drawn for a run of a built timeline's frames.
+
+    The page caches these around its playhead and shows them by the sound's clock, so playback
+    needs no server call per pose. Each drawing is :func:`facemimic.studio.create.designer.avatar_svg`
+    (the CLI's 2D avatar renderer, ``AvatarRenderer(style).svg``) of the track's own frame.
+
+    Parameters
+    ----------
+    start, count : int
+        Frames ``start … start + count - 1`` (clipped to the track; count at most ``MAX_POSE_CHUNK``).
+    style : str
+        Avatar preset.
+
+    Returns
+    -------
+    dict
+        ``start``, ``frames`` (the track's frame count T), ``fps``, ``version`` (the build's identity)
+        and ``svgs``: one SVG text per frame from ``start``.
+    """
+    from ...animate.avatar import AvatarRenderer, preset_names
+
+    try:
+        start, count = int(start), int(count)
+    except (TypeError, ValueError):
+        raise ParameterError("start and count must be whole numbers of frames") from None
+    if start < 0 or not 1 <= count <= MAX_POSE_CHUNK:
+        raise ParameterError(f"start must be >= 0 and count in [1, {MAX_POSE_CHUNK}], got {start} and {count}")
+    if style not in preset_names():
+        raise ParameterError(f"unknown avatar preset {style!r}; valid: {', '.join(preset_names())}")
+    track, version = _built_track(workspace, name)
+    frames = track.frames[start:start + count]
+    renderer = AvatarRenderer(style, size=256)  # what designer.avatar_svg draws, built once per chunk
+    return {"start": start, "frames": len(track), "fps": float(track.fps), "version": version,
+            "svgs": [renderer.svg(f, transparent=True) for f in frames]}
 
 
 MAX_TARGETS = 2000
@@ -303,4 +374,4 @@ def speech_cues(workspace: Path, name: str, fmt: str = "rhubarb-tsv") -> tuple[s
     return render(result, fmt), f"{stem}{get_format(fmt).extension}"
 
 
-__all__ = ["CUE_FORMATS", "MAX_SECONDS", "TIMELINE_DIR", "TimelineRequest", "build_timeline", "format_timeline", "parse", "speech_cues", "timeline_morphs"]
+__all__ = ["CUE_FORMATS", "MAX_SECONDS", "TIMELINE_DIR", "TimelineRequest", "build_timeline", "format_timeline", "parse", "speech_cues", "timeline_morphs", "timeline_poses"]

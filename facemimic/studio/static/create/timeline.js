@@ -8,7 +8,9 @@
 //   manual  a keyframe lane per chosen UE shape (click: add a key, drag: time/value, double-click: delete),
 // then the speech lane, build (the animator's driver; edits are sent with it and merged on the server
 // by the library), playback following the sound's clock, scrubbing, zoom (buttons, ctrl+wheel).
-// Every computation is a server call (/api/create/timeline/*, /api/create/pose).
+// Every computation is a server call (/api/create/timeline/*); playback needs none per frame: the 2D
+// avatar's drawings come in chunks ahead of the playhead (a bounded cache) and the 3D avatar's morph
+// values once per build, both shown from the sound's clock.
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -84,7 +86,7 @@ export const TIMELINE_HTML = `
     <button id="t-reset-lanes" type="button" title="forget the blink, gaze, head and keyframe edits">Reset lanes</button>
   </div>
   <div class="timeline-play">
-    <img id="t-avatar" alt="the built-in avatar playing the timeline" width="240" height="240">
+    <div id="t-avatar" class="t-avatar" role="img" aria-label="the built-in avatar playing the timeline"></div>
     <div class="t-3d">
       <div id="t-avatar3d" class="t-avatar3d" hidden></div>
       <button id="t-3d" type="button" title="play the timeline on the 3D test head too (three.js from the npm cache)">3D avatar</button>
@@ -103,6 +105,7 @@ export function buildTimeline(context) {
   C = context;
   document.head.append(el("link", { rel: "stylesheet", href: "/static/create/timeline.css" }));
   window.studioCreate.timelineView = { zoom: S.zoom, pps: pps(), seeks: [] };
+  window.studioCreate.timelinePoses = P; // the 2D drawings' cache (the tests and the benchmark read it)
   $("t-parse").onclick = () => parseTimeline().then(zoomFit).catch((e) => C.showError(e.message));
   $("t-build").onclick = () => buildTrack().catch((e) => { $("t-note").textContent = ""; C.showError(e.message); });
   $("t-reset-lanes").onclick = () => {
@@ -112,6 +115,8 @@ export function buildTimeline(context) {
   };
   $("t-scrub").oninput = () => { if (S.tl) seek(Number($("t-scrub").value) * S.tl.duration); };
   $("t-audio").onplay = () => playLoop();
+  // the audio element's own controls move the time too: the 2D drawings follow there
+  $("t-audio").onseeking = () => { if (S.tl && !S.stalled) { P.focus = frameAt($("t-audio").currentTime); pumpPoses(); } };
   $("t-3d").onclick = () => start3D().catch((e) => C.showError(`3D avatar: ${e.message || e}`));
   $("t-speech-kind").onchange = () => {
     const rec = $("t-speech-kind").value === "audio";
@@ -506,6 +511,7 @@ async function buildTrack() {
   if ($("t-speech-kind").value === "audio" && !S.tlAudio) { $("t-note").textContent = ""; return C.showError("choose a recording for the speech lane first"); }
   const r = await C.api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`, request());
   S.tl = r;
+  S.tlName = name;
   const edited = [S.edits.blinks && "blinks", S.edits.saccades && "gaze", Object.keys(S.edits.head).length && "head",
                   Object.keys(S.edits.keys).length && "keys"].filter(Boolean);
   $("t-note").textContent = `${r.frames.length} frames at ${r.fps} fps, ${r.duration.toFixed(2)} s` + (r.audio ? ", with the voice" : "")
@@ -530,7 +536,8 @@ async function buildTrack() {
   }
   const builds = (window.studioCreate.timeline?.builds ?? 0) + 1;
   window.studioCreate.timeline = { track: r.track, audio: r.audio, frames: r.frames.length, duration: r.duration, drawn: [],
-                                   blinks: r.blinks, saccades: r.saccades, builds, request: request() };
+                                   blinks: r.blinks, saccades: r.saccades, builds, request: request(),
+                                   stalls: [] };
   drawAll();
   if (S.av3d) await loadMorphs();
   await drawAt(S.shownAt && S.shownAt < r.duration ? S.shownAt : 0);
@@ -587,21 +594,135 @@ function play3D() {
   requestAnimationFrame(tick);
 }
 
-// The avatar follows the audio clock: each drawn pose is the track's frame at currentTime.
+// -- the 2D avatar: drawings fetched ahead of the playhead, shown from the sound's clock ----------
+// The server draws a run of frames per request (/api/create/timeline/poses/NAME: the CLI's 2D
+// renderer on the built track's frames). The page keeps those within [playhead - BEHIND_S,
+// playhead + AHEAD_S] (bounded memory for long timelines) and shows frame floor(clock x fps) on every
+// animation frame. When the drawings cannot keep up, the sound waits for them (as a video player
+// buffers) instead of the face falling behind.
+const POSE_CHUNK = 30; // frames per request
+const AHEAD_S = 30, BEHIND_S = 2; // the cache's window around the playhead, seconds
+const POSE_INFLIGHT = 2; // requests at once
+const P = { cache: new Map(), pending: new Set(), version: null, rate: null, focus: 0, waiters: [] };
+
+const frameAt = (t) => Math.max(0, Math.min(S.tl.frames.length - 1, Math.floor(t * S.tl.fps + 1e-6)));
+
+function resetPoses() {
+  P.cache.clear();
+  P.pending.clear();
+  P.version = S.tl.version;
+  P.style = C.avatarStyle();
+  P.focus = 0;
+}
+
+// Frames cached from i on, without a gap (capped at the window).
+function cachedAhead(i) {
+  let n = 0;
+  const last = Math.min(S.tl.frames.length, i + Math.round(AHEAD_S * S.tl.fps));
+  while (i + n < last && P.cache.has(i + n)) n++;
+  return n;
+}
+
+// Fetch the missing chunks nearest ahead of the focus frame; drop what left the window.
+function pumpPoses() {
+  if (!S.tl) return;
+  if (P.version !== S.tl.version || P.style !== C.avatarStyle()) resetPoses();
+  const fps = S.tl.fps, T = S.tl.frames.length, lo = Math.max(0, P.focus - Math.round(BEHIND_S * fps));
+  const hi = Math.min(T, P.focus + Math.round(AHEAD_S * fps));
+  for (const k of P.cache.keys()) if (k < lo || k >= hi) P.cache.delete(k);
+  for (let c = Math.floor(P.focus / POSE_CHUNK) * POSE_CHUNK; c < hi && P.pending.size < POSE_INFLIGHT; c += POSE_CHUNK) {
+    if (P.pending.has(c) || P.cache.has(c) && P.cache.has(Math.min(T, c + POSE_CHUNK) - 1)) continue;
+    fetchChunk(c);
+  }
+}
+
+async function fetchChunk(c) {
+  const version = P.version, style = P.style, t0 = performance.now();
+  P.pending.add(c);
+  try {
+    const r = await C.api("POST", `/api/create/timeline/poses/${encodeURIComponent(S.tlName)}`,
+      { start: c, count: Math.min(POSE_CHUNK, S.tl.frames.length - c), avatar_style: style });
+    if (version !== P.version || r.version !== version) return; // an older build's drawings
+    const fps = S.tl.fps, lo = P.focus - Math.round(BEHIND_S * fps), hi = P.focus + Math.round(AHEAD_S * fps);
+    r.svgs.forEach((svg, k) => { if (c + k >= lo && c + k < hi) P.cache.set(c + k, svg); });
+    // frames drawn per second of request time (a running mean): how far ahead playback must buffer
+    const rate = r.svgs.length / Math.max((performance.now() - t0) / 1000, 1e-3);
+    P.rate = P.rate == null ? rate : 0.7 * P.rate + 0.3 * rate;
+  } catch (e) {
+    if (version === P.version) C.showError(e.message);
+  } finally {
+    P.pending.delete(c);
+    P.waiters.splice(0).forEach((w) => w());
+    if (version === P.version) pumpPoses();
+  }
+}
+
+const posesArrived = () => new Promise((r) => P.waiters.push(r));
+
+// Show frame i if it is cached (true) and note [time due, frame, clock when shown] for the tests.
+function showPose(i, t) {
+  const svg = P.cache.get(i);
+  if (svg === undefined) return false;
+  if (S.shownFrame !== i || S.shownVersion !== P.version) {
+    $("t-avatar").innerHTML = svg; // inline: on screen at the next paint, no image decoding in between
+    S.shownFrame = i;
+    S.shownVersion = P.version;
+    window.studioCreate.timeline.drawn.push([t, i, S.playing ? clockNow() : t]);
+  }
+  return true;
+}
+
+// Still (a build, a seek): the frame at t, fetched first if it is not cached.
 async function drawAt(t) {
-  const tl = S.tl;
-  const i = Math.max(0, Math.min(tl.frames.length - 1, Math.floor(t * tl.fps)));
-  const [weights, openness, gaze, head] = tl.frames[i];
-  const { svg } = await C.api("POST", "/api/create/pose", { weights, openness, gaze, head, avatar_style: C.avatarStyle() });
-  C.setSvg($("t-avatar"), svg);
-  // [time drawn for, frame, playback clock when drawn]: the tests measure how far drawing and sound differ
-  window.studioCreate.timeline.drawn.push([t, i, S.playing ? clockNow() : t]);
+  const i = frameAt(t);
+  P.focus = i;
+  pumpPoses();
+  while (!showPose(i, t)) {
+    if (!S.tl || frameAt(t) !== i || P.focus !== i) return; // a newer seek or build took over
+    if (!P.pending.size) pumpPoses();
+    await posesArrived();
+  }
+}
+
+// Frames to hold before the sound runs from frame i: enough that drawing at the measured rate keeps
+// ahead until the end (at least one chunk, at most the window).
+function framesNeeded(i) {
+  const fps = S.tl.fps, left = S.tl.frames.length - i;
+  const rate = P.rate ?? fps / 2;
+  const need = rate >= fps ? POSE_CHUNK : Math.ceil(left * (1 - rate / fps) * 1.15);
+  return Math.min(left, Math.round(AHEAD_S * fps) - POSE_CHUNK, Math.max(POSE_CHUNK, need));
+}
+
+// Hold the sound (and the page's clock) at t until frame i's drawings are buffered.
+async function buffer(i, t) {
+  const audio = $("t-audio");
+  const wasPlaying = !audio.paused && !audio.ended;
+  S.stalled = true;
+  S.stallT = t;
+  if (wasPlaying) audio.pause();
+  const t0 = performance.now();
+  try {
+    while (cachedAhead(i) < framesNeeded(i)) {
+      $("t-note").dataset.buffering = "1";
+      P.focus = i;
+      pumpPoses();
+      await posesArrived();
+      if (!S.tl) return;
+    }
+  } finally {
+    delete $("t-note").dataset.buffering;
+    window.studioCreate.timeline.stalls.push([t, (performance.now() - t0) / 1000]);
+    S.clock0 = performance.now() - t * 1000;
+    if (wasPlaying && S.tl.audio && t < audio.duration) await audio.play().catch(() => {});
+    S.stalled = false;
+  }
 }
 
 // The playback clock is the audio's while the voice plays, then the page's own clock until the
 // mood lane ends (the voice is often shorter than the moods).
 function clockNow() {
   const audio = $("t-audio");
+  if (S.stalled) return S.stallT; // held while the 2D drawings buffer
   if (!audio.paused && !audio.ended) {
     S.clock0 = performance.now() - audio.currentTime * 1000;
     return audio.currentTime;
@@ -609,22 +730,24 @@ function clockNow() {
   return (performance.now() - S.clock0) / 1000;
 }
 
-// Each drawing takes a server round trip, so the pose asked for is the one due when it will
-// arrive: the clock plus the recent drawing time (a running mean), not the clock now.
+// The avatar follows the sound's clock on every animation frame: frame floor(clock x fps) from the
+// cache; a frame not there yet holds the sound until the drawings are buffered.
 async function playLoop() {
   if (S.playing) return;
   const audio = $("t-audio");
   S.playing = window.studioCreate.playing = true;
-  S.drawLatency ??= 0.05;
   S.clock0 = performance.now() - audio.currentTime * 1000;
   play3D();
   try {
+    let i = frameAt(clockNow());
+    if (cachedAhead(i) < framesNeeded(i)) await buffer(i, audio.currentTime);
     for (let t = clockNow(); t < S.tl.duration && !(audio.paused && !audio.ended); t = clockNow()) {
-      const start = performance.now();
+      i = frameAt(t);
+      P.focus = i;
+      pumpPoses();
+      if (!showPose(i, t)) { await buffer(i, t); continue; }
       $("t-scrub").value = String(t / S.tl.duration);
       showPlayhead(t);
-      await drawAt(Math.min(t + S.drawLatency, S.tl.duration));
-      S.drawLatency = 0.7 * S.drawLatency + 0.3 * (performance.now() - start) / 1000;
       await new Promise((r) => requestAnimationFrame(r));
     }
   } finally { S.playing = window.studioCreate.playing = false; }
