@@ -183,6 +183,17 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         except FaceMimicError as e:
             return _error(e)
 
+    @router.post("/timeline/poses/{name}")
+    def timeline_poses(name: str, data: dict = Body(...)):
+        """A run of a built timeline's frames drawn as the 2D avatar (the page caches them for playback)."""
+        from .timeline import timeline_poses as poses
+
+        try:
+            return poses(workspace, name, data.get("start", 0), data.get("count", 30),
+                         str(data.get("avatar_style") or "default"))
+        except FaceMimicError as e:
+            return _error(e)
+
     @router.get("/timeline/cues/{name}")
     def timeline_cues(name: str, format: str = "rhubarb-tsv"):
         """The speech lane's Rhubarb cues, as ``facemimic lipsync`` writes them."""
