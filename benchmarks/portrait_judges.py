@@ -258,7 +258,9 @@ def baseline(out: Path) -> dict:
     posed_v, onset_v = verdicts[:len(photos)], verdicts[len(photos):]
     covered = [e for e in EMOTIONS if any(p.label == e for p in photos)]
     result = {"photos": [{"path": str(p.path), "label": p.label, "source": p.source, "licence": p.licence,
-                          **{j: top(v[j])[0] for j in JUDGES}} for p, v in zip(photos, posed_v)],
+                          **{j: top(v[j])[0] for j in JUDGES},
+                          "p_label": {j: (v[j] or {}).get(p.label, 0.0) for j in JUDGES}}
+                         for p, v in zip(photos, posed_v)],
               "covered": covered, "judges": {}}
     for j in JUDGES:
         said = [top(v[j])[0] for v in posed_v]
@@ -270,7 +272,10 @@ def baseline(out: Path) -> dict:
             "hits": int(sum(s == p.label for s, p in zip(said, photos))), "n": len(photos),
             "per_emotion": {e: [int(sum(h)), len(h)] for e, h in per.items()},
             "balanced": float(np.mean([np.mean(per[e]) for e in covered])),
-            "confusion": confusion, "neutral_onsets": [int(sum(neutral)), len(neutral)]}
+            "confusion": confusion, "neutral_onsets": [int(sum(neutral)), len(neutral)],
+            # the probability a judge gives the right label, averaged per emotion then over emotions
+            "p_label_balanced": float(np.mean([np.mean([(v[j] or {}).get(e, 0.0) for p, v in zip(photos, posed_v)
+                                                        if p.label == e]) for e in covered]))}
     (out / "baseline.json").write_text(json.dumps(result, indent=1))
     return result
 
@@ -425,6 +430,12 @@ def summarise(rows: list[dict], base: dict, emotions: list[str]) -> dict:
             "baseline_balanced": bal, "ratio": rate_cov / bal if bal else float("nan"),
             "ratio_all_emotions": (hits / len(rows)) / bal if bal and rows else float("nan"),
             "pass": bool(bal and rate_cov >= RATIO_TARGET * bal),
+            # softer than top-1 hits: the mean probability of the asked emotion at the apex (balanced
+            # over emotions), next to the mean probability of the right label on the posed photos
+            "p_asked_covered": float(np.mean([np.mean([r["p_asked"][j] for r in cov if r["emotion"] == e])
+                                              for e in covered])) if cov else float("nan"),
+            "p_label_baseline": float(np.mean([np.mean([p["p_label"][j] for p in base["photos"] if p["label"] == e])
+                                               for e in covered])) if covered else float("nan"),
             "per_emotion": per, "baseline_per_emotion": b["per_emotion"],
             "first_neutral": sum(r["first"][j] == "neutral" for r in rows),
             "baseline_neutral": b["neutral_onsets"]}
@@ -445,8 +456,8 @@ def print_summary(s: dict, n_portraits: int, emotions: list[str]) -> None:
     print()
     print("| judge | apex hits, " + "+".join(e[:2] for e in cov) + " | balanced baseline (posed photos) | ratio "
           f"(target >= {RATIO_TARGET}) | apex hits, all {len(emotions)} emotions | per emotion (apex / baseline) "
-          "| first frame reads neutral | real neutral faces read neutral |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| first frame reads neutral | real neutral faces read neutral | mean p(asked) at apex vs p(label) on photos |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for j, r in s["judges"].items():
         per = ", ".join(f"{e[:2]} {h}/{n}" + (f" vs {bh}/{bn}" if bn else "")
                         for e, (h, n) in r["per_emotion"].items()
@@ -456,7 +467,8 @@ def print_summary(s: dict, n_portraits: int, emotions: list[str]) -> None:
               f"{r['baseline_balanced']:.2f} | {'**' if not r['pass'] else ''}{r['ratio']:.2f}"
               f"{'**' if not r['pass'] else ''} ({'pass' if r['pass'] else 'FAIL'}) | "
               f"{r['hits']}/{r['n']} ({r['hits'] / max(r['n'], 1):.2f}) | {per} | "
-              f"{r['first_neutral']}/{r['n']} | {r['baseline_neutral'][0]}/{r['baseline_neutral'][1]} |")
+              f"{r['first_neutral']}/{r['n']} | {r['baseline_neutral'][0]}/{r['baseline_neutral'][1]} | "
+              f"{r['p_asked_covered']:.2f} vs {r['p_label_baseline']:.2f} |")
     i = s["identity"]
     print()
     print(f"identity (dlib): mean over clips {i['mean']:.3f} (worst clip mean {i['worst_clip_mean']:.3f}, target "
