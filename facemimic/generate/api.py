@@ -47,6 +47,10 @@ DEFAULT_INTENSITY = 0.75  # when neither the caller nor the prompt says how stro
 # the way further (an exaggerated display, each shape clipped at its full extent); below, the ramp.
 APEX_INTENSITY = DEFAULT_INTENSITY
 MAX_VARIATIONS = 100_000
+# An optional AU present in at least this share of a state's displays joins its prototype floor:
+# FACS's happy is 6+12(+25), and a smile with closed lips (the learned apex parted them 0.015 IPD)
+# read to viewers as contentment or nothing; at AU25's low end the lips part 0.055 IPD.
+USUAL_COMPANION = 0.6
 # Latent temperature per style: subtle and anime displays vary less between takes.
 TEMPERATURE = {"natural": 1.2, "subtle": 0.8, "exaggerated": 1.1, "anime": 0.9}
 # How far gaze/head tendencies are expressed per style.
@@ -194,8 +198,10 @@ def apex_amplitude(x: np.ndarray, intensity: float) -> np.ndarray:
     return np.clip(np.asarray(x, np.float32) * rel, 0.0, 1.0).astype(np.float32)
 
 
-def prototype_floor(mixture: "dict[str, float]", *, skip: "frozenset[str]" = frozenset()) -> np.ndarray:
-    """The least a natural apex of a mixture shows: every core AU at the low end of its FACS range.
+def prototype_floor(mixture: "dict[str, float]", *, skip: "frozenset[str]" = frozenset(),
+                    companions: bool = False) -> np.ndarray:
+    """The least a natural apex of a mixture shows: every core AU at the low end of its FACS range
+    (``companions=True``: instead the usual companions, :data:`USUAL_COMPANION`, at theirs).
 
     The decoder learned from FACS samples *and* real frames; real labelled spans are mostly onsets,
     offsets and mild displays, so the learned apex sits below the prototype (a "happy" corner pull
@@ -221,7 +227,10 @@ def prototype_floor(mixture: "dict[str, float]", *, skip: "frozenset[str]" = fro
     for name, wt in mixture.items():
         if name in skip or top <= 0:
             continue
-        for r in STATES[name].core:
+        # companions: what most displays add (happy's parted lips, which show the upper teeth a
+        # viewer reads as a smile; angry's tightened lips)
+        aurs = tuple(r for r in STATES[name].optional if r.p >= USUAL_COMPANION) if companions else STATES[name].core
+        for r in aurs:
             for side in r.sides:
                 a[AU_POS[r.au], side] = max(a[AU_POS[r.au], side], r.low * wt / top)
     return au_to_x(a)
@@ -327,6 +336,12 @@ def generate(prompt, *, options: GenerateOptions | None = None, model: "Generato
     learned = ramp_intensity(x, intensity)
     natural = apex_amplitude(np.maximum(x, floor[None]), intensity)
     x = np.where(core[None], np.maximum(learned, natural), learned).astype(np.float32)
+    # The usual companions only lift their channels to their own floor: the learned apex of a
+    # channel a companion shares is still ramped (a happy jaw shown in full gaped 0.13-0.24 IPD).
+    extra = prototype_floor(p.mixture, skip=_user_states(gen), companions=True)
+    if p.suppressed:
+        extra = extra * _suppress_scale(p)[1]
+    x = np.maximum(x, apex_amplitude(extra[None], intensity)).astype(np.float32)
     if p.side is None and _one_sided(p):
         # One-sided displays (contempt, a smirk, a wink) use either side across people and takes.
         flip = np.random.default_rng([seed, 2]).random(n) < 0.35

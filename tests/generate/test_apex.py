@@ -76,3 +76,24 @@ def test_low_intensity_stays_faint():
     corner = UE_INDEX["MouthCornerPullLeft"]
     faint = generate("happy", seed=1, variations=16, intensity=0.2).x[:, corner]
     assert faint.max() < 0.3
+
+
+def test_usual_companions_join_the_floor():
+    """FACS's happy is 6+12(+25): most smiles part the lips, and the upper teeth they show are what a
+    viewer reads; angry's lips tighten (AU23). Over 30 takes the learned apex left happy's lips
+    0.03 IPD apart at worst (express() poses 0.018) and angry's lip tightener at 0.03; the floor
+    now holds them at AU25's / AU23's low end."""
+    from facemimic.expressions.mouth import implied_lip_gap
+
+    happy, tight = [], []
+    for seed in range(30):
+        w = np.nan_to_num(express_clip("happy", duration=3, seed=seed).weights)
+        happy.append(implied_lip_gap(w[int(np.argmax(w.sum(1)))]))
+        w = np.nan_to_num(express_clip("angry", duration=3, seed=seed).weights)
+        tight.append(min(_values(w[int(np.argmax(w.sum(1)))], "MouthTightener" + "Left")
+                         + _values(w[int(np.argmax(w.sum(1)))], "MouthTightener" + "Right")))
+    assert min(happy) >= 0.05, np.round(happy, 3)
+    assert np.median(happy) <= 0.15, np.round(happy, 3)  # a smile, not a gaping mouth
+    assert min(tight) >= 0.35, np.round(tight, 2)
+    poses = [implied_lip_gap(f.weights) for f in express("happy", variations=24, seed=3)]
+    assert min(poses) >= 0.05, np.round(poses, 3)
