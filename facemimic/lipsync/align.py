@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import FaceMimicError
 from ..phonetics.phones import ARPABET, SILENCE, VOWELS, Phone, merge_silence
-from .recognize import RecognizerOptions, decoder, decoder_lock, dithered, start_fresh_utterance
+from .recognize import RecognizerOptions, alignment_rate, decoder, decoder_lock, dithered, start_fresh_utterance
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 
@@ -198,8 +198,14 @@ def _set_grammar(d, names: list[str], starts: list[int] | None, guess: int = 0) 
     fsg = FsgModel("_align_pieces", lmath, float(d.config["lw"]), n + 1)
     fsg.set_start_state(0)
     fsg.set_final_state(n)
-    step = lmath.log(START_PENALTY)
-    cost = {i - lo: int(round(step * abs(i - guess))) for i in starts}
+    # the decoder's phone and word insertion weights must not pick the start (piecewise.start_costs)
+    from .piecewise import start_costs
+
+    lw = float(d.config["lw"])
+    cost = start_costs([len((d.lookup_word(w) or "").split()) for w in names], [i - lo for i in starts],
+                       guess - lo, penalty=lmath.log(START_PENALTY),
+                       phone_bonus=lw * lmath.log(float(d.config["pip"])),
+                       word_bonus=lw * lmath.log(float(d.config["wip"])))
     for k, name in enumerate(names):
         wid = fsg.word_add(name)
         fsg.trans_add(k, k + 1, cost[0] if k == 0 else 0, wid)  # from state 0: the earliest start
@@ -442,8 +448,8 @@ def _align_job(job) -> tuple:
 
     pcm, names, spoken, starts, guess, opt = job
     error = "the transcript does not match the audio"
-    for rate in dict.fromkeys([opt.align_frame_rate, 100, 200]):
-        ropt = opt if rate == opt.align_frame_rate else dataclasses.replace(opt, align_frame_rate=rate)
+    for rate in dict.fromkeys([alignment_rate(opt), 100, 200]):
+        ropt = opt if rate == alignment_rate(opt) else dataclasses.replace(opt, align_frame_rate=rate)
         d = decoder("align", ropt)
         lock = decoder_lock("align", ropt) if ropt is not opt else None
         try:
@@ -663,7 +669,7 @@ def align(pcm: np.ndarray, text: str, *, sample_rate: int = 16000, offset: float
     stats = stats if stats is not None else {}
     tokens = transcript_tokens(text)
     d = decoder("align", opt)
-    fr = float(opt.align_frame_rate)
+    fr = float(alignment_rate(opt))
     long = len(pcm) / sample_rate > CHUNK_MAX
     with decoder_lock("align", opt):
         names: list[str] = []

@@ -19,7 +19,7 @@ from ..phonetics.phones import SILENCE, Phone, merge_silence
 from .recognize import RecognizerOptions
 from .shapes import AnimationOptions, MouthCue, animate
 from .vad import VadOptions
-from .visemes import check_interpolation, viseme_curves
+from .interpolation import check_interpolation
 
 SAMPLE_RATE = 16000
 
@@ -80,6 +80,8 @@ class LipSyncResult:
 
     def curves(self, kind: str = "ue", *, fps: float | None = None, interpolation: str | None = None):
         """``(times (T,), weights (T, C), names)`` for ``kind`` in ue | rhubarb | oculus | vrm."""
+        from .visemes import viseme_curves  # imported on use: the expression geometry costs ~30 ms
+
         return viseme_curves(list(self.cues), list(self.phones), self.duration, kind=kind,
                              interpolation=interpolation or self.options.interpolation,
                              fps=fps or self.options.fps)
@@ -268,8 +270,11 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         phones, error = [], None
         # pocketsphinx's alignment grammar sometimes fails to finish at one frame rate and
         # succeeds at another (phones shorter than 3 frames); try the configured rate, then 100
-        # and 200 fps, before concluding that the transcript does not match.
-        rates = list(dict.fromkeys([opt.recognizer.align_frame_rate, 100, 200]))
+        # and 200 fps, before concluding that the transcript does not match. (The configured rate
+        # is 150 fps in English, 120 in other languages: recognize.FOREIGN_ALIGN_FRAME_RATE.)
+        from .recognize import alignment_rate
+
+        rates = list(dict.fromkeys([alignment_rate(opt.recognizer), 100, 200]))
         if opt.workers:
             workers = opt.workers
         else:

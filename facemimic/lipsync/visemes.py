@@ -22,13 +22,13 @@ from ..expressions.geometry import MOUTH_CLOSED_GAP_EXTENT, extent_to_weight
 from ..expressions.mouth import LIPS_MEET_GAP, implied_mouth
 from ..expressions.names import N_UE, UE_INDEX
 from ..phonetics.phones import SILENCE, Phone
+from .interpolation import INTERPOLATIONS, check_interpolation  # noqa: F401 - re-exported
 from .shapes import ALL_SHAPES, MouthCue
 
 RHUBARB_CHANNELS: tuple[str, ...] = tuple(ALL_SHAPES)
 OCULUS_VISEMES: tuple[str, ...] = ("sil", "PP", "FF", "TH", "DD", "kk", "CH", "SS", "nn", "RR", "aa",
                                    "E", "ih", "oh", "ou")
 VRM_VISEMES: tuple[str, ...] = ("aa", "ih", "ou", "ee", "oh")
-INTERPOLATIONS = ("smooth", "cosine", "linear-keyframes", "step")
 CURVE_SETS = ("rhubarb", "oculus", "vrm", "ue")
 
 PHONE_OCULUS = {
@@ -190,13 +190,6 @@ def closure_frames(cues: list[MouthCue], times: np.ndarray, *, hold: float = CLO
             inside[np.argsort(np.abs(times - mid), kind="stable")[:min_frames]] = True
         closed |= inside
     return closed
-
-
-def check_interpolation(name: str) -> str:
-    if name not in INTERPOLATIONS:
-        raise UnknownNameError(f"unknown interpolation {name!r}{suggest(name, INTERPOLATIONS)}; "
-                               f"valid: {', '.join(INTERPOLATIONS)}")
-    return name
 
 
 # -- grids -------------------------------------------------------------------------------------

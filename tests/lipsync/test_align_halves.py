@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from facemimic.lipsync import align as A
-from facemimic.lipsync.recognize import RecognizerOptions, decoder, decoder_lock, dithered
+from facemimic.lipsync.recognize import RecognizerOptions, alignment_rate, decoder, decoder_lock, dithered
 
 
 def _french():
@@ -22,7 +22,7 @@ def test_relaxed_pass_skips_a_word_that_is_not_said():
         words = A.transcript_words(it.text)
         extra = words[:4] + ["pamplemousse"] + words[4:]  # a word the speaker never says
         names = [A.pronounce(w, d, "fr")[0] for w in extra]
-        fr = float(opt.align_frame_rate)
+        fr = float(alignment_rate(opt))
         segs = A._relaxed_pass(d, names, dithered(it.audio), int(len(it.audio) * fr / 16000))
     assert [s[0] for s in segs] == names  # every word placed, in order
     starts = [s[1] for s in segs]
@@ -37,7 +37,7 @@ def test_halves_align_like_the_whole():
     it = _french()
     opt = RecognizerOptions(language="fr")
     d = decoder("align", opt)
-    fr = float(opt.align_frame_rate)
+    fr = float(alignment_rate(opt))
     with decoder_lock("align", opt):
         names = [A.pronounce(w, d, "fr")[0] for w in A.transcript_words(it.text)]
         _, whole, _ = A._two_pass(d, names, it.audio, fr)
