@@ -167,3 +167,40 @@ def test_a_brow_slot_holds_its_correction_while_its_request_hovers_at_the_thresh
     d[brow] = 0.06
     out = loop.correct(d, render)
     assert plant.drawn[brow] == pytest.approx(0.06 + held)  # drawn with the held correction at once
+
+
+def test_a_closure_after_a_jump_starts_from_the_last_closures_correction(monkeypatch):
+    """Sealed lips that re-track a residual gap (a gaping photo's): the correction a /p b m/ built
+    is where the next closure starts after the open vowel between them (a closure lasts 3-5
+    frames; from zero the loop had not closed the lips by its middle), and an open vowel still
+    starts afresh."""
+    from facemimic.animate.portrait.model import DRIVE_LIPS_CLOSED
+    from facemimic.expressions.names import ue_index
+
+    class _Gap(_Plant):
+        def read(self, *_args):
+            r = super().read()
+            r[refine._LIPS] -= 0.1  # the lips read 0.075 IPD apart more than drawn
+            return r
+
+    plant = _Gap({})
+    loop = _loop(plant, monkeypatch)
+    jaw = ue_index("JawOpen")
+    loop.animator.model.lip_gap = lambda x, gap: 0.75 * float(x[jaw])
+
+    def render(d):
+        plant.drawn = np.asarray(d, np.float32).copy()
+        return np.zeros((4, 4, 3), np.uint8)
+
+    closed, vowel = np.zeros(N_DRIVE, np.float32), np.zeros(N_DRIVE, np.float32)
+    vowel[jaw] = 0.3
+    for _ in range(15):
+        loop.correct(closed, render)
+    built = float(loop.corr[refine._LIPS])
+    assert built == pytest.approx(0.1, abs=0.01)
+    loop.correct(vowel, render)  # a jump: the vowel starts from no correction of its own
+    assert plant.drawn[DRIVE_LIPS_CLOSED] == pytest.approx(0.0, abs=1e-6)
+    for _ in range(3):
+        loop.correct(vowel, render)
+    loop.correct(closed, render)  # the next closure: drawn at once with the last closure's correction
+    assert plant.drawn[DRIVE_LIPS_CLOSED] == pytest.approx(built, abs=1e-6)

@@ -129,3 +129,15 @@ def test_frown_lowers_the_corners_of_a_narrow_mouth(closed_mouth):
     m = _measures(closed_mouth, [closed_mouth.render(F.from_shapes({"MouthFrownLeft": 0.3, "MouthFrownRight": 0.3}))])
     expected = 0.3 * geometry.CHANNELS["MouthFrownLeft"].full_extent
     assert np.all(np.abs(m.corner_down[0] / expected - 1.0) <= 0.2), m.corner_down[0]
+
+
+def test_the_mouth_narrows_by_the_pucker_not_the_funnel(closed_mouth):
+    """The mouth's narrowing is LipPucker's measure (0.30 IPD at 1.0); LipFunnel's is the lips
+    forward (docs/units.md). LipPucker 0.6 narrows the re-tracked mouth by 0.18 IPD +-20 %;
+    LipFunnel 0.5 alone by at most 0.05 (fed into the pucker too, it narrowed 0.13 on this face
+    and "AO" read 0.36 IPD narrower on single_face.jpg for the unit's 0.06)."""
+    quads = [f"{q}{s}" for q in ("Upper", "Lower") for s in ("Left", "Right")]
+    m = _measures(closed_mouth, [closed_mouth.render(F.from_shapes({f"LipPucker{q}": 0.6 for q in quads})),
+                                 closed_mouth.render(F.from_shapes({f"LipFunnel{q}": 0.5 for q in quads}))])
+    assert abs(float(m.mouth_narrowing[0]) / (0.6 * 0.30) - 1) <= 0.2, m.mouth_narrowing
+    assert float(m.mouth_narrowing[1]) <= 0.05, m.mouth_narrowing

@@ -59,8 +59,10 @@ _SIDED = {
     "lower_down": {"MouthLowerDown{S}": 1.0},
     "press": {"MouthPress{S}": 0.6, "MouthTightener{S}": 0.6, "LipSuckUpper{S}": 0.5,
               "LipSuckLower{S}": 0.5, "LipSuckCorner{S}": 0.3},
-    "pucker": {"LipPuckerUpper{S}": 0.5, "LipPuckerLower{S}": 0.5, "LipFunnelUpper{S}": 0.3,
-               "LipFunnelLower{S}": 0.3},
+    # The mouth's narrowing is LipPucker's measure alone (docs/units.md; LipFunnel's is the lips
+    # forward, and its own template gathers the lips a little): a funnel fed into the pucker too
+    # narrowed "AO" (funnel 0.5, pucker 0.2) 0.36 IPD on single_face.jpg for the unit's 0.06.
+    "pucker": {"LipPuckerUpper{S}": 0.5, "LipPuckerLower{S}": 0.5},
     "funnel": {"LipFunnelUpper{S}": 0.5, "LipFunnelLower{S}": 0.5},
     "cheek_puff": {"CheekPuff{S}": 1.0, "CheekSuck{S}": -0.7},
     "cheek_squint": {"CheekSquint{S}": 1.0},

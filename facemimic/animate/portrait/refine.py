@@ -162,6 +162,7 @@ class ClosedLoop:
         self.corr = np.zeros(len(LOOP), np.float32)
         self._prev: np.ndarray | None = None  # the previous frame's targets
         self._lip_share = 0.0  # lips' correction / requested opening on the last open frame
+        self._close_corr = 0.0  # lips' correction on the last frame asked to close them
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
         # The re-tracked photo is the rest every reading is measured against.
         x0, y0, x1, y1 = animator.warp.roi
@@ -233,6 +234,13 @@ class ClosedLoop:
             # after a jump starts from the share the last open vowels needed, not from zero
             # (from zero, its first frame gaped 0.55 IPD on 0-f1-su-ph.jpg for a 0.25 request).
             self.corr[_LIPS] = np.clip(self._lip_share * opening, -self.limit[_LIPS], self.limit[_LIPS])
+        meet = opening <= LIPS_MEET_GAP / geometry.MOUTH_CLOSED_GAP_EXTENT
+        if meet and self.corr[_LIPS] == 0.0:
+            # A closure after a jump starts from the correction the last closure ended with: a
+            # /p b m/ lasts 3-5 frames, and from zero the loop (GAIN x the residual gap per frame)
+            # had not closed a gaping photo's sealed lips by the closure's middle (0-f1-su-ph.jpg:
+            # re-tracked 0.04-0.09 IPD on 3-5 of its 14 bilabials)
+            self.corr[_LIPS] = self._close_corr
         trial = drive.copy()
         trial[self.index] += self.corr
         if self.rest is None:
@@ -272,7 +280,6 @@ class ClosedLoop:
             if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
                 err[wide] = 0.0
         self.corr = np.clip(self.corr + GAIN * err, -self.limit, self.limit).astype(np.float32)
-        meet = opening <= LIPS_MEET_GAP / geometry.MOUTH_CLOSED_GAP_EXTENT
         if getattr(self.animator.model, "absolute", False) and meet:
             # rest="neutral", lips asked to meet: the rest is taken off where the lips meet on the
             # photo's own landmarks, so closing further only drives the lower lip through the
@@ -283,6 +290,8 @@ class ClosedLoop:
             self.corr[_LIPS] = min(float(self.corr[_LIPS]), 0.0)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
+        if meet:
+            self._close_corr = float(self.corr[_LIPS])
         out = drive.copy()
         out[self.index] += self.corr
         return out
@@ -292,6 +301,7 @@ class ClosedLoop:
         self.corr[:] = 0.0
         self._prev = None
         self._lip_share = 0.0
+        self._close_corr = 0.0
 
     def close(self) -> None:
         """Nothing to release for the shared landmarker; a caller's own tracker stays the caller's."""
