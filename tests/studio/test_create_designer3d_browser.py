@@ -145,3 +145,32 @@ def test_a_vrm_in_the_workspace_gets_the_variations_as_expressions(browser, stud
         assert all(abs(v["expressions"][k] - x) < 1e-4 for k, x in v["sent"].items()), v
         assert v["sent"]["mouthSmileLeft"] > 0.2 and v["sent"]["happy"] > 0.2
         assert max(v["influences"].values()) > 0.2  # three-vrm moved the meshes' morph targets
+
+
+def test_the_model_loaded_on_the_live_page_is_the_designers(browser, studio, tmp_path):
+    """A .glb dropped on the live page's 3D panel (uploaded, then loaded there) is offered in the
+    designer's 3D choice, marked as the live page's, and shown there without choosing it again."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)
+    page.goto(studio.url)
+    page.evaluate("window.studioCreate.ready")
+    glb = tmp_path / "my head.glb"
+    glb.write_bytes(page.request.get(studio.url.split("?")[0].rstrip("/") + "/api/testhead.glb").body())
+    page.set_input_files("#model-file", str(glb))  # the live page's 3D panel
+    page.wait_for_function("window.studio.avatar3d && window.studio.avatar3d.mapped > 0", timeout=60000)
+    page.click("#view-create")
+    page.wait_for_function("document.querySelector('#d-3d-model').value.endsWith('my head.glb')")
+    value = page.evaluate("document.querySelector('#d-3d-model').value")
+    label = page.evaluate("document.querySelector('#d-3d-model').selectedOptions[0].textContent")
+    page.fill("#d-prompt", "surprised")
+    page.fill("#d-variations", "2")
+    page.fill("#d-seed", "5")
+    page.click("#d-generate")
+    page.wait_for_function("window.studioCreate.avatar3d && window.studioCreate.avatar3d.variations.length === 2"
+                           " && window.studioCreate.avatar3d.variations.every(Boolean)", timeout=60000)
+    state = page.evaluate("window.studioCreate.avatar3d")
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    assert (studio.workspace / value).is_file() and (studio.workspace / value).read_bytes() == glb.read_bytes()
+    assert label == f"{value} (on the live page)", label
+    assert errors == [] and state["label"] == value and state["mapped"] > 50, state
+    assert state["variations"][0]["influences"]["JawOpen"] > 0.1  # surprise opens the jaw on the uploaded mesh

@@ -79,6 +79,8 @@ async function start3D(url, label) {
     const targets = await state.avatar3d.load(url);
     state.avatar3dLabel = label;
     send({ type: "avatar3d", targets });
+    // the create view's designer offers the model loaded here (static/create/designer3d.js)
+    document.dispatchEvent(new CustomEvent("studio:avatar3d", { detail: { url, label } }));
   } catch (e) {
     $("avatar3d-note").textContent = `3D avatar: ${e.message || e}`;
   }

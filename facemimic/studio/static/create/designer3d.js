@@ -20,7 +20,7 @@ const DEG = Math.PI / 180;
 // The page's helpers (create.js): api, showError, info (/api/info), count() (variations shown),
 // pose(i) (variation i with its edits), picked().
 let C = null;
-const D = { av: null, targets: null, label: "", busy: false, queue: new Set(), all: false };
+const D = { av: null, targets: null, label: "", busy: false, queue: new Set(), all: false, live: null, chosen: false };
 
 export function buildDesigner3D(context) {
   C = context;
@@ -39,8 +39,37 @@ export function buildDesigner3D(context) {
     return;
   }
   select.onfocus = () => listModels().catch((e) => C.showError(e.message));
-  select.onchange = () => load(select.value).catch((e) => { $("d-3d-note").textContent = ""; C.showError(`3D avatar: ${e.message || e}`); });
+  select.onchange = () => { D.chosen = true; loadChosen(); };
   listModels().catch((e) => C.showError(e.message));
+  // The model loaded on the live page's 3D panel (app.js) is offered here, and shown when the
+  // designer has no model of its own yet (loaded once the create view is visible: WebGL needs a size).
+  document.addEventListener("studio:avatar3d", (ev) => {
+    const url = ev.detail.url;
+    D.live = url === "/api/testhead.glb" ? "testhead" : decodeURIComponent(url.replace(/^\/files\//, ""));
+    markLive();
+    if (!$("create-main").hidden) useLive();
+  });
+  $("view-create").addEventListener("click", useLive);
+}
+
+function loadChosen() {
+  load($("d-3d-model").value).catch((e) => { $("d-3d-note").textContent = ""; C.showError(`3D avatar: ${e.message || e}`); });
+}
+
+// The live page's model in the list, marked as such.
+function markLive() {
+  const select = $("d-3d-model");
+  let opt = select.querySelector(`option[value="${CSS.escape(D.live)}"]`);
+  if (!opt) select.append(opt = el("option", { value: D.live }));
+  for (const o of select.options) o.textContent = o.textContent.replace(/ \(on the live page\)$/, "");
+  opt.textContent = `${D.live === "testhead" ? "test head" : D.live} (on the live page)`;
+}
+
+function useLive() {
+  const select = $("d-3d-model");
+  if (!D.live || D.chosen || select.value === D.live) return;
+  select.value = D.live;
+  loadChosen();
 }
 
 // .vrm/.glb files in the workspace (uploads on the live page, `facemimic avatar3d` outputs).
