@@ -12,7 +12,10 @@ as `facemimic animate --say … --mood …`), plays it with sound and records
 * with ``--3d``, per drawing of the 3D test head (three.js, software WebGL: at most 10 a second):
   the frame it showed against the sound's clock then;
 * per animation frame: the audio element's currentTime against the page's clock
-  (performance.now), to see whether the sound's own clock drifts from wall time.
+  (performance.now), to see whether the sound's own clock drifts from wall time;
+* how long each 2D pose stayed on screen (the next one's clock minus its own, in frames: 1 is
+  exact), how many times the sound waited for the 2D drawings (buffering) and for how long, and
+  the largest number of drawings the page held (its cache is a window around the playhead).
 
     nice python benchmarks/studio_timeline_drift.py            # about 75 s
     nice python benchmarks/studio_timeline_drift.py --words 20  # a short voice (the moods still last 62 s)
@@ -72,15 +75,20 @@ def main() -> None:
                 page.evaluate("window.studioCreate.timeline3d.drawn = []")
             voice = page.evaluate("document.querySelector('#t-audio').duration")
             # the sound's clock against the page's, sampled every animation frame while it plays
-            page.evaluate("""() => { const a = document.querySelector('#t-audio'); window.clockPairs = [];
+            page.evaluate("""() => { const a = document.querySelector('#t-audio'); window.clockPairs = []; window.maxCached = 0;
                 const tick = () => { if (!a.paused && !a.ended) window.clockPairs.push([a.currentTime, performance.now()]);
+                                     const P = window.studioCreate.timelinePoses;
+                                     if (P) window.maxCached = Math.max(window.maxCached, P.cache.size);
                                      if (!a.ended) requestAnimationFrame(tick); }; requestAnimationFrame(tick); }""")
-            page.evaluate("window.studioCreate.timeline.drawn = []; document.querySelector('#t-audio').play().catch(() => null)")
+            page.evaluate("window.studioCreate.timeline.drawn = []; window.studioCreate.timeline.stalls = [];"
+                          " document.querySelector('#t-audio').play().catch(() => null)")
             page.wait_for_function("window.studioCreate.playing === true")
             page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing",
                                    timeout=int((tl["duration"] + 60) * 1000))
             drawn = np.array(page.evaluate("window.studioCreate.timeline.drawn"), float)
             pairs = np.array(page.evaluate("window.clockPairs"), float)
+            stalls = np.array(page.evaluate("window.studioCreate.timeline.stalls || []"), float).reshape(-1, 2)
+            max_cached = page.evaluate("window.maxCached")
             drawn3d = np.array(page.evaluate("window.studioCreate.timeline3d ? window.studioCreate.timeline3d.drawn : []"),
                                float).reshape(-1, 3)
             b.close()
@@ -104,6 +112,14 @@ def main() -> None:
         "lag_frames": {"median": float(np.median(lag)), "median_abs": float(np.median(np.abs(lag))),
                        "p90_abs": float(np.percentile(np.abs(lag), 90)), "max_abs": float(np.abs(lag).max())},
         "lag_trend_frames_per_60s": float(slope * 60.0),
+        # how long each pose stayed before the next appeared (1.0: one frame, exactly)
+        "pose_on_screen_frames": {"median": float(np.median(np.diff(during[:, 2]) * fps)),
+                                  "p99": float(np.percentile(np.diff(during[:, 2]) * fps, 99)),
+                                  "max": float(np.diff(during[:, 2]).max() * fps)},
+        "frames_skipped": int(np.sum(np.maximum(np.diff(during[:, 1]) - 1, 0))),
+        "sound_waited": {"times": int(len(stalls)), "total_s": round(float(stalls[:, 1].sum()), 2),
+                         "first_s": round(float(stalls[0, 1]), 2) if len(stalls) else 0.0},
+        "max_cached_drawings": int(max_cached),
         "lag_first_10s_vs_last_10s": [float(np.median(lag[during[:, 2] < 10])),
                                       float(np.median(lag[during[:, 2] > during[-1, 2] - 10]))],
         "audio_clock_minus_page_clock_ms": {"after_start_up_end": float(audio_vs_page[-1] * 1000),

@@ -198,6 +198,9 @@ def test_edited_lanes_are_the_generators_events_and_the_librarys_merge(client):
 def test_morph_values_for_the_3d_avatar_are_exports(client):
     # the 3D avatar plays a timeline from values the export's alias table gives its morph targets
     from facemimic.deliver.export.aliases import resolve_name
+    import base64
+
+    from facemimic.studio.create.timeline import decode_morphs
     from facemimic.deliver.export.signals import TrackSignals
 
     built = client.post("/api/create/timeline/build/morphs", json={"mood": "neutral 0.5s > happy 1s (onset 0.3s)",
@@ -213,13 +216,23 @@ def test_morph_values_for_the_3d_avatar_are_exports(client):
     body = r.json()
     saved = read_track(client.workspace / "timelines/morphs.jsonl")
     assert body["targets"] == targets[:4] and body["unmapped"] == ["NotAShape"] and body["fps"] == saved.fps
-    values = np.array(body["values"])
+    # compact: the moving targets as 8-bit codes over their own range, decoded within 1/255
+    assert body["bits"] == 8 and body["frames"] == len(saved) and set(body["moving"]) == set(targets[:4])
+    values = decode_morphs(body)
     assert values.shape == (len(saved), 4)
     signals = TrackSignals.from_track(saved)
     for k, name in enumerate(body["targets"]):
-        assert np.allclose(values[:, k], signals.values(resolve_name(name)), atol=1e-4)
-    assert np.allclose(values[:, 0], np.nan_to_num(saved.weights[:, UE_NAMES.index("JawOpen")]), atol=1e-4)
+        exact = signals.values(resolve_name(name))
+        assert np.abs(values[:, k] - exact).max() <= (exact.max() - exact.min()) / 510 + 1e-9 <= 1 / 255
+    assert np.allclose(values[:, 0], np.nan_to_num(saved.weights[:, UE_NAMES.index("JawOpen")]), atol=1 / 255)
     assert values[:, 0].max() > 0.1 and values[:, 2].max() > 0.5  # speech opens the jaw; a blink closes the eye
+    # a target that holds still is sent once, not per frame
+    every = client.post("/api/create/timeline/morphs/morphs", json={"targets": list(UE_NAMES)}).json()
+    ptp = {n: np.ptp(signals.values(resolve_name(n))) for n in every["targets"]}
+    assert every["moving"] == [n for n in every["targets"] if ptp[n] > 1e-6] and "JawOpen" in every["moving"]
+    assert set(every["constant"]) == {n for n in every["targets"] if ptp[n] <= 1e-6} and len(every["constant"]) >= 2
+    assert len(base64.b64decode(every["data"])) == len(saved) * len(every["moving"])  # one byte per moving value
+    assert np.abs(decode_morphs(every) - np.array([signals.values(resolve_name(n)) for n in every["targets"]]).T).max() <= 1 / 255
     r = client.post("/api/create/timeline/morphs/none-built", json={"targets": targets})
     assert r.status_code == 422 and r.json()["error"].startswith("timelines/none-built.jsonl: not found")
 

@@ -16,6 +16,7 @@ import pytest
 from facemimic.expressions.io import read_track
 from facemimic.expressions.names import UE_NAMES
 from facemimic.expressions.regions import region_mask
+from facemimic.studio.create.timeline import decode_morphs
 
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
@@ -220,9 +221,10 @@ def test_playback_on_the_3d_avatar(page):
     page.click("#t-3d")
     page.wait_for_function("window.studioCreate.timeline3d && window.studioCreate.timeline3d.ready", timeout=30000)
     assert page.evaluate("window.studioCreate.timeline3d.targets") >= 140
+    assert page.evaluate("window.studioCreate.timeline3d.probe") == "JawOpen"
     r = page.evaluate("fetch('/api/create/timeline/morphs/lanes', {method: 'POST', headers: {'content-type': "
                       "'application/json'}, body: JSON.stringify({targets: ['JawOpen']})}).then((r) => r.json())")
-    jaw = np.array(r["values"])[:, 0]
+    jaw = decode_morphs(r)[:, 0]
     page.evaluate("window.studioCreate.timeline3d.drawn = []; document.querySelector('#t-audio').currentTime = 0;"
                   " document.querySelector('#t-audio').play().catch(() => null)")
     page.wait_for_function("window.studioCreate.playing === true")
@@ -238,5 +240,44 @@ def test_playback_on_the_3d_avatar(page):
     assert len(during) >= 8  # drawn at up to 10 Hz (software WebGL)
     # each drawing shows the frame due at the sound's clock, and the mesh got that frame's value
     assert np.all(np.abs(during[:, 0] * 30 - during[:, 1]) <= 1.0)
-    assert np.allclose(during[:, 2], jaw[during[:, 1].astype(int)], atol=1e-4)
+    assert np.allclose(during[:, 2], jaw[during[:, 1].astype(int)], atol=1e-4)  # the page decodes as the server codes
     assert during[:, 2].max() > 0.1  # the jaw moves with the voice
+
+
+def test_playback_on_the_users_own_vrm(page, studio, tmp_path):
+    # a .vrm of the user's (here `facemimic export -f vrm`'s), added with the 3D panel's file input:
+    # uploaded into the workspace, loaded through part 1's Avatar3D (three-vrm) and driven from the
+    # same morph values route, its expressions (presets and customs) valued by export's alias table
+    from click.testing import CliRunner
+
+    from facemimic.cli import cli
+
+    track = tmp_path / "happy.jsonl"
+    assert CliRunner().invoke(cli, ["express", "happy", "-o", str(track), "--seed", "1"]).exit_code == 0
+    vrm = tmp_path / "my-head.vrm"
+    r = CliRunner().invoke(cli, ["export", str(track), "-f", "vrm", "-e", "jawOpen=0", "-o", str(vrm)])
+    assert r.exit_code == 0, r.output
+    page.evaluate("document.querySelector('#t-audio').pause()")
+    page.set_input_files("#t-3d-file", str(vrm))
+    page.wait_for_function("window.studioCreate.timeline3d && window.studioCreate.timeline3d.ready"
+                           " && window.studioCreate.timeline3d.model === 'my-head.vrm'", timeout=30000)
+    state = page.evaluate("window.studioCreate.timeline3d")
+    assert state["kind"] == "vrm" and state["targets"] >= 12 and state["probe"] in ("aa", "jawOpen"), state
+    assert (studio.workspace / "my-head.vrm").read_bytes() == vrm.read_bytes()
+    assert page.locator('#t-3d-model option[value="my-head.vrm"]').count() == 1
+    targets = page.evaluate("window.studioCreate.timeline3d.requested")  # the model's own expression names
+    body = page.evaluate("(t) => fetch('/api/create/timeline/morphs/lanes', {method: 'POST', headers: {'content-type': "
+                         "'application/json'}, body: JSON.stringify({targets: t})}).then((r) => r.json())", targets)
+    probe = decode_morphs(body)[:, body["targets"].index(state["probe"])]
+    page.evaluate("window.studioCreate.timeline3d.drawn = []; document.querySelector('#t-audio').currentTime = 0;"
+                  " document.querySelector('#t-audio').play().catch(() => null)")
+    page.wait_for_function("window.studioCreate.playing === true")
+    page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
+    drawn = np.array(page.evaluate("window.studioCreate.timeline3d.drawn"), float)
+    voice = page.evaluate("document.querySelector('#t-audio').duration")
+    during = drawn[drawn[:, 0] < voice - 0.05]
+    assert len(during) >= 8
+    assert np.all(np.abs(during[:, 0] * 30 - during[:, 1]) <= 1.0)
+    # the VRM's expression manager holds the frame's value (three-vrm drives the meshes from it)
+    assert np.allclose(during[:, 2], probe[during[:, 1].astype(int)], atol=1e-4)
+    assert during[:, 2].max() > 0.1

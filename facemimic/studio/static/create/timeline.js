@@ -89,7 +89,10 @@ export const TIMELINE_HTML = `
     <div id="t-avatar" class="t-avatar" role="img" aria-label="the built-in avatar playing the timeline"></div>
     <div class="t-3d">
       <div id="t-avatar3d" class="t-avatar3d" hidden></div>
-      <button id="t-3d" type="button" title="play the timeline on the 3D test head too (three.js from the npm cache)">3D avatar</button>
+      <label title="the exporters' test head, or a .vrm/.glb in the workspace (facemimic avatar3d's, or dropped here)">3D
+        <select id="t-3d-model"><option value="testhead">test head</option></select></label>
+      <label class="t-3d-add" title="add your own .vrm/.glb (or drop it on the 3D view)">+ <input id="t-3d-file" type="file" accept=".vrm,.glb"></label>
+      <button id="t-3d" type="button" title="play the timeline on this 3D avatar too (three.js from the npm cache)">3D avatar</button>
       <span id="t-3d-note" class="muted"></span>
     </div>
     <div>
@@ -117,7 +120,14 @@ export function buildTimeline(context) {
   $("t-audio").onplay = () => playLoop();
   // the audio element's own controls move the time too: the 2D drawings follow there
   $("t-audio").onseeking = () => { if (S.tl && !S.stalled) { P.focus = frameAt($("t-audio").currentTime); pumpPoses(); } };
-  $("t-3d").onclick = () => start3D().catch((e) => C.showError(`3D avatar: ${e.message || e}`));
+  const fail3D = (e) => { $("t-3d-note").textContent = ""; C.showError(`3D avatar: ${e.message || e}`); };
+  $("t-3d").onclick = () => start3D().catch(fail3D);
+  $("t-3d-model").onfocus = () => listModels().catch(fail3D);
+  $("t-3d-model").onchange = () => { if (S.av3d) start3D().catch(fail3D); };
+  $("t-3d-file").onchange = () => { if ($("t-3d-file").files[0]) addModel($("t-3d-file").files[0]).catch(fail3D); };
+  $("t-avatar3d").ondragover = (e) => e.preventDefault();
+  $("t-avatar3d").ondrop = (e) => { e.preventDefault(); if (e.dataTransfer.files[0]) addModel(e.dataTransfer.files[0]).catch(fail3D); };
+  listModels().catch(() => {});
   $("t-speech-kind").onchange = () => {
     const rec = $("t-speech-kind").value === "audio";
     $("t-rec-label").hidden = !rec;
@@ -543,43 +553,95 @@ async function buildTrack() {
   await drawAt(S.shownAt && S.shownAt < r.duration ? S.shownAt : 0);
 }
 
-// -- the 3D avatar (the exporters' test head, three.js) ---------------------------------------------
-// Its morph targets' values for every frame come from the server once per build (export's alias
-// table); playback then sets them from the page's clock on every animation frame, no server call.
+// -- the 3D avatar: the exporters' test head or the user's .vrm/.glb (part 1's Avatar3D loader) ------
+// Its morph targets' (a VRM's expressions') values for every frame come from the server once per
+// build (export's alias table, only the moving ones, 8-bit codes over each one's range); playback
+// then sets them from the sound's clock on every animation frame, no server call.
+const modelUrl = (v) => (v === "testhead" ? "/api/testhead.glb" : `/files/${v.split("/").map(encodeURIComponent).join("/")}`);
+
+// .vrm/.glb files in the workspace (facemimic avatar3d's outputs, uploads on the live page or here).
+async function listModels() {
+  const { files } = await C.api("GET", "/api/files");
+  const select = $("t-3d-model");
+  for (const f of files) {
+    if (/\.(vrm|glb)$/i.test(f.path) && !select.querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
+      select.append(el("option", { value: f.path, textContent: f.path }));
+    }
+  }
+}
+
+// A dropped or chosen model: uploaded into the workspace (checked as glTF 2.0 there), then shown.
+async function addModel(file) {
+  if (!/\.(vrm|glb)$/i.test(file.name)) throw new Error(`${file.name}: a 3D avatar must be a .vrm or .glb file`);
+  const r = await fetch(`/api/upload/${encodeURIComponent(file.name)}`, { method: "PUT", body: file });
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error);
+  await listModels();
+  $("t-3d-model").value = body.path;
+  await start3D();
+}
+
 async function start3D() {
   if (!C.info.vendor) throw new Error(`three.js is not installed; to add it: ${C.info.vendor_hint}`);
-  if (!S.av3d) {
-    $("t-3d-note").textContent = "loading the test head…";
+  const model = $("t-3d-model").value || "testhead";
+  const label = model === "testhead" ? "test head" : model;
+  if (!S.av3d || S.av3dModel !== model) {
+    $("t-3d-note").textContent = `loading ${label}…`;
+    window.studioCreate.timeline3d = null;
+    S.morphs = null; // nothing drives the model until its own targets' values are here
     const { Avatar3D } = await import("../avatar3d.js");
     $("t-avatar3d").hidden = false;
-    const av = await Avatar3D.create($("t-avatar3d"));
-    S.av3dTargets = await av.load("/api/testhead.glb");
+    const av = S.av3d ?? await Avatar3D.create($("t-avatar3d"));
     S.av3d = av;
+    S.av3dTargets = await av.load(modelUrl(model));
+    S.av3dModel = model;
   }
   if (S.tl) await loadMorphs();
-  $("t-3d-note").textContent = `test head: ${S.morphs ? S.morphs.targets.length : 0} morph targets driven`;
-  window.studioCreate.timeline3d = { ready: true, drawn: [], targets: S.morphs ? S.morphs.targets.length : 0 };
+  const n = S.morphs ? S.morphs.targets.length : 0, kind = S.av3d.kind;
+  $("t-3d-note").textContent = `${label}: ${n} ${kind === "vrm" ? "VRM expressions" : "morph targets"} driven`
+    + (S.morphs && S.morphs.unmapped.length ? `, ${S.morphs.unmapped.length} not mapped` : "");
+  window.studioCreate.timeline3d = { ready: true, drawn: [], targets: n, model, kind, probe: S.morphs?.probe ?? null,
+                                     unmapped: S.morphs ? S.morphs.unmapped.length : 0, requested: S.av3dTargets };
   show3D(S.shownAt ?? 0);
 }
 
+// The server's compact answer decoded: (T, M) values of the moving targets, the others constant.
 async function loadMorphs() {
-  const name = $("t-name").value.trim();
-  S.morphs = await C.api("POST", `/api/create/timeline/morphs/${encodeURIComponent(name)}`, { targets: S.av3dTargets });
+  const name = S.tlName ?? $("t-name").value.trim();
+  const r = await C.api("POST", `/api/create/timeline/morphs/${encodeURIComponent(name)}`, { targets: S.av3dTargets });
+  const raw = atob(r.data), M = r.moving.length, top = 2 ** r.bits - 1;
+  const bytes = new Uint8Array(raw.length);
+  for (let k = 0; k < raw.length; k++) bytes[k] = raw.charCodeAt(k);
+  const codes = r.bits === 16 ? new Uint16Array(bytes.buffer) : bytes; // little-endian, as browsers are
+  const values = new Float32Array(codes.length);
+  for (let k = 0; k < codes.length; k++) {
+    const m = k % M;
+    values[k] = r.lo[m] + (codes[k] / top) * (r.hi[m] - r.lo[m]);
+  }
+  // the value the tests compare with the mesh: the jaw (or a VRM's "aa"), else the first moving target
+  const probe = ["JawOpen", "jawOpen", "aa"].find((n) => r.moving.includes(n)) ?? r.moving[0] ?? null;
+  S.morphs = { ...r, values, M, probe };
+  window.studioCreate.timelineMorphs = { bytes: JSON.stringify(r).length, moving: M, targets: r.targets.length, frames: r.frames };
 }
 
 function show3D(t) {
   if (!S.av3d || !S.morphs || !S.tl) return;
-  const m = S.morphs, i = Math.max(0, Math.min(m.values.length - 1, Math.floor(t * m.fps)));
+  const m = S.morphs, i = Math.max(0, Math.min(m.frames - 1, Math.floor(t * m.fps + 1e-6)));
   const [, , gaze, head] = S.tl.frames[Math.min(i, S.tl.frames.length - 1)];
-  const morphs = Object.fromEntries(m.targets.map((n, k) => [n, m.values[i][k]]));
+  const morphs = { ...m.constant };
+  for (let k = 0; k < m.M; k++) morphs[m.moving[k]] = m.values[i * m.M + k];
   const before = S.av3d.lastDraw;
   S.av3d.update({ present: true, morphs, head: { yaw: head[0], pitch: head[1], roll: head[2] },
                   eyes: { left: { gaze: gaze[0] }, right: { gaze: gaze[1] } } });
   if (S.av3d.lastDraw !== before && window.studioCreate.timeline3d) {
-    // [page time it was drawn for, frame, the JawOpen influence the mesh got]: the tests read it
-    const mesh = S.av3d.meshes.find((x) => "JawOpen" in x.morphTargetDictionary);
-    const jaw = mesh ? mesh.morphTargetInfluences[mesh.morphTargetDictionary.JawOpen] : null;
-    window.studioCreate.timeline3d.drawn.push([S.playing ? clockNow() : t, i, jaw]);
+    // [page time it was drawn for, frame, the probe's value as the model holds it]: the tests read it
+    let held = null;
+    if (m.probe && S.av3d.kind === "vrm") held = S.av3d.vrm.expressionManager.getValue(m.probe);
+    else if (m.probe) {
+      const mesh = S.av3d.meshes.find((x) => m.probe in x.morphTargetDictionary);
+      held = mesh ? mesh.morphTargetInfluences[mesh.morphTargetDictionary[m.probe]] : null;
+    }
+    window.studioCreate.timeline3d.drawn.push([S.playing ? clockNow() : t, i, held]);
   }
 }
 
