@@ -18,8 +18,9 @@
    (as ``--preview`` draws it), 512 px; dlib's face descriptor distance photo <-> its own render and
    photo <-> the other people's renders (same person below 0.6, dlib's threshold).
 7. Emotions (``--judges``): the six basic emotions from ``facemimic express`` (seed 1) rendered on
-   every avatar, named by fer and PyEmotion; each judge's hit rate against its hit rate on the real
-   posed photos (portrait_judges.py's baseline; target ratio >= 0.8).
+   every avatar, named by portrait_judges.py's judges (fer, PyEmotion, facex); each judge's hit rate
+   against its balanced accuracy on portrait_judges.py's real labelled posed photos (its
+   ``baseline``; target ratio >= 0.8).
 The judges are portrait_judges.py's: their own venv (``python benchmarks/portrait_judges.py
 --setup``), run as a subprocess of benchmarks/judges_worker.py; FaceMimic never imports them.
 """
@@ -151,10 +152,10 @@ def judged(samples: Path, out: Path) -> dict:
     ident = [*photos.values(), *neutral.values()]
     verdicts = dict(zip(map(str, ident + list(emotional.values())),
                         pj.judge(ident + list(emotional.values()), set(emotional.values()))))
-    posed = list(pj.POSED.items())
-    posed_v = pj.judge([samples / n for n in pj.POSED])
-    baseline = {j: float(np.mean([pj.top(v[j])[0] == want for v, (_, want) in zip(posed_v, posed)]))
-                for j in pj.JUDGES}
+    # Each judge's rate on real labelled posed photos (portrait_judges' baseline: balanced accuracy
+    # over the emotions that set covers), against which the avatar's hit rate is compared.
+    base = pj.baseline(out)
+    baseline = {j: float(base["judges"][j]["balanced"]) for j in pj.JUDGES}
 
     def desc(p):
         return verdicts[str(p)]["descriptor"]
@@ -176,7 +177,7 @@ def judged(samples: Path, out: Path) -> dict:
                          "renders": n, "rate": rate, "posed_baseline": baseline,
                          "ratio": {j: rate[j] / baseline[j] if baseline[j] else float("nan") for j in pj.JUDGES},
                          "labels": labels},
-            "judges": pj.JUDGE_INFO}
+            "posed_baseline_photos": len(base["photos"]), "judges": pj.JUDGE_INFO}
 
 
 def main() -> None:

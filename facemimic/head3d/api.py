@@ -14,6 +14,7 @@ checked before the work and written atomically, all of them or none.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -245,16 +246,25 @@ class Avatar:
 
     def render(self, frame=None, *, size: int = 512, yaw_deg: float = 0.0) -> np.ndarray:
         """A front view (RGB uint8 (size, size, 3)), neutral or showing ``frame`` (its weights, gaze,
-        openness and head rotation)."""
+        openness and head rotation; the creases its weights make, :mod:`.creases`)."""
         from .raster import Surface, render
 
         from .pose import frame_rotation, turned
 
         skin, parts = (self.head.skin.positions, self.head.parts.positions) if frame is None else self.posed(frame)
         skin, parts = turned(skin, frame_rotation(frame)), turned(parts, frame_rotation(frame))  # head pose
-        return render([Surface(skin, self.head.skin.triangles, uv=self.head.skin.uv, texture=self.texture),
+        texture = self.texture if frame is None else self.creases.apply(self.texture, frame.weights)
+        return render([Surface(skin, self.head.skin.triangles, uv=self.head.skin.uv, texture=texture),
                        Surface(parts, self.head.parts.triangles, colours=self.head.parts.colours)],
                       size=(size, size), yaw_deg=yaw_deg, centre=(0.0, -0.55), span=4.0)
+
+    @cached_property
+    def creases(self):
+        """The expression creases of this avatar's skin (:class:`.creases.CreaseShader`)."""
+        from .creases import CreaseShader
+        from .head import UV_SPAN
+
+        return CreaseShader(self.head.skin.uv[:478], self.texture.shape[0], UV_SPAN)
 
 
 @dataclass(frozen=True)

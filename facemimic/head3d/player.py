@@ -94,6 +94,11 @@ class AvatarPlayer:
         data = bytes(doc.bin[start:start + view["byteLength"]])
         self.texture = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float64) / 255
         self.size = int(size)
+        from .creases import CreaseShader
+        from .head import UV_SPAN
+
+        skin = next(p for p in self.parts if p.uv is not None)  # its first 478 vertices are the landmarks
+        self.creases = CreaseShader(skin.uv[:478], self.texture.shape[0], UV_SPAN)
         self.arkit = [self.names.index(n) if n in self.names else None for n in ARKIT_NAMES]
         self.ue = [self.names.index(n) if n in self.names else None for n in UE_NAMES]
         self.uses_arkit = any(i is not None for i in self.arkit)
@@ -128,7 +133,8 @@ class AvatarPlayer:
         for part in self.parts:
             pos = turned(part.positions + np.einsum("t,tnc->nc", w, part.targets), rotation)
             if part.uv is not None:
-                surfaces.append(Surface(pos, part.triangles, uv=part.uv, texture=self.texture))
+                texture = self.texture if frame is None else self.creases.apply(self.texture, frame.weights)
+                surfaces.append(Surface(pos, part.triangles, uv=part.uv, texture=texture))
             else:
                 surfaces.append(Surface(pos, part.triangles, colours=part.colours))
         return render(surfaces, size=(self.size, self.size), centre=(0.0, -0.55), span=4.0)

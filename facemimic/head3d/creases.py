@@ -1,0 +1,156 @@
+"""Expression creases on the avatar's skin: the folds an expression makes, shaded into the texture
+as deep as a frame's weights ask.
+
+The baked texture has the photo's own folds taken out (:func:`.texture.flatten_creases`), and a
+468-point mesh is too coarse to fold; so, as the 2D portrait animator does (its ``creases`` module,
+the idea, not the code), a frame's Unified Expressions weights darken thin soft bands of the skin
+where a face folds: the nasolabial folds (corner pull, cheek squint, sneer, upper lip raise), two
+vertical furrows between the brows (brow lowering and pinch), three lines across the forehead
+(brow raise), crow's feet at the outer eye corners (cheek and eye squint). The shadow is the skin's
+own colour, darker and a little redder. With every driving weight zero the texture is untouched.
+
+The bands are drawn once per avatar in texture space from the landmarks' texture coordinates (the
+first 478 skin vertices; :func:`.head.frontal_layout` is the face's frontal view, ``UV_SPAN`` IPD
+across), so an avatar read back from its file (:class:`.player.AvatarPlayer`) gets the same ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..expressions.names import UE_INDEX
+
+# crease -> per side ("{}" = Left/Right) {UE shape: drive}; a crease's weight is the clipped sum.
+DRIVERS = {
+    "nasolabial": {"MouthCornerPull{}": 0.8, "CheekSquint{}": 0.6, "NoseSneer{}": 0.7, "MouthUpperUp{}": 0.5},
+    "glabella": {"BrowLowerer{}": 0.7, "BrowPinch{}": 0.5},
+    "forehead": {"BrowInnerUp{}": 0.8, "BrowOuterUp{}": 0.5},
+    "crows_feet": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.4},
+}
+# Share of the way to the shadow colour at full weight (the 2D animator's depths).
+DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "crows_feet": 0.6}
+SHADOW_TINT = np.array([0.6, 0.47, 0.45], np.float32)  # a fold's shadow: the skin's colour, darker, redder
+WIDTH = 0.014  # IPD: a crease line's half-width before blurring
+SOFT = 0.012  # IPD: its blur
+SIDES = ("Left", "Right")
+# MediaPipe landmarks per side (subject's left, right): nose wing, mouth corner, inner brow end,
+# outer eye corner, brow top.
+_NASOLABIAL = {"Left": (358, 423, 426, 436), "Right": (129, 203, 206, 216)}  # wing -> past the corner
+_MOUTH_CORNER = {"Left": 291, "Right": 61}
+_INNER_BROW = {"Left": 285, "Right": 55}
+_OUTER_EYE = {"Left": 263, "Right": 33}
+_BROW_TOP = {"Left": 334, "Right": 105}
+_NOSE_ROOT = 168
+
+
+def _smooth(points: np.ndarray, n: int = 8) -> np.ndarray:
+    """A Catmull-Rom curve through ``points`` (P, 2), ``n`` samples per segment."""
+    p = np.concatenate([points[:1], points, points[-1:]])
+    t = np.linspace(0, 1, n, endpoint=False)[:, None]
+    out = []
+    for i in range(1, len(p) - 2):
+        a, b, c, d = p[i - 1], p[i], p[i + 1], p[i + 2]
+        out.append(0.5 * (2 * b + (c - a) * t + (2 * a - 5 * b + 4 * c - d) * t ** 2 + (3 * b - a - 3 * c + d) * t ** 3))
+    out.append(points[-1:])
+    return np.concatenate(out)
+
+
+def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray]]:
+    """Crease polylines in texture coordinates, per (crease, side), from the landmarks' uv (478, 2)."""
+    def at(i):  # a landmark in the face frame's x, y (IPD), from its uv
+        return np.array([(uv[i, 0] - 0.5) * span, -uv[i, 1] * span])
+
+    def to_uv(p):
+        p = np.atleast_2d(p)
+        return np.stack([0.5 + p[:, 0] / span, -p[:, 1] / span], -1)
+
+    out = {}
+    for side in SIDES:
+        sx = np.sign(at(_MOUTH_CORNER[side])[0] - at(_MOUTH_CORNER["Left" if side == "Right" else "Right"])[0])
+        # from beside the nose wing, through the cheek's edge, to beside and below the mouth corner
+        chain = np.array([at(i) for i in _NASOLABIAL[side]])
+        chain[0] += [sx * 0.03, -0.03]
+        corner = at(_MOUTH_CORNER[side])
+        chain[-1] = [0.5 * (chain[-1][0] + corner[0]), corner[1] - 0.05]  # ends beside and below the corner
+        out["nasolabial", side] = [to_uv(_smooth(chain))]
+        brow, root = at(_INNER_BROW[side]), at(_NOSE_ROOT)
+        x = sx * 0.065
+        out["glabella", side] = [to_uv(np.array([[x, brow[1] + 0.06], [x * 0.8, root[1] + 0.02]]))]
+        eye = at(_OUTER_EYE[side])
+        fan = []
+        for ang in (-30.0, 0.0, 30.0):
+            a = np.radians(ang)
+            d = np.array([sx * np.cos(a), np.sin(a)])
+            fan.append(to_uv(np.stack([eye + d * 0.08, eye + d * 0.22])))
+        out["crows_feet", side] = fan
+        top = at(_BROW_TOP[side])
+        lines = []
+        for h in (0.16, 0.28, 0.40):
+            xs = np.linspace(0.0, sx * 0.6, 16)
+            ys = top[1] + h + 0.05 * (1 - (xs / 0.6) ** 2)
+            lines.append(to_uv(np.stack([xs, ys], -1)))
+        out["forehead", side] = lines
+    return out
+
+
+class CreaseShader:
+    """The avatar's crease bands, drawn once; :meth:`apply` shades a texture for a frame's weights.
+
+    Parameters
+    ----------
+    landmark_uv : np.ndarray [shape=(478, 2)]
+        Texture coordinates of the face's landmarks (0..1, v down).
+    size : int
+        The texture's side in texels.
+    span : float
+        IPD across the texture (``head.UV_SPAN``).
+    """
+
+    def __init__(self, landmark_uv: np.ndarray, size: int, span: float) -> None:
+        import cv2
+
+        per_ipd = size / span
+        self.keys = []
+        masks = []
+        for key, lines in _paths(np.asarray(landmark_uv, np.float64), span).items():
+            m = np.zeros((size, size), np.float32)
+            for line in lines:
+                pts = np.round(line * size * 8).astype(np.int32)  # 3 bits of sub-pixel precision
+                cv2.polylines(m, [pts], False, 1.0, thickness=max(1, int(round(2 * WIDTH * per_ipd))),
+                              lineType=cv2.LINE_AA, shift=3)
+            masks.append(cv2.GaussianBlur(m, (0, 0), max(SOFT * per_ipd, 0.5)))
+            self.keys.append(key)
+        stack = np.stack(masks)
+        ys, xs = np.nonzero(stack.max(axis=0) > 1e-3)
+        self.box = (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1) if len(ys) else (0, 0, 0, 0)
+        y0, y1, x0, x1 = self.box
+        self.masks = np.ascontiguousarray(stack[:, y0:y1, x0:x1])  # (K, h, w)
+        drive = np.zeros((len(self.keys), len(UE_INDEX)), np.float32)
+        for k, (crease, side) in enumerate(self.keys):
+            for name, v in DRIVERS[crease].items():
+                drive[k, UE_INDEX[name.format(side)]] = v
+        self.drive = drive  # (K, 88)
+        self.depth = np.array([DEPTH[c] for c, _ in self.keys], np.float32)
+
+    def amounts(self, weights: np.ndarray) -> np.ndarray:
+        """Darkening at each crease's deepest (K,) for UE weights (88,)."""
+        w = np.clip(np.nan_to_num(np.asarray(weights, np.float32)), 0, 1)
+        return np.clip(self.drive @ w, 0, 1) * self.depth
+
+    def apply(self, texture: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """``texture`` (T, T, 3) with the creases of UE ``weights`` (88,) shaded in (the same array
+        when no crease is driven, else a new one)."""
+        if weights is None:
+            return texture
+        a = self.amounts(weights)
+        if a.max() <= 1e-3:
+            return texture
+        dark = np.clip(np.tensordot(a, self.masks, axes=1), 0, 0.9)[..., None]  # (h, w, 1)
+        out = np.array(texture, copy=True)
+        y0, y1, x0, x1 = self.box
+        patch = out[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = patch * (1 - dark) + patch * SHADOW_TINT * dark
+        return out
+
+
+__all__ = ["CreaseShader", "DEPTH", "DRIVERS"]

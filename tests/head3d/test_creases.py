@@ -1,0 +1,75 @@
+"""Expression creases: a frame's weights shade the folds of its expression into the avatar's skin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from facemimic.expressions.frame import ExpressionFrame
+
+
+@pytest.fixture(scope="module")
+def avatar(samples):
+    from facemimic.head3d.api import make_avatar
+
+    return make_avatar(samples / "15-f13-anc-ph.jpg")
+
+
+def _darkening(avatar, crease, side, frame):
+    """Mean darkening (0..1) of the texture inside one crease's band for a frame."""
+    shader = avatar.creases
+    k = shader.keys.index((crease, side))
+    y0, y1, x0, x1 = shader.box
+    band = shader.masks[k] > 0.5
+    before = avatar.texture[y0:y1, x0:x1][band].mean()
+    after = shader.apply(avatar.texture, frame.weights)[y0:y1, x0:x1][band].mean()
+    return 1 - after / before
+
+
+def test_no_weights_no_creases(avatar):
+    assert avatar.creases.apply(avatar.texture, ExpressionFrame.neutral().weights) is avatar.texture
+
+
+def test_each_expression_shades_its_own_folds(avatar):
+    smile = ExpressionFrame.from_shapes({"MouthCornerPullLeft": 1.0, "MouthCornerPullRight": 1.0})
+    frown = ExpressionFrame.from_shapes({"BrowLowererLeft": 1.0, "BrowLowererRight": 1.0, "BrowPinchLeft": 1.0,
+                                         "BrowPinchRight": 1.0})
+    raised = ExpressionFrame.from_shapes({"BrowInnerUpLeft": 1.0, "BrowInnerUpRight": 1.0})
+    half_smile = ExpressionFrame.from_shapes({"MouthCornerPullLeft": 0.5})
+    for side in ("Left", "Right"):
+        assert _darkening(avatar, "nasolabial", side, smile) > 0.2
+        assert _darkening(avatar, "glabella", side, smile) < 0.01
+        assert _darkening(avatar, "glabella", side, frown) > 0.2
+        assert _darkening(avatar, "nasolabial", side, frown) < 0.01
+        assert _darkening(avatar, "forehead", side, raised) > 0.1
+    # as deep as the weight asks, on its own side
+    assert 0.3 < _darkening(avatar, "nasolabial", "Left", half_smile) / _darkening(avatar, "nasolabial", "Left", smile) < 0.7
+    assert _darkening(avatar, "nasolabial", "Right", half_smile) < 0.01
+
+
+def test_the_nasolabial_fold_runs_from_the_nose_wing_past_the_mouth_corner(avatar):
+    shader = avatar.creases
+    y0, y1, x0, x1 = shader.box
+    uv = avatar.head.skin.uv[:478]
+    size = avatar.texture.shape[0]
+    for side, wing, corner in (("Left", 358, 291), ("Right", 129, 61)):
+        ys, xs = np.nonzero(shader.masks[shader.keys.index(("nasolabial", side))] > 0.5)
+        v, u = (ys + y0) / size, (xs + x0) / size
+        assert v.min() < uv[wing, 1] + 0.02 and v.max() > uv[corner, 1]  # from the wing's height to below the corner
+        outward = np.sign(uv[corner, 0] - 0.5)
+        assert np.all((u - 0.5) * outward > 0)  # on its own side of the face
+        assert np.median((u - uv[corner, 0]) * outward) > 0  # and mostly outside the mouth corner
+
+
+def test_the_file_shades_the_same_creases(avatar, samples, tmp_path):
+    import facemimic
+    from facemimic.head3d.api import AvatarPlayer
+
+    facemimic.avatar3d(samples / "15-f13-anc-ph.jpg", tmp_path / "me.glb")
+    player = AvatarPlayer(tmp_path / "me.glb", size=256)
+    frown = ExpressionFrame.from_shapes({"BrowLowererLeft": 0.8, "BrowLowererRight": 0.8})
+    assert player.creases.keys == avatar.creases.keys
+    a, b = player.creases.amounts(frown.weights), avatar.creases.amounts(frown.weights)
+    assert np.allclose(a, b) and a.max() > 0.3
+    overlap = [(np.minimum(p, q).sum() / np.maximum(p, q).sum()) for p, q in zip(player.creases.masks, avatar.creases.masks)]
+    assert min(overlap) > 0.9, overlap  # drawn in the same places from the file's texture coordinates
