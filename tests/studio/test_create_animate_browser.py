@@ -138,3 +138,46 @@ def test_face_picker_face_2_equals_cli_face_2_and_live_frames(browser, studio, s
         v = box.streams.video[0]
         assert v.width == v.height and abs(v.width - side) <= 1  # the face square, unscaled
     assert shot.stat().st_size < 150_000
+
+
+def test_designer_portrait_follows_the_face_picker(browser, studio, samples):
+    """The designer's portrait still of a group photo is drawn on the face picked in this panel
+    (what `animate --face N` animates), with its crop; the whole photo falls back to the face's square."""
+    import base64
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
+    page.goto(studio.url)
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.set_input_files("#a-photo", str(samples / "multi_face.jpg"))
+    page.wait_for_function("window.studioCreate.faces && window.studioCreate.faces.source === 'portraits/multi_face.jpg'",
+                           timeout=60000)
+    largest = page.evaluate("window.studioCreate.faces.largest")
+    design = {"prompt": "surprised", "variations": 1, "seed": 2}
+    for k, v in design.items():
+        page.fill(f"#d-{k}", str(v))
+    page.click("#d-generate")
+    page.wait_for_function("window.studioCreate.variations === 1")
+    page.select_option("#d-portrait", "portraits/multi_face.jpg")
+    page.wait_for_function("window.studioCreate.stillOn", timeout=60000)
+    first = page.evaluate("window.studioCreate.stillOn")
+    other = 1 if largest != 1 else 3
+    page.click(f'#a-faces .face[data-index="{other}"]')
+    page.wait_for_function(f"window.studioCreate.stillOn.face === {other}", timeout=60000)
+    picked = page.evaluate("window.studioCreate.stillOn")
+    note = page.inner_text("#d-still-note")
+    shown = page.evaluate("""fetch(document.querySelector('#d-still').src).then(r => r.arrayBuffer())
+        .then(b => btoa(String.fromCharCode(...new Uint8Array(b))))""")
+    errors = page.evaluate("window.studioCreate.errors")
+    # the same pose drawn on that face by the route, asked directly
+    base = studio.url.split("?")[0].rstrip("/")
+    pose = page.request.post(f"{base}/api/create/express", data=design).json()["variations"][0]
+    want = page.request.post(f"{base}/api/create/still", data={**{k: pose[k] for k in ("weights", "openness", "gaze", "head")},
+                                                               "source": "portraits/multi_face.jpg", "size": 512,
+                                                               "face": other, "crop": "fit"}).body()
+    page.close()
+    assert errors == [], errors
+    assert first == {"source": "portraits/multi_face.jpg", "face": None, "crop": "fit", "drawn": "face"}, first
+    assert picked == {"source": "portraits/multi_face.jpg", "face": other, "crop": "fit", "drawn": "face"}, picked
+    assert f"on face #{other}, square around it (too small in the whole photo)" in note, note
+    assert base64.b64decode(shown) == want  # the page shows the still of the picked face

@@ -42,7 +42,7 @@ def test_stills_follow_the_pose_and_are_quick_after_the_first(client):
     t = time.perf_counter()
     r0 = client.post("/api/create/still", json=dict(neutral, source=f"portraits/{PHOTO}", size=512))
     first = time.perf_counter() - t
-    assert r0.status_code == 200 and r0.headers["content-type"] == "image/jpeg"
+    assert r0.status_code == 200 and r0.headers["content-type"] == "image/jpeg" and r0.headers["x-still-crop"] == "fit"
     a = _decode(r0.content)
     assert max(a.shape[:2]) == 512
     times = []
@@ -66,3 +66,43 @@ def test_still_errors(client):
     assert r.status_code == 422 and "size must be one of" in r.json()["error"]
     r = client.post("/api/create/still", json={"weights": [0.0] * 3, "source": f"portraits/{PHOTO}"})
     assert r.status_code == 422 and r.json()["error"].startswith("bad pose")
+
+
+def test_still_is_drawn_on_the_face_the_animate_panel_picked(client, samples):
+    """A group photo: face N with a square crop (``animate --face N --crop face``) is that face."""
+    import base64
+
+    import cv2
+
+    assert client.put("/api/create/upload/multi_face.jpg", content=(samples / "multi_face.jpg").read_bytes()).status_code == 200
+    faces = client.get("/api/create/faces", params={"source": "portraits/multi_face.jpg"}).json()["faces"]
+    usable = [f["index"] for f in faces if f["usable"]]
+    assert len(usable) >= 3
+    thumbs = {f["index"]: _decode(base64.b64decode(f["thumb"])) for f in faces}
+    neutral = {"weights": [0.0] * len(UE_NAMES), "openness": [1, 1], "gaze": [[0, 0], [0, 0]], "head": [0, 0, 0]}
+
+    def face_distance(still, index):
+        # the thumbnail is the face oval + 20 %: about 1.4 / 2.6 of the animator's face square
+        h, w = still.shape[:2]
+        side = int(round(w * 1.4 / 2.6))
+        y0, x0 = (h - side) // 2, (w - side) // 2
+        centre = still[y0:y0 + side, x0:x0 + side]
+        thumb = cv2.resize(thumbs[index], (side, side), interpolation=cv2.INTER_LINEAR)
+        return float(np.abs(centre.astype(int) - thumb.astype(int)).mean())
+
+    for index in usable[1:3]:
+        r = client.post("/api/create/still", json=dict(neutral, source="portraits/multi_face.jpg", size=256,
+                                                      face=index, crop="face"))
+        assert r.status_code == 200, r.text
+        still = _decode(r.content)
+        assert still.shape[:2] == (256, 256)
+        distances = {i: face_distance(still, i) for i in usable}
+        assert min(distances, key=distances.get) == index, distances
+    # the whole group photo at 512 px leaves each face under 64 px: the still is the square around it
+    r = client.post("/api/create/still", json=dict(neutral, source="portraits/multi_face.jpg", size=512, face=usable[1]))
+    assert r.status_code == 200 and r.headers["x-still-crop"] == "face" and _decode(r.content).shape[:2] == (512, 512)
+    r = client.post("/api/create/still", json=dict(neutral, source="portraits/multi_face.jpg", face=40, crop="face"))
+    assert r.status_code == 422 and r.json()["error"].startswith("portraits/multi_face.jpg: ") \
+        and "\n" not in r.json()["error"], r.json()
+    r = client.post("/api/create/still", json=dict(neutral, source="portraits/multi_face.jpg", face="two"))
+    assert r.status_code == 422 and r.json()["error"] == "size and face must be whole numbers"

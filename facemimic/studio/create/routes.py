@@ -98,12 +98,16 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         try:
             try:
                 size = int(data.get("size") or 512)
+                face = None if data.get("face") in (None, "") else int(data["face"])
             except (TypeError, ValueError):
-                raise ParameterError("size must be a whole number of pixels") from None
-            jpeg = stills.render(str(data.get("source") or ""), designer.frame_from_json(data), size)
+                raise ParameterError("size and face must be whole numbers") from None
+            # the animate panel's face and crop: the face the video would animate
+            drawn = stills.render(str(data.get("source") or ""), designer.frame_from_json(data), size, face,
+                                  str(data.get("crop") or "fit"))
         except FaceMimicError as e:
             return _error(e)
-        return Response(jpeg, media_type="image/jpeg", headers={"cache-control": "no-store"})
+        return Response(drawn.jpeg, media_type="image/jpeg",
+                        headers={"cache-control": "no-store", "x-still-crop": drawn.crop})
 
     @router.get("/library")
     def library():

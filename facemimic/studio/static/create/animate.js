@@ -12,7 +12,8 @@ const el = (tag, props = {}, ...kids) => {
 };
 
 // The page's helpers (create.js): api, showError, upload, listUploads, create (/api/create/info),
-// shared (create.js's state: sourcePicked, audio), timelineName().
+// shared (create.js's state: sourcePicked, audio), timelineName(), faceChanged() (the designer's
+// portrait follows the face and crop chosen here).
 let C = null;
 const A = { jobs: new Map(), frames: new Map(), faces: null, socket: null, poll: null, retry: null };
 
@@ -58,15 +59,22 @@ export function buildAnimate(context) {
   for (const s of C.create.avatar_styles.filter((x) => x !== "default")) {
     $("a-source").append(el("option", { value: `avatar:${s}`, textContent: `avatar: ${s}` }));
   }
-  $("a-source").onchange = () => { C.shared.sourcePicked = true; showFaces().catch((e) => C.showError(e.message)); };
+  $("a-source").onchange = () => {
+    C.shared.sourcePicked = true;
+    $("a-face").value = "";  // a face number belongs to its photo
+    showFaces().catch((e) => C.showError(e.message));
+    C.faceChanged();
+  };
   $("a-photo").onchange = () => C.upload($("a-photo"), (path) => {
     if (!$("a-source").querySelector(`option[value="${CSS.escape(path)}"]`)) {
       $("a-source").prepend(el("option", { value: path, textContent: path.split("/").pop() }));
     }
     $("a-source").value = path;
+    $("a-face").value = "";  // a face number belongs to its photo
     C.shared.sourcePicked = true;
     C.listUploads();
     showFaces().catch((e) => C.showError(e.message));
+    C.faceChanged();
   });
   $("a-audio").onchange = () => C.upload($("a-audio"), (path) => { C.shared.audio = path; $("a-driver").value = "audio"; });
   $("a-video").onchange = () => C.upload($("a-video"), (path) => {
@@ -78,8 +86,8 @@ export function buildAnimate(context) {
                                  track: "takes/… .jsonl, expressions/… .jsonl", video: "videos/… .mp4" }[$("a-driver").value];
     if ($("a-driver").value === "timeline") $("a-value").value = C.timelineName();
   };
-  $("a-face").oninput = () => { markPicked(); updateOriginal(); };
-  $("a-crop").onchange = updateOriginal;
+  $("a-face").oninput = () => { markPicked(); updateOriginal(); C.faceChanged(); };
+  $("a-crop").onchange = () => { updateOriginal(); C.faceChanged(); };
   $("a-form").onsubmit = (ev) => { ev.preventDefault(); startJob(); };
   connectJobs();
 }
@@ -107,12 +115,19 @@ export async function showFaces() {
     b.setAttribute("role", "option");
     b.dataset.index = f.index;
     b.disabled = !f.usable;
-    b.onclick = () => { $("a-face").value = String(f.index); markPicked(); updateOriginal(); };
+    b.onclick = () => { $("a-face").value = String(f.index); markPicked(); updateOriginal(); C.faceChanged(); };
     return b;
   }));
   markPicked();
   updateOriginal();
   window.studioCreate.faces = { source, count: r.faces.length, largest: r.largest };
+}
+
+// The face and crop a still of `source` is drawn with: this panel's choice when it shows that photo
+// (what `animate --face N --crop C` would animate), else the largest face of the whole photo.
+export function portraitFace(source) {
+  if (!source || source !== $("a-source").value) return { face: null, crop: "fit" };
+  return { face: $("a-face").value === "" ? null : Number($("a-face").value), crop: $("a-crop").value };
 }
 
 function chosenFace() {

@@ -4,7 +4,7 @@
 // file only draws and keeps the designer's edits (undo/redo) until they are saved.
 
 import { TIMELINE_HTML, buildTimeline } from "./timeline.js";
-import { ANIMATE_HTML, buildAnimate, showFaces } from "./animate.js";
+import { ANIMATE_HTML, buildAnimate, portraitFace, showFaces } from "./animate.js";
 import { buildDesigner3D, picked3D, show3D } from "./designer3d.js";
 import { buildStills, markPicked as markStill, showStills, stillThumb } from "./stills.js";
 
@@ -168,10 +168,7 @@ function buildDesigner() {
     box.append(g);
   }
   $("d-form").onsubmit = (ev) => { ev.preventDefault(); generate(); };
-  $("d-portrait").onchange = () => {
-    drawStill().catch((e) => showError(e.message));
-    showStills().catch((e) => showError(e.message));  // every variation on it, side by side
-  };
+  $("d-portrait").onchange = portraitChanged;
   $("d-undo").onclick = undo;
   $("d-redo").onclick = redo;
   $("d-reset").onclick = () => { pushUndo(); delete S.edits[S.picked]; afterEdit(); };
@@ -229,22 +226,43 @@ function setSvg(img, svg) {
   img.src = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
 }
 
+// The portrait, or its face (the animate panel's face picker and crop), changed: draw them again.
+function portraitChanged() {
+  drawStill().catch((e) => showError(e.message));
+  showStills().catch((e) => showError(e.message));  // every variation on it, side by side
+}
+
+// What a still is drawn on: the chosen photo, with the face and crop chosen in the animate panel.
+function portrait() {
+  const source = $("d-portrait").value;
+  return { source, ...portraitFace(source) };
+}
+
 // The picked variation on the chosen portrait: one frame from the animator (JPEG).
 async function drawStill() {
-  const source = $("d-portrait").value, img = $("d-still"), picked = S.picked;
+  const on = portrait(), { source } = on, img = $("d-still"), picked = S.picked, key = JSON.stringify(on);
   if (!source || !S.result) { img.hidden = true; return; }
   const t = performance.now();
-  $("d-still-note").textContent = S.stillReady === source ? "" : "preparing the portrait (a few seconds, once)…";
+  $("d-still-note").textContent = S.stillReady === key ? "" : "preparing the portrait (a few seconds, once)…";
   const r = await fetch("/api/create/still", { method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ ...currentPose(S.picked), source, size: 512 }) });
-  if (!r.ok) throw new Error((await r.json()).error);
+    body: JSON.stringify({ ...currentPose(S.picked), ...on, size: 512 }) });
+  if (!r.ok) {
+    $("d-still-note").textContent = "";
+    throw new Error((await r.json()).error);
+  }
   if (img.src) URL.revokeObjectURL(img.src);
   img.src = URL.createObjectURL(await r.blob());
   img.hidden = false;
   stillThumb(picked, img).catch(() => {});  // its thumbnail among the variations follows
-  S.stillReady = source;
+  S.stillReady = key;
   const ms = performance.now() - t;
-  $("d-still-note").textContent = `variation #${S.picked + 1} · ${ms.toFixed(0)} ms · AI-generated preview`;
+  // the server draws the square around the face when the whole photo leaves the face too small
+  const crop = r.headers.get("x-still-crop") || on.crop;
+  const face = on.face === null ? "the largest face" : `face #${on.face}`;
+  $("d-still-note").textContent = `variation #${S.picked + 1} on ${face}`
+    + (crop === "face" ? (on.crop === "face" ? ", square around it" : ", square around it (too small in the whole photo)") : "")
+    + ` · ${ms.toFixed(0)} ms · AI-generated preview · face and crop: the Animate panel's`;
+  window.studioCreate.stillOn = { ...on, drawn: crop };
   window.studioCreate.stills = (window.studioCreate.stills || 0) + 1;
   window.studioCreate.stillMs = ms;
 }
@@ -610,9 +628,11 @@ async function init() {
   buildDesigner();
   buildDesigner3D({ api, showError, info: S.info, count: () => (S.result ? S.result.variations.length : 0),
                     pose: currentPose, picked: () => S.picked });
-  buildStills({ count: () => (S.result ? S.result.variations.length : 0), pose: currentPose, picked: () => S.picked, pick });
+  buildStills({ count: () => (S.result ? S.result.variations.length : 0), pose: currentPose, picked: () => S.picked, pick,
+                portrait });
   buildTimeline({ api, showError, upload, setSvg, info: S.info, avatarStyle: () => $("d-avatar").value });
-  buildAnimate({ api, showError, upload, listUploads, create: S.create, shared: S, timelineName: () => $("t-name").value });
+  buildAnimate({ api, showError, upload, listUploads, create: S.create, shared: S, timelineName: () => $("t-name").value,
+                 faceChanged: () => { if ($("d-portrait").value) portraitChanged(); } });
   buildAnalyse();
   await Promise.all([refreshLibrary(), listUploads(), refreshModels()]);
   showFaces().catch((e) => showError(e.message));

@@ -12,7 +12,8 @@ const el = (tag, props = {}, ...kids) => {
 };
 const THUMB = 120;  // px, a thumbnail's longer side (drawn at 80 px: sharp on a HiDPI screen)
 
-// The page's helpers (create.js): count() (variations shown), pose(i) (with its edits), picked(), pick(i).
+// The page's helpers (create.js): count() (variations shown), pose(i) (with its edits), picked(), pick(i),
+// portrait() ({source, face, crop}: the photo, drawn on the animate panel's face and crop).
 let C = null;
 const P = { run: 0 };
 
@@ -27,7 +28,7 @@ export function buildStills(context) {
 // A newer call (new variations, another portrait) stops an older one.
 export async function showStills() {
   const run = ++P.run;
-  const box = $("d-still-variations"), source = $("d-portrait").value, n = C.count();
+  const box = $("d-still-variations"), on = C.portrait(), { source } = on, n = C.count();
   box.textContent = "";
   window.studioCreate.portraitVariations = 0;
   if (!source || !n) return;
@@ -47,7 +48,7 @@ export async function showStills() {
   for (let i = 0; i < n; i++) {
     const t = performance.now();
     const r = await fetch("/api/create/still", { method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ ...C.pose(i), source, size: 512 }) });
+      body: JSON.stringify({ ...C.pose(i), ...on, size: 512 }) });
     if (run !== P.run) return;
     if (!r.ok) throw new Error((await r.json()).error);
     draw(i, await createImageBitmap(await r.blob()));
