@@ -230,6 +230,41 @@ def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):
     assert "valence" in tip and "AUs:" in tip and result["frames"] == 120
 
 
+def test_analyse_an_uploaded_video_bad_upload_and_au_hover(browser, studio, samples, tmp_path):
+    """The analyse panel's own upload: a broken video's one-line error stays in view down there; a
+    real clip is analysed at once and hovering a frame shows its AU intensities."""
+    import re
+
+    from test_create_jobs import _clip_mp4  # tests/studio is on sys.path (as conftest is)
+
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"this is not a video")
+    clip = tmp_path / "talk.mp4"
+    _clip_mp4(samples / "WolfgangLanger_Pexels.mp4", clip, 6.0, 7.0)
+    page = _open_create(browser, studio)
+    page.locator("#analyse-panel").scroll_into_view_if_needed()
+    page.set_input_files("#y-upload", str(broken))
+    page.wait_for_selector("#create-error:not([hidden])")
+    error = page.inner_text("#create-error")
+    banner = page.locator("#create-error").bounding_box()
+    assert error.startswith("broken.mp4: ") and "\n" not in error, error
+    assert 0 <= banner["y"] < 1100, banner  # sticky: in view while the page is scrolled to the panel
+    assert not (studio.workspace / "videos" / "broken.mp4").exists()
+    page.set_input_files("#y-upload", str(clip))
+    page.wait_for_function("window.studioCreate.analysis && window.studioCreate.analysis.source === 'videos/talk.mp4'",
+                           timeout=90000)
+    result = page.evaluate("window.studioCreate.analysis")
+    box = page.locator("#y-plot").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#y-tip:not([hidden])")
+    tip = page.inner_text("#y-tip")
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    assert errors == [error] and result["frames"] >= 20
+    au = re.search(r"AUs: (.+)", tip)
+    assert au and re.fullmatch(r"(AU\w+ \d\.\d\d)(, AU\w+ \d\.\d\d)*", au.group(1)), tip
+
+
 def test_learn_my_face_from_a_dragged_span(browser, studio):
     """Drag a span over the analysed timeline, label it, train, and generate with the model."""
     page = _open_create(browser, studio)
@@ -266,7 +301,9 @@ def test_learn_my_face_from_a_dragged_span(browser, studio):
     page.wait_for_function("window.studioCreate.training && window.studioCreate.training.state !== 'running'",
                            timeout=120000)
     job = page.evaluate("window.studioCreate.training")
+    live = page.evaluate("window.studioCreate.lossLive")
     assert job["state"] == "done" and len(job["losses"]) == 2, job
+    assert 1 in live, live  # the curve was drawn with the first epoch's loss while the second ran
     # the model is in the designer's choice and generates
     page.select_option("#d-model", "models/my-smile.npz")
     page.fill("#d-prompt", "happy")

@@ -54,7 +54,10 @@ function buildPage() {
   const main = el("main", { id: "create-main", hidden: true });
   main.innerHTML = DESIGNER_HTML + TIMELINE_HTML + ANIMATE_HTML + ANALYSE_HTML;
   live.after(main);
-  main.before(el("div", { id: "create-error", className: "error", role: "alert", hidden: true }));
+  // stays in view wherever the page is scrolled (an upload fails far below the top); a click dismisses it
+  const banner = el("div", { id: "create-error", className: "error", role: "alert", hidden: true, title: "click to dismiss" });
+  banner.onclick = () => showError("");
+  main.before(banner);
   const show = (create) => {
     live.hidden = create; main.hidden = !create;
     $("view-live").classList.toggle("on", !create); $("view-create").classList.toggle("on", create);
@@ -117,6 +120,7 @@ const ANALYSE_HTML = `
   <div class="row">
     <label class="grow">File <input id="y-source" list="a-files" placeholder="takes/… .jsonl, timelines/… .jsonl, videos/… .mp4"></label>
     <button id="y-run" type="button">Analyse</button>
+    <label title="a video of a face: it goes to videos/ and is analysed">or upload a video <input id="y-upload" type="file" accept="video/*"></label>
     <span id="y-note" class="muted" aria-live="polite"></span>
   </div>
   <div class="analyse-plot">
@@ -415,7 +419,15 @@ async function openDesign(x) {
 const EMOTION_COLOURS = ["#8b93a3", "#ffd166", "#5aa9ff", "#d77bff", "#7ee2b8", "#ff6b6b", "#9bd35a", "#ffb35a"];
 
 function buildAnalyse() {
-  $("y-run").onclick = () => runAnalysis().catch((e) => { $("y-note").textContent = ""; showError(e.message); });
+  const analyse = () => runAnalysis().catch((e) => { $("y-note").textContent = ""; showError(e.message); });
+  $("y-run").onclick = analyse;
+  $("y-upload").onchange = () => upload($("y-upload"), (path) => {
+    $("y-source").value = path;
+    listUploads().catch((e) => showError(e.message));
+    analyse();
+  });
+  emptyCanvas($("y-plot"), "Pick a take, a track or a video above (or upload a video), then Analyse: its emotions over time appear here.");
+  emptyCanvas($("l-loss"), "Train: the loss appears here after each epoch.");
   for (const c of [$("y-plot"), $("y-va")]) {
     c.onmousemove = (ev) => { hoverAnalysis(ev, c); if (S.drag) { S.drag[1] = timeAt(ev, c); showSpan(); } };
     c.onmouseleave = () => { $("y-tip").hidden = true; };
@@ -430,6 +442,14 @@ function buildAnalyse() {
   };
   $("l-label").onclick = () => labelSpans().catch((e) => showError(e.message));
   $("l-train").onclick = () => trainModel().catch((e) => showError(e.message));
+}
+
+// What a plot shows before there is anything to plot.
+function emptyCanvas(c, text) {
+  const g = c.getContext("2d");
+  g.fillStyle = "#0f1116"; g.fillRect(0, 0, c.width, c.height);
+  g.fillStyle = "#8b93a3"; g.font = "13px sans-serif";
+  g.fillText(text, 12, 24);
 }
 
 function timeAt(ev, canvas) {
@@ -474,9 +494,11 @@ async function trainModel() {
   if (!S.dataset) return showError("label some spans first");
   let job = await api("POST", `/api/create/train/${encodeURIComponent($("l-name").value.trim())}`,
     { dataset: S.dataset, epochs: Number($("l-epochs").value) });
+  const live = (window.studioCreate.lossLive = []);  // the curve as drawn while training (epochs shown)
   while (job.state === "running") {
     $("l-note").textContent = `training ${job.model}: epoch ${job.losses.length}/${job.epochs}`;
     drawLoss(job);
+    if (live.at(-1) !== job.losses.length) live.push(job.losses.length);
     await new Promise((r) => setTimeout(r, 300));
     job = await api("GET", `/api/create/train/job/${job.id}`);
   }
@@ -490,7 +512,10 @@ async function trainModel() {
 function drawLoss(job) {
   const c = $("l-loss"), g = c.getContext("2d"), L = job.losses;
   g.fillStyle = "#0f1116"; g.fillRect(0, 0, c.width, c.height);
-  if (!L.length) return;
+  if (!L.length) {
+    g.fillStyle = "#8b93a3"; g.font = "13px sans-serif";
+    return g.fillText(`training: epoch 1 of ${job.epochs} (its loss appears when it ends)`, 12, 24);
+  }
   const hi = Math.max(...L), lo = Math.min(...L), n = Math.max(job.epochs, 2);
   g.strokeStyle = "#5aa9ff"; g.lineWidth = 2; g.beginPath();
   L.forEach((v, i) => {
