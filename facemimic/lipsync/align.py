@@ -198,14 +198,8 @@ def _set_grammar(d, names: list[str], starts: list[int] | None, guess: int = 0) 
     fsg = FsgModel("_align_pieces", lmath, float(d.config["lw"]), n + 1)
     fsg.set_start_state(0)
     fsg.set_final_state(n)
-    # the decoder's phone and word insertion weights must not pick the start (piecewise.start_costs)
-    from .piecewise import start_costs
-
-    lw = float(d.config["lw"])
-    cost = start_costs([len((d.lookup_word(w) or "").split()) for w in names], [i - lo for i in starts],
-                       guess - lo, penalty=lmath.log(START_PENALTY),
-                       phone_bonus=lw * lmath.log(float(d.config["pip"])),
-                       word_bonus=lw * lmath.log(float(d.config["wip"])))
+    step = lmath.log(START_PENALTY)
+    cost = {i - lo: int(round(step * abs(i - guess))) for i in starts}
     for k, name in enumerate(names):
         wid = fsg.word_add(name)
         fsg.trans_add(k, k + 1, cost[0] if k == 0 else 0, wid)  # from state 0: the earliest start
