@@ -259,6 +259,8 @@ def test_analyse_an_uploaded_video_bad_upload_and_au_hover(browser, studio, samp
     page.wait_for_selector("#y-tip:not([hidden])")
     tip = page.inner_text("#y-tip")
     errors = page.evaluate("window.studioCreate.errors")
+    assert page.is_hidden("#create-error")  # the next upload cleared it
+    _save_shot(page, "studio-analyse.jpg", "#analyse-panel")
     page.close()
     assert errors == [error] and result["frames"] >= 20
     au = re.search(r"AUs: (.+)", tip)

@@ -85,9 +85,11 @@ const DESIGNER_HTML = `
   </form>
   <p id="d-meaning" class="muted" aria-live="polite"></p>
   <div class="designer-views">
-    <div id="d-variations-box" class="variations" role="listbox" aria-label="variations"></div>
+    <div id="d-variations-box" class="variations" role="listbox" aria-label="variations"><p class="muted empty">Press
+      <b>Generate</b>: the prompt's variations appear here side by side; click one, then adjust it with the sliders.</p></div>
     <figure class="portrait-view">
-      <label>On my portrait <select id="d-portrait"><option value="">(none)</option></select></label>
+      <label title="a photo uploaded in Animate a portrait (its face and crop are the ones chosen there)">On my portrait
+        <select id="d-portrait"><option value="">(none: upload a photo in Animate a portrait)</option></select></label>
       <img id="d-still" alt="the picked variation on your portrait (drawn by the animator)" hidden>
       <figcaption id="d-still-note" class="muted"></figcaption>
     </figure>
@@ -99,7 +101,7 @@ const DESIGNER_HTML = `
         <button id="d-redo" type="button" title="Redo (Ctrl+Shift+Z)" disabled>Redo</button>
         <button id="d-reset" type="button" title="Forget the edits of this variation">Reset variation</button>
         <label><input type="checkbox" id="d-link" checked> link left/right</label>
-        <span id="d-edit-note" class="muted"></span>
+        <span id="d-edit-note" class="muted">generate variations first, then the sliders adjust the picked one</span>
       </div>
       <div id="d-sliders" class="sliders"></div>
     </div>
@@ -632,6 +634,8 @@ async function listUploads() {
       $("d-portrait").append(el("option", { value: f.path, textContent: f.path.split("/").pop() }));
     }
   }
+  const none = $("d-portrait").options[0];
+  none.textContent = $("d-portrait").options.length > 1 ? "(none)" : "(none: upload a photo in Animate a portrait)";
   if (!S.sourcePicked) $("a-source").value = $("a-source").options[0].value;
 }
 
