@@ -54,6 +54,16 @@ def _open_create(browser, studio):
 
 def test_designer_session_saved_and_exported_equals_facemimic_express(browser, studio, tmp_path):
     page = _open_create(browser, studio)
+    # a slider for every UE shape, plus eye openness, gaze and head pose
+    info = page.evaluate("fetch('/api/create/info').then(r => r.json())")
+    names = page.evaluate("[...document.querySelectorAll('#d-sliders input')].map(i => i.dataset.name)")
+    assert sorted(names) == sorted([*UE_NAMES, *info["pose_keys"]])
+    # an empty prompt: the generator's one-line error in the page, nothing drawn
+    page.fill("#d-prompt", "")
+    page.click("#d-generate")
+    page.wait_for_selector("#create-error:not([hidden])")
+    error = page.inner_text("#create-error")
+    assert "give a prompt" in error and "\n" not in error and page.locator(".variation").count() == 0, error
     page.fill("#d-prompt", PROMPT)
     page.fill("#d-intensity", "0.8")
     page.select_option("#d-style", "exaggerated")
