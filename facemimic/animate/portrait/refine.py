@@ -64,6 +64,7 @@ LOOP = (
 )
 _SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
 _LIPS = _SLOT["lips"]
+_CLOSURES = [_SLOT["closure_right"], _SLOT["closure_left"]]
 # the slots added with the composed targets (#12); the first ones: lips, closure, pull, inner brow, lowering
 _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
@@ -172,6 +173,11 @@ class ClosedLoop:
         gap = float(geometry.measure(np.asarray(photo.landmarks, np.float64), self.size).lip_gap) \
             if self.rest is not None else float("nan")
         self.photo_gap = gap if np.isfinite(gap) else animator.model.photo_gap
+        # the share of the eye's aperture MediaPipe reads closed on this portrait's drawn shut lids
+        # (calibration's blink probe at amount 1, where the lids meet): closure readings are shares
+        # of it, as calibration judges them (1 = shut), so half a blink is not chased shut
+        blink = (getattr(getattr(animator, "stats", None), "calibration", None) or {}).get("blink", {})
+        self.shut_reading = float(blink.get("shut_reading", 1.0)) if isinstance(blink, dict) else 1.0
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
@@ -252,6 +258,7 @@ class ClosedLoop:
             self.lost += 1
             return trial
         r = readings(got, self.rest, self.aperture0, self.size)
+        r[_CLOSURES] /= self.shut_reading
         err = np.where(np.isfinite(r), target - r, 0.0)
         # a slot is idle when neither its measure is asked for nor its own channel (a sad brow's
         # lowering is asked for even where the inner raise leaves its measure near 0)
