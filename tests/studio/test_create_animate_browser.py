@@ -168,6 +168,9 @@ def test_designer_portrait_follows_the_face_picker(browser, studio, samples):
     note = page.inner_text("#d-still-note")
     shown = page.evaluate("""fetch(document.querySelector('#d-still').src).then(r => r.arrayBuffer())
         .then(b => btoa(String.fromCharCode(...new Uint8Array(b))))""")
+    warn_fit = page.inner_text("#a-fit-warn")  # the whole photo at 512 px: that face is too small
+    page.select_option("#a-crop", "face")
+    warn_face = page.inner_text("#a-fit-warn")
     errors = page.evaluate("window.studioCreate.errors")
     # the same pose drawn on that face by the route, asked directly
     base = studio.url.split("?")[0].rstrip("/")
@@ -181,3 +184,29 @@ def test_designer_portrait_follows_the_face_picker(browser, studio, samples):
     assert picked == {"source": "portraits/multi_face.jpg", "face": other, "crop": "fit", "drawn": "face"}, picked
     assert f"on face #{other}, square around it (too small in the whole photo)" in note, note
     assert base64.b64decode(shown) == want  # the page shows the still of the picked face
+    # the warning's width is the animator's: a job with those options fails saying the same number
+    import re
+    import time
+
+    job = page_job = studio_request(studio, "POST", "/api/create/jobs", {
+        "source": "portraits/multi_face.jpg", "driver": "expression", "value": "happy", "size": 512,
+        "crop": "fit", "face": other, "calibrate": False, "refine": False})
+    deadline = time.time() + 120
+    while page_job["state"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+        page_job = studio_request(studio, "GET", f"/api/create/jobs/{job['id']}")
+    assert page_job["state"] == "failed", page_job
+    px = re.search(r"only (\d+) px wide", page_job["error"]).group(1)
+    assert f"leaves face #{other} {px} px wide (64 needed)" in warn_fit, (warn_fit, page_job["error"])
+    assert warn_face == ""
+
+
+def studio_request(studio, method, path, body=None):
+    """A call to the running studio with its launch token (as the page makes it)."""
+    import httpx
+
+    base, token = studio.url.split("?")[0].rstrip("/"), studio.url.split("token=")[1]
+    with httpx.Client(base_url=base, headers={"origin": base}, cookies={}) as c:
+        c.get(f"/?token={token}")  # the launch URL sets the cookie
+        r = c.request(method, path, json=body)
+    return r.json()

@@ -42,7 +42,7 @@ export const ANIMATE_HTML = `
     <button id="a-start" type="submit">Animate</button>
   </form>
   <div id="a-picker" class="face-picker" hidden>
-    <span class="muted" id="a-faces-note"></span>
+    <span class="muted" id="a-faces-note"></span> <span class="warn" id="a-fit-warn" role="status"></span>
     <div id="a-faces" role="listbox" aria-label="faces in the photo (as animate --face N numbers them)"></div>
   </div>
   <div class="row"><label>Audio <input id="a-audio" type="file" accept="audio/*"></label>
@@ -88,6 +88,7 @@ export function buildAnimate(context) {
   };
   $("a-face").oninput = () => { markPicked(); updateOriginal(); C.faceChanged(); };
   $("a-crop").onchange = () => { updateOriginal(); C.faceChanged(); };
+  $("a-size").onchange = updateOriginal;
   $("a-form").onsubmit = (ev) => { ev.preventDefault(); startJob(); };
   connectJobs();
 }
@@ -160,6 +161,18 @@ function updateOriginal() {
   opt.disabled = !px;
   opt.textContent = px ? `original (${px} px)` : "original";
   if (!px && $("a-size").value === "original") $("a-size").value = "512";
+  fitWarning();
+}
+
+// The animator refuses a face under 64 px in its output (a group photo shrunk whole): say so before
+// the job fails, with the choice that works.
+function fitWarning() {
+  const f = A.faces && A.faces.faces[chosenFace()];
+  const size = $("a-size").value === "original" ? originalSize() : Number($("a-size").value);
+  const px = f && $("a-crop").value === "fit" ? (f.width * size) / Math.max(A.faces.width, A.faces.height) : null;
+  $("a-fit-warn").textContent = px !== null && px < 64
+    ? `at ${size} px the whole photo leaves face #${f.index} ${Math.round(px)} px wide (64 needed): choose Crop "square around the face"`
+    : "";
 }
 
 // -- jobs ---------------------------------------------------------------------------------------
