@@ -37,6 +37,24 @@ SENTENCES = ("The studio plays the timeline with its voice, and the face follows
 MOOD = "neutral 8s > happy 14s (onset 1s) > surprised 6s (onset 0.3s, offset 0.5s) > calm 14s > happy 20s"
 
 
+def old_morphs_json_bytes(workspace, targets) -> int:
+    """The size the morphs answer had before it was compacted: every target's value per frame as
+    JSON numbers rounded to 1e-4 (what the page decoded then)."""
+    from pathlib import Path
+
+    from facemimic.deliver.export.aliases import resolve_name
+    from facemimic.deliver.export.signals import TrackSignals
+    from facemimic.expressions.io import read_track
+
+    track = read_track(Path(workspace) / "timelines" / "drift.jsonl")
+    mapped = [(t, a) for t, a in ((t, resolve_name(t)) for t in dict.fromkeys(targets)) if a is not None]
+    signals = TrackSignals.from_track(track)
+    values = [[round(float(v), 4) for v in signals.values(a)] for _, a in mapped]
+    body = {"targets": [t for t, _ in mapped], "unmapped": [t for t in targets if resolve_name(t) is None],
+            "fps": float(track.fps), "values": [list(row) for row in zip(*values)]}
+    return len(json.dumps(body, separators=(",", ":")))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--words", type=int, default=210, help="words of speech (210: about 60 s)")
@@ -73,10 +91,14 @@ def main() -> None:
                 page.wait_for_function("window.studioCreate.timeline3d && window.studioCreate.timeline3d.ready",
                                        timeout=60000)
                 page.evaluate("window.studioCreate.timeline3d.drawn = []")
+                morphs = page.evaluate("({sent: window.studioCreate.timelineMorphs,"
+                                       " requested: window.studioCreate.timeline3d.requested})")
             voice = page.evaluate("document.querySelector('#t-audio').duration")
             # the sound's clock against the page's, sampled every animation frame while it plays
             page.evaluate("""() => { const a = document.querySelector('#t-audio'); window.clockPairs = []; window.maxCached = 0;
+                window.rafTimes = [];
                 const tick = () => { if (!a.paused && !a.ended) window.clockPairs.push([a.currentTime, performance.now()]);
+                                     if (window.studioCreate.playing) window.rafTimes.push(performance.now());
                                      const P = window.studioCreate.timelinePoses;
                                      if (P) window.maxCached = Math.max(window.maxCached, P.cache.size);
                                      if (!a.ended) requestAnimationFrame(tick); }; requestAnimationFrame(tick); }""")
@@ -87,11 +109,15 @@ def main() -> None:
                                    timeout=int((tl["duration"] + 60) * 1000))
             drawn = np.array(page.evaluate("window.studioCreate.timeline.drawn"), float)
             pairs = np.array(page.evaluate("window.clockPairs"), float)
+            raf = np.array(page.evaluate("window.rafTimes"), float)
             stalls = np.array(page.evaluate("window.studioCreate.timeline.stalls || []"), float).reshape(-1, 2)
             max_cached = page.evaluate("window.maxCached")
+            page_rate = page.evaluate("window.studioCreate.timelinePoses.rate")
             drawn3d = np.array(page.evaluate("window.studioCreate.timeline3d ? window.studioCreate.timeline3d.drawn : []"),
                                float).reshape(-1, 3)
             b.close()
+        if args.three_d:
+            morphs["json_bytes_before"] = old_morphs_json_bytes(studio.workspace, morphs.pop("requested"))
     finally:
         studio.stop()
 
@@ -100,8 +126,10 @@ def main() -> None:
     err = during[:, 2] * fps - during[:, 1]  # frames the face is behind the sound (+) when it appears
     lag = (during[:, 2] - during[:, 0]) * fps  # the same against the exact time asked for (no frame rounding)
     slope = np.polyfit(during[:, 2], lag, 1)[0] if len(during) > 2 else float("nan")
-    # after the first half second (the output starting up), the sound's clock rate against the page's
-    steady = pairs[pairs[:, 0] > pairs[0, 0] + 0.5]
+    # after the first half second (the output starting up) and the last time the sound waited for
+    # drawings (a pause, not drift), the sound's clock rate against the page's
+    resumed = stalls[:, 0].max() if len(stalls) else pairs[0, 0]
+    steady = pairs[pairs[:, 0] > resumed + 0.5]
     rate = np.polyfit((steady[:, 1] - steady[0, 1]) / 1000.0, steady[:, 0] - steady[0, 0], 1)[0]
     audio_vs_page = (steady[:, 0] - steady[0, 0]) - (steady[:, 1] - steady[0, 1]) / 1000.0
     out = {
@@ -120,12 +148,21 @@ def main() -> None:
         "sound_waited": {"times": int(len(stalls)), "total_s": round(float(stalls[:, 1].sum()), 2),
                          "first_s": round(float(stalls[0, 1]), 2) if len(stalls) else 0.0},
         "max_cached_drawings": int(max_cached),
+        # the page's own animation frames (one every 16.7 ms when the tab keeps up): a long gap is
+        # the page not running at all (a busy CPU), whatever it shows
+        "animation_frame_gap_ms": {"median": float(np.median(np.diff(raf))), "p99": float(np.percentile(np.diff(raf), 99)),
+                                   "max": float(np.diff(raf).max())},
+        "server_drawing_rate_fps": page_rate,
         "lag_first_10s_vs_last_10s": [float(np.median(lag[during[:, 2] < 10])),
                                       float(np.median(lag[during[:, 2] > during[-1, 2] - 10]))],
         "audio_clock_minus_page_clock_ms": {"after_start_up_end": float(audio_vs_page[-1] * 1000),
                                             "max_abs": float(np.abs(audio_vs_page).max() * 1000),
                                             "trend_per_60s": float((rate - 1.0) * 60000)},
     }
+    if args.three_d:
+        out["morphs_response"] = {"bytes": morphs["sent"]["bytes"], "bytes_as_before": morphs["json_bytes_before"],
+                                  "targets": morphs["sent"]["targets"], "moving": morphs["sent"]["moving"],
+                                  "frames": morphs["sent"]["frames"]}
     if len(drawn3d):
         d3 = drawn3d[drawn3d[:, 0] < voice - 0.05]
         e3 = d3[:, 0] * fps - d3[:, 1]

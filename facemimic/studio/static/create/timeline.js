@@ -665,7 +665,7 @@ function play3D() {
 const POSE_CHUNK = 30; // frames per request
 const AHEAD_S = 30, BEHIND_S = 2; // the cache's window around the playhead, seconds
 const POSE_INFLIGHT = 2; // requests at once
-const P = { cache: new Map(), pending: new Set(), version: null, rate: null, focus: 0, waiters: [] };
+const P = { cache: new Map(), pending: new Set(), version: null, rate: null, got: 0, busy: 0, busySince: 0, focus: 0, waiters: [] };
 
 const frameAt = (t) => Math.max(0, Math.min(S.tl.frames.length - 1, Math.floor(t * S.tl.fps + 1e-6)));
 
@@ -699,7 +699,8 @@ function pumpPoses() {
 }
 
 async function fetchChunk(c) {
-  const version = P.version, style = P.style, t0 = performance.now();
+  const version = P.version, style = P.style;
+  if (!P.pending.size) P.busySince = performance.now();
   P.pending.add(c);
   try {
     const r = await C.api("POST", `/api/create/timeline/poses/${encodeURIComponent(S.tlName)}`,
@@ -707,13 +708,16 @@ async function fetchChunk(c) {
     if (version !== P.version || r.version !== version) return; // an older build's drawings
     const fps = S.tl.fps, lo = P.focus - Math.round(BEHIND_S * fps), hi = P.focus + Math.round(AHEAD_S * fps);
     r.svgs.forEach((svg, k) => { if (c + k >= lo && c + k < hi) P.cache.set(c + k, svg); });
-    // frames drawn per second of request time (a running mean): how far ahead playback must buffer
-    const rate = r.svgs.length / Math.max((performance.now() - t0) / 1000, 1e-3);
-    P.rate = P.rate == null ? rate : 0.7 * P.rate + 0.3 * rate;
+    // the server's drawing rate, frames per second while any request is out (requests overlap):
+    // how far ahead playback must buffer
+    P.got += r.svgs.length;
   } catch (e) {
     if (version === P.version) C.showError(e.message);
   } finally {
-    P.pending.delete(c);
+    if (version === P.version) P.pending.delete(c); // (a rebuild emptied the set: this c may be a new request)
+    if (!P.pending.size) P.busy += performance.now() - P.busySince;
+    const busy = P.busy + (P.pending.size ? performance.now() - P.busySince : 0);
+    if (P.got && busy > 0) P.rate = P.got / (busy / 1000);
     P.waiters.splice(0).forEach((w) => w());
     if (version === P.version) pumpPoses();
   }
