@@ -310,6 +310,11 @@ def test_learn_my_face_from_a_dragged_span(browser, studio):
     assert dataset["dataset"] == "datasets/my-smile.npz" and dataset["counts"] == {"happy": dataset["frames"]}
     page.fill("#l-epochs", "2")
     page.click("#l-train")
+    page.wait_for_function("document.querySelector('#l-note').textContent.startsWith('training')")
+    # a reload mid-training: the page finds the running job and follows its loss curve again
+    page.reload()
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
     page.wait_for_function("window.studioCreate.training && window.studioCreate.training.state !== 'running'",
                            timeout=120000)
     job = page.evaluate("window.studioCreate.training")

@@ -4,7 +4,7 @@ Labelling is ``facemimic label SOURCE --at START-END=STATE -o datasets/NAME.npz`
 and :func:`facemimic.cli.label.label_one`); training is ``facemimic train datasets/NAME.npz -o
 models/NAME.npz`` (the same :class:`~facemimic.generate.train.TrainOptions` and
 :func:`~facemimic.generate.train.train_generator`), run as a background job whose loss per epoch
-the page polls. Models in ``models/`` appear in the designer's model choice.
+the page polls (a reloaded page finds a running job in the list and follows it again). Models in ``models/`` appear in the designer's model choice.
 """
 
 from __future__ import annotations
@@ -104,6 +104,11 @@ class Trainer:
             self._jobs[job.id] = job
         threading.Thread(target=self._run, args=(job, data_path), name="studio-train", daemon=True).start()
         return job
+
+    def list(self) -> list[TrainJob]:
+        """Every run since the studio started, oldest first (a reloaded page finds the running one)."""
+        with self._lock:
+            return list(self._jobs.values())
 
     def get(self, job_id: str) -> TrainJob:
         with self._lock:

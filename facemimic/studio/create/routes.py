@@ -248,6 +248,10 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         except FaceMimicError as e:
             return _error(e)
 
+    @router.get("/train/jobs")
+    def train_jobs():
+        return {"jobs": [asdict(j) for j in trainer.list()]}
+
     @router.get("/train/job/{job_id}")
     def train_job(job_id: str):
         try:

@@ -494,8 +494,20 @@ async function labelSpans() {
 async function trainModel() {
   showError("");
   if (!S.dataset) return showError("label some spans first");
-  let job = await api("POST", `/api/create/train/${encodeURIComponent($("l-name").value.trim())}`,
+  const job = await api("POST", `/api/create/train/${encodeURIComponent($("l-name").value.trim())}`,
     { dataset: S.dataset, epochs: Number($("l-epochs").value) });
+  await followTraining(job);
+}
+
+// A training run that was going when the page was (re)loaded: follow it again.
+async function resumeTraining() {
+  const { jobs } = await api("GET", "/api/create/train/jobs");
+  const job = jobs.find((j) => j.state === "running");
+  if (job) await followTraining(job);
+}
+
+// The loss curve, redrawn after each epoch while the run goes on; then the model in the designer's list.
+async function followTraining(job) {
   const live = (window.studioCreate.lossLive = []);  // the curve as drawn while training (epochs shown)
   while (job.state === "running") {
     $("l-note").textContent = `training ${job.model}: epoch ${job.losses.length}/${job.epochs}`;
@@ -664,6 +676,7 @@ async function init() {
                  faceChanged: () => { if ($("d-portrait").value) portraitChanged(); } });
   buildAnalyse();
   await Promise.all([refreshLibrary(), listUploads(), refreshModels()]);
+  resumeTraining().catch((e) => showError(e.message));
   showFaces().catch((e) => showError(e.message));
 }
 
