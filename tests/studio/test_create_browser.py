@@ -146,6 +146,17 @@ def test_animate_in_the_page_errors_job_reload_cancel(browser, studio, samples):
                            "return v.readyState >= 2 && v.duration > 0.5; })()", timeout=20000)
     assert "synthetic" in page.inner_text('#a-jobs li[data-state="done"]')
     _save_shot(page, "studio-animate.jpg", selector="#animate-panel")
+    # the MP4 the page made decodes with PyAV: video frames and the voice
+    import av
+
+    made = page.evaluate("window.studioCreate.jobs.find(j => j.state === 'done').video")
+    with av.open(str(studio.workspace / made)) as box:
+        assert len(box.streams.audio) == 1
+        rate = box.streams.audio[0].sample_rate
+        frames = sum(1 for _ in box.decode(video=0))
+    with av.open(str(studio.workspace / made)) as box:
+        sound = sum(f.samples for f in box.decode(audio=0)) / rate
+    assert frames >= 15 and sound > 0.5, (frames, sound)  # "hello there": about a second
 
     page.reload()  # the job list comes from the workspace
     page.evaluate("window.studioCreate.ready")
