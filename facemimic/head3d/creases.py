@@ -131,6 +131,18 @@ class CreaseShader:
                 drive[k, UE_INDEX[name.format(side)]] = v
         self.drive = drive  # (K, 88)
         self.depth = np.array([DEPTH[c] for c, _ in self.keys], np.float32)
+        # each crease's own box (a few percent of the texture): only those texels are shaded and,
+        # on the next frame, restored in a working copy — a 1024² texture is not copied per frame
+        self._parts = []
+        for k in range(len(self.keys)):
+            yy, xx = np.nonzero(self.masks[k] > 1e-3)
+            if not len(yy):
+                self._parts.append(None)
+                continue
+            b = (y0 + yy.min(), y0 + yy.max() + 1, x0 + xx.min(), x0 + xx.max() + 1)
+            crop = self.masks[k, b[0] - y0:b[1] - y0, b[2] - x0:b[3] - x0]
+            self._parts.append((b, np.ascontiguousarray(crop[..., None] * (1.0 - SHADOW_TINT))))
+        self._work = None  # (source texture, working copy, boxes shaded last)
 
     def amounts(self, weights: np.ndarray) -> np.ndarray:
         """Darkening at each crease's deepest (K,) for UE weights (88,)."""
@@ -138,18 +150,26 @@ class CreaseShader:
         return np.clip(self.drive @ w, 0, 1) * self.depth
 
     def apply(self, texture: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-        """``texture`` (T, T, 3) with the creases of UE ``weights`` (88,) shaded in (the same array
-        when no crease is driven, else a new one)."""
+        """``texture`` (T, T, 3) with the creases of UE ``weights`` (88,) shaded in: ``texture``
+        itself when no crease is driven, else a working copy that stays valid until the next call
+        (each fold darkens towards the skin's shadow colour, multiplied in where folds meet)."""
         if weights is None:
             return texture
         a = self.amounts(weights)
         if a.max() <= 1e-3:
             return texture
-        dark = np.clip(np.tensordot(a, self.masks, axes=1), 0, 0.9)[..., None]  # (h, w, 1)
-        out = np.array(texture, copy=True)
-        y0, y1, x0, x1 = self.box
-        patch = out[y0:y1, x0:x1]
-        out[y0:y1, x0:x1] = patch * (1 - dark) + patch * SHADOW_TINT * dark
+        if self._work is None or self._work[0] is not texture:
+            self._work = (texture, np.array(texture, copy=True), [])
+        src, out, shaded = self._work
+        for y0, y1, x0, x1 in shaded:  # undo the last frame's creases
+            out[y0:y1, x0:x1] = src[y0:y1, x0:x1]
+        shaded.clear()
+        for amount, part in zip(a, self._parts):
+            if amount <= 1e-3 or part is None:
+                continue
+            (y0, y1, x0, x1), shadow = part
+            out[y0:y1, x0:x1] *= 1.0 - amount * shadow
+            shaded.append((y0, y1, x0, x1))
         return out
 
 
