@@ -2,7 +2,8 @@
 
 Without a transcript, speech segments found by :mod:`.vad` are decoded with pocketsphinx's
 *allphone* search (a phone loop weighted by the phone bigram LM). The decoders run faster than the
-model's usual 100 frames per second (115 for recognition, 150 for alignment): pocketsphinx's
+model's usual 100 frames per second (115 for recognition, 150 for English alignment, 120 for other
+languages' alignment: FOREIGN_ALIGN_FRAME_RATE): pocketsphinx's
 three-state phone HMMs need at least three frames per phone, and fast speech has 10–25 ms
 consonants that 10 ms frames cannot fit. Measured on the evaluation set this lifts macro shape
 recall by 6-8 points and bilabial closure recall by 10 (docs/lipsync.md). Decoders are loaded
