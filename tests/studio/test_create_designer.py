@@ -165,3 +165,23 @@ def test_morph_values_for_a_3d_model_follow_the_export_alias_table(client):
                          ({"targets": targets, "poses": [{"weights": [0.1]}]}, "bad pose")):
         r = client.post("/api/create/morphs", json=bad)
         assert r.status_code == 422 and r.json()["error"].startswith(message) and "\n" not in r.json()["error"]
+
+
+def test_every_pose_slider_moves_the_2d_avatar(client):
+    """Eye openness, gaze and head pose (the designer's non-shape sliders) each change the drawing."""
+    from facemimic.studio.create.designer import POSE_KEYS
+
+    rest = {"weights": [0.0] * len(UE_NAMES), "openness": [1.0, 1.0], "gaze": [[0, 0], [0, 0]], "head": [0, 0, 0]}
+    base = client.post("/api/create/pose", json=rest).json()["svg"]
+    moved = {"EyeOpennessLeft": ("openness", 0, 0.1), "EyeOpennessRight": ("openness", 1, 0.1),
+             "GazeX": ("gaze", None, (0.8, 0)), "GazeY": ("gaze", None, (0, 0.8)),
+             "HeadYaw": ("head", 0, 20.0), "HeadPitch": ("head", 1, 20.0), "HeadRoll": ("head", 2, 20.0)}
+    assert set(moved) == set(POSE_KEYS)
+    for name, (field, i, value) in moved.items():
+        pose = {k: (list(map(list, v)) if k == "gaze" else list(v)) for k, v in rest.items()}
+        if field == "gaze":
+            pose["gaze"] = [list(value), list(value)]
+        else:
+            pose[field][i] = value
+        r = client.post("/api/create/pose", json=pose)
+        assert r.status_code == 200 and r.json()["svg"] != base, name

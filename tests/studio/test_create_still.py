@@ -106,3 +106,14 @@ def test_still_is_drawn_on_the_face_the_animate_panel_picked(client, samples):
         and "\n" not in r.json()["error"], r.json()
     r = client.post("/api/create/still", json=dict(neutral, source="portraits/multi_face.jpg", face="two"))
     assert r.status_code == 422 and r.json()["error"] == "size and face must be whole numbers"
+
+
+def test_gaze_openness_and_head_move_the_portrait(client):
+    """The non-shape sliders reach the animator's still too (irises, lids, head)."""
+    rest = {"weights": [0.0] * len(UE_NAMES), "openness": [1, 1], "gaze": [[0, 0], [0, 0]], "head": [0, 0, 0]}
+    still = lambda pose: _decode(client.post("/api/create/still", json=dict(pose, source=f"portraits/{PHOTO}",  # noqa: E731
+                                                                             size=256)).content).astype(int)
+    base = still(rest)
+    for change in ({"openness": [0.1, 0.1]}, {"gaze": [[0.8, 0], [0.8, 0]]}, {"head": [12, 0, 0]}):
+        moved = np.abs(still(dict(rest, **change)) - base).max(axis=2)
+        assert (moved > 40).sum() >= 20, change  # the irises alone: about 40 pixels at 256 px
