@@ -89,6 +89,14 @@ def test_designer_session_saved_and_exported_equals_facemimic_express(browser, s
     with page.expect_download() as dl:
         page.click('#d-library li[data-name="amused"] a[data-format="csv"]')
     assert Path(dl.value.path()).read_text() == cli_csv.read_text()
+    # ... and the VRM expressions link: `facemimic export -f vrm -e amused-1=0 …`'s custom expressions
+    with page.expect_download() as dl:
+        page.click('#d-library li[data-name="amused"] a[data-format="vrm-expressions"]')
+    cli_vrm = tmp_path / "cli.vrm"
+    subprocess.run([CLI, "export", str(cli_jsonl), "-o", str(cli_vrm), "-f", "vrm", "-e", "amused-1=0",
+                    "-e", "amused-2=1", "-e", "amused-3=2"], check=True, capture_output=True)
+    ours, theirs = _vrm_custom(Path(dl.value.path()).read_bytes()), _vrm_custom(cli_vrm.read_bytes())
+    assert set(ours) == {"amused-1", "amused-2", "amused-3"} and ours == theirs
 
     # Nudge variation 2: a linked slider moves both sides; undo and redo; the drawing follows.
     page.click('.variation[data-index="1"]')
@@ -385,6 +393,17 @@ def test_designer_on_my_portrait(browser, studio, samples):
 _THUMBS = """[...document.querySelectorAll('#d-still-variations canvas')].map(c => ({
   w: Math.max(c.width, c.height), url: c.toDataURL(),
   px: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.filter((_, i) => i % 4 !== 3))}))"""
+
+
+def _vrm_custom(data: bytes) -> dict:
+    """A .vrm's custom expressions (its glTF JSON chunk)."""
+    import json
+    import struct
+
+    assert data[:4] == b"glTF"
+    length, kind = struct.unpack("<I4s", data[12:20])
+    assert kind == b"JSON"
+    return json.loads(data[20:20 + length])["extensions"]["VRMC_vrm"]["expressions"]["custom"]
 
 
 def _mean_diff(a, b):
