@@ -11,7 +11,7 @@
 3. Speed: ``facemimic avatar3d single_face.jpg -o me.vrm`` as a fresh process (wall seconds).
 4. Size of the .vrm.
 5. Re-track: the avatar rendered with generated expressions (12 prompts), re-tracked by the capture
-   stage; Pearson r and mean absolute error on JawOpen, corner pull, eye openness, brow raise and
+   stage and read in FaceMimic's unit against the avatar's neutral render (retrack.unit_reading); Pearson r and mean absolute error on JawOpen, corner pull, eye openness, brow raise and
    brow lowering (targets: r >= 0.8, MAE <= 0.15); brow lowering also on the renders whose brows are
    not raised at the same time (retrack.LOWERING_ALONE; docs/avatar3d.md says why).
 6. Likeness (``--judges``): each photo's avatar rendered frontal and neutral by head3d's rasteriser
