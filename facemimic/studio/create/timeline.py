@@ -320,7 +320,8 @@ def timeline_morphs(workspace: Path, name: str, targets) -> dict:
     -------
     dict
         ``targets`` (the mapped names, K), ``unmapped`` (names nothing drives), ``fps``, ``frames``
-        (T), ``constant`` ({target: value} for those that hold still), ``moving`` (M names),
+        (T), ``constant`` ({target: value} for those that hold still), ``same`` ({target: moving
+        target} for names whose values equal another's), ``moving`` (M names),
         ``lo``/``hi`` (M,) their ranges, ``bits`` (8, or 16 when a range is wider than 2) and
         ``data``: base64 of the (T, M) frame-major little-endian unsigned codes
         ``round((v - lo) / (hi - lo) * (2**bits - 1))``; decoded values are within
@@ -342,6 +343,16 @@ def timeline_morphs(workspace: Path, name: str, targets) -> dict:
     values = np.array([signals.values(a) for _, a in mapped], dtype=np.float64).reshape(len(mapped), len(track)).T
     lo, hi = (values.min(axis=0), values.max(axis=0)) if len(track) else (np.zeros(len(mapped)),) * 2
     moving = np.flatnonzero(hi - lo > 1e-6)  # the rest hold one value the whole time
+    # names that alias one signal (an ARKit and a UE name of the same shape) are sent once
+    first, same, kept = {}, {}, []
+    for k in moving:
+        key = values[:, k].tobytes()
+        if key in first:
+            same[mapped[k][0]] = mapped[first[key]][0]
+        else:
+            first[key] = k
+            kept.append(k)
+    moving = np.array(kept, dtype=int)
     bits = 16 if moving.size and (hi - lo)[moving].max() > 2 else 8
     top = (1 << bits) - 1
     span = (hi - lo)[moving]
@@ -349,8 +360,8 @@ def timeline_morphs(workspace: Path, name: str, targets) -> dict:
     data = codes.astype("<u2" if bits == 16 else "u1").tobytes()
     return {"targets": [t for t, _ in mapped], "unmapped": [t for t, a in resolved if a is None],
             "fps": float(track.fps), "frames": len(track),
-            "constant": {mapped[k][0]: round(float(lo[k]), 6) for k in sorted(set(range(len(mapped))) - set(moving))},
-            "moving": [mapped[k][0] for k in moving], "lo": [float(v) for v in lo[moving]],
+            "constant": {mapped[k][0]: round(float(lo[k]), 6) for k in np.flatnonzero(hi - lo <= 1e-6)},
+            "same": same, "moving": [mapped[k][0] for k in moving], "lo": [float(v) for v in lo[moving]],
             "hi": [float(v) for v in hi[moving]], "bits": bits, "data": base64.b64encode(data).decode("ascii")}
 
 
@@ -376,6 +387,8 @@ def decode_morphs(body: dict):
         lo, hi = np.array(body["lo"]), np.array(body["hi"])
         cols = [names.index(n) for n in body["moving"]]
         out[:, cols] = lo + codes / ((1 << body["bits"]) - 1) * (hi - lo)
+    for name, source in body["same"].items():
+        out[:, names.index(name)] = out[:, names.index(source)]
     return out
 
 

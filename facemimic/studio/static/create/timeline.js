@@ -619,7 +619,8 @@ async function loadMorphs() {
     values[k] = r.lo[m] + (codes[k] / top) * (r.hi[m] - r.lo[m]);
   }
   // the value the tests compare with the mesh: the jaw (or a VRM's "aa"), else the first moving target
-  const probe = ["JawOpen", "jawOpen", "aa"].find((n) => r.moving.includes(n)) ?? r.moving[0] ?? null;
+  const driven = [...r.moving, ...Object.keys(r.same)];
+  const probe = ["JawOpen", "jawOpen", "aa"].find((n) => driven.includes(n)) ?? r.moving[0] ?? null;
   S.morphs = { ...r, values, M, probe };
   window.studioCreate.timelineMorphs = { bytes: JSON.stringify(r).length, moving: M, targets: r.targets.length, frames: r.frames };
 }
@@ -630,6 +631,7 @@ function show3D(t) {
   const [, , gaze, head] = S.tl.frames[Math.min(i, S.tl.frames.length - 1)];
   const morphs = { ...m.constant };
   for (let k = 0; k < m.M; k++) morphs[m.moving[k]] = m.values[i * m.M + k];
+  for (const [name, source] of Object.entries(m.same)) morphs[name] = morphs[source];
   const before = S.av3d.lastDraw;
   S.av3d.update({ present: true, morphs, head: { yaw: head[0], pitch: head[1], roll: head[2] },
                   eyes: { left: { gaze: gaze[0] }, right: { gaze: gaze[1] } } });
@@ -810,8 +812,8 @@ async function playLoop() {
     for (let t = clockNow(); t < S.tl.duration && !(audio.paused && !audio.ended); t = clockNow()) {
       i = frameAt(t);
       P.focus = i;
+      if (!showPose(i, t)) { await buffer(i, t); continue; } // first the pose, then the bookkeeping
       pumpPoses();
-      if (!showPose(i, t)) { await buffer(i, t); continue; }
       $("t-scrub").value = String(t / S.tl.duration);
       showPlayhead(t);
       await new Promise((r) => requestAnimationFrame(r));
