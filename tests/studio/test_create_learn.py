@@ -78,3 +78,25 @@ def test_learn_errors(client):
     assert r.status_code == 422 and r.json()["error"].startswith("datasets/none.npz: not found")
     r = client.post("/api/create/express", json={"prompt": "happy", "model": "models/none.npz"})
     assert r.status_code == 422 and r.json()["error"].startswith("models/none.npz: not found")
+
+
+def test_training_cancelled_writes_no_model(client):
+    """Cancel stops the run at the end of the epoch under way; no model, no loss plot."""
+    client.post("/api/create/timeline/build/cancel-me", json={"mood": "neutral 0.5s > happy 1.5s", "seed": 2})
+    r = client.post("/api/create/label/cancel-me", json={"source": "timelines/cancel-me.jsonl", "spans": [[0.6, 1.9, "happy"]]})
+    assert r.status_code == 200, r.text
+    job = client.post("/api/create/train/cancel-me", json={"dataset": r.json()["dataset"], "epochs": 20}).json()
+    assert [j["id"] for j in client.get("/api/create/train/jobs").json()["jobs"] if j["state"] == "running"] == [job["id"]]
+    deadline = time.time() + 120
+    while not job["losses"] and time.time() < deadline:
+        time.sleep(0.2)
+        job = client.get(f"/api/create/train/job/{job['id']}").json()
+    assert client.post(f"/api/create/train/job/{job['id']}/cancel").status_code == 200
+    while job["state"] == "running" and time.time() < deadline:
+        time.sleep(0.2)
+        job = client.get(f"/api/create/train/job/{job['id']}").json()
+    assert job["state"] == "cancelled" and 1 <= len(job["losses"]) < 20, job
+    assert not (client.workspace / "models" / "cancel-me.npz").exists()
+    assert not (client.workspace / "models" / "cancel-me.loss.png").exists()
+    r = client.post("/api/create/train/job/train-99/cancel")
+    assert r.status_code == 404 and r.json()["error"] == "train-99: no such job"

@@ -72,9 +72,13 @@ class TrainJob:
     model: str
     epochs: int
     seed: int = 0
-    state: str = "running"  # running, done, failed
+    state: str = "running"  # running, done, failed, cancelled
     losses: list = field(default_factory=list)  # one per finished epoch
     error: str | None = None
+
+
+class _Cancelled(Exception):
+    """Raised from the epoch callback: the run stops, nothing is written."""
 
 
 class Trainer:
@@ -84,6 +88,15 @@ class Trainer:
         self.workspace = Path(workspace)
         self._lock = threading.Lock()
         self._jobs: dict[str, TrainJob] = {}
+        self._stop: set[str] = set()
+
+    def cancel(self, job_id: str) -> TrainJob:
+        """Stop a running job at the end of its current epoch (no model is written) -> the job."""
+        job = self.get(job_id)
+        if job.state == "running":
+            with self._lock:
+                self._stop.add(job_id)
+        return job
 
     def start(self, dataset: str, name: str, epochs: int = 6, seed: int = 0) -> TrainJob:
         """Check everything now (one-line errors), then train in a thread -> the job."""
@@ -121,11 +134,17 @@ class Trainer:
         with self._lock:
             self._jobs[job_id] = replace(self._jobs[job_id], **changes)
 
+    def _epoch(self, job_id: str, loss: float) -> None:
+        self._set(job_id, losses=[*self.get(job_id).losses, round(float(loss), 4)])
+        if job_id in self._stop:
+            raise _Cancelled
+
     def _run(self, job: TrainJob, data_path: Path) -> None:
         try:
             train_dataset(data_path, self.workspace / job.model, epochs=job.epochs, seed=job.seed,
-                          progress=lambda e, n, loss: self._set(job.id, losses=[*self.get(job.id).losses,
-                                                                                 round(float(loss), 4)]))
+                          progress=lambda e, n, loss: self._epoch(job.id, loss))
+        except _Cancelled:
+            self._set(job.id, state="cancelled")
         except FaceMimicError as e:
             self._set(job.id, state="failed", error=str(e).replace(str(self.workspace.resolve()) + "/", ""))
         except Exception as e:  # noqa: BLE001 - shown in the page, the studio keeps running

@@ -252,6 +252,13 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
     def train_jobs():
         return {"jobs": [asdict(j) for j in trainer.list()]}
 
+    @router.post("/train/job/{job_id}/cancel")
+    def train_cancel(job_id: str):
+        try:
+            return asdict(trainer.cancel(job_id))
+        except FaceMimicError as e:
+            return _error(e)
+
     @router.get("/train/job/{job_id}")
     def train_job(job_id: str):
         try:

@@ -148,6 +148,7 @@ const ANALYSE_HTML = `
     <button id="l-label" type="button">Label</button>
     <label>Epochs <input id="l-epochs" type="number" min="1" max="50" value="6"></label>
     <button id="l-train" type="button">Train</button>
+    <button id="l-cancel" type="button" hidden title="stop after the current epoch; no model is written">Cancel</button>
     <span id="l-note" class="muted" aria-live="polite"></span>
   </div>
   <canvas id="l-loss" width="480" height="120" aria-label="training loss per epoch"></canvas>
@@ -509,16 +510,27 @@ async function resumeTraining() {
 // The loss curve, redrawn after each epoch while the run goes on; then the model in the designer's list.
 async function followTraining(job) {
   const live = (window.studioCreate.lossLive = []);  // the curve as drawn while training (epochs shown)
+  $("l-cancel").hidden = false;
+  $("l-cancel").onclick = () => api("POST", `/api/create/train/job/${job.id}/cancel`)
+    .then(() => { $("l-note").textContent = "cancelling: the current epoch ends first…"; })
+    .catch((e) => showError(e.message));
   while (job.state === "running") {
-    $("l-note").textContent = `training ${job.model}: epoch ${job.losses.length}/${job.epochs}`;
+    if (!$("l-note").textContent.startsWith("cancelling")) {
+      $("l-note").textContent = `training ${job.model}: epoch ${job.losses.length}/${job.epochs}`;
+    }
     drawLoss(job);
     if (live.at(-1) !== job.losses.length) live.push(job.losses.length);
     await new Promise((r) => setTimeout(r, 300));
     job = await api("GET", `/api/create/train/job/${job.id}`);
   }
   drawLoss(job);
+  $("l-cancel").hidden = true;
   window.studioCreate.training = job;
   if (job.state === "failed") return showError(job.error);
+  if (job.state === "cancelled") {
+    $("l-note").textContent = `cancelled after epoch ${job.losses.length} of ${job.epochs}; no model written`;
+    return;
+  }
   $("l-note").textContent = `trained ${job.model} (loss ${job.losses.at(-1)}); choose it in the designer's Model`;
   await refreshModels();
 }
