@@ -1,7 +1,7 @@
 """Lip sync beyond English (issue #16): accuracy and speed per language on MBROLA speech.
 
     python benchmarks/lipsync_languages.py [--languages de fr es it en] [--rate WPM] [--no-speed] [--heldout]
-                                           [--phone-lm]
+                                           [--phone-lm] [--rhubarb PATH]
 
 For each language: its 12 sentences (``evalset.LANGUAGE_SENTENCES``; English: the spec's MBROLA
 set) spoken by two MBROLA voices, truth from the ``.pho`` files (SAMPA -> IPA -> articulatory
@@ -15,6 +15,11 @@ shapes, closure recall/precision, PER), for:
   below sentence by sentence);
 * speed: the whole CLI (``facemimic lipsync``, a fresh process: imports, model load, decode,
   writing) on the joined file, in audio seconds per wall second ("x real time").
+
+``--rhubarb PATH`` adds Rhubarb Lip Sync's rows (a ``rhubarb`` binary built from source, see
+docs/lipsync.md): ``-r phonetic`` (its language-independent recogniser) in every language and,
+for English, ``-r pocketSphinx`` without and with ``--dialogFile``; its TSV cues are scored by
+the same scorer (Rhubarb's own shapes, extended shapes G, H, X on, as it writes them by default).
 
 ``--rate`` makes espeak-ng drive MBROLA at that many words per minute (default: its own).
 Needs ``scripts/setup.d/40-mbrola-languages.sh`` (and 30-mbrola-voices.sh for English).
@@ -34,6 +39,7 @@ import numpy as np
 
 
 HELDOUT = False  # --heldout: the held-out sentences (evalset.LANGUAGE_HELDOUT), not the evaluation set
+RHUBARB: str | None = None  # --rhubarb PATH: Rhubarb Lip Sync's binary, for its rows
 
 
 def _items(lang: str, rate: int | None):
@@ -97,6 +103,47 @@ def _cli_speed(joined, lang: str, with_text: bool, runs: int = 2) -> tuple[float
     return joined.duration / best, joined.duration / best_cpu
 
 
+def _rhubarb_cues(exe: str, it, recognizer: str, dialog: bool, tmp: Path) -> tuple[list, float]:
+    """Rhubarb's mouth cues for one item (its TSV: ``start<TAB>shape``, the last line the end),
+    and the whole process's CPU time (wall time on a shared machine mostly measures waiting)."""
+    import resource
+
+    from facemimic.common.audio import write_wav
+    from facemimic.lipsync.shapes import MouthCue
+
+    wav = write_wav(tmp / f"{it.id}.wav", it.audio, it.sample_rate)
+    cmd = [exe, "-r", recognizer, "-q", "-f", "tsv", str(wav)]
+    if dialog:
+        (tmp / f"{it.id}.txt").write_text(it.text, encoding="utf-8")
+        cmd[1:1] = ["--dialogFile", str(tmp / f"{it.id}.txt")]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    rows = [line.split("\t") for line in out.splitlines() if line.strip()]
+    times = [float(a) for a, _ in rows] + [it.duration]
+    cues = [MouthCue(times[k], max(times[k + 1], times[k]), shape) for k, (_, shape) in enumerate(rows)]
+    return [c for c in cues if c.end > c.start], cpu
+
+
+def _rhubarb_rows(items, lang: str) -> dict:
+    """Rhubarb's rows: phonetic everywhere; pocketSphinx without / with the dialog for English."""
+    from facemimic.lipsync.scoring import Score, cues_to_frames
+
+    runs = [("phonetic", False)] + ([("pocketSphinx", False), ("pocketSphinx", True)] if lang == "en" else [])
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for recognizer, dialog in runs:
+            sc, cpu = Score(), 0.0
+            for it in items:
+                cues, c = _rhubarb_cues(RHUBARB, it, recognizer, dialog, Path(tmp))
+                sc.add(list(it.phones), cues_to_frames(cues, it.duration), it.duration)
+                cpu += c
+            xrt = sum(it.duration for it in items) / max(cpu, 1e-3)
+            rows[f"Rhubarb {recognizer}{' + dialog' if dialog else ''} ({xrt:.0f}x CPU)"] = sc
+    return rows
+
+
 def run(lang: str, rate: int | None, speed: bool) -> dict:
     from facemimic.lipsync.api import lipsync
     from facemimic.lipsync.evalset import concatenate, set_stats
@@ -115,6 +162,8 @@ def run(lang: str, rate: int | None, speed: bool) -> dict:
         f"joined {joined.duration:.0f} s + transcript": _score([joined], [long_t]),
         f"joined {joined.duration:.0f} s, no transcript": _score([joined], [long_n]),
     }
+    if RHUBARB:
+        rows.update(_rhubarb_rows(items, lang))
     fell_back = sum(r.method != "align" for r in with_t) + (long_t.method != "align")
     print(f"\n== {lang}: {stats}" + (f"  ({fell_back} transcript runs fell back on recognition)" if fell_back else ""))
     print(f"{'run':34s} {'macroR':>7s} {'clsR':>6s} {'clsP':>6s} {'exact':>6s} {'PER':>6s}")
@@ -124,6 +173,11 @@ def run(lang: str, rate: int | None, speed: bool) -> dict:
         print(f"{label:34s} {s['macro_recall']:7.1f} {s['closure_recall']:6.1f} {s['closure_precision']:6.1f} "
               f"{s['exact']:6.1f} {per:>6s}")
     out = {"language": lang, "rows": {k: v.summary() for k, v in rows.items()}}
+    # issue #16 §4: the long file may lose at most 2 points of macro recall against the sentences
+    lost = {w: out["rows"][k]["macro_recall"] - out["rows"][f"joined {joined.duration:.0f} s{j}"]["macro_recall"]
+            for w, k, j in (("with", "transcript", " + transcript"), ("without", "no transcript", ", no transcript"))}
+    print(f"joined file vs sentences, macro recall lost: with the transcript {lost['with']:+.1f}, "
+          f"without {lost['without']:+.1f} (at most 2)")
     if speed:
         (w1, c1), (w0, c0) = _cli_speed(joined, lang, True), _cli_speed(joined, lang, False)
         out.update(xrt_transcript=w1, xrt_transcript_cpu=c1, xrt_no_transcript=w0, xrt_no_transcript_cpu=c0)
@@ -143,11 +197,14 @@ def main() -> None:
                     help="without a transcript, the language's own phone LM (lipsync/phone_lm.py; off by "
                          "default); FACEMIMIC_PHONE_LM_ORDER/_DISCOUNT/_ENGLISH and "
                          "FACEMIMIC_FOREIGN_LANGUAGE_WEIGHT set it up")
+    ap.add_argument("--rhubarb", metavar="PATH", help="Rhubarb Lip Sync's binary: add its rows (phonetic; "
+                    "English also pocketSphinx without / with --dialogFile)")
     args = ap.parse_args()
     if args.phone_lm:  # read by facemimic.lipsync.recognize at import, here and in the CLI runs
         os.environ["FACEMIMIC_FOREIGN_PHONE_LM"] = "1"
-    global HELDOUT
+    global HELDOUT, RHUBARB
     HELDOUT = args.heldout
+    RHUBARB = args.rhubarb
     t = time.perf_counter()
     for lang in args.languages:
         run(lang, args.rate, not args.no_speed)
