@@ -18,6 +18,7 @@ avatar's morph targets for every frame (export's alias table) so the page plays 
 from __future__ import annotations
 
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,6 +241,7 @@ def _version(path: Path) -> str:
     return f"{st.st_mtime_ns:x}-{st.st_size:x}"
 
 
+_TRACKS_LOCK = threading.Lock()
 _TRACKS: dict = {}  # path -> (version, track): the last few built tracks, so each chunk of poses skips the read
 
 
@@ -255,11 +257,14 @@ def _built_track(workspace: Path, name: str):
 
         raise InputError(f"{TIMELINE_DIR}/{stem}.jsonl", "not found (build the timeline first)")
     version = _version(path)
-    hit = _TRACKS.get(path)
+    with _TRACKS_LOCK:  # chunk requests run in parallel threads
+        hit = _TRACKS.get(path)
     if hit is None or hit[0] != version:
-        while len(_TRACKS) >= 4:
-            _TRACKS.pop(next(iter(_TRACKS)))
-        hit = _TRACKS[path] = (version, read_track(path))
+        hit = (version, read_track(path))
+        with _TRACKS_LOCK:
+            while len(_TRACKS) >= 4:
+                _TRACKS.pop(next(iter(_TRACKS)))
+            _TRACKS[path] = hit
     return hit[1], version
 
 
