@@ -89,7 +89,7 @@ const DESIGNER_HTML = `
       <b>Generate</b>: the prompt's variations appear here side by side; click one, then adjust it with the sliders.</p></div>
     <figure class="portrait-view">
       <label title="a photo uploaded in Animate a portrait (its face and crop are the ones chosen there)">On my portrait
-        <select id="d-portrait"><option value="">(none: upload a photo in Animate a portrait)</option></select></label>
+        <select id="d-portrait"><option value="">(none: upload one below)</option></select></label>
       <img id="d-still" alt="the picked variation on your portrait (drawn by the animator)" hidden>
       <figcaption id="d-still-note" class="muted"></figcaption>
     </figure>
@@ -659,7 +659,7 @@ async function listUploads() {
     }
   }
   const none = $("d-portrait").options[0];
-  none.textContent = $("d-portrait").options.length > 1 ? "(none)" : "(none: upload a photo in Animate a portrait)";
+  none.textContent = $("d-portrait").options.length > 1 ? "(none)" : "(none: upload one below)";
   if (!S.sourcePicked) $("a-source").value = $("a-source").options[0].value;
 }
 
