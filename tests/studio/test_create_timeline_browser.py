@@ -217,6 +217,24 @@ def test_2d_playback_shows_the_frame_due_at_the_sounds_clock(page, studio):
     assert page.evaluate("window.studioCreate.timeline.drawn.at(-1)[1]") == 45
 
 
+def test_the_sound_waits_for_slow_drawings(page):
+    # a server that draws slower than the frame rate (here: the page is told it draws 1 frame a
+    # second, and its cache is empty): the sound holds at the start until the drawings to play
+    # through are buffered, then every pose shown is still the one due
+    page.evaluate("""() => { const P = window.studioCreate.timelinePoses; P.cache.clear(); P.got = 1; P.busy = 1e6;
+        window.studioCreate.timeline.drawn = []; window.studioCreate.timeline.stalls = [];
+        const a = document.querySelector('#t-audio'); a.currentTime = 0; a.play().catch(() => null); }""")
+    page.wait_for_function("window.studioCreate.playing === true")
+    page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
+    tl = page.evaluate("window.studioCreate.timeline")
+    page.evaluate("() => { const P = window.studioCreate.timelinePoses; P.got = 0; P.busy = 0; P.rate = null; }")
+    assert len(tl["stalls"]) == 1 and tl["stalls"][0][0] == 0 and tl["stalls"][0][1] > 0.05, tl["stalls"]
+    drawn = np.array(tl["drawn"], float)
+    err = drawn[:, 2] * 30 - drawn[:, 1]
+    assert drawn[0, 1] == 0 and np.all(err > -1e-3) and np.mean(err < 1.0) >= 0.95 and err.max() < 2.0
+    assert drawn[-1, 1] >= tl["frames"] - 3  # played to the end without waiting again
+
+
 def test_playback_on_the_3d_avatar(page):
     # three.js from the npm cache (scripts/setup.d/20-gltf-tools.sh): the exporters' test head plays
     # the timeline from the page's clock, its morph targets valued by export's alias table
