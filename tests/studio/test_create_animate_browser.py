@@ -168,6 +168,11 @@ def test_designer_portrait_follows_the_face_picker(browser, studio, samples):
     note = page.inner_text("#d-still-note")
     shown = page.evaluate("""fetch(document.querySelector('#d-still').src).then(r => r.arrayBuffer())
         .then(b => btoa(String.fromCharCode(...new Uint8Array(b))))""")
+    labels = {}
+    for driver in ("track", "audio", "say"):  # the value box's label follows the driver
+        page.select_option("#a-driver", driver)
+        labels[driver] = page.inner_text("#a-value-label")
+    assert labels == {"track": "Track file", "audio": "Transcript", "say": "Text"}, labels
     warn_fit = page.inner_text("#a-fit-warn")  # the whole photo at 512 px: that face is too small
     page.select_option("#a-crop", "face")
     warn_face = page.inner_text("#a-fit-warn")

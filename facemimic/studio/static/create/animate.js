@@ -30,7 +30,7 @@ export const ANIMATE_HTML = `
       <option value="timeline">a timeline built above (its name)</option>
       <option value="track">a track file (a take, a saved expression)</option>
       <option value="video">a driving video (reenactment)</option></select></label>
-    <label class="grow">Text <input id="a-value" value="Hello, I am a synthetic face." size="36" list="a-files"></label>
+    <label class="grow"><span id="a-value-label">Text</span> <input id="a-value" value="Hello, I am a synthetic face." size="36" list="a-files"></label>
     <datalist id="a-files"></datalist>
     <label>Mood <input id="a-mood" placeholder="(optional)" size="10"></label>
     <label>Size <select id="a-size"></select></label>
@@ -81,6 +81,9 @@ export function buildAnimate(context) {
     $("a-driver").value = "video"; $("a-value").value = path; C.listUploads();
   });
   $("a-driver").onchange = () => {
+    // the box's label says what it holds for this driver
+    $("a-value-label").textContent = { say: "Text", expression: "Expression", audio: "Transcript", timeline: "Timeline",
+                                       track: "Track file", video: "Video file" }[$("a-driver").value];
     $("a-value").placeholder = { say: "text to say", expression: "happy, or neutral 0.5s > surprised 1s",
                                  audio: "transcript (optional)", timeline: "timeline name",
                                  track: "takes/… .jsonl, expressions/… .jsonl", video: "videos/… .mp4" }[$("a-driver").value];
