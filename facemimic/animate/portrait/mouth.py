@@ -360,8 +360,18 @@ class MouthPainter:
         shifted = [cv2.warpAffine(rgb, np.float32([[1, 0, -sgn * d * self.down[0]], [0, 1, -sgn * d * self.down[1]]]),
                                   size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                    for sgn in (-1.0, 1.0)]
-        filled = (shifted[0].astype(np.float32) + shifted[1]) / 2
-        filled = cv2.blur(filled, (max(int(0.06 * self.scale) | 1, 3), 1))
+        # Each lip reaches the seam with its own texture: above the seam the copy from above (the
+        # upper lip), below it the lower lip's (their average ghosted both lips' textures into a
+        # smeared band on a toothy photo's neutral frame); a pixel's blend across the seam.
+        yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]].astype(np.float32)
+        right = np.array([-self.down[1], self.down[0]])
+        su, sv = seam @ right, seam @ self.down
+        order = np.argsort(su)
+        pu = xx * np.float32(right[0]) + yy * np.float32(right[1])
+        pv = xx * np.float32(self.down[0]) + yy * np.float32(self.down[1])
+        above = _smooth((np.interp(pu, su[order], sv[order]) - pv) + 0.5)[..., None].astype(np.float32)
+        filled = shifted[0].astype(np.float32) * above + shifted[1].astype(np.float32) * (1.0 - above)
+        filled = cv2.blur(filled, (max(int(0.03 * self.scale) | 1, 3), 1))
         # The lip line: the seam between the lips, a little darker than the lips, soft.
         line = np.zeros_like(m)
         cv2.polylines(line, [np.round(seam * 16).astype(np.int32)], False, 255,
