@@ -40,7 +40,8 @@ def test_timeline_track_analysed_as_facemimic_analyze(client, tmp_path):
     assert dominant(0.1, 0.6) == "neutral"
     assert dominant(1.9, 2.5) == "happy"
     assert dominant(3.4, 4.0) == "surprised"
-    assert len(a["aus"]) == len(t) and len(a["aus"][0]) == len(a["au_names"])
+    assert len(a["aus"]) == len(t) and len(a["aus"][0]) == len(a["au_names"]) == len(a["au_titles"])
+    assert a["au_titles"][a["au_names"].index("AU12")] == "lip corner puller"  # FACS names for the hover
     assert a["segments"][-1]["state"] == "surprised"
 
 

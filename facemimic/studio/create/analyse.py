@@ -33,10 +33,11 @@ def analyse_file(workspace: Path, relative: str) -> dict:
     dict
         ``csv`` (workspace-relative), ``time`` (T,), ``present`` (T,), ``basic_names`` (8,),
         ``basic`` (T, 8), ``valence``/``arousal`` (T,), ``top`` (T, up to 3 [state, p]),
-        ``au_names`` and ``aus`` (T, N_AU; both sides averaged), ``segments``.
+        ``au_names``, ``au_titles`` (their FACS names: "inner brow raiser", …) and ``aus``
+        (T, N_AU; both sides averaged), ``segments``.
     """
     from ...analysis.api import BASIC, analyze
-    from ...emotions.facs import AU_LABELS
+    from ...emotions.facs import AU_LABELS, AU_NUMBERS, AU_TABLE
     from ..security import confine
 
     path = confine(workspace, relative)
@@ -57,7 +58,7 @@ def analyse_file(workspace: Path, relative: str) -> dict:
             "time": _r(a.time), "present": [bool(p) for p in a.present], "basic_names": list(BASIC),
             "basic": _r(a.basic), "valence": _r(a.valence), "arousal": _r(a.arousal),
             "top": [[[n, round(p, 3)] for n, p in a.top_states(i)] for i in range(len(a))],
-            "au_names": list(AU_LABELS), "aus": _r(aus),
+            "au_names": list(AU_LABELS), "au_titles": [AU_TABLE[n][0] for n in AU_NUMBERS], "aus": _r(aus),
             "segments": [{"start": round(float(s.start), 3), "end": round(float(s.end), 3), "state": s.state,
                           "probability": round(float(s.probability), 3), "detail": s.detail} for s in a.summary()]}
 

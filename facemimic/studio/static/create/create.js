@@ -632,7 +632,9 @@ function hoverAnalysis(ev, canvas) {
   tip.style.top = `${ev.clientY - canvas.parentElement.getBoundingClientRect().top + 12}px`;
   if (!a.present[i]) { tip.textContent = `${a.time[i].toFixed(2)} s: no face`; return; }
   const probs = a.basic_names.map((n, k) => [n, a.basic[i][k]]).sort((p, q) => q[1] - p[1]);
-  const aus = a.au_names.map((n, k) => [n, a.aus[i][k]]).filter((p) => p[1] > 0.1).sort((p, q) => q[1] - p[1]).slice(0, 4);
+  // the strongest action units, with their FACS names (AU12 lip corner puller 0.61)
+  const aus = a.au_names.map((n, k) => [`${n} ${a.au_titles[k]}`, a.aus[i][k]]).filter((p) => p[1] > 0.1)
+    .sort((p, q) => q[1] - p[1]).slice(0, 4);
   tip.replaceChildren(
     el("b", { textContent: `${a.time[i].toFixed(2)} s` }), el("br"),
     ...probs.slice(0, 4).flatMap(([n, p]) => [`${n} ${(100 * p).toFixed(0)}%`, el("br")]),
