@@ -53,7 +53,8 @@ def _out_name(src, out_dir, fmt):
               help="dat format: Preston Blair shape names (MBP, etc, E, AI, O, U, FV, L, rest).")
 @click.option("--track", "track_out", type=click.Path(), help="Also write the UE expression track "
               "(.jsonl/.csv/.npz) that owns only the speech region.")
-@click.option("--live", is_flag=True, help="Lip-sync the microphone live (Ctrl+C stops).")
+@click.option("--live", is_flag=True, help="Lip-sync the microphone live (Ctrl+C stops); "
+              "--language recognises as offline without a transcript.")
 @click.option("--device", help="Microphone (sounddevice name or index) for --live.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or warnings on standard error.")
 @click.option("-r", "--recognizer", type=click.Choice(("pocketSphinx", "phonetic"), case_sensitive=False),
@@ -105,7 +106,7 @@ def command(audio, text, dialog, language, output, fmt, extended_shapes, fps, in
                              fps=fps, interpolation=interpolation,
                              workers=0 if threads is None else threads)  # Rhubarb's --threads: processes
     if live:
-        return _live(output, fps, device, quiet)
+        return _live(output, fps, device, quiet, lang)
     if not audio:
         raise click.UsageError("give an AUDIO file (or --live)")
     many = len(audio) > 1
@@ -199,7 +200,7 @@ def _run_one(src, text, options, quiet, machine=False):
         return lipsync(src, text=text, options=options, progress=cb)
 
 
-def _live(output, fps, device, quiet):
+def _live(output, fps, device, quiet, language):
     from ..lipsync.live import LiveOptions, live_microphone
 
     writer = None
@@ -209,7 +210,7 @@ def _live(output, fps, device, quiet):
         writer = open_writer(output, fps=fps, metadata={"source": "facemimic.lipsync.live",
                                                          "region": "speech"})
     try:
-        for frame in live_microphone(device=device, options=LiveOptions(fps=fps)):
+        for frame in live_microphone(device=device, options=LiveOptions(fps=fps), language=language):
             if writer:
                 writer.write(frame)
             elif not quiet:

@@ -2,7 +2,8 @@
 
 Each pushed chunk goes straight into an open pocketsphinx phone-loop utterance; the partial
 result's phones (all but the last ``settle`` seconds, which may still change) become UE mouth
-poses that a causal, critically damped filter smooths. No look-ahead beyond ``delay``: a frame
+poses that a causal, critically damped filter smooths. In another language the phone loop and
+its vowels are the offline no-transcript path's (recognize.phone_loop_settings, language_phones). No look-ahead beyond ``delay``: a frame
 for time *t* is emitted as soon as audio up to *t + delay* has arrived. Utterances restart at
 pauses so partial decoding stays cheap in hour-long sessions.
 """
@@ -19,7 +20,9 @@ from ..errors import ParameterError
 from ..expressions.frame import ExpressionFrame
 from ..expressions.regions import region_mask
 from ..phonetics.phones import SILENCE
-from .recognize import RecognizerOptions, dithered, model_paths, unit_name
+from ..phonetics.phones import Phone
+from .recognize import (RecognizerOptions, dithered, language_phones, model_paths, phone_loop_settings,
+                        unit_name)
 from .shapes import PHONE_SHAPE, DIPHTHONG_SHAPES
 from ..expressions.names import UE_INDEX
 from .visemes import _EXTRA_VEC, _SHAPE_UE_VEC, CLOSURE_UE, critically_damped
@@ -57,6 +60,11 @@ class LiveLipSync:
     options : LiveOptions
     clock : callable
         Monotonic seconds, injectable for tests; used to report processing latency.
+    language : str, optional
+        Language of the speech (``de``, ``French``, ``auto`` …; default: ``options.recognizer``'s,
+        English). Recognition then uses the offline no-transcript settings for that language
+        (phone-loop weight, vowels snapped to its inventory). An unknown code raises
+        :class:`~facemimic.errors.UnknownNameError` with suggestions.
 
     Examples
     --------
@@ -67,16 +75,26 @@ class LiveLipSync:
     """
 
     def __init__(self, *, sample_rate: int = SR, options: LiveOptions | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter, language: str | None = None) -> None:
+        import dataclasses
+
         from pocketsphinx import Decoder
 
         self.opt = options or LiveOptions()
+        if language is not None:
+            from .api import resolve_transcript_language
+
+            self.opt = dataclasses.replace(self.opt, recognizer=dataclasses.replace(
+                self.opt.recognizer, language=resolve_transcript_language(language, None)))
+        self.language = self.opt.recognizer.language
         self.sample_rate = int(sample_rate)
         self.clock = clock
         p = model_paths()
         r = self.opt.recognizer
-        self._dec = Decoder(hmm=p["hmm"], dict=p["dict"], lm=None, loglevel="FATAL", frate=r.frame_rate,
-                            allphone=p["allphone"], lw=r.language_weight, beam=r.beam, pbeam=r.beam)
+        lm, lw = phone_loop_settings(r)  # the same phone loop as offline recognition in this language
+        # no dictionary: the phone loop does not use it (parsing CMUdict costs ~0.1 s)
+        self._dec = Decoder(hmm=p["hmm"], dict=None, lm=None, loglevel="FATAL", frate=r.frame_rate,
+                            topn=r.topn, allphone=lm, lw=lw, beam=r.beam, pbeam=r.beam)
         self._frate = float(r.frame_rate)
         self._in_utt = False
         self._utt_start = 0  # stream sample where the open utterance began
@@ -90,6 +108,9 @@ class LiveLipSync:
         self._mask = region_mask("speech")
         self._resample_tail = np.zeros(0)
         self.latencies: list[float] = []  # seconds from push() entry to return, per call
+        # Rhubarb shape and phone behind each frame the last push()/close() returned (for scoring)
+        self.last_shapes: list[str] = []
+        self.last_phones: list[str] = []
         # Warm up lazy imports (scipy.signal) and the filter now, not inside the first push().
         critically_damped(np.zeros((1, self._mask.shape[0])), tau=self.opt.tau)
         self._to16k(np.zeros(16, np.int16))
@@ -134,8 +155,9 @@ class LiveLipSync:
     def _update_phones(self) -> None:
         segs = self._dec.seg() or []
         off = self._utt_start / SR
-        self._partial = [(off + s.start_frame / self._frate, off + (s.end_frame + 1) / self._frate,
-                          unit_name(s.word)) for s in segs]
+        phones = [Phone(off + s.start_frame / self._frate, off + (s.end_frame + 1) / self._frate,
+                        unit_name(s.word)) for s in segs]
+        self._partial = [(p.start, p.end, p.name) for p in language_phones(phones, self.language)]
 
     def _end_utt(self) -> None:
         if self._in_utt:
@@ -151,6 +173,7 @@ class LiveLipSync:
     def _emit(self, upto: float) -> list[ExpressionFrame]:
         fps = self.opt.fps
         frames = []
+        self.last_shapes, self.last_phones = [], []
         while True:
             t = self._next_frame / fps
             if t > upto:
@@ -171,6 +194,8 @@ class LiveLipSync:
                     w[UE_INDEX[k]] = min(w[UE_INDEX[k]], v)
             w *= self._mask
             frames.append(ExpressionFrame(time=t, weights=w))
+            self.last_shapes.append(shape)
+            self.last_phones.append(name)
             self._next_frame += 1
         return frames
 
@@ -206,17 +231,19 @@ class LiveLipSync:
         return self._emit(self._received / SR)
 
 
-def live_microphone(*, device=None, options: LiveOptions | None = None, block: float = 0.02):
-    """Yield frames from a microphone via ``sounddevice`` (Ctrl+C stops)."""
+def live_microphone(*, device=None, options: LiveOptions | None = None, block: float = 0.02,
+                    language: str | None = None):
+    """Yield frames from a microphone via ``sounddevice`` (Ctrl+C stops); ``language`` as in
+    :class:`LiveLipSync` (checked before the microphone opens)."""
     import queue
 
+    live = LiveLipSync(sample_rate=SR, options=options, language=language)  # bad options fail first
     try:
         import sounddevice as sd
     except (ImportError, OSError) as e:
         from ..errors import InputError
         raise InputError("microphone", f"sounddevice is not available ({e})") from None
     q: "queue.Queue[np.ndarray]" = queue.Queue()
-    live = LiveLipSync(sample_rate=SR, options=options)
 
     def cb(indata, frames, t, status):  # audio thread: only hand the block over
         q.put(indata[:, 0].copy())

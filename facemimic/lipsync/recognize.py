@@ -164,15 +164,7 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
                 if not is_english(opt.language):
                     common.update(pbeam=beam, pip=FOREIGN_PHONE_BONUS)
         if kind == "allphone":
-            # the phone bigram is English phonotactics: other languages lean on it less
-            lw = opt.language_weight if is_english(opt.language) else min(opt.language_weight,
-                                                                         FOREIGN_LANGUAGE_WEIGHT)
-            lm = p["allphone"]
-            if not is_english(opt.language) and FOREIGN_PHONE_LM:
-                from .phone_lm import has_phone_lm, phone_lm_path
-
-                if has_phone_lm(opt.language):
-                    lm = str(phone_lm_path(opt.language))
+            lm, lw = phone_loop_settings(opt)
             d = Decoder(allphone=lm, lw=lw, beam=opt.beam, pbeam=opt.beam, **common)
         elif kind in ("align", "align-coarse"):
             d = Decoder(**common)
@@ -181,6 +173,39 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
         _CACHE[key] = (d, threading.Lock())
         _INITIAL_CMN[id(d)] = d.get_cmn()
         return d
+
+
+def phone_loop_settings(options: RecognizerOptions) -> tuple[str, float]:
+    """The phone loop's LM file and weight for ``options.language`` (offline and live alike)."""
+    from ..phonetics.languages import is_english
+
+    p = model_paths()
+    if is_english(options.language):
+        return p["allphone"], options.language_weight
+    # the phone bigram is English phonotactics: other languages lean on it less
+    lm = p["allphone"]
+    if FOREIGN_PHONE_LM:
+        from .phone_lm import has_phone_lm, phone_lm_path
+
+        if has_phone_lm(options.language):
+            lm = str(phone_lm_path(options.language))
+    return lm, min(options.language_weight, FOREIGN_LANGUAGE_WEIGHT)
+
+
+def language_phones(phones: list[Phone], language: str) -> list[Phone]:
+    """Recognised phones moved into ``language``'s vowel inventory (unchanged in English).
+
+    The English loop hears Spanish/Italian "a" as AH/AE (half open) as often as AA: vowels the
+    language lacks move to its nearest one (phonetics/inventory.py; es +12.7 points). Offline
+    recognition and :class:`~facemimic.lipsync.live.LiveLipSync` both call this.
+    """
+    from ..phonetics.languages import is_english
+
+    if is_english(language):
+        return list(phones)
+    from ..phonetics.inventory import snap_vowels
+
+    return snap_vowels(phones, language)
 
 
 _INITIAL_CMN: dict[int, str] = {}
@@ -260,14 +285,7 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
         d.end_utt()
         segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg()]
     phones = merge_silence([Phone(offset + a / fr, offset + (b + 1) / fr, unit_name(w)) for w, a, b in segs])
-    from ..phonetics.languages import is_english
-
-    if not is_english(opt.language):
-        # the English loop hears Spanish/Italian "a" as AH/AE (half open) as often as AA: vowels
-        # the language lacks move to its nearest one (phonetics/inventory.py; es +12.7 points)
-        from ..phonetics.inventory import snap_vowels
-
-        phones = snap_vowels(phones, opt.language)
+    phones = language_phones(phones, opt.language)
     if opt.closure_detector:
         from .bilabial import (
             ClosureOptions,
@@ -285,4 +303,5 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
     return phones
 
 
-__all__ = ["RecognizerOptions", "alignment_rate", "decoder", "dithered", "model_paths", "recognize_phones"]
+__all__ = ["RecognizerOptions", "alignment_rate", "decoder", "dithered", "language_phones", "model_paths",
+           "phone_loop_settings", "recognize_phones"]
