@@ -513,6 +513,7 @@ def _align_pieces(names: list[str], spoken: list[str], pcm: np.ndarray, pieces, 
     Returns (word rows, phone rows) in seconds, or raises AlignmentError.
     """
     from .forked import fork_map
+    from .piecewise import settle_boundary
 
     used = [k for k in range(len(pieces)) if bounds[k + 1] > bounds[k]]  # pieces given words
     jobs, costs, base, todo = [], [], [], []
@@ -541,6 +542,20 @@ def _align_pieces(names: list[str], spoken: list[str], pcm: np.ndarray, pieces, 
         if r[0] != "ok":
             raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {r[1]}")
     first_abs = [b0 + r[1] for b0, r in zip(base, results)]  # index of each piece's first word
+    for j in range(1, len(used)):  # a moved start must explain the audio better than the guess
+        k, hi = used[j], bounds[used[j] + 1]
+        lo_prev = first_abs[j - 1]
+        if first_abs[j] != bounds[k] and lo_prev < bounds[k] < hi and lo_prev < first_abs[j] < hi:
+            pair = (pieces[used[j - 1]], pieces[k])
+            if settle_boundary(lambda p, a, b: _path_score(pcm[p.start:p.end], names[a:b], spoken[a:b], opt),
+                               pair, lo_prev, bounds[k], first_abs[j], hi) == bounds[k]:
+                key = (k, bounds[k], hi)
+                done[key] = results[j] = done.get(key) or _align_job(
+                    (pcm[pieces[k].start:pieces[k].end], names[bounds[k]:hi], spoken[bounds[k]:hi], None, 0, opt))
+                if results[j][0] != "ok":
+                    raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {results[j][1]}")
+                first_abs[j] = bounds[k]
+                stats["kept_guess"] = stats.get("kept_guess", 0) + 1
     # a piece that starts elsewhere than guessed moves the end of the piece before it: redo that one
     ends = first_abs[1:] + [len(names)]
     wrows, prows = [], []
@@ -560,6 +575,18 @@ def _align_pieces(names: list[str], spoken: list[str], pcm: np.ndarray, pieces, 
         wrows += [(n, t + s, dur) for n, s, dur in r[2]]
         prows += [(n, t + s, dur) for n, s, dur in r[3]]
     return wrows, prows
+
+
+def _path_score(pcm: np.ndarray, names: list[str], spoken: list[str], opt) -> float | None:
+    """The word pass's Viterbi path score of ``names`` over ``pcm`` (None when no path fits)."""
+    d = decoder("align", opt)
+    for w in spoken:
+        pronounce(w, d, opt.language)
+    try:
+        _word_pass(d, names, dithered(pcm))
+    except AlignmentError:
+        return None
+    return float(d.hyp().score)
 
 
 def _coarse_pass(d, names: list[str], spoken: list[str], pcm: np.ndarray, fr: float, opt):
