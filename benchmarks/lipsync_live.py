@@ -1,10 +1,18 @@
 """Live lip-sync latency: 20 ms chunks of a real ~30 s recording pushed as if from a microphone.
 
     python benchmarks/lipsync_live.py [--chunk-ms 20]
+    python benchmarks/lipsync_live.py --languages de fr es it en [--chunk-ms 20]
+
 
 Latency from a chunk entering ``push`` to the weights for its audio coming out = chunk length
 (the newest sample waits at most one chunk) + the fixed settle delay (``LiveOptions.delay``) +
 the processing time of ``push``. Prints processing-time percentiles and the worst case.
+
+``--languages`` (issue #16 §1): each language's MBROLA evaluation set (``evalset``; English: the
+spec's MBROLA set), every sentence pushed live in chunks (``LiveLipSync(language=)``) and
+lip-synced offline without a transcript, both scored per 10 ms frame by the same scorer (macro
+recall over shapes, closure recall and precision); live frames are scored at their audio time
+(the delay is in the latency column).
 """
 
 from __future__ import annotations
@@ -18,7 +26,10 @@ import numpy as np
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--chunk-ms", type=float, default=20.0)
+    ap.add_argument("--languages", nargs="+", help="score live vs offline on these evaluation sets")
     args = ap.parse_args()
+    if args.languages:
+        return languages(args.languages, args.chunk_ms)
     from facemimic.lipsync.evalset import build_items, build_mbrola_items, concatenate, mbrola_available
     from facemimic.lipsync.live import LiveLipSync
 
@@ -63,6 +74,47 @@ def main() -> None:
     m = min(len(off), len(jaw))
     print(f"live closures shown at {hits}/{n_bil} true P/B/M ({100 * hits / n_bil:.0f} %); "
           f"JawOpen correlation with offline (no transcript): {np.corrcoef(off[:m], jaw[:m])[0, 1]:.2f}")
+
+
+def _live_frames(audio, language: str, chunk: int):
+    """(shape per emitted frame, push() wall seconds per call, fps) for ``audio`` pushed live."""
+    from facemimic.lipsync.live import LiveLipSync
+
+    live = LiveLipSync(sample_rate=16000, language=language)
+    shapes = []
+    for k in range(0, len(audio), chunk):
+        live.push(audio[k:k + chunk])
+        shapes += live.last_shapes
+    live.close()
+    return shapes + live.last_shapes, live.latencies, live.opt
+
+
+def languages(codes: list[str], chunk_ms: float) -> None:
+    from facemimic.lipsync.api import lipsync
+    from facemimic.lipsync.evalset import build_language_items, build_mbrola_items
+    from facemimic.lipsync.scoring import Score, cues_to_frames
+
+    chunk = int(chunk_ms * 16)
+    print(f"{'language':8s} {'run':8s} {'macroR':>7s} {'clsR':>6s} {'clsP':>6s}  latency (chunk + delay + p95 push)")
+    for lang in codes:
+        items = build_mbrola_items() if lang == "en" else build_language_items(lang)
+        code = "en-us" if lang == "en" else lang
+        live_sc, off_sc, proc = Score(), Score(), []
+        for it in items:
+            shapes, lat, opt = _live_frames(it.audio, code, chunk)
+            proc += lat[1:]  # the first push pays pocketsphinx's first-utterance set-up
+            t = np.arange(int(np.ceil(it.duration * 100))) / 100
+            idx = np.minimum(np.round(t * opt.fps).astype(int), len(shapes) - 1)
+            live_sc.add(list(it.phones), np.array(shapes)[idx], it.duration)
+            off = lipsync(it.audio, sample_rate=16000, language=code)
+            off_sc.add(list(it.phones), cues_to_frames(off.cues, it.duration), it.duration)
+        p95 = 1000 * np.percentile(proc, 95)
+        for name, sc in (("live", live_sc), ("offline", off_sc)):
+            s = sc.summary()
+            lat = (f"{chunk_ms:g} + {1000 * opt.delay:g} + {p95:.1f} = {chunk_ms + 1000 * opt.delay + p95:.0f} ms"
+                   if name == "live" else "")
+            print(f"{lang:8s} {name:8s} {s['macro_recall']:7.1f} {s['closure_recall']:6.1f} "
+                  f"{s['closure_precision']:6.1f}  {lat}", flush=True)
 
 
 if __name__ == "__main__":
