@@ -64,8 +64,13 @@ def command(text, output, list_voices, voice, language, rate, pitch, phones_out,
     if track_out:
         track_format(track_out)
     outputs = OutputSet((output, phones_out, track_out, cues_out))
+    source = "TEXT"
     if text == "-":
-        text = sys.stdin.read()
+        text, source = sys.stdin.read(), "standard input"
+    from ..voice import check_text_for_voice
+
+    # before anything is written: kanji would be spoken as "Chinese letter"
+    check_text_for_voice(text, VoiceOptions(voice=voice, language=language).espeak_voice, source=source)
     speech = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch, language=language))
     with outputs:
         write_wav(output, speech.audio, speech.sample_rate)

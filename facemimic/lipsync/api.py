@@ -165,19 +165,25 @@ def resolve_transcript_language(language: str | None, text: str | None, *,
 
     ``None`` keeps English; ``"auto"`` guesses from the transcript (English without one); an
     unknown code raises :class:`~facemimic.errors.UnknownNameError` with suggestions, and a
-    transcript written in another script than the language a :class:`ParameterError`.
+    transcript written in another script than the language, or a Japanese one with kanji
+    (espeak-ng cannot read them), a :class:`ParameterError`.
     """
+    from ..phonetics.kana import JAPANESE, require_kana
     from ..phonetics.languages import AUTO, ENGLISH, check_script, guess_language, resolve_language
 
     if language is None:
         return ENGLISH
     has_text = text is not None and text.strip() != ""
     if language.strip().lower() == AUTO:
-        return guess_language(text) if has_text else ENGLISH
-    lang = resolve_language(language)
-    if has_text:
-        check_script(text, lang, source=source)
-    return lang.code
+        code = guess_language(text) if has_text else ENGLISH
+    else:
+        lang = resolve_language(language)
+        if has_text:
+            check_script(text, lang, source=source)
+        code = lang.code
+    if has_text and code == JAPANESE:
+        require_kana(text, source=source)
+    return code
 
 
 def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,

@@ -149,6 +149,20 @@ def events_to_phones(events: list[RawEvent], n_samples: int, sample_rate: int,
     return phones, raw
 
 
+def check_text_for_voice(text: str, voice: str, *, source: str = "the text to say") -> None:
+    """Refuse text the espeak-ng ``voice`` would read as garbage: kanji for Japanese.
+
+    Raises
+    ------
+    ParameterError
+        One line naming ``source`` and the kanji (:func:`facemimic.phonetics.kana.require_kana`).
+    """
+    from ..phonetics.kana import JAPANESE, require_kana
+
+    if voice.partition("+")[0].strip().lower() == JAPANESE:
+        require_kana(text, source=source)
+
+
 def say(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50,
         language: str | None = None, options: VoiceOptions | None = None) -> Speech:
     """Speak ``text`` offline with espeak-ng and return the audio and its exact phones.
@@ -176,8 +190,9 @@ def say(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50,
     opts = options or VoiceOptions(voice=voice, rate=rate, pitch=pitch, language=language)
     if not isinstance(text, str) or not text.strip():
         raise ParameterError("say needs some text to speak")
-    eng = engine()
     espeak_voice = opts.espeak_voice
+    check_text_for_voice(text, espeak_voice)
+    eng = engine()
     # English keeps espeak-ng's English mnemonics (the table the lip sync was measured with);
     # every other language reports IPA, which articulatory features map for any language.
     ipa = not is_english(espeak_voice)
