@@ -173,7 +173,7 @@ def test_a_closure_after_a_jump_starts_from_the_last_closures_correction(monkeyp
     """Sealed lips that re-track a residual gap (a gaping photo's): the correction a /p b m/ built
     is where the next closure starts after the open vowel between them (a closure lasts 3-5
     frames; from zero the loop had not closed the lips by its middle), and an open vowel still
-    starts afresh."""
+    starts afresh; on a photo whose own lips are closed nothing is carried."""
     from facemimic.animate.portrait.model import DRIVE_LIPS_CLOSED
     from facemimic.expressions.names import ue_index
 
@@ -187,6 +187,7 @@ def test_a_closure_after_a_jump_starts_from_the_last_closures_correction(monkeyp
     loop = _loop(plant, monkeypatch)
     jaw = ue_index("JawOpen")
     loop.animator.model.lip_gap = lambda x, gap: 0.75 * float(x[jaw])
+    loop.animator.model.photo_gap = 0.2  # the photo's own lips apart (what the seal closes)
 
     def render(d):
         plant.drawn = np.asarray(d, np.float32).copy()
@@ -204,3 +205,8 @@ def test_a_closure_after_a_jump_starts_from_the_last_closures_correction(monkeyp
         loop.correct(vowel, render)
     loop.correct(closed, render)  # the next closure: drawn at once with the last closure's correction
     assert plant.drawn[DRIVE_LIPS_CLOSED] == pytest.approx(built, abs=1e-6)
+    loop.animator.model.photo_gap = 0.0  # closed-lipped photo: nothing carried
+    for _ in range(3):
+        loop.correct(vowel, render)
+    loop.correct(closed, render)
+    assert plant.drawn[DRIVE_LIPS_CLOSED] == pytest.approx(0.0, abs=1e-6)

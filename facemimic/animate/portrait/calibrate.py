@@ -233,7 +233,7 @@ def _constants() -> dict:
     return {"AMOUNTS": AMOUNTS, "GROUP_AMOUNTS": GROUP_AMOUNTS, "KNOTS": KNOTS.tolist(),
             "MIN_RESPONSE": MIN_RESPONSE, "GAIN_RANGE": GAIN_RANGE, "MAX_AMOUNT": MAX_AMOUNT,
             "JAW_EXTRAPOLATION": JAW_EXTRAPOLATION,
-            "units": "extent", "probes": "sealed", "blink": "against the shut reading",
+            "units": "extent", "probes": "sealed",
             "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE}
 
 
@@ -333,14 +333,6 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
         if len(amts) < 2 or resp.max() < MIN_RESPONSE * amts.max():
             report[g]["curve"] = "identity (the tracker does not see this group)"
             continue
-        if g == "blink" and np.isclose(amts[-1], 1.0) and resp[-1] >= MIN_RESPONSE:
-            # At amount 1 the drawn lids meet (0.6 px apart at 512 px), yet MediaPipe re-tracks a
-            # drawn shut lid 0.025-0.06 IPD open (a real one 0.003): 0.73 of single_face.jpg's
-            # aperture closed, 0.43 of 0-f15-hao-ph.jpg's. The closure is judged against that
-            # reading of "shut"; fitted to the raw share, the curve shut the lids at EyeClosed
-            # 0.5 on hao (it chased a reading no render reaches).
-            report[g]["shut_reading"] = round(float(resp[-1]), 3)
-            resp = resp / resp[-1]
         curve = _fit_curve(amts, resp, g)
         for name in controls:
             values[index[name]] = curve

@@ -64,7 +64,6 @@ LOOP = (
 )
 _SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
 _LIPS = _SLOT["lips"]
-_CLOSURES = [_SLOT["closure_right"], _SLOT["closure_left"]]
 # the slots added with the composed targets (#12); the first ones: lips, closure, pull, inner brow, lowering
 _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
@@ -173,11 +172,6 @@ class ClosedLoop:
         gap = float(geometry.measure(np.asarray(photo.landmarks, np.float64), self.size).lip_gap) \
             if self.rest is not None else float("nan")
         self.photo_gap = gap if np.isfinite(gap) else animator.model.photo_gap
-        # the share of the eye's aperture MediaPipe reads closed on this portrait's drawn shut lids
-        # (calibration's blink probe at amount 1, where the lids meet): closure readings are shares
-        # of it, as calibration judges them (1 = shut), so half a blink is not chased shut
-        blink = (getattr(getattr(animator, "stats", None), "calibration", None) or {}).get("blink", {})
-        self.shut_reading = float(blink.get("shut_reading", 1.0)) if isinstance(blink, dict) else 1.0
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
@@ -241,12 +235,14 @@ class ClosedLoop:
             # (from zero, its first frame gaped 0.55 IPD on 0-f1-su-ph.jpg for a 0.25 request).
             self.corr[_LIPS] = np.clip(self._lip_share * opening, -self.limit[_LIPS], self.limit[_LIPS])
         meet = opening <= LIPS_MEET_GAP / geometry.MOUTH_CLOSED_GAP_EXTENT
-        if meet and self.corr[_LIPS] == 0.0:
+        if meet and self.corr[_LIPS] == 0.0 and self.animator.model.photo_gap > LIPS_MEET_GAP:
             # A closure after a jump starts from the correction the last closure ended with: a
             # /p b m/ lasts 3-5 frames, and from zero the loop (GAIN x the residual gap per frame)
             # had not closed a gaping photo's sealed lips by the closure's middle (0-f1-su-ph.jpg:
-            # re-tracked 0.04-0.09 IPD on 3-5 of its 14 bilabials)
-            self.corr[_LIPS] = self._close_corr
+            # re-tracked 0.04-0.09 IPD on 3-5 of its 14 bilabials). Only where the photo's own lips
+            # are apart (what the seal closes re-tracks open): on closed-lipped faces a carried
+            # correction pushed the lips through each other (the drawn avatar: 14 -> 7 of 14 met)
+            self.corr[_LIPS] = max(self._close_corr, 0.0)  # a closing correction only
         trial = drive.copy()
         trial[self.index] += self.corr
         if self.rest is None:
@@ -258,7 +254,6 @@ class ClosedLoop:
             self.lost += 1
             return trial
         r = readings(got, self.rest, self.aperture0, self.size)
-        r[_CLOSURES] /= self.shut_reading
         err = np.where(np.isfinite(r), target - r, 0.0)
         # a slot is idle when neither its measure is asked for nor its own channel (a sad brow's
         # lowering is asked for even where the inner raise leaves its measure near 0)
