@@ -182,20 +182,43 @@ function fitWarning() {
 async function startJob() {
   C.showError("");
   const driver = $("a-driver").value;
-  const size = $("a-size").value === "original" ? originalSize() : Number($("a-size").value);
-  const body = { source: $("a-source").value, driver, size, calibrate: $("a-calibrate").checked, refine: $("a-refine").checked,
-                 mood: $("a-mood").value || null, crop: $("a-crop").value,
-                 face: $("a-face").value === "" ? null : Number($("a-face").value),
-                 seed: $("a-seed").value === "" ? null : Number($("a-seed").value) };
+  const body = jobRequest(driver, $("a-value").value);
   if (driver === "audio") {
     if (!C.shared.audio) return C.showError("choose an audio recording first");
     Object.assign(body, { value: C.shared.audio, text: $("a-value").value || null });
-  } else body.value = $("a-value").value;
+  }
   try {
     showJob(await C.api("POST", "/api/create/jobs", body));
     if (!A.socket) await refreshJobs();
   } catch (e) { C.showError(e.message); }
 }
+
+// The job this panel's photo, face, crop and options make with a driver (the form's and the timeline's).
+function jobRequest(driver, value) {
+  const size = $("a-size").value === "original" ? originalSize() : Number($("a-size").value);
+  return { source: $("a-source").value, driver, value, size, calibrate: $("a-calibrate").checked, refine: $("a-refine").checked,
+           mood: $("a-mood").value || null, crop: $("a-crop").value,
+           face: $("a-face").value === "" ? null : Number($("a-face").value),
+           seed: $("a-seed").value === "" ? null : Number($("a-seed").value) };
+}
+
+// The timeline's "my portrait" view: a job in this same queue with the built timeline as driver,
+// on the photo, face and crop chosen here; its changes and live frames go to watchJobs' listeners.
+export async function queueTimelineJob(name) {
+  if (!$("a-source").value || $("a-source").value.startsWith("avatar")) {
+    throw new Error("my portrait: choose a photo (and its face and crop) in Animate a portrait first");
+  }
+  const body = { ...jobRequest("timeline", name), mood: null };  // the timeline carries its own moods
+  const job = await C.api("POST", "/api/create/jobs", body);
+  showJob(job);
+  if (!A.socket) await refreshJobs();
+  return job;
+}
+
+const watchers = new Set();
+// fn({type: "job", job}) on every change of a job, fn({type: "frame", id, index, total, jpeg}) per live frame.
+export function watchJobs(fn) { watchers.add(fn); }
+const notify = (m) => { for (const fn of watchers) fn(m); };
 
 // The push channel: the job list on connect, then each change and the running job's latest frame.
 function connectJobs() {
@@ -233,6 +256,7 @@ function publish() {
 
 function drawJobs() {
   publish();
+  for (const j of A.jobs.values()) notify({ type: "job", job: j });
   $("a-jobs").replaceChildren(...window.studioCreate.jobs.map(jobItem));
 }
 
@@ -247,6 +271,7 @@ function showJob(j) {
   A.jobs.set(j.id, j);
   if (j.state !== "queued" && j.state !== "running") A.frames.delete(j.id);
   publish();
+  notify({ type: "job", job: j });
   const old = $("a-jobs").querySelector(`li[data-id="${CSS.escape(j.id)}"]`);
   if (old && old.dataset.state === j.state && (j.state === "running" || j.state === "queued")) {
     old.querySelector("progress").max = j.total || 1;
@@ -262,6 +287,7 @@ function showJob(j) {
 
 function showFrame(m) {
   A.frames.set(m.id, m);
+  notify({ type: "frame", ...m });
   const seen = (window.studioCreate.liveFrames ||= []);
   seen.push({ id: m.id, index: m.index, total: m.total, at: performance.now() });
   const img = $("a-jobs").querySelector(`li[data-id="${CSS.escape(m.id)}"] img.live`);
