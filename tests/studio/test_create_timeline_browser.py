@@ -301,3 +301,99 @@ def test_playback_on_the_users_own_vrm(page, studio, tmp_path):
     # the VRM's expression manager holds the frame's value (three-vrm drives the meshes from it)
     assert np.allclose(during[:, 2], probe[during[:, 1].astype(int)], atol=1e-4)
     assert during[:, 2].max() > 0.1
+
+
+def test_playback_on_my_portrait(page, studio, samples):
+    # "My portrait": the built timeline rendered on the photo, face and crop chosen in Animate a
+    # portrait by a job in that panel's queue (driver "timeline"); its live frames show while it
+    # renders, then the MP4 plays muted, its currentTime locked to the timeline's sound clock
+    import av
+
+    page.evaluate("document.querySelector('#t-audio').pause()")
+    page.fill("#t-text", "neutral 0.5s > happy 1.5s")
+    page.click("#t-parse")
+    page.fill("#t-say", "Hello there.")
+    page.fill("#t-name", "portrait")
+    builds = page.evaluate("window.studioCreate.timeline ? window.studioCreate.timeline.builds : 0")
+    page.click("#t-build")
+    tl = settled(page, builds)
+    assert abs(tl["duration"] - 2.0) < 0.05, tl["duration"]
+    # no photo chosen yet: the page says what to do
+    page.click("#t-portrait")
+    page.wait_for_function("window.studioCreate.errors.some((e) => e.includes('choose a photo'))")
+    page.set_input_files("#a-photo", str(samples / "single_face.jpg"))
+    page.wait_for_function("window.studioCreate.faces && window.studioCreate.faces.source === 'portraits/single_face.jpg'",
+                           timeout=60000)
+    page.select_option("#a-size", "256")
+    page.select_option("#a-crop", "face")
+    page.fill("#a-seed", "2")
+    page.uncheck("#a-calibrate")
+    page.uncheck("#a-refine")
+    page.click("#t-portrait")
+    # the job's live frames in the timeline's view while it renders
+    page.wait_for_function("window.studioCreate.timelinePortrait && window.studioCreate.timelinePortrait.frames.length > 0",
+                           timeout=60000)
+    live = page.locator("#t-portrait-live")
+    assert live.get_attribute("src").startswith("data:image/jpeg;base64,")
+    page.wait_for_function("window.studioCreate.timelinePortrait.video", timeout=90000)
+    state = page.evaluate("window.studioCreate.timelinePortrait")
+    job = next(j for j in page.evaluate("window.studioCreate.jobs") if j["id"] == state["job"])
+    # the animate panel's queue ran it: the built timeline as driver, the panel's photo and options
+    req = job["request"]
+    assert (req["driver"], req["value"], req["source"], req["size"], req["crop"]) == \
+        ("timeline", "portrait", "portraits/single_face.jpg", 256, "face")
+    assert not req["calibrate"] and not req["refine"]
+    assert page.locator(f'#a-jobs li[data-id="{state["job"]}"]').count() == 1
+    with av.open(str(studio.workspace / state["video"])) as f:
+        n = sum(1 for _ in f.decode(video=0))
+    assert abs(n - tl["frames"]) <= 1 and state["frames"] == sorted(state["frames"])
+    assert page.evaluate("(() => { const v = document.querySelector('#t-portrait-video');"
+                         " return !v.hidden && v.muted && v.videoWidth === 256; })()")
+    # play: the video's currentTime follows the sound's clock within one frame
+    page.evaluate("window.studioCreate.timelinePortrait.drawn = []; window.studioCreate.timelinePortrait.presented = [];"
+                  " document.querySelector('#t-audio').currentTime = 0; document.querySelector('#t-audio').play().catch(() => null)")
+    page.wait_for_function("window.studioCreate.playing === true")
+    page.wait_for_function("window.studioCreate.timelinePortrait.drawn.some((d) => d[0] > 0.8)", timeout=20000)
+    box = page.locator(".timeline-play").bounding_box()
+    page.screenshot(path=str(DOCS_IMG / "studio-timeline-portrait.jpg"), quality=80,
+                    clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]})
+    page.wait_for_function("!window.studioCreate.playing", timeout=30000)
+    state = page.evaluate("window.studioCreate.timelinePortrait")
+    drawn = np.array([d[:2] for d in state["drawn"] if not d[2]], float)
+    during = drawn[(drawn[:, 0] > 0.1) & (drawn[:, 0] < tl["duration"] - 0.1)]
+    err = np.abs(during[:, 1] - during[:, 0]) * 30
+    print(f"portrait: {len(during)} samples, |video - clock| frames median {np.median(err):.2f} "
+          f"p90 {np.percentile(err, 90):.2f} max {err.max():.2f}")
+    shown = np.array(state["presented"], float)
+    late = (shown[:, 0] - shown[:, 1]) * 30  # the clock when a video frame reached the screen minus its time
+    print(f"presented {len(shown)} frames, clock - frame time: median {np.median(late):.2f} "
+          f"min {late.min():.2f} max {late.max():.2f} frames")
+    assert len(during) >= 20 and np.mean(err <= 1.0) >= 0.95 and err.max() < 2.0, err
+    # paused at the end, then a scrub (slider, and the ruler after zooming in) puts the video on that time
+    assert page.evaluate("document.querySelector('#t-portrait-video').paused")
+    for t in (1.2, 0.4):
+        page.locator("#t-scrub").evaluate("(s, t) => { s.value = String(t / window.studioCreate.timeline.duration);"
+                                          " s.dispatchEvent(new Event('input')); }", t)
+        page.wait_for_function("!document.querySelector('#t-portrait-video').seeking")
+        assert abs(page.evaluate("document.querySelector('#t-portrait-video').currentTime") - t) < 1 / 30
+    page.click("#t-zoom-in")
+    ruler = page.locator("#t-ruler").bounding_box()
+    page.evaluate("document.getElementById('t-lanes').scrollLeft = 0")
+    page.mouse.click(x_of(page, 1.5), ruler["y"] + 10)
+    seek_t = page.evaluate("window.studioCreate.timelineView.seeks.at(-1)[0]")
+    page.wait_for_function("!document.querySelector('#t-portrait-video').seeking")
+    assert abs(page.evaluate("document.querySelector('#t-portrait-video').currentTime") - seek_t) < 1 / 30
+    page.click("#t-zoom-fit")
+    # an edit rebuilds the timeline: the render is marked stale, and one click renders it again
+    builds = page.evaluate("window.studioCreate.timeline.builds")
+    page.fill("#t-seed", "5")
+    page.click("#t-build")
+    settled(page, builds)
+    assert page.evaluate("window.studioCreate.timelinePortrait.stale") is True
+    assert "render it again" in page.inner_text("#t-portrait-note")
+    old = state["job"]
+    page.click("#t-portrait")
+    page.wait_for_function("(old) => window.studioCreate.timelinePortrait.job && window.studioCreate.timelinePortrait.job !== old"
+                           " && !window.studioCreate.timelinePortrait.stale", arg=old)
+    new = page.evaluate("window.studioCreate.timelinePortrait.job")
+    page.evaluate("(id) => fetch(`/api/create/jobs/${id}/cancel`, {method: 'POST'})", new)

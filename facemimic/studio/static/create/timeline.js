@@ -10,7 +10,11 @@
 // by the library), playback following the sound's clock, scrubbing, zoom (buttons, ctrl+wheel).
 // Every computation is a server call (/api/create/timeline/*); playback needs none per frame: the 2D
 // avatar's drawings come in chunks ahead of the playhead (a bounded cache) and the 3D avatar's morph
-// values once per build, both shown from the sound's clock.
+// values once per build, both shown from the sound's clock. "My portrait" renders the built timeline on
+// the animate panel's photo (a job in its queue, driver "timeline") and plays the MP4 locked to the
+// timeline's clock (the video muted: the sound stays the timeline's).
+
+import { queueTimelineJob, watchJobs } from "./animate.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -95,6 +99,15 @@ export const TIMELINE_HTML = `
       <button id="t-3d" type="button" title="play the timeline on this 3D avatar too (three.js from the npm cache)">3D avatar</button>
       <span id="t-3d-note" class="muted"></span>
     </div>
+    <div class="t-portrait">
+      <div id="t-portrait-view" class="t-portrait-view" hidden>
+        <img id="t-portrait-live" alt="the frame just drawn (a live preview, AI-generated)" hidden>
+        <video id="t-portrait-video" muted playsinline preload="auto" hidden
+          title="the timeline animated on your portrait (AI-generated, marked in the file); it follows the timeline's playhead"></video>
+      </div>
+      <button id="t-portrait" type="button" title="render the built timeline on the photo, face and crop chosen in Animate a portrait (a job in its queue), then play it here with the timeline">My portrait</button>
+      <span id="t-portrait-note" class="muted" aria-live="polite"></span>
+    </div>
     <div>
       <audio id="t-audio" controls preload="auto"></audio>
       <input id="t-scrub" type="range" min="0" max="1" step="0.001" value="0" aria-label="scrub the timeline">
@@ -128,6 +141,8 @@ export function buildTimeline(context) {
   $("t-avatar3d").ondragover = (e) => e.preventDefault();
   $("t-avatar3d").ondrop = (e) => { e.preventDefault(); if (e.dataTransfer.files[0]) addModel(e.dataTransfer.files[0]).catch(fail3D); };
   listModels().catch(() => {});
+  $("t-portrait").onclick = () => startPortrait().catch((e) => { $("t-portrait-note").textContent = ""; C.showError(e.message); });
+  watchJobs(portraitEvent);
   $("t-speech-kind").onchange = () => {
     const rec = $("t-speech-kind").value === "audio";
     $("t-rec-label").hidden = !rec;
@@ -241,6 +256,7 @@ function seek(t) {
   showPlayhead(t);
   window.studioCreate.timelineView.seeks.push([t, audio.currentTime]);
   show3D(t);
+  syncPortrait(t, S.playing);
   drawAt(t);
 }
 
@@ -548,6 +564,7 @@ async function buildTrack() {
   window.studioCreate.timeline = { track: r.track, audio: r.audio, frames: r.frames.length, duration: r.duration, drawn: [],
                                    blinks: r.blinks, saccades: r.saccades, builds, request: request(),
                                    stalls: [] };
+  markPortraitStale(builds);
   drawAll();
   if (S.av3d) await loadMorphs();
   await drawAt(S.shownAt && S.shownAt < r.duration ? S.shownAt : 0);
@@ -806,6 +823,7 @@ async function playLoop() {
   S.playing = window.studioCreate.playing = true;
   S.clock0 = performance.now() - audio.currentTime * 1000;
   play3D();
+  playPortrait();
   try {
     let i = frameAt(clockNow());
     if (cachedAhead(i) < framesNeeded(i)) await buffer(i, audio.currentTime);
@@ -818,5 +836,118 @@ async function playLoop() {
       showPlayhead(t);
       await new Promise((r) => requestAnimationFrame(r));
     }
-  } finally { S.playing = window.studioCreate.playing = false; }
+  } finally {
+    S.playing = window.studioCreate.playing = false;
+    if (S.tl) syncPortrait(clockNow(), false);
+  }
+}
+
+// -- my portrait: the built timeline rendered on the user's photo, played locked to the timeline ---
+// One job in the animate panel's queue (driver "timeline": this track and its voice, on the photo,
+// face, crop and options chosen there); its live frames show while it renders, then the MP4 plays
+// here muted, its currentTime driven by the timeline's clock (play, pause, scrub, zoom as before).
+const R = { job: null, build: 0, ready: false, state: null };
+
+async function startPortrait() {
+  C.showError("");
+  if (!S.tl) throw new Error("my portrait: build the timeline first");
+  $("t-portrait-note").textContent = "queueing…";
+  const video = $("t-portrait-video");
+  R.ready = false;
+  R.state = null;
+  R.build = window.studioCreate.timeline.builds;
+  window.studioCreate.timelinePortrait = { job: null, state: null, frames: [], drawn: [], presented: [], stale: false, video: null };
+  const job = await queueTimelineJob(S.tlName);
+  R.job = job.id;
+  window.studioCreate.timelinePortrait.job = job.id;
+  $("t-portrait-view").hidden = false;
+  $("t-portrait-view").classList.remove("stale");
+  video.hidden = true;
+  video.muted = true; // the sound is the timeline's own audio element
+  video.removeAttribute("src");
+  video.load();
+  portraitJob(job);
+}
+
+function portraitEvent(m) {
+  if (m.type === "frame" && m.id === R.job) {
+    const img = $("t-portrait-live");
+    img.src = `data:image/jpeg;base64,${m.jpeg}`;
+    img.hidden = R.ready;
+    img.title = `frame ${m.index + 1}${m.total ? ` of ${m.total}` : ""} (a live preview, AI-generated)`;
+    window.studioCreate.timelinePortrait.frames.push(m.index);
+  } else if (m.type === "job" && m.job.id === R.job) portraitJob(m.job);
+}
+
+function portraitJob(j) {
+  const state = window.studioCreate.timelinePortrait;
+  const note = $("t-portrait-note");
+  if (j.state === "running" || j.state === "queued") {
+    note.textContent = j.state === "queued" ? "queued (animate jobs run one at a time)"
+      : `rendering on your portrait: ${j.done}/${j.total || "?"} frames`;
+  }
+  if (R.state === j.state) return; // the list is pushed again on reconnects: act on changes only
+  R.state = state.state = j.state;
+  if (j.state === "failed") { note.textContent = ""; C.showError(`my portrait: ${j.error}`); }
+  if (j.state === "cancelled" || j.state === "interrupted") note.textContent = `the portrait render was ${j.state}`;
+  if (j.state !== "done") return;
+  const video = $("t-portrait-video");
+  video.onloadeddata = () => {
+    R.ready = true;
+    state.video = j.video;
+    video.hidden = false;
+    $("t-portrait-live").hidden = true;
+    note.textContent = `${j.frames} frames on ${j.request.source.split("/").pop()} · synthetic (AI-generated, marked in the file)`;
+    if (R.build !== window.studioCreate.timeline.builds) markPortraitStale(window.studioCreate.timeline.builds);
+    watchPresented(video);
+    syncPortrait(S.playing ? clockNow() : S.shownAt ?? 0, S.playing);
+  };
+  video.src = `/files/${j.video}`;
+}
+
+// A rebuilt (edited) timeline: the render shows the one before; one click renders it again.
+function markPortraitStale(builds) {
+  const state = window.studioCreate.timelinePortrait;
+  if (!state || !R.job || R.build === builds) return;
+  state.stale = true;
+  $("t-portrait-view").classList.add("stale");
+  $("t-portrait-note").textContent = "the timeline changed since this render: click My portrait to render it again";
+}
+
+// The video follows the timeline's clock t: paused, it shows frame t; playing, it runs along (muted)
+// and is put back on t when it is more than a frame off (a busy page, the audio's own start).
+function syncPortrait(t, playing) {
+  const video = $("t-portrait-video");
+  if (!R.ready || !Number.isFinite(video.duration)) return;
+  const want = Math.min(t, video.duration), frame = 1 / (S.tl ? S.tl.fps : 30);
+  if (playing) {
+    window.studioCreate.timelinePortrait.drawn.push([t, video.currentTime, video.seeking]);
+    if (want >= video.duration) return;
+    if (video.paused) video.play().catch(() => {});
+    if (!video.seeking && Math.abs(video.currentTime - want) > frame) video.currentTime = want;
+  } else {
+    if (!video.paused) video.pause();
+    if (Math.abs(video.currentTime - want) > 1e-3) video.currentTime = want;
+  }
+}
+
+function playPortrait() {
+  const tick = () => {
+    if (!S.playing) return;
+    syncPortrait(clockNow(), true);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+
+// Every video frame put on screen: [the timeline's clock then, the frame's media time] (the tests).
+function watchPresented(video) {
+  if (!video.requestVideoFrameCallback || video.dataset.watched) return;
+  video.dataset.watched = "1";
+  const seen = (now, meta) => {
+    const state = window.studioCreate.timelinePortrait;
+    if (state && S.playing) state.presented.push([clockNow(), meta.mediaTime]);
+    video.requestVideoFrameCallback(seen);
+  };
+  video.requestVideoFrameCallback(seen);
 }
