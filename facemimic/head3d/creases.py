@@ -6,7 +6,8 @@ The baked texture has the photo's own folds taken out (:func:`.texture.flatten_c
 the idea, not the code), a frame's Unified Expressions weights darken thin soft bands of the skin
 where a face folds: the nasolabial folds (corner pull, cheek squint, sneer, upper lip raise), two
 vertical furrows between the brows (brow lowering and pinch), three lines across the forehead
-(brow raise), crow's feet at the outer eye corners (cheek and eye squint). The shadow is the skin's
+(brow raise), crow's feet at the outer eye corners (cheek and eye squint), short lines across the
+upper nose (the sneer's wrinkling, AU9: disgust). The shadow is the skin's
 own colour, darker and a little redder. With every driving weight zero the texture is untouched.
 
 The bands are drawn once per avatar in texture space from the landmarks' texture coordinates (the
@@ -26,9 +27,10 @@ DRIVERS = {
     "glabella": {"BrowLowerer{}": 0.7, "BrowPinch{}": 0.5},
     "forehead": {"BrowInnerUp{}": 0.8, "BrowOuterUp{}": 0.5},
     "crows_feet": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.4},
+    "nose_wrinkle": {"NoseSneer{}": 1.0},
 }
 # Share of the way to the shadow colour at full weight (the 2D animator's depths).
-DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "crows_feet": 0.6}
+DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "crows_feet": 0.6, "nose_wrinkle": 0.6}
 SHADOW_TINT = np.array([0.6, 0.47, 0.45], np.float32)  # a fold's shadow: the skin's colour, darker, redder
 WIDTH = 0.014  # IPD: a crease line's half-width before blurring
 SOFT = 0.012  # IPD: its blur
@@ -90,6 +92,11 @@ def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray
             ys = top[1] + h + 0.05 * (1 - (xs / 0.6) ** 2)
             lines.append(to_uv(np.stack([xs, ys], -1)))
         out["forehead", side] = lines
+        # a sneer (AU9) wrinkles the skin across the upper nose: short lines from the dorsum down
+        # and out over the side of the nose, below its root
+        root = at(_NOSE_ROOT)
+        out["nose_wrinkle", side] = [to_uv(np.array([[sx * 0.015, root[1] - h], [sx * 0.13, root[1] - h - 0.05]]))
+                                     for h in (0.10, 0.17, 0.24)]
     return out
 
 

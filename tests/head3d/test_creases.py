@@ -73,3 +73,21 @@ def test_the_file_shades_the_same_creases(avatar, samples, tmp_path):
     assert np.allclose(a, b) and a.max() > 0.3
     overlap = [(np.minimum(p, q).sum() / np.maximum(p, q).sum()) for p, q in zip(player.creases.masks, avatar.creases.masks)]
     assert min(overlap) > 0.9, overlap  # drawn in the same places from the file's texture coordinates
+
+
+def test_a_sneer_wrinkles_the_upper_nose_on_its_own_side(avatar):
+    sneer = ExpressionFrame.from_shapes({"NoseSneerLeft": 1.0})
+    smile = ExpressionFrame.from_shapes({"MouthCornerPullLeft": 1.0, "MouthCornerPullRight": 1.0})
+    assert _darkening(avatar, "nose_wrinkle", "Left", sneer) > 0.2
+    assert _darkening(avatar, "nose_wrinkle", "Right", sneer) < 0.01
+    assert _darkening(avatar, "nose_wrinkle", "Left", smile) < 0.01
+    # across the nose between its root and its tip, on the sneer's side of the dorsum
+    shader = avatar.creases
+    y0, _, x0, _ = shader.box
+    uv = avatar.head.skin.uv[:478]
+    size = avatar.texture.shape[0]
+    ys, xs = np.nonzero(shader.masks[shader.keys.index(("nose_wrinkle", "Left"))] > 0.5)
+    v, u = (ys + y0) / size, (xs + x0) / size
+    assert uv[168, 1] < v.min() and v.max() < uv[4, 1]
+    outward = np.sign(uv[291, 0] - 0.5)
+    assert np.all((u - uv[168, 0]) * outward > 0)
