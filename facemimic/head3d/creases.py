@@ -7,7 +7,8 @@ the idea, not the code), a frame's Unified Expressions weights darken thin soft 
 where a face folds: the nasolabial folds (corner pull, cheek squint, sneer, upper lip raise), two
 vertical furrows between the brows (brow lowering and pinch), three lines across the forehead
 (brow raise), crow's feet at the outer eye corners (cheek and eye squint), short lines across the
-upper nose (the sneer's wrinkling, AU9: disgust). The shadow is the skin's
+upper nose (the sneer's wrinkling, AU9: disgust), a fold under each lower lid (the cheek's bunching
+under a smile, AU6). The shadow is the skin's
 own colour, darker and a little redder. With every driving weight zero the texture is untouched.
 
 The bands are drawn once per avatar in texture space from the landmarks' texture coordinates (the
@@ -28,9 +29,11 @@ DRIVERS = {
     "forehead": {"BrowInnerUp{}": 0.8, "BrowOuterUp{}": 0.5},
     "crows_feet": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.4},
     "nose_wrinkle": {"NoseSneer{}": 1.0},
+    "infraorbital": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.3},
 }
 # Share of the way to the shadow colour at full weight (the 2D animator's depths).
-DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "crows_feet": 0.6, "nose_wrinkle": 0.6}
+DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "crows_feet": 0.6, "nose_wrinkle": 0.6,
+         "infraorbital": 0.5}
 SHADOW_TINT = np.array([0.6, 0.47, 0.45], np.float32)  # a fold's shadow: the skin's colour, darker, redder
 WIDTH = 0.014  # IPD: a crease line's half-width before blurring
 SOFT = 0.012  # IPD: its blur
@@ -43,6 +46,7 @@ _INNER_BROW = {"Left": 285, "Right": 55}
 _OUTER_EYE = {"Left": 263, "Right": 33}
 _BROW_TOP = {"Left": 334, "Right": 105}
 _NOSE_ROOT = 168
+_LOWER_LID = {"Left": (381, 380, 374, 373, 390, 249), "Right": (154, 153, 145, 144, 163, 7)}  # inner -> outer
 
 
 def _smooth(points: np.ndarray, n: int = 8) -> np.ndarray:
@@ -97,6 +101,11 @@ def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray
         root = at(_NOSE_ROOT)
         out["nose_wrinkle", side] = [to_uv(np.array([[sx * 0.015, root[1] - h], [sx * 0.13, root[1] - h - 0.05]]))
                                      for h in (0.10, 0.17, 0.24)]
+        # a raised cheek (AU6: the smile's cheek squint) bunches the skin under the eye: a fold below
+        # the lower lid, from under the pupil's inner edge to the outer corner
+        lid = np.array([at(i) for i in _LOWER_LID[side]])
+        lid[:, 1] -= np.linspace(0.07, 0.09, len(lid))
+        out["infraorbital", side] = [to_uv(_smooth(lid))]
     return out
 
 

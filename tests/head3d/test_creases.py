@@ -91,3 +91,19 @@ def test_a_sneer_wrinkles_the_upper_nose_on_its_own_side(avatar):
     assert uv[168, 1] < v.min() and v.max() < uv[4, 1]
     outward = np.sign(uv[291, 0] - 0.5)
     assert np.all((u - uv[168, 0]) * outward > 0)
+
+
+def test_a_raised_cheek_folds_the_skin_under_its_eye(avatar):
+    squint = ExpressionFrame.from_shapes({"CheekSquintRight": 1.0})
+    frown = ExpressionFrame.from_shapes({"BrowLowererRight": 1.0, "MouthFrownRight": 1.0})
+    assert _darkening(avatar, "infraorbital", "Right", squint) > 0.15
+    assert _darkening(avatar, "infraorbital", "Left", squint) < 0.01
+    assert _darkening(avatar, "infraorbital", "Right", frown) < 0.01
+    shader = avatar.creases
+    y0, _, x0, _ = shader.box
+    uv = avatar.head.skin.uv[:478]
+    size = avatar.texture.shape[0]
+    ys, xs = np.nonzero(shader.masks[shader.keys.index(("infraorbital", "Right"))] > 0.5)
+    v, u = (ys + y0) / size, (xs + x0) / size
+    assert v.min() > uv[145, 1] and v.max() < uv[4, 1]  # below the lower lid, above the nose tip
+    assert u.min() > min(uv[33, 0], uv[133, 0]) - 0.02 and u.max() < max(uv[33, 0], uv[133, 0]) + 0.02  # under the eye
