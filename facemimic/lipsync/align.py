@@ -504,11 +504,14 @@ def _coarse_bounds(segs, seg_fr: float, pieces, sample_rate: int, n_words: int) 
 
 
 def _align_pieces(names: list[str], spoken: list[str], pcm: np.ndarray, pieces, bounds: list[int], slack: int,
-                  opt, sample_rate: int, workers: int, stats: dict, done: dict) -> tuple[list, list]:
+                  opt, sample_rate: int, workers: int, stats: dict, done: dict,
+                  breaks: list[str] | None = None) -> tuple[list, list]:
     """Align each piece with its words, ``bounds[k]:bounds[k + 1]``, on ``workers`` processes.
 
     With ``slack``, a piece may start that many words before or after its guessed first word; a
-    piece whose successor started elsewhere is aligned again with its corrected words. ``done``
+    piece whose successor started elsewhere is aligned again with its corrected words. With
+    ``breaks`` (:func:`.piecewise.break_kind` after each word), a start the text shows no pause
+    before is also tried one word later. ``done``
     keeps every piece result by ``(piece, first word, end word)`` for a later attempt to reuse.
     Returns (word rows, phone rows) in seconds, or raises AlignmentError.
     """
@@ -542,20 +545,31 @@ def _align_pieces(names: list[str], spoken: list[str], pcm: np.ndarray, pieces, 
         if r[0] != "ok":
             raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {r[1]}")
     first_abs = [b0 + r[1] for b0, r in zip(base, results)]  # index of each piece's first word
-    for j in range(1, len(used)):  # a moved start must explain the audio better than the guess
-        k, hi = used[j], bounds[used[j] + 1]
-        lo_prev = first_abs[j - 1]
-        if first_abs[j] != bounds[k] and lo_prev < bounds[k] < hi and lo_prev < first_abs[j] < hi:
-            pair = (pieces[used[j - 1]], pieces[k])
-            if settle_boundary(lambda p, a, b: _path_score(pcm[p.start:p.end], names[a:b], spoken[a:b], opt),
-                               pair, lo_prev, bounds[k], first_abs[j], hi) == bounds[k]:
-                key = (k, bounds[k], hi)
-                done[key] = results[j] = done.get(key) or _align_job(
-                    (pcm[pieces[k].start:pieces[k].end], names[bounds[k]:hi], spoken[bounds[k]:hi], None, 0, opt))
-                if results[j][0] != "ok":
-                    raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {results[j][1]}")
-                first_abs[j] = bounds[k]
-                stats["kept_guess"] = stats.get("kept_guess", 0) + 1
+    # Where two pieces' words divide is settled by both pieces' audio (piecewise.settle_boundary):
+    # a moved start must explain it better than the guess, and an unmoved one where the text shows
+    # no pause is tried one word later (without punctuation the guess tends to run a word early,
+    # and a piece's own grammar, paid per phone in other languages, keeps the extra word).
+    def score(piece, a, b):
+        return _path_score(pcm[piece.start:piece.end], names[a:b], spoken[a:b], opt)
+
+    for j in range(1, len(used)):
+        k, hi, lo_prev = used[j], bounds[used[j] + 1], first_abs[j - 1]
+        guess, got = bounds[k], first_abs[j]
+        pair = (pieces[used[j - 1]], pieces[k])
+        if got != guess and lo_prev < guess < hi and lo_prev < got < hi:
+            want = settle_boundary(score, pair, lo_prev, guess, got, hi)
+        elif got == guess and breaks is not None and breaks[guess - 1] != "sentence" and lo_prev < guess < hi - 1:
+            want = settle_boundary(score, pair, lo_prev, guess, guess + 1, hi)
+        else:
+            continue
+        if want != got:
+            key = (k, want, hi)
+            done[key] = results[j] = done.get(key) or _align_job(
+                (pcm[pieces[k].start:pieces[k].end], names[want:hi], spoken[want:hi], None, 0, opt))
+            if results[j][0] != "ok":
+                raise AlignmentError(f"piece {k + 1} of {len(pieces)}: {results[j][1]}")
+            first_abs[j] = want
+            stats["settled"] = stats.get("settled", 0) + 1
     # a piece that starts elsewhere than guessed moves the end of the piece before it: redo that one
     ends = first_abs[1:] + [len(names)]
     wrows, prows = [], []
@@ -634,9 +648,11 @@ def _align_long(d, names, spoken, after, pcm, spans, fr, opt, sample_rate, worke
         pieces, stats["pieces_failed"] = None, str(e)
     if pieces is not None:
         try:
-            bounds = _guessed_bounds(d, names, [break_kind(a) for a in after], pieces)
+            breaks = [break_kind(a) for a in after]
+            bounds = _guessed_bounds(d, names, breaks, pieces)
             stats["method"] = "pieces"
-            return _align_pieces(names, spoken, pcm, pieces, bounds, START_SLACK, opt, sample_rate, workers, stats, done)
+            return _align_pieces(names, spoken, pcm, pieces, bounds, START_SLACK, opt, sample_rate, workers, stats,
+                                 done, breaks)
         except AlignmentError as e:
             stats["pieces_failed"] = str(e)
     segs, seg_fr, coarse = _coarse_pass(d, names, spoken, pcm, fr, opt)

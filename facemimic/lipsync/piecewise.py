@@ -158,8 +158,9 @@ def guess_boundaries(units: np.ndarray, breaks: list[str], speech: list[float]) 
 
 
 def settle_boundary(score, pair: tuple[Piece, Piece], first: int, guess: int, moved: int, end: int) -> int:
-    """Where two neighbouring pieces' words divide, when the second piece started elsewhere than
-    guessed: the guess or the moved start, whichever explains the two pieces' audio better.
+    """Where two neighbouring pieces' words divide: the guessed first word of the second piece or
+    another one (where its own alignment started, or one word later when the text shows no pause
+    at the guess), whichever explains the two pieces' audio better.
 
     A piece's own alignment cannot be trusted to move its start: pocketsphinx adds a weight for
     every phone and word it enters (for other languages than English a phone *bonus*, 30 per
@@ -176,10 +177,10 @@ def settle_boundary(score, pair: tuple[Piece, Piece], first: int, guess: int, mo
         Path score (log) of aligning words ``first_word:end_word`` to the piece; None when
         no path fits.
     pair : (Piece, Piece)
-        The earlier piece and the piece whose start moved.
+        The earlier piece and the later one.
     first, guess, moved, end : int
-        The earlier piece's first word, the guessed and the moved first word of the later piece,
-        and the later piece's end word (exclusive); ``first < guess, moved < end``.
+        The earlier piece's first word, the guessed and the other candidate first word of the
+        later piece, and the later piece's end word (exclusive); ``first < guess, moved < end``.
 
     Returns
     -------
