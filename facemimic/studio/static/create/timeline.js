@@ -846,7 +846,7 @@ async function playLoop() {
 // One job in the animate panel's queue (driver "timeline": this track and its voice, on the photo,
 // face, crop and options chosen there); its live frames show while it renders, then the MP4 plays
 // here muted, its currentTime driven by the timeline's clock (play, pause, scrub, zoom as before).
-const R = { job: null, build: 0, ready: false, state: null };
+const R = { job: null, build: 0, ready: false, state: null, seekLag: 0, seekFrom: null };
 
 async function startPortrait() {
   C.showError("");
@@ -900,6 +900,11 @@ function portraitJob(j) {
     note.textContent = `${j.frames} frames on ${j.request.source.split("/").pop()} · synthetic (AI-generated, marked in the file)`;
     if (R.build !== window.studioCreate.timeline.builds) markPortraitStale(window.studioCreate.timeline.builds);
     watchPresented(video);
+    video.onseeked = () => {
+      // how long a seek takes while playing (smoothed, at most 0.2 s): the lead of the next one
+      if (R.seekFrom !== null) R.seekLag = Math.min(0.2, 0.5 * R.seekLag + 0.5 * (performance.now() - R.seekFrom) / 1000);
+      R.seekFrom = null;
+    };
     syncPortrait(S.playing ? clockNow() : S.shownAt ?? 0, S.playing);
   };
   video.src = `/files/${j.video}`;
@@ -924,7 +929,11 @@ function syncPortrait(t, playing) {
     window.studioCreate.timelinePortrait.drawn.push([t, video.currentTime, video.seeking]);
     if (want >= video.duration) return;
     if (video.paused) video.play().catch(() => {});
-    if (!video.seeking && Math.abs(video.currentTime - want) > frame) video.currentTime = want;
+    if (!video.seeking && Math.abs(video.currentTime - want) > frame) {
+      // the video resumes once the seek is done: aim where the clock will be by then
+      R.seekFrom = performance.now();
+      video.currentTime = Math.min(want + R.seekLag, video.duration);
+    }
   } else {
     if (!video.paused) video.pause();
     if (Math.abs(video.currentTime - want) > 1e-3) video.currentTime = want;
@@ -946,7 +955,8 @@ function watchPresented(video) {
   video.dataset.watched = "1";
   const seen = (now, meta) => {
     const state = window.studioCreate.timelinePortrait;
-    if (state && S.playing) state.presented.push([clockNow(), meta.mediaTime]);
+    // the clock when the frame is expected on screen, the frame's time in the video
+    if (state && S.playing) state.presented.push([clockNow() + (meta.expectedDisplayTime - performance.now()) / 1000, meta.mediaTime]);
     video.requestVideoFrameCallback(seen);
   };
   video.requestVideoFrameCallback(seen);
