@@ -1,6 +1,7 @@
 """Lip-sync speed on a ~30 s file (the 12 evaluation sentences concatenated), model loading included.
 
     python benchmarks/lipsync_speed.py [--runs 3]
+    python benchmarks/lipsync_speed.py --languages de fr es it en [--runs 3]
 
 Prints wall and CPU seconds and "x real time" (audio seconds per second; higher is faster) for:
 cold in-process runs (decoder cache cleared: model load + decode + animation), warm runs (decoder
@@ -10,6 +11,11 @@ in the same process for a ratio. With a transcript the file is aligned in pieces
 per core (forked, docs/lipsync.md), so that run is also shown on one process. The machine is
 shared (other engineers' jobs): wall time then mostly measures waiting for a core, so CPU time
 (this process + the forked ones) is reported as well.
+
+``--languages`` (issue #16 §2 speed): for each language's MBROLA evaluation set joined into one
+file (as benchmarks/lipsync_languages.py writes it), the whole CLI in a fresh process with and
+without the transcript, best of ``--runs``: CPU seconds (user + sys of the process and the
+workers it forks) and audio seconds per CPU second; run from byte-code, as an installed package.
 """
 
 from __future__ import annotations
@@ -41,7 +47,10 @@ def _clear_caches() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--languages", nargs="+", help="whole-CLI CPU speed on these joined evaluation sets")
     args = ap.parse_args()
+    if args.languages:
+        return languages(args.languages, args.runs)
     from facemimic.lipsync.api import LipSyncOptions, lipsync
     from facemimic.common.audio import write_wav
     from facemimic.lipsync.evalset import build_items, build_mbrola_items, concatenate, mbrola_available
@@ -104,6 +113,48 @@ def main() -> None:
     for label, w, c in rows:
         print(f"{label:62s} {w:7.2f} {c:7.2f} {dur / w:11.1f}x {dur / c:10.1f}x")
     print(f"CPU-time ratio, warm no-transcript / allphone-100 baseline: {rows[1][2] / base[1]:.2f}")
+
+
+def _bytecode_env(tmp: Path) -> dict:
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    if env.pop("PYTHONDONTWRITEBYTECODE", None) is not None and "PYTHONPYCACHEPREFIX" not in env:
+        env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")  # run from byte-code, as an install does
+    return env
+
+
+def _best_cpu(cmd: list[str], env: dict, runs: int) -> tuple[float, float]:
+    """(best wall s, best CPU s: user + sys of the process and its waited-for children)."""
+    subprocess.run(cmd, check=True, env=env)  # warm-up: byte-code written, caches filled
+    walls, cpus = [], []
+    for _ in range(runs):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, env=env)
+        walls.append(time.perf_counter() - t)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+    return min(walls), min(cpus)
+
+
+def languages(codes: list[str], runs: int) -> None:
+    from facemimic.common.audio import write_wav
+    from facemimic.lipsync.evalset import build_language_items, build_mbrola_items, concatenate
+
+    tmp = Path(tempfile.mkdtemp())
+    env = _bytecode_env(tmp)
+    exe = str(Path(sys.executable).with_name("facemimic"))
+    print(f"load average {open('/proc/loadavg').read().split()[0]} on {os.cpu_count()} cores; best of {runs}")
+    print(f"{'language':8s} {'audio s':>8s} {'run':16s} {'cpu s':>6s} {'x RT (cpu)':>10s} {'x RT (wall)':>11s}")
+    for lang in codes:
+        joined = concatenate(build_mbrola_items() if lang == "en" else build_language_items(lang))
+        wav = write_wav(tmp / f"{lang}.wav", joined.audio, joined.sample_rate)
+        txt = tmp / f"{lang}.txt"
+        txt.write_text(joined.text, encoding="utf-8")
+        base = [exe, "lipsync", str(wav), "-o", str(tmp / "o.tsv"), "-q"] + ([] if lang == "en" else ["--language", lang])
+        for label, extra in (("with transcript", ["--dialog", str(txt)]), ("no transcript", [])):
+            wall, cpu = _best_cpu(base + extra, env, runs)
+            print(f"{lang:8s} {joined.duration:8.1f} {label:16s} {cpu:6.2f} {joined.duration / cpu:9.1f}x "
+                  f"{joined.duration / wall:10.1f}x", flush=True)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,9 @@ def decoder(kind: str, options: RecognizerOptions | None = None):
         if key in _CACHE:
             return _CACHE[key][0]
         p = model_paths()
+        # dithered() needs numpy.random (~20 ms CPU: it loads secrets/hashlib): loaded here, with
+        # the model, a long file's forked alignment workers inherit it instead of each loading it.
+        import numpy.random  # noqa: F401
         # No dictionary: parsing CMUdict costs ~0.1 s per decoder; the phone loop does not use it,
         # and alignment loads just the transcript's words (dictionary.load_words).
         if kind == "align-coarse":  # word boundaries only, to cut long files: cheap settings
