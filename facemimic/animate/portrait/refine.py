@@ -64,6 +64,7 @@ LOOP = (
 )
 _SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
 _LIPS = _SLOT["lips"]
+_CLOSURE_MASK = np.array([ch.startswith("closure_") for _, ch in LOOP])  # drive = 1 - openness, not a request
 # the slots added with the composed targets (#12); the first ones: lips, closure, pull, inner brow, lowering
 _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
@@ -258,6 +259,11 @@ class ClosedLoop:
         # a slot is idle when neither its measure is asked for nor its own channel (a sad brow's
         # lowering is asked for even where the inner raise leaves its measure near 0)
         own = np.abs(drive[self.index] - self.animator.model.rest[self.index]) >= ACTIVE
+        if getattr(self.animator.model, "absolute", False):
+            # rest="neutral": a channel asked for is active even where the photo already shows as
+            # much (a happy request on a smiling photo asks its whole pull, and the photo's own
+            # smile is taken off: idle, the corners' under-read was never corrected at the apex)
+            own |= (np.abs(drive[self.index]) >= ACTIVE) & ~_CLOSURE_MASK
         idle = (np.abs(target) < ACTIVE) & ~own
         # a brow slot holds its own channel only: a raise alone implies a lowering reading of -0.6x
         # its weight, which the raise itself makes (its template lifts the middle brow a little
