@@ -205,12 +205,14 @@ def _live(output, fps, device, quiet, language):
 
     writer = None
     if output:
-        from ..expressions.io import open_writer
+        from ..expressions.io import format_for_path, open_writer
 
-        writer = open_writer(output, fps=fps, metadata={"source": "facemimic.lipsync.live",
-                                                         "region": "speech"})
+        format_for_path(output)  # a bad extension fails now, not after the microphone started
     try:
         for frame in live_microphone(device=device, options=LiveOptions(fps=fps), language=language):
+            if output and writer is None:  # opened on the first frame: a microphone that fails writes nothing
+                writer = open_writer(output, fps=fps, metadata={"source": "facemimic.lipsync.live",
+                                                                 "region": "speech"})
             if writer:
                 writer.write(frame)
             elif not quiet:

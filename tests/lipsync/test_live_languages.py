@@ -103,3 +103,16 @@ def test_cli_live_unknown_language_one_line():
     assert r.exit_code == 1
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: unknown language 'klingonese'"), r.output
+
+
+def test_cli_live_microphone_failure_writes_nothing(tmp_path):
+    """No such microphone (or no PortAudio): one line, exit 1, and no half-made track file."""
+    from facemimic.cli import cli
+
+    out = tmp_path / "live.jsonl"
+    r = CliRunner().invoke(cli, ["lipsync", "--live", "--language", "de", "--device", "no such microphone 42",
+                                 "-o", str(out)])
+    assert r.exit_code == 1, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: microphone"), r.output
+    assert not out.exists()
