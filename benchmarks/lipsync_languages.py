@@ -1,7 +1,7 @@
 """Lip sync beyond English (issue #16): accuracy and speed per language on MBROLA speech.
 
     python benchmarks/lipsync_languages.py [--languages de fr es it en] [--rate WPM] [--no-speed] [--heldout]
-                                           [--phone-lm] [--rhubarb PATH]
+                                           [--phone-lm] [--rhubarb PATH] [--per-sentence]
 
 For each language: its 12 sentences (``evalset.LANGUAGE_SENTENCES``; English: the spec's MBROLA
 set) spoken by two MBROLA voices, truth from the ``.pho`` files (SAMPA -> IPA -> articulatory
@@ -20,6 +20,9 @@ shapes, closure recall/precision, PER), for:
 docs/lipsync.md): ``-r phonetic`` (its language-independent recogniser) in every language and,
 for English, ``-r pocketSphinx`` without and with ``--dialogFile``; its TSV cues are scored by
 the same scorer (Rhubarb's own shapes, extended shapes G, H, X on, as it writes them by default).
+
+``--per-sentence`` prints, for each sentence, its score alone and its frames inside the joined
+file (with and without the transcript): where a long file loses, and at which sentence boundary.
 
 ``--rate`` makes espeak-ng drive MBROLA at that many words per minute (default: its own).
 Needs ``scripts/setup.d/40-mbrola-languages.sh`` (and 30-mbrola-voices.sh for English).
@@ -40,6 +43,7 @@ import numpy as np
 
 HELDOUT = False  # --heldout: the held-out sentences (evalset.LANGUAGE_HELDOUT), not the evaluation set
 RHUBARB: str | None = None  # --rhubarb PATH: Rhubarb Lip Sync's binary, for its rows
+PER_SENTENCE = False  # --per-sentence: each sentence alone and inside the joined file
 
 
 def _items(lang: str, rate: int | None):
@@ -144,6 +148,27 @@ def _rhubarb_rows(items, lang: str) -> dict:
     return rows
 
 
+def _per_sentence(items, alone: dict, joined_results: dict, joined) -> None:
+    """Each sentence's macro recall / closures alone and inside the joined file (its frames cut
+    out of the joined file's), per run (``"transcript"``, ``"none"``)."""
+    from facemimic.lipsync.scoring import Score, cues_to_frames
+
+    frames = {k: cues_to_frames(r.cues, joined.duration) for k, r in joined_results.items()}
+    print(f"{'sentence':8s} " + " ".join(f"{k + ': alone / joined':>28s}" for k in alone))
+    t = 0.0
+    for n, it in enumerate(items):
+        a = int(round(t * 100))
+        cells = []
+        for k in alone:
+            one = Score().add(list(it.phones), cues_to_frames(alone[k][n].cues, it.duration), it.duration).summary()
+            cut = frames[k][a:a + len(cues_to_frames([], it.duration))]
+            inside = Score().add(list(it.phones), cut, it.duration).summary()
+            cells.append(f"{one['macro_recall']:5.1f} {one['closure_recall']:5.1f} / "
+                         f"{inside['macro_recall']:5.1f} {inside['closure_recall']:5.1f}")
+        print(f"{it.id:8s} " + " ".join(f"{c:>28s}" for c in cells))
+        t += it.duration
+
+
 def run(lang: str, rate: int | None, speed: bool) -> dict:
     from facemimic.lipsync.api import lipsync
     from facemimic.lipsync.evalset import concatenate, set_stats
@@ -178,6 +203,8 @@ def run(lang: str, rate: int | None, speed: bool) -> dict:
             for w, k, j in (("with", "transcript", " + transcript"), ("without", "no transcript", ", no transcript"))}
     print(f"joined file vs sentences, macro recall lost: with the transcript {lost['with']:+.1f}, "
           f"without {lost['without']:+.1f} (at most 2)")
+    if PER_SENTENCE:
+        _per_sentence(items, {"transcript": with_t, "none": without}, {"transcript": long_t, "none": long_n}, joined)
     if speed:
         (w1, c1), (w0, c0) = _cli_speed(joined, lang, True), _cli_speed(joined, lang, False)
         out.update(xrt_transcript=w1, xrt_transcript_cpu=c1, xrt_no_transcript=w0, xrt_no_transcript_cpu=c0)
@@ -199,12 +226,15 @@ def main() -> None:
                          "FACEMIMIC_FOREIGN_LANGUAGE_WEIGHT set it up")
     ap.add_argument("--rhubarb", metavar="PATH", help="Rhubarb Lip Sync's binary: add its rows (phonetic; "
                     "English also pocketSphinx without / with --dialogFile)")
+    ap.add_argument("--per-sentence", action="store_true",
+                    help="each sentence alone and inside the joined file (macro recall, closure recall)")
     args = ap.parse_args()
     if args.phone_lm:  # read by facemimic.lipsync.recognize at import, here and in the CLI runs
         os.environ["FACEMIMIC_FOREIGN_PHONE_LM"] = "1"
-    global HELDOUT, RHUBARB
+    global HELDOUT, RHUBARB, PER_SENTENCE
     HELDOUT = args.heldout
     RHUBARB = args.rhubarb
+    PER_SENTENCE = args.per_sentence
     t = time.perf_counter()
     for lang in args.languages:
         run(lang, args.rate, not args.no_speed)
