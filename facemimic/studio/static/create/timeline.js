@@ -132,7 +132,14 @@ export function buildTimeline(context) {
   $("t-scrub").oninput = () => { if (S.tl) seek(Number($("t-scrub").value) * S.tl.duration); };
   $("t-audio").onplay = () => playLoop();
   // the audio element's own controls move the time too: the 2D drawings follow there
-  $("t-audio").onseeking = () => { if (S.tl && !S.stalled) { P.focus = frameAt($("t-audio").currentTime); pumpPoses(); } };
+  $("t-audio").onseeking = () => {
+    if (!S.tl || S.stalled) return;
+    const a = $("t-audio");
+    P.focus = frameAt(a.currentTime);
+    pumpPoses();
+    // a scrub past the voice's end leaves the sound clamped at its end: the timeline's time rules then
+    if (a.currentTime < a.duration - 1e-3) syncPortrait(a.currentTime, S.playing);
+  };
   const fail3D = (e) => { $("t-3d-note").textContent = ""; C.showError(`3D avatar: ${e.message || e}`); };
   $("t-3d").onclick = () => start3D().catch(fail3D);
   $("t-3d-model").onfocus = () => listModels().catch(fail3D);
@@ -866,7 +873,8 @@ async function startPortrait() {
   video.muted = true; // the sound is the timeline's own audio element
   video.removeAttribute("src");
   video.load();
-  portraitJob(job);
+  // the socket may have pushed newer states of this job before the POST answered: take the newest
+  portraitJob((window.studioCreate.jobs || []).find((x) => x.id === job.id) ?? job);
 }
 
 function portraitEvent(m) {
@@ -907,6 +915,7 @@ function portraitJob(j) {
     };
     syncPortrait(S.playing ? clockNow() : S.shownAt ?? 0, S.playing);
   };
+  video.onerror = () => C.showError(`my portrait: ${j.video}: the browser cannot play it`);
   video.src = `/files/${j.video}`;
 }
 
