@@ -938,12 +938,24 @@ function syncPortrait(t, playing) {
     window.studioCreate.timelinePortrait.drawn.push([t, video.currentTime, video.seeking]);
     if (want >= video.duration) return;
     if (video.paused) video.play().catch(() => {});
-    if (!video.seeking && Math.abs(video.currentTime - want) > frame) {
+    const off = video.currentTime - want;
+    if (!video.seeking && Math.abs(off) > frame) {
       // the video resumes once the seek is done: aim where the clock will be by then
       R.seekFrom = performance.now();
       video.currentTime = Math.min(want + R.seekLag, video.duration);
+    } else if (!video.seeking) {
+      // a steady offset under a frame (the video started a little before or after the sound) is
+      // played away: the mean offset over a quarter second sets the rate for the next one
+      (R.offs ||= []).push(off);
+      if (performance.now() - (R.rateAt ?? 0) > 250) {
+        const mean = R.offs.reduce((a, b) => a + b, 0) / R.offs.length;
+        video.playbackRate = Math.abs(mean) > frame / 4 ? 1 - Math.max(-0.1, Math.min(0.1, mean * 2)) : 1;
+        R.offs = [];
+        R.rateAt = performance.now();
+      }
     }
   } else {
+    video.playbackRate = 1;
     if (!video.paused) video.pause();
     if (Math.abs(video.currentTime - want) > 1e-3) video.currentTime = want;
   }
