@@ -88,6 +88,13 @@ LIPS_OPEN = 0.15
 # The lips' correction may close up to this much of MouthClosed's drive: a face whose jaw
 # over-opens its lips needs more than LIMIT (0-f1-su-ph.jpg: 0.35 held for whole vowels)
 SLOT_LIMIT["lips"] = 0.6
+# The frown's re-tracked reading peaks near a drive of 0.9 and then falls: MediaPipe carries the
+# lips' middle down with the lowered corners (15-f13-anc-ph.jpg, frown 0.9: the lower inner lip
+# re-tracks 0.10 IPD down where the model moves it 0.026), and the frown is measured from that
+# middle (open loop, right side: 0.46 at 0.6 and 0.9, 0.25 at 1.2). With the nose pinned (the
+# frown no longer drags it down) the calibrated gain rose and a sad apex asking 0.63 plus the full
+# LIMIT landed past the peak (corner 0.73 of the request; capped at 0.2: 0.90-0.97).
+SLOT_LIMIT.update({f"MouthFrown{s}": 0.2 for s in ("Left", "Right")})
 
 
 _SHARED: StillTracker | None = None
