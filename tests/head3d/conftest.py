@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-
-def tracked_photo(path):
-    """(image size, the first face's ExpressionFrame with landmarks) of a real photo."""
-    from PIL import Image
-
-    from facemimic.capture.api import capture_frames
-
-    with Image.open(path) as im:
-        size = im.size
-    frames = [f for f in capture_frames(str(path), keep_landmarks=True, smoothing="raw") if f.present]
-    return size, frames[0]
+from head3d_photos import tracked_photo  # noqa: F401  (the tests import it from there)
 
 
 def tracked_video_frames(path, indices):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import tracked_photo
+from head3d_photos import tracked_photo
 
 
 def test_open_mouthed_photo_rests_with_closed_lips(samples):

@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture(scope="module")
 def smiling(samples):
     """single_face.jpg (a broad smile: deep nasolabial folds) baked with and without flattening."""
-    from conftest import tracked_photo
+    from head3d_photos import tracked_photo
     from PIL import Image
 
     from facemimic.head3d.fit import fit_face, frame_arkit
