@@ -48,3 +48,28 @@ def studio_client(workspace, name: str, port: int):
         c.cookies.set(sec.cookie_name, f"{name}-token")
         c.workspace = workspace
         yield c
+
+
+def running_studio(tmp_path_factory, name: str):
+    """A studio on a free port with its own workspace ``name``; a generator for module fixtures
+    (``yield from running_studio(...)``), stopped when the module's tests are done."""
+    from facemimic.studio import make_studio
+
+    s = make_studio(workspace=tmp_path_factory.mktemp(name), port=0).start_in_thread()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def chromium(*args: str):
+    """Debian's Chromium driven by Playwright (never a downloaded browser) with extra command-line
+    ``args``; a generator for module fixtures (``yield from chromium(...)``)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=list(args))
+        try:
+            yield b
+        finally:
+            b.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from studio_media import chromium, running_studio
 
 CLI = str(Path(sys.executable).with_name("facemimic"))
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -21,21 +22,12 @@ MOOD = "neutral 0.4s > happy 3s"
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    from facemimic.studio import make_studio
-
-    s = make_studio(workspace=tmp_path_factory.mktemp("animate-ws"), port=0).start_in_thread()
-    yield s
-    s.stop()
+    yield from running_studio(tmp_path_factory, "animate-ws")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium")
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def _cli_args(samples, out, face):

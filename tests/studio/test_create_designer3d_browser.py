@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from studio_media import chromium, running_studio
 
 from facemimic.expressions.io import read_track
 from facemimic.expressions.names import UE_NAMES
@@ -22,21 +23,12 @@ PROMPT, SEED, N = "very happy", 7, 3
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    from facemimic.studio import make_studio
-
-    s = make_studio(workspace=tmp_path_factory.mktemp("designer3d-ws"), port=0).start_in_thread()
-    yield s
-    s.stop()
+    yield from running_studio(tmp_path_factory, "designer3d-ws")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium")
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def _expected(targets, frames):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from studio_media import running_studio
 
 from facemimic.expressions.io import read_track
 from facemimic.expressions.names import UE_NAMES
@@ -23,11 +24,7 @@ DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    from facemimic.studio import make_studio
-
-    s = make_studio(workspace=tmp_path_factory.mktemp("lanes-ws"), port=0).start_in_thread()
-    yield s
-    s.stop()
+    yield from running_studio(tmp_path_factory, "lanes-ws")
 
 
 @pytest.fixture(scope="module")

@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 import pytest
-from studio_media import CLIP
+from studio_media import CLIP, running_studio
 
 LOOP = (15.0, 17.0)  # the fake camera loops these 2 s of the clip; its blink is at 16.1 s (5 frames shut)
 BLINK_IN_LOOP = 1.1
@@ -55,11 +55,7 @@ def y4m(samples, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory):
-    from facemimic.studio import make_studio
-
-    s = make_studio(workspace=tmp_path_factory.mktemp("studio-ws"), port=0).start_in_thread()
-    yield s
-    s.stop()
+    yield from running_studio(tmp_path_factory, "studio-ws")
 
 
 @pytest.fixture(scope="module")
