@@ -87,20 +87,10 @@ def main() -> None:
         rows.append((f"FaceMimic {label}, warm (decoder reused)", *timed(fn, args.runs, False)))
     dialog = tmp / "dialog.txt"
     dialog.write_text(text)
-    env = dict(os.environ)
-    if env.pop("PYTHONDONTWRITEBYTECODE", None) is not None and "PYTHONPYCACHEPREFIX" not in env:
-        env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")  # run from byte-code, as an install does
+    env = _bytecode_env(tmp, threads=None)
     for label, extra in (("no transcript", []), ("with transcript", ["--dialog", str(dialog)])):
         cmd = [sys.executable, "-m", "facemimic", "lipsync", str(wav), "-o", str(tmp / "o.tsv"), "-q", *extra]
-        subprocess.run(cmd, check=True, env=env)  # warm-up: byte-code written, dictionary index cached
-        walls, cpus = [], []
-        for _ in range(args.runs):
-            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t = time.perf_counter()
-            subprocess.run(cmd, check=True, env=env)
-            walls.append(time.perf_counter() - t)
-            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpus.append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+        walls, cpus = _process_runs(cmd, env, args.runs)
         rows.append((f"CLI {label}, fresh process (Python start incl.)", statistics.median(walls),
                      statistics.median(cpus)))
     base = timed(lambda: recognize_phones(it.audio, options=RecognizerOptions(frame_rate=100, beam=1e-20,
@@ -115,16 +105,17 @@ def main() -> None:
     print(f"CPU-time ratio, warm no-transcript / allphone-100 baseline: {rows[1][2] / base[1]:.2f}")
 
 
-def _bytecode_env(tmp: Path) -> dict:
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+def _bytecode_env(tmp: Path, threads: str | None = "1") -> dict:
+    env = dict(os.environ, **({"OPENBLAS_NUM_THREADS": threads} if threads else {}))
     if env.pop("PYTHONDONTWRITEBYTECODE", None) is not None and "PYTHONPYCACHEPREFIX" not in env:
         env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")  # run from byte-code, as an install does
     return env
 
 
-def _best_cpu(cmd: list[str], env: dict, runs: int) -> tuple[float, float]:
-    """(best wall s, best CPU s: user + sys of the process and its waited-for children)."""
-    subprocess.run(cmd, check=True, env=env)  # warm-up: byte-code written, caches filled
+def _process_runs(cmd: list[str], env: dict, runs: int) -> tuple[list[float], list[float]]:
+    """Wall seconds and CPU seconds (user + sys of the process and its waited-for children) of
+    ``runs`` fresh processes, after one warm-up run (byte-code written, caches filled)."""
+    subprocess.run(cmd, check=True, env=env)
     walls, cpus = [], []
     for _ in range(runs):
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -133,6 +124,12 @@ def _best_cpu(cmd: list[str], env: dict, runs: int) -> tuple[float, float]:
         walls.append(time.perf_counter() - t)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+    return walls, cpus
+
+
+def _best_cpu(cmd: list[str], env: dict, runs: int) -> tuple[float, float]:
+    """(best wall s, best CPU s) of ``runs`` fresh processes."""
+    walls, cpus = _process_runs(cmd, env, runs)
     return min(walls), min(cpus)
 
 
