@@ -1,7 +1,8 @@
 """HTTP routes of the create panels: ``/api/create/…`` (designer, uploads, animation jobs).
 
 Each route is a thin wrapper over :mod:`.designer` and :mod:`.jobs`; errors are the library's
-one-line messages as ``{"error": …}`` (422 for bad input, 403 for a path outside the workspace).
+one-line messages as ``{"error": …}`` (422 for bad input, 403 for a path outside the workspace),
+made by one route class rather than by each route.
 Plain ``def`` routes run in FastAPI's thread pool, so a generator call never blocks the live socket.
 """
 
@@ -20,6 +21,26 @@ def _error(e: FaceMimicError):
 
     status = 403 if isinstance(e, InputError) and "leaves" in str(e) else 404 if "no such job" in str(e) else 422
     return JSONResponse({"error": str(e)}, status_code=status)
+
+
+def _route_class():
+    """An APIRoute whose library errors become ``{"error": one line}`` responses (422, 403, 404), so
+    no route repeats the try/except."""
+    from fastapi.routing import APIRoute
+
+    class OneLineErrors(APIRoute):
+        def get_route_handler(self):
+            handler = super().get_route_handler()
+
+            async def route(request):
+                try:
+                    return await handler(request)
+                except FaceMimicError as e:
+                    return _error(e)
+
+            return route
+
+    return OneLineErrors
 
 
 def create_router(workspace: Path, max_upload_bytes: int | None = None):
@@ -44,7 +65,7 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
                        VIDEO_SUFFIXES, AnimateRequest, JobQueue, check_audio, check_image, check_video)
 
     workspace = Path(workspace).resolve()
-    router = APIRouter(prefix="/api/create")
+    router = APIRouter(prefix="/api/create", route_class=_route_class())
     queue = JobQueue(workspace)
     router.job_queue = queue  # for the launcher and tests: the queue behind these routes
     router.on_shutdown.append(queue.stop)
@@ -60,31 +81,22 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
     @router.post("/express")
     def express(data: dict = Body(...)):
         """The prompt's variations (generator output, edits applied) with the 2D avatar's SVG each."""
-        try:
-            style = str(data.pop("avatar_style", "default"))
-            return designer.variations_json(designer.generate_design(designer.Design.from_json(data), workspace), style)
-        except FaceMimicError as e:
-            return _error(e)
+        style = str(data.pop("avatar_style", "default"))
+        return designer.variations_json(designer.generate_design(designer.Design.from_json(data), workspace), style)
 
     @router.post("/pose")
     def pose(data: dict = Body(...)):
         """The 2D avatar drawn for one edited pose (the sliders' live view)."""
-        try:
-            return {"svg": designer.avatar_svg(designer.frame_from_json(data), str(data.get("avatar_style", "default")))}
-        except FaceMimicError as e:
-            return _error(e)
+        return {"svg": designer.avatar_svg(designer.frame_from_json(data), str(data.get("avatar_style", "default")))}
 
     @router.post("/morphs")
     def morphs(data: dict = Body(...)):
         """A 3D model's morph targets for designed poses (the export alias table, as the live 3D panel)."""
-        try:
-            poses = data.get("poses")
-            if not isinstance(poses, list) or len(poses) > designer.MAX_VARIATIONS \
-                    or not all(isinstance(p, dict) for p in poses):
-                raise ParameterError(f"poses must be a list of at most {designer.MAX_VARIATIONS} poses")
-            return designer.morph_values(data.get("targets"), [designer.frame_from_json(p) for p in poses])
-        except FaceMimicError as e:
-            return _error(e)
+        poses = data.get("poses")
+        if not isinstance(poses, list) or len(poses) > designer.MAX_VARIATIONS \
+                or not all(isinstance(p, dict) for p in poses):
+            raise ParameterError(f"poses must be a list of at most {designer.MAX_VARIATIONS} poses")
+        return designer.morph_values(data.get("targets"), [designer.frame_from_json(p) for p in poses])
 
     from .still import StillRenderer
 
@@ -96,16 +108,13 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         from fastapi.responses import Response
 
         try:
-            try:
-                size = int(data.get("size") or 512)
-                face = None if data.get("face") in (None, "") else int(data["face"])
-            except (TypeError, ValueError):
-                raise ParameterError("size and face must be whole numbers") from None
-            # the animate panel's face and crop: the face the video would animate
-            drawn = stills.render(str(data.get("source") or ""), designer.frame_from_json(data), size, face,
-                                  str(data.get("crop") or "fit"))
-        except FaceMimicError as e:
-            return _error(e)
+            size = int(data.get("size") or 512)
+            face = None if data.get("face") in (None, "") else int(data["face"])
+        except (TypeError, ValueError):
+            raise ParameterError("size and face must be whole numbers") from None
+        # the animate panel's face and crop: the face the video would animate
+        drawn = stills.render(str(data.get("source") or ""), designer.frame_from_json(data), size, face,
+                              str(data.get("crop") or "fit"))
         return Response(drawn.jpeg, media_type="image/jpeg",
                         headers={"cache-control": "no-store", "x-still-crop": drawn.crop})
 
@@ -116,13 +125,10 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
     @router.post("/library/{name}")
     def save(name: str, data: dict = Body(...)):
         """Save a design as ``expressions/NAME.jsonl`` (re-generated with its seed, edits applied)."""
-        try:
-            design = designer.Design.from_json(data)
-            if design.seed is None:
-                raise ParameterError("save needs the seed the variations were made with")
-            path = designer.save_design(workspace, name, design)
-        except FaceMimicError as e:
-            return _error(e)
+        design = designer.Design.from_json(data)
+        if design.seed is None:
+            raise ParameterError("save needs the seed the variations were made with")
+        path = designer.save_design(workspace, name, design)
         return {"name": name, "path": path.relative_to(workspace).as_posix()}
 
     @router.get("/library/{name}/vrm")
@@ -137,9 +143,9 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         tmp = Path(tempfile.mkdtemp(prefix="facemimic-studio-vrm-"))
         try:
             target = designer.export_vrm_expressions(workspace, name, tmp / f"{name}.vrm", avatar)
-        except FaceMimicError as e:
+        except FaceMimicError:
             shutil.rmtree(tmp, ignore_errors=True)
-            return _error(e)
+            raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -151,52 +157,37 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         """Timeline text -> spans (the generator's parser)."""
         from .timeline import parse
 
-        try:
-            return {"spans": parse(data.get("text"))}
-        except FaceMimicError as e:
-            return _error(e)
+        return {"spans": parse(data.get("text"))}
 
     @router.post("/timeline/format")
     def timeline_format(data: dict = Body(...)):
         """Spans -> timeline text (parses back to the same spans)."""
         from .timeline import format_timeline, parse
 
-        try:
-            text = format_timeline(data.get("spans"))
-            return {"text": text, "spans": parse(text)}
-        except FaceMimicError as e:
-            return _error(e)
+        text = format_timeline(data.get("spans"))
+        return {"text": text, "spans": parse(text)}
 
     @router.post("/timeline/build/{name}")
     def timeline_build(name: str, data: dict = Body(...)):
         """Mood + speech lanes -> ``timelines/NAME.jsonl`` (+ ``.wav``), as ``animate --say --mood`` builds them."""
         from .timeline import TimelineRequest, build_timeline
 
-        try:
-            return build_timeline(workspace, name, TimelineRequest.from_json(data))
-        except FaceMimicError as e:
-            return _error(e)
+        return build_timeline(workspace, name, TimelineRequest.from_json(data))
 
     @router.post("/timeline/morphs/{name}")
     def timeline_morphs(name: str, data: dict = Body(...)):
         """A built timeline's values for the 3D avatar's morph targets (export's alias table), all frames."""
         from .timeline import timeline_morphs as morphs
 
-        try:
-            return morphs(workspace, name, data.get("targets"))
-        except FaceMimicError as e:
-            return _error(e)
+        return morphs(workspace, name, data.get("targets"))
 
     @router.post("/timeline/poses/{name}")
     def timeline_poses(name: str, data: dict = Body(...)):
         """A run of a built timeline's frames drawn as the 2D avatar (the page caches them for playback)."""
         from .timeline import timeline_poses as poses
 
-        try:
-            return poses(workspace, name, data.get("start", 0), data.get("count", 30),
-                         str(data.get("avatar_style") or "default"))
-        except FaceMimicError as e:
-            return _error(e)
+        return poses(workspace, name, data.get("start", 0), data.get("count", 30),
+                     str(data.get("avatar_style") or "default"))
 
     @router.get("/timeline/cues/{name}")
     def timeline_cues(name: str, format: str = "rhubarb-tsv"):
@@ -205,10 +196,7 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
 
         from .timeline import speech_cues
 
-        try:
-            text, filename = speech_cues(workspace, name, format)
-        except FaceMimicError as e:
-            return _error(e)
+        text, filename = speech_cues(workspace, name, format)
         return Response(text, media_type="text/plain; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{filename}"'})
 
@@ -217,10 +205,7 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         """The emotion timeline of a workspace take, track or video (``facemimic analyze FILE --csv``)."""
         from .analyse import analyse_file
 
-        try:
-            return analyse_file(workspace, str(data.get("source") or ""))
-        except FaceMimicError as e:
-            return _error(e)
+        return analyse_file(workspace, str(data.get("source") or ""))
 
     from .learn import Trainer
 
@@ -231,22 +216,16 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         """Labelled spans of a workspace file -> ``datasets/NAME.npz`` (``facemimic label --at …``)."""
         from .learn import label_spans
 
-        try:
-            return label_spans(workspace, str(data.get("source") or ""), data.get("spans"), name)
-        except FaceMimicError as e:
-            return _error(e)
+        return label_spans(workspace, str(data.get("source") or ""), data.get("spans"), name)
 
     @router.post("/train/{name}")
     def train(name: str, data: dict = Body(...)):
         """Start training ``models/NAME.npz`` on a dataset (``facemimic train``); poll the job."""
         try:
-            try:
-                epochs, seed = int(data.get("epochs") or 6), int(data.get("seed") or 0)
-            except (TypeError, ValueError):
-                raise ParameterError("epochs and seed must be whole numbers") from None
-            return asdict(trainer.start(str(data.get("dataset") or ""), name, epochs, seed))
-        except FaceMimicError as e:
-            return _error(e)
+            epochs, seed = int(data.get("epochs") or 6), int(data.get("seed") or 0)
+        except (TypeError, ValueError):
+            raise ParameterError("epochs and seed must be whole numbers") from None
+        return asdict(trainer.start(str(data.get("dataset") or ""), name, epochs, seed))
 
     @router.get("/train/jobs")
     def train_jobs():
@@ -254,17 +233,11 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
 
     @router.post("/train/job/{job_id}/cancel")
     def train_cancel(job_id: str):
-        try:
-            return asdict(trainer.cancel(job_id))
-        except FaceMimicError as e:
-            return _error(e)
+        return asdict(trainer.cancel(job_id))
 
     @router.get("/train/job/{job_id}")
     def train_job(job_id: str):
-        try:
-            return asdict(trainer.get(job_id))
-        except FaceMimicError as e:
-            return _error(e)
+        return asdict(trainer.get(job_id))
 
     @router.get("/models")
     def models():
@@ -301,8 +274,6 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
                 out.file.flush()
                 # Read with the CLI's reader before the file appears: a bad upload leaves nothing.
                 check(out.tmp, name)
-        except FaceMimicError as e:
-            return _error(e)
         except UploadTooLarge as e:
             from fastapi.responses import JSONResponse
 
@@ -314,10 +285,7 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         """Every face of an uploaded photo with a thumbnail, numbered as ``animate --face N`` (the picker)."""
         from .faces import photo_faces
 
-        try:
-            return photo_faces(workspace, source)
-        except FaceMimicError as e:
-            return _error(e)
+        return photo_faces(workspace, source)
 
     @router.get("/jobs")
     def jobs():
@@ -325,10 +293,7 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
 
     @router.post("/jobs")
     def submit(data: dict = Body(...)):
-        try:
-            return asdict(queue.submit(AnimateRequest.from_json(data)))
-        except FaceMimicError as e:
-            return _error(e)
+        return asdict(queue.submit(AnimateRequest.from_json(data)))
 
     @router.websocket("/jobs/ws")
     async def jobs_socket(ws: WebSocket):
@@ -339,17 +304,11 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
 
     @router.get("/jobs/{job_id}")
     def job(job_id: str):
-        try:
-            return asdict(queue.get(job_id))
-        except FaceMimicError as e:
-            return _error(e)
+        return asdict(queue.get(job_id))
 
     @router.post("/jobs/{job_id}/cancel")
     def cancel(job_id: str):
-        try:
-            return asdict(queue.cancel(job_id))
-        except FaceMimicError as e:
-            return _error(e)
+        return asdict(queue.cancel(job_id))
 
     return router
 
