@@ -185,7 +185,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--judges", action="store_true", help="only the outside judges: likeness and emotions")
     parser.add_argument("--out", type=Path, default=Path("avatar3d-judged"), help="renders for --judges")
+    parser.add_argument("--only-judge", nargs="+", choices=("fer", "pyemotion", "facex"),
+                        help="only these emotion judges (during development: facex alone, see portrait_judges)")
     args = parser.parse_args()
+    if args.only_judge:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import portrait_judges as pj
+
+        pj.JUDGES = tuple(j for j in pj.ALL_JUDGES if j in args.only_judge)
     from facemimic.samples import ensure_samples
 
     samples = ensure_samples()

@@ -74,7 +74,12 @@ WORKER = HERE / "judges_worker.py"
 VENV = Path(os.environ.get("FACEMIMIC_JUDGES_VENV", "/tmp/venv-judges"))
 CLI = Path(sys.executable).with_name("facemimic")
 EMOTIONS = ("happy", "sad", "angry", "surprised", "fearful", "disgusted")
-JUDGES = ("fer", "pyemotion", "facex")
+ALL_JUDGES = ("fer", "pyemotion", "facex")
+JUDGES = ALL_JUDGES  # the judges printed; --judges narrows it (see DEVELOPMENT_JUDGE)
+# Development and reporting are kept apart: while changing the animator, engineers look only at the
+# development judge (``--judges facex``); fer and PyEmotion are never consulted until the change is
+# done, so the numbers reported for them are not tuned against.
+DEVELOPMENT_JUDGE = "facex"
 LABELS = ("angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral")
 TAG = {"fer": "fer", "pyemotion": "pe", "facex": "fx"}  # contact-sheet tags
 # What each judge is and where its weights come from (printed with the results).
@@ -315,7 +320,12 @@ def main(argv=None) -> int:
     ap.add_argument("--portraits", "--only", dest="portraits", nargs="*",
                     help="portrait names to run (default: all)")
     ap.add_argument("--emotions", nargs="*", choices=EMOTIONS, help="emotions to animate (default: all six)")
+    ap.add_argument("--judges", nargs="+", choices=ALL_JUDGES,
+                    help=f"only these judges' verdicts (during development: {DEVELOPMENT_JUDGE} alone)")
     args = ap.parse_args(argv)
+    if args.judges:
+        global JUDGES
+        JUDGES = tuple(j for j in ALL_JUDGES if j in args.judges)
     if args.setup:
         setup()
         return 0
