@@ -6,19 +6,27 @@ Expressions weights ask, darkening (or, for the cheek's bulge, lightening) a thi
 sitter's own skin: the shadow colour is the skin's own, darker and a little more saturated (a
 valley in skin is lit by light that passed through skin), never a painted grey line.
 
-=================  ==============================================  ================================
-crease             drawn along                                      driven by
-=================  ==============================================  ================================
-nasolabial fold    nose wing to beyond the mouth corner (curved)    corner pull, cheek squint, sneer,
-                                                                    upper lip up/deepen
-cheek bulge        the cheek apple below the eye (soft light)       corner pull, cheek squint
-glabellar furrow   two vertical lines between the inner brows       brow lowerer, brow pinch
-nose wrinkles      across the nose bridge, and from the inner       nose sneer
-                   eye corners down the bridge's sides
-forehead lines     three arcs following the brows, above them       brow inner/outer up
-crow's feet        three short lines fanning from each outer        cheek squint, eye squint
-                   eye corner
-=================  ==============================================  ================================
+==================  ============================================  ================================
+crease              drawn along                                    driven by (FACS)
+==================  ============================================  ================================
+nasolabial fold     nose wing to beyond the mouth corner (curved)  corner pull, cheek squint, sneer,
+                                                                   upper lip up/deepen
+cheek bulge         the cheek apple below the eye (soft light)     corner pull, cheek squint
+glabellar furrow    two vertical lines between the inner brows,    brow lowerer, pinch (AU4)
+                    a short horizontal one at the nasal root
+nose wrinkles       across the nose bridge, and from the inner     nose sneer (AU9)
+                    eye corners down the bridge's sides
+forehead lines      three arcs following the brows, above them     brow outer (and inner) up (AU1+2)
+crow's feet         three short lines fanning from each outer      cheek squint, eye squint
+                    eye corner
+brow shadow         a broad soft band under the inner brow         brow lowerer (AU4: the glare)
+central forehead    three short arcs over the inner brows only     brow inner up (AU1: sadness)
+infraorbital        under the lower lid, from the inner corner     sneer, upper lip up (AU9+10),
+                    down and out                                   cheek squint
+upper nasolabial    the fold's top beside the nose wing            upper lip up, sneer (AU10)
+marionette          from the mouth corner down and out             frown (AU15)
+chin                the mentolabial sulcus under the lower lip     chin raiser (AU17)
+==================  ============================================  ================================
 
 With every driving weight zero (and with ``rest_weights`` equal to the frame's) nothing is
 touched: the frame stays bit for bit what the warp made.
@@ -33,21 +41,34 @@ import numpy as np
 from ...expressions.names import ue_index
 from . import landmarks as L
 
-CREASES = ("nasolabial", "cheek_bulge", "glabella", "nose_wrinkle", "forehead", "crows_feet")
+CREASES = ("nasolabial", "cheek_bulge", "glabella", "nose_wrinkle", "forehead", "crows_feet", "brow_shadow",
+           "forehead_mid", "infraorbital", "nasolabial_top", "marionette", "chin")
 SIDES = ("right", "left")
 # Shape -> crease drive, per side ("{}" = Right/Left); a crease's weight is the clipped sum.
 DRIVERS = {
     "nasolabial": {"MouthCornerPull{}": 0.8, "CheekSquint{}": 0.6, "NoseSneer{}": 0.7, "MouthUpperUp{}": 0.5,
                    "MouthUpperDeepen{}": 0.6},
     "cheek_bulge": {"MouthCornerPull{}": 0.7, "CheekSquint{}": 0.8},
-    "glabella": {"BrowLowerer{}": 1.0, "BrowPinch{}": 0.6},
+    "glabella": {"BrowLowerer{}": 1.2, "BrowPinch{}": 0.7},
     "nose_wrinkle": {"NoseSneer{}": 1.0},
-    "forehead": {"BrowInnerUp{}": 1.0, "BrowOuterUp{}": 0.7},
+    # the full-width lines need the outer brow up (AU2); the inner alone (AU1, sadness) wrinkles
+    # only the middle of the forehead (forehead_mid)
+    "forehead": {"BrowOuterUp{}": 1.0, "BrowInnerUp{}": 0.3},
     "crows_feet": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.4},
+    "brow_shadow": {"BrowLowerer{}": 1.2},
+    "forehead_mid": {"BrowInnerUp{}": 1.4},
+    "infraorbital": {"NoseSneer{}": 1.0, "MouthUpperUp{}": 0.5, "CheekSquint{}": 0.4},
+    "nasolabial_top": {"MouthUpperUp{}": 1.0, "NoseSneer{}": 1.0, "MouthUpperDeepen{}": 0.8},
+    "marionette": {"MouthFrown{}": 1.2},
+    "chin": {"MouthRaiserLower": 1.5},
 }
 # Darkening at full weight (share of the way to the skin's shadow colour); the bulge lightens.
-DEPTH = {"nasolabial": 0.8, "cheek_bulge": 0.3, "glabella": 0.6, "nose_wrinkle": 0.7, "forehead": 0.6,
-         "crows_feet": 0.7}
+DEPTH = {"nasolabial": 0.8, "cheek_bulge": 0.3, "glabella": 0.75, "nose_wrinkle": 1.0, "forehead": 0.6,
+         "crows_feet": 0.7, "brow_shadow": 0.45, "forehead_mid": 0.7, "infraorbital": 0.7, "nasolabial_top": 0.9,
+         "marionette": 0.6, "chin": 0.6}
+# Creases that are deep early (their weight w -> (1 - exp(-k w)) / (1 - exp(-k))): a sneer is a
+# small motion with deep lines; linear, the disgusted apex (NoseSneer 0.43) left the nose unmarked.
+SATURATE = {"nose_wrinkle": 2.2, "infraorbital": 1.5, "nasolabial_top": 1.5}
 MIN_WEIGHT = 0.02  # below this a crease is not drawn at all
 CHEEKS = (205, 425, 50, 280, 187, 411)  # landmarks on the cheeks: the skin colour is read there
 
@@ -81,7 +102,11 @@ def crease_weights(weights: np.ndarray, rest_weights: np.ndarray | None = None) 
     w = np.nan_to_num(np.asarray(weights, np.float32))
     if rest_weights is not None:
         w = np.maximum(w - np.nan_to_num(np.asarray(rest_weights, np.float32)), 0.0)
-    return np.clip(_driver_matrix() @ np.clip(w, 0.0, None), 0.0, 1.0)
+    cw = np.clip(_driver_matrix() @ np.clip(w, 0.0, None), 0.0, 1.0)
+    for name, k in SATURATE.items():
+        i = CREASES.index(name)
+        cw[i] = (1.0 - np.exp(-k * cw[i])) / (1.0 - np.exp(-k))
+    return cw
 
 
 @dataclass(frozen=True)
@@ -116,7 +141,7 @@ def strokes(points: np.ndarray) -> tuple[list[Stroke], list[tuple[np.ndarray, fl
     d = np.array([-r[1], r[0]])  # towards the chin
     lines: list[Stroke] = []
     spots = []
-    nl, cb, gl, nw, fh, cf = range(len(CREASES))
+    nl, cb, gl, nw, fh, cf, bs, fm, io, nt, mr, ch = range(len(CREASES))
     for s, side in enumerate(SIDES):
         lat = -r if side == "right" else r  # outwards on this side
         ala = P[L.NOSE_ALA[side]]
@@ -137,10 +162,37 @@ def strokes(points: np.ndarray) -> tuple[list[Stroke], list[tuple[np.ndarray, fl
         x = mid + lat * 0.3 * half
         lines.append(Stroke(np.array([x + d * 0.08 * S, x - d * 0.12 * S + lat * 0.02 * S,
                                       x - d * 0.3 * S + lat * 0.05 * S]), gl, s, 0.028 * S))
+        # Procerus line: short and horizontal at the nasal root, under the furrow (AU4).
+        root = P[168] - d * 0.02 * S
+        lines.append(Stroke(_bezier(root + lat * 0.02 * S, root + lat * 0.07 * S + d * 0.01 * S,
+                                    root + lat * 0.12 * S + d * 0.005 * S, 5), gl, s, 0.026 * S, 0.7))
         # Nose wrinkles: from the inner eye corner down the side of the bridge.
         st = eye_in + d * 0.07 * S - lat * 0.03 * S
         lines.append(Stroke(np.array([st, st + d * 0.08 * S - lat * 0.04 * S,
-                                      st + d * 0.16 * S - lat * 0.06 * S]), nw, s, 0.028 * S))
+                                      st + d * 0.16 * S - lat * 0.06 * S]), nw, s, 0.032 * S))
+        # Brow shadow: lowered brows shade the upper lid's inner two thirds (the angry glare).
+        bl = P[list(L.BROW_LOWER[side])]  # outer -> inner
+        band = bl[1:] + d * 0.07 * S
+        lines.append(Stroke(band, bs, s, 0.09 * S))
+        # Infraorbital furrow: from below the inner eye corner, down and out over the cheek.
+        lo = P[list(L.EYE_LOWER[side])]  # outer -> inner
+        a = eye_in + d * 0.1 * S + lat * 0.02 * S
+        b = lo[len(lo) // 2] + d * 0.2 * S + lat * 0.08 * S
+        lines.append(Stroke(_bezier(a, 0.5 * (a + b) + d * 0.05 * S - lat * 0.02 * S, b, 8), io, s, 0.03 * S))
+        # Upper nasolabial fold: the fold's top, beside the nose wing, deepened by the lip raiser.
+        a = ala + lat * 0.05 * S - d * 0.06 * S
+        b = ala + lat * 0.1 * S + d * 0.12 * S
+        lines.append(Stroke(_bezier(a, 0.5 * (a + b) + lat * 0.03 * S, b, 8), nt, s, 0.04 * S))
+        # Marionette line: from below the corner, down and a little out (the corners pulled down).
+        a = corner + lat * 0.03 * S + d * 0.04 * S
+        b = corner + lat * 0.08 * S + d * 0.28 * S
+        lines.append(Stroke(_bezier(a, 0.5 * (a + b) + lat * 0.02 * S, b, 8), mr, s, 0.035 * S))
+        # Chin: the mentolabial sulcus under the lower lip deepens as the chin boss rises, each
+        # side its half, curving up towards the corner.
+        lip_low, chin = P[17], P[L.CHIN]
+        m = lip_low + 0.3 * (chin - lip_low)
+        lines.append(Stroke(_bezier(m, m + lat * 0.1 * S - d * 0.01 * S, m + lat * 0.2 * S - d * 0.06 * S, 8),
+                            ch, s, 0.04 * S))
         # Crow's feet: three short lines fanning out from the outer eye corner.
         for ang in (-0.5, 0.0, 0.45):
             u = lat * np.cos(ang) + d * np.sin(ang)
@@ -168,6 +220,15 @@ def strokes(points: np.ndarray) -> tuple[list[Stroke], list[tuple[np.ndarray, fl
             # a little irregular (skin folds are not drawn with a ruler), each line its own way
             wob = (0.012 * S) * np.sin(np.linspace(0, np.pi * (1.5 + k), len(line)) + k + s)[:, None] * d
             lines.append(Stroke(line + wob, fh, s, 0.022 * S, (0.8, 1.0, 0.7)[k]))
+    # Central forehead lines (AU1 without AU2: sadness): short arcs over the inner brows, from the
+    # midline to above each brow's inner third, bowed up in the middle as the inner brows pull.
+    for k, t in enumerate((0.25, 0.42, 0.6)):
+        for s, side in enumerate(SIDES):
+            third = brow[side][-3]
+            a = brow_mid - d * (t * height + 0.04 * S)
+            b = third - d * t * height * 0.9 + d * 0.02 * S
+            c = 0.5 * (a + b) - d * 0.015 * S
+            lines.append(Stroke(_bezier(a, c, b, 8), fm, s, 0.024 * S, (0.8, 1.0, 0.75)[k]))
     return lines, spots
 
 
