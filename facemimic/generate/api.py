@@ -16,6 +16,7 @@ Pipeline for one call (each step is documented in docs/generate.md):
    lies the prototype's floor (every core AU of the prompt's states at its FACS range's low end),
    shown in full at the default intensity 0.75 and exaggerated above it, so a plain "happy" always
    reaches a recognisable apex;
+   the brow lowerer yields to the inner brow raise (AU1+4: brows up and together, :func:`oblique_brows`);
 6. asymmetry moves weight between the left and right shapes; one-sided displays follow ``side``;
 7. the constraint projection (:mod:`.constraints`) removes impossible combinations;
 8. gaze and head come from the states' tendencies plus per-variation variation.
@@ -236,6 +237,39 @@ def prototype_floor(mixture: "dict[str, float]", *, skip: "frozenset[str]" = fro
     return au_to_x(a)
 
 
+INNER_TRACE = 0.2  # FACS A: an inner brow raise below it is no AU1 (oblique_brows)
+_BROW_PAIRS = np.array([(X_NAMES.index(f"BrowLowerer{s}"), X_NAMES.index(f"BrowInnerUp{s}")) for s in ("Left", "Right")])
+
+
+def oblique_brows(x: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """The brow of AU1+4 (sadness, fear, worry) as FACS describes it: inner corners raised *and*
+    drawn together, not lowered.
+
+    AU4 drives ``BrowLowerer`` and ``BrowPinch`` alike (ARKit's browDown); with AU1 the frontalis
+    lifts what the depressor pulls down, so on each side the lowerer fades out as the prompt's
+    prototype raises the inner brow from FACS trace (A = 0.2: no AU1, the lowerer kept) to slight
+    (B = 0.4: gone), and the pinch stays. Why: avatars and portraits add shapes, and
+    ``BrowInnerUp`` 0.65 + ``BrowLowerer`` 0.48 drew a flat brow (a fearful face read as surprised,
+    a sad one as nothing). Anger (no AU1) keeps its lowered brows; a mixture in proportion to its
+    AU1. The fraction comes from the prototype, not from each take, so every shape still grows
+    with the intensity. Applied once, after the floor.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(N, 90)]
+    floor : np.ndarray [shape=(90,)]
+        The prompt's :func:`prototype_floor` (its core AUs' low ends).
+
+    Returns
+    -------
+    np.ndarray [shape=(N, 90), dtype=float32]
+    """
+    x = np.array(x, np.float32, copy=True)
+    low, inner = _BROW_PAIRS[:, 0], _BROW_PAIRS[:, 1]
+    x[:, low] *= 1.0 - np.clip((np.asarray(floor)[inner] - INNER_TRACE) / INNER_TRACE, 0.0, 1.0)
+    return x
+
+
 def _user_states(gen: GeneratorModel) -> frozenset:
     """States a fine-tuned model learned from someone's own face: their apex is theirs, not FACS's."""
     training = gen.header.get("training", {}) if isinstance(gen.header, dict) else {}
@@ -342,6 +376,7 @@ def generate(prompt, *, options: GenerateOptions | None = None, model: "Generato
     if p.suppressed:
         extra = extra * _suppress_scale(p)[1]
     x = np.maximum(x, apex_amplitude(extra[None], intensity)).astype(np.float32)
+    x = oblique_brows(x, floor)
     if p.side is None and _one_sided(p):
         # One-sided displays (contempt, a smirk, a wink) use either side across people and takes.
         flip = np.random.default_rng([seed, 2]).random(n) < 0.35
@@ -419,5 +454,5 @@ def express_clip(prompt_or_timeline: str, *, duration: float | None = None, **kw
 
 __all__ = ["APEX_INTENSITY", "GenerateOptions", "Generation", "MediaPipeResponse", "TrackerModel", "apex_amplitude",
            "apply_asymmetry", "express",
-           "express_clip", "generate", "load_mediapipe_response", "load_tracker_model", "prototype_floor",
+           "express_clip", "generate", "load_mediapipe_response", "load_tracker_model", "oblique_brows", "prototype_floor",
            "ramp_intensity", "random_conditions", "sample_facs"]

@@ -1,7 +1,9 @@
 """Generated basic emotions reach a recognisable FACS apex (issue #12 §2), in the unit of docs/units.md.
 
-FACS prototypes: happy = AU6+12, surprised = AU1+2+5+26, angry = AU4+5+7+23/24, disgusted = AU9+10,
-fearful = AU1+2+4+5+20+26, sad = AU1+4+15. At the apex of ``express_clip(EMOTION)`` (default
+FACS prototypes: happy = AU6+12 (+10+25: the upper teeth real smiles show), surprised = AU1+2+5+26,
+angry = AU4+5+7+23/24, disgusted = AU9+10 (+15+17), fearful = AU1+2+4+5+20+26, sad = AU1+4+15 (+17).
+Fear's and sadness's AU4 with AU1 is the oblique brow: raised and drawn together (``BrowPinch``), not
+lowered (``BrowLowerer``, which would cancel the raise on a renderer). At the apex of ``express_clip(EMOTION)`` (default
 intensity) each defining UE channel must exceed a floor (a weight is a fraction of the shape's full
 physical extent; FACS intensity C = 0.6, B = 0.4) and channels that would contradict the emotion
 stay low. Both sides are checked; several seeds, since the generator varies every take.
@@ -16,22 +18,23 @@ from facemimic.expressions.names import UE_INDEX
 from facemimic.generate.api import express, express_clip, generate
 
 SIDED = ("BrowInnerUp", "BrowOuterUp", "BrowLowerer", "BrowPinch", "EyeWide", "EyeSquint", "CheekSquint",
-         "MouthCornerPull", "MouthFrown", "MouthStretch", "MouthPress", "NoseSneer", "MouthUpperUp")
+         "MouthCornerPull", "MouthFrown", "MouthStretch", "MouthPress", "NoseSneer", "MouthUpperUp", "MouthLowerDown")
 
 # emotion -> ({defining channel: floor}, {contradicting channel: ceiling})
 APEX = {
-    "happy": ({"MouthCornerPull": 0.55, "CheekSquint": 0.35}, {"MouthFrown": 0.1, "BrowLowerer": 0.15,
-                                                                "BrowInnerUp": 0.15}),
+    "happy": ({"MouthCornerPull": 0.55, "CheekSquint": 0.35, "MouthUpperUp": 0.25},
+              {"MouthFrown": 0.1, "BrowLowerer": 0.15, "BrowInnerUp": 0.15}),
     "surprised": ({"BrowInnerUp": 0.55, "BrowOuterUp": 0.55, "EyeWide": 0.45, "JawOpen": 0.22},
                   {"BrowLowerer": 0.1, "EyeSquint": 0.1, "MouthCornerPull": 0.1}),
     "angry": ({"BrowLowerer": 0.55, "BrowPinch": 0.55, "EyeSquint": 0.45, "EyeWide": 0.25, "MouthPress": 0.35},
               {"BrowInnerUp": 0.15, "BrowOuterUp": 0.1, "MouthCornerPull": 0.1}),
-    "disgusted": ({"NoseSneer": 0.45, "MouthUpperUp": 0.45}, {"MouthCornerPull": 0.1, "BrowOuterUp": 0.1}),
-    "fearful": ({"BrowInnerUp": 0.55, "BrowOuterUp": 0.35, "BrowLowerer": 0.35, "EyeWide": 0.55,
+    "disgusted": ({"NoseSneer": 0.45, "MouthUpperUp": 0.45, "MouthFrown": 0.15, "MouthRaiserLower": 0.25},
+                  {"MouthCornerPull": 0.1, "BrowOuterUp": 0.1}),
+    "fearful": ({"BrowInnerUp": 0.55, "BrowOuterUp": 0.35, "BrowPinch": 0.35, "EyeWide": 0.55,
                  "MouthStretch": 0.45},
-                {"MouthCornerPull": 0.1, "EyeSquint": 0.2}),
-    "sad": ({"BrowInnerUp": 0.45, "BrowLowerer": 0.35, "MouthFrown": 0.45},
-            {"MouthCornerPull": 0.1, "BrowOuterUp": 0.15, "EyeWide": 0.15}),
+                {"MouthCornerPull": 0.1, "EyeSquint": 0.2, "BrowLowerer": 0.05}),
+    "sad": ({"BrowInnerUp": 0.45, "BrowPinch": 0.35, "MouthFrown": 0.45, "MouthRaiserLower": 0.25},
+            {"MouthCornerPull": 0.1, "BrowOuterUp": 0.15, "EyeWide": 0.15, "BrowLowerer": 0.05}),
 }
 
 
