@@ -22,14 +22,17 @@ have_pkg() {  # name version
   [ -f "$NPM_DIR/node_modules/$1/package.json" ] &&
     node -e "process.exit(require('$NPM_DIR/node_modules/$1/package.json').version === '$2' ? 0 : 1)"
 }
-if ! have_pkg gltf-validator "$GLTF_VALIDATOR_VERSION" || ! have_pkg three "$THREE_VERSION" ||
+# Exact versions with integrity hashes: scripts/npm/package-lock.json (committed; npm ci refuses a
+# tarball whose sha512 differs). Regenerate after changing a version in scripts/npm/package.json:
+#   (cd scripts/npm && npm install --package-lock-only)
+LOCK_DIR="$(cd "$(dirname "$0")/../npm" && pwd)"
+if ! cmp -s "$LOCK_DIR/package-lock.json" "$NPM_DIR/package-lock.json" ||
+   ! have_pkg gltf-validator "$GLTF_VALIDATOR_VERSION" || ! have_pkg three "$THREE_VERSION" ||
    ! have_pkg @pixiv/three-vrm "$THREE_VRM_VERSION" || ! have_pkg @pixiv/three-vrm-animation "$THREE_VRM_VERSION"; then
-  echo "20-gltf-tools: npm install gltf-validator three @pixiv/three-vrm @pixiv/three-vrm-animation -> $NPM_DIR"
+  echo "20-gltf-tools: npm ci (gltf-validator three @pixiv/three-vrm @pixiv/three-vrm-animation) -> $NPM_DIR"
   mkdir -p "$NPM_DIR"
-  [ -f "$NPM_DIR/package.json" ] || echo '{"name": "facemimic-npm-cache", "private": true}' > "$NPM_DIR/package.json"
-  npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error \
-    "gltf-validator@$GLTF_VALIDATOR_VERSION" "three@$THREE_VERSION" \
-    "@pixiv/three-vrm@$THREE_VRM_VERSION" "@pixiv/three-vrm-animation@$THREE_VRM_VERSION"
+  cp "$LOCK_DIR/package.json" "$LOCK_DIR/package-lock.json" "$NPM_DIR/"
+  npm ci --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error
 fi
 
 if [ ! -x /usr/bin/chromium ]; then
