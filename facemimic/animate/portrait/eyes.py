@@ -130,8 +130,113 @@ class EyeRig:
         return out
 
 
+# A lid gap (mid-eye, along the eye's vertical) below SHUT_FROM of the eye's width starts to be
+# drawn as a shut eye; at SHUT_AT and below it is drawn fully shut. Open eyes are 0.2-0.35 wide,
+# a squint 0.12-0.2, so only lids the warp has (nearly) brought together are touched.
+SHUT_FROM = 0.09
+SHUT_AT = 0.03
+# The painted-over band reaches LID_BAND of the eye's width above the upper lid chain (the open
+# eye's lash margin rides down with the lid); the seam lies SEAM_UP of the way from the lower lid
+# chain to the upper; the lash line is LASH_WIDTH of the eye wide and darkens by LASH_DARK.
+LID_BAND = 0.24
+SEAM_UP = 0.3
+LASH_WIDTH = 0.02
+LASH_DARK = 0.55
+BAND_BELOW = 0.05  # below the seam, of the eye's width
+BAND_PAST = 0.2  # past each corner, of the eye's width
+
+
+def _lid_gap(up: np.ndarray, lo: np.ndarray) -> tuple[float, np.ndarray]:
+    """Largest gap between the lid chains (9, 2) along the eye's vertical, in px, and that unit
+    vertical (2,) (towards the cheek)."""
+    axis = up[-1] - up[0]
+    axis = axis / max(float(np.linalg.norm(axis)), 1e-6)
+    down = np.array([-axis[1], axis[0]])
+    if down[1] < 0:
+        down = -down
+    return float(np.max((lo[1:-1] - up[1:-1]) @ down)), down
+
+
+def shut_amount(up: np.ndarray, lo: np.ndarray) -> float:
+    """How shut (0..1, smooth) lids with upper / lower chains (9, 2) px are drawn."""
+    width = float(np.linalg.norm(up[-1] - up[0]))
+    if width < 6:
+        return 0.0
+    gap, _ = _lid_gap(up, lo)
+    a = float(np.clip((SHUT_FROM - gap / width) / (SHUT_FROM - SHUT_AT), 0, 1))
+    return a * a * (3 - 2 * a)
+
+
+def shut_lids(out: np.ndarray, points: np.ndarray) -> None:
+    """Draw lids the warp has brought together as a shut eye (in place).
+
+    The warp squeezes the open eye's dark upper-lid margin, lashes, iris and white into a band a
+    few pixels high at the seam; MediaPipe reads that band as an eye still 0.025-0.03 IPD open (a
+    real shut eye: 0.003). A shut eye shows lid skin down to the seam and one thin lash line, so
+    the band is painted over with the skin around it (inpainting from its border) and a thin dark
+    line is drawn along the seam, curved as the lower lid is.
+
+    Parameters
+    ----------
+    out : np.ndarray [shape=(H, W, C), dtype=uint8]
+        The rendered frame (RGB or RGBA).
+    points : np.ndarray [shape=(478, 2)]
+        The frame's (moved) landmark pixels.
+    """
+    import cv2
+
+    pts = np.asarray(points, np.float64)
+    h, w = out.shape[:2]
+    for side in ("right", "left"):
+        up = pts[list(L.EYE_UPPER[side])]
+        lo = pts[list(L.EYE_LOWER[side])]
+        width = float(np.linalg.norm(up[-1] - up[0]))
+        if width < 6:
+            continue
+        a = shut_amount(up, lo)
+        if a <= 0:
+            continue
+        _, down = _lid_gap(up, lo)
+        seam = lo.copy()  # a shut eye's seam follows the lower lid
+        seam[1:-1] = SEAM_UP * up[1:-1] + (1 - SEAM_UP) * lo[1:-1]
+        # the band the squeezed margin, lashes and eye occupy: from above the upper lid chain
+        # (the open eye's lash margin rides down with it) to just below the seam
+        # (and past the corners, where the lashes' dark wing stays); the band's ends taper
+        along = (up[-1] - up[0]) / width
+        top, bottom = up - down * (LID_BAND * width), seam + down * (BAND_BELOW * width)
+        for ends, sign in ((top, 1), (bottom, 1)):
+            ends[0] -= along * (BAND_PAST * width) * sign
+            ends[-1] += along * (BAND_PAST * width) * sign
+        top[[0, -1]] += down * (0.12 * width)
+        band = np.concatenate([top, bottom[::-1]])
+        m = int(np.ceil(0.2 * width)) + 3
+        x0 = int(max(np.floor(band[:, 0].min()) - m, 0))
+        y0 = int(max(np.floor(band[:, 1].min()) - m, 0))
+        x1 = int(min(np.ceil(band[:, 0].max()) + m, w))
+        y1 = int(min(np.ceil(band[:, 1].max()) + m, h))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        o = np.array([x0, y0])
+        k = 16.0
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(mask, [np.round((band - o) * k).astype(np.int32)], 255, cv2.LINE_AA, 4)
+        roi = np.ascontiguousarray(out[y0:y1, x0:x1, :3])
+        hole = cv2.dilate((mask > 0).astype(np.uint8) * 255, np.ones((3, 3), np.uint8))
+        skin = cv2.inpaint(roi, hole, max(2.0, 0.08 * width), cv2.INPAINT_TELEA).astype(np.float32)
+        soft = cv2.GaussianBlur(mask, (0, 0), max(0.6, 0.02 * width)).astype(np.float32)[..., None] / 255.0
+        res = roi.astype(np.float32) * (1 - a * soft) + skin * (a * soft)
+        # the lash line: thin and dark, thickest mid-eye, fading at the corners
+        line = np.zeros_like(mask)
+        thick = max(1, int(round(LASH_WIDTH * width)))
+        cv2.polylines(line, [np.round((seam - o) * k).astype(np.int32)], False, 255, thick, cv2.LINE_AA, 4)
+        lm = cv2.GaussianBlur(line, (3, 3), 0.6).astype(np.float32)[..., None] / 255.0 * (LASH_DARK * a)
+        res = res + (res * 0.3 - res) * lm
+        out[y0:y1, x0:x1, :3] = np.clip(res + 0.5, 0, 255).astype(np.uint8)
+
+
 def lash_line(out: np.ndarray, points: np.ndarray, closure: tuple[float, float]) -> None:
-    """Darken the lid margin of closing eyes (in place): a closed eye shows its lashes as a line.
+    """Darken the lid margin of closing eyes (in place): a closed eye shows its lashes as a line;
+    lids brought together are drawn shut (:func:`shut_lids`), with their own thin lash line.
 
     Parameters
     ----------
@@ -140,11 +245,14 @@ def lash_line(out: np.ndarray, points: np.ndarray, closure: tuple[float, float])
     """
     import cv2
 
+    shut_lids(out, points)
     for side, c in zip(("right", "left"), closure):
-        a = float(np.clip((c - 0.5) / 0.4, 0, 1))
+        pts = np.asarray(points)
+        shut = shut_amount(pts[list(L.EYE_UPPER[side])], pts[list(L.EYE_LOWER[side])])
+        a = float(np.clip((c - 0.5) / 0.4, 0, 1)) * (1 - shut)
         if a <= 0:
             continue
-        lid = np.asarray(points)[list(L.EYE_UPPER[side])]
+        lid = pts[list(L.EYE_UPPER[side])]
         width = float(np.linalg.norm(lid[0] - lid[-1]))
         thick = max(1, int(round(width * 0.05)))
         x0 = int(max(lid[:, 0].min() - 3 * thick, 0))
