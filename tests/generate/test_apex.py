@@ -100,3 +100,30 @@ def test_usual_companions_join_the_floor():
     assert min(tight) >= 0.35, np.round(tight, 2)
     poses = [implied_lip_gap(f.weights) for f in express("happy", variations=24, seed=3)]
     assert min(poses) >= 0.05, np.round(poses, 3)
+
+
+def test_au1_with_au4_raises_and_draws_the_brows_together():
+    """FACS 1+4 (sadness, fear, worry): inner brows up and together, never pulled down, so a renderer
+    that adds BrowInnerUp and BrowLowerer does not flatten the brow; anger (no AU1) keeps its lowered
+    brows, and a mixture keeps the lowerer in proportion to how little AU1 it has."""
+    from facemimic.generate.api import oblique_brows, prototype_floor
+
+    def brows(prompt):
+        x = generate(prompt, seed=2, variations=16).x
+        return {c: float(np.median(x[:, UE_INDEX[c + "Left"]])) for c in ("BrowInnerUp", "BrowLowerer", "BrowPinch")}
+
+    for prompt in ("sad", "fearful", "worried"):
+        b = brows(prompt)
+        assert b["BrowInnerUp"] >= 0.45 and b["BrowPinch"] >= 0.3 and b["BrowLowerer"] <= 0.02, (prompt, b)
+    angry = brows("angry")
+    assert angry["BrowLowerer"] >= 0.55 and angry["BrowPinch"] >= 0.55, angry
+    mostly_angry = brows({"angry": 0.8, "sad": 0.2})
+    assert mostly_angry["BrowLowerer"] >= 0.55, mostly_angry
+    # the rule itself: the lowerer fades between FACS trace (0.2) and slight (0.4) inner raise
+    x = np.zeros((3, 90), np.float32)
+    x[:, UE_INDEX["BrowLowererLeft"]] = 0.6
+    floor = np.zeros(90, np.float32)
+    out = [float(oblique_brows(x, np.where(np.arange(90) == UE_INDEX["BrowInnerUpLeft"], v, floor))[0,
+                 UE_INDEX["BrowLowererLeft"]]) for v in (0.15, 0.3, 0.5)]
+    assert out == pytest.approx([0.6, 0.3, 0.0], abs=1e-6)
+    assert prototype_floor({"angry": 1.0})[UE_INDEX["BrowInnerUpLeft"]] == 0.0
