@@ -36,7 +36,8 @@ def _loop(plant, monkeypatch):
     monkeypatch.setattr(refine, "rest_of", lambda frame, size: (np.zeros((478, 3)), np.ones(2)))
     model = SimpleNamespace(rest=np.zeros(N_DRIVE, np.float32), photo_gap=0.0, lip_gap=lambda x, gap: 0.0)
     anim = SimpleNamespace(warp=SimpleNamespace(roi=(0, 0, 4, 4)), model=model,
-                           points=np.full((478, 2), 2.0), image=np.zeros((4, 4, 3), np.uint8))
+                           points=np.full((478, 2), 2.0), image=np.zeros((4, 4, 3), np.uint8),
+                           drawn_gap=lambda drive: 1.0)  # lips drawn wide apart (OPEN_FLOOR idle)
     return refine.ClosedLoop(anim, tracker=plant)
 
 
@@ -210,3 +211,92 @@ def test_a_closure_after_a_jump_starts_from_the_last_closures_correction(monkeyp
         loop.correct(vowel, render)
     loop.correct(closed, render)
     assert plant.drawn[DRIVE_LIPS_CLOSED] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_correction_never_drives_past_the_readings_peak(monkeypatch):
+    """A reading that peaks and falls as its control grows (MediaPipe's frown: it carries the lips'
+    middle down with the corners): asked for more than the peak, the loop stays near the peak
+    instead of chasing the error to its limit, where the reading has fallen far."""
+    from facemimic.expressions.names import ue_index
+
+    slot = refine._SLOT["MouthFrownLeft"]
+
+    class _Peak(_Plant):
+        def read(self, *_args):
+            r = super().read()
+            x = float(self.drawn[ue_index("MouthFrownLeft")])
+            r[slot] = 0.8 * x if x <= 0.6 else 0.48 - 1.0 * (x - 0.6)  # peak 0.48 at a drive of 0.6
+            return r
+
+    plant = _Peak({})
+    loop = _loop(plant, monkeypatch)
+
+    def render(d):
+        plant.drawn = np.asarray(d, np.float32).copy()
+        return np.zeros((4, 4, 3), np.uint8)
+
+    request = np.zeros(N_DRIVE, np.float32)
+    request[ue_index("MouthFrownLeft")] = 0.55  # more than the reading can ever show
+    got = []
+    for _ in range(20):
+        loop.correct(request, render)
+        got.append(plant.read()[slot])
+    assert loop.corr[slot] < 0.2, loop.corr[slot]  # never left at the limit (0.35: reading 0.18)
+    assert min(got[-10:]) > 0.4, got  # settled near the peak (0.48)
+    assert loop.guard.hi[slot] < refine.LIMIT  # bounded on the side it was pushing
+
+
+def test_a_following_reading_is_never_bounded(monkeypatch):
+    """An under-reading critic that follows its control (gain 0.7) is corrected all the way: the
+    guard does not mistake a slow reading for one that stopped following."""
+    from facemimic.expressions.names import ue_index
+
+    plant = _Plant({"MouthFrownLeft": 0.7})
+    loop = _loop(plant, monkeypatch)
+
+    def render(d):
+        plant.drawn = np.asarray(d, np.float32).copy()
+        return np.zeros((4, 4, 3), np.uint8)
+
+    request = np.zeros(N_DRIVE, np.float32)
+    request[ue_index("MouthFrownLeft")] = 0.5
+    for _ in range(25):
+        loop.correct(request, render)
+    slot = refine._SLOT["MouthFrownLeft"]
+    assert plant.read()[slot] == pytest.approx(0.5, abs=0.02)
+    assert np.isinf(loop.guard.hi[slot]) and np.isinf(loop.guard.lo[slot])
+
+
+def test_lips_asked_open_are_never_drawn_shut(monkeypatch):
+    """A critic that reads parted lips far more open than drawn (a toothy smile's painted teeth
+    re-track as lips, or the other way round) cannot make the loop draw lips asked open shut: the
+    lips' closing correction stops where the drawn gap reaches OPEN_FLOOR of the asked gap."""
+    from facemimic.animate.portrait.model import DRIVE_LIPS_CLOSED
+    from facemimic.expressions.names import ue_index
+
+    jaw = ue_index("JawOpen")
+
+    class _Gaping(_Plant):
+        def read(self, *_args):
+            r = super().read()
+            r[refine._LIPS] = -(drawn(self.drawn) + 0.3) / 0.75  # reads 0.3 IPD more than drawn
+            return r
+
+    def drawn(d):
+        return 0.75 * (float(d[jaw]) - float(d[DRIVE_LIPS_CLOSED]))
+
+    plant = _Gaping({})
+    loop = _loop(plant, monkeypatch)
+    loop.animator.model.lip_gap = lambda x, gap: 0.75 * float(x[jaw])
+    loop.animator.drawn_gap = drawn
+
+    def render(d):
+        plant.drawn = np.asarray(d, np.float32).copy()
+        return np.zeros((4, 4, 3), np.uint8)
+
+    request = np.zeros(N_DRIVE, np.float32)
+    request[jaw] = 0.3  # asks 0.225 IPD
+    for _ in range(15):
+        out = loop.correct(request, render)
+        assert drawn(out) >= refine.OPEN_FLOOR * 0.225 - 1e-3, drawn(out)
+    assert drawn(out) == pytest.approx(refine.OPEN_FLOOR * 0.225, abs=0.005)  # closed as far as allowed

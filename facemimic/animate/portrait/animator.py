@@ -327,6 +327,19 @@ class PortraitAnimator:
                                  tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap, out=out,
                                  scratch=scratch, weights=w)
 
+    def drawn_gap(self, drive: np.ndarray) -> float:
+        """The inner-lip gap (IPD) the model draws for a (93,) drive: the lips' middle moved by the
+        controls' templates, no render (the fold-free projection left out: it only meets lips that
+        cross). The closed loop keeps lips asked open from being drawn shut with it."""
+        from . import landmarks as L
+
+        up, lo = list(L.LIP_INNER_UPPER[3:8]), list(L.LIP_INNER_LOWER[3:8])
+        ids = up + lo
+        c = self.model.controls(drive, 0.0)
+        pts = self.points[ids] + np.tensordot(c, self.model.basis[:, ids], axes=1) + self._rest_overlap[ids]
+        down = self.model.frame.rotation[:, 1]
+        return float(np.mean((pts[len(up):] - pts[:len(up)]) @ down)) / self.model.frame.sx
+
     def frames(self, track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,
                face_id: int | None = None, reuse: bool = False) -> Iterator[np.ndarray]:
         """Render a track at ``fps`` (default: the track's) for ``duration`` seconds (default: the

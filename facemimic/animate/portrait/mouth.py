@@ -39,8 +39,11 @@ UPPER_CROWN = 0.17  # IPD: visible crown height of a central incisor (~10.5 mm)
 LOWER_CROWN = 0.14
 INCISAL_DISPLAY = 0.04  # IPD: upper incisors below a relaxed upper lip (~2.5 mm)
 OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is closed
-CAVITY_DEEP = 0.24  # share of the lips' colour at the back of the open mouth (shadowed tissue)
-CAVITY_EDGE = 0.45  # ... and just inside the lips
+# Shares of the lips' colour in the open mouth: at the back (shadowed tissue) and just inside the
+# lips. A real surprised mouth (0-f1-su-ph.jpg) is 0.35 of its lips' colour at its darkest 5 %
+# (the shadow under the upper lip) and 0.52 / 0.70 at the quartile / median (mostly tongue).
+CAVITY_DEEP = 0.34
+CAVITY_EDGE = 0.55
 SEAL_OPEN = 0.03  # IPD: lips nearer than this are sealed over a toothy photo's teeth; from twice it, the interior shows
 
 
@@ -118,6 +121,38 @@ def mouth_palette(image: np.ndarray, points: np.ndarray, scale: float, source_op
                         lip=lip.astype(np.float32), from_photo=from_photo)
 
 
+def upper_teeth_depth(image: np.ndarray, points: np.ndarray, down: np.ndarray, scale: float,
+                      opening: float, lip: np.ndarray) -> float:
+    """How far (px) below the upper lip's inner middle the photo's own upper teeth end.
+
+    Rows of three short columns (the midline and a central incisor's width either side) are read
+    from the upper lip down the opening ``opening`` (px); a row is tooth where it is brighter than
+    the lips ``lip`` (RGB) and unsaturated. The run of tooth rows that starts at the lip gives the
+    incisal edge; none there (an open mouth whose upper lip covers its teeth) gives a sliver
+    behind the lip. Capped at a crown's visible height."""
+    P = np.asarray(points, np.float64)
+    img = np.asarray(image)
+    h, w = img.shape[:2]
+    d = np.asarray(down, np.float64)
+    right = np.array([-d[1], d[0]])
+    n = max(int(opening), 2)
+    hidden = 0.25 * INCISAL_DISPLAY * scale
+    rows = []
+    for k in range(n):
+        pts = [P[13] + d * k + right * off * scale for off in (-0.06, 0.0, 0.06)]
+        px = np.array([img[int(np.clip(round(q[1]), 0, h - 1)), int(np.clip(round(q[0]), 0, w - 1)), :3]
+                       for q in pts], np.float32)
+        lum = px.mean(1)
+        sat = px.max(1) - px.min(1)
+        rows.append(bool(np.median((lum > 1.1 * float(np.mean(lip))) & (sat < 0.45 * np.maximum(lum, 1.0)))))
+    rows = np.array(rows)
+    start = int(np.argmax(rows)) if rows.any() else n
+    if start > max(0.25 * n, 0.03 * scale):  # no teeth right under the upper lip
+        return hidden
+    end = start + int(np.argmin(rows[start:])) if not rows[start:].all() else n
+    return float(np.clip(end, hidden, (UPPER_CROWN - 0.02) * scale))
+
+
 def _arch(u_ipd: np.ndarray, bounds: np.ndarray):
     """Tooth shading along the arch for abscissae ``u_ipd`` (IPD from the midline).
 
@@ -159,10 +194,17 @@ class MouthPainter:
         # The bite: where the upper incisal edges sit on the skull. Lips together: at the seam;
         # a photo showing its teeth: most of the opening is upper teeth.
         up = P[13]  # upper lip, inner centre
-        bite = min(0.62 * self.source_open, (UPPER_CROWN - 0.02) * self.scale)
-        # Lips together: relaxed upper incisors show ~2-3 mm below the upper lip once it parts.
-        closed = 0.5 * self.source_open + INCISAL_DISPLAY * self.scale
-        self.bite = up + self.down * (bite if self.source_open > 0.04 * self.scale else closed)
+        # Lips together: relaxed upper incisors show ~2-3 mm below the upper lip once it parts
+        # (half of it behind the lip's own edge; paint() adds the sliver a parted lip shows)
+        closed = 0.5 * self.source_open + 0.5 * INCISAL_DISPLAY * self.scale
+        if self.source_open > 0.04 * self.scale:
+            # An open photo: the incisal edge where the photo's own upper teeth end below the lip
+            # (a toothy smile: most of the opening); an open mouth that shows none (a surprised
+            # oval, 0-f1-su-ph.jpg) hides them behind the upper lip (a row 0.15 IPD deep was drawn)
+            bite = upper_teeth_depth(image, P, self.down, self.scale, self.source_open, self.palette.lip)
+        else:
+            bite = closed
+        self.bite = up + self.down * bite
 
     def opening(self, points: np.ndarray) -> float:
         """Lip opening in pixels at the middle of the mouth."""
@@ -192,6 +234,18 @@ class MouthPainter:
             shut = np.clip((h / self.source_open - 0.5) / 0.5, 0.0, 1.0)
             return float(max(np.clip(max(by_jaw, by_lips), 0.0, 1.0) * shut, self.squashed(h)))
         return float(np.clip(2.0 * (h - self.source_open) / ref, 0.0, 1.0))
+
+    def lower_reveal(self, points: np.ndarray, jaw_gap: float | None) -> float:
+        """How much (0..1 of a crown) of the lower teeth shows above the lower lip: the lower
+        lip's own pull down beyond the jaw's motion (``jaw_gap`` px; None: all of the opening
+        beyond the photo's is the jaw's), and a little at a wide jaw drop (the lip thins)."""
+        P = np.asarray(points, np.float64)
+        lo = list(L.LIP_INNER_LOWER[3:8])
+        moved = float(np.mean((P[lo] - self.source[lo]) @ self.down) - self.skull_offset(P) @ self.down)
+        jaw = max(self.opening(P) - self.source_open, 0.0) if jaw_gap is None else max(float(jaw_gap), 0.0)
+        own = moved - jaw
+        wide = 0.3 * float(_smooth((jaw - 0.15 * self.scale) / (0.25 * self.scale)))
+        return float(max(_smooth((own - 0.01 * self.scale) / (0.08 * self.scale)), wide))
 
     def squashed(self, h: float) -> float:
         """How much (0..1) a mouth opened ``h`` px, less than the photo's own opening, is still
@@ -255,9 +309,11 @@ class MouthPainter:
         centre_v = 0.5 * drop
         r = np.clip(np.sqrt((u / max(wide, 0.2)) ** 2 + ((v - centre_v) / (0.6 * drop + 0.1 * S)) ** 2), 0, 1)[..., None]
         img = pal.deep + (pal.edge - pal.deep) * r ** 2
-        # Tongue: a mound on the floor of the jaw, behind the lower teeth (forward for TongueOut).
+        # Tongue: a mound on the floor of the jaw, behind the lower teeth (forward for TongueOut);
+        # it fills the lower half of a dropped jaw's opening (a real surprised mouth: mostly tongue)
         lo_edge = 0.8 * drop - OVERBITE * S  # lower incisal edge (nearer the jaw's pivot than the lip)
-        t_top = lo_edge - (0.04 + 0.1 * tongue_out) * S - 0.25 * tongue_out * drop
+        lo_mid = float(np.mean((points[list(L.LIP_INNER_LOWER[3:8])] - bite) @ self.down))  # the lower lip
+        t_top = min(lo_edge, lo_mid) - (0.04 + 0.1 * tongue_out) * S - (0.4 + 0.25 * tongue_out) * drop
         t_w = 0.36 + 0.1 * tongue_out
         tongue_v = t_top + 0.5 * S * (u / t_w) ** 2
         tm = _smooth((v - tongue_v) / (2 * soft) + 0.5)[..., None]
@@ -273,7 +329,8 @@ class MouthPainter:
             """(colour, coverage) of one row of teeth; sign -1: upper (crowns above the edge)."""
             t, gap_d, s, there = _arch(u, bounds)
             # Incisal edges curve up round the arch (the smile line) and round off at each tooth.
-            e = edge_v + sign * (0.09 * S * (s / 0.5) ** 2) + sign * 0.03 * S * (2 * t - 1) ** 6
+            # (a small rounding: at 256 px a deeper one drew the row's edge as a saw)
+            e = edge_v + sign * (0.09 * S * (s / 0.5) ** 2) + sign * 0.012 * S * (2 * t - 1) ** 6
             depth = sign * (v - e)  # px into the crown from its edge (>0: on the tooth)
             crown_px = crown * S * (1.0 - 0.3 * _smooth(s / 0.6))
             cover = _smooth(depth / (1.5 * soft) + 0.5) * there
@@ -290,13 +347,15 @@ class MouthPainter:
             clr = clr * (1 - gum) + pal.gum * np.clip(1.0 - 1.2 * s, 0.35, 1.0)[..., None] * gum
             return clr, cover[..., None]
 
-        # A barely open jaw: the lower lip rests on the lower incisors and hides them; they show
-        # above it only as the jaw drops further (at most a crown's height once well open).
+        # The lower lip rests on the lower incisors and hides them while it moves with the jaw (a
+        # relaxed jaw drop: a surprised oval shows their edges at most); they show as the lower
+        # lip is pulled down beyond the jaw's own motion (MouthLowerDown, a fearful or
+        # disgusted mouth), at most a crown's height.
         lo = points[list(L.LIP_INNER_LOWER)] - bite
         lo_u, lo_v = (lo @ self.right) / S, lo @ self.down
         o2 = np.argsort(lo_u)
         lo_lip_v = np.interp(u, lo_u[o2], lo_v[o2])
-        reveal = LOWER_CROWN * S * float(_smooth((drop - 0.06 * S) / (0.16 * S)))
+        reveal = LOWER_CROWN * S * self.lower_reveal(points, jaw_gap)
         lo_edge = np.maximum(lo_edge, lo_lip_v - reveal)
         lc, lcov = row(1.0, lo_edge, LOWER_TEETH, LOWER_CROWN, 0.9)
         if tongue_out > 0.3:  # the tongue comes out over the lower teeth
@@ -304,7 +363,9 @@ class MouthPainter:
         img = img + (lc - img) * lcov
         # The upper incisal edge: on the skull, but a relaxed upper lip that came down over it (a
         # smile relaxed to neutral) still shows a sliver of teeth once the lips part, as lips do.
-        show = INCISAL_DISPLAY * S * float(np.clip(drop / (0.1 * S), 0.0, 1.0))
+        # (as the lips part, by the jaw or by the lips' own shapes: a smile's parted lips show the
+        # upper teeth's edges, not a dark slit)
+        show = INCISAL_DISPLAY * S * float(np.clip(self.opening(points) / (0.1 * S), 0.0, 1.0))
         up_edge = np.maximum(0.0, lip_v + show) if show > 0 else 0.0
         uc, ucov = row(-1.0, up_edge, UPPER_TEETH, UPPER_CROWN, 1.0)
         # Between the rows a thin contact shadow where they meet (a closed bite).

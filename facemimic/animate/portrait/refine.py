@@ -17,6 +17,15 @@ converges over a few frames and averages the tracker's frame-to-frame noise inst
 it), except on a channel whose request just jumped (a blink, a /p/ closing the lips): there the old
 correction belongs to another regime, so that channel starts again from zero.
 
+A correction stops growing where the reading no longer follows it (:class:`FollowGuard`): the
+tracker's reading of a drawn control is not monotonic everywhere (lips pushed further closed
+re-track as open again, a frown pushed further re-tracks as less frown), and chasing the error
+there drives the control past the reading's peak. Over the last few frames the error is regressed
+on the correction; where it no longer falls as the correction grows, the slot goes back to the best
+correction it saw and may not pass it in that direction until its request jumps. And the lips are
+never drawn shut while the frame asks them open (:data:`OPEN_FLOOR`: the model's own geometry, not
+the reading: the tracker reads a painted row of teeth in a smile's parted lips as closed lips).
+
 Targets are geometric extents, never MediaPipe's blendshape scores: ``weight x full extent`` of
 each channel relative to the photo (``rest="neutral"``: relative to the photo's own expression,
 which the model subtracts), and for the lips the gap the frame implies
@@ -88,13 +97,70 @@ LIPS_OPEN = 0.15
 # The lips' correction may close up to this much of MouthClosed's drive: a face whose jaw
 # over-opens its lips needs more than LIMIT (0-f1-su-ph.jpg: 0.35 held for whole vowels)
 SLOT_LIMIT["lips"] = 0.6
-# The frown's re-tracked reading peaks near a drive of 0.9 and then falls: MediaPipe carries the
-# lips' middle down with the lowered corners (15-f13-anc-ph.jpg, frown 0.9: the lower inner lip
-# re-tracks 0.10 IPD down where the model moves it 0.026), and the frown is measured from that
-# middle (open loop, right side: 0.46 at 0.6 and 0.9, 0.25 at 1.2). With the nose pinned (the
-# frown no longer drags it down) the calibrated gain rose and a sad apex asking 0.63 plus the full
-# LIMIT landed past the peak (corner 0.73 of the request; capped at 0.2: 0.90-0.97).
-SLOT_LIMIT.update({f"MouthFrown{s}": 0.2 for s in ("Left", "Right")})
+# Where a reading stops following its correction (FollowGuard). E.g. the frown's re-tracked
+# reading peaks near a drive of 0.9 and then falls: MediaPipe carries the lips' middle down with the
+# lowered corners (15-f13-anc-ph.jpg, open loop, right side: 0.46 at 0.6 and 0.9, 0.25 at 1.2), so
+# a sad apex asking 0.63 plus the full LIMIT landed past the peak (corner 0.73 of the request); the
+# lips' closing correction shuts a toothy smile's lips at +0.2 and re-opens them (re-tracked) at +0.8.
+FOLLOW = 0.25  # least share of a correction's change that its reading must follow (slope 1 calibrated)
+FOLLOW_SPAN = 0.1  # the corrections judged must span this much (the tracker's noise: ~0.05)
+FOLLOW_FRAMES = 4  # frames judged together
+# Lips asked open are never drawn closer than this share of the asked gap (the model's geometry)
+OPEN_FLOOR = 0.6
+_OPEN_ASKED = 0.04  # IPD: an asked gap below this is a closing mouth (no floor)
+
+
+class FollowGuard:
+    """Per slot: does the re-tracked reading still follow the correction? (module docstring)
+
+    Keeps the last :data:`FOLLOW_FRAMES` (correction, error) pairs of each slot's current regime;
+    :meth:`judge` regresses the error on the correction and, where the error no longer falls as the
+    correction grows in the direction it was pushed (by less than FOLLOW per unit), returns the
+    best correction seen and bounds the slot there on that side."""
+
+    def __init__(self, n: int) -> None:
+        self.c = np.full((FOLLOW_FRAMES, n), np.nan, np.float32)
+        self.e = np.full((FOLLOW_FRAMES, n), np.nan, np.float32)
+        self.lo = np.full(n, -np.inf, np.float32)
+        self.hi = np.full(n, np.inf, np.float32)
+
+    def clear(self, mask: np.ndarray) -> None:
+        """Forget what the slots in ``mask`` (bool (n,)) saw: a new regime."""
+        self.c[:, mask] = np.nan
+        self.e[:, mask] = np.nan
+        self.lo[mask] = -np.inf
+        self.hi[mask] = np.inf
+
+    def judge(self, corr: np.ndarray, err: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """Record this frame's trial ``corr`` and its ``err`` (target - reading), (n,) each, for
+        the slots ``live`` (bool (n,)); returns (n,) the correction each slot must go back to
+        (NaN: none) where its reading stopped following."""
+        self.c = np.roll(self.c, 1, axis=0)
+        self.e = np.roll(self.e, 1, axis=0)
+        self.c[0] = np.where(live, corr, np.nan)
+        self.e[0] = np.where(live, err, np.nan)
+        back = np.full(len(corr), np.nan, np.float32)
+        for k in np.flatnonzero(live & np.all(np.isfinite(self.c), axis=0)):
+            c, e = self.c[:, k].astype(np.float64), self.e[:, k].astype(np.float64)
+            if np.ptp(c) < FOLLOW_SPAN:
+                continue
+            push = np.sign(c[0] - c.mean())  # the way the correction has been going
+            if push == 0 or np.sign(e[1]) != push:
+                continue  # not moving the way the error asks (it is settling, not chasing)
+            slope, icpt = np.polyfit(c, e, 1)  # a following reading: about -1
+            if slope > -FOLLOW:
+                # the best correction seen, judged on the fitted line (one frame's reading is
+                # noisy), a correction costing what it can buy at most: FOLLOW per unit (of two
+                # about equal, the smaller; a correction past a reading's peak, the earlier)
+                best = float(c[int(np.argmin(np.abs(icpt + slope * c) + FOLLOW * np.abs(c)))])
+                back[k] = best
+                if push > 0:
+                    self.hi[k] = min(self.hi[k], best)
+                else:
+                    self.lo[k] = max(self.lo[k], best)
+                self.c[:, k] = np.nan  # judge afresh from here
+                self.e[:, k] = np.nan
+        return back
 
 
 _SHARED: StillTracker | None = None
@@ -171,6 +237,7 @@ class ClosedLoop:
         self._prev: np.ndarray | None = None  # the previous frame's targets
         self._lip_share = 0.0  # lips' correction / requested opening on the last open frame
         self._close_corr = 0.0  # lips' correction on the last frame asked to close them
+        self.guard = FollowGuard(len(LOOP))
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
         # The re-tracked photo is the rest every reading is measured against.
         x0, y0, x1, y1 = animator.warp.roi
@@ -233,7 +300,9 @@ class ClosedLoop:
         drive = np.asarray(drive, np.float32)
         target = self.targets(drive)
         if self._prev is not None:
-            self.corr[np.abs(target - self._prev) > JUMP] = 0.0
+            jumped = np.abs(target - self._prev) > JUMP
+            self.corr[jumped] = 0.0
+            self.guard.clear(jumped)
         self._prev = target
         opening = -float(target[_LIPS])  # the gap asked for, weight units
         if opening > LIPS_OPEN and self.corr[_LIPS] == 0.0:
@@ -291,10 +360,15 @@ class ClosedLoop:
         # the driver does not have (reenactment inner brow r 0.67 -> 0.71, outer ratio 1.20 ->
         # 1.07). A jump in its request still starts it afresh (above).
         self.corr[idle & ~_BROWS] = 0.0
+        self.guard.clear(idle & ~_BROWS)
         for close, wide in EYE_PAIRS:
             if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
                 err[wide] = 0.0
-        self.corr = np.clip(self.corr + GAIN * err, -self.limit, self.limit).astype(np.float32)
+        back = self.guard.judge(self.corr, err, ~idle & np.isfinite(r))
+        new = self.corr + GAIN * err
+        new = np.where(np.isfinite(back), back, new)  # the reading stopped following: the best seen
+        new = np.clip(new, self.guard.lo, self.guard.hi)
+        self.corr = np.clip(new, -self.limit, self.limit).astype(np.float32)
         if getattr(self.animator.model, "absolute", False) and meet:
             # rest="neutral", lips asked to meet: the rest is taken off where the lips meet on the
             # photo's own landmarks, so closing further only drives the lower lip through the
@@ -303,6 +377,7 @@ class ClosedLoop:
             # (An open mouth is held both ways: the jaw alone re-tracks a gap 1.4x its request,
             # MouthLowerDown 0.5 where none was asked, on 15-f13-anc at JawOpen 0.32.)
             self.corr[_LIPS] = min(float(self.corr[_LIPS]), 0.0)
+        self._hold_open(drive, opening)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
         if meet:
@@ -311,8 +386,31 @@ class ClosedLoop:
         out[self.index] += self.corr
         return out
 
+    def _hold_open(self, drive: np.ndarray, opening: float) -> None:
+        """Lips asked open (``opening``, weight units) are never drawn closer than OPEN_FLOOR of
+        the asked gap: where the slots' corrections (the lips' own, or an upper-lip raise chasing a
+        toothy photo's reading) would shut them, the lips' correction opens them back."""
+        asked = opening * geometry.MOUTH_CLOSED_GAP_EXTENT  # IPD
+        if asked < _OPEN_ASKED:
+            return
+        floor = OPEN_FLOOR * asked
+        out = drive.copy()
+        out[self.index] += self.corr
+        if self.animator.drawn_gap(out) >= floor:
+            return
+        lo, hi = -float(self.limit[_LIPS]), float(self.corr[_LIPS])  # lips' correction: + closes
+        for _ in range(8):
+            mid = (lo + hi) / 2
+            out[DRIVE_LIPS_CLOSED] = drive[DRIVE_LIPS_CLOSED] + mid
+            if self.animator.drawn_gap(out) >= floor:
+                lo = mid
+            else:
+                hi = mid
+        self.corr[_LIPS] = lo
+
     def reset(self) -> None:
         """Forget the carried correction (a new clip)."""
+        self.guard.clear(np.ones(len(LOOP), bool))
         self.corr[:] = 0.0
         self._prev = None
         self._lip_share = 0.0
