@@ -82,3 +82,20 @@ def test_neutral_frame_keeps_the_nose_where_the_tracker_sees_it(samples):
     drift = np.linalg.norm(after - before, axis=1) / _ipd(before)
     assert drift[NOSE].mean() < 0.07, drift[NOSE]
     assert drift[SIDES].mean() < 0.03, drift[SIDES]
+
+
+@pytest.mark.parametrize("photo", ["single_face.jpg", "15-f13-anc-ph.jpg"])
+def test_brow_templates_leave_the_forehead_outline(samples, photo):
+    # the brow raisers' forehead field reached the hairline: surprised moved the outline over the
+    # forehead 0.16-0.22 IPD up (a longer face); now the brows move and the outline stays
+    from facemimic.animate.portrait.model import RIGID_FOREHEAD
+
+    anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=256, calibrate=False))
+    ipd = _ipd(anim.points)
+    brows = [105, 334, 66, 296, 107, 336]
+    for k, name in enumerate(CONTROL_NAMES):
+        if not name.startswith(("brow_inner_up", "brow_outer_up", "brow_lower")):
+            continue
+        move = np.linalg.norm(anim.model.basis[k], axis=1) / ipd
+        assert move[list(RIGID_FOREHEAD)].max() < 0.02, (name, move[list(RIGID_FOREHEAD)].max())
+        assert move[brows].max() > 0.08, (name, move[brows].max())  # the brows themselves still move

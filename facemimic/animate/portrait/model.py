@@ -651,11 +651,16 @@ def build_templates(frame: FaceFrame) -> np.ndarray:
 
 
 RIGID_SIDES = (127, 356, 234, 454, 93, 323, 162, 389)  # the face's sides at ear level (geometry.STABLE_POINTS)
+# The face outline over the forehead (the hairline and temples): the brow raisers' forehead field
+# reached it, and surprised moved it 0.16-0.22 IPD up (a longer face: single_face re-tracked
+# outline 0.061 IPD from the photo's at the apex, the face scaled 0.95 to fit)
+RIGID_FOREHEAD = (10, 338, 297, 332, 284, 251, 21, 54, 103, 67, 109)
 
 
 def _rigid(g: _Geometry) -> np.ndarray:
-    """How still each landmark stays (478,), 0..1: 1 on the nose (bridge to subnasale, wing to wing)
-    and at the face's sides by the ears, fading over ~0.08 units around them."""
+    """How still each landmark stays (478,), 0..1: 1 on the nose (bridge to subnasale, wing to wing),
+    at the face's sides by the ears and on its outline over the forehead, fading over ~0.08-0.1
+    units around them."""
     u, v, P = g.u, g.v, g.P
     top, base = P[168], P[L.SUBNASALE]
     wings = P[[129, 358]]
@@ -666,7 +671,9 @@ def _rigid(g: _Geometry) -> np.ndarray:
             * (1 - _smoothstep((v - base[1]) / 0.05)) * (1 - _smoothstep((top[1] - v) / 0.1)))
     d = np.min(np.hypot(u[:, None] - P[list(RIGID_SIDES), 0], v[:, None] - P[list(RIGID_SIDES), 1]), axis=1)
     sides = np.exp(-0.5 * (d / 0.1) ** 2)
-    return np.maximum(nose, sides) * g.mesh
+    d = np.min(np.hypot(u[:, None] - P[list(RIGID_FOREHEAD), 0], v[:, None] - P[list(RIGID_FOREHEAD), 1]), axis=1)
+    forehead = np.exp(-0.5 * (d / 0.12) ** 2)
+    return np.maximum(np.maximum(nose, sides), forehead) * g.mesh
 
 
 # ------------------------------------------------------------------------------------------------
