@@ -25,6 +25,14 @@ Item = tuple[str, str, str]
 # worker before it imports NumPy (this module imports neither NumPy nor .work at the top for that).
 WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
+# What a Ray started here for one run does without (documented opt-outs; a cluster given with
+# --address is left as its owners configured it): usage stats, which also makes Ray Data's driver poll
+# a Prometheus server every 10 s during a run.
+LOCAL_RAY_ENV = {**WORKER_ENV, "RAY_USAGE_STATS_ENABLED": "0"}
+# ray.init for that Ray ("local": a new instance, not one that `ray start` left running), with neither
+# dashboard nor the workers' output copied to this terminal
+LOCAL_RAY_INIT = {"address": "local", "include_dashboard": False, "log_to_driver": False}
+
 _WORKER = None  # this pool process's FileWorker (local engine)
 
 
@@ -148,13 +156,22 @@ def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str
         from ..errors import ParameterError
 
         raise ParameterError('--engine ray needs Ray: pip install "facemimic[ray]"') from None
-    started = False
-    if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                 runtime_env={"env_vars": dict(WORKER_ENV)})
-        started = True
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    started = not ray.is_initialized()
+    address = address or os.environ.get("RAY_ADDRESS") or None  # Ray's own variable names a cluster too
+    saved_env = {k: os.environ.get(k) for k in LOCAL_RAY_ENV}
     try:
+        if started and address is None:
+            # A Ray of our own on this machine: its raylet, and so every worker it starts, inherits
+            # this environment. (A job runtime_env would do the same but makes Ray start a fresh
+            # worker process for each actor instead of using the ones it prestarted: 2-3 CPU seconds
+            # more per run.)
+            os.environ.update(LOCAL_RAY_ENV)
+            ray.init(**LOCAL_RAY_INIT, logging_level=logging.ERROR)
+        elif started:
+            # A cluster: its configuration is its owners'; this job only asks for its workers' environment.
+            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR,
+                     runtime_env={"env_vars": dict(WORKER_ENV)})
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False  # the CLI shows its own bar
         ctx.verbose_progress = False
@@ -180,8 +197,13 @@ def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str
             for blob in batch["result"]:
                 yield pickle.loads(blob)  # written by RayFileWorker just above, in our own workers
     finally:
-        if started:
+        if started and ray.is_initialized():
             ray.shutdown()
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def default_workers() -> int:

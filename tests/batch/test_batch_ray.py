@@ -1,4 +1,5 @@
-"""The Ray Data engine (Ray started locally in the test, 2 CPUs): the same rows as the local engine."""
+"""The Ray Data engine, on a Ray it starts itself and on one started by the test (2 CPUs): the same
+rows as the local engine."""
 
 from __future__ import annotations
 
@@ -6,21 +7,33 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def ray_session():
+def ray_dataset(corpus, tmp_path_factory):
+    """``(folder, summary)`` of a run on a Ray that the engine starts and stops itself, as the CLI does
+    (on this machine: all its CPUs, 2 in CI)."""
+    import os
+
+    import ray
+
+    from facemimic.batch import BatchOptions, WorkSpec, run_batch
+    from facemimic.batch.engines import LOCAL_RAY_ENV
+
+    assert not ray.is_initialized()
+    ours = {k: os.environ.get(k) for k in LOCAL_RAY_ENV}  # the workers' BLAS threads, Ray's usage stats
+    out = tmp_path_factory.mktemp("ray") / "faces"
+    summary = run_batch([str(corpus / "**" / "*.mp4")], out, BatchOptions(WorkSpec("track"), engine="ray", workers=2))
+    assert not ray.is_initialized()  # stopped at the end of the run
+    assert {k: os.environ.get(k) for k in LOCAL_RAY_ENV} == ours  # set for that Ray only, then restored
+    return out, summary
+
+
+@pytest.fixture(scope="module")
+def ray_session(ray_dataset):
+    """A Ray started by the test itself (the engine uses it as it is), after ``ray_dataset``'s run."""
     import ray
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
-
-
-@pytest.fixture(scope="module")
-def ray_dataset(ray_session, corpus, tmp_path_factory):
-    from facemimic.batch import BatchOptions, WorkSpec, run_batch
-
-    out = tmp_path_factory.mktemp("ray") / "faces"
-    summary = run_batch([str(corpus / "**" / "*.mp4")], out, BatchOptions(WorkSpec("track"), engine="ray", workers=2))
-    return out, summary
 
 
 def _sorted(table):
