@@ -16,7 +16,7 @@ Two parts, because they are drawn differently:
 
 Each vertex outside the face also says how it follows the face's landmarks when an expression moves
 them (:attr:`Skin.follow`, :attr:`Parts.follow`): a smooth kernel over nearby landmarks for the cap,
-neck, ears, cavity and hair, the jaw's landmarks for the lower teeth and the tongue, nothing for the
+neck, ears, cavity and hair, the mandible's landmarks for the lower teeth and the tongue, nothing for the
 upper teeth (fixed to the skull); eyeballs turn with their iris (see :mod:`.targets`).
 """
 
@@ -30,11 +30,20 @@ from .topology import LEFT_IRIS, N_SURFACE, RIGHT_IRIS, boundary_loops, triangle
 
 CAP_RINGS = 14  # rings swept from the face oval to the back of the head
 EYE_RADIUS = 0.19  # 12 mm over a 63 mm IPD
-IRIS_ANGLE, PUPIL_ANGLE = 0.52, 0.2  # half-angles (radians) of the iris and pupil seen from the eye's centre
+IRIS_ANGLE, PUPIL_ANGLE = 0.6, 0.2  # half-angles (radians) of the iris and pupil seen from the eye's centre
+SCLERA_RGB, SCLERA_LID_SHADOW = (0.8, 0.76, 0.72), 0.5  # the white of the eye as photos show it; under the lid
+SOCKET_RGB = (0.32, 0.16, 0.15)  # the eye's corners and the pocket behind the eyeball
 FOLLOW_SIGMA = 0.35  # kernel width (IPD) over which off-face vertices follow the landmarks
 JAW_POINTS = (14, 17, 84, 314, 87, 317, 152, 175, 199, 200, 18)  # lower lip and chin: the jaw's motion
+# The mandible alone (chin and the jaw line under it): the lower teeth and tongue move with the bone,
+# not with the lower lip, so a lip pulled down (AU16: fear, disgust) bares the lower teeth; riding
+# on the lip's motion they were never seen.
+MANDIBLE_POINTS = (152, 175, 199, 200, 148, 377, 176, 400)
 SKIN_PATCH_UV = (0.02, 0.98)  # a texel that only ever holds skin tone (neck, ears)
 MOUTH_RGB, TONGUE_RGB, TEETH_RGB = (0.2, 0.05, 0.06), (0.62, 0.27, 0.3), (0.9, 0.88, 0.8)
+TEETH_DEPTH, TEETH_ARCH = 0.08, 0.3  # IPD: the incisors' front behind the lips' meeting line; the arch's depth
+UPPER_TEETH_SHOW = 0.05  # IPD (3 mm): the upper incisors' edges below the closed lips' line
+LOWER_TEETH_DROP = 0.04  # IPD: the lower incisors' tops below that line (behind the upper ones)
 MOUTH_SHADOW_DEPTH, MOUTH_SHADOW_FLOOR = 0.6, 0.2  # IPD behind the front, darkest fraction left there
 UV_SPAN = 3.2  # the texture's side in IPD (the frontal layout of the face, with a margin)
 
@@ -260,18 +269,23 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         front = np.array([face[iris, 0], face[iris, 1], max(face[iris, 2], loop[:, 2].max() - 0.03)])
         centre = front - np.array([0.0, 0.0, EYE_RADIUS])
         eye_centres[label] = centre
-        p, t, d = _uv_sphere(centre, np.full(3, EYE_RADIUS), 12, 18)
-        ang = np.arccos(np.clip(d[:, 2], -1, 1))
-        c = np.tile([0.92, 0.89, 0.86, 1.0], (len(p), 1))
-        c[ang < IRIS_ANGLE, :3] = iris_rgb
-        c[ang < PUPIL_ANGLE, :3] = (0.02, 0.02, 0.02)
-        add(p, c, t, still(len(p)), label)
+        p, t, d = _uv_sphere(centre, np.full(3, EYE_RADIUS), 18, 24)
+        add(p, _eye_colours(d, iris_rgb), t, still(len(p)), label)
+        # The socket behind it: the eye opening is wider than the eyeball, and through its corners
+        # the renders showed the background (white wedges that widened every eye); a dark, inward-
+        # facing pocket fills them, as the pink-dark corners of a real eye.
+        width = 0.5 * (loop[:, 0].max() - loop[:, 0].min())
+        p, t, _ = _uv_sphere(centre, np.array([max(width * 1.2, EYE_RADIUS), EYE_RADIUS, EYE_RADIUS]), 8, 12)
+        add(p, _in_shadow(SOCKET_RGB, p, centre[2] + EYE_RADIUS), t[:, [0, 2, 1]], still(len(p)), label + "_socket")
     mouth_y = 0.5 * (face[13, 1] + face[14, 1])
     lip_z = 0.5 * (face[13, 2] + face[14, 2])
     half = 0.5 * (face[291, 0] - face[61, 0])
     # Mouth cavity: an ellipsoid behind the lips with its faces turned inwards.
     cav_c = np.array([0.0, mouth_y - 0.1, lip_z - 0.55])
-    p, t, _ = _uv_sphere(cav_c, np.array([half * 1.05, 0.38, 0.6]), 10, 16)
+    # As wide as a smile's pulled corners: a narrower cavity showed the inside of the cheeks' skin
+    # through the corners of a smiling mouth as pale wedges (its outside faces are culled, so where
+    # it stands out of the cheeks the skin is seen).
+    p, t, _ = _uv_sphere(cav_c, np.array([half * 1.3, 0.38, 0.6]), 10, 16)
     # Its back wall is flattened in front of the neck tube (which rises inside the head to the
     # mouth's height): otherwise the neck's skin shows through an open mouth as a pink patch.
     neck_centre, neck_depth = _neck(*cranium)
@@ -281,11 +295,21 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     jaw[list(JAW_POINTS)] = 1.0 / len(JAW_POINTS)
     lower = np.clip((mouth_y - p[:, 1]) / 0.3, 0, 1)[:, None]
     add(p, _in_shadow(MOUTH_RGB, p, lip_z), t, lower * jaw[None], "mouth")
-    # Teeth: an arc band behind each lip, facing forwards.
-    phi = np.linspace(-1.15, 1.15, 15)
-    a, b = half * 0.85, 0.42
-    arc_x, arc_z = a * np.sin(phi), lip_z - 0.13 - b * (1 - np.cos(phi))
-    for label, y0, y1 in (("teeth_upper", mouth_y + 0.2, mouth_y + 0.01), ("teeth_lower", mouth_y - 0.01, mouth_y - 0.17)):
+    mandible = np.zeros(n_face)
+    mandible[list(MANDIBLE_POINTS)] = 1.0 / len(MANDIBLE_POINTS)
+    # Teeth: an arc band behind each lip, facing forwards, as a closed jaw holds them: the upper
+    # incisors' edges UPPER_TEETH_SHOW below the lips' meeting line (behind the lower lip at rest,
+    # so lips that part by any amount show upper teeth, as a smile does), the lower incisors behind
+    # and overlapped by them (the overbite), hidden by the lower lip until the jaw drops it.
+    # The arch stays in front of the cavity's back wall (TEETH_DEPTH behind the lips, curving back
+    # TEETH_ARCH by the canines): deeper, the sides of the teeth were hidden behind that wall and a
+    # smile showed a narrow strip of teeth between black patches.
+    phi = np.linspace(-1.2, 1.2, 17)
+    a, b = half * 1.15, TEETH_ARCH  # to the premolars: a broad smile shows them at its corners
+    arc_x = a * np.sin(phi)
+    for label, y0, y1, back in (("teeth_upper", mouth_y + 0.16, mouth_y - UPPER_TEETH_SHOW, 0.0),
+                                ("teeth_lower", mouth_y - LOWER_TEETH_DROP, mouth_y - LOWER_TEETH_DROP - 0.16, 0.03)):
+        arc_z = lip_z - TEETH_DEPTH - back - b * (1 - np.cos(phi))
         p = np.concatenate([np.stack([arc_x, np.full_like(arc_x, y), arc_z], -1) for y in (y0, y1)])
         n = len(phi)
         t = [(i, i + n, i + 1) for i in range(n - 1)] + [(i + 1, i + n, i + n + 1) for i in range(n - 1)]
@@ -293,11 +317,11 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         v0, v1, v2 = (p[t[:, k]] for k in range(3))
         if (np.cross(v1 - v0, v2 - v0)[:, 2]).mean() < 0:
             t = t[:, [0, 2, 1]]
-        f = np.tile(jaw, (len(p), 1)) if label == "teeth_lower" else still(len(p))
-        add(p, _in_shadow(TEETH_RGB, p, lip_z - 0.13), t, f, label)
+        f = np.tile(mandible, (len(p), 1)) if label == "teeth_lower" else still(len(p))
+        add(p, _in_shadow(TEETH_RGB, p, lip_z - TEETH_DEPTH), t, f, label)
     # The tongue lies behind the lower teeth (its tip 0.1 IPD behind them), low in the mouth.
-    p, t, _ = _uv_sphere(np.array([0.0, mouth_y - 0.2, lip_z - 0.62]), np.array([half * 0.7, 0.07, 0.38]), 6, 12)
-    add(p, _in_shadow(TONGUE_RGB, p, lip_z), t, np.tile(jaw, (len(p), 1)), "tongue")
+    p, t, _ = _uv_sphere(np.array([0.0, mouth_y - 0.2, lip_z - 0.45]), np.array([half * 0.7, 0.07, 0.24]), 6, 12)
+    add(p, _in_shadow(TONGUE_RGB, p, lip_z), t, np.tile(mandible, (len(p), 1)), "tongue")
     if hair_rgb is not None:
         centre, radii = cranium
         top = face[10] - centre
@@ -322,6 +346,26 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         add(p, (*hair_rgb, 1.0), t, _kernel_follow(p, face), "hair")
     return Parts(np.concatenate(pos), np.concatenate(col).astype(np.float32),
                  np.concatenate(tris).astype(np.uint32), np.concatenate(follow), np.array(part), eye_centres)
+
+
+def _eye_colours(d: np.ndarray, iris_rgb) -> np.ndarray:
+    """Vertex colours (N, 4) of an eyeball from its unit directions ``d`` (N, 3) (+z its front).
+
+    In photographs the white of the eye is not white: it is greyer than the skin's highlights,
+    shadowed under the upper lid and its lashes, and darker where the ball turns away at the
+    corners; the iris has a dark rim (the limbus). A uniformly bright sclera around a small iris is
+    the wide-eyed stare of surprise and fear (issue #15: the renders read surprised on most faces)."""
+    ang = np.arccos(np.clip(d[:, 2], -1, 1))
+    lid = np.clip((d[:, 1] + 0.05) / 0.5, 0, 1)  # 0 at the eye's middle, 1 under the upper lid
+    side = np.clip((np.abs(d[:, 0]) - 0.45) / 0.45, 0, 1)
+    level = (1.0 - SCLERA_LID_SHADOW * lid ** 1.5) * (1.0 - 0.3 * side)
+    c = np.ones((len(d), 4))
+    c[:, :3] = np.asarray(SCLERA_RGB)[None] * level[:, None]
+    rim = np.clip((ang - 0.8 * IRIS_ANGLE) / (0.2 * IRIS_ANGLE), 0, 1)[:, None]
+    iris = np.asarray(iris_rgb, np.float64)[None] * (1.0 - 0.55 * rim) * (1.0 - 0.3 * lid[:, None])
+    c[ang < IRIS_ANGLE, :3] = iris[ang < IRIS_ANGLE]
+    c[ang < PUPIL_ANGLE, :3] = (0.02, 0.02, 0.02)
+    return c
 
 
 def _in_shadow(rgb, points: np.ndarray, front_z: float) -> np.ndarray:

@@ -40,7 +40,7 @@ def lips_closed(face: np.ndarray) -> np.ndarray:
     up, lo = face[list(UPPER_INNER)], face[list(LOWER_INNER)]
     gap = np.maximum(up[:, 1] - lo[:, 1], 0.0)  # (9,)
     if gap.max() <= 1e-4:
-        return face.copy()
+        return _pairs_met(face.copy())
     pins = np.array(LOWER_INNER + UPPER_INNER + HELD)
     lift = np.concatenate([gap, np.zeros(len(UPPER_INNER) + len(HELD))])
     d = np.linalg.norm(face[:, None] - face[pins][None], axis=-1)  # (478, P)
@@ -52,4 +52,14 @@ def lips_closed(face: np.ndarray) -> np.ndarray:
     held = list(UPPER_INNER + HELD)
     out[held] = face[held]  # the pins exactly: the upper lip, nose and corners where they were
     out[list(LOWER_INNER), 1] = lo[:, 1] + gap  # and the lower lip exactly closed
-    return out
+    return _pairs_met(out)
+
+
+def _pairs_met(face: np.ndarray) -> np.ndarray:
+    """``face`` with each touching lower inner lip point under its upper partner (the same x): the
+    fit leaves them ~0.01 IPD apart sideways, and between such pairs the closed lips' edges cross,
+    leaving one-pixel cracks through which the teeth showed as a pale line."""
+    up, lo = list(UPPER_INNER), list(LOWER_INNER)
+    touching = face[up, 1] - face[lo, 1] <= 1e-4
+    face[np.array(lo)[touching], 0] = face[np.array(up)[touching], 0]
+    return face

@@ -167,7 +167,37 @@ def bake_texture(photo: np.ndarray, fit: FaceFit, layout: np.ndarray, *, size: i
                                        5, cv2.INPAINT_TELEA).astype(np.float32) / 255
     base = np.where(holes[..., None], filled, skin)
     out = np.where(hit[..., None], colour * edge + base * (1 - edge), base)
-    return out.astype(np.float32), skin
+    return lash_lines(out.astype(np.float32), layout), skin
+
+
+# The upper lids' margins, inner to outer corner (MediaPipe; subject's left, right).
+UPPER_LIDS = ((362, 398, 384, 385, 386, 387, 388, 466, 263), (133, 173, 157, 158, 159, 160, 161, 246, 33))
+LASH_WIDTH, LASH_DARK = 0.03, 0.75  # IPD across the line (half of it lies over the opening); darkening
+
+
+def lash_lines(texture: np.ndarray, layout: np.ndarray) -> np.ndarray:
+    """``texture`` (T, T, 3) with a dark line along each upper lid's margin: the lashes.
+
+    A photo's lashes are a few pixels of the lid's edge; the mesh's eye opening does not fall on
+    them to the pixel, so the baked lid edge is skin-coloured and the eye's white meets bare skin —
+    an eye with no upper lash line reads wide open (surprise, fear). The line is thickest in the
+    middle of the lid and thins to the corners; it moves with the lid (blinks, squints, widening)."""
+    import cv2
+
+    from .head import UV_SPAN
+
+    size = texture.shape[0]
+    per_ipd = size / UV_SPAN
+    mask = np.zeros((size, size), np.float32)
+    for lid in UPPER_LIDS:
+        pts = layout[list(lid)] * size
+        for k in range(len(pts) - 1):
+            t = (k + 0.5) / (len(pts) - 1)
+            thick = max(1, int(round(LASH_WIDTH * per_ipd * (0.4 + 0.6 * np.sin(np.pi * t)))))
+            a, b = np.round(pts[k] * 8).astype(np.int32), np.round(pts[k + 1] * 8).astype(np.int32)
+            cv2.line(mask, tuple(map(int, a)), tuple(map(int, b)), 1.0, thickness=thick, lineType=cv2.LINE_AA, shift=3)
+    mask = cv2.GaussianBlur(mask, (0, 0), max(0.004 * per_ipd, 0.5))
+    return np.clip(texture * (1.0 - LASH_DARK * np.clip(mask, 0, 1))[..., None], 0, 1).astype(np.float32)
 
 
 # Where an expression folds the skin (the folds a photo's expression leaves in the texture), per
@@ -283,4 +313,4 @@ def skin_colour_of(texture: np.ndarray, layout: np.ndarray) -> np.ndarray:
     return np.median(_sample_uv(texture, layout[list(SKIN_SAMPLES)]), axis=0)
 
 
-__all__ = ["TEXTURE_SIZE", "bake_texture", "flatten_creases", "hair_colour", "iris_colour", "skin_colour_of"]
+__all__ = ["TEXTURE_SIZE", "bake_texture", "flatten_creases", "lash_lines", "hair_colour", "iris_colour", "skin_colour_of"]

@@ -229,7 +229,8 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
         for k, name in enumerate(ARKIT_NAMES):
             if name.startswith(family):
                 out[k] *= fade[:, None]
-    out = sized_to_unit(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out))))
+    out = jaw_below_lips(face, out)
+    out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
     expressions = out.copy()
     scales = {}
     for name, (_, fraction) in unit_fractions(face, expressions).items():
@@ -238,6 +239,83 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
             out[ARKIT_NAMES.index(name)] *= s
             scales[name] = s
     return out, scales
+
+
+# Lips meet, they do not pass through each other. The learned smile, stretch, press, chin raise
+# (mouthShrugLower) and lip rolls lifted the lower lip's inner edge 0.02-0.08 IPD above the upper
+# lip's at weight 1 (single_face.jpg): summed with a happy face's small jaw drop (JawOpen 0.15, a
+# 0.05 IPD gap) the lips stayed shut over the teeth, and in a render the crossed lips showed a slit.
+# Where a shape crosses them, its lower lip stops at the upper one: the overlap of each facing pair
+# of the inner lip line is taken off the lower lip, blended over the lower lip and chin as the rest
+# face's closing is (.rest), the upper lip untouched. mouthClose is left alone: it exists to close
+# the jaw's gap and is driven only with it. The press (anger's AU24) opened 0.014 IPD, a slit: a
+# pressed mouth's lips touch, so its gap is closed too.
+LIPS_FREE = ("mouthClose",)
+LIPS_PRESSED = ("mouthPress",)  # pressed lips are together: any gap they opened is closed as well
+# and squeezed: the learned press rolls the upper lip's inner edge back (0.09 IPD), and a lower lip
+# that only met it left the rolled band's underside (culled: it faces away) open to the teeth.
+PRESS_SQUEEZE = 0.03  # IPD: the pressed lower lip's inner edge rises this far past the upper's
+
+
+def _below_lip_line(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which landmarks (478,) lie on the lower lip's side of the closed lips' line (the lower inner
+    lip included, the upper lip and corners not), and each landmark's height above that line (IPD)."""
+    from .rest import LOWER_INNER, UPPER_INNER
+
+    up = list(UPPER_INNER) + [78, 308]
+    order = np.argsort(face[up, 0])
+    height = face[:, 1] - np.interp(face[:, 0], face[up, 0][order], face[up, 1][order])
+    below = height < -1e-3
+    below[list(LOWER_INNER)] = True
+    below[up] = False
+    return below, height
+
+
+# The jaw moves the mandible: the chin, the lower lip and teeth. The learned jawOpen also dropped the
+# upper lip by 0.19 IPD and the nose base by 0.15 at weight 1 (people talk with the upper lip moving
+# along): the open mouth was a small slot and hid the upper teeth (a surprised mouth drops the jaw;
+# the upper lip stays). Above the closed lips' line the jaw shapes keep JAW_UPPER_LIP of their motion
+# at the line, fading to none JAW_FADE above it.
+JAW_UPPER_LIP, JAW_FADE = 0.1, 0.12
+
+
+def jaw_below_lips(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with the jaw shapes' motion kept below the lips (see :data:`JAW_UPPER_LIP`)."""
+    out = np.array(expressions, np.float64, copy=True)
+    below, height = _below_lip_line(face)
+    t = np.clip(1.0 - height / JAW_FADE, 0, 1)
+    fade = np.where(below, 1.0, JAW_UPPER_LIP * t * t * (3 - 2 * t))
+    for k, name in enumerate(ARKIT_NAMES):
+        if name.startswith("jaw"):
+            out[k] *= fade[:, None]
+    return out
+
+
+def lips_not_crossed(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with no shape (but :data:`LIPS_FREE`) moving the lower inner lip above
+    the upper one on ``face`` (478, 3) at weight 1: each facing pair's overlap is taken off the lower
+    lip, carried to the landmarks below the lip line (a Gaussian blend of the pairs' motions, fading
+    with the distance from the lower lip)."""
+    from .rest import BLEND, LOWER_INNER, REACH, UPPER_INNER
+
+    out = np.array(expressions, np.float64, copy=True)
+    up, lo = list(UPPER_INNER), list(LOWER_INNER)
+    below, _ = _below_lip_line(face)  # the lower lip, chin and cheeks under the mouth
+    d = np.linalg.norm(face[:, None] - face[lo][None], axis=-1)  # (478, 9)
+    w = np.exp(-((d - d.min(axis=1, keepdims=True)) / BLEND) ** 2)
+    carry = below * np.exp(-(d.min(axis=1) / REACH) ** 2) / w.sum(axis=1)  # (478,)
+    for k, name in enumerate(ARKIT_NAMES):
+        if name in LIPS_FREE:
+            continue
+        posed = face + out[k]
+        opened = (posed[up, 1] - posed[lo, 1]) - (face[up, 1] - face[lo, 1])  # (9,) gap gained per pair
+        overlap = -opened - PRESS_SQUEEZE if name.startswith(LIPS_PRESSED) else np.maximum(-opened, 0.0)
+        if np.abs(overlap).max() <= 1e-4:
+            continue
+        move = (w @ overlap) * carry
+        move[lo] = overlap  # the pairs themselves exactly
+        out[k, :, 1] -= move
+    return out
 
 
 # The other driven shapes (issue #15 §2). Measured on the five judged photos' avatars at weight 1,
@@ -267,6 +345,10 @@ SIZED_TARGETS = {
     "eyeSquint": {"lower_lid_raise": (1.0, 0.0)},
     "eyeWide": {"eye_widen": (1.0, 0.0), "lower_lid_raise": (0.0, 0.0)},
 }
+# A measure read as a distance to a reference point can be met by moving that point: the lower lip's
+# depression (lip border to chin) was met by raising the chin 0.09 IPD, so mouthLowerDown barely
+# moved the lip and never bared the lower teeth; the upper lip's raise likewise by the nose base.
+MEASURED_AGAINST = {"lower_lip_depress": (geo.CHIN,), "upper_lip_raise": (geo.SUBNASALE,)}
 SIZE_STEPS = 3  # Gauss-Newton steps on the rest face's Jacobian (the measures are mildly non-linear)
 
 
@@ -327,6 +409,8 @@ def sized_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
         # added motion must not use that: it goes only where the measured landmarks are.
         toward = j.reshape(len(rows), *face.shape).copy()
         toward[:, list(geo.STABLE_POINTS)] = 0.0
+        for r, (ms, _, _) in enumerate(rows):  # nor the point a measure is read against
+            toward[r, list(MEASURED_AGAINST.get(ms, ()))] = 0.0
         basis = np.einsum("vw,jwc->vcj", kernel, toward).reshape(face.size, len(rows))
         gram = j @ basis
         for _ in range(SIZE_STEPS):

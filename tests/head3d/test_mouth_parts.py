@@ -1,0 +1,83 @@
+"""The avatar's mouth (issue #15 §2): lips meet and never pass through each other, a pressed mouth stays
+shut, and lips that part show the upper teeth while the lower teeth stay behind the lower lip until
+the jaw drops it — on a real photo's avatar, seen in renders by which pixels the teeth cover."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def avatar(samples):
+    from facemimic.head3d.api import make_avatar
+
+    return make_avatar(samples / "single_face.jpg")
+
+
+def _gaps(face, displacement):
+    from facemimic.head3d.rest import LOWER_INNER, UPPER_INNER
+
+    posed = face + displacement
+    return posed[list(UPPER_INNER), 1] - posed[list(LOWER_INNER), 1]  # (9,) per facing pair
+
+
+def test_no_shape_moves_the_lower_lip_through_the_upper(avatar):
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.unit import LIPS_FREE, LIPS_PRESSED, PRESS_SQUEEZE
+
+    face = avatar.head.skin.positions[:478]
+    rest = _gaps(face, 0.0)
+    assert np.abs(rest).max() < 1e-3  # the rest face's lips meet (.rest)
+    for k, name in enumerate(ARKIT_NAMES):
+        if name in LIPS_FREE:
+            continue
+        least = -PRESS_SQUEEZE if name.startswith(LIPS_PRESSED) else 0.0  # a press squeezes them a little
+        assert (_gaps(face, avatar.expressions[k]) - rest).min() > least - 0.005, name
+    for name in ("mouthPressLeft", "mouthPressRight"):  # pressed lips stay together (squeezed, never apart)
+        assert (_gaps(face, avatar.expressions[ARKIT_NAMES.index(name)]) - rest).max() < 0.005, name
+    # the shapes that open the mouth still do
+    for name, least in (("jawOpen", 0.25), ("mouthUpperUpLeft", 0.1), ("mouthLowerDownLeft", 0.02)):
+        assert _gaps(face, avatar.expressions[ARKIT_NAMES.index(name)]).max() > least, name
+
+
+def _teeth_pixels(avatar, arkit):
+    """Pixels of a 512 px front render covered by the upper and by the lower teeth (two counts)."""
+    from facemimic.head3d.raster import Surface, render
+    from facemimic.head3d.targets import blended
+
+    head = avatar.head
+    skin, parts = blended(head, avatar.expressions, arkit)
+
+    def draw(colours):
+        return render([Surface(skin, head.skin.triangles, uv=head.skin.uv, texture=avatar.texture),
+                       Surface(parts, head.parts.triangles, colours=colours)], size=(512, 512),
+                      centre=(0.0, -0.55), span=4.0).astype(int)
+
+    plain = draw(head.parts.colours)
+    counts = []
+    for label in ("teeth_upper", "teeth_lower"):
+        marked = head.parts.colours.copy()
+        marked[head.parts.part == label, :3] = (0.0, 1.0, 0.0)
+        counts.append(int((np.abs(draw(marked) - plain).sum(axis=2) > 30).sum()))
+    return counts
+
+
+def test_parted_lips_show_the_upper_teeth_and_a_dropped_jaw_the_lower(avatar):
+    from facemimic.expressions.names import ARKIT_NAMES
+
+    def weights(**named):
+        w = np.zeros(len(ARKIT_NAMES))
+        for n, v in named.items():
+            w[ARKIT_NAMES.index(n)] = v
+        return w
+
+    assert _teeth_pixels(avatar, weights()) == [0, 0]  # at rest the lips hide every tooth
+    upper, lower = _teeth_pixels(avatar, weights(mouthSmileLeft=0.65, mouthSmileRight=0.65, jawOpen=0.15))
+    assert upper > 300 and lower < 0.2 * upper, (upper, lower)  # a smile with parted lips: upper teeth
+    upper, lower = _teeth_pixels(avatar, weights(mouthPressLeft=0.8, mouthPressRight=0.8))
+    assert upper + lower < 20, (upper, lower)  # pressed lips: none
+    upper, lower = _teeth_pixels(avatar, weights(jawOpen=0.5))
+    assert upper > 100 and lower == 0, (upper, lower)  # a dropped jaw: the upper lip stays over the upper teeth' edges
+    _, lower = _teeth_pixels(avatar, weights(jawOpen=0.2, mouthLowerDownLeft=1.0, mouthLowerDownRight=1.0))
+    assert lower > 25, lower  # the lower lip pulled down (not the jaw) bares the lower teeth
