@@ -87,7 +87,7 @@ def test_neutral_frame_keeps_the_nose_where_the_tracker_sees_it(samples):
 @pytest.mark.parametrize("photo", ["single_face.jpg", "15-f13-anc-ph.jpg"])
 def test_brow_templates_leave_the_forehead_outline(samples, photo):
     # the brow raisers' forehead field reached the hairline: surprised moved the outline over the
-    # forehead 0.16-0.22 IPD up (a longer face); now the brows move and the outline stays
+    # forehead 0.16-0.22 IPD up (a longer face); now the brows move and the outline above them stays
     from facemimic.animate.portrait.model import RIGID_FOREHEAD
 
     anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=256, calibrate=False))
@@ -97,5 +97,7 @@ def test_brow_templates_leave_the_forehead_outline(samples, photo):
         if not name.startswith(("brow_inner_up", "brow_outer_up", "brow_lower")):
             continue
         move = np.linalg.norm(anim.model.basis[k], axis=1) / ipd
-        assert move[list(RIGID_FOREHEAD)].max() < 0.02, (name, move[list(RIGID_FOREHEAD)].max())
+        top = move[[10, 338, 297, 109, 67]].max()  # the hairline over the forehead: 0.04-0.065 before
+        assert top < 0.01, (name, top)
+        assert move[list(RIGID_FOREHEAD)].mean() < 0.02, (name, move[list(RIGID_FOREHEAD)].mean())
         assert move[brows].max() > 0.08, (name, move[brows].max())  # the brows themselves still move

@@ -627,6 +627,9 @@ def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
     return out
 
 
+LIPS_CLOSE_UPPER = 0.5  # the upper lip's share of MouthClosed's closing (see build_templates)
+
+
 def build_templates(frame: FaceFrame) -> np.ndarray:
     """Canonical displacement templates (K, 478, 2) for this face, in :data:`CONTROL_NAMES` order."""
     g = _Geometry(frame)
@@ -636,6 +639,14 @@ def build_templates(frame: FaceFrame) -> np.ndarray:
         for name, d in {**_mouth_templates(g, s), **_brow_templates(g, s), **_eye_templates(g, s)}.items():
             sided[f"{name}_{s}"] = d
     t.update(sided)
+    # MouthClosed's lips meet between the two lips: the lower lip rises a quarter of the way and the
+    # upper lip comes down the rest (the upper-lip raiser's field reversed). Raised alone against a
+    # chin that stays, the lower lip dragged MediaPipe's chin up with it: in reenactment, where the
+    # closed loop holds the lips through this control, the re-tracked chin read 0.69 of the jaw's
+    # request (0.96 with the upper lip taking 3/4; docs/units.md, Portraits).
+    lc, uu = t["lips_close"], t["upper_up_right"] + t["upper_up_left"]
+    k = LIPS_CLOSE_UPPER * abs(float(lc[14, 1])) / max(abs(float(uu[13, 1])), 1e-6)
+    t["lips_close"] = (1.0 - LIPS_CLOSE_UPPER) * lc - k * uu
     # What no expression moves (the sitter's identity): the nose and the face's sides at ear level.
     # The lip, cheek and press shapes' fields reached the nose (a smile lifted its tip and wings
     # 0.13-0.24 IPD, so taking a photo's smile off dragged it into a long snout). Only the sneer
@@ -654,7 +665,7 @@ RIGID_SIDES = (127, 356, 234, 454, 93, 323, 162, 389)  # the face's sides at ear
 # The face outline over the forehead (the hairline and temples): the brow raisers' forehead field
 # reached it, and surprised moved it 0.16-0.22 IPD up (a longer face: single_face re-tracked
 # outline 0.061 IPD from the photo's at the apex, the face scaled 0.95 to fit)
-RIGID_FOREHEAD = (10, 338, 297, 332, 284, 251, 21, 54, 103, 67, 109)
+RIGID_FOREHEAD = (10, 338, 297, 332, 284, 54, 103, 67, 109)
 
 
 def _rigid(g: _Geometry) -> np.ndarray:
@@ -672,7 +683,9 @@ def _rigid(g: _Geometry) -> np.ndarray:
     d = np.min(np.hypot(u[:, None] - P[list(RIGID_SIDES), 0], v[:, None] - P[list(RIGID_SIDES), 1]), axis=1)
     sides = np.exp(-0.5 * (d / 0.1) ** 2)
     d = np.min(np.hypot(u[:, None] - P[list(RIGID_FOREHEAD), 0], v[:, None] - P[list(RIGID_FOREHEAD), 1]), axis=1)
-    forehead = np.exp(-0.5 * (d / 0.12) ** 2)
+    # only well above the brows (on a turned face the far temple comes close to its brow's end)
+    brow_top = min(float(P[list(L.BROW_UPPER[s]), 1].min()) for s in SIDES)
+    forehead = np.exp(-0.5 * (d / 0.12) ** 2) * _smoothstep((brow_top - v - 0.1) / 0.2)
     return np.maximum(np.maximum(nose, sides), forehead) * g.mesh
 
 
