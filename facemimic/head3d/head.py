@@ -42,6 +42,8 @@ MANDIBLE_POINTS = (152, 175, 199, 200, 148, 377, 176, 400)
 SKIN_PATCH_UV = (0.02, 0.98)  # a texel that only ever holds skin tone (neck, ears)
 MOUTH_RGB, TONGUE_RGB, TEETH_RGB = (0.2, 0.05, 0.06), (0.62, 0.27, 0.3), (0.9, 0.88, 0.8)
 TEETH_DEPTH, TEETH_ARCH = 0.08, 0.3  # IPD: the incisors' front behind the lips' meeting line; the arch's depth
+TOOTH_GAPS = (0.135, 0.235, 0.355, 0.465)  # IPD from the middle for a 0.4 IPD half mouth: incisors, canine, premolar
+TOOTH_GAP_SHADE, SMILE_ARC = 0.65, 0.06  # colour left between teeth; the biting edge's rise at the arch's end (IPD)
 UPPER_TEETH_SHOW = 0.05  # IPD (3 mm): the upper incisors' edges below the closed lips' line
 LOWER_TEETH_DROP = 0.04  # IPD: the lower incisors' tops below that line (behind the upper ones)
 MOUTH_SHADOW_DEPTH, MOUTH_SHADOW_FLOOR = 0.6, 0.2  # IPD behind the front, darkest fraction left there
@@ -304,13 +306,22 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     # The arch stays in front of the cavity's back wall (TEETH_DEPTH behind the lips, curving back
     # TEETH_ARCH by the canines): deeper, the sides of the teeth were hidden behind that wall and a
     # smile showed a narrow strip of teeth between black patches.
-    phi = np.linspace(-1.2, 1.2, 17)
+    # Each tooth is its own: the columns fall on the gaps between incisors, canines and premolars
+    # (TOOTH_GAPS, IPD from the middle), shaded darker there, and the biting edges rise towards the
+    # sides (the smile arc, SMILE_ARC at the arch's end): a flat unbroken band read as a white bar.
     a, b = half * 1.15, TEETH_ARCH  # to the premolars: a broad smile shows them at its corners
+    gaps = np.array(TOOTH_GAPS) * half / 0.4
+    gaps = gaps[gaps < 0.98 * a]
+    cols = np.concatenate([[0.0], *[np.linspace(g0, g1, 4)[1:] for g0, g1 in zip(np.r_[0.0, gaps], np.r_[gaps, a * np.sin(1.2)])]])
+    phi = np.arcsin(np.clip(np.concatenate([-cols[:0:-1], cols]) / a, -1, 1))
     arc_x = a * np.sin(phi)
+    at_gap = np.isin(np.round(np.abs(arc_x), 9), np.round(np.r_[0.0, gaps], 9))
+    rise = SMILE_ARC * (arc_x / a) ** 2
     for label, y0, y1, back in (("teeth_upper", mouth_y + 0.16, mouth_y - UPPER_TEETH_SHOW, 0.0),
                                 ("teeth_lower", mouth_y - LOWER_TEETH_DROP, mouth_y - LOWER_TEETH_DROP - 0.16, 0.03)):
         arc_z = lip_z - TEETH_DEPTH - back - b * (1 - np.cos(phi))
-        p = np.concatenate([np.stack([arc_x, np.full_like(arc_x, y), arc_z], -1) for y in (y0, y1)])
+        p = np.concatenate([np.stack([arc_x, y + rise * (label == "teeth_upper") * (y == y1)
+                                      + rise * (label == "teeth_lower") * (y == y0), arc_z], -1) for y in (y0, y1)])
         n = len(phi)
         t = [(i, i + n, i + 1) for i in range(n - 1)] + [(i + 1, i + n, i + n + 1) for i in range(n - 1)]
         t = np.array(t)
@@ -318,7 +329,9 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         if (np.cross(v1 - v0, v2 - v0)[:, 2]).mean() < 0:
             t = t[:, [0, 2, 1]]
         f = np.tile(mandible, (len(p), 1)) if label == "teeth_lower" else still(len(p))
-        add(p, _in_shadow(TEETH_RGB, p, lip_z - TEETH_DEPTH), t, f, label)
+        c = _in_shadow(TEETH_RGB, p, lip_z - TEETH_DEPTH)
+        c[np.tile(at_gap, 2), :3] *= TOOTH_GAP_SHADE
+        add(p, c, t, f, label)
     # The tongue lies behind the lower teeth (its tip 0.1 IPD behind them), low in the mouth.
     p, t, _ = _uv_sphere(np.array([0.0, mouth_y - 0.2, lip_z - 0.45]), np.array([half * 0.7, 0.07, 0.24]), 6, 12)
     add(p, _in_shadow(TONGUE_RGB, p, lip_z), t, np.tile(mandible, (len(p), 1)), "tongue")

@@ -178,8 +178,17 @@ def completed_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
 # pinched 0.31 of the extent, so fear and sadness — browDown with browInnerUp, whose heights
 # cancel — showed no sign of their lowering at all. Each brow shape is completed by the smoothest
 # added motion to these measures, [own side, other side], in full extents (None: as learned).
+# browDown is also shaped as a real lowering is (AU4): the corrugator and procerus pull the brow's
+# inner end down and in, the middle follows less and the tail hardly at all, so a frown's brows slant
+# down towards the nose. The learned shape lowered the inner end and the middle alike (0.074 and
+# 0.085 IPD at weight 1 on single_face.jpg), a flat brow that sits lower — a tired face, not an
+# angry one. At browDown 1 the inner end comes down BROW_DOWN_INNER of the lowering's full extent
+# (the middle the rest of brow_lower's mean), the tail BROW_DOWN_OUTER.
+BROW_DOWN_INNER, BROW_DOWN_OUTER = 1.4, 0.25
 BROW_TARGETS = {
-    "browDown": {"brow_lower": (1.0, 0.0), "brow_pinch": (1.0, 0.0)},
+    "browDown": {"brow_lower": (1.0, 0.0), "brow_pinch": (1.0, 0.0),
+                 "brow_inner_raise": (-BROW_DOWN_INNER * 0.1 / 0.12, None),
+                 "brow_outer_raise": (-BROW_DOWN_OUTER * 0.1 / 0.12, None)},
     "browOuterUp": {"brow_pinch": (0.0, 0.0), "brow_lower": (None, 0.0), "brow_outer_raise": (None, 0.0)},
 }
 
@@ -195,7 +204,8 @@ def brows_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     d = np.linalg.norm(face[:, None] - face[None], axis=-1)
     kernel = np.exp(-(d / COMPLETE_SMOOTH) ** 2)  # (V, V)
     full = {"brow_lower": geo.CHANNELS["BrowLowererLeft"].full_extent, "brow_pinch": geo.CHANNELS["BrowPinchLeft"].full_extent,
-            "brow_outer_raise": geo.CHANNELS["BrowOuterUpLeft"].full_extent}
+            "brow_outer_raise": geo.CHANNELS["BrowOuterUpLeft"].full_extent,
+            "brow_inner_raise": geo.CHANNELS["BrowInnerUpLeft"].full_extent}
     m0 = geo.measure(_as_landmarks(face)[None], _SIZE, rest=rest)
     for family, targets in BROW_TARGETS.items():
         for side_name in ("Left", "Right"):

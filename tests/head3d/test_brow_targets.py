@@ -18,7 +18,8 @@ def measured(samples):
     face = avatar.head.skin.positions[:478]  # the rest face the targets were sized on
     rest = geo.rest_face(_as_landmarks(face), _SIZE)
     m0 = geo.measure(_as_landmarks(face)[None], _SIZE, rest=rest)
-    full = {"brow_lower": 0.1, "brow_pinch": 0.06, "brow_outer_raise": geo.CHANNELS["BrowOuterUpLeft"].full_extent}
+    full = {"brow_lower": 0.1, "brow_pinch": 0.06, "brow_outer_raise": geo.CHANNELS["BrowOuterUpLeft"].full_extent,
+            "brow_inner_raise": 0.12}
     assert geo.CHANNELS["BrowLowererLeft"].full_extent == 0.1 and geo.CHANNELS["BrowPinchLeft"].full_extent == 0.06
     out = {}
     for name in ("browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRight"):
@@ -43,3 +44,16 @@ def test_outer_brow_raise_neither_pinches_nor_spreads(measured):
         assert m["brow_outer_raise"][side[s]] > 0.8, m  # it still raises its own outer brow
         assert np.abs(m["brow_pinch"]).max() < 0.1, m
         assert abs(m["brow_outer_raise"][side[other]]) < 0.1 and abs(m["brow_lower"][side[other]]) < 0.1, m
+
+
+def test_brow_down_slants_the_brow_down_towards_the_nose(measured):
+    """AU4: the inner end comes down most, the middle less, the tail least (a frown, not a low brow)."""
+    from facemimic.head3d.unit import BROW_DOWN_INNER
+
+    out, side = measured
+    for s in ("Left", "Right"):
+        m = out["browDown" + s]
+        inner = -m["brow_inner_raise"][side[s]] * 0.12  # IPD down
+        middle = 2 * m["brow_lower"][side[s]] * 0.1 - inner  # brow_lower is the mean of inner and middle
+        outer = -m["brow_outer_raise"][side[s]] * 0.12
+        assert inner > 0.9 * BROW_DOWN_INNER * 0.1 and inner > 1.5 * middle > 0 and middle > outer, (inner, middle, outer)
