@@ -70,6 +70,7 @@ DEPTH = {"nasolabial": 0.8, "cheek_bulge": 0.3, "glabella": 0.75, "nose_wrinkle"
 # small motion with deep lines; linear, the disgusted apex (NoseSneer 0.43) left the nose unmarked.
 SATURATE = {"nose_wrinkle": 2.2, "infraorbital": 1.5, "nasolabial_top": 1.5}
 MIN_WEIGHT = 0.02  # below this a crease is not drawn at all
+SOFTNESS = 1.8  # a stroke's blur (sigma) in half its width: skin folds are soft (at 1.0 a glabella read as pen lines)
 CHEEKS = (205, 425, 50, 280, 187, 411)  # landmarks on the cheeks: the skin colour is read there
 
 _MATRIX = None
@@ -307,7 +308,7 @@ class CreasePainter:
             else:
                 cv2.polylines(m, [q], False, v, thick, cv2.LINE_AA, sh)
         for thick, m in masks.items():
-            mf = cv2.GaussianBlur(m, (0, 0), max(0.7, 0.5 * thick)).astype(np.float32) / 255.0
+            mf = cv2.GaussianBlur(m, (0, 0), max(0.7, 0.5 * thick * SOFTNESS)).astype(np.float32) / 255.0
             np.maximum(dark, mf, out=dark)
         light = None
         if spots:
