@@ -163,7 +163,7 @@ def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str
         if started and address is None:
             # A Ray of our own on this machine: its raylet, and so every worker it starts, inherits
             # this environment. (A job runtime_env would do the same but makes Ray start a fresh
-            # worker process for each actor instead of using the ones it prestarted: 2-3 CPU seconds
+            # worker process for each actor instead of using the ones it prestarted: 3.4 CPU seconds
             # more per run.)
             os.environ.update(LOCAL_RAY_ENV)
             ray.init(**LOCAL_RAY_INIT, logging_level=logging.ERROR)
