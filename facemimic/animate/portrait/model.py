@@ -639,11 +639,12 @@ def build_templates(frame: FaceFrame) -> np.ndarray:
         for name, d in {**_mouth_templates(g, s), **_brow_templates(g, s), **_eye_templates(g, s)}.items():
             sided[f"{name}_{s}"] = d
     t.update(sided)
-    # MouthClosed's lips meet between the two lips: the lower lip rises a quarter of the way and the
-    # upper lip comes down the rest (the upper-lip raiser's field reversed). Raised alone against a
+    # MouthClosed's lips meet between the two lips: the lower lip rises half the way and the upper
+    # lip comes down the other half (the upper-lip raiser's field reversed). Raised alone against a
     # chin that stays, the lower lip dragged MediaPipe's chin up with it: in reenactment, where the
     # closed loop holds the lips through this control, the re-tracked chin read 0.69 of the jaw's
-    # request (0.96 with the upper lip taking 3/4; docs/units.md, Portraits).
+    # request (half: 0.91; 3/4: 0.96, but --say's closures on 0-f1-su re-track 0.02-0.03 apart;
+    # docs/units.md, Portraits).
     lc, uu = t["lips_close"], t["upper_up_right"] + t["upper_up_left"]
     k = LIPS_CLOSE_UPPER * abs(float(lc[14, 1])) / max(abs(float(uu[13, 1])), 1e-6)
     t["lips_close"] = (1.0 - LIPS_CLOSE_UPPER) * lc - k * uu
