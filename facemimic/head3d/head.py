@@ -41,6 +41,7 @@ JAW_POINTS = (14, 17, 84, 314, 87, 317, 152, 175, 199, 200, 18)  # lower lip and
 MANDIBLE_POINTS = (152, 175, 199, 200, 148, 377, 176, 400)
 SKIN_PATCH_UV = (0.02, 0.98)  # a texel that only ever holds skin tone (neck, ears)
 MOUTH_RGB, TONGUE_RGB, TEETH_RGB = (0.2, 0.05, 0.06), (0.62, 0.27, 0.3), (0.9, 0.88, 0.8)
+CAVITY_INSET = 0.04  # IPD: the mouth cavity's least depth behind the skin in front of it
 TEETH_DEPTH, TEETH_ARCH = 0.08, 0.3  # IPD: the incisors' front behind the lips' meeting line; the arch's depth
 TOOTH_GAPS = (0.135, 0.235, 0.355, 0.465)  # IPD from the middle for a 0.4 IPD half mouth: incisors, canine, premolar
 TOOTH_GAP_SHADE, SMILE_ARC = 0.65, 0.06  # colour left between teeth; the biting edge's rise at the arch's end (IPD)
@@ -292,6 +293,11 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     # mouth's height): otherwise the neck's skin shows through an open mouth as a pink patch.
     neck_centre, neck_depth = _neck(*cranium)
     p[:, 2] = np.maximum(p[:, 2], neck_centre[2] + neck_depth + 0.05)
+    # And it stays behind the skin: where it stood out of the cheeks and jaw its forward-facing back
+    # wall was seen in front of the skin as dark slivers beside the chin (each point kept
+    # CAVITY_INSET behind the face's surface at its height and breadth, the nearest landmarks' depth).
+    near = np.argsort(np.linalg.norm(p[:, None, :2] - face[None, :N_SURFACE, :2], axis=-1), axis=1)[:, :3]
+    p[:, 2] = np.minimum(p[:, 2], face[near, 2].mean(axis=1) - CAVITY_INSET)
     t = t[:, [0, 2, 1]]
     jaw = np.zeros(n_face)
     jaw[list(JAW_POINTS)] = 1.0 / len(JAW_POINTS)
