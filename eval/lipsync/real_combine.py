@@ -2,6 +2,7 @@
 
     python eval/lipsync/real_combine.py record SET      # SET: real, sonnet, mfa, mbrola, espeak, mbrola-tune, espeak-tune
     python eval/lipsync/real_combine.py score SET...    # shipped combination vs. candidates
+    python eval/lipsync/real_combine.py grid SET...     # the detector settings of GRID
 
 Recognition (pocketsphinx) is the slow part of lip sync without a transcript; the way its phones
 and the detector's per-frame probabilities are combined is cheap. ``record`` runs :func:`lipsync`
@@ -155,11 +156,36 @@ def recogniser_only(phones, prob, offset, copt):
     return phones
 
 
+def with_settings(threshold: float, min_frames: int, peak: float, veto: float):
+    """The shipped combination with other detector settings (bilabial.ClosureOptions)."""
+    import dataclasses
+
+    from facemimic.lipsync.bilabial import add_missed_closures
+
+    def combine(phones, prob, offset, copt):
+        c = dataclasses.replace(copt, threshold=threshold, min_frames=min_frames, peak=peak, veto=veto)
+        return add_missed_closures(phones, prob, offset=offset, options=c)
+    return combine
+
+
+# round 7 (docs/lipsync.md, Real voices): the grid swept on the tuning sets (mfa, mbrola-tune,
+# espeak-tune); threshold x min_frames x peak x veto, the shipped weights' own being 0.5, 3, 0.6, 0
+GRID = [(th, mf, pk, v) for th in (0.5, 0.7, 0.9) for mf in (3, 5) for pk in (0.6, 0.9, 0.97) for v in (0.0, 0.3)]
+
+
 if __name__ == "__main__":
     cmd, *names = sys.argv[1:]
     if cmd == "record":
         for n in names:
             print(record(n), flush=True)
+    elif cmd == "grid":  # python eval/lipsync/real_combine.py grid mfa mbrola-tune espeak-tune
+        data = {n: load(n) for n in names}
+        for setting in GRID:
+            row = [f"threshold {setting[0]} min_frames {setting[1]} peak {setting[2]} veto {setting[3]}"]
+            for n, d in data.items():
+                s = score(d, with_settings(*setting))
+                row.append(f"{n} {s['macro_recall']:.1f} {s['closure_recall']:.1f}/{s['closure_precision']:.1f}")
+            print(" | ".join(row), flush=True)
     else:
         for n in names:
             d = load(n)
