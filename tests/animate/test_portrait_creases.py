@@ -115,3 +115,26 @@ def test_the_animator_shades_the_furrow_of_a_lowered_brow(anim):
     S = float(np.linalg.norm(moved[473] - moved[468]))
     band = _band(shaded.shape, moved, "glabella", 0, 0.03 * S) | _band(shaded.shape, moved, "glabella", 1, 0.03 * S)
     assert _lum(shaded, band) < _lum(bare, band) - 2.0
+
+
+def test_a_smiles_sneer_reading_does_not_hide_the_nose_wrinkles(anim):
+    # a smiling photo reads as NoseSneer ~0.4 (the cheek raise) with no wrinkle on its nose: a
+    # disgusted frame's sneer is still shaded there; a sneer the photo shows without a smile is not
+    P = anim.points
+    S = float(np.linalg.norm(P[473] - P[468]))
+    band = _band(anim.image.shape, P, "nose_wrinkle", 0, 0.03 * S)
+    frame = np.zeros(88, np.float32)
+    frame[ue_index("NoseSneerRight")] = frame[ue_index("NoseSneerLeft")] = 0.43
+    smile = np.zeros(88, np.float32)
+    for side in ("Right", "Left"):
+        smile[ue_index(f"NoseSneer{side}")] = 0.41
+        smile[ue_index(f"MouthCornerPull{side}")] = 0.58
+    img = anim.image.copy()
+    CreasePainter(P, anim.image, rest_weights=smile).paint(img, P, frame)
+    assert _lum(img, band) < _lum(anim.image, band) - 2.0
+    sneer_only = smile.copy()
+    sneer_only[[ue_index("MouthCornerPullRight"), ue_index("MouthCornerPullLeft")]] = 0.0
+    sneer_only[[ue_index("NoseSneerRight"), ue_index("NoseSneerLeft")]] = 0.43
+    img = anim.image.copy()
+    assert CreasePainter(P, anim.image, rest_weights=sneer_only).paint(img, P, frame) == 0.0
+    assert np.array_equal(img, anim.image)

@@ -264,7 +264,15 @@ class CreasePainter:
         # colour: a fold's shadow is lit through skin), scaled down.
         self.shadow = (0.72 * 255.0 * (skin / 255.0) ** 1.25).astype(np.float32)
         self.light = np.minimum(255.0 * (skin / 255.0) ** 0.75, 255.0).astype(np.float32)
-        self.rest = None if rest_weights is None else np.nan_to_num(np.asarray(rest_weights, np.float32))
+        self.rest = None if rest_weights is None else np.nan_to_num(np.asarray(rest_weights, np.float32)).copy()
+        if self.rest is not None:
+            # The tracker reads a smile's cheek raise as NoseSneer too (model.rest_overlap): a
+            # smiling photo "shows" a sneer of 0.4 (the astronaut) without one wrinkle on its nose,
+            # and taking that off left a disgusted frame's nose unmarked (band 0.1 grey levels
+            # darker). With the corners pulled up the sneer read is the smile's, not wrinkles.
+            for side in ("Left", "Right"):
+                pull = float(self.rest[ue_index(f"MouthCornerPull{side}")])
+                self.rest[ue_index(f"NoseSneer{side}")] *= 1.0 - float(np.clip(pull / 0.4, 0.0, 1.0))
 
     def paint(self, out: np.ndarray, points: np.ndarray, weights: np.ndarray) -> float:
         """Shade the creases into ``out`` (H, W, C) uint8 in place for landmarks ``points``
