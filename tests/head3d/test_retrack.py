@@ -17,10 +17,16 @@ def avatar(samples):
 
 def test_single_shapes_read_back_monotonically(avatar):
     from facemimic.capture.api import StillTracker
+    from facemimic.expressions import geometry as geo
+    from facemimic.expressions.names import UE_INDEX
+    from facemimic.head3d.retrack import unit_reading
 
     with StillTracker(max_faces=1) as tracker:
-        jaw = [tracker.faces(avatar.render(ExpressionFrame.from_shapes({"JawOpen": v}), size=384))[0].weight("JawOpen")
-               for v in (0.0, 0.5, 1.0)]
+        # read in the unit against the avatar's rest render, as retrack reads (MediaPipe's own jawOpen
+        # score is an appearance model, not the unit: it reads a jaw drop under a still upper lip low)
+        rest = geo.rest_face(tracker.faces(avatar.render(None, size=384))[0].landmarks, (384, 384))
+        jaw = [float(unit_reading(tracker.faces(avatar.render(ExpressionFrame.from_shapes({"JawOpen": v}), size=384))[0],
+                                  384, rest)[UE_INDEX["JawOpen"]]) for v in (0.0, 0.5, 1.0)]
         eyes = [tracker.faces(avatar.render(ExpressionFrame.from_shapes({}, openness_left=v, openness_right=v),
                                             size=384))[0] for v in (1.0, 0.0)]
     assert jaw[0] < 0.05 < jaw[1] < jaw[2] and jaw[2] > 0.4, jaw  # the unit: JawOpen 1 is a wide-open jaw
