@@ -313,7 +313,7 @@ class MouthPainter:
         # it fills the lower half of a dropped jaw's opening (a real surprised mouth: mostly tongue)
         lo_edge = 0.8 * drop - OVERBITE * S  # lower incisal edge (nearer the jaw's pivot than the lip)
         lo_mid = float(np.mean((points[list(L.LIP_INNER_LOWER[3:8])] - bite) @ self.down))  # the lower lip
-        t_top = min(lo_edge, lo_mid) - (0.04 + 0.1 * tongue_out) * S - (0.4 + 0.25 * tongue_out) * drop
+        t_top = min(lo_edge, lo_mid) - (0.04 + 0.1 * tongue_out) * S - (0.33 + 0.25 * tongue_out) * drop
         t_w = 0.36 + 0.1 * tongue_out
         tongue_v = t_top + 0.5 * S * (u / t_w) ** 2
         tm = _smooth((v - tongue_v) / (2 * soft) + 0.5)[..., None]
@@ -322,7 +322,10 @@ class MouthPainter:
         t_shade = t_shade * (1.0 - 0.14 * np.exp(-(u / 0.035) ** 2) * _smooth((v - tongue_v) / (0.05 * S)))
         t_shade = t_shade * (0.7 + 0.3 * _smooth((v - tongue_v) / (0.18 * S)))
         t_shade = t_shade + 0.12 * np.exp(-((u - 0.06) / 0.07) ** 2 - ((v - tongue_v - 0.1 * S) / (0.05 * S)) ** 2)
-        t_shade = (t_shade * (0.55 + 0.45 * _smooth(drop / (0.25 * S))))[..., None]
+        # (inside the mouth, in the lips' shadow: a real open mouth's tongue is 0.7-0.85 of its
+        # lips' colour, 0-f1-su-ph.jpg; a tongue pulled out comes into the light)
+        lit = 0.8 + 0.2 * tongue_out
+        t_shade = (t_shade * lit * (0.55 + 0.45 * _smooth(drop / (0.25 * S))))[..., None]
         img = img + (pal.tongue * t_shade - img) * tm
 
         def row(sign: float, edge_v, bounds, crown: float, lit: float):

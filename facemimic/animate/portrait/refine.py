@@ -20,9 +20,10 @@ correction belongs to another regime, so that channel starts again from zero.
 A correction stops growing where the reading no longer follows it (:class:`FollowGuard`): the
 tracker's reading of a drawn control is not monotonic everywhere (lips pushed further closed
 re-track as open again, a frown pushed further re-tracks as less frown), and chasing the error
-there drives the control past the reading's peak. Over the last few frames the error is regressed
-on the correction; where it no longer falls as the correction grows, the slot goes back to the best
-correction it saw and may not pass it in that direction until its request jumps. And the lips are
+there drives the control past the reading's peak. Over the last few frames of a steady request the
+error is regressed on the correction; where it no longer falls as the correction grows, the slot
+goes back to the best correction it saw and may not pass it in that direction until its request
+jumps. And the lips are
 never drawn shut while the frame asks them open (:data:`OPEN_FLOOR`: the model's own geometry, not
 the reading: the tracker reads a painted row of teeth in a smile's parted lips as closed lips).
 
@@ -105,6 +106,13 @@ SLOT_LIMIT["lips"] = 0.6
 FOLLOW = 0.25  # least share of a correction's change that its reading must follow (slope 1 calibrated)
 FOLLOW_SPAN = 0.1  # the corrections judged must span this much (the tracker's noise: ~0.05)
 FOLLOW_FRAMES = 4  # frames judged together
+# ... only while the request holds still (its target moving less than this over those frames): a
+# moving request changes the reading by itself
+FOLLOW_STEADY = 0.03
+# The lips are not judged: their request moves with every phone and their correction has its own
+# regime (carried across jumps as a share of the opening, a closure's carried, OPEN_FLOOR); judged,
+# the guard bounded them mid-sentence (--say on 0-f15-hao: p95 gap 0.30 -> 0.34 IPD)
+_GUARDED = np.array([ch != "lips" for _, ch in LOOP])
 # Lips asked open are never drawn closer than this share of the asked gap (the model's geometry)
 OPEN_FLOOR = 0.6
 _OPEN_ASKED = 0.04  # IPD: an asked gap below this is a closing mouth (no floor)
@@ -121,6 +129,7 @@ class FollowGuard:
     def __init__(self, n: int) -> None:
         self.c = np.full((FOLLOW_FRAMES, n), np.nan, np.float32)
         self.e = np.full((FOLLOW_FRAMES, n), np.nan, np.float32)
+        self.t = np.full((FOLLOW_FRAMES, n), np.nan, np.float32)
         self.lo = np.full(n, -np.inf, np.float32)
         self.hi = np.full(n, np.inf, np.float32)
 
@@ -128,21 +137,24 @@ class FollowGuard:
         """Forget what the slots in ``mask`` (bool (n,)) saw: a new regime."""
         self.c[:, mask] = np.nan
         self.e[:, mask] = np.nan
+        self.t[:, mask] = np.nan
         self.lo[mask] = -np.inf
         self.hi[mask] = np.inf
 
-    def judge(self, corr: np.ndarray, err: np.ndarray, live: np.ndarray) -> np.ndarray:
-        """Record this frame's trial ``corr`` and its ``err`` (target - reading), (n,) each, for
-        the slots ``live`` (bool (n,)); returns (n,) the correction each slot must go back to
-        (NaN: none) where its reading stopped following."""
+    def judge(self, corr: np.ndarray, err: np.ndarray, target: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """Record this frame's trial ``corr``, its ``err`` (target - reading) and ``target``, (n,)
+        each, for the slots ``live`` (bool (n,)); returns (n,) the correction each slot must go
+        back to (NaN: none) where its reading stopped following."""
         self.c = np.roll(self.c, 1, axis=0)
         self.e = np.roll(self.e, 1, axis=0)
+        self.t = np.roll(self.t, 1, axis=0)
         self.c[0] = np.where(live, corr, np.nan)
         self.e[0] = np.where(live, err, np.nan)
+        self.t[0] = np.where(live, target, np.nan)
         back = np.full(len(corr), np.nan, np.float32)
         for k in np.flatnonzero(live & np.all(np.isfinite(self.c), axis=0)):
             c, e = self.c[:, k].astype(np.float64), self.e[:, k].astype(np.float64)
-            if np.ptp(c) < FOLLOW_SPAN:
+            if np.ptp(c) < FOLLOW_SPAN or np.ptp(self.t[:, k]) > FOLLOW_STEADY:
                 continue
             push = np.sign(c[0] - c.mean())  # the way the correction has been going
             if push == 0 or np.sign(e[1]) != push:
@@ -160,6 +172,7 @@ class FollowGuard:
                     self.lo[k] = max(self.lo[k], best)
                 self.c[:, k] = np.nan  # judge afresh from here
                 self.e[:, k] = np.nan
+                self.t[:, k] = np.nan
         return back
 
 
@@ -364,7 +377,7 @@ class ClosedLoop:
         for close, wide in EYE_PAIRS:
             if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
                 err[wide] = 0.0
-        back = self.guard.judge(self.corr, err, ~idle & np.isfinite(r))
+        back = self.guard.judge(self.corr, err, target, ~idle & np.isfinite(r) & _GUARDED)
         new = self.corr + GAIN * err
         new = np.where(np.isfinite(back), back, new)  # the reading stopped following: the best seen
         new = np.clip(new, self.guard.lo, self.guard.hi)
