@@ -237,7 +237,8 @@ def prototype_floor(mixture: "dict[str, float]", *, skip: "frozenset[str]" = fro
     return au_to_x(a)
 
 
-INNER_TRACE = 0.2  # FACS A: an inner brow raise below it is no AU1 (oblique_brows)
+INNER_TRACE = 0.2  # FACS A: a brow raise below it is no AU1 / AU2 (oblique_brows)
+_BROW_OUTER = np.array([X_NAMES.index(f"BrowOuterUp{s}") for s in ("Left", "Right")])
 _BROW_PAIRS = np.array([(X_NAMES.index(f"BrowLowerer{s}"), X_NAMES.index(f"BrowInnerUp{s}")) for s in ("Left", "Right")])
 
 
@@ -246,13 +247,17 @@ def oblique_brows(x: np.ndarray, floor: np.ndarray) -> np.ndarray:
     drawn together, not lowered.
 
     AU4 drives ``BrowLowerer`` and ``BrowPinch`` alike (ARKit's browDown); with AU1 the frontalis
-    lifts what the depressor pulls down, so on each side the lowerer fades out as the prompt's
-    prototype raises the inner brow from FACS trace (A = 0.2: no AU1, the lowerer kept) to slight
-    (B = 0.4: gone), and the pinch stays. Why: avatars and portraits add shapes, and
-    ``BrowInnerUp`` 0.65 + ``BrowLowerer`` 0.48 drew a flat brow (a fearful face read as surprised,
-    a sad one as nothing). Anger (no AU1) keeps its lowered brows; a mixture in proportion to its
-    AU1. The fraction comes from the prototype, not from each take, so every shape still grows
-    with the intensity. Applied once, after the floor.
+    lifts what the depressor pulls down at the inner corner, so on each side the lowerer fades as
+    the prompt's prototype raises the inner brow from FACS trace (A = 0.2: no AU1, the lowerer
+    kept) to slight (B = 0.4), and the pinch stays. How far it fades depends on AU2: with the outer
+    brow raised too (fear's 1+2+4) nothing lowers the brow any more (up and together: the lowerer
+    gone); without it (sadness's 1+4) the lateral brow stays down, half the lowerer kept, so a
+    renderer draws the oblique brow (inner corner up by ``BrowInnerUp`` minus that half, outer end
+    down). Why: avatars and portraits add shapes, and ``BrowInnerUp`` 0.65 + ``BrowLowerer`` 0.48
+    drew a flat brow (a fearful face read as surprised, a sad one as nothing). Anger (no AU1) keeps
+    its lowered brows; a mixture in proportion to its AU1. The fraction comes from the prototype,
+    not from each take, so every shape still grows with the intensity. Applied once, after the
+    floor.
 
     Parameters
     ----------
@@ -266,7 +271,10 @@ def oblique_brows(x: np.ndarray, floor: np.ndarray) -> np.ndarray:
     """
     x = np.array(x, np.float32, copy=True)
     low, inner = _BROW_PAIRS[:, 0], _BROW_PAIRS[:, 1]
-    x[:, low] *= 1.0 - np.clip((np.asarray(floor)[inner] - INNER_TRACE) / INNER_TRACE, 0.0, 1.0)
+    floor = np.asarray(floor)
+    inner_raised = np.clip((floor[inner] - INNER_TRACE) / INNER_TRACE, 0.0, 1.0)
+    outer_raised = np.clip((floor[_BROW_OUTER] - INNER_TRACE) / INNER_TRACE, 0.0, 1.0)
+    x[:, low] *= 1.0 - inner_raised * (0.5 + 0.5 * outer_raised)
     return x
 
 

@@ -2,8 +2,9 @@
 
 FACS prototypes: happy = AU6+12 (+10+25: the upper teeth real smiles show), surprised = AU1+2+5+26,
 angry = AU4+5+7+23/24, disgusted = AU9+10 (+15+17), fearful = AU1+2+4+5+20+26, sad = AU1+4+15 (+17).
-Fear's and sadness's AU4 with AU1 is the oblique brow: raised and drawn together (``BrowPinch``), not
-lowered (``BrowLowerer``, which would cancel the raise on a renderer). At the apex of ``express_clip(EMOTION)`` (default
+Fear's AU4 with AU1+2 draws the raised brows together (``BrowPinch``) without lowering them
+(``BrowLowerer`` would cancel the raise on a renderer); sadness's 1+4 keeps half the lowering: the
+oblique brow. At the apex of ``express_clip(EMOTION)`` (default
 intensity) each defining UE channel must exceed a floor (a weight is a fraction of the shape's full
 physical extent; FACS intensity C = 0.6, B = 0.4) and channels that would contradict the emotion
 stay low. Both sides are checked; several seeds, since the generator varies every take.
@@ -33,8 +34,9 @@ APEX = {
     "fearful": ({"BrowInnerUp": 0.55, "BrowOuterUp": 0.35, "BrowPinch": 0.35, "EyeWide": 0.55,
                  "MouthStretch": 0.45},
                 {"MouthCornerPull": 0.1, "EyeSquint": 0.2, "BrowLowerer": 0.05}),
-    "sad": ({"BrowInnerUp": 0.45, "BrowPinch": 0.35, "MouthFrown": 0.45, "MouthRaiserLower": 0.25},
-            {"MouthCornerPull": 0.1, "BrowOuterUp": 0.15, "EyeWide": 0.15, "BrowLowerer": 0.05}),
+    "sad": ({"BrowInnerUp": 0.45, "BrowPinch": 0.35, "BrowLowerer": 0.15, "MouthFrown": 0.45,
+             "MouthRaiserLower": 0.25},
+            {"MouthCornerPull": 0.1, "BrowOuterUp": 0.15, "EyeWide": 0.15}),
 }
 
 
@@ -112,18 +114,27 @@ def test_au1_with_au4_raises_and_draws_the_brows_together():
         x = generate(prompt, seed=2, variations=16).x
         return {c: float(np.median(x[:, UE_INDEX[c + "Left"]])) for c in ("BrowInnerUp", "BrowLowerer", "BrowPinch")}
 
-    for prompt in ("sad", "fearful", "worried"):
+    # fear (1+2+4): up and together, nothing lowers the brow
+    b = brows("fearful")
+    assert b["BrowInnerUp"] >= 0.45 and b["BrowPinch"] >= 0.3 and b["BrowLowerer"] <= 0.02, b
+    # sadness, worry (1+4, no AU2): the oblique brow, inner corner up by more than the lateral lowering
+    for prompt in ("sad", "worried"):
         b = brows(prompt)
-        assert b["BrowInnerUp"] >= 0.45 and b["BrowPinch"] >= 0.3 and b["BrowLowerer"] <= 0.02, (prompt, b)
+        assert b["BrowPinch"] >= 0.3 and 0.1 <= b["BrowLowerer"] <= b["BrowInnerUp"] - 0.2, (prompt, b)
     angry = brows("angry")
     assert angry["BrowLowerer"] >= 0.55 and angry["BrowPinch"] >= 0.55, angry
     mostly_angry = brows({"angry": 0.8, "sad": 0.2})
     assert mostly_angry["BrowLowerer"] >= 0.55, mostly_angry
-    # the rule itself: the lowerer fades between FACS trace (0.2) and slight (0.4) inner raise
-    x = np.zeros((3, 90), np.float32)
+    # the rule itself: the lowerer fades between FACS trace (0.2) and slight (0.4) inner raise, to
+    # half without an outer raise, to nothing with one
+    x = np.zeros((1, 90), np.float32)
     x[:, UE_INDEX["BrowLowererLeft"]] = 0.6
-    floor = np.zeros(90, np.float32)
-    out = [float(oblique_brows(x, np.where(np.arange(90) == UE_INDEX["BrowInnerUpLeft"], v, floor))[0,
-                 UE_INDEX["BrowLowererLeft"]]) for v in (0.15, 0.3, 0.5)]
-    assert out == pytest.approx([0.6, 0.3, 0.0], abs=1e-6)
+
+    def lowered(inner, outer):
+        floor = np.zeros(90, np.float32)
+        floor[UE_INDEX["BrowInnerUpLeft"]], floor[UE_INDEX["BrowOuterUpLeft"]] = inner, outer
+        return float(oblique_brows(x, floor)[0, UE_INDEX["BrowLowererLeft"]])
+
+    assert [lowered(v, 0.0) for v in (0.15, 0.3, 0.5)] == pytest.approx([0.6, 0.45, 0.3], abs=1e-6)
+    assert [lowered(0.5, v) for v in (0.15, 0.3, 0.5)] == pytest.approx([0.3, 0.15, 0.0], abs=1e-6)
     assert prototype_floor({"angry": 1.0})[UE_INDEX["BrowInnerUpLeft"]] == 0.0
