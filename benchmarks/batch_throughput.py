@@ -11,6 +11,13 @@ on the machine). Memory: each file's manifest row records its worker's resident 
 file; the slope of a straight line through those (per worker, warm-up files dropped) is the growth
 per hour of video. The machine's load average is printed with the numbers: on a shared machine
 the wall-clock ratios depend on it.
+
+Ray (``--only ray``): first the fixed cost of a run that starts Ray itself (one file, against the
+local engine), then ``--ray-pairs`` back-to-back local/Ray pairs on one Ray started with the
+engine's options, in alternating order. Each run also reports its steady throughput (once the
+workers are up), the wait between two files of a worker, and the CPU of every process of the Ray
+this benchmark started, by role: the actors doing the files, Ray Data's helper actors, the daemons
+and idle workers.
 """
 
 from __future__ import annotations
