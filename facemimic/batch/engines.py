@@ -144,8 +144,9 @@ class RayFileWorker:
 def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str | None) -> Iterator:
     """Process ``items`` with Ray Data on an actor pool; yields results as they finish.
 
-    Ray is started locally (all CPUs) unless it is already running in this process or ``address``
-    names a cluster; a Ray started here is shut down at the end.
+    Ray is started locally (all CPUs, see ``LOCAL_RAY_ENV`` and ``LOCAL_RAY_INIT``) unless it is
+    already running in this process or ``address`` (or ``RAY_ADDRESS``) names a cluster, which is
+    joined as it is configured; a Ray started here is shut down at the end.
     """
     import logging
 
