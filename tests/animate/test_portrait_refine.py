@@ -270,7 +270,8 @@ def test_a_following_reading_is_never_bounded(monkeypatch):
 def test_lips_asked_open_are_never_drawn_shut(monkeypatch):
     """A critic that reads parted lips far more open than drawn (a toothy smile's painted teeth
     re-track as lips, or the other way round) cannot make the loop draw lips asked open shut: the
-    lips' closing correction stops where the drawn gap reaches OPEN_FLOOR of the asked gap."""
+    lips' closing correction stops where the drawn gap reaches OPEN_FLOOR of the asked gap
+    (rest="neutral")."""
     from facemimic.animate.portrait.model import DRIVE_LIPS_CLOSED
     from facemimic.expressions.names import ue_index
 
@@ -288,6 +289,7 @@ def test_lips_asked_open_are_never_drawn_shut(monkeypatch):
     plant = _Gaping({})
     loop = _loop(plant, monkeypatch)
     loop.animator.model.lip_gap = lambda x, gap: 0.75 * float(x[jaw])
+    loop.animator.model.absolute = True  # rest="neutral": the rest closes the lips exactly
     loop.animator.drawn_gap = drawn
 
     def render(d):
@@ -300,3 +302,10 @@ def test_lips_asked_open_are_never_drawn_shut(monkeypatch):
         out = loop.correct(request, render)
         assert drawn(out) >= refine.OPEN_FLOOR * 0.225 - 1e-3, drawn(out)
     assert drawn(out) == pytest.approx(refine.OPEN_FLOOR * 0.225, abs=0.005)  # closed as far as allowed
+    # rest="source": over a photo's own gap the seal relaxes the lips and their drawn middle is not
+    # what shows, so the loop closes what the critic reads (a gaping photo's speech)
+    loop.animator.model.absolute = False
+    loop.reset()
+    for _ in range(15):
+        out = loop.correct(request, render)
+    assert drawn(out) < 0.5 * refine.OPEN_FLOOR * 0.225

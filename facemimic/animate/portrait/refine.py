@@ -25,7 +25,8 @@ error is regressed on the correction; where it no longer falls as the correction
 goes back to the best correction it saw and may not pass it in that direction until its request
 jumps. And the lips are
 never drawn shut while the frame asks them open (:data:`OPEN_FLOOR`: the model's own geometry, not
-the reading: the tracker reads a painted row of teeth in a smile's parted lips as closed lips).
+the reading: the tracker reads a painted row of teeth in a smile's parted lips as closed lips;
+``rest="neutral"``, whose rest closes the lips exactly).
 
 Targets are geometric extents, never MediaPipe's blendshape scores: ``weight x full extent`` of
 each channel relative to the photo (``rest="neutral"``: relative to the photo's own expression,
@@ -152,27 +153,31 @@ class FollowGuard:
         self.e[0] = np.where(live, err, np.nan)
         self.t[0] = np.where(live, target, np.nan)
         back = np.full(len(corr), np.nan, np.float32)
-        for k in np.flatnonzero(live & np.all(np.isfinite(self.c), axis=0)):
-            c, e = self.c[:, k].astype(np.float64), self.e[:, k].astype(np.float64)
-            if np.ptp(c) < FOLLOW_SPAN or np.ptp(self.t[:, k]) > FOLLOW_STEADY:
-                continue
-            push = np.sign(c[0] - c.mean())  # the way the correction has been going
-            if push == 0 or np.sign(e[1]) != push:
-                continue  # not moving the way the error asks (it is settling, not chasing)
-            slope, icpt = np.polyfit(c, e, 1)  # a following reading: about -1
-            if slope > -FOLLOW:
-                # the best correction seen, judged on the fitted line (one frame's reading is
-                # noisy), a correction costing what it can buy at most: FOLLOW per unit (of two
-                # about equal, the smaller; a correction past a reading's peak, the earlier)
-                best = float(c[int(np.argmin(np.abs(icpt + slope * c) + FOLLOW * np.abs(c)))])
-                back[k] = best
-                if push > 0:
-                    self.hi[k] = min(self.hi[k], best)
-                else:
-                    self.lo[k] = max(self.lo[k], best)
-                self.c[:, k] = np.nan  # judge afresh from here
-                self.e[:, k] = np.nan
-                self.t[:, k] = np.nan
+        full = live & np.all(np.isfinite(self.c), axis=0)
+        if not full.any():
+            return back
+        c, e = self.c.astype(np.float64), self.e.astype(np.float64)
+        cm, em = c.mean(0), e.mean(0)
+        var = ((c - cm) ** 2).sum(0)
+        slope = ((c - cm) * (e - em)).sum(0) / np.maximum(var, 1e-12)  # a following reading: about -1
+        icpt = em - slope * cm
+        push = np.sign(c[0] - cm)  # the way the correction has been going
+        judged = (full & (np.ptp(c, axis=0) >= FOLLOW_SPAN) & (np.ptp(self.t, axis=0) <= FOLLOW_STEADY)
+                  & (push != 0) & (np.sign(e[1]) == push))  # moving the way the error asks (chasing)
+        for k in np.flatnonzero(judged & (slope > -FOLLOW)):
+            # the best correction seen, judged on the fitted line (one frame's reading is noisy), a
+            # correction costing what it can buy at most: FOLLOW per unit (of two about equal, the
+            # smaller; a correction past a reading's peak, the earlier)
+            ck = c[:, k]
+            best = float(ck[int(np.argmin(np.abs(icpt[k] + slope[k] * ck) + FOLLOW * np.abs(ck)))])
+            back[k] = best
+            if push[k] > 0:
+                self.hi[k] = min(self.hi[k], best)
+            else:
+                self.lo[k] = max(self.lo[k], best)
+            self.c[:, k] = np.nan  # judge afresh from here
+            self.e[:, k] = np.nan
+            self.t[:, k] = np.nan
         return back
 
 
@@ -404,7 +409,11 @@ class ClosedLoop:
         the asked gap: where the slots' corrections (the lips' own, or an upper-lip raise chasing a
         toothy photo's reading) would shut them, the lips' correction opens them back."""
         asked = opening * geometry.MOUTH_CLOSED_GAP_EXTENT  # IPD
-        if asked < _OPEN_ASKED:
+        if asked < _OPEN_ASKED or not getattr(self.animator.model, "absolute", False):
+            # rest="neutral" only: there the rest closes the lips exactly and the drawn gap is the
+            # asked one; over a gaping photo's own gap (rest="source") the seal relaxes the lips and
+            # their drawn middle is not what shows (--say on 0-f1-su with the floor: median gap
+            # 0.05 -> 0.24 IPD, the loop's closing held off)
             return
         floor = OPEN_FLOOR * asked
         out = drive.copy()
