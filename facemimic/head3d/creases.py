@@ -37,10 +37,6 @@ DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "crows_feet": 0.6,
 SHADOW_TINT = np.array([0.6, 0.47, 0.45], np.float32)  # a fold's shadow: the skin's colour, darker, redder
 WIDTH = 0.014  # IPD: a crease line's half-width before blurring
 SOFT = 0.012  # IPD: its blur
-# A cheek fold is a broad soft shadow where the raised cheek meets the lip, not a drawn line: at the
-# lines' width the smile's folds read as deep wrinkles running past the mouth (an old or a
-# disgusted face). (crease -> (half-width, blur), IPD)
-SHAPES = {"nasolabial": (0.022, 0.03)}
 SIDES = ("Left", "Right")
 # MediaPipe landmarks per side (subject's left, right): nose wing, mouth corner, inner brow end,
 # outer eye corner, brow top.
@@ -134,13 +130,11 @@ class CreaseShader:
         masks = []
         for key, lines in _paths(np.asarray(landmark_uv, np.float64), span).items():
             m = np.zeros((size, size), np.float32)
-            width, soft = SHAPES.get(key[0], (WIDTH, SOFT))
             for line in lines:
                 pts = np.round(line * size * 8).astype(np.int32)  # 3 bits of sub-pixel precision
-                cv2.polylines(m, [pts], False, 1.0, thickness=max(1, int(round(2 * width * per_ipd))),
+                cv2.polylines(m, [pts], False, 1.0, thickness=max(1, int(round(2 * WIDTH * per_ipd))),
                               lineType=cv2.LINE_AA, shift=3)
-            m = cv2.GaussianBlur(m, (0, 0), max(soft * per_ipd, 0.5))
-            masks.append(m / max(float(m.max()), 1e-6))  # a broad crease as deep at its middle as a thin one
+            masks.append(cv2.GaussianBlur(m, (0, 0), max(SOFT * per_ipd, 0.5)))
             self.keys.append(key)
         stack = np.stack(masks)
         ys, xs = np.nonzero(stack.max(axis=0) > 1e-3)
