@@ -577,6 +577,12 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     return out
 
 
+# The upper lip's share of MouthClosed's closing. Raised alone against a chin that stays, the lower
+# lip dragged MediaPipe's chin up with it: in reenactment, where the closed loop holds the lips
+# through this control, the re-tracked chin read 0.69 of the jaw's request (docs/units.md, Portraits).
+LIPS_CLOSE_UPPER = 0.4
+
+
 def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
     P = g.P
     low = g.below_seam()
@@ -590,8 +596,13 @@ def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
     d[:, 0] = -0.06 * (g.u - g.mouth_centre[0]) * low * lat * g.mesh  # the jaw narrows a little
     out["jaw_open"] = d
     near = 1 - _smoothstep((g.v - g.seam_v(g.u)) / (2.0 * g.lip_height))
+    near_up = 1 - _smoothstep((g.seam_v(g.u) - g.v) / (2.0 * g.lip_height))
+    # MouthClosed's lips meet between the two lips: the lower lip rises (1 - LIPS_CLOSE_UPPER) of
+    # the way and the upper lip comes down the rest, the skin above it fading out before the nose
+    # (see LIPS_CLOSE_UPPER).
     d = np.zeros_like(P)
-    d[:, 1] = -0.50 * low * near * g.lateral(g.mouth_half, g.mouth_half * 1.6) * g.mesh
+    d[:, 1] = 0.50 * ((LIPS_CLOSE_UPPER * (1 - low) * near_up) - (1 - LIPS_CLOSE_UPPER) * low * near) \
+        * g.lateral(g.mouth_half, g.mouth_half * 1.6) * g.mesh
     out["lips_close"] = d
     # Seal: the photo's own lip gap closed by the lower lip rising to the upper one (the upper
     # lip, measured against the nose, stays where MouthUpperUp puts it); the chin stays on the
@@ -627,9 +638,6 @@ def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
     return out
 
 
-LIPS_CLOSE_UPPER = 0.5  # the upper lip's share of MouthClosed's closing (see build_templates)
-
-
 def build_templates(frame: FaceFrame) -> np.ndarray:
     """Canonical displacement templates (K, 478, 2) for this face, in :data:`CONTROL_NAMES` order."""
     g = _Geometry(frame)
@@ -639,15 +647,6 @@ def build_templates(frame: FaceFrame) -> np.ndarray:
         for name, d in {**_mouth_templates(g, s), **_brow_templates(g, s), **_eye_templates(g, s)}.items():
             sided[f"{name}_{s}"] = d
     t.update(sided)
-    # MouthClosed's lips meet between the two lips: the lower lip rises half the way and the upper
-    # lip comes down the other half (the upper-lip raiser's field reversed). Raised alone against a
-    # chin that stays, the lower lip dragged MediaPipe's chin up with it: in reenactment, where the
-    # closed loop holds the lips through this control, the re-tracked chin read 0.69 of the jaw's
-    # request (half: 0.91; 3/4: 0.96, but --say's closures on 0-f1-su re-track 0.02-0.03 apart;
-    # docs/units.md, Portraits).
-    lc, uu = t["lips_close"], t["upper_up_right"] + t["upper_up_left"]
-    k = LIPS_CLOSE_UPPER * abs(float(lc[14, 1])) / max(abs(float(uu[13, 1])), 1e-6)
-    t["lips_close"] = (1.0 - LIPS_CLOSE_UPPER) * lc - k * uu
     # What no expression moves (the sitter's identity): the nose and the face's sides at ear level.
     # The lip, cheek and press shapes' fields reached the nose (a smile lifted its tip and wings
     # 0.13-0.24 IPD, so taking a photo's smile off dragged it into a long snout). Only the sneer
