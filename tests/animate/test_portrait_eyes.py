@@ -57,6 +57,29 @@ def test_shut_lids_retrack_as_shut_eyes(portrait):
     assert float(np.min(closed)) >= 0.72, closed
 
 
+def test_half_a_blink_reads_about_half_closed(samples):
+    """Openness 0.5 / 0.25: the re-tracked lids close 0.33-0.7 / >= 0.6 of the photo's aperture on
+    average over both photos. The reading jumps between lid amounts 0.6 and 0.8 (the lids read
+    closed only near shut), so the blink is probed at 0.4, 0.6, 0.7, 0.8, 0.9 and 1 (calibrate.
+    GROUP_AMOUNTS); probed at 0.4, 0.8, 1 the curve drew half a blink reading 0.17-0.32."""
+    half, quarter = [], []
+    for photo in PHOTOS:
+        anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=512))
+        x0, y0, x1, y1 = anim.warp.roi
+        size = (x1 - x0, y1 - y0)
+        frames = [F.neutral().replace(openness_left=o, openness_right=o) for o in (0.5, 0.25)]
+        with StillTracker() as t:
+            photo_f, *got = retrack([anim.image[y0:y1, x0:x1]] + [anim.render(f)[y0:y1, x0:x1] for f in frames],
+                                    anim.points.mean(0) - (x0, y0), tracker=t)
+        rest, aperture = rest_of(photo_f, size)
+        closed = [float(np.mean(1 - np.asarray(geometry.measure(np.asarray(g.landmarks, np.float64), size,
+                                                               rest).eye_aperture) / aperture)) for g in got]
+        half.append(closed[0])
+        quarter.append(closed[1])
+    assert 0.33 <= np.mean(half) <= 0.7, half
+    assert np.mean(quarter) >= 0.6, quarter
+
+
 def test_shut_lids_show_skin_not_the_eye(portrait, monkeypatch):
     """Where the open eye was, a shut eye shows lid skin and a thin lash line: under a fifth of the
     old opening is dark (the photo: 0.76-0.86; the same lids squeezed without shut_lids: >= 0.67)."""

@@ -42,7 +42,7 @@ GROUPS = {
 }
 AMOUNTS = (0.3, 0.6, 1.0)  # template amounts (weights, in the unit) rendered per group (0 = the photo)
 # Lids cannot close further than shut: beyond ~1 they cross.
-GROUP_AMOUNTS = {"blink": (0.4, 0.8, 1.0), "jaw": (0.2, 0.4, 0.7)}  # the jaw where speech lives
+GROUP_AMOUNTS = {"blink": (0.4, 0.6, 0.7, 0.8, 0.9, 1.0), "jaw": (0.2, 0.4, 0.7)}  # the jaw where speech lives
 KNOTS = np.array([-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0], np.float32)  # requested weights
 MIN_RESPONSE = 0.1  # below this share of the request at amount 1 the tracker does not see the group
 GAIN_RANGE = (0.5, 2.5)  # a calibrated curve asks for 0.5x-2.5x the unit's landmark motion
