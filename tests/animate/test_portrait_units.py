@@ -159,3 +159,35 @@ def test_closed_loop_holding_the_lips_keeps_the_chin_down(samples):
         assert abs(float(m.lip_gap[0]) - 0.15) <= 0.05, (photo, float(m.lip_gap[0]))
         got.append(float(m.jaw_drop[0]) / want)
     assert np.mean(got) >= 0.65, got
+
+
+def test_said_sentences_on_a_gaping_photo_look_like_speech(samples):
+    """0-f1-su-ph.jpg's own mouth gapes 0.31 IPD (surprised) and the tracker reads its parted lips
+    ~0.2 IPD farther apart than drawn: under --say (several sentences) its re-tracked lips still
+    open by the unit's speech (p95 <= 0.30 IPD), meet on every /p b m/, and are not held shut
+    through the vowels (refine.LIPS_BIAS_FREE, LIPS_SHOWN)."""
+    from facemimic.expressions.mouth import implied_lip_gap
+    from facemimic.lipsync.api import LipSyncOptions, from_phones
+    from facemimic.voice import say
+
+    text = ("Hello, I will be back soon with many photos. Maybe my brother Bob paid for the map. "
+            "We were happy to see you at the party.")
+    sp = say(text)
+    track = from_phones(list(sp.phones), sp.duration, options=LipSyncOptions(fps=30)).track(fps=30)
+    anim = PortraitAnimator(str(samples / "0-f1-su-ph.jpg"), PortraitOptions(size=512, refine=True))
+    frames = timeline(track, fps=30)
+    out = [anim.render(f).copy() for f in frames]
+    gap = np.asarray(_measures(anim, out).lip_gap)
+    times = np.array([f.time for f in frames])
+    mids = []
+    for p in sp.phones:
+        k = np.flatnonzero((times >= p.start) & (times < p.end))
+        if p.name in ("P", "B", "M") and len(k):
+            mids.append(k[len(k) // 2])
+    assert len(mids) >= 12
+    assert np.all(gap[mids] <= 0.03), gap[mids]
+    assert np.nanpercentile(gap, 95) <= 0.30, np.nanpercentile(gap, 95)
+    asked = np.array([implied_lip_gap(f.weights) for f in frames])
+    open_ = asked >= 0.1
+    assert np.mean(gap[open_] < 0.05) <= 0.1  # lips asked open re-track open
+    assert np.median(gap[open_]) >= 0.1

@@ -97,8 +97,10 @@ ACTIVE = 0.05
 # vowel, whose lips' correction is carried across jumps as a share of the opening (ClosedLoop.correct)
 LIPS_OPEN = 0.15
 # The lips' correction may close up to this much of MouthClosed's drive: a face whose jaw
-# over-opens its lips needs more than LIMIT (0-f1-su-ph.jpg: 0.35 held for whole vowels)
-SLOT_LIMIT["lips"] = 0.6
+# over-opens its lips needs more than LIMIT (0-f1-su-ph.jpg: 0.35 held for whole vowels; since
+# MouthClosed brings the upper lip down too (model.LIPS_CLOSE_UPPER) 0.6 was held for whole vowels
+# there and the lips still re-tracked 0.33-0.36 apart: 0.9)
+SLOT_LIMIT["lips"] = 0.9
 # Where a reading stops following its correction (FollowGuard). E.g. the frown's re-tracked
 # reading peaks near a drive of 0.9 and then falls: MediaPipe carries the lips' middle down with the
 # lowered corners (15-f13-anc-ph.jpg, open loop, right side: 0.46 at 0.6 and 0.9, 0.25 at 1.2), so
@@ -117,6 +119,27 @@ _GUARDED = np.array([ch != "lips" for _, ch in LOOP])
 # Lips asked open are never drawn closer than this share of the asked gap (the model's geometry)
 OPEN_FLOOR = 0.6
 _OPEN_ASKED = 0.04  # IPD: an asked gap below this is a closing mouth (no floor)
+# The lips' step and the asked gap assume the re-tracked gap follows the drawn one (the model's
+# geometry) about one for one: single_face and 0-f15-hao re-track parted lips 0.02-0.06 IPD
+# farther apart than drawn. 0-f1-su-ph.jpg (a surprised photo, its own mouth gaping 0.31 IPD)
+# re-tracks them ~0.2 farther (0.25-0.40 IPD where 0.06-0.14 is drawn, shut below ~0.03 drawn):
+# GAIN x the error in the reading was ~3x too large a step in the drawing, and the loop see-sawed
+# between lips drawn shut (read 0.01) and drawn apart (read 0.34-0.43) on consecutive frames of
+# one vowel; a correction starting afresh (a jump in the request, a vowel after a closure) drew
+# the lips as far apart as asked, re-tracked 0.35-0.40 for 0.20-0.25 asked. On a face whose
+# parted lips re-track at least LIPS_BIAS_FREE farther apart than drawn (running averages over
+# open frames), the lips' step is divided by the ratio re-tracked / drawn gap, and rest="source"
+# lips are never drawn farther apart than the asked gap less that excess (plus LIPS_DRAWN_OVER).
+LIPS_BIAS_FREE = 0.1  # IPD
+LIPS_RATIO_DRAWN = 0.03  # IPD: frames drawn at least this open (and read so) are measured
+LIPS_RATIO_RATE = 0.3  # share of each frame's measure in the running averages
+LIPS_RATIO_MAX = 4.0  # the largest ratio believed (a lone misread frame)
+# (0.03 IPD left --say p95 on 0-f1-su at 0.30-0.31, none 0.28-0.29)
+LIPS_DRAWN_OVER = 0.0
+# ... but lips asked open are drawn at least this far apart there (IPD, or the asked gap if less):
+# held at the asked gap less the excess, 0-f1-su's lips were drawn shut on 63 % of its open frames
+# (re-tracked under 0.05 IPD; 0.04: 3 %, open frames' median 0.20 IPD for 0.17 asked; 0.05: p95 0.31)
+LIPS_SHOWN = 0.04
 
 
 class FollowGuard:
@@ -255,6 +278,8 @@ class ClosedLoop:
         self._prev: np.ndarray | None = None  # the previous frame's targets
         self._lip_share = 0.0  # lips' correction / requested opening on the last open frame
         self._close_corr = 0.0  # lips' correction on the last frame asked to close them
+        self._lips_ratio = 1.0  # re-tracked / drawn inner-lip gap (LIPS_BIAS_FREE)
+        self._lips_bias = 0.0  # re-tracked - drawn inner-lip gap, IPD
         self.guard = FollowGuard(len(LOOP))
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
         # The re-tracked photo is the rest every reading is measured against.
@@ -383,7 +408,9 @@ class ClosedLoop:
             if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
                 err[wide] = 0.0
         back = self.guard.judge(self.corr, err, target, ~idle & np.isfinite(r) & _GUARDED)
-        new = self.corr + GAIN * err
+        gain = np.full(len(LOOP), GAIN, np.float32)
+        gain[_LIPS] = GAIN / self._lips_follow(trial, r[_LIPS])
+        new = self.corr + gain * err
         new = np.where(np.isfinite(back), back, new)  # the reading stopped following: the best seen
         new = np.clip(new, self.guard.lo, self.guard.hi)
         self.corr = np.clip(new, -self.limit, self.limit).astype(np.float32)
@@ -396,6 +423,7 @@ class ClosedLoop:
             # MouthLowerDown 0.5 where none was asked, on 15-f13-anc at JawOpen 0.32.)
             self.corr[_LIPS] = min(float(self.corr[_LIPS]), 0.0)
         self._hold_open(drive, opening)
+        self._hold_within(drive, opening)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
         if meet:
@@ -403,6 +431,56 @@ class ClosedLoop:
         out = drive.copy()
         out[self.index] += self.corr
         return out
+
+    def _lips_follow(self, trial: np.ndarray, reading: float) -> float:
+        """The factor the lips' step is divided by: the ratio re-tracked / drawn inner-lip gap on a
+        face whose parted lips re-track LIPS_BIAS_FREE farther apart than drawn, else 1. Updates
+        the running averages from this frame's ``trial`` drive and its lips' ``reading``."""
+        drawn = self.animator.drawn_gap(trial)
+        read = -float(reading) * geometry.MOUTH_CLOSED_GAP_EXTENT
+        if np.isfinite(read) and drawn >= LIPS_RATIO_DRAWN and read >= LIPS_RATIO_DRAWN:
+            self._lips_ratio += LIPS_RATIO_RATE * (min(read / drawn, LIPS_RATIO_MAX) - self._lips_ratio)
+            self._lips_bias += LIPS_RATIO_RATE * (read - drawn - self._lips_bias)
+        return max(self._lips_ratio, 1.0) if self._lips_bias >= LIPS_BIAS_FREE else 1.0
+
+    def _hold_within(self, drive: np.ndarray, opening: float) -> None:
+        """rest="source", on a face whose parted lips re-track LIPS_BIAS_FREE farther apart than
+        drawn: lips are never drawn farther apart than the asked gap (``opening``, weight units)
+        less that excess, plus LIPS_DRAWN_OVER; where the correction leaves them wider, the lips'
+        correction closes them to it."""
+        if getattr(self.animator.model, "absolute", False) or self._lips_bias < LIPS_BIAS_FREE:
+            # rest="neutral" draws the asked gap itself (and _hold_open keeps it open); a face read
+            # about as drawn is held by the plain loop (capped there too, 0-f15-hao's --say p95
+            # fell 0.28 -> 0.23, under the asked 0.26)
+            return
+        asked = max(opening, 0.0) * geometry.MOUTH_CLOSED_GAP_EXTENT
+        shown = min(asked, LIPS_SHOWN) if asked >= _OPEN_ASKED else 0.0
+        ceiling = max(asked + LIPS_DRAWN_OVER - self._lips_bias, shown)
+        out = drive.copy()
+        out[self.index] += self.corr
+        drawn = self.animator.drawn_gap(out)
+        if drawn < shown:
+            lo, hi = -float(self.limit[_LIPS]), float(self.corr[_LIPS])  # lips' correction: + closes
+            for _ in range(8):
+                mid = (lo + hi) / 2
+                out[DRIVE_LIPS_CLOSED] = drive[DRIVE_LIPS_CLOSED] + mid
+                if self.animator.drawn_gap(out) >= shown:
+                    lo = mid
+                else:
+                    hi = mid
+            self.corr[_LIPS] = lo
+            return
+        if drawn <= ceiling:
+            return
+        lo, hi = float(self.corr[_LIPS]), float(self.limit[_LIPS])  # lips' correction: + closes
+        for _ in range(8):
+            mid = (lo + hi) / 2
+            out[DRIVE_LIPS_CLOSED] = drive[DRIVE_LIPS_CLOSED] + mid
+            if self.animator.drawn_gap(out) <= ceiling:
+                hi = mid
+            else:
+                lo = mid
+        self.corr[_LIPS] = hi
 
     def _hold_open(self, drive: np.ndarray, opening: float) -> None:
         """Lips asked open (``opening``, weight units) are never drawn closer than OPEN_FLOOR of
@@ -437,6 +515,8 @@ class ClosedLoop:
         self._prev = None
         self._lip_share = 0.0
         self._close_corr = 0.0
+        self._lips_ratio = 1.0
+        self._lips_bias = 0.0
 
     def close(self) -> None:
         """Nothing to release for the shared landmarker; a caller's own tracker stays the caller's."""
