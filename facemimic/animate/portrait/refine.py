@@ -460,27 +460,26 @@ class ClosedLoop:
         out[self.index] += self.corr
         drawn = self.animator.drawn_gap(out)
         if drawn < shown:
-            lo, hi = -float(self.limit[_LIPS]), float(self.corr[_LIPS])  # lips' correction: + closes
-            for _ in range(8):
-                mid = (lo + hi) / 2
-                out[DRIVE_LIPS_CLOSED] = drive[DRIVE_LIPS_CLOSED] + mid
-                if self.animator.drawn_gap(out) >= shown:
-                    lo = mid
-                else:
-                    hi = mid
-            self.corr[_LIPS] = lo
+            self.corr[_LIPS] = self._bisect_lips(drive, out, -float(self.limit[_LIPS]), float(self.corr[_LIPS]),
+                                                 lambda gap: gap >= shown)[0]
             return
         if drawn <= ceiling:
             return
-        lo, hi = float(self.corr[_LIPS]), float(self.limit[_LIPS])  # lips' correction: + closes
+        self.corr[_LIPS] = self._bisect_lips(drive, out, float(self.corr[_LIPS]), float(self.limit[_LIPS]),
+                                             lambda gap: gap > ceiling)[1]
+
+    def _bisect_lips(self, drive: np.ndarray, out: np.ndarray, lo: float, hi: float, wider) -> tuple[float, float]:
+        """Bisect the lips' correction (+ closes) in ``[lo, hi]``, eight halvings: a correction whose
+        drawn gap satisfies ``wider(gap)`` becomes the new ``lo``, any other the new ``hi``. ``out`` is
+        the corrected drive (its lips' entry is overwritten). Returns the final ``(lo, hi)``."""
         for _ in range(8):
             mid = (lo + hi) / 2
             out[DRIVE_LIPS_CLOSED] = drive[DRIVE_LIPS_CLOSED] + mid
-            if self.animator.drawn_gap(out) <= ceiling:
-                hi = mid
-            else:
+            if wider(self.animator.drawn_gap(out)):
                 lo = mid
-        self.corr[_LIPS] = hi
+            else:
+                hi = mid
+        return lo, hi
 
     def _hold_open(self, drive: np.ndarray, opening: float) -> None:
         """Lips asked open (``opening``, weight units) are never drawn closer than OPEN_FLOOR of
@@ -498,15 +497,8 @@ class ClosedLoop:
         out[self.index] += self.corr
         if self.animator.drawn_gap(out) >= floor:
             return
-        lo, hi = -float(self.limit[_LIPS]), float(self.corr[_LIPS])  # lips' correction: + closes
-        for _ in range(8):
-            mid = (lo + hi) / 2
-            out[DRIVE_LIPS_CLOSED] = drive[DRIVE_LIPS_CLOSED] + mid
-            if self.animator.drawn_gap(out) >= floor:
-                lo = mid
-            else:
-                hi = mid
-        self.corr[_LIPS] = lo
+        self.corr[_LIPS] = self._bisect_lips(drive, out, -float(self.limit[_LIPS]), float(self.corr[_LIPS]),
+                                             lambda gap: gap >= floor)[0]
 
     def reset(self) -> None:
         """Forget the carried correction (a new clip)."""
