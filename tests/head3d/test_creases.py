@@ -74,6 +74,15 @@ def test_the_file_shades_the_same_creases(avatar, samples, tmp_path):
     overlap = [(np.minimum(p, q).sum() / np.maximum(p, q).sum()) for p, q in zip(player.creases.masks, avatar.creases.masks)]
     assert min(overlap) > 0.9, overlap  # drawn in the same places from the file's texture coordinates
 
+def _mask_texture_coords(avatar, key):
+    """Texture coordinates ``(u, v)`` of the pixels where crease ``key`` is drawn (mask > 0.5), and
+    the face landmarks' own ``uv`` (478, 2) to compare them with."""
+    shader = avatar.creases
+    y0, _, x0, _ = shader.box
+    size = avatar.texture.shape[0]
+    ys, xs = np.nonzero(shader.masks[shader.keys.index(key)] > 0.5)
+    return (xs + x0) / size, (ys + y0) / size, avatar.head.skin.uv[:478]
+
 
 def test_a_sneer_wrinkles_the_upper_nose_on_its_own_side(avatar):
     sneer = ExpressionFrame.from_shapes({"NoseSneerLeft": 1.0})
@@ -82,12 +91,7 @@ def test_a_sneer_wrinkles_the_upper_nose_on_its_own_side(avatar):
     assert _darkening(avatar, "nose_wrinkle", "Right", sneer) < 0.01
     assert _darkening(avatar, "nose_wrinkle", "Left", smile) < 0.01
     # across the nose between its root and its tip, on the sneer's side of the dorsum
-    shader = avatar.creases
-    y0, _, x0, _ = shader.box
-    uv = avatar.head.skin.uv[:478]
-    size = avatar.texture.shape[0]
-    ys, xs = np.nonzero(shader.masks[shader.keys.index(("nose_wrinkle", "Left"))] > 0.5)
-    v, u = (ys + y0) / size, (xs + x0) / size
+    u, v, uv = _mask_texture_coords(avatar, ("nose_wrinkle", "Left"))
     assert uv[168, 1] < v.min() and v.max() < uv[4, 1]
     outward = np.sign(uv[291, 0] - 0.5)
     assert np.all((u - uv[168, 0]) * outward > 0)
@@ -99,11 +103,6 @@ def test_a_raised_cheek_folds_the_skin_under_its_eye(avatar):
     assert _darkening(avatar, "infraorbital", "Right", squint) > 0.15
     assert _darkening(avatar, "infraorbital", "Left", squint) < 0.01
     assert _darkening(avatar, "infraorbital", "Right", frown) < 0.01
-    shader = avatar.creases
-    y0, _, x0, _ = shader.box
-    uv = avatar.head.skin.uv[:478]
-    size = avatar.texture.shape[0]
-    ys, xs = np.nonzero(shader.masks[shader.keys.index(("infraorbital", "Right"))] > 0.5)
-    v, u = (ys + y0) / size, (xs + x0) / size
+    u, v, uv = _mask_texture_coords(avatar, ("infraorbital", "Right"))
     assert v.min() > uv[145, 1] and v.max() < uv[4, 1]  # below the lower lid, above the nose tip
     assert u.min() > min(uv[33, 0], uv[133, 0]) - 0.02 and u.max() < max(uv[33, 0], uv[133, 0]) + 0.02  # under the eye

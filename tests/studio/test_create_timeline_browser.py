@@ -57,6 +57,14 @@ def drag_to(page, selector: str, x: float, y: float | None = None) -> None:
     page.mouse.move(x, y if y is not None else cy, steps=4)
     page.mouse.up()
 
+def play_from_start(page, reset: str = "") -> None:
+    """Run ``reset`` (JavaScript clearing a player's records), play the voice from 0 and wait until
+    the page says it is playing."""
+    page.evaluate(reset + " document.querySelector('#t-audio').currentTime = 0;"
+                  " document.querySelector('#t-audio').play().catch(() => null)")
+    page.wait_for_function("window.studioCreate.playing === true")
+
+
 
 def settled(page, builds: int) -> dict:
     """Wait for a rebuild after `builds` builds; the page's view of the built timeline."""
@@ -188,9 +196,7 @@ def test_2d_playback_shows_the_frame_due_at_the_sounds_clock(page, studio):
     # CLI's renderer): every pose shown is the frame due at the sound's clock, none is skipped
     from facemimic.studio.create.designer import avatar_svg
 
-    page.evaluate("window.studioCreate.timeline.drawn = []; window.studioCreate.timeline.stalls = [];"
-                  " document.querySelector('#t-audio').currentTime = 0; document.querySelector('#t-audio').play().catch(() => null)")
-    page.wait_for_function("window.studioCreate.playing === true")
+    play_from_start(page, "window.studioCreate.timeline.drawn = []; window.studioCreate.timeline.stalls = [];")
     page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
     tl = page.evaluate("window.studioCreate.timeline")
     drawn = np.array(tl["drawn"], float)
@@ -243,14 +249,10 @@ def test_playback_on_the_3d_avatar(page):
     r = page.evaluate("fetch('/api/create/timeline/morphs/lanes', {method: 'POST', headers: {'content-type': "
                       "'application/json'}, body: JSON.stringify({targets: ['JawOpen']})}).then((r) => r.json())")
     jaw = decode_morphs(r)[:, 0]
-    page.evaluate("window.studioCreate.timeline3d.drawn = []; document.querySelector('#t-audio').currentTime = 0;"
-                  " document.querySelector('#t-audio').play().catch(() => null)")
-    page.wait_for_function("window.studioCreate.playing === true")
+    play_from_start(page, "window.studioCreate.timeline3d.drawn = [];")
     # the shot for docs/studio.md while the head speaks (its jaw open)
     page.wait_for_function("window.studioCreate.timeline3d.drawn.some((d) => d[2] > 0.15)", timeout=10000)
-    box = page.locator("#t-avatar3d").bounding_box()
-    page.screenshot(path=str(DOCS_IMG / "studio-timeline-3d.jpg"), quality=85,
-                    clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]})
+    page.locator("#t-avatar3d").screenshot(path=str(DOCS_IMG / "studio-timeline-3d.jpg"), quality=85)
     page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
     drawn = np.array(page.evaluate("window.studioCreate.timeline3d.drawn"), float)
     voice = page.evaluate("document.querySelector('#t-audio').duration")
@@ -287,9 +289,7 @@ def test_playback_on_the_users_own_vrm(page, studio, tmp_path):
     body = page.evaluate("(t) => fetch('/api/create/timeline/morphs/lanes', {method: 'POST', headers: {'content-type': "
                          "'application/json'}, body: JSON.stringify({targets: t})}).then((r) => r.json())", targets)
     probe = decode_morphs(body)[:, body["targets"].index(state["probe"])]
-    page.evaluate("window.studioCreate.timeline3d.drawn = []; document.querySelector('#t-audio').currentTime = 0;"
-                  " document.querySelector('#t-audio').play().catch(() => null)")
-    page.wait_for_function("window.studioCreate.playing === true")
+    play_from_start(page, "window.studioCreate.timeline3d.drawn = [];")
     page.wait_for_function("document.querySelector('#t-audio').ended && !window.studioCreate.playing", timeout=30000)
     drawn = np.array(page.evaluate("window.studioCreate.timeline3d.drawn"), float)
     voice = page.evaluate("document.querySelector('#t-audio').duration")
@@ -352,13 +352,9 @@ def test_playback_on_my_portrait(page, studio, samples):
     assert page.evaluate("(() => { const v = document.querySelector('#t-portrait-video');"
                          " return !v.hidden && v.muted && v.videoWidth === 256; })()")
     # play: the video's currentTime follows the sound's clock within one frame
-    page.evaluate("window.studioCreate.timelinePortrait.drawn = []; window.studioCreate.timelinePortrait.presented = [];"
-                  " document.querySelector('#t-audio').currentTime = 0; document.querySelector('#t-audio').play().catch(() => null)")
-    page.wait_for_function("window.studioCreate.playing === true")
+    play_from_start(page, "window.studioCreate.timelinePortrait.drawn = []; window.studioCreate.timelinePortrait.presented = [];")
     page.wait_for_function("window.studioCreate.timelinePortrait.drawn.some((d) => d[0] > 0.8)", timeout=20000)
-    box = page.locator(".timeline-play").bounding_box()
-    page.screenshot(path=str(DOCS_IMG / "studio-timeline-portrait.jpg"), quality=80,
-                    clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]})
+    page.locator(".timeline-play").screenshot(path=str(DOCS_IMG / "studio-timeline-portrait.jpg"), quality=80)
     page.wait_for_function("!window.studioCreate.playing", timeout=30000)
     state = page.evaluate("window.studioCreate.timelinePortrait")
     drawn = np.array([d[:2] for d in state["drawn"] if not d[2]], float)
