@@ -57,30 +57,35 @@ def test_uncalibrated_landmark_motion_is_the_unit(samples):
         assert abs(got / (w * c.full_extent) - 1) <= 0.1, (ch, got)
 
 
-def test_said_bilabials_close_the_lips_even_on_a_toothy_photo(samples):
-    """Every /p b m/ of the built-in voice closes the re-tracked lips (<= 0.03 IPD) on a photo whose
-    own lips are parted 0.2 IPD, and speech never gapes past a real surprised gape (0.33)."""
+def _said_on_portrait(photo, text: str, size: int):
+    """``text`` spoken by the built-in voice, lip-synced at 30 fps and rendered on ``photo`` with the
+    closed loop -> (frames, re-tracked lip gap per frame in IPD, index of each /p b m/'s middle frame)."""
     from facemimic.lipsync.api import LipSyncOptions, from_phones
     from facemimic.voice import say
 
-    sp = say("Maybe my brother Bob paid for the map.")
+    sp = say(text)
     track = from_phones(list(sp.phones), sp.duration, options=LipSyncOptions(fps=30)).track(fps=30)
-    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=384, refine=True))
+    anim = PortraitAnimator(str(photo), PortraitOptions(size=size, refine=True))
     frames = timeline(track, fps=30)
-    out = [anim.render(f).copy() for f in frames]
-    m = _measures(anim, out)
+    gap = np.asarray(_measures(anim, [anim.render(f).copy() for f in frames]).lip_gap)
     times = np.array([f.time for f in frames])
     mids = []
     for p in sp.phones:
         k = np.flatnonzero((times >= p.start) & (times < p.end))
         if p.name in ("P", "B", "M") and len(k):
-            mids.append(k[len(k) // 2])
-    # the closures lip sync asks for (a /b/ it blends into a neighbouring vowel is not one)
+            mids.append(int(k[len(k) // 2]))
+    return frames, gap, mids
+
+
+def test_said_bilabials_close_the_lips_even_on_a_toothy_photo(samples):
+    """Every /p b m/ of the built-in voice closes the re-tracked lips (<= 0.03 IPD) on a photo whose
+    own lips are parted 0.2 IPD, and speech never gapes past a real surprised gape (0.33)."""
     from facemimic.expressions.mouth import implied_lip_gap
 
+    frames, gap, mids = _said_on_portrait(samples / "single_face.jpg", "Maybe my brother Bob paid for the map.", 384)
+    # the closures lip sync asks for (a /b/ it blends into a neighbouring vowel is not one)
     mids = [i for i in mids if implied_lip_gap(frames[i].weights) <= 0.03]
     assert len(mids) >= 8
-    gap = np.asarray(m.lip_gap)
     assert np.all(gap[mids] <= 0.03), gap[mids]
     assert np.nanmax(gap) <= 0.35 and np.nanpercentile(gap, 95) <= 0.30
 
@@ -167,23 +172,10 @@ def test_said_sentences_on_a_gaping_photo_look_like_speech(samples):
     open by the unit's speech (p95 <= 0.30 IPD), meet on every /p b m/, and are not held shut
     through the vowels (refine.LIPS_BIAS_FREE, LIPS_SHOWN)."""
     from facemimic.expressions.mouth import implied_lip_gap
-    from facemimic.lipsync.api import LipSyncOptions, from_phones
-    from facemimic.voice import say
 
     text = ("Hello, I will be back soon with many photos. Maybe my brother Bob paid for the map. "
             "We were happy to see you at the party.")
-    sp = say(text)
-    track = from_phones(list(sp.phones), sp.duration, options=LipSyncOptions(fps=30)).track(fps=30)
-    anim = PortraitAnimator(str(samples / "0-f1-su-ph.jpg"), PortraitOptions(size=512, refine=True))
-    frames = timeline(track, fps=30)
-    out = [anim.render(f).copy() for f in frames]
-    gap = np.asarray(_measures(anim, out).lip_gap)
-    times = np.array([f.time for f in frames])
-    mids = []
-    for p in sp.phones:
-        k = np.flatnonzero((times >= p.start) & (times < p.end))
-        if p.name in ("P", "B", "M") and len(k):
-            mids.append(k[len(k) // 2])
+    frames, gap, mids = _said_on_portrait(samples / "0-f1-su-ph.jpg", text, 512)
     assert len(mids) >= 12
     assert np.all(gap[mids] <= 0.03), gap[mids]
     assert np.nanpercentile(gap, 95) <= 0.30, np.nanpercentile(gap, 95)
