@@ -207,7 +207,7 @@ def ray_comparison(corpus: Path, tmp: Path, samples: Path, *, pairs: int) -> dic
     back-to-back runs of both engines on one Ray (started as the engine starts it)."""
     import ray
 
-    from facemimic.batch.engines import LOCAL_RAY_ENV, LOCAL_RAY_INIT
+    from facemimic.batch.engines import LOCAL_RAY_ENV, LOCAL_RAY_INIT, environment
 
     out: dict = {}
     # 1. What `facemimic batch --engine ray` adds when it starts Ray itself: one file with Ray started
@@ -220,32 +220,26 @@ def ray_comparison(corpus: Path, tmp: Path, samples: Path, *, pairs: int) -> dic
     print(json.dumps(out["ray_start"]), flush=True)
     # 2. One Ray for the pairs, started with the engine's options; its first run also starts Ray Data's
     # helper actors (part of the start-up above), so it is done on one file before the pairs.
-    saved = {k: os.environ.get(k) for k in LOCAL_RAY_ENV}
-    os.environ.update(LOCAL_RAY_ENV)
-    with RayCpu() as init_cpu:
-        t0 = time.perf_counter()
-        ray.init(**LOCAL_RAY_INIT)
-        out["ray_init_s"] = round(time.perf_counter() - t0, 2)
-    out["ray_init_cpu_s"] = init_cpu.by_role()
-    out["ray_first_run"] = run(one, tmp / "warm", engine="ray", workers=2)
-    # Alternate the engines and their order (local+ray, ray+local, …): on a shared machine the load
-    # drifts, so each pair is compared within itself, never with another pair.
-    out["ray_pairs"] = []
-    for i in range(pairs):
-        order = ("local", "ray") if i % 2 == 0 else ("ray", "local")
-        r = {e: run(corpus, tmp / e, engine=e, workers=2) for e in order}
-        out["ray_pairs"].append({
-            "order": "+".join(order), "local": r["local"], "ray": r["ray"],
-            "ray_vs_local_wall": round(r["ray"]["wall_s"] / r["local"]["wall_s"], 3),
-            # frames per second once the workers are up (first file started .. last result)
-            "ray_vs_local_steady_throughput": round(r["ray"]["steady_frames_per_s"] / r["local"]["steady_frames_per_s"], 3)})
-        print(json.dumps(out["ray_pairs"][-1]), flush=True)
-    ray.shutdown()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with environment(LOCAL_RAY_ENV):
+        with RayCpu() as init_cpu:
+            t0 = time.perf_counter()
+            ray.init(**LOCAL_RAY_INIT)
+            out["ray_init_s"] = round(time.perf_counter() - t0, 2)
+        out["ray_init_cpu_s"] = init_cpu.by_role()
+        out["ray_first_run"] = run(one, tmp / "warm", engine="ray", workers=2)
+        # Alternate the engines and their order (local+ray, ray+local, …): on a shared machine the load
+        # drifts, so each pair is compared within itself, never with another pair.
+        out["ray_pairs"] = []
+        for i in range(pairs):
+            order = ("local", "ray") if i % 2 == 0 else ("ray", "local")
+            r = {e: run(corpus, tmp / e, engine=e, workers=2) for e in order}
+            out["ray_pairs"].append({
+                "order": "+".join(order), "local": r["local"], "ray": r["ray"],
+                "ray_vs_local_wall": round(r["ray"]["wall_s"] / r["local"]["wall_s"], 3),
+                # frames per second once the workers are up (first file started .. last result)
+                "ray_vs_local_steady_throughput": round(r["ray"]["steady_frames_per_s"] / r["local"]["steady_frames_per_s"], 3)})
+            print(json.dumps(out["ray_pairs"][-1]), flush=True)
+        ray.shutdown()
     for key in ("ray_vs_local_wall", "ray_vs_local_steady_throughput"):
         out[key + "_median"] = float(np.median([p[key] for p in out["ray_pairs"]]))
     print(json.dumps({k: out[k] for k in ("ray_init_s", "ray_init_cpu_s", "ray_vs_local_wall_median",

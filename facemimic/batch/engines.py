@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from contextlib import contextmanager
 from typing import Iterator
 
 from .options import WorkSpec
@@ -34,6 +35,22 @@ LOCAL_RAY_ENV = {**WORKER_ENV, "RAY_USAGE_STATS_ENABLED": "0"}
 LOCAL_RAY_INIT = {"address": "local", "include_dashboard": False, "log_to_driver": False}
 
 _WORKER = None  # this pool process's FileWorker (local engine)
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` set in ``os.environ`` for the block; each variable's previous value (or its
+    absence) is restored after it."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _init_local(spec: WorkSpec) -> None:
@@ -159,52 +176,47 @@ def run_ray(items: list[Item], spec: WorkSpec, workers: int | None, address: str
         raise ParameterError('--engine ray needs Ray: pip install "facemimic[ray]"') from None
     started = not ray.is_initialized()
     address = address or os.environ.get("RAY_ADDRESS") or None  # Ray's own variable names a cluster too
-    saved_env = {k: os.environ.get(k) for k in LOCAL_RAY_ENV}
-    try:
-        if started and address is None:
-            # A Ray of our own on this machine: its raylet, and so every worker it starts, inherits
-            # this environment. (A job runtime_env would do the same but makes Ray start a fresh
-            # worker process for each actor instead of using the ones it prestarted: 3.4 CPU seconds
-            # more per run.)
-            os.environ.update(LOCAL_RAY_ENV)
-            ray.init(**LOCAL_RAY_INIT, logging_level=logging.ERROR)
-        elif started:
-            # A cluster: its configuration is its owners'; this job only asks for its workers' environment.
-            ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR,
-                     runtime_env={"env_vars": dict(WORKER_ENV)})
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False  # the CLI shows its own bar
-        ctx.verbose_progress = False
-        n = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        n = max(1, min(n, len(items)))
-        ds = ray.data.from_items([{"path": p, "source_id": s, "content_hash": h} for p, s, h in items],
-                                 override_num_blocks=len(items))
-        results = ds.map_batches(RayFileWorker, fn_constructor_kwargs={"spec": spec}, batch_size=1,
-                                 batch_format="numpy", num_cpus=1,
-                                 compute=ray.data.ActorPoolStrategy(size=n, max_tasks_in_flight_per_actor=1))
-        batches = iter(results.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0))
-        while True:
-            try:
-                batch = next(batches)
-            except StopIteration:
-                break
-            except Exception as e:  # noqa: BLE001 - Ray gave up (an actor crashed past its retries, a node was lost)
-                from ..errors import FaceMimicError
+    local = started and address is None
+    with environment(LOCAL_RAY_ENV if local else {}):
+        try:
+            if local:
+                # A Ray of our own on this machine: its raylet, and so every worker it starts, inherits
+                # this environment. (A job runtime_env would do the same but makes Ray start a fresh
+                # worker process for each actor instead of using the ones it prestarted: 3.4 CPU seconds
+                # more per run.)
+                ray.init(**LOCAL_RAY_INIT, logging_level=logging.ERROR)
+            elif started:
+                # A cluster: its configuration is its owners'; this job only asks for its workers' environment.
+                ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR,
+                         runtime_env={"env_vars": dict(WORKER_ENV)})
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
+            ctx = ray.data.DataContext.get_current()
+            ctx.enable_progress_bars = False  # the CLI shows its own bar
+            ctx.verbose_progress = False
+            n = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            n = max(1, min(n, len(items)))
+            ds = ray.data.from_items([{"path": p, "source_id": s, "content_hash": h} for p, s, h in items],
+                                     override_num_blocks=len(items))
+            results = ds.map_batches(RayFileWorker, fn_constructor_kwargs={"spec": spec}, batch_size=1,
+                                     batch_format="numpy", num_cpus=1,
+                                     compute=ray.data.ActorPoolStrategy(size=n, max_tasks_in_flight_per_actor=1))
+            batches = iter(results.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0))
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    break
+                except Exception as e:  # noqa: BLE001 - Ray gave up (an actor crashed past its retries, a node was lost)
+                    from ..errors import FaceMimicError
 
-                first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
-                raise FaceMimicError(f"the Ray run stopped ({first.strip()[:300]}); the files finished so far "
-                                     "are in the dataset: run again to continue") from None
-            for blob in batch["result"]:
-                yield pickle.loads(blob)  # written by RayFileWorker just above, in our own workers
-    finally:
-        if started and ray.is_initialized():
-            ray.shutdown()
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+                    first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+                    raise FaceMimicError(f"the Ray run stopped ({first.strip()[:300]}); the files finished so far "
+                                         "are in the dataset: run again to continue") from None
+                for blob in batch["result"]:
+                    yield pickle.loads(blob)  # written by RayFileWorker just above, in our own workers
+        finally:
+            if started and ray.is_initialized():
+                ray.shutdown()
 
 
 def default_workers() -> int:
