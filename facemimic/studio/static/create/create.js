@@ -646,6 +646,17 @@ function hoverAnalysis(ev, canvas) {
 
 // -- uploads (the animate panel, the designer's portrait, the timeline's recording) ---------------
 // Photos and recordings uploaded earlier (the workspace keeps them) are offered again after a reload.
+// The workspace's .vrm/.glb files (uploads, `facemimic avatar3d` outputs) added to a <select> that
+// does not list them yet: the designer's and the timeline's 3D model choosers.
+async function listModels(select) {
+  const { files } = await api("GET", "/api/files");
+  for (const f of files) {
+    if (/\.(vrm|glb)$/i.test(f.path) && !select.querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
+      select.append(el("option", { value: f.path, textContent: f.path }));
+    }
+  }
+}
+
 async function listUploads() {
   const { files } = await api("GET", "/api/files");
   // the value box suggests workspace tracks and videos (for the track and video drivers)
@@ -681,11 +692,11 @@ async function init() {
   [S.info, S.create] = await Promise.all([api("GET", "/api/info"), api("GET", "/api/create/info")]);
   S.info.ue_names.forEach((n, i) => S.ueIndex.set(n, i));
   buildDesigner();
-  buildDesigner3D({ api, showError, info: S.info, count: () => (S.result ? S.result.variations.length : 0),
+  buildDesigner3D({ api, showError, listModels, info: S.info, count: () => (S.result ? S.result.variations.length : 0),
                     pose: currentPose, picked: () => S.picked });
   buildStills({ count: () => (S.result ? S.result.variations.length : 0), pose: currentPose, picked: () => S.picked, pick,
                 portrait });
-  buildTimeline({ api, showError, upload, setSvg, info: S.info, avatarStyle: () => $("d-avatar").value });
+  buildTimeline({ api, showError, upload, setSvg, listModels, info: S.info, avatarStyle: () => $("d-avatar").value });
   buildAnimate({ api, showError, upload, listUploads, create: S.create, shared: S, timelineName: () => $("t-name").value,
                  faceChanged: () => { if ($("d-portrait").value) portraitChanged(); } });
   buildAnalyse();

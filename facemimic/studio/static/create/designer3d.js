@@ -73,15 +73,7 @@ function useLive() {
 }
 
 // .vrm/.glb files in the workspace (uploads on the live page, `facemimic avatar3d` outputs).
-async function listModels() {
-  const { files } = await C.api("GET", "/api/files");
-  const select = $("d-3d-model");
-  for (const f of files) {
-    if (/\.(vrm|glb)$/i.test(f.path) && !select.querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
-      select.append(el("option", { value: f.path, textContent: f.path }));
-    }
-  }
-}
+const listModels = () => C.listModels($("d-3d-model"));
 
 async function load(value) {
   D.targets = null;

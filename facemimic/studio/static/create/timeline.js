@@ -584,15 +584,7 @@ async function buildTrack() {
 const modelUrl = (v) => (v === "testhead" ? "/api/testhead.glb" : `/files/${v.split("/").map(encodeURIComponent).join("/")}`);
 
 // .vrm/.glb files in the workspace (facemimic avatar3d's outputs, uploads on the live page or here).
-async function listModels() {
-  const { files } = await C.api("GET", "/api/files");
-  const select = $("t-3d-model");
-  for (const f of files) {
-    if (/\.(vrm|glb)$/i.test(f.path) && !select.querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
-      select.append(el("option", { value: f.path, textContent: f.path }));
-    }
-  }
-}
+const listModels = () => C.listModels($("t-3d-model"));
 
 // A dropped or chosen model: uploaded into the workspace (checked as glTF 2.0 there), then shown.
 async function addModel(file) {
