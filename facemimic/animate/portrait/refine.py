@@ -129,13 +129,12 @@ _OPEN_ASKED = 0.04  # IPD: an asked gap below this is a closing mouth (no floor)
 # the lips as far apart as asked, re-tracked 0.35-0.40 for 0.20-0.25 asked. On a face whose
 # parted lips re-track at least LIPS_BIAS_FREE farther apart than drawn (running averages over
 # open frames), the lips' step is divided by the ratio re-tracked / drawn gap, and rest="source"
-# lips are never drawn farther apart than the asked gap less that excess (plus LIPS_DRAWN_OVER).
+# lips are never drawn farther apart than the asked gap less that excess (allowing 0.03 IPD more left
+# --say p95 on 0-f1-su at 0.30-0.31, none 0.28-0.29).
 LIPS_BIAS_FREE = 0.1  # IPD
 LIPS_RATIO_DRAWN = 0.03  # IPD: frames drawn at least this open (and read so) are measured
 LIPS_RATIO_RATE = 0.3  # share of each frame's measure in the running averages
 LIPS_RATIO_MAX = 4.0  # the largest ratio believed (a lone misread frame)
-# (0.03 IPD left --say p95 on 0-f1-su at 0.30-0.31, none 0.28-0.29)
-LIPS_DRAWN_OVER = 0.0
 # ... but lips asked open are drawn at least this far apart there (IPD, or the asked gap if less):
 # held at the asked gap less the excess, 0-f1-su's lips were drawn shut on 63 % of its open frames
 # (re-tracked under 0.05 IPD; 0.04: 3 %, open frames' median 0.20 IPD for 0.17 asked; 0.05: p95 0.31)
@@ -446,7 +445,7 @@ class ClosedLoop:
     def _hold_within(self, drive: np.ndarray, opening: float) -> None:
         """rest="source", on a face whose parted lips re-track LIPS_BIAS_FREE farther apart than
         drawn: lips are never drawn farther apart than the asked gap (``opening``, weight units)
-        less that excess, plus LIPS_DRAWN_OVER; where the correction leaves them wider, the lips'
+        less that excess; where the correction leaves them wider, the lips'
         correction closes them to it."""
         if getattr(self.animator.model, "absolute", False) or self._lips_bias < LIPS_BIAS_FREE:
             # rest="neutral" draws the asked gap itself (and _hold_open keeps it open); a face read
@@ -455,7 +454,7 @@ class ClosedLoop:
             return
         asked = max(opening, 0.0) * geometry.MOUTH_CLOSED_GAP_EXTENT
         shown = min(asked, LIPS_SHOWN) if asked >= _OPEN_ASKED else 0.0
-        ceiling = max(asked + LIPS_DRAWN_OVER - self._lips_bias, shown)
+        ceiling = max(asked - self._lips_bias, shown)
         out = drive.copy()
         out[self.index] += self.corr
         drawn = self.animator.drawn_gap(out)
