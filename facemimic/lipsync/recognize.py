@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ModelAssetError, ParameterError
 from ..phonetics.phones import ARPABET, SILENCE, Phone, merge_silence
+from .vad import VadOptions
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,7 @@ def unit_name(word: str) -> str:
 # MBROLA evaluation set (de fr es it en; only this phase passed), then mean macro recall; the
 # held-out sets were scored after (docs/lipsync.md, Long recordings).
 ANCHOR_LEAD = 1385  # samples at 16 kHz before the first / after the last loud sample
-ANCHOR_LEVEL = 120.0  # int16 RMS over 5 ms that counts as loud (the VAD's own floor, vad.VadOptions.min_rms)
+ANCHOR_LEVEL = VadOptions().min_rms  # int16 RMS over 5 ms that counts as loud: the VAD's own floor
 _ANCHOR_WINDOW = 80  # samples (5 ms) of the RMS envelope
 
 
