@@ -167,8 +167,9 @@ def shut_amount(up: np.ndarray, lo: np.ndarray) -> float:
     return a * a * (3 - 2 * a)
 
 
-def shut_lids(out: np.ndarray, points: np.ndarray) -> None:
-    """Draw lids the warp has brought together as a shut eye (in place).
+def shut_lids(out: np.ndarray, points: np.ndarray) -> dict[str, float]:
+    """Draw lids the warp has brought together as a shut eye (in place); returns how shut (0..1,
+    :func:`shut_amount`) each side ("right", "left") was drawn.
 
     The warp squeezes the open eye's dark upper-lid margin, lashes, iris and white into a band a
     few pixels high at the seam; MediaPipe reads that band as an eye still 0.025-0.03 IPD open (a
@@ -187,13 +188,12 @@ def shut_lids(out: np.ndarray, points: np.ndarray) -> None:
 
     pts = np.asarray(points, np.float64)
     h, w = out.shape[:2]
+    amounts = {}
     for side in ("right", "left"):
         up = pts[list(L.EYE_UPPER[side])]
         lo = pts[list(L.EYE_LOWER[side])]
         width = float(np.linalg.norm(up[-1] - up[0]))
-        if width < 6:
-            continue
-        a = shut_amount(up, lo)
+        a = amounts[side] = shut_amount(up, lo)  # 0 for an eye under 6 px wide
         if a <= 0:
             continue
         _, down = _lid_gap(up, lo)
@@ -232,6 +232,7 @@ def shut_lids(out: np.ndarray, points: np.ndarray) -> None:
         lm = cv2.GaussianBlur(line, (3, 3), 0.6).astype(np.float32)[..., None] / 255.0 * (LASH_DARK * a)
         res = res + (res * 0.3 - res) * lm
         out[y0:y1, x0:x1, :3] = np.clip(res + 0.5, 0, 255).astype(np.uint8)
+    return amounts
 
 
 def lash_line(out: np.ndarray, points: np.ndarray, closure: tuple[float, float]) -> None:
@@ -245,11 +246,10 @@ def lash_line(out: np.ndarray, points: np.ndarray, closure: tuple[float, float])
     """
     import cv2
 
-    shut_lids(out, points)
+    shut = shut_lids(out, points)
+    pts = np.asarray(points)
     for side, c in zip(("right", "left"), closure):
-        pts = np.asarray(points)
-        shut = shut_amount(pts[list(L.EYE_UPPER[side])], pts[list(L.EYE_LOWER[side])])
-        a = float(np.clip((c - 0.5) / 0.4, 0, 1)) * (1 - shut)
+        a = float(np.clip((c - 0.5) / 0.4, 0, 1)) * (1 - shut[side])
         if a <= 0:
             continue
         lid = pts[list(L.EYE_UPPER[side])]
