@@ -179,7 +179,33 @@ def test_said_sentences_on_a_gaping_photo_look_like_speech(samples):
     assert len(mids) >= 12
     assert np.all(gap[mids] <= 0.03), gap[mids]
     assert np.nanpercentile(gap, 95) <= 0.30, np.nanpercentile(gap, 95)
+    # never wider than the sitter's own gape (the photo's inner-lip gap, 0.32 IPD; the first three
+    # frames read 0.36-0.43 before the loop started from the lips' probed response)
+    own = PortraitAnimator(str(samples / "0-f1-su-ph.jpg"), PortraitOptions(size=512, calibrate=False)).model.photo_gap
+    assert np.nanmax(gap) <= own, (np.nanmax(gap), int(np.nanargmax(gap)), own)
     asked = np.array([implied_lip_gap(f.weights) for f in frames])
     open_ = asked >= 0.1
     assert np.mean(gap[open_] < 0.05) <= 0.1  # lips asked open re-track open
     assert np.median(gap[open_]) >= 0.1
+
+
+def test_a_gaping_photo_opens_no_wider_than_its_own_gape_from_the_first_frame(samples):
+    """0-f1-su-ph.jpg gapes 0.32 IPD (the sitter's own widest opening) and the tracker reads its
+    parted lips ~0.2 IPD farther apart than drawn. Calibration probes the lips' response (drawn vs
+    re-tracked gap, calibrate.LIPS_PROBE_GAPS, kept with the calibration), so the closed loop knows
+    it before the first frame: the first frames of a sentence, and of a held open vowel after a
+    reset, re-track open but no wider than the photo (before: 0.43 / 0.35 / 0.36 and 0.46 / 0.39)."""
+    from facemimic.lipsync.api import LipSyncOptions, from_phones
+    from facemimic.voice import say
+
+    anim = PortraitAnimator(str(samples / "0-f1-su-ph.jpg"), PortraitOptions(size=512, refine=True))
+    probe = anim.stats.calibration["lips"]
+    assert len(probe["drawn"]) >= 3 and np.nanmin(np.subtract(probe["read"], probe["drawn"])[1:]) >= 0.1, probe
+    sp = say("Hello, I will be back soon.")
+    track = from_phones(list(sp.phones), sp.duration, options=LipSyncOptions(fps=30)).track(fps=30)
+    images = [anim.render(f).copy() for f in timeline(track, fps=30)[:3]]
+    anim.reset()
+    images += [anim.render(F.from_shapes({"JawOpen": 0.35})).copy() for _ in range(3)]
+    gap = np.asarray(_measures(anim, images).lip_gap)
+    assert np.all(gap <= anim.model.photo_gap), (gap, anim.model.photo_gap)
+    assert np.all(gap >= 0.15), gap  # asked open (0.26-0.28 IPD): not held shut

@@ -57,6 +57,17 @@ GROUP_GAIN_RANGE = {"jaw": (0.5, 1.7)}
 # probes the tracker's reading of a warped chin collapses (0-f1-su at JawOpen 0.6 asked 1.36, read
 # a chin *rising*), so a request past the probes gets at most 1.2 x the largest probe's amount.
 JAW_EXTRAPOLATION = 1.2
+# The lips' response (rest="source"): the inner-lip gap the model draws against the gap the tracker
+# reads on the render, probed with the jaw open LIPS_PROBE_JAW (uncalibrated) and MouthClosed
+# holding the lips at each drawn gap of LIPS_PROBE_GAPS (IPD), the regime of speech's vowels. Most
+# faces read about what is drawn (single_face: +0.01-0.06 IPD); 0-f1-su-ph.jpg (a surprised gape)
+# reads drawn 0.05 at ~0.24 and 0.08-0.16 at its own gape, ~0.33: the closed loop learned that
+# only after a few frames of a clip, whose first frames then gaped 0.36-0.43 (refine.py,
+# ClosedLoop.lips_probe).
+LIPS_PROBE_JAW = 0.3
+LIPS_PROBE_GAPS = (0.03, 0.05, 0.08, 0.12, 0.18)
+
+
 def probe_workers() -> int:
     """How many threads render and re-track calibration probes: one per core, at most 4 (each has
     its own landmarker; MediaPipe runs landmarkers on separate threads in parallel)."""
@@ -234,7 +245,8 @@ def _constants() -> dict:
             "MIN_RESPONSE": MIN_RESPONSE, "GAIN_RANGE": GAIN_RANGE, "MAX_AMOUNT": MAX_AMOUNT,
             "JAW_EXTRAPOLATION": JAW_EXTRAPOLATION,
             "units": "extent", "probes": "sealed",
-            "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE}
+            "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE,
+            "LIPS_PROBE_JAW": LIPS_PROBE_JAW, "LIPS_PROBE_GAPS": LIPS_PROBE_GAPS}
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
@@ -308,10 +320,15 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
             closure = (max(a, 0.0),) * 2 if g == "blink" else (0.0, 0.0)
             jobs.append((motion, closure))
             plan.append((g, a))
+    if not model.absolute:  # rest="neutral" draws the asked gap itself (refine.py, _hold_within)
+        for gap, motion, jaw_gap in lips_probes(animator):
+            jobs.append((motion, (0.0, 0.0), jaw_gap))
+            plan.append(("lips", gap))
     centre = animator.points.mean(0) - (x0, y0)
     # The probes are rendered and re-tracked on one thread per core (the same readings as one thread).
     tracked = _render_and_retrack(
-        lambda job, scratch: animator.render_parts(job[0], closure=job[1], scratch=scratch)[y0:y1, x0:x1].copy(),
+        lambda job, scratch: animator.render_parts(job[0], closure=job[1], jaw_gap=job[2] if len(job) > 2 else None,
+                                                   scratch=scratch)[y0:y1, x0:x1].copy(),
         jobs, centre, workers=probe_workers(), new_scratch=animator.new_scratch)
     if progress:
         progress(len(jobs), len(jobs))
@@ -337,7 +354,61 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
         for name in controls:
             values[index[name]] = curve
         report[g]["curve"] = curve.round(3).tolist()
+    lips = [(a, f) for (g, a), f in zip(plan, tracked[1:]) if g == "lips"]
+    if lips and rest is not None:
+        read = [float(geometry.measure(np.asarray(f.landmarks, np.float64), size, rest).lip_gap)
+                if f is not None and f.present and f.landmarks is not None else float("nan") for _, f in lips]
+        report["lips"] = {"drawn": [round(float(a), 4) for a, _ in lips], "read": [round(r, 4) for r in read]}
     return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32), None
+
+
+def drawn_lip_gap(animator, motion: np.ndarray) -> float:
+    """The inner-lip gap (IPD) of the photo's landmarks moved by ``motion`` (478, 2) px: the mean
+    vertical distance of the lips' five middle inner points, as
+    :meth:`~facemimic.animate.portrait.animator.PortraitAnimator.drawn_gap` measures a drive."""
+    from . import landmarks as L
+
+    up, lo = list(L.LIP_INNER_UPPER[3:8]), list(L.LIP_INNER_LOWER[3:8])
+    pts = animator.points + motion
+    down = animator.model.frame.rotation[:, 1]
+    return float(np.mean((pts[lo] - pts[up]) @ down)) / animator.model.frame.sx
+
+
+def lips_probes(animator) -> list[tuple[float, np.ndarray, float]]:
+    """(drawn gap IPD, motion (478, 2) px, jaw's share of the opening px) per gap of
+    :data:`LIPS_PROBE_GAPS` the model can draw with the jaw open :data:`LIPS_PROBE_JAW`: MouthClosed
+    found by bisection (the lips close monotonically as it rises), drawn as the animator draws a
+    frame (the seal and the jaw's share included)."""
+    from ...expressions.names import N_UE, ue_index
+    from .model import drive_vector
+
+    model = animator.model
+    jaw_control = CONTROL_NAMES.index("jaw_open")
+
+    def motion_of(closed: float):
+        w = np.zeros(N_UE, np.float32)
+        w[ue_index("JawOpen")] = LIPS_PROBE_JAW
+        w[ue_index("MouthClosed")] = closed
+        c = model.controls(drive_vector(w, (1.0, 1.0)), 0.0)
+        motion = np.tensordot(c, model.basis, axes=1)
+        jaw = model.basis[jaw_control, 14] * c[jaw_control]
+        return motion, max(float(jaw @ model.frame.rotation[:, 1]), 0.0)
+
+    out = []
+    widest = drawn_lip_gap(animator, motion_of(0.0)[0])
+    for gap in LIPS_PROBE_GAPS:
+        if gap > widest:
+            continue
+        lo, hi = 0.0, LIPS_PROBE_JAW  # MouthClosed: lo draws wider than gap, hi narrower
+        for _ in range(12):
+            mid = (lo + hi) / 2
+            if drawn_lip_gap(animator, motion_of(mid)[0]) > gap:
+                lo = mid
+            else:
+                hi = mid
+        motion, jaw_gap = motion_of((lo + hi) / 2)
+        out.append((drawn_lip_gap(animator, motion), motion, jaw_gap))
+    return out
 
 
 def _probe_seal(model, controls: tuple[str, ...], amount: float) -> float:

@@ -139,6 +139,29 @@ LIPS_RATIO_MAX = 4.0  # the largest ratio believed (a lone misread frame)
 # held at the asked gap less the excess, 0-f1-su's lips were drawn shut on 63 % of its open frames
 # (re-tracked under 0.05 IPD; 0.04: 3 %, open frames' median 0.20 IPD for 0.17 asked; 0.05: p95 0.31)
 LIPS_SHOWN = 0.04
+# The running averages start from the lips' response probed at calibration (calibrate.LIPS_PROBE_GAPS,
+# kept in the calibration cache): started from "read as drawn", the loop learned 0-f1-su's excess
+# only after three frames, and those frames re-tracked 0.36-0.43 IPD apart, wider than the photo's
+# own gape (0.31-0.33). Rest="source" lips are also never drawn farther apart than the probed
+# gap whose reading is the asked one (ClosedLoop.probed_drawn): the excess is not constant (su:
+# drawn 0.05 reads ~0.24, 0.08-0.16 read its own gape ~0.33), and the asked gap less the mean
+# excess drew 0.07-0.08, which re-tracked 0.33-0.35.
+
+
+def lips_response(report: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The lips' probes of a calibration report (``report["lips"]``, :func:`.calibrate._calibrate`):
+    (drawn, re-tracked) inner-lip gaps in IPD, (n,) each, sorted by the drawn gap, the probes the
+    tracker lost left out; None without probes."""
+    probe = (report or {}).get("lips")
+    if not probe:
+        return None
+    drawn = np.asarray(probe["drawn"], np.float64)
+    read = np.asarray(probe["read"], np.float64)
+    ok = np.isfinite(drawn) & np.isfinite(read)
+    if not ok.any():
+        return None
+    order = np.argsort(drawn[ok])
+    return drawn[ok][order], read[ok][order]
 
 
 class FollowGuard:
@@ -277,8 +300,10 @@ class ClosedLoop:
         self._prev: np.ndarray | None = None  # the previous frame's targets
         self._lip_share = 0.0  # lips' correction / requested opening on the last open frame
         self._close_corr = 0.0  # lips' correction on the last frame asked to close them
-        self._lips_ratio = 1.0  # re-tracked / drawn inner-lip gap (LIPS_BIAS_FREE)
-        self._lips_bias = 0.0  # re-tracked - drawn inner-lip gap, IPD
+        # the lips' response probed at calibration: (drawn, re-tracked) inner-lip gaps, IPD, or None
+        self.lips_probe = lips_response(getattr(getattr(animator, "stats", None), "calibration", None))
+        # re-tracked / drawn inner-lip gap (LIPS_BIAS_FREE) and re-tracked - drawn (IPD), running
+        self._lips_ratio, self._lips_bias = self._lips_start()
         self.guard = FollowGuard(len(LOOP))
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
         # The re-tracked photo is the rest every reading is measured against.
@@ -454,7 +479,7 @@ class ClosedLoop:
             return
         asked = max(opening, 0.0) * geometry.MOUTH_CLOSED_GAP_EXTENT
         shown = min(asked, LIPS_SHOWN) if asked >= _OPEN_ASKED else 0.0
-        ceiling = max(asked - self._lips_bias, shown)
+        ceiling = max(min(asked - self._lips_bias, self.probed_drawn(asked)), shown)
         out = drive.copy()
         out[self.index] += self.corr
         drawn = self.animator.drawn_gap(out)
@@ -466,6 +491,31 @@ class ClosedLoop:
             return
         self.corr[_LIPS] = self._bisect_lips(drive, out, float(self.corr[_LIPS]), float(self.limit[_LIPS]),
                                              lambda gap: gap > ceiling)[1]
+
+    def _lips_start(self) -> tuple[float, float]:
+        """(ratio, excess) the running averages start from: the calibration probes' mean over
+        those drawn and read open (LIPS_RATIO_DRAWN), else "read as drawn" (1, 0)."""
+        if self.lips_probe is None:
+            return 1.0, 0.0
+        drawn, read = self.lips_probe
+        ok = (drawn >= LIPS_RATIO_DRAWN) & (read >= LIPS_RATIO_DRAWN)
+        if not ok.any():
+            return 1.0, 0.0
+        return (float(np.mean(np.minimum(read[ok] / drawn[ok], LIPS_RATIO_MAX))),
+                float(np.mean(read[ok] - drawn[ok])))
+
+    def probed_drawn(self, gap: float) -> float:
+        """The drawn inner-lip gap (IPD) whose re-tracked reading is ``gap`` by the calibration's
+        probes (their rising envelope, from closed lips read closed; past the widest probe the
+        excess stays the last probe's); ``inf`` without probes."""
+        if self.lips_probe is None:
+            return float("inf")
+        drawn, read = self.lips_probe
+        d = np.concatenate([[0.0], drawn])
+        r = np.maximum.accumulate(np.concatenate([[0.0], read]))
+        if gap >= r[-1]:
+            return float(d[-1] + gap - r[-1])
+        return float(np.interp(gap, r + np.arange(len(r)) * 1e-6, d))
 
     def _bisect_lips(self, drive: np.ndarray, out: np.ndarray, lo: float, hi: float, wider) -> tuple[float, float]:
         """Bisect the lips' correction (+ closes) in ``[lo, hi]``, eight halvings: a correction whose
@@ -506,8 +556,7 @@ class ClosedLoop:
         self._prev = None
         self._lip_share = 0.0
         self._close_corr = 0.0
-        self._lips_ratio = 1.0
-        self._lips_bias = 0.0
+        self._lips_ratio, self._lips_bias = self._lips_start()
 
     def close(self) -> None:
         """Nothing to release for the shared landmarker; a caller's own tracker stays the caller's."""
