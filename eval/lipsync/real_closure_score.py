@@ -222,12 +222,12 @@ def _auc(v, y):
     return float((order[pos].sum() - n1 * (n1 - 1) / 2) / max(n1 * n0, 1))
 
 
-def session7(held_out: bool) -> int:
+def session7(held_out: bool, place: bool = True) -> int:
     """Fit on TUNE7 with place features, choose levels by the rule of docs/lipsync.md "Real voices"
     (session 7; fixed before any held-out set was scored), then (``held_out``) score the held-out
     sets once with the shipped combination, every candidate, and the pick."""
     global PLACE_FEATURES
-    PLACE_FEATURES = True
+    PLACE_FEATURES = place  # --no-place: round 2's features only, to measure what the place cues add
     names = TUNE7 + (HELD_OUT if held_out else ())
     sets = {n: rc.load(n) for n in names}
     cands = {n: collect(d) for n, d in sets.items()}
@@ -240,7 +240,7 @@ def session7(held_out: bool) -> int:
     print("tuning candidates: real", int(real.sum()), "(true", int(y[real].sum()), ") synthetic",
           int((~real).sum()), "(true", int(y[~real].sum()), ")")
     print("feature AUC on real tuning candidates:",
-          ", ".join(f"{k} {_auc(x[real, i], y[real]):.2f}" for i, k in enumerate(labels)))
+          ", ".join(f"{k} {_auc(x[real, i], y[real]):.2f}" for i, k in zip(range(x.shape[1]), labels)))
     prob = fit(x, y, wt)
     print("score AUC: real tuning %.3f, synthetic tuning %.3f" % (_auc(prob(x[real]), y[real]),
                                                                   _auc(prob(x[~real]), y[~real])))
@@ -318,5 +318,5 @@ def main() -> int:
 
 if __name__ == "__main__":
     if "--session7" in sys.argv:
-        sys.exit(session7(held_out="--held-out" in sys.argv))
+        sys.exit(session7(held_out="--held-out" in sys.argv, place="--no-place" not in sys.argv))
     sys.exit(main())
