@@ -3,6 +3,7 @@
     nice python benchmarks/avatar3d.py            # all of it (~2 minutes on 2 cores)
     nice python benchmarks/avatar3d.py --quick    # fewer re-track frames, one timing run
     nice python benchmarks/avatar3d.py --judges   # only the outside judges (6 and 7 below; ~1 minute)
+    nice python benchmarks/avatar3d.py --judges --only-judge facex --photos single_face hao --emotions sad fearful
 
 1. Fit: mean image-plane distance of the fitted mesh's vertices to the detected landmarks, in
    inter-pupil distances (IPD), on every frontal sample photo and on frames of the talking-head video.
@@ -127,8 +128,10 @@ def retrack_check(samples: Path, per_prompt: int) -> dict:
 JUDGED_PHOTOS = ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "single_face.jpg")
 
 
-def judged(samples: Path, out: Path) -> dict:
-    """Likeness (descriptor distances) and emotions (judges' labels) of rendered avatars."""
+def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
+           emotions: tuple[str, ...] | None = None) -> dict:
+    """Likeness (descriptor distances) and emotions (judges' labels) of rendered avatars (only the
+    portraits whose stem contains one of ``photos_only``, only ``emotions``: a subset while developing)."""
     import cv2
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -139,7 +142,11 @@ def judged(samples: Path, out: Path) -> dict:
 
     photos = {Path(n).stem: samples / n for n in JUDGED_PHOTOS}
     photos["astronaut"] = pj.astronaut()
-    moods = {e: express(e, variations=1, seed=1)[0] for e in pj.EMOTIONS}
+    if photos_only:
+        photos = {n: p for n, p in photos.items() if any(w in n for w in photos_only)}
+        if not photos:
+            raise SystemExit(f"--photos {' '.join(photos_only)}: none of {', '.join(Path(n).stem for n in JUDGED_PHOTOS)}, astronaut")
+    moods = {e: express(e, variations=1, seed=1)[0] for e in (emotions or pj.EMOTIONS)}
     out.mkdir(parents=True, exist_ok=True)
     neutral, emotional = {}, {}
     for name, photo in photos.items():
@@ -166,7 +173,7 @@ def judged(samples: Path, out: Path) -> dict:
         likeness[name] = {"own_render": pj.distance(desc(photo), desc(neutral[name])),
                           "others_renders_min": min(others.values()), "others_renders": others}
     labels = {f"{n}/{e}": {j: pj.top(verdicts[str(p)][j])[0] for j in pj.JUDGES} for (n, e), p in emotional.items()}
-    per_emotion = {e: {j: sum(labels[f"{n}/{e}"][j] == e for n in photos) for j in pj.JUDGES} for e in pj.EMOTIONS}
+    per_emotion = {e: {j: sum(labels[f"{n}/{e}"][j] == e for n in photos) for j in pj.JUDGES} for e in moods}
     hits = {j: sum(v[j] for v in per_emotion.values()) for j in pj.JUDGES}
     n = len(emotional)
     rate = {j: hits[j] / n for j in pj.JUDGES}
@@ -187,6 +194,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("avatar3d-judged"), help="renders for --judges")
     parser.add_argument("--only-judge", nargs="+", choices=("fer", "pyemotion", "facex"),
                         help="only these emotion judges (during development: facex alone, see portrait_judges)")
+    parser.add_argument("--photos", nargs="+", metavar="WORD",
+                        help="--judges on the portraits whose name contains a WORD (e.g. single_face hao astronaut)")
+    parser.add_argument("--emotions", nargs="+", choices=("happy", "sad", "angry", "surprised", "fearful", "disgusted"),
+                        help="--judges on these emotions only")
     args = parser.parse_args()
     if args.only_judge:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -197,7 +208,7 @@ def main() -> None:
 
     samples = ensure_samples()
     if args.judges:
-        print(json.dumps(judged(samples, args.out), indent=1))
+        print(json.dumps(judged(samples, args.out, tuple(args.photos or ()), tuple(args.emotions or ())), indent=1))
         return
     fitted = fits(samples)
     report = {"fit_error_ipd": {k: float(f.errors().mean()) for k, f in fitted.items()},

@@ -166,7 +166,7 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
         Also write a picture of the avatar (front and three-quarter view; ``.png``/``.jpg``/…).
     hair : {"auto", "none"}
     shapes : {"arkit+ue", "arkit", "ue"}
-        Which morph target names to write (``"arkit+ue"``: all 52 + 88 names, 113 targets, shared
+        Which morph target names to write (``"arkit+ue"``: all 52 + 88 names, 113 targets + 2 brow combinations, shared
         names once).
     options : Avatar3DOptions, optional
         Instead of the keyword arguments.
@@ -203,7 +203,7 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
     from .write import build_document
 
     avatar = make_avatar(photo, opts)
-    targets = build_targets(avatar.head, avatar.expressions, opts.shapes)
+    targets = build_targets(avatar.head, avatar.expressions, opts.shapes, avatar.combinations)
     doc = build_document(avatar.head, avatar.texture, targets, vrm=FORMATS[ext], name=avatar.name)
     with outputs:
         with AtomicFile(out, "wb") as f:
@@ -235,6 +235,7 @@ class Avatar:
     face: int
     notes: tuple
     views: int = 1  # photos or video frames the shape was fitted from
+    combinations: np.ndarray | None = None  # (C, 478, 3) combination shapes (.combos), driven by pairs of weights
 
     def posed(self, frame) -> tuple[np.ndarray, np.ndarray]:
         """Skin and parts positions (IPD units) showing an ExpressionFrame's weights, gaze and
@@ -242,7 +243,7 @@ class Avatar:
         from .fit import frame_arkit
         from .targets import blended
 
-        return blended(self.head, self.expressions, frame_arkit(frame))
+        return blended(self.head, self.expressions, frame_arkit(frame), self.combinations)
 
     def render(self, frame=None, *, size: int = 512, yaw_deg: float = 0.0) -> np.ndarray:
         """A front view (RGB uint8 (size, size, 3)), neutral or showing ``frame`` (its weights, gaze,
@@ -350,6 +351,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     from .head import build_head, frontal_layout
     from .learn import load_face_model
     from .texture import bake_texture, hair_colour, iris_colour
+    from .combos import combination_shapes
     from .unit import calibrate_to_unit
     from .rest import lips_closed
 
@@ -385,7 +387,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     stem = Path(str(main.name).split("#")[0]).stem
     return Avatar(name=stem or "avatar", head=head, texture=texture, expressions=expressions, fit=fit,
                   iris_rgb=iris, hair_rgb=hair_rgb, faces_found=main.faces, face=main.face, notes=tuple(notes),
-                  views=len(views))
+                  views=len(views), combinations=combination_shapes(neutral, expressions))
 
 
 def render_preview(head, texture: np.ndarray, *, skin=None, parts=None, size: int = 512) -> np.ndarray:

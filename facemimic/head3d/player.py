@@ -102,6 +102,10 @@ class AvatarPlayer:
         self.arkit = [self.names.index(n) if n in self.names else None for n in ARKIT_NAMES]
         self.ue = [self.names.index(n) if n in self.names else None for n in UE_NAMES]
         self.uses_arkit = any(i is not None for i in self.arkit)
+        # combination shapes (.combos): each driven by the smaller of its two ARKit weights
+        combos = mesh["extras"].get("combinations", {})
+        self.combinations = [(self.names.index(c), ARKIT_NAMES.index(r["drivers"][0]), ARKIT_NAMES.index(r["drivers"][1]))
+                             for c, r in combos.items() if c in self.names and r.get("weight") == "min"]
 
     @property
     def name(self) -> str:
@@ -113,9 +117,12 @@ class AvatarPlayer:
 
         w = np.zeros(len(self.names))
         if self.uses_arkit:
-            for i, v in zip(self.arkit, frame_arkit(frame)):
+            arkit = frame_arkit(frame)
+            for i, v in zip(self.arkit, arkit):
                 if i is not None:
                     w[i] = v
+            for i, a, b in self.combinations:
+                w[i] = max(min(arkit[a], arkit[b]), 0.0)
         else:
             for i, v in zip(self.ue, np.nan_to_num(np.asarray(frame.weights, np.float64))):
                 if i is not None:

@@ -9,6 +9,8 @@ every vertex of the head by the head's ``follow`` maps (:mod:`.head`) — nothin
   alone), so a UE target and the ARKit targets it stands for move the face the same way. Names the
   two vocabularies share once side and case are ignored (``JawOpen``/``jawOpen``, 27 of them) are
   one target, so every one of the 52 + 88 names resolves to exactly one target (113 in all);
+* with both sets (the default), the two brow combination shapes of :mod:`.combos` (115 targets in all), which a
+  player drives by the smaller of their two ARKit weights (the file's mesh ``extras.combinations``);
 * eyeballs turn so their pupil follows the iris landmarks' displacement relative to the eye's
   corners (gaze targets turn them; blinks and smiles hardly do).
 """
@@ -90,18 +92,35 @@ def _eye_rotations(yaw: np.ndarray, pitch: np.ndarray) -> np.ndarray:
     return np.stack([_eye_rotation(float(y), float(p)) for y, p in zip(yaw, pitch)])
 
 
-def build_targets(head: Head, expressions: np.ndarray, shapes: str = "arkit+ue") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def build_targets(head: Head, expressions: np.ndarray, shapes: str = "arkit+ue",
+                  combinations: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Every target's (skin, parts) displacements, IPD units, by name (see :func:`target_names`).
 
-    ``expressions`` is the learned basis (52, 478, 3)."""
+    ``expressions`` is the learned basis (52, 478, 3); ``combinations`` (C, 478, 3, :mod:`.combos`)
+    adds the combination shapes after the named ones with the full set (``"arkit+ue"``; a file of one
+    vocabulary keeps exactly its names)."""
     names = target_names(shapes)
     mix = np.stack([arkit_mix(n) for n in names])  # (T, 52)
-    skin, parts = head_deltas(head, np.einsum("tk,kvc->tvc", mix, expressions))
+    deltas = np.einsum("tk,kvc->tvc", mix, expressions)
+    if combinations is not None and shapes == "arkit+ue":
+        from .combos import COMBINATION_NAMES
+
+        names = names + COMBINATION_NAMES
+        deltas = np.concatenate([deltas, np.asarray(combinations, np.float64)])
+    skin, parts = head_deltas(head, deltas)
     return {n: (skin[i], parts[i]) for i, n in enumerate(names)}
 
 
-def blended(head: Head, expressions: np.ndarray, arkit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def blended(head: Head, expressions: np.ndarray, arkit: np.ndarray,
+            combinations: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Skin and parts positions (IPD units) with ARKit weights (52,) applied — what a renderer that
-    sets the ARKit targets to ``arkit`` shows."""
-    skin, parts = head_deltas(head, np.einsum("k,kvc->vc", np.asarray(arkit, np.float64), expressions))
+    sets the ARKit targets to ``arkit`` shows; with ``combinations`` (C, 478, 3, :mod:`.combos`)
+    also the combination shapes those weights drive."""
+    arkit = np.asarray(arkit, np.float64)
+    delta = np.einsum("k,kvc->vc", arkit, expressions)
+    if combinations is not None:
+        from .combos import combination_weights
+
+        delta = delta + np.einsum("k,kvc->vc", combination_weights(arkit), combinations)
+    skin, parts = head_deltas(head, delta)
     return head.skin.positions + skin, head.parts.positions + parts

@@ -241,6 +241,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
                 out[k] *= fade[:, None]
     out = jaw_below_lips(face, out)
     out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
+    out = lips_not_crossed(face, lips_move_their_own(face, out))  # a lip kept still can be crossed by the other
     expressions = out.copy()
     scales = {}
     for name, (_, fraction) in unit_fractions(face, expressions).items():
@@ -298,6 +299,29 @@ def jaw_below_lips(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     for k, name in enumerate(ARKIT_NAMES):
         if name.startswith("jaw"):
             out[k] *= fade[:, None]
+    return out
+
+
+# A lip's raiser moves the upper lip, a lip's depressor the lower one. In the sample media the upper
+# lip rises while people talk, so the learned mouthUpperUp also dropped the lower lip's inner edge by
+# 0.05-0.08 IPD at weight 1 (single_face.jpg), and mouthLowerDown dropped the upper lip's by up to
+# 0.056; the completions' smooth kernels (0.2 IPD) spread further across the mouth. Disgust (AU9+10:
+# mouthUpperUp 0.8 in the generate stage's apex) then bared both rows of teeth — a grin, where the
+# real AU10 lifts the upper lip off the upper teeth and leaves the lower lip where it is. Each keeps
+# only its own lip's side of the closed lips' line (the mouth corners stay with the raiser).
+OWN_LIP = {"mouthUpperUp": "upper", "mouthLowerDown": "lower"}
+
+
+def lips_move_their_own(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each shape of :data:`OWN_LIP` moving only the landmarks on its
+    lip's side of the closed lips' line on ``face`` (478, 3): the upper-lip raise leaves the lower
+    lip and chin, the lower-lip depressor the upper lip and everything above it."""
+    out = np.array(expressions, np.float64, copy=True)
+    below, _ = _below_lip_line(face)
+    for k, name in enumerate(ARKIT_NAMES):
+        for stem, lip in OWN_LIP.items():
+            if name.startswith(stem):
+                out[k, below if lip == "upper" else ~below] = 0.0
     return out
 
 

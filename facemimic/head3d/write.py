@@ -131,8 +131,13 @@ def build_document(head: Head, texture: np.ndarray, targets: dict[str, tuple[np.
         {"name": "Parts", "pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1], "metallicFactor": 0.0,
                                                     "roughnessFactor": 0.55}},
     ]
-    g["meshes"] = [{"name": "Face", "primitives": prims, "weights": [0.0] * len(names),
-                    "extras": {"targetNames": names}}]
+    extras = {"targetNames": names}
+    from .combos import COMBINATIONS
+
+    combos = {c: {"drivers": [a, b], "weight": "min"} for c, a, b, _ in COMBINATIONS if c in targets}
+    if combos:  # combination shapes: driven by the smaller of two ARKit weights (.combos), not by name
+        extras["combinations"] = combos
+    g["meshes"] = [{"name": "Face", "primitives": prims, "weights": [0.0] * len(names), "extras": extras}]
     nodes = [{"name": "Face", "mesh": 0}]
     g["nodes"] = nodes
     if not vrm:

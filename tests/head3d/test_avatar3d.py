@@ -36,9 +36,9 @@ def made(samples, tmp_path_factory):
 
 def test_cli_reports_what_it_made(made):
     out = made["cli"]
-    assert "me.vrm: VRM avatar, 113 morph targets" in out and "me.png: preview" in out
+    assert "me.vrm: VRM avatar, 115 morph targets" in out and "me.png: preview" in out
     r = made["glb"]
-    assert r.format == "glb" and r.targets == 113 and r.faces_found == 1 and r.hair_rgb is None
+    assert r.format == "glb" and r.targets == 115 and r.faces_found == 1 and r.hair_rgb is None
     assert r.fit_error < 0.015 and r.yaw_deg < 30
     assert (made["folder"] / "me.glb").stat().st_size == r.bytes < 10_000_000
 
@@ -54,7 +54,11 @@ def test_every_arkit_and_ue_name_is_a_target_with_real_motion(made):
     mesh = glb.json["meshes"][0]
     names = mesh["extras"]["targetNames"]
     lower = {n.lower(): i for i, n in enumerate(names)}
-    assert len(names) == 113 and all(n.lower() in lower for n in (*ARKIT_NAMES, *UE_NAMES))
+    assert len(names) == 115 and all(n.lower() in lower for n in (*ARKIT_NAMES, *UE_NAMES))
+    # and the two brow combination shapes, with the rule that drives them (head3d/combos.py)
+    assert names[-2:] == ["browInnerUp_browDownLeft", "browInnerUp_browDownRight"]
+    assert mesh["extras"]["combinations"]["browInnerUp_browDownLeft"] == {"drivers": ["browInnerUp", "browDownLeft"],
+                                                                         "weight": "min"}
     skin = mesh["primitives"][0]
     pos = glb.accessor(skin["attributes"]["POSITION"])
     ipd = float(np.linalg.norm(pos[473] - pos[468]))  # the first 478 vertices are the landmarks

@@ -21,6 +21,16 @@ def test_the_file_plays_as_the_avatar_it_was_made_from(samples, tmp_path):
         from_file, in_memory = player.render(frame).astype(int), avatar.render(frame, size=256).astype(int)
         assert np.abs(from_file - in_memory).mean() < 3  # the same picture, up to the texture's JPEG
     assert np.abs(player.render(smile).astype(int) - player.render(None).astype(int)).mean() > 1
+    # the brows' combination shape plays too: the sad brow (raise and lowering together) as drawn in memory
+    from facemimic.generate.api import express
+
+    sad = express("sad", variations=1, seed=1)[0]
+    assert len(player.combinations) == 2
+    from_file, in_memory = player.render(sad).astype(int), avatar.render(sad, size=256).astype(int)
+    assert np.abs(from_file - in_memory).mean() < 3
+    w = player.weights(sad)
+    drive = {player.names[i]: w[i] for i, _, _ in player.combinations}
+    assert min(drive.values()) > 0.2, drive  # browInnerUp 0.76 with browDown ~0.33 each side
 
 
 def test_animate_plays_it(samples, tmp_path):

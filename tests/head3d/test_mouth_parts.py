@@ -36,8 +36,9 @@ def test_no_shape_moves_the_lower_lip_through_the_upper(avatar):
         assert (_gaps(face, avatar.expressions[k]) - rest).min() > least - 0.005, name
     for name in ("mouthPressLeft", "mouthPressRight"):  # pressed lips stay together (squeezed, never apart)
         assert (_gaps(face, avatar.expressions[ARKIT_NAMES.index(name)]) - rest).max() < 0.005, name
-    # the shapes that open the mouth still do
-    for name, least in (("jawOpen", 0.25), ("mouthUpperUpLeft", 0.1), ("mouthLowerDownLeft", 0.02)):
+    # the shapes that open the mouth still do (the upper-lip raise by its own lip alone: 0.1 had
+    # counted the lower lip it dropped, test_each_lip_shape_moves_its_own_lip)
+    for name, least in (("jawOpen", 0.25), ("mouthUpperUpLeft", 0.05), ("mouthLowerDownLeft", 0.02)):
         assert _gaps(face, avatar.expressions[ARKIT_NAMES.index(name)]).max() > least, name
 
 
@@ -81,3 +82,30 @@ def test_parted_lips_show_the_upper_teeth_and_a_dropped_jaw_the_lower(avatar):
     assert upper > 100 and lower == 0, (upper, lower)  # a dropped jaw: the upper lip stays over the upper teeth' edges
     _, lower = _teeth_pixels(avatar, weights(jawOpen=0.2, mouthLowerDownLeft=1.0, mouthLowerDownRight=1.0))
     assert lower > 25, lower  # the lower lip pulled down (not the jaw) bares the lower teeth
+
+
+def test_each_lip_shape_moves_its_own_lip(avatar):
+    """The upper-lip raise (AU10) leaves the lower lip and chin, the lower-lip depressor the upper
+    lip: learned from talking faces, each had moved the other lip by 0.05-0.08 IPD."""
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.rest import LOWER_INNER, UPPER_INNER
+
+    for side in ("Left", "Right"):
+        up = avatar.expressions[ARKIT_NAMES.index("mouthUpperUp" + side)]
+        down = avatar.expressions[ARKIT_NAMES.index("mouthLowerDown" + side)]
+        assert np.abs(up[list(LOWER_INNER)]).max() < 0.005 and np.abs(up[152]).max() < 0.005
+        assert up[list(UPPER_INNER), 1].max() > 0.03  # it still lifts its lip
+        assert np.abs(down[list(UPPER_INNER)]).max() < 0.005 and np.abs(down[[0, 13, 2]]).max() < 0.005
+        assert down[list(LOWER_INNER), 1].min() < -0.03
+
+
+def test_a_raised_upper_lip_bares_the_upper_teeth_not_the_lower(avatar):
+    """Disgust's AU9+10 (the generate stage's apex: mouthUpperUp 0.8, noseSneer 0.5): the upper lip
+    lifts off the upper teeth and the lower lip stays over the lower ones — not a grin's two rows."""
+    from facemimic.expressions.names import ARKIT_NAMES
+
+    w = np.zeros(len(ARKIT_NAMES))
+    for name, v in (("mouthUpperUp", 0.8), ("noseSneer", 0.5)):
+        w[ARKIT_NAMES.index(name + "Left")] = w[ARKIT_NAMES.index(name + "Right")] = v
+    upper, lower = _teeth_pixels(avatar, w)
+    assert upper > 300 and lower < 0.1 * upper, (upper, lower)

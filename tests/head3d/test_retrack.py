@@ -63,7 +63,13 @@ def test_shapes_the_data_hardly_shows_reach_the_unit(avatar):
                                           size=384))[0]
         frown = tracker.faces(avatar.render(ExpressionFrame.from_shapes({"MouthFrownLeft": 1.0, "MouthFrownRight": 1.0}),
                                             size=384))[0]
-    assert min(lip.weight("MouthUpperUpLeft"), lip.weight("MouthUpperUpRight")) > 0.5, lip.weight("MouthUpperUpLeft")
+    # read in the unit, as retrack reads every channel (MediaPipe's MouthUpperUp score also counts the
+    # mouth's opening: 0.74-0.77 while the raise dropped the lower lip too, 0.46-0.58 since it does not)
+    lip_m = geo.measure(np.asarray(lip.landmarks)[None], size, rest=rest)
+    raised = np.asarray(lip_m.upper_lip_raise)[0] / geo.CHANNELS["MouthUpperUpLeft"].full_extent
+    assert raised.min() > 0.5, raised  # 0.75 measured
+    lowered = np.asarray(lip_m.lower_lip_depress)[0] / geo.CHANNELS["MouthLowerDownLeft"].full_extent
+    assert lowered.max() < 0.25, lowered  # the lower lip stays (0.08-0.10; AU10 is not a grin)
     down = np.asarray(geo.measure(np.asarray(frown.landmarks)[None], size, rest=rest).corner_down)[0] / 0.1
     assert down.min() > 0.2, down  # 0.27-0.34 measured; the learned frown alone: ~0.05
 

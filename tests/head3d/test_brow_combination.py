@@ -1,0 +1,66 @@
+"""The oblique brow of AU1+4 (sadness, fear): raising the inner brow and lowering the brow together
+must not cancel at the inner end (issue #15 §2; head3d/combos.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def avatar(samples):
+    from facemimic.head3d.api import make_avatar
+
+    return make_avatar(samples / "single_face.jpg")
+
+
+def _brow(avatar, **named):
+    """Brow measures (IPD; [left, right]) of the avatar's rendered landmarks with ARKit weights
+    ``named`` (``browDown``: both sides), as FaceMimic's renderer poses them."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.targets import blended
+    from facemimic.head3d.unit import _SIZE, _as_landmarks
+
+    w = np.zeros(len(ARKIT_NAMES))
+    for name, v in named.items():
+        for n in ((name + "Left", name + "Right") if name + "Left" in ARKIT_NAMES else (name,)):
+            w[ARKIT_NAMES.index(n)] = v
+    face = avatar.head.skin.positions[:478]
+    skin, _ = blended(avatar.head, avatar.expressions, w, avatar.combinations)
+    rest = geo.rest_face(_as_landmarks(face), _SIZE)
+    m0, m = (geo.measure(_as_landmarks(p)[None], _SIZE, rest=rest) for p in (face, skin[:478]))
+    return {k: np.asarray(getattr(m, k))[0] - np.asarray(getattr(m0, k))[0]
+            for k in ("brow_inner_raise", "brow_outer_raise", "brow_pinch", "brow_lower")}
+
+
+def test_sad_brow_keeps_its_inner_end_raised_and_drawn_together(avatar):
+    """The generate stage's sad brow (browInnerUp 0.76, browDown 0.33): the inner end as high as the
+    raiser alone puts it (the sum of the two targets left it at a third of that), still pinched."""
+    raised = _brow(avatar, browInnerUp=0.76)
+    down = _brow(avatar, browDown=0.33)
+    sad = _brow(avatar, browInnerUp=0.76, browDown=0.33)
+    assert (sad["brow_inner_raise"] > 0.85 * raised["brow_inner_raise"]).all(), (sad, raised)
+    assert (sad["brow_pinch"] > 0.8 * down["brow_pinch"]).all() and (down["brow_pinch"] > 0.015).all(), (sad, down)
+    # the rest of the brow still comes down: the tail lower than with the raiser alone
+    assert (sad["brow_outer_raise"] < raised["brow_outer_raise"] - 0.003).all(), (sad, raised)
+
+
+def test_a_frown_stays_a_frown(avatar):
+    """Anger's brow (browDown 0.7, a trace of browInnerUp 0.05): the combination takes back only the
+    raiser's share; the brow comes down as the lowerer alone brings it, less that share."""
+    alone = _brow(avatar, browDown=0.7)
+    angry = _brow(avatar, browDown=0.7, browInnerUp=0.05)
+    assert (angry["brow_lower"] > 0.8 * alone["brow_lower"]).all() and (alone["brow_lower"] > 0.05).all(), (angry, alone)
+    assert np.allclose(angry["brow_pinch"], alone["brow_pinch"], atol=0.005), (angry, alone)
+
+
+def test_combination_weight_is_the_smaller_driver():
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.combos import COMBINATION_NAMES, combination_weights
+
+    w = np.zeros(len(ARKIT_NAMES))
+    w[ARKIT_NAMES.index("browInnerUp")] = 0.76
+    w[ARKIT_NAMES.index("browDownLeft")] = 0.33
+    got = dict(zip(COMBINATION_NAMES, combination_weights(w)))
+    assert got == {"browInnerUp_browDownLeft": pytest.approx(0.33), "browInnerUp_browDownRight": 0.0}
