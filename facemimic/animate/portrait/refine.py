@@ -483,7 +483,7 @@ class ClosedLoop:
         out = drive.copy()
         out[self.index] += self.corr
         drawn = self.animator.drawn_gap(out)
-        if drawn < shown:
+        if drawn < shown:  # (a closure, shown 0: the lips touch, never drawn through each other)
             self.corr[_LIPS] = self._bisect_lips(drive, out, -float(self.limit[_LIPS]), float(self.corr[_LIPS]),
                                                  lambda gap: gap >= shown)[0]
             return
