@@ -165,8 +165,8 @@ def collect(data):
     for id_, _dur, truth, audio, sr in data["items"]:
         spans = [(q.start - 0.04, q.end + 0.04) for q in truth if q.name in bl.BILABIALS]
         for k, (phones, prob, offset, _) in enumerate(data["segments"][id_]):
-            i0 = int(round(offset * sr))
-            lm = bl.log_mel(audio[i0:i0 + len(prob) * 160])[:len(prob)]
+            # (session 7: was audio[i0:i0 + n], empty for a segment re-cut to start before the file)
+            lm = bl.log_mel(rc.segment_audio(audio, sr, offset, len(prob)))[:len(prob)]
             lm = np.concatenate([lm, np.repeat(lm[-1:], len(prob) - len(lm), 0)])
             cs = candidates(phones, prob, offset, lm)
             per_segment[(id_, k)] = cs

@@ -103,6 +103,25 @@ def load(name: str) -> dict:
         return pickle.load(f)
 
 
+#: The re-cut speech segment (int16 PCM) being replayed, for combinations that recompute features.
+SEGMENT: dict = {}
+
+
+def segment_audio(audio, sr: int, offset: float, n_frames: int):
+    """The ``n_frames`` x 10 ms of ``audio`` from time ``offset`` (which may lie before the file's
+    start: the recogniser's re-cut segments carry up to 86.6 ms of silence before their speech),
+    zeros outside the file."""
+    import numpy as np
+
+    n = n_frames * 160
+    out = np.zeros(n, np.int16)
+    i0 = int(round(offset * sr))
+    a, b = max(i0, 0), min(i0 + n, len(audio))
+    if b > a:
+        out[a - i0:b - i0] = audio[a:b]
+    return out
+
+
 @contextmanager
 def replayed(segments: list, combine):
     """Within the block, ``recognize_phones`` returns the cached segments in order, combined by
@@ -116,8 +135,9 @@ def replayed(segments: list, combine):
     def fake(pcm, *, offset=0.0, options=None):
         phones, prob, off, copt = queue.pop(0)
         # the recogniser re-cuts each VAD segment around its speech (recognize.anchor_segment)
-        _, offset = recognize.anchor_segment(pcm, offset)
+        cut, offset = recognize.anchor_segment(pcm, offset)
         assert abs(off - offset) < 1e-6, "segments out of step with the cache"
+        SEGMENT["pcm"] = cut
         return merge_silence(combine(phones, prob, off, copt))
 
     recognize.recognize_phones = fake
