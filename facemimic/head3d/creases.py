@@ -6,7 +6,7 @@ The baked texture has the photo's own folds taken out (:func:`.texture.flatten_c
 the idea, not the code), a frame's Unified Expressions weights darken thin soft bands of the skin
 where a face folds: the nasolabial folds (corner pull, cheek squint, sneer, upper lip raise), two
 vertical furrows between the brows (brow lowering and pinch), three lines across the forehead
-(brow raise), crow's feet at the outer eye corners (cheek and eye squint), short lines across the
+(its middle for the inner brow raise, AU1; its sides for the outer, AU2), crow's feet at the outer eye corners (cheek and eye squint), short lines across the
 upper nose (the sneer's wrinkling, AU9: disgust), a fold under each lower lid (the cheek's bunching
 under a smile, AU6). The shadow is the skin's
 own colour, darker and a little redder. With every driving weight zero the texture is untouched.
@@ -26,15 +26,19 @@ from ..expressions.names import UE_INDEX
 DRIVERS = {
     "nasolabial": {"MouthCornerPull{}": 0.8, "CheekSquint{}": 0.6, "NoseSneer{}": 0.7, "MouthUpperUp{}": 0.5},
     "glabella": {"BrowLowerer{}": 0.7, "BrowPinch{}": 0.5},
-    "forehead": {"BrowInnerUp{}": 0.8, "BrowOuterUp{}": 0.5},
+    # AU1 wrinkles the middle of the forehead, AU2 its sides (FACS): lines across the whole forehead
+    # for the inner raise alone gave sadness's and fear's raised inner brows surprise's forehead
+    "forehead": {"BrowInnerUp{}": 1.0, "BrowOuterUp{}": 0.3},  # the middle, over the inner brow
+    "forehead_side": {"BrowOuterUp{}": 1.0, "BrowInnerUp{}": 0.2},  # the sides, over the brow's tail
     "crows_feet": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.4},
     "nose_wrinkle": {"NoseSneer{}": 1.0},
     "infraorbital": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.3},
 }
 # Share of the way to the shadow colour at full weight (the 2D animator's depths).
-DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "crows_feet": 0.6, "nose_wrinkle": 0.6,
+DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "forehead_side": 0.5, "crows_feet": 0.6, "nose_wrinkle": 0.6,
          "infraorbital": 0.5}
 SHADOW_TINT = np.array([0.6, 0.47, 0.45], np.float32)  # a fold's shadow: the skin's colour, darker, redder
+FOREHEAD_MIDDLE = 0.3  # IPD from the midline: the forehead's middle lines (AU1) end, its side lines (AU2) begin
 WIDTH = 0.014  # IPD: a crease line's half-width before blurring
 SOFT = 0.012  # IPD: its blur
 SIDES = ("Left", "Right")
@@ -90,12 +94,13 @@ def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray
             fan.append(to_uv(np.stack([eye + d * 0.08, eye + d * 0.22])))
         out["crows_feet", side] = fan
         top = at(_BROW_TOP[side])
-        lines = []
-        for h in (0.16, 0.28, 0.40):
-            xs = np.linspace(0.0, sx * 0.6, 16)
-            ys = top[1] + h + 0.05 * (1 - (xs / 0.6) ** 2)
-            lines.append(to_uv(np.stack([xs, ys], -1)))
-        out["forehead", side] = lines
+        for crease, (a, b) in (("forehead", (0.0, FOREHEAD_MIDDLE)), ("forehead_side", (FOREHEAD_MIDDLE, 0.6))):
+            lines = []
+            for h in (0.16, 0.28, 0.40):
+                xs = np.linspace(sx * a, sx * b, 10)
+                ys = top[1] + h + 0.05 * (1 - (xs / 0.6) ** 2)
+                lines.append(to_uv(np.stack([xs, ys], -1)))
+            out[crease, side] = lines
         # a sneer (AU9) wrinkles the skin across the upper nose: short lines from the dorsum down
         # and out over the side of the nose, below its root
         root = at(_NOSE_ROOT)

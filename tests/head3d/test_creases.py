@@ -42,6 +42,10 @@ def test_each_expression_shades_its_own_folds(avatar):
         assert _darkening(avatar, "glabella", side, frown) > 0.2
         assert _darkening(avatar, "nasolabial", side, frown) < 0.01
         assert _darkening(avatar, "forehead", side, raised) > 0.1
+        # the inner raise (AU1, sadness and fear) folds the forehead's middle, not its sides (AU2)
+        assert _darkening(avatar, "forehead_side", side, raised) < 0.5 * _darkening(avatar, "forehead", side, raised)
+        both = ExpressionFrame.from_shapes({f"BrowInnerUp{side}": 1.0, f"BrowOuterUp{side}": 1.0})
+        assert _darkening(avatar, "forehead_side", side, both) > 0.1  # surprise: lines right across
     # as deep as the weight asks, on its own side
     assert 0.3 < _darkening(avatar, "nasolabial", "Left", half_smile) / _darkening(avatar, "nasolabial", "Left", smile) < 0.7
     assert _darkening(avatar, "nasolabial", "Right", half_smile) < 0.01
