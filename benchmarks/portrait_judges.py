@@ -6,6 +6,7 @@ sitter still the same person?
     python benchmarks/portrait_judges.py -o /tmp/judged   # animate, judge, print the tables, contact sheets
     python benchmarks/portrait_judges.py --docs docs/img  # also write small contact sheets for the docs
     python benchmarks/portrait_judges.py --portraits single_face astronaut --emotions happy sad  # a subset
+    python benchmarks/portrait_judges.py --identity-only --portraits astronaut --emotions angry  # dlib alone
 
 **The judges are not FaceMimic's.** ``--setup`` makes a separate virtual environment
 (``$FACEMIMIC_JUDGES_VENV`` or ``/tmp/venv-judges``) with NumPy, h5py, OpenCV 4, ``dlib-bin``,
@@ -337,6 +338,9 @@ def main(argv=None) -> int:
     ap.add_argument("--portraits", "--only", dest="portraits", nargs="*",
                     help="portrait names to run (default: all)")
     ap.add_argument("--emotions", nargs="*", choices=EMOTIONS, help="emotions to animate (default: all six)")
+    ap.add_argument("--identity-only", action="store_true",
+                    help="no emotion judge (and no baseline): animate, print each clip's per-frame identity "
+                         "distance, write identity.json, keep the frames as PNGs")
     ap.add_argument("--judges", nargs="+", choices=ALL_JUDGES,
                     help=f"only these judges' verdicts (during development: {DEVELOPMENT_JUDGE} alone)")
     args = ap.parse_args(argv)
@@ -347,9 +351,10 @@ def main(argv=None) -> int:
         setup()
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    base = baseline(args.out)
-    print_baseline(base)
-    print()
+    if not args.identity_only:
+        base = baseline(args.out)
+        print_baseline(base)
+        print()
     if args.baseline:
         return 0
     emotions = [e for e in EMOTIONS if not args.emotions or e in args.emotions]
@@ -380,6 +385,8 @@ def main(argv=None) -> int:
             shown.update((files[0], files[clips[name, emotion][2]]))
             paths += files
         print(f"animated {name}", file=sys.stderr)
+    if args.identity_only:
+        return identity_trace(todo, clips, args.out)
 
     # 2. judge every frame and every source photo in one subprocess
     group = {photo for name, photo, extra in todo if "--face" in extra}
@@ -401,7 +408,8 @@ def main(argv=None) -> int:
                          "apex": {j: top(v_apex[j])[0] for j in JUDGES},
                          "p_asked": {j: (v_apex[j] or {}).get(emotion, 0.0) for j in JUDGES},
                          "first": {j: top(v_first[j])[0] for j in JUDGES},
-                         "id_mean": float(np.nanmean(d)), "id_max": float(np.nanmax(d)), "id_first": d[0]})
+                         "id_mean": float(np.nanmean(d)), "id_max": float(np.nanmax(d)), "id_first": d[0],
+                         "id_trace": [round(x, 4) for x in d]})
             if emotion == emotions[0]:
                 tiles.append(("first frame", frames[0], [f"{TAG[j]} {top(v_first[j])[0]}" + "*" * (top(v_first[j])[0] == "neutral")
                                                          for j in JUDGES]))
@@ -434,6 +442,32 @@ def main(argv=None) -> int:
           f"({args.out}/*-sheet.png)")
     for png in work.glob("*/*.png"):  # keep the videos, drop the per-frame copies
         png.unlink()
+    return 0
+
+
+def identity_trace(todo: list, clips: dict, out: Path) -> int:
+    """Identity alone (dlib; no emotion judge runs): the distance from the source photo to every frame
+    of every clip, printed as one line per clip (which frames go wrong) and written to identity.json;
+    the frames stay in ``out/frames/PORTRAIT/EMOTION-NNN.png`` to be looked at next to the photo."""
+    paths = [photo for _, photo, _ in todo] + [f for (_, files, _) in clips.values() for f in files]
+    group = {photo for name, photo, extra in todo if "--face" in extra}
+    verdicts = dict(zip(map(str, paths), judge(paths, set(), group)))
+    result = []
+    for name, photo, _ in todo:
+        src = verdicts[str(photo)]["descriptor"]
+        for (n, emotion), (frames, files, ai) in clips.items():
+            if n != name:
+                continue
+            d = [distance(src, verdicts[str(f)]["descriptor"]) for f in files]
+            result.append({"portrait": name, "emotion": emotion, "apex_frame": ai, "trace": d,
+                           "mean": float(np.nanmean(d)), "max": float(np.nanmax(d)),
+                           "argmax": int(np.nanargmax(d))})
+            print(f"{name:>16s} {emotion:>9s} mean {result[-1]['mean']:.3f} max {result[-1]['max']:.3f} "
+                  f"@{result[-1]['argmax']:2d} apex @{ai:2d} | " + " ".join(f"{x:.2f}" for x in d))
+    means, maxes = np.array([r["mean"] for r in result]), np.array([r["max"] for r in result])
+    print(f"identity (dlib): mean over clips {np.nanmean(means):.3f}, max {np.nanmax(maxes):.3f}, clips over a "
+          f"target {int(np.sum((means > ID_MEAN) | (maxes > ID_MAX)))}/{len(result)}")
+    (out / "identity.json").write_text(json.dumps({"clips": result, "identity": JUDGE_INFO["identity"]}, indent=1))
     return 0
 
 

@@ -112,3 +112,45 @@ def test_the_measure_sees_a_pale_or_dark_patch_on_the_forehead(samples, lift):
     # and the unchanged photo reads as itself
     same = forehead_change(photo, photo.copy(), P)
     assert same["p75"] == 0.0 and same["altered"] == 0.0 and not same["steps"]
+
+
+def _forehead_triangles(points: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """(K, 3) the face mesh's triangles wholly above the brows (along ``down``), up to its outline."""
+    P = np.asarray(points, np.float64)[:, :2]
+    ipd = float(np.linalg.norm(P[473] - P[468]))
+    brow = np.concatenate([P[list(L.BROW_UPPER[s])] for s in ("right", "left")])
+    order = np.argsort(brow[:, 0])
+    h = P @ down
+    above = (h < np.interp(P[:, 0], brow[order, 0], (brow @ down)[order]) - 0.02 * ipd) & (np.arange(len(P)) < L.N_MESH)
+    tris = np.asarray(L.face_triangles())
+    return tris[above[tris].all(1)]
+
+
+def test_raised_brows_carry_the_forehead_skin_without_squeezing_it(samples):
+    # 0-f1-su's surprised apex (the CLI's clip): the brows rise ~0.23 IPD under the mesh's outline
+    # over the forehead, 0.25-0.35 IPD above them (mid-forehead, not the hairline). Held still, that
+    # outline squeezed the skin between to 0.26 of its area (the photo's soft light change became an
+    # edge); the forehead skin now follows the brows evenly (model._brow_templates): >= 0.45.
+    from facemimic.animate.drivers import DriverSpec, build
+    from facemimic.animate.portrait.folds import signed_areas
+
+    anim = PortraitAnimator(samples / PHOTO, PortraitOptions(size=256, rest="neutral"), name=PHOTO)
+    track = build(DriverSpec(expression="surprised", duration=2.0, fps=10.0, seed=1)).track
+    frame = max(track, key=lambda f: float(np.abs(np.nan_to_num(f.weights)).sum()))
+    plan = anim.plan(frame)
+    controls = anim.model.controls(plan.drive, float(frame.head_rotation[1]))
+    motion = (np.tensordot(controls, anim.model.basis, axes=1) + anim._rest_overlap
+              + anim.pose.motion(np.asarray(frame.head_rotation, np.float64)))
+    motion = anim.warp.fold_free(motion)  # what draw() warps by
+    P = np.asarray(anim.points, np.float64)[:, :2]
+    down = anim.model.frame.rotation[:, 1]
+    ipd = float(np.linalg.norm(P[473] - P[468]))
+    tris = _forehead_triangles(P, down)
+    assert len(tris) >= 12
+    share = signed_areas(P + motion[:, :2], tris) / signed_areas(P, tris)
+    assert share.min() >= 0.45, np.round(np.sort(share)[:5], 2)  # was 0.26 (the fold floor's 0.25)
+    # not by lowering the brows: they still rise as asked (0.23 IPD before and after)
+    brows = list(L.BROW_UPPER["right"]) + list(L.BROW_UPPER["left"])
+    assert float(np.mean(motion[brows, :2] @ -down)) / ipd > 0.18
+    # and the skin does not stretch past the outline either: the outline moves less than the brows
+    assert float(np.mean(motion[list(FOREHEAD_OUTLINE), :2] @ -down)) < float(np.mean(motion[brows, :2] @ -down))

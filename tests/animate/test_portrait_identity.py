@@ -85,10 +85,13 @@ def test_neutral_frame_keeps_the_nose_where_the_tracker_sees_it(samples):
 
 
 @pytest.mark.parametrize("photo", ["single_face.jpg", "15-f13-anc-ph.jpg"])
-def test_brow_templates_leave_the_forehead_outline(samples, photo):
+def test_brow_templates_carry_the_forehead_evenly_and_leave_the_hairline(samples, photo):
     # the brow raisers' forehead field reached the hairline: surprised moved the outline over the
-    # forehead 0.16-0.22 IPD up (a longer face); now the brows move and the outline above them stays
-    from facemimic.animate.portrait.model import RIGID_FOREHEAD
+    # forehead 0.16-0.22 IPD up (a longer face). Pinning that outline (it is mid-forehead, 0.25-0.35
+    # IPD above the brows) squeezed the skin under it to a fifth; now the forehead follows the brows
+    # less and less, evenly, up to 2.7 times the outline's height: the outline moves at most ~2/3 of
+    # the brows, the head ring beyond it (warp.HEAD_RING_FOLLOW) less still, nothing else moves.
+    from facemimic.animate.portrait.model import FOREHEAD_OUTLINE
 
     anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=256, calibrate=False))
     ipd = _ipd(anim.points)
@@ -97,7 +100,9 @@ def test_brow_templates_leave_the_forehead_outline(samples, photo):
         if not name.startswith(("brow_inner_up", "brow_outer_up", "brow_lower")):
             continue
         move = np.linalg.norm(anim.model.basis[k], axis=1) / ipd
-        top = move[[10, 338, 297, 109, 67]].max()  # the hairline over the forehead: 0.04-0.065 before
-        assert top < 0.01, (name, top)
-        assert move[list(RIGID_FOREHEAD)].mean() < 0.02, (name, move[list(RIGID_FOREHEAD)].mean())
-        assert move[brows].max() > 0.08, (name, move[brows].max())  # the brows themselves still move
+        lift = move[brows].max()
+        assert lift > 0.08, (name, lift)  # the brows themselves still move
+        top = move[[10, 338, 297, 109, 67]].max()
+        assert top < 0.75 * lift, (name, top, lift)
+        assert move[list(FOREHEAD_OUTLINE)].mean() < 0.6 * lift, (name, move[list(FOREHEAD_OUTLINE)].mean())
+        assert move[SIDES].max() < 0.01 and move[NOSE].max() < 0.01, name

@@ -472,6 +472,18 @@ def _eye_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     return out
 
 
+# The face outline over the forehead, temple to temple (the brow templates fade to it).
+FOREHEAD_OUTLINE = (54, 103, 67, 109, 10, 338, 297, 332, 284)
+# Why linear and past the outline: a smoothstep fade over 0.9 units with the outline held still
+# squeezed the forehead between raised brows and the outline to a fifth of its height (brows
+# 0.25-0.30 IPD up under an outline 0.25-0.36 IPD above them; 0-f1-su, t1: the photo's soft light
+# change became an edge). With the outline moving (1 - 1/REACH) of the brows and the head ring 0.4
+# of the outline (warp.HEAD_RING_FOLLOW), the band below and the band above the outline (about as
+# high) compress alike for REACH = 1 / (1 - 1/1.6) ~ 2.7: each keeps 1 - 0.375 lift/height.
+FOREHEAD_REACH = 2.7
+FOREHEAD_MIN_HEIGHT = 0.15  # canonical units (~0.25 IPD): a turned face's temple near its brow's end
+
+
 def _brow_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     P, u, v = g.P, g.u, g.v
     top = P[list(L.BROW_UPPER[side])]
@@ -485,12 +497,30 @@ def _brow_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     v_lid = _interp_chain(lid, u)
     umin, umax = min(uo, ui), max(uo, ui)
     lat = 1 - _smoothstep((np.maximum(umin - u, u - umax)) / (0.45 * span))
-    # above the brow: the forehead follows, fading over 0.9 units; below: fades to 0 at the lid
-    above = np.clip((v_brow - v) / 0.9, 0, None)
-    f = np.where(v <= v_brow, 1 - _smoothstep(above),
-                 1 - _smoothstep((v - v_brow) / np.maximum(v_lid - v_brow, 0.05)))
+    # over the forehead between the brows the two sides' fields share the skin (they sum to 1 on a
+    # symmetric raise): each side's own falloff left the midline at a third of the brows' lift, a
+    # column of skin lagging behind and squeezed against its neighbours
+    other = P[L.BROW_UPPER["left" if side == "right" else "right"][-1], 0]
+    between = (u - other) / (ui - other) if abs(ui - other) > 1e-6 else np.ones_like(u)
+    shared = np.where((between > 0) & (between < 1), _smoothstep(between), lat)
+    lat_own = lat
+    lat = lat + (np.maximum(shared, lat) - lat) * _smoothstep((v_brow - v) / 0.15)
+    # above the brow: the forehead skin follows less and less, linearly, up to FOREHEAD_REACH times
+    # the mesh's forehead height (its outline is mid-forehead, 0.25-0.35 IPD above the brows, not
+    # the hairline), so the skin compresses (stretches) evenly; below: fades to 0 at the lid
+    v_top = _interp_chain(P[list(FOREHEAD_OUTLINE)], u)
+    reach = FOREHEAD_REACH * np.maximum(v_brow - v_top, FOREHEAD_MIN_HEIGHT)
+    above = np.clip((v_brow - v) / reach, 0, 1)
+    below = 1 - _smoothstep((v - v_brow) / np.maximum(v_lid - v_brow, 0.05))
+    f = np.where(v <= v_brow, 1 - above, below)
     f = f * lat * g.mesh
     f[v > v_lid + 0.02] = 0.0
+    # lowered brows stretch the skin above them instead: it fades over 0.9 units as before, the
+    # outline held (build_templates; carried down like the raise, the face read shorter: dlib
+    # distance at the angry apexes +0.01-0.03 on 5 of 7 portraits)
+    fl = np.where(v <= v_brow, 1 - _smoothstep(np.clip((v_brow - v) / 0.9, 0, None)), below)
+    fl = fl * lat_own * g.mesh
+    fl[v > v_lid + 0.02] = 0.0
     inner = 1 - t_outer
     towards_mid = -SIDE_SIGN[side]  # x direction towards the face's midline
     out = {}
@@ -501,12 +531,12 @@ def _brow_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d[:, 1] = -0.18 * f * (0.25 + 0.75 * t_outer)
     out["brow_outer_up"] = d
     d = np.zeros_like(P)
-    d[:, 1] = 0.13 * f * (0.6 + 0.4 * inner)
-    d[:, 0] = 0.04 * towards_mid * f * inner
+    d[:, 1] = 0.13 * fl * (0.6 + 0.4 * inner)
+    d[:, 0] = 0.04 * towards_mid * fl * inner
     out["brow_lower"] = d
     d = np.zeros_like(P)
-    d[:, 0] = 0.07 * towards_mid * f * inner
-    d[:, 1] = 0.02 * f * inner
+    d[:, 0] = 0.07 * towards_mid * fl * inner
+    d[:, 1] = 0.02 * fl * inner
     out["brow_pinch"] = d
     return out
 
@@ -653,8 +683,13 @@ def build_templates(frame: FaceFrame) -> np.ndarray:
     # moves the nose wings in full; the upper-lip raiser (levator labii, inserted at the wings)
     # keeps half its pull there.
     rigid = _rigid(g)
+    # the brow raisers' forehead field fades out evenly past the face outline (_brow_templates):
+    # pinning the outline over the forehead squeezed the skin below it to a fifth of its height
+    rigid_brows = _rigid(g, forehead=False)
     for name in t:
-        if name.startswith("upper_up"):
+        if name.startswith(("brow_inner_up", "brow_outer_up")):
+            t[name] = t[name] * (1.0 - rigid_brows)[:, None]
+        elif name.startswith("upper_up"):
             t[name] = t[name] * (1.0 - 0.5 * rigid)[:, None]
         elif not name.startswith("nose_sneer"):
             t[name] = t[name] * (1.0 - rigid)[:, None]
@@ -668,7 +703,7 @@ RIGID_SIDES = (127, 356, 234, 454, 93, 323, 162, 389)  # the face's sides at ear
 RIGID_FOREHEAD = (10, 338, 297, 332, 284, 54, 103, 67, 109)
 
 
-def _rigid(g: _Geometry) -> np.ndarray:
+def _rigid(g: _Geometry, *, forehead: bool = True) -> np.ndarray:
     """How still each landmark stays (478,), 0..1: 1 on the nose (bridge to subnasale, wing to wing),
     at the face's sides by the ears and on its outline over the forehead, fading over ~0.08-0.1
     units around them."""
@@ -685,8 +720,8 @@ def _rigid(g: _Geometry) -> np.ndarray:
     d = np.min(np.hypot(u[:, None] - P[list(RIGID_FOREHEAD), 0], v[:, None] - P[list(RIGID_FOREHEAD), 1]), axis=1)
     # only well above the brows (on a turned face the far temple comes close to its brow's end)
     brow_top = min(float(P[list(L.BROW_UPPER[s]), 1].min()) for s in SIDES)
-    forehead = np.exp(-0.5 * (d / 0.12) ** 2) * _smoothstep((brow_top - v - 0.1) / 0.2)
-    return np.maximum(np.maximum(nose, sides), forehead) * g.mesh
+    pin = np.exp(-0.5 * (d / 0.12) ** 2) * _smoothstep((brow_top - v - 0.1) / 0.2) if forehead else 0.0
+    return np.maximum(np.maximum(nose, sides), pin) * g.mesh
 
 
 # ------------------------------------------------------------------------------------------------
