@@ -139,6 +139,11 @@ LIPS_RATIO_MAX = 4.0  # the largest ratio believed (a lone misread frame)
 # held at the asked gap less the excess, 0-f1-su's lips were drawn shut on 63 % of its open frames
 # (re-tracked under 0.05 IPD; 0.04: 3 %, open frames' median 0.20 IPD for 0.17 asked; 0.05: p95 0.31)
 LIPS_SHOWN = 0.04
+# ... and a closure's lips are drawn at most this far past touching (IPD; lips pressed for a /p b m/
+# compress ~2 mm): drawn touching, 0-f1-su's re-tracked 0.008-0.030 (its worst /p b m/ on the
+# 0.03 bound, run to run), pressed 0.04 past touching ~0.03 less; let through unbounded, the carried
+# closing correction wound up clip-long (no closure re-tracks 0): 0.05 -> 0.37 IPD past touching
+LIPS_PRESS = LIPS_MEET_GAP
 # The running averages start from the lips' response probed at calibration (calibrate.LIPS_PROBE_GAPS,
 # kept in the calibration cache): started from "read as drawn", the loop learned 0-f1-su's excess
 # only after three frames, and those frames re-tracked 0.36-0.43 IPD apart, wider than the photo's
@@ -478,12 +483,12 @@ class ClosedLoop:
             # fell 0.28 -> 0.23, under the asked 0.26)
             return
         asked = max(opening, 0.0) * geometry.MOUTH_CLOSED_GAP_EXTENT
-        shown = min(asked, LIPS_SHOWN) if asked >= _OPEN_ASKED else 0.0
-        ceiling = max(min(asked - self._lips_bias, self.probed_drawn(asked)), shown)
+        shown = min(asked, LIPS_SHOWN) if asked >= _OPEN_ASKED else -LIPS_PRESS
+        ceiling = max(min(asked - self._lips_bias, self.probed_drawn(asked)), shown, 0.0)
         out = drive.copy()
         out[self.index] += self.corr
         drawn = self.animator.drawn_gap(out)
-        if drawn < shown:  # (a closure, shown 0: the lips touch, never drawn through each other)
+        if drawn < shown:
             self.corr[_LIPS] = self._bisect_lips(drive, out, -float(self.limit[_LIPS]), float(self.corr[_LIPS]),
                                                  lambda gap: gap >= shown)[0]
             return
