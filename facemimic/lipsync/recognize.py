@@ -37,6 +37,7 @@ class RecognizerOptions:
     align_beam: float = 1e-30  # HMM beam of alignment (1e-48 default: 10 % slower, no better)
     closure_detector: bool = True  # insert P/B/M the phone loop missed (acoustic detector, bilabial.py)
     closure_threshold: float | None = None  # detector threshold; None = the one trained with the weights
+    frame_classes: bool = True  # other languages: re-label phones by the frame-shape classifier (frame_classes.py)
     language: str = "en-us"  # transcript's language (espeak-ng code): CMUdict for English, else espeak-ng G2P
 
     def __post_init__(self) -> None:
@@ -94,6 +95,11 @@ FOREIGN_LANGUAGE_WEIGHT = float(os.environ.get("FACEMIMIC_FOREIGN_LANGUAGE_WEIGH
 # (weight 1-2, bigram or trigram, mixed with the English LM or not), never up in all four, and
 # fell 2-4 points on held-out German and Spanish (docs/lipsync.md, Languages). FACEMIMIC_FOREIGN_PHONE_LM=1 turns it on for experiments.
 FOREIGN_PHONE_LM = os.environ.get("FACEMIMIC_FOREIGN_PHONE_LM", "0") not in ("", "0")
+# Without a transcript, in every language but English, the recognised phones' mouth shapes are
+# corrected by a frame classifier trained on many languages and voices (frame_classes.py;
+# docs/lipsync.md, Round 8: macro recall +7..+17 points in de/fr/es/it, closures unchanged).
+# FACEMIMIC_FRAME_CLASSES=0 turns it off for before/after measurements (RecognizerOptions(frame_classes=False)).
+FRAME_CLASSES = os.environ.get("FACEMIMIC_FRAME_CLASSES", "1") not in ("", "0")
 
 
 
@@ -343,6 +349,8 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
         segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg()]
     phones = merge_silence([Phone(offset + a / fr, offset + (b + 1) / fr, unit_name(w)) for w, a, b in segs])
     phones = language_phones(phones, opt.language)
+    from ..phonetics.languages import is_english
+
     if opt.closure_detector:
         from .bilabial import (
             ClosureOptions,
@@ -357,8 +365,25 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
                               veto=float(w.get("veto", 0.0)))  # trained with real speech (issue #16 §3)
         phones = merge_silence(add_missed_closures(phones, closure_probability(pcm), offset=offset,
                                                    options=copt))
+    if opt.frame_classes and FRAME_CLASSES and not is_english(opt.language):
+        # last, so the closure path above stays exactly as it was. Not in English: the loop is an
+        # English model there, and the correction cost 7-9 points on English MBROLA and real voices
+        phones = merge_silence(correct_shapes(phones, pcm, offset))
     return phones
 
 
-__all__ = ["RecognizerOptions", "alignment_rate", "anchor_segment", "decoder", "dithered", "language_phones", "model_paths",
+def correct_shapes(phones: list[Phone], pcm: np.ndarray, offset: float) -> list[Phone]:
+    """``phones`` of one segment re-labelled where the multilingual frame-shape classifier hears
+    another mouth shape (:func:`.frame_classes.rescore_phones`; closures and silence untouched).
+
+    The English phone loop mishears the vowels and consonants of other languages; a network
+    trained on many languages and voices corrects the shape while the loop keeps the timing
+    (docs/lipsync.md, Round 8).
+    """
+    from .frame_classes import rescore_phones, shape_log_probs
+
+    return rescore_phones(phones, shape_log_probs(pcm), offset=offset)
+
+
+__all__ = ["RecognizerOptions", "alignment_rate", "anchor_segment", "correct_shapes", "decoder", "dithered", "language_phones", "model_paths",
            "phone_loop_settings", "recognize_phones"]
