@@ -601,10 +601,18 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d[:, 0] = 0.10 * sgn * g.gauss(cheek, 0.35) * g.mesh
     out["cheek_puff"] = d
     ala = P[L.NOSE_ALA[side]]
+    # AU9 lifts the nose wing and the skin beside it down to the upper lip, not the mouth corner
+    # (AU12's) nor the lower lip: the lower lobe reached the corner and lifted it 0.04-0.07 IPD per
+    # unit (0.65-0.7 of the wing's lift), so a disgusted apex smiled and taking a frowning photo's
+    # sneer reading off (15-f13-anc: 0.3-0.45) turned its corners down
+    lobe = g.gauss(ala + np.array([0, 0.35]), 0.2) * (1 - g.gauss(c, SNEER_CORNER_CLEAR)) * (1 - low)
     d = np.zeros_like(P)
-    d[:, 1] = -0.09 * g.gauss(ala, 0.16) * g.mesh - 0.05 * g.gauss(ala + np.array([0, 0.35]), 0.2) * g.mesh
+    d[:, 1] = -0.09 * g.gauss(ala, 0.16) * g.mesh - 0.05 * lobe * g.mesh
     out["nose_sneer"] = d
     return out
+
+
+SNEER_CORNER_CLEAR = 0.18  # canonical units: how far from the mouth corner the sneer's lower lobe fades in
 
 
 # The upper lip's share of MouthClosed's closing. Raised alone against a chin that stays, the lower
