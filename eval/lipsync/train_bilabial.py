@@ -254,6 +254,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-real", action="store_true", help="MBROLA speech only (the previous detector's data)")
     ap.add_argument("--extra-real", action="store_true",
                     help="also session 7's real voices (real_speech.extra_train_items: +4 recordings, 15 closures)")
+    ap.add_argument("--seed", type=int, default=0, help="network initialisation and batch order (default 0)")
     args = ap.parse_args(argv)
     from facemimic.lipsync.evalset import (
         MBROLA_VOICES,
@@ -284,7 +285,7 @@ def main(argv=None) -> int:
     xa, ya = _weighted(parts_a)
     print(f"tuning set: {len(items)} utterances + {len(extra)} random-word ones + {len(real)} real recordings; "
           f"fold A {len(xa)} frames ({np.bincount(ya, minlength=3).tolist()} other/PB/M)")
-    w_a = train(xa, ya, epochs=args.epochs)
+    w_a = train(xa, ya, epochs=args.epochs, seed=args.seed)
     print("setting picked on fold B (MBROLA sentences t21-t40 and the odd MFA recordings, unseen by the "
           "fold-A network):")
     rows = pipeline_scores(part_b, w_a, [None] + GRID)
@@ -304,7 +305,7 @@ def main(argv=None) -> int:
     if real:
         xq, yq = dataset(real)
         parts.append((xq, yq, REAL_WEIGHT))
-    w = train(*_weighted(parts), epochs=args.epochs)
+    w = train(*_weighted(parts), epochs=args.epochs, seed=args.seed)
     w["threshold"] = np.float32(best[0])
     w["min_frames"] = np.int64(best[1])
     w["peak"] = np.float32(best[2])
