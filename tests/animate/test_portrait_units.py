@@ -195,7 +195,8 @@ def test_a_gaping_photo_opens_no_wider_than_its_own_gape_from_the_first_frame(sa
     parted lips ~0.2 IPD farther apart than drawn. Calibration probes the lips' response (drawn vs
     re-tracked gap, calibrate.LIPS_PROBE_GAPS, kept with the calibration), so the closed loop knows
     it before the first frame: the first frames of a sentence, and of a held open vowel after a
-    reset, re-track open but no wider than the photo (before: 0.43 / 0.35 / 0.36 and 0.46 / 0.39)."""
+    reset, re-track open but no wider than the photo (before: 0.43 / 0.35 / 0.36 and 0.46 / 0.39),
+    and neutral frames still reproduce the photo exactly (nothing moves its lips: no ceiling)."""
     from facemimic.lipsync.api import LipSyncOptions, from_phones
     from facemimic.voice import say
 
@@ -210,3 +211,6 @@ def test_a_gaping_photo_opens_no_wider_than_its_own_gape_from_the_first_frame(sa
     gap = np.asarray(_measures(anim, images).lip_gap)
     assert np.all(gap <= anim.model.photo_gap), (gap, anim.model.photo_gap)
     assert np.all(gap >= 0.15), gap  # asked open (0.26-0.28 IPD): not held shut
+    anim.reset()
+    for _ in range(3):
+        assert np.array_equal(anim.render(F.neutral()), anim.image)

@@ -482,6 +482,12 @@ class ClosedLoop:
             # about as drawn is held by the plain loop (capped there too, 0-f15-hao's --say p95
             # fell 0.28 -> 0.23, under the asked 0.26)
             return
+        model = self.animator.model
+        if model.photo_gap > LIPS_MEET_GAP and model.seal(np.asarray(drive, np.float32) - model.rest) <= 0.0:
+            # nothing moves a parted photo's own lips (a neutral frame, a smile): they are the
+            # photo's, which re-track as the photo (the excess is that of lips the seal moved; held
+            # to it, 0-f1-su's neutral frames lost its gape and no longer reproduced the photo)
+            return
         asked = max(opening, 0.0) * geometry.MOUTH_CLOSED_GAP_EXTENT
         shown = min(asked, LIPS_SHOWN) if asked >= _OPEN_ASKED else -LIPS_PRESS
         ceiling = max(min(asked - self._lips_bias, self.probed_drawn(asked)), shown, 0.0)
