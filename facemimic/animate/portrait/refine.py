@@ -139,10 +139,10 @@ LIPS_RATIO_MAX = 4.0  # the largest ratio believed (a lone misread frame)
 # held at the asked gap less the excess, 0-f1-su's lips were drawn shut on 63 % of its open frames
 # (re-tracked under 0.05 IPD; 0.04: 3 %, open frames' median 0.20 IPD for 0.17 asked; 0.05: p95 0.31)
 LIPS_SHOWN = 0.04
-# ... and a closure's lips are drawn at most this far past touching (IPD; lips pressed for a /p b m/
-# compress ~2 mm): drawn touching, 0-f1-su's re-tracked 0.008-0.030 (its worst /p b m/ on the
-# 0.03 bound, run to run), pressed 0.04 past touching ~0.03 less; let through unbounded, the carried
-# closing correction wound up clip-long (no closure re-tracks 0): 0.05 -> 0.37 IPD past touching
+# ... and a closure's lips may be drawn up to this far past touching (IPD; lips pressed for a
+# /p b m/ compress ~2 mm): held touching, 0-f1-su's re-tracked 0.008-0.030 (its worst /p b m/ on
+# the 0.03 bound, run to run; pressed: 0.006-0.027); let through unbounded, the carried closing
+# correction wound up clip-long (no closure re-tracks 0): 0.05 -> 0.37 IPD past touching
 LIPS_PRESS = LIPS_MEET_GAP
 # The running averages start from the lips' response probed at calibration (calibrate.LIPS_PROBE_GAPS,
 # kept in the calibration cache): started from "read as drawn", the loop learned 0-f1-su's excess
@@ -474,9 +474,11 @@ class ClosedLoop:
 
     def _hold_within(self, drive: np.ndarray, opening: float) -> None:
         """rest="source", on a face whose parted lips re-track LIPS_BIAS_FREE farther apart than
-        drawn: lips are never drawn farther apart than the asked gap (``opening``, weight units)
-        less that excess; where the correction leaves them wider, the lips'
-        correction closes them to it."""
+        drawn: lips the seal moves are never drawn farther apart than the asked gap (``opening``,
+        weight units) less that excess, nor than the probed gap that re-tracks as the asked one
+        (:meth:`probed_drawn`); lips asked open are drawn at least LIPS_SHOWN apart (or the asked
+        gap), a closure's at most LIPS_PRESS past touching. The lips' correction is bisected to
+        whichever bound it crosses."""
         if getattr(self.animator.model, "absolute", False) or self._lips_bias < LIPS_BIAS_FREE:
             # rest="neutral" draws the asked gap itself (and _hold_open keeps it open); a face read
             # about as drawn is held by the plain loop (capped there too, 0-f15-hao's --say p95
