@@ -8,6 +8,8 @@ re-tracked by the capture stage, its landmarks are measured with
 :func:`facemimic.expressions.geometry.measure` against the re-tracked photo itself (the photo is
 the rest), and the measured extent gives a monotone curve *requested weight -> template amount*
 whose re-tracked extent is ``weight x full extent``. MediaPipe's blendshape scores are never read.
+The lips are probed too (:func:`lips_probes`): the gap drawn against the gap re-tracked, which the
+closed loop (``refine.py``) needs from the first frame on a face the tracker reads far wider.
 
 The renders of one calibration are drawn and re-tracked on one thread per core (up to 4), each
 with its own IMAGE-mode landmarker: every probe is judged on its own, so the readings are those
@@ -271,8 +273,9 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
     -------
     (ResponseCurves, report, cross, None)
         ``report[group] = {"amounts": [...], "response": [...] (re-tracked extent / full extent),
-        "curve": [...]}``; ``cross`` (K, K) zeros (no cross-talk is cancelled: a smile does raise
-        the cheeks).
+        "curve": [...]}``, and with ``rest="source"`` ``report["lips"] = {"drawn": [...], "read":
+        [...]}`` (inner-lip gaps in IPD, :data:`LIPS_PROBE_GAPS`: the closed loop starts from
+        them); ``cross`` (K, K) zeros (no cross-talk is cancelled: a smile does raise the cheeks).
     """
     groups = GROUPS if groups is None else groups
     key = store = None
