@@ -138,3 +138,37 @@ def test_a_smiles_sneer_reading_does_not_hide_the_nose_wrinkles(anim):
     img = anim.image.copy()
     assert CreasePainter(P, anim.image, rest_weights=sneer_only).paint(img, P, frame) == 0.0
     assert np.array_equal(img, anim.image)
+
+
+@pytest.mark.parametrize("photo, crease", [("0-f15-hao-ph.jpg", "nasolabial"), ("15-f13-anc-ph.jpg", "glabella")])
+def test_the_photos_own_creases_are_undone_where_the_frame_asks_less(samples, photo, crease):
+    """rest="neutral": a frame asking less than the photo shows (the neutral frame of a smiling or a
+    frowning photo) lifts the photo's own folds in their bands (a warp moves them, never removes
+    them: 0-f15-hao's neutral frame kept its smile's nasolabial folds and cheeks, 15-f13-anc's its
+    frown's furrows under raised brows), and touches neither the eyes, the brows nor the lips; the
+    frame asking what the photo shows changes nothing."""
+    from facemimic.animate.portrait import landmarks as L
+    from facemimic.animate.portrait.source import choose_face, find_faces, load_image
+
+    image, name = load_image(str(samples / photo))
+    face = choose_face(find_faces(image, name), None, name)
+    P, own = face.landmarks[:, :2].astype(np.float64), np.asarray(face.frame.weights, np.float32)
+    painter = CreasePainter(P, image, rest_weights=own)
+    img = image.copy()
+    assert painter.paint(img, P, painter.rest) == 0.0 and np.array_equal(img, image)
+    assert painter.paint(img, P, np.zeros(88, np.float32)) > 0.5
+    S = float(np.linalg.norm(P[473] - P[468]))
+    band = _band(image.shape, P, crease, 0, 0.05 * S) | _band(image.shape, P, crease, 1, 0.05 * S)
+    assert _lum(img, band) > _lum(image, band) + 1.5, (_lum(img, band), _lum(image, band))
+    # lifted, never darkened (only what is darker than the skin around it), but for the cheek's
+    # bulge, whose light is taken back
+    bulge = _band(image.shape, P, "cheek_bulge", 0, 1.0, 3.5) | _band(image.shape, P, "cheek_bulge", 1, 1.0, 3.5)
+    assert np.all(img[~bulge] >= image[~bulge])
+    features = np.zeros(image.shape[:2], np.uint8)
+    for s in ("right", "left"):
+        for poly in (np.concatenate([P[list(L.EYE_UPPER[s])], P[list(L.EYE_LOWER[s])][::-1]]),
+                     np.concatenate([P[list(L.BROW_UPPER[s])], P[list(L.BROW_LOWER[s])][::-1]])):
+            cv2.fillPoly(features, [np.round(poly).astype(np.int32)], 1)
+    cv2.fillPoly(features, [np.round(np.concatenate([P[list(L.LIP_OUTER_UPPER)],
+                                                      P[list(L.LIP_OUTER_LOWER)][::-1]])).astype(np.int32)], 1)
+    assert np.array_equal(img[features > 0], image[features > 0])

@@ -30,6 +30,15 @@ chin                the mentolabial sulcus under the lower lip     chin raiser (
 
 With every driving weight zero (and with ``rest_weights`` equal to the frame's) nothing is
 touched: the frame stays bit for bit what the warp made.
+
+The photo's own creases are undone as far as a frame asks less than the photo shows (``rest=
+"neutral"``: a smiling photo's neutral frame, a frowning photo's smile): in the same bands, widened
+(the photo's fold lies near, not exactly on, the drawn line), dark lines are lifted towards the
+skin around them (a morphological closing: only darker-than-surroundings detail is lightened) and
+the cheek's bulge loses its light. A warp moves the photo's nasolabial folds, cheek bulge and
+glabellar furrows but never removes them: the neutral first frame of 0-f15-hao kept its smile's
+folds and cheeks (read happy), 15-f13-anc's kept its frown's furrows under brows the rest had
+raised (the furrowed, raised inner brow of grief: read sad).
 """
 
 from __future__ import annotations
@@ -72,6 +81,11 @@ SATURATE = {"nose_wrinkle": 2.2, "infraorbital": 1.5, "nasolabial_top": 1.5}
 MIN_WEIGHT = 0.02  # below this a crease is not drawn at all
 SOFTNESS = 1.8  # a stroke's blur (sigma) in half its width: skin folds are soft (at 1.0 a glabella read as pen lines)
 CHEEKS = (205, 425, 50, 280, 187, 411)  # landmarks on the cheeks: the skin colour is read there
+# Undoing the photo's own creases (module docstring)
+UNDO_WIDTH = 4.0  # the band lifted, in stroke widths
+UNDO_KERNEL = 0.14  # IPD: dark detail narrower than this is lifted to the skin around it
+UNDO_DEPTH = 0.9  # share of the way to the lifted skin at full undo weight
+UNDO_KEEP = 0.03  # IPD: margin kept untouched around the eyes, brows, lips and nostrils (the face, not its creases)
 
 _MATRIX = None
 
@@ -276,14 +290,23 @@ class CreasePainter:
 
     def paint(self, out: np.ndarray, points: np.ndarray, weights: np.ndarray) -> float:
         """Shade the creases into ``out`` (H, W, C) uint8 in place for landmarks ``points``
-        (478, 2) and the frame's UE ``weights`` (88,); returns the deepest crease weight drawn
-        (0: nothing was touched)."""
-        import cv2
-
+        (478, 2) and the frame's UE ``weights`` (88,), and undo the photo's own creases the frame
+        no longer asks for; returns the deepest crease weight drawn or undone (0: nothing was touched)."""
         cw = crease_weights(weights, self.rest)
-        if float(cw.max()) < MIN_WEIGHT:
+        # what the photo shows and the frame no longer asks for: the photo's own creases to undo
+        uw = crease_weights(self.rest, weights) if self.rest is not None else np.zeros_like(cw)
+        if float(max(cw.max(), uw.max())) < MIN_WEIGHT:
             return 0.0
         lines, spots = strokes(points)
+        undone = self._undo(out, points, lines, spots, uw) if float(uw.max()) >= MIN_WEIGHT else 0.0
+        if float(cw.max()) < MIN_WEIGHT:
+            return undone
+        return max(self._shade(out, lines, spots, cw), undone)
+
+    def _shade(self, out: np.ndarray, lines: list, spots: list, cw: np.ndarray) -> float:
+        """Darken the crease bands (lighten the bulge) by the crease weights ``cw`` (see :meth:`paint`)."""
+        import cv2
+
         lines = [st for st in lines if cw[st.crease, st.side] >= MIN_WEIGHT]
         spots = [sp for sp in spots if cw[CREASES.index("cheek_bulge"), sp[2]] >= MIN_WEIGHT]
         if not lines and not spots:
@@ -339,3 +362,60 @@ class CreasePainter:
             res = res * (1.0 + light[..., None] * (self.light / self.skin - 1.0))
         out[y0:y1, x0:x1, :3] = np.clip(res + 0.5, 0, 255).astype(np.uint8)
         return float(cw.max())
+
+    def _undo(self, out: np.ndarray, points: np.ndarray, lines: list, spots: list, uw: np.ndarray) -> float:
+        """Lift the photo's own creases in the bands of ``uw`` (len(CREASES), 2) undo weights, in place
+        (module docstring); returns the deepest undo weight applied (0: nothing touched)."""
+        import cv2
+
+        P = np.asarray(points, np.float64)[:, :2]
+        S = max(float(np.linalg.norm(P[473] - P[468])), 4.0)
+        bulge = CREASES.index("cheek_bulge")
+        lines = [st for st in lines if st.crease != bulge and uw[st.crease, st.side] >= MIN_WEIGHT]
+        spots = [sp for sp in spots if uw[bulge, sp[2]] >= MIN_WEIGHT]
+        if not lines and not spots:
+            return 0.0
+        k = max(int(round(UNDO_KERNEL * S)) | 1, 3)  # odd
+        pad = int(np.ceil(max([st.width * UNDO_WIDTH for st in lines] + [sp[1] * 3.5 for sp in spots]) + k + 3))
+        allp = np.concatenate([st.points for st in lines] + [sp[0][None] for sp in spots])
+        h, w = out.shape[:2]
+        x0, y0 = int(max(np.floor(allp[:, 0].min()) - pad, 0)), int(max(np.floor(allp[:, 1].min()) - pad, 0))
+        x1, y1 = int(min(np.ceil(allp[:, 0].max()) + pad, w)), int(min(np.ceil(allp[:, 1].max()) + pad, h))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return 0.0
+        o = np.array([x0, y0], np.float64)
+        sh = 4
+        mask = np.zeros((y1 - y0, x1 - x0), np.float32)
+        for st in lines:
+            a = uw[st.crease, st.side] * UNDO_DEPTH * st.strength
+            thick = max(int(round(st.width * UNDO_WIDTH)), 1)
+            m = np.zeros(mask.shape, np.uint8)
+            cv2.polylines(m, [np.round((st.points - o) * (1 << sh)).astype(np.int32)], False, 255, thick, cv2.LINE_AA, sh)
+            mf = cv2.GaussianBlur(m, (0, 0), max(0.7, 0.25 * thick)).astype(np.float32) * (a / 255.0)
+            np.maximum(mask, mf, out=mask)
+        # the face's own dark features are not creases: eyes, brows, lips, nostrils stay as they are
+        keep = np.zeros(mask.shape, np.uint8)
+        polys = [np.concatenate([P[list(L.EYE_UPPER[s])], P[list(L.EYE_LOWER[s])][::-1]]) for s in SIDES]
+        polys += [np.concatenate([P[list(L.BROW_UPPER[s])], P[list(L.BROW_LOWER[s])][::-1]]) for s in SIDES]
+        polys.append(np.concatenate([P[list(L.LIP_OUTER_UPPER)], P[list(L.LIP_OUTER_LOWER)][::-1]]))
+        cv2.fillPoly(keep, [np.round((q - o) * (1 << sh)).astype(np.int32) for q in polys], 1, cv2.LINE_AA, sh)
+        for s in SIDES:  # the nostril and the wing's own groove
+            for c, r in ((0.5 * (P[L.NOSE_ALA[s]] + P[L.SUBNASALE]), 0.1), (P[L.NOSE_ALA[s]], 0.07)):
+                cv2.circle(keep, tuple(int(v) for v in np.round((c - o) * (1 << sh))), int(r * S * (1 << sh)), 1, -1,
+                           cv2.LINE_AA, sh)
+        margin = max(int(round(2 * UNDO_KEEP * S)) | 1, 3)
+        keep = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (margin, margin)))
+        free = 1.0 - np.clip(cv2.GaussianBlur(keep.astype(np.float32), (0, 0), max(0.5, 0.25 * margin)) * 2.0, 0.0, 1.0)
+        mask *= free
+        roi = out[y0:y1, x0:x1, :3]
+        lifted = cv2.morphologyEx(roi, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        res = roi.astype(np.float32)
+        res += (lifted.astype(np.float32) - res) * mask[..., None]
+        for centre, rad, side in spots:  # the bulge's light taken back (as _shade lightens it)
+            a = uw[bulge, side] * DEPTH["cheek_bulge"]
+            c = centre - o
+            yy, xx = np.ogrid[0:res.shape[0], 0:res.shape[1]]
+            g = np.exp(-(((xx - c[0]) ** 2) + ((yy - c[1]) * 1.3) ** 2) / (2 * rad * rad)).astype(np.float32)
+            res /= 1.0 + (g * a * free)[..., None] * (self.light / self.skin - 1.0)
+        out[y0:y1, x0:x1, :3] = np.clip(res + 0.5, 0, 255).astype(np.uint8)
+        return float(max([uw[st.crease, st.side] for st in lines] + [uw[bulge, sp[2]] for sp in spots]))
