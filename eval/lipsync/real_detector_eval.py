@@ -42,8 +42,9 @@ def evaluate(name: str, weights: dict, options) -> tuple[dict, float]:
             # with zeros, even before the file's start)
             feats = bl.context_features(bl.log_mel(rc.SEGMENT["pcm"]))
             worst[0] = max(worst[0], float(np.abs(bl.forward(feats, bl.load_weights())[:len(prob)] - prob).max()))
-            return bl.add_missed_closures(phones, bl.forward(feats, weights)[:len(prob)], offset=offset,
-                                          options=options)
+            members = weights if isinstance(weights, list) else [weights]
+            p = np.mean([bl.forward(feats, w) for w in members], axis=0)  # several: their mean
+            return bl.add_missed_closures(phones, p[:len(prob)], offset=offset, options=options)
         return combine
 
     sc = Score()
@@ -58,18 +59,20 @@ def main(argv=None) -> int:
     from facemimic.lipsync import bilabial as bl
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("weights", help="an .npz written by train_bilabial.py, or 'shipped'")
+    ap.add_argument("weights", help="an .npz written by train_bilabial.py, or 'shipped' (A.npz,B.npz: their mean)")
     ap.add_argument("sets", nargs="+")
     ap.add_argument("--veto-only", type=float, default=None, metavar="LEVEL")
     args = ap.parse_args(argv)
-    w = bl.load_weights() if args.weights == "shipped" else dict(np.load(args.weights))
+    # several weights files joined by commas: the mean of their probabilities, the first's setting
+    members = [bl.load_weights() if f == "shipped" else dict(np.load(f)) for f in args.weights.split(",")]
+    w = members[0]
     opt = bl.ClosureOptions(threshold=float(w["threshold"]), min_frames=int(w["min_frames"]),
                             peak=float(w.get("peak", 0.0)), veto=float(w.get("veto", 0.0)))
     if args.veto_only is not None:
         opt = bl.ClosureOptions(threshold=0.999, min_frames=10_000, veto=args.veto_only)
     print(opt)
     for name in args.sets:
-        s, worst = evaluate(name, w, opt)
+        s, worst = evaluate(name, members if len(members) > 1 else w, opt)
         print(f"{name}: closures {s['closure_recall']:.1f} / {s['closure_precision']:.1f}, macro recall "
               f"{s['macro_recall']:.1f} (shipped weights vs cache: max |dp| {worst:.3g})", flush=True)
     return 0
