@@ -367,6 +367,13 @@ def lips_not_crossed(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
 # MouthPress's extent (median 0.48); the learned smile kept the lips full (renders: a wide mouth, not
 # a smile). At mouthSmile 1 the lips thin by half of MouthPress's extent on the smile's side.
 SMILE_THINNING = 0.5
+# One eye's shapes leave the other eye: people blink and squint with both eyes, so the regression
+# lent each side's shape the other eye's motion — on single_face.jpg eyeBlinkLeft closed the right
+# eye by 0.44 of EyeClosed's extent (and raised its lower lid 0.75, its cheek 0.63, its brow 0.3),
+# eyeSquintLeft closed the right eye's upper lid by 0.64 of EyeWide's extent and lowered the right
+# brow 0.27: a wink half-closed both eyes. (Symmetric expressions hid it; both blinks at 1 closed
+# each eye 1.4 times.) As the brows' were (brows_to_unit), each is held to zero on the other side.
+EYE_OTHER_SIDE_STILL = {"eye_closure": (None, 0.0), "brow_lower": (None, 0.0)}
 SIZED_TARGETS = {
     "mouthSmile": {"smile_pull": (1.0, 0.0), "corner_up": (1.0, 0.0), "lip_thinning": (SMILE_THINNING, None)},
     "mouthStretch": {"corner_stretch": (1.0, 0.0), "corner_up": (0.0, 0.0)},
@@ -376,8 +383,10 @@ SIZED_TARGETS = {
     "mouthFunnel": {"lip_protrusion": 1.0},
     "cheekSquint": {"cheek_raise": (1.0, 0.0)},
     "cheekPuff": {"cheek_puff": (1.0, 1.0)},
-    "eyeSquint": {"lower_lid_raise": (1.0, 0.0)},
+    "eyeSquint": {"lower_lid_raise": (1.0, 0.0), **EYE_OTHER_SIDE_STILL},
     "eyeWide": {"eye_widen": (1.0, 0.0), "lower_lid_raise": (0.0, 0.0)},
+    "eyeBlink": {"eye_closure": (None, 0.0), "lower_lid_raise": (None, 0.0), "cheek_raise": (None, 0.0),
+                 "brow_lower": (None, 0.0)},  # its own eye as learned, then sized by CALIBRATED
 }
 # A measure read as a distance to a reference point can be met by moving that point: the lower lip's
 # depression (lip border to chin) was met by raising the chin 0.09 IPD, so mouthLowerDown barely

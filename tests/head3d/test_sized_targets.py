@@ -70,3 +70,22 @@ def test_sized_shapes_stay_on_their_part_of_the_face(sized):
     # a cheek squint lifts the cheek below the eye, not the mouth's corners
     k = ARKIT_NAMES.index("cheekSquintLeft")
     assert basis[k][[347, 118], 1].max() > 0.08 and abs(basis[k][[61, 291], 1]).max() < 0.05
+
+
+def test_a_wink_leaves_the_other_eye(sized):
+    """One eye's blink and squint move that eye only (learned from faces that blink and squint with
+    both eyes, eyeBlinkLeft had closed the right eye by 0.44 of EyeClosed's extent, eyeSquintLeft by
+    0.27 and lowered the right brow 0.27 of BrowLowerer's)."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.unit import measured_extents
+
+    face, basis = sized
+    closure = geo.CHANNELS["EyeClosedLeft"].full_extent / geo.CHANNELS["EyeWideLeft"].full_extent
+    for side, other in (("Left", "Right"), ("Right", "Left")):
+        own_i, other_i = geo.CHANNELS["EyeClosed" + side].side, geo.CHANNELS["EyeClosed" + other].side
+        for shape, least in (("eyeBlink", 0.9), ("eyeSquint", 0.2)):
+            m = measured_extents(face, basis[ARKIT_NAMES.index(shape + side)], ("eye_widen", "brow_lower"))
+            shut = -m["eye_widen"] / closure  # in EyeClosed's extent
+            assert shut[own_i] > least and abs(shut[other_i]) < 0.05, (shape + side, shut)
+            assert abs(m["brow_lower"][other_i]) < 0.05, (shape + side, m["brow_lower"])
