@@ -52,7 +52,7 @@ def score_set(items, language, weights) -> tuple[dict, dict]:
 
     captured: list = []
 
-    def capture(phones, pcm, offset):
+    def capture(phones, pcm, offset, mel=None):
         captured.append((list(phones), fc.shape_log_probs(pcm, weights), offset))
         return list(phones)
 

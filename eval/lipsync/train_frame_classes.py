@@ -287,7 +287,7 @@ def pipeline_scores(w, groups: dict[str, list], settings) -> dict[str, dict[tupl
 
     captured: list = []
 
-    def capture(phones, pcm, offset):
+    def capture(phones, pcm, offset, mel=None):
         captured.append((list(phones), fc.shape_log_probs(pcm, w), offset))
         return list(phones)
 

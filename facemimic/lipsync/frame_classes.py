@@ -101,13 +101,16 @@ def forward(x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
 
 
-def shape_log_probs(pcm: np.ndarray, weights: dict[str, np.ndarray] | None = None) -> np.ndarray:
+def shape_log_probs(pcm: np.ndarray, weights: dict[str, np.ndarray] | None = None, *,
+                    mel: np.ndarray | None = None) -> np.ndarray:
     """Per 10 ms frame of a speech segment: log-probabilities of the nine shapes.
 
     Parameters
     ----------
     pcm : np.ndarray [shape=(n,), int16]
         16 kHz mono speech segment; frame ``i`` is centred at ``i * 10 ms + 12.5 ms``.
+    mel : np.ndarray [shape=(T, N_MELS + 1)], optional
+        :func:`.bilabial.log_mel` of ``pcm``, when already computed (the closure detector's).
 
     Returns
     -------
@@ -118,7 +121,7 @@ def shape_log_probs(pcm: np.ndarray, weights: dict[str, np.ndarray] | None = Non
         out = np.full((max(int(np.ceil(len(pcm) / HOP)), 1), len(SHAPES)), -20.0, np.float32)
         out[:, SHAPES.index("X")] = 0.0
         return out
-    return forward(context_features(log_mel(pcm)), w).astype(np.float32)
+    return forward(context_features(log_mel(pcm) if mel is None else mel), w).astype(np.float32)
 
 
 def _loop_shapes(name: str) -> str:

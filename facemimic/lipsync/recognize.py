@@ -351,38 +351,49 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
     phones = language_phones(phones, opt.language)
     from ..phonetics.languages import is_english
 
+    shapes_too = opt.frame_classes and FRAME_CLASSES and not is_english(opt.language)
+    mel = None
     if opt.closure_detector:
         from .bilabial import (
+            WIN,
             ClosureOptions,
             add_missed_closures,
             closure_probability,
+            context_features,
+            forward,
             load_weights,
+            log_mel,
         )
 
         w = load_weights()
         copt = ClosureOptions(threshold=opt.closure_threshold or float(w["threshold"]),
                               min_frames=int(w["min_frames"]), peak=float(w.get("peak", 0.0)),
                               veto=float(w.get("veto", 0.0)))  # trained with real speech (issue #16 §3)
-        phones = merge_silence(add_missed_closures(phones, closure_probability(pcm), offset=offset,
-                                                   options=copt))
-    if opt.frame_classes and FRAME_CLASSES and not is_english(opt.language):
+        if shapes_too and len(pcm) >= WIN:  # closure_probability(pcm), its spectra kept for the shapes
+            mel = log_mel(pcm)
+            prob = forward(context_features(mel), w)
+        else:
+            prob = closure_probability(pcm)
+        phones = merge_silence(add_missed_closures(phones, prob, offset=offset, options=copt))
+    if shapes_too:
         # last, so the closure path above stays exactly as it was. Not in English: the loop is an
         # English model there, and the correction cost 7-9 points on English MBROLA and real voices
-        phones = merge_silence(correct_shapes(phones, pcm, offset))
+        phones = merge_silence(correct_shapes(phones, pcm, offset, mel=mel))
     return phones
 
 
-def correct_shapes(phones: list[Phone], pcm: np.ndarray, offset: float) -> list[Phone]:
+def correct_shapes(phones: list[Phone], pcm: np.ndarray, offset: float, *, mel: np.ndarray | None = None) -> list[Phone]:
     """``phones`` of one segment re-labelled where the multilingual frame-shape classifier hears
     another mouth shape (:func:`.frame_classes.rescore_phones`; closures and silence untouched).
 
     The English phone loop mishears the vowels and consonants of other languages; a network
     trained on many languages and voices corrects the shape while the loop keeps the timing
-    (docs/lipsync.md, Round 8).
+    (docs/lipsync.md, Round 8). ``mel``: :func:`.bilabial.log_mel` of ``pcm`` when the closure
+    detector already computed it.
     """
     from .frame_classes import rescore_phones, shape_log_probs
 
-    return rescore_phones(phones, shape_log_probs(pcm), offset=offset)
+    return rescore_phones(phones, shape_log_probs(pcm, mel=mel), offset=offset)
 
 
 __all__ = ["RecognizerOptions", "alignment_rate", "anchor_segment", "correct_shapes", "decoder", "dithered", "language_phones", "model_paths",
