@@ -164,7 +164,9 @@ def pipeline_scores(items, weights, thresholds):
         segs = []
         for start, pcm in segments(it):
             ph = recognize_phones(pcm, offset=start / 16000, options=ropt)
-            segs.append((start, ph, forward(context_features(log_mel(pcm)), weights)))
+            feats = context_features(log_mel(pcm))
+            members = weights if isinstance(weights, list) else [weights]  # --seeds: their mean
+            segs.append((start, ph, np.mean([forward(feats, w) for w in members], axis=0)))
         cached.append((it, segs))
     rows = []
     for thr in thresholds:
@@ -255,6 +257,9 @@ def main(argv=None) -> int:
     ap.add_argument("--extra-real", action="store_true",
                     help="also session 7's real voices (real_speech.extra_train_items: +4 recordings, 15 closures)")
     ap.add_argument("--seed", type=int, default=0, help="network initialisation and batch order (default 0)")
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="train this many networks (seeds SEED, SEED+1, ...) and use their mean probability; "
+                         "writes OUT and OUT's stem .1.npz, .2.npz, ... (measurement only: lipsync() loads one)")
     args = ap.parse_args(argv)
     from facemimic.lipsync.evalset import (
         MBROLA_VOICES,
@@ -285,7 +290,8 @@ def main(argv=None) -> int:
     xa, ya = _weighted(parts_a)
     print(f"tuning set: {len(items)} utterances + {len(extra)} random-word ones + {len(real)} real recordings; "
           f"fold A {len(xa)} frames ({np.bincount(ya, minlength=3).tolist()} other/PB/M)")
-    w_a = train(xa, ya, epochs=args.epochs, seed=args.seed)
+    w_a = [train(xa, ya, epochs=args.epochs, seed=args.seed + k) for k in range(args.seeds)]
+    w_a = w_a[0] if args.seeds == 1 else w_a
     print("setting picked on fold B (MBROLA sentences t21-t40 and the odd MFA recordings, unseen by the "
           "fold-A network):")
     rows = pipeline_scores(part_b, w_a, [None] + GRID)
@@ -305,12 +311,17 @@ def main(argv=None) -> int:
     if real:
         xq, yq = dataset(real)
         parts.append((xq, yq, REAL_WEIGHT))
-    w = train(*_weighted(parts), epochs=args.epochs, seed=args.seed)
-    w["threshold"] = np.float32(best[0])
-    w["min_frames"] = np.int64(best[1])
-    w["peak"] = np.float32(best[2])
-    w["veto"] = np.float32(best[3])
-    np.savez_compressed(args.out, **w)
+    xw, yw = _weighted(parts)
+    for k in range(args.seeds):
+        w = train(xw, yw, epochs=args.epochs, seed=args.seed + k)
+        w["threshold"] = np.float32(best[0])
+        w["min_frames"] = np.int64(best[1])
+        w["peak"] = np.float32(best[2])
+        w["veto"] = np.float32(best[3])
+        out = args.out if k == 0 else args.out.with_suffix(f".{k}.npz")
+        np.savez_compressed(out, **w)
+        if k:
+            print(f"wrote {out}")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {time.perf_counter() - t:.0f} s")
     from facemimic.common.assets import asset_location, record_checksums
 
