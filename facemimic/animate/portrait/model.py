@@ -576,14 +576,8 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d[:, 0] = 0.07 * sgn * w
     d[:, 1] = -0.02 * w
     out["dimple"] = d
-    # AU10 draws the middle of the upper lip straight up and its outer parts less (an inverted U,
-    # FACS): raised as one flat band, the corners rose half as far as the middle (0.6 of the lip above
-    # the canine) and a
-    # disgusted upper lip bared the teeth in a wide grin
-    bow = 1 - (1 - UPPER_UP_CORNER) * _smoothstep((np.abs(g.u - g.mouth_centre[0]) - 0.3 * g.mouth_half)
-                                                 / (0.7 * g.mouth_half))
     d = np.zeros_like(P)
-    d[:, 1] = -0.16 * zone * (1 - low) * half * bow * g.mesh
+    d[:, 1] = -0.16 * zone * (1 - low) * half * g.mesh
     out["upper_up"] = d
     d = np.zeros_like(P)
     d[:, 1] = 0.16 * zone * low * half * g.mesh
@@ -618,7 +612,6 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     return out
 
 
-UPPER_UP_CORNER = 0.35  # the upper-lip raiser's lift at the mouth corners, share of the middle's
 SNEER_CORNER_CLEAR = 0.18  # canonical units: how far from the mouth corner the sneer's lower lobe fades in
 
 
