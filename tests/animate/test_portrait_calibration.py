@@ -47,3 +47,31 @@ def test_jaw_curve_gain_is_bounded_where_the_chin_reading_stalls(samples):
     closed = PortraitAnimator(str(samples / "15-f13-anc-ph.jpg"), PortraitOptions(size=384, calibrate=False))
     assert _probe_seal(closed.model, ("jaw_open",), 0.4) == 0.0
 
+
+
+def test_the_lips_response_is_probed_and_kept_with_the_calibration(samples):
+    """rest="source" calibration also probes the lips (calibrate.LIPS_PROBE_GAPS: MouthClosed
+    bisected until the lips are drawn that far apart): the (drawn, re-tracked) gaps come back from
+    the calibration cache with the curves, and the closed loop starts from them. The tracker reads
+    single_face.jpg's drawn lips within 0.1 IPD of the drawing; 0-f1-su-ph.jpg's >= 0.1 wider
+    (refine.LIPS_BIAS_FREE), which the loop knows before its first frame. rest="neutral" draws the
+    asked gap itself and probes no lips."""
+    from facemimic.animate.portrait import calibration_cache as cc
+    from facemimic.animate.portrait.calibrate import LIPS_PROBE_GAPS
+    from facemimic.animate.portrait.model import CONTROL_NAMES
+    from facemimic.animate.portrait.refine import LIPS_BIAS_FREE
+
+    bias = {}
+    for photo in ("single_face.jpg", "0-f1-su-ph.jpg"):
+        anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=512, refine=True))
+        probe = anim.stats.calibration["lips"]
+        assert np.allclose(probe["drawn"], LIPS_PROBE_GAPS, atol=0.002), probe
+        assert np.all(np.isfinite(probe["read"])), probe
+        k = len(CONTROL_NAMES)
+        result = (anim.model.curves, anim.stats.calibration, np.zeros((k, k), np.float32), None)
+        assert cc.decode(cc.encode(result, "key"), "key")[1]["lips"] == probe
+        bias[photo] = anim._loop._lips_bias
+        anim.close()
+    assert bias["single_face.jpg"] < LIPS_BIAS_FREE <= bias["0-f1-su-ph.jpg"], bias
+    neutral = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=384, rest="neutral"))
+    assert "lips" not in neutral.stats.calibration
