@@ -92,6 +92,7 @@ UPPER_LID = (386, 159)
 EYELID_POINTS = (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
                  263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466)
 LOWER_LID = (374, 145)
+IRIS = (LEFT_IRIS, RIGHT_IRIS)  # iris centres (468 / 473), the reference of EyeClosed's upper lid
 EYE_OUTER = (263, 33)
 EYE_INNER = (362, 133)
 CHEEK_UPPER = (347, 118)  # infraorbital cheek, under the eye: rises with AU6
@@ -190,11 +191,61 @@ POPULATION_REST: dict[int, tuple[float, float, float]] = {
 }
 
 
+# EyeClosed measures the upper lid's height above the iris centre (FACS AU43: the lid descends over
+# the iris). An open eye at rest holds it this high: 0.065 IPD ~ 4.1 mm, the clinical margin-reflex
+# distance MRD1 of normal adult lids (4-5 mm; under 2 mm is ptosis), and the median over the open eyes
+# (captured openness > 0.95) of the population rest's people (benchmarks/capture_units.py --eyelids).
+# Not the median over all of them (0.057): three of the nine have their lids lowered (the anger photo,
+# multi_face.jpg #4, t1.jpg #2: 0.026-0.036), which is closure, not rest.
+OPEN_LID_OVER_IRIS = 0.065
+# Where a face has no iris points (the population rest; any rest given with NaN there), the iris
+# centre is derived from the eye's landmark ring: midway between the eye corners, this far above
+# their middle (y) and in front of it (z): the median over the open eyes of the population rest's
+# people (IPD). Only the population rest uses its y (the lid sets it, see _population_face).
+IRIS_FROM_CORNERS = (0.0, 0.034, 0.047)
+
+
 def _population_face() -> np.ndarray:
     face = np.full((N_LANDMARKS, 3), np.nan)
     for i, p in POPULATION_REST.items():
         face[i] = p
+    # The population has no iris points: each iris centre from its eye's ring, under the upper lid by
+    # an open eye's OPEN_LID_OVER_IRIS (the rest's eyes are open; its lid is the population's median).
+    face[list(IRIS)] = _derived_iris(face[None])[0]
+    face[list(IRIS), 1] = face[list(UPPER_LID), 1] - OPEN_LID_OVER_IRIS
     return face
+
+
+def _derived_iris(face: np.ndarray) -> np.ndarray:
+    """Iris centres (T, 2, 3) (subject's left, right) from the eye corners (see IRIS_FROM_CORNERS)."""
+    corners = (face[:, list(EYE_OUTER)] + face[:, list(EYE_INNER)]) / 2
+    return corners + np.asarray(IRIS_FROM_CORNERS)
+
+
+def _iris(face: np.ndarray) -> np.ndarray:
+    """(T, 2, 3) iris centres of face-frame points (T, 478, 3), derived where they are NaN."""
+    iris = face[:, list(IRIS)]
+    missing = ~np.isfinite(iris).all(axis=-1, keepdims=True)
+    return np.where(missing, _derived_iris(face), iris) if missing.any() else iris
+
+
+def lid_over_iris(face: np.ndarray) -> np.ndarray:
+    """The upper lid's height above the iris centre (IPD), (subject's left, right).
+
+    Parameters
+    ----------
+    face : np.ndarray [shape=(478, 3) or (T, 478, 3)]
+        Face-frame points (:func:`canonical_points`, :func:`rest_face`, :data:`POPULATION_REST_POINTS`).
+
+    Returns
+    -------
+    np.ndarray [shape=(2,) or (T, 2)]
+    """
+    f = np.asarray(face, np.float64)
+    single = f.ndim == 2
+    f = f[None] if single else f
+    h = f[:, list(UPPER_LID), 1] - _iris(f)[..., 1]
+    return h[0] if single else h
 
 
 POPULATION_REST_POINTS = _population_face()  # (478, 3), NaN where no measure needs a point
@@ -361,9 +412,10 @@ class FaceMeasures:
     brow_outer_raise: np.ndarray  # (..., 2) outer brow end moved up
     brow_lower: np.ndarray  # (..., 2) inner and middle brow moved down
     brow_pinch: np.ndarray  # (..., 2) inner brow end moved towards the midline
-    eye_closure: np.ndarray  # (..., 2) rest aperture - aperture
+    eye_closure: np.ndarray  # (..., 2) upper lid lowered over the iris centre: rest lid_over_iris - lid_over_iris
     eye_widen: np.ndarray  # (..., 2) aperture - rest aperture
     lower_lid_raise: np.ndarray  # (..., 2) lower lid moved up relative to the eye corners (squint)
+    lid_over_iris: np.ndarray  # (..., 2) upper lid's height above the iris centre (absolute; open ~0.065)
     ipd_px: np.ndarray  # the subject's inter-pupil distance in pixels
     rest_kind: str = "population"  # "population" (canonical face) or "person" (a given neutral face)
 
@@ -490,6 +542,7 @@ def measure(landmarks: np.ndarray, image_size: tuple[float, float],
     brow_inner = rise(BROW_INNER)
     brow_mid = rise(BROW_MID)
     aperture0 = _lid_gap(r, UPPER_LID, LOWER_LID)
+    lid_now = lid_over_iris(c)
     result = dict(
         lip_gap=lip_gap, eye_aperture=aperture, mouth_width=width,
         jaw_drop=jaw_drop, jaw_angle=jaw_angle,
@@ -503,8 +556,8 @@ def measure(landmarks: np.ndarray, image_size: tuple[float, float],
         brow_inner_raise=brow_inner, brow_outer_raise=rise(BROW_OUTER),
         brow_lower=-(brow_inner + brow_mid) / 2,
         brow_pinch=-(_side(c, BROW_INNER)[..., 0] - _side(r, BROW_INNER)[..., 0]) * sign,
-        eye_closure=aperture0 - aperture, eye_widen=aperture - aperture0,
-        lower_lid_raise=lower_lid(c) - lower_lid(r),
+        eye_closure=lid_over_iris(r) - lid_now, eye_widen=aperture - aperture0,
+        lower_lid_raise=lower_lid(c) - lower_lid(r), lid_over_iris=lid_now,
         ipd_px=ipd_px,
     )
     if single:
@@ -549,7 +602,7 @@ def estimate_rest(landmarks: np.ndarray, image_size: tuple[float, float], *,
     # crying, smiling squints) never set the rest, wide surprise does not either
     lo, hi = np.percentile(aperture[ok], [50, 90])
     typical = ok & (aperture >= lo) & (aperture <= hi)
-    lids = list(EYELID_POINTS)
+    lids = [*EYELID_POINTS, *IRIS]  # the irises with the lids: EyeClosed's upper lid is read against them
     rest[lids] = np.nanmedian(c[typical][:, lids], axis=0)
     return rest
 
@@ -600,7 +653,8 @@ _CHANNEL_LIST = [
     *_sided("BrowOuterUp", "brow_outer_raise", 0.12, "anatomy: AU2 at E, ~8 mm"),
     *_sided("BrowLowerer", "brow_lower", 0.1, "anatomy: AU4 at E, ~6 mm"),
     *_sided("BrowPinch", "brow_pinch", 0.06, "anatomy: AU4 at E, inner brows ~4 mm together"),
-    *_sided("EyeClosed", "eye_closure", 0.14, "real faces: open aperture minus shut (WolfgangLanger blinks)"),
+    *_sided("EyeClosed", "eye_closure", 0.066,
+            "real faces: the upper lid's travel over the iris centre, open to shut (WolfgangLanger's blinks)"),
     *_sided("EyeWide", "eye_widen", 0.06, "anatomy: AU5 at E, upper lid ~4 mm up"),
     *_sided("EyeSquint", "lower_lid_raise", 0.05, "anatomy: AU7 at E, lower lid ~3 mm up"),
 ]
