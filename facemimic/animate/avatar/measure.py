@@ -267,9 +267,11 @@ def drawn_fraction(measured: DrawnMeasures, channel: str) -> np.ndarray:
 
     The unit's own measure over its full extent (:data:`geometry.CHANNELS`, unclipped), except:
     ``MouthClosed`` = JawOpen's fraction - lip gap / ``geometry.MOUTH_CLOSED_GAP_EXTENT`` (its
-    definition), and ``EyeClosed`` = the eye's closure over **its own** rest aperture: the unit's
-    EyeClosed extent is a human eye's open aperture (0.14 IPD), and a cartoon eye is 3-5 times taller
-    in IPD units, so 1.0 shuts it (:func:`literal_eye_closed` gives the closure in the unit's extent).
+    definition), and ``EyeClosed`` = the upper lid's descent over the pupil as a share of **its own**
+    rest height above the pupil (``lid_over_iris``): the unit's EyeClosed extent is a human upper
+    lid's travel down to the iris centre (0.066 IPD, as high as an open human lid stands over it), and
+    a cartoon eye is 3-5 times taller in IPD units (:func:`literal_eye_closed` gives the closure in the
+    unit's extent). The cartoon's lids meet below the pupil, so a shut eye reads 1.14.
 
     Returns
     -------
@@ -284,12 +286,12 @@ def drawn_fraction(measured: DrawnMeasures, channel: str) -> np.ndarray:
     if channel.startswith("EyeClosed"):
         side = geo.CHANNELS[channel].side
         closure = np.asarray(m.eye_closure)[..., side]
-        return closure / (closure + np.asarray(m.eye_aperture)[..., side])
+        return closure / (closure + np.asarray(m.lid_over_iris)[..., side])
     return geo.extent_to_weight(channel, channel_value(m, channel))
 
 
 def literal_eye_closed(measured: DrawnMeasures, channel: str) -> np.ndarray:
-    """EyeClosed in the unit's own extent (closure / 0.14 IPD), for comparison, shape (T,)."""
+    """EyeClosed in the unit's own extent (upper lid's descent over the pupil / 0.066 IPD), shape (T,)."""
     return geo.extent_to_weight(channel, channel_value(measured.measures, channel))
 
 
