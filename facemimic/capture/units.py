@@ -314,7 +314,7 @@ def _measures(f: dict, r: dict) -> dict[str, np.ndarray]:
         cheek_raise=f["cheek_y"] - r["cheek_y"], nose_wing_raise=f["wing_y"] - r["wing_y"],
         brow_inner_raise=inner, brow_outer_raise=f["outer_y"] - r["outer_y"],
         brow_lower=-(inner + f["mid_y"] - r["mid_y"]) / 2, brow_pinch=-(f["inner_x"] - r["inner_x"]),
-        eye_closure=r["aperture"] - f["aperture"], eye_widen=f["aperture"] - r["aperture"],
+        eye_widen=f["aperture"] - r["aperture"],  # (no eye_closure: EyeClosed is the eye data, openness)
         lower_lid_raise=f["lower_lid"] - r["lower_lid"],
     )
 
