@@ -46,14 +46,14 @@ def test_outer_brow_raise_neither_pinches_nor_spreads(measured):
         assert abs(m["brow_outer_raise"][side[other]]) < 0.1 and abs(m["brow_lower"][side[other]]) < 0.1, m
 
 
-def test_brow_down_slants_the_brow_down_towards_the_nose(measured):
-    """AU4: the inner end comes down most, the middle less, the tail least (a frown, not a low brow)."""
-    from facemimic.head3d.unit import BROW_DOWN_INNER
-
+def test_brow_down_lowers_the_whole_brow_as_real_frowns_do(measured):
+    """AU4 as real lowered brows show it to the capture's landmarks (CK+ apexes against the same
+    person's neutral frame): the inner two thirds come down alike, the tail 0.65 as far. The earlier
+    slant lowered the inner end 3x the middle and the tail not at all, and re-tracked at 0.44."""
     out, side = measured
     for s in ("Left", "Right"):
         m = out["browDown" + s]
         inner = -m["brow_inner_raise"][side[s]] * 0.12  # IPD down
         middle = 2 * m["brow_lower"][side[s]] * 0.1 - inner  # brow_lower is the mean of inner and middle
         outer = -m["brow_outer_raise"][side[s]] * 0.12
-        assert inner > 0.9 * BROW_DOWN_INNER * 0.1 and inner > 1.5 * middle > 0 and middle > outer, (inner, middle, outer)
+        assert 0.75 < inner / middle < 1.1 and 0.5 < outer / middle < 0.8, (inner, middle, outer)
