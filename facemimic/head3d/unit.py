@@ -196,13 +196,23 @@ def completed_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
 # inner end down and in, the middle follows less and the tail hardly at all, so a frown's brows slant
 # down towards the nose. The learned shape lowered the inner end and the middle alike (0.074 and
 # 0.085 IPD at weight 1 on single_face.jpg), a flat brow that sits lower — a tired face, not an
-# angry one. At browDown 1 the inner end comes down BROW_DOWN_INNER of the lowering's full extent
-# (the middle the rest of brow_lower's mean), the tail BROW_DOWN_OUTER.
-BROW_DOWN_INNER, BROW_DOWN_OUTER = 1.4, 0.25
+# angry one. (That slant, made by eye as 1.4 of the extent at the inner end and 0.25 at the tail,
+# was measured below against real faces and dropped.)
+# At browDown 1 each brow landmark comes down BROW_DOWN_PROFILE times brow_lower's full extent, the
+# profile real lowered brows show to the capture's landmarks: CK+ S113_008 frames 16 and 19 against
+# the same person's neutral frame 1, S074_004 18 and S125_008 10 against theirs (EmoPy's sample
+# folders), in the face frame, each side's motion divided by its brow_lower: the whole brow comes
+# down, the inner two thirds alike (1.04-1.10 of brow_lower on the upper edge), the tail 0.65-0.68,
+# the skin between brow and lid 0.74-0.80 (spread over 8 sides, the profile's SD 0.01-0.06). The
+# slant moved the inner end 0.127 IPD, the middle 0.04 and the tail 0.003 at weight 1 on
+# single_face.jpg, a motion the landmark model does not see on real faces: on the renders the
+# brow landmarks followed 0.44 of it.
+BROW_DOWN_POINTS = {  # per side (geometry's [left, right] order): upper edge, lower edge inner -> tail, orbit
+    0: (336, 296, 334, 293, 300, 285, 295, 282, 283, 276, 442, 444),
+    1: (107, 66, 105, 63, 70, 55, 65, 52, 53, 46, 222, 223)}
+BROW_DOWN_PROFILE = (1.04, 1.10, 1.07, 0.92, 0.68, 0.85, 1.07, 1.04, 0.88, 0.65, 0.80, 0.74)
 BROW_TARGETS = {
-    "browDown": {"brow_lower": (1.0, 0.0), "brow_pinch": (1.0, 0.0),
-                 "brow_inner_raise": (-BROW_DOWN_INNER * 0.1 / 0.12, None),
-                 "brow_outer_raise": (-BROW_DOWN_OUTER * 0.1 / 0.12, None)},
+    "browDown": {"brow_lower": (None, 0.0), "brow_pinch": (1.0, 0.0)},  # own side's lowering: the profile
     "browOuterUp": {"brow_pinch": (0.0, 0.0), "brow_lower": (None, 0.0), "brow_outer_raise": (None, 0.0)},
 }
 
@@ -225,7 +235,8 @@ def brows_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
         for side_name in ("Left", "Right"):
             k = ARKIT_NAMES.index(family + side_name)
             own = geo.CHANNELS["BrowLowerer" + side_name].side  # index of this side in a measure's (2,)
-            m = geo.measure(_as_landmarks(face + out[k])[None], _SIZE, rest=rest)
+            base = out[k].copy()
+            m = geo.measure(_as_landmarks(face + base)[None], _SIZE, rest=rest)
             rows, want = [], []
             for measure, (own_t, other_t) in targets.items():
                 now = np.asarray(getattr(m, measure))[0] - np.asarray(getattr(m0, measure))[0]
@@ -233,10 +244,27 @@ def brows_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
                     if t is not None:
                         rows.append(jac[measure][side])
                         want.append(t * full[measure] - now[side])
+            heights = []
+            if family == "browDown":  # each brow landmark's height, as real lowered brows move
+                for i, p in zip(BROW_DOWN_POINTS[own], BROW_DOWN_PROFILE):
+                    row = np.zeros(face.size)
+                    row[3 * i + 1] = 1.0
+                    rows.append(row)
+                    heights.append((-p * full["brow_lower"], base[i, 1]))
             j = np.stack(rows)  # (C, V*3)
             basis = np.einsum("vw,jwc->vcj", kernel, j.reshape(len(rows), *face.shape)).reshape(face.size, len(rows))
-            alpha = np.linalg.solve(j @ basis, np.asarray(want))
-            out[k] += (basis @ alpha).reshape(out[k].shape)
+            gram = j @ basis
+            scale = 1.0
+            for _ in range(2 if heights else 1):
+                # the profile's heights are face-frame IPD, brow_lower is read in geometry's frame: a
+                # second pass scales them so that brow_lower reads its full extent (the calibration's
+                # scale stays ~1 and leaves the pinch as sized)
+                rhs = np.asarray(want + [scale * h - now_h for h, now_h in heights])
+                out[k] = base + (basis @ np.linalg.solve(gram, rhs)).reshape(base.shape)
+                if heights:
+                    got = geo.measure(_as_landmarks(face + out[k])[None], _SIZE, rest=rest).brow_lower
+                    lowered = (np.asarray(got)[0] - np.asarray(m0.brow_lower)[0])[own] / full["brow_lower"]
+                    scale /= max(float(lowered), 0.5)
     return out
 
 
