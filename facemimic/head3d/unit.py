@@ -58,6 +58,7 @@ def main_channel(arkit_index: int) -> tuple[str, float] | None:
 
 # The aperture a blink at 1 closes (IPD): a wide-open human eye's (0.13-0.14), so that every eye's
 # lids meet, with a little to spare on narrower eyes (the sizing before the iris-referenced EyeClosed).
+# Not each eye's own: 0-f1-su-ph.jpg's surprised eyes (0.174) would need its blink grown past MAX_SCALE.
 BLINK_APERTURE = 0.14
 
 
