@@ -3,6 +3,7 @@
     python eval/lipsync/real_combine.py record SET      # SET: real, sonnet, mfa, extra, mbrola, espeak, mbrola-tune, espeak-tune
     python eval/lipsync/real_combine.py score SET...    # shipped combination vs. candidates
     python eval/lipsync/real_combine.py grid SET...     # the detector settings of GRID
+    python eval/lipsync/real_combine.py shape SET...    # frame-shape classifier P(A) as closure evidence (SHAPE_GRID)
 
 Recognition (pocketsphinx) is the slow part of lip sync without a transcript; the way its phones
 and the detector's per-frame probabilities are combined is cheap. ``record`` runs :func:`lipsync`
@@ -158,16 +159,22 @@ def replay(data: dict, id_: str, combine):
     raise KeyError(id_)
 
 
-def score(data: dict, combine) -> dict:
+def tally(data: dict, combine, sc=None):
+    """The :class:`~facemimic.lipsync.scoring.Score` counts of ``data`` replayed with ``combine``
+    (added to ``sc`` when given: pooled sets)."""
     from facemimic.lipsync.api import lipsync
     from facemimic.lipsync.scoring import Score, cues_to_frames
 
-    sc = Score()
+    sc = sc if sc is not None else Score()
     for id_, dur, truth, audio, sr in data["items"]:
         with replayed(data["segments"][id_], combine):
             r = lipsync(audio, sample_rate=sr)
         sc.add(list(truth), cues_to_frames(r.cues, dur), dur, list(r.phones))
-    return sc.summary()
+    return sc
+
+
+def score(data: dict, combine) -> dict:
+    return tally(data, combine).summary()
 
 
 def shipped(phones, prob, offset, copt):
@@ -191,6 +198,112 @@ def with_settings(threshold: float, min_frames: int, peak: float, veto: float):
     return combine
 
 
+_SHAPE_A: dict = {}  # P(shape A) per frame of a replayed segment, by its audio (computed once)
+
+
+def closed_lips(pcm) -> "np.ndarray":
+    """Per 10 ms frame of a re-cut segment: the frame-shape classifier's P(A) (closed lips), (T,).
+    Same frames as the closure detector's (both from :func:`.bilabial.log_mel` of ``pcm``)."""
+    import hashlib
+
+    import numpy as np
+
+    from facemimic.lipsync.frame_classes import SHAPES, shape_log_probs
+
+    key = hashlib.sha1(np.ascontiguousarray(pcm).tobytes()).hexdigest()
+    if key not in _SHAPE_A:
+        _SHAPE_A[key] = np.exp(shape_log_probs(pcm)[:, SHAPES.index("A")])
+    return _SHAPE_A[key]
+
+
+def _evidence(pa, det, a: int, b: int, stat: str) -> float:
+    """``stat`` of the closed-lip evidence over frames ``[a, b)``: "mean" or "max" of P(A), or
+    "both": the mean of P(A)'s peak and the detector's peak (P/B + M probability)."""
+    a, b = max(a, 0), min(b, len(pa))
+    if b <= a:
+        return 0.0
+    if stat == "both":
+        return float(0.5 * (pa[a:b].max() + det[a:b].max()))
+    return float(pa[a:b].max() if stat == "max" else pa[a:b].mean())
+
+
+def with_shape_evidence(stat: str, rec_level: float, ins_level: float, window: float = 0.02):
+    """The shipped combination, each closure candidate vetoed unless the multilingual frame-shape
+    classifier (facemimic/lipsync/frame_classes.py) hears closed lips there (issue #16 §3, session 7).
+
+    A recognised P/B/M whose ``stat`` (:func:`_evidence`) of P(A) over its frames (``window`` s
+    beyond each end) is below ``rec_level`` becomes T/D/N (as the detector's own veto does); a
+    detector insertion whose ``stat`` of P(A) over the detected run is below ``ins_level`` is not
+    inserted. Levels 0 keep every candidate of that kind (= shipped).
+    """
+    import numpy as np
+
+    from facemimic.lipsync.bilabial import (
+        _NOT_BILABIAL,
+        BILABIALS,
+        HOP,
+        SR,
+        add_missed_closures,
+        detections,
+    )
+    from facemimic.phonetics.phones import Phone
+
+    def combine(phones, prob, offset, copt):
+        pa = closed_lips(SEGMENT["pcm"])
+        det = prob[:, 1] + prob[:, 2]
+        out = list(phones)
+        if rec_level > 0:
+            k = int(round(window * SR / HOP))
+            for i, ph in enumerate(out):
+                if ph.name in BILABIALS:
+                    a = int((ph.start - offset) * SR / HOP) - k
+                    b = int(np.ceil((ph.end - offset) * SR / HOP)) + k
+                    if _evidence(pa, det, a, b, stat) < rec_level:
+                        out[i] = Phone(ph.start, ph.end, _NOT_BILABIAL[ph.name], ph.word)
+        if ins_level > 0:
+            prob = prob.copy()
+            for a, b, _ in detections(prob, copt):
+                if _evidence(pa, det, a, b, stat) < ins_level:
+                    # silence this run only: zeroing can shrink or drop detections, never add one
+                    prob[a:b, 0], prob[a:b, 1:] = 1.0, 0.0
+        return add_missed_closures(out, prob, offset=offset, options=copt)
+    return combine
+
+
+#: Session 7 (L3): the frame-shape evidence swept on the tuning sets: statistic x recognised-P/B/M
+#: level x insertion level (0 = keep every candidate of that kind).
+SHAPE_LEVELS = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
+SHAPE_GRID = [(st, r, i) for st in ("mean", "max", "both") for r in SHAPE_LEVELS for i in SHAPE_LEVELS]
+
+
+def select_shape(data: dict, log=print) -> tuple:
+    """Session 7's rule (/work/notes/s7/l3-rule.md), on the tuning sets ``data`` (mfa, extra,
+    mbrola-tune, espeak-tune): among the :data:`SHAPE_GRID` settings keeping mbrola-tune closure
+    recall >= 90, espeak-tune and mfa closure recall >= shipped - 2 and pooled mfa+extra macro
+    recall >= shipped - 1, the best pooled mfa+extra closure precision (ties: recall, then lower
+    levels). Returns the chosen ``(stat, rec_level, ins_level)``."""
+    rows = []
+    for setting in SHAPE_GRID:
+        f = with_shape_evidence(*setting)
+        real = tally(data["extra"], f, tally(data["mfa"], f))
+        r = {"setting": setting, "real": real, "mfa": score(data["mfa"], f),
+             "mbrola-tune": score(data["mbrola-tune"], f), "espeak-tune": score(data["espeak-tune"], f)}
+        rows.append(r)
+        log(f"{setting} mfa+extra {real.macro_recall:.1f} {real.closure_recall:.1f}/{real.closure_precision:.1f}"
+            f" | mfa {r['mfa']['closure_recall']}/{r['mfa']['closure_precision']}"
+            f" | mbrola-tune {r['mbrola-tune']['closure_recall']}/{r['mbrola-tune']['closure_precision']}"
+            f" | espeak-tune {r['espeak-tune']['closure_recall']}/{r['espeak-tune']['closure_precision']}")
+    base = next(r for r in rows if r["setting"][1:] == (0.0, 0.0))
+    ok = [r for r in rows if r["mbrola-tune"]["closure_recall"] >= 90
+          and r["espeak-tune"]["closure_recall"] >= base["espeak-tune"]["closure_recall"] - 2
+          and r["mfa"]["closure_recall"] >= base["mfa"]["closure_recall"] - 2
+          and r["real"].macro_recall >= base["real"].macro_recall - 1]
+    best = max(ok, key=lambda r: (round(r["real"].closure_precision, 6), round(r["real"].closure_recall, 6),
+                                  -(r["setting"][1] + r["setting"][2])))
+    log(f"admissible {len(ok)} of {len(rows)}; pick {best['setting']}")
+    return best["setting"]
+
+
 # round 7 (docs/lipsync.md, Real voices): the grid swept on the tuning sets (mfa, mbrola-tune,
 # espeak-tune); threshold x min_frames x peak x veto, the shipped weights' own being 0.5, 3, 0.6, 0
 GRID = [(th, mf, pk, v) for th in (0.5, 0.7, 0.9) for mf in (3, 5) for pk in (0.6, 0.9, 0.97) for v in (0.0, 0.3)]
@@ -207,6 +320,16 @@ if __name__ == "__main__":
             row = [f"threshold {setting[0]} min_frames {setting[1]} peak {setting[2]} veto {setting[3]}"]
             for n, d in data.items():
                 s = score(d, with_settings(*setting))
+                row.append(f"{n} {s['macro_recall']:.1f} {s['closure_recall']:.1f}/{s['closure_precision']:.1f}")
+            print(" | ".join(row), flush=True)
+    elif cmd == "select-shape":  # python eval/lipsync/real_combine.py select-shape (tuning sets only)
+        select_shape({n: load(n) for n in ("mfa", "extra", "mbrola-tune", "espeak-tune")})
+    elif cmd == "shape":  # python eval/lipsync/real_combine.py shape mfa extra mbrola-tune espeak-tune
+        data = {n: load(n) for n in names}
+        for setting in SHAPE_GRID:
+            row = [f"stat {setting[0]} rec {setting[1]} ins {setting[2]}"]
+            for n, d in data.items():
+                s = score(d, with_shape_evidence(*setting))
                 row.append(f"{n} {s['macro_recall']:.1f} {s['closure_recall']:.1f}/{s['closure_precision']:.1f}")
             print(" | ".join(row), flush=True)
     else:

@@ -58,3 +58,50 @@ def test_replay_notices_a_changed_recording(recorded):
                "segments": {b.id: data["segments"][a.id]}}
     with pytest.raises((AssertionError, IndexError)):
         rc.score(swapped, rc.shipped)
+
+
+def test_shape_evidence_levels_zero_is_shipped_and_high_levels_veto_every_closure(recorded):
+    """Session 7 (L3): the frame-shape classifier's P(A) as closure evidence. Levels 0 keep every
+    candidate (= the shipped combination, exactly); levels above 1 (P(A) never reaches them) turn
+    every recognised P/B/M into T/D/N and drop every insertion, so no bilabial is left."""
+    from facemimic.lipsync.bilabial import BILABIALS
+
+    rc, items, data = recorded
+    kept = 0
+    for it in items:
+        shipped = rc.replay(data, it.id, rc.shipped)
+        for stat in ("mean", "max", "both"):
+            assert rc.replay(data, it.id, rc.with_shape_evidence(stat, 0.0, 0.0)).cues == shipped.cues
+        kept += sum(p.name in BILABIALS for p in shipped.phones)
+        vetoed = rc.replay(data, it.id, rc.with_shape_evidence("max", 1.01, 1.01))
+        assert not [p for p in vetoed.phones if p.name in BILABIALS], it.id
+    assert kept >= 3  # the shipped combination had closures to veto
+
+
+def test_closed_lips_probability_is_higher_on_real_bilabials(recorded):
+    """On praatio's hand-labelled real voices, the classifier's P(A) on the replayed segments, put on
+    the detector's frame times, is clearly higher over the true P/B/M than over the T/D/N/DH the
+    English phone loop confuses them with (measured 0.39 vs 0.12): the evidence is aligned and real."""
+    import numpy as np
+
+    rc, items, data = recorded
+    seen = []
+
+    def spy(phones, prob, off, copt):
+        pa = rc.closed_lips(rc.SEGMENT["pcm"])
+        assert len(pa) == len(prob)  # the same frames as the closure detector's
+        seen.append((off, pa))
+        return rc.shipped(phones, prob, off, copt)
+
+    means = {"bilabial": [], "alveolar": []}
+    for it in items:
+        seen.clear()
+        rc.replay(data, it.id, spy)
+        for ph in it.phones:
+            kind = "bilabial" if ph.name in ("P", "B", "M") else "alveolar" if ph.name in ("T", "D", "N", "DH") else None
+            vals = [v for off, pa in seen
+                    for v in pa[(lambda c: (c >= ph.start) & (c < ph.end))(off + (np.arange(len(pa)) * 160 + 200) / 16000)]]
+            if kind and vals:
+                means[kind].append(float(np.mean(vals)))
+    assert len(means["bilabial"]) >= 5 and len(means["alveolar"]) >= 5
+    assert np.mean(means["bilabial"]) > 2 * np.mean(means["alveolar"]), means
