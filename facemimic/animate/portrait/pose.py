@@ -1,8 +1,7 @@
 """Small head rotations: yaw, pitch and roll of the face's 3D landmarks, seen orthographically.
 
 MediaPipe's landmarks carry a depth (``z``, in image-width units, smaller = nearer the camera), so
-a rotation moves the nose against the face's outline, as a real turn does; the pivot is the
-outline's own centre and depth, so the face turns in place inside the still hair and background.
+a rotation about a pivot inside the head moves the nose more than the ears, as a real turn does.
 Rotations are clamped to ``max_angle`` (15 degrees by default): beyond that a 2D warp of one
 photo shows what it cannot know (the far cheek, the ear). For the same reason a face the photo
 shows turned more than 15 degrees is turned back towards the camera less, and from 30 degrees
@@ -20,8 +19,6 @@ import numpy as np
 
 from . import landmarks as L
 
-PIVOT_DEPTH = 0.0  # face widths behind the face outline's mean depth (was 0.5: the neck's axis)
-PIVOT_DROP = 0.0  # face widths below the outline's centre (was 0.15)
 REVEAL_UNTIL = 30.0  # degrees: a photo turned this far is never turned back towards the camera
 
 
@@ -49,13 +46,9 @@ class HeadPose:
         p = np.asarray(points3d, np.float64)
         oval = p[list(L.FACE_OVAL)]
         width = float(np.ptp(oval[:, 0]))
-        # Pivot: the face outline's own centre and depth, so the face turns in place. Only the face
-        # moves (the hair and background outside the warp's anchor ring stay still): about a pivot
-        # near the neck's axis (half a face width deep, 0.15 below the centre) the whole face slid
-        # inside its own still hair and collar (pitch 8 degrees: 0.22 IPD down, the forehead taller
-        # and the chin pushed into the neck; yaw 6: 0.16 IPD sideways), which read as another face.
-        self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + PIVOT_DROP * width,
-                               oval[:, 2].mean() + PIVOT_DEPTH * width])
+        # Pivot: behind the face, near the neck's axis (about half a face width deep).
+        self.pivot = np.array([oval[:, 0].mean(), oval[:, 1].mean() + 0.15 * width,
+                               oval[:, 2].mean() + 0.5 * width])
         self.rel = p - self.pivot
         self.max_angle = float(max_angle)
         # the photo's own yaw from the depth of the face's sides at ear level (+: turned to the
