@@ -208,10 +208,22 @@ def completed_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
 # slant moved the inner end 0.127 IPD, the middle 0.04 and the tail 0.003 at weight 1 on
 # single_face.jpg, a motion the landmark model does not see on real faces: on the renders the
 # brow landmarks followed 0.44 of it.
+# The lowered brow drags the skin below it (AU4 pulls the brow's fat pad onto the upper lid): the
+# same CK+ pairs show the upper lid's fold (MediaPipe's second ring above the lid) coming down 0.47 /
+# 0.68 / 0.46 of the brow's drop (inner, middle, outer; SD 0.03-0.05) and the lid margin 0.24 / 0.43 /
+# 0.24 (SD 0.05-0.09): the eye is hooded and narrows. The lower lid does not come down with the
+# brow (it rises 0.06-0.30 of it there, AU7's lid tightening, eyeSquint's job): it is held still.
+# The learned shape lowered the lower lid 0.10-0.16 of the drop on single_face.jpg, opening the eye
+# again by a third of what the hooding closed, and the fold and margin followed the brow unevenly
+# (0.27-0.44 at the margin's middle, left and right differing).
+BROW_DOWN_LIDS = {  # per side: lid margin inner -> outer, fold inner -> outer, lower lid inner -> outer
+    0: (384, 386, 388, 286, 257, 260, 381, 374, 390),
+    1: (157, 159, 161, 56, 27, 30, 154, 145, 163)}
+BROW_DOWN_LID_PROFILE = (0.24, 0.43, 0.24, 0.47, 0.68, 0.46, 0.0, 0.0, 0.0)
 BROW_DOWN_POINTS = {  # per side (geometry's [left, right] order): upper edge, lower edge inner -> tail, orbit
-    0: (336, 296, 334, 293, 300, 285, 295, 282, 283, 276, 442, 444),
-    1: (107, 66, 105, 63, 70, 55, 65, 52, 53, 46, 222, 223)}
-BROW_DOWN_PROFILE = (1.04, 1.10, 1.07, 0.92, 0.68, 0.85, 1.07, 1.04, 0.88, 0.65, 0.80, 0.74)
+    0: (336, 296, 334, 293, 300, 285, 295, 282, 283, 276, 442, 444) + BROW_DOWN_LIDS[0],
+    1: (107, 66, 105, 63, 70, 55, 65, 52, 53, 46, 222, 223) + BROW_DOWN_LIDS[1]}
+BROW_DOWN_PROFILE = (1.04, 1.10, 1.07, 0.92, 0.68, 0.85, 1.07, 1.04, 0.88, 0.65, 0.80, 0.74) + BROW_DOWN_LID_PROFILE
 BROW_TARGETS = {
     "browDown": {"brow_lower": (None, 0.0), "brow_pinch": (1.0, 0.0)},  # own side's lowering: the profile
     "browOuterUp": {"brow_pinch": (0.0, 0.0), "brow_lower": (None, 0.0), "brow_outer_raise": (None, 0.0)},

@@ -7,14 +7,20 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def measured(samples):
+def avatar(samples):
+    """A real person's avatar (0-f15-hao-ph.jpg)."""
+    from facemimic.head3d.api import make_avatar
+
+    return make_avatar(samples / "0-f15-hao-ph.jpg")
+
+
+@pytest.fixture(scope="module")
+def measured(avatar):
     """Brow measures (full extents, [left, right]) of each brow target at weight 1 on a real avatar."""
     from facemimic.expressions import geometry as geo
     from facemimic.expressions.names import ARKIT_NAMES
-    from facemimic.head3d.api import make_avatar
     from facemimic.head3d.unit import _SIZE, _as_landmarks
 
-    avatar = make_avatar(samples / "0-f15-hao-ph.jpg")
     face = avatar.head.skin.positions[:478]  # the rest face the targets were sized on
     rest = geo.rest_face(_as_landmarks(face), _SIZE)
     m0 = geo.measure(_as_landmarks(face)[None], _SIZE, rest=rest)
@@ -57,3 +63,27 @@ def test_brow_down_lowers_the_whole_brow_as_real_frowns_do(measured):
         middle = 2 * m["brow_lower"][side[s]] * 0.1 - inner  # brow_lower is the mean of inner and middle
         outer = -m["brow_outer_raise"][side[s]] * 0.12
         assert 0.75 < inner / middle < 1.1 and 0.5 < outer / middle < 0.8, (inner, middle, outer)
+
+
+def test_brow_down_hoods_the_eye_as_real_frowns_do(avatar):
+    """AU4 drags the skin below the brow onto the upper lid: on CK+ anger apexes against the same
+    person's neutral frame the lid's fold comes down 0.68 of the brow's drop at its middle, the lid
+    margin 0.43, and the lower lid not at all (it rises with AU7). The learned shape lowered the lower
+    lid 0.09-0.11 of the drop and the right margin 0.29, the fold 0.53: the eye hardly narrowed
+    (aperture 0.20-0.27 of the drop, 0.43 on the real faces)."""
+    from facemimic.expressions.names import ARKIT_NAMES
+
+    face = avatar.head.skin.positions[:478]
+    assert face.shape == (478, 3)
+    # per side: brow (upper inner, lower inner, upper middle, lower middle), lid margin's middle,
+    # fold's middle, lower lid's middle (MediaPipe indices)
+    sides = {"browDownLeft": ((336, 285, 334, 282), 386, 257, 374),
+             "browDownRight": ((107, 55, 105, 52), 159, 27, 145)}
+    for name, (brow, margin, fold, lower) in sides.items():
+        d = avatar.expressions[ARKIT_NAMES.index(name)][:, 1]  # (478,) height change at weight 1, IPD
+        drop = -d[list(brow)].mean()
+        assert drop > 0.08, (name, drop)
+        got = {"margin": -d[margin] / drop, "fold": -d[fold] / drop, "lower": -d[lower] / drop}
+        assert 0.37 < got["margin"] < 0.5 and 0.6 < got["fold"] < 0.75, (name, got)
+        assert abs(got["lower"]) < 0.04, (name, got)
+        assert got["margin"] - got["lower"] > 0.38, (name, got)  # the eye narrows
