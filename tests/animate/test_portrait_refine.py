@@ -309,3 +309,40 @@ def test_lips_asked_open_are_never_drawn_shut(monkeypatch):
     for _ in range(15):
         out = loop.correct(request, render)
     assert drawn(out) < 0.5 * refine.OPEN_FLOOR * 0.225
+
+
+def test_the_loop_never_draws_a_lowered_brow_through_the_eyelid(samples, monkeypatch):
+    """The tracker under-reads drawn brow lowering and the loop chases it (astronaut.png's angry
+    apex: +0.35 on a curve already at its gain limit, the inner brow drawn 0.26 IPD down through
+    its 0.19 IPD gap). On single_face.jpg (uncalibrated, so the loop alone is judged) with a critic
+    reading 0.3 of the drawn lowering, a held BrowLowerer 1 is drawn with the inner brow at the
+    anatomy's floor (calibrate.BROW_LID_KEEP of its rest gap to the upper lid, the model's own
+    geometry), not past it; a lowering the floor allows (0.3, read 0.8) converges as before."""
+    from facemimic.animate.portrait.calibrate import BROW_LID_KEEP, drawn_brow_gaps, rest_brow_gaps
+    from facemimic.expressions.names import ue_index
+
+    anim = PortraitAnimator(str(samples / "single_face.jpg"),
+                            PortraitOptions(size=256, calibrate=False))
+    lowerers = [ue_index("BrowLowererRight"), ue_index("BrowLowererLeft")]
+    for weight, read in ((1.0, 0.3), (0.3, 0.8)):
+        plant = _Plant({"BrowLowererRight": read, "BrowLowererLeft": read})
+        monkeypatch.setattr(refine, "readings", plant.read)
+        monkeypatch.setattr(refine, "rest_of", lambda frame, size: (np.zeros((478, 3)), np.ones(2)))
+        loop = refine.ClosedLoop(anim, tracker=plant)
+
+        def render(d):
+            plant.drawn = np.asarray(d, np.float32).copy()
+            return np.zeros(anim.image.shape, np.uint8)
+
+        d = np.zeros(N_DRIVE, np.float32)
+        d[lowerers] = weight
+        for _ in range(30):
+            out = loop.correct(d, render)
+        floor = BROW_LID_KEEP * rest_brow_gaps(anim)
+        gaps = drawn_brow_gaps(anim, anim.model.controls(out))
+        if weight == 1.0:
+            assert np.all(gaps >= floor - 1e-3), (gaps, floor)
+            assert np.all(gaps <= floor + 0.01), (gaps, floor)  # lowered as far as the floor allows
+        else:
+            assert out[lowerers] == pytest.approx([weight / read] * 2, abs=0.02)
+            assert np.all(gaps > floor + 0.02)

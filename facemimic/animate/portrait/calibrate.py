@@ -24,7 +24,8 @@ from typing import Callable
 import numpy as np
 
 from ...expressions import geometry
-from .model import CONTROL_NAMES, BrowMap, ResponseCurves
+from .landmarks import BROW_LOWER, EYE_UPPER
+from .model import CONTROL_NAMES, SIDES, BrowMap, ResponseCurves
 
 # group -> (controls, UE channels measured on the re-tracked landmarks; "closure" = the share of
 # the photo's own eyelid aperture that closed)
@@ -68,6 +69,19 @@ JAW_EXTRAPOLATION = 1.2
 # ClosedLoop.lips_probe).
 LIPS_PROBE_JAW = 0.3
 LIPS_PROBE_GAPS = (0.03, 0.05, 0.08, 0.12, 0.18)
+# A lowered brow cannot pass through the eyelid: the drawn inner brow (its lower edge's inner end)
+# keeps at least this share of its gap to the upper lid's inner half at rest, measured on the
+# model's own geometry (:func:`rest_brow_gaps`), never on the tracker. MediaPipe under-reads drawn
+# brow lowering (the skin-only warp does not cast the brow ridge's shadow; astronaut.png's reading
+# stalls at 0.27-0.29 of the unit from amount 0.6 on), so the curve asked the gain's limit, 2.5,
+# and the closed loop added its own: an angry BrowLowerer 0.69 was drawn at 2.0-2.4, the inner
+# brow 0.20-0.26 IPD down, through its 0.18 IPD gap onto the eye (dlib identity 0.40 -> 0.65 at
+# the apex, the brows alone 0.51). The benchmark's photos have gaps of 0.15-0.30 IPD, and the
+# unit's full lowering is 0.10 IPD; 15-f13-anc-ph.jpg, a posed anger reading BrowLowerer 0.89,
+# keeps 0.16 IPD, about 0.6 of the 0.25 its brows' reading puts back.
+BROW_LID_KEEP = 0.5
+BROW_INNER_LOWER = {s: BROW_LOWER[s][-2:] for s in SIDES}  # the lower edge's two inner points
+LID_INNER_UPPER = {s: EYE_UPPER[s][5:8] for s in SIDES}  # the upper lid's inner half, corner left out
 
 
 def probe_workers() -> int:
@@ -248,7 +262,8 @@ def _constants() -> dict:
             "JAW_EXTRAPOLATION": JAW_EXTRAPOLATION,
             "units": "extent", "probes": "sealed",
             "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE,
-            "LIPS_PROBE_JAW": LIPS_PROBE_JAW, "LIPS_PROBE_GAPS": LIPS_PROBE_GAPS}
+            "LIPS_PROBE_JAW": LIPS_PROBE_JAW, "LIPS_PROBE_GAPS": LIPS_PROBE_GAPS,
+            "BROW_LID_KEEP": BROW_LID_KEEP}
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
@@ -354,6 +369,11 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
             report[g]["curve"] = "identity (the tracker does not see this group)"
             continue
         curve = _fit_curve(amts, resp, g)
+        if g == "brow_down":
+            # the anatomy's bound: a curve's amount is the template's motion from the rest's
+            ceiling = float(np.min(brow_lower_ceiling(animator)))
+            curve = np.where(KNOTS > 0, np.minimum(curve, ceiling), curve).astype(np.float32)
+            report[g]["ceiling"] = round(ceiling, 3)
         for name in controls:
             values[index[name]] = curve
         report[g]["curve"] = curve.round(3).tolist()
@@ -363,6 +383,49 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
                 if f is not None and f.present and f.landmarks is not None else float("nan") for _, f in lips]
         report["lips"] = {"drawn": [round(float(a), 4) for a, _ in lips], "read": [round(r, 4) for r in read]}
     return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32), None
+
+
+def brow_lid_gaps(animator, motion: np.ndarray) -> np.ndarray:
+    """(2,) gaps (IPD, right and left) between the inner brow's lower edge
+    (:data:`BROW_INNER_LOWER`) and the upper lid's inner half (:data:`LID_INNER_UPPER`), measured
+    along the face's down axis on the photo's landmarks moved by ``motion`` (478, 2) px."""
+    pts = animator.points[:, :2] + motion
+    down = animator.model.frame.rotation[:, 1]
+    return np.array([float(np.mean(pts[list(LID_INNER_UPPER[s])] @ down) - np.mean(pts[list(BROW_INNER_LOWER[s])] @ down))
+                     for s in SIDES]) / animator.model.frame.sx
+
+
+def drawn_brow_gaps(animator, controls: np.ndarray) -> np.ndarray:
+    """(2,) inner brow-to-upper-lid gaps (IPD, right and left) the model draws for (K,) template
+    amounts ``controls`` (no render; the rest's overlap motion included once the animator has it)."""
+    motion = np.tensordot(np.asarray(controls, np.float32), animator.model.basis, axes=1)
+    overlap = getattr(animator, "_rest_overlap", None)
+    return brow_lid_gaps(animator, motion if overlap is None else motion + overlap)
+
+
+def rest_brow_gaps(animator) -> np.ndarray:
+    """(2,) the inner brow-to-lid gaps (IPD, right and left) of the face at rest as drawn (all
+    weights 0: the photo, or with ``rest="neutral"`` the photo with its own expression taken off)."""
+    from ...expressions.names import N_UE
+    from .model import drive_vector
+
+    return drawn_brow_gaps(animator, animator.model.controls(drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0))))
+
+
+def brow_lower_ceiling(animator) -> np.ndarray:
+    """(2,) the largest ``brow_lower_{right,left}`` template amounts above the rest's that keep
+    :data:`BROW_LID_KEEP` of the rest's inner brow-to-lid gap (:func:`rest_brow_gaps`): the
+    template closes the gap linearly, so it is the gap given up over the closing per amount (inf
+    where the template does not close it)."""
+    model = animator.model
+    gap0 = np.maximum(rest_brow_gaps(animator), 0.0)
+    zero = brow_lid_gaps(animator, np.zeros((len(animator.points), 2), np.float32))
+    out = np.full(len(SIDES), np.inf)
+    for k, s in enumerate(SIDES):
+        closing = zero[k] - brow_lid_gaps(animator, model.basis[CONTROL_NAMES.index(f"brow_lower_{s}")])[k]
+        if closing > 1e-6:
+            out[k] = gap0[k] * (1.0 - BROW_LID_KEEP) / closing
+    return out
 
 
 def drawn_lip_gap(animator, motion: np.ndarray) -> float:

@@ -49,9 +49,9 @@ import numpy as np
 from ...expressions import geometry
 from ...expressions.mouth import LIPS_MEET_GAP
 from ...expressions.names import ue_index
-from .calibrate import StillTracker, rest_of
+from .calibrate import BROW_LID_KEEP, StillTracker, drawn_brow_gaps, rest_brow_gaps, rest_of
 from .implied import implied_measures, implied_weight
-from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED
+from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED, SIDES
 
 # (drive index, what is measured): a UE channel of geometry.CHANNELS, "closure_*" (the share of
 # that eye's rest aperture closed) or "lips" (-inner-lip gap / MOUTH_CLOSED_GAP_EXTENT: rises as
@@ -151,6 +151,12 @@ LIPS_PRESS = LIPS_MEET_GAP
 # gap whose reading is the asked one (ClosedLoop.probed_drawn): the excess is not constant (su:
 # drawn 0.05 reads ~0.24, 0.08-0.16 read its own gape ~0.33), and the asked gap less the mean
 # excess drew 0.07-0.08, which re-tracked 0.33-0.35.
+# The brows are never drawn through the eyelids: where the corrected drive would bring the inner
+# brow closer to the upper lid than calibrate.BROW_LID_KEEP of the photo's gap (the model's
+# geometry, calibrate.brow_lid_gaps), that side's corrections bringing the brow down are scaled
+# back to the bound (ClosedLoop._hold_brows). The tracker under-reads drawn lowering and the loop chased it:
+# astronaut.png's angry apex added +0.35 to a curve already at its gain limit (brow_lower 2.4).
+_BROW_LOWER_SLOTS = tuple(_SLOT[f"BrowLowerer{s.capitalize()}"] for s in SIDES)
 
 
 def lips_response(report: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -319,6 +325,10 @@ class ClosedLoop:
         gap = float(geometry.measure(np.asarray(photo.landmarks, np.float64), self.size).lip_gap) \
             if self.rest is not None else float("nan")
         self.photo_gap = gap if np.isfinite(gap) else animator.model.photo_gap
+        # (2,) IPD: the inner brow-to-lid gaps the brows keep at least (right, left); None for a
+        # stand-in model without templates (no brows drawn)
+        self.brow_floor = None if getattr(animator.model, "basis", None) is None \
+            else BROW_LID_KEEP * np.maximum(rest_brow_gaps(animator), 0.0)
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
@@ -453,6 +463,7 @@ class ClosedLoop:
             self.corr[_LIPS] = min(float(self.corr[_LIPS]), 0.0)
         self._hold_open(drive, opening)
         self._hold_within(drive, opening)
+        self._hold_brows(drive)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
         if meet:
@@ -504,6 +515,53 @@ class ClosedLoop:
             return
         self.corr[_LIPS] = self._bisect_lips(drive, out, float(self.corr[_LIPS]), float(self.limit[_LIPS]),
                                              lambda gap: gap > ceiling)[1]
+
+    def drawn_brow_gaps(self, drive: np.ndarray) -> np.ndarray:
+        """(2,) inner brow-to-upper-lid gaps (IPD, right and left) the model draws for a (93,)
+        drive (no render; :func:`.calibrate.drawn_brow_gaps`)."""
+        return drawn_brow_gaps(self.animator, self.animator.model.controls(drive, 0.0))
+
+    def _hold_brows(self, drive: np.ndarray) -> None:
+        """Each side's inner brow is drawn no closer to its upper lid than :attr:`brow_floor`:
+        where the corrected ``drive`` (93,) crosses it, that side's corrections that bring the
+        brow down (a lowering or pinch added, an inner raise taken off) are scaled back together,
+        and if the request itself still crosses it the lowering's correction goes below zero
+        (down to -LIMIT); each by bisection (eight halvings) to the largest that keeps the floor."""
+        if self.brow_floor is None:
+            return
+        out = drive.copy()
+        out[self.index] += self.corr
+        for k, side in enumerate(SIDES):
+            if self.drawn_brow_gaps(out)[k] >= self.brow_floor[k]:
+                continue
+            lowering = _BROW_LOWER_SLOTS[k]
+            slots = np.array([lowering, _SLOT[f"BrowPinch{side.capitalize()}"], _SLOT[f"BrowInnerUp{side.capitalize()}"]])
+            sign = np.array([1.0, 1.0, -1.0])  # the direction that brings the inner brow down
+            down = np.where(self.corr[slots] * sign > 0, self.corr[slots], 0.0).astype(np.float32)
+            keep = self.corr[slots] - down
+
+            def holds(share: float) -> bool:
+                out[self.index[slots]] = drive[self.index[slots]] + keep + share * down
+                return bool(self.drawn_brow_gaps(out)[k] >= self.brow_floor[k])
+
+            lo, hi = 0.0, 1.0
+            if holds(lo):
+                for _ in range(8):
+                    mid = (lo + hi) / 2
+                    lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+                self.corr[slots] = keep + lo * down
+                holds(lo)
+                continue
+            # the request itself crosses the floor: the lowering's correction goes negative
+            self.corr[slots] = keep
+            i = self.index[lowering]
+            lo, hi = -float(self.limit[lowering]), float(self.corr[lowering])
+            for _ in range(8):
+                mid = (lo + hi) / 2
+                out[i] = drive[i] + mid
+                lo, hi = (mid, hi) if self.drawn_brow_gaps(out)[k] >= self.brow_floor[k] else (lo, mid)
+            self.corr[lowering] = lo
+            out[i] = drive[i] + lo
 
     def _lips_start(self) -> tuple[float, float]:
         """(ratio, excess) the running averages start from: the calibration probes' mean over
