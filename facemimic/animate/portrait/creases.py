@@ -135,6 +135,17 @@ class Stroke:
     strength: float = 1.0
 
 
+def _padded_box(points: np.ndarray, pad: int, shape: tuple) -> "tuple[int, int, int, int] | None":
+    """The pixel box (x0, y0, x1, y1) around ``points`` (N, 2) grown by ``pad``, clipped to an image
+    of ``shape`` (H, W, ...); None where less than 2 px is left on a side (nothing to paint)."""
+    h, w = shape[:2]
+    x0, y0 = int(max(np.floor(points[:, 0].min()) - pad, 0)), int(max(np.floor(points[:, 1].min()) - pad, 0))
+    x1, y1 = int(min(np.ceil(points[:, 0].max()) + pad, w)), int(min(np.ceil(points[:, 1].max()) + pad, h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    return x0, y0, x1, y1
+
+
 def _bezier(a, c, b, n: int = 12) -> np.ndarray:
     t = np.linspace(0.0, 1.0, n)[:, None]
     return (1 - t) ** 2 * a + 2 * (1 - t) * t * c + t ** 2 * b
@@ -314,11 +325,10 @@ class CreasePainter:
         pts = [st.points for st in lines] + [sp[0][None] for sp in spots]
         allp = np.concatenate(pts)
         pad = int(np.ceil(max([st.width for st in lines] + [sp[1] for sp in spots]) * 2 + 3))
-        h, w = out.shape[:2]
-        x0, y0 = int(max(np.floor(allp[:, 0].min()) - pad, 0)), int(max(np.floor(allp[:, 1].min()) - pad, 0))
-        x1, y1 = int(min(np.ceil(allp[:, 0].max()) + pad, w)), int(min(np.ceil(allp[:, 1].max()) + pad, h))
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        box = _padded_box(allp, pad, out.shape)
+        if box is None:
             return 0.0
+        x0, y0, x1, y1 = box
         o = np.array([x0, y0], np.float64)
         dark = np.zeros((y1 - y0, x1 - x0), np.float32)
         sh = 4
@@ -378,11 +388,10 @@ class CreasePainter:
         k = max(int(round(UNDO_KERNEL * S)) | 1, 3)  # odd
         pad = int(np.ceil(max([st.width * UNDO_WIDTH for st in lines] + [sp[1] * 3.5 for sp in spots]) + k + 3))
         allp = np.concatenate([st.points for st in lines] + [sp[0][None] for sp in spots])
-        h, w = out.shape[:2]
-        x0, y0 = int(max(np.floor(allp[:, 0].min()) - pad, 0)), int(max(np.floor(allp[:, 1].min()) - pad, 0))
-        x1, y1 = int(min(np.ceil(allp[:, 0].max()) + pad, w)), int(min(np.ceil(allp[:, 1].max()) + pad, h))
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        box = _padded_box(allp, pad, out.shape)
+        if box is None:
             return 0.0
+        x0, y0, x1, y1 = box
         o = np.array([x0, y0], np.float64)
         sh = 4
         mask = np.zeros((y1 - y0, x1 - x0), np.float32)
