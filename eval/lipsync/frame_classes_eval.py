@@ -48,20 +48,14 @@ def items_of(name: str):
 def _espeak_items(lang: str):
     """``lang``'s evaluation sentences spoken by FaceMimic's espeak-ng voice with variants that
     train_frame_classes.py never used (+m5, +f5 in rotation), truth from its phoneme events."""
-    from facemimic.common.audio import as_pcm16
-    from facemimic.lipsync.evalset import LANGUAGE_SENTENCES, EvalItem
-    from facemimic.phonetics.phones import Phone
-    from facemimic.voice import VoiceOptions, say
+    from facemimic.lipsync.evalset import LANGUAGE_SENTENCES, spoken_item
+    from facemimic.voice import VoiceOptions
 
     out = []
     for k, text in enumerate(LANGUAGE_SENTENCES[lang]):
         voice = lang + ("+m5", "+f5")[k % 2]
-        sp = say(text, options=VoiceOptions(voice=voice, rate=165, lead_silence=0.2, trail_silence=0.15))
-        pcm = as_pcm16(sp.audio, sp.sample_rate, target_rate=16000)
-        dur = len(pcm) / 16000
-        phones = [p for p in sp.phones if p.start < dur]
-        phones[-1] = Phone(phones[-1].start, dur, phones[-1].name, phones[-1].word)
-        out.append(EvalItem(f"{lang}{k + 1:02d}", text, voice, pcm, 16000, tuple(phones)))
+        options = VoiceOptions(voice=voice, rate=165, lead_silence=0.2, trail_silence=0.15)
+        out.append(spoken_item(f"{lang}{k + 1:02d}", text, options))
     return out
 
 

@@ -113,22 +113,12 @@ def mbrola_items(voice: str, lang: str, sentences, rate=None):
 
 
 def espeak_items(lang: str, variant: str, rate: int, sentences):
-    from facemimic.common.audio import as_pcm16
-    from facemimic.lipsync.evalset import EvalItem
-    from facemimic.phonetics.phones import Phone
-    from facemimic.voice import VoiceOptions, say
+    from facemimic.lipsync.evalset import spoken_item
+    from facemimic.voice import VoiceOptions
 
-    out = []
     voice = ("en-us" if lang == "en" else lang) + variant
-    for k, text in sentences:
-        opts = VoiceOptions(voice=voice, rate=rate, lead_silence=0.2, trail_silence=0.15)
-        sp = say(text, options=opts)
-        pcm = as_pcm16(sp.audio, sp.sample_rate, target_rate=16000)
-        dur = len(pcm) / 16000
-        phones = [p for p in sp.phones if p.start < dur]
-        phones[-1] = Phone(phones[-1].start, dur, phones[-1].name, phones[-1].word)
-        out.append(EvalItem(f"es-{voice}-{k}", text, voice, pcm, 16000, tuple(phones)))
-    return out
+    options = VoiceOptions(voice=voice, rate=rate, lead_silence=0.2, trail_silence=0.15)
+    return [spoken_item(f"es-{voice}-{k}", text, options) for k, text in sentences]
 
 
 def corpus(fold: str | None) -> dict[str, list]:

@@ -77,26 +77,35 @@ class EvalItem:
         return len(self.audio) / self.sample_rate
 
 
+def spoken_item(item_id: str, text: str, options, *, sample_rate: int = 16000) -> EvalItem:
+    """``text`` spoken by the built-in voice with ``options`` (a ``VoiceOptions``), as an item whose
+    truth is the synthesiser's own phones; audio (N,) int16 at ``sample_rate``."""
+    from ..voice import say
+    from ..common.audio import as_pcm16
+
+    sp = say(text, options=options)
+    pcm = as_pcm16(sp.audio, sp.sample_rate, target_rate=sample_rate)
+    # Phone times are in seconds, so they hold at the new rate; clip the last to the new length.
+    dur = len(pcm) / sample_rate
+    phones = [p for p in sp.phones if p.start < dur]
+    if phones and phones[-1].end != dur:
+        last = phones[-1]
+        phones[-1] = Phone(last.start, dur, last.name, last.word)
+    return EvalItem(item_id, text, options.voice, pcm, sample_rate, tuple(phones))
+
+
 def build_items(ids: list[str] | None = None, *, sample_rate: int = 16000) -> list[EvalItem]:
     """Synthesise the set (or the sentences named in ``ids``) in memory."""
-    from ..voice import VoiceOptions, say
-    from ..common.audio import as_pcm16
+    from ..voice import VoiceOptions
 
     out = []
     for k, (sid, text) in enumerate(SENTENCES):
         if ids is not None and sid not in ids:
             continue
         voice, rate, pitch = VOICES[k % len(VOICES)]
-        sp = say(text, options=VoiceOptions(voice=voice, rate=rate, pitch=pitch,
-                                            lead_silence=LEAD_SILENCE, trail_silence=TRAIL_SILENCE))
-        pcm = as_pcm16(sp.audio, sp.sample_rate, target_rate=sample_rate)
-        # Phone times are in seconds, so they hold at the new rate; clip the last to the new length.
-        dur = len(pcm) / sample_rate
-        phones = [p for p in sp.phones if p.start < dur]
-        if phones and phones[-1].end != dur:
-            last = phones[-1]
-            phones[-1] = Phone(last.start, dur, last.name, last.word)
-        out.append(EvalItem(sid, text, voice, pcm, sample_rate, tuple(phones)))
+        options = VoiceOptions(voice=voice, rate=rate, pitch=pitch,
+                               lead_silence=LEAD_SILENCE, trail_silence=TRAIL_SILENCE)
+        out.append(spoken_item(sid, text, options, sample_rate=sample_rate))
     return out
 
 
