@@ -309,29 +309,28 @@ def select_shape(data: dict, log=print) -> tuple:
 GRID = [(th, mf, pk, v) for th in (0.5, 0.7, 0.9) for mf in (3, 5) for pk in (0.6, 0.9, 0.97) for v in (0.0, 0.3)]
 
 
+def print_grid(names, grid, label: str, combination) -> None:
+    """One line per setting of ``grid``: macro recall and closure recall/precision on each recorded
+    set of ``names`` with ``combination(*setting)`` (``with_settings`` or ``with_shape_evidence``)."""
+    data = {n: load(n) for n in names}
+    for setting in grid:
+        row = [label.format(*setting)]
+        for n, d in data.items():
+            s = score(d, combination(*setting))
+            row.append(f"{n} {s['macro_recall']:.1f} {s['closure_recall']:.1f}/{s['closure_precision']:.1f}")
+        print(" | ".join(row), flush=True)
+
 if __name__ == "__main__":
     cmd, *names = sys.argv[1:]
     if cmd == "record":
         for n in names:
             print(record(n), flush=True)
     elif cmd == "grid":  # python eval/lipsync/real_combine.py grid mfa mbrola-tune espeak-tune
-        data = {n: load(n) for n in names}
-        for setting in GRID:
-            row = [f"threshold {setting[0]} min_frames {setting[1]} peak {setting[2]} veto {setting[3]}"]
-            for n, d in data.items():
-                s = score(d, with_settings(*setting))
-                row.append(f"{n} {s['macro_recall']:.1f} {s['closure_recall']:.1f}/{s['closure_precision']:.1f}")
-            print(" | ".join(row), flush=True)
+        print_grid(names, GRID, "threshold {} min_frames {} peak {} veto {}", with_settings)
     elif cmd == "select-shape":  # python eval/lipsync/real_combine.py select-shape (tuning sets only)
         select_shape({n: load(n) for n in ("mfa", "extra", "mbrola-tune", "espeak-tune")})
     elif cmd == "shape":  # python eval/lipsync/real_combine.py shape mfa extra mbrola-tune espeak-tune
-        data = {n: load(n) for n in names}
-        for setting in SHAPE_GRID:
-            row = [f"stat {setting[0]} rec {setting[1]} ins {setting[2]}"]
-            for n, d in data.items():
-                s = score(d, with_shape_evidence(*setting))
-                row.append(f"{n} {s['macro_recall']:.1f} {s['closure_recall']:.1f}/{s['closure_precision']:.1f}")
-            print(" | ".join(row), flush=True)
+        print_grid(names, SHAPE_GRID, "stat {} rec {} ins {}", with_shape_evidence)
     else:
         for n in names:
             d = load(n)
