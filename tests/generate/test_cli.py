@@ -134,7 +134,9 @@ def test_label_auto_uses_the_analyser(run, tmp_path):
     from facemimic.generate.dataset import load_dataset
 
     counts = load_dataset(tmp_path / "a.npz").counts()
-    assert counts.get("angry", 0) > 20 and counts.get("neutral", 0) > 10
+    # the held neutral (frames 0-9 at p >= 0.66) is labelled; the onset's first frame sits at
+    # p ~0.5 and goes either way with the analyser's retraining
+    assert counts.get("angry", 0) > 20 and counts.get("neutral", 0) >= 10
 
 
 def test_label_and_train_bad_input(tmp_path):
