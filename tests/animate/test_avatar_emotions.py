@@ -44,7 +44,9 @@ DRAWN = {
     "angry": {"brow_inner": (-1, 0.05), "brow_slant": (-1, 0.04)},  # AU4: inner brows down, slanting inwards
     "surprised": {"brow_inner": (+1, 0.05), "brow_outer": (+1, 0.05), "gap": (+1, 0.15)},  # AU1+2, AU26
     "fearful": {"brow_inner": (+1, 0.025), "brow_outer": (+1, 0.03), "width": (+1, 0.1), "gap": (+1, 0.08)},
-    "disgusted": {"upper_lip": (+1, 0.05), "nose_wings": (+1, 0.03), "brow_inner": (-1, 0.01)},  # AU9+10
+    # AU9+10(+4): real disgust apexes raise the upper lip 0.001-0.03 IPD and the nose wings 0.014-0.069
+    # (docs/generate.md, "Disgust's apex from real faces"), so the floors sit inside what real faces do
+    "disgusted": {"upper_lip": (+1, 0.02), "nose_wings": (+1, 0.015), "brow_inner": (-1, 0.01)},
 }
 
 
