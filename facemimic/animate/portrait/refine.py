@@ -175,6 +175,16 @@ def lips_response(report: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
     return drawn[ok][order], read[ok][order]
 
 
+def _bisect(holds, lo: float, hi: float, halvings: int = 8) -> tuple[float, float]:
+    """Eight halvings of ``[lo, hi]``: a midpoint where ``holds(mid)`` becomes the new ``lo``, any
+    other the new ``hi``; returns the final ``(lo, hi)`` (``holds`` may write the drive it tests:
+    its last call is the last midpoint, so callers set the value they keep afterwards)."""
+    for _ in range(halvings):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+    return lo, hi
+
+
 class FollowGuard:
     """Per slot: does the re-tracked reading still follow the correction? (module docstring)
 
@@ -531,8 +541,9 @@ class ClosedLoop:
             return
         out = drive.copy()
         out[self.index] += self.corr
+        crossing = self.drawn_brow_gaps(out) < self.brow_floor
         for k, side in enumerate(SIDES):
-            if self.drawn_brow_gaps(out)[k] >= self.brow_floor[k]:
+            if not crossing[k]:
                 continue
             lowering = _BROW_LOWER_SLOTS[k]
             slots = np.array([lowering, _SLOT[f"BrowPinch{side.capitalize()}"], _SLOT[f"BrowInnerUp{side.capitalize()}"]])
@@ -544,24 +555,20 @@ class ClosedLoop:
                 out[self.index[slots]] = drive[self.index[slots]] + keep + share * down
                 return bool(self.drawn_brow_gaps(out)[k] >= self.brow_floor[k])
 
-            lo, hi = 0.0, 1.0
-            if holds(lo):
-                for _ in range(8):
-                    mid = (lo + hi) / 2
-                    lo, hi = (mid, hi) if holds(mid) else (lo, mid)
-                self.corr[slots] = keep + lo * down
-                holds(lo)
+            if holds(0.0):
+                self.corr[slots] = keep + _bisect(holds, 0.0, 1.0)[0] * down
+                out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
                 continue
             # the request itself crosses the floor: the lowering's correction goes negative
             self.corr[slots] = keep
             i = self.index[lowering]
-            lo, hi = -float(self.limit[lowering]), float(self.corr[lowering])
-            for _ in range(8):
-                mid = (lo + hi) / 2
-                out[i] = drive[i] + mid
-                lo, hi = (mid, hi) if self.drawn_brow_gaps(out)[k] >= self.brow_floor[k] else (lo, mid)
-            self.corr[lowering] = lo
-            out[i] = drive[i] + lo
+
+            def lowering_holds(c: float) -> bool:
+                out[i] = drive[i] + c
+                return bool(self.drawn_brow_gaps(out)[k] >= self.brow_floor[k])
+
+            self.corr[lowering] = _bisect(lowering_holds, -float(self.limit[lowering]), float(self.corr[lowering]))[0]
+            out[i] = drive[i] + self.corr[lowering]
 
     def _lips_start(self) -> tuple[float, float]:
         """(ratio, excess) the running averages start from: the calibration probes' mean over
@@ -592,14 +599,11 @@ class ClosedLoop:
         """Bisect the lips' correction (+ closes) in ``[lo, hi]``, eight halvings: a correction whose
         drawn gap satisfies ``wider(gap)`` becomes the new ``lo``, any other the new ``hi``. ``out`` is
         the corrected drive (its lips' entry is overwritten). Returns the final ``(lo, hi)``."""
-        for _ in range(8):
-            mid = (lo + hi) / 2
-            out[DRIVE_LIPS_CLOSED] = drive[DRIVE_LIPS_CLOSED] + mid
-            if wider(self.animator.drawn_gap(out)):
-                lo = mid
-            else:
-                hi = mid
-        return lo, hi
+        def holds(c: float) -> bool:
+            out[DRIVE_LIPS_CLOSED] = drive[DRIVE_LIPS_CLOSED] + c
+            return bool(wider(self.animator.drawn_gap(out)))
+
+        return _bisect(holds, lo, hi)
 
     def _hold_open(self, drive: np.ndarray, opening: float) -> None:
         """Lips asked open (``opening``, weight units) are never drawn closer than OPEN_FLOOR of
