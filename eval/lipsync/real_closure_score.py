@@ -201,8 +201,8 @@ def scored(data, per_segment, keep):
 
     sc = Score()
     for id_, dur, truth, audio, sr in data["items"]:
-        with rc.replayed(data["segments"][id_], combine_for(id_)):
-            r = lipsync(audio, sample_rate=sr)
+        with rc.replayed(data["segments"][id_], combine_for(id_), data.get("language")):
+            r = lipsync(audio, sample_rate=sr, language=data.get("language"))
         sc.add(list(truth), cues_to_frames(r.cues, dur), dur, list(r.phones))
     s = sc.summary()
     return s["closure_recall"], s["closure_precision"], s["macro_recall"]

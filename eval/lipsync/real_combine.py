@@ -58,10 +58,26 @@ def items_of(name: str):
     if name == "espeak-tune":
         from train_bilabial import espeak_items
         return espeak_items(TUNING_SENTENCES[20:])
+    lang = language_of(name)
+    if name.startswith("tune-"):  # session 8: closure candidates in other languages, for tuning
+        from train_frame_classes import ESPEAK_SELECT, MBROLA_SELECT, _fold_sentences, espeak_items, mbrola_items
+        sentences = _fold_sentences(lang, "select")
+        return ([it for v in MBROLA_SELECT[lang] for it in mbrola_items(v, lang, sentences)]
+                + [it for var, r in ESPEAK_SELECT for it in espeak_items(lang, var, r, sentences)])
+    if lang:  # "de", "de-held": the other languages' evaluation / held-out sets
+        from facemimic.lipsync.evalset import build_language_items
+        return build_language_items(lang, heldout=name.endswith("-held"))
     raise SystemExit(f"unknown set {name!r}")
 
 
-def recognise(items) -> dict:
+def language_of(name: str) -> str | None:
+    """The language a recorded set is spoken in: "de" for ``de``, ``de-held``, ``tune-de``; None
+    (``lipsync()``'s default, English) for the English sets."""
+    code = name.removeprefix("tune-").removesuffix("-held")
+    return code if code in ("de", "fr", "es", "it") else None
+
+
+def recognise(items, language: str | None = None) -> dict:
     """Run :func:`lipsync` without a transcript on ``items`` once, keeping per speech segment the
     recogniser's phones, the detector's probabilities (T, 3), the offset and the closure options.
 
@@ -82,16 +98,17 @@ def recognise(items) -> dict:
     try:
         for it in items:
             current.clear()
-            lipsync(it.audio, sample_rate=it.sample_rate)
+            lipsync(it.audio, sample_rate=it.sample_rate, language=language)
             segs[it.id] = list(current)
     finally:
         bilabial.add_missed_closures = original
-    return {"items": [(it.id, it.duration, it.phones, it.audio, it.sample_rate) for it in items], "segments": segs}
+    return {"items": [(it.id, it.duration, it.phones, it.audio, it.sample_rate) for it in items], "segments": segs,
+            "language": language}
 
 
 def record(name: str) -> Path:
     """Recognise every recording of set ``name`` once and pickle it into :func:`cache_dir`."""
-    data = recognise(items_of(name))
+    data = recognise(items_of(name), language_of(name))
     cache_dir().mkdir(parents=True, exist_ok=True)
     out = cache_dir() / f"{name}.pkl"
     with open(out, "wb") as f:
@@ -124,10 +141,12 @@ def segment_audio(audio, sr: int, offset: float, n_frames: int):
 
 
 @contextmanager
-def replayed(segments: list, combine):
+def replayed(segments: list, combine, language: str | None = None):
     """Within the block, ``recognize_phones`` returns the cached segments in order, combined by
-    ``combine(phones, prob, offset, options) -> phones``."""
+    ``combine(phones, prob, offset, options) -> phones`` (then, in other languages, re-labelled by
+    the frame-shape classifier, as ``recognize_phones`` does)."""
     from facemimic.lipsync import recognize
+    from facemimic.phonetics.languages import is_english
     from facemimic.phonetics.phones import merge_silence
 
     queue = list(segments)
@@ -139,7 +158,10 @@ def replayed(segments: list, combine):
         cut, offset = recognize.anchor_segment(pcm, offset)
         assert abs(off - offset) < 1e-6, "segments out of step with the cache"
         SEGMENT["pcm"] = cut
-        return merge_silence(combine(phones, prob, off, copt))
+        out = merge_silence(combine(phones, prob, off, copt))
+        if language and not is_english(language) and recognize.FRAME_CLASSES:
+            out = merge_silence(recognize.correct_shapes(out, cut, off))
+        return out
 
     recognize.recognize_phones = fake
     try:
@@ -154,8 +176,8 @@ def replay(data: dict, id_: str, combine):
 
     for i, dur, truth, audio, sr in data["items"]:
         if i == id_:
-            with replayed(data["segments"][id_], combine):
-                return lipsync(audio, sample_rate=sr)
+            with replayed(data["segments"][id_], combine, data.get("language")):
+                return lipsync(audio, sample_rate=sr, language=data.get("language"))
     raise KeyError(id_)
 
 
@@ -167,8 +189,8 @@ def tally(data: dict, combine, sc=None):
 
     sc = sc if sc is not None else Score()
     for id_, dur, truth, audio, sr in data["items"]:
-        with replayed(data["segments"][id_], combine):
-            r = lipsync(audio, sample_rate=sr)
+        with replayed(data["segments"][id_], combine, data.get("language")):
+            r = lipsync(audio, sample_rate=sr, language=data.get("language"))
         sc.add(list(truth), cues_to_frames(r.cues, dur), dur, list(r.phones))
     return sc
 

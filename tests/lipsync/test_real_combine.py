@@ -91,3 +91,24 @@ def test_closed_lips_probability_is_higher_on_real_bilabials(recorded):
                 means[kind].append(float(vals.mean()))
     assert len(means["bilabial"]) >= 5 and len(means["alveolar"]) >= 5
     assert np.mean(means["bilabial"]) > 2 * np.mean(means["alveolar"]), means
+
+
+def test_replay_in_another_language_equals_lipsync(eval_script):
+    """Session 8: sets in other languages are recorded with their language and replayed through the
+    frame-shape classifier's re-labelling, as ``recognize_phones`` does: the replay of two German
+    MBROLA sentences gives ``lipsync(..., language="de")``'s cues exactly (without the re-labelling
+    it would not: the classifier changes shapes in German)."""
+    from facemimic.lipsync import recognize
+    from facemimic.lipsync.api import lipsync
+    from facemimic.lipsync.evalset import build_language_items
+
+    rc = eval_script("real_combine")
+    items = build_language_items("de")[:2]
+    data = rc.recognise(items, rc.language_of("de-held"))
+    assert data["language"] == "de" and rc.language_of("tune-fr") == "fr" and rc.language_of("mfa") is None
+    for it in items:
+        assert rc.replay(data, it.id, rc.shipped).cues == lipsync(it.audio, sample_rate=it.sample_rate,
+                                                                   language="de").cues
+    english = dict(data, language=None)  # replayed as if English: no re-labelling, other cues
+    assert any(rc.replay(english, it.id, rc.shipped).cues != rc.replay(data, it.id, rc.shipped).cues
+               for it in items)

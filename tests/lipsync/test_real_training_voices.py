@@ -34,11 +34,12 @@ def _median_f0(audio: np.ndarray) -> float:
 
 
 def test_extra_training_voices_are_real_and_aligned(extra_items, eval_script):
-    """Four recordings, 32 s, 15 lip closures, every phone inside its audio; the TextGrid phone
-    tier and the stock aligner both come through; none of them is a held-out recording."""
+    """Seven recordings (session 7's four, session 8's three), 39.6 s, 16 lip closures, every phone
+    inside its audio; the TextGrid phone tiers and the stock aligner both come through; none of
+    them is a held-out recording."""
     rs = eval_script("real_speech")
     st = rs.stats(extra_items)
-    assert st == {"recordings": 4, "seconds": 32.2, "closures": 15}
+    assert st == {"recordings": 7, "seconds": 39.6, "closures": 16}
     by_id = {it.id: it for it in extra_items}
     speech = lambda it: [p.name for p in it.phones if p.name != "SIL"]  # noqa: E731
     assert speech(by_id["polyglotdb-acoustic_corpus"])[:5] == ["DH", "IH", "S", "IH", "Z"]  # "this is"
@@ -81,3 +82,23 @@ def test_place_features_separate_labial_from_alveolar(extra_items, eval_script):
     locus, burst = 2, 3
     assert lab[:, locus].mean() < alv[:, locus].mean() - 0.05
     assert lab[:, burst].mean() < alv[:, burst].mean() - 0.1
+
+
+def test_session8_voices_come_with_their_own_truth(extra_items, eval_script):
+    """Session 8's training recordings: parselmouth's test recording with its hand-labelled IPA
+    phoneme tier (no P/B/M: the DH, TH, N, D the phone loop mistakes for closures), pocketsphinx's
+    "go forward ten meters" (the M of "meters") and "feels like these days go on forever" (its
+    transcript read from the package's own alignment test), stock-aligned. The pocketsphinx test
+    files come from the held-out sdist into a folder of their own, so neither unpacking clobbers
+    the other."""
+    rs = eval_script("real_speech")
+    by_id = {it.id: it for it in extra_items}
+    speech = lambda it: [p.name for p in it.phones if p.name != "SIL"]  # noqa: E731
+    assert speech(by_id["parselmouth-north_wind"]) == ["DH", "AH", "N", "AO", "TH", "W", "IH", "N", "D", "AH",
+                                                       "N", "AH", "S", "AH", "N"]
+    assert by_id["pocketsphinx-forever"].text == "feels like these days go on forever"
+    assert speech(by_id["pocketsphinx-forever"])[:4] == ["F", "IY", "L", "Z"]
+    go = speech(by_id["pocketsphinx-goforward"])
+    assert go[:3] == ["G", "OW", "F"] and go.count("M") == 1
+    assert rs.fetch("pocketsphinx") != rs.fetch("pocketsphinx-tests")
+    assert (rs.fetch("pocketsphinx") / "test/data/librivox").is_dir()  # the held-out files still there
