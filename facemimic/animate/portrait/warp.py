@@ -118,6 +118,33 @@ def _neighbours(triangles: np.ndarray) -> np.ndarray:
     return nbr
 
 
+def _barycentric(tri: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each triangle's map from a homogeneous point to its barycentric weights, in closed form.
+
+    Parameters
+    ----------
+    tri : np.ndarray [shape=(M, 3, 2)]
+        Triangle corners (px).
+
+    Returns
+    -------
+    inv : np.ndarray [shape=(M, 3, 3), dtype=float64]
+        ``[x y 1] @ inv[m]`` = the point's weights on triangle m's corners: the inverse of the
+        rows ``[x_k y_k 1]`` (the identity for a flat triangle).
+    flat : np.ndarray [shape=(M,), dtype=bool]
+        Triangles of less than 0.25 px^2 (no inverse to speak of).
+    """
+    x, y = tri[..., 0], tri[..., 1]
+    xn, yn = np.roll(x, -1, 1), np.roll(y, -1, 1)  # corner k+1
+    xp, yp = np.roll(x, 1, 1), np.roll(y, 1, 1)  # corner k-1
+    cof = np.stack([yn - yp, xp - xn, xn * yp - xp * yn], 1)  # (M, 3, 3): [row of x, y, 1][corner]
+    det = (x * (yn - yp)).sum(1)  # twice the signed area
+    flat = np.abs(det) < 0.5
+    inv = cof / np.where(flat, 1.0, det)[:, None, None]
+    inv[flat] = np.eye(3)
+    return inv, flat
+
+
 class MeshWarp:
     """Backward-mapping warp of one source image driven by landmark motion.
 
@@ -380,13 +407,12 @@ class MeshWarp:
         fill = cv2.fillConvexPoly
         for i, poly in enumerate(q, 1):
             fill(ids, poly, i, cv2.LINE_8, 4)
-        # Per-triangle affine map moved -> source: [x y 1] @ A (3, 2).
-        ones = np.ones((len(tri_t), 3, 1))
-        t_h = np.concatenate([tri_t, ones], 2)  # (M, 3, 3)
+        # Per-triangle affine map moved -> source: [x y 1] @ A (3, 2), A = inv(T) @ src with T the
+        # moved triangle's rows [x y 1]; inv(T) (barycentric weights of a point) in closed form
+        # (np.linalg's batched det/solve/inv of a thousand 3x3s cost ~0.5 ms a frame).
         src_t = self.vertices[self.triangles]  # (M, 3, 2)
-        flat_tri = np.abs(np.linalg.det(t_h)) < 0.5  # area < 0.25 px^2: no affine map to speak of
-        t_h[flat_tri] = np.eye(3)
-        aff = np.linalg.solve(t_h, np.where(flat_tri[:, None, None], 0.0, src_t))
+        inv, flat_tri = _barycentric(tri_t)  # (M, 3, 3), (M,) area < 0.25 px^2: no affine map to speak of
+        aff = np.einsum("mik,mkj->mij", inv, src_t)
         # A collapsed triangle (a closed lip seam) just carries its points along: a translation.
         aff[flat_tri, :2] = np.eye(2)
         aff[flat_tri, 2] = (src_t[flat_tri] - tri_t[flat_tri]).mean(1)
@@ -395,7 +421,7 @@ class MeshWarp:
         pos = self._grid_h[:, :2].copy()
         inside = np.flatnonzero(flat)
         g = self._grid_h[inside]
-        tid, out, bc = self._owner(g, flat[inside] - 1, t_h, flat_tri)
+        tid, out, bc = self._owner(g, flat[inside] - 1, inv.astype(np.float32), flat_tri)
         p_in = np.einsum("ni,nij->nj", g, aff[tid])
         if len(out):
             p_in[out] = np.einsum("ni,nij->nj", bc, src_t[tid[out]].astype(np.float32))
@@ -437,16 +463,17 @@ class MeshWarp:
         disp += a * (blurred - disp)
         return disp
 
-    def _owner(self, g: np.ndarray, tid: np.ndarray, t_h: np.ndarray, flat_tri: np.ndarray):
+    def _owner(self, g: np.ndarray, tid: np.ndarray, inv: np.ndarray, flat_tri: np.ndarray):
         """The triangle that really holds each grid point (``g`` (n, 3) homogeneous px): its ids
         (n,), and the points still outside (indices) with their clamped barycentric weights.
+        ``inv`` (M, 3, 3) float32: each moved triangle's [x y 1] -> barycentric map
+        (:func:`_barycentric`).
 
         The coarse raster gives a triangle its boundary cells too, up to a grid step outside
         it; a thin triangle's affine map extrapolated that far sends the point far off (jagged
         specks along the face's outline). A point outside its triangle walks to the neighbour
         across the edge it is beyond (twice at most); what is still outside is clamped onto its
         triangle (barycentric weights clipped), which bounds the error to the step."""
-        inv = np.linalg.inv(t_h).astype(np.float32)  # rows -> barycentric weights
         b = np.einsum("ni,nij->nj", g, inv[tid])
         rows = np.arange(len(tid))
         for _ in range(2):
