@@ -19,6 +19,14 @@ landmarks:
   ``inner = 0.12 U - 0.10 L``, ``brow_lower = -(inner + middle) / 2 = 0.10 L - 0.06 U``;
 * eyes: the aperture changes by ``0.06 Wide - 0.05 Squint`` (the squint's lower lid rise narrows
   it), plus the closure; ``lower_lid_raise = 0.05 Squint``;
+* the lips' middle (13/14), which the corners are measured against: the upper lip rises by
+  ``0.10 MouthUpperUp``, the lower lip drops by ``0.75 (JawOpen - MouthClosed) + 0.25 MouthLowerDown``
+  (:func:`facemimic.expressions.mouth.implied_mouth`'s gap, one lip each), and the corners follow
+  either lip by only :data:`CORNER_FOLLOW` of its motion, so ``up += (0.5 - CORNER_FOLLOW) (drop -
+  rise)``: an open mouth's corners sit above its middle (a smile's open mouth: its frown slot used
+  to read the corners "high" against a middle the lower lip had carried down, and drew a frown);
+* the upper-lip border beside the philtrum rises with a smile's pull:
+  ``upper_lip_raise = 0.10 MouthUpperUp + PULL_LIFTS_LIP x smile_pull`` (of the pull);
 * every other channel moves only its own measure (``weight x full extent``; JawOpen the chin).
 """
 
@@ -37,6 +45,13 @@ SIDES = ("Left", "Right")  # the order of geometry's sided measures
 _OWN = {"upper_lip_raise": "MouthUpperUp", "lower_lip_depress": "MouthLowerDown", "lip_thinning": "MouthPress",
         "cheek_puff": "CheekPuff", "cheek_raise": "CheekSquint", "nose_wing_raise": "NoseSneer",
         "brow_outer_raise": "BrowOuterUp", "brow_pinch": "BrowPinch"}
+# Share of a lip's vertical motion the mouth corners follow. Real CK+ surprise apexes against their
+# own neutral onset (4 people, 6 frames; lower lip 0.38-0.75 IPD down): the corners dropped 0.33-0.40
+# of the lower lip's drop (median 0.36), so corner_up read +0.07..+0.13 IPD with no smile at all.
+CORNER_FOLLOW = 0.36
+# The upper-lip border beside the philtrum (267/37) rises with a smile's pull: real CK+ happy apexes
+# against their onsets (3 people, 6 frames): 0.14-0.26 of smile_pull (median 0.24; some AU10 in it)
+PULL_LIFTS_LIP = 0.2
 
 
 def _ext(stem: str) -> float:
@@ -71,12 +86,20 @@ def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0
     pull, frown, stretch = _w(w, "MouthCornerPull"), _w(w, "MouthFrown"), _w(w, "MouthStretch")
     pucker = np.array([np.mean([w[ue_index(f"LipPucker{p}{s}")] for p in ("Upper", "Lower")]) for s in SIDES])
     up = _ext("MouthCornerPull") * math.sin(_ANGLE) * pull - _ext("MouthFrown") * frown
+    # the lips' middle moves with the lips, the corners only CORNER_FOLLOW of it (module docstring)
+    jaw = float(w[ue_index("JawOpen")])
+    closed = float(np.clip(w[ue_index("MouthClosed")], 0.0, max(jaw, 0.0)))  # VRCFT: MouthClosed <= JawOpen
+    drop = (geometry.MOUTH_CLOSED_GAP_EXTENT * (jaw - closed)
+            + _ext("MouthLowerDown") * float(np.mean(_w(w, "MouthLowerDown"))))
+    rise = _ext("MouthUpperUp") * float(np.mean(_w(w, "MouthUpperUp")))
+    lifted = up + (0.5 - CORNER_FOLLOW) * (drop - rise)
+    pull_part = _ext("MouthCornerPull") * pull  # the pull's own motion along its line (smile_pull)
     out = (_ext("MouthCornerPull") * math.cos(_ANGLE) * pull + _ext("MouthStretch") * stretch
            - 0.5 * geometry.CHANNELS["LipPuckerUpperLeft"].full_extent * pucker)
     res: dict[str, np.ndarray] = {
         "corner_out": out,
         "smile_pull": out * math.cos(_ANGLE) + up * math.sin(_ANGLE),
-        "corner_up": up, "corner_down": -up,
+        "corner_up": lifted, "corner_down": -lifted,
         "corner_stretch": out - np.maximum(up, 0.0) / math.tan(_ANGLE),
         "mouth_narrowing": -float(out.sum()),
     }
@@ -91,6 +114,7 @@ def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0
     res["lower_lid_raise"] = squint
     for measure, stem in _OWN.items():
         res[measure] = _ext(stem) * _w(w, stem)
+    res["upper_lip_raise"] = res["upper_lip_raise"] + PULL_LIFTS_LIP * np.maximum(pull_part, 0.0)
     res["jaw_drop"] = np.float64(geometry.CHANNELS["JawOpen"].full_extent * w[ue_index("JawOpen")])
     return res
 
