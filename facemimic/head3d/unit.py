@@ -281,6 +281,55 @@ def brows_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     return out
 
 
+# One side's brow and eye shapes move that side of the face only. The regression lent them the other
+# side's motion, and more than the measures held to zero show (brows_to_unit, EYE_OTHER_SIDE_STILL
+# hold heights): on single_face.jpg browOuterUpLeft slid the other brow 0.12-0.15 IPD sideways and
+# 0.09 back (a head turn in the data's faces), eyeBlinkRight moved the other side up to 0.19 IPD,
+# browDownRight the other brow and lids 0.02 (the render's other half changed a quarter as much as
+# its own). The capture's landmarks follow such a slide: a skeptical face's raised brow took the
+# lowered one with it (browDownRight 0.6 with browOuterUpLeft 0.66 re-tracked as BrowLowerer 0.14).
+# Each is faded out across the midline (full on its own side beyond SIDE_BLEND, none on the other
+# side beyond it) and beyond SHAPE_REACH of its own eye or brow (eyeBlinkLeft took the face's side at
+# ear level 0.15 IPD back and the forehead 0.08 forward), before the shapes are sized. The capture's
+# stable points (geometry.STABLE_POINTS: it frames the face on them) are held still by the smoothest
+# local correction (a PIN_SMOOTH kernel over the landmarks), so a masked turn does not tilt the
+# frame and make the still other side read as moved (eyeSquintLeft: the other brow lowered 0.17 of
+# BrowLowerer's extent) — but for the eye corners, which a blink and a squint move: held still, they
+# took the lids' motion with them (re-track eye openness on 0-f15-hao-ph.jpg r 0.90 -> 0.81) and a
+# squint re-tracked as a lowered brow (EyeSquint 0.2 read as brow lowering 0.16). The sizing's hold
+# on the other brow's measures against the own eye corners' tilt of the frame moves it 0.012 IPD.
+ONE_SIDED = ("browDown", "browOuterUp", "eyeBlink", "eyeSquint", "eyeWide")
+SIDE_BLEND = 0.1  # IPD either side of the midline (the inner brow ends sit 0.2-0.25 from it)
+MIDLINE = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1)  # forehead top to nose tip
+SHAPE_REACH = (0.7, 1.0)  # IPD from the part's centre: full motion within the first, none beyond the second
+PART_CENTRE = {"Left": {"eye": (473,), "brow": (334, 296, 282, 295)},
+               "Right": {"eye": (468,), "brow": (105, 66, 52, 65)}}
+PIN_SMOOTH = 0.1  # IPD
+EYE_CORNERS = (33, 133, 362, 263)  # stable points the eye shapes keep moving
+
+
+def own_side_only(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each one-sided shape of :data:`ONE_SIDED` faded to nothing on the
+    other side of ``face``'s (478, 3) midline (the subject's left is +x) and beyond
+    :data:`SHAPE_REACH` of its eye or brow, the capture's stable points but the eye corners held still."""
+    out = np.array(expressions, np.float64, copy=True)
+    x = face[:, 0] - face[list(MIDLINE), 0].mean()
+    stable = [p for p in geo.STABLE_POINTS if p not in EYE_CORNERS]
+    d = np.linalg.norm(face[:, None] - face[stable][None], axis=-1)  # (478, S)
+    hold = np.exp(-(d / PIN_SMOOTH) ** 2)
+    hold = hold @ np.linalg.inv(hold[stable])  # (478, S): 1 at its own stable point, 0 at the others
+    for k, name in enumerate(ARKIT_NAMES):
+        if name.startswith(ONE_SIDED) and name.endswith(("Left", "Right")):
+            side = "Left" if name.endswith("Left") else "Right"
+            own = 1.0 if side == "Left" else -1.0
+            t = np.clip((own * x + SIDE_BLEND) / (2 * SIDE_BLEND), 0, 1)
+            centre = face[list(PART_CENTRE[side]["eye" if name.startswith("eye") else "brow"])].mean(axis=0)
+            r = np.clip((SHAPE_REACH[1] - np.linalg.norm(face - centre, axis=1)) / (SHAPE_REACH[1] - SHAPE_REACH[0]), 0, 1)
+            out[k] *= (t * t * (3 - 2 * t) * r * r * (3 - 2 * r))[:, None]
+            out[k] -= hold @ out[k, stable]
+    return out
+
+
 def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     """The basis (52, 478, 3) with the brows, eyes and lips kept to their parts of the face
     (:data:`REGION_FADES`: only the jaw moves the chin, only the eyes and brows the upper face,
@@ -294,7 +343,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
         for k, name in enumerate(ARKIT_NAMES):
             if name.startswith(family):
                 out[k] *= fade[:, None]
-    out = jaw_below_lips(face, out)
+    out = own_side_only(face, jaw_below_lips(face, out))
     out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
     out = lips_not_crossed(face, lips_move_their_own(face, out))  # a lip kept still can be crossed by the other
     expressions = out.copy()
