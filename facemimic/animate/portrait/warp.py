@@ -422,7 +422,7 @@ class MeshWarp:
         inside = np.flatnonzero(flat)
         g = self._grid_h[inside]
         tid, out, bc = self._owner(g, flat[inside] - 1, inv.astype(np.float32), flat_tri)
-        p_in = np.einsum("ni,nij->nj", g, aff[tid])
+        p_in = np.einsum("ni,nij->nj", g, np.take(aff, tid, axis=0))  # (np.take: a faster gather)
         if len(out):
             p_in[out] = np.einsum("ni,nij->nj", bc, src_t[tid[out]].astype(np.float32))
         pos[inside] = p_in
@@ -474,7 +474,7 @@ class MeshWarp:
         specks along the face's outline). A point outside its triangle walks to the neighbour
         across the edge it is beyond (twice at most); what is still outside is clamped onto its
         triangle (barycentric weights clipped), which bounds the error to the step."""
-        b = np.einsum("ni,nij->nj", g, inv[tid])
+        b = np.einsum("ni,nij->nj", g, np.take(inv, tid, axis=0))
         rows = np.arange(len(tid))
         for _ in range(2):
             k = b.argmin(1)
@@ -486,7 +486,7 @@ class MeshWarp:
             sel, nb = sel[nb >= 0], nb[nb >= 0]
             tid = tid.copy()
             tid[sel] = nb
-            b[sel] = np.einsum("ni,nij->nj", g[sel], inv[nb])
+            b[sel] = np.einsum("ni,nij->nj", g[sel], np.take(inv, nb, axis=0))
         out = np.flatnonzero((b.min(1) < -0.01) & ~flat_tri[tid])
         bc = np.clip(b[out], 0.0, None)
         bc /= np.maximum(bc.sum(1, keepdims=True), 1e-6)
