@@ -107,6 +107,9 @@ class RenderScratch:
 
     eyes: np.ndarray  # (h, w, 3|4) uint8
     ids: np.ndarray  # (gh, gw) int32
+    # the gaze whose irises ``eyes`` holds ((2, 2) bytes) and whether they moved at all: the closed
+    # loop draws each frame twice with one gaze (trial and final), so the second pass reuses them
+    last_gaze: dict = field(default_factory=dict)
 
 
 def _even(x: float) -> int:
@@ -262,7 +265,14 @@ class PortraitAnimator:
         motion = self.warp.fold_free(motion)  # no mesh triangle turns over (a tear); warp.py
         src = self.image
         if self.eyes is not None and gaze is not None:
-            src = self.eyes.apply(self.image, np.asarray(gaze) - self._src_gaze, scratch.eyes)
+            g = np.asarray(gaze, np.float64) - self._src_gaze
+            key = g.tobytes()
+            if scratch.last_gaze.get("key") == key:
+                src = scratch.eyes if scratch.last_gaze["moved"] else self.image
+            else:
+                scratch.last_gaze.clear()  # (a failure below must not leave a stale key)
+                src = self.eyes.apply(self.image, g, scratch.eyes)
+                scratch.last_gaze.update(key=key, moved=src is not self.image)
         res = self.warp.apply(src, motion, out, ids=scratch.ids)
         target = self.points + motion
         if self.mouth is not None:

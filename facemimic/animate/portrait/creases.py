@@ -158,8 +158,9 @@ def _bezier(a, c, b, n: int = 12) -> np.ndarray:
     return k[0] * a + k[1] * c + k[2] * b
 
 
-def strokes(points: np.ndarray) -> tuple[list[Stroke], list[tuple[np.ndarray, float, int]]]:
-    """The crease lines and cheek-bulge spots of a face with landmarks ``points`` (478, 2) px.
+def strokes(points: np.ndarray, only=None) -> tuple[list[Stroke], list[tuple[np.ndarray, float, int]]]:
+    """The crease lines and cheek-bulge spots of a face with landmarks ``points`` (478, 2) px
+    (``only``: a collection of crease indices into :data:`CREASES`, the others left out; default all).
 
     Returns
     -------
@@ -175,6 +176,9 @@ def strokes(points: np.ndarray) -> tuple[list[Stroke], list[tuple[np.ndarray, fl
     lines: list[Stroke] = []
     spots = []
     nl, cb, gl, nw, fh, cf, bs, fm, io, nt, mr, ch = range(len(CREASES))
+    # why "only": a frame draws a few of the twelve, and building all ~70 curves twice a closed-loop
+    # frame was a sixth of the painting
+    want = set(range(len(CREASES)) if only is None else only)
     for s, side in enumerate(SIDES):
         lat = -r if side == "right" else r  # outwards on this side
         ala = P[L.NOSE_ALA[side]]
@@ -182,68 +186,80 @@ def strokes(points: np.ndarray) -> tuple[list[Stroke], list[tuple[np.ndarray, fl
         eye_out = P[L.EYE_UPPER[side][0]]
         eye_in = P[L.EYE_UPPER[side][-1]]
         # Nasolabial fold: from above the nose wing, round the cheek, past the mouth corner.
-        a = ala + lat * 0.07 * S - d * 0.03 * S
-        b = corner + lat * 0.09 * S + d * 0.16 * S
-        c = 0.5 * (a + b) + lat * 0.09 * S
-        lines.append(Stroke(_bezier(a, c, b), nl, s, 0.04 * S))
+        if nl in want:
+            a = ala + lat * 0.07 * S - d * 0.03 * S
+            b = corner + lat * 0.09 * S + d * 0.16 * S
+            c = 0.5 * (a + b) + lat * 0.09 * S
+            lines.append(Stroke(_bezier(a, c, b), nl, s, 0.04 * S))
         # Cheek bulge: a broad soft light on the cheek apple, between the eye and the fold.
-        centre = 0.45 * eye_out + 0.55 * ala + lat * 0.06 * S + d * 0.02 * S
-        spots.append((centre, 0.2 * S, s))
-        # Glabellar furrow: a vertical line between the inner brow ends, one per side.
-        mid = 0.5 * (P[L.BROW_LOWER["right"][-1]] + P[L.BROW_LOWER["left"][-1]])
-        half = 0.5 * float(np.linalg.norm(P[L.BROW_LOWER["left"][-1]] - P[L.BROW_LOWER["right"][-1]]))
-        x = mid + lat * 0.3 * half
-        lines.append(Stroke(np.array([x + d * 0.08 * S, x - d * 0.12 * S + lat * 0.02 * S,
-                                      x - d * 0.3 * S + lat * 0.05 * S]), gl, s, 0.028 * S))
-        # Procerus line: short and horizontal at the nasal root, under the furrow (AU4).
-        root = P[168] - d * 0.02 * S
-        lines.append(Stroke(_bezier(root + lat * 0.02 * S, root + lat * 0.07 * S + d * 0.01 * S,
-                                    root + lat * 0.12 * S + d * 0.005 * S, 5), gl, s, 0.026 * S, 0.7))
-        # Nose wrinkles: from the inner eye corner down the side of the bridge.
-        st = eye_in + d * 0.07 * S - lat * 0.03 * S
-        lines.append(Stroke(np.array([st, st + d * 0.08 * S - lat * 0.04 * S,
-                                      st + d * 0.16 * S - lat * 0.06 * S]), nw, s, 0.032 * S))
-        # Brow shadow: lowered brows shade the upper lid's inner two thirds (the angry glare).
-        bl = P[list(L.BROW_LOWER[side])]  # outer -> inner
-        band = bl[1:] + d * 0.07 * S
-        lines.append(Stroke(band, bs, s, 0.09 * S))
-        # Infraorbital furrow: from below the inner eye corner, down and out over the cheek.
-        lo = P[list(L.EYE_LOWER[side])]  # outer -> inner
-        a = eye_in + d * 0.1 * S + lat * 0.02 * S
-        b = lo[len(lo) // 2] + d * 0.2 * S + lat * 0.08 * S
-        lines.append(Stroke(_bezier(a, 0.5 * (a + b) + d * 0.05 * S - lat * 0.02 * S, b, 8), io, s, 0.03 * S))
-        # Upper nasolabial fold: the fold's top, beside the nose wing, deepened by the lip raiser.
-        a = ala + lat * 0.05 * S - d * 0.06 * S
-        b = ala + lat * 0.1 * S + d * 0.12 * S
-        lines.append(Stroke(_bezier(a, 0.5 * (a + b) + lat * 0.03 * S, b, 8), nt, s, 0.04 * S))
-        # Marionette line: from below the corner, down and a little out (the corners pulled down).
-        a = corner + lat * 0.03 * S + d * 0.04 * S
-        b = corner + lat * 0.08 * S + d * 0.28 * S
-        lines.append(Stroke(_bezier(a, 0.5 * (a + b) + lat * 0.02 * S, b, 8), mr, s, 0.035 * S))
-        # Chin: the mentolabial sulcus under the lower lip deepens as the chin boss rises, each
-        # side its half, curving up towards the corner.
-        lip_low, chin = P[17], P[L.CHIN]
-        m = lip_low + 0.3 * (chin - lip_low)
-        lines.append(Stroke(_bezier(m, m + lat * 0.1 * S - d * 0.01 * S, m + lat * 0.2 * S - d * 0.06 * S, 8),
-                            ch, s, 0.04 * S))
-        # Crow's feet: three short lines fanning out from the outer eye corner.
-        for ang in (-0.5, 0.0, 0.45):
-            u = lat * np.cos(ang) + d * np.sin(ang)
-            st = eye_out + lat * 0.07 * S
-            lines.append(Stroke(_bezier(st, st + u * 0.08 * S - d * 0.01 * S, st + u * 0.16 * S, 6), cf, s,
-                                0.022 * S, 1.0 if ang == 0.0 else 0.8))
+        if cb in want:
+            centre = 0.45 * eye_out + 0.55 * ala + lat * 0.06 * S + d * 0.02 * S
+            spots.append((centre, 0.2 * S, s))
+        if gl in want:
+            # Glabellar furrow: a vertical line between the inner brow ends, one per side.
+            mid = 0.5 * (P[L.BROW_LOWER["right"][-1]] + P[L.BROW_LOWER["left"][-1]])
+            half = 0.5 * float(np.linalg.norm(P[L.BROW_LOWER["left"][-1]] - P[L.BROW_LOWER["right"][-1]]))
+            x = mid + lat * 0.3 * half
+            lines.append(Stroke(np.array([x + d * 0.08 * S, x - d * 0.12 * S + lat * 0.02 * S,
+                                          x - d * 0.3 * S + lat * 0.05 * S]), gl, s, 0.028 * S))
+            # Procerus line: short and horizontal at the nasal root, under the furrow (AU4).
+            root = P[168] - d * 0.02 * S
+            lines.append(Stroke(_bezier(root + lat * 0.02 * S, root + lat * 0.07 * S + d * 0.01 * S,
+                                        root + lat * 0.12 * S + d * 0.005 * S, 5), gl, s, 0.026 * S, 0.7))
+        if nw in want:
+            # Nose wrinkles: from the inner eye corner down the side of the bridge.
+            st = eye_in + d * 0.07 * S - lat * 0.03 * S
+            lines.append(Stroke(np.array([st, st + d * 0.08 * S - lat * 0.04 * S,
+                                          st + d * 0.16 * S - lat * 0.06 * S]), nw, s, 0.032 * S))
+        if bs in want:
+            # Brow shadow: lowered brows shade the upper lid's inner two thirds (the angry glare).
+            bl = P[list(L.BROW_LOWER[side])]  # outer -> inner
+            band = bl[1:] + d * 0.07 * S
+            lines.append(Stroke(band, bs, s, 0.09 * S))
+        if io in want:
+            # Infraorbital furrow: from below the inner eye corner, down and out over the cheek.
+            lo = P[list(L.EYE_LOWER[side])]  # outer -> inner
+            a = eye_in + d * 0.1 * S + lat * 0.02 * S
+            b = lo[len(lo) // 2] + d * 0.2 * S + lat * 0.08 * S
+            lines.append(Stroke(_bezier(a, 0.5 * (a + b) + d * 0.05 * S - lat * 0.02 * S, b, 8), io, s, 0.03 * S))
+        if nt in want:
+            # Upper nasolabial fold: the fold's top, beside the nose wing, deepened by the lip raiser.
+            a = ala + lat * 0.05 * S - d * 0.06 * S
+            b = ala + lat * 0.1 * S + d * 0.12 * S
+            lines.append(Stroke(_bezier(a, 0.5 * (a + b) + lat * 0.03 * S, b, 8), nt, s, 0.04 * S))
+        if mr in want:
+            # Marionette line: from below the corner, down and a little out (the corners pulled down).
+            a = corner + lat * 0.03 * S + d * 0.04 * S
+            b = corner + lat * 0.08 * S + d * 0.28 * S
+            lines.append(Stroke(_bezier(a, 0.5 * (a + b) + lat * 0.02 * S, b, 8), mr, s, 0.035 * S))
+        if ch in want:
+            # Chin: the mentolabial sulcus under the lower lip deepens as the chin boss rises, each
+            # side its half, curving up towards the corner.
+            lip_low, chin = P[17], P[L.CHIN]
+            m = lip_low + 0.3 * (chin - lip_low)
+            lines.append(Stroke(_bezier(m, m + lat * 0.1 * S - d * 0.01 * S, m + lat * 0.2 * S - d * 0.06 * S, 8),
+                                ch, s, 0.04 * S))
+        if cf in want:
+            # Crow's feet: three short lines fanning out from the outer eye corner.
+            for ang in (-0.5, 0.0, 0.45):
+                u = lat * np.cos(ang) + d * np.sin(ang)
+                st = eye_out + lat * 0.07 * S
+                lines.append(Stroke(_bezier(st, st + u * 0.08 * S - d * 0.01 * S, st + u * 0.16 * S, 6), cf, s,
+                                    0.022 * S, 1.0 if ang == 0.0 else 0.8))
     # Across the nose bridge (both sides' sneer): short arcs between the eyes.
     top, low = P[168], P[197]
-    for k, t in enumerate((0.3, 0.55, 0.8)):
+    for k, t in enumerate((0.3, 0.55, 0.8) if nw in want else ()):
         m = top + t * (low - top)
         for s, lat in enumerate((-r, r)):
             a, b = m, m + lat * 0.13 * S + d * 0.015 * S
             lines.append(Stroke(_bezier(a, 0.5 * (a + b) - d * 0.02 * S, b, 6), nw, s, 0.024 * S, 0.9 - 0.1 * k))
+    if fh not in want and fm not in want:
+        return lines, spots
     # Forehead lines: arcs following the brows' upper edges, raised towards the hairline.
     brow = {side: P[list(L.BROW_UPPER[side])] for side in SIDES}  # outer -> inner
     brow_mid = 0.5 * (brow["right"].mean(0) + brow["left"].mean(0))
     height = max(float((brow_mid - P[L.FOREHEAD_TOP]) @ d), 0.1 * S)
-    for k, t in enumerate((0.28, 0.48, 0.68)):
+    for k, t in enumerate((0.28, 0.48, 0.68) if fh in want else ()):
         for s, side in enumerate(SIDES):
             line = brow[side] - d * t * height
             lat = -r if side == "right" else r
@@ -255,7 +271,7 @@ def strokes(points: np.ndarray) -> tuple[list[Stroke], list[tuple[np.ndarray, fl
             lines.append(Stroke(line + wob, fh, s, 0.022 * S, (0.8, 1.0, 0.7)[k]))
     # Central forehead lines (AU1 without AU2: sadness): short arcs over the inner brows, from the
     # midline to above each brow's inner third, bowed up in the middle as the inner brows pull.
-    for k, t in enumerate((0.25, 0.42, 0.6)):
+    for k, t in enumerate((0.25, 0.42, 0.6) if fm in want else ()):
         for s, side in enumerate(SIDES):
             third = brow[side][-3]
             a = brow_mid - d * (t * height + 0.04 * S)
@@ -315,7 +331,8 @@ class CreasePainter:
         uw = crease_weights(self.rest, weights) if self.rest is not None else np.zeros_like(cw)
         if float(max(cw.max(), uw.max())) < MIN_WEIGHT:
             return 0.0
-        lines, spots = strokes(points)
+        drawn = np.maximum(cw, uw).max(1) >= MIN_WEIGHT  # (len(CREASES),) creases drawn or lifted
+        lines, spots = strokes(points, np.flatnonzero(drawn).tolist())
         undone = self._undo(out, points, lines, spots, uw) if float(uw.max()) >= MIN_WEIGHT else 0.0
         if float(cw.max()) < MIN_WEIGHT:
             return undone
@@ -340,6 +357,7 @@ class CreasePainter:
         dark = np.zeros((y1 - y0, x1 - x0), np.float32)
         sh = 4
         groups: dict[int, list] = {}  # stroke width (px) -> [(stroke, fixed-point polyline, grey)]
+        used = [dark.shape[1], dark.shape[0], 0, 0]  # the box (x0, y0, x1, y1) anything was drawn in
         for st in lines:
             a = cw[st.crease, st.side] * DEPTH[CREASES[st.crease]] * st.strength
             v = int(round(255 * a))
@@ -373,6 +391,7 @@ class CreasePainter:
             mf /= 255.0
             sub = dark[gy0:gy1, gx0:gx1]
             np.maximum(sub, mf, out=sub)
+            used = [min(used[0], gx0), min(used[1], gy0), max(used[2], gx1), max(used[3], gy1)]
         light = None
         if spots:
             light = np.zeros_like(dark)
@@ -387,6 +406,14 @@ class CreasePainter:
                 yy, xx = np.ogrid[by0:by1, bx0:bx1]
                 g = np.exp(-(((xx - c[0]) ** 2) + ((yy - c[1]) * 1.3) ** 2) / (2 * rad * rad)).astype(np.float32)
                 np.maximum(light[by0:by1, bx0:bx1], g * a, out=light[by0:by1, bx0:bx1])
+                used = [min(used[0], bx0), min(used[1], by0), max(used[2], bx1), max(used[3], by1)]
+        # only where something was drawn (elsewhere every factor is 1: the pixels stay as they are)
+        ux0, uy0, ux1, uy1 = used
+        if ux1 <= ux0 or uy1 <= uy0:
+            return float(cw.max())
+        dark = dark[uy0:uy1, ux0:ux1]
+        light = None if light is None else light[uy0:uy1, ux0:ux1]
+        x0, y0, x1, y1 = x0 + ux0, y0 + uy0, x0 + ux1, y0 + uy1
         # in place, in float32 (the same values as the plain expression, fewer passes over the box);
         # every factor is positive (the shadow is lighter than black), so only 255 bounds the result
         res = out[y0:y1, x0:x1, :3].astype(np.float32)

@@ -79,8 +79,10 @@ def fold_report(src_pts: np.ndarray, dst_pts: np.ndarray, triangles: np.ndarray,
 
 
 def _oriented(P: np.ndarray, ia, ib, ic, o: np.ndarray) -> np.ndarray:
-    a, b, c = P[ia], P[ib], P[ic]
-    return o * 0.5 * ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+    # coordinates gathered one axis at a time (contiguous): the projection calls this every round
+    x, y = P[:, 0], P[:, 1]
+    ax, ay = x.take(ia), y.take(ia)
+    return o * 0.5 * ((x.take(ib) - ax) * (y.take(ic) - ay) - (y.take(ib) - ay) * (x.take(ic) - ax))
 
 
 def unfold(src: np.ndarray, dst: np.ndarray, triangles: np.ndarray, orientation: np.ndarray,
@@ -195,26 +197,30 @@ def _project(src, P, ia, ib, ic, o, floor, w, fold, follow, rounds):
     n = len(P)
     goal = floor + 0.05 * np.abs(floor) + 1e-3  # aim a little above the floor: fewer rounds
     area = _oriented(P, ia, ib, ic, o)
+    half = 0.5 * o
+    x, y = P[:, 0], P[:, 1]  # views: written through
+    # (one axis at a time, no stacking: ~15 rounds a frame, each a few dozen small array operations)
     for _ in range(rounds):
         bad = np.flatnonzero(area < floor)
         if len(bad) == 0:
             break
-        a, b, c = P[ia[bad]], P[ib[bad]], P[ic[bad]]
-        ob = 0.5 * o[bad, None]
-        ga = ob * np.stack([b[:, 1] - c[:, 1], c[:, 0] - b[:, 0]], 1)
-        gb = ob * np.stack([c[:, 1] - a[:, 1], a[:, 0] - c[:, 0]], 1)
-        gc = ob * np.stack([a[:, 1] - b[:, 1], b[:, 0] - a[:, 0]], 1)
-        wa, wb, wc = w[ia[bad]], w[ib[bad]], w[ic[bad]]
-        denom = wa * (ga ** 2).sum(1) + wb * (gb ** 2).sum(1) + wc * (gc ** 2).sum(1)
-        lam = (goal[bad] - area[bad]) / np.maximum(denom, 1e-9)
-        idx = np.concatenate([ia[bad], ib[bad], ic[bad]])
-        step = np.concatenate([(lam * wa)[:, None] * ga, (lam * wb)[:, None] * gb, (lam * wc)[:, None] * gc])
+        A, B, C = ia.take(bad), ib.take(bad), ic.take(bad)
+        ax, ay, bx, by, cx, cy = x.take(A), y.take(A), x.take(B), y.take(B), x.take(C), y.take(C)
+        ob = half.take(bad)
+        gax, gay = ob * (by - cy), ob * (cx - bx)
+        gbx, gby = ob * (cy - ay), ob * (ax - cx)
+        gcx, gcy = ob * (ay - by), ob * (bx - ax)
+        wa, wb, wc = w.take(A), w.take(B), w.take(C)
+        denom = wa * (gax * gax + gay * gay) + wb * (gbx * gbx + gby * gby) + wc * (gcx * gcx + gcy * gcy)
+        lam = (goal.take(bad) - area.take(bad)) / np.maximum(denom, 1e-9)
+        la, lb, lc = lam * wa, lam * wb, lam * wc
+        idx = np.concatenate([A, B, C])
         cnt = np.bincount(idx, minlength=n)
         # Jacobi averaging: a vertex shared by several offending triangles takes their mean push
         # (over-relaxed: the pushes of neighbours partly cancel).
         k = OVER_RELAX / np.maximum(cnt, 1)
-        P[:, 0] += np.bincount(idx, step[:, 0], minlength=n) * k
-        P[:, 1] += np.bincount(idx, step[:, 1], minlength=n) * k
+        x += np.bincount(idx, np.concatenate([la * gax, lb * gbx, lc * gcx]), minlength=n) * k
+        y += np.bincount(idx, np.concatenate([la * gay, lb * gby, lc * gcy]), minlength=n) * k
         if follow is not None:
             follow(P)
         area = _oriented(P, ia, ib, ic, o)
