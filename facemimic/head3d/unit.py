@@ -224,8 +224,19 @@ BROW_DOWN_POINTS = {  # per side (geometry's [left, right] order): upper edge, l
     0: (336, 296, 334, 293, 300, 285, 295, 282, 283, 276, 442, 444) + BROW_DOWN_LIDS[0],
     1: (107, 66, 105, 63, 70, 55, 65, 52, 53, 46, 222, 223) + BROW_DOWN_LIDS[1]}
 BROW_DOWN_PROFILE = (1.04, 1.10, 1.07, 0.92, 0.68, 0.85, 1.07, 1.04, 0.88, 0.65, 0.80, 0.74) + BROW_DOWN_LID_PROFILE
+# The lowered brow also slides towards the midline as a whole, its middle most: on the same CK+ pairs
+# (8 sides, each landmark's motion towards the midline over the brow's drop, SD 0.07-0.12) the upper
+# edge moves in 0.26 / 0.38 / 0.43 / 0.40 / 0.32 (inner end -> tail), the lower edge 0.20 / 0.36 /
+# 0.44 / 0.41 / 0.34, the skin above 0.18-0.29. The middle overtaking the inner end bunches the brow's
+# inner head (what the judge reads as anger on S113: brows only, swapped for the neutral frame's,
+# read sad). The shape sized to BrowPinch's full extent pulled the inner end alone in (0.47 of the
+# drop, the middle 0.10, the tail 0.07 on single_face.jpg): it stretched the inner brow instead. At
+# browDown 1 each brow landmark comes in BROW_DOWN_INWARD times brow_lower's full extent; the inner
+# ends then come together 0.3-0.4 of BrowPinch's extent (0.06 IPD a side, the anatomy's 4 mm), as real
+# frowns read (the CK+ apexes: 0.04-0.32 at 0.33-0.99 of BrowLowerer's).
+BROW_DOWN_INWARD = (0.26, 0.38, 0.43, 0.40, 0.32, 0.20, 0.36, 0.44, 0.41, 0.34, 0.18, 0.29)  # BROW_DOWN_POINTS' brow part
 BROW_TARGETS = {
-    "browDown": {"brow_lower": (None, 0.0), "brow_pinch": (1.0, 0.0)},  # own side's lowering: the profile
+    "browDown": {"brow_lower": (None, 0.0), "brow_pinch": (None, 0.0)},  # own side: the profiles
     "browOuterUp": {"brow_pinch": (0.0, 0.0), "brow_lower": (None, 0.0), "brow_outer_raise": (None, 0.0)},
 }
 
@@ -258,18 +269,24 @@ def brows_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
                         rows.append(jac[measure][side])
                         want.append(t * full[measure] - now[side])
             heights = []
-            if family == "browDown":  # each brow landmark's height, as real lowered brows move
+            if family == "browDown":  # each brow landmark's height and slide in, as real lowered brows move
+                inward = -1.0 if side_name == "Left" else 1.0  # towards the midline (the subject's left is +x)
                 for i, p in zip(BROW_DOWN_POINTS[own], BROW_DOWN_PROFILE):
                     row = np.zeros(face.size)
                     row[3 * i + 1] = 1.0
                     rows.append(row)
                     heights.append((-p * full["brow_lower"], base[i, 1]))
+                for i, q in zip(BROW_DOWN_POINTS[own], BROW_DOWN_INWARD):
+                    row = np.zeros(face.size)
+                    row[3 * i] = 1.0
+                    rows.append(row)
+                    heights.append((inward * q * full["brow_lower"], base[i, 0]))
             j = np.stack(rows)  # (C, V*3)
             basis = np.einsum("vw,jwc->vcj", kernel, j.reshape(len(rows), *face.shape)).reshape(face.size, len(rows))
             gram = j @ basis
             scale = 1.0
             for _ in range(2 if heights else 1):
-                # the profile's heights are face-frame IPD, brow_lower is read in geometry's frame: a
+                # the profiles are face-frame IPD, brow_lower is read in geometry's frame: a
                 # second pass scales them so that brow_lower reads its full extent (the calibration's
                 # scale stays ~1 and leaves the pinch as sized)
                 rhs = np.asarray(want + [scale * h - now_h for h, now_h in heights])

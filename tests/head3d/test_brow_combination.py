@@ -41,7 +41,9 @@ def test_sad_brow_keeps_its_inner_end_raised_and_drawn_together(avatar):
     down = _brow(avatar, browDown=0.33)
     sad = _brow(avatar, browInnerUp=0.76, browDown=0.33)
     assert (sad["brow_inner_raise"] > 0.85 * raised["brow_inner_raise"]).all(), (sad, raised)
-    assert (sad["brow_pinch"] > 0.8 * down["brow_pinch"]).all() and (down["brow_pinch"] > 0.015).all(), (sad, down)
+    # browDown 0.33 brings the inner ends in as a real frown of that depth does (0.4 of BrowPinch's
+    # 0.06 IPD at browDown 1: 0.008 IPD here)
+    assert (sad["brow_pinch"] > 0.8 * down["brow_pinch"]).all() and (down["brow_pinch"] > 0.006).all(), (sad, down)
     # the rest of the brow still comes down: the tail lower than with the raiser alone
     assert (sad["brow_outer_raise"] < raised["brow_outer_raise"] - 0.003).all(), (sad, raised)
 
