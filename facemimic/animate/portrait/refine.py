@@ -51,7 +51,9 @@ from ...expressions.mouth import LIPS_MEET_GAP
 from ...expressions.names import ue_index
 from .calibrate import BROW_LID_KEEP, StillTracker, drawn_brow_gaps, rest_brow_gaps, rest_of
 from .implied import implied_measures, implied_weight
-from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED, SIDES
+from ...expressions.names import N_UE
+from . import landmarks as L
+from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED, SIDES, drive_vector
 
 # (drive index, what is measured): a UE channel of geometry.CHANNELS, "closure_*" (the share of
 # that eye's rest aperture closed) or "lips" (-inner-lip gap / MOUTH_CLOSED_GAP_EXTENT: rises as
@@ -157,6 +159,14 @@ LIPS_PRESS = LIPS_MEET_GAP
 # back to the bound (ClosedLoop._hold_brows). The tracker under-reads drawn lowering and the loop chased it:
 # astronaut.png's angry apex added +0.35 to a curve already at its gain limit (brow_lower 2.4).
 _BROW_LOWER_SLOTS = tuple(_SLOT[f"BrowLowerer{s.capitalize()}"] for s in SIDES)
+# ... nor higher above the rest (as drawn) than a brow rises: BROW_RAISE_MAX IPD for any point of
+# its upper edge (AU1+2 at E lift the brows ~8 mm, the unit's 0.12 IPD; 0.2 is ~13 mm). The tracker
+# under-reads a raise drawn on a small or turned face and the loop chased it to its limit: t1-left's
+# surprised apex drew its brows 0.35-0.41 IPD up (0.23-0.27 without the loop), the forehead skin
+# stretched to the hairline into a pale patch; the loop's raising corrections are scaled back there
+# (ClosedLoop._hold_brow_raise).
+BROW_RAISE_MAX = 0.2
+_BROW_RAISE_SLOTS = tuple((_SLOT[f"BrowInnerUp{s.capitalize()}"], _SLOT[f"BrowOuterUp{s.capitalize()}"]) for s in SIDES)
 
 
 def lips_response(report: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -339,6 +349,10 @@ class ClosedLoop:
         # stand-in model without templates (no brows drawn)
         self.brow_floor = None if getattr(animator.model, "basis", None) is None \
             else BROW_LID_KEEP * np.maximum(rest_brow_gaps(animator), 0.0)
+        # (2, 5) heights (IPD, up) of each brow's upper edge at rest as drawn (BROW_RAISE_MAX)
+        self._brow_ids = np.array([L.BROW_UPPER[side] for side in SIDES])
+        self._brow_rest = None if self.brow_floor is None else self._brow_heights(
+            animator.model.controls(drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0)), 0.0))
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
@@ -474,6 +488,7 @@ class ClosedLoop:
         self._hold_open(drive, opening)
         self._hold_within(drive, opening)
         self._hold_brows(drive)
+        self._hold_brow_raise(drive)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
         if meet:
@@ -530,6 +545,58 @@ class ClosedLoop:
         """(2,) inner brow-to-upper-lid gaps (IPD, right and left) the model draws for a (93,)
         drive (no render; :func:`.calibrate.drawn_brow_gaps`)."""
         return drawn_brow_gaps(self.animator, self.animator.model.controls(drive, 0.0))
+
+    def _brow_heights(self, controls: np.ndarray) -> np.ndarray:
+        """(2, 5) heights (IPD, along the face's up axis) of each brow's upper edge (right, left)
+        drawn for (K,) template amounts (no render)."""
+        anim = self.animator
+        ids = self._brow_ids.ravel()
+        pts = anim.points[ids, :2] + np.tensordot(np.asarray(controls, np.float32), anim.model.basis[:, ids], axes=1)
+        overlap = getattr(anim, "_rest_overlap", None)
+        if overlap is not None:
+            pts = pts + overlap[ids]
+        return (-(pts @ anim.model.frame.rotation[:, 1]) / anim.model.frame.sx).reshape(self._brow_ids.shape)
+
+    def drawn_brow_rise(self, drive: np.ndarray) -> np.ndarray:
+        """(2,) the highest rise (IPD) of any point of each brow's upper edge (right, left) above
+        the rest as drawn, for a (93,) drive (no render)."""
+        return (self._brow_heights(self.animator.model.controls(drive, 0.0)) - self._brow_rest).max(axis=1)
+
+    def _hold_brow_raise(self, drive: np.ndarray) -> None:
+        """Each side's brow is drawn no higher than BROW_RAISE_MAX above the rest: where the
+        corrected ``drive`` (93,) passes it, that side's raising corrections (inner and outer
+        raise) are scaled back together by bisection to the largest share that keeps the bound; where
+        the request alone passes it, they go below zero together (down to -LIMIT) until it holds."""
+        if self._brow_rest is None:
+            return
+        out = drive.copy()
+        out[self.index] += self.corr
+        above = self.drawn_brow_rise(out) > BROW_RAISE_MAX
+        for k in range(len(SIDES)):
+            if not above[k]:
+                continue
+            slots = np.array(_BROW_RAISE_SLOTS[k])
+            up = np.maximum(self.corr[slots], 0.0).astype(np.float32)
+            keep = self.corr[slots] - up
+
+            def holds(share: float) -> bool:
+                out[self.index[slots]] = drive[self.index[slots]] + keep + share * up
+                return bool(self.drawn_brow_rise(out)[k] <= BROW_RAISE_MAX)
+
+            if holds(0.0):
+                self.corr[slots] = keep + _bisect(holds, 0.0, 1.0)[0] * up
+            else:
+                # the request itself passes the bound (a curve calibrated on a tracker that
+                # under-reads raised brows): the raising corrections go negative, down to -LIMIT
+                base = np.minimum(keep, 0.0)
+
+                def lowered_holds(c: float) -> bool:
+                    out[self.index[slots]] = drive[self.index[slots]] + np.minimum(base, c)
+                    return bool(self.drawn_brow_rise(out)[k] <= BROW_RAISE_MAX)
+
+                lo = -float(self.limit[slots].min())
+                self.corr[slots] = np.minimum(base, _bisect(lowered_holds, lo, 0.0)[1] if lowered_holds(lo) else lo)
+            out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
 
     def _hold_brows(self, drive: np.ndarray) -> None:
         """Each side's inner brow is drawn no closer to its upper lid than :attr:`brow_floor`:
