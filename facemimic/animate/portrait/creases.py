@@ -515,8 +515,14 @@ class CreasePainter:
         for centre, rad, side in spots:  # the bulge's light taken back (as _shade lightens it)
             a = uw[bulge, side] * DEPTH["cheek_bulge"]
             c = centre - o
-            yy, xx = np.ogrid[uy0:uy1, ux0:ux1]
+            # its own window (6 radii, as above) inside the computed box
+            wx0, wy0 = max(int(np.floor(c[0] - 6 * rad)), ux0), max(int(np.floor(c[1] - 6 * rad)), uy0)
+            wx1, wy1 = min(int(np.ceil(c[0] + 6 * rad)) + 1, ux1), min(int(np.ceil(c[1] + 6 * rad)) + 1, uy1)
+            if wx1 <= wx0 or wy1 <= wy0:
+                continue
+            yy, xx = np.ogrid[wy0:wy1, wx0:wx1]
             g = np.exp(-(((xx - c[0]) ** 2) + ((yy - c[1]) * 1.3) ** 2) / (2 * rad * rad)).astype(np.float32)
-            res /= 1.0 + (g * a * free)[..., None] * (self.light / self.skin - 1.0)
+            win = (slice(wy0 - uy0, wy1 - uy0), slice(wx0 - ux0, wx1 - ux0))
+            res[win] /= 1.0 + (g * a * free[win])[..., None] * (self.light / self.skin - 1.0)
         roi[...] = np.clip(res + 0.5, 0, 255).astype(np.uint8)
         return float(max([uw[st.crease, st.side] for st in lines] + [uw[bulge, sp[2]] for sp in spots]))
