@@ -10,7 +10,10 @@
 * **Reenactment**: a real video drives the portrait (relative to the driver's resting face, or
   ``--reference first``); the output is re-tracked and correlated with the driver's own capture.
 * **Speed**: frames per second of ``PortraitAnimator.render`` at 512x512 (encoding excluded), open
-  and closed loop, with a baseline measured in the same process: one plain full-frame ``cv2.remap``.
+  and closed loop, with a baseline measured in the same process: one plain full-frame ``cv2.remap``;
+  the main thread's and the process's CPU time per frame too (less sensitive to a shared machine's
+  load than the wall clock). ``--stages`` adds where a closed-loop frame's time goes (wall and
+  thread CPU per stage: fold projection, coordinate map, creases, mouth, eyes, re-track).
 
 Run: ``python benchmarks/animate_portrait.py`` (open loop, ``--rest neutral``; about 5-10 minutes on
 2 busy cores); ``--refine`` measures the closed loop ``facemimic animate`` uses by default;
@@ -104,6 +107,58 @@ def sweep(args, tracker, seconds: float) -> None:
         print(f"{name:22s} mean r: {fmt(mean)}; all five >= 0.8 in {meets}/{len(rows)} clips")
 
 
+# (owner module, class, method, label): the closed loop's stages timed by --stages
+STAGES = (
+    ("facemimic.animate.portrait.warp", "MeshWarp", "fold_free", "fold projection (warp.fold_free)"),
+    ("facemimic.animate.portrait.warp", "MeshWarp", "coordinate_map", "coordinate map (warp.py)"),
+    ("facemimic.animate.portrait.warp", "MeshWarp", "apply", "warp incl. map + remap"),
+    ("facemimic.animate.portrait.creases", "CreasePainter", "paint", "creases (paint + undo)"),
+    ("facemimic.animate.portrait.mouth", "MouthPainter", "paint", "mouth interior"),
+    ("facemimic.animate.portrait.eyes", "EyeRig", "apply", "irises"),
+    ("facemimic.animate.portrait.animator", "PortraitAnimator", "draw", "draw (one render)"),
+    ("facemimic.animate.portrait.refine", "ClosedLoop", "_retrack", "re-track (wait)"),
+)
+
+
+def stage_times(anim, frames) -> tuple[dict, float]:
+    """Render ``frames`` with ``anim`` (closed loop, serial) with each of :data:`STAGES` timed:
+    {label: (wall ms, calling thread's CPU ms, calls)} per frame, and the wall ms per frame.
+    The stages nest (a draw holds a warp, which holds a coordinate map); the re-track's CPU is
+    MediaPipe's own thread's, so its thread CPU here is only the Python around it."""
+    import functools
+    import importlib
+
+    acc: dict = {}
+    saved = []
+    for module, cls, name, label in STAGES:
+        owner = getattr(importlib.import_module(module), cls)
+        fn = owner.__dict__[name]
+        saved.append((owner, name, fn))
+
+        def timed(*a, _fn=fn, _label=label, **k):
+            t0, c0 = time.perf_counter(), time.thread_time()
+            try:
+                return _fn(*a, **k)
+            finally:
+                e = acc.setdefault(_label, [0.0, 0.0, 0])
+                e[0] += time.perf_counter() - t0
+                e[1] += time.thread_time() - c0
+                e[2] += 1
+
+        setattr(owner, name, functools.wraps(fn)(timed))
+    try:
+        anim.reset()
+        t0 = time.perf_counter()
+        for f in frames:
+            anim.render(f, reuse=True)
+        wall = time.perf_counter() - t0
+    finally:
+        for owner, name, fn in saved:
+            setattr(owner, name, fn)
+    n = len(frames)
+    return {k: (1000 * w / n, 1000 * c / n, cnt / n) for k, (w, c, cnt) in acc.items()}, 1000 * wall / n
+
+
 def main() -> None:
     import cv2
 
@@ -133,6 +188,8 @@ def main() -> None:
                     help="reenactment: relative to the driver's resting face or to its first frame")
     ap.add_argument("--skip", nargs="*", default=[], choices=["fidelity", "reenactment", "speed"],
                     help="parts to leave out")
+    ap.add_argument("--stages", action="store_true",
+                    help="speed: also time the closed loop's stages (wall and thread CPU ms per frame)")
     args = ap.parse_args()
     seconds = 4.0 if args.quick else 10.0
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared)")
@@ -221,22 +278,32 @@ def main() -> None:
                                                                               refine=True)) as looped:
         for f in frames[:10]:
             looped.render(f, reuse=True)
-        t0 = time.perf_counter()
+        looped.reset()
+        t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
         for f in frames[:n]:
             looped.render(f, reuse=True)
         dt_loop = time.perf_counter() - t0
+        cpu_main, cpu_loop = time.thread_time() - c0, time.process_time() - p0
         # as `facemimic animate` runs it: each frame drawn one frame behind on a second thread
         from facemimic.animate.pipeline import run_two_stage
 
         looped.reset()
         scratch, canvas = looped.new_scratch(), np.empty_like(looped.image)
-        t0 = time.perf_counter()
+        t0, p0 = time.perf_counter(), time.process_time()
         run_two_stage(frames[:n], looped.plan, lambda plan: looped.draw(plan, out=canvas, scratch=scratch))
         dt_piped = time.perf_counter() - t0
+        cpu_piped = time.process_time() - p0
+        stages = stage_times(looped, frames[:n]) if args.stages else None
     print(f"closed loop (--refine: one extra render + one re-track a frame): {n / dt_loop:6.1f} fps "
-          f"({1000 * dt_loop / n:.1f} ms/frame), {dt_loop / dt:.1f}x the open-loop render")
+          f"({1000 * dt_loop / n:.1f} ms/frame), {dt_loop / dt:.1f}x the open-loop render; CPU per frame: "
+          f"main thread {1000 * cpu_main / n:.1f} ms, process {1000 * cpu_loop / n:.1f} ms (MediaPipe's thread included)")
     print(f"closed loop, final render on a second thread (as animate runs it): {n / dt_piped:6.1f} fps "
-          f"({1000 * dt_piped / n:.1f} ms/frame)")
+          f"({1000 * dt_piped / n:.1f} ms/frame); process CPU {1000 * cpu_piped / n:.1f} ms/frame")
+    if stages is not None:
+        per, wall = stages
+        print(f"closed loop by stage ({wall:.1f} ms/frame wall with the timers; nested stages overlap):")
+        for label, (w, c, calls) in sorted(per.items(), key=lambda kv: -kv[1][0]):
+            print(f"   {label:34s} {w:6.2f} ms wall  {c:6.2f} ms thread CPU  ({calls:.1f} calls/frame)")
     print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
