@@ -7,7 +7,8 @@ exactly what the plain computations draw, on real faces and real expressions:
 * the warp's closed-form barycentric maps == ``np.linalg.inv`` of each moved triangle;
 * the fold projection's axis-at-a-time arithmetic == the stacked reference, to the bit;
 * a render scratch that reuses its eye patch (same gaze twice) == a fresh scratch, also after
-  another gaze and after no gaze at all.
+  another gaze and after no gaze at all;
+* the calibrated response curves, all controls at once == ``np.interp`` control by control.
 """
 
 from __future__ import annotations
@@ -263,3 +264,20 @@ def test_a_reused_eye_patch_equals_a_fresh_one(samples):
         assert np.array_equal(again, fresh)
     moved = anim.draw(FramePlan(drive, w, gazes[0], np.zeros(3)))
     assert np.any(moved != anim.image)  # the gaze did move the irises
+
+
+def test_the_response_curves_equal_np_interp_control_by_control(samples):
+    """The calibrated curves map all controls at once with np.interp's own arithmetic."""
+    anim = PortraitAnimator(samples / "single_face.jpg", PortraitOptions(size=256))  # calibrated curves
+    curves = anim.model.curves
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        c = rng.uniform(-1.6, 1.6, curves.values.shape[0]).astype(np.float32)
+        if i % 3 == 0:  # exactly on knots, and beyond both ends
+            c[rng.integers(0, len(c), 6)] = curves.knots[rng.integers(0, len(curves.knots), 6)]
+        want = np.array([np.interp(v, curves.knots, curves.values[k]) for k, v in enumerate(c)], np.float32)
+        over = c > curves.knots[-1]
+        want[over] += (c[over] - curves.knots[-1]) * (curves.values[over, -1] - curves.values[over, -2]) / (
+            curves.knots[-1] - curves.knots[-2])
+        assert np.array_equal(curves(c), want)
+    assert not np.allclose(curves.values, np.tile(curves.knots, (len(curves.values), 1)))  # calibrated, not identity
