@@ -77,6 +77,23 @@ def shape_features(lm: np.ndarray, pcm_frames: int, a: int, b: int, cache: dict)
     return out
 
 
+#: Round 2 (declared after round 1's held-out scoring): runs of the frame-shape classifier's P(A)
+#: become candidates too (``real_closure_score.candidates(extra_runs=...)``, kind "pa").
+PA_CANDIDATES = False
+
+
+def closed_lip_runs(lm: np.ndarray, n_frames: int, *, level: float = 0.5, min_frames: int = 3) -> list[tuple[int, int]]:
+    """Frame spans ``[a, b)`` where the frame-shape classifier's P(A), smoothed over 3 frames,
+    stays >= ``level`` for >= ``min_frames`` frames (closed lips the detector may not have heard)."""
+    from facemimic.lipsync.frame_classes import shape_log_probs
+
+    pa = np.exp(shape_log_probs(np.zeros(n_frames * 160, np.int16), mel=lm)[:, 0])
+    on = np.concatenate([[0], (np.convolve(pa, np.ones(3) / 3, mode="same") >= level).astype(np.int8), [0]])
+    edges = np.diff(on)
+    return [(int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+            if b - a >= min_frames]
+
+
 #: Tuning-set experiment: add max log P(A) over the span and its mean against ±100 ms around it.
 SHAPE_CONTRAST = True
 
@@ -94,9 +111,11 @@ def collect(data):
             lm = np.concatenate([lm, np.repeat(lm[-1:], len(prob) - len(lm), 0)])
             cache: dict = {}
             cs = []
-            for kind, t0, t1, name, feats in rcs.candidates(phones, prob, offset, lm):
+            runs = closed_lip_runs(lm, len(prob)) if PA_CANDIDATES else ()
+            for kind, t0, t1, name, feats in rcs.candidates(phones, prob, offset, lm, extra_runs=runs):
                 a, b = int(round((t0 - offset) * 100)), int(np.ceil((t1 - offset) * 100 - 1e-6))
-                cs.append((kind, t0, t1, name, feats + shape_features(lm, len(prob), a, b, cache)))
+                extra = [float(kind == "pa")] if PA_CANDIDATES else []
+                cs.append((kind, t0, t1, name, feats + shape_features(lm, len(prob), a, b, cache) + extra))
             per_segment[(id_, k)] = cs
             rows += [(c[4], any(c[1] < hi and c[2] > lo for lo, hi in spans), id_) for c in cs]
     return per_segment, rows
@@ -197,6 +216,9 @@ def main(argv=None) -> int:
     global MODEL, SHAPE_CONTRAST, SEEDS
     if "--lr" in argv:  # the first tuning run's model (10:40), scored for the record only
         MODEL, SHAPE_CONTRAST, SEEDS = "lr", False, 1
+    global PA_CANDIDATES
+    PA_CANDIDATES = "--pa" in argv
+    print(f"P(A) candidates {PA_CANDIDATES}", flush=True)
     print(f"model {MODEL}, shape contrast {SHAPE_CONTRAST}, seeds {SEEDS}", flush=True)
     print(RULE, flush=True)
     sets = {n: rc.load(n) for n in TUNE + (HELD_OUT if held_out else ())}
@@ -211,10 +233,10 @@ def main(argv=None) -> int:
         rcs._auc(np.array([oof[id(f)] for n in REAL_TUNE for f, _, _ in cands[n][1]]), y[real]),
         rcs._auc(np.array([oof[id(f)] for n in SYNTH_TUNE for f, _, _ in cands[n][1]]), y[~real])), flush=True)
 
-    shipped = {n: rc.score(sets[n], rc.shipped) for n in SYNTH_TUNE}
+    shipped = {n: rc.score(sets[n], rc.detector_combination) for n in SYNTH_TUNE}
     real_data = {"items": sum((sets[n]["items"] for n in REAL_TUNE), []),
                  "segments": {k: v for n in REAL_TUNE for k, v in sets[n]["segments"].items()}}
-    shipped["real-tune"] = rc.score(real_data, rc.shipped)
+    shipped["real-tune"] = rc.score(real_data, rc.detector_combination)
     print("shipped:", " | ".join(f"{n} {s['closure_recall']:.1f}/{s['closure_precision']:.1f} {s['macro_recall']:.1f}"
                                  for n, s in shipped.items()), flush=True)
 
@@ -241,7 +263,7 @@ def main(argv=None) -> int:
     final = lambda c: float(model(c[4]))  # noqa: E731
     if held_out:
         for n in HELD_OUT:
-            sh = rc.score(sets[n], rc.shipped)
+            sh = rc.score(sets[n], rc.detector_combination)
             print("held out", n, "shipped %.1f/%.1f %.1f" % (sh["closure_recall"], sh["closure_precision"],
                                                             sh["macro_recall"]),
                   "| every candidate %.1f/%.1f %.1f" % rcs.scored(sets[n], cands[n][0], keeper(final, 0.0, 0.0)),
@@ -250,9 +272,11 @@ def main(argv=None) -> int:
     if "--save" in argv and MODEL == "mlp":
         out = argv[argv.index("--save") + 1]
         nets = [net.arrays for net in model.nets]
-        np.savez(out, mu=nets[0]["mu"].astype(np.float32), sd=nets[0]["sd"].astype(np.float32),
+        # facemimic/lipsync/closure_candidates_weights.npz (session 8: --pa; the asset manifest is
+        # updated with facemimic.common.assets.record_checksums when it is rewritten)
+        np.savez(out, mu=nets[0]["mu"], sd=nets[0]["sd"],
                  **{k: np.stack([a[k] for a in nets]).astype(np.float32) for k in ("w1", "b1", "w2", "b2")},
-                 rec_level=np.float32(pick[0]), ins_level=np.float32(pick[1]))
+                 rec_level=np.float64(pick[0]), ins_level=np.float64(pick[1]))
         print("saved", out, flush=True)
     return 0
 

@@ -83,7 +83,7 @@ def recognise(items, language: str | None = None) -> dict:
 
     Returns ``{"items": [(id, duration, truth phones, audio, sample rate)], "segments": {id: [...]}}``.
     """
-    from facemimic.lipsync import bilabial
+    from facemimic.lipsync import bilabial, closure_candidates
     from facemimic.lipsync.api import lipsync
 
     segs: dict[str, list] = {}
@@ -94,7 +94,15 @@ def recognise(items, language: str | None = None) -> dict:
         current.append((list(phones), prob.astype("float32"), offset, options))
         return original(phones, prob, offset=offset, options=options)
 
+    def classifier_recorder(phones, prob, mel, log_probs, *, offset=0.0):
+        # English since session 8: the candidate classifier replaces add_missed_closures; record the
+        # same inputs, with the detector's shipped options for replays of the detector combination
+        current.append((list(phones), prob.astype("float32"), offset, _detector_options()))
+        return original_classifier(phones, prob, mel, log_probs, offset=offset)
+
+    original_classifier = closure_candidates.classify_closures
     bilabial.add_missed_closures = recorder
+    closure_candidates.classify_closures = classifier_recorder
     try:
         for it in items:
             current.clear()
@@ -102,8 +110,18 @@ def recognise(items, language: str | None = None) -> dict:
             segs[it.id] = list(current)
     finally:
         bilabial.add_missed_closures = original
+        closure_candidates.classify_closures = original_classifier
     return {"items": [(it.id, it.duration, it.phones, it.audio, it.sample_rate) for it in items], "segments": segs,
             "language": language}
+
+
+def _detector_options():
+    """The detector's shipped ClosureOptions, as ``recognize_phones`` builds them."""
+    from facemimic.lipsync.bilabial import ClosureOptions, load_weights
+
+    w = load_weights()
+    return ClosureOptions(threshold=float(w["threshold"]), min_frames=int(w["min_frames"]),
+                          peak=float(w.get("peak", 0.0)), veto=float(w.get("veto", 0.0)))
 
 
 def record(name: str) -> Path:
@@ -157,7 +175,7 @@ def replayed(segments: list, combine, language: str | None = None):
         # the recogniser re-cuts each VAD segment around its speech (recognize.anchor_segment)
         cut, offset = recognize.anchor_segment(pcm, offset)
         assert abs(off - offset) < 1e-6, "segments out of step with the cache"
-        SEGMENT["pcm"] = cut
+        SEGMENT["pcm"], SEGMENT["language"] = cut, language
         out = merge_silence(combine(phones, prob, off, copt))
         if language and not is_english(language) and recognize.FRAME_CLASSES:
             out = merge_silence(recognize.correct_shapes(out, cut, off))
@@ -199,9 +217,31 @@ def score(data: dict, combine) -> dict:
     return tally(data, combine).summary()
 
 
-def shipped(phones, prob, offset, copt):
+def detector_combination(phones, prob, offset, copt):
+    """The recogniser's P/B/M plus the detector's insertions (bilabial.add_missed_closures): what
+    ships in de/fr/es/it, and what shipped in English until session 8 (every "shipped" number of
+    docs/lipsync.md before session 8's classifier)."""
     from facemimic.lipsync.bilabial import add_missed_closures
     return add_missed_closures(phones, prob, offset=offset, options=copt)
+
+
+def shipped(phones, prob, offset, copt):
+    """What ``recognize_phones`` does now: in English (and with FACEMIMIC_CLOSURE_CLASSIFIER on) the
+    closure-candidate classifier (session 8, facemimic/lipsync/closure_candidates.py) on the
+    replayed segment's own spectra, else :func:`detector_combination`."""
+    from facemimic.lipsync import recognize
+    from facemimic.lipsync.bilabial import WIN, log_mel
+    from facemimic.phonetics.languages import is_english
+
+    pcm, language = SEGMENT.get("pcm"), SEGMENT.get("language")
+    if (recognize.CLOSURE_CLASSIFIER and pcm is not None and len(pcm) >= WIN
+            and (language is None or is_english(language))):
+        from facemimic.lipsync.closure_candidates import classify_closures
+        from facemimic.lipsync.frame_classes import shape_log_probs
+
+        mel = log_mel(pcm)
+        return classify_closures(phones, prob, mel, shape_log_probs(pcm, mel=mel), offset=offset)
+    return detector_combination(phones, prob, offset, copt)
 
 
 def recogniser_only(phones, prob, offset, copt):
@@ -256,7 +296,7 @@ def with_shape_evidence(stat: str, rec_level: float, ins_level: float, window: f
     A recognised P/B/M whose ``stat`` (:func:`_evidence`) of P(A) over its frames (``window`` s
     beyond each end) is below ``rec_level`` becomes T/D/N (as the detector's own veto does); a
     detector insertion whose ``stat`` of P(A) over the detected run is below ``ins_level`` is not
-    inserted. Levels 0 keep every candidate of that kind (= shipped).
+    inserted. Levels 0 keep every candidate of that kind (= :func:`detector_combination`).
     """
     import numpy as np
 
@@ -356,6 +396,6 @@ if __name__ == "__main__":
     else:
         for n in names:
             d = load(n)
-            for label, f in (("shipped", shipped), ("recogniser", recogniser_only)):
+            for label, f in (("shipped", shipped), ("detector", detector_combination), ("recogniser", recogniser_only)):
                 s = score(d, f)
                 print(n, label, s["macro_recall"], s["closure_recall"], s["closure_precision"])

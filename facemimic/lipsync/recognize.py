@@ -38,6 +38,7 @@ class RecognizerOptions:
     closure_detector: bool = True  # insert P/B/M the phone loop missed (acoustic detector, bilabial.py)
     closure_threshold: float | None = None  # detector threshold; None = the one trained with the weights
     frame_classes: bool = True  # other languages: re-label phones by the frame-shape classifier (frame_classes.py)
+    closure_classifier: bool = True  # English: keep/add closures by the candidate classifier (closure_candidates.py)
     language: str = "en-us"  # transcript's language (espeak-ng code): CMUdict for English, else espeak-ng G2P
 
     def __post_init__(self) -> None:
@@ -100,6 +101,13 @@ FOREIGN_PHONE_LM = os.environ.get("FACEMIMIC_FOREIGN_PHONE_LM", "0") not in ("",
 # docs/lipsync.md, Round 8: macro recall +7..+17 points in de/fr/es/it, closures unchanged).
 # FACEMIMIC_FRAME_CLASSES=0 turns it off for before/after measurements (RecognizerOptions(frame_classes=False)).
 FRAME_CLASSES = os.environ.get("FACEMIMIC_FRAME_CLASSES", "1") not in ("", "0")
+# Without a transcript, in English, every closure candidate (recognised P/B/M, detector run, run of
+# closed-lip frames) is kept or dropped by a small classifier trained on real and synthetic voices
+# (closure_candidates.py; docs/lipsync.md, Real voices, session 8: real held-out closures
+# 88.4 / 57.6 -> 90.7 / 71.7 % recall / precision). FACEMIMIC_CLOSURE_CLASSIFIER=0 (or
+# RecognizerOptions(closure_classifier=False), or an explicit closure_threshold) keeps the
+# detector's own combination (bilabial.add_missed_closures), as other languages do.
+CLOSURE_CLASSIFIER = os.environ.get("FACEMIMIC_CLOSURE_CLASSIFIER", "1") not in ("", "0")
 
 
 
@@ -369,12 +377,20 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
         copt = ClosureOptions(threshold=opt.closure_threshold or float(w["threshold"]),
                               min_frames=int(w["min_frames"]), peak=float(w.get("peak", 0.0)),
                               veto=float(w.get("veto", 0.0)))  # trained with real speech (issue #16 §3)
-        if shapes_too and len(pcm) >= WIN:  # closure_probability(pcm), its spectra kept for the shapes
+        classify = (opt.closure_classifier and CLOSURE_CLASSIFIER and opt.closure_threshold is None
+                    and is_english(opt.language) and len(pcm) >= WIN)
+        if (shapes_too or classify) and len(pcm) >= WIN:  # closure_probability(pcm), its spectra kept
             mel = log_mel(pcm)
             prob = forward(context_features(mel), w)
         else:
             prob = closure_probability(pcm)
-        phones = merge_silence(add_missed_closures(phones, prob, offset=offset, options=copt))
+        if classify:
+            from .closure_candidates import classify_closures
+            from .frame_classes import shape_log_probs
+
+            phones = merge_silence(classify_closures(phones, prob, mel, shape_log_probs(pcm, mel=mel), offset=offset))
+        else:
+            phones = merge_silence(add_missed_closures(phones, prob, offset=offset, options=copt))
     if shapes_too:
         # last, so the closure path above stays exactly as it was. Not in English: the loop is an
         # English model there, and the correction cost 7-9 points on English MBROLA and real voices

@@ -64,6 +64,13 @@ def _load_frame_classes():
     return frame_classes.load_weights()
 
 
+def _load_closure_candidates():
+    from facemimic.lipsync import closure_candidates
+
+    closure_candidates.load_weights.cache_clear()  # the classifier keeps its weights once loaded
+    return closure_candidates.load_weights()
+
+
 def _load_head3d_face_model():
     from facemimic.head3d.learn import load_face_model
 
@@ -79,6 +86,7 @@ LOADERS = {
     "capture/weights/response_curves.json": _load_response_curves,
     "lipsync/bilabial_weights.npz": _load_bilabial,
     "lipsync/frame_classes_weights.npz": _load_frame_classes,
+    "lipsync/closure_candidates_weights.npz": _load_closure_candidates,
     "head3d/weights/face_model.npz": _load_head3d_face_model,
 }
 FACE_MODEL = "face_landmarker.task"
@@ -100,6 +108,9 @@ def package_copy(tmp_path, monkeypatch):
     from facemimic.lipsync import frame_classes
 
     frame_classes.load_weights.cache_clear()
+    from facemimic.lipsync import closure_candidates
+
+    closure_candidates.load_weights.cache_clear()
 
 
 def _one_line_error(call) -> str:
@@ -155,7 +166,7 @@ def test_a_tampered_copy_of_each_shipped_file_is_refused(package_copy, name, tam
     want = _manifest(package_copy)["files"][name]["sha256"]
     assert msg.startswith(f"{path}: SHA-256 ") and f"but {name} is {want[:12]}" in msg
     assert "reinstall FaceMimic" in msg and any(
-        script in msg for script in ("train_default_model.py", "train_bilabial.py", "train_frame_classes.py", "fit_capture_units.py",
+        script in msg for script in ("train_default_model.py", "train_bilabial.py", "train_frame_classes.py", "closure_classifier.py", "fit_capture_units.py",
                                       "facemimic.head3d.learn"))
 
 

@@ -46,14 +46,14 @@ def test_replay_notices_a_changed_recording(recorded):
 
 def test_shape_evidence_levels_zero_is_shipped_and_high_levels_veto_every_closure(recorded):
     """Session 7 (L3): the frame-shape classifier's P(A) as closure evidence. Levels 0 keep every
-    candidate (= the shipped combination, exactly); levels above 1 (P(A) never reaches them) turn
+    candidate (= the detector combination it was built on, exactly); levels above 1 (P(A) never reaches them) turn
     every recognised P/B/M into T/D/N and drop every insertion, so no bilabial is left."""
     from facemimic.lipsync.bilabial import BILABIALS
 
     rc, items, data = recorded
     kept = 0
     for it in items:
-        shipped = rc.replay(data, it.id, rc.shipped)
+        shipped = rc.replay(data, it.id, rc.detector_combination)  # what the evidence was built on
         for stat in ("mean", "max", "both"):
             assert rc.replay(data, it.id, rc.with_shape_evidence(stat, 0.0, 0.0)).cues == shipped.cues
         kept += sum(p.name in BILABIALS for p in shipped.phones)
