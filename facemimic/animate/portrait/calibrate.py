@@ -46,9 +46,13 @@ GROUPS = {
 AMOUNTS = (0.3, 0.6, 1.0)  # template amounts (weights, in the unit) rendered per group (0 = the photo)
 # Lids cannot close further than shut: beyond ~1 they cross.
 GROUP_AMOUNTS = {"blink": (0.4, 0.6, 0.7, 0.8, 0.9, 1.0), "jaw": (0.2, 0.4, 0.7)}  # the jaw where speech lives
-KNOTS = np.array([-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0], np.float32)  # requested weights
+KNOTS = np.array([-1.0, -0.5, 0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0], np.float32)  # requested weights
+# A probe reading this much (weight units) below a smaller probe's is the tracker's noise, not its
+# reading collapsing (MouthStretch 0.3 is 0.06 IPD, ~7 px at 512 px: a pixel is 0.02)
+FALL_TOLERANCE = 0.05
+SATURATED = 0.25  # a last probe step gaining less than this share of the mean slope: the reading has topped out
 MIN_RESPONSE = 0.1  # below this share of the request at amount 1 the tracker does not see the group
-GAIN_RANGE = (0.5, 2.5)  # a calibrated curve asks for 0.5x-2.5x the unit's landmark motion
+GAIN_RANGE = (0.4, 2.5)  # a calibrated curve asks for 0.4x-2.5x the unit's landmark motion (1/2.5 to 2.5)
 MAX_AMOUNT = {"blink": 1.05}  # closed is closed
 # The jaw's curve asks at most this gain over the unit's own amount: sealed, the chin is read
 # 0.6-0.7 of its motion on single_face.jpg and 0-f15-hao-ph.jpg (gain 1.4-1.7); lower readings
@@ -143,38 +147,66 @@ def _render_and_retrack(render: Callable, jobs: list, centre: np.ndarray | None,
     return out
 
 
-def measure(frame, channels: tuple[str, ...], rest: np.ndarray | None, size: tuple[int, int],
-            aperture0=None) -> float:
-    """Mean re-tracked extent of ``channels`` in weight units (measure / full extent).
+def at_photo_scale(photo, frames, size: tuple[int, int], rest: np.ndarray | None) -> geometry.FaceMeasures:
+    """Measures of re-tracked renders against the re-tracked photo, all at the photo's own IPD.
 
     Parameters
     ----------
-    frame : ExpressionFrame or None
-        A re-tracked frame with landmarks (:func:`retrack`).
+    photo : ExpressionFrame
+        The re-tracked photo (with landmarks): the rest, and the person whose IPD is the unit.
+    frames : list of ExpressionFrame or None
+        Re-tracked renders of that photo (None or lost: NaN measures).
+    size : (width, height)
+        Of the re-tracked images.
+    rest : np.ndarray [shape=(478, 3)]
+        The photo's rest face (:func:`rest_of`).
+
+    Returns
+    -------
+    geometry.FaceMeasures
+        ``(T,)`` / ``(T, 2)`` arrays, one row per frame.
+    """
+    # One person, one IPD (docs/units.md): geometry takes a sequence's IPD / face size as the
+    # median over its frames, so the photo is given T + 1 times (it is then that median) and every
+    # render is scaled by the photo's own iris distance, the one its rest face is measured in. A
+    # render's own iris reading is off by 1-2 % from render to render on the warped picture (the
+    # jaw dropping reads it wider), and a 1 % scale error moves a mouth corner 0.5 IPD from the
+    # midline by 0.005 IPD: 8 % of a MouthStretch 0.3 request.
+    nan = np.full((478, 3), np.nan)
+    lm0 = np.asarray(photo.landmarks, np.float64)
+    lm = [np.asarray(f.landmarks, np.float64) if f is not None and f.present and f.landmarks is not None else nan
+          for f in frames]
+    m = geometry.measure(np.stack([lm0] * (len(lm) + 1) + lm), size, rest)
+    t = len(lm) + 1
+    return geometry.FaceMeasures(**{k: v[t:] for k, v in m.as_dict().items()}, rest_kind=m.rest_kind)
+
+
+def reading(m: geometry.FaceMeasures, t: int, channels: tuple[str, ...], aperture0=None) -> float:
+    """Mean re-tracked extent of ``channels`` in frame ``t`` of ``m``, in weight units (measure /
+    full extent).
+
+    Parameters
+    ----------
+    m : geometry.FaceMeasures
+        Measures of re-tracked renders (:func:`at_photo_scale`).
+    t : int
+        Which frame.
     channels : tuple of str
         UE channels of ``geometry.CHANNELS``, or ``("closure",)``: the share of the rest's eyelid
         aperture ``aperture0`` (2,) that closed; ``("JawOpen",)``: the chin drop.
-    rest : np.ndarray [shape=(478, 3)]
-        Face-frame rest (the re-tracked photo's, :func:`rest_of`).
-    size : (width, height)
-        Of the re-tracked image.
     """
-    if frame is None or not frame.present or frame.landmarks is None or rest is None:
-        return float("nan")
-    lm = np.asarray(frame.landmarks, np.float64)
-    m = geometry.measure(lm, size, rest)
     if channels == ("closure",):
-        return float(np.mean((aperture0 - m.eye_aperture) / np.maximum(aperture0, 1e-3)))
+        return float(np.mean((aperture0 - m.eye_aperture[t]) / np.maximum(aperture0, 1e-3)))
     if channels == ("JawOpen",):
         # The jaw is judged by its chin alone, as the unit defines it. MediaPipe under-reads a
         # warped photo's chin as the jaw drops further; judging it by the mean of chin and lip gap
         # left the chin at 0.7-0.8 of the request. What kept the chin-only curve from gaping
         # (asking far past the probes where the reading collapses) is JAW_EXTRAPOLATION.
-        return float(m.jaw_drop) / geometry.CHANNELS["JawOpen"].full_extent
+        return float(m.jaw_drop[t]) / geometry.CHANNELS["JawOpen"].full_extent
     vals = []
     for c in channels:
         ch = geometry.CHANNELS[c]
-        v = getattr(m, ch.measure)
+        v = getattr(m, ch.measure)[t]
         vals.append(float(v if ch.side is None else v[ch.side]) / ch.full_extent)
     return float(np.mean(vals))
 
@@ -263,7 +295,9 @@ def _constants() -> dict:
             "units": "extent", "probes": "sealed",
             "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE,
             "LIPS_PROBE_JAW": LIPS_PROBE_JAW, "LIPS_PROBE_GAPS": LIPS_PROBE_GAPS,
-            "BROW_LID_KEEP": BROW_LID_KEEP}
+            "BROW_LID_KEEP": BROW_LID_KEEP, "REFINE_NEAR": REFINE_NEAR, "FALL_TOLERANCE": FALL_TOLERANCE,
+            "SATURATED": SATURATED,
+            "scale": "photo IPD"}
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
@@ -318,71 +352,172 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
     index = {n: i for i, n in enumerate(CONTROL_NAMES)}
     x0, y0, x1, y1 = animator.warp.roi
     size = (x1 - x0, y1 - y0)
+
+    def probe(g: str, a: tuple) -> tuple:
+        """(landmark motion, lid closure, jaw's gap, UE weights) of group ``g`` at template amounts
+        ``a`` (one per control of the group)."""
+        c = np.zeros(k, np.float32)
+        for name, amount in zip(groups[g][0], a):
+            c[index[name]] = amount
+        # Every group is probed as it is drawn: with the seal the model adds for that request
+        # (the photo's own lip gap closed by the lower lip as the jaw opens, relaxed to a
+        # speaking rest as the lips pucker or stretch). Unsealed, a toothy or gaping photo's
+        # lips part by the photo's gap on top of the jaw's, and MediaPipe reads a gaping
+        # mouth's chin further down than the same chin under sealed lips (curves fitted
+        # unsealed left the chin at 0.65 of the driver's in reenactment); a gaping pucker
+        # reads narrower than the relaxed one drawn (0-f1-su: LipPucker 0.3 read 1.39x).
+        c[index["seal"]] = _probe_seal(model, groups[g][0], a)
+        motion = np.tensordot(c, model.basis, axes=1)
+        closure = (max(a[0], 0.0), max(a[-1], 0.0)) if g == "blink" else (0.0, 0.0)
+        # ... and painted as a frame is (PortraitAnimator.draw): the mouth told how much of the
+        # lips' opening is the jaw's (the lower teeth drop with the jaw; a lower lip pulled down
+        # alone bares them: painted as the jaw's, anc's MouthLowerDown 0.3 re-tracked 1.11 where
+        # the frame drawn at the same amount read 1.35), and the creases of the request.
+        return motion, closure, _jaw_gap(model, c), _probe_weights(model, groups[g][0], a)
+
+    def render_and_retrack(jobs: list) -> list:
+        # The probes are rendered and re-tracked on one thread per core (the same readings as one thread).
+        return _render_and_retrack(
+            lambda job, scratch: animator.render_parts(job[0], closure=job[1], jaw_gap=job[2], weights=job[3],
+                                                       scratch=scratch)[y0:y1, x0:x1].copy(),
+            jobs, centre, workers=probe_workers(), new_scratch=animator.new_scratch)
+
     # What to render: (landmark motion, lid closure) per probe; the photo itself comes first.
-    jobs = [(np.zeros((len(animator.points), 2), np.float32), (0.0, 0.0))]
+    jobs = [(np.zeros((len(animator.points), 2), np.float32), (0.0, 0.0), None, None)]
     plan = []
     for g, (controls, _) in groups.items():
         for a in (GROUP_AMOUNTS.get(g, amounts) if amounts is AMOUNTS else amounts):
-            c = np.zeros(k, np.float32)
-            for name in controls:
-                c[index[name]] = a
-            # Every group is probed as it is drawn: with the seal the model adds for that request
-            # (the photo's own lip gap closed by the lower lip as the jaw opens, relaxed to a
-            # speaking rest as the lips pucker or stretch). Unsealed, a toothy or gaping photo's
-            # lips part by the photo's gap on top of the jaw's, and MediaPipe reads a gaping
-            # mouth's chin further down than the same chin under sealed lips (curves fitted
-            # unsealed left the chin at 0.65 of the driver's in reenactment); a gaping pucker
-            # reads narrower than the relaxed one drawn (0-f1-su: LipPucker 0.3 read 1.39x).
-            c[index["seal"]] = _probe_seal(model, controls, a)
-            motion = np.tensordot(c, model.basis, axes=1)
-            closure = (max(a, 0.0),) * 2 if g == "blink" else (0.0, 0.0)
-            jobs.append((motion, closure))
-            plan.append((g, a))
+            jobs.append(probe(g, (a,) * len(controls)))
+            plan.append((g, (a,) * len(controls)))
     if not model.absolute:  # rest="neutral" draws the asked gap itself (refine.py, _hold_within)
         for gap, motion, jaw_gap in lips_probes(animator):
-            jobs.append((motion, (0.0, 0.0), jaw_gap))
+            jobs.append((motion, (0.0, 0.0), jaw_gap, None))
             plan.append(("lips", gap))
     centre = animator.points.mean(0) - (x0, y0)
-    # The probes are rendered and re-tracked on one thread per core (the same readings as one thread).
-    tracked = _render_and_retrack(
-        lambda job, scratch: animator.render_parts(job[0], closure=job[1], jaw_gap=job[2] if len(job) > 2 else None,
-                                                   scratch=scratch)[y0:y1, x0:x1].copy(),
-        jobs, centre, workers=probe_workers(), new_scratch=animator.new_scratch)
-    if progress:
-        progress(len(jobs), len(jobs))
-    rest, aperture0 = rest_of(tracked[0], size)
+    tracked = render_and_retrack(jobs)
+    photo = tracked[0]
+    rest, aperture0 = rest_of(photo, size)
     values = np.tile(KNOTS, (k, 1)).astype(np.float32)
     report = {}
-    for g, (controls, channels) in groups.items():
-        amts, resp = [0.0], [0.0]
-        for (gg, a), f in zip(plan, tracked[1:]):
-            if gg == g:
-                v = measure(f, channels, rest, size, aperture0)
-                if np.isfinite(v):
-                    amts.append(a)
-                    resp.append(v)
-        order = np.argsort(amts)
-        amts = np.asarray(amts, np.float64)[order]
-        resp = np.asarray(resp, np.float64)[order]
-        report[g] = {"amounts": amts.round(3).tolist(), "response": resp.round(3).tolist()}
-        if len(amts) < 2 or resp.max() < MIN_RESPONSE * amts.max():
-            report[g]["curve"] = "identity (the tracker does not see this group)"
-            continue
-        curve = _fit_curve(amts, resp, g)
-        if g == "brow_down":
-            # the anatomy's bound: a curve's amount is the template's motion from the rest's
-            ceiling = float(np.min(brow_lower_ceiling(animator)))
-            curve = np.where(KNOTS > 0, np.minimum(curve, ceiling), curve).astype(np.float32)
-            report[g]["ceiling"] = round(ceiling, 3)
-        for name in controls:
+    if rest is None:  # the tracker lost the photo itself: nothing to measure against
+        for g in groups:
+            report[g] = {"amounts": [], "response": [], "curve": "identity (the photo was not re-tracked)"}
+        return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32), None
+    measures = at_photo_scale(photo, tracked[1:], size, rest)
+    fits = _fit_groups(animator, groups, plan, measures, aperture0)
+    # Second round: each group is probed again as its first curves draw each knot's request (each
+    # side at its own curve's amount; where no probe is already near), and refitted on all its
+    # probes. Three probes spaced 0.3-0.4 apart left the curve between them to a straight line the
+    # tracker does not follow (anc's MouthLowerDown 0.3 re-tracked at 1.45: its response rises
+    # steeply below the first probe), and requests past the last probe to an extrapolation (su's
+    # MouthFrown 0.6: asked 1.33, read 0.71). Probing the sides as the curves draw them also
+    # measures what one side's reading takes from the other's motion (the tracker couples the
+    # brows: anc's left outer brow drawn at 0.88 read 0.50 of the unit with the right at 0.53, and
+    # 0.60 with both at 0.88).
+    extra = [(g, a) for g, (controls, _) in groups.items() for a in _refine_amounts(g, controls, fits.get(g), plan)]
+    if extra:
+        more = render_and_retrack([probe(g, a) for g, a in extra])
+        plan = plan + extra
+        tracked = tracked + more
+        measures = at_photo_scale(photo, tracked[1:], size, rest)
+        fits = _fit_groups(animator, groups, plan, measures, aperture0)
+    if progress:
+        progress(len(tracked), len(tracked))
+    for g in groups:
+        report[g], curves = fits[g]
+        for name, curve in curves.items():
             values[index[name]] = curve
-        report[g]["curve"] = curve.round(3).tolist()
-    lips = [(a, f) for (g, a), f in zip(plan, tracked[1:]) if g == "lips"]
-    if lips and rest is not None:
-        read = [float(geometry.measure(np.asarray(f.landmarks, np.float64), size, rest).lip_gap)
-                if f is not None and f.present and f.landmarks is not None else float("nan") for _, f in lips]
-        report["lips"] = {"drawn": [round(float(a), 4) for a, _ in lips], "read": [round(r, 4) for r in read]}
+    lips = [t for t, (g, _) in enumerate(plan) if g == "lips"]
+    if lips:
+        # read as the closed loop reads its frames (refine.py): each on its own
+        def gap(f) -> float:
+            if f is None or not f.present or f.landmarks is None:
+                return float("nan")
+            return float(geometry.measure(np.asarray(f.landmarks, np.float64), size, rest).lip_gap)
+
+        report["lips"] = {"drawn": [round(float(plan[t][1]), 4) for t in lips],
+                          "read": [round(gap(tracked[1 + t]), 4) for t in lips]}
     return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32), None
+
+
+# The second round re-probes a knot's amount only when no probe is this near it already (template amount).
+REFINE_NEAR = 0.05
+
+
+def _refine_amounts(group: str, controls: tuple[str, ...], fit, plan: list) -> list[tuple]:
+    """Template amounts (one per control) to probe ``group`` at in calibration's second round: its
+    first curves' amounts at the positive knots, less those with a probe within
+    :data:`REFINE_NEAR` on every control. Groups with hand-chosen probes (:data:`GROUP_AMOUNTS`:
+    the jaw where speech lives, the blink near shut) and groups the tracker does not see keep
+    their first round."""
+    if group in GROUP_AMOUNTS or fit is None or len(fit[1]) != len(controls):
+        return []
+    have = [np.asarray(a) for g, a in plan if g == group] + [np.zeros(len(controls))]
+    out: list[tuple] = []
+    for j in np.flatnonzero(KNOTS > 0):
+        a = tuple(round(float(fit[1][name][j]), 3) for name in controls)
+        if min(a) > 0 and min(np.max(np.abs(np.asarray(a) - b)) for b in have) >= REFINE_NEAR:
+            out.append(a)
+            have.append(np.asarray(a))
+    return out
+
+
+def _fit_groups(animator, groups: dict, plan: list, measures, aperture0) -> dict:
+    """group -> (report entry, {control: curve at :data:`KNOTS`}, empty where the tracker does not
+    see the group) from the probes' readings (``plan[t]`` = (group, amount) of ``measures``' frame
+    ``t``).
+
+    A group of two sided controls measured on two sided channels (right, left) gets a curve per
+    side, each fitted on its own side's readings of the same probes: the tracker reads the two
+    sides of a warped photo differently (single_face's outer brows at 0.86 / 1.14 of one curve
+    fitted on their mean), and each side has its own control."""
+    out = {}
+    for g, (controls, channels) in groups.items():
+        sided = len(controls) == 2 and len(channels) == 2
+        parts = [(controls[k], (channels[k],)) for k in range(2)] if sided else [(None, channels)]
+        entry: dict = {}
+        curves: dict = {}
+        for control, chans in parts:
+            amts, resp = [0.0], [0.0]
+            for t, (gg, a) in enumerate(plan):
+                if gg == g:
+                    v = reading(measures, t, chans, aperture0)
+                    if np.isfinite(v):
+                        amts.append(a[0] if control is None else a[controls.index(control)])
+                        resp.append(v)
+            order = np.argsort(amts, kind="stable")
+            amts = np.asarray(amts, np.float64)[order]
+            resp = np.asarray(resp, np.float64)[order]
+            side = "" if control is None else "_" + SIDES[controls.index(control)]
+            entry["amounts" + side] = amts.round(3).tolist()
+            entry["response" + side] = resp.round(3).tolist()
+            if len(amts) < 2 or resp.max() < MIN_RESPONSE * amts.max():
+                entry["curve" + side] = "identity (the tracker does not see this group)"
+                continue
+            curve = _fit_curve(amts, resp, g)
+            if g == "brow_down":
+                # the anatomy's bound: a curve's amount is the template's motion from the rest's
+                ceilings = brow_lower_ceiling(animator)
+                ceiling = float(np.min(ceilings) if control is None else ceilings[controls.index(control)])
+                curve = np.where(KNOTS > 0, np.minimum(curve, ceiling), curve).astype(np.float32)
+                entry["ceiling" + side] = round(ceiling, 3)
+            entry["curve" + side] = curve.round(3).tolist()
+            for name in (controls if control is None else (control,)):
+                curves[name] = curve
+        if sided:
+            # the two sides' mean curve, as one group's numbers read
+            r, l_ = entry.get("curve_right"), entry.get("curve_left")
+            if isinstance(r, list) and isinstance(l_, list):
+                entry["curve"] = np.round((np.asarray(r) + np.asarray(l_)) / 2, 3).tolist()
+            if "ceiling_right" in entry and "ceiling_left" in entry:
+                entry["ceiling"] = min(entry["ceiling_right"], entry["ceiling_left"])
+            if len(curves) < 2:  # a side the tracker does not see keeps the identity on both
+                curves = {}
+                entry["curve"] = "identity (the tracker does not see this group)"
+        elif "curve" not in entry:
+            entry["curve"] = "identity (the tracker does not see this group)"
+        out[g] = (entry, curves)
+    return out
 
 
 def brow_lid_gaps(animator, motion: np.ndarray) -> np.ndarray:
@@ -477,29 +612,47 @@ def lips_probes(animator) -> list[tuple[float, np.ndarray, float]]:
     return out
 
 
-def _probe_seal(model, controls: tuple[str, ...], amount: float) -> float:
-    """The seal (share of the photo's own lip gap closed) the model draws when the UE weights
-    that feed ``controls`` (their positive inputs in ``model.mix``) are all ``amount`` (0 for
-    absolute weights: their rest holds the photo's gap)."""
-    from .model import drive_vector
+def _probe_weights(model, controls: tuple[str, ...], amount) -> np.ndarray:
+    """(88,) UE weights of a probe: the weights that feed each of ``controls`` (their positive
+    inputs in ``model.mix``) at its ``amount`` (one for all, or one per control)."""
     from ...expressions.names import N_UE
 
+    amounts = np.broadcast_to(np.asarray(amount, np.float32), (len(controls),))
     w = np.zeros(N_UE, np.float32)
-    for name in controls:
+    for name, a in zip(controls, amounts):
         row = model.mix[CONTROL_NAMES.index(name), :N_UE]
-        w[row > 0] = amount
-    return float(model.seal(drive_vector(w, (1.0, 1.0))))
+        w[row > 0] = a
+    return w
+
+
+def _jaw_gap(model, controls: np.ndarray) -> float:
+    """Pixels of the lips' opening the jaw makes at (K,) template amounts ``controls``: its
+    control's motion of the lower lip's middle (14) along the face's down axis, as
+    :meth:`~facemimic.animate.portrait.animator.PortraitAnimator.draw` tells the mouth."""
+    jaw = CONTROL_NAMES.index("jaw_open")
+    return max(float((model.basis[jaw, 14] * controls[jaw]) @ model.frame.rotation[:, 1]), 0.0)
+
+
+def _probe_seal(model, controls: tuple[str, ...], amount) -> float:
+    """The seal (share of the photo's own lip gap closed) the model draws when the UE weights
+    that feed ``controls`` (their positive inputs in ``model.mix``) are at ``amount`` (one for
+    all, or one per control; 0 for absolute weights: their rest holds the photo's gap)."""
+    from .model import drive_vector
+
+    return float(model.seal(drive_vector(_probe_weights(model, controls, amount), (1.0, 1.0))))
 
 
 def _fit_curve(amts: np.ndarray, resp: np.ndarray, group: str) -> np.ndarray:
     """Template amounts at :data:`KNOTS` whose re-tracked extent is the knot (monotone, within
     :data:`GAIN_RANGE` of the unit's own amount); negative requests mirror the first slope."""
     # A probe whose response falls below a smaller probe's is one the tracker misread (a jaw
-    # dropped by a full 0.75 IPD on a warped photo): the curve is fitted on the rising probes only.
-    rising = np.concatenate([[True], resp[1:] > np.maximum.accumulate(resp)[:-1]])
-    stop = int(np.argmin(rising)) if not rising.all() else len(resp)
+    # dropped by a full 0.75 IPD on a warped photo): the curve is fitted on the probes before the
+    # first that falls by more than FALL_TOLERANCE (less is the tracker's noise between probes
+    # close together), made monotone by pooling neighbours that disagree.
+    fell = np.concatenate([[False], resp[1:] < np.maximum.accumulate(resp)[:-1] - FALL_TOLERANCE])
+    stop = int(np.argmax(fell)) if fell.any() else len(resp)
     amts, resp = amts[:max(stop, 2)], resp[:max(stop, 2)]
-    rp = np.maximum.accumulate(resp)
+    rp = _monotone(resp)
     curve = np.zeros(len(KNOTS), np.float32)
     lo, hi = GROUP_GAIN_RANGE.get(group, GAIN_RANGE)
     first = int(np.argmax(amts > 0))
@@ -516,10 +669,30 @@ def _fit_curve(amts: np.ndarray, resp: np.ndarray, group: str) -> np.ndarray:
         curve = np.minimum(curve, MAX_AMOUNT[group])
     if group == "jaw":
         curve = np.minimum(curve, JAW_EXTRAPOLATION * float(amts.max()))
+    if len(rp) >= 3:
+        # A reading that has stopped rising (its last step gains less than SATURATED of the mean
+        # slope) is not extrapolated: past its top the tracker sees none of the extra motion
+        # (15-f13-anc's frown reads 0.51-0.55 of the unit from amount 0.9 to 1.9), so the curve
+        # asks no more than the amount that first reached that top.
+        last = (rp[-1] - rp[-2]) / max(amts[-1] - amts[-2], 1e-6)
+        if last < SATURATED * rp[-1] / max(amts[-1], 1e-6):
+            top = float(amts[int(np.argmax(rp >= rp[-1] - 1e-9))])
+            curve = np.where(KNOTS > 0, np.minimum(curve, top), curve).astype(np.float32)
     zero = int(np.flatnonzero(KNOTS == 0)[0])
     curve[zero:] = np.maximum.accumulate(curve[zero:])
     curve[:zero + 1] = np.minimum.accumulate(curve[:zero + 1][::-1])[::-1]
     return curve
+
+
+def _monotone(y: np.ndarray) -> np.ndarray:
+    """The non-decreasing sequence nearest ``y`` in least squares (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [mean, count]
+    for v in np.asarray(y, np.float64):
+        blocks.append([float(v), 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m1, n1), (m2, n2) = blocks[-2], blocks.pop()
+            blocks[-1] = [(m1 * n1 + m2 * n2) / (n1 + n2), n1 + n2]
+    return np.concatenate([np.full(int(n), m) for m, n in blocks])
 
 
 def _invert(resp: np.ndarray, amounts: np.ndarray, target: float) -> float:

@@ -31,7 +31,7 @@ import numpy as np
 from ...common.cache import DiskCache, content_key
 from .model import CONTROL_NAMES, BrowMap, ResponseCurves
 
-CALIBRATION_VERSION = 1  # bump when what a calibration means changes
+CALIBRATION_VERSION = 2  # bump when what a calibration means changes (2: probes at the photo's IPD, a second round)
 MAX_ENTRIES = 64
 MAX_BYTES = 32 << 20  # an entry is ~50 kB
 FOLDER = "calibrations"
