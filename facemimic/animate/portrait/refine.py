@@ -167,6 +167,17 @@ _BROW_LOWER_SLOTS = tuple(_SLOT[f"BrowLowerer{s.capitalize()}"] for s in SIDES)
 # (ClosedLoop._hold_brow_raise).
 BROW_RAISE_MAX = 0.2
 _BROW_RAISE_SLOTS = tuple((_SLOT[f"BrowInnerUp{s.capitalize()}"], _SLOT[f"BrowOuterUp{s.capitalize()}"]) for s in SIDES)
+# Eyes asked to stay partly open are never drawn narrower than EYE_OPEN_FLOOR of the lid gap the
+# frame asks (the model's geometry, as OPEN_FLOOR for the lips): a blink curve calibrated on a
+# tracker that under-reads half-closed lids, and the loop chasing the same under-read, shut the
+# astronaut's smiling eyes (closure 0.2 asked, 0.46 with her EyeWide rest taken off: the drawn lid
+# gap 0.035-0.06 of the eye's width, the photo's 0.32, painted shut by eyes.shut_lids); the
+# closure's correction is scaled back there, below zero where the request alone passes it, then the
+# squint's (ClosedLoop._hold_eyes_open). Not while a blink is asked (EYE_FLOOR_BELOW and above).
+EYE_OPEN_FLOOR = 0.6
+EYE_FLOOR_BELOW = 0.7
+_CLOSURE_SLOTS = tuple(_SLOT[f"closure_{s}"] for s in SIDES)
+_EYE_CLOSING_SLOTS = tuple((_SLOT[f"closure_{s}"], _SLOT[f"EyeSquint{s.capitalize()}"]) for s in SIDES)
 
 
 def lips_response(report: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -353,6 +364,8 @@ class ClosedLoop:
         self._brow_ids = np.array([L.BROW_UPPER[side] for side in SIDES])
         self._brow_rest = None if self.brow_floor is None else self._brow_heights(
             animator.model.controls(drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0)), 0.0))
+        # (2,) the photo's own lid gaps (IPD, right and left; EYE_OPEN_FLOOR)
+        self._lid_gap0 = None if self.brow_floor is None else self._lid_gaps(np.zeros(len(animator.model.basis), np.float32))
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
@@ -489,6 +502,7 @@ class ClosedLoop:
         self._hold_within(drive, opening)
         self._hold_brows(drive)
         self._hold_brow_raise(drive)
+        self._hold_eyes_open(drive, target)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
         if meet:
@@ -597,6 +611,60 @@ class ClosedLoop:
                 lo = -float(self.limit[slots].min())
                 self.corr[slots] = np.minimum(base, _bisect(lowered_holds, lo, 0.0)[1] if lowered_holds(lo) else lo)
             out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
+
+    def _lid_gaps(self, controls: np.ndarray) -> np.ndarray:
+        """(2,) mid-eye lid gaps (IPD, right and left: the mean over the lids' seven inner points)
+        drawn for (K,) template amounts (no render; without the rest's overlap: zero amounts are the photo)."""
+        anim = self.animator
+        down = anim.model.frame.rotation[:, 1]
+        out = np.empty(len(SIDES))
+        for k, side in enumerate(SIDES):
+            ids = list(L.EYE_UPPER[side][1:-1]) + list(L.EYE_LOWER[side][1:-1])
+            pts = anim.points[ids, :2] + np.tensordot(np.asarray(controls, np.float32), anim.model.basis[:, ids], axes=1)
+            n = len(ids) // 2
+            out[k] = float(np.mean((pts[n:] - pts[:n]) @ down)) / anim.model.frame.sx
+        return out
+
+    def drawn_lid_gaps(self, drive: np.ndarray) -> np.ndarray:
+        """(2,) mid-eye lid gaps (IPD, right and left) the model draws for a (93,) drive."""
+        c = self.animator.model.controls(drive, 0.0)
+        overlap = getattr(self.animator, "_rest_overlap", None)
+        gaps = self._lid_gaps(c)
+        if overlap is not None:
+            down = self.animator.model.frame.rotation[:, 1]
+            for k, side in enumerate(SIDES):
+                up, lo = list(L.EYE_UPPER[side][1:-1]), list(L.EYE_LOWER[side][1:-1])
+                gaps[k] += float(np.mean((overlap[lo] - overlap[up]) @ down)) / self.animator.model.frame.sx
+        return gaps
+
+    def _hold_eyes_open(self, drive: np.ndarray, target: np.ndarray) -> None:
+        """Each eye whose frame asks a closure below EYE_FLOOR_BELOW (``target``, weight units: the
+        share of the photo's aperture closed) is drawn at least EYE_OPEN_FLOOR of the lid gap that
+        asks; where the corrected ``drive`` (93,) passes it, that side's closure correction is
+        scaled back by bisection, below zero (down to -LIMIT) where the request alone passes it,
+        and then the squint's (the lower lid it raises), likewise."""
+        if self._lid_gap0 is None:
+            return
+        out = drive.copy()
+        out[self.index] += self.corr
+        asked = np.array([float(target[k]) for k in _CLOSURE_SLOTS])
+        floor = EYE_OPEN_FLOOR * self._lid_gap0 * (1.0 - np.clip(asked, 0.0, 1.0))
+        below = (asked < EYE_FLOOR_BELOW) & (self.drawn_lid_gaps(out) < floor)
+        for k in np.flatnonzero(below):
+            for slot in _EYE_CLOSING_SLOTS[k]:  # the closure first, then the squint's lower lid
+                i = self.index[slot]
+
+                def holds(c: float) -> bool:
+                    out[i] = drive[i] + c
+                    return bool(self.drawn_lid_gaps(out)[k] >= floor[k])
+
+                c0 = float(self.corr[slot])
+                lo = min(-float(self.limit[slot]), c0)
+                done = holds(lo)
+                self.corr[slot] = _bisect(holds, lo, c0)[0] if done else lo
+                out[i] = drive[i] + self.corr[slot]
+                if done:
+                    break
 
     def _hold_brows(self, drive: np.ndarray) -> None:
         """Each side's inner brow is drawn no closer to its upper lid than :attr:`brow_floor`:
