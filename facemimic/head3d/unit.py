@@ -298,24 +298,27 @@ def brows_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     return out
 
 
-# One side's brow and eye shapes move that side of the face only. The regression lent them the other
-# side's motion, and more than the measures held to zero show (brows_to_unit, EYE_OTHER_SIDE_STILL
-# hold heights): on single_face.jpg browOuterUpLeft slid the other brow 0.12-0.15 IPD sideways and
-# 0.09 back (a head turn in the data's faces), eyeBlinkRight moved the other side up to 0.19 IPD,
-# browDownRight the other brow and lids 0.02 (the render's other half changed a quarter as much as
-# its own). The capture's landmarks follow such a slide: a skeptical face's raised brow took the
-# lowered one with it (browDownRight 0.6 with browOuterUpLeft 0.66 re-tracked as BrowLowerer 0.14).
-# Each is faded out across the midline (full on its own side beyond SIDE_BLEND, none on the other
-# side beyond it) and beyond SHAPE_REACH of its own eye or brow (eyeBlinkLeft took the face's side at
-# ear level 0.15 IPD back and the forehead 0.08 forward), before the shapes are sized. The capture's
-# stable points (geometry.STABLE_POINTS: it frames the face on them) are held still by the smoothest
-# local correction (a PIN_SMOOTH kernel over the landmarks), so a masked turn does not tilt the
-# frame and make the still other side read as moved (eyeSquintLeft: the other brow lowered 0.17 of
-# BrowLowerer's extent) — but for the eye corners, which a blink and a squint move: held still, they
-# took the lids' motion with them (re-track eye openness on 0-f15-hao-ph.jpg r 0.90 -> 0.81) and a
-# squint re-tracked as a lowered brow (EyeSquint 0.2 read as brow lowering 0.16). The sizing's hold
-# on the other brow's measures against the own eye corners' tilt of the frame moves it 0.012 IPD.
-ONE_SIDED = ("browDown", "browOuterUp", "eyeBlink", "eyeSquint", "eyeWide")
+# One side's brow shapes move that side of the face only. The regression lent them the other side's
+# motion, and more than the measures held to zero show (brows_to_unit holds heights): on
+# single_face.jpg browOuterUpLeft slid the other brow 0.12-0.15 IPD sideways and 0.09 back (a head
+# turn in the data's faces), browDownRight moved the other brow and lids 0.02 (the render's other
+# half changed a quarter as much as its own). The capture's landmarks follow such a slide: a
+# skeptical face's raised brow took the lowered one with it (browDownRight 0.6 with browOuterUpLeft
+# 0.66 re-tracked as BrowLowerer 0.14). Each is faded out across the midline (full on its own side
+# beyond SIDE_BLEND, none on the other side beyond it) and beyond SHAPE_REACH of its own brow, before
+# the shapes are sized, and the capture's stable points (geometry.STABLE_POINTS: it frames the face
+# on them) but the eye corners are held still by the smoothest local correction (a PIN_SMOOTH kernel
+# over the landmarks), so the mask does not tilt the frame and make the still other side read as
+# moved. What is left on the other brow (0.012 IPD) is the sizing holding its measures still against
+# the own eye corners' small motion.
+# The eye shapes leak the same turn (eyeBlinkRight moved the face's other side up to 0.19 IPD) and
+# the same code fades them ("eye": the eye's centre; the eye corners then kept moving: held, eye
+# openness re-tracked at r 0.81 on 0-f15-hao-ph.jpg and squints read as lowered brows), but they stay
+# out of ONE_SIDED: the learned squint raises its own upper lid 0.02 IPD and turns the eye up (iris
+# +0.04), which the other eye's leaked squint (upper lid -0.014) hid in symmetric faces; masked, a
+# happy face's squinting eyes opened (facex on 0-f1-su-ph's happy render: P(happy) 0.37 -> 0.04).
+# The squint's upper lid and eyeball need fixing first.
+ONE_SIDED = ("browDown", "browOuterUp")
 SIDE_BLEND = 0.1  # IPD either side of the midline (the inner brow ends sit 0.2-0.25 from it)
 MIDLINE = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1)  # forehead top to nose tip
 SHAPE_REACH = (0.7, 1.0)  # IPD from the part's centre: full motion within the first, none beyond the second
