@@ -364,8 +364,12 @@ class ClosedLoop:
         self._brow_ids = np.array([L.BROW_UPPER[side] for side in SIDES])
         self._brow_rest = None if self.brow_floor is None else self._brow_heights(
             animator.model.controls(drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0)), 0.0))
-        # (2,) the photo's own lid gaps (IPD, right and left; EYE_OPEN_FLOOR)
+        # (2, 2, 7) upper / lower lid points of each eye, and the photo's own lid gaps (2,) (IPD,
+        # right and left; EYE_OPEN_FLOOR)
+        self._lid_ids = np.array([[L.EYE_UPPER[side][1:-1], L.EYE_LOWER[side][1:-1]] for side in SIDES])
         self._lid_gap0 = None if self.brow_floor is None else self._lid_gaps(np.zeros(len(animator.model.basis), np.float32))
+        overlap = getattr(animator, "_rest_overlap", None)
+        self._lid_overlap = 0.0 if overlap is None or self._lid_gap0 is None else self._lid_gaps(None, overlap)
 
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
@@ -612,30 +616,20 @@ class ClosedLoop:
                 self.corr[slots] = np.minimum(base, _bisect(lowered_holds, lo, 0.0)[1] if lowered_holds(lo) else lo)
             out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
 
-    def _lid_gaps(self, controls: np.ndarray) -> np.ndarray:
+    def _lid_gaps(self, controls: "np.ndarray | None", motion: "np.ndarray | None" = None) -> np.ndarray:
         """(2,) mid-eye lid gaps (IPD, right and left: the mean over the lids' seven inner points)
-        drawn for (K,) template amounts (no render; without the rest's overlap: zero amounts are the photo)."""
+        drawn for (K,) template amounts, or moved by ``motion`` (478, 2) px alone (no render)."""
         anim = self.animator
-        down = anim.model.frame.rotation[:, 1]
-        out = np.empty(len(SIDES))
-        for k, side in enumerate(SIDES):
-            ids = list(L.EYE_UPPER[side][1:-1]) + list(L.EYE_LOWER[side][1:-1])
-            pts = anim.points[ids, :2] + np.tensordot(np.asarray(controls, np.float32), anim.model.basis[:, ids], axes=1)
-            n = len(ids) // 2
-            out[k] = float(np.mean((pts[n:] - pts[:n]) @ down)) / anim.model.frame.sx
-        return out
+        ids = self._lid_ids.ravel()
+        move = motion[ids] if controls is None else np.tensordot(np.asarray(controls, np.float32),
+                                                                  anim.model.basis[:, ids], axes=1)
+        pts = (move if controls is None else anim.points[ids, :2] + move).reshape(*self._lid_ids.shape, 2)
+        return (pts[:, 1] - pts[:, 0]).mean(axis=1) @ anim.model.frame.rotation[:, 1] / anim.model.frame.sx
 
     def drawn_lid_gaps(self, drive: np.ndarray) -> np.ndarray:
-        """(2,) mid-eye lid gaps (IPD, right and left) the model draws for a (93,) drive."""
-        c = self.animator.model.controls(drive, 0.0)
-        overlap = getattr(self.animator, "_rest_overlap", None)
-        gaps = self._lid_gaps(c)
-        if overlap is not None:
-            down = self.animator.model.frame.rotation[:, 1]
-            for k, side in enumerate(SIDES):
-                up, lo = list(L.EYE_UPPER[side][1:-1]), list(L.EYE_LOWER[side][1:-1])
-                gaps[k] += float(np.mean((overlap[lo] - overlap[up]) @ down)) / self.animator.model.frame.sx
-        return gaps
+        """(2,) mid-eye lid gaps (IPD, right and left) the model draws for a (93,) drive (the
+        rest's overlap motion included)."""
+        return self._lid_gaps(self.animator.model.controls(drive, 0.0)) + self._lid_overlap
 
     def _hold_eyes_open(self, drive: np.ndarray, target: np.ndarray) -> None:
         """Each eye whose frame asks a closure below EYE_FLOOR_BELOW (``target``, weight units: the
