@@ -281,3 +281,25 @@ def test_the_response_curves_equal_np_interp_control_by_control(samples):
             curves.knots[-1] - curves.knots[-2])
         assert np.array_equal(curves(c), want)
     assert not np.allclose(curves.values, np.tile(curves.knots, (len(curves.values), 1)))  # calibrated, not identity
+
+
+def test_creases_drawn_beside_the_warp_equal_creases_drawn_after_it(samples, frames):
+    """The animator's own render prepares the crease masks on a helper thread while it warps
+    (``CreasePainter.layer``, finished by ``apply``); a render with its own buffers does it in line.
+    Both are the same frame, the undo of a neutral rest included."""
+    anim = PortraitAnimator(samples / "0-f15-hao-ph.jpg", PortraitOptions(size=256, crop="face", rest="neutral",
+                                                                          calibrate=False))
+    try:
+        for w in [np.zeros(88, np.float32)] + list(frames.values()):
+            plan = FramePlan(drive_vector(np.asarray(w, np.float32), (1.0, 1.0)), w, np.zeros((2, 2)), np.zeros(3))
+            beside = anim.draw(plan)  # the animator's own scratch: the helper thread
+            inline = anim.draw(plan, scratch=anim.new_scratch())
+            assert np.array_equal(beside, inline)
+            assert anim._pool is not None
+            img = anim.warp.apply(anim.image, np.zeros((478, 2)))
+            assert anim.creases.paint(img, anim.points, w) == anim.creases.apply(
+                img2 := anim.image.copy(), anim.creases.layer(anim.points, w, anim.image.shape))
+            assert np.array_equal(img, img2)
+    finally:
+        anim.close()
+    assert anim._pool is None  # close() stops the helper

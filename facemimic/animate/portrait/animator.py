@@ -203,6 +203,7 @@ class PortraitAnimator:
         self._src_gaze = np.array([face.frame.gaze_right, face.frame.gaze_left], np.float64) \
             if opts.rest == "neutral" else np.zeros((2, 2))
         self._scratch = self.new_scratch()
+        self._pool = None  # _helper()
         self._out = np.empty_like(self.image)
         self._last: tuple | None = None
         self.stats.setup_s = clock() - t0
@@ -236,6 +237,9 @@ class PortraitAnimator:
         if self._loop is not None:
             self._loop.close()
             self._loop = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def __enter__(self) -> "PortraitAnimator":
         return self
@@ -261,8 +265,16 @@ class PortraitAnimator:
         ``jaw_gap``: how many pixels of the lips' opening the jaw made (None: all of it).
         ``scratch``: working buffers (default: the animator's own; a thread rendering at the same
         time as another needs its own, from :meth:`new_scratch`)."""
+        own = scratch is None  # the animator's own buffers: the calling (planning) thread
         scratch = scratch or self._scratch
         motion = self.warp.fold_free(motion)  # no mesh triangle turns over (a tear); warp.py
+        target = self.points + motion
+        creases = None
+        if weights is not None:  # the frame's UE weights (88,): creases (creases.py)
+            # Their masks need no pixels: drawn on a helper thread while the frame is warped (the
+            # same arithmetic; one core idles during a serial render otherwise)
+            creases = self._helper().submit(self.creases.layer, target, weights, self.image.shape) if own \
+                else self.creases.layer(target, weights, self.image.shape)
         src = self.image
         if self.eyes is not None and gaze is not None:
             g = np.asarray(gaze, np.float64) - self._src_gaze
@@ -274,13 +286,20 @@ class PortraitAnimator:
                 src = self.eyes.apply(self.image, g, scratch.eyes)
                 scratch.last_gaze.update(key=key, moved=src is not self.image)
         res = self.warp.apply(src, motion, out, ids=scratch.ids)
-        target = self.points + motion
         if self.mouth is not None:
             self.mouth.paint(res, target, tongue_out=tongue_out, jaw_gap=jaw_gap)
-        if weights is not None:  # the frame's UE weights (88,): creases (creases.py)
-            self.creases.paint(res, target, weights)
+        if weights is not None:
+            self.creases.apply(res, creases.result() if own else creases)
         lash_line(res, target, closure)
         return res
+
+    def _helper(self):
+        """A one-thread pool for work a render can do beside its warp (:meth:`render_parts`)."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="facemimic-portrait-helper")
+        return self._pool
 
     def new_scratch(self) -> RenderScratch:
         """Working buffers for rendering on another thread (see :meth:`draw`)."""

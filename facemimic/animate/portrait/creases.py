@@ -330,21 +330,40 @@ class CreasePainter:
     def paint(self, out: np.ndarray, points: np.ndarray, weights: np.ndarray) -> float:
         """Shade the creases into ``out`` (H, W, C) uint8 in place for landmarks ``points``
         (478, 2) and the frame's UE ``weights`` (88,), and undo the photo's own creases the frame
-        no longer asks for; returns the deepest crease weight drawn or undone (0: nothing was touched)."""
+        no longer asks for; returns the deepest crease weight drawn or undone (0: nothing was touched).
+        (:meth:`layer` then :meth:`apply`.)"""
+        return self.apply(out, self.layer(points, weights, out.shape))
+
+    def layer(self, points: np.ndarray, weights: np.ndarray, shape: tuple) -> "tuple | None":
+        """Everything of :meth:`paint` that does not read the frame's pixels (the strokes, the
+        shading's and the undo's masks) for a frame of ``shape`` (H, W, ...): it may be computed on
+        another thread while the frame is warped; :meth:`apply` finishes it. None: nothing to do."""
         cw = crease_weights(weights, self.rest)
         # what the photo shows and the frame no longer asks for: the photo's own creases to undo
         uw = crease_weights(self.rest, weights) if self.rest is not None else np.zeros_like(cw)
         if float(max(cw.max(), uw.max())) < MIN_WEIGHT:
-            return 0.0
+            return None
         drawn = np.maximum(cw, uw).max(1) >= MIN_WEIGHT  # (len(CREASES),) creases drawn or lifted
         lines, spots = strokes(points, np.flatnonzero(drawn).tolist())
-        undone = self._undo(out, points, lines, spots, uw) if float(uw.max()) >= MIN_WEIGHT else 0.0
-        if float(cw.max()) < MIN_WEIGHT:
-            return undone
-        return max(self._shade(out, lines, spots, cw), undone)
+        undo = self._undo_layer(shape, points, lines, spots, uw) if float(uw.max()) >= MIN_WEIGHT else 0.0
+        shade = self._shade_layer(shape, lines, spots, cw) if float(cw.max()) >= MIN_WEIGHT else None
+        return undo, shade
 
-    def _shade(self, out: np.ndarray, lines: list, spots: list, cw: np.ndarray) -> float:
-        """Darken the crease bands (lighten the bulge) by the crease weights ``cw`` (see :meth:`paint`)."""
+    def apply(self, out: np.ndarray, layer: "tuple | None") -> float:
+        """Finish a :meth:`layer` in ``out`` (H, W, C) uint8, in place: the undo, then the shading;
+        returns what :meth:`paint` returns."""
+        if layer is None:
+            return 0.0
+        undo, shade = layer
+        undone = undo if isinstance(undo, float) else self._undo_apply(out, undo)
+        if shade is None:
+            return undone
+        return max(shade if isinstance(shade, float) else self._shade_apply(out, shade), undone)
+
+    def _shade_layer(self, shape: tuple, lines: list, spots: list, cw: np.ndarray) -> "float | tuple":
+        """The masks darkening the crease bands (lightening the bulge) by the crease weights ``cw``
+        (see :meth:`paint`) for a frame of ``shape``: (box, dark, light, result) for
+        :meth:`_shade_apply`, or the result itself where no pixel changes."""
         import cv2
 
         lines = [st for st in lines if cw[st.crease, st.side] >= MIN_WEIGHT]
@@ -354,7 +373,7 @@ class CreasePainter:
         pts = [st.points for st in lines] + [sp[0][None] for sp in spots]
         allp = np.concatenate(pts)
         pad = int(np.ceil(max([st.width for st in lines] + [sp[1] for sp in spots]) * 2 + 3))
-        box = _padded_box(allp, pad, out.shape)
+        box = _padded_box(allp, pad, shape)
         if box is None:
             return 0.0
         x0, y0, x1, y1 = box
@@ -419,6 +438,11 @@ class CreasePainter:
         dark = dark[uy0:uy1, ux0:ux1]
         light = None if light is None else light[uy0:uy1, ux0:ux1]
         x0, y0, x1, y1 = x0 + ux0, y0 + uy0, x0 + ux1, y0 + uy1
+        return (x0, y0, x1, y1), dark, light, float(cw.max())
+
+    def _shade_apply(self, out: np.ndarray, layer: tuple) -> float:
+        """Blend a :meth:`_shade_layer` into ``out`` in place; returns its result."""
+        (x0, y0, x1, y1), dark, light, result = layer
         # in place, in float32 (the same values as the plain expression, fewer passes over the box);
         # every factor is positive (the shadow is lighter than black), so only 255 bounds the result
         res = out[y0:y1, x0:x1, :3].astype(np.float32)
@@ -432,11 +456,12 @@ class CreasePainter:
         res += 0.5
         np.minimum(res, 255.0, out=res)
         out[y0:y1, x0:x1, :3] = res.astype(np.uint8)
-        return float(cw.max())
+        return result
 
-    def _undo(self, out: np.ndarray, points: np.ndarray, lines: list, spots: list, uw: np.ndarray) -> float:
-        """Lift the photo's own creases in the bands of ``uw`` (len(CREASES), 2) undo weights, in place
-        (module docstring); returns the deepest undo weight applied (0: nothing touched)."""
+    def _undo_layer(self, shape: tuple, points: np.ndarray, lines: list, spots: list, uw: np.ndarray) -> "float | tuple":
+        """The bands (and bulge factors) lifting the photo's own creases by the undo weights ``uw``
+        (len(CREASES), 2) on a frame of ``shape`` (module docstring): the layer :meth:`_undo_apply`
+        finishes, or its result where no pixel changes."""
         import cv2
 
         P = np.asarray(points, np.float64)[:, :2]
@@ -449,7 +474,7 @@ class CreasePainter:
         k = max(int(round(UNDO_KERNEL * S)) | 1, 3)  # odd
         pad = int(np.ceil(max([st.width * UNDO_WIDTH for st in lines] + [sp[1] * 3.5 for sp in spots]) + k + 3))
         allp = np.concatenate([st.points for st in lines] + [sp[0][None] for sp in spots])
-        box = _padded_box(allp, pad, out.shape)
+        box = _padded_box(allp, pad, shape)
         if box is None:
             return 0.0
         x0, y0, x1, y1 = box
@@ -502,16 +527,9 @@ class CreasePainter:
         ux0, uy0, ux1, uy1 = used
         if ux1 <= ux0 or uy1 <= uy0:
             return float(max([uw[st.crease, st.side] for st in lines] + [uw[bulge, sp[2]] for sp in spots]))
-        # the closing reaches k px: computed over the box grown by that (the whole box's edge stays its edge)
-        cx0, cy0 = max(ux0 - k - 1, 0), max(uy0 - k - 1, 0)
-        cx1, cy1 = min(ux1 + k + 1, mask.shape[1]), min(uy1 + k + 1, mask.shape[0])
-        lifted = cv2.morphologyEx(out[y0 + cy0:y0 + cy1, x0 + cx0:x0 + cx1, :3], cv2.MORPH_CLOSE,
-                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        lifted = lifted[uy0 - cy0:uy1 - cy0, ux0 - cx0:ux1 - cx0]
-        roi = out[y0 + uy0:y0 + uy1, x0 + ux0:x0 + ux1, :3]
-        res = roi.astype(np.float32)
-        res += (lifted.astype(np.float32) - res) * mask[uy0:uy1, ux0:ux1, None]
+        result = float(max([uw[st.crease, st.side] for st in lines] + [uw[bulge, sp[2]] for sp in spots]))
         free = free[uy0:uy1, ux0:ux1]
+        factors = []  # (window in the computed box, the bulge's divisor there)
         for centre, rad, side in spots:  # the bulge's light taken back (as _shade lightens it)
             a = uw[bulge, side] * DEPTH["cheek_bulge"]
             c = centre - o
@@ -523,6 +541,24 @@ class CreasePainter:
             yy, xx = np.ogrid[wy0:wy1, wx0:wx1]
             g = np.exp(-(((xx - c[0]) ** 2) + ((yy - c[1]) * 1.3) ** 2) / (2 * rad * rad)).astype(np.float32)
             win = (slice(wy0 - uy0, wy1 - uy0), slice(wx0 - ux0, wx1 - ux0))
-            res[win] /= 1.0 + (g * a * free[win])[..., None] * (self.light / self.skin - 1.0)
+            factors.append((win, 1.0 + (g * a * free[win])[..., None] * (self.light / self.skin - 1.0)))
+        return (x0, y0), (ux0, uy0, ux1, uy1), mask.shape, k, mask[uy0:uy1, ux0:ux1, None], factors, result
+
+    def _undo_apply(self, out: np.ndarray, layer: tuple) -> float:
+        """Lift the bands of an :meth:`_undo_layer` in ``out`` in place; returns its result."""
+        import cv2
+
+        (x0, y0), (ux0, uy0, ux1, uy1), (mh, mw), k, mask, factors, result = layer
+        # the closing reaches k px: computed over the box grown by that (the whole box's edge stays its edge)
+        cx0, cy0 = max(ux0 - k - 1, 0), max(uy0 - k - 1, 0)
+        cx1, cy1 = min(ux1 + k + 1, mw), min(uy1 + k + 1, mh)
+        lifted = cv2.morphologyEx(out[y0 + cy0:y0 + cy1, x0 + cx0:x0 + cx1, :3], cv2.MORPH_CLOSE,
+                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        lifted = lifted[uy0 - cy0:uy1 - cy0, ux0 - cx0:ux1 - cx0]
+        roi = out[y0 + uy0:y0 + uy1, x0 + ux0:x0 + ux1, :3]
+        res = roi.astype(np.float32)
+        res += (lifted.astype(np.float32) - res) * mask
+        for win, divisor in factors:
+            res[win] /= divisor
         roi[...] = np.clip(res + 0.5, 0, 255).astype(np.uint8)
-        return float(max([uw[st.crease, st.side] for st in lines] + [uw[bulge, sp[2]] for sp in spots]))
+        return result
