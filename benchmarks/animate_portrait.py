@@ -112,7 +112,9 @@ STAGES = (
     ("facemimic.animate.portrait.warp", "MeshWarp", "fold_free", "fold projection (warp.fold_free)"),
     ("facemimic.animate.portrait.warp", "MeshWarp", "coordinate_map", "coordinate map (warp.py)"),
     ("facemimic.animate.portrait.warp", "MeshWarp", "apply", "warp incl. map + remap"),
-    ("facemimic.animate.portrait.creases", "CreasePainter", "paint", "creases (paint + undo)"),
+    ("facemimic.animate.portrait.creases", "CreasePainter", "paint", "creases (paint + undo), older trees"),
+    ("facemimic.animate.portrait.creases", "CreasePainter", "layer", "crease masks (helper thread)"),
+    ("facemimic.animate.portrait.creases", "CreasePainter", "apply", "crease blend + undo (in the frame)"),
     ("facemimic.animate.portrait.mouth", "MouthPainter", "paint", "mouth interior"),
     ("facemimic.animate.portrait.eyes", "EyeRig", "apply", "irises"),
     ("facemimic.animate.portrait.animator", "PortraitAnimator", "draw", "draw (one render)"),
@@ -124,7 +126,8 @@ def stage_times(anim, frames) -> tuple[dict, float]:
     """Render ``frames`` with ``anim`` (closed loop, serial) with each of :data:`STAGES` timed:
     {label: (wall ms, calling thread's CPU ms, calls)} per frame, and the wall ms per frame.
     The stages nest (a draw holds a warp, which holds a coordinate map); the re-track's CPU is
-    MediaPipe's own thread's, so its thread CPU here is only the Python around it."""
+    MediaPipe's own thread's, so its thread CPU here is only the Python around it; the crease masks
+    are drawn on the animator's helper thread (their thread CPU is that thread's)."""
     import functools
     import importlib
 
@@ -132,7 +135,9 @@ def stage_times(anim, frames) -> tuple[dict, float]:
     saved = []
     for module, cls, name, label in STAGES:
         owner = getattr(importlib.import_module(module), cls)
-        fn = owner.__dict__[name]
+        fn = owner.__dict__.get(name)
+        if fn is None:  # a stage another version of the code does not have (A/B runs via PYTHONPATH)
+            continue
         saved.append((owner, name, fn))
 
         def timed(*a, _fn=fn, _label=label, **k):
