@@ -232,8 +232,9 @@ class PortraitAnimator:
             self._loop.reset()
 
     def close(self) -> None:
-        """Stop the closed loop (``refine=True``); rendering goes on open-loop. (Its landmarker is
-        shared by the process and stays open for other animators.)"""
+        """Stop the closed loop (``refine=True``) and the render's helper thread; rendering goes on
+        open-loop (a later render starts the helper again). (The loop's landmarker is shared by the
+        process and stays open for other animators.)"""
         if self._loop is not None:
             self._loop.close()
             self._loop = None
