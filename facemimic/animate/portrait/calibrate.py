@@ -50,7 +50,6 @@ KNOTS = np.array([-1.0, -0.5, 0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 
 # A probe reading this much (weight units) below a smaller probe's is the tracker's noise, not its
 # reading collapsing (MouthStretch 0.3 is 0.06 IPD, ~7 px at 512 px: a pixel is 0.02)
 FALL_TOLERANCE = 0.05
-SATURATED = 0.25  # a last probe step gaining less than this share of the mean slope: the reading has topped out
 MIN_RESPONSE = 0.1  # below this share of the request at amount 1 the tracker does not see the group
 GAIN_RANGE = (0.4, 2.5)  # a calibrated curve asks for 0.4x-2.5x the unit's landmark motion (1/2.5 to 2.5)
 MAX_AMOUNT = {"blink": 1.05}  # closed is closed
@@ -59,7 +58,11 @@ MAX_AMOUNT = {"blink": 1.05}  # closed is closed
 # are not the chin's (0-f1-su-ph.jpg's chin sits 0.34 IPD above the picture's edge and its
 # reading stalls at 0.19 of the request: a gain of 2.5 there gaped every vowel and parted 3 of 14
 # /p b m/ closures in --say).
-GROUP_GAIN_RANGE = {"jaw": (0.5, 1.7)}
+# The raised brows' too: MediaPipe reads a warped brow's raise at 0.4-0.5 of its motion on some
+# faces (0-f1-su's left outer brow), and a curve chasing that to the 2.5 limit drew su's surprised
+# outer brow at 1.89 for 0.83 (rest="neutral"), squeezing the forehead skin between the brows and the
+# mesh's outline to 0.35 of its area (test_portrait_forehead; the three-probe curves asked <= 1.8x).
+GROUP_GAIN_RANGE = {"jaw": (0.5, 1.7), "brow_up": (0.4, 2.0), "outer_up": (0.4, 2.0)}
 # The jaw's curve never extrapolates past its largest probe by more than this factor: beyond the
 # probes the tracker's reading of a warped chin collapses (0-f1-su at JawOpen 0.6 asked 1.36, read
 # a chin *rising*), so a request past the probes gets at most 1.2 x the largest probe's amount.
@@ -296,7 +299,6 @@ def _constants() -> dict:
             "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE,
             "LIPS_PROBE_JAW": LIPS_PROBE_JAW, "LIPS_PROBE_GAPS": LIPS_PROBE_GAPS,
             "BROW_LID_KEEP": BROW_LID_KEEP, "REFINE_NEAR": REFINE_NEAR, "FALL_TOLERANCE": FALL_TOLERANCE,
-            "SATURATED": SATURATED,
             "scale": "photo IPD"}
 
 
@@ -669,15 +671,6 @@ def _fit_curve(amts: np.ndarray, resp: np.ndarray, group: str) -> np.ndarray:
         curve = np.minimum(curve, MAX_AMOUNT[group])
     if group == "jaw":
         curve = np.minimum(curve, JAW_EXTRAPOLATION * float(amts.max()))
-    if len(rp) >= 3:
-        # A reading that has stopped rising (its last step gains less than SATURATED of the mean
-        # slope) is not extrapolated: past its top the tracker sees none of the extra motion
-        # (15-f13-anc's frown reads 0.51-0.55 of the unit from amount 0.9 to 1.9), so the curve
-        # asks no more than the amount that first reached that top.
-        last = (rp[-1] - rp[-2]) / max(amts[-1] - amts[-2], 1e-6)
-        if last < SATURATED * rp[-1] / max(amts[-1], 1e-6):
-            top = float(amts[int(np.argmax(rp >= rp[-1] - 1e-9))])
-            curve = np.where(KNOTS > 0, np.minimum(curve, top), curve).astype(np.float32)
     zero = int(np.flatnonzero(KNOTS == 0)[0])
     curve[zero:] = np.maximum.accumulate(curve[zero:])
     curve[:zero + 1] = np.minimum.accumulate(curve[:zero + 1][::-1])[::-1]
