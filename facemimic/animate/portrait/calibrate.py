@@ -324,7 +324,9 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
     -------
     (ResponseCurves, report, cross, None)
         ``report[group] = {"amounts": [...], "response": [...] (re-tracked extent / full extent),
-        "curve": [...]}``, and with ``rest="source"`` ``report["lips"] = {"drawn": [...], "read":
+        "curve": [...] (at :data:`KNOTS`)}``; a group of two sided controls has them per side
+        (``"amounts_right"``, ``"response_left"``, ``"curve_right"`` …) and ``"curve"`` their mean;
+        and with ``rest="source"`` ``report["lips"] = {"drawn": [...], "read":
         [...]}`` (inner-lip gaps in IPD, :data:`LIPS_PROBE_GAPS`: the closed loop starts from
         them); ``cross`` (K, K) zeros (no cross-talk is cancelled: a smile does raise the cheeks).
     """
