@@ -303,3 +303,42 @@ def test_creases_drawn_beside_the_warp_equal_creases_drawn_after_it(samples, fra
     finally:
         anim.close()
     assert anim._pool is None  # close() stops the helper
+
+
+def test_a_forked_child_renders_with_its_own_helper(samples):
+    """The helper thread does not survive a fork; a child process's render must not wait on it."""
+    import multiprocessing as mp
+
+    from facemimic.expressions.names import ue_index
+
+    anim = PortraitAnimator(samples / "single_face.jpg", PortraitOptions(size=256, calibrate=False))
+    w = np.zeros(88, np.float32)
+    w[ue_index("MouthCornerPullLeft")] = w[ue_index("MouthCornerPullRight")] = 0.8  # a smile: creases drawn
+    plan = FramePlan(drive_vector(w, (1.0, 1.0)), w, np.zeros((2, 2)), np.zeros(3))
+    here = anim.draw(plan)  # the parent's helper exists now
+    assert anim._pool is not None
+    _CHILD.update(anim=anim, plan=plan)
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_draw_in_child, args=(child,), daemon=True)
+    proc.start()
+    try:
+        assert parent.poll(60), "the child's render never finished"
+        there = parent.recv()
+    finally:
+        proc.join(10)
+        if proc.is_alive():  # a child stuck waiting on a helper that does not exist: not left behind
+            proc.kill()
+            proc.join(10)
+        _CHILD.clear()
+        anim.close()
+    assert np.array_equal(here, there)
+    assert np.any(here != anim.image)
+
+
+_CHILD: dict = {}
+
+
+def _draw_in_child(conn) -> None:
+    conn.send(_CHILD["anim"].draw(_CHILD["plan"]))
+    conn.close()

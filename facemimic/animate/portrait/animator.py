@@ -203,7 +203,7 @@ class PortraitAnimator:
         self._src_gaze = np.array([face.frame.gaze_right, face.frame.gaze_left], np.float64) \
             if opts.rest == "neutral" else np.zeros((2, 2))
         self._scratch = self.new_scratch()
-        self._pool = None  # _helper()
+        self._pool, self._pool_pid = None, 0  # _helper()
         self._out = np.empty_like(self.image)
         self._last: tuple | None = None
         self.stats.setup_s = clock() - t0
@@ -296,10 +296,14 @@ class PortraitAnimator:
 
     def _helper(self):
         """A one-thread pool for work a render can do beside its warp (:meth:`render_parts`)."""
-        if self._pool is None:
+        import os
+
+        # (a forked child inherits the pool but not its thread: work submitted there would never run)
+        if self._pool is None or self._pool_pid != os.getpid():
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="facemimic-portrait-helper")
+            self._pool_pid = os.getpid()
         return self._pool
 
     def new_scratch(self) -> RenderScratch:
