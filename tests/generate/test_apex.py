@@ -29,8 +29,8 @@ APEX = {
                   {"BrowLowerer": 0.1, "EyeSquint": 0.1, "MouthCornerPull": 0.1}),
     "angry": ({"BrowLowerer": 0.55, "BrowPinch": 0.55, "EyeSquint": 0.45, "EyeWide": 0.25, "MouthPress": 0.35},
               {"BrowInnerUp": 0.15, "BrowOuterUp": 0.1, "MouthCornerPull": 0.1}),
-    # disgust's floors follow the real disgust faces (states.py: AU9 .2, AU10 .1, AU4 .3 low ends)
-    "disgusted": ({"NoseSneer": 0.18, "MouthUpperUp": 0.15, "BrowLowerer": 0.3, "MouthFrown": 0.15,
+    # disgust's floors follow the real disgust faces (states.py: AU9 .2, AU10 .05, AU4 .3 low ends)
+    "disgusted": ({"NoseSneer": 0.18, "MouthUpperUp": 0.1, "BrowLowerer": 0.3, "MouthFrown": 0.15,
                    "MouthRaiserLower": 0.25},
                   {"MouthCornerPull": 0.1, "BrowOuterUp": 0.1}),
     "fearful": ({"BrowInnerUp": 0.55, "BrowOuterUp": 0.35, "BrowPinch": 0.35, "EyeWide": 0.55,

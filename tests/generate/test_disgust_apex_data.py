@@ -33,8 +33,9 @@ def _poses() -> np.ndarray:
 def test_generated_disgust_raises_the_upper_lip_as_real_faces_do():
     up = _both(_poses(), "MouthUpperUp")
     assert float(np.median(up)) <= REAL_UPPER_LIP_MAX + 0.05, np.median(up)
-    # still an upper-lip raise (AU10 + AU9's share), not a closed neutral mouth
-    assert float(up.min()) >= 0.15, up.min()
+    # still an upper-lip raise (AU10 + AU9's share), not a closed neutral mouth; the floor is AU9 .2's
+    # share (0.07) + AU10's trace .05 (session 8: AU10 is what rises beyond AU9's share, states.py)
+    assert float(up.min()) >= 0.1, up.min()
 
 
 def test_generated_disgust_lowers_the_brows_and_wrinkles_the_nose():
