@@ -284,17 +284,21 @@ def test_the_response_curves_equal_np_interp_control_by_control(samples):
 
 
 def test_creases_drawn_beside_the_warp_equal_creases_drawn_after_it(samples, frames):
-    """The animator's own render prepares the crease masks on a helper thread while it warps
-    (``CreasePainter.layer``, finished by ``apply``); a render with its own buffers does it in line.
-    Both are the same frame, the undo of a neutral rest included."""
+    """The animator's own render prepares the crease masks and the mouth's interior on a helper
+    thread while it warps (``CreasePainter.layer`` / ``MouthPainter.layer``, finished by ``apply``);
+    a render with its own buffers does it in line. Both are the same frame, the undo of a neutral
+    rest and an open mouth included."""
     anim = PortraitAnimator(samples / "0-f15-hao-ph.jpg", PortraitOptions(size=256, crop="face", rest="neutral",
                                                                           calibrate=False))
+    interiors = 0
     try:
         for w in [np.zeros(88, np.float32)] + list(frames.values()):
             plan = FramePlan(drive_vector(np.asarray(w, np.float32), (1.0, 1.0)), w, np.zeros((2, 2)), np.zeros(3))
             beside = anim.draw(plan)  # the animator's own scratch: the helper thread
             inline = anim.draw(plan, scratch=anim.new_scratch())
             assert np.array_equal(beside, inline)
+            P, _ = _moved(anim, w)
+            interiors += anim.mouth.layer(P, anim.image.shape) is not None
             assert anim._pool is not None
             img = anim.warp.apply(anim.image, np.zeros((478, 2)))
             assert anim.creases.paint(img, anim.points, w) == anim.creases.apply(
@@ -303,6 +307,7 @@ def test_creases_drawn_beside_the_warp_equal_creases_drawn_after_it(samples, fra
     finally:
         anim.close()
     assert anim._pool is None  # close() stops the helper
+    assert interiors >= 1  # some emotion opened the mouth: its interior went through the helper too
 
 
 def test_a_forked_child_renders_with_its_own_helper(samples):

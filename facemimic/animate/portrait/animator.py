@@ -270,12 +270,18 @@ class PortraitAnimator:
         scratch = scratch or self._scratch
         motion = self.warp.fold_free(motion)  # no mesh triangle turns over (a tear); warp.py
         target = self.points + motion
-        creases = None
-        if weights is not None:  # the frame's UE weights (88,): creases (creases.py)
-            # Their masks need no pixels: drawn on a helper thread while the frame is warped (the
-            # same arithmetic; one core idles during a serial render otherwise)
-            creases = self._helper().submit(self.creases.layer, target, weights, self.image.shape) if own \
-                else self.creases.layer(target, weights, self.image.shape)
+        # The mouth's interior and the creases' masks (weights: the frame's UE weights (88,),
+        # creases.py) read no pixels: drawn on a helper thread while the frame is warped (the same
+        # arithmetic; one core idles during a serial render otherwise), finished in the frame below.
+        # A render with its own buffers (another thread's) draws them in line.
+        shape = self.image.shape
+        mouth = creases = None
+        if self.mouth is not None:
+            mouth = (self._helper().submit(self.mouth.layer, target, shape, tongue_out=tongue_out, jaw_gap=jaw_gap)
+                     if own else self.mouth.layer(target, shape, tongue_out=tongue_out, jaw_gap=jaw_gap))
+        if weights is not None:
+            creases = self._helper().submit(self.creases.layer, target, weights, shape) if own \
+                else self.creases.layer(target, weights, shape)
         src = self.image
         if self.eyes is not None and gaze is not None:
             g = np.asarray(gaze, np.float64) - self._src_gaze
@@ -288,7 +294,7 @@ class PortraitAnimator:
                 scratch.last_gaze.update(key=key, moved=src is not self.image)
         res = self.warp.apply(src, motion, out, ids=scratch.ids)
         if self.mouth is not None:
-            self.mouth.paint(res, target, tongue_out=tongue_out, jaw_gap=jaw_gap)
+            self.mouth.apply(res, target, mouth.result() if own else mouth)
         if weights is not None:
             self.creases.apply(res, creases.result() if own else creases)
         lash_line(res, target, closure)

@@ -262,23 +262,30 @@ class MouthPainter:
         the amount painted (0 = nothing to do).
 
         ``jaw_gap`` (px) is how far the jaw itself dropped (the lower teeth drop with it); None:
-        assume the whole opening beyond the photo's is the jaw's.
+        assume the whole opening beyond the photo's is the jaw's. (:meth:`layer`, then :meth:`apply`.)
         """
+        return self.apply(out, points, self.layer(points, out.shape, tongue_out=tongue_out, jaw_gap=jaw_gap))
+
+    def layer(self, points: np.ndarray, shape: tuple, *, tongue_out: float = 0.0,
+              jaw_gap: float | None = None) -> "tuple | None":
+        """The interior :meth:`paint` draws for landmarks ``points`` (478, 2) on a frame of ``shape``
+        (H, W, ...), computed without reading the frame's pixels (the portrait animator computes it
+        on a helper thread while it warps the frame; engineer SP, #11 speed): (box, colour (h, w, 3),
+        alpha (h, w, 1), amount) for :meth:`apply`, or None where no interior is painted."""
         import cv2
 
         points = np.asarray(points, np.float64)[:, :2]
-        self.seal(out, points)
         a = self.amount(points, jaw_gap)
         if a <= 0.01:
-            return 0.0
+            return None
         poly = _poly(points)
-        h, w = out.shape[:2]
+        h, w = shape[:2]
         x0 = int(max(np.floor(poly[:, 0].min()) - 3, 0))
         y0 = int(max(np.floor(poly[:, 1].min()) - 3, 0))
         x1 = int(min(np.ceil(poly[:, 0].max()) + 4, w))
         y1 = int(min(np.ceil(poly[:, 1].max()) + 4 + (0.3 * self.scale if tongue_out > 0 else 0), h))
         if x1 - x0 < 3 or y1 - y0 < 3:
-            return 0.0
+            return None
         rw, rh = x1 - x0, y1 - y0
         o = np.array([x0, y0], np.float64)
         sh = 4  # sub-pixel bits for drawing
@@ -380,6 +387,15 @@ class MouthPainter:
         if st > 1:
             img = cv2.resize(img.astype(np.float32), (gw * st, gh * st), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
         alpha = cv2.GaussianBlur(mask, (0, 0), soft).astype(np.float32)[..., None] / 255.0 * a
+        return (x0, y0, x1, y1), img, alpha, a
+
+    def apply(self, out: np.ndarray, points: np.ndarray, layer: "tuple | None") -> float:
+        """Finish :meth:`paint` in ``out`` (H, W, C) uint8, in place: the lips' seal (it reads the
+        frame), then a :meth:`layer`'s interior; returns the amount painted."""
+        self.seal(out, np.asarray(points, np.float64)[:, :2])
+        if layer is None:
+            return 0.0
+        (x0, y0, x1, y1), img, alpha, a = layer
         roi = out[y0:y1, x0:x1]
         rgb = roi[..., :3].astype(np.float32)
         roi[..., :3] = np.clip(rgb + (img - rgb) * alpha + 0.5, 0, 255).astype(np.uint8)
