@@ -115,7 +115,9 @@ STAGES = (
     ("facemimic.animate.portrait.creases", "CreasePainter", "paint", "creases (paint + undo), older trees"),
     ("facemimic.animate.portrait.creases", "CreasePainter", "layer", "crease masks (helper thread)"),
     ("facemimic.animate.portrait.creases", "CreasePainter", "apply", "crease blend + undo (in the frame)"),
-    ("facemimic.animate.portrait.mouth", "MouthPainter", "paint", "mouth interior"),
+    ("facemimic.animate.portrait.mouth", "MouthPainter", "paint", "mouth interior, older trees"),
+    ("facemimic.animate.portrait.mouth", "MouthPainter", "layer", "mouth interior (helper thread)"),
+    ("facemimic.animate.portrait.mouth", "MouthPainter", "apply", "mouth seal + composite (in the frame)"),
     ("facemimic.animate.portrait.eyes", "EyeRig", "apply", "irises"),
     ("facemimic.animate.portrait.animator", "PortraitAnimator", "draw", "draw (one render)"),
     ("facemimic.animate.portrait.refine", "ClosedLoop", "_retrack", "re-track (wait)"),
@@ -127,7 +129,8 @@ def stage_times(anim, frames) -> tuple[dict, float]:
     {label: (wall ms, calling thread's CPU ms, calls)} per frame, and the wall ms per frame.
     The stages nest (a draw holds a warp, which holds a coordinate map); the re-track's CPU is
     MediaPipe's own thread's, so its thread CPU here is only the Python around it; the crease masks
-    are drawn on the animator's helper thread (their thread CPU is that thread's)."""
+    and the mouth's interior are drawn on the animator's helper thread (their thread CPU is that
+    thread's)."""
     import functools
     import importlib
 
