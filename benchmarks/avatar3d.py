@@ -237,7 +237,7 @@ def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
     for name, photo in photos.items():
         others = {o: pj.distance(desc(photo), desc(neutral[o])) for o in photos if o != name}
         likeness[name] = {"own_render": pj.distance(desc(photo), desc(neutral[name])),
-                          "others_renders_min": min(others.values()), "others_renders": others}
+                          "others_renders_min": min(others.values(), default=None), "others_renders": others}
     labels = {f"{n}/{e}": {j: pj.top(verdicts[str(p)][j])[0] for j in pj.JUDGES} for (n, e), p in emotional.items()}
     asked = {e: label for e, (label, _) in moods.items()}
     per_mood = {e: {j: sum(labels[f"{n}/{e}"][j] == asked[e] for n in photos) for j in pj.JUDGES} for e in moods}
@@ -248,7 +248,8 @@ def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
     rate = {j: hits[j] / n for j in pj.JUDGES}
     return {"likeness": likeness, "threshold": 0.6,
             "own_below_threshold": sum(v["own_render"] < 0.6 for v in likeness.values()),
-            "own_below_every_other": sum(v["own_render"] < v["others_renders_min"] for v in likeness.values()),
+            "own_below_every_other": sum(v["others_renders_min"] is not None and v["own_render"] < v["others_renders_min"]
+                                          for v in likeness.values()),  # one portrait alone: no other to compare
             "emotions": {"per_emotion_hits_of": {lab: len(photos) * sum(v == lab for v in asked.values())
                                                  for lab in per_emotion},
                          "per_emotion": per_emotion, "per_mood": per_mood, "hits": hits,

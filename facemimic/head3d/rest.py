@@ -63,3 +63,74 @@ def _pairs_met(face: np.ndarray) -> np.ndarray:
     touching = face[up, 1] - face[lo, 1] <= 1e-4
     face[np.array(lo)[touching], 0] = face[np.array(up)[touching], 0]
     return face
+
+
+# The upper lip's outer border (corners excluded) and the nose base the philtrum hangs from.
+UPPER_OUTER = (185, 40, 39, 37, 0, 267, 269, 270, 409)
+CORNERS = (61, 291, 78, 308)
+NOSE_BASE = (1, 2, 4, 98, 327, 129, 358)
+UPPER_LIP_EXTENT = 0.1  # IPD: MouthUpperUp's full extent in FaceMimic's unit (geometry's upper_lip_raise)
+UPPER_LIP_REACH = 0.3  # IPD: the lowering fades out this far from the upper lip (cheeks barely move)
+
+
+def upper_lip_rested(face: np.ndarray, arkit: np.ndarray, typical: float) -> np.ndarray:
+    """``face`` (478, 3) with the photo's upper-lip raise taken off where the fit left it.
+
+    A smile lifts the whole upper lip about as far as the mouth corners (single_face.jpg against the
+    same person's neutral video frame: the upper inner lip 0.143 IPD, the corners 0.123), but the
+    learned expression basis spans only part of that (the fit's rest kept 0.086 IPD of the lip's
+    lift, 0.032 of the corners'), and :func:`lips_closed` then shuts the lips up there: the rest
+    mouth's line arched high in the middle, the upper lip short. The upper lip (inner line and outer
+    border, the corners held) comes down by the raise the capture read in the photo
+    (``mouthUpperUp``, in the unit), at most until its length — nose base (2) to upper inner lip
+    (13), as a fraction of nose base to chin (152) — reaches ``typical`` (the shape model's mean
+    face): an upper lip never comes out longer than a typical one, and a lip the capture saw
+    unraised is left as it is.
+
+    Parameters
+    ----------
+    face : np.ndarray [shape=(478, 3)]
+        The fit's rest face (face frame, y up, IPD units).
+    arkit : np.ndarray [shape=(52,)]
+        The capture's weights for the photo as ARKit (``FaceFit.arkit``).
+    typical : float
+        The typical upper lip's length as a fraction of nose base to chin (``upper_lip_length`` of
+        the shape model's mean face).
+
+    Returns
+    -------
+    np.ndarray [shape=(478, 3)]
+    """
+    from ..expressions.arkit import ARKIT_NAMES
+
+    face = np.asarray(face, np.float64)
+    a = np.asarray(arkit, np.float64)
+    raised = UPPER_LIP_EXTENT * float(np.clip(np.mean([a[ARKIT_NAMES.index("mouthUpperUpLeft")],
+                                                       a[ARKIT_NAMES.index("mouthUpperUpRight")]]), 0.0, 1.0))
+    span = face[2, 1] - face[152, 1]
+    room = (typical - upper_lip_length(face)) * span  # how far the lip may come down before it is typical
+    drop = min(raised, max(room, 0.0))
+    if drop <= 1e-4:
+        return face.copy()
+    lip = UPPER_INNER + UPPER_OUTER
+    gap = face[list(UPPER_INNER), 1] - face[list(LOWER_INNER), 1]
+    pushed = np.maximum(drop - gap, 0.0)  # a lower lip the upper one would pass goes down with it
+    pins = np.array(lip + LOWER_INNER + CORNERS + NOSE_BASE)
+    value = np.concatenate([np.full(len(lip), drop), pushed, np.zeros(len(CORNERS + NOSE_BASE))])
+    d = np.linalg.norm(face[:, None] - face[pins][None], axis=-1)
+    w = np.exp(-((d - d.min(axis=1, keepdims=True)) / BLEND) ** 2)
+    blended = (w @ value) / w.sum(axis=1)
+    fade = np.exp(-(d[:, : len(lip) + len(LOWER_INNER)].min(axis=1) / UPPER_LIP_REACH) ** 2)
+    out = face.copy()
+    out[:, 1] -= blended * fade
+    out[list(lip), 1] = face[list(lip), 1] - drop  # the lips exactly
+    out[list(LOWER_INNER), 1] = face[list(LOWER_INNER), 1] - pushed
+    still = list(CORNERS + NOSE_BASE)
+    out[still] = face[still]
+    return out
+
+
+def upper_lip_length(face: np.ndarray) -> float:
+    """Nose base (2) to the upper inner lip (13) as a fraction of nose base to chin (152), face frame."""
+    face = np.asarray(face, np.float64)
+    return float((face[2, 1] - face[13, 1]) / (face[2, 1] - face[152, 1]))
