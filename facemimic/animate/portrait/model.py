@@ -619,6 +619,13 @@ SNEER_CORNER_CLEAR = 0.18  # canonical units: how far from the mouth corner the 
 # lip dragged MediaPipe's chin up with it: in reenactment, where the closed loop holds the lips
 # through this control, the re-tracked chin read 0.69 of the jaw's request (docs/units.md, Portraits).
 LIPS_CLOSE_UPPER = 0.4
+# The seal's share of the photo's own lip gap closed by the upper lip coming down (the rest by the
+# lower lip rising), as MouthClosed's. Raised by the lower lip alone, a gaping photo's sealed lips
+# met on the upper lip's own arched inner contour, high under the nose, which MediaPipe re-tracks
+# ~0.02 IPD apart however hard they are pressed (0-f1-su-ph.jpg: 0.020-0.025 drawn 0.03-0.10 IPD
+# past touching; its /p b m/ in --say 0.008-0.031 against the 0.03 bound, with the loop's corner pull
+# straightening the seam the only ones read shut). Met between the lips: 0.008-0.011 (0.5: 0.017-0.031).
+SEAL_UPPER = 0.35
 
 
 def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
@@ -651,10 +658,13 @@ def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
     gap = np.maximum(_interp_chain(lower, uc) - _interp_chain(upper, uc), 0.0)
     side = g.lateral(g.mouth_half, g.mouth_half * 1.6) * g.mesh
     below = 1 - _smoothstep((g.v - g.seam_v(g.u)) / (1.4 * g.lip_height))
+    above = 1 - _smoothstep((g.seam_v(g.u) - g.v) / (1.4 * g.lip_height))
     d = np.zeros_like(P)
-    d[:, 1] = -low * below * gap * side
+    d[:, 1] = (SEAL_UPPER * (1 - low) * above - (1 - SEAL_UPPER) * low * below) * gap * side
     inner_lower = list(L.LIP_INNER_LOWER[1:-1])
-    d[inner_lower, 1] = -gap[inner_lower]
+    inner_upper = list(L.LIP_INNER_UPPER[1:-1])
+    d[inner_lower, 1] = -(1 - SEAL_UPPER) * gap[inner_lower]
+    d[inner_upper, 1] = SEAL_UPPER * gap[inner_upper]
     out["seal"] = d
     d = np.zeros_like(P)
     d[:, 0] = 0.14 * low * lat * g.mesh
