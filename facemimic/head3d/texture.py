@@ -150,7 +150,7 @@ def bake_texture(photo: np.ndarray, fit: FaceFit, layout: np.ndarray, *, size: i
     low = _blur(lum, hit, size / 14)
     level = float(np.median(low[hit]))
     colour = np.clip(colour * (level / np.maximum(low, 1e-3)) ** 0.85, 0, 1)
-    colour = flatten_creases(colour, layout, hit)
+    colour = mouth_evened(flatten_creases(colour, layout, hit), layout, hit)  # a smile's teeth line, corner pits
     skin = np.median(_sample_uv(colour, layout[list(SKIN_SAMPLES)]), axis=0)
     # Holes (eyes, mouth) and the outside: skin tone, with a soft edge along the face's border.
     hit_u8 = hit.astype(np.uint8)
@@ -314,3 +314,71 @@ def skin_colour_of(texture: np.ndarray, layout: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["TEXTURE_SIZE", "bake_texture", "flatten_creases", "lash_lines", "hair_colour", "iris_colour", "skin_colour_of"]
+
+
+# The mouth as a smiling photo leaves it in the texture: the rest face closes the lips, but the
+# texels along the lips' meeting line were sampled from the photo's teeth (MediaPipe's upper inner
+# lip sits on the incisors in a smile: a white line between the closed lips), and beside each
+# corner the smile's deep commissure shadow (a dark pit where the cheek bunches; a neutral face has
+# none) stays as a closed smile's upturned hooks on every expression (single_face's anger read happy).
+MOUTH_LINE = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+RED_LIPS = ((61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146), MOUTH_LINE)
+LINE_WIDTH = 0.025  # IPD: the band along the lips' meeting line held no brighter than the lips
+PIT_RADIUS = 0.06  # IPD: the disc about each mouth corner (centred between the lips' outer and inner corner)
+PIT_KEEP = 0.8  # a corner is kept this dark against its surroundings' median (neutral faces: 0.74-0.85 of the lips)
+PIT_LIGHT = 0.16  # IPD: the median's window; shading wider than this (the light, the face's shape) is kept
+
+
+def mouth_evened(colour: np.ndarray, layout: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """The texture ``colour`` (T, T, 3) with a smiling photo's mouth taken out of the closed lips.
+
+    Along the lips' meeting line nothing is brighter than the red lips' own median colour (per
+    channel: the teeth seen between the photo's inner lip landmarks go, the dark line between the
+    lips stays); about each mouth corner the darkening is
+    taken out below ``PIT_KEEP`` of the median colour around it (``PIT_LIGHT``: a smile's dark mouth corners;
+    a neutral mouth's corner shade is kept).
+
+    Parameters
+    ----------
+    colour : np.ndarray [shape=(T, T, 3)]
+        Light-evened texture, 0..1.
+    layout : np.ndarray [shape=(478, 2)]
+        The face's texture coordinates (0..1, v down).
+    hit : np.ndarray [shape=(T, T), dtype=bool]
+        Texels the face covers.
+    """
+    import cv2
+
+    from .head import UV_SPAN
+
+    size = colour.shape[0]
+    per_ipd = size / UV_SPAN
+    pts = layout * size
+    outer, inner = (pts[list(ids)] for ids in RED_LIPS)
+    pad = int(0.3 * per_ipd)
+    x0, y0 = np.maximum(np.floor(outer.min(axis=0)).astype(int) - pad, 0)
+    x1, y1 = np.minimum(np.ceil(outer.max(axis=0)).astype(int) + pad, size)
+    out = np.array(colour, np.float32, copy=True)
+    crop = out[y0:y1, x0:x1]
+    m = hit[y0:y1, x0:x1].astype(np.float32)
+    off = np.array([x0, y0], np.float64)
+    lips = np.zeros(m.shape, np.uint8)
+    cv2.fillPoly(lips, [np.round(outer - off).astype(np.int32)], 1)
+    cv2.fillPoly(lips, [np.round(inner - off).astype(np.int32)], 0)
+    line = np.zeros(m.shape, np.uint8)
+    cv2.polylines(line, [np.round(inner - off).astype(np.int32)], True, 1, max(1, int(round(LINE_WIDTH * per_ipd))))
+    red = crop[(lips > 0) & (line == 0) & (m > 0)]
+    if len(red):
+        lip_colour = np.median(red, axis=0).astype(np.float32)
+        sel = (line > 0) & (m > 0)
+        crop[sel] = np.minimum(crop[sel], lip_colour)
+    pit = np.zeros(m.shape, np.float32)
+    for outer_corner, inner_corner in ((61, 78), (291, 308)):  # the pit lies between the lips' corners
+        c = (pts[outer_corner] + pts[inner_corner]) / 2 - off
+        cv2.circle(pit, (int(round(c[0])), int(round(c[1]))), int(round(PIT_RADIUS * per_ipd)), 1.0, -1)
+    pit = cv2.GaussianBlur(pit, (0, 0), 0.015 * per_ipd) * m
+    k = 2 * int(PIT_LIGHT * per_ipd / 2) + 1  # a median: the pit itself does not darken its reference
+    local = cv2.medianBlur(np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8), k).astype(np.float32) / 255
+    darker = np.minimum(crop - PIT_KEEP * local, 0.0)  # a neutral mouth's own corner shade stays
+    out[y0:y1, x0:x1] = np.clip(crop - darker * pit[..., None], 0, 1)
+    return out
