@@ -219,3 +219,16 @@ def test_a_gaping_photo_opens_no_wider_than_its_own_gape_from_the_first_frame(sa
     anim.reset()
     for _ in range(3):
         assert np.array_equal(anim.render(F.neutral()), anim.image)
+
+
+@pytest.mark.parametrize("photo", ["0-f1-su-ph.jpg", "0-f15-hao-ph.jpg"])
+def test_a_sealed_closure_retracks_shut_with_a_margin(samples, photo):
+    """A /p b m/ as lip sync asks it (JawOpen = MouthClosed 0.04, MouthPress 0.35), open loop, on
+    a gaping (0-f1-su, 0.31 IPD) and a toothy smiling photo re-tracks at most 0.015 IPD apart,
+    half the bilabial bound. The seal meets the lips between them (model.SEAL_UPPER): raised by the
+    lower lip alone to su's arched upper lip, the closure re-tracked 0.021 IPD however far it was
+    pressed, and the closed loop's /p b m/ sat at 0.008-0.031 against the 0.03 bound."""
+    anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=512, refine=False))
+    closure = F.from_shapes({"JawOpen": 0.04, "MouthClosed": 0.04, "MouthPressRight": 0.35, "MouthPressLeft": 0.35})
+    gap = float(_measures(anim, [anim.render(closure)]).lip_gap[0])
+    assert gap <= 0.015, (photo, gap)
