@@ -20,8 +20,9 @@ correction belongs to another regime, so that channel starts again from zero.
 A correction stops growing where the reading no longer follows it (:class:`FollowGuard`): the
 tracker's reading of a drawn control is not monotonic everywhere (lips pushed further closed
 re-track as open again, a frown pushed further re-tracks as less frown), and chasing the error
-there drives the control past the reading's peak. Over the last few frames of a steady request the
-error is regressed on the correction; where it no longer falls as the correction grows, the slot
+there drives the control past the reading's peak. Over the last few frames (the request steady or
+ramping) the reading is regressed on the target plus the correction; where it no longer rises as
+the correction grows, the slot
 goes back to the best correction it saw and may not pass it in that direction until its request
 jumps. And the lips are
 never drawn shut while the frame asks them open (:data:`OPEN_FLOOR`: the model's own geometry, not
@@ -111,9 +112,9 @@ SLOT_LIMIT["lips"] = 0.9
 FOLLOW = 0.25  # least share of a correction's change that its reading must follow (slope 1 calibrated)
 FOLLOW_SPAN = 0.1  # the corrections judged must span this much (the tracker's noise: ~0.05)
 FOLLOW_FRAMES = 4  # frames judged together
-# ... only while the request holds still (its target moving less than this over those frames): a
-# moving request changes the reading by itself
-FOLLOW_STEADY = 0.03
+# ... only while the request moves less than this over those frames (the reading is regressed on
+# target + correction, so a request still ramping to its apex is judged too; a faster one jumps)
+FOLLOW_STEADY = 0.1
 # The lips are not judged: their request moves with every phone and their correction has its own
 # regime (carried across jumps as a share of the opening, a closure's carried, OPEN_FLOOR); judged,
 # the guard bounded them mid-sentence (--say on 0-f15-hao: p95 gap 0.30 -> 0.34 IPD)
@@ -243,20 +244,28 @@ class FollowGuard:
         full = live & np.all(np.isfinite(self.c), axis=0)
         if not full.any():
             return back
-        c, e = self.c.astype(np.float64), self.e.astype(np.float64)
-        cm, em = c.mean(0), e.mean(0)
-        var = ((c - cm) ** 2).sum(0)
-        slope = ((c - cm) * (e - em)).sum(0) / np.maximum(var, 1e-12)  # a following reading: about -1
-        icpt = em - slope * cm
-        push = np.sign(c[0] - cm)  # the way the correction has been going
-        judged = (full & (np.ptp(c, axis=0) >= FOLLOW_SPAN) & (np.ptp(self.t, axis=0) <= FOLLOW_STEADY)
+        c, e, t = self.c.astype(np.float64), self.e.astype(np.float64), self.t.astype(np.float64)
+        # The reading (target - error) regressed on what was drawn for it (target + correction): a
+        # request still ramping to its apex moves the reading by itself. Judged on the correction
+        # alone, such frames were never judged and the loop chased a falling reading up the ramp
+        # (15-f13-anc's sad apex, right frown: corrected 0 -> +0.33 over the ramp's last 3 frames,
+        # read 0.52 -> 0.45). On a steady request this is the error's slope on the correction.
+        u, rd = c + t, t - e
+        um, rm = u.mean(0), rd.mean(0)
+        var = ((u - um) ** 2).sum(0)
+        slope = ((u - um) * (rd - rm)).sum(0) / np.maximum(var, 1e-12)  # a following reading: about +1
+        icpt = rm - slope * um
+        push = np.sign(c[0] - c.mean(0))  # the way the correction has been going
+        judged = (full & (np.ptp(c, axis=0) >= FOLLOW_SPAN) & (np.ptp(u, axis=0) >= FOLLOW_SPAN)
+                  & (np.ptp(t, axis=0) <= FOLLOW_STEADY)
                   & (push != 0) & (np.sign(e[1]) == push))  # moving the way the error asks (chasing)
-        for k in np.flatnonzero(judged & (slope > -FOLLOW)):
-            # the best correction seen, judged on the fitted line (one frame's reading is noisy), a
-            # correction costing what it can buy at most: FOLLOW per unit (of two about equal, the
-            # smaller; a correction past a reading's peak, the earlier)
+        for k in np.flatnonzero(judged & (slope < FOLLOW)):
+            # the best correction seen for the current request, judged on the fitted line (one
+            # frame's reading is noisy), a correction costing what it can buy at most: FOLLOW per
+            # unit (of two about equal, the smaller; a correction past a reading's peak, the earlier)
             ck = c[:, k]
-            best = float(ck[int(np.argmin(np.abs(icpt[k] + slope[k] * ck) + FOLLOW * np.abs(ck)))])
+            miss = t[0, k] - (icpt[k] + slope[k] * (t[0, k] + ck))  # the error each would leave now
+            best = float(ck[int(np.argmin(np.abs(miss) + FOLLOW * np.abs(ck)))])
             back[k] = best
             if push[k] > 0:
                 self.hi[k] = min(self.hi[k], best)
