@@ -625,7 +625,13 @@ LIPS_CLOSE_UPPER = 0.4
 # ~0.02 IPD apart however hard they are pressed (0-f1-su-ph.jpg: 0.020-0.025 drawn 0.03-0.10 IPD
 # past touching; its /p b m/ in --say 0.008-0.031 against the 0.03 bound, with the loop's corner pull
 # straightening the seam the only ones read shut). Met between the lips: 0.008-0.011 (0.5: 0.017-0.031).
+# Only on a photo gaping past a toothy mouth (its own gap from SEAL_UPPER_GAPE[0] IPD, all of the
+# share from [1], as the template reads it: 0-f1-su 0.295): on the toothy photos (single_face 0.20,
+# 0-f15-hao 0.22 IPD) the lower lip alone
+# already re-tracks closed (hao's /p b m/ 0.000-0.009; with the share 0.009-0.016), and the share
+# there cost the reenactment's chin (0.75 -> 0.70 of the driver's) and widened hao's vowels.
 SEAL_UPPER = 0.35
+SEAL_UPPER_GAPE = (0.24, 0.28)
 
 
 def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
@@ -659,12 +665,14 @@ def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
     side = g.lateral(g.mouth_half, g.mouth_half * 1.6) * g.mesh
     below = 1 - _smoothstep((g.v - g.seam_v(g.u)) / (1.4 * g.lip_height))
     above = 1 - _smoothstep((g.seam_v(g.u) - g.v) / (1.4 * g.lip_height))
+    gape = float(np.mean(gap[list(L.LIP_INNER_LOWER[3:8])]))  # the photo's own gap, as drawn_lip_gap reads it
+    share = SEAL_UPPER * _smoothstep((gape - SEAL_UPPER_GAPE[0]) / (SEAL_UPPER_GAPE[1] - SEAL_UPPER_GAPE[0]))
     d = np.zeros_like(P)
-    d[:, 1] = (SEAL_UPPER * (1 - low) * above - (1 - SEAL_UPPER) * low * below) * gap * side
+    d[:, 1] = (share * (1 - low) * above - (1 - share) * low * below) * gap * side
     inner_lower = list(L.LIP_INNER_LOWER[1:-1])
     inner_upper = list(L.LIP_INNER_UPPER[1:-1])
-    d[inner_lower, 1] = -(1 - SEAL_UPPER) * gap[inner_lower]
-    d[inner_upper, 1] = SEAL_UPPER * gap[inner_upper]
+    d[inner_lower, 1] = -(1 - share) * gap[inner_lower]
+    d[inner_upper, 1] = share * gap[inner_upper]
     out["seal"] = d
     d = np.zeros_like(P)
     d[:, 0] = 0.14 * low * lat * g.mesh
