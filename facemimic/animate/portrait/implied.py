@@ -25,8 +25,10 @@ landmarks:
   either lip by only :data:`CORNER_FOLLOW` of its motion, so ``up += (0.5 - CORNER_FOLLOW) (drop -
   rise)``: an open mouth's corners sit above its middle (a smile's open mouth: its frown slot used
   to read the corners "high" against a middle the lower lip had carried down, and drew a frown);
-* the upper-lip border beside the philtrum rises with a smile's pull:
-  ``upper_lip_raise = 0.10 MouthUpperUp + PULL_LIFTS_LIP x smile_pull`` (of the pull);
+* the upper-lip border beside the philtrum rises with a smile's pull and falls as a press thins the
+  red lips (the lips' line held, the upper lip loses its half of the red-lip height):
+  ``upper_lip_raise = 0.10 MouthUpperUp + PULL_LIFTS_LIP x smile_pull - PRESS_LOWERS_LIP x
+  lip_thinning``; a neutral rest that takes a pressed photo's press off raises it;
 * every other channel moves only its own measure (``weight x full extent``; JawOpen the chin).
 """
 
@@ -52,6 +54,12 @@ CORNER_FOLLOW = 0.36
 # The upper-lip border beside the philtrum (267/37) rises with a smile's pull: real CK+ happy apexes
 # against their onsets (3 people, 6 frames): 0.14-0.26 of smile_pull (median 0.24; some AU10 in it)
 PULL_LIFTS_LIP = 0.2
+# Share of the red-lip height a press takes (lip_thinning: both lips) that the upper lip's border
+# (267/37) loses: its half, with the lips' line held. Without it a pressed photo's neutral rest
+# (15-f13-anc: MouthPress 0.92 taken off) was composed with the border where the photo has it, while
+# the drawn rest lifts it 0.031 IPD (re-tracked 0.036): every smile then read its upper lip 0.36
+# weight too high and the loop pulled it down to its limit (MouthUpperUp -0.35 at the happy apex).
+PRESS_LOWERS_LIP = 0.5
 
 
 def _ext(stem: str) -> float:
@@ -114,7 +122,8 @@ def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0
     res["lower_lid_raise"] = squint
     for measure, stem in _OWN.items():
         res[measure] = _ext(stem) * _w(w, stem)
-    res["upper_lip_raise"] = res["upper_lip_raise"] + PULL_LIFTS_LIP * np.maximum(pull_part, 0.0)
+    res["upper_lip_raise"] = (res["upper_lip_raise"] + PULL_LIFTS_LIP * np.maximum(pull_part, 0.0)
+                              - PRESS_LOWERS_LIP * res["lip_thinning"])
     res["jaw_drop"] = np.float64(geometry.CHANNELS["JawOpen"].full_extent * w[ue_index("JawOpen")])
     return res
 
