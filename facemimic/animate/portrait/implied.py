@@ -55,10 +55,12 @@ CORNER_FOLLOW = 0.36
 # against their onsets (3 people, 6 frames): 0.14-0.26 of smile_pull (median 0.24; some AU10 in it)
 PULL_LIFTS_LIP = 0.2
 # Share of the red-lip height a press takes (lip_thinning: both lips) that the upper lip's border
-# (267/37) loses: its half, with the lips' line held. Without it a pressed photo's neutral rest
-# (15-f13-anc: MouthPress 0.92 taken off) was composed with the border where the photo has it, while
-# the drawn rest lifts it 0.031 IPD (re-tracked 0.036): every smile then read its upper lip 0.36
-# weight too high and the loop pulled it down to its limit (MouthUpperUp -0.35 at the happy apex).
+# (267/37) loses: its half, with the lips' line held (the measures' definitions; the displacement
+# model's press template draws 0.31 of it, the re-tracked rest 0.36 with the suck and sneer taken
+# off too). Without it a pressed photo's neutral rest (15-f13-anc: MouthPress 0.92 taken off) was
+# composed with the border where the photo has it, while the drawn rest lifts it 0.031 IPD
+# (re-tracked 0.036): every smile then read its upper lip ~0.36 weight too high and the loop pulled
+# it down to its limit (MouthUpperUp -0.35/-0.35 at the happy apex; with it +0.05/0.00).
 PRESS_LOWERS_LIP = 0.5
 
 
