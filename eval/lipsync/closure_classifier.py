@@ -107,8 +107,7 @@ def collect(data):
     for id_, _dur, truth, audio, sr in data["items"]:
         spans = [(q.start - 0.04, q.end + 0.04) for q in truth if q.name in bl.BILABIALS]
         for k, (phones, prob, offset, _) in enumerate(data["segments"][id_]):
-            lm = bl.log_mel(rc.segment_audio(audio, sr, offset, len(prob)))[:len(prob)]
-            lm = np.concatenate([lm, np.repeat(lm[-1:], len(prob) - len(lm), 0)])
+            lm = rcs.segment_log_mel(audio, sr, offset, len(prob))
             cache: dict = {}
             cs = []
             runs = closed_lip_runs(lm, len(prob)) if PA_CANDIDATES else ()

@@ -37,15 +37,6 @@ STOP = {"T", "D", "K", "G", "P", "B"}
 FRIC = {"F", "V", "TH", "DH", "S", "Z", "SH", "ZH", "HH"}
 
 
-def _band_centres() -> np.ndarray:
-    """Centre frequency (Hz) of each of the detector's mel bands."""
-    from facemimic.lipsync import bilabial as bl
-
-    fb = bl._mel_matrix()
-    freqs = np.arange(fb.shape[0]) * bl.SR / bl.NFFT
-    return (fb * freqs[:, None]).sum(0) / fb.sum(0)
-
-
 def place_features(lm: np.ndarray, a: int, b: int) -> list[float]:
     """Session 7: cues of *where* the mouth closed around frames ``a:b`` (a candidate closure).
 
@@ -64,29 +55,10 @@ def place_features(lm: np.ndarray, a: int, b: int) -> list[float]:
     * ``gap_hi``: high-band level inside the candidate against its ±100 ms maximum (silent /
       voice-bar gap: very low).
     """
-    n = len(lm)
-    c = _band_centres()
-    f2 = (c >= 900) & (c <= 2600)
-    hi = c >= 3500
-    mid = (c >= 300) & (c <= 1500)
-    power = np.exp(lm[:, :-1] - lm[:, :-1].max(1, keepdims=True))
-    cent = (power[:, f2] * c[f2]).sum(1) / (power[:, f2].sum(1) + 1e-9) / 1000.0
-    energy = lm[:, -1]
-    voiced = energy > np.percentile(energy, 60)
-    med = float(np.median(cent[voiced])) if voiced.any() else float(np.median(cent))
-    tilt = lm[:, :-1][:, hi].mean(1) - lm[:, :-1][:, mid].mean(1)
+    # one implementation: the shipped closure classifier computes the same cues
+    from facemimic.lipsync.closure_candidates import _place_features
 
-    def avg(x, i, j):
-        i, j = max(i, 0), min(j, n)
-        return float(x[i:j].mean()) if j > i else 0.0
-
-    f2_in = avg(cent, a - 9, a - 5) - avg(cent, a - 3, a) if a >= 6 else 0.0
-    f2_out = avg(cent, b + 5, b + 9) - avg(cent, b, b + 3) if b + 6 <= n else 0.0
-    locus = 0.5 * (avg(cent, a - 3, a) + avg(cent, b, b + 3)) - med
-    burst = avg(tilt, b, b + 3) - float(np.median(tilt[voiced])) if voiced.any() else 0.0
-    hi_lvl = lm[:, :-1][:, hi].mean(1)
-    gap_hi = avg(hi_lvl, a, b) - float(hi_lvl[max(a - 10, 0):min(b + 10, n)].max())
-    return [f2_in, f2_out, locus, burst / 5, gap_hi / 5]
+    return _place_features(lm, a, b)
 
 
 #: Session 7 switch: append :func:`place_features` to every candidate's features.
@@ -172,6 +144,16 @@ def apply(phones, cands, keep):
     return out
 
 
+def segment_log_mel(audio, sr: int, offset: float, n: int) -> np.ndarray:
+    """The detector's log-mel frames (n, N_MELS + 1) of the segment the recogniser cut at ``offset``
+    (s) with ``n`` 10 ms frames, the last frame repeated where the audio ends first."""
+    from facemimic.lipsync import bilabial as bl
+
+    # (session 7: was audio[i0:i0 + n], empty for a segment re-cut to start before the file)
+    lm = bl.log_mel(rc.segment_audio(audio, sr, offset, n))[:n]
+    return np.concatenate([lm, np.repeat(lm[-1:], n - len(lm), 0)])
+
+
 def collect(data):
     """Candidates per (recording, segment) and rows (features, is a true closure ±40 ms)."""
     from facemimic.lipsync import bilabial as bl
@@ -180,9 +162,7 @@ def collect(data):
     for id_, _dur, truth, audio, sr in data["items"]:
         spans = [(q.start - 0.04, q.end + 0.04) for q in truth if q.name in bl.BILABIALS]
         for k, (phones, prob, offset, _) in enumerate(data["segments"][id_]):
-            # (session 7: was audio[i0:i0 + n], empty for a segment re-cut to start before the file)
-            lm = bl.log_mel(rc.segment_audio(audio, sr, offset, len(prob)))[:len(prob)]
-            lm = np.concatenate([lm, np.repeat(lm[-1:], len(prob) - len(lm), 0)])
+            lm = segment_log_mel(audio, sr, offset, len(prob))
             cs = candidates(phones, prob, offset, lm)
             per_segment[(id_, k)] = cs
             rows += [(c[4], any(c[1] < b and c[2] > a for a, b in spans)) for c in cs]

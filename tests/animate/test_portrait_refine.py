@@ -14,6 +14,7 @@ from facemimic.animate.portrait.calibrate import StillTracker, rest_of, retrack
 from facemimic.animate.portrait.model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, N_DRIVE
 from facemimic.expressions import geometry
 from facemimic.expressions.frame import ExpressionFrame as F
+from facemimic.expressions.names import ue_index
 
 
 class _Plant:
@@ -39,6 +40,50 @@ def _loop(plant, monkeypatch):
                            points=np.full((478, 2), 2.0), image=np.zeros((4, 4, 3), np.uint8),
                            drawn_gap=lambda drive: 1.0)  # lips drawn wide apart (OPEN_FLOOR idle)
     return refine.ClosedLoop(anim, tracker=plant)
+
+
+_FROWN = refine._SLOT["MouthFrownLeft"]
+
+
+class _PeakPlant(_Plant):
+    """Re-tracking stand-in: every slot reads what is drawn, except the left frown, which reads
+    0.8 x its drive up to 0.6 (peak 0.48) and falls 1:1 past it (MediaPipe's frown on
+    15-f13-anc-ph.jpg: right side re-tracked 0.60 of the unit at a drive of 0.7, 0.39-0.43 at
+    0.9-1.1): the follow guard (refine.FollowGuard) must not chase it past its peak while a
+    generated clip's request is still ramping to its apex."""
+
+    def __init__(self):
+        super().__init__({})
+
+    def read(self, *_args) -> np.ndarray:
+        r = super().read()
+        x = float(self.drawn[ue_index("MouthFrownLeft")])
+        r[_FROWN] = 0.8 * x if x <= 0.6 else 0.48 - 1.0 * (x - 0.6)
+        return r
+
+
+def test_a_ramping_request_is_not_chased_past_the_readings_peak(monkeypatch):
+    """The request rises 0.40 -> 0.55 by 0.015 a frame (under refine.JUMP: no restart), more than
+    the reading can show (peak 0.48 at a drive of 0.6; the request alone reads 0.44 at the top):
+    at the ramp's top the reading is still near its peak and the correction well short of the
+    limit (judged only on a steady request, the loop chased it and the reading fell to 0.18)."""
+    plant = _PeakPlant()
+    loop = _loop(plant, monkeypatch)
+
+    def render(d):
+        plant.drawn = np.asarray(d, np.float32).copy()
+        return np.zeros((4, 4, 3), np.uint8)
+
+    ramp = np.round(np.arange(0.40, 0.55 + 1e-6, 0.015), 4)
+    got = []
+    for w in ramp:
+        request = np.zeros(N_DRIVE, np.float32)
+        request[ue_index("MouthFrownLeft")] = w
+        render(loop.correct(request, render))  # the final drive, as the animator draws it
+        got.append(float(plant.read()[_FROWN]))
+    assert got[-1] > 0.38, got  # near the peak at the apex (0.48), not past it
+    assert float(loop.corr[_FROWN]) < 0.2, loop.corr[_FROWN]
+    assert loop.guard.hi[_FROWN] < refine.LIMIT  # bounded on the side it was pushing
 
 
 def _drive(closure: float) -> np.ndarray:
