@@ -79,3 +79,27 @@ def test_sigterm_during_demo_leaves_none_of_its_files(tmp_path):
     assert_clean_termination(result, left, banner="FaceMimic demo: the avatar says 4 lines with changing moods "
                                                   "(happy, surprised, skeptical, laughing).")
     assert list(tmp_path.iterdir()) == []  # not even the folders it created
+
+
+def test_nothing_prints_after_terminated(tmp_path):
+    """A native thread still writing to fd 2 after SIGTERM unwound the command (MediaPipe's graph
+    logged a "Feedback manager ..." warning after ``Terminated.`` under load) stays silent: the
+    user sees exactly the one line."""
+    script = tmp_path / "late.py"
+    script.write_text(
+        "import os, threading, time, click\n"
+        "from facemimic.cli import LazyGroup\n"
+        "from facemimic.common.signals import Terminated\n"
+        "@click.group(cls=LazyGroup)\n"
+        "def g():\n"
+        "    pass\n"
+        "@g.command()\n"
+        "def work():\n"
+        "    def late():\n"
+        "        time.sleep(0.3)\n"
+        "        os.write(2, b'W0000 native line after the end\\n')\n"
+        "    threading.Thread(target=late).start()  # not a daemon: it outlives the command\n"
+        "    raise Terminated()\n"
+        "g(['work'])\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert_clean_termination(result, [])

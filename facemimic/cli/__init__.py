@@ -51,14 +51,32 @@ class LazyGroup(click.Group):
                 raise click.ClickException(str(e)) from None
             except Terminated:
                 click.echo("Terminated.", err=True)
+                _last_line_said()
                 sys.exit(TERMINATED_EXIT)
             except KeyboardInterrupt:
                 click.echo("Interrupted.", err=True)
+                _last_line_said()
                 sys.exit(130)
             except OSError as e:
                 # Last resort for a system error no stage turned into a FaceMimicError (a full
                 # disk, a vanished folder): still one line, never a traceback.
                 raise click.ClickException(describe_os_error(e)) from None
+
+
+def _last_line_said() -> None:
+    """After ``Terminated.`` / ``Interrupted.`` nothing more reaches the terminal: native threads
+    still winding down (MediaPipe's graph logs "Feedback manager ..." from its own thread, at times
+    after the landmarker's quiet start has ended) would print after the one line the user asked
+    for, so file descriptor 2 is pointed at /dev/null for the rest of the process."""
+    import os
+
+    try:
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except (OSError, ValueError):  # no real fd 2 (embedded interpreters, closed streams)
+        pass
 
 
 def describe_os_error(e: OSError) -> str:
