@@ -172,3 +172,44 @@ def test_a_small_stretch_reads_its_request(samples):
         m = _one_person(anim, [anim.render(_both_sides("MouthStretch", w))])
         got = np.asarray(m.corner_stretch[0]) / (w * geometry.CHANNELS["MouthStretchLeft"].full_extent)
         assert np.all(np.abs(got - 1) <= 0.2), (photo, got, anim.stats.calibration["stretch"])
+
+
+def test_the_jaw_is_calibrated_again_under_held_lips(samples):
+    """The chin of single_face.jpg re-tracks shorter when the lips keep part of the jaw's opening
+    closed (MouthClosed = model.HELD_SHARE x JawOpen, as the closed loop holds a vowel's): the jaw
+    is probed that way too and gets a second curve, kept by the calibration cache, that the model
+    blends to as the lips are held (none on a free jaw). Drawn on it, a held-lips JawOpen 0.3
+    re-tracks its chin within 20 % of 0.3 x 0.75 IPD."""
+    from facemimic.animate.portrait import calibration_cache as cc
+    from facemimic.animate.portrait.model import _JAW_CONTROL, CONTROL_NAMES, HELD_SHARE, drive_vector
+    from facemimic.expressions.names import N_UE, ue_index
+
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512))
+    report = anim.stats.calibration
+    alone, held = report["jaw"], report["jaw_held"]
+    assert held["amounts"] == alone["amounts"], (alone, held)
+    assert all(h < a for h, a in zip(held["response"][1:], alone["response"][1:])), (alone, held)
+    curves = anim.model.curves
+    pos = KNOTS > 0
+    assert curves.held_jaw is not None
+    assert np.all(curves.held_jaw[pos] >= curves.values[_JAW_CONTROL][pos] - 1e-6)
+    assert np.any(curves.held_jaw[pos] > curves.values[_JAW_CONTROL][pos] + 0.02), (curves.held_jaw, curves.values[_JAW_CONTROL])
+
+    def jaw_amount(jaw: float, closed: float) -> float:
+        w = np.zeros(N_UE, np.float32)
+        w[ue_index("JawOpen")], w[ue_index("MouthClosed")] = jaw, closed
+        return float(anim.model.controls(drive_vector(w, (1.0, 1.0)))[_JAW_CONTROL])
+
+    free, half, full = (jaw_amount(0.3, s * HELD_SHARE * 0.3) for s in (0.0, 0.5, 1.0))
+    assert free == np.interp(0.3, KNOTS, curves.values[_JAW_CONTROL]).astype(np.float32)
+    assert np.isclose(full, np.interp(0.3, KNOTS, curves.held_jaw), atol=1e-5)
+    assert np.isclose(half, (free + full) / 2, atol=1e-5) and full > free
+
+    k = len(CONTROL_NAMES)
+    back = cc.decode(cc.encode((curves, report, np.zeros((k, k), np.float32), None), "key"), "key")[0]
+    assert np.array_equal(back.held_jaw, curves.held_jaw)
+
+    w = 0.3
+    got = _chin_drop(anim, anim.render(F.from_shapes({"JawOpen": w, "MouthClosed": HELD_SHARE * w})))
+    want = w * geometry.CHANNELS["JawOpen"].full_extent
+    assert abs(got / want - 1) <= 0.2, (got, want, held)

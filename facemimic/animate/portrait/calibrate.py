@@ -25,7 +25,7 @@ import numpy as np
 
 from ...expressions import geometry
 from .landmarks import BROW_LOWER, EYE_UPPER
-from .model import CONTROL_NAMES, SIDES, BrowMap, ResponseCurves
+from .model import CONTROL_NAMES, HELD_SHARE, SIDES, BrowMap, ResponseCurves
 
 # group -> (controls, UE channels measured on the re-tracked landmarks; "closure" = the share of
 # the photo's own eyelid aperture that closed)
@@ -67,6 +67,12 @@ GROUP_GAIN_RANGE = {"jaw": (0.5, 1.7), "brow_up": (0.4, 2.0), "outer_up": (0.4, 
 # probes the tracker's reading of a warped chin collapses (0-f1-su at JawOpen 0.6 asked 1.36, read
 # a chin *rising*), so a request past the probes gets at most 1.2 x the largest probe's amount.
 JAW_EXTRAPOLATION = 1.2
+# The jaw is probed a second time with its lips held as the closed loop holds a vowel's
+# (model.HELD_SHARE of the request's opening closed by MouthClosed, the request read off the jaw's
+# first curve, drawn with the seal and the jaw's share as a frame is): the chin under held lips is
+# read 0.39-0.59 of its motion on single_face.jpg where alone it reads 0.60-0.70, and the model
+# blends to that curve as the lips are held (ResponseCurves.held_jaw).
+HELD_JAW_AMOUNTS = GROUP_AMOUNTS["jaw"]
 # The lips' response (rest="source"): the inner-lip gap the model draws against the gap the tracker
 # reads on the render, probed with the jaw open LIPS_PROBE_JAW (uncalibrated) and MouthClosed
 # holding the lips at each drawn gap of LIPS_PROBE_GAPS (IPD), the regime of speech's vowels. Most
@@ -299,7 +305,7 @@ def _constants() -> dict:
             "GROUP_GAIN_RANGE": GROUP_GAIN_RANGE,
             "LIPS_PROBE_JAW": LIPS_PROBE_JAW, "LIPS_PROBE_GAPS": LIPS_PROBE_GAPS,
             "BROW_LID_KEEP": BROW_LID_KEEP, "REFINE_NEAR": REFINE_NEAR, "FALL_TOLERANCE": FALL_TOLERANCE,
-            "scale": "photo IPD"}
+            "scale": "photo IPD", "HELD_SHARE": HELD_SHARE, "HELD_JAW_AMOUNTS": HELD_JAW_AMOUNTS}
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
@@ -379,6 +385,21 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
         # the frame drawn at the same amount read 1.35), and the creases of the request.
         return motion, closure, _jaw_gap(model, c), _probe_weights(model, groups[g][0], a)
 
+    def held_probe(a: float, request: float) -> tuple:
+        """The jaw at template amount ``a`` with the lips held as a frame asking JawOpen ``request``
+        holds them: MouthClosed = HELD_SHARE x request (template amount, its unit the jaw's)."""
+        from ...expressions.names import N_UE, ue_index
+        from .model import drive_vector
+
+        w = np.zeros(N_UE, np.float32)
+        w[ue_index("JawOpen")] = request
+        w[ue_index("MouthClosed")] = HELD_SHARE * request
+        c = np.zeros(k, np.float32)
+        c[index["jaw_open"]] = a
+        c[index["lips_close"]] = HELD_SHARE * request
+        c[index["seal"]] = model.seal(drive_vector(w, (1.0, 1.0)))
+        return np.tensordot(c, model.basis, axes=1), (0.0, 0.0), _jaw_gap(model, c), w
+
     def render_and_retrack(jobs: list) -> list:
         # The probes are rendered and re-tracked on one thread per core (the same readings as one thread).
         return _render_and_retrack(
@@ -419,8 +440,16 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
     # brows: anc's left outer brow drawn at 0.88 read 0.50 of the unit with the right at 0.53, and
     # 0.60 with both at 0.88).
     extra = [(g, a) for g, (controls, _) in groups.items() for a in _refine_amounts(g, controls, fits.get(g), plan)]
+    held_jobs = []
+    if "jaw" in groups and groups["jaw"][0] == ("jaw_open",):
+        # the jaw under held lips, at the requests its first curve draws at these amounts
+        first = fits["jaw"][1].get("jaw_open")
+        for a in HELD_JAW_AMOUNTS:
+            request = float(np.interp(a, first, KNOTS)) if first is not None else a
+            held_jobs.append(held_probe(a, request))
+            extra.append(("jaw_held", (a,)))  # last in extra, as held_jobs are rendered last
     if extra:
-        more = render_and_retrack([probe(g, a) for g, a in extra])
+        more = render_and_retrack([probe(g, a) for g, a in extra if g != "jaw_held"] + held_jobs)
         plan = plan + extra
         tracked = tracked + more
         measures = at_photo_scale(photo, tracked[1:], size, rest)
@@ -431,6 +460,20 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
         report[g], curves = fits[g]
         for name, curve in curves.items():
             values[index[name]] = curve
+    held_jaw = None
+    held = [t for t, (g, _) in enumerate(plan) if g == "jaw_held"]
+    if held:
+        amts = [0.0] + [plan[t][1][0] for t in held]
+        resp = [0.0] + [reading(measures, t, ("JawOpen",)) for t in held]
+        ok = np.isfinite(resp)
+        amts, resp = np.asarray(amts)[ok], np.asarray(resp)[ok]
+        report["jaw_held"] = {"share": round(HELD_SHARE, 3), "amounts": amts.round(3).tolist(),
+                              "response": resp.round(3).tolist()}
+        if "jaw_open" in fits["jaw"][1] and len(amts) >= 2 and resp.max() >= MIN_RESPONSE * amts.max():
+            held_jaw = _fit_curve(amts, resp, "jaw")
+            report["jaw_held"]["curve"] = held_jaw.round(3).tolist()
+        else:
+            report["jaw_held"]["curve"] = "the jaw's own (the tracker does not see it)"
     lips = [t for t, (g, _) in enumerate(plan) if g == "lips"]
     if lips:
         # read as the closed loop reads its frames (refine.py): each on its own
@@ -441,7 +484,7 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
 
         report["lips"] = {"drawn": [round(float(plan[t][1]), 4) for t in lips],
                           "read": [round(gap(tracked[1 + t]), 4) for t in lips]}
-    return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32), None
+    return ResponseCurves(KNOTS.copy(), values, held_jaw), report, np.zeros((k, k), np.float32), None
 
 
 # The second round re-probes a knot's amount only when no probe is this near it already (template amount).

@@ -31,7 +31,8 @@ import numpy as np
 from ...common.cache import DiskCache, content_key
 from .model import CONTROL_NAMES, BrowMap, ResponseCurves
 
-CALIBRATION_VERSION = 2  # bump when what a calibration means changes (2: probes at the photo's IPD, a second round)
+CALIBRATION_VERSION = 3  # bump when what a calibration means changes (2: probes at the photo's IPD, a second
+# round; 3: the jaw's held-lips curve)
 MAX_ENTRIES = 64
 MAX_BYTES = 32 << 20  # an entry is ~50 kB
 FOLDER = "calibrations"
@@ -91,6 +92,8 @@ def encode(result: Calibration, key: str) -> bytes:
     curves, report, cross, brow_map = result
     arrays = {"key": np.frombuffer(key.encode(), np.uint8), "knots": curves.knots, "values": curves.values,
               "cross": np.asarray(cross), "report": np.frombuffer(json.dumps(report).encode(), np.uint8)}
+    if curves.held_jaw is not None:
+        arrays["held_jaw"] = curves.held_jaw
     if brow_map is not None:
         arrays.update(brow_grid=brow_map.grid, brow_table=brow_map.table, brow_leak=brow_map.leak,
                       brow_pitches=brow_map.pitches)
@@ -112,6 +115,9 @@ def decode(data: bytes, key: str) -> Calibration | None:
         knots, values, cross = a["knots"], a["values"], a["cross"]
         if knots.ndim != 1 or values.shape != (k, len(knots)) or cross.shape != (k, k):
             return None
+        held_jaw = a.get("held_jaw")
+        if held_jaw is not None and held_jaw.shape != knots.shape:
+            return None
         report = json.loads(bytes(a["report"]).decode())
         brow_map = None
         if "brow_table" in a:
@@ -120,7 +126,7 @@ def decode(data: bytes, key: str) -> Calibration | None:
                 return None
     except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile):
         return None
-    return ResponseCurves(knots, values), report, cross, brow_map
+    return ResponseCurves(knots, values, held_jaw), report, cross, brow_map
 
 
 def load(key: str, cache: DiskCache | None = None) -> Calibration | None:

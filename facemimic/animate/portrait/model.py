@@ -798,12 +798,35 @@ class BrowMap:
         return float(v[0]), float(v[1]), float(v[2])
 
 
+# The jaw under held lips: a drive whose lips hold this share of its opening closed
+# (min(MouthClosed, JawOpen) / JawOpen) is drawn on the jaw's held-lips curve
+# (ResponseCurves.held_jaw, probed with the lips held so), less on the way (share 0: the jaw's own
+# curve, probed alone). MediaPipe reads a warped chin shorter under held lips (single_face.jpg:
+# 0.51-0.66 of its motion with a third held, 0.39-0.59 with 0.6 held, 0.60-0.70 alone), and the
+# closed loop does not correct the jaw: reenactment read the driver's jaw at 0.72-0.77. 0.6 is how
+# the loop holds an open jaw's lips (WolfgangLanger -> single_face, drives with JawOpen > 0.2: held
+# share p25 0.61, median 0.86); probed at a third, the curve gained 3-5 % and the jaw read 0.78.
+HELD_SHARE = 0.6
+
+
+def held_blend(x: np.ndarray) -> float:
+    """How far (0..1) the (93,) rest-relative drive ``x`` is drawn on the jaw's held-lips curve:
+    ``min(f / HELD_SHARE, 1)``, ``f = min(MouthClosed, JawOpen) / JawOpen`` (0 with the jaw shut)."""
+    jaw = max(float(x[_JAW]), 0.0)
+    if jaw <= 1e-3:
+        return 0.0
+    return min(max(float(x[DRIVE_LIPS_CLOSED]), 0.0) / jaw / HELD_SHARE, 1.0)
+
+
 @dataclass(frozen=True)
 class ResponseCurves:
     """Per-control monotone response: requested amount -> template amount (``np.interp``)."""
 
     knots: np.ndarray  # (n,) requested amounts, ascending, spanning [-1, 1]
     values: np.ndarray  # (K, n) template amounts at the knots
+    # (n,) the jaw's template amounts at the knots with HELD_SHARE of its opening held closed
+    # (None: the jaw's own curve, values[jaw], for every drive)
+    held_jaw: np.ndarray | None = None
 
     @classmethod
     def identity(cls, k: int) -> "ResponseCurves":
@@ -827,6 +850,18 @@ class ResponseCurves:
         out[over] += (c[over] - self.knots[-1]) * (self.values[over, -1] - self.values[over, -2]) / (
             self.knots[-1] - self.knots[-2])
         return out
+
+    def held_gain(self, request: float) -> float:
+        """Template amount the jaw's held-lips curve adds over its own curve at a jaw ``request``
+        (0 without a held-lips curve); linear past the knots, as :meth:`__call__`."""
+        if self.held_jaw is None or request <= 0.0:
+            return 0.0
+        xp = self.knots.astype(np.float64)
+        rows = np.stack([self.values[_JAW_CONTROL], self.held_jaw]).astype(np.float64)
+        at = [float(np.interp(request, xp, r)) for r in rows]
+        if request > xp[-1]:
+            at = [a + (request - xp[-1]) * (r[-1] - r[-2]) / (xp[-1] - xp[-2]) for a, r in zip(at, rows)]
+        return at[1] - at[0]
 
 
 @dataclass(frozen=True)
@@ -922,9 +957,15 @@ class DisplacementModel:
             # own landmarks (the lips meet, the corners reach the population's neutral); the
             # calibrated curves map only the absolute request
             rest_mix = self.mix @ self.rest if self.rest_mix is None else self.rest_mix
-            c = self.curves(self.mix @ np.asarray(drive, np.float32)) - rest_mix
+            request = self.mix @ np.asarray(drive, np.float32)
+            c = self.curves(request) - rest_mix
         else:
-            c = self.curves(self.mix @ x)
+            request = self.mix @ x
+            c = self.curves(request)
+        if self.curves.held_jaw is not None:
+            b = held_blend(x)
+            if b > 0.0:  # lips held over part of the opening: the chin drawn as probed under held lips
+                c[_JAW_CONTROL] += b * self.curves.held_gain(float(request[_JAW_CONTROL]))
         c[_SEAL_CONTROL] = self.seal(x)
         src = c  # the amounts cross-talk is cancelled from
         if self.brows is not None:
