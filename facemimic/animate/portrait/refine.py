@@ -49,10 +49,9 @@ import numpy as np
 
 from ...expressions import geometry
 from ...expressions.mouth import LIPS_MEET_GAP
-from ...expressions.names import ue_index
+from ...expressions.names import N_UE, ue_index
 from .calibrate import BROW_LID_KEEP, StillTracker, drawn_brow_gaps, rest_brow_gaps, rest_of
 from .implied import implied_measures, implied_weight
-from ...expressions.names import N_UE
 from . import landmarks as L
 from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED, SIDES, drive_vector
 
@@ -604,18 +603,11 @@ class ClosedLoop:
                 continue
             slots = np.array(_BROW_RAISE_SLOTS[k])
             up = np.maximum(self.corr[slots], 0.0).astype(np.float32)
-            keep = self.corr[slots] - up
-
-            def holds(share: float) -> bool:
-                out[self.index[slots]] = drive[self.index[slots]] + keep + share * up
-                return bool(self.drawn_brow_rise(out)[k] <= BROW_RAISE_MAX)
-
-            if holds(0.0):
-                self.corr[slots] = keep + _bisect(holds, 0.0, 1.0)[0] * up
-            else:
+            if not self._scale_back(drive, out, slots, up,
+                                    lambda o, k=k: bool(self.drawn_brow_rise(o)[k] <= BROW_RAISE_MAX)):
                 # the request itself passes the bound (a curve calibrated on a tracker that
                 # under-reads raised brows): the raising corrections go negative, down to -LIMIT
-                base = np.minimum(keep, 0.0)
+                base = np.minimum(self.corr[slots] - up, 0.0)
 
                 def lowered_holds(c: float) -> bool:
                     out[self.index[slots]] = drive[self.index[slots]] + np.minimum(base, c)
@@ -623,7 +615,25 @@ class ClosedLoop:
 
                 lo = -float(self.limit[slots].min())
                 self.corr[slots] = np.minimum(base, _bisect(lowered_holds, lo, 0.0)[1] if lowered_holds(lo) else lo)
-            out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
+                out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
+
+    def _scale_back(self, drive: np.ndarray, out: np.ndarray, slots: np.ndarray, push: np.ndarray,
+                    ok) -> bool:
+        """Scale the part ``push`` of the corrections in ``slots`` back together, by bisection, to
+        the largest share for which ``ok(out)`` holds (``out``: the corrected (93,) drive, written
+        as tested and left at the kept corrections). False, with nothing changed, where even none of
+        ``push`` holds: the request itself passes the bound, the caller's case."""
+        keep = self.corr[slots] - push
+
+        def holds(share: float) -> bool:
+            out[self.index[slots]] = drive[self.index[slots]] + keep + share * push
+            return bool(ok(out))
+
+        if not holds(0.0):
+            return False
+        self.corr[slots] = keep + _bisect(holds, 0.0, 1.0)[0] * push
+        out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
+        return True
 
     def _lid_gaps(self, controls: "np.ndarray | None", motion: "np.ndarray | None" = None) -> np.ndarray:
         """(2,) mid-eye lid gaps (IPD, right and left: the mean over the lids' seven inner points)
@@ -687,18 +697,11 @@ class ClosedLoop:
             slots = np.array([lowering, _SLOT[f"BrowPinch{side.capitalize()}"], _SLOT[f"BrowInnerUp{side.capitalize()}"]])
             sign = np.array([1.0, 1.0, -1.0])  # the direction that brings the inner brow down
             down = np.where(self.corr[slots] * sign > 0, self.corr[slots], 0.0).astype(np.float32)
-            keep = self.corr[slots] - down
-
-            def holds(share: float) -> bool:
-                out[self.index[slots]] = drive[self.index[slots]] + keep + share * down
-                return bool(self.drawn_brow_gaps(out)[k] >= self.brow_floor[k])
-
-            if holds(0.0):
-                self.corr[slots] = keep + _bisect(holds, 0.0, 1.0)[0] * down
-                out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
+            if self._scale_back(drive, out, slots, down,
+                                lambda o, k=k: bool(self.drawn_brow_gaps(o)[k] >= self.brow_floor[k])):
                 continue
             # the request itself crosses the floor: the lowering's correction goes negative
-            self.corr[slots] = keep
+            self.corr[slots] = self.corr[slots] - down
             i = self.index[lowering]
 
             def lowering_holds(c: float) -> bool:
