@@ -35,6 +35,11 @@ N_FEATURES = 28
 _NASAL = {"N", "NG", "M"}
 _STOP = {"T", "D", "K", "G", "P", "B"}
 _FRIC = {"F", "V", "TH", "DH", "S", "Z", "SH", "ZH", "HH"}
+# Phones under which a closed-lip run is not a closure candidate (session 9): rounded W and
+# lip-on-teeth F/V move the lips, and the frame-shape classifier's P(A) rises there too. On the
+# tuning sets no true closure was found this way, and on the MBROLA evaluation set such runs were
+# the false closures that cost shapes F and G their frames (docs/lipsync.md, Session 9).
+LABIAL_NOT_CLOSED = frozenset({"W", "F", "V"})
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ def candidates(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, log_probs
     list of Candidate
         Recognised P/B/M first, then detector runs (>= ``insert_at`` for 3 frames, under a
         consonant, no recognised P/B/M within 40 ms), then closed-lip runs no other candidate
-        explains (under any phone but silence or noise).
+        explains (under any phone but silence, noise and :data:`LABIAL_NOT_CLOSED`).
     """
     p = prob[:, 1] + prob[:, 2]
     ps = np.convolve(p, np.ones(3) / 3, mode="same")
@@ -179,7 +184,7 @@ def candidates(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, log_probs
         if any(x0 < t1 + 0.04 and x1 > t0 - 0.04 for x0, x1 in taken):
             continue
         under = _under(phones, 0.5 * (t0 + t1))
-        if under is None or under in (SILENCE, NOISE):
+        if under is None or under in (SILENCE, NOISE) or under in LABIAL_NOT_CLOSED:
             continue
         out.append(Candidate("pa", t0, t1, _m_or_b(prob, a, b), features(a, b, False, under, "pa", t0, t1)))
         taken.append((t0, t1))
@@ -231,4 +236,4 @@ def classify_closures(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, lo
     return out
 
 
-__all__ = ["Candidate", "candidates", "classify_closures", "closed_lip_runs", "load_weights", "scores"]
+__all__ = ["LABIAL_NOT_CLOSED", "Candidate", "candidates", "classify_closures", "closed_lip_runs", "load_weights", "scores"]
