@@ -120,7 +120,9 @@ STAGES = (
     ("facemimic.animate.portrait.mouth", "MouthPainter", "apply", "mouth seal + composite (in the frame)"),
     ("facemimic.animate.portrait.eyes", "EyeRig", "apply", "irises"),
     ("facemimic.animate.portrait.animator", "PortraitAnimator", "draw", "draw (one render)"),
-    ("facemimic.animate.portrait.refine", "ClosedLoop", "_retrack", "re-track (wait)"),
+    ("facemimic.animate.portrait.refine", "ClosedLoop", "_retrack", "re-track (wait; lagged: its own thread)"),
+    ("facemimic.animate.portrait.refine", "ClosedLoop", "correct", "closed loop (trial render + re-track + step)"),
+    ("facemimic.animate.portrait.refine", "ClosedLoop", "correct_lagged", "closed loop, lagged (wait + step)"),
 )
 
 
@@ -198,7 +200,14 @@ def main() -> None:
                     help="parts to leave out")
     ap.add_argument("--stages", action="store_true",
                     help="speed: also time the closed loop's stages (wall and thread CPU ms per frame)")
+    ap.add_argument("--lag", type=int, default=None, metavar="N",
+                    help="closed loop: correct each frame from the re-track of the final render N frames back "
+                         "(one render a frame; 0: a trial render re-tracked first; default: the animator's)")
     args = ap.parse_args()
+    if args.lag is not None:
+        from facemimic.animate.portrait import animator as animator_module
+
+        animator_module.LOOP_LAG = args.lag  # (a tree without the option ignores it: A/B runs)
     seconds = 4.0 if args.quick else 10.0
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (shared)")
 
@@ -284,6 +293,7 @@ def main() -> None:
           f"render costs {dt / base:.1f}x that")
     with PortraitAnimator(str(sample_path("single_face.jpg")), PortraitOptions(size=512, crop="face",
                                                                               refine=True)) as looped:
+        lag = getattr(looped._loop, "lag", 0)
         for f in frames[:10]:
             looped.render(f, reuse=True)
         looped.reset()
@@ -302,7 +312,8 @@ def main() -> None:
         dt_piped = time.perf_counter() - t0
         cpu_piped = time.process_time() - p0
         stages = stage_times(looped, frames[:n]) if args.stages else None
-    print(f"closed loop (--refine: one extra render + one re-track a frame): {n / dt_loop:6.1f} fps "
+    how = f"lag {lag}: one render + one re-track a frame" if lag else "one extra render + one re-track a frame"
+    print(f"closed loop (--refine, {how}): {n / dt_loop:6.1f} fps "
           f"({1000 * dt_loop / n:.1f} ms/frame), {dt_loop / dt:.1f}x the open-loop render; CPU per frame: "
           f"main thread {1000 * cpu_main / n:.1f} ms, process {1000 * cpu_loop / n:.1f} ms (MediaPipe's thread included)")
     print(f"closed loop, final render on a second thread (as animate runs it): {n / dt_piped:6.1f} fps "

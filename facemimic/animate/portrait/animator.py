@@ -42,6 +42,8 @@ RESTS = ("source", "neutral")
 EXTREME_YAW = 30.0  # degrees: beyond this a 2D warp of one photo starts to show its limits
 _TONGUE = ue_index("TongueOut")
 _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
+# the closed loop's lag (refine.ClosedLoop): 0, a trial render re-tracked before each final render
+LOOP_LAG = 0
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ class FramePlan:
     weights: np.ndarray  # (88,) the frame's UE weights (the tongue is drawn from them)
     gaze: np.ndarray  # (2, 2) [right, left] x [x, y] gaze
     head: np.ndarray  # (3,) head rotation, degrees
+    # (h, w, 3|4) uint8: the frame already rendered while planning (a lagged closed loop renders
+    # each frame once, to re-track it); draw() copies it
+    image: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,7 @@ class PortraitAnimator:
         if opts.refine:
             from .refine import ClosedLoop
 
-            self._loop = ClosedLoop(self)
+            self._loop = ClosedLoop(self, lag=LOOP_LAG)
 
     def reset(self) -> None:
         """Forget what carries over between frames (the last face, the closed loop's correction):
@@ -341,6 +346,13 @@ class PortraitAnimator:
                           np.zeros((2, 2)), np.zeros(3))
         w, op, gaze, head = self._last
         drive = drive_vector(w, op)
+        if self._loop is not None and self._loop.lag:
+            # one render a frame: corrected from earlier frames' re-tracks, re-tracked itself
+            # on the loop's thread while the next frames are planned (refine.ClosedLoop)
+            plan = FramePlan(self._loop.correct_lagged(drive), w, gaze, head)
+            image = self.draw(plan)
+            self._loop.observe(image)
+            return FramePlan(plan.drive, w, gaze, head, image)
         if self._loop is not None:
             drive = self._loop.correct(drive, lambda d: self.draw(FramePlan(d, w, gaze, head)))
         return FramePlan(drive, w, gaze, head)
@@ -351,6 +363,11 @@ class PortraitAnimator:
 
         Plans are independent of each other: drawing may run on another thread, behind planning,
         given its own ``scratch`` (:meth:`new_scratch`) and ``out``."""
+        if plan.image is not None:  # rendered while planning
+            if out is None:
+                return plan.image.copy()
+            np.copyto(out, plan.image)
+            return out
         drive, w, gaze, head = plan.drive, plan.weights, plan.gaze, plan.head
         # the brows are calibrated per head pitch (the tracker reads looking down as lowered brows)
         pitch = float(np.clip(head[1], -self.pose.max_angle, self.pose.max_angle)) if self.pose is not None else 0.0

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+from collections import deque
 
 import numpy as np
 
@@ -338,9 +339,14 @@ class ClosedLoop:
         The animator whose frames are judged (its rest mode decides the targets).
     tracker : StillTracker, optional
         An IMAGE-mode landmarker; by default the process-wide one (:func:`shared_tracker`).
+    lag : int
+        0: each frame is trial-rendered, re-tracked and corrected before its final render
+        (:meth:`correct`); n > 0: each frame is corrected from the re-track of the final render n
+        frames back (:meth:`correct_lagged` and :meth:`observe`: one render a frame, the re-track
+        beside the next frames' work).
     """
 
-    def __init__(self, animator, tracker: StillTracker | None = None) -> None:
+    def __init__(self, animator, tracker: StillTracker | None = None, *, lag: int = 0) -> None:
         self.animator = animator
         self._shared = tracker is None
         self.tracker = tracker or shared_tracker()
@@ -355,6 +361,12 @@ class ClosedLoop:
         # re-tracked / drawn inner-lip gap (LIPS_BIAS_FREE) and re-tracked - drawn (IPD), running
         self._lips_ratio, self._lips_bias = self._lips_start()
         self.guard = FollowGuard(len(LOOP))
+        # lag > 0: frames corrected from their predecessors' final renders (correct_lagged)
+        self.lag = int(lag)
+        self._pending: deque = deque()  # (future readings, drive, targets, drawn drive, epochs)
+        self._planned = None  # (drive, targets, drawn drive) of the last correct_lagged
+        self._epoch = np.zeros(len(LOOP), np.int64)  # per slot: jumps in its request so far
+        self._pool, self._pool_pid = None, 0
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
         # The re-tracked photo is the rest every reading is measured against.
         x0, y0, x1, y1 = animator.warp.roi
@@ -429,6 +441,93 @@ class ClosedLoop:
         ``render(drive)`` renders a drive to an image (h, w, 3|4); it is called once here, on
         the drive with the correction carried from the previous frame."""
         drive = np.asarray(drive, np.float32)
+        target, opening, meet = self._start(drive)
+        trial = drive.copy()
+        trial[self.index] += self.corr
+        if self.rest is None:
+            return trial
+        x0, y0, x1, y1 = self.animator.warp.roi
+        img = render(trial)
+        got = self._retrack(img[y0:y1, x0:x1], self.animator.points.mean(0) - (x0, y0))
+        if got is None:
+            self.lost += 1
+            return trial
+        self._learn(drive, target, trial, readings(got, self.rest, self.aperture0, self.size))
+        return self._hold(drive, target, opening, meet)
+
+    def correct_lagged(self, drive: np.ndarray) -> np.ndarray:
+        """The corrected (93,) drive for one frame, from the readings of earlier frames' final
+        renders (``lag`` frames back, :meth:`observe`): no trial render.
+
+        The frame's own render is handed to :meth:`observe` and re-tracked on the loop's thread
+        while the caller goes on; the next frames wait for it only when they need it. A slot whose
+        request jumped since an observed frame learns nothing from it (another regime)."""
+        drive = np.asarray(drive, np.float32)
+        while len(self._pending) >= max(self.lag, 1):
+            future, seen, target, drawn, epoch = self._pending.popleft()
+            r = future.result()
+            if r is None:
+                self.lost += 1
+                continue
+            stale = self._epoch != epoch
+            if stale.any():
+                r = np.where(stale, np.nan, r).astype(np.float32)
+                keep = self.corr[stale].copy()
+                self._learn(seen, target, drawn, r)
+                self.corr[stale] = keep
+            else:
+                self._learn(seen, target, drawn, r)
+        prev = self._prev
+        target, opening, meet = self._start(drive)
+        if prev is not None:
+            self._epoch += (np.abs(target - prev) > JUMP)
+        if self.rest is not None:
+            out = self._hold(drive, target, opening, meet)
+        else:  # no rest to measure against (as correct(): the carried correction, unbounded)
+            out = drive.copy()
+            out[self.index] += self.corr
+        self._planned = (drive, target, out)
+        return out
+
+    def observe(self, image: np.ndarray) -> None:
+        """Re-track ``image`` (h, w, 3|4), the render of the drive :meth:`correct_lagged` returned
+        last, on the loop's own thread (the caller may reuse ``image`` once this returns)."""
+        if self._planned is None or self.rest is None:
+            return
+        drive, target, drawn = self._planned
+        self._planned = None
+        x0, y0, x1, y1 = self.animator.warp.roi
+        crop = np.array(image[y0:y1, x0:x1])  # a copy: the re-track runs after the caller moves on
+        centre = self.animator.points.mean(0) - (x0, y0)
+
+        def read() -> np.ndarray | None:
+            got = self._retrack(crop, centre)
+            return None if got is None else readings(got, self.rest, self.aperture0, self.size)
+
+        self._pending.append((self._observer().submit(read), drive, target, drawn, self._epoch.copy()))
+
+    def _observer(self):
+        """The loop's one re-tracking thread (:meth:`observe`)."""
+        import os
+
+        if self._pool is None or self._pool_pid != os.getpid():
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="facemimic-portrait-retrack")
+            self._pool_pid = os.getpid()
+        return self._pool
+
+    def _drain(self) -> None:
+        """Wait for the re-tracks still running and forget them."""
+        while self._pending:
+            self._pending.popleft()[0].result()
+        self._planned = None
+
+    def _start(self, drive: np.ndarray) -> tuple[np.ndarray, float, bool]:
+        """A frame's targets (len(LOOP),), its asked opening (weight units) and whether its lips
+        are asked to meet; slots whose request jumped start afresh, the lips from the share the
+        last open vowels (or the last closure) needed."""
+        drive = np.asarray(drive, np.float32)
         target = self.targets(drive)
         if self._prev is not None:
             jumped = np.abs(target - self._prev) > JUMP
@@ -451,17 +550,12 @@ class ClosedLoop:
             # are apart (what the seal closes re-tracks open): on closed-lipped faces a carried
             # correction pushed the lips through each other (the drawn avatar: 14 -> 7 of 14 met)
             self.corr[_LIPS] = max(self._close_corr, 0.0)  # a closing correction only
-        trial = drive.copy()
-        trial[self.index] += self.corr
-        if self.rest is None:
-            return trial
-        x0, y0, x1, y1 = self.animator.warp.roi
-        img = render(trial)
-        got = self._retrack(img[y0:y1, x0:x1], self.animator.points.mean(0) - (x0, y0))
-        if got is None:
-            self.lost += 1
-            return trial
-        r = readings(got, self.rest, self.aperture0, self.size)
+        return target, opening, meet
+
+    def _learn(self, drive: np.ndarray, target: np.ndarray, trial: np.ndarray, r: np.ndarray) -> None:
+        """One step of the integral controller: ``r`` (len(LOOP),) the readings of a render of
+        ``trial`` (93,), the frame's request ``drive`` (93,) corrected by the current correction,
+        whose targets are ``target``; updates the correction (and the follow guard)."""
         err = np.where(np.isfinite(r), target - r, 0.0)
         # a slot is idle when neither its measure is asked for nor its own channel (a sad brow's
         # lowering is asked for even where the inner raise leaves its measure near 0)
@@ -502,6 +596,11 @@ class ClosedLoop:
         new = np.where(np.isfinite(back), back, new)  # the reading stopped following: the best seen
         new = np.clip(new, self.guard.lo, self.guard.hi)
         self.corr = np.clip(new, -self.limit, self.limit).astype(np.float32)
+
+    def _hold(self, drive: np.ndarray, target: np.ndarray, opening: float, meet: bool) -> np.ndarray:
+        """The correction bounded by the model's geometry for this frame (lips held open or
+        within, brows off the lids and below BROW_RAISE_MAX, eyes open), and the corrected
+        (93,) drive."""
         if getattr(self.animator.model, "absolute", False) and meet:
             # rest="neutral", lips asked to meet: the rest is taken off where the lips meet on the
             # photo's own landmarks, so closing further only drives the lower lip through the
@@ -767,6 +866,7 @@ class ClosedLoop:
 
     def reset(self) -> None:
         """Forget the carried correction (a new clip)."""
+        self._drain()
         self.guard.clear(np.ones(len(LOOP), bool))
         self.corr[:] = 0.0
         self._prev = None
@@ -775,5 +875,10 @@ class ClosedLoop:
         self._lips_ratio, self._lips_bias = self._lips_start()
 
     def close(self) -> None:
-        """Nothing to release for the shared landmarker; a caller's own tracker stays the caller's."""
+        """Wait for the re-tracks still running and stop the loop's thread (the shared landmarker
+        stays open; a caller's own tracker stays the caller's)."""
+        self._drain()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
