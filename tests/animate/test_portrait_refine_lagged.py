@@ -1,0 +1,116 @@
+"""The lagged closed loop (ClosedLoop(lag=n)): each frame corrected from the re-track of the final
+render n frames back, that re-track running on the loop's own thread."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from facemimic.animate.portrait import refine
+from facemimic.animate.portrait.model import N_DRIVE
+from facemimic.expressions.names import ue_index
+
+_W = 32  # the stand-in image: (_W, _W, 3) uint8 holds a (93,) float32 drive
+
+
+class _Plant:
+    """Re-tracking stand-in: an image carries the drive it was rendered from (so a re-track on
+    another thread reads what that image drew, whenever it runs); each loop slot reads ``gain`` x
+    its drawn drive."""
+
+    def __init__(self, gains: dict[str, float]):
+        self.gains = gains
+        self.calls = 0
+
+    @staticmethod
+    def render(drive: np.ndarray) -> np.ndarray:
+        img = np.zeros((_W, _W, 3), np.uint8)
+        raw = np.asarray(drive, np.float32).tobytes()
+        img.reshape(-1)[:len(raw)] = np.frombuffer(raw, np.uint8)
+        return img
+
+    def faces(self, image):
+        self.calls += 1
+        drawn = np.frombuffer(np.ascontiguousarray(image).reshape(-1)[:4 * N_DRIVE].tobytes(), np.float32)
+        return [SimpleNamespace(present=True, landmarks=np.full((478, 3), 0.5), drawn=drawn.copy())]
+
+    def read(self, got, *_args) -> np.ndarray:
+        return np.array([self.gains.get(ch, 1.0) * got.drawn[i] for i, ch in refine.LOOP], np.float32)
+
+
+def _loop(plant, monkeypatch, lag: int):
+    monkeypatch.setattr(refine, "readings", plant.read)
+    monkeypatch.setattr(refine, "rest_of", lambda frame, size: (np.zeros((478, 3)), np.ones(2)))
+    model = SimpleNamespace(rest=np.zeros(N_DRIVE, np.float32), photo_gap=0.0, lip_gap=lambda x, gap: 0.0)
+    anim = SimpleNamespace(warp=SimpleNamespace(roi=(0, 0, _W, _W)), model=model,
+                           points=np.full((478, 2), 2.0), image=np.zeros((_W, _W, 3), np.uint8),
+                           drawn_gap=lambda drive: 1.0)  # lips drawn wide apart (OPEN_FLOOR idle)
+    anim.image = plant.render(np.zeros(N_DRIVE, np.float32))  # the photo: the rest
+    return refine.ClosedLoop(anim, tracker=plant, lag=lag)
+
+
+def _run_lagged(loop, plant, drives) -> list[np.ndarray]:
+    outs = []
+    for d in drives:
+        out = loop.correct_lagged(d)
+        loop.observe(plant.render(out))
+        outs.append(out)
+    return outs
+
+
+@pytest.mark.parametrize("lag", [1, 2])
+def test_a_lagged_loop_converges_where_the_trial_render_loop_does(monkeypatch, lag):
+    """An under-read smile (read 0.6 x drawn) held for 20 frames: lagged by one or two frames the
+    loop ends at the same corrected drive as the trial-render loop (request / 0.6), within 1 %."""
+    pull = ue_index("MouthCornerPullRight")
+    d = np.zeros(N_DRIVE, np.float32)
+    d[pull] = 0.3
+    plant = _Plant({"MouthCornerPullRight": 0.6})
+    direct = _loop(plant, monkeypatch, 0)
+    for _ in range(20):
+        want = direct.correct(d, plant.render)
+    assert want[pull] == pytest.approx(0.3 / 0.6, rel=0.01)
+    lagged = _loop(_Plant({"MouthCornerPullRight": 0.6}), monkeypatch, lag)
+    got = _run_lagged(lagged, lagged.tracker, [d] * 20)
+    lagged.close()
+    assert got[-1][pull] == pytest.approx(want[pull], rel=0.01)
+    assert got[0][pull] == pytest.approx(0.3)  # the first frame: nothing observed yet
+
+
+def test_an_observation_from_before_a_jump_teaches_the_new_regime_nothing(monkeypatch):
+    """Lag 2: the request jumps (a smile 0.1 -> 0.5) while a frame of the old regime is still
+    being re-tracked; that frame's error (read 0.6 x drawn) must not be added to the new regime's
+    correction (it started afresh at the jump): the jump frame and the next are drawn as asked,
+    the one after that corrected by the jump frame's own reading."""
+    pull = ue_index("MouthCornerPullRight")
+    slot = refine._SLOT["MouthCornerPullRight"]
+    small, big = np.zeros(N_DRIVE, np.float32), np.zeros(N_DRIVE, np.float32)
+    small[pull], big[pull] = 0.1, 0.5
+    plant = _Plant({"MouthCornerPullRight": 0.6})
+    loop = _loop(plant, monkeypatch, 2)
+    _run_lagged(loop, plant, [small] * 3)  # the old regime still converging: its errors are not 0
+    assert loop.corr[slot] == pytest.approx(refine.GAIN * (0.1 - 0.6 * 0.1))  # learned from its first frame
+    out = _run_lagged(loop, plant, [big] * 3)
+    loop.close()
+    assert out[0][pull] == pytest.approx(0.5, abs=1e-6)  # the jump: afresh
+    assert out[1][pull] == pytest.approx(0.5, abs=1e-6)  # the frame before the jump observed: stale
+    assert out[2][pull] == pytest.approx(0.5 + refine.GAIN * (0.5 - 0.6 * 0.5), abs=1e-5)
+
+
+def test_reset_waits_for_the_re_tracks_in_flight_and_forgets_them(monkeypatch):
+    """A new clip after reset() learns nothing from the previous clip's last frames, and every
+    re-track that was started has run (none left on the loop's thread)."""
+    pull = ue_index("MouthCornerPullRight")
+    d = np.zeros(N_DRIVE, np.float32)
+    d[pull] = 0.3
+    plant = _Plant({"MouthCornerPullRight": 0.6})
+    loop = _loop(plant, monkeypatch, 1)
+    calls0 = plant.calls
+    _run_lagged(loop, plant, [d] * 5)
+    loop.reset()
+    assert plant.calls - calls0 == 5 and not loop._pending
+    out = _run_lagged(loop, plant, [d])
+    loop.close()
+    assert out[0][pull] == pytest.approx(0.3)
