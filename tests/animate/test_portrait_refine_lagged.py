@@ -114,3 +114,42 @@ def test_reset_waits_for_the_re_tracks_in_flight_and_forgets_them(monkeypatch):
     out = _run_lagged(loop, plant, [d])
     loop.close()
     assert out[0][pull] == pytest.approx(0.3)
+
+
+def test_the_first_frame_and_a_lips_jump_are_trial_rendered_so_the_lagged_loop_draws_what_the_direct_one_does(
+        monkeypatch):
+    """Given a renderer, a lagged loop trial-renders and re-tracks the clip's first frame and every
+    frame whose lips' request jumped (here a vowel's onset) before drawing it, as the trial-render
+    loop does every frame; on the frames between, the previous frame's final render was drawn
+    with the very drive the direct loop's trial would draw (request held, correction carried), so
+    with held requests and a lips jump every frame comes out as lag 0's, with two trial renders
+    instead of eight."""
+    from facemimic.animate.portrait.model import DRIVE_LIPS_CLOSED
+
+    jaw, pull = ue_index("JawOpen"), ue_index("MouthCornerPullRight")
+    drives = []
+    for k in range(8):
+        d = np.zeros(N_DRIVE, np.float32)
+        d[pull] = 0.3
+        d[jaw] = 0.3 if k >= 4 else 0.0  # the lips' request jumps at frame 4
+        drives.append(d)
+    gains = {"MouthCornerPullRight": 0.6, "lips": 0.5}
+
+    def lips_gap(x, gap):
+        return 0.75 * float(x[jaw])
+
+    direct_plant, lagged_plant = _Plant(gains), _Plant(gains)
+    direct = _loop(direct_plant, monkeypatch, 0)
+    direct.animator.model.lip_gap = lips_gap
+    want = [direct.correct(d, direct_plant.render) for d in drives]
+    lagged = _loop(lagged_plant, monkeypatch, 1)
+    lagged.animator.model.lip_gap = lips_gap
+    got = []
+    for d in drives:
+        got.append(lagged.correct_lagged(d, lagged_plant.render))
+        lagged.observe(lagged_plant.render(got[-1]))
+    lagged.close()
+    assert lagged.fixups == 2
+    np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
+    assert got[4][DRIVE_LIPS_CLOSED] != 0.0  # the vowel's lips corrected in its first frame
+    assert got[1][pull] != got[0][pull]  # and the smile learned from frame 0's final render

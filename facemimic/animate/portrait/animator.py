@@ -349,7 +349,8 @@ class PortraitAnimator:
         if self._loop is not None and self._loop.lag:
             # one render a frame: corrected from earlier frames' re-tracks, re-tracked itself
             # on the loop's thread while the next frames are planned (refine.ClosedLoop)
-            plan = FramePlan(self._loop.correct_lagged(drive), w, gaze, head)
+            plan = FramePlan(self._loop.correct_lagged(drive, lambda d: self.draw(FramePlan(d, w, gaze, head))),
+                             w, gaze, head)
             image = self.draw(plan)
             self._loop.observe(image)
             return FramePlan(plan.drive, w, gaze, head, image)

@@ -368,6 +368,7 @@ class ClosedLoop:
         self._epoch = np.zeros(len(LOOP), np.int64)  # per slot: jumps in its request so far
         self._pool, self._pool_pid = None, 0
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
+        self.fixups = 0  # lagged frames trial-rendered and re-tracked first (correct_lagged)
         # The re-tracked photo is the rest every reading is measured against.
         x0, y0, x1, y1 = animator.warp.roi
         self.size = (x1 - x0, y1 - y0)
@@ -455,16 +456,32 @@ class ClosedLoop:
         self._learn(drive, target, trial, readings(got, self.rest, self.aperture0, self.size))
         return self._hold(drive, target, opening, meet)
 
-    def correct_lagged(self, drive: np.ndarray) -> np.ndarray:
+    def correct_lagged(self, drive: np.ndarray, render=None) -> np.ndarray:
         """The corrected (93,) drive for one frame, from the readings of earlier frames' final
         renders (``lag`` frames back, :meth:`observe`): no trial render.
 
         The frame's own render is handed to :meth:`observe` and re-tracked on the loop's thread
         while the caller goes on; the next frames wait for it only when they need it. A slot whose
-        request jumped since an observed frame learns nothing from it (another regime)."""
+        request jumped since an observed frame learns nothing from it (another regime). With
+        ``render`` (``render(drive)`` -> image (h, w, 3|4)), the first frame and frames whose
+        lips' request jumped are trial-rendered and re-tracked first, as in :meth:`correct`
+        (:attr:`fixups` counts them)."""
         drive = np.asarray(drive, np.float32)
+        target = self.targets(drive)
+        # The clip's first frame and every jump in the lips' request (a vowel's onset, a /p b m/)
+        # are trial-rendered and re-tracked first, as correct() does every frame: the lips'
+        # regime changes with every phone, and drawn from the last regime's correction alone a
+        # vowel's first frame gaped (0-f15-hao --say, its first frame: 0.53 IPD re-tracked, 0.35
+        # with the trial) and 0-f1-su's max passed its own gape (0.41 against 0.31). About a
+        # fifth of speech's frames, few of an expression's. The trial supersedes the readings
+        # still pending (it draws the frame's own request with the same carried correction:
+        # learning from both stepped twice), so such a frame is drawn as correct() draws it.
+        trial_first = render is not None and self.rest is not None and (
+            self._prev is None or abs(float(target[_LIPS] - self._prev[_LIPS])) > JUMP)
+        if trial_first:
+            self._drain()
         while len(self._pending) >= max(self.lag, 1):
-            future, seen, target, drawn, epoch = self._pending.popleft()
+            future, seen, seen_target, drawn, epoch = self._pending.popleft()
             r = future.result()
             if r is None:
                 self.lost += 1
@@ -473,14 +490,22 @@ class ClosedLoop:
             if stale.any():
                 r = np.where(stale, np.nan, r).astype(np.float32)
                 keep = self.corr[stale].copy()
-                self._learn(seen, target, drawn, r)
+                self._learn(seen, seen_target, drawn, r)
                 self.corr[stale] = keep
             else:
-                self._learn(seen, target, drawn, r)
+                self._learn(seen, seen_target, drawn, r)
         prev = self._prev
-        target, opening, meet = self._start(drive)
-        if prev is not None:
-            self._epoch += (np.abs(target - prev) > JUMP)
+        target, opening, meet = self._start(drive, target)
+        self._epoch += np.abs(target - prev) > JUMP if prev is not None else True
+        if trial_first:
+            self.fixups += 1
+            trial = drive.copy()
+            trial[self.index] += self.corr
+            x0, y0, x1, y1 = self.animator.warp.roi
+            img = render(trial)
+            got = self._retrack(img[y0:y1, x0:x1], self.animator.points.mean(0) - (x0, y0))
+            if got is not None:
+                self._learn(drive, target, trial, readings(got, self.rest, self.aperture0, self.size))
         if self.rest is not None:
             out = self._hold(drive, target, opening, meet)
         else:  # no rest to measure against (as correct(): the carried correction, unbounded)
@@ -523,12 +548,12 @@ class ClosedLoop:
             self._pending.popleft()[0].result()
         self._planned = None
 
-    def _start(self, drive: np.ndarray) -> tuple[np.ndarray, float, bool]:
-        """A frame's targets (len(LOOP),), its asked opening (weight units) and whether its lips
-        are asked to meet; slots whose request jumped start afresh, the lips from the share the
-        last open vowels (or the last closure) needed."""
+    def _start(self, drive: np.ndarray, target: np.ndarray | None = None) -> tuple[np.ndarray, float, bool]:
+        """A frame's targets (len(LOOP),; :meth:`targets` unless given), its asked opening
+        (weight units) and whether its lips are asked to meet; slots whose request jumped start
+        afresh, the lips from the share the last open vowels (or the last closure) needed."""
         drive = np.asarray(drive, np.float32)
-        target = self.targets(drive)
+        target = self.targets(drive) if target is None else target
         if self._prev is not None:
             jumped = np.abs(target - self._prev) > JUMP
             self.corr[jumped] = 0.0
