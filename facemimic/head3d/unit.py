@@ -312,13 +312,11 @@ def brows_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
 # moved. What is left on the other brow (0.012 IPD) is the sizing holding its measures still against
 # the own eye corners' small motion.
 # The eye shapes leak the same turn (eyeBlinkRight moved the face's other side up to 0.19 IPD) and
-# the same code fades them ("eye": the eye's centre; the eye corners then kept moving: held, eye
-# openness re-tracked at r 0.81 on 0-f15-hao-ph.jpg and squints read as lowered brows), but they stay
-# out of ONE_SIDED: the learned squint raises its own upper lid 0.02 IPD and turns the eye up (iris
-# +0.04), which the other eye's leaked squint (upper lid -0.014) hid in symmetric faces; masked, a
-# happy face's squinting eyes opened (facex on 0-f1-su-ph's happy render: P(happy) 0.37 -> 0.04).
-# The squint's upper lid and eyeball need fixing first.
-ONE_SIDED = ("browDown", "browOuterUp")
+# the same code fades them ("eye": the eye's centre; the eye corners keep moving: held, eye openness
+# re-tracked at r 0.81 on 0-f15-hao-ph.jpg and squints read as lowered brows). The learned squint,
+# which raised its own upper lid 0.02 IPD and turned the eye up (the other eye's leaked squint hid
+# that in symmetric faces), is rebuilt instead (squint_rebuilt: one-sided by construction).
+ONE_SIDED = ("browDown", "browOuterUp", "eyeBlink", "eyeWide")
 SIDE_BLEND = 0.1  # IPD either side of the midline (the inner brow ends sit 0.2-0.25 from it)
 MIDLINE = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1)  # forehead top to nose tip
 SHAPE_REACH = (0.7, 1.0)  # IPD from the part's centre: full motion within the first, none beyond the second
@@ -350,6 +348,65 @@ def own_side_only(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     return out
 
 
+# The squint (AU7, ARKit eyeSquint) raises the lower lid; the upper lid stays, and the eye neither
+# rises nor turns. The learned squint lifted its whole eye: on single_face.jpg at weight 1 the eye
+# corners +0.027 IPD, the upper lid +0.022, the iris +0.044 (the eyeball turned up 0.017 against the
+# corners), the brow +0.015, while the cheek under it stayed (-0.003), and the other eye came down
+# 0.014 (a head tilt in the data). In real smiles (CK+ S052_004, S055_005, S074_005 apexes against
+# their neutral first frames, 12 sides, relative to the eye corners) the lower lid rises 0.02-0.03,
+# the upper lid stays (-0.009..-0.004 in 6 of 12 sides; S055 looks up, S074's laughing apex shuts
+# the eye), the iris within 0.009 where the gaze holds, and the skin below the lid rises with it. So it is rebuilt, not learned: each lower
+# lid landmark and the skin below it rise, most in the lid's middle (SQUINT_ALONG: sin(pi t) ** p
+# along the lid, 0 at the corners), fading with the distance below the lid margin (SQUINT_BELOW), sized
+# to lower_lid_raise's full extent; nothing at or above the lower lid's line moves, nothing on the
+# other side. (AU6's cheek rise is cheekSquint's own target, driven with it in smiles.)
+SQUINT_LIDS = {"Left": ((362, 382, 381, 380, 374, 373, 390, 249, 263), (362, 263)),
+               "Right": ((133, 155, 154, 153, 145, 144, 163, 7, 33), (133, 33))}  # lower margin inner -> outer, corners
+SQUINT_BELOW = 0.12  # IPD: the skin this far below the lid rises exp(-1) as much as the lid
+SQUINT_ALONG = 0.5  # the exponent of the profile along the lid (0.5: nearly even, the lid straightens)
+
+
+def squint_rebuilt(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with eyeSquintLeft/Right rebuilt on ``face`` (478, 3): its lower lid and
+    the skin below rising (see :data:`SQUINT_LIDS`), the upper lid, iris and eye corners still,
+    lower_lid_raise at its full extent on its own side, nothing on the other."""
+    out = np.array(expressions, np.float64, copy=True)
+    for side, (lower, corners) in SQUINT_LIDS.items():
+        k = ARKIT_NAMES.index("eyeSquint" + side)
+        x_in, x_out = face[corners[0], 0], face[corners[1], 0]
+        t = np.clip((face[:, 0] - x_in) / (x_out - x_in), 0.0, 1.0)  # 0 at the inner corner, 1 at the outer
+        along = np.sin(np.pi * t) ** SQUINT_ALONG
+        order = np.argsort(face[list(lower), 0])
+        lid_y = np.interp(face[:, 0], face[list(lower), 0][order], face[list(lower), 1][order])
+        below = lid_y - face[:, 1]  # IPD under the lower lid's line (negative: above it)
+        fade = np.where(below >= -1e-3, np.exp(-(np.maximum(below, 0.0) / SQUINT_BELOW) ** 2), 0.0)
+        lift = np.zeros_like(face)
+        lift[:, 1] = along * fade
+        lift[468:] = 0.0  # the irises: the eyeball does not turn
+        raised = measured_extents(face, 0.01 * lift, ("lower_lid_raise",))["lower_lid_raise"]
+        out[k] = lift * 0.01 / float(raised[geo.CHANNELS["EyeSquint" + side].side])
+    return out
+
+
+# The eye shapes move the lids, not the eyeball: the eyeball turns with the irises' motion against
+# the eye corners (.targets), and the learned eyeWide raised the iris 0.039 IPD with the corners
+# 0.009 (single_face.jpg, weight 1: a wide eye looking up, its white showing below the iris, where
+# AU5 bares it above), the blink lowered it 0.008 against them. Each eye shape's irises move with
+# its eye's corners.
+EYE_STILL = ("eyeBlink", "eyeWide", "eyeSquint")
+EYE_BALL = {"Left": ((473, 474, 475, 476, 477), (362, 263)), "Right": ((468, 469, 470, 471, 472), (133, 33))}
+
+
+def eyes_do_not_turn(expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each :data:`EYE_STILL` shape's irises moving as its eye's corners do."""
+    out = np.array(expressions, np.float64, copy=True)
+    for k, name in enumerate(ARKIT_NAMES):
+        if name.startswith(EYE_STILL) and name.endswith(("Left", "Right")):
+            iris, corners = EYE_BALL["Left" if name.endswith("Left") else "Right"]
+            out[k, list(iris)] = out[k, list(corners)].mean(axis=0)
+    return out
+
+
 def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     """The basis (52, 478, 3) with the brows, eyes and lips kept to their parts of the face
     (:data:`REGION_FADES`: only the jaw moves the chin, only the eyes and brows the upper face,
@@ -364,6 +421,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
             if name.startswith(family):
                 out[k] *= fade[:, None]
     out = own_side_only(face, jaw_below_lips(face, out))
+    out = squint_rebuilt(face, out)
     out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
     out = lips_not_crossed(face, lips_move_their_own(face, out))  # a lip kept still can be crossed by the other
     expressions = out.copy()
@@ -373,7 +431,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
             s = float(np.clip(1.0 / fraction, MIN_SCALE, MAX_SCALE))
             out[ARKIT_NAMES.index(name)] *= s
             scales[name] = s
-    return mouth_close_meets_jaw(face, out), scales
+    return mouth_close_meets_jaw(face, eyes_do_not_turn(out)), scales
 
 
 # mouthClose is ARKit's "lips together while the jaw is open": with jawOpen at the same weight the
