@@ -177,6 +177,14 @@ _BROW_RAISE_SLOTS = tuple((_SLOT[f"BrowInnerUp{s.capitalize()}"], _SLOT[f"BrowOu
 # squint's (ClosedLoop._hold_eyes_open). Not while a blink is asked (EYE_FLOOR_BELOW and above).
 EYE_OPEN_FLOOR = 0.6
 EYE_FLOOR_BELOW = 0.7
+# Eyes the frame asks open (their closure, relative to the rest, below EYE_ASKED_OPEN) are closed no
+# further than the request draws them: the closure's correction is at most 0 there (#12, HP2). The
+# tracker under-reads an upper lid drawn lower on a warped photo, and the closure slot, which owns
+# the aperture, chased every narrowing the frame composes (the squint's lower lid, a wide photo's
+# rest taken off) with the upper lid: the astronaut's angry apex drew closure 0.67/0.68 for 0.07
+# asked, her sad apex 0.52/0.70 for 0.02 — lids half over the irises, a sleepy look where anger
+# raises the upper lid (AU5) and narrows the eye from below (AU7: the squint's slot, still corrected).
+EYE_ASKED_OPEN = 0.2
 _CLOSURE_SLOTS = tuple(_SLOT[f"closure_{s}"] for s in SIDES)
 _EYE_CLOSING_SLOTS = tuple((_SLOT[f"closure_{s}"], _SLOT[f"EyeSquint{s.capitalize()}"]) for s in SIDES)
 
@@ -638,6 +646,7 @@ class ClosedLoop:
         self._hold_within(drive, opening)
         self._hold_brows(drive)
         self._hold_brow_raise(drive)
+        self._hold_lids_asked_open(drive)
         self._hold_eyes_open(drive, target)
         if opening > LIPS_OPEN:
             self._lip_share = float(self.corr[_LIPS]) / opening
@@ -773,6 +782,14 @@ class ClosedLoop:
         """(2,) mid-eye lid gaps (IPD, right and left) the model draws for a (93,) drive (the
         rest's overlap motion included)."""
         return self._lid_gaps(self.animator.model.controls(drive, 0.0)) + self._lid_overlap
+
+    def _hold_lids_asked_open(self, drive: np.ndarray) -> None:
+        """No closing correction on an eye whose (93,) ``drive`` asks a closure, relative to the
+        rest, below EYE_ASKED_OPEN (the upper lid drawn where the request puts it, or higher)."""
+        rest = self.animator.model.rest
+        for slot, i in zip(_CLOSURE_SLOTS, (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT)):
+            if float(drive[i]) - float(rest[i]) < EYE_ASKED_OPEN:
+                self.corr[slot] = min(float(self.corr[slot]), 0.0)
 
     def _hold_eyes_open(self, drive: np.ndarray, target: np.ndarray) -> None:
         """Each eye whose frame asks a closure below EYE_FLOOR_BELOW (``target``, weight units: the
