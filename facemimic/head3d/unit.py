@@ -388,6 +388,36 @@ def squint_rebuilt(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     return out
 
 
+# The stretch (AU20, ARKit mouthStretch) pulls the mouth's corners out towards the ears; the lips
+# flatten against the teeth and stay at their height. The learned stretch lifted the whole mouth:
+# on single_face.jpg at weight 1 the lips' middle +0.030 IPD, both corners +0.030 (the other side's
+# too), the chin +0.067 (AU17's chin raise, which people pull with it): over the still upper teeth
+# the lifted upper lip bared them, and fear's stretch (0.7) read as a grimace of clenched teeth. (Sized
+# by the smooth solver instead, the mouth went down 0.026-0.037: corner_stretch's kink at a level
+# corner — it subtracts only a raised corner's smile — differentiated one-sidedly makes lowering the
+# corners look like stretching them.) It also slid the whole mouth towards its side (the other corner
+# came in 0.25 of the extent), which the solver, holding that corner, turned into the same lowering.
+# So it keeps only its learned sideways and depth motion on its own side of the midline (faded across
+# it as the one-sided brows are), scaled to corner_stretch's full extent there.
+STRETCH = ("mouthStretchLeft", "mouthStretchRight")
+
+
+def stretch_level(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each :data:`STRETCH` shape moving nothing up or down and reaching
+    corner_stretch's full extent on its own side of ``face`` (478, 3)."""
+    out = np.array(expressions, np.float64, copy=True)
+    x = face[:, 0] - face[list(MIDLINE), 0].mean()
+    for name in STRETCH:
+        k = ARKIT_NAMES.index(name)
+        t = np.clip(((1.0 if name.endswith("Left") else -1.0) * x + SIDE_BLEND) / (2 * SIDE_BLEND), 0, 1)
+        out[k] *= (t * t * (3 - 2 * t))[:, None]  # its own side's corner only
+        out[k, :, 1] = 0.0
+        own = geo.CHANNELS["MouthStretch" + name[len("mouthStretch"):]].side
+        reached = float(measured_extents(face, out[k], ("corner_stretch",))["corner_stretch"][own])
+        out[k] *= 1.0 / max(reached, 0.1)
+    return out
+
+
 # The eye shapes move the lids, not the eyeball: the eyeball turns with the irises' motion against
 # the eye corners (.targets), and the learned eyeWide raised the iris 0.039 IPD with the corners
 # 0.009 (single_face.jpg, weight 1: a wide eye looking up, its white showing below the iris, where
@@ -421,7 +451,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
             if name.startswith(family):
                 out[k] *= fade[:, None]
     out = own_side_only(face, jaw_below_lips(face, out))
-    out = squint_rebuilt(face, out)
+    out = stretch_level(face, squint_rebuilt(face, out))
     out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
     out = lips_not_crossed(face, lips_move_their_own(face, out))  # a lip kept still can be crossed by the other
     expressions = out.copy()

@@ -58,3 +58,4 @@ def test_one_eyes_shapes_leave_the_other_side_of_the_face(basis):
         for shape in ("eyeBlink", "eyeWide", "eyeSquint"):
             move = np.linalg.norm(_shape(basis, shape + side), axis=1)
             assert move[far].max() < 0.005 < move.max(), (shape + side, move[far].max())
+

@@ -1,0 +1,38 @@
+"""The stretch (AU20, ARKit mouthStretch) pulls its own mouth corner out and leaves the lips' height
+(issue #15, ninth session), measured on real photos' avatars in the face frame (IPD, y up)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module", params=["single_face.jpg", "0-f15-hao-ph.jpg"])
+def basis(samples, request):
+    from facemimic.head3d.api import make_avatar
+
+    avatar = make_avatar(samples / request.param)
+    return avatar.head.skin.positions[:478], avatar.expressions
+
+
+def _shape(basis, name):
+    from facemimic.expressions.names import ARKIT_NAMES
+
+    return basis[1][ARKIT_NAMES.index(name)]
+
+
+def test_the_stretch_pulls_the_corners_out_and_leaves_the_lips_height(basis):
+    """AU20 pulls the mouth's corners towards the ears; the learned mouthStretch lifted the lips 0.03 IPD
+    and the chin 0.067 (AU17 in the data) and slid the other corner in, so over the still upper teeth
+    fear's stretch bared them (a grimace)."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.head3d.unit import measured_extents
+
+    for side, corner, other in (("Left", 291, 61), ("Right", 61, 291)):
+        d = _shape(basis, "mouthStretch" + side)
+        lips = [0, 13, 14, 17, 82, 312, 87, 317, 152, corner, other]
+        assert np.abs(d[lips, 1]).max() < 0.005, (side, d[lips, 1].round(3))
+        assert abs(d[other, 0]) < 0.005 and abs(d[corner, 0]) > 0.15, (side, d[[corner, other], 0])
+        own = geo.CHANNELS["MouthStretch" + side].side
+        stretch = measured_extents(basis[0], d, ("corner_stretch",))["corner_stretch"]
+        assert 0.95 < stretch[own] < 1.05 and abs(stretch[1 - own]) < 0.05, (side, stretch)
