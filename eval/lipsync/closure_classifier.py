@@ -4,6 +4,11 @@
     python eval/lipsync/closure_classifier.py            # tuning sets only: fit, choose the levels
     python eval/lipsync/closure_classifier.py --held-out # ... then score the held-out sets once
 
+Session 9's tuning-only variants (docs/lipsync.md, Session 9; none beat the shipped recipe):
+``--pa-level`` (closed-lip candidates get their own level; experiment only, ``--save`` refuses it),
+``--real-weight W``, ``--hidden N``, ``--l2 X``, ``--seeds N``, ``--release`` (two more features,
+:func:`release_features`; experiment only).
+
 Session 7 vetoed closures by the frame-shape classifier's P(A) frame by frame (real set 86.0 / 72.0,
 but Sonnet 1, espeak-ng and the Romance MBROLA sets lost closures) and scored candidates with a
 logistic regression that knew nothing of that classifier (no gain). Here every closure candidate
@@ -46,6 +51,10 @@ HELD_OUT = ("real", "sonnet", "mbrola", "espeak", "de", "fr", "es", "it", "de-he
 REC_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 INS_LEVELS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.01)  # 1.01: no insertion at all
 LEVELS = list(itertools.product(REC_LEVELS, INS_LEVELS))
+#: Session 9 (``--pa-level``): closed-lip ("pa") candidates get their own level, detector runs keep ``ins``.
+PA_LEVELS = (0.3, 0.4, 0.5, 0.6, 0.7)
+#: Weight of a real tuning candidate against a synthetic one (session 8: 2; ``--real-weight``).
+REAL_WEIGHT = 2.0
 FOLDS = 4
 RULE = """Session 8 rule (/work/notes/s8/rv-rule.md, 10:38 UTC, amended 10:52 before any held-out set was
 scored), on out-of-fold scores of the tuning sets only; the classifier applies to English only (other
@@ -98,6 +107,28 @@ def closed_lip_runs(lm: np.ndarray, n_frames: int, *, level: float = 0.5, min_fr
 SHAPE_CONTRAST = True
 
 
+#: Session 9 experiment (``--release``): two more features per candidate, :func:`release_features`.
+RELEASE_FEATURES = False
+
+
+def release_features(lm: np.ndarray, a: int, b: int) -> list[float]:
+    """The release and the murmur of a closure over frames ``[a, b)`` of a segment's log-mel ``lm``:
+    the strongest spectral flux (summed rise of the log bands) in the 3 frames after the span against
+    the segment's median flux (a stop's burst), and low (< 500 Hz) minus mid (1-3 kHz) band level
+    inside the span against the 5 frames either side (a nasal murmur: low against the vowels)."""
+    from facemimic.lipsync.closure_candidates import _band_centres
+
+    n = len(lm)
+    bands = lm[:, :-1]
+    flux = np.concatenate([[0.0], np.maximum(np.diff(bands, axis=0), 0).sum(1)])
+    rel = flux[min(b, n - 1):min(b + 3, n)].max() if b < n else 0.0
+    c = _band_centres()
+    tilt = bands[:, c < 500].mean(1) - bands[:, (c >= 1000) & (c <= 3000)].mean(1)
+    inside = tilt[a:max(b, a + 1)].mean()
+    around = np.concatenate([tilt[max(a - 5, 0):a], tilt[b:b + 5]])
+    return [float(rel - np.median(flux)) / 50, float(inside - (around.mean() if len(around) else inside)) / 5]
+
+
 def collect(data):
     """Candidates per (recording, segment) and rows (features, true closure ±40 ms, recording id)."""
     from facemimic.lipsync import bilabial as bl
@@ -114,6 +145,8 @@ def collect(data):
             for kind, t0, t1, name, feats in rcs.candidates(phones, prob, offset, lm, extra_runs=runs):
                 a, b = int(round((t0 - offset) * 100)), int(np.ceil((t1 - offset) * 100 - 1e-6))
                 extra = [float(kind == "pa")] if PA_CANDIDATES else []
+                if RELEASE_FEATURES:
+                    extra += release_features(lm, max(a, 0), min(max(b, a + 1), len(lm)))
                 cs.append((kind, t0, t1, name, feats + shape_features(lm, len(prob), a, b, cache) + extra))
             per_segment[(id_, k)] = cs
             rows += [(c[4], any(c[1] < hi and c[2] > lo for lo, hi in spans), id_) for c in cs]
@@ -157,12 +190,14 @@ MODEL = "mlp"
 #: Networks averaged (seeds 0..SEEDS-1): one seed's luck should not decide (session 7: the
 #: detector's seed alone moved real recall ~9 points).
 SEEDS = 5
+#: The networks' hidden units and L2 penalty (session 8: 16, 0.03; ``--hidden``, ``--l2``).
+HIDDEN, L2 = 16, 0.03
 
 
 def fitter(x, y, w):
     if MODEL != "mlp":
         return rcs.fit(x, y, w)
-    nets = [fit_mlp(x, y, w, seed=k) for k in range(SEEDS)]
+    nets = [fit_mlp(x, y, w, hidden=HIDDEN, l2=L2, seed=k) for k in range(SEEDS)]
 
     def predict(f):
         return np.mean([net(f) for net in nets], axis=0)
@@ -178,7 +213,7 @@ def design(cands: dict, names) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     """Features, labels, weights (real x2) and fold of every candidate of the sets ``names``."""
     x = np.concatenate([np.array([f for f, _, _ in cands[n][1]]) for n in names])
     y = np.concatenate([np.array([t for _, t, _ in cands[n][1]], float) for n in names])
-    w = np.concatenate([np.full(len(cands[n][1]), 2.0 if n in REAL_TUNE else 1.0) for n in names])
+    w = np.concatenate([np.full(len(cands[n][1]), REAL_WEIGHT if n in REAL_TUNE else 1.0) for n in names])
     f = np.concatenate([np.array([_fold(i) for _, _, i in cands[n][1]]) for n in names])
     return x, y, w, f
 
@@ -198,8 +233,10 @@ def out_of_fold(cands: dict, names) -> dict:
     return out
 
 
-def keeper(score_of, rec: float, ins: float):
-    return lambda c: score_of(c) >= (rec if c[0] == "rec" else ins)
+def keeper(score_of, rec: float, ins: float, pa: float | None = None):
+    """Keep a candidate ``c`` (kind first) when its score reaches its kind's level (``pa`` None: ``ins``)."""
+    pa = ins if pa is None else pa
+    return lambda c: score_of(c) >= (rec if c[0] == "rec" else pa if c[0] == "pa" else ins)
 
 
 def pooled(sets: dict, cands: dict, names, keep):
@@ -215,8 +252,19 @@ def main(argv=None) -> int:
     global MODEL, SHAPE_CONTRAST, SEEDS
     if "--lr" in argv:  # the first tuning run's model (10:40), scored for the record only
         MODEL, SHAPE_CONTRAST, SEEDS = "lr", False, 1
-    global PA_CANDIDATES
+    global PA_CANDIDATES, REAL_WEIGHT, HIDDEN, L2, RELEASE_FEATURES
+    RELEASE_FEATURES = "--release" in argv
+    print(f"release features {RELEASE_FEATURES}", flush=True)
+    for flag, cast, name in (("--hidden", int, "HIDDEN"), ("--l2", float, "L2"), ("--seeds", int, "SEEDS")):
+        if flag in argv:
+            globals()[name] = cast(argv[argv.index(flag) + 1])
+    print(f"hidden {HIDDEN}, l2 {L2}, seeds {SEEDS}", flush=True)
     PA_CANDIDATES = "--pa" in argv
+    if "--real-weight" in argv:
+        REAL_WEIGHT = float(argv[argv.index("--real-weight") + 1])
+    levels = ([lv + (p,) for lv in LEVELS for p in PA_LEVELS] if "--pa-level" in argv
+              else [lv + (None,) for lv in LEVELS])
+    print(f"real weight {REAL_WEIGHT}, separate pa level {'--pa-level' in argv}", flush=True)
     print(f"P(A) candidates {PA_CANDIDATES}", flush=True)
     print(f"model {MODEL}, shape contrast {SHAPE_CONTRAST}, seeds {SEEDS}", flush=True)
     print(RULE, flush=True)
@@ -240,8 +288,8 @@ def main(argv=None) -> int:
                                  for n, s in shipped.items()), flush=True)
 
     ok = []
-    for rec, ins in LEVELS:
-        keep = keeper(oof_score, rec, ins)
+    for rec, ins, pa in levels:
+        keep = keeper(oof_score, rec, ins, pa)
         r = {"real-tune": pooled(sets, cands, REAL_TUNE, keep)}
         for n in SYNTH_TUNE:
             r[n] = rcs.scored(sets[n], cands[n][0], keep)
@@ -249,15 +297,15 @@ def main(argv=None) -> int:
                 and r["espeak-tune"][0] >= shipped["espeak-tune"]["closure_recall"] - 0.5
                 and r["real-tune"][0] >= shipped["real-tune"]["closure_recall"] - 2
                 and r["real-tune"][2] >= shipped["real-tune"]["macro_recall"] - 1)
-        print("levels", (rec, ins), " | ".join(f"{n} {v[0]:.1f}/{v[1]:.1f} {v[2]:.1f}" for n, v in r.items()),
+        print("levels", (rec, ins, pa), " | ".join(f"{n} {v[0]:.1f}/{v[1]:.1f} {v[2]:.1f}" for n, v in r.items()),
               "admissible" if good else "", flush=True)
         if good:
-            ok.append((round(r["real-tune"][1], 6), round(r["real-tune"][0], 6), -(rec + ins), (rec, ins)))
+            ok.append((round(r["real-tune"][1], 6), round(r["real-tune"][0], 6), -(rec + ins + (pa or 0)), (rec, ins, pa)))
     if not ok:
         print("no admissible levels", flush=True)
         return 1
     pick = max(ok)[3]
-    print("picked on the tuning sets:", pick, f"({len(ok)} of {len(LEVELS)} admissible)", flush=True)
+    print("picked on the tuning sets:", pick, f"({len(ok)} of {len(levels)} admissible)", flush=True)
     model = fitter(*design(cands, TUNE)[:3])
     final = lambda c: float(model(c[4]))  # noqa: E731
     if held_out:
@@ -268,6 +316,9 @@ def main(argv=None) -> int:
                   "| every candidate %.1f/%.1f %.1f" % rcs.scored(sets[n], cands[n][0], keeper(final, 0.0, 0.0)),
                   "| pick %s %.1f/%.1f %.1f" % ((pick,) + rcs.scored(sets[n], cands[n][0], keeper(final, *pick))),
                   "(not applied: English only)" if rc.language_of(n) else "", flush=True)
+    if "--save" in argv and (pick[2] is not None or RELEASE_FEATURES):
+        print("--save: closure_candidates.py reads neither a pa level nor the release features", flush=True)
+        return 1
     if "--save" in argv and MODEL == "mlp":
         out = argv[argv.index("--save") + 1]
         nets = [net.arrays for net in model.nets]

@@ -65,6 +65,11 @@ def place_features(lm: np.ndarray, a: int, b: int) -> list[float]:
 PLACE_FEATURES = False
 
 
+#: Phones under which a P(A) run is no candidate: None = the shipped ``closure_candidates.LABIAL_NOT_CLOSED``
+#: (session 9); ``frozenset()`` gives session 8's candidates.
+PA_NOT_UNDER = None
+
+
 def candidates(phones, prob, offset, lm, *, insert_at: float = 0.5, extra_runs=()):
     """(kind, t0, t1, name, features) for every recognised P/B/M and every unexplained detector run
     (smoothed probability >= ``insert_at`` for >= 3 frames, under a consonant), as the shipped
@@ -112,13 +117,16 @@ def candidates(phones, prob, offset, lm, *, insert_at: float = 0.5, extra_runs=(
         name = "M" if prob[a:b, 2].sum() > prob[a:b, 1].sum() else "B"
         out.append(("ins", t0, t1, name, features(a, b, False, under[0].name)))
     taken = [(c[1], c[2]) for c in out]
+    from facemimic.lipsync.closure_candidates import LABIAL_NOT_CLOSED
+
+    skip = LABIAL_NOT_CLOSED if PA_NOT_UNDER is None else PA_NOT_UNDER  # session 9: none under W/F/V
     for a, b in extra_runs:
         t0, t1 = offset + a / 100, offset + b / 100
         if any(x0 < t1 + 0.04 and x1 > t0 - 0.04 for x0, x1 in taken):
             continue
         mid = 0.5 * (t0 + t1)
         under = [q for q in phones if q.start <= mid < q.end]
-        if not under or under[0].name in (SILENCE, NOISE):
+        if not under or under[0].name in (SILENCE, NOISE) or under[0].name in skip:
             continue
         name = "M" if prob[a:b, 2].sum() > prob[a:b, 1].sum() else "B"
         out.append(("pa", t0, t1, name, features(a, b, False, under[0].name)))
