@@ -391,3 +391,37 @@ def test_the_loop_never_draws_a_lowered_brow_through_the_eyelid(samples, monkeyp
         else:
             assert out[lowerers] == pytest.approx([weight / read] * 2, abs=0.02)
             assert np.all(gaps > floor + 0.02)
+
+
+def test_the_inner_brow_averages_a_wandering_reading_instead_of_drawing_it(monkeypatch):
+    """The re-tracked inner brow wanders with whatever else a frame moves (sd ~0.09 weight on a
+    reenacted portrait, refine.BROW_GAIN). A brow moving as a talking driver's does (too fast for
+    the follow guard to judge it), read back exactly but with that wander: the loop draws the
+    request plus little of the wander (at GAIN 0.6: sd 0.65 x the reading's)."""
+    from facemimic.expressions.names import ue_index
+
+    rng = np.random.default_rng(0)
+    sd = 0.09
+
+    class _Wandering(_Plant):
+        def read(self, *_args):
+            r = super().read()
+            r[refine._SLOT["BrowInnerUpRight"]] += rng.normal(0, sd)
+            return r
+
+    plant = _Wandering({})
+    loop = _loop(plant, monkeypatch)
+
+    def render(d):
+        plant.drawn = np.asarray(d, np.float32).copy()
+        return np.zeros((4, 4, 3), np.uint8)
+
+    brow = ue_index("BrowInnerUpRight")
+    d = np.zeros(N_DRIVE, np.float32)
+    err = []
+    for t in range(400):
+        d[brow] = 0.3 + 0.15 * np.sin(2 * np.pi * t / 24)  # < JUMP a frame, > FOLLOW_STEADY in 4
+        err.append(loop.correct(d, render)[brow] - d[brow])
+    err = np.array(err[50:])
+    assert abs(err.mean()) < 0.03  # nothing to correct on average (the wander has zero mean)
+    assert err.std() < 0.5 * sd  # a quarter of each error: sd ~0.38 x the reading's

@@ -38,6 +38,15 @@ drive. The targets of the UE channels are what the frame's channels ask of each 
 squint and a widening move shared landmarks, and each alone would contradict the other), so the
 slots that move shared landmarks aim at one consistent face and are corrected together; a blink
 owns the lid aperture while it lasts (the widening is not corrected then).
+
+Two schedules (``ClosedLoop(lag=...)``, the animator's ``LOOP_LAG``): lag 0 trial-renders every
+frame with the carried correction, re-tracks it and corrects before the final render (two renders
+and a re-track waited for, a frame); lag 1 (the animator's default) corrects each frame from the
+re-track of the previous frame's final render, which runs on the loop's own thread while the next
+frame is planned (one render a frame). On a held request the previous frame's final render *is*
+the trial lag 0 would draw (same request, same carried correction), so the two differ only where
+a request moves; where the mouth's moves most (the first frame, a jump in the lips' request, a
+jump of an open mouth's slot) the lagged loop trial-renders first too.
 """
 
 from __future__ import annotations
@@ -90,6 +99,15 @@ _MOUTH = np.array([ch.startswith("Mouth") for _, ch in LOOP])
 # (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
 EYE_PAIRS = tuple((_SLOT[f"closure_{s.lower()}"], _SLOT[f"EyeWide{s}"]) for s in ("Right", "Left"))
 GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
+# ... for the inner brow's raise and lowering: their re-tracked readings wander with whatever
+# else the frame moves (single_face reenacted from WolfgangLanger_Pexels.mp4: re-tracked inner brow
+# = 0.6 x drawn - 0.1 x chin drop + a residual of sd 0.010-0.012 IPD, ~0.09 weight, against a drawn
+# signal of sd 0.026; the jaw alone reads the inner brows 0.035-0.048 IPD lower at a 0.12-0.33 IPD
+# chin drop on single_face and 0-f15-hao), and at GAIN the loop drew 60 % of that wander into the
+# brows every frame: the drawn inner brow followed the driver at r 0.46 where the uncorrected drive
+# did at 0.83, re-tracked 0.63-0.68. A quarter averages it over ~4 frames (reenacted inner brow r
+# 0.68 -> 0.74, outer ratio 1.20 -> 1.12; the same-motion cells are unchanged).
+BROW_GAIN = 0.25
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
 SLOT_LIMIT: dict[str, float] = {}  # per-slot limits where LIMIT does not fit
@@ -631,6 +649,7 @@ class ClosedLoop:
         back = self.guard.judge(self.corr, err, target, ~idle & np.isfinite(r) & _GUARDED)
         gain = np.full(len(LOOP), GAIN, np.float32)
         gain[_LIPS] = GAIN / self._lips_follow(trial, r[_LIPS])
+        gain[_BROW] = BROW_GAIN
         new = self.corr + gain * err
         new = np.where(np.isfinite(back), back, new)  # the reading stopped following: the best seen
         new = np.clip(new, self.guard.lo, self.guard.hi)
