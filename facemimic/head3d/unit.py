@@ -418,6 +418,35 @@ def stretch_level(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     return out
 
 
+# The press (AU24, ARKit mouthPress) pushes the lips together: the lower lip rises against the upper,
+# whose border stays, and the red lips thin; the mouth's corners stay where they are, so the pressed
+# line arches a little in the middle (anger's squared mouth). The learned press raised the lips'
+# meeting line 0.03-0.06 IPD in the middle (and the chin 0.08: AU17, pulled with it), and the sizing
+# (corner_up, read against the mouth's centre: NO_CORNER_LIFT, SIZED_TARGETS) lifted the corners with
+# that centre, 0.045 IPD at weight 1 on single_face.jpg while the upper lip's border stayed (-0.004):
+# an upturned closed mouth, which under anger's press (0.76) read as a closed smile (facex: "happy" on
+# single_face's angry render). After the sizing each corner's rise is taken back over the skin about
+# it (PRESS_CORNER_REACH), and the shape is scaled back to lip_thinning's full extent on its side.
+PRESS = ("mouthPressLeft", "mouthPressRight")
+PRESS_CORNER_REACH = 0.12  # IPD: Gaussian reach of the corners' correction (the lips' middle is ~0.25 away)
+
+
+def press_corners_still(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each :data:`PRESS` shape leaving both mouth corners' height on
+    ``face`` (478, 3) and thinning its own side's red lips by lip_thinning's full extent."""
+    out = np.array(expressions, np.float64, copy=True)
+    corners = list(geo.MOUTH_CORNER)
+    near = np.exp(-(np.linalg.norm(face[:, None] - face[corners][None], axis=-1) / PRESS_CORNER_REACH) ** 2)  # (478, 2)
+    near = near @ np.linalg.inv(near[corners])  # 1 at its own corner, 0 at the other
+    for name in PRESS:
+        k = ARKIT_NAMES.index(name)
+        out[k, :, 1] -= near @ out[k, corners, 1]
+        own = geo.CHANNELS["MouthPress" + name[len("mouthPress"):]].side
+        thinned = float(measured_extents(face, out[k], ("lip_thinning",))["lip_thinning"][own])
+        out[k] *= 1.0 / max(thinned, 0.1)
+    return out
+
+
 # The eye shapes move the lids, not the eyeball: the eyeball turns with the irises' motion against
 # the eye corners (.targets), and the learned eyeWide raised the iris 0.039 IPD with the corners
 # 0.009 (single_face.jpg, weight 1: a wide eye looking up, its white showing below the iris, where
@@ -453,7 +482,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
     out = own_side_only(face, jaw_below_lips(face, out))
     out = stretch_level(face, squint_rebuilt(face, out))
     out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
-    out = lips_not_crossed(face, lips_move_their_own(face, out))  # a lip kept still can be crossed by the other
+    out = lips_not_crossed(face, lips_move_their_own(face, press_corners_still(face, out)))  # a lip kept still can be crossed by the other
     expressions = out.copy()
     scales = {}
     for name, (_, fraction) in unit_fractions(face, expressions).items():
@@ -629,7 +658,7 @@ EYE_OTHER_SIDE_STILL = {"eye_closure": (None, 0.0), "eye_widen": (None, 0.0), "b
 SIZED_TARGETS = {
     "mouthSmile": {"smile_pull": (1.0, 0.0), "corner_up": (1.0, 0.0), "lip_thinning": (SMILE_THINNING, None)},
     "mouthStretch": {"corner_stretch": (1.0, 0.0), "corner_up": (0.0, 0.0)},
-    "mouthPress": {"lip_thinning": (1.0, 0.0), "corner_up": (0.0, 0.0)},
+    "mouthPress": {"lip_thinning": (1.0, 0.0)},  # its corners: press_corners_still
     "mouthLowerDown": {"lower_lip_depress": (1.0, 0.0), "corner_up": (0.0, 0.0)},
     "mouthPucker": {"mouth_narrowing": 1.0, "corner_up": (0.0, 0.0)},
     "mouthFunnel": {"lip_protrusion": 1.0},

@@ -1,5 +1,6 @@
-"""The stretch (AU20, ARKit mouthStretch) pulls its own mouth corner out and leaves the lips' height
-(issue #15, ninth session), measured on real photos' avatars in the face frame (IPD, y up)."""
+"""The stretch (AU20, ARKit mouthStretch) pulls its own mouth corner out and leaves the lips' height; the
+press (AU24, mouthPress) thins the lips and leaves the corners' height (issue #15, ninth session),
+measured on real photos' avatars in the face frame (IPD, y up)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,21 @@ def test_the_stretch_pulls_the_corners_out_and_leaves_the_lips_height(basis):
         own = geo.CHANNELS["MouthStretch" + side].side
         stretch = measured_extents(basis[0], d, ("corner_stretch",))["corner_stretch"]
         assert 0.95 < stretch[own] < 1.05 and abs(stretch[1 - own]) < 0.05, (side, stretch)
+
+
+def test_the_press_thins_the_lips_and_leaves_the_corners_height(basis):
+    """The learned press raised the lips' meeting line in the middle and the sizing (corner_up is read
+    against the mouth's centre) lifted both corners with it, 0.045 IPD while the upper lip's border
+    stayed: anger's pressed mouth was an upturned closed smile."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.head3d.unit import measured_extents
+
+    for side in ("Left", "Right"):
+        d = _shape(basis, "mouthPress" + side)
+        assert np.abs(d[[61, 291], 1]).max() < 0.003, (side, d[[61, 291], 1])
+        assert abs(d[0, 1]) < 0.02, (side, d[0, 1])  # the upper lip's border stays
+        own = geo.CHANNELS["MouthPress" + side].side
+        thinned = measured_extents(basis[0], d, ("lip_thinning",))["lip_thinning"]
+        assert 0.95 < thinned[own] < 1.05, (side, thinned)
+        # the lower lip meets the upper one: it rises in the middle, so the pressed line arches
+        assert d[14, 1] > 0.02, (side, d[14, 1])
