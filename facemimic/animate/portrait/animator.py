@@ -42,8 +42,12 @@ RESTS = ("source", "neutral")
 EXTREME_YAW = 30.0  # degrees: beyond this a 2D warp of one photo starts to show its limits
 _TONGUE = ue_index("TongueOut")
 _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
-# the closed loop's lag (refine.ClosedLoop): 0, a trial render re-tracked before each final render
-LOOP_LAG = 0
+# The closed loop's lag (refine.ClosedLoop): 1, each frame corrected from the re-track of the
+# previous frame's final render (one render a frame; the first frame and the mouth's jumps are
+# trial-rendered first); 0, every frame trial-rendered and re-tracked before its final render.
+# Measured in docs/animate.md ("Ninth session"): the same speech, same-motion and reenactment
+# numbers within the re-track's own noise, ~40 % less main-thread CPU a frame.
+LOOP_LAG = 1
 
 
 @dataclass(frozen=True)
