@@ -48,8 +48,13 @@ def illustration(folder: Path) -> Path:
     return path
 
 
-def retracked_measures(anim, frames_rgb):
-    """Re-track rendered frames; geometric measures against the re-tracked photo."""
+def retracked_measures(anim, frames_rgb, drives=None):
+    """Re-track rendered frames; geometric measures against the re-tracked photo.
+
+    With ``drives`` (one (93,) drive per frame) also the measures of what was *drawn*: the
+    re-tracked photo's landmarks moved by the model's landmark motion for each drive (its
+    templates, no render, no head pose), to tell a tracker's limit (a chin leaving the picture, a
+    drawn brow it does not follow) from a drawing that falls short."""
     from facemimic.animate.portrait.calibrate import StillTracker, rest_of, retrack
     from facemimic.expressions import geometry
 
@@ -62,7 +67,17 @@ def retracked_measures(anim, frames_rgb):
     rest, _ = rest_of(photo, size)
     lm = np.stack([np.asarray(f.landmarks, np.float64) if f is not None and f.present
                    else np.full((478, 3), np.nan) for f in got])
-    return geometry.measure(lm, size, rest), geometry.measure(np.asarray(photo.landmarks), size, rest)
+    measured = geometry.measure(lm, size, rest), geometry.measure(np.asarray(photo.landmarks), size, rest)
+    if drives is None:
+        return measured
+    base = np.asarray(photo.landmarks, np.float64)
+    drawn = []
+    for d in drives:
+        move = np.tensordot(anim.model.controls(d, 0.0), anim.model.basis, axes=1)  # (478, 2) px
+        pts = base.copy()
+        pts[:, :2] += move / np.asarray(size, np.float64)
+        drawn.append(pts)
+    return (*measured, geometry.measure(np.stack(drawn), size, rest))
 
 
 def speech(path: Path, *, refine: bool, audio: bool, sheet_dir: Path | None):
@@ -135,13 +150,22 @@ def contact_sheet(images, labels, path: Path, anim, crop: float = 1.3):
 
 
 def same_motion(path: Path, weight: float, sheet_dir: Path | None):
-    """Per key channel: re-tracked extent / requested extent, at ``weight``."""
+    """Per key channel: re-tracked extent / requested extent, at ``weight``; and the same ratio of
+    what the mesh moved (``retracked_measures``' drawn measures)."""
     from facemimic.animate.portrait.animator import PortraitAnimator
     from facemimic.expressions import geometry
     from facemimic.expressions.frame import ExpressionFrame
 
     anim = PortraitAnimator(str(path), size=512)
-    imgs = []
+    imgs, drives = [], []
+    plan = anim.plan
+
+    def recording_plan(frame):
+        p = plan(frame)
+        drives.append(np.asarray(p.drive, np.float32).copy())
+        return p
+
+    anim.plan = recording_plan
     for ch in KEY:
         shapes = {ch: weight}
         if ch.endswith("Left"):
@@ -149,17 +173,17 @@ def same_motion(path: Path, weight: float, sheet_dir: Path | None):
         if ch.startswith("LipPucker"):
             shapes = {f"LipPucker{p}{s}": weight for p in ("Upper", "Lower") for s in ("Left", "Right")}
         imgs.append(anim.render(ExpressionFrame.from_shapes(shapes)))
-    m, _ = retracked_measures(anim, imgs)
-    ratios = {}
+    m, photo, drawn = retracked_measures(anim, imgs, drives)
+    ratios, drawn_ratios = {}, {}
     for t, ch in enumerate(KEY):
         c = geometry.CHANNELS[ch]
-        v = getattr(m, c.measure)[t]
-        v = float(v if c.side is None else v[c.side])
-        ratios[ch] = v / (weight * c.full_extent)
+        for got, into in ((m, ratios), (drawn, drawn_ratios)):
+            v = getattr(got, c.measure)[t]
+            into[ch] = float(v if c.side is None else v[c.side]) / (weight * c.full_extent)
     if sheet_dir is not None:
         contact_sheet([anim.image] + imgs, ["photo"] + [f"{c[:14]} {ratios[c]:.2f}" for c in KEY],
                       sheet_dir / f"apex_{path.stem}.png", anim)
-    return ratios
+    return ratios, drawn_ratios
 
 
 def reenactment(samples: Path, series: dict | None = None):
@@ -243,11 +267,12 @@ def main(argv=None) -> int:
                       f"(max {r['bilabial_max']:.3f}); lost {r['lost']}", flush=True)
             if "motion" not in args.skip:
                 for w in (0.3, 0.6):
-                    ratios = same_motion(path, w, args.sheets if w == 0.6 else None)
-                    within = sum(abs(v - 1) <= 0.2 for v in ratios.values())
-                    print(f"{path.name:26s} w={w} extent/requested " + " ".join(
-                        f"{k.replace('Left', '')}={v:.2f}" for k, v in ratios.items())
-                        + f"  ({within}/{len(ratios)} within 20 %)", flush=True)
+                    ratios, drawn = same_motion(path, w, args.sheets if w == 0.6 else None)
+                    for label, got in (("extent/requested", ratios), ("drawn/requested ", drawn)):
+                        within = sum(abs(v - 1) <= 0.2 for v in got.values())
+                        print(f"{path.name:26s} w={w} {label} " + " ".join(
+                            f"{k.replace('Left', '')}={v:.2f}" for k, v in got.items())
+                            + f"  ({within}/{len(got)} within 20 %)", flush=True)
     if "reenact" not in args.skip:
         rows = reenactment(samples)
         for name, (d, p, ratio, r) in rows.items():
