@@ -7,7 +7,9 @@
 Session 9's tuning-only variants (docs/lipsync.md, Session 9; none beat the shipped recipe):
 ``--pa-level`` (closed-lip candidates get their own level; experiment only, ``--save`` refuses it),
 ``--real-weight W``, ``--hidden N``, ``--l2 X``, ``--seeds N``, ``--release`` (two more features,
-:func:`release_features`; experiment only).
+:func:`release_features`; experiment only), ``--augment`` (the real tuning recordings speed-perturbed
+x0.9 / x1.1 as extra training data; record them first: ``real_combine.py record mfa@sp0.9 mfa@sp1.1
+extra@sp0.9 extra@sp1.1``).
 
 Session 7 vetoed closures by the frame-shape classifier's P(A) frame by frame (real set 86.0 / 72.0,
 but Sonnet 1, espeak-ng and the Romance MBROLA sets lost closures) and scored candidates with a
@@ -47,6 +49,12 @@ import real_combine as rc  # noqa: E402
 REAL_TUNE = ("mfa", "extra")
 SYNTH_TUNE = ("mbrola-tune", "espeak-tune", "tune-de", "tune-fr", "tune-es", "tune-it")
 TUNE = REAL_TUNE + SYNTH_TUNE
+#: Session 9 (``--augment``): the real tuning sets speed-perturbed (real_combine.speed_perturbed: x0.9
+#: and x1.1, pitch and formants moved too), training data only, each copy in its recording's fold,
+#: weight :data:`AUG_WEIGHT`; the rule still scores the original recordings.
+AUG_SETS = ("mfa@sp0.9", "mfa@sp1.1", "extra@sp0.9", "extra@sp1.1")
+AUG_WEIGHT = 1.0
+TRAIN = TUNE
 HELD_OUT = ("real", "sonnet", "mbrola", "espeak", "de", "fr", "es", "it", "de-held", "fr-held", "es-held", "it-held")
 REC_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 INS_LEVELS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.01)  # 1.01: no insertion at all
@@ -206,6 +214,7 @@ def fitter(x, y, w):
 
 
 def _fold(id_: str) -> int:
+    id_ = id_.split("@sp")[0]  # a speed-perturbed copy stays in its recording's fold
     return int(hashlib.sha1(id_.encode()).hexdigest(), 16) % FOLDS
 
 
@@ -213,7 +222,8 @@ def design(cands: dict, names) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     """Features, labels, weights (real x2) and fold of every candidate of the sets ``names``."""
     x = np.concatenate([np.array([f for f, _, _ in cands[n][1]]) for n in names])
     y = np.concatenate([np.array([t for _, t, _ in cands[n][1]], float) for n in names])
-    w = np.concatenate([np.full(len(cands[n][1]), REAL_WEIGHT if n in REAL_TUNE else 1.0) for n in names])
+    w = np.concatenate([np.full(len(cands[n][1]), REAL_WEIGHT if n in REAL_TUNE else AUG_WEIGHT if n in AUG_SETS
+                                else 1.0) for n in names])
     f = np.concatenate([np.array([_fold(i) for _, _, i in cands[n][1]]) for n in names])
     return x, y, w, f
 
@@ -252,7 +262,9 @@ def main(argv=None) -> int:
     global MODEL, SHAPE_CONTRAST, SEEDS
     if "--lr" in argv:  # the first tuning run's model (10:40), scored for the record only
         MODEL, SHAPE_CONTRAST, SEEDS = "lr", False, 1
-    global PA_CANDIDATES, REAL_WEIGHT, HIDDEN, L2, RELEASE_FEATURES
+    global PA_CANDIDATES, REAL_WEIGHT, HIDDEN, L2, RELEASE_FEATURES, TRAIN
+    TRAIN = TUNE + (AUG_SETS if "--augment" in argv else ())
+    print(f"training sets {TRAIN}", flush=True)
     RELEASE_FEATURES = "--release" in argv
     print(f"release features {RELEASE_FEATURES}", flush=True)
     for flag, cast, name in (("--hidden", int, "HIDDEN"), ("--l2", float, "L2"), ("--seeds", int, "SEEDS")):
@@ -268,13 +280,13 @@ def main(argv=None) -> int:
     print(f"P(A) candidates {PA_CANDIDATES}", flush=True)
     print(f"model {MODEL}, shape contrast {SHAPE_CONTRAST}, seeds {SEEDS}", flush=True)
     print(RULE, flush=True)
-    sets = {n: rc.load(n) for n in TUNE + (HELD_OUT if held_out else ())}
+    sets = {n: rc.load(n) for n in TRAIN + (HELD_OUT if held_out else ())}
     cands = {n: collect(d) for n, d in sets.items()}
     x, y, _, _ = design(cands, TUNE)
     real = np.concatenate([np.full(len(cands[n][1]), n in REAL_TUNE) for n in TUNE])
     print(f"tuning candidates: real {int(real.sum())} (true {int(y[real].sum())}), synthetic "
           f"{int((~real).sum())} (true {int(y[~real].sum())})", flush=True)
-    oof = out_of_fold(cands, TUNE)
+    oof = out_of_fold(cands, TRAIN)
     oof_score = lambda c: oof[id(c[4])]  # noqa: E731
     print("out-of-fold AUC: real %.3f, synthetic %.3f" % (
         rcs._auc(np.array([oof[id(f)] for n in REAL_TUNE for f, _, _ in cands[n][1]]), y[real]),
@@ -306,7 +318,7 @@ def main(argv=None) -> int:
         return 1
     pick = max(ok)[3]
     print("picked on the tuning sets:", pick, f"({len(ok)} of {len(levels)} admissible)", flush=True)
-    model = fitter(*design(cands, TUNE)[:3])
+    model = fitter(*design(cands, TRAIN)[:3])
     final = lambda c: float(model(c[4]))  # noqa: E731
     if held_out:
         for n in HELD_OUT:

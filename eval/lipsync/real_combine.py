@@ -49,6 +49,9 @@ def items_of(name: str):
     if name == "extra":  # session 7's additional real training voices (tuning only)
         from real_speech import extra_train_items
         return extra_train_items()
+    if "@sp" in name:  # session 9: "mfa@sp0.9", "extra@sp1.1": a real tuning set speed-perturbed
+        base, factor = name.split("@sp")
+        return [speed_perturbed(it, float(factor)) for it in items_of(base)]
     if name == "mbrola":
         return build_mbrola_items()
     if name == "espeak":
@@ -68,6 +71,24 @@ def items_of(name: str):
         from facemimic.lipsync.evalset import build_language_items
         return build_language_items(lang, heldout=name.endswith("-held"))
     raise SystemExit(f"unknown set {name!r}")
+
+
+def speed_perturbed(item, factor: float):
+    """``item`` played ``factor`` times faster (resampled: pitch and formants move by ``factor``
+    too, as Kaldi's speed perturbation does: another vocal tract, the same closures), its phone
+    times divided by ``factor``; id ``"<id>@sp<factor>"`` (closure_classifier folds it with ``<id>``)."""
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from facemimic.lipsync.evalset import EvalItem
+    from facemimic.phonetics.phones import Phone
+
+    up, down = 100, int(round(100 * factor))
+    audio = np.clip(np.round(resample_poly(item.audio.astype(np.float64), up, down)), -32768, 32767).astype(np.int16)
+    end = len(audio) / item.sample_rate
+    phones = tuple(Phone(p.start / factor, min(p.end / factor, end), p.name, p.word)
+                   for p in item.phones if p.start / factor < end - 1e-6)
+    return EvalItem(f"{item.id}@sp{factor}", item.text, item.voice, audio, item.sample_rate, phones)
 
 
 def language_of(name: str) -> str | None:
