@@ -45,8 +45,8 @@ and a re-track waited for, a frame); lag 1 (the animator's default) corrects eac
 re-track of the previous frame's final render, which runs on the loop's own thread while the next
 frame is planned (one render a frame). On a held request the previous frame's final render *is*
 the trial lag 0 would draw (same request, same carried correction), so the two differ only where
-a request moves; where the lips' moves (the first frame, a vowel's onset, a closure) the lagged
-loop trial-renders first too.
+a request moves; where the mouth's moves most (the first frame, a jump in the lips' request, a
+jump of an open mouth's slot) the lagged loop trial-renders first too.
 """
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
 _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
 # every brow slot (their correction is held while idle: ClosedLoop.correct)
 _BROWS = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowPinch", "BrowOuterUp")) for _, ch in LOOP])
+# the mouth's UE slots (a lagged loop trial-renders their jumps while the lips are open: correct_lagged)
+_MOUTH = np.array([ch.startswith("Mouth") for _, ch in LOOP])
 # (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
 EYE_PAIRS = tuple((_SLOT[f"closure_{s.lower()}"], _SLOT[f"EyeWide{s}"]) for s in ("Right", "Left"))
 GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
@@ -108,8 +110,6 @@ GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
 BROW_GAIN = 0.25
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
-# a lagged loop trial-renders a frame whose lips' request moves more than this (ClosedLoop.correct_lagged)
-LIPS_TRIAL = JUMP / 2
 SLOT_LIMIT: dict[str, float] = {}  # per-slot limits where LIMIT does not fit
 # A channel the frame does not ask for (|target| below this) is left as drawn: its landmarks do
 # not move by construction, and what the tracker reads into it is the tracker's cross-talk (an
@@ -491,23 +491,27 @@ class ClosedLoop:
         The frame's own render is handed to :meth:`observe` and re-tracked on the loop's thread
         while the caller goes on; the next frames wait for it only when they need it. A slot whose
         request jumped since an observed frame learns nothing from it (another regime). With
-        ``render`` (``render(drive)`` -> image (h, w, 3|4)), the first frame and frames whose lips'
-        request moved more than LIPS_TRIAL are trial-rendered and re-tracked first, as in
-        :meth:`correct` (:attr:`fixups` counts them)."""
+        ``render`` (``render(drive)`` -> image (h, w, 3|4)), the first frame, frames whose lips'
+        request jumped and open-mouthed frames whose mouth's request jumped are trial-rendered
+        and re-tracked first, as in :meth:`correct` (:attr:`fixups` counts them)."""
         drive = np.asarray(drive, np.float32)
         target = self.targets(drive)
-        # The clip's first frame and every frame whose lips' request moves more than LIPS_TRIAL
-        # (a vowel's onset, a /p b m/) are trial-rendered and re-tracked first, as correct() does
-        # every frame: the lips' regime changes with every phone, and drawn from the last
-        # regime's correction alone a vowel's first frame gaped (0-f15-hao --say, its first
-        # frame: 0.53 IPD re-tracked, 0.35 with the trial), 0-f1-su's max passed its own gape
-        # (0.41 against 0.31) and, trial-rendering only the lips' jumps (> JUMP), hao's p95 rose
-        # 0.298 -> 0.307 IPD. About two fifths of speech's frames, few of an expression's. The
-        # trial supersedes the readings still pending (it draws the frame's own request with the
-        # same carried correction: learning from both stepped twice), so such a frame is drawn
-        # as correct() draws it.
+        # The clip's first frame, every jump in the lips' request (a vowel's onset, a /p b m/)
+        # and, while the lips are asked open, a jump of an active mouth slot are trial-rendered
+        # and re-tracked first, as correct() does every frame: the mouth's regime changes with
+        # every phone, and drawn from the last regime's correction alone a vowel's first frame
+        # gaped (0-f15-hao --say, its first frame: 0.53 IPD re-tracked, 0.35 with the trial),
+        # 0-f1-su's max passed its own gape (0.41 against 0.31) and, with the lips' jumps alone
+        # (or the lips' moves past JUMP / 2), hao's p95 rose 0.298 -> 0.307 IPD. About a third of
+        # speech's frames, a fifth of the generated expression clip's (a toothy photo's lips are
+        # always open, and a smile's onset jumps every frame). The trial supersedes the readings
+        # still pending (it draws the frame's own request with the same carried correction:
+        # learning from both stepped twice), so such a frame is drawn as correct() draws it.
+        prev = self._prev
         trial_first = render is not None and self.rest is not None and (
-            self._prev is None or abs(float(target[_LIPS] - self._prev[_LIPS])) > LIPS_TRIAL)
+            prev is None or abs(float(target[_LIPS] - prev[_LIPS])) > JUMP
+            or (-float(target[_LIPS]) > LIPS_OPEN
+                and bool((_MOUTH & (np.abs(target - prev) > JUMP) & (np.abs(target) >= ACTIVE)).any())))
         if trial_first:
             self._drain()
         while len(self._pending) >= max(self.lag, 1):
@@ -524,7 +528,6 @@ class ClosedLoop:
                 self.corr[stale] = keep
             else:
                 self._learn(seen, seen_target, drawn, r)
-        prev = self._prev
         target, opening, meet = self._start(drive, target)
         self._epoch += np.abs(target - prev) > JUMP if prev is not None else True
         if trial_first:
