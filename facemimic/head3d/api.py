@@ -353,7 +353,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     from .texture import bake_texture, hair_colour, iris_colour
     from .combos import combination_shapes
     from .unit import calibrate_to_unit
-    from .rest import lips_closed, upper_lip_length, upper_lip_rested
+    from .rest import eye_aperture, eyes_rested, lips_closed, upper_lip_length, upper_lip_rested
 
     opts = options or Avatar3DOptions()
     model = load_face_model()
@@ -373,7 +373,9 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     main = min(views, key=lambda v: v.fit.yaw_deg)
     fit = main.fit
     typical = upper_lip_length(model.mean)
-    rests = [upper_lip_rested(v.fit.neutral, v.fit.arkit, typical) for v in views]  # a smile's lip lift off (.rest)
+    open_eyes = {k: eye_aperture(model.mean, k) for k in ("Left", "Right")}
+    rests = [eyes_rested(upper_lip_rested(v.fit.neutral, v.fit.arkit, typical), v.fit.arkit, open_eyes)
+             for v in views]  # a smile's lip lift and a stare's widening off (.rest)
     neutral = np.median(np.stack(rests), axis=0) if len(views) > 1 else rests[0]
     neutral = lips_closed(neutral)  # a face at rest has its lips together (.rest)
     if len(views) > 1:

@@ -134,3 +134,65 @@ def upper_lip_length(face: np.ndarray) -> float:
     """Nose base (2) to the upper inner lip (13) as a fraction of nose base to chin (152), face frame."""
     face = np.asarray(face, np.float64)
     return float((face[2, 1] - face[13, 1]) / (face[2, 1] - face[152, 1]))
+
+
+# The same for a wide-eyed photo's eyes: the capture reads the widening (eyeWide, the upper lid
+# raised) but the learned basis takes off only part of it, so 0-f1-su-ph.jpg's (surprised, eyeWide
+# 0.78) avatar rested with its eyes 0.181 IPD open where the shape model's mean face has 0.146: every
+# expression kept a startled stare (its smile read fearful or surprised). Each upper lid comes down
+# by the widening the capture read (eyeWide x EyeWide's 0.06 IPD extent), at most until its eye is as
+# open as the mean face's: most in the lid's middle, none at the corners; the lower lid, the corners,
+# the eyeball and the brows stay.
+EYE_WIDE_EXTENT = 0.06  # IPD: EyeWide's full extent in FaceMimic's unit (geometry's eye_widen)
+EYES = {"Left": ((398, 384, 385, 386, 387, 388, 466), (362, 263), (374, 373, 380, 381, 382, 390, 249), 386, 374),
+        "Right": ((173, 157, 158, 159, 160, 161, 246), (133, 33), (145, 144, 153, 154, 155, 163, 7), 159, 145)}
+EYE_BLEND = 0.03  # IPD: the lid's motion spreads this smoothly over the skin above it
+EYE_REACH = 0.08  # IPD: and fades out this far from the lid margin
+
+
+def eye_aperture(face: np.ndarray, side: str) -> float:
+    """The upper-lower lid gap (386-374 / 159-145, IPD) of one eye of ``face`` (478, 3), face frame."""
+    _, _, _, up, lo = EYES[side]
+    return float(face[up, 1] - face[lo, 1])
+
+
+def eyes_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarray:
+    """``face`` (478, 3) with the photo's eye widening taken off where the fit left it.
+
+    Parameters
+    ----------
+    face : np.ndarray [shape=(478, 3)]
+        The fit's rest face (face frame, y up, IPD units).
+    arkit : np.ndarray [shape=(52,)]
+        The capture's weights for the photo as ARKit (``FaceFit.arkit``).
+    typical : dict
+        {"Left": aperture, "Right": aperture} of the shape model's mean face (:func:`eye_aperture`).
+
+    Returns
+    -------
+    np.ndarray [shape=(478, 3)]
+        Each upper lid lowered by ``eyeWide`` x :data:`EYE_WIDE_EXTENT`, at most until the eye is
+        as open as ``typical``; the lower lid, eye corners, irises and brows unchanged.
+    """
+    from ..expressions.arkit import ARKIT_NAMES
+
+    face = np.asarray(face, np.float64)
+    out = face.copy()
+    for side, (upper, corners, lower, _, _) in EYES.items():
+        widened = EYE_WIDE_EXTENT * float(np.clip(arkit[ARKIT_NAMES.index("eyeWide" + side)], 0.0, 1.0))
+        drop = min(widened, max(eye_aperture(face, side) - typical[side], 0.0))
+        if drop <= 1e-4:
+            continue
+        x0, x1 = face[corners[0], 0], face[corners[1], 0]
+        along = np.sin(np.pi * np.clip((face[list(upper), 0] - x0) / (x1 - x0), 0.0, 1.0))
+        still = list(corners + lower) + list(range(468, 478))
+        pins = np.array(list(upper) + still)
+        value = np.concatenate([drop * along / along.max(), np.zeros(len(still))])
+        d = np.linalg.norm(face[:, None] - face[pins][None], axis=-1)
+        w = np.exp(-((d - d.min(axis=1, keepdims=True)) / EYE_BLEND) ** 2)
+        fade = np.exp(-(d[:, : len(upper)].min(axis=1) / EYE_REACH) ** 2)
+        out[:, 1] -= (w @ value) / w.sum(axis=1) * fade
+        out[list(upper), 1] = face[list(upper), 1] - value[: len(upper)]
+        out[still] = face[still]
+    return out
+
