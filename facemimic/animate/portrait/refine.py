@@ -94,6 +94,8 @@ _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
 _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
 # every brow slot (their correction is held while idle: ClosedLoop.correct)
 _BROWS = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowPinch", "BrowOuterUp")) for _, ch in LOOP])
+# a lagged loop trial-renders a frame whose lips' request moves more than this (ClosedLoop.correct_lagged)
+LIPS_TRIAL = JUMP / 2
 # the mouth's UE slots (a lagged loop trial-renders their jumps while the lips are open: correct_lagged)
 _MOUTH = np.array([ch.startswith("Mouth") for _, ch in LOOP])
 # (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
@@ -492,24 +494,26 @@ class ClosedLoop:
         while the caller goes on; the next frames wait for it only when they need it. A slot whose
         request jumped since an observed frame learns nothing from it (another regime). With
         ``render`` (``render(drive)`` -> image (h, w, 3|4)), the first frame, frames whose lips'
-        request jumped and open-mouthed frames whose mouth's request jumped are trial-rendered
-        and re-tracked first, as in :meth:`correct` (:attr:`fixups` counts them)."""
+        request moved more than LIPS_TRIAL and open-mouthed frames whose mouth's request jumped
+        are trial-rendered and re-tracked first, as in :meth:`correct` (:attr:`fixups` counts
+        them)."""
         drive = np.asarray(drive, np.float32)
         target = self.targets(drive)
-        # The clip's first frame, every jump in the lips' request (a vowel's onset, a /p b m/)
-        # and, while the lips are asked open, a jump of an active mouth slot are trial-rendered
-        # and re-tracked first, as correct() does every frame: the mouth's regime changes with
-        # every phone, and drawn from the last regime's correction alone a vowel's first frame
-        # gaped (0-f15-hao --say, its first frame: 0.53 IPD re-tracked, 0.35 with the trial),
-        # 0-f1-su's max passed its own gape (0.41 against 0.31) and, with the lips' jumps alone
-        # (or the lips' moves past JUMP / 2), hao's p95 rose 0.298 -> 0.307 IPD. About a third of
-        # speech's frames, a fifth of the generated expression clip's (a toothy photo's lips are
-        # always open, and a smile's onset jumps every frame). The trial supersedes the readings
-        # still pending (it draws the frame's own request with the same carried correction:
-        # learning from both stepped twice), so such a frame is drawn as correct() draws it.
+        # The clip's first frame, every move of the lips' request past LIPS_TRIAL (a vowel's
+        # onset, a /p b m/) and, while the lips are asked open, a jump of an active mouth slot
+        # are trial-rendered and re-tracked first, as correct() does every frame: the mouth's
+        # regime changes with every phone, and drawn from the last regime's correction alone a
+        # vowel's first frame gaped (0-f15-hao --say, its first frame: 0.53 IPD re-tracked, 0.35
+        # with the trial), 0-f1-su's max passed its own gape (0.41 against 0.31), and hao's p95
+        # was 0.307 IPD with the lips' jumps alone, 0.302 with the mouth's jumps added, 0.295
+        # with this (lag 0: 0.298). Nearly half of speech's frames, a fifth of the generated
+        # expression clip's (a toothy photo's lips are always open, and a smile's onset jumps
+        # every frame). The trial supersedes the readings still pending (it draws the frame's
+        # own request with the same carried correction: learning from both stepped twice), so
+        # such a frame is drawn as correct() draws it.
         prev = self._prev
         trial_first = render is not None and self.rest is not None and (
-            prev is None or abs(float(target[_LIPS] - prev[_LIPS])) > JUMP
+            prev is None or abs(float(target[_LIPS] - prev[_LIPS])) > LIPS_TRIAL
             or (-float(target[_LIPS]) > LIPS_OPEN
                 and bool((_MOUTH & (np.abs(target - prev) > JUMP) & (np.abs(target) >= ACTIVE)).any())))
         if trial_first:
