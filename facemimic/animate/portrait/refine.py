@@ -94,8 +94,6 @@ _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
 _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
 # every brow slot (their correction is held while idle: ClosedLoop.correct)
 _BROWS = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowPinch", "BrowOuterUp")) for _, ch in LOOP])
-# a lagged loop trial-renders a frame whose lips' request moves more than this (ClosedLoop.correct_lagged)
-LIPS_TRIAL = JUMP / 2
 # the mouth's UE slots (a lagged loop trial-renders their jumps while the lips are open: correct_lagged)
 _MOUTH = np.array([ch.startswith("Mouth") for _, ch in LOOP])
 # (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
@@ -112,6 +110,8 @@ GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
 BROW_GAIN = 0.25
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
+# a lagged loop trial-renders a frame whose lips' request moves more than this (ClosedLoop.correct_lagged)
+LIPS_TRIAL = JUMP / 2
 SLOT_LIMIT: dict[str, float] = {}  # per-slot limits where LIMIT does not fit
 # A channel the frame does not ask for (|target| below this) is left as drawn: its landmarks do
 # not move by construction, and what the tracker reads into it is the tracker's cross-talk (an
