@@ -111,7 +111,7 @@ BROW_GAIN = 0.25
 LIMIT = 0.35  # largest correction, in weight units (the request is never rewritten wholesale)
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
 # a lagged loop trial-renders a frame whose lips' request moves more than this (ClosedLoop.correct_lagged)
-LIPS_TRIAL = JUMP / 2
+LIPS_TRIAL = JUMP
 SLOT_LIMIT: dict[str, float] = {}  # per-slot limits where LIMIT does not fit
 # A channel the frame does not ask for (|target| below this) is left as drawn: its landmarks do
 # not move by construction, and what the tracker reads into it is the tracker's cross-talk (an
@@ -505,10 +505,12 @@ class ClosedLoop:
         # regime changes with every phone, and drawn from the last regime's correction alone a
         # vowel's first frame gaped (0-f15-hao --say, its first frame: 0.53 IPD re-tracked, 0.35
         # with the trial), 0-f1-su's max passed its own gape (0.41 against 0.31), and hao's p95
-        # was 0.307 IPD with the lips' jumps alone, 0.302 with the mouth's jumps added, 0.295
-        # with this (lag 0: 0.298). Nearly half of speech's frames, a fifth of the generated
-        # expression clip's (a toothy photo's lips are always open, and a smile's onset jumps
-        # every frame). The trial supersedes the readings still pending (it draws the frame's
+        # was 0.307 IPD with the lips' jumps alone, 0.288-0.302 with the mouth's jumps added
+        # (lag 0: 0.298; the same number moves ~0.01 with what ran before in the process), and
+        # no lower with LIPS_TRIAL at JUMP / 2 (0.295-0.302, half of speech's frames trialled).
+        # About a third of speech's frames, a fifth of the generated expression clip's (a
+        # toothy photo's lips are always open, and a smile's onset jumps every frame). The
+        # trial supersedes the readings still pending (it draws the frame's
         # own request with the same carried correction: learning from both stepped twice), so
         # such a frame is drawn as correct() draws it.
         prev = self._prev
