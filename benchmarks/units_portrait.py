@@ -18,6 +18,7 @@ re-tracked photo is the rest).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 import time
@@ -80,13 +81,22 @@ def retracked_measures(anim, frames_rgb, drives=None):
     return (*measured, geometry.measure(np.stack(drawn), size, rest))
 
 
+@functools.lru_cache(maxsize=1)
+def spoken():
+    """The built-in voice saying TEXT, once per process: espeak-ng's synthesiser keeps state from
+    call to call (each later call of the same text comes out with phones up to ~20 ms apart), so
+    synthesising per portrait made every portrait's speech depend on the ones run before it."""
+    from facemimic.voice import say
+
+    return say(TEXT)
+
+
 def speech(path: Path, *, refine: bool, audio: bool, sheet_dir: Path | None):
     from facemimic.animate.portrait.animator import PortraitAnimator, timeline
     from facemimic.lipsync.api import LipSyncOptions, from_phones, lipsync
     from facemimic.common.audio import write_wav
-    from facemimic.voice import say
 
-    sp = say(TEXT)
+    sp = spoken()
     fps = 30
     if audio:
         with tempfile.TemporaryDirectory() as tmp:
