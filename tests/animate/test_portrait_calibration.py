@@ -7,6 +7,7 @@ import numpy as np
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
 from facemimic.animate.portrait.calibrate import GROUP_GAIN_RANGE, KNOTS, StillTracker, _probe_seal, rest_of, retrack
 from facemimic.expressions import geometry
+from portrait_retracked import retracked_with_photo
 from facemimic.expressions.frame import ExpressionFrame as F
 
 
@@ -116,13 +117,7 @@ def _one_person(anim, images) -> geometry.FaceMeasures:
     (calibrate.at_photo_scale: how calibration reads its probes)."""
     from facemimic.animate.portrait.calibrate import at_photo_scale
 
-    x0, y0, x1, y1 = anim.warp.roi
-    size = (x1 - x0, y1 - y0)
-    centre = anim.points.mean(0) - (x0, y0)
-    with StillTracker() as t:
-        photo, *got = retrack([anim.image[y0:y1, x0:x1]] + [im[y0:y1, x0:x1] for im in images], centre, tracker=t)
-    rest, _ = rest_of(photo, size)
-    assert rest is not None and all(g is not None for g in got)
+    photo, got, size, rest = retracked_with_photo(anim, images)
     return at_photo_scale(photo, got, size, rest)
 
 

@@ -7,21 +7,15 @@ import numpy as np
 
 from facemimic.animate.portrait import animator as animator_module
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
-from facemimic.animate.portrait.calibrate import StillTracker, rest_of, retrack
 from facemimic.expressions import geometry
+from portrait_retracked import retracked_with_photo
 
 TEXT = "Maybe my brother Bob paid for the map."
 
 
 def _gaps(anim, images) -> np.ndarray:
     """(n,) re-tracked inner-lip gaps (IPD) of rendered frames against the re-tracked photo."""
-    x0, y0, x1, y1 = anim.warp.roi
-    size = (x1 - x0, y1 - y0)
-    centre = anim.points.mean(0) - (x0, y0)
-    with StillTracker() as t:
-        photo, *got = retrack([anim.image[y0:y1, x0:x1]] + [im[y0:y1, x0:x1] for im in images], centre, tracker=t)
-    rest, _ = rest_of(photo, size)
-    assert rest is not None and all(g is not None for g in got)
+    photo, got, size, rest = retracked_with_photo(anim, images)
     lm = np.stack([np.asarray(photo.landmarks, np.float64)] + [np.asarray(g.landmarks, np.float64) for g in got])
     return np.asarray(geometry.measure(lm, size, rest).lip_gap)[1:]
 

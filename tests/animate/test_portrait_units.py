@@ -6,19 +6,13 @@ import numpy as np
 import pytest
 
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
-from facemimic.animate.portrait.calibrate import StillTracker, rest_of, retrack
 from facemimic.expressions import geometry
+from portrait_retracked import retracked_with_photo
 from facemimic.expressions.frame import ExpressionFrame as F
 
 
 def _measures(anim, images):
-    x0, y0, x1, y1 = anim.warp.roi
-    size = (x1 - x0, y1 - y0)
-    centre = anim.points.mean(0) - (x0, y0)
-    with StillTracker() as t:
-        photo, *got = retrack([anim.image[y0:y1, x0:x1]] + [im[y0:y1, x0:x1] for im in images], centre, tracker=t)
-    rest, _ = rest_of(photo, size)
-    assert rest is not None and all(g is not None for g in got)
+    photo, got, size, rest = retracked_with_photo(anim, images)
     # The photo and its renders are one person (docs/units.md: a sequence's IPD is measured once,
     # over its frames), as test_portrait_calibration measures them: a render's own
     # iris distance reads a few per cent wider as the jaw drops, which read its chin 10-20 % short

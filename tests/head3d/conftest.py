@@ -38,3 +38,13 @@ def fitted_people(samples):
     for k, (size, frame) in tracked_video_frames(samples / "WolfgangLanger_Pexels.mp4", (30, 400)).items():
         out[f"video#{k}"] = fit_face(frame.landmarks, size, frame_arkit(frame))
     return out
+
+
+@pytest.fixture(scope="module", params=["single_face.jpg", "0-f15-hao-ph.jpg"])
+def basis(samples, request):
+    """(rest positions (478, 3), ARKit expression displacements (52, V, 3)) of the avatar made
+    from a real photo (once per test module)."""
+    from facemimic.head3d.api import make_avatar
+
+    avatar = make_avatar(samples / request.param)
+    return avatar.head.skin.positions[:478], avatar.expressions

@@ -14,3 +14,10 @@ def tracked_photo(path):
         size = im.size
     frames = [f for f in capture_frames(str(path), keep_landmarks=True, smoothing="raw") if f.present]
     return size, frames[0]
+
+
+def arkit_shape(basis, name: str):
+    """One ARKit shape's displacements (V, 3) from the ``basis`` fixture's expressions."""
+    from facemimic.expressions.names import ARKIT_NAMES
+
+    return basis[1][ARKIT_NAMES.index(name)]

@@ -5,25 +5,11 @@ the other side of the face. Measured on real photos' avatars in the face frame (
 from __future__ import annotations
 
 import numpy as np
-import pytest
+from head3d_photos import arkit_shape
 
 EYES = {"Left": dict(upper=386, lower=374, iris=473, corners=(362, 263)),
         "Right": dict(upper=159, lower=145, iris=468, corners=(133, 33))}
 MIDLINE = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1)
-
-
-@pytest.fixture(scope="module", params=["single_face.jpg", "0-f15-hao-ph.jpg"])
-def basis(samples, request):
-    from facemimic.head3d.api import make_avatar
-
-    avatar = make_avatar(samples / request.param)
-    return avatar.head.skin.positions[:478], avatar.expressions
-
-
-def _shape(basis, name):
-    from facemimic.expressions.names import ARKIT_NAMES
-
-    return basis[1][ARKIT_NAMES.index(name)]
 
 
 def test_squint_raises_the_lower_lid_and_leaves_the_upper_lid_and_eyeball(basis):
@@ -31,7 +17,7 @@ def test_squint_raises_the_lower_lid_and_leaves_the_upper_lid_and_eyeball(basis)
     upper lid (-0.009..-0.004) and the iris; the learned squint lifted the whole eye (corners +0.027,
     upper lid +0.022, iris +0.044: the eyeball turned up)."""
     for side, eye in EYES.items():
-        d = _shape(basis, "eyeSquint" + side)[:, 1]
+        d = arkit_shape(basis, "eyeSquint" + side)[:, 1]
         corners = d[list(eye["corners"])]
         assert np.abs(corners).max() < 0.005, (side, corners)
         assert d[eye["lower"]] - corners.mean() > 0.045, (side, d[eye["lower"]])
@@ -44,9 +30,9 @@ def test_a_wide_eye_does_not_turn(basis):
     0.03 IPD more than the corners (a wide eye looking up)."""
     for side, eye in EYES.items():
         for shape in ("eyeWide", "eyeBlink"):
-            d = _shape(basis, shape + side)[:, 1]
+            d = arkit_shape(basis, shape + side)[:, 1]
             assert abs(d[eye["iris"]] - d[list(eye["corners"])].mean()) < 0.002, (shape + side, d[eye["iris"]])
-        assert _shape(basis, "eyeWide" + side)[eye["upper"], 1] > 0.04  # it still opens the eye
+        assert arkit_shape(basis, "eyeWide" + side)[eye["upper"], 1] > 0.04  # it still opens the eye
 
 
 def test_one_eyes_shapes_leave_the_other_side_of_the_face(basis):
@@ -56,6 +42,6 @@ def test_one_eyes_shapes_leave_the_other_side_of_the_face(basis):
     for side, own in (("Left", 1.0), ("Right", -1.0)):
         far = own * x < -0.25  # the other half of the face, beyond the nose
         for shape in ("eyeBlink", "eyeWide", "eyeSquint"):
-            move = np.linalg.norm(_shape(basis, shape + side), axis=1)
+            move = np.linalg.norm(arkit_shape(basis, shape + side), axis=1)
             assert move[far].max() < 0.005 < move.max(), (shape + side, move[far].max())
 

@@ -5,21 +5,7 @@ measured on real photos' avatars in the face frame (IPD, y up)."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
-
-@pytest.fixture(scope="module", params=["single_face.jpg", "0-f15-hao-ph.jpg"])
-def basis(samples, request):
-    from facemimic.head3d.api import make_avatar
-
-    avatar = make_avatar(samples / request.param)
-    return avatar.head.skin.positions[:478], avatar.expressions
-
-
-def _shape(basis, name):
-    from facemimic.expressions.names import ARKIT_NAMES
-
-    return basis[1][ARKIT_NAMES.index(name)]
+from head3d_photos import arkit_shape
 
 
 def test_the_stretch_pulls_the_corners_out_and_leaves_the_lips_height(basis):
@@ -30,7 +16,7 @@ def test_the_stretch_pulls_the_corners_out_and_leaves_the_lips_height(basis):
     from facemimic.head3d.unit import measured_extents
 
     for side, corner, other in (("Left", 291, 61), ("Right", 61, 291)):
-        d = _shape(basis, "mouthStretch" + side)
+        d = arkit_shape(basis, "mouthStretch" + side)
         lips = [0, 13, 14, 17, 82, 312, 87, 317, 152, corner, other]
         assert np.abs(d[lips, 1]).max() < 0.005, (side, d[lips, 1].round(3))
         assert abs(d[other, 0]) < 0.005 and abs(d[corner, 0]) > 0.15, (side, d[[corner, other], 0])
@@ -47,7 +33,7 @@ def test_the_press_thins_the_lips_and_leaves_the_corners_height(basis):
     from facemimic.head3d.unit import measured_extents
 
     for side in ("Left", "Right"):
-        d = _shape(basis, "mouthPress" + side)
+        d = arkit_shape(basis, "mouthPress" + side)
         assert np.abs(d[[61, 291], 1]).max() < 0.003, (side, d[[61, 291], 1])
         assert abs(d[0, 1]) < 0.02, (side, d[0, 1])  # the upper lip's border stays
         own = geo.CHANNELS["MouthPress" + side].side
