@@ -153,3 +153,51 @@ def test_the_first_frame_and_a_lips_jump_are_trial_rendered_so_the_lagged_loop_d
     np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
     assert got[4][DRIVE_LIPS_CLOSED] != 0.0  # the vowel's lips corrected in its first frame
     assert got[1][pull] != got[0][pull]  # and the smile learned from frame 0's final render
+
+
+def test_a_closure_just_after_an_opening_is_trial_rendered_and_a_mouth_at_rest_is_not(monkeypatch):
+    """A /p b m/ after a vowel: every frame asking the lips to meet within CLOSURE_TRIAL_FRAMES of
+    asking them open is trial-rendered first (drawn as the direct loop draws it: a closure's middle
+    drawn from the previous frame's reading alone re-tracked 0.030 IPD apart on the drawn
+    illustration); lips kept together from the clip's start (an expression clip's closed mouth)
+    cost no trial after the first frame."""
+    from facemimic.animate.portrait.model import DRIVE_LIPS_CLOSED
+
+    jaw = ue_index("JawOpen")
+    gains = {"lips": 0.5}
+
+    def lips_gap(x, gap):
+        return 0.75 * float(x[jaw])
+
+    def clip(open_frames):
+        out = []
+        for k in range(16):
+            d = np.zeros(N_DRIVE, np.float32)
+            d[jaw] = 0.3 if k in open_frames else 0.0
+            out.append(d)
+        return out
+
+    speech = clip(range(1, 4))  # frame 0 shut, a vowel (1-3), then the lips meet from frame 4 on
+    direct_plant, lagged_plant = _Plant(gains), _Plant(gains)
+    direct = _loop(direct_plant, monkeypatch, 0)
+    direct.animator.model.lip_gap = lips_gap
+    want = [direct.correct(d, direct_plant.render) for d in speech]
+    lagged = _loop(lagged_plant, monkeypatch, 1)
+    lagged.animator.model.lip_gap = lips_gap
+    got = []
+    for d in speech:
+        got.append(lagged.correct_lagged(d, lagged_plant.render))
+        lagged.observe(lagged_plant.render(got[-1]))
+    lagged.close()
+    # frame 0, the vowel's onset (1), the closure's onset (4) and its next 6 frames (5-10)
+    assert lagged.fixups == 1 + 1 + 1 + refine.CLOSURE_TRIAL_FRAMES
+    closing = slice(4, 5 + refine.CLOSURE_TRIAL_FRAMES)
+    np.testing.assert_allclose(np.array(got)[closing, DRIVE_LIPS_CLOSED], np.array(want)[closing, DRIVE_LIPS_CLOSED],
+                               atol=1e-6)
+
+    at_rest = _loop(_Plant(gains), monkeypatch, 1)
+    at_rest.animator.model.lip_gap = lips_gap
+    for d in clip(()):
+        at_rest.observe(_Plant.render(at_rest.correct_lagged(d, _Plant.render)))
+    at_rest.close()
+    assert at_rest.fixups == 1

@@ -112,6 +112,11 @@ LIMIT = 0.35  # largest correction, in weight units (the request is never rewrit
 JUMP = 0.05  # a request change per frame above this starts that channel's correction afresh
 # a lagged loop trial-renders a frame whose lips' request moves more than this (ClosedLoop.correct_lagged)
 LIPS_TRIAL = JUMP
+# ... and a frame whose lips are asked to meet within this many frames of being asked open (a
+# /p b m/ in speech): at lag 1 the middle of a closure drawn from the previous frame's reading
+# re-tracked 0.030 IPD apart on the drawn illustration's last "map" (lag 0: 0.016); lips at rest
+# that were not just open (an expression clip's closed mouth) are not trialled
+CLOSURE_TRIAL_FRAMES = 6
 SLOT_LIMIT: dict[str, float] = {}  # per-slot limits where LIMIT does not fit
 # A channel the frame does not ask for (|target| below this) is left as drawn: its landmarks do
 # not move by construction, and what the tracker reads into it is the tracker's cross-talk (an
@@ -384,6 +389,7 @@ class ClosedLoop:
         self.limit = np.array([SLOT_LIMIT.get(ch, LIMIT) for _, ch in LOOP], np.float32)
         self.corr = np.zeros(len(LOOP), np.float32)
         self._prev: np.ndarray | None = None  # the previous frame's targets
+        self._since_open = CLOSURE_TRIAL_FRAMES + 1  # frames since the lips were last asked open
         self._lip_share = 0.0  # lips' correction / requested opening on the last open frame
         self._close_corr = 0.0  # lips' correction on the last frame asked to close them
         # the lips' response probed at calibration: (drawn, re-tracked) inner-lip gaps, IPD, or None
@@ -494,8 +500,9 @@ class ClosedLoop:
         while the caller goes on; the next frames wait for it only when they need it. A slot whose
         request jumped since an observed frame learns nothing from it (another regime). With
         ``render`` (``render(drive)`` -> image (h, w, 3|4)), the first frame, frames whose lips'
-        request moved more than LIPS_TRIAL and open-mouthed frames whose mouth's request jumped
-        are trial-rendered and re-tracked first, as in :meth:`correct` (:attr:`fixups` counts
+        request moved more than LIPS_TRIAL, frames asking the lips to meet within
+        CLOSURE_TRIAL_FRAMES of asking them open (a /p b m/) and open-mouthed frames whose mouth's
+        request jumped are trial-rendered and re-tracked first, as in :meth:`correct` (:attr:`fixups` counts
         them)."""
         drive = np.asarray(drive, np.float32)
         target = self.targets(drive)
@@ -514,8 +521,12 @@ class ClosedLoop:
         # own request with the same carried correction: learning from both stepped twice), so
         # such a frame is drawn as correct() draws it.
         prev = self._prev
+        asked_open = -float(target[_LIPS])
+        closing = (asked_open <= LIPS_MEET_GAP / geometry.MOUTH_CLOSED_GAP_EXTENT
+                   and self._since_open <= CLOSURE_TRIAL_FRAMES)
+        self._since_open = 0 if asked_open > LIPS_OPEN else self._since_open + 1
         trial_first = render is not None and self.rest is not None and (
-            prev is None or abs(float(target[_LIPS] - prev[_LIPS])) > LIPS_TRIAL
+            prev is None or abs(float(target[_LIPS] - prev[_LIPS])) > LIPS_TRIAL or closing
             or (-float(target[_LIPS]) > LIPS_OPEN
                 and bool((_MOUTH & (np.abs(target - prev) > JUMP) & (np.abs(target) >= ACTIVE)).any())))
         if trial_first:
@@ -944,6 +955,7 @@ class ClosedLoop:
         self.guard.clear(np.ones(len(LOOP), bool))
         self.corr[:] = 0.0
         self._prev = None
+        self._since_open = CLOSURE_TRIAL_FRAMES + 1
         self._lip_share = 0.0
         self._close_corr = 0.0
         self._lips_ratio, self._lips_bias = self._lips_start()
