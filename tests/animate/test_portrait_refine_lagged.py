@@ -116,6 +116,23 @@ def test_reset_waits_for_the_re_tracks_in_flight_and_forgets_them(monkeypatch):
     assert out[0][pull] == pytest.approx(0.3)
 
 
+def _direct_and_lagged(monkeypatch, drives, gains, lips_gap):
+    """The same drives through the trial-render loop (lag 0) and, given the renderer, the lagged
+    one (lag 1), each on its own plant: (lag 0's drives, lag 1's drives, the lagged loop, closed)."""
+    direct_plant, lagged_plant = _Plant(gains), _Plant(gains)
+    direct = _loop(direct_plant, monkeypatch, 0)
+    direct.animator.model.lip_gap = lips_gap
+    want = [direct.correct(d, direct_plant.render) for d in drives]
+    lagged = _loop(lagged_plant, monkeypatch, 1)
+    lagged.animator.model.lip_gap = lips_gap
+    got = []
+    for d in drives:
+        got.append(lagged.correct_lagged(d, lagged_plant.render))
+        lagged.observe(lagged_plant.render(got[-1]))
+    lagged.close()
+    return want, got, lagged
+
+
 def test_the_first_frame_and_a_lips_jump_are_trial_rendered_so_the_lagged_loop_draws_what_the_direct_one_does(
         monkeypatch):
     """Given a renderer, a lagged loop trial-renders and re-tracks the clip's first frame and every
@@ -138,17 +155,7 @@ def test_the_first_frame_and_a_lips_jump_are_trial_rendered_so_the_lagged_loop_d
     def lips_gap(x, gap):
         return 0.75 * float(x[jaw])
 
-    direct_plant, lagged_plant = _Plant(gains), _Plant(gains)
-    direct = _loop(direct_plant, monkeypatch, 0)
-    direct.animator.model.lip_gap = lips_gap
-    want = [direct.correct(d, direct_plant.render) for d in drives]
-    lagged = _loop(lagged_plant, monkeypatch, 1)
-    lagged.animator.model.lip_gap = lips_gap
-    got = []
-    for d in drives:
-        got.append(lagged.correct_lagged(d, lagged_plant.render))
-        lagged.observe(lagged_plant.render(got[-1]))
-    lagged.close()
+    want, got, lagged = _direct_and_lagged(monkeypatch, drives, gains, lips_gap)
     assert lagged.fixups == 2
     np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
     assert got[4][DRIVE_LIPS_CLOSED] != 0.0  # the vowel's lips corrected in its first frame
@@ -178,18 +185,8 @@ def test_a_closure_just_after_an_opening_is_trial_rendered_and_a_mouth_at_rest_i
         return out
 
     speech = clip(range(1, 4))  # frame 0 shut, a vowel (1-3), then the lips meet from frame 4 on
-    direct_plant, lagged_plant = _Plant(gains), _Plant(gains)
-    direct = _loop(direct_plant, monkeypatch, 0)
-    direct.animator.model.lip_gap = lips_gap
-    want = [direct.correct(d, direct_plant.render) for d in speech]
-    lagged = _loop(lagged_plant, monkeypatch, 1)
-    lagged.animator.model.lip_gap = lips_gap
-    got = []
-    for d in speech:
-        got.append(lagged.correct_lagged(d, lagged_plant.render))
-        lagged.observe(lagged_plant.render(got[-1]))
-    lagged.close()
-    # frame 0, the vowel's onset (1), the closure's onset (4) and its next 6 frames (5-10)
+    want, got, lagged = _direct_and_lagged(monkeypatch, speech, gains, lips_gap)
+    # frame 0, the vowel's onset (1), the closure's onset (4) and its next CLOSURE_TRIAL_FRAMES
     assert lagged.fixups == 1 + 1 + 1 + refine.CLOSURE_TRIAL_FRAMES
     closing = slice(4, 5 + refine.CLOSURE_TRIAL_FRAMES)
     np.testing.assert_allclose(np.array(got)[closing, DRIVE_LIPS_CLOSED], np.array(want)[closing, DRIVE_LIPS_CLOSED],

@@ -11,26 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from voice_pitch import median_f0
 
 
 @pytest.fixture(scope="module")
 def extra_items(eval_script):
     return eval_script("real_speech").extra_train_items()
-
-
-def _median_f0(audio: np.ndarray) -> float:
-    """Median autocorrelation pitch (Hz) of the loud 40 ms frames."""
-    x = audio.astype(float)
-    out = []
-    for i in range(0, len(x) - 640, 160):
-        w = x[i:i + 640] - x[i:i + 640].mean()
-        if (w ** 2).mean() < 1e5:
-            continue
-        c = np.correlate(w, w, "full")[639:]
-        k = 40 + int(np.argmax(c[40:228]))  # 70-400 Hz
-        if c[k] > 0.5 * c[0]:
-            out.append(16000 / k)
-    return float(np.median(out))
 
 
 def test_extra_training_voices_are_real_and_aligned(extra_items, eval_script):
@@ -61,7 +47,7 @@ def test_arctic_example_is_not_the_held_out_arctic_voice(extra_items, eval_scrip
     rs = eval_script("real_speech")
     a0007 = next(it for it in extra_items if it.id == "arctic-a0007")
     slt = rs.arctic_items()[0]
-    assert _median_f0(a0007.audio) < 150 < _median_f0(slt.audio)
+    assert median_f0(a0007.audio) < 150 < median_f0(slt.audio)
 
 
 def test_place_features_separate_labial_from_alveolar(extra_items, eval_script):
