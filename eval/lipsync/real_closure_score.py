@@ -32,9 +32,6 @@ import real_combine as rc  # noqa: E402
 
 TUNE = ("mfa", "mbrola-tune", "espeak-tune")
 HELD_OUT = ("real", "sonnet", "mbrola", "espeak")
-NASAL = {"N", "NG", "M"}
-STOP = {"T", "D", "K", "G", "P", "B"}
-FRIC = {"F", "V", "TH", "DH", "S", "Z", "SH", "ZH", "HH"}
 
 
 def place_features(lm: np.ndarray, a: int, b: int) -> list[float]:
@@ -77,61 +74,19 @@ def candidates(phones, prob, offset, lm, *, insert_at: float = 0.5, extra_runs=(
     ``extra_runs``: frame spans ``(a, b)`` of other evidence (session 8: runs of the frame-shape
     classifier's P(A)), added as kind "pa" where no candidate lies within ±40 ms and the phone
     under them is not silence or noise (vowels allowed)."""
-    from facemimic.lipsync import bilabial as bl
-    from facemimic.phonetics.phones import NOISE, SILENCE, VOWELS
+    from facemimic.lipsync.closure_candidates import LABIAL_NOT_CLOSED, candidate_spans, clamped, span_features
 
-    p = prob[:, 1] + prob[:, 2]
-    ps = np.convolve(p, np.ones(3) / 3, mode="same")
-    energy = lm[:, -1] - lm[:, -1].max()
-    low = lm[:, :6].mean(1) - lm[:, 12:].mean(1)
-    low = low - np.median(low)
-    n = len(p)
+    base = span_features(prob, lm)
 
-    def features(a, b, recognised, under):
-        a = max(a, 0)
-        b = min(max(b, a + 1), n)
-        w0, w1 = max(a - 2, 0), min(b + 2, n)
-        dip = energy[max(a - 10, 0):min(b + 10, n)].max() - energy[a:b].min()
-        m_share = prob[w0:w1, 2].sum() / (prob[w0:w1, 1:].sum() + 1e-6)
-        base = [float(recognised), p[w0:w1].max(), p[a:b].mean(), np.log((b - a) / 100 + 0.01), m_share,
-                dip / 10, low[a:b].mean() / 5, float(under in NASAL), float(under in STOP),
-                float(under in FRIC), float(a <= 3 or b >= n - 3)]
-        return base + place_features(lm, a, b) if PLACE_FEATURES else base
-
-    out = []
-    for q in phones:
-        if q.name in bl.BILABIALS:
-            a, b = int((q.start - offset) * 100), int(np.ceil((q.end - offset) * 100))
-            out.append(("rec", q.start, q.end, q.name, features(a, b, True, q.name)))
-    edges = np.diff(np.concatenate([[0], (ps >= insert_at).astype(np.int8), [0]]))
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-        if b - a < 3:
-            continue
-        t0, t1 = offset + a / 100, offset + b / 100
-        if any(q.name in bl.BILABIALS and q.start < t1 + 0.04 and q.end > t0 - 0.04 for q in phones):
-            continue
-        mid = 0.5 * (t0 + t1)
-        under = [q for q in phones if q.start <= mid < q.end]
-        if not under or under[0].name in VOWELS or under[0].name in (SILENCE, NOISE):
-            continue
-        name = "M" if prob[a:b, 2].sum() > prob[a:b, 1].sum() else "B"
-        out.append(("ins", t0, t1, name, features(a, b, False, under[0].name)))
-    taken = [(c[1], c[2]) for c in out]
-    from facemimic.lipsync.closure_candidates import LABIAL_NOT_CLOSED
+    def features(c):
+        a, b = clamped(c.a, c.b, len(prob))
+        f = base(a, b, c.kind == "rec", c.under)
+        return f + place_features(lm, a, b) if PLACE_FEATURES else f
 
     skip = LABIAL_NOT_CLOSED if PA_NOT_UNDER is None else PA_NOT_UNDER  # session 9: none under W/F/V
-    for a, b in extra_runs:
-        t0, t1 = offset + a / 100, offset + b / 100
-        if any(x0 < t1 + 0.04 and x1 > t0 - 0.04 for x0, x1 in taken):
-            continue
-        mid = 0.5 * (t0 + t1)
-        under = [q for q in phones if q.start <= mid < q.end]
-        if not under or under[0].name in (SILENCE, NOISE) or under[0].name in skip:
-            continue
-        name = "M" if prob[a:b, 2].sum() > prob[a:b, 1].sum() else "B"
-        out.append(("pa", t0, t1, name, features(a, b, False, under[0].name)))
-        taken.append((t0, t1))
-    return out
+    return [(c.kind, c.start, c.end, c.name, features(c))
+            for c in candidate_spans(phones, prob, offset=offset, insert_at=insert_at, pa_runs=extra_runs,
+                                     pa_not_under=skip)]
 
 
 def apply(phones, cands, keep):

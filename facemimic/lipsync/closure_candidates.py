@@ -141,32 +141,61 @@ def candidates(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, log_probs
         consonant, no recognised P/B/M within 40 ms), then closed-lip runs no other candidate
         explains (under any phone but silence, noise and :data:`LABIAL_NOT_CLOSED`).
     """
-    p = prob[:, 1] + prob[:, 2]
-    ps = np.convolve(p, np.ones(3) / 3, mode="same")
-    energy = mel[:, -1] - mel[:, -1].max()
-    low = mel[:, :6].mean(1) - mel[:, 12:].mean(1)
-    low = low - np.median(low)
-    n = len(p)
+    base = span_features(prob, mel)
 
-    def features(a: int, b: int, recognised: bool, under: str, kind: str, t0: float, t1: float) -> np.ndarray:
-        a = max(a, 0)
-        b = min(max(b, a + 1), n)
-        w0, w1 = max(a - 2, 0), min(b + 2, n)
-        dip = energy[max(a - 10, 0):min(b + 10, n)].max() - energy[a:b].min()
-        m_share = prob[w0:w1, 2].sum() / (prob[w0:w1, 1:].sum() + 1e-6)
-        base = [float(recognised), p[w0:w1].max(), p[a:b].mean(), np.log((b - a) / 100 + 0.01), m_share,
-                dip / 10, low[a:b].mean() / 5, float(under in _NASAL), float(under in _STOP),
-                float(under in _FRIC), float(a <= 3 or b >= n - 3)]
+    def features(c: CandidateSpan) -> np.ndarray:
+        a, b = clamped(c.a, c.b, len(prob))
         # the shape span is taken from the candidate's own times (its start may lie mid-frame)
-        s0, s1 = int(round((t0 - offset) * 100)), int(np.ceil((t1 - offset) * 100 - 1e-6))
-        return np.array(base + _place_features(mel, a, b) + _shape_features(log_probs, s0, s1)
-                        + [float(kind == "pa")], np.float64)
+        s0, s1 = int(round((c.start - offset) * 100)), int(np.ceil((c.end - offset) * 100 - 1e-6))
+        return np.array(base(a, b, c.kind == "rec", c.under) + _place_features(mel, a, b)
+                        + _shape_features(log_probs, s0, s1) + [float(c.kind == "pa")], np.float64)
 
-    out: list[Candidate] = []
+    return [Candidate(c.kind, c.start, c.end, c.name, features(c))
+            for c in candidate_spans(phones, prob, offset=offset, insert_at=insert_at,
+                                     pa_runs=closed_lip_runs(log_probs))]
+
+
+@dataclass(frozen=True)
+class CandidateSpan:
+    """Where a closure candidate lies: kind ("rec", "ins", "pa"), times (s), its P/B/M name, its
+    10 ms frame span ``[a, b)`` in the segment and the phone under it (a recognised one's own)."""
+
+    kind: str
+    start: float
+    end: float
+    name: str
+    a: int
+    b: int
+    under: str
+
+
+def candidate_spans(phones: list[Phone], prob: np.ndarray, *, offset: float = 0.0, insert_at: float = 0.5,
+                    pa_runs=(), pa_not_under=LABIAL_NOT_CLOSED) -> list[CandidateSpan]:
+    """The closure candidates of one speech segment, without features (:func:`candidates`).
+
+    Parameters
+    ----------
+    phones : list of Phone
+        The phone loop's phones of the segment (absolute times).
+    prob : np.ndarray [shape=(T, 3)]
+        :func:`.bilabial.closure_probability` of the segment.
+    offset, insert_at : as :func:`candidates`
+    pa_runs : iterable of (a, b)
+        Frame spans of closed-lip evidence (:func:`closed_lip_runs`), kind "pa" where no
+        candidate lies within 40 ms and the phone under them is not silence, noise or one of
+        ``pa_not_under``.
+
+    Returns
+    -------
+    list of CandidateSpan
+        Recognised P/B/M, then detector runs, then the "pa" runs, as :func:`candidates` orders them.
+    """
+    ps = np.convolve(prob[:, 1] + prob[:, 2], np.ones(3) / 3, mode="same")
+    out: list[CandidateSpan] = []
     for q in phones:
         if q.name in BILABIALS:
             a, b = int((q.start - offset) * 100), int(np.ceil((q.end - offset) * 100))
-            out.append(Candidate("rec", q.start, q.end, q.name, features(a, b, True, q.name, "rec", q.start, q.end)))
+            out.append(CandidateSpan("rec", q.start, q.end, q.name, a, b, q.name))
     edges = np.diff(np.concatenate([[0], (ps >= insert_at).astype(np.int8), [0]]))
     for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
         if b - a < 3:
@@ -177,18 +206,46 @@ def candidates(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, log_probs
         under = _under(phones, 0.5 * (t0 + t1))
         if under is None or under in VOWELS or under in (SILENCE, NOISE):
             continue
-        out.append(Candidate("ins", t0, t1, _m_or_b(prob, a, b), features(a, b, False, under, "ins", t0, t1)))
+        out.append(CandidateSpan("ins", t0, t1, _m_or_b(prob, a, b), int(a), int(b), under))
     taken = [(c.start, c.end) for c in out]
-    for a, b in closed_lip_runs(log_probs):
+    for a, b in pa_runs:
         t0, t1 = offset + a / 100, offset + b / 100
         if any(x0 < t1 + 0.04 and x1 > t0 - 0.04 for x0, x1 in taken):
             continue
         under = _under(phones, 0.5 * (t0 + t1))
-        if under is None or under in (SILENCE, NOISE) or under in LABIAL_NOT_CLOSED:
+        if under is None or under in (SILENCE, NOISE) or under in pa_not_under:
             continue
-        out.append(Candidate("pa", t0, t1, _m_or_b(prob, a, b), features(a, b, False, under, "pa", t0, t1)))
+        out.append(CandidateSpan("pa", t0, t1, _m_or_b(prob, a, b), int(a), int(b), under))
         taken.append((t0, t1))
     return out
+
+
+def clamped(a: int, b: int, n: int) -> tuple[int, int]:
+    """A frame span ``[a, b)`` kept inside ``n`` frames and at least one frame long."""
+    a = max(a, 0)
+    return a, min(max(b, a + 1), n)
+
+
+def span_features(prob: np.ndarray, mel: np.ndarray):
+    """``base(a, b, recognised, under)`` -> the 11 detector and acoustic features (list of float) of
+    a clamped frame span of the segment whose closure probabilities ``prob`` (T, 3) and log-mel
+    ``mel`` (T, N_MELS + 1) are given: recognised, peak and mean P(closure), log duration, the /m/
+    share, the energy dip, low-band balance, the phone under it (nasal, stop, fricative), at an edge."""
+    p = prob[:, 1] + prob[:, 2]
+    energy = mel[:, -1] - mel[:, -1].max()
+    low = mel[:, :6].mean(1) - mel[:, 12:].mean(1)
+    low = low - np.median(low)
+    n = len(p)
+
+    def base(a: int, b: int, recognised: bool, under: str) -> list[float]:
+        w0, w1 = max(a - 2, 0), min(b + 2, n)
+        dip = energy[max(a - 10, 0):min(b + 10, n)].max() - energy[a:b].min()
+        m_share = prob[w0:w1, 2].sum() / (prob[w0:w1, 1:].sum() + 1e-6)
+        return [float(recognised), p[w0:w1].max(), p[a:b].mean(), np.log((b - a) / 100 + 0.01), m_share,
+                dip / 10, low[a:b].mean() / 5, float(under in _NASAL), float(under in _STOP),
+                float(under in _FRIC), float(a <= 3 or b >= n - 3)]
+
+    return base
 
 
 def _under(phones: list[Phone], t: float) -> str | None:

@@ -299,14 +299,14 @@ def test_creases_drawn_beside_the_warp_equal_creases_drawn_after_it(samples, fra
             assert np.array_equal(beside, inline)
             P, _ = _moved(anim, w)
             interiors += anim.mouth.layer(P, anim.image.shape) is not None
-            assert anim._pool is not None
+            assert anim._helper.running
             img = anim.warp.apply(anim.image, np.zeros((478, 2)))
             assert anim.creases.paint(img, anim.points, w) == anim.creases.apply(
                 img2 := anim.image.copy(), anim.creases.layer(anim.points, w, anim.image.shape))
             assert np.array_equal(img, img2)
     finally:
         anim.close()
-    assert anim._pool is None  # close() stops the helper
+    assert not anim._helper.running  # close() stops the helper
     assert interiors >= 1  # some emotion opened the mouth: its interior went through the helper too
 
 
@@ -321,7 +321,7 @@ def test_a_forked_child_renders_with_its_own_helper(samples):
     w[ue_index("MouthCornerPullLeft")] = w[ue_index("MouthCornerPullRight")] = 0.8  # a smile: creases drawn
     plan = FramePlan(drive_vector(w, (1.0, 1.0)), w, np.zeros((2, 2)), np.zeros(3))
     here = anim.draw(plan)  # the parent's helper exists now
-    assert anim._pool is not None
+    assert anim._helper.running
     _CHILD.update(anim=anim, plan=plan)
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe()

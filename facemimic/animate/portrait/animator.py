@@ -36,6 +36,7 @@ from .mouth import MouthPainter
 from .pose import HeadPose
 from .source import choose_face, find_faces, load_image
 from .warp import MeshWarp
+from .worker import OneThread
 
 CROPS = ("fit", "face")
 RESTS = ("source", "neutral")
@@ -212,7 +213,7 @@ class PortraitAnimator:
         self._src_gaze = np.array([face.frame.gaze_right, face.frame.gaze_left], np.float64) \
             if opts.rest == "neutral" else np.zeros((2, 2))
         self._scratch = self.new_scratch()
-        self._pool, self._pool_pid = None, 0  # _helper()
+        self._helper = OneThread("facemimic-portrait-helper")  # render_parts' work beside the warp
         self._out = np.empty_like(self.image)
         self._last: tuple | None = None
         self.stats.setup_s = clock() - t0
@@ -247,9 +248,7 @@ class PortraitAnimator:
         if self._loop is not None:
             self._loop.close()
             self._loop = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        self._helper.close()
 
     def __enter__(self) -> "PortraitAnimator":
         return self
@@ -286,10 +285,10 @@ class PortraitAnimator:
         shape = self.image.shape
         mouth = creases = None
         if self.mouth is not None:
-            mouth = (self._helper().submit(self.mouth.layer, target, shape, tongue_out=tongue_out, jaw_gap=jaw_gap)
+            mouth = (self._helper.submit(self.mouth.layer, target, shape, tongue_out=tongue_out, jaw_gap=jaw_gap)
                      if own else self.mouth.layer(target, shape, tongue_out=tongue_out, jaw_gap=jaw_gap))
         if weights is not None:
-            creases = self._helper().submit(self.creases.layer, target, weights, shape) if own \
+            creases = self._helper.submit(self.creases.layer, target, weights, shape) if own \
                 else self.creases.layer(target, weights, shape)
         src = self.image
         if self.eyes is not None and gaze is not None:
@@ -308,18 +307,6 @@ class PortraitAnimator:
             self.creases.apply(res, creases.result() if own else creases)
         lash_line(res, target, closure)
         return res
-
-    def _helper(self):
-        """A one-thread pool for work a render can do beside its warp (:meth:`render_parts`)."""
-        import os
-
-        # (a forked child inherits the pool but not its thread: work submitted there would never run)
-        if self._pool is None or self._pool_pid != os.getpid():
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="facemimic-portrait-helper")
-            self._pool_pid = os.getpid()
-        return self._pool
 
     def new_scratch(self) -> RenderScratch:
         """Working buffers for rendering on another thread (see :meth:`draw`)."""

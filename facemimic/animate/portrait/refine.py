@@ -64,6 +64,7 @@ from .calibrate import BROW_LID_KEEP, StillTracker, drawn_brow_gaps, rest_brow_g
 from .implied import implied_measures, implied_weight
 from . import landmarks as L
 from .model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DRIVE_LIPS_CLOSED, SIDES, drive_vector
+from .worker import OneThread
 
 # (drive index, what is measured): a UE channel of geometry.CHANNELS, "closure_*" (the share of
 # that eye's rest aperture closed) or "lips" (-inner-lip gap / MOUTH_CLOSED_GAP_EXTENT: rises as
@@ -404,7 +405,7 @@ class ClosedLoop:
         self._pending: deque = deque()  # (future readings, drive, targets, drawn drive, epochs)
         self._planned = None  # (drive, targets, drawn drive) of the last correct_lagged
         self._epoch = np.zeros(len(LOOP), np.int64)  # per slot: jumps in its request so far
-        self._pool, self._pool_pid = None, 0
+        self._retracker = OneThread("facemimic-portrait-retrack")  # observe()'s re-tracks
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
         self.fixups = 0  # lagged frames trial-rendered and re-tracked first (correct_lagged)
         # The re-tracked photo is the rest every reading is measured against.
@@ -581,18 +582,7 @@ class ClosedLoop:
             got = self._retrack(crop, centre)
             return None if got is None else readings(got, self.rest, self.aperture0, self.size)
 
-        self._pending.append((self._observer().submit(read), drive, target, drawn, self._epoch.copy()))
-
-    def _observer(self):
-        """The loop's one re-tracking thread (:meth:`observe`)."""
-        import os
-
-        if self._pool is None or self._pool_pid != os.getpid():
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="facemimic-portrait-retrack")
-            self._pool_pid = os.getpid()
-        return self._pool
+        self._pending.append((self._retracker.submit(read), drive, target, drawn, self._epoch.copy()))
 
     def _drain(self) -> None:
         """Wait for the re-tracks still running and forget them."""
@@ -966,7 +956,5 @@ class ClosedLoop:
         """Wait for the re-tracks still running and stop the loop's thread (the shared landmarker
         stays open; a caller's own tracker stays the caller's)."""
         self._drain()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
+        self._retracker.close()
 
