@@ -482,18 +482,28 @@ class ClosedLoop:
         the drive with the correction carried from the previous frame."""
         drive = np.asarray(drive, np.float32)
         target, opening, meet = self._start(drive)
-        trial = drive.copy()
-        trial[self.index] += self.corr
-        if self.rest is None:
-            return trial
+        if self.rest is None or not self._trial(drive, target, render):
+            return self._corrected(drive)  # nothing to measure against: the carried correction
+        return self._hold(drive, target, opening, meet)
+
+    def _corrected(self, drive: np.ndarray) -> np.ndarray:
+        """``drive`` (93,) with the current correction added to the loop's slots."""
+        out = drive.copy()
+        out[self.index] += self.corr
+        return out
+
+    def _trial(self, drive: np.ndarray, target: np.ndarray, render) -> bool:
+        """Render ``drive`` (93,) with the carried correction, re-track it and learn from its
+        readings (aimed at ``target``); False where the tracker lost the face (:attr:`lost`)."""
+        trial = self._corrected(drive)
         x0, y0, x1, y1 = self.animator.warp.roi
         img = render(trial)
         got = self._retrack(img[y0:y1, x0:x1], self.animator.points.mean(0) - (x0, y0))
         if got is None:
             self.lost += 1
-            return trial
+            return False
         self._learn(drive, target, trial, readings(got, self.rest, self.aperture0, self.size))
-        return self._hold(drive, target, opening, meet)
+        return True
 
     def correct_lagged(self, drive: np.ndarray, render=None) -> np.ndarray:
         """The corrected (93,) drive for one frame, from the readings of earlier frames' final
@@ -530,7 +540,7 @@ class ClosedLoop:
         self._since_open = 0 if asked_open > LIPS_OPEN else self._since_open + 1
         trial_first = render is not None and self.rest is not None and (
             prev is None or abs(float(target[_LIPS] - prev[_LIPS])) > LIPS_TRIAL or closing
-            or (-float(target[_LIPS]) > LIPS_OPEN
+            or (asked_open > LIPS_OPEN
                 and bool((_MOUTH & (np.abs(target - prev) > JUMP) & (np.abs(target) >= ACTIVE)).any())))
         if trial_first:
             self._drain()
@@ -540,30 +550,17 @@ class ClosedLoop:
             if r is None:
                 self.lost += 1
                 continue
-            stale = self._epoch != epoch
-            if stale.any():
-                r = np.where(stale, np.nan, r).astype(np.float32)
-                keep = self.corr[stale].copy()
-                self._learn(seen, seen_target, drawn, r)
-                self.corr[stale] = keep
-            else:
-                self._learn(seen, seen_target, drawn, r)
+            stale = self._epoch != epoch  # slots whose request jumped since: they learn nothing
+            keep = self.corr[stale].copy()
+            self._learn(seen, seen_target, drawn, np.where(stale, np.nan, r).astype(np.float32))
+            self.corr[stale] = keep
         target, opening, meet = self._start(drive, target)
         self._epoch += np.abs(target - prev) > JUMP if prev is not None else True
         if trial_first:
             self.fixups += 1
-            trial = drive.copy()
-            trial[self.index] += self.corr
-            x0, y0, x1, y1 = self.animator.warp.roi
-            img = render(trial)
-            got = self._retrack(img[y0:y1, x0:x1], self.animator.points.mean(0) - (x0, y0))
-            if got is not None:
-                self._learn(drive, target, trial, readings(got, self.rest, self.aperture0, self.size))
-        if self.rest is not None:
-            out = self._hold(drive, target, opening, meet)
-        else:  # no rest to measure against (as correct(): the carried correction, unbounded)
-            out = drive.copy()
-            out[self.index] += self.corr
+            self._trial(drive, target, render)
+        # no rest to measure against: the carried correction, unbounded (as correct())
+        out = self._hold(drive, target, opening, meet) if self.rest is not None else self._corrected(drive)
         self._planned = (drive, target, out)
         return out
 
@@ -687,9 +684,7 @@ class ClosedLoop:
             self._lip_share = float(self.corr[_LIPS]) / opening
         if meet:
             self._close_corr = float(self.corr[_LIPS])
-        out = drive.copy()
-        out[self.index] += self.corr
-        return out
+        return self._corrected(drive)
 
     def _lips_follow(self, trial: np.ndarray, reading: float) -> float:
         """The factor the lips' step is divided by: the ratio re-tracked / drawn inner-lip gap on a
@@ -723,8 +718,7 @@ class ClosedLoop:
         asked = max(opening, 0.0) * geometry.MOUTH_CLOSED_GAP_EXTENT
         shown = min(asked, LIPS_SHOWN) if asked >= _OPEN_ASKED else -LIPS_PRESS
         ceiling = max(min(asked - self._lips_bias, self.probed_drawn(asked)), shown, 0.0)
-        out = drive.copy()
-        out[self.index] += self.corr
+        out = self._corrected(drive)
         drawn = self.animator.drawn_gap(out)
         if drawn < shown:
             self.corr[_LIPS] = self._bisect_lips(drive, out, -float(self.limit[_LIPS]), float(self.corr[_LIPS]),
@@ -763,8 +757,7 @@ class ClosedLoop:
         the request alone passes it, they go below zero together (down to -LIMIT) until it holds."""
         if self._brow_rest is None:
             return
-        out = drive.copy()
-        out[self.index] += self.corr
+        out = self._corrected(drive)
         above = self.drawn_brow_rise(out) > BROW_RAISE_MAX
         for k in range(len(SIDES)):
             if not above[k]:
@@ -834,8 +827,7 @@ class ClosedLoop:
         and then the squint's (the lower lid it raises), likewise."""
         if self._lid_gap0 is None:
             return
-        out = drive.copy()
-        out[self.index] += self.corr
+        out = self._corrected(drive)
         asked = np.array([float(target[k]) for k in _CLOSURE_SLOTS])
         floor = EYE_OPEN_FLOOR * self._lid_gap0 * (1.0 - np.clip(asked, 0.0, 1.0))
         below = (asked < EYE_FLOOR_BELOW) & (self.drawn_lid_gaps(out) < floor)
@@ -863,8 +855,7 @@ class ClosedLoop:
         (down to -LIMIT); each by bisection (eight halvings) to the largest that keeps the floor."""
         if self.brow_floor is None:
             return
-        out = drive.copy()
-        out[self.index] += self.corr
+        out = self._corrected(drive)
         crossing = self.drawn_brow_gaps(out) < self.brow_floor
         for k, side in enumerate(SIDES):
             if not crossing[k]:
@@ -934,8 +925,7 @@ class ClosedLoop:
             # 0.05 -> 0.24 IPD, the loop's closing held off)
             return
         floor = OPEN_FLOOR * asked
-        out = drive.copy()
-        out[self.index] += self.corr
+        out = self._corrected(drive)
         if self.animator.drawn_gap(out) >= floor:
             return
         self.corr[_LIPS] = self._bisect_lips(drive, out, -float(self.limit[_LIPS]), float(self.corr[_LIPS]),
