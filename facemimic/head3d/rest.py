@@ -13,12 +13,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..expressions import geometry
+
 # MediaPipe's inner lip line, upper and lower points facing each other (corners 78 and 308 shared).
 UPPER_INNER = (191, 80, 81, 82, 13, 312, 311, 310, 415)
 LOWER_INNER = (95, 88, 178, 87, 14, 317, 402, 318, 324)
 HELD = (0, 1, 2, 4, 37, 39, 40, 61, 164, 185, 267, 269, 270, 291, 409, 78, 308)  # upper lip, nose, corners
 BLEND = 0.1  # IPD: each landmark takes the motion of the pins nearest it (a normalised Gaussian blend)
 REACH = 0.6  # IPD: the lower lip's motion fades out this far from it (the chin moves some, the jaw line little)
+
+
+def pinned_blend(face: np.ndarray, pins, value: np.ndarray, moving: int, blend: float, reach: float) -> np.ndarray:
+    """(478,) vertical motion of every landmark of ``face`` (478, 3), IPD: a normalised Gaussian
+    blend (width ``blend``, relative to the nearest pin: no underflow) of the motions ``value`` (P,)
+    of the ``pins`` (P landmark indices) nearest it, fading with the distance from the first
+    ``moving`` pins (``reach``). The callers then set the pins exactly."""
+    d = np.linalg.norm(face[:, None] - face[np.asarray(pins)][None], axis=-1)  # (478, P)
+    w = np.exp(-((d - d.min(axis=1, keepdims=True)) / blend) ** 2)
+    fade = np.exp(-(d[:, :moving].min(axis=1) / reach) ** 2)
+    return (w @ value) / w.sum(axis=1) * fade
 
 
 def lips_closed(face: np.ndarray) -> np.ndarray:
@@ -43,12 +56,8 @@ def lips_closed(face: np.ndarray) -> np.ndarray:
         return _pairs_met(face.copy())
     pins = np.array(LOWER_INNER + UPPER_INNER + HELD)
     lift = np.concatenate([gap, np.zeros(len(UPPER_INNER) + len(HELD))])
-    d = np.linalg.norm(face[:, None] - face[pins][None], axis=-1)  # (478, P)
-    w = np.exp(-((d - d.min(axis=1, keepdims=True)) / BLEND) ** 2)  # relative to the nearest pin: no underflow
-    blended = (w @ lift) / w.sum(axis=1)
-    fade = np.exp(-(d[:, : len(LOWER_INNER)].min(axis=1) / REACH) ** 2)
     out = face.copy()
-    out[:, 1] += blended * fade
+    out[:, 1] += pinned_blend(face, pins, lift, len(LOWER_INNER), BLEND, REACH)
     held = list(UPPER_INNER + HELD)
     out[held] = face[held]  # the pins exactly: the upper lip, nose and corners where they were
     out[list(LOWER_INNER), 1] = lo[:, 1] + gap  # and the lower lip exactly closed
@@ -69,7 +78,7 @@ def _pairs_met(face: np.ndarray) -> np.ndarray:
 UPPER_OUTER = (185, 40, 39, 37, 0, 267, 269, 270, 409)
 CORNERS = (61, 291, 78, 308)
 NOSE_BASE = (1, 2, 4, 98, 327, 129, 358)
-UPPER_LIP_EXTENT = 0.1  # IPD: MouthUpperUp's full extent in FaceMimic's unit (geometry's upper_lip_raise)
+UPPER_LIP_EXTENT = geometry.CHANNELS["MouthUpperUpLeft"].full_extent  # IPD (upper_lip_raise at 1.0)
 UPPER_LIP_REACH = 0.3  # IPD: the lowering fades out this far from the upper lip (cheeks barely move)
 
 
@@ -117,12 +126,8 @@ def upper_lip_rested(face: np.ndarray, arkit: np.ndarray, typical: float) -> np.
     pushed = np.maximum(drop - gap, 0.0)  # a lower lip the upper one would pass goes down with it
     pins = np.array(lip + LOWER_INNER + CORNERS + NOSE_BASE)
     value = np.concatenate([np.full(len(lip), drop), pushed, np.zeros(len(CORNERS + NOSE_BASE))])
-    d = np.linalg.norm(face[:, None] - face[pins][None], axis=-1)
-    w = np.exp(-((d - d.min(axis=1, keepdims=True)) / BLEND) ** 2)
-    blended = (w @ value) / w.sum(axis=1)
-    fade = np.exp(-(d[:, : len(lip) + len(LOWER_INNER)].min(axis=1) / UPPER_LIP_REACH) ** 2)
     out = face.copy()
-    out[:, 1] -= blended * fade
+    out[:, 1] -= pinned_blend(face, pins, value, len(lip) + len(LOWER_INNER), BLEND, UPPER_LIP_REACH)
     out[list(lip), 1] = face[list(lip), 1] - drop  # the lips exactly
     out[list(LOWER_INNER), 1] = face[list(LOWER_INNER), 1] - pushed
     still = list(CORNERS + NOSE_BASE)
@@ -143,7 +148,7 @@ def upper_lip_length(face: np.ndarray) -> float:
 # by the widening the capture read (eyeWide x EyeWide's 0.06 IPD extent), at most until its eye is as
 # open as the mean face's: most in the lid's middle, none at the corners; the lower lid, the corners,
 # the eyeball and the brows stay.
-EYE_WIDE_EXTENT = 0.06  # IPD: EyeWide's full extent in FaceMimic's unit (geometry's eye_widen)
+EYE_WIDE_EXTENT = geometry.CHANNELS["EyeWideLeft"].full_extent  # IPD (eye_widen at 1.0)
 EYES = {"Left": ((398, 384, 385, 386, 387, 388, 466), (362, 263), (374, 373, 380, 381, 382, 390, 249), 386, 374),
         "Right": ((173, 157, 158, 159, 160, 161, 246), (133, 33), (145, 144, 153, 154, 155, 163, 7), 159, 145)}
 EYE_BLEND = 0.03  # IPD: the lid's motion spreads this smoothly over the skin above it
@@ -188,10 +193,7 @@ def eyes_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarra
         still = list(corners + lower) + list(range(468, 478))
         pins = np.array(list(upper) + still)
         value = np.concatenate([drop * along / along.max(), np.zeros(len(still))])
-        d = np.linalg.norm(face[:, None] - face[pins][None], axis=-1)
-        w = np.exp(-((d - d.min(axis=1, keepdims=True)) / EYE_BLEND) ** 2)
-        fade = np.exp(-(d[:, : len(upper)].min(axis=1) / EYE_REACH) ** 2)
-        out[:, 1] -= (w @ value) / w.sum(axis=1) * fade
+        out[:, 1] -= pinned_blend(face, pins, value, len(upper), EYE_BLEND, EYE_REACH)
         out[list(upper), 1] = face[list(upper), 1] - value[: len(upper)]
         out[still] = face[still]
     return out
