@@ -326,12 +326,19 @@ PIN_SMOOTH = 0.1  # IPD
 EYE_CORNERS = (33, 133, 362, 263)  # stable points the eye shapes keep moving
 
 
+def own_side(face: np.ndarray, side: str) -> np.ndarray:
+    """(478,) 1 on ``side``'s ("Left": +x) half of ``face`` (478, 3) beyond SIDE_BLEND of the
+    midline, 0 on the other half beyond it, a smoothstep between."""
+    x = face[:, 0] - face[list(MIDLINE), 0].mean()
+    t = np.clip(((1.0 if side == "Left" else -1.0) * x + SIDE_BLEND) / (2 * SIDE_BLEND), 0, 1)
+    return t * t * (3 - 2 * t)
+
+
 def own_side_only(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     """The basis (52, 478, 3) with each one-sided shape of :data:`ONE_SIDED` faded to nothing on the
     other side of ``face``'s (478, 3) midline (the subject's left is +x) and beyond
     :data:`SHAPE_REACH` of its eye or brow, the capture's stable points but the eye corners held still."""
     out = np.array(expressions, np.float64, copy=True)
-    x = face[:, 0] - face[list(MIDLINE), 0].mean()
     stable = [p for p in geo.STABLE_POINTS if p not in EYE_CORNERS]
     d = np.linalg.norm(face[:, None] - face[stable][None], axis=-1)  # (478, S)
     hold = np.exp(-(d / PIN_SMOOTH) ** 2)
@@ -339,11 +346,9 @@ def own_side_only(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     for k, name in enumerate(ARKIT_NAMES):
         if name.startswith(ONE_SIDED) and name.endswith(("Left", "Right")):
             side = "Left" if name.endswith("Left") else "Right"
-            own = 1.0 if side == "Left" else -1.0
-            t = np.clip((own * x + SIDE_BLEND) / (2 * SIDE_BLEND), 0, 1)
             centre = face[list(PART_CENTRE[side]["eye" if name.startswith("eye") else "brow"])].mean(axis=0)
             r = np.clip((SHAPE_REACH[1] - np.linalg.norm(face - centre, axis=1)) / (SHAPE_REACH[1] - SHAPE_REACH[0]), 0, 1)
-            out[k] *= (t * t * (3 - 2 * t) * r * r * (3 - 2 * r))[:, None]
+            out[k] *= (own_side(face, side) * r * r * (3 - 2 * r))[:, None]
             out[k] -= hold @ out[k, stable]
     return out
 
@@ -406,11 +411,9 @@ def stretch_level(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     """The basis (52, 478, 3) with each :data:`STRETCH` shape moving nothing up or down and reaching
     corner_stretch's full extent on its own side of ``face`` (478, 3)."""
     out = np.array(expressions, np.float64, copy=True)
-    x = face[:, 0] - face[list(MIDLINE), 0].mean()
     for name in STRETCH:
         k = ARKIT_NAMES.index(name)
-        t = np.clip(((1.0 if name.endswith("Left") else -1.0) * x + SIDE_BLEND) / (2 * SIDE_BLEND), 0, 1)
-        out[k] *= (t * t * (3 - 2 * t))[:, None]  # its own side's corner only
+        out[k] *= own_side(face, name[len("mouthStretch"):])[:, None]  # its own side's corner only
         out[k, :, 1] = 0.0
         own = geo.CHANNELS["MouthStretch" + name[len("mouthStretch"):]].side
         reached = float(measured_extents(face, out[k], ("corner_stretch",))["corner_stretch"][own])
