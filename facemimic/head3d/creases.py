@@ -4,7 +4,7 @@ as deep as a frame's weights ask.
 The baked texture has the photo's own folds taken out (:func:`.texture.flatten_creases`), and a
 468-point mesh is too coarse to fold; so, as the 2D portrait animator does (its ``creases`` module,
 the idea, not the code), a frame's Unified Expressions weights darken thin soft bands of the skin
-where a face folds: the nasolabial folds (corner pull, cheek squint, sneer, upper lip raise), two
+where a face folds: the nasolabial folds from the nose wing round to beside the mouth corner (corner pull, cheek squint, sneer, upper lip raise), two
 vertical furrows between the brows (brow lowering and pinch), three lines across the forehead
 (its middle for the inner brow raise, AU1; its sides for the outer, AU2), crow's feet at the outer eye corners (cheek and eye squint), short lines across the
 upper nose (the sneer's wrinkling, AU9: disgust), a fold under each lower lid (the cheek's bunching
@@ -44,7 +44,12 @@ SOFT = 0.012  # IPD: its blur
 SIDES = ("Left", "Right")
 # MediaPipe landmarks per side (subject's left, right): nose wing, mouth corner, inner brow end,
 # outer eye corner, brow top.
-_NASOLABIAL = {"Left": (358, 423, 426, 436), "Right": (129, 203, 206, 216)}  # wing -> past the corner
+_NASOLABIAL = {"Left": (358, 423, 426), "Right": (129, 203, 206)}  # nose wing -> the cheek beside the nose
+# where the fold ends: beside the mouth corner (IPD outward) and a little above it, as on a real posed
+# smile (0-f15-hao-ph: the fold runs from the wing through 203/206 in to the corner, a "(" round the
+# mouth); ended below the corner it went on down the chin, a marionette line: 0-f1-su-ph's smile read
+# fearful with it
+_FOLD_END = (0.05, 0.03)
 _MOUTH_CORNER = {"Left": 291, "Right": 61}
 _INNER_BROW = {"Left": 285, "Right": 55}
 _OUTER_EYE = {"Left": 263, "Right": 33}
@@ -77,11 +82,10 @@ def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray
     out = {}
     for side in SIDES:
         sx = np.sign(at(_MOUTH_CORNER[side])[0] - at(_MOUTH_CORNER["Left" if side == "Right" else "Right"])[0])
-        # from beside the nose wing, through the cheek's edge, to beside and below the mouth corner
-        chain = np.array([at(i) for i in _NASOLABIAL[side]])
-        chain[0] += [sx * 0.03, -0.03]
+        # from beside the nose wing, out over the cheek's edge and back in to beside the mouth corner
         corner = at(_MOUTH_CORNER[side])
-        chain[-1] = [0.5 * (chain[-1][0] + corner[0]), corner[1] - 0.05]  # ends beside and below the corner
+        chain = np.array([*(at(i) for i in _NASOLABIAL[side]), corner + [sx * _FOLD_END[0], _FOLD_END[1]]])
+        chain[0] += [sx * 0.03, -0.03]
         out["nasolabial", side] = [to_uv(_smooth(chain))]
         brow, root = at(_INNER_BROW[side]), at(_NOSE_ROOT)
         x = sx * 0.065
