@@ -12,7 +12,8 @@ sides), each put in ``geometry.STABLE_POINTS`` in turn, on the same landmarks:
 
 (a) **jaw -> brow cross-talk**: brow readings of head3d avatars (single_face, 0-f15-hao, 0-f1-su)
     rendered with JawOpen 0.3 / 0.6 / 0.9 and nothing else, against the avatar's neutral render
-    (truth: 0, the avatar draws no brow motion); on the real talking face (WolfgangLanger_Pexels.mp4,
+    (truth: 0, the avatar draws no brow motion), and the portrait animator's open-loop renders of
+    single_face and 0-f15-hao (calibrated, no closed loop) with the same jaws; on the real talking face (WolfgangLanger_Pexels.mp4,
     IMAGE-mode landmarks), the speech-band slope and r of brow_lower on jaw_drop (both high-passed:
     minus a 15-frame running median). Also the image-space brow-to-eye gap of the same renders (no
     fit at all: what MediaPipe moves the brows themselves by).
@@ -46,6 +47,7 @@ CACHE = Path.home() / ".cache" / "facemimic" / "face_frame_probe.npz"
 VIDEOS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4")
 PHOTOS = ("0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg", "45-m7-di-ph.jpg", "single_face.jpg")
 AVATARS = ("single_face.jpg", "0-f15-hao-ph.jpg", "0-f1-su-ph.jpg")
+PORTRAITS = ("single_face.jpg", "0-f15-hao-ph.jpg")
 JAWS = (0.3, 0.6, 0.9)
 YAWS = (-35, -25, -15, 15, 25, 35)
 PROBES = {"rest": {}, **{f"jaw{j}": dict(JawOpen=j) for j in JAWS},
@@ -82,6 +84,7 @@ def _size(path: Path) -> tuple[int, int]:
 
 def collect(path: Path) -> dict[str, np.ndarray]:
     """IMAGE-mode landmarks of the real media and of the head3d probe renders (512 px)."""
+    from facemimic.animate.portrait.animator import PortraitAnimator
     from facemimic.capture.api import StillTracker, track
     from facemimic.expressions.names import UE_INDEX
     from facemimic.generate.api import express
@@ -110,6 +113,11 @@ def collect(path: Path) -> dict[str, np.ndarray]:
                 out[f"{photo}/{key}"] = tracker.faces(avatar.render(frame(weights), size=512))[0].landmarks
             for yaw in YAWS:
                 out[f"{photo}/yaw{yaw}"] = tracker.faces(avatar.render(frame({}), size=512, yaw_deg=yaw))[0].landmarks
+        for photo in PORTRAITS:
+            animator = PortraitAnimator(str(samples / photo), size=512, refine=False)
+            for key in ["rest"] + [f"jaw{j}" for j in JAWS]:
+                out[f"portrait/{photo}/{key}"] = tracker.faces(animator.render(frame(PROBES[key])))[0].landmarks
+            animator.close()
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **out)
     return out
@@ -187,10 +195,12 @@ def jitter(x: np.ndarray) -> float:
 def probe(data: dict[str, np.ndarray]) -> dict:
     """Every measure of the module docstring, for the frame currently in geometry."""
     r: dict = {"jaw": {}, "other": {}, "yaw": []}
-    for av in AVATARS:
+    for av in AVATARS + tuple("portrait/" + p for p in PORTRAITS):
         rest = geo.rest_face(data[f"{av}/rest"], (512, 512))
         m = geo.measure(np.stack([data[f"{av}/jaw{j}"] for j in JAWS]), (512, 512), rest=rest)
         r["jaw"][av] = {b: getattr(m, b).mean(-1) for b in BROWS}
+        if av.startswith("portrait/"):
+            continue
         for key in ("smile", "squint", "smilesq", "brlow"):
             mk = geo.measure(data[f"{av}/{key}"], (512, 512), rest=rest)
             r["other"].setdefault(key, []).append([float(getattr(mk, b).mean()) for b in BROWS])
@@ -221,14 +231,15 @@ def image_gap(data: dict[str, np.ndarray]) -> dict[str, list[float]]:
     """Brow-to-eye-corner gap lost (IPD) in the image itself, frontal renders: no head fit involved."""
     out = {}
     eyes = list(geo._EYE_CORNERS)
-    for av in AVATARS:
+    for av in AVATARS + tuple("portrait/" + p for p in PORTRAITS):
         rest = data[f"{av}/rest"]
         ipd = float(geo.inter_pupil_distance(rest, (512, 512)))
 
         def gap(lm):
             return (lm[eyes, 1].mean() - lm[BROW_PTS, 1].mean()) * 512 / ipd
 
-        out[av] = [gap(rest) - gap(data[f"{av}/{k}"]) for k in [f"jaw{j}" for j in JAWS] + ["brlow", "squint"]]
+        keys = [f"jaw{j}" for j in JAWS] + ([] if av.startswith("portrait/") else ["brlow", "squint"])
+        out[av] = [gap(rest) - gap(data[f"{av}/{k}"]) for k in keys]
     return out
 
 
@@ -280,9 +291,12 @@ def main(argv=None) -> int:
         jaw = "  ".join(f"{a[:6]} " + " ".join(f"{x:+.4f}" for x in r["jaw"][a]["brow_lower"]) for a in AVATARS)
         s, c = r[VIDEOS[0]]["brow_lower"]
         print(f"  {name:24s} {jaw} | real {s:+.3f} (r {c:+.2f})")
+        portrait = "  ".join(f"{a[:6]} " + " ".join(f"{x:+.4f}" for x in r["jaw"]["portrait/" + a][b])
+                             for a in PORTRAITS for b in ("brow_lower", "brow_inner_raise"))
+        print(f"  {'':24s} portraits (brow_lower, then inner raise): {portrait}")
     print("    image-space brow-to-eye gap lost (no fit), jaw 0.3 / 0.6 / 0.9, BrowLowerer 0.6, squint:")
     for av, g in image_gap(data).items():
-        print(f"    {av[:10]:10s} " + " ".join(f"{x:+.4f}" for x in g))
+        print(f"    {av[:19]:19s} " + " ".join(f"{x:+.4f}" for x in g))
     print("(b) jitter (RMS 2nd difference) vs shipped, the three worst fields per video; brows on smile / squint renders")
     for name, r in results.items():
         parts = []
