@@ -55,3 +55,26 @@ def test_a_fold_on_the_far_side_keeps_the_near_sides_smile(samples):
     moved = w.vertices + w.vertex_motion(drawn[1])
     own = fold_report(w.vertices, w.vertices, w.triangles, orientation=w.orientation).n_folded
     assert fold_report(w.vertices, moved, w.triangles, orientation=w.orientation).n_folded <= own
+
+
+def test_a_turned_faces_rings_do_not_freeze_the_whole_face(samples):
+    """The head ring round the face follows the oval; on a turned face its Delaunay triangles
+    with the anchor ring are thin near the far temple, and a surprise's raised forehead turned
+    one over. No face vertex can undo that fold, so the last resort scaled the whole motion back
+    to nothing: the surprised clip on 45-m7-di-ph did not move at all (old code: the chin's
+    33 px drop drawn as 0.3 px). Now a head-ring vertex that would fold a ring triangle stays."""
+    anim = PortraitAnimator(samples / "45-m7-di-ph.jpg", PortraitOptions(size=256, rest="neutral", refine=False))
+    drive = anim.plan(_apex("surprised")).drive
+    c = anim.model.controls(drive, 0.0)
+    motion = np.tensordot(c, anim.model.basis, axes=1) + anim._rest_overlap
+    drawn = anim.warp.fold_free(motion)
+    down = anim.model.frame.rotation[:, 1]
+    chin = 152
+    asked, got = float(motion[chin] @ down), float(drawn[chin] @ down)
+    print(f"chin drop: asked {asked:.1f} px, drawn {got:.1f} px")
+    assert asked > 0.3 * anim.model.frame.sx
+    assert got >= 0.8 * asked, (got, asked)
+    w = anim.warp
+    moved = w.vertices + w.vertex_motion(drawn)
+    own = fold_report(w.vertices, w.vertices, w.triangles, orientation=w.orientation).n_folded
+    assert fold_report(w.vertices, moved, w.triangles, orientation=w.orientation).n_folded <= own

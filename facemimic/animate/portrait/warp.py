@@ -286,6 +286,11 @@ class MeshWarp:
         self._movable = np.zeros(len(self.vertices), bool)
         self._movable[:L.N_MESH] = True  # the rings are held (the head ring follows the oval)
         self._head = L.N_MESH + np.arange(n_oval)
+        # Triangles of ring vertices only (no mesh vertex the projection could move to undo
+        # their fold): a turned face's Delaunay rings have thin ones near its far temple
+        ring_only = np.all(self.triangles >= L.N_MESH, axis=1)
+        self._ring_only = (self.triangles[ring_only], self.orientation[ring_only],
+                           np.minimum(self.area_floor[ring_only], 0.0))
         skin = self.triangles[~is_hole]
         e = np.sort(np.concatenate([skin[:, [0, 1]], skin[:, [1, 2]], skin[:, [2, 0]]]), 1)
         self._smooth_edges = np.unique(e, axis=0)  # no edge across the mouth or an eye
@@ -360,6 +365,7 @@ class MeshWarp:
 
         def follow(P):
             P[head] = src[head] + HEAD_RING_FOLLOW * (P[oval] - src[oval])
+            self._hold_ring_folds(P)
 
         P = unfold(src, dst, self.triangles, self.orientation, self.area_floor, self._movable, follow=follow,
                    edges=self._smooth_edges)
@@ -368,6 +374,26 @@ class MeshWarp:
         out = np.array(m, np.float64, copy=True)
         out[:L.N_MESH] = P[:L.N_MESH] - src[:L.N_MESH]
         return out
+
+    def _hold_ring_folds(self, P: np.ndarray) -> None:
+        """Head-ring vertices whose following the oval would turn over a triangle of ring
+        vertices only stay where they are (in place on the moved vertices ``P``). Nothing the
+        projection may move can undo such a fold, so it used to end in the last resort, the
+        whole motion scaled back: on 45-m7-di-ph (turned 34 degrees) a surprise's raised
+        forehead pushed the far temple's head ring over the anchor ring and no frame moved."""
+        from .folds import signed_areas
+
+        tris, o, fold = self._ring_only
+        if not len(tris):
+            return
+        src = self.vertices
+        for _ in range(3):  # a vertex held can leave a neighbour's triangle turned: a few rounds
+            bad = o * signed_areas(P, tris) < fold
+            if not bad.any():
+                return
+            ids = tris[bad].ravel()
+            ids = ids[(ids >= self._head[0]) & (ids <= self._head[-1])]
+            P[ids] = src[ids]
 
     def new_ids(self) -> np.ndarray:
         """A triangle-id grid (gh, gw) int32: the per-frame scratch of :meth:`coordinate_map` (a
