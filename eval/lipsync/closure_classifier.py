@@ -10,6 +10,8 @@ Session 9's tuning-only variants (docs/lipsync.md, Session 9; none beat the ship
 :func:`release_features`; experiment only), ``--augment`` (the real tuning recordings speed-perturbed
 x0.9 / x1.1 as extra training data; record them first: ``real_combine.py record mfa@sp0.9 mfa@sp1.1
 extra@sp0.9 extra@sp1.1``).
+Session 10: ``--place`` (the four cues of ``place_cues.py`` as features; experiment only, ``--save``
+refuses it) and ``--dump PATH`` (out-of-fold score and features of every tuning candidate, pickled).
 
 Session 7 vetoed closures by the frame-shape classifier's P(A) frame by frame (real set 86.0 / 72.0,
 but Sonnet 1, espeak-ng and the Romance MBROLA sets lost closures) and scored candidates with a
@@ -137,6 +139,11 @@ def release_features(lm: np.ndarray, a: int, b: int) -> list[float]:
     return [float(rel - np.median(flux)) / 50, float(inside - (around.mean() if len(around) else inside)) / 5]
 
 
+#: Session 10 experiment (``--place``): the four place-of-articulation cues of
+#: :func:`place_cues.place_cues` (eval/lipsync) (murmur balance, burst centroid, F2 and F3 at the edges).
+PLACE_CUES = False
+
+
 def collect(data):
     """Candidates per (recording, segment) and rows (features, true closure ±40 ms, recording id)."""
     from facemimic.lipsync import bilabial as bl
@@ -155,6 +162,10 @@ def collect(data):
                 extra = [float(kind == "pa")] if PA_CANDIDATES else []
                 if RELEASE_FEATURES:
                     extra += release_features(lm, max(a, 0), min(max(b, a + 1), len(lm)))
+                if PLACE_CUES:
+                    from place_cues import place_cues
+                    pcm = rc.segment_audio(audio, sr, offset, len(prob))
+                    extra += [float(v) for v in place_cues(pcm, t0 - offset, t1 - offset)]
                 cs.append((kind, t0, t1, name, feats + shape_features(lm, len(prob), a, b, cache) + extra))
             per_segment[(id_, k)] = cs
             rows += [(c[4], any(c[1] < hi and c[2] > lo for lo, hi in spans), id_) for c in cs]
@@ -266,6 +277,9 @@ def main(argv=None) -> int:
     TRAIN = TUNE + (AUG_SETS if "--augment" in argv else ())
     print(f"training sets {TRAIN}", flush=True)
     RELEASE_FEATURES = "--release" in argv
+    global PLACE_CUES
+    PLACE_CUES = "--place" in argv
+    print(f"place cues {PLACE_CUES}", flush=True)
     print(f"release features {RELEASE_FEATURES}", flush=True)
     for flag, cast, name in (("--hidden", int, "HIDDEN"), ("--l2", float, "L2"), ("--seeds", int, "SEEDS")):
         if flag in argv:
@@ -292,6 +306,12 @@ def main(argv=None) -> int:
         rcs._auc(np.array([oof[id(f)] for n in REAL_TUNE for f, _, _ in cands[n][1]]), y[real]),
         rcs._auc(np.array([oof[id(f)] for n in SYNTH_TUNE for f, _, _ in cands[n][1]]), y[~real])), flush=True)
 
+    if "--dump" in argv:  # session 10: out-of-fold scores per candidate, for error analysis
+        import pickle
+        rows = [(n, key, c[0], c[1], c[2], oof[id(c[4])], list(c[4])) for n in TRAIN
+                for key, cs in cands[n][0].items() for c in cs]
+        with open(argv[argv.index("--dump") + 1], "wb") as f:
+            pickle.dump({"rows": rows, "labels": {n: [t for _, t, _ in cands[n][1]] for n in TRAIN}}, f)
     shipped = {n: rc.score(sets[n], rc.detector_combination) for n in SYNTH_TUNE}
     real_data = {"items": sum((sets[n]["items"] for n in REAL_TUNE), []),
                  "segments": {k: v for n in REAL_TUNE for k, v in sets[n]["segments"].items()}}
@@ -328,8 +348,8 @@ def main(argv=None) -> int:
                   "| every candidate %.1f/%.1f %.1f" % rcs.scored(sets[n], cands[n][0], keeper(final, 0.0, 0.0)),
                   "| pick %s %.1f/%.1f %.1f" % ((pick,) + rcs.scored(sets[n], cands[n][0], keeper(final, *pick))),
                   "(not applied: English only)" if rc.language_of(n) else "", flush=True)
-    if "--save" in argv and (pick[2] is not None or RELEASE_FEATURES):
-        print("--save: closure_candidates.py reads neither a pa level nor the release features", flush=True)
+    if "--save" in argv and (pick[2] is not None or RELEASE_FEATURES or PLACE_CUES):
+        print("--save: closure_candidates.py reads neither a pa level nor the release or place features", flush=True)
         return 1
     if "--save" in argv and MODEL == "mlp":
         out = argv[argv.index("--save") + 1]
