@@ -29,7 +29,19 @@ import numpy as np
 from . import landmarks as L
 
 SKULL = (6, 168, 197, 195)  # nose bridge landmarks: they move with the head only
-IVORY = np.array([236, 228, 210], np.float32)
+# Painted teeth (a photo that shows none): TEETH_OVER_SKIN x the skin's brightness, with
+# TEETH_SKIN_HUE of its hue. Real smiles' teeth pixels are 1.07-1.17 x their skin's brightness
+# (0-f15-hao-ph, single_face, at 256 px); after the crowns' shading, the lip's shadow and the
+# soft edges, 1.25 painted 0.97-1.01 x the skin (15-f13-anc, t1-left, 45-m7 smiles), 1.4 1.04-1.06
+TEETH_OVER_SKIN = 1.4
+TEETH_SKIN_HUE = 0.35
+# Interproximal gap (IPD, ~0.7 mm): its dark line is drawn with the contrast it has at the
+# frame's pixel size (a sub-pixel gap is a faint line, not a full-contrast stripe)
+TOOTH_GAP = 0.012
+GAP_SHADE = 0.16
+LIP_SHADOW = 0.15  # the upper lip's shadow on the teeth right under it (0.3 darkened a smile's thin band)
+CROWN_SHADE = 0.14  # a crown darker to its sides (convex) ...
+CROWN_DETAIL_PX = 16.0  # ... in full where a central incisor is this wide, less below
 # Arch-length boundaries of the teeth from the midline (IPD units): central incisor, lateral
 # incisor, canine, two premolars, first molar (a 63 mm IPD, crown widths after Wheeler).
 UPPER_TEETH = np.array([0.0, 0.135, 0.24, 0.36, 0.47, 0.58, 0.75])
@@ -104,11 +116,15 @@ def mouth_palette(image: np.ndarray, points: np.ndarray, scale: float, source_op
             teeth, from_photo = bright.mean(0) / 0.92, True  # 0.92: the shading's typical lit level
         dark = np.minimum(dark, inside[li <= np.percentile(li, 5)].mean(0))
     if teeth is None:
-        # Neutral ivory, darkened like the skin round the mouth (dim photos, drawings).
+        # A white lit like the skin round the mouth: TEETH_OVER_SKIN of its brightness, a little
+        # of its hue (real teeth take the light's and the lips' colour: 0-f15-hao's are
+        # [224 187 184] under [197 143 146] skin, single_face's [240 193 164] under [223 129 114]).
+        # A fixed ivory read grey-green beside pink lips at 256 px, no brighter than the skin.
         cheek = P[[205, 425, 18, 200]].astype(int)
         h, w = image.shape[:2]
         skin = image[np.clip(cheek[:, 1], 0, h - 1), np.clip(cheek[:, 0], 0, w - 1), :3].astype(np.float32).mean(0)
-        teeth = IVORY * float(np.clip(skin.mean() / 175.0, 0.55, 1.0)) ** 0.5
+        lum = max(float(skin.mean()), 1.0)
+        teeth = TEETH_OVER_SKIN * lum * (1.0 + TEETH_SKIN_HUE * (skin / lum - 1.0))
     teeth = np.clip(teeth, 0, 250).astype(np.float32)
     # The cavity is the sitter's own tissue in shadow, never darker than the lips' colour at these
     # shares: the darkest pixels inside a toothy photo's lips are the black gaps between its teeth,
@@ -335,6 +351,10 @@ class MouthPainter:
         t_shade = (t_shade * lit * (0.55 + 0.45 * _smooth(drop / (0.25 * S))))[..., None]
         img = img + (pal.tongue * t_shade - img) * tm
 
+        # A crown's roundness shows as a gradient across a tooth wide enough to hold one; on a
+        # small face (a central incisor a few px wide) it repeats every few pixels as stripes
+        relief = float(np.clip(UPPER_TEETH[1] * S / CROWN_DETAIL_PX, 0.3, 1.0))
+
         def row(sign: float, edge_v, bounds, crown: float, lit: float):
             """(colour, coverage) of one row of teeth; sign -1: upper (crowns above the edge)."""
             t, gap_d, s, there = _arch(u, bounds)
@@ -346,7 +366,9 @@ class MouthPainter:
             cover = _smooth(depth / (1.5 * soft) + 0.5) * there
             along = np.clip(depth / crown_px, 0, 1.4)
             # Convex crowns: lit in the middle of each tooth, darker into the gaps and the sides.
-            shade = 1.0 - 0.14 * (2 * t - 1) ** 2 - 0.16 * np.exp(-(gap_d * S / max(1.6 * soft, 1.0)) ** 2)
+            line = max(1.6 * soft, 1.0)  # px: the narrowest line the frame draws
+            gap = GAP_SHADE * min(TOOTH_GAP * S / line, 1.0)
+            shade = 1.0 - CROWN_SHADE * relief * (2 * t - 1) ** 2 - gap * np.exp(-(gap_d * S / line) ** 2)
             shade = shade * (0.95 - 0.12 * along ** 2 + 0.05 * np.exp(-((along - 0.35) / 0.3) ** 2))
             shade = shade * np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0) * lit  # back teeth in the dark
             clr = pal.teeth * shade[..., None]
@@ -382,7 +404,7 @@ class MouthPainter:
         img = img + (uc - img) * ucov
         # Shadow of the upper lip over the teeth and into the cavity; the lower lip a little too.
         below_lip = np.clip(v - lip_v, 0, None)
-        shadow = 1.0 - 0.3 * np.exp(-below_lip / (0.05 * S))
+        shadow = 1.0 - LIP_SHADOW * np.exp(-below_lip / (0.05 * S))
         img = img * shadow[..., None]
         if st > 1:
             img = cv2.resize(img.astype(np.float32), (gw * st, gh * st), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
