@@ -4,10 +4,22 @@ espeak-ng is a process-global C library, so one :class:`_Engine` is created lazi
 holds a lock. Synthesis runs in ``AUDIO_OUTPUT_SYNCHRONOUS`` mode: a callback receives the samples
 and the event list (word and phoneme events, each with its exact sample position), so the phones
 we report are the ones the synthesiser spoke, not a guess.
+
+espeak-ng's synthesiser carries state from one utterance to the next in C globals that no API
+call resets (1.52: the pitch-flutter index ``Flutter_ix``, the echo buffer and the breath
+resonators in wavegen.c), so the same text said twice in one process came out different (phones
+up to ~20 ms apart). So a process synthesises in-process only while its espeak-ng is fresh (its
+first utterance: ``facemimic say`` pays nothing); later utterances go to a helper process per
+voice that forks a fresh child per utterance (:mod:`.speaker`). Every call thus gives what a fresh process
+gives, whatever was said before. Text-to-phonemes leaves no such state (measured), so it stays
+in-process; loading a voice queues a command that only synthesis consumes, so helpers never
+switch voice. Without ``fork`` (Windows) synthesis stays in-process and
+keeps the drift.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import threading
 from dataclasses import dataclass
@@ -15,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelAssetError, ParameterError
+from .forked import fork_available
+from .speaker import Speaker
 
 # speak_lib.h constants
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -83,6 +97,11 @@ class _Engine:
         lib.espeak_SetSynthCallback(self._cb)
         self.lock = threading.Lock()
         self._voice: bytes | None = None
+        self.isolated = fork_available()  # speak through the helper after the first utterance
+        self._fresh = True  # nothing synthesised in this process yet
+        self._voice_loads = 0  # each queues a command only synthesis consumes (see .speaker)
+        self.speaker = Speaker()
+        atexit.register(self.speaker.close)
 
     def _on_audio(self, wav, n, events) -> int:
         if n > 0 and wav:
@@ -105,32 +124,47 @@ class _Engine:
         if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise ParameterError(f"unknown espeak-ng voice {voice!r} (try en-us, en-us+f3, en, en-gb-x-rp)")
         self._voice = voice.encode()
+        self._voice_loads += 1
 
     def synth(self, text: str, *, voice: str, rate: int, pitch: int,
               ipa: bool = False) -> tuple[np.ndarray, list[RawEvent]]:
         """Speak ``text``: (int16 samples, events). ``ipa``: phoneme events carry IPA symbols
-        (any language) instead of espeak-ng's ASCII mnemonics (which are per-language names)."""
+        (any language) instead of espeak-ng's ASCII mnemonics (which are per-language names).
+
+        The same text and options give the same samples and events whatever was synthesised
+        before in this process (see the module docstring).
+        """
         with self.lock:
+            # An unknown voice fails here, in this process; loading leaves no synthesis state.
             self.set_voice(voice)
-            self.lib.espeak_ng_SetPhonemeEvents(1, 1 if ipa else 0)
-            self.lib.espeak_SetParameter(_PARAM_RATE, int(rate), 0)
-            self.lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
-            self._chunks, self._events = [], []
-            # espeak-ng draws random numbers (noise sources): a fixed seed per call makes a fresh
-            # process give the same samples and phone timing every run (measured: without it the
-            # evaluation set differed run to run). Synthesiser state left by earlier calls still
-            # shifts a later call of the same text by a few samples within one process.
-            seed = getattr(self.lib, "espeak_ng_SetRandSeed", None)
-            if seed is not None:
-                seed(ctypes.c_long(0))
-            data = text.encode("utf-8")
-            rc = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-            if rc != 0:
-                raise ParameterError(f"espeak-ng could not synthesise the text (error {rc})")
-            audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
-            events = self._events
-            self._chunks, self._events = [], []
-            return audio.astype(np.int16, copy=False), events
+            # In-process only as a fresh process would: nothing said yet, no other voice loaded.
+            if not self.isolated or (self._fresh and self._voice_loads == 1):
+                self._fresh = False  # from now on this process's espeak-ng carries state
+                return self.synth_here(text, rate=rate, pitch=pitch, ipa=ipa)
+            self._fresh = False
+        return self.speaker.synth(text, voice=voice, rate=rate, pitch=pitch, ipa=ipa)
+
+    def synth_here(self, text: str, *, rate: int, pitch: int,
+                   ipa: bool) -> tuple[np.ndarray, list[RawEvent]]:
+        """Synthesise in this process with the voice already set (the lock held, or in a child)."""
+        self.lib.espeak_ng_SetPhonemeEvents(1, 1 if ipa else 0)
+        self.lib.espeak_SetParameter(_PARAM_RATE, int(rate), 0)
+        self.lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
+        self._chunks, self._events = [], []
+        # espeak-ng draws random numbers (noise sources): a fixed seed per call makes the same
+        # samples and phone timing every time (measured: without it the evaluation set differed
+        # run to run). The rest of its state carries over between calls: hence the helper.
+        seed = getattr(self.lib, "espeak_ng_SetRandSeed", None)
+        if seed is not None:
+            seed(ctypes.c_long(0))
+        data = text.encode("utf-8")
+        rc = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+        if rc != 0:
+            raise ParameterError(f"espeak-ng could not synthesise the text (error {rc})")
+        audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+        events = self._events
+        self._chunks, self._events = [], []
+        return audio.astype(np.int16, copy=False), events
 
     def phonemize(self, text: str, *, voice: str, ipa: bool = False, separator: str = "") -> str:
         """espeak-ng's phonemes for ``text``: words separated by spaces; ASCII mnemonics, or IPA
