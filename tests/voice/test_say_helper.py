@@ -1,0 +1,41 @@
+"""The helper processes behind say(): they recover when killed and leave with their user."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from facemimic.phonetics.espeak import engine
+from facemimic.voice import say
+
+TEXT = "Give me a moment; I will be right back."
+
+
+def _helper_pid(voice: str) -> int:
+    return engine().speaker._helpers[voice]._proc.pid  # the process this test kills
+
+
+def test_a_killed_helper_is_replaced_and_speaks_the_same():
+    say("Warm up the in-process utterance.", voice="en-us+m3")  # whatever came first
+    a = say(TEXT, voice="en-us+m3")
+    os.kill(_helper_pid("en-us+m3"), signal.SIGKILL)
+    b = say(TEXT, voice="en-us+m3")
+    assert np.array_equal(a.audio, b.audio) and a.phones == b.phones
+
+
+def test_helpers_leave_with_the_process_that_started_them():
+    code = ("from facemimic.voice import say; from facemimic.phonetics.espeak import engine; "
+            "say('one'); say('two'); say('three', voice='en-us+f3'); "
+            "print(' '.join(str(h._proc.pid) for h in engine().speaker._helpers.values()))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    pids = [int(p) for p in r.stdout.split()]
+    assert len(pids) == 2  # 'en-us' and 'en-us+f3'
+    deadline = time.monotonic() + 20
+    while any(os.path.exists(f"/proc/{p}") for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(os.path.exists(f"/proc/{p}") for p in pids)
