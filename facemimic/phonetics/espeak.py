@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import os
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ModelAssetError, ParameterError
-from .forked import fork_available
 from .speaker import Speaker
 
 # speak_lib.h constants
@@ -97,7 +97,7 @@ class _Engine:
         lib.espeak_SetSynthCallback(self._cb)
         self.lock = threading.Lock()
         self._voice: bytes | None = None
-        self.isolated = fork_available()  # speak through the helper after the first utterance
+        self.isolated = hasattr(os, "fork")  # speak through helpers after the first utterance
         self._fresh = True  # nothing synthesised in this process yet
         self._voice_loads = 0  # each queues a command only synthesis consumes (see .speaker)
         self.speaker = Speaker()

@@ -6,7 +6,12 @@ helper. A helper is started with ``subprocess`` (a new interpreter: no fork of t
 for one voice: it loads espeak-ng and that voice, exactly as a fresh process does, never
 synthesises and never switches voice itself (each switch queues a command that only synthesis
 consumes: 28 of them make the next utterance lose its first phoneme event), and forks one child
-per utterance (:mod:`.forked`). So each utterance starts from the same pristine state.
+per utterance, which starts from that pristine state and takes its changes with it when it ends.
+
+Forking is safe there and only there: the helper runs no other threads. Forking the user's
+process instead would hang any of its threads that is inside OpenBLAS at that moment for ever
+(OpenBLAS's at-fork handler; measured with NumPy 2's OpenBLAS 0.3.31), and MediaPipe, the
+portrait loop's workers and the studio all run NumPy in threads.
 
 A helper runs as ``python -m facemimic.phonetics.speaker VOICE`` and talks over its stdin/stdout
 in frames (8-byte big-endian length + pickle); it leaves when its stdin closes (the user's process
@@ -117,19 +122,24 @@ class _Helper:
 
     def synth(self, request):
         with self._lock:
-            proc = self._running()
-            try:
-                write_frame(proc.stdin, request)
-                reply = read_frame(proc.stdout)
-            except BaseException as e:
-                # Ctrl-C, a dead helper: the stream may be half-way through a frame; drop it
-                self._stop(kill=True)
-                if isinstance(e, (OSError, EOFError)):
-                    raise FaceMimicError(f"the espeak-ng helper process died ({e})") from None
-                raise
-            if reply is None:
-                code = self._stop(kill=True)
-                raise FaceMimicError(f"the espeak-ng helper process exited (status {code})")
+            for attempt in (1, 2):  # a helper found dead (killed meanwhile) is replaced once
+                proc = self._running()
+                try:
+                    write_frame(proc.stdin, request)
+                    reply = read_frame(proc.stdout)
+                except BaseException as e:
+                    # Ctrl-C, a dead helper: the stream may be half-way through a frame; drop it
+                    code = self._stop(kill=True)
+                    if not isinstance(e, (OSError, EOFError)):
+                        raise
+                    reply, problem = None, f"died ({e})"
+                else:
+                    if reply is not None:
+                        break
+                    code = self._stop(kill=True)
+                    problem = f"exited (status {code})"
+                if attempt == 2:
+                    raise FaceMimicError(f"the espeak-ng helper process for voice {self.voice!r} {problem}")
         ok, value = reply
         if ok:
             return value
@@ -185,37 +195,71 @@ class _Helper:
                     pass
 
 
+_PARENT_GONE = 3  # a child's exit status: its stdin ended (the user's process closed or died)
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
+
+
 def main(voice: str) -> int:  # pragma: no cover - the helper process (tests drive it through say)
-    """The helper's loop for ``voice``: read requests, answer each from a forked child."""
+    """The helper's loop for ``voice``: one forked child per request, one at a time.
+
+    Each child is forked in advance and reads the next request itself, speaks it and writes the
+    answer straight back (no relaying through the helper: one fork and two process wake-ups per
+    utterance, not four); the helper only waits for it and forks the next. The children are forked
+    from this process, which never synthesises, so all start from the same state.
+    """
+    import ctypes
+
+    import numpy as np
+
     from .espeak import engine
-    from .forked import call_in_child
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the user's process handles Ctrl-C and kills us
     # Frames go to the original stdout; anything else printed (by C code too) goes to stderr.
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    inp = sys.stdin.buffer
+    inp = os.fdopen(0, "rb", buffering=0)  # unbuffered: each child reads exactly its own frame
     eng = engine()
     eng.set_voice(voice)  # once, as a fresh process does; never another (see the module docstring)
     # NumPy makes its ctypes array types on first use (~0.5 ms): here, not in every child
-    import ctypes
-
-    import numpy as np
-
     one = (ctypes.c_short * 1)()
     np.ctypeslib.as_array(ctypes.cast(one, ctypes.POINTER(ctypes.c_short)), (1,)).copy()
     write_frame(out, (READY, eng.sample_rate))
-    while (request := read_frame(inp)) is not None:
-        text, rate, pitch, ipa = request
-        try:
-            def speak():
-                return eng.synth_here(text, rate=rate, pitch=pitch, ipa=ipa)
+    prctl = getattr(ctypes.CDLL(None), "prctl", None)  # Linux: a child waiting for work dies with us
+    helper = os.getpid()
+    while True:
+        pid = os.fork()
+        if pid == 0:
+            if prctl is not None:
+                prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            if os.getppid() != helper:  # we died meanwhile
+                os._exit(_PARENT_GONE)
+            _answer_one(eng, inp, out)
+        status = os.waitpid(pid, 0)[1]
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == _PARENT_GONE:
+            return 0
+        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+            # it died inside espeak-ng before answering: answer for it
+            how = (f"was killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                   else f"exited with status {os.waitstatus_to_exitcode(status)}")
+            write_frame(out, (False, FaceMimicError(f"espeak-ng speech synthesis failed: its worker {how}")))
 
-            reply = (True, call_in_child(speak, what="espeak-ng speech synthesis"))
-        except Exception as e:  # noqa: BLE001 - every error goes back to the caller
-            reply = (False, e if _pickles(e) else FaceMimicError(f"{type(e).__name__}: {e}"))
-        write_frame(out, reply)
-    return 0
+
+def _answer_one(eng, inp: BinaryIO, out: BinaryIO) -> None:  # pragma: no cover - a helper's child
+    code = 1
+    try:
+        request = read_frame(inp)
+        if request is None:
+            code = _PARENT_GONE
+        else:
+            text, rate, pitch, ipa = request
+            try:
+                reply = (True, eng.synth_here(text, rate=rate, pitch=pitch, ipa=ipa))
+            except Exception as e:  # noqa: BLE001 - every error goes back to the caller
+                reply = (False, e if _pickles(e) else FaceMimicError(f"{type(e).__name__}: {e}"))
+            write_frame(out, reply)
+            code = 0
+    finally:
+        os._exit(code)  # no atexit handlers, no flushing of anything else
 
 
 def _pickles(e: Exception) -> bool:  # pragma: no cover - runs in the helper

@@ -39,3 +39,32 @@ def test_helpers_leave_with_the_process_that_started_them():
     while any(os.path.exists(f"/proc/{p}") for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(os.path.exists(f"/proc/{p}") for p in pids)
+
+
+def test_ctrl_c_while_a_helper_speaks_stops_it_and_the_next_call_works():
+    """Ctrl-C during a long utterance: KeyboardInterrupt at once, that helper is gone (its answer
+    would be stale), and the next call starts a new one that speaks as before."""
+    import threading
+
+    voice = "en-us+m7"
+    ref = say(TEXT, voice=voice)  # starts the helper (or speaks in-process if first)
+    say(TEXT, voice=voice)
+    helper = _helper_pid(voice)
+    long_text = " ".join(["The quick brown fox jumps over the lazy dog."] * 400)  # ~15 min at 80 wpm
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    try:
+        say(long_text, voice=voice, rate=80)
+        interrupted = False
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        timer.cancel()
+    assert interrupted and time.monotonic() - t0 < 10
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{helper}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{helper}")
+    again = say(TEXT, voice=voice)
+    assert np.array_equal(again.audio, ref.audio) and again.phones == ref.phones
