@@ -1,4 +1,4 @@
-"""Speed of ``say()`` in-process versus through the per-voice helper (docs/voice.md).
+"""Speed of ``say()`` in-process versus through the per-voice helper (docs/lipsync.md, "Repeatable speech").
 
     python benchmarks/say_speed.py [--runs 9]
 

@@ -23,12 +23,13 @@ import atexit
 import ctypes
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ModelAssetError, ParameterError
-from .speaker import Speaker
+from .speaker import HelperStartError, Speaker
 
 # speak_lib.h constants
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -142,7 +143,15 @@ class _Engine:
                 self._fresh = False  # from now on this process's espeak-ng carries state
                 return self.synth_here(text, rate=rate, pitch=pitch, ipa=ipa)
             self._fresh = False
-        return self.speaker.synth(text, voice=voice, rate=rate, pitch=pitch, ipa=ipa)
+        try:
+            return self.speaker.synth(text, voice=voice, rate=rate, pitch=pitch, ipa=ipa)
+        except HelperStartError as e:  # e.g. an embedding application's sys.executable
+            warnings.warn(f"{e}; speaking in-process from now on: the same text may come out a few "
+                          "samples different after other speech", RuntimeWarning, stacklevel=3)
+            self.isolated = False
+        with self.lock:
+            self.set_voice(voice)
+            return self.synth_here(text, rate=rate, pitch=pitch, ipa=ipa)
 
     def synth_here(self, text: str, *, rate: int, pitch: int,
                    ipa: bool) -> tuple[np.ndarray, list[RawEvent]]:

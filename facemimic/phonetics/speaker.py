@@ -33,6 +33,12 @@ from typing import BinaryIO
 from ..errors import FaceMimicError
 
 _LENGTH = struct.Struct(">Q")
+
+
+class HelperStartError(FaceMimicError):
+    """A helper process could not be started (no usable Python at ``sys.executable``)."""
+
+
 READY = "ready"  # the helper's first frame: (READY, sample rate)
 
 
@@ -88,8 +94,10 @@ class Speaker:
 
         Raises
         ------
+        HelperStartError
+            No helper can be started here.
         FaceMimicError
-            The helper cannot be started or died; the next call starts a new one.
+            The helper died twice in this call; the next call starts a new one.
         """
         with self._lock:
             helper = self._helpers.pop(voice, None)
@@ -161,7 +169,7 @@ class _Helper:
                                     stdout=subprocess.PIPE, env=env, close_fds=True,
                                     start_new_session=True)  # Ctrl-C in a terminal is ours, not its
         except OSError as e:
-            raise FaceMimicError(f"cannot start the espeak-ng helper process with {sys.executable}: {e}") \
+            raise HelperStartError(f"cannot start the espeak-ng helper process with {sys.executable}: {e}") \
                 from None
         self._proc = proc
         try:
@@ -170,8 +178,8 @@ class _Helper:
             hello = None
         if not (isinstance(hello, tuple) and hello[:1] == (READY,)):
             code = self._stop(kill=True)
-            raise FaceMimicError(f"the espeak-ng helper process for voice {self.voice!r} did not start "
-                                 f"(status {code})")
+            raise HelperStartError(f"the espeak-ng helper process for voice {self.voice!r} did not start "
+                                   f"(status {code})")
         return proc
 
     def _stop(self, *, kill: bool) -> int | None:

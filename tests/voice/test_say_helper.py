@@ -68,3 +68,16 @@ def test_ctrl_c_while_a_helper_speaks_stops_it_and_the_next_call_works():
     assert not os.path.exists(f"/proc/{helper}")
     again = say(TEXT, voice=voice)
     assert np.array_equal(again.audio, ref.audio) and again.phones == ref.phones
+
+
+def test_without_a_python_to_start_helpers_it_speaks_in_process_with_a_warning():
+    """An embedding application whose sys.executable is no Python: a warning, then speech."""
+
+    code = ("import sys, warnings; from facemimic.voice import say; say('one'); "
+            "sys.executable = '/nonexistent/python'; "
+            "w = warnings.catch_warnings(record=True); caught = w.__enter__(); warnings.simplefilter('always'); "
+            "sp = say('two words'); print(sp.duration > 0.3, len(caught), str(caught[0].message))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    ok, n, message = r.stdout.split(" ", 2)
+    assert ok == "True" and n == "1" and "cannot start the espeak-ng helper" in message
+    assert "speaking in-process" in message

@@ -116,6 +116,7 @@ def test_other_threads_speaking_do_not_change_speech(fresh_speech):
         stop.set()
         for t in threads:
             t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)  # none hung (forking this process hangs OpenBLAS)
     assert not errors, errors
     assert {t for t, _ in spoken} == {t for t, _ in OTHERS[:3]}  # they really spoke meanwhile
     # every text always came out at the same length, and no worker process is left behind
