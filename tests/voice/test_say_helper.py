@@ -72,7 +72,6 @@ def test_ctrl_c_while_a_helper_speaks_stops_it_and_the_next_call_works():
 
 def test_without_a_python_to_start_helpers_it_speaks_in_process_with_a_warning():
     """An embedding application whose sys.executable is no Python: a warning, then speech."""
-
     code = ("import sys, warnings; from facemimic.voice import say; say('one'); "
             "sys.executable = '/nonexistent/python'; "
             "w = warnings.catch_warnings(record=True); caught = w.__enter__(); warnings.simplefilter('always'); "
