@@ -49,9 +49,9 @@ SUBSET = ["s04", "s07", "s10"]  # chicken leg / box thrown (bilabials) / pass me
 @pytest.fixture(scope="session")
 def synthesised_items(tmp_path_factory):
     """``build(ids=None)`` -> the lip-sync evaluation items (all, or ``ids``), synthesised in a
-    fresh interpreter: espeak-ng keeps state between utterances inside one process (the same text
-    after other speech comes out a few samples different), so building them in the test process
-    would make every lip-sync number depend on which tests ran before."""
+    fresh interpreter. Since session 10 ``say()`` gives the same speech whatever ran before in a
+    process (espeak-ng's carried-over state is isolated: docs/lipsync.md, "Repeatable speech"),
+    so this is no longer needed for that; it stays as the plain, proven path."""
     import pickle
     import subprocess
     import sys
