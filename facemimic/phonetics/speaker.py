@@ -124,6 +124,7 @@ class _Helper:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
         self._pid = os.getpid()  # a fork of this process must start helpers of its own
+        self._closed = False  # evicted: a call already under way still gets its answer
 
     def usable(self) -> bool:
         return self._pid == os.getpid() and (self._proc is None or self._proc.poll() is None)
@@ -148,12 +149,15 @@ class _Helper:
                     problem = f"exited (status {code})"
                 if attempt == 2:
                     raise FaceMimicError(f"the espeak-ng helper process for voice {self.voice!r} {problem}")
+            if self._closed:  # evicted while this call waited for it: leave nothing running
+                self._stop(kill=False)
         ok, value = reply
         if ok:
             return value
         raise value
 
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             if self._pid == os.getpid():  # in a fork, the helper is the parent's
                 self._stop(kill=False)
