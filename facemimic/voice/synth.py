@@ -181,6 +181,13 @@ def say(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50,
     Speech
         Unpacks as ``audio (N,) int16, sample_rate, phones``.
 
+    Notes
+    -----
+    The same text and options give the same samples and phones whatever was said before in the
+    process, and the same as a fresh process: after a process's first utterance, speech comes
+    from a helper process per voice with a fresh espeak-ng (:mod:`facemimic.phonetics.speaker`;
+    docs/lipsync.md, "Repeatable speech").
+
     Examples
     --------
     >>> audio, sr, phones = say("Hello world")            # doctest: +SKIP
