@@ -13,7 +13,7 @@ process instead would hang any of its threads that is inside OpenBLAS at that mo
 (OpenBLAS's at-fork handler; measured with NumPy 2's OpenBLAS 0.3.31), and MediaPipe, the
 portrait loop's workers and the studio all run NumPy in threads.
 
-A helper runs as ``python -m facemimic.phonetics.speaker VOICE`` and talks over its stdin/stdout
+A helper runs :func:`main` for one voice in ``sys.executable`` and talks over its stdin/stdout
 in frames (8-byte big-endian length + pickle); it leaves when its stdin closes (the user's process
 ended). At most :data:`MAX_HELPERS` run at a time (the least recently used one stops).
 """
@@ -33,13 +33,15 @@ from typing import BinaryIO
 from ..errors import FaceMimicError
 
 _LENGTH = struct.Struct(">Q")
+READY = "ready"  # the helper's first frame: (READY, sample rate)
+# The helper's command: this package found as in the user's process (appended to sys.path, so it
+# shadows nothing), and no current-directory entry (a stray numpy.py there must not load).
+_BOOT = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')] + [{root!r}]; "
+         "from facemimic.phonetics.speaker import main; sys.exit(main(sys.argv[1]))")
 
 
 class HelperStartError(FaceMimicError):
     """A helper process could not be started (no usable Python at ``sys.executable``)."""
-
-
-READY = "ready"  # the helper's first frame: (READY, sample rate)
 
 
 def write_frame(stream: BinaryIO, obj) -> None:
@@ -165,12 +167,10 @@ class _Helper:
     def _running(self) -> subprocess.Popen:
         if self._proc is not None:
             return self._proc
-        package_root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        boot = _BOOT.format(root=str(Path(__file__).resolve().parents[2]))
         try:
-            proc = subprocess.Popen([sys.executable, "-m", __name__, self.voice], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, env=env, close_fds=True,
+            proc = subprocess.Popen([sys.executable, "-c", boot, self.voice], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, close_fds=True,
                                     start_new_session=True)  # Ctrl-C in a terminal is ours, not its
         except OSError as e:
             raise HelperStartError(f"cannot start the espeak-ng helper process with {sys.executable}: {e}") \
