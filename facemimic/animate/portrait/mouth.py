@@ -35,11 +35,12 @@ SKULL = (6, 168, 197, 195)  # nose bridge landmarks: they move with the head onl
 # soft edges, 1.25 painted 0.97-1.01 x the skin (15-f13-anc, t1-left, 45-m7 smiles), 1.4 1.04-1.06
 TEETH_OVER_SKIN = 1.4
 TEETH_SKIN_HUE = 0.35
-# Interproximal gap (IPD, ~0.7 mm): its dark line is drawn with the contrast it has at the
-# frame's pixel size (a sub-pixel gap is a faint line, not a full-contrast stripe)
+# Interproximal gap (IPD, ~0.7 mm): on painted teeth its dark line is drawn with the contrast it
+# has at the frame's pixel size (a sub-pixel gap is a faint line, not a full-contrast stripe)
 TOOTH_GAP = 0.012
 GAP_SHADE = 0.16
-LIP_SHADOW = 0.15  # the upper lip's shadow on the teeth right under it (0.3 darkened a smile's thin band)
+LIP_SHADOW = 0.15  # the upper lip's shadow on painted teeth right under it (0.3 darkened a smile's thin band)
+LIP_SHADOW_OWN_TEETH = 0.3  # ... on teeth coloured from the photo's own (see MouthPainter.layer)
 CROWN_SHADE = 0.14  # a crown darker to its sides (convex) ...
 CROWN_DETAIL_PX = 16.0  # ... in full where a central incisor is this wide, less below
 # Arch-length boundaries of the teeth from the midline (IPD units): central incisor, lateral
@@ -354,6 +355,12 @@ class MouthPainter:
         # A crown's roundness shows as a gradient across a tooth wide enough to hold one; on a
         # small face (a central incisor a few px wide) it repeats every few pixels as stripes
         relief = float(np.clip(UPPER_TEETH[1] * S / CROWN_DETAIL_PX, 0.3, 1.0))
+        # (teeth coloured from the photo's own blend into them at a smile's first parting: they
+        # keep the full relief and shadow their row was tuned with; with these the astronaut's
+        # happy apex went from happy to fearful for the development judge, her identity 0.577 -> 0.601)
+        own = pal.from_photo
+        relief = 1.0 if own else relief
+        lip_shadow = LIP_SHADOW_OWN_TEETH if own else LIP_SHADOW
 
         def row(sign: float, edge_v, bounds, crown: float, lit: float):
             """(colour, coverage) of one row of teeth; sign -1: upper (crowns above the edge)."""
@@ -367,7 +374,7 @@ class MouthPainter:
             along = np.clip(depth / crown_px, 0, 1.4)
             # Convex crowns: lit in the middle of each tooth, darker into the gaps and the sides.
             line = max(1.6 * soft, 1.0)  # px: the narrowest line the frame draws
-            gap = GAP_SHADE * min(TOOTH_GAP * S / line, 1.0)
+            gap = GAP_SHADE * (1.0 if own else min(TOOTH_GAP * S / line, 1.0))
             shade = 1.0 - CROWN_SHADE * relief * (2 * t - 1) ** 2 - gap * np.exp(-(gap_d * S / line) ** 2)
             shade = shade * (0.95 - 0.12 * along ** 2 + 0.05 * np.exp(-((along - 0.35) / 0.3) ** 2))
             shade = shade * np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0) * lit  # back teeth in the dark
@@ -404,7 +411,7 @@ class MouthPainter:
         img = img + (uc - img) * ucov
         # Shadow of the upper lip over the teeth and into the cavity; the lower lip a little too.
         below_lip = np.clip(v - lip_v, 0, None)
-        shadow = 1.0 - LIP_SHADOW * np.exp(-below_lip / (0.05 * S))
+        shadow = 1.0 - lip_shadow * np.exp(-below_lip / (0.05 * S))
         img = img * shadow[..., None]
         if st > 1:
             img = cv2.resize(img.astype(np.float32), (gw * st, gh * st), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
