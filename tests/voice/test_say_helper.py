@@ -52,6 +52,8 @@ def test_ctrl_c_while_a_helper_speaks_stops_it_and_the_next_call_works():
     helper = _helper_pid(voice)
     long_text = " ".join(["The quick brown fox jumps over the lazy dog."] * 400)  # ~15 min at 80 wpm
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    # Ctrl-C as in a user's process: a parallel test worker (pytest-xdist) ignores SIGINT.
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     t0 = time.monotonic()
     timer.start()
     try:
@@ -61,6 +63,7 @@ def test_ctrl_c_while_a_helper_speaks_stops_it_and_the_next_call_works():
         interrupted = True
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, handler)
     assert interrupted and time.monotonic() - t0 < 10
     deadline = time.monotonic() + 10
     while os.path.exists(f"/proc/{helper}") and time.monotonic() < deadline:
