@@ -32,16 +32,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import struct
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from facemimic.capture.model import canonical_mesh  # noqa: E402
 from facemimic.expressions import geometry as geo  # noqa: E402
+from units_measure import image_size  # noqa: E402  (benchmarks/, the script's folder)
 
 CACHE = Path.home() / ".cache" / "facemimic" / "face_frame_probe.npz"
 VIDEOS = ("WolfgangLanger_Pexels.mp4", "single_face.mp4")
@@ -70,18 +70,6 @@ BROW_PTS = [336, 285, 334, 282, 107, 55, 105, 52]  # inner and middle brow, both
 
 
 # --- data ----------------------------------------------------------------------------------------
-def _size(path: Path) -> tuple[int, int]:
-    import cv2
-
-    if path.suffix == ".mp4":
-        cap = cv2.VideoCapture(str(path))
-        size = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        cap.release()
-        return size
-    h, w = cv2.imread(str(path)).shape[:2]
-    return w, h
-
-
 def collect(path: Path) -> dict[str, np.ndarray]:
     """IMAGE-mode landmarks of the real media and of the head3d probe renders (512 px)."""
     from facemimic.animate.portrait.animator import PortraitAnimator
@@ -96,7 +84,7 @@ def collect(path: Path) -> dict[str, np.ndarray]:
     for name in VIDEOS + PHOTOS:
         tr = track(samples / name, smoothing="raw", keep_landmarks=True, max_faces=1)
         out["real/" + name] = tr.landmarks[tr.present].astype(np.float64)
-        out["size/" + name] = np.array(_size(samples / name))
+        out["size/" + name] = np.array(image_size(samples / name))
     base = express("neutral", variations=1, seed=1)[0]
 
     def frame(weights):
@@ -121,41 +109,6 @@ def collect(path: Path) -> dict[str, np.ndarray]:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **out)
     return out
-
-
-def canonical_mesh() -> np.ndarray:
-    """MediaPipe's canonical mesh (468, 3) from the pinned face_landmarker.task (as the geometry test reads it)."""
-    from facemimic.capture.model import resolve_model
-
-    data = zipfile.ZipFile(resolve_model()).read("geometry_pipeline_metadata_landmarks.binarypb")
-
-    def varint(b, i):
-        value = shift = 0
-        while True:
-            byte = b[i]
-            i += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return value, i
-
-    def fields(b):
-        i = 0
-        while i < len(b):
-            key, i = varint(b, i)
-            number, wire = key >> 3, key & 7
-            if wire == 0:
-                value, i = varint(b, i)
-            elif wire == 2:
-                n, i = varint(b, i)
-                value, i = b[i:i + n], i + n
-            else:  # wire 5: fixed32
-                value, i = b[i:i + 4], i + 4
-            yield number, value
-
-    (mesh,) = [v for n, v in fields(data) if n == 1]
-    floats = [struct.unpack("<f", v)[0] for n, v in fields(mesh) if n == 3]
-    return np.array(floats).reshape(-1, 5)[:, :3]
 
 
 _MESH = None

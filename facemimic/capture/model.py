@@ -81,3 +81,52 @@ def face_detector_bytes(model_path: str | Path) -> bytes:
             return z.read(FACE_DETECTOR_MEMBER)
     except (OSError, zipfile.BadZipFile, KeyError) as e:
         raise ModelAssetError(f"face model {str(p)!r} has no readable {FACE_DETECTOR_MEMBER} ({e}); {_FIX}") from None
+
+
+def canonical_mesh(model_path: str | Path | None = None):
+    """MediaPipe's canonical face mesh, read from the pinned ``face_landmarker.task``.
+
+    The bundle's ``geometry_pipeline_metadata_landmarks.binarypb`` holds it as a protobuf
+    (``GeometryPipelineMetadata.canonical_mesh``, a ``Mesh3d`` whose vertex buffer is x, y, z, u, v
+    per vertex); it is decoded here from the wire format, so no protobuf classes are needed.
+
+    Returns
+    -------
+    np.ndarray [shape=(468, 3)]
+        Vertex positions in centimetres, MediaPipe's canonical face frame.
+    """
+    import struct
+
+    import numpy as np
+
+    data = zipfile.ZipFile(resolve_model(model_path)).read("geometry_pipeline_metadata_landmarks.binarypb")
+
+    def varint(b: bytes, i: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            byte = b[i]
+            i += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value, i
+
+    def fields(b: bytes):
+        i = 0
+        while i < len(b):
+            key, i = varint(b, i)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                value, i = varint(b, i)
+            elif wire == 2:
+                n, i = varint(b, i)
+                value, i = b[i:i + n], i + n
+            elif wire == 5:
+                value, i = b[i:i + 4], i + 4
+            else:
+                raise ModelAssetError(f"{model_path or 'face_landmarker.task'}: unexpected protobuf wire type {wire}")
+            yield number, value
+
+    (mesh,) = [v for n, v in fields(data) if n == 1]  # GeometryPipelineMetadata.canonical_mesh
+    floats = [struct.unpack("<f", v)[0] for n, v in fields(mesh) if n == 3]  # Mesh3d.vertex_buffer
+    return np.array(floats).reshape(-1, 5)[:, :3]

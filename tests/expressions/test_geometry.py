@@ -6,8 +6,6 @@ test reads real landmarks; the synthetic cases (rotation, round trip) start from
 
 from __future__ import annotations
 
-import struct
-import zipfile
 
 import cv2
 import numpy as np
@@ -178,45 +176,10 @@ def test_bad_input_is_refused_in_one_line():
         geo.measure(np.zeros((478, 3)), (100, 100), rest=np.zeros((10, 3)))
 
 
-def _canonical_mesh_from_bundle() -> np.ndarray:
-    """MediaPipe's canonical mesh, read from the pinned face_landmarker.task (protobuf wire format)."""
-    from facemimic.capture.model import resolve_model
-
-    data = zipfile.ZipFile(resolve_model()).read("geometry_pipeline_metadata_landmarks.binarypb")
-
-    def varint(b, i):
-        value = shift = 0
-        while True:
-            byte = b[i]
-            i += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return value, i
-
-    def fields(b):
-        i = 0
-        while i < len(b):
-            key, i = varint(b, i)
-            number, wire = key >> 3, key & 7
-            if wire == 0:
-                value, i = varint(b, i)
-            elif wire == 2:
-                n, i = varint(b, i)
-                value, i = b[i:i + n], i + n
-            elif wire == 5:
-                value, i = b[i:i + 4], i + 4
-            else:
-                raise AssertionError(f"unexpected wire type {wire}")
-            yield number, value
-
-    (mesh,) = [v for n, v in fields(data) if n == 1]  # GeometryPipelineMetadata.canonical_mesh
-    floats = [struct.unpack("<f", v)[0] for n, v in fields(mesh) if n == 3]  # Mesh3d.vertex_buffer
-    return np.array(floats).reshape(-1, 5)[:, :3]  # x, y, z, u, v per vertex
-
-
 def test_canonical_points_are_mediapipes_canonical_mesh():
-    mesh = _canonical_mesh_from_bundle()
+    from facemimic.capture.model import canonical_mesh
+
+    mesh = canonical_mesh()
     assert mesh.shape == (468, 3)
     for i, p in geo.CANONICAL_CM.items():
         np.testing.assert_allclose(p, mesh[i], atol=1e-4, err_msg=str(i))
