@@ -27,7 +27,7 @@ import numpy as np
 
 from ...errors import ParameterError, UnknownNameError, suggest
 from ...expressions.frame import ExpressionFrame
-from ...expressions.names import ue_index
+from ...expressions.names import UE_NAMES, ue_index
 from ...expressions.track import ExpressionTrack
 from .creases import CreasePainter
 from .eyes import EyeRig, lash_line
@@ -225,6 +225,8 @@ class PortraitAnimator:
             self.model = self.model.replace(curves=curves, cross=cross, brows=brows)
             self.stats.calibrate_s = clock() - t1
             self.stats.calibration = report
+        if opts.rest == "neutral":
+            self.model = level_rest_brows(self.model, pts)
         # (478, 2) px added to every frame's motion: the rest's channels that read one motion twice
         # taken off once (rest="neutral"; zeros otherwise)
         self._rest_overlap = rest_overlap(self.model, self.points)
@@ -440,6 +442,55 @@ def rest_overlap(model, points: np.ndarray) -> np.ndarray:
     exempt = 1.0 - t * t * (3 - 2 * t)  # 1 on the lips, 0 from 0.15 IPD away
     keep = exempt + (1.0 - exempt) * keep
     return (-total * (1.0 - keep)[:, None]).astype(np.float32)  # the frame's motion holds all of total
+
+
+REST_BROW_TOLERANCE = 0.003  # IPD: a brow this much more oblique than allowed is left as it is
+REST_BROW_ROUNDS = 3
+
+
+def level_rest_brows(model, points: np.ndarray):
+    """``model`` (an absolute rest, ``rest="neutral"``) with its rest's inner brow raise grown
+    where taking the rest away would leave a brow more oblique than the photo's own brow or level,
+    whichever is more oblique (obliqueness: the inner end's raise minus the outer end's, against
+    the population's neutral, ``geometry.measure``).
+
+    A frown is read as BrowLowerer, whose template (AU4) lifts the inner brow most when the rest
+    takes it away; a photo whose whole brow is pulled down (15-f13-anc-ph.jpg: inner 0.06-0.08,
+    outer 0.06-0.085 IPD below the population's neutral) was left with worried, oblique brows
+    (inner minus outer: 0.023 in the photo, 0.088 at rest on her right) on every frame, a smile
+    included. The rest's BrowInnerUp grows until the rest frame's brow is no more oblique (a few
+    measured rounds: the calibrated joint brow map is not linear).
+
+    Parameters
+    ----------
+    model : DisplacementModel
+    points : np.ndarray [shape=(478, 3)]
+        The photo's landmark pixels (x, y, depth), as the model was built on.
+    """
+    from ...expressions import geometry
+
+    if not model.absolute or model.rest_mix is None:
+        return model
+    pts = np.asarray(points, np.float64)[:, :3]
+    photo = geometry.measure(pts, (1.0, 1.0))
+    allowed = np.maximum(photo.brow_inner_raise - photo.brow_outer_raise, 0.0)  # (left, right)
+    zero = drive_vector(np.zeros(len(UE_NAMES), np.float32), (1.0, 1.0))
+    inner = (ue_index("BrowInnerUpLeft"), ue_index("BrowInnerUpRight"))
+    extent = geometry.CHANNELS["BrowInnerUpLeft"].full_extent
+    for _ in range(REST_BROW_ROUNDS):
+        moved = pts.copy()
+        moved[:, :2] += model.displacement(zero) + rest_overlap(model, pts[:, :2])
+        m = geometry.measure(moved, (1.0, 1.0))
+        excess = (m.brow_inner_raise - m.brow_outer_raise) - allowed
+        if not np.any(np.isfinite(excess) & (excess > REST_BROW_TOLERANCE)):
+            break
+        delta = np.zeros_like(np.asarray(model.rest, np.float32))
+        for g, k in enumerate(inner):
+            if np.isfinite(excess[g]) and excess[g] > REST_BROW_TOLERANCE:
+                delta[k] = excess[g] / extent
+        model = model.replace(rest=np.asarray(model.rest, np.float32) + delta,
+                              rest_mix=np.asarray(model.rest_mix, np.float32) + model.mix @ delta)
+    return model
 
 
 def neutral_rest(frame, points: np.ndarray) -> np.ndarray:
