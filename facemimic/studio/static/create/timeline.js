@@ -131,8 +131,11 @@ export function buildTimeline(context) {
   };
   $("t-scrub").oninput = () => { if (S.tl) seek(Number($("t-scrub").value) * S.tl.duration); };
   $("t-audio").onplay = () => playLoop();
+  // where the sound stood while still: playback may have run a little before the page hears of it
+  $("t-audio").onpause = () => { S.restT = $("t-audio").currentTime; };
   // the audio element's own controls move the time too: the 2D drawings follow there
   $("t-audio").onseeking = () => {
+    S.restT = $("t-audio").currentTime;
     if (!S.tl || S.stalled) return;
     const a = $("t-audio");
     P.focus = frameAt(a.currentTime);
@@ -783,7 +786,11 @@ async function buffer(i, t) {
   const wasPlaying = !audio.paused && !audio.ended;
   S.stalled = true;
   S.stallT = t;
-  if (wasPlaying) audio.pause();
+  if (wasPlaying) {
+    audio.pause();
+    // the sound ran on while the page was busy: it resumes at t, where the face waits
+    if (t < audio.duration && Math.abs(audio.currentTime - t) > 1e-4) audio.currentTime = t;
+  }
   const t0 = performance.now();
   try {
     while (cachedAhead(i) < framesNeeded(i)) {
@@ -796,6 +803,7 @@ async function buffer(i, t) {
   } finally {
     delete $("t-note").dataset.buffering;
     window.studioCreate.timeline.stalls.push([t, (performance.now() - t0) / 1000]);
+    if (S.tl) showPose(i, t); // the face is on the frame where the sound resumes before it does
     S.clock0 = performance.now() - t * 1000;
     if (wasPlaying && S.tl.audio && t < audio.duration) await audio.play().catch(() => {});
     S.stalled = false;
@@ -824,8 +832,13 @@ async function playLoop() {
   play3D();
   playPortrait();
   try {
-    let i = frameAt(clockNow());
-    if (cachedAhead(i) < framesNeeded(i)) await buffer(i, audio.currentTime);
+    // The 'play' event comes a task after the sound starts: on a busy machine it has already run
+    // on by then. When the drawings must buffer first, the sound goes back to where it was
+    // started (the few ms to a second it ran are heard again, not lost).
+    const ran = audio.currentTime - (S.restT ?? audio.currentTime);
+    const from = ran >= 0 && ran < 1 ? S.restT : audio.currentTime;
+    let i = frameAt(from);
+    if (cachedAhead(i) < framesNeeded(i)) await buffer(i, from);
     for (let t = clockNow(); t < S.tl.duration && !(audio.paused && !audio.ended); t = clockNow()) {
       i = frameAt(t);
       P.focus = i;
