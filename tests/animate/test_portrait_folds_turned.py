@@ -14,6 +14,7 @@ import numpy as np
 from facemimic.animate.drivers import DriverSpec, build
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
 from facemimic.animate.portrait.folds import fold_report
+from test_portrait_folds import _drawn_motion  # the spy round the real warp (tests/animate)
 
 NEAR_CORNER = 291  # the mouth corner on the image's right: the near side of this face
 
@@ -28,14 +29,7 @@ def _apex(emotion: str):
 def test_a_fold_on_the_far_side_keeps_the_near_sides_smile(samples):
     anim = PortraitAnimator(samples / "45-m7-di-ph.jpg", PortraitOptions(size=256, rest="neutral", refine=False))
     assert abs(anim.stats.source_yaw) > 25  # a turned face: the case under test
-    drawn = []
-    real = anim.warp.apply
-
-    def spy(image, motion, out=None, *, ids=None):
-        drawn.append(np.array(motion, np.float64))
-        return real(image, motion, out, ids=ids)
-
-    anim.warp.apply = spy
+    drawn = _drawn_motion(anim)
     asked = []
     for frame in (None, _apex("happy")):
         plan = anim.plan(frame)
