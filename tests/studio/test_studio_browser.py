@@ -85,6 +85,13 @@ def osc_receiver():
     server.server_close()
 
 
+def blink_onsets(history: np.ndarray) -> np.ndarray:
+    """The times (s) at which the eyes close: the first frame of each run of frames with mean
+    openness < 0.5, runs more than 0.5 s apart. ``history``: (frames, 2) [capture time, openness]."""
+    closed = history[history[:, 1] < 0.5, 0]
+    return closed[np.r_[True, np.diff(closed) > 0.5]] if len(closed) else closed
+
+
 def _open(browser, studio):
     # bypass_csp only lets Playwright's own polling (eval) run; the page's scripts are unchanged.
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)
@@ -115,9 +122,16 @@ def test_live_page_meters_blink_and_vrchat_osc(browser, studio, osc_receiver):
     page.check("#vrchat-on")
     page.click("#start")
     page.wait_for_function("window.studio.frames > 5", timeout=30000)
-    t_start = page.evaluate("window.studio.history.length ? window.studio.history[0][0] : 0")
-    page.wait_for_function(f"window.studio.history.length && window.studio.history.at(-1)[0] - {t_start} > 6.5",
-                           timeout=30000)
+    # At least 6.5 s of capture, and on until two blinks one loop apart are seen: a loaded machine
+    # captures fewer frames (10 fps at load 12, with 0.2-0.35 s holes) and can miss a 0.2 s blink.
+    deadline = time.monotonic() + 60
+    while True:
+        hist = np.array(page.evaluate("window.studio.history"), float).reshape(-1, 2)
+        gaps = np.diff(blink_onsets(hist))
+        if len(hist) and hist[-1, 0] - hist[0, 0] > 6.5 and np.any((gaps >= 1.9) & (gaps <= 2.6)) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
     stats = page.evaluate("({history: window.studio.history, errors: window.studio.errors, "
                           "outputs: window.studio.outputs, lat: window.studio.latencies})")
     meters = []  # the drawn meters (their aria values) of the channels this clip moves most
@@ -134,14 +148,21 @@ def test_live_page_meters_blink_and_vrchat_osc(browser, studio, osc_receiver):
     t, openness = hist[:, 0], hist[:, 1]
     assert openness.min() < 0.3 and np.median(openness) > 0.8
     # The blink comes round once per 2 s loop: closed frames (openness < 0.5) sit 2.0 s apart.
-    closed = t[openness < 0.5]
-    onsets = closed[np.r_[True, np.diff(closed) > 0.5]]
+    onsets = blink_onsets(hist)
     print("blink onsets", onsets - t[0], "frames", len(t))
     assert len(onsets) >= 2
     # One blink per loop: consecutive blinks one loop apart. The fake camera plays the loop by its
     # own timer, which runs slow (never fast) on a loaded machine: 2.0 s, up to 2.5 s at load 20.
+    # A blink may be missed only where the capture had no frame of its closed part (a hole of 0.1 s,
+    # the eyes are under 0.5 open for 0.1-0.15 s): two onsets are then a whole number of loops apart.
     gaps = np.diff(onsets)
-    assert np.all((gaps >= 1.9) & (gaps <= 2.6)), gaps
+    loops = np.maximum(1, np.round(gaps / 2.2))
+    assert np.all((gaps >= 1.9 * loops) & (gaps <= 2.6 * loops)) and np.any(loops == 1), gaps
+    for start, gap, k in zip(onsets, gaps, loops.astype(int)):
+        for j in range(1, k):
+            due = start + j * gap / k
+            near = t[(t > due - 0.3) & (t < due + 0.3)]
+            assert len(near) < 2 or np.diff(near).max() >= 0.1, (due - t[0], near - t[0])
     # The VRChat receiver got the VRCFT parameters, and the page shows the output's live status.
     assert "/avatar/parameters/FT/v2/JawOpen" in received
     lid = received.get("/avatar/parameters/FT/v2/EyeLidLeft") or received["/avatar/parameters/FT/v2/EyeOpenLeft"]
