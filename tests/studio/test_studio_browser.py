@@ -251,7 +251,9 @@ def test_recorded_take_matches_facemimic_track(browser, studio, samples, tmp_pat
     page.click(f'button[aria-label="play {take_path}"]')
     page.wait_for_function("window.studio.playback && window.studio.playback.start === 0", timeout=10000)
     page.eval_on_selector("#player-scrub", "(el) => { el.value = 1.5; el.dispatchEvent(new Event('input')); }")
-    page.wait_for_function("Math.abs(window.studio.playback.t - 1.5) < 0.2", timeout=10000)
+    # the answer: the take's frame at 1.5 s (checked against the file below); a loaded machine
+    # records takes with holes of 0.2-0.35 s, so that frame may be well before 1.5 s
+    page.wait_for_function("window.studio.playback.t > 0 && window.studio.playback.t <= 1.5", timeout=10000)
     shown = page.evaluate("window.studio.playback")
     page.click("#player-play")
     page.wait_for_function("window.studio.playback.t > 2.5", timeout=15000)  # it plays on its own
@@ -262,7 +264,7 @@ def test_recorded_take_matches_facemimic_track(browser, studio, samples, tmp_pat
     page.wait_for_function("window.studio.trimmed", timeout=10000)
     trimmed = page.evaluate("window.studio.trimmed")
     page.eval_on_selector("#player-scrub", "(el) => { el.value = 1.5; el.dispatchEvent(new Event('input')); }")
-    page.wait_for_function("Math.abs(window.studio.playback.t - 1.5) < 0.2", timeout=10000)
+    page.wait_for_function("window.studio.playback.t <= 1.5", timeout=10000)  # back from > 2.5 s
     time.sleep(0.3)
     top = page.evaluate("document.querySelector('#calib-panel').getBoundingClientRect().top + window.scrollY")
     _save_shot(page, "studio-takes.jpg", full_page=True, clip={"x": 0, "y": top - 10, "width": 1400, "height": 720})
@@ -270,7 +272,7 @@ def test_recorded_take_matches_facemimic_track(browser, studio, samples, tmp_pat
     page.close()
     assert errors == []
     take = facemimic.read_track(studio.workspace / take_path)
-    i = int(np.searchsorted(take.time, shown["t"] + 1e-9) - 1)
+    i = int(np.searchsorted(take.time, 1.5 + 1e-9) - 1)  # the take's frame at 1.5 s
     assert take.time[i] == pytest.approx(shown["t"], abs=1e-4)
     assert np.allclose(np.array(shown["frame"]["weights"], float), take.weights[i], atol=1e-4)
     part = facemimic.read_track(studio.workspace / trimmed["path"])
