@@ -23,6 +23,15 @@ def samples() -> Path:
         pytest.fail(f"SAMPLE MEDIA UNAVAILABLE, real-data tests cannot run: {e}", pytrace=False)
 
 
+def pytest_collection_modifyitems(items):
+    """The browser tests measure a page's clocks (sound against drawn frames, live capture rates):
+    marked ``serial``, so the test command runs them after the parallel tests, with the cores to
+    themselves, rather than beside a worker busy re-tracking portraits."""
+    for item in items:
+        if item.path.name.endswith("_browser.py"):
+            item.add_marker(pytest.mark.serial)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory):
     """Caches (calibrations, dictionary indexes) go to a folder of this session, never the user's;
