@@ -73,3 +73,19 @@ def chromium(*args: str):
             yield b
         finally:
             b.close()
+
+
+def screenshot_folder():
+    """Where the browser tests write their screenshots: a temporary folder, so a plain test run leaves
+    the repository untouched; with FACEMIMIC_UPDATE_DOCS_IMG=1, docs/img/ (the pictures in
+    docs/studio.md)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if os.environ.get("FACEMIMIC_UPDATE_DOCS_IMG") == "1":
+        folder = Path(__file__).resolve().parents[2] / "docs" / "img"
+    else:
+        folder = Path(tempfile.gettempdir()) / "facemimic-studio-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

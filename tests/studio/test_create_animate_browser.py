@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from studio_media import chromium, running_studio
+from studio_media import chromium, running_studio, screenshot_folder
 
 CLI = str(Path(sys.executable).with_name("facemimic"))
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = screenshot_folder()  # a temporary folder; docs/img with FACEMIMIC_UPDATE_DOCS_IMG=1
 MOOD = "neutral 0.4s > happy 3s"
 
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from studio_media import running_studio
+from studio_media import running_studio, screenshot_folder
 
 from facemimic.expressions.io import read_track
 from facemimic.expressions.names import UE_NAMES
 
 CLI = str(Path(sys.executable).with_name("facemimic"))  # the facemimic of the interpreter running the tests
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = screenshot_folder()  # a temporary folder; docs/img with FACEMIMIC_UPDATE_DOCS_IMG=1
 PROMPT, SEED = "a bit disgusted but amused", 11
 
 

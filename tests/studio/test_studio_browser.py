@@ -39,11 +39,11 @@ import time
 
 import numpy as np
 import pytest
-from studio_media import CLIP, running_studio
+from studio_media import CLIP, running_studio, screenshot_folder
 
 LOOP = (15.0, 17.0)  # the fake camera loops these 2 s of the clip; its blink is at 16.1 s (5 frames shut)
 BLINK_IN_LOOP = 1.1
-DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+DOCS_IMG = screenshot_folder()  # a temporary folder; docs/img with FACEMIMIC_UPDATE_DOCS_IMG=1
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +102,9 @@ def _open(browser, studio):
 
 
 def _save_shot(page, name, **kw):
-    """Screenshots go to the test's temporary folder; FACEMIMIC_UPDATE_DOCS_IMG=1 writes them into
-    docs/img/ for docs/studio.md instead (a plain test run leaves the repository untouched)."""
-    import os
-    import tempfile
-
-    folder = DOCS_IMG if os.environ.get("FACEMIMIC_UPDATE_DOCS_IMG") == "1" else Path(tempfile.gettempdir())
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
+    """A screenshot into :data:`DOCS_IMG` (docs/img/ only with FACEMIMIC_UPDATE_DOCS_IMG=1)."""
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    path = DOCS_IMG / name
     page.screenshot(path=str(path), type="jpeg", quality=60, **kw)
     assert path.stat().st_size < 200_000
     return path
