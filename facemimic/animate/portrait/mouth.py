@@ -353,13 +353,12 @@ class MouthPainter:
         img = img + (pal.tongue * t_shade - img) * tm
 
         # A crown's roundness shows as a gradient across a tooth wide enough to hold one; on a
-        # small face (a central incisor a few px wide) it repeats every few pixels as stripes
-        relief = float(np.clip(UPPER_TEETH[1] * S / CROWN_DETAIL_PX, 0.3, 1.0))
-        # (teeth coloured from the photo's own blend into them at a smile's first parting: they
+        # small face (a central incisor a few px wide) it repeats every few pixels as stripes.
+        # (Teeth coloured from the photo's own blend into them at a smile's first parting: they
         # keep the full relief and shadow their row was tuned with; with these the astronaut's
         # happy apex went from happy to fearful for the development judge, her identity 0.577 -> 0.601)
         own = pal.from_photo
-        relief = 1.0 if own else relief
+        relief = 1.0 if own else float(np.clip(UPPER_TEETH[1] * S / CROWN_DETAIL_PX, 0.3, 1.0))
         lip_shadow = LIP_SHADOW_OWN_TEETH if own else LIP_SHADOW
 
         def row(sign: float, edge_v, bounds, crown: float, lit: float):
