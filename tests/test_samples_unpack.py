@@ -47,11 +47,14 @@ def _race(parent: str, text: str, start) -> str:
 
 
 def test_racing_processes_all_end_with_one_complete_copy(tmp_path):
+    # Several rounds: the window (one racer checks, another renames in, the first removes) is narrow.
     ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager:
-        start = manager.Barrier(4)
-        with ctx.Pool(4) as pool:
-            seen = pool.starmap(_race, [(str(tmp_path), f"p{i}", start) for i in range(4)])
-    kept = (tmp_path / "samples" / "photo.txt").read_text()
-    assert seen == [kept] * 4
-    assert [p.name for p in tmp_path.iterdir()] == ["samples"]  # no staging folder left behind
+    with ctx.Manager() as manager, ctx.Pool(4) as pool:
+        for round_ in range(25):
+            parent = tmp_path / f"round{round_}"
+            parent.mkdir()
+            start = manager.Barrier(4)
+            seen = pool.starmap(_race, [(str(parent), f"p{i}", start) for i in range(4)])
+            kept = (parent / "samples" / "photo.txt").read_text()
+            assert seen == [kept] * 4, f"round {round_}: a racer's copy was removed under another"
+            assert not [p.name for p in parent.iterdir() if ".partial." in p.name]  # no staging left behind

@@ -60,6 +60,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from facemimic.common.files import move_folder_into_place  # noqa: E402
 from facemimic.lipsync.evalset import EvalItem  # noqa: E402
 from facemimic.phonetics.phones import SILENCE, Phone  # noqa: E402
 
@@ -203,10 +204,8 @@ def fetch(name: str) -> Path:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(tar.extractfile(m).read())
         (staging / ".complete").write_text(f"{src.filename} {digest}\n")
-        if _complete(target, src):  # another process (a parallel test worker) finished first: keep theirs
-            return target
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        # another process (a parallel test worker) may finish first: then theirs is kept
+        move_folder_into_place(staging, target, lambda folder: _complete(folder, src))
     return target
 
 

@@ -11,10 +11,11 @@ import errno
 import io
 import json
 import os
+import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 
 from ..errors import InputError, OutputError
 
@@ -215,3 +216,58 @@ def read_json_file(path: str | Path, what: str):
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(path, f"not valid JSON ({e.msg} at line {e.lineno}); expected a {what}") from None
+
+
+def move_folder_into_place(staging: Path, target: Path, complete: Callable[[Path], bool]) -> bool:
+    """Rename a finished ``staging`` folder to ``target`` unless ``target`` is already complete.
+
+    For caches that several processes may fill at once (parallel test workers, two commands on a
+    fresh machine): each unpacks into a staging folder of its own beside ``target``; the first
+    complete copy stays (someone may be reading it) and later ones are dropped.
+
+    Parameters
+    ----------
+    staging : Path
+        A complete folder on the same file system as ``target`` (removed either way).
+    target : Path
+        Where the folder should be.
+    complete : callable
+        ``complete(folder) -> bool``: whether a folder already at ``target`` is whole.
+
+    Returns
+    -------
+    bool
+        True if ``staging`` became ``target``, False if a complete copy was already there.
+    """
+    # Why a lock: between "is the target complete?" and "remove the half-made target" another
+    # process may rename its complete copy in, and removing that would pull a folder from under
+    # its readers. Under the lock a complete target only ever appears, never goes.
+    with _FolderLock(target.parent / f".{target.name}.lock"):
+        if not complete(target):
+            shutil.rmtree(target, ignore_errors=True)  # half-made, or from an older version
+            staging.rename(target)
+            return True
+    shutil.rmtree(staging, ignore_errors=True)
+    return False
+
+
+class _FolderLock:
+    """An exclusive advisory lock held on ``path`` (``fcntl.flock``; no lock where there is no fcntl)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.handle = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; racing first unpacks there are rare
+            return self
+        self.handle = open(self.path, "a")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.handle is not None:
+            self.handle.close()  # closing the file releases the lock
+        return False
