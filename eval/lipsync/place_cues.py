@@ -35,6 +35,13 @@ _LPC_SR = 10000  # formants below 5 kHz: LPC on audio resampled to 10 kHz (order
 _ORDER = 12
 #: Frication centred above this (kHz) 20-60 ms after a span is a sibilant: no burst reading there.
 SIBILANT_KHZ = 3.0
+#: Session 11: where the murmur and the burst are read. "span": over the phone loop's span and the
+#: 20 ms after it (session 10); "closure": over the closure proper (:func:`closure_extent`) and the
+#: 20 ms after its release. The phone loop places its P/B/M tens of ms off the closure (session 10's
+#: lost espeak-ng closure: a P starting on the /l/ before the B, so the span's "murmur" was the /l/).
+CUE_SPAN = "span"
+#: :func:`closure_extent`'s settings (search margin, shortest and longest closure, s; rise, dB).
+CLOSURE_SEARCH, CLOSURE_SHORTEST, CLOSURE_LONGEST, CLOSURE_RISE_DB = 0.03, 0.02, 0.04, 6.0
 
 
 def _band_level(power: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> float:
@@ -104,6 +111,76 @@ def _edge_formants(x: np.ndarray, c0: float, c1: float) -> tuple[float, float]:
     return (float(np.median(f2)) if f2 else np.nan), (float(np.median(f3)) if f3 else np.nan)
 
 
+def closure_extent(x: np.ndarray, start: float, end: float, *, search: float | None = None,
+                   shortest: float | None = None, longest: float | None = None,
+                   rise_db: float | None = None) -> tuple[float, float]:
+    """The closure proper near a candidate: the quietest stretch of ``[start - search, end + search)``.
+
+    The lips' closure is the candidate's energy dip (a stop's silence or voice bar, a nasal's
+    murmur below the vowels). The quietest ``shortest`` seconds (5 ms frames) inside the search
+    region seed it; it then grows a frame at a time, on the quieter side, while that frame is
+    within ``rise_db`` of the seed's mean level and it is under ``longest`` seconds.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(n,)]
+        16 kHz audio (float).
+    start, end : float
+        The candidate's span in seconds from ``x``'s first sample.
+    search, shortest, longest, rise_db : float, optional
+        Defaults :data:`CLOSURE_SEARCH`, :data:`CLOSURE_SHORTEST`, :data:`CLOSURE_LONGEST`,
+        :data:`CLOSURE_RISE_DB`.
+
+    Returns
+    -------
+    (float, float)
+        The closure's start and end in seconds; ``(start, end)`` where the region is under
+        ``shortest`` long.
+    """
+    search = CLOSURE_SEARCH if search is None else search
+    shortest = CLOSURE_SHORTEST if shortest is None else shortest
+    longest = CLOSURE_LONGEST if longest is None else longest
+    rise_db = CLOSURE_RISE_DB if rise_db is None else rise_db
+    hop = 80  # 5 ms
+    a0 = max(int((start - search) * SR), 0)
+    b0 = min(int((end + search) * SR), len(x))
+    n = (b0 - a0) // hop
+    k = max(int(round(shortest * SR / hop)), 1)
+    if n < k:
+        return start, end
+    frames = x[a0:a0 + n * hop].reshape(n, hop)
+    level = 10 * np.log10((frames ** 2).mean(1) + 1.0)  # +1: int16 units, digital silence reads 0 dB
+    mean = np.convolve(level, np.ones(k) / k, "valid")
+    i = int(np.argmin(mean))
+    lo, hi, ceiling = i, i + k, mean[i] + rise_db
+    most = max(int(round(longest * SR / hop)), k)
+    while hi - lo < most:
+        left = level[lo - 1] if lo > 0 else np.inf
+        right = level[hi] if hi < n else np.inf
+        if min(left, right) > ceiling:
+            break
+        if left <= right:
+            lo -= 1
+        else:
+            hi += 1
+    return (a0 + lo * hop) / SR, (a0 + hi * hop) / SR
+
+
+def _murmur_and_burst(x: np.ndarray, a: int, b: int) -> tuple[float, float]:
+    """Murmur balance over samples ``[a, b)`` and burst centroid after ``b`` (:func:`place_cues`)."""
+    murmur, burst_khz = float(NEUTRAL[0]), float(NEUTRAL[1])
+    span = x[max(a, 0):max(b, a + 160)]
+    if len(span) >= 160:
+        power, freqs = _spectrum(span)
+        murmur = (_band_level(power, freqs, 750, 1250) - _band_level(power, freqs, 1450, 2200)) / 10
+    burst = x[max(b, 0):max(b, 0) + 320]
+    after = x[max(b, 0) + 320:max(b, 0) + 960]
+    # a sibilant straight after the span (/p s/, /m s/) hides the burst under its own high noise
+    if len(burst) >= 160 and not (len(after) >= 320 and _centroid(after) > SIBILANT_KHZ):
+        burst_khz = _centroid(burst)
+    return murmur, burst_khz
+
+
 def place_cues(pcm: np.ndarray, start: float, end: float) -> np.ndarray:
     """The four place cues of a candidate spanning ``[start, end)`` seconds of ``pcm``.
 
@@ -124,15 +201,14 @@ def place_cues(pcm: np.ndarray, start: float, end: float) -> np.ndarray:
     x = np.asarray(pcm, np.float64)
     out = NEUTRAL.copy()
     a, b = int(start * SR), int(end * SR)
-    span = x[max(a, 0):max(b, a + 160)]
-    if len(span) >= 160:
-        power, freqs = _spectrum(span)
-        out[0] = (_band_level(power, freqs, 750, 1250) - _band_level(power, freqs, 1450, 2200)) / 10
-    burst = x[max(b, 0):max(b, 0) + 320]
-    after = x[max(b, 0) + 320:max(b, 0) + 960]
-    # a sibilant straight after the span (/p s/, /m s/) hides the burst under its own high noise
-    if len(burst) >= 160 and not (len(after) >= 320 and _centroid(after) > SIBILANT_KHZ):
-        out[1] = _centroid(burst)
+    if CUE_SPAN == "closure":
+        c0, c1 = closure_extent(x, start, end)
+        a, b = int(c0 * SR), int(c1 * SR)
+    out[:2] = _murmur_and_burst(x, a, b)
+    if CUE_SPAN == "either":  # the more labial reading of the two places (session 11)
+        c0, c1 = closure_extent(x, start, end)
+        m, u = _murmur_and_burst(x, int(c0 * SR), int(c1 * SR))
+        out[0], out[1] = max(out[0], m), min(out[1], u)
     lo, hi_ = max(a - int(0.25 * SR), 0), min(b + int(0.25 * SR), len(x))
     f2, f3 = _edge_formants(x[lo:hi_], (a - lo) / SR, (b - lo) / SR)
     if np.isfinite(f2):
@@ -147,11 +223,12 @@ CUE_NAMES = ("murmur 1k-1.8k", "burst centroid", "F2 edge", "F3 edge")
 
 def truth_group(truth, t0: float, t1: float, true: bool) -> str:
     """"M" or "PB" for a true closure (an M within ±30 ms), else what the truth has there:
-    "N" (n, ng), "TD", "KG", "THDH" or "other"."""
+    "N" (n, ng), "TD", "KG", "THDH", "LR" (l, r, y, hh; session 11) or "other"."""
     names = {q.name for q in truth if q.end > t0 - 0.03 and q.start < t1 + 0.03}
     if true:
         return "M" if "M" in names else "PB"
-    for group, members in (("N", {"N", "NG"}), ("TD", {"T", "D"}), ("KG", {"K", "G"}), ("THDH", {"TH", "DH"})):
+    for group, members in (("N", {"N", "NG"}), ("TD", {"T", "D"}), ("KG", {"K", "G"}), ("THDH", {"TH", "DH"}),
+                           ("LR", {"L", "R", "Y", "HH"})):
         if names & members:
             return group
     return "other"
@@ -168,31 +245,62 @@ def main(argv=None) -> int:
     import real_closure_score as rcs
     import real_combine as rc
 
-    names = (sys.argv[1:] if argv is None else argv) or ["mfa", "extra", "mbrola-tune", "espeak-tune"]
+    argv = sys.argv[1:] if argv is None else argv
+    import place_cues as module  # what ccl.collect calls (this file may be running as __main__)
+
+    span = module.CUE_SPAN = "closure" if "--closure" in argv else "either" if "--either" in argv else "span"
+    for a in argv:  # --search=S --shortest=S --longest=S --rise=DB: closure_extent's settings
+        if a.startswith(("--search=", "--shortest=", "--longest=", "--rise=")):
+            key, value = a[2:].split("=")
+            setattr(module, {"rise": "CLOSURE_RISE_DB"}.get(key, "CLOSURE_" + key.upper()), float(value))
+    if span != "span":
+        span += (f" (search ±{module.CLOSURE_SEARCH * 1000:.0f} ms, {module.CLOSURE_SHORTEST * 1000:.0f}-"
+                 f"{module.CLOSURE_LONGEST * 1000:.0f} ms, rise {module.CLOSURE_RISE_DB:.0f} dB)")
+    names = [a for a in argv if not a.startswith("--")] or ["mfa", "extra", "mbrola-tune", "espeak-tune"]
     ccl.PA_CANDIDATES, ccl.PLACE_CUES = True, True
-    rows = []
+    rows, liquid = [], []
     for n in names:
         data = rc.load(n)
         truth = {i: t for i, _, t, _, _ in data["items"]}
         per, labels = ccl.collect(data)
         cs = [(key[0], c) for key, v in per.items() for c in v]
-        rows += [(n, truth_group(truth[i], c[1], c[2], lab), np.array(c[4][-N_CUES:]))
-                 for (i, c), (_, lab, _) in zip(cs, labels)]
-    pairs = (("M", "N"), ("PB", "TD"), ("PB", "KG"), ("PB", "THDH"), ("M", "TD"))
-    print("AUC of each cue (true group scored high: murmur as is, burst and formants negated)")
+        for (i, c), (_, lab, _) in zip(cs, labels):
+            rows.append((n, truth_group(truth[i], c[1], c[2], lab), np.array(c[4][-N_CUES:])))
+            # session 11: true closures next to an l/r/y/hh (the lost espeak-ng "L B IY")
+            near = {q.name for q in truth[i] if q.end > c[1] - 0.03 and q.start < c[2] + 0.03}
+            liquid.append(bool(lab and near & {"L", "R", "Y", "HH"}))
+    cues = np.array([r[2] for r in rows])
+    mu, sd = cues[:, :2].mean(0), cues[:, :2].std(0)
+    zs = (cues[:, 0] - mu[0]) / sd[0] - (cues[:, 1] - mu[1]) / sd[1]
+    rows = [(r[0], "PBM-LR" if lq else r[1], r[2], z) for r, lq, z in zip(rows, liquid, zs)]
+    print(f"cues read over the {span}; z = murmur(std) - burst(std), murmur mean {mu[0]:.3f} sd {sd[0]:.3f}, "
+          f"burst mean {mu[1]:.3f} sd {sd[1]:.3f}")
+    for n in names:
+        tl = sorted(r[3] for r in rows if r[0] == n and r[1] == "PBM-LR")
+        fl = sorted(r[3] for r in rows if r[0] == n and r[1] == "LR")
+        if tl:
+            print(f"{n:12s} true closures next to l/r/y/hh: {len(tl)}, z < -0.5: {sum(z < -0.5 for z in tl)}, "
+                  f"z < 0: {sum(z < 0 for z in tl)}; false at l/r/y/hh: {len(fl)}, z < -0.5: {sum(z < -0.5 for z in fl)}")
+    pairs = (("M", "N"), ("PB", "TD"), ("PB", "KG"), ("PB", "THDH"), ("M", "TD"), ("PBM-LR", "LR"), ("PBM", "NTD"),
+             ("PBM", "false"))
+    members = {"PBM": {"M", "PB", "PBM-LR"}, "NTD": {"N", "TD", "THDH"},
+               "false": {"N", "TD", "KG", "THDH", "LR", "other"}}
+    print("AUC of each cue (true group scored high: murmur and z as is, burst and formants negated)")
     real = {"mfa", "extra"} & set(names)
     pools = [(n, {n}) for n in names]
     pools += [("real", real), ("synthetic", set(names) - real)] if real and set(names) - real else []
-    for n, members in pools:
+    for n, sets_ in pools:
         for pos, neg in pairs:
-            sel = [r for r in rows if r[0] in members and r[1] in (pos, neg)]
-            y = np.array([r[1] == pos for r in sel], float)
+            ps, ns = members.get(pos, {pos}), members.get(neg, {neg})
+            sel = [r for r in rows if r[0] in sets_ and r[1] in ps | ns]
+            y = np.array([r[1] in ps for r in sel], float)
             if y.sum() < 3 or (1 - y).sum() < 3:
                 continue
             c = np.array([r[2] for r in sel])
-            aucs = [rcs._auc(c[:, 0], y)] + [rcs._auc(-c[:, k], y) for k in (1, 2, 3)]
+            aucs = ([rcs._auc(c[:, 0], y)] + [rcs._auc(-c[:, k], y) for k in (1, 2, 3)]
+                    + [rcs._auc(np.array([r[3] for r in sel]), y)])
             print(f"{n:12s} {pos}({int(y.sum())}) vs {neg}({int((1 - y).sum())}): "
-                  + "  ".join(f"{name} {a:.2f}" for name, a in zip(CUE_NAMES, aucs)))
+                  + "  ".join(f"{name} {a:.2f}" for name, a in zip(CUE_NAMES + ("z",), aucs)))
     return 0
 
 
