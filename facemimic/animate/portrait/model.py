@@ -27,6 +27,7 @@ extent (identity: the landmark motion itself is by the unit).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -191,6 +192,89 @@ def unit_gains(points: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, dict]
                     gains[index[n]] = gains[index[controls[0]]]
     gains[_LIPS_CONTROL] = gains[_JAW_CONTROL]  # MouthClosed = JawOpen seals what the jaw opened
     return gains, report
+
+
+# Skin whose tracked surface turns more than ~60 degrees from the camera (cos < EDGE_ON_COS) is
+# seen edge-on, at the silhouette: a motion along it moves it mostly in depth, and the templates'
+# sideways motion there is scaled by cos / EDGE_ON_COS. 45-m7-di-ph.jpg (turned 34 degrees) has its
+# far mouth corner on the outline (cos 0.07): the rest's MouthStretch undo (0.34) pulled it 5.6 px
+# inwards and stretched the 5 px strip to the outline twice over, a pale notch with a dark V on
+# every frame. Frontal faces' mouths and eyes lie at cos 0.5-1 (the corners 0.52-0.97 on the
+# benchmark's seven faces) and keep their motion.
+EDGE_ON_COS = 0.5
+EDGE_ON_NEIGHBOURS = 10  # landmarks in each local plane fit of the tracked surface
+EDGE_ON_SMOOTHING = 2  # rounds of averaging the fits over the same neighbourhoods
+
+
+def surface_cos(points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
+    """How much of a sideways motion along the tracked face surface shows in the image, per landmark.
+
+    Parameters
+    ----------
+    points : np.ndarray [shape=(478, 3)]
+        Landmark pixels (x, y, depth in x's pixels).
+    frame : FaceFrame
+        The face's canonical frame (its x axis: the eye line).
+
+    Returns
+    -------
+    np.ndarray [shape=(478,)]
+        ``1 / sqrt(1 + (dz/du)^2)``, ``dz/du`` the depth's slope along the eye line of a plane fitted
+        to the landmark and its nearest mesh neighbours (1: facing the camera sideways, 0: edge-on).
+        The irises (not on the surface mesh) take 1.
+    """
+    from scipy.spatial import cKDTree
+
+    pts = np.asarray(points, np.float64)
+    mesh = pts[:L.N_MESH]
+    uv = (mesh[:, :2] - frame.origin) @ frame.rotation
+    k = min(EDGE_ON_NEIGHBOURS, len(mesh))
+    _, nb = cKDTree(uv).query(uv, k)
+    d = uv[nb] - uv[:, None, :]  # (468, k, 2)
+    a = np.concatenate([d, np.ones(d.shape[:2] + (1,))], axis=2)
+    z = mesh[nb, 2] - mesh[:, None, 2]
+    # least squares per landmark: z = s_u du + s_v dv + c
+    ata = np.einsum("nki,nkj->nij", a, a) + 1e-9 * np.eye(3)
+    atz = np.einsum("nki,nk->ni", a, z)
+    slope = np.linalg.solve(ata, atz[..., None])[:, 0, 0]
+    cos = 1.0 / np.sqrt(1.0 + slope * slope)
+    # averaged over the same neighbourhoods: single fits scatter (45-m7-di-ph's lip landmarks beside
+    # its far corner read 0.2-0.97), and neighbours scaled unlike each other fold the mesh
+    for _ in range(EDGE_ON_SMOOTHING):
+        cos = cos[nb].mean(axis=1)
+    out = np.ones(len(pts))
+    out[:L.N_MESH] = cos
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def mirror_landmarks() -> np.ndarray:
+    """(478,) int: each landmark's mirror image across the face's midline (itself on the midline),
+    from MediaPipe's canonical mesh, which is left/right symmetric; the irises swap."""
+    from scipy.spatial import cKDTree
+
+    from ...capture.model import canonical_mesh
+
+    mesh = np.asarray(canonical_mesh(), np.float64)
+    _, mirror = cKDTree(mesh).query(mesh * np.array([-1.0, 1.0, 1.0]))
+    iris = np.arange(L.N_MESH, L.N_MESH + 10)
+    return np.concatenate([mirror, np.roll(iris, 5)]).astype(np.int64)
+
+
+def foreshorten_edge_on(basis: np.ndarray, points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
+    """``basis`` (K, 478, 2) px with each landmark's motion along the eye line scaled down where
+    its side is seen more edge-on than its mirror image (a turned face's far side): by
+    ``min(1, e / e_mirror)``, ``e = min(1, surface_cos / EDGE_ON_COS)`` (see :data:`EDGE_ON_COS`).
+    A face seen from the front (both sides alike) keeps its motion; the motion across the eye
+    line is always kept."""
+    edge = np.clip(surface_cos(points, frame) / EDGE_ON_COS, 1e-3, 1.0)
+    scale = np.minimum(1.0, edge / edge[mirror_landmarks()])
+    if np.all(scale >= 1.0):
+        return basis
+    ax = np.asarray(frame.rotation[:, 0], np.float64)
+    along = basis.astype(np.float64) @ ax  # (K, 478)
+    out = basis - ((1.0 - scale)[None, :] * along)[..., None] * ax
+    return out.astype(basis.dtype)
 
 
 REST_LIMIT = 1.5  # largest rest amount the jaw takes (a photo gaping wider is not a rest)
@@ -903,6 +987,7 @@ class DisplacementModel:
         if pts.shape[1] >= 3:
             gains, units = unit_gains(pts, basis)
             basis = basis * gains[:, None, None]
+            basis = foreshorten_edge_on(basis, pts, frame)
             gap = float(geometry.measure(pts[:, :3], (1.0, 1.0)).lip_gap)
             photo_gap = gap if np.isfinite(gap) else 0.0
             if absolute:
