@@ -33,8 +33,7 @@ N_CUES = 4
 NEUTRAL = np.array([0.0, 1.5, 1.7, 2.8])
 _LPC_SR = 10000  # formants below 5 kHz: LPC on audio resampled to 10 kHz (order 12, Praat-like)
 _ORDER = 12
-#: Frication centred above this (kHz) 20-60 ms after a span is a sibilant: no burst reading there.
-SIBILANT_KHZ = 3.0
+# the murmur, the burst and its sibilant guard (SIBILANT_KHZ) live in facemimic/lipsync/closure_place.py
 #: Session 11: where the murmur and the burst are read. "span": over the phone loop's span and the
 #: 20 ms after it (session 10); "closure": over the closure proper (:func:`closure_extent`) and the
 #: 20 ms after its release. The phone loop places its P/B/M tens of ms off the closure (session 10's
@@ -42,23 +41,6 @@ SIBILANT_KHZ = 3.0
 CUE_SPAN = "span"
 #: :func:`closure_extent`'s settings (search margin, shortest and longest closure, s; rise, dB).
 CLOSURE_SEARCH, CLOSURE_SHORTEST, CLOSURE_LONGEST, CLOSURE_RISE_DB = 0.03, 0.02, 0.04, 6.0
-
-
-def _band_level(power: np.ndarray, freqs: np.ndarray, lo: float, hi: float) -> float:
-    return float(10 * np.log10(power[(freqs >= lo) & (freqs < hi)].mean() + 1e-6))
-
-
-def _spectrum(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    power = np.abs(np.fft.rfft(x * np.hanning(len(x)), 1024)) ** 2
-    return power, np.fft.rfftfreq(1024, 1 / SR)
-
-
-def _centroid(x: np.ndarray) -> float:
-    """Spectral centroid above 500 Hz (kHz); :data:`NEUTRAL`'s value for silence."""
-    power, freqs = _spectrum(x)
-    hi = freqs > 500
-    total = power[hi].sum()
-    return float((power[hi] * freqs[hi]).sum() / total) / 1000 if total > 0 else float(NEUTRAL[1])
 
 
 def lpc_formants(frame: np.ndarray, sr: int = _LPC_SR, order: int = _ORDER) -> list[float]:
@@ -111,74 +93,22 @@ def _edge_formants(x: np.ndarray, c0: float, c1: float) -> tuple[float, float]:
     return (float(np.median(f2)) if f2 else np.nan), (float(np.median(f3)) if f3 else np.nan)
 
 
-def closure_extent(x: np.ndarray, start: float, end: float, *, search: float | None = None,
-                   shortest: float | None = None, longest: float | None = None,
-                   rise_db: float | None = None) -> tuple[float, float]:
-    """The closure proper near a candidate: the quietest stretch of ``[start - search, end + search)``.
+def closure_extent(x: np.ndarray, start: float, end: float, **settings) -> tuple[float, float]:
+    """:func:`facemimic.lipsync.closure_place.closure_extent` (session 11, shipped) with this
+    module's experiment settings (:data:`CLOSURE_SEARCH` ...) unless given."""
+    from facemimic.lipsync.closure_place import closure_extent as extent
 
-    The lips' closure is the candidate's energy dip (a stop's silence or voice bar, a nasal's
-    murmur below the vowels). The quietest ``shortest`` seconds (5 ms frames) inside the search
-    region seed it; it then grows a frame at a time, on the quieter side, while that frame is
-    within ``rise_db`` of the seed's mean level and it is under ``longest`` seconds.
-
-    Parameters
-    ----------
-    x : np.ndarray [shape=(n,)]
-        16 kHz audio (float).
-    start, end : float
-        The candidate's span in seconds from ``x``'s first sample.
-    search, shortest, longest, rise_db : float, optional
-        Defaults :data:`CLOSURE_SEARCH`, :data:`CLOSURE_SHORTEST`, :data:`CLOSURE_LONGEST`,
-        :data:`CLOSURE_RISE_DB`.
-
-    Returns
-    -------
-    (float, float)
-        The closure's start and end in seconds; ``(start, end)`` where the region is under
-        ``shortest`` long.
-    """
-    search = CLOSURE_SEARCH if search is None else search
-    shortest = CLOSURE_SHORTEST if shortest is None else shortest
-    longest = CLOSURE_LONGEST if longest is None else longest
-    rise_db = CLOSURE_RISE_DB if rise_db is None else rise_db
-    hop = 80  # 5 ms
-    a0 = max(int((start - search) * SR), 0)
-    b0 = min(int((end + search) * SR), len(x))
-    n = (b0 - a0) // hop
-    k = max(int(round(shortest * SR / hop)), 1)
-    if n < k:
-        return start, end
-    frames = x[a0:a0 + n * hop].reshape(n, hop)
-    level = 10 * np.log10((frames ** 2).mean(1) + 1.0)  # +1: int16 units, digital silence reads 0 dB
-    mean = np.convolve(level, np.ones(k) / k, "valid")
-    i = int(np.argmin(mean))
-    lo, hi, ceiling = i, i + k, mean[i] + rise_db
-    most = max(int(round(longest * SR / hop)), k)
-    while hi - lo < most:
-        left = level[lo - 1] if lo > 0 else np.inf
-        right = level[hi] if hi < n else np.inf
-        if min(left, right) > ceiling:
-            break
-        if left <= right:
-            lo -= 1
-        else:
-            hi += 1
-    return (a0 + lo * hop) / SR, (a0 + hi * hop) / SR
+    settings = {"search": CLOSURE_SEARCH, "shortest": CLOSURE_SHORTEST, "longest": CLOSURE_LONGEST,
+                "rise_db": CLOSURE_RISE_DB, **settings}
+    return extent(x, start, end, **settings)
 
 
 def _murmur_and_burst(x: np.ndarray, a: int, b: int) -> tuple[float, float]:
-    """Murmur balance over samples ``[a, b)`` and burst centroid after ``b`` (:func:`place_cues`)."""
-    murmur, burst_khz = float(NEUTRAL[0]), float(NEUTRAL[1])
-    span = x[max(a, 0):max(b, a + 160)]
-    if len(span) >= 160:
-        power, freqs = _spectrum(span)
-        murmur = (_band_level(power, freqs, 750, 1250) - _band_level(power, freqs, 1450, 2200)) / 10
-    burst = x[max(b, 0):max(b, 0) + 320]
-    after = x[max(b, 0) + 320:max(b, 0) + 960]
-    # a sibilant straight after the span (/p s/, /m s/) hides the burst under its own high noise
-    if len(burst) >= 160 and not (len(after) >= 320 and _centroid(after) > SIBILANT_KHZ):
-        burst_khz = _centroid(burst)
-    return murmur, burst_khz
+    """Murmur balance over samples ``[a, b)`` and burst centroid after ``b`` (:func:`place_cues`;
+    one implementation with the package's :mod:`facemimic.lipsync.closure_place`)."""
+    from facemimic.lipsync.closure_place import burst_centroid, murmur_balance
+
+    return murmur_balance(x, a, b), burst_centroid(x, b)
 
 
 def place_cues(pcm: np.ndarray, start: float, end: float) -> np.ndarray:

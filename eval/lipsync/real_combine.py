@@ -261,7 +261,7 @@ def shipped(phones, prob, offset, copt):
         from facemimic.lipsync.frame_classes import shape_log_probs
 
         mel = log_mel(pcm)
-        return classify_closures(phones, prob, mel, shape_log_probs(pcm, mel=mel), offset=offset)
+        return classify_closures(phones, prob, mel, shape_log_probs(pcm, mel=mel), offset=offset, pcm=pcm)
     return detector_combination(phones, prob, offset, copt)
 
 

@@ -268,20 +268,30 @@ def scores(features: np.ndarray, weights: dict[str, np.ndarray] | None = None) -
     return out / len(w["w1"])
 
 
+#: Session 11: a kept recognised P/B/M that scores low and sounds like the tongue tip, not the
+#: lips, is dropped too (:func:`.closure_place.vetoed`; needs the segment's audio).
+PLACE_VETO = True
+
+
 def classify_closures(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, log_probs: np.ndarray, *,
-                      offset: float = 0.0) -> list[Phone]:
+                      offset: float = 0.0, pcm: np.ndarray | None = None) -> list[Phone]:
     """``phones`` of one segment with its closures decided by the candidate classifier: recognised
     P/B/M under the weights' ``rec_level`` become T/D/N, other candidates reaching ``ins_level``
-    are carved in (at least 50 ms long). Arguments as for :func:`candidates`."""
+    are carved in (at least 50 ms long). Arguments as for :func:`candidates`; with the segment's
+    audio ``pcm`` (16 kHz, (n,), its first sample at ``offset``) a kept recognised P/B/M is also
+    dropped where :func:`.closure_place.vetoed` says its place is not the lips (:data:`PLACE_VETO`)."""
     w = load_weights()
     cands = candidates(phones, prob, mel, log_probs, offset=offset)
     if not cands:
         return list(phones)
     keep = scores(np.stack([c.features for c in cands]), w)
     rec_level, ins_level = float(w["rec_level"]), float(w["ins_level"])
+    veto = None
+    if PLACE_VETO and pcm is not None:
+        from .closure_place import vetoed as veto
     out = list(phones)
     for c, s in zip(cands, keep):
-        if c.kind == "rec" and s < rec_level:
+        if c.kind == "rec" and (s < rec_level or (veto is not None and veto(pcm, c.start - offset, c.end - offset, s))):
             out = [Phone(q.start, q.end, _NOT_BILABIAL[q.name], q.word) if (q.start, q.end) == (c.start, c.end) else q
                    for q in out]
         elif c.kind != "rec" and s >= ins_level:
@@ -293,4 +303,4 @@ def classify_closures(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, lo
     return out
 
 
-__all__ = ["LABIAL_NOT_CLOSED", "Candidate", "candidates", "classify_closures", "closed_lip_runs", "load_weights", "scores"]
+__all__ = ["LABIAL_NOT_CLOSED", "PLACE_VETO", "Candidate", "candidates", "classify_closures", "closed_lip_runs", "load_weights", "scores"]

@@ -388,7 +388,8 @@ def recognize_phones(pcm: np.ndarray, *, offset: float = 0.0, sample_rate: int =
             from .closure_candidates import classify_closures
             from .frame_classes import shape_log_probs
 
-            phones = merge_silence(classify_closures(phones, prob, mel, shape_log_probs(pcm, mel=mel), offset=offset))
+            phones = merge_silence(classify_closures(phones, prob, mel, shape_log_probs(pcm, mel=mel), offset=offset,
+                                                     pcm=pcm))
         else:
             phones = merge_silence(add_missed_closures(phones, prob, offset=offset, options=copt))
     if shapes_too:
