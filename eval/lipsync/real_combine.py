@@ -115,11 +115,12 @@ def recognise(items, language: str | None = None) -> dict:
         current.append((list(phones), prob.astype("float32"), offset, options))
         return original(phones, prob, offset=offset, options=options)
 
-    def classifier_recorder(phones, prob, mel, log_probs, *, offset=0.0):
+    def classifier_recorder(phones, prob, mel, log_probs, *, offset=0.0, pcm=None):
         # English since session 8: the candidate classifier replaces add_missed_closures; record the
         # same inputs, with the detector's shipped options for replays of the detector combination
+        # (the segment's audio, the place veto's since session 11, is cut again on replay)
         current.append((list(phones), prob.astype("float32"), offset, _detector_options()))
-        return original_classifier(phones, prob, mel, log_probs, offset=offset)
+        return original_classifier(phones, prob, mel, log_probs, offset=offset, pcm=pcm)
 
     original_classifier = closure_candidates.classify_closures
     bilabial.add_missed_closures = recorder
