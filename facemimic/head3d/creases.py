@@ -5,7 +5,7 @@ The baked texture has the photo's own folds taken out (:func:`.texture.flatten_c
 468-point mesh is too coarse to fold; so, as the 2D portrait animator does (its ``creases`` module,
 the idea, not the code), a frame's Unified Expressions weights darken thin soft bands of the skin
 where a face folds: the nasolabial folds from the nose wing round to beside the mouth corner (corner pull, cheek squint, sneer, upper lip raise), two
-vertical furrows between the brows (brow lowering and pinch), three lines across the forehead
+vertical furrows from beside the nose root up between the brows into the forehead (brow lowering and pinch), three lines across the forehead
 (its middle for the inner brow raise, AU1; its sides for the outer, AU2), crow's feet at the outer eye corners (cheek and eye squint), short lines across the
 upper nose (the sneer's wrinkling, AU9: disgust), a fold under each lower lid (the cheek's bunching
 under a smile, AU6). The shadow is the skin's
@@ -42,8 +42,8 @@ FOREHEAD_MIDDLE = 0.3  # IPD from the midline: the forehead's middle lines (AU1)
 WIDTH = 0.014  # IPD: a crease line's half-width before blurring
 SOFT = 0.012  # IPD: its blur
 SIDES = ("Left", "Right")
-# MediaPipe landmarks per side (subject's left, right): nose wing, mouth corner, inner brow end,
-# outer eye corner, brow top.
+# MediaPipe landmarks per side (subject's left, right): nose wing, mouth corner, outer eye corner,
+# brow top.
 _NASOLABIAL = {"Left": (358, 423, 426), "Right": (129, 203, 206)}  # nose wing -> the cheek beside the nose
 # where the fold ends: beside the mouth corner (IPD outward) and a little above it, as on a real posed
 # smile (0-f15-hao-ph: the fold runs from the wing through 203/206 in to the corner, a "(" round the
@@ -51,10 +51,16 @@ _NASOLABIAL = {"Left": (358, 423, 426), "Right": (129, 203, 206)}  # nose wing -
 # fearful with it
 _FOLD_END = (0.05, 0.03)
 _MOUTH_CORNER = {"Left": 291, "Right": 61}
-_INNER_BROW = {"Left": 285, "Right": 55}
 _OUTER_EYE = {"Left": 263, "Right": 33}
 _BROW_TOP = {"Left": 334, "Right": 105}
 _NOSE_ROOT = 168
+# The frown's vertical furrows (AU4: corrugator and procerus) run from beside the nose root up between
+# the inner brow heads into the forehead, a little apart at the top: on four real posed angers
+# (15-f13-anc-ph; CK+ S113_008 f19, S074_004 f18, S125_008 f10, read against 0.1-IPD ticks above
+# landmark 168) they reach 0.3-0.45 IPD above the nose root, 0.045-0.08 IPD either side of the
+# midline. Drawn only to 0.06 above the inner brow's lower edge (~0.18 above the root) they were two
+# short bars between the brows; hao's, single_face's anger read neutral with them.
+_GLABELLA = ((0.05, 0.02), (0.075, 0.40))  # (IPD from the midline, IPD above the nose root): bottom, top
 _LOWER_LID = {"Left": (381, 380, 374, 373, 390, 249), "Right": (154, 153, 145, 144, 163, 7)}  # inner -> outer
 
 
@@ -87,9 +93,8 @@ def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray
         chain = np.array([*(at(i) for i in _NASOLABIAL[side]), corner + [sx * _FOLD_END[0], _FOLD_END[1]]])
         chain[0] += [sx * 0.03, -0.03]
         out["nasolabial", side] = [to_uv(_smooth(chain))]
-        brow, root = at(_INNER_BROW[side]), at(_NOSE_ROOT)
-        x = sx * 0.065
-        out["glabella", side] = [to_uv(np.array([[x, brow[1] + 0.06], [x * 0.8, root[1] + 0.02]]))]
+        root = at(_NOSE_ROOT)
+        out["glabella", side] = [to_uv(np.array([[sx * x, root[1] + h] for x, h in reversed(_GLABELLA)]))]
         eye = at(_OUTER_EYE[side])
         fan = []
         for ang in (-30.0, 0.0, 30.0):

@@ -119,3 +119,19 @@ def test_a_raised_cheek_folds_the_skin_under_its_eye(avatar):
     u, v, uv = _mask_texture_coords(avatar, ("infraorbital", "Right"))
     assert v.min() > uv[145, 1] and v.max() < uv[4, 1]  # below the lower lid, above the nose tip
     assert u.min() > min(uv[33, 0], uv[133, 0]) - 0.02 and u.max() < max(uv[33, 0], uv[133, 0]) + 0.02  # under the eye
+
+
+def test_the_frown_furrows_run_from_the_nose_root_up_into_the_forehead(avatar):
+    """AU4's vertical furrows, as four real posed angers show them (15-f13-anc-ph, CK+ S113_008,
+    S074_004, S125_008): from beside the nose root 0.3-0.45 IPD up into the forehead, 0.045-0.08 IPD
+    either side of the midline, a little apart at the top (they ended ~0.18 IPD above the root)."""
+    from facemimic.head3d.head import UV_SPAN
+
+    for side, corner in (("Left", 291), ("Right", 61)):
+        u, v, uv = _mask_texture_coords(avatar, ("glabella", side))
+        height = (uv[168, 1] - v) * UV_SPAN  # IPD above the nose root (v runs down)
+        outward = (u - uv[168, 0]) * np.sign(uv[corner, 0] - 0.5) * UV_SPAN  # IPD out from the root
+        assert height.min() < 0.05 and height.max() > 0.3, (height.min(), height.max())
+        assert 0.02 < outward.min() and outward.max() < 0.12, (outward.min(), outward.max())
+        upper = height > np.median(height)
+        assert outward[upper].mean() > outward[~upper].mean()
