@@ -291,7 +291,9 @@ def classify_closures(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, lo
         from .closure_place import vetoed as veto
     out = list(phones)
     for c, s in zip(cands, keep):
-        if c.kind == "rec" and (s < rec_level or (veto is not None and veto(pcm, c.start - offset, c.end - offset, s))):
+        dropped = c.kind == "rec" and (s < rec_level or (veto is not None
+                                                         and veto(pcm, c.start - offset, c.end - offset, s)))
+        if dropped:
             out = [Phone(q.start, q.end, _NOT_BILABIAL[q.name], q.word) if (q.start, q.end) == (c.start, c.end) else q
                    for q in out]
         elif c.kind != "rec" and s >= ins_level:
