@@ -103,6 +103,32 @@ def closure_extent(x: np.ndarray, start: float, end: float, **settings) -> tuple
     return extent(x, start, end, **settings)
 
 
+def murmur_extent(x: np.ndarray, start: float, end: float, *, search: float = 0.03, length: float = 0.02,
+                  low_share_db: float = -3.0, floor_db: float = 35.0) -> tuple[float, float] | None:
+    """Session 11 experiment (tuning only): the quietest *voiced* ``length`` s of ``[start - search,
+    end + search)`` — 5 ms frames with at least half their power under 500 Hz (``low_share_db``) and
+    within ``floor_db`` of the region's loudest frame: a nasal murmur or voice bar, not a stop's
+    silent gap or a pause (where the quietest stretch of real speech often lies). None if none."""
+    hop = 80
+    a0, b0 = max(int((start - search) * SR), 0), min(int((end + search) * SR), len(x))
+    n, k = (b0 - a0) // hop, max(int(round(length * SR / hop)), 1)
+    if n < k:
+        return None
+    frames = np.asarray(x[a0:a0 + n * hop], np.float64).reshape(n, hop)
+    spec = np.abs(np.fft.rfft(frames * np.hanning(hop), 256, axis=1)) ** 2
+    freqs = np.fft.rfftfreq(256, 1 / SR)
+    total = spec.sum(1) + 1e-9
+    low = 10 * np.log10(spec[:, (freqs >= 60) & (freqs < 500)].sum(1) / total + 1e-12)
+    level = 10 * np.log10((frames ** 2).mean(1) + 1.0)
+    voiced = (low >= low_share_db) & (level >= level.max() - floor_db)
+    mean = np.convolve(level, np.ones(k) / k, "valid")
+    ok = np.convolve(voiced.astype(float), np.ones(k), "valid") >= k
+    if not ok.any():
+        return None
+    i = int(np.flatnonzero(ok)[np.argmin(mean[ok])])
+    return (a0 + i * hop) / SR, (a0 + (i + k) * hop) / SR
+
+
 def _murmur_and_burst(x: np.ndarray, a: int, b: int) -> tuple[float, float]:
     """Murmur balance over samples ``[a, b)`` and burst centroid after ``b`` (:func:`place_cues`;
     one implementation with the package's :mod:`facemimic.lipsync.closure_place`)."""
@@ -135,6 +161,13 @@ def place_cues(pcm: np.ndarray, start: float, end: float) -> np.ndarray:
         c0, c1 = closure_extent(x, start, end)
         a, b = int(c0 * SR), int(c1 * SR)
     out[:2] = _murmur_and_burst(x, a, b)
+    if CUE_SPAN == "voiced":  # experiment: murmur over the quietest voiced stretch, burst after the closure proper
+        from facemimic.lipsync.closure_place import burst_centroid, murmur_balance
+
+        c0, c1 = closure_extent(x, start, end)
+        out[1] = burst_centroid(x, int(c1 * SR))
+        m = murmur_extent(x, start, end)
+        out[0] = murmur_balance(x, int(m[0] * SR), int(m[1] * SR)) if m else murmur_balance(x, a, b)
     if CUE_SPAN == "either":  # the more labial reading of the two places (session 11)
         c0, c1 = closure_extent(x, start, end)
         m, u = _murmur_and_burst(x, int(c0 * SR), int(c1 * SR))
@@ -178,7 +211,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     import place_cues as module  # what ccl.collect calls (this file may be running as __main__)
 
-    span = module.CUE_SPAN = "closure" if "--closure" in argv else "either" if "--either" in argv else "span"
+    span = module.CUE_SPAN = next((m for m in ("closure", "either", "voiced") if f"--{m}" in argv), "span")
     for a in argv:  # --search=S --shortest=S --longest=S --rise=DB: closure_extent's settings
         if a.startswith(("--search=", "--shortest=", "--longest=", "--rise=")):
             key, value = a[2:].split("=")
