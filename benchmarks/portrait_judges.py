@@ -345,6 +345,8 @@ def main(argv=None) -> int:
                          "distance, write identity.json, keep the frames as PNGs")
     ap.add_argument("--judges", nargs="+", choices=ALL_JUDGES,
                     help=f"only these judges' verdicts (during development: {DEVELOPMENT_JUDGE} alone)")
+    ap.add_argument("--animate-args", default="",
+                    help="extra options for every `facemimic animate` run, e.g. \"--no-calibrate --no-refine\"")
     args = ap.parse_args(argv)
     if args.judges:
         global JUDGES
@@ -360,7 +362,8 @@ def main(argv=None) -> int:
     if args.baseline:
         return 0
     emotions = [e for e in EMOTIONS if not args.emotions or e in args.emotions]
-    todo = [p for p in portraits() if not args.portraits or p[0] in args.portraits]
+    todo = [(n, p, e + args.animate_args.split()) for n, p, e in portraits()
+            if not args.portraits or n in args.portraits]
     unknown = set(args.portraits or ()) - {p[0] for p in portraits()}
     if unknown:
         raise SystemExit(f"unknown portrait(s) {', '.join(sorted(unknown))}; known: "
