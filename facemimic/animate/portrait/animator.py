@@ -230,6 +230,8 @@ class PortraitAnimator:
         # (478, 2) px added to every frame's motion: the rest's channels that read one motion twice
         # taken off once (rest="neutral"; zeros otherwise)
         self._rest_overlap = rest_overlap(self.model, self.points)
+        # and their sideways motion foreshortened where a turned face's far side is seen edge-on
+        self._rest_overlap += edge_on_rest(self.model, pts, self._rest_overlap)
         self._loop = None
         if opts.refine:
             from .refine import ClosedLoop
@@ -442,6 +444,38 @@ def rest_overlap(model, points: np.ndarray) -> np.ndarray:
     exempt = 1.0 - t * t * (3 - 2 * t)  # 1 on the lips, 0 from 0.15 IPD away
     keep = exempt + (1.0 - exempt) * keep
     return (-total * (1.0 - keep)[:, None]).astype(np.float32)  # the frame's motion holds all of total
+
+
+def edge_on_rest(model, points: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+    """What to add to every frame's motion, (478, 2) px, so that the neutral rest's motion along
+    the eye line is foreshortened where a turned face's far side is seen edge-on
+    (``model.foreshorten_edge_on``).
+
+    The rest is taken off in template amounts sized for a face seen from the front, uncalibrated
+    (the requests' curves are measured on re-tracked renders); on 45-m7-di-ph.jpg, turned 34
+    degrees, it pulled the far mouth corner, which the tracker puts on the face's outline, 7 px
+    inwards over a 5 px strip of cheek (a white notch on every frame).
+
+    Parameters
+    ----------
+    model : DisplacementModel
+        With ``rest_mix`` (K,) and ``basis`` (K, 478, 2); a model without an absolute rest gives zeros.
+    points : np.ndarray [shape=(478, 3)]
+        The photo's landmark pixels (x, y, depth), as the model was built on.
+    overlap : np.ndarray [shape=(478, 2)]
+        :func:`rest_overlap` of the model (part of the rest's motion).
+
+    Returns
+    -------
+    np.ndarray [shape=(478, 2), dtype=float32]
+    """
+    from .model import foreshorten_edge_on
+
+    pts = np.asarray(points, np.float64)
+    if not model.absolute or model.rest_mix is None or pts.shape[1] < 3:
+        return np.zeros(model.basis.shape[1:], np.float32)
+    rest = -np.tensordot(np.asarray(model.rest_mix, np.float64), model.basis, axes=1) + overlap
+    return (foreshorten_edge_on(rest, pts, model.frame) - rest).astype(np.float32)
 
 
 REST_BROW_TOLERANCE = 0.003  # IPD: a brow this much more oblique than allowed is left as it is

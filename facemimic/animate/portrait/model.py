@@ -195,12 +195,12 @@ def unit_gains(points: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, dict]
 
 
 # Skin whose tracked surface turns more than ~60 degrees from the camera (cos < EDGE_ON_COS) is
-# seen edge-on, at the silhouette: a motion along it moves it mostly in depth, and the templates'
-# sideways motion there is scaled by cos / EDGE_ON_COS. 45-m7-di-ph.jpg (turned 34 degrees) has its
-# far mouth corner on the outline (cos 0.07): the rest's MouthStretch undo (0.34) pulled it 5.6 px
-# inwards and stretched the 5 px strip to the outline twice over, a pale notch with a dark V on
-# every frame. Frontal faces' mouths and eyes lie at cos 0.5-1 (the corners 0.52-0.97 on the
-# benchmark's seven faces) and keep their motion.
+# seen edge-on, at the silhouette: a motion along it moves it mostly in depth, so its sideways
+# motion in the picture is foreshortened (foreshorten_edge_on, on the side turned away).
+# 45-m7-di-ph.jpg (turned 34 degrees) has its far mouth corner on the outline (cos 0.17): the
+# neutral rest's MouthStretch undo (0.34) pulled it 7 px inwards and stretched the 5 px strip to
+# the outline 2.4x, a pale notch with a dark V on every frame. Frontal faces' mouths and eyes lie
+# at cos 0.6-0.95 and keep their motion.
 EDGE_ON_COS = 0.5
 EDGE_ON_NEIGHBOURS = 10  # landmarks in each local plane fit of the tracked surface
 EDGE_ON_SMOOTHING = 2  # rounds of averaging the fits over the same neighbourhoods
@@ -261,20 +261,33 @@ def mirror_landmarks() -> np.ndarray:
     return np.concatenate([mirror, np.roll(iris, 5)]).astype(np.int64)
 
 
-def foreshorten_edge_on(basis: np.ndarray, points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
-    """``basis`` (K, 478, 2) px with each landmark's motion along the eye line scaled down where
+def foreshorten_edge_on(motion: np.ndarray, points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
+    """``motion`` (..., 478, 2) px with each landmark's motion along the eye line scaled down where
     its side is seen more edge-on than its mirror image (a turned face's far side): by
     ``min(1, e / e_mirror)``, ``e = min(1, surface_cos / EDGE_ON_COS)`` (see :data:`EDGE_ON_COS`).
     A face seen from the front (both sides alike) keeps its motion; the motion across the eye
-    line is always kept."""
+    line is always kept.
+
+    Parameters
+    ----------
+    motion : np.ndarray [shape=(..., 478, 2)]
+    points : np.ndarray [shape=(478, 3)]
+        Landmark pixels (x, y, depth in x's pixels).
+    frame : FaceFrame
+
+    Returns
+    -------
+    np.ndarray, ``motion``'s shape and dtype
+    """
     edge = np.clip(surface_cos(points, frame) / EDGE_ON_COS, 1e-3, 1.0)
     scale = np.minimum(1.0, edge / edge[mirror_landmarks()])
+    motion = np.asarray(motion)
     if np.all(scale >= 1.0):
-        return basis
+        return motion
     ax = np.asarray(frame.rotation[:, 0], np.float64)
-    along = basis.astype(np.float64) @ ax  # (K, 478)
-    out = basis - ((1.0 - scale)[None, :] * along)[..., None] * ax
-    return out.astype(basis.dtype)
+    along = motion.astype(np.float64) @ ax  # (..., 478)
+    out = motion - ((1.0 - scale) * along)[..., None] * ax
+    return out.astype(motion.dtype)
 
 
 REST_LIMIT = 1.5  # largest rest amount the jaw takes (a photo gaping wider is not a rest)
@@ -987,7 +1000,6 @@ class DisplacementModel:
         if pts.shape[1] >= 3:
             gains, units = unit_gains(pts, basis)
             basis = basis * gains[:, None, None]
-            basis = foreshorten_edge_on(basis, pts, frame)
             gap = float(geometry.measure(pts[:, :3], (1.0, 1.0)).lip_gap)
             photo_gap = gap if np.isfinite(gap) else 0.0
             if absolute:
