@@ -5,8 +5,8 @@ outline (the surface there faces sideways: cos 0.07). The neutral rest takes off
 MouthStretch reading (0.34 on that side) in template amounts sized for a face seen from the front:
 it pulled the far corner 7.2 px inwards (256 px) across a strip of skin 5 px wide to the outline,
 stretching the strip and the outline's pale edge into a white notch with a dark V on every frame
-(the benchmark's contact sheets). The model now scales each landmark's motion along the eye line
-by how much more edge-on its side is than its mirror image (``model.foreshorten_edge_on``); a
+(the benchmark's contact sheets). The rest's motion of each landmark along the eye line is now scaled
+by how much more edge-on its side is than its mirror image (``animator.edge_on_rest``); a
 face seen from the front keeps its motion."""
 
 from __future__ import annotations
