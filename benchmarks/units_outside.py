@@ -1,6 +1,9 @@
 """The portrait's motion in the unit, read by an OUTSIDE landmark detector (dlib's 68 points).
 
-Run: ``python benchmarks/units_outside.py [--portraits single_face.jpg ...] [--skip motion reenact] [-o DIR]``
+Run: ``python benchmarks/units_outside.py [--portraits single_face.jpg ...] [--skip motion reenact] [--open-loop] [-o DIR]``
+
+``--open-loop`` renders without calibration or closed loop (the templates' own motion, which is in the
+unit by construction), to tell what the tracker-aimed corrections add.
 
 ``units_portrait.py`` reads the animator's output with MediaPipe, the same tracker its calibration and
 closed loop aim at: a check that cannot tell "the face moved w x the full extent" from "MediaPipe reads
@@ -150,7 +153,7 @@ def slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.dot(x, y) / np.dot(x, x))
 
 
-def reenactment(samples: Path, frames: Frames) -> None:
+def reenactment(samples: Path, frames: Frames, animator_options: dict) -> None:
     import av
 
     from facemimic.animate.drivers import relative_motion
@@ -159,7 +162,7 @@ def reenactment(samples: Path, frames: Frames) -> None:
 
     video = samples / "WolfgangLanger_Pexels.mp4"
     rel = relative_motion(capture_track(str(video), keep_landmarks=True))
-    anim = PortraitAnimator(str(samples / "single_face.jpg"), size=512, refine=True)
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), size=512, **{"refine": True, **animator_options})
     out = [anim.render(f) for f in timeline(rel, fps=rel.fps)]
     anim.close()
     with av.open(str(video)) as c:
@@ -169,7 +172,7 @@ def reenactment(samples: Path, frames: Frames) -> None:
         frames.add(f"portrait_{i:04d}", out[i], kind="portrait", index=i)
 
 
-def same_motion_frames(samples: Path, portraits, frames: Frames) -> dict:
+def same_motion_frames(samples: Path, portraits, frames: Frames, animator_options: dict) -> dict:
     import units_portrait as up
 
     from facemimic.animate.portrait.animator import PortraitAnimator
@@ -178,7 +181,7 @@ def same_motion_frames(samples: Path, portraits, frames: Frames) -> dict:
     drawn = {}
     for name in portraits:
         path = Path(name) if Path(name).exists() else samples / name
-        anim = PortraitAnimator(str(path), size=512)
+        anim = PortraitAnimator(str(path), size=512, **animator_options)
         frames.add(f"{path.stem}__photo", anim.image, kind="photo", photo=path.stem)
         for w in (0.3, 0.6):
             for ch in up.KEY:
@@ -190,8 +193,9 @@ def same_motion_frames(samples: Path, portraits, frames: Frames) -> dict:
                 frames.add(f"{path.stem}__{ch}__{w}", anim.render(ExpressionFrame.from_shapes(shapes)),
                            kind="motion", photo=path.stem, channel=ch, weight=w)
         anim.close()
-        for w in (0.3, 0.6):
-            drawn[(path.stem, w)] = up.same_motion(path, w, None)[1]
+        if not animator_options:  # the calibrated mesh's motion (open loop: the unit by construction)
+            for w in (0.3, 0.6):
+                drawn[(path.stem, w)] = up.same_motion(path, w, None)[1]
     return drawn
 
 
@@ -239,8 +243,9 @@ def report_same_motion(frames: Frames, drawn: dict) -> None:
                         continue
                     change = channel_changes(simple_measures(it[det], det), simple_measures(base[det], det))[ch]
                     rows[label].append((ch, change / full))
-                rows["drawn"].append((ch, drawn[(stem, w)][ch]))
-            for label, row in rows.items():
+                if (stem, w) in drawn:
+                    rows["drawn"].append((ch, drawn[(stem, w)][ch]))
+            for label, row in ((k, v) for k, v in rows.items() if v):
                 within = sum(abs(v - 1) <= 0.2 for _, v in row)
                 cells = " ".join(f"{c.replace('Left', '')[:10]}={v:.2f}" for c, v in row)
                 print(f"   {stem[:14]:14s} w={w} {label:9s} {cells} ({within}/{len(row)})")
@@ -254,6 +259,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--portraits", nargs="*", default=list(up.PORTRAITS))
     ap.add_argument("--skip", nargs="*", default=(), choices=("motion", "reenact"))
+    ap.add_argument("--open-loop", action="store_true", help="no calibration, no closed loop")
     ap.add_argument("-o", "--out", type=Path, default=None, help="keep the frames (PNG) in this folder")
     args = ap.parse_args(argv)
     samples = Path(ensure_samples())
@@ -261,9 +267,10 @@ def main(argv=None) -> int:
         folder = args.out or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         frames = Frames(folder)
+        options = {"calibrate": False, "refine": False} if args.open_loop else {}
         if "reenact" not in args.skip:
-            reenactment(samples, frames)
-        drawn = {} if "motion" in args.skip else same_motion_frames(samples, args.portraits, frames)
+            reenactment(samples, frames, options)
+        drawn = {} if "motion" in args.skip else same_motion_frames(samples, args.portraits, frames, options)
         frames.read_dlib()
         if "reenact" not in args.skip:
             report_real_and_reenactment(frames)
