@@ -14,7 +14,11 @@
 5. Re-track: the avatar rendered with generated expressions (12 prompts), re-tracked by the capture
    stage and read in FaceMimic's unit against the avatar's neutral render (retrack.unit_reading); Pearson r and mean absolute error on JawOpen, corner pull, eye openness, brow raise and
    brow lowering (targets: r >= 0.8, MAE <= 0.15); brow lowering also on the renders whose brows are
-   not raised at the same time (retrack.LOWERING_ALONE; docs/avatar3d.md says why).
+   not raised at the same time (retrack.LOWERING_ALONE; docs/avatar3d.md says why), and its two parts
+   apart (brow lowerer, brow pinch). The same channels read on the drawn mesh's own landmarks
+   (``drawn_r``/``drawn_mae``: what the avatar draws, before the tracker reads the render), and the
+   frames whose re-tracked brow lowering departs from the drive by more than 0.05, worst first, with
+   their driven / drawn / read values (``brow_lowering_departures``).
 6. Likeness (``--judges``): each photo's avatar rendered frontal and neutral by head3d's rasteriser
    (as ``--preview`` draws it), 512 px; dlib's face descriptor distance photo <-> its own render and
    photo <-> the other people's renders (same person below 0.6, dlib's threshold).
@@ -120,7 +124,11 @@ def retrack_check(samples: Path, per_prompt: int) -> dict:
 
     res = retrack(make_avatar(samples / "single_face.jpg"), generated_frames(per_prompt), size=512)
     return {"frames": int(len(next(iter(res.driven.values())))), "missed": res.missed, "r": res.r, "mae": res.mae,
-            "line": res.line()}
+            "line": res.line(),
+            # the same channels on the drawn mesh's own landmarks: what the avatar draws, before the tracker
+            "drawn_r": res.drawn_r, "drawn_mae": res.drawn_mae,
+            # the frames whose re-tracked brow lowering is off its drive: driven / drawn / read per channel
+            "brow_lowering_departures": res.departures("brow lowering")}
 
 
 # Likeness and emotion portraits: the frontal posed photos (45-m7-di-ph.jpg is turned 46 degrees:
