@@ -206,6 +206,15 @@ EDGE_ON_NEIGHBOURS = 10  # landmarks in each local plane fit of the tracked surf
 EDGE_ON_SMOOTHING = 2  # rounds of averaging the fits over the same neighbourhoods
 
 
+def _nearest(points: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    """(len(queries), k) indices of the ``k`` nearest ``points`` to each query, nearest first
+    (all pairs: a few hundred landmarks; scipy.spatial's import alone costs ~0.3 s)."""
+    d = np.sum((queries[:, None, :] - points[None, :, :]) ** 2, axis=2)
+    part = np.argpartition(d, k - 1, axis=1)[:, :k]
+    order = np.argsort(np.take_along_axis(d, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
+
 def surface_cos(points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
     """How much of a sideways motion along the tracked face surface shows in the image, per landmark.
 
@@ -223,13 +232,11 @@ def surface_cos(points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
         to the landmark and its nearest mesh neighbours (1: facing the camera sideways, 0: edge-on).
         The irises (not on the surface mesh) take 1.
     """
-    from scipy.spatial import cKDTree
-
     pts = np.asarray(points, np.float64)
     mesh = pts[:L.N_MESH]
     uv = (mesh[:, :2] - frame.origin) @ frame.rotation
     k = min(EDGE_ON_NEIGHBOURS, len(mesh))
-    _, nb = cKDTree(uv).query(uv, k)
+    nb = _nearest(uv, uv, k)
     d = uv[nb] - uv[:, None, :]  # (468, k, 2)
     a = np.concatenate([d, np.ones(d.shape[:2] + (1,))], axis=2)
     z = mesh[nb, 2] - mesh[:, None, 2]
@@ -251,12 +258,10 @@ def surface_cos(points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
 def mirror_landmarks() -> np.ndarray:
     """(478,) int: each landmark's mirror image across the face's midline (itself on the midline),
     from MediaPipe's canonical mesh, which is left/right symmetric; the irises swap."""
-    from scipy.spatial import cKDTree
-
     from ...capture.model import canonical_mesh
 
     mesh = np.asarray(canonical_mesh(), np.float64)
-    _, mirror = cKDTree(mesh).query(mesh * np.array([-1.0, 1.0, 1.0]))
+    mirror = _nearest(mesh, mesh * np.array([-1.0, 1.0, 1.0]), 1)[:, 0]
     iris = np.arange(L.N_MESH, L.N_MESH + 10)
     return np.concatenate([mirror, np.roll(iris, 5)]).astype(np.int64)
 
