@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 from ..expressions.frame import ExpressionFrame
 from ..expressions.track import ExpressionTrack
-from .model import FACE_LANDMARKER_SHA256
+from .model import FACE_LANDMARKER_SHA256, canonical_mesh  # canonical_mesh: public for the portrait (animate)
 from .options import CaptureOptions
 from .pipeline import CapturePipeline, FrameGroup
 from .sources import open_source
@@ -134,5 +134,5 @@ from .still import StillTracker  # noqa: E402  (independent stills: the portrait
 # which source each channel takes, MediaPipe scores -> the unit, a track's unit, and the curve fit.
 from .units import SOURCES, fit_curve, scores_to_extent, track_units  # noqa: E402
 
-__all__ = ["CaptureOptions", "CaptureRun", "SOURCES", "StillTracker", "capture", "capture_frames", "fit_curve",
-           "scores_to_extent", "track", "track_units"]
+__all__ = ["CaptureOptions", "CaptureRun", "SOURCES", "StillTracker", "canonical_mesh", "capture", "capture_frames",
+           "fit_curve", "scores_to_extent", "track", "track_units"]

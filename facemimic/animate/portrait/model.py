@@ -258,7 +258,7 @@ def surface_cos(points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
 def mirror_landmarks() -> np.ndarray:
     """(478,) int: each landmark's mirror image across the face's midline (itself on the midline),
     from MediaPipe's canonical mesh, which is left/right symmetric; the irises swap."""
-    from ...capture.model import canonical_mesh
+    from ...capture.api import canonical_mesh
 
     mesh = np.asarray(canonical_mesh(), np.float64)
     mirror = _nearest(mesh, mesh * np.array([-1.0, 1.0, 1.0]), 1)[:, 0]
