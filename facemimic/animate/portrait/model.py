@@ -199,8 +199,8 @@ def unit_gains(points: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, dict]
 # motion in the picture is foreshortened (foreshorten_edge_on, on the side turned away).
 # 45-m7-di-ph.jpg (turned 34 degrees) has its far mouth corner on the outline (cos 0.17): the
 # neutral rest's MouthStretch undo (0.34) pulled it 7 px inwards and stretched the 5 px strip to
-# the outline 2.4x, a pale notch with a dark V on every frame. Frontal faces' mouths and eyes lie
-# at cos 0.6-0.95 and keep their motion.
+# the outline 2.4x, a pale notch with a dark V on every frame. The lips of the benchmark's six other
+# faces lie at cos 0.59-0.96 (both sides alike) and keep their motion.
 EDGE_ON_COS = 0.5
 EDGE_ON_NEIGHBOURS = 10  # landmarks in each local plane fit of the tracked surface
 EDGE_ON_SMOOTHING = 2  # rounds of averaging the fits over the same neighbourhoods
@@ -229,7 +229,8 @@ def surface_cos(points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
     -------
     np.ndarray [shape=(478,)]
         ``1 / sqrt(1 + (dz/du)^2)``, ``dz/du`` the depth's slope along the eye line of a plane fitted
-        to the landmark and its nearest mesh neighbours (1: facing the camera sideways, 0: edge-on).
+        to the landmark and its nearest mesh neighbours (1: the surface faces the camera along the eye
+        line, 0: it is seen edge-on).
         The irises (not on the surface mesh) take 1.
     """
     pts = np.asarray(points, np.float64)
