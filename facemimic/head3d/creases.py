@@ -22,14 +22,20 @@ import numpy as np
 
 from ..expressions.names import UE_INDEX
 
-# crease -> per side ("{}" = Left/Right) {UE shape: drive}; a crease's weight is the clipped sum.
+# crease -> per side ("{}" = Left/Right) {UE shape: drive}; a crease's weight is the sum clipped to [0, 1].
 DRIVERS = {
     "nasolabial": {"MouthCornerPull{}": 0.8, "CheekSquint{}": 0.6, "NoseSneer{}": 0.7, "MouthUpperUp{}": 0.5},
-    "glabella": {"BrowLowerer{}": 0.7, "BrowPinch{}": 0.5},
+    # the vertical furrows are the corrugator's, which draws the brows together (BrowPinch): at full
+    # weight for the pinch, not half of it, so the fear brow's AU4 (BrowPinch 0.4 with the brows
+    # raised, which ue_to_arkit turns into a 0.01 IPD drop) shows its furrows
+    "glabella": {"BrowLowerer{}": 0.7, "BrowPinch{}": 1.0},
     # AU1 wrinkles the middle of the forehead, AU2 its sides (FACS): lines across the whole forehead
     # for the inner raise alone gave sadness's and fear's raised inner brows surprise's forehead
     "forehead": {"BrowInnerUp{}": 1.0, "BrowOuterUp{}": 0.3},  # the middle, over the inner brow
-    "forehead_side": {"BrowOuterUp{}": 1.0, "BrowInnerUp{}": 0.2},  # the sides, over the brow's tail
+    # ... and brows drawn together and down (AU4) keep the raised brows' lines to the middle: fear's
+    # AU1+2+4 brow wrinkles the centre of the forehead, not across it as surprise does (Ekman and
+    # Friesen, "Unmasking the Face", the fear brow); the drive is clipped at 0
+    "forehead_side": {"BrowOuterUp{}": 1.0, "BrowInnerUp{}": 0.2, "BrowPinch{}": -1.0, "BrowLowerer{}": -1.0},  # the sides, over the brow's tail
     "crows_feet": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.4},
     "nose_wrinkle": {"NoseSneer{}": 1.0},
     "infraorbital": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.3},

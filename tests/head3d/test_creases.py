@@ -135,3 +135,18 @@ def test_the_frown_furrows_run_from_the_nose_root_up_into_the_forehead(avatar):
         assert 0.02 < outward.min() and outward.max() < 0.12, (outward.min(), outward.max())
         upper = height > np.median(height)
         assert outward[upper].mean() > outward[~upper].mean()
+
+
+def test_the_brows_drawn_together_furrow_the_glabella_and_keep_the_forehead_lines_central(avatar):
+    """The vertical furrows are the corrugator's (the brows drawn together, BrowPinch), and AU4 with
+    raised brows (fear's AU1+2+4) wrinkles the forehead's middle, not its sides as surprise does."""
+    pinch = ExpressionFrame.from_shapes({"BrowPinchLeft": 1.0, "BrowPinchRight": 1.0})
+    lower = ExpressionFrame.from_shapes({"BrowLowererLeft": 1.0, "BrowLowererRight": 1.0})
+    raised = {"BrowInnerUpLeft": 0.8, "BrowInnerUpRight": 0.8, "BrowOuterUpLeft": 0.45, "BrowOuterUpRight": 0.45}
+    surprise = ExpressionFrame.from_shapes(raised)
+    fear = ExpressionFrame.from_shapes({**raised, "BrowPinchLeft": 0.4, "BrowPinchRight": 0.4})
+    for side in ("Left", "Right"):
+        assert _darkening(avatar, "glabella", side, pinch) >= _darkening(avatar, "glabella", side, lower) > 0.1
+        assert _darkening(avatar, "glabella", side, fear) > 0.06  # fear's pinch shows its furrows (0.08; were 0.04)
+        assert _darkening(avatar, "forehead_side", side, fear) < 0.5 * _darkening(avatar, "forehead_side", side, surprise)
+        assert _darkening(avatar, "forehead", side, fear) == pytest.approx(_darkening(avatar, "forehead", side, surprise), rel=0.1)
