@@ -167,6 +167,9 @@ def bake_texture(photo: np.ndarray, fit: FaceFit, layout: np.ndarray, *, size: i
                                        5, cv2.INPAINT_TELEA).astype(np.float32) / 255
     base = np.where(holes[..., None], filled, skin)
     out = np.where(hit[..., None], colour * edge + base * (1 - edge), base)
+    # The photo saw a smile's corner triangles edge-on: refill them from around (after the holes' fill, so
+    # the inpainting reads skin tone in the mouth opening, not black).
+    out = squashed_corners_filled(out, layout, fit.project(fit.shape)[:, :2])
     return lash_lines(out.astype(np.float32), layout), skin
 
 
@@ -313,7 +316,8 @@ def skin_colour_of(texture: np.ndarray, layout: np.ndarray) -> np.ndarray:
     return np.median(_sample_uv(texture, layout[list(SKIN_SAMPLES)]), axis=0)
 
 
-__all__ = ["TEXTURE_SIZE", "bake_texture", "flatten_creases", "lash_lines", "hair_colour", "iris_colour", "skin_colour_of"]
+__all__ = ["TEXTURE_SIZE", "bake_texture", "flatten_creases", "lash_lines", "hair_colour", "iris_colour", "skin_colour_of",
+           "squashed_corners_filled", "squash_ratios"]
 
 
 # The mouth as a smiling photo leaves it in the texture: the rest face closes the lips, but the
@@ -381,4 +385,101 @@ def mouth_evened(colour: np.ndarray, layout: np.ndarray, hit: np.ndarray) -> np.
     local = cv2.medianBlur(np.round(np.clip(crop, 0, 1) * 255).astype(np.uint8), k).astype(np.float32) / 255
     darker = np.minimum(crop - PIT_KEEP * local, 0.0)  # a neutral mouth's own corner shade stays
     out[y0:y1, x0:x1] = np.clip(crop - darker * pit[..., None], 0, 1)
+    return out
+
+
+# Beside a smile's (or a press's) mouth corners the photo sees the skin's triangles nearly edge-on: the
+# cheek bunches over the corner, so a few photo pixels of commissure shading are stretched across the
+# whole triangle of the rest face's texture, a grey wedge or an upturned hook on every expression
+# (single_face's sad mouth read neutral or happy). Those triangles are refilled from around them, as
+# the unseen openings are, with the skin tone around them (not the lips'). A neutral mouth's corner
+# skin: ratio 1.1-1.3; the smiles' (hao, single_face, the astronaut) 0.02-0.73.
+SQUASH_BELOW = 0.8  # photo area / layout area (each in IPD^2) under which a triangle's texels are refilled
+SQUASH_NEAR = 0.3  # IPD: triangles with a vertex this close to a mouth corner (61, 291) are considered
+SQUASH_GROW = 0.012  # IPD: the refilled region's margin (the streak's anti-aliased edge)
+SQUASH_FILL_SIGMA = 0.05  # IPD: how far around the refilled texels the skin tone is read
+
+
+def _tri_areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    a, b, c = points[tris[:, 0]], points[tris[:, 1]], points[tris[:, 2]]
+    return 0.5 * np.abs((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
+
+
+def squash_ratios(layout: np.ndarray, photo_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How much the photo squashed each face triangle against the texture layout.
+
+    Parameters
+    ----------
+    layout : np.ndarray [shape=(478, 2)]
+        The face's texture coordinates.
+    photo_xy : np.ndarray [shape=(>=478, 2)]
+        The same vertices in the photo (pixels).
+
+    Returns
+    -------
+    tris : np.ndarray [shape=(F, 3), dtype=int]
+        The face's triangles (landmark vertices only).
+    ratio : np.ndarray [shape=(F,)]
+        Photo area / layout area, each in squared inter-pupil distances (1: seen as laid out).
+    """
+    tris = np.array([t for t in triangles() if max(t) < 478], np.int64)
+    photo_xy = np.asarray(photo_xy, np.float64)[:478]
+    ipd_photo = np.linalg.norm(photo_xy[LEFT_IRIS] - photo_xy[RIGHT_IRIS])
+    ipd_layout = np.linalg.norm(layout[LEFT_IRIS] - layout[RIGHT_IRIS])
+    photo_area = _tri_areas(photo_xy, tris) / max(ipd_photo, 1e-9) ** 2
+    layout_area = _tri_areas(np.asarray(layout, np.float64), tris) / max(ipd_layout, 1e-12) ** 2
+    return tris, photo_area / np.maximum(layout_area, 1e-12)
+
+
+def squashed_corners_filled(texture: np.ndarray, layout: np.ndarray, photo_xy: np.ndarray) -> np.ndarray:
+    """``texture`` (T, T, 3) with the triangles about the mouth corners that the photo saw squashed
+    (area ratio under ``SQUASH_BELOW``, see :func:`squash_ratios`) inpainted from their surroundings.
+
+    Parameters
+    ----------
+    texture : np.ndarray [shape=(T, T, 3)]
+        The baked texture, 0..1, its holes already filled.
+    layout : np.ndarray [shape=(478, 2)]
+        The face's texture coordinates (0..1, v down).
+    photo_xy : np.ndarray [shape=(>=478, 2)]
+        The face's vertices in the photo (pixels).
+    """
+    import cv2
+
+    tris, ratio = squash_ratios(layout, photo_xy)
+    ipd = np.linalg.norm(layout[LEFT_IRIS] - layout[RIGHT_IRIS])
+    corners = layout[[61, 291]]
+    near = np.linalg.norm(layout[tris][:, :, None] - corners[None, None], axis=-1).min(axis=(1, 2)) < SQUASH_NEAR * ipd
+    # Only the skin's: inside the red lips a press squashes the lips themselves (their line is mouth_evened's).
+    lips = layout[list(RED_LIPS[0])].astype(np.float32)
+    skin = np.array([cv2.pointPolygonTest(lips, tuple(float(v) for v in layout[t].mean(axis=0)), False) < 0 for t in tris])
+    bad = tris[near & skin & (ratio < SQUASH_BELOW)]
+    if not len(bad):
+        return texture
+    size = texture.shape[0]
+    mask = np.zeros((size, size), np.uint8)
+    for t in bad:
+        cv2.fillPoly(mask, [np.round(layout[t] * size).astype(np.int32)], 1)
+    grow = 2 * max(1, int(round(SQUASH_GROW * ipd * size))) + 1
+    mask = cv2.dilate(mask, np.ones((grow, grow), np.uint8))
+    sigma = SQUASH_FILL_SIGMA * ipd * size
+    ys, xs = np.nonzero(mask)
+    pad = int(3 * sigma) + grow  # work only in a box about the mask (fast)
+    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, size)
+    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, size)
+    # The fill is the skin around: a normalised blur over the texels neither refilled nor red lips (the
+    # lips' dark meeting line would otherwise run on out of the corner).
+    lips_mask = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(lips_mask, [np.round(lips * size).astype(np.int32)], 1)
+    lips_mask = cv2.dilate(lips_mask, np.ones((grow, grow), np.uint8))
+    crop = np.asarray(texture[y0:y1, x0:x1], np.float32)
+    ref = ((mask[y0:y1, x0:x1] == 0) & (lips_mask[y0:y1, x0:x1] == 0)).astype(np.float32)
+    num = cv2.GaussianBlur(crop * ref[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(ref, (0, 0), sigma)[..., None]
+    fill = num / np.maximum(den, 1e-6)
+    # A soft edge inside the mask only: the texels the photo saw well keep their colour.
+    soft = cv2.GaussianBlur(mask[y0:y1, x0:x1].astype(np.float32), (0, 0), grow / 2)
+    weight = np.where(mask[y0:y1, x0:x1] > 0, np.clip(2 * soft, 0, 1), 0)[..., None] * (den > 1e-3)
+    out = np.array(texture, np.float32, copy=True)
+    out[y0:y1, x0:x1] = crop * (1 - weight) + fill * weight
     return out
