@@ -395,9 +395,10 @@ def mouth_evened(colour: np.ndarray, layout: np.ndarray, hit: np.ndarray) -> np.
 # the unseen openings are, with the skin tone around them (not the lips'). A neutral mouth's corner
 # skin: ratio 1.1-1.3; the smiles' (hao, single_face, the astronaut) 0.02-0.73.
 SQUASH_BELOW = 0.8  # photo area / layout area (each in IPD^2) under which a triangle's texels are refilled
-SQUASH_NEAR = 0.3  # IPD: triangles with a vertex this close to a mouth corner (61, 291) are considered
+SQUASH_NEAR = 0.1  # IPD: triangles whose centre is this close to a mouth corner (61, 291) are considered
 SQUASH_GROW = 0.012  # IPD: the refilled region's margin (the streak's anti-aliased edge)
-SQUASH_FILL_SIGMA = 0.05  # IPD: how far around the refilled texels the skin tone is read
+SQUASH_FILL_SIGMA = 0.035  # IPD: how far around the refilled texels the skin tone is read
+SQUASH_FEATHER = 0.012  # IPD: the blend's soft edge
 
 
 def _tri_areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
@@ -449,7 +450,9 @@ def squashed_corners_filled(texture: np.ndarray, layout: np.ndarray, photo_xy: n
     tris, ratio = squash_ratios(layout, photo_xy)
     ipd = np.linalg.norm(layout[LEFT_IRIS] - layout[RIGHT_IRIS])
     corners = layout[[61, 291]]
-    near = np.linalg.norm(layout[tris][:, :, None] - corners[None, None], axis=-1).min(axis=(1, 2)) < SQUASH_NEAR * ipd
+    # Only the corners' own triangles: a smile squashes the whole bunched cheek a little (0.6-0.8), and
+    # refilling all of it would leave flat patches.
+    near = np.linalg.norm(layout[tris].mean(axis=1)[:, None] - corners[None], axis=-1).min(axis=1) < SQUASH_NEAR * ipd
     # Only the skin's: inside the red lips a press squashes the lips themselves (their line is mouth_evened's).
     lips = layout[list(RED_LIPS[0])].astype(np.float32)
     skin = np.array([cv2.pointPolygonTest(lips, tuple(float(v) for v in layout[t].mean(axis=0)), False) < 0 for t in tris])
@@ -477,9 +480,9 @@ def squashed_corners_filled(texture: np.ndarray, layout: np.ndarray, photo_xy: n
     num = cv2.GaussianBlur(crop * ref[..., None], (0, 0), sigma)
     den = cv2.GaussianBlur(ref, (0, 0), sigma)[..., None]
     fill = num / np.maximum(den, 1e-6)
-    # A soft edge inside the mask only: the texels the photo saw well keep their colour.
-    soft = cv2.GaussianBlur(mask[y0:y1, x0:x1].astype(np.float32), (0, 0), grow / 2)
-    weight = np.where(mask[y0:y1, x0:x1] > 0, np.clip(2 * soft, 0, 1), 0)[..., None] * (den > 1e-3)
+    # A soft edge: no seam along the triangles' edges.
+    soft = cv2.GaussianBlur(mask[y0:y1, x0:x1].astype(np.float32), (0, 0), SQUASH_FEATHER * ipd * size)
+    weight = np.clip(2 * soft, 0, 1)[..., None] * (den > 1e-3)
     out = np.array(texture, np.float32, copy=True)
     out[y0:y1, x0:x1] = crop * (1 - weight) + fill * weight
     return out
