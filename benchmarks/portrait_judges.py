@@ -65,6 +65,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -495,7 +496,10 @@ def summarise(rows: list[dict], base: dict, emotions: list[str]) -> dict:
             "hits": hits, "n": len(rows), "hits_covered": hits_cov, "n_covered": len(cov),
             "baseline_balanced": bal, "ratio": rate_cov / bal if bal else float("nan"),
             "ratio_all_emotions": (hits / len(rows)) / bal if bal and rows else float("nan"),
-            "pass": bool(bal and rate_cov >= RATIO_TARGET * bal),
+            # compared in exact fractions: 11/28 against 0.8 x 55/112 is equal, and in floating point
+            # 0.3928... < 0.3928...0001 failed a judge that met the target exactly
+            "pass": bool(cov and covered and Fraction(hits_cov, len(cov)) >= Fraction(str(RATIO_TARGET)) * sum(
+                (Fraction(*b["per_emotion"][e]) for e in covered), Fraction(0)) / len(covered)),
             # softer than top-1 hits: the mean probability of the asked emotion at the apex (balanced
             # over emotions), next to the mean probability of the right label on the posed photos
             "p_asked_covered": float(np.mean([np.mean([r["p_asked"][j] for r in cov if r["emotion"] == e])
