@@ -205,6 +205,26 @@ OPEN_LID_OVER_IRIS = 0.065
 IRIS_FROM_CORNERS = (0.0, 0.034, 0.047)
 
 
+def mirror_partners(points: np.ndarray) -> np.ndarray:
+    """Each point's mirror partner across the face's midline: the point nearest its x-flipped image.
+
+    Parameters
+    ----------
+    points : np.ndarray [shape=(N, 2|3)]
+        Points in a face-centred frame whose x runs across the face (x = 0 on the midline), e.g.
+        :func:`canonical_points` or MediaPipe's canonical mesh.
+
+    Returns
+    -------
+    np.ndarray [shape=(N,), dtype=int]
+        ``partner[i]``: the index of point i's mirror image (itself on the midline).
+    """
+    pts = np.asarray(points, np.float64)
+    flip = np.ones(pts.shape[1])
+    flip[0] = -1.0
+    return np.argmin(((pts[None] - (pts * flip)[:, None]) ** 2).sum(-1), axis=1)
+
+
 def _population_face() -> np.ndarray:
     face = np.full((N_LANDMARKS, 3), np.nan)
     for i, p in POPULATION_REST.items():

@@ -409,9 +409,9 @@ def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None)
 def frontal_layout(face: np.ndarray) -> np.ndarray:
     """Texture coordinates (478, 2) of the face: its symmetrised frontal view, ``UV_SPAN`` IPD across,
     the eyes' midpoint a little above the middle (u right = the subject's left, v down)."""
-    from .learn import mirror_index
+    from ..expressions.geometry import mirror_partners
 
-    partner = mirror_index(face)
+    partner = mirror_partners(face)
     sym = 0.5 * (face + face[partner] * np.array([-1.0, 1.0, 1.0]))
     u = 0.5 + sym[:, 0] / UV_SPAN
     v = 0.36 - sym[:, 1] / UV_SPAN

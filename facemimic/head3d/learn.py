@@ -126,12 +126,6 @@ def collect(*, stride: int = 1) -> TrackedFaces:
                         tuple(r[3] for r, keep in zip(rows, ok) if keep))
 
 
-def mirror_index(points: np.ndarray) -> np.ndarray:
-    """Each landmark's mirror partner (478,) across the face's midline, from canonical points (478, 3)."""
-    flipped = points * np.array([-1.0, 1.0, 1.0])
-    return np.argmin(((points[None] - flipped[:, None]) ** 2).sum(-1), axis=1)
-
-
 ARKIT_MIRROR = np.array([ARKIT_NAMES.index(n.replace("Left", "\0").replace("Right", "Left").replace("\0", "Right"))
                          for n in ARKIT_NAMES])
 
@@ -139,7 +133,7 @@ ARKIT_MIRROR = np.array([ARKIT_NAMES.index(n.replace("Left", "\0").replace("Righ
 def mirrored(data: TrackedFaces) -> TrackedFaces:
     """The data plus every face mirrored (x flipped, left and right landmarks and shapes swapped),
     as new people: faces are symmetric on average, and the basis should be too."""
-    partner = mirror_index(np.median(data.points, axis=0))
+    partner = geo.mirror_partners(np.median(data.points, axis=0))
     flip = data.points[:, partner] * np.array([-1.0, 1.0, 1.0])
     return TrackedFaces(np.concatenate([data.points, flip]), np.concatenate([data.arkit, data.arkit[:, ARKIT_MIRROR]]),
                         np.concatenate([data.person, data.person + data.person.max() + 1]),

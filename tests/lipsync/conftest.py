@@ -26,6 +26,12 @@ def eval_script():
 
 
 @pytest.fixture(scope="session")
+def real_speech(eval_script):
+    """eval/lipsync/real_speech.py: the real-voice sets (held-out, fresh, training), fetched from PyPI."""
+    return eval_script("real_speech")
+
+
+@pytest.fixture(scope="session")
 def aligned(speech_items):
     """id -> LipSyncResult with the transcript (forced alignment)."""
     from facemimic.lipsync.api import lipsync

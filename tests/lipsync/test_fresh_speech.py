@@ -17,11 +17,6 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def real_speech(eval_script):
-    return eval_script("real_speech")
-
-
-@pytest.fixture(scope="session")
 def fresh(real_speech):
     return real_speech.fresh_items()
 

@@ -14,11 +14,6 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def real_speech(eval_script):
-    return eval_script("real_speech")
-
-
-@pytest.fixture(scope="session")
 def real_items(real_speech):
     return real_speech.heldout_items()
 

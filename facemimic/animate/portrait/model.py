@@ -260,9 +260,9 @@ def mirror_landmarks() -> np.ndarray:
     """(478,) int: each landmark's mirror image across the face's midline (itself on the midline),
     from MediaPipe's canonical mesh, which is left/right symmetric; the irises swap."""
     from ...capture.api import canonical_mesh
+    from ...expressions.geometry import mirror_partners
 
-    mesh = np.asarray(canonical_mesh(), np.float64)
-    mirror = _nearest(mesh, mesh * np.array([-1.0, 1.0, 1.0]), 1)[:, 0]
+    mirror = mirror_partners(canonical_mesh())
     iris = np.arange(L.N_MESH, L.N_MESH + 10)
     return np.concatenate([mirror, np.roll(iris, 5)]).astype(np.int64)
 
