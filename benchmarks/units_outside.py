@@ -185,12 +185,7 @@ def same_motion_frames(samples: Path, portraits, frames: Frames, animator_option
         frames.add(f"{path.stem}__photo", anim.image, kind="photo", photo=path.stem)
         for w in (0.3, 0.6):
             for ch in up.KEY:
-                shapes = {ch: w}
-                if ch.endswith("Left"):
-                    shapes[ch[:-4] + "Right"] = w
-                if ch.startswith("LipPucker"):
-                    shapes = {f"LipPucker{q}{s}": w for q in ("Upper", "Lower") for s in ("Left", "Right")}
-                frames.add(f"{path.stem}__{ch}__{w}", anim.render(ExpressionFrame.from_shapes(shapes)),
+                frames.add(f"{path.stem}__{ch}__{w}", anim.render(ExpressionFrame.from_shapes(up.channel_request(ch, w))),
                            kind="motion", photo=path.stem, channel=ch, weight=w)
         anim.close()
         if not animator_options:  # the calibrated mesh's motion (open loop: the unit by construction)

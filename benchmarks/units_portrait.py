@@ -159,6 +159,17 @@ def contact_sheet(images, labels, path: Path, anim, crop: float = 1.3):
     cv2.imwrite(str(path), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
 
 
+def channel_request(channel: str, weight: float) -> dict[str, float]:
+    """The shapes that ask one key channel at ``weight``: both sides of a sided channel, all four
+    quadrants of the pucker."""
+    if channel.startswith("LipPucker"):
+        return {f"LipPucker{p}{s}": weight for p in ("Upper", "Lower") for s in ("Left", "Right")}
+    shapes = {channel: weight}
+    if channel.endswith("Left"):
+        shapes[channel[:-4] + "Right"] = weight
+    return shapes
+
+
 def same_motion(path: Path, weight: float, sheet_dir: Path | None):
     """Per key channel: re-tracked extent / requested extent, at ``weight``; and the same ratio of
     what the mesh moved (``retracked_measures``' drawn measures)."""
@@ -177,12 +188,7 @@ def same_motion(path: Path, weight: float, sheet_dir: Path | None):
 
     anim.plan = recording_plan
     for ch in KEY:
-        shapes = {ch: weight}
-        if ch.endswith("Left"):
-            shapes[ch[:-4] + "Right"] = weight
-        if ch.startswith("LipPucker"):
-            shapes = {f"LipPucker{p}{s}": weight for p in ("Upper", "Lower") for s in ("Left", "Right")}
-        imgs.append(anim.render(ExpressionFrame.from_shapes(shapes)))
+        imgs.append(anim.render(ExpressionFrame.from_shapes(channel_request(ch, weight))))
     m, photo, drawn = retracked_measures(anim, imgs, drives)
     ratios, drawn_ratios = {}, {}
     for t, ch in enumerate(KEY):
