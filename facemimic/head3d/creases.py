@@ -4,7 +4,8 @@ as deep as a frame's weights ask.
 The baked texture has the photo's own folds taken out (:func:`.texture.flatten_creases`), and a
 468-point mesh is too coarse to fold; so, as the 2D portrait animator does (its ``creases`` module,
 the idea, not the code), a frame's Unified Expressions weights darken thin soft bands of the skin
-where a face folds: the nasolabial folds from the nose wing round to beside the mouth corner (corner pull, cheek squint, sneer, upper lip raise), two
+where a face folds: the nasolabial folds from the nose wing round to beside the mouth corner (corner pull, cheek squint, upper lip
+raise), their upper part in one arc from the wing down and out to beside the corner (sneer), two
 vertical furrows from beside the nose root up between the brows into the forehead (brow lowering and pinch), three lines across the forehead
 (its middle for the inner brow raise, AU1; its sides for the outer, AU2), crow's feet at the outer eye corners (cheek and eye squint), short lines across the
 upper nose (the sneer's wrinkling, AU9: disgust), a fold under each lower lid (the cheek's bunching
@@ -24,7 +25,15 @@ from ..expressions.names import UE_INDEX
 
 # crease -> per side ("{}" = Left/Right) {UE shape: drive}; a crease's weight is the sum clipped to [0, 1].
 DRIVERS = {
-    "nasolabial": {"MouthCornerPull{}": 0.8, "CheekSquint{}": 0.6, "NoseSneer{}": 0.7, "MouthUpperUp{}": 0.5},
+    # the smile's fold (AU12, AU6) runs out round the raised cheek to beside the mouth corner; the
+    # sneer (AU9) deepens the furrow's upper part (FACS), down and out from the wing in one arc: drawn
+    # on the smile's path, the disgusted face had a bracket round its mouth. The upper lip's raise
+    # (AU10) stays on the smile's path: moved to the arc too, the re-track's smiles and talking frames
+    # that raise the upper lip changed enough for the capture stage to take the brow lowering's r
+    # under its target (0.802 -> 0.7999, single_face, 36 frames), and the smile's fold is what it is
+    # with them
+    "nasolabial": {"MouthCornerPull{}": 0.8, "CheekSquint{}": 0.6, "MouthUpperUp{}": 0.5},
+    "nasolabial_upper": {"NoseSneer{}": 0.7},
     # the vertical furrows are the corrugator's, which draws the brows together (BrowPinch): at full
     # weight for the pinch, not half of it, so the fear brow's AU4 (BrowPinch 0.4 with the brows
     # raised, which ue_to_arkit turns into a 0.01 IPD drop) shows its furrows
@@ -41,7 +50,7 @@ DRIVERS = {
     "infraorbital": {"CheekSquint{}": 1.0, "EyeSquint{}": 0.3},
 }
 # Share of the way to the shadow colour at full weight (the 2D animator's depths).
-DEPTH = {"nasolabial": 0.8, "glabella": 0.6, "forehead": 0.5, "forehead_side": 0.5, "crows_feet": 0.6, "nose_wrinkle": 0.6,
+DEPTH = {"nasolabial": 0.8, "nasolabial_upper": 0.8, "glabella": 0.6, "forehead": 0.5, "forehead_side": 0.5, "crows_feet": 0.6, "nose_wrinkle": 0.6,
          "infraorbital": 0.5}
 SHADOW_TINT = np.array([0.6, 0.47, 0.45], np.float32)  # a fold's shadow: the skin's colour, darker, redder
 FOREHEAD_MIDDLE = 0.3  # IPD from the midline: the forehead's middle lines (AU1) end, its side lines (AU2) begin
@@ -82,6 +91,15 @@ def _smooth(points: np.ndarray, n: int = 8) -> np.ndarray:
     return np.concatenate(out)
 
 
+def _fold_curve(chain: np.ndarray, n: int = 32) -> np.ndarray:
+    """The nasolabial fold (n, 2) as one smooth arc: a quadratic Bezier from the wing (``chain[0]``) to
+    beside the mouth corner (``chain[-1]``), drawn towards the cheek's landmark (``chain[-2]``) but not
+    through it: through it the curve turned there and ran straight down, a bracket round the mouth."""
+    t = np.linspace(0, 1, n)[:, None]
+    a, c, b = chain[0], chain[-2], chain[-1]
+    return (1 - t) ** 2 * a + 2 * t * (1 - t) * c + t ** 2 * b
+
+
 def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray]]:
     """Crease polylines in texture coordinates, per (crease, side), from the landmarks' uv (478, 2)."""
     def at(i):  # a landmark in the face frame's x, y (IPD), from its uv
@@ -99,6 +117,7 @@ def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray
         chain = np.array([*(at(i) for i in _NASOLABIAL[side]), corner + [sx * _FOLD_END[0], _FOLD_END[1]]])
         chain[0] += [sx * 0.03, -0.03]
         out["nasolabial", side] = [to_uv(_smooth(chain))]
+        out["nasolabial_upper", side] = [to_uv(_fold_curve(chain))]
         root = at(_NOSE_ROOT)
         out["glabella", side] = [to_uv(np.array([[sx * x, root[1] + h] for x, h in reversed(_GLABELLA)]))]
         eye = at(_OUTER_EYE[side])

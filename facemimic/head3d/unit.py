@@ -657,6 +657,7 @@ SMILE_THINNING = 0.5
 # each eye 1.4 times.) As the brows' were (brows_to_unit), each is held to zero on the other side.
 # EyeClosed reads the upper lid against the iris (geometry.lid_over_iris), which a learned shape can
 # move with the lid: the other eye's aperture is held too.
+SNEER_LID, SNEER_CHEEK = 0.9, 0.55  # full extents per full nose-wing raise (see SIZED_TARGETS)
 EYE_OTHER_SIDE_STILL = {"eye_closure": (None, 0.0), "eye_widen": (None, 0.0), "brow_lower": (None, 0.0)}
 SIZED_TARGETS = {
     "mouthSmile": {"smile_pull": (1.0, 0.0), "corner_up": (1.0, 0.0), "lip_thinning": (SMILE_THINNING, None)},
@@ -669,6 +670,16 @@ SIZED_TARGETS = {
     "cheekPuff": {"cheek_puff": (1.0, 1.0)},
     "eyeSquint": {"lower_lid_raise": (1.0, 0.0), **EYE_OTHER_SIDE_STILL},
     "eyeWide": {"eye_widen": (1.0, 0.0), "lower_lid_raise": (0.0, 0.0)},
+    # AU9 (levator labii superioris alaeque nasi) also pulls the infraorbital triangle up: the lower
+    # lid rises and the cheek with it, narrowing the eye (FACS). The learned sneer raised its lid 0.17-0.20
+    # and its cheek 0.19 of their extents at weight 1; the real disgust faces (capture stage, unit,
+    # against their own neutral onset: CK+ S074_004 frames 10 and 18) raise the lid 0.81-1.12 and the
+    # cheek 0.53-0.60 per unit of the nose wing's raise (lid 0.48-0.86, cheek 0.30-0.48, wing
+    # 0.57-0.80; S125_008's smaller wrinkle, wing 0.16-0.18, raises the lid 0.30-0.41), so the disgusted
+    # avatar's eyes stayed wide open under a wrinkled nose and lowered brows. As every eye shape's, the
+    # other eye's lid and cheek stay (the learned sneer raised them 0.12-0.16); the nose wing's other
+    # side keeps what the data gave it (completed_to_unit's rule for the sneer).
+    "noseSneer": {"nose_wing_raise": (1.0, None), "lower_lid_raise": (SNEER_LID, 0.0), "cheek_raise": (SNEER_CHEEK, 0.0)},
     # its own eye as learned, then sized by CALIBRATED
     "eyeBlink": {"eye_closure": (None, 0.0), "eye_widen": (None, 0.0), "lower_lid_raise": (None, 0.0),
                  "cheek_raise": (None, 0.0), "brow_lower": (None, 0.0)},

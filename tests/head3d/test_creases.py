@@ -110,6 +110,35 @@ def test_a_sneer_wrinkles_the_upper_nose_on_its_own_side(avatar):
     assert np.all((u - uv[168, 0]) * outward > 0)
 
 
+def test_a_sneer_deepens_the_upper_furrow_in_one_arc_not_the_smiles_bracket(avatar):
+    """AU9 deepens the nasolabial furrow's upper part, from the wing down and out to beside the mouth
+    corner; drawn on the smile's path (out to landmark 206, then straight down and back in) the
+    disgusted face had a bracket round its mouth."""
+    from facemimic.head3d.head import UV_SPAN
+
+    sneer = ExpressionFrame.from_shapes({"NoseSneerLeft": 1.0, "NoseSneerRight": 1.0})
+    smile = ExpressionFrame.from_shapes({"MouthCornerPullLeft": 1.0, "MouthCornerPullRight": 1.0,
+                                         "MouthUpperUpLeft": 1.0, "MouthUpperUpRight": 1.0})
+    for side, wing, cheek, corner in (("Left", 358, 426, 291), ("Right", 129, 206, 61)):
+        assert _darkening(avatar, "nasolabial_upper", side, sneer) > 0.15
+        # each fold is driven by its own shapes (the two bands meet at the wing, so a texel test would
+        # see the other's shading there)
+        keys = avatar.creases.keys
+        assert avatar.creases.amounts(smile.weights)[keys.index(("nasolabial_upper", side))] == 0
+        assert avatar.creases.amounts(sneer.weights)[keys.index(("nasolabial", side))] == 0
+        u, v, uv = _mask_texture_coords(avatar, ("nasolabial_upper", side))
+        assert v.min() < uv[wing, 1] + 0.03 / UV_SPAN and uv[corner, 1] - 0.06 / UV_SPAN < v.max() < uv[corner, 1]
+        # an arc that bows out towards the cheek's landmark without reaching it: no knee there
+        gap = np.hypot(u - uv[cheek, 0], v - uv[cheek, 1]).min() * UV_SPAN
+        assert gap > 0.03, gap
+        outward = np.sign(uv[corner, 0] - 0.5)
+        rows = np.round(v * avatar.texture.shape[0]).astype(int)
+        reach = np.array([((u[rows == r] - uv[corner, 0]) * outward).max() for r in np.unique(rows)])
+        top = int(np.argmax(reach))  # widening to one widest row, then narrowing: no straight drop
+        assert 0 < top < len(reach) - 1
+        assert np.all(np.diff(reach[:top + 1]) > -2e-3) and np.all(np.diff(reach[top:]) < 2e-3)
+
+
 def test_a_raised_cheek_folds_the_skin_under_its_eye(avatar):
     squint = ExpressionFrame.from_shapes({"CheekSquintRight": 1.0})
     frown = ExpressionFrame.from_shapes({"BrowLowererRight": 1.0, "MouthFrownRight": 1.0})

@@ -72,6 +72,22 @@ def test_sized_shapes_stay_on_their_part_of_the_face(sized):
     assert basis[k][[347, 118], 1].max() > 0.08 and abs(basis[k][[61, 291], 1]).max() < 0.05
 
 
+def test_a_sneer_pushes_its_cheek_and_lower_lid_up(sized):
+    """AU9 raises the infraorbital triangle: the lower lid and the cheek rise with the nose wing (the
+    real disgust faces of CK+ S074_004: lid 0.81-1.12, cheek 0.53-0.60 per unit of the wing's raise),
+    where the learned sneer raised them 0.17-0.20 and left the disgusted avatar's eyes wide open; the
+    other eye stays, as for every eye shape (the learned sneer raised it 0.12-0.16)."""
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.unit import measured_extents
+
+    face, basis = sized
+    for name, own in (("noseSneerLeft", 0), ("noseSneerRight", 1)):
+        now = measured_extents(face, basis[ARKIT_NAMES.index(name)], ("nose_wing_raise", "lower_lid_raise", "cheek_raise"))
+        assert now["nose_wing_raise"][own] > 0.9
+        assert now["lower_lid_raise"][own] > 0.8 and abs(now["lower_lid_raise"][1 - own]) < 0.1, now
+        assert now["cheek_raise"][own] > 0.45 and abs(now["cheek_raise"][1 - own]) < 0.1, now
+
+
 def test_a_wink_leaves_the_other_eye(sized):
     """One eye's blink and squint move that eye only (learned from faces that blink and squint with
     both eyes, eyeBlinkLeft had closed the right eye by 0.44 of EyeClosed's extent, eyeSquintLeft by
