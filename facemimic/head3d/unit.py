@@ -151,6 +151,13 @@ def without_corner_lift(face: np.ndarray, expressions: np.ndarray) -> np.ndarray
 COMPLETED = ("mouthFrownLeft", "mouthFrownRight", "mouthUpperUpLeft", "mouthUpperUpRight", "noseSneerLeft",
              "noseSneerRight")
 COMPLETE_SMOOTH = 0.2  # IPD: how far a completion spreads over the face
+# corner_down is read against the mouth's centre (13/14), and the frown's completion met it by raising
+# that centre: mouthFrownLeft lowered its corner 0.049 IPD, raised the lips' middle 0.048 and, holding
+# the other side's measure, the other corner 0.042 (0-f15-hao-ph) — the sad face (both frowns 0.5)
+# lifted its closed lips 0.05 IPD over the still upper teeth, which showed through the lips' seam as
+# a white line, with the corners nearly where they were. A completion adds no motion at the points
+# its measure is read against (as sized_to_unit's MEASURED_AGAINST): the corner itself comes down.
+COMPLETION_REFERENCES = {"corner_down": (13, 14)}
 
 
 def _measure_jacobians(face: np.ndarray, measures: tuple[str, ...], eps: float = 1e-3) -> dict[str, np.ndarray]:
@@ -177,7 +184,9 @@ def completed_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     for name in COMPLETED:
         c, k = channels[name], ARKIT_NAMES.index(name)
         j = jac[c.measure]  # (2, V*3)
-        basis = np.einsum("vw,jwc->vcj", kernel, j.reshape(2, *face.shape)).reshape(face.size, 2)
+        toward = j.reshape(2, *face.shape).copy()
+        toward[:, list(COMPLETION_REFERENCES.get(c.measure, ()))] = 0.0
+        basis = np.einsum("vw,jwc->vcj", kernel, toward).reshape(face.size, 2)
         want = np.zeros(2)  # the change wanted in [left, right]: own side up to the full extent
         want[c.side] = c.full_extent * (1.0 - max(measured[name][1], 0.0))
         alpha = np.linalg.solve(j @ basis, want)

@@ -41,3 +41,21 @@ def test_the_press_thins_the_lips_and_leaves_the_corners_height(basis):
         assert 0.95 < thinned[own] < 1.05, (side, thinned)
         # the lower lip meets the upper one: it rises in the middle, so the pressed line arches
         assert d[14, 1] > 0.02, (side, d[14, 1])
+
+
+def test_the_frown_pulls_its_corner_down_and_leaves_the_mouths_centre(basis):
+    """AU15 pulls the mouth corner down (the unit: about 6 mm). corner_down is read against the lips'
+    centre (13/14), and the frown's completion met it by raising that centre: the learned-and-completed
+    mouthFrownLeft lowered its corner 0.049 IPD, raised the lips' middle 0.048 and the other corner
+    0.042, so a sad face lifted its closed mouth instead of turning its corners down."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.head3d.unit import measured_extents
+
+    for side, corner, other in (("Left", 291, 61), ("Right", 61, 291)):
+        d = arkit_shape(basis, "mouthFrown" + side)
+        own = geo.CHANNELS["MouthFrown" + side].side
+        down = measured_extents(basis[0], d, ("corner_down",))["corner_down"]
+        assert 0.95 < down[own] < 1.05 and abs(down[1 - own]) < 0.1, (side, down)
+        # most of it is the corner's own descent, not the centre's rise
+        assert d[corner, 1] < -0.7 * geo.CHANNELS["MouthFrown" + side].full_extent, (side, d[corner, 1])
+        assert np.abs(d[[13, 14, other], 1]).max() < 0.025, (side, d[[13, 14, other], 1].round(3))
