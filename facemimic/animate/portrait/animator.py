@@ -31,7 +31,8 @@ from ...expressions.names import UE_NAMES, ue_index
 from ...expressions.track import ExpressionTrack
 from .creases import CreasePainter
 from .eyes import EyeRig, lash_line
-from .model import CONTROL_NAMES, DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DisplacementModel, drive_vector
+from .model import (CONTROL_NAMES, DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DisplacementModel, FarSideHold,
+                    drive_vector)
 from .mouth import MouthPainter
 from .pose import HeadPose
 from .source import choose_face, find_faces, load_image
@@ -232,6 +233,8 @@ class PortraitAnimator:
         self._rest_overlap = rest_overlap(self.model, self.points)
         # and their sideways motion foreshortened where a turned face's far side is seen edge-on
         self._rest_overlap += edge_on_rest(self.model, pts, self._rest_overlap)
+        # a turned face's far side held inside its silhouette (lips stretched past the cheek's edge)
+        self._far_hold = FarSideHold.for_face(pts, self.model.frame, yaw)
         self._loop = None
         if opts.refine:
             from .refine import ClosedLoop
@@ -372,7 +375,7 @@ class PortraitAnimator:
         # The jaw's share of the lip opening: its control's motion of the lower lip's middle.
         jaw = self.model.basis[_JAW_CONTROL, 14] * controls[_JAW_CONTROL]
         jaw_gap = max(float(jaw @ self.model.frame.rotation[:, 1]), 0.0)
-        motion = motion + self._rest_overlap
+        motion = self._far_hold(motion + self._rest_overlap)  # before the head turns it
         if self.pose is not None:
             motion = motion + self.pose.motion(head)
         closure = (float(np.clip(drive[DRIVE_CLOSE_RIGHT], 0, 1)), float(np.clip(drive[DRIVE_CLOSE_LEFT], 0, 1)))

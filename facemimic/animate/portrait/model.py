@@ -267,6 +267,21 @@ def mirror_landmarks() -> np.ndarray:
     return np.concatenate([mirror, np.roll(iris, 5)]).astype(np.int64)
 
 
+def edge_on_scale(points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
+    """(478,) how much of a sideways motion each landmark keeps where its side is seen more
+    edge-on than its mirror image: ``min(1, e / e_mirror)``, ``e = min(1, surface_cos /
+    EDGE_ON_COS)``; 1 on a face seen from the front (both sides alike) and on the near side.
+
+    Parameters
+    ----------
+    points : np.ndarray [shape=(478, 3)]
+        Landmark pixels (x, y, depth in x's pixels).
+    frame : FaceFrame
+    """
+    edge = np.clip(surface_cos(points, frame) / EDGE_ON_COS, 1e-3, 1.0)
+    return np.minimum(1.0, edge / edge[mirror_landmarks()])
+
+
 def foreshorten_edge_on(motion: np.ndarray, points: np.ndarray, frame: "FaceFrame") -> np.ndarray:
     """``motion`` (..., 478, 2) px with each landmark's motion along the eye line scaled down where
     its side is seen more edge-on than its mirror image (a turned face's far side): by
@@ -285,8 +300,7 @@ def foreshorten_edge_on(motion: np.ndarray, points: np.ndarray, frame: "FaceFram
     -------
     np.ndarray, ``motion``'s shape and dtype
     """
-    edge = np.clip(surface_cos(points, frame) / EDGE_ON_COS, 1e-3, 1.0)
-    scale = np.minimum(1.0, edge / edge[mirror_landmarks()])
+    scale = edge_on_scale(points, frame)
     motion = np.asarray(motion)
     if np.all(scale >= 1.0):
         return motion
@@ -294,6 +308,93 @@ def foreshorten_edge_on(motion: np.ndarray, points: np.ndarray, frame: "FaceFram
     along = motion.astype(np.float64) @ ax  # (..., 478)
     out = motion - ((1.0 - scale) * along)[..., None] * ax
     return out.astype(motion.dtype)
+
+
+# A turned face's far side ends at its silhouette: the cheek there turns away from the camera, and
+# a mouth corner moved outwards along it goes behind the cheek, not past it into the background.
+# 45-m7-di-ph.jpg (turned 34 degrees) has its far mouth corner 2 px of mesh (5 px of skin) from
+# the silhouette at 256 px; fear's MouthStretch 0.69 drew it 11-12 px (0.28 IPD) outwards and a
+# smile 2-3 px, so the lips spilled over the cheek's edge (the far side's calibrated curve asks
+# 2x the unit where the tracker barely sees that corner move; foreshortening the motion by the
+# edge-on scale alone, 0.34 there, still drew it 7 px out). Each landmark's outward motion along
+# the eye line is held to EDGE_HOLD_SHARE of its room to the silhouette (FarSideHold).
+EDGE_HOLD_SHARE = 0.5  # of the room (px) from a landmark to the silhouette, outwards along the eye line
+EDGE_HOLD_BAND = 0.1  # IPD: the silhouette at a landmark's height is the outermost mesh point this near it
+# The hold applies to the whole side turned away, by how far the head is turned: not at all up to
+# EDGE_HOLD_YAW[0] degrees (the benchmark's other faces, 0-10 degrees, keep their motion), in full
+# from EDGE_HOLD_YAW[1]. Per landmark by its edge-on scale, the cheek above 45-m7's far corner
+# (scale 0.75-0.85: its mirror is seen at a slant too) was held a third and still bulged 12 px
+# out beside the held corner, a spike in the outline.
+EDGE_HOLD_YAW = (15.0, 25.0)
+
+
+@dataclass(frozen=True)
+class FarSideHold:
+    """Holds a turned face's far side inside its silhouette (see :data:`EDGE_HOLD_SHARE`).
+
+    ``outward`` (478, 2) unit vectors along the eye line away from the face's midline, ``limit``
+    (478,) px the outward motion may approach (``EDGE_HOLD_SHARE`` x the room to the silhouette),
+    ``weight`` (478,) 0..1 how far the hold applies (on the side turned away, by the head's turn;
+    0 on the near side and the midline)."""
+
+    outward: np.ndarray
+    limit: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def for_face(cls, points: np.ndarray, frame: "FaceFrame", yaw: float) -> "FarSideHold":
+        """The hold of one face.
+
+        Parameters
+        ----------
+        points : np.ndarray [shape=(478, 3)]
+            Landmark pixels (x, y, depth in x's pixels).
+        frame : FaceFrame
+        yaw : float
+            The head's turn in the photo, degrees (its sign is not used: the side turned away is
+            the one seen more edge-on, :func:`edge_on_scale`).
+        """
+        pts = np.asarray(points, np.float64)
+        ax, down = frame.rotation[:, 0], frame.rotation[:, 1]
+        xy = pts[:, :2]
+        side = np.sign((xy - xy[mirror_landmarks()]) @ ax)  # +1: towards the image's eye-line end
+        side[L.N_MESH:] = 0.0  # the irises move with the lids' own rules
+        scale = edge_on_scale(pts, frame)[:L.N_MESH]
+        far = 1.0 if scale[side[:L.N_MESH] > 0].mean() < scale[side[:L.N_MESH] < 0].mean() else -1.0
+        turned = float(np.clip((abs(yaw) - EDGE_HOLD_YAW[0]) / (EDGE_HOLD_YAW[1] - EDGE_HOLD_YAW[0]), 0.0, 1.0))
+        weight = np.where(side == far, turned, 0.0) if np.isfinite(yaw) else np.zeros(len(pts))
+        outward = side[:, None] * ax[None, :]
+        mesh = xy[:L.N_MESH]
+        along = (mesh[None, :, :] - xy[:, None, :]) @ ax * side[:, None]  # (478, 468) outwards
+        near = np.abs((mesh[None, :, :] - xy[:, None, :]) @ down) < EDGE_HOLD_BAND * frame.sx
+        room = np.maximum(np.where(near, along, 0.0).max(axis=1), 0.0)
+        return cls(outward, EDGE_HOLD_SHARE * room, weight)
+
+    @property
+    def active(self) -> bool:
+        return bool(np.any(self.weight > 0.0))
+
+    def __call__(self, motion: np.ndarray) -> np.ndarray:
+        """``motion`` (478, 2) px with each landmark's outward motion along the eye line eased
+        towards its limit (``limit * tanh(out / limit)``, 0 where the limit is 0), by its weight;
+        inward and vertical motion kept.
+
+        Parameters
+        ----------
+        motion : np.ndarray [shape=(478, 2)]
+
+        Returns
+        -------
+        np.ndarray [shape=(478, 2)], ``motion``'s dtype
+        """
+        motion = np.asarray(motion)
+        if not self.active:
+            return motion
+        out = np.einsum("ij,ij->i", motion.astype(np.float64), self.outward)
+        lim = np.maximum(self.limit, 1e-6)
+        held = np.where(out > 0.0, lim * np.tanh(np.maximum(out, 0.0) / lim), out)
+        cut = self.weight * (out - held)  # >= 0: only outward motion is taken back
+        return (motion - cut[:, None] * self.outward).astype(motion.dtype)
 
 
 REST_LIMIT = 1.5  # largest rest amount the jaw takes (a photo gaping wider is not a rest)
@@ -670,8 +771,14 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d[:, 0] = 0.02 * sgn * w * from_middle
     d[:, 1] = 0.16 * w * from_middle
     out["frown"] = d
+    # the stretch too moves its corner sideways, not the lips' middle (see from_middle): on a
+    # turned face the far half of the mouth is foreshortened to ~0.35 IPD and the corner's
+    # Gaussian reached the middle at 0.8 of the corner's motion (45-m7-di-ph.jpg): fear's far
+    # stretch carried the whole mouth 17 px (0.4 IPD) sideways over the cheek's edge. (Down, the
+    # middle still follows a little: both sides' shares add there; taking it away too changed
+    # speech's re-tracked lip gaps, 0-f1-su-ph: vowels read shut 10 -> 13 of 109.)
     d = np.zeros_like(P)
-    d[:, 0] = 0.14 * sgn * w
+    d[:, 0] = 0.14 * sgn * w * from_middle
     d[:, 1] = 0.05 * w
     out["stretch"] = d
     w = g.gauss(c, 0.2) * g.mesh
