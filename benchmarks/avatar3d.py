@@ -25,7 +25,8 @@
 7. Emotions (``--judges``): the six basic emotions from ``facemimic express`` (seed 1) rendered on
    every avatar, named by portrait_judges.py's judges (fer, PyEmotion, facex); each judge's hit rate
    against its balanced accuracy on portrait_judges.py's real labelled posed photos (its
-   ``baseline``; target ratio >= 0.8).
+   ``baseline``; target ratio >= 0.8); also each judge's probability of the asked emotion per render
+   (``p_asked``) and its mean per emotion (``p_asked_mean``).
 The judges are portrait_judges.py's: their own venv (``python benchmarks/portrait_judges.py
 --setup``), run as a subprocess of benchmarks/judges_worker.py; FaceMimic never imports them.
 """
@@ -252,6 +253,12 @@ def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
     per_emotion = {lab: {j: sum(per_mood[e][j] for e in moods if asked[e] == lab) for j in pj.JUDGES}
                    for lab in dict.fromkeys(asked.values())}
     hits = {j: sum(v[j] for v in per_emotion.values()) for j in pj.JUDGES}
+    # Each judge's probability of the asked emotion per render, and its mean per emotion: a judge that
+    # already names most renders moves by it where the top label does not (the development judge).
+    p_asked = {f"{n}/{e}": {j: float((verdicts[str(p)][j] or {}).get(asked[e], float("nan"))) for j in pj.JUDGES}
+               for (n, e), p in emotional.items()}
+    p_asked_mean = {lab: {j: float(np.nanmean([p_asked[f"{n}/{e}"][j] for n, e in emotional if asked[e] == lab]))
+                          for j in pj.JUDGES} for lab in per_emotion}
     n = len(emotional)
     rate = {j: hits[j] / n for j in pj.JUDGES}
     return {"likeness": likeness, "threshold": 0.6,
@@ -263,7 +270,7 @@ def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
                          "per_emotion": per_emotion, "per_mood": per_mood, "hits": hits,
                          "renders": n, "rate": rate, "posed_baseline": baseline,
                          "ratio": {j: rate[j] / baseline[j] if baseline[j] else float("nan") for j in pj.JUDGES},
-                         "labels": labels},
+                         "labels": labels, "p_asked": p_asked, "p_asked_mean": p_asked_mean},
             "posed_baseline_photos": len(base["photos"]), "judges": pj.JUDGE_INFO}
 
 
