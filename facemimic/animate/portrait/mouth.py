@@ -8,7 +8,9 @@ jaw's own motion of the lower lip (``jaw_gap``) and the lower lip hides their ro
 on an arch (central incisors to molars, foreshortened and darker towards the corners), the rows
 meet with a small overbite at the photo's own lip seam (or bite line, for a photo showing teeth),
 and everything above the upper row's edge is teeth or gum, everything below the lower row's edge
-teeth, gum or tongue, so no dark slab shows above the teeth when a smile lifts the lip.
+teeth, gum or tongue, so no dark slab shows above the teeth when a smile lifts the lip. A smile
+(the corners raised beyond the photo's, :meth:`MouthPainter.smile`) lifts the upper lip off the
+incisors: their edge goes down to :data:`SMILE_TEETH` of the opening, as real smiles show them.
 
 Colours come from the photo (:func:`mouth_palette`): the teeth from the photo's own teeth when it
 shows them, else a neutral ivory darkened like the skin; the cavity from the darkest colour inside
@@ -51,6 +53,15 @@ ARCH_RADIUS = 0.55  # IPD: projected u = R sin(s / R) (teeth foreshorten round t
 UPPER_CROWN = 0.17  # IPD: visible crown height of a central incisor (~10.5 mm)
 LOWER_CROWN = 0.14
 INCISAL_DISPLAY = 0.04  # IPD: upper incisors below a relaxed upper lip (~2.5 mm)
+# A smile lifts the upper lip off the incisors: in real smiles the teeth fill SMILE_TEETH of the
+# lips' opening below the upper lip, as one bright run (the upper row, the lower edges meeting it;
+# CK+ happy apexes, 3 people, 6 frames, and 0-f15-hao-ph: 0.81-0.98, median 0.95, openings 0.2-0.24
+# IPD), the dark mouth only a thin line above the lower lip. Skull-fixed alone, the edge stayed
+# INCISAL_DISPLAY under a lip the model barely lifts (15-f13-anc-ph's happy apex: half the opening
+# teeth, then a black stripe of cavity at 0.45 of the lips' brightness: a clenched band). The
+# share grows with the mouth corners' rise beyond the photo's (MouthPainter.smile).
+SMILE_TEETH = 0.9
+SMILE_FROM, SMILE_RISE = 0.03, 0.08  # IPD
 OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is closed
 # Shares of the lips' colour in the open mouth: at the back (shadowed tissue) and just inside the
 # lips. A real surprised mouth (0-f1-su-ph.jpg) is 0.35 of its lips' colour at its darkest 5 %
@@ -252,6 +263,23 @@ class MouthPainter:
             return float(max(np.clip(max(by_jaw, by_lips), 0.0, 1.0) * shut, self.squashed(h)))
         return float(np.clip(2.0 * (h - self.source_open) / ref, 0.0, 1.0))
 
+    def smile(self, points: np.ndarray) -> float:
+        """How much (0..1) the mouth corners of ``points`` (478, 2) px are raised beyond the
+        photo's: how far a smile has lifted the upper lip off the incisors (none up to
+        :data:`SMILE_FROM`, in full from :data:`SMILE_RISE`).
+
+        The rise is the smaller of the corners' (mean of both) against the skull and against the
+        upper lip's middle: the skull alone reads a head pitched down as a smile (the corners lie
+        behind the nose bridge: an angry apex's corners rose 0.06 IPD against it on t1-left while
+        they fell 0.12 in the frame), the lip's middle alone reads a press's thinned upper lip as
+        one (15-f13-anc's angry apex: +0.03)."""
+        P = np.asarray(points, np.float64)
+        ids = [L.MOUTH_CORNER["right"], L.MOUTH_CORNER["left"]]
+        corner = float(np.mean((P[ids] - self.source[ids]) @ self.down))
+        lip = float((P[13] - self.source[13]) @ self.down)
+        rise = min(float(self.skull_offset(P) @ self.down), lip) - corner
+        return float(_smooth((rise - SMILE_FROM * self.scale) / ((SMILE_RISE - SMILE_FROM) * self.scale)))
+
     def lower_reveal(self, points: np.ndarray, jaw_gap: float | None) -> float:
         """How much (0..1 of a crown) of the lower teeth shows above the lower lip: the lower
         lip's own pull down beyond the jaw's motion (``jaw_gap`` px; None: all of the opening
@@ -405,6 +433,10 @@ class MouthPainter:
         # upper teeth's edges, not a dark slit)
         show = INCISAL_DISPLAY * S * float(np.clip(self.opening(points) / (0.1 * S), 0.0, 1.0))
         up_edge = np.maximum(0.0, lip_v + show) if show > 0 else 0.0
+        # A smile shows the upper teeth down most of the opening (SMILE_TEETH), the dark below them
+        smiling = self.smile(points)
+        if smiling > 0:
+            up_edge = np.maximum(up_edge, lip_v + smiling * SMILE_TEETH * np.maximum(lo_lip_v - lip_v, 0.0))
         uc, ucov = row(-1.0, up_edge, UPPER_TEETH, UPPER_CROWN, 1.0)
         # Between the rows a thin contact shadow where they meet (a closed bite).
         img = img + (uc - img) * ucov
