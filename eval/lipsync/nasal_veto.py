@@ -176,13 +176,7 @@ def main(argv=None) -> int:
     values = nasal_values(english, cands)
     z, mu, sd = standardiser(values, cands)
     print(f"nasal cues (bal, baln, f2) over English tuning rec candidates: mean {list(mu)} sd {list(sd)}", flush=True)
-    strip = lambda f: np.asarray(f)[..., :-pv.N_PLACE]  # noqa: E731
-    x, y, w, f = ccl.design(cands, ccl.TUNE)
-    x = strip(x)
-    oof = np.zeros(len(y))
-    for k in range(ccl.FOLDS):
-        model = ccl.fitter(x[f != k], y[f != k], w[f != k])
-        oof[f == k] = model(x[f == k])
+    oof = pv.out_of_fold(cands)
     score, i = {}, 0
     for n in ccl.TUNE:
         for feats, _, _ in cands[n][1]:
@@ -204,7 +198,7 @@ def main(argv=None) -> int:
 
         wts = load_weights()
         levels = (float(wts["rec_level"]), float(wts["ins_level"]))
-        shipped_score = lambda c: float(scores(strip(c[4])[None], wts)[0])  # noqa: E731
+        shipped_score = lambda c: float(scores(pv.network_features(c[4])[None], wts)[0])  # noqa: E731
         pm, ps = place_mu, place_sd
         for n in HELD_OUT:
             line = [f"held out {n}"]

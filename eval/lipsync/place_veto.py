@@ -39,6 +39,24 @@ N_PLACE = 4  # the place cues ride at the end of each candidate's feature list (
 RULE = "see /work/notes/s10/rv3-rule.md"
 
 
+def network_features(feats) -> np.ndarray:
+    """The session-8 classifier's features only, (..., F - N_PLACE): the place cues are the veto's,
+    not the network's."""
+    return np.asarray(feats)[..., :-N_PLACE]
+
+
+def out_of_fold(cands: dict) -> np.ndarray:
+    """(n,) the classifier's out-of-fold score of every English tuning candidate, in
+    ``ccl.design``'s order (a model per fold, trained on the other folds)."""
+    x, y, w, f = ccl.design(cands, ccl.TUNE)
+    x = network_features(x)
+    oof = np.zeros(len(y))
+    for k in range(ccl.FOLDS):
+        model = ccl.fitter(x[f != k], y[f != k], w[f != k])
+        oof[f == k] = model(x[f == k])
+    return oof
+
+
 def z_stats(cands: dict) -> tuple[np.ndarray, np.ndarray]:
     """Mean and s.d. of the murmur balance and burst centroid over the English tuning candidates."""
     c = np.array([f[-N_PLACE:][:2] for n in ENGLISH_TUNE for f, _, _ in cands[n][1]])
@@ -125,14 +143,7 @@ def main(argv=None) -> int:
         pc.CUE_SPAN = mode
         by_mode[mode] = {n: ccl.collect(d) for n, d in sets.items()}
     cands = by_mode[modes[0]]
-    # the session-8 classifier's features only (the place cues are the veto's, not the network's)
-    strip = lambda f: np.asarray(f)[..., :-N_PLACE]  # noqa: E731
-    x, y, w, f = ccl.design(cands, ccl.TUNE)
-    x = strip(x)
-    oof = np.zeros(len(y))
-    for k in range(ccl.FOLDS):
-        model = ccl.fitter(x[f != k], y[f != k], w[f != k])
-        oof[f == k] = model(x[f == k])
+    oof = out_of_fold(cands)
     picks = {}
     for mode in modes:
         cm = by_mode[mode]
@@ -150,7 +161,7 @@ def main(argv=None) -> int:
 
         wts = load_weights()
         shipped_levels = (float(wts["rec_level"]), float(wts["ins_level"]))
-        shipped_score = lambda c: float(scores(strip(c[4])[None], wts)[0])  # noqa: E731
+        shipped_score = lambda c: float(scores(network_features(c[4])[None], wts)[0])  # noqa: E731
         for mode in modes:
             pick, mu, sd = picks[mode]
             for n in HELD_OUT:
