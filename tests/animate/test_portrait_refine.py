@@ -425,3 +425,42 @@ def test_the_inner_brow_averages_a_wandering_reading_instead_of_drawing_it(monke
     err = np.array(err[50:])
     assert abs(err.mean()) < 0.03  # nothing to correct on average (the wander has zero mean)
     assert err.std() < 0.5 * sd  # a quarter of each error: sd ~0.38 x the reading's
+
+
+def test_the_loop_never_draws_the_brow_pinch_far_past_its_unit(samples, monkeypatch):
+    """The tracker under-reads a drawn brow pinch on a warped photo and the loop chased it to its
+    LIMIT (t1-left's disgusted apex: the pinch drawn 0.69-0.78 for 0.28-0.34 asked). On
+    single_face.jpg (uncalibrated, so the loop alone is judged) with a critic reading 0.3 of the
+    drawn pinch, a held BrowPinch 0.4 is drawn at most refine.DRAWN_MAX x the asked extent (the
+    model's own landmark motion, measured as the units' "drawn" ratios) and as far as that allows
+    (the loop alone: 0.4 + LIMIT, 1.9x); a pinch read 0.8 of its drawing converges as before."""
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=256, calibrate=False))
+    x0, y0, x1, y1 = anim.warp.roi
+    with StillTracker() as t:
+        photo = retrack([anim.image[y0:y1, x0:x1]], anim.points.mean(0) - (x0, y0), tracker=t)[0]
+    slots = list(refine._DRAWN_SLOTS)  # BrowPinch right, left
+    idx = [ue_index("BrowPinchRight"), ue_index("BrowPinchLeft")]
+    for weight, read in ((0.4, 0.3), (0.3, 0.8)):
+        plant = _Plant({"BrowPinchRight": read, "BrowPinchLeft": read})
+        plant.faces = lambda image: [photo]  # the real photo: the drawn extents are measured on it
+        monkeypatch.setattr(refine, "readings", plant.read)
+        loop = refine.ClosedLoop(anim, tracker=plant)
+
+        def render(d):
+            plant.drawn = np.asarray(d, np.float32).copy()
+            return np.zeros(anim.image.shape, np.uint8)
+
+        d = np.zeros(N_DRIVE, np.float32)
+        d[idx] = weight
+        for _ in range(30):
+            out = loop.correct(d, render)
+        asked = loop.targets(d)[slots]
+        drawn = loop.drawn_extents(out)
+        assert asked == pytest.approx([weight] * 2, abs=0.03)
+        if read < 0.5:
+            assert np.all(drawn <= refine.DRAWN_MAX * asked + 0.01), (drawn, asked)
+            assert np.all(drawn >= refine.DRAWN_MAX * asked - 0.03), (drawn, asked)  # as far as allowed
+        else:
+            assert out[idx] == pytest.approx([weight / read] * 2, abs=0.02)
+            assert np.all(drawn < refine.DRAWN_MAX * asked)
+    anim.close()
