@@ -1,13 +1,11 @@
 """A smile drawn as real smiles are (issue #12, twelfth session): the teeth fill most of the parted
-lips, and the cheek's rise lifts the lower lid (AU6) without the closed loop undoing it.
+lips.
 
 Real CK+ happy apexes against their own neutral onsets (3 people, 6 frames) and 0-f15-hao-ph: the
-teeth fill 0.81-0.98 of the opening below the upper lip as one bright run (``mouth.SMILE_TEETH``),
-and the lower lid rises 0.37-0.48 of the infraorbital cheek's rise (``implied.CHEEK_LIFTS_LID``).
+teeth fill 0.81-0.98 of the opening below the upper lip as one bright run (``mouth.SMILE_TEETH``).
 Before, the painted upper row stayed a skull-fixed sliver under a lip the model barely lifts
 (15-f13-anc-ph's happy apex, open loop: teeth over 0.49 of the middle of the opening, then a black
-stripe of cavity: a clenched band), and the loop's squint slot pulled every smiling lower lid down
-to its limit (-0.35).
+stripe of cavity: a clenched band).
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ import numpy as np
 import pytest
 
 from facemimic.animate.drivers import DriverSpec, build
-from facemimic.animate.portrait import implied
 from facemimic.animate.portrait import landmarks as L
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
 from facemimic.expressions.names import UE_NAMES, ue_index
@@ -86,36 +83,3 @@ def test_no_other_emotion_is_drawn_as_a_smile(anc, expression):
     # the corners against the skull alone read an apex's head pitched down as a smile (angry on
     # 15-f13-anc: +0.04 IPD), against the upper lip's middle alone a press's thinned lip (+0.03)
     assert anc.mouth.smile(_drawn(anc, _apex(expression))) < 0.05
-
-
-def test_the_cheeks_rise_lifts_the_lower_lid_in_the_composed_targets():
-    w = np.zeros(len(UE_NAMES), np.float64)
-    w[ue_index("CheekSquintLeft")] = w[ue_index("CheekSquintRight")] = 0.4
-    m = implied.implied_measures(w)
-    lid = 0.43 * 0.1 * 0.4  # real smiles' 0.43 of CheekSquint's full extent (0.1 IPD of cheek)
-    np.testing.assert_allclose(m["lower_lid_raise"], [lid, lid], atol=1e-9)
-    # the aperture's composition stays the squint's (the closure slot owns it; a laugh's eye composed
-    # with the cheek read as a blink and lost its open-eye floor: test_portrait_eyes_open.py)
-    np.testing.assert_allclose(m["eye_widen"], [0.0, 0.0], atol=1e-9)
-    # the squint's own share adds to it
-    w[ue_index("EyeSquintLeft")] = 0.2
-    m = implied.implied_measures(w)
-    assert m["lower_lid_raise"][0] == pytest.approx(lid + 0.05 * 0.2)
-
-
-def test_the_loop_keeps_a_smiles_lower_lid_raised(samples):
-    from facemimic.animate.portrait import refine
-    from facemimic.animate.portrait.animator import timeline
-
-    with build(DriverSpec(expression="happy", duration=2.0, fps=10.0, seed=1)) as driven:
-        frames = timeline(driven.track, fps=10.0, duration=driven.duration)
-    w = np.array([np.nan_to_num(f.weights) for f in frames])
-    keep = [k for k, n in enumerate(UE_NAMES) if not n.startswith("Eye")]
-    apex = int(np.argmax(np.abs(w[:, keep]).sum(1)))
-    with PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=256, rest="neutral", refine=True)) as anim:
-        for frame in frames[:apex + 1]:
-            anim.plan(frame)
-        corr = {channel: float(c) for (_, channel), c in zip(refine.LOOP, anim._loop.corr)}
-    for side in ("Left", "Right"):
-        # before: -0.35 / -0.35 (the limit): the smile's lower lid pulled down
-        assert corr[f"EyeSquint{side}"] > -0.25, corr

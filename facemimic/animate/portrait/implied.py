@@ -18,9 +18,7 @@ landmarks:
 * brows: BrowInnerUp raises the inner end by 0.12, BrowLowerer lowers inner and middle by 0.10:
   ``inner = 0.12 U - 0.10 L``, ``brow_lower = -(inner + middle) / 2 = 0.10 L - 0.06 U``;
 * eyes: the aperture changes by ``0.06 Wide - 0.05 Squint`` (the squint's lower lid rise narrows
-  it), plus the closure; the lower lid rises with the squint and with the cheek under it (AU6
-  lifts it :data:`CHEEK_LIFTS_LID` of the cheek's own rise): ``lower_lid_raise = 0.05 Squint +
-  0.43 x 0.10 CheekSquint``;
+  it), plus the closure; ``lower_lid_raise = 0.05 Squint``;
 * the lips' middle (13/14), which the corners are measured against: the upper lip rises by
   ``0.10 MouthUpperUp``, the lower lip drops by ``0.75 (JawOpen - MouthClosed) + 0.25 MouthLowerDown``
   (:func:`facemimic.expressions.mouth.implied_mouth`'s gap, one lip each), and the corners follow
@@ -64,17 +62,6 @@ PULL_LIFTS_LIP = 0.2
 # (re-tracked 0.036): every smile then read its upper lip ~0.36 weight too high and the loop pulled
 # it down to its limit (MouthUpperUp -0.35/-0.35 at the happy apex; with it +0.05/0.00).
 PRESS_LOWERS_LIP = 0.5
-# Share of the infraorbital cheek's rise (cheek_raise, AU6) that the lower lid rises with it
-# (lower_lid_raise, measured from the eye corners): real CK+ happy apexes against their own
-# neutral onsets (3 people, 6 frames; cheek 0.040-0.078 IPD up): 0.37-0.48 (median 0.43), the eye
-# narrowing 0.03 IPD. Without it a smile's cheek raise composed no lid motion at all, and the loop
-# pulled every smiling lower lid down to its limit (EyeSquint slot -0.35 at the happy apex on
-# 15-f13-anc, t1-left and single_face): the Duchenne narrowing undone. Composed into the lower
-# lid's measure only, not the aperture's: the closure slot owns the aperture and reads a composed
-# closure of EYE_FLOOR_BELOW or more as a blink (refine.py), and a laugh's eye (CheekSquint 0.8,
-# EyeSquint 0.6, lids 40 % closed) composed that way lost its open-eye floor: lids drawn through
-# each other (tests/animate/test_portrait_eyes_open.py).
-CHEEK_LIFTS_LID = 0.43
 
 
 def _ext(stem: str) -> float:
@@ -134,8 +121,7 @@ def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0
     ap = np.full(2, 0.10) if aperture is None else np.asarray(aperture, np.float64)
     squint = _ext("EyeSquint") * _w(w, "EyeSquint")
     res["eye_widen"] = _ext("EyeWide") * _w(w, "EyeWide") - squint - np.asarray(closure, np.float64) * ap
-    # the lower lid rises with the squint (AU7) and with the cheek under it (AU6: CHEEK_LIFTS_LID)
-    res["lower_lid_raise"] = squint + CHEEK_LIFTS_LID * _ext("CheekSquint") * _w(w, "CheekSquint")
+    res["lower_lid_raise"] = squint
     for measure, stem in _OWN.items():
         res[measure] = _ext(stem) * _w(w, stem)
     res["upper_lip_raise"] = (res["upper_lip_raise"] + PULL_LIFTS_LIP * np.maximum(pull_part, 0.0)
