@@ -45,6 +45,18 @@ def _loop(plant, monkeypatch):
 _FROWN = refine._SLOT["MouthFrownLeft"]
 
 
+def _held(loop, plant, drive, shape, frames: int = 30):
+    """The loop's output after ``frames`` frames of one held ``drive`` (93,), the plant reading
+    what each frame drew (a blank ``shape`` image stands for the render)."""
+    def render(d):
+        plant.drawn = np.asarray(d, np.float32).copy()
+        return np.zeros(shape, np.uint8)
+
+    for _ in range(frames):
+        out = loop.correct(drive, render)
+    return out
+
+
 class _PeakPlant(_Plant):
     """Re-tracking stand-in: every slot reads what is drawn, except the left frown, which reads
     0.8 x its drive up to 0.6 (peak 0.48) and falls 1:1 past it (MediaPipe's frown on
@@ -374,15 +386,9 @@ def test_the_loop_never_draws_a_lowered_brow_through_the_eyelid(samples, monkeyp
         monkeypatch.setattr(refine, "readings", plant.read)
         monkeypatch.setattr(refine, "rest_of", lambda frame, size: (np.zeros((478, 3)), np.ones(2)))
         loop = refine.ClosedLoop(anim, tracker=plant)
-
-        def render(d):
-            plant.drawn = np.asarray(d, np.float32).copy()
-            return np.zeros(anim.image.shape, np.uint8)
-
         d = np.zeros(N_DRIVE, np.float32)
         d[lowerers] = weight
-        for _ in range(30):
-            out = loop.correct(d, render)
+        out = _held(loop, plant, d, anim.image.shape)
         floor = BROW_LID_KEEP * rest_brow_gaps(anim)
         gaps = drawn_brow_gaps(anim, anim.model.controls(out))
         if weight == 1.0:
@@ -445,15 +451,9 @@ def test_the_loop_never_draws_the_brow_pinch_far_past_its_unit(samples, monkeypa
         plant.faces = lambda image: [photo]  # the real photo: the drawn extents are measured on it
         monkeypatch.setattr(refine, "readings", plant.read)
         loop = refine.ClosedLoop(anim, tracker=plant)
-
-        def render(d):
-            plant.drawn = np.asarray(d, np.float32).copy()
-            return np.zeros(anim.image.shape, np.uint8)
-
         d = np.zeros(N_DRIVE, np.float32)
         d[idx] = weight
-        for _ in range(30):
-            out = loop.correct(d, render)
+        out = _held(loop, plant, d, anim.image.shape)
         asked = loop.targets(d)[slots]
         drawn = loop.drawn_extents(out)
         assert asked == pytest.approx([weight] * 2, abs=0.03)
