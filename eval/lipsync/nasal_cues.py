@@ -190,8 +190,7 @@ def span_balance(pcm: np.ndarray, start: float, end: float) -> float:
     a, b = max(a, 0), min(max(b, a + 1), n)
     if b <= a:
         return SPAN_BALANCE_MEAN
-    frames = x[np.arange(WIN)[None, :] + HOP * np.arange(a, b)[:, None]] * np.hanning(WIN)
-    p, f = _power(frames)
+    p, f = _power(_frames(x[a * HOP:(b - 1) * HOP + WIN]))  # frames a .. b - 1
     p = p.mean(0)
     return float((_band(p, f, 750, 1250) - _band(p, f, 1450, 2200)) / 10)
 

@@ -32,7 +32,7 @@ from ...expressions.track import ExpressionTrack
 from .creases import CreasePainter
 from .eyes import EyeRig, lash_line
 from .model import (CONTROL_NAMES, DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DisplacementModel, FarSideHold,
-                    drive_vector)
+                    drive_vector, foreshorten_edge_on)
 from .mouth import MouthPainter
 from .pose import HeadPose
 from .source import choose_face, find_faces, load_image
@@ -472,8 +472,6 @@ def edge_on_rest(model, points: np.ndarray, overlap: np.ndarray) -> np.ndarray:
     -------
     np.ndarray [shape=(478, 2), dtype=float32]
     """
-    from .model import foreshorten_edge_on
-
     pts = np.asarray(points, np.float64)
     if not model.absolute or model.rest_mix is None or pts.shape[1] < 3:
         return np.zeros(model.basis.shape[1:], np.float32)
