@@ -485,6 +485,33 @@ def _lid_gap(c, upper, lower):
     return _side(c, upper)[..., 1] - _side(c, lower)[..., 1]
 
 
+def _pinch(c: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """(T, 2) the inner brow ends of face-frame points ``c`` moved towards the midline from ``r``."""
+    return -(_side(c, BROW_INNER)[..., 0] - _side(r, BROW_INNER)[..., 0]) * np.array([1.0, -1.0])
+
+
+def brow_pinch(landmarks: np.ndarray, image_size: tuple[float, float], rest: np.ndarray | None = None) -> np.ndarray:
+    """:func:`measure`'s ``brow_pinch`` alone, at a quarter of its cost (the closed loop bounds the
+    drawn pinch by bisection, measuring it a dozen times a frame).
+
+    Parameters
+    ----------
+    landmarks : np.ndarray [shape=(478, 3) or (T, 478, 3)]
+    image_size : (width, height)
+    rest : np.ndarray [shape=(478, 3)], optional
+        As for :func:`measure`.
+
+    Returns
+    -------
+    np.ndarray [shape=(2,) or (T, 2)]
+        IPD, [subject's left, subject's right].
+    """
+    pts, single = _as_points(landmarks, image_size)
+    c, _ = _to_face_frame(pts)
+    out = _pinch(c, _rest_points(rest)[0])
+    return out[0] if single else out
+
+
 def measure(landmarks: np.ndarray, image_size: tuple[float, float],
             rest: np.ndarray | None = None) -> FaceMeasures:
     """Geometric measures of a face, normalised by its inter-pupil distance.
@@ -575,7 +602,7 @@ def measure(landmarks: np.ndarray, image_size: tuple[float, float],
         cheek_raise=rise(CHEEK_UPPER), nose_wing_raise=rise(NOSE_WING),
         brow_inner_raise=brow_inner, brow_outer_raise=rise(BROW_OUTER),
         brow_lower=-(brow_inner + brow_mid) / 2,
-        brow_pinch=-(_side(c, BROW_INNER)[..., 0] - _side(r, BROW_INNER)[..., 0]) * sign,
+        brow_pinch=_pinch(c, r),
         eye_closure=lid_over_iris(r) - lid_now, eye_widen=aperture - aperture0,
         lower_lid_raise=lower_lid(c) - lower_lid(r), lid_over_iris=lid_now,
         ipd_px=ipd_px,

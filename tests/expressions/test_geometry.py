@@ -140,6 +140,19 @@ def test_sequences_measure_frame_by_frame_and_gaps_stay_nan(faces):
     np.testing.assert_allclose(m.smile_pull[0], single.smile_pull)
 
 
+def test_the_pinch_alone_is_measures_pinch(faces):
+    """geometry.brow_pinch (the closed loop's per-frame bound) is measure()'s brow_pinch, for one face
+    and a sequence, against the population and against a person's rest."""
+    anger, size = faces["15-f13-anc-ph.jpg"]
+    gape, _ = faces["0-f1-su-ph.jpg"]
+    rest = geo.rest_face(gape, size)
+    for r in (None, rest):
+        np.testing.assert_allclose(geo.brow_pinch(anger, size, r), geo.measure(anger, size, rest=r).brow_pinch)
+        seq = np.stack([anger, np.full_like(anger, np.nan), gape])
+        np.testing.assert_allclose(geo.brow_pinch(seq, size, r), geo.measure(seq, size, rest=r).brow_pinch)
+    assert np.all(geo.brow_pinch(anger, size, rest) > 0.005)  # her frown draws the brows together
+
+
 def test_a_persons_rest_makes_their_neutral_face_measure_zero(faces):
     lm, size = faces["15-f13-anc-ph.jpg"]
     rest = geo.rest_face(lm, size)

@@ -815,10 +815,10 @@ class ClosedLoop:
             motion = motion + overlap
         pts = self._photo_lm.copy()
         pts[:, :2] += motion / np.asarray(self.size, np.float64)
-        m = geometry.measure(pts, self.size, self.rest)
+        pinch = geometry.brow_pinch(pts, self.size, self.rest)  # the slots' one measure (_DRAWN_SLOTS)
         for j, slot in enumerate(_DRAWN_SLOTS):
             ch = geometry.CHANNELS[LOOP[slot][1]]
-            out[j] = float(np.asarray(getattr(m, ch.measure))[ch.side]) / ch.full_extent
+            out[j] = float(pinch[ch.side]) / ch.full_extent
         return out
 
     def _hold_drawn(self, drive: np.ndarray, target: np.ndarray) -> None:
