@@ -242,7 +242,10 @@ def test_an_open_photo_mouth_narrowed_but_open_shows_an_interior_not_a_lip_slab(
 def test_sealed_lips_keep_each_lip_s_own_colour_to_the_seam(samples, photo):
     # a toothy photo's neutral frame (rest="neutral" closes its lips): next to the seam the upper
     # lip looks like the upper lip and the lower like the lower (the seal used to fill the strip
-    # with their average: matched / swapped colour distances 35.5 / 27.1 and 60.3 / 17.1)
+    # with their average: matched / swapped colour distances 35.5 / 27.1 and 60.3 / 17.1). Real
+    # lips darken towards their seam (45-m7-di-ph's closed lips: 63.3 / 78.0, 15-f13-anc-ph's
+    # 155.7 / 156.9), as the seal's lips drawn from their own shading now do (single_face 58.5 /
+    # 97.3, hao 68.5 / 102.7); the bound still fails the average (1.3 and 3.5)
     from facemimic.animate.portrait import landmarks as L
 
     anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=512, rest="neutral", calibrate=False))
@@ -262,4 +265,4 @@ def test_sealed_lips_keep_each_lip_s_own_colour_to_the_seam(samples, photo):
     upper, lower = band(-0.09, -0.06), band(0.06, 0.09)
     matched = np.linalg.norm(near_up - upper) + np.linalg.norm(near_lo - lower)
     swapped = np.linalg.norm(near_up - lower) + np.linalg.norm(near_lo - upper)
-    assert matched < 0.6 * swapped, (matched, swapped)
+    assert matched < 0.75 * swapped, (matched, swapped)

@@ -69,6 +69,16 @@ OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is
 CAVITY_DEEP = 0.34
 CAVITY_EDGE = 0.55
 SEAL_OPEN = 0.03  # IPD: lips nearer than this are sealed over a toothy photo's teeth; from twice it, the interior shows
+# Sealed lips (MouthPainter.seal): each lip drawn from its own vermilion pulled back from the seam by
+# the squashed strip plus SEAL_MARGIN (IPD) + 1 px, at most SEAL_PULL_MAX of the lip's height;
+# the lip line the lips SEAL_LINE_SHADE darker over SEAL_LINE_WIDTH (IPD, Gaussian half-width)
+SEAL_MARGIN = 0.035
+SEAL_PULL_MAX = 0.6
+SEAL_LINE_SHADE = 0.3
+SEAL_LINE_FLOOR = 0.75  # x the lips' median brightness: nothing at the seam darker (real lines 0.66-0.77)
+SEAL_LINE_WIDTH = 0.008
+SEAL_FLOOR_REACH = 0.04  # IPD: how far from the seam (and past its ends) ...
+SEAL_HOLE = 0.66  # ... nothing darker than this x the lips' brightness is left (filled in from around it)
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -464,9 +474,15 @@ class MouthPainter:
         return a
 
     def seal(self, out: np.ndarray, points: np.ndarray) -> float:
-        """Where the lips close further than in a photo that shows its teeth, paint over the
-        squashed strip of photo teeth with the lips' colour and a soft lip line; returns how
-        much (0..1) was painted."""
+        """Where the lips close further than in a photo that shows its teeth, redraw the closed lips
+        over the squashed strip of photo teeth; returns how much (0..1) was painted.
+
+        Each lip is drawn from its own clean vermilion: a pixel between the lip's outer edge and
+        the seam samples the frame pulled back from the seam (nothing at the outer edge, the strip
+        and a margin at the seam), so the upper lip keeps its colour and shading down to a smooth
+        seam, the lower lip likewise, and the two meet at a crisp, slightly dark lip line.
+        (Shifted copies from half an opening and a 0.045 IPD rim away reached past a smile's thin
+        upper lip into the skin above it: a toothy photo's neutral frame lost its upper lip.)"""
         import cv2
 
         if self.source_open <= max(0.04 * self.scale, 2.0):
@@ -475,49 +491,91 @@ class MouthPainter:
         k = float(np.clip((0.85 - h_now / self.source_open) / 0.35, 0.0, 1.0)) - self.squashed(h_now)
         if k <= 0.01:
             return 0.0
-        poly = _poly(points)
+        P = np.asarray(points, np.float64)
+        outer = np.concatenate([P[list(L.LIP_OUTER_UPPER)], P[list(L.LIP_OUTER_LOWER)]])
         h, w = out.shape[:2]
-        pad = int(np.ceil(0.05 * self.scale)) + 3
-        x0 = int(max(np.floor(poly[:, 0].min()) - pad, 0))
-        y0 = int(max(np.floor(poly[:, 1].min()) - pad, 0))
-        x1 = int(min(np.ceil(poly[:, 0].max()) + pad, w))
-        y1 = int(min(np.ceil(poly[:, 1].max()) + pad, h))
+        pad = 3
+        x0 = int(max(np.floor(outer[:, 0].min()) - pad, 0))
+        y0 = int(max(np.floor(outer[:, 1].min()) - pad, 0))
+        x1 = int(min(np.ceil(outer[:, 0].max()) + pad, w))
+        y1 = int(min(np.ceil(outer[:, 1].max()) + pad, h))
         if x1 - x0 < 3 or y1 - y0 < 3:
             return 0.0
-        o = np.array([x0, y0], np.float64)
         roi = out[y0:y1, x0:x1]
         rgb = np.ascontiguousarray(roi[..., :3])
-        # The squashed strip and a rim round it, refilled with the lips just above and below it
-        # (shifted copies of the frame, smoothed along the mouth: no jagged teeth left).
-        seam = (points[list(L.LIP_INNER_UPPER)] + points[list(L.LIP_INNER_LOWER)]) / 2 - o
-        rim = 0.045 * self.scale  # the photo's dark teeth edge lies just outside its inner-lip line
-        m = np.zeros(rgb.shape[:2], np.uint8)
-        cv2.fillPoly(m, [np.round((poly - o) * 16).astype(np.int32)], 255, cv2.LINE_AA, 4)
-        cv2.polylines(m, [np.round(seam * 16).astype(np.int32)], False, 255,
-                      max(int(round(2 * rim)), 2), cv2.LINE_AA, 4)
-        d = h_now / 2 + 1.5 * rim + 1.0
-        size = (rgb.shape[1], rgb.shape[0])
-        shifted = [cv2.warpAffine(rgb, np.float32([[1, 0, -sgn * d * self.down[0]], [0, 1, -sgn * d * self.down[1]]]),
-                                  size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-                   for sgn in (-1.0, 1.0)]
-        # Each lip reaches the seam with its own texture: above the seam the copy from above (the
-        # upper lip), below it the lower lip's (their average ghosted both lips' textures into a
-        # smeared band on a toothy photo's neutral frame); a pixel's blend across the seam.
-        yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]].astype(np.float32)
-        right = np.array([-self.down[1], self.down[0]])
-        su, sv = seam @ right, seam @ self.down
+        o = np.array([x0, y0], np.float64)
+        d, right = self.down, self.right
+
+        def chain(ids):  # (u px along the mouth, v px down) of a lip chain, sorted by u
+            q = P[list(ids)] - o
+            u, v = q @ right, q @ d
+            order = np.argsort(u)
+            return u[order], v[order]
+
+        iu_u, iu_v = chain(L.LIP_INNER_UPPER)
+        il_u, il_v = chain(L.LIP_INNER_LOWER)
+        ou_u, ou_v = chain(L.LIP_OUTER_UPPER)
+        ol_u, ol_v = chain(L.LIP_OUTER_LOWER)
+        # The seam: midway between the inner lips, smoothed along the mouth (the inner landmarks
+        # step by a pixel or two; a real lip line is a smooth curve)
+        seam = (P[list(L.LIP_INNER_UPPER)] + P[list(L.LIP_INNER_LOWER)]) / 2 - o
+        su, sv = seam @ right, seam @ d
+        for _ in range(2):
+            sv = np.concatenate([sv[:1], 0.25 * sv[:-2] + 0.5 * sv[1:-1] + 0.25 * sv[2:], sv[-1:]])
         order = np.argsort(su)
+        su, sv = su[order], sv[order]
+        yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]].astype(np.float32)
         pu = xx * np.float32(right[0]) + yy * np.float32(right[1])
-        pv = xx * np.float32(self.down[0]) + yy * np.float32(self.down[1])
-        above = _smooth((np.interp(pu, su[order], sv[order]) - pv) + 0.5)[..., None].astype(np.float32)
-        filled = shifted[0].astype(np.float32) * above + shifted[1].astype(np.float32) * (1.0 - above)
-        filled = cv2.blur(filled, (max(int(0.03 * self.scale) | 1, 3), 1))
-        # The lip line: the seam between the lips, a little darker than the lips, soft.
-        line = np.zeros_like(m)
-        cv2.polylines(line, [np.round(seam * 16).astype(np.int32)], False, 255,
-                      max(int(round(0.012 * self.scale)), 1), cv2.LINE_AA, 4)
-        line = cv2.GaussianBlur(line, (0, 0), max(0.6, 0.006 * self.scale)).astype(np.float32)[..., None] / 255.0
-        filled = filled * (1.0 - 0.22 * line)
-        alpha = cv2.GaussianBlur(m, (0, 0), max(0.8, 0.5 * rim)).astype(np.float32)[..., None] / 255.0 * k
-        roi[..., :3] = np.clip(rgb + (filled - rgb) * alpha + 0.5, 0, 255).astype(np.uint8)
+        pv = xx * np.float32(d[0]) + yy * np.float32(d[1])
+        s = np.interp(pu, su, sv)
+        top = np.minimum(np.interp(pu, ou_u, ou_v), s - 1.0)  # the lips' outer edges
+        bottom = np.maximum(np.interp(pu, ol_u, ol_v), s + 1.0)
+        # What the warp squashed into the seam (the strip between the inner lips, the photo's dark
+        # teeth edge and a pixel's resampling either side) is left out of each lip.
+        margin = (SEAL_MARGIN * self.scale + 1.0) * k  # (squashed only as far as the lips close)
+        inner_up, inner_lo = np.interp(pu, iu_u, iu_v), np.interp(pu, il_u, il_v)
+        # (the strip lies between the inner lips whichever side of the smoothed seam they are)
+        c_up = np.maximum(s - np.minimum(inner_up, inner_lo), 0.0) + margin
+        c_lo = np.maximum(np.maximum(inner_up, inner_lo) - s, 0.0) + margin
+        h_up, h_lo = s - top, bottom - s
+        c_up = np.minimum(c_up, SEAL_PULL_MAX * h_up)
+        c_lo = np.minimum(c_lo, SEAL_PULL_MAX * h_lo)
+        a = s - pv  # > 0: above the seam
+        # px along ``down`` to the pixel each lip samples (none at its outer edge, the strip and
+        # the margin at the seam), only along the mouth's own length (the corners fade out)
+        inside = _smooth((pu - su[0]) / 2.0) * _smooth((su[-1] - pu) / 2.0)
+        pull_up = -c_up * np.clip(1.0 - a / h_up, 0.0, 1.0) * inside
+        pull_lo = c_lo * np.clip(1.0 + a / h_lo, 0.0, 1.0) * inside
+        # the two lips meet on the smooth seam, blended across a pixel (a hard switch drew a
+        # slanted seam as a stair of pixels)
+        upper = _smooth(a + 0.5)[..., None]
+        filled = np.zeros(rgb.shape, np.float32)
+        for shift, wt in ((pull_up, upper), (pull_lo, 1.0 - upper)):
+            shift = shift.astype(np.float32)
+            mx, my = xx + shift * np.float32(d[0]), yy + shift * np.float32(d[1])
+            filled += wt * cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # Nothing along the seam or past its ends is darker than the lip line: what the pull leaves
+        # of the photo's teeth edge, and a smile's dark corners squashed into ticks at the seam's
+        # ends, are filled in from the lips and skin around them.
+        lips = float(self.palette.lip.mean())
+        floor = SEAL_LINE_FLOOR * lips
+        ends = np.clip(pu, su[0], su[-1]) - pu  # px beyond the seam's ends (0 along it)
+        reach = SEAL_FLOOR_REACH * self.scale
+        near = np.exp(-(a / (reach + 1.0)) ** 2 - (ends / reach) ** 2)
+        holes = ((filled.mean(2) < SEAL_HOLE * lips) & (near > 0.3)).astype(np.uint8)
+        holes = cv2.dilate(holes, np.ones((3, 3), np.uint8)) * (near > 0.2)  # and their soft fringe
+        if holes.any():
+            filled = cv2.inpaint(np.clip(filled + 0.5, 0, 255).astype(np.uint8), holes, 2.0,
+                                 cv2.INPAINT_TELEA).astype(np.float32)
+        # The lip line: the lips' contact, the lips themselves a little darker (real closed mouths:
+        # 0.66-0.77 of the lips' brightness, never below SEAL_LINE_FLOOR), about a pixel wide and crisp.
+        width = max(SEAL_LINE_WIDTH * self.scale, 0.6)
+        line = (np.exp(-(a / width) ** 2) * inside)[..., None]
+        shade = 1.0 - SEAL_LINE_SHADE * line  # (the lips' own hue: a flat colour read grey)
+        lum = np.maximum(filled.mean(2, keepdims=True), 1.0)
+        # (darkened down to the floor at most; what is darker already is left as it is)
+        filled = filled * np.maximum(shade, np.minimum(floor / lum, 1.0))
+        alpha = np.float32(k) * np.maximum((a < h_up + 1) & (-a < h_lo + 1), near).astype(np.float32)[..., None]
+        src = rgb.astype(np.float32)
+        roi[..., :3] = np.clip(src + (filled - src) * alpha + 0.5, 0, 255).astype(np.uint8)
         return k

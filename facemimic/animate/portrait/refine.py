@@ -955,7 +955,9 @@ class ClosedLoop:
         if self.lips_probe is None:
             return 1.0, 0.0
         drawn, read = self.lips_probe
-        ok = (drawn >= LIPS_RATIO_DRAWN) & (read >= LIPS_RATIO_DRAWN)
+        # (a probe drawn at LIPS_RATIO_DRAWN itself is sealed lips, mouth.SEAL_OPEN: its reading is
+        # how the seal's drawing reads, 0.02-0.05, not the tracker's bias on parted lips)
+        ok = (drawn > LIPS_RATIO_DRAWN) & (read >= LIPS_RATIO_DRAWN)
         if not ok.any():
             return 1.0, 0.0
         return (float(np.mean(np.minimum(read[ok] / drawn[ok], LIPS_RATIO_MAX))),

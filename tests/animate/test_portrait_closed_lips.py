@@ -1,0 +1,89 @@
+"""Closed lips drawn from a photo that shows its teeth (issue #12, thirteenth session).
+
+A neutral rest closes a toothy smile's lips; the warp squashes the photo's teeth into the seam
+and :meth:`MouthPainter.seal` redraws the closed lips over it. Real closed lips are an upper and a
+lower vermilion in the photo's own lip colour meeting on a thin lip line; the seal used to refill a
+band round the seam with copies shifted by half an opening plus 0.045 IPD, which reached past a
+smile's thin upper lip into the skin above it (no upper vermilion left).
+"""
+
+import numpy as np
+import pytest
+
+from facemimic.animate.portrait import landmarks as L
+from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
+from facemimic.expressions.frame import ExpressionFrame
+
+UPPER_OUTER = [40, 39, 37, 0, 267, 269, 270]  # the upper lip's outer edge, middle of the mouth
+UPPER_INNER = [80, 81, 82, 13, 312, 311, 310]
+LOWER_INNER = [88, 178, 87, 14, 317, 402, 318]
+
+
+@pytest.fixture(scope="module")
+def hao(samples):
+    return PortraitAnimator(str(samples / "0-f15-hao-ph.jpg"), PortraitOptions(size=512, rest="neutral",
+                                                                                calibrate=False))
+
+
+def _closed(anim):
+    """The neutral frame (H, W, 3) uint8 and its drawn landmarks (478, 2): the photo's lips closed."""
+    img = anim.render(ExpressionFrame.neutral())
+    plan = anim.plan(ExpressionFrame.neutral())
+    motion = np.tensordot(anim.model.controls(plan.drive), anim.model.basis, axes=1) + anim._rest_overlap
+    return img, anim.points + anim.warp.fold_free(motion)
+
+
+def _between(img, top, bottom):
+    """Mean RGB (3,) of the middle half of the band between two chains of points (7, 2)."""
+    px = [img[int(round(q[1])), int(round(q[0])), :3] for a, b in zip(top, bottom)
+          for q in (a + (b - a) * t for t in np.linspace(0.25, 0.75, 5))]
+    return np.mean(np.asarray(px, np.float64), 0)
+
+
+def test_a_toothy_photo_s_closed_upper_lip_is_its_own_upper_lip(hao):
+    # the upper vermilion drawn between the upper lip's outer edge and the seam has the photo's
+    # upper-lip colour, not the skin's above it (before: 36.8 from the lip, 16.8 from the skin;
+    # after: 3.4 / 48.8)
+    anim = hao
+    P0, S, d = anim.points, anim.mouth.scale, anim.mouth.down
+    photo_lip = _between(anim.image, P0[UPPER_OUTER], P0[UPPER_INNER])
+    skin = np.mean([anim.image[int(round(q[1])), int(round(q[0])), :3] for i in (37, 0, 267) for k in (0.10, 0.13)
+                    for q in [P0[i] - d * k * S]], 0).astype(np.float64)
+    img, P = _closed(anim)
+    assert anim.mouth.opening(P) < 0.02 * S  # sealed
+    seam = (P[UPPER_INNER] + P[LOWER_INNER]) / 2
+    drawn = _between(img, P[UPPER_OUTER], seam)
+    to_lip, to_skin = np.linalg.norm(drawn - photo_lip), np.linalg.norm(drawn - skin)
+    assert to_lip < 0.5 * to_skin, (drawn, photo_lip, skin)
+
+
+def test_the_seal_leaves_the_skin_and_the_lips_outer_edges_alone(hao):
+    # the lips are redrawn from their own pixels pulled back from the seam: nothing changes at
+    # their outer edges, nor on the skin round them (only the seam's ends, where a smile's dark
+    # corners are squashed, are filled in)
+    anim = hao
+    img, P = _closed(anim)
+    anim.mouth.seal = lambda out, points: 0.0  # the same frame, drawn without the seal
+    try:
+        raw = anim.render(ExpressionFrame.neutral())
+    finally:
+        del anim.mouth.seal
+    changed = np.abs(img.astype(int) - raw.astype(int)).max(2) > 2
+    S, d = anim.mouth.scale, anim.mouth.down
+    ys, xs = np.nonzero(changed)
+    assert len(ys) > 50  # the seal drew something
+    pts = np.stack([xs, ys], 1).astype(np.float64)
+    v = pts @ d
+    right = np.array([-d[1], d[0]])
+    u = pts @ right
+    top_u, top_v = P[list(L.LIP_OUTER_UPPER)] @ right, P[list(L.LIP_OUTER_UPPER)] @ d
+    bot_u, bot_v = P[list(L.LIP_OUTER_LOWER)] @ right, P[list(L.LIP_OUTER_LOWER)] @ d
+    o1, o2 = np.argsort(top_u), np.argsort(bot_u)
+    above = np.interp(u, top_u[o1], top_v[o1]) - v  # > 0: above the upper lip's outer edge
+    below = v - np.interp(u, bot_u[o2], bot_v[o2])
+    # within a pixel of the lips' outer edges (their landmarks sit inside the drawn vermilion)
+    assert np.mean((above > 1.5) | (below > 1.5)) < 0.02, (np.mean(above > 1.5), np.mean(below > 1.5))
+    # and along the middle of the mouth, none at all outside them
+    cu = P[[61, 291]] @ right
+    middle = (u > cu.min() + 0.1 * S) & (u < cu.max() - 0.1 * S)
+    assert not np.any(middle & ((above > 1.5) | (below > 1.5)))
