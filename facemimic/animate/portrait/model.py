@@ -616,6 +616,16 @@ class _Geometry:
         return (1 - _smoothstep(d)) * self.lateral(self.mouth_half * 0.9, self.mouth_half * 1.5)
 
 
+# A smile's cheek raise (AU6) lifts the lower lid by only part of the cheek's own rise: real CK+
+# happy apexes against their neutral onsets, 0.37-0.48 (median 0.43; docs/animate.md, twelfth
+# session). The template carried the lid 0.6-0.9 of the cheek's rise, so a rest="neutral" rest
+# taking a smiling photo's cheek raise off dropped the lower lid up to twice as far as the smile
+# had lifted it (the astronaut: CheekSquint 0.45, lid 0.044 IPD down, re-tracked EyeWide 0.5 ->
+# 0.9-1.0 at rest: round, staring eyes), and a smile's apex squinted more than the loop's targets.
+CHEEK_LID_FOLLOW = 0.43
+CHEEK_UPPER = {"left": 347, "right": 118}  # geometry.CHEEK_UPPER: the cheek point cheek_raise reads
+
+
 def _eye_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     """Closing, widening and squinting displacements of one eye (478, 2)."""
     P, u, v = g.P, g.u, g.v
@@ -672,6 +682,15 @@ def _eye_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d[:, 1] -= 0.08 * g.gauss(cheek, 0.35, 0.2) * g.mesh  # the cheek's apple, kept off the lid
     d[:, 1] -= 0.12 * eye_h * f_below
     d[corners, 1] *= 0.5
+    if CHEEK_LID_FOLLOW is not None:
+        # the lower lid rises CHEEK_LID_FOLLOW of the infraorbital cheek's rise, no more
+        c = CHEEK_UPPER[side]
+        r_c, r_l = -float(d[c, 1]), -float(np.mean(d[lower_ids, 1]))
+        near = (1 - _smoothstep(np.clip((v - v_lo) / eye_h, 0, None))) * (v >= v_lo - 1e-9)
+        near[lower_ids] = 1.0
+        if r_c > 0 and r_l > CHEEK_LID_FOLLOW * r_c:
+            h = (r_l - CHEEK_LID_FOLLOW * r_c) / (r_l - CHEEK_LID_FOLLOW * r_c * float(near[c]))
+            d[:, 1] *= 1.0 - h * near
     out["cheek_squint"] = d
     return out
 
