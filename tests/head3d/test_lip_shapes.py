@@ -59,3 +59,48 @@ def test_the_frown_pulls_its_corner_down_and_leaves_the_mouths_centre(basis):
         # most of it is the corner's own descent, not the centre's rise
         assert d[corner, 1] < -0.7 * geo.CHANNELS["MouthFrown" + side].full_extent, (side, d[corner, 1])
         assert np.abs(d[[13, 14, other], 1]).max() < 0.025, (side, d[[13, 14, other], 1].round(3))
+
+
+def test_the_smile_curves_the_lower_lip_up_and_parts_the_lips_in_a_crescent(basis):
+    """AU12 pulls the corners up and back while the lower lip's middle stays: the lower inner lip
+    bends into a U (CK+ S052_004: 0.20 of the corner's rise half way to the corner, the upper inner lip
+    0.43) and the lips part over the upper teeth. The sized smile moved both inner lips alike,
+    in proportion to the distance from the middle: a V-shaped mouth whose teeth showed as a flat band."""
+    face = basis[0]
+    for side, corner, upper, lower in (("Left", 291, 311, 402), ("Right", 61, 81, 178)):
+        d = arkit_shape(basis, "mouthSmile" + side)
+        rise = d[corner, 1]
+        assert rise > 0.14, (side, rise)
+        assert d[lower, 1] < 0.75 * d[upper, 1], (side, d[[upper, lower], 1])  # the lower lip lags: a U
+        assert d[upper, 1] - d[lower, 1] > 0.01, (side, d[[upper, lower], 1])  # and the lips part there
+        assert abs(d[14, 1]) < 0.006 and abs(d[13, 1]) < 0.006, (side, d[[13, 14], 1])  # the middle stays
+
+
+def test_a_smile_from_a_down_turned_rest_lifts_its_corners_as_from_a_typical_rest(samples):
+    """0-f1-su-ph's rest face (its photo's surprise left in it) rests the corners 0.121 IPD below the
+    lips' middle, the shape model's mean face 0.045: the smile's full lift left its corners level with
+    the lips' middle at the generated happy face's weight, a grimace. mouthSmile also lifts each
+    corner by that difference; a rest at or above the mean face's is lifted by the unit's extent alone."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.expressions.names import ARKIT_NAMES
+    from facemimic.head3d.api import make_avatar
+    from facemimic.head3d.learn import load_face_model
+    from facemimic.head3d.rest import lips_closed
+    from facemimic.head3d.unit import full_extent
+
+    def rest_rise(p):  # the corners' height over the lips' middle (IPD, y up)
+        return p[list(geo.MOUTH_CORNER), 1] - (p[13, 1] + p[14, 1]) / 2
+
+    typical = rest_rise(lips_closed(load_face_model().mean)).mean()
+    avatar = make_avatar(samples / "0-f1-su-ph.jpg")
+    face = avatar.head.skin.positions[:478]
+    assert np.all(rest_rise(face) < typical - 0.05), (rest_rise(face), typical)
+    both = avatar.expressions[ARKIT_NAMES.index("mouthSmileLeft")] + avatar.expressions[ARKIT_NAMES.index("mouthSmileRight")]
+    smiling = face + both
+    mid = (smiling[13, 1] + smiling[14, 1]) / 2
+    rise = smiling[list(geo.MOUTH_CORNER), 1] - mid
+    # at full weight the corners stand as high above the lips' middle as a typical rest's full smile
+    assert np.all(rise > typical + 0.9 * full_extent("corner_up")), (rise, typical)
+    # and at the generated happy face's weight (0.63) above it, not level with it
+    part = face + 0.63 * both
+    assert np.all(part[list(geo.MOUTH_CORNER), 1] - (part[13, 1] + part[14, 1]) / 2 > 0.02)
