@@ -7,7 +7,8 @@ patch. Per frame the iris patch is pasted at its new place into a working copy o
 clipped to the eye opening, *before* the warp — so the eyelids then close over the moved iris.
 
 Gaze (VRCFT units, ``x = tan(angle)``; +x the subject's right, +y up) moves the iris by the
-eyeball's radius (about 0.42 of the eye's width) times ``sin(angle)``.
+eyeball's radius (about 0.42 of the eye's width) times ``sin(angle)``; an eye whose lids show no
+iris (a downcast slit, :func:`iris_shown`) is left as the photo draws it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ import numpy as np
 from . import landmarks as L
 
 EYEBALL_RADIUS = 0.42  # eyeball radius / eye width (12 mm vs a ~29 mm palpebral fissure)
+# Lids less than this far apart (the widest gap between the chains, IPD) show no iris: what the
+# iris landmarks enclose is lid margin and lashes, and the rig does not move it. A human iris is
+# ~0.19 IPD across; the threshold is ~0.38 of it, set between the benchmark's narrowest eyes that
+# show their irises and its one slit: open eyes 0.14-0.17, a smile's squint 0.10-0.107 (0-f15-hao,
+# single_face), a frown's 0.078-0.087 (15-f13-anc: irises half covered, still seen), insightface
+# t1.jpg's leftmost face looking down at her cards 0.063-0.067 (only the lash line is seen).
+IRIS_SHOWN_GAP = 0.072
 
 
 @dataclass
@@ -32,6 +40,26 @@ class _Eye:
     clean: np.ndarray  # (h, w, C) float32: the eye with the iris painted out
     iris: np.ndarray  # (h, w, C) float32: the source patch (iris visible where ``iris_alpha`` > 0)
     iris_alpha: np.ndarray  # (h, w) float32 soft iris disc inside the opening
+    shown: bool = True  # the lids show an iris (:func:`iris_shown`); if not, the rig leaves it
+
+
+def iris_shown(upper: np.ndarray, lower: np.ndarray, ipd: float) -> bool:
+    """Whether a photo's lids show an iris the rig can move: their widest gap is at least
+    :data:`IRIS_SHOWN_GAP` IPD.
+
+    Why: a downcast eye's slit holds lid margin and lashes, not an iris. Moving that "iris" up for
+    a gaze ahead moved the lash line up and left an inpainted smear below (t1-left: grey-brown
+    eyes on every frame, re-tracked 0.23/0.41 open at rest, 0.42/0.54 without the move).
+
+    Parameters
+    ----------
+    upper, lower : np.ndarray [shape=(9, 2)]
+        The lid chains (corner to corner), px.
+    ipd : float
+        Inter-pupil distance, px.
+    """
+    gap, _ = _lid_gap(np.asarray(upper, np.float64), np.asarray(lower, np.float64))
+    return bool(gap >= IRIS_SHOWN_GAP * ipd)
 
 
 class EyeRig:
@@ -54,6 +82,7 @@ class EyeRig:
         self.eyes: list[_Eye] = []
         h, w = image.shape[:2]
         pts = np.asarray(points, np.float64)
+        ipd = float(np.linalg.norm(pts[L.IRIS_CENTRE["right"]] - pts[L.IRIS_CENTRE["left"]]))
         for side in ("right", "left"):
             lid = np.concatenate([pts[list(L.EYE_UPPER[side])], pts[list(L.EYE_LOWER[side])][::-1]])
             width = float(np.linalg.norm(pts[L.EYE_UPPER[side][0]] - pts[L.EYE_UPPER[side][-1]]))
@@ -83,11 +112,13 @@ class EyeRig:
             clean[..., :3] = clean_bgr[..., ::-1]
             op = cv2.GaussianBlur(opening, (3, 3), 0.6).astype(np.float32) / 255.0
             iris_alpha = (cv2.GaussianBlur(disc, (3, 3), 0.7).astype(np.float32) / 255.0) * op
+            shown = iris_shown(pts[list(L.EYE_UPPER[side])], pts[list(L.EYE_LOWER[side])], ipd)
             self.eyes.append(_Eye(side, (x0, y0, x1, y1), centre, radius, width, op[..., None], clean,
-                                  patch.astype(np.float32), iris_alpha))
+                                  patch.astype(np.float32), iris_alpha, shown))
 
     def offsets(self, gaze: np.ndarray) -> list[np.ndarray]:
-        """Iris shift in pixels per eye (right, left order of :attr:`eyes`) for gaze (2, 2)."""
+        """Iris shift in pixels per eye (right, left order of :attr:`eyes`) for gaze (2, 2); none
+        where the photo's lids show no iris (``_Eye.shown``)."""
         out = []
         for e in self.eyes:
             gx, gy = gaze[0 if e.side == "right" else 1]
@@ -96,7 +127,7 @@ class EyeRig:
             # canonical: +x is the subject's left, +y down; gaze +x is the subject's right, +y up
             d = np.array([-np.sin(ang_x) * reach, -np.sin(ang_y) * reach * 0.75])
             lim = np.array([max(0.5 * e.width - 0.8 * e.radius, 0.0), 0.6 * e.radius])
-            d = np.clip(d, -lim, lim)
+            d = np.clip(d, -lim, lim) * float(e.shown)  # a slit's "iris" is lid margin and lashes
             out.append(self.rotation @ d)
         return out
 
