@@ -79,6 +79,11 @@ DEPTH = {"nasolabial": 0.8, "cheek_bulge": 0.3, "glabella": 0.75, "nose_wrinkle"
 # small motion with deep lines; linear, the disgusted apex (NoseSneer 0.43) left the nose unmarked.
 SATURATE = {"nose_wrinkle": 2.2, "infraorbital": 1.5, "nasolabial_top": 1.5}
 MIN_WEIGHT = 0.02  # below this a crease is not drawn at all
+# share of the way to the skin's shadow hue at full depth (the rest of the fold is the pixel's own hue)
+SHADOW_HUE = 0.8
+# px: no fold is blurred less than this. A 1 px stroke (t1-left's 1.2 px glabella at IPD 43 px)
+# blurred by 0.9 px read as a crisp pen line on smooth skin; wider strokes are softer than it already
+MIN_SIGMA_PX = 1.2
 SOFTNESS = 1.8  # a stroke's blur (sigma) in half its width: skin folds are soft (at 1.0 a glabella read as pen lines)
 CHEEKS = (205, 425, 50, 280, 187, 411)  # landmarks on the cheeks: the skin colour is read there
 # Undoing the photo's own creases (module docstring)
@@ -321,6 +326,10 @@ class CreasePainter:
         # colour: a fold's shadow is lit through skin), scaled down.
         self.shadow = (0.72 * 255.0 * (skin / 255.0) ** 1.25).astype(np.float32)
         self.light = np.minimum(255.0 * (skin / 255.0) ** 0.75, 255.0).astype(np.float32)
+        # the shadow's hue (its channels over their mean) and its depth (its mean over the skin's):
+        # a fold hides the pixel's highlight and shows the skin's own colour in shadow
+        self.shadow_hue = (self.shadow / self.shadow.mean()).astype(np.float32)
+        self.shadow_depth = float(self.shadow.mean() / self.skin.mean())
         self.rest = None if rest_weights is None else np.nan_to_num(np.asarray(rest_weights, np.float32)).copy()
         if self.rest is not None:
             # The tracker reads a smile's cheek raise as NoseSneer too (model.rest_overlap): a
@@ -396,7 +405,7 @@ class CreasePainter:
             # Each width's strokes are drawn and blurred in their own box (the blur reaches no
             # further than its margin, so the result is the same as over the whole face's box, at a
             # fraction of the pixels: the blurs were a quarter of the painting)
-            sigma = max(0.7, 0.5 * thick * SOFTNESS)
+            sigma = max(MIN_SIGMA_PX, 0.5 * thick * SOFTNESS)
             margin = thick // 2 + 3 + int(np.ceil(4 * sigma))
             gp = np.concatenate([g[0].points for g in group])
             gx0, gy0 = max(int(np.floor(gp[:, 0].min() - x0)) - margin, 0), max(int(np.floor(gp[:, 1].min() - y0)) - margin, 0)
@@ -447,12 +456,20 @@ class CreasePainter:
     def _shade_apply(self, out: np.ndarray, layer: tuple) -> float:
         """Blend a :meth:`_shade_layer` into ``out`` in place; returns its result."""
         (x0, y0, x1, y1), dark, light, result = layer
-        # in place, in float32 (the same values as the plain expression, fewer passes over the box);
-        # every factor is positive (the shadow is lighter than black), so only 255 bounds the result
-        res = out[y0:y1, x0:x1, :3].astype(np.float32)
-        k = dark[..., None] * (1.0 - self.shadow / self.skin)
-        np.subtract(1.0, k, out=k)
-        res *= k
+        # in float32, over the box only; every factor is positive (the shadow is lighter than black)
+        under = out[y0:y1, x0:x1, :3].astype(np.float32)
+        a = dark[..., None]
+        # The fold's colour: the pixel's own brightness in the skin's shadow hue, SHADOW_HUE of the
+        # way at full depth, then darker as deep as the skin's shadow is. Why not each channel scaled
+        # by shadow / skin: on a pale, low-chroma highlight (t1-left's forehead and glabella,
+        # (226, 209, 195) against cheeks of (223, 167, 117)) a scaled pixel stays low in chroma and
+        # read as grey paint; on skin-hued pixels the two agree.
+        res = under.mean(axis=2, keepdims=True) * self.shadow_hue
+        res -= under
+        res *= a * SHADOW_HUE
+        res += under
+        res *= 1.0 - a * (1.0 - self.shadow_depth)
+        np.minimum(res, under, out=res)  # only ever darker, channel by channel
         if light is not None:
             k = light[..., None] * (self.light / self.skin - 1.0)
             k += 1.0
