@@ -97,6 +97,8 @@ class PortraitStats:
     setup_s: float = 0.0  # seconds to find the face and build the model
     calibrate_s: float = 0.0  # seconds spent calibrating
     calibration: dict = field(default_factory=dict)  # group -> {"response": [...], "gain": …}
+    rest_corners_s: float = 0.0  # seconds spent levelling a neutral rest's mouth corners
+    rest_corners: dict = field(default_factory=dict)  # calibrate.rest_corners' report
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,15 @@ class PortraitAnimator:
         self._rest_overlap += edge_on_rest(self.model, pts, self._rest_overlap)
         # a turned face's far side held inside its silhouette (lips stretched past the cheek's edge)
         self._far_hold = FarSideHold.for_face(pts, self.model.frame, yaw)
+        if opts.rest == "neutral" and opts.calibrate:
+            # a smile's corners put at a neutral face's height, as the tracker reads the drawn rest
+            # (calibrate.rest_corners: an uneven smile's higher corner stayed up to 0.026 IPD up)
+            from .calibrate import rest_corners
+
+            t1 = clock()
+            corners, self.stats.rest_corners = rest_corners(self)
+            self._rest_overlap = self._rest_overlap + corners
+            self.stats.rest_corners_s = clock() - t1
         self._loop = None
         if opts.refine:
             from .refine import ClosedLoop

@@ -741,3 +741,112 @@ def _invert(resp: np.ndarray, amounts: np.ndarray, target: float) -> float:
         return float(np.interp(target, r, amounts))
     slope = r[-1] / max(amounts[-1], 1e-6)  # the mean response, not a saturating last segment
     return float(amounts[-1] + (target - r[-1]) / max(slope, 1e-3))
+
+
+# The neutral rest's mouth corners (rest="neutral", :func:`rest_corners`). A smiling photo's rest
+# takes its pull off in template amounts: its corners re-track level with the lips' middle or up to
+# 0.02-0.026 IPD above it on one side (single_face's and 0-f15-hao's left; their smiles are
+# uneven), each side on its own. The rest's corner heights are put where a neutral face's are (the
+# population's, as re-tracked on the render itself). (The astronaut's smirk, 0.035-0.049 IPD on
+# the first frames, was the closed loop's: refine.py no longer chases the pull the photo's own
+# smile leaves behind.)
+REST_CORNER_ROUNDS = 3  # render, re-track and correct rounds (the tracker is not linear in the warp)
+REST_CORNER_TOLERANCE = 0.01  # IPD: a corner this near the population's neutral is left alone
+REST_CORNER_MAX = 0.06  # IPD: the most a corner is raised or lowered
+REST_CORNER_SMILE = 0.1  # the rest's pull (weight) from which a side's smile is being taken off
+# Each round's step, x the error: the tracker reads less of a drawn corner's motion than the
+# templates make (a plain step left a third to a half of the error after three rounds).
+REST_CORNER_STEP = 1.5
+_REST_CORNER_CONTROLS = ("corner_pull", "stretch")  # up and out / out and a little down
+
+
+def rest_corners(animator) -> tuple[np.ndarray, dict]:
+    """The motion, (478, 2) px, that moves a neutral rest's mouth corners to the height of the
+    population's neutral as the tracker reads the rendered rest (``rest="neutral"``, smiling sides).
+
+    The rest frame (all-zero weights) is rendered and re-tracked; each corner's height against the
+    lips' middle (``geometry.measure``'s ``corner_up``, IPD, against the population's rest) beyond
+    :data:`REST_CORNER_TOLERANCE` is taken off by that side's corner pull and stretch templates,
+    combined so that the corner moves straight up or down (a 2 x 2 solve on the templates' motion
+    of the corner landmark: its sideways place is kept), at most :data:`REST_CORNER_MAX`, over
+    :data:`REST_CORNER_ROUNDS` rounds. Only sides whose rest takes off a pull of
+    :data:`REST_CORNER_SMILE` or more are moved.
+
+    Parameters
+    ----------
+    animator : PortraitAnimator
+        With ``_rest_overlap`` (478, 2) set; it is restored before returning.
+
+    Returns
+    -------
+    (np.ndarray [shape=(478, 2)], dict)
+        The motion to add to the animator's rest overlap, and a report: ``"before"`` and
+        ``"after"`` (2, 2) [[out, up] for left, right] re-tracked (None where no render was
+        re-tracked), ``"amounts"`` (2, 2) [[pull, stretch] for left, right] template amounts.
+    """
+    from .animator import FramePlan
+    from .landmarks import MOUTH_CORNER
+    from .model import drive_vector
+    from ...expressions.names import N_UE, ue_index
+
+    model = animator.model
+    extra = np.zeros_like(animator.points, dtype=np.float64)
+    report = {"before": None, "after": None, "amounts": np.zeros((2, 2)).tolist()}
+    if not getattr(model, "absolute", False) or model.rest_mix is None:
+        return extra.astype(np.float32), report
+    sides = ("left", "right")  # geometry's order
+    smiling = [float(model.rest[ue_index(f"MouthCornerPull{s.title()}")]) >= REST_CORNER_SMILE for s in sides]
+    if not any(smiling):
+        return extra.astype(np.float32), report
+    frame = model.frame
+    # (side, control) -> the corner landmark's motion per template amount, (out, up) in IPD
+    jac = np.zeros((2, 2, 2))
+    ids = np.zeros((2, 2), int)
+    for g, s in enumerate(sides):
+        sgn = 1.0 if s == "left" else -1.0  # +x (canonical) is the subject's left
+        for j, stem in enumerate(_REST_CORNER_CONTROLS):
+            k = CONTROL_NAMES.index(f"{stem}_{s}")
+            ids[g, j] = k
+            d = model.basis[k, MOUTH_CORNER[s]] @ frame.rotation / np.array([frame.sx, frame.sx])
+            jac[g, :, j] = (sgn * d[0], -d[1])
+    zero = drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0))
+    plan = FramePlan(zero, np.zeros(N_UE, np.float32), np.zeros((2, 2)), np.zeros(3))
+    base = np.asarray(animator._rest_overlap, np.float64).copy()
+    amounts = np.zeros((2, 2))
+    h, w = animator.image.shape[:2]
+    tracker = StillTracker()
+    try:
+        for r in range(REST_CORNER_ROUNDS + 1):
+            animator._rest_overlap = (base + extra).astype(np.float32)
+            got = retrack([animator.draw(plan)], animator.points.mean(0), tracker=tracker)[0]
+            if got is None or got.landmarks is None:
+                break
+            m = geometry.measure(np.asarray(got.landmarks, np.float64), (w, h))
+            err = np.stack([np.asarray(m.corner_out, np.float64), np.asarray(m.corner_up, np.float64)], axis=1)
+            if report["before"] is None:
+                report["before"] = err.tolist()
+            report["after"] = err.tolist()
+            if r == REST_CORNER_ROUNDS:
+                break
+            want = -(err - np.clip(err, -REST_CORNER_TOLERANCE, REST_CORNER_TOLERANCE))  # (2, 2) IPD
+            # the height only: widening the rest's narrow mouth to the population's too cost the
+            # astronaut's identity 0.41 -> 0.45 (dlib, first frame)
+            want[:, 0] = 0.0
+            moved = False
+            for g in range(2):
+                if not smiling[g] or not np.all(np.isfinite(want[g])) or not np.any(want[g]):
+                    continue
+                total = np.clip(jac[g] @ amounts[g] + REST_CORNER_STEP * want[g], -REST_CORNER_MAX, REST_CORNER_MAX)
+                try:
+                    amounts[g] = np.linalg.solve(jac[g], total)
+                except np.linalg.LinAlgError:
+                    continue
+                moved = True
+            extra = np.tensordot(amounts.reshape(-1), model.basis[ids.reshape(-1)].astype(np.float64), axes=1)
+            if not moved:
+                break
+    finally:
+        tracker.close()
+        animator._rest_overlap = base.astype(np.float32)
+    report["amounts"] = amounts.tolist()
+    return extra.astype(np.float32), report

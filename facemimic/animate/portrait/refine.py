@@ -93,6 +93,7 @@ _CLOSURE_MASK = np.array([ch.startswith("closure_") for _, ch in LOOP])  # drive
 _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
 _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
+_PULL = np.array([ch.startswith("MouthCornerPull") for _, ch in LOOP])  # the corners' pull slots
 # every brow slot (their correction is held while idle: ClosedLoop.correct)
 _BROWS = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowPinch", "BrowOuterUp")) for _, ch in LOOP])
 # the mouth's UE slots (a lagged loop trial-renders their jumps while the lips are open: correct_lagged)
@@ -659,9 +660,13 @@ class ClosedLoop:
             # rest="neutral": the slots added for composed measures hold what the frame asks for,
             # not the photo's own expression taken away (that is exact in template amounts; the
             # re-tracked lips and nose of a relaxed toothy smile misread, and chasing them warped
-            # the mouth and nose of every frame)
+            # the mouth and nose of every frame). So do the corners' pull slots: the rest's pull,
+            # taken off in template amounts, leaves the corners level but the mouth narrower than
+            # the population's, which the pull's reading (out and up along the zygomatic line)
+            # took for too much pull taken off; chasing it lifted the corners back into a smirk
+            # from the first frame (the astronaut's left corner 0.035-0.049 IPD up; #12, HP13)
             asked = self._asked(drive)
-            idle |= _ADDED & (np.abs(asked) < ACTIVE)
+            idle |= (_ADDED | _PULL) & (np.abs(asked) < ACTIVE)
         idle[_LIPS] = False
         err[idle] = 0.0
         # An idle brow slot holds its correction instead of dropping it: the driver's brow
