@@ -79,6 +79,16 @@ SEAL_LINE_FLOOR = 0.75  # x the lips' median brightness: nothing at the seam dar
 SEAL_LINE_WIDTH = 0.008
 SEAL_FLOOR_REACH = 0.04  # IPD: how far from the seam (and past its ends) ...
 SEAL_HOLE = 0.66  # ... nothing darker than this x the lips' brightness is left (filled in from around it)
+# A toothy smile's dark corners (the buccal corridor between teeth and cheek, the corner's shadow)
+# squashed by the closing lips are left as a dark dot at each corner and a broken dark "whisker"
+# running on past it along the lip line. Within SEAL_CORNER (IPD, Gaussian half-width) of each end
+# of the seam, and beyond it, small dark marks (up to SEAL_CORNER_MARK IPD across) are lifted to
+# the skin and lips around them (a grey closing), SEAL_CORNER_LIFT of the way: a real closed mouth's
+# corner is a little dark, as its lip line thinning into it.
+SEAL_CORNER = 0.06
+SEAL_CORNER_MARK = 0.07
+SEAL_CORNER_LIFT = 0.9
+SEAL_CORNER_TALL = 0.5  # x SEAL_CORNER across the lip line (the marks lie along it; the lips' edges stay)
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -577,5 +587,19 @@ class MouthPainter:
         filled = filled * np.maximum(shade, np.minimum(floor / lum, 1.0))
         alpha = np.float32(k) * np.maximum((a < h_up + 1) & (-a < h_lo + 1), near).astype(np.float32)[..., None]
         src = rgb.astype(np.float32)
-        roi[..., :3] = np.clip(src + (filled - src) * alpha + 0.5, 0, 255).astype(np.uint8)
+        sealed = src + (filled - src) * alpha
+        # The corners: small dark marks at and past the seam's ends lifted (SEAL_CORNER_MARK, a
+        # closing only brightens what is narrower than its kernel: the skin's and lips' own shading stays)
+        mark = max(int(round(SEAL_CORNER_MARK * self.scale)) | 1, 3)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (mark, mark))
+        closed = cv2.morphologyEx(np.clip(sealed + 0.5, 0, 255).astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+        closed = cv2.GaussianBlur(closed, (0, 0), max(0.25 * mark, 0.6)).astype(np.float32)
+        r = max(SEAL_CORNER * self.scale, 1.5)
+        # (beyond an end: falls off with the distance past it; inside: within r of it)
+        to_end = np.minimum(pu - su[0], su[-1] - pu)  # px inside the seam from its nearer end (< 0 past it)
+        corner = np.exp(-(a / (SEAL_CORNER_TALL * r)) ** 2 - (np.maximum(to_end, 0.0) / r) ** 2
+                        - (np.minimum(to_end, 0.0) / (2 * r)) ** 2)
+        lift = (np.float32(k * SEAL_CORNER_LIFT) * corner.astype(np.float32))[..., None]
+        sealed = sealed + np.maximum(closed - sealed, 0.0) * lift
+        roi[..., :3] = np.clip(sealed + 0.5, 0, 255).astype(np.uint8)
         return k
