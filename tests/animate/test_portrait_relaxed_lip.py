@@ -11,7 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from facemimic.animate.portrait import model as M
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions
+from facemimic.animate.portrait.calibrate import retrack
 from facemimic.expressions.frame import ExpressionFrame
 
 
@@ -21,6 +23,25 @@ def _neutral(samples, name):
     plan = anim.plan(ExpressionFrame.neutral())
     motion = np.tensordot(anim.model.controls(plan.drive), anim.model.basis, axes=1) + anim._rest_overlap
     return anim, img, anim.points[:, :2] + anim.warp.fold_free(motion)
+
+
+def test_a_toothy_smile_s_rest_gives_the_upper_lip_its_height_back(samples):
+    # re-tracked on the drawn neutral frame (no loop): old 0.081 IPD, 0.57 of the lower lip; new 0.100, 0.62
+    anim, img, _ = _neutral(samples, "single_face.jpg")
+    face = retrack([img[..., :3]])[0]
+    assert face is not None
+    lm = np.asarray(face.landmarks)[:, :2] * (img.shape[1], img.shape[0])
+    v = lm @ anim.model.frame.rotation[:, 1] / anim.model.frame.sx
+    upper, lower, gap = v[13] - v[0], v[17] - v[14], v[14] - v[13]
+    assert gap < 0.03  # the lips still close
+    assert upper > 0.09 and upper / lower > 0.6, (upper, lower)
+
+
+def test_closed_lips_photo_s_rest_keeps_its_upper_lip(samples):
+    # nothing to relax where the photo's lips already touch (its rest as before)
+    anim = PortraitAnimator(str(samples / "15-f13-anc-ph.jpg"), PortraitOptions(size=512, rest="neutral",
+                                                                                 calibrate=False))
+    assert anim.model.rest_mix[M._SEAL_CONTROL] == 0.0
 
 
 def _past_corners(img, P, ipd):

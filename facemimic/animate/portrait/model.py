@@ -433,7 +433,9 @@ def _rest_jaw(points: np.ndarray, basis: np.ndarray, rest_mix: np.ndarray) -> fl
     no further: lips driven past each other fold the mesh)."""
     own = geometry.rest_face(points, (1.0, 1.0))
     others = rest_mix.copy()
-    others[[_JAW_CONTROL, _LIPS_CONTROL, _SEAL_CONTROL]] = 0.0
+    # (the seal's row of an absolute rest is the upper lip's relax, _rest_upper_lip: part of what
+    # closes the gap)
+    others[[_JAW_CONTROL, _LIPS_CONTROL]] = 0.0
     probe = np.zeros_like(others)
     probe[_JAW_CONTROL] = UNIT_PROBE
     motions = np.stack([np.tensordot(-others, basis, axes=1), np.tensordot(probe, basis, axes=1)])
@@ -444,6 +446,59 @@ def _rest_jaw(points: np.ndarray, basis: np.ndarray, rest_mix: np.ndarray) -> fl
     if not (np.isfinite(left) and np.isfinite(per_amount)) or per_amount <= 1e-6:
         return 0.0
     return float(np.clip(left / per_amount, 0.0, REST_LIMIT))
+
+
+# A smile stretches the upper lip thin (and everts less of it): a toothy smile's upper vermilion is
+# 0.058-0.061 IPD at the middle (single_face, the astronaut) against 0.08-0.17 (median 0.12) on real
+# closed mouths (CK+ neutral onsets), upper / lower 0.6-0.85. Taking the smile's weights off moves
+# the whole upper lip but gives it no height back, so the rest of such a photo closed on a thin,
+# stretched upper lip (upper / lower 0.44-0.5). The rest lowers the upper lip's inner edge (its
+# outer edge, and the skin above, stay) until the upper lip is REST_UPPER_LIP_RATIO of the lower,
+# at most REST_UPPER_LIP_MAX (IPD) tall and never past REST_UPPER_LIP_SHARE of the gap the jaw
+# still has to close (the lips meet lower; none of it on a photo whose lips already touch).
+REST_UPPER_LIP_RATIO = 0.8
+REST_UPPER_LIP_MAX = 0.13
+REST_UPPER_LIP_SHARE = 0.8
+
+
+def _relax_upper_lip(frame: "FaceFrame") -> np.ndarray:
+    """Pixel displacement (478, 2) that lowers the upper lip's inner edge by the photo's own
+    inner-lip gap (amount 1), its outer edge not at all (linear between), in proportion to the
+    gap along the mouth (none at the corners). Used as the ``seal`` row of a ``rest="neutral"``
+    model (whose seal is otherwise always 0: the rest's jaw closes the photo's gap)."""
+    g = _Geometry(frame)
+    P = g.P
+    upper, lower = P[list(L.LIP_INNER_UPPER)], P[list(L.LIP_INNER_LOWER)]
+    outer = P[list(L.LIP_OUTER_UPPER)]
+    uc = np.clip(g.u, upper[:, 0].min(), upper[:, 0].max())
+    v_in, v_out = _interp_chain(upper, uc), _interp_chain(outer, uc)
+    gap = np.maximum(_interp_chain(lower, uc) - v_in, 0.0)
+    share = np.clip((g.v - v_out) / np.maximum(v_in - v_out, 1e-3), 0.0, 1.0)
+    share[list(g.lower_set)] = 0.0
+    share[g.v > v_in + 1e-3] = 0.0  # nothing below the upper lip's inner edge moves
+    share[list(L.LIP_INNER_UPPER)] = 1.0
+    d = np.zeros_like(P)
+    d[:, 1] = share * gap * g.mesh
+    return frame.to_pixels(d).astype(np.float32)
+
+
+def _rest_upper_lip(points: np.ndarray, basis: np.ndarray, rest_mix: np.ndarray,
+                    frame: "FaceFrame", relax: np.ndarray) -> float:
+    """The amount of :func:`_relax_upper_lip`'s ``relax`` (478, 2) px that a ``rest="neutral"``
+    rest gives a smile's thin upper lip (0 when the lips are closed in the photo or the upper lip
+    is already REST_UPPER_LIP_RATIO of the lower), measured at the mouth's middle on the photo's
+    landmarks ``points`` (478, 2+) px with the rest's other controls ``rest_mix`` (K,) taken off."""
+    others = rest_mix.copy()
+    others[[_JAW_CONTROL, _LIPS_CONTROL, _SEAL_CONTROL]] = 0.0
+    rest = np.asarray(points, np.float64)[:, :2] - np.tensordot(others, basis, axes=1)
+    v = rest @ frame.rotation[:, 1] / frame.sx  # IPD along "down"
+    upper, lower, left = v[13] - v[0], v[17] - v[14], v[14] - v[13]
+    per_amount = float(relax[13] @ frame.rotation[:, 1]) / frame.sx
+    if not (left > 0.0 and per_amount > 1e-6):
+        return 0.0
+    want = min(REST_UPPER_LIP_RATIO * lower, REST_UPPER_LIP_MAX) - upper
+    add = float(np.clip(want, 0.0, REST_UPPER_LIP_SHARE * left))
+    return add / per_amount
 
 
 def mix_matrix() -> np.ndarray:
@@ -1137,6 +1192,12 @@ class DisplacementModel:
             if absolute:
                 rest_mix[_SEAL_CONTROL] = 0.0
                 rest_mix = _rest_lips(pts, basis, rest_mix)
+                relax = _relax_upper_lip(frame)
+                amount = _rest_upper_lip(pts, basis, rest_mix, frame, relax)
+                if amount > 0.0:  # the seal's row (unused with absolute weights) carries it
+                    basis = basis.copy()
+                    basis[_SEAL_CONTROL] = relax
+                    rest_mix[_SEAL_CONTROL] = -amount  # (taken off, as every rest control: drawn +amount)
                 rest_mix[_JAW_CONTROL] = _rest_jaw(pts, basis, rest_mix)
         return cls(frame, basis, mix, curves or ResponseCurves.identity(k), rest,
                    photo_gap=photo_gap, units=units, absolute=absolute, rest_mix=rest_mix)
@@ -1195,7 +1256,8 @@ class DisplacementModel:
             b = held_blend(x)
             if b > 0.0:  # lips held over part of the opening: the chin drawn as probed under held lips
                 c[_JAW_CONTROL] += b * self.curves.held_gain(float(request[_JAW_CONTROL]))
-        c[_SEAL_CONTROL] = self.seal(x)
+        # (absolute weights: the seal's row is the rest's upper-lip relax, drawn as rest_mix says)
+        c[_SEAL_CONTROL] = -rest_mix[_SEAL_CONTROL] if self.absolute else self.seal(x)
         src = c  # the amounts cross-talk is cancelled from
         if self.brows is not None:
             # the joint map already accounts for what the brows themselves read as
