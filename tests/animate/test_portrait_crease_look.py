@@ -15,27 +15,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from facemimic.animate.drivers import DriverSpec, build
 from facemimic.animate.portrait import landmarks as L
-from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
-from facemimic.expressions.names import UE_NAMES
+from portrait_apex import t1_left_at_apex
 
 
 def _apex(emotion: str):
     """(bare, shaded, points) at the ``emotion`` apex of t1-left as the CLI animates it (256 px,
     2 s at 10 fps, seed 1, rest neutral, closed loop): the frame drawn without and with the creases,
     and the landmarks the creases were drawn along (478, 2) px."""
-    from facemimic.samples import ensure_group_samples
-
-    with build(DriverSpec(expression=emotion, duration=2.0, fps=10.0, seed=1)) as driven:
-        frames = timeline(driven.track, fps=10.0, duration=driven.duration)
-    w = np.array([np.nan_to_num(f.weights) for f in frames])
-    keep = [k for k, n in enumerate(UE_NAMES) if not n.startswith("Eye")]
-    apex = int(np.argmax(np.abs(w[:, keep]).sum(1)))
-    opts = PortraitOptions(size=256, crop="face", face=0, rest="neutral", refine=True)
-    with PortraitAnimator(str(ensure_group_samples() / "t1.jpg"), opts) as anim:
-        for frame in frames[:apex + 1]:
-            plan = anim.plan(frame)
+    with t1_left_at_apex(emotion) as (anim, plan):
         plan = dataclasses.replace(plan, image=None)
         got = {}
         layer = anim.creases.layer

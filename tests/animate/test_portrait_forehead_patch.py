@@ -13,29 +13,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facemimic.animate.drivers import DriverSpec, build
 from facemimic.animate.portrait import landmarks as L
-from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
 from facemimic.animate.portrait.creases import CREASES, strokes
 from facemimic.animate.portrait.model import SIDES, drive_vector
-from facemimic.expressions.names import N_UE, UE_NAMES
+from facemimic.expressions.names import N_UE
+from portrait_apex import t1_left_at_apex
 
 
 @pytest.fixture(scope="module")
 def surprised_apex():
     """(animator, plan) at the surprised apex of t1-left, as the CLI animates it (256 px, 2 s at
     10 fps, seed 1, rest neutral, closed loop)."""
-    from facemimic.samples import ensure_group_samples
-
-    with build(DriverSpec(expression="surprised", duration=2.0, fps=10.0, seed=1)) as driven:
-        frames = timeline(driven.track, fps=10.0, duration=driven.duration)
-    w = np.array([np.nan_to_num(f.weights) for f in frames])
-    keep = [k for k, n in enumerate(UE_NAMES) if not n.startswith("Eye")]
-    apex = int(np.argmax(np.abs(w[:, keep]).sum(1)))
-    opts = PortraitOptions(size=256, crop="face", face=0, rest="neutral", refine=True)
-    with PortraitAnimator(str(ensure_group_samples() / "t1.jpg"), opts) as anim:
-        for frame in frames[:apex + 1]:
-            plan = anim.plan(frame)
+    with t1_left_at_apex("surprised") as (anim, plan):
         yield anim, plan
 
 
