@@ -57,7 +57,7 @@ def _ref_shade(p: C.CreasePainter, out, lines, spots, cw) -> float:
         else:
             cv2.polylines(m, [q], False, v, thick, cv2.LINE_AA, 4)
     for thick, m in masks.items():
-        mf = cv2.GaussianBlur(m, (0, 0), max(0.7, 0.5 * thick * C.SOFTNESS)).astype(np.float32) / 255.0
+        mf = cv2.GaussianBlur(m, (0, 0), max(C.MIN_SIGMA_PX, 0.5 * thick * C.SOFTNESS)).astype(np.float32) / 255.0
         np.maximum(dark, mf, out=dark)
     light = None
     if spots:
@@ -73,7 +73,11 @@ def _ref_shade(p: C.CreasePainter, out, lines, spots, cw) -> float:
             g = np.exp(-(((xx - c[0]) ** 2) + ((yy - c[1]) * 1.3) ** 2) / (2 * rad * rad)).astype(np.float32)
             np.maximum(light[by0:by1, bx0:bx1], g * a, out=light[by0:by1, bx0:bx1])
     roi = out[y0:y1, x0:x1, :3].astype(np.float32)
-    res = roi * (1.0 - dark[..., None] * (1.0 - p.shadow / p.skin))
+    # the fold: the pixel's brightness in the skin's shadow hue (SHADOW_HUE of the way at full
+    # depth), darkened as deep as the skin's shadow, never lighter than the pixel
+    a = dark[..., None]
+    hued = roi + (roi.mean(axis=2, keepdims=True) * p.shadow_hue - roi) * (a * C.SHADOW_HUE)
+    res = np.minimum(hued * (1.0 - a * (1.0 - p.shadow_depth)), roi)
     if light is not None:
         res = res * (1.0 + light[..., None] * (p.light / p.skin - 1.0))
     out[y0:y1, x0:x1, :3] = np.clip(res + 0.5, 0, 255).astype(np.uint8)
