@@ -163,7 +163,7 @@ def _soft_fold(curve: np.ndarray, size: int, per_ipd: float, outward: float) -> 
     """A fold's mask (size, size) in [0, 1] along ``curve`` (n, 2) in texels, wing first: a groove
     whose shadow is sharp on the cheek's side and spreads softly towards the lips
     (:data:`FOLD_SIGMA`), deepest below the wing and fading towards its lower end
-    (:data:`FOLD_ALONG`), as a smile's fold is shaded on real posed smiles (CK+ S052_004, S055_005,
+    (:data:`FOLD_ONSET`, :data:`FOLD_FADE`), as a smile's fold is shaded on real posed smiles (CK+ S052_004, S055_005,
     S074_005; 0-f15-hao-ph): the cheek's bulge over a soft shadow, no drawn line."""
     from scipy.spatial import cKDTree
 

@@ -678,7 +678,7 @@ class _Geometry:
 # had lifted it (the astronaut: CheekSquint 0.45, lid 0.044 IPD down, re-tracked EyeWide 0.5 ->
 # 0.9-1.0 at rest: round, staring eyes), and a smile's apex squinted more than the loop's targets.
 CHEEK_LID_FOLLOW = 0.43
-CHEEK_UPPER = {"left": 347, "right": 118}  # geometry.CHEEK_UPPER: the cheek point cheek_raise reads
+CHEEK_UPPER = dict(zip(("left", "right"), geometry.CHEEK_UPPER))  # the cheek point cheek_raise reads
 
 
 def _eye_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
@@ -737,15 +737,14 @@ def _eye_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     d[:, 1] -= 0.08 * g.gauss(cheek, 0.35, 0.2) * g.mesh  # the cheek's apple, kept off the lid
     d[:, 1] -= 0.12 * eye_h * f_below
     d[corners, 1] *= 0.5
-    if CHEEK_LID_FOLLOW is not None:
-        # the lower lid rises CHEEK_LID_FOLLOW of the infraorbital cheek's rise, no more
-        c = CHEEK_UPPER[side]
-        r_c, r_l = -float(d[c, 1]), -float(np.mean(d[lower_ids, 1]))
-        near = (1 - _smoothstep(np.clip((v - v_lo) / eye_h, 0, None))) * (v >= v_lo - 1e-9)
-        near[lower_ids] = 1.0
-        if r_c > 0 and r_l > CHEEK_LID_FOLLOW * r_c:
-            h = (r_l - CHEEK_LID_FOLLOW * r_c) / (r_l - CHEEK_LID_FOLLOW * r_c * float(near[c]))
-            d[:, 1] *= 1.0 - h * near
+    # the lower lid rises CHEEK_LID_FOLLOW of the infraorbital cheek's rise, no more
+    c = CHEEK_UPPER[side]
+    r_c, r_l = -float(d[c, 1]), -float(np.mean(d[lower_ids, 1]))
+    near = (1 - _smoothstep(np.clip((v - v_lo) / eye_h, 0, None))) * (v >= v_lo - 1e-9)
+    near[lower_ids] = 1.0
+    if r_c > 0 and r_l > CHEEK_LID_FOLLOW * r_c:
+        h = (r_l - CHEEK_LID_FOLLOW * r_c) / (r_l - CHEEK_LID_FOLLOW * r_c * float(near[c]))
+        d[:, 1] *= 1.0 - h * near
     out["cheek_squint"] = d
     return out
 
