@@ -464,3 +464,48 @@ def test_the_loop_never_draws_the_brow_pinch_far_past_its_unit(samples, monkeypa
             assert out[idx] == pytest.approx([weight / read] * 2, abs=0.02)
             assert np.all(drawn < refine.DRAWN_MAX * asked)
     anim.close()
+
+
+def _drawn_sneer(loop, anim, drive: np.ndarray) -> np.ndarray:
+    """(2,) the nose sneer (right, left; weight units) the model draws for a (93,) ``drive`` on
+    the loop's re-tracked photo: the controls' templates moving its landmarks, no render."""
+    motion = np.tensordot(np.asarray(anim.model.controls(drive, 0.0), np.float32), anim.model.basis, axes=1)
+    if getattr(anim, "_rest_overlap", None) is not None:
+        motion = motion + anim._rest_overlap
+    pts = loop._photo_lm.copy()
+    pts[:, :2] += motion / np.asarray(loop.size, np.float64)
+    wing = geometry.measure(pts, loop.size, loop.rest).nose_wing_raise
+    full = [geometry.CHANNELS[f"NoseSneer{s}"].full_extent for s in ("Right", "Left")]
+    return np.array([wing[geometry.CHANNELS[f"NoseSneer{s}"].side] / f for s, f in zip(("Right", "Left"), full)])
+
+
+def test_the_loop_never_draws_the_nose_sneer_past_its_ask(samples, monkeypatch):
+    """The tracker under-reads a drawn nose-wing lift on a warped photo and the loop added its
+    whole LIMIT to a drive that already drew the ask (t1-left's disgusted apex: 0.80-0.88 drawn
+    for 0.38-0.43 asked; a bent nose, dlib max 0.616). On single_face.jpg (uncalibrated: the loop
+    alone is judged) with a critic reading 0.3 of the drawn sneer, a held NoseSneer 0.3 is drawn
+    at most refine.SNEER_DRAWN_MAX x the asked extent (the model's own landmark motion) and never
+    less than the request draws; a sneer read as drawn is left as the request draws it."""
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=256, calibrate=False))
+    x0, y0, x1, y1 = anim.warp.roi
+    with StillTracker() as t:
+        photo = retrack([anim.image[y0:y1, x0:x1]], anim.points.mean(0) - (x0, y0), tracker=t)[0]
+    slots = list(refine._SNEER_SLOTS)
+    idx = [ue_index("NoseSneerRight"), ue_index("NoseSneerLeft")]
+    weight = 0.3
+    for read in (0.3, 1.0):
+        plant = _Plant({"NoseSneerRight": read, "NoseSneerLeft": read})
+        plant.faces = lambda image: [photo]  # the real photo: the drawn extents are measured on it
+        monkeypatch.setattr(refine, "readings", plant.read)
+        loop = refine.ClosedLoop(anim, tracker=plant)
+        d = np.zeros(N_DRIVE, np.float32)
+        d[idx] = weight
+        out = _held(loop, plant, d, anim.image.shape)
+        asked = loop.targets(d)[slots]
+        drawn, request = _drawn_sneer(loop, anim, out), _drawn_sneer(loop, anim, d)
+        assert np.all(asked > refine.ACTIVE), asked
+        assert np.all(drawn <= np.maximum(refine.SNEER_DRAWN_MAX * asked, request) + 0.01), (drawn, asked, request)
+        assert np.all(out[idx] >= d[idx] - 1e-6)  # the request itself is always drawn
+        if read == 1.0:
+            assert out[idx] == pytest.approx(d[idx], abs=0.03)
+    anim.close()

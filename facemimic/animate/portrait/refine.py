@@ -229,11 +229,25 @@ EYE_ASKED_OPEN = 0.2
 # drawn 1.59, dlib 1.57 of the unit; lowering: drawn 1.22, dlib 1.34; docs/units.md "Read by an
 # outside detector"; 1.0, sneer bounded too, lost facex 3 of 28 apexes). Where the corrected
 # drive passes it, the slot's correction is bisected back, below zero (down to -LIMIT) where the
-# request alone passes it (ClosedLoop._hold_drawn). Not the nose sneer: bounded alike (1.5), its identity cost did not
-# fall (t1-left disgusted max 0.569 -> 0.575) and facex lost disgust (0-f15-hao 0.90 -> 0.63,
-# 45-m7-di 0.52 -> 0.15): the sneer is what the judge reads as disgust.
+# request alone passes it (ClosedLoop._hold_drawn). Not the nose sneer here: bounded alike (1.5, session 12), its
+# identity cost did not fall (t1-left disgusted max 0.569 -> 0.575) and facex lost disgust
+# (0-f15-hao 0.90 -> 0.63, 45-m7-di 0.52 -> 0.15); it has its own bound (SNEER_DRAWN_MAX).
 DRAWN_MAX = 1.5
 _DRAWN_SLOTS = tuple(_SLOT["BrowPinch" + s] for s in ("Right", "Left"))
+# The nose sneer is never drawn past SNEER_DRAWN_MAX x the extent its request asks (#12 identity
+# and disgust, HP17): the loop's raising correction is bisected back to the largest that keeps the
+# bound (the drawn extent measured as DRAWN_MAX's: the model's own landmark motion), never below
+# zero (the request itself is drawn). MediaPipe under-reads a drawn nose-wing lift on a warped
+# photo, so the loop added its full LIMIT on top of a drive that already drew the ask (t1-left's
+# disgusted apex: drawn 0.80-0.88 for 0.38-0.43 asked, 0.44-0.49 uncorrected; 0-f15-hao 0.74-0.88
+# for 0.21-0.26): the nose wings hooked up, one side's at a time (a bent nose), and the likeness
+# went (t1-left max 0.616 -> 0.524 dlib). The judge did not read the over-drawn sneer as disgust
+# either: facex named disgust on 0 of 7 disgusted apexes, with the bound on 2 (0-f15-hao 0.29 ->
+# 0.94, single_face 0.16 -> 0.63); angry unchanged (3 of 7). 1.25: the same two, t1-left 0.539.
+# Unlike DRAWN_MAX's (which session 12 tried on the sneer, and lost disgust) it never takes the
+# request back below what it asks.
+SNEER_DRAWN_MAX = 1.0
+_SNEER_SLOTS = tuple(_SLOT["NoseSneer" + s] for s in ("Right", "Left"))
 _CLOSURE_SLOTS = tuple(_SLOT[f"closure_{s}"] for s in SIDES)
 _EYE_CLOSING_SLOTS = tuple((_SLOT[f"closure_{s}"], _SLOT[f"EyeSquint{s.capitalize()}"]) for s in SIDES)
 
@@ -704,6 +718,7 @@ class ClosedLoop:
         self._hold_within(drive, opening)
         self._hold_brows(drive)
         self._hold_drawn(drive, target)
+        self._hold_sneer_drawn(drive, target)
         self._hold_brow_raise(drive)
         self._hold_lids_asked_open(drive)
         self._hold_eyes_open(drive, target)
@@ -852,6 +867,50 @@ class ClosedLoop:
             lo, u0 = -float(self.limit[slot]), sign * float(self.corr[slot])
             u = (_bisect(holds, lo, u0)[0] if holds(lo) else lo) if u0 > lo else u0
             self.corr[slot] = sign * u
+            out[i] = drive[i] + self.corr[slot]
+
+    def sneer_drawn(self, drive: np.ndarray) -> np.ndarray:
+        """(2,) the nose sneer (weight units: nose-wing raise / full extent, right and left) the
+        model draws for a (93,) ``drive``: the re-tracked photo's landmarks moved by the controls'
+        templates and the rest's overlap motion, measured against the photo (no render, as
+        :meth:`drawn_extents`); NaN without a photo."""
+        out = np.full(len(_SNEER_SLOTS), np.nan, np.float32)
+        if self._photo_lm is None or getattr(self.animator.model, "basis", None) is None:
+            return out
+        anim = self.animator
+        motion = np.tensordot(np.asarray(anim.model.controls(drive, 0.0), np.float32), anim.model.basis, axes=1)
+        overlap = getattr(anim, "_rest_overlap", None)
+        if overlap is not None:
+            motion = motion + overlap
+        pts = self._photo_lm.copy()
+        pts[:, :2] += motion / np.asarray(self.size, np.float64)
+        wing = np.asarray(geometry.measure(pts, self.size, self.rest).nose_wing_raise, np.float64)
+        for j, slot in enumerate(_SNEER_SLOTS):
+            ch = geometry.CHANNELS[LOOP[slot][1]]
+            out[j] = float(wing[ch.side]) / ch.full_extent
+        return out
+
+    def _hold_sneer_drawn(self, drive: np.ndarray, target: np.ndarray) -> None:
+        """Each NoseSneer slot whose ``target`` (len(LOOP),) asks a raise of at least ACTIVE is
+        drawn no further than SNEER_DRAWN_MAX x the target: where the corrected ``drive`` (93,)
+        passes it, the slot's raising correction is bisected back to the largest that keeps it
+        (never below zero: the request itself is drawn)."""
+        if self._photo_lm is None or all(float(target[slot]) < ACTIVE for slot in _SNEER_SLOTS):
+            return
+        out = self._corrected(drive)
+        ext = self.sneer_drawn(out)
+        for j, slot in enumerate(_SNEER_SLOTS):
+            asked, c0 = float(target[slot]), float(self.corr[slot])
+            bound = SNEER_DRAWN_MAX * asked
+            if asked < ACTIVE or c0 <= 0.0 or not np.isfinite(ext[j]) or float(ext[j]) <= bound:
+                continue
+            i = self.index[slot]
+
+            def holds(u: float, j=j, i=i, bound=bound) -> bool:
+                out[i] = drive[i] + u
+                return bool(float(self.sneer_drawn(out)[j]) <= bound)
+
+            self.corr[slot] = _bisect(holds, 0.0, c0)[0] if holds(0.0) else 0.0
             out[i] = drive[i] + self.corr[slot]
 
     def _scale_back(self, drive: np.ndarray, out: np.ndarray, slots: np.ndarray, push: np.ndarray,
