@@ -99,6 +99,7 @@ CONTROL_NAMES = control_names()
 _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
 _LIPS_CONTROL = CONTROL_NAMES.index("lips_close")
 _SEAL_CONTROL = CONTROL_NAMES.index("seal")
+_LID_CONTROLS = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
 SPEAKING_REST_GAP = 0.10  # IPD: the widest own lip gap kept while the mouth moves (a toothy smile's)
 SPEAKING_ONSET = 0.1  # MouthClosed / speaking lip shape at which a wider photo gap has relaxed to it
 
@@ -1247,7 +1248,14 @@ class DisplacementModel:
             # calibrated curves map only the absolute request
             rest_mix = self.mix @ self.rest if self.rest_mix is None else self.rest_mix
             request = self.mix @ np.asarray(drive, np.float32)
+            # The lids from the rest-relative closure (the share of the photo's own aperture,
+            # implied.photo_closure): closing through the blink curves, calibrated from the photo's
+            # lids; the rest's lowered lids raised in template amounts, as every rest is taken off
+            # (the curves' opening side is extrapolated from the closing slope and ends at -1)
+            lids = x[[DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT]]
+            request[_LID_CONTROLS] = np.maximum(lids, 0.0)
             c = self.curves(request) - rest_mix
+            c[_LID_CONTROLS] += rest_mix[_LID_CONTROLS] + np.minimum(lids, 0.0)
         else:
             request = self.mix @ x
             c = self.curves(request)
@@ -1290,7 +1298,12 @@ class DisplacementModel:
             out[_C_LOWER[s]] = BROW_DOWN_MIX[0] * d
             out[_C_OUTER[s]] = c[_C_OUTER[s]] + BROW_DOWN_MIX[1] * d
         eyes = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
-        out[eyes] = self.curves(self.mix @ closes)[eyes]
+        request = self.mix @ closes
+        opened = np.zeros(2, np.float32)
+        if self.absolute:  # (as in controls: the rest's lowered lids raised in template amounts)
+            opened = np.minimum(request[eyes], 0.0)
+            request[eyes] = np.maximum(request[eyes], 0.0)
+        out[eyes] = self.curves(request)[eyes] + opened
         return out
 
     def displacement(self, drive: np.ndarray) -> np.ndarray:
