@@ -1248,14 +1248,8 @@ class DisplacementModel:
             # calibrated curves map only the absolute request
             rest_mix = self.mix @ self.rest if self.rest_mix is None else self.rest_mix
             request = self.mix @ np.asarray(drive, np.float32)
-            # The lids from the rest-relative closure (the share of the photo's own aperture,
-            # implied.photo_closure): closing through the blink curves, calibrated from the photo's
-            # lids; the rest's lowered lids raised in template amounts, as every rest is taken off
-            # (the curves' opening side is extrapolated from the closing slope and ends at -1)
-            lids = x[[DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT]]
-            request[_LID_CONTROLS] = np.maximum(lids, 0.0)
             c = self.curves(request) - rest_mix
-            c[_LID_CONTROLS] += rest_mix[_LID_CONTROLS] + np.minimum(lids, 0.0)
+            c[_LID_CONTROLS] = self._lid_amounts(x[[DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT]])
         else:
             request = self.mix @ x
             c = self.curves(request)
@@ -1298,13 +1292,29 @@ class DisplacementModel:
             out[_C_LOWER[s]] = BROW_DOWN_MIX[0] * d
             out[_C_OUTER[s]] = c[_C_OUTER[s]] + BROW_DOWN_MIX[1] * d
         eyes = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
-        request = self.mix @ closes
-        opened = np.zeros(2, np.float32)
-        if self.absolute:  # (as in controls: the rest's lowered lids raised in template amounts)
-            opened = np.minimum(request[eyes], 0.0)
-            request[eyes] = np.maximum(request[eyes], 0.0)
-        out[eyes] = self.curves(request)[eyes] + opened
+        if self.absolute:  # (as in controls)
+            out[eyes] = self._lid_amounts((self.mix @ closes)[eyes])
+        else:
+            out[eyes] = self.curves(self.mix @ closes)[eyes]
         return out
+
+    def _lid_amounts(self, closure: np.ndarray) -> np.ndarray:
+        """(2,) lid template amounts (right, left) for a rest-relative closure (2,) with absolute
+        weights: the share of the photo's own aperture closed (``implied.photo_closure``; the
+        rest's slots hold the photo's own lids ``g``, an open eye above them). Closing goes through
+        the blink curves (calibrated closing the photo's lids); the rest's lowered lids, down to
+        ``-g``, are raised in template amounts, as every rest is taken off (the curves' opening
+        side is extrapolated from the closing slope and held at -1: t1-left's lids opened to 0.67
+        of the 0.87 photo gaps asked); opening past an open eye goes through the curves again. A
+        photo with open lids (``g = 0``) gets the curves alone."""
+        r = np.asarray(closure, np.float32)
+        g = np.maximum(self.rest[[DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT]], 0.0).astype(np.float32)
+        up = np.zeros(len(self.mix), np.float32)
+        down = np.zeros(len(self.mix), np.float32)
+        up[_LID_CONTROLS] = np.maximum(r, 0.0)
+        down[_LID_CONTROLS] = np.minimum(r + g, 0.0)
+        return (self.curves(up)[_LID_CONTROLS] + np.clip(r, -g, 0.0)
+                + self.curves(down)[_LID_CONTROLS])
 
     def displacement(self, drive: np.ndarray) -> np.ndarray:
         """Landmark motion in pixels, shape (478, 2), for a (93,) drive vector."""
