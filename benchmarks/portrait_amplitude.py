@@ -153,6 +153,7 @@ def portrait_rows(path: Path, emotions, *, refine: bool, sheet_dir: Path | None)
     population rest and the render speed."""
     from facemimic.animate.portrait.animator import PortraitAnimator, timeline
     from facemimic.animate.portrait.calibrate import StillTracker, rest_of, retrack
+    from facemimic.animate.portrait.implied import photo_closure
     from facemimic.animate.portrait.model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT
     from facemimic.expressions import geometry
     from facemimic.expressions.frame import ExpressionFrame
@@ -170,7 +171,9 @@ def portrait_rows(path: Path, emotions, *, refine: bool, sheet_dir: Path | None)
         images.append(render_until(anim, frames, k))
         n += k + 1
         asked.append(w[k])
-        closures.append((1 - frames[k].openness_left, 1 - frames[k].openness_right))
+        # (left, right) the share of the photo's own aperture closed, as the animator draws it
+        own_lids = (anim.photo_closure[1], anim.photo_closure[0])
+        closures.append(tuple(photo_closure((1 - frames[k].openness_left, 1 - frames[k].openness_right), own_lids)))
         labels.append(emo)
     fps = n / max(time.perf_counter() - t0, 1e-9)
     anim.close()

@@ -31,6 +31,7 @@ from ...expressions.names import UE_NAMES, ue_index
 from ...expressions.track import ExpressionTrack
 from .creases import CreasePainter
 from .eyes import EyeRig, lash_line
+from .implied import photo_closure
 from .model import (CONTROL_NAMES, DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, DisplacementModel, FarSideHold,
                     drive_vector, foreshorten_edge_on)
 from .mouth import MouthPainter
@@ -202,6 +203,9 @@ class PortraitAnimator:
         self.points = pts[:, :2].astype(np.float64)
         self.face_frame = face.frame
         rest = None
+        # (right, left) the photo's own EyeClosed, share of an open eye: a frame's closure is drawn
+        # as a share of the photo's own aperture (frame_drive); a photo taken as the rest is open
+        self.photo_closure = photo_lids(face.frame) if opts.rest == "neutral" else (0.0, 0.0)
         if opts.rest == "neutral":
             rest = neutral_rest(face.frame, pts)
         # (x, y, depth): the model is sized by the unit on the photo's own 3D landmarks
@@ -326,6 +330,11 @@ class PortraitAnimator:
         lash_line(res, target, closure)
         return res
 
+    def drive(self, weights: np.ndarray, openness: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+        """The (93,) drive of a frame's UE ``weights`` (88,) and eye ``openness`` (right, left) on
+        this photo: :func:`frame_drive` with the photo's own lids (``(1, 1)``: a neutral frame)."""
+        return frame_drive(weights, openness, self.photo_closure)
+
     def new_scratch(self) -> RenderScratch:
         """Working buffers for rendering on another thread (see :meth:`draw`)."""
         return RenderScratch(np.empty_like(self.image), self.warp.new_ids())
@@ -354,7 +363,7 @@ class PortraitAnimator:
             self._last = (np.zeros(len(frame.weights) if frame is not None else 88, np.float32), (1.0, 1.0),
                           np.zeros((2, 2)), np.zeros(3))
         w, op, gaze, head = self._last
-        drive = drive_vector(w, op)
+        drive = self.drive(w, op)
         if self._loop is not None and self._loop.lag:
             # one render a frame: corrected from earlier frames' re-tracks, re-tracked itself
             # on the loop's thread while the next frames are planned (refine.ClosedLoop)
@@ -389,7 +398,8 @@ class PortraitAnimator:
         motion = self._far_hold(motion + self._rest_overlap)  # before the head turns it
         if self.pose is not None:
             motion = motion + self.pose.motion(head)
-        closure = (float(np.clip(drive[DRIVE_CLOSE_RIGHT], 0, 1)), float(np.clip(drive[DRIVE_CLOSE_LEFT], 0, 1)))
+        # the lash line: the share of the photo's own aperture closed (the drive's less the rest's lids)
+        closure = tuple(float(np.clip(drive[i] - self.model.rest[i], 0, 1)) for i in (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT))
         return self.render_parts(motion, gaze=np.nan_to_num(gaze), closure=closure,
                                  tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap, out=out,
                                  scratch=scratch, weights=w)
@@ -539,6 +549,34 @@ def level_rest_brows(model, points: np.ndarray):
     return model
 
 
+def photo_lids(frame) -> tuple[float, float]:
+    """(right, left) the photo's own EyeClosed (``1 - openness``, share of a fully open eye; 0
+    where capture read none)."""
+    return tuple(float(np.nan_to_num(1.0 - o, nan=0.0)) for o in (frame.openness_right, frame.openness_left))
+
+
+def frame_drive(weights: np.ndarray, openness: tuple[float, float],
+                photo: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """The (93,) drive of a frame on a photo whose lids are closed ``photo`` (right, left).
+
+    The drive's closure slots count the photo's *own* lid aperture from an open eye
+    (:func:`.implied.photo_closure`): the rest's slots (:func:`neutral_rest`) hold the photo's own
+    lids, so a frame's slot less the rest's is the share of the photo's aperture it closes, the
+    unit the lid template, the lash line and the closed loop's closure slots work in. The frame's
+    ``openness`` (right, left) is a share of a fully open eye (EyeClosed = ``1 - openness``,
+    docs/units.md). The one place the unit is converted.
+
+    Parameters
+    ----------
+    weights : np.ndarray [shape=(88,)]
+    openness : (right, left), 1 open
+    photo : (right, left) the photo's own EyeClosed (:func:`photo_lids`; 0: the photo is the open eye)
+    """
+    shut = photo_closure(1.0 - np.asarray(openness, np.float64), np.asarray(photo, np.float64))
+    # (drive_vector takes openness: 1 - slot)
+    return drive_vector(weights, (1.0 - float(shut[0]), 1.0 - float(shut[1])))
+
+
 def neutral_rest(frame, points: np.ndarray) -> np.ndarray:
     """The (93,) drive of the photo's own expression, in the unit, for ``rest="neutral"``.
 
@@ -549,7 +587,9 @@ def neutral_rest(frame, points: np.ndarray) -> np.ndarray:
     at most what the capture stage reads (lips that are together hold no jaw opening: a long chin
     is a face, not an expression); MouthClosed's rest is 0 (the lips the rest keeps together are
     already in its gap). The model then sizes the rest's jaw on the photo's own landmarks so that
-    taking the rest away brings the lips exactly together (``model._rest_jaw``)."""
+    taking the rest away brings the lips exactly together (``model._rest_jaw``). The eyes' rest is
+    the photo's own lids counted in their own aperture (:func:`frame_drive`), as every frame's
+    closure is: the rest's lids taken off in template amounts raise them to an open eye."""
     from ...expressions import geometry
     from ...expressions.mouth import implied_lip_gap
 
@@ -562,7 +602,7 @@ def neutral_rest(frame, points: np.ndarray) -> np.ndarray:
         lips[jaw] = 0.0
         rest_of_gap = max(gap, 0.0) - float(implied_lip_gap(lips))
         w[jaw] = float(np.clip(rest_of_gap / geometry.MOUTH_CLOSED_GAP_EXTENT, 0.0, max(w[jaw], 0.0)))
-    return drive_vector(w, (frame.openness_right, frame.openness_left))
+    return frame_drive(w, (frame.openness_right, frame.openness_left), photo_lids(frame))
 
 
 def timeline(track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,

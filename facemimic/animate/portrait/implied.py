@@ -73,6 +73,48 @@ def _w(weights: np.ndarray, stem: str) -> np.ndarray:
     return np.array([weights[ue_index(stem + s)] for s in SIDES], np.float64)
 
 
+# The most a frame opens a photo's lowered lids: this many of the photo's own apertures (a photo
+# whose lids are half closed or more opens to twice its gap, not fully: past that the eye is
+# painted from a sliver of the photo's).
+PHOTO_OPEN_MAX = 1.0
+
+
+def photo_closure(closure, photo) -> np.ndarray:
+    """A closure counted in the photo's own lid aperture, from an open eye.
+
+    EyeClosed (``1 - openness``) is a share of a *fully open* eye's lid travel (docs/units.md), and
+    so is the photo's own closure ``photo``; the lid template (``eye_close``), the lash line and the
+    closed loop's closure slots move the photo's own lids, whose aperture a photo with lowered lids
+    has only ``1 - photo`` of. In that aperture an open eye is ``g = photo / (1 - photo)`` above
+    the photo's lids (at most :data:`PHOTO_OPEN_MAX`) and a closure is ``closure / (1 - photo)``,
+    so the difference of two (a frame against the photo: ``(closure - photo) / (1 - photo)``) is
+    the share of the photo's aperture the frame closes: the photo's own closure leaves its lids
+    where they are, a blink (1) shuts them, an open eye (0) raises them by ``g`` photo gaps. A
+    frame asking a more open eye than the photo's is EyeClosed's (the lid's travel back to the
+    open eye), not EyeWide's (past it). A photo read as more open than an open eye (``photo <=
+    0``) keeps the closure as it is.
+
+    Parameters
+    ----------
+    closure : float or np.ndarray [shape=(n,)]
+        EyeClosed per eye (``1 - openness``), share of a fully open eye.
+    photo : float or np.ndarray [shape=(n,)]
+        The photo's own EyeClosed per eye, the same unit (0: the photo is the open eye).
+
+    Returns
+    -------
+    np.ndarray [shape=(n,)]
+        The closure in photo apertures, from an open eye (``photo_closure(photo, photo)`` is the
+        photo's own lids: ``g``).
+    """
+    c = np.asarray(closure, np.float64)
+    p = np.clip(np.nan_to_num(np.asarray(photo, np.float64), nan=0.0), 0.0, 1.0 - 1e-3)
+    own = 1.0 - p  # the photo's aperture, share of an open eye's
+    g = np.minimum(p / own, PHOTO_OPEN_MAX)  # an open eye above the photo's lids, photo apertures
+    opening = g * c / np.where(p > 0.0, p, 1.0)  # between an open eye and the photo's lids
+    return np.where(c >= p, g + (c - p) / own, np.where(p > 0.0, opening, c))
+
+
 def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0.0),
                      aperture: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
     """Measures (IPD) the weights ask for, relative to the face they start from.
@@ -82,9 +124,11 @@ def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0
     weights : np.ndarray [shape=(88,)]
         UE weights (relative to the starting face: rest-relative drive weights work too).
     closure : (left, right)
-        Share of each eye's own aperture closed (EyeClosed, ``1 - openness``).
+        Share of each eye's aperture ``aperture`` closed: for a photo's lids, the difference of
+        :func:`photo_closure` of the frame's and the photo's EyeClosed (EyeClosed itself is a share
+        of a fully open eye).
     aperture : (left, right), optional
-        The eyes' open apertures (IPD), to turn the closure into a distance (default 0.10).
+        The eyes' apertures the closure is a share of (IPD), to turn it into a distance (default 0.10).
 
     Returns
     -------

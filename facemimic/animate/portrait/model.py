@@ -99,6 +99,7 @@ CONTROL_NAMES = control_names()
 _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
 _LIPS_CONTROL = CONTROL_NAMES.index("lips_close")
 _SEAL_CONTROL = CONTROL_NAMES.index("seal")
+_LID_CONTROLS = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
 SPEAKING_REST_GAP = 0.10  # IPD: the widest own lip gap kept while the mouth moves (a toothy smile's)
 SPEAKING_ONSET = 0.1  # MouthClosed / speaking lip shape at which a wider photo gap has relaxed to it
 
@@ -1248,6 +1249,7 @@ class DisplacementModel:
             rest_mix = self.mix @ self.rest if self.rest_mix is None else self.rest_mix
             request = self.mix @ np.asarray(drive, np.float32)
             c = self.curves(request) - rest_mix
+            c[_LID_CONTROLS] = self._lid_amounts(x[[DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT]])
         else:
             request = self.mix @ x
             c = self.curves(request)
@@ -1290,8 +1292,29 @@ class DisplacementModel:
             out[_C_LOWER[s]] = BROW_DOWN_MIX[0] * d
             out[_C_OUTER[s]] = c[_C_OUTER[s]] + BROW_DOWN_MIX[1] * d
         eyes = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
-        out[eyes] = self.curves(self.mix @ closes)[eyes]
+        if self.absolute:  # (as in controls)
+            out[eyes] = self._lid_amounts((self.mix @ closes)[eyes])
+        else:
+            out[eyes] = self.curves(self.mix @ closes)[eyes]
         return out
+
+    def _lid_amounts(self, closure: np.ndarray) -> np.ndarray:
+        """(2,) lid template amounts (right, left) for a rest-relative closure (2,) with absolute
+        weights: the share of the photo's own aperture closed (``implied.photo_closure``; the
+        rest's slots hold the photo's own lids ``g``, an open eye above them). Closing goes through
+        the blink curves (calibrated closing the photo's lids); the rest's lowered lids, down to
+        ``-g``, are raised in template amounts, as every rest is taken off (the curves' opening
+        side is extrapolated from the closing slope and held at -1: t1-left's lids opened to 0.67
+        of the 0.87 photo gaps asked); opening past an open eye goes through the curves again. A
+        photo with open lids (``g = 0``) gets the curves alone."""
+        r = np.asarray(closure, np.float32)
+        g = np.maximum(self.rest[[DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT]], 0.0).astype(np.float32)
+        up = np.zeros(len(self.mix), np.float32)
+        down = np.zeros(len(self.mix), np.float32)
+        up[_LID_CONTROLS] = np.maximum(r, 0.0)
+        down[_LID_CONTROLS] = np.minimum(r + g, 0.0)
+        return (self.curves(up)[_LID_CONTROLS] + np.clip(r, -g, 0.0)
+                + self.curves(down)[_LID_CONTROLS])
 
     def displacement(self, drive: np.ndarray) -> np.ndarray:
         """Landmark motion in pixels, shape (478, 2), for a (93,) drive vector."""

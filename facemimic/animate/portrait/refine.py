@@ -88,7 +88,7 @@ LOOP = (
 )
 _SLOT = {channel: k for k, (_, channel) in enumerate(LOOP)}
 _LIPS = _SLOT["lips"]
-_CLOSURE_MASK = np.array([ch.startswith("closure_") for _, ch in LOOP])  # drive = 1 - openness, not a request
+_CLOSURE_MASK = np.array([ch.startswith("closure_") for _, ch in LOOP])  # drive = a closure (animator.frame_drive), not a request
 # the slots added with the composed targets (#12); the first ones: lips, closure, pull, inner brow, lowering
 _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
@@ -486,6 +486,8 @@ class ClosedLoop:
         t = x[self.index].astype(np.float32)
         t[_LIPS] = -model.lip_gap(x, self.photo_gap) / geometry.MOUTH_CLOSED_GAP_EXTENT
         if len(x) > DRIVE_CLOSE_LEFT:
+            # the share of the photo's own aperture closed (the drive's lids less the rest's: both
+            # counted in that aperture, animator.frame_drive), the unit the readings are in
             closure = (float(x[DRIVE_CLOSE_LEFT]), float(x[DRIVE_CLOSE_RIGHT]))
             implied = implied_measures(x[:DRIVE_CLOSE_RIGHT], closure,
                                        None if self.aperture0 is None else self.aperture0)
