@@ -94,6 +94,12 @@ _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
 _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
 _PULL = np.array([ch.startswith("MouthCornerPull") for _, ch in LOOP])  # the corners' pull slots
+# the corners' pull and frown slots, and per slot the drive indices of its corner's pull and frown
+# (ClosedLoop._learn)
+_CORNER = np.array([ch.startswith(("MouthCornerPull", "MouthFrown")) for _, ch in LOOP])
+_CORNER_ASKS = np.array([[ue_index(stem + ("Right" if ch.endswith("Right") else "Left"))
+                          for stem in ("MouthCornerPull", "MouthFrown")] if c else [0, 0]
+                         for (_, ch), c in zip(LOOP, _CORNER)])
 # every brow slot (their correction is held while idle: ClosedLoop.correct)
 _BROWS = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowPinch", "BrowOuterUp")) for _, ch in LOOP])
 # the mouth's UE slots (a lagged loop trial-renders their jumps while the lips are open: correct_lagged)
@@ -683,6 +689,13 @@ class ClosedLoop:
             # from the first frame (the astronaut's left corner 0.035-0.049 IPD up; #12, HP13)
             asked = self._asked(drive)
             idle |= (_ADDED | _PULL) & (np.abs(asked) < ACTIVE)
+            # The corners' pull and height are chased only where the frame asks a smile or a frown
+            # of that corner: a stretch's outward motion (which the pull's reading counts) or a
+            # dropped jaw's implied lift alone, aimed at targets relative to a smiling photo whose
+            # rest's corners rest_corners levels, re-smiled them at fearful and surprised apexes
+            # (frown corrected to -0.35: 0-f15-hao's fearful corners 0.048 IPD above the rest's; #12, HP16)
+            corner_asked = np.any(np.abs(drive[_CORNER_ASKS]) >= ACTIVE, axis=1)
+            idle |= _CORNER & ~corner_asked
         idle[_LIPS] = False
         err[idle] = 0.0
         # An idle brow slot holds its correction instead of dropping it: the driver's brow
