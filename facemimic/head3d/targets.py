@@ -6,7 +6,10 @@ every vertex of the head by the head's ``follow`` maps (:mod:`.head`) — nothin
 
 * ARKit ``name``: that shape's displacement;
 * a UE shape: the ARKit combination FaceMimic's own table gives it (``ue_to_arkit`` of the shape
-  alone), so a UE target and the ARKit targets it stands for move the face the same way. Names the
+  alone), so a UE target and the ARKit targets it stands for move the face the same way — except
+  the one-sided halves of a two-sided ARKit shape (:func:`side_split`: BrowInnerUpLeft of
+  browInnerUp, CheekPuffLeft of cheekPuff, LipSuckUpperLeft of mouthRollUpper …), which are that
+  shape's motion on their own side of the face at full size, not half of it on both. Names the
   two vocabularies share once side and case are ignored (``JawOpen``/``jawOpen``, 27 of them) are
   one target, so every one of the 52 + 88 names resolves to exactly one target (113 in all);
 * with both sets (the default), the two brow combination shapes of :mod:`.combos` (115 targets in all), which a
@@ -55,6 +58,40 @@ def arkit_mix(name: str) -> np.ndarray:
     return ue_to_arkit(w).astype(np.float64)
 
 
+def side_split(name: str) -> tuple[str, str] | None:
+    """(two-sided ARKit shape, side) for a UE name that stands for one side of it, else None.
+
+    ``ue_to_arkit`` gives BrowInnerUpLeft alone half of browInnerUp, which moves both inner brows
+    half their extent: BrowInnerUpLeft at 1 drew 0.5-0.6 of BrowInnerUp's full extent on its own
+    side and as much on the other (docs/units.md, issue #11: a weight is the fraction of the
+    channel's full extent on its own side). Such a UE target is the ARKit shape's motion faded to
+    its own side of the midline instead (:func:`.unit.own_side`, whose two sides sum to one): at
+    1 it moves its own side as the ARKit shape at 1 does and leaves the other, and the two sides at
+    equal weights still sum to the ARKit shape at that weight, as before."""
+    if name in ARKIT_NAMES or not name.endswith(("Left", "Right")):
+        return None
+    mix = arkit_mix(name)
+    nz = np.flatnonzero(np.abs(mix) > 1e-6)
+    if len(nz) != 1 or abs(mix[nz[0]] - 0.5) > 1e-6 or ARKIT_NAMES[nz[0]].endswith(("Left", "Right")):
+        return None  # not a side's half (MouthUpperLeft is half of mouthLeft: a direction, not a side)
+    return ARKIT_NAMES[nz[0]], "Left" if name.endswith("Left") else "Right"
+
+
+def landmark_deltas(face: np.ndarray, expressions: np.ndarray, names) -> np.ndarray:
+    """Each named target's landmark displacements (T, 478, 3), IPD units, on ``face`` (478, 3, the
+    rest landmarks the basis was sized on): the ARKit mix of :func:`arkit_mix`, or for a side's half
+    (:func:`side_split`) its ARKit shape on that side only."""
+    from .unit import own_side
+
+    mix = np.stack([arkit_mix(n) for n in names])  # (T, 52)
+    deltas = np.einsum("tk,kvc->tvc", mix, expressions)
+    for i, n in enumerate(names):
+        split = side_split(n)
+        if split is not None:
+            deltas[i] = expressions[ARKIT_NAMES.index(split[0])] * own_side(face, split[1])[:, None]
+    return deltas
+
+
 def _eye_rotation(yaw: float, pitch: float) -> np.ndarray:
     """Turns the eye's front (+z) by ``yaw`` towards +x and ``pitch`` towards +y (radians)."""
     ry = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
@@ -100,8 +137,7 @@ def build_targets(head: Head, expressions: np.ndarray, shapes: str = "arkit+ue",
     adds the combination shapes after the named ones with the full set (``"arkit+ue"``; a file of one
     vocabulary keeps exactly its names)."""
     names = target_names(shapes)
-    mix = np.stack([arkit_mix(n) for n in names])  # (T, 52)
-    deltas = np.einsum("tk,kvc->tvc", mix, expressions)
+    deltas = landmark_deltas(head.skin.positions[:478], np.asarray(expressions, np.float64), names)
     if combinations is not None and shapes == "arkit+ue":
         from .combos import COMBINATION_NAMES
 
