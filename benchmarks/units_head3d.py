@@ -1,6 +1,6 @@
 """The 3D avatar (head3d) in FaceMimic's unit: does weight w move it w x the channel's full extent?
 
-Run: ``python benchmarks/units_head3d.py [--photos single_face 0-f1-su-ph] [--no-track] [--json out.json]``
+Run: ``python benchmarks/units_head3d.py [--photos single_face 0-f1-su-ph] [--no-track] [--warp] [--json out.json]``
 
 For every key channel of docs/units.md and weight 0.3 / 0.6 / 1.0, each photo's avatar is posed
 with that channel alone (``facemimic.animate.avatar.measure.channel_frame``, driven through
@@ -11,6 +11,12 @@ real face (``facemimic.expressions.geometry``, in inter-pupil distances):
 * **tracked**: the same pose rendered by head3d's rasteriser (512²) and tracked by the capture stage
   (MediaPipe's FaceLandmarker, still images) against the tracked neutral render: what a person's
   face tracker reads off the avatar (``retrack.unit_reading``'s measure).
+
+* **warped** (``--warp``): the outside check of the render: the avatar's *neutral* render warped in
+  2D (piecewise-affine over the 478 points) by the posed mesh's landmark motion, re-tracked the same
+  way, at weight 0.6. Where it reads as the 3D render does, what the tracker loses is not the 3D
+  render's (shading, occlusion, the mouth's interior) but its response to landmarks moving without
+  a real face's wrinkles and shading (docs/avatar3d.md, fourteenth session).
 
 Each cell is the measured fraction of the channel's full extent / the requested weight (1.00 =
 exact; issue #11's target is 0.8-1.2). EyeClosed is read in the unit's own extent (the upper lid's
@@ -110,7 +116,37 @@ def fraction(measures: geo.FaceMeasures, channel: str) -> np.ndarray:
     return np.asarray(geo.extent_to_weight(channel, channel_value(measures, channel)), np.float64)
 
 
-def photo_table(path, track: bool = True) -> dict[str, dict[str, list[float]]]:
+def piecewise_warp(img: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """``img`` (H, W, 3) warped so that the points ``src`` (N, 2, pixels) land on ``dst`` (N, 2):
+    piecewise-affine over a Delaunay triangulation of ``dst`` and the image's border."""
+    import cv2
+    from scipy.spatial import Delaunay
+
+    h, w = img.shape[:2]
+    border = np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [w // 2, 0], [w // 2, h - 1],
+                       [0, h // 2], [w - 1, h // 2]], np.float64)
+    s, d = np.vstack([src, border]), np.vstack([dst, border])
+    out = img.copy()
+    for t in Delaunay(d).simplices:
+        ds, ss = d[t].astype(np.float32), s[t].astype(np.float32)
+        x, y, bw, bh = cv2.boundingRect(ds)
+        x1, y1 = min(x + bw, w), min(y + bh, h)
+        if bw <= 0 or bh <= 0 or x >= w or y >= h or x1 <= x or y1 <= y:
+            continue
+        m = cv2.getAffineTransform((ds - [x, y]).astype(np.float32), ss)  # output -> source
+        patch = cv2.warpAffine(img, m, (bw, bh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REFLECT)
+        mask = np.zeros((bh, bw), np.uint8)
+        cv2.fillConvexPoly(mask, np.round(ds - [x, y]).astype(np.int32), 1)
+        keep = mask[: y1 - y, : x1 - x].astype(bool)
+        out[y:y1, x:x1][keep] = patch[: y1 - y, : x1 - x][keep]
+    return out
+
+
+WARP_WEIGHT = 0.6
+
+
+def photo_table(path, track: bool = True, warp: bool = False) -> dict[str, dict[str, list[float]]]:
     """{channel: {"drawn": [ratio per weight], "tracked": [...]}} for one photo's avatar."""
     from facemimic.head3d.api import make_avatar
     from facemimic.head3d.unit import _SIZE, _as_landmarks
@@ -128,6 +164,10 @@ def photo_table(path, track: bool = True) -> dict[str, dict[str, list[float]]]:
         got = tracker.faces(avatar.render(None, size=SIZE))
         t_rest_lm = got[0].landmarks
         t_rest = geo.rest_face(t_rest_lm, (SIZE, SIZE))
+        neutral = avatar.render(None, size=SIZE)
+        # the mesh's face frame (IPD, y up) -> the render's pixels, fitted on the rest landmarks
+        to_px, *_ = np.linalg.lstsq(np.c_[avatar.head.skin.positions[:478, :2], np.ones(478)],
+                                    t_rest_lm[:, :2] * SIZE, rcond=None)
     try:
         m0 = geo.measure(rest_mesh[None], _SIZE, rest=rest)
         for row_name, shapes, ch in REQUESTS:
@@ -144,6 +184,14 @@ def photo_table(path, track: bool = True) -> dict[str, dict[str, list[float]]]:
                 mt = geo.measure(np.stack(lms), (SIZE, SIZE), rest=t_rest)
                 mt0 = geo.measure(t_rest_lm[None], (SIZE, SIZE), rest=t_rest)
                 row["tracked"] = [round(float(v), 3) for v in (fraction(mt, ch) - fraction(mt0, ch)[0]) / np.asarray(WEIGHTS)]
+                if warp:
+                    skin = avatar.posed(request_frame(shapes, WARP_WEIGHT))[0][:478]
+                    moved = (skin[:, :2] - avatar.head.skin.positions[:478, :2]) @ to_px[:2]
+                    src = t_rest_lm[:, :2] * SIZE
+                    faces = tracker.faces(piecewise_warp(neutral, src, src + moved))
+                    lm = faces[0].landmarks if faces else np.full((geo.N_LANDMARKS, 3), np.nan)
+                    mw = geo.measure(lm[None], (SIZE, SIZE), rest=t_rest)
+                    row["warped"] = round(float((fraction(mw, ch) - fraction(mt0, ch))[0]) / WARP_WEIGHT, 3)
             out[row_name] = row
     finally:
         if tracker is not None:
@@ -157,15 +205,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photos", nargs="+", default=["single_face", "0-f1-su-ph"], metavar="STEM")
     ap.add_argument("--no-track", action="store_true", help="drawn landmarks only (no render, no tracker)")
+    ap.add_argument("--warp", action="store_true",
+                    help=f"also re-track the neutral render warped in 2D by each pose's landmark motion (weight {WARP_WEIGHT})")
     ap.add_argument("--json", help="write the table here")
     args = ap.parse_args()
     samples = ensure_samples()
     tables = {}
     for stem in args.photos:
         path = next(p for p in sorted(samples.iterdir()) if p.stem == stem or p.name == stem)
-        tables[path.name] = photo_table(path, track=not args.no_track)
-    print(f"extent / requested extent at weights {WEIGHTS} (target 0.80-1.20): drawn | tracked")
-    print(f"{'channel':22} " + "  ".join(f"{n[:28]:>38}" for n in tables))
+        tables[path.name] = photo_table(path, track=not args.no_track, warp=args.warp and not args.no_track)
+    print(f"extent / requested extent at weights {WEIGHTS} (target 0.80-1.20): drawn | tracked"
+          + (f" | warped (at {WARP_WEIGHT})" if args.warp else ""))
+    print(f"{'channel':22} " + "  ".join(f"{n[:28]:>46}" for n in tables))
     for ch, _, _ in REQUESTS:
         cells = []
         for name, t in tables.items():
@@ -173,7 +224,9 @@ def main() -> None:
             c = " ".join(f"{v:5.2f}" for v in t[ch]["drawn"])
             if "tracked" in t[ch]:
                 c += " | " + " ".join(f"{v:5.2f}" for v in t[ch]["tracked"])
-            cells.append(f"{c:>38}")
+            if "warped" in t[ch]:
+                c += f" | {t[ch]['warped']:5.2f}"
+            cells.append(f"{c:>46}")
         print(f"{ch:22} " + "  ".join(cells))
     print("\nthe VRM's UE-named targets alone (drawn landmarks): own side | other side")
     for name, _ in UE_TARGETS:
