@@ -68,38 +68,64 @@ REQUESTS = (
 
 
 # The VRM's UE-named targets driven alone, as a VRCFaceTracking client drives them: (target, channel
-# measured). ARKit has one shape for the pairs (smile, browDown) and both sides (browInnerUp,
-# cheekPuff): the UE target is FaceMimic's ARKit combination for it (targets.arkit_mix), or its own
-# side of the shared shape (targets.side_split).
-UE_TARGETS = (("BrowInnerUpLeft", "BrowInnerUpLeft"), ("CheekPuffLeft", "CheekPuffLeft"),
-              ("MouthCornerPullLeft", "MouthCornerPullLeft"), ("MouthCornerSlantLeft", "MouthCornerSlantLeft"),
-              ("BrowLowererLeft", "BrowLowererLeft"), ("BrowPinchLeft", "BrowPinchLeft"),
-              ("LipPuckerUpperLeft", "LipPuckerUpperLeft"), ("LipFunnelUpperLeft", "LipFunnelUpperLeft"))
+# measured, partner channel or None). ARKit has one shape for the pairs (smile, browDown), both sides
+# (browInnerUp, cheekPuff) and the four lip quadrants (pucker, funnel): the UE target is its own side
+# of the shared shape (targets.side_split) or its own part of it (targets.merged_split).
+UE_TARGETS = (("BrowInnerUpLeft", "BrowInnerUpLeft", None), ("CheekPuffLeft", "CheekPuffLeft", None),
+              ("MouthCornerPullLeft", "MouthCornerPullLeft", "MouthCornerSlantLeft"),
+              ("MouthCornerSlantLeft", "MouthCornerSlantLeft", "MouthCornerPullLeft"),
+              ("BrowLowererLeft", "BrowLowererLeft", "BrowPinchLeft"), ("BrowPinchLeft", "BrowPinchLeft", "BrowLowererLeft"),
+              ("LipPuckerUpperLeft", "LipPuckerUpperLeft", None), ("LipFunnelUpperLeft", "LipFunnelUpperLeft", None))
+QUADRANTS = ("UpperLeft", "UpperRight", "LowerLeft", "LowerRight")
+QUADRANT_SHAPES = {"LipPucker": "mouthPucker", "LipFunnel": "mouthFunnel"}
+
+
+def _quadrant_share(face, delta, whole, quadrant):
+    """How much of the whole-mouth shape's motion ``whole`` (478, 3) ``delta`` (478, 3) draws on the
+    landmarks inside ``quadrant`` by position (beyond 0.12 IPD of the midline and 0.03 IPD above /
+    below the closed lips' line) that the shape moves (1 = all of it there)."""
+    from facemimic.head3d.unit import MIDLINE, _below_lip_line
+
+    size = np.linalg.norm(whole, axis=1)
+    x = face[:, 0] - face[list(MIDLINE), 0].mean()
+    y = _below_lip_line(face)[1]
+    side = x > 0.12 if quadrant.endswith("Left") else x < -0.12  # the subject's left is +x
+    lip = y > 0.03 if quadrant.startswith("Upper") else y < -0.03
+    pts = np.flatnonzero((size > 0.3 * size.max()) & side & lip)
+    return float(np.sum(delta[pts] * whole[pts]) / np.sum(whole[pts] ** 2))
 
 
 def ue_target_table(avatar) -> dict[str, dict[str, list[float]]]:
-    """{UE target: {"own": [fraction / weight per weight], "other": [the other side's]}} on the
+    """{UE target: {"own": [fraction / weight per weight], "other": [the other side's], "partner":
+    [the partner channel's], "quadrants": [share of the whole shape drawn in each quadrant]}} on the
     avatar's own landmarks (the target's landmark displacements at each weight, no render)."""
     from facemimic.head3d import targets
     from facemimic.head3d.unit import _SIZE, _as_landmarks
 
     face = avatar.head.skin.positions[:478]
-    names = [n for n, _ in UE_TARGETS]
+    expressions = np.asarray(avatar.expressions, np.float64)
+    names = [n for n, _, _ in UE_TARGETS]
     if hasattr(targets, "landmark_deltas"):
-        deltas = targets.landmark_deltas(face, np.asarray(avatar.expressions, np.float64), names)
+        deltas = targets.landmark_deltas(face, expressions, names)
     else:  # the code before the side split: every UE target was its ARKit mix
-        deltas = np.einsum("tk,kvc->tvc", np.stack([targets.arkit_mix(n) for n in names]), avatar.expressions)
+        deltas = np.einsum("tk,kvc->tvc", np.stack([targets.arkit_mix(n) for n in names]), expressions)
     rest = geo.rest_face(_as_landmarks(face), _SIZE)
     m0 = geo.measure(_as_landmarks(face)[None], _SIZE, rest=rest)
     out = {}
     w = np.asarray(WEIGHTS)
-    for (name, ch), d in zip(UE_TARGETS, deltas):
+    for (name, ch, partner), d in zip(UE_TARGETS, deltas):
         m = geo.measure(_as_landmarks(face[None] + w[:, None, None] * d[None]), _SIZE, rest=rest)
         c = geo.CHANNELS[ch]
         row = {"own": [round(float(v), 3) for v in (fraction(m, ch) - fraction(m0, ch)[0]) / w]}
         if c.side is not None:
             other = ch[:-4] + "Right" if ch.endswith("Left") else ch[:-5] + "Left"
             row["other"] = [round(float(v), 3) for v in (fraction(m, other) - fraction(m0, other)[0]) / w]
+        if partner is not None:
+            row["partner"] = [round(float(v), 3) for v in (fraction(m, partner) - fraction(m0, partner)[0]) / w]
+        stem = next((s for s in QUADRANT_SHAPES if name.startswith(s)), None)
+        if stem is not None:
+            whole = expressions[list(targets.ARKIT_NAMES).index(QUADRANT_SHAPES[stem])]
+            row["quadrants"] = [round(_quadrant_share(face, d, whole, q), 3) for q in QUADRANTS]
         out[name] = row
     return out
 
@@ -228,15 +254,17 @@ def main() -> None:
                 c += f" | {t[ch]['warped']:5.2f}"
             cells.append(f"{c:>46}")
         print(f"{ch:22} " + "  ".join(cells))
-    print("\nthe VRM's UE-named targets alone (drawn landmarks): own side | other side")
-    for name, _ in UE_TARGETS:
+    print("\nthe VRM's UE-named targets alone (drawn landmarks): own | other side | partner channel;"
+          " lip quadrants: share of the whole shape drawn in UL UR LL LR")
+    for name, _, _ in UE_TARGETS:
         cells = []
         for t in tables.values():
             r = t["ue_targets"][name]
             c = " ".join(f"{v:5.2f}" for v in r["own"])
-            if "other" in r:
-                c += " | " + " ".join(f"{v:5.2f}" for v in r["other"])
-            cells.append(f"{c:>38}")
+            for key in ("other", "partner", "quadrants"):
+                if key in r:
+                    c += " | " + " ".join(f"{v:5.2f}" for v in r[key])
+            cells.append(f"{c:>58}")
         print(f"{name:22} " + "  ".join(cells))
     if args.json:
         with open(args.json, "w") as fh:
