@@ -9,7 +9,10 @@ every vertex of the head by the head's ``follow`` maps (:mod:`.head`) — nothin
   alone), so a UE target and the ARKit targets it stands for move the face the same way — except
   the one-sided halves of a two-sided ARKit shape (:func:`side_split`: BrowInnerUpLeft of
   browInnerUp, CheekPuffLeft of cheekPuff, LipSuckUpperLeft of mouthRollUpper …), which are that
-  shape's motion on their own side of the face at full size, not half of it on both. Names the
+  shape's motion on their own side of the face at full size, not half of it on both; and the UE
+  channels ARKit merges into one shape (:func:`merged_split`: MouthCornerPull / MouthCornerSlant of
+  mouthSmile, BrowLowerer / BrowPinch of browDown, the four LipPucker / LipFunnel quadrants), which
+  are each their own part of it (:func:`merged_part`), at its full extent alone. Names the
   two vocabularies share once side and case are ignored (``JawOpen``/``jawOpen``, 27 of them) are
   one target, so every one of the 52 + 88 names resolves to exactly one target (113 in all);
 * with both sets (the default), the two brow combination shapes of :mod:`.combos` (115 targets in all), which a
