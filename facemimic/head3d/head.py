@@ -33,6 +33,7 @@ EYE_RADIUS = 0.19  # 12 mm over a 63 mm IPD
 IRIS_ANGLE, PUPIL_ANGLE = 0.6, 0.2  # half-angles (radians) of the iris and pupil seen from the eye's centre
 SCLERA_RGB, SCLERA_LID_SHADOW = (0.8, 0.76, 0.72), 0.5  # the white of the eye as photos show it; under the lid
 SOCKET_RGB = (0.32, 0.16, 0.15)  # the eye's corners and the pocket behind the eyeball
+NECK_SETBACK = 0.45  # IPD: see _neck
 FOLLOW_SIGMA = 0.35  # kernel width (IPD) over which off-face vertices follow the landmarks
 JAW_POINTS = (14, 17, 84, 314, 87, 317, 152, 175, 199, 200, 18)  # lower lip and chin: the jaw's motion
 # The mandible alone (chin and the jaw line under it): the lower teeth and tongue move with the bone,
@@ -246,8 +247,14 @@ def build_skin(face: np.ndarray, layout: np.ndarray) -> tuple[Skin, tuple[np.nda
 
 
 def _neck(centre: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, float]:
-    """The neck tube's axis point (3,) and its front-to-back half depth, for the skull ellipsoid."""
-    return np.array([0.0, 0.0, centre[2] + 0.25 * radii[2]]), 0.68 * radii[0]
+    """The neck tube's axis point (3,) and its front-to-back half depth, for the skull ellipsoid.
+
+    The tube stands NECK_SETBACK behind where it first stood: its front was 0.13 IPD behind the
+    resting chin (single_face.jpg), and at JawOpen 1 the learned jaw takes the chin 0.62 IPD down
+    and 0.52 back, behind that front — the neck covered the dropped chin, whose bottom was cut flat
+    in the frontal render. A throat lies well behind the chin (the cervicomental angle); the tube
+    now clears the dropped chin on the three tested faces (tests/head3d/test_neck_clear.py)."""
+    return np.array([0.0, 0.0, centre[2] + 0.25 * radii[2] - NECK_SETBACK]), 0.68 * radii[0]
 
 
 def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iris_rgb, hair_rgb=None,
@@ -290,9 +297,10 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     # it stands out of the cheeks the skin is seen).
     p, t, _ = _uv_sphere(cav_c, np.array([half * 1.3, 0.38, 0.6]), 10, 16)
     # Its back wall is flattened in front of the neck tube (which rises inside the head to the
-    # mouth's height): otherwise the neck's skin shows through an open mouth as a pink patch.
+    # mouth's height): otherwise the neck's skin shows through an open mouth as a pink patch. (Where
+    # the tube stood before NECK_SETBACK: a deeper cavity showed the skin behind it as a pink wedge.)
     neck_centre, neck_depth = _neck(*cranium)
-    p[:, 2] = np.maximum(p[:, 2], neck_centre[2] + neck_depth + 0.05)
+    p[:, 2] = np.maximum(p[:, 2], neck_centre[2] + NECK_SETBACK + neck_depth + 0.05)
     # And it stays behind the skin: where it stood out of the cheeks and jaw its forward-facing back
     # wall was seen in front of the skin as dark slivers beside the chin (each point kept
     # CAVITY_INSET behind the face's surface at its height and breadth, the nearest landmarks' depth).

@@ -70,8 +70,11 @@ def test_every_arkit_and_ue_name_is_a_target_with_real_motion(made):
     jaw = moved("jawOpen")
     # the chin drops by most of the unit's JawOpen extent (0.75 IPD), the forehead hardly moves
     assert jaw[152, 1] < -0.45 * ipd and abs(jaw[10]).max() < abs(jaw[152, 1]) / 6
-    smile = moved("MouthCornerPullLeft")  # a UE-only name: the subject's left corner goes out and up
-    assert smile[291, 0] > 0.03 * ipd and smile[291, 1] > 0 and abs(smile[61]).max() < abs(smile[291]).max() / 2
+    # UE-only names, the two parts of ARKit's smile (head3d.targets.merged_part): the subject's left
+    # corner goes out (pull) / up (slant), the other corner stays
+    smile, slant = moved("MouthCornerPullLeft"), moved("MouthCornerSlantLeft")
+    assert smile[291, 0] > 0.03 * ipd and abs(smile[61]).max() < abs(smile[291]).max() / 2
+    assert slant[291, 1] > 0.03 * ipd and abs(slant[61]).max() < abs(slant[291]).max() / 2
     blink = moved("eyeBlinkLeft")
     gap = pos[386, 1] - pos[374, 1]
     closed = (pos[386, 1] + blink[386, 1]) - (pos[374, 1] + blink[374, 1])
