@@ -41,8 +41,9 @@ def t1_left():
 
 def test_a_downcast_slit_is_drawn_as_the_photo_draws_it(t1_left):
     anim = t1_left
-    # the rest does ask her irises up (the photo's gaze is ~16 degrees down) ...
-    assert float(anim._src_gaze[:, 1].max()) < -0.2, anim._src_gaze
+    # the rest does ask her irises up (the photo's gaze is ~16 degrees down, 0.18 beyond
+    # animator.GAZE_AHEAD) ...
+    assert float(anim._src_gaze[:, 1].max()) < -0.15, anim._src_gaze
     assert len(anim.eyes.eyes) == 2
     # ... but her lids show no iris: the rig leaves the lash line where the photo has it (the old
     # rig moved it 1.3-1.6 px up and changed the eye patches by 74-79 grey levels)
