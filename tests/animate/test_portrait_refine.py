@@ -514,7 +514,7 @@ def test_the_loop_never_draws_the_nose_sneer_past_its_ask(samples, monkeypatch):
 def test_the_loop_never_raises_the_upper_lip_past_its_ask(monkeypatch):
     """The stretch template carries the upper lip's border down and the composed target counts
     none of it, so at fearful apexes the loop read the border low and lifted it with MouthUpperUp
-    to its LIMIT (0.15 asked, 0.35-0.50 drawn): bared upper teeth in a crescent, read as a grin
+    (single_face: +0.30 for 0.15 asked, 0.45 drawn): bared upper teeth in a crescent, read as a grin
     (#12). A critic reading the upper lip low: the raise drawn stays within
     refine.UPPER_UP_DRAWN_MAX x the request, never below it; one reading it high is still lowered."""
     idx = [ue_index("MouthUpperUpRight"), ue_index("MouthUpperUpLeft")]

@@ -254,21 +254,23 @@ _DRAWN_SLOTS = tuple(_SLOT["BrowPinch" + s] for s in ("Right", "Left"))
 # request back below what it asks.
 SNEER_DRAWN_MAX = 1.0
 _SNEER_SLOTS = tuple(_SLOT["NoseSneer" + s] for s in ("Right", "Left"))
-# The loop never raises the upper lip (MouthUpperUp) past UPPER_UP_DRAWN_MAX x the raise its request
-# asks (#12, HP19): its raising correction is cut to (UPPER_UP_DRAWN_MAX - 1) x the request, never
-# below zero (the request itself is drawn; lowering corrections are kept: a smile's are all lowering).
-# The stretch template carries the upper lip's border down 0.028-0.057 IPD per unit (model.py: its
-# Gaussian round each corner; the composed target counts none of it), so at fearful and surprised
-# apexes the loop read the border low and lifted it with MouthUpperUp to its LIMIT (asked 0.07-0.15,
-# drawn 0.35-0.50 on every portrait): the template lifts the lip's middle while the stretch holds
-# the sides down, and the upper teeth show in a crescent that turns up at the ends, a grin
-# (single_face's fearful apex: facex p(happy) 1.00 by the mouth cell alone, HP16).
+# Where a stretch is asked (UPPER_UP_STRETCH_MIN), the loop never raises the upper lip (MouthUpperUp)
+# past UPPER_UP_DRAWN_MAX x the raise its request asks (#12, HP19): its raising correction is cut to
+# (UPPER_UP_DRAWN_MAX - 1) x the request, never below zero (the request itself is drawn; lowering
+# corrections are kept: a smile's are all lowering). The stretch template carries the upper lip's
+# border down 0.028-0.057 IPD per unit (model.py: its Gaussian round each corner; the composed target
+# counts none of it), so at fearful apexes the loop read the border low and lifted it with
+# MouthUpperUp (CLI clips, frame 7: +0.30 on single_face, +0.14-0.22 on 0-f15-hao and the astronaut,
+# for 0.15 asked): the template lifts the lip's middle while the stretch holds the sides down, and
+# the upper teeth showed in a crescent (single_face's fearful apex reads happy by its mouth, HP16).
+# Bounded: facex single_face fear p(happy) 0.46 -> 0.41, the upper lip a little over the teeth.
 UPPER_UP_DRAWN_MAX = 1.0
 _UPPER_UP_SLOTS = tuple(_SLOT["MouthUpperUp" + s] for s in ("Right", "Left"))
 # ... only where the frame asks that corner a stretch of at least this (the template's lowering is
 # the cause; fear asks 0.69). Speech's visemes ask 0.15-0.25, and there the loop's lift is what
 # re-tracks the vowels open: bounded at every stretch, 0-f1-su-ph's vowels read shut 11 of 109
-# (test_portrait_units, limit 10 %); surprise asks none (its lift comes with the gape, not bounded).
+# (test_portrait_units, limit 10 %). Surprise asks no stretch; its lift (+0.30-0.35 for 0.08 asked)
+# comes with the gape and is left alone (bounded there: facex p(surprised) 0-f15-hao 0.78 -> 0.66).
 UPPER_UP_STRETCH_MIN = 0.3
 _UPPER_UP_STRETCH = tuple(ue_index("MouthStretch" + s) for s in ("Right", "Left"))  # drive indices
 _CLOSURE_SLOTS = tuple(_SLOT[f"closure_{s}"] for s in SIDES)
@@ -947,8 +949,9 @@ class ClosedLoop:
             out[i] = drive[i] + self.corr[slot]
 
     def _hold_upper_up(self, drive: np.ndarray) -> None:
-        """Each MouthUpperUp slot's raising correction is cut to (UPPER_UP_DRAWN_MAX - 1) x the
-        (93,) ``drive``'s request (never below zero): the upper lip is drawn raised no further than
+        """Each MouthUpperUp slot whose corner the (93,) ``drive`` asks a stretch of at least
+        UPPER_UP_STRETCH_MIN has its raising correction cut to (UPPER_UP_DRAWN_MAX - 1) x the
+        drive's request (never below zero): the upper lip is drawn raised no further than
         UPPER_UP_DRAWN_MAX x its ask. Lowering corrections are left as they are."""
         for slot, stretch in zip(_UPPER_UP_SLOTS, _UPPER_UP_STRETCH):
             if float(drive[stretch]) < UPPER_UP_STRETCH_MIN:
