@@ -509,3 +509,30 @@ def test_the_loop_never_draws_the_nose_sneer_past_its_ask(samples, monkeypatch):
         if read == 1.0:
             assert out[idx] == pytest.approx(d[idx], abs=0.03)
     anim.close()
+
+
+def test_the_loop_never_raises_the_upper_lip_past_its_ask(monkeypatch):
+    """The stretch template carries the upper lip's border down and the composed target counts
+    none of it, so at fearful apexes the loop read the border low and lifted it with MouthUpperUp
+    (single_face: +0.30 for 0.15 asked, 0.45 drawn): bared upper teeth in a crescent, read as a grin
+    (#12). A critic reading the upper lip low: the raise drawn stays within
+    refine.UPPER_UP_DRAWN_MAX x the request, never below it; one reading it high is still lowered."""
+    idx = [ue_index("MouthUpperUpRight"), ue_index("MouthUpperUpLeft")]
+    stretch = [ue_index("MouthStretchRight"), ue_index("MouthStretchLeft")]
+    for read, lowered in ((0.3, False), (2.0, True)):
+        plant = _Plant({"MouthUpperUpRight": read, "MouthUpperUpLeft": read})
+        loop = _loop(plant, monkeypatch)
+        d = np.zeros(N_DRIVE, np.float32)
+        d[idx], d[stretch] = 0.15, 0.7  # fear's apex asks a stretch of 0.69
+        out = _held(loop, plant, d, (4, 4, 3))
+        assert np.all(out[idx] <= refine.UPPER_UP_DRAWN_MAX * d[idx] + 1e-6), out[idx]
+        if lowered:
+            assert np.all(out[idx] < d[idx] - 0.05), out[idx]  # lowering corrections kept
+        else:
+            assert np.all(out[idx] >= d[idx] - 1e-6), out[idx]  # the request itself is drawn
+    # speech's visemes ask stretches of 0.15-0.25: there the loop's lift still opens the vowels
+    plant = _Plant({"MouthUpperUpRight": 0.3, "MouthUpperUpLeft": 0.3})
+    loop = _loop(plant, monkeypatch)
+    d[stretch] = 0.25
+    out = _held(loop, plant, d, (4, 4, 3))
+    assert np.all(out[idx] > d[idx] + 0.1), out[idx]
