@@ -35,10 +35,12 @@ SCLERA_RGB, SCLERA_LID_SHADOW = (0.8, 0.76, 0.72), 0.5  # the white of the eye a
 SOCKET_RGB = (0.32, 0.16, 0.15)  # the eye's corners and the pocket behind the eyeball
 NECK_SETBACK = 0.45  # IPD: see _neck
 FOLLOW_SIGMA = 0.35  # kernel width (IPD) over which off-face vertices follow the landmarks
-JAW_POINTS = (14, 17, 84, 314, 87, 317, 152, 175, 199, 200, 18)  # lower lip and chin: the jaw's motion
-# The mandible alone (chin and the jaw line under it): the lower teeth and tongue move with the bone,
-# not with the lower lip, so a lip pulled down (AU16: fear, disgust) bares the lower teeth; riding
-# on the lip's motion they were never seen.
+# The mandible alone (chin and the jaw line under it): the lower teeth, tongue and the mouth cavity's
+# floor move with the bone, not with the lower lip, so a lip pulled down (AU16: fear, disgust) bares
+# the lower teeth; riding on the lip's motion they were never seen. The cavity rode the lower lip and
+# chin together (14, 17, 84, 314, 87, 317, 18 with the chin's 152, 175, 199, 200): a lip pushed forward
+# (mouthFunnel, mouthPucker, mouthShrugLower: 0.07-0.08 IPD at weight 1) took its floor forward
+# through the still lower cheeks (it sits CAVITY_INSET behind them), a black wedge beside the chin.
 MANDIBLE_POINTS = (152, 175, 199, 200, 148, 377, 176, 400)
 SKIN_PATCH_UV = (0.02, 0.98)  # a texel that only ever holds skin tone (neck, ears)
 MOUTH_RGB, TONGUE_RGB, TEETH_RGB = (0.2, 0.05, 0.06), (0.62, 0.27, 0.3), (0.9, 0.88, 0.8)
@@ -307,12 +309,10 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     near = np.argsort(np.linalg.norm(p[:, None, :2] - face[None, :N_SURFACE, :2], axis=-1), axis=1)[:, :3]
     p[:, 2] = np.minimum(p[:, 2], face[near, 2].mean(axis=1) - CAVITY_INSET)
     t = t[:, [0, 2, 1]]
-    jaw = np.zeros(n_face)
-    jaw[list(JAW_POINTS)] = 1.0 / len(JAW_POINTS)
-    lower = np.clip((mouth_y - p[:, 1]) / 0.3, 0, 1)[:, None]
-    add(p, _in_shadow(MOUTH_RGB, p, lip_z), t, lower * jaw[None], "mouth")
     mandible = np.zeros(n_face)
     mandible[list(MANDIBLE_POINTS)] = 1.0 / len(MANDIBLE_POINTS)
+    lower = np.clip((mouth_y - p[:, 1]) / 0.3, 0, 1)[:, None]
+    add(p, _in_shadow(MOUTH_RGB, p, lip_z), t, lower * mandible[None], "mouth")
     # Teeth: an arc band behind each lip, facing forwards, as a closed jaw holds them: the upper
     # incisors' edges UPPER_TEETH_SHOW below the lips' meeting line (behind the lower lip at rest,
     # so lips that part by any amount show upper teeth, as a smile does), the lower incisors behind

@@ -491,7 +491,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
         for k, name in enumerate(ARKIT_NAMES):
             if name.startswith(family):
                 out[k] *= fade[:, None]
-    out = own_side_only(face, jaw_below_lips(face, out))
+    out = own_side_only(face, jaw_below_lips(face, forward_only(out)))
     out = stretch_level(face, squint_rebuilt(face, out))
     out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
     out = smile_lower_lip_curved(face, smile_from_rest_arch(face, out))
@@ -572,6 +572,28 @@ def _below_lip_line(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     below[list(LOWER_INNER)] = True
     below[up] = False
     return below, height
+
+
+# The funnel (AU22, ARKit mouthFunnel) pushes the lips forward; nothing in it moves back. The learned
+# shape drew the whole lower face back with it (in the sample media "oo" comes with the jaw and head
+# drawn back): at weight 1 the lips -0.044 IPD and the lower cheeks by the jaw line -0.063 to -0.094
+# (58/288, 172/397; every avatar alike, it is the model's). The mouth cavity sits CAVITY_INSET (0.04
+# IPD) behind the skin and follows the jaw only, so from weight ~0.3 its dark wall came through the
+# receding lower cheeks as black wedges beside the chin (723 / 1282 cavity pixels outside the lips
+# at weight 1 in a 512 px render, single_face.jpg / 0-f15-hao-ph.jpg), and the corners, drawn back
+# 0.061, showed the upper teeth beside the lips. Its learned depth motion is kept only where it
+# comes forward; its size (lip_protrusion) is met afterwards by sized_to_unit as before.
+FORWARD_ONLY = ("mouthFunnel",)
+
+
+def forward_only(expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each shape of :data:`FORWARD_ONLY` moving no landmark back
+    (its depth motion, z, clipped at 0; across and up as learned)."""
+    out = np.array(expressions, np.float64, copy=True)
+    for k, name in enumerate(ARKIT_NAMES):
+        if name in FORWARD_ONLY:
+            out[k, :, 2] = np.maximum(out[k, :, 2], 0.0)
+    return out
 
 
 # The jaw moves the mandible: the chin, the lower lip and teeth. The learned jawOpen also dropped the

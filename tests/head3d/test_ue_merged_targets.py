@@ -77,7 +77,9 @@ def test_a_lip_quadrant_moves_its_own_quadrant_as_the_whole_shape(vrm_targets, s
     face, targets = vrm_targets
     whole = targets[shape][0][:478]
     size = np.linalg.norm(whole, axis=1)
-    moved = size > 0.3 * size.max()
+    # (0.2: the funnel moves the lips alone since its learned recession of the lower face was taken
+    # off, and at 0.3 its lower quadrants held 2 landmarks on single_face.jpg)
+    moved = size > 0.2 * size.max()
     for q in QUADRANTS:
         delta = targets[stem + q][0][:478]
         for other in QUADRANTS:
