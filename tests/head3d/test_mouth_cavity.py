@@ -71,3 +71,22 @@ def test_open_mouth_is_a_dark_red_brown_cavity_with_a_tongue(avatar, weight):
     sides = lum[cavity & ((np.arange(SIZE)[None] <= lo) | (np.arange(SIZE)[None] >= hi))].mean()
     assert middle < 0.9 * sides, (middle, sides)
 
+
+def test_the_vrm_carries_the_parts_colours_as_glTF_reads_them(avatar):
+    """glTF reads COLOR_0 as linear light (three-vrm: vertex colours are not sRGB-decoded), while the
+    parts' colours are display values like the photo's texture: written as they were, the mouth's
+    inside showed in three-vrm lighter and greyer than the head3d renders ((0.14, 0.05, 0.05) displayed
+    as (0.41, 0.25, 0.24)). Decoded as a glTF viewer does, the file's colours are the rendered ones, and
+    the player (animate avatar3d:FILE) reads them back."""
+    from facemimic.deliver.export.gltf_io import parse_glb
+    from facemimic.head3d.player import _accessor
+    from facemimic.head3d.targets import build_targets
+    from facemimic.head3d.write import build_document
+
+    head = avatar.head
+    targets = build_targets(head, avatar.expressions, "arkit", avatar.combinations)
+    doc = parse_glb(build_document(head, avatar.texture, {"jawOpen": targets["jawOpen"]}, vrm=False).glb_bytes())
+    prim = next(p for p in doc.json["meshes"][0]["primitives"] if "COLOR_0" in p["attributes"])
+    linear = _accessor(doc, prim["attributes"]["COLOR_0"])[:, :3]
+    shown = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.clip(linear, 0, 1) ** (1 / 2.4) - 0.055)
+    assert np.abs(shown - head.parts.colours[:, :3]).max() < 2e-3
