@@ -43,13 +43,21 @@ FOLLOW_SIGMA = 0.35  # kernel width (IPD) over which off-face vertices follow th
 # through the still lower cheeks (it sits CAVITY_INSET behind them), a black wedge beside the chin.
 MANDIBLE_POINTS = (152, 175, 199, 200, 148, 377, 176, 400)
 SKIN_PATCH_UV = (0.02, 0.98)  # a texel that only ever holds skin tone (neck, ears)
-MOUTH_RGB, TONGUE_RGB, TEETH_RGB = (0.2, 0.05, 0.06), (0.62, 0.27, 0.3), (0.9, 0.88, 0.8)
+# The mouth's walls by the lips (a red-brown that the depth shade and THROAT_SHADE darken towards the
+# throat); at (0.2, 0.05, 0.06) the cavity rendered (23, 6, 7) of 255 at JawOpen 0.6, a flat black box.
+MOUTH_RGB, TONGUE_RGB, TEETH_RGB = (0.7, 0.26, 0.24), (0.62, 0.27, 0.3), (0.9, 0.88, 0.8)
 CAVITY_INSET = 0.04  # IPD: the mouth cavity's least depth behind the skin in front of it
 TEETH_DEPTH, TEETH_ARCH = 0.08, 0.3  # IPD: the incisors' front behind the lips' meeting line; the arch's depth
 TOOTH_GAPS = (0.135, 0.235, 0.355, 0.465)  # IPD from the middle for a 0.4 IPD half mouth: incisors, canine, premolar
 TOOTH_GAP_SHADE, SMILE_ARC = 0.65, 0.03  # colour left between teeth; the biting edge's rise at the arch's end (IPD)
 UPPER_TEETH_SHOW = 0.05  # IPD (3 mm): the upper incisors' edges below the closed lips' line
 LOWER_TEETH_DROP = 0.04  # IPD: the lower incisors' tops below that line (behind the upper ones)
+# The tongue rides TONGUE_RIDE of the mandible's motion (its back stays up under the palate as the jaw
+# drops: riding all of it, 0.57 IPD down and 0.5 back at JawOpen 1, it sank below the lower lip's edge
+# and behind the cavity's floor, never seen). The cavity's middle (the throat) keeps THROAT_SHADE of the
+# walls' colour. The cavity's floor rides the mandible fully from FLOOR_RAMP (IPD) below the lips' line
+# (over 0.3 IPD the floor in front of the tongue lagged the jaw and hid it).
+TONGUE_RIDE, THROAT_SHADE, FLOOR_RAMP = 0.6, 0.35, 0.1
 MOUTH_SHADOW_DEPTH, MOUTH_SHADOW_FLOOR = 0.6, 0.2  # IPD behind the front, darkest fraction left there
 UV_SPAN = 3.2  # the texture's side in IPD (the frontal layout of the face, with a margin)
 
@@ -297,7 +305,8 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     # As wide as a smile's pulled corners: a narrower cavity showed the inside of the cheeks' skin
     # through the corners of a smiling mouth as pale wedges (its outside faces are culled, so where
     # it stands out of the cheeks the skin is seen).
-    p, t, _ = _uv_sphere(cav_c, np.array([half * 1.3, 0.38, 0.6]), 10, 16)
+    cav_r = np.array([half * 1.3, 0.38, 0.6])
+    p, t, _ = _uv_sphere(cav_c, cav_r, 14, 24)
     # Its back wall is flattened in front of the neck tube (which rises inside the head to the
     # mouth's height): otherwise the neck's skin shows through an open mouth as a pink patch. (Where
     # the tube stood before NECK_SETBACK: a deeper cavity showed the skin behind it as a pink wedge.)
@@ -311,8 +320,13 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     t = t[:, [0, 2, 1]]
     mandible = np.zeros(n_face)
     mandible[list(MANDIBLE_POINTS)] = 1.0 / len(MANDIBLE_POINTS)
-    lower = np.clip((mouth_y - p[:, 1]) / 0.3, 0, 1)[:, None]
-    add(p, _in_shadow(MOUTH_RGB, p, lip_z), t, lower * mandible[None], "mouth")
+    lower = np.clip((mouth_y - p[:, 1]) / FLOOR_RAMP, 0, 1)[:, None]
+    # Darker towards the throat (the middle of the back wall), as a real open mouth: with the depth shade
+    # alone the flattened back wall was one flat colour.
+    rim = np.hypot(p[:, 0] / cav_r[0], (p[:, 1] - cav_c[1]) / cav_r[1])  # 0 at the throat, 1 at the walls' rim
+    c = _in_shadow(MOUTH_RGB, p, lip_z)
+    c[:, :3] *= (THROAT_SHADE + (1 - THROAT_SHADE) * np.clip(rim, 0, 1) ** 1.5)[:, None]
+    add(p, c, t, lower * mandible[None], "mouth")
     # Teeth: an arc band behind each lip, facing forwards, as a closed jaw holds them: the upper
     # incisors' edges UPPER_TEETH_SHOW below the lips' meeting line (behind the lower lip at rest,
     # so lips that part by any amount show upper teeth, as a smile does), the lower incisors behind
@@ -346,9 +360,10 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         c = _in_shadow(TEETH_RGB, p, lip_z - TEETH_DEPTH)
         c[np.tile(at_gap, 2), :3] *= TOOTH_GAP_SHADE
         add(p, c, t, f, label)
-    # The tongue lies behind the lower teeth (its tip 0.1 IPD behind them), low in the mouth.
-    p, t, _ = _uv_sphere(np.array([0.0, mouth_y - 0.2, lip_z - 0.45]), np.array([half * 0.7, 0.07, 0.24]), 6, 12)
-    add(p, _in_shadow(TONGUE_RGB, p, lip_z), t, np.tile(mandible, (len(p), 1)), "tongue")
+    # The tongue lies behind the lower teeth, its top at their tips' height: as the jaw drops (riding
+    # TONGUE_RIDE of it) its top surface shows in the lower part of the opening, as a real gape's does.
+    p, t, _ = _uv_sphere(np.array([0.0, mouth_y - 0.2, lip_z - 0.27]), np.array([half * 0.75, 0.16, 0.14]), 10, 16)
+    add(p, _in_shadow(TONGUE_RGB, p, lip_z), t, np.tile(TONGUE_RIDE * mandible, (len(p), 1)), "tongue")
     if hair_rgb is not None:
         centre, radii = cranium
         top = face[10] - centre

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import InputError
 from ..expressions.names import ARKIT_NAMES, UE_NAMES
 from .raster import Surface, render
-from .write import IPD_M
+from .write import IPD_M, linear_to_srgb
 
 GENERATOR = "FaceMimic avatar3d"
 PREFIX = "avatar3d"
@@ -87,7 +87,8 @@ class AvatarPlayer:
             tris = _accessor(doc, prim["indices"]).astype(np.int64).reshape(-1, 3)
             targets = np.stack([_accessor(doc, t["POSITION"]) / IPD_M for t in prim["targets"]])
             uv = _accessor(doc, attrs["TEXCOORD_0"]) if "TEXCOORD_0" in attrs else None
-            colours = _accessor(doc, attrs["COLOR_0"])[:, :3] if "COLOR_0" in attrs else None
+            # written as linear light (glTF); drawn as display values, as the texture
+            colours = linear_to_srgb(_accessor(doc, attrs["COLOR_0"])[:, :3]) if "COLOR_0" in attrs else None
             self.parts.append(_Part(pos, tris, targets, uv, colours))
         view = doc.json["bufferViews"][doc.json["images"][0]["bufferView"]]
         start = view.get("byteOffset", 0)

@@ -44,6 +44,23 @@ _EMOTION_PROMPTS = {"happy": "happy", "angry": "angry", "sad": "sad", "relaxed":
 MIN_BIND = 0.02
 
 
+def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB-encoded colours (..., 3) in 0..1 as linear light (the sRGB transfer function's inverse).
+
+    The parts' vertex colours are display values, as the photo's texture is (what the head3d renderer
+    shows); glTF reads COLOR_0 as linear light and baseColorTexture as sRGB, so written as they were the
+    parts showed brighter and greyer in three-vrm than the skin around them (the mouth cavity's
+    (0.14, 0.05, 0.05) showed as (0.41, 0.25, 0.24))."""
+    rgb = np.asarray(rgb, np.float64)
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(rgb: np.ndarray) -> np.ndarray:
+    """Linear-light colours (..., 3) in 0..1 sRGB-encoded (:func:`srgb_to_linear`'s inverse)."""
+    rgb = np.clip(np.asarray(rgb, np.float64), 0.0, 1.0)
+    return np.where(rgb <= 0.0031308, rgb * 12.92, 1.055 * rgb ** (1 / 2.4) - 0.055)
+
+
 def emotion_binds() -> dict[str, dict[str, float]]:
     """The emotion presets as ARKit weights: the generate stage's expression of each emotion (full
     intensity, seed 0), taken to ARKit."""
@@ -113,7 +130,9 @@ def build_document(head: Head, texture: np.ndarray, targets: dict[str, tuple[np.
             attrs["TEXCOORD_0"] = doc.add_accessor(np.asarray(surface.uv, np.float32), "VEC2", target=ARRAY_BUFFER,
                                                    min_max=False)
         else:
-            attrs["COLOR_0"] = doc.add_accessor(np.asarray(surface.colours, np.float32), "VEC4", target=ARRAY_BUFFER,
+            colours = np.array(surface.colours, np.float64)
+            colours[:, :3] = srgb_to_linear(colours[:, :3])  # glTF's vertex colours are linear light
+            attrs["COLOR_0"] = doc.add_accessor(colours.astype(np.float32), "VEC4", target=ARRAY_BUFFER,
                                                 min_max=False)
         index_type = np.uint16 if len(pos) < 65535 else np.uint32
         prim = {"attributes": attrs, "mode": 4, "material": k,
