@@ -433,6 +433,26 @@ def test_the_inner_brow_averages_a_wandering_reading_instead_of_drawing_it(monke
     assert err.std() < 0.5 * sd  # a quarter of each error: sd ~0.38 x the reading's
 
 
+def _uncalibrated_with_photo(samples):
+    """single_face.jpg's animator, uncalibrated (the loop alone is judged), and the photo's own
+    re-track (the face the loop measures drawn extents on)."""
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=256, calibrate=False))
+    x0, y0, x1, y1 = anim.warp.roi
+    with StillTracker() as t:
+        photo = retrack([anim.image[y0:y1, x0:x1]], anim.points.mean(0) - (x0, y0), tracker=t)[0]
+    return anim, photo
+
+
+def _held_on_photo(anim, photo, monkeypatch, reads: dict, drive: np.ndarray):
+    """(loop, held drive): ``drive`` (93,) held by a closed loop whose critic reads each channel of
+    ``reads`` at that share of its drawing, and measures drawn extents on the real ``photo``."""
+    plant = _Plant(reads)
+    plant.faces = lambda image: [photo]  # the real photo: the drawn extents are measured on it
+    monkeypatch.setattr(refine, "readings", plant.read)
+    loop = refine.ClosedLoop(anim, tracker=plant)
+    return loop, _held(loop, plant, drive, anim.image.shape)
+
+
 def test_the_loop_never_draws_the_brow_pinch_far_past_its_unit(samples, monkeypatch):
     """The tracker under-reads a drawn brow pinch on a warped photo and the loop chased it to its
     LIMIT (t1-left's disgusted apex: the pinch drawn 0.69-0.78 for 0.28-0.34 asked). On
@@ -440,20 +460,13 @@ def test_the_loop_never_draws_the_brow_pinch_far_past_its_unit(samples, monkeypa
     drawn pinch, a held BrowPinch 0.4 is drawn at most refine.DRAWN_MAX x the asked extent (the
     model's own landmark motion, measured as the units' "drawn" ratios) and as far as that allows
     (the loop alone: 0.4 + LIMIT, 1.9x); a pinch read 0.8 of its drawing converges as before."""
-    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=256, calibrate=False))
-    x0, y0, x1, y1 = anim.warp.roi
-    with StillTracker() as t:
-        photo = retrack([anim.image[y0:y1, x0:x1]], anim.points.mean(0) - (x0, y0), tracker=t)[0]
+    anim, photo = _uncalibrated_with_photo(samples)
     slots = list(refine._DRAWN_SLOTS)  # BrowPinch right, left
     idx = [ue_index("BrowPinchRight"), ue_index("BrowPinchLeft")]
     for weight, read in ((0.4, 0.3), (0.3, 0.8)):
-        plant = _Plant({"BrowPinchRight": read, "BrowPinchLeft": read})
-        plant.faces = lambda image: [photo]  # the real photo: the drawn extents are measured on it
-        monkeypatch.setattr(refine, "readings", plant.read)
-        loop = refine.ClosedLoop(anim, tracker=plant)
         d = np.zeros(N_DRIVE, np.float32)
         d[idx] = weight
-        out = _held(loop, plant, d, anim.image.shape)
+        loop, out = _held_on_photo(anim, photo, monkeypatch, {"BrowPinchRight": read, "BrowPinchLeft": read}, d)
         asked = loop.targets(d)[slots]
         drawn = loop.drawn_extents(out)
         assert asked == pytest.approx([weight] * 2, abs=0.03)
@@ -486,21 +499,14 @@ def test_the_loop_never_draws_the_nose_sneer_past_its_ask(samples, monkeypatch):
     alone is judged) with a critic reading 0.3 of the drawn sneer, a held NoseSneer 0.3 is drawn
     at most refine.SNEER_DRAWN_MAX x the asked extent (the model's own landmark motion) and never
     less than the request draws; a sneer read as drawn is left as the request draws it."""
-    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=256, calibrate=False))
-    x0, y0, x1, y1 = anim.warp.roi
-    with StillTracker() as t:
-        photo = retrack([anim.image[y0:y1, x0:x1]], anim.points.mean(0) - (x0, y0), tracker=t)[0]
+    anim, photo = _uncalibrated_with_photo(samples)
     slots = list(refine._SNEER_SLOTS)
     idx = [ue_index("NoseSneerRight"), ue_index("NoseSneerLeft")]
     weight = 0.3
     for read in (0.3, 1.0):
-        plant = _Plant({"NoseSneerRight": read, "NoseSneerLeft": read})
-        plant.faces = lambda image: [photo]  # the real photo: the drawn extents are measured on it
-        monkeypatch.setattr(refine, "readings", plant.read)
-        loop = refine.ClosedLoop(anim, tracker=plant)
         d = np.zeros(N_DRIVE, np.float32)
         d[idx] = weight
-        out = _held(loop, plant, d, anim.image.shape)
+        loop, out = _held_on_photo(anim, photo, monkeypatch, {"NoseSneerRight": read, "NoseSneerLeft": read}, d)
         asked = loop.targets(d)[slots]
         drawn, request = _drawn_sneer(loop, anim, out), _drawn_sneer(loop, anim, d)
         assert np.all(asked > refine.ACTIVE), asked

@@ -48,3 +48,14 @@ def basis(samples, request):
 
     avatar = make_avatar(samples / request.param)
     return avatar.head.skin.positions[:478], avatar.expressions
+
+
+@pytest.fixture(scope="session", params=["single_face.jpg", "0-f1-su-ph.jpg"])
+def vrm_targets(samples, request):
+    """(rest landmarks (478, 3), every VRM target's (skin, parts)) of a photo's avatar, built once."""
+    from facemimic.head3d.api import make_avatar
+    from facemimic.head3d.targets import build_targets
+
+    avatar = make_avatar(samples / request.param)
+    targets = build_targets(avatar.head, avatar.expressions, "arkit+ue", avatar.combinations)
+    return avatar.head.skin.positions[:478], targets  # the rest landmarks, every target's (skin, parts)

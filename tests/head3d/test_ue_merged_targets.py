@@ -17,16 +17,6 @@ PARTS = (("MouthCornerPullLeft", "mouthSmileLeft", "MouthCornerPullLeft", "Mouth
 QUADRANTS = ("UpperLeft", "UpperRight", "LowerLeft", "LowerRight")
 
 
-@pytest.fixture(scope="module", params=["single_face.jpg", "0-f1-su-ph.jpg"])
-def vrm_targets(samples, request):
-    from facemimic.head3d.api import make_avatar
-    from facemimic.head3d.targets import build_targets
-
-    avatar = make_avatar(samples / request.param)
-    targets = build_targets(avatar.head, avatar.expressions, "arkit+ue", avatar.combinations)
-    return avatar.head.skin.positions[:478], targets  # the rest landmarks, every target's (skin, parts)
-
-
 def _fraction(face, delta, weight, channel):
     """``channel``'s measure (fraction of its full extent) at ``weight`` of a landmark displacement
     (478, 3), by facemimic.expressions.geometry against ``face`` (478, 3)."""

@@ -855,14 +855,12 @@ class ClosedLoop:
                 self.corr[slots] = np.minimum(base, _bisect(lowered_holds, lo, 0.0)[1] if lowered_holds(lo) else lo)
                 out[self.index[slots]] = drive[self.index[slots]] + self.corr[slots]
 
-    def drawn_extents(self, drive: np.ndarray) -> np.ndarray:
-        """(2,) the extents (weight units: measure / full extent) the model draws for a (93,)
-        ``drive`` on the slots DRAWN_MAX bounds (BrowPinch right, left): the
-        re-tracked photo's landmarks moved by the controls' templates and the rest's overlap
-        motion, measured against the photo (no render, no head pose); NaN without a photo."""
-        out = np.full(len(_DRAWN_SLOTS), np.nan, np.float32)
+    def _drawn_points(self, drive: np.ndarray) -> np.ndarray | None:
+        """(478, 3) the re-tracked photo's landmarks (normalised) moved by what the model draws for
+        a (93,) ``drive``: the controls' templates and the rest's overlap motion (no render, no head
+        pose); None without a photo or a basis."""
         if self._photo_lm is None or getattr(self.animator.model, "basis", None) is None:
-            return out
+            return None
         anim = self.animator
         motion = np.tensordot(np.asarray(anim.model.controls(drive, 0.0), np.float32), anim.model.basis, axes=1)
         overlap = getattr(anim, "_rest_overlap", None)
@@ -870,6 +868,17 @@ class ClosedLoop:
             motion = motion + overlap
         pts = self._photo_lm.copy()
         pts[:, :2] += motion / np.asarray(self.size, np.float64)
+        return pts
+
+    def drawn_extents(self, drive: np.ndarray) -> np.ndarray:
+        """(2,) the extents (weight units: measure / full extent) the model draws for a (93,)
+        ``drive`` on the slots DRAWN_MAX bounds (BrowPinch right, left): the
+        re-tracked photo's landmarks moved by the controls' templates and the rest's overlap
+        motion, measured against the photo (no render, no head pose); NaN without a photo."""
+        out = np.full(len(_DRAWN_SLOTS), np.nan, np.float32)
+        pts = self._drawn_points(drive)
+        if pts is None:
+            return out
         pinch = geometry.brow_pinch(pts, self.size, self.rest)  # the slots' one measure (_DRAWN_SLOTS)
         for j, slot in enumerate(_DRAWN_SLOTS):
             ch = geometry.CHANNELS[LOOP[slot][1]]
@@ -910,15 +919,9 @@ class ClosedLoop:
         templates and the rest's overlap motion, measured against the photo (no render, as
         :meth:`drawn_extents`); NaN without a photo."""
         out = np.full(len(_SNEER_SLOTS), np.nan, np.float32)
-        if self._photo_lm is None or getattr(self.animator.model, "basis", None) is None:
+        pts = self._drawn_points(drive)
+        if pts is None:
             return out
-        anim = self.animator
-        motion = np.tensordot(np.asarray(anim.model.controls(drive, 0.0), np.float32), anim.model.basis, axes=1)
-        overlap = getattr(anim, "_rest_overlap", None)
-        if overlap is not None:
-            motion = motion + overlap
-        pts = self._photo_lm.copy()
-        pts[:, :2] += motion / np.asarray(self.size, np.float64)
         wing = np.asarray(geometry.measure(pts, self.size, self.rest).nose_wing_raise, np.float64)
         for j, slot in enumerate(_SNEER_SLOTS):
             ch = geometry.CHANNELS[LOOP[slot][1]]
