@@ -81,10 +81,13 @@ class AvatarPlayer:
         mesh = doc.json["meshes"][0]
         self.names = tuple(mesh["extras"]["targetNames"])
         self.parts = []
+        shared = {}  # POSITION accessor -> the primitives drawing those vertices (the parts and the mouth's inside)
         for prim in mesh["primitives"]:
-            attrs = prim["attributes"]
+            shared.setdefault(prim["attributes"]["POSITION"], []).append(prim)
+        for prims in shared.values():
+            prim, attrs = prims[0], prims[0]["attributes"]
             pos = _accessor(doc, attrs["POSITION"]) / IPD_M
-            tris = _accessor(doc, prim["indices"]).astype(np.int64).reshape(-1, 3)
+            tris = np.concatenate([_accessor(doc, p["indices"]).astype(np.int64).reshape(-1, 3) for p in prims])
             targets = np.stack([_accessor(doc, t["POSITION"]) / IPD_M for t in prim["targets"]])
             uv = _accessor(doc, attrs["TEXCOORD_0"]) if "TEXCOORD_0" in attrs else None
             # written as linear light (glTF); drawn as display values, as the texture

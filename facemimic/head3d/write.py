@@ -1,7 +1,8 @@
 """The avatar as glTF 2.0 (``.glb``) or VRM 1.0 (``.vrm``), through the deliver stage's glTF writer.
 
-One mesh, ``Face``, with two primitives that share its morph targets (glTF requires the same
-targets on every primitive of a mesh): the textured skin and the vertex-coloured parts. Targets
+One mesh, ``Face``, with primitives that share its morph targets (glTF requires the same
+targets on every primitive of a mesh): the textured skin, the vertex-coloured parts and the mouth's
+inside (cavity and tongue: the parts' vertices and targets, its own matte material). Targets
 are sparse accessors (only the vertices a target moves). Metres, +y up, the face looking down +z
 and the subject's left on +x (glTF and VRM 1.0 agree).
 
@@ -42,6 +43,9 @@ _FIXED_PRESETS = {
 EMOTION_PRESETS = ("happy", "angry", "sad", "relaxed", "surprised")
 _EMOTION_PROMPTS = {"happy": "happy", "angry": "angry", "sad": "sad", "relaxed": "content", "surprised": "surprised"}
 MIN_BIND = 0.02
+# The parts drawn with the MouthInside material (its own primitive on the parts' vertices): the cavity
+# and the tongue. The teeth keep the Parts material's gloss.
+MOUTH_INSIDE = ("mouth", "tongue")
 
 
 def srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
@@ -135,11 +139,18 @@ def build_document(head: Head, texture: np.ndarray, targets: dict[str, tuple[np.
             attrs["COLOR_0"] = doc.add_accessor(colours.astype(np.float32), "VEC4", target=ARRAY_BUFFER,
                                                 min_max=False)
         index_type = np.uint16 if len(pos) < 65535 else np.uint32
+        inside = np.zeros(len(tris), bool)  # triangles for the MouthInside primitive
+        if not textured:
+            inside = np.isin(np.asarray(surface.part), MOUTH_INSIDE)[tris].all(axis=1)
         prim = {"attributes": attrs, "mode": 4, "material": k,
-                "indices": doc.add_accessor(tris.reshape(-1).astype(index_type), "SCALAR", target=ELEMENT_ARRAY_BUFFER,
-                                            min_max=False),
+                "indices": doc.add_accessor(tris[~inside].reshape(-1).astype(index_type), "SCALAR",
+                                            target=ELEMENT_ARRAY_BUFFER, min_max=False),
                 "targets": [{"POSITION": _add_sparse(doc, targets[n][k] * IPD_M)} for n in names]}
         prims.append(prim)
+        if not textured and inside.any():  # the mouth's inside: the same vertices and targets, its own material
+            prims.append({**prim, "material": 2,
+                          "indices": doc.add_accessor(tris[inside].reshape(-1).astype(index_type), "SCALAR",
+                                                      target=ELEMENT_ARRAY_BUFFER, min_max=False)})
     image = doc.add_buffer_view(_jpeg(texture))
     g["images"] = [{"name": "skin", "bufferView": image, "mimeType": "image/jpeg"}]
     g["samplers"] = [{"magFilter": 9729, "minFilter": 9987, "wrapS": 33071, "wrapT": 33071}]
@@ -149,7 +160,13 @@ def build_document(head: Head, texture: np.ndarray, targets: dict[str, tuple[np.
                                                    "roughnessFactor": 0.75}},
         {"name": "Parts", "pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1], "metallicFactor": 0.0,
                                                     "roughnessFactor": 0.55}},
+        # Shadowed, not glossy: the Parts material's grey highlight (F0 0.04) on the cavity's dark
+        # red-brown showed as (68, 55, 55) in three-vrm at jawOpen 0.6
+        {"name": "MouthInside", "pbrMetallicRoughness": {"baseColorFactor": [1, 1, 1, 1], "metallicFactor": 0.0,
+                                                          "roughnessFactor": 1.0},
+         "extensions": {"KHR_materials_specular": {"specularFactor": 0.0}}},
     ]
+    g["extensionsUsed"] = ["KHR_materials_specular"]
     extras = {"targetNames": names}
     from .combos import COMBINATIONS
 
@@ -199,5 +216,5 @@ def build_document(head: Head, texture: np.ndarray, targets: dict[str, tuple[np.
                    **{f"rangeMap{k}": {"inputMaxValue": 30.0, "outputScale": 1.0}
                       for k in ("HorizontalInner", "HorizontalOuter", "VerticalDown", "VerticalUp")}},
     }}
-    g["extensionsUsed"] = ["VRMC_vrm"]
+    g["extensionsUsed"].append("VRMC_vrm")
     return doc

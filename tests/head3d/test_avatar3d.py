@@ -126,6 +126,57 @@ def test_loads_in_three_vrm(made, tmp_path):
     assert got["blink"] == {"eyeBlinkLeft": 1, "eyeBlinkRight": 1} and got["jaw"] == {"jawOpen": 1}
 
 
+def test_open_mouth_stays_red_brown_in_three_vrm(made, tmp_path):
+    """The mouth's inside has its own matte material (write.MOUTH_INSIDE): with the parts' glossy one
+    (roughness 0.55, F0 0.04) three-vrm put a grey highlight over the dark red-brown cavity, and the
+    opening's centre at jawOpen 0.6 showed grey (65, 56, 55); the teeth keep the gloss."""
+    import base64
+    import io
+    import shutil
+
+    from PIL import Image
+
+    shutil.copy(made["folder"] / "me.vrm", tmp_path / "me.vrm")
+    probe = BrowserProbe(tmp_path)
+    try:
+        got = probe.page.evaluate("""async (url) => {
+          const THREE = await import('three');
+          const { GLTFLoader } = await import('three/addons/loaders/GLTFLoader.js');
+          const { VRMLoaderPlugin } = await import('@pixiv/three-vrm');
+          const loader = new GLTFLoader(); loader.register(p => new VRMLoaderPlugin(p));
+          const vrm = (await loader.loadAsync(url)).userData.vrm;
+          const r = new THREE.WebGLRenderer({antialias: true, preserveDrawingBuffer: true});
+          r.setSize(512, 512); document.body.appendChild(r.domElement);
+          const scene = new THREE.Scene(); scene.background = new THREE.Color(0.93, 0.93, 0.95);
+          scene.add(vrm.scene); scene.add(new THREE.AmbientLight(0xffffff, 1.2));
+          const d = new THREE.DirectionalLight(0xffffff, 2.0); d.position.set(0.25, 0.35, 1.0); scene.add(d);
+          const p = new THREE.Vector3(); vrm.humanoid.getRawBoneNode('head').getWorldPosition(p);
+          const cam = new THREE.PerspectiveCamera(20, 1, 0.01, 10);
+          cam.position.set(p.x, p.y + 0.05, p.z + 0.6); cam.lookAt(p.x, p.y + 0.05, p.z);
+          const shots = [];
+          for (const w of [0.0, 0.6]) {
+            vrm.expressionManager.setValue('UE_JawOpen', w); vrm.update(0);
+            r.render(scene, cam); shots.push(r.domElement.toDataURL('image/png'));
+          }
+          const mats = []; vrm.scene.traverse(o => { if (o.isMesh) mats.push(o.material.name); });
+          return {shots, mats};
+        }""", "/files/me.vrm")
+    finally:
+        probe.close()
+    assert not probe.errors
+    shut, jaw = (np.asarray(Image.open(io.BytesIO(base64.b64decode(u.split(",")[1]))).convert("RGB"), np.float64)
+                 for u in got["shots"])
+    # the opening: what the jaw darkened in the face's lower middle; its centre, a 7x7 patch
+    dark = (shut.sum(axis=2) - jaw.sum(axis=2) > 150) & (jaw.sum(axis=2) < 300)
+    dark[:, :156] = dark[:, 356:] = False
+    ys, xs = np.nonzero(dark)
+    assert len(ys) > 2000, len(ys)  # the mouth is open
+    cy, cx = int(np.median(ys)), int(np.median(xs))
+    r, g, b = jaw[cy - 3:cy + 4, cx - 3:cx + 4].reshape(-1, 3).mean(axis=0)
+    assert r > 1.8 * max(g, b) and r - max(g, b) > 12, (r, g, b)  # red-brown, not grey
+    assert {"Skin", "Parts", "MouthInside"} <= set(got["mats"])
+
+
 def test_preview_shows_a_face_the_capture_stage_finds(made):
     from PIL import Image
 
