@@ -13,7 +13,7 @@ real face (``facemimic.expressions.geometry``, in inter-pupil distances):
   face tracker reads off the avatar (``retrack.unit_reading``'s measure).
 
 * **warped** (``--warp``): the outside check of the render: the avatar's *neutral* render warped in
-  2D (piecewise-affine over the 478 points) by the posed mesh's landmark motion, re-tracked the same
+  2D by the portrait animator's own warp (`portrait.warp.MeshWarp`) by the posed mesh's landmark motion, re-tracked the same
   way, at weight 0.6. Where it reads as the 3D render does, what the tracker loses is not the 3D
   render's (shading, occlusion, the mouth's interior) but its response to landmarks moving without
   a real face's wrinkles and shading (docs/avatar3d.md, fourteenth session).
@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from facemimic.animate.avatar.measure import channel_frame, channel_value  # noqa: E402
+from facemimic.animate.portrait.warp import MeshWarp  # noqa: E402
 from facemimic.expressions import geometry as geo  # noqa: E402
 from facemimic.expressions.frame import ExpressionFrame  # noqa: E402
 
@@ -142,33 +143,6 @@ def fraction(measures: geo.FaceMeasures, channel: str) -> np.ndarray:
     return np.asarray(geo.extent_to_weight(channel, channel_value(measures, channel)), np.float64)
 
 
-def piecewise_warp(img: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """``img`` (H, W, 3) warped so that the points ``src`` (N, 2, pixels) land on ``dst`` (N, 2):
-    piecewise-affine over a Delaunay triangulation of ``dst`` and the image's border."""
-    import cv2
-    from scipy.spatial import Delaunay
-
-    h, w = img.shape[:2]
-    border = np.array([[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [w // 2, 0], [w // 2, h - 1],
-                       [0, h // 2], [w - 1, h // 2]], np.float64)
-    s, d = np.vstack([src, border]), np.vstack([dst, border])
-    out = img.copy()
-    for t in Delaunay(d).simplices:
-        ds, ss = d[t].astype(np.float32), s[t].astype(np.float32)
-        x, y, bw, bh = cv2.boundingRect(ds)
-        x1, y1 = min(x + bw, w), min(y + bh, h)
-        if bw <= 0 or bh <= 0 or x >= w or y >= h or x1 <= x or y1 <= y:
-            continue
-        m = cv2.getAffineTransform((ds - [x, y]).astype(np.float32), ss)  # output -> source
-        patch = cv2.warpAffine(img, m, (bw, bh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REFLECT)
-        mask = np.zeros((bh, bw), np.uint8)
-        cv2.fillConvexPoly(mask, np.round(ds - [x, y]).astype(np.int32), 1)
-        keep = mask[: y1 - y, : x1 - x].astype(bool)
-        out[y:y1, x:x1][keep] = patch[: y1 - y, : x1 - x][keep]
-    return out
-
-
 WARP_WEIGHT = 0.6
 
 
@@ -214,7 +188,7 @@ def photo_table(path, track: bool = True, warp: bool = False) -> dict[str, dict[
                     skin = avatar.posed(request_frame(shapes, WARP_WEIGHT))[0][:478]
                     moved = (skin[:, :2] - avatar.head.skin.positions[:478, :2]) @ to_px[:2]
                     src = t_rest_lm[:, :2] * SIZE
-                    faces = tracker.faces(piecewise_warp(neutral, src, src + moved))
+                    faces = tracker.faces(MeshWarp(src, neutral.shape[:2], np.array([0.0, 1.0])).apply(neutral, moved))
                     lm = faces[0].landmarks if faces else np.full((geo.N_LANDMARKS, 3), np.nan)
                     mw = geo.measure(lm[None], (SIZE, SIZE), rest=t_rest)
                     row["warped"] = round(float((fraction(mw, ch) - fraction(mt0, ch))[0]) / WARP_WEIGHT, 3)
