@@ -752,7 +752,6 @@ class ClosedLoop:
         self._hold_within(drive, opening)
         self._hold_brows(drive)
         self._hold_drawn(drive, target)
-        self._hold_sneer_drawn(drive, target)
         self._hold_upper_up(drive)
         self._hold_brow_raise(drive)
         self._hold_lids_asked_open(drive)
@@ -886,29 +885,39 @@ class ClosedLoop:
         return out
 
     def _hold_drawn(self, drive: np.ndarray, target: np.ndarray) -> None:
-        """Each slot of _DRAWN_SLOTS whose ``target`` (len(LOOP),; weight units) asks at least
-        ACTIVE is drawn no further than DRAWN_MAX x the target (in the target's direction): where
-        the corrected ``drive`` (93,) passes it, the slot's correction is bisected back to the
-        largest that keeps the bound, below zero (down to -LIMIT) where the request alone passes it."""
-        # most frames ask no pinch: measuring the drawn face (~0.5 ms) only where one is asked
-        if self._photo_lm is None or all(abs(float(target[slot])) < ACTIVE for slot in _DRAWN_SLOTS):
+        """The drawn-extent bounds: the brow pinch within DRAWN_MAX x its ask (:meth:`drawn_extents`;
+        down to -LIMIT, the request itself taken back where it alone passes the bound), the nose
+        sneer within SNEER_DRAWN_MAX x its ask (:meth:`sneer_drawn`; never below the request)."""
+        self._hold_within_drawn(drive, target, _DRAWN_SLOTS, self.drawn_extents, DRAWN_MAX, keep_request=False)
+        self._hold_within_drawn(drive, target, _SNEER_SLOTS, self.sneer_drawn, SNEER_DRAWN_MAX, keep_request=True)
+
+    def _hold_within_drawn(self, drive: np.ndarray, target: np.ndarray, slots, measure, most: float, *,
+                           keep_request: bool) -> None:
+        """Each of ``slots`` whose ``target`` (len(LOOP),; weight units) asks at least ACTIVE is drawn
+        no further than ``most`` x the target (in the target's direction), the drawn extents read by
+        ``measure`` ((93,) drive -> (len(slots),)): where the corrected ``drive`` (93,) passes it,
+        the slot's correction is bisected back to the largest that keeps the bound. ``keep_request``:
+        only raising asks are bounded and never below the request (correction >= 0); otherwise the
+        correction goes down to -LIMIT where the request alone passes the bound."""
+        asks = [float(target[slot]) for slot in slots]
+        # most frames ask neither: measuring the drawn face (~0.5 ms) only where one is asked
+        if self._photo_lm is None or all((a if keep_request else abs(a)) < ACTIVE for a in asks):
             return
         out = self._corrected(drive)
-        ext = self.drawn_extents(out)
-        for j, slot in enumerate(_DRAWN_SLOTS):
-            asked = float(target[slot])
-            if abs(asked) < ACTIVE or not np.isfinite(ext[j]):
+        ext = measure(out)
+        for j, (slot, asked) in enumerate(zip(slots, asks)):
+            if (asked if keep_request else abs(asked)) < ACTIVE or not np.isfinite(ext[j]):
                 continue
-            sign, bound = float(np.sign(asked)), DRAWN_MAX * abs(asked)
+            sign, bound = float(np.sign(asked)), most * abs(asked)
             if sign * float(ext[j]) <= bound:
                 continue
             i = self.index[slot]
 
             def holds(u: float, j=j, i=i, sign=sign, bound=bound) -> bool:  # u: correction towards the ask
                 out[i] = drive[i] + sign * u
-                return bool(sign * float(self.drawn_extents(out)[j]) <= bound)
+                return bool(sign * float(measure(out)[j]) <= bound)
 
-            lo, u0 = -float(self.limit[slot]), sign * float(self.corr[slot])
+            lo, u0 = (0.0 if keep_request else -float(self.limit[slot])), sign * float(self.corr[slot])
             u = (_bisect(holds, lo, u0)[0] if holds(lo) else lo) if u0 > lo else u0
             self.corr[slot] = sign * u
             out[i] = drive[i] + self.corr[slot]
@@ -927,29 +936,6 @@ class ClosedLoop:
             ch = geometry.CHANNELS[LOOP[slot][1]]
             out[j] = float(wing[ch.side]) / ch.full_extent
         return out
-
-    def _hold_sneer_drawn(self, drive: np.ndarray, target: np.ndarray) -> None:
-        """Each NoseSneer slot whose ``target`` (len(LOOP),) asks a raise of at least ACTIVE is
-        drawn no further than SNEER_DRAWN_MAX x the target: where the corrected ``drive`` (93,)
-        passes it, the slot's raising correction is bisected back to the largest that keeps it
-        (never below zero: the request itself is drawn)."""
-        if self._photo_lm is None or all(float(target[slot]) < ACTIVE for slot in _SNEER_SLOTS):
-            return
-        out = self._corrected(drive)
-        ext = self.sneer_drawn(out)
-        for j, slot in enumerate(_SNEER_SLOTS):
-            asked, c0 = float(target[slot]), float(self.corr[slot])
-            bound = SNEER_DRAWN_MAX * asked
-            if asked < ACTIVE or c0 <= 0.0 or not np.isfinite(ext[j]) or float(ext[j]) <= bound:
-                continue
-            i = self.index[slot]
-
-            def holds(u: float, j=j, i=i, bound=bound) -> bool:
-                out[i] = drive[i] + u
-                return bool(float(self.sneer_drawn(out)[j]) <= bound)
-
-            self.corr[slot] = _bisect(holds, 0.0, c0)[0] if holds(0.0) else 0.0
-            out[i] = drive[i] + self.corr[slot]
 
     def _hold_upper_up(self, drive: np.ndarray) -> None:
         """Each MouthUpperUp slot whose corner the (93,) ``drive`` asks a stretch of at least
