@@ -153,6 +153,14 @@ def release_features(lm: np.ndarray, a: int, b: int) -> list[float]:
 PLACE_CUES = False
 
 
+#: Session 15 experiment (``--sub-candidates``, tuning sets only): most real closures missed on the
+#: tuning voices have no candidate at all — the loop heard D, DH, N, NG or T there ("clubs" AH B Z heard
+#: OW D S) — so the loop's spans of these phones become candidates too (kind "pa", after the closed-lip
+#: runs, under the same ±40 ms rule), and the classifier decides.
+SUB_CANDIDATES = False
+SUB_PHONES = frozenset({"D", "T", "N", "NG", "DH", "TH"})
+
+
 def collect(data):
     """Candidates per (recording, segment) and rows (features, true closure ±40 ms, recording id)."""
     from facemimic.lipsync import bilabial as bl
@@ -166,6 +174,9 @@ def collect(data):
             cache: dict = {}
             cs = []
             runs = closed_lip_runs(lm, len(prob)) if PA_CANDIDATES else ()
+            if SUB_CANDIDATES:  # session 15 experiment: the loop's D/T/N/NG/DH/TH spans as candidates too
+                runs = list(runs) + [(int(round((q.start - offset) * 100)), int(np.ceil((q.end - offset) * 100)))
+                                     for q in phones if q.name in SUB_PHONES]
             for kind, t0, t1, name, feats in rcs.candidates(phones, prob, offset, lm, extra_runs=runs):
                 a, b = int(round((t0 - offset) * 100)), int(np.ceil((t1 - offset) * 100 - 1e-6))
                 extra = [float(kind == "pa")] if PA_CANDIDATES else []
@@ -328,6 +339,12 @@ def main(argv=None) -> int:
             globals()[name] = cast(argv[argv.index(flag) + 1])
     print(f"hidden {HIDDEN}, l2 {L2}, seeds {SEEDS}", flush=True)
     PA_CANDIDATES = "--pa" in argv
+    global SUB_CANDIDATES
+    SUB_CANDIDATES = "--sub-candidates" in argv
+    print(f"substitute candidates {SUB_CANDIDATES}", flush=True)
+    if SUB_CANDIDATES and "--save" in argv:
+        print("--save: closure_candidates.py does not make substitute candidates", flush=True)
+        return 1
     if "--s15" in argv:  # session 15: every real set scored before is tuning data; fresh15 is held out
         REAL_TUNE = REAL_TUNE_S15
         TUNE = REAL_TUNE + SYNTH_TUNE
