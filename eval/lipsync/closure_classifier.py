@@ -301,10 +301,18 @@ def s15_held_out(sets: dict, model, pick) -> None:
     fresh15 also per group (LJ reader, speechbrain's Harvard speakers, AN4)."""
     from facemimic.lipsync import closure_candidates as cc
 
-    shipped_w = cc.load_weights()
+    shipped_load = cc.load_weights
+    shipped_w = shipped_load()
     new_w = weights_of(model, pick)
     groups = {"lj": "lj-", "harvard": "speechbrain-", "an4": "an4-"}
-    for label, w in (("shipped", shipped_w), ("new", new_w)):
+    try:
+        _s15_score(sets, cc, groups, (("shipped", shipped_w), ("new", new_w)))
+    finally:
+        cc.load_weights = shipped_load
+
+
+def _s15_score(sets, cc, groups, weightings) -> None:
+    for label, w in weightings:
         cc.load_weights = lambda w=w: w
         for n in HELD_OUT:
             parts = [(n, sets[n])]
