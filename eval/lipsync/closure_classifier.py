@@ -10,6 +10,10 @@ Session 9's tuning-only variants (docs/lipsync.md, Session 9; none beat the ship
 :func:`release_features`; experiment only), ``--augment`` (the real tuning recordings speed-perturbed
 x0.9 / x1.1 as extra training data; record them first: ``real_combine.py record mfa@sp0.9 mfa@sp1.1
 extra@sp0.9 extra@sp1.1``).
+Session 15: ``--s15`` (/work/notes/s15/l17-rule.md): the real sets scored before (``real``, ``sonnet``,
+``fresh``) join the real tuning data; with ``--held-out`` the held-out sets are ``fresh15`` (real, 8 new voices),
+``mbrola`` and ``espeak``, each scored through :func:`real_combine.shipped` (classifier + place veto) with
+the shipped weights and with the new ones (:func:`s15_held_out`). Measured: not better (docs/lipsync.md).
 Session 10: ``--place`` (the four cues of ``place_cues.py`` as features; experiment only, ``--save``
 refuses it) and ``--dump PATH`` (out-of-fold score and features of every tuning candidate, pickled).
 
@@ -58,6 +62,11 @@ AUG_SETS = ("mfa@sp0.9", "mfa@sp1.1", "extra@sp0.9", "extra@sp1.1")
 AUG_WEIGHT = 1.0
 TRAIN = TUNE
 HELD_OUT = ("real", "sonnet", "mbrola", "espeak", "de", "fr", "es", "it", "de-held", "fr-held", "es-held", "it-held")
+#: Session 15 (``--s15``, /work/notes/s15/l17-rule.md): the real sets scored in sessions 8-12 (the old
+#: held-out set, Sonnet 1, session 11's fresh set) join the real tuning data; session 15's fresh set
+#: (real_speech.fresh15_items) and the English synthetic evaluation sets are the held-out sets.
+REAL_TUNE_S15 = ("mfa", "extra", "real", "sonnet", "fresh")
+HELD_OUT_S15 = ("fresh15", "mbrola", "espeak")
 REC_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 INS_LEVELS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.01)  # 1.01: no insertion at all
 LEVELS = list(itertools.product(REC_LEVELS, INS_LEVELS))
@@ -144,6 +153,14 @@ def release_features(lm: np.ndarray, a: int, b: int) -> list[float]:
 PLACE_CUES = False
 
 
+#: Session 15 experiment (``--sub-candidates``, tuning sets only): most real closures missed on the
+#: tuning voices have no candidate at all — the loop heard D, DH, N, NG or T there ("clubs" AH B Z heard
+#: OW D S) — so the loop's spans of these phones become candidates too (kind "pa", after the closed-lip
+#: runs, under the same ±40 ms rule), and the classifier decides.
+SUB_CANDIDATES = False
+SUB_PHONES = frozenset({"D", "T", "N", "NG", "DH", "TH"})
+
+
 def collect(data):
     """Candidates per (recording, segment) and rows (features, true closure ±40 ms, recording id)."""
     from facemimic.lipsync import bilabial as bl
@@ -157,6 +174,9 @@ def collect(data):
             cache: dict = {}
             cs = []
             runs = closed_lip_runs(lm, len(prob)) if PA_CANDIDATES else ()
+            if SUB_CANDIDATES:  # session 15 experiment: the loop's D/T/N/NG/DH/TH spans as candidates too
+                runs = list(runs) + [(int(round((q.start - offset) * 100)), int(np.ceil((q.end - offset) * 100)))
+                                     for q in phones if q.name in SUB_PHONES]
             for kind, t0, t1, name, feats in rcs.candidates(phones, prob, offset, lm, extra_runs=runs):
                 a, b = int(round((t0 - offset) * 100)), int(np.ceil((t1 - offset) * 100 - 1e-6))
                 extra = [float(kind == "pa")] if PA_CANDIDATES else []
@@ -267,13 +287,54 @@ def pooled(sets: dict, cands: dict, names, keep):
     return rcs.scored(data, per, keep)
 
 
+def weights_of(model, pick) -> dict:
+    """The arrays ``closure_candidates.load_weights`` returns, for the fitted ensemble ``model``."""
+    nets = [net.arrays for net in model.nets]
+    return {"mu": nets[0]["mu"], "sd": nets[0]["sd"],
+            **{k: np.stack([a[k] for a in nets]).astype(np.float32) for k in ("w1", "b1", "w2", "b2")},
+            "rec_level": np.float64(pick[0]), "ins_level": np.float64(pick[1])}
+
+
+def s15_held_out(sets: dict, model, pick) -> None:
+    """Session 15: score the held-out sets through the shipped replay path (classifier + place veto,
+    :func:`real_combine.shipped`) with the shipped weights and with the new ones, in one run;
+    fresh15 also per group (LJ reader, speechbrain's Harvard speakers, AN4)."""
+    from facemimic.lipsync import closure_candidates as cc
+
+    shipped_load = cc.load_weights
+    shipped_w = shipped_load()
+    new_w = weights_of(model, pick)
+    groups = {"lj": "lj-", "harvard": "speechbrain-", "an4": "an4-"}
+    try:
+        _s15_score(sets, cc, groups, (("shipped", shipped_w), ("new", new_w)))
+    finally:
+        cc.load_weights = shipped_load
+
+
+def _s15_score(sets, cc, groups, weightings) -> None:
+    for label, w in weightings:
+        cc.load_weights = lambda w=w: w
+        for n in HELD_OUT:
+            parts = [(n, sets[n])]
+            if n == "fresh15":
+                for g, prefix in groups.items():
+                    keep = [it for it in sets[n]["items"] if it[0].startswith(prefix)]
+                    parts.append((f"{n}:{g}", {**sets[n], "items": keep,
+                                               "segments": {it[0]: sets[n]["segments"][it[0]] for it in keep}}))
+            for name, data in parts:
+                r = rc.score(data, rc.shipped)
+                print(f"S15 held out {label} {name}: closures {r['closure_recall']:.1f}/{r['closure_precision']:.1f} "
+                      f"(of {r['closures']}), macro {r['macro_recall']:.1f}, exact {r['exact']:.1f}, PER {r['per']}",
+                      flush=True)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     held_out = "--held-out" in argv
     global MODEL, SHAPE_CONTRAST, SEEDS
     if "--lr" in argv:  # the first tuning run's model (10:40), scored for the record only
         MODEL, SHAPE_CONTRAST, SEEDS = "lr", False, 1
-    global PA_CANDIDATES, REAL_WEIGHT, HIDDEN, L2, RELEASE_FEATURES, TRAIN
+    global PA_CANDIDATES, REAL_WEIGHT, HIDDEN, L2, RELEASE_FEATURES, TRAIN, REAL_TUNE, TUNE, HELD_OUT
     TRAIN = TUNE + (AUG_SETS if "--augment" in argv else ())
     print(f"training sets {TRAIN}", flush=True)
     RELEASE_FEATURES = "--release" in argv
@@ -286,6 +347,18 @@ def main(argv=None) -> int:
             globals()[name] = cast(argv[argv.index(flag) + 1])
     print(f"hidden {HIDDEN}, l2 {L2}, seeds {SEEDS}", flush=True)
     PA_CANDIDATES = "--pa" in argv
+    global SUB_CANDIDATES
+    SUB_CANDIDATES = "--sub-candidates" in argv
+    print(f"substitute candidates {SUB_CANDIDATES}", flush=True)
+    if SUB_CANDIDATES and "--save" in argv:
+        print("--save: closure_candidates.py does not make substitute candidates", flush=True)
+        return 1
+    if "--s15" in argv:  # session 15: every real set scored before is tuning data; fresh15 is held out
+        REAL_TUNE = REAL_TUNE_S15
+        TUNE = REAL_TUNE + SYNTH_TUNE
+        TRAIN = TUNE + (AUG_SETS if "--augment" in argv else ())
+        HELD_OUT = HELD_OUT_S15
+        print(f"session 15: real tuning sets {REAL_TUNE}, held out {HELD_OUT}", flush=True)
     if "--real-weight" in argv:
         REAL_WEIGHT = float(argv[argv.index("--real-weight") + 1])
     levels = ([lv + (p,) for lv in LEVELS for p in PA_LEVELS] if "--pa-level" in argv
@@ -348,6 +421,8 @@ def main(argv=None) -> int:
                   "| every candidate %.1f/%.1f %.1f" % rcs.scored(sets[n], cands[n][0], keeper(final, 0.0, 0.0)),
                   "| pick %s %.1f/%.1f %.1f" % ((pick,) + rcs.scored(sets[n], cands[n][0], keeper(final, *pick))),
                   "(not applied: English only)" if rc.language_of(n) else "", flush=True)
+    if held_out and "--s15" in argv:
+        s15_held_out(sets, model, pick)
     if "--save" in argv and (pick[2] is not None or RELEASE_FEATURES or PLACE_CUES):
         print("--save: closure_candidates.py reads neither a pa level nor the release or place features", flush=True)
         return 1

@@ -1,6 +1,6 @@
 """Replay the closure combination (recogniser P/B/M + acoustic detector) on cached recognitions.
 
-    python eval/lipsync/real_combine.py record SET      # SET: real, sonnet, fresh, mfa, extra, mbrola, espeak, mbrola-tune, espeak-tune
+    python eval/lipsync/real_combine.py record SET      # SET: real, sonnet, fresh, fresh15, mfa, extra, mbrola, espeak, mbrola-tune, espeak-tune
     python eval/lipsync/real_combine.py score SET...    # shipped combination vs. candidates
     python eval/lipsync/real_combine.py grid SET...     # the detector settings of GRID
     python eval/lipsync/real_combine.py shape SET...    # frame-shape classifier P(A) as closure evidence (SHAPE_GRID)
@@ -46,6 +46,9 @@ def items_of(name: str):
     if name == "fresh":  # session 11's fresh held-out real set (scored in session 12 by nasal_veto.py)
         from real_speech import fresh_items
         return fresh_items()
+    if name == "fresh15":  # session 15's fresh held-out real set (declared before tuning, scored once)
+        from real_speech import fresh15_items
+        return fresh15_items()
     if name == "mfa":
         from real_speech import train_items
         return train_items()

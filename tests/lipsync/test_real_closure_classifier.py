@@ -82,3 +82,43 @@ def test_network_ensemble_is_deterministic_and_learns_real_closures(real_candida
     pos = y > 0
     auc = (order[pos].sum() - pos.sum() * (pos.sum() - 1) / 2) / (pos.sum() * (~pos).sum())
     assert auc > 0.9
+
+
+def test_session15_weights_are_what_the_package_scores_with(real_candidates):
+    """``weights_of`` (closure_classifier.py --s15) hands an ensemble to the package's own scorer
+    (closure_candidates.scores, 28 features) exactly as the ensemble scores, with the picked levels,
+    so the held-out replay of new weights runs the shipped code path."""
+    from facemimic.lipsync import closure_candidates as pkg
+
+    cc, _, _, (_, rows) = real_candidates
+    x = np.array([f for f, _, _ in rows])
+    x = np.hstack([x, (np.arange(len(x)) % 3 == 0)[:, None].astype(float)])  # the 28th feature (kind "pa")
+    y = np.array([t for _, t, _ in rows], float)
+
+    def model(f):
+        return np.mean([net(f) for net in model.nets], axis=0)
+    model.nets = [cc.fit_mlp(x, y, np.ones(len(y)), seed=k, steps=300) for k in (0, 1)]
+    w = cc.weights_of(model, (0.2, 0.5, None))
+    assert x.shape[1] == pkg.N_FEATURES and w["w1"].shape == (2, pkg.N_FEATURES, 16)
+    assert np.allclose(pkg.scores(x, w), model(x), atol=1e-4)
+    assert float(w["rec_level"]) == 0.2 and float(w["ins_level"]) == 0.5
+
+
+def test_substitute_candidates_sit_on_the_loops_alveolar_phones(real_candidates, monkeypatch):
+    """Session 15's experiment (``--sub-candidates``): the loop's D/T/N/NG/DH/TH spans become "pa"
+    candidates too, so there are more candidates, and each new one lies on such a phone."""
+    cc, _, data, (per_segment, _) = real_candidates
+    monkeypatch.setattr(cc, "PA_CANDIDATES", False)
+    monkeypatch.setattr(cc, "SUB_CANDIDATES", True)
+    more, _ = cc.collect(data)
+    added = 0
+    for key, cs in more.items():
+        old = {(c[0], c[1], c[2]) for c in per_segment[key]}
+        phones = data["segments"][key[0]][key[1]][0]
+        for c in cs:
+            if (c[0], c[1], c[2]) in old:
+                continue
+            added += 1
+            mid = 0.5 * (c[1] + c[2])
+            assert c[0] == "pa" and any(q.start <= mid < q.end and q.name in cc.SUB_PHONES for q in phones), c[:4]
+    assert added >= 5
