@@ -455,6 +455,16 @@ class PortraitAnimator:
             yield self.render(f, reuse=reuse)
 
 
+# A neutral rest's cheek raise (CheekSquint, AU6) taken off moves no skin further than
+# CHEEK_REST_REACH x what it moves the unit's own point, the infraorbital cheek
+# (geometry.CHEEK_UPPER). The template's apple sits below that point and moved the mid-cheek
+# (205/425) 2.4x as far: the astronaut's rest (CheekSquint 0.42-0.45) pulled it 0.12 IPD down for a
+# 0.05 drop at that point, her whole rest's mid-cheek 0.128 (a hollow from the nose to the jaw),
+# more than three real full smiles raise it (0.075-0.111); they move it 1.34 / 1.32 / 1.45x their
+# infraorbital rise (CK+ S052 / S055 / S074, neutral onset -> apex, the corners' pull included).
+CHEEK_REST_REACH = 1.45
+
+
 def rest_overlap(model, points: np.ndarray) -> np.ndarray:
     """What a neutral rest over-subtracts, (478, 2) px, to add back to every frame's motion.
 
@@ -463,6 +473,8 @@ def rest_overlap(model, points: np.ndarray) -> np.ndarray:
     each off in full moves the skin where they overlap back two or three times as far as the photo
     ever moved it (0-f15-hao: the nose wings 0.24 IPD down, the astronaut's nose drawn into a
     snout). Each landmark is moved back at most as far as the largest single channel moves it.
+    The cheek raise's own move back reaches no skin further than :data:`CHEEK_REST_REACH` x its
+    move at the unit's point (the infraorbital cheek), as far as a real smile's reaches.
     The lips are exempt: their rest is sized to close the photo's lip gap exactly
     (``model._rest_lips``/``_rest_jaw``), which needs the sum.
 
@@ -478,10 +490,17 @@ def rest_overlap(model, points: np.ndarray) -> np.ndarray:
     np.ndarray [shape=(478, 2), dtype=float32]
     """
     from . import landmarks as L
+    from .model import CHEEK_UPPER
 
     if not model.absolute or model.rest_mix is None:
         return np.zeros(model.basis.shape[1:], np.float32)
     parts = -np.asarray(model.rest_mix, np.float64)[:, None, None] * model.basis  # each channel's move back
+    drawn = parts.sum(0)  # what the frame's motion holds
+    for side in ("right", "left"):
+        k = CONTROL_NAMES.index(f"cheek_squint_{side}")
+        move = np.linalg.norm(parts[k], axis=1)
+        reach = CHEEK_REST_REACH * float(move[CHEEK_UPPER[side]])
+        parts[k] *= np.minimum(1.0, reach / np.maximum(move, 1e-9))[:, None]
     total = parts.sum(0)
     largest = np.linalg.norm(parts, axis=2).max(0)
     norm = np.linalg.norm(total, axis=1)
@@ -492,7 +511,7 @@ def rest_overlap(model, points: np.ndarray) -> np.ndarray:
     t = np.clip(d / 0.15, 0.0, 1.0)
     exempt = 1.0 - t * t * (3 - 2 * t)  # 1 on the lips, 0 from 0.15 IPD away
     keep = exempt + (1.0 - exempt) * keep
-    return (-total * (1.0 - keep)[:, None]).astype(np.float32)  # the frame's motion holds all of total
+    return (total * keep[:, None] - drawn).astype(np.float32)
 
 
 def edge_on_rest(model, points: np.ndarray, overlap: np.ndarray) -> np.ndarray:
