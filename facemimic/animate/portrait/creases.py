@@ -90,6 +90,14 @@ CHEEKS = (205, 425, 50, 280, 187, 411)  # landmarks on the cheeks: the skin colo
 # The forehead lines are spread over at least this height above the brows (IPD): the brows to the
 # mesh's outline is 0.39-0.51 IPD on the sitters whose lines read as lines (surprised apexes)
 FOREHEAD_LINES_SPAN = 0.4
+# The glabellar furrows (AU4) rise 0.3 IPD above the inner brows' lower ends, but never further up
+# the face's own midline, from the nasal root (168) to the mesh's forehead top (10), than this share
+# of it: where real posed anger's furrows end (15-f13-anc-ph.jpg: 0.61). Anchored to the brows
+# alone they followed t1-left's high-set, pitched-down brows (0.17-0.36 IPD above the nasal root at
+# the apexes, 0.06-0.11 on the frontal portraits) up to 0.72 (angry), 0.78 (disgusted), 0.90
+# (fearful) of it: a grey V up her whole forehead. The frontal portraits' angry furrows end at
+# 0.45-0.57 (drawn as before), their disgusted ones at 0.50-0.63.
+GLABELLA_REACH = 0.62
 UNDO_WIDTH = 4.0  # the band lifted, in stroke widths
 # IPD: dark detail narrower than this is lifted to the skin around it. A smile's fold is a shadow
 # as broad as 0.2 IPD: at 0.14 the undo took 38 % of single_face.jpg's fold contrast away (7.2 -> 4.5
@@ -212,8 +220,12 @@ def strokes(points: np.ndarray, only=None) -> tuple[list[Stroke], list[tuple[np.
             mid = 0.5 * (P[L.BROW_LOWER["right"][-1]] + P[L.BROW_LOWER["left"][-1]])
             half = 0.5 * float(np.linalg.norm(P[L.BROW_LOWER["left"][-1]] - P[L.BROW_LOWER["right"][-1]]))
             x = mid + lat * 0.3 * half
-            lines.append(Stroke(np.array([x + d * 0.08 * S, x - d * 0.12 * S + lat * 0.02 * S,
-                                          x - d * 0.3 * S + lat * 0.05 * S]), gl, s, 0.028 * S))
+            # how far up (px): 0.3 IPD, shortened in the face's own frame (GLABELLA_REACH); the
+            # furrow keeps its shape, its rise scaled (at least 0.12 IPD: always a furrow)
+            base, crown = float((mid - P[168]) @ d), float((mid - P[L.FOREHEAD_TOP]) @ d)  # px above mid
+            up = float(np.clip(base + GLABELLA_REACH * (crown - base), 0.12 * S, 0.3 * S)) / (0.3 * S)
+            lines.append(Stroke(np.array([x + d * 0.08 * S, x - d * 0.12 * S * up + lat * 0.02 * S,
+                                          x - d * 0.3 * S * up + lat * 0.05 * S * up]), gl, s, 0.028 * S))
             # Procerus line: short and horizontal at the nasal root, under the furrow (AU4).
             root = P[168] - d * 0.02 * S
             lines.append(Stroke(_bezier(root + lat * 0.02 * S, root + lat * 0.07 * S + d * 0.01 * S,
