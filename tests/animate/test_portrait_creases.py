@@ -198,3 +198,56 @@ def test_a_broad_smile_fold_is_lifted_at_the_neutral_rest(samples):
     img = image.copy()
     CreasePainter(P, image, rest_weights=own).paint(img, P, np.zeros(88, np.float32))
     assert contrast(img) < 0.35 * before, (contrast(img), before)
+
+
+def test_a_raised_brow_takes_its_glabellar_furrows_up_with_it(samples, monkeypatch):
+    """Session 15 (HP23): the glabellar furrows' reach (GLABELLA_REACH, for t1-left's high-set
+    brows) counts the brows no higher than the photo's own. Measured on the frame alone, a raise
+    bound it on a frontal face too: 0-f15-hao's surprised apex (raised to the forehead's 0.2 IPD
+    bound, a generator pinch of 0.08) drew its faint furrow shorter, and the closed loop's reading
+    of that frame took the amplitude test's outer brow from 0.808 to 0.796 of the request. A raise
+    is the expression's: the furrows ride up with the brows, drawn as with no reach at all."""
+    from facemimic.animate.portrait import creases as C
+    from facemimic.animate.portrait import landmarks as L
+
+    anim = PortraitAnimator(samples / "0-f15-hao-ph.jpg", PortraitOptions(size=512, calibrate=False))
+    P = np.asarray(anim.points, np.float64)[:, :2].copy()
+    painter = CreasePainter(P, anim.image)
+    S = float(np.linalg.norm(P[473] - P[468]))
+    r = (P[263] - P[33]) / np.linalg.norm(P[263] - P[33])
+    d = np.array([-r[1], r[0]])  # towards the chin
+    brows = sorted({i for s in ("right", "left") for i in (*L.BROW_UPPER[s], *L.BROW_LOWER[s])})
+    P[brows] -= d * 0.2 * S  # the forehead's bound (refine.BROW_RAISE_MAX)
+    w = np.zeros(88, np.float32)
+    for side in ("Left", "Right"):
+        w[ue_index(f"BrowPinch{side}")] = 0.1
+    shaded = painter.layer(P, w, anim.image.shape)[1]
+    monkeypatch.setattr(C, "GLABELLA_REACH", 1e6)  # no reach: the furrows as before session 14
+    free = painter.layer(P, w, anim.image.shape)[1]
+    assert shaded[0] == free[0] and np.array_equal(shaded[1], free[1])  # HP20's reach alone: shorter
+
+
+def test_a_frowning_photos_own_furrows_are_lifted_at_their_full_length(monkeypatch):
+    """Session 15 (HP23): the glabellar reach shortens the furrows drawn, not the band lifting the
+    photo's own (``rest="neutral"``): those are as long as the photo has them. With the reach on
+    the lifting too, 15-f13-anc's neutral first frame lifted a band 0.33 IPD long instead of 0.38
+    and the frame changed. Here a frown (BrowLowerer 0.8) on t1-left's high-set brows, where the
+    reach binds hardest (the drawn furrow 0.23 IPD long), taken off at a neutral frame."""
+    from facemimic.animate.portrait import creases as C
+    from facemimic.samples import ensure_group_samples
+
+    anim = PortraitAnimator(ensure_group_samples() / "t1.jpg",
+                            PortraitOptions(size=256, crop="face", face=0, calibrate=False))
+    P = np.asarray(anim.points, np.float64)[:, :2]
+    frown = np.zeros(88, np.float32)
+    for side in ("Left", "Right"):
+        frown[ue_index(f"BrowLowerer{side}")] = 0.8
+    painter = CreasePainter(P, anim.image, rest_weights=frown)
+    gl = CREASES.index("glabella")
+    drawn = [st for st in strokes(P, [gl], painter.brows)[0] if len(st.points) == 3]
+    S = float(np.linalg.norm(P[473] - P[468]))
+    assert np.linalg.norm(drawn[0].points[-1] - drawn[0].points[0]) < 0.3 * S  # the reach binds here
+    lifted = painter.layer(P, np.zeros(88, np.float32), anim.image.shape)[0]
+    monkeypatch.setattr(C, "GLABELLA_REACH", 1e6)
+    free = painter.layer(P, np.zeros(88, np.float32), anim.image.shape)[0]
+    assert lifted[:2] == free[:2] and np.array_equal(lifted[4], free[4])  # the same band lifted

@@ -142,8 +142,10 @@ def _ref_paint(p: C.CreasePainter, out, points, weights) -> float:
     uw = C.crease_weights(p.rest, weights) if p.rest is not None else np.zeros_like(cw)
     if float(max(cw.max(), uw.max())) < C.MIN_WEIGHT:
         return 0.0
-    lines, spots = C.strokes(points)
-    undone = _ref_undo(p, out, points, lines, spots, uw) if float(uw.max()) >= C.MIN_WEIGHT else 0.0
+    lines, spots = C.strokes(points, brows=p.brows)
+    # the photo's own creases are lifted at their full length (no glabellar reach)
+    full = C.strokes(points, reach=False)[0]
+    undone = _ref_undo(p, out, points, full, spots, uw) if float(uw.max()) >= C.MIN_WEIGHT else 0.0
     if float(cw.max()) < C.MIN_WEIGHT:
         return undone
     return max(_ref_shade(p, out, lines, spots, cw), undone)

@@ -90,6 +90,19 @@ CHEEKS = (205, 425, 50, 280, 187, 411)  # landmarks on the cheeks: the skin colo
 # The forehead lines are spread over at least this height above the brows (IPD): the brows to the
 # mesh's outline is 0.39-0.51 IPD on the sitters whose lines read as lines (surprised apexes)
 FOREHEAD_LINES_SPAN = 0.4
+# The glabellar furrows (AU4) rise 0.3 IPD above the inner brows' lower ends, but never further up
+# the face's own midline, from the nasal root (168) to the mesh's forehead top (10), than this share
+# of it: where real posed anger's furrows end (15-f13-anc-ph.jpg: 0.61). Anchored to the brows
+# alone they followed t1-left's high-set, pitched-down brows (0.17-0.36 IPD above the nasal root at
+# the apexes, 0.06-0.11 on the frontal portraits) up to 0.72 (angry), 0.78 (disgusted), 0.90
+# (fearful) of it: a grey V up her whole forehead. The frontal portraits' angry furrows end at
+# 0.45-0.57 (drawn as before), their disgusted ones at 0.50-0.63. The brows' height counted is at
+# most the photo's own (the sitter's face, :func:`brow_height`): a frame's raise is the
+# expression's, and the furrows ride up with it (session 15: measured on the frame alone, the
+# raised brows of 0-f15-hao's surprised apex (its generator pinch 0.08: a furrow of weight 0.06,
+# ~1 grey level) bound the cap, and the closed loop's reading of that frame moved its outer brow
+# from 0.808 to 0.796 of the request, the amplitude test's bound 0.8).
+GLABELLA_REACH = 0.62
 UNDO_WIDTH = 4.0  # the band lifted, in stroke widths
 # IPD: dark detail narrower than this is lifted to the skin around it. A smile's fold is a shadow
 # as broad as 0.2 IPD: at 0.14 the undo took 38 % of single_face.jpg's fold contrast away (7.2 -> 4.5
@@ -170,9 +183,25 @@ def _bezier(a, c, b, n: int = 12) -> np.ndarray:
     return k[0] * a + k[1] * c + k[2] * b
 
 
-def strokes(points: np.ndarray, only=None) -> tuple[list[Stroke], list[tuple[np.ndarray, float, int]]]:
+def brow_height(points: np.ndarray) -> float:
+    """How high the inner brows' lower ends sit above the nasal root (168) of a face with landmarks
+    ``points`` (478, 2) px, along the face's own up (perpendicular to the eye line), in IPD."""
+    P = np.asarray(points, np.float64)[:, :2]
+    S = max(float(np.linalg.norm(P[473] - P[468])), 4.0)
+    r = P[263] - P[33]
+    r = r / max(np.linalg.norm(r), 1e-6)
+    d = np.array([-r[1], r[0]])  # towards the chin
+    mid = 0.5 * (P[L.BROW_LOWER["right"][-1]] + P[L.BROW_LOWER["left"][-1]])
+    return float((P[168] - mid) @ d) / S
+
+
+def strokes(points: np.ndarray, only=None, brows: float | None = None, reach: bool = True
+            ) -> tuple[list[Stroke], list[tuple[np.ndarray, float, int]]]:
     """The crease lines and cheek-bulge spots of a face with landmarks ``points`` (478, 2) px
-    (``only``: a collection of crease indices into :data:`CREASES`, the others left out; default all).
+    (``only``: a collection of crease indices into :data:`CREASES`, the others left out; default all;
+    ``brows``: the photo's own :func:`brow_height` (IPD), the most the glabellar furrows' reach
+    counts; default the frame's own; ``reach=False``: the furrows at their full 0.3 IPD rise, no
+    GLABELLA_REACH: where the photo's own furrows are lifted, they are the photo's length).
 
     Returns
     -------
@@ -212,8 +241,14 @@ def strokes(points: np.ndarray, only=None) -> tuple[list[Stroke], list[tuple[np.
             mid = 0.5 * (P[L.BROW_LOWER["right"][-1]] + P[L.BROW_LOWER["left"][-1]])
             half = 0.5 * float(np.linalg.norm(P[L.BROW_LOWER["left"][-1]] - P[L.BROW_LOWER["right"][-1]]))
             x = mid + lat * 0.3 * half
-            lines.append(Stroke(np.array([x + d * 0.08 * S, x - d * 0.12 * S + lat * 0.02 * S,
-                                          x - d * 0.3 * S + lat * 0.05 * S]), gl, s, 0.028 * S))
+            # how far up (px): 0.3 IPD, shortened in the face's own frame (GLABELLA_REACH); the
+            # furrow keeps its shape, its rise scaled (at least 0.12 IPD: always a furrow)
+            base, crown = float((mid - P[168]) @ d), float((mid - P[L.FOREHEAD_TOP]) @ d)  # px above mid
+            # the brows no higher than the photo's own: a raise is the expression's, not the face's
+            high = -base if brows is None else min(-base, brows * S)
+            up = float(np.clip(GLABELLA_REACH * (crown - base) - high, 0.12 * S, 0.3 * S)) / (0.3 * S) if reach else 1.0
+            lines.append(Stroke(np.array([x + d * 0.08 * S, x - d * 0.12 * S * up + lat * 0.02 * S,
+                                          x - d * 0.3 * S * up + lat * 0.05 * S * up]), gl, s, 0.028 * S))
             # Procerus line: short and horizontal at the nasal root, under the furrow (AU4).
             root = P[168] - d * 0.02 * S
             lines.append(Stroke(_bezier(root + lat * 0.02 * S, root + lat * 0.07 * S + d * 0.01 * S,
@@ -330,6 +365,7 @@ class CreasePainter:
         # a fold hides the pixel's highlight and shows the skin's own colour in shadow
         self.shadow_hue = (self.shadow / self.shadow.mean()).astype(np.float32)
         self.shadow_depth = float(self.shadow.mean() / self.skin.mean())
+        self.brows = brow_height(P)  # the sitter's own (the glabellar furrows' reach, strokes())
         self.rest = None if rest_weights is None else np.nan_to_num(np.asarray(rest_weights, np.float32)).copy()
         if self.rest is not None:
             # The tracker reads a smile's cheek raise as NoseSneer too (model.rest_overlap): a
@@ -357,8 +393,16 @@ class CreasePainter:
         if float(max(cw.max(), uw.max())) < MIN_WEIGHT:
             return None
         drawn = np.maximum(cw, uw).max(1) >= MIN_WEIGHT  # (len(CREASES),) creases drawn or lifted
-        lines, spots = strokes(points, np.flatnonzero(drawn).tolist())
-        undo = self._undo_layer(shape, points, lines, spots, uw) if float(uw.max()) >= MIN_WEIGHT else 0.0
+        lines, spots = strokes(points, np.flatnonzero(drawn).tolist(), self.brows)
+        undo = 0.0
+        if float(uw.max()) >= MIN_WEIGHT:
+            gl = CREASES.index("glabella")
+            # the photo's own furrows are lifted where the photo has them, at their full length: the
+            # reach shortens only what is drawn (with it, the band lifting 15-f13-anc's frown at its
+            # neutral first frame was 0.33 IPD long, not 0.38, and its first frame's identity moved)
+            undone = lines if float(uw[gl].max()) < MIN_WEIGHT else \
+                [st for st in lines if st.crease != gl] + strokes(points, [gl], reach=False)[0]
+            undo = self._undo_layer(shape, points, undone, spots, uw)
         shade = self._shade_layer(shape, lines, spots, cw) if float(cw.max()) >= MIN_WEIGHT else None
         return undo, shade
 
