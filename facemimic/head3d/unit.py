@@ -583,7 +583,11 @@ def _below_lip_line(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # at weight 1 in a 512 px render, single_face.jpg / 0-f15-hao-ph.jpg), and the corners, drawn back
 # 0.061, showed the upper teeth beside the lips. Its learned depth motion is kept only where it
 # comes forward; its size (lip_protrusion) is met afterwards by sized_to_unit as before.
-FORWARD_ONLY = ("mouthFunnel",)
+# The press (AU24) too: the learned mouthPress drew the whole lower face 0.04-0.05 IPD back (the nose
+# base with it: the data's head motion), the lip corners behind the upper teeth's ends and the skin
+# beside them behind the cavity's wall, so at weight 1 10-81 px of teeth and a few cavity pixels showed
+# at a corner (single_face.jpg, 0-f15-hao-ph.jpg, 0-f1-su-ph.jpg). Pressed lips press on each other.
+FORWARD_ONLY = ("mouthFunnel", "mouthPress")  # name prefixes (both sides)
 
 
 def forward_only(expressions: np.ndarray) -> np.ndarray:
@@ -591,7 +595,7 @@ def forward_only(expressions: np.ndarray) -> np.ndarray:
     (its depth motion, z, clipped at 0; across and up as learned)."""
     out = np.array(expressions, np.float64, copy=True)
     for k, name in enumerate(ARKIT_NAMES):
-        if name in FORWARD_ONLY:
+        if name.startswith(FORWARD_ONLY):
             out[k, :, 2] = np.maximum(out[k, :, 2], 0.0)
     return out
 
