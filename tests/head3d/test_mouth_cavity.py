@@ -90,3 +90,20 @@ def test_the_vrm_carries_the_parts_colours_as_glTF_reads_them(avatar):
     linear = _accessor(doc, prim["attributes"]["COLOR_0"])[:, :3]
     shown = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * np.clip(linear, 0, 1) ** (1 / 2.4) - 0.055)
     assert np.abs(shown - head.parts.colours[:, :3]).max() < 2e-3
+
+
+@pytest.mark.parametrize("weight", [0.6, 1.0])
+def test_the_rendered_opening_narrows_to_its_corners(avatar, weight):
+    """The opening seen (the mouth's inside) is a lens: near the corners it is a fraction of its
+    middle's height (real open mouths' lips 0.20-0.31 at 0.9 of the half width, 0.39-0.54 at 0.8,
+    test_jaw_opening), not the box with straight sides it was (0.65-0.71 and 0.77-0.80)."""
+    _, seen = inside_render(avatar, weight)
+    columns = np.isin(seen, INSIDE).sum(axis=0)  # the opening's height in each pixel column
+    xs = np.flatnonzero(columns)
+    mid, half = (xs[0] + xs[-1]) / 2, (xs[-1] - xs[0]) / 2
+    height = columns[int(round(mid))]
+
+    def at(u):
+        return np.mean([columns[int(round(mid + s * u * half))] for s in (-1, 1)]) / height
+
+    assert 0.3 < at(0.8) < 0.6 and 0.15 < at(0.9) < 0.45, (at(0.8), at(0.9))

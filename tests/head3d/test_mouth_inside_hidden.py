@@ -11,16 +11,16 @@ import pytest
 
 SIZE, SPAN, CENTRE = 512, 4.0, (0.0, -0.55)
 INSIDE = ("mouth", "teeth_upper", "teeth_lower", "tongue")
-# Every target, at 0.5 and 1: at most a sliver beside a mouth corner (mouthPress at 1 parts the corner
-# it presses: 5-20 px of cavity show beside it, mouthDimple 1-2 px).
-SLIVER_PX = 25
+# Every target, at 0.5 and 1: at most a sliver beside a mouth corner (mouthDimple 1-2 px, jawOpen 1 px;
+# mouthPress at 1 showed 5-20 px until its backward motion was dropped, test below).
+SLIVER_PX = 4
 FUNNEL = ("mouthFunnel", "LipFunnelUpperLeft", "LipFunnelUpperRight", "LipFunnelLowerLeft",
           "LipFunnelLowerRight", "mouthPucker", "mouthShrugLower")
 
 
-def inside_seen_outside_lips(head, skin_delta: np.ndarray, parts_delta: np.ndarray) -> int:
+def inside_seen_outside_lips(head, skin_delta: np.ndarray, parts_delta: np.ndarray, anywhere: bool = False) -> int:
     """Pixels of a SIZE² front render where the mouth's inside (cavity, teeth, tongue) is seen
-    outside the posed lips' opening (the mouth loop's polygon grown by 3 px)."""
+    outside the posed lips' opening (the mouth loop's polygon grown by 3 px; ``anywhere``: at all)."""
     import cv2
 
     from facemimic.head3d.raster import rasterize
@@ -38,10 +38,17 @@ def inside_seen_outside_lips(head, skin_delta: np.ndarray, parts_delta: np.ndarr
     seen = np.zeros(tri_id.shape, bool)
     part = tri_id >= n_skin
     seen[part] = inside[tri_id[part] - n_skin]
+    if anywhere:
+        return int(seen.sum())
     opening = np.zeros((SIZE, SIZE), np.uint8)
     cv2.fillPoly(opening, [np.round(screen[boundary_loops()["mouth"], :2]).astype(np.int32)], 1)
     opening = cv2.dilate(opening, np.ones((7, 7), np.uint8))
     return int(np.sum(seen & (opening == 0)))
+
+
+def inside_seen(head, skin_delta: np.ndarray, parts_delta: np.ndarray) -> int:
+    """Pixels of a SIZE² front render where the mouth's inside (cavity, teeth, tongue) is seen at all."""
+    return inside_seen_outside_lips(head, skin_delta, parts_delta, anywhere=True)
 
 
 @pytest.fixture(scope="module", params=["single_face.jpg", "0-f15-hao-ph.jpg"])
@@ -66,3 +73,15 @@ def test_no_target_shows_more_than_a_sliver_of_the_mouth_inside(avatar_targets):
     seen = {(name, w): inside_seen_outside_lips(head, w * skin, w * parts)
             for name, (skin, parts) in targets.items() for w in (0.5, 1.0)}
     assert max(seen.values()) <= SLIVER_PX, {k: v for k, v in seen.items() if v > SLIVER_PX}
+
+
+def test_pressed_lips_hide_the_mouth_inside(avatar_targets):
+    """Pressed lips (AU24) hide the teeth and the cavity. The learned mouthPress also drew the lips, the
+    corners and the skin beside them 0.04-0.05 IPD back (with the nose base: the data's head motion), behind
+    the upper teeth's ends and the cavity's wall there (CAVITY_INSET): at weight 1, 10-81 px of teeth showed at
+    a mouth corner and a few cavity pixels through the cheek beside it (single_face.jpg, 0-f15-hao-ph.jpg)."""
+    head, targets = avatar_targets
+    for name in ("mouthPressLeft", "mouthPressRight"):
+        skin, parts = targets[name]
+        for w in (0.5, 1.0):
+            assert inside_seen(head, w * skin, w * parts) == 0, (name, w)
