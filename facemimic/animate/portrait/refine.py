@@ -254,25 +254,6 @@ _DRAWN_SLOTS = tuple(_SLOT["BrowPinch" + s] for s in ("Right", "Left"))
 # request back below what it asks.
 SNEER_DRAWN_MAX = 1.0
 _SNEER_SLOTS = tuple(_SLOT["NoseSneer" + s] for s in ("Right", "Left"))
-# Where a stretch is asked (UPPER_UP_STRETCH_MIN), the loop never raises the upper lip (MouthUpperUp)
-# past UPPER_UP_DRAWN_MAX x the raise its request asks (#12, HP19): its raising correction is cut to
-# (UPPER_UP_DRAWN_MAX - 1) x the request, never below zero (the request itself is drawn; lowering
-# corrections are kept: a smile's are all lowering). The stretch template carries the upper lip's
-# border down 0.028-0.057 IPD per unit (model.py: its Gaussian round each corner; the composed target
-# counts none of it), so at fearful apexes the loop read the border low and lifted it with
-# MouthUpperUp (CLI clips, frame 7: +0.30 on single_face, +0.14-0.22 on 0-f15-hao and the astronaut,
-# for 0.15 asked): the template lifts the lip's middle while the stretch holds the sides down, and
-# the upper teeth showed in a crescent (single_face's fearful apex reads happy by its mouth, HP16).
-# Bounded: facex single_face fear p(happy) 0.46 -> 0.41, the upper lip a little over the teeth.
-UPPER_UP_DRAWN_MAX = 1.0
-_UPPER_UP_SLOTS = tuple(_SLOT["MouthUpperUp" + s] for s in ("Right", "Left"))
-# ... only where the frame asks that corner a stretch of at least this (the template's lowering is
-# the cause; fear asks 0.69). Speech's visemes ask 0.15-0.25, and there the loop's lift is what
-# re-tracks the vowels open: bounded at every stretch, 0-f1-su-ph's vowels read shut 11 of 109
-# (test_portrait_units, limit 10 %). Surprise asks no stretch; its lift (+0.30-0.35 for 0.08 asked)
-# comes with the gape and is left alone (bounded there: facex p(surprised) 0-f15-hao 0.78 -> 0.66).
-UPPER_UP_STRETCH_MIN = 0.3
-_UPPER_UP_STRETCH = tuple(ue_index("MouthStretch" + s) for s in ("Right", "Left"))  # drive indices
 _CLOSURE_SLOTS = tuple(_SLOT[f"closure_{s}"] for s in SIDES)
 _EYE_CLOSING_SLOTS = tuple((_SLOT[f"closure_{s}"], _SLOT[f"EyeSquint{s.capitalize()}"]) for s in SIDES)
 
@@ -752,7 +733,6 @@ class ClosedLoop:
         self._hold_within(drive, opening)
         self._hold_brows(drive)
         self._hold_drawn(drive, target)
-        self._hold_upper_up(drive)
         self._hold_brow_raise(drive)
         self._hold_lids_asked_open(drive)
         self._hold_eyes_open(drive, target)
@@ -936,17 +916,6 @@ class ClosedLoop:
             ch = geometry.CHANNELS[LOOP[slot][1]]
             out[j] = float(wing[ch.side]) / ch.full_extent
         return out
-
-    def _hold_upper_up(self, drive: np.ndarray) -> None:
-        """Each MouthUpperUp slot whose corner the (93,) ``drive`` asks a stretch of at least
-        UPPER_UP_STRETCH_MIN has its raising correction cut to (UPPER_UP_DRAWN_MAX - 1) x the
-        drive's request (never below zero): the upper lip is drawn raised no further than
-        UPPER_UP_DRAWN_MAX x its ask. Lowering corrections are left as they are."""
-        for slot, stretch in zip(_UPPER_UP_SLOTS, _UPPER_UP_STRETCH):
-            if float(drive[stretch]) < UPPER_UP_STRETCH_MIN:
-                continue
-            asked = max(float(drive[self.index[slot]]), 0.0)
-            self.corr[slot] = min(float(self.corr[slot]), max((UPPER_UP_DRAWN_MAX - 1.0) * asked, 0.0))
 
     def _scale_back(self, drive: np.ndarray, out: np.ndarray, slots: np.ndarray, push: np.ndarray,
                     ok) -> bool:
