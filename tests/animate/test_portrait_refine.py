@@ -557,3 +557,44 @@ def test_a_stretchs_lowered_upper_lip_is_not_lifted_back(monkeypatch):
     d[stretch] = 0.7
     out = _held(loop, plant, d, (4, 4, 3))
     assert np.all(out[idx] > d[idx] + 0.1), out[idx]
+
+
+def test_the_loop_never_draws_the_upper_lip_below_its_ask(samples, monkeypatch):
+    """A fearful apex's target asks the upper lip's border lowered (the stretch's share,
+    implied.STRETCH_LOWERS_LIP), which MediaPipe barely re-tracks on a small face (t1-left: none of
+    the drawn 0.03 IPD), so the loop lowered the lip at its LIMIT (-0.35) chasing it. On
+    single_face.jpg (uncalibrated: the loop alone is judged) with a critic that reads no motion of
+    the border at all, fear's mouth (MouthUpperUp 0.15, MouthStretch 0.69) is drawn no lower than
+    refine.UPPER_LOWER_MAX x the asked extent (the model's own landmark motion), never raised past
+    the request; a critic reading the border as drawn leaves the request as it is."""
+    anim, photo = _uncalibrated_with_photo(samples)
+    slots = list(refine._UPPER_SLOTS)
+    idx = [ue_index("MouthUpperUpRight"), ue_index("MouthUpperUpLeft")]
+    d = np.zeros(N_DRIVE, np.float32)
+    d[idx] = 0.15
+    d[[ue_index("MouthStretchRight"), ue_index("MouthStretchLeft")]] = 0.69
+    for sees in (0.3, 1.0):
+        # a critic reading every slot as composed (the targets of what is drawn; the lips as asked),
+        # but only ``sees`` of the upper lip's border motion
+        plant = _Plant({})
+        plant.faces = lambda image: [photo]  # drawn extents measured on the real photo
+        monkeypatch.setattr(refine, "readings", lambda *args: _composed(loop, plant.drawn, d, slots, sees))
+        loop = refine.ClosedLoop(anim, tracker=plant)
+        out = _held(loop, plant, d, anim.image.shape)
+        asked = loop.targets(d)[slots]
+        drawn, request = loop.upper_lip_drawn(out), loop.upper_lip_drawn(d)
+        assert np.all(asked < -refine.ACTIVE), asked
+        assert np.all(drawn >= np.minimum(refine.UPPER_LOWER_MAX * asked, request) - 0.01), (drawn, asked, request)
+        assert np.all(out[idx] <= d[idx] + 1e-6), out[idx]
+        if sees == 1.0:
+            assert out[idx] == pytest.approx(d[idx], abs=0.03)
+    anim.close()
+
+
+def _composed(loop, drawn: np.ndarray, request: np.ndarray, slots, sees: float) -> np.ndarray:
+    """(len(LOOP),) what a critic reading the composed measures of the ``drawn`` (93,) drive reads,
+    ``slots`` at ``sees`` of them, the lips' gap as the ``request`` (93,) asks it."""
+    r = loop.targets(drawn)
+    r[slots] *= sees
+    r[refine._LIPS] = loop.targets(request)[refine._LIPS]
+    return r
