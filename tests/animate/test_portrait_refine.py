@@ -520,7 +520,7 @@ def test_the_loop_never_draws_the_nose_sneer_past_its_ask(samples, monkeypatch):
 class _StretchPlant(_Plant):
     """Reads each loop slot as drawn, but the upper lip's border (MouthUpperUp) as the model draws it
     with a stretch too: the stretch template carries it down ``lowers`` IPD per unit (0.032-0.078 on
-    6 portraits' templates, median 0.04; implied.STRETCH_LOWERS_LIP), 10x that in MouthUpperUp weight."""
+    6 portraits' templates, median 0.042; implied.STRETCH_LOWERS_LIP), 10x that in MouthUpperUp weight."""
 
     def __init__(self, lowers: float):
         super().__init__({})

@@ -65,7 +65,7 @@ PULL_LIFTS_LIP = 0.2
 PRESS_LOWERS_LIP = 0.5
 # IPD the upper-lip border (267/37) comes down per unit of MouthStretch: the stretch draws the lips
 # out and down round each corner (model.py's stretch template; both corners' shares add in the
-# middle), measured on the drawn landmarks of 6 portraits at 0.7: 0.032-0.078 (median 0.040;
+# middle), measured on the drawn landmarks of 6 portraits at 0.7: 0.032-0.078 (median 0.042;
 # 45-m7-di-ph's turned face 0.29-0.39). Composed without it, fear's target (stretch 0.69, MouthUpperUp
 # 0.15) put the border 0.3 weight above what the request draws, the loop read it low and lifted it
 # with MouthUpperUp (+0.30 on single_face for 0.15 asked): the upper teeth bared in a crescent, a
