@@ -12,10 +12,14 @@ every smile on 15-f13-anc read its upper lip 0.36 too high and was pulled down t
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from facemimic.animate.drivers import DriverSpec, build
 from facemimic.animate.portrait import refine
 from facemimic.animate.portrait.animator import PortraitAnimator, PortraitOptions, timeline
+from facemimic.animate.portrait.implied import implied_measures
+from facemimic.animate.portrait.model import drive_vector
+from facemimic.expressions import geometry
 from facemimic.expressions.frame import ExpressionFrame
 from facemimic.expressions.names import UE_NAMES, ue_index
 
@@ -65,3 +69,26 @@ def test_a_held_smiles_upper_lip_is_not_pulled_down_on_a_pressed_lipped_sitter(s
     # the photo's press (0.92) taken off lifts the drawn border 0.031 IPD; composed without it the
     # loop held this smile's upper lip at the limit (-0.35) from the first frame on
     assert min(min(c) for c in corr) > -0.25, corr
+
+
+@pytest.mark.parametrize("photo", ["single_face.jpg", "0-f15-hao-ph.jpg"])
+def test_a_fearful_stretchs_target_counts_its_lowered_upper_lip(samples, photo):
+    """Fear's stretch (MouthStretch 0.69) draws the lips out and down round each corner, the upper
+    lip's border (267/37) too (the model's own landmark motion, as the CLI draws it: rest neutral),
+    and the composed target (implied.STRETCH_LOWERS_LIP) asks the border where the stretch draws it.
+    Composed without it the target sat 0.022-0.037 IPD (0.2-0.4 MouthUpperUp weight) above the drawn
+    border, so at fearful apexes the loop lifted the upper lip off the teeth into a grin's crescent
+    (single_face: +0.30 for 0.15 asked; #12)."""
+    def stretched(v):
+        w = np.zeros(len(UE_NAMES), np.float32)
+        w[ue_index("MouthStretchRight")], w[ue_index("MouthStretchLeft")] = v, v
+        return w
+
+    with PortraitAnimator(str(samples / photo), PortraitOptions(size=256, rest="neutral", refine=True)) as anim:
+        loop = anim._loop
+        drawn = [np.asarray(geometry.measure(loop._drawn_points(drive_vector(stretched(v), (1.0, 1.0))), loop.size,
+                                             loop.rest).upper_lip_raise) for v in (0.0, 0.69)]
+    lowered = drawn[1] - drawn[0]  # (left, right) IPD
+    asked = implied_measures(stretched(0.69))["upper_lip_raise"]
+    assert np.all(lowered < -0.015), lowered
+    assert np.all(np.abs(lowered - asked) <= 0.012), (lowered, asked)

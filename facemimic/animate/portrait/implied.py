@@ -26,9 +26,10 @@ landmarks:
   rise)``: an open mouth's corners sit above its middle (a smile's open mouth: its frown slot used
   to read the corners "high" against a middle the lower lip had carried down, and drew a frown);
 * the upper-lip border beside the philtrum rises with a smile's pull and falls as a press thins the
-  red lips (the lips' line held, the upper lip loses its half of the red-lip height):
-  ``upper_lip_raise = 0.10 MouthUpperUp + PULL_LIFTS_LIP x smile_pull - PRESS_LOWERS_LIP x
-  lip_thinning``; a neutral rest that takes a pressed photo's press off raises it;
+  red lips (the lips' line held, the upper lip loses its half of the red-lip height) and as a
+  stretch draws the lips out and down: ``upper_lip_raise = 0.10 MouthUpperUp + PULL_LIFTS_LIP x
+  smile_pull - PRESS_LOWERS_LIP x lip_thinning - STRETCH_LOWERS_LIP x MouthStretch``; a neutral
+  rest that takes a pressed photo's press off raises it;
 * every other channel moves only its own measure (``weight x full extent``; JawOpen the chin).
 """
 
@@ -62,6 +63,14 @@ PULL_LIFTS_LIP = 0.2
 # (re-tracked 0.036): every smile then read its upper lip ~0.36 weight too high and the loop pulled
 # it down to its limit (MouthUpperUp -0.35/-0.35 at the happy apex; with it +0.05/0.00).
 PRESS_LOWERS_LIP = 0.5
+# IPD the upper-lip border (267/37) comes down per unit of MouthStretch: the stretch draws the lips
+# out and down round each corner (model.py's stretch template; both corners' shares add in the
+# middle), measured on the drawn landmarks of 6 portraits at 0.7: 0.032-0.078 (median 0.042;
+# 45-m7-di-ph's turned face 0.29-0.39). Composed without it, fear's target (stretch 0.69, MouthUpperUp
+# 0.15) put the border 0.3 weight above what the request draws, the loop read it low and lifted it
+# with MouthUpperUp (+0.30 on single_face for 0.15 asked): the upper teeth bared in a crescent, a
+# grin (#12; refine.py bounded that lift with a rule of its own, which this replaces).
+STRETCH_LOWERS_LIP = 0.04
 
 
 def _ext(stem: str) -> float:
@@ -169,7 +178,7 @@ def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0
     for measure, stem in _OWN.items():
         res[measure] = _ext(stem) * _w(w, stem)
     res["upper_lip_raise"] = (res["upper_lip_raise"] + PULL_LIFTS_LIP * np.maximum(pull_part, 0.0)
-                              - PRESS_LOWERS_LIP * res["lip_thinning"])
+                              - PRESS_LOWERS_LIP * res["lip_thinning"] - STRETCH_LOWERS_LIP * stretch)
     res["jaw_drop"] = np.float64(geometry.CHANNELS["JawOpen"].full_extent * w[ue_index("JawOpen")])
     return res
 

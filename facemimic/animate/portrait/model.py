@@ -850,7 +850,10 @@ def _mouth_templates(g: _Geometry, side: str) -> dict[str, np.ndarray]:
     # Gaussian reached the middle at 0.8 of the corner's motion (45-m7-di-ph.jpg): fear's far
     # stretch carried the whole mouth 17 px (0.4 IPD) sideways over the cheek's edge. (Down, the
     # middle still follows a little: both sides' shares add there; taking it away too changed
-    # speech's re-tracked lip gaps, 0-f1-su-ph: vowels read shut 10 -> 13 of 109.)
+    # speech's re-tracked lip gaps, 0-f1-su-ph: vowels read shut 10 -> 13 of 109. Lowered only near
+    # the corners (session 15): 9 -> 11, though the mean re-tracked gap of the open frames *opens*
+    # +0.003 IPD: MediaPipe reads that photo's lips open ~0.2 or shut ~0.02, and 22 frames flipped,
+    # both ways; the middle's drop is what makes fear's mouth line a smile's U, #12.)
     d = np.zeros_like(P)
     d[:, 0] = 0.14 * sgn * w * from_middle
     d[:, 1] = 0.05 * w

@@ -254,25 +254,17 @@ _DRAWN_SLOTS = tuple(_SLOT["BrowPinch" + s] for s in ("Right", "Left"))
 # request back below what it asks.
 SNEER_DRAWN_MAX = 1.0
 _SNEER_SLOTS = tuple(_SLOT["NoseSneer" + s] for s in ("Right", "Left"))
-# Where a stretch is asked (UPPER_UP_STRETCH_MIN), the loop never raises the upper lip (MouthUpperUp)
-# past UPPER_UP_DRAWN_MAX x the raise its request asks (#12, HP19): its raising correction is cut to
-# (UPPER_UP_DRAWN_MAX - 1) x the request, never below zero (the request itself is drawn; lowering
-# corrections are kept: a smile's are all lowering). The stretch template carries the upper lip's
-# border down 0.028-0.057 IPD per unit (model.py: its Gaussian round each corner; the composed target
-# counts none of it), so at fearful apexes the loop read the border low and lifted it with
-# MouthUpperUp (CLI clips, frame 7: +0.30 on single_face, +0.14-0.22 on 0-f15-hao and the astronaut,
-# for 0.15 asked): the template lifts the lip's middle while the stretch holds the sides down, and
-# the upper teeth showed in a crescent (single_face's fearful apex reads happy by its mouth, HP16).
-# Bounded: facex single_face fear p(happy) 0.46 -> 0.41, the upper lip a little over the teeth.
-UPPER_UP_DRAWN_MAX = 1.0
-_UPPER_UP_SLOTS = tuple(_SLOT["MouthUpperUp" + s] for s in ("Right", "Left"))
-# ... only where the frame asks that corner a stretch of at least this (the template's lowering is
-# the cause; fear asks 0.69). Speech's visemes ask 0.15-0.25, and there the loop's lift is what
-# re-tracks the vowels open: bounded at every stretch, 0-f1-su-ph's vowels read shut 11 of 109
-# (test_portrait_units, limit 10 %). Surprise asks no stretch; its lift (+0.30-0.35 for 0.08 asked)
-# comes with the gape and is left alone (bounded there: facex p(surprised) 0-f15-hao 0.78 -> 0.66).
-UPPER_UP_STRETCH_MIN = 0.3
-_UPPER_UP_STRETCH = tuple(ue_index("MouthStretch" + s) for s in ("Right", "Left"))  # drive indices
+# Where the target asks the upper lip's border lowered (fear's stretch, implied.STRETCH_LOWERS_LIP;
+# a smiling photo's pull taken off), the loop never draws it lower than UPPER_LOWER_MAX x that ask
+# (the drawn extent measured as DRAWN_MAX's: the model's own landmark motion): its lowering
+# correction is bisected back, never past the request (raising corrections are the loop's own).
+# MediaPipe barely re-tracks the border's drop on a small face (t1-left, 110 px, fearful apex:
+# -0.002/+0.004 IPD re-tracked of ~0.03 drawn), so with the stretch's share in the target the loop
+# lowered the lip at its LIMIT (-0.35) chasing it (dlib max 0.518 -> 0.552; bounded: 0.519). On a
+# smiling photo's happy apex (the astronaut) it had pulled the lip down at its LIMIT too (-0.35;
+# bounded: -0.04, facex p(happy) 0.84 -> 0.97, dlib mean 0.408 -> 0.374).
+UPPER_LOWER_MAX = 1.0
+_UPPER_SLOTS = tuple(_SLOT["MouthUpperUp" + s] for s in ("Right", "Left"))
 _CLOSURE_SLOTS = tuple(_SLOT[f"closure_{s}"] for s in SIDES)
 _EYE_CLOSING_SLOTS = tuple((_SLOT[f"closure_{s}"], _SLOT[f"EyeSquint{s.capitalize()}"]) for s in SIDES)
 
@@ -752,7 +744,6 @@ class ClosedLoop:
         self._hold_within(drive, opening)
         self._hold_brows(drive)
         self._hold_drawn(drive, target)
-        self._hold_upper_up(drive)
         self._hold_brow_raise(drive)
         self._hold_lids_asked_open(drive)
         self._hold_eyes_open(drive, target)
@@ -887,26 +878,36 @@ class ClosedLoop:
     def _hold_drawn(self, drive: np.ndarray, target: np.ndarray) -> None:
         """The drawn-extent bounds: the brow pinch within DRAWN_MAX x its ask (:meth:`drawn_extents`;
         down to -LIMIT, the request itself taken back where it alone passes the bound), the nose
-        sneer within SNEER_DRAWN_MAX x its ask (:meth:`sneer_drawn`; never below the request)."""
+        sneer within SNEER_DRAWN_MAX x its ask (:meth:`sneer_drawn`; never below the request), the
+        upper lip lowered within UPPER_LOWER_MAX x its ask (:meth:`upper_lip_drawn`; never above the
+        request)."""
         self._hold_within_drawn(drive, target, _DRAWN_SLOTS, self.drawn_extents, DRAWN_MAX, keep_request=False)
         self._hold_within_drawn(drive, target, _SNEER_SLOTS, self.sneer_drawn, SNEER_DRAWN_MAX, keep_request=True)
+        self._hold_within_drawn(drive, target, _UPPER_SLOTS, self.upper_lip_drawn, UPPER_LOWER_MAX, keep_request=True,
+                                lowering=True)
 
     def _hold_within_drawn(self, drive: np.ndarray, target: np.ndarray, slots, measure, most: float, *,
-                           keep_request: bool) -> None:
+                           keep_request: bool, lowering: bool = False) -> None:
         """Each of ``slots`` whose ``target`` (len(LOOP),; weight units) asks at least ACTIVE is drawn
         no further than ``most`` x the target (in the target's direction), the drawn extents read by
         ``measure`` ((93,) drive -> (len(slots),)): where the corrected ``drive`` (93,) passes it,
         the slot's correction is bisected back to the largest that keeps the bound. ``keep_request``:
-        only raising asks are bounded and never below the request (correction >= 0); otherwise the
-        correction goes down to -LIMIT where the request alone passes the bound."""
+        only raising asks (``lowering``: only lowering asks) are bounded and never past the request
+        back (correction towards the ask >= 0); otherwise the correction goes down to -LIMIT where
+        the request alone passes the bound."""
         asks = [float(target[slot]) for slot in slots]
+        way = -1.0 if lowering else 1.0  # the asks' direction that keep_request bounds
+
+        def bounded(a: float) -> bool:
+            return (way * a if keep_request else abs(a)) >= ACTIVE
+
         # most frames ask neither: measuring the drawn face (~0.5 ms) only where one is asked
-        if self._photo_lm is None or all((a if keep_request else abs(a)) < ACTIVE for a in asks):
+        if self._photo_lm is None or not any(bounded(a) for a in asks):
             return
         out = self._corrected(drive)
         ext = measure(out)
         for j, (slot, asked) in enumerate(zip(slots, asks)):
-            if (asked if keep_request else abs(asked)) < ACTIVE or not np.isfinite(ext[j]):
+            if not bounded(asked) or not np.isfinite(ext[j]):
                 continue
             sign, bound = float(np.sign(asked)), most * abs(asked)
             if sign * float(ext[j]) <= bound:
@@ -922,6 +923,20 @@ class ClosedLoop:
             self.corr[slot] = sign * u
             out[i] = drive[i] + self.corr[slot]
 
+    def upper_lip_drawn(self, drive: np.ndarray) -> np.ndarray:
+        """(2,) the upper lip's raise (weight units: border raise at 267/37 / full extent, right and
+        left) the model draws for a (93,) ``drive``, measured as :meth:`sneer_drawn`; NaN without a
+        photo."""
+        out = np.full(len(_UPPER_SLOTS), np.nan, np.float32)
+        pts = self._drawn_points(drive)
+        if pts is None:
+            return out
+        raise_ = np.asarray(geometry.measure(pts, self.size, self.rest).upper_lip_raise, np.float64)
+        for j, slot in enumerate(_UPPER_SLOTS):
+            ch = geometry.CHANNELS[LOOP[slot][1]]
+            out[j] = float(raise_[ch.side]) / ch.full_extent
+        return out
+
     def sneer_drawn(self, drive: np.ndarray) -> np.ndarray:
         """(2,) the nose sneer (weight units: nose-wing raise / full extent, right and left) the
         model draws for a (93,) ``drive``: the re-tracked photo's landmarks moved by the controls'
@@ -936,17 +951,6 @@ class ClosedLoop:
             ch = geometry.CHANNELS[LOOP[slot][1]]
             out[j] = float(wing[ch.side]) / ch.full_extent
         return out
-
-    def _hold_upper_up(self, drive: np.ndarray) -> None:
-        """Each MouthUpperUp slot whose corner the (93,) ``drive`` asks a stretch of at least
-        UPPER_UP_STRETCH_MIN has its raising correction cut to (UPPER_UP_DRAWN_MAX - 1) x the
-        drive's request (never below zero): the upper lip is drawn raised no further than
-        UPPER_UP_DRAWN_MAX x its ask. Lowering corrections are left as they are."""
-        for slot, stretch in zip(_UPPER_UP_SLOTS, _UPPER_UP_STRETCH):
-            if float(drive[stretch]) < UPPER_UP_STRETCH_MIN:
-                continue
-            asked = max(float(drive[self.index[slot]]), 0.0)
-            self.corr[slot] = min(float(self.corr[slot]), max((UPPER_UP_DRAWN_MAX - 1.0) * asked, 0.0))
 
     def _scale_back(self, drive: np.ndarray, out: np.ndarray, slots: np.ndarray, push: np.ndarray,
                     ok) -> bool:
