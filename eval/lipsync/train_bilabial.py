@@ -2,12 +2,19 @@
 
     python eval/lipsync/train_bilabial.py [--out PATH] [--epochs 30] [--no-real] [--extra-real]
                                           [--seed N] [--seeds K]
+    python eval/lipsync/train_bilabial.py --s15 [--real-fold 0|1] --out PATH
 
 Session 7 (docs/lipsync.md "Real voices"): ``--extra-real`` adds real_speech.extra_train_items()
 (4 recordings, 15 closures); ``--seed`` / ``--seeds K`` measure the run-to-run spread (seeds move
 the held-out real set by ~9 points of closure recall) and a K-network mean. Neither is shipped:
 the 3-network mean kept the real set's recall at 7 points more precision but took French MBROLA
 closures to 83.7 % (< 85).
+
+Session 15 (``--s15 [--real-fold K] --out PATH``, measured, not shipped): the same network trained with
+every real tuning voice (S15_REAL_SETS; never fresh15) and no fold-B selection, meant as the evidence of
+English's closure-candidate classifier; ``--real-fold`` leaves one half of the real recordings out, so
+``en_detector.py`` can give the classifier out-of-fold probabilities. With the classifier retrained on it,
+fresh15 read 64.6 / 56.9 % closure recall / precision (shipped 63.8 / 58.0): not shipped.
 
 Data: 800 utterances of random CMUdict words (phone contexts evenly covered, so the network
 cannot memorise sentences) and the 40 *tuning* sentences of
@@ -267,7 +274,20 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=1,
                     help="train this many networks (seeds SEED, SEED+1, ...) and use their mean probability; "
                          "writes OUT and OUT's stem .1.npz, .2.npz, ... (measurement only: lipsync() loads one)")
+    ap.add_argument("--s15", action="store_true",
+                    help="session 15: every real tuning set (mfa, extra, real, sonnet, fresh; never fresh15) and "
+                         "no fold-B selection: the English closure-candidate path's detector (its runs and "
+                         "probabilities are the classifier's evidence; it keeps the shipped detector's setting)")
+    ap.add_argument("--real-fold", type=int, default=None,
+                    help="with --s15: leave out the real recordings of this fold (s15_fold, 0 or 1): the "
+                         "out-of-fold detector whose probabilities train the closure-candidate classifier")
     args = ap.parse_args(argv)
+    if args.s15:
+        from facemimic.common.assets import asset_location
+
+        if args.out.resolve() == asset_location("lipsync/bilabial_weights.npz").resolve():
+            ap.error("--s15 is a measurement (not shipped: docs/lipsync.md, session 15): give --out")
+        return main_s15(args)
     from facemimic.lipsync.evalset import (
         MBROLA_VOICES,
         TUNING_SENTENCES,
@@ -335,6 +355,60 @@ def main(argv=None) -> int:
     if args.out.resolve() == asset_location("lipsync/bilabial_weights.npz").resolve():
         record_checksums([args.out])  # the shipped copy: every load checks this SHA-256
         print("SHA-256 recorded in facemimic/common/asset_checksums.json")
+    return 0
+
+
+#: Session 15 (``--s15``): the real sets every tuning step may use; fresh15 is held out.
+S15_REAL_SETS = ("mfa", "extra", "real", "sonnet", "fresh")
+S15_FOLDS = 2
+
+
+def s15_fold(id_: str) -> int:
+    """The fold (0 or 1) of a real recording for the out-of-fold detectors (by its id's SHA-1)."""
+    import hashlib
+
+    return int(hashlib.sha1(id_.split("@sp")[0].encode()).hexdigest(), 16) % S15_FOLDS
+
+
+def s15_real_items():
+    """Every real recording of :data:`S15_REAL_SETS` (real_speech.py; stock-aligner truth)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import real_speech as rs
+
+    return (rs.train_items() + rs.extra_train_items() + rs.heldout_items() + rs.sonnet_items()
+            + rs.fresh_items())
+
+
+def main_s15(args) -> int:
+    """Session 15: MBROLA (tuning sentences at four rates + random words) + FaceMimic's espeak-ng voices
+    + the real tuning recordings (frames x REAL_WEIGHT, those of ``--real-fold`` left out), one network,
+    the shipped detector's decision setting copied (the English path does not use it)."""
+    from facemimic.lipsync.bilabial import load_weights
+    from facemimic.lipsync.evalset import MBROLA_VOICES, TUNING_SENTENCES, build_mbrola_items
+
+    t = time.perf_counter()
+    items = []
+    for rate in (None, 150, 190, 220):
+        items += build_mbrola_items(sentences=TUNING_SENTENCES, voices=MBROLA_VOICES, rate=rate)
+    extra = random_word_items(args.random)
+    real = s15_real_items()
+    if args.real_fold is not None:
+        real = [it for it in real if s15_fold(it.id) != args.real_fold]
+    esp = espeak_items(TUNING_SENTENCES)
+    xr, yr = dataset(extra)
+    x, y = dataset(items + esp)
+    xq, yq = dataset(real)
+    xw, yw = _weighted([(xr, yr, 1), (x, y, 1), (xq, yq, REAL_WEIGHT)])
+    print(f"session 15: {len(items)} MBROLA + {len(extra)} random-word + {len(esp)} espeak-ng utterances + "
+          f"{len(real)} real recordings (fold left out: {args.real_fold}); {len(xw)} frames "
+          f"({np.bincount(yw, minlength=3).tolist()} other/PB/M)", flush=True)
+    w = train(xw, yw, epochs=args.epochs, seed=args.seed)
+    shipped = load_weights()
+    for k in ("threshold", "min_frames", "peak", "veto"):
+        if k in shipped:
+            w[k] = shipped[k]
+    np.savez_compressed(args.out, **w)
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {time.perf_counter() - t:.0f} s")
     return 0
 
 

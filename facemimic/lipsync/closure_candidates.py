@@ -118,7 +118,7 @@ def closed_lip_runs(log_probs: np.ndarray, *, level: float = 0.5, min_frames: in
 
 
 def candidates(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, log_probs: np.ndarray, *,
-               offset: float = 0.0, insert_at: float = 0.5) -> list[Candidate]:
+               offset: float = 0.0, insert_at: float = 0.5, pa_level: float = 0.5) -> list[Candidate]:
     """Every closure candidate of one speech segment, with its features.
 
     Parameters
@@ -133,6 +133,8 @@ def candidates(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, log_probs
         :func:`.frame_classes.shape_log_probs` of the segment (shape A first).
     offset : float
         Time of the segment's first sample.
+    insert_at, pa_level : float
+        Smoothed detector P(closure) / P(A) a run must reach to become a candidate.
 
     Returns
     -------
@@ -152,7 +154,7 @@ def candidates(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, log_probs
 
     return [Candidate(c.kind, c.start, c.end, c.name, features(c))
             for c in candidate_spans(phones, prob, offset=offset, insert_at=insert_at,
-                                     pa_runs=closed_lip_runs(log_probs))]
+                                     pa_runs=closed_lip_runs(log_probs, level=pa_level))]
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,11 @@ def scores(features: np.ndarray, weights: dict[str, np.ndarray] | None = None) -
     return out / len(w["w1"])
 
 
+#: Session 15: the levels at which the detector's smoothed P(closure) (``insert_at``) and the
+#: frame-shape classifier's smoothed P(A) (:func:`closed_lip_runs`) make a candidate run.
+INSERT_AT = 0.5
+PA_LEVEL = 0.5
+
 #: Session 11: a kept recognised P/B/M that scores low and sounds like the tongue tip, not the
 #: lips, is dropped too (:func:`.closure_place.vetoed`; needs the segment's audio).
 PLACE_VETO = True
@@ -281,7 +288,7 @@ def classify_closures(phones: list[Phone], prob: np.ndarray, mel: np.ndarray, lo
     audio ``pcm`` (16 kHz, (n,), its first sample at ``offset``) a kept recognised P/B/M is also
     dropped where :func:`.closure_place.vetoed` says its place is not the lips (:data:`PLACE_VETO`)."""
     w = load_weights()
-    cands = candidates(phones, prob, mel, log_probs, offset=offset)
+    cands = candidates(phones, prob, mel, log_probs, offset=offset, insert_at=INSERT_AT, pa_level=PA_LEVEL)
     if not cands:
         return list(phones)
     keep = scores(np.stack([c.features for c in cands]), w)
