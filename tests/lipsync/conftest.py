@@ -32,6 +32,22 @@ def real_speech(eval_script):
 
 
 @pytest.fixture(scope="session")
+def spells():
+    """``spells(decoder, words, phones)``: ``phones`` is the words' CMUdict pronunciations in order,
+    any listed variant of each (the real-voice sets' check that a stock alignment spells its
+    transcript)."""
+
+    def check(d, words: list[str], phones: list[str]) -> bool:
+        if not words:
+            return not phones
+        variants = [d.lookup_word(w) for w in (words[0], *(f"{words[0]}({k})" for k in range(2, 5)))]
+        return any(v and phones[:len(v.split())] == v.split() and check(d, words[1:], phones[len(v.split()):])
+                   for v in variants)
+
+    return check
+
+
+@pytest.fixture(scope="session")
 def aligned(speech_items):
     """id -> LipSyncResult with the transcript (forced alignment)."""
     from facemimic.lipsync.api import lipsync

