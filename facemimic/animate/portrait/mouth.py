@@ -19,7 +19,7 @@ the black gaps between its teeth); gum and tongue from the lips' own colour.
 
 Where the lips close further than in a photo that shows its teeth (a bilabial on a smile), the warp
 squashes the photo's teeth into a thin jagged line; :meth:`MouthPainter.seal` paints the lips'
-own colour over it with a soft lip line, the lips and the line out to the drawn corners.
+own colour over it with a soft lip line.
 """
 
 from __future__ import annotations
@@ -89,15 +89,6 @@ SEAL_CORNER = 0.06
 SEAL_CORNER_MARK = 0.07
 SEAL_CORNER_LIFT = 0.9
 SEAL_CORNER_TALL = 0.5  # x SEAL_CORNER across the lip line (the marks lie along it; the lips' edges stay)
-# A toothy smile's lips are thin and stretched towards its corners, with the dark corridor between
-# them: squashed shut, their last third drew skin and dark ticks, not lip, so the visible lips ended
-# ~0.07 IPD short of each drawn corner (a pout: re-tracked LipPucker 0.59 on the astronaut's rest).
-# Real closed lips are vermilion to the corners, tapering over the last 10-15 % of the width. The
-# sealed lips are redrawn in their own (u along the mouth, height across the lip) coordinates from
-# the mouth's middle: the texture at SEAL_REACH of the half-width is drawn at the corner, the
-# middle SEAL_KEEP of it as it is, the lip line run out to the corners.
-SEAL_KEEP = 0.25
-SEAL_REACH = 0.625
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -499,10 +490,7 @@ class MouthPainter:
         Each lip is drawn from its own clean vermilion: a pixel between the lip's outer edge and
         the seam samples the frame pulled back from the seam (nothing at the outer edge, the strip
         and a margin at the seam), so the upper lip keeps its colour and shading down to a smooth
-        seam, the lower lip likewise, and the two meet at a crisp, slightly dark lip line. Towards
-        the corners each lip samples its own texture from nearer the middle at the same height across
-        the lip (SEAL_KEEP, SEAL_REACH), so the vermilion and the lip line reach the drawn corners
-        (a smile's thin lip ends and dark corners, squashed, drew a mouth ending short of them).
+        seam, the lower lip likewise, and the two meet at a crisp, slightly dark lip line.
         (Shifted copies from half an opening and a 0.045 IPD rim away reached past a smile's thin
         upper lip into the skin above it: a toothy photo's neutral frame lost its upper lip.)"""
         import cv2
@@ -549,56 +537,32 @@ class MouthPainter:
         yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]].astype(np.float32)
         pu = xx * np.float32(right[0]) + yy * np.float32(right[1])
         pv = xx * np.float32(d[0]) + yy * np.float32(d[1])
+        s = np.interp(pu, su, sv)
+        top = np.minimum(np.interp(pu, ou_u, ou_v), s - 1.0)  # the lips' outer edges
+        bottom = np.maximum(np.interp(pu, ol_u, ol_v), s + 1.0)
         # What the warp squashed into the seam (the strip between the inner lips, the photo's dark
         # teeth edge and a pixel's resampling either side) is left out of each lip.
         margin = (SEAL_MARGIN * self.scale + 1.0) * k  # (squashed only as far as the lips close)
-
-        def across(q):
-            """At abscissae ``q`` (px): the seam, the lips' heights above / below it, the strip
-            and margin each lip is pulled back by, and how far inside the seam's length."""
-            s = np.interp(q, su, sv)
-            h_up = s - np.minimum(np.interp(q, ou_u, ou_v), s - 1.0)  # to the lips' outer edges
-            h_lo = np.maximum(np.interp(q, ol_u, ol_v), s + 1.0) - s
-            inner_up, inner_lo = np.interp(q, iu_u, iu_v), np.interp(q, il_u, il_v)
-            # (the strip lies between the inner lips whichever side of the smoothed seam they are)
-            c_up = np.minimum(np.maximum(s - np.minimum(inner_up, inner_lo), 0.0) + margin, SEAL_PULL_MAX * h_up)
-            c_lo = np.minimum(np.maximum(np.maximum(inner_up, inner_lo) - s, 0.0) + margin, SEAL_PULL_MAX * h_lo)
-            # (only along the mouth's own length: the corners fade out)
-            inside = _smooth((q - su[0]) / 2.0) * _smooth((su[-1] - q) / 2.0)
-            return s, h_up, h_lo, c_up, c_lo, inside
-
-        s, h_up, h_lo = across(pu)[:3]
+        inner_up, inner_lo = np.interp(pu, iu_u, iu_v), np.interp(pu, il_u, il_v)
+        # (the strip lies between the inner lips whichever side of the smoothed seam they are)
+        c_up = np.maximum(s - np.minimum(inner_up, inner_lo), 0.0) + margin
+        c_lo = np.maximum(np.maximum(inner_up, inner_lo) - s, 0.0) + margin
+        h_up, h_lo = s - top, bottom - s
+        c_up = np.minimum(c_up, SEAL_PULL_MAX * h_up)
+        c_lo = np.minimum(c_lo, SEAL_PULL_MAX * h_lo)
         a = s - pv  # > 0: above the seam
-        # Each pixel samples the lip texture at the same height across its lip (t: 0 at the seam, 1
-        # at the outer edge) from an abscissa pulled towards the middle past SEAL_KEEP of the
-        # half-width (the corner from SEAL_REACH of it; slope-continuous), as far as the lips close.
-        mid, half = 0.5 * (su[0] + su[-1]), max(0.5 * (su[-1] - su[0]), 1.0)
-        x = np.abs(pu - mid) / half
-        corner_from = 1.0 - k * (1.0 - SEAL_REACH)
-        wide = 1.0 - SEAL_KEEP
-        end_slope = max(2.0 * (corner_from - SEAL_KEEP) / wide - 1.0, 0.0)
-        dx = np.clip(x - SEAL_KEEP, 0.0, wide)
-        xs = np.minimum(x, SEAL_KEEP) + dx - (1.0 - end_slope) * dx ** 2 / (2 * wide) + end_slope * np.maximum(x - 1.0, 0.0)
-        q = mid + np.sign(pu - mid) * xs * half
-        # the upper lip (a > 0) and the lower (a < 0), each on its own lip only (the skin past its
-        # outer edge and past the lips' outer corners keeps its place, faded over a pixel or two)
-        within = _smooth((pu - ou_u[0]) / 2.0) * _smooth((ou_u[-1] - pu) / 2.0)
-        sample = []
-        for up, t, beyond in ((True, a / h_up, a - h_up), (False, -a / h_lo, -a - h_lo)):
-            qq = pu + (q - pu) * np.clip(1.0 - beyond, 0.0, 1.0) * within
-            s_q, h_up_q, h_lo_q, c_up_q, c_lo_q, inside_q = across(qq)
-            h_q, c_q = (h_up_q, c_up_q) if up else (h_lo_q, c_lo_q)
-            # px down to the pixel this lip samples (none at its outer edge, the strip and the
-            # margin at the seam)
-            off = np.clip(t, None, 1.0) * h_q + np.maximum(beyond, 0.0) + c_q * np.clip(1.0 - t, 0.0, 1.0) * inside_q
-            sample.append((qq, s_q - off if up else s_q + off))
+        # px along ``down`` to the pixel each lip samples (none at its outer edge, the strip and
+        # the margin at the seam), only along the mouth's own length (the corners fade out)
+        inside = _smooth((pu - su[0]) / 2.0) * _smooth((su[-1] - pu) / 2.0)
+        pull_up = -c_up * np.clip(1.0 - a / h_up, 0.0, 1.0) * inside
+        pull_lo = c_lo * np.clip(1.0 + a / h_lo, 0.0, 1.0) * inside
         # the two lips meet on the smooth seam, blended across a pixel (a hard switch drew a
         # slanted seam as a stair of pixels)
         upper = _smooth(a + 0.5)[..., None]
         filled = np.zeros(rgb.shape, np.float32)
-        for (qq, sv_), wt in zip(sample, (upper, 1.0 - upper)):
-            mx = (qq * right[0] + sv_ * d[0]).astype(np.float32)
-            my = (qq * right[1] + sv_ * d[1]).astype(np.float32)
+        for shift, wt in ((pull_up, upper), (pull_lo, 1.0 - upper)):
+            shift = shift.astype(np.float32)
+            mx, my = xx + shift * np.float32(d[0]), yy + shift * np.float32(d[1])
             filled += wt * cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         # Nothing along the seam or past its ends is darker than the lip line: what the pull leaves
         # of the photo's teeth edge, and a smile's dark corners squashed into ticks at the seam's
@@ -613,6 +577,14 @@ class MouthPainter:
         if holes.any():
             filled = cv2.inpaint(np.clip(filled + 0.5, 0, 255).astype(np.uint8), holes, 2.0,
                                  cv2.INPAINT_TELEA).astype(np.float32)
+        # The lip line: the lips' contact, the lips themselves a little darker (real closed mouths:
+        # 0.66-0.77 of the lips' brightness, never below SEAL_LINE_FLOOR), about a pixel wide and crisp.
+        width = max(SEAL_LINE_WIDTH * self.scale, 0.6)
+        line = (np.exp(-(a / width) ** 2) * inside)[..., None]
+        shade = 1.0 - SEAL_LINE_SHADE * line  # (the lips' own hue: a flat colour read grey)
+        lum = np.maximum(filled.mean(2, keepdims=True), 1.0)
+        # (darkened down to the floor at most; what is darker already is left as it is)
+        filled = filled * np.maximum(shade, np.minimum(floor / lum, 1.0))
         alpha = np.float32(k) * np.maximum((a < h_up + 1) & (-a < h_lo + 1), near).astype(np.float32)[..., None]
         src = rgb.astype(np.float32)
         sealed = src + (filled - src) * alpha
@@ -629,19 +601,5 @@ class MouthPainter:
                         - (np.minimum(to_end, 0.0) / (2 * r)) ** 2)
         lift = (np.float32(k * SEAL_CORNER_LIFT) * corner.astype(np.float32))[..., None]
         sealed = sealed + np.maximum(closed - sealed, 0.0) * lift
-        # The lip line: the lips' contact, the lips themselves a little darker (real closed mouths:
-        # 0.66-0.77 of the lips' brightness, never below SEAL_LINE_FLOOR), about a pixel wide and
-        # crisp, out to the lips' outer corners (drawn after the corners' lift, which took its
-        # last pixels off: the line ended short of the corners)
-        width = max(SEAL_LINE_WIDTH * self.scale, 0.6)
-        # (past the seam's ends it runs on to the outer corners, where the drawn mouth ends)
-        a_line = np.interp(pu, np.r_[min(ou_u[0], su[0] - 0.01), su, max(ou_u[-1], su[-1] + 0.01)],
-                           np.r_[ou_v[0], sv, ou_v[-1]]) - pv
-        to_corner = _smooth((pu - ou_u[0]) / 2.0 + 0.5) * _smooth((ou_u[-1] - pu) / 2.0 + 0.5)  # (half at each)
-        line = (np.exp(-(a_line / width) ** 2) * to_corner)[..., None]
-        shade = 1.0 - SEAL_LINE_SHADE * line  # (the lips' own hue: a flat colour read grey)
-        lum = np.maximum(sealed.mean(2, keepdims=True), 1.0)
-        # (darkened down to the floor at most; what is darker already is left as it is)
-        sealed = sealed * (1.0 - k * (1.0 - np.maximum(shade, np.minimum(floor / lum, 1.0))))
         roi[..., :3] = np.clip(sealed + 0.5, 0, 255).astype(np.uint8)
         return k
