@@ -512,6 +512,34 @@ def brow_pinch(landmarks: np.ndarray, image_size: tuple[float, float], rest: np.
     return out[0] if single else out
 
 
+def _nose_to_lip(face: np.ndarray) -> np.ndarray:
+    """(T, 2) the upper lip's border beside the philtrum below the subnasale (face frame)."""
+    return face[:, SUBNASALE, 1][:, None] - _side(face, UPPER_LIP_SIDE)[..., 1]
+
+
+def upper_lip_raise(landmarks: np.ndarray, image_size: tuple[float, float],
+                    rest: np.ndarray | None = None) -> np.ndarray:
+    """:func:`measure`'s ``upper_lip_raise`` alone, at about half its cost (the closed loop bounds
+    the drawn upper lip by bisection, measuring it up to a dozen times a frame).
+
+    Parameters
+    ----------
+    landmarks : np.ndarray [shape=(478, 3) or (T, 478, 3)]
+    image_size : (width, height)
+    rest : np.ndarray [shape=(478, 3)], optional
+        As for :func:`measure`.
+
+    Returns
+    -------
+    np.ndarray [shape=(2,) or (T, 2)]
+        IPD, [subject's left, subject's right].
+    """
+    pts, single = _as_points(landmarks, image_size)
+    c, _ = _to_face_frame(pts)
+    out = _nose_to_lip(_rest_points(rest)[0]) - _nose_to_lip(c)
+    return out[0] if single else out
+
+
 def measure(landmarks: np.ndarray, image_size: tuple[float, float],
             rest: np.ndarray | None = None) -> FaceMeasures:
     """Geometric measures of a face, normalised by its inter-pupil distance.
@@ -569,9 +597,6 @@ def measure(landmarks: np.ndarray, image_size: tuple[float, float],
     lips_z = c[:, [UPPER_LIP, LOWER_LIP], 2].mean(axis=1)
     lips_z0 = r[:, [UPPER_LIP, LOWER_LIP], 2].mean(axis=1)
 
-    def nose_to_lip(face):
-        return face[:, SUBNASALE, 1][:, None] - _side(face, UPPER_LIP_SIDE)[..., 1]
-
     def lip_to_chin(face):
         return _side(face, LOWER_LIP_SIDE)[..., 1] - face[:, CHIN, 1][:, None]
 
@@ -596,7 +621,7 @@ def measure(landmarks: np.ndarray, image_size: tuple[float, float],
         corner_out=corner_out, corner_up=corner_up, corner_down=-corner_up,
         smile_pull=smile_pull, corner_stretch=corner_stretch,
         mouth_narrowing=width0 - width, lip_protrusion=lips_z - lips_z0,
-        upper_lip_raise=nose_to_lip(r) - nose_to_lip(c), lower_lip_depress=lip_to_chin(r) - lip_to_chin(c),
+        upper_lip_raise=_nose_to_lip(r) - _nose_to_lip(c), lower_lip_depress=lip_to_chin(r) - lip_to_chin(c),
         lip_thinning=red_lip(r) - red_lip(c),
         cheek_puff=(_side(c, CHEEK_LOWER)[..., 0] - _side(r, CHEEK_LOWER)[..., 0]) * sign,
         cheek_raise=rise(CHEEK_UPPER), nose_wing_raise=rise(NOSE_WING),

@@ -201,12 +201,11 @@ def _surface_slope(face: np.ndarray) -> np.ndarray:
     its :data:`SLOPE_NEIGHBOURS` nearest landmarks (in x, y)."""
     d = np.linalg.norm(face[:, None, :2] - face[None, :, :2], axis=-1)
     near = np.argsort(d, axis=1)[:, :SLOPE_NEIGHBOURS + 1]  # itself and its neighbours
-    out = np.empty(len(face))
-    for i, nb in enumerate(near):
-        p = face[nb]
-        coef, *_ = np.linalg.lstsq(np.c_[np.ones(len(nb)), p[:, 0], p[:, 1]], p[:, 2], rcond=None)
-        out[i] = coef[1]
-    return out
+    p = face[near]  # (478, 13, 3)
+    x = np.concatenate([np.ones(p.shape[:2] + (1,)), p[:, :, :2]], axis=2)  # (478, 13, 3): 1, x, y
+    xt = np.swapaxes(x, 1, 2)
+    # every landmark's least-squares plane at once (the normal equations, batched)
+    return np.linalg.solve(xt @ x, (xt @ p[:, :, 2:]))[:, 1, 0]
 
 
 def landmark_deltas(face: np.ndarray, expressions: np.ndarray, names) -> np.ndarray:

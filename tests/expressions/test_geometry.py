@@ -153,6 +153,19 @@ def test_the_pinch_alone_is_measures_pinch(faces):
     assert np.all(geo.brow_pinch(anger, size, rest) > 0.005)  # her frown draws the brows together
 
 
+def test_the_upper_lip_alone_is_measures_upper_lip_raise(faces):
+    """geometry.upper_lip_raise (the closed loop's drawn-extent bound) is measure()'s upper_lip_raise,
+    for one face and a sequence, against the population and against a person's rest."""
+    laugh, size = faces["0-f15-hao-ph.jpg"]
+    anger, _ = faces["15-f13-anc-ph.jpg"]
+    rest = geo.rest_face(anger, size)
+    for r in (None, rest):
+        np.testing.assert_allclose(geo.upper_lip_raise(laugh, size, r), geo.measure(laugh, size, rest=r).upper_lip_raise)
+        seq = np.stack([laugh, np.full_like(laugh, np.nan), anger])
+        np.testing.assert_allclose(geo.upper_lip_raise(seq, size, r), geo.measure(seq, size, rest=r).upper_lip_raise)
+    assert np.all(np.isnan(geo.upper_lip_raise(seq, size, rest)[1]))
+
+
 def test_a_persons_rest_makes_their_neutral_face_measure_zero(faces):
     lm, size = faces["15-f13-anc-ph.jpg"]
     rest = geo.rest_face(lm, size)

@@ -1294,11 +1294,10 @@ class DisplacementModel:
             out[_C_INNER[s]] = a
             out[_C_LOWER[s]] = BROW_DOWN_MIX[0] * d
             out[_C_OUTER[s]] = c[_C_OUTER[s]] + BROW_DOWN_MIX[1] * d
-        eyes = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
         if self.absolute:  # (as in controls)
-            out[eyes] = self._lid_amounts((self.mix @ closes)[eyes])
+            out[_LID_CONTROLS] = self._lid_amounts((self.mix @ closes)[_LID_CONTROLS])
         else:
-            out[eyes] = self.curves(self.mix @ closes)[eyes]
+            out[_LID_CONTROLS] = self.curves(self.mix @ closes)[_LID_CONTROLS]
         return out
 
     def _lid_amounts(self, closure: np.ndarray) -> np.ndarray:

@@ -865,15 +865,7 @@ class ClosedLoop:
         ``drive`` on the slots DRAWN_MAX bounds (BrowPinch right, left): the
         re-tracked photo's landmarks moved by the controls' templates and the rest's overlap
         motion, measured against the photo (no render, no head pose); NaN without a photo."""
-        out = np.full(len(_DRAWN_SLOTS), np.nan, np.float32)
-        pts = self._drawn_points(drive)
-        if pts is None:
-            return out
-        pinch = geometry.brow_pinch(pts, self.size, self.rest)  # the slots' one measure (_DRAWN_SLOTS)
-        for j, slot in enumerate(_DRAWN_SLOTS):
-            ch = geometry.CHANNELS[LOOP[slot][1]]
-            out[j] = float(pinch[ch.side]) / ch.full_extent
-        return out
+        return self._drawn_channel(drive, geometry.brow_pinch, _DRAWN_SLOTS)
 
     def _hold_drawn(self, drive: np.ndarray, target: np.ndarray) -> None:
         """The drawn-extent bounds: the brow pinch within DRAWN_MAX x its ask (:meth:`drawn_extents`;
@@ -923,15 +915,15 @@ class ClosedLoop:
             self.corr[slot] = sign * u
             out[i] = drive[i] + self.corr[slot]
 
-    def _drawn_channel(self, drive: np.ndarray, field: str, slots) -> np.ndarray:
-        """(len(slots),) one measure of ``geometry.measure`` (``field``, right and left) on the
-        landmarks the model draws for a (93,) ``drive``, in weight units (/ the slot's channel's full
-        extent); NaN without a photo."""
+    def _drawn_channel(self, drive: np.ndarray, measure, slots) -> np.ndarray:
+        """(len(slots),) one sided measure (``measure(landmarks, size, rest)`` -> (2,) IPD, left and
+        right, as :func:`.geometry.measure`'s) on the landmarks the model draws for a (93,)
+        ``drive``, in weight units (/ the slot's channel's full extent); NaN without a photo."""
         out = np.full(len(slots), np.nan, np.float32)
         pts = self._drawn_points(drive)
         if pts is None:
             return out
-        value = np.asarray(getattr(geometry.measure(pts, self.size, self.rest), field), np.float64)
+        value = np.asarray(measure(pts, self.size, self.rest), np.float64)
         for j, slot in enumerate(slots):
             ch = geometry.CHANNELS[LOOP[slot][1]]
             out[j] = float(value[ch.side]) / ch.full_extent
@@ -941,14 +933,14 @@ class ClosedLoop:
         """(2,) the upper lip's raise (weight units: border raise at 267/37 / full extent, right and
         left) the model draws for a (93,) ``drive``, measured as :meth:`sneer_drawn`; NaN without a
         photo."""
-        return self._drawn_channel(drive, "upper_lip_raise", _UPPER_SLOTS)
+        return self._drawn_channel(drive, geometry.upper_lip_raise, _UPPER_SLOTS)
 
     def sneer_drawn(self, drive: np.ndarray) -> np.ndarray:
         """(2,) the nose sneer (weight units: nose-wing raise / full extent, right and left) the
         model draws for a (93,) ``drive``: the re-tracked photo's landmarks moved by the controls'
         templates and the rest's overlap motion, measured against the photo (no render, as
         :meth:`drawn_extents`); NaN without a photo."""
-        return self._drawn_channel(drive, "nose_wing_raise", _SNEER_SLOTS)
+        return self._drawn_channel(drive, lambda *a: geometry.measure(*a).nose_wing_raise, _SNEER_SLOTS)
 
     def _scale_back(self, drive: np.ndarray, out: np.ndarray, slots: np.ndarray, push: np.ndarray,
                     ok) -> bool:
