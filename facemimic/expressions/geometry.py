@@ -490,6 +490,15 @@ def _pinch(c: np.ndarray, r: np.ndarray) -> np.ndarray:
     return -(_side(c, BROW_INNER)[..., 0] - _side(r, BROW_INNER)[..., 0]) * np.array([1.0, -1.0])
 
 
+def _one_measure(of, landmarks: np.ndarray, image_size: tuple[float, float], rest: np.ndarray | None) -> np.ndarray:
+    """``of(face-frame points (T, 478, 3), rest points (1, 478, 3))`` -> (T, 2) on ``landmarks``
+    ((478, 3) -> (2,), or (T, 478, 3) -> (T, 2)): one of :func:`measure`'s sided measures alone."""
+    pts, single = _as_points(landmarks, image_size)
+    c, _ = _to_face_frame(pts)
+    out = of(c, _rest_points(rest)[0])
+    return out[0] if single else out
+
+
 def brow_pinch(landmarks: np.ndarray, image_size: tuple[float, float], rest: np.ndarray | None = None) -> np.ndarray:
     """:func:`measure`'s ``brow_pinch`` alone, at a quarter of its cost (the closed loop bounds the
     drawn pinch by bisection, measuring it a dozen times a frame).
@@ -506,10 +515,7 @@ def brow_pinch(landmarks: np.ndarray, image_size: tuple[float, float], rest: np.
     np.ndarray [shape=(2,) or (T, 2)]
         IPD, [subject's left, subject's right].
     """
-    pts, single = _as_points(landmarks, image_size)
-    c, _ = _to_face_frame(pts)
-    out = _pinch(c, _rest_points(rest)[0])
-    return out[0] if single else out
+    return _one_measure(_pinch, landmarks, image_size, rest)
 
 
 def _nose_to_lip(face: np.ndarray) -> np.ndarray:
@@ -520,24 +526,8 @@ def _nose_to_lip(face: np.ndarray) -> np.ndarray:
 def upper_lip_raise(landmarks: np.ndarray, image_size: tuple[float, float],
                     rest: np.ndarray | None = None) -> np.ndarray:
     """:func:`measure`'s ``upper_lip_raise`` alone, at about half its cost (the closed loop bounds
-    the drawn upper lip by bisection, measuring it up to a dozen times a frame).
-
-    Parameters
-    ----------
-    landmarks : np.ndarray [shape=(478, 3) or (T, 478, 3)]
-    image_size : (width, height)
-    rest : np.ndarray [shape=(478, 3)], optional
-        As for :func:`measure`.
-
-    Returns
-    -------
-    np.ndarray [shape=(2,) or (T, 2)]
-        IPD, [subject's left, subject's right].
-    """
-    pts, single = _as_points(landmarks, image_size)
-    c, _ = _to_face_frame(pts)
-    out = _nose_to_lip(_rest_points(rest)[0]) - _nose_to_lip(c)
-    return out[0] if single else out
+    the drawn upper lip by bisection); arguments and result as :func:`brow_pinch`'s."""
+    return _one_measure(lambda c, r: _nose_to_lip(r) - _nose_to_lip(c), landmarks, image_size, rest)
 
 
 def measure(landmarks: np.ndarray, image_size: tuple[float, float],

@@ -140,30 +140,26 @@ def test_sequences_measure_frame_by_frame_and_gaps_stay_nan(faces):
     np.testing.assert_allclose(m.smile_pull[0], single.smile_pull)
 
 
-def test_the_pinch_alone_is_measures_pinch(faces):
-    """geometry.brow_pinch (the closed loop's per-frame bound) is measure()'s brow_pinch, for one face
-    and a sequence, against the population and against a person's rest."""
+@pytest.mark.parametrize("name,face,other", [("brow_pinch", "15-f13-anc-ph.jpg", "0-f1-su-ph.jpg"),
+                                              ("upper_lip_raise", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg")])
+def test_one_measure_alone_is_measures(faces, name, face, other):
+    """geometry.brow_pinch and geometry.upper_lip_raise (the closed loop's drawn-extent bounds) are
+    measure()'s, for one face and a sequence with a gap, against the population and a person's rest."""
+    lm, size = faces[face]
+    other_lm, _ = faces[other]
+    rest = geo.rest_face(other_lm, size)
+    alone = getattr(geo, name)
+    for r in (None, rest):
+        np.testing.assert_allclose(alone(lm, size, r), getattr(geo.measure(lm, size, rest=r), name))
+        seq = np.stack([lm, np.full_like(lm, np.nan), other_lm])
+        np.testing.assert_allclose(alone(seq, size, r), getattr(geo.measure(seq, size, rest=r), name))
+        assert np.isnan(alone(seq, size, r)[1]).all()
+
+
+def test_a_frown_draws_the_brows_together(faces):
     anger, size = faces["15-f13-anc-ph.jpg"]
     gape, _ = faces["0-f1-su-ph.jpg"]
-    rest = geo.rest_face(gape, size)
-    for r in (None, rest):
-        np.testing.assert_allclose(geo.brow_pinch(anger, size, r), geo.measure(anger, size, rest=r).brow_pinch)
-        seq = np.stack([anger, np.full_like(anger, np.nan), gape])
-        np.testing.assert_allclose(geo.brow_pinch(seq, size, r), geo.measure(seq, size, rest=r).brow_pinch)
-    assert np.all(geo.brow_pinch(anger, size, rest) > 0.005)  # her frown draws the brows together
-
-
-def test_the_upper_lip_alone_is_measures_upper_lip_raise(faces):
-    """geometry.upper_lip_raise (the closed loop's drawn-extent bound) is measure()'s upper_lip_raise,
-    for one face and a sequence, against the population and against a person's rest."""
-    laugh, size = faces["0-f15-hao-ph.jpg"]
-    anger, _ = faces["15-f13-anc-ph.jpg"]
-    rest = geo.rest_face(anger, size)
-    for r in (None, rest):
-        np.testing.assert_allclose(geo.upper_lip_raise(laugh, size, r), geo.measure(laugh, size, rest=r).upper_lip_raise)
-        seq = np.stack([laugh, np.full_like(laugh, np.nan), anger])
-        np.testing.assert_allclose(geo.upper_lip_raise(seq, size, r), geo.measure(seq, size, rest=r).upper_lip_raise)
-    assert np.all(np.isnan(geo.upper_lip_raise(seq, size, rest)[1]))
+    assert np.all(geo.brow_pinch(anger, size, geo.rest_face(gape, size)) > 0.005)
 
 
 def test_a_persons_rest_makes_their_neutral_face_measure_zero(faces):
