@@ -33,8 +33,16 @@ def inside_seen_outside_lips(head, skin_delta: np.ndarray, parts_delta: np.ndarr
     scale = SIZE / SPAN
     screen = np.stack([SIZE / 2 + (pos[:, 0] - CENTRE[0]) * scale, SIZE / 2 - (pos[:, 1] - CENTRE[1]) * scale,
                        pos[:, 2]], axis=1)
-    tri_id, _ = rasterize(screen, tris, (SIZE, SIZE))
     inside = np.isin(head.parts.part[head.parts.triangles[:, 0]], INSIDE)
+    # Only a pixel the inside parts can cover can show them: rasterise just the triangles whose box
+    # meets those parts' box (grown a pixel). The nearest triangle at each such pixel is the same as
+    # with the whole head, so the count is exact; the sweep below renders ~300 poses, 4x faster.
+    box = screen[head.parts.triangles[inside].ravel() + len(head.skin.positions), :2]
+    lo, hi = box.min(0) - 1.0, box.max(0) + 1.0
+    corners = screen[tris, :2]
+    near = np.flatnonzero(np.all(corners.max(1) >= lo, 1) & np.all(corners.min(1) <= hi, 1))
+    tri_id, _ = rasterize(screen, tris[near], (SIZE, SIZE))
+    tri_id = np.where(tri_id >= 0, near[np.maximum(tri_id, 0)], -1)
     seen = np.zeros(tri_id.shape, bool)
     part = tri_id >= n_skin
     seen[part] = inside[tri_id[part] - n_skin]
