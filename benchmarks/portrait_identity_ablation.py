@@ -69,8 +69,8 @@ def draw(anim, plan, controls=None, *, creases=True, mouth=True, lash=True, head
     motion = anim._far_hold(motion + (anim._rest_overlap if overlap else 0.0))
     if anim.pose is not None and head:
         motion = motion + anim.pose.motion(hd)
-    closure = tuple(float(np.clip(drive[i] - anim.model.rest[i], 0, 1)) for i in (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT)) \
-        if lash else (0.0, 0.0)
+    lids = (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT)
+    closure = tuple(float(np.clip(drive[i] - anim.model.rest[i], 0, 1)) for i in lids) if lash else (0.0, 0.0)
     painter = anim.mouth
     if not mouth:
         anim.mouth = None
@@ -148,7 +148,8 @@ def main() -> int:
                     frames = timeline(driven.track, fps=10.0, duration=driven.duration)
                 anim.reset()
                 plans = [anim.plan(f) for f in frames]  # in order: the closed loop carries over
-                k = pj.apex_index(frames, pj.driving_weights(emotion, len(frames))) if args.frame is None else args.frame
+                k = args.frame if args.frame is not None else \
+                    pj.apex_index(frames, pj.driving_weights(emotion, len(frames)))
                 folder = args.out / name / emotion
                 folder.mkdir(parents=True, exist_ok=True)
                 paths = {}
