@@ -93,6 +93,23 @@ def test_shut_lids_show_skin_not_the_eye(portrait, monkeypatch):
     assert min(squeezed) > 0.5, squeezed
 
 
+def test_lids_brought_together_are_painted_shut_only_where_the_frame_asks_them_shut(portrait):
+    """The lids' template at amount 1 (the lids meet) drawn with a shut eye asked shows lid skin
+    (under a fifth of the opening dark); the same lids with a half blink asked (closure 0.5: the
+    blink curve draws the astronaut's 0.59 at lid amount 0.81) stay the warp's slit of lashes and
+    iris (over half dark), not an eye painted over with grey skin (#12 identity)."""
+    from facemimic.animate.portrait.model import CONTROL_NAMES
+
+    anim = portrait
+    c = np.zeros(len(CONTROL_NAMES), np.float32)
+    c[[CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]] = 1.0
+    motion = np.tensordot(c, anim.model.basis, axes=1)
+    shut = _eye_darkness(anim, anim.render_parts(motion, closure=(1.0, 1.0)))
+    half = _eye_darkness(anim, anim.render_parts(motion, closure=(0.5, 0.5)))
+    assert max(shut) < 0.25, shut
+    assert min(half) > 0.5, half
+
+
 def test_open_and_half_shut_eyes_are_left_to_the_warp(portrait):
     """Open lids (and a squint) are never painted over: neutral reproduces the photo exactly, and
     shut_amount is 0 on the photo's own lids and on lids half closed."""

@@ -175,6 +175,15 @@ LASH_WIDTH = 0.02
 LASH_DARK = 0.55
 BAND_BELOW = 0.05  # below the seam, of the eye's width
 BAND_PAST = 0.2  # past each corner, of the eye's width
+# ... and only lids the frame asks closed (its closure, the share of the aperture, where given):
+# from SHUT_ASKED_FROM (none of the paint) to SHUT_ASKED_AT (all of it). A half blink is a slit,
+# not a shut eye: the blink curve draws the astronaut's closure 0.59 (openness 0.41, the driver's
+# onset blink) at lid amount 0.81 (MediaPipe reads lids closed only near shut), whose gap the paint
+# took for shut, and covered both eyes with grey inpainted skin (#12 identity: her sad clip's
+# maximum, dlib 0.511 at that frame; 0.490 with the slit). A shut eye (closure >= 0.8) is painted
+# as before, so it re-tracks as shut (openness 0.25 reads >= 0.6 closed).
+SHUT_ASKED_FROM = 0.6
+SHUT_ASKED_AT = 0.8
 
 
 def _lid_gap(up: np.ndarray, lo: np.ndarray) -> tuple[float, np.ndarray]:
@@ -198,9 +207,10 @@ def shut_amount(up: np.ndarray, lo: np.ndarray) -> float:
     return a * a * (3 - 2 * a)
 
 
-def shut_lids(out: np.ndarray, points: np.ndarray) -> dict[str, float]:
+def shut_lids(out: np.ndarray, points: np.ndarray,
+              closure: tuple[float, float] | None = None) -> dict[str, float]:
     """Draw lids the warp has brought together as a shut eye (in place); returns how shut (0..1,
-    :func:`shut_amount`) each side ("right", "left") was drawn.
+    :func:`shut_amount`, times the ask's share) each side ("right", "left") was drawn.
 
     The warp squeezes the open eye's dark upper-lid margin, lashes, iris and white into a band a
     few pixels high at the seam; MediaPipe reads that band as an eye still 0.025-0.03 IPD open (a
@@ -214,6 +224,9 @@ def shut_lids(out: np.ndarray, points: np.ndarray) -> dict[str, float]:
         The rendered frame (RGB or RGBA).
     points : np.ndarray [shape=(478, 2)]
         The frame's (moved) landmark pixels.
+    closure : (right, left), optional
+        The closure the frame asks (0..1); painted from SHUT_ASKED_FROM, fully from SHUT_ASKED_AT.
+        None: the lids' gap alone decides.
     """
     import cv2
 
@@ -224,7 +237,12 @@ def shut_lids(out: np.ndarray, points: np.ndarray) -> dict[str, float]:
         up = pts[list(L.EYE_UPPER[side])]
         lo = pts[list(L.EYE_LOWER[side])]
         width = float(np.linalg.norm(up[-1] - up[0]))
-        a = amounts[side] = shut_amount(up, lo)  # 0 for an eye under 6 px wide
+        a = shut_amount(up, lo)  # 0 for an eye under 6 px wide
+        if closure is not None:  # a half blink stays the warp's slit
+            c = float(closure[0 if side == "right" else 1])
+            t = float(np.clip((c - SHUT_ASKED_FROM) / (SHUT_ASKED_AT - SHUT_ASKED_FROM), 0, 1))
+            a *= t * t * (3 - 2 * t)
+        amounts[side] = a
         if a <= 0:
             continue
         _, down = _lid_gap(up, lo)
@@ -277,7 +295,7 @@ def lash_line(out: np.ndarray, points: np.ndarray, closure: tuple[float, float])
     """
     import cv2
 
-    shut = shut_lids(out, points)
+    shut = shut_lids(out, points, closure)
     pts = np.asarray(points)
     for side, c in zip(("right", "left"), closure):
         a = float(np.clip((c - 0.5) / 0.4, 0, 1)) * (1 - shut[side])
