@@ -571,9 +571,11 @@ class ClosedLoop:
         render and before this re-track (the tracker takes one image at a time)."""
         trial = self._corrected(drive)
         x0, y0, x1, y1 = self.animator.warp.roi
-        img = render(trial)
-        for future in abandoned:
-            future.result()
+        try:
+            img = render(trial)
+        finally:  # (even where the render failed: the tracker is free again once this returns)
+            for future in abandoned:
+                future.result()
         got = self._retrack(img[y0:y1, x0:x1], self.animator.points.mean(0) - (x0, y0))
         if got is None:
             self.lost += 1
