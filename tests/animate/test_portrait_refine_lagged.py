@@ -3,6 +3,7 @@ render n frames back, that re-track running on the loop's own thread."""
 
 from __future__ import annotations
 
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -198,3 +199,72 @@ def test_a_closure_just_after_an_opening_is_trial_rendered_and_a_mouth_at_rest_i
         at_rest.observe(_Plant.render(at_rest.correct_lagged(d, _Plant.render)))
     at_rest.close()
     assert at_rest.fixups == 1
+
+
+class _HeldPlant(_Plant):
+    """A plant whose next re-track on the loop's thread, once ``hold`` is set, waits until a
+    render has been drawn (or 2 s: ``waited_out``)."""
+
+    def __init__(self, gains: dict[str, float]):
+        super().__init__(gains)
+        self.hold = False
+        self.rendered = threading.Event()
+        self.started = threading.Event()  # the held re-track has begun
+        self.waited_out = False
+
+    def render_and_tell(self, drive: np.ndarray) -> np.ndarray:
+        self.rendered.set()
+        return self.render(drive)
+
+    def faces(self, image):
+        if self.hold and threading.current_thread() is not threading.main_thread():
+            self.hold = False
+            self.started.set()
+            self.waited_out = not self.rendered.wait(2.0)
+        return super().faces(image)
+
+
+@pytest.mark.parametrize("lag", [1, 2])
+def test_a_trial_render_is_drawn_while_the_re_track_it_supersedes_finishes(monkeypatch, lag):
+    """A lips jump's trial render drops the re-tracks still pending: the one running finishes beside
+    the trial render (not before it: a re-track and a render in series), one not started is
+    cancelled (lag 2: never re-tracked), and at lag 1 the frames drawn are lag 0's."""
+    jaw, pull = ue_index("JawOpen"), ue_index("MouthCornerPullRight")
+    drives = []
+    for k in range(5):
+        d = np.zeros(N_DRIVE, np.float32)
+        d[pull] = 0.3
+        d[jaw] = 0.3 if k >= 4 else 0.0  # the lips' request jumps at frame 4
+        drives.append(d)
+    gains = {"MouthCornerPullRight": 0.6, "lips": 0.5}
+
+    def lips_gap(x, gap):
+        return 0.75 * float(x[jaw])
+
+    plant = _HeldPlant(gains)
+    loop = _loop(plant, monkeypatch, lag)
+    loop.animator.model.lip_gap = lips_gap
+    got = []
+    for k, d in enumerate(drives):
+        if k == 4:
+            assert plant.started.wait(2.0)
+        got.append(loop.correct_lagged(d, plant.render_and_tell))
+        if k == 4:
+            calls = plant.calls
+            break
+        if k == 4 - lag:  # this frame's re-track is the one running when frame 4 is planned
+            plant.hold = True
+            plant.rendered.clear()
+        loop.observe(plant.render(got[-1]))
+    loop.close()
+    assert not plant.waited_out
+    assert loop.fixups == 2
+    # the photo, frame 0's trial, frames 0-3 observed (lag 2: frame 3's cancelled, queued behind
+    # frame 2's), frame 4's trial
+    assert calls == 1 + 1 + (4 if lag == 1 else 3) + 1
+    direct_plant = _Plant(gains)
+    direct = _loop(direct_plant, monkeypatch, 0)
+    direct.animator.model.lip_gap = lips_gap
+    want = [direct.correct(d, direct_plant.render) for d in drives]
+    if lag == 1:  # (lag 2 learns a frame later on held requests)
+        np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)

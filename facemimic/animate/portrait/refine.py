@@ -54,6 +54,7 @@ from __future__ import annotations
 import atexit
 import threading
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -418,6 +419,14 @@ def readings(frame, rest: np.ndarray | None, aperture0, size: tuple[int, int]) -
     return out
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """A re-tracked face as :func:`readings` reads it: its (478, 3) normalised landmarks."""
+
+    landmarks: np.ndarray
+    present: bool = True
+
+
 class ClosedLoop:
     """Per-frame drive correction for one :class:`PortraitAnimator` (see the module docstring).
 
@@ -487,14 +496,22 @@ class ClosedLoop:
     def _retrack(self, image: np.ndarray, centre: np.ndarray):
         if self._shared:
             with _SHARED_LOCK:  # one landmarker, possibly several animators on several threads
-                faces = self.tracker.faces(image)
+                faces = self._faces(image)
         else:
-            faces = self.tracker.faces(image)
+            faces = self._faces(image)
         if not faces:
             return None
         h, w = image.shape[:2]
         return min(faces, key=lambda f: float(np.linalg.norm(np.asarray(f.landmarks)[:, :2].mean(0) * (w, h)
                                                              - centre)))
+
+    def _faces(self, image: np.ndarray) -> list:
+        """The faces in ``image`` (h, w, 3|4) as the loop reads them (``present``, ``landmarks``
+        (478, 3)): landmarks alone where the tracker gives them (:meth:`.calibrate.StillTracker.landmarks`),
+        else its solved frames."""
+        if not hasattr(self.tracker, "landmarks"):
+            return self.tracker.faces(image)
+        return [_Seen(lm) for lm in self.tracker.landmarks(image)]
 
     def targets(self, drive: np.ndarray) -> np.ndarray:
         """(len(LOOP),) extents the request asks for, weight units, relative to the photo."""
@@ -547,12 +564,18 @@ class ClosedLoop:
         out[self.index] += self.corr
         return out
 
-    def _trial(self, drive: np.ndarray, target: np.ndarray, render) -> bool:
+    def _trial(self, drive: np.ndarray, target: np.ndarray, render, abandoned=()) -> bool:
         """Render ``drive`` (93,) with the carried correction, re-track it and learn from its
-        readings (aimed at ``target``); False where the tracker lost the face (:attr:`lost`)."""
+        readings (aimed at ``target``); False where the tracker lost the face (:attr:`lost`).
+        ``abandoned``: futures of re-tracks whose readings are dropped, waited for after the
+        render and before this re-track (the tracker takes one image at a time)."""
         trial = self._corrected(drive)
         x0, y0, x1, y1 = self.animator.warp.roi
-        img = render(trial)
+        try:
+            img = render(trial)
+        finally:  # (even where the render failed: the tracker is free again once this returns)
+            for future in abandoned:
+                future.result()
         got = self._retrack(img[y0:y1, x0:x1], self.animator.points.mean(0) - (x0, y0))
         if got is None:
             self.lost += 1
@@ -597,8 +620,9 @@ class ClosedLoop:
             prev is None or abs(float(target[_LIPS] - prev[_LIPS])) > LIPS_TRIAL or closing
             or (asked_open > LIPS_OPEN
                 and bool((_MOUTH & (np.abs(target - prev) > JUMP) & (np.abs(target) >= ACTIVE)).any())))
-        if trial_first:
-            self._drain()
+        # A trial supersedes the re-tracks still pending: those not started are cancelled, and
+        # the one running finishes beside the trial render (its readings are dropped unread).
+        abandoned = self._abandon() if trial_first else []
         while len(self._pending) >= max(self.lag, 1):
             future, seen, seen_target, drawn, epoch = self._pending.popleft()
             r = future.result()
@@ -613,7 +637,7 @@ class ClosedLoop:
         self._epoch += np.abs(target - prev) > JUMP if prev is not None else True
         if trial_first:
             self.fixups += 1
-            self._trial(drive, target, render)
+            self._trial(drive, target, render, abandoned)
         # no rest to measure against: the carried correction, unbounded (as correct())
         out = self._hold(drive, target, opening, meet) if self.rest is not None else self._corrected(drive)
         self._planned = (drive, target, out)
@@ -641,6 +665,15 @@ class ClosedLoop:
         while self._pending:
             self._pending.popleft()[0].result()
         self._planned = None
+
+    def _abandon(self) -> list:
+        """Forget the pending re-tracks (their readings are never read): cancel those not
+        started and return the futures of those that were (wait for them before using the
+        tracker again). Why not wait at once: a trial render can be drawn meanwhile."""
+        running = [future for future, *_ in self._pending if not future.cancel()]
+        self._pending.clear()
+        self._planned = None
+        return running
 
     def _start(self, drive: np.ndarray, target: np.ndarray | None = None) -> tuple[np.ndarray, float, bool]:
         """A frame's targets (len(LOOP),; :meth:`targets` unless given), its asked opening
