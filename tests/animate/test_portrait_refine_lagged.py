@@ -134,6 +134,23 @@ def _direct_and_lagged(monkeypatch, drives, gains, lips_gap):
     return want, got, lagged
 
 
+def _smile_then_lips_jump(n: int):
+    """``n`` drives of a held smile (corner pull 0.3) whose lips' request jumps open at frame 4, the
+    plant's gains, and a lip gap that reads the jaw alone."""
+    jaw, pull = ue_index("JawOpen"), ue_index("MouthCornerPullRight")
+    drives = []
+    for k in range(n):
+        d = np.zeros(N_DRIVE, np.float32)
+        d[pull] = 0.3
+        d[jaw] = 0.3 if k >= 4 else 0.0  # the lips' request jumps at frame 4
+        drives.append(d)
+
+    def lips_gap(x, gap):
+        return 0.75 * float(x[jaw])
+
+    return drives, {"MouthCornerPullRight": 0.6, "lips": 0.5}, lips_gap
+
+
 def test_the_first_frame_and_a_lips_jump_are_trial_rendered_so_the_lagged_loop_draws_what_the_direct_one_does(
         monkeypatch):
     """Given a renderer, a lagged loop trial-renders and re-tracks the clip's first frame and every
@@ -144,18 +161,8 @@ def test_the_first_frame_and_a_lips_jump_are_trial_rendered_so_the_lagged_loop_d
     instead of eight."""
     from facemimic.animate.portrait.model import DRIVE_LIPS_CLOSED
 
-    jaw, pull = ue_index("JawOpen"), ue_index("MouthCornerPullRight")
-    drives = []
-    for k in range(8):
-        d = np.zeros(N_DRIVE, np.float32)
-        d[pull] = 0.3
-        d[jaw] = 0.3 if k >= 4 else 0.0  # the lips' request jumps at frame 4
-        drives.append(d)
-    gains = {"MouthCornerPullRight": 0.6, "lips": 0.5}
-
-    def lips_gap(x, gap):
-        return 0.75 * float(x[jaw])
-
+    drives, gains, lips_gap = _smile_then_lips_jump(8)
+    pull = ue_index("MouthCornerPullRight")
     want, got, lagged = _direct_and_lagged(monkeypatch, drives, gains, lips_gap)
     assert lagged.fixups == 2
     np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
@@ -229,18 +236,7 @@ def test_a_trial_render_is_drawn_while_the_re_track_it_supersedes_finishes(monke
     """A lips jump's trial render drops the re-tracks still pending: the one running finishes beside
     the trial render (not before it: a re-track and a render in series), one not started is
     cancelled (lag 2: never re-tracked), and at lag 1 the frames drawn are lag 0's."""
-    jaw, pull = ue_index("JawOpen"), ue_index("MouthCornerPullRight")
-    drives = []
-    for k in range(5):
-        d = np.zeros(N_DRIVE, np.float32)
-        d[pull] = 0.3
-        d[jaw] = 0.3 if k >= 4 else 0.0  # the lips' request jumps at frame 4
-        drives.append(d)
-    gains = {"MouthCornerPullRight": 0.6, "lips": 0.5}
-
-    def lips_gap(x, gap):
-        return 0.75 * float(x[jaw])
-
+    drives, gains, lips_gap = _smile_then_lips_jump(5)
     plant = _HeldPlant(gains)
     loop = _loop(plant, monkeypatch, lag)
     loop.animator.model.lip_gap = lips_gap
