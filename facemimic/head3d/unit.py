@@ -493,7 +493,7 @@ def calibrate_to_unit(face: np.ndarray, expressions: np.ndarray) -> tuple[np.nda
                 out[k] *= fade[:, None]
     out = own_side_only(face, jaw_below_lips(face, forward_only(out)))
     out = stretch_level(face, squint_rebuilt(face, out))
-    out = sized_to_unit(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out)))))
+    out = sized_to_unit(face, smile_lifts_upper_lip(face, lips_not_crossed(face, brows_to_unit(face, completed_to_unit(face, without_corner_lift(face, out))))))
     out = smile_lower_lip_curved(face, smile_from_rest_arch(face, out))
     out = lips_not_crossed(face, lips_move_their_own(face, press_corners_still(face, out)))  # a lip kept still can be crossed by the other
     expressions = out.copy()
@@ -892,6 +892,46 @@ def smile_from_rest_arch(face: np.ndarray, expressions: np.ndarray) -> np.ndarra
             continue
         d = np.linalg.norm(face - face[geo.MOUTH_CORNER[s]], axis=1)
         out[ARKIT_NAMES.index(name), :, 1] += lift * np.exp(-(d / SMILE_ARCH_REACH) ** 2)
+    return out
+
+
+# The smile lifts the upper lip off the teeth. Real posed smiles raise the whole upper lip with the
+# corners: on CK+ S052_004, S055_005 and S074_005 (apex against the sequence's neutral first frame,
+# the capture stage's landmarks, IPD from the eye corners) the lips' inner middle (13) rises 0.09-0.11
+# and the border above it (0) 0.055-0.074 while the corners rise 0.10-0.21. Rendered with those faces'
+# own captured weights (smile 0.84-1.0, upper-lip raise 0.29-0.53), the avatars' 13 rose 0.01-0.05
+# and 0 -0.01-+0.02: the learned smile keeps the upper lip's middle where it was (13 +0.002, 0 -0.005
+# at mouthSmile 1), so the lips part only at the sides and the generated happy face showed a flat slot
+# of teeth between two level lips. Each mouthSmile now lifts the upper lip (and the skin above it,
+# fading out below the nose base) by SMILE_UPPER_LIFT of corner_up's extent at the lips' middle (both
+# smiles together; each its half, sin(pi t) ** SMILE_LIFT_ALONG across the mouth, 0 at the corners),
+# its corner as far as the upper lip's middle, before the lips are sized: sized_to_unit then
+# keeps corner_up, smile_pull and the lips' thinning at the unit (the corner rises as far over the
+# lifted middle as it rose over the still one).
+SMILE_UPPER_LIFT = 0.3  # of corner_up's full extent (0.16 IPD): the lips' inner middle, both smiles at 1
+SMILE_LIFT_ALONG = 0.5  # profile exponent across the mouth (0.5: nearly even, 0 only at the corners)
+SMILE_LIFT_ABOVE = (0.12, 0.3)  # IPD above the lips' line: all of the lift up to the first, none beyond the second
+
+
+def smile_lifts_upper_lip(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
+    """The basis (52, 478, 3) with each mouthSmile on ``face`` (478, 3) also lifting the upper lip
+    (the landmarks above the closed lips' line, fading out from :data:`SMILE_LIFT_ABOVE`) by half of
+    :data:`SMILE_UPPER_LIFT` x corner_up's full extent x sin(pi t) ** :data:`SMILE_LIFT_ALONG`, t the
+    landmark's way from the other corner (0) to the smile's own (1)."""
+    out = np.array(expressions, np.float64, copy=True)
+    below, height = _below_lip_line(face)
+    h = np.clip((height - SMILE_LIFT_ABOVE[0]) / (SMILE_LIFT_ABOVE[1] - SMILE_LIFT_ABOVE[0]), 0, 1)
+    vertical = np.where(below, 0.0, 1 - h * h * (3 - 2 * h))
+    lift = 0.5 * SMILE_UPPER_LIFT * full_extent("corner_up")
+    for s, name in enumerate(SMILE):
+        own, other = face[geo.MOUTH_CORNER[s], 0], face[geo.MOUTH_CORNER[1 - s], 0]
+        t = np.clip((face[:, 0] - other) / (own - other), 0, 1)
+        k = ARKIT_NAMES.index(name)
+        out[k, :, 1] += lift * np.sin(np.pi * t) ** SMILE_LIFT_ALONG * vertical
+        # the corner rises with the upper lip's middle, so the sizing below starts near corner_up's
+        # unit (lifted by half of it, the corner read 0.96-0.97 of corner_up after sizing, 1.00 before)
+        d = np.linalg.norm(face - face[geo.MOUTH_CORNER[s]], axis=1)
+        out[k, :, 1] += lift * np.exp(-(d / SMILE_ARCH_REACH) ** 2)
     return out
 
 

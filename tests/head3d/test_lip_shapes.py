@@ -73,7 +73,28 @@ def test_the_smile_curves_the_lower_lip_up_and_parts_the_lips_in_a_crescent(basi
         assert rise > 0.14, (side, rise)
         assert d[lower, 1] < 0.75 * d[upper, 1], (side, d[[upper, lower], 1])  # the lower lip lags: a U
         assert d[upper, 1] - d[lower, 1] > 0.01, (side, d[[upper, lower], 1])  # and the lips part there
-        assert abs(d[14, 1]) < 0.006 and abs(d[13, 1]) < 0.006, (side, d[[13, 14], 1])  # the middle stays
+        assert abs(d[14, 1]) < 0.006, (side, d[14, 1])  # the lower lip's middle stays (the upper's rises: below)
+
+
+def test_the_smile_lifts_the_upper_lip_off_the_teeth_and_keeps_the_unit(basis):
+    """Real posed smiles raise the whole upper lip with the corners (CK+ S052_004, S055_005, S074_005
+    against their neutral first frames: the inner middle 13 +0.09-0.11 IPD, the border 0 +0.055-0.074);
+    the learned smile kept it where it was (13 +0.002, 0 -0.005 at mouthSmile 1), so the lips parted
+    only at the sides: a flat slot of teeth. Each smile now lifts the upper lip, the lower lip's middle
+    stays (the lips part in the middle too), and corner_up and smile_pull stay at the unit."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.head3d.unit import measured_extents
+
+    face = basis[0]
+    both = arkit_shape(basis, "mouthSmileLeft") + arkit_shape(basis, "mouthSmileRight")
+    assert both[13, 1] > 0.02 and both[0, 1] > 0.01, both[[13, 0], 1].round(3)  # old: 0.00 / -0.01
+    assert both[13, 1] - both[14, 1] > 0.02, both[[13, 14], 1].round(3)  # parted in the middle
+    for side in ("Left", "Right"):
+        d = arkit_shape(basis, "mouthSmile" + side)
+        own = geo.CHANNELS["MouthCornerPull" + side].side
+        m = measured_extents(face, d, ("corner_up", "smile_pull"))
+        assert 0.94 < m["corner_up"][own] < 1.04 and 0.95 < m["smile_pull"][own] < 1.05, (side, m)
+        assert abs(m["corner_up"][1 - own]) < 0.08, (side, m)  # the other corner hardly reads it
 
 
 def test_a_smile_from_a_down_turned_rest_lifts_its_corners_as_from_a_typical_rest(samples):
