@@ -57,27 +57,18 @@ def draw(anim, plan, controls=None, *, creases=True, mouth=True, lash=True, head
          overlap=True) -> np.ndarray:
     """``anim.draw(plan)`` with parts left out (``controls``: (K,) template amounts instead of the
     plan's). Returns (h, w, 3|4) uint8."""
-    from facemimic.animate.portrait.animator import _JAW_CONTROL, _TONGUE
-    from facemimic.animate.portrait.model import DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT
-
-    drive, w, gaze, hd = plan.drive, plan.weights, plan.gaze, plan.head
-    pitch = float(np.clip(hd[1], -anim.pose.max_angle, anim.pose.max_angle)) if anim.pose is not None else 0.0
-    c = anim.model.controls(drive, pitch) if controls is None else controls
-    motion = np.tensordot(c, anim.model.basis, axes=1)
-    jaw = anim.model.basis[_JAW_CONTROL, 14] * c[_JAW_CONTROL]
-    jaw_gap = max(float(jaw @ anim.model.frame.rotation[:, 1]), 0.0)
-    motion = anim._far_hold(motion + (anim._rest_overlap if overlap else 0.0))
-    if anim.pose is not None and head:
-        motion = motion + anim.pose.motion(hd)
-    lids = (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT)
-    closure = tuple(float(np.clip(drive[i] - anim.model.rest[i], 0, 1)) for i in lids) if lash else (0.0, 0.0)
+    motion, parts = anim.drawing(plan, controls, overlap=overlap, head=head)
+    if not lash:
+        parts["closure"] = (0.0, 0.0)
+    if not eyes:
+        parts["gaze"] = None
+    if not creases:
+        parts["weights"] = None
     painter = anim.mouth
     if not mouth:
         anim.mouth = None
     try:
-        return anim.render_parts(motion, gaze=np.nan_to_num(gaze) if eyes else None, closure=closure,
-                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap,
-                                 scratch=anim.new_scratch(), weights=w if creases else None)
+        return anim.render_parts(motion, scratch=anim.new_scratch(), **parts)
     finally:
         anim.mouth = painter
 
@@ -156,7 +147,7 @@ def main() -> int:
                 for v, img in variants(anim, frames, plans, k).items():
                     paths[v] = folder / f"frame{k:02d}-{v}.png"
                     cv2.imwrite(str(paths[v]), cv2.cvtColor(img[..., :3], cv2.COLOR_RGB2BGR))
-                pick = {Path(photo)} if face == 0 else set()
+                pick = {Path(photo)} if "--face" in extra else set()  # as portrait_judges picks the face
                 got = pj.judge([Path(photo), *paths.values()], emotion=set(), leftmost=pick)
                 src = got[0]["descriptor"]
                 dist = {v: pj.distance(src, g["descriptor"]) for v, g in zip(paths, got[1:])}

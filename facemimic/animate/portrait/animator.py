@@ -412,22 +412,34 @@ class PortraitAnimator:
                 return plan.image.copy()
             np.copyto(out, plan.image)
             return out
-        drive, w, gaze, head = plan.drive, plan.weights, plan.gaze, plan.head
+        motion, parts = self.drawing(plan)
+        return self.render_parts(motion, out=out, scratch=scratch, **parts)
+
+    def drawing(self, plan: FramePlan, controls: np.ndarray | None = None, *, overlap: bool = True,
+                head: bool = True) -> tuple[np.ndarray, dict]:
+        """What :meth:`draw` renders a plan with: the landmark motion (n, 2) px and
+        :meth:`render_parts`' other inputs (``gaze``, ``closure``, ``tongue_out``, ``jaw_gap``,
+        ``weights``). ``controls`` (K,) replaces the plan's template amounts, and ``overlap`` /
+        ``head`` False leave the rest's overlap / the head pose out (the identity ablation
+        benchmark draws a frame with one part switched off at a time)."""
+        drive, w, gaze, pose = plan.drive, plan.weights, plan.gaze, plan.head
         # the brows are calibrated per head pitch (the tracker reads looking down as lowered brows)
-        pitch = float(np.clip(head[1], -self.pose.max_angle, self.pose.max_angle)) if self.pose is not None else 0.0
-        controls = self.model.controls(drive, pitch)
+        pitch = float(np.clip(pose[1], -self.pose.max_angle, self.pose.max_angle)) if self.pose is not None else 0.0
+        if controls is None:
+            controls = self.model.controls(drive, pitch)
         motion = np.tensordot(controls, self.model.basis, axes=1)
         # The jaw's share of the lip opening: its control's motion of the lower lip's middle.
         jaw = self.model.basis[_JAW_CONTROL, 14] * controls[_JAW_CONTROL]
         jaw_gap = max(float(jaw @ self.model.frame.rotation[:, 1]), 0.0)
-        motion = self._far_hold(motion + self._rest_overlap)  # before the head turns it
-        if self.pose is not None:
-            motion = motion + self.pose.motion(head)
+        if overlap:
+            motion = motion + self._rest_overlap
+        motion = self._far_hold(motion)  # before the head turns it
+        if self.pose is not None and head:
+            motion = motion + self.pose.motion(pose)
         # the lash line: the share of the photo's own aperture closed (the drive's less the rest's lids)
         closure = tuple(float(np.clip(drive[i] - self.model.rest[i], 0, 1)) for i in (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT))
-        return self.render_parts(motion, gaze=np.nan_to_num(gaze), closure=closure,
-                                 tongue_out=float(np.clip(w[_TONGUE], 0, 1)), jaw_gap=jaw_gap, out=out,
-                                 scratch=scratch, weights=w)
+        return motion, {"gaze": np.nan_to_num(gaze), "closure": closure, "tongue_out": float(np.clip(w[_TONGUE], 0, 1)),
+                        "jaw_gap": jaw_gap, "weights": w}
 
     def drawn_gap(self, drive: np.ndarray) -> float:
         """The inner-lip gap (IPD) the model draws for a (93,) drive: the lips' middle moved by the
