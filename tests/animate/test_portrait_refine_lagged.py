@@ -4,6 +4,7 @@ render n frames back, that re-track running on the loop's own thread."""
 from __future__ import annotations
 
 import threading
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -231,6 +232,15 @@ class _HeldPlant(_Plant):
         return super().faces(image)
 
 
+def _wait_for_calls(plant: _Plant, n: int, timeout: float = 5.0) -> None:
+    """Wait until ``plant`` has been asked to re-track ``n`` images (the photo, frame 0's trial
+    and the frames observed so far)."""
+    deadline = time.monotonic() + timeout
+    while plant.calls < n:
+        assert time.monotonic() < deadline, f"only {plant.calls} of {n} re-tracks began"
+        time.sleep(0.001)
+
+
 @pytest.mark.parametrize("lag", [1, 2])
 def test_a_trial_render_is_drawn_while_the_re_track_it_supersedes_finishes(monkeypatch, lag):
     """A lips jump's trial render drops the re-tracks still pending: the one running finishes beside
@@ -249,6 +259,9 @@ def test_a_trial_render_is_drawn_while_the_re_track_it_supersedes_finishes(monke
             calls = plant.calls
             break
         if k == 4 - lag:  # this frame's re-track is the one running when frame 4 is planned
+            # the earlier frames' re-tracks must have begun first, or on a busy machine one of
+            # them (still queued) is the one held, and frame 4 - lag + 1's plan waits it out
+            _wait_for_calls(plant, 2 + k)
             plant.hold = True
             plant.rendered.clear()
         loop.observe(plant.render(got[-1]))
