@@ -1,6 +1,6 @@
 """The portrait's motion in the unit, read by an OUTSIDE landmark detector (dlib's 68 points).
 
-Run: ``python benchmarks/units_outside.py [--portraits single_face.jpg ...] [--skip motion reenact] [--open-loop] [-o DIR]``
+Run: ``python benchmarks/units_outside.py [--portraits single_face.jpg ...] [--skip motion reenact] [--open-loop] [--room PX] [-o DIR]``
 
 ``--open-loop`` renders without calibration or closed loop (the templates' own motion, which is in the
 unit by construction), to tell what the tracker-aimed corrections add.
@@ -172,7 +172,7 @@ def reenactment(samples: Path, frames: Frames, animator_options: dict) -> None:
         frames.add(f"portrait_{i:04d}", out[i], kind="portrait", index=i)
 
 
-def same_motion_frames(samples: Path, portraits, frames: Frames, animator_options: dict) -> dict:
+def same_motion_frames(samples: Path, portraits, frames: Frames, animator_options: dict, room: int = 0) -> dict:
     import units_portrait as up
 
     from facemimic.animate.portrait.animator import PortraitAnimator
@@ -181,7 +181,9 @@ def same_motion_frames(samples: Path, portraits, frames: Frames, animator_option
     drawn = {}
     for name in portraits:
         path = Path(name) if Path(name).exists() else samples / name
-        anim = PortraitAnimator(str(path), size=512, **animator_options)
+        # room: the photo continued below its chin (units_portrait.with_room), same face scale
+        path, size = up.with_room(path, room, frames.folder) if room else (path, 512)
+        anim = PortraitAnimator(str(path), size=size, **animator_options)
         frames.add(f"{path.stem}__photo", anim.image, kind="photo", photo=path.stem)
         for w in (0.3, 0.6):
             for ch in up.KEY:
@@ -190,7 +192,7 @@ def same_motion_frames(samples: Path, portraits, frames: Frames, animator_option
         anim.close()
         if not animator_options:  # the calibrated mesh's motion (open loop: the unit by construction)
             for w in (0.3, 0.6):
-                drawn[(path.stem, w)] = up.same_motion(path, w, None)[1]
+                drawn[(path.stem, w)] = up.same_motion(path, w, None, size)[1]
     return drawn
 
 
@@ -255,6 +257,8 @@ def main(argv=None) -> int:
     ap.add_argument("--portraits", nargs="*", default=list(up.PORTRAITS))
     ap.add_argument("--skip", nargs="*", default=(), choices=("motion", "reenact"))
     ap.add_argument("--open-loop", action="store_true", help="no calibration, no closed loop")
+    ap.add_argument("--room", type=int, default=0, metavar="PX",
+                    help="same motion on each photo continued PX px below (room for the chin; same face scale)")
     ap.add_argument("-o", "--out", type=Path, default=None, help="keep the frames (PNG) in this folder")
     args = ap.parse_args(argv)
     samples = Path(ensure_samples())
@@ -265,7 +269,7 @@ def main(argv=None) -> int:
         options = {"calibrate": False, "refine": False} if args.open_loop else {}
         if "reenact" not in args.skip:
             reenactment(samples, frames, options)
-        drawn = {} if "motion" in args.skip else same_motion_frames(samples, args.portraits, frames, options)
+        drawn = {} if "motion" in args.skip else same_motion_frames(samples, args.portraits, frames, options, args.room)
         frames.read_dlib()
         if "reenact" not in args.skip:
             report_real_and_reenactment(frames)

@@ -7,12 +7,15 @@ re-tracked photo is the rest).
 * speech: ``--say`` (the built-in voice, several sentences: exact phones, so the /p b m/ frames are
   known) and ``--audio`` of the same speech with its transcript; inner-lip aperture (13-14 / IPD)
   median, 95th percentile, max, and the largest aperture over the bilabial frames;
-* same weight, same motion: per key channel the re-tracked extent / requested extent (w x full);
+* same weight, same motion: per key channel the re-tracked extent / requested extent (w x full),
+  with the picture left below each photo's chin: a JawOpen asking the chin past the picture's lower
+  edge is flagged (no tracker reads a chin outside the frame; ``--room PX`` continues the photo's
+  bottom row PX px further down, at the same face scale, to measure the drawing with room for it);
 * reenactment: WolfgangLanger_Pexels.mp4 -> single_face.jpg, driver's apertures and brow
   displacements (measured on the driver's landmarks against its own rest) vs the portrait's;
 * a contact sheet per portrait (open vowels, bilabials, expression apexes) under ``--sheets``.
 
-    python benchmarks/units_portrait.py [--portraits a.jpg b.jpg] [--sheets DIR] [--quick]
+    python benchmarks/units_portrait.py [--portraits a.jpg b.jpg] [--sheets DIR] [--room PX]
 """
 
 from __future__ import annotations
@@ -170,14 +173,35 @@ def channel_request(channel: str, weight: float) -> dict[str, float]:
     return shapes
 
 
-def same_motion(path: Path, weight: float, sheet_dir: Path | None):
-    """Per key channel: re-tracked extent / requested extent, at ``weight``; and the same ratio of
-    what the mesh moved (``retracked_measures``' drawn measures)."""
+def chin_room(anim) -> float:
+    """The picture left below the photo's chin (MediaPipe point 152), in the photo's IPD (its iris
+    centres' distance): a JawOpen whose chin drop (w x 0.75 IPD) is larger asks the chin out of the
+    frame, where no tracker can read it (0-f15-hao / 0-f1-su ~0.3 IPD: from JawOpen ~0.4)."""
+    p = np.asarray(anim.points, np.float64)
+    return float((anim.image.shape[0] - p[152, 1]) / np.hypot(*(p[468] - p[473])))
+
+
+def with_room(path: Path, px: int, folder: Path) -> tuple[Path, int]:
+    """The photo with its bottom row continued ``px`` px further down (a plain strip: no second
+    chin or mouth for a tracker to find), written to ``folder``, and the animator size that keeps
+    the face at the scale ``size=512`` gives the original."""
+    import cv2
+
+    im = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    h, w = im.shape[:2]
+    out = folder / f"{path.stem}_room{px}.png"
+    cv2.imwrite(str(out), cv2.copyMakeBorder(im, 0, px, 0, 0, cv2.BORDER_REPLICATE))
+    return out, int(round(512 * max(h + px, w) / max(h, w)))
+
+
+def same_motion(path: Path, weight: float, sheet_dir: Path | None, size: int = 512):
+    """Per key channel: re-tracked extent / requested extent, at ``weight``; the same ratio of
+    what the mesh moved (``retracked_measures``' drawn measures); and :func:`chin_room`."""
     from facemimic.animate.portrait.animator import PortraitAnimator
     from facemimic.expressions import geometry
     from facemimic.expressions.frame import ExpressionFrame
 
-    anim = PortraitAnimator(str(path), size=512)
+    anim = PortraitAnimator(str(path), size=size)
     imgs, drives = [], []
     plan = anim.plan
 
@@ -199,7 +223,7 @@ def same_motion(path: Path, weight: float, sheet_dir: Path | None):
     if sheet_dir is not None:
         contact_sheet([anim.image] + imgs, ["photo"] + [f"{c[:14]} {ratios[c]:.2f}" for c in KEY],
                       sheet_dir / f"apex_{path.stem}.png", anim)
-    return ratios, drawn_ratios
+    return ratios, drawn_ratios, chin_room(anim)
 
 
 def reenactment(samples: Path, series: dict | None = None):
@@ -256,6 +280,7 @@ def reenactment(samples: Path, series: dict | None = None):
 
 
 def main(argv=None) -> int:
+    from facemimic.expressions import geometry
     from facemimic.samples import ensure_samples
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -263,6 +288,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sheets", type=Path, default=None, help="folder for contact sheets (PNG)")
     ap.add_argument("--no-refine", action="store_true", help="open loop (calibrated) speech")
     ap.add_argument("--skip", nargs="*", default=(), choices=("speech", "audio", "motion", "reenact"))
+    ap.add_argument("--room", type=int, default=0, metavar="PX",
+                    help="same motion on each photo continued PX px below (room for the chin; same face scale)")
     args = ap.parse_args(argv)
     samples = Path(ensure_samples())
     if args.sheets:
@@ -282,13 +309,18 @@ def main(argv=None) -> int:
                       f"(photo {r['photo_gap']:.3f}); bilabials met {r['bilabials_met']}/{r['bilabials']} "
                       f"(max {r['bilabial_max']:.3f}); lost {r['lost']}", flush=True)
             if "motion" not in args.skip:
+                moved, size = with_room(path, args.room, Path(tmp)) if args.room else (path, 512)
                 for w in (0.3, 0.6):
-                    ratios, drawn = same_motion(path, w, args.sheets if w == 0.6 else None)
+                    ratios, drawn, room = same_motion(moved, w, args.sheets if w == 0.6 else None, size)
                     for label, got in (("extent/requested", ratios), ("drawn/requested ", drawn)):
                         within = sum(abs(v - 1) <= 0.2 for v in got.values())
                         print(f"{path.name:26s} w={w} {label} " + " ".join(
                             f"{k.replace('Left', '')}={v:.2f}" for k, v in got.items())
                             + f"  ({within}/{len(got)} within 20 %)", flush=True)
+                    past = w * geometry.CHANNELS["JawOpen"].full_extent - room
+                    print(f"{path.name:26s} w={w} picture below the chin {room:.2f} IPD"
+                          + (f": JawOpen asks the chin {past:.2f} IPD past its lower edge" if past > 0 else ""),
+                          flush=True)
     if "reenact" not in args.skip:
         rows = reenactment(samples)
         for name, (d, p, ratio, r) in rows.items():
