@@ -59,6 +59,29 @@ def test_a_photo_speaks_with_the_built_in_voice(samples, tmp_path):
     assert max(result.size) == 256
 
 
+def _frames(path: Path) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as c:
+        return np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+
+
+def test_without_options_a_photo_is_drawn_as_the_cli_draws_it(samples, tmp_path):
+    """``animate_face(photo, say=...)`` without options is ``facemimic animate photo --say ...``: the
+    same decoded frames (the closed loop on, the rest the driver means), not the open-loop
+    renderer ``PortraitOptions()`` alone gives, whose speech gapes (issue #11)."""
+    from click.testing import CliRunner
+
+    from facemimic.cli import cli
+
+    photo, text = samples / "single_face.jpg", "Maybe Bob paid."
+    r = CliRunner().invoke(cli, ["animate", str(photo), "-o", str(tmp_path / "cli.mp4"), "--say", text,
+                                 "--seed", "1"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    api = facemimic.animate_face(photo, tmp_path / "api.mp4", say=text, seed=1)  # the seed: the idle face
+    assert np.array_equal(_frames(api.video), _frames(tmp_path / "cli.mp4"))
+
+
 def test_nothing_to_do_is_refused_before_any_file_is_written(tmp_path):
     with pytest.raises(ParameterError, match="nothing drives the face"):
         facemimic.animate_face("avatar", tmp_path / "x.mp4")

@@ -115,8 +115,10 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
     driver : DriverSpec
         What the face does (see :mod:`facemimic.animate.drivers`).
     options : PortraitOptions, optional
-        Size, face, crop … (``size`` also sets the avatar's size); default: the rest pose the driver
-        means (:func:`facemimic.animate.drivers.default_rest`).
+        Size, face, crop … (``size`` also sets the avatar's size); default: ``facemimic animate``'s
+        defaults, i.e. the rest pose the driver means (:func:`facemimic.animate.drivers.default_rest`)
+        and the closed loop on (``refine=True``; a ``PortraitOptions`` you pass keeps its own
+        ``refine``, which defaults to the faster open loop).
     fps : float, optional
         Video frame rate (default: ``driver.fps``).
     mark : bool
@@ -137,7 +139,9 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
     from ..video import VideoWriter
 
     out = check_output(output, source)
-    opts = options or PortraitOptions(rest=default_rest(driver))
+    # Without options, what `facemimic animate` does: the rest pose the driver means and the closed
+    # loop on (PortraitOptions() alone is the open-loop renderer, whose speech gapes: issue #11).
+    opts = options or PortraitOptions(rest=default_rest(driver), refine=True)
     fps = float(fps or driver.fps)
     if not 1 <= fps <= 240:
         raise ParameterError(f"fps must be between 1 and 240, got {fps!r}")
@@ -235,8 +239,9 @@ def animate_face(source, output: str | Path, *, expression: str | None = None, t
         rate, and the reenactment reference (``"rest"`` or ``"first"``): see
         :class:`~facemimic.animate.drivers.DriverSpec`.
     options : PortraitOptions, optional
-        Size, crop, face, rest pose, closed-loop ``refine`` …; default: the rest pose the driver
-        means (:func:`~facemimic.animate.drivers.default_rest`).
+        Size, crop, face, rest pose, closed-loop ``refine`` …; default: ``facemimic animate``'s
+        defaults (the rest pose the driver means, :func:`~facemimic.animate.drivers.default_rest`,
+        and the closed loop on).
     mark : bool
         The small visible "AI-generated" mark (the file's metadata always says synthetic).
 
