@@ -898,7 +898,7 @@ class ClosedLoop:
         ``drive`` on the slots DRAWN_MAX bounds (BrowPinch right, left): the
         re-tracked photo's landmarks moved by the controls' templates and the rest's overlap
         motion, measured against the photo (no render, no head pose); NaN without a photo."""
-        return self._drawn_channel(drive, geometry.brow_pinch, _DRAWN_SLOTS)
+        return self._drawn_channel(drive, geometry.brow_pinch_one, _DRAWN_SLOTS)
 
     def _hold_drawn(self, drive: np.ndarray, target: np.ndarray) -> None:
         """The drawn-extent bounds: the brow pinch within DRAWN_MAX x its ask (:meth:`drawn_extents`;
