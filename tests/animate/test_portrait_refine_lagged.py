@@ -279,42 +279,6 @@ def test_a_trial_render_is_drawn_while_the_re_track_it_supersedes_finishes(monke
         np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
 
 
-class _GatedPlant(_Plant):
-    """A plant whose re-tracks on the loop's thread wait until ``gate`` is set (or 2 s:
-    ``waited_out``): the re-track of a frame still running while the next frame is planned."""
-
-    def __init__(self, gains: dict[str, float]):
-        super().__init__(gains)
-        self.gate = threading.Event()
-        self.waited_out = False
-
-    def faces(self, image):
-        if threading.current_thread() is not threading.main_thread() and not self.gate.wait(2.0):
-            self.waited_out = True
-        return super().faces(image)
-
-
-def test_the_animators_loop_plans_a_frame_while_the_previous_frames_re_track_runs(monkeypatch):
-    """At the animator's lag (animator.LOOP_LAG) the next frame is corrected and drawn without
-    waiting for the re-track of the frame just drawn (two cores: MediaPipe beside the step and the
-    render, not in series with them); it is waited for one frame later."""
-    from facemimic.animate.portrait import animator as animator_module
-
-    plant = _GatedPlant({})
-    loop = _loop(plant, monkeypatch, animator_module.LOOP_LAG)
-    smile = np.zeros(N_DRIVE, np.float32)
-    smile[ue_index("MouthCornerPullRight")] = 0.4
-    t0 = time.monotonic()
-    loop.observe(plant.render(loop.correct_lagged(smile)))  # frame 0's re-track: held at the gate
-    loop.observe(plant.render(loop.correct_lagged(smile)))  # frame 1 planned beside it
-    planned = time.monotonic() - t0
-    plant.gate.set()
-    loop.observe(plant.render(loop.correct_lagged(smile)))  # frame 2 learns from frame 0
-    loop.close()
-    assert not plant.waited_out and planned < 1.0, planned
-    assert plant.calls == 1 + 3  # the photo and the three frames
-
-
 def test_two_frames_late_the_loop_steps_from_the_reading_predicted_and_does_not_overshoot(monkeypatch):
     """Lag 2 on an under-read smile (read 0.6 x drawn), held: each reading is two frames old, so a
     plain integral step at GAIN overshoots the correction it settles on and swings back (poles

@@ -41,14 +41,14 @@ owns the lid aperture while it lasts (the widening is not corrected then).
 
 Two schedules (``ClosedLoop(lag=...)``, the animator's ``LOOP_LAG``): lag 0 trial-renders every
 frame with the carried correction, re-tracks it and corrects before the final render (two renders
-and a re-track waited for, a frame); lag 1 corrects each frame from the re-track of the previous
-frame's final render, which runs on the loop's own thread while the next frame is planned (one
-render a frame). On a held request the previous frame's final render *is* the trial lag 0 would
-draw (same request, same carried correction), so the two differ only where a request moves; where
-the mouth's moves most (the first frame, a jump in the lips' request, a jump of an open mouth's
-slot) the lagged loop trial-renders first too. Lag 2 (the animator's default) corrects each frame
+and a re-track waited for, a frame); lag 1 (the animator's default) corrects each frame from the
+re-track of the previous frame's final render, which runs on the loop's own thread while the next
+frame is planned (one render a frame). On a held request the previous frame's final render *is*
+the trial lag 0 would draw (same request, same carried correction), so the two differ only where
+a request moves; where the mouth's moves most (the first frame, a jump in the lips' request, a
+jump of an open mouth's slot) the lagged loop trial-renders first too. Lag 2 corrects each frame
 from the re-track two frames back, so the previous frame's re-track runs beside this frame's step
-and render (lag 1 was one serial chain: re-track, step, render, re-track); its steps are taken
+and render (at lag 1 a frame is one serial chain: re-track, step, render); its steps are taken
 from the reading predicted for the corrections drawn since (:meth:`ClosedLoop._learn`), so it
 converges as lag 1 does.
 """
