@@ -473,7 +473,7 @@ class ClosedLoop:
         self.guard = FollowGuard(len(LOOP))
         # lag > 0: frames corrected from their predecessors' final renders (correct_lagged)
         self.lag = int(lag)
-        self._pending: deque = deque()  # (future readings, drive, targets, drawn drive, epochs)
+        self._pending: deque = deque()  # (future readings, drive, targets, drawn drive, drawn correction, epochs)
         self._planned = None  # (drive, targets, drawn drive, drawn correction) of the last correct_lagged
         self._epoch = np.zeros(len(LOOP), np.int64)  # per slot: jumps in its request so far
         self._retracker = OneThread("facemimic-portrait-retrack")  # observe()'s re-tracks
