@@ -277,3 +277,20 @@ def test_a_trial_render_is_drawn_while_the_re_track_it_supersedes_finishes(monke
     want = [direct.correct(d, direct_plant.render) for d in drives]
     if lag == 1:  # (lag 2 learns a frame later on held requests)
         np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
+
+
+def test_two_frames_late_the_loop_steps_from_the_reading_predicted_and_does_not_overshoot(monkeypatch):
+    """Lag 2 on an under-read smile (read 0.6 x drawn), held: each reading is two frames old, so a
+    plain integral step at GAIN overshoots the correction it settles on and swings back (poles
+    0.5 +- 0.59i); stepping from the reading predicted for the frames drawn since
+    (ClosedLoop._learn) rises to it without passing it, as lag 1 does."""
+    pull = ue_index("MouthCornerPullRight")
+    d = np.zeros(N_DRIVE, np.float32)
+    d[pull] = 0.3
+    lagged = _loop(_Plant({"MouthCornerPullRight": 0.6}), monkeypatch, 2)
+    got = np.array(_run_lagged(lagged, lagged.tracker, [d] * 30))[:, pull] - 0.3
+    lagged.close()
+    settled = 0.3 / 0.6 - 0.3
+    assert got[-1] == pytest.approx(settled, rel=0.01)
+    assert got.max() <= settled * 1.01, np.round(got, 3)
+    assert np.all(np.diff(got) >= -1e-6), np.round(got, 3)  # never swings back

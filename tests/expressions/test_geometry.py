@@ -156,6 +156,26 @@ def test_one_measure_alone_is_measures(faces, name, face, other):
         assert np.isnan(alone(seq, size, r)[1]).all()
 
 
+def test_one_faces_brow_pinch_is_brow_pinch_to_the_bit(faces):
+    """brow_pinch_one (the closed loop's bisections) gives brow_pinch's values exactly, on real
+    faces against the population's and a person's rest, moved or not, turned past the frontal
+    yaw or not, and NaN where a landmark is."""
+    anger, size = faces["15-f13-anc-ph.jpg"]
+    gape, _ = faces["0-f1-su-ph.jpg"]
+    rng = np.random.default_rng(3)
+    for lm in (anger, gape):
+        for rest in (None, geo.rest_face(gape, size)):
+            for k in range(20):
+                moved = lm + rng.normal(0.0, 0.004 * (k > 0), lm.shape)
+                assert np.array_equal(geo.brow_pinch_one(moved, size, rest), geo.brow_pinch(moved, size, rest))
+    turned = anger.copy()
+    turned[:, 2] += 1.5 * (anger[:, 0] - anger[:, 0].mean())  # depth growing across the face: ~33 deg of yaw
+    assert np.array_equal(geo.brow_pinch_one(turned, size), geo.brow_pinch(turned, size))
+    lost = anger.copy()
+    lost[10] = np.nan
+    assert np.isnan(geo.brow_pinch_one(lost, size)).all()
+
+
 def test_a_frown_draws_the_brows_together(faces):
     anger, size = faces["15-f13-anc-ph.jpg"]
     gape, _ = faces["0-f1-su-ph.jpg"]

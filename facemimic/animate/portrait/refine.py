@@ -46,7 +46,11 @@ re-track of the previous frame's final render, which runs on the loop's own thre
 frame is planned (one render a frame). On a held request the previous frame's final render *is*
 the trial lag 0 would draw (same request, same carried correction), so the two differ only where
 a request moves; where the mouth's moves most (the first frame, a jump in the lips' request, a
-jump of an open mouth's slot) the lagged loop trial-renders first too.
+jump of an open mouth's slot) the lagged loop trial-renders first too. Lag 2 corrects each frame
+from the re-track two frames back, so the previous frame's re-track runs beside this frame's step
+and render (at lag 1 a frame is one serial chain: re-track, step, render); its steps are taken
+from the reading predicted for the corrections drawn since (:meth:`ClosedLoop._learn`), so it
+converges as lag 1 does.
 """
 
 from __future__ import annotations
@@ -108,6 +112,14 @@ _MOUTH = np.array([ch.startswith("Mouth") for _, ch in LOOP])
 # (closure, widening) slots per side: both move the lid aperture; the closure owns it while asked for
 EYE_PAIRS = tuple((_SLOT[f"closure_{s.lower()}"], _SLOT[f"EyeWide{s}"]) for s in ("Right", "Left"))
 GAIN = 0.6  # share of the error corrected per frame (lower: smoother, slower)
+# Slots whose reading a lag of two or more frames predicts from the corrections drawn since the
+# read render (ClosedLoop._learn): all but the lips. The lips' reading does not follow their drawn
+# correction one for one, nor at a steady ratio (0-f1-su re-tracks lips drawn 0.04-0.05 apart
+# anywhere in 0.19-0.32 IPD, its re-tracked / drawn ratio wandered 1.5-2.9 over one sentence), and
+# their correction is set between frames by the geometry's holds and the carried shares of
+# _start; predicted at that ratio 11 of 0-f1-su's 109 open speech frames re-tracked shut, one for
+# one 13, not predicted 9 (lag 1: 10; tests/animate/test_portrait_units.py allows 10).
+_PREDICTED = np.array([ch != "lips" for _, ch in LOOP])
 # ... for the inner brow's raise and lowering: their re-tracked readings wander with whatever
 # else the frame moves (single_face reenacted from WolfgangLanger_Pexels.mp4: re-tracked inner brow
 # = 0.6 x drawn - 0.1 x chin drop + a residual of sd 0.010-0.012 IPD, ~0.09 weight, against a drawn
@@ -461,8 +473,8 @@ class ClosedLoop:
         self.guard = FollowGuard(len(LOOP))
         # lag > 0: frames corrected from their predecessors' final renders (correct_lagged)
         self.lag = int(lag)
-        self._pending: deque = deque()  # (future readings, drive, targets, drawn drive, epochs)
-        self._planned = None  # (drive, targets, drawn drive) of the last correct_lagged
+        self._pending: deque = deque()  # (future readings, drive, targets, drawn drive, drawn correction, epochs)
+        self._planned = None  # (drive, targets, drawn drive, drawn correction) of the last correct_lagged
         self._epoch = np.zeros(len(LOOP), np.int64)  # per slot: jumps in its request so far
         self._retracker = OneThread("facemimic-portrait-retrack")  # observe()'s re-tracks
         self.lost = 0  # frames whose render the tracker did not find (left uncorrected)
@@ -624,14 +636,14 @@ class ClosedLoop:
         # the one running finishes beside the trial render (its readings are dropped unread).
         abandoned = self._abandon() if trial_first else []
         while len(self._pending) >= max(self.lag, 1):
-            future, seen, seen_target, drawn, epoch = self._pending.popleft()
+            future, seen, seen_target, drawn, drawn_corr, epoch = self._pending.popleft()
             r = future.result()
             if r is None:
                 self.lost += 1
                 continue
             stale = self._epoch != epoch  # slots whose request jumped since: they learn nothing
             keep = self.corr[stale].copy()
-            self._learn(seen, seen_target, drawn, np.where(stale, np.nan, r).astype(np.float32))
+            self._learn(seen, seen_target, drawn, np.where(stale, np.nan, r).astype(np.float32), drawn_corr)
             self.corr[stale] = keep
         target, opening, meet = self._start(drive, target)
         self._epoch += np.abs(target - prev) > JUMP if prev is not None else True
@@ -640,7 +652,7 @@ class ClosedLoop:
             self._trial(drive, target, render, abandoned)
         # no rest to measure against: the carried correction, unbounded (as correct())
         out = self._hold(drive, target, opening, meet) if self.rest is not None else self._corrected(drive)
-        self._planned = (drive, target, out)
+        self._planned = (drive, target, out, self.corr.copy())
         return out
 
     def observe(self, image: np.ndarray) -> None:
@@ -648,7 +660,7 @@ class ClosedLoop:
         last, on the loop's own thread (the caller may reuse ``image`` once this returns)."""
         if self._planned is None or self.rest is None:
             return
-        drive, target, drawn = self._planned
+        drive, target, drawn, drawn_corr = self._planned
         self._planned = None
         x0, y0, x1, y1 = self.animator.warp.roi
         crop = np.array(image[y0:y1, x0:x1])  # a copy: the re-track runs after the caller moves on
@@ -658,7 +670,7 @@ class ClosedLoop:
             got = self._retrack(crop, centre)
             return None if got is None else readings(got, self.rest, self.aperture0, self.size)
 
-        self._pending.append((self._retracker.submit(read), drive, target, drawn, self._epoch.copy()))
+        self._pending.append((self._retracker.submit(read), drive, target, drawn, drawn_corr, self._epoch.copy()))
 
     def _drain(self) -> None:
         """Wait for the re-tracks still running and forget them."""
@@ -704,10 +716,22 @@ class ClosedLoop:
             self.corr[_LIPS] = max(self._close_corr, 0.0)  # a closing correction only
         return target, opening, meet
 
-    def _learn(self, drive: np.ndarray, target: np.ndarray, trial: np.ndarray, r: np.ndarray) -> None:
+    def _learn(self, drive: np.ndarray, target: np.ndarray, trial: np.ndarray, r: np.ndarray,
+               drawn_corr: np.ndarray | None = None) -> None:
         """One step of the integral controller: ``r`` (len(LOOP),) the readings of a render of
-        ``trial`` (93,), the frame's request ``drive`` (93,) corrected by the current correction,
-        whose targets are ``target``; updates the correction (and the follow guard)."""
+        ``trial`` (93,), the frame's request ``drive`` (93,) corrected by ``drawn_corr``
+        (len(LOOP),; default: the current correction, as a trial render or a lag of one frame
+        draws), whose targets are ``target``; updates the correction (and the follow guard).
+
+        Where the render read was drawn with another correction than the current one (a lag of two
+        or more frames: the frames since have drawn newer corrections, not yet re-tracked), the
+        step is taken from the reading those frames are predicted to give (the reading plus the
+        correction drawn since, read one for one: a Smith predictor; not the lips', _PREDICTED):
+        an integral controller at GAIN fed readings two frames late rings (poles 0.5 +- 0.59i: an
+        error comes back as a damped swing, 0.77 of it a frame, period ~7 frames); this one steps
+        as the lag of one frame does. The follow guard judges the correction the read render
+        drew."""
+        drawn_corr = self.corr if drawn_corr is None else np.asarray(drawn_corr, np.float32)
         err = np.where(np.isfinite(r), target - r, 0.0)
         # a slot is idle when neither its measure is asked for nor its own channel (a sad brow's
         # lowering is asked for even where the inner raise leaves its measure near 0)
@@ -752,10 +776,14 @@ class ClosedLoop:
         for close, wide in EYE_PAIRS:
             if abs(target[close]) >= ACTIVE:  # a blink owns the aperture
                 err[wide] = 0.0
-        back = self.guard.judge(self.corr, err, target, ~idle & np.isfinite(r) & _GUARDED)
+        back = self.guard.judge(drawn_corr, err, target, ~idle & np.isfinite(r) & _GUARDED)
         gain = np.full(len(LOOP), GAIN, np.float32)
         gain[_LIPS] = GAIN / self._lips_follow(trial, r[_LIPS])
         gain[_BROW] = BROW_GAIN
+        if drawn_corr is not self.corr:
+            # drawn since the read render (lag >= 2); not the lips' (_PREDICTED)
+            learn = (err != 0.0) & np.isfinite(r) & _PREDICTED
+            err = np.where(learn, err - (self.corr - drawn_corr), err)
         new = self.corr + gain * err
         new = np.where(np.isfinite(back), back, new)  # the reading stopped following: the best seen
         new = np.clip(new, self.guard.lo, self.guard.hi)
@@ -898,7 +926,7 @@ class ClosedLoop:
         ``drive`` on the slots DRAWN_MAX bounds (BrowPinch right, left): the
         re-tracked photo's landmarks moved by the controls' templates and the rest's overlap
         motion, measured against the photo (no render, no head pose); NaN without a photo."""
-        return self._drawn_channel(drive, geometry.brow_pinch, _DRAWN_SLOTS)
+        return self._drawn_channel(drive, geometry.brow_pinch_one, _DRAWN_SLOTS)
 
     def _hold_drawn(self, drive: np.ndarray, target: np.ndarray) -> None:
         """The drawn-extent bounds: the brow pinch within DRAWN_MAX x its ask (:meth:`drawn_extents`;
