@@ -1,6 +1,7 @@
 """The test command's two runs (scripts/test.sh): the parallel one with ``-m "not serial"``, then the
 browser files alone with ``-m serial``. The second run selects exactly the tests the marker gives,
-without importing the other test modules (tests/conftest.py, ``pytest_ignore_collect``)."""
+without importing the other test modules (tests/conftest.py, ``pytest_ignore_collect``); browser
+files that read no clock are not serial (``UNTIMED_BROWSER_FILES``)."""
 
 from __future__ import annotations
 
@@ -31,5 +32,10 @@ def test_the_serial_run_collects_the_browser_files_alone():
     full, full_summary = _collect("(serial)", folder)
     assert fast == full and len(fast) >= 20, (fast, full)
     assert all(t.split("::")[0].endswith("_browser.py") for t in fast), fast
+    # the browser files that read no clock (a finished job's pixels, morph influences) run in the
+    # parallel run; the clock-reading ones (live capture, sound against frames) stay serial
+    files = {t.split("::")[0].rsplit("/", 1)[-1] for t in fast}
+    assert {"test_studio_browser.py", "test_create_timeline_browser.py", "test_create_browser.py"} <= files, files
+    assert not files & {"test_create_animate_browser.py", "test_create_designer3d_browser.py"}, files
     assert "deselected" in full_summary  # the plain collection imports the other modules, then drops them
     assert "deselected" not in summary, summary  # here none was imported to be dropped
