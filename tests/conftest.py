@@ -80,6 +80,36 @@ def _private_cache(tmp_path_factory):
         os.environ[ENV_DIR] = old
 
 
+@pytest.fixture(scope="session")
+def once_per_run(_private_cache):
+    """``once_per_run(key, build)`` -> a fresh copy of ``build()``'s value, built once per test run:
+    pickled into the run's cache folder (shared by the parallel workers, see above), written
+    atomically, built by one worker while another asking for the same ``key`` waits on a lock.
+    For deterministic, picklable test data that several modules would each rebuild (an avatar
+    from a photo, real voices stock-aligned); every call unpickles a new copy, so a caller that
+    changes its copy changes nobody else's."""
+    import fcntl
+    import os
+    import pickle
+
+    from facemimic.common.cache import ENV_DIR
+
+    folder = Path(os.environ[ENV_DIR]) / "test-data"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def get(key: str, build):
+        path = folder / f"{key}.pkl"
+        with open(folder / f"{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not path.is_file():
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(pickle.dumps(build()))
+                os.replace(tmp, path)
+        return pickle.loads(path.read_bytes())
+
+    return get
+
+
 # Real speech from FaceMimic's own espeak-ng voice with exact phones: a small subset of the lip-sync
 # evaluation set (3 sentences, 3 voices), built once per session (synthesis takes milliseconds) and
 # written to WAV files that file-based tests (lip sync, audio decoding) read back with PyAV.

@@ -82,34 +82,9 @@ def recognized(speech_items):
 
 
 @pytest.fixture(scope="session")
-def real_set(real_speech):
+def real_set(real_speech, once_per_run):
     """``real_set(name)`` -> a new list of ``real_speech.<name>_items()`` (e.g. "train", "heldout",
-    "fresh15"), built once per test run: the stock aligner's phone timing of the training voices
-    takes 7-11 s and four modules ask for it, fresh15 8 s in two. Shared by the parallel workers
-    through the run's own cache folder (tests/conftest.py): pickled, written atomically, built by
-    one worker while the other waits on a lock. The items are frozen dataclasses; each caller gets
-    its own list."""
-    import fcntl
-    import os
-    import pickle
-
-    from facemimic.common.cache import ENV_DIR
-
-    folder = Path(os.environ[ENV_DIR]) / "test-real-speech"
-    folder.mkdir(parents=True, exist_ok=True)
-    loaded: dict[str, list] = {}
-
-    def get(name: str) -> list:
-        if name not in loaded:
-            path = folder / f"{name}.pkl"
-            with open(folder / f"{name}.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-                if not path.is_file():
-                    items = getattr(real_speech, f"{name}_items")()
-                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_bytes(pickle.dumps(items))
-                    os.replace(tmp, path)
-                loaded[name] = pickle.loads(path.read_bytes())
-        return list(loaded[name])
-
-    return get
+    "fresh15"), built once per test run and shared by the workers (``once_per_run``): the stock
+    aligner's phone timing of the training voices takes 7-11 s and four modules ask for it, fresh15
+    8 s in two. The items are frozen dataclasses; each caller gets its own list."""
+    return lambda name: list(once_per_run(f"real_speech-{name}", getattr(real_speech, f"{name}_items")))
