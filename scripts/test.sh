@@ -36,7 +36,7 @@ quiet_pip install --no-deps -e .
 export VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH"
 # One pytest worker per core (pytest-xdist); a test file's tests stay together on one worker, so
 # module fixtures are built once. FACEMIMIC_TEST_WORKERS=0 runs serially (or pass -n0). Tests marked
-# `serial` (the browser tests, which measure a page's clocks) run afterwards, alone.
+# `serial` (the browser tests that measure a page's clocks: tests/conftest.py) run afterwards, alone.
 workers="${FACEMIMIC_TEST_WORKERS:-auto}"
 status=0
 echo "== pytest (workers: $workers)"

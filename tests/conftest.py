@@ -23,13 +23,37 @@ def samples() -> Path:
         pytest.fail(f"SAMPLE MEDIA UNAVAILABLE, real-data tests cannot run: {e}", pytrace=False)
 
 
+# Browser files whose tests read values the page computes (pixels of a finished job, morph
+# influences at set times), never a clock: they run in the parallel run like any other test.
+UNTIMED_BROWSER_FILES = {"test_create_animate_browser.py", "test_create_designer3d_browser.py",
+                         "test_export_browser.py"}
+
+
+def is_serial_file(name: str) -> bool:
+    """Whether the test file ``name`` holds ``serial`` tests (the browser files that read clocks)."""
+    return name.endswith("_browser.py") and name not in UNTIMED_BROWSER_FILES
+
+
 def pytest_collection_modifyitems(items):
     """The browser tests measure a page's clocks (sound against drawn frames, live capture rates):
     marked ``serial``, so the test command runs them after the parallel tests, with the cores to
     themselves, rather than beside a worker busy re-tracking portraits."""
     for item in items:
-        if item.path.name.endswith("_browser.py"):
+        if is_serial_file(item.path.name):
             item.add_marker(pytest.mark.serial)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """With ``-m serial`` alone (the test command's second run), only the serial files can hold a
+    selected test (``serial`` is given by file name above, nowhere else), so the other test modules
+    are not imported: collecting all of them (assertion rewriting, imports) took 18-25 s of that
+    run to deselect 2,200 tests."""
+    if (config.getoption("markexpr", "") or "").strip() != "serial":
+        return None
+    name = collection_path.name
+    if name.startswith("test_") and name.endswith(".py") and not is_serial_file(name):
+        return True
+    return None
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -54,6 +78,36 @@ def _private_cache(tmp_path_factory):
         os.environ.pop(ENV_DIR, None)
     else:
         os.environ[ENV_DIR] = old
+
+
+@pytest.fixture(scope="session")
+def once_per_run(_private_cache):
+    """``once_per_run(key, build)`` -> a fresh copy of ``build()``'s value, built once per test run:
+    pickled into the run's cache folder (shared by the parallel workers, see above), written
+    atomically, built by one worker while another asking for the same ``key`` waits on a lock.
+    For deterministic, picklable test data that several modules would each rebuild (an avatar
+    from a photo, real voices stock-aligned); every call unpickles a new copy, so a caller that
+    changes its copy changes nobody else's."""
+    import fcntl
+    import os
+    import pickle
+
+    from facemimic.common.cache import ENV_DIR
+
+    folder = Path(os.environ[ENV_DIR]) / "test-data"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def get(key: str, build):
+        path = folder / f"{key}.pkl"
+        with open(folder / f"{key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not path.is_file():
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(pickle.dumps(build()))
+                os.replace(tmp, path)
+        return pickle.loads(path.read_bytes())
+
+    return get
 
 
 # Real speech from FaceMimic's own espeak-ng voice with exact phones: a small subset of the lip-sync

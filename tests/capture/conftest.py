@@ -10,11 +10,12 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def wolf_track(samples):
-    """WolfgangLanger_Pexels.mp4 (472 frames), default options (VIDEO mode + light smoothing)."""
+def wolf_track(samples, once_per_run):
+    """WolfgangLanger_Pexels.mp4 (472 frames), default options (VIDEO mode + light smoothing).
+    Tracked once per run (7 s), not once per worker: three modules use it."""
     from facemimic.capture.api import track
 
-    return track(samples / "WolfgangLanger_Pexels.mp4", keep_landmarks=True)
+    return once_per_run("wolf_track", lambda: track(samples / "WolfgangLanger_Pexels.mp4", keep_landmarks=True))
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,14 @@ from click.testing import CliRunner
 from facemimic.cli import cli
 
 
-def test_the_file_plays_as_the_avatar_it_was_made_from(samples, tmp_path):
+def test_the_file_plays_as_the_avatar_it_was_made_from(samples, tmp_path, photo_avatar):
     import facemimic
     from facemimic.expressions.frame import ExpressionFrame
-    from facemimic.head3d.api import AvatarPlayer, make_avatar
+    from facemimic.head3d.api import AvatarPlayer
 
     facemimic.avatar3d(samples / "single_face.jpg", tmp_path / "me.vrm")
     player = AvatarPlayer(tmp_path / "me.vrm", size=256)
-    avatar = make_avatar(samples / "single_face.jpg")
+    avatar = photo_avatar("single_face.jpg")
     smile = ExpressionFrame.from_shapes({"JawOpen": 0.6, "MouthCornerPullLeft": 0.8, "MouthCornerPullRight": 0.8})
     for frame in (None, smile):
         from_file, in_memory = player.render(frame).astype(int), avatar.render(frame, size=256).astype(int)

@@ -11,13 +11,12 @@ import pytest
 # single_face.jpg: open eyes of an ordinary aperture (0.12-0.13 IPD). 0-f1-su-ph.jpg's surprised eyes
 # (0.174) keep 0.044 IPD open at eyeBlink 1, before and after the switch (BLINK_APERTURE, MAX_SCALE).
 @pytest.mark.parametrize("photo", ["single_face.jpg"])
-def test_a_full_blink_brings_the_lids_together_and_leaves_the_other_eye(samples, photo):
+def test_a_full_blink_brings_the_lids_together_and_leaves_the_other_eye(photo, photo_avatar):
     from facemimic.expressions import geometry as geo
     from facemimic.expressions.names import ARKIT_NAMES
-    from facemimic.head3d.api import make_avatar
     from facemimic.head3d.unit import _SIZE, _as_landmarks
 
-    avatar = make_avatar(samples / photo)
+    avatar = photo_avatar(photo)
     face, basis = avatar.head.skin.positions[:478], avatar.expressions
     rest = geo.rest_face(_as_landmarks(face), _SIZE)
     for name, own in (("eyeBlinkLeft", 0), ("eyeBlinkRight", 1)):

@@ -7,11 +7,10 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def avatar(samples):
+def avatar(photo_avatar):
     """A real person's avatar (0-f15-hao-ph.jpg)."""
-    from facemimic.head3d.api import make_avatar
 
-    return make_avatar(samples / "0-f15-hao-ph.jpg")
+    return photo_avatar("0-f15-hao-ph.jpg")
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ from facemimic.expressions.frame import ExpressionFrame
 
 
 @pytest.fixture(scope="module")
-def avatar(samples):
-    from facemimic.head3d.api import make_avatar
-
-    return make_avatar(samples / "15-f13-anc-ph.jpg")
+def avatar(photo_avatar):
+    return photo_avatar("15-f13-anc-ph.jpg")
 
 
 def _darkening(avatar, crease, side, frame):

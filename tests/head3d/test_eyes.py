@@ -9,10 +9,8 @@ import pytest
 
 
 @pytest.fixture(scope="module", params=["0-f1-su-ph.jpg", "single_face.jpg"])
-def avatar(samples, request):
-    from facemimic.head3d.api import make_avatar
-
-    return make_avatar(samples / request.param)
+def avatar(request, photo_avatar):
+    return photo_avatar(request.param)
 
 
 def _eye_polygon_pixels(avatar, label, size=512, centre=(0.0, -0.55), span=4.0):

@@ -97,14 +97,13 @@ def test_the_smile_lifts_the_upper_lip_off_the_teeth_and_keeps_the_unit(basis):
         assert abs(m["corner_up"][1 - own]) < 0.08, (side, m)  # the other corner hardly reads it
 
 
-def test_a_smile_from_a_down_turned_rest_lifts_its_corners_as_from_a_typical_rest(samples):
+def test_a_smile_from_a_down_turned_rest_lifts_its_corners_as_from_a_typical_rest(photo_avatar):
     """0-f1-su-ph's rest face (its photo's surprise left in it) rests the corners 0.121 IPD below the
     lips' middle, the shape model's mean face 0.045: the smile's full lift left its corners level with
     the lips' middle at the generated happy face's weight, a grimace. mouthSmile also lifts each
     corner by that difference; a rest at or above the mean face's is lifted by the unit's extent alone."""
     from facemimic.expressions import geometry as geo
     from facemimic.expressions.names import ARKIT_NAMES
-    from facemimic.head3d.api import make_avatar
     from facemimic.head3d.learn import load_face_model
     from facemimic.head3d.rest import lips_closed
     from facemimic.head3d.unit import full_extent
@@ -113,7 +112,7 @@ def test_a_smile_from_a_down_turned_rest_lifts_its_corners_as_from_a_typical_res
         return p[list(geo.MOUTH_CORNER), 1] - (p[13, 1] + p[14, 1]) / 2
 
     typical = rest_rise(lips_closed(load_face_model().mean)).mean()
-    avatar = make_avatar(samples / "0-f1-su-ph.jpg")
+    avatar = photo_avatar("0-f1-su-ph.jpg")
     face = avatar.head.skin.positions[:478]
     assert np.all(rest_rise(face) < typical - 0.05), (rest_rise(face), typical)
     both = avatar.expressions[ARKIT_NAMES.index("mouthSmileLeft")] + avatar.expressions[ARKIT_NAMES.index("mouthSmileRight")]

@@ -41,10 +41,8 @@ def inside_render(avatar, weight: float):
 
 
 @pytest.fixture(scope="module", params=["single_face.jpg", "0-f15-hao-ph.jpg"])
-def avatar(samples, request):
-    from facemimic.head3d.api import make_avatar
-
-    return make_avatar(samples / request.param)
+def avatar(request, photo_avatar):
+    return photo_avatar(request.param)
 
 
 @pytest.mark.parametrize("weight", [0.6, 1.0])

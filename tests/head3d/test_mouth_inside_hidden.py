@@ -60,11 +60,10 @@ def inside_seen(head, skin_delta: np.ndarray, parts_delta: np.ndarray) -> int:
 
 
 @pytest.fixture(scope="module", params=["single_face.jpg", "0-f15-hao-ph.jpg"])
-def avatar_targets(samples, request):
-    from facemimic.head3d.api import make_avatar
+def avatar_targets(request, photo_avatar):
     from facemimic.head3d.targets import build_targets
 
-    avatar = make_avatar(samples / request.param)
+    avatar = photo_avatar(request.param)
     return avatar.head, build_targets(avatar.head, avatar.expressions, "arkit+ue", avatar.combinations)
 
 

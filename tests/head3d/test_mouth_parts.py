@@ -9,10 +9,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def avatar(samples):
-    from facemimic.head3d.api import make_avatar
-
-    return make_avatar(samples / "single_face.jpg")
+def avatar(photo_avatar):
+    return photo_avatar("single_face.jpg")
 
 
 def _gaps(face, displacement):

@@ -10,11 +10,10 @@ import pytest
 
 
 @pytest.mark.parametrize("photo", ["single_face.jpg", "0-f1-su-ph.jpg", "0-f15-hao-ph.jpg"])
-def test_the_dropped_chin_stays_in_front_of_the_neck(samples, photo):
+def test_the_dropped_chin_stays_in_front_of_the_neck(photo, photo_avatar):
     from facemimic.expressions.frame import ExpressionFrame
-    from facemimic.head3d.api import make_avatar
 
-    avatar = make_avatar(samples / photo)
+    avatar = photo_avatar(photo)
     skin, _ = avatar.posed(ExpressionFrame.from_shapes({"JawOpen": 1.0}))
     rest = avatar.head.skin.positions
     neck = np.flatnonzero(avatar.head.skin.region == "neck")

@@ -9,11 +9,10 @@ ONE_SIDED = ("browDownLeft", "browDownRight", "browOuterUpLeft", "browOuterUpRig
 
 
 @pytest.fixture(scope="module")
-def avatar(samples):
+def avatar(photo_avatar):
     """A real person's avatar (single_face.jpg)."""
-    from facemimic.head3d.api import make_avatar
 
-    return make_avatar(samples / "single_face.jpg")
+    return photo_avatar("single_face.jpg")
 
 
 def _other_side(face: np.ndarray, name: str, beyond: float) -> np.ndarray:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def test_a_staring_photo_rests_with_its_eyes_as_open_as_a_typical_face(samples):
-    from facemimic.head3d.api import make_avatar
+def test_a_staring_photo_rests_with_its_eyes_as_open_as_a_typical_face(photo_avatar):
     from facemimic.head3d.learn import load_face_model
     from facemimic.head3d.rest import eye_aperture
 
     mean = load_face_model().mean
-    avatar = make_avatar(samples / "0-f1-su-ph.jpg")
+    avatar = photo_avatar("0-f1-su-ph.jpg")
     rest, fitted = avatar.head.skin.positions[:478], avatar.fit.neutral
     for side, (up, lo, iris) in {"Left": (386, 374, 473), "Right": (159, 145, 468)}.items():
         assert eye_aperture(fitted, side) > eye_aperture(mean, side) + 0.02  # the photo's stare, as fitted
@@ -23,11 +22,10 @@ def test_a_staring_photo_rests_with_its_eyes_as_open_as_a_typical_face(samples):
         assert rest[up, 1] < fitted[up, 1] - 0.02
 
 
-def test_a_photo_without_a_stare_keeps_its_eyes(samples):
-    from facemimic.head3d.api import make_avatar
+def test_a_photo_without_a_stare_keeps_its_eyes(photo_avatar):
     from facemimic.head3d.rest import EYES
 
-    avatar = make_avatar(samples / "15-f13-anc-ph.jpg")  # eyeWide 0: the lids as fitted (the lips aside)
+    avatar = photo_avatar("15-f13-anc-ph.jpg")  # eyeWide 0: the lids as fitted (the lips aside)
     rest, fitted = avatar.head.skin.positions[:478], avatar.fit.neutral
     lids = [i for upper, corners, lower, _, _ in EYES.values() for i in upper + corners + lower]
     assert np.abs(rest[lids] - fitted[lids]).max() < 1e-3  # (the closed lips' blend reaches 7e-5)

@@ -26,11 +26,10 @@ def test_open_mouthed_photo_rests_with_closed_lips(samples):
     assert np.array_equal(lips_closed(closed), closed)  # closed lips are left as they are
 
 
-def test_rest_render_reads_as_a_closed_mouth(samples):
+def test_rest_render_reads_as_a_closed_mouth(photo_avatar):
     from facemimic.capture.api import StillTracker
-    from facemimic.head3d.api import make_avatar
 
-    avatar = make_avatar(samples / "0-f1-su-ph.jpg")
+    avatar = photo_avatar("0-f1-su-ph.jpg")
     with StillTracker(max_faces=1) as tracker:
         rest = tracker.faces(avatar.render(None, size=384))[0]
     assert rest.weight("JawOpen") < 0.1, rest.weight("JawOpen")

@@ -9,10 +9,8 @@ from facemimic.expressions.frame import ExpressionFrame
 
 
 @pytest.fixture(scope="module")
-def avatar(samples):
-    from facemimic.head3d.api import make_avatar
-
-    return make_avatar(samples / "single_face.jpg")
+def avatar(photo_avatar):
+    return photo_avatar("single_face.jpg")
 
 
 def test_single_shapes_read_back_monotonically(avatar):

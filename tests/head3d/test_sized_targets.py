@@ -9,10 +9,8 @@ import pytest
 
 
 @pytest.fixture(scope="module", params=["0-f1-su-ph.jpg", "single_face.jpg"])
-def sized(samples, request):
-    from facemimic.head3d.api import make_avatar
-
-    avatar = make_avatar(samples / request.param)
+def sized(request, photo_avatar):
+    avatar = photo_avatar(request.param)
     return avatar.head.skin.positions[:478], avatar.expressions  # the rest face the targets were sized on
 
 

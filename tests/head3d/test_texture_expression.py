@@ -75,16 +75,15 @@ def test_the_persons_features_are_kept(smiling):
         assert np.abs(flat[mask] - raw[mask]).mean() < 0.01, name
 
 
-def test_open_mouth_shows_a_dark_mouth_not_skin(samples):
+def test_open_mouth_shows_a_dark_mouth_not_skin(photo_avatar):
     """With the jaw open the lips frame a dark cavity (before: the neck's skin showed through it as
     a pink patch as bright as the lips, and the tongue stood in front of the lower teeth)."""
     import cv2
 
     from facemimic.generate.api import express
-    from facemimic.head3d.api import make_avatar
     from facemimic.head3d.topology import boundary_loops
 
-    avatar = make_avatar(samples / "0-f1-su-ph.jpg")
+    avatar = photo_avatar("0-f1-su-ph.jpg")
     frame = express("surprised", variations=1, seed=1)[0]
     assert frame.weight("JawOpen") > 0.3
     size = 512

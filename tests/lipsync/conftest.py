@@ -79,3 +79,12 @@ def recognized(speech_items):
     from facemimic.lipsync.api import lipsync
 
     return {it.id: lipsync(it.audio, sample_rate=it.sample_rate) for it in speech_items}
+
+
+@pytest.fixture(scope="session")
+def real_set(real_speech, once_per_run):
+    """``real_set(name)`` -> a new list of ``real_speech.<name>_items()`` (e.g. "train", "heldout",
+    "fresh15"), built once per test run and shared by the workers (``once_per_run``): the stock
+    aligner's phone timing of the training voices takes 7-11 s and four modules ask for it, fresh15
+    8 s in two. The items are frozen dataclasses; each caller gets its own list."""
+    return lambda name: list(once_per_run(f"real_speech-{name}", getattr(real_speech, f"{name}_items")))

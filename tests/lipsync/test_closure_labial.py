@@ -16,9 +16,9 @@ from facemimic.lipsync.scoring import SHAPES, Score, cues_to_frames
 
 
 @pytest.fixture(scope="module")
-def librispeech(eval_script):
+def librispeech(real_set):
     """"He began a confused complaint against the wizard who had vanished ..." (MFA's tests, 4.9 s)."""
-    return next(it for it in eval_script("real_speech").train_items() if it.id == "mfa-61-70968-0000")
+    return next(it for it in real_set("train") if it.id == "mfa-61-70968-0000")
 
 
 def test_no_candidate_from_closed_lip_frames_under_w_f_v_on_a_real_voice(librispeech):

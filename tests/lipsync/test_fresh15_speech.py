@@ -16,8 +16,8 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def fresh15(real_speech):
-    return real_speech.fresh15_items()
+def fresh15(real_set):
+    return real_set("fresh15")
 
 
 
@@ -72,10 +72,9 @@ def test_fresh15_transcripts_come_from_the_packages(fresh15):
     assert [p.name for p in by_id["speechbrain-spk2_snt5"].phones if p.name != "SIL"][:5] == ["JH", "AH", "M", "P", "DH"]
 
 
-def test_fresh15_audio_is_none_of_the_other_sets(fresh15, real_speech):
+def test_fresh15_audio_is_none_of_the_other_sets(fresh15, real_set):
     """No recording of the new set is a copy of an earlier set's file (same samples)."""
     digests = {hashlib.sha256(it.audio.tobytes()).hexdigest() for it in fresh15}
     assert len(digests) == 36
-    others = (real_speech.heldout_items() + real_speech.sonnet_items() + real_speech.fresh_items()
-              + real_speech.extra_train_items())
+    others = real_set("heldout") + real_set("sonnet") + real_set("fresh") + real_set("extra_train")
     assert not digests & {hashlib.sha256(it.audio.tobytes()).hexdigest() for it in others}

@@ -78,9 +78,9 @@ def test_stock_closures_agree_with_phonlabs_own_alignment(fresh, real_speech):
         assert max(abs(a - b) for a, b in zip(ours, theirs)) < 0.08, name
 
 
-def test_fresh_audio_is_none_of_the_other_sets(fresh, real_speech):
+def test_fresh_audio_is_none_of_the_other_sets(fresh, real_set):
     """No fresh recording is a copy of an earlier set's file (same samples)."""
     digests = {hashlib.sha256(it.audio.tobytes()).hexdigest() for it in fresh}
     assert len(digests) == 5
-    others = real_speech.heldout_items() + real_speech.sonnet_items()
+    others = real_set("heldout") + real_set("sonnet")
     assert not digests & {hashlib.sha256(it.audio.tobytes()).hexdigest() for it in others}

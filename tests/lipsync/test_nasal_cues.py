@@ -14,9 +14,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def real_voices(eval_script):
-    rs = eval_script("real_speech")
-    return rs.train_items() + rs.extra_train_items()
+def real_voices(real_set):
+    return real_set("train") + real_set("extra_train")
 
 
 def _nasals(real_voices):

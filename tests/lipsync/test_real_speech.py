@@ -14,8 +14,8 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def real_items(real_speech):
-    return real_speech.heldout_items()
+def real_items(real_set):
+    return real_set("heldout")
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +76,8 @@ def test_without_transcript_on_real_voices(real_items, real_results):
 
 
 @pytest.fixture(scope="session")
-def sonnet_items(real_speech):
-    return real_speech.sonnet_items()
+def sonnet_items(real_set):
+    return real_set("sonnet")
 
 
 def test_sonnet_set_is_real_and_aligned(sonnet_items, real_speech):
@@ -150,7 +150,7 @@ def test_fetch_is_cached_and_checked(tmp_path, monkeypatch, real_speech):
     assert [p.name for p in tmp_path.iterdir()] == []
 
 
-def test_fresh15_voices_with_and_without_transcript(real_speech):
+def test_fresh15_voices_with_and_without_transcript(real_set):
     """Session 15's fresh held-out set (8 voices no model or setting saw: LJ Speech, speechbrain's two
     Harvard-sentence speakers, five AN4 speakers; 127 closures), scored once when it was declared:
     with a transcript every closure (127/127, macro recall 86.6 %); without one 63.8 % closure recall
@@ -160,7 +160,7 @@ def test_fresh15_voices_with_and_without_transcript(real_speech):
     from facemimic.lipsync.api import lipsync
     from facemimic.lipsync.scoring import Score, cues_to_frames
 
-    items = real_speech.fresh15_items()
+    items = real_set("fresh15")
     with_text, without = Score(), Score()
     for it in items:
         for sc, text in ((with_text, it.text), (without, None)):

@@ -19,7 +19,7 @@ def extra_items(eval_script):
     return eval_script("real_speech").extra_train_items()
 
 
-def test_extra_training_voices_are_real_and_aligned(extra_items, eval_script):
+def test_extra_training_voices_are_real_and_aligned(extra_items, eval_script, real_set):
     """Seven recordings (session 7's four, session 8's three), 39.6 s, 16 lip closures, every phone
     inside its audio; the TextGrid phone tiers and the stock aligner both come through; none of
     them is a held-out recording."""
@@ -35,7 +35,7 @@ def test_extra_training_voices_are_real_and_aligned(extra_items, eval_script):
         assert it.sample_rate == 16000 and it.audio.dtype == np.int16
         assert all(p.end > p.start for p in it.phones) and it.phones[-1].end <= it.duration + 1e-6
     # no held-out audio among them (the same samples anywhere in a held-out recording)
-    held = [it.audio for it in rs.heldout_items() + rs.sonnet_items()]
+    held = [it.audio for it in real_set("heldout") + real_set("sonnet")]
     for it in extra_items:
         probe = it.audio[len(it.audio) // 2:len(it.audio) // 2 + 1600].tobytes()
         assert not any(probe in h.tobytes() for h in held), it.id
