@@ -15,7 +15,10 @@ re-tracked photo is the rest).
   displacements (measured on the driver's landmarks against its own rest) vs the portrait's;
 * a contact sheet per portrait (open vowels, bilabials, expression apexes) under ``--sheets``.
 
-    python benchmarks/units_portrait.py [--portraits a.jpg b.jpg] [--sheets DIR] [--room PX]
+* ``--refine [--hold N]``: the same-motion table through the closed loop (what ``facemimic
+  animate`` draws), each request held N frames from a reset loop, the last frame measured.
+
+    python benchmarks/units_portrait.py [--portraits a.jpg b.jpg] [--sheets DIR] [--room PX] [--refine [--hold N]]
 """
 
 from __future__ import annotations
@@ -194,14 +197,20 @@ def with_room(path: Path, px: int, folder: Path) -> tuple[Path, int]:
     return out, int(round(512 * max(h + px, w) / max(h, w)))
 
 
-def same_motion(path: Path, weight: float, sheet_dir: Path | None, size: int = 512):
+def same_motion(path: Path, weight: float, sheet_dir: Path | None, size: int = 512, *,
+                refine: bool = False, hold: int = 8):
     """Per key channel: re-tracked extent / requested extent, at ``weight``; the same ratio of
-    what the mesh moved (``retracked_measures``' drawn measures); and :func:`chin_room`."""
+    what the mesh moved (``retracked_measures``' drawn measures); and :func:`chin_room`.
+
+    ``refine=False``: the calibrated open loop, one render per request. ``refine=True``: the
+    closed loop ``facemimic animate`` runs, each request held ``hold`` frames from a reset loop
+    (the loop corrects from the re-tracks of earlier frames), the last frame and its corrected
+    drive measured."""
     from facemimic.animate.portrait.animator import PortraitAnimator
     from facemimic.expressions import geometry
     from facemimic.expressions.frame import ExpressionFrame
 
-    anim = PortraitAnimator(str(path), size=size)
+    anim = PortraitAnimator(str(path), size=size, refine=refine)
     imgs, drives = [], []
     plan = anim.plan
 
@@ -212,7 +221,15 @@ def same_motion(path: Path, weight: float, sheet_dir: Path | None, size: int = 5
 
     anim.plan = recording_plan
     for ch in KEY:
-        imgs.append(anim.render(ExpressionFrame.from_shapes(channel_request(ch, weight))))
+        frame = ExpressionFrame.from_shapes(channel_request(ch, weight))
+        if refine:
+            anim.reset()  # each request starts from the photo, not from the last one's correction
+            for _ in range(max(hold, 1) - 1):
+                anim.render(frame)
+                drives.pop()
+        imgs.append(anim.render(frame))
+    if refine:
+        anim.close()
     m, photo, drawn = retracked_measures(anim, imgs, drives)
     ratios, drawn_ratios = {}, {}
     for t, ch in enumerate(KEY):
@@ -222,7 +239,7 @@ def same_motion(path: Path, weight: float, sheet_dir: Path | None, size: int = 5
             into[ch] = float(v if c.side is None else v[c.side]) / (weight * c.full_extent)
     if sheet_dir is not None:
         contact_sheet([anim.image] + imgs, ["photo"] + [f"{c[:14]} {ratios[c]:.2f}" for c in KEY],
-                      sheet_dir / f"apex_{path.stem}.png", anim)
+                      sheet_dir / f"apex_{path.stem}{'_refine' if refine else ''}.png", anim)
     return ratios, drawn_ratios, chin_room(anim)
 
 
@@ -290,6 +307,10 @@ def main(argv=None) -> int:
     ap.add_argument("--skip", nargs="*", default=(), choices=("speech", "audio", "motion", "reenact"))
     ap.add_argument("--room", type=int, default=0, metavar="PX",
                     help="same motion on each photo continued PX px below (room for the chin; same face scale)")
+    ap.add_argument("--refine", action="store_true",
+                    help="same motion through the closed loop `facemimic animate` runs (default: the open loop)")
+    ap.add_argument("--hold", type=int, default=8, metavar="N",
+                    help="with --refine: frames each request is held from a reset loop (the last is measured)")
     args = ap.parse_args(argv)
     samples = Path(ensure_samples())
     if args.sheets:
@@ -311,8 +332,10 @@ def main(argv=None) -> int:
             if "motion" not in args.skip:
                 moved, size = with_room(path, args.room, Path(tmp)) if args.room else (path, 512)
                 for w in (0.3, 0.6):
-                    ratios, drawn, room = same_motion(moved, w, args.sheets if w == 0.6 else None, size)
-                    for label, got in (("extent/requested", ratios), ("drawn/requested ", drawn)):
+                    ratios, drawn, room = same_motion(moved, w, args.sheets if w == 0.6 else None, size,
+                                                      refine=args.refine, hold=args.hold)
+                    loop = f" (closed loop, held {args.hold})" if args.refine else ""
+                    for label, got in (("extent/requested" + loop, ratios), ("drawn/requested " + loop, drawn)):
                         within = sum(abs(v - 1) <= 0.2 for v in got.values())
                         print(f"{path.name:26s} w={w} {label} " + " ".join(
                             f"{k.replace('Left', '')}={v:.2f}" for k, v in got.items())
