@@ -388,13 +388,18 @@ def _to_face_frame(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if ok.any():
         p = pts[ok]
         with np.errstate(invalid="ignore", divide="ignore"):  # a degenerate face gives NaN, not a warning
-            rot, size, yaw = _fit(p)
-            ipd = _ipd_scale(p, size, yaw)
-            ipd = np.where(ipd > 0, ipd, np.nan)
-            origin = p[:, list(_EYE_CORNERS)].mean(axis=1, keepdims=True)
+            rot, ipd, origin = _frame_of(p)
             out[ok] = np.einsum("tij,tkj->tki", rot, p - origin) / ipd[:, None, None]
         ipd_px[ok] = ipd
     return out, ipd_px
+
+
+def _frame_of(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The face frame of (T, 478, 3) finite pixel points: rotations (T, 3, 3), the IPD in pixels
+    (T,) (NaN where degenerate) and the origin (T, 1, 3), midway between the four eye corners."""
+    rot, size, yaw = _fit(p)
+    ipd = _ipd_scale(p, size, yaw)
+    return rot, np.where(ipd > 0, ipd, np.nan), p[:, list(_EYE_CORNERS)].mean(axis=1, keepdims=True)
 
 
 # --- measures ---------------------------------------------------------------------------------------
@@ -545,14 +550,7 @@ def brow_pinch_one(landmarks: np.ndarray, image_size: tuple[float, float], rest:
     if not np.isfinite(p).all():
         return brow_pinch(landmarks, image_size, rest)
     with np.errstate(invalid="ignore", divide="ignore"):  # (as _to_face_frame)
-        rot, size, yaw = _fit(p)
-        # _ipd_scale of one frame (the median of one ratio is that ratio)
-        iris = np.linalg.norm(p[:, LEFT_IRIS] - p[:, RIGHT_IRIS], axis=-1)
-        frontal = (yaw < FRONTAL_YAW_DEG) & np.isfinite(iris) & (iris > 0) & (size > 0)
-        ratio = float(np.median(iris[frontal] / size[frontal])) if frontal.any() else POPULATION_IPD_PER_SIZE
-        ipd = size * ratio
-        ipd = np.where(ipd > 0, ipd, np.nan)
-        origin = p[:, list(_EYE_CORNERS)].mean(axis=1, keepdims=True)
+        rot, ipd, origin = _frame_of(p)
         c = np.einsum("tij,tkj->tki", rot, p[:, _PINCH_ROWS] - origin) / ipd[:, None, None]
     ends = np.stack([c[:, [0, 1]].mean(axis=1), c[:, [2, 3]].mean(axis=1)], axis=1)
     return (-(ends[..., 0] - _side(_rest_points(rest)[0], BROW_INNER)[..., 0]) * np.array([1.0, -1.0]))[0]
