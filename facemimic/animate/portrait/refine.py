@@ -588,7 +588,7 @@ class ClosedLoop:
         model = self.animator.model
         x = d - model.rest
         out = (0.0, 0.0)
-        if np.max(np.abs(x[_LIP_SHAPES])) >= LIP_SHAPES_ASKED and hasattr(self.animator, "drawn_gap"):
+        if np.max(np.abs(x[_LIP_SHAPES])) >= LIP_SHAPES_ASKED:
             without = d.copy()
             without[_LIP_SHAPES] = model.rest[_LIP_SHAPES]
             implied = float(implied_lip_gap(x[:N_UE]))
