@@ -78,3 +78,26 @@ def test_video_mode_timestamps_stay_strictly_increasing(smile_rgb):
         for t in (0.0, 0.0, 0.0004, -1.0, 0.033):
             assert len(r.detect(smile_rgb, t)) == 1
         assert r._last_ms == 33
+
+
+def test_a_landmarks_only_still_tracker_gives_the_landmarks_of_the_full_one_to_the_bit(samples):
+    """StillTracker.landmarks (no blendshape model, no solver: the portrait loop re-tracks every
+    frame with it) reads the same landmarks as faces() on real photos, shifted and in a group."""
+    from facemimic.capture.still import StillTracker
+
+    with StillTracker(max_faces=4) as tracker:
+        for name in ("single_face.jpg", "0-f1-su-ph.jpg", "multi_face.jpg"):
+            rgb, _, _ = read_image(samples / name, max_side=1280, max_megapixels=100)
+            for shift in (0, 5):
+                image = np.ascontiguousarray(np.roll(rgb, shift, axis=1))
+                full = [f.landmarks for f in tracker.faces(image)]
+                alone = tracker.landmarks(image)
+                assert len(alone) == len(full) >= 1
+                for a, b in zip(alone, full):
+                    assert a.shape == (478, 3)
+                    np.testing.assert_array_equal(a, b)
+        assert tracker._landmarks_runner is not None  # the second landmarker really ran
+    with FaceLandmarkerRunner(resolve_model(), video=False, options=CaptureOptions(), blendshapes=False) as r:
+        face, = r.detect(np.ascontiguousarray(read_image(samples / "single_face.jpg", max_side=1280,
+                                                          max_megapixels=100)[0]))
+    assert not face.blendshapes.any()  # no scores asked for: zeros, not stale values

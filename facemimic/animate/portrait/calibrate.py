@@ -253,10 +253,11 @@ class StillTracker:
     def landmarks(self, image: np.ndarray) -> list[np.ndarray]:
         """(478, 3) float32 landmarks (normalised x, y, z) of every face in one RGB(A) image, the
         same values as :meth:`faces`' without solving the faces' weights (the closed loop reads
-        landmarks only; the solver cost ~0.5 ms a re-track on its critical path)."""
+        landmarks only; the solver cost ~0.5 ms a re-track on its critical path, the blendshape
+        model and its scores' conversion ~1 ms more: :meth:`.capture.api.StillTracker.landmarks`)."""
         from .source import flatten_alpha
 
-        return [raw.landmarks for raw in self._tracker.runner.detect(np.ascontiguousarray(flatten_alpha(image)))]
+        return self._tracker.landmarks(flatten_alpha(image))
 
     def close(self) -> None:
         self._tracker.close()
