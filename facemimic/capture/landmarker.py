@@ -146,7 +146,7 @@ class FaceLandmarkerRunner:
         calibration re-tracking rendered faces) keep every face MediaPipe finds.
     blendshapes : bool
         Ask MediaPipe for the faces' blendshape scores and transformation matrices (default). Off,
-        the faces carry zero scores and identity matrices, and each image costs ~1 ms less: for
+        the faces carry zero scores and identity matrices, and each image costs ~0.7 ms less CPU (of ~12): for
         callers that read the landmarks alone, which are the same to the bit either way.
     """
 

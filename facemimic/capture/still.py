@@ -41,7 +41,7 @@ class StillTracker:
     def landmarks(self, image: np.ndarray) -> list[np.ndarray]:
         """(478, 3) float32 landmarks (normalised x, y, z) of every face in one RGB uint8 image
         (H, W, 3): the values :meth:`faces` gives, to the bit, from a landmarker that skips the
-        blendshape model and the solver (~1.5 ms less an image; the portrait's closed loop
+        blendshape model and the solver (~1 ms less CPU an image; the portrait's closed loop
         re-tracks every frame it draws and reads landmarks alone)."""
         if self._landmarks_runner is None:
             self._landmarks_runner = FaceLandmarkerRunner(resolve_model(self.options.model), video=False,

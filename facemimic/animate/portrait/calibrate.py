@@ -254,7 +254,7 @@ class StillTracker:
         """(478, 3) float32 landmarks (normalised x, y, z) of every face in one RGB(A) image, the
         same values as :meth:`faces`' without solving the faces' weights (the closed loop reads
         landmarks only; the solver cost ~0.5 ms a re-track on its critical path, the blendshape
-        model and its scores' conversion ~1 ms more: :meth:`.capture.api.StillTracker.landmarks`)."""
+        model and its scores' conversion ~0.7 ms more: :meth:`.capture.api.StillTracker.landmarks`)."""
         from .source import flatten_alpha
 
         return self._tracker.landmarks(flatten_alpha(image))
