@@ -69,6 +69,7 @@ OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is
 # above them had replaced a smile's own teeth as the upper lip rose (single_face MouthUpperUp 0.6).
 OWN_TEETH_MIN = 0.05
 OWN_TEETH_INSET = 0.015  # IPD (at least 1 px) inside the photo's inner lips: no lip pixels in the texture
+OWN_STRETCH = 1.35  # the own crowns drawn at most this much taller under a raised lip (then gum)
 OWN_TEETH_OPEN = 0.05  # the own teeth show in full once the lips part this much (x the photo's opening) further (0.15 left the warp's stretched teeth half shown: two rows)
 # Shares of the lips' colour in the open mouth: at the back (shadowed tissue) and just inside the
 # lips. A real surprised mouth (0-f1-su-ph.jpg) is 0.35 of its lips' colour at its darkest 5 %
@@ -314,6 +315,9 @@ class MouthPainter:
         seen = seen & (depth > -2 * soft) & (v >= top)
         tex = (cv2.inpaint(rgb, (seen == 0).astype(np.uint8), max(3.0, 0.03 * S), cv2.INPAINT_TELEA)
                if seen.any() else rgb).astype(np.float32)
+        # what the photo does not show towards the corners is back teeth, in the dark as painted ones
+        back = np.where(seen > 0, 1.0, np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0))
+        tex = tex * back[..., None]
         # the gum: the lips' colour as the painted row's, darker up into the lip's shadow
         up = P[list(L.LIP_INNER_UPPER)] - self.bite
         up_u, up_v = (up @ self.right) / S, up @ self.down
@@ -470,9 +474,12 @@ class MouthPainter:
         points = np.asarray(points, np.float64)[:, :2]
         a = self.amount(points, jaw_gap)
         # a toothy photo's own upper teeth show as soon as the lips part further than in the photo
-        own_a = 0.0
-        if self.own is not None:
-            own_a = max(a, float(np.clip((self.opening(points) / self.source_open - 1.0) / OWN_TEETH_OPEN, 0.0, 1.0)))
+        # (only there: lips narrower than the photo's, squashed or sealed, keep the painted rows; with
+        # the own teeth there the closed loop's frames read a wider stretch, 0-f15-hao MouthStretch
+        # 0.6 held 8: 1.04 -> 1.2-1.25, while the open loop's single frame read the same, 0.96)
+        own_row = self.own is not None and self.opening(points) > self.source_open
+        own_a = max(a, float(np.clip((self.opening(points) / self.source_open - 1.0) / OWN_TEETH_OPEN, 0.0, 1.0))) \
+            if own_row else 0.0
         if max(a, own_a) <= 0.01:
             return None
         poly = _poly(points)
@@ -558,7 +565,7 @@ class MouthPainter:
             shade = shade * (0.95 - 0.12 * along ** 2 + 0.05 * np.exp(-((along - 0.35) / 0.3) ** 2))
             shade = shade * np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0) * lit  # back teeth in the dark
             clr = pal.teeth * shade[..., None]
-            if sign > 0 and self.own is not None:
+            if sign > 0 and own_row:
                 # A toothy photo's lower teeth: its own upper teeth, tooth for tooth (a lower
                 # central incisor from the upper one, ...), mirrored up-down and in the lower row's
                 # shadow (painted teeth with drawn gaps read grey and striped under its own upper row)
@@ -602,7 +609,7 @@ class MouthPainter:
         smiling = self.smile(points)
         if smiling > 0:
             up_edge = np.maximum(up_edge, lip_v + smiling * SMILE_TEETH * np.maximum(lo_lip_v - lip_v, 0.0))
-        if self.own is None:  # (a toothy photo's own upper row is drawn below, in full pixels)
+        if not own_row:  # (a toothy photo's own upper row is drawn below, in full pixels)
             uc, ucov = row(-1.0, up_edge, UPPER_TEETH, UPPER_CROWN, 1.0)
             img = img + (uc - img) * ucov
         # Shadow of the upper lip over the teeth and into the cavity; the lower lip a little too.
@@ -612,19 +619,31 @@ class MouthPainter:
         if st > 1:
             img = cv2.resize(img.astype(np.float32), (gw * st, gh * st), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
         alpha = cv2.GaussianBlur(mask, (0, 0), soft).astype(np.float32)[..., None] / 255.0
-        if own_a > 0:
+        if own_row:
             # the photo's own upper teeth (and gum above them) where the skull has taken them, in
             # full pixels over the painted interior; the lip's shadow is already in their pixels
-            (ox, oy), tex, cov = self.own[:3]
+            (ox, oy), tex, cov, eu, ev = self.own
             fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-            mx = fx - np.float32(skull[0] + ox)
-            my = fy - np.float32(skull[1] + oy)
+            fu = ((fx - bite[0]) * self.right[0] + (fy - bite[1]) * self.right[1]) / S
+            fv = (fx - bite[0]) * self.down[0] + (fy - bite[1]) * self.down[1]
+            lip_now = np.interp(fu, up_u[order], up_v[order])
+            # A lip raised above the photo's own (the model lifts a smile's inner lip up to 3x its
+            # border) draws the crowns taller, up to OWN_STRETCH x the height the photo shows, before
+            # gum shows: a slab of gum as tall as the teeth read as more lip to the tracker and to
+            # the eye (0-f15-hao MouthUpperUp 0.6 closed loop 1.00 -> 0.81).
+            src = self.source[list(L.LIP_INNER_UPPER)] - self.bite
+            su_, sv_ = (src @ self.right) / S, src @ self.down
+            o3 = np.argsort(su_)
+            e = np.interp(fu, eu, ev)
+            shown = np.maximum(e - np.interp(fu, su_[o3], sv_[o3]), 0.02 * S)
+            k = np.clip((e - lip_now) / shown, 1.0, OWN_STRETCH)
+            fv_src = np.where(fv < e, e - (e - fv) / k, fv)
+            mx = (self.bite[0] + fu * S * self.right[0] + fv_src * self.down[0] - ox).astype(np.float32)
+            my = (self.bite[1] + fu * S * self.right[1] + fv_src * self.down[1] - oy).astype(np.float32)
             oc = cv2.remap(tex, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             ocov = cv2.remap(cov, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)[..., None]
             # the upper lip's shadow on them, where the lip is now
-            fu = ((fx - bite[0]) * self.right[0] + (fy - bite[1]) * self.right[1]) / S
-            fv = (fx - bite[0]) * self.down[0] + (fy - bite[1]) * self.down[1]
-            below = np.clip(fv - np.interp(fu, up_u[order], up_v[order]), 0, None)
+            below = np.clip(fv - lip_now, 0, None)
             oc = oc * (1.0 - LIP_SHADOW_OWN_TEETH * np.exp(-below / (0.05 * S)))[..., None]
             img = img + (oc - img) * ocov
             # and the painting below them in step (the warp's stretched photo teeth left below the
