@@ -384,7 +384,7 @@ class MouthPainter:
         top, _ = median(starts)
         far = (u < ok_u[0]) | (u > ok_u[-1])  # past the teeth the photo shows: the smile line
         edge = np.where(far, np.minimum(edge, model), edge)
-        return np.minimum(edge, np.minimum(0.02 * S, model + 0.06 * S)), np.where(far, -np.inf, top)
+        return np.minimum(edge, np.minimum(0.0, model + 0.06 * S)), np.where(far, -np.inf, top)
 
     def opening(self, points: np.ndarray) -> float:
         """Lip opening in pixels at the middle of the mouth."""
@@ -636,14 +636,20 @@ class MouthPainter:
             o3 = np.argsort(su_)
             e = np.interp(fu, eu, ev)
             shown = np.maximum(e - np.interp(fu, su_[o3], sv_[o3]), 0.02 * S)
-            k = np.clip((e - lip_now) / shown, 1.0, OWN_STRETCH)
+            # A lip come down over them (a smile relaxed, a surprised oval) still shows their edges
+            # as the painted row's (``show``): the row drawn that far below the lip (hidden behind
+            # it, 0-f15-hao's surprised apex was a dark hole under the lip: facex read fear, hold
+            # p(surprised) 0.87 -> 0.26)
+            drop_e = np.maximum(lip_now + show - e, 0.0)
+            fv = fv - drop_e
+            k = np.clip((e - (lip_now - drop_e)) / shown, 1.0, OWN_STRETCH)
             fv_src = np.where(fv < e, e - (e - fv) / k, fv)
             mx = (self.bite[0] + fu * S * self.right[0] + fv_src * self.down[0] - ox).astype(np.float32)
             my = (self.bite[1] + fu * S * self.right[1] + fv_src * self.down[1] - oy).astype(np.float32)
             oc = cv2.remap(tex, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             ocov = cv2.remap(cov, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)[..., None]
             # the upper lip's shadow on them, where the lip is now
-            below = np.clip(fv - lip_now, 0, None)
+            below = np.clip(fv + drop_e - lip_now, 0, None)
             oc = oc * (1.0 - LIP_SHADOW_OWN_TEETH * np.exp(-below / (0.05 * S)))[..., None]
             img = img + (oc - img) * ocov
             # and the painting below them in step (the warp's stretched photo teeth left below the
