@@ -69,6 +69,10 @@ OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is
 # above them had replaced a smile's own teeth as the upper lip rose (single_face MouthUpperUp 0.6).
 OWN_TEETH_MIN = 0.05
 OWN_TEETH_INSET = 0.015  # IPD (at least 1 px) inside the photo's inner lips: no lip pixels in the texture
+# Share of the painted row's relaxed sliver (INCISAL_DISPLAY) the own teeth show below a lip come down
+# over them (1.0: 0-f15-hao's generated surprised apex re-tracked its right outer brow 0.75 of the
+# request, 0.82 at 0.9, main 0.84; the tracker's whole-face fit reads the mouth)
+OWN_SHOW = 0.9
 OWN_STRETCH = 1.35  # the own crowns drawn at most this much taller under a raised lip (then gum)
 OWN_TEETH_OPEN = 0.05  # the own teeth show in full once the lips part this much (x the photo's opening) further (0.15 left the warp's stretched teeth half shown: two rows)
 # Shares of the lips' colour in the open mouth: at the back (shadowed tissue) and just inside the
@@ -640,7 +644,7 @@ class MouthPainter:
             # as the painted row's (``show``): the row drawn that far below the lip (hidden behind
             # it, 0-f15-hao's surprised apex was a dark hole under the lip: facex read fear, hold
             # p(surprised) 0.87 -> 0.26)
-            drop_e = np.maximum(lip_now + show - e, 0.0)
+            drop_e = np.maximum(lip_now + OWN_SHOW * show - e, 0.0)
             fv = fv - drop_e
             k = np.clip((e - (lip_now - drop_e)) / shown, 1.0, OWN_STRETCH)
             fv_src = np.where(fv < e, e - (e - fv) / k, fv)
