@@ -17,6 +17,11 @@ shows them, else a neutral ivory darkened like the skin; the cavity from the dar
 the lips, but never darker than the lips' own colour in shadow (a toothy photo's darkest pixels are
 the black gaps between its teeth); gum and tongue from the lips' own colour.
 
+A photo that shows its own upper teeth keeps them (:meth:`MouthPainter.own_teeth`): where its lips
+part further than in the photo, its teeth's pixels, fixed to the skull, are the upper row (taller
+under a lip raised far, then gum above them), and its lower row is drawn from them, tooth for tooth,
+mirrored; the cavity and tongue are painted as for any photo.
+
 Where the lips close further than in a photo that shows its teeth (a bilabial on a smile), the warp
 squashes the photo's teeth into a thin jagged line; :meth:`MouthPainter.seal` paints the lips'
 own colour over it with a soft lip line.
@@ -74,7 +79,9 @@ OWN_TEETH_INSET = 0.015  # IPD (at least 1 px) inside the photo's inner lips: no
 # request, 0.82 at 0.9, main 0.84; the tracker's whole-face fit reads the mouth)
 OWN_SHOW = 0.9
 OWN_STRETCH = 1.35  # the own crowns drawn at most this much taller under a raised lip (then gum)
-OWN_TEETH_OPEN = 0.05  # the own teeth show in full once the lips part this much (x the photo's opening) further (0.15 left the warp's stretched teeth half shown: two rows)
+# The own teeth show in full once the lips part this much (x the photo's opening) further than in
+# the photo (0.15 left the warp's stretched photo teeth half shown beside them: two rows)
+OWN_TEETH_OPEN = 0.05
 # Shares of the lips' colour in the open mouth: at the back (shadowed tissue) and just inside the
 # lips. A real surprised mouth (0-f1-su-ph.jpg) is 0.35 of its lips' colour at its darkest 5 %
 # (the shadow under the upper lip) and 0.52 / 0.70 at the quartile / median (mostly tongue).
@@ -271,11 +278,11 @@ class MouthPainter:
     def own_teeth(self, image: np.ndarray) -> tuple:
         """The photo's own upper teeth as a texture fixed to the skull (source pixel coordinates).
 
-        The upper row's band (from the incisal edge, the bite curved up round the arch as
-        :meth:`layer`'s painted row, up a crown's height) takes the photo's pixels where the photo
-        shows them (inside its inner lips, :data:`OWN_TEETH_INSET` in), continued by inpainting
-        where it does not (above the upper lip, past the corners: a short crown continued from its
-        own colour, not a painted row); above the crown, the painted gum.
+        The upper row's band (from the photo's own incisal edge, :meth:`_incisal_edge`, up a crown's
+        height or all the photo shows) takes the photo's pixels where the photo shows teeth (inside
+        its inner lips, :data:`OWN_TEETH_INSET` in, below the upper lip's shadow), continued by
+        inpainting from them alone where it does not (above the upper lip, past the corners, darker
+        there as painted back teeth); above the crown, the painted rows' gum.
 
         Returns
         -------
@@ -304,7 +311,7 @@ class MouthPainter:
         rx, ry = xx - self.bite[0], yy - self.bite[1]
         u = (rx * self.right[0] + ry * self.right[1]) / S
         v = rx * self.down[0] + ry * self.down[1]
-        t, _, s, there = _arch(u, UPPER_TEETH)
+        _, _, s, there = _arch(u, UPPER_TEETH)
         soft = max(0.7, 0.01 * S)
         seen = np.zeros(rgb.shape[:2], np.uint8)
         cv2.fillPoly(seen, [np.round(inner - [x0, y0]).astype(np.int32)], 1)
@@ -362,8 +369,8 @@ class MouthPainter:
             if len(vs) < 2:
                 continue
             q = self.bite + uu * S * self.right + vs[:, None] * self.down
-            px = img[np.clip(np.round(q[:, 1]).astype(int), 0, h - 1), np.clip(np.round(q[:, 0]).astype(int), 0, w - 1), :3]
-            px = px.astype(np.float32)
+            qi = np.round(q).astype(int)
+            px = img[np.clip(qi[:, 1], 0, h - 1), np.clip(qi[:, 0], 0, w - 1), :3].astype(np.float32)
             lum = px.mean(1)
             tooth = (lum > 1.1 * lip) & (px.max(1) - px.min(1) < 0.45 * np.maximum(lum, 1.0))
             if not tooth.any() or int(np.argmax(tooth)) > top_ok:
@@ -625,7 +632,7 @@ class MouthPainter:
         alpha = cv2.GaussianBlur(mask, (0, 0), soft).astype(np.float32)[..., None] / 255.0
         if own_row:
             # the photo's own upper teeth (and gum above them) where the skull has taken them, in
-            # full pixels over the painted interior; the lip's shadow is already in their pixels
+            # full pixels over the painted interior
             (ox, oy), tex, cov, eu, ev = self.own
             fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
             fu = ((fx - bite[0]) * self.right[0] + (fy - bite[1]) * self.right[1]) / S
@@ -634,7 +641,8 @@ class MouthPainter:
             # A lip raised above the photo's own (the model lifts a smile's inner lip up to 3x its
             # border) draws the crowns taller, up to OWN_STRETCH x the height the photo shows, before
             # gum shows: a slab of gum as tall as the teeth read as more lip to the tracker and to
-            # the eye (0-f15-hao MouthUpperUp 0.6 closed loop 1.00 -> 0.81).
+            # the eye (single_face MouthUpperUp 0.6, closed loop held 8: 0.74-0.85 with the slab
+            # by the loop's run, 0.97-1.00 so).
             src = self.source[list(L.LIP_INNER_UPPER)] - self.bite
             su_, sv_ = (src @ self.right) / S, src @ self.down
             o3 = np.argsort(su_)
