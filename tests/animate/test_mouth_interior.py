@@ -266,3 +266,45 @@ def test_sealed_lips_keep_each_lip_s_own_colour_to_the_seam(samples, photo):
     matched = np.linalg.norm(near_up - upper) + np.linalg.norm(near_lo - lower)
     swapped = np.linalg.norm(near_up - lower) + np.linalg.norm(near_lo - upper)
     assert matched < 0.75 * swapped, (matched, swapped)
+
+
+@pytest.mark.parametrize("photo", ["0-f15-hao-ph.jpg", "single_face.jpg"])
+def test_a_raised_upper_lip_shows_the_photo_s_own_teeth_where_they_were(samples, photo):
+    """A toothy photo's upper lip raised far beyond the photo's (0.2 IPD, the painting in full):
+    the incisors below it are the photo's own teeth, where the photo has them (fixed to the skull,
+    which has not moved), not painted teeth with drawn gaps; gum shows only above them."""
+    from facemimic.animate.portrait import landmarks as L
+
+    anim = PortraitAnimator(f"{samples}/{photo}", PortraitOptions(size=512, calibrate=False))
+    m = anim.mouth
+    assert m.own is not None  # the photo shows its upper teeth
+    S, d = m.scale, m.down
+    pts = m.source.copy()
+    upper = sorted(set(L.LIP_INNER_UPPER) | set(L.LIP_OUTER_UPPER))
+    pts[upper] -= d * 0.2 * S
+    out = anim.image[..., :3].copy()
+    assert m.paint(out, pts) > 0.9
+    # the incisors' lower half: from the bite up half the teeth the photo shows, a central incisor's
+    # width either side of the midline
+    shown = float((m.bite - m.source[13]) @ d)
+    yy, xx = np.mgrid[0:out.shape[0], 0:out.shape[1]].astype(np.float64)
+    u = ((xx - m.bite[0]) * m.right[0] + (yy - m.bite[1]) * m.right[1]) / S
+    v = (xx - m.bite[0]) * d[0] + (yy - m.bite[1]) * d[1]
+    band = (np.abs(u) < 0.2) & (v < -0.1 * shown) & (v > -0.5 * shown)
+    assert band.sum() > 50
+    got = out[band].astype(np.float32).mean(1)
+    own = anim.image[band][:, :3].astype(np.float32).mean(1)
+    # the photo's own teeth and their gaps, where they were (main's painted teeth: r 0.68 / 0.07,
+    # 19 / 23 grey levels off; these: r 0.88 / 0.98, 7.6 / 7.1)
+    assert np.corrcoef(got, own)[0, 1] > 0.8
+    assert np.abs(got - own).mean() < 12.0
+    # no gum (the lips' colour) over them: as bright as the photo's teeth
+    assert got.mean() > 0.9 * own.mean()
+
+
+@pytest.mark.parametrize("photo", ["15-f13-anc-ph.jpg", "0-f1-su-ph.jpg"])
+def test_a_photo_without_visible_upper_teeth_keeps_painted_ones(samples, photo):
+    """Closed lips (15-f13-anc) or an open mouth whose upper lip hides the teeth (0-f1-su, whose
+    palette still finds bright pixels: its tongue) have no own teeth to keep."""
+    anim = PortraitAnimator(f"{samples}/{photo}", PortraitOptions(size=512, calibrate=False))
+    assert anim.mouth.own is None

@@ -17,6 +17,11 @@ shows them, else a neutral ivory darkened like the skin; the cavity from the dar
 the lips, but never darker than the lips' own colour in shadow (a toothy photo's darkest pixels are
 the black gaps between its teeth); gum and tongue from the lips' own colour.
 
+A photo that shows its own upper teeth keeps them (:meth:`MouthPainter.own_teeth`): where its lips
+part further than in the photo, its teeth's pixels, fixed to the skull, are the upper row (taller
+under a lip raised far, then gum above them), and its lower row is drawn from them, tooth for tooth,
+mirrored; the cavity and tongue are painted as for any photo.
+
 Where the lips close further than in a photo that shows its teeth (a bilabial on a smile), the warp
 squashes the photo's teeth into a thin jagged line; :meth:`MouthPainter.seal` paints the lips'
 own colour over it with a soft lip line.
@@ -63,6 +68,20 @@ INCISAL_DISPLAY = 0.04  # IPD: upper incisors below a relaxed upper lip (~2.5 mm
 SMILE_TEETH = 0.9
 SMILE_FROM, SMILE_RISE = 0.03, 0.08  # IPD
 OVERBITE = 0.035  # IPD: the upper incisors cover the lower ones when the jaw is closed
+# A photo showing its own upper teeth (at least OWN_TEETH_MIN IPD of them below the upper lip)
+# keeps them: their pixels, fixed to the skull, are drawn wherever the lips part further than in
+# the photo (MouthPainter.own_teeth). Painted teeth (a flat colour with drawn gaps) and painted gum
+# above them had replaced a smile's own teeth as the upper lip rose (single_face MouthUpperUp 0.6).
+OWN_TEETH_MIN = 0.05
+OWN_TEETH_INSET = 0.015  # IPD (at least 1 px) inside the photo's inner lips: no lip pixels in the texture
+# Share of the painted row's relaxed sliver (INCISAL_DISPLAY) the own teeth show below a lip come down
+# over them (1.0: 0-f15-hao's generated surprised apex re-tracked its right outer brow 0.75 of the
+# request, 0.82 at 0.9, main 0.84; the tracker's whole-face fit reads the mouth)
+OWN_SHOW = 0.9
+OWN_STRETCH = 1.35  # the own crowns drawn at most this much taller under a raised lip (then gum)
+# The own teeth show in full once the lips part this much (x the photo's opening) further than in
+# the photo (0.15 left the warp's stretched photo teeth half shown beside them: two rows)
+OWN_TEETH_OPEN = 0.05
 # Shares of the lips' colour in the open mouth: at the back (shadowed tissue) and just inside the
 # lips. A real surprised mouth (0-f1-su-ph.jpg) is 0.35 of its lips' colour at its darkest 5 %
 # (the shadow under the upper lip) and 0.52 / 0.70 at the quartile / median (mostly tongue).
@@ -253,6 +272,130 @@ class MouthPainter:
         else:
             bite = closed
         self.bite = up + self.down * bite
+        self.own = (self.own_teeth(image) if self.palette.from_photo and bite >= OWN_TEETH_MIN * self.scale
+                    else None)
+
+    def own_teeth(self, image: np.ndarray) -> tuple:
+        """The photo's own upper teeth as a texture fixed to the skull (source pixel coordinates).
+
+        The upper row's band (from the photo's own incisal edge, :meth:`_incisal_edge`, up a crown's
+        height or all the photo shows) takes the photo's pixels where the photo shows teeth (inside
+        its inner lips, :data:`OWN_TEETH_INSET` in, below the upper lip's shadow), continued by
+        inpainting from them alone where it does not (above the upper lip, past the corners, darker
+        there as painted back teeth); above the crown, the painted rows' gum.
+
+        Returns
+        -------
+        origin : np.ndarray [shape=(2,)]
+            The texture's top-left source pixel (x, y).
+        colour : np.ndarray [shape=(h, w, 3), dtype=float32]
+            RGB of teeth and gum.
+        cover : np.ndarray [shape=(h, w), dtype=float32]
+            0..1: where the upper row (teeth or gum above them) is, soft at the incisal edge.
+        edge_u, edge_v : np.ndarray [shape=(n,)]
+            The incisal edge's profile: px below the bite (``edge_v``) at ``edge_u`` IPD across.
+        """
+        import cv2
+
+        S = self.scale
+        P = self.source
+        inner = _poly(P)
+        h, w = image.shape[:2]
+        reach = (UPPER_CROWN + 0.2) * S  # crown, then gum
+        x0 = int(max(np.floor(inner[:, 0].min() - 0.1 * S), 0))
+        x1 = int(min(np.ceil(inner[:, 0].max() + 0.1 * S), w))
+        y0 = int(max(np.floor(inner[:, 1].min() - reach), 0))
+        y1 = int(min(np.ceil(inner[:, 1].max() + 0.05 * S), h))
+        rgb = np.ascontiguousarray(np.asarray(image)[y0:y1, x0:x1, :3])
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+        rx, ry = xx - self.bite[0], yy - self.bite[1]
+        u = (rx * self.right[0] + ry * self.right[1]) / S
+        v = rx * self.down[0] + ry * self.down[1]
+        _, _, s, there = _arch(u, UPPER_TEETH)
+        soft = max(0.7, 0.01 * S)
+        seen = np.zeros(rgb.shape[:2], np.uint8)
+        cv2.fillPoly(seen, [np.round(inner - [x0, y0]).astype(np.int32)], 1)
+        inset = max(int(round(OWN_TEETH_INSET * S)), 1)
+        seen = cv2.erode(seen, np.ones((2 * inset + 1, 2 * inset + 1), np.uint8))
+        edge, top = self._incisal_edge(image, u, s)
+        depth = edge - v  # px up into the crown from its edge
+        crown_px = np.maximum(UPPER_CROWN * S * (1.0 - 0.3 * _smooth(s / 0.6)), 0.0)
+        # the photo's teeth are the photo's pixels; the rest of the band continued from them alone
+        # (an inpainting that also read the lip above drew a pink line along the photo's lip)
+        # (nor the upper lip's shadow on them: it goes up with the lip; layer() draws the lip's own)
+        seen = seen & (depth > -2 * soft) & (v >= top)
+        tex = (cv2.inpaint(rgb, (seen == 0).astype(np.uint8), max(3.0, 0.03 * S), cv2.INPAINT_TELEA)
+               if seen.any() else rgb).astype(np.float32)
+        # what the photo does not show towards the corners is back teeth, in the dark as painted ones
+        back = np.where(seen > 0, 1.0, np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0))
+        tex = tex * back[..., None]
+        # the gum: the lips' colour as the painted row's, darker up into the lip's shadow
+        up = P[list(L.LIP_INNER_UPPER)] - self.bite
+        up_u, up_v = (up @ self.right) / S, up @ self.down
+        o = np.argsort(up_u)
+        crown_px = np.maximum(crown_px, edge - np.interp(u, up_u[o], up_v[o]))  # all the photo shows is crown
+        gum = _smooth((depth - crown_px) / (2 * soft) + 0.5)[..., None]
+        gum_clr = self.palette.gum * (np.clip(1.0 - 1.2 * s, 0.35, 1.0)
+                                      * (1.0 - 0.3 * _smooth((depth - crown_px) / (0.15 * S))))[..., None]
+        colour = tex * (1 - gum) + gum_clr * gum
+        cover = (_smooth(depth / (1.5 * soft) + 0.5) * there).astype(np.float32)
+        prof_u = np.linspace(-1.0, 1.0, max(int(2 * S), 50))
+        prof_s = ARCH_RADIUS * np.arcsin(np.clip(np.abs(prof_u) / ARCH_RADIUS, 0, 0.999))
+        return (np.array([x0, y0], np.float64), colour.astype(np.float32), cover,
+                prof_u, self._incisal_edge(image, prof_u, prof_s)[0])
+
+    def _incisal_edge(self, image: np.ndarray, u: np.ndarray, s: np.ndarray) -> tuple:
+        """Where (px below the bite, ``u`` (...) IPD across the mouth, ``s`` its arch length) the
+        photo's own upper teeth end: per column, the run of tooth pixels (brighter than the lips,
+        unsaturated: :func:`upper_teeth_depth`'s test) from the upper lip down, a median across
+        teeth's widths (the gaps between them are dark), no lower than the bite (a photo whose
+        lower teeth touch the upper ones runs on into them). Columns with no teeth take the
+        painted row's smile line (the edges curve up round the arch). Returns (edge, top) px below
+        the bite, shaped as ``u``: top where the teeth start below the lip's shadow (-inf: unknown)."""
+        S, P, img = self.scale, self.source, np.asarray(image)
+        h, w = img.shape[:2]
+        model = -0.09 * S * (s / 0.5) ** 2
+        up = P[list(L.LIP_INNER_UPPER)] - self.bite
+        up_u, up_v = (up @ self.right) / S, up @ self.down
+        o = np.argsort(up_u)
+        us = np.arange(up_u.min(), up_u.max(), 1.0 / S)  # one column a pixel
+        lip_v = np.interp(us, up_u[o], up_v[o])
+        lip = float(np.mean(self.palette.lip))
+        ends = np.full(len(us), np.nan)
+        starts = np.full(len(us), np.nan)
+        top_ok = max(0.03 * S, 2.0)
+        for i, (uu, lv) in enumerate(zip(us, lip_v)):
+            vs = np.arange(lv, 0.02 * S + 1.0)
+            if len(vs) < 2:
+                continue
+            q = self.bite + uu * S * self.right + vs[:, None] * self.down
+            qi = np.round(q).astype(int)
+            px = img[np.clip(qi[:, 1], 0, h - 1), np.clip(qi[:, 0], 0, w - 1), :3].astype(np.float32)
+            lum = px.mean(1)
+            tooth = (lum > 1.1 * lip) & (px.max(1) - px.min(1) < 0.45 * np.maximum(lum, 1.0))
+            if not tooth.any() or int(np.argmax(tooth)) > top_ok:
+                continue
+            k0 = int(np.argmax(tooth))
+            starts[i] = vs[k0]
+            run = tooth[k0:]
+            ends[i] = vs[k0 + (int(np.argmin(run)) if not run.all() else len(run) - 1)]
+        # a column with no teeth (a gap, the dark corners) is left to its neighbours
+        win = max(int(round(0.08 * S)) | 1, 3)
+        found = ~np.isnan(ends)
+        if found.sum() < win:
+            return model, np.full_like(model, -np.inf)
+
+        def median(x):
+            m = np.array([np.nanmedian(x[max(0, i - win // 2):i + win // 2 + 1])
+                          if found[max(0, i - win // 2):i + win // 2 + 1].any() else np.nan for i in range(len(us))])
+            ok = ~np.isnan(m)
+            return np.interp(u, us[ok], m[ok]), us[ok]
+
+        edge, ok_u = median(ends)
+        top, _ = median(starts)
+        far = (u < ok_u[0]) | (u > ok_u[-1])  # past the teeth the photo shows: the smile line
+        edge = np.where(far, np.minimum(edge, model), edge)
+        return np.minimum(edge, np.minimum(0.0, model + 0.06 * S)), np.where(far, -np.inf, top)
 
     def opening(self, points: np.ndarray) -> float:
         """Lip opening in pixels at the middle of the mouth."""
@@ -341,7 +484,14 @@ class MouthPainter:
 
         points = np.asarray(points, np.float64)[:, :2]
         a = self.amount(points, jaw_gap)
-        if a <= 0.01:
+        # a toothy photo's own upper teeth show as soon as the lips part further than in the photo
+        # (only there: lips narrower than the photo's, squashed or sealed, keep the painted rows; with
+        # the own teeth there the closed loop's frames read a wider stretch, 0-f15-hao MouthStretch
+        # 0.6 held 8: 1.04 -> 1.2-1.25, while the open loop's single frame read the same, 0.96)
+        own_row = self.own is not None and self.opening(points) > self.source_open
+        own_a = max(a, float(np.clip((self.opening(points) / self.source_open - 1.0) / OWN_TEETH_OPEN, 0.0, 1.0))) \
+            if own_row else 0.0
+        if max(a, own_a) <= 0.01:
             return None
         poly = _poly(points)
         h, w = shape[:2]
@@ -426,6 +576,19 @@ class MouthPainter:
             shade = shade * (0.95 - 0.12 * along ** 2 + 0.05 * np.exp(-((along - 0.35) / 0.3) ** 2))
             shade = shade * np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0) * lit  # back teeth in the dark
             clr = pal.teeth * shade[..., None]
+            if sign > 0 and own_row:
+                # A toothy photo's lower teeth: its own upper teeth, tooth for tooth (a lower
+                # central incisor from the upper one, ...), mirrored up-down and in the lower row's
+                # shadow (painted teeth with drawn gaps read grey and striped under its own upper row)
+                origin, tex, _, eu, ev = self.own
+                su = np.interp(s, bounds, UPPER_TEETH)
+                uu = np.sign(u) * ARCH_RADIUS * np.sin(su / ARCH_RADIUS)
+                vv = np.interp(uu, eu, ev) - np.clip(depth, 0.0, None) * (UPPER_CROWN / crown)
+                sx = self.bite[0] + uu * S * self.right[0] + vv * self.down[0] - origin[0]
+                sy = self.bite[1] + uu * S * self.right[1] + vv * self.down[1] - origin[1]
+                clr = cv2.remap(tex, sx.astype(np.float32), sy.astype(np.float32), cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+                clr = clr * (np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0) * lit * (1.0 - 0.1 * along ** 2))[..., None]
             # Translucent incisal tip, gum above/below the crown.
             tip = np.exp(-(depth / (0.03 * S)) ** 2)[..., None] * 0.12
             clr = clr * (1 - tip) + pal.edge * tip * 2
@@ -457,17 +620,54 @@ class MouthPainter:
         smiling = self.smile(points)
         if smiling > 0:
             up_edge = np.maximum(up_edge, lip_v + smiling * SMILE_TEETH * np.maximum(lo_lip_v - lip_v, 0.0))
-        uc, ucov = row(-1.0, up_edge, UPPER_TEETH, UPPER_CROWN, 1.0)
-        # Between the rows a thin contact shadow where they meet (a closed bite).
-        img = img + (uc - img) * ucov
+        if not own_row:  # (a toothy photo's own upper row is drawn below, in full pixels)
+            uc, ucov = row(-1.0, up_edge, UPPER_TEETH, UPPER_CROWN, 1.0)
+            img = img + (uc - img) * ucov
         # Shadow of the upper lip over the teeth and into the cavity; the lower lip a little too.
         below_lip = np.clip(v - lip_v, 0, None)
         shadow = 1.0 - lip_shadow * np.exp(-below_lip / (0.05 * S))
         img = img * shadow[..., None]
         if st > 1:
             img = cv2.resize(img.astype(np.float32), (gw * st, gh * st), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
-        alpha = cv2.GaussianBlur(mask, (0, 0), soft).astype(np.float32)[..., None] / 255.0 * a
-        return (x0, y0, x1, y1), img, alpha, a
+        alpha = cv2.GaussianBlur(mask, (0, 0), soft).astype(np.float32)[..., None] / 255.0
+        if own_row:
+            # the photo's own upper teeth (and gum above them) where the skull has taken them, in
+            # full pixels over the painted interior
+            (ox, oy), tex, cov, eu, ev = self.own
+            fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+            fu = ((fx - bite[0]) * self.right[0] + (fy - bite[1]) * self.right[1]) / S
+            fv = (fx - bite[0]) * self.down[0] + (fy - bite[1]) * self.down[1]
+            lip_now = np.interp(fu, up_u[order], up_v[order])
+            # A lip raised above the photo's own (the model lifts a smile's inner lip up to 3x its
+            # border) draws the crowns taller, up to OWN_STRETCH x the height the photo shows, before
+            # gum shows: a slab of gum as tall as the teeth read as more lip to the tracker and to
+            # the eye (single_face MouthUpperUp 0.6, closed loop held 8: 0.74-0.85 with the slab
+            # by the loop's run, 0.97-1.00 so).
+            src = self.source[list(L.LIP_INNER_UPPER)] - self.bite
+            su_, sv_ = (src @ self.right) / S, src @ self.down
+            o3 = np.argsort(su_)
+            e = np.interp(fu, eu, ev)
+            shown = np.maximum(e - np.interp(fu, su_[o3], sv_[o3]), 0.02 * S)
+            # A lip come down over them (a smile relaxed, a surprised oval) still shows their edges
+            # as the painted row's (``show``): the row drawn that far below the lip (hidden behind
+            # it, 0-f15-hao's surprised apex was a dark hole under the lip: facex read fear, hold
+            # p(surprised) 0.87 -> 0.26)
+            drop_e = np.maximum(lip_now + OWN_SHOW * show - e, 0.0)
+            fv = fv - drop_e
+            k = np.clip((e - (lip_now - drop_e)) / shown, 1.0, OWN_STRETCH)
+            fv_src = np.where(fv < e, e - (e - fv) / k, fv)
+            mx = (self.bite[0] + fu * S * self.right[0] + fv_src * self.down[0] - ox).astype(np.float32)
+            my = (self.bite[1] + fu * S * self.right[1] + fv_src * self.down[1] - oy).astype(np.float32)
+            oc = cv2.remap(tex, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            ocov = cv2.remap(cov, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)[..., None]
+            # the upper lip's shadow on them, where the lip is now
+            below = np.clip(fv + drop_e - lip_now, 0, None)
+            oc = oc * (1.0 - LIP_SHADOW_OWN_TEETH * np.exp(-below / (0.05 * S)))[..., None]
+            img = img + (oc - img) * ocov
+            # and the painting below them in step (the warp's stretched photo teeth left below the
+            # skull's own, half shown, read as a second row)
+            return (x0, y0, x1, y1), img, alpha * own_a, own_a
+        return (x0, y0, x1, y1), img, alpha * a, a
 
     def apply(self, out: np.ndarray, points: np.ndarray, layer: "tuple | None") -> float:
         """Finish :meth:`paint` in ``out`` (H, W, C) uint8, in place: the lips' seal (it reads the

@@ -63,7 +63,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...expressions import geometry
-from ...expressions.mouth import LIPS_MEET_GAP
+from ...expressions.mouth import LIPS_MEET_GAP, implied_lip_gap, implied_mouth
 from ...expressions.names import N_UE, ue_index
 from .calibrate import BROW_LID_KEEP, StillTracker, drawn_brow_gaps, rest_brow_gaps, rest_of
 from .implied import implied_measures, implied_weight
@@ -204,6 +204,30 @@ LIPS_PRESS = LIPS_MEET_GAP
 # gap whose reading is the asked one (ClosedLoop.probed_drawn): the excess is not constant (su:
 # drawn 0.05 reads ~0.24, 0.08-0.16 read its own gape ~0.33), and the asked gap less the mean
 # excess drew 0.07-0.08, which re-tracked 0.33-0.35.
+# The lips' slot aims at the gap the frame implies, whose lip-shape terms count MouthUpperUp's and
+# MouthLowerDown's extents (the upper lip's border raised, the lower lip's lowered) as the inner-lip
+# gap they open. The model draws each at its extent at the border (their own measures), and the
+# inner lips part further: single_face MouthLowerDown 0.3 draws +0.097 IPD for the relation's 0.075
+# (re-tracked +0.095), 0-f1-su MouthUpperUp 0.6 +0.09 for 0.06; real faces do too (docs/units.md, the
+# free fit of the gap: 1.47 x the upper raise, 1.19 x the lower drop). Aimed at the relation, the
+# lips' slot closed that excess with MouthClosed, which lifts the lower lip and lowers the upper one,
+# undoing the shapes asked: closed-loop same motion (units_portrait.py --refine) single_face
+# MouthLowerDown@0.3 0.75, 0-f1-su MouthLowerDown@0.3 0.62, MouthUpperUp@0.6 0.52 (open loop 1.00 /
+# 1.01 / 0.92). So the lips' target adds the drawing's excess over the relation (ClosedLoop.
+# lip_shapes_allowance; never less: a drawing that opens less is still held open by the slot) ...
+# - at most LIP_SHAPES_INNER x the borders' extents, real faces' own excess: more is the curve's, not
+#   the lips' (0-f15-hao's toothy smile, MouthUpperUp 0.6: drawn +0.19 IPD for the border's 0.06, a
+#   band of painted gum under a lifted lip; held to real faces' excess her own teeth show, read 0.94);
+# - by the lip shapes' share of the relation's opening: where the jaw opens the mouth the relation
+#   holds (measured on talking faces; speech is built on it): with the whole excess, speech's vowels
+#   (UpperUp 0.1-0.2 over an open jaw) gaped, --say p95 on 0-f15-hao 0.290 -> 0.315 IPD;
+# - and where the drawing already opens the lips more than the relation, the lips' correction does
+#   not open them further (ClosedLoop._hold_shapes): that only chases the tracker (single_face reads
+#   its painted teeth's gap ~0.02 IPD closer than drawn; the slot, which the follow guard does not
+#   judge, wound up to -0.10 MouthClosed on MouthUpperUp 0.6, a band of gum above the teeth).
+_LIP_SHAPES = np.array([ue_index(f"{stem}{s}") for stem in ("MouthUpperUp", "MouthLowerDown") for s in ("Right", "Left")])
+LIP_SHAPES_INNER = (0.47, 0.19)  # (upper, lower): the most excess allowed, x the border's extent
+LIP_SHAPES_ASKED = 1e-3  # below this the lip shapes are not asked (no drawn gaps measured)
 # The brows are never drawn through the eyelids: where the corrected drive would bring the inner
 # brow closer to the upper lid than calibrate.BROW_LID_KEEP of the photo's gap (the model's
 # geometry, calibrate.brow_lid_gaps), that side's corrections bringing the brow down are scaled
@@ -470,6 +494,7 @@ class ClosedLoop:
         self.lips_probe = lips_response(getattr(getattr(animator, "stats", None), "calibration", None))
         # re-tracked / drawn inner-lip gap (LIPS_BIAS_FREE) and re-tracked - drawn (IPD), running
         self._lips_ratio, self._lips_bias = self._lips_start()
+        self._shapes_key, self._shapes = None, (0.0, 0.0)  # lip_shapes_allowance's last drive and answer
         self.guard = FollowGuard(len(LOOP))
         # lag > 0: frames corrected from their predecessors' final renders (correct_lagged)
         self.lag = int(lag)
@@ -530,7 +555,8 @@ class ClosedLoop:
         model = self.animator.model
         x = np.asarray(drive, np.float32) - model.rest
         t = x[self.index].astype(np.float32)
-        t[_LIPS] = -model.lip_gap(x, self.photo_gap) / geometry.MOUTH_CLOSED_GAP_EXTENT
+        excess, share = self.lip_shapes_allowance(drive)
+        t[_LIPS] = -(model.lip_gap(x, self.photo_gap) + share * excess) / geometry.MOUTH_CLOSED_GAP_EXTENT
         if len(x) > DRIVE_CLOSE_LEFT:
             # the share of the photo's own aperture closed (the drive's lids less the rest's: both
             # counted in that aperture, animator.frame_drive), the unit the readings are in
@@ -546,6 +572,35 @@ class ClosedLoop:
                     side = 1 if channel.endswith("right") else 0  # measures are (left, right)
                     t[k] = -float(implied["eye_widen"][side]) / max(float(self.aperture0[side]), 1e-3)
         return t
+
+    def lip_shapes_allowance(self, drive: np.ndarray) -> tuple[float, float]:
+        """What the lips' slot allows for the frame's MouthUpperUp / MouthLowerDown (the comment at
+        _LIP_SHAPES):
+        ``(excess, share)``, the IPD (>= 0) by which the model draws the inner lips farther apart
+        for them than the unit's lip-gap relation counts (their extents, 0.10 and 0.25 IPD at 1.0,
+        at the lips' borders; at most LIP_SHAPES_INNER x those extents), and their share of the
+        opening the relation implies (0..1; the rest is the jaw's). ``drive`` (93,), absolute;
+        ``(0, 0)`` where neither is asked or the drawing opens no more than the relation."""
+        d = np.asarray(drive, np.float32)
+        key = d.tobytes()
+        if self._shapes_key == key:
+            return self._shapes
+        model = self.animator.model
+        x = d - model.rest
+        out = (0.0, 0.0)
+        if np.max(np.abs(x[_LIP_SHAPES])) >= LIP_SHAPES_ASKED:
+            without = d.copy()
+            without[_LIP_SHAPES] = model.rest[_LIP_SHAPES]
+            implied = float(implied_lip_gap(x[:N_UE]))
+            unit = implied - float(implied_lip_gap((without - model.rest)[:N_UE]))
+            drawn = self.animator.drawn_gap(d) - self.animator.drawn_gap(without)
+            m = implied_mouth(x[:N_UE])
+            most = (LIP_SHAPES_INNER[0] * max(float(m.upper_lip_raise), 0.0)
+                    + LIP_SHAPES_INNER[1] * max(float(m.lower_lip_depress), 0.0))
+            if unit > 0.0 and drawn > unit:
+                out = (min(drawn - unit, most), float(np.clip(unit / implied, 0.0, 1.0)))
+        self._shapes_key, self._shapes = key, out
+        return out
 
     def _asked(self, drive: np.ndarray) -> np.ndarray:
         """(len(LOOP),) what the absolute weights of ``drive`` ask of each UE slot's measure (or
@@ -801,6 +856,7 @@ class ClosedLoop:
             # (An open mouth is held both ways: the jaw alone re-tracks a gap 1.4x its request,
             # MouthLowerDown 0.5 where none was asked, on 15-f13-anc at JawOpen 0.32.)
             self.corr[_LIPS] = min(float(self.corr[_LIPS]), 0.0)
+        self._hold_shapes(drive)
         self._hold_open(drive, opening)
         self._hold_within(drive, opening)
         self._hold_brows(drive)
@@ -1139,6 +1195,15 @@ class ClosedLoop:
             return bool(wider(self.animator.drawn_gap(out)))
 
         return _bisect(holds, lo, hi)
+
+    def _hold_shapes(self, drive: np.ndarray) -> None:
+        """Where the model draws the frame's lip shapes farther apart than the relation counts
+        (:meth:`lip_shapes_allowance`'s excess > 0), the lips' correction opens them by at most
+        (1 - share) of its limit (the jaw's part of the opening): opening them further only chases
+        a tracker that reads the drawn lips closer than drawn (the comment at _LIP_SHAPES)."""
+        excess, share = self.lip_shapes_allowance(drive)
+        if excess > 0.0:
+            self.corr[_LIPS] = max(float(self.corr[_LIPS]), -(1.0 - share) * float(self.limit[_LIPS]))
 
     def _hold_open(self, drive: np.ndarray, opening: float) -> None:
         """Lips asked open (``opening``, weight units) are never drawn closer than OPEN_FLOOR of
