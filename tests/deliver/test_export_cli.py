@@ -26,7 +26,8 @@ def test_every_format_from_the_output_extension(track_file, tmp_path):
     for ext, out in outs.items():
         r = _run(track_file, "-o", out)
         assert r.exit_code == 0, r.output
-        assert f"Wrote {out}" in r.output and "frames" in r.output
+        # a clip says its frames; a .vrm holds named poses and says which
+        assert f"Wrote {out}" in r.output and ("expression(s): face (t = " if ext == "vrm" else "frames") in r.output
     assert_valid(outs["glb"], outs["gltf"], outs["vrma"], outs["vrm"])
     assert parse_tres(outs["tres"].read_text())["header"]["type"] == "Animation"
     assert parse_unity_yaml(outs["anim"].read_text())["class"] == 74
@@ -46,6 +47,9 @@ def test_options_reach_the_exporters(track_file, tmp_path):
     vrm = tmp_path / "e.vrm"
     r = _run(track_file, "-o", vrm, "-e", "happy=2.0", "-e", "calm=0.1")
     assert r.exit_code == 0, r.output
+    # named poses, not a clip: the summary names them and their times (it said "N frames, 0.00 s")
+    assert "2 expression(s): happy (t = 2.00 s), calm (t = 0.10 s)" in r.output, r.output
+    assert "0.00 s" not in r.output
     exprs = read_glb(vrm).json["extensions"]["VRMC_vrm"]["expressions"]
     assert "calm" in exprs["custom"] and exprs["preset"]["happy"]["morphTargetBinds"]
     r = _run(track_file, "-o", tmp_path / "x.vrma", "--perfect-sync", "--no-head")

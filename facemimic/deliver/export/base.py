@@ -62,11 +62,19 @@ class ExportResult:
     unmapped_targets: tuple[str, ...]  # "node/target" the track cannot drive
     unused_channels: tuple[str, ...]  # track channels (UE names, gaze, openness) nothing receives
     notes: tuple[str, ...] = field(default_factory=tuple)  # renames, replaced expressions, gap fills …
+    # named expressions written instead of a clip (the vrm exporter): (name, the track time it was
+    # taken from, or None for a frame not from the track)
+    expressions: tuple[tuple[str, float | None], ...] = field(default_factory=tuple)
 
     def summary(self) -> str:
         """A few human-readable lines for the CLI."""
-        lines = [f"Wrote {self.path} ({self.format}): {self.frames} frames, {self.duration:.2f} s, "
-                 f"{len(self.mapped)} targets driven"]
+        if self.expressions:  # still poses, not a clip: no frames or duration to speak of
+            what = _short([n if t is None else f"{n} (t = {t:.2f} s)" for n, t in self.expressions], 6)
+            lines = [f"Wrote {self.path} ({self.format}): {len(self.expressions)} expression(s): {what}; "
+                     f"{len(self.mapped)} targets driven"]
+        else:
+            lines = [f"Wrote {self.path} ({self.format}): {self.frames} frames, {self.duration:.2f} s, "
+                     f"{len(self.mapped)} targets driven"]
         if self.unmapped_targets:
             lines.append(f"  not driven ({len(self.unmapped_targets)}): {_short(self.unmapped_targets)}")
         if self.unused_channels:

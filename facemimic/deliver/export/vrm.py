@@ -164,25 +164,30 @@ class VrmExpressionExporter(ClipExporter):
         tr, notes = prepare_track(track, options)
         offset = tr.metadata.get("time_offset", 0.0)
         frames: dict[str, ExpressionFrame] = {}
+        taken: dict[str, float] = {}  # name -> the track time its frame was taken from
         if options.expressions:
             for name, t in options.expressions:
                 i = int(np.argmin(np.abs(tr.time + offset - t)))
-                frames[name] = tr[i]
+                frames[name], taken[name] = tr[i], float(tr.time[i] + offset)
         elif not options.perfect_sync:
             i = int(np.argmax(np.nansum(tr.weights, axis=1)))
-            frames[path.stem or "expression"] = tr[i]
+            name = path.stem or "expression"
+            frames[name], taken[name] = tr[i], float(tr.time[i] + offset)
             notes.append(f"no expression times given: {path.stem!r} taken from t = {tr.time[i] + offset:.3f} s")
         if options.perfect_sync:
             frames.update(perfect_sync_frames())
-        return self.export_frames(frames, path, options, notes=notes, frame_count=len(tr))
+        return self.export_frames(frames, path, options, notes=notes, times=taken)
 
     def export_frames(self, frames: dict[str, ExpressionFrame], path, options: ExportOptions | None = None,
-                      *, notes: list[str] | None = None, frame_count: int | None = None) -> ExportResult:
-        """Write ``{name: ExpressionFrame}`` as expressions into the avatar (default: VRM 1.0 test head)."""
+                      *, notes: list[str] | None = None, times: dict[str, float] | None = None) -> ExportResult:
+        """Write ``{name: ExpressionFrame}`` as expressions into the avatar (default: VRM 1.0 test
+        head); ``times``: the track time each named frame was taken from, for the summary."""
         options = options or ExportOptions()
         doc = load_avatar(options.avatar, vrm="1.0")
         mapped, unmapped, more = write_expressions(doc, dict(frames))
         written = doc.save(Path(path))
-        return ExportResult(path=written, format=self.name, frames=frame_count or len(frames), duration=0.0,
+        times = times or {}
+        return ExportResult(path=written, format=self.name, frames=len(frames), duration=0.0,
                             mapped=tuple(mapped), unmapped_targets=tuple(unmapped), unused_channels=(),
-                            notes=tuple((notes or []) + more))
+                            notes=tuple((notes or []) + more),
+                            expressions=tuple((n, times.get(n)) for n in frames))
