@@ -225,6 +225,11 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         audio_len = _audio_duration(audio)
     tmp = None
     warnings: list[str] = []
+    if spec.duration is not None and kind != "expression":
+        # only a generated expression is timed by it; a track, a video, a voice or a sentence
+        # lasts as long as it does (the --drive user who asked 3 s got the driver's 19.7 s unwarned)
+        warnings.append(f"duration {spec.duration:g} s is ignored with --{kind}: the video lasts as long as "
+                        "its motion and sound (duration times --expression and --mood alone)")
     if kind == "expression":
         from ..generate.api import express_clip as clip
 

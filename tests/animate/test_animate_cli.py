@@ -109,6 +109,16 @@ def test_avatar_source_uses_the_builtin_avatar(small_track, tmp_path):
     assert len(frames) == 6 and frames[0].shape == (128, 128, 3) and "neko" in meta["description"].lower()
 
 
+def test_a_duration_the_driver_ignores_is_said_not_silently_dropped(small_track, tmp_path):
+    """--duration times --expression / --mood alone: with --track the video lasts as long as the
+    track (6 frames here), and the user who asked 3 s is told so."""
+    out = tmp_path / "timed.mp4"
+    r = _run("avatar:neko", "-o", out, "--track", small_track, "--size", "128", "--fps", "10", "--duration", "3")
+    assert r.exit_code == 0, r.output
+    assert "Warning: duration 3 s is ignored with --track" in r.output, r.output
+    assert len(_read(out)[2]) == 6
+
+
 @pytest.mark.parametrize("args, message", [
     (["--expression", "happy", "--track", "x.jsonl"], "one driver"),
     ([], "nothing drives the face"),
