@@ -272,6 +272,8 @@ class MouthPainter:
         else:
             bite = closed
         self.bite = up + self.down * bite
+        # the photo's upper inner lip across the mouth (own_teeth, _incisal_edge, layer)
+        self._source_lip = self.upper_lip(self.source)
         self.own = (self.own_teeth(image) if self.palette.from_photo and bite >= OWN_TEETH_MIN * self.scale
                     else None)
 
@@ -330,10 +332,7 @@ class MouthPainter:
         back = np.where(seen > 0, 1.0, np.clip(1.0 - 1.3 * s ** 1.5, 0.25, 1.0))
         tex = tex * back[..., None]
         # the gum: the lips' colour as the painted row's, darker up into the lip's shadow
-        up = P[list(L.LIP_INNER_UPPER)] - self.bite
-        up_u, up_v = (up @ self.right) / S, up @ self.down
-        o = np.argsort(up_u)
-        crown_px = np.maximum(crown_px, edge - np.interp(u, up_u[o], up_v[o]))  # all the photo shows is crown
+        crown_px = np.maximum(crown_px, edge - np.interp(u, *self._source_lip))  # all the photo shows is crown
         gum = _smooth((depth - crown_px) / (2 * soft) + 0.5)[..., None]
         gum_clr = self.palette.gum * (np.clip(1.0 - 1.2 * s, 0.35, 1.0)
                                       * (1.0 - 0.3 * _smooth((depth - crown_px) / (0.15 * S))))[..., None]
@@ -352,14 +351,12 @@ class MouthPainter:
         lower teeth touch the upper ones runs on into them). Columns with no teeth take the
         painted row's smile line (the edges curve up round the arch). Returns (edge, top) px below
         the bite, shaped as ``u``: top where the teeth start below the lip's shadow (-inf: unknown)."""
-        S, P, img = self.scale, self.source, np.asarray(image)
+        S, img = self.scale, np.asarray(image)
         h, w = img.shape[:2]
         model = -0.09 * S * (s / 0.5) ** 2
-        up = P[list(L.LIP_INNER_UPPER)] - self.bite
-        up_u, up_v = (up @ self.right) / S, up @ self.down
-        o = np.argsort(up_u)
-        us = np.arange(up_u.min(), up_u.max(), 1.0 / S)  # one column a pixel
-        lip_v = np.interp(us, up_u[o], up_v[o])
+        lip_u, lip_vs = self._source_lip
+        us = np.arange(lip_u[0], lip_u[-1], 1.0 / S)  # one column a pixel
+        lip_v = np.interp(us, lip_u, lip_vs)
         lip = float(np.mean(self.palette.lip))
         ends = np.full(len(us), np.nan)
         starts = np.full(len(us), np.nan)
@@ -396,6 +393,14 @@ class MouthPainter:
         far = (u < ok_u[0]) | (u > ok_u[-1])  # past the teeth the photo shows: the smile line
         edge = np.where(far, np.minimum(edge, model), edge)
         return np.minimum(edge, np.minimum(0.0, model + 0.06 * S)), np.where(far, -np.inf, top)
+
+    def upper_lip(self, points: np.ndarray, bite: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The upper lip's inner edge of ``points`` (478, 2) px across the mouth: (u (n,) IPD from
+        ``bite`` (2,) px (default: the photo's) along the mouth, ascending; v (n,) px below it)."""
+        up = np.asarray(points, np.float64)[list(L.LIP_INNER_UPPER), :2] - (self.bite if bite is None else bite)
+        u, v = (up @ self.right) / self.scale, up @ self.down
+        order = np.argsort(u)
+        return u[order], v[order]
 
     def opening(self, points: np.ndarray) -> float:
         """Lip opening in pixels at the middle of the mouth."""
@@ -488,8 +493,9 @@ class MouthPainter:
         # (only there: lips narrower than the photo's, squashed or sealed, keep the painted rows; with
         # the own teeth there the closed loop's frames read a wider stretch, 0-f15-hao MouthStretch
         # 0.6 held 8: 1.04 -> 1.2-1.25, while the open loop's single frame read the same, 0.96)
-        own_row = self.own is not None and self.opening(points) > self.source_open
-        own_a = max(a, float(np.clip((self.opening(points) / self.source_open - 1.0) / OWN_TEETH_OPEN, 0.0, 1.0))) \
+        opening = self.opening(points)
+        own_row = self.own is not None and opening > self.source_open
+        own_a = max(a, float(np.clip((opening / self.source_open - 1.0) / OWN_TEETH_OPEN, 0.0, 1.0))) \
             if own_row else 0.0
         if max(a, own_a) <= 0.01:
             return None
@@ -523,10 +529,8 @@ class MouthPainter:
         v = rx * self.down[0] + ry * self.down[1]
         wide = self.half_width / S  # the photo's mouth half-width, IPD
         # The upper lip's inner edge in the same frame (its shadow falls on the teeth).
-        up = points[list(L.LIP_INNER_UPPER)] - bite
-        up_u, up_v = (up @ self.right) / S, up @ self.down
-        order = np.argsort(up_u)
-        lip_v = np.interp(u, up_u[order], up_v[order])
+        lip_now_u, lip_now_v = self.upper_lip(points, bite)
+        lip_v = np.interp(u, lip_now_u, lip_now_v)
         # Cavity: dark at the back, lighter towards the lips and corners.
         centre_v = 0.5 * drop
         r = np.clip(np.sqrt((u / max(wide, 0.2)) ** 2 + ((v - centre_v) / (0.6 * drop + 0.1 * S)) ** 2), 0, 1)[..., None]
@@ -637,17 +641,14 @@ class MouthPainter:
             fy, fx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
             fu = ((fx - bite[0]) * self.right[0] + (fy - bite[1]) * self.right[1]) / S
             fv = (fx - bite[0]) * self.down[0] + (fy - bite[1]) * self.down[1]
-            lip_now = np.interp(fu, up_u[order], up_v[order])
+            lip_now = np.interp(fu, lip_now_u, lip_now_v)
             # A lip raised above the photo's own (the model lifts a smile's inner lip up to 3x its
             # border) draws the crowns taller, up to OWN_STRETCH x the height the photo shows, before
             # gum shows: a slab of gum as tall as the teeth read as more lip to the tracker and to
             # the eye (single_face MouthUpperUp 0.6, closed loop held 8: 0.74-0.85 with the slab
             # by the loop's run, 0.97-1.00 so).
-            src = self.source[list(L.LIP_INNER_UPPER)] - self.bite
-            su_, sv_ = (src @ self.right) / S, src @ self.down
-            o3 = np.argsort(su_)
             e = np.interp(fu, eu, ev)
-            shown = np.maximum(e - np.interp(fu, su_[o3], sv_[o3]), 0.02 * S)
+            shown = np.maximum(e - np.interp(fu, *self._source_lip), 0.02 * S)
             # A lip come down over them (a smile relaxed, a surprised oval) still shows their edges
             # as the painted row's (``show``): the row drawn that far below the lip (hidden behind
             # it, 0-f15-hao's surprised apex was a dark hole under the lip: facex read fear, hold
