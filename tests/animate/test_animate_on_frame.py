@@ -13,7 +13,9 @@ def test_on_frame_sees_every_frame_in_order_as_the_video_holds_it(tmp_path):
     import av
 
     seen = []
-    result = animate("avatar", tmp_path / "a.mp4", DriverSpec(expression="neutral 0.3s > surprised 0.5s"),
+    # a fixed seed: unseeded, each run drew its own surprise, and the weakest moved the face only
+    # 6.1 grey levels against 3x the codec's 2.0 (a clean-clone run failed on it; seeds 1-3: 6.9-11.3)
+    result = animate("avatar", tmp_path / "a.mp4", DriverSpec(expression="neutral 0.3s > surprised 0.5s", seed=1),
                      mark=False, on_frame=lambda i, img: seen.append((i, img.copy())))
     assert [i for i, _ in seen] == list(range(result.frames)) and result.frames >= 20
     assert all(img.dtype == np.uint8 and img.shape == (result.size[1], result.size[0], 3) for _, img in seen)
