@@ -133,7 +133,11 @@ class Analysis:
         return out
 
     def to_csv(self, path) -> Path:
-        """One row per frame: time, present, dominant, valence, arousal, p_<basic>…, p_<state>…, AU…"""
+        """One row per frame: time, present, dominant, detail, valence, arousal, p_<basic>…, state_<state>…, AU…
+
+        The state columns are ``state_<name>`` (spaces as ``_``), as in ``facemimic batch analyze``'s
+        dataset: eight state names are also basic emotions (``happy``, ``sad`` …), and ``p_`` for
+        both would give the CSV duplicate column names."""
         import csv
 
         from ..common.files import AtomicFile
@@ -141,7 +145,7 @@ class Analysis:
         with AtomicFile(path, "w", newline="") as out:
             w = csv.writer(out.file)
             w.writerow(["time", "present", "dominant", "detail", "valence", "arousal"]
-                       + [f"p_{b}" for b in BASIC] + [f"p_{s.replace(' ', '_')}" for s in STATE_NAMES]
+                       + [f"p_{b}" for b in BASIC] + ["state_" + s.replace(" ", "_") for s in STATE_NAMES]
                        + list(AU_LABELS))
             dom = self.dominant()
             au = np.nanmean(self.aus, axis=2) if len(self) else np.zeros((0, len(AU_LABELS)))

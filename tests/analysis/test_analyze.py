@@ -54,6 +54,21 @@ def test_clip_summary_csv_and_plot(tmp_path):
         assert im.format == "PNG" and im.size == (1000, 500)
 
 
+def test_csv_column_names_are_unique_and_match_the_batch_dataset(tmp_path):
+    # Eight state names are also basic emotions: `p_<state>` columns repeated `p_happy` … in the
+    # header (pandas read them back as `p_happy.1`). States are `state_<name>` as in batch analyze.
+    from facemimic.batch.schema import BASIC_COLUMNS, STATE_COLUMNS
+
+    res = analyze(clip("happy", duration=0.5, seed=1))
+    path = res.to_csv(tmp_path / "a.csv")
+    header = path.read_text().splitlines()[0].split(",")
+    assert len(header) == len(set(header))
+    df = pd.read_csv(path)
+    assert list(BASIC_COLUMNS) + list(STATE_COLUMNS) == [c for c in df.columns if c.startswith(("p_", "state_"))]
+    assert df[list(BASIC_COLUMNS)].sum(axis=1).round(2).eq(1).all()
+    assert df[list(STATE_COLUMNS)].sum(axis=1).round(2).eq(1).all()
+
+
 def test_gaps_stay_gaps():
     tr = read_track_with_gap()
     res = analyze(tr)
