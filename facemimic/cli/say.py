@@ -37,7 +37,7 @@ def command(text, output, list_voices, voice, language, rate, pitch, phones_out,
     from pathlib import Path
 
     from ..lipsync.api import LipSyncOptions, from_phones
-    from ..common.audio import write_wav
+    from ..common.audio import check_wav_path, write_wav
     from ..voice import VoiceOptions, say
 
     if list_voices:
@@ -59,6 +59,7 @@ def command(text, output, list_voices, voice, language, rate, pitch, phones_out,
 
     # Every output (folder, format, not an input) is checked before speaking, and all of them
     # appear together or none does.
+    check_wav_path(output)  # WAV bytes only: '-o hello.mp3' would be a WAV under an MP3 name
     if cues_out:
         cues_format(cues_out)
     if track_out:

@@ -211,12 +211,29 @@ def resample(x: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     return resample_poly(x, int(rate_out) // g, int(rate_in) // g)
 
 
+def check_wav_path(path: str | Path) -> None:
+    """Refuse an output name that does not end in ``.wav``: :func:`write_wav` writes WAV bytes
+    only, and a WAV named ``.mp3`` or ``.ogg`` misleads every player and tool that trusts the name.
+
+    Raises
+    ------
+    OutputError
+        ``<path>: ...`` when the extension is not ``.wav`` (any case).
+    """
+    from ..errors import OutputError
+
+    if Path(path).suffix.lower() != ".wav":
+        got = f"extension '{Path(path).suffix}'" if Path(path).suffix else "no extension"
+        raise OutputError(path, f"speech is written as WAV, got {got}; end the name in .wav")
+
+
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int) -> Path:
-    """Write mono int16 PCM as a WAV file atomically."""
+    """Write mono int16 PCM as a WAV file atomically (``path`` must end in ``.wav``)."""
     import wave
 
     from ..common.files import AtomicFile
 
+    check_wav_path(path)
     a = np.asarray(audio)
     if a.dtype != np.int16:
         a = as_pcm16(a, sample_rate, target_rate=sample_rate)

@@ -144,3 +144,21 @@ def test_synthesis_is_reproducible_across_processes():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
             for _ in range(2)}
     assert len(runs) == 1 and len(next(iter(runs)).strip()) == 32
+
+
+@pytest.mark.parametrize("name", ["hello.mp3", "hello.ogg", "hello"])
+def test_cli_say_refuses_a_non_wav_name(tmp_path, name):
+    # `say -o hello.mp3` wrote WAV bytes under an MP3 name (PyAV then reported pcm_s16le in "hello.mp3").
+    r = CliRunner().invoke(cli, ["say", "hi", "-o", str(tmp_path / name), "--track", str(tmp_path / "t.jsonl")])
+    assert r.exit_code == 1 and "end the name in .wav" in r.output and "Traceback" not in r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_wav_refuses_a_non_wav_name(tmp_path):
+    from facemimic.common.audio import write_wav
+    from facemimic.errors import OutputError
+
+    with pytest.raises(OutputError, match="end the name in .wav"):
+        write_wav(tmp_path / "x.mp3", np.zeros(160, np.int16), 16000)
+    assert list(tmp_path.iterdir()) == []
+    assert write_wav(tmp_path / "x.WAV", np.zeros(160, np.int16), 16000).stat().st_size > 44
