@@ -284,20 +284,28 @@ def _video_frames(path: Path, count: int) -> list[tuple[np.ndarray, str]]:
     """Up to ``count`` RGB frames spread evenly over a video, each with a name ``file#frame``."""
     import cv2
 
-    cap = cv2.VideoCapture(str(path))
+    from ..capture.sources import _c_stderr_silenced
+
+    if path.stat().st_size == 0:
+        raise InputError(path, "file is empty (zero-length video)")
+    # FFmpeg under OpenCV writes "moov atom not found" and the like straight to fd 2, a second
+    # line before our one-line error
+    with _c_stderr_silenced():
+        cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
             raise InputError(path, "cannot read the video (not a video OpenCV can open)")
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
         wanted = set(np.linspace(0, total - 1, min(count, total)).round().astype(int).tolist())
         out, k = [], 0
-        while len(out) < len(wanted):
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            if k in wanted:
-                out.append((np.ascontiguousarray(bgr[:, :, ::-1]), f"{path}#{k}"))
-            k += 1
+        with _c_stderr_silenced():
+            while len(out) < len(wanted):
+                ok, bgr = cap.read()
+                if not ok:
+                    break
+                if k in wanted:
+                    out.append((np.ascontiguousarray(bgr[:, :, ::-1]), f"{path}#{k}"))
+                k += 1
     finally:
         cap.release()
     if not out:

@@ -229,6 +229,24 @@ def test_bad_input_is_one_line_and_leaves_nothing(case, samples, tmp_path):
         p.name for p in [photo] if p.parent == tmp_path)  # nothing written, no temporary file
 
 
+@pytest.mark.parametrize("case", ["empty", "text"])
+def test_a_bad_video_is_one_line_on_the_console(case, tmp_path):
+    # FFmpeg under OpenCV printed "[mov,mp4,...] moov atom not found" to fd 2 before our error:
+    # only a real process shows it (CliRunner captures Python's streams, not fd 2).
+    import subprocess
+    import sys
+
+    video = tmp_path / f"{case}.mp4"
+    video.write_bytes(b"" if case == "empty" else b"not a video\n")
+    res = subprocess.run([sys.executable, "-m", "facemimic", "avatar3d", str(video), "-o", str(tmp_path / "a.vrm")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    lines = (res.stdout + res.stderr).strip().splitlines()
+    want = "file is empty" if case == "empty" else "cannot read the video"
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {video}: ") and want in lines[0], lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == [video.name]
+
+
 def _png_claiming(path: Path, width: int, height: int) -> Path:
     """A real 1x1 PNG whose header claims width x height (what a decompression bomb looks like)."""
     import io
