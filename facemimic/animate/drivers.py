@@ -254,7 +254,11 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         say("capturing the driving video")
         # In the unit (docs/units.md): capture measures the driver against its own running rest,
         # and the portrait moves by the same extents.
-        tr = relative_motion(capture_track(spec.drive), spec.reference)
+        captured = capture_track(spec.drive)
+        if not captured.present.any():  # named here: relative_motion only sees a track
+            raise InputError(spec.drive, f"no face found in any of its {len(captured.time)} frames "
+                                         "(the driving video needs a visible face)")
+        tr = relative_motion(captured, spec.reference)
         desc = f"reenactment of {Path(spec.drive).name}"
         if audio is None and _has_audio(spec.drive):
             audio = spec.drive

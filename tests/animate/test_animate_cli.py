@@ -130,6 +130,16 @@ def test_driver_mistakes_are_one_line_errors(samples, tmp_path, args, message):
     assert not any(tmp_path.iterdir())
 
 
+def test_a_driving_video_without_a_face_is_named(samples, tmp_path):
+    # was "Error: no face was found in the driving video": which file, with a portrait beside it?
+    r = CliRunner().invoke(cli, ["animate", str(samples / "single_face.jpg"), "-o", str(tmp_path / "x.mp4"),
+                                 "--drive", str(samples / "no_face.mp4"), "--no-calibrate"])
+    lines = r.output.strip().splitlines()
+    assert r.exit_code == 1 and len(lines) == 1, r.output
+    assert lines[0].startswith(f"Error: {samples / 'no_face.mp4'}: no face found in any of its "), r.output
+    assert not any(tmp_path.iterdir())
+
+
 def test_unwritable_output_fails_before_any_work(samples, small_track, tmp_path):
     target = tmp_path / "missing" / "out.mp4"
     r = CliRunner().invoke(cli, ["animate", str(samples / "single_face.jpg"), "-o", str(target),
