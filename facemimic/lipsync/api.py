@@ -138,7 +138,13 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
         raise ParameterError(f"duration must be a finite number >= 0, got {duration!r}")
     phones = merge_silence([p for p in phones if p.start < duration])
     cues = animate(phones, duration, opt.animation) if duration > 0 else []
-    return LipSyncResult(tuple(phones), tuple(cues), float(duration), method, sound_file, opt, tuple(warnings))
+    # The recogniser decodes each speech segment re-cut 87 ms either side of its speech
+    # (recognize.anchor_segment), so a file that starts or ends on speech gave phones from -0.08 s
+    # or past its end (phones.tsv rows at negative times). The result keeps them inside the sound;
+    # the cues, curves and track, which never looked outside [0, duration], are unchanged.
+    inside = tuple(Phone(max(p.start, 0.0), min(p.end, duration), p.name, p.word)
+                   for p in phones if p.end > 0 and p.start < duration)
+    return LipSyncResult(inside, tuple(cues), float(duration), method, sound_file, opt, tuple(warnings))
 
 
 def _audio_blocks(audio, sample_rate: int | None, block: float):

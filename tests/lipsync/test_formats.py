@@ -176,3 +176,23 @@ def test_cli_machine_readable_status(speech_wavs, tmp_path):
     r = CliRunner().invoke(cli, ["lipsync", str(tmp_path / "none.wav"), "--machineReadable"])
     fail = [json.loads(ln) for ln in r.output.splitlines() if ln.startswith("{")][-1]
     assert r.exit_code == 1 and fail["type"] == "failure" and "file not found" in fail["reason"]
+
+
+def test_recognised_phones_stay_inside_the_sound(tmp_path):
+    # Speech from the file's first sample: the recogniser's segment is re-cut 87 ms before it
+    # (recognize.anchor_segment), and `lipsync speech.wav -o x.phones.tsv` wrote rows from -0.077 s
+    # and past the end (2.199 s of a 2.12 s file). Phones are now kept inside [0, duration].
+    from facemimic.common.audio import write_wav
+    from facemimic.lipsync.api import lipsync
+    from facemimic.voice import say
+
+    sp = say("Hello there! Nice to meet you.")
+    write_wav(tmp_path / "hi.wav", sp.audio, sp.sample_rate)
+    r = lipsync(tmp_path / "hi.wav")
+    assert r.method != "align" and any(p.name != "SIL" for p in r.phones)
+    assert r.phones[0].start == 0.0 and r.phones[-1].end <= r.duration
+    assert all(0 <= p.start < p.end <= r.duration for p in r.phones)
+    rows = list(csv.DictReader(io.StringIO(render(r, "phones")), delimiter="\t"))
+    assert float(rows[0]["start"]) == 0 and all(float(x["start"]) >= 0 for x in rows)
+    assert max(float(x["end"]) for x in rows) <= round(r.duration, 3)
+    assert r.cues[0].start == 0.0  # the cues always started at 0
