@@ -233,3 +233,24 @@ def test_timeline_pads_by_easing_back_to_rest():
     assert 0 < frames[6].weight("JawOpen") < 0.8  # easing
     assert frames[-1].weight("JawOpen") == 0 and frames[-1].openness_left == 1.0  # at rest
     assert np.allclose([f.time for f in frames], np.arange(15) / 10)
+
+
+@pytest.mark.parametrize("orientation, stored", [(6, "ROTATE_90"), (8, "ROTATE_270"), (3, "ROTATE_180")])
+def test_a_phone_photo_is_animated_upright(samples, tmp_path, orientation, stored):
+    # Phones store JPEG pixels sideways with an EXIF Orientation tag; the portrait loader decoded
+    # with IMREAD_UNCHANGED, which ignores it, and `animate` drew the face lying on its side
+    # (`track` and `avatar3d` already turned it upright).
+    from PIL import Image
+
+    from facemimic.animate.portrait.source import load_image
+
+    upright = Image.open(samples / "single_face.jpg").convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "phone.jpg"
+    # the pixels as a phone stores them: turned so that applying the tag gives the upright picture
+    upright.transpose(getattr(Image.Transpose, stored)).save(path, exif=exif.tobytes(), quality=95)
+    img, _ = load_image(path)
+    want = np.asarray(upright, np.int16)
+    assert img.shape == want.shape
+    assert np.abs(img.astype(np.int16) - want).mean() < 4  # JPEG re-encoding only

@@ -36,6 +36,8 @@ def load_image(source) -> tuple[np.ndarray, str]:
     """
     import cv2
 
+    from ...capture.sources import _apply_exif_orientation
+
     if isinstance(source, np.ndarray):
         a = np.asarray(source)
         if a.ndim == 2:
@@ -52,6 +54,9 @@ def load_image(source) -> tuple[np.ndarray, str]:
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise InputError(path, "not a readable image (JPEG, PNG, WebP, BMP or TIFF)")
+    # a phone's JPEG stores its pixels sideways with an EXIF Orientation tag, which
+    # IMREAD_UNCHANGED ignores: upright here as in `facemimic track` and `avatar3d`
+    img = _apply_exif_orientation(path, img)
     if img.dtype == np.uint16:
         img = (img / 257).astype(np.uint8)
     elif img.dtype != np.uint8:
