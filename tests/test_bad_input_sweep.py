@@ -271,3 +271,24 @@ def test_sweep_findings(work, tmp_path):
     assert_one_line_error(run("avatar", "render", work["track"], "-o", tmp_path / "r.png", "--avatar", folder),
                           "style.json", "is a folder")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not.npz", "style.json"]
+
+
+def test_batch_warnings_name_a_skipped_file_once_on_one_line(tmp_path, samples):
+    # analyze / lipsync / export with several inputs printed "skipping bad.jpg: bad.jpg: not an
+    # image …" (the error already starts with the file), and analyze's wrapped at 80 columns.
+    bad_jpg, bad_wav, bad_track = tmp_path / "bad.jpg", tmp_path / "bad.wav", tmp_path / "bad.jsonl"
+    for p in (bad_jpg, bad_wav, bad_track):
+        p.write_text("not media\n")
+    good = write_wav(tmp_path / "good.wav", header_rate=22050, seconds=1.0)
+    track = tmp_path / "t.jsonl"
+    assert run("express", "happy", "-o", track).exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    cases = [(["analyze", samples / "single_face.jpg", bad_jpg], bad_jpg),
+             (["lipsync", good, bad_wav, "-o", out], bad_wav),
+             (["export", track, bad_track, "-o", out, "--format", "unity"], bad_track)]
+    for args, bad in cases:
+        res = subprocess.run([FACEMIMIC, *map(str, args)], capture_output=True, text=True, timeout=300)
+        lines = [ln for ln in res.stderr.splitlines() if "kipping" in ln]
+        assert len(lines) == 1 and lines[0].count(str(bad)) == 1, res.stderr
+        assert lines[0].rstrip().endswith(("file)", "input)", "not JSON)")), res.stderr  # not cut by a wrap

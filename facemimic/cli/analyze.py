@@ -73,7 +73,9 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
         except FaceMimicError as e:
             if not many:
                 raise
-            err.print(f"[yellow]Skipping {src}:[/] {e}")
+            # most errors already start with the file's name: say it once
+            err.print(f"[yellow]Skipping[/] {e}" if str(e).startswith(f"{src}:") else f"[yellow]Skipping {src}:[/] {e}",
+                      soft_wrap=True)  # one line, however narrow the console
             failed += 1
             continue
         with outputs:

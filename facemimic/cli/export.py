@@ -105,7 +105,7 @@ def command(tracks, output, fmt, avatar, gaps, fps, face_id, name, node_path, ex
             result = exporter.export(read_track(track), target, options)
         except (FaceMimicError, OSError) as e:
             # One bad file never stops the batch; the error already names its file when it is the track.
-            line = str(e) if isinstance(e, InputError) and e.source == str(track) else f"{track}: {e}"
+            line = str(e) if str(e).startswith(f"{track}:") else f"{track}: {e}"
             click.echo(f"Warning: skipping {line}", err=True)
             failed.append(str(track))
             continue

@@ -165,7 +165,9 @@ def command(audio, text, dialog, language, output, fmt, extended_shapes, fps, in
             if not many:
                 raise
             failures += 1
-            click.echo(f"Warning: skipping {src}: {e}", err=True)
+            # most errors already start with the file's name: say it once
+            click.echo(f"Warning: skipping {e}" if str(e).startswith(f"{src}:") else f"Warning: skipping {src}: {e}",
+                       err=True)
     if many and failures == len(audio):
         raise click.ClickException("no input could be lip-synced")
 
