@@ -56,6 +56,21 @@ def test_options_reach_the_exporters(track_file, tmp_path):
     assert r.exit_code == 0 and "64 targets driven" in r.output
 
 
+@pytest.mark.parametrize("when", ["99", "-1"])
+def test_an_expression_time_outside_the_track_is_refused(track_file, tmp_path, when):
+    # `-e happy=99` on a shorter track wrote its last frame as "happy" (t = its end) without a word
+    from facemimic.expressions import read_track
+
+    end = float(read_track(track_file).time[-1])
+    assert end < 99
+    r = CliRunner().invoke(cli, ["export", str(track_file), "-o", str(tmp_path / "e.vrm"), "-e", f"happy={when}"])
+    assert r.exit_code == 1 and r.output.count("\n") == 1, r.output
+    assert r.output.startswith(f"Error: expression 'happy' at {when} s is outside the track (0.00 to {end:.2f} s)")
+    assert not any(tmp_path.iterdir())
+    r = _run(track_file, "-o", tmp_path / "e.vrm", "-e", f"happy={end}", "-e", "calm=0")  # both ends are fine
+    assert r.exit_code == 0 and f"happy (t = {end:.2f} s), calm (t = 0.00 s)" in r.output, r.output
+
+
 @pytest.mark.parametrize("args,message", [
     (["-o", "{tmp}/x.glb", "--format", "fbx"], "unknown export format 'fbx'"),
     (["-o", "{tmp}/x.fbx"], "cannot tell the export format"),

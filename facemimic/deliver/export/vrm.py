@@ -166,7 +166,14 @@ class VrmExpressionExporter(ClipExporter):
         frames: dict[str, ExpressionFrame] = {}
         taken: dict[str, float] = {}  # name -> the track time its frame was taken from
         if options.expressions:
+            # a time outside the track was taken silently from its first or last frame
+            # (`-e happy=99` on a 19.6 s track wrote the last frame); refused as `avatar render --at` is
+            lo, hi = float(tr.time[0] + offset), float(tr.time[-1] + offset)
+            slack = 0.5 / tr.fps if tr.fps else 0.0  # the nearest frame is at most half a frame away
             for name, t in options.expressions:
+                if not lo - slack <= t <= hi + slack:
+                    raise ParameterError(f"expression {name!r} at {t:g} s is outside the track "
+                                         f"({lo:.2f} to {hi:.2f} s)")
                 i = int(np.argmin(np.abs(tr.time + offset - t)))
                 frames[name], taken[name] = tr[i], float(tr.time[i] + offset)
         elif not options.perfect_sync:
