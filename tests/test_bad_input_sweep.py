@@ -292,3 +292,20 @@ def test_batch_warnings_name_a_skipped_file_once_on_one_line(tmp_path, samples):
         lines = [ln for ln in res.stderr.splitlines() if "kipping" in ln]
         assert len(lines) == 1 and lines[0].count(str(bad)) == 1, res.stderr
         assert lines[0].rstrip().endswith(("file)", "input)", "not JSON)")), res.stderr  # not cut by a wrap
+
+
+def test_no_blank_line_before_the_error_off_a_terminal(tmp_path, samples):
+    # A transient rich progress bar, off a terminal, printed nothing but a blank line when it
+    # stopped: logs read "\nError: …" (track, calibrate, animate) and "\nWrote …" (avatar render).
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not a photo\n")
+    track = tmp_path / "t.jsonl"
+    assert run("express", "happy", "--duration", "0.3", "-o", track).exit_code == 0
+    cases = [["track", bad, "-o", tmp_path / "x.jsonl"],
+             ["calibrate", samples / "free-mountain-vector-01.jpg", "-o", tmp_path / "x.json"],
+             ["animate", samples / "free-mountain-vector-01.jpg", "-o", tmp_path / "x.mp4", "--expression", "happy"],
+             ["avatar", "render", track, "-o", tmp_path / "x.mp4", "--size", "64"]]
+    for args in cases:
+        res = subprocess.run([FACEMIMIC, *map(str, args)], capture_output=True, text=True, timeout=300)
+        first = (res.stdout + res.stderr).splitlines()[0]
+        assert first.startswith(("Error: ", "Wrote ")), (args, res.stdout + res.stderr)

@@ -83,7 +83,8 @@ def command(source, output, expression, track_file, drive, reference, audio, tex
     opts = PortraitOptions(size=size, crop=crop, face=face, rest=rest, calibrate=not no_calibrate, refine=refine)
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]animate[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+                  TimeRemainingColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:  # off a terminal a bar only leaves a blank line
         task = bar.add_task("", total=None)
         with outputs:
             result = animate(source, output, spec, options=opts, fps=fps, mark=not no_mark,

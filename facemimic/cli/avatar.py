@@ -85,7 +85,8 @@ def render(track: str, output: str, avatar: str | None, size: int, height: int |
         raise click.UsageError("--transparent only applies to .png/.svg output (H.264 has no alpha)")
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]avatar[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+                  console=console, transient=True,
+                  disable=not console.is_terminal) as bar:  # off a terminal a bar only leaves a blank line
         task = bar.add_task("render", total=None)
         with outputs:
             path = render_track_to_file(

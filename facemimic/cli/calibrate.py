@@ -68,7 +68,8 @@ def command(input, output, seconds, camera, name, smoothing, units, model, quiet
         total = run.frame_count
         with Progress(TextColumn("[bold]calibrating[/] {task.description}"), BarColumn(),
                       TextColumn("{task.completed} frames"), TimeRemainingColumn(),
-                      console=console, transient=True, disable=quiet) as progress:
+                      console=console, transient=True,
+                      disable=quiet or not console.is_terminal) as progress:  # off a terminal a bar only leaves a blank line
             task = progress.add_task(label, total=total)
             for frame in run.frames():
                 frames.append(frame)

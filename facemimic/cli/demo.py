@@ -36,7 +36,7 @@ def command(ctx: click.Context, output_dir: str, avatar: str | None, size: int, 
     console.print(f"[bold]FaceMimic demo[/]: the avatar says {len(DEMO_SCRIPT)} lines with changing moods "
                   f"({', '.join(line.mood for line in DEMO_SCRIPT)}).", soft_wrap=True, highlight=False)
     with Progress(TextColumn("[bold]rendering[/]"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as progress:
+                  transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("render", total=None)
         result = run_demo(out, options, progress=lambda done, total: progress.update(task, completed=done,
                                                                                      total=total))

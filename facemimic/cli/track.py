@@ -182,7 +182,8 @@ def _progress(run, console, quiet):
                TextColumn("{task.fields[fps]:>6.1f} fps"), TextColumn("faces {task.fields[faces]}")]
     if total:
         columns.append(TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
+    # off a terminal a bar only leaves a blank line before the summary or the error
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("track", total=total, fps=0.0, faces=0)
         for group in run:
             st = run.stats
