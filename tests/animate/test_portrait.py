@@ -254,3 +254,21 @@ def test_a_phone_photo_is_animated_upright(samples, tmp_path, orientation, store
     want = np.asarray(upright, np.int16)
     assert img.shape == want.shape
     assert np.abs(img.astype(np.int16) - want).mean() < 4  # JPEG re-encoding only
+
+
+def test_a_photo_over_the_size_limit_is_named_as_such(tmp_path):
+    # A real 1x1 PNG whose header claims 30000x30000 (a decompression bomb) was "not a readable
+    # image"; a real one would have been decoded whole. Now the capture stage's limit and words.
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00")) + chunk(b"IEND", b""))
+    from facemimic.animate.portrait.source import load_image
+
+    with pytest.raises(InputError, match="image is 900 megapixels, larger than the 400-megapixel limit"):
+        load_image(path)
