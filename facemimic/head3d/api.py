@@ -284,13 +284,13 @@ def _video_frames(path: Path, count: int) -> list[tuple[np.ndarray, str]]:
     """Up to ``count`` RGB frames spread evenly over a video, each with a name ``file#frame``."""
     import cv2
 
-    from ..capture.sources import _c_stderr_silenced
+    from ..capture.api import c_stderr_silenced
 
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty (zero-length video)")
     # FFmpeg under OpenCV writes "moov atom not found" and the like straight to fd 2, a second
     # line before our one-line error
-    with _c_stderr_silenced():
+    with c_stderr_silenced():
         cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
@@ -298,7 +298,7 @@ def _video_frames(path: Path, count: int) -> list[tuple[np.ndarray, str]]:
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 1
         wanted = set(np.linspace(0, total - 1, min(count, total)).round().astype(int).tolist())
         out, k = [], 0
-        with _c_stderr_silenced():
+        with c_stderr_silenced():
             while len(out) < len(wanted):
                 ok, bgr = cap.read()
                 if not ok:

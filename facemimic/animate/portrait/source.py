@@ -36,8 +36,7 @@ def load_image(source) -> tuple[np.ndarray, str]:
     """
     import cv2
 
-    from ...capture.options import CaptureOptions
-    from ...capture.sources import _apply_exif_orientation, _image_header_size
+    from ...capture.api import CaptureOptions, apply_exif_orientation, image_header_size
 
     if isinstance(source, np.ndarray):
         a = np.asarray(source)
@@ -53,7 +52,7 @@ def load_image(source) -> tuple[np.ndarray, str]:
         raise InputError(path, "is a folder; give one image file")
     # a header claiming 30000x30000 was decoded in full (or called "not a readable image"):
     # the capture stage's limit and words, checked before any pixel is decoded
-    size = _image_header_size(path)
+    size = image_header_size(path)
     limit = CaptureOptions().max_megapixels
     if size is not None and size[0] * size[1] / 1e6 > limit:
         raise InputError(path, f"image is {size[0] * size[1] / 1e6:.0f} megapixels, larger than the "
@@ -64,7 +63,7 @@ def load_image(source) -> tuple[np.ndarray, str]:
         raise InputError(path, "not a readable image (JPEG, PNG, WebP, BMP or TIFF)")
     # a phone's JPEG stores its pixels sideways with an EXIF Orientation tag, which
     # IMREAD_UNCHANGED ignores: upright here as in `facemimic track` and `avatar3d`
-    img = _apply_exif_orientation(path, img)
+    img = apply_exif_orientation(path, img)
     if img.dtype == np.uint16:
         img = (img / 257).astype(np.uint8)
     elif img.dtype != np.uint8:
