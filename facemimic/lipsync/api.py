@@ -35,7 +35,7 @@ class LipSyncOptions:
     interpolation: str = "smooth"  # smooth | cosine | linear-keyframes | step
     max_align_duration: float = 900.0  # s: longer files with a transcript fall back on recognition
     block: float = 10.0  # s of audio decoded at a time (memory bound for long files)
-    workers: int = 0  # processes aligning the pieces of a long file; 0: one per core (see forked.py)
+    workers: int = 0  # processes aligning (or hearing) the pieces of a long file; 0: one per core (forked.py)
     # English without a transcript: True hears the words first (transcribe.py, a bundled speech
     # recogniser), then aligns them: far more accurate on real voices, ~8x slower; off by default, as
     # a robotic diphone voice is misheard (MBROLA set: one /p b m/ fewer; docs/lipsync.md, "Real voices")
@@ -289,7 +289,13 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
     if hear:
         from .transcribe import transcribe_spans
 
-        words = transcribe_spans(np.concatenate(kept), spans)
+        if opt.workers:
+            workers = opt.workers
+        else:
+            from .forked import cpu_workers
+
+            workers = cpu_workers()
+        words = transcribe_spans(np.concatenate(kept), spans, workers=workers)
         if words:
             text, use_align, method = words, True, "transcribe"
         else:  # nothing it could call a word (a hum, a cough): the phones as heard

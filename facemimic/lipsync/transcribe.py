@@ -35,6 +35,7 @@ MODEL_NAME = "Moonshine base-en (moonshine_cpp 0.1.4, MIT)"
 
 _lock = threading.Lock()
 _model = None  # the process's loaded recogniser (loading costs ~0.3 s and ~250 MB)
+_verified: Path | None = None  # the model folder, once its files matched their SHA-256
 
 
 def available() -> bool:
@@ -55,6 +56,9 @@ def model_dir() -> Path:
 
 
 def _verified_dir() -> Path:
+    global _verified
+    if _verified is not None:
+        return _verified
     folder = model_dir()
     for name, digest in MODEL_FILES.items():
         path = folder / name
@@ -66,6 +70,7 @@ def _verified_dir() -> Path:
                 h.update(chunk)
         if h.hexdigest() != digest:
             raise ModelAssetError(f"{path}: SHA-256 {h.hexdigest()[:16]}… is not the pinned model's {digest[:16]}…")
+    _verified = folder
     return folder
 
 
@@ -132,7 +137,7 @@ def clean_words(text: str) -> str:
     return " ".join(words)
 
 
-def transcribe_spans(pcm: np.ndarray, spans: list[tuple[float, float]]) -> str:
+def transcribe_spans(pcm: np.ndarray, spans: list[tuple[float, float]], *, workers: int = 1) -> str:
     """The words of every speech span, in order.
 
     Parameters
@@ -141,13 +146,20 @@ def transcribe_spans(pcm: np.ndarray, spans: list[tuple[float, float]]) -> str:
         16 kHz mono, the whole recording.
     spans : list of (float, float)
         Speech (start, end) in seconds, ascending (the voice-activity detector's segments).
+    workers : int
+        Processes that hear the pieces of a long recording (forked.py; the recogniser runs on one
+        core). Each loads its own copy of the model: ONNX Runtime is never forked once loaded, so
+        a process that already holds the model hears its pieces itself.
     """
-    words = []
-    for a, b in pieces(spans):
-        text = transcribe(pcm[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)])
-        if text:
-            words.append(text)
-    return " ".join(words)
+    from .forked import fork_map
+
+    jobs = [pcm[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)] for a, b in pieces(spans)]
+    if workers > 1 and len(jobs) > 1 and _model is None:
+        _verified_dir()  # once, here: a bad file fails in this process, not in each child
+        texts, _ = fork_map(transcribe, jobs, workers=workers, costs=[len(j) for j in jobs])
+    else:
+        texts = [transcribe(j) for j in jobs]
+    return " ".join(t for t in texts if t)
 
 
 def pieces(spans: list[tuple[float, float]], longest: float = MAX_PIECE) -> list[tuple[float, float]]:

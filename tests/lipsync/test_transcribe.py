@@ -141,3 +141,28 @@ def test_silence_is_not_sent_to_the_recogniser(tmp_path):
         w.writeframes((rng.normal(0, 20, 16000 * 2)).astype(np.int16).tobytes())
     r = lipsync(path, options=HEAR)
     assert r.method == "empty" and r.words is None
+
+
+def test_a_long_recording_is_heard_in_pieces_on_several_cores_with_the_same_words(beckett, tmp_path):
+    # two takes 4 s apart (23 s): two pieces, heard by two forked processes; a fresh interpreter, as
+    # the CLI runs it (a process that already holds the model hears its pieces itself)
+    import subprocess
+    import sys
+
+    with wave.open(str(beckett)) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), np.int16)
+    long = tmp_path / "twice.wav"
+    with wave.open(str(long), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes(np.concatenate([x, np.zeros(4 * 16000, np.int16), x]).tobytes())
+    code = ("import sys, json; from facemimic.lipsync.api import LipSyncOptions, lipsync; "
+            "from facemimic.lipsync import transcribe as T; "
+            "r = lipsync(sys.argv[1], options=LipSyncOptions(transcribe=True, workers=int(sys.argv[2]))); "
+            "print(json.dumps([r.words, len(T.pieces([(0, 10), (14, 24)]))]))")
+    got = {}
+    for workers in (1, 2):
+        out = subprocess.run([sys.executable, "-c", code, str(long), str(workers)], capture_output=True, text=True,
+                             timeout=300, check=True).stdout.strip().splitlines()[-1]
+        got[workers] = __import__("json").loads(out)
+    assert got[2][0] == got[1][0]
+    assert len(_words(got[2][0])) >= 20 and got[2][1] == 2
