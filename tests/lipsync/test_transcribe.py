@@ -109,6 +109,7 @@ def test_a_tampered_model_is_refused_with_the_file_named(tmp_path, monkeypatch):
         f.seek(100)
         f.write(bytes([b[0] ^ 1]))
     monkeypatch.setattr(T, "model_dir", lambda: folder)
+    monkeypatch.setattr(T, "_verified", None)  # (this process checked the real files already)
     with pytest.raises(ModelAssetError, match="tokenizer.bin: SHA-256"):
         T._verified_dir()
 
