@@ -35,7 +35,11 @@ class LipSyncOptions:
     interpolation: str = "smooth"  # smooth | cosine | linear-keyframes | step
     max_align_duration: float = 900.0  # s: longer files with a transcript fall back on recognition
     block: float = 10.0  # s of audio decoded at a time (memory bound for long files)
-    workers: int = 0  # processes aligning the pieces of a long file; 0: one per core (see forked.py)
+    workers: int = 0  # processes aligning (or hearing) the pieces of a long file; 0: one per core (forked.py)
+    # English without a transcript: True hears the words first (transcribe.py, a bundled speech
+    # recogniser), then aligns them: far more accurate on real voices, ~8x slower; off by default, as
+    # a robotic diphone voice is misheard (MBROLA set: one /p b m/ fewer; docs/lipsync.md, "Real voices")
+    transcribe: bool = False
 
     def __post_init__(self) -> None:
         if not (0 < self.fps <= 1000):
@@ -43,6 +47,8 @@ class LipSyncOptions:
         check_interpolation(self.interpolation)
         if self.max_align_duration <= 0 or self.block <= 0:
             raise ParameterError("max_align_duration and block must be positive")
+        if not isinstance(self.transcribe, bool):
+            raise ParameterError(f"transcribe must be True or False, got {self.transcribe!r}")
         if not isinstance(self.workers, int) or self.workers < 0:
             raise ParameterError(f"workers must be an integer >= 0 (0: one per core), got {self.workers!r}")
 
@@ -60,10 +66,13 @@ class LipSyncResult:
     duration : float
         Seconds of audio.
     method : str
-        ``align`` (transcript), ``recognize`` (phone recognition), ``given`` (phones supplied,
-        e.g. by ``facemimic say``) or ``empty``.
+        ``align`` (transcript), ``transcribe`` (no transcript: the words heard by the built-in
+        speech recogniser, then aligned), ``recognize`` (phone recognition), ``given`` (phones
+        supplied, e.g. by ``facemimic say``) or ``empty``.
     warnings : tuple of str
         Problems worth telling the user (no speech, transcript mismatch, clipping …).
+    words : str or None
+        With ``method == "transcribe"``, the words the recogniser heard (what was aligned).
     """
 
     phones: tuple[Phone, ...]
@@ -73,6 +82,7 @@ class LipSyncResult:
     sound_file: str = ""
     options: LipSyncOptions = field(default_factory=LipSyncOptions)
     warnings: tuple[str, ...] = ()
+    words: str | None = None
 
     @property
     def extended_shapes(self) -> str:
@@ -203,7 +213,9 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         A file PyAV can read (WAV, FLAC, OGG, MP3, M4A, video) or samples (then ``sample_rate``).
     text : str, optional
         The transcript. Given, the words are force-aligned; if they do not match the audio the
-        result falls back on recognition and says so in ``warnings``.
+        result falls back on recognition and says so in ``warnings``. Without one, phones are
+        recognised; with ``options.transcribe``, English speech is first transcribed by the built-in
+        recogniser and its words aligned (``result.words`` says what it heard).
     language : str, optional
         The transcript's language (``de``, ``fr``, ``es``, ``it``, ``ja`` … any espeak-ng
         language, or ``auto`` to guess it from the transcript); default English (or
@@ -238,6 +250,12 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
                         f"(> {opt.max_align_duration:.0f} s); recognising phones instead")
         use_align = False
 
+    from ..phonetics.languages import is_english
+
+    # English without a transcript: the words are heard first (transcribe.py) and aligned
+    hear = (not use_align and opt.transcribe and is_english(opt.recognizer.language)
+            and (expected is None or expected <= opt.max_align_duration) and _transcriber_available())
+    keep = use_align or hear
     seg = SpeechSegmenter(opt.vad, sample_rate=SAMPLE_RATE)
     phones: list[Phone] = []
     kept: list[np.ndarray] = []  # whole audio, only when aligning
@@ -248,16 +266,16 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         n_clipped += int(np.count_nonzero((b >= 32700) | (b <= -32700)))
         for start, x in seg.push(b):
             spans.append((start / SAMPLE_RATE, (start + len(x)) / SAMPLE_RATE))
-            if use_align:
+            if keep:
                 continue
             phones += recognize_phones(x, offset=start / SAMPLE_RATE, options=opt.recognizer)
-        if use_align:
+        if keep:
             kept.append(b)
         if progress:
             progress(n_total / SAMPLE_RATE, expected)
     for start, x in seg.flush():
         spans.append((start / SAMPLE_RATE, (start + len(x)) / SAMPLE_RATE))
-        if not use_align:
+        if not keep:
             phones += recognize_phones(x, offset=start / SAMPLE_RATE, options=opt.recognizer)
     duration = n_total / SAMPLE_RATE
     if n_total == 0:
@@ -273,6 +291,25 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
             warnings.append(f"{label}: no speech found; mouth kept at rest")
         return from_phones([Phone(0.0, duration, SILENCE)], duration, options=opt, method="empty",
                            sound_file=sound_file, warnings=tuple(warnings))
+    words = None
+    if hear:
+        from .transcribe import transcribe_spans
+
+        if opt.workers:
+            workers = opt.workers
+        else:
+            from .forked import cpu_workers
+
+            workers = cpu_workers()
+        words = transcribe_spans(np.concatenate(kept), spans, workers=workers)
+        if words:
+            text, use_align, method = words, True, "transcribe"
+        else:  # nothing it could call a word (a hum, a cough): the phones as heard
+            pcm = np.concatenate(kept)
+            for s0, s1 in spans:
+                phones += recognize_phones(pcm[int(s0 * SAMPLE_RATE):int(s1 * SAMPLE_RATE)], offset=s0,
+                                           options=opt.recognizer)
+            del kept
     if use_align:
         from .align import AlignmentError, align
 
@@ -308,7 +345,11 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
                 error = e
         if error is not None:
             e = error
-            warnings.append(f"{label}: {e}; recognising phones instead")
+            if method == "transcribe":
+                warnings.append(f"{label}: the words heard ({_short(words)}) could not be aligned; "
+                                "recognising phones instead")
+            else:
+                warnings.append(f"{label}: {e}; recognising phones instead")
             method = "recognize"
             phones = []
             for s0, s1 in spans:
@@ -317,5 +358,17 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         del kept
     if not any(p.name != SILENCE for p in phones):
         warnings.append(f"{label}: no speech sounds recognised; mouth kept at rest")
-    return from_phones(phones, duration, options=opt, method=method, sound_file=sound_file,
-                       warnings=tuple(warnings))
+    res = from_phones(phones, duration, options=opt, method=method, sound_file=sound_file,
+                      warnings=tuple(warnings))
+    return dataclasses.replace(res, words=words) if method == "transcribe" else res
+
+
+def _transcriber_available() -> bool:
+    from .transcribe import available
+
+    return available()
+
+
+def _short(words: str | None, most: int = 8) -> str:
+    w = (words or "").split()
+    return "'" + " ".join(w[:most]) + (" …'" if len(w) > most else "'")

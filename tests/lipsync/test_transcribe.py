@@ -1,0 +1,169 @@
+"""English speech without a transcript: heard by the bundled recogniser, then aligned (transcribe.py).
+
+The voice is a real recording: the Samuel Beckett line the recogniser's own wheel ships as its
+test sound ("Ever tried. Ever failed. No matter. Try again. Fail again. Fail better.", 10 s, one
+male speaker), whose /m/ of "matter" and /b/ of "better" must be shown with closed lips.
+"""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from facemimic.cli import cli
+from facemimic.errors import ModelAssetError
+from facemimic.lipsync import transcribe as T
+from facemimic.lipsync.api import LipSyncOptions, lipsync
+
+pytestmark = pytest.mark.skipif(not T.available(), reason="the recogniser's wheel exists for Linux x86-64 only")
+
+SAID = "ever tried ever failed no matter try again fail again fail better"
+
+
+@pytest.fixture(scope="module")
+def beckett() -> Path:
+    return T.model_dir().parent.parent / "test-data" / "beckett.wav"
+
+
+HEAR = LipSyncOptions(transcribe=True)
+
+
+@pytest.fixture(scope="module")
+def heard(beckett):
+    return lipsync(beckett, options=HEAR)
+
+
+def _words(text: str) -> list[str]:
+    return text.lower().split()
+
+
+def test_a_real_voice_is_heard_word_for_word(heard):
+    assert heard.method == "transcribe"
+    assert heard.words is not None
+    got, want = _words(heard.words), _words(SAID)
+    # word error rate by edit distance: at most one word of twelve
+    d = np.arange(len(want) + 1)
+    for i, g in enumerate(got, 1):
+        prev, d[0] = d.copy(), i
+        for j, w in enumerate(want, 1):
+            d[j] = min(prev[j] + 1, d[j - 1] + 1, prev[j - 1] + (g != w))
+    assert d[-1] <= 1, (heard.words, int(d[-1]))
+
+
+def test_its_bilabials_close_the_lips_where_the_words_have_them(heard):
+    labials = [p for p in heard.phones if p.name in ("M", "B", "P")]
+    assert {p.word.lower() for p in labials} >= {"matter", "better"}
+    for p in labials:  # the mouth shape "A" (lips closed) is shown during each /p b m/
+        mid = 0.5 * (p.start + p.end)
+        shown = [c.shape for c in heard.cues if c.start <= mid < c.end]
+        assert shown == ["A"], (p, shown)
+    # and nowhere a closure without one: every "A" lies on a /p b m/ (or touches one)
+    for c in heard.cues:
+        if c.shape == "A":
+            assert any(p.start - 0.05 < c.end and c.start < p.end + 0.05 for p in labials), c
+
+
+def test_by_default_phones_are_recognised_and_told_apart(beckett, heard):
+    r = lipsync(beckett)
+    assert r.method == "recognize" and r.words is None
+    assert r.track().metadata["method"] == "recognize"
+    assert heard.track().metadata["method"] == "transcribe"
+
+
+def test_other_languages_are_not_transcribed(beckett):
+    # the recogniser is English: a German file without a transcript has its phones recognised
+    r = lipsync(beckett, language="de", options=HEAR)
+    assert r.method == "recognize" and r.words is None
+
+
+def test_a_given_transcript_is_aligned_as_before(beckett):
+    r = lipsync(beckett, text=SAID, options=HEAR)
+    assert r.method == "align" and r.words is None
+
+
+def test_clean_words_cuts_back_what_a_recogniser_invents_on_a_hum():
+    # the recogniser's real output on a disfluent MFA recording (hesitations, a held hum)
+    raw = 'Montreal forced a "' + "m" * 300 + '", uh-uh-uh-uh-uh-uh-uh forster-liner.'
+    assert T.clean_words(raw) == "Montreal forced a mm uh uh forster liner"
+    assert T.clean_words("  ...  ") == ""
+    assert T.clean_words("Beauty's rose, 1609.") == "Beauty's rose 1609"
+
+
+def test_pieces_join_close_speech_up_to_the_longest():
+    spans = [(0.0, 2.0), (2.5, 6.0), (6.2, 16.0), (30.0, 31.0)]
+    assert T.pieces(spans, 15.0) == [(0.0, 6.0), (6.2, 16.0), (30.0, 31.0)]
+    assert T.pieces([], 15.0) == []
+
+
+def test_a_tampered_model_is_refused_with_the_file_named(tmp_path, monkeypatch):
+    folder = tmp_path / "base-en"
+    shutil.copytree(T.model_dir(), folder)
+    with open(folder / "tokenizer.bin", "r+b") as f:
+        f.seek(100)
+        b = f.read(1)
+        f.seek(100)
+        f.write(bytes([b[0] ^ 1]))
+    monkeypatch.setattr(T, "model_dir", lambda: folder)
+    monkeypatch.setattr(T, "_verified", None)  # (this process checked the real files already)
+    with pytest.raises(ModelAssetError, match="tokenizer.bin: SHA-256"):
+        T._verified_dir()
+
+
+def test_without_the_wheel_phones_are_recognised(beckett, monkeypatch):
+    from facemimic.lipsync import api
+
+    monkeypatch.setattr(api, "_transcriber_available", lambda: False)
+    assert lipsync(beckett, options=HEAR).method == "recognize"
+
+
+def test_the_cli_transcribes_when_asked_and_says_what_it_heard(beckett, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "b.tsv"
+    r = runner.invoke(cli, ["lipsync", str(beckett), "-o", str(out), "--transcribe"])
+    assert r.exit_code == 0, r.output
+    assert "Heard: Ever tried" in r.stderr
+    cues = [line.split("\t") for line in out.read_text().splitlines()]
+    assert "A" in {c[1] for c in cues}
+    r = runner.invoke(cli, ["lipsync", str(beckett), "-o", str(tmp_path / "p.tsv")])
+    assert r.exit_code == 0, r.output
+    assert "Heard:" not in r.stderr
+
+
+def test_silence_is_not_sent_to_the_recogniser(tmp_path):
+    path = tmp_path / "hiss.wav"
+    rng = np.random.default_rng(0)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes((rng.normal(0, 20, 16000 * 2)).astype(np.int16).tobytes())
+    r = lipsync(path, options=HEAR)
+    assert r.method == "empty" and r.words is None
+
+
+def test_a_long_recording_is_heard_in_pieces_on_several_cores_with_the_same_words(beckett, tmp_path):
+    # two takes 4 s apart (23 s): two pieces, heard by two forked processes; a fresh interpreter, as
+    # the CLI runs it (a process that already holds the model hears its pieces itself)
+    import subprocess
+    import sys
+
+    with wave.open(str(beckett)) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), np.int16)
+    long = tmp_path / "twice.wav"
+    with wave.open(str(long), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes(np.concatenate([x, np.zeros(4 * 16000, np.int16), x]).tobytes())
+    code = ("import sys, json; from facemimic.lipsync.api import LipSyncOptions, lipsync; "
+            "from facemimic.lipsync import transcribe as T; "
+            "r = lipsync(sys.argv[1], options=LipSyncOptions(transcribe=True, workers=int(sys.argv[2]))); "
+            "print(json.dumps([r.words, len(T.pieces([(0, 10), (14, 24)]))]))")
+    got = {}
+    for workers in (1, 2):
+        out = subprocess.run([sys.executable, "-c", code, str(long), str(workers)], capture_output=True, text=True,
+                             timeout=300, check=True).stdout.strip().splitlines()[-1]
+        got[workers] = __import__("json").loads(out)
+    assert got[2][0] == got[1][0]
+    assert len(_words(got[2][0])) >= 20 and got[2][1] == 2
