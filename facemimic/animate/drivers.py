@@ -63,6 +63,7 @@ class DriverSpec:
     reference: str = "rest"  # reenactment: changes from the driver's resting face, or its "first" frame
     audio: str | None = None  # sound file: lip sync (alone) or just muxed (with another driver)
     text: str | None = None  # transcript of ``audio`` (forced alignment)
+    transcribe: bool = False  # no transcript: hear the words of English ``audio`` first (lipsync's --transcribe)
     say: str | None = None  # text for the built-in voice
     mood: str | None = None  # prompt for the face around the lips (audio/say), or alone an expression
     duration: float | None = None  # seconds for ``expression`` (default 3 s, or the timeline's)
@@ -82,6 +83,10 @@ class DriverSpec:
             raise ParameterError("--say makes its own audio; leave out --audio")
         if self.text and not self.audio:
             raise ParameterError("--text is the transcript of --audio; give --audio FILE too")
+        if self.transcribe and not self.audio:
+            raise ParameterError("--transcribe hears the words of --audio; give --audio FILE too")
+        if self.transcribe and self.text:
+            raise ParameterError("give --text (the words) or --transcribe (hear them), not both")
         if not motion and not self.audio and not self.mood:
             raise ParameterError("nothing drives the face: give --expression, --track, --drive, "
                                  "--audio, --say or --mood")
@@ -268,11 +273,12 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         from ..lipsync.api import LipSyncOptions, lipsync
 
         say("lip-syncing the audio")
-        res = lipsync(audio, text=spec.text, options=LipSyncOptions(fps=spec.fps))
+        res = lipsync(audio, text=spec.text, options=LipSyncOptions(fps=spec.fps, transcribe=spec.transcribe))
         warnings += list(res.warnings)
         lip = res.track(fps=spec.fps)
         tr = merge_tracks(_mood_clip(spec.mood, res.duration, spec.fps, spec.seed, spec), lip, "speech")
-        desc = f"lip sync of {Path(audio).name}" + (f", mood {spec.mood!r}" if spec.mood else "")
+        desc = (f"lip sync of {Path(audio).name}" + (f" (words heard: {res.words!r})" if res.words else "")
+                + (f", mood {spec.mood!r}" if spec.mood else ""))
     else:  # say
         from ..expressions.track import merge_tracks
         from ..lipsync.api import LipSyncOptions, from_phones

@@ -23,6 +23,8 @@ from ._options import FPS
 @click.option("--audio", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="A voice recording: lip sync (alone) or just the soundtrack (with another driver).")
 @click.option("--text", default=None, help="Transcript of --audio (exact alignment).")
+@click.option("--transcribe", is_flag=True, help="No --text: hear the words of an English --audio first, then "
+              "align them (lip closures far more accurate on real voices; a few seconds more).")
 @click.option("--say", "say_text", default=None, metavar="TEXT", help="Speak TEXT with the built-in voice.")
 @click.option("--voice", default="en-us", show_default=True, help="Voice for --say (espeak-ng name).")
 @click.option("--mood", default=None, metavar="PROMPT",
@@ -46,8 +48,8 @@ from ._options import FPS
                    "reads back as asked (closed loop; ~27 fps at 512 px on two cores instead of ~70).")
 @click.option("--no-mark", is_flag=True, help="Leave out the visible 'AI-generated' mark "
                                                "(the file's metadata still says it is synthetic).")
-def command(source, output, expression, track_file, drive, reference, audio, text, say_text, voice, mood, duration,
-            seed, size, crop, fps, face, rest, no_calibrate, refine, no_mark) -> None:
+def command(source, output, expression, track_file, drive, reference, audio, text, transcribe, say_text, voice, mood,
+            duration, seed, size, crop, fps, face, rest, no_calibrate, refine, no_mark) -> None:
     """Animate SOURCE: a photo or drawing of a face, `avatar[:STYLE|FILE]` for the built-in avatar, or
     `avatar3d:FILE.vrm` for a 3D avatar made by `facemimic avatar3d`.
 
@@ -77,7 +79,7 @@ def command(source, output, expression, track_file, drive, reference, audio, tex
     source_file = source.split(":", 1)[1] if (is_avatar(source) or in_3d) and ":" in source else source
     outputs = OutputSet((output, preview_path(output)), inputs=(source_file, track_file, drive, audio))
     spec = DriverSpec(expression=expression, track=track_file, drive=drive, reference=reference, audio=audio,
-                      text=text, say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)
+                      text=text, transcribe=transcribe, say=say_text, mood=mood, duration=duration, fps=fps, seed=seed, voice=voice)
     if rest == "auto":
         rest = default_rest(spec)
     opts = PortraitOptions(size=size, crop=crop, face=face, rest=rest, calibrate=not no_calibrate, refine=refine)

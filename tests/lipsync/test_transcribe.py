@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from facemimic.cli import cli
 from facemimic.errors import ModelAssetError
+from facemimic.expressions.mouth import implied_lip_gap
 from facemimic.lipsync import transcribe as T
 from facemimic.lipsync.api import LipSyncOptions, lipsync
 
@@ -167,3 +168,22 @@ def test_a_long_recording_is_heard_in_pieces_on_several_cores_with_the_same_word
         got[workers] = __import__("json").loads(out)
     assert got[2][0] == got[1][0]
     assert len(_words(got[2][0])) >= 20 and got[2][1] == 2
+
+
+def test_animate_audio_transcribe_drives_the_lips_from_the_words_heard(beckett, heard):
+    from facemimic.animate.drivers import DriverSpec, build
+    from facemimic.errors import ParameterError
+
+    with build(DriverSpec(audio=str(beckett), transcribe=True)) as heard_drive, \
+            build(DriverSpec(audio=str(beckett))) as phone_drive:
+        assert "words heard: 'Ever tried" in heard_drive.description
+        assert "words heard" not in phone_drive.description
+        # the lips meet at the /m/ of "matter" and the /b/ of "better", the words the recogniser heard
+        a = heard_drive.track.to_arrays()
+        for p in (p for p in heard.phones if p.name in ("M", "B") and p.word.lower() in ("matter", "better")):
+            i = int(np.argmin(np.abs(a["time"] - 0.5 * (p.start + p.end))))
+            assert float(implied_lip_gap(a["weights"][i])) <= 0.02, (p, float(implied_lip_gap(a["weights"][i])))
+    with pytest.raises(ParameterError, match="not both"):
+        DriverSpec(audio=str(beckett), text=SAID, transcribe=True)
+    with pytest.raises(ParameterError, match="give --audio"):
+        DriverSpec(say="hello", transcribe=True)

@@ -208,7 +208,7 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
 
 def animate_face(source, output: str | Path, *, expression: str | None = None, track=None,
                  drive: str | Path | None = None, audio: str | Path | None = None, text: str | None = None,
-                 say: str | None = None, mood: str | None = None, duration: float | None = None,
+                 transcribe: bool = False, say: str | None = None, mood: str | None = None, duration: float | None = None,
                  seed: int | None = None, voice: str = "en-us", fps: float = 30.0, reference: str = "rest",
                  options: PortraitOptions | None = None, mark: bool = True) -> AnimateResult:
     """Animate a portrait or the built-in avatar into an MP4 (+ PNG preview): :func:`animate` with
@@ -230,6 +230,10 @@ def animate_face(source, output: str | Path, *, expression: str | None = None, t
         A voice recording: lip-synced when it is the only driver, else just the soundtrack.
     text : str, optional
         The transcript of ``audio`` (exact alignment).
+    transcribe : bool
+        No transcript: hear the words of English ``audio`` with the built-in speech recogniser
+        first, then align them (far more accurate lip closures on real voices; ``facemimic lipsync
+        --transcribe``).
     say : str, optional
         Text for the built-in offline voice (its exact phones drive the lips).
     mood : str, optional
@@ -262,6 +266,6 @@ def animate_face(source, output: str | Path, *, expression: str | None = None, t
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="facemimic-track-"))
             track = write_track(track, Path(folder) / "track.jsonl")
         spec = DriverSpec(expression=expression, track=name(track), drive=name(drive), reference=reference,
-                          audio=name(audio), text=text, say=say, mood=mood, duration=duration, fps=fps,
+                          audio=name(audio), text=text, transcribe=transcribe, say=say, mood=mood, duration=duration, fps=fps,
                           seed=seed, voice=voice)
         return animate(source, output, spec, options=options, fps=fps, mark=mark)
