@@ -35,12 +35,16 @@ class WorkSpec:
         Frame rate of the lip-sync rows.
     transcripts : bool
         Lip sync: align ``<stem>.txt`` beside an audio file when there is one.
+    transcribe : bool
+        Lip sync of English speech without a transcript: hear the words first, then align them
+        (``LipSyncOptions.transcribe``).
     """
 
     task: str = "track"
     capture: tuple = ()
     lipsync_fps: float = 60.0
     transcripts: bool = False
+    transcribe: bool = False
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -59,9 +63,11 @@ class WorkSpec:
         d = asdict(self)
         d["capture"] = dict(self.capture)
         if self.task != "lipsync":  # options that cannot shape this task's rows
-            d.pop("lipsync_fps"), d.pop("transcripts")
+            d.pop("lipsync_fps"), d.pop("transcripts"), d.pop("transcribe")
         else:
             d.pop("capture")
+            if not self.transcribe:  # (absent when off: datasets made before the option keep their key)
+                d.pop("transcribe")
         return d
 
     def key(self) -> str:

@@ -91,7 +91,7 @@ class FileWorker:
             from ..lipsync.api import LipSyncOptions
 
             # One process per file already: the aligner's own pool would oversubscribe the cores.
-            self.lipsync_options = LipSyncOptions(fps=float(spec.lipsync_fps), workers=1)
+            self.lipsync_options = LipSyncOptions(fps=float(spec.lipsync_fps), workers=1, transcribe=spec.transcribe)
 
     def process(self, path: str, source_id: str, content_hash: str) -> FileResult:
         """Rows for one file (never raises for a bad file; see the module docstring)."""

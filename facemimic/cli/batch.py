@@ -76,10 +76,13 @@ def analyze_command(patterns, output, engine, workers, address, force, quiet, ma
               help="Rows per second of audio.")
 @click.option("--transcripts", is_flag=True,
               help="Align the transcript <name>.txt beside an audio file when there is one.")
-def lipsync_command(patterns, output, engine, workers, address, force, quiet, fps, transcripts) -> None:
+@click.option("--transcribe", is_flag=True,
+              help="English speech without a transcript: hear the words with the built-in speech recogniser "
+              "first, then align them (far more accurate on real voices, several times slower).")
+def lipsync_command(patterns, output, engine, workers, address, force, quiet, fps, transcripts, transcribe) -> None:
     """Lip-sync audio files (or the audio of videos): one row per frame with the mouth cue, phone and UE mouth."""
     _run("lipsync", patterns, output, engine, workers, address, force, quiet, lipsync_fps=fps,
-         transcripts=transcripts)
+         transcripts=transcripts, transcribe=transcribe)
 
 
 def _run(task, patterns, output, engine, workers, address, force, quiet, *, capture=None, **spec_kw) -> None:

@@ -187,3 +187,22 @@ def test_animate_audio_transcribe_drives_the_lips_from_the_words_heard(beckett, 
         DriverSpec(audio=str(beckett), text=SAID, transcribe=True)
     with pytest.raises(ParameterError, match="give --audio"):
         DriverSpec(say="hello", transcribe=True)
+
+
+def test_batch_lipsync_transcribe_hears_each_file_and_keeps_old_datasets_keys(beckett, heard, tmp_path):
+    from facemimic.batch.dataset import read_dataset
+    from facemimic.batch.options import WorkSpec
+
+    src = tmp_path / "takes"
+    src.mkdir()
+    shutil.copy(beckett, src / "beckett.wav")
+    out = tmp_path / "mouths"
+    r = CliRunner().invoke(cli, ["batch", "lipsync", str(src), "-o", str(out), "--transcribe", "--workers", "1", "-q"])
+    assert r.exit_code == 0, r.output
+    df = read_dataset(out).to_pandas().sort_values("frame")
+    ref = heard.track(fps=60)
+    np.testing.assert_array_equal(df.JawOpen.to_numpy(np.float32), ref.channel("JawOpen"))
+    assert {"M", "B"} <= set(df.phone)
+    # the option shapes the rows (part of the resume key) but, off, leaves earlier datasets' key as it was
+    off, on = WorkSpec("lipsync"), WorkSpec("lipsync", transcribe=True)
+    assert "transcribe" not in off.describe() and on.key() != off.key()
