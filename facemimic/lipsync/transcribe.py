@@ -25,6 +25,8 @@ from ..errors import ModelAssetError
 SAMPLE_RATE = 16000
 MAX_PIECE = 15.0  # s: speech spans closer than this are heard together (context, fewer calls)
 MIN_PIECE = 0.3  # s: shorter speech is too little for the recogniser (it invents words there)
+# Each process that hears pieces holds its own model (~375 MB resident, measured): at most this many
+MAX_WORKERS = 4
 # The model files as moonshine_cpp 0.1.4 ships them (models/base-en/).
 MODEL_FILES = {
     "encoder_model.ort": "9d1a19e044cbf89a207723d1adb667de89a5671a1e3e611b8ebe721b2c31219c",
@@ -148,7 +150,7 @@ def transcribe_spans(pcm: np.ndarray, spans: list[tuple[float, float]], *, worke
         Speech (start, end) in seconds, ascending (the voice-activity detector's segments).
     workers : int
         Processes that hear the pieces of a long recording (forked.py; the recogniser runs on one
-        core). Each loads its own copy of the model: ONNX Runtime is never forked once loaded, so
+        core), at most MAX_WORKERS. Each loads its own copy of the model: ONNX Runtime is never forked once loaded, so
         a process that already holds the model hears its pieces itself.
     """
     from .forked import fork_map
@@ -156,7 +158,7 @@ def transcribe_spans(pcm: np.ndarray, spans: list[tuple[float, float]], *, worke
     jobs = [pcm[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)] for a, b in pieces(spans)]
     if workers > 1 and len(jobs) > 1 and _model is None:
         _verified_dir()  # once, here: a bad file fails in this process, not in each child
-        texts, _ = fork_map(transcribe, jobs, workers=workers, costs=[len(j) for j in jobs])
+        texts, _ = fork_map(transcribe, jobs, workers=min(workers, MAX_WORKERS), costs=[len(j) for j in jobs])
     else:
         texts = [transcribe(j) for j in jobs]
     return " ".join(t for t in texts if t)

@@ -206,3 +206,20 @@ def test_batch_lipsync_transcribe_hears_each_file_and_keeps_old_datasets_keys(be
     # the option shapes the rows (part of the resume key) but, off, leaves earlier datasets' key as it was
     off, on = WorkSpec("lipsync"), WorkSpec("lipsync", transcribe=True)
     assert "transcribe" not in off.describe() and on.key() != off.key()
+
+
+def test_at_most_max_workers_processes_hold_a_model(monkeypatch):
+    from facemimic.lipsync import forked
+
+    seen = {}
+
+    def fake_fork_map(fn, jobs, *, workers, costs=None):
+        seen["workers"] = workers
+        return ["word"] * len(jobs), workers
+
+    monkeypatch.setattr(forked, "fork_map", fake_fork_map)
+    monkeypatch.setattr(T, "_model", None)
+    pcm = np.zeros(16000 * 200, np.int16)
+    spans = [(20.0 * k, 20.0 * k + 10.0) for k in range(10)]
+    assert T.transcribe_spans(pcm, spans, workers=16) == " ".join(["word"] * 10)
+    assert seen["workers"] == T.MAX_WORKERS == 4
