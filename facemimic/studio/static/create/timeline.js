@@ -83,6 +83,7 @@ export const TIMELINE_HTML = `
     <label>Speech <select id="t-speech-kind"><option value="say">typed text → built-in voice</option>
       <option value="audio">recording (+ transcript)</option></select></label>
     <label id="t-rec-label" hidden>Recording <input id="t-rec" type="file" accept="audio/*"></label>
+    <label id="t-hear-label" hidden title="no transcript: hear the recording's English words first, then align them (animate --transcribe; far more exact lip closures on real voices, a few seconds more)"><input id="t-hear" type="checkbox"> hear the words</label>
     <label class="grow"><span id="t-say-label">Text</span> <input id="t-say" value="Hello! Nice to meet you." title="text for the built-in voice, or the recording's transcript (optional)"></label>
     <label>Seed <input id="t-seed" type="number" value="1"></label>
     <label>Name <input id="t-name" value="my-timeline" size="14"></label>
@@ -155,9 +156,13 @@ export function buildTimeline(context) {
   watchJobs(portraitEvent);
   $("t-speech-kind").onchange = () => {
     const rec = $("t-speech-kind").value === "audio";
-    $("t-rec-label").hidden = !rec;
+    $("t-rec-label").hidden = $("t-hear-label").hidden = !rec;
     $("t-say-label").textContent = rec ? "Transcript" : "Text";
+    hearChanged();
   };
+  // the words are the transcript or heard, not both: the transcript box rests while hearing
+  const hearChanged = () => { $("t-say").disabled = $("t-speech-kind").value === "audio" && $("t-hear").checked; };
+  $("t-hear").onchange = hearChanged;
   $("t-rec").onchange = () => C.upload($("t-rec"), (path) => { S.tlAudio = path; });
   $("t-key-shape").append(...C.info.ue_names.map((n) => el("option", { value: n, textContent: n })));
   $("t-key-shape").value = "JawOpen";
@@ -522,7 +527,8 @@ function setKeys(name, keys) {
 // -- build and play -------------------------------------------------------------------------------
 function request() {
   const rec = $("t-speech-kind").value === "audio";
-  const speech = rec ? { audio: S.tlAudio, text: $("t-say").value } : { say: $("t-say").value };
+  const hear = rec && $("t-hear").checked;
+  const speech = rec ? { audio: S.tlAudio, text: hear ? "" : $("t-say").value, transcribe: hear } : { say: $("t-say").value };
   const keys = Object.fromEntries(Object.entries(S.edits.keys).filter(([, k]) => k.length));
   return { mood: $("t-text").value, ...speech, seed: Number($("t-seed").value || 0),
            blinks: S.edits.blinks, saccades: S.edits.saccades,
@@ -551,7 +557,8 @@ async function buildTrack() {
   const edited = [S.edits.blinks && "blinks", S.edits.saccades && "gaze", Object.keys(S.edits.head).length && "head",
                   Object.keys(S.edits.keys).length && "keys"].filter(Boolean);
   $("t-note").textContent = `${r.frames.length} frames at ${r.fps} fps, ${r.duration.toFixed(2)} s` + (r.audio ? ", with the voice" : "")
-    + (edited.length ? ` · edited: ${edited.join(", ")}` : "");
+    + (edited.length ? ` · edited: ${edited.join(", ")}` : "")
+    + (r.words != null ? ` · words heard: “${r.words}”` : "");
   const audio = $("t-audio"), src = r.audio ? `/files/${r.audio}?v=${Date.now()}` : "";
   if (audio.getAttribute("src") !== src) audio.src = src;
   audio.hidden = !r.audio;
