@@ -231,6 +231,46 @@ def test_timeline_lane_round_trip_build_and_play_with_sound(browser, studio):
     assert csv_text.splitlines()[0].startswith("time") and len(csv_text.splitlines()) == len(saved) + 1
 
 
+def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studio):
+    # A user who types text for the voice, then gives a recording (switching the timeline's speech to
+    # "recording", or uploading one in the animate panel) must not have the typed line sent as the
+    # recording's transcript: the recording would be force-aligned to words it does not say.
+    from facemimic.lipsync import transcribe
+
+    wav = transcribe.model_dir().parent.parent / "test-data" / "beckett.wav"
+    page = _open_create(browser, studio)
+    sent = {}
+
+    def capture(route):  # the request as the page sends it; answered with an error, nothing is built
+        sent[route.request.url.split("/api/create/")[1]] = route.request.post_data_json
+        route.fulfill(status=422, content_type="application/json", body='{"error": "captured"}')
+
+    page.route("**/api/create/timeline/build/*", capture)
+    page.route("**/api/create/jobs", lambda route: capture(route) if route.request.method == "POST" else route.continue_())
+    typed = page.input_value("#t-say")
+    page.select_option("#t-speech-kind", "audio")
+    transcript_box = page.input_value("#t-say")
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#t-rec", str(wav))
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.errors.includes('captured')")
+    page.select_option("#t-speech-kind", "say")  # back to the voice: the typed text is still there
+    typed_again = page.input_value("#t-say")
+    said = page.input_value("#a-value")
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#a-audio", str(wav))
+    label, box = page.inner_text("#a-value-label"), page.input_value("#a-value")
+    page.click("#a-start")
+    page.wait_for_function("window.studioCreate.errors.filter((e) => e === 'captured').length >= 2")
+    page.select_option("#a-driver", "say")
+    said_again = page.input_value("#a-value")
+    page.close()
+    assert typed and transcript_box == "" and typed_again == typed
+    assert sent["timeline/build/my-timeline"]["audio"] == "audio/beckett.wav" and sent["timeline/build/my-timeline"]["text"] == ""
+    assert label == "Transcript" and box == "" and said_again == said and said
+    assert sent["jobs"]["driver"] == "audio" and sent["jobs"]["value"] == "audio/beckett.wav" and sent["jobs"]["text"] is None
+
+
 def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):
     page = _open_create(browser, studio)
     page.fill("#t-text", "neutral 1s > happy 1.5s > surprised 1.5s")

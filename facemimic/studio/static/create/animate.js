@@ -76,11 +76,19 @@ export function buildAnimate(context) {
     showFaces().catch((e) => C.showError(e.message));
     C.faceChanged();
   });
-  $("a-audio").onchange = () => C.upload($("a-audio"), (path) => { C.shared.audio = path; $("a-driver").value = "audio"; });
+  $("a-audio").onchange = () => C.upload($("a-audio"), (path) => { C.shared.audio = path; setDriver("audio"); });
   $("a-video").onchange = () => C.upload($("a-video"), (path) => {
-    $("a-driver").value = "video"; $("a-value").value = path; C.listUploads();
+    setDriver("video"); $("a-value").value = path; C.listUploads();
   });
+  // Each driver keeps its own text in the value box: a line typed for the voice, left in the box,
+  // would otherwise be sent as a recording's transcript (and the recording aligned to it).
+  const values = {};
+  let shown = $("a-driver").value;
+  const setDriver = (driver) => { $("a-driver").value = driver; $("a-driver").onchange(); };
   $("a-driver").onchange = () => {
+    values[shown] = $("a-value").value;
+    shown = $("a-driver").value;
+    $("a-value").value = values[shown] ?? "";
     // the box's label says what it holds for this driver
     $("a-value-label").textContent = { say: "Text", expression: "Expression", audio: "Transcript", timeline: "Timeline",
                                        track: "Track file", video: "Video file" }[$("a-driver").value];

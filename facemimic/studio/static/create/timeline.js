@@ -154,8 +154,16 @@ export function buildTimeline(context) {
   listModels().catch(() => {});
   $("t-portrait").onclick = () => startPortrait().catch((e) => { $("t-portrait-note").textContent = ""; C.showError(e.message); });
   watchJobs(portraitEvent);
+  // The box holds the typed text or the recording's transcript, each kept apart: a line typed for the
+  // voice, left in the box, would otherwise be the recording's transcript (and the recording aligned to it).
+  const said = {};
+  let kind = $("t-speech-kind").value;
   $("t-speech-kind").onchange = () => {
+    said[kind] = $("t-say").value;
+    kind = $("t-speech-kind").value;
+    $("t-say").value = said[kind] ?? "";
     const rec = $("t-speech-kind").value === "audio";
+    $("t-say").placeholder = rec ? "transcript (optional)" : "text to say";
     $("t-rec-label").hidden = $("t-hear-label").hidden = !rec;
     $("t-say-label").textContent = rec ? "Transcript" : "Text";
     hearChanged();
