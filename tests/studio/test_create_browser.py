@@ -262,13 +262,20 @@ def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studi
     label, box = page.inner_text("#a-value-label"), page.input_value("#a-value")
     page.click("#a-start")
     page.wait_for_function("window.studioCreate.errors.filter((e) => e === 'captured').length >= 2")
+    job = dict(sent["jobs"])
+    page.check("#a-hear")  # "hear the words": the job is `animate --audio REC --transcribe`, no transcript sent
+    page.fill("#a-value", "typed by mistake")
+    page.click("#a-start")
+    page.wait_for_function("window.studioCreate.errors.filter((e) => e === 'captured').length >= 3")
+    heard = sent["jobs"]
     page.select_option("#a-driver", "say")
     said_again = page.input_value("#a-value")
     page.close()
     assert typed and transcript_box == "" and typed_again == typed
     assert sent["timeline/build/my-timeline"]["audio"] == "audio/beckett.wav" and sent["timeline/build/my-timeline"]["text"] == ""
     assert label == "Transcript" and box == "" and said_again == said and said
-    assert sent["jobs"]["driver"] == "audio" and sent["jobs"]["value"] == "audio/beckett.wav" and sent["jobs"]["text"] is None
+    assert job["driver"] == "audio" and job["value"] == "audio/beckett.wav" and job["text"] is None
+    assert job["transcribe"] is False and heard["transcribe"] is True and heard["text"] is None
 
 
 def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):

@@ -46,6 +46,7 @@ export const ANIMATE_HTML = `
     <div id="a-faces" role="listbox" aria-label="faces in the photo (as animate --face N numbers them)"></div>
   </div>
   <div class="row"><label>Audio <input id="a-audio" type="file" accept="audio/*"></label>
+    <label title="no transcript: hear the recording's English words first, then align them (animate --transcribe; far more exact lip closures on real voices)"><input type="checkbox" id="a-hear"> hear the words</label>
     <span class="muted">for the "audio recording" driver; the text box is then its transcript (optional)</span>
     <label>Driving video <input id="a-video" type="file" accept="video/*"></label></div>
   <ul id="a-jobs" class="jobs" aria-live="polite"></ul>
@@ -193,7 +194,8 @@ async function startJob() {
   const body = jobRequest(driver, $("a-value").value);
   if (driver === "audio") {
     if (!C.shared.audio) return C.showError("choose an audio recording first");
-    Object.assign(body, { value: C.shared.audio, text: $("a-value").value || null });
+    const hear = $("a-hear").checked;  // the words heard, or the transcript typed (not both)
+    Object.assign(body, { value: C.shared.audio, text: hear ? null : $("a-value").value || null, transcribe: hear });
   }
   try {
     showJob(await C.api("POST", "/api/create/jobs", body));
@@ -334,6 +336,7 @@ function jobItem(j) {
     li.append(video, el("div", { className: "row" },
       el("a", { href: `/files/${j.video}`, download: j.video.split("/").pop(), textContent: "Download MP4" }),
       el("span", { className: "muted", textContent: note })));
+    if (j.words != null) li.append(el("div", { className: "status words", textContent: `words heard: “${j.words}”` }));
     for (const w of j.warnings || []) li.append(el("div", { className: "status", textContent: `warning: ${w}` }));
   }
   return li;
