@@ -263,8 +263,9 @@ def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studi
     page.click("#a-start")
     page.wait_for_function("window.studioCreate.errors.filter((e) => e === 'captured').length >= 2")
     job = dict(sent["jobs"])
-    page.check("#a-hear")  # "hear the words": the job is `animate --audio REC --transcribe`, no transcript sent
     page.fill("#a-value", "typed by mistake")
+    page.check("#a-hear")  # "hear the words": the job is `animate --audio REC --transcribe`, no transcript sent
+    resting = page.is_disabled("#a-value")
     page.click("#a-start")
     page.wait_for_function("window.studioCreate.errors.filter((e) => e === 'captured').length >= 3")
     heard = sent["jobs"]
@@ -275,7 +276,7 @@ def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studi
     assert sent["timeline/build/my-timeline"]["audio"] == "audio/beckett.wav" and sent["timeline/build/my-timeline"]["text"] == ""
     assert label == "Transcript" and box == "" and said_again == said and said
     assert job["driver"] == "audio" and job["value"] == "audio/beckett.wav" and job["text"] is None
-    assert job["transcribe"] is False and heard["transcribe"] is True and heard["text"] is None
+    assert job["transcribe"] is False and heard["transcribe"] is True and heard["text"] is None and resting
 
 
 def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):

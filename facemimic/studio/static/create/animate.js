@@ -97,7 +97,11 @@ export function buildAnimate(context) {
                                  audio: "transcript (optional)", timeline: "timeline name",
                                  track: "takes/… .jsonl, expressions/… .jsonl", video: "videos/… .mp4" }[$("a-driver").value];
     if ($("a-driver").value === "timeline") $("a-value").value = C.timelineName();
+    hearChanged();
   };
+  // the words are the transcript or heard, not both: the transcript box rests while hearing
+  const hearChanged = () => { $("a-value").disabled = $("a-driver").value === "audio" && $("a-hear").checked; };
+  $("a-hear").onchange = hearChanged;
   $("a-face").oninput = () => { markPicked(); updateOriginal(); C.faceChanged(); };
   $("a-crop").onchange = () => { updateOriginal(); C.faceChanged(); };
   $("a-size").onchange = updateOriginal;
