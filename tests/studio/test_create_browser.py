@@ -279,6 +279,24 @@ def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studi
     assert job["transcribe"] is False and heard["transcribe"] is True and heard["text"] is None and resting
 
 
+def test_the_mood_lane_shows_the_built_timeline(browser, studio):
+    # Mood text typed and built without "Show in lane": the lane must show the spans that were built
+    # (it showed the page's starting text, spans that do not play)
+    page = _open_create(browser, studio)
+    page.wait_for_function("window.studioCreate.spans && window.studioCreate.spans.length === 3")  # the starting text
+    page.fill("#t-text", "neutral 1s > happy 2s")
+    page.fill("#t-say", "")
+    page.fill("#t-name", "typed")
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.timeline && window.studioCreate.timeline.track === 'timelines/typed.jsonl'"
+                           " && !window.studioCreate.timelineBusy", timeout=60000)
+    spans = page.evaluate("window.studioCreate.spans")
+    blocks = page.locator("#t-lane > *").count()
+    page.close()
+    assert [(s["prompt"], s["seconds"]) for s in spans] == [("neutral", 1.0), ("happy", 2.0)], spans
+    assert blocks == 2
+
+
 def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):
     page = _open_create(browser, studio)
     page.fill("#t-text", "neutral 1s > happy 1.5s > surprised 1.5s")

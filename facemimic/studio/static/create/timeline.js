@@ -292,8 +292,9 @@ async function parseTimeline() {
 
 // One block per span with its envelope (rise over the onset, the apex held, the offset's fall) and
 // three handles: end of the onset, start of the offset, end of the span (its length).
-function drawLane(spans) {
+function drawLane(spans, text = $("t-text").value) {
   S.spans = spans.map((s) => ({ ...s }));
+  S.laneText = text;  // the text these spans are (a build of other text redraws them)
   const lane = $("t-lane");
   lane.textContent = "";
   S.spans.forEach((sp, i) => {
@@ -559,8 +560,13 @@ async function buildTrack() {
   $("t-note").textContent = "building…";
   const name = $("t-name").value.trim();
   if ($("t-speech-kind").value === "audio" && !S.tlAudio) { $("t-note").textContent = ""; return C.showError("choose a recording for the speech lane first"); }
-  const r = await C.api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`, request());
+  const req = request();
+  const r = await C.api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`, req);
   S.tl = r;
+  // text typed and built without "Show in lane": the lane shows the spans that were built, not older ones
+  if (req.mood !== S.laneText) {
+    drawLane(req.mood.trim() ? (await C.api("POST", "/api/create/timeline/parse", { text: req.mood })).spans : [], req.mood);
+  }
   S.tlName = name;
   const edited = [S.edits.blinks && "blinks", S.edits.saccades && "gaze", Object.keys(S.edits.head).length && "head",
                   Object.keys(S.edits.keys).length && "keys"].filter(Boolean);
