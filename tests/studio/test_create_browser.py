@@ -279,6 +279,33 @@ def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studi
     assert job["transcribe"] is False and heard["transcribe"] is True and heard["text"] is None and resting
 
 
+def test_a_recording_stays_offered_after_a_reload(browser, studio, tmp_path):
+    # The timeline's recording is a file input: a reload emptied it and Build said "choose a recording
+    # for the speech lane first" although the recording is in the workspace. It is offered again.
+    from facemimic.lipsync import transcribe
+
+    rec = tmp_path / "reloaded.wav"
+    rec.write_bytes((transcribe.model_dir().parent.parent / "test-data" / "beckett.wav").read_bytes())
+    page = _open_create(browser, studio)
+    page.select_option("#t-speech-kind", "audio")
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#t-rec", str(rec))
+    page.wait_for_function("document.querySelector('#t-rec-pick').value === 'audio/reloaded.wav'")
+    page.reload()
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.select_option("#t-speech-kind", "audio")
+    page.wait_for_function("[...document.querySelector('#t-rec-pick').options].some((o) => o.value === 'audio/reloaded.wav')")
+    page.select_option("#t-rec-pick", "audio/reloaded.wav")
+    sent = []
+    page.route("**/api/create/timeline/build/*", lambda route: (sent.append(route.request.post_data_json), route.fulfill(
+        status=422, content_type="application/json", body='{"error": "captured"}')))
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.errors.includes('captured')")
+    page.close()
+    assert sent and sent[0]["audio"] == "audio/reloaded.wav"
+
+
 def test_the_mood_lane_shows_the_built_timeline(browser, studio):
     # Mood text typed and built without "Show in lane": the lane must show the spans that were built
     # (it showed the page's starting text, spans that do not play)

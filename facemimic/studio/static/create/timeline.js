@@ -82,7 +82,8 @@ export const TIMELINE_HTML = `
   <div class="row">
     <label>Speech <select id="t-speech-kind"><option value="say">typed text → built-in voice</option>
       <option value="audio">recording (+ transcript)</option></select></label>
-    <label id="t-rec-label" hidden>Recording <input id="t-rec" type="file" accept="audio/*"></label>
+    <label id="t-rec-label" hidden>Recording <select id="t-rec-pick" title="a recording in the workspace (audio/)"><option value="">(none yet: add one)</option></select>
+      <input id="t-rec" type="file" accept="audio/*" title="add a recording (WAV, MP3, FLAC, OGG, M4A)"></label>
     <label id="t-hear-label" hidden title="no transcript: hear the recording's English words first, then align them (animate --transcribe; far more exact lip closures on real voices, a few seconds more)"><input id="t-hear" type="checkbox"> hear the words</label>
     <label class="grow"><span id="t-say-label">Text</span> <input id="t-say" value="Hello! Nice to meet you." title="text for the built-in voice, or the recording's transcript (optional)"></label>
     <label>Seed <input id="t-seed" type="number" value="1"></label>
@@ -171,7 +172,13 @@ export function buildTimeline(context) {
   // the words are the transcript or heard, not both: the transcript box rests while hearing
   const hearChanged = () => { $("t-say").disabled = $("t-speech-kind").value === "audio" && $("t-hear").checked; };
   $("t-hear").onchange = hearChanged;
-  $("t-rec").onchange = () => C.upload($("t-rec"), (path) => { S.tlAudio = path; });
+  // the workspace's recordings stay offered (a reload forgets the file input, not the uploads)
+  $("t-rec").onchange = () => C.upload($("t-rec"), (path) => {
+    S.tlAudio = path;  // at once: Build may be pressed before the list below is back
+    listRecordings(path).catch((e) => C.showError(e.message));
+  });
+  $("t-rec-pick").onchange = () => { S.tlAudio = $("t-rec-pick").value || null; };
+  listRecordings().catch(() => {});
   $("t-key-shape").append(...C.info.ue_names.map((n) => el("option", { value: n, textContent: n })));
   $("t-key-shape").value = "JawOpen";
   $("t-key-add").onclick = () => {
@@ -531,6 +538,22 @@ function setKeys(name, keys) {
   S.edits.keys[name] = [...byTime.values()].sort((a, b) => a[0] - b[0]);
   drawKeyLanes();
   rebuild();
+}
+
+// The recordings in the workspace (audio/) offered to the speech lane; ``pick`` chooses one (an upload),
+// else the choice stays (the first one when none was chosen yet).
+async function listRecordings(pick) {
+  const { files } = await C.api("GET", "/api/files");
+  const sel = $("t-rec-pick");
+  for (const f of files) {
+    if (f.path.startsWith("audio/") && !sel.querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
+      sel.append(el("option", { value: f.path, textContent: f.path.slice("audio/".length) }));
+    }
+  }
+  sel.options[0].hidden = sel.options.length > 1;
+  if (pick) sel.value = pick;
+  else if (!sel.value && sel.options.length > 1) sel.value = sel.options[1].value;
+  S.tlAudio = sel.value || null;
 }
 
 // -- build and play -------------------------------------------------------------------------------
