@@ -106,6 +106,13 @@ def test_a_recording_with_its_words_heard(workspace):
                              ({"transcribe": "yes"}, "transcribe must be true or false")):
             r = c.post("/api/create/jobs", json={**body, **bad})
             assert r.status_code == 422 and message in r.json()["error"], r.text
+        # the request's own checks read as they are written (not "bad animation value: …")
+        r = c.post("/api/create/jobs", json={**body, "driver": "expression", "value": "", "transcribe": False})
+        assert r.status_code == 422 and r.json()["error"] == "give the expression to animate with", r.text
+        r = c.post("/api/create/jobs", json={**body, "size": 10})
+        assert r.json()["error"] == "size must be a whole number of pixels in [64, 4096], got 10", r.text
+        r = c.post("/api/create/jobs", json={**body, "size": "big"})
+        assert r.json()["error"].startswith("bad animation value: "), r.text  # not a number at all
         j = _wait(c, c.post("/api/create/jobs", json=body).json()["id"], timeout=300)
     assert j["state"] == "done", j
     assert j["words"] and "fail better" in j["words"].lower()

@@ -130,6 +130,8 @@ class AnimateRequest:
                        calibrate=bool(data.get("calibrate", True)), crop=str(data.get("crop") or "fit"),
                        face=None if data.get("face") in (None, "") else int(data["face"]),
                        refine=bool(data.get("refine", True)))
+        except ParameterError:
+            raise  # the request's own one-line check (an empty prompt, a size out of range …) as it is
         except (TypeError, ValueError) as e:
             raise ParameterError(f"bad animation value: {e}") from None
 
