@@ -454,3 +454,15 @@ def test_hear_the_words_of_a_recording(page, studio):
     np.testing.assert_allclose(saved.weights, expected.weights, atol=1e-5)
     heard = lipsync(wav, options=LipSyncOptions(fps=60.0, transcribe=True))
     assert cues == render(heard, "rhubarb-tsv")
+    # a recording with no words in it (a 220 Hz tone): the page says none were heard
+    from facemimic.common.audio import write_wav
+
+    tone = write_wav(studio.workspace.parent / "tone.wav",
+                     (0.2 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000)).astype(np.float32), 16000)
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#t-rec", str(tone))
+    builds = page.evaluate("window.studioCreate.timeline.builds")
+    page.click("#t-build")
+    page.wait_for_function(f"window.studioCreate.timeline.builds > {builds} && !window.studioCreate.timelineBusy",
+                           timeout=90000)
+    assert page.inner_text("#t-note").endswith(" · no words heard"), page.inner_text("#t-note")

@@ -340,7 +340,9 @@ function jobItem(j) {
     li.append(video, el("div", { className: "row" },
       el("a", { href: `/files/${j.video}`, download: j.video.split("/").pop(), textContent: "Download MP4" }),
       el("span", { className: "muted", textContent: note })));
-    if (j.words != null) li.append(el("div", { className: "status words", textContent: `words heard: “${j.words}”` }));
+    if (j.words != null || j.request.transcribe) {
+      li.append(el("div", { className: "status words", textContent: j.words != null ? `words heard: “${j.words}”` : "no words heard" }));
+    }
     for (const w of j.warnings || []) li.append(el("div", { className: "status", textContent: `warning: ${w}` }));
   }
   return li;

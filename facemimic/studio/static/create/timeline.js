@@ -595,7 +595,8 @@ async function buildTrack() {
                   Object.keys(S.edits.keys).length && "keys"].filter(Boolean);
   $("t-note").textContent = `${r.frames.length} frames at ${r.fps} fps, ${r.duration.toFixed(2)} s` + (r.audio ? ", with the voice" : "")
     + (edited.length ? ` · edited: ${edited.join(", ")}` : "")
-    + (r.words != null ? ` · words heard: “${r.words}”` : "");
+    // asked to hear the words and none were: say so (the lips then follow recognised phones, or rest)
+    + (r.words != null ? ` · words heard: “${r.words}”` : req.transcribe ? " · no words heard" : "");
   const audio = $("t-audio"), src = r.audio ? `/files/${r.audio}?v=${Date.now()}` : "";
   if (audio.getAttribute("src") !== src) audio.src = src;
   audio.hidden = !r.audio;
