@@ -418,8 +418,9 @@ def test_an_added_take_and_profile_are_offered(browser, studio, tmp_path):
     facemimic.write_track(facemimic.ExpressionTrack.from_frames(
         [facemimic.ExpressionFrame.from_shapes({"JawOpen": 0.6}, time=t / 30) for t in range(30)]), track)
     profile = CalibrationProfile.identity(name="mine").save(tmp_path / "mine.json")
+    table = facemimic.write_track(facemimic.read_track(track), tmp_path / "added-too.csv")  # any track format
     page = _open(browser, studio)
-    for f in (track, profile):
+    for f in (track, profile, table):
         page.set_input_files("#media-file", str(f))
         page.wait_for_function(f"window.studio.upload && window.studio.upload.path === '{f.name}'", timeout=20000)
     page.wait_for_function("[...document.querySelectorAll('#profile-list option')].some((o) => o.value === 'mine.json')")
@@ -429,8 +430,9 @@ def test_an_added_take_and_profile_are_offered(browser, studio, tmp_path):
     links = row.locator("a").count()
     row.locator("button").click()
     page.wait_for_function("document.querySelector('#player-name').textContent.includes('added.jsonl')")
+    listed = page.locator("#takes li", has_text="added-too.csv").count()
     page.close()
-    assert links == 7  # its downloads in every format, as a take's
+    assert links == 7 and listed == 1  # its downloads in every format, as a take's
 
 
 @pytest.fixture(scope="module")

@@ -515,7 +515,8 @@ async function refreshFiles(selected) {
   sel.value = files.includes(keep) ? keep : "";
   const takes = $("takes");
   takes.textContent = "";
-  for (const p of files.filter((p) => ours(p, "takes/") && p.endsWith(".jsonl"))) {
+  // (an added track may be any track format; the studio's takes are .jsonl)
+  for (const p of files.filter((p) => p.startsWith("takes/") ? p.endsWith(".jsonl") : !p.includes("/") && /\.(jsonl|csv|npz)$/.test(p))) {
     const li = document.createElement("li");
     const open = document.createElement("button");
     open.textContent = "▶";
