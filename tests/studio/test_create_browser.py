@@ -311,6 +311,7 @@ def test_the_mood_lane_shows_the_built_timeline(browser, studio):
     # (it showed the page's starting text, spans that do not play)
     page = _open_create(browser, studio)
     page.wait_for_function("window.studioCreate.spans && window.studioCreate.spans.length === 3")  # the starting text
+    hint = page.inner_text("#t-note")  # before a first build the empty lanes and avatar say what to do
     page.fill("#t-text", "neutral 1s > happy 2s")
     page.fill("#t-say", "")
     page.fill("#t-name", "typed")
@@ -321,7 +322,7 @@ def test_the_mood_lane_shows_the_built_timeline(browser, studio):
     blocks = page.locator("#t-lane > *").count()
     page.close()
     assert [(s["prompt"], s["seconds"]) for s in spans] == [("neutral", 1.0), ("happy", 2.0)], spans
-    assert blocks == 2
+    assert blocks == 2 and "then Build" in hint, hint
 
 
 def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):

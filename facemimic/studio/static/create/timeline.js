@@ -113,7 +113,7 @@ export const TIMELINE_HTML = `
     <div>
       <audio id="t-audio" controls preload="auto"></audio>
       <input id="t-scrub" type="range" min="0" max="1" step="0.001" value="0" aria-label="scrub the timeline">
-      <p id="t-note" class="muted" aria-live="polite"></p>
+      <p id="t-note" class="muted" aria-live="polite">Write a mood and something to say (or add a recording), then Build: the lanes fill in and the timeline plays on the avatars.</p>
       <p id="t-exports"></p>
     </div>
   </div>
