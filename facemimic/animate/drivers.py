@@ -116,6 +116,7 @@ class Driven:
     description: str  # provenance for the video's metadata
     warnings: list[str] = field(default_factory=list)
     _tmp: tempfile.TemporaryDirectory | None = None
+    words: str | None = None  # what the speech recogniser heard (``transcribe``), else None
 
     def close(self) -> None:
         if self._tmp is not None:
@@ -229,6 +230,7 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
             raise InputError(audio, "audio file not found")
         audio_len = _audio_duration(audio)
     tmp = None
+    words = None  # set when a recording's words were heard (spec.transcribe)
     warnings: list[str] = []
     if spec.duration is not None and kind != "expression":
         # only a generated expression is timed by it; a track, a video, a voice or a sentence
@@ -275,6 +277,7 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         say("lip-syncing the audio")
         res = lipsync(audio, text=spec.text, options=LipSyncOptions(fps=spec.fps, transcribe=spec.transcribe))
         warnings += list(res.warnings)
+        words = res.words if spec.transcribe else None
         lip = res.track(fps=spec.fps)
         tr = merge_tracks(_mood_clip(spec.mood, res.duration, spec.fps, spec.seed, spec), lip, "speech")
         desc = (f"lip sync of {Path(audio).name}" + (f" (words heard: {res.words!r})" if res.words else "")
@@ -299,4 +302,4 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         raise ParameterError("the driver produced no frames")
     motion_len = float(tr.duration)  # first frame to one frame past the last
     duration = max(motion_len, audio_len or 0.0)
-    return Driven(tr, audio, duration, desc, warnings, tmp)
+    return Driven(tr, audio, duration, desc, warnings, tmp, words)

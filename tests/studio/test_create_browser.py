@@ -231,6 +231,100 @@ def test_timeline_lane_round_trip_build_and_play_with_sound(browser, studio):
     assert csv_text.splitlines()[0].startswith("time") and len(csv_text.splitlines()) == len(saved) + 1
 
 
+def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studio):
+    # A user who types text for the voice, then gives a recording (switching the timeline's speech to
+    # "recording", or uploading one in the animate panel) must not have the typed line sent as the
+    # recording's transcript: the recording would be force-aligned to words it does not say.
+    from facemimic.lipsync import transcribe
+
+    wav = transcribe.model_dir().parent.parent / "test-data" / "beckett.wav"
+    page = _open_create(browser, studio)
+    sent = {}
+
+    def capture(route):  # the request as the page sends it; answered with an error, nothing is built
+        sent[route.request.url.split("/api/create/")[1]] = route.request.post_data_json
+        route.fulfill(status=422, content_type="application/json", body='{"error": "captured"}')
+
+    page.route("**/api/create/timeline/build/*", capture)
+    page.route("**/api/create/jobs", lambda route: capture(route) if route.request.method == "POST" else route.continue_())
+    typed = page.input_value("#t-say")
+    page.select_option("#t-speech-kind", "audio")
+    transcript_box = page.input_value("#t-say")
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#t-rec", str(wav))
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.errors.includes('captured')")
+    page.select_option("#t-speech-kind", "say")  # back to the voice: the typed text is still there
+    typed_again = page.input_value("#t-say")
+    said = page.input_value("#a-value")
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#a-audio", str(wav))
+    label, box = page.inner_text("#a-value-label"), page.input_value("#a-value")
+    page.click("#a-start")
+    page.wait_for_function("window.studioCreate.errors.filter((e) => e === 'captured').length >= 2")
+    job = dict(sent["jobs"])
+    page.fill("#a-value", "typed by mistake")
+    page.check("#a-hear")  # "hear the words": the job is `animate --audio REC --transcribe`, no transcript sent
+    resting = page.is_disabled("#a-value")
+    page.click("#a-start")
+    page.wait_for_function("window.studioCreate.errors.filter((e) => e === 'captured').length >= 3")
+    heard = sent["jobs"]
+    page.select_option("#a-driver", "say")
+    said_again = page.input_value("#a-value")
+    page.close()
+    assert typed and transcript_box == "" and typed_again == typed
+    assert sent["timeline/build/my-timeline"]["audio"] == "audio/beckett.wav" and sent["timeline/build/my-timeline"]["text"] == ""
+    assert label == "Transcript" and box == "" and said_again == said and said
+    assert job["driver"] == "audio" and job["value"] == "audio/beckett.wav" and job["text"] is None
+    assert job["transcribe"] is False and heard["transcribe"] is True and heard["text"] is None and resting
+
+
+def test_a_recording_stays_offered_after_a_reload(browser, studio, tmp_path):
+    # The timeline's recording is a file input: a reload emptied it and Build said "choose a recording
+    # for the speech lane first" although the recording is in the workspace. It is offered again.
+    from facemimic.lipsync import transcribe
+
+    rec = tmp_path / "reloaded.wav"
+    rec.write_bytes((transcribe.model_dir().parent.parent / "test-data" / "beckett.wav").read_bytes())
+    page = _open_create(browser, studio)
+    page.select_option("#t-speech-kind", "audio")
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#t-rec", str(rec))
+    page.wait_for_function("document.querySelector('#t-rec-pick').value === 'audio/reloaded.wav'")
+    page.reload()
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.select_option("#t-speech-kind", "audio")
+    page.wait_for_function("[...document.querySelector('#t-rec-pick').options].some((o) => o.value === 'audio/reloaded.wav')")
+    page.select_option("#t-rec-pick", "audio/reloaded.wav")
+    sent = []
+    page.route("**/api/create/timeline/build/*", lambda route: (sent.append(route.request.post_data_json), route.fulfill(
+        status=422, content_type="application/json", body='{"error": "captured"}')))
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.errors.includes('captured')")
+    page.close()
+    assert sent and sent[0]["audio"] == "audio/reloaded.wav"
+
+
+def test_the_mood_lane_shows_the_built_timeline(browser, studio):
+    # Mood text typed and built without "Show in lane": the lane must show the spans that were built
+    # (it showed the page's starting text, spans that do not play)
+    page = _open_create(browser, studio)
+    page.wait_for_function("window.studioCreate.spans && window.studioCreate.spans.length === 3")  # the starting text
+    hint = page.inner_text("#t-note")  # before a first build the empty lanes and avatar say what to do
+    page.fill("#t-text", "neutral 1s > happy 2s")
+    page.fill("#t-say", "")
+    page.fill("#t-name", "typed")
+    page.click("#t-build")
+    page.wait_for_function("window.studioCreate.timeline && window.studioCreate.timeline.track === 'timelines/typed.jsonl'"
+                           " && !window.studioCreate.timelineBusy", timeout=60000)
+    spans = page.evaluate("window.studioCreate.spans")
+    blocks = page.locator("#t-lane > *").count()
+    page.close()
+    assert [(s["prompt"], s["seconds"]) for s in spans] == [("neutral", 1.0), ("happy", 2.0)], spans
+    assert blocks == 2 and "then Build" in hint, hint
+
+
 def test_analyse_a_timeline_hover_shows_the_frame(browser, studio):
     page = _open_create(browser, studio)
     page.fill("#t-text", "neutral 1s > happy 1.5s > surprised 1.5s")

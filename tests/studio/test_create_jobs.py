@@ -89,6 +89,39 @@ def test_job_runs_to_an_mp4_with_sound_and_survives_a_restart(workspace, samples
         assert [x["id"] for x in jobs if x["state"] == "done"] == [j["id"]]
 
 
+def test_a_recording_with_its_words_heard(workspace):
+    # "hear the words" (no transcript): the job is `animate --audio REC --transcribe`; its record and
+    # the video's description say what the recogniser heard
+    import av
+
+    from facemimic.lipsync import transcribe
+
+    wav = transcribe.model_dir().parent.parent / "test-data" / "beckett.wav"  # the recogniser's own test line
+    with _client(workspace) as c:
+        assert c.put("/api/create/upload/beckett.wav", content=wav.read_bytes()).status_code == 200
+        body = {"source": "avatar", "driver": "audio", "value": "audio/beckett.wav", "transcribe": True,
+                "size": 256, "calibrate": False, "refine": False, "seed": 2}
+        for bad, message in (({"text": "ever tried"}, "transcript or hear its words, not both"),
+                             ({"driver": "say"}, "for the audio recording driver"),
+                             ({"transcribe": "yes"}, "transcribe must be true or false")):
+            r = c.post("/api/create/jobs", json={**body, **bad})
+            assert r.status_code == 422 and message in r.json()["error"], r.text
+        # the request's own checks read as they are written (not "bad animation value: …")
+        r = c.post("/api/create/jobs", json={**body, "driver": "expression", "value": "", "transcribe": False})
+        assert r.status_code == 422 and r.json()["error"] == "give the expression to animate with", r.text
+        r = c.post("/api/create/jobs", json={**body, "size": 10})
+        assert r.json()["error"] == "size must be a whole number of pixels in [64, 4096], got 10", r.text
+        r = c.post("/api/create/jobs", json={**body, "size": "big"})
+        assert r.json()["error"].startswith("bad animation value: "), r.text  # not a number at all
+        j = _wait(c, c.post("/api/create/jobs", json=body).json()["id"], timeout=300)
+    assert j["state"] == "done", j
+    assert j["words"] and "fail better" in j["words"].lower()
+    with av.open(str(workspace / j["video"])) as box:
+        description = box.metadata["description"]
+        assert len(box.streams.audio) == 1 and abs(float(box.duration / av.time_base) - 9.97) < 0.1
+    assert f"lip sync of beckett.wav (words heard: {j['words']!r})" in description, description
+
+
 def test_cancel_discards_the_partial_video(workspace, samples):
     with _client(workspace) as c:
         job = c.post("/api/create/jobs", json={"source": f"portraits/{PHOTO}", "driver": "expression",

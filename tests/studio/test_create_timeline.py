@@ -156,6 +156,13 @@ def test_recorded_speech_lane_is_animates_audio_driver(client, tmp_path):
     assert r.status_code == 422 and "not both" in r.json()["error"]
     r = client.post("/api/create/timeline/build/morning", json=dict(body, audio="audio/missing.wav"))
     assert r.status_code == 422 and r.json()["error"].startswith("audio/missing.wav: not found")
+    # "hear the words" is for a recording without a transcript, and a yes/no (one-line refusals)
+    r = client.post("/api/create/timeline/build/morning", json=dict(body, transcribe=True))
+    assert r.status_code == 422 and "transcript or hear its words, not both" in r.json()["error"]
+    r = client.post("/api/create/timeline/build/morning", json={"say": "hi", "transcribe": True})
+    assert r.status_code == 422 and "needs a recording" in r.json()["error"]
+    r = client.post("/api/create/timeline/build/morning", json=dict(body, text="", transcribe="yes"))
+    assert r.status_code == 422 and "transcribe must be true or false" in r.json()["error"]
 
 
 def test_edited_lanes_are_the_generators_events_and_the_librarys_merge(client):

@@ -407,3 +407,62 @@ def test_playback_on_my_portrait(page, studio, samples):
                            " && !window.studioCreate.timelinePortrait.stale", arg=old)
     new = page.evaluate("window.studioCreate.timelinePortrait.job")
     page.evaluate("(id) => fetch(`/api/create/jobs/${id}/cancel`, {method: 'POST'})", new)
+
+
+def test_hear_the_words_of_a_recording(page, studio):
+    # A recording without a transcript, "hear the words" ticked: the speech lane is the animator's
+    # DriverSpec(audio=..., transcribe=True) (the recogniser's words, then aligned), the page shows
+    # the words heard, and the Rhubarb cues are `facemimic lipsync REC --transcribe`'s
+    from facemimic.animate.drivers import DriverSpec, build
+    from facemimic.lipsync import transcribe
+    from facemimic.lipsync.api import LipSyncOptions, lipsync
+    from facemimic.lipsync.formats import render
+
+    wav = transcribe.model_dir().parent.parent / "test-data" / "beckett.wav"  # the recogniser's own test line
+    page.evaluate("document.querySelector('#t-audio').pause()")
+    page.click("#t-reset-lanes")  # the generator's own blinks and gaze, no keys (as the driver below)
+    page.wait_for_function("!window.studioCreate.timelineBusy")
+    page.select_option("#t-speech-kind", "audio")
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#t-rec", str(wav))
+    assert not page.is_checked("#t-hear")  # off by default, as the CLI
+    page.check("#t-hear")
+    assert page.is_disabled("#t-say")  # the words are heard, not typed
+    page.fill("#t-text", "neutral 1s > happy 2s")
+    page.fill("#t-name", "heard")
+    builds = page.evaluate("window.studioCreate.timeline ? window.studioCreate.timeline.builds : 0")
+    page.click("#t-build")
+    page.wait_for_function(f"window.studioCreate.timeline && window.studioCreate.timeline.builds > {builds} "
+                           "&& !window.studioCreate.timelineBusy", timeout=90000)
+    tl = page.evaluate("window.studioCreate.timeline")
+    note = page.inner_text("#t-note")
+    with page.expect_download() as dl:
+        page.click('#t-exports a[data-format="rhubarb-tsv"]')
+    cues = Path(dl.value.path()).read_text()
+    page.screenshot(path=str(DOCS_IMG / "studio-timeline-heard.png"))
+    req = tl["request"]
+    assert req["transcribe"] is True and req["text"] == "" and req["audio"] == "audio/beckett.wav"
+    saved = read_track(studio.workspace / tl["track"])
+    lanes = saved.metadata["studio_timeline"]
+    with build(DriverSpec(audio=str(wav), transcribe=True, mood=req["mood"], seed=req["seed"], fps=30.0,
+                          blink_events=None, saccade_events=None)) as driven:
+        words = driven.words
+        expected = driven.track
+    assert words and "fail better" in words.lower()  # the recogniser heard the line
+    assert f"words heard: “{words}”" in note and lanes["transcribe"] is True and lanes["words"] == words
+    assert len(saved) == len(expected)
+    np.testing.assert_allclose(saved.weights, expected.weights, atol=1e-5)
+    heard = lipsync(wav, options=LipSyncOptions(fps=60.0, transcribe=True))
+    assert cues == render(heard, "rhubarb-tsv")
+    # a recording with no words in it (a 220 Hz tone): the page says none were heard
+    from facemimic.common.audio import write_wav
+
+    tone = write_wav(studio.workspace.parent / "tone.wav",
+                     (0.2 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000)).astype(np.float32), 16000)
+    with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
+        page.set_input_files("#t-rec", str(tone))
+    builds = page.evaluate("window.studioCreate.timeline.builds")
+    page.click("#t-build")
+    page.wait_for_function(f"window.studioCreate.timeline.builds > {builds} && !window.studioCreate.timelineBusy",
+                           timeout=90000)
+    assert page.inner_text("#t-note").endswith(" · no words heard"), page.inner_text("#t-note")

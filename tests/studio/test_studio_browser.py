@@ -407,6 +407,34 @@ def test_dropped_media_is_checked_by_the_cli_readers(browser, studio, samples):
     page.close()
 
 
+def test_an_added_take_and_profile_are_offered(browser, studio, tmp_path):
+    """A track or a profile added with "Add a file" (or dropped) said "saved added.jsonl (track)" but
+    neither the takes list nor the profile drop-down offered it (they listed takes/ and profiles/
+    only, the upload keeps such files at the workspace's top): now both are there and work."""
+    import facemimic
+    from facemimic.capture.calibration import CalibrationProfile
+
+    track = tmp_path / "added.jsonl"
+    facemimic.write_track(facemimic.ExpressionTrack.from_frames(
+        [facemimic.ExpressionFrame.from_shapes({"JawOpen": 0.6}, time=t / 30) for t in range(30)]), track)
+    profile = CalibrationProfile.identity(name="mine").save(tmp_path / "mine.json")
+    table = facemimic.write_track(facemimic.read_track(track), tmp_path / "added-too.csv")  # any track format
+    page = _open(browser, studio)
+    for f in (track, profile, table):
+        page.set_input_files("#media-file", str(f))
+        page.wait_for_function(f"window.studio.upload && window.studio.upload.path === '{f.name}'", timeout=20000)
+    page.wait_for_function("[...document.querySelectorAll('#profile-list option')].some((o) => o.value === 'mine.json')")
+    page.select_option("#profile-list", "mine.json")
+    page.wait_for_function("document.querySelector('#calib-note').textContent === 'profile mine.json applied'")
+    row = page.locator("#takes li", has_text="added.jsonl")
+    links = row.locator("a").count()
+    row.locator("button").click()
+    page.wait_for_function("document.querySelector('#player-name').textContent.includes('added.jsonl')")
+    listed = page.locator("#takes li", has_text="added-too.csv").count()
+    page.close()
+    assert links == 7 and listed == 1  # its downloads in every format, as a take's
+
+
 @pytest.fixture(scope="module")
 def head_vrm(tmp_path_factory):
     """A VRM 1.0 avatar: the exporters' test head with its presets and a custom "mouthSmileLeft"

@@ -34,6 +34,7 @@ class AnimateResult:
     size: tuple[int, int]  # (width, height)
     audio: bool  # whether sound was muxed
     warnings: tuple[str, ...]  # things the user should know
+    words: str | None = None  # what the speech recogniser heard in the recording (``DriverSpec.transcribe``)
 
 
 def check_output(path: str | Path, source=None) -> Path:
@@ -203,7 +204,7 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
                           progress=(lambda done: progress(done + 1, len(frames))) if progress else None)
         audio = driven.audio is not None
     preview = write_png(first, preview_path(out), mark=mark, description=desc)
-    return AnimateResult(out, preview, len(frames), fps, (w, h), audio, tuple(warnings))
+    return AnimateResult(out, preview, len(frames), fps, (w, h), audio, tuple(warnings), driven.words)
 
 
 def animate_face(source, output: str | Path, *, expression: str | None = None, track=None,

@@ -66,6 +66,9 @@ class AnimateRequest:
         The face around the lips for ``say``/``audio``.
     text : str or None
         The transcript of ``audio``.
+    transcribe : bool
+        ``audio`` without a transcript: hear its (English) words first, then align them
+        (``animate --audio REC --transcribe``); off, as in the CLI: phone recognition.
     size : int
         Output size in px (the longer side; the square's side for ``crop="face"``), 64 to 4096 as
         ``animate --size``: the page offers :data:`SIZES` and the photo's original resolution.
@@ -87,6 +90,7 @@ class AnimateRequest:
     value: str
     mood: str | None = None
     text: str | None = None
+    transcribe: bool = False
     size: int = 512
     seed: int | None = None
     calibrate: bool = True
@@ -97,6 +101,12 @@ class AnimateRequest:
     def __post_init__(self) -> None:
         if self.driver not in DRIVERS:
             raise ParameterError(f"unknown driver {self.driver!r}; valid: {', '.join(DRIVERS)}")
+        if not isinstance(self.transcribe, bool):
+            raise ParameterError("transcribe must be true or false")
+        if self.transcribe and self.driver != "audio":
+            raise ParameterError("hearing the words is for the audio recording driver")
+        if self.transcribe and self.text:
+            raise ParameterError("give the recording's transcript or hear its words, not both")
         if not isinstance(self.value, str) or not self.value.strip():
             raise ParameterError(f"give the {self.driver} to animate with")
         # SIZES are the page's choices; any size `animate --size` takes is valid (the original resolution)
@@ -114,11 +124,14 @@ class AnimateRequest:
         try:
             return cls(source=str(data.get("source") or ""), driver=str(data.get("driver") or ""),
                        value=str(data.get("value") or ""), mood=data.get("mood") or None,
-                       text=data.get("text") or None, size=int(data.get("size") or 512),
+                       text=data.get("text") or None, transcribe=data.get("transcribe", False),
+                       size=int(data.get("size") or 512),
                        seed=None if data.get("seed") in (None, "") else int(data["seed"]),
                        calibrate=bool(data.get("calibrate", True)), crop=str(data.get("crop") or "fit"),
                        face=None if data.get("face") in (None, "") else int(data["face"]),
                        refine=bool(data.get("refine", True)))
+        except ParameterError:
+            raise  # the request's own one-line check (an empty prompt, a size out of range …) as it is
         except (TypeError, ValueError) as e:
             raise ParameterError(f"bad animation value: {e}") from None
 
@@ -139,6 +152,7 @@ class Job:
     frames: int = 0
     audio: bool = False
     warnings: list = field(default_factory=list)
+    words: str | None = None  # what the recogniser heard (a recording with "hear the words")
     created: float = 0.0
     finished: float | None = None
 
@@ -411,6 +425,7 @@ class JobQueue:
             rel = lambda p: Path(p).resolve().relative_to(self.workspace.resolve()).as_posix()  # noqa: E731
             self._update(job.id, state="done", status="", video=rel(result.video), preview=rel(result.preview),
                          frames=result.frames, audio=bool(result.audio), warnings=list(result.warnings),
+                         words=result.words,
                          finished=time.time())
         finally:
             self._cancel.pop(job.id, None)
@@ -456,7 +471,8 @@ def run_request(workspace: Path, job_id: str, request: AnimateRequest, progress,
     else:
         kw = {"expression": request.value} if request.driver == "expression" else \
             {"say": request.value, "mood": request.mood} if request.driver == "say" else \
-            {"audio": str(confine(ws, request.value)), "text": request.text, "mood": request.mood}
+            {"audio": str(confine(ws, request.value)), "text": request.text, "transcribe": request.transcribe,
+             "mood": request.mood}
     spec = DriverSpec(seed=request.seed, **kw)
     # The CLI's defaults: PortraitOptions' own refine default is False, `animate`'s is --refine.
     opts = PortraitOptions(size=request.size, rest=default_rest(spec), calibrate=request.calibrate,

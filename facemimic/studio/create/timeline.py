@@ -87,6 +87,10 @@ class TimelineRequest:
         Or a recording for the speech lane (workspace-relative; ``say`` then stays empty).
     text : str
         The recording's transcript (optional; exact alignment when given).
+    transcribe : bool
+        A recording without a transcript: hear its (English) words first, then align them
+        (``DriverSpec.transcribe``, ``facemimic animate --audio REC --transcribe``); off: phone
+        recognition, as the CLI's default.
     seed : int
         Generator seed (fixed, so the page's preview and the export agree).
     fps : float
@@ -110,6 +114,7 @@ class TimelineRequest:
     say: str = ""
     audio: str = ""
     text: str = ""
+    transcribe: bool = False
     seed: int = 0
     fps: float = 30.0
     voice: str = "en-us"
@@ -126,9 +131,12 @@ class TimelineRequest:
         extra = sorted(set(data) - set(cls.__dataclass_fields__))
         if extra:
             raise ParameterError(f"unknown field(s): {', '.join(extra)}")
+        if not isinstance(data.get("transcribe", False), bool):
+            raise ParameterError("transcribe must be true or false")
         try:
             req = cls(mood=str(data.get("mood") or ""), say=str(data.get("say") or ""),
                       audio=str(data.get("audio") or ""), text=str(data.get("text") or ""),
+                      transcribe=data.get("transcribe", False),
                       seed=int(data.get("seed") or 0), fps=float(data.get("fps") or 30.0),
                       voice=str(data.get("voice") or "en-us"))
         except (TypeError, ValueError) as e:
@@ -152,6 +160,10 @@ class TimelineRequest:
         from ..security import confine
 
         mood, say = self.mood.strip() or None, self.say.strip() or None
+        if self.transcribe and not self.audio:
+            raise ParameterError("hearing the words needs a recording in the speech lane")
+        if self.transcribe and self.text.strip():
+            raise ParameterError("give the recording's transcript or hear its words, not both")
         if self.audio:
             if say:
                 raise ParameterError("the speech lane is either typed text or a recording, not both")
@@ -160,8 +172,8 @@ class TimelineRequest:
                 from ...errors import InputError
 
                 raise InputError(self.audio, "not found in the workspace (upload the recording first)")
-            return DriverSpec(audio=str(path), text=self.text.strip() or None, mood=mood, seed=self.seed, fps=self.fps,
-                              **self._events())
+            return DriverSpec(audio=str(path), text=self.text.strip() or None, transcribe=self.transcribe,
+                              mood=mood, seed=self.seed, fps=self.fps, **self._events())
         if say:
             return DriverSpec(say=say, mood=mood, seed=self.seed, fps=self.fps, voice=self.voice, **self._events())
         if mood is None:
@@ -184,7 +196,7 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
     dict
         ``track``/``audio`` (workspace-relative; audio None without speech), ``duration`` (s),
         ``fps`` and ``frames``: per frame ``[weights (88,), openness (2,), gaze (2, 2), head (3,)]``
-        for playback in the page.
+        for playback in the page; ``words``: what the recogniser heard (``request.transcribe``), else None.
     """
     from ...animate.drivers import build
     from ...common.files import AtomicFile
@@ -210,7 +222,8 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
             track = merge_keyframes(track, request.keys or {})
             track = merge_keyframes(track, request.head or {}, mode="add")
         track.metadata["studio_timeline"] = {"mood": request.mood, "say": request.say, "audio": request.audio,
-                                             "text": request.text, "seed": request.seed,
+                                             "text": request.text, "transcribe": request.transcribe,
+                                             "words": driven.words, "seed": request.seed,
                                              "blinks": request.blinks, "saccades": request.saccades,
                                              "keys": request.keys, "head": request.head,
                                              "voice_file": audio_path.name if driven.audio else None}
@@ -221,13 +234,15 @@ def build_timeline(workspace: Path, name: str, request: TimelineRequest) -> dict
         for stale in folder.glob(f"{stem}.*"):  # a rebuilt timeline keeps no older voice (another format, or none)
             if stale.suffix in (".wav", ".mp3", ".flac", ".ogg", ".m4a") and (stale != audio_path or driven.audio is None):
                 stale.unlink()
-        duration = driven.duration
+        duration, words = driven.duration, driven.words
     frames = [frame_json(f) for f in track.frames]
     rel = lambda p: p.relative_to(Path(workspace)).as_posix()  # noqa: E731
     return {"track": rel(track_path), "audio": rel(audio_path) if audio_path.exists() else None,
             # which build the page's pose cache holds (poses of an older build are dropped)
             "version": _version(track_path),
             "duration": round(float(duration), 4), "fps": float(track.fps),
+            # the words the recogniser heard (a recording with "hear the words"), else None
+            "words": words,
             # the generated (or edited) events the blink and gaze lanes show
             "blinks": track.metadata.get("blinks", []), "saccades": track.metadata.get("saccades", []),
             # each mood span as generated (its onset/offset in seconds, also where the text left them to the generator)
@@ -403,7 +418,8 @@ CUE_FORMATS = ("rhubarb-tsv", "rhubarb-json", "rhubarb-xml", "rhubarb-dat")
 def speech_cues(workspace: Path, name: str, fmt: str = "rhubarb-tsv") -> tuple[str, str]:
     """Rhubarb mouth cues of a built timeline's speech lane: ``facemimic lipsync
     timelines/NAME.wav --text SAID -f FMT`` (its voice aligned to the typed text or the
-    recording's transcript; a recording without one is recognised).
+    recording's transcript; a recording without one is recognised, or with *hear the words*
+    ``--transcribe``: its words heard, then aligned).
 
     Returns
     -------
@@ -426,7 +442,8 @@ def speech_cues(workspace: Path, name: str, fmt: str = "rhubarb-tsv") -> tuple[s
 
         raise InputError(f"{TIMELINE_DIR}/{audio_path.name}", "not found (build a timeline with speech first)")
     said = lanes.get("say") or lanes.get("text") or None
-    result = lipsync(audio_path, text=said, options=LipSyncOptions(fps=60.0))  # the CLI's default fps
+    # the CLI's default fps; a recording built with "hear the words": `lipsync --transcribe`
+    result = lipsync(audio_path, text=said, options=LipSyncOptions(fps=60.0, transcribe=bool(lanes.get("transcribe"))))
     return render(result, fmt), f"{stem}{get_format(fmt).extension}"
 
 

@@ -508,18 +508,22 @@ async function refreshFiles(selected) {
   const sel = $("profile-list");
   const keep = selected ?? sel.value;
   sel.length = 1;
-  for (const p of files.filter((p) => p.startsWith("profiles/") && p.endsWith(".json"))) sel.add(new Option(p, p));
+  // profiles and takes: the studio's own (profiles/, takes/) and those added with "Add a file" or a drop,
+  // which the upload keeps at the workspace's top (a file added there must show up to be used)
+  const ours = (p, folder) => p.startsWith(folder) || !p.includes("/");
+  for (const p of files.filter((p) => ours(p, "profiles/") && p.endsWith(".json"))) sel.add(new Option(p, p));
   sel.value = files.includes(keep) ? keep : "";
   const takes = $("takes");
   takes.textContent = "";
-  for (const p of files.filter((p) => p.startsWith("takes/") && p.endsWith(".jsonl"))) {
+  // (an added track may be any track format; the studio's takes are .jsonl)
+  for (const p of files.filter((p) => p.startsWith("takes/") ? p.endsWith(".jsonl") : !p.includes("/") && /\.(jsonl|csv|npz)$/.test(p))) {
     const li = document.createElement("li");
     const open = document.createElement("button");
     open.textContent = "▶";
     open.title = `play ${p} on the avatars`;
     open.setAttribute("aria-label", `play ${p}`);
     open.onclick = () => { stopPlaying(); send({ type: "playback", path: p }); };
-    li.append(open, `${p.slice(6)} `);
+    li.append(open, `${p.replace(/^takes\//, "")} `);
     for (const fmt of state.info.export_formats) {
       const a = document.createElement("a");
       a.href = `/api/export/${encodeURI(p)}?format=${fmt}`;

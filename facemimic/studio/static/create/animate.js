@@ -46,6 +46,7 @@ export const ANIMATE_HTML = `
     <div id="a-faces" role="listbox" aria-label="faces in the photo (as animate --face N numbers them)"></div>
   </div>
   <div class="row"><label>Audio <input id="a-audio" type="file" accept="audio/*"></label>
+    <label title="no transcript: hear the recording's English words first, then align them (animate --transcribe; far more exact lip closures on real voices)"><input type="checkbox" id="a-hear"> hear the words</label>
     <span class="muted">for the "audio recording" driver; the text box is then its transcript (optional)</span>
     <label>Driving video <input id="a-video" type="file" accept="video/*"></label></div>
   <ul id="a-jobs" class="jobs" aria-live="polite"></ul>
@@ -76,11 +77,19 @@ export function buildAnimate(context) {
     showFaces().catch((e) => C.showError(e.message));
     C.faceChanged();
   });
-  $("a-audio").onchange = () => C.upload($("a-audio"), (path) => { C.shared.audio = path; $("a-driver").value = "audio"; });
+  $("a-audio").onchange = () => C.upload($("a-audio"), (path) => { C.shared.audio = path; setDriver("audio"); });
   $("a-video").onchange = () => C.upload($("a-video"), (path) => {
-    $("a-driver").value = "video"; $("a-value").value = path; C.listUploads();
+    setDriver("video"); $("a-value").value = path; C.listUploads();
   });
+  // Each driver keeps its own text in the value box: a line typed for the voice, left in the box,
+  // would otherwise be sent as a recording's transcript (and the recording aligned to it).
+  const values = {};
+  let shown = $("a-driver").value;
+  const setDriver = (driver) => { $("a-driver").value = driver; $("a-driver").onchange(); };
   $("a-driver").onchange = () => {
+    values[shown] = $("a-value").value;
+    shown = $("a-driver").value;
+    $("a-value").value = values[shown] ?? "";
     // the box's label says what it holds for this driver
     $("a-value-label").textContent = { say: "Text", expression: "Expression", audio: "Transcript", timeline: "Timeline",
                                        track: "Track file", video: "Video file" }[$("a-driver").value];
@@ -88,7 +97,11 @@ export function buildAnimate(context) {
                                  audio: "transcript (optional)", timeline: "timeline name",
                                  track: "takes/… .jsonl, expressions/… .jsonl", video: "videos/… .mp4" }[$("a-driver").value];
     if ($("a-driver").value === "timeline") $("a-value").value = C.timelineName();
+    hearChanged();
   };
+  // the words are the transcript or heard, not both: the transcript box rests while hearing
+  const hearChanged = () => { $("a-value").disabled = $("a-driver").value === "audio" && $("a-hear").checked; };
+  $("a-hear").onchange = hearChanged;
   $("a-face").oninput = () => { markPicked(); updateOriginal(); C.faceChanged(); };
   $("a-crop").onchange = () => { updateOriginal(); C.faceChanged(); };
   $("a-size").onchange = updateOriginal;
@@ -185,7 +198,8 @@ async function startJob() {
   const body = jobRequest(driver, $("a-value").value);
   if (driver === "audio") {
     if (!C.shared.audio) return C.showError("choose an audio recording first");
-    Object.assign(body, { value: C.shared.audio, text: $("a-value").value || null });
+    const hear = $("a-hear").checked;  // the words heard, or the transcript typed (not both)
+    Object.assign(body, { value: C.shared.audio, text: hear ? null : $("a-value").value || null, transcribe: hear });
   }
   try {
     showJob(await C.api("POST", "/api/create/jobs", body));
@@ -326,6 +340,9 @@ function jobItem(j) {
     li.append(video, el("div", { className: "row" },
       el("a", { href: `/files/${j.video}`, download: j.video.split("/").pop(), textContent: "Download MP4" }),
       el("span", { className: "muted", textContent: note })));
+    if (j.words != null || j.request.transcribe) {
+      li.append(el("div", { className: "status words", textContent: j.words != null ? `words heard: “${j.words}”` : "no words heard" }));
+    }
     for (const w of j.warnings || []) li.append(el("div", { className: "status", textContent: `warning: ${w}` }));
   }
   return li;

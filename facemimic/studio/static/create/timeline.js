@@ -82,7 +82,9 @@ export const TIMELINE_HTML = `
   <div class="row">
     <label>Speech <select id="t-speech-kind"><option value="say">typed text → built-in voice</option>
       <option value="audio">recording (+ transcript)</option></select></label>
-    <label id="t-rec-label" hidden>Recording <input id="t-rec" type="file" accept="audio/*"></label>
+    <label id="t-rec-label" hidden>Recording <select id="t-rec-pick" title="a recording in the workspace (audio/)"><option value="">(none yet: add one)</option></select>
+      <input id="t-rec" type="file" accept="audio/*" title="add a recording (WAV, MP3, FLAC, OGG, M4A)"></label>
+    <label id="t-hear-label" hidden title="no transcript: hear the recording's English words first, then align them (animate --transcribe; far more exact lip closures on real voices, a few seconds more)"><input id="t-hear" type="checkbox"> hear the words</label>
     <label class="grow"><span id="t-say-label">Text</span> <input id="t-say" value="Hello! Nice to meet you." title="text for the built-in voice, or the recording's transcript (optional)"></label>
     <label>Seed <input id="t-seed" type="number" value="1"></label>
     <label>Name <input id="t-name" value="my-timeline" size="14"></label>
@@ -111,7 +113,7 @@ export const TIMELINE_HTML = `
     <div>
       <audio id="t-audio" controls preload="auto"></audio>
       <input id="t-scrub" type="range" min="0" max="1" step="0.001" value="0" aria-label="scrub the timeline">
-      <p id="t-note" class="muted" aria-live="polite"></p>
+      <p id="t-note" class="muted" aria-live="polite">Write a mood and something to say (or add a recording), then Build: the lanes fill in and the timeline plays on the avatars.</p>
       <p id="t-exports"></p>
     </div>
   </div>
@@ -153,12 +155,30 @@ export function buildTimeline(context) {
   listModels().catch(() => {});
   $("t-portrait").onclick = () => startPortrait().catch((e) => { $("t-portrait-note").textContent = ""; C.showError(e.message); });
   watchJobs(portraitEvent);
+  // The box holds the typed text or the recording's transcript, each kept apart: a line typed for the
+  // voice, left in the box, would otherwise be the recording's transcript (and the recording aligned to it).
+  const said = {};
+  let kind = $("t-speech-kind").value;
   $("t-speech-kind").onchange = () => {
+    said[kind] = $("t-say").value;
+    kind = $("t-speech-kind").value;
+    $("t-say").value = said[kind] ?? "";
     const rec = $("t-speech-kind").value === "audio";
-    $("t-rec-label").hidden = !rec;
+    $("t-say").placeholder = rec ? "transcript (optional)" : "text to say";
+    $("t-rec-label").hidden = $("t-hear-label").hidden = !rec;
     $("t-say-label").textContent = rec ? "Transcript" : "Text";
+    hearChanged();
   };
-  $("t-rec").onchange = () => C.upload($("t-rec"), (path) => { S.tlAudio = path; });
+  // the words are the transcript or heard, not both: the transcript box rests while hearing
+  const hearChanged = () => { $("t-say").disabled = $("t-speech-kind").value === "audio" && $("t-hear").checked; };
+  $("t-hear").onchange = hearChanged;
+  // the workspace's recordings stay offered (a reload forgets the file input, not the uploads)
+  $("t-rec").onchange = () => C.upload($("t-rec"), (path) => {
+    S.tlAudio = path;  // at once: Build may be pressed before the list below is back
+    listRecordings(path).catch((e) => C.showError(e.message));
+  });
+  $("t-rec-pick").onchange = () => { S.tlAudio = $("t-rec-pick").value || null; };
+  listRecordings().catch(() => {});
   $("t-key-shape").append(...C.info.ue_names.map((n) => el("option", { value: n, textContent: n })));
   $("t-key-shape").value = "JawOpen";
   $("t-key-add").onclick = () => {
@@ -279,8 +299,9 @@ async function parseTimeline() {
 
 // One block per span with its envelope (rise over the onset, the apex held, the offset's fall) and
 // three handles: end of the onset, start of the offset, end of the span (its length).
-function drawLane(spans) {
+function drawLane(spans, text = $("t-text").value) {
   S.spans = spans.map((s) => ({ ...s }));
+  S.laneText = text;  // the text these spans are (a build of other text redraws them)
   const lane = $("t-lane");
   lane.textContent = "";
   S.spans.forEach((sp, i) => {
@@ -519,10 +540,27 @@ function setKeys(name, keys) {
   rebuild();
 }
 
+// The recordings in the workspace (audio/) offered to the speech lane; ``pick`` chooses one (an upload),
+// else the choice stays (the first one when none was chosen yet).
+async function listRecordings(pick) {
+  const { files } = await C.api("GET", "/api/files");
+  const sel = $("t-rec-pick");
+  for (const f of files) {
+    if (f.path.startsWith("audio/") && !sel.querySelector(`option[value="${CSS.escape(f.path)}"]`)) {
+      sel.append(el("option", { value: f.path, textContent: f.path.slice("audio/".length) }));
+    }
+  }
+  sel.options[0].hidden = sel.options.length > 1;
+  if (pick) sel.value = pick;
+  else if (!sel.value && sel.options.length > 1) sel.value = sel.options[1].value;
+  S.tlAudio = sel.value || null;
+}
+
 // -- build and play -------------------------------------------------------------------------------
 function request() {
   const rec = $("t-speech-kind").value === "audio";
-  const speech = rec ? { audio: S.tlAudio, text: $("t-say").value } : { say: $("t-say").value };
+  const hear = rec && $("t-hear").checked;
+  const speech = rec ? { audio: S.tlAudio, text: hear ? "" : $("t-say").value, transcribe: hear } : { say: $("t-say").value };
   const keys = Object.fromEntries(Object.entries(S.edits.keys).filter(([, k]) => k.length));
   return { mood: $("t-text").value, ...speech, seed: Number($("t-seed").value || 0),
            blinks: S.edits.blinks, saccades: S.edits.saccades,
@@ -545,13 +583,20 @@ async function buildTrack() {
   $("t-note").textContent = "building…";
   const name = $("t-name").value.trim();
   if ($("t-speech-kind").value === "audio" && !S.tlAudio) { $("t-note").textContent = ""; return C.showError("choose a recording for the speech lane first"); }
-  const r = await C.api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`, request());
+  const req = request();
+  const r = await C.api("POST", `/api/create/timeline/build/${encodeURIComponent(name)}`, req);
   S.tl = r;
+  // text typed and built without "Show in lane": the lane shows the spans that were built, not older ones
+  if (req.mood !== S.laneText) {
+    drawLane(req.mood.trim() ? (await C.api("POST", "/api/create/timeline/parse", { text: req.mood })).spans : [], req.mood);
+  }
   S.tlName = name;
   const edited = [S.edits.blinks && "blinks", S.edits.saccades && "gaze", Object.keys(S.edits.head).length && "head",
                   Object.keys(S.edits.keys).length && "keys"].filter(Boolean);
   $("t-note").textContent = `${r.frames.length} frames at ${r.fps} fps, ${r.duration.toFixed(2)} s` + (r.audio ? ", with the voice" : "")
-    + (edited.length ? ` · edited: ${edited.join(", ")}` : "");
+    + (edited.length ? ` · edited: ${edited.join(", ")}` : "")
+    // asked to hear the words and none were: say so (the lips then follow recognised phones, or rest)
+    + (r.words != null ? ` · words heard: “${r.words}”` : req.transcribe ? " · no words heard" : "");
   const audio = $("t-audio"), src = r.audio ? `/files/${r.audio}?v=${Date.now()}` : "";
   if (audio.getAttribute("src") !== src) audio.src = src;
   audio.hidden = !r.audio;
