@@ -247,6 +247,7 @@ def reenactment(samples: Path, series: dict | None = None):
     """WolfgangLanger -> single_face: the driver's apertures and brow displacements reproduced."""
     from facemimic.animate.drivers import relative_motion
     from facemimic.animate.portrait.animator import PortraitAnimator, timeline
+    from facemimic.animate.portrait.api import within_full_extent
     from facemimic.capture.api import track as capture_track
     from facemimic.expressions import geometry
 
@@ -264,6 +265,8 @@ def reenactment(samples: Path, series: dict | None = None):
     rel = relative_motion(raw)
     anim = PortraitAnimator(str(samples / "single_face.jpg"), size=512, refine=True)
     frames = timeline(rel, fps=rel.fps)
+    if anim.options.rest == "source":  # as `facemimic animate --drive` draws it (portrait/api.py)
+        frames = within_full_extent(frames, anim.face_frame.weights)
     out = [anim.render(f) for f in frames]
     anim.close()
     m, photo = retracked_measures(anim, out)

@@ -176,6 +176,8 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
             tell("preparing the portrait")
             anim = stack.enter_context(PortraitAnimator(image, opts, name=name))
             warnings += anim.warnings
+            if opts.rest == "source" and "relative_to" in driven.track.metadata:
+                frames = within_full_extent(frames, anim.face_frame.weights)
             # Stage one decides each frame (the closed loop's trial render and re-track, a chain
             # from frame to frame); stage two draws it, behind, with its own buffers.
             scratch, canvas = anim.new_scratch(), np.empty_like(anim.image)
@@ -205,6 +207,41 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
         audio = driven.audio is not None
     preview = write_png(first, preview_path(out), mark=mark, description=desc)
     return AnimateResult(out, preview, len(frames), fps, (w, h), audio, tuple(warnings), driven.words)
+
+
+# The shapes of a smile's corners: what a reenactment can push past the shape's full extent on a photo
+# that already smiles (the photo's own smile plus the driver's, drawn as a second grin past the first).
+GRIN_CHANNELS = ("MouthCornerPullRight", "MouthCornerPullLeft", "MouthCornerSlantRight", "MouthCornerSlantLeft")
+
+
+def within_full_extent(frames: list, photo_weights: np.ndarray) -> list:
+    """Reenactment frames on a photo taken as the rest, the mouth corners' pull and slant cut to what
+    remains of each shape before its full extent: ``min(w, 1 - photo)`` (GRIN_CHANNELS).
+
+    A driver's change from its own resting face is drawn on top of the photo's own expression, and
+    in the unit a weight of 1 is the shape's full extent. A driver who breaks into a broad smile
+    (single_face.mp4: MouthCornerPull +0.98, MouthCornerSlant +0.98) on a photo that already smiles
+    (0.66, 0.50) asked 1.5-1.6 full extents of the corners, drawn as a second grin past the first.
+    Only the corners: the other channels' photo readings are not the extent a face shows (a smiling
+    photo reads MouthPress 0.41), and cutting them all moved the reenacted outer brow 1.09 -> 1.22.
+
+    Parameters
+    ----------
+    frames : list of ExpressionFrame
+        The reenactment's frames (weights (88,) changes from the driver's rest).
+    photo_weights : np.ndarray [shape=(88,)]
+        The capture stage's weights of the photo (NaN: nothing known, no cut).
+    """
+    from dataclasses import replace
+
+    from ...expressions.names import ue_index
+
+    room = np.full(len(photo_weights), np.inf, np.float32)
+    idx = [ue_index(n) for n in GRIN_CHANNELS]
+    photo = np.nan_to_num(np.asarray(photo_weights, np.float32)[idx], nan=0.0)
+    room[idx] = np.clip(1.0 - photo, 0.0, 1.0)
+    return [replace(f, weights=np.minimum(np.asarray(f.weights, np.float32), room)) if f is not None and f.present
+            else f for f in frames]
 
 
 def animate_face(source, output: str | Path, *, expression: str | None = None, track=None,
