@@ -127,14 +127,20 @@ def run_batch(patterns: "list[str] | tuple[str, ...]", output: str | Path, optio
 
         suffixes = AUDIO_SUFFIXES + VIDEO_SUFFIXES
     files = expand(list(patterns), suffixes=suffixes, exclude=output)
+    created = not Path(output).exists()
     root = open_dataset_folder(output, spec.task, {"schema": SCHEMA_VERSION, "spec": spec.describe(),
                                                    "options_key": key})
-    lock = _lock(root)
+    try:
+        lock = _lock(root)
+    except BaseException:
+        _forget(root, created, None)
+        raise
     manifest = Manifest(root)
     summary = BatchSummary(total=len(files))
     todo = plan(files, manifest, key, force=opts.force, summary=summary)
     summary.todo = len(todo)
     by_id = {f.source_id: (f, attempts) for f, _h, attempts, _e in todo}
+    forget = False
     try:
         # Unreadable files fail at once, without a worker.
         runnable = []
@@ -157,12 +163,33 @@ def run_batch(patterns: "list[str] | tuple[str, ...]", output: str | Path, optio
                     _commit(root, manifest, res, f, key, spec.task, attempts, summary, progress)
             finally:
                 results.close()  # Ctrl-C / SIGTERM: stop the workers now
+    except BaseException:
+        # A run that failed before recording any file (a Ray cluster that cannot be reached, Ctrl-C
+        # while workers start) leaves no dataset of its own making behind: nothing half-written.
+        forget = created and not manifest.rows
+        raise
     finally:
-        try:
-            manifest.save()
-        finally:
+        if forget:
             lock.close()
+            _forget(root, created, manifest)
+        else:
+            try:
+                manifest.save()
+            finally:
+                lock.close()
     return summary
+
+
+def _forget(root: Path, created: bool, manifest) -> None:
+    """Remove a dataset folder this run created and recorded nothing in (else leave it as it is)."""
+    import shutil
+
+    if not created or (manifest is not None and manifest.rows):
+        return
+    from .dataset import INFO_FILE, JOURNAL_FILE, LOCK_FILE, MANIFEST_FILE
+
+    if {p.name for p in root.iterdir()} <= {INFO_FILE, LOCK_FILE, MANIFEST_FILE, JOURNAL_FILE}:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _lock(root: Path):

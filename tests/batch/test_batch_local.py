@@ -247,3 +247,20 @@ def test_a_worker_killed_mid_file_does_not_stop_the_batch(corpus, tmp_path):
     assert "1 file (1 done)" in err
     (rec,) = _manifest(out).values()
     assert rec["status"] == "done" and rec["rows"] == 30 and not rec["worker"].endswith(f":{victims[0]}")
+
+
+def test_a_run_that_fails_before_any_file_leaves_no_dataset_behind(corpus, tmp_path, monkeypatch, samples):
+    # `--engine ray --address auto` with no Ray running: one line, and no half-made dataset folder
+    # (it kept _dataset.json, _manifest.parquet and _batch.lock, which a later run then reused)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    out = tmp_path / "faces"
+    r = CliRunner().invoke(cli, ["batch", "track", str(samples / "single_face.jpg"), "-o", str(out),
+                                 "--engine", "ray", "--address", "auto", "-q"])
+    assert r.exit_code == 1 and "Ray" in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert not out.exists()
+    # a dataset that already holds records is never removed by a failing rerun
+    ok = CliRunner().invoke(cli, ["batch", "track", str(samples / "single_face.jpg"), "-o", str(out), "-q"])
+    assert ok.exit_code == 0, ok.output
+    r = CliRunner().invoke(cli, ["batch", "track", str(samples / "single_face.jpg"), "-o", str(out), "--force",
+                                 "--engine", "ray", "--address", "auto", "-q"])
+    assert r.exit_code == 1 and (out / "_dataset.json").is_file() and (out / "_manifest.parquet").is_file()
