@@ -277,7 +277,7 @@ def build(spec: DriverSpec, *, progress: Callable[[str], None] | None = None) ->
         say("lip-syncing the audio")
         res = lipsync(audio, text=spec.text, options=LipSyncOptions(fps=spec.fps, transcribe=spec.transcribe))
         warnings += list(res.warnings)
-        words = res.words if spec.transcribe else None
+        words = res.words  # (None unless spec.transcribe heard some)
         lip = res.track(fps=spec.fps)
         tr = merge_tracks(_mood_clip(spec.mood, res.duration, spec.fps, spec.seed, spec), lip, "speech")
         desc = (f"lip sync of {Path(audio).name}" + (f" (words heard: {res.words!r})" if res.words else "")

@@ -292,28 +292,20 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         return from_phones([Phone(0.0, duration, SILENCE)], duration, options=opt, method="empty",
                            sound_file=sound_file, warnings=tuple(warnings))
     words = None
+    pcm = np.concatenate(kept) if keep else None  # the whole sound, when aligning or hearing
+    del kept
+    workers = opt.workers or _cpu_workers()
     if hear:
         from .transcribe import transcribe_spans
 
-        if opt.workers:
-            workers = opt.workers
-        else:
-            from .forked import cpu_workers
-
-            workers = cpu_workers()
-        words = transcribe_spans(np.concatenate(kept), spans, workers=workers)
+        words = transcribe_spans(pcm, spans, workers=workers)
         if words:
             text, use_align, method = words, True, "transcribe"
         else:  # nothing it could call a word (a hum, a cough): the phones as heard
-            pcm = np.concatenate(kept)
-            for s0, s1 in spans:
-                phones += recognize_phones(pcm[int(s0 * SAMPLE_RATE):int(s1 * SAMPLE_RATE)], offset=s0,
-                                           options=opt.recognizer)
-            del kept
+            phones = _recognise_spans(pcm, spans, opt.recognizer)
     if use_align:
         from .align import AlignmentError, align
 
-        pcm = np.concatenate(kept)
         a = max(int((spans[0][0] - 0.2) * SAMPLE_RATE), 0)  # align only the speech span (speed)
         b = min(int((spans[-1][1] + 0.2) * SAMPLE_RATE), len(pcm))
         phones, error = [], None
@@ -324,12 +316,6 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
         from .recognize import alignment_rate
 
         rates = list(dict.fromkeys([alignment_rate(opt.recognizer), 100, 200]))
-        if opt.workers:
-            workers = opt.workers
-        else:
-            from .forked import cpu_workers
-
-            workers = cpu_workers()
         for k, rate in enumerate(rates):
             ropt = dataclasses.replace(opt.recognizer, align_frame_rate=rate)
             span = (a, b) if k == 0 else (0, len(pcm))
@@ -351,16 +337,28 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
             else:
                 warnings.append(f"{label}: {e}; recognising phones instead")
             method = "recognize"
-            phones = []
-            for s0, s1 in spans:
-                i, j = int(s0 * SAMPLE_RATE), int(s1 * SAMPLE_RATE)
-                phones += recognize_phones(pcm[i:j], offset=s0, options=opt.recognizer)
-        del kept
+            phones = _recognise_spans(pcm, spans, opt.recognizer)
     if not any(p.name != SILENCE for p in phones):
         warnings.append(f"{label}: no speech sounds recognised; mouth kept at rest")
     res = from_phones(phones, duration, options=opt, method=method, sound_file=sound_file,
                       warnings=tuple(warnings))
     return dataclasses.replace(res, words=words) if method == "transcribe" else res
+
+
+def _recognise_spans(pcm: np.ndarray, spans: list[tuple[float, float]], options) -> list[Phone]:
+    """Phones recognised in each speech span (s) of the whole 16 kHz sound ``pcm`` (n,) int16."""
+    from .recognize import recognize_phones
+
+    phones: list[Phone] = []
+    for s0, s1 in spans:
+        phones += recognize_phones(pcm[int(s0 * SAMPLE_RATE):int(s1 * SAMPLE_RATE)], offset=s0, options=options)
+    return phones
+
+
+def _cpu_workers() -> int:
+    from .forked import cpu_workers
+
+    return cpu_workers()
 
 
 def _transcriber_available() -> bool:

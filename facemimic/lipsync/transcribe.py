@@ -33,7 +33,6 @@ MODEL_FILES = {
     "decoder_model_merged.ort": "370e0c1f161d68dc1c2264c1a82024fb123380da3b73f47f05531d1e8d3308c3",
     "tokenizer.bin": "04670d78994d030185c3dd843c60591788fed0a56cc6750747bd326825f13ca9",
 }
-MODEL_NAME = "Moonshine base-en (moonshine_cpp 0.1.4, MIT)"
 
 _lock = threading.Lock()
 _model = None  # the process's loaded recogniser (loading costs ~0.3 s and ~250 MB)
