@@ -135,12 +135,12 @@ from .still import StillTracker  # noqa: E402  (independent stills: the portrait
 from .units import SOURCES, fit_curve, scores_to_extent, track_units  # noqa: E402
 
 # Reading pictures as capture does, for the stages that open photos and videos themselves (the
-# portrait's loader, avatar3d's video frames): EXIF orientation, the header's size before decoding,
+# portrait's loader, avatar3d's video frames): EXIF orientation, the size limit before decoding,
 # and FFmpeg/libjpeg chatter kept off the console.
 from .sources import _apply_exif_orientation as apply_exif_orientation  # noqa: E402
 from .sources import _c_stderr_silenced as c_stderr_silenced  # noqa: E402
-from .sources import _image_header_size as image_header_size  # noqa: E402
+from .sources import check_image_size  # noqa: E402
 
 __all__ = ["CaptureOptions", "CaptureRun", "SOURCES", "StillTracker", "apply_exif_orientation", "c_stderr_silenced",
-           "canonical_mesh", "capture", "capture_frames", "fit_curve", "image_header_size", "scores_to_extent",
+           "canonical_mesh", "capture", "capture_frames", "check_image_size", "fit_curve", "scores_to_extent",
            "track", "track_units"]

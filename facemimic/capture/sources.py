@@ -137,6 +137,22 @@ def _image_header_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+def check_image_size(path: Path, max_megapixels: float) -> tuple[int, int] | None:
+    """The picture's (width, height) from its header (None where the header does not say),
+    refusing a picture over ``max_megapixels`` before any pixel is decoded.
+
+    Raises
+    ------
+    InputError
+        ``<path>: image is N megapixels, larger than the M-megapixel limit; downscale it first``.
+    """
+    size = _image_header_size(path)
+    if size is not None and size[0] * size[1] / 1e6 > max_megapixels:
+        raise InputError(path, f"image is {size[0] * size[1] / 1e6:.0f} megapixels, larger than the "
+                               f"{max_megapixels:g}-megapixel limit; downscale it first")
+    return size
+
+
 def read_image(path: str | Path, *, max_side: int, max_megapixels: float) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int]]:
     """Decode an image file to RGB (downscaled to ``max_side``), alpha and its original size.
 
@@ -168,14 +184,10 @@ def read_image(path: str | Path, *, max_side: int, max_megapixels: float) -> tup
         raise InputError(p, "is a folder, not an image")
     if p.stat().st_size == 0:
         raise InputError(p, "file is empty")
-    size = _image_header_size(p)
+    size = check_image_size(p, max_megapixels)
     reduce = 1
     if size is not None:
         w, h = size
-        mp = w * h / 1e6
-        if mp > max_megapixels:
-            raise InputError(p, f"image is {mp:.0f} megapixels, larger than the "
-                                f"{max_megapixels:g}-megapixel limit; downscale it first")
         # Decode at 1/2, 1/4 or 1/8 scale when that still leaves at least max_side pixels: a
         # 50-MP JPEG then costs ~1/16 of the memory and time.
         while reduce < 8 and max(w, h) / (reduce * 2) >= max_side:

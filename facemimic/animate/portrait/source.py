@@ -36,7 +36,7 @@ def load_image(source) -> tuple[np.ndarray, str]:
     """
     import cv2
 
-    from ...capture.api import CaptureOptions, apply_exif_orientation, image_header_size
+    from ...capture.api import CaptureOptions, apply_exif_orientation, check_image_size
 
     if isinstance(source, np.ndarray):
         a = np.asarray(source)
@@ -52,11 +52,7 @@ def load_image(source) -> tuple[np.ndarray, str]:
         raise InputError(path, "is a folder; give one image file")
     # a header claiming 30000x30000 was decoded in full (or called "not a readable image"):
     # the capture stage's limit and words, checked before any pixel is decoded
-    size = image_header_size(path)
-    limit = CaptureOptions().max_megapixels
-    if size is not None and size[0] * size[1] / 1e6 > limit:
-        raise InputError(path, f"image is {size[0] * size[1] / 1e6:.0f} megapixels, larger than the "
-                               f"{limit:g}-megapixel limit; downscale it first")
+    check_image_size(path, CaptureOptions().max_megapixels)
     data = np.fromfile(str(path), np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
