@@ -139,8 +139,8 @@ from .units import SOURCES, fit_curve, scores_to_extent, track_units  # noqa: E4
 # and FFmpeg/libjpeg chatter kept off the console.
 from .sources import _apply_exif_orientation as apply_exif_orientation  # noqa: E402
 from .sources import _c_stderr_silenced as c_stderr_silenced  # noqa: E402
-from .sources import check_image_size  # noqa: E402
+from .sources import check_image_file  # noqa: E402
 
 __all__ = ["CaptureOptions", "CaptureRun", "SOURCES", "StillTracker", "apply_exif_orientation", "c_stderr_silenced",
-           "canonical_mesh", "capture", "capture_frames", "check_image_size", "fit_curve", "scores_to_extent",
+           "canonical_mesh", "capture", "capture_frames", "check_image_file", "fit_curve", "scores_to_extent",
            "track", "track_units"]

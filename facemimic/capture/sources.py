@@ -137,20 +137,59 @@ def _image_header_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
-def check_image_size(path: Path, max_megapixels: float) -> tuple[int, int] | None:
+def check_image_file(path: Path, max_megapixels: float) -> tuple[int, int] | None:
     """The picture's (width, height) from its header (None where the header does not say),
-    refusing a picture over ``max_megapixels`` before any pixel is decoded.
+    refusing, before any pixel is decoded, a picture over ``max_megapixels`` and a JPEG or PNG
+    whose end is missing (a cut download: decoders fill the lost rows with grey, and a face half
+    grey is no input to track or animate).
 
     Raises
     ------
     InputError
-        ``<path>: image is N megapixels, larger than the M-megapixel limit; downscale it first``.
+        ``<path>: image is N megapixels, larger than the M-megapixel limit; downscale it first``, or
+        ``<path>: image file is cut short (its end is missing); …``.
     """
     size = _image_header_size(path)
     if size is not None and size[0] * size[1] / 1e6 > max_megapixels:
         raise InputError(path, f"image is {size[0] * size[1] / 1e6:.0f} megapixels, larger than the "
                                f"{max_megapixels:g}-megapixel limit; downscale it first")
+    if _cut_short(path):
+        raise InputError(path, "image file is cut short (its end is missing); copy or download it again")
     return size
+
+
+def _cut_short(path: Path) -> bool:
+    """Whether a JPEG has no end-of-image marker after its first scan, or a PNG no IEND chunk.
+
+    JPEG: the marker segments are walked to the first start-of-scan (so an EXIF thumbnail's own
+    markers are skipped); in scan data a 0xFF byte is always followed by 0x00 or a restart marker,
+    so ``FF D9`` after it can only be the end of the image (data a phone appends after that end,
+    such as a motion photo's video, is allowed). Other formats: False (their decoders refuse).
+    """
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 4 <= len(data):
+            if data[i] != 0xFF:
+                return False  # not a marker where one must be: let the decoder judge
+            marker = data[i + 1]
+            if marker == 0xFF:  # fill byte
+                i += 1
+                continue
+            if marker == 0xDA:  # start of scan: the end marker must follow somewhere
+                return data.find(b"\xff\xd9", i) < 0
+            if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+                i += 2
+                continue
+            i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
+        return True  # the headers themselves run out
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return data.find(b"IEND", 8) < 0
+    return False
 
 
 def read_image(path: str | Path, *, max_side: int, max_megapixels: float) -> tuple[np.ndarray, np.ndarray | None, tuple[int, int]]:
@@ -184,7 +223,7 @@ def read_image(path: str | Path, *, max_side: int, max_megapixels: float) -> tup
         raise InputError(p, "is a folder, not an image")
     if p.stat().st_size == 0:
         raise InputError(p, "file is empty")
-    size = check_image_size(p, max_megapixels)
+    size = check_image_file(p, max_megapixels)
     reduce = 1
     if size is not None:
         w, h = size

@@ -91,6 +91,9 @@ def _load_photo(photo) -> tuple[np.ndarray, np.ndarray | None, str, list[str]]:
             raise InputError(p, "file not found")
         if p.is_dir():
             raise InputError(p, "is a folder, not a photo")
+        from ..capture.api import check_image_file
+
+        check_image_file(p, MAX_PIXELS / 1e6)  # a cut JPEG or PNG: one line, as track and animate say it
         try:
             Image.MAX_IMAGE_PIXELS = None  # checked below, with a message of our own
             with Image.open(p) as im:

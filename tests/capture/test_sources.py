@@ -260,3 +260,33 @@ def test_camera_source_with_a_fake_device_and_clock(samples, monkeypatch):
     assert tr.metadata["source"] == "camera 2" and tr.metadata["source_kind"] == "camera"
     assert tr.time.tolist() == (np.arange(8) * 0.0625).tolist()  # 0 .. 0.4375 s, then stop at 0.5
     assert tr.present.all()
+
+
+def test_a_cut_photo_is_refused_by_every_stage_with_one_line(samples, tmp_path):
+    """The first 60 kB of single_face.jpg (a cut download; decoders fill the rest with grey): track,
+    animate and avatar3d each refuse it with the same line naming the file, exit 1, write nothing;
+    a cut PNG too; a whole JPEG with data appended after its end (a phone's motion photo) is used."""
+    from facemimic.capture.sources import _cut_short
+
+    whole = (samples / "single_face.jpg").read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole[:60_000])
+    png = tmp_path / "cut.png"
+    png.write_bytes((samples / "Image_with_alpha.png").read_bytes()[:30_000])
+    appended = tmp_path / "motion.jpg"
+    appended.write_bytes(whole + b"\0" * 64 + b"ftypmp42" + bytes(range(256)) * 64)
+    assert _cut_short(cut) and _cut_short(png) and not _cut_short(appended)
+    for good in ("single_face.jpg", "0-f1-su-ph.jpg", "Image_with_alpha.png", "multi_face.jpg"):
+        assert not _cut_short(samples / good)
+    runs = [("track", str(cut), "-o", str(tmp_path / "t.jsonl")),
+            ("track", str(png), "-o", str(tmp_path / "p.jsonl")),
+            ("animate", str(cut), "--expression", "happy", "-o", str(tmp_path / "a.mp4")),
+            ("avatar3d", str(cut), "-o", str(tmp_path / "a.vrm"))]
+    for args in runs:
+        r = subprocess.run([sys.executable, "-m", "facemimic", *args], capture_output=True, text=True, timeout=120)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.returncode == 1, (args, r.stderr)
+        assert lines == [f"Error: {args[1]}: image file is cut short (its end is missing); copy or download it again"], args
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.jpg", "cut.png", "motion.jpg"]
+    rgb, _, size = read_image(appended, max_side=640, max_megapixels=100)
+    assert size == tuple(cv2.imread(str(samples / "single_face.jpg")).shape[1::-1])

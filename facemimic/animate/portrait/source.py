@@ -36,7 +36,7 @@ def load_image(source) -> tuple[np.ndarray, str]:
     """
     import cv2
 
-    from ...capture.api import CaptureOptions, apply_exif_orientation, check_image_size
+    from ...capture.api import CaptureOptions, apply_exif_orientation, check_image_file
 
     if isinstance(source, np.ndarray):
         a = np.asarray(source)
@@ -50,9 +50,9 @@ def load_image(source) -> tuple[np.ndarray, str]:
         raise InputError(path, "file not found")
     if path.is_dir():
         raise InputError(path, "is a folder; give one image file")
-    # a header claiming 30000x30000 was decoded in full (or called "not a readable image"):
-    # the capture stage's limit and words, checked before any pixel is decoded
-    check_image_size(path, CaptureOptions().max_megapixels)
+    # a header claiming 30000x30000 was decoded in full (or called "not a readable image"), a cut
+    # JPEG "not a readable image": the capture stage's checks and words, before any pixel is decoded
+    check_image_file(path, CaptureOptions().max_megapixels)
     data = np.fromfile(str(path), np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
