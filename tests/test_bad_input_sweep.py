@@ -309,3 +309,20 @@ def test_no_blank_line_before_the_error_off_a_terminal(tmp_path, samples):
         res = subprocess.run([FACEMIMIC, *map(str, args)], capture_output=True, text=True, timeout=300)
         first = (res.stdout + res.stderr).splitlines()[0]
         assert first.startswith(("Error: ", "Wrote ")), (args, res.stdout + res.stderr)
+
+
+def test_info_lines_are_one_line_each_off_a_terminal(tmp_path, samples):
+    # Off a terminal rich took the console as 80 columns wide and broke `express -o`'s summary
+    # ("…(one frame per second), \nseed N") and calibrate's eye and head line in two (and padded
+    # the table's title with spaces): a log or a pipe reads each line whole now.
+    res = subprocess.run([FACEMIMIC, "express", "happy", "-o", str(tmp_path / "h.jsonl")],
+                         capture_output=True, text=True, timeout=300)
+    lines = res.stderr.splitlines()
+    assert res.returncode == 0 and len(lines) == 1 and len(lines[0]) > 80, res.stderr
+    assert lines[0].startswith("wrote ") and "seed " in lines[0]
+    res = subprocess.run([FACEMIMIC, "calibrate", str(samples / "single_face.jpg"), "-o", str(tmp_path / "p.json")],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    eyes = [ln for ln in res.stderr.splitlines() if ln.startswith("Eyes at rest")]
+    assert len(eyes) == 1 and eyes[0].rstrip().endswith("°.") and "roll" in eyes[0], res.stderr
+    assert all(ln == ln.rstrip() for ln in res.stderr.splitlines())

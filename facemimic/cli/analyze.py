@@ -36,8 +36,8 @@ def command(inputs, csv_out, plot_out, as_json, face_id, duration, max_faces) ->
     from ..common.outputs import OutputSet
     from ..errors import FaceMimicError, NoFaceError, OutputError
 
-    err = Console(stderr=True)
-    out = Console()
+    err = Console(stderr=True, soft_wrap=True)
+    out = Console(soft_wrap=True)
     many = len(inputs) > 1
     for target in (csv_out, plot_out):
         if many and target is not None and not Path(target).is_dir():

@@ -83,7 +83,7 @@ def command(source, output, expression, track_file, drive, reference, audio, tex
     if rest == "auto":
         rest = default_rest(spec)
     opts = PortraitOptions(size=size, crop=crop, face=face, rest=rest, calibrate=not no_calibrate, refine=refine)
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     with Progress(TextColumn("[bold]animate[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=console, transient=True,
                   disable=not console.is_terminal) as bar:  # off a terminal a bar only leaves a blank line

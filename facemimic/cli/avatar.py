@@ -83,7 +83,7 @@ def render(track: str, output: str, avatar: str | None, size: int, height: int |
         return
     if transparent:
         raise click.UsageError("--transparent only applies to .png/.svg output (H.264 has no alpha)")
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     with Progress(TextColumn("[bold]avatar[/]"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True,
                   disable=not console.is_terminal) as bar:  # off a terminal a bar only leaves a blank line

@@ -127,7 +127,7 @@ def _progress(quiet: bool):
         def bar():
             with Progress(TextColumn("batch"), BarColumn(), MofNCompleteColumn(),
                           TextColumn("{task.fields[rates]}"), TextColumn("ETA"), TimeRemainingColumn(),
-                          console=Console(stderr=True), transient=False) as p:
+                          console=Console(stderr=True, soft_wrap=True), transient=False) as p:
                 task = p.add_task("batch", total=None, rates="")
 
                 def report(s, res):

@@ -58,7 +58,7 @@ def command(input, output, seconds, camera, name, smoothing, units, model, quiet
     outputs = OutputSet([out], inputs=(input, model))  # fail before recording, not after
     source = camera if camera is not None else input
     label = f"camera {camera}" if camera is not None else str(input)
-    console = Console(stderr=True, quiet=quiet)
+    console = Console(stderr=True, quiet=quiet, soft_wrap=True)
 
     run = CaptureRun(source, smoothing=smoothing, duration=seconds, model=model, max_faces=1, units=units)
     frames = []

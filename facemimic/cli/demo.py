@@ -29,7 +29,7 @@ def command(ctx: click.Context, output_dir: str, avatar: str | None, size: int, 
 
     from ..demo import DEMO_SCRIPT, DemoOptions, check_demo_setup, run_demo
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     out = Path(output_dir)
     options = DemoOptions(size=size, avatar=avatar, mark=not no_mark)
     check_demo_setup(out, options)  # a bad folder or avatar: one line, nothing written

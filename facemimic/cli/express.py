@@ -56,7 +56,7 @@ def command(prompt, intensity, asymmetry, style, variations, seed, output, fmt, 
 
     import warnings
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     warnings.showwarning = lambda message, *a, **k: console.print(f"[yellow]Warning:[/] {message}")
     if list_states:
         _print_states()
@@ -127,7 +127,7 @@ def _print_generation(g) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(soft_wrap=True)
     console.print(f"[bold]{g.prompt.describe()}[/]  intensity {g.intensity:.2f}, style {g.style}, seed {g.seed}, "
                   f"model {g.model}")
     table = Table("#", "strongest shapes", "eyes open L/R", "head yaw/pitch/roll")

@@ -124,7 +124,7 @@ def command(source, spans, labels_file, output, face_id, dataset_file, keep_unla
     from ..errors import InputError, ParameterError
     from ..generate.dataset import label_track, save_dataset
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     all_spans = [parse_span(s) for s in spans]
     if labels_file:
         all_spans += read_labels_file(labels_file)

@@ -223,7 +223,7 @@ def _run(streamer, kind, value, *, host, port, loop, duration, max_hz, face_id, 
         frames = _primed(_capture_frames(kind, value, loop=loop, capture_kwargs=capture_kwargs))
         droppable = False
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     transport = UdpTransport(host, port)
     live = None
     try:

@@ -96,7 +96,7 @@ def command(input, output, fmt, preview, max_faces, min_face_score, smoothing, c
     except ValueError:
         raise click.BadParameter(f"expected WIDTHxHEIGHT such as 1280x720, got {camera_size!r}",
                                  param_hint="--camera-size") from None
-    console = Console(stderr=True, quiet=quiet)
+    console = Console(stderr=True, quiet=quiet, soft_wrap=True)
 
     def show_warning(message, category, *args, **kwargs):
         # Skipped files are reported even with --quiet: the batch went on without them.

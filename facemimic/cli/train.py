@@ -106,7 +106,7 @@ def _epoch_progress(epochs: int):
         def bar():
             with Progress(TextColumn("training"), BarColumn(), TextColumn("epoch {task.completed}/{task.total}"),
                           TextColumn("loss {task.fields[loss]}"), TimeElapsedColumn(),
-                          console=Console(stderr=True), transient=False) as p:
+                          console=Console(stderr=True, soft_wrap=True), transient=False) as p:
                 task = p.add_task("train", total=epochs, loss="-")
                 yield lambda e, n, loss: p.update(task, completed=e, loss=f"{loss:.2f}")
 
