@@ -17,6 +17,7 @@ Path confinement (files served and written only inside a root) is :func:`confine
 from __future__ import annotations
 
 import hmac
+import json
 import ipaddress
 import secrets
 import socket
@@ -193,7 +194,10 @@ class SecurityMiddleware:
         if problem is None and scope["type"] == "http":
             length = headers.get("content-length")
             if length is not None and (not length.isdigit() or int(length) > sec.max_upload_bytes):
-                problem = (413, f"upload larger than {sec.max_upload_bytes // (1024 * 1024)} MB")
+                # the file's name travels in the upload routes' path, not in the body never read
+                name = _upload_name(scope.get("path", ""))
+                problem = (413, (f"{name}: " if name else "")
+                           + f"upload larger than {size_words(sec.max_upload_bytes)}")
         if problem is not None:
             return await self._refuse(scope, receive, send, *problem)
         if scope["type"] == "http" and sec.token_ok(url_token) and scope["method"] == "GET":
@@ -237,11 +241,31 @@ class SecurityMiddleware:
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": 4000 + status, "reason": message})
             return
-        body = ('{"error": "' + message + '"}').encode()
+        body = json.dumps({"error": message}).encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def size_words(n: int) -> str:
+    """A byte count as people say it: ``200 MB``, ``4 KB``, ``512 bytes``."""
+    for unit, size in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
+
+UPLOAD_ROUTES = ("/api/upload/", "/api/create/upload/")  # PUT <route><file name>
+
+
+def _upload_name(path: str) -> str:
+    """The file name an upload route's ``path`` (ASGI's, already percent-decoded) carries ('' for
+    other paths)."""
+    for route in UPLOAD_ROUTES:
+        if path.startswith(route):
+            return path[len(route):].split("/")[-1][:200]
+    return ""
 
 
 class UploadTooLarge(Exception):
@@ -249,7 +273,7 @@ class UploadTooLarge(Exception):
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"upload larger than {limit // (1024 * 1024)} MB")
+        super().__init__(f"upload larger than {size_words(limit)}")
 
 
 def confine(root: str | Path, relative: str) -> Path:

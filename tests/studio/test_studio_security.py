@@ -118,7 +118,10 @@ def test_upload_size_limit(workspace, samples):
     c = _client(workspace, max_upload=4096)
     big = b"x" * 5000
     r = c.put("/api/upload/big.jsonl", content=big)
-    assert r.status_code == 413
+    # refused from its Content-Length before the body is read, naming the file (its name is in the path)
+    assert r.status_code == 413 and r.json()["error"] == "big.jsonl: upload larger than 4 KB"
+    r = c.put("/api/create/upload/my%20%22clip%22.mp4", content=big)
+    assert r.status_code == 413 and r.json()["error"] == 'my "clip".mp4: upload larger than 4 KB'
     # without a Content-Length (chunked): counted while reading, nothing left behind
     r = c.put("/api/upload/big.jsonl", content=iter([big[:3000], big[3000:]]))
     assert r.status_code == 413 and "big.jsonl" in r.json()["error"]

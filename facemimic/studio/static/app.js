@@ -86,7 +86,24 @@ async function start3D(url, label) {
   }
 }
 
+// The server refuses a body over its limit unread (413, naming the file); the page says so at once
+// instead of after sending it, in the server's words (security.size_words). The create view uses it.
+function sizeWords(n) {
+  for (const [unit, size] of [["MB", 2 ** 20], ["KB", 1024]]) if (n >= size) return `${+(n / size).toPrecision(3)} ${unit}`;
+  return `${n} bytes`;
+}
+window.studio.oversize = (file) => {
+  const limit = state.info && state.info.max_upload_bytes;
+  return limit && file.size > limit ? `${file.name}: upload larger than ${sizeWords(limit)}` : "";
+};
+function tooLarge(file) {
+  const problem = window.studio.oversize(file);
+  if (problem) showError(problem);
+  return Boolean(problem);
+}
+
 async function uploadModel(file) {
+  if (tooLarge(file)) return;
   const r = await fetch(`/api/upload/${encodeURIComponent(file.name)}`, { method: "PUT", body: file });
   const body = await r.json();
   if (!r.ok) return showError(body.error);
@@ -538,6 +555,7 @@ async function refreshFiles(selected) {
 // Any other file: uploaded and read by the CLI's own reader on the server (pictures and videos by
 // the capture stage's source opening); a bad file shows the CLI's one-line error here.
 async function uploadFile(file) {
+  if (tooLarge(file)) return;
   $("media-note").textContent = `checking ${file.name}…`;
   const r = await fetch(`/api/upload/${encodeURIComponent(file.name)}`, { method: "PUT", body: file });
   const body = await r.json();

@@ -680,6 +680,8 @@ async function upload(input, done) {
   showError("");
   const file = input.files[0];
   if (!file) return;
+  const problem = window.studio.oversize(file);  // said at once, in the server's words (app.js)
+  if (problem) { showError(problem); input.value = ""; return; }
   try {
     const r = await api("PUT", `/api/create/upload/${encodeURIComponent(file.name)}`, file, true);
     done(r.path);
