@@ -93,7 +93,7 @@ def _load_photo(photo) -> tuple[np.ndarray, np.ndarray | None, str, list[str]]:
             raise InputError(p, "is a folder, not a photo")
         from ..capture.api import check_image_file
 
-        check_image_file(p, MAX_PIXELS / 1e6)  # a cut JPEG or PNG: one line, as track and animate say it
+        check_image_file(p, float("inf"))  # a cut JPEG or PNG: one line, as track and animate say it (size: below)
         try:
             Image.MAX_IMAGE_PIXELS = None  # checked below, with a message of our own
             with Image.open(p) as im:

@@ -12,8 +12,10 @@ back the inner-end height that browDown took (its own side; the pinch, the outer
 brow unchanged), by the smoothest added motion over the landmarks (:func:`.unit.brows_to_unit`'s
 kernel). It is driven by the smaller of its two weights, so the raiser wins at the inner end as far
 as both are on, and the lowerer keeps what it has beyond the raiser (anger's browDown 0.7 with
-browInnerUp 0.05 stays a frown). FaceMimic's renderer and file player apply it; the file also carries
-it as a morph target of its own (a player that does not know the rule shows the plain sum).
+browInnerUp 0.05 stays a frown). FaceMimic's renderer and file player apply it, and
+``facemimic export`` writes its curve (the mesh's ``extras.combinations`` gives the rule); the file
+also carries it as a morph target of its own (a live driver that does not know the rule shows the
+plain sum).
 """
 
 from __future__ import annotations

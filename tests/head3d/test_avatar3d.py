@@ -337,3 +337,36 @@ def test_several_views_of_one_person(samples, tmp_path):
     assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1
     assert "none of the 2 views can be used" in res.output and "turned 46 degrees" in res.output
     assert not (tmp_path / "none.glb").exists()
+
+
+def test_export_drives_the_brow_combinations_as_the_renderer_does(made, tmp_path):
+    """A fearful clip exported onto the avatar: its combination targets (browInnerUp_browDown*,
+    declared in the mesh's extras) carry, frame by frame, the smaller of their two ARKit drivers,
+    the weight FaceMimic's renderer gives them (head3d.combos), in glTF and in a Unity clip; nothing
+    is reported as not driven."""
+    import facemimic
+    from facemimic.expressions.io import read_track, write_track
+    from facemimic.expressions.track import ExpressionTrack
+    from facemimic.generate.api import express
+    from facemimic.head3d.combos import COMBINATION_NAMES, combination_weights
+    from facemimic.head3d.fit import frame_arkit
+
+    frames = express("fearful", intensity=1.0, seed=0)
+    write_track(ExpressionTrack.from_frames(frames), tmp_path / "fear.jsonl")
+    track = read_track(tmp_path / "fear.jsonl")
+    res = facemimic.export(track, tmp_path / "f.glb", avatar=made["folder"] / "me.vrm")
+    assert res.unmapped_targets == ()
+    assert any("UE-named targets left at rest" in n for n in res.notes)
+    glb = read_glb(tmp_path / "f.glb")
+    names = glb.json["meshes"][0]["extras"]["targetNames"]
+    anim = glb.json["animations"][0]
+    [ch] = [c for c in anim["channels"] if c["target"]["path"] == "weights"]
+    got = glb.accessor(anim["samplers"][ch["sampler"]]["output"]).reshape(-1, len(names))
+    want = np.array([combination_weights(frame_arkit(f)) for f in track])
+    cols = [names.index(n) for n in COMBINATION_NAMES]
+    assert want.max() > 0.2  # fear raises the inner brow and lowers the brow together
+    assert np.allclose(got[:, cols], want, atol=1e-5)
+    unity = facemimic.export(track, tmp_path / "f.anim", avatar=made["folder"] / "me.vrm", format="unity")
+    assert {(t, a) for _, t, a in unity.mapped if t in COMBINATION_NAMES} == {
+        ("browInnerUp_browDownLeft", "min_of:browInnerUp,browDownLeft"),
+        ("browInnerUp_browDownRight", "min_of:browInnerUp,browDownRight")}

@@ -17,6 +17,11 @@ kind           names (case- and style-insensitive)               value per frame
                …), VRM 0.x clips (``A``, ``Joy``, ``Blink_L``),  (``vrm1_weights``); blink sides
                VRoid ``Fcl_*`` names (rules below), VRChat       see :func:`vrm_values`
                visemes ``vrc.v_aa`` …
+``min_of``     a combination (corrective) target the mesh        the smaller of its two ARKit
+               declares in ``extras.combinations`` (name ->      drivers' values (the rule
+               ``{"drivers": [a, b], "weight": "min"}``), as     ``facemimic avatar3d`` writes and
+               ``facemimic avatar3d`` writes for                 its renderer applies)
+               ``browInnerUp_browDownLeft``; name ``a,b``
 =============  ================================================  ===================================
 
 Matching rules, applied in this order by :func:`resolve_name`:
@@ -51,7 +56,7 @@ import numpy as np
 from ...expressions.arkit import UE_TO_ARKIT_MATRIX
 from ...expressions.names import ARKIT_INDEX, ARKIT_NAMES, UE_NAMES, UE_SIMPLE_NAMES, VRM0_CLIPS, VRM0_TO_VRM1, VRM1_PRESETS
 
-KINDS = ("arkit", "ue", "ue_eye", "ue_simple", "vrm")
+KINDS = ("arkit", "ue", "ue_eye", "ue_simple", "vrm", "min_of")
 
 # UE eye base shapes from the VRCFT docs' shape table (not in the 88-shape enum: eye data instead).
 UE_EYE_NAMES: tuple[str, ...] = tuple(
@@ -147,6 +152,25 @@ def resolve_name(name: str) -> Alias | None:
     return ALIAS_TABLE.get(normalize_name(raw))
 
 
+def combination_alias(spec) -> Alias | None:
+    """The :class:`Alias` of a combination target from its mesh's ``extras.combinations`` entry
+    (``{"drivers": [a, b], "weight": "min"}``, both drivers ARKit names), or None when the entry is
+    not one this exporter knows how to drive.
+
+    >>> combination_alias({"drivers": ["browInnerUp", "browDownLeft"], "weight": "min"}).key
+    'min_of:browInnerUp,browDownLeft'
+    """
+    if not isinstance(spec, dict) or spec.get("weight") != "min":
+        return None
+    drivers = spec.get("drivers")
+    if not isinstance(drivers, list) or len(drivers) != 2:
+        return None
+    found = [resolve_name(d) if isinstance(d, str) else None for d in drivers]
+    if any(a is None or a.kind != "arkit" for a in found):
+        return None
+    return Alias("min_of", ",".join(a.name for a in found))
+
+
 # -- which track channels each alias reads (for "not mapped" reports) ---------------------------------
 
 def _ue_group(*prefixes: str) -> frozenset[str]:
@@ -186,6 +210,8 @@ def alias_sources(alias: Alias) -> frozenset[str]:
         side = "Right" if alias.name.endswith("Right") else "Left"
         base = alias.name[: -len(side)]
         return frozenset(p + side for p in _SIMPLE_SOURCES[base])
+    if alias.kind == "min_of":
+        return frozenset().union(*(alias_sources(Alias("arkit", n)) for n in alias.name.split(",")))
     if alias.kind == "arkit":
         if alias.name.startswith("eyeBlink"):
             return frozenset({"openness"})
@@ -196,4 +222,5 @@ def alias_sources(alias: Alias) -> frozenset[str]:
     return _VRM_SOURCES[alias.name]
 
 
-__all__ = ["ALIAS_TABLE", "Alias", "KINDS", "UE_EYE_NAMES", "VRM0_PRESET_TO_VRM1", "alias_sources", "normalize_name", "resolve_name"]
+__all__ = ["ALIAS_TABLE", "Alias", "KINDS", "UE_EYE_NAMES", "VRM0_PRESET_TO_VRM1", "alias_sources", "combination_alias",
+           "normalize_name", "resolve_name"]

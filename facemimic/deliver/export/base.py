@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputError, ParameterError
-from .aliases import Alias, resolve_name
+from .aliases import Alias, combination_alias, resolve_name
 from ...expressions.track import GAP_FILLS, check_gap_fill
 from .gltf_io import GltfDocument, MorphNode, load_gltf, morph_nodes
 
@@ -139,6 +139,9 @@ class NodeMapping:
 
     node: MorphNode  # the glTF node, its mesh and target names
     aliases: tuple[Alias | None, ...]  # one per target, in target order; None = not driven
+    # per target: a known UE name left at rest because the mesh's ARKit targets make the same shape
+    # (:func:`one_vocabulary`); () = none
+    shadowed: tuple[bool, ...] = ()
 
     @property
     def matched(self) -> int:
@@ -170,8 +173,16 @@ class AvatarMapping:
                      for name, a in zip(nm.node.target_names, nm.aliases) if a is not None)
 
     def unmapped(self) -> tuple[str, ...]:
+        """``node/target`` of each target nothing drives (UE names left at rest on purpose aside)."""
         return tuple(f"{nm.node.node_path}/{name}" for nm in self.nodes
-                     for name, a in zip(nm.node.target_names, nm.aliases) if a is None)
+                     for k, (name, a) in enumerate(zip(nm.node.target_names, nm.aliases))
+                     if a is None and not (nm.shadowed and nm.shadowed[k]))
+
+    def shadowed_note(self) -> str | None:
+        """What to say of the UE-named targets left at rest (:func:`one_vocabulary`), or None."""
+        n = sum(sum(nm.shadowed) for nm in self.nodes)
+        return (f"{n} UE-named targets left at rest: this avatar's ARKit targets make the same shapes "
+                f"(driving both would move each twice)") if n else None
 
 
 def load_avatar(avatar: str | Path | None, *, vrm: str | None = None) -> GltfDocument:
@@ -212,7 +223,14 @@ def map_avatar(doc: GltfDocument) -> AvatarMapping:
         meshes = [m.get("name") or f"mesh{i}" for i, m in enumerate(doc.json.get("meshes", []))]
         raise InputError(doc.source, "has no morph targets (blend shapes)"
                          + (f"; meshes: {_short(meshes, 8)}" if meshes else "; it has no meshes"))
-    mapped = [NodeMapping(mn, one_vocabulary(tuple(resolve_name(n) for n in mn.target_names))) for mn in found]
+    mapped = []
+    for mn in found:
+        # combination (corrective) targets the mesh declares are driven by their rule, not their name
+        combos = (doc.json["meshes"][mn.mesh].get("extras") or {}).get("combinations") or {}
+        combos = combos if isinstance(combos, dict) else {}
+        resolved = tuple(combination_alias(combos[n]) if n in combos else resolve_name(n) for n in mn.target_names)
+        kept = one_vocabulary(resolved)
+        mapped.append(NodeMapping(mn, kept, tuple(r is not None and k is None for r, k in zip(resolved, kept))))
     if not any(nm.matched for nm in mapped):
         names = sorted({n for mn in found for n in mn.target_names})
         raise InputError(doc.source, f"none of its {len(names)} morph target names is a known UE, ARKit or "

@@ -51,7 +51,8 @@ class EngineClip:
             path=path, format=fmt, frames=len(self.track), duration=duration,
             mapped=tuple((c.path, c.shape, c.alias) for c in self.curves),
             unmapped_targets=self.mapping.unmapped(),
-            unused_channels=unused_channels(self.signals, self.mapping.all_aliases()), notes=self.notes)
+            unused_channels=unused_channels(self.signals, self.mapping.all_aliases()),
+            notes=tuple(self.notes) + tuple(n for n in [self.mapping.shadowed_note()] if n))
 
 
 def engine_clip(track, options: ExportOptions) -> EngineClip:

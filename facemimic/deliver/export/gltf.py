@@ -89,4 +89,5 @@ class GltfExporter(ClipExporter):
         return ExportResult(
             path=written, format=self.name, frames=len(tr), duration=float(times[-1]),
             mapped=mapping.mapped(), unmapped_targets=mapping.unmapped(),
-            unused_channels=unused_channels(signals, mapping.all_aliases()), notes=tuple(notes))
+            unused_channels=unused_channels(signals, mapping.all_aliases()),
+            notes=tuple(notes) + tuple(n for n in [mapping.shadowed_note()] if n))

@@ -81,6 +81,9 @@ class TrackSignals:
             v = self._arkit[ark]
         elif alias.kind == "ue_simple":
             v = self._simple[alias.name]
+        elif alias.kind == "min_of":  # a combination target: the smaller of its two ARKit drivers
+            a, b = alias.name.split(",")
+            v = np.minimum(np.clip(self._arkit[a], 0.0, None), np.clip(self._arkit[b], 0.0, None))
         else:
             v = self._vrm[alias.name]
         return np.clip(np.nan_to_num(v), 0.0, 1.0).astype(np.float32)
