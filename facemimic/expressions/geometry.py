@@ -568,53 +568,6 @@ def upper_lip_raise(landmarks: np.ndarray, image_size: tuple[float, float],
     return _one_measure(lambda c, r: _nose_to_lip(r) - _nose_to_lip(c), landmarks, image_size, rest)
 
 
-_UPPER_LIP_ROWS = [SUBNASALE, *UPPER_LIP_SIDE]  # (subnasale, left border, right border)
-
-
-def upper_lip_raise_one(landmarks: np.ndarray, image_size: tuple[float, float],
-                        rest: np.ndarray | None = None) -> np.ndarray:
-    """:func:`upper_lip_raise` of one face, the same values to the bit, at a fraction of its cost:
-    as :func:`brow_pinch_one`, only the three points it reads taken into the face frame (the closed
-    loop bounds the drawn upper lip by bisection, up to ~13 times a frame on a smile).
-
-    Parameters
-    ----------
-    landmarks : np.ndarray [shape=(478, 3)]
-        MediaPipe landmarks in normalised image coordinates.
-    image_size : (width, height)
-    rest : np.ndarray [shape=(478, 3)], optional
-        As for :func:`measure`.
-
-    Returns
-    -------
-    np.ndarray [shape=(2,)]
-        IPD, [subject's left, subject's right].
-    """
-    w, h = (float(v) for v in image_size)
-    p = np.asarray(landmarks, np.float64)[None, :N_LANDMARKS] * np.array([w, -h, -w])
-    if not np.isfinite(p).all():
-        return upper_lip_raise(landmarks, image_size, rest)
-    with np.errstate(invalid="ignore", divide="ignore"):  # (as _to_face_frame)
-        rot, ipd, origin = _frame_of(p)
-        c = np.einsum("tij,tkj->tki", rot, p[:, _UPPER_LIP_ROWS] - origin) / ipd[:, None, None]
-    return (_nose_to_lip(_rest_points(rest)[0]) - (c[:, 0, 1][:, None] - c[:, 1:, 1]))[0]
-
-
-def nose_wing_raise_one(landmarks: np.ndarray, image_size: tuple[float, float],
-                        rest: np.ndarray | None = None) -> np.ndarray:
-    """:func:`measure`'s ``nose_wing_raise`` of one face, the same values to the bit, for a fraction
-    of a whole :func:`measure`: only the two alar points taken into the face frame (the closed loop
-    bounds the drawn sneer by bisection). Arguments and result as :func:`upper_lip_raise_one`'s."""
-    w, h = (float(v) for v in image_size)
-    p = np.asarray(landmarks, np.float64)[None, :N_LANDMARKS] * np.array([w, -h, -w])
-    if not np.isfinite(p).all():
-        return measure(landmarks, image_size, rest).nose_wing_raise
-    with np.errstate(invalid="ignore", divide="ignore"):  # (as _to_face_frame)
-        rot, ipd, origin = _frame_of(p)
-        c = np.einsum("tij,tkj->tki", rot, p[:, list(NOSE_WING)] - origin) / ipd[:, None, None]
-    return (c[:, :, 1] - _side(_rest_points(rest)[0], NOSE_WING)[..., 1])[0]
-
-
 def measure(landmarks: np.ndarray, image_size: tuple[float, float],
             rest: np.ndarray | None = None) -> FaceMeasures:
     """Geometric measures of a face, normalised by its inter-pupil distance.

@@ -1050,14 +1050,14 @@ class ClosedLoop:
         """(2,) the upper lip's raise (weight units: border raise at 267/37 / full extent, right and
         left) the model draws for a (93,) ``drive``, measured as :meth:`sneer_drawn`; NaN without a
         photo."""
-        return self._drawn_channel(drive, geometry.upper_lip_raise_one, _UPPER_SLOTS)
+        return self._drawn_channel(drive, geometry.upper_lip_raise, _UPPER_SLOTS)
 
     def sneer_drawn(self, drive: np.ndarray) -> np.ndarray:
         """(2,) the nose sneer (weight units: nose-wing raise / full extent, right and left) the
         model draws for a (93,) ``drive``: the re-tracked photo's landmarks moved by the controls'
         templates and the rest's overlap motion, measured against the photo (no render, as
         :meth:`drawn_extents`); NaN without a photo."""
-        return self._drawn_channel(drive, geometry.nose_wing_raise_one, _SNEER_SLOTS)
+        return self._drawn_channel(drive, lambda *a: geometry.measure(*a).nose_wing_raise, _SNEER_SLOTS)
 
     def _scale_back(self, drive: np.ndarray, out: np.ndarray, slots: np.ndarray, push: np.ndarray,
                     ok) -> bool:
