@@ -417,16 +417,16 @@ class LiveSession:
 
     # -- 3D avatar ----------------------------------------------------------------------------------
     def _cmd_avatar3d(self, args: dict) -> list[dict]:
-        """``{"type": "avatar3d", "targets": [morph target names]}``: resolve the loaded model's
-        morph targets through the exporters' alias table; each frame then carries ``morphs``."""
-        from ..deliver.export.aliases import resolve_name
+        """``{"type": "avatar3d", "targets": [morph target names], "combinations": {…}}``: resolve the
+        loaded model's morph targets as ``facemimic export`` does (:mod:`.morph_targets`); each frame
+        then carries ``morphs``."""
+        from .morph_targets import mapped_targets
 
-        targets = args.get("targets", [])
-        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets) or len(targets) > 2000:
-            raise ParameterError("avatar3d needs 'targets': a list of morph target names")
-        resolved = [(t, resolve_name(t)) for t in dict.fromkeys(targets)]
-        self.morph_aliases = [(t, a) for t, a in resolved if a is not None]
-        unmapped = [t for t, a in resolved if a is None]
+        try:
+            self.morph_aliases, unmapped = mapped_targets(args.get("targets", []), args.get("combinations"),
+                                                                args.get("meshes"))
+        except ParameterError as e:
+            raise ParameterError(f"avatar3d needs 'targets': a list of morph target names ({e})") from None
         return [{"type": "avatar3d", "mapped": len(self.morph_aliases), "unmapped": unmapped}]
 
     def morph_values(self, frame) -> dict[str, float]:

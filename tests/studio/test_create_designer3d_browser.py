@@ -166,3 +166,47 @@ def test_the_model_loaded_on_the_live_page_is_the_designers(browser, studio, tmp
     assert label == f"{value} (on the live page)", label
     assert errors == [] and state["label"] == value and state["mapped"] > 50, state
     assert state["variations"][0]["influences"]["JawOpen"] > 0.1  # surprise opens the jaw on the uploaded mesh
+
+
+def test_an_avatar3d_face_moves_each_shape_once_and_its_brow_pair_as_export_does(browser, studio, tmp_path, samples):
+    """A `facemimic avatar3d` .glb (ARKit and UE names for the same shapes on one mesh, and two brow
+    combination targets in its extras) in the designer: the ARKit targets carry the pose and the UE
+    copies stay at rest (both were driven, so a smile moved twice), the combination targets carry
+    the smaller of their two drivers, as `facemimic export` writes them; nothing is reported unmapped."""
+    import facemimic
+    from facemimic.deliver.export.base import resolve_targets
+    from facemimic.deliver.export.gltf_io import load_gltf, morph_nodes
+    from facemimic.deliver.export.signals import TrackSignals
+
+    (studio.workspace / "avatars").mkdir(exist_ok=True)
+    glb = studio.workspace / "avatars" / "me.glb"
+    facemimic.avatar3d(samples / "single_face.jpg", glb, hair="none")
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)
+    page.goto(studio.url)
+    page.evaluate("window.studioCreate.ready")
+    page.click("#view-create")
+    page.fill("#d-prompt", "extremely fearful")
+    page.fill("#d-variations", "2")
+    page.fill("#d-seed", "3")
+    page.click("#d-generate")
+    page.wait_for_function("window.studioCreate.variations === 2")
+    page.focus("#d-3d-model")
+    page.wait_for_selector('#d-3d-model option[value="avatars/me.glb"]', state="attached")
+    page.select_option("#d-3d-model", "avatars/me.glb")
+    page.wait_for_function("window.studioCreate.avatar3d && window.studioCreate.avatar3d.label === 'avatars/me.glb'"
+                           " && window.studioCreate.avatar3d.variations.length === 2"
+                           " && window.studioCreate.avatar3d.variations.every(Boolean)", timeout=60000)
+    state = page.evaluate("window.studioCreate.avatar3d")
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    assert errors == [] and state["kind"] == "gltf" and state["unmapped"] == 0, state
+    doc = load_gltf(glb)
+    [node] = morph_nodes(doc.json)
+    aliases, _ = resolve_targets(node.target_names, doc.json["meshes"][0]["extras"]["combinations"])
+    driven = {t for t, a in zip(node.target_names, aliases) if a is not None}
+    assert state["mapped"] == len(driven) == 54  # 52 ARKit + 2 combinations (61 UE copies at rest)
+    for v in state["variations"]:
+        got = v["influences"]
+        assert got["browInnerUp"] > 0.2 and got["BrowInnerUpLeft"] == 0 and got["MouthCornerPullLeft"] == 0
+        pair = min(got["browInnerUp"], got["browDownLeft"])
+        assert got["browInnerUp_browDownLeft"] == pytest.approx(pair, abs=2e-3) and pair > 0.05

@@ -209,6 +209,30 @@ def one_vocabulary(aliases: tuple[Alias | None, ...]) -> tuple[Alias | None, ...
     return aliases
 
 
+def resolve_targets(names, combinations=None) -> tuple[tuple[Alias | None, ...], tuple[bool, ...]]:
+    """How ``facemimic export`` drives the morph targets of one mesh, by name.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The mesh's morph target names.
+    combinations : dict, optional
+        The mesh's ``extras.combinations`` (target name -> ``{"drivers": [a, b], "weight": "min"}``):
+        those targets are driven by their rule (:func:`.aliases.combination_alias`), not their name.
+
+    Returns
+    -------
+    aliases : tuple of Alias or None
+        One per name (None: nothing drives it), after :func:`one_vocabulary`.
+    shadowed : tuple of bool
+        One per name: a known UE name left at rest because ARKit targets make the same shape.
+    """
+    combos = combinations if isinstance(combinations, dict) else {}
+    resolved = tuple(combination_alias(combos[n]) if n in combos else resolve_name(n) for n in names)
+    kept = one_vocabulary(resolved)
+    return kept, tuple(r is not None and k is None for r, k in zip(resolved, kept))
+
+
 def map_avatar(doc: GltfDocument) -> AvatarMapping:
     """Resolve every morph target name of every mesh node through the alias table.
 
@@ -223,14 +247,10 @@ def map_avatar(doc: GltfDocument) -> AvatarMapping:
         meshes = [m.get("name") or f"mesh{i}" for i, m in enumerate(doc.json.get("meshes", []))]
         raise InputError(doc.source, "has no morph targets (blend shapes)"
                          + (f"; meshes: {_short(meshes, 8)}" if meshes else "; it has no meshes"))
-    mapped = []
-    for mn in found:
-        # combination (corrective) targets the mesh declares are driven by their rule, not their name
-        combos = (doc.json["meshes"][mn.mesh].get("extras") or {}).get("combinations") or {}
-        combos = combos if isinstance(combos, dict) else {}
-        resolved = tuple(combination_alias(combos[n]) if n in combos else resolve_name(n) for n in mn.target_names)
-        kept = one_vocabulary(resolved)
-        mapped.append(NodeMapping(mn, kept, tuple(r is not None and k is None for r, k in zip(resolved, kept))))
+    # combination (corrective) targets the mesh declares are driven by their rule, not their name
+    mapped = [NodeMapping(mn, *resolve_targets(mn.target_names,
+                                               (doc.json["meshes"][mn.mesh].get("extras") or {}).get("combinations")))
+              for mn in found]
     if not any(nm.matched for nm in mapped):
         names = sorted({n for mn in found for n in mn.target_names})
         raise InputError(doc.source, f"none of its {len(names)} morph target names is a known UE, ARKit or "
@@ -261,4 +281,4 @@ def clip_name(options: ExportOptions, path: str | Path) -> str:
 
 
 __all__ = ["AvatarMapping", "ClipExporter", "ExportOptions", "ExportResult", "GAP_METHODS", "NodeMapping",
-           "clip_name", "load_avatar", "map_avatar", "prepare_track"]
+           "clip_name", "load_avatar", "map_avatar", "prepare_track", "resolve_targets"]

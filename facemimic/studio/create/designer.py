@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputError, ParameterError
+from ..morph_targets import MAX_TARGETS  # noqa: F401  (re-exported: the designer's limit is the panels' one)
 
 LIBRARY_DIR = "expressions"  # inside the workspace
 STYLES = ("natural", "subtle", "exaggerated", "anime")
@@ -305,15 +306,15 @@ def export_vrm_expressions(workspace: Path, name: str, target: Path, avatar: str
     return target
 
 
-MAX_TARGETS = 2000  # morph targets of one 3D model (the live socket's limit)
 
 
-def morph_values(targets, frames) -> dict:
+def morph_values(targets, frames, combinations=None, meshes=None) -> dict:
     """A 3D model's morph targets driven by designed poses, by the live view's rules.
 
-    Each target name is resolved through the exporters' alias table
-    (:func:`facemimic.deliver.export.aliases.resolve_name`, what ``facemimic export`` and the live
-    page's 3D panel use) and valued by :class:`~facemimic.deliver.export.signals.TrackSignals`.
+    Each target is resolved as ``facemimic export`` and the live page's 3D panel resolve it
+    (:func:`facemimic.studio.morph_targets.mapped_targets`: the alias table, combination targets by
+    their rule, one vocabulary per model) and valued by
+    :class:`~facemimic.deliver.export.signals.TrackSignals`.
 
     Parameters
     ----------
@@ -321,26 +322,25 @@ def morph_values(targets, frames) -> dict:
         The model's morph target (or VRM expression) names.
     frames : list of ExpressionFrame
         The poses (the variations, or the one being edited).
+    combinations, meshes : optional
+        The model's ``extras.combinations`` and its names per mesh (:func:`.morph_targets.mapped_targets`).
 
     Returns
     -------
     dict
-        ``mapped`` (how many targets the table knows), ``unmapped`` (names it does not) and
+        ``mapped`` (how many targets are driven), ``unmapped`` (names nothing drives) and
         ``values``: one ``{target: value}`` per frame, values in [0, 1] for the mapped targets.
     """
-    from ...deliver.export.aliases import resolve_name
     from ...deliver.export.signals import TrackSignals
+    from ..morph_targets import mapped_targets
 
-    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets) or len(targets) > MAX_TARGETS:
-        raise ParameterError(f"targets must be a list of at most {MAX_TARGETS} morph target names")
+    mapped, unmapped = mapped_targets(targets, combinations, meshes)
     if not frames:
         raise ParameterError("give at least one pose")
-    resolved = [(t, resolve_name(t)) for t in dict.fromkeys(targets)]
-    mapped = [(t, a) for t, a in resolved if a is not None]
     signals = TrackSignals(np.stack([f.weights for f in frames]), np.stack([f.gaze for f in frames]),
                            np.asarray([f.openness for f in frames], np.float32))
     columns = {t: signals.values(a) for t, a in mapped}  # (T,) each
-    return {"mapped": len(mapped), "unmapped": [t for t, a in resolved if a is None],
+    return {"mapped": len(mapped), "unmapped": unmapped,
             "values": [{t: round(float(v[i]), 4) for t, v in columns.items()} for i in range(len(frames))]}
 
 

@@ -96,7 +96,8 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         if not isinstance(poses, list) or len(poses) > designer.MAX_VARIATIONS \
                 or not all(isinstance(p, dict) for p in poses):
             raise ParameterError(f"poses must be a list of at most {designer.MAX_VARIATIONS} poses")
-        return designer.morph_values(data.get("targets"), [designer.frame_from_json(p) for p in poses])
+        return designer.morph_values(data.get("targets"), [designer.frame_from_json(p) for p in poses],
+                                     data.get("combinations"), data.get("meshes"))
 
     from .still import StillRenderer
 
@@ -179,7 +180,7 @@ def create_router(workspace: Path, max_upload_bytes: int | None = None):
         """A built timeline's values for the 3D avatar's morph targets (export's alias table), all frames."""
         from .timeline import timeline_morphs as morphs
 
-        return morphs(workspace, name, data.get("targets"))
+        return morphs(workspace, name, data.get("targets"), data.get("combinations"), data.get("meshes"))
 
     @router.post("/timeline/poses/{name}")
     def timeline_poses(name: str, data: dict = Body(...)):

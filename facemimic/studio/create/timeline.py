@@ -323,13 +323,11 @@ def timeline_poses(workspace: Path, name: str, start: int, count: int, style: st
             "svgs": [renderer.svg(f, transparent=True) for f in frames]}
 
 
-MAX_TARGETS = 2000
-
-
-def timeline_morphs(workspace: Path, name: str, targets) -> dict:
+def timeline_morphs(workspace: Path, name: str, targets, combinations=None, meshes=None) -> dict:
     """A built timeline's values for a 3D avatar's morph targets, every frame at once, compact.
 
-    The targets are resolved by ``facemimic export``'s alias table and valued by its
+    The targets are resolved as ``facemimic export`` resolves them (:mod:`facemimic.studio.morph_targets`;
+    ``combinations``, ``meshes``: the model's ``extras.combinations`` and names per mesh) and valued by its
     :class:`facemimic.deliver.export.signals.TrackSignals` (as the live page's 3D avatar is), so the
     page can play the 3D avatar from its own clock without a server call per frame. Only targets
     that move are sent per frame, quantised over their own range (the page decodes them with
@@ -351,14 +349,11 @@ def timeline_morphs(workspace: Path, name: str, targets) -> dict:
 
     import numpy as np
 
-    from ...deliver.export.aliases import resolve_name
     from ...deliver.export.signals import TrackSignals
+    from ..morph_targets import mapped_targets
 
-    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets) or len(targets) > MAX_TARGETS:
-        raise ParameterError(f"targets must be a list of at most {MAX_TARGETS} morph target names")
+    mapped, unmapped = mapped_targets(targets, combinations, meshes)  # as export resolves them
     track, _ = _built_track(workspace, name)
-    resolved = [(t, resolve_name(t)) for t in dict.fromkeys(targets)]
-    mapped = [(t, a) for t, a in resolved if a is not None]
     signals = TrackSignals.from_track(track)
     values = np.array([signals.values(a) for _, a in mapped], dtype=np.float64).reshape(len(mapped), len(track)).T
     lo, hi = (values.min(axis=0), values.max(axis=0)) if len(track) else (np.zeros(len(mapped)),) * 2
@@ -378,7 +373,7 @@ def timeline_morphs(workspace: Path, name: str, targets) -> dict:
     span = (hi - lo)[moving]
     codes = np.rint((values[:, moving] - lo[moving]) / span * top) if moving.size else np.zeros((len(track), 0))
     data = codes.astype("<u2" if bits == 16 else "u1").tobytes()
-    return {"targets": [t for t, _ in mapped], "unmapped": [t for t, a in resolved if a is None],
+    return {"targets": [t for t, _ in mapped], "unmapped": unmapped,
             "fps": float(track.fps), "frames": len(track),
             "constant": {mapped[k][0]: round(float(lo[k]), 6) for k in np.flatnonzero(hi - lo <= 1e-6)},
             "same": same, "moving": [mapped[k][0] for k in moving], "lo": [float(v) for v in lo[moving]],

@@ -78,7 +78,7 @@ async function start3D(url, label) {
     $("avatar3d-note").textContent = `loading ${label}…`;
     const targets = await state.avatar3d.load(url);
     state.avatar3dLabel = label;
-    send({ type: "avatar3d", targets });
+    send({ type: "avatar3d", targets, combinations: state.avatar3d.combinations, meshes: state.avatar3d.meshNames });
     // the create view's designer offers the model loaded here (static/create/designer3d.js)
     document.dispatchEvent(new CustomEvent("studio:avatar3d", { detail: { url, label } }));
   } catch (e) {

@@ -51,6 +51,13 @@ export class Avatar3D {
     this.scene.add(this.root);
     this.meshes = [];
     this.root.traverse((o) => { if (o.morphTargetDictionary) this.meshes.push(o); });
+    // Combination (corrective) targets the file declares (facemimic avatar3d's brow pair): the
+    // server drives them by their rule, as `facemimic export` does (studio/morph_targets.py).
+    this.combinations = this.vrm ? {} : Object.assign({},
+      ...(gltf.parser.json.meshes || []).map((m) => (m.extras && m.extras.combinations) || {}));
+    // Each mesh's names: export resolves one vocabulary per mesh (an ARKit face and a UE face on two
+    // meshes both move; ARKit and UE names on one mesh move it once)
+    this.meshNames = this.vrm ? null : this.meshes.map((m) => Object.keys(m.morphTargetDictionary));
     // Frame the model: look at its bounding box (the head of a full-body VRM is near its top).
     const box = new this.THREE.Box3().setFromObject(this.root);
     const size = box.getSize(new this.THREE.Vector3());

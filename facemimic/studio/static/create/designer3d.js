@@ -107,7 +107,8 @@ export async function show3D(only) {
       if (!which.length) continue;
       const t0 = performance.now();
       const poses = which.map((i) => C.pose(i));
-      const r = await C.api("POST", "/api/create/morphs", { targets: D.targets, poses });
+      const r = await C.api("POST", "/api/create/morphs", { targets: D.targets, combinations: D.av.combinations,
+                                                             meshes: D.av.meshNames, poses });
       if (which.length === n) $("d-3d-variations").replaceChildren(...which.map((i) => thumb(i)));
       const state = (window.studioCreate.avatar3d ||= { variations: [] });
       which.forEach((i, k) => {

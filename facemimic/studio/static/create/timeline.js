@@ -672,7 +672,8 @@ async function start3D() {
 // The server's compact answer decoded: (T, M) values of the moving targets, the others constant.
 async function loadMorphs() {
   const name = S.tlName ?? $("t-name").value.trim();
-  const r = await C.api("POST", `/api/create/timeline/morphs/${encodeURIComponent(name)}`, { targets: S.av3dTargets });
+  const r = await C.api("POST", `/api/create/timeline/morphs/${encodeURIComponent(name)}`,
+                        { targets: S.av3dTargets, combinations: S.av3d.combinations, meshes: S.av3d.meshNames });
   const raw = atob(r.data), M = r.moving.length, top = 2 ** r.bits - 1;
   const bytes = new Uint8Array(raw.length);
   for (let k = 0; k < raw.length; k++) bytes[k] = raw.charCodeAt(k);
