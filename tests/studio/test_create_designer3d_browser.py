@@ -41,20 +41,31 @@ def _expected(targets, frames):
     return [{t: float(s.values(resolve_name(t))[i]) for t in targets} for i in range(len(frames))]
 
 
-def test_variations_and_edits_drive_the_test_heads_morph_targets(browser, studio, tmp_path):
+def _designer_with(browser, studio, prompt: str, n: int, seed: int, model: str):
+    """A page on the create view with ``n`` variations of ``prompt`` and the workspace's ``model``
+    (a .vrm/.glb path in it) chosen in the designer's 3D panel, every variation drawn; the page
+    and the panel's state."""
     page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)
     page.goto(studio.url)
     page.evaluate("window.studioCreate.ready")
     page.click("#view-create")
-    page.fill("#d-prompt", PROMPT)
-    page.fill("#d-variations", str(N))
-    page.fill("#d-seed", str(SEED))
+    page.fill("#d-prompt", prompt)
+    page.fill("#d-variations", str(n))
+    page.fill("#d-seed", str(seed))
     page.click("#d-generate")
-    page.wait_for_function(f"window.studioCreate.variations === {N}")
-    page.select_option("#d-3d-model", "testhead")
-    page.wait_for_function(f"window.studioCreate.avatar3d && window.studioCreate.avatar3d.variations.length === {N}",
-                           timeout=60000)
-    state = page.evaluate("window.studioCreate.avatar3d")
+    page.wait_for_function(f"window.studioCreate.variations === {n}")
+    page.focus("#d-3d-model")  # lists the workspace's .vrm/.glb files (the test head is always there)
+    page.wait_for_selector(f'#d-3d-model option[value="{model}"]', state="attached")
+    page.select_option("#d-3d-model", model)
+    label = "the test head" if model == "testhead" else model
+    page.wait_for_function(f"window.studioCreate.avatar3d && window.studioCreate.avatar3d.label === '{label}'"
+                           f" && window.studioCreate.avatar3d.variations.length === {n}"
+                           " && window.studioCreate.avatar3d.variations.every(Boolean)", timeout=60000)
+    return page, page.evaluate("window.studioCreate.avatar3d")
+
+
+def test_variations_and_edits_drive_the_test_heads_morph_targets(browser, studio, tmp_path):
+    page, state = _designer_with(browser, studio, PROMPT, N, SEED, "testhead")
     thumbs = page.evaluate("[...document.querySelectorAll('#d-3d-variations img')].map(i => i.src)")
     assert state["kind"] == "gltf" and state["mapped"] >= 140 and state["unmapped"] == 0, state
     assert len(thumbs) == N and len(set(thumbs)) == N and all(t.startswith("data:image/jpeg") for t in thumbs)
@@ -114,21 +125,7 @@ def test_a_vrm_in_the_workspace_gets_the_variations_as_expressions(browser, stud
     vrm = studio.workspace / "avatars" / "head.vrm"
     r = CliRunner().invoke(cli, ["export", str(track), "-f", "vrm", "-e", "mouthSmileLeft=0", "-o", str(vrm)])
     assert r.exit_code == 0, r.output
-    page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)
-    page.goto(studio.url)
-    page.evaluate("window.studioCreate.ready")
-    page.click("#view-create")
-    page.fill("#d-prompt", "very happy")
-    page.fill("#d-variations", "2")
-    page.fill("#d-seed", "2")
-    page.click("#d-generate")
-    page.wait_for_function("window.studioCreate.variations === 2")
-    page.focus("#d-3d-model")  # lists the workspace's .vrm/.glb files
-    page.wait_for_selector('#d-3d-model option[value="avatars/head.vrm"]', state="attached")
-    page.select_option("#d-3d-model", "avatars/head.vrm")
-    page.wait_for_function("window.studioCreate.avatar3d && window.studioCreate.avatar3d.variations.length === 2",
-                           timeout=60000)
-    state = page.evaluate("window.studioCreate.avatar3d")
+    page, state = _designer_with(browser, studio, "very happy", 2, 2, "avatars/head.vrm")
     errors = page.evaluate("window.studioCreate.errors")
     page.close()
     assert errors == [] and state["kind"] == "vrm" and state["unmapped"] == 0 and state["mapped"] >= 12, state
@@ -181,22 +178,7 @@ def test_an_avatar3d_face_moves_each_shape_once_and_its_brow_pair_as_export_does
     (studio.workspace / "avatars").mkdir(exist_ok=True)
     glb = studio.workspace / "avatars" / "me.glb"
     facemimic.avatar3d(samples / "single_face.jpg", glb, hair="none")
-    page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)
-    page.goto(studio.url)
-    page.evaluate("window.studioCreate.ready")
-    page.click("#view-create")
-    page.fill("#d-prompt", "extremely fearful")
-    page.fill("#d-variations", "2")
-    page.fill("#d-seed", "3")
-    page.click("#d-generate")
-    page.wait_for_function("window.studioCreate.variations === 2")
-    page.focus("#d-3d-model")
-    page.wait_for_selector('#d-3d-model option[value="avatars/me.glb"]', state="attached")
-    page.select_option("#d-3d-model", "avatars/me.glb")
-    page.wait_for_function("window.studioCreate.avatar3d && window.studioCreate.avatar3d.label === 'avatars/me.glb'"
-                           " && window.studioCreate.avatar3d.variations.length === 2"
-                           " && window.studioCreate.avatar3d.variations.every(Boolean)", timeout=60000)
-    state = page.evaluate("window.studioCreate.avatar3d")
+    page, state = _designer_with(browser, studio, "extremely fearful", 2, 3, "avatars/me.glb")
     errors = page.evaluate("window.studioCreate.errors")
     page.close()
     assert errors == [] and state["kind"] == "gltf" and state["unmapped"] == 0, state
