@@ -26,8 +26,9 @@ def mapped_targets(targets, combinations=None, meshes=None) -> tuple[list, list[
     meshes : list of lists of str, optional
         The names of each mesh, resolved as ``facemimic export`` resolves them (one vocabulary per
         mesh: the exporters' test head keeps its ARKit and UE faces on two meshes, both driven; an
-        avatar3d face has both on one). Without it each name is resolved on its own (nothing says
-        which names share a mesh).
+        avatar3d face has both on one). Without it (a VRM's expressions) each name is resolved on
+        its own, and ``UE_<shape>`` expressions rest the emotion and viseme presets
+        (:func:`facemimic.deliver.export.aliases.one_expression_vocabulary`).
 
     Names left at rest because another vocabulary drives the same shape are in neither list.
 
@@ -37,6 +38,7 @@ def mapped_targets(targets, combinations=None, meshes=None) -> tuple[list, list[
         ``targets`` is not a list of at most MAX_TARGETS names, ``combinations`` not an object or
         ``meshes`` not a list of such lists.
     """
+    from ..deliver.export.aliases import one_expression_vocabulary
     from ..deliver.export.base import resolve_targets
 
     def names_list(x) -> bool:
@@ -56,6 +58,12 @@ def mapped_targets(targets, combinations=None, meshes=None) -> tuple[list, list[
             if a is not None:
                 alias.setdefault(t, a)
             elif shadowed:
+                at_rest.add(t)
+    if not meshes:  # a VRM's expressions: its UE_<shape> customs, if any, rest the summarising presets
+        once = one_expression_vocabulary(names, [alias.get(t) for t in names])
+        for t, b in zip(names, once):
+            if t in alias and b is None:
+                del alias[t]
                 at_rest.add(t)
     return ([(t, alias[t]) for t in names if t in alias],
             [t for t in names if t not in alias and t not in at_rest])

@@ -370,3 +370,30 @@ def test_export_drives_the_brow_combinations_as_the_renderer_does(made, tmp_path
     assert {(t, a) for _, t, a in unity.mapped if t in COMBINATION_NAMES} == {
         ("browInnerUp_browDownLeft", "min_of:browInnerUp,browDownLeft"),
         ("browInnerUp_browDownRight", "min_of:browInnerUp,browDownRight")}
+
+
+def test_vrma_drives_the_avatars_ue_expressions_and_rests_the_presets_they_repeat(made, tmp_path):
+    """`export --format vrma --avatar me.vrm`: the avatar's 88 UE_<shape> custom expressions carry the
+    track's UE weights frame by frame (they were all reported not driven, and only 13 presets moved
+    the face); the emotion and viseme presets, which bind the same targets, rest; the blinks stay."""
+    import facemimic
+    from facemimic.expressions.io import read_track, write_track
+    from facemimic.expressions.track import ExpressionTrack
+    from facemimic.generate.api import express
+
+    write_track(ExpressionTrack.from_frames(express("disgusted", intensity=1.0, seed=0)), tmp_path / "d.jsonl")
+    track = read_track(tmp_path / "d.jsonl")
+    res = facemimic.export(track, tmp_path / "d.vrma", avatar=made["folder"] / "me.vrm", format="vrma")
+    assert res.unmapped_targets == () and any(n.startswith("presets left at rest (happy") for n in res.notes)
+    glb = read_glb(tmp_path / "d.vrma")
+    exprs = glb.json["extensions"]["VRMC_vrm_animation"]["expressions"]
+    assert len(exprs["custom"]) == len(UE_NAMES) and "happy" not in exprs["preset"] and "aa" not in exprs["preset"]
+    assert {"blinkLeft", "blinkRight"} <= set(exprs["preset"])
+    anim = glb.json["animations"][0]
+    by_node = {c["target"]["node"]: glb.accessor(anim["samplers"][c["sampler"]]["output"]).reshape(len(track), -1)[:, 0]
+               for c in anim["channels"] if c["target"]["path"] == "translation"}
+    for name in ("NoseSneerLeft", "MouthUpperUpRight", "JawOpen"):
+        got = by_node[exprs["custom"][f"UE_{name}"]["node"]]
+        want = np.clip(np.nan_to_num(track.weights[:, UE_NAMES.index(name)]), 0, 1)
+        assert np.allclose(got, want, atol=1e-6)
+    assert by_node[exprs["custom"]["UE_NoseSneerLeft"]["node"]].max() > 0.3  # disgust wrinkles the nose

@@ -192,3 +192,19 @@ def test_an_avatar3d_face_moves_each_shape_once_and_its_brow_pair_as_export_does
         assert got["browInnerUp"] > 0.2 and got["BrowInnerUpLeft"] == 0 and got["MouthCornerPullLeft"] == 0
         pair = min(got["browInnerUp"], got["browDownLeft"])
         assert got["browInnerUp_browDownLeft"] == pytest.approx(pair, abs=2e-3) and pair > 0.05
+
+
+def test_a_selfie_vrm_is_driven_through_its_ue_expressions(browser, studio, samples):
+    """A `facemimic avatar3d` .vrm through three-vrm: its UE_<shape> expressions carry the variation
+    (a disgusted nose wrinkles), the emotion and viseme presets that bind the same targets rest."""
+    import facemimic
+
+    (studio.workspace / "avatars").mkdir(exist_ok=True)
+    facemimic.avatar3d(samples / "single_face.jpg", studio.workspace / "avatars" / "me3d.vrm", hair="none")
+    page, state = _designer_with(browser, studio, "extremely disgusted", 2, 4, "avatars/me3d.vrm")
+    errors = page.evaluate("window.studioCreate.errors")
+    page.close()
+    assert errors == [] and state["kind"] == "vrm" and state["unmapped"] == 0, state
+    for v in state["variations"]:
+        assert v["sent"]["UE_NoseSneerLeft"] > 0.2 and "happy" not in v["sent"] and "aa" not in v["sent"], v["sent"]
+        assert abs(v["expressions"]["UE_NoseSneerLeft"] - v["sent"]["UE_NoseSneerLeft"]) < 1e-4

@@ -40,3 +40,18 @@ def test_bad_requests_are_one_line(bad):
     with pytest.raises(ParameterError) as e:
         mapped_targets(args["targets"], args["combinations"], args["meshes"])
     assert "\n" not in str(e.value)
+
+
+def test_a_selfie_vrms_ue_expressions_rest_its_emotion_and_viseme_presets():
+    """A `facemimic avatar3d` VRM's expressions: presets and one UE_<shape> custom per UE shape. The
+    customs carry the shapes; happy/aa … (which bind the same targets) rest; the blinks stay."""
+    from facemimic.expressions.names import VRM1_PRESETS
+
+    names = [p for p in VRM1_PRESETS if not p.startswith("look")] + [f"UE_{n}" for n in UE_NAMES]
+    mapped, unmapped = mapped_targets(names)
+    kinds = {t: a for t, a in mapped}
+    assert unmapped == [] and kinds["UE_JawOpen"].key == "ue:JawOpen" and kinds["blinkLeft"].kind == "vrm"
+    assert not {"happy", "aa", "surprised"} & set(kinds)
+    # without UE customs the presets drive the face, as before
+    plain, _ = mapped_targets([p for p in VRM1_PRESETS if not p.startswith("look")])
+    assert {"happy", "aa"} <= {t for t, _ in plain}

@@ -38,7 +38,10 @@ Matching rules, applied in this order by :func:`resolve_name`:
    ``Face/JawOpen``), a side suffix ``_L``/``_R``/``.L``/``-R``/`` L`` becomes ``Left``/``Right``,
    then case and every non-alphanumeric character are ignored: ``jawOpen``, ``JawOpen``,
    ``jaw_open``, ``Jaw Open`` and ``JAW-OPEN`` are the same name.
-4. The normalised name is looked up in this precedence: ARKit, UE, UE eye, UE simple, VRM 1.0
+4. ``UE_<shape>`` with a UE shape name (the custom expressions ``facemimic avatar3d`` writes into
+   its VRMs) is that UE shape; with such expressions, the emotion and viseme presets are left at
+   rest (:func:`one_expression_vocabulary`).
+5. The normalised name is looked up in this precedence: ARKit, UE, UE eye, UE simple, VRM 1.0
    preset, VRM 0.x clip/preset name. Where ARKit and UE share a name (``jawOpen``/``JawOpen``,
    ``mouthFrownLeft``/``MouthFrownLeft`` …) the value is the same either way.
 
@@ -57,6 +60,11 @@ from ...expressions.arkit import UE_TO_ARKIT_MATRIX
 from ...expressions.names import ARKIT_INDEX, ARKIT_NAMES, UE_NAMES, UE_SIMPLE_NAMES, VRM0_CLIPS, VRM0_TO_VRM1, VRM1_PRESETS
 
 KINDS = ("arkit", "ue", "ue_eye", "ue_simple", "vrm", "min_of")
+# Rule 4: a VRM custom expression named UE_<shape> (facemimic avatar3d) is that UE shape.
+UE_EXPRESSION_PREFIX = "UE_"
+_UE_SET = frozenset(UE_NAMES)
+# VRM presets that summarise face shapes (one_expression_vocabulary): the emotions and the visemes.
+SHAPE_PRESETS = ("happy", "angry", "sad", "relaxed", "surprised", "aa", "ih", "oh", "ou", "ee")
 
 # UE eye base shapes from the VRCFT docs' shape table (not in the 88-shape enum: eye data instead).
 UE_EYE_NAMES: tuple[str, ...] = tuple(
@@ -149,7 +157,28 @@ def resolve_name(name: str) -> Alias | None:
     if m:
         preset = _VRC_VISEMES.get(m.group(1).lower())
         return Alias("vrm", preset) if preset else None
+    if raw.startswith(UE_EXPRESSION_PREFIX) and raw[len(UE_EXPRESSION_PREFIX):] in _UE_SET:
+        return Alias("ue", raw[len(UE_EXPRESSION_PREFIX):])  # rule 4: a VRM's UE_<shape> expression
     return ALIAS_TABLE.get(normalize_name(raw))
+
+
+def one_expression_vocabulary(names, aliases) -> tuple:
+    """A VRM's expressions driven once: where its custom expressions carry the UE shapes one by one
+    (``UE_<shape>``, as ``facemimic avatar3d`` writes them), the presets that summarise the same
+    shapes (:data:`SHAPE_PRESETS`: emotions and visemes) are left at rest (None), since driving both
+    moves each shape twice; the blink presets stay (UE has no eyelid closure shape).
+
+    Parameters
+    ----------
+    names : sequence of str
+        The expression names.
+    aliases : sequence of Alias or None
+        :func:`resolve_name` of each.
+    """
+    if not any(str(n).startswith(UE_EXPRESSION_PREFIX) and a is not None and a.kind == "ue"
+               for n, a in zip(names, aliases)):
+        return tuple(aliases)
+    return tuple(None if a is not None and a.kind == "vrm" and a.name in SHAPE_PRESETS else a for a in aliases)
 
 
 def combination_alias(spec) -> Alias | None:
@@ -222,5 +251,5 @@ def alias_sources(alias: Alias) -> frozenset[str]:
     return _VRM_SOURCES[alias.name]
 
 
-__all__ = ["ALIAS_TABLE", "Alias", "KINDS", "UE_EYE_NAMES", "VRM0_PRESET_TO_VRM1", "alias_sources", "combination_alias",
-           "normalize_name", "resolve_name"]
+__all__ = ["ALIAS_TABLE", "Alias", "KINDS", "SHAPE_PRESETS", "UE_EXPRESSION_PREFIX", "UE_EYE_NAMES", "VRM0_PRESET_TO_VRM1",
+           "alias_sources", "combination_alias", "normalize_name", "one_expression_vocabulary", "resolve_name"]

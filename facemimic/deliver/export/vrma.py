@@ -19,7 +19,9 @@ Which expressions:
 
 * with an avatar (VRM 1.0 or 0.x): the avatar's own expressions — its presets (0.x presets
   renamed to 1.0, ``joy`` -> ``happy`` …) and every custom expression whose name the alias table
-  knows (e.g. ARKit-named "perfect sync" customs);
+  knows (e.g. ARKit-named "perfect sync" customs, or the ``UE_<shape>`` customs of a
+  ``facemimic avatar3d`` VRM, whose emotion and viseme presets then rest:
+  :func:`.aliases.one_expression_vocabulary`);
 * without: the presets happy, angry, sad, relaxed, surprised, aa, ih, ou, ee, oh, blinkLeft,
   blinkRight, plus the 52 ARKit names as custom expressions when ``perfect_sync=True``.
 """
@@ -32,7 +34,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...expressions.names import ARKIT_NAMES, VRM1_PRESETS
-from .aliases import VRM0_PRESET_TO_VRM1, Alias, resolve_name
+from .aliases import VRM0_PRESET_TO_VRM1, Alias, one_expression_vocabulary, resolve_name
 from .base import ClipExporter, ExportOptions, ExportResult, clip_name, load_avatar, prepare_track
 from .gltf_io import GltfDocument
 from .signals import TrackSignals, unused_channels
@@ -143,6 +145,13 @@ class VrmaExporter(ClipExporter):
         if skipped:
             notes.append(f"not animatable in VRMA (lookAt's job): {', '.join(skipped)}")
         exprs = [(n, p, a) for n, p, a in exprs if not (p and n not in VRMA_PRESETS) and n != "neutral"]
+        # UE_<shape> customs (a facemimic avatar3d VRM) carry the shapes: its emotion and viseme presets rest
+        once = one_expression_vocabulary([n for n, _, _ in exprs], [a for _, _, a in exprs])
+        resting = [n for (n, _, a), b in zip(exprs, once) if a is not None and b is None]
+        exprs = [(n, p, b) for (n, p, _), b in zip(exprs, once)]
+        if resting:
+            notes.append(f"presets left at rest ({', '.join(resting)}): the avatar's UE_* expressions make the "
+                         f"same shapes (driving both would move each twice)")
         driven = [(n, p, a) for n, p, a in exprs if a is not None]
         names = {n for n, _, _ in driven}
         split = "blink" in names and bool({"blinkLeft", "blinkRight"} & names)
@@ -199,7 +208,7 @@ class VrmaExporter(ClipExporter):
         return ExportResult(
             path=written, format=self.name, frames=len(tr), duration=float(times[-1]),
             mapped=tuple(("expressions", n, a.key) for n, _, a in driven),
-            unmapped_targets=tuple(f"expressions/{n}" for n, _, a in exprs if a is None),
+            unmapped_targets=tuple(f"expressions/{n}" for n, _, a in exprs if a is None and n not in resting),
             unused_channels=tuple(c for c in unused_channels(signals, read)
                                   if not (c == "gaze" and look_node is not None)),
             notes=tuple(notes))
