@@ -92,13 +92,24 @@ def clips(request, samples) -> _Clips:
         if spec.expression and not np.isfinite(out.photo_step):
             out.photo_step = boundary_step(anim.image, ring)
         anim.reset()
-        seen = _drawn_motion(anim)
+        drawn = _drawn_motion(anim)
         frames = _frames(spec)
+        seen = []
         for k, f in enumerate(frames):
-            frame = anim.render(f)
-            if spec.expression and (k % 10 == 0 or k == int(0.6 * len(frames))):
-                out.seam_ratios.append(boundary_step(frame, ring) / out.photo_step)
-                out.jumps.append(largest_jump(W.coordinate_map(seen[-1])))
+            # every frame's motion as draw() warps it (its drawing, made fold-free); the frames the
+            # seam measures sample, and every 10th of the speech, rendered through the real warp,
+            # whose recorded motion must be that one (the others are not drawn: a third of the time)
+            plan = anim.plan(f)
+            seen.append(W.fold_free(anim.drawing(plan)[0]))
+            sampled = k % 10 == 0 or (spec.expression and k == int(0.6 * len(frames)))
+            if sampled:
+                frame = anim.draw(plan)
+                assert np.array_equal(drawn[-1], seen[-1]), (spec, k)
+                if spec.expression:
+                    out.seam_ratios.append(boundary_step(frame, ring) / out.photo_step)
+                    out.jumps.append(largest_jump(W.coordinate_map(seen[-1])))
+        assert len(drawn) == sum(k % 10 == 0 or (bool(spec.expression) and k == int(0.6 * len(frames)))
+                                 for k in range(len(frames)))
         anim.warp.apply = type(W).apply.__get__(W)
         out.drawn.append((spec, W, seen))
     return out
