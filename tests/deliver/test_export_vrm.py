@@ -204,3 +204,25 @@ def test_perfect_sync_adds_the_52_arkit_expressions(tmp_path, vrm_heads):
         assert on_arkit == [{"node": 0, "index": _arkit_index(name), "weight": 1.0}], name
     blink_ue = {b["index"] for b in custom["eyeBlinkLeft"]["morphTargetBinds"] if b["node"] == 1}
     assert blink_ue  # and the UE head's EyeClosedLeft follows from the openness
+
+
+def test_vrma_on_a_perfect_sync_avatar_moves_each_shape_once(tmp_path):
+    """A VRM with the 52 ARKit expressions (`export -f vrm --perfect-sync`: its `happy` binds the same
+    mouthSmile targets as its `mouthSmileLeft`): the VRMA drives the 52 and rests the emotion, viseme
+    and blink presets, said in a note (both were driven: the smile moved twice); without an avatar
+    both sets are still written, for whichever the player's avatar has."""
+    tr = ramp_track(n=20, MouthCornerPullLeft=(0, 1), MouthCornerPullRight=(0, 1), JawOpen=(0, 0.6), openness=(1, 0))
+    avatar = export_track(tr, tmp_path / "ps.vrm", perfect_sync=True).path
+    binds = read_glb(avatar).json["extensions"]["VRMC_vrm"]["expressions"]
+    smile = {b["index"] for b in binds["custom"]["mouthSmileLeft"]["morphTargetBinds"]}
+    assert smile & {b["index"] for b in binds["preset"]["happy"]["morphTargetBinds"]}  # the same target twice
+    r = export_track(tr, tmp_path / "on.vrma", avatar=avatar)
+    assert_valid(r.path)
+    ext, tracks = _vrma_tracks(read_glb(r.path))
+    assert set(ext["expressions"]["custom"]) == set(ARKIT_NAMES) and "preset" not in ext["expressions"]
+    assert any(n.startswith("presets left at rest (") and "happy" in n and "blinkLeft" in n for n in r.notes)
+    assert r.unmapped_targets == ()
+    _, smile_track = tracks[(ext["expressions"]["custom"]["mouthSmileLeft"]["node"], "translation")]
+    assert smile_track[-1, 0] > 0.4  # ue_to_arkit: the mean of corner pull (1) and slant (0)
+    bare = export_track(tr, tmp_path / "bare.vrma", perfect_sync=True)
+    assert {"happy", "blinkLeft"} <= set(_vrma_tracks(read_glb(bare.path))[0]["expressions"]["preset"])

@@ -39,8 +39,8 @@ Matching rules, applied in this order by :func:`resolve_name`:
    then case and every non-alphanumeric character are ignored: ``jawOpen``, ``JawOpen``,
    ``jaw_open``, ``Jaw Open`` and ``JAW-OPEN`` are the same name.
 4. ``UE_<shape>`` with a UE shape name (the custom expressions ``facemimic avatar3d`` writes into
-   its VRMs) is that UE shape; with such expressions, the emotion and viseme presets are left at
-   rest (:func:`one_expression_vocabulary`).
+   its VRMs) is that UE shape; with such expressions, or all 52 ARKit ones (perfect sync), the
+   emotion and viseme presets are left at rest (:func:`one_expression_vocabulary`).
 5. The normalised name is looked up in this precedence: ARKit, UE, UE eye, UE simple, VRM 1.0
    preset, VRM 0.x clip/preset name. Where ARKit and UE share a name (``jawOpen``/``JawOpen``,
    ``mouthFrownLeft``/``MouthFrownLeft`` …) the value is the same either way.
@@ -65,6 +65,7 @@ UE_EXPRESSION_PREFIX = "UE_"
 _UE_SET = frozenset(UE_NAMES)
 # VRM presets that summarise face shapes (one_expression_vocabulary): the emotions and the visemes.
 SHAPE_PRESETS = ("happy", "angry", "sad", "relaxed", "surprised", "aa", "ih", "oh", "ou", "ee")
+BLINK_PRESETS = ("blink", "blinkLeft", "blinkRight")
 
 # UE eye base shapes from the VRCFT docs' shape table (not in the 88-shape enum: eye data instead).
 UE_EYE_NAMES: tuple[str, ...] = tuple(
@@ -163,10 +164,12 @@ def resolve_name(name: str) -> Alias | None:
 
 
 def one_expression_vocabulary(names, aliases) -> tuple:
-    """A VRM's expressions driven once: where its custom expressions carry the UE shapes one by one
-    (``UE_<shape>``, as ``facemimic avatar3d`` writes them), the presets that summarise the same
-    shapes (:data:`SHAPE_PRESETS`: emotions and visemes) are left at rest (None), since driving both
-    moves each shape twice; the blink presets stay (UE has no eyelid closure shape).
+    """A VRM's expressions driven once: where its custom expressions carry a shape vocabulary one
+    shape at a time — the UE shapes as ``UE_<shape>`` (``facemimic avatar3d``), or all 52 ARKit
+    shapes ("perfect sync") — the presets that summarise the same shapes (:data:`SHAPE_PRESETS`:
+    emotions and visemes) are left at rest (None), since driving both moves each shape twice; so are
+    the blink presets beside perfect sync's eyeBlink expressions (UE has no eyelid closure: with UE
+    expressions the blinks stay).
 
     Parameters
     ----------
@@ -175,10 +178,13 @@ def one_expression_vocabulary(names, aliases) -> tuple:
     aliases : sequence of Alias or None
         :func:`resolve_name` of each.
     """
-    if not any(str(n).startswith(UE_EXPRESSION_PREFIX) and a is not None and a.kind == "ue"
-               for n, a in zip(names, aliases)):
-        return tuple(aliases)
-    return tuple(None if a is not None and a.kind == "vrm" and a.name in SHAPE_PRESETS else a for a in aliases)
+    ue = any(str(n).startswith(UE_EXPRESSION_PREFIX) and a is not None and a.kind == "ue"
+             for n, a in zip(names, aliases))
+    perfect_sync = {a.name for a in aliases if a is not None and a.kind == "arkit"} >= set(ARKIT_NAMES)
+    resting = SHAPE_PRESETS if (ue or perfect_sync) else ()
+    if perfect_sync:
+        resting = resting + BLINK_PRESETS
+    return tuple(None if a is not None and a.kind == "vrm" and a.name in resting else a for a in aliases)
 
 
 def combination_alias(spec) -> Alias | None:

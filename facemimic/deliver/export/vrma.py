@@ -20,8 +20,8 @@ Which expressions:
 * with an avatar (VRM 1.0 or 0.x): the avatar's own expressions — its presets (0.x presets
   renamed to 1.0, ``joy`` -> ``happy`` …) and every custom expression whose name the alias table
   knows (e.g. ARKit-named "perfect sync" customs, or the ``UE_<shape>`` customs of a
-  ``facemimic avatar3d`` VRM, whose emotion and viseme presets then rest:
-  :func:`.aliases.one_expression_vocabulary`);
+  ``facemimic avatar3d`` VRM; with either set the emotion and viseme presets, and beside perfect
+  sync the blinks, rest: :func:`.aliases.one_expression_vocabulary`);
 * without: the presets happy, angry, sad, relaxed, surprised, aa, ih, ou, ee, oh, blinkLeft,
   blinkRight, plus the 52 ARKit names as custom expressions when ``perfect_sync=True``.
 """
@@ -145,13 +145,15 @@ class VrmaExporter(ClipExporter):
         if skipped:
             notes.append(f"not animatable in VRMA (lookAt's job): {', '.join(skipped)}")
         exprs = [(n, p, a) for n, p, a in exprs if not (p and n not in VRMA_PRESETS) and n != "neutral"]
-        # UE_<shape> customs (a facemimic avatar3d VRM) carry the shapes: its emotion and viseme presets rest
-        once = one_expression_vocabulary([n for n, _, _ in exprs], [a for _, _, a in exprs])
+        # an avatar whose UE_<shape> or perfect-sync customs carry the shapes one by one: the presets
+        # summarising them rest (without an avatar both sets are written, for whichever it has)
+        once = one_expression_vocabulary([n for n, _, _ in exprs], [a for _, _, a in exprs]) \
+            if options.avatar is not None else [a for _, _, a in exprs]
         resting = [n for (n, _, a), b in zip(exprs, once) if a is not None and b is None]
         exprs = [(n, p, b) for (n, p, _), b in zip(exprs, once)]
         if resting:
-            notes.append(f"presets left at rest ({', '.join(resting)}): the avatar's UE_* expressions make the "
-                         f"same shapes (driving both would move each twice)")
+            notes.append(f"presets left at rest ({', '.join(resting)}): the avatar's own expressions of each shape "
+                         f"(UE_* or perfect sync) make the same shapes (driving both would move each twice)")
         driven = [(n, p, a) for n, p, a in exprs if a is not None]
         names = {n for n, _, _ in driven}
         split = "blink" in names and bool({"blinkLeft", "blinkRight"} & names)
