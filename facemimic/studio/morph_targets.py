@@ -53,18 +53,18 @@ def mapped_targets(targets, combinations=None, meshes=None) -> tuple[list, list[
         raise ParameterError(f"meshes must be a list of lists of at most {MAX_TARGETS} morph target names")
     names = list(dict.fromkeys(targets))
     alias, at_rest = {}, set()
-    for group in ([list(dict.fromkeys(m)) for m in meshes] if meshes else [[t] for t in names]):
-        for t, a, shadowed in zip(group, *resolve_targets(group, combinations)):
-            if a is not None:
-                alias.setdefault(t, a)
-            elif shadowed:
-                at_rest.add(t)
-    if not meshes:  # a VRM's expressions: its UE_<shape> customs, if any, rest the summarising presets
-        once = one_expression_vocabulary(names, [alias.get(t) for t in names])
-        for t, b in zip(names, once):
-            if t in alias and b is None:
-                del alias[t]
-                at_rest.add(t)
+    if meshes:
+        for group in (list(dict.fromkeys(m)) for m in meshes):
+            for t, a, shadowed in zip(group, *resolve_targets(group, combinations)):
+                if a is not None:
+                    alias.setdefault(t, a)
+                elif shadowed:
+                    at_rest.add(t)
+    else:  # a VRM's expressions, each on its own: UE_<shape> or perfect-sync ones rest the summarising presets
+        resolved = [resolve_targets([t], combinations)[0][0] for t in names]
+        kept = one_expression_vocabulary(names, resolved)
+        alias = {t: k for t, k in zip(names, kept) if k is not None}
+        at_rest = {t for t, r, k in zip(names, resolved, kept) if r is not None and k is None}
     return ([(t, alias[t]) for t in names if t in alias],
             [t for t in names if t not in alias and t not in at_rest])
 

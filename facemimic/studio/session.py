@@ -422,11 +422,8 @@ class LiveSession:
         then carries ``morphs``."""
         from .morph_targets import mapped_targets
 
-        try:
-            self.morph_aliases, unmapped = mapped_targets(args.get("targets", []), args.get("combinations"),
-                                                                args.get("meshes"))
-        except ParameterError as e:
-            raise ParameterError(f"avatar3d needs 'targets': a list of morph target names ({e})") from None
+        self.morph_aliases, unmapped = mapped_targets(args.get("targets", []), args.get("combinations"),
+                                                      args.get("meshes"))
         return [{"type": "avatar3d", "mapped": len(self.morph_aliases), "unmapped": unmapped}]
 
     def morph_values(self, frame) -> dict[str, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -175,14 +176,14 @@ class AvatarMapping:
     def unmapped(self) -> tuple[str, ...]:
         """``node/target`` of each target nothing drives (UE names left at rest on purpose aside)."""
         return tuple(f"{nm.node.node_path}/{name}" for nm in self.nodes
-                     for k, (name, a) in enumerate(zip(nm.node.target_names, nm.aliases))
-                     if a is None and not (nm.shadowed and nm.shadowed[k]))
+                     for name, a, at_rest in zip(nm.node.target_names, nm.aliases, nm.shadowed or repeat(False))
+                     if a is None and not at_rest)
 
-    def shadowed_note(self) -> str | None:
-        """What to say of the UE-named targets left at rest (:func:`one_vocabulary`), or None."""
+    def rest_notes(self) -> tuple[str, ...]:
+        """What to say of the UE-named targets left at rest (:func:`one_vocabulary`): one note or none."""
         n = sum(sum(nm.shadowed) for nm in self.nodes)
         return (f"{n} UE-named targets left at rest: this avatar's ARKit targets make the same shapes "
-                f"(driving both would move each twice)") if n else None
+                f"(driving both would move each twice)",) if n else ()
 
 
 def load_avatar(avatar: str | Path | None, *, vrm: str | None = None) -> GltfDocument:

@@ -52,7 +52,7 @@ class EngineClip:
             mapped=tuple((c.path, c.shape, c.alias) for c in self.curves),
             unmapped_targets=self.mapping.unmapped(),
             unused_channels=unused_channels(self.signals, self.mapping.all_aliases()),
-            notes=tuple(self.notes) + tuple(n for n in [self.mapping.shadowed_note()] if n))
+            notes=tuple(self.notes) + self.mapping.rest_notes())
 
 
 def engine_clip(track, options: ExportOptions) -> EngineClip:

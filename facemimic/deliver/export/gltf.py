@@ -90,4 +90,4 @@ class GltfExporter(ClipExporter):
             path=written, format=self.name, frames=len(tr), duration=float(times[-1]),
             mapped=mapping.mapped(), unmapped_targets=mapping.unmapped(),
             unused_channels=unused_channels(signals, mapping.all_aliases()),
-            notes=tuple(notes) + tuple(n for n in [mapping.shadowed_note()] if n))
+            notes=tuple(notes) + mapping.rest_notes())

@@ -126,8 +126,7 @@ def write_expressions(doc, frames: dict[str, ExpressionFrame]) -> tuple[list, li
                            "binds": [{"mesh": m, "index": i, "weight": round(w * 100, 2)} for (m, i), w in uniq.items()],
                            "materialValues": [], "isBinary": False})
     unused = unused_channels(signals, mapping.all_aliases())
-    shadowed = mapping.shadowed_note()
-    return list(mapping.mapped()), list(mapping.unmapped()), notes + ([shadowed] if shadowed else []) + (
+    return list(mapping.mapped()), list(mapping.unmapped()), notes + list(mapping.rest_notes()) + (
         [f"channels no target receives: {', '.join(unused)}"] if unused else [])
 
 
