@@ -14,7 +14,7 @@
 5. Re-track: the avatar rendered with generated expressions (12 prompts, 10 frames each), re-tracked by the capture
    stage and read in FaceMimic's unit against the avatar's neutral render (retrack.unit_reading); Pearson r and mean absolute error on JawOpen, corner pull, eye openness, brow raise and
    brow lowering (targets: r >= 0.8, MAE <= 0.15); brow lowering also on the renders whose brows are
-   not raised at the same time (retrack.LOWERING_ALONE; docs/avatar3d.md says why), and its two parts
+   not raised at the same time (retrack.LOWERING_ALONE; docs/journal/avatar3d.md says why), and its two parts
    apart (brow lowerer, brow pinch). The same channels read on the drawn mesh's own landmarks
    (``drawn_r``/``drawn_mae``: what the avatar draws, before the tracker reads the render), and the
    frames whose re-tracked brow lowering departs from the drive by more than 0.05, worst first, with

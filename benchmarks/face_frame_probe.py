@@ -1,4 +1,5 @@
-"""Which points should the face frame be fitted to? (issues #11 and #15; docs/units.md, "The face frame's points")
+"""Which points should the face frame be fitted to? (issues #11 and #15; docs/journal/units.md,
+"The face frame's points")
 
     nice python benchmarks/face_frame_probe.py               # ~2 minutes on 2 cores (tracking + renders cached)
     nice python benchmarks/face_frame_probe.py --fresh       # re-track and re-render
@@ -24,7 +25,7 @@ sides), each put in ``geometry.STABLE_POINTS`` in turn, on the same landmarks:
     frontal render's, and the spread of the frontal iris / face-size ratio over the video.
 
 Then it applies the keep rule written before the numbers (/work/notes/s10/ff-rule.md, restated
-in docs/units.md) and prints the verdict per candidate.
+in docs/journal/units.md) and prints the verdict per candidate.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def image_gap(data: dict[str, np.ndarray]) -> dict[str, list[float]]:
 
 # --- the keep rule ---------------------------------------------------------------------------------
 def verdict(name: str, r: dict, ref: dict) -> list[str]:
-    """The failed conditions of the keep rule (docs/units.md), empty when the candidate passes."""
+    """The failed conditions of the keep rule (docs/journal/units.md), empty when the candidate passes."""
     failed = []
     cross = np.mean([abs(r["jaw"][a]["brow_lower"][-1]) for a in AVATARS])
     cross0 = np.mean([abs(ref["jaw"][a]["brow_lower"][-1]) for a in AVATARS])

@@ -17,7 +17,7 @@ shapes, closure recall/precision, PER), for:
   writing) on the joined file, in audio seconds per wall second ("x real time").
 
 ``--rhubarb PATH`` adds Rhubarb Lip Sync's rows (a ``rhubarb`` binary built from source, see
-docs/lipsync.md): ``-r phonetic`` (its language-independent recogniser) in every language and,
+docs/journal/lipsync.md): ``-r phonetic`` (its language-independent recogniser) in every language and,
 for English, ``-r pocketSphinx`` without and with ``--dialogFile``; its TSV cues are scored by
 the same scorer (Rhubarb's own shapes, extended shapes G, H, X on, as it writes them by default).
 

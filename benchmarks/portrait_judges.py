@@ -282,8 +282,8 @@ def face_region(photo: Path, box: "list[int] | None") -> np.ndarray:
 
 
 def print_matrix(rows: list[dict], sources: dict[str, dict]) -> None:
-    """The compact table of docs/animate.md: portraits × emotions, "fer / PyEmotion / facex" top labels
-    at the apex, and what they say of the source photo itself."""
+    """The compact table of docs/journal/animate.md ("Judged by an outside eye"): portraits × emotions,
+    "fer / PyEmotion / facex" top labels at the apex, and what they say of the source photo itself."""
     short = {"happy": "ha", "sad": "sa", "angry": "an", "surprised": "su", "fearful": "fe", "disgusted": "di",
              "neutral": "ne", "-": "-"}
     by: dict[str, dict] = {}

@@ -16,7 +16,7 @@ real face (``facemimic.expressions.geometry``, in inter-pupil distances):
   2D by the portrait animator's own warp (`portrait.warp.MeshWarp`) by the posed mesh's landmark motion, re-tracked the same
   way, at weight 0.6. Where it reads as the 3D render does, what the tracker loses is not the 3D
   render's (shading, occlusion, the mouth's interior) but its response to landmarks moving without
-  a real face's wrinkles and shading (docs/avatar3d.md, fourteenth session).
+  a real face's wrinkles and shading (docs/journal/avatar3d.md, fourteenth session).
 
 Each cell is the measured fraction of the channel's full extent / the requested weight (1.00 =
 exact; issue #11's target is 0.8-1.2). EyeClosed is read in the unit's own extent (the upper lid's

@@ -8,7 +8,7 @@ or the frame-shape classifier's P(A) under its 0.5. ``grid`` replays the tuning 
 extra, real, sonnet, fresh; synthetic: mbrola-tune, espeak-tune) through the shipped path
 (:func:`real_combine.shipped`: classifier + place veto, shipped weights) with lower levels
 (``closure_candidates.INSERT_AT`` / ``PA_LEVEL``). Measured: no level pair lifts the real tuning sets' recall (the
-classifier scores the new candidates under its levels), so the levels stay 0.5 / 0.5 (docs/lipsync.md).
+classifier scores the new candidates under its levels), so the levels stay 0.5 / 0.5 (docs/journal/lipsync.md).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
     python eval/lipsync/closure_classifier.py            # tuning sets only: fit, choose the levels
     python eval/lipsync/closure_classifier.py --held-out # ... then score the held-out sets once
 
-Session 9's tuning-only variants (docs/lipsync.md, Session 9; none beat the shipped recipe):
+Session 9's tuning-only variants (docs/journal/lipsync.md, Session 9; none beat the shipped recipe):
 ``--pa-level`` (closed-lip candidates get their own level; experiment only, ``--save`` refuses it),
 ``--real-weight W``, ``--hidden N``, ``--l2 X``, ``--seeds N``, ``--release`` (two more features,
 :func:`release_features`; experiment only), ``--augment`` (the real tuning recordings speed-perturbed
@@ -13,7 +13,7 @@ extra@sp0.9 extra@sp1.1``).
 Session 15: ``--s15`` (/work/notes/s15/l17-rule.md): the real sets scored before (``real``, ``sonnet``,
 ``fresh``) join the real tuning data; with ``--held-out`` the held-out sets are ``fresh15`` (real, 8 new voices),
 ``mbrola`` and ``espeak``, each scored through :func:`real_combine.shipped` (classifier + place veto) with
-the shipped weights and with the new ones (:func:`s15_held_out`). Measured: not better (docs/lipsync.md).
+the shipped weights and with the new ones (:func:`s15_held_out`). Measured: not better (docs/journal/lipsync.md).
 Session 10: ``--place`` (the four cues of ``place_cues.py`` as features; experiment only, ``--save``
 refuses it) and ``--dump PATH`` (out-of-fold score and features of every tuning candidate, pickled).
 

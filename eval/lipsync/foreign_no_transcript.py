@@ -13,7 +13,7 @@
   network (``eval/lipsync/train_bilabial.py``), trained on espeak-ng's corpus prose; frame AUC
   and recall / false-positive rate at 0.5 on the MBROLA sets.
 
-Numbers and conclusions: docs/lipsync.md, Languages, "Without a transcript, also tried".
+Numbers and conclusions: docs/journal/lipsync.md, Languages, "Without a transcript, also tried".
 Needs the MBROLA voices (scripts/setup.d/40-mbrola-languages.sh). Runs in a few minutes.
 """
 

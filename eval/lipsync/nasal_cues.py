@@ -24,7 +24,7 @@ murmur and its edges, each measured here as an AUC (/m/ scored high) before any 
 Where the murmur is read: ``span`` (the loop's P/B/M), ``murmur`` (:func:`murmur_region`: the
 frames near the candidate that are voiced and weak above 1 kHz, as a nasal murmur is), ``truth``
 (the true phone: ``oracle`` only, an upper bound of what a cue can do on these voices).
-Measured (docs/lipsync.md, "Session 12"): the balance over the span (:func:`span_balance`) ranks
+Measured (docs/journal/lipsync.md, "Session 12"): the balance over the span (:func:`span_balance`) ranks
 the real tuning voices' recognised /m/ over false /n ng/ at AUC 0.90 and is the veto cue of
 ``nasal_veto.py`` (not shipped); the valley and the low share rank the wrong way (0.30, 0.33).
 """

@@ -17,7 +17,7 @@ veto keeps, scored under ``S`` and whose standardised cue is under ``C`` becomes
 (/work/notes/s12/rv6-rule.md, written before any held-out set is scored) is :func:`admissible` plus
 the pick in :func:`tuning_grid`. Scored once (20:42 UTC): the pick (bal, P/B/M, 0.3, -1.0) left
 real held-out precision at 74.5 % and cost the MBROLA set two closures, so it is not shipped
-(docs/lipsync.md, "Session 12").
+(docs/journal/lipsync.md, "Session 12").
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
     python eval/lipsync/place_cues.py mfa extra mbrola-tune espeak-tune   # AUC of each cue, by group
 
 (recorded sets, ``real_combine.py record``; tuning sets only.) Not shipped: the veto built on these
-cues (``place_veto.py``) failed its held-out rule (docs/lipsync.md, Session 10).
+cues (``place_veto.py``) failed its held-out rule (docs/journal/lipsync.md, Session 10).
 
 Without a transcript the phone loop hears P/B/M where real speakers say N, T, D, K (session 10's
 error analysis of the real tuning recordings: of 37 false closures shown, 11 were /n ng/ and 9
@@ -20,7 +20,7 @@ error analysis of the real tuning recordings: of 37 false closures shown, 11 wer
   35 ms of either edge.
 
 Measured on the tuning candidates (true /m/ against false /n/, true /p b/ against false /t d/; real
-and synthetic alike; docs/lipsync.md, Session 10) before they were used.
+and synthetic alike; docs/journal/lipsync.md, Session 10) before they were used.
 """
 
 from __future__ import annotations

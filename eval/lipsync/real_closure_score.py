@@ -13,7 +13,7 @@ real speech weighted ×2, MBROLA and espeak-ng tuning sentences t21-t40); a cand
 its score reaches a level, one level for recognised P/B/M (a veto) and one for insertions. The
 levels are chosen on the tuning sets by a rule fixed before scoring: the highest levels at which
 MBROLA's tuning recall stays at the shipped level and espeak's loses at most 1.5 points, then the
-held-out sets are scored once. Measured results: docs/lipsync.md, "Real voices".
+held-out sets are scored once. Measured results: docs/journal/lipsync.md, "Real voices".
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def _auc(v, y):
 
 
 def session7(held_out: bool, place: bool = True) -> int:
-    """Fit on TUNE7 with place features, choose levels by the rule of docs/lipsync.md "Real voices"
+    """Fit on TUNE7 with place features, choose levels by the rule of docs/journal/lipsync.md "Real voices"
     (session 7; fixed before any held-out set was scored), then (``held_out``) score the held-out
     sets once with the shipped combination, every candidate, and the pick."""
     global PLACE_FEATURES

@@ -248,7 +248,7 @@ def score(data: dict, combine) -> dict:
 def detector_combination(phones, prob, offset, copt):
     """The recogniser's P/B/M plus the detector's insertions (bilabial.add_missed_closures): what
     ships in de/fr/es/it, and what shipped in English until session 8 (every "shipped" number of
-    docs/lipsync.md before session 8's classifier)."""
+    docs/journal/lipsync.md before session 8's classifier)."""
     from facemimic.lipsync.bilabial import add_missed_closures
     return add_missed_closures(phones, prob, offset=offset, options=copt)
 
@@ -394,7 +394,7 @@ def select_shape(data: dict, log=print) -> tuple:
     return best["setting"]
 
 
-# round 7 (docs/lipsync.md, Real voices): the grid swept on the tuning sets (mfa, mbrola-tune,
+# round 7 (docs/journal/lipsync.md, Real voices): the grid swept on the tuning sets (mfa, mbrola-tune,
 # espeak-tune); threshold x min_frames x peak x veto, the shipped weights' own being 0.5, 3, 0.6, 0
 GRID = [(th, mf, pk, v) for th in (0.5, 0.7, 0.9) for mf in (3, 5) for pk in (0.6, 0.9, 0.97) for v in (0.0, 0.3)]
 

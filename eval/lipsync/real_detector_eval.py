@@ -9,7 +9,7 @@ The recogniser's phones come from the cache (``real_combine.py``); the detector'
 are recomputed from each segment's audio with the given weights (with the shipped weights this
 reproduces the cache exactly: the script prints the largest difference), then combined by the
 shipped :func:`add_missed_closures` with the weights' own setting, or, with ``--veto-only``, with
-insertions off and only the veto at the given level. Results: docs/lipsync.md, "Real voices".
+insertions off and only the veto at the given level. Results: docs/journal/lipsync.md, "Real voices".
 """
 
 from __future__ import annotations

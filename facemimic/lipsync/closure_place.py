@@ -17,7 +17,7 @@ high). :func:`closure_candidates.classify_closures <facemimic.lipsync.closure_ca
 drops a recognised P/B/M it would keep when the candidate classifier scored it under
 :data:`VETO_SCORE` and its place score is under :data:`VETO_PLACE`. Both levels, and the choice
 of the closure proper, were picked on tuning recordings only by a rule fixed before the held-out
-sets were scored (docs/lipsync.md, "Session 11"; ``eval/lipsync/place_veto.py``).
+sets were scored (docs/journal/lipsync.md, "Session 11"; ``eval/lipsync/place_veto.py``).
 """
 
 from __future__ import annotations

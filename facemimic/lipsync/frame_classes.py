@@ -3,7 +3,7 @@
 Without a transcript the phones come from pocketsphinx's *English* phone loop (the only acoustic
 model in its wheel); in German, French, Spanish and Italian it mishears vowels and consonants the
 English model lacks, and no tuning of the loop moved macro recall by more than ±2 points
-(docs/lipsync.md, Languages). This module adds a small NumPy network trained on many languages
+(docs/journal/lipsync.md, Languages). This module adds a small NumPy network trained on many languages
 and voices (``eval/lipsync/train_frame_classes.py``: espeak-ng voices and variants in 7
 languages, MBROLA voices that are *not* in any evaluation set, real English recordings) that
 looks at ±100 ms of log-mel spectra around each frame and gives the probability of each of the

@@ -25,7 +25,7 @@ from ..phonetics.phones import ARPABET, SILENCE
 
 LM_VERSION = 1  # bump when the counting or the file layout changes (a new cache key)
 # Defaults of the LM's settings; the environment overrides them for experiments (the benchmark's
-# --phone-lm runs; docs/lipsync.md lists what each setting scored).
+# --phone-lm runs; docs/journal/lipsync.md, Languages, lists what each setting scored).
 ORDER = int(os.environ.get("FACEMIMIC_PHONE_LM_ORDER", "2"))  # 2: bigrams, 3: bigrams + trigrams
 DISCOUNT = float(os.environ.get("FACEMIMIC_PHONE_LM_DISCOUNT", "0.5"))  # absolute discount per seen n-gram
 ENGLISH_WEIGHT = float(os.environ.get("FACEMIMIC_PHONE_LM_ENGLISH", "0"))  # share of the wheel's English bigrams

@@ -33,7 +33,7 @@ class RecognizerOptions:
     language_weight: float = 2.0  # phone-LM weight of the allphone search
     beam: float = 1e-15  # HMM beam of the allphone search (1e-20 scored the same, 10 % slower)
     topn: int = 4  # Gaussians scored per mixture in recognition (pocketsphinx default 4)
-    align_topn: int = 2  # ... in alignment: 2 is twice as fast and loses ~1 point (docs/lipsync.md)
+    align_topn: int = 2  # ... in alignment: 2 is twice as fast and loses ~1 point (docs/journal/lipsync.md)
     align_beam: float = 1e-30  # HMM beam of alignment (1e-48 default: 10 % slower, no better)
     closure_detector: bool = True  # insert P/B/M the phone loop missed (acoustic detector, bilabial.py)
     closure_threshold: float | None = None  # detector threshold; None = the one trained with the weights
@@ -94,16 +94,16 @@ FOREIGN_LANGUAGE_WEIGHT = float(os.environ.get("FACEMIMIC_FOREIGN_LANGUAGE_WEIGH
 # language, in the English model's phones) is OFF: at weight 2 it cut the phone error rate in
 # German by 6 points, but macro shape recall moved -2.3..+1.9 points by language and setting
 # (weight 1-2, bigram or trigram, mixed with the English LM or not), never up in all four, and
-# fell 2-4 points on held-out German and Spanish (docs/lipsync.md, Languages). FACEMIMIC_FOREIGN_PHONE_LM=1 turns it on for experiments.
+# fell 2-4 points on held-out German and Spanish (docs/journal/lipsync.md, Languages). FACEMIMIC_FOREIGN_PHONE_LM=1 turns it on for experiments.
 FOREIGN_PHONE_LM = os.environ.get("FACEMIMIC_FOREIGN_PHONE_LM", "0") not in ("", "0")
 # Without a transcript, in every language but English, the recognised phones' mouth shapes are
 # corrected by a frame classifier trained on many languages and voices (frame_classes.py;
-# docs/lipsync.md, Round 8: macro recall +7..+17 points in de/fr/es/it, closures unchanged).
+# docs/journal/lipsync.md, Round 8: macro recall +7..+17 points in de/fr/es/it, closures unchanged).
 # FACEMIMIC_FRAME_CLASSES=0 turns it off for before/after measurements (RecognizerOptions(frame_classes=False)).
 FRAME_CLASSES = os.environ.get("FACEMIMIC_FRAME_CLASSES", "1") not in ("", "0")
 # Without a transcript, in English, every closure candidate (recognised P/B/M, detector run, run of
 # closed-lip frames) is kept or dropped by a small classifier trained on real and synthetic voices
-# (closure_candidates.py; docs/lipsync.md, Real voices, session 8: real held-out closures
+# (closure_candidates.py; docs/journal/lipsync.md, Real voices, session 8: real held-out closures
 # 88.4 / 57.6 -> 90.7 / 71.7 % recall / precision). FACEMIMIC_CLOSURE_CLASSIFIER=0 (or
 # RecognizerOptions(closure_classifier=False), or an explicit closure_threshold) keeps the
 # detector's own combination (bilabial.add_missed_closures), as other languages do.
@@ -283,7 +283,7 @@ def unit_name(word: str) -> str:
 # phase wherever it sits in a file. The lead, 80 ms plus 3/4 of a 115 frames/s frame, was chosen
 # among four quarter-frame phases by a rule fixed before scoring: closure recall >= 85 % on every
 # MBROLA evaluation set (de fr es it en; only this phase passed), then mean macro recall; the
-# held-out sets were scored after (docs/lipsync.md, Long recordings).
+# held-out sets were scored after (docs/journal/lipsync.md, Languages, round 7).
 ANCHOR_LEAD = 1385  # samples at 16 kHz before the first / after the last loud sample
 ANCHOR_LEVEL = VadOptions().min_rms  # int16 RMS over 5 ms that counts as loud: the VAD's own floor
 _ANCHOR_WINDOW = 80  # samples (5 ms) of the RMS envelope
@@ -405,7 +405,7 @@ def correct_shapes(phones: list[Phone], pcm: np.ndarray, offset: float, *, mel: 
 
     The English phone loop mishears the vowels and consonants of other languages; a network
     trained on many languages and voices corrects the shape while the loop keeps the timing
-    (docs/lipsync.md, Round 8). ``mel``: :func:`.bilabial.log_mel` of ``pcm`` when the closure
+    (docs/journal/lipsync.md, Round 8). ``mel``: :func:`.bilabial.log_mel` of ``pcm`` when the closure
     detector already computed it.
     """
     from .frame_classes import rescore_phones, shape_log_probs

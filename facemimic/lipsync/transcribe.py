@@ -5,7 +5,8 @@ ships it: the ONNX Runtime encoder and decoder and the tokenizer inside the whee
 checked by SHA-256 before they are loaded; nothing is downloaded. Why: phone recognition hears real
 voices poorly (on eight real voices nothing was tuned on, lips closed on 64 % of the /p b m/ and 42 %
 of the closures it showed were false), while words recognised with a language model and then
-force-aligned show the closures where the words have them (docs/lipsync.md, "Real voices").
+force-aligned show the closures where the words have them (docs/lipsync.md, "Words first";
+docs/journal/lipsync.md, "Real voices").
 
 Moonshine hears up to about 30 s at once; :func:`transcribe_spans` feeds it the speech the
 voice-activity detector found, joined into pieces of at most ``MAX_PIECE`` seconds.

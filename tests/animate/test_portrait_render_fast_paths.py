@@ -1,5 +1,6 @@
-"""The render path's shortcuts (taken for the closed loop's speed, docs/animate.md "Speed") draw
-exactly what the plain computations draw, on real faces and real expressions:
+"""The render path's shortcuts (taken for the closed loop's speed: docs/journal/animate.md, the eighth
+session's "render path draws the same bytes") draw exactly what the plain computations draw, on real
+faces and real expressions:
 
 * the crease painter's per-stroke boxes, only the creases a frame asks for, and the blend limited
   to where something was drawn == a reference that draws every stroke over the whole face's box

@@ -1,4 +1,5 @@
-"""An open mouth shows a mouth, not a flat black box (issue #15, docs/avatar3d.md, fourteenth session).
+"""An open mouth shows a mouth, not a flat black box (issue #15, docs/journal/avatar3d.md, fourteenth
+session).
 
 At JawOpen 0.6 (a surprised gape) the cavity was painted (0.2, 0.05, 0.06) and shaded to a fifth of
 that at its back wall: in a 512 px front render its pixels averaged (23, 6, 7), 91 % of the mouth's

@@ -1,4 +1,4 @@
-"""The mouth's inside stays inside the lips (docs/avatar3d.md, fourteenth session): the mouth cavity
+"""The mouth's inside stays inside the lips (docs/journal/avatar3d.md, fourteenth session): the mouth cavity
 sits CAVITY_INSET behind the skin, and mouthFunnel at 0.3-1.0 showed its dark wall through the lower
 cheeks as black wedges beside the chin (723 / 1282 pixels at weight 1 in a 512 px front render,
 single_face.jpg / 0-f15-hao-ph.jpg): the learned funnel drew the lower cheeks back 0.094 IPD and the

@@ -1,4 +1,4 @@
-"""The neck stays behind the chin when the jaw drops (docs/avatar3d.md, fourteenth session): at
+"""The neck stays behind the chin when the jaw drops (docs/journal/avatar3d.md, fourteenth session): at
 JawOpen 1 the chin comes down 0.6 IPD and back 0.5 (the learned jaw), and the neck tube, whose front
 stood 0.13 IPD behind the resting chin, covered the dropped chin in the frontal render — the jaw's
 bottom looked cut flat and the capture stage put the chin 0.15 IPD short of the mesh's."""

@@ -4,7 +4,8 @@
 These tests check the *data* only — that both sdists download, match their pinned SHA-256 and
 give items whose stock alignment covers each whole transcript inside its audio. They never run
 ``lipsync()`` on the set: its score is measured by ``python eval/lipsync/real_speech.py --set
-fresh`` once per settled idea (docs/lipsync.md "Session 11, a fresh held-out set").
+fresh`` once per settled idea (docs/journal/lipsync.md "Session 11, a fresh held-out
+set").
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Two sentences per language (``evalset.LANGUAGE_SENTENCES`` 01 and 02, one per MBROLA voice),
 truth from the ``.pho`` files. Floors sit below the values measured on these sentences
 (with transcript: de 79.5, fr 77.7, es 80.3, it 82.2 % macro recall, every closure; without:
-48-58 %, 91-100 % of the closures); the whole sets are in docs/lipsync.md (benchmarks/lipsync_languages.py).
+48-58 %, 91-100 % of the closures); the whole sets are in docs/journal/lipsync.md
+(benchmarks/lipsync_languages.py).
 """
 
 from __future__ import annotations

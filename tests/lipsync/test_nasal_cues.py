@@ -4,7 +4,7 @@ The nasal murmur's balance (band level 750-1250 Hz minus 1450-2200 Hz) read over
 span tells a real speaker's /m/ from their /n ng/; read over session 11's closure proper (the
 quietest 20-40 ms near it) it does not. Checked on the real TUNING recordings (MFA's and sessions
 7/8's, with their alignments), never on a held-out set. The veto built on it was scored once on
-the held-out sets and not shipped (docs/lipsync.md, "Session 12").
+the held-out sets and not shipped (docs/journal/lipsync.md, "Session 12").
 """
 
 from __future__ import annotations

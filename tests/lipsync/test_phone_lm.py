@@ -1,6 +1,6 @@
 """A phone LM per language (lipsync/phone_lm.py, issue #16 §2): counted from espeak-ng's
 pronunciation of real prose, read back by pocketsphinx's own LM parser, cached, and used by the
-phone loop when switched on (it is off by default: docs/lipsync.md, Languages)."""
+phone loop when switched on (it is off by default: docs/journal/lipsync.md, Languages)."""
 
 from __future__ import annotations
 

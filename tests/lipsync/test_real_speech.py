@@ -66,7 +66,7 @@ def test_with_transcript_on_real_voices(real_items, real_results):
 def test_without_transcript_on_real_voices(real_items, real_results):
     """Issue #16 §3 targets: macro recall >= 60 % (met: 70.1 %), closure recall >= 90 % (met since
     session 8's closure-candidate classifier: 90.7 %, 39/43) and precision >= 80 % (not met: 71.7 %;
-    the detector's combination before it gave 88.4 % / 57.6 %; docs/lipsync.md "Real voices"). The
+    the detector's combination before it gave 88.4 % / 57.6 %; docs/journal/lipsync.md "Real voices"). The
     bounds guard today's level with a margin of about one closure of recall (2.3 points) and one
     to two false closures of precision; the old combination fails them."""
     sc = _score(real_items, real_results, 1)

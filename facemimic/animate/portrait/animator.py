@@ -48,12 +48,12 @@ _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
 # The closed loop's lag (refine.ClosedLoop): 1, each frame corrected from the re-track of the
 # previous frame's final render (one render a frame; the first frame and the mouth's jumps are
 # trial-rendered first); 0, every frame trial-rendered and re-tracked before its final render.
-# Measured in docs/animate.md ("Ninth session"): the same speech, same-motion and reenactment
+# Measured in docs/journal/animate.md ("Ninth session"): the same speech, same-motion and reenactment
 # numbers within the re-track's own noise, ~40 % less main-thread CPU a frame. 2: each frame
 # corrected from the re-track two frames back, so the previous frame's re-track (MediaPipe, ~12 ms
 # CPU on its own threads) runs beside this frame's step and render instead of before them (at lag 1
 # a frame is one serial chain, process CPU = wall); measured in the seventeenth session as accurate
-# (speech, same motion, the edge tests) and faster only where a core is free (docs/animate.md,
+# (speech, same motion, the edge tests) and faster only where a core is free (docs/journal/animate.md,
 # "Seventeenth session"), not made the default on that evidence.
 LOOP_LAG = 1
 # A neutral rest sets the photo's gaze ahead, but a photo's gaze within GAZE_AHEAD (VRCFT units,

@@ -673,7 +673,7 @@ class _Geometry:
 
 
 # A smile's cheek raise (AU6) lifts the lower lid by only part of the cheek's own rise: real CK+
-# happy apexes against their neutral onsets, 0.37-0.48 (median 0.43; docs/animate.md, twelfth
+# happy apexes against their neutral onsets, 0.37-0.48 (median 0.43; docs/journal/animate.md, twelfth
 # session). The template carried the lid 0.6-0.9 of the cheek's rise, so a rest="neutral" rest
 # taking a smiling photo's cheek raise off dropped the lower lid up to twice as far as the smile
 # had lifted it (the astronaut: CheekSquint 0.45, lid 0.044 IPD down, re-tracked EyeWide 0.5 ->

@@ -269,7 +269,7 @@ EYE_ASKED_OPEN = 0.2
 # MediaPipe under-reads the pinch on a warped photo, so the loop added up to LIMIT on top (t1-left's
 # disgusted apex: drawn 0.69-0.78 for 0.28-0.34 asked). 1.5: about the most the units' accepted
 # drawing exaggerates the brows that an outside detector reads as drawn (calibrated inner raise:
-# drawn 1.59, dlib 1.57 of the unit; lowering: drawn 1.22, dlib 1.34; docs/units.md "Read by an
+# drawn 1.59, dlib 1.57 of the unit; lowering: drawn 1.22, dlib 1.34; docs/journal/units.md "Read by an
 # outside detector"; 1.0, sneer bounded too, lost facex 3 of 28 apexes). Where the corrected
 # drive passes it, the slot's correction is bisected back, below zero (down to -LIMIT) where the
 # request alone passes it (ClosedLoop._hold_drawn). Not the nose sneer here: bounded alike (1.5, session 12), its
