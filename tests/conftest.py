@@ -26,7 +26,7 @@ def samples() -> Path:
 # Browser files whose tests read values the page computes (pixels of a finished job, morph
 # influences at set times), never a clock: they run in the parallel run like any other test.
 UNTIMED_BROWSER_FILES = {"test_create_animate_browser.py", "test_create_designer3d_browser.py",
-                         "test_export_browser.py"}
+                         "test_export_browser.py", "test_upload_limit_browser.py"}
 
 
 def is_serial_file(name: str) -> bool:
