@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError, ParameterError, check_options
 from ..phonetics.phones import SILENCE, Phone, merge_silence
 from .recognize import RecognizerOptions
 from .shapes import AnimationOptions, MouthCue, animate
@@ -143,7 +143,7 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
         The same result type as :func:`lipsync`: ``cues``, ``phones``, ``track()``, ``curves()``,
         ``write()``.
     """
-    opt = options or LipSyncOptions()
+    opt = check_options(options, LipSyncOptions) or LipSyncOptions()
     if duration < 0 or not np.isfinite(duration):
         raise ParameterError(f"duration must be a finite number >= 0, got {duration!r}")
     phones = merge_silence([p for p in phones if p.start < duration])
@@ -232,7 +232,7 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
     from .recognize import recognize_phones
     from .vad import SpeechSegmenter
 
-    opt = options or LipSyncOptions()
+    opt = check_options(options, LipSyncOptions) or LipSyncOptions()
     if language is not None:
         code = resolve_transcript_language(language, text)
         opt = dataclasses.replace(opt, recognizer=dataclasses.replace(opt.recognizer, language=code))
