@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import InputError, ParameterError, check_options
-from ..phonetics.phones import SILENCE, Phone, merge_silence
+from ..errors import InputError, ParameterError, UnknownNameError, check_options, suggest
+from ..phonetics.phones import PHONE_NAMES, SILENCE, Phone, merge_silence
 from .recognize import RecognizerOptions
 from .shapes import AnimationOptions, MouthCue, animate
 from .vad import VadOptions
@@ -142,10 +142,23 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
     LipSyncResult
         The same result type as :func:`lipsync`: ``cues``, ``phones``, ``track()``, ``curves()``,
         ``write()``.
+
+    Raises
+    ------
+    ParameterError
+        An item that is not a :class:`Phone`, a phone whose span is not finite or ends before it
+        starts, a negative or non-finite ``duration``; :class:`UnknownNameError` for a phone name
+        that is not ARPAbet, ``SIL`` or ``NOISE`` (with the close ones: ``"ah"`` -> ``AH``).
     """
     opt = check_options(options, LipSyncOptions) or LipSyncOptions()
-    if duration < 0 or not np.isfinite(duration):
+    if not _is_number(duration) or duration < 0 or not np.isfinite(duration):
         raise ParameterError(f"duration must be a finite number >= 0, got {duration!r}")
+    return _animate_phones(_checked_phones(phones), duration, opt, method, sound_file, warnings)
+
+
+def _animate_phones(phones: list[Phone], duration: float, opt: LipSyncOptions, method: str, sound_file: str,
+                    warnings: tuple[str, ...]) -> LipSyncResult:
+    """:func:`from_phones` once its inputs are checked (lip sync's own phones go straight here)."""
     phones = merge_silence([p for p in phones if p.start < duration])
     cues = animate(phones, duration, opt.animation) if duration > 0 else []
     # The recogniser decodes each speech segment re-cut 87 ms either side of its speech
@@ -155,6 +168,33 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
     inside = tuple(Phone(max(p.start, 0.0), min(p.end, duration), p.name, p.word)
                    for p in phones if p.end > 0 and p.start < duration)
     return LipSyncResult(inside, tuple(cues), float(duration), method, sound_file, opt, tuple(warnings))
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def _checked_phones(phones) -> list[Phone]:
+    """``phones`` as a list, each a :class:`Phone` with a known name and a finite span, else one
+    :class:`ParameterError` naming the phone (an unknown name, e.g. lower-case ``"ah"``, drew a
+    wrong mouth shape; a reversed or NaN span vanished)."""
+    if hasattr(phones, "phones") and hasattr(phones, "audio"):  # a voice.Speech
+        raise ParameterError("phones must be a list of Phone: for a say() result pass "
+                             "speech.phones and speech.duration")
+    if isinstance(phones, (str, bytes)) or not isinstance(phones, Iterable):
+        raise ParameterError(f"phones must be a list of Phone, got {type(phones).__name__}")
+    out = list(phones)
+    for i, p in enumerate(out):
+        if not isinstance(p, Phone):
+            raise ParameterError(f"phone {i} must be a Phone(start, end, name), got {type(p).__name__} {p!r:.60}")
+        if p.name not in PHONE_NAMES:
+            raise UnknownNameError(f"phone {i}: unknown phone name {p.name!r}{suggest(str(p.name), PHONE_NAMES)}; "
+                                   "names are ARPAbet without stress (AA … ZH), SIL or NOISE")
+        if not (_is_number(p.start) and _is_number(p.end) and np.isfinite(p.start) and np.isfinite(p.end)
+                and p.start <= p.end):
+            raise ParameterError(f"phone {i} ({p.name}): start and end must be finite seconds with start <= end, "
+                                 f"got {p.start!r} to {p.end!r}")
+    return out
 
 
 def _audio_blocks(audio, sample_rate: int | None, block: float):
@@ -289,8 +329,7 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
             warnings.append(f"{label}: no speech found, but a transcript was given; mouth kept at rest")
         else:
             warnings.append(f"{label}: no speech found; mouth kept at rest")
-        return from_phones([Phone(0.0, duration, SILENCE)], duration, options=opt, method="empty",
-                           sound_file=sound_file, warnings=tuple(warnings))
+        return _animate_phones([Phone(0.0, duration, SILENCE)], duration, opt, "empty", sound_file, tuple(warnings))
     words = None
     pcm = np.concatenate(kept) if keep else None  # the whole sound, when aligning or hearing
     del kept
@@ -340,8 +379,7 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
             phones = _recognise_spans(pcm, spans, opt.recognizer)
     if not any(p.name != SILENCE for p in phones):
         warnings.append(f"{label}: no speech sounds recognised; mouth kept at rest")
-    res = from_phones(phones, duration, options=opt, method=method, sound_file=sound_file,
-                      warnings=tuple(warnings))
+    res = _animate_phones(phones, duration, opt, method, sound_file, tuple(warnings))
     return dataclasses.replace(res, words=words) if method == "transcribe" else res
 
 
