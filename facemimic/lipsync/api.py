@@ -94,7 +94,15 @@ class LipSyncResult:
 
         return viseme_curves(list(self.cues), list(self.phones), self.duration, kind=kind,
                              interpolation=interpolation or self.options.interpolation,
-                             fps=fps or self.options.fps)
+                             fps=self._fps(fps))
+
+    def _fps(self, fps: float | None) -> float:
+        """``fps``, or the options' rate when None (0 was taken for None and gave that rate)."""
+        if fps is None:
+            return self.options.fps
+        if not (_is_number(fps) and 0 < fps <= 1000):
+            raise ParameterError(f"fps must be in (0, 1000], got {fps!r}")
+        return fps
 
     def track(self, *, fps: float | None = None, interpolation: str | None = None):
         """The mouth as an :class:`ExpressionTrack` that owns only the ``speech`` region.
@@ -105,7 +113,7 @@ class LipSyncResult:
         from ..expressions.regions import region_mask
         from ..expressions.track import ExpressionTrack
 
-        fps = fps or self.options.fps
+        fps = self._fps(fps)
         interp = interpolation or self.options.interpolation
         t, w, _ = self.curves("ue", fps=fps, interpolation=interp)
         w = w * region_mask("speech")[None]
@@ -207,8 +215,13 @@ def _audio_blocks(audio, sample_rate: int | None, block: float):
         return iter_audio(path, block=block), str(path.resolve()), info.get("duration"), info
     if hasattr(audio, "audio") and hasattr(audio, "sample_rate"):  # a voice.Speech
         audio, sample_rate = audio.audio, audio.sample_rate
+    if not isinstance(audio, (np.ndarray, list, tuple)):
+        raise ParameterError(f"audio must be a file path, samples (np.ndarray) or a say() result, "
+                             f"got {type(audio).__name__}")
     if sample_rate is None:
         raise ParameterError("sample_rate is required when audio is an array")
+    if not (_is_number(sample_rate) and np.isfinite(sample_rate)):
+        raise ParameterError(f"sample_rate must be a number of Hz, got {sample_rate!r}")
     pcm = as_pcm16(np.asarray(audio), int(sample_rate))
     n = int(block * SAMPLE_RATE)
     return (pcm[i:i + n] for i in range(0, len(pcm), n)), "", len(pcm) / SAMPLE_RATE, \
@@ -273,6 +286,8 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
     from .vad import SpeechSegmenter
 
     opt = check_options(options, LipSyncOptions) or LipSyncOptions()
+    if text is not None and not isinstance(text, str):
+        raise ParameterError(f"text must be the transcript as a str, got {type(text).__name__}")
     if language is not None:
         code = resolve_transcript_language(language, text)
         opt = dataclasses.replace(opt, recognizer=dataclasses.replace(opt.recognizer, language=code))

@@ -136,3 +136,28 @@ def test_from_phones_refuses_phones_it_would_animate_wrongly():
         from_phones(speech, speech.duration)
     with pytest.raises(ParameterError, match=r"^duration must be a finite number >= 0, got None$"):
         from_phones(list(speech.phones), None)
+
+
+def test_lipsync_arguments_of_the_wrong_kind_are_named():
+    """``lip_sync(None)`` said 'sample_rate is required when audio is an array'; a NaN rate, a text
+    that is not a str and string samples failed inside NumPy or on ``.strip()``; and ``fps=0`` on the
+    result's ``track()``/``curves()`` silently gave the 60 fps default."""
+    from facemimic.errors import ParameterError
+    from facemimic.voice.synth import say
+
+    speech = say("hello world")
+    for audio in (None, 5):
+        with pytest.raises(ParameterError, match=r"^audio must be a file path, samples \(np.ndarray\) or a say\(\) "
+                                                 rf"result, got {type(audio).__name__}$"):
+            lipsync(audio)
+    with pytest.raises(ParameterError, match=r"^sample_rate must be a number of Hz, got nan$"):
+        lipsync(speech.audio, sample_rate=float("nan"))
+    with pytest.raises(ParameterError, match=r"^audio samples must be integers or floats in \[-1, 1\], got dtype <U1$"):
+        lipsync(np.array(["a", "b"]), sample_rate=SR)
+    with pytest.raises(ParameterError, match=r"^text must be the transcript as a str, got int$"):
+        lipsync(speech, text=5)
+    r = lipsync(speech, text="hello world")
+    assert len(r.track(fps=30)) == len(r.curves("ue", fps=30)[0]) < len(r.track())  # 30 fps, then the default 60
+    for call in (lambda: r.track(fps=0), lambda: r.curves("ue", fps=0), lambda: r.curves("ue", fps=float("nan"))):
+        with pytest.raises(ParameterError, match=r"^fps must be in \(0, 1000\], got (0|nan)$"):
+            call()
