@@ -322,6 +322,8 @@ def clip(prompt_or_timeline: str, *, duration: float | None = None, options: Cli
     ExpressionTrack
         ``fps`` frames per second; ``metadata`` has the timeline, seed, blinks and model.
     """
+    if not isinstance(prompt_or_timeline, str):  # the timeline parser failed inside re
+        raise ParameterError(f"prompt must be text (a prompt or a timeline), got {type(prompt_or_timeline).__name__}")
     o = check_options(options, ClipOptions) or ClipOptions(**clip_kwargs)
     if duration is not None and not (0 < float(duration) <= 3600):
         raise ParameterError(f"duration must be between 0 and 3600 seconds, got {duration!r}")
