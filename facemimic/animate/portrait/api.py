@@ -297,6 +297,10 @@ def animate_face(source, output: str | Path, *, expression: str | None = None, t
     from ...expressions.track import ExpressionTrack
 
     name = lambda p: None if p is None else str(p)  # noqa: E731 - DriverSpec holds plain strings
+    if track is not None and not isinstance(track, (str, Path, ExpressionTrack)):
+        # a list of frames was taken as a file name ('OSError: File name too long')
+        hint = " (ExpressionTrack.from_frames makes one from frames)" if isinstance(track, (list, tuple)) else ""
+        raise ParameterError(f"track must be a track file or an ExpressionTrack, got {type(track).__name__}{hint}")
     with contextlib.ExitStack() as stack:
         if isinstance(track, ExpressionTrack):  # the drivers read tracks from files: write it once
             from ...expressions.io import write_track
