@@ -60,6 +60,15 @@ class ShapeError(ParameterError):
         super().__init__(f"{name} has shape {self.actual_shape}, expected {expected}")
 
 
+def check_options(options, cls: type, *, name: str = "options"):
+    """``options`` when it is ``None`` or a ``cls``; anything else (a dict of its fields, a wrong
+    options class) is a :class:`ParameterError` naming what was given, raised before any work."""
+    if options is None or isinstance(options, cls):
+        return options
+    hint = f"; build one with {cls.__name__}(**{name})" if isinstance(options, dict) else ""
+    raise ParameterError(f"{name} must be a {cls.__name__} or None, got {type(options).__name__}{hint}")
+
+
 def suggest(name: str, choices: "list[str] | tuple[str, ...]", n: int = 3) -> str:
     """Return ``" (did you mean A, B?)"`` for the closest known names, or ``""``."""
     import difflib

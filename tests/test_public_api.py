@@ -111,3 +111,40 @@ def test_the_documented_readme_loop_works_after_the_subpackage_is_imported(sampl
     assert max(f.weight("MouthCornerPullRight") for f in frames) > 0.8  # she breaks into a smile
     old = list(facemimic.capture.api.capture(samples / "single_face.jpg"))
     assert len(old) == 1 and old[0].present
+
+
+# -- a user's bad inputs through the public calls ------------------------------------------------
+def _options_calls(samples, tmp_path):
+    """(label, call, options class) for every public call that takes ``options=``; each is given
+    the dict of fields a user might write instead of the options object, on real inputs."""
+    photo = samples / "single_face.jpg"
+    fm = facemimic
+    speech = fm.say("hello")
+    clip = fm.express_clip("happy", duration=0.3, seed=1)
+    return [
+        ("track", lambda o: fm.track(photo, o), "CaptureOptions"),
+        ("capture_frames", lambda o: list(fm.capture_frames(photo, o)), "CaptureOptions"),
+        ("say", lambda o: fm.say("hello", options=o), "VoiceOptions"),
+        ("lip_sync", lambda o: fm.lip_sync(speech, text="hello", options=o), "LipSyncOptions"),
+        ("from_phones", lambda o: fm.from_phones(list(speech.phones), speech.duration, options=o), "LipSyncOptions"),
+        ("LiveLipSync", lambda o: fm.LiveLipSync(options=o), "LiveOptions"),
+        ("express_clip", lambda o: fm.express_clip("happy", options=o), "ClipOptions"),
+        ("export", lambda o: fm.export(clip, tmp_path / "out.glb", options=o), "ExportOptions"),
+        ("animate_face", lambda o: fm.animate_face(photo, tmp_path / "out.mp4", expression="happy", options=o),
+         "PortraitOptions"),
+        ("avatar3d", lambda o: fm.avatar3d(photo, tmp_path / "out.vrm", options=o), "Avatar3DOptions"),
+    ]
+
+
+def test_options_given_as_a_dict_are_one_clear_error_before_any_work(samples, tmp_path):
+    """``options={"size": 256}`` used to fail deep inside with ``AttributeError: 'dict' object has
+    no attribute 'face'`` (or ``'block'``, ``'espeak_voice'`` …), after some work had started."""
+    from facemimic.errors import ParameterError
+
+    for label, call, cls in _options_calls(samples, tmp_path):
+        with pytest.raises(ParameterError) as e:
+            call({"fps": 30})
+        assert str(e.value) == f"options must be a {cls} or None, got dict; build one with {cls}(**options)", label
+        with pytest.raises(ParameterError, match=f"options must be a {cls} or None, got str$"):
+            call("fast")
+    assert list(tmp_path.iterdir()) == []

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from ..errors import ParameterError, UnknownNameError, suggest
+from ..errors import ParameterError, UnknownNameError, check_options, suggest
 
 SMOOTHING_PRESETS = ("off", "light", "strong", "raw")
 TILING_MODES = ("auto", "on", "off")
@@ -111,5 +111,5 @@ class CaptureOptions:
             if key not in known:
                 raise UnknownNameError(f"unknown capture option {key!r}{suggest(key, known)}")
         given = {k: v for k, v in kwargs.items() if v is not None}
-        base = options if options is not None else cls()
+        base = check_options(options, cls) if options is not None else cls()
         return replace(base, **given) if given else base

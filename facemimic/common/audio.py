@@ -188,6 +188,8 @@ def as_pcm16(audio: np.ndarray, sample_rate: int, *, target_rate: int = SAMPLE_R
         a = a.mean(axis=1) if a.shape[1] <= 8 else a.mean(axis=0)
     if a.ndim != 1:
         raise ParameterError(f"audio must be (n,) or (n, channels), got shape {np.shape(audio)}")
+    if a.dtype.kind not in "iuf":
+        raise ParameterError(f"audio samples must be integers or floats in [-1, 1], got dtype {a.dtype}")
     if a.dtype.kind == "f":
         x = np.clip(np.nan_to_num(a.astype(np.float64)), -1.0, 1.0) * 32767.0
     else:

@@ -11,11 +11,13 @@ the capture stage for videos and cameras), a streamer from :func:`~.streamers.ge
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import fields
 from pathlib import Path
 from typing import Callable
 
-from ..errors import ParameterError
-from .streamers import StreamOptions, StreamStats, get_streamer, stream_frames, track_frames
+from ..errors import ParameterError, UnknownNameError, suggest
+from .streamers import STREAMERS, StreamOptions, StreamStats, get_streamer, stream_frames, track_frames
 
 TRACK_SUFFIXES = (".jsonl", ".csv", ".npz")
 
@@ -66,9 +68,11 @@ def stream(source, to: str = "vrchat", *, host: str = "127.0.0.1", port: int | N
     on_status : callable, optional
         Called with a :class:`~.streamers.StreamStats` snapshot twice a second and at the end.
     **streamer_options
-        The streamer's options: for ``"vrchat"`` :class:`~.vrchat.VRChatOptions` fields and
+        :class:`~.streamers.StreamOptions` fields (``realtime=False``, ``hold_s=0.5`` …), and the
+        streamer's options: for ``"vrchat"`` :class:`~.vrchat.VRChatOptions` fields and
         ``avatar_folder``/``listen_port`` (``prefix="FT/"``, ``native_eyes="on"`` …); for ``"vmc"``
-        :class:`~.vmc.VMCOptions` fields (``standard="arkit"``, ``head_position=False`` …).
+        :class:`~.vmc.VMCOptions` fields (``standard="arkit"``, ``head_position=False`` …). An
+        unknown name raises :class:`UnknownNameError` with the close ones.
 
     Returns
     -------
@@ -82,7 +86,18 @@ def stream(source, to: str = "vrchat", *, host: str = "127.0.0.1", port: int | N
     """
     from .osc import UdpTransport
 
-    options = StreamOptions(max_hz=max_hz, duration=duration, **({} if gap is None else {"gap": gap}))
+    # StreamOptions' other fields (realtime, hold_s …) reached the streamer and failed there as a TypeError
+    loop_fields = {f.name for f in fields(StreamOptions)} - {"max_hz", "duration", "gap"}
+    paced = {k: streamer_options.pop(k) for k in list(streamer_options) if k in loop_fields}
+    options = StreamOptions(max_hz=max_hz, duration=duration, **({} if gap is None else {"gap": gap}), **paced)
+    cls = STREAMERS.get(to.lower()) if isinstance(to, str) else None
+    if cls is not None:  # an unknown keyword: suggest from everything stream() takes
+        known = [*inspect.signature(stream).parameters][2:-1] + sorted(loop_fields) + list(cls.option_names())
+        for key in streamer_options:
+            if key not in cls.option_names():
+                other = [n for n, c in STREAMERS.items() if key in c.option_names()]
+                hint = f" (a {other[0]} option)" if other else suggest(key, known)
+                raise UnknownNameError(f"unknown {cls.name} stream option {key!r}{hint}")
     if loop and isinstance(source, int):
         raise ParameterError("loop repeats a track or a video, not a camera")
     streamer = get_streamer(to, **streamer_options)  # a bad target or option fails first

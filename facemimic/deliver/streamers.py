@@ -40,6 +40,11 @@ class Streamer:
     def close(self) -> None:
         """Release sockets the streamer holds (idempotent)."""
 
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        """The keyword options this streamer takes (:func:`get_streamer` checks them)."""
+        return ()
+
 
 class VRChatStreamer(Streamer):
     """VRChat avatar parameters (VRCFaceTracking v2 names) over OSC."""
@@ -72,6 +77,14 @@ class VRChatStreamer(Streamer):
         if listen_port is not None:
             self.listener = UdpListener(listen_host, listen_port)
         self.avatar_changes = 0  # /avatar/change messages acted on
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        from dataclasses import fields
+
+        from .vrchat import VRChatOptions
+
+        return tuple(f.name for f in fields(VRChatOptions)) + ("avatar_folder", "listen_host", "listen_port")
 
     @property
     def note(self) -> str:
@@ -128,6 +141,14 @@ class VMCStreamer(Streamer):
         self.options = VMCOptions(**options)
         self.encoder = VMCEncoder(self.options)
 
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        from dataclasses import fields
+
+        from .vmc import VMCOptions
+
+        return tuple(f.name for f in fields(VMCOptions))
+
 
 STREAMERS: dict[str, type[Streamer]] = {cls.name: cls for cls in (VRChatStreamer, VMCStreamer)}
 
@@ -143,6 +164,11 @@ def get_streamer(name: str, **options) -> Streamer:
     if cls is None:
         raise UnknownNameError(f"unknown stream target {name!r}{suggest(str(name), list(STREAMERS))}; "
                                f"valid targets: {', '.join(STREAMERS)}")
+    known = cls.option_names()
+    for key in options:
+        if key not in known:
+            raise UnknownNameError(f"unknown {cls.name} stream option {key!r}{suggest(key, known)}; "
+                                   f"valid: {', '.join(known)}")
     return cls(**options)
 
 

@@ -181,6 +181,9 @@ def open_writer(path: str | Path, *, fps: float, fmt: str | None = None, metadat
 
 def write_track(track: ExpressionTrack, path: str | Path, *, fmt: str | None = None) -> Path:
     """Write a whole track atomically; returns the path written."""
+    if not isinstance(track, ExpressionTrack):  # a list of frames failed with "'list' … no attribute 'fps'"
+        hint = " (ExpressionTrack.from_frames makes one from frames)" if isinstance(track, (list, tuple)) else ""
+        raise ParameterError(f"expected an ExpressionTrack, got {type(track).__name__}{hint}")
     with open_writer(path, fps=track.fps, fmt=fmt, metadata=track.metadata) as w:
         w.write_all(track)
     return Path(path)

@@ -98,6 +98,9 @@ class ExpressionTrack:
         them with the same count (gaps get NaN landmarks when the others agree)."""
         frames = list(frames)
         n = len(frames)
+        bad = next((i for i, f in enumerate(frames) if not isinstance(f, ExpressionFrame)), None)
+        if bad is not None:  # failed with "'int' object has no attribute 'landmarks'"
+            raise ParameterError(f"frame {bad} must be an ExpressionFrame, got {type(frames[bad]).__name__}")
         lm = None
         shapes = {f.landmarks.shape for f in frames if f.landmarks is not None}
         if n and len(shapes) == 1 and all(f.landmarks is not None or not f.present for f in frames):
@@ -388,6 +391,9 @@ def merge_tracks(
         ``replace`` crossfades by the mask; ``add`` adds ``over``'s weights (clipped to 1); ``max``
         keeps the larger weight.
     """
+    for name, tr in (("base", base), ("over", over)):  # a list of frames failed on .to_arrays / len()
+        if not isinstance(tr, ExpressionTrack):
+            raise ParameterError(f"{name} must be an ExpressionTrack, got {type(tr).__name__}")
     if mode not in ("replace", "add", "max"):
         raise ParameterError(f"unknown merge mode {mode!r}; valid: replace, add, max")
     if not 0.0 <= strength <= 1.0:

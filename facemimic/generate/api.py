@@ -153,6 +153,8 @@ def _as_prompt(prompt) -> Prompt:
         m = mixture_vector(prompt)
         total = float(m.sum())
         return Prompt(text=str(prompt), mixture={STATE_NAMES[i]: float(m[i] / total) for i in np.flatnonzero(m)})
+    if not isinstance(prompt, str):  # parse_prompt called 3 or ["happy"] an empty prompt
+        raise ParameterError(f"prompt must be text or a {{state: weight}} dict, got {type(prompt).__name__}")
     return parse_prompt(prompt)
 
 

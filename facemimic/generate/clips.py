@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_options
 from ..expressions.names import N_UE
 from ..expressions.track import ExpressionTrack, merge_tracks
 from .api import GenerateOptions, generate
@@ -322,7 +322,9 @@ def clip(prompt_or_timeline: str, *, duration: float | None = None, options: Cli
     ExpressionTrack
         ``fps`` frames per second; ``metadata`` has the timeline, seed, blinks and model.
     """
-    o = options or ClipOptions(**clip_kwargs)
+    if not isinstance(prompt_or_timeline, str):  # the timeline parser failed inside re
+        raise ParameterError(f"prompt must be text (a prompt or a timeline), got {type(prompt_or_timeline).__name__}")
+    o = check_options(options, ClipOptions) or ClipOptions(**clip_kwargs)
     if duration is not None and not (0 < float(duration) <= 3600):
         raise ParameterError(f"duration must be between 0 and 3600 seconds, got {duration!r}")
     segs, single = _segments_for(prompt_or_timeline, duration, o)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError, ParameterError, check_options
 
 MAX_YAW_DEG = 30.0  # beyond this the far side of the face is guessed, not seen: refused
 MIN_IPD_PX = 24.0  # a face smaller than this has too few pixels for landmarks or a texture
@@ -190,7 +190,7 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
     from ..common.images import check_image_path, write_image
     from ..common.outputs import OutputSet
 
-    opts = options or Avatar3DOptions(face=face, hair=hair, shapes=shapes)
+    opts = check_options(options, Avatar3DOptions) or Avatar3DOptions(face=face, hair=hair, shapes=shapes)
     out = Path(out)
     ext = out.suffix.lower()
     if ext not in FORMATS:

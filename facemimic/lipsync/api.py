@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import InputError, ParameterError
-from ..phonetics.phones import SILENCE, Phone, merge_silence
+from ..errors import InputError, ParameterError, UnknownNameError, check_options, suggest
+from ..phonetics.phones import PHONE_NAMES, SILENCE, Phone, merge_silence
 from .recognize import RecognizerOptions
 from .shapes import AnimationOptions, MouthCue, animate
 from .vad import VadOptions
@@ -94,7 +94,15 @@ class LipSyncResult:
 
         return viseme_curves(list(self.cues), list(self.phones), self.duration, kind=kind,
                              interpolation=interpolation or self.options.interpolation,
-                             fps=fps or self.options.fps)
+                             fps=self._fps(fps))
+
+    def _fps(self, fps: float | None) -> float:
+        """``fps``, or the options' rate when None (0 was taken for None and gave that rate)."""
+        if fps is None:
+            return self.options.fps
+        if not (_is_number(fps) and 0 < fps <= 1000):
+            raise ParameterError(f"fps must be in (0, 1000], got {fps!r}")
+        return fps
 
     def track(self, *, fps: float | None = None, interpolation: str | None = None):
         """The mouth as an :class:`ExpressionTrack` that owns only the ``speech`` region.
@@ -105,7 +113,7 @@ class LipSyncResult:
         from ..expressions.regions import region_mask
         from ..expressions.track import ExpressionTrack
 
-        fps = fps or self.options.fps
+        fps = self._fps(fps)
         interp = interpolation or self.options.interpolation
         t, w, _ = self.curves("ue", fps=fps, interpolation=interp)
         w = w * region_mask("speech")[None]
@@ -142,10 +150,23 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
     LipSyncResult
         The same result type as :func:`lipsync`: ``cues``, ``phones``, ``track()``, ``curves()``,
         ``write()``.
+
+    Raises
+    ------
+    ParameterError
+        An item that is not a :class:`Phone`, a phone whose span is not finite or ends before it
+        starts, a negative or non-finite ``duration``; :class:`UnknownNameError` for a phone name
+        that is not ARPAbet, ``SIL`` or ``NOISE`` (with the close ones: ``"ah"`` -> ``AH``).
     """
-    opt = options or LipSyncOptions()
-    if duration < 0 or not np.isfinite(duration):
+    opt = check_options(options, LipSyncOptions) or LipSyncOptions()
+    if not _is_number(duration) or duration < 0 or not np.isfinite(duration):
         raise ParameterError(f"duration must be a finite number >= 0, got {duration!r}")
+    return _animate_phones(_checked_phones(phones), duration, opt, method, sound_file, warnings)
+
+
+def _animate_phones(phones: list[Phone], duration: float, opt: LipSyncOptions, method: str, sound_file: str,
+                    warnings: tuple[str, ...]) -> LipSyncResult:
+    """:func:`from_phones` once its inputs are checked (lip sync's own phones go straight here)."""
     phones = merge_silence([p for p in phones if p.start < duration])
     cues = animate(phones, duration, opt.animation) if duration > 0 else []
     # The recogniser decodes each speech segment re-cut 87 ms either side of its speech
@@ -155,6 +176,33 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
     inside = tuple(Phone(max(p.start, 0.0), min(p.end, duration), p.name, p.word)
                    for p in phones if p.end > 0 and p.start < duration)
     return LipSyncResult(inside, tuple(cues), float(duration), method, sound_file, opt, tuple(warnings))
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+
+
+def _checked_phones(phones) -> list[Phone]:
+    """``phones`` as a list, each a :class:`Phone` with a known name and a finite span, else one
+    :class:`ParameterError` naming the phone (an unknown name, e.g. lower-case ``"ah"``, drew a
+    wrong mouth shape; a reversed or NaN span vanished)."""
+    if hasattr(phones, "phones") and hasattr(phones, "audio"):  # a voice.Speech
+        raise ParameterError("phones must be a list of Phone: for a say() result pass "
+                             "speech.phones and speech.duration")
+    if isinstance(phones, (str, bytes)) or not isinstance(phones, Iterable):
+        raise ParameterError(f"phones must be a list of Phone, got {type(phones).__name__}")
+    out = list(phones)
+    for i, p in enumerate(out):
+        if not isinstance(p, Phone):
+            raise ParameterError(f"phone {i} must be a Phone(start, end, name), got {type(p).__name__} {p!r:.60}")
+        if p.name not in PHONE_NAMES:
+            raise UnknownNameError(f"phone {i}: unknown phone name {p.name!r}{suggest(str(p.name), PHONE_NAMES)}; "
+                                   "names are ARPAbet without stress (AA … ZH), SIL or NOISE")
+        if not (_is_number(p.start) and _is_number(p.end) and np.isfinite(p.start) and np.isfinite(p.end)
+                and p.start <= p.end):
+            raise ParameterError(f"phone {i} ({p.name}): start and end must be finite seconds with start <= end, "
+                                 f"got {p.start!r} to {p.end!r}")
+    return out
 
 
 def _audio_blocks(audio, sample_rate: int | None, block: float):
@@ -167,8 +215,13 @@ def _audio_blocks(audio, sample_rate: int | None, block: float):
         return iter_audio(path, block=block), str(path.resolve()), info.get("duration"), info
     if hasattr(audio, "audio") and hasattr(audio, "sample_rate"):  # a voice.Speech
         audio, sample_rate = audio.audio, audio.sample_rate
+    if not isinstance(audio, (np.ndarray, list, tuple)):
+        raise ParameterError(f"audio must be a file path, samples (np.ndarray) or a say() result, "
+                             f"got {type(audio).__name__}")
     if sample_rate is None:
         raise ParameterError("sample_rate is required when audio is an array")
+    if not (_is_number(sample_rate) and np.isfinite(sample_rate)):
+        raise ParameterError(f"sample_rate must be a number of Hz, got {sample_rate!r}")
     pcm = as_pcm16(np.asarray(audio), int(sample_rate))
     n = int(block * SAMPLE_RATE)
     return (pcm[i:i + n] for i in range(0, len(pcm), n)), "", len(pcm) / SAMPLE_RATE, \
@@ -232,7 +285,9 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
     from .recognize import recognize_phones
     from .vad import SpeechSegmenter
 
-    opt = options or LipSyncOptions()
+    opt = check_options(options, LipSyncOptions) or LipSyncOptions()
+    if text is not None and not isinstance(text, str):
+        raise ParameterError(f"text must be the transcript as a str, got {type(text).__name__}")
     if language is not None:
         code = resolve_transcript_language(language, text)
         opt = dataclasses.replace(opt, recognizer=dataclasses.replace(opt.recognizer, language=code))
@@ -289,8 +344,7 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
             warnings.append(f"{label}: no speech found, but a transcript was given; mouth kept at rest")
         else:
             warnings.append(f"{label}: no speech found; mouth kept at rest")
-        return from_phones([Phone(0.0, duration, SILENCE)], duration, options=opt, method="empty",
-                           sound_file=sound_file, warnings=tuple(warnings))
+        return _animate_phones([Phone(0.0, duration, SILENCE)], duration, opt, "empty", sound_file, tuple(warnings))
     words = None
     pcm = np.concatenate(kept) if keep else None  # the whole sound, when aligning or hearing
     del kept
@@ -340,8 +394,7 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
             phones = _recognise_spans(pcm, spans, opt.recognizer)
     if not any(p.name != SILENCE for p in phones):
         warnings.append(f"{label}: no speech sounds recognised; mouth kept at rest")
-    res = from_phones(phones, duration, options=opt, method=method, sound_file=sound_file,
-                      warnings=tuple(warnings))
+    res = _animate_phones(phones, duration, opt, method, sound_file, tuple(warnings))
     return dataclasses.replace(res, words=words) if method == "transcribe" else res
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_options
 from ..expressions.frame import ExpressionFrame
 from ..expressions.regions import region_mask
 from ..phonetics.phones import SILENCE
@@ -80,7 +80,7 @@ class LiveLipSync:
 
         from pocketsphinx import Decoder
 
-        self.opt = options or LiveOptions()
+        self.opt = check_options(options, LiveOptions) or LiveOptions()
         if language is not None:
             from .api import resolve_transcript_language
 

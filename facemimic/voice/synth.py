@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_options
 from ..phonetics.articulation import ipa_to_arpabet
 from ..phonetics.espeak import RawEvent, engine
 from ..phonetics.languages import is_english, resolve_language
@@ -194,7 +194,7 @@ def say(text: str, *, voice: str = "en-us", rate: int = 175, pitch: int = 50,
     >>> [p.name for p in phones][:5]                        # doctest: +SKIP
     ['SIL', 'HH', 'AH', 'L', 'OW']
     """
-    opts = options or VoiceOptions(voice=voice, rate=rate, pitch=pitch, language=language)
+    opts = check_options(options, VoiceOptions) or VoiceOptions(voice=voice, rate=rate, pitch=pitch, language=language)
     if not isinstance(text, str) or not text.strip():
         raise ParameterError("say needs some text to speak")
     espeak_voice = opts.espeak_voice

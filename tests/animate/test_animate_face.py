@@ -88,3 +88,17 @@ def test_nothing_to_do_is_refused_before_any_file_is_written(tmp_path):
     with pytest.raises(ParameterError, match="give one driver"):
         facemimic.animate_face("avatar", tmp_path / "x.mp4", say="hi", expression="happy")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_track_that_is_not_a_file_or_a_track_is_named(tmp_path):
+    """``track=express(...)`` (a list of frames) was taken as a file name: ``OSError: [Errno 36]
+    File name too long: '[ExpressionFrame(time=0.0, weights=array([…``."""
+    out = tmp_path / "t.mp4"
+    frames = facemimic.express("happy", variations=2, seed=1)
+    with pytest.raises(ParameterError) as e:
+        facemimic.animate_face("avatar", out, track=frames)
+    assert str(e.value) == ("track must be a track file or an ExpressionTrack, got list "
+                            "(ExpressionTrack.from_frames makes one from frames)")
+    with pytest.raises(ParameterError, match=r"^track must be a track file or an ExpressionTrack, got int$"):
+        facemimic.animate_face("avatar", out, track=5)
+    assert list(tmp_path.iterdir()) == []

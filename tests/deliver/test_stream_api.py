@@ -58,3 +58,25 @@ def test_bad_requests_fail_before_anything_is_sent(osc_receiver, osc_tracked, tm
     with pytest.raises(InputError, match="missing.jsonl"):
         facemimic.stream(str(tmp_path / "missing.jsonl"), "vmc", port=osc_receiver.port)
     assert osc_receiver.wait(quiet=0.2) == []
+
+
+def test_stream_options_fields_as_keywords_and_unknown_names(osc_receiver, osc_tracked):
+    """``StreamOptions`` is public but ``stream()`` took no such object: its fields as keywords
+    (``realtime=False``) reached the streamer and failed with ``TypeError: VRChatOptions.__init__()
+    got an unexpected keyword argument 'realtime'``, and so did every typo, with no suggestion."""
+    stats = facemimic.stream(osc_tracked, "vmc", port=osc_receiver.port, realtime=False, max_lag_s=0.5)
+    assert stats.frames_sent == len(osc_tracked) == 72 and stats.frames_dropped == 0
+    assert stats.elapsed < 0.5 * osc_tracked.duration  # as fast as possible, not in real time
+    sent = len(osc_receiver.wait(quiet=0.3))
+    assert sent > 72
+    cases = [("vrchat", {"durration": 1}, "unknown vrchat stream option 'durration' (did you mean duration"),
+             ("vrchat", {"realtme": False}, "unknown vrchat stream option 'realtme' (did you mean realtime?)"),
+             ("vrchat", {"standard": "arkit"}, "unknown vrchat stream option 'standard' (a vmc option)"),
+             ("vmc", {"prefix": "FT/"}, "unknown vmc stream option 'prefix' (a vrchat option)")]
+    for to, kw, message in cases:
+        with pytest.raises(UnknownNameError) as e:
+            facemimic.stream(osc_tracked, to, port=osc_receiver.port, **kw)
+        assert str(e.value).startswith(message), str(e.value)
+    with pytest.raises(ParameterError, match="hold time must be >= 0 seconds, got -1"):
+        facemimic.stream(osc_tracked, "vmc", port=osc_receiver.port, hold_s=-1)
+    assert len(osc_receiver.wait(quiet=0.2)) == sent  # nothing more was sent

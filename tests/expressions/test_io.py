@@ -140,3 +140,17 @@ def test_written_files_get_normal_permissions(tmp_path, track):
     os.umask(umask)
     path = write_track(track, tmp_path / "t.csv")
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_write_track_given_frames_says_what_it_wants(tmp_path):
+    """``write_track(express(...), path)`` failed with ``AttributeError: 'list' object has no
+    attribute 'fps'``."""
+    from facemimic.errors import ParameterError
+    from facemimic.generate.api import express
+
+    frames = express("happy", variations=2, seed=1)
+    with pytest.raises(ParameterError) as e:
+        write_track(frames, tmp_path / "t.jsonl")
+    assert str(e.value) == "expected an ExpressionTrack, got list (ExpressionTrack.from_frames makes one from frames)"
+    assert list(tmp_path.iterdir()) == []
+    assert len(read_track(write_track(ExpressionTrack.from_frames(frames), tmp_path / "t.jsonl"))) == 2

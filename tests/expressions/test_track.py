@@ -135,3 +135,20 @@ def test_merge_puts_speech_over_mood():
     assert region_mask("speech")[UE_INDEX["JawOpen"]] == 1
     with pytest.raises(UnknownNameError):
         merge_tracks(mood, lip, "mouths")
+
+
+def test_frames_where_a_track_is_wanted_are_named():
+    """``merge_tracks(express(...), track)`` failed with ``AttributeError: 'list' object has no
+    attribute 'to_arrays'`` (``None``: ``object of type 'NoneType' has no len()``) and
+    ``from_frames([1, 2])`` with ``'int' object has no attribute 'landmarks'``."""
+    from facemimic.generate.api import express
+
+    frames = express("happy", variations=2, seed=1)
+    track = ExpressionTrack.from_frames(frames)
+    assert len(merge_tracks(track, track)) == 2
+    with pytest.raises(ParameterError, match=r"^base must be an ExpressionTrack, got list$"):
+        merge_tracks(frames, track)
+    with pytest.raises(ParameterError, match=r"^over must be an ExpressionTrack, got NoneType$"):
+        merge_tracks(track, None)
+    with pytest.raises(ParameterError, match=r"^frame 1 must be an ExpressionFrame, got int$"):
+        ExpressionTrack.from_frames([frames[0], 1])

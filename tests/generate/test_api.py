@@ -134,3 +134,23 @@ def test_unknown_state_in_dict():
     with pytest.raises(UnknownNameError, match="did you mean"):
         generate({"hapy": 1.0})
     assert "neutral" in BASIC
+
+
+@pytest.mark.parametrize("prompt,message", [
+    (3, "prompt must be text or a {state: weight} dict, got int"),  # was 'empty prompt: name a feeling …'
+    (["happy"], "prompt must be text or a {state: weight} dict, got list"),
+])
+def test_a_prompt_that_is_not_text_or_weights_is_named(prompt, message):
+    with pytest.raises(ParameterError) as e:
+        express(prompt, seed=1)
+    assert str(e.value) == message
+
+
+@pytest.mark.parametrize("prompt", [5, None, {"happy": 1.0}])
+def test_a_clip_prompt_must_be_text(prompt):
+    """``express_clip(5)`` failed inside ``re`` ('expected string or bytes-like object')."""
+    from facemimic.generate.clips import clip
+
+    with pytest.raises(ParameterError) as e:
+        clip(prompt, duration=0.5)
+    assert str(e.value) == f"prompt must be text (a prompt or a timeline), got {type(prompt).__name__}"

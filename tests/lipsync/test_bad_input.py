@@ -106,3 +106,58 @@ def test_options_are_validated():
         LipSyncOptions(interpolation="bouncy")
     with pytest.raises(ParameterError):
         VadOptions(aggressiveness=7)
+
+
+def test_from_phones_refuses_phones_it_would_animate_wrongly():
+    """Lower-case or unknown names drew a wrong mouth (``ah`` gave shape B, ``AH`` gives C), reversed
+    or NaN spans vanished without a word, and tuples, dicts or a say() result failed with
+    ``AttributeError: ... has no attribute 'start'``: now one error naming the phone."""
+    from facemimic.errors import ParameterError, UnknownNameError
+    from facemimic.lipsync.api import from_phones
+    from facemimic.phonetics.phones import Phone
+    from facemimic.voice.synth import say
+
+    speech = say("hello world")
+    good = from_phones(list(speech.phones), speech.duration)  # the documented use still works
+    assert good.method == "given" and [p.name for p in good.phones][:4] == ["SIL", "HH", "AH", "L"]
+    assert [c.shape for c in from_phones([Phone(0.0, 0.2, "AH")], 0.5).cues][0] == "C"
+
+    with pytest.raises(UnknownNameError, match=r"^phone 1: unknown phone name 'ah' \(did you mean AH"):
+        from_phones([Phone(0.0, 0.1, "SIL"), Phone(0.1, 0.3, "ah")], 0.5)
+    with pytest.raises(UnknownNameError, match=r"^phone 0: unknown phone name 'XX'"):
+        from_phones([Phone(0.0, 0.2, "XX")], 0.5)
+    with pytest.raises(ParameterError, match=r"^phone 0 \(AH\): start and end must be finite .* got 0.3 to 0.2$"):
+        from_phones([Phone(0.3, 0.2, "AH")], 0.5)
+    with pytest.raises(ParameterError, match=r"^phone 0 \(AH\): start and end must be finite .* got nan to 0.2$"):
+        from_phones([Phone(float("nan"), 0.2, "AH")], 0.5)
+    with pytest.raises(ParameterError, match=r"^phone 0 must be a Phone\(start, end, name\), got tuple"):
+        from_phones([(0.0, 0.2, "HH")], 0.5)
+    with pytest.raises(ParameterError, match=r"for a say\(\) result pass speech.phones and speech.duration$"):
+        from_phones(speech, speech.duration)
+    with pytest.raises(ParameterError, match=r"^duration must be a finite number >= 0, got None$"):
+        from_phones(list(speech.phones), None)
+
+
+def test_lipsync_arguments_of_the_wrong_kind_are_named():
+    """``lip_sync(None)`` said 'sample_rate is required when audio is an array'; a NaN rate, a text
+    that is not a str and string samples failed inside NumPy or on ``.strip()``; and ``fps=0`` on the
+    result's ``track()``/``curves()`` silently gave the 60 fps default."""
+    from facemimic.errors import ParameterError
+    from facemimic.voice.synth import say
+
+    speech = say("hello world")
+    for audio in (None, 5):
+        with pytest.raises(ParameterError, match=r"^audio must be a file path, samples \(np.ndarray\) or a say\(\) "
+                                                 rf"result, got {type(audio).__name__}$"):
+            lipsync(audio)
+    with pytest.raises(ParameterError, match=r"^sample_rate must be a number of Hz, got nan$"):
+        lipsync(speech.audio, sample_rate=float("nan"))
+    with pytest.raises(ParameterError, match=r"^audio samples must be integers or floats in \[-1, 1\], got dtype <U1$"):
+        lipsync(np.array(["a", "b"]), sample_rate=SR)
+    with pytest.raises(ParameterError, match=r"^text must be the transcript as a str, got int$"):
+        lipsync(speech, text=5)
+    r = lipsync(speech, text="hello world")
+    assert len(r.track(fps=30)) == len(r.curves("ue", fps=30)[0]) < len(r.track())  # 30 fps, then the default 60
+    for call in (lambda: r.track(fps=0), lambda: r.curves("ue", fps=0), lambda: r.curves("ue", fps=float("nan"))):
+        with pytest.raises(ParameterError, match=r"^fps must be in \(0, 1000\], got (0|nan)$"):
+            call()

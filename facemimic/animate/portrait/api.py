@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ...errors import OutputError, ParameterError
+from ...errors import OutputError, ParameterError, check_options
 from ..drivers import DriverSpec, build, default_rest
 from .animator import PortraitAnimator, PortraitOptions, timeline
 from .source import flatten_alpha
@@ -142,7 +142,7 @@ def animate(source, output: str | Path, driver: DriverSpec, *, options: Portrait
     out = check_output(output, source)
     # Without options, what `facemimic animate` does: the rest pose the driver means and the closed
     # loop on (PortraitOptions() alone is the open-loop renderer, whose speech gapes: issue #11).
-    opts = options or PortraitOptions(rest=default_rest(driver), refine=True)
+    opts = check_options(options, PortraitOptions) or PortraitOptions(rest=default_rest(driver), refine=True)
     fps = float(fps or driver.fps)
     if not 1 <= fps <= 240:
         raise ParameterError(f"fps must be between 1 and 240, got {fps!r}")
@@ -297,6 +297,10 @@ def animate_face(source, output: str | Path, *, expression: str | None = None, t
     from ...expressions.track import ExpressionTrack
 
     name = lambda p: None if p is None else str(p)  # noqa: E731 - DriverSpec holds plain strings
+    if track is not None and not isinstance(track, (str, Path, ExpressionTrack)):
+        # a list of frames was taken as a file name ('OSError: File name too long')
+        hint = " (ExpressionTrack.from_frames makes one from frames)" if isinstance(track, (list, tuple)) else ""
+        raise ParameterError(f"track must be a track file or an ExpressionTrack, got {type(track).__name__}{hint}")
     with contextlib.ExitStack() as stack:
         if isinstance(track, ExpressionTrack):  # the drivers read tracks from files: write it once
             from ...expressions.io import write_track

@@ -25,7 +25,7 @@ from __future__ import annotations
 from importlib import import_module
 from pathlib import Path
 
-from ...errors import UnknownNameError, suggest
+from ...errors import UnknownNameError, check_options, suggest
 from .base import ExportOptions, ExportResult
 
 # name -> (module, class); modules are imported on first use.
@@ -73,7 +73,7 @@ def export_track(track, path: str | Path, *, format: str | None = None,
 
     ``option_fields`` are :class:`ExportOptions` fields (``avatar=…``, ``gaps="interpolate"`` …).
     """
-    if options is None:
+    if check_options(options, ExportOptions) is None:
         options = ExportOptions(**option_fields)
     elif option_fields:
         from dataclasses import replace
