@@ -73,6 +73,8 @@ def suggest(name: str, choices: "list[str] | tuple[str, ...]", n: int = 3) -> st
     """Return ``" (did you mean A, B?)"`` for the closest known names, or ``""``."""
     import difflib
 
+    if not isinstance(name, str):  # an int or None where a name belongs: nothing is close to it
+        return ""
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.5)
     if not close:

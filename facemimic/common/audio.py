@@ -177,7 +177,7 @@ def as_pcm16(audio: np.ndarray, sample_rate: int, *, target_rate: int = SAMPLE_R
     Parameters
     ----------
     audio : np.ndarray [shape=(n,) or (n, channels)]
-        int16, or float in [-1, 1].
+        int16, or float in [-1, 1] (finite: a NaN or inf sample is a :class:`ParameterError`).
     sample_rate : int
         Rate of ``audio``.
     """
@@ -191,7 +191,15 @@ def as_pcm16(audio: np.ndarray, sample_rate: int, *, target_rate: int = SAMPLE_R
     if a.dtype.kind not in "iuf":
         raise ParameterError(f"audio samples must be integers or floats in [-1, 1], got dtype {a.dtype}")
     if a.dtype.kind == "f":
-        x = np.clip(np.nan_to_num(a.astype(np.float64)), -1.0, 1.0) * 32767.0
+        x = a.astype(np.float64)
+        bad = ~np.isfinite(x)
+        if bad.any():  # NaN became silence (lip sync then found "no speech"), inf a full-scale click
+            i = int(np.argmax(bad))
+            what = "every sample" if bad.all() else f"{int(bad.sum())} of {len(x)} samples"
+            raise ParameterError(f"audio has non-finite samples (NaN or inf): {what}, the first at sample {i} "
+                                 f"({i / sample_rate:.3f} s); silence is zeros (a signal divided by its own "
+                                 f"zero peak gives NaN)")
+        x = np.clip(x, -1.0, 1.0) * 32767.0
     else:
         x = a.astype(np.float64)
         if a.dtype.itemsize > 2:

@@ -18,11 +18,12 @@ Units and conventions (also in the README's "Track schema"):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ParameterError, ShapeError
 from .names import N_UE, UE_INDEX, UE_NAMES, ue_index
 
 _NAN3 = (float("nan"),) * 3
@@ -33,6 +34,30 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+_REAL = (int, float, np.integer, np.floating)
+# (field, length) of the small vectors. Their values may be NaN (a gap's head, capture's unknown
+# pose) or even infinite: the streamers and renderers hold or clamp those (issue #10), so a live
+# stream never stops on one frame.
+_VECTORS = (("gaze_left", 2), ("gaze_right", 2), ("head_rotation", 3), ("head_position", 3))
+
+
+def _check_fields(frame: "ExpressionFrame") -> None:
+    """The slow path of the field check: name the first field that is not a number or a vector of
+    the right length."""
+    def number(name: str, value) -> None:
+        if not isinstance(value, _REAL):
+            raise ParameterError(f"{name} must be a number, got {value!r}")
+
+    for name, n in _VECTORS:
+        value = getattr(frame, name)
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != n:
+            raise ShapeError(name, np.shape(value), f"({n},)")
+        for i, v in enumerate(value):
+            number(f"{name}[{i}]", v)
+    for name in ("openness_left", "openness_right", "confidence"):
+        number(name, getattr(frame, name))
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class ExpressionFrame:
     """One instant of one face.
@@ -40,7 +65,7 @@ class ExpressionFrame:
     Parameters
     ----------
     time : float
-        Seconds from the start of the track.
+        Seconds from the start of the track; NaN for a live frame with no stamp of its own.
     weights : np.ndarray [shape=(88,), dtype=float32]
         Unified Expressions weights in :data:`UE_NAMES` order; NaN where ``present`` is False.
     """
@@ -59,10 +84,29 @@ class ExpressionFrame:
     landmarks: np.ndarray | None = field(default=None, repr=False)  # (478, 3) normalised x, y, z
 
     def __post_init__(self) -> None:
+        # Refused here, not when a writer meets them: a time that is not a number (or is infinite),
+        # vectors of the wrong length, fields that are not numbers. NaN is allowed: gaps and
+        # capture's unknown head pose use it, and a NaN time is a live frame with no stamp (the
+        # smoother stamps it by its clock).
+        t = self.time
+        if isinstance(t, bool) or not isinstance(t, _REAL) or math.isinf(t):
+            raise ParameterError(f"time must be a number of seconds, got {t!r}")
         w = np.array(self.weights, dtype=np.float32, copy=True).reshape(-1)
         if w.shape != (N_UE,):
             raise ShapeError("weights", np.shape(self.weights), f"({N_UE},)")
         object.__setattr__(self, "weights", _frozen(w))
+        # Frames are built once per video frame: the usual frame passes with four len() and one
+        # sum (math.isfinite raises TypeError unless the sum is one real number); anything else
+        # takes the slow path, which names the field.
+        gl, gr, hr, hp = self.gaze_left, self.gaze_right, self.head_rotation, self.head_position
+        try:
+            ok = len(gl) == 2 and len(gr) == 2 and len(hr) == 3 and len(hp) == 3
+            if ok:
+                math.isfinite(sum((*gl, *gr, *hr, *hp, self.openness_left, self.openness_right, self.confidence)))
+        except TypeError:  # None, a str, a scalar where a pair belongs …
+            ok = False
+        if not ok:
+            _check_fields(self)
         if self.landmarks is not None:
             lm = np.array(self.landmarks, dtype=np.float32, copy=True)
             if lm.ndim != 2 or lm.shape[1] != 3:

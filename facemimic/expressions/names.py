@@ -103,7 +103,10 @@ def ue_index(name: str) -> int:
     """Index of a Unified Expressions shape name; raises :class:`UnknownNameError`."""
     try:
         return UE_INDEX[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable name (a list …)
+        if not isinstance(name, str):  # channel(3) failed inside suggest() with an AttributeError
+            raise UnknownNameError(f"a Unified Expressions shape is named by a str, got {name!r} "
+                                   f"({type(name).__name__})") from None
         raise UnknownNameError(
             f"unknown Unified Expressions shape {name!r}{suggest(name, UE_NAMES)}"
         ) from None

@@ -31,7 +31,23 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
 # fill_gaps methods. "ease" was the old name of "interpolate"; the live streamers' GapFiller has an
 # "ease-to-neutral" mode that does something else, so the old word is refused, never guessed.
 GAP_FILLS: tuple[str, ...] = ("hold", "interpolate", "neutral")
+# The highest rate resample() builds: the bound of every fps option (ExportOptions, LipSyncOptions).
+MAX_RESAMPLE_FPS = 1000.0
 _RENAMED_GAP_FILLS = {"ease": "interpolate"}
+
+
+class FrameIndexError(ParameterError, IndexError):
+    """A frame number out of range, or a key a track cannot be indexed by (the message says which)."""
+
+
+def _seconds(name: str, value, *, infinite: bool = False) -> float:
+    """``value`` as seconds: a real number, not NaN (nor infinite unless ``infinite``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{name} must be a number of seconds, got {value!r}")
+    v = float(value)
+    if np.isnan(v) or (np.isinf(v) and not infinite):
+        raise ParameterError(f"{name} must be a {'' if infinite else 'finite '}number of seconds, got {v!r}")
+    return v
 
 
 def _column(name: str, value, n: int) -> np.ndarray:
@@ -171,7 +187,8 @@ class ExpressionTrack:
         return int(self.time.shape[0])
 
     def frame(self, i: int) -> ExpressionFrame:
-        """Row ``i`` as an :class:`ExpressionFrame`."""
+        """Row ``i`` as an :class:`ExpressionFrame` (negative ``i`` counts from the end)."""
+        i = self._row(i)
         g, o, hr, hp = self.gaze[i], self.openness[i], self.head_rotation[i], self.head_position[i]
         return ExpressionFrame(
             time=float(self.time[i]), weights=self.weights[i],
@@ -183,12 +200,24 @@ class ExpressionTrack:
             landmarks=None if self.landmarks is None else self.landmarks[i],
         )
 
+    def _row(self, i) -> int:
+        """``i`` as a row number in range; :class:`FrameIndexError` otherwise (NumPy's own
+        IndexError named no frame and no track length)."""
+        n = len(self)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise FrameIndexError(f"a frame number must be an int, got {i!r} ({type(i).__name__})")
+        if not -n <= i < n:
+            raise FrameIndexError(f"frame {i} out of range for a track of {n} frames")
+        return int(i) % n
+
     def __getitem__(self, key):
-        if isinstance(key, (int, np.integer)):
-            n = len(self)
-            if not -n <= key < n:
-                raise IndexError(f"frame {key} out of range for a track of {n} frames")
-            return self.frame(int(key) % n)
+        """``track[i]``: one frame; ``track[a:b]``, ``track[mask]``, ``track[rows]``: a track."""
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            return self.frame(key)
+        if isinstance(key, (str, bytes, float, bool)) or key is None:
+            hint = f"; for one shape's weights over time use track.channel({key!r})" if isinstance(key, str) else ""
+            raise FrameIndexError(f"a track is indexed by frame number, slice, boolean mask or row numbers, "
+                                  f"got {key!r}{hint}")
         return self._take(key)
 
     def __iter__(self) -> Iterator[ExpressionFrame]:
@@ -246,17 +275,17 @@ class ExpressionTrack:
     # -- time operations ------------------------------------------------------------------------
     def slice(self, start: float | None = None, end: float | None = None) -> "ExpressionTrack":
         """Rows with ``start <= time < end`` (times are kept, not shifted)."""
-        keep = np.ones(len(self), bool)
+        keep = np.ones(len(self), bool)  # a NaN bound kept no row at all: refused; inf is open
         if start is not None:
-            keep &= self.time >= start
+            keep &= self.time >= _seconds("start", start, infinite=True)
         if end is not None:
-            keep &= self.time < end
+            keep &= self.time < _seconds("end", end, infinite=True)
         return self._take(keep)
 
     def shifted(self, offset: float) -> "ExpressionTrack":
         """The same track with ``offset`` seconds added to every time."""
         a = self.to_arrays()
-        a["time"] = self.time + offset
+        a["time"] = self.time + _seconds("offset", offset)  # NaN made every time NaN
         return ExpressionTrack.from_arrays(a, fps=self.fps, metadata=self.metadata, origin=self.origin)
 
     def with_metadata(self, **items) -> "ExpressionTrack":
@@ -270,13 +299,16 @@ class ExpressionTrack:
         source frame is a gap; gaze and openness interpolate across gaps because they are held.
         Landmarks are dropped unless the rate is unchanged.
         """
-        if not (fps > 0 and np.isfinite(fps)):
-            raise ParameterError(f"fps must be a positive number, got {fps!r}")
+        # 1000 fps is the bound every other fps option of the library has (ExportOptions,
+        # LipSyncOptions); resample(1e6) built about a million frames per second of track.
+        if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
+                or not 0 < fps <= MAX_RESAMPLE_FPS:
+            raise ParameterError(f"fps must be in (0, {MAX_RESAMPLE_FPS:g}], got {fps!r}")
         if len(self) == 0:
             return ExpressionTrack.from_frames([], fps=fps, metadata=self.metadata, origin=self.origin)
         parts = []
-        t0 = self.time[0] if start is None else start
-        t1 = self.time[-1] if end is None else end
+        t0 = self.time[0] if start is None else _seconds("start", start)
+        t1 = self.time[-1] if end is None else _seconds("end", end)
         n_out = int(np.floor((t1 - t0) * fps + 1e-6)) + 1
         t_new = t0 + np.arange(max(n_out, 0)) / fps
         for fid in self.face_ids():

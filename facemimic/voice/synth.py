@@ -17,6 +17,15 @@ from ..phonetics.languages import is_english, resolve_language
 from ..phonetics.phones import SILENCE, Phone, espeak_to_arpabet, merge_silence
 
 
+def _whole(value) -> float:
+    """``int(value)``, or NaN when it has none (NaN, inf, None, "fast": int() raised NumPy's
+    "cannot convert float NaN to integer" and the like), so a range check refuses it."""
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+
+
 @dataclass(frozen=True)
 class VoiceOptions:
     """How the built-in voice speaks."""
@@ -31,12 +40,15 @@ class VoiceOptions:
     def __post_init__(self) -> None:
         if not isinstance(self.voice, str) or not self.voice.strip():
             raise ParameterError(f"voice must be an espeak-ng voice name, got {self.voice!r}")
-        if not 80 <= int(self.rate) <= 450:
+        if not 80 <= _whole(self.rate) <= 450:
             raise ParameterError(f"rate must be 80..450 words per minute, got {self.rate!r}")
-        if not 0 <= int(self.pitch) <= 99:
+        if not 0 <= _whole(self.pitch) <= 99:
             raise ParameterError(f"pitch must be 0..99, got {self.pitch!r}")
-        if not (0 <= self.lead_silence <= 60 and 0 <= self.trail_silence <= 60):
-            raise ParameterError("lead/trail silence must be 0..60 seconds")
+        for name in ("lead_silence", "trail_silence"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not 0 <= value <= 60:
+                raise ParameterError(f"{name} must be 0..60 seconds, got {value!r}")
         if self.language is not None:
             resolve_language(self.language)  # unknown codes fail here, with suggestions
 

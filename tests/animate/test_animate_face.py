@@ -102,3 +102,18 @@ def test_a_track_that_is_not_a_file_or_a_track_is_named(tmp_path):
     with pytest.raises(ParameterError, match=r"^track must be a track file or an ExpressionTrack, got int$"):
         facemimic.animate_face("avatar", out, track=5)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_source_or_output_that_is_not_a_path_is_named(tmp_path):
+    """``animate_face(None, out, …)`` and ``animate_face(photo, None, …)`` failed inside pathlib:
+    ``TypeError: expected str, bytes or os.PathLike object, not NoneType``."""
+    from facemimic.samples import sample_path
+
+    photo = sample_path("single_face.jpg")
+    for source in (None, 5):
+        with pytest.raises(ParameterError, match=r"^source must be an image file, an \(H, W, 3\|4\) uint8 array or "
+                                                 rf"'avatar\[:STYLE\]', got {type(source).__name__}$"):
+            facemimic.animate_face(source, tmp_path / "x.mp4", expression="happy")
+    with pytest.raises(ParameterError, match=r"^the output must be an .mp4 file path, got NoneType$"):
+        facemimic.animate_face(photo, None, expression="happy")
+    assert list(tmp_path.iterdir()) == []

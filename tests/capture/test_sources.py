@@ -290,3 +290,14 @@ def test_a_cut_photo_is_refused_by_every_stage_with_one_line(samples, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.jpg", "cut.png", "motion.jpg"]
     rgb, _, size = read_image(appended, max_side=640, max_megapixels=100)
     assert size == tuple(cv2.imread(str(samples / "single_face.jpg")).shape[1::-1])
+
+
+def test_track_of_none_is_named():
+    """``track(None)`` is the package's own one-line error, not pathlib's TypeError (guard: it already was)."""
+    import facemimic
+    from facemimic.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"^cannot capture from NoneType; pass a path, camera index or frames$"):
+        facemimic.track(None)
+    with pytest.raises(ParameterError, match=r"^cannot capture from NoneType"):
+        next(iter(facemimic.capture_frames(None)))

@@ -161,3 +161,34 @@ def test_speech_in_a_video_file(speech_items, tmp_path):
 def test_silent_video_track_rests(samples):
     r = lipsync(samples / "WolfgangLanger_Pexels.mp4")  # its audio track is digital silence
     assert [c.shape for c in r.cues] == ["X"] and any("no speech" in w for w in r.warnings)
+
+
+def test_non_finite_samples_are_refused_and_quiet_audio_is_not():
+    """All-NaN samples became silence (lip sync said only "no speech found"); inf a full-scale click."""
+    from facemimic.common.audio import as_pcm16, write_wav
+    from facemimic.errors import ParameterError
+    from facemimic.voice.synth import say
+
+    sp = say("hello there")
+    x = sp.audio.astype(np.float32) / 32768
+    with pytest.raises(ParameterError, match=r"^audio has non-finite samples \(NaN or inf\): every sample, the "
+                                             r"first at sample 0 \(0.000 s\)"):
+        lipsync(np.full(16000, np.nan, np.float32), sample_rate=16000)
+    bad = x.copy()
+    bad[2205:2215] = np.inf
+    with pytest.raises(ParameterError, match=rf"^audio has non-finite samples \(NaN or inf\): 10 of {len(x)} "
+                                             r"samples, the first at sample 2205 \(0.100 s\)"):
+        as_pcm16(bad, sp.sample_rate)
+    stereo = np.stack([x, x], 1)
+    stereo[5, 1] = np.nan
+    with pytest.raises(ParameterError, match="1 of"):
+        as_pcm16(stereo, sp.sample_rate)
+    with pytest.raises(ParameterError, match="non-finite"):
+        write_wav("/nonexistent/never.wav", bad, sp.sample_rate)  # refused before any file is opened
+    # quiet and silent signals are untouched: zeros, a whisper, int16 silence
+    assert not as_pcm16(np.zeros(1600, np.float32), 16000).any()
+    quiet = as_pcm16(x * 1e-3, sp.sample_rate, target_rate=sp.sample_rate)
+    assert quiet.dtype == np.int16 and 0 < np.abs(quiet).max() <= 33
+    assert not as_pcm16(np.zeros(1600, np.int16), 16000).any()
+    r = lipsync(np.zeros(16000, np.float32), sample_rate=16000)
+    assert any("no speech" in w for w in r.warnings)

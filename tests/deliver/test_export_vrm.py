@@ -226,3 +226,45 @@ def test_vrma_on_a_perfect_sync_avatar_moves_each_shape_once(tmp_path):
     assert smile_track[-1, 0] > 0.4  # ue_to_arkit: the mean of corner pull (1) and slant (0)
     bare = export_track(tr, tmp_path / "bare.vrma", perfect_sync=True)
     assert {"happy", "blinkLeft"} <= set(_vrma_tracks(read_glb(bare.path))[0]["expressions"]["preset"])
+
+
+@pytest.fixture(scope="module")
+def happy_clip():
+    import facemimic
+
+    return facemimic.express_clip("happy", duration=1.0)
+
+
+def test_expressions_as_a_dict_of_times(tmp_path, happy_clip):
+    """``ExportOptions(expressions={"happy": 0.5})`` failed with "too many values to unpack"."""
+    from facemimic.errors import ParameterError
+
+    assert ExportOptions(expressions={"happy": 0.5, "calm": 1}).expressions == (("happy", 0.5), ("calm", 1.0))
+    r = export_track(happy_clip, tmp_path / "faces.vrm", expressions={"happy": 0.5})
+    assert [n for n, _ in r.expressions] == ["happy"] and r.expressions[0][1] == pytest.approx(0.5, abs=0.02)
+    with pytest.raises(ParameterError, match=r"^expression 'happy': expressions takes track times in seconds; "
+                                             r"write frames with get_exporter\('vrm'\).export_frames"):
+        ExportOptions(expressions={"happy": happy_clip[0]})
+    with pytest.raises(ParameterError, match=r"^expression 'happy': time must be a number of seconds, got 'Joy'$"):
+        ExportOptions(expressions=(("happy", "Joy"),))
+    with pytest.raises(ParameterError, match=r"^expressions must be \(name, seconds\) pairs or a \{name: seconds\} "
+                                             r"dict, got 'happy=1'$"):
+        ExportOptions(expressions="happy=1")
+
+
+def test_options_a_format_does_not_read_are_said(tmp_path, happy_clip):
+    """A ``.vrma`` export silently ignored ``expressions`` (and ``loop``, ``node_path`` …)."""
+    from facemimic.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"^expressions apply to the vrm format only .*not to vrma"):
+        export_track(happy_clip, tmp_path / "talk.vrma", expressions=[("happy", 0.5)])
+    assert not (tmp_path / "talk.vrma").exists()
+    r = export_track(happy_clip, tmp_path / "talk.vrma", loop=True, node_path="Body")
+    assert "option loop=True has no effect on a vrma export (it applies to godot, unity)" in r.notes
+    assert "option node_path='Body' has no effect on a vrma export (it applies to godot, unity)" in r.notes
+    assert "has no effect" in r.summary()
+    r = export_track(happy_clip, tmp_path / "talk.anim", look_at=False, loop=True)
+    assert [n for n in r.notes if "no effect" in n] == [
+        "option look_at=False has no effect on a unity export (it applies to vrma)"]
+    for path in ("a.vrma", "a.glb", "a.tres", "a.anim", "a.vrm"):  # defaults: nothing to say
+        assert not [n for n in export_track(happy_clip, tmp_path / path).notes if "no effect" in n], path

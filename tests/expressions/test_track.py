@@ -152,3 +152,59 @@ def test_frames_where_a_track_is_wanted_are_named():
         merge_tracks(track, None)
     with pytest.raises(ParameterError, match=r"^frame 1 must be an ExpressionFrame, got int$"):
         ExpressionTrack.from_frames([frames[0], 1])
+
+
+@pytest.fixture(scope="module")
+def clip():
+    import facemimic
+
+    return facemimic.express_clip("happy", duration=1.0)
+
+
+@pytest.mark.parametrize("call, match", [
+    # NaN made every time NaN; a NaN bound kept no row at all
+    (lambda t: t.shifted(float("nan")), r"^offset must be a finite number of seconds, got nan$"),
+    (lambda t: t.shifted(float("inf")), "offset must be a finite number"),
+    (lambda t: t.shifted(None), r"^offset must be a number of seconds, got None$"),
+    (lambda t: t.slice(float("nan")), r"^start must be a number of seconds, got nan$"),
+    (lambda t: t.slice(0.0, float("nan")), r"^end must be a number of seconds"),
+    (lambda t: t.slice("0.5"), r"^start must be a number of seconds, got '0.5'$"),
+    # resample(1e6) built about a million frames per second of track
+    (lambda t: t.resample(1e6), r"^fps must be in \(0, 1000\], got 1000000.0$"),
+    (lambda t: t.resample(float("nan")), r"^fps must be in \(0, 1000\]"),
+    (lambda t: t.resample(30, end=float("nan")), r"^end must be a finite number of seconds, got nan$"),
+])
+def test_time_operations_refuse_non_numbers(clip, call, match):
+    with pytest.raises(ParameterError, match=match):
+        call(clip)
+
+
+def test_open_ended_slices_and_the_highest_rate_still_work(clip):
+    assert len(clip.slice(0.5, float("inf"))) == len(clip.slice(0.5))
+    assert len(clip.slice(float("-inf"), 0.5)) == len(clip.slice(None, 0.5))
+    assert len(clip.resample(1000)) == pytest.approx(clip.duration * 1000, abs=35)
+    assert clip.shifted(np.float64(1.5)).time[0] == pytest.approx(clip.time[0] + 1.5)
+
+
+def test_bad_frame_numbers_and_keys_are_named(clip):
+    """``frame(1000)`` and ``track["JawOpen"]`` gave NumPy's IndexError naming neither the frame nor
+    the track; ``channel(3)`` failed inside suggest() with ``'int' object has no attribute 'lower'``."""
+    n = len(clip)
+    for call in (lambda: clip.frame(1000), lambda: clip[1000], lambda: clip.frame(-n - 1)):
+        with pytest.raises(ParameterError, match=rf"^frame -?\d+ out of range for a track of {n} frames$") as e:
+            call()
+        assert isinstance(e.value, IndexError)  # still the sequence protocol's error
+    assert clip.frame(-1).time == clip[n - 1].time
+    with pytest.raises(ParameterError, match=r"got 'JawOpen'; for one shape's weights over time use "
+                                             r"track.channel\('JawOpen'\)$"):
+        clip["JawOpen"]
+    for key in (1.5, None, True):
+        with pytest.raises(ParameterError, match="a track is indexed by frame number"):
+            clip[key]
+    with pytest.raises(ParameterError, match=r"^a frame number must be an int, got 2.0 \(float\)$"):
+        clip.frame(2.0)
+    with pytest.raises(UnknownNameError, match=r"^a Unified Expressions shape is named by a str, got 3 \(int\)$"):
+        clip.channel(3)
+    with pytest.raises(UnknownNameError, match="did you mean JawOpen"):
+        clip.channel("JawOpn")
+    assert len(clip[:5]) == 5 and len(clip[clip.time < 0.5]) == int((clip.time < 0.5).sum())

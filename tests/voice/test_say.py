@@ -73,6 +73,28 @@ def test_bad_options(kwargs):
         VoiceOptions(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    # say(pitch=nan) failed with NumPy's "cannot convert float NaN to integer" (inf: OverflowError)
+    (dict(pitch=float("nan")), r"^pitch must be 0..99, got nan$"),
+    (dict(pitch=float("inf")), r"^pitch must be 0..99, got inf$"),
+    (dict(rate=float("nan")), r"^rate must be 80..450 words per minute, got nan$"),
+    (dict(rate=None), r"^rate must be 80..450 words per minute, got None$"),
+    (dict(pitch="high"), r"^pitch must be 0..99, got 'high'$"),
+])
+def test_say_names_a_rate_or_pitch_that_is_not_a_number(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        say("hello", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lead_silence=None), r"^lead_silence must be 0..60 seconds, got None$"),  # was a TypeError
+    (dict(trail_silence=float("nan")), r"^trail_silence must be 0..60 seconds, got nan$"),
+])
+def test_silences_that_are_not_numbers_are_named(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        VoiceOptions(**kwargs)
+
+
 def test_bad_voice_and_empty_text():
     with pytest.raises(ParameterError, match="voice"):
         say("hi", voice="xx-nonexistent")

@@ -40,6 +40,8 @@ class AnimateResult:
 def check_output(path: str | Path, source=None) -> Path:
     """Refuse an output we could not write, or whose PNG preview would replace ``source`` (the
     photo being animated), before any slow work."""
+    if not isinstance(path, (str, os.PathLike)):  # None failed inside pathlib: "expected str, bytes or os.PathLike"
+        raise ParameterError(f"the output must be an .mp4 file path, got {type(path).__name__}")
     p = Path(path)
     if p.suffix.lower() != ".mp4":
         raise OutputError(p, "the output must be an .mp4 file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,9 @@ def load_image(source) -> tuple[np.ndarray, str]:
         if a.ndim != 3 or a.shape[2] not in (3, 4) or a.dtype != np.uint8:
             raise ParameterError(f"a portrait array must be (H, W, 3|4) uint8, got {a.shape} {a.dtype}")
         return np.ascontiguousarray(a), "image"
+    if not isinstance(source, (str, os.PathLike)):  # None failed inside pathlib: "expected str, bytes or os.PathLike"
+        raise ParameterError(f"source must be an image file, an (H, W, 3|4) uint8 array or 'avatar[:STYLE]', "
+                             f"got {type(source).__name__}")
     path = Path(source)
     if not path.exists():
         raise InputError(path, "file not found")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from itertools import repeat
 from pathlib import Path
 
@@ -30,7 +31,8 @@ class ExportOptions:
     look_at: bool = True  # VRMA: animate the lookAt node from the track's gaze
     perfect_sync: bool = False  # VRM / VRMA without avatar: also write the 52 ARKit names as custom expressions
     loop: bool = False  # Godot loop_mode / Unity m_LoopTime
-    expressions: tuple[tuple[str, float], ...] = ()  # VRM: (expression name, track time in s) pairs
+    # VRM: (expression name, track time in s) pairs, or a {name: seconds} dict
+    expressions: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         check_gap_fill(self.gaps)
@@ -42,13 +44,37 @@ class ExportOptions:
             raise ParameterError("clip name must not be empty")
         if self.node_path is not None and not str(self.node_path).strip():
             raise ParameterError("node path must not be empty")
-        exprs = tuple((str(n), float(t)) for n, t in self.expressions)
+        exprs = _expression_times(self.expressions)
         for n, t in exprs:
             if not n.strip():
                 raise ParameterError("expression names must not be empty")
             if not np.isfinite(t):
                 raise ParameterError(f"expression {n!r}: time must be a number, got {t!r}")
         object.__setattr__(self, "expressions", exprs)
+
+
+def _expression_times(value) -> tuple[tuple[str, float], ...]:
+    """``expressions`` as ``((name, seconds), …)`` from pairs or a ``{name: seconds}`` dict (a dict
+    failed with "too many values to unpack")."""
+    from ...expressions.frame import ExpressionFrame
+
+    pairs = list(value.items()) if isinstance(value, Mapping) else value
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
+        raise ParameterError(f"expressions must be (name, seconds) pairs or a {{name: seconds}} dict, got {value!r}")
+    out = []
+    for item in pairs:
+        if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
+            raise ParameterError(f"expressions must be (name, seconds) pairs or a {{name: seconds}} dict, "
+                                 f"got the item {item!r}")
+        n, t = item
+        if isinstance(t, ExpressionFrame):
+            raise ParameterError(f"expression {n!r}: expressions takes track times in seconds; write frames "
+                                 f"with get_exporter('vrm').export_frames({{name: frame}}, path)")
+        try:
+            out.append((str(n), float(t)))
+        except (TypeError, ValueError):
+            raise ParameterError(f"expression {n!r}: time must be a number of seconds, got {t!r}") from None
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -92,10 +118,38 @@ def _short(items, n: int = 12) -> str:
 
 # -- track preparation -------------------------------------------------------------------------------
 
-def prepare_track(track, options: ExportOptions):
+# The options only some formats read (the others apply to every format); a value other than the
+# default for any other format is said in the result's notes, and ``expressions`` is refused there as
+# the CLI's ``--expression`` is.
+OPTION_FORMATS: dict[str, tuple[str, ...]] = {
+    "name": ("gltf", "vrma", "godot", "unity"),  # vrm writes expressions, not a named clip
+    "node_path": ("godot", "unity"),
+    "head": ("gltf", "vrma"),
+    "look_at": ("vrma",),
+    "perfect_sync": ("vrm", "vrma"),
+    "loop": ("godot", "unity"),
+    "expressions": ("vrm",),
+}
+
+
+def option_notes(options: ExportOptions, fmt: str) -> list[str]:
+    """Notes for the options set (not at their defaults) that ``fmt`` does not read; a
+    :class:`ParameterError` for ``expressions`` outside ``vrm`` (a ``.vrma`` export ignored them)."""
+    defaults = {f.name: f.default for f in fields(ExportOptions)}
+    unused = [k for k, formats in OPTION_FORMATS.items()
+              if fmt not in formats and getattr(options, k) != defaults[k]]
+    if "expressions" in unused:
+        raise ParameterError(f"expressions apply to the vrm format only (named expressions in a VRM), "
+                             f"not to {fmt}; a {fmt} export takes the whole track")
+    return [f"option {k}={getattr(options, k)!r} has no effect on a {fmt} export "
+            f"(it applies to {', '.join(OPTION_FORMATS[k])})" for k in unused]
+
+
+def prepare_track(track, options: ExportOptions, fmt: str | None = None):
     """One face, gaps filled, optionally resampled, strictly increasing times starting at 0.
 
-    ``track`` is an :class:`ExpressionTrack` or the path of a track file.
+    ``track`` is an :class:`ExpressionTrack` or the path of a track file; ``fmt`` (the exporter's
+    name) adds :func:`option_notes` for it.
 
     Returns
     -------
@@ -106,7 +160,7 @@ def prepare_track(track, options: ExportOptions):
     from ...expressions.io import read_track
     from ...expressions.track import ExpressionTrack
 
-    notes: list[str] = []
+    notes: list[str] = [] if fmt is None else option_notes(options, fmt)
     if isinstance(track, (str, Path)):  # a track file (.jsonl/.csv/.npz)
         track = read_track(track)
     if not isinstance(track, ExpressionTrack):
@@ -282,4 +336,5 @@ def clip_name(options: ExportOptions, path: str | Path) -> str:
 
 
 __all__ = ["AvatarMapping", "ClipExporter", "ExportOptions", "ExportResult", "GAP_METHODS", "NodeMapping",
-           "clip_name", "load_avatar", "map_avatar", "prepare_track", "resolve_targets"]
+           "OPTION_FORMATS", "clip_name", "load_avatar", "map_avatar", "option_notes", "prepare_track",
+           "resolve_targets"]

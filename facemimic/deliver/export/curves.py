@@ -55,9 +55,10 @@ class EngineClip:
             notes=tuple(self.notes) + self.mapping.rest_notes())
 
 
-def engine_clip(track, options: ExportOptions) -> EngineClip:
-    """Prepare ``track`` for ``options.avatar`` (or the test head) and build its shape curves."""
-    tr, notes = prepare_track(track, options)
+def engine_clip(track, options: ExportOptions, fmt: str | None = None) -> EngineClip:
+    """Prepare ``track`` for ``options.avatar`` (or the test head) and build its shape curves;
+    ``fmt``: the exporter's name, for notes on options it does not read."""
+    tr, notes = prepare_track(track, options, fmt)
     mapping = map_avatar(load_avatar(options.avatar))
     signals = TrackSignals.from_track(tr, split_blink=mapping.split_blink)
     return EngineClip(tr, shape_curves(mapping, signals, options), mapping, signals, tuple(notes))

@@ -47,7 +47,7 @@ class GltfExporter(ClipExporter):
     def export(self, track, path, options: ExportOptions | None = None) -> ExportResult:
         options = options or ExportOptions()
         path = Path(path)
-        tr, notes = prepare_track(track, options)
+        tr, notes = prepare_track(track, options, self.name)
         # A ".vrm" output without an avatar gets the VRM 1.0 test head, so the file is a real VRM.
         vrm = "1.0" if options.avatar is None and path.suffix.lower() == ".vrm" else None
         mapping = map_avatar(load_avatar(options.avatar, vrm=vrm))

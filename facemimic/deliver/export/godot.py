@@ -58,7 +58,7 @@ class GodotExporter(ClipExporter):
     def export(self, track, path, options: ExportOptions | None = None) -> ExportResult:
         options = options or ExportOptions()
         path = Path(path)
-        clip = engine_clip(track, options)
+        clip = engine_clip(track, options, self.name)
         tr, curves = clip.track, clip.curves
         times = tr.time.astype(np.float64)
         length = float(times[-1]) if len(times) > 1 else 1.0 / tr.fps

@@ -66,7 +66,7 @@ class UnityExporter(ClipExporter):
     def export(self, track, path, options: ExportOptions | None = None) -> ExportResult:
         options = options or ExportOptions()
         path = Path(path)
-        clip = engine_clip(track, options)
+        clip = engine_clip(track, options, self.name)
         tr, curves = clip.track, clip.curves
         times = tr.time.astype(np.float64)
         float_curves: list[str] = []

@@ -161,7 +161,7 @@ class VrmExpressionExporter(ClipExporter):
         """
         options = options or ExportOptions()
         path = Path(path)
-        tr, notes = prepare_track(track, options)
+        tr, notes = prepare_track(track, options, self.name)
         offset = tr.metadata.get("time_offset", 0.0)
         frames: dict[str, ExpressionFrame] = {}
         taken: dict[str, float] = {}  # name -> the track time its frame was taken from

@@ -133,7 +133,7 @@ class VrmaExporter(ClipExporter):
     def export(self, track, path, options: ExportOptions | None = None) -> ExportResult:
         options = options or ExportOptions()
         path = Path(path)
-        tr, notes = prepare_track(track, options)
+        tr, notes = prepare_track(track, options, self.name)
         if options.avatar is not None:
             avatar = load_avatar(options.avatar)
             exprs = avatar_expressions(avatar)
