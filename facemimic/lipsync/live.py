@@ -119,7 +119,12 @@ class LiveLipSync:
     def _to16k(self, chunk: np.ndarray) -> np.ndarray:
         from ..common.audio import as_pcm16
 
-        return as_pcm16(np.asarray(chunk), self.sample_rate) if len(chunk) else np.zeros(0, np.int16)
+        chunk = np.asarray(chunk)
+        if chunk.dtype.kind == "f" and not np.all(np.isfinite(chunk)):
+            # a glitch in a live stream is a moment of silence, not the end of the session (a file's
+            # NaN samples are refused by as_pcm16: there nothing is lost by saying so)
+            chunk = np.nan_to_num(chunk, nan=0.0, posinf=0.0, neginf=0.0)
+        return as_pcm16(chunk, self.sample_rate) if len(chunk) else np.zeros(0, np.int16)
 
     def _shape_at(self, t: float) -> tuple[str, str]:
         for a, b, name in reversed(self._partial or []):

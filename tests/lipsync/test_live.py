@@ -78,6 +78,25 @@ def test_injectable_clock_and_stereo_float_input(speech_items):
     assert all(abs(l - 0.001) < 1e-9 for l in live.latencies)  # readings 1 ms apart
 
 
+def test_a_glitch_of_nan_samples_is_silence_and_the_session_goes_on(speech_items):
+    """A live float stream with a run of NaN / inf samples (a driver's glitch) keeps producing
+    frames: the glitch is silence there, while a file with such samples is refused (as_pcm16)."""
+    it = speech_items[0]
+    x = (it.audio.astype(np.float32) / 32768).copy()
+    x[4000:4400] = np.nan
+    x[9000] = np.inf
+    live = LiveLipSync(sample_rate=16000, clock=FakeClock())
+    n = 0
+    for k in range(0, len(x), 320):
+        n += len(live.push(x[k:k + 320]))
+    n += len(live.close())
+    assert abs(n - it.duration * 60) <= 2
+    from facemimic.common.audio import as_pcm16
+
+    with pytest.raises(ParameterError, match="non-finite"):
+        as_pcm16(x, 16000)
+
+
 def test_options():
     with pytest.raises(ParameterError):
         LiveOptions(delay=0.5)
