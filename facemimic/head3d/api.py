@@ -13,6 +13,7 @@ checked before the work and written atomically, all of them or none.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -191,6 +192,13 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
     from ..common.outputs import OutputSet
 
     opts = check_options(options, Avatar3DOptions) or Avatar3DOptions(face=face, hair=hair, shapes=shapes)
+    items = list(photo) if isinstance(photo, (list, tuple)) else [photo]
+    for p in items:  # before pathlib's own TypeError or any work
+        if not isinstance(p, (str, os.PathLike, np.ndarray)):
+            raise ParameterError(f"photo must be an image or video file path or an (H, W, 3) uint8 array, "
+                                 f"got {type(p).__name__}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise ParameterError(f"out must be a .vrm or .glb file path, got {type(out).__name__}")
     out = Path(out)
     ext = out.suffix.lower()
     if ext not in FORMATS:
@@ -199,7 +207,6 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
         raise OutputError(out, f"unknown avatar format {ext or '(no extension)'!r}; use .vrm (VRM 1.0) or .glb (glTF)")
     if preview is not None:
         check_image_path(preview)
-    items = list(photo) if isinstance(photo, (list, tuple)) else [photo]
     inputs = [p for p in items if not isinstance(p, np.ndarray)]
     outputs = OutputSet([out, preview], inputs=inputs)  # refused here, before any work
     from .targets import build_targets

@@ -397,3 +397,18 @@ def test_vrma_drives_the_avatars_ue_expressions_and_rests_the_presets_they_repea
         want = np.clip(np.nan_to_num(track.weights[:, UE_NAMES.index(name)]), 0, 1)
         assert np.allclose(got, want, atol=1e-6)
     assert by_node[exprs["custom"]["UE_NoseSneerLeft"]["node"]].max() > 0.3  # disgust wrinkles the nose
+
+
+def test_a_missing_photo_or_output_in_python_is_named(samples, tmp_path):
+    """``facemimic.avatar3d(None, ...)`` and ``avatar3d(photo, None)`` (a variable left unset) name
+    the argument in one ParameterError before any work, not pathlib's TypeError."""
+    from facemimic.errors import ParameterError
+    from facemimic.head3d.api import avatar3d
+
+    with pytest.raises(ParameterError, match="photo must be an image or video file path"):
+        avatar3d(None, tmp_path / "me.vrm")
+    with pytest.raises(ParameterError, match="photo must be"):
+        avatar3d([samples / "single_face.jpg", None], tmp_path / "me.vrm")
+    with pytest.raises(ParameterError, match="out must be a .vrm or .glb file path, got NoneType"):
+        avatar3d(samples / "single_face.jpg", None)
+    assert list(tmp_path.iterdir()) == []
