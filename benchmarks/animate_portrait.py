@@ -73,24 +73,22 @@ UNIT_CHANNELS = {
 
 def correlate_unit(drive_frames, tracked, neutral) -> dict[str, float]:
     """Pearson r per :data:`UNIT_CHANNELS`, the re-tracked frames read in the unit against
-    ``neutral`` (the re-tracked neutral render), eye openness as the capture stage reads it."""
+    ``neutral`` (the re-tracked neutral render; :func:`facemimic.head3d.retrack.unit_reading`, as
+    the 3D avatar's re-track reads its renders), eye openness as the capture stage reads it."""
     from facemimic.expressions import geometry
     from facemimic.expressions.names import UE_INDEX
+    from facemimic.head3d.retrack import unit_reading
 
     if neutral is None or neutral.landmarks is None:
         return {k: float("nan") for k in (*UNIT_CHANNELS, "EyeOpenness")}
-    size = (1.0, 1.0)  # the landmarks are normalised; the measures are in IPD, so any common size
-    rest = geometry.rest_face(np.asarray(neutral.landmarks), size)
+    # the landmarks are normalised and the measures are in IPD, so any common (square) size
+    rest = geometry.rest_face(np.asarray(neutral.landmarks), (1, 1))
+    read = [None if t is None or t.landmarks is None else unit_reading(t, 1, rest) for t in tracked]
     out = {}
     for name, names in UNIT_CHANNELS.items():
-        want = [np.mean([f.weight(n) for n in names]) for f in drive_frames]
-        got = []
-        for t in tracked:
-            if t is None or t.landmarks is None:
-                got.append(np.nan)
-                continue
-            gw = geometry.geometric_weights(geometry.measure(np.asarray(t.landmarks), size, rest))
-            got.append(np.mean([float(gw[n]) if n in gw else float(t.weights[UE_INDEX[n]]) for n in names]))
+        cols = [UE_INDEX[n] for n in names]
+        want = [np.mean([f.weights[c] for c in cols]) for f in drive_frames]
+        got = [np.nan if w is None else float(np.mean(w[cols])) for w in read]
         out[name] = pearson(want, got)
     out["EyeOpenness"] = correlate(drive_frames, tracked)["EyeOpenness"]
     return out

@@ -60,6 +60,27 @@ class ShapeError(ParameterError):
         super().__init__(f"{name} has shape {self.actual_shape}, expected {expected}")
 
 
+def is_number(value) -> bool:
+    """Whether ``value`` is one real number (Python or NumPy int or float; not a bool, which is an
+    int to Python but never a count or a measure here). NaN and inf are numbers: callers that
+    refuse them say so."""
+    import numpy as np
+
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def check_path(value, what: str):
+    """``value`` as a :class:`~pathlib.Path` when it is a str or path-like; otherwise one
+    :class:`ParameterError`, "``what``, got TYPE" (None and the like failed inside pathlib with
+    "expected str, bytes or os.PathLike")."""
+    import os
+    from pathlib import Path
+
+    if not isinstance(value, (str, os.PathLike)):
+        raise ParameterError(f"{what}, got {type(value).__name__}")
+    return Path(value)
+
+
 def check_options(options, cls: type, *, name: str = "options"):
     """``options`` when it is ``None`` or a ``cls``; anything else (a dict of its fields, a wrong
     options class) is a :class:`ParameterError` naming what was given, raised before any work."""

@@ -16,8 +16,9 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Callable
 
-from ..errors import ParameterError, UnknownNameError, suggest
-from .streamers import STREAMERS, StreamOptions, StreamStats, get_streamer, stream_frames, track_frames
+from ..errors import ParameterError
+from .streamers import (STREAMERS, StreamOptions, StreamStats, check_streamer_options, get_streamer, stream_frames,
+                        track_frames)
 
 TRACK_SUFFIXES = (".jsonl", ".csv", ".npz")
 
@@ -91,13 +92,9 @@ def stream(source, to: str = "vrchat", *, host: str = "127.0.0.1", port: int | N
     paced = {k: streamer_options.pop(k) for k in list(streamer_options) if k in loop_fields}
     options = StreamOptions(max_hz=max_hz, duration=duration, **({} if gap is None else {"gap": gap}), **paced)
     cls = STREAMERS.get(to.lower()) if isinstance(to, str) else None
-    if cls is not None:  # an unknown keyword: suggest from everything stream() takes
-        known = [*inspect.signature(stream).parameters][2:-1] + sorted(loop_fields) + list(cls.option_names())
-        for key in streamer_options:
-            if key not in cls.option_names():
-                other = [n for n, c in STREAMERS.items() if key in c.option_names()]
-                hint = f" (a {other[0]} option)" if other else suggest(key, known)
-                raise UnknownNameError(f"unknown {cls.name} stream option {key!r}{hint}")
+    if cls is not None:  # an unknown keyword: the close names among everything stream() takes
+        own = [p for p in inspect.signature(stream).parameters if p not in ("source", "to", "streamer_options")]
+        check_streamer_options(cls, streamer_options, nearby=own + sorted(loop_fields))
     if loop and isinstance(source, int):
         raise ParameterError("loop repeats a track or a video, not a camera")
     streamer = get_streamer(to, **streamer_options)  # a bad target or option fails first

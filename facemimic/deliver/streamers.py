@@ -164,12 +164,20 @@ def get_streamer(name: str, **options) -> Streamer:
     if cls is None:
         raise UnknownNameError(f"unknown stream target {name!r}{suggest(str(name), list(STREAMERS))}; "
                                f"valid targets: {', '.join(STREAMERS)}")
+    check_streamer_options(cls, options)
+    return cls(**options)
+
+
+def check_streamer_options(cls: type[Streamer], options, *, nearby=()) -> None:
+    """Refuse the first name in ``options`` that streamer class ``cls`` does not take, with a hint:
+    ``(a vmc option)`` where another target takes it, else the close names among its own and
+    ``nearby`` (what the caller takes besides: :func:`~.api.stream`'s own arguments)."""
     known = cls.option_names()
     for key in options:
         if key not in known:
-            raise UnknownNameError(f"unknown {cls.name} stream option {key!r}{suggest(key, known)}; "
-                                   f"valid: {', '.join(known)}")
-    return cls(**options)
+            other = [n for n, c in STREAMERS.items() if key in c.option_names()]
+            hint = f" (a {other[0]} option)" if other else suggest(key, [*known, *nearby])
+            raise UnknownNameError(f"unknown {cls.name} stream option {key!r}{hint}; valid: {', '.join(known)}")
 
 
 # -- gaps --------------------------------------------------------------------------------------

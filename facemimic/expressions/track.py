@@ -11,7 +11,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..errors import InputError, ParameterError, ShapeError
+from ..errors import InputError, ParameterError, ShapeError, is_number
 from .frame import ExpressionFrame
 from .names import N_UE, UE_NAMES
 from .regions import expand_regions, region_mask
@@ -42,7 +42,7 @@ class FrameIndexError(ParameterError, IndexError):
 
 def _seconds(name: str, value, *, infinite: bool = False) -> float:
     """``value`` as seconds: a real number, not NaN (nor infinite unless ``infinite``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_number(value):
         raise ParameterError(f"{name} must be a number of seconds, got {value!r}")
     v = float(value)
     if np.isnan(v) or (np.isinf(v) and not infinite):
@@ -301,8 +301,7 @@ class ExpressionTrack:
         """
         # 1000 fps is the bound every other fps option of the library has (ExportOptions,
         # LipSyncOptions); resample(1e6) built about a million frames per second of track.
-        if isinstance(fps, bool) or not isinstance(fps, (int, float, np.integer, np.floating)) \
-                or not 0 < fps <= MAX_RESAMPLE_FPS:
+        if not is_number(fps) or not 0 < fps <= MAX_RESAMPLE_FPS:
             raise ParameterError(f"fps must be in (0, {MAX_RESAMPLE_FPS:g}], got {fps!r}")
         if len(self) == 0:
             return ExpressionTrack.from_frames([], fps=fps, metadata=self.metadata, origin=self.origin)

@@ -13,14 +13,13 @@ checked before the work and written atomically, all of them or none.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, ParameterError, check_options
+from ..errors import InputError, ParameterError, check_options, check_path
 
 MAX_YAW_DEG = 30.0  # beyond this the far side of the face is guessed, not seen: refused
 MIN_IPD_PX = 24.0  # a face smaller than this has too few pixels for landmarks or a texture
@@ -194,12 +193,9 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
     opts = check_options(options, Avatar3DOptions) or Avatar3DOptions(face=face, hair=hair, shapes=shapes)
     items = list(photo) if isinstance(photo, (list, tuple)) else [photo]
     for p in items:  # before pathlib's own TypeError or any work
-        if not isinstance(p, (str, os.PathLike, np.ndarray)):
-            raise ParameterError(f"photo must be an image or video file path or an (H, W, 3) uint8 array, "
-                                 f"got {type(p).__name__}")
-    if not isinstance(out, (str, os.PathLike)):
-        raise ParameterError(f"out must be a .vrm or .glb file path, got {type(out).__name__}")
-    out = Path(out)
+        if not isinstance(p, np.ndarray):
+            check_path(p, "photo must be an image or video file path or an (H, W, 3) uint8 array")
+    out = check_path(out, "out must be a .vrm or .glb file path")
     ext = out.suffix.lower()
     if ext not in FORMATS:
         from ..errors import OutputError

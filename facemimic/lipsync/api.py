@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ..errors import InputError, ParameterError, UnknownNameError, check_options, suggest
+from ..errors import InputError, ParameterError, UnknownNameError, check_options, is_number, suggest
 from ..phonetics.phones import PHONE_NAMES, SILENCE, Phone, merge_silence
 from .recognize import RecognizerOptions
 from .shapes import AnimationOptions, MouthCue, animate
@@ -100,7 +100,7 @@ class LipSyncResult:
         """``fps``, or the options' rate when None (0 was taken for None and gave that rate)."""
         if fps is None:
             return self.options.fps
-        if not (_is_number(fps) and 0 < fps <= 1000):
+        if not (is_number(fps) and 0 < fps <= 1000):
             raise ParameterError(f"fps must be in (0, 1000], got {fps!r}")
         return fps
 
@@ -159,7 +159,7 @@ def from_phones(phones: list[Phone], duration: float, *, options: LipSyncOptions
         that is not ARPAbet, ``SIL`` or ``NOISE`` (with the close ones: ``"ah"`` -> ``AH``).
     """
     opt = check_options(options, LipSyncOptions) or LipSyncOptions()
-    if not _is_number(duration) or duration < 0 or not np.isfinite(duration):
+    if not is_number(duration) or duration < 0 or not np.isfinite(duration):
         raise ParameterError(f"duration must be a finite number >= 0, got {duration!r}")
     return _animate_phones(_checked_phones(phones), duration, opt, method, sound_file, warnings)
 
@@ -178,10 +178,6 @@ def _animate_phones(phones: list[Phone], duration: float, opt: LipSyncOptions, m
     return LipSyncResult(inside, tuple(cues), float(duration), method, sound_file, opt, tuple(warnings))
 
 
-def _is_number(x) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-
-
 def _checked_phones(phones) -> list[Phone]:
     """``phones`` as a list, each a :class:`Phone` with a known name and a finite span, else one
     :class:`ParameterError` naming the phone (an unknown name, e.g. lower-case ``"ah"``, drew a
@@ -198,7 +194,7 @@ def _checked_phones(phones) -> list[Phone]:
         if p.name not in PHONE_NAMES:
             raise UnknownNameError(f"phone {i}: unknown phone name {p.name!r}{suggest(str(p.name), PHONE_NAMES)}; "
                                    "names are ARPAbet without stress (AA … ZH), SIL or NOISE")
-        if not (_is_number(p.start) and _is_number(p.end) and np.isfinite(p.start) and np.isfinite(p.end)
+        if not (is_number(p.start) and is_number(p.end) and np.isfinite(p.start) and np.isfinite(p.end)
                 and p.start <= p.end):
             raise ParameterError(f"phone {i} ({p.name}): start and end must be finite seconds with start <= end, "
                                  f"got {p.start!r} to {p.end!r}")
@@ -220,7 +216,7 @@ def _audio_blocks(audio, sample_rate: int | None, block: float):
                              f"got {type(audio).__name__}")
     if sample_rate is None:
         raise ParameterError("sample_rate is required when audio is an array")
-    if not (_is_number(sample_rate) and np.isfinite(sample_rate)):
+    if not (is_number(sample_rate) and np.isfinite(sample_rate)):
         raise ParameterError(f"sample_rate must be a number of Hz, got {sample_rate!r}")
     pcm = as_pcm16(np.asarray(audio), int(sample_rate))
     n = int(block * SAMPLE_RATE)

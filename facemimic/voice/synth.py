@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ParameterError, check_options
+from ..errors import ParameterError, check_options, is_number
 from ..phonetics.articulation import ipa_to_arpabet
 from ..phonetics.espeak import RawEvent, engine
 from ..phonetics.languages import is_english, resolve_language
@@ -46,8 +46,7 @@ class VoiceOptions:
             raise ParameterError(f"pitch must be 0..99, got {self.pitch!r}")
         for name in ("lead_silence", "trail_silence"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                    or not 0 <= value <= 60:
+            if not is_number(value) or not 0 <= value <= 60:
                 raise ParameterError(f"{name} must be 0..60 seconds, got {value!r}")
         if self.language is not None:
             resolve_language(self.language)  # unknown codes fail here, with suggestions

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ...errors import OutputError, ParameterError, check_options
+from ...errors import OutputError, ParameterError, check_options, check_path
 from ..drivers import DriverSpec, build, default_rest
 from .animator import PortraitAnimator, PortraitOptions, timeline
 from .source import flatten_alpha
@@ -40,9 +40,7 @@ class AnimateResult:
 def check_output(path: str | Path, source=None) -> Path:
     """Refuse an output we could not write, or whose PNG preview would replace ``source`` (the
     photo being animated), before any slow work."""
-    if not isinstance(path, (str, os.PathLike)):  # None failed inside pathlib: "expected str, bytes or os.PathLike"
-        raise ParameterError(f"the output must be an .mp4 file path, got {type(path).__name__}")
-    p = Path(path)
+    p = check_path(path, "the output must be an .mp4 file path")
     if p.suffix.lower() != ".mp4":
         raise OutputError(p, "the output must be an .mp4 file")
     if isinstance(source, (str, Path)) and not is_avatar(str(source)):

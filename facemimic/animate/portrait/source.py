@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ...errors import InputError, NoFaceError, ParameterError
+from ...errors import InputError, NoFaceError, ParameterError, check_path
 
 MIN_FACE_PX = 64  # narrower faces carry too little detail to animate
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
@@ -46,10 +44,7 @@ def load_image(source) -> tuple[np.ndarray, str]:
         if a.ndim != 3 or a.shape[2] not in (3, 4) or a.dtype != np.uint8:
             raise ParameterError(f"a portrait array must be (H, W, 3|4) uint8, got {a.shape} {a.dtype}")
         return np.ascontiguousarray(a), "image"
-    if not isinstance(source, (str, os.PathLike)):  # None failed inside pathlib: "expected str, bytes or os.PathLike"
-        raise ParameterError(f"source must be an image file, an (H, W, 3|4) uint8 array or 'avatar[:STYLE]', "
-                             f"got {type(source).__name__}")
-    path = Path(source)
+    path = check_path(source, "source must be an image file, an (H, W, 3|4) uint8 array or 'avatar[:STYLE]'")
     if not path.exists():
         raise InputError(path, "file not found")
     if path.is_dir():
