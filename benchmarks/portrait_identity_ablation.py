@@ -81,8 +81,7 @@ def variants(anim, frames, plans, k: int) -> dict[str, np.ndarray]:
 
     p = FramePlan(plans[k].drive, plans[k].weights, plans[k].gaze, plans[k].head)  # drawn again
     p0 = FramePlan(plans[0].drive, plans[0].weights, plans[0].gaze, plans[0].head)
-    pitch = float(np.clip(p.head[1], -anim.pose.max_angle, anim.pose.max_angle)) if anim.pose is not None else 0.0
-    c_k, c_0 = anim.model.controls(p.drive, pitch), anim.model.controls(p0.drive, 0.0)
+    c_k, c_0 = anim.model.controls(p.drive), anim.model.controls(p0.drive)
     out = {"full": draw(anim, p), "rest": draw(anim, p0),
            "no_creases": draw(anim, p, creases=False), "no_mouthpaint": draw(anim, p, mouth=False),
            "no_lash": draw(anim, p, lash=False), "no_head": draw(anim, p, head=False),

@@ -80,7 +80,7 @@ def retracked_measures(anim, frames_rgb, drives=None):
     base = np.asarray(photo.landmarks, np.float64)
     drawn = []
     for d in drives:
-        move = np.tensordot(anim.model.controls(d, 0.0), anim.model.basis, axes=1)  # (478, 2) px
+        move = np.tensordot(anim.model.controls(d), anim.model.basis, axes=1)  # (478, 2) px
         pts = base.copy()
         pts[:, :2] += move / np.asarray(size, np.float64)
         drawn.append(pts)

@@ -58,87 +58,87 @@ def retracks(monkeypatch):
 
 
 def _same(r1, r2) -> bool:
-    (c1, rep1, x1, b1), (c2, rep2, x2, b2) = r1, r2
+    (c1, rep1, x1), (c2, rep2, x2) = r1, r2
     return (np.array_equal(c1.knots, c2.knots) and np.array_equal(c1.values, c2.values)
             and (c1.held_jaw is None) == (c2.held_jaw is None)
             and (c1.held_jaw is None or np.array_equal(c1.held_jaw, c2.held_jaw))
-            and np.array_equal(x1, x2) and (b1 is None) == (b2 is None)
+            and np.array_equal(x1, x2)
             and json.dumps(rep1, sort_keys=True) == json.dumps(rep2, sort_keys=True))
 
 
 def test_same_content_and_options_hit(anim, cache_dir, retracks):
-    first = C.calibrate(anim, groups=JAW, brows=False)
+    first = C.calibrate(anim, groups=JAW)
     assert len(retracks) == 1 and retracks[0] >= 4  # the jaw's probes, alone and under held lips
     entries = list(cache_dir.glob("*.bin"))
     assert len(entries) == 1
-    second = C.calibrate(anim, groups=JAW, brows=False)
+    second = C.calibrate(anim, groups=JAW)
     assert len(retracks) == 1  # nothing re-rendered or re-tracked
     assert _same(first, second)
     assert first[1]["jaw"]["response"][-1] > 0.2  # a real measurement: the jaw opens when asked
 
 
 def test_a_new_process_sees_the_same_key(anim, photo, cache_dir, retracks):
-    C.calibrate(anim, groups=JAW, brows=False)
+    C.calibrate(anim, groups=JAW)
     again = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral"))
-    C.calibrate(again, groups=JAW, brows=False)
+    C.calibrate(again, groups=JAW)
     assert len(retracks) == 1  # the same photo and options, found again from scratch: a hit
 
 
 def test_changed_options_miss(anim, photo, cache_dir, retracks):
-    C.calibrate(anim, groups=JAW, brows=False)
-    C.calibrate(anim, groups=JAW, brows=False, amounts=(0.35, 0.7))  # calibrate()'s own options
+    C.calibrate(anim, groups=JAW)
+    C.calibrate(anim, groups=JAW, amounts=(0.35, 0.7))  # calibrate()'s own options
     assert len(retracks) == 2
     source = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="source"))
-    C.calibrate(source, groups=JAW, brows=False)  # another rest pose
+    C.calibrate(source, groups=JAW)  # another rest pose
     assert len(retracks) == 3
     no_mouth = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral", mouth=False))
-    C.calibrate(no_mouth, groups=JAW, brows=False)  # a rendering option
+    C.calibrate(no_mouth, groups=JAW)  # a rendering option
     assert len(retracks) == 4
     assert len(list(cache_dir.glob("*.bin"))) == 4
     # refine and calibrate do not change a calibration: no new entry
     refined = PortraitAnimator(photo, PortraitOptions(size=256, calibrate=False, rest="neutral", refine=False))
-    C.calibrate(refined, groups=JAW, brows=False)
+    C.calibrate(refined, groups=JAW)
     assert len(retracks) == 4
 
 
 def test_changed_image_bytes_miss(anim, photo, tmp_path, cache_dir, retracks):
-    C.calibrate(anim, groups=JAW, brows=False)
+    C.calibrate(anim, groups=JAW)
     img = cv2.imread(str(photo))
     img[:8, :8] = 255 - img[:8, :8]  # a corner of the background, far from the face
     edited = tmp_path / "edited.png"
     cv2.imwrite(str(edited), img)
     other = PortraitAnimator(edited, PortraitOptions(size=256, calibrate=False, rest="neutral"))
-    C.calibrate(other, groups=JAW, brows=False)
+    C.calibrate(other, groups=JAW)
     assert len(retracks) == 2
     assert len(list(cache_dir.glob("*.bin"))) == 2
 
 
 def test_bounded_size_evicts_least_recently_used(anim, cache_dir, retracks, monkeypatch):
     monkeypatch.setattr(cc, "MAX_ENTRIES", 2)
-    a = C.calibrate(anim, groups=JAW, brows=False, amounts=(0.35,))
-    C.calibrate(anim, groups=JAW, brows=False, amounts=(0.7,))
-    C.calibrate(anim, groups=JAW, brows=False, amounts=(0.35,))  # a hit: (0.35,) is now the most recent
+    a = C.calibrate(anim, groups=JAW, amounts=(0.35,))
+    C.calibrate(anim, groups=JAW, amounts=(0.7,))
+    C.calibrate(anim, groups=JAW, amounts=(0.35,))  # a hit: (0.35,) is now the most recent
     assert len(retracks) == 2
-    C.calibrate(anim, groups=JAW, brows=False, amounts=(1.05,))  # a third entry: (0.7,) goes
+    C.calibrate(anim, groups=JAW, amounts=(1.05,))  # a third entry: (0.7,) goes
     assert len(retracks) == 3
     assert len(list(cache_dir.glob("*.bin"))) == 2
-    assert _same(a, C.calibrate(anim, groups=JAW, brows=False, amounts=(0.35,)))
+    assert _same(a, C.calibrate(anim, groups=JAW, amounts=(0.35,)))
     assert len(retracks) == 3  # kept
-    C.calibrate(anim, groups=JAW, brows=False, amounts=(0.7,))
+    C.calibrate(anim, groups=JAW, amounts=(0.7,))
     assert len(retracks) == 4  # evicted, so calibrated again
 
 
 def test_corrupt_entry_is_rebuilt(anim, cache_dir, retracks):
-    first = C.calibrate(anim, groups=JAW, brows=False)
+    first = C.calibrate(anim, groups=JAW)
     (entry,) = cache_dir.glob("*.bin")
     good = entry.read_bytes()
     for bad in (b"not a calibration", good[: len(good) // 2]):  # garbage, and a truncated file
         entry.write_bytes(bad)
-        again = C.calibrate(anim, groups=JAW, brows=False)
+        again = C.calibrate(anim, groups=JAW)
         assert _same(first, again)
         assert entry.read_bytes() != bad  # rewritten with a valid entry
     assert len(retracks) == 3
-    C.calibrate(anim, groups=JAW, brows=False)
+    C.calibrate(anim, groups=JAW)
     assert len(retracks) == 3  # and it is used again
 
 
@@ -153,15 +153,15 @@ def test_full_calibration_round_trips(anim, cache_dir):
 
 def test_switched_off_by_the_environment(anim, cache_dir, retracks, monkeypatch):
     monkeypatch.setenv("FACEMIMIC_NO_CACHE", "1")
-    C.calibrate(anim, groups=JAW, brows=False)
-    C.calibrate(anim, groups=JAW, brows=False)
+    C.calibrate(anim, groups=JAW)
+    C.calibrate(anim, groups=JAW)
     assert len(retracks) == 2
     assert not cache_dir.exists()
 
 
 def test_switched_off_by_the_argument(anim, cache_dir, retracks):
-    C.calibrate(anim, groups=JAW, brows=False, cache=False)
-    C.calibrate(anim, groups=JAW, brows=False, cache=False)
+    C.calibrate(anim, groups=JAW, cache=False)
+    C.calibrate(anim, groups=JAW, cache=False)
     assert len(retracks) == 2
     assert not cache_dir.exists()
 
@@ -182,7 +182,7 @@ def test_a_failing_render_stops_calibration_and_caches_nothing(photo, cache_dir,
 
     monkeypatch.setattr(broken, "render_parts", failing)
     with pytest.raises(MemoryError, match="out of memory in render"):
-        C.calibrate(broken, groups=JAW, brows=False)
+        C.calibrate(broken, groups=JAW)
     assert not any(t.name == "facemimic-calibration-render" for t in threading.enumerate())
     assert not list(cache_dir.glob("*.bin"))
 

@@ -48,7 +48,7 @@ def _teeth(anim, jaw):
 
 def _chin_drop(anim, jaw):
     drive = anim.plan(ExpressionFrame.from_shapes({"JawOpen": jaw})).drive
-    c = anim.model.controls(drive, 0.0)
+    c = anim.model.controls(drive)
     return float(np.tensordot(c, anim.model.basis, axes=1)[152] @ anim.model.frame.rotation[:, 1])
 
 
@@ -96,7 +96,7 @@ def test_sealed_lips_over_photo_teeth_show_no_dark_line(toothy):
     pal = anim.mouth.palette
     img = anim.render(ExpressionFrame.from_shapes({"JawOpen": 0.3, "MouthClosed": 0.3}))
     plan = anim.plan(ExpressionFrame.from_shapes({"JawOpen": 0.3, "MouthClosed": 0.3}))
-    motion = np.tensordot(anim.model.controls(plan.drive, 0.0), anim.model.basis, axes=1)
+    motion = np.tensordot(anim.model.controls(plan.drive), anim.model.basis, axes=1)
     pts = anim.points + motion
     seam = (pts[[80, 81, 82, 13, 312, 311, 310]] + pts[[88, 178, 87, 14, 317, 402, 318]]) / 2
     lum = np.array([img[int(round(y)) - 3:int(round(y)) + 4, int(round(x)), :3].astype(float).mean(1).min()
@@ -120,7 +120,7 @@ def _inner(anim, img, shapes):
     from facemimic.animate.portrait.mouth import _poly
 
     plan = anim.plan(ExpressionFrame.from_shapes(shapes))
-    motion = anim.warp.fold_free(np.tensordot(anim.model.controls(plan.drive, 0.0), anim.model.basis, axes=1))
+    motion = anim.warp.fold_free(np.tensordot(anim.model.controls(plan.drive), anim.model.basis, axes=1))
     pts = anim.points + motion
     m = np.zeros(img.shape[:2], np.uint8)
     import cv2
@@ -177,7 +177,7 @@ def test_the_lower_lip_hides_the_lower_teeth_unless_it_is_pulled_down(closed_lip
         shapes = {"JawOpen": jaw, "MouthLowerDownLeft": lower_down, "MouthLowerDownRight": lower_down}
         img = anim.render(ExpressionFrame.from_shapes(shapes))
         plan = anim.plan(ExpressionFrame.from_shapes(shapes))
-        pts = anim.points + anim.warp.fold_free(np.tensordot(anim.model.controls(plan.drive, 0.0), anim.model.basis,
+        pts = anim.points + anim.warp.fold_free(np.tensordot(anim.model.controls(plan.drive), anim.model.basis,
                                                              axes=1))
         m = np.zeros(img.shape[:2], np.uint8)
         cv2.fillPoly(m, [np.round(_poly(pts)).astype(np.int32)], 1)

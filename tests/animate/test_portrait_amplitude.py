@@ -148,8 +148,7 @@ def test_generated_emotion_reaches_its_extent_at_the_apex(samples, emotion, phot
     if not posed:
         # the drawn landmarks: the re-tracked photo moved by the model's motion at the apex (the
         # photo's own expression taken off, the head's motion included), measured the same way
-        pitch = float(plan.head[1])
-        motion = np.tensordot(anim.model.controls(plan.drive, pitch), anim.model.basis, axes=1) + anim._rest_overlap
+        motion = np.tensordot(anim.model.controls(plan.drive), anim.model.basis, axes=1) + anim._rest_overlap
         if anim.pose is not None:
             motion = motion + anim.pose.motion(plan.head)
         pts = np.asarray(ph.landmarks, np.float64).copy()

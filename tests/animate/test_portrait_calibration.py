@@ -69,7 +69,7 @@ def test_the_lips_response_is_probed_and_kept_with_the_calibration(samples):
         assert np.allclose(probe["drawn"], LIPS_PROBE_GAPS, atol=0.002), probe
         assert np.all(np.isfinite(probe["read"])), probe
         k = len(CONTROL_NAMES)
-        result = (anim.model.curves, anim.stats.calibration, np.zeros((k, k), np.float32), None)
+        result = (anim.model.curves, anim.stats.calibration, np.zeros((k, k), np.float32))
         assert cc.decode(cc.encode(result, "key"), "key")[1]["lips"] == probe
         bias[photo] = anim._loop._lips_bias
         anim.close()
@@ -201,7 +201,7 @@ def test_the_jaw_is_calibrated_again_under_held_lips(samples):
     assert np.isclose(half, (free + full) / 2, atol=1e-5) and full > free
 
     k = len(CONTROL_NAMES)
-    back = cc.decode(cc.encode((curves, report, np.zeros((k, k), np.float32), None), "key"), "key")[0]
+    back = cc.decode(cc.encode((curves, report, np.zeros((k, k), np.float32)), "key"), "key")[0]
     assert np.array_equal(back.held_jaw, curves.held_jaw)
 
     w = 0.3

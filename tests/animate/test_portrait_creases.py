@@ -106,7 +106,7 @@ def test_the_animator_shades_the_furrow_of_a_lowered_brow(anim):
     frame = ExpressionFrame.from_shapes({"BrowLowererLeft": 0.8, "BrowLowererRight": 0.8})
     plan = anim.plan(frame)
     shaded = anim.draw(plan)
-    controls = anim.model.controls(plan.drive, 0.0)
+    controls = anim.model.controls(plan.drive)
     motion = np.tensordot(controls, anim.model.basis, axes=1)
     if anim.pose is not None:
         motion = motion + anim.pose.motion(plan.head)

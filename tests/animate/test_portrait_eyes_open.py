@@ -32,7 +32,7 @@ def test_a_squinting_half_open_eye_is_not_drawn_shut(samples):
     with PortraitAnimator(str(samples / "single_face.jpg"), opts) as anim:
         for _ in range(10):  # the loop's correction settles over a few frames
             plan = anim.plan(frame)
-        controls = anim.model.controls(plan.drive, 0.0)
+        controls = anim.model.controls(plan.drive)
         drawn = anim.points[:, :2] + np.tensordot(controls, anim.model.basis, axes=1) + anim._rest_overlap
         down = anim.model.frame.rotation[:2, 1]
         share = _mid_gaps(drawn, down) / _mid_gaps(anim.points[:, :2], down)

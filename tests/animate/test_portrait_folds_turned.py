@@ -33,7 +33,7 @@ def test_a_fold_on_the_far_side_keeps_the_near_sides_smile(samples):
     asked = []
     for frame in (None, _apex("happy")):
         plan = anim.plan(frame)
-        c = anim.model.controls(plan.drive, 0.0)
+        c = anim.model.controls(plan.drive)
         head = anim.pose.motion(plan.head) if anim.pose is not None else 0.0  # the driver's head motion
         asked.append(np.tensordot(c, anim.model.basis, axes=1) + anim._rest_overlap + head)
         anim.draw(plan)
@@ -59,7 +59,7 @@ def test_a_turned_faces_rings_do_not_freeze_the_whole_face(samples):
     33 px drop drawn as 0.3 px). Now a head-ring vertex that would fold a ring triangle stays."""
     anim = PortraitAnimator(samples / "45-m7-di-ph.jpg", PortraitOptions(size=256, rest="neutral", refine=False))
     drive = anim.plan(_apex("surprised")).drive
-    c = anim.model.controls(drive, 0.0)
+    c = anim.model.controls(drive)
     motion = np.tensordot(c, anim.model.basis, axes=1) + anim._rest_overlap
     drawn = anim.warp.fold_free(motion)
     down = anim.model.frame.rotation[:, 1]

@@ -37,8 +37,8 @@ def _brow_heights(anim, controls) -> np.ndarray:
 
 def test_the_loop_does_not_raise_a_small_faces_brows_past_the_anatomy(surprised_apex):
     anim, plan = surprised_apex
-    rest = _brow_heights(anim, anim.model.controls(drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0)), 0.0))
-    rise = (_brow_heights(anim, anim.model.controls(plan.drive, 0.0)) - rest).max(axis=1)
+    rest = _brow_heights(anim, anim.model.controls(drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0))))
+    rise = (_brow_heights(anim, anim.model.controls(plan.drive)) - rest).max(axis=1)
     # before the bound: the loop's +0.35 on both raisers (their limit) drew 0.46-0.53 IPD at the
     # highest point; the bound is 0.2, which the loop's -0.35 cannot quite reach (0.20-0.21)
     assert np.all(rise <= 0.23), rise
@@ -47,7 +47,7 @@ def test_the_loop_does_not_raise_a_small_faces_brows_past_the_anatomy(surprised_
 
 def test_forehead_lines_stay_apart_on_a_short_forehead(surprised_apex):
     anim, plan = surprised_apex
-    controls = anim.model.controls(plan.drive, 0.0)
+    controls = anim.model.controls(plan.drive)
     points = anim.points[:, :2] + np.tensordot(controls, anim.model.basis, axes=1) + anim._rest_overlap
     S = float(np.linalg.norm(points[473] - points[468]))
     down = anim.model.frame.rotation[:2, 1] / np.linalg.norm(anim.model.frame.rotation[:2, 1])

@@ -22,7 +22,7 @@ from facemimic.expressions import ExpressionFrame
 def _upper_lid_drop(anim: PortraitAnimator, drive: np.ndarray) -> np.ndarray:
     """(2,) how far (IPD, down) the upper lids' five middle points are drawn below the photo's,
     right and left eye, for a (93,) drive."""
-    motion = np.tensordot(anim.model.controls(drive, 0.0), anim.model.basis, axes=1) + anim._rest_overlap
+    motion = np.tensordot(anim.model.controls(drive), anim.model.basis, axes=1) + anim._rest_overlap
     down = anim.model.frame.rotation[:2, 1]
     ipd = float(np.linalg.norm(anim.points[468] - anim.points[473]))
     return np.array([float(np.mean(motion[list(L.EYE_UPPER[s][2:-2])] @ down)) / ipd for s in ("right", "left")])

@@ -39,7 +39,7 @@ def smiles(samples):
         anim = _animator(samples / name)
         assert not anim.mouth.palette.from_photo  # closed lips: the teeth are painted
         plan = anim.plan(apex)
-        c = anim.model.controls(plan.drive, 0.0)
+        c = anim.model.controls(plan.drive)
         motion = np.tensordot(c, anim.model.basis, axes=1) + anim._rest_overlap + anim.pose.motion(plan.head)
         target = anim.points + anim.warp.fold_free(motion)
         _, img, alpha, amount = anim.mouth.layer(target, anim.image.shape)

@@ -37,7 +37,7 @@ def test_photo_closure_counts_the_photos_own_aperture():
 
 def _lid_gaps(anim, drive) -> np.ndarray:
     """(2,) the drawn lid gaps (px, right and left eye: mean over the lids' seven inner points)."""
-    pts = anim.points[:, :2] + np.tensordot(anim.model.controls(drive, 0.0), anim.model.basis, axes=1) \
+    pts = anim.points[:, :2] + np.tensordot(anim.model.controls(drive), anim.model.basis, axes=1) \
         + anim._rest_overlap
     down = anim.model.frame.rotation[:2, 1]
     return np.array([float(np.mean((pts[list(L.EYE_LOWER[s][1:-1])] - pts[list(L.EYE_UPPER[s][1:-1])]) @ down))
@@ -63,7 +63,7 @@ def test_a_half_closed_photo_draws_its_lids_in_the_unit(t1_left):
     # a frame asking the photo's own closure leaves its lids where they are (before: -0.16 / -0.15
     # template amounts, the blink curve applied to the absolute closure)
     at_own = anim.drive(w, tuple(1 - c))
-    assert np.allclose(anim.model.controls(at_own, 0.0)[lids], 0.0, atol=0.01)
+    assert np.allclose(anim.model.controls(at_own)[lids], 0.0, atol=0.01)
     own = _lid_gaps(anim, at_own)
     neutral = _lid_gaps(anim, anim.drive(w, (1.0, 1.0)))
     blink = _lid_gaps(anim, anim.drive(w, (0.0, 0.0)))

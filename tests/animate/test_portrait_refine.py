@@ -502,7 +502,7 @@ def test_the_loop_never_draws_the_brow_pinch_far_past_its_unit(samples, monkeypa
 def _drawn_sneer(loop, anim, drive: np.ndarray) -> np.ndarray:
     """(2,) the nose sneer (right, left; weight units) the model draws for a (93,) ``drive`` on
     the loop's re-tracked photo: the controls' templates moving its landmarks, no render."""
-    motion = np.tensordot(np.asarray(anim.model.controls(drive, 0.0), np.float32), anim.model.basis, axes=1)
+    motion = np.tensordot(np.asarray(anim.model.controls(drive), np.float32), anim.model.basis, axes=1)
     if getattr(anim, "_rest_overlap", None) is not None:
         motion = motion + anim._rest_overlap
     pts = loop._photo_lm.copy()

@@ -162,7 +162,7 @@ def _moved(anim, w, scale: float = 1.0):
     """The landmarks a frame with UE weights ``w`` draws (the render path's target, (478, 2)) and
     their fold-free motion."""
     drive = drive_vector(np.asarray(w, np.float32) * scale, (1.0, 1.0))
-    motion = np.tensordot(anim.model.controls(drive, 0.0), anim.model.basis, axes=1) + anim._rest_overlap
+    motion = np.tensordot(anim.model.controls(drive), anim.model.basis, axes=1) + anim._rest_overlap
     motion = anim.warp.fold_free(motion)
     return anim.points + motion, motion
 
@@ -239,7 +239,7 @@ def test_the_fold_projection_equals_the_stacked_reference(samples, frames, monke
     projected = 0
     for w in frames.values():
         drive = drive_vector(np.asarray(w, np.float32) * 1.6, (1.0, 1.0))  # past the apex: folds to undo
-        motion = np.tensordot(anim.model.controls(drive, 0.0), anim.model.basis, axes=1)
+        motion = np.tensordot(anim.model.controls(drive), anim.model.basis, axes=1)
         calls = []
         real = F._project
 

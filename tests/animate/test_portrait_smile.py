@@ -29,7 +29,7 @@ def _apex(expression: str):
 def _drawn(anim: PortraitAnimator, frame) -> np.ndarray:
     """The moved landmarks (478, 2) px of ``frame`` as the open-loop render draws them."""
     plan = anim.plan(frame)
-    c = anim.model.controls(plan.drive, 0.0)
+    c = anim.model.controls(plan.drive)
     motion = np.tensordot(c, anim.model.basis, axes=1) + anim._rest_overlap + anim.pose.motion(plan.head)
     return anim.points + anim.warp.fold_free(motion)
 

@@ -258,8 +258,8 @@ class PortraitAnimator:
             from .calibrate import calibrate
 
             t1 = clock()
-            curves, report, cross, brows = calibrate(self)
-            self.model = self.model.replace(curves=curves, cross=cross, brows=brows)
+            curves, report, cross = calibrate(self)
+            self.model = self.model.replace(curves=curves, cross=cross)
             self.stats.calibrate_s = clock() - t1
             self.stats.calibration = report
         if opts.rest == "neutral":
@@ -428,10 +428,8 @@ class PortraitAnimator:
         ``head`` False leave the rest's overlap / the head pose out (the identity ablation
         benchmark draws a frame with one part switched off at a time)."""
         drive, w, gaze, pose = plan.drive, plan.weights, plan.gaze, plan.head
-        # the brows are calibrated per head pitch (the tracker reads looking down as lowered brows)
-        pitch = float(np.clip(pose[1], -self.pose.max_angle, self.pose.max_angle)) if self.pose is not None else 0.0
         if controls is None:
-            controls = self.model.controls(drive, pitch)
+            controls = self.model.controls(drive)
         motion = np.tensordot(controls, self.model.basis, axes=1)
         # The jaw's share of the lip opening: its control's motion of the lower lip's middle.
         jaw = self.model.basis[_JAW_CONTROL, 14] * controls[_JAW_CONTROL]
@@ -454,7 +452,7 @@ class PortraitAnimator:
 
         up, lo = list(L.LIP_INNER_UPPER[3:8]), list(L.LIP_INNER_LOWER[3:8])
         ids = up + lo
-        c = self.model.controls(drive, 0.0)
+        c = self.model.controls(drive)
         pts = self.points[ids] + np.tensordot(c, self.model.basis[:, ids], axes=1) + self._rest_overlap[ids]
         down = self.model.frame.rotation[:, 1]
         return float(np.mean((pts[len(up):] - pts[:len(up)]) @ down)) / self.model.frame.sx
@@ -576,7 +574,7 @@ def level_rest_brows(model, points: np.ndarray):
     outer 0.06-0.085 IPD below the population's neutral) was left with worried, oblique brows
     (inner minus outer: 0.023 in the photo, 0.088 at rest on her right) on every frame, a smile
     included. The rest's BrowInnerUp grows until the rest frame's brow is no more oblique (a few
-    measured rounds: the calibrated joint brow map is not linear).
+    measured rounds: the calibrated response curves are not linear).
 
     Parameters
     ----------

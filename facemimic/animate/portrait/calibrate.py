@@ -25,7 +25,7 @@ import numpy as np
 
 from ...expressions import geometry
 from .landmarks import BROW_LOWER, EYE_UPPER
-from .model import CONTROL_NAMES, HELD_SHARE, SIDES, BrowMap, ResponseCurves
+from .model import CONTROL_NAMES, HELD_SHARE, SIDES, ResponseCurves
 
 # group -> (controls, UE channels measured on the re-tracked landmarks; "closure" = the share of
 # the photo's own eyelid aperture that closed)
@@ -318,8 +318,8 @@ def _constants() -> dict:
 
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
-              brows: bool = False, progress: Callable[[int, int], None] | None = None, cache: bool = True
-              ) -> tuple[ResponseCurves, dict, np.ndarray, BrowMap | None]:
+              progress: Callable[[int, int], None] | None = None, cache: bool = True
+              ) -> tuple[ResponseCurves, dict, np.ndarray]:
     """Fit per-control response curves for a :class:`PortraitAnimator` in the unit.
 
     Parameters
@@ -328,9 +328,6 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
         group -> (controls, channels); default :data:`GROUPS`.
     amounts : tuple of float
         Template amounts probed per group.
-    brows : bool
-        Kept for the cache key's shape; the brows are measured geometrically like every group
-        (a joint brow map was only needed for MediaPipe's blendshape readings).
     cache : bool
         Reuse (and keep) the result in the user cache, keyed by the portrait's content and every
         option (:mod:`.calibration_cache`); ``FACEMIMIC_NO_CACHE=1`` turns it off everywhere.
@@ -352,7 +349,7 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
 
         store = cc.calibration_cache()
         if store.enabled:
-            key = cc.calibration_key(animator, groups=groups, amounts=amounts, brows=brows, constants=_constants())
+            key = cc.calibration_key(animator, groups=groups, amounts=amounts, constants=_constants())
             found = cc.load(key, store)
             if found is not None:
                 if progress:
@@ -436,7 +433,7 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
     if rest is None:  # the tracker lost the photo itself: nothing to measure against
         for g in groups:
             report[g] = {"amounts": [], "response": [], "curve": "identity (the photo was not re-tracked)"}
-        return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32), None
+        return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32)
     measures = at_photo_scale(photo, tracked[1:], size, rest)
     fits = _fit_groups(animator, groups, plan, measures, aperture0)
     # Second round: each group is probed again as its first curves draw each knot's request (each
@@ -493,7 +490,7 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
 
         report["lips"] = {"drawn": [round(float(plan[t][1]), 4) for t in lips],
                           "read": [round(gap(tracked[1 + t]), 4) for t in lips]}
-    return ResponseCurves(KNOTS.copy(), values, held_jaw), report, np.zeros((k, k), np.float32), None
+    return ResponseCurves(KNOTS.copy(), values, held_jaw), report, np.zeros((k, k), np.float32)
 
 
 # The second round re-probes a knot's amount only when no probe is this near it already (template amount).
@@ -646,7 +643,7 @@ def lips_probes(animator) -> list[tuple[float, np.ndarray, float]]:
         w = np.zeros(N_UE, np.float32)
         w[ue_index("JawOpen")] = LIPS_PROBE_JAW
         w[ue_index("MouthClosed")] = closed
-        c = model.controls(drive_vector(w, (1.0, 1.0)), 0.0)
+        c = model.controls(drive_vector(w, (1.0, 1.0)))
         motion = np.tensordot(c, model.basis, axes=1)
         jaw = model.basis[jaw_control, 14] * c[jaw_control]
         return motion, max(float(jaw @ model.frame.rotation[:, 1]), 0.0)

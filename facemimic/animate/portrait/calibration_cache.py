@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ...common.cache import DiskCache, content_key
-from .model import CONTROL_NAMES, BrowMap, ResponseCurves
+from .model import CONTROL_NAMES, ResponseCurves
 
 CALIBRATION_VERSION = 3  # bump when what a calibration means changes (2: probes at the photo's IPD, a second
 # round; 3: the jaw's held-lips curve)
@@ -38,7 +38,7 @@ MAX_BYTES = 32 << 20  # an entry is ~50 kB
 FOLDER = "calibrations"
 _IGNORED_OPTIONS = {"calibrate", "refine"}  # PortraitOptions fields that do not change a calibration
 
-Calibration = tuple  # (ResponseCurves, report dict, cross (K, K), BrowMap or None), as calibrate() returns
+Calibration = tuple  # (ResponseCurves, report dict, cross (K, K)), as calibrate() returns
 
 
 def calibration_cache(root: Path | None = None) -> DiskCache:
@@ -74,14 +74,14 @@ def _mediapipe_version() -> str:
         return "unknown"
 
 
-def calibration_key(animator, *, groups, amounts, brows: bool, constants: dict) -> str:
+def calibration_key(animator, *, groups, amounts, constants: dict) -> str:
     """The content key of one calibration of ``animator`` (a :class:`PortraitAnimator`)."""
     opts = animator.options
     fields = {f.name: getattr(opts, f.name) for f in dataclasses.fields(opts) if f.name not in _IGNORED_OPTIONS}
     model = animator.model
     return content_key(
         "facemimic-calibration", CALIBRATION_VERSION, _mediapipe_version(), code_fingerprint(),
-        sorted(fields.items()), repr(groups), tuple(amounts), bool(brows), sorted(constants.items()),
+        sorted(fields.items()), repr(groups), tuple(amounts), sorted(constants.items()),
         np.asarray(animator.image), np.asarray(animator.points), np.asarray(model.basis), np.asarray(model.mix),
         np.zeros(0) if model.rest is None else np.asarray(model.rest), tuple(animator.warp.roi),
         animator.pose is not None, animator.mouth is not None, animator.eyes is not None)
@@ -89,14 +89,11 @@ def calibration_key(animator, *, groups, amounts, brows: bool, constants: dict) 
 
 def encode(result: Calibration, key: str) -> bytes:
     """One calibration as ``.npz`` bytes (arrays, the report as JSON, and its own key)."""
-    curves, report, cross, brow_map = result
+    curves, report, cross = result
     arrays = {"key": np.frombuffer(key.encode(), np.uint8), "knots": curves.knots, "values": curves.values,
               "cross": np.asarray(cross), "report": np.frombuffer(json.dumps(report).encode(), np.uint8)}
     if curves.held_jaw is not None:
         arrays["held_jaw"] = curves.held_jaw
-    if brow_map is not None:
-        arrays.update(brow_grid=brow_map.grid, brow_table=brow_map.table, brow_leak=brow_map.leak,
-                      brow_pitches=brow_map.pitches)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return buf.getvalue()
@@ -119,14 +116,9 @@ def decode(data: bytes, key: str) -> Calibration | None:
         if held_jaw is not None and held_jaw.shape != knots.shape:
             return None
         report = json.loads(bytes(a["report"]).decode())
-        brow_map = None
-        if "brow_table" in a:
-            brow_map = BrowMap(a["brow_grid"], a["brow_table"], a["brow_leak"], a["brow_pitches"])
-            if brow_map.table.ndim != 4 or brow_map.table.shape[0] != len(brow_map.pitches):
-                return None
     except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile):
         return None
-    return ResponseCurves(knots, values, held_jaw), report, cross, brow_map
+    return ResponseCurves(knots, values, held_jaw), report, cross
 
 
 def load(key: str, cache: DiskCache | None = None) -> Calibration | None:

@@ -1040,51 +1040,6 @@ def _rigid(g: _Geometry, *, forehead: bool = True) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 # The model
 # ------------------------------------------------------------------------------------------------
-# The joint brow map's "down" axis: how much brow lowering and outer-brow drop one unit asks for.
-# Lowering the whole brow line (not just its inner end) is what the tracker reads as BrowLowerer.
-BROW_DOWN_MIX = (0.5, -1.0)  # (brow_lower, brow_outer_up) template amounts per unit of "down"
-_C_INNER = {s: CONTROL_NAMES.index(f"brow_inner_up_{s}") for s in SIDES}
-_C_LOWER = {s: CONTROL_NAMES.index(f"brow_lower_{s}") for s in SIDES}
-_C_OUTER = {s: CONTROL_NAMES.index(f"brow_outer_up_{s}") for s in SIDES}
-_BROW_JOINT = [_C_INNER[s] for s in SIDES] + [_C_LOWER[s] for s in SIDES]  # set by the joint map
-
-
-@dataclass(frozen=True)
-class BrowMap:
-    """Joint brow response of one face: the requested change of (BrowInnerUp, BrowLowerer) ->
-    template amounts (inner raise, down), fitted by calibration (bilinear lookup), per head pitch.
-
-    The tracker's brow reading depends on the head's pitch (a few degrees of looking down read as
-    lowered brows: the brow ridge sits in front of the eyes), so calibration probes the brows at
-    several pitches and the lookup interpolates linearly between them (clamped at the ends)."""
-
-    grid: np.ndarray  # (n,) requested changes, ascending, shared by both axes
-    table: np.ndarray  # (P, n, n, 3) template amounts (inner raise, down) and the eye closure they read as
-    leak: np.ndarray  # (2 sides, 2, K): (BrowInnerUp, BrowLowerer) reading per unit of each other control
-    pitches: np.ndarray = field(default_factory=lambda: np.zeros(1, np.float32))  # (P,) degrees, ascending
-
-    def __call__(self, up: float, down: float, pitch: float = 0.0) -> tuple[float, float, float]:
-        """Template amounts (inner raise, down) for a requested (inner raise, lowering) change at a
-        head pitch (degrees relative to the photo), and the eye closure (1 - openness) the tracker
-        reads into those brows."""
-        g = self.grid
-        fu = float(np.interp(up, g, np.arange(len(g))))
-        fd = float(np.interp(down, g, np.arange(len(g))))
-        i, j = min(int(fu), len(g) - 2), min(int(fd), len(g) - 2)
-        tu, td = fu - i, fd - j
-        fp = float(np.interp(pitch, self.pitches, np.arange(len(self.pitches)))) if len(self.pitches) > 1 else 0.0
-        p = min(int(fp), max(len(self.pitches) - 2, 0))
-        tp = fp - p
-        v = np.zeros(3)
-        for pi, wp in ((p, 1 - tp), (p + 1, tp)):
-            if wp <= 0:
-                continue
-            t = self.table[pi]
-            v += wp * ((1 - tu) * (1 - td) * t[i, j] + tu * (1 - td) * t[i + 1, j]
-                       + (1 - tu) * td * t[i, j + 1] + tu * td * t[i + 1, j + 1])
-        return float(v[0]), float(v[1]), float(v[2])
-
-
 # The jaw under held lips: a drive whose lips hold this share of its opening closed
 # (min(MouthClosed, JawOpen) / JawOpen) is drawn on the jaw's held-lips curve
 # (ResponseCurves.held_jaw, probed with the lips held so), less on the way (share 0: the jaw's own
@@ -1161,7 +1116,6 @@ class DisplacementModel:
     curves: ResponseCurves = field(default=None)  # calibrated response (identity when uncalibrated)
     rest: np.ndarray = field(default=None)  # (93,) drive subtracted before mixing (zeros: the source is the rest pose)
     cross: np.ndarray | None = None  # (K, K) cross-talk cancellation: c -> c + cross @ c (None: off)
-    brows: BrowMap | None = None  # calibrated joint brow response (None: the per-control curves)
     photo_gap: float = 0.0  # the photo's own inner-lip gap, IPD units (what the seal closes)
     units: dict = field(default_factory=dict)  # channel -> template extent before scaling (fraction of full)
     # rest="neutral": the weights are absolute and ``rest`` is the photo's own expression, its lip
@@ -1241,9 +1195,8 @@ class DisplacementModel:
         implied = float(implied_lip_gap(np.asarray(x, np.float32)[:len(UE_NAMES)]))
         return max(gap0 * (1.0 - self.seal(x)), 0.0) + implied
 
-    def controls(self, drive: np.ndarray, pitch: float = 0.0) -> np.ndarray:
-        """(K,) template amounts for a (93,) drive vector at a head pitch (degrees relative to the
-        photo; only the joint brow map depends on it)."""
+    def controls(self, drive: np.ndarray) -> np.ndarray:
+        """(K,) template amounts for a (93,) drive vector."""
         x = np.asarray(drive, np.float32) - self.rest
         if self.absolute:
             # the rest is taken off in template amounts, where the unit is exact on the photo's
@@ -1262,43 +1215,13 @@ class DisplacementModel:
                 c[_JAW_CONTROL] += b * self.curves.held_gain(float(request[_JAW_CONTROL]))
         # (absolute weights: the seal's row is the rest's upper-lip relax, drawn as rest_mix says)
         c[_SEAL_CONTROL] = -rest_mix[_SEAL_CONTROL] if self.absolute else self.seal(x)
-        src = c  # the amounts cross-talk is cancelled from
-        if self.brows is not None:
-            # the joint map already accounts for what the brows themselves read as
-            src = c.copy()
-            src[_BROW_JOINT] = 0.0
-            c = self._joint_brows(x, c, pitch)
         if self.cross is not None:
             # The jaw is never pushed past its rest into pressing the lips together: cancelling
             # a jaw over-read only takes away jaw drop that was asked for.
-            c2 = c + self.cross @ src
+            c2 = c + self.cross @ c
             c2[_JAW_CONTROL] = max(c2[_JAW_CONTROL], min(c[_JAW_CONTROL], 0.0))
             c = c2
         return c
-
-    def _joint_brows(self, x: np.ndarray, c: np.ndarray, pitch: float = 0.0) -> np.ndarray:
-        """Replace the brow controls of ``c`` by the joint brow map's choice.
-
-        The tracker reads the brows as one joint shape (a raised inner brow and a lowered brow
-        are not independent readings), so the pair is mapped jointly. What the rest of the face
-        reads into the brows (a frown, a smile, raised outer brows) is taken off the request
-        first, and the closure the chosen brows read as is taken off the eyes' request."""
-        others = np.maximum(c, 0.0)
-        others[_BROW_JOINT] = 0.0
-        closes = x.copy()
-        out = c.copy()
-        for s, close in zip(SIDES, (DRIVE_CLOSE_RIGHT, DRIVE_CLOSE_LEFT)):
-            leak = self.brows.leak[SIDES.index(s)] @ others
-            a, d, shut = self.brows(float(x[_BROW_UP[s]] - leak[0]), float(x[_BROW_DOWN[s]] - leak[1]), pitch)
-            closes[close] -= shut
-            out[_C_INNER[s]] = a
-            out[_C_LOWER[s]] = BROW_DOWN_MIX[0] * d
-            out[_C_OUTER[s]] = c[_C_OUTER[s]] + BROW_DOWN_MIX[1] * d
-        if self.absolute:  # (as in controls)
-            out[_LID_CONTROLS] = self._lid_amounts((self.mix @ closes)[_LID_CONTROLS])
-        else:
-            out[_LID_CONTROLS] = self.curves(self.mix @ closes)[_LID_CONTROLS]
-        return out
 
     def _lid_amounts(self, closure: np.ndarray) -> np.ndarray:
         """(2,) lid template amounts (right, left) for a rest-relative closure (2,) with absolute

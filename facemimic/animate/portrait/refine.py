@@ -522,7 +522,7 @@ class ClosedLoop:
         # (2, 5) heights (IPD, up) of each brow's upper edge at rest as drawn (BROW_RAISE_MAX)
         self._brow_ids = np.array([L.BROW_UPPER[side] for side in SIDES])
         self._brow_rest = None if self.brow_floor is None else self._brow_heights(
-            animator.model.controls(drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0)), 0.0))
+            animator.model.controls(drive_vector(np.zeros(N_UE, np.float32), (1.0, 1.0))))
         # (2, 2, 7) upper / lower lid points of each eye, and the photo's own lid gaps (2,) (IPD,
         # right and left; EYE_OPEN_FLOOR)
         self._lid_ids = np.array([[L.EYE_UPPER[side][1:-1], L.EYE_LOWER[side][1:-1]] for side in SIDES])
@@ -916,7 +916,7 @@ class ClosedLoop:
     def drawn_brow_gaps(self, drive: np.ndarray) -> np.ndarray:
         """(2,) inner brow-to-upper-lid gaps (IPD, right and left) the model draws for a (93,)
         drive (no render; :func:`.calibrate.drawn_brow_gaps`)."""
-        return drawn_brow_gaps(self.animator, self.animator.model.controls(drive, 0.0))
+        return drawn_brow_gaps(self.animator, self.animator.model.controls(drive))
 
     def _brow_heights(self, controls: np.ndarray) -> np.ndarray:
         """(2, 5) heights (IPD, along the face's up axis) of each brow's upper edge (right, left)
@@ -932,7 +932,7 @@ class ClosedLoop:
     def drawn_brow_rise(self, drive: np.ndarray) -> np.ndarray:
         """(2,) the highest rise (IPD) of any point of each brow's upper edge (right, left) above
         the rest as drawn, for a (93,) drive (no render)."""
-        return (self._brow_heights(self.animator.model.controls(drive, 0.0)) - self._brow_rest).max(axis=1)
+        return (self._brow_heights(self.animator.model.controls(drive)) - self._brow_rest).max(axis=1)
 
     def _hold_brow_raise(self, drive: np.ndarray) -> None:
         """Each side's brow is drawn no higher than BROW_RAISE_MAX above the rest: where the
@@ -969,7 +969,7 @@ class ClosedLoop:
         if self._photo_lm is None or getattr(self.animator.model, "basis", None) is None:
             return None
         anim = self.animator
-        motion = np.tensordot(np.asarray(anim.model.controls(drive, 0.0), np.float32), anim.model.basis, axes=1)
+        motion = np.tensordot(np.asarray(anim.model.controls(drive), np.float32), anim.model.basis, axes=1)
         overlap = getattr(anim, "_rest_overlap", None)
         if overlap is not None:
             motion = motion + overlap
@@ -1090,7 +1090,7 @@ class ClosedLoop:
     def drawn_lid_gaps(self, drive: np.ndarray) -> np.ndarray:
         """(2,) mid-eye lid gaps (IPD, right and left) the model draws for a (93,) drive (the
         rest's overlap motion included)."""
-        return self._lid_gaps(self.animator.model.controls(drive, 0.0)) + self._lid_overlap
+        return self._lid_gaps(self.animator.model.controls(drive)) + self._lid_overlap
 
     def _hold_lids_asked_open(self, drive: np.ndarray) -> None:
         """No closing correction on an eye whose (93,) ``drive`` asks a closure, relative to the
