@@ -194,6 +194,35 @@ def test_refine_holds_the_retracked_extent_on_a_real_portrait(samples):
     assert abs(jaw[0] - jaw[1]) < 0.03
 
 
+def test_an_angry_brow_is_not_lifted_by_its_outer_end(samples):
+    """Anger's brows on a real photo (single_face.jpg, rest="neutral", the closed loop and the real
+    tracker): BrowLowerer 0.68 and BrowPinch 0.67 with a little BrowOuterUp (0.17, as seed 7's
+    generated apex asks). The lowering carries the outer brow end down (implied.OUTER_FOLLOWS_LOWERING),
+    so the loop no longer lifts the outer brow to its limit to hold the end up, which lifted the
+    whole brow with it: re-tracked against the photo's settled neutral the brows read lowered
+    (before: outer corrections +0.35 / +0.35, the brows read 0.08 of the lowering's extent *above*
+    the neutral)."""
+    path = str(samples / "single_face.jpg")
+    angry = F.from_shapes({f"{stem}{side}": w for stem, w in (("BrowLowerer", 0.68), ("BrowPinch", 0.67),
+                                                               ("BrowOuterUp", 0.17)) for side in ("Left", "Right")})
+    with PortraitAnimator(path, PortraitOptions(size=384, refine=True, rest="neutral")) as anim:
+        for _ in range(10):  # the loop's settled neutral, the rest a viewer compares with
+            neutral = anim.render(F.neutral()).copy()
+        anim._loop.reset()
+        for _ in range(15):
+            apex = anim.render(angry).copy()
+        outer = anim._loop.corr[[refine._SLOT["BrowOuterUpLeft"], refine._SLOT["BrowOuterUpRight"]]]
+        limit = anim._loop.limit[refine._SLOT["BrowOuterUpLeft"]]
+        points = anim.points.mean(0)
+        size = anim.size
+    assert np.all(outer < limit - 0.05), (outer, limit)
+    with StillTracker() as t:
+        got_neutral, got_apex = retrack([neutral, apex], points, tracker=t)
+    rest, _ = rest_of(got_neutral, size)
+    lowering = float(np.mean(geometry.measure(np.asarray(got_apex.landmarks), size, rest).brow_lower))
+    assert lowering / geometry.CHANNELS["BrowLowererLeft"].full_extent > 0.04, lowering
+
+
 def test_the_loop_reads_landmarks_without_solving_the_faces(samples, monkeypatch):
     """The loop's re-tracks take the landmarker's landmarks alone (StillTracker.landmarks: the same
     values as the solved frames', ~0.5 ms less a re-track on the loop's critical path): the

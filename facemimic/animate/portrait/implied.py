@@ -17,6 +17,9 @@ landmarks:
   MouthCornerSlant is drawn with the pull (``0.25 sin40 = 0.16`` = its own extent), not added;
 * brows: BrowInnerUp raises the inner end by 0.12, BrowLowerer lowers inner and middle by 0.10:
   ``inner = 0.12 U - 0.10 L``, ``brow_lower = -(inner + middle) / 2 = 0.10 L - 0.06 U``;
+* the outer brow end: ``brow_outer_raise = 0.12 BrowOuterUp - OUTER_FOLLOWS_LOWERING x 0.10
+  BrowLowerer`` (the lowering carries the outer end down a little beyond what a captured
+  BrowOuterUp already says);
 * eyes: the aperture changes by ``0.06 Wide - 0.05 Squint`` (the squint's lower lid rise narrows
   it), plus the closure; ``lower_lid_raise = 0.05 Squint``;
 * the lips' middle (13/14), which the corners are measured against: the upper lip rises by
@@ -71,6 +74,16 @@ PRESS_LOWERS_LIP = 0.5
 # with MouthUpperUp (+0.30 on single_face for 0.15 asked): the upper teeth bared in a crescent, a
 # grin (#12; refine.py bounded that lift with a rule of its own, which this replaces).
 STRETCH_LOWERS_LIP = 0.04
+# Share of the brow lowering's displacement (0.10 L) that takes the outer brow end down beyond what
+# the capture stage's BrowOuterUp reports of it. A real talking face (WolfgangLanger_Pexels.mp4,
+# every frame captured in the unit against its own rest): outer end = 0.108 O - 0.030 L IPD
+# (residual sd 0.005), i.e. 0.3 of the lowering's 0.10 L; CK+'s posed apexes against their onsets
+# read more (0.079 per unit of L, inflated by anger's L clipped at 1). Composed without it, an angry
+# frame that still asked a little BrowOuterUp (0.17 at seed 7's apex) had its outer end aimed above
+# where the lowering carries it, and the loop lifted the outer brow, and the lowered brow with it, to
+# its limit (fidelity brow lowering r 0.27 on single_face; 0.52 with it; docs/journal/animate.md,
+# "Twenty-second session").
+OUTER_FOLLOWS_LOWERING = 0.3
 
 
 def _ext(stem: str) -> float:
@@ -177,6 +190,7 @@ def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0
     res["lower_lid_raise"] = squint
     for measure, stem in _OWN.items():
         res[measure] = _ext(stem) * _w(w, stem)
+    res["brow_outer_raise"] = res["brow_outer_raise"] - OUTER_FOLLOWS_LOWERING * _ext("BrowLowerer") * lower
     res["upper_lip_raise"] = (res["upper_lip_raise"] + PULL_LIFTS_LIP * np.maximum(pull_part, 0.0)
                               - PRESS_LOWERS_LIP * res["lip_thinning"] - STRETCH_LOWERS_LIP * stretch)
     res["jaw_drop"] = np.float64(geometry.CHANNELS["JawOpen"].full_extent * w[ue_index("JawOpen")])

@@ -98,6 +98,11 @@ _CLOSURE_MASK = np.array([ch.startswith("closure_") for _, ch in LOOP])  # drive
 _ADDED = np.array([not (ch in ("lips", "closure_right", "closure_left")
                          or ch.startswith(("MouthCornerPull", "BrowInnerUp", "BrowLowerer"))) for _, ch in LOOP])
 _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOOP])
+# the brow slots that hold their own channel only (ClosedLoop._learn): the outer brow's too, since
+# its target carries the lowering's pull on the outer end (implied.OUTER_FOLLOWS_LOWERING): on a
+# lowering alone that pull is the lowerer template's to draw, and chasing it lifted the brow
+# (BrowLowerer@0.6 read 0.67-0.70 of its extent on three portraits, 0.80-1.01 without)
+_BROW_OWN = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowOuterUp")) for _, ch in LOOP])
 _PULL = np.array([ch.startswith("MouthCornerPull") for _, ch in LOOP])  # the corners' pull slots
 # the corners' pull and frown slots, and per slot the drive indices of its corner's pull and frown
 # (ClosedLoop._learn)
@@ -799,8 +804,9 @@ class ClosedLoop:
         idle = (np.abs(target) < ACTIVE) & ~own
         # a brow slot holds its own channel only: a raise alone implies a lowering reading of -0.6x
         # its weight, which the raise itself makes (its template lifts the middle brow a little
-        # too); chasing it lifted the middle brow and overshot the raise (reenactment r 0.73 -> 0.66)
-        idle |= _BROW & ~own
+        # too); chasing it lifted the middle brow and overshot the raise (reenactment r 0.73 -> 0.66);
+        # a lowering alone implies the outer end's pull (_BROW_OWN)
+        idle |= _BROW_OWN & ~own
         if getattr(self.animator.model, "absolute", False):
             # rest="neutral": the slots added for composed measures hold what the frame asks for,
             # not the photo's own expression taken away (that is exact in template amounts; the
