@@ -50,7 +50,7 @@ SIDES = ("Left", "Right")  # the order of geometry's sided measures
 # measure -> the one channel stem that moves only it (extent from geometry.CHANNELS)
 _OWN = {"upper_lip_raise": "MouthUpperUp", "lower_lip_depress": "MouthLowerDown", "lip_thinning": "MouthPress",
         "cheek_puff": "CheekPuff", "cheek_raise": "CheekSquint", "nose_wing_raise": "NoseSneer",
-        "brow_outer_raise": "BrowOuterUp", "brow_pinch": "BrowPinch"}
+        "brow_pinch": "BrowPinch"}
 # Share of a lip's vertical motion the mouth corners follow. Real CK+ surprise apexes against their
 # own neutral onset (4 people, 6 frames; lower lip 0.38-0.75 IPD down): the corners dropped 0.33-0.40
 # of the lower lip's drop (median 0.36), so corner_up read +0.07..+0.13 IPD with no smile at all.
@@ -184,13 +184,15 @@ def implied_measures(weights: np.ndarray, closure: tuple[float, float] = (0.0, 0
     middle = -_ext("BrowLowerer") * lower
     res["brow_inner_raise"] = inner
     res["brow_lower"] = -(inner + middle) / 2
+    # the outer end: its own raise, and the lowering's pull on it (OUTER_FOLLOWS_LOWERING)
+    res["brow_outer_raise"] = (_ext("BrowOuterUp") * _w(w, "BrowOuterUp")
+                               - OUTER_FOLLOWS_LOWERING * _ext("BrowLowerer") * lower)
     ap = np.full(2, 0.10) if aperture is None else np.asarray(aperture, np.float64)
     squint = _ext("EyeSquint") * _w(w, "EyeSquint")
     res["eye_widen"] = _ext("EyeWide") * _w(w, "EyeWide") - squint - np.asarray(closure, np.float64) * ap
     res["lower_lid_raise"] = squint
     for measure, stem in _OWN.items():
         res[measure] = _ext(stem) * _w(w, stem)
-    res["brow_outer_raise"] = res["brow_outer_raise"] - OUTER_FOLLOWS_LOWERING * _ext("BrowLowerer") * lower
     res["upper_lip_raise"] = (res["upper_lip_raise"] + PULL_LIFTS_LIP * np.maximum(pull_part, 0.0)
                               - PRESS_LOWERS_LIP * res["lip_thinning"] - STRETCH_LOWERS_LIP * stretch)
     res["jaw_drop"] = np.float64(geometry.CHANNELS["JawOpen"].full_extent * w[ue_index("JawOpen")])

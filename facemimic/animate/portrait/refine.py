@@ -102,7 +102,7 @@ _BROW = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer")) for _, ch in LOO
 # its target carries the lowering's pull on the outer end (implied.OUTER_FOLLOWS_LOWERING): on a
 # lowering alone that pull is the lowerer template's to draw, and chasing it lifted the brow
 # (BrowLowerer@0.6 read 0.67-0.70 of its extent on three portraits, 0.80-1.01 without)
-_BROW_OWN = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowOuterUp")) for _, ch in LOOP])
+_BROW_OWN = _BROW | np.array([ch.startswith("BrowOuterUp") for _, ch in LOOP])
 _PULL = np.array([ch.startswith("MouthCornerPull") for _, ch in LOOP])  # the corners' pull slots
 # the corners' pull and frown slots, and per slot the drive indices of its corner's pull and frown
 # (ClosedLoop._learn)
