@@ -64,3 +64,23 @@ def test_combination_weight_is_the_smaller_driver():
     w[ARKIT_NAMES.index("browDownLeft")] = 0.33
     got = dict(zip(COMBINATION_NAMES, combination_weights(w)))
     assert got == {"browInnerUp_browDownLeft": pytest.approx(0.33), "browInnerUp_browDownRight": 0.0}
+
+
+def test_grief_brow_draws_its_inner_ends_together(avatar):
+    """AU1+4 raises the inner heads *and* bunches them: with both drivers at 1 the inner ends come in
+    by BrowPinch's full extent (0.06 IPD; the plain sum of the two targets gave 0.037, the raiser's
+    spread cancelling most of the lowerer's pull), on the driven side only."""
+    from facemimic.expressions import geometry as geo
+
+    full = geo.CHANNELS["BrowPinchLeft"].full_extent
+    grief = _brow(avatar, browInnerUp=1.0, browDown=1.0)
+    assert np.allclose(grief["brow_pinch"], full, atol=0.1 * full), grief
+    # sad's weights: more pinch than the two shapes alone add up to
+    raised, down = _brow(avatar, browInnerUp=0.76), _brow(avatar, browDown=0.33)
+    sad = _brow(avatar, browInnerUp=0.76, browDown=0.33)
+    assert (sad["brow_pinch"] > 1.25 * (raised["brow_pinch"] + down["brow_pinch"])).all(), (sad, raised, down)
+    # one brow lowered under both raised: the other brow pinches as the raiser alone has it
+    one = _brow(avatar, browInnerUp=1.0, browDownLeft=1.0)
+    alone = _brow(avatar, browInnerUp=1.0)
+    side = geo.CHANNELS["BrowPinchLeft"].side
+    assert one["brow_pinch"][side] > 0.9 * full and abs(one["brow_pinch"][1 - side] - alone["brow_pinch"][1 - side]) < 0.003, (one, alone)
