@@ -61,3 +61,31 @@ def test_the_closed_loop_draws_the_lip_shapes_at_their_unit(samples):
     for ch in ("MouthUpperUpLeft", "MouthLowerDownLeft", "MouthCornerPullLeft", "BrowInnerUpLeft"):
         assert abs(ratios[ch] - 1.0) <= 0.2, (ch, ratios[ch])
     assert np.isfinite(list(ratios.values())).all()
+
+
+def test_held_lips_settle_instead_of_swinging(samples):
+    """Near touching the tracker reads lips drawn a little apart as shut or well open, so a lips' step
+    sized on the average slope overshoots there. Held at LipPuckerUpper 0.3, single_face's lips swung
+    from frame to frame and the swing grew (pucker read 0.89, 1.02, 0.84, 1.16, 0.65, 1.28, 0.55 of
+    its request over frames 8-14); the step now backs off when the lips' error keeps changing sign
+    (refine.LIPS_STEP_BACKOFF)."""
+    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512, refine=True))
+    frame = F.from_shapes(up.channel_request("LipPuckerUpperLeft", 0.3))
+    drives, plan = [], anim.plan
+
+    def recording(f):
+        p = plan(f)
+        drives.append(np.asarray(p.drive, np.float32).copy())
+        return p
+
+    anim.plan = recording
+    anim.reset()
+    drives.clear()
+    images = [anim.render(frame).copy() for _ in range(14)]
+    anim.close()
+    m, _, _ = up.retracked_measures(anim, images, drives[-14:])
+    c = geometry.CHANNELS["LipPuckerUpperLeft"]
+    v = np.asarray(getattr(m, c.measure), np.float64)
+    read = (v if c.side is None else v[:, c.side]) / (0.3 * c.full_extent)  # (14,)
+    late = read[7:]
+    assert late.min() >= 0.75 and late.max() - late.min() <= 0.3, np.round(read, 2)

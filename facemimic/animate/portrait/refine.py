@@ -202,6 +202,20 @@ LIPS_SHOWN = 0.04
 # the 0.03 bound, run to run; pressed: 0.006-0.027); let through unbounded, the carried closing
 # correction wound up clip-long (no closure re-tracks 0): 0.05 -> 0.37 IPD past touching
 LIPS_PRESS = LIPS_MEET_GAP
+# The lips' step backs off while a held request swings. Near touching, the tracker reads lips drawn
+# a little apart as shut or well open (0-f1-su: drawn 0.04-0.05 apart, read 0.19-0.32), so the
+# reading's slope there is many times its average and a step sized on the average overshoots: held
+# at LipPuckerUpper 0.3, single_face's lips swung period 2 and growing (pucker read 0.89, 1.02, 0.84,
+# 1.16, 0.65, 1.28, 0.55 of its request over frames 8-14). While the lips' request holds (moves less
+# than LIPS_STEP_HELD a frame), each change of sign of the lips' error cuts the step by
+# LIPS_STEP_BACKOFF (down to LIPS_STEP_MIN) and each step that keeps the sign lets it regrow by
+# LIPS_STEP_REGROW; a moving request takes the full step. (Cut on every change whatever the
+# request, 0-f1-su's spoken vowels re-tracked shut on 11 of 109 open frames, the bound being 10;
+# cut only on two changes running, the pucker still swung 0.84-1.04 and read 0.75 at frame 8.)
+LIPS_STEP_BACKOFF = 0.5
+LIPS_STEP_MIN = 0.125
+LIPS_STEP_REGROW = 1.5
+LIPS_STEP_HELD = 0.01  # weight units
 # The running averages start from the lips' response probed at calibration (calibrate.LIPS_PROBE_GAPS,
 # kept in the calibration cache): started from "read as drawn", the loop learned 0-f1-su's excess
 # only after three frames, and those frames re-tracked 0.36-0.43 IPD apart, wider than the photo's
@@ -499,6 +513,7 @@ class ClosedLoop:
         self.lips_probe = lips_response(getattr(getattr(animator, "stats", None), "calibration", None))
         # re-tracked / drawn inner-lip gap (LIPS_BIAS_FREE) and re-tracked - drawn (IPD), running
         self._lips_ratio, self._lips_bias = self._lips_start()
+        self._lips_step, self._lips_err = 1.0, 0.0
         self._shapes_key, self._shapes = None, (0.0, 0.0)  # lip_shapes_allowance's last drive and answer
         self.guard = FollowGuard(len(LOOP))
         # lag > 0: frames corrected from their predecessors' final renders (correct_lagged)
@@ -757,6 +772,8 @@ class ClosedLoop:
             jumped = np.abs(target - self._prev) > JUMP
             self.corr[jumped] = 0.0
             self.guard.clear(jumped)
+            if abs(float(target[_LIPS] - self._prev[_LIPS])) > LIPS_STEP_HELD:
+                self._lips_step, self._lips_err = 1.0, 0.0  # a moving request: the full step
         self._prev = target
         opening = -float(target[_LIPS])  # the gap asked for, weight units
         if opening > LIPS_OPEN and self.corr[_LIPS] == 0.0:
@@ -839,7 +856,7 @@ class ClosedLoop:
                 err[wide] = 0.0
         back = self.guard.judge(drawn_corr, err, target, ~idle & np.isfinite(r) & _GUARDED)
         gain = np.full(len(LOOP), GAIN, np.float32)
-        gain[_LIPS] = GAIN / self._lips_follow(trial, r[_LIPS])
+        gain[_LIPS] = GAIN / self._lips_follow(trial, r[_LIPS]) * self._lips_damping(float(err[_LIPS]))
         gain[_BROW] = BROW_GAIN
         if drawn_corr is not self.corr:
             # drawn since the read render (lag >= 2); not the lips' (_PREDICTED)
@@ -875,6 +892,18 @@ class ClosedLoop:
         if meet:
             self._close_corr = float(self.corr[_LIPS])
         return self._corrected(drive)
+
+    def _lips_damping(self, err: float) -> float:
+        """The share of the lips' step taken this frame (:data:`LIPS_STEP_BACKOFF`): cut when the
+        lips' error ``err`` (weight units) changed sign since the last step, regrown while it keeps
+        it (:meth:`_start` restores the full step while the lips' request moves)."""
+        if err != 0.0:
+            if err * self._lips_err < 0.0:
+                self._lips_step = max(self._lips_step * LIPS_STEP_BACKOFF, LIPS_STEP_MIN)
+            else:
+                self._lips_step = min(self._lips_step * LIPS_STEP_REGROW, 1.0)
+            self._lips_err = err
+        return self._lips_step
 
     def _lips_follow(self, trial: np.ndarray, reading: float) -> float:
         """The factor the lips' step is divided by: the ratio re-tracked / drawn inner-lip gap on a
@@ -1239,6 +1268,7 @@ class ClosedLoop:
         self._lip_share = 0.0
         self._close_corr = 0.0
         self._lips_ratio, self._lips_bias = self._lips_start()
+        self._lips_step, self._lips_err = 1.0, 0.0
 
     def close(self) -> None:
         """Wait for the re-tracks still running and stop the loop's thread (the shared landmarker
