@@ -13,8 +13,9 @@ browDown's own inward profile (:data:`.unit.BROW_DOWN_INWARD`) until the inner e
 BrowPinch's full extent — the raised inner brow's spread had cancelled most of the lowerer's pinch
 (0.62 of the extent with both at 1, 0.33 at sad's weights), where the grief brow's inner heads rise
 *and* bunch. Its own side only; the outer end and the other brow stay as the sum of the two shapes
-has them, by the smoothest added motion over the landmarks (:func:`.unit.brows_to_unit`'s kernel). It is driven by the smaller of its two weights, so the raiser wins at the inner end as far
-as both are on, and the lowerer keeps what it has beyond the raiser (anger's browDown 0.7 with
+has them, by the smoothest added motion over the landmarks (:func:`.unit.brows_to_unit`'s kernel).
+It is driven by the smaller of its two weights, so the raiser wins at the inner end as far as both
+are on, and the lowerer keeps what it has beyond the raiser (anger's browDown 0.7 with
 browInnerUp 0.05 stays a frown). FaceMimic's renderer and file player apply it, and
 ``facemimic export`` writes its curve (the mesh's ``extras.combinations`` gives the rule); the file
 also carries it as a morph target of its own (a live driver that does not know the rule shows the
@@ -73,19 +74,16 @@ def combination_shapes(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
                 rows.append(jac[measure][side])
                 want.append(-took if (measure == "brow_inner_raise" and side == own) else 0.0)
         # The slide: a raised inner brow reads as spreading (the frontalis lifts it up and out), so the
-        # sum of the two shapes pinched 0.35 of BrowPinch's extent at sad's weights and 0.62 at full
+        # sum of the two shapes pinched 0.33 of BrowPinch's extent at sad's weights and 0.62 at full
         # ones; the corrugator still draws the whole brow in (AU1+4, the grief brow), the middle most,
         # as browDown's profile (unit.BROW_DOWN_INWARD, from CK+ frowns) has it.
         inward = -1.0 if own == geo.CHANNELS["BrowLowererLeft"].side else 1.0  # towards the midline (+x: subject's left)
-        slide_rows = []
-        for i, q in zip(BROW_DOWN_POINTS[own], BROW_DOWN_INWARD):
-            row = np.zeros(face.size)
-            row[3 * i] = 1.0
-            slide_rows.append(row)
-        j = np.stack(rows + slide_rows)  # (R, V*3)
+        slide_rows = np.zeros((len(BROW_DOWN_INWARD), face.size))
+        slide_rows[np.arange(len(BROW_DOWN_INWARD)), 3 * np.asarray(BROW_DOWN_POINTS[own][:len(BROW_DOWN_INWARD)])] = 1.0
+        j = np.concatenate([np.stack(rows), slide_rows])  # (R, V*3): measure rows, then each brow point's x
         basis = np.einsum("vw,jwc->vcj", kernel, j.reshape(len(j), *face.shape)).reshape(face.size, len(j))
         gram = j @ basis
-        profile = inward * np.asarray(BROW_DOWN_INWARD[:len(slide_rows)])
+        profile = inward * np.asarray(BROW_DOWN_INWARD)
 
         def shape(scale: float) -> np.ndarray:
             rhs = np.concatenate([want, scale * profile])
