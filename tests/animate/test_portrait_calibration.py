@@ -59,7 +59,6 @@ def test_the_lips_response_is_probed_and_kept_with_the_calibration(samples):
     asked gap itself and probes no lips."""
     from facemimic.animate.portrait import calibration_cache as cc
     from facemimic.animate.portrait.calibrate import LIPS_PROBE_GAPS
-    from facemimic.animate.portrait.model import CONTROL_NAMES
     from facemimic.animate.portrait.refine import LIPS_BIAS_FREE
 
     bias = {}
@@ -68,8 +67,7 @@ def test_the_lips_response_is_probed_and_kept_with_the_calibration(samples):
         probe = anim.stats.calibration["lips"]
         assert np.allclose(probe["drawn"], LIPS_PROBE_GAPS, atol=0.002), probe
         assert np.all(np.isfinite(probe["read"])), probe
-        k = len(CONTROL_NAMES)
-        result = (anim.model.curves, anim.stats.calibration, np.zeros((k, k), np.float32))
+        result = (anim.model.curves, anim.stats.calibration)
         assert cc.decode(cc.encode(result, "key"), "key")[1]["lips"] == probe
         bias[photo] = anim._loop._lips_bias
         anim.close()
@@ -176,7 +174,7 @@ def test_the_jaw_is_calibrated_again_under_held_lips(samples):
     blends to as the lips are held (none on a free jaw). Drawn on it, a held-lips JawOpen 0.3
     re-tracks its chin within 20 % of 0.3 x 0.75 IPD."""
     from facemimic.animate.portrait import calibration_cache as cc
-    from facemimic.animate.portrait.model import _JAW_CONTROL, CONTROL_NAMES, HELD_SHARE, drive_vector
+    from facemimic.animate.portrait.model import _JAW_CONTROL, HELD_SHARE, drive_vector
     from facemimic.expressions.names import N_UE, ue_index
 
     anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512))
@@ -200,8 +198,7 @@ def test_the_jaw_is_calibrated_again_under_held_lips(samples):
     assert np.isclose(full, np.interp(0.3, KNOTS, curves.held_jaw), atol=1e-5)
     assert np.isclose(half, (free + full) / 2, atol=1e-5) and full > free
 
-    k = len(CONTROL_NAMES)
-    back = cc.decode(cc.encode((curves, report, np.zeros((k, k), np.float32)), "key"), "key")[0]
+    back = cc.decode(cc.encode((curves, report), "key"), "key")[0]
     assert np.array_equal(back.held_jaw, curves.held_jaw)
 
     w = 0.3

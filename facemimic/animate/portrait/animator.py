@@ -258,8 +258,8 @@ class PortraitAnimator:
             from .calibrate import calibrate
 
             t1 = clock()
-            curves, report, cross = calibrate(self)
-            self.model = self.model.replace(curves=curves, cross=cross)
+            curves, report = calibrate(self)
+            self.model = self.model.replace(curves=curves)
             self.stats.calibrate_s = clock() - t1
             self.stats.calibration = report
         if opts.rest == "neutral":

@@ -319,7 +319,7 @@ def _constants() -> dict:
 
 def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...] = AMOUNTS,
               progress: Callable[[int, int], None] | None = None, cache: bool = True
-              ) -> tuple[ResponseCurves, dict, np.ndarray]:
+              ) -> tuple[ResponseCurves, dict]:
     """Fit per-control response curves for a :class:`PortraitAnimator` in the unit.
 
     Parameters
@@ -334,13 +334,13 @@ def calibrate(animator, *, groups: dict | None = None, amounts: tuple[float, ...
 
     Returns
     -------
-    (ResponseCurves, report, cross, None)
+    (ResponseCurves, report)
         ``report[group] = {"amounts": [...], "response": [...] (re-tracked extent / full extent),
         "curve": [...] (at :data:`KNOTS`)}``; a group of two sided controls has them per side
         (``"amounts_right"``, ``"response_left"``, ``"curve_right"`` …) and ``"curve"`` their mean;
         and with ``rest="source"`` ``report["lips"] = {"drawn": [...], "read":
         [...]}`` (inner-lip gaps in IPD, :data:`LIPS_PROBE_GAPS`: the closed loop starts from
-        them); ``cross`` (K, K) zeros (no cross-talk is cancelled: a smile does raise the cheeks).
+        them). (No cross-talk between controls is cancelled: a smile does raise the cheeks.)
     """
     groups = GROUPS if groups is None else groups
     key = store = None
@@ -433,7 +433,7 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
     if rest is None:  # the tracker lost the photo itself: nothing to measure against
         for g in groups:
             report[g] = {"amounts": [], "response": [], "curve": "identity (the photo was not re-tracked)"}
-        return ResponseCurves(KNOTS.copy(), values), report, np.zeros((k, k), np.float32)
+        return ResponseCurves(KNOTS.copy(), values), report
     measures = at_photo_scale(photo, tracked[1:], size, rest)
     fits = _fit_groups(animator, groups, plan, measures, aperture0)
     # Second round: each group is probed again as its first curves draw each knot's request (each
@@ -490,7 +490,7 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
 
         report["lips"] = {"drawn": [round(float(plan[t][1]), 4) for t in lips],
                           "read": [round(gap(tracked[1 + t]), 4) for t in lips]}
-    return ResponseCurves(KNOTS.copy(), values, held_jaw), report, np.zeros((k, k), np.float32)
+    return ResponseCurves(KNOTS.copy(), values, held_jaw), report
 
 
 # The second round re-probes a knot's amount only when no probe is this near it already (template amount).

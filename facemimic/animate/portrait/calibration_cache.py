@@ -31,14 +31,14 @@ import numpy as np
 from ...common.cache import DiskCache, content_key
 from .model import CONTROL_NAMES, ResponseCurves
 
-CALIBRATION_VERSION = 3  # bump when what a calibration means changes (2: probes at the photo's IPD, a second
-# round; 3: the jaw's held-lips curve)
+CALIBRATION_VERSION = 4  # bump when what a calibration means changes (2: probes at the photo's IPD, a second
+# round; 3: the jaw's held-lips curve; 4: no cross-talk matrix, it was always zero)
 MAX_ENTRIES = 64
 MAX_BYTES = 32 << 20  # an entry is ~50 kB
 FOLDER = "calibrations"
 _IGNORED_OPTIONS = {"calibrate", "refine"}  # PortraitOptions fields that do not change a calibration
 
-Calibration = tuple  # (ResponseCurves, report dict, cross (K, K)), as calibrate() returns
+Calibration = tuple  # (ResponseCurves, report dict), as calibrate() returns
 
 
 def calibration_cache(root: Path | None = None) -> DiskCache:
@@ -89,9 +89,9 @@ def calibration_key(animator, *, groups, amounts, constants: dict) -> str:
 
 def encode(result: Calibration, key: str) -> bytes:
     """One calibration as ``.npz`` bytes (arrays, the report as JSON, and its own key)."""
-    curves, report, cross = result
+    curves, report = result
     arrays = {"key": np.frombuffer(key.encode(), np.uint8), "knots": curves.knots, "values": curves.values,
-              "cross": np.asarray(cross), "report": np.frombuffer(json.dumps(report).encode(), np.uint8)}
+              "report": np.frombuffer(json.dumps(report).encode(), np.uint8)}
     if curves.held_jaw is not None:
         arrays["held_jaw"] = curves.held_jaw
     buf = io.BytesIO()
@@ -109,8 +109,8 @@ def decode(data: bytes, key: str) -> Calibration | None:
         if bytes(a["key"]).decode() != key:
             return None
         k = len(CONTROL_NAMES)
-        knots, values, cross = a["knots"], a["values"], a["cross"]
-        if knots.ndim != 1 or values.shape != (k, len(knots)) or cross.shape != (k, k):
+        knots, values = a["knots"], a["values"]
+        if knots.ndim != 1 or values.shape != (k, len(knots)):
             return None
         held_jaw = a.get("held_jaw")
         if held_jaw is not None and held_jaw.shape != knots.shape:
@@ -118,7 +118,7 @@ def decode(data: bytes, key: str) -> Calibration | None:
         report = json.loads(bytes(a["report"]).decode())
     except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile):
         return None
-    return ResponseCurves(knots, values, held_jaw), report, cross
+    return ResponseCurves(knots, values, held_jaw), report
 
 
 def load(key: str, cache: DiskCache | None = None) -> Calibration | None:

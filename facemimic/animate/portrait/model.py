@@ -1115,7 +1115,6 @@ class DisplacementModel:
     mix: np.ndarray  # (K, 93) drive -> controls
     curves: ResponseCurves = field(default=None)  # calibrated response (identity when uncalibrated)
     rest: np.ndarray = field(default=None)  # (93,) drive subtracted before mixing (zeros: the source is the rest pose)
-    cross: np.ndarray | None = None  # (K, K) cross-talk cancellation: c -> c + cross @ c (None: off)
     photo_gap: float = 0.0  # the photo's own inner-lip gap, IPD units (what the seal closes)
     units: dict = field(default_factory=dict)  # channel -> template extent before scaling (fraction of full)
     # rest="neutral": the weights are absolute and ``rest`` is the photo's own expression, its lip
@@ -1215,12 +1214,6 @@ class DisplacementModel:
                 c[_JAW_CONTROL] += b * self.curves.held_gain(float(request[_JAW_CONTROL]))
         # (absolute weights: the seal's row is the rest's upper-lip relax, drawn as rest_mix says)
         c[_SEAL_CONTROL] = -rest_mix[_SEAL_CONTROL] if self.absolute else self.seal(x)
-        if self.cross is not None:
-            # The jaw is never pushed past its rest into pressing the lips together: cancelling
-            # a jaw over-read only takes away jaw drop that was asked for.
-            c2 = c + self.cross @ c
-            c2[_JAW_CONTROL] = max(c2[_JAW_CONTROL], min(c[_JAW_CONTROL], 0.0))
-            c = c2
         return c
 
     def _lid_amounts(self, closure: np.ndarray) -> np.ndarray:
