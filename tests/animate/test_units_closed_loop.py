@@ -89,3 +89,30 @@ def test_held_lips_settle_instead_of_swinging(samples):
     read = (v if c.side is None else v[:, c.side]) / (0.3 * c.full_extent)  # (14,)
     late = read[7:]
     assert late.min() >= 0.75 and late.max() - late.min() <= 0.3, np.round(read, 2)
+
+
+def test_a_raised_upper_lip_is_not_frowned_back_down(samples):
+    """With the photo as the rest, a raised upper lip's middle implies its corners lower relative to
+    it (the unit's coupling). The frown slots chased that, drew a real frown and pulled the lip back
+    down: 0-f1-su's MouthUpperUp@0.6, held, re-tracked at 0.70 of its extent. A corner's pull and
+    frown are now chased only where the frame moves that corner (pull, frown, stretch, pucker)."""
+    anim = PortraitAnimator(str(samples / "0-f1-su-ph.jpg"), PortraitOptions(size=512, refine=True))
+    frame = F.from_shapes(up.channel_request("MouthUpperUpLeft", 0.6))
+    drives, plan = [], anim.plan
+
+    def recording(f):
+        p = plan(f)
+        drives.append(np.asarray(p.drive, np.float32).copy())
+        return p
+
+    anim.plan = recording
+    anim.reset()
+    drives.clear()
+    images = [anim.render(frame).copy() for _ in range(8)]
+    corners = anim._loop.corr[refine._CORNER].copy()
+    anim.close()
+    assert np.all(corners == 0.0), corners  # idle: nothing asked of the corners
+    m, _, _ = up.retracked_measures(anim, images[-1:], drives[-1:])
+    c = geometry.CHANNELS["MouthUpperUpLeft"]
+    read = float(np.asarray(getattr(m, c.measure))[0, c.side]) / (0.6 * c.full_extent)
+    assert 0.8 <= read <= 1.2, read

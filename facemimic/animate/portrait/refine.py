@@ -110,6 +110,13 @@ _CORNER = np.array([ch.startswith(("MouthCornerPull", "MouthFrown")) for _, ch i
 _CORNER_ASKS = np.array([[ue_index(stem + ("Right" if ch.endswith("Right") else "Left"))
                           for stem in ("MouthCornerPull", "MouthFrown")] if c else [0, 0]
                          for (_, ch), c in zip(LOOP, _CORNER)])
+# ... and, with the photo as the rest, every channel that moves its corner in or out as well
+# (implied.implied_measures' corner_out): speech's /i e/ stretch the corners and its /u o/ pucker
+# them, and lean on these slots to keep the lips' shape (ClosedLoop._learn)
+_CORNER_STEMS = ("MouthCornerPull", "MouthFrown", "MouthStretch", "LipPuckerUpper", "LipPuckerLower")
+_CORNER_MOVES = np.array([[ue_index(stem + ("Right" if ch.endswith("Right") else "Left"))
+                           for stem in _CORNER_STEMS] if c else [0] * len(_CORNER_STEMS)
+                          for (_, ch), c in zip(LOOP, _CORNER)])
 # every brow slot (their correction is held while idle: ClosedLoop.correct)
 _BROWS = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowPinch", "BrowOuterUp")) for _, ch in LOOP])
 # the mouth's UE slots (a lagged loop trial-renders their jumps while the lips are open: correct_lagged)
@@ -842,6 +849,14 @@ class ClosedLoop:
             # (frown corrected to -0.35: 0-f15-hao's fearful corners 0.048 IPD above the rest's; #12, HP16)
             corner_asked = np.any(np.abs(drive[_CORNER_ASKS]) >= ACTIVE, axis=1)
             idle |= _CORNER & ~corner_asked
+        else:
+            # The photo as the rest: a corner's pull and height are chased only where the frame
+            # moves that corner's pull, frown, stretch or pucker from the photo's. A raised upper lip's
+            # middle implies its corners lower relative to it (the unit's coupling); chased, the
+            # frown slots drew a real frown and pulled the lip back down (0-f1-su MouthUpperUp@0.6
+            # read 0.70 of its extent, 0.54 -> 0.40 of the lip's reading as the frown grew)
+            moved = np.abs(drive[_CORNER_MOVES] - self.animator.model.rest[_CORNER_MOVES])
+            idle |= _CORNER & ~np.any(moved >= ACTIVE, axis=1)
         idle[_LIPS] = False
         err[idle] = 0.0
         # An idle brow slot holds its correction instead of dropping it: the driver's brow
