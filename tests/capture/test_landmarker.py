@@ -37,6 +37,37 @@ def test_tiling_finds_all_five_faces_a_single_pass_misses(group_rgb):
         assert f.matrix[2, 3] < 0  # in front of the (full-frame) camera
 
 
+def test_a_misfitted_small_face_is_fitted_again_on_a_crop_around_it(group_rgb):
+    """The full pass fitted multi_face.jpg's rightmost face (a broad toothy smile) with its mouth
+    on the chin and its chin on the neck; a fit on a crop centred on the face puts them where they
+    are. Positions measured by hand on the photo: the teeth's middle (733, 385), the chin's lowest
+    point (735, 417), in pixels of the 1000 x 667 original."""
+    with FaceLandmarkerRunner(resolve_model(), video=False, options=CaptureOptions(max_faces=8)) as r:
+        first = r.detect(group_rgb)  # the full pass alone
+        tiled = r.detect_still(group_rgb)
+    h, w = group_rgb.shape[:2]
+    scale = w / 1000.0
+
+    def points(face):
+        lm = face.landmarks[:, :2] * (w, h) / scale
+        return (lm[13] + lm[14]) / 2, lm[152], float(np.linalg.norm(lm[468] - lm[473]))
+
+    right = max(tiled, key=lambda f: f.box[0])
+    mouth, chin, ipd = points(right)
+    assert np.linalg.norm(mouth - (733, 385)) < 0.25 * ipd, mouth
+    assert np.linalg.norm(chin - (735, 417)) < 0.25 * ipd, chin
+    # ... where the full pass had it 1 IPD off (what this guards against)
+    _, chin_first, _ = points(max(first, key=lambda f: f.box[0]))
+    assert np.linalg.norm(chin_first - (735, 417)) > 0.8 * ipd, chin_first
+    # a good fit is kept to the bit: the other full-pass face is the full pass's own
+    left_first = min(first, key=lambda f: f.box[0])
+    kept = [f for f in tiled if same_face(f.box, (left_first.box[0] * w / left_first.frame_size[0],
+                                                   left_first.box[1] * h / left_first.frame_size[1],
+                                                   left_first.box[2] * w / left_first.frame_size[0],
+                                                   left_first.box[3] * h / left_first.frame_size[1]))]
+    assert len(kept) == 1 and np.array_equal(kept[0].landmarks, left_first.landmarks)
+
+
 def test_group_track_has_five_distinct_ids(group_track):
     assert len(group_track) == 5
     assert sorted(group_track.face_id.tolist()) == [0, 1, 2, 3, 4]
