@@ -500,6 +500,7 @@ def main(argv=None) -> int:
         sheet = contact_sheet(name, tiles, 200)
         cv2.imwrite(str(args.out / f"{name}-sheet.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
         if args.docs:
+            args.docs.mkdir(parents=True, exist_ok=True)  # (cv2.imwrite writes nothing into a missing folder)
             small = contact_sheet(name, tiles, 144)
             cv2.imwrite(str(args.docs / f"judged-{name}.jpg"), cv2.cvtColor(small, cv2.COLOR_RGB2BGR),
                         [cv2.IMWRITE_JPEG_QUALITY, 82])
