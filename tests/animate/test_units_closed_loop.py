@@ -63,6 +63,32 @@ def test_the_closed_loop_draws_the_lip_shapes_at_their_unit(samples):
     assert np.isfinite(list(ratios.values())).all()
 
 
+def _held(anim, channel: str, weight: float, frames: int):
+    """Hold one key channel's request ``frames`` frames from a reset loop: the renders, and the
+    (frames, 93) corrected drives they were drawn with."""
+    frame = F.from_shapes(up.channel_request(channel, weight))
+    drives, plan = [], anim.plan
+
+    def recording(f):
+        p = plan(f)
+        drives.append(np.asarray(p.drive, np.float32).copy())
+        return p
+
+    anim.plan = recording
+    anim.reset()
+    drives.clear()
+    images = [anim.render(frame).copy() for _ in range(frames)]
+    return images, drives[-frames:]
+
+
+def _read(anim, images, drives, channel: str, weight: float) -> np.ndarray:
+    """(len(images),) the channel's re-tracked extent over ``weight`` x its full extent."""
+    m, _, _ = up.retracked_measures(anim, images, drives)
+    c = geometry.CHANNELS[channel]
+    v = np.asarray(getattr(m, c.measure), np.float64)
+    return (v if c.side is None else v[:, c.side]) / (weight * c.full_extent)
+
+
 def test_held_lips_settle_instead_of_swinging(samples):
     """Near touching the tracker reads lips drawn a little apart as shut or well open, so a lips' step
     sized on the average slope overshoots there. Held at LipPuckerUpper 0.3, single_face's lips swung
@@ -70,23 +96,9 @@ def test_held_lips_settle_instead_of_swinging(samples):
     its request over frames 8-14); the step now backs off when the lips' error keeps changing sign
     (refine.LIPS_STEP_BACKOFF)."""
     anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512, refine=True))
-    frame = F.from_shapes(up.channel_request("LipPuckerUpperLeft", 0.3))
-    drives, plan = [], anim.plan
-
-    def recording(f):
-        p = plan(f)
-        drives.append(np.asarray(p.drive, np.float32).copy())
-        return p
-
-    anim.plan = recording
-    anim.reset()
-    drives.clear()
-    images = [anim.render(frame).copy() for _ in range(14)]
+    images, drives = _held(anim, "LipPuckerUpperLeft", 0.3, 14)
     anim.close()
-    m, _, _ = up.retracked_measures(anim, images, drives[-14:])
-    c = geometry.CHANNELS["LipPuckerUpperLeft"]
-    v = np.asarray(getattr(m, c.measure), np.float64)
-    read = (v if c.side is None else v[:, c.side]) / (0.3 * c.full_extent)  # (14,)
+    read = _read(anim, images, drives, "LipPuckerUpperLeft", 0.3)  # (14,)
     late = read[7:]
     assert late.min() >= 0.75 and late.max() - late.min() <= 0.3, np.round(read, 2)
 
@@ -94,25 +106,12 @@ def test_held_lips_settle_instead_of_swinging(samples):
 def test_a_raised_upper_lip_is_not_frowned_back_down(samples):
     """With the photo as the rest, a raised upper lip's middle implies its corners lower relative to
     it (the unit's coupling). The frown slots chased that, drew a real frown and pulled the lip back
-    down: 0-f1-su's MouthUpperUp@0.6, held, re-tracked at 0.70 of its extent. A corner's pull and
-    frown are now chased only where the frame moves that corner (pull, frown, stretch, pucker)."""
+    down: 0-f1-su's MouthUpperUp@0.6, held, re-tracked at 0.67-0.70 of its extent. A corner's pull
+    and frown are now chased only where the frame moves that corner (pull, frown, stretch, pucker)."""
     anim = PortraitAnimator(str(samples / "0-f1-su-ph.jpg"), PortraitOptions(size=512, refine=True))
-    frame = F.from_shapes(up.channel_request("MouthUpperUpLeft", 0.6))
-    drives, plan = [], anim.plan
-
-    def recording(f):
-        p = plan(f)
-        drives.append(np.asarray(p.drive, np.float32).copy())
-        return p
-
-    anim.plan = recording
-    anim.reset()
-    drives.clear()
-    images = [anim.render(frame).copy() for _ in range(8)]
+    images, drives = _held(anim, "MouthUpperUpLeft", 0.6, 8)
     corners = anim._loop.corr[refine._CORNER].copy()
     anim.close()
     assert np.all(corners == 0.0), corners  # idle: nothing asked of the corners
-    m, _, _ = up.retracked_measures(anim, images[-1:], drives[-1:])
-    c = geometry.CHANNELS["MouthUpperUpLeft"]
-    read = float(np.asarray(getattr(m, c.measure))[0, c.side]) / (0.6 * c.full_extent)
+    read = float(_read(anim, images[-1:], drives[-1:], "MouthUpperUpLeft", 0.6)[0])
     assert 0.8 <= read <= 1.2, read
