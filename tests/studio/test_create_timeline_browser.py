@@ -425,6 +425,9 @@ def test_hear_the_words_of_a_recording(page, studio):
     page.select_option("#t-speech-kind", "audio")
     with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
         page.set_input_files("#t-rec", str(wav))
+    # the page takes an upload up once its reply is read, a moment after the response arrives:
+    # a Build pressed in between used the recording before it (seen on a loaded machine)
+    page.wait_for_function("document.querySelector('#t-rec-pick').value === 'audio/beckett.wav'")
     assert not page.is_checked("#t-hear")  # off by default, as the CLI
     page.check("#t-hear")
     assert page.is_disabled("#t-say")  # the words are heard, not typed
@@ -461,6 +464,7 @@ def test_hear_the_words_of_a_recording(page, studio):
                      (0.2 * np.sin(2 * np.pi * 220 * np.arange(32000) / 16000)).astype(np.float32), 16000)
     with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
         page.set_input_files("#t-rec", str(tone))
+    page.wait_for_function("document.querySelector('#t-rec-pick').value === 'audio/tone.wav'")
     builds = page.evaluate("window.studioCreate.timeline.builds")
     page.click("#t-build")
     page.wait_for_function(f"window.studioCreate.timeline.builds > {builds} && !window.studioCreate.timelineBusy",
