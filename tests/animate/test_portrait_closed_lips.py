@@ -93,7 +93,7 @@ def test_closed_lips_keep_the_lips_colour_out_to_the_corners(samples):
     # A broad smile stretches the vermilion thin at the sides; closed by the warp, the lips there
     # were skin-coloured and read as a small pursed blob in the middle of the mouth. In the outer
     # half of the drawn lips' outline the redness (CIELAB a*) now lies most of the way from the
-    # cheeks' to the lips' own (single_face.jpg, uncalibrated: 0.22 of the way before, ~0.8 after).
+    # cheeks' to the lips' own (single_face.jpg, uncalibrated: 0.22 of the way before, ~0.7 after).
     import cv2
 
     anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512, rest="neutral",
