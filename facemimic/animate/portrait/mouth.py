@@ -108,18 +108,6 @@ SEAL_CORNER = 0.06
 SEAL_CORNER_MARK = 0.07
 SEAL_CORNER_LIFT = 0.9
 SEAL_CORNER_TALL = 0.5  # x SEAL_CORNER across the lip line (the marks lie along it; the lips' edges stay)
-# A broad smile stretches the vermilion thin at the sides, so the closed lips the warp draws from it
-# are skin-coloured there and read as a small pursed blob in the middle of the mouth (multi_face.jpg's
-# smiling faces, rest="neutral": the relaxed mouth re-tracked 0.56-0.62 IPD wide where the mesh drew
-# it 0.83; ten CK+ people's neutral mouths 0.71-0.94). Within the drawn lips' outline the sealed
-# lips' chroma (CIELAB a, b) is taken SEAL_TINT of the way to the lips' own, faded in over
-# SEAL_TINT_SOFT IPD inside the outline; their lightness (the shading) stays (taken 0.3 of the way
-# too, the astronaut's relaxed mouth read as made up: dlib distance to her photo +0.01 at rest).
-# One colour for both lips makes them alike next to the seam: at 0.8 the upper lip no longer read
-# as the upper lip there (tests/animate/test_mouth_interior.py, hao: 0.755 of the swapped
-# distance, bound 0.75); at 0.6 it does, and the sides still redden 0.66 of the way (0.18 before).
-SEAL_TINT = 0.6
-SEAL_TINT_SOFT = 0.012
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -814,24 +802,5 @@ class MouthPainter:
                         - (np.minimum(to_end, 0.0) / (2 * r)) ** 2)
         lift = (np.float32(k * SEAL_CORNER_LIFT) * corner.astype(np.float32))[..., None]
         sealed = sealed + np.maximum(closed - sealed, 0.0) * lift
-        sealed = self._lip_tint(sealed, P - o, k)
         roi[..., :3] = np.clip(sealed + 0.5, 0, 255).astype(np.uint8)
         return k
-
-    def _lip_tint(self, rgb: np.ndarray, points: np.ndarray, k: float) -> np.ndarray:
-        """``rgb`` (h, w, 3) float32 with the lips' own chroma inside the drawn lips' outline
-        (``points`` (478, 2) px in its frame), ``k`` x :data:`SEAL_TINT` of the way."""
-        import cv2
-
-        outline = np.concatenate([points[list(L.LIP_OUTER_UPPER)], points[list(L.LIP_OUTER_LOWER)][::-1]])
-        inside = np.zeros(rgb.shape[:2], np.uint8)
-        cv2.fillPoly(inside, [np.round(outline * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-        # from nothing on the outline to all of it SEAL_TINT_SOFT inside (the skin round the lips
-        # keeps its own colour to the pixel)
-        depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3) / max(SEAL_TINT_SOFT * self.scale, 1.0)
-        mask = _smooth(depth - 0.5)
-        lab = cv2.cvtColor(np.clip(rgb / 255.0, 0.0, 1.0).astype(np.float32), cv2.COLOR_RGB2Lab)
-        lip = cv2.cvtColor((self.palette.lip / 255.0).reshape(1, 1, 3).astype(np.float32), cv2.COLOR_RGB2Lab)[0, 0]
-        t = (np.float32(k * SEAL_TINT) * mask)[..., None]
-        lab[..., 1:] += (lip[1:] - lab[..., 1:]) * t
-        return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255.0
