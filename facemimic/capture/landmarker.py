@@ -293,10 +293,7 @@ class FaceLandmarkerRunner:
                     if ((tb[0] < m and x0 > 0) or (tb[1] < m and y0 > 0) or
                             (tb[2] > side - m and x0 + side < w) or (tb[3] > side - m and y0 + side < h)):
                         continue
-                    full = pts.copy()
-                    full[:, 0] = (x0 + pts[:, 0] * side) / w
-                    full[:, 1] = (y0 + pts[:, 1] * side) / h
-                    full[:, 2] = pts[:, 2] * side / w
+                    full = _to_frame(pts, x0, y0, side, w, h)
                     box = _box(full, w, h)
                     if any(same_face(box, f.box) for f in found):
                         continue
@@ -329,10 +326,7 @@ class FaceLandmarkerRunner:
         crop = _square_crop(image, cx, cy, side)
         best, best_d = None, math.inf
         for pts, bs, mat in self._run(np.ascontiguousarray(fit_within(crop, self.options.max_side)), None):
-            full = pts.copy()
-            full[:, 0] = (cx + pts[:, 0] * side) / w
-            full[:, 1] = (cy + pts[:, 1] * side) / h
-            full[:, 2] = pts[:, 2] * side / w
+            full = _to_frame(pts, cx, cy, side, w, h)
             d = float(np.median(np.linalg.norm(full[:, :2] * (w, h) - lm, axis=1)))
             if d < best_d:
                 best, best_d = (full, bs, mat), d
@@ -363,6 +357,16 @@ class FaceLandmarkerRunner:
 
 def _rescale(face: RawFace, w: int, h: int) -> RawFace:
     return replace(face, box=_box(face.landmarks, w, h), frame_size=(w, h))
+
+
+def _to_frame(pts: np.ndarray, x0: int, y0: int, side: int, w: int, h: int) -> np.ndarray:
+    """Landmarks (478, 3) normalised to a ``side``-px square crop whose corner is (x0, y0) ->
+    normalised to the w x h frame it was cut from."""
+    full = pts.copy()
+    full[:, 0] = (x0 + pts[:, 0] * side) / w
+    full[:, 1] = (y0 + pts[:, 1] * side) / h
+    full[:, 2] = pts[:, 2] * side / w
+    return full
 
 
 def _square_crop(image: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:

@@ -107,16 +107,14 @@ _PULL = np.array([ch.startswith("MouthCornerPull") for _, ch in LOOP])  # the co
 # the corners' pull and frown slots, and per slot the drive indices of its corner's pull and frown
 # (ClosedLoop._learn)
 _CORNER = np.array([ch.startswith(("MouthCornerPull", "MouthFrown")) for _, ch in LOOP])
-_CORNER_ASKS = np.array([[ue_index(stem + ("Right" if ch.endswith("Right") else "Left"))
-                          for stem in ("MouthCornerPull", "MouthFrown")] if c else [0, 0]
-                         for (_, ch), c in zip(LOOP, _CORNER)])
-# ... and, with the photo as the rest, every channel that moves its corner in or out as well
-# (implied.implied_measures' corner_out): speech's /i e/ stretch the corners and its /u o/ pucker
-# them, and lean on these slots to keep the lips' shape (ClosedLoop._learn)
+# With the photo as the rest, every channel that moves its corner (implied.implied_measures'
+# corner_out as well: speech's /i e/ stretch the corners and its /u o/ pucker them, and lean on these
+# slots to keep the lips' shape); with rest="neutral" only the first two, pull and frown (_CORNER_ASKS)
 _CORNER_STEMS = ("MouthCornerPull", "MouthFrown", "MouthStretch", "LipPuckerUpper", "LipPuckerLower")
 _CORNER_MOVES = np.array([[ue_index(stem + ("Right" if ch.endswith("Right") else "Left"))
                            for stem in _CORNER_STEMS] if c else [0] * len(_CORNER_STEMS)
                           for (_, ch), c in zip(LOOP, _CORNER)])
+_CORNER_ASKS = _CORNER_MOVES[:, :2]
 # every brow slot (their correction is held while idle: ClosedLoop.correct)
 _BROWS = np.array([ch.startswith(("BrowInnerUp", "BrowLowerer", "BrowPinch", "BrowOuterUp")) for _, ch in LOOP])
 # the mouth's UE slots (a lagged loop trial-renders their jumps while the lips are open: correct_lagged)
