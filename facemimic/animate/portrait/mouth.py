@@ -108,6 +108,31 @@ SEAL_CORNER = 0.06
 SEAL_CORNER_MARK = 0.07
 SEAL_CORNER_LIFT = 0.9
 SEAL_CORNER_TALL = 0.5  # x SEAL_CORNER across the lip line (the marks lie along it; the lips' edges stay)
+# A broad smile stretches the vermilion thin at the sides, so the closed lips the warp draws from it
+# are skin there and read as a small pursed blob in the middle of a wide mouth (multi_face.jpg's
+# smiling faces, rest="neutral": the relaxed mouth re-tracked 0.56-0.62 IPD wide where the mesh drew
+# it 0.83; ten CK+ people's neutral mouths 0.71-0.94). Towards the corners the sealed upper lip is
+# continued from its own middle: a pixel at a share t of the way across the lip (outer edge -> seam)
+# takes, SEAL_SIDES of the way, the colour at the same share across the lip SEAL_SIDES_FROM of the
+# distance from the mouth's centre, so the lip keeps its own colour and shading profile out to the
+# corners. Faded in from SEAL_SIDES_START to SEAL_SIDES_FULL of the half-width, and over
+# SEAL_SIDES_SOFT IPD inside the lips' outline (the skin round the lips keeps its own pixels).
+# Only as far as the corners have come in from the photo's (the mouth SEAL_SIDES_NARROWER narrower:
+# all of it; smiling photos' relaxed mouths are 0.70-0.85 of their width): a smile kept (the photo
+# as the rest: speech and reenactment on a smiling photo) keeps its thin stretched lips, as a real
+# smile closed does, and a mouth that is not narrower (0-f1-su's stretched lips) is left as drawn.
+# Only the upper lip: the lower lip continued too read thicker than drawn (single_face.jpg's relaxed
+# lower lip re-tracked 0.161 -> 0.175 IPD, the upper / lower ratio 0.62 -> 0.57, below real closed
+# mouths' 0.6-0.85).
+# (A flat tint to the lips' colour, session 24, made the two lips alike at the seam and, in lightness,
+# a made-up mouth; a chroma tint to each lip's own colour left single_face.jpg's upper lip as it was:
+# its cheeks are as red as that lip, CIELAB a 39 and 41.)
+SEAL_SIDES = 0.8
+SEAL_SIDES_FROM = 0.45
+SEAL_SIDES_START = 0.4
+SEAL_SIDES_FULL = 0.75
+SEAL_SIDES_SOFT = 0.012
+SEAL_SIDES_NARROWER = (0.03, 0.12)  # share of the photo's mouth width: from nothing to all of it
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -274,6 +299,7 @@ class MouthPainter:
         self.bite = up + self.down * bite
         # the photo's upper inner lip across the mouth (own_teeth, _incisal_edge, layer)
         self._source_lip = self.upper_lip(self.source)
+        self._source_width = abs(float((self.source[291] - self.source[61]) @ self.right))  # the photo's mouth, px
         self.own = (self.own_teeth(image) if self.palette.from_photo and bite >= OWN_TEETH_MIN * self.scale
                     else None)
 
@@ -802,5 +828,42 @@ class MouthPainter:
                         - (np.minimum(to_end, 0.0) / (2 * r)) ** 2)
         lift = (np.float32(k * SEAL_CORNER_LIFT) * corner.astype(np.float32))[..., None]
         sealed = sealed + np.maximum(closed - sealed, 0.0) * lift
+        sealed = self._lips_to_corners(sealed, P - o, k, pu, pv, (su, sv), (ou_u, ou_v))
         roi[..., :3] = np.clip(sealed + 0.5, 0, 255).astype(np.uint8)
         return k
+
+    def _lips_to_corners(self, rgb: np.ndarray, points: np.ndarray, k: float, pu: np.ndarray, pv: np.ndarray,
+                         seam: tuple, outer_up: tuple) -> np.ndarray:
+        """``rgb`` (h, w, 3) float32 with the upper lip's sides continued from its own middle
+        (:data:`SEAL_SIDES`) as far as the mouth is narrower than the photo's. ``points`` (478, 2)
+        px in its frame; ``pu``, ``pv`` (h, w) each pixel's px along the mouth and down; ``seam``,
+        ``outer_up``: (u, v) chains of the smoothed seam and the upper lip's outer edge, sorted by u."""
+        import cv2
+
+        su, sv = seam
+        centre, half = 0.5 * (su[0] + su[-1]), 0.5 * (su[-1] - su[0])
+        width = abs(float((points[291] - points[61]) @ self.right))
+        lo, hi = SEAL_SIDES_NARROWER
+        k = k * float(_smooth((1.0 - width / max(self._source_width, 1.0) - lo) / (hi - lo)))
+        if half < 2.0 or k <= 0.01:
+            return rgb
+        fade = _smooth((np.abs(pu - centre) / half - SEAL_SIDES_START) / (SEAL_SIDES_FULL - SEAL_SIDES_START))
+        outline = np.concatenate([points[list(L.LIP_OUTER_UPPER)], points[list(L.LIP_OUTER_LOWER)][::-1]])
+        inside = np.zeros(rgb.shape[:2], np.uint8)
+        cv2.fillPoly(inside, [np.round(outline * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+        depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3) / max(SEAL_SIDES_SOFT * self.scale, 1.0)
+        s1 = np.interp(pu, su, sv)
+        top1 = np.interp(pu, *outer_up)
+        w = (k * SEAL_SIDES * fade * _smooth(depth - 0.5) * _smooth(s1 - pv + 0.5)).astype(np.float32)  # (above the seam)
+        if not np.any(w > 0.01):
+            return rgb
+        # the same share of the way across the upper lip (outer edge -> seam), nearer the centre
+        u2 = centre + (pu - centre) * SEAL_SIDES_FROM
+        s2, top2 = np.interp(u2, su, sv), np.interp(u2, *outer_up)
+        t = np.clip((s1 - pv) / np.maximum(s1 - top1, 1.0), 0.0, 1.0)
+        v2 = s2 - t * (s2 - top2)
+        d, right = self.down, self.right
+        mx = (u2 * right[0] + v2 * d[0]).astype(np.float32)
+        my = (u2 * right[1] + v2 * d[1]).astype(np.float32)
+        middle = cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return rgb + (middle - rgb) * w[..., None]
