@@ -5,6 +5,9 @@
   capture stage (IMAGE mode, no smoothing) and the re-tracked channels are correlated (Pearson r)
   with the driving ones: JawOpen, mouth-corner pull, eye openness, BrowInnerUp, brow lowering.
   ``--sweep N`` adds N clips fixed in advance (seed 100+i, the four emotions in that seed's order).
+  Each sweep clip's ceiling in the unit is printed first: the r a renderer drawing exactly the
+  geometry the weights imply would score (shared measures: a sad brow's raise and lowering move the
+  same points), so a shortfall below it is the drawing's or the tracker's, not the metric's.
 * **Faithfulness**: neutral weights vs the source (PSNR), and the mean change of pixels outside the
   face region (outside the warp's anchor ring) over the whole clip, in 1/255 units.
 * **Reenactment**: a real video drives the portrait (relative to the driver's resting face, or
@@ -94,6 +97,33 @@ def correlate_unit(drive_frames, tracked, neutral) -> dict[str, float]:
     return out
 
 
+def unit_ceiling(drive_frames) -> dict[str, float]:
+    """Pearson r per :data:`UNIT_CHANNELS` that a renderer drawing exactly the geometry the frames'
+    weights imply (:func:`facemimic.animate.portrait.implied.implied_measures`: channels composed) would
+    score in the unit: each measure shared by several channels (a sad brow's raised inner end and
+    its lowering move the same points) reads as one, so the weight and its read extent differ even
+    when nothing is drawn wrong."""
+    from facemimic.animate.portrait.implied import implied_measures
+    from facemimic.expressions import geometry
+    from facemimic.expressions.names import UE_INDEX
+
+    out = {}
+    imp = [implied_measures(np.asarray(f.weights, np.float64)) for f in drive_frames]
+    for name, names in UNIT_CHANNELS.items():
+        want = [np.mean([f.weights[UE_INDEX[n]] for n in names]) for f in drive_frames]
+        got = []
+        for m in imp:
+            vals = []
+            for n in names:
+                ch = geometry.CHANNELS[n]
+                v = np.asarray(m[ch.measure], np.float64)
+                v = v[ch.side] if ch.side is not None else v
+                vals.append(float(np.clip(geometry.extent_to_weight(n, v), 0.0, 1.0)))
+            got.append(np.mean(vals))
+        out[name] = pearson(want, got)
+    return out
+
+
 def held_neutral(anim, frames: int = 10) -> np.ndarray:
     """The portrait's neutral face as the closed loop settles on it: a neutral frame held
     ``frames`` frames from a reset loop (the first frame alone carries one step of the loop's
@@ -143,6 +173,10 @@ def sweep(args, tracker, seconds: float) -> None:
     print(f"\n== Fidelity sweep: {len(clips)} clips of {seconds:g} s (seeds {clips[0][0]}-{clips[-1][0]}), "
           f"rest={args.rest}")
     drives = [timeline(clip(text, duration=seconds, fps=30, seed=seed), fps=30) for seed, text in clips]
+    for (seed, _), frames in zip(clips, drives):
+        ceil = unit_ceiling(frames)
+        print(f"   ceiling in the unit, seed {seed} (the implied geometry drawn exactly): "
+              + "  ".join(f"{k} {v:5.2f}" for k, v in ceil.items()))
     for name in args.portraits:
         anim = PortraitAnimator(*portrait(name, args))
         rows, unit_rows = [], []
