@@ -5,6 +5,7 @@
     nice python benchmarks/avatar3d.py --judges   # only the outside judges (6 and 7 below; ~1 minute)
     nice python benchmarks/avatar3d.py --retrack-seeds 10   # only the re-track (5), over ten generator seeds (~4 minutes)
     nice python benchmarks/avatar3d.py --judges --only-judge facex --photos single_face hao --emotions sad fearful
+    nice python benchmarks/avatar3d.py --judges --docs docs/img   # also docs/img/avatar3d-expressions.jpg
 
 1. Fit: mean image-plane distance of the fitted mesh's vertices to the detected landmarks, in
    inter-pupil distances (IPD), on every frontal sample photo and on frames of the talking-head video.
@@ -302,6 +303,31 @@ def judged(samples: Path, out: Path, photos_only: tuple[str, ...] | None = None,
             "posed_baseline_photos": len(base["photos"]), "judges": pj.JUDGE_INFO}
 
 
+SHEET_ROWS = (("happy", "sad", "angry"), ("surprised", "disgusted", "fearful"))
+SHEET_CROP = (40, 480, 36, 476)  # y0, y1, x0, x1 of a 512 px render: the head, hair to chin
+
+
+def expressions_sheet(renders: Path, docs: Path, name: str = "single_face", cell: int = 220) -> Path:
+    """docs/avatar3d.md's six-expression picture from ``--judges``' renders of ``name``'s avatar
+    (:data:`SHEET_ROWS`, each cropped to the head and scaled to ``cell`` px); returns its path."""
+    import cv2
+
+    y0, y1, x0, x1 = SHEET_CROP
+    rows = []
+    for row in SHEET_ROWS:
+        cells = []
+        for e in row:
+            img = cv2.imread(str(renders / f"{name}-{e}.png"))
+            if img is None:
+                raise SystemExit(f"{renders / f'{name}-{e}.png'}: no render (run --judges with that photo and emotion)")
+            cells.append(cv2.resize(img[y0:y1, x0:x1], (cell, cell), interpolation=cv2.INTER_AREA))
+        rows.append(np.hstack(cells))
+    docs.mkdir(parents=True, exist_ok=True)
+    path = docs / "avatar3d-expressions.jpg"
+    cv2.imwrite(str(path), np.vstack(rows), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -317,6 +343,8 @@ def main() -> None:
                         help="--reenact: read each CK+ photo against its own sequence's neutral first frames")
     parser.add_argument("--emotions", nargs="+", choices=("happy", "sad", "angry", "surprised", "fearful", "disgusted"),
                         help="--judges on these emotions only")
+    parser.add_argument("--docs", type=Path, default=None, metavar="DIR",
+                        help="--judges: also write DIR/avatar3d-expressions.jpg (single_face's avatar, six emotions)")
     parser.add_argument("--retrack-seeds", type=int, default=0, metavar="N",
                         help="only the re-track, over generator seeds 0..N-1 (~25 s a seed): per-seed r and the mean")
     args = parser.parse_args()
@@ -334,6 +362,8 @@ def main() -> None:
     if args.judges:
         print(json.dumps(judged(samples, args.out, tuple(args.photos or ()), tuple(args.emotions or ()),
                                      args.reenact, args.own_rest), indent=1))
+        if args.docs is not None:
+            print(f"wrote {expressions_sheet(args.out, args.docs)}")
         return
     fitted = fits(samples)
     report = {"fit_error_ipd": {k: float(f.errors().mean()) for k, f in fitted.items()},
