@@ -94,8 +94,9 @@ def test_a_smile_s_closed_upper_lip_reaches_the_corners(samples):
     # lip there was skin and the relaxed mouth a small pursed blob in the middle of a wide mouth.
     # The sealed upper lip's sides are now continued from its own middle (as far as the mouth is
     # narrower than the photo's, as here): between the upper lip's outer edge and the seam near the
-    # corners the colour is the lip's, not the skin's above it (single_face.jpg, uncalibrated: 38.6 from the lip's middle and 34.1 from the skin
-    # before, 23.9 and 42.2 after; 0-f15-hao's full lips 12.6 / 81.3 and 11.3 / 81.4).
+    # corners the colour is the lip's, not the skin's above it (single_face.jpg, uncalibrated: 38.6
+    # from the lip's middle and 34.1 from the skin before, 23.9 and 42.2 after; 0-f15-hao's full
+    # lips 12.6 / 81.3 and 11.3 / 81.4).
     anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512, rest="neutral",
                                                                               calibrate=False))
     try:
