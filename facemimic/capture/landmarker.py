@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..expressions.geometry import LEFT_IRIS, RIGHT_IRIS
 from .options import CaptureOptions
 from .sources import fit_within
 
@@ -46,7 +47,6 @@ REJECTED_IOU = 0.5
 # kept as it was, to the bit.
 REFIT_CROP = 2.0
 REFIT_DISAGREE = 0.1
-IRIS_CENTRES = (468, 473)  # MediaPipe's iris centres: the inter-pupil distance
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,7 +317,7 @@ class FaceLandmarkerRunner:
         :data:`REFIT_DISAGREE`, else ``face`` itself."""
         h, w = image.shape[:2]
         lm = face.landmarks[:, :2] * (w, h)
-        ipd = float(np.linalg.norm(lm[IRIS_CENTRES[0]] - lm[IRIS_CENTRES[1]]))
+        ipd = float(np.linalg.norm(lm[RIGHT_IRIS] - lm[LEFT_IRIS]))
         x0, y0, x1, y1 = face.box
         side = int(round(REFIT_CROP * max(x1 - x0, y1 - y0)))
         if side < 16 or ipd <= 0.0:

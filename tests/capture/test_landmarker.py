@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from facemimic.capture.landmarker import FaceLandmarkerRunner, _tile_origins, box_iou, same_face
+from facemimic.capture.landmarker import FaceLandmarkerRunner, _rescale, _tile_origins, box_iou, same_face
 from facemimic.capture.model import resolve_model
 from facemimic.capture.options import CaptureOptions
 from facemimic.capture.sources import read_image
@@ -61,10 +61,7 @@ def test_a_misfitted_small_face_is_fitted_again_on_a_crop_around_it(group_rgb):
     assert np.linalg.norm(chin_first - (735, 417)) > 0.8 * ipd, chin_first
     # a good fit is kept to the bit: the other full-pass face is the full pass's own
     left_first = min(first, key=lambda f: f.box[0])
-    kept = [f for f in tiled if same_face(f.box, (left_first.box[0] * w / left_first.frame_size[0],
-                                                   left_first.box[1] * h / left_first.frame_size[1],
-                                                   left_first.box[2] * w / left_first.frame_size[0],
-                                                   left_first.box[3] * h / left_first.frame_size[1]))]
+    kept = [f for f in tiled if same_face(f.box, _rescale(left_first, w, h).box)]
     assert len(kept) == 1 and np.array_equal(kept[0].landmarks, left_first.landmarks)
 
 

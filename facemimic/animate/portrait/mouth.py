@@ -828,16 +828,17 @@ class MouthPainter:
                         - (np.minimum(to_end, 0.0) / (2 * r)) ** 2)
         lift = (np.float32(k * SEAL_CORNER_LIFT) * corner.astype(np.float32))[..., None]
         sealed = sealed + np.maximum(closed - sealed, 0.0) * lift
-        sealed = self._lips_to_corners(sealed, P - o, k, pu, pv, (su, sv), (ou_u, ou_v))
+        sealed = self._lips_to_corners(sealed, P - o, k, pu, pv, s, (su, sv), (ou_u, ou_v))
         roi[..., :3] = np.clip(sealed + 0.5, 0, 255).astype(np.uint8)
         return k
 
     def _lips_to_corners(self, rgb: np.ndarray, points: np.ndarray, k: float, pu: np.ndarray, pv: np.ndarray,
-                         seam: tuple, outer_up: tuple) -> np.ndarray:
+                         s1: np.ndarray, seam: tuple, outer_up: tuple) -> np.ndarray:
         """``rgb`` (h, w, 3) float32 with the upper lip's sides continued from its own middle
         (:data:`SEAL_SIDES`) as far as the mouth is narrower than the photo's. ``points`` (478, 2)
-        px in its frame; ``pu``, ``pv`` (h, w) each pixel's px along the mouth and down; ``seam``,
-        ``outer_up``: (u, v) chains of the smoothed seam and the upper lip's outer edge, sorted by u."""
+        px in its frame; ``pu``, ``pv`` (h, w) each pixel's px along the mouth and down, ``s1`` (h, w)
+        the seam's v there; ``seam``, ``outer_up``: (u, v) chains of the smoothed seam and the upper
+        lip's outer edge, sorted by u."""
         import cv2
 
         su, sv = seam
@@ -852,7 +853,6 @@ class MouthPainter:
         inside = np.zeros(rgb.shape[:2], np.uint8)
         cv2.fillPoly(inside, [np.round(outline * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
         depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3) / max(SEAL_SIDES_SOFT * self.scale, 1.0)
-        s1 = np.interp(pu, su, sv)
         top1 = np.interp(pu, *outer_up)
         w = (k * SEAL_SIDES * fade * _smooth(depth - 0.5) * _smooth(s1 - pv + 0.5)).astype(np.float32)  # (above the seam)
         if not np.any(w > 0.01):
