@@ -266,10 +266,9 @@ def main(argv=None) -> int:
           f"(against the population rest: {met_pop}/{total})", flush=True)
     if not args.no_reenact:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from units_portrait import reenactment
+        from units_portrait import print_reenactment, reenactment
 
-        for name, (d, p, ratio, r) in reenactment(samples).items():
-            print(f"reenact {name:28s} driver {d:.3f} portrait {p:.3f} ratio {ratio:.2f} r {r:.2f}", flush=True)
+        print_reenactment(reenactment(samples), 28)
     return 0
 
 

@@ -12,7 +12,9 @@ re-tracked photo is the rest).
   edge is flagged (no tracker reads a chin outside the frame; ``--room PX`` continues the photo's
   bottom row PX px further down, at the same face scale, to measure the drawing with room for it);
 * reenactment: WolfgangLanger_Pexels.mp4 -> single_face.jpg, driver's apertures and brow
-  displacements (measured on the driver's landmarks against its own rest) vs the portrait's;
+  displacements (measured on the driver's landmarks against its own rest) vs the portrait's; the
+  jaw's ratio is split into what the captured track carries of the driver's range (its JawOpen x
+  full extent) and what the portrait draws of the track's (the two stages' shares of a shortfall);
 * a contact sheet per portrait (open vowels, bilabials, expression apexes) under ``--sheets``.
 
 * ``--refine [--hold N]``: the same-motion table through the closed loop (what ``facemimic
@@ -250,6 +252,7 @@ def reenactment(samples: Path, series: dict | None = None):
     from facemimic.animate.portrait.api import within_full_extent
     from facemimic.capture.api import track as capture_track
     from facemimic.expressions import geometry
+    from facemimic.expressions.names import ue_index
 
     video = samples / "WolfgangLanger_Pexels.mp4"
     raw = capture_track(str(video), keep_landmarks=True)
@@ -296,7 +299,29 @@ def reenactment(samples: Path, series: dict | None = None):
         rows[name] = (amp_d, amp_p, amp_p / amp_d if amp_d > 0 else float("nan"), r)
         if series is not None:
             series[name] = (d, p)
+    # The jaw's shortfall split between the stages: the track carries JawOpen >= 0 (a weight has no
+    # negative extent), so a driver whose chin rises above its own rest (WolfgangLanger's closed-mouth
+    # laugh: jaw drop down to -0.04 IPD) loses that part of its range in capture, not in the animator.
+    carried = np.nan_to_num(np.asarray(rel.to_arrays()["weights"], float)[:n, ue_index("JawOpen")]) \
+        * geometry.CHANNELS["JawOpen"].full_extent
+    amp_t = float(np.percentile(carried, 95) - np.percentile(carried, 5))
+    amp_d, amp_p = rows["jaw drop"][:2]
+    below = float(np.nanpercentile(np.asarray(drv.jaw_drop[:n], float), 5))
+    rows["jaw drop: track / driver"] = (amp_d, amp_t, amp_t / amp_d if amp_d > 0 else float("nan"), below)
+    rows["jaw drop: portrait / track"] = (amp_t, amp_p, amp_p / amp_t if amp_t > 0 else float("nan"), float("nan"))
     return rows
+
+
+def print_reenactment(rows: dict, width: int = 24) -> None:
+    """One line per :func:`reenactment` row; the jaw's split rows say which stages they compare."""
+    for name, (d, p, ratio, r) in rows.items():
+        if name == "jaw drop: track / driver":
+            print(f"reenact {name:{width}s} driver {d:.3f} track {p:.3f} ratio {ratio:.2f} "
+                  f"(driver's 5th percentile {r:+.3f} IPD from its rest)", flush=True)
+        elif name == "jaw drop: portrait / track":
+            print(f"reenact {name:{width}s} track {d:.3f} portrait {p:.3f} ratio {ratio:.2f}", flush=True)
+        else:
+            print(f"reenact {name:{width}s} driver {d:.3f} portrait {p:.3f} ratio {ratio:.2f} r {r:.2f}", flush=True)
 
 
 def main(argv=None) -> int:
@@ -348,9 +373,7 @@ def main(argv=None) -> int:
                           + (f": JawOpen asks the chin {past:.2f} IPD past its lower edge" if past > 0 else ""),
                           flush=True)
     if "reenact" not in args.skip:
-        rows = reenactment(samples)
-        for name, (d, p, ratio, r) in rows.items():
-            print(f"reenact {name:24s} driver {d:.3f} portrait {p:.3f} ratio {ratio:.2f} r {r:.2f}", flush=True)
+        print_reenactment(reenactment(samples))
     return 0
 
 
