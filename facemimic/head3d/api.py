@@ -400,7 +400,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     hair_rgb = hair_colour(main.img, fit, skin, alpha=main.alpha) if opts.hair == "auto" else None
     if opts.hair == "auto" and hair_rgb is None:
         notes.append("no hair found above the forehead (or it is outside the photo): no hair cap")
-    head = build_head(neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb)
+    head = build_head(neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb, skin_rgb=skin)
     expressions, _ = calibrate_to_unit(neutral, model.expressions)
     stem = Path(str(main.name).split("#")[0]).stem
     return Avatar(name=stem or "avatar", head=head, texture=texture, expressions=expressions, fit=fit,

@@ -50,6 +50,18 @@ CAVITY_INSET = 0.04  # IPD: the mouth cavity's least depth behind the skin in fr
 TEETH_DEPTH, TEETH_ARCH = 0.08, 0.3  # IPD: the incisors' front behind the lips' meeting line; the arch's depth
 TOOTH_GAPS = (0.135, 0.235, 0.355, 0.465)  # IPD from the middle for a 0.4 IPD half mouth: incisors, canine, premolar
 TOOTH_GAP_SHADE, SMILE_ARC = 0.65, 0.03  # colour left between teeth; the biting edge's rise at the arch's end (IPD)
+# The side teeth lie in the shadow of the cheeks and lips (the buccal corridor): a real smile's row is
+# brightest at the incisors and nearly black at the mouth's corners (single_face.jpg, 0-f15-hao-ph.jpg:
+# the outermost tenth of the upper row 0.12-0.33 of its peak luminance; lit like the front ones, the
+# five judged avatars' generated smiles showed 0.47-0.69, a flat bar of teeth from corner to corner;
+# now 0.25-0.38). From TEETH_SIDE_SHADE[0] of the arch's half width to its end the teeth darken
+# smoothly to TEETH_SIDE_SHADE[1] of their colour.
+TEETH_SIDE_SHADE = (0.55, 0.25)
+# The light inside a mouth comes off the lips, gums and skin: real teeth carry part of the skin's warmth
+# (CIELAB a* 11-25 on the two toothy photos, their skin's 21-32); a neutral ivory rendered grey-green
+# (a* -2..+1) beside the avatars' skin (a* 8-29). The teeth take TEETH_SKIN_TINT of the skin tone's
+# chromaticity: a* 6-15, 0.33-0.75 of their skin's.
+TEETH_SKIN_TINT = 0.4
 UPPER_TEETH_SHOW = 0.05  # IPD (3 mm): the upper incisors' edges below the closed lips' line
 LOWER_TEETH_DROP = 0.04  # IPD: the lower incisors' tops below that line (behind the upper ones)
 # The tongue rides TONGUE_RIDE of the mandible's motion (its back stays up under the palate as the jaw
@@ -267,10 +279,22 @@ def _neck(centre: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, float]:
     return np.array([0.0, 0.0, centre[2] + 0.25 * radii[2] - NECK_SETBACK]), 0.68 * radii[0]
 
 
+def teeth_colour(skin_rgb=None) -> np.ndarray:
+    """The teeth's colour (3,): :data:`TEETH_RGB` warmed by :data:`TEETH_SKIN_TINT` of the skin tone's
+    chromaticity (``skin_rgb`` (3,) 0..1; ``None``: the ivory alone), at the ivory's brightness."""
+    ivory = np.asarray(TEETH_RGB, np.float64)
+    if skin_rgb is None:
+        return ivory
+    skin = np.clip(np.asarray(skin_rgb, np.float64), 1e-3, 1.0)
+    tinted = ivory * (skin / skin.mean()) ** TEETH_SKIN_TINT
+    return np.clip(tinted * ivory.mean() / tinted.mean(), 0.0, 1.0)
+
+
 def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iris_rgb, hair_rgb=None,
-                under: np.ndarray | None = None) -> Parts:
+                under: np.ndarray | None = None, skin_rgb=None) -> Parts:
     """Eyeballs, teeth, tongue, mouth cavity and (if ``hair_rgb``) a hair cap for a face (478, 3);
-    the hair stays outside the skin points ``under`` (N, 3) (default: the face's)."""
+    the hair stays outside the skin points ``under`` (N, 3) (default: the face's); the teeth take part
+    of the skin tone ``skin_rgb`` (3,) 0..1 (:func:`teeth_colour`)."""
     pos, col, tris, follow, part = [], [], [], [], []
     n_face = face.shape[0]
     eye_centres = {}
@@ -345,6 +369,10 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
     arc_x = a * np.sin(phi)
     at_gap = np.isin(np.round(np.abs(arc_x), 9), np.round(np.r_[0.0, gaps], 9))
     rise = SMILE_ARC * (arc_x / a) ** 2
+    start, floor = TEETH_SIDE_SHADE
+    u = np.clip((np.abs(arc_x) / a - start) / (1.0 - start), 0.0, 1.0)
+    side_shade = 1.0 - (1.0 - floor) * u * u * (3.0 - 2.0 * u)
+    teeth_rgb = teeth_colour(skin_rgb)
     for label, y0, y1, back in (("teeth_upper", mouth_y + 0.16, mouth_y - UPPER_TEETH_SHOW, 0.0),
                                 ("teeth_lower", mouth_y - LOWER_TEETH_DROP, mouth_y - LOWER_TEETH_DROP - 0.16, 0.03)):
         arc_z = lip_z - TEETH_DEPTH - back - b * (1 - np.cos(phi))
@@ -357,8 +385,9 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         if (np.cross(v1 - v0, v2 - v0)[:, 2]).mean() < 0:
             t = t[:, [0, 2, 1]]
         f = np.tile(mandible, (len(p), 1)) if label == "teeth_lower" else still(len(p))
-        c = _in_shadow(TEETH_RGB, p, lip_z - TEETH_DEPTH)
+        c = _in_shadow(teeth_rgb, p, lip_z - TEETH_DEPTH)
         c[np.tile(at_gap, 2), :3] *= TOOTH_GAP_SHADE
+        c[:, :3] *= np.tile(side_shade, 2)[:, None]
         add(p, c, t, f, label)
     # The tongue lies behind the lower teeth, its top at their tips' height: as the jaw drops (riding
     # TONGUE_RIDE of it) its top surface shows in the lower part of the opening, as a real gape's does.
@@ -422,11 +451,13 @@ def _in_shadow(rgb, points: np.ndarray, front_z: float) -> np.ndarray:
     return out
 
 
-def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None) -> Head:
-    """The whole head for a fitted neutral face (478, 3) with texture layout (478, 2)."""
+def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None, skin_rgb=None) -> Head:
+    """The whole head for a fitted neutral face (478, 3) with texture layout (478, 2); ``skin_rgb``
+    (3,) 0..1, the photo's skin tone, warms the teeth (:func:`teeth_colour`)."""
     skin, cranium = build_skin(face, layout)
     skull = skin.positions[np.isin(skin.region, ("face", "cap"))]
-    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb, under=skull), cranium)
+    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb, under=skull,
+                                  skin_rgb=skin_rgb), cranium)
 
 
 def frontal_layout(face: np.ndarray) -> np.ndarray:
