@@ -198,3 +198,76 @@ def eyes_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarra
         out[still] = face[still]
     return out
 
+
+
+# The same for a frowning photo's brows: the capture reads the lowering (browDown, in the unit) but the
+# learned basis takes off about a third of it, so 15-f13-anc-ph.jpg's (posed anger: BrowLowerer 0.86 /
+# 0.89, browDown 0.45 / 0.63) avatar rested with its brows 0.057 / 0.048 IPD below the population's
+# (the photo's 0.089 / 0.086): every expression kept a frown (its smile read sad, angry and fearful to
+# the three outside judges). Each brow, with the skin of the upper lid's fold under it, rises along
+# browDown's own profile (measured on CK+ frowns: unit.BROW_DOWN_POINTS, BROW_DOWN_PROFILE) by the
+# lowering the capture read (browDown x BrowLowerer's 0.1 IPD extent), at most until the brow sits as
+# high above its eye as the shape model's mean face's. The eyes stay as they are (lids, corners,
+# irises: how open an eye rests is eyes_rested's), and the nose.
+BROW_LOWER_EXTENT = geometry.CHANNELS["BrowLowererLeft"].full_extent  # IPD (brow_lower at 1.0)
+BROW_BLEND = 0.05  # IPD: the brow's motion spreads this smoothly over the skin round it
+BROW_REACH = 0.25  # IPD: and fades out this far from the brow (the forehead rises with it, the scalp little)
+N_BROW = 10  # the brow's own points among unit.BROW_DOWN_POINTS' (upper and lower edge); then orbit and lids
+BROW_SIDES = {"Left": 0, "Right": 1}  # ARKit side -> BROW_DOWN_POINTS' key (geometry's [left, right])
+EYE_CORNERS = {side: corners for side, (_, corners, _, _, _) in EYES.items()}
+BROW_STILL = (1, 4, 5, 195, 197, *range(468, 478))  # nose and irises
+BROW_FOLD = 3  # the lids' part of BROW_DOWN_POINTS: margin (3, held), fold (3, moving), lower lid (3, held)
+
+
+def brow_height(face: np.ndarray, side: str) -> float:
+    """How high (IPD, face frame) one brow of ``face`` (478, 3) sits above its eye: the mean of its
+    edges' points (``unit.BROW_DOWN_POINTS``) above the mean of its eye corners."""
+    from .unit import BROW_DOWN_POINTS
+
+    face = np.asarray(face, np.float64)
+    brow = list(BROW_DOWN_POINTS[BROW_SIDES[side]][:N_BROW])
+    return float(face[brow, 1].mean() - face[list(EYE_CORNERS[side]), 1].mean())
+
+
+def brows_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarray:
+    """``face`` (478, 3) with the photo's brow lowering taken off where the fit left it.
+
+    Parameters
+    ----------
+    face : np.ndarray [shape=(478, 3)]
+        The fit's rest face (face frame, y up, IPD units).
+    arkit : np.ndarray [shape=(52,)]
+        The capture's weights for the photo as ARKit (``FaceFit.arkit``).
+    typical : dict
+        {"Left": height, "Right": height} of the shape model's mean face (:func:`brow_height`).
+
+    Returns
+    -------
+    np.ndarray [shape=(478, 3)]
+        Each brow (and the skin of its upper lid's fold, in browDown's profile) raised by ``browDown``
+        x :data:`BROW_LOWER_EXTENT` on average, at most until it is ``typical`` high; the eyes and the
+        rest unchanged.
+    """
+    from ..expressions.arkit import ARKIT_NAMES
+    from .unit import BROW_DOWN_POINTS, BROW_DOWN_PROFILE
+
+    face = np.asarray(face, np.float64)
+    out = face.copy()
+    profile = np.asarray(BROW_DOWN_PROFILE, np.float64)
+    for side, key in BROW_SIDES.items():
+        lowered = BROW_LOWER_EXTENT * float(np.clip(arkit[ARKIT_NAMES.index("browDown" + side)], 0.0, 1.0))
+        rise = min(lowered, max(typical[side] - brow_height(face, side), 0.0))
+        if rise <= 1e-4:
+            continue
+        # the brow, its orbit and the lid's fold move; the lid margin and lower lid are the eye's
+        order = list(range(N_BROW + 2)) + list(range(N_BROW + 2 + BROW_FOLD, N_BROW + 2 + 2 * BROW_FOLD))
+        points = [BROW_DOWN_POINTS[key][k] for k in order]
+        value = rise * profile[order] / profile[:N_BROW].mean()  # the brow's points rise by ``rise`` on average
+        eye = [k for upper, corners, lower, _, _ in (EYES[side],) for k in upper + corners + lower]
+        still = [k for k in dict.fromkeys((*eye, *BROW_STILL)) if k not in points]
+        pins = np.array(points + still)
+        moving = np.concatenate([value, np.zeros(len(still))])
+        out[:, 1] += pinned_blend(face, pins, moving, N_BROW, BROW_BLEND, BROW_REACH)
+        out[points, 1] = face[points, 1] + value
+        out[still] = face[still]
+    return out
