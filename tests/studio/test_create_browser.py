@@ -252,6 +252,9 @@ def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studi
     transcript_box = page.input_value("#t-say")
     with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
         page.set_input_files("#t-rec", str(wav))
+    # the response has arrived; the page takes it up a moment later (Build pressed in between built
+    # without a recording: "choose a recording for the speech lane first", never the captured request)
+    page.wait_for_function("document.querySelector('#t-rec-pick').value === 'audio/beckett.wav'")
     page.click("#t-build")
     page.wait_for_function("window.studioCreate.errors.includes('captured')")
     page.select_option("#t-speech-kind", "say")  # back to the voice: the typed text is still there
@@ -259,6 +262,7 @@ def test_a_recording_never_takes_the_typed_text_as_its_transcript(browser, studi
     said = page.input_value("#a-value")
     with page.expect_response(lambda r: "/api/create/upload/" in r.url and r.ok):
         page.set_input_files("#a-audio", str(wav))
+    page.wait_for_function("document.querySelector('#a-driver').value === 'audio'")  # the upload taken up
     label, box = page.inner_text("#a-value-label"), page.input_value("#a-value")
     page.click("#a-start")
     page.wait_for_function("window.studioCreate.errors.filter((e) => e === 'captured').length >= 2")
