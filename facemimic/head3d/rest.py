@@ -191,12 +191,21 @@ def eyes_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarra
         x0, x1 = face[corners[0], 0], face[corners[1], 0]
         along = np.sin(np.pi * np.clip((face[list(upper), 0] - x0) / (x1 - x0), 0.0, 1.0))
         still = list(corners + lower) + list(range(468, 478))
-        pins = np.array(list(upper) + still)
-        value = np.concatenate([drop * along / along.max(), np.zeros(len(still))])
-        out[:, 1] -= pinned_blend(face, pins, value, len(upper), EYE_BLEND, EYE_REACH)
-        out[list(upper), 1] = face[list(upper), 1] - value[: len(upper)]
-        out[still] = face[still]
+        moved_pinned(face, out, list(upper), -drop * along / along.max(), still, EYE_BLEND, EYE_REACH)
     return out
+
+
+def moved_pinned(face: np.ndarray, out: np.ndarray, points: list, rise: np.ndarray, still: list,
+                 blend: float, reach: float, fade_from: int | None = None) -> None:
+    """Move ``out`` (478, 3) vertically in place: ``points`` by exactly ``rise`` (len(points),) IPD (up
+    positive), the landmarks near them by a blend of it (:func:`pinned_blend` on ``face``, width
+    ``blend``, fading ``reach`` from the first ``fade_from`` points, default all), ``still`` held
+    where ``face`` has them."""
+    pins = np.array(list(points) + list(still))
+    value = np.concatenate([rise, np.zeros(len(still))])
+    out[:, 1] += pinned_blend(face, pins, value, len(points) if fade_from is None else fade_from, blend, reach)
+    out[list(points), 1] = face[list(points), 1] + rise
+    out[list(still)] = face[list(still)]
 
 
 
@@ -234,10 +243,7 @@ def brows_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarr
 
     Parameters
     ----------
-    face : np.ndarray [shape=(478, 3)]
-        The fit's rest face (face frame, y up, IPD units).
-    arkit : np.ndarray [shape=(52,)]
-        The capture's weights for the photo as ARKit (``FaceFit.arkit``).
+    face, arkit : as :func:`eyes_rested` (the fit's rest face (478, 3); the photo's ARKit weights (52,))
     typical : dict
         {"Left": height, "Right": height} of the shape model's mean face (:func:`brow_height`).
 
@@ -265,9 +271,5 @@ def brows_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarr
         value = rise * profile[order] / profile[:N_BROW].mean()  # the brow's points rise by ``rise`` on average
         eye = [k for upper, corners, lower, _, _ in (EYES[side],) for k in upper + corners + lower]
         still = [k for k in dict.fromkeys((*eye, *BROW_STILL)) if k not in points]
-        pins = np.array(points + still)
-        moving = np.concatenate([value, np.zeros(len(still))])
-        out[:, 1] += pinned_blend(face, pins, moving, N_BROW, BROW_BLEND, BROW_REACH)
-        out[points, 1] = face[points, 1] + value
-        out[still] = face[still]
+        moved_pinned(face, out, points, value, still, BROW_BLEND, BROW_REACH, fade_from=N_BROW)
     return out
