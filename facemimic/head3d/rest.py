@@ -208,7 +208,6 @@ def moved_pinned(face: np.ndarray, out: np.ndarray, points: list, rise: np.ndarr
     out[list(still)] = face[list(still)]
 
 
-
 # The same for a frowning photo's brows: the capture reads the lowering (browDown, in the unit) but the
 # learned basis takes off about a third of it, so 15-f13-anc-ph.jpg's (posed anger: BrowLowerer 0.86 /
 # 0.89, browDown 0.45 / 0.63) avatar rested with its brows 0.057 / 0.048 IPD below the population's
@@ -269,7 +268,7 @@ def brows_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarr
         order = list(range(N_BROW + 2)) + list(range(N_BROW + 2 + BROW_FOLD, N_BROW + 2 + 2 * BROW_FOLD))
         points = [BROW_DOWN_POINTS[key][k] for k in order]
         value = rise * profile[order] / profile[:N_BROW].mean()  # the brow's points rise by ``rise`` on average
-        eye = [k for upper, corners, lower, _, _ in (EYES[side],) for k in upper + corners + lower]
-        still = [k for k in dict.fromkeys((*eye, *BROW_STILL)) if k not in points]
+        upper, corners, lower, _, _ = EYES[side]
+        still = [k for k in dict.fromkeys((*upper, *corners, *lower, *BROW_STILL)) if k not in points]
         moved_pinned(face, out, points, value, still, BROW_BLEND, BROW_REACH, fade_from=N_BROW)
     return out
