@@ -36,12 +36,15 @@ TEETH_BRIGHTER = 0.85  # x the cheeks' L: brighter than this inside the opening 
 MIN_TEETH = 0.1  # the opening's upper third shows teeth at least this share: a teeth row to measure
 
 
-def landmarks(image: np.ndarray) -> np.ndarray | None:
-    """(478, 2) landmark pixels of the one face in an RGB image (H, W, 3), or None."""
+def landmarks(image: np.ndarray, tracker=None) -> np.ndarray | None:
+    """(478, 2) landmark pixels of the one face in an RGB image (H, W, 3), or None; ``tracker``: an
+    open :class:`~facemimic.capture.still.StillTracker` to reuse (default: one for this image)."""
     from facemimic.capture.still import StillTracker
 
-    with StillTracker(max_faces=1) as tracker:
-        faces = tracker.landmarks(np.ascontiguousarray(image[..., :3]))
+    if tracker is None:
+        with StillTracker(max_faces=1) as own:
+            return landmarks(image, own)
+    faces = tracker.landmarks(np.ascontiguousarray(image[..., :3]))
     if not faces:
         return None
     return np.asarray(faces[0], np.float64)[:, :2] * (image.shape[1], image.shape[0])
@@ -157,13 +160,16 @@ def main(argv=None) -> int:
         out = args.out or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
         groups = {"real": real_mouths(), "avatar": avatar_mouths(out)}
+    from facemimic.capture.still import StillTracker
+
     keys = ("area", "teeth", "upper", "lower", "corner", "warmth")
     print("| group | image | emotion | gap | " + " | ".join(keys) + " |")
     print("|---|---|---|---|" + "---|" * len(keys))
     summary: dict = {}
+    tracker = StillTracker(max_faces=1)  # one landmarker for every image
     for group, items in groups.items():
         for name, emotion, image in items:
-            lm = landmarks(image)
+            lm = landmarks(image, tracker)
             if lm is None:
                 print(f"| {group} | {name} | {emotion} | no face |")
                 continue
@@ -171,6 +177,7 @@ def main(argv=None) -> int:
             summary.setdefault((group, emotion), []).append(m)
             print(f"| {group} | {name} | {emotion} | {m['gap']:.3f} | "
                   + " | ".join(f"{m[k]:.2f}" if np.isfinite(m[k]) else "-" for k in keys) + " |")
+    tracker.close()
     print("\nranges (min-max) per group and emotion:")
     for (group, emotion), ms in sorted(summary.items(), key=lambda kv: (kv[0][1], kv[0][0] != "real")):
         cells = []
