@@ -29,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)  # inner lip contours, corner to corner
-LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
+# the inner lip contours, corner to corner (78 ... 308), as the portrait animator names them
+from facemimic.animate.portrait.landmarks import LIP_INNER_LOWER as LOWER_INNER, LIP_INNER_UPPER as UPPER_INNER
+
 CHEEKS = (205, 425, 50, 280)
 TEETH_BRIGHTER = 0.85  # x the cheeks' L: brighter than this inside the opening is teeth
 MIN_TEETH = 0.1  # the opening's upper third shows teeth at least this share: a teeth row to measure

@@ -367,8 +367,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     from .texture import bake_texture, hair_colour, iris_colour
     from .combos import combination_shapes
     from .unit import calibrate_to_unit
-    from .rest import brow_height, brows_rested, eye_aperture, eyes_rested, lips_closed, upper_lip_length, \
-        upper_lip_rested
+    from .rest import lips_closed, photo_rested
 
     opts = options or Avatar3DOptions()
     model = load_face_model()
@@ -387,12 +386,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
                                                                f"({notes[-1][len('left out: '):]})")
     main = min(views, key=lambda v: v.fit.yaw_deg)
     fit = main.fit
-    typical = upper_lip_length(model.mean)
-    open_eyes = {k: eye_aperture(model.mean, k) for k in ("Left", "Right")}
-    brows = {k: brow_height(model.mean, k) for k in ("Left", "Right")}
-    rests = [brows_rested(eyes_rested(upper_lip_rested(v.fit.neutral, v.fit.arkit, typical), v.fit.arkit, open_eyes),
-                          v.fit.arkit, brows)
-             for v in views]  # a smile's lip lift, a stare's widening and a frown's lowering off (.rest)
+    rests = [photo_rested(v.fit.neutral, v.fit.arkit, model.mean) for v in views]
     neutral = np.median(np.stack(rests), axis=0) if len(views) > 1 else rests[0]
     neutral = lips_closed(neutral)  # a face at rest has its lips together (.rest)
     if len(views) > 1:

@@ -272,3 +272,14 @@ def brows_rested(face: np.ndarray, arkit: np.ndarray, typical: dict) -> np.ndarr
         still = [k for k in dict.fromkeys((*upper, *corners, *lower, *BROW_STILL)) if k not in points]
         moved_pinned(face, out, points, value, still, BROW_BLEND, BROW_REACH, fade_from=N_BROW)
     return out
+
+
+def photo_rested(face: np.ndarray, arkit: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """A photo's fitted rest face (478, 3) with what the fit's basis left of the photo's expression
+    taken off: a smile's lip lift (:func:`upper_lip_rested`), a stare's widening (:func:`eyes_rested`),
+    a frown's lowering (:func:`brows_rested`), each at most to the shape model's ``mean`` face (478, 3);
+    ``arkit`` (52,) is the photo's captured expression."""
+    sides = ("Left", "Right")
+    lip = upper_lip_rested(face, arkit, upper_lip_length(mean))
+    eyes = eyes_rested(lip, arkit, {k: eye_aperture(mean, k) for k in sides})
+    return brows_rested(eyes, arkit, {k: brow_height(mean, k) for k in sides})
