@@ -56,6 +56,7 @@ REQUESTS = (
     ("LipFunnel", tuple(f"LipFunnel{p}{s}" for p in ("Upper", "Lower") for s in ("Left", "Right")), "LipFunnelUpperLeft"),
     ("MouthUpperUp", ("MouthUpperUpLeft",), "MouthUpperUpLeft"),
     ("MouthLowerDown", ("MouthLowerDownLeft",), "MouthLowerDownLeft"),
+    ("MouthPress", ("MouthPressLeft",), "MouthPressLeft"),
     ("CheekSquint", ("CheekSquintLeft",), "CheekSquintLeft"),
     ("NoseSneer", ("NoseSneerLeft",), "NoseSneerLeft"),
     ("BrowInnerUp (both)", ("BrowInnerUpLeft", "BrowInnerUpRight"), "BrowInnerUpLeft"),

@@ -118,7 +118,7 @@ def collect() -> list[dict]:
     sources += [(samples / n, 1, "video") for n in VIDEOS]
     people = []
     for path, faces, kind in sources:
-        tr = track(path, smoothing="raw", keep_landmarks=True, max_faces=faces)
+        tr = track(path, smoothing="raw", units="mediapipe", keep_landmarks=True, max_faces=faces)
         size = image_size(path)
         ids = sorted(set(tr.face_id[tr.present].tolist()))
         for k, fid in enumerate(ids):

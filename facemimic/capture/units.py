@@ -248,6 +248,16 @@ _I = dict(
 )
 
 
+def _lip_length(c: np.ndarray, middle: int, side_inner: np.ndarray) -> np.ndarray:
+    """(2,) one lip's inner edge, middle -> beside the philtrum -> each corner (geometry._lip_length)."""
+    side, corner = c[side_inner, :2], c[_I["corner"], :2]
+    return np.linalg.norm(side - c[middle, :2], axis=-1) + np.linalg.norm(corner - side, axis=-1)
+
+
+# Features that are not linear in the points (lengths): computed directly, never through the matrix.
+_NONLINEAR = ("nose_chin", "up_len", "lo_len")
+
+
 def _features(c: np.ndarray) -> dict[str, np.ndarray]:
     """The quantities every measure is a difference of, for face-frame points ``c`` (len(_USED), 3)."""
     i = _I
@@ -261,7 +271,8 @@ def _features(c: np.ndarray) -> dict[str, np.ndarray]:
         width=c[i["corner"][0], 0] - c[i["corner"][1], 0],
         lips_z=c[i["lips_z"], 2].mean(),
         nose_lip=y[i["subnasale"]] - y[i["upper_side"]], lip_chin=y[i["lower_side"]] - y[i["chin"]],
-        red=(y[i["upper_side"]] - y[i["upper_inner"]]) + (y[i["lower_inner"]] - y[i["lower_side"]]),
+        red_up=y[i["upper_side"]] - y[i["upper_inner"]], red_lo=y[i["lower_inner"]] - y[i["lower_side"]],
+        up_len=_lip_length(c, i["lip"][0], i["upper_inner"]), lo_len=_lip_length(c, i["lip"][1], i["lower_inner"]),
         puff_x=c[i["cheek_low"], 0] * _SIGN, cheek_y=y[i["cheek_up"]], wing_y=y[i["nose_wing"]],
         inner_y=(y[i["brow_in"][0]] + y[i["brow_in"][1]]) / 2,
         inner_x=(c[i["brow_in"][0], 0] + c[i["brow_in"][1], 0]) / 2 * _SIGN,
@@ -272,10 +283,10 @@ def _features(c: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _linear_feature_map() -> tuple[np.ndarray, dict[str, slice]]:
-    """Every feature but ``nose_chin`` is linear in the points: one matrix (F, 3 * len(_USED)),
-    built by probing :func:`_features` (the readable definition) with unit vectors."""
+    """Every feature but the :data:`_NONLINEAR` ones is linear in the points: one matrix
+    (F, 3 * len(_USED)), built by probing :func:`_features` (the readable definition) with unit vectors."""
     zero = np.zeros((len(_USED), 3))
-    names = [k for k in _features(zero) if k != "nose_chin"]
+    names = [k for k in _features(zero) if k not in _NONLINEAR]
     sizes = [np.size(_features(zero)[k]) for k in names]
     cols = []
     for j in range(zero.size):
@@ -296,7 +307,16 @@ def _features_fast(c: np.ndarray) -> dict[str, np.ndarray]:
     out = {k: v[sl] for k, sl in _FEATURE_SLICES.items()}
     d = c[_I["chin"]] - c[_I["nose"]]
     out["nose_chin"] = math.sqrt(float(d @ d))
+    out["up_len"] = _lip_length(c, _I["lip"][0], _I["upper_inner"])
+    out["lo_len"] = _lip_length(c, _I["lip"][1], _I["lower_inner"])
     return out
+
+
+def _lip_thinning(f: dict, r: dict) -> np.ndarray:
+    """(2,) red lip lost beyond the lips' stretch (geometry.lip_thinning): each lip expected at its
+    rest height x min(1, rest length / length)."""
+    return sum(r[red] * np.minimum(r[length] / np.maximum(f[length], 1e-9), 1.0) - f[red]
+               for red, length in (("red_up", "up_len"), ("red_lo", "lo_len")))
 
 
 def _measures(f: dict, r: dict) -> dict[str, np.ndarray]:
@@ -310,7 +330,7 @@ def _measures(f: dict, r: dict) -> dict[str, np.ndarray]:
         corner_stretch=corner_out - np.maximum(corner_up, 0.0) / _TAN,
         mouth_narrowing=r["width"] - f["width"], lip_protrusion=f["lips_z"] - r["lips_z"],
         upper_lip_raise=r["nose_lip"] - f["nose_lip"], lower_lip_depress=r["lip_chin"] - f["lip_chin"],
-        lip_thinning=r["red"] - f["red"], cheek_puff=f["puff_x"] - r["puff_x"],
+        lip_thinning=_lip_thinning(f, r), cheek_puff=f["puff_x"] - r["puff_x"],
         cheek_raise=f["cheek_y"] - r["cheek_y"], nose_wing_raise=f["wing_y"] - r["wing_y"],
         brow_inner_raise=inner, brow_outer_raise=f["outer_y"] - r["outer_y"],
         brow_lower=-(inner + f["mid_y"] - r["mid_y"]) / 2, brow_pinch=-(f["inner_x"] - r["inner_x"]),

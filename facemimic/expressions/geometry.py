@@ -429,7 +429,8 @@ class FaceMeasures:
     lip_protrusion: np.ndarray  # lips (0, 17) moved forward (+z) (funnel, pucker)
     upper_lip_raise: np.ndarray  # (..., 2) upper-lip border moved towards the nose base (2)
     lower_lip_depress: np.ndarray  # (..., 2) lower-lip border moved towards the chin (152)
-    lip_thinning: np.ndarray  # (..., 2) red-lip height (267-312 + 317-314 / 37-82 + 87-84) lost (press)
+    lip_thinning: np.ndarray  # (..., 2) red-lip height (267-312 + 317-314 / 37-82 + 87-84) lost beyond the lips' stretch (press)
+    red_lip_lost: np.ndarray  # (..., 2) the same red-lip height lost, however it was lost (stretch included)
     cheek_puff: np.ndarray  # (..., 2) buccal cheek (411/187) moved outwards
     cheek_raise: np.ndarray  # (..., 2) infraorbital cheek (347/118) moved up
     nose_wing_raise: np.ndarray  # (..., 2) alar crease (358/129) moved up
@@ -568,6 +569,77 @@ def upper_lip_raise(landmarks: np.ndarray, image_size: tuple[float, float],
     return _one_measure(lambda c, r: _nose_to_lip(r) - _nose_to_lip(c), landmarks, image_size, rest)
 
 
+def _red_lips(face: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, 2) red-lip heights beside the philtrum: the upper lip's, the lower lip's."""
+    return (_side(face, UPPER_LIP_SIDE)[..., 1] - _side(face, UPPER_LIP_SIDE_INNER)[..., 1],
+            _side(face, LOWER_LIP_SIDE_INNER)[..., 1] - _side(face, LOWER_LIP_SIDE)[..., 1])
+
+
+def _lip_length(face: np.ndarray, middle: int, side_inner: tuple[int, int]) -> np.ndarray:
+    """(T, 2) one lip's inner edge from the middle to each corner (middle -> beside the philtrum ->
+    corner), in the image plane."""
+    mid = face[:, middle, :2][:, None]
+    side = _side(face, side_inner)[..., :2]
+    corner = _side(face, MOUTH_CORNER)[..., :2]
+    return np.linalg.norm(side - mid, axis=-1) + np.linalg.norm(corner - side, axis=-1)
+
+
+def lip_thinning(c: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """MouthPress's measure: the red-lip height lost beyond what the lips' own lengthening explains.
+
+    A red lip keeps its area as it stretches, so a smile's widened mouth and a gaping jaw's long lip
+    edge thin the lips without pressing them: CK+ smile apexes against their own neutral frames lost
+    0.07-0.10 IPD of red lip (0.64-0.86 of MouthPress's extent read as plain height), surprise apexes
+    0.04-0.08, a press 0.08 at an unchanged length. Each lip and side is expected at its rest
+    height x min(1, rest length / length) (no correction for a shortened lip: a pucker's narrowing
+    is not a press either way); the loss is measured from there.
+
+    Parameters
+    ----------
+    c, r : np.ndarray [shape=(T, 478, 3)]
+        Face-frame points of the face and of its rest (broadcastable).
+
+    Returns
+    -------
+    np.ndarray [shape=(T, 2)]
+        Subject's left, right (IPD).
+    """
+    lost = 0.0
+    for (now, rest), middle, inner in zip(zip(_red_lips(c), _red_lips(r)), (UPPER_LIP_INNER, LOWER_LIP_INNER),
+                                         (UPPER_LIP_SIDE_INNER, LOWER_LIP_SIDE_INNER)):
+        stretch = _lip_length(r, middle, inner) / np.maximum(_lip_length(c, middle, inner), 1e-9)
+        lost = lost + rest * np.minimum(stretch, 1.0) - now
+    return lost
+
+
+def photo_lips_pressed(landmarks: np.ndarray, image_size: tuple[float, float]) -> np.ndarray:
+    """How far a photo's lips are thinned, as a MouthPress weight per side: all of the red lip it lost
+    against the population rest (``red_lip_lost``), stretch included, in MouthPress's full extent.
+
+    What the portrait animator and the 3D avatar take off a photo to reach its neutral face. A photo's
+    smile reads short against the population rest, and taking its smile shapes off gives back little
+    of the red lip a real smile loses (0.07-0.10 IPD against the same person's neutral frame), so a
+    smiling photo whose press alone was taken off (0 in the unit: a smile presses nothing) rested with
+    a wide mouth and thin lips: against the same people's neutral frames (CK+ S052_004, S055_005,
+    S074_005, single_face.mp4) the avatar's rest width 0.069 and upper red lip 0.039 IPD off, against
+    0.028 and 0.018 with the whole loss taken off through the press (as before MouthPress counted only
+    the thinning a lip's stretch does not explain).
+
+    Parameters
+    ----------
+    landmarks : np.ndarray [shape=(478, 3)]
+        The photo's landmarks, normalised by ``image_size``.
+    image_size : (width, height)
+
+    Returns
+    -------
+    np.ndarray [shape=(2,)]
+        Subject's left, right, in [0, 1] (0 where the landmarks give no measure).
+    """
+    lost = measure(np.asarray(landmarks, np.float64), image_size).red_lip_lost
+    return np.clip(np.nan_to_num(np.asarray(lost, np.float64)) / CHANNELS["MouthPressLeft"].full_extent, 0.0, 1.0)
+
+
 def measure(landmarks: np.ndarray, image_size: tuple[float, float],
             rest: np.ndarray | None = None) -> FaceMeasures:
     """Geometric measures of a face, normalised by its inter-pupil distance.
@@ -628,10 +700,6 @@ def measure(landmarks: np.ndarray, image_size: tuple[float, float],
     def lip_to_chin(face):
         return _side(face, LOWER_LIP_SIDE)[..., 1] - face[:, CHIN, 1][:, None]
 
-    def red_lip(face):
-        return ((_side(face, UPPER_LIP_SIDE)[..., 1] - _side(face, UPPER_LIP_SIDE_INNER)[..., 1])
-                + (_side(face, LOWER_LIP_SIDE_INNER)[..., 1] - _side(face, LOWER_LIP_SIDE)[..., 1]))
-
     def rise(pair):
         return _side(c, pair)[..., 1] - _side(r, pair)[..., 1]
 
@@ -650,7 +718,8 @@ def measure(landmarks: np.ndarray, image_size: tuple[float, float],
         smile_pull=smile_pull, corner_stretch=corner_stretch,
         mouth_narrowing=width0 - width, lip_protrusion=lips_z - lips_z0,
         upper_lip_raise=_nose_to_lip(r) - _nose_to_lip(c), lower_lip_depress=lip_to_chin(r) - lip_to_chin(c),
-        lip_thinning=red_lip(r) - red_lip(c),
+        lip_thinning=lip_thinning(c, r),
+        red_lip_lost=sum(rest - now for now, rest in zip(_red_lips(c), _red_lips(r))),
         cheek_puff=(_side(c, CHEEK_LOWER)[..., 0] - _side(r, CHEEK_LOWER)[..., 0]) * sign,
         cheek_raise=rise(CHEEK_UPPER), nose_wing_raise=rise(NOSE_WING),
         brow_inner_raise=brow_inner, brow_outer_raise=rise(BROW_OUTER),

@@ -336,14 +336,15 @@ def _sources(photo) -> list:
 
 
 def _fit_view(source, name_override, opts: Avatar3DOptions, model, notes: list) -> _View:
-    from .fit import fit_face, frame_arkit
+    from .fit import fit_face, photo_arkit
 
     img, alpha, name, more = _load_photo(source)
     name = name_override or name
     notes += more
     frames = find_faces(img, name)
     index, frame = choose_face(frames, opts.face, name)
-    fit = fit_face(frame.landmarks, (img.shape[1], img.shape[0]), frame_arkit(frame), model=model)
+    fit = fit_face(frame.landmarks, (img.shape[1], img.shape[0]), photo_arkit(frame, (img.shape[1], img.shape[0])),
+                   model=model)
     which = f"face {index}" if len(frames) > 1 else "the face"
     if fit.yaw_deg > MAX_YAW_DEG:
         raise InputError(name, f"{which} is turned {fit.yaw_deg:.0f} degrees from the camera (at most "

@@ -194,6 +194,34 @@ def frame_arkit(frame) -> np.ndarray:
                        np.array([frame.openness_left, frame.openness_right]))
 
 
+def photo_arkit(frame, image_size: tuple[int, int]) -> np.ndarray:
+    """The expression to take off a photo's fitted face: :func:`frame_arkit`, its lips' press raised to
+    all of the red lip they lost (``geometry.photo_lips_pressed``: the smile taken off gives back too
+    little of it, so what the smile's stretch thinned goes off through the press too).
+
+    Parameters
+    ----------
+    frame : ExpressionFrame
+        The capture's frame of the face, with its 478 landmarks.
+    image_size : (width, height)
+        Of the photo the landmarks were normalised by.
+
+    Returns
+    -------
+    np.ndarray [shape=(52,)]
+    """
+    from ..expressions.names import ARKIT_NAMES
+
+    arkit = frame_arkit(frame)
+    if frame.landmarks is None:
+        return arkit
+    pressed = geo.photo_lips_pressed(frame.landmarks, image_size)
+    for side, name in enumerate(("mouthPressLeft", "mouthPressRight")):  # geometry's [left, right]
+        k = ARKIT_NAMES.index(name)
+        arkit[k] = max(float(arkit[k]), float(pressed[side]))
+    return arkit
+
+
 def shape_distance(a: np.ndarray, b: np.ndarray) -> float:
     """RMS distance (IPD units) between two fitted neutral faces (478, 3) after a rigid alignment
     of the surface: how different two people's faces are, pose and position aside."""
@@ -203,4 +231,4 @@ def shape_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(((pa - (pb - pb.mean(0))) ** 2).sum(axis=1).mean()))
 
 
-__all__ = ["FaceFit", "LEFT_IRIS", "RIGHT_IRIS", "fit_face", "frame_arkit", "shape_distance", "similarity"]
+__all__ = ["FaceFit", "LEFT_IRIS", "RIGHT_IRIS", "fit_face", "frame_arkit", "photo_arkit", "shape_distance", "similarity"]

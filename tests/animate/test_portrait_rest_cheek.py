@@ -38,7 +38,7 @@ def cheek_rest(samples):
         w[ue_index(f"CheekSquint{s}")] = 0.45
     rest = animator.frame_drive(w, (1.0, 1.0))
     mp = pytest.MonkeyPatch()
-    mp.setattr(animator, "neutral_rest", lambda frame, points: rest)
+    mp.setattr(animator, "neutral_rest", lambda frame, points, photo_size=None: rest)
     try:
         opts = PortraitOptions(size=256, rest="neutral", calibrate=False, refine=False, mouth=False, eyes=False)
         with PortraitAnimator(str(samples / "single_face.jpg"), opts) as anim:

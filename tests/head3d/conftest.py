@@ -29,14 +29,14 @@ def tracked_video_frames(path, indices):
 @pytest.fixture(scope="session")
 def fitted_people(samples):
     """Fits of four different people's photos and of two frames (30, 400) of one talking-head video."""
-    from facemimic.head3d.fit import fit_face, frame_arkit
+    from facemimic.head3d.fit import fit_face, photo_arkit
 
     out = {}
     for name in ("single_face.jpg", "0-f1-su-ph.jpg", "0-f15-hao-ph.jpg", "15-f13-anc-ph.jpg"):
         size, frame = tracked_photo(samples / name)
-        out[name] = fit_face(frame.landmarks, size, frame_arkit(frame))
+        out[name] = fit_face(frame.landmarks, size, photo_arkit(frame, size))
     for k, (size, frame) in tracked_video_frames(samples / "WolfgangLanger_Pexels.mp4", (30, 400)).items():
-        out[f"video#{k}"] = fit_face(frame.landmarks, size, frame_arkit(frame))
+        out[f"video#{k}"] = fit_face(frame.landmarks, size, photo_arkit(frame, size))
     return out
 
 

@@ -8,11 +8,11 @@ from head3d_photos import tracked_photo
 
 
 def test_open_mouthed_photo_rests_with_closed_lips(samples):
-    from facemimic.head3d.fit import fit_face, frame_arkit
+    from facemimic.head3d.fit import fit_face, photo_arkit
     from facemimic.head3d.rest import HELD, LOWER_INNER, UPPER_INNER, lips_closed
 
     size, frame = tracked_photo(samples / "0-f1-su-ph.jpg")  # a surprised face, mouth open
-    neutral = fit_face(frame.landmarks, size, frame_arkit(frame)).neutral
+    neutral = fit_face(frame.landmarks, size, photo_arkit(frame, size)).neutral
     gap = neutral[list(UPPER_INNER), 1] - neutral[list(LOWER_INNER), 1]
     assert gap.max() > 0.15, gap  # the fit's rest keeps the open mouth (what this fixes)
     closed = lips_closed(neutral)

@@ -20,7 +20,7 @@ def _last_video_frame(path):
 
 def _rest(img_or_path):
     from facemimic.capture.api import capture_frames
-    from facemimic.head3d.fit import fit_face, frame_arkit
+    from facemimic.head3d.fit import fit_face, photo_arkit
     from facemimic.head3d.learn import load_face_model
     from facemimic.head3d.rest import lips_closed, upper_lip_length, upper_lip_rested
 
@@ -29,7 +29,7 @@ def _rest(img_or_path):
         frame = [f for f in capture_frames(img_or_path, keep_landmarks=True, smoothing="raw") if f.present][0]
     else:
         size, frame = tracked_photo(img_or_path)
-    fit = fit_face(frame.landmarks, size, frame_arkit(frame))
+    fit = fit_face(frame.landmarks, size, photo_arkit(frame, size))
     typical = upper_lip_length(load_face_model().mean)
     return lips_closed(fit.neutral), lips_closed(upper_lip_rested(fit.neutral, fit.arkit, typical)), fit
 

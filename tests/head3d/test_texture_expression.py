@@ -13,13 +13,13 @@ def smiling(samples):
     from head3d_photos import tracked_photo
     from PIL import Image
 
-    from facemimic.head3d.fit import fit_face, frame_arkit
+    from facemimic.head3d.fit import fit_face, photo_arkit
     from facemimic.head3d.head import frontal_layout
     from facemimic.head3d.rest import lips_closed
     import facemimic.head3d.texture as texture
 
     size, frame = tracked_photo(samples / "single_face.jpg")
-    fit = fit_face(frame.landmarks, size, frame_arkit(frame))
+    fit = fit_face(frame.landmarks, size, photo_arkit(frame, size))
     layout = frontal_layout(lips_closed(fit.neutral))
     photo = np.asarray(Image.open(samples / "single_face.jpg").convert("RGB"))
     flat, _ = texture.bake_texture(photo, fit, layout, size=512)

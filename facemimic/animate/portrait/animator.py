@@ -198,6 +198,7 @@ class PortraitAnimator:
         self.name = name or self.name
         faces = find_faces(image, self.name)
         face = choose_face(faces, opts.face, self.name)
+        photo_size = (image.shape[1], image.shape[0])  # what the capture's landmarks are normalised by
         self.stats.faces = len(faces)
         yaw = float(face.frame.head_rotation[0])
         self.stats.source_yaw = yaw
@@ -238,7 +239,7 @@ class PortraitAnimator:
         # as a share of the photo's own aperture (frame_drive); a photo taken as the rest is open
         self.photo_closure = photo_lids(face.frame) if opts.rest == "neutral" else (0.0, 0.0)
         if opts.rest == "neutral":
-            rest = neutral_rest(face.frame, pts)
+            rest = neutral_rest(face.frame, pts, photo_size)
         # (x, y, depth): the model is sized by the unit on the photo's own 3D landmarks
         self.model = DisplacementModel.for_face(pts, rest=rest)
         down = self.model.frame.rotation[:, 1]
@@ -636,11 +637,13 @@ def frame_drive(weights: np.ndarray, openness: tuple[float, float],
     return drive_vector(weights, (1.0 - float(shut[0]), 1.0 - float(shut[1])))
 
 
-def neutral_rest(frame, points: np.ndarray) -> np.ndarray:
+def neutral_rest(frame, points: np.ndarray, photo_size: tuple[int, int] | None = None) -> np.ndarray:
     """The (93,) drive of the photo's own expression, in the unit, for ``rest="neutral"``.
 
     The capture stage's weights of the photo (measured against the population rest, as for every
-    photo), except the mouth's opening: the rest implies exactly the photo's own inner-lip gap
+    photo), with the lips' press raised to all of the red lip they lost, a smile's stretched lips
+    included (``geometry.photo_lips_pressed`` of the frame's landmarks in ``photo_size``, the
+    picture they are normalised by), except the mouth's opening: the rest implies exactly the photo's own inner-lip gap
     (``expressions.mouth.implied_lip_gap``), so taking it away closes the lips, no more. The lip
     shapes (MouthUpperUp, MouthLowerDown) take their share of the gap first and JawOpen the rest,
     at most what the capture stage reads (lips that are together hold no jaw opening: a long chin
@@ -654,6 +657,10 @@ def neutral_rest(frame, points: np.ndarray) -> np.ndarray:
 
     w = np.nan_to_num(np.asarray(frame.weights, np.float32))
     gap = float(geometry.measure(np.asarray(points, np.float64)[:, :3], (1.0, 1.0)).lip_gap)
+    if photo_size is not None and frame.landmarks is not None:
+        pressed = geometry.photo_lips_pressed(frame.landmarks, photo_size)
+        for side, name in enumerate(("MouthPressLeft", "MouthPressRight")):  # geometry's [left, right]
+            w[ue_index(name)] = max(float(w[ue_index(name)]), float(pressed[side]))
     jaw, closed = ue_index("JawOpen"), ue_index("MouthClosed")
     w[closed] = 0.0
     if np.isfinite(gap):
