@@ -70,6 +70,25 @@ def test_toothy_smile_parts_the_lips_without_dropping_the_jaw(samples):
     assert np.median(geo.geometric_weights(m)["JawOpen"][open_frames]) < 0.15
 
 
+def test_a_smile_stretches_the_red_lip_without_reading_as_a_lip_press(samples, faces):
+    """MouthPress counts only the red lip a lip's own stretch does not explain (docs/units.md).
+    single_face.mp4's broad smile loses ~half a press's worth of red-lip height against the
+    person's own rest (what MouthPress read before), all of it explained by the mouth widening;
+    the closed-lip anger photo's press, at an unchanged mouth width, still reads as one."""
+    tr = track(samples / "single_face.mp4", smoothing="raw", keep_landmarks=True)
+    size = (640, 360)
+    m = geo.measure(tr.landmarks, size, rest=geo.estimate_rest(tr.landmarks, size))
+    smiling = m.smile_pull.mean(-1) > 0.1
+    assert smiling.sum() > 30
+    extent = geo.CHANNELS["MouthPressLeft"].full_extent
+    assert np.median(m.red_lip_lost[smiling]) / extent > 0.3  # the lips did thin ...
+    press = geo.geometric_weights(m)
+    for side in ("Left", "Right"):  # ... but nothing pressed them
+        assert np.percentile(press[f"MouthPress{side}"][smiling], 90) < 0.1
+    angry = geo.geometric_weights(geo.measure(*faces["15-f13-anc-ph.jpg"]))
+    assert angry["MouthPressLeft"] > 0.5 and angry["MouthPressRight"] > 0.5
+
+
 def test_left_is_the_subjects_left_and_a_mirror_swaps_the_sides(samples, faces):
     lm, size = faces["0-f15-hao-ph.jpg"]
     # Unmirrored photo: the subject's left mouth corner (291) is on the image's right, and the face
