@@ -203,6 +203,10 @@ def report_real_and_reenactment(frames: Frames) -> None:
             pairs.setdefault(it["index"], {})[it["kind"]] = it
     ok = [p for _, p in sorted(pairs.items()) if all(p[k]["mediapipe"] is not None and p[k]["dlib"] is not None
                                                      for k in ("driver", "portrait"))]
+    import units_portrait as up
+
+    lo, hi = up.LOWER_FACE_COVERED  # her hand over her mouth and chin: the driver's lower face is a guess
+    seen = np.array([not lo <= p["driver"]["index"] < hi for p in ok])
     keys = ("gap", "jaw", "brow_inner", "brow_mid", "brow_outer", "lids", "out", "up")
     m = {(who, det): np.array([[simple_measures(p[who][det], det)[k] for k in keys] for p in ok])
          for who in ("driver", "portrait") for det in ("mediapipe", "dlib")}
@@ -218,6 +222,15 @@ def report_real_and_reenactment(frames: Frames) -> None:
         s_mp = slope(m[("driver", "mediapipe")][:, j], m[("portrait", "mediapipe")][:, j])
         s_dl = slope(m[("driver", "dlib")][:, j], m[("portrait", "dlib")][:, j])
         r = np.corrcoef(m[("portrait", "mediapipe")][:, j], m[("portrait", "dlib")][:, j])[0, 1]
+        print(f"   {k:12s} {s_mp:9.2f} {s_dl:6.2f} {r:11.2f}")
+    print(f"\n   the lower face's measures again on the {int(seen.sum())} frames where her hand does not cover her"
+          f" mouth and chin (units_portrait.LOWER_FACE_COVERED)")
+    for j, k in enumerate(keys):
+        if k not in ("gap", "jaw", "out", "up"):
+            continue
+        s_mp = slope(m[("driver", "mediapipe")][seen, j], m[("portrait", "mediapipe")][seen, j])
+        s_dl = slope(m[("driver", "dlib")][seen, j], m[("portrait", "dlib")][seen, j])
+        r = np.corrcoef(m[("portrait", "mediapipe")][seen, j], m[("portrait", "dlib")][seen, j])[0, 1]
         print(f"   {k:12s} {s_mp:9.2f} {s_dl:6.2f} {r:11.2f}")
 
 
