@@ -286,7 +286,9 @@ def reenactment(samples: Path, series: dict | None = None):
     n = min(len(out), len(lm))
     drv_ap = drv.eye_aperture.mean(-1)
     drv_open = np.asarray(rel.to_arrays()["openness"], float).mean(-1) >= 0.95
+
     def row(d, p, keep=None):
+        """(driver's p95 - p5, portrait's, their ratio, r) over the frames ``keep`` (default all)."""
         d, p = np.asarray(d[:n], float), np.asarray(p[:n], float)
         ok = np.isfinite(d) & np.isfinite(p) & (True if keep is None else keep)
         amp_d = np.percentile(d[ok], 95) - np.percentile(d[ok], 5)
@@ -295,7 +297,8 @@ def reenactment(samples: Path, series: dict | None = None):
         return amp_d, amp_p, amp_p / amp_d if amp_d > 0 else float("nan"), r
 
     lower = {"lip gap (change)": (drv.lip_gap - np.nanmin(drv.lip_gap), m.lip_gap - photo.lip_gap),
-             "jaw drop": (drv.jaw_drop, m.jaw_drop)}
+             "jaw drop": (drv.jaw_drop, m.jaw_drop),
+             "smile pull": (drv.smile_pull.mean(-1), m.smile_pull.mean(-1))}
     upper = {
         # EyeClosed is relative to each face's own open aperture (docs/units.md): the photo's
         # open eye (~0.10 IPD) is narrower than the driver's (~0.13), so compare the share of
@@ -307,7 +310,6 @@ def reenactment(samples: Path, series: dict | None = None):
                                         np.clip(1 - m.eye_aperture.mean(-1) / photo.eye_aperture.mean(), 0, None)),
         "brow inner raise": (drv.brow_inner_raise.mean(-1), m.brow_inner_raise.mean(-1)),
         "brow outer raise": (drv.brow_outer_raise.mean(-1), m.brow_outer_raise.mean(-1))}
-    lower["smile pull"] = (drv.smile_pull.mean(-1), m.smile_pull.mean(-1))
     rows = {}
     order = ("lip gap (change)", "jaw drop", "eye closure (share of open)", "brow inner raise",
              "brow outer raise", "smile pull")
@@ -323,8 +325,7 @@ def reenactment(samples: Path, series: dict | None = None):
 
     def split(keep, suffix=""):
         jd = np.asarray(drv.jaw_drop[:n], float)
-        amp_d = row(drv.jaw_drop, m.jaw_drop, keep)[0]
-        amp_p = row(drv.jaw_drop, m.jaw_drop, keep)[1]
+        amp_d, amp_p = row(drv.jaw_drop, m.jaw_drop, keep)[:2]
         c = carried[keep] if keep is not None else carried
         amp_t = float(np.percentile(c, 95) - np.percentile(c, 5))
         below = float(np.nanpercentile(jd[keep] if keep is not None else jd, 5))
