@@ -38,7 +38,21 @@ HOLD = 8  # frames the rest is held from a reset loop (as units_portrait's held 
 
 
 def key_weights(landmarks: np.ndarray, size: tuple[int, int], rest: np.ndarray) -> dict:
-    """Key channels' weights (sides averaged) and the mouth's shape, against ``rest``."""
+    """Key channels' weights (sides averaged) and the mouth's shape, against ``rest``.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray [shape=(478, 3)]
+        One face's MediaPipe landmarks, normalised by ``size`` (width, height).
+    rest : np.ndarray [shape=(478, 3)]
+        The same person's neutral face in the face frame (``geometry.rest_face``).
+
+    Returns
+    -------
+    dict
+        {channel: weight} for :data:`KEY`, plus ``width`` (corners' distance gained, IPD), ``red``
+        (red lip gained per side, IPD) and ``gap`` (inner-lip gap, IPD).
+    """
     from facemimic.expressions import geometry as geo
 
     m = geo.measure(np.asarray(landmarks, np.float64)[None], size, rest)
@@ -54,7 +68,7 @@ def key_weights(landmarks: np.ndarray, size: tuple[int, int], rest: np.ndarray) 
 
 
 def rest_frame(photo: Path, refine: bool) -> np.ndarray:
-    """The portrait at rest (``rest="neutral"``, all weights 0), RGB."""
+    """The portrait at rest (``rest="neutral"``, all weights 0): np.ndarray [shape=(H, W, 3), dtype=uint8], RGB."""
     from facemimic.animate.portrait.animator import PortraitAnimator
     from facemimic.expressions.frame import ExpressionFrame
 
@@ -69,6 +83,7 @@ def rest_frame(photo: Path, refine: bool) -> np.ndarray:
 
 
 def landmarks_of(image: np.ndarray) -> np.ndarray | None:
+    """The first face's landmarks (478, 3) in an RGB image (H, W, 3), or None."""
     from facemimic.capture.api import capture_frames
 
     found = [f for f in capture_frames(image, keep_landmarks=True, smoothing="raw") if f.present]
