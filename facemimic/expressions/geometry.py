@@ -640,6 +640,36 @@ def photo_lips_pressed(landmarks: np.ndarray, image_size: tuple[float, float]) -
     return np.clip(np.nan_to_num(np.asarray(lost, np.float64)) / CHANNELS["MouthPressLeft"].full_extent, 0.0, 1.0)
 
 
+def photo_rest_weights(weights: np.ndarray, landmarks: np.ndarray | None,
+                       image_size: tuple[float, float]) -> np.ndarray:
+    """A photo's captured UE weights as the expression to take off it for a neutral rest: the lips'
+    press raised to all of the red lip they lost (:func:`photo_lips_pressed`), so that what a smile's
+    stretch thinned goes off through the press too. The one rule the portrait's ``rest="neutral"`` and
+    the 3D avatar's fit share.
+
+    Parameters
+    ----------
+    weights : np.ndarray [shape=(88,)]
+        The photo's UE weights (NaN read as 0).
+    landmarks : np.ndarray [shape=(478, 3)] or None
+        The photo's landmarks, normalised by ``image_size`` (None: the weights as they are).
+    image_size : (width, height)
+
+    Returns
+    -------
+    np.ndarray [shape=(88,), dtype=float32]
+    """
+    from .names import ue_index
+
+    out = np.nan_to_num(np.asarray(weights, np.float32)).copy()
+    if landmarks is None:
+        return out
+    pressed = photo_lips_pressed(landmarks, image_size)
+    for side, name in enumerate(("MouthPressLeft", "MouthPressRight")):  # geometry's [left, right]
+        out[ue_index(name)] = max(float(out[ue_index(name)]), float(pressed[side]))
+    return out
+
+
 def measure(landmarks: np.ndarray, image_size: tuple[float, float],
             rest: np.ndarray | None = None) -> FaceMeasures:
     """Geometric measures of a face, normalised by its inter-pupil distance.

@@ -195,9 +195,9 @@ def frame_arkit(frame) -> np.ndarray:
 
 
 def photo_arkit(frame, image_size: tuple[int, int]) -> np.ndarray:
-    """The expression to take off a photo's fitted face: :func:`frame_arkit`, its lips' press raised to
-    all of the red lip they lost (``geometry.photo_lips_pressed``: the smile taken off gives back too
-    little of it, so what the smile's stretch thinned goes off through the press too).
+    """The expression to take off a photo's fitted face: :func:`frame_arkit` of the photo's rest weights
+    (``geometry.photo_rest_weights``: the lips' press raised to all of the red lip they lost, as the
+    portrait's neutral rest takes it).
 
     Parameters
     ----------
@@ -210,16 +210,9 @@ def photo_arkit(frame, image_size: tuple[int, int]) -> np.ndarray:
     -------
     np.ndarray [shape=(52,)]
     """
-    from ..expressions.names import ARKIT_NAMES
-
-    arkit = frame_arkit(frame)
-    if frame.landmarks is None:
-        return arkit
-    pressed = geo.photo_lips_pressed(frame.landmarks, image_size)
-    for side, name in enumerate(("mouthPressLeft", "mouthPressRight")):  # geometry's [left, right]
-        k = ARKIT_NAMES.index(name)
-        arkit[k] = max(float(arkit[k]), float(pressed[side]))
-    return arkit
+    return ue_to_arkit(geo.photo_rest_weights(frame.weights, frame.landmarks, image_size),
+                       np.array([frame.gaze_left, frame.gaze_right]),
+                       np.array([frame.openness_left, frame.openness_right]))
 
 
 def shape_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -89,6 +89,24 @@ def test_a_smile_stretches_the_red_lip_without_reading_as_a_lip_press(samples, f
     assert angry["MouthPressLeft"] > 0.5 and angry["MouthPressRight"] > 0.5
 
 
+def test_a_photos_rest_takes_its_stretched_lips_off_through_the_press(samples):
+    """``photo_rest_weights``: single_face.jpg's smile stretched its lips thin (no press in the unit),
+    so the rest it is taken to raises MouthPress to the red lip lost; nothing else changes."""
+    from facemimic.capture.api import capture_frames
+
+    rgb = _rgb(samples / "single_face.jpg")
+    size = (rgb.shape[1], rgb.shape[0])
+    frame = [f for f in capture_frames(rgb, keep_landmarks=True, smoothing="raw") if f.present][0]
+    lm = np.asarray(frame.landmarks)
+    rest = geo.photo_rest_weights(frame.weights, lm, size)
+    press = [UE_INDEX["MouthPressLeft"], UE_INDEX["MouthPressRight"]]
+    assert np.all(np.asarray(frame.weights)[press] < 0.05)
+    assert np.all(rest[press] > 0.3) and np.allclose(rest[press], geo.photo_lips_pressed(lm, size))
+    others = np.setdiff1d(np.arange(len(rest)), press)
+    assert np.array_equal(rest[others], np.nan_to_num(np.asarray(frame.weights, np.float32))[others])
+    assert np.array_equal(geo.photo_rest_weights(frame.weights, None, size), np.nan_to_num(np.asarray(frame.weights, np.float32)))
+
+
 def test_left_is_the_subjects_left_and_a_mirror_swaps_the_sides(samples, faces):
     lm, size = faces["0-f15-hao-ph.jpg"]
     # Unmirrored photo: the subject's left mouth corner (291) is on the image's right, and the face

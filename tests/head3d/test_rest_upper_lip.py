@@ -57,3 +57,31 @@ def test_smiling_photo_rests_with_the_upper_lip_down(samples):
     moved = np.linalg.norm(rest - fit_rest, axis=1)
     assert moved[[1, 2, 4, 61, 291]].max() < 1e-9  # the nose and the mouth corners stay
     assert moved[[33, 263, 10, 234, 454]].max() < 0.001  # eyes, forehead, cheeks: nothing far from the lip moves
+
+
+def test_smiling_photo_rests_with_its_mouth_as_wide_as_the_neutral_face(samples):
+    """The fit takes a photo's whole red-lip loss off through the press (``photo_arkit``,
+    ``geometry.photo_rest_weights``): a smile's stretched lips read as no press in the unit, and
+    taking the smile alone off left single_face.jpg's avatar resting 0.06 IPD wider-mouthed than the
+    same man's neutral frame (single_face.mp4's last)."""
+    from facemimic.expressions import geometry as geo
+    from facemimic.head3d.fit import fit_face, frame_arkit, photo_arkit
+    from facemimic.head3d.learn import load_face_model
+    from facemimic.head3d.rest import lips_closed, photo_rested
+    from facemimic.head3d.unit import _SIZE, _as_landmarks
+
+    _, neutral, _ = _rest(_last_video_frame(samples / "single_face.mp4"))
+    ref = geo.rest_face(_as_landmarks(neutral), _SIZE)
+    size, frame = tracked_photo(samples / "single_face.jpg")
+    mean = load_face_model().mean
+
+    def off(arkit):
+        fit = fit_face(frame.landmarks, size, arkit)
+        m = geo.measure(_as_landmarks(lips_closed(photo_rested(fit.neutral, fit.arkit, mean))), _SIZE, rest=ref)
+        return float(-np.ravel(m.mouth_narrowing)[0]), np.asarray(m.red_lip_lost).reshape(-1, 2)[0]
+
+    wide, _ = off(frame_arkit(frame))
+    width, red = off(photo_arkit(frame, size))
+    assert wide > 0.05, wide  # what this fixes (0.060)
+    assert abs(width) < 0.035, width  # 0.023
+    assert np.abs(red).max() < 0.05, red  # the lips' height given back stays near the neutral face's (-0.04)

@@ -642,7 +642,7 @@ def neutral_rest(frame, points: np.ndarray, photo_size: tuple[int, int] | None =
 
     The capture stage's weights of the photo (measured against the population rest, as for every
     photo), with the lips' press raised to all of the red lip they lost, a smile's stretched lips
-    included (``geometry.photo_lips_pressed`` of the frame's landmarks in ``photo_size``, the
+    included (``geometry.photo_rest_weights`` of the frame's landmarks in ``photo_size``, the
     picture they are normalised by), except the mouth's opening: the rest implies exactly the photo's own inner-lip gap
     (``expressions.mouth.implied_lip_gap``), so taking it away closes the lips, no more. The lip
     shapes (MouthUpperUp, MouthLowerDown) take their share of the gap first and JawOpen the rest,
@@ -655,12 +655,8 @@ def neutral_rest(frame, points: np.ndarray, photo_size: tuple[int, int] | None =
     from ...expressions import geometry
     from ...expressions.mouth import implied_lip_gap
 
-    w = np.nan_to_num(np.asarray(frame.weights, np.float32))
+    w = geometry.photo_rest_weights(frame.weights, frame.landmarks if photo_size is not None else None, photo_size)
     gap = float(geometry.measure(np.asarray(points, np.float64)[:, :3], (1.0, 1.0)).lip_gap)
-    if photo_size is not None and frame.landmarks is not None:
-        pressed = geometry.photo_lips_pressed(frame.landmarks, photo_size)
-        for side, name in enumerate(("MouthPressLeft", "MouthPressRight")):  # geometry's [left, right]
-            w[ue_index(name)] = max(float(w[ue_index(name)]), float(pressed[side]))
     jaw, closed = ue_index("JawOpen"), ue_index("MouthClosed")
     w[closed] = 0.0
     if np.isfinite(gap):
