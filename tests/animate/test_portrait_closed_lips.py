@@ -57,10 +57,12 @@ def test_a_toothy_photo_s_closed_upper_lip_is_its_own_upper_lip(hao):
     assert to_lip < 0.5 * to_skin, (drawn, photo_lip, skin)
 
 
-def test_the_seal_leaves_the_skin_and_the_lips_outer_edges_alone(hao):
-    # the lips are redrawn from their own pixels pulled back from the seam: nothing changes at
-    # their outer edges, nor on the skin round them (only the seam's ends, where a smile's dark
-    # corners are squashed, are filled in)
+def test_the_seal_leaves_the_skin_alone_but_for_a_closed_mouth_s_lip_height(hao):
+    # The closed lips are redrawn inside their outline; where the mouth is drawn narrower than the
+    # photo's (a smile relaxed) they are drawn at least a closed neutral mouth's red-lip height along
+    # the mouth (mouth.UPPER_PROFILE / LOWER_PROFILE x each lip's middle height), which reaches past
+    # a smile's thin stretched sides but never past the lips' middle height; along the middle of the
+    # mouth nothing outside the lips changes at all.
     anim = hao
     img, P = _closed(anim)
     anim.mouth.seal = lambda out, points: 0.0  # the same frame, drawn without the seal
@@ -81,35 +83,59 @@ def test_the_seal_leaves_the_skin_and_the_lips_outer_edges_alone(hao):
     o1, o2 = np.argsort(top_u), np.argsort(bot_u)
     above = np.interp(u, top_u[o1], top_v[o1]) - v  # > 0: above the upper lip's outer edge
     below = v - np.interp(u, bot_u[o2], bot_v[o2])
-    # within a pixel of the lips' outer edges (their landmarks sit inside the drawn vermilion)
-    assert np.mean((above > 1.5) | (below > 1.5)) < 0.02, (np.mean(above > 1.5), np.mean(below > 1.5))
-    # and along the middle of the mouth, none at all outside them
+    seam = (P[13] + P[14]) / 2 @ d
+    up_mid, lo_mid = seam - P[0] @ d, P[17] @ d - seam
+    # nowhere further out than the lips' middle heights from the seam (the profile's largest share)
+    assert np.all(v > seam - up_mid - 2.0) and np.all(v < seam + lo_mid + 2.0)
+    # and along the middle of the mouth, nothing outside the drawn lips
     cu = P[[61, 291]] @ right
-    middle = (u > cu.min() + 0.1 * S) & (u < cu.max() - 0.1 * S)
-    assert not np.any(middle & ((above > 1.5) | (below > 1.5)))
+    middle = (u > cu.min() + 0.3 * np.ptp(cu)) & (u < cu.max() - 0.3 * np.ptp(cu))
+    # (within 2 px: the redrawn lips' soft outer edge reaches a pixel past their outline)
+    assert not np.any(middle & ((above > 2.0) | (below > 2.0)))
+    # the sides did grow: drawn thinner than a closed neutral mouth there, hao's relaxed smile (5.1 %
+    # of the changed pixels lie more than 1.5 px above the upper lip's sides; the frame's own lips
+    # pulled to the seam: 1.1 %)
+    assert np.mean(~middle & (above > 1.5)) > 0.03
 
 
-def test_a_smile_s_closed_upper_lip_reaches_the_corners(samples):
+def test_a_smile_s_closed_upper_lip_reaches_the_corners(hao):
     # A broad smile stretches the upper vermilion thin at the sides; closed by the warp, the upper
     # lip there was skin and the relaxed mouth a small pursed blob in the middle of a wide mouth.
-    # The sealed upper lip's sides are now continued from its own middle (as far as the mouth is
-    # narrower than the photo's, as here): between the upper lip's outer edge and the seam near the
-    # corners the colour is the lip's, not the skin's above it (single_face.jpg, uncalibrated: 38.6
-    # from the lip's middle and 34.1 from the skin before, 23.9 and 42.2 after; 0-f15-hao's full
-    # lips 12.6 / 81.3 and 11.3 / 81.4).
-    anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512, rest="neutral",
-                                                                              calibrate=False))
+    # Closed lips are drawn from the photo's own lips (mouth.MouthPainter._photo_lips), the mouth's
+    # middle from the inner part of the photo's lips: between the upper lip's outer edge and the
+    # seam near the corners the colour is the lip's middle's, not the skin's above it (0-f15-hao,
+    # uncalibrated: 19.4 from the middle, 80.1 from the skin; the frame's lips pulled to the seam:
+    # 11.3 / 81.4). (single_face.jpg's thin upper lip is
+    # too soft at 256 px to tell from its reddish skin by colour: its width is checked below.)
+    anim = hao
+    img, P = _closed(anim)
+    S, d = anim.mouth.scale, anim.mouth.down
+    assert anim.mouth.opening(P) < 0.02 * S  # sealed
+    side_out, side_in, side_lo = [185, 40, 270, 409], [191, 80, 310, 415], [95, 88, 318, 324]
+    mid_out, mid_in, mid_lo = [37, 0, 267], [82, 13, 312], [87, 14, 317]
+    sides = _between(img, P[side_out], (P[side_in] + P[side_lo]) / 2)
+    middle = _between(img, P[mid_out], (P[mid_in] + P[mid_lo]) / 2)
+    skin = np.mean([img[int(round(q[1])), int(round(q[0])), :3] for i in side_out
+                    for q in [P[i] - d * 0.08 * S]], 0)
+    to_lip, to_skin = np.linalg.norm(sides - middle), np.linalg.norm(sides - skin)
+    assert to_lip < 0.4 * to_skin, (to_lip, to_skin)
+
+
+@pytest.mark.parametrize("photo", ["0-f15-hao-ph.jpg", "0-f1-su-ph.jpg"])
+def test_closed_lips_re_track_as_wide_as_they_are_drawn(samples, photo):
+    # The red lip a viewer (and the tracker) sees ends where the drawn lips' texture stops being
+    # lip: a toothy smile's or a gape's lips closed by the warp alone were read narrower than drawn
+    # (the pursed rest; hao 0.919, su 0.932 of the drawn corners' distance, uncalibrated). Drawn
+    # from the photo's own lips they reach the corners (0.960, 0.966).
+    from facemimic.capture.api import capture_frames
+
+    anim = PortraitAnimator(str(samples / photo), PortraitOptions(size=512, rest="neutral", calibrate=False))
     try:
         img, P = _closed(anim)
-        S, d = anim.mouth.scale, anim.mouth.down
-        assert anim.mouth.opening(P) < 0.02 * S  # sealed
-        side_out, side_in, side_lo = [185, 40, 270, 409], [191, 80, 310, 415], [95, 88, 318, 324]
-        mid_out, mid_in, mid_lo = [37, 0, 267], [82, 13, 312], [87, 14, 317]
-        sides = _between(img, P[side_out], (P[side_in] + P[side_lo]) / 2)
-        middle = _between(img, P[mid_out], (P[mid_in] + P[mid_lo]) / 2)
-        skin = np.mean([img[int(round(q[1])), int(round(q[0])), :3] for i in side_out
-                        for q in [P[i] - d * 0.08 * S]], 0)
-        to_lip, to_skin = np.linalg.norm(sides - middle), np.linalg.norm(sides - skin)
-        assert to_lip < 0.75 * to_skin, (to_lip, to_skin)
+        assert anim.mouth.opening(P) < 0.02 * anim.mouth.scale  # sealed
+        found = [f for f in capture_frames(img, keep_landmarks=True, smoothing="raw") if f.present]
+        R = np.asarray(found[0].landmarks)[:, :2] * (img.shape[1], img.shape[0])
+        ratio = np.linalg.norm(R[61] - R[291]) / np.linalg.norm(P[61] - P[291])
+        assert ratio >= 0.945, ratio
     finally:
         anim.close()

