@@ -142,14 +142,15 @@ SEAL_SIDES_NARROWER = (0.03, 0.12)  # share of the photo's mouth width: from not
 # photo's lips' inner share c (their middle: where a smile or a gape's ring thins its lips out to the
 # corners, the photo's lip pixels there are corner shadow and skin; a closed neutral mouth's red lip
 # reaches the corners), from there on to the outer corners from the photo's own corners. c is where
-# the photo's lips keep half their middle's height (LIP_HALF_NEUTRAL of the half width on a neutral
-# lip, population rest profile below), and at most LIP_TEXTURE_NARROWED where the mouth is drawn
-# narrower than the photo's (SEAL_SIDES_NARROWER). The frame's lips pulled to the seam (seal's pull)
+# the photo's lips keep half their middle's height (over LIP_HALF_NEUTRAL of the half width, a
+# neutral lip's, population rest profile below), and at most LIP_TEXTURE_OPEN: the seal only serves
+# photos whose lips are apart, and an open mouth's lips thin into a dark junction at its corners
+# (a gape's ring as a smile's stretched lips). The frame's lips pulled to the seam (seal's pull)
 # left a smile's stretched lips as a small pursed mouth in the middle of a wide one: the rest of 14
 # CK+ smiles and gapes against the sitters' own neutral faces (benchmarks/portrait_rest.py) read
-# LipPucker 0.209 and the mouth 0.065 IPD off the sitter's width, 0.126 and 0.049 redrawn.
+# LipPucker 0.209 and the mouth 0.065 IPD off the sitter's width, 0.093 and 0.037 redrawn.
 LIP_HALF_NEUTRAL = 0.8
-LIP_TEXTURE_NARROWED = 0.7
+LIP_TEXTURE_OPEN = 0.7
 LIP_INSET = SEAL_MARGIN  # (what the old fill left out at the seam: the photo's wet inner edge and teeth line)
 # ... and where the mouth is drawn narrower than the photo's, at least a closed neutral mouth's red
 # lip along it (x each lip's own middle height, at these shares of the half width from the middle):
@@ -841,7 +842,7 @@ class MouthPainter:
                 mx, my = xx + shift * np.float32(d[0]), yy + shift * np.float32(d[1])
                 filled += wt * cv2.remap(rgb, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if wp > 0.0:
-            photo = self._photo_lips(pu, a, h_up, h_lo, (su, sv), (ou_u[0], ou_u[-1]), upper, nar)
+            photo = self._photo_lips(pu, a, h_up, h_lo, (su, sv), (ou_u[0], ou_u[-1]), upper)
             filled = photo if wp >= 1.0 else filled + np.float32(wp) * (photo - filled)
         # Nothing along the seam or past its ends is darker than the lip line: what the pull leaves
         # of the photo's teeth edge, and a smile's dark corners squashed into ticks at the seam's
@@ -922,13 +923,12 @@ class MouthPainter:
         return iu, il, ou, ol, centre, half, c
 
     def _photo_lips(self, pu: np.ndarray, a: np.ndarray, h_up: np.ndarray, h_lo: np.ndarray, seam: tuple,
-                    corners: tuple, upper: np.ndarray, nar: float) -> np.ndarray:
+                    corners: tuple, upper: np.ndarray) -> np.ndarray:
         """Closed lips drawn from the photo's own lips (:data:`LIP_HALF_NEUTRAL` and below): a pixel
         a share t of the way across its lip (seam -> outer edge) takes the photo's pixel the same
         share across the photo's lip (inner edge + inset -> outer edge); along the mouth, the seam's
-        ends map to the photo's lips' inner share c (at most :data:`LIP_TEXTURE_NARROWED` as far as
-        the mouth is drawn narrower than the photo's, ``nar`` 0..1) and the outer corners to the
-        photo's own.
+        ends map to the photo's lips' inner share c (at most :data:`LIP_TEXTURE_OPEN`) and the outer
+        corners to the photo's own.
 
         Parameters
         ----------
@@ -949,7 +949,7 @@ class MouthPainter:
         import cv2
 
         iu, il, ou, ol, centre_s, half_s, c = self._lips
-        c = min(c, 1.0 - (1.0 - LIP_TEXTURE_NARROWED) * nar)
+        c = min(c, LIP_TEXTURE_OPEN)
         su, sv = seam
         centre, half = 0.5 * (su[0] + su[-1]), max(0.5 * (su[-1] - su[0]), 1.0)
         # the mouth's middle (between the seam's ends) from the photo's inner c; from there on to
