@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...common.lip_band import PhotoLips
 from . import landmarks as L
 
 SKULL = (6, 168, 197, 195)  # nose bridge landmarks: they move with the head only
@@ -136,21 +137,10 @@ SEAL_SIDES_FULL = 0.75
 SEAL_SIDES_SOFT = 0.012
 SEAL_SIDES_NARROWER = (0.03, 0.12)  # share of the photo's mouth width: from nothing to all of it
 # Lips drawn shut over a photo that shows its teeth or gapes (MouthPainter.seal, as far as they are
-# drawn shut: within SEAL_OPEN) are redrawn from the photo's own lips (MouthPainter._photo_lips): a
-# pixel a share of the way across its lip (seam -> outer edge) takes the photo's pixel the same share
-# across the photo's lip (inner edge + LIP_INSET IPD + 0.5 px -> outer edge), along the mouth from the
-# photo's lips' inner share c (their middle: where a smile or a gape's ring thins its lips out to the
-# corners, the photo's lip pixels there are corner shadow and skin; a closed neutral mouth's red lip
-# reaches the corners), from there on to the outer corners from the photo's own corners. c is where
-# the photo's lips keep half their middle's height (over LIP_HALF_NEUTRAL of the half width, a
-# neutral lip's, population rest profile below), and at most LIP_TEXTURE_OPEN: the seal only serves
-# photos whose lips are apart, and an open mouth's lips thin into a dark junction at its corners
-# (a gape's ring as a smile's stretched lips). The frame's lips pulled to the seam (seal's pull)
-# left a smile's stretched lips as a small pursed mouth in the middle of a wide one: the rest of 14
-# CK+ smiles and gapes against the sitters' own neutral faces (benchmarks/portrait_rest.py) read
-# LipPucker 0.209 and the mouth 0.065 IPD off the sitter's width, 0.093 and 0.037 redrawn.
-LIP_HALF_NEUTRAL = 0.8
-LIP_TEXTURE_OPEN = 0.7
+# drawn shut: within SEAL_OPEN) are redrawn from the photo's own lips (facemimic.common.lip_band,
+# MouthPainter._photo_lips), the photo's lip band read from LIP_INSET IPD (+ 0.5 px) off its inner
+# edge. The frame's lips pulled to the seam (seal's pull) left a smile's stretched lips as a small
+# pursed mouth in the middle of a wide one.
 LIP_INSET = SEAL_MARGIN  # (what the old fill left out at the seam: the photo's wet inner edge and teeth line)
 # ... and where the mouth is drawn narrower than the photo's, at least a closed neutral mouth's red
 # lip along it (x each lip's own middle height, at these shares of the half width from the middle):
@@ -327,7 +317,7 @@ class MouthPainter:
         # the photo's upper inner lip across the mouth (own_teeth, _incisal_edge, layer)
         self._source_lip = self.upper_lip(self.source)
         self._source_width = abs(float((self.source[291] - self.source[61]) @ self.right))  # the photo's mouth, px
-        self._lips = self._source_lips()  # the photo's lips, for _photo_lips
+        self._lips = PhotoLips(self.source, self.down)  # the photo's lips, for _photo_lips
         self.own = (self.own_teeth(image) if self.palette.from_photo and bite >= OWN_TEETH_MIN * self.scale
                     else None)
 
@@ -890,45 +880,9 @@ class MouthPainter:
         roi[..., :3] = np.clip(sealed + 0.5, 0, 255).astype(np.uint8)
         return k
 
-    def _source_lips(self) -> tuple:
-        """The photo's lips in mouth coordinates (px along ``right``, px along ``down``), for
-        :meth:`_photo_lips`: the four lip chains (inner upper, inner lower, outer upper, outer lower:
-        each (u (11,), v (11,)) sorted by u), the seam's centre and half width (px along the mouth)
-        and c, the share of the half width the photo's lips keep half their middle's height out to
-        (over a neutral lip's, :data:`LIP_HALF_NEUTRAL`; 0.5..1)."""
-        P, d, right = self.source, self.down, self.right
-
-        def chain(ids):
-            q = P[list(ids)]
-            u, v = q @ right, q @ d
-            o = np.argsort(u)
-            return u[o], v[o]
-
-        iu, il, ou, ol = (chain(c) for c in (L.LIP_INNER_UPPER, L.LIP_INNER_LOWER, L.LIP_OUTER_UPPER,
-                                              L.LIP_OUTER_LOWER))
-        lo_u, hi_u = min(iu[0][0], il[0][0]), max(iu[0][-1], il[0][-1])
-        centre, half = 0.5 * (lo_u + hi_u), max(0.5 * (hi_u - lo_u), 1.0)
-        x = np.linspace(-1, 1, 81)
-        uu = centre + x * half
-        reach = []
-        for inner, outer, sign in ((iu, ou, 1.0), (il, ol, -1.0)):
-            h = sign * (np.interp(uu, *inner) - np.interp(uu, *outer))  # the lip's height along the mouth
-            mid = max(float(np.median(h[np.abs(x) <= 0.125])), 1.0)
-            for side in (x >= 0, x <= 0):
-                order = np.argsort(np.abs(x[side]))
-                xs, hs = np.abs(x[side])[order], h[side][order]
-                thin = np.flatnonzero(hs < 0.5 * mid)
-                reach.append(float(xs[thin[0]]) if len(thin) else 1.0)
-        c = float(np.clip(np.mean(reach) / LIP_HALF_NEUTRAL, 0.5, 1.0))
-        return iu, il, ou, ol, centre, half, c
-
     def _photo_lips(self, pu: np.ndarray, a: np.ndarray, h_up: np.ndarray, h_lo: np.ndarray, seam: tuple,
                     corners: tuple, upper: np.ndarray) -> np.ndarray:
-        """Closed lips drawn from the photo's own lips (:data:`LIP_HALF_NEUTRAL` and below): a pixel
-        a share t of the way across its lip (seam -> outer edge) takes the photo's pixel the same
-        share across the photo's lip (inner edge + inset -> outer edge); along the mouth, the seam's
-        ends map to the photo's lips' inner share c (at most :data:`LIP_TEXTURE_OPEN`) and the outer
-        corners to the photo's own.
+        """Closed lips drawn from the photo's own lips (:mod:`facemimic.common.lip_band`).
 
         Parameters
         ----------
@@ -948,28 +902,14 @@ class MouthPainter:
         """
         import cv2
 
-        iu, il, ou, ol, centre_s, half_s, c = self._lips
-        c = min(c, LIP_TEXTURE_OPEN)
-        su, sv = seam
-        centre, half = 0.5 * (su[0] + su[-1]), max(0.5 * (su[-1] - su[0]), 1.0)
-        # the mouth's middle (between the seam's ends) from the photo's inner c; from there on to
-        # the outer corners, the photo's own corners (their shading tapers the lips into them)
-        lo_t, hi_t = min(corners[0], su[0] - 1.0), max(corners[1], su[-1] + 1.0)
-        us = np.interp(pu, (lo_t, su[0], su[-1], hi_t),
-                       (ou[0][0], centre_s - c * half_s, centre_s + c * half_s, ou[0][-1]))
+        su = seam[0]
+        knots = (corners[0], su[0], su[-1], corners[1])
         inset = LIP_INSET * self.scale + 0.5
-        t_up = np.clip(a / np.maximum(h_up, 1.0), 0.0, 1.0)
-        t_lo = np.clip(-a / np.maximum(h_lo, 1.0), 0.0, 1.0)
-        d, right = self.down, self.right
-        img = self._photo
         out = np.zeros(pu.shape + (3,), np.float32)
-        for inner, outer, t, wt, sgn in ((iu, ou, t_up, upper, -1.0), (il, ol, t_lo, 1.0 - upper, 1.0)):
-            vi = np.interp(us, *inner) + sgn * inset
-            vo = np.interp(us, *outer)
-            vs = vi + t * (vo - vi)
-            mx = (us * right[0] + vs * d[0]).astype(np.float32)
-            my = (us * right[1] + vs * d[1]).astype(np.float32)
-            out += wt * cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        for dist, h, wt, is_upper in ((a, h_up, upper, True), (-a, h_lo, 1.0 - upper, False)):
+            xy = self._lips.positions(pu, knots, np.clip(dist / np.maximum(h, 1.0), 0.0, 1.0), is_upper, inset)
+            out += wt * cv2.remap(self._photo, xy[..., 0], xy[..., 1], cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
         return out
 
     def _lips_to_corners(self, rgb: np.ndarray, points: np.ndarray, k: float, pu: np.ndarray, pv: np.ndarray,
