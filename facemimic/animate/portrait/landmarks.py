@@ -10,13 +10,12 @@ from functools import lru_cache
 
 import numpy as np
 
+# the lip chains, corner to corner (one definition, shared with the closed lips' sampling)
+from ...common.lip_band import LIP_INNER_LOWER, LIP_INNER_UPPER, LIP_OUTER_LOWER, LIP_OUTER_UPPER  # noqa: F401
+
 N_LANDMARKS = 478
 N_MESH = 468  # the face mesh proper; 468..477 are the two irises (kept out of the warp mesh)
 
-LIP_OUTER_UPPER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
-LIP_OUTER_LOWER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291)
-LIP_INNER_UPPER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
-LIP_INNER_LOWER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 MOUTH_CORNER = {"right": 61, "left": 291}
 
 # Eyelid margins from the outer to the inner corner.
