@@ -876,7 +876,7 @@ class MouthPainter:
         lift = (np.float32(k * SEAL_CORNER_LIFT) * corner.astype(np.float32))[..., None]
         sealed = sealed + np.maximum(closed - sealed, 0.0) * lift
         if wp < 1.0:
-            sealed = self._lips_to_corners(sealed, P - o, k * (1.0 - wp), pu, pv, s, (su, sv), (ou_u, ou_v))
+            sealed = self._lips_to_corners(sealed, P - o, k * (1.0 - wp) * nar, pu, pv, s, (su, sv), (ou_u, ou_v))
         roi[..., :3] = np.clip(sealed + 0.5, 0, 255).astype(np.uint8)
         return k
 
@@ -915,17 +915,15 @@ class MouthPainter:
     def _lips_to_corners(self, rgb: np.ndarray, points: np.ndarray, k: float, pu: np.ndarray, pv: np.ndarray,
                          s1: np.ndarray, seam: tuple, outer_up: tuple) -> np.ndarray:
         """``rgb`` (h, w, 3) float32 with the upper lip's sides continued from its own middle
-        (:data:`SEAL_SIDES`) as far as the mouth is narrower than the photo's. ``points`` (478, 2)
-        px in its frame; ``pu``, ``pv`` (h, w) each pixel's px along the mouth and down, ``s1`` (h, w)
-        the seam's v there; ``seam``, ``outer_up``: (u, v) chains of the smoothed seam and the upper
-        lip's outer edge, sorted by u."""
+        (:data:`SEAL_SIDES`), ``k`` (0..1) of the way: the seal's share, as far as the mouth is
+        narrower than the photo's (:data:`SEAL_SIDES_NARROWER`, the seal's ``nar``). ``points``
+        (478, 2) px in its frame; ``pu``, ``pv`` (h, w) each pixel's px along the mouth and down,
+        ``s1`` (h, w) the seam's v there; ``seam``, ``outer_up``: (u, v) chains of the smoothed seam
+        and the upper lip's outer edge, sorted by u."""
         import cv2
 
         su, sv = seam
         centre, half = 0.5 * (su[0] + su[-1]), 0.5 * (su[-1] - su[0])
-        width = abs(float((points[291] - points[61]) @ self.right))
-        lo, hi = SEAL_SIDES_NARROWER
-        k = k * float(_smooth((1.0 - width / max(self._source_width, 1.0) - lo) / (hi - lo)))
         if half < 2.0 or k <= 0.01:
             return rgb
         fade = _smooth((np.abs(pu - centre) / half - SEAL_SIDES_START) / (SEAL_SIDES_FULL - SEAL_SIDES_START))
