@@ -30,7 +30,7 @@ def test_jaw_probes_carry_the_seal_and_reach_the_unit_on_a_toothy_photo(samples)
     from below, and the jaw is calibrated that way (sealed lips make MediaPipe read the chin
     shorter than a gaping mouth's): JawOpen 0.3 re-tracks the chin within 20 % of 0.3 x 0.75 IPD."""
     anim = PortraitAnimator(str(samples / "single_face.jpg"), PortraitOptions(size=512))
-    assert _probe_seal(anim.model, ("jaw_open",), 0.4) == 1.0  # the whole photo gap closes under a 0.3 IPD jaw gap
+    assert _probe_seal(anim.model, ("jaw_open",), 0.4) == (1.0, 0.0)  # the whole photo gap closes under a 0.3 IPD jaw gap
     w = 0.3
     got = _chin_drop(anim, anim.render(F.from_shapes({"JawOpen": w})))
     want = w * geometry.CHANNELS["JawOpen"].full_extent
@@ -46,7 +46,7 @@ def test_jaw_curve_gain_is_bounded_where_the_chin_reading_stalls(samples):
     pos = KNOTS > 0
     assert np.all(curve[pos] <= GROUP_GAIN_RANGE["jaw"][1] * KNOTS[pos] + 1e-3), curve
     closed = PortraitAnimator(str(samples / "15-f13-anc-ph.jpg"), PortraitOptions(size=384, calibrate=False))
-    assert _probe_seal(closed.model, ("jaw_open",), 0.4) == 0.0
+    assert _probe_seal(closed.model, ("jaw_open",), 0.4) == (0.0, 0.0)
 
 
 

@@ -382,7 +382,7 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
         # mouth's chin further down than the same chin under sealed lips (curves fitted
         # unsealed left the chin at 0.65 of the driver's in reenactment); a gaping pucker
         # reads narrower than the relaxed one drawn (0-f1-su: LipPucker 0.3 read 1.39x).
-        c[index["seal"]] = _probe_seal(model, groups[g][0], a)
+        c[index["seal"]], c[index["seal_corners"]] = _probe_seal(model, groups[g][0], a)
         motion = np.tensordot(c, model.basis, axes=1)
         closure = (max(a[0], 0.0), max(a[-1], 0.0)) if g == "blink" else (0.0, 0.0)
         # ... and painted as a frame is (PortraitAnimator.draw): the mouth told how much of the
@@ -403,7 +403,7 @@ def _calibrate(animator, *, groups: dict, amounts: tuple[float, ...],
         c = np.zeros(k, np.float32)
         c[index["jaw_open"]] = a
         c[index["lips_close"]] = HELD_SHARE * request
-        c[index["seal"]] = model.seal(drive_vector(w, (1.0, 1.0)))
+        model.set_seal(c, drive_vector(w, (1.0, 1.0)))
         return np.tensordot(c, model.basis, axes=1), (0.0, 0.0), _jaw_gap(model, c), w
 
     def render_and_retrack(jobs: list) -> list:
@@ -686,13 +686,14 @@ def _jaw_gap(model, controls: np.ndarray) -> float:
     return max(float((model.basis[jaw, 14] * controls[jaw]) @ model.frame.rotation[:, 1]), 0.0)
 
 
-def _probe_seal(model, controls: tuple[str, ...], amount) -> float:
-    """The seal (share of the photo's own lip gap closed) the model draws when the UE weights
-    that feed ``controls`` (their positive inputs in ``model.mix``) are at ``amount`` (one for
-    all, or one per control; 0 for absolute weights: their rest holds the photo's gap)."""
+def _probe_seal(model, controls: tuple[str, ...], amount) -> tuple[float, float]:
+    """The seal the model draws (``DisplacementModel.seal_amounts``: the share of the photo's own
+    lip gap closed, and the lips' own share of it, the corners' rise) when the UE weights that feed
+    ``controls`` (their positive inputs in ``model.mix``) are at ``amount`` (one for all, or one
+    per control; (0, 0) for absolute weights: their rest holds the photo's gap)."""
     from .model import drive_vector
 
-    return float(model.seal(drive_vector(_probe_weights(model, controls, amount), (1.0, 1.0))))
+    return model.seal_amounts(drive_vector(_probe_weights(model, controls, amount), (1.0, 1.0)))
 
 
 def _fit_curve(amts: np.ndarray, resp: np.ndarray, group: str) -> np.ndarray:

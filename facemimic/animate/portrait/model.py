@@ -79,6 +79,7 @@ _SINGLE = {
     "jaw_open": {"JawOpen": 1.0},
     "lips_close": {"*lips_closed": 1.0},
     "seal": {},  # closes the photo's own lip gap; its amount comes from DisplacementModel.seal
+    "seal_corners": {},  # the corners' rise as the lips close it (DisplacementModel.seal_amounts)
     "jaw_side": {"JawLeft": 1.0, "JawRight": -1.0},  # + towards the subject's left
     "jaw_forward": {"JawForward": 1.0, "JawBackward": -0.5},
     "upper_lip_side": {"MouthUpperLeft": 1.0, "MouthUpperRight": -1.0},
@@ -99,6 +100,7 @@ CONTROL_NAMES = control_names()
 _JAW_CONTROL = CONTROL_NAMES.index("jaw_open")
 _LIPS_CONTROL = CONTROL_NAMES.index("lips_close")
 _SEAL_CONTROL = CONTROL_NAMES.index("seal")
+_SEAL_CORNERS_CONTROL = CONTROL_NAMES.index("seal_corners")
 _LID_CONTROLS = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
 SPEAKING_REST_GAP = 0.10  # IPD: the widest own lip gap kept while the mouth moves (a toothy smile's)
 SPEAKING_ONSET = 0.1  # MouthClosed / speaking lip shape at which a wider photo gap has relaxed to it
@@ -415,7 +417,7 @@ def _rest_lips(points: np.ndarray, basis: np.ndarray, rest_mix: np.ndarray) -> n
     :func:`_rest_jaw`, then closes what is left, nothing here)."""
     own = geometry.rest_face(points, (1.0, 1.0))
     others = rest_mix.copy()
-    others[[_JAW_CONTROL, _LIPS_CONTROL, _SEAL_CONTROL]] = 0.0
+    others[[_JAW_CONTROL, _LIPS_CONTROL, _SEAL_CONTROL, _SEAL_CORNERS_CONTROL]] = 0.0
     kept = others.copy()
     kept[_LIP_OPENERS] = 0.0
     m = measure_motion(points, np.stack([np.tensordot(-others, basis, axes=1),
@@ -490,7 +492,7 @@ def _rest_upper_lip(points: np.ndarray, basis: np.ndarray, rest_mix: np.ndarray,
     is already REST_UPPER_LIP_RATIO of the lower), measured at the mouth's middle on the photo's
     landmarks ``points`` (478, 2+) px with the rest's other controls ``rest_mix`` (K,) taken off."""
     others = rest_mix.copy()
-    others[[_JAW_CONTROL, _LIPS_CONTROL, _SEAL_CONTROL]] = 0.0
+    others[[_JAW_CONTROL, _LIPS_CONTROL, _SEAL_CONTROL, _SEAL_CORNERS_CONTROL]] = 0.0
     rest = np.asarray(points, np.float64)[:, :2] - np.tensordot(others, basis, axes=1)
     v = rest @ frame.rotation[:, 1] / frame.sx  # IPD along "down"
     upper, lower, left = v[13] - v[0], v[17] - v[14], v[14] - v[13]
@@ -919,6 +921,12 @@ LIPS_CLOSE_UPPER = 0.4
 # there cost the reenactment's chin (0.75 -> 0.70 of the driver's) and widened hao's vowels.
 SEAL_UPPER = 0.35
 SEAL_UPPER_GAPE = (0.24, 0.28)
+# The share of the inner lips' centre's rise (or fall) the seal gives the mouth corners. A jaw
+# closing carries the corners half as far as the lower lip (the jaw template), so a sealed smile
+# keeps its corners' height against the mouth's centre. Without it (0) the lower lip rose to the
+# upper one under corners that stayed: single_face's toothy smile, sealed by a reenactment driver's
+# closed lips, flattened to 0.05-0.08 IPD less smile pull than the driver showed.
+SEAL_CORNERS = 1.0
 
 
 def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
@@ -961,6 +969,15 @@ def _single_templates(g: _Geometry) -> dict[str, np.ndarray]:
     d[inner_lower, 1] = -(1 - share) * gap[inner_lower]
     d[inner_upper, 1] = share * gap[inner_upper]
     out["seal"] = d
+    # The corners keep their height against the inner lips' centre as the lips close the gap
+    # (SEAL_CORNERS): both lips and the skin beside the corners rise together by (0.5 - share) of
+    # the gap, all of it at the corners and none in the middle, so the lips meet where the seal
+    # meets them. Its amount is the lips' own share of the seal (DisplacementModel.seal_amounts).
+    d = np.zeros_like(P)
+    if gape > 0.0:
+        towards_corner = np.clip(1.0 - gap / gape, 0.0, 1.0)
+        d[:, 1] = -SEAL_CORNERS * (0.5 - share) * gape * towards_corner * above * below * side
+    out["seal_corners"] = d
     d = np.zeros_like(P)
     d[:, 0] = 0.14 * low * lat * g.mesh
     out["jaw_side"] = d
@@ -1159,7 +1176,14 @@ class DisplacementModel:
                    photo_gap=photo_gap, units=units, absolute=absolute, rest_mix=rest_mix)
 
     def seal(self, x: np.ndarray) -> float:
-        """How much of the photo's own lip gap the (rest-relative) drive ``x`` (93,) closes, 0..1.
+        """How much of the photo's own lip gap the (rest-relative) drive ``x`` (93,) closes, 0..1
+        (:meth:`seal_amounts`' first)."""
+        return self.seal_amounts(x)[0]
+
+    def seal_amounts(self, x: np.ndarray) -> tuple[float, float]:
+        """``(seal, lips)``: how much of the photo's own lip gap the (rest-relative) drive ``x``
+        (93,) closes, 0..1, and how much of it the lips close themselves (the ``seal_corners``
+        control's amount: the jaw's opening taking the photo's gap into its own moves no corner).
 
         The jaw's opening counts from closed lips, not on top of the photo's: the jaw's part of the
         inner-lip gap becomes ``max(photo gap x (1 - f), jaw gap)``, where ``jaw gap =
@@ -1169,7 +1193,7 @@ class DisplacementModel:
         if self.photo_gap <= LIPS_MEET_GAP or self.absolute:
             # (absolute weights: the rest's own jaw and lip shapes hold the photo's gap, and
             # subtracting them closes it; sealing too would press the lips through each other)
-            return 0.0
+            return 0.0, 0.0
         w = x[:len(UE_NAMES)]
         jaw, closed = max(float(w[_JAW]), 0.0), float(w[_MOUTH_CLOSED])
         f = float(np.clip(closed / jaw, 0.0, 1.0)) if jaw > 1e-3 else 0.0
@@ -1181,7 +1205,15 @@ class DisplacementModel:
         lips = max(closed, float(np.max(w[_SPEAKING_SHAPES])))
         moving = float(np.clip(lips / SPEAKING_ONSET, 0.0, 1.0))
         rest = self.photo_gap - moving * max(self.photo_gap - SPEAKING_REST_GAP, 0.0)
-        return float(np.clip(1.0 - max(rest * (1.0 - f) - jaw_gap, 0.0) / self.photo_gap, 0.0, 1.0))
+        kept = rest * (1.0 - f)  # what the lips leave of the photo's gap
+        return (float(np.clip(1.0 - max(kept - jaw_gap, 0.0) / self.photo_gap, 0.0, 1.0)),
+                float(np.clip(1.0 - kept / self.photo_gap, 0.0, 1.0)))
+
+    def set_seal(self, c: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Write the seal's two controls (:meth:`seal_amounts`) for the rest-relative drive ``x``
+        (93,) into the template amounts ``c`` (K,), in place; returns ``c``."""
+        c[_SEAL_CONTROL], c[_SEAL_CORNERS_CONTROL] = self.seal_amounts(x)
+        return c
 
     def lip_gap(self, x: np.ndarray, photo_gap: float | None = None) -> float:
         """The inner-lip gap (IPD) the rest-relative drive ``x`` (93,) asks of this face: the
@@ -1213,7 +1245,10 @@ class DisplacementModel:
             if b > 0.0:  # lips held over part of the opening: the chin drawn as probed under held lips
                 c[_JAW_CONTROL] += b * self.curves.held_gain(float(request[_JAW_CONTROL]))
         # (absolute weights: the seal's row is the rest's upper-lip relax, drawn as rest_mix says)
-        c[_SEAL_CONTROL] = -rest_mix[_SEAL_CONTROL] if self.absolute else self.seal(x)
+        if self.absolute:
+            c[_SEAL_CONTROL], c[_SEAL_CORNERS_CONTROL] = -rest_mix[_SEAL_CONTROL], 0.0
+        else:
+            self.set_seal(c, x)
         return c
 
     def _lid_amounts(self, closure: np.ndarray) -> np.ndarray:
