@@ -69,7 +69,7 @@ def test_a_sealed_toothy_smile_keeps_its_corners_against_the_mouths_centre(sampl
     """A reenactment driver's closed lips over single_face.jpg's toothy smile (JawOpen = MouthClosed
     = 0.1, nothing else asked): re-tracked, the lips meet and the smile measure (the corners' pull
     along the smile line, their height counted from the inner lips' centre: docs/units.md) stays
-    within 0.02 IPD of the photo's (both sides' mean; 0.009 drawn, open loop). Before the corners
+    within 0.02 IPD of the photo's (both sides' mean; +0.009 here, open loop). Before the corners
     rose with the lower lip they stayed while the centre rose by half the 0.2 IPD gap: the closed
     smile flattened, -0.034."""
     from facemimic.animate.portrait.calibrate import rest_of, retrack
