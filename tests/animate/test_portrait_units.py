@@ -194,10 +194,9 @@ def test_a_gaping_photo_opens_no_wider_than_its_own_gape_from_the_first_frame(sa
     parted lips 0.1-0.2 IPD farther apart than drawn (the precondition, >= 0.09 on the probes past
     the first: 0.099 at the 0.05 probe since the sealed corners rise with the lips). Calibration
     probes the lips' response (drawn vs re-tracked gap, calibrate.LIPS_PROBE_GAPS, kept with the
-    calibration), so the closed loop knows
-    it before the first frame: the first frames of a sentence, and of a held open vowel after a
-    reset, re-track open but no wider than the photo (before: 0.43 / 0.35 / 0.36 and 0.46 / 0.39),
-    and neutral frames still reproduce the photo exactly (nothing moves its lips: no ceiling)."""
+    calibration), so the closed loop knows it before the first frame: the first frames of a
+    sentence, and of a held open vowel after a reset, re-track open but no wider than the photo
+    (before: 0.43 / 0.35 / 0.36 and 0.46 / 0.39), and neutral frames still reproduce the photo exactly (nothing moves its lips: no ceiling)."""
     from facemimic.lipsync.api import LipSyncOptions, from_phones
     from facemimic.voice import say
 
