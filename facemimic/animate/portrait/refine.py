@@ -697,7 +697,7 @@ class ClosedLoop:
         request moved more than LIPS_TRIAL, frames asking the lips to meet within
         CLOSURE_TRIAL_FRAMES of asking them open (a /p b m/) and open-mouthed frames whose mouth's
         request jumped are trial-rendered and re-tracked first, as in :meth:`correct` (:attr:`fixups` counts
-        them)."""
+        them; a first frame asking the lips open, until the lips' correction settles: FIRST_TRIALS)."""
         drive = np.asarray(drive, np.float32)
         target = self.targets(drive)
         # The clip's first frame, every move of the lips' request past LIPS_TRIAL (a vowel's
