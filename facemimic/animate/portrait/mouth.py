@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...common.lip_band import PhotoLips
+from ...common.lip_band import PhotoLips, lip_chains
 from . import landmarks as L
 
 SKULL = (6, 168, 197, 195)  # nose bridge landmarks: they move with the head only
@@ -272,7 +272,6 @@ def _arch(u_ipd: np.ndarray, bounds: np.ndarray):
     t = (s - bounds[i]) / (bounds[i + 1] - bounds[i])  # 0..1 across the tooth
     d = np.minimum(t, 1 - t) * (bounds[i + 1] - bounds[i]) * np.cos(s / R)  # projected IPD to a gap
     return t, d, s, 1.0 - _smooth((s - bounds[-1]) / 0.04 + 0.5)
-
 
 
 class MouthPainter:
@@ -767,17 +766,8 @@ class MouthPainter:
         rgb = np.ascontiguousarray(roi[..., :3])
         o = np.array([x0, y0], np.float64)
         d, right = self.down, self.right
-
-        def chain(ids):  # (u px along the mouth, v px down) of a lip chain, sorted by u
-            q = P[list(ids)] - o
-            u, v = q @ right, q @ d
-            order = np.argsort(u)
-            return u[order], v[order]
-
-        iu_u, iu_v = chain(L.LIP_INNER_UPPER)
-        il_u, il_v = chain(L.LIP_INNER_LOWER)
-        ou_u, ou_v = chain(L.LIP_OUTER_UPPER)
-        ol_u, ol_v = chain(L.LIP_OUTER_LOWER)
+        # (u px along the mouth, v px down) of each lip chain, sorted by u
+        (iu_u, iu_v), (il_u, il_v), (ou_u, ou_v), (ol_u, ol_v) = lip_chains(P - o, d)
         # The seam: midway between the inner lips, smoothed along the mouth (the inner landmarks
         # step by a pixel or two; a real lip line is a smooth curve)
         seam = (P[list(L.LIP_INNER_UPPER)] + P[list(L.LIP_INNER_LOWER)]) / 2 - o
