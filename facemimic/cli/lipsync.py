@@ -63,7 +63,7 @@ def _out_name(src, out_dir, fmt):
 @click.option("--transcribe/--no-transcribe", default=False, show_default=True,
               help="English without --text: hear the words with the built-in speech recogniser, then align "
               "them (far more accurate on real voices, ~3x real time); the default recognises phones "
-              "directly (~25x real time).")
+              "directly (~25x real time). The recogniser needs an AVX-512 CPU; without one, phones (with a warning).")
 @click.option("--machineReadable", "--machine-readable", "machine", is_flag=True,
               help="Rhubarb-style JSON status lines on standard error (start, progress, success, failure).")
 @click.option("--threads", type=int, hidden=True)  # Rhubarb's: processes for long files with a transcript

@@ -40,11 +40,56 @@ _model = None  # the process's loaded recogniser (loading costs ~0.3 s and ~250 
 _verified: Path | None = None  # the model folder, once its files matched their SHA-256
 
 
-def available() -> bool:
-    """Whether the recogniser's wheel is installed (it exists for Linux x86-64 only)."""
+# The wheel's libmoonshine.so is compiled for x86-64-v4: it uses AVX-512 instructions (vpbroadcastq
+# from a general register, vmovdqu8, vpermt2q, mask registers) without checking for them first, so on a
+# CPU without AVX-512 (most AMD before Zen 4, most desktop Intel) loading the model kills the whole
+# process with SIGILL. It is only loaded where the CPU reports every x86-64-v4 feature.
+REQUIRED_CPU_FLAGS = ("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl")
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def missing_cpu_flags(cpuinfo: str | None = None) -> tuple[str, ...]:
+    """The x86-64-v4 features the recogniser's library needs that this CPU lacks.
+
+    Parameters
+    ----------
+    cpuinfo : str, optional
+        The text of ``/proc/cpuinfo`` (read when omitted; unreadable counts as lacking them all).
+
+    Returns
+    -------
+    tuple of str
+        Missing feature names, in :data:`REQUIRED_CPU_FLAGS` order (empty: the library can run).
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = CPUINFO.read_text(errors="replace")
+        except OSError:
+            return REQUIRED_CPU_FLAGS
+    flags: set[str] = set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            flags.update(value.split())
+    return tuple(f for f in REQUIRED_CPU_FLAGS if f not in flags)
+
+
+def unavailable_reason() -> str | None:
+    """Why the recogniser cannot run on this machine (None: it can)."""
     import importlib.util
 
-    return importlib.util.find_spec("moonshine_cpp") is not None
+    if importlib.util.find_spec("moonshine_cpp") is None:
+        return "the speech recogniser (the moonshine_cpp wheel, Linux x86-64) is not installed"
+    missing = missing_cpu_flags()
+    if missing:
+        return f"this CPU lacks {', '.join(missing)}, which the speech recogniser's library needs"
+    return None
+
+
+def available() -> bool:
+    """Whether the recogniser can run here: its wheel is installed (it exists for Linux x86-64 only)
+    and the CPU has the AVX-512 features its library was compiled for."""
+    return unavailable_reason() is None
 
 
 def model_dir() -> Path:
@@ -80,6 +125,10 @@ def _load():
     global _model
     with _lock:
         if _model is None:
+            missing = missing_cpu_flags()
+            if missing:  # loading the library would kill the process (SIGILL), not raise
+                raise ModelAssetError(f"this CPU lacks {', '.join(missing)}, which the speech recogniser's "
+                                      "library needs; give a transcript (--text) or let phones be recognised")
             folder = _verified_dir()
             from moonshine_cpp import moonshine_cpp as mc  # loads the shared libraries (ctypes)
 

@@ -43,8 +43,10 @@ def test_the_loops_first_frames_of_a_smiling_photos_rest_keep_the_corners_level(
         anim.close()
     up = _corners(frames)[:, :, 1]
     print("first frames' corner rise (left, right):", up.round(3).tolist())
-    # old: left 0.024, 0.023, 0.021, 0.034 (fresh calibration): the loop drew the smile's pull back
-    assert np.all(up.mean(axis=0) <= 0.01), up
+    # old: left 0.024, 0.023, 0.021, 0.034 (fresh calibration): the loop drew the smile's pull back.
+    # The same code reads the left corner 0.0103 on an AVX2-only AMD EPYC (thirty-first session; under
+    # 0.01 on the machines before): the bound sits between that and the old fault
+    assert np.all(up.mean(axis=0) <= 0.0125), up
     assert np.all(up <= 0.015), up
     assert np.all(up >= -0.025), up  # not pushed down past a neutral face's either
 
