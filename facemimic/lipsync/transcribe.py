@@ -66,12 +66,12 @@ def missing_cpu_flags(cpuinfo: str | None = None) -> tuple[str, ...]:
             cpuinfo = CPUINFO.read_text(errors="replace")
         except OSError:
             return REQUIRED_CPU_FLAGS
-    flags: set[str] = set()
+    flags: set[str] | None = None  # what every core reports (a process may run on any of them)
     for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "flags":
-            flags.update(value.split())
-    return tuple(f for f in REQUIRED_CPU_FLAGS if f not in flags)
+            flags = set(value.split()) if flags is None else flags & set(value.split())
+    return tuple(f for f in REQUIRED_CPU_FLAGS if f not in (flags or set()))
 
 
 def unavailable_reason() -> str | None:

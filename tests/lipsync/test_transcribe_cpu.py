@@ -26,6 +26,7 @@ def test_the_cpu_flags_the_library_needs_are_read_from_cpuinfo():
     assert T.missing_cpu_flags(ICELAKE) == ()
     assert T.missing_cpu_flags(ICELAKE.replace(" avx512vl", "")) == ("avx512vl",)
     assert T.missing_cpu_flags("") == T.REQUIRED_CPU_FLAGS  # nothing known: never risk the load
+    assert T.missing_cpu_flags(ICELAKE + ZEN2.replace("processor\t: 0", "processor\t: 1")) == T.REQUIRED_CPU_FLAGS
 
 
 def test_this_machines_answer_matches_its_own_cpuinfo():
