@@ -240,8 +240,11 @@ def create_app(config: StudioConfig):
     @app.get("/api/info")
     def info():
         from ..expressions.names import UE_NAMES
+        from ..lipsync.transcribe import unavailable_reason
 
         return {"version": __version__, "workspace": str(workspace), "ue_names": list(UE_NAMES),
+                # why "hear the words" cannot run on this machine (None: it can); the pages say so
+                "recogniser": unavailable_reason(),
                 "vendor": vendor_available(vendor_dir), "vrm_library": vrm_library_available(vendor_dir),
                 "vendor_hint": VENDOR_INSTALL_HINT,
                 "max_upload_bytes": config.security.max_upload_bytes, "regions": regions(),

@@ -511,3 +511,23 @@ def _save_shot(page, name, selector=None):
     target = page.locator(selector) if selector else page
     target.screenshot(path=str(path), type="jpeg", quality=60)
     assert path.stat().st_size < 200_000
+
+
+def test_hear_the_words_says_so_where_the_recogniser_cannot_run(browser, studio):
+    # The recogniser's library needs AVX-512 (tests/lipsync/test_transcribe_cpu.py): where it cannot
+    # run, both "hear the words" boxes say so (the job would recognise phones and warn); where it can,
+    # they carry no such note. Either way the page follows the server's own answer.
+    from facemimic.lipsync.transcribe import unavailable_reason
+
+    reason = unavailable_reason()
+    page = _open_create(browser, studio)
+    info = page.evaluate("fetch('/api/info').then((r) => r.json())")
+    hints = page.eval_on_selector_all(".no-recogniser", "(es) => es.map((e) => e.parentElement.querySelector('input').id)")
+    titles = [page.get_attribute(sel, "title") for sel in ("#a-hear >> xpath=..", "#t-hear-label")]
+    page.close()
+    assert info["recogniser"] == reason
+    if reason:
+        assert sorted(hints) == ["a-hear", "t-hear"], hints
+        assert all(f"Not on this machine: {reason}" in t for t in titles), titles
+    else:
+        assert hints == [] and not any("Not on this machine" in t for t in titles), (hints, titles)

@@ -10,6 +10,13 @@ const el = (tag, props = {}, ...kids) => {
   e.append(...kids);
   return e;
 };
+// "hear the words" where the recogniser cannot run (its library needs AVX-512; no wheel): the box stays,
+// the job then recognises phones and warns; the label says so before the user asks
+export function noRecogniserHint(label, reason) {
+  if (!reason) return;
+  label.title = `${label.title}. Not on this machine: ${reason}; the lips follow recognised phones instead`;
+  label.append(el("span", { className: "muted no-recogniser", textContent: " (phones here)" }));
+}
 
 // The page's helpers (create.js): api, showError, upload, listUploads, create (/api/create/info),
 // shared (create.js's state: sourcePicked, audio), timelineName(), faceChanged() (the designer's
@@ -102,6 +109,7 @@ export function buildAnimate(context) {
   // the words are the transcript or heard, not both: the transcript box rests while hearing
   const hearChanged = () => { $("a-value").disabled = $("a-driver").value === "audio" && $("a-hear").checked; };
   $("a-hear").onchange = hearChanged;
+  noRecogniserHint($("a-hear").parentElement, C.shared.info.recogniser);
   $("a-face").oninput = () => { markPicked(); updateOriginal(); C.faceChanged(); };
   $("a-crop").onchange = () => { updateOriginal(); C.faceChanged(); };
   $("a-size").onchange = updateOriginal;

@@ -14,7 +14,7 @@
 // the animate panel's photo (a job in its queue, driver "timeline") and plays the MP4 locked to the
 // timeline's clock (the video muted: the sound stays the timeline's).
 
-import { queueTimelineJob, watchJobs } from "./animate.js";
+import { noRecogniserHint, queueTimelineJob, watchJobs } from "./animate.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, props = {}, ...kids) => {
@@ -172,6 +172,7 @@ export function buildTimeline(context) {
   // the words are the transcript or heard, not both: the transcript box rests while hearing
   const hearChanged = () => { $("t-say").disabled = $("t-speech-kind").value === "audio" && $("t-hear").checked; };
   $("t-hear").onchange = hearChanged;
+  noRecogniserHint($("t-hear-label"), C.info.recogniser);
   // the workspace's recordings stay offered (a reload forgets the file input, not the uploads)
   $("t-rec").onchange = () => C.upload($("t-rec"), (path) => {
     S.tlAudio = path;  // at once: Build may be pressed before the list below is back
