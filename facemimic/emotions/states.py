@@ -119,8 +119,8 @@ def _state(name, kind, core, optional, va, basic, *, aliases=(), gaze=(0.0, 0.0)
 # sample, hao, single_face, WolfgangLanger; docs/generate.md, tests/generate/test_happy_apex_data.py): median
 # corners 0.76 and upper lip 0.49, where the generated smile sat at 0.60 / 0.31 (the floor, AU12's C), so
 # AU12 is .7-1 (was .6-1) and AU10's companion .35-.6 (was .25-.5). (Their lower lids, 0.39 against 0.17,
-# are left: AU6's larger share made MediaPipe read undrawn brows lowered.) No real sad or fearful apex exists in the
-# data: sad's AU17 (chin raise) and disgust's AU15 (corners down; the posed 45-m7-di photo shows 0.38)
+# are left: AU6's larger share made MediaPipe read undrawn brows lowered.) No real sad or fearful apex
+# exists in the data: sad's AU17 (chin raise) and disgust's AU15 (corners down; the posed 45-m7-di photo shows 0.38)
 # are FACS priors (EMFACS sadness 1+4+15(+17); disgust 9+15+16), raised to usual companions (p .6).
 _state("neutral", "neutral", "", "", (0.0, 0.0), {"neutral": 1},
        aliases=("blank", "expressionless", "poker face", "straight face", "resting", "deadpan", "emotionless"),

@@ -306,10 +306,10 @@ def lipsync(audio, *, text: str | None = None, sample_rate: int | None = None,
     # English without a transcript: the words are heard first (transcribe.py) and aligned
     hear = (not use_align and opt.transcribe and is_english(opt.recognizer.language)
             and (expected is None or expected <= opt.max_align_duration))
-    if hear and not _transcriber_available():
-        hear = False
-        why = _transcriber_missing()
-        if why:  # installed but unable to run here (the CPU): say so, the phones stand in
+    if hear:
+        why = _transcriber_unavailable()
+        if why is not None:  # asked to hear, and it cannot here (no wheel, or the CPU): say so
+            hear = False
             warnings.append(f"{label}: {why}; recognising phones instead")
     keep = use_align or hear
     seg = SpeechSegmenter(opt.vad, sample_rate=SAMPLE_RATE)
@@ -415,20 +415,11 @@ def _cpu_workers() -> int:
     return cpu_workers()
 
 
-def _transcriber_available() -> bool:
-    from .transcribe import available
-
-    return available()
-
-
-def _transcriber_missing() -> str | None:
-    """Why an installed recogniser cannot run here (None when it is not installed: the documented
-    platforms without the wheel recognise phones without a warning)."""
-    import importlib.util
-
+def _transcriber_unavailable() -> str | None:
+    """Why the speech recogniser cannot hear on this machine (None: it can)."""
     from .transcribe import unavailable_reason
 
-    return unavailable_reason() if importlib.util.find_spec("moonshine_cpp") is not None else None
+    return unavailable_reason()
 
 
 def _short(words: str | None, most: int = 8) -> str:

@@ -125,10 +125,8 @@ def _load():
     global _model
     with _lock:
         if _model is None:
-            missing = missing_cpu_flags()
-            if missing:  # loading the library would kill the process (SIGILL), not raise
-                raise ModelAssetError(f"this CPU lacks {', '.join(missing)}, which the speech recogniser's "
-                                      "library needs; give a transcript (--text) or let phones be recognised")
+            if missing_cpu_flags():  # loading the library would kill the process (SIGILL), not raise
+                raise ModelAssetError(f"{unavailable_reason()}; give a transcript (--text) or let phones be recognised")
             folder = _verified_dir()
             from moonshine_cpp import moonshine_cpp as mc  # loads the shared libraries (ctypes)
 

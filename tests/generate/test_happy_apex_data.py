@@ -61,7 +61,7 @@ def real_smiles(samples) -> dict[str, dict[str, float]]:
             if photo.path.name.startswith("S") and onset:  # a CK+ apex: its own neutral first frame
                 rest = geo.rest_face(*landmarks(onset[0]))
             w = geo.geometric_weights(geo.measure(lm, size, rest=rest))
-            person = photo.path.name[:4] if photo.path.name.startswith("S") else photo.path.stem.split(".")[0]
+            person = photo.path.name[:4] if photo.path.name.startswith("S") else photo.path.stem
             per_photo.setdefault(person, []).append({c: _both(w, c) for c in CHANNELS})
     # the tracked happy spans of the generator's real frames: the apex half of each recording
     real = real_frames()

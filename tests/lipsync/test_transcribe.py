@@ -121,8 +121,10 @@ def test_a_tampered_model_is_refused_with_the_file_named(tmp_path, monkeypatch):
 def test_without_the_wheel_phones_are_recognised(beckett, monkeypatch):
     from facemimic.lipsync import api
 
-    monkeypatch.setattr(api, "_transcriber_available", lambda: False)
-    assert lipsync(beckett, options=HEAR).method == "recognize"
+    monkeypatch.setattr(api, "_transcriber_unavailable", lambda: "the speech recogniser (the moonshine_cpp wheel) is not installed")
+    got = lipsync(beckett, options=HEAR)
+    assert got.method == "recognize"
+    assert any("is not installed; recognising phones instead" in w for w in got.warnings), got.warnings
 
 
 def test_the_cli_transcribes_when_asked_and_says_what_it_heard(beckett, tmp_path):

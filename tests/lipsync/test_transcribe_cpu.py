@@ -52,3 +52,12 @@ def test_without_avx512_speech_is_recognised_as_phones_and_the_warning_says_why(
     # and a direct call refuses with an error instead of letting the library kill the process
     with pytest.raises(ModelAssetError, match="lacks avx512f"):
         T.transcribe(np.zeros(16000, np.int16))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("moonshine_cpp") is None, reason="the wheel exists for Linux x86-64 only")
+def test_asked_to_hear_where_the_wheel_is_missing_the_warning_says_so(monkeypatch):
+    beckett = T.model_dir().parent.parent / "test-data" / "beckett.wav"
+    monkeypatch.setattr(T, "unavailable_reason", lambda: "the speech recogniser (the moonshine_cpp wheel) is not installed")
+    got = lipsync(beckett, options=LipSyncOptions(transcribe=True))
+    assert got.method == "recognize"
+    assert any("is not installed; recognising phones instead" in w for w in got.warnings), got.warnings
