@@ -103,3 +103,65 @@ def test_nothing_prints_after_terminated(tmp_path):
         "g(['work'])\n")
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
     assert_clean_termination(result, [])
+
+
+# A signal's exception can land in Python code a C library calls back, which can only print it
+# and go on: PyAV writes an MP4 through the output's Python file object. Swallowed there, the
+# command used to run to the end and write its outputs (rc 0; the suite's rare "hang" was such a
+# run outliving the test's 60 s). The script sends the signal from inside the preview's third
+# write, so the handler runs inside PyAV's callback every time.
+_SIGNAL_INSIDE_PYAV_WRITE = """\
+import os, signal, sys
+from facemimic.cli import cli
+
+real_write, calls = os.write, []
+
+def write(fd, data):
+    try:
+        name = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        name = ""
+    if ".x.mp4." in name:  # the preview's temporary file
+        calls.append(fd)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIG%s)
+    return real_write(fd, data)
+
+os.write = write
+cli(["track", "talk.mp4", "-o", "x.jsonl", "--preview", "x.mp4", "--duration", "4"], prog_name="facemimic")
+"""
+
+
+@pytest.mark.parametrize("name, code, line", [("TERM", 143, "Terminated."), ("INT", 130, "Interrupted.")])
+def test_a_signal_inside_pyavs_write_callback_still_stops_the_command(samples, tmp_path, name, code, line):
+    shutil.copy(samples / "WolfgangLanger_Pexels.mp4", tmp_path / "talk.mp4")
+    script = tmp_path / "inside.py"
+    script.write_text(_SIGNAL_INSIDE_PYAV_WRITE % name)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=240)
+    assert result.returncode == code, result.stderr
+    assert [ln for ln in result.stderr.splitlines() if ln.strip()] == [line], result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inside.py", "talk.mp4"]
+
+
+def test_sigterm_that_a_library_wraps_in_its_own_error_still_terminates(tmp_path):
+    """MediaPipe's import cut short inside a dataclass's ``__set_name__`` surfaced as a
+    ``RuntimeError`` traceback, exit 1, instead of ``Terminated.``."""
+    script = tmp_path / "wrapped.py"
+    script.write_text(
+        "import os, signal, click\n"
+        "from facemimic.cli import LazyGroup\n"
+        "@click.group(cls=LazyGroup)\n"
+        "def g():\n"
+        "    pass\n"
+        "@g.command()\n"
+        "def work():\n"
+        "    class Field:\n"
+        "        def __set_name__(self, owner, name):\n"
+        "            os.kill(os.getpid(), signal.SIGTERM)\n"
+        "            sum(range(3))  # the handler runs at this call, inside __set_name__\n"
+        "    class Owner:\n"
+        "        metadata = Field()\n"
+        "g(['work'])\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert_clean_termination(result, [])

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.signals import interrupts_deferred
 from .landmarker import quiet_native_stderr
 
 # Crop side as a multiple of the landmark box's longer side.
@@ -48,20 +49,22 @@ class FaceScorer:
 
         from .model import face_detector_bytes
 
-        self._detector = vision.FaceDetector.create_from_options(vision.FaceDetectorOptions(
-            base_options=BaseOptions(model_asset_buffer=face_detector_bytes(model_path)),
-            running_mode=vision.RunningMode.IMAGE,
-            min_detection_confidence=_PROPOSAL_FLOOR,
-        ))
+        with interrupts_deferred():  # MediaPipe builds it on its own thread while we wait
+            self._detector = vision.FaceDetector.create_from_options(vision.FaceDetectorOptions(
+                base_options=BaseOptions(model_asset_buffer=face_detector_bytes(model_path)),
+                running_mode=vision.RunningMode.IMAGE,
+                min_detection_confidence=_PROPOSAL_FLOOR,
+            ))
 
     def _best(self, crop: np.ndarray, box: tuple[float, float, float, float]) -> float:
         """Best detection score in ``crop`` whose centre lies inside ``box`` (crop pixels)."""
         import mediapipe as mp
 
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(crop))
         # LiteRT warns (now and then, depending on where the copied input lands in memory) that the
         # input tensor is not aligned and copies it; that is harmless, so the line is kept quiet.
-        with quiet_native_stderr():
+        # Interrupts wait for the call's end: MediaPipe's worker thread reads the image meanwhile.
+        with interrupts_deferred(), quiet_native_stderr():
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(crop))
             result = self._detector.detect(image)
         best = 0.0
         for d in result.detections:
@@ -108,6 +111,6 @@ class FaceScorer:
     def close(self) -> None:
         """Release the MediaPipe graph (idempotent)."""
         if self._detector is not None:
-            with quiet_native_stderr():  # "DestroyAccelerator" INFO line
+            with interrupts_deferred(), quiet_native_stderr():  # "DestroyAccelerator" INFO line
                 self._detector.close()
             self._detector = None

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.signals import interrupts_deferred
 from ..expressions.geometry import LEFT_IRIS, RIGHT_IRIS
 from .options import CaptureOptions
 from .sources import fit_within
@@ -187,7 +188,7 @@ class FaceLandmarkerRunner:
 
         self._make = make
         self._scorer = None
-        with quiet_native_stderr():
+        with interrupts_deferred(), quiet_native_stderr():
             self._landmarker = make(options.max_faces)
             if score_faces:
                 from .face_score import FaceScorer
@@ -201,19 +202,21 @@ class FaceLandmarkerRunner:
     def _run(self, image: np.ndarray, time_s: float | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         import mediapipe as mp
 
-        mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
         if not self._warm:
             self._warm = True
             with quiet_native_stderr():
                 return self._run(image, time_s)
-        if self.video:
-            ms = int(round((time_s or 0.0) * 1000.0))
-            if ms <= self._last_ms:  # MediaPipe needs strictly increasing timestamps
-                ms = self._last_ms + 1
-            self._last_ms = ms
-            result = self._landmarker.detect_for_video(mp_image, ms)
-        else:
-            result = self._landmarker.detect(mp_image)
+        # Held to the call's end: MediaPipe's worker thread reads the image while we wait.
+        with interrupts_deferred():
+            mp_image = mp.Image(image_format=mp.ImageFormat.SRGB, data=image)
+            if self.video:
+                ms = int(round((time_s or 0.0) * 1000.0))
+                if ms <= self._last_ms:  # MediaPipe needs strictly increasing timestamps
+                    ms = self._last_ms + 1
+                self._last_ms = ms
+                result = self._landmarker.detect_for_video(mp_image, ms)
+            else:
+                result = self._landmarker.detect(mp_image)
         out = []
         for i, lms in enumerate(result.face_landmarks):
             pts = np.array([(p.x, p.y, p.z) for p in lms], np.float32)
@@ -341,12 +344,13 @@ class FaceLandmarkerRunner:
 
     def close(self) -> None:
         """Release the MediaPipe graphs (idempotent)."""
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
-        if self._scorer is not None:
-            self._scorer.close()
-            self._scorer = None
+        with interrupts_deferred():  # a close cut short leaves MediaPipe's worker thread behind
+            if self._landmarker is not None:
+                self._landmarker.close()
+                self._landmarker = None
+            if self._scorer is not None:
+                self._scorer.close()
+                self._scorer = None
 
     def __enter__(self) -> "FaceLandmarkerRunner":
         return self

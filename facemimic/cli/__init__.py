@@ -40,27 +40,31 @@ class LazyGroup(click.Group):
         return import_module(f"{__name__}.{module}").command
 
     def invoke(self, ctx: click.Context):
-        from ..common.signals import TERMINATED_EXIT, Terminated, sigterm_unwinds
+        from ..common.signals import TERMINATED_EXIT, Terminated, interrupt_behind, sigterm_unwinds
         from ..errors import FaceMimicError
 
         with sigterm_unwinds():  # SIGTERM unwinds like Ctrl-C: no temporary file is left
             try:
                 return super().invoke(ctx)
-            except FaceMimicError as e:
-                # One line, no traceback: the message names the file and the problem.
-                raise click.ClickException(str(e)) from None
-            except Terminated:
-                click.echo("Terminated.", err=True)
-                _last_line_said()
-                sys.exit(TERMINATED_EXIT)
-            except KeyboardInterrupt:
-                click.echo("Interrupted.", err=True)
-                _last_line_said()
-                sys.exit(130)
-            except OSError as e:
-                # Last resort for a system error no stage turned into a FaceMimicError (a full
-                # disk, a vanished folder): still one line, never a traceback.
-                raise click.ClickException(describe_os_error(e)) from None
+            except (SystemExit, click.exceptions.Exit, click.ClickException):
+                raise  # a command's own exit or message
+            except BaseException as e:
+                # An interrupt counts even where a library wrapped it in its own error (MediaPipe's
+                # import, cut short inside a dataclass's __set_name__, re-raises a RuntimeError).
+                interrupt = interrupt_behind(e)
+                if interrupt is not None:
+                    terminated = isinstance(interrupt, Terminated)
+                    click.echo("Terminated." if terminated else "Interrupted.", err=True)
+                    _last_line_said()
+                    sys.exit(TERMINATED_EXIT if terminated else 130)
+                if isinstance(e, FaceMimicError):
+                    # One line, no traceback: the message names the file and the problem.
+                    raise click.ClickException(str(e)) from None
+                if isinstance(e, OSError):
+                    # Last resort for a system error no stage turned into a FaceMimicError (a full
+                    # disk, a vanished folder): still one line, never a traceback.
+                    raise click.ClickException(describe_os_error(e)) from None
+                raise
 
 
 def _last_line_said() -> None:
