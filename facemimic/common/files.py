@@ -142,6 +142,13 @@ class AtomicFile:
         if self.tmp is None:  # written straight into a device
             return self.path
         from . import outputs
+        from .signals import raise_pending
+
+        try:
+            raise_pending()  # a swallowed interrupt about to come back: this run was stopped
+        except BaseException:
+            self.discard()
+            raise
 
         if outputs.stage(self):
             return self.path

@@ -190,11 +190,15 @@ class OutputSet:
 
         Renames within one folder do not fail short of a vanished folder, so "together" holds in
         practice; the files were all complete before the first rename."""
+        from .signals import interrupts_deferred, raise_pending
+
         done = []
         try:
-            for f in list(self._staged.values()):
-                f.rename()
-                done.append(f.path)
+            raise_pending()  # a swallowed interrupt about to come back: this run was stopped
+            with interrupts_deferred():  # every rename, then the interrupt: the files land together
+                for f in list(self._staged.values()):
+                    f.rename()
+                    done.append(f.path)
         except BaseException:
             self.discard()
             raise

@@ -63,9 +63,11 @@ def _interrupt(signum: int, frame, error: type[KeyboardInterrupt]) -> None:
         if signum == signal.SIGTERM:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
         return
-    if _resender is not None and _lock_half_taken(frame):
-        _resender.ask(signum)
-        return
+    if _resender is not None:
+        if _lock_half_taken(frame):
+            _resender.ask(signum)
+            return
+        _resender.pending = None  # delivered now
     if signum == signal.SIGTERM:
         # One unwind is enough: a second SIGTERM must not cut the clean-up short.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -78,6 +80,20 @@ def _raise_terminated(signum, frame) -> None:
 
 def _raise_interrupt(signum, frame) -> None:
     _interrupt(signum, frame, KeyboardInterrupt)
+
+
+def raise_pending() -> None:
+    """Raise now an interrupt that is waiting to be sent again (a callback swallowed it moments ago).
+
+    Called before outputs are committed: the files of a run the user stopped must not land in the
+    two milliseconds before the interrupt comes back."""
+    if _resender is None or _resender.pending is None:
+        return
+    signum, _resender.pending = _resender.pending, None
+    if signum == signal.SIGTERM:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+    raise KeyboardInterrupt()
 
 
 def _hold_interrupt(signum, frame) -> None:
@@ -145,7 +161,7 @@ class _Resender:
 
     def __init__(self) -> None:
         self._asked = threading.Event()
-        self._signum = signal.SIGTERM
+        self.pending: int | None = None  # the signal to send again; None once it was delivered
         self._done = False
         self._hooks = sys.unraisablehook, sys.excepthook
         self._thread = threading.Thread(target=self._run, name="facemimic-signal-again", daemon=True)
@@ -159,11 +175,13 @@ class _Resender:
                 return
             time.sleep(0.002)
             self._asked.clear()
-            os.kill(os.getpid(), self._signum)
+            signum = self.pending
+            if signum is not None:  # else raised meanwhile (raise_pending)
+                os.kill(os.getpid(), signum)
 
     def ask(self, signum: int) -> None:
         """Send ``signum`` again soon (from the main thread: a handler or a hook)."""
-        self._signum = signum
+        self.pending = signum
         try:
             self._asked.set()
         except KeyboardInterrupt:  # the signal came back before the hook returned: ask again

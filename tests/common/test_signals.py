@@ -133,3 +133,33 @@ def test_an_interrupt_never_leaves_a_conditions_lock_half_taken(name, caught):
         """)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['inside', 'raised'] 1"
+
+
+def test_an_output_is_not_committed_while_a_swallowed_interrupt_is_on_its_way_back(tmp_path):
+    """A callback that swallowed SIGTERM (here a ``__del__``) has it sent again 2 ms later; a file
+    committed in between would land although the user stopped the run."""
+    result = run_script("""
+        import gc, os, signal, sys
+        from pathlib import Path
+        from facemimic.common.files import AtomicFile
+        from facemimic.common.signals import Terminated, sigterm_unwinds
+
+        class SwallowsIt:
+            def __del__(self):
+                os.kill(os.getpid(), signal.SIGTERM)
+                sum(range(3))  # the handler raises here, inside __del__: "Exception ignored"
+
+        target = Path(sys.argv[1]) / "out.txt"
+        with sigterm_unwinds():
+            try:
+                with AtomicFile(target) as f:
+                    f.file.write("half of a run the user stopped")
+                    SwallowsIt()  # collected at once
+                print("committed")
+            except Terminated:
+                print("terminated")
+        print(sorted(p.name for p in target.parent.iterdir()))
+        """, str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["terminated", "[]"], result.stdout + result.stderr
+    assert result.stderr == ""  # the swallowed interrupt printed nothing
