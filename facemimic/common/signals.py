@@ -107,7 +107,8 @@ def _raises_on_ctrl_c(handler) -> bool:
 
 @contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Hold a SIGTERM or Ctrl-C that arrives within the block and raise it when the block ends.
+    """Hold a Ctrl-C (and, within :func:`sigterm_unwinds`, a SIGTERM) that arrives within the block
+    and raise it when the block ends.
 
     For calls into native code that must not be abandoned half way: MediaPipe runs each call on its
     own worker thread while the caller waits, so an interrupt raised in the wait left the worker
@@ -121,11 +122,15 @@ def interrupts_deferred() -> Iterator[None]:
         yield
         return
     _deferring += 1
-    previous_int = signal.signal(signal.SIGINT, _hold_interrupt)
+    previous_int = signal.getsignal(signal.SIGINT)
+    held_here = previous_int is not None  # None: a handler set outside Python (an embedding app) stays
+    if held_here:
+        signal.signal(signal.SIGINT, _hold_interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous_int)
+        if held_here:
+            signal.signal(signal.SIGINT, previous_int)
         _deferring -= 1
         if not _deferring and _held is not None:
             held, _held = _held, None
