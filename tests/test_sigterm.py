@@ -137,8 +137,10 @@ def test_a_signal_inside_pyavs_write_callback_still_stops_the_command(samples, t
     shutil.copy(samples / "WolfgangLanger_Pexels.mp4", tmp_path / "talk.mp4")
     script = tmp_path / "inside.py"
     script.write_text(_SIGNAL_INSIDE_PYAV_WRITE % name)
+    # a job started in the background by a non-interactive shell (a CI runner) ignores SIGINT, and
+    # its children inherit that: the child gets Ctrl-C's default action, as in a terminal
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=240)
+                            timeout=240, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert result.returncode == code, result.stderr
     assert [ln for ln in result.stderr.splitlines() if ln.strip()] == [line], result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inside.py", "talk.mp4"]

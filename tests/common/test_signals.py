@@ -5,6 +5,7 @@ Each case runs in its own Python process: the signals are real, sent to that pro
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,9 +13,15 @@ import textwrap
 import pytest
 
 
+def as_in_a_terminal() -> None:
+    """Ctrl-C's default action for the child: a job started in the background by a non-interactive
+    shell (a CI runner, nohup) ignores SIGINT, and its children inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_script(code: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, preexec_fn=as_in_a_terminal)
 
 
 @pytest.mark.parametrize("name, caught", [("SIGTERM", "Terminated"), ("SIGINT", "KeyboardInterrupt")])
