@@ -56,30 +56,28 @@ def _lock_half_taken(frame) -> bool:
     return code is not None and code.co_name == "__enter__" and code.co_filename == threading.__file__
 
 
-def _interrupt(signum: int, frame, error: type[KeyboardInterrupt]) -> None:
+def _exception(signum: int) -> KeyboardInterrupt:
+    """The exception ``signum`` unwinds with."""
+    if signum == signal.SIGTERM:
+        # One unwind is enough: a second SIGTERM must not cut the clean-up short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        return Terminated()
+    return KeyboardInterrupt()
+
+
+def _on_interrupt(signum: int, frame) -> None:
+    """The handler of SIGTERM and Ctrl-C: held inside :func:`interrupts_deferred`, sent again where
+    the main thread holds a half-taken lock, else raised."""
     global _held
     if _deferring:
-        _held = _held or error()
-        if signum == signal.SIGTERM:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _held = _held or _exception(signum)
         return
     if _resender is not None:
         if _lock_half_taken(frame):
             _resender.ask(signum)
             return
         _resender.pending = None  # delivered now
-    if signum == signal.SIGTERM:
-        # One unwind is enough: a second SIGTERM must not cut the clean-up short.
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise error()
-
-
-def _raise_terminated(signum, frame) -> None:
-    _interrupt(signum, frame, Terminated)
-
-
-def _raise_interrupt(signum, frame) -> None:
-    _interrupt(signum, frame, KeyboardInterrupt)
+    raise _exception(signum)
 
 
 def raise_pending() -> None:
@@ -90,19 +88,11 @@ def raise_pending() -> None:
     if _resender is None or _resender.pending is None:
         return
     signum, _resender.pending = _resender.pending, None
-    if signum == signal.SIGTERM:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated()
-    raise KeyboardInterrupt()
-
-
-def _hold_interrupt(signum, frame) -> None:
-    global _held
-    _held = _held or KeyboardInterrupt()
+    raise _exception(signum)
 
 
 def _raises_on_ctrl_c(handler) -> bool:
-    return handler is signal.default_int_handler or handler is _raise_interrupt
+    return handler is signal.default_int_handler or handler is _on_interrupt
 
 
 @contextmanager
@@ -125,7 +115,7 @@ def interrupts_deferred() -> Iterator[None]:
     previous_int = signal.getsignal(signal.SIGINT)
     held_here = previous_int is not None  # None: a handler set outside Python (an embedding app) stays
     if held_here:
-        signal.signal(signal.SIGINT, _hold_interrupt)
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         yield
     finally:
@@ -195,7 +185,7 @@ class _Resender:
     def _unraisable(self, info) -> None:
         error = info.exc_value
         if isinstance(error, Terminated):
-            signal.signal(signal.SIGTERM, _raise_terminated)  # its handler had set SIG_IGN
+            signal.signal(signal.SIGTERM, _on_interrupt)  # its raise had set SIG_IGN
             self.ask(signal.SIGTERM)
         elif isinstance(error, KeyboardInterrupt) and _raises_on_ctrl_c(signal.getsignal(signal.SIGINT)):
             self.ask(signal.SIGINT)
@@ -222,10 +212,10 @@ def sigterm_unwinds() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_term = signal.signal(signal.SIGTERM, _on_interrupt)
     own_int = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # else the caller's stays
     if own_int:
-        signal.signal(signal.SIGINT, _raise_interrupt)
+        signal.signal(signal.SIGINT, _on_interrupt)
     outer, _resender = _resender, _Resender()
     try:
         yield

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from facemimic.lipsync.transcribe import available as recogniser_available
+from facemimic.lipsync.transcribe import missing_cpu_flags
 from facemimic.studio.security import StudioSecurity
 from facemimic.studio.server import StudioConfig, create_app
 
@@ -90,8 +90,8 @@ def test_job_runs_to_an_mp4_with_sound_and_survives_a_restart(workspace, samples
         assert [x["id"] for x in jobs if x["state"] == "done"] == [j["id"]]
 
 
-@pytest.mark.skipif(not recogniser_available(),
-                    reason="the speech recogniser cannot run here (its wheel, or the CPU's AVX-512: tests/lipsync/test_transcribe_cpu.py)")
+@pytest.mark.skipif(bool(missing_cpu_flags()),  # where the CPU has them the wheel is a dependency
+                    reason="the speech recogniser needs AVX-512 (tests/lipsync/test_transcribe_cpu.py)")
 def test_a_recording_with_its_words_heard(workspace):
     # "hear the words" (no transcript): the job is `animate --audio REC --transcribe`; its record and
     # the video's description say what the recogniser heard

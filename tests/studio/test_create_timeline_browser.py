@@ -18,7 +18,7 @@ from facemimic.expressions.io import read_track
 from facemimic.expressions.names import UE_NAMES
 from facemimic.expressions.regions import region_mask
 from facemimic.studio.create.timeline import decode_morphs
-from facemimic.lipsync.transcribe import available as recogniser_available
+from facemimic.lipsync.transcribe import missing_cpu_flags
 
 DOCS_IMG = screenshot_folder()  # a temporary folder; docs/img with FACEMIMIC_UPDATE_DOCS_IMG=1
 
@@ -410,8 +410,8 @@ def test_playback_on_my_portrait(page, studio, samples):
     page.evaluate("(id) => fetch(`/api/create/jobs/${id}/cancel`, {method: 'POST'})", new)
 
 
-@pytest.mark.skipif(not recogniser_available(),
-                    reason="the speech recogniser cannot run here (its wheel, or the CPU's AVX-512: tests/lipsync/test_transcribe_cpu.py)")
+@pytest.mark.skipif(bool(missing_cpu_flags()),  # where the CPU has them the wheel is a dependency
+                    reason="the speech recogniser needs AVX-512 (tests/lipsync/test_transcribe_cpu.py)")
 def test_hear_the_words_of_a_recording(page, studio):
     # A recording without a transcript, "hear the words" ticked: the speech lane is the animator's
     # DriverSpec(audio=..., transcribe=True) (the recogniser's words, then aligned), the page shows
