@@ -111,7 +111,7 @@ class LiveLipSync:
         # Rhubarb shape and phone behind each frame the last push()/close() returned (for scoring)
         self.last_shapes: list[str] = []
         self.last_phones: list[str] = []
-        # Warm up lazy imports (scipy.signal) and the filter now, not inside the first push().
+        # Warm up lazy imports (the resampler's scipy.signal) and the filter now, not inside the first push().
         critically_damped(np.zeros((1, self._mask.shape[0])), tau=self.opt.tau)
         self._to16k(np.zeros(16, np.int16))
 

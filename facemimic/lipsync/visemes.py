@@ -266,18 +266,47 @@ def critically_damped(x: np.ndarray, *, tau: float, dt: float = 0.01, state=None
     -------
     y : np.ndarray [shape=(T, C)]
     state : tuple
+        Each stage's ``e * y[-1]`` (``e = exp(-dt / tau)``): the state ``scipy.signal.lfilter``
+        returns for these filters.
     """
-    from scipy.signal import lfilter
-
     x = np.asarray(x, np.float64)
     if len(x) == 0:
         return x, state
     e = float(np.exp(-dt / tau))
-    b, a = [1.0 - e], [1.0, -e]
     s1, s2 = (x[0] * e, x[0] * e) if state is None else state
-    y1, z1 = lfilter(b, a, x, axis=0, zi=np.asarray(s1)[None])
-    y2, z2 = lfilter(b, a, y1, axis=0, zi=np.asarray(s2)[None])
-    return y2, (z1[0], z2[0])
+    y1, z1 = _first_order(x, e, np.asarray(s1, np.float64))
+    y2, z2 = _first_order(y1, e, np.asarray(s2, np.float64))
+    return y2, (z1, z2)
+
+
+_BLOCK = 64  # rows per matrix product in _first_order
+
+
+def _first_order(x: np.ndarray, e: float, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``y[n] = (1 - e) x[n] + e y[n-1]`` along axis 0 of ``x`` (T, ...), the previous output
+    given as ``z = e * y[-1]``; returns ``y`` and ``e * y[T-1]``.
+
+    Why not ``scipy.signal.lfilter``: importing ``scipy.signal`` costs ~0.9 s, paid by every
+    command that lip-syncs (``say``, ``lipsync``, ``animate --say``). Blocks of :data:`_BLOCK`
+    rows are one matrix product each, ``y = M x + e^(k+1) y[-1]`` with ``M[k, j] = (1 - e)
+    e^(k-j)`` below the diagonal: the recursion's own sums (powers of ``e`` that underflow only
+    where they are below rounding anyway)."""
+    n = len(x)
+    k = np.arange(min(n, _BLOCK))
+    lag = k[:, None] - k[None, :]
+    with np.errstate(under="ignore"):
+        m = np.where(lag >= 0, (1.0 - e) * np.power(e, np.maximum(lag, 0)), 0.0)
+        carry = np.power(e, k)  # e^k: the weight of z (= e * y[-1]) on row k
+    y = np.empty_like(x)
+    flat = x.reshape(n, -1)
+    out = y.reshape(n, -1)
+    zf = np.broadcast_to(np.asarray(z, np.float64), x.shape[1:]).reshape(-1)
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        b = stop - start
+        out[start:stop] = m[:b, :b] @ flat[start:stop] + carry[:b, None] * zf[None, :]
+        zf = e * out[stop - 1]
+    return y, zf.reshape(x.shape[1:])
 
 
 def _smooth(t: np.ndarray, tau: float) -> np.ndarray:
