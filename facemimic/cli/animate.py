@@ -45,7 +45,8 @@ from ._options import FPS
 @click.option("--no-calibrate", is_flag=True, help="Skip the per-face calibration (faster start).")
 @click.option("--refine/--no-refine", default=True, show_default=True,
               help="Portraits: re-track every frame and correct jaw, smile, eyelids and brows so the video "
-                   "reads back as asked (closed loop; ~27 fps at 512 px on two cores instead of ~70).")
+                   "reads back as asked (closed loop: at 512 px on two cores 16-34 fps, by the CPU, "
+                   "instead of 40-70).")
 @click.option("--no-mark", is_flag=True, help="Leave out the visible 'AI-generated' mark "
                                                "(the file's metadata still says it is synthetic).")
 def command(source, output, expression, track_file, drive, reference, audio, text, transcribe, say_text, voice, mood,
