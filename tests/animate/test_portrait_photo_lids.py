@@ -60,17 +60,24 @@ def test_a_half_closed_photo_draws_its_lids_in_the_unit(t1_left):
     assert np.all(c > 0.3), c  # the photo's lids are lowered (captured 0.47 / 0.44)
     w = np.zeros(88, np.float32)
     lids = [CONTROL_NAMES.index("eye_close_right"), CONTROL_NAMES.index("eye_close_left")]
-    # a frame asking the photo's own closure leaves its lids where they are (before: -0.16 / -0.15
-    # template amounts, the blink curve applied to the absolute closure)
-    at_own = anim.drive(w, tuple(1 - c))
+    # frames count their closure from the lids the sitter rests with (a real neutral face's own,
+    # emotions.neutral: 0.08 of the photo's 0.47 / 0.44 here), so the photo's own lids are asked
+    # by a frame closed (c - r) / (1 - r) ...
+    r = np.array(anim.rest_lids)
+    assert np.all((r > 0) & (r < c)), (r, c)
+    # ... and such a frame leaves its lids where they are (before: -0.16 / -0.15 template amounts,
+    # the blink curve applied to the absolute closure)
+    at_own = anim.drive(w, tuple(1 - (c - r) / (1 - r)))
     assert np.allclose(anim.model.controls(at_own)[lids], 0.0, atol=0.01)
     own = _lid_gaps(anim, at_own)
     neutral = _lid_gaps(anim, anim.drive(w, (1.0, 1.0)))
     blink = _lid_gaps(anim, anim.drive(w, (0.0, 0.0)))
-    # an open eye opens the photo's gap to 1 / (1 - c) of it, 1.87 / 1.78 (before: 1.27 / 1.26)
-    assert np.allclose(neutral / own, 1.0 / (1.0 - c), rtol=0.08), (neutral / own, 1 / (1 - c))
-    # a blink shuts them (before: about half the gap left)
-    assert np.all(blink <= 0.1 * own), (blink, own)
+    # an open frame opens the photo's gap to (1 - r) / (1 - c) of it, 1.74 / 1.65 (the sitter's own
+    # resting lids; before the first session-14 fix: 1.27 / 1.26)
+    assert np.allclose(neutral / own, (1.0 - r) / (1.0 - c), rtol=0.08), (neutral / own, (1 - r) / (1 - c))
+    # a blink shuts them (before: about half the gap left; 0.09-0.11 of it, 0.2 px at 256 px, as the
+    # calibration's blink curve moves with the rest's other channels)
+    assert np.all(blink <= 0.15 * own), (blink, own)
     # the lash line is drawn from the share of the photo's own aperture closed
     d = anim.drive(w, (0.0, 0.0))
     assert d[DRIVE_CLOSE_RIGHT] - anim.model.rest[DRIVE_CLOSE_RIGHT] == pytest.approx(1.0)
@@ -79,7 +86,9 @@ def test_a_half_closed_photo_draws_its_lids_in_the_unit(t1_left):
 
 def test_a_half_closed_photo_opens_at_a_neutral_frame(t1_left):
     """Re-tracked (the capture stage, as the loop and the judges see it): a neutral frame opens the
-    lids (before: 0.55 / 0.51 open; now ~0.77 / 0.74), a blink still reads shut."""
+    lids (before: 0.55 / 0.51 open; opened to a fully open eye ~0.77 / 0.74; to the lids a real
+    neutral face rests with, 0.08 closed, 0.64 / 0.61 since the thirty-third session), a blink still
+    reads shut."""
     from facemimic.animate.portrait.calibrate import StillTracker, retrack
 
     anim = t1_left
@@ -93,5 +102,5 @@ def test_a_half_closed_photo_opens_at_a_neutral_frame(t1_left):
     with StillTracker() as tr:
         neutral, blink = retrack(images, anim.points.mean(0), tracker=tr)
     assert neutral is not None and blink is not None
-    assert min(neutral.openness_right, neutral.openness_left) >= 0.65, (neutral.openness_right, neutral.openness_left)
+    assert min(neutral.openness_right, neutral.openness_left) >= 0.58, (neutral.openness_right, neutral.openness_left)
     assert max(blink.openness_right, blink.openness_left) <= 0.1, (blink.openness_right, blink.openness_left)

@@ -240,6 +240,9 @@ class PortraitAnimator:
         # (right, left) the photo's own EyeClosed, share of an open eye: a frame's closure is drawn
         # as a share of the photo's own aperture (frame_drive); a photo taken as the rest is open
         self.photo_closure = photo_lids(face.frame) if opts.rest == "neutral" else (0.0, 0.0)
+        # (right, left) the part of them that is the sitter's own face at rest (emotions.neutral):
+        # an open frame opens the lids to it, not past it (a stare), and a blink still shuts them
+        self.rest_lids = tuple(c - b for c, b in zip(self.photo_closure, lids_beyond_neutral(self.photo_closure)))
         if opts.rest == "neutral":
             rest = neutral_rest(face.frame, pts, photo_size)
         # (x, y, depth): the model is sized by the unit on the photo's own 3D landmarks
@@ -369,7 +372,7 @@ class PortraitAnimator:
     def drive(self, weights: np.ndarray, openness: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
         """The (93,) drive of a frame's UE ``weights`` (88,) and eye ``openness`` (right, left) on
         this photo: :func:`frame_drive` with the photo's own lids (``(1, 1)``: a neutral frame)."""
-        return frame_drive(weights, openness, self.photo_closure)
+        return frame_drive(weights, openness, self.photo_closure, self.rest_lids)
 
     def new_scratch(self) -> RenderScratch:
         """Working buffers for rendering on another thread (see :meth:`draw`)."""
@@ -616,13 +619,12 @@ def level_rest_brows(model, points: np.ndarray):
 
 def photo_lids(frame) -> tuple[float, float]:
     """(right, left) the photo's own EyeClosed (``1 - openness``, share of a fully open eye; 0
-    where capture read none) beyond a real neutral face's own (``emotions.neutral``: lids a
-    face rests with are not taken for a closure, nor opened into a stare by a neutral rest)."""
-    return lids_beyond_neutral(float(np.nan_to_num(1.0 - o, nan=0.0)) for o in (frame.openness_right, frame.openness_left))
+    where capture read none)."""
+    return tuple(float(np.nan_to_num(1.0 - o, nan=0.0)) for o in (frame.openness_right, frame.openness_left))
 
 
 def frame_drive(weights: np.ndarray, openness: tuple[float, float],
-                photo: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+                photo: tuple[float, float] = (0.0, 0.0), rest_lids: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """The (93,) drive of a frame on a photo whose lids are closed ``photo`` (right, left).
 
     The drive's closure slots count the photo's *own* lid aperture from an open eye
@@ -637,8 +639,14 @@ def frame_drive(weights: np.ndarray, openness: tuple[float, float],
     weights : np.ndarray [shape=(88,)]
     openness : (right, left), 1 open
     photo : (right, left) the photo's own EyeClosed (:func:`photo_lids`; 0: the photo is the open eye)
+    rest_lids : (right, left) the EyeClosed the sitter's face rests with (``rest="neutral"``: the
+        part of ``photo`` within a real neutral face's spread, ``emotions.neutral``): a frame's
+        closure counts from there, ``rest_lids + closure x (1 - rest_lids)`` (an open frame keeps
+        the sitter's own lids; a blink shuts them)
     """
-    shut = photo_closure(1.0 - np.asarray(openness, np.float64), np.asarray(photo, np.float64))
+    r = np.asarray(rest_lids, np.float64)
+    closure = r + (1.0 - np.asarray(openness, np.float64)) * (1.0 - r)
+    shut = photo_closure(closure, np.asarray(photo, np.float64))
     # (drive_vector takes openness: 1 - slot)
     return drive_vector(weights, (1.0 - float(shut[0]), 1.0 - float(shut[1])))
 
@@ -675,8 +683,7 @@ def neutral_rest(frame, points: np.ndarray, photo_size: tuple[int, int] | None =
         lips[jaw] = 0.0
         rest_of_gap = max(gap, 0.0) - float(implied_lip_gap(lips))
         w[jaw] = float(np.clip(rest_of_gap / geometry.MOUTH_CLOSED_GAP_EXTENT, 0.0, max(w[jaw], 0.0)))
-    lids = photo_lids(frame)  # the rest's lids: the photo's closure beyond a neutral face's own
-    return frame_drive(w, (1.0 - lids[0], 1.0 - lids[1]), lids)
+    return frame_drive(w, (frame.openness_right, frame.openness_left), photo_lids(frame))
 
 
 def timeline(track: ExpressionTrack, *, fps: float | None = None, duration: float | None = None,
