@@ -20,9 +20,10 @@ under raised brows (AU5 with AU1+2), anger lowers the brows over tightened lids 
 (AU4 with AU7 and AU24), and real neutral faces read brow raise, lid tightening and lip press at 0.
 So for each basic emotion of the FACS table (``emotions.states``: its core and usual AUs, through
 ``facs.AU_TO_X`` to UE channels), the evidence that a face shows it is how far its *distinctive*
-channels (those real neutral faces read within :data:`DISTINCTIVE`) read beyond their spread (past a
-margin of :data:`DISTINCTIVE` more: a neutral face's own noise), full :data:`COMPANION_FULL` further; every other channel of that emotion loses its spread by that share. A
-face with open eyes and calm brows keeps its eyes; a surprised face's widened eyes all go.
+channels (those real neutral faces read within :data:`DISTINCTIVE`) read beyond their spread, past a
+margin of :data:`DISTINCTIVE` more (a neutral face's own noise), and it is full
+:data:`COMPANION_FULL` further; every other channel of that emotion loses its spread by that share.
+A face with open eyes and calm brows keeps its eyes; a surprised face's widened eyes all go.
 
 And the lips' shapes of an open mouth: with the lips apart, lowering the lower lip and raising the
 upper one *are* the opening, and the ring the parted lips make reads as pucker and funnel; a
@@ -31,9 +32,9 @@ neutral rest closes all of it (``lips_apart``; the spread was measured on closed
 
 from __future__ import annotations
 
-import numpy as np
-
 from functools import lru_cache
+
+import numpy as np
 
 from ..expressions.names import UE_NAMES
 

@@ -297,7 +297,7 @@ def _first_order(x: np.ndarray, e: float, z: np.ndarray) -> tuple[np.ndarray, np
     with np.errstate(under="ignore"):
         m = np.where(lag >= 0, (1.0 - e) * np.power(e, np.maximum(lag, 0)), 0.0)
         carry = np.power(e, k)  # e^k: the weight of z (= e * y[-1]) on row k
-    y = np.empty_like(x)
+    y = np.empty(x.shape, np.float64)  # (C order: ``out`` below is a view of it)
     flat = x.reshape(n, -1)
     out = y.reshape(n, -1)
     zf = np.broadcast_to(np.asarray(z, np.float64), x.shape[1:]).reshape(-1)

@@ -656,8 +656,8 @@ def neutral_rest(frame, points: np.ndarray, photo_size: tuple[int, int] | None =
 
     The capture stage's weights of the photo (measured against the population rest, as for every
     photo) beyond what real neutral faces read (``emotions.neutral.beyond_neutral``: a sitter's
-    own face at rest is not taken for an expression), with the lips' press raised to all of the red lip they lost, a smile's stretched lips
-    included (``geometry.photo_rest_weights`` of the frame's landmarks in ``photo_size``, the
+    own face at rest is not taken for an expression), with the lips' press raised to all of the red
+    lip they lost, a smile's stretched lips included (``geometry.photo_rest_weights`` of the frame's landmarks in ``photo_size``, the
     picture they are normalised by), except the mouth's opening: the rest implies exactly the photo's own inner-lip gap
     (``expressions.mouth.implied_lip_gap``), so taking it away closes the lips, no more. The lip
     shapes (MouthUpperUp, MouthLowerDown) take their share of the gap first and JawOpen the rest,
