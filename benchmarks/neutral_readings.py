@@ -55,12 +55,12 @@ def sitter_readings(leave_out: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
 def spread(readings: dict[str, np.ndarray], q: float = QUANTILE) -> dict[str, float]:
     """{channel stem or name: the q-th percentile of |reading| over the sitters, sides pooled} for
     every channel some sitter reads above 0.01."""
-    from facemimic.expressions.names import UE_NAMES
+    from facemimic.expressions.names import UE_NAMES, side_stem
 
     W = np.abs(np.stack(list(readings.values())))
     out: dict[str, float] = {}
     for name in UE_NAMES:
-        stem = name[:-4] if name.endswith("Left") else name[:-5] if name.endswith("Right") else name
+        stem = side_stem(name)
         if stem in out:
             continue
         cols = [UE_NAMES.index(n) for n in (stem + "Left", stem + "Right", stem) if n in UE_NAMES]

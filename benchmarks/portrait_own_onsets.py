@@ -34,12 +34,13 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from facemimic.animate.portrait.animator import PortraitOptions  # noqa: E402
 from judges_media import _emopy_dir, _sequence, posed_photos  # noqa: E402
 from portrait_judges import (ALL_JUDGES, DEVELOPMENT_JUDGE, JUDGE_INFO, JUDGES, RATIO_TARGET, animate,  # noqa: E402
                              apex_index, distance, driving_weights, hold_indices, judge, mean_scores, top)
 
 SIZE = 256  # portrait_judges.animate's --size
-FACE_SCALE = 2.6  # PortraitOptions.face_scale: the --crop face square's side / face-oval width
+FACE_SCALE = PortraitOptions.face_scale  # the --crop face square's side / face-oval width
 
 
 def onset_of(photo: Path) -> Path | None:
@@ -52,16 +53,10 @@ def framed_like_the_animator(photo: Path, onset: Path) -> np.ndarray:
     """``photo`` (RGB) cropped and scaled as ``animate ONSET --crop face --size SIZE`` frames ``onset``
     (the square :class:`~facemimic.animate.portrait.animator.PortraitAnimator` cuts around the onset's
     face, applied to ``photo``: a CK+ sequence is filmed from one place)."""
-    from facemimic.animate.portrait.source import choose_face, find_faces, load_image
+    from facemimic.animate.portrait.source import choose_face, face_square, find_faces, load_image
 
     image, name = load_image(str(onset))
-    face = choose_face(find_faces(image, name), None, name)
-    oval = face.landmarks[:468, :2]
-    h, w = image.shape[:2]
-    cx, cy = oval[:, 0].mean(), oval[:, 1].mean() - 0.05 * face.width
-    s = int(round(min(FACE_SCALE * face.width, h, w)))
-    x0 = int(np.clip(round(cx - s / 2), 0, w - s))
-    y0 = int(np.clip(round(cy - s / 2), 0, h - s))
+    x0, y0, s = face_square(choose_face(find_faces(image, name), None, name), image.shape[:2], FACE_SCALE)
     rgb = cv2.cvtColor(cv2.imread(str(photo), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
     crop = rgb[y0:y0 + s, x0:x0 + s]
     interp = cv2.INTER_AREA if SIZE < s else cv2.INTER_CUBIC

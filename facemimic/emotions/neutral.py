@@ -36,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..expressions.names import UE_NAMES
+from ..expressions.names import UE_NAMES, side_stem
 
 # Per channel stem (both sides): the 75th percentile of |reading| over ten CK+ sitters' neutral
 # onset frames (each sitter's frames averaged; EmoPy 0.0.5's CK+ sequences S052-S132), as
@@ -47,54 +47,46 @@ NEUTRAL_SPREAD = {"EyeWide": 0.65, "BrowPinch": 0.25, "BrowLowerer": 0.45, "Chee
                   "MouthUpperUp": 0.05, "NoseSneer": 0.17, "MouthLowerDown": 0.2, "MouthCornerPull": 0.04,
                   "MouthCornerSlant": 0.02, "MouthFrown": 0.18, "MouthStretch": 0.08, "MouthDimple": 0.01,
                   "MouthRaiserUpper": 0.04, "MouthRaiserLower": 0.07, "EyeClosed": 0.08}
-# ("EyeClosed" is the frame's lids, 1 - openness: not a weight; lids_beyond_neutral)
+# ("EyeClosed" is the frame's lids, 1 - openness: not a weight; resting_lids)
 DISTINCTIVE = 0.06  # a channel whose neutral spread is below this tells an expression when it reads
 COMPANION_FULL = 0.3  # a distinctive channel this far past its spread and margin (weight): the emotion is shown
 _OPENING = ("MouthLowerDown", "MouthUpperUp", "JawOpen", "MouthClosed", "LipPuckerUpper", "LipPuckerLower",
             "LipFunnelUpper", "LipFunnelLower")
 
 
-def _stem(name: str) -> str:
-    return name[:-4] if name.endswith("Left") else name[:-5] if name.endswith("Right") else name
-
-
-def lids_beyond_neutral(closed, spread: dict[str, float] | None = None) -> tuple[float, ...]:
-    """The part of a photo's lid closure (EyeClosed, ``1 - openness``, per eye) that is expression:
-    each moved towards 0 by the neutral spread of ``"EyeClosed"`` (real neutral faces read their lids
-    0-0.24 closed; a rest that opened them all the way drew a stare)."""
+def resting_lids(closed, spread: dict[str, float] | None = None) -> tuple[float, ...]:
+    """The part of a photo's lid closure (EyeClosed, ``1 - openness``, per eye) that a real neutral
+    face rests with: each closure up to the spread of ``"EyeClosed"`` (real neutral faces read their
+    lids 0-0.24 closed; a rest that opened them all the way drew a stare); the rest is expression."""
     s = float((NEUTRAL_SPREAD if spread is None else spread).get("EyeClosed", 0.0))
-    return tuple(max(float(np.nan_to_num(c)) - s, 0.0) for c in closed)
+    return tuple(min(max(float(np.nan_to_num(c)), 0.0), s) for c in closed)
 
 
 def spread_vector(spread: dict[str, float] | None = None) -> np.ndarray:
     """(88,) :data:`NEUTRAL_SPREAD` (or ``spread``) per UE channel, in ``UE_NAMES`` order (0 unlisted)."""
     table = NEUTRAL_SPREAD if spread is None else spread
-    return np.array([float(table.get(_stem(n), 0.0)) for n in UE_NAMES], np.float32)
+    return np.array([float(table.get(side_stem(n), 0.0)) for n in UE_NAMES], np.float32)
 
 
 @lru_cache(maxsize=1)
-def _emotion_channels() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Per basic emotion: (its UE channels, its distinctive ones), as (88,) bool masks (the FACS
-    table's core and usual AUs through ``facs.AU_TO_X``; sides kept apart)."""
+def _emotion_channels() -> np.ndarray:
+    """(E, 88) bool: per basic emotion, the UE channels its FACS core and usual AUs move (through
+    ``facs.AU_TO_X``; sides kept apart)."""
     from .facs import AU_POS, AU_TO_X
     from .states import BASIC, STATES
 
-    spread = spread_vector()
-    out = []
-    for name in BASIC:
-        if name == "neutral":
-            continue
-        st = STATES[name]
+    rows = []
+    for name in BASIC[1:]:  # (BASIC[0] is neutral: no AUs)
         moved = np.zeros(len(UE_NAMES), bool)
-        for r in (*st.core, *st.optional):
+        for r in (*STATES[name].core, *STATES[name].optional):
             moved |= AU_TO_X[:len(UE_NAMES), AU_POS[r.au], :].max(axis=1) > 0.05
-        out.append((moved, moved & (spread < DISTINCTIVE)))
-    return tuple(out)
+        rows.append(moved)
+    return np.array(rows)
 
 
-def _sides() -> np.ndarray:
-    """(88,) 0 left, 1 right, -1 midline."""
-    return np.array([0 if n.endswith("Left") else 1 if n.endswith("Right") else -1 for n in UE_NAMES])
+# (88,) each channel's side: 0 left, 1 right, -1 midline
+_SIDES = np.array([0 if n.endswith("Left") else 1 if n.endswith("Right") else -1 for n in UE_NAMES])
+_OPENING_MASK = np.array([side_stem(n) in _OPENING for n in UE_NAMES])
 
 
 def beyond_neutral(weights: np.ndarray, spread: dict[str, float] | None = None, *,
@@ -121,23 +113,20 @@ def beyond_neutral(weights: np.ndarray, spread: dict[str, float] | None = None, 
     w = np.nan_to_num(np.asarray(weights, np.float32))
     s = spread_vector(spread)
     beyond = np.maximum(np.abs(w) - s, 0.0)  # each channel past its own spread
-    sides = _sides()
+    distinctive = s < DISTINCTIVE
     shown = np.zeros(len(UE_NAMES), np.float32)  # per channel: how surely an emotion it is part of shows
-    for moved, distinctive in _emotion_channels():
+    for moved in _emotion_channels():
         for side in (0, 1):
-            here = distinctive & (sides != 1 - side)  # this side's channels and the midline's
-            if not here.any():
+            here = moved & (_SIDES != 1 - side)  # this side's channels and the midline's
+            if not (here & distinctive).any():
                 continue
             # (a distinctive channel's first DISTINCTIVE past its spread is still a neutral face's noise)
-            evidence = float(np.clip((beyond[here].max() - DISTINCTIVE) / COMPANION_FULL, 0.0, 1.0))
-            on = moved & (sides != 1 - side)
-            shown[on] = np.maximum(shown[on], evidence)
+            evidence = float(np.clip((beyond[here & distinctive].max() - DISTINCTIVE) / COMPANION_FULL, 0.0, 1.0))
+            shown[here] = np.maximum(shown[here], evidence)
     s = s * (1.0 - shown)
     if lips_apart:
-        for k, n in enumerate(UE_NAMES):
-            if _stem(n) in _OPENING:
-                s[k] = 0.0
+        s[_OPENING_MASK] = 0.0
     return (np.sign(w) * np.maximum(np.abs(w) - s, 0.0)).astype(np.float32)
 
 
-__all__ = ["COMPANION_FULL", "DISTINCTIVE", "NEUTRAL_SPREAD", "beyond_neutral", "lids_beyond_neutral", "spread_vector"]
+__all__ = ["COMPANION_FULL", "DISTINCTIVE", "NEUTRAL_SPREAD", "beyond_neutral", "resting_lids", "spread_vector"]

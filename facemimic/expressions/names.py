@@ -126,5 +126,10 @@ def mirror_name(name: str) -> str:
     return name
 
 
+def side_stem(name: str) -> str:
+    """A shape name without its ``Left``/``Right`` (``EyeWideLeft`` -> ``EyeWide``); others unchanged."""
+    return name[:-4] if name.endswith("Left") else name[:-5] if name.endswith("Right") else name
+
+
 # Permutation that mirrors a UE weight vector: mirrored = weights[UE_MIRROR].
 UE_MIRROR: tuple[int, ...] = tuple(UE_INDEX[mirror_name(n)] for n in UE_NAMES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from facemimic.expressions.names import N_UE, ue_index
-from facemimic.emotions.neutral import COMPANION_FULL, DISTINCTIVE, NEUTRAL_SPREAD, beyond_neutral, lids_beyond_neutral
+from facemimic.emotions.neutral import COMPANION_FULL, DISTINCTIVE, NEUTRAL_SPREAD, beyond_neutral, resting_lids
 
 
 def _w(**values) -> np.ndarray:
@@ -66,6 +66,6 @@ def test_an_open_mouths_shapes_are_all_expression():
 def test_lids_a_face_rests_with_are_not_a_closure():
     s = NEUTRAL_SPREAD["EyeClosed"]
     assert s > 0
-    assert lids_beyond_neutral((s / 2,)) == (0.0,)
-    assert np.isclose(lids_beyond_neutral((s + 0.5,))[0], 0.5, atol=1e-6)
-    assert lids_beyond_neutral((float("nan"),)) == (0.0,)
+    assert resting_lids((s / 2,)) == (s / 2,)  # all of it the face's own
+    assert np.isclose(resting_lids((s + 0.5,))[0], s)  # the rest of it is a closure
+    assert resting_lids((float("nan"), -0.1)) == (0.0, 0.0)

@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ...emotions.neutral import beyond_neutral, lids_beyond_neutral
+from ...emotions.neutral import beyond_neutral, resting_lids
 from ...errors import ParameterError, UnknownNameError, suggest
 from ...expressions.frame import ExpressionFrame
 from ...expressions.mouth import LIPS_MEET_GAP
@@ -38,7 +38,7 @@ from .model import (CONTROL_NAMES, DRIVE_CLOSE_LEFT, DRIVE_CLOSE_RIGHT, Displace
                     drive_vector, foreshorten_edge_on)
 from .mouth import MouthPainter
 from .pose import HeadPose
-from .source import choose_face, find_faces, load_image
+from .source import choose_face, face_square, find_faces, load_image
 from .warp import MeshWarp
 from .worker import OneThread
 
@@ -211,13 +211,7 @@ class PortraitAnimator:
         pts = face.landmarks.copy()
         h, w = image.shape[:2]
         if opts.crop == "face":
-            oval = pts[:, :2][:468]
-            cx, cy = oval[:, 0].mean(), oval[:, 1].mean() - 0.05 * face.width
-            # The square is kept inside the picture (slid, and shrunk if the picture is smaller),
-            # so nothing has to be invented at its edges.
-            s = int(round(min(opts.face_scale * face.width, h, w)))
-            x0 = int(np.clip(round(cx - s / 2), 0, w - s))
-            y0 = int(np.clip(round(cy - s / 2), 0, h - s))
+            x0, y0, s = face_square(face, (h, w), opts.face_scale)
             image = image[y0:y0 + s, x0:x0 + s]
             pts[:, :2] -= (x0, y0)
             h, w = image.shape[:2]
@@ -242,7 +236,7 @@ class PortraitAnimator:
         self.photo_closure = photo_lids(face.frame) if opts.rest == "neutral" else (0.0, 0.0)
         # (right, left) the part of them that is the sitter's own face at rest (emotions.neutral):
         # an open frame opens the lids to it, not past it (a stare), and a blink still shuts them
-        self.rest_lids = tuple(c - b for c, b in zip(self.photo_closure, lids_beyond_neutral(self.photo_closure)))
+        self.rest_lids = resting_lids(self.photo_closure)
         if opts.rest == "neutral":
             rest = neutral_rest(face.frame, pts, photo_size)
         # (x, y, depth): the model is sized by the unit on the photo's own 3D landmarks

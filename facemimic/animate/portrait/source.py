@@ -115,6 +115,20 @@ def find_faces(image: np.ndarray, name: str, *, max_faces: int = 10) -> list[Fou
     return out
 
 
+def face_square(face: FoundFace, shape: tuple[int, int], scale: float) -> tuple[int, int, int]:
+    """``(x0, y0, side)`` px of the ``crop="face"`` square around ``face`` in an image of ``shape``
+    (height, width): ``scale`` x the face oval's width, centred a little above the oval's middle,
+    slid (and shrunk if the picture is smaller) to stay inside the picture, so nothing has to be
+    invented at its edges."""
+    h, w = shape
+    oval = face.landmarks[:468, :2]
+    cx, cy = oval[:, 0].mean(), oval[:, 1].mean() - 0.05 * face.width
+    side = int(round(min(scale * face.width, h, w)))
+    x0 = int(np.clip(round(cx - side / 2), 0, w - side))
+    y0 = int(np.clip(round(cy - side / 2), 0, h - side))
+    return x0, y0, side
+
+
 def choose_face(faces: list[FoundFace], index: int | None, name: str) -> FoundFace:
     """The face to animate: ``index`` (0-based, left to right) or the largest; refuses tiny faces."""
     if index is None:
