@@ -395,7 +395,7 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     layout = frontal_layout(neutral)
     texture, skin = bake_texture(main.img, fit, layout, size=int(opts.texture_size))
     iris = iris_colour(main.img, fit)
-    hair_rgb = hair_colour(main.img, fit, skin, alpha=main.alpha) if opts.hair == "auto" else None
+    hair_rgb = hair_colour(main.img, fit, alpha=main.alpha) if opts.hair == "auto" else None
     if opts.hair == "auto" and hair_rgb is None:
         notes.append("no hair found above the forehead (or it is outside the photo): no hair cap")
     head = build_head(neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb, skin_rgb=skin)
