@@ -13,8 +13,9 @@ import click
               help="Which face when the photo holds several (0 = leftmost).")
 @click.option("--preview", default=None, type=click.Path(dir_okay=False, path_type=str),
               help="Also write a picture of the avatar (front and three-quarter view): .png, .jpg, .webp.")
-@click.option("--hair", default="auto", show_default=True, type=click.Choice(["auto", "none"]),
-              help="auto: a hair cap in the hair colour read from the photo; none: no hair.")
+@click.option("--hair", default="auto", show_default=True, type=click.Choice(["auto", "none", "short", "bob", "long"]),
+              help="auto: a hair cap in the hair colour read from the photo; short, bob (to the jaw), long (to the "
+                   "shoulders): that style in the colour read; none: no hair.")
 @click.option("--shapes", default="arkit+ue", show_default=True, type=click.Choice(["arkit+ue", "arkit", "ue"]),
               help="Morph target names: all 52 ARKit + 88 Unified Expressions names (shared ones once), "
                    "or one vocabulary (drivers that set both would double every shape).")
@@ -34,6 +35,7 @@ def command(photos: tuple[str, ...], output: str, face: int | None, preview: str
     \b
       facemimic avatar3d me.jpg -o me.vrm --preview me.png
       facemimic avatar3d group.jpg -o friend.glb --face 2 --hair none
+      facemimic avatar3d me.jpg -o me.vrm --hair long
       facemimic avatar3d me-front.jpg me-left.jpg me-right.jpg -o me.vrm
       facemimic avatar3d selfie-video.mp4 -o me.vrm
     """

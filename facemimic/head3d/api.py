@@ -28,7 +28,8 @@ MAX_PIXELS = 100_000_000  # refused above this (a decompression bomb, or a scan,
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 MAX_VIEWS = 12  # frames taken from a video, spread over it
 FORMATS = {".vrm": True, ".glb": False}
-HAIR = ("auto", "none")
+HAIR = ("auto", "none", "short", "bob", "long")  # auto: short, in the colour read from the photo
+DEFAULT_HAIR_RGB = (0.23, 0.16, 0.11)  # a dark brown, for a style asked where no hair is seen
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Avatar3DOptions:
     """Options of :func:`avatar3d` (checked on creation)."""
 
     face: int | None = None  # which face (0 = leftmost); None: the photo must hold exactly one
-    hair: str = "auto"  # "auto": a cap in the hair colour read from the photo; "none"
+    hair: str = "auto"  # "auto": a cap in the hair colour read from the photo; "none"; a style (short, bob, long)
     shapes: str = "arkit+ue"  # morph target names: "arkit+ue", "arkit" or "ue"
     texture_size: int = 1024
 
@@ -167,7 +168,9 @@ def avatar3d(photo, out, *, face: int | None = None, preview=None, hair: str = "
         Which face when the photo holds several (0 = leftmost).
     preview : str or Path, optional
         Also write a picture of the avatar (front and three-quarter view; ``.png``/``.jpg``/…).
-    hair : {"auto", "none"}
+    hair : {"auto", "none", "short", "bob", "long"}
+        ``"auto"``: a cap (short hair) in the hair colour read above the forehead, none when no hair is
+        seen; a style: that hair in the colour read (dark brown when none is seen); ``"none"``: no hair.
     shapes : {"arkit+ue", "arkit", "ue"}
         Which morph target names to write (``"arkit+ue"``: all 52 + 88 names, 113 targets + 2 brow combinations, shared
         names once).
@@ -395,10 +398,14 @@ def make_avatar(photo, options: Avatar3DOptions | None = None) -> Avatar:
     layout = frontal_layout(neutral)
     texture, skin = bake_texture(main.img, fit, layout, size=int(opts.texture_size))
     iris = iris_colour(main.img, fit)
-    hair_rgb = hair_colour(main.img, fit, alpha=main.alpha) if opts.hair == "auto" else None
+    hair_rgb = hair_colour(main.img, fit, alpha=main.alpha) if opts.hair != "none" else None
     if opts.hair == "auto" and hair_rgb is None:
         notes.append("no hair found above the forehead (or it is outside the photo): no hair cap")
-    head = build_head(neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb, skin_rgb=skin)
+    elif opts.hair != "none" and hair_rgb is None:
+        notes.append(f"no hair found above the forehead (or it is outside the photo): {opts.hair} hair in dark brown")
+        hair_rgb = DEFAULT_HAIR_RGB
+    style = "short" if opts.hair in ("auto", "none") else opts.hair
+    head = build_head(neutral, layout, iris_rgb=iris, hair_rgb=hair_rgb, skin_rgb=skin, hair_style=style)
     expressions, _ = calibrate_to_unit(neutral, model.expressions)
     stem = Path(str(main.name).split("#")[0]).stem
     return Avatar(name=stem or "avatar", head=head, texture=texture, expressions=expressions, fit=fit,

@@ -34,6 +34,13 @@ IRIS_ANGLE, PUPIL_ANGLE = 0.6, 0.2  # half-angles (radians) of the iris and pupi
 SCLERA_RGB, SCLERA_LID_SHADOW = (0.8, 0.76, 0.72), 0.5  # the white of the eye as photos show it; under the lid
 SOCKET_RGB = (0.32, 0.16, 0.15)  # the eye's corners and the pocket behind the eyeball
 NECK_SETBACK = 0.45  # IPD: see _neck
+# Hair styles: how far below the chin (IPD) hair hangs beside and behind the head (None: a cap only,
+# short hair).
+# A bob ends at the jaw, long hair on the shoulders (the chin to the shoulder line is ~1.3 IPD).
+HAIR_STYLES = {"short": None, "bob": 0.1, "long": 1.4}
+HAIR_FACE_MARGIN = 0.12  # rad behind the face oval's widest azimuth where hanging hair starts
+HAIR_FRONT_SWEEP = 0.25  # rad its front edges turn back by the hem
+HAIR_OVER_EARS = 0.3  # rad in front of the ears hanging hair starts (a front view sees no ear beside the face)
 FOLLOW_SIGMA = 0.35  # kernel width (IPD) over which off-face vertices follow the landmarks
 # The mandible alone (chin and the jaw line under it): the lower teeth, tongue and the mouth cavity's
 # floor move with the bone, not with the lower lip, so a lip pulled down (AU16: fear, disgust) bares
@@ -291,10 +298,12 @@ def teeth_colour(skin_rgb=None) -> np.ndarray:
 
 
 def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iris_rgb, hair_rgb=None,
-                under: np.ndarray | None = None, skin_rgb=None) -> Parts:
-    """Eyeballs, teeth, tongue, mouth cavity and (if ``hair_rgb``) a hair cap for a face (478, 3);
-    the hair stays outside the skin points ``under`` (N, 3) (default: the face's); the teeth take part
-    of the skin tone ``skin_rgb`` (3,) 0..1 (:func:`teeth_colour`)."""
+                under: np.ndarray | None = None, skin_rgb=None, hair_style: str = "short",
+                ears: np.ndarray | None = None) -> Parts:
+    """Eyeballs, teeth, tongue, mouth cavity and (if ``hair_rgb``) hair for a face (478, 3): a cap, or
+    a cap with hair hanging beside and behind the head (``hair_style``, :data:`HAIR_STYLES`); the hair
+    stays outside the skin points ``under`` (N, 3) (default: the face's) and hanging hair covers the
+    ``ears`` (M, 3); the teeth take part of the skin tone ``skin_rgb`` (3,) 0..1 (:func:`teeth_colour`)."""
     pos, col, tris, follow, part = [], [], [], [], []
     n_face = face.shape[0]
     eye_centres = {}
@@ -415,8 +424,58 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
                                                     for c in range(n_az)])
         t = _orient_outwards(p, t, centre)
         add(p, (*hair_rgb, 1.0), t, _kernel_follow(p, face), "hair")
+        if HAIR_STYLES[hair_style] is not None:
+            hp, ht = _hanging_hair(face, centre, radii, p[:n_az], az, HAIR_STYLES[hair_style], under=rel + centre,
+                                   ears=ears)
+            add(hp, (*hair_rgb, 1.0), ht, still(len(hp)), "hair")
     return Parts(np.concatenate(pos), np.concatenate(col).astype(np.float32),
                  np.concatenate(tris).astype(np.uint32), np.concatenate(follow), np.array(part), eye_centres)
+
+
+def _hanging_hair(face: np.ndarray, centre: np.ndarray, radii: np.ndarray, edge_ring: np.ndarray, az: np.ndarray,
+                  drop: float, *, under: np.ndarray, ears: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Hair hanging from the cap's lower edge beside and behind the head, ``drop`` IPD below the chin
+    (:data:`HAIR_STYLES`): positions (N, 3) and triangles, both faces of the sheet (it is seen from
+    outside at the sides and back, from inside under the chin).
+
+    For each of the cap's azimuths ``az`` (its lower edge's points ``edge_ring`` (len(az), 3)) behind the face's own edge
+    (the oval's widest azimuth at the cheeks, plus a margin: the face stays uncovered; in front of the
+    ``ears`` (M, 3) where they reach further forward: hanging hair covers them), the sheet starts on
+    the cap's edge and falls straight down outside the skull's equator and every skin point ``under``
+    (N, 3), to the hem; below the ears its front edges curve back a little, as hair parted over the
+    shoulders does. It moves with the head alone (no expression moves it)."""
+    oval = face[boundary_loops()["oval"]] - centre
+    edge = float(np.abs(np.arctan2(oval[:, 0], oval[:, 2])).max()) + HAIR_FACE_MARGIN
+    if ears is not None and len(ears):
+        ear_front = float(np.abs(np.arctan2(ears[:, 0] - centre[0], ears[:, 2] - centre[2])).min())
+        edge = min(edge, ear_front - HAIR_OVER_EARS)
+    keep = np.abs(az) >= edge
+    a, top = az[keep], edge_ring[keep]
+    flat = np.stack([np.sin(a), np.zeros_like(a), np.cos(a)], -1)  # horizontal directions
+    rel = under - centre
+    rel_h = rel * np.array([1.0, 0.0, 1.0])
+    reach = np.linalg.norm(rel_h, axis=1)
+    near = (flat @ (rel_h / np.maximum(reach, 1e-9)[:, None]).T) > np.cos(0.12)
+    outside = np.maximum(np.where(near, reach[None], 0.0).max(axis=1), _ellipsoid_radius(flat, radii)) + 0.06
+    hem = float(face[152, 1]) - drop
+    n_down = 10
+    s_ = np.linspace(0.0, 1.0, n_down)[:, None]
+    y = top[None, :, 1] + (hem - top[None, :, 1]) * s_
+    # From the cap's edge out to the hanging radius over the first rows, then straight down.
+    r_top = np.linalg.norm((top - centre) * np.array([1.0, 0.0, 1.0]), axis=1)
+    r = np.maximum(r_top, outside)[None] + np.minimum(r_top - outside, 0.0)[None] * (1.0 - np.clip(s_ * 8.0, 0.0, 1.0))
+    # Below the ears (their lowest point, or the chin's height) the front edges sweep back to the hem.
+    below = float(ears[:, 1].min()) if ears is not None and len(ears) else float(face[152, 1])
+    fall = np.clip((below - y) / max(below - hem, 1e-6), 0.0, 1.0)
+    back = fall * HAIR_FRONT_SWEEP * (np.abs(a) < edge + 0.3)[None]
+    ang = a[None] + np.sign(a)[None] * back
+    p = np.stack([centre[0] + r * np.sin(ang), y, centre[2] + r * np.cos(ang)], -1).reshape(-1, 3)
+    cols = len(a)
+    # The kept azimuths are one run round the back (az wraps at +-pi): order them so the run is contiguous.
+    order = np.argsort(np.where(a < 0, a + 2 * np.pi, a))
+    p = p.reshape(n_down, cols, 3)[:, order].reshape(-1, 3)
+    t = np.array(_grid_triangles(n_down, cols, closed=False))
+    return p, np.concatenate([t, t[:, [0, 2, 1]]])
 
 
 def _eye_colours(d: np.ndarray, iris_rgb) -> np.ndarray:
@@ -451,13 +510,17 @@ def _in_shadow(rgb, points: np.ndarray, front_z: float) -> np.ndarray:
     return out
 
 
-def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None, skin_rgb=None) -> Head:
+def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None, skin_rgb=None,
+               hair_style: str = "short") -> Head:
     """The whole head for a fitted neutral face (478, 3) with texture layout (478, 2); ``skin_rgb``
-    (3,) 0..1, the photo's skin tone, warms the teeth (:func:`teeth_colour`)."""
+    (3,) 0..1, the photo's skin tone, warms the teeth (:func:`teeth_colour`); ``hair_style`` one of
+    :data:`HAIR_STYLES` (with ``hair_rgb``)."""
     skin, cranium = build_skin(face, layout)
     skull = skin.positions[np.isin(skin.region, ("face", "cap"))]
-    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb, under=skull,
-                                  skin_rgb=skin_rgb), cranium)
+    hang = skin.positions[np.isin(skin.region, ("face", "cap", "ear"))]  # hanging hair clears the ears
+    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb,
+                                  under=skull if HAIR_STYLES[hair_style] is None else hang, skin_rgb=skin_rgb,
+                                  hair_style=hair_style, ears=skin.positions[skin.region == "ear"]), cranium)
 
 
 def frontal_layout(face: np.ndarray) -> np.ndarray:
