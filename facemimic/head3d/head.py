@@ -34,12 +34,12 @@ IRIS_ANGLE, PUPIL_ANGLE = 0.6, 0.2  # half-angles (radians) of the iris and pupi
 SCLERA_RGB, SCLERA_LID_SHADOW = (0.8, 0.76, 0.72), 0.5  # the white of the eye as photos show it; under the lid
 SOCKET_RGB = (0.32, 0.16, 0.15)  # the eye's corners and the pocket behind the eyeball
 NECK_SETBACK = 0.45  # IPD: see _neck
-# Hair styles: how far below the chin (IPD) hair hangs beside and behind the head (None: a cap only,
-# short hair).
-# A bob ends at the jaw, long hair on the shoulders (the chin to the shoulder line is ~1.3 IPD).
+# Hair styles: how far below the chin (IPD) hair hangs beside and behind the head (None: the cap
+# alone, short hair). A bob ends at the jaw; long hair at the shoulders' height (the chin to the
+# suprasternal notch is about 9 cm, 1.4 IPD).
 HAIR_STYLES = {"short": None, "bob": 0.1, "long": 1.4}
 HAIR_FACE_MARGIN = 0.12  # rad behind the face oval's widest azimuth where hanging hair starts
-HAIR_FRONT_SWEEP = 0.25  # rad its front edges turn back by the hem
+HAIR_FRONT_SWEEP = 0.25  # rad its front edge turns back by the hem (tapering to nothing 0.3 rad behind it)
 HAIR_OVER_EARS = 0.3  # rad in front of the ears hanging hair starts (a front view sees no ear beside the face)
 FOLLOW_SIGMA = 0.35  # kernel width (IPD) over which off-face vertices follow the landmarks
 # The mandible alone (chin and the jaw line under it): the lower teeth, tongue and the mouth cavity's
@@ -467,7 +467,8 @@ def _hanging_hair(face: np.ndarray, centre: np.ndarray, radii: np.ndarray, edge_
     # Below the ears (their lowest point, or the chin's height) the front edges sweep back to the hem.
     below = float(ears[:, 1].min()) if ears is not None and len(ears) else float(face[152, 1])
     fall = np.clip((below - y) / max(below - hem, 1e-6), 0.0, 1.0)
-    back = fall * HAIR_FRONT_SWEEP * (np.abs(a) < edge + 0.3)[None]
+    # Tapered behind the front edge (slope below 1: the columns keep their order, the sheet never folds).
+    back = fall * HAIR_FRONT_SWEEP * np.clip(1.0 - (np.abs(a) - edge) / 0.3, 0.0, 1.0)[None]
     ang = a[None] + np.sign(a)[None] * back
     p = np.stack([centre[0] + r * np.sin(ang), y, centre[2] + r * np.cos(ang)], -1).reshape(-1, 3)
     cols = len(a)
