@@ -435,8 +435,8 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
 def _hanging_hair(face: np.ndarray, centre: np.ndarray, radii: np.ndarray, edge_ring: np.ndarray, az: np.ndarray,
                   drop: float, *, under: np.ndarray, ears: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Hair hanging from the cap's lower edge beside and behind the head, ``drop`` IPD below the chin
-    (:data:`HAIR_STYLES`): positions (N, 3) and triangles, both faces of the sheet (it is seen from
-    outside at the sides and back, from inside under the chin).
+    (:data:`HAIR_STYLES`): positions (N, 3) and triangles, both faces of the sheet, each on its own
+    vertices (it is seen from outside at the sides and back, from inside under the chin).
 
     For each of the cap's azimuths ``az`` (its lower edge's points ``edge_ring`` (len(az), 3)) behind the face's own edge
     (the oval's widest azimuth at the cheeks, plus a margin: the face stays uncovered; in front of the
@@ -476,7 +476,8 @@ def _hanging_hair(face: np.ndarray, centre: np.ndarray, radii: np.ndarray, edge_
     order = np.argsort(np.where(a < 0, a + 2 * np.pi, a))
     p = p.reshape(n_down, cols, 3)[:, order].reshape(-1, 3)
     t = np.array(_grid_triangles(n_down, cols, closed=False))
-    return p, np.concatenate([t, t[:, [0, 2, 1]]])
+    # The back face on its own copy of the vertices: shared ones would average opposite normals to nothing.
+    return np.concatenate([p, p]), np.concatenate([t, t[:, [0, 2, 1]] + len(p)])
 
 
 def _eye_colours(d: np.ndarray, iris_rgb) -> np.ndarray:

@@ -99,3 +99,20 @@ def test_a_style_asked_where_no_hair_is_seen_is_dark_brown_with_a_note(samples, 
     auto = make_avatar(photo, Avatar3DOptions(texture_size=256))
     assert bob.hair_rgb == DEFAULT_HAIR_RGB and any("bob hair in dark brown" in n for n in bob.notes)
     assert auto.hair_rgb is None and not (np.asarray(auto.head.parts.part) == "hair").any()
+
+
+def test_each_face_of_the_sheet_has_its_own_vertices(styled):
+    """A renderer lights a vertex by the mean of its triangles' normals: the sheet's two faces sharing
+    vertices summed them to nothing (the hanging hair rendered flat, by the ambient light alone)."""
+    parts = styled["long"].head.parts
+    tris = np.asarray(parts.triangles)
+    p = parts.positions
+    n = np.cross(p[tris[:, 1]] - p[tris[:, 0]], p[tris[:, 2]] - p[tris[:, 0]])
+    summed = np.zeros_like(p)
+    for k in range(3):
+        np.add.at(summed, tris[:, k], n)
+    used = np.zeros(len(p), bool)
+    used[tris.ravel()] = True
+    hair = (np.asarray(parts.part) == "hair") & used
+    area = np.linalg.norm(n, axis=1).mean()
+    assert (np.linalg.norm(summed[hair], axis=1) > 0.1 * area).all()
