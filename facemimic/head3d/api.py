@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, ParameterError, check_options, check_path
+from .head import HAIR_STYLES
 
 MAX_YAW_DEG = 30.0  # beyond this the far side of the face is guessed, not seen: refused
 MIN_IPD_PX = 24.0  # a face smaller than this has too few pixels for landmarks or a texture
@@ -28,7 +29,7 @@ MAX_PIXELS = 100_000_000  # refused above this (a decompression bomb, or a scan,
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".webm", ".avi", ".mkv")
 MAX_VIEWS = 12  # frames taken from a video, spread over it
 FORMATS = {".vrm": True, ".glb": False}
-HAIR = ("auto", "none", "short", "bob", "long")  # auto: short, in the colour read from the photo
+HAIR = ("auto", "none", *HAIR_STYLES)  # auto: short, in the colour read from the photo
 DEFAULT_HAIR_RGB = (0.23, 0.16, 0.11)  # a dark brown, for a style asked where no hair is seen
 
 

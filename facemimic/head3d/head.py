@@ -414,7 +414,8 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         el = line[None] + (np.pi / 2 - 0.02 - line[None]) * s_
         d = np.stack([np.sin(az)[None] * np.cos(el), np.sin(el), np.cos(az)[None] * np.cos(el)], -1).reshape(-1, 3)
         # Over the skull, and over the face's own edge where it stands out of the skull (the temples).
-        rel = (face[:N_SURFACE] if under is None else under) - centre
+        skin_pts = face[:N_SURFACE] if under is None else under
+        rel = skin_pts - centre
         dist = np.linalg.norm(rel, axis=1)
         near = (d @ (rel / dist[:, None]).T) > np.cos(0.12)
         face_r = np.where(near, dist[None], 0.0).max(axis=1)
@@ -425,7 +426,7 @@ def build_parts(face: np.ndarray, cranium: tuple[np.ndarray, np.ndarray], *, iri
         t = _orient_outwards(p, t, centre)
         add(p, (*hair_rgb, 1.0), t, _kernel_follow(p, face), "hair")
         if HAIR_STYLES[hair_style] is not None:
-            hp, ht = _hanging_hair(face, centre, radii, p[:n_az], az, HAIR_STYLES[hair_style], under=rel + centre,
+            hp, ht = _hanging_hair(face, centre, radii, p[:n_az], az, HAIR_STYLES[hair_style], under=skin_pts,
                                    ears=ears)
             add(hp, (*hair_rgb, 1.0), ht, still(len(hp)), "hair")
     return Parts(np.concatenate(pos), np.concatenate(col).astype(np.float32),
@@ -441,8 +442,8 @@ def _hanging_hair(face: np.ndarray, centre: np.ndarray, radii: np.ndarray, edge_
     For each of the cap's azimuths ``az`` (its lower edge's points ``edge_ring`` (len(az), 3)) behind the face's own edge
     (the oval's widest azimuth at the cheeks, plus a margin: the face stays uncovered; in front of the
     ``ears`` (M, 3) where they reach further forward: hanging hair covers them), the sheet starts on
-    the cap's edge and falls straight down outside the skull's equator and every skin point ``under``
-    (N, 3), to the hem; below the ears its front edges curve back a little, as hair parted over the
+    the cap's edge and falls straight down outside the skull's equator, every skin point ``under``
+    (N, 3) and the ears, to the hem; below the ears its front edges curve back a little, as hair parted over the
     shoulders does. It moves with the head alone (no expression moves it)."""
     oval = face[boundary_loops()["oval"]] - centre
     edge = float(np.abs(np.arctan2(oval[:, 0], oval[:, 2])).max()) + HAIR_FACE_MARGIN
@@ -452,7 +453,7 @@ def _hanging_hair(face: np.ndarray, centre: np.ndarray, radii: np.ndarray, edge_
     keep = np.abs(az) >= edge
     a, top = az[keep], edge_ring[keep]
     flat = np.stack([np.sin(a), np.zeros_like(a), np.cos(a)], -1)  # horizontal directions
-    rel = under - centre
+    rel = (under if ears is None else np.concatenate([under, ears])) - centre
     rel_h = rel * np.array([1.0, 0.0, 1.0])
     reach = np.linalg.norm(rel_h, axis=1)
     near = (flat @ (rel_h / np.maximum(reach, 1e-9)[:, None]).T) > np.cos(0.12)
@@ -519,9 +520,7 @@ def build_head(face: np.ndarray, layout: np.ndarray, *, iris_rgb, hair_rgb=None,
     :data:`HAIR_STYLES` (with ``hair_rgb``)."""
     skin, cranium = build_skin(face, layout)
     skull = skin.positions[np.isin(skin.region, ("face", "cap"))]
-    hang = skin.positions[np.isin(skin.region, ("face", "cap", "ear"))]  # hanging hair clears the ears
-    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb,
-                                  under=skull if HAIR_STYLES[hair_style] is None else hang, skin_rgb=skin_rgb,
+    return Head(skin, build_parts(face, cranium, iris_rgb=iris_rgb, hair_rgb=hair_rgb, under=skull, skin_rgb=skin_rgb,
                                   hair_style=hair_style, ears=skin.positions[skin.region == "ear"]), cranium)
 
 

@@ -19,9 +19,9 @@ from .raster import interpolate, rasterize
 from .topology import LEFT_IRIS, LEFT_IRIS_RING, RIGHT_IRIS, RIGHT_IRIS_RING, triangles
 
 TEXTURE_SIZE = 1024
-SKIN_SAMPLES = (50, 280, 151, 108, 337, 205, 425)  # cheeks, forehead: usually bare, evenly lit skin
-FOREHEAD_SAMPLES = (151, 108, 337, 109, 338, 10)  # the forehead below the hairline
 CHEEK_SAMPLES = (50, 280, 205, 425)
+FOREHEAD_SAMPLES = (151, 108, 337, 109, 338, 10)  # the forehead below the hairline
+SKIN_SAMPLES = CHEEK_SAMPLES + FOREHEAD_SAMPLES[:3]  # cheeks, mid forehead: usually bare, evenly lit skin
 HAIRLINE_STEP = 0.18  # RGB 0..1: the colour step from forehead skin to hair
 
 
