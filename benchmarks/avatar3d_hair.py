@@ -81,8 +81,10 @@ def main() -> None:
     args = ap.parse_args()
     from facemimic.errors import FaceMimicError
     from facemimic.head3d.api import Avatar3DOptions, make_avatar
-    from facemimic.head3d.texture import (CHEEK_SAMPLES, FOREHEAD_SAMPLES, HAIRLINE_STEP, _photo_float,
-                                          _sample_photo)
+    from facemimic.head3d.texture import HAIRLINE_STEP, _photo_float, forehead_colour
+
+    def hexa(c):
+        return "#" + "".join(f"{int(round(v * 255)):02x}" for v in c)
 
     args.out.mkdir(parents=True, exist_ok=True)
     tiles, skin_read, none, total, fringes = [], 0, 0, 0, 0
@@ -94,13 +96,9 @@ def main() -> None:
             print(f"| {name} | left out: {e} | | |")
             continue
         rgb = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
-        photo_f = _photo_float(rgb)
-        at = lambda ids: np.median(_sample_photo(photo_f, av.fit.landmarks_px[list(ids)]), axis=0)  # noqa: E731
-        forehead = at(FOREHEAD_SAMPLES)
-        fringe = at(CHEEK_SAMPLES).mean() - forehead.mean() > HAIRLINE_STEP  # the forehead is under the hair
+        forehead, fringe = forehead_colour(_photo_float(rgb), av.fit)
         total += 1
         fringes += fringe
-        hexa = lambda c: "#" + "".join(f"{int(round(v * 255)):02x}" for v in c)  # noqa: E731
         if av.hair_rgb is None:
             none += 1
             print(f"| {name} | none | {hexa(forehead)} | |")

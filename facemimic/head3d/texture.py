@@ -65,6 +65,17 @@ def iris_colour(photo: np.ndarray, fit: FaceFit) -> tuple[float, float, float]:
     return tuple(float(v) for v in np.median(s[keep] if keep.any() else s, axis=0))
 
 
+def forehead_colour(photo: np.ndarray, fit: FaceFit) -> tuple[np.ndarray, bool]:
+    """The forehead's colour as photographed (3,) (the median at :data:`FOREHEAD_SAMPLES` of the RGB
+    float photo (H, W, 3) 0..1), and whether it is under a fringe: darker than the cheeks
+    (:data:`CHEEK_SAMPLES`) by :data:`HAIRLINE_STEP`."""
+    def median(ids):
+        return np.median(_sample_photo(photo, fit.landmarks_px[list(ids)]), axis=0)
+
+    forehead = median(FOREHEAD_SAMPLES)
+    return forehead, bool(median(CHEEK_SAMPLES).mean() - forehead.mean() > HAIRLINE_STEP)
+
+
 def hair_colour(photo: np.ndarray, fit: FaceFit, *,
                 alpha: np.ndarray | None = None) -> tuple[float, float, float] | None:
     """The hair colour (RGB 0..1), or None (bald, hidden, outside the photo, or transparent there).
@@ -90,9 +101,8 @@ def hair_colour(photo: np.ndarray, fit: FaceFit, *,
     """
     img = _photo_float(photo)
     w, h = fit.image_size
-    forehead = np.median(_sample_photo(img, fit.landmarks_px[list(FOREHEAD_SAMPLES)]), axis=0)
-    cheeks = np.median(_sample_photo(img, fit.landmarks_px[list(CHEEK_SAMPLES)]), axis=0)
-    if cheeks.mean() - forehead.mean() > HAIRLINE_STEP:  # a fringe over the forehead
+    forehead, fringe = forehead_colour(img, fit)
+    if fringe:
         return tuple(float(v) for v in forehead)
     top = fit.neutral[10]
     xs = np.linspace(-0.35, 0.35, 8)
@@ -339,7 +349,7 @@ def skin_colour_of(texture: np.ndarray, layout: np.ndarray) -> np.ndarray:
     return np.median(_sample_uv(texture, layout[list(SKIN_SAMPLES)]), axis=0)
 
 
-__all__ = ["TEXTURE_SIZE", "bake_texture", "flatten_creases", "lash_lines", "hair_colour", "iris_colour", "skin_colour_of",
+__all__ = ["TEXTURE_SIZE", "bake_texture", "flatten_creases", "forehead_colour", "lash_lines", "hair_colour", "iris_colour", "skin_colour_of",
            "squashed_corners_filled", "squash_ratios"]
 
 
